@@ -1,0 +1,29 @@
+"""symgrad: reverse-mode automatic differentiation of Python functions by source transformation.
+
+>>> from symgrad import grad
+>>> import math
+>>> def f(x, y):
+...     return x * y + math.sin(x)
+>>> dx, dy = grad(f)(0.0, 2.0)
+>>> dx, dy
+(3.0, 0.0)
+"""
+
+from .errors import (ArgumentError, NonDifferentiableError, NonScalarError, SourceError,
+                     SymgradError, UnsupportedSyntaxError)
+from .rules import (RULES, Rule, acos, acosh, asin, asinh, atan, atan2, atanh, cos, cosh, erf,
+                    exp, expm1, fabs, hypot, log, log1p, log2, log10, maximum, minimum, power,
+                    register_rule, relu, sigmoid, sin, sinh, sqrt, tan, tanh)
+from .engine import Value
+
+__all__ = [
+    "SymgradError", "SourceError", "UnsupportedSyntaxError", "NonDifferentiableError",
+    "NonScalarError", "ArgumentError", "RULES", "Rule", "register_rule", "Value",
+    "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "sin", "cos", "tan", "asin", "acos",
+    "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "erf", "hypot",
+    "sigmoid", "relu", "fabs", "power", "maximum", "minimum",
+]
+__version__ = "0.1.0"
+from .api import GradFunction, grad, show, value_and_grad  # noqa: E402
+
+__all__ += ["grad", "value_and_grad", "show", "GradFunction"]

@@ -1,0 +1,59 @@
+"""Small standard-library functions that generated code may call.
+
+Each is kept as source text, so the very same text is executed into the
+generated function's namespace and written by ``save()`` into a standalone
+module.  Primitives without a ``math`` function (``sigmoid``, ``relu``) use
+their float forward from the rule table, so there is still one definition.
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from typing import Any
+
+from . import rules
+
+_SOURCES = {
+    "_zeros_like": '''
+def _zeros_like(x):
+    """A structure of zeros shaped like x (nested lists/tuples of numbers)."""
+    if isinstance(x, (list, tuple)):
+        return [_zeros_like(v) for v in x]
+    return None if x is None else 0.0
+''',
+    "_add_into": '''
+def _add_into(dst, src):
+    """dst += src, element by element, for nested lists of numbers."""
+    for k, v in enumerate(src):
+        if isinstance(v, list):
+            _add_into(dst[k], v)
+        else:
+            dst[k] += v
+''',
+}
+
+
+def source_of(name: str) -> str | None:
+    """Standalone source of helper ``name`` (None for a user-registered rule's function)."""
+    if name in _SOURCES:
+        return textwrap.dedent(_SOURCES[name]).strip() + "\n"
+    rule = rules.RULES.get(name)
+    if rule is None:
+        raise KeyError(name)
+    fn = rule.forward
+    if getattr(fn, "__module__", "") != rules.__name__:
+        return None
+    src = textwrap.dedent(inspect.getsource(fn))
+    return src.replace(f"def {fn.__name__}(", f"def {name}(", 1).strip() + "\n"
+
+
+def install(name: str, ns: dict[str, Any]) -> None:
+    """Put helper ``name`` into a generated function's namespace."""
+    src = source_of(name)
+    if src is None:
+        ns[name] = rules.RULES[name].forward
+        return
+    if name not in _SOURCES:
+        ns.setdefault("math", __import__("math"))
+    exec(compile(src, f"<symgrad helper {name}>", "exec"), ns)

@@ -1,0 +1,501 @@
+"""The one table of local derivative rules.
+
+Every primitive is written here once: its forward function on floats and one
+*partial derivative* per input.  Partials are written with ordinary operators
+and the generic functions of this module (``cos``, ``select``, ``gt`` ...), so
+the very same lambda runs
+
+* on floats            -> the ``Value`` engine's backward pass,
+* on SymPy expressions -> the self-check against ``sympy.diff`` and ``symgrad.check``,
+* on code placeholders -> the source transformer, which turns it into AST nodes.
+
+A partial receives the inputs followed by the primitive's output ``out``.
+
+Conventions at points where a primitive has no derivative (identical in every
+engine because they all read this table):
+
+* ``relu'(0) = 0`` and ``abs'(0) = 0`` (the derivative of the flat side / the
+  subgradient's midpoint);
+* ``max(a, b)`` sends the whole gradient to ``a`` when ``a >= b`` (the argument
+  Python returns), ``min(a, b)`` to ``a`` when ``a <= b``;
+* ``x ** y`` with respect to ``y`` is ``0`` at ``x == 0`` and ``nan`` for
+  ``x < 0`` (no real derivative exists there);
+* ``x // y`` has derivative ``0`` and ``x % y`` has ``(1, -(x // y))``
+  everywhere they are defined (true almost everywhere).
+
+>>> RULES["mul"].partials[0](3.0, 4.0, 12.0)
+4.0
+>>> tanh(0.5) == math.tanh(0.5)
+True
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+__all__ = [
+    "Rule", "RULES", "register_rule", "lookup_callable", "CallInfo",
+    "exp", "log", "log1p", "expm1", "log2", "log10", "sqrt", "sin", "cos", "tan",
+    "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
+    "sigmoid", "relu", "erf", "hypot", "fabs", "select", "gt", "ge", "lt", "le", "eq",
+]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One primitive: its float forward function and one local partial per input.
+
+    ``partials[i](*inputs, out)`` is d out / d input_i.  ``sympy`` builds the
+    same function on SymPy expressions; ``math_name`` / ``numpy_name`` are the
+    names generated code calls (``None``: call ``forward`` itself as a helper).
+    """
+
+    name: str
+    nargs: int
+    forward: Callable[..., Any]
+    partials: tuple[Callable[..., Any], ...]
+    sympy: Callable[..., Any] | None = None
+    math_name: str | None = None
+    numpy_name: str | None = None
+    uses_out: tuple[bool, ...] = field(default=())
+    doc: str = ""
+
+
+RULES: dict[str, Rule] = {}
+
+
+def register_rule(name: str, forward: Callable[..., Any],
+                  partials: Sequence[Callable[..., Any]], *,
+                  sympy: Callable[..., Any] | None = None,
+                  math_name: str | None = None, numpy_name: str | None = None,
+                  doc: str = "", callables: Sequence[Any] = ()) -> Rule:
+    """Add (or replace) a primitive.  It then works in every engine and mode.
+
+    ``callables`` are the Python objects that, when called in a differentiated
+    function, mean this primitive (for instance ``forward`` itself).
+
+    >>> import math
+    >>> def softplus(x):
+    ...     return math.log1p(math.exp(x))
+    >>> r = register_rule("softplus", softplus, [lambda x, out: sigmoid(x)],
+    ...                   callables=[softplus])
+    >>> round(r.partials[0](0.0, softplus(0.0)), 6)
+    0.5
+    """
+    rule = Rule(name, len(partials), forward, tuple(partials), sympy, math_name, numpy_name,
+                doc=doc)
+    RULES[name] = rule
+    _GENERIC_CACHE.pop(name, None)
+    for obj in callables:
+        _CALLABLES[_key(obj)] = CallInfo(name, "helper" if math_name is None else "math")
+    if not callables:
+        _CALLABLES[_key(forward)] = CallInfo(name, "helper")
+    return rule
+
+
+# --------------------------------------------------------------------------- dispatch
+
+def _is_sympy(x: Any) -> bool:
+    return type(x).__module__.startswith("sympy")
+
+
+def _is_numpy(x: Any) -> bool:
+    return type(x).__module__ == "numpy"
+
+
+def apply(name: str, *args: Any) -> Any:
+    """Apply primitive ``name`` to numbers of any engine (float, Value, SymPy, numpy, code).
+
+    >>> apply("exp", 0.0)
+    1.0
+    """
+    for a in args:
+        hook = getattr(type(a), "__symgrad_apply__", None)
+        if hook is not None:
+            return hook(a, name, args)
+    rule = RULES[name]
+    if any(_is_sympy(a) for a in args):
+        if rule.sympy is None:
+            raise TypeError(f"primitive {name!r} has no SymPy form")
+        return rule.sympy(*args)
+    if rule.numpy_name is not None and any(_is_numpy(a) for a in args):
+        import numpy as np
+        return getattr(np, rule.numpy_name)(*args)
+    return rule.forward(*args)
+
+
+_GENERIC_CACHE: dict[str, Callable[..., Any]] = {}
+
+
+def _generic(name: str, doc: str) -> Callable[..., Any]:
+    def fn(*args: Any) -> Any:
+        if type(args[0]) is float and len(args) == 1:
+            return RULES[name].forward(*args)
+        return apply(name, *args)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    fn.__module__ = "symgrad"
+    return fn
+
+
+# --------------------------------------------------------------------------- piecewise helpers
+# ``select`` is how a rule says "if": on floats it evaluates only the branch it
+# takes (branches may be thunks), in SymPy it is a Piecewise, in generated code
+# a conditional expression.
+
+def _force(v: Any) -> Any:
+    return v() if callable(v) and not hasattr(type(v), "__symgrad_apply__") else v
+
+
+class _Cmp:
+    """A comparison built by ``gt``/``ge``/... on a code placeholder or SymPy value."""
+
+
+def _cmp(op: str, a: Any, b: Any) -> Any:
+    for v in (a, b):
+        hook = getattr(type(v), "__symgrad_compare__", None)
+        if hook is not None:
+            return hook(op, a, b)
+    if _is_sympy(a) or _is_sympy(b):
+        import sympy
+        return {"gt": sympy.Gt, "ge": sympy.Ge, "lt": sympy.Lt, "le": sympy.Le,
+                "eq": sympy.Eq}[op](a, b)
+    return {"gt": a > b, "ge": a >= b, "lt": a < b, "le": a <= b, "eq": a == b}[op]
+
+
+def gt(a: Any, b: Any) -> Any:
+    """``a > b`` on any engine's numbers (a condition for :func:`select`)."""
+    return _cmp("gt", a, b)
+
+
+def ge(a: Any, b: Any) -> Any:
+    """``a >= b`` on any engine's numbers."""
+    return _cmp("ge", a, b)
+
+
+def lt(a: Any, b: Any) -> Any:
+    """``a < b`` on any engine's numbers."""
+    return _cmp("lt", a, b)
+
+
+def le(a: Any, b: Any) -> Any:
+    """``a <= b`` on any engine's numbers."""
+    return _cmp("le", a, b)
+
+
+def eq(a: Any, b: Any) -> Any:
+    """``a == b`` on any engine's numbers."""
+    return _cmp("eq", a, b)
+
+
+def select(cond: Any, then: Any, otherwise: Any) -> Any:
+    """``then if cond else otherwise`` on any engine (branches may be zero-argument thunks).
+
+    >>> select(gt(2.0, 1.0), 1.0, lambda: 1 / 0)
+    1.0
+    """
+    hook = getattr(type(cond), "__symgrad_select__", None)
+    if hook is not None:
+        return hook(cond, _force(then), _force(otherwise))
+    if _is_sympy(cond):
+        import sympy
+        return sympy.Piecewise((_force(then), cond), (_force(otherwise), True))
+    if _is_numpy(cond) and getattr(cond, "ndim", 0):
+        import numpy as np
+        return np.where(cond, _force(then), _force(otherwise))
+    return _force(then) if cond else _force(otherwise)
+
+
+# --------------------------------------------------------------------------- float forwards
+
+def _sigmoid(x: float) -> float:
+    """The logistic function, 1 / (1 + exp(-x)), without overflow for large |x|."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def _relu(x: float) -> float:
+    """max(x, 0), with relu(0) = 0."""
+    return x if x > 0 else 0.0
+
+
+def _sign(x: float) -> float:
+    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+
+
+def _sympy(name: str) -> Callable[..., Any]:
+    def build(*args: Any) -> Any:
+        import sympy
+        return getattr(sympy, name)(*args)
+    return build
+
+
+def _sympy_sigmoid(x: Any) -> Any:
+    import sympy
+    return 1 / (1 + sympy.exp(-x))
+
+
+def _sympy_relu(x: Any) -> Any:
+    import sympy
+    return sympy.Piecewise((x, x > 0), (0, True))
+
+
+def _sympy_max(a: Any, b: Any) -> Any:
+    import sympy
+    return sympy.Piecewise((a, a >= b), (b, True))
+
+
+def _sympy_min(a: Any, b: Any) -> Any:
+    import sympy
+    return sympy.Piecewise((a, a <= b), (b, True))
+
+
+def _sympy_abs(x: Any) -> Any:
+    import sympy
+    return sympy.Abs(x)
+
+
+def _sympy_floordiv(a: Any, b: Any) -> Any:
+    import sympy
+    return sympy.floor(a / b)
+
+
+def _sympy_mod(a: Any, b: Any) -> Any:
+    import sympy
+    return a - b * sympy.floor(a / b)
+
+
+def _sympy_log2(x: Any) -> Any:
+    import sympy
+    return sympy.log(x, 2)
+
+
+def _sympy_log10(x: Any) -> Any:
+    import sympy
+    return sympy.log(x, 10)
+
+
+# --------------------------------------------------------------------------- the table
+
+def _rule(name: str, nargs: int, forward: Callable[..., Any], *partials: Callable[..., Any],
+          sympy: Callable[..., Any] | None = None, math_name: str | None = None,
+          numpy_name: str | None = None, doc: str = "") -> None:
+    assert len(partials) == nargs, name
+    RULES[name] = Rule(name, nargs, forward, partials, sympy, math_name, numpy_name, doc=doc)
+
+
+_op = __import__("operator")
+
+# Arithmetic operators (generated code writes them as operators).
+_rule("add", 2, _op.add, lambda x, y, out: 1, lambda x, y, out: 1,
+      sympy=_op.add, doc="x + y")
+_rule("sub", 2, _op.sub, lambda x, y, out: 1, lambda x, y, out: -1,
+      sympy=_op.sub, doc="x - y")
+_rule("mul", 2, _op.mul, lambda x, y, out: y, lambda x, y, out: x,
+      sympy=_op.mul, doc="x * y")
+_rule("truediv", 2, _op.truediv, lambda x, y, out: 1 / y, lambda x, y, out: -x / (y * y),
+      sympy=_op.truediv, doc="x / y")
+_rule("neg", 1, _op.neg, lambda x, out: -1, sympy=_op.neg, doc="-x")
+_rule("pow", 2, _op.pow,
+      lambda x, y, out: y * x ** (y - 1),
+      lambda x, y, out: select(gt(x, 0), lambda: out * log(x),
+                               lambda: select(eq(x, 0), 0.0, math.nan)),
+      sympy=_op.pow, math_name="pow", numpy_name="power",
+      doc="x ** y; d/dy is 0 at x == 0 and nan for x < 0")
+_rule("floordiv", 2, _op.floordiv, lambda x, y, out: 0, lambda x, y, out: 0,
+      sympy=_sympy_floordiv, numpy_name="floor_divide",
+      doc="x // y: piecewise constant, derivative 0 almost everywhere")
+_rule("mod", 2, _op.mod, lambda x, y, out: 1, lambda x, y, out: -(x // y),
+      sympy=_sympy_mod, numpy_name="mod",
+      doc="x % y = x - y * floor(x / y), derivative (1, -floor(x / y)) almost everywhere")
+
+# Elementary functions (generated code calls math.<name> or np.<name>).
+_rule("exp", 1, math.exp, lambda x, out: out, sympy=_sympy("exp"), math_name="exp",
+      numpy_name="exp")
+_rule("expm1", 1, math.expm1, lambda x, out: out + 1, sympy=lambda x: _sympy("exp")(x) - 1,
+      math_name="expm1", numpy_name="expm1")
+_rule("log", 1, math.log, lambda x, out: 1 / x, sympy=_sympy("log"), math_name="log",
+      numpy_name="log")
+_rule("log1p", 1, math.log1p, lambda x, out: 1 / (1 + x),
+      sympy=lambda x: _sympy("log")(1 + x), math_name="log1p", numpy_name="log1p")
+_rule("log2", 1, math.log2, lambda x, out: 1 / (x * math.log(2)), sympy=_sympy_log2,
+      math_name="log2", numpy_name="log2")
+_rule("log10", 1, math.log10, lambda x, out: 1 / (x * math.log(10)), sympy=_sympy_log10,
+      math_name="log10", numpy_name="log10")
+_rule("sqrt", 1, math.sqrt, lambda x, out: 0.5 / out, sympy=_sympy("sqrt"), math_name="sqrt",
+      numpy_name="sqrt")
+_rule("sin", 1, math.sin, lambda x, out: cos(x), sympy=_sympy("sin"), math_name="sin",
+      numpy_name="sin")
+_rule("cos", 1, math.cos, lambda x, out: -sin(x), sympy=_sympy("cos"), math_name="cos",
+      numpy_name="cos")
+_rule("tan", 1, math.tan, lambda x, out: 1 + out * out, sympy=_sympy("tan"), math_name="tan",
+      numpy_name="tan")
+_rule("asin", 1, math.asin, lambda x, out: 1 / sqrt(1 - x * x), sympy=_sympy("asin"),
+      math_name="asin", numpy_name="arcsin")
+_rule("acos", 1, math.acos, lambda x, out: -1 / sqrt(1 - x * x), sympy=_sympy("acos"),
+      math_name="acos", numpy_name="arccos")
+_rule("atan", 1, math.atan, lambda x, out: 1 / (1 + x * x), sympy=_sympy("atan"),
+      math_name="atan", numpy_name="arctan")
+_rule("atan2", 2, math.atan2, lambda y, x, out: x / (x * x + y * y),
+      lambda y, x, out: -y / (x * x + y * y), sympy=_sympy("atan2"), math_name="atan2",
+      numpy_name="arctan2", doc="atan2(y, x)")
+_rule("sinh", 1, math.sinh, lambda x, out: cosh(x), sympy=_sympy("sinh"), math_name="sinh",
+      numpy_name="sinh")
+_rule("cosh", 1, math.cosh, lambda x, out: sinh(x), sympy=_sympy("cosh"), math_name="cosh",
+      numpy_name="cosh")
+_rule("tanh", 1, math.tanh, lambda x, out: 1 - out * out, sympy=_sympy("tanh"),
+      math_name="tanh", numpy_name="tanh")
+_rule("asinh", 1, math.asinh, lambda x, out: 1 / sqrt(x * x + 1), sympy=_sympy("asinh"),
+      math_name="asinh", numpy_name="arcsinh")
+_rule("acosh", 1, math.acosh, lambda x, out: 1 / sqrt(x * x - 1), sympy=_sympy("acosh"),
+      math_name="acosh", numpy_name="arccosh")
+_rule("atanh", 1, math.atanh, lambda x, out: 1 / (1 - x * x), sympy=_sympy("atanh"),
+      math_name="atanh", numpy_name="arctanh")
+_rule("erf", 1, math.erf, lambda x, out: 2 / math.sqrt(math.pi) * exp(-x * x),
+      sympy=_sympy("erf"), math_name="erf")
+_rule("hypot", 2, math.hypot, lambda x, y, out: x / out, lambda x, y, out: y / out,
+      sympy=lambda x, y: _sympy("sqrt")(x * x + y * y), math_name="hypot", numpy_name="hypot")
+_rule("sigmoid", 1, _sigmoid, lambda x, out: out * (1 - out), sympy=_sympy_sigmoid,
+      doc="1 / (1 + exp(-x))")
+_rule("relu", 1, _relu, lambda x, out: select(gt(x, 0), 1.0, 0.0), sympy=_sympy_relu,
+      doc="max(x, 0); relu'(0) = 0")
+_rule("abs", 1, builtins.abs,
+      lambda x, out: select(gt(x, 0), 1.0, lambda: select(lt(x, 0), -1.0, 0.0)),
+      sympy=_sympy_abs, math_name="fabs", numpy_name="abs", doc="|x|; abs'(0) = 0")
+_rule("max", 2, builtins.max, lambda a, b, out: select(ge(a, b), 1.0, 0.0),
+      lambda a, b, out: select(ge(a, b), 0.0, 1.0), sympy=_sympy_max, numpy_name="maximum",
+      doc="max(a, b); at a tie the gradient goes to a")
+_rule("min", 2, builtins.min, lambda a, b, out: select(le(a, b), 1.0, 0.0),
+      lambda a, b, out: select(le(a, b), 0.0, 1.0), sympy=_sympy_min, numpy_name="minimum",
+      doc="min(a, b); at a tie the gradient goes to a")
+
+# --------------------------------------------------------------------------- generic functions
+# ``symgrad.exp`` & co.: work on floats, Values, SymPy expressions, numpy arrays
+# and code placeholders alike, so one function body runs on every engine.
+
+exp = _generic("exp", "e ** x on any kind of number.\n\n>>> exp(0.0)\n1.0")
+expm1 = _generic("expm1", "exp(x) - 1 on any kind of number.")
+log = _generic("log", "Natural logarithm on any kind of number.\n\n>>> log(1.0)\n0.0")
+log1p = _generic("log1p", "log(1 + x) on any kind of number.")
+log2 = _generic("log2", "Base-2 logarithm on any kind of number.")
+log10 = _generic("log10", "Base-10 logarithm on any kind of number.")
+sqrt = _generic("sqrt", "Square root on any kind of number.\n\n>>> sqrt(4.0)\n2.0")
+sin = _generic("sin", "Sine on any kind of number.")
+cos = _generic("cos", "Cosine on any kind of number.")
+tan = _generic("tan", "Tangent on any kind of number.")
+asin = _generic("asin", "Arc sine on any kind of number.")
+acos = _generic("acos", "Arc cosine on any kind of number.")
+atan = _generic("atan", "Arc tangent on any kind of number.")
+atan2 = _generic("atan2", "atan2(y, x) on any kind of number.")
+sinh = _generic("sinh", "Hyperbolic sine on any kind of number.")
+cosh = _generic("cosh", "Hyperbolic cosine on any kind of number.")
+tanh = _generic("tanh", "Hyperbolic tangent on any kind of number.\n\n>>> tanh(0.0)\n0.0")
+asinh = _generic("asinh", "Inverse hyperbolic sine on any kind of number.")
+acosh = _generic("acosh", "Inverse hyperbolic cosine on any kind of number.")
+atanh = _generic("atanh", "Inverse hyperbolic tangent on any kind of number.")
+erf = _generic("erf", "The error function on any kind of number.")
+hypot = _generic("hypot", "sqrt(x*x + y*y) on any kind of number.")
+sigmoid = _generic("sigmoid", "The logistic function 1 / (1 + exp(-x)).\n\n"
+                   ">>> sigmoid(0.0)\n0.5")
+relu = _generic("relu", "max(x, 0) with relu'(0) = 0.\n\n>>> relu(-2.0)\n0.0")
+fabs = _generic("abs", "|x| on any kind of number (abs'(0) = 0).\n\n>>> fabs(-2.0)\n2.0")
+fabs.__name__ = fabs.__qualname__ = "fabs"
+power = _generic("pow", "x ** y on any kind of number.\n\n>>> power(2.0, 3.0)\n8.0")
+power.__name__ = power.__qualname__ = "power"
+maximum = _generic("max", "max(a, b) on any kind of number (ties: the gradient goes to a).")
+maximum.__name__ = maximum.__qualname__ = "maximum"
+minimum = _generic("min", "min(a, b) on any kind of number (ties: the gradient goes to a).")
+minimum.__name__ = minimum.__qualname__ = "minimum"
+
+
+# --------------------------------------------------------------------------- callables -> rules
+
+@dataclass(frozen=True)
+class CallInfo:
+    """What a Python callable means inside a differentiated function.
+
+    ``flavor`` says how generated code spells it: ``"math"`` (``math.exp``),
+    ``"numpy"`` (``np.exp``), ``"builtin"`` (``abs``, ``max``, ``pow``) or
+    ``"helper"`` (a small standard-library function shipped with the code).
+    """
+
+    rule: str
+    flavor: str
+
+
+def _key(obj: Any) -> Any:
+    try:
+        hash(obj)
+        return obj
+    except TypeError:
+        return id(obj)
+
+
+_CALLABLES: dict[Any, CallInfo] = {}
+
+
+def _register_builtin_callables() -> None:
+    for name, rule in RULES.items():
+        if rule.math_name and hasattr(math, rule.math_name) and name not in ("pow",):
+            _CALLABLES[getattr(math, rule.math_name)] = CallInfo(name, "math")
+    _CALLABLES[math.pow] = CallInfo("pow", "math")
+    _CALLABLES[builtins.abs] = CallInfo("abs", "builtin")
+    _CALLABLES[builtins.max] = CallInfo("max", "builtin")
+    _CALLABLES[builtins.min] = CallInfo("min", "builtin")
+    _CALLABLES[builtins.pow] = CallInfo("pow", "builtin")
+    generic = {"exp": exp, "expm1": expm1, "log": log, "log1p": log1p, "log2": log2,
+               "log10": log10, "sqrt": sqrt, "sin": sin, "cos": cos, "tan": tan,
+               "asin": asin, "acos": acos, "atan": atan, "atan2": atan2, "sinh": sinh,
+               "cosh": cosh, "tanh": tanh, "asinh": asinh, "acosh": acosh, "atanh": atanh,
+               "erf": erf, "hypot": hypot, "sigmoid": sigmoid, "relu": relu, "abs": fabs,
+               "pow": power, "max": maximum, "min": minimum}
+    for name, fn in generic.items():
+        flavor = "math" if RULES[name].math_name else "helper"
+        if name in ("max", "min"):
+            flavor = "builtin"
+        _CALLABLES[fn] = CallInfo(name, flavor)
+
+
+_register_builtin_callables()
+_numpy_registered = False
+
+
+def _register_numpy() -> None:
+    global _numpy_registered
+    _numpy_registered = True
+    import sys
+    np = sys.modules.get("numpy")
+    if np is None:
+        return
+    for name, rule in RULES.items():
+        if rule.numpy_name and name not in ("floordiv", "mod"):
+            fn = getattr(np, rule.numpy_name, None)
+            if fn is not None:
+                _CALLABLES[_key(fn)] = CallInfo(name, "numpy")
+    for alias, name in (("absolute", "abs"), ("fabs", "abs"), ("fmax", "max"),
+                        ("fmin", "min"), ("asin", "asin"), ("acos", "acos"),
+                        ("atan", "atan"), ("atan2", "atan2"), ("pow", "pow")):
+        fn = getattr(np, alias, None)
+        if fn is not None:
+            _CALLABLES.setdefault(_key(fn), CallInfo(name, "numpy"))
+
+
+def lookup_callable(obj: Any) -> CallInfo | None:
+    """The primitive a callable stands for, or ``None``.
+
+    >>> lookup_callable(math.exp)
+    CallInfo(rule='exp', flavor='math')
+    """
+    if not _numpy_registered:
+        import sys
+        if "numpy" in sys.modules:
+            _register_numpy()
+    try:
+        return _CALLABLES.get(_key(obj))
+    except TypeError:
+        return None
