@@ -256,6 +256,9 @@ def analyze(stmts: list[ast.stmt], active: set[str], lists: set[str]) -> None:
 
         for n in nodes:
             if isinstance(n, ast.Assign):
+                if isinstance(n.targets[0], (ast.Tuple, ast.List)) and isinstance(
+                        n.value, ast.Name):
+                    mark([n.value.id], lists)
                 if _expr_active(n.value, active):
                     for t in n.targets:
                         mark(_target_names(t), active)
@@ -280,8 +283,9 @@ def analyze(stmts: list[ast.stmt], active: set[str], lists: set[str]) -> None:
             elif isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name):
                 mark([n.value.id], lists)
             elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in (
-                    "len", "sum", "zip", "enumerate", "reversed") and n.args \
-                    and isinstance(n.args[0], ast.Name):
+                    "len", "sum", "zip", "enumerate", "reversed", "max", "min") and n.args \
+                    and isinstance(n.args[0], ast.Name) and (
+                        n.func.id not in ("max", "min") or len(n.args) == 1):
                 mark([a.id for a in n.args if isinstance(a, ast.Name)], lists)
 
 
@@ -351,7 +355,7 @@ class Transformer:
         self.uses_stack = False
         self.inlining: list[Any] = []
         self.ref_counter = 0
-        self.slots_stmt: list[tuple[ast.AST, str]] = []
+        self.inplace_names: set[str] = set()
 
     # ------------------------------------------------------------------ errors
     def err(self, scope: Scope, node: ast.AST, construct: str, hint: str) -> Exception:
@@ -411,8 +415,8 @@ class Transformer:
         if self.out_name is None:
             raise NonScalarError(f"{fs.fn.__qualname__} does not return a value; symgrad "
                                  "differentiates functions that return one number.")
-        backward = self.backward(items, scope)
         primal = self.resolve_slots(primal)
+        backward = self.backward(items, scope)
         func = self.assemble(primal, backward, scope)
         source = cg.to_source(ast.Module(body=[func], type_ignores=[]))
         return source, self.ns, func.name
@@ -462,7 +466,7 @@ class Transformer:
     def comment_of(self, scope: Scope, node: ast.AST) -> str:
         text = scope.fs.text(node).strip()
         if isinstance(node, (ast.If, ast.For, ast.While)):
-            return text
+            return f"({scope.label}) {text}" if scope.result is not None else text
         end = getattr(node, "end_lineno", None)
         if end and end != node.lineno:
             lines = [scope.fs.text(ast.Pass(lineno=k)).strip()
@@ -612,11 +616,10 @@ class Transformer:
             g = self.names.own(src) if src not in scope.env else self.names.fresh(src)
             scope.env[src] = g
             return g, False
-        if src in scope.env:
-            return scope.env[src], True
-        g = self.names.own(src)
-        scope.env[src] = g
-        return g, True
+        if src not in scope.env:
+            scope.env[src] = self.names.own(src)
+        self.inplace_names.add(scope.env[src])
+        return scope.env[src], True
 
     def assign_to_name(self, src: str, value: ast.expr, scope: Scope, primal: list[Any],
                        items: list[Item], node: ast.stmt, raw: bool = False) -> None:
@@ -642,9 +645,10 @@ class Transformer:
             elif item.recipe.uses_out:
                 item.recipe.out_node = cg.name(g)   # type: ignore[attr-defined]
             item.restore_first = uses_old
-            self.emit_hoisted(ir, item, primal)
         if inplace:
             primal.append(self.push_slot(g, item))
+        if active:
+            self.emit_hoisted(ir, item, primal)
         primal.append(cg.assign(g, code_of(ir)))
         item.assigned = {g}
         item.reads = self.recipe_reads(item.recipe)
@@ -704,6 +708,7 @@ class Transformer:
             ir = self.conv(value, scope, primal, items)
             assert isinstance(ir, Idx)
             item.source_list = ("elem", ir.base, ir.index)
+            self.list_depth[ir.base] = max(self.list_depth.get(ir.base, 1), len(ir.index) + 1)
             code = code_of(ir)
             depth = 0
         else:
@@ -806,10 +811,11 @@ class Transformer:
             elif item.recipe.uses_out:
                 item.recipe.out_node = tgt_code  # type: ignore[attr-defined]
             item.restore_first = uses_old
-            self.emit_hoisted(ir, item, primal)
         self.uses_stack = True
         item.restore = True
         primal.append(ast.Expr(cg.attr_call("_stack", "append", cg.copy_expr(tgt_code))))
+        if getattr(ir, "active", False):
+            self.emit_hoisted(ir, item, primal)
         primal.append(ast.Assign(targets=[cg.store(tgt_code)], value=code_of(ir), lineno=0))
         item.reads = self.recipe_reads(item.recipe) | {base}
         item.assigned = {base}
@@ -899,10 +905,8 @@ class Transformer:
                 return []
             return Slot(resolve)
 
-        body_p.append(flag(True))
-        if not _ends_with_jump(s.body):
-            pass
-        else_p.append(flag(False))
+        _append_flag(body_p, flag(True))
+        _append_flag(else_p, flag(False))
         primal.append(ast.If(test=test, body=body_p, orelse=else_p))
         items.append(item)
 
@@ -1255,6 +1259,8 @@ class Transformer:
                 k.arg is None for k in node.keywords):
             raise self.err(scope, node, f"a starred argument in the call to {fname}",
                            "pass arguments one by one")
+        if obj in (builtins.max, builtins.min) and len(node.args) == 1:
+            return self.conv_reduce(node, obj.__name__, scope, primal, items)
         info = rules.lookup_callable(obj) if obj is not MISSING else None
         if info is not None:
             if node.keywords:
@@ -1480,9 +1486,10 @@ class Transformer:
                 if item.recipe.uses_out:
                     item.recipe.out_node = cg.name(g)  # type: ignore[attr-defined]
                 item.restore_first = g in item.recipe.values
-                self.emit_hoisted(ir, item, primal)
             if item.inplace:
                 primal.append(self.push_slot(g, item))
+            if getattr(ir, "active", False):
+                self.emit_hoisted(ir, item, primal)
             primal.append(cg.assign(g, code_of(ir)))
             del fake
             item.assigned = {g}
@@ -1490,17 +1497,16 @@ class Transformer:
             self.dd.add(g)
             items.append(item)
         analyze(body, callee.active, callee.lists)
+        for p in params:
+            if p in callee.lists and p in callee.env and callee.env[p] in self.params:
+                g = callee.env[p]
+                self.list_depth[g] = max(self.list_depth.get(g, 1), _list_depth(body, p))
         for n in ast.walk(tree):
             if isinstance(n, ast.Return) and n.value is not None and _is_list_expr(
                     n.value, callee.lists):
                 callee.lists.add(result_src)
         self.inlining.append(key)
-        loops_saved, self.loops = self.loops, [lp for lp in self.loops]
-        for s in body:
-            if isinstance(s, ast.Return) or _contains_return(s):
-                pass
         self.callee_block(body, callee, primal, items)
-        self.loops = loops_saved
         self.inlining.pop()
         if callee.result not in self.dd and callee.result not in {
                 i.name for i in items if i.kind in ("assign", "listdef")}:
@@ -1513,14 +1519,8 @@ class Transformer:
 
     def callee_block(self, body: list[ast.stmt], callee: Scope, primal: list[Any],
                      items: list[Item]) -> None:
-        # returns in loops of a callee are not supported (same rule as the main function)
-        saved_loops = self.loops
-        self.loops = []
-        try:
-            for s in body:
-                self.stmt(s, callee, primal, items)
-        finally:
-            self.loops = saved_loops + self.loops
+        for s in body:
+            self.stmt(s, callee, primal, items)
 
     # ------------------------------------------------------------------ recipes
     def recipe(self, ir: Any, scope: Scope) -> Recipe:
@@ -1562,7 +1562,7 @@ class Transformer:
                 child_adj = adj * partial
                 if isinstance(child, Op) and _n_active(child) >= 2 and not _simple(
                         child_adj.node):
-                    t = self.names.fresh("d_t", numbered=True)
+                    t = self.names.fresh("_d", numbered=True)
                     lets.append((t, child_adj.node))
                     child_adj = E(cg.name(t), flavor)
                 child_out = E(cg.name(self.node_ref(child)), flavor) if isinstance(
@@ -1717,8 +1717,8 @@ class Transformer:
             return [cg.assign(d, self.sum_pending(p))]
         return [cg.assign(d, self.zeros(p))]
 
-    def zeros(self, g: str) -> ast.expr:
-        if g in self.list_depth or g in getattr(self, "list_names", set()):
+    def zeros(self, g: str, is_list: bool = False) -> ast.expr:
+        if is_list or g in self.list_depth:
             if self.list_depth.get(g, 0) == 1 and g in self.dd_params():
                 return ast.BinOp(ast.List(elts=[ast.Constant(0.0)], ctx=ast.Load()), ast.Mult(),
                                  cg.call("len", cg.name(g)))
@@ -1770,7 +1770,7 @@ class Transformer:
     def ensure_list_adjoint(self, base: str, out: list[ast.stmt]) -> None:
         if self.state.get(base, _ZERO) != _LIVE:
             self.state[base] = _LIVE
-            out.append(cg.assign(self.adjoint_name(base), self.zeros(base)))
+            out.append(cg.assign(self.adjoint_name(base), self.zeros(base, True)))
 
     def live(self, g: str) -> bool:
         return self.state.get(g, _ZERO) == _LIVE
@@ -1989,6 +1989,10 @@ class Transformer:
         touched = []
         for v in _ordered(it.reads | it.assigned, self.order_hint(it)):
             touched.append(v)
+        # pending adjoints that read values the compound statement will restore
+        for v in list(self.pending):
+            if v not in touched and any(cg.names_in(e) & it.assigned for e in self.pending[v]):
+                touched.append(v)
         for v in touched:
             st = self.state.get(v, _ZERO)
             if st == _PENDING:
@@ -2045,12 +2049,18 @@ class Transformer:
         for v in sorted(self.preinit):
             body.append(cg.assign(v, ast.Constant(None)))
         body += primal
+        value: ast.expr = cg.name(self.out_name)
+        if self.with_value and (self.out_name not in self.def_item
+                                or self.out_name in self.inplace_names):
+            vname = self.names.fresh("value")
+            body.append(cg.assign(vname, value))
+            value = cg.name(vname)
         body += backward
         grads = [cg.name(self.adjoint_name(p)) for p in self.wrt_names]
         result: ast.expr = grads[0] if len(grads) == 1 and self.single else ast.Tuple(
             elts=grads, ctx=ast.Load())
         if self.with_value:
-            result = ast.Tuple(elts=[cg.name(self.out_name), result], ctx=ast.Load())
+            result = ast.Tuple(elts=[value, result], ctx=ast.Load())
         body.append(ast.Return(result))
         kw = {}
         if "type_params" in ast.FunctionDef._fields:
@@ -2161,8 +2171,16 @@ def _loop_own_nodes(body: list[ast.stmt]) -> Iterable[ast.AST]:
                 stack.append(c)
 
 
-def _ends_with_jump(stmts: list[ast.stmt]) -> bool:
-    return _jumps(stmts)
+def _append_flag(stmts: list[Any], slot: Slot) -> None:
+    """Append the branch flag, before the jump that ends the block (if any)."""
+    last = stmts[-1] if stmts else None
+    if isinstance(last, (ast.Break, ast.Continue, ast.Return)):
+        stmts.insert(len(stmts) - 1, slot)
+    elif isinstance(last, ast.If) and _jumps(last.body) and _jumps(last.orelse):
+        _append_flag(last.body, slot)
+        _append_flag(last.orelse, slot)
+    else:
+        stmts.append(slot)
 
 
 def _contains_return(s: ast.stmt) -> bool:

@@ -1,0 +1,32 @@
+"""Every construct of the supported subset, checked against finite differences."""
+import pytest
+
+from cases import CASES, CASES_WRT
+from numeric import assert_close, finite_diff
+
+from symgrad import grad, value_and_grad
+
+
+def _ids(cases):
+    return [f"{c[0].__name__}-{k}" for k, c in enumerate(cases)]
+
+
+@pytest.mark.parametrize("fn,args", CASES, ids=_ids(CASES))
+def test_gradient_matches_finite_differences(fn, args):
+    g = grad(fn, wrt=list(range(len(args))))
+    got = g(*args)
+    want = finite_diff(fn, args)
+    assert_close(list(got), want, what=fn.__name__)
+
+
+@pytest.mark.parametrize("fn,args", CASES, ids=_ids(CASES))
+def test_value_and_grad_value_is_the_function(fn, args):
+    value, _ = value_and_grad(fn, wrt=list(range(len(args))))(*args)
+    assert value == pytest.approx(fn(*args), rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("fn,args,wrt", CASES_WRT, ids=_ids(CASES_WRT))
+def test_gradient_wrt_one_parameter(fn, args, wrt):
+    got = grad(fn, wrt=wrt)(*args)
+    idx = fn.__code__.co_varnames.index(wrt)
+    assert_close(got, finite_diff(fn, args, [idx])[0], what=fn.__name__)
