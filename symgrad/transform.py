@@ -632,6 +632,8 @@ class Transformer:
         ir = self.conv(value, scope, primal, items)
         if raw:
             g, inplace = src, self.depth > 0
+            if inplace:
+                self.inplace_names.add(g)
         else:
             g, inplace = self.target_name(src, scope)
         active = getattr(ir, "active", False)
