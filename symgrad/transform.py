@@ -140,6 +140,9 @@ class Item:
             return any(i.has_backward(tr) for i in self.body + self.orelse)
         if self.kind == "assign":
             return (self.recipe is not None or self.inplace and tr.is_restored(self))
+        if self.kind == "append":
+            return (self.recipe is not None or self.name in tr.needed
+                    or getattr(self, "active_list", True))
         return True
 
 
@@ -356,6 +359,7 @@ class Transformer:
         self.inlining: list[Any] = []
         self.ref_counter = 0
         self.inplace_names: set[str] = set()
+        self.stack = self.names.fresh("_stack")
 
     # ------------------------------------------------------------------ errors
     def err(self, scope: Scope, node: ast.AST, construct: str, hint: str) -> Exception:
@@ -671,7 +675,7 @@ class Transformer:
                 self.uses_stack = True
                 if not defined:
                     self.preinit.add(g)
-                return [ast.Expr(cg.attr_call("_stack", "append", cg.name(g)))]
+                return [ast.Expr(cg.attr_call(self.stack, "append", cg.name(g)))]
             return []
         return Slot(resolve)
 
@@ -731,7 +735,7 @@ class Transformer:
             self.uses_stack = True
             if g not in self.dd:
                 self.preinit.add(g)
-            primal.append(ast.Expr(cg.attr_call("_stack", "append", cg.name(g))))
+            primal.append(ast.Expr(cg.attr_call(self.stack, "append", cg.name(g))))
         primal.append(cg.assign(g, code))
         item.assigned = {g}
         for r in item.elems:
@@ -815,7 +819,7 @@ class Transformer:
             item.restore_first = uses_old
         self.uses_stack = True
         item.restore = True
-        primal.append(ast.Expr(cg.attr_call("_stack", "append", cg.copy_expr(tgt_code))))
+        primal.append(ast.Expr(cg.attr_call(self.stack, "append", cg.copy_expr(tgt_code))))
         if getattr(ir, "active", False):
             self.emit_hoisted(ir, item, primal)
         primal.append(ast.Assign(targets=[cg.store(tgt_code)], value=code_of(ir), lineno=0))
@@ -878,7 +882,8 @@ class Transformer:
                 item.recipe.out_node = cg.name(item.out_temp)  # type: ignore[attr-defined]
             self.emit_hoisted(ir, item, primal)
         primal.append(ast.Expr(cg.attr_call(g, "append", code_of(ir))))
-        item.reads = self.recipe_reads(item.recipe) | {g}
+        item.active_list = g in scope_active_names(scope)  # type: ignore[attr-defined]
+        item.reads = self.recipe_reads(item.recipe) | ({g} if item.active_list else set())
         item.assigned = {g}
         items.append(item)
 
@@ -903,7 +908,7 @@ class Transformer:
             def resolve() -> list[ast.stmt]:
                 if item.has_backward(self):
                     self.uses_stack = True
-                    return [ast.Expr(cg.attr_call("_stack", "append", ast.Constant(value)))]
+                    return [ast.Expr(cg.attr_call(self.stack, "append", ast.Constant(value)))]
                 return []
             return Slot(resolve)
 
@@ -1077,7 +1082,7 @@ class Transformer:
             if not item.has_backward(self) or not in_outer_loop:
                 return []
             self.uses_stack = True
-            return [ast.Expr(cg.attr_call("_stack", "append", cg.name(n))) for n in save]
+            return [ast.Expr(cg.attr_call(self.stack, "append", cg.name(n))) for n in save]
         primal.append(Slot(post))
         item.pre = [(n, in_outer_loop) for n in reversed(save)]
         items.append(item)
@@ -1281,6 +1286,11 @@ class Transformer:
         if obj in _CONSTANT_CALLS or (obj is not MISSING and getattr(obj, "__module__", "")
                                       in ("random",)):
             return Leaf(self.rename(node, scope))
+        if obj is MISSING and isinstance(node.func, ast.Attribute):
+            raise self.err(scope, node, f"the method call {fname}(...)",
+                           "symgrad supports list.append() as a statement; use indexing "
+                           "instead of pop/insert/extend (note: second derivatives of loops "
+                           "whose gradient saves values on the tape are not supported)")
         if obj is MISSING:
             raise self.err(scope, node, f"the call {fname}(...)",
                            "call a function defined at module level or inside this function")
@@ -1621,7 +1631,7 @@ class Transformer:
             n.temp = t
             if self.loops:
                 self.uses_stack = True
-                primal.append(ast.Expr(cg.attr_call("_stack", "append", cg.name(t))))
+                primal.append(ast.Expr(cg.attr_call(self.stack, "append", cg.name(t))))
                 item.temps.append(t)
         # map placeholders to temporaries for the adjoint sweep
         refs: dict[str, ast.expr] = {}
@@ -1791,7 +1801,7 @@ class Transformer:
 
     def pop(self, target: ast.expr | str) -> ast.stmt:
         t = cg.name(target, ast.Store()) if isinstance(target, str) else cg.store(target)
-        return ast.Assign(targets=[t], value=cg.attr_call("_stack", "pop"), lineno=0)
+        return ast.Assign(targets=[t], value=cg.attr_call(self.stack, "pop"), lineno=0)
 
     def emit_recipe(self, rec: Recipe, G: ast.expr, out_node: ast.expr | None,
                     top: bool, out: list[ast.stmt], own: str | None = None) -> list[ast.expr]:
@@ -1906,6 +1916,8 @@ class Transformer:
         out: list[ast.stmt] = []
         for t in reversed(it.temps):
             out.append(self.pop(t))
+        if not it.has_backward(self):
+            return out
         popped = cg.attr_call(it.name, "pop")
         if it.out_temp and it.recipe is not None and self.live(it.name):
             out.append(cg.assign(it.out_temp, popped))
@@ -1962,7 +1974,7 @@ class Transformer:
         if it.kind == "if":
             body = self.gen_block_inner(it.body)
             orelse = self.gen_block_inner(it.orelse)
-            test: ast.expr = cg.attr_call("_stack", "pop")
+            test: ast.expr = cg.attr_call(self.stack, "pop")
             if not body:
                 test, body, orelse = ast.UnaryOp(ast.Not(), test), orelse, []
             out.append(ast.If(test=test, body=body or [ast.Pass()], orelse=orelse))
@@ -2047,7 +2059,7 @@ class Transformer:
                f"{', '.join(self.wrt_names)} (generated by symgrad).")
         body.append(ast.Expr(ast.Constant(doc)))
         if self.uses_stack:
-            body.append(cg.assign("_stack", ast.List(elts=[], ctx=ast.Load())))
+            body.append(cg.assign(self.stack, ast.List(elts=[], ctx=ast.Load())))
         for v in sorted(self.preinit):
             body.append(cg.assign(v, ast.Constant(None)))
         body += primal
