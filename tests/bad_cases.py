@@ -1,0 +1,122 @@
+"""Functions outside the supported subset: each must raise a clear SymgradError."""
+import math
+
+
+def uses_try(x):
+    try:
+        y = x * 2
+    except ValueError:
+        y = x
+    return y
+
+
+def uses_with(x):
+    with open("f") as fh:
+        y = x * 2
+    return y
+
+
+def uses_class(x):
+    class A:
+        pass
+    return x
+
+
+def uses_yield(x):
+    yield x * 2
+
+
+def uses_global(x):
+    global G
+    G = x
+    return x * 2
+
+
+def uses_del(x):
+    y = x * 2
+    del y
+    return x
+
+
+def uses_lambda(x):
+    f = lambda v: v * 2  # noqa: E731
+    return f(x)
+
+
+def uses_dict(x):
+    d = {"a": x}
+    return d["a"]
+
+
+def uses_star(x, *rest):
+    return x
+
+
+def returns_tuple(x, y):
+    return x * y, x + y
+
+
+def returns_list(x):
+    return [x, x]
+
+
+def returns_nothing(x):
+    y = x * 2
+
+
+def unknown_call(x):
+    return math.gamma(x)
+
+
+def recursive(x, n):
+    if n == 0:
+        return x
+    return recursive(x * 2, n - 1)
+
+
+def return_in_loop(x):
+    for i in range(3):
+        if x > i:
+            return x * i
+    return x
+
+
+def walrus(x):
+    return (y := x * 2) + y
+
+
+def for_else(x):
+    for i in range(3):
+        x = x * 2
+    else:
+        x = x + 1
+    return x
+
+
+def list_pop(xs):
+    v = xs.pop()
+    return v * 2
+
+
+def set_literal(x):
+    s = {x, 2 * x}
+    return x
+
+
+def match_stmt(x):
+    match x:
+        case 1:
+            return x
+        case _:
+            return x * 2
+
+
+BAD = {
+    uses_try: "try statement", uses_with: "with statement", uses_class: "class definition",
+    uses_yield: "yield", uses_global: "global statement", uses_del: "del statement",
+    uses_lambda: "lambda", uses_dict: "dict", uses_star: "*args",
+    recursive: "recursive call", return_in_loop: "return inside a loop",
+    walrus: "assignment expression", for_else: "for ... else", list_pop: ".pop()",
+    set_literal: "set", match_stmt: "match statement",
+}
+NON_SCALAR = [returns_tuple, returns_list, returns_nothing]

@@ -1,0 +1,181 @@
+"""The public API: grad / value_and_grad / show / save, caching, second derivatives."""
+import importlib.util
+import inspect
+import io
+import math
+import subprocess
+import sys
+import traceback
+
+import pytest
+
+import cases
+from numeric import assert_close, finite_diff
+from symgrad import GradFunction, grad, show, value_and_grad
+
+GOLDEN = __file__.replace("test_api.py", "golden/seed_neuron.py.txt")
+SEED = (2.0, 0.0, -3.0, 1.0, 6.8813735870195432)
+
+
+def test_seed_neuron_exact_numbers():
+    dx1, dx2, dw1, dw2, db = grad(cases.seed_neuron)(*SEED)
+    assert (dx1, dx2, dw1, dw2, db) == pytest.approx((-1.5, 0.5, 1.0, 0.0, 0.5), abs=1e-9)
+    value, (dx1e, *_rest) = value_and_grad(cases.seed_neuron_exp)(*SEED)
+    assert value == pytest.approx(0.7071067811865476, abs=1e-12)
+    assert dx1e == pytest.approx(-1.5, abs=1e-9)
+
+
+def test_seed_l_and_accumulation():
+    assert grad(cases.seed_l)(5.0, 3.0, 10.0) == (10.0, 10.0, 8.0)
+    assert grad(cases.seed_reuse)(1.0, 2.0) == (2.0, 0.0)
+    assert value_and_grad(cases.seed_l)(5.0, 3.0, 10.0)[0] == 80.0
+
+
+def test_golden_source_of_seed_neuron():
+    """Byte-identical generated source (regenerate with SYMGRAD_UPDATE_GOLDEN=1)."""
+    import os
+    src = grad(cases.seed_neuron).source
+    if os.environ.get("SYMGRAD_UPDATE_GOLDEN"):
+        with open(GOLDEN, "w") as fh:
+            fh.write(src)
+    with open(GOLDEN) as fh:
+        assert src == fh.read()
+
+
+def test_generated_source_is_deterministic_across_processes():
+    code = ("import sys; sys.path.insert(0, 'tests'); import cases, symgrad; "
+            "print(symgrad.grad(cases.mlp_loss, wrt=[0, 1, 2, 3]).source)")
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True).stdout for _ in range(2)}
+    assert len(runs) == 1
+
+
+def test_wrt_conventions():
+    def f(x, y, z):
+        return x * y * z
+    assert grad(f, wrt="y")(2.0, 3.0, 4.0) == 8.0
+    assert grad(f, wrt=1)(2.0, 3.0, 4.0) == 8.0
+    assert grad(f, wrt=["z", "x"])(2.0, 3.0, 4.0) == (6.0, 12.0)
+    assert grad(f, wrt=("y",))(2.0, 3.0, 4.0) == (8.0,)
+    assert grad(f)(2.0, 3.0, 4.0) == (12.0, 8.0, 6.0)
+
+    @grad(wrt="x")
+    def g(x, y):
+        return x ** 2 * y
+    assert g(3.0, 2.0) == 12.0
+
+
+def test_decorator_and_attributes():
+    @grad
+    def h(x):
+        """Square it."""
+        return x * x
+    assert isinstance(h, GradFunction)
+    assert h(3.0) == 6.0
+    assert h.__wrapped__ is h.fn
+    assert h.fn.__name__ == "h"
+    assert "Square it." in h.__doc__
+    assert h.__name__ == "d_h"
+    assert repr(h).startswith("<symgrad grad of ") and repr(h).endswith("h wrt (x)>")
+    assert "def d_h(x, d_out=1.0):" in h.source
+
+
+def test_cache_reuses_first_result():
+    assert grad(cases.reassign) is grad(cases.reassign)
+    assert grad(cases.reassign, wrt="x") is not grad(cases.reassign)
+
+
+def test_integer_inputs_give_floats():
+    dx, dy = grad(cases.seed_l, wrt=["a", "d"])(2, 3, 4)
+    assert (dx, dy) == (4.0, 5.0) and isinstance(dx, float) and isinstance(dy, float)
+
+
+def test_show_prints_source():
+    buf = io.StringIO()
+    show(cases.seed_neuron, file=buf)
+    assert buf.getvalue() == grad(cases.seed_neuron).source
+
+
+def test_inspect_and_tracebacks_see_generated_lines():
+    g = grad(cases.divisions)
+    assert inspect.getsource(g._generated) == g.source
+    with pytest.raises(ZeroDivisionError) as info:
+        g(1.0, 0.0)
+    frames = traceback.extract_tb(info.value.__traceback__)
+    gen = [f for f in frames if f.filename.startswith("<symgrad generated")]
+    assert gen and gen[-1].line.strip() in g.source
+
+
+@pytest.mark.parametrize("fn,args", [(cases.seed_poly, (2.0, 3.0, 4.0)),
+                                     (cases.all_math, (1.3,)),
+                                     (cases.reassign, (0.7, 1.3)),
+                                     (cases.branch, (2.0,)), (cases.branch, (-1.5,)),
+                                     (cases.early_return, (0.5, 1.0)),
+                                     (cases.calls, (0.6, 0.9))])
+def test_second_derivatives(fn, args):
+    first = grad(fn, wrt=0)
+    second = grad(first, wrt=0)
+    want = finite_diff(first, args, [0])[0]
+    assert_close(second(*args), want, rtol=1e-4, what=fn.__name__)
+
+
+def test_third_derivative_of_polynomial():
+    def p(x):
+        return x ** 4 + 2 * x ** 3
+    d3 = grad(grad(grad(p)))
+    assert d3(1.5) == pytest.approx(24 * 1.5 + 12)
+
+
+def test_save_writes_standalone_module(tmp_path):
+    g = grad(cases.symgrad_funcs)
+    path = tmp_path / "d_mod.py"
+    g.save(str(path))
+    text = path.read_text()
+    assert "import symgrad" not in text and "from symgrad" not in text
+    spec = importlib.util.spec_from_file_location("d_mod", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.d_symgrad_funcs(0.8, 1.7) == pytest.approx(g(0.8, 1.7))
+
+
+def test_save_with_numpy_and_lists(tmp_path):
+    for fn, args in [(cases.all_numpy, (1.3,)), (cases.mlp_loss, cases.CASES[-2][1]),
+                     (cases.constants, (1.3,))]:
+        g = grad(fn, wrt=list(range(len(args))))
+        path = tmp_path / f"d_{fn.__name__}.py"
+        g.save(str(path))
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        assert_close(list(getattr(mod, "d_" + fn.__name__)(*args)), list(g(*args)), rtol=1e-12)
+
+
+def test_generated_code_quality_seed_neuron():
+    src = grad(cases.seed_neuron).source
+    assert "* 1.0" not in src and "+ 0.0" not in src and "* 1\n" not in src
+    assert "# grad of: n = x1 * w1 + x2 * w2 + b" in src
+    assert "_stack" not in src       # straight-line code needs no tape
+
+
+def test_no_adjoint_for_parameters_not_in_wrt():
+    src = grad(cases.seed_neuron, wrt="b").source
+    assert "d_x1" not in src and "d_w1" not in src
+    assert grad(cases.seed_neuron, wrt="b")(*SEED) == pytest.approx(0.5)
+
+
+def test_loop_needing_no_saved_values_pushes_nothing():
+    src = grad(cases.loop_list).source
+    assert "_stack" not in src
+    assert "for i in reversed(range(len(x))):" in src
+
+
+def test_methods_on_classes():
+    class Model:
+        def __init__(self, w):
+            self.w = w
+
+        def loss(self, x):
+            return math.tanh(x) * 2
+
+    m = Model(2.0)
+    assert grad(Model.loss, wrt="x")(m, 0.5) == pytest.approx(2 * (1 - math.tanh(0.5) ** 2))

@@ -1,0 +1,65 @@
+"""Bad input gets a clear SymgradError naming the file, line and construct."""
+import inspect
+
+import pytest
+
+import bad_cases
+import symgrad
+from symgrad import (NonDifferentiableError, NonScalarError, SourceError, SymgradError,
+                     UnsupportedSyntaxError, grad)
+
+
+@pytest.mark.parametrize("fn", list(bad_cases.BAD), ids=lambda f: f.__name__)
+def test_unsupported_constructs_name_file_line_and_construct(fn):
+    with pytest.raises(SymgradError) as info:
+        grad(fn, wrt=0)
+    msg = str(info.value)
+    assert bad_cases.BAD[fn] in msg
+    assert "bad_cases.py" in msg
+    assert "hint:" in msg
+    if isinstance(info.value, UnsupportedSyntaxError):
+        lines, start = inspect.getsourcelines(fn)
+        assert start <= info.value.lineno < start + len(lines)
+        assert info.value.line.strip() in "".join(lines)
+
+
+@pytest.mark.parametrize("fn", bad_cases.NON_SCALAR, ids=lambda f: f.__name__)
+def test_non_scalar_results(fn):
+    with pytest.raises(NonScalarError, match="one number"):
+        grad(fn)
+
+
+def test_unknown_function_with_active_argument():
+    with pytest.raises(NonDifferentiableError, match="math.gamma"):
+        grad(bad_cases.unknown_call)
+
+
+def test_builtin_has_no_source():
+    with pytest.raises(SourceError, match="not a Python function"):
+        grad(len)
+
+
+def test_exec_function_has_no_source():
+    ns = {}
+    exec("def f(x):\n    return x * x\n", ns)
+    with pytest.raises(SourceError, match="cannot find the source"):
+        grad(ns["f"])
+
+
+def test_bool_and_str_arguments_rejected():
+    def f(x, y):
+        return x * y
+    g = grad(f)
+    with pytest.raises(symgrad.ArgumentError, match="bool"):
+        g(True, 2.0)
+    with pytest.raises(symgrad.ArgumentError, match="str"):
+        g("a", 2)
+
+
+def test_wrt_errors():
+    def f(x, y):
+        return x * y
+    with pytest.raises(SymgradError, match="no parameter 'z'"):
+        grad(f, wrt="z")
+    with pytest.raises(SymgradError, match="has 2 parameters"):
+        grad(f, wrt=5)
