@@ -165,6 +165,7 @@ class Scope:
     local_funcs: dict[str, Any] = field(default_factory=dict)
     parent: "Scope | None" = None
     result: str | None = None       # generated name receiving `return` (inlined callee)
+    entry_depth: int = 0
     label: str = ""
 
 
@@ -359,6 +360,7 @@ class Transformer:
         self.inlining: list[Any] = []
         self.ref_counter = 0
         self.inplace_names: set[str] = set()
+        self.list_vars: set[str] = set()
         self.stack = self.names.fresh("_stack")
 
     # ------------------------------------------------------------------ errors
@@ -536,6 +538,11 @@ class Transformer:
     def do_return(self, s: ast.Return, scope: Scope, primal: list[Any], items: list[Item]
                   ) -> None:
         if scope.result is not None:       # inlined callee
+            v = s.value
+            if isinstance(v, ast.Name) and v.id in scope.lists and v.id in scope.env \
+                    and self.depth == scope.entry_depth and scope.env[v.id] in self.list_vars:
+                scope.result = scope.env[v.id]     # return the list itself, no copy
+                return
             self.assign_to_name(scope.result, s.value, scope, primal, items, s, raw=True)
             return
         value = s.value
@@ -629,11 +636,27 @@ class Transformer:
                        items: list[Item], node: ast.stmt, raw: bool = False) -> None:
         """``src = value``; with ``raw`` the name is already generated (return values)."""
         comment = self.comment_of(scope, node)
+        ir = None
+        if isinstance(value, ast.Call) and isinstance(
+                self.resolve_func(value.func, scope), (types.FunctionType, ast.FunctionDef)):
+            ir = self.conv(value, scope, primal, items)
+            if isinstance(ir, Leaf) and isinstance(ir.node, ast.Name) \
+                    and ir.node.id in self.list_vars:
+                if raw:     # a helper returning the list another helper returned
+                    raise self.err(scope, node, "returning a list received from a call",
+                                   "build the list in the helper that returns it")
+                scope.env[src] = ir.node.id         # the callee's fresh list: an alias
+                scope.lists.add(src)
+                if ir.active:
+                    scope.active.add(src)
+                return
         is_list = (not raw and src in scope.lists) or _is_list_expr(value, scope.lists)
-        if is_list:
-            self.list_assign(src, value, scope, primal, items, node, comment, raw)
+        if is_list and ir is None:
+            self.list_assign(src, value, scope, primal, items, node, comment, raw,
+                             to_result=raw and scope.result is not None)
             return
-        ir = self.conv(value, scope, primal, items)
+        if ir is None:
+            ir = self.conv(value, scope, primal, items)
         if raw:
             g, inplace = src, self.depth > 0
             if inplace:
@@ -650,6 +673,7 @@ class Transformer:
                 self.hoist_root(ir, item.recipe)
             elif item.recipe.uses_out:
                 item.recipe.out_node = cg.name(g)   # type: ignore[attr-defined]
+                self.needed.add(g)
             item.restore_first = uses_old
         if inplace:
             primal.append(self.push_slot(g, item))
@@ -684,8 +708,9 @@ class Transformer:
 
     # ------------------------------------------------------------------ lists
     def list_assign(self, src: str, value: ast.expr, scope: Scope, primal: list[Any],
-                    items: list[Item], node: ast.stmt, comment: str, raw: bool) -> None:
-        if raw:
+                    items: list[Item], node: ast.stmt, comment: str, raw: bool,
+                    to_result: bool = False) -> None:
+        if raw and not to_result:
             raise NonScalarError(f'File "{scope.fs.filename}", line {scope.fs.line(node)}: '
                                  "the function returns a list; symgrad differentiates functions "
                                  "that return one number.")
@@ -727,9 +752,13 @@ class Transformer:
             else:
                 code = self.rename(value, scope)
             depth = 1
-        g, inplace = self.target_name(src, scope)
+        if to_result:
+            g, inplace = src, self.depth > 0
+        else:
+            g, inplace = self.target_name(src, scope)
         item.name, item.inplace = g, inplace
         self.list_depth[g] = depth
+        self.list_vars.add(g)
         if inplace:
             item.restore = True
             self.uses_stack = True
@@ -816,6 +845,7 @@ class Transformer:
                 self.hoist_root(ir, item.recipe)
             elif item.recipe.uses_out:
                 item.recipe.out_node = tgt_code  # type: ignore[attr-defined]
+                self.needed.add(base)
             item.restore_first = uses_old
         self.uses_stack = True
         item.restore = True
@@ -1051,7 +1081,12 @@ class Transformer:
             save.append(counter)
         if not is_while:
             free = cg.names_in(iter_code)
-            stable = not (free & (modified | set(gen_targets.values())))
+            reversible = isinstance(iter_code, (ast.Name, ast.Subscript, ast.List,
+                                                ast.Tuple)) or (
+                isinstance(iter_code, ast.Call) and isinstance(iter_code.func, ast.Name)
+                and iter_code.func.id in ("range", "list", "tuple", "sorted")
+                and self.ns.get(iter_code.func.id) is None)
+            stable = reversible and not (free & (modified | set(gen_targets.values())))
             if not stable:
                 it_name = self.names.fresh("_iter", numbered=True)
                 is_range = isinstance(iter_code, ast.Call) and isinstance(
@@ -1448,6 +1483,7 @@ class Transformer:
         result_src = f"{label}#result"
         callee.result = self.names.fresh(f"_{label}" if label.startswith("_") else label)
         self.names.used.add(callee.result)
+        callee.entry_depth = self.depth
         primal.append(cg.comment(f"inlined {ast.unparse(node)}:"))
         binds: list[tuple[str, Any]] = []
         for p in params:
@@ -1497,6 +1533,7 @@ class Transformer:
                 item.recipe = self.recipe(ir, scope)
                 if item.recipe.uses_out:
                     item.recipe.out_node = cg.name(g)  # type: ignore[attr-defined]
+                    self.needed.add(g)
                 item.restore_first = g in item.recipe.values
             if item.inplace:
                 primal.append(self.push_slot(g, item))
@@ -1525,8 +1562,10 @@ class Transformer:
             raise self.err(scope, node, f"the call to {label}, which returns nothing",
                            "return a value from the helper")
         g = callee.result
-        if any(i.kind == "listdef" and i.name == g for i in items):
-            return Leaf(cg.name(g), None, False)
+        if g in self.list_vars:
+            return Leaf(cg.name(g), None, result_src in callee.active or any(
+                _expr_active(n.value, callee.active) for n in ast.walk(tree)
+                if isinstance(n, ast.Return) and n.value is not None))
         return Leaf(cg.name(g), g, True)
 
     def callee_block(self, body: list[ast.stmt], callee: Scope, primal: list[Any],
