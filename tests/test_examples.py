@@ -1,0 +1,35 @@
+"""The examples run and show what they claim."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(HERE, "examples"))
+
+
+def test_train_mlp_grad_matches_value_engine_every_step():
+    import train_mlp_grad
+    fast, slow = train_mlp_grad.main(steps=15)
+    assert len(fast) == len(slow) == 15
+    assert max(abs(a - b) for a, b in zip(fast, slow)) < 1e-9
+    assert fast[-1] < fast[0]
+
+
+def test_train_mlp_grad_gradient_matches_finite_differences():
+    import train_mlp_grad as t
+    from numeric import assert_close, finite_diff
+    from symgrad import grad
+    params = t.init(3)
+    args = (*params, t.XS, t.YS)
+    got = grad(t.loss, wrt=t.PARAMS)(*args)
+    assert_close(list(got), finite_diff(t.loss, args, range(6)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("script", ["train_mlp_grad.py"])
+def test_example_scripts_run(script):
+    out = subprocess.run([sys.executable, os.path.join(HERE, "examples", script)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "largest loss difference" in out.stdout
