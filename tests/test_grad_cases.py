@@ -30,3 +30,13 @@ def test_gradient_wrt_one_parameter(fn, args, wrt):
     got = grad(fn, wrt=wrt)(*args)
     idx = fn.__code__.co_varnames.index(wrt)
     assert_close(got, finite_diff(fn, args, [idx])[0], what=fn.__name__)
+
+
+def test_helpers_from_another_module():
+    import cases_cross
+    for fn, args in [(cases_cross.cross, (0.3, -0.7)),
+                     (cases_cross.cross_lists, ([0.5, -1.0, 2.0], [1.0, 0.3, -0.2], 0.8))]:
+        got = grad(fn)(*args)
+        assert_close(list(got), finite_diff(fn, args), what=fn.__name__)
+        src = grad(fn).source
+        assert "# inlined soft(" in src
