@@ -667,10 +667,22 @@ class Transformer:
         item = Item("assign", comment, name=g, inplace=inplace)
         item.first_def = inplace and g not in self.dd and not self.loops  # type: ignore
         if active:
+            saved_names = (set(self.names.used), dict(self.names.counters))
+            saved_needed = set(self.needed)
             item.recipe = self.recipe(ir, scope)
             uses_old = g in item.recipe.values
             if inplace and item.recipe.uses_out and uses_old:
-                self.hoist_root(ir, item.recipe)
+                # the root reads its new value, its operands the old one: compute the
+                # root's local adjoints before restoring the old value
+                self.names.used, self.names.counters = saved_names
+                self.needed = saved_needed
+                item.recipe = self.recipe(ir, scope, split_root=True)
+                if any(item.recipe.out_ref in cg.names_in(e) and g in cg.names_in(e)
+                       for _, e in item.recipe.lets):
+                    self.hoist_root(ir, item.recipe)
+                else:
+                    item.split = True  # type: ignore[attr-defined]
+                    item.recipe.out_node = cg.name(g)  # type: ignore[attr-defined]
             elif item.recipe.uses_out:
                 item.recipe.out_node = cg.name(g)   # type: ignore[attr-defined]
                 self.needed.add(g)
@@ -1574,7 +1586,7 @@ class Transformer:
             self.stmt(s, callee, primal, items)
 
     # ------------------------------------------------------------------ recipes
-    def recipe(self, ir: Any, scope: Scope) -> Recipe:
+    def recipe(self, ir: Any, scope: Scope, split_root: bool = False) -> Recipe:
         """Adjoint statements of ``target = ir`` against the placeholder ``__G__``."""
         lets: list[tuple[str, ast.expr]] = []
         contribs: list[tuple[tuple, ast.expr]] = []
@@ -1611,8 +1623,8 @@ class Transformer:
                         f"the partial derivative {i} of rule {node.rule!r} cannot be written as "
                         f"code ({exc}); write it with operators and symgrad functions") from exc
                 child_adj = adj * partial
-                if isinstance(child, Op) and _n_active(child) >= 2 and not _simple(
-                        child_adj.node):
+                if (isinstance(child, Op) and _n_active(child) >= 2 or split_root and node is ir
+                        ) and not _simple(child_adj.node):
                     t = self.names.fresh("_d", numbered=True)
                     lets.append((t, child_adj.node))
                     child_adj = E(cg.name(t), flavor)
@@ -1909,9 +1921,19 @@ class Transformer:
                 out.append(cg.assign(self.adjoint_name(g), ast.Constant(0.0)))
             return out
         d = self.adjoint_name(g)
+        rec = it.recipe
+        if getattr(it, "split", False):
+            # local adjoints that read the new value first, then restore the old one
+            mapping = {G_ID: cg.name(d), rec.out_ref: cg.name(g), **getattr(rec, "refs", {})}
+            early = [(t, e) for t, e in rec.lets if rec.out_ref in cg.names_in(e)]
+            for t, e in early:
+                out.append(cg.assign(t, substitute(e, mapping)))
+            rec = Recipe([le for le in rec.lets if le not in early], rec.contribs, rec.out_ref,
+                         rec.uses_out, rec.values)
+            rec.refs = getattr(it.recipe, "refs", {})  # type: ignore[attr-defined]
         if restore and it.restore_first:
             out.append(self.pop(g))
-        own = self.emit_recipe(it.recipe, cg.name(d), None, False, out, own=g)
+        own = self.emit_recipe(rec, cg.name(d), None, False, out, own=g)
         if own:
             acc = E(own[0])
             for t in own[1:]:
