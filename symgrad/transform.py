@@ -2123,14 +2123,14 @@ class Transformer:
             body.append(cg.assign(self.stack, ast.List(elts=[], ctx=ast.Load())))
         for v in sorted(self.preinit):
             body.append(cg.assign(v, ast.Constant(None)))
-        body += primal
+        body += _dedupe_comments(primal)
         value: ast.expr = cg.name(self.out_name)
         if self.with_value and (self.out_name not in self.def_item
                                 or self.out_name in self.inplace_names):
             vname = self.names.fresh("value")
             body.append(cg.assign(vname, value))
             value = cg.name(vname)
-        body += backward
+        body += _dedupe_comments(backward)
         grads = [cg.name(self.adjoint_name(p)) for p in self.wrt_names]
         result: ast.expr = grads[0] if len(grads) == 1 and self.single else ast.Tuple(
             elts=grads, ctx=ast.Load())
@@ -2244,6 +2244,24 @@ def _loop_own_nodes(body: list[ast.stmt]) -> Iterable[ast.AST]:
         for c in ast.iter_child_nodes(n):
             if not isinstance(c, (ast.For, ast.While, ast.FunctionDef, ast.Lambda)):
                 stack.append(c)
+
+
+def _dedupe_comments(stmts: list[ast.stmt], last: str | None = None) -> list[ast.stmt]:
+    """Drop a comment that repeats the one just above it (desugared statements share
+    their source line)."""
+    out = []
+    for st in stmts:
+        if cg.is_comment(st):
+            text = st.value.value
+            if text == last:
+                continue
+            last = text
+        for fld in ("body", "orelse"):
+            sub = getattr(st, fld, None)
+            if isinstance(sub, list) and sub:
+                setattr(st, fld, _dedupe_comments(sub, last) or [ast.Pass()])
+        out.append(st)
+    return out
 
 
 def _append_flag(stmts: list[Any], slot: Slot) -> None:
