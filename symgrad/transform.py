@@ -1844,7 +1844,10 @@ class Transformer:
             return self.gen_compound(it, top)
         fn = {"assign": self.gen_assign, "elem": self.gen_elem, "append": self.gen_append,
               "listdef": self.gen_listdef}[it.kind]
-        body = fn(it, top)
+        body: list[ast.stmt] = []
+        if top and it.inplace:     # pending adjoints must not read a value about to change
+            body += self.flush_reading({it.name})
+        body += fn(it, top)
         if not body:
             return []
         return [cg.comment("grad of: " + it.comment)] + body if it.comment and with_comment \
@@ -2056,6 +2059,14 @@ class Transformer:
                 out += self.gen_compound(it, False)
             else:
                 out += self.gen_item(it, False)
+        return out
+
+    def flush_reading(self, names: set[str]) -> list[ast.stmt]:
+        out = []
+        for v in list(self.pending):
+            if any(cg.names_in(e) & names for e in self.pending[v]):
+                out.append(cg.assign(self.adjoint_name(v), self.sum_pending(v)))
+                self.state[v] = _LIVE
         return out
 
     def enter_compound(self, it: Item) -> list[ast.stmt]:

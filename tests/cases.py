@@ -403,3 +403,15 @@ CASES_WRT = [
     (loop_with_branch, (1.4, 6), "x"),
     (inactive_calls, (1.3, 2.7), "x"),
 ]
+
+
+def elem_write_after_read(x, y):
+    h = [x, y, 1.0]
+    b = x * h[1]
+    h[1] = h[1] * 3 + b
+    h.append(h[1] * x)
+    c = y * h[3]
+    return b * c + h[1]
+
+
+CASES.append((elem_write_after_read, (0.7, 1.9)))
