@@ -687,7 +687,11 @@ class Transformer:
                 item.recipe.out_node = cg.name(g)   # type: ignore[attr-defined]
                 self.needed.add(g)
             item.restore_first = uses_old
-        if inplace:
+        if inplace and getattr(node, "_symgrad_remat", False) and g not in self.loops[-1][
+                "defined"] and isinstance(ir, (Idx, Leaf)):
+            item.remat = cg.assign(g, code_of(ir))  # type: ignore[attr-defined]
+            item.first_def = False  # type: ignore[attr-defined]
+        elif inplace:
             primal.append(self.push_slot(g, item))
         if active:
             self.emit_hoisted(ir, item, primal)
@@ -999,6 +1003,8 @@ class Transformer:
                 a.value = _locate(a.value, s)
                 unpack.append(a)
             for a in unpack:
+                a._symgrad_remat = True     # recomputed in the adjoint loop, never saved
+                a.end_lineno = a.lineno
                 for n in _target_names(a.targets[0]):
                     scope.active.add(n) if _expr_active(a.value, scope.active) else None
             analyze(unpack + body, scope.active, scope.lists)
@@ -2043,7 +2049,8 @@ class Transformer:
                 test, body, orelse = ast.UnaryOp(ast.Not(), test), orelse, []
             out.append(ast.If(test=test, body=body or [ast.Pass()], orelse=orelse))
             return out
-        body = self.gen_block_inner(it.body)
+        body = [cg.copy_expr(i.remat) for i in it.body if getattr(i, "remat", None)]
+        body += self.gen_block_inner(it.body)
         for n, pushed in it.pre:
             if pushed:
                 out.append(self.pop(n))

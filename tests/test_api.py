@@ -139,7 +139,7 @@ def test_save_writes_standalone_module(tmp_path):
 
 
 def test_save_with_numpy_and_lists(tmp_path):
-    for fn, args in [(cases.all_numpy, (1.3,)), (cases.mlp_loss, cases.CASES[-2][1]),
+    for fn, args in [(cases.all_numpy, (1.3,)), (cases.mlp_loss, dict(cases.CASES)[cases.mlp_loss]),
                      (cases.constants, (1.3,))]:
         g = grad(fn, wrt=list(range(len(args))))
         path = tmp_path / f"d_{fn.__name__}.py"
