@@ -965,9 +965,12 @@ class Transformer:
 
     def condition(self, test: ast.expr, scope: Scope, primal: list[Any], items: list[Item]
                   ) -> ast.expr:
-        if self.calls_user(test, scope):
-            ir = self.conv(test, scope, primal, items, allow_active_compare=True)
-            return code_of(ir)
+        """A condition only steers: it is evaluated as written (helpers called, not inlined)."""
+        for n in ast.walk(test):
+            if isinstance(n, ast.Call) and isinstance(self.resolve_func(n.func, scope),
+                                                      ast.FunctionDef):
+                raise self.err(scope, n, "a call to a nested helper inside a condition",
+                               "compute the value in a statement before the if/while")
         return self.rename(test, scope)
 
     # ------------------------------------------------------------------ loops
@@ -1727,7 +1730,38 @@ class Transformer:
         return out
 
     # ================================================================== the adjoint sweep
+    def find_locals(self, items: list[Item]) -> set[str]:
+        """Variables assigned once inside a branch or loop body and read only by later
+        statements of that same body: their adjoints are collected like straight-line
+        code (fused, no zeroing), fresh in every iteration."""
+        defs: dict[str, int] = {}
+        reads: dict[str, list[tuple[int, int]]] = {}
+        places: dict[str, tuple[int, int]] = {}
+
+        def walk(lst: list[Item], nested: bool) -> None:
+            for k, it in enumerate(lst):
+                if it.kind in ("if", "for", "while"):
+                    walk(it.body, True)
+                    walk(it.orelse, True)
+                    continue
+                for v in it.reads:
+                    reads.setdefault(v, []).append((id(lst), k))
+                for v in it.assigned:
+                    defs[v] = defs.get(v, 0) + (1 if it.kind == "assign" else 2)
+                if it.kind == "assign" and nested:
+                    places[it.name] = (id(lst), k)
+        walk(items, False)
+        out = set()
+        for v, (lst, k) in places.items():
+            if defs.get(v) != 1 or v in self.params or v == self.out_name \
+                    or v in self.list_vars or v in self.adj.values():
+                continue
+            if all(r[0] == lst and r[1] > k for r in reads.get(v, [])):
+                out.add(v)
+        return out
+
     def backward(self, items: list[Item], scope: Scope) -> list[ast.stmt]:
+        self.local_vars = self.find_locals(items)
         self.state: dict[str, str] = {}
         self.pending: dict[str, list[ast.expr]] = {}
         self.static_zero: set[str] = set()
@@ -1822,7 +1856,7 @@ class Transformer:
         if target[0] == "var":
             g = target[1]
             st = self.state.get(g, _ZERO)
-            if top and st != _LIVE:
+            if (top or g in self.local_vars) and st != _LIVE:
                 self.state[g] = _PENDING
                 self.pending.setdefault(g, []).append(expr)
                 return
@@ -1851,7 +1885,7 @@ class Transformer:
         fn = {"assign": self.gen_assign, "elem": self.gen_elem, "append": self.gen_append,
               "listdef": self.gen_listdef}[it.kind]
         body: list[ast.stmt] = []
-        if top and it.inplace:     # pending adjoints must not read a value about to change
+        if it.inplace and self.pending:   # pending adjoints must not read a value that changes
             body += self.flush_reading({it.name})
         body += fn(it, top)
         if not body:
@@ -1922,6 +1956,33 @@ class Transformer:
             return out
         # in place (inside a branch or loop)
         restore = it.restore
+        if g in self.local_vars:       # defined once, read only later in the same block
+            G = None if it.recipe is None else self.take(g, self.g_uses(it.recipe))
+            self.state[g] = _ZERO
+            self.pending.pop(g, None)
+            if G is None:
+                if restore:
+                    out.append(self.pop(g))
+                return out
+            if isinstance(G, tuple):
+                d = self.adjoint_name(g)
+                out.append(cg.assign(d, G[1]))
+                G = cg.name(d)
+            rec = it.recipe
+            if getattr(it, "split", False):
+                mapping = {G_ID: G, rec.out_ref: cg.name(g), **getattr(rec, "refs", {})}
+                early = [(t, e) for t, e in rec.lets if rec.out_ref in cg.names_in(e)]
+                for t, e in early:
+                    out.append(cg.assign(t, substitute(e, mapping)))
+                rec = Recipe([le for le in rec.lets if le not in early], rec.contribs,
+                             rec.out_ref, rec.uses_out, rec.values)
+                rec.refs = getattr(it.recipe, "refs", {})  # type: ignore[attr-defined]
+            if restore and it.restore_first:
+                out.append(self.pop(g))
+            self.emit_recipe(rec, G, None, False, out)
+            if restore and not it.restore_first:
+                out.append(self.pop(g))
+            return out
         live = self.live(g)
         if not live or it.recipe is None:
             if restore:
@@ -2041,6 +2102,8 @@ class Transformer:
         out: list[ast.stmt] = [cg.comment("grad of: " + it.comment)]
         if top:
             out += self.enter_compound(it)
+        elif self.pending:
+            out += self.flush_reading(it.assigned)
         if it.kind == "if":
             body = self.gen_block_inner(it.body)
             orelse = self.gen_block_inner(it.orelse)
@@ -2049,7 +2112,8 @@ class Transformer:
                 test, body, orelse = ast.UnaryOp(ast.Not(), test), orelse, []
             out.append(ast.If(test=test, body=body or [ast.Pass()], orelse=orelse))
             return out
-        body = [cg.copy_expr(i.remat) for i in it.body if getattr(i, "remat", None)]
+        body = [cg.copy_expr(i.remat) for i in it.body
+                if getattr(i, "remat", None) and i.name in self.needed]
         body += self.gen_block_inner(it.body)
         for n, pushed in it.pre:
             if pushed:
@@ -2080,7 +2144,7 @@ class Transformer:
         """Before a branch or loop's adjoint: make every adjoint it touches a variable."""
         out: list[ast.stmt] = []
         touched = []
-        for v in _ordered(it.reads | it.assigned, self.order_hint(it)):
+        for v in _ordered((it.reads | it.assigned) - self.local_vars, self.order_hint(it)):
             touched.append(v)
         # pending adjoints that read values the compound statement will restore
         for v in list(self.pending):
