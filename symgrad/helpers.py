@@ -57,3 +57,5 @@ def install(name: str, ns: dict[str, Any]) -> None:
     if name not in _SOURCES:
         ns.setdefault("math", __import__("math"))
     exec(compile(src, f"<symgrad helper {name}>", "exec"), ns)
+    if name == "_zeros_like":      # builds constants: no derivative flows through it
+        ns[name].__symgrad_constant__ = True

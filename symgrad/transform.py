@@ -137,7 +137,8 @@ class Item:
 
     def has_backward(self, tr: "Transformer") -> bool:
         if self.kind in ("if", "for", "while"):
-            return any(i.has_backward(tr) for i in self.body + self.orelse)
+            return getattr(self, "cond_pop", None) is not None or any(
+                i.has_backward(tr) for i in self.body + self.orelse)
         if self.kind == "assign":
             return (self.recipe is not None or self.inplace and tr.is_restored(self))
         if self.kind == "append":
@@ -637,8 +638,9 @@ class Transformer:
         """``src = value``; with ``raw`` the name is already generated (return values)."""
         comment = self.comment_of(scope, node)
         ir = None
-        if isinstance(value, ast.Call) and isinstance(
-                self.resolve_func(value.func, scope), (types.FunctionType, ast.FunctionDef)):
+        callee = self.resolve_func(value.func, scope) if isinstance(value, ast.Call) else None
+        if isinstance(callee, (types.FunctionType, ast.FunctionDef)) and not getattr(
+                callee, "__symgrad_constant__", False):
             ir = self.conv(value, scope, primal, items)
             if isinstance(ir, Leaf) and isinstance(ir.node, ast.Name) \
                     and ir.node.id in self.list_vars:
@@ -650,6 +652,13 @@ class Transformer:
                 if ir.active:
                     scope.active.add(src)
                 return
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                and value.func.attr == "pop" and not value.args and not value.keywords \
+                and isinstance(value.func.value, ast.Name) and value.func.value.id in scope.env \
+                and not raw:
+            self.pop_assign(src, scope.env[value.func.value.id], scope, primal, items, node,
+                            comment)
+            return
         is_list = (not raw and src in scope.lists) or _is_list_expr(value, scope.lists)
         if is_list and ir is None:
             self.list_assign(src, value, scope, primal, items, node, comment, raw,
@@ -698,6 +707,22 @@ class Transformer:
         primal.append(cg.assign(g, code_of(ir)))
         item.assigned = {g}
         item.reads = self.recipe_reads(item.recipe)
+        self.dd.add(g)
+        items.append(item)
+
+    def pop_assign(self, src: str, lst: str, scope: Scope, primal: list[Any],
+                   items: list[Item], node: ast.stmt, comment: str) -> None:
+        """``v = L.pop()``: the adjoint sweep pushes v (and its adjoint) back on L."""
+        g, inplace = self.target_name(src, scope)
+        item = Item("pop", comment, name=g, inplace=inplace)
+        item.source_list = ("var", lst)
+        item.active_list = lst in scope_active_names(scope)  # type: ignore[attr-defined]
+        item.first_def = inplace and g not in self.dd and not self.loops  # type: ignore
+        if inplace:
+            primal.append(self.push_slot(g, item))
+        primal.append(cg.assign(g, cg.attr_call(lst, "pop")))
+        item.assigned = {g, lst}
+        item.reads = {lst} if item.active_list else set()  # type: ignore[attr-defined]
         self.dd.add(g)
         items.append(item)
 
@@ -899,6 +924,13 @@ class Transformer:
                 and isinstance(v.func.value, ast.Name) and v.func.value.id in scope.env:
             method = v.func.attr
             lst = v.func.value.id
+            if method == "pop" and not v.args and not v.keywords:
+                primal.append(cg.comment(self.comment_of(scope, s)))
+                tmp = f"_popped#{self.new_ref()}"
+                scope.locals.add(tmp)
+                self.pop_assign(tmp, scope.env[lst], scope, primal, items, s,
+                                self.comment_of(scope, s))
+                return
             if method == "append" and len(v.args) == 1 and not v.keywords:
                 primal.append(cg.comment(self.comment_of(scope, s)))
                 self.do_append(scope.env[lst], v.args[0], scope, primal, items, s)
@@ -949,6 +981,17 @@ class Transformer:
         for it in body_i + else_i:
             item.reads |= it.reads
             item.assigned |= it.assigned
+        popped = _popped_list(test)
+        if popped is not None:          # `if tape.pop():` -- undo the pop in the adjoint
+            item.cond_pop = (popped[0], popped[1],  # type: ignore[attr-defined]
+                             popped[0] in scope_active_names(scope))
+            item.assigned.add(popped[0])
+            if item.cond_pop[2]:  # type: ignore[attr-defined]
+                item.reads.add(popped[0])
+        elif any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                 and n.func.attr in ("pop", "append", "insert", "extend") for n in ast.walk(test)):
+            raise self.err(scope, s, "a condition that changes a list",
+                           "change the list in a statement before the if")
 
         def flag(value: bool) -> Slot:
             def resolve() -> list[ast.stmt]:
@@ -1314,7 +1357,8 @@ class Transformer:
         if isinstance(obj, ast.FunctionDef):
             return self.inline(obj, None, node, scope, primal, items)
         if isinstance(obj, types.FunctionType) and rules.lookup_callable(obj) is None \
-                and not hasattr(obj, "__symgrad_apply__"):
+                and not hasattr(obj, "__symgrad_apply__") \
+                and not getattr(obj, "__symgrad_constant__", False):
             return self.inline(None, obj, node, scope, primal, items)
         if hasattr(obj, "__symgrad_generated__"):
             return self.inline(None, obj.__symgrad_generated__, node, scope, primal, items)
@@ -1339,8 +1383,8 @@ class Transformer:
             return self.conv_sum(node, scope, primal, items)
         if obj in (builtins.max, builtins.min) and len(node.args) == 1:
             return self.conv_reduce(node, obj.__name__, scope, primal, items)
-        if obj in _CONSTANT_CALLS or (obj is not MISSING and getattr(obj, "__module__", "")
-                                      in ("random",)):
+        if obj in _CONSTANT_CALLS or getattr(obj, "__symgrad_constant__", False) or (
+                obj is not MISSING and getattr(obj, "__module__", "") in ("random",)):
             return Leaf(self.rename(node, scope))
         if obj is MISSING and isinstance(node.func, ast.Attribute):
             raise self.err(scope, node, f"the method call {fname}(...)",
@@ -1857,8 +1901,15 @@ class Transformer:
             g = target[1]
             st = self.state.get(g, _ZERO)
             if (top or g in self.local_vars) and st != _LIVE:
-                self.state[g] = _PENDING
-                self.pending.setdefault(g, []).append(expr)
+                if not self.reads_mutable(expr):
+                    self.state[g] = _PENDING
+                    self.pending.setdefault(g, []).append(expr)
+                    return
+                # it reads an adjoint that will change (or pops one): write it now
+                if st == _PENDING:
+                    expr = (E(self.sum_pending(g)) + E(expr)).node
+                self.state[g] = _LIVE
+                out.append(cg.assign(self.adjoint_name(g), expr))
                 return
             d = self.adjoint_name(g)
             if st == _LIVE:
@@ -1883,7 +1934,7 @@ class Transformer:
         if it.kind in ("if", "for", "while"):
             return self.gen_compound(it, top)
         fn = {"assign": self.gen_assign, "elem": self.gen_elem, "append": self.gen_append,
-              "listdef": self.gen_listdef}[it.kind]
+              "listdef": self.gen_listdef, "pop": self.gen_pop}[it.kind]
         body: list[ast.stmt] = []
         if it.inplace and self.pending:   # pending adjoints must not read a value that changes
             body += self.flush_reading({it.name})
@@ -2058,12 +2109,35 @@ class Transformer:
             if self.live(it.name):
                 out.append(ast.Expr(cg.attr_call(self.adjoint_name(it.name), "pop")))
             return out
-        G: ast.expr = cg.attr_call(self.adjoint_name(it.name), "pop")
-        if self.g_uses(it.recipe) > 1:
-            gname = self.names.fresh("_g", numbered=True)
-            out.append(cg.assign(gname, G))
-            G = cg.name(gname)
+        # the popped adjoint gets a name: d_t1 for the popped value _t1
+        gname = self.adjoint_name(it.out_temp) if it.out_temp else self.names.fresh(
+            "_g", numbered=True)
+        out.append(cg.assign(gname, cg.attr_call(self.adjoint_name(it.name), "pop")))
+        G: ast.expr = cg.name(gname)
         self.emit_recipe(it.recipe, G, None, top, out)
+        return out
+
+    def gen_pop(self, it: Item, top: bool) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        g, lst = it.name, it.source_list[1]
+        if not it.inplace or g in self.local_vars:
+            G = self.take(g, 1)
+            self.state[g] = _ZERO
+            self.pending.pop(g, None)
+            if isinstance(G, tuple):
+                G = G[1]
+        else:
+            G = cg.name(self.adjoint_name(g)) if self.live(g) else None
+        out.append(ast.Expr(cg.attr_call(lst, "append", cg.name(g))))
+        if getattr(it, "active_list", False):
+            self.ensure_list_adjoint(lst, out)
+            out.append(ast.Expr(cg.attr_call(self.adjoint_name(lst), "append",
+                                             G if G is not None else ast.Constant(0.0))))
+        if it.inplace and g not in self.local_vars:
+            if it.restore:
+                out.append(self.pop(g))
+            if self.live(g) and not getattr(it, "first_def", False):
+                out.append(cg.assign(self.adjoint_name(g), ast.Constant(0.0)))
         return out
 
     def gen_listdef(self, it: Item, top: bool) -> list[ast.stmt]:
@@ -2107,6 +2181,14 @@ class Transformer:
         if it.kind == "if":
             body = self.gen_block_inner(it.body)
             orelse = self.gen_block_inner(it.orelse)
+            if getattr(it, "cond_pop", None) is not None:
+                lst, negated, active = it.cond_pop
+                for block, took in ((body, True), (orelse, False)):
+                    block.append(ast.Expr(cg.attr_call(lst, "append",
+                                                       ast.Constant(took != negated))))
+                    if active and self.live(lst):
+                        block.append(ast.Expr(cg.attr_call(self.adjoint_name(lst), "append",
+                                                           ast.Constant(0.0))))
             test: ast.expr = cg.attr_call(self.stack, "pop")
             if not body:
                 test, body, orelse = ast.UnaryOp(ast.Not(), test), orelse, []
@@ -2131,6 +2213,18 @@ class Transformer:
             else:
                 out += self.gen_item(it, False)
         return out
+
+    def reads_mutable(self, expr: ast.expr) -> bool:
+        """Does ``expr`` call something, or read an adjoint that is updated in place?"""
+        if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+               for n in ast.walk(expr)):
+            return True
+        mutable = {self.adj[v] for v in self.inplace_names | self.list_vars | self.local_vars
+                   if v in self.adj}
+        mutable |= {self.adj[p] for p in self.params if p in self.adj and p in self.list_depth}
+        if getattr(self, "out_is_seed", False) and self.out_name in self.inplace_names:
+            mutable.add(self.seed)
+        return bool(cg.names_in(expr) & mutable)
 
     def flush_reading(self, names: set[str]) -> list[ast.stmt]:
         out = []
@@ -2326,6 +2420,18 @@ def _loop_own_nodes(body: list[ast.stmt]) -> Iterable[ast.AST]:
         for c in ast.iter_child_nodes(n):
             if not isinstance(c, (ast.For, ast.While, ast.FunctionDef, ast.Lambda)):
                 stack.append(c)
+
+
+def _popped_list(test: ast.expr) -> tuple[str, bool] | None:
+    """(list, negated) when a condition is exactly ``L.pop()`` or ``not L.pop()``."""
+    negated = False
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test, negated = test.operand, True
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) \
+            and test.func.attr == "pop" and not test.args and isinstance(test.func.value,
+                                                                          ast.Name):
+        return test.func.value.id, negated
+    return None
 
 
 def _dedupe_comments(stmts: list[ast.stmt], last: str | None = None) -> list[ast.stmt]:

@@ -93,9 +93,9 @@ def for_else(x):
     return x
 
 
-def list_pop(xs):
-    v = xs.pop()
-    return v * 2
+def list_sort(xs):
+    xs.sort()
+    return xs[0] * 2
 
 
 def set_literal(x):
@@ -116,7 +116,7 @@ BAD = {
     uses_yield: "yield", uses_global: "global statement", uses_del: "del statement",
     uses_lambda: "lambda", uses_dict: "dict", uses_star: "*args",
     recursive: "recursive call", return_in_loop: "return inside a loop",
-    walrus: "assignment expression", for_else: "for ... else", list_pop: ".pop()",
+    walrus: "assignment expression", for_else: "for ... else", list_sort: ".sort()",
     set_literal: "set", match_stmt: "match statement",
 }
 NON_SCALAR = [returns_tuple, returns_list, returns_nothing]

@@ -111,11 +111,17 @@ def test_inspect_and_tracebacks_see_generated_lines():
                                      (cases.reassign, (0.7, 1.3)),
                                      (cases.branch, (2.0,)), (cases.branch, (-1.5,)),
                                      (cases.early_return, (0.5, 1.0)),
-                                     (cases.calls, (0.6, 0.9))])
+                                     (cases.calls, (0.6, 0.9)),
+                                     (cases.loop_tanh_rnn, (0.1, 0.8, 0.3)),
+                                     (cases.loop_while, (0.6,)),
+                                     (cases.calls_inner, (0.4,)),
+                                     (cases.loop_list, ([1.0, 2.0, -1.0], [0.5, -0.3, 0.8], 0.1)),
+                                     (cases.list_ops, ([0.5, -0.2, 0.9], 1.1))])
 def test_second_derivatives(fn, args):
-    first = grad(fn, wrt=0)
-    second = grad(first, wrt=0)
-    want = finite_diff(first, args, [0])[0]
+    k = len(args) - 1 if isinstance(args[0], list) else 0   # a scalar parameter
+    first = grad(fn, wrt=k)
+    second = grad(first, wrt=k)
+    want = finite_diff(first, args, [k])[0]
     assert_close(second(*args), want, rtol=1e-4, what=fn.__name__)
 
 
