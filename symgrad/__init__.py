@@ -27,3 +27,6 @@ __version__ = "0.1.0"
 from .api import GradFunction, grad, show, value_and_grad  # noqa: E402
 
 __all__ += ["grad", "value_and_grad", "show", "GradFunction"]
+from .check import CheckReport, Symbolic, SymbolicError, check, symbolic  # noqa: E402
+
+__all__ += ["check", "symbolic", "CheckReport", "Symbolic", "SymbolicError"]

@@ -297,6 +297,42 @@ class Value:
         """
         return Value._apply("cos", self)
 
+    # ------------------------------------------------------------------ comparisons
+    # On ``.data``, so ``if x > 0`` in a function run on Values follows the path the
+    # floats take.  ``==`` stays identity-based (Values are dict keys in ``_topo``).
+
+    def __lt__(self, other: Number) -> bool:
+        """``self.data < other`` (``other`` a Value or a number).
+
+        >>> Value(1.0) < Value(2.0), Value(1.0) < 0.5
+        (True, False)
+        """
+        return self.data < _data(other) if _operand(other) else NotImplemented
+
+    def __le__(self, other: Number) -> bool:
+        """``self.data <= other``.
+
+        >>> Value(1.0) <= 1
+        True
+        """
+        return self.data <= _data(other) if _operand(other) else NotImplemented
+
+    def __gt__(self, other: Number) -> bool:
+        """``self.data > other``; ``0 < v`` works too (Python reflects it to ``v > 0``).
+
+        >>> Value(1.0) > 0, 0 < Value(-1.0)
+        (True, False)
+        """
+        return self.data > _data(other) if _operand(other) else NotImplemented
+
+    def __ge__(self, other: Number) -> bool:
+        """``self.data >= other``.
+
+        >>> Value(1.0) >= Value(1.0)
+        True
+        """
+        return self.data >= _data(other) if _operand(other) else NotImplemented
+
     # ------------------------------------------------------------------ backpropagation
 
     def _topo(self) -> list[Value]:
@@ -426,6 +462,11 @@ class Value:
 def _operand(x: Any) -> bool:
     """Can ``x`` be an operand of a Value operator?  (Values and real constants.)"""
     return isinstance(x, (Value, Real))
+
+
+def _data(x: Any) -> Any:
+    """The number behind ``x`` (``x.data`` for a Value)."""
+    return x.data if isinstance(x, Value) else x
 
 
 def _fmt(x: Any) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import gc
 import math
 import types
 from dataclasses import dataclass, field
@@ -90,14 +91,20 @@ def subscript(base: ast.expr, index: list[ast.expr]) -> ast.expr:
     return node
 
 
-def substitute(node: ast.AST, mapping: dict[str, ast.expr]) -> Any:
+def substitute(node: Any, mapping: dict[str, ast.expr]) -> Any:
     """Copy of ``node`` with placeholder names replaced."""
-    class Sub(ast.NodeTransformer):
-        def visit_Name(self, n: ast.Name) -> Any:
-            if n.id in mapping:
-                return cg.copy_expr(mapping[n.id])
-            return n
-    return Sub().visit(cg.copy_expr(node))
+    if isinstance(node, list):
+        return [substitute(n, mapping) for n in node]
+    if not isinstance(node, ast.AST):
+        return node
+    if isinstance(node, ast.Name) and node.id in mapping:
+        return cg.copy_expr(mapping[node.id])
+    new = node.__class__.__new__(node.__class__)
+    for key, value in node.__dict__.items():
+        if isinstance(value, (ast.AST, list)):
+            value = substitute(value, mapping)
+        new.__dict__[key] = value
+    return new
 
 
 # =========================================================================== items
@@ -177,6 +184,21 @@ class Names:
         self.source = set(reserved)
         self.used: set[str] = set()
         self.counters: dict[str, int] = {}
+        self.journal: list[tuple[str, int | None, str | None]] = []
+
+    def mark(self) -> int:
+        return len(self.journal)
+
+    def rollback(self, mark: int) -> None:
+        """Forget every name handed out since ``mark``."""
+        while len(self.journal) > mark:
+            base, count, name = self.journal.pop()
+            if name is not None:
+                self.used.discard(name)
+            if count is None:
+                self.counters.pop(base, None)
+            else:
+                self.counters[base] = count
 
     def own(self, base: str) -> str:
         base = base.split("#")[0]
@@ -189,13 +211,14 @@ class Names:
         base = base.split("#")[0]
         if not numbered and base not in self.used and base not in self.source:
             self.used.add(base)
+            self.journal.append((base, self.counters.get(base), base))
             return base
         k = self.counters.get(base, 0)
         while True:
             k += 1
-            cand = f"{base}{k}" if base.startswith("_") and base[-1].isalpha() and numbered \
-                else f"{base}_{k}" if not base.startswith("_") else f"{base}{k}"
+            cand = f"{base}_{k}" if not base.startswith("_") else f"{base}{k}"
             if cand not in self.used and cand not in self.source:
+                self.journal.append((base, self.counters.get(base), cand))
                 self.counters[base] = k
                 self.used.add(cand)
                 return cand
@@ -217,7 +240,15 @@ def _expr_active(node: ast.AST | None, active: set[str]) -> bool:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
             "len", "range", "int", "round", "bool", "isinstance"):
         return False
-    return any(_expr_active(c, active) for c in ast.iter_child_nodes(node))
+    for v in node.__dict__.values():
+        if isinstance(v, ast.AST):
+            if _expr_active(v, active):
+                return True
+        elif isinstance(v, list):
+            for c in v:
+                if isinstance(c, ast.AST) and _expr_active(c, active):
+                    return True
+    return False
 
 
 def _target_names(t: ast.AST) -> list[str]:
@@ -247,7 +278,8 @@ def _is_list_expr(node: ast.AST, lists: set[str]) -> bool:
 
 def analyze(stmts: list[ast.stmt], active: set[str], lists: set[str]) -> None:
     """Grow ``active`` (names depending on the inputs) and ``lists`` to a fixed point."""
-    nodes = [n for s in stmts for n in ast.walk(s)]
+    relevant = (ast.Assign, ast.AugAssign, ast.For, ast.Call, ast.Subscript)
+    nodes = [n for s in stmts for n in ast.walk(s) if isinstance(n, relevant)]
     changed = True
     while changed:
         changed = False
@@ -280,6 +312,8 @@ def analyze(stmts: list[ast.stmt], active: set[str], lists: set[str]) -> None:
                     mark(_target_names(n.target), active)
                 if isinstance(n.iter, ast.Name):
                     mark([n.iter.id], lists)
+            elif isinstance(n, ast.comprehension) and isinstance(n.iter, ast.Name):
+                mark([n.iter.id], lists)      # [... for v in xs]: xs is a list
             elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
                     and n.func.attr == "append" and isinstance(n.func.value, ast.Name):
                 mark([n.func.value.id], lists)
@@ -344,8 +378,12 @@ class Transformer:
         self.fs = fs
         self.wrt = wrt
         self.with_value = with_value
-        reserved = {n.id for n in ast.walk(fs.tree) if isinstance(n, ast.Name)}
-        reserved |= {a.arg for a in ast.walk(fs.tree) if isinstance(a, ast.arg)}
+        reserved = set()
+        for n in ast.walk(fs.tree):
+            if isinstance(n, ast.Name):
+                reserved.add(n.id)
+            elif isinstance(n, ast.arg):
+                reserved.add(n.arg)
         self.names = Names(reserved)
         self.ns: dict[str, Any] = {"math": math}
         self.names.used.add("math")
@@ -615,11 +653,20 @@ class Transformer:
             self.assign(e, sub, scope, primal, items, node)
 
     def calls_user(self, node: ast.AST, scope: Scope) -> bool:
-        for n in ast.walk(node):
+        """Does the expression call a function of the user's (to be inlined)?"""
+        stack = [node]
+        while stack:
+            n = stack.pop()
             if isinstance(n, ast.Call):
                 obj = self.resolve_func(n.func, scope)
-                if isinstance(obj, (types.FunctionType, ast.FunctionDef)):
+                if isinstance(obj, (types.FunctionType, ast.FunctionDef)) and not getattr(
+                        obj, "__symgrad_constant__", False):
                     return True
+            for v in n.__dict__.values():
+                if isinstance(v, ast.AST):
+                    stack.append(v)
+                elif isinstance(v, list):
+                    stack.extend(x for x in v if isinstance(x, ast.AST))
         return False
 
     def target_name(self, src: str, scope: Scope) -> tuple[str, bool]:
@@ -676,15 +723,14 @@ class Transformer:
         item = Item("assign", comment, name=g, inplace=inplace)
         item.first_def = inplace and g not in self.dd and not self.loops  # type: ignore
         if active:
-            saved_names = (set(self.names.used), dict(self.names.counters))
-            saved_needed = set(self.needed)
+            mark = self.names.mark()
             item.recipe = self.recipe(ir, scope)
             uses_old = g in item.recipe.values
             if inplace and item.recipe.uses_out and uses_old:
                 # the root reads its new value, its operands the old one: compute the
                 # root's local adjoints before restoring the old value
-                self.names.used, self.names.counters = saved_names
-                self.needed = saved_needed
+                self.names.rollback(mark)
+                self.needed -= item.recipe.new_needed  # type: ignore[attr-defined]
                 item.recipe = self.recipe(ir, scope, split_root=True)
                 if any(item.recipe.out_ref in cg.names_in(e) and g in cg.names_in(e)
                        for _, e in item.recipe.lets):
@@ -1198,40 +1244,27 @@ class Transformer:
     # ------------------------------------------------------------------ expressions -> IR
     def rename(self, node: ast.expr, scope: Scope, store: bool = False) -> ast.expr:
         """Copy of an inactive expression in generated names (globals bound in the namespace)."""
-        tr = self
-
-        class R(ast.NodeTransformer):
-            def visit_Name(self, n: ast.Name) -> Any:
-                return ast.copy_location(ast.Name(id=tr.name_ref(n.id, scope, n), ctx=n.ctx), n)
-
-            def visit_Lambda(self, n: ast.Lambda) -> Any:
-                raise tr.err(scope, n, "a lambda expression",
-                             "define the helper with def at module level")
-
-            def visit_NamedExpr(self, n: ast.AST) -> Any:
-                raise tr.err(scope, n, "an assignment expression (:=)",
-                             "assign in a separate statement")
-
-            def visit_Attribute(self, n: ast.Attribute) -> Any:
-                root = n
-                while isinstance(root, ast.Attribute):
-                    root = root.value
-                if isinstance(root, ast.Name) and not tr.is_local(root.id, scope):
-                    obj = scope.fs.resolve(n)
-                    if isinstance(obj, (int, float)) and not isinstance(obj, bool) \
-                            and not isinstance(scope.fs.resolve(n.value), type(math)) \
-                            or obj is MISSING:
-                        pass
-                    return ast.copy_location(ast.Attribute(value=self.visit(n.value),
-                                                           attr=n.attr, ctx=n.ctx), n)
-                return self.generic_visit(n)
-
-            def visit_ListComp(self, n: ast.AST) -> Any:
-                return tr.inactive_comprehension(n, scope)
-
-            visit_GeneratorExp = visit_SetComp = visit_DictComp = visit_ListComp
-
-        return R().visit(cg.copy_expr(node))
+        def go(n: Any) -> Any:
+            if isinstance(n, list):
+                return [go(x) for x in n]
+            if not isinstance(n, ast.AST):
+                return n
+            if isinstance(n, ast.Name):
+                new = ast.Name(id=self.name_ref(n.id, scope, n), ctx=n.ctx)
+                return ast.copy_location(new, n)
+            if isinstance(n, ast.Lambda):
+                raise self.err(scope, n, "a lambda expression",
+                               "define the helper with def at module level")
+            if isinstance(n, ast.NamedExpr):
+                raise self.err(scope, n, "an assignment expression (:=)",
+                               "assign in a separate statement")
+            if isinstance(n, (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)):
+                return self.inactive_comprehension(n, scope)
+            new = n.__class__.__new__(n.__class__)
+            for key, value in n.__dict__.items():
+                new.__dict__[key] = go(value) if isinstance(value, (ast.AST, list)) else value
+            return new
+        return go(node)
 
     def inactive_comprehension(self, n: Any, scope: Scope) -> ast.expr:
         inner = {x for g in n.generators for x in _target_names(g.target)}
@@ -1696,6 +1729,7 @@ class Transformer:
                      {u for u in used if not u.startswith("__") and u not in self.adj.values()})
         # values of sub-expressions that the partials read: hoist them into temporaries
         self._mark_hoist(ir, used)
+        rec.new_needed = rec.values - self.needed  # type: ignore[attr-defined]
         self.needed |= rec.values
         return rec
 
@@ -1806,6 +1840,7 @@ class Transformer:
 
     def backward(self, items: list[Item], scope: Scope) -> list[ast.stmt]:
         self.local_vars = self.find_locals(items)
+        self.mutable_cache: tuple[set[str], int] = (set(), -1)
         self.state: dict[str, str] = {}
         self.pending: dict[str, list[ast.expr]] = {}
         self.static_zero: set[str] = set()
@@ -1862,7 +1897,9 @@ class Transformer:
         self.state[p] = _LIVE
         if st == _PENDING:
             return [cg.assign(d, self.sum_pending(p))]
-        return [cg.assign(d, self.zeros(p))]
+        # no derivative reaches p: it may be a number or a list not indexed in the body
+        # (unused, or only iterated), so its zero is shaped at run time
+        return [cg.assign(d, self.zeros(p, is_list=True))]
 
     def zeros(self, g: str, is_list: bool = False) -> ast.expr:
         if is_list or g in self.list_depth:
@@ -1981,10 +2018,9 @@ class Transformer:
         return own_terms
 
     def g_uses(self, rec: Recipe) -> int:
-        n = 0
-        for _, e in rec.lets + rec.contribs:
-            n += sum(1 for x in ast.walk(e) if isinstance(x, ast.Name) and x.id == G_ID)
-        return n
+        if not hasattr(rec, "g_count"):
+            rec.g_count = sum(_count_name(e, G_ID) for _, e in rec.lets + rec.contribs)
+        return rec.g_count  # type: ignore[attr-defined]
 
     def gen_assign(self, it: Item, top: bool) -> list[ast.stmt]:
         out: list[ast.stmt] = []
@@ -2216,15 +2252,21 @@ class Transformer:
 
     def reads_mutable(self, expr: ast.expr) -> bool:
         """Does ``expr`` call something, or read an adjoint that is updated in place?"""
-        if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-               for n in ast.walk(expr)):
-            return True
+        names = set()
+        for n in ast.walk(expr):
+            if isinstance(n, ast.Name):
+                names.add(n.id)
+            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute):
+                return True
+        if not names & self.mutable_cache[0] and len(self.adj) == self.mutable_cache[1]:
+            return False
         mutable = {self.adj[v] for v in self.inplace_names | self.list_vars | self.local_vars
                    if v in self.adj}
         mutable |= {self.adj[p] for p in self.params if p in self.adj and p in self.list_depth}
         if getattr(self, "out_is_seed", False) and self.out_name in self.inplace_names:
             mutable.add(self.seed)
-        return bool(cg.names_in(expr) & mutable)
+        self.mutable_cache = (mutable, len(self.adj))
+        return bool(names & mutable)
 
     def flush_reading(self, names: set[str]) -> list[ast.stmt]:
         out = []
@@ -2327,6 +2369,21 @@ _BINOP_RULES = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "trued
                 ast.Pow: "pow", ast.FloorDiv: "floordiv", ast.Mod: "mod"}
 
 
+def _count_name(node: ast.AST, name: str) -> int:
+    n, stack = 0, [node]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, ast.Name):
+            n += x.id == name
+            continue
+        for v in x.__dict__.values():
+            if isinstance(v, ast.AST):
+                stack.append(v)
+            elif isinstance(v, list):
+                stack.extend(c for c in v if isinstance(c, ast.AST))
+    return n
+
+
 def scope_active_names(scope: Scope) -> set[str]:
     return {scope.env[n] for n in scope.active if n in scope.env}
 
@@ -2344,10 +2401,22 @@ def _ordered(names: set[str], hint: list[str]) -> list[str]:
     return [h for h in hint if h in names] + sorted(n for n in names if n not in hint)
 
 
+def _statements(stmts: list[ast.stmt]) -> Iterable[ast.stmt]:
+    """Every statement, nested ones too (not expressions)."""
+    stack = list(stmts)
+    while stack:
+        s = stack.pop()
+        yield s
+        for fld in ("body", "orelse", "finalbody", "handlers"):
+            sub = getattr(s, fld, None)
+            if isinstance(sub, list):
+                stack.extend(sub)
+
+
 def _assigned_names(stmts: list[ast.stmt]) -> set[str]:
     out: set[str] = set()
     for s in stmts:
-        for n in ast.walk(s):
+        for n in _statements([s]):
             if isinstance(n, ast.Assign):
                 for t in n.targets:
                     out |= set(_target_names(t)) if not isinstance(t, ast.Subscript) else set()
@@ -2521,7 +2590,15 @@ def transform(fn: Any, wrt: list[int], with_value: bool = False, single: bool = 
     fs = get_source(fn)
     tr = Transformer(fs, wrt, with_value)
     tr.single = single
-    source, ns, name = tr.run()
+    # the transformer allocates many small AST objects and no cycles worth collecting:
+    # pausing the cyclic collector keeps a 10,000-statement function linear in time
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        source, ns, name = tr.run()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     for h in sorted(tr.helpers):
         from . import helpers
         helpers.install(h, ns)
