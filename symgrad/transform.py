@@ -278,7 +278,7 @@ def _is_list_expr(node: ast.AST, lists: set[str]) -> bool:
 
 def analyze(stmts: list[ast.stmt], active: set[str], lists: set[str]) -> None:
     """Grow ``active`` (names depending on the inputs) and ``lists`` to a fixed point."""
-    relevant = (ast.Assign, ast.AugAssign, ast.For, ast.Call, ast.Subscript)
+    relevant = (ast.Assign, ast.AugAssign, ast.For, ast.Call, ast.Subscript, ast.comprehension)
     nodes = [n for s in stmts for n in ast.walk(s) if isinstance(n, relevant)]
     changed = True
     while changed:
