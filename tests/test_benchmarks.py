@@ -1,0 +1,125 @@
+"""Smoke test of the benchmark suite (benchmarks/run.py) and correctness of its references.
+
+No timing is asserted here: the suite measures, the tests only check that it runs,
+prints its tables, and that every hand-written reference gradient in
+benchmarks/functions.py equals symgrad's and central finite differences.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+import symgrad
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "benchmarks")
+sys.path.insert(0, BENCH)
+
+import functions as F
+
+
+def flat(tree):
+    return [float(v) for v in F.flatten(tree)]
+
+
+def central_differences(fn, args, wrt_idx):
+    out = []
+    for i in wrt_idx:
+        values = F.flatten(args[i])
+        for k in range(len(values)):
+            h = 1e-6 * max(1.0, abs(values[k]))
+            f = []
+            for sign in (1, -1):
+                moved = list(values)
+                moved[k] += sign * h
+                a = list(args)
+                a[i] = F.unflatten(moved, args[i]) if isinstance(args[i], (list, tuple)) \
+                    else moved[0]
+                f.append(fn(*a))
+            out.append((f[0] - f[1]) / (2 * h))
+    return out
+
+
+def cases(tmp_path):
+    n100 = F.write_generated(str(tmp_path), "t_neuron100", F.neuron_straight_source(100))
+    ch60 = F.write_generated(str(tmp_path), "t_chain60", F.chain_source(60))
+    ch1000 = F.write_generated(str(tmp_path), "t_chain1000", F.chain_source(1000))
+    x, w, b = F.neuron_args(100)
+    mlp = F.mlp_args()
+    return [
+        ("neuron2", F.neuron2, F.NEURON2_ARGS, F.neuron2_vg, None, [0, 1, 2, 3, 4]),
+        ("neuron100", n100.neuron100, (*x, *w, b), n100.neuron100_vg, None, list(range(201))),
+        ("neuron_loop", F.neuron_loop, (x, w, b), F.neuron_loop_vg, None, [0, 1, 2]),
+        ("chain60", ch60.chain60, (F.CHAIN_X0,), ch60.chain60_vg, None, [0]),
+        ("chain1000", ch1000.chain1000, (F.CHAIN_X0,), ch1000.chain1000_vg, None, [0]),
+        ("mlp", F.mlp_loss, mlp, F.mlp_loss_vg, F.MLP_WRT, [0, 1, 2, 3, 4, 5]),
+    ]
+
+
+def test_hand_written_gradients_equal_symgrad_and_finite_differences(tmp_path):
+    for name, fn, args, hand, wrt, wrt_idx in cases(tmp_path):
+        value, grads = symgrad.value_and_grad(fn, wrt=wrt)(*args)
+        h_value, h_grads = hand(*args)
+        assert h_value == pytest.approx(fn(*args), rel=1e-13, abs=1e-15), name
+        assert value == pytest.approx(h_value, rel=1e-13, abs=1e-15), name
+        g, hg = flat(grads), flat(h_grads)
+        assert len(g) == len(hg) == sum(len(F.flatten(args[i])) for i in wrt_idx), name
+        assert hg == pytest.approx(g, rel=1e-10, abs=1e-13), name
+        fd = central_differences(fn, args, wrt_idx)
+        assert hg == pytest.approx(fd, rel=1e-5, abs=1e-7), name
+        # the structure of the gradient is symgrad's too (tuples of lists for list params)
+        assert len(F.flatten(h_grads)) == len(F.flatten(grads))
+
+
+def test_chain_stays_in_range_and_its_derivative_is_not_tiny(tmp_path):
+    """The chain's derivative must not underflow (subnormals would distort the timing and
+    make the finite-difference check meaningless)."""
+    mod = F.write_generated(str(tmp_path), "t_chain_range", F.chain_source(1000))
+    value, d = mod.chain1000_vg(F.CHAIN_X0)
+    assert 0.2 < value < 0.8
+    assert 1e-6 < abs(d) < 1e3
+
+
+def test_rebind_runs_the_same_body_on_value_numbers():
+    f = F.rebind(F.neuron_loop, type("M", (), {"tanh": staticmethod(symgrad.tanh)}))
+    x, w, b = F.neuron_args(5)
+    xs = [symgrad.Value(v) for v in x]
+    out = f(xs, w, b)
+    out.backward()
+    _, (dx, _, _) = F.neuron_loop_vg(x, w, b)
+    assert out.data == pytest.approx(F.neuron_loop(x, w, b))
+    assert [v.grad for v in xs] == pytest.approx(dx)
+    assert F.neuron_loop.__globals__["math"] is math      # the original is untouched
+
+
+def test_suite_runs_in_tiny_quick_mode(tmp_path):
+    cmd = [sys.executable, os.path.join(BENCH, "run.py"), "--quick", "--repeats", "1",
+           "--min-time", "0.001", "--skip", "torch,jax", "--sympy-cap", "2.5",
+           "--only", "neuron2,neuron100-loop,mlp-2-8-8-1", "--transform-sizes", "20,200",
+           "--transform-repeats", "1", "--out-dir", str(tmp_path)]
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    out = proc.stdout
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Per call: value and full gradient" in out
+    header = next(ln for ln in out.splitlines() if ln.startswith("function (inputs)"))
+    for title in ("symgrad generated", "hand-written", "plain f", "Value engine", "SymPy"):
+        assert title in header
+    for name in ("neuron2", "neuron100-loop", "mlp-2-8-8-1"):
+        assert any(ln.startswith(f"{name} (") and "µs" in ln for ln in out.splitlines()), name
+        assert f"check {name}" in out
+        check = next(ln for ln in out.splitlines() if f"check {name}" in ln)
+        assert " ok " in check, check
+    assert "machine:" in out and "CPU:" in out and "python:" in out
+    assert "One-off costs" in out and "Transform cost" in out
+    assert "200/20 statements time ratio" in out
+    targets = [ln.strip() for ln in out.splitlines()
+               if ln.strip().startswith(("PASS ", "MISS ", "SKIP "))]
+    assert len(targets) >= 5
+    md = (tmp_path / "results.md").read_text()
+    assert "| function (inputs) |" in md and "## Targets" in md
+    assert "chart" in out
