@@ -22,8 +22,11 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import gc
 import math
+import sys
+import threading
 import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -36,6 +39,7 @@ from .source import MISSING, FunctionSource, get_source
 
 G_ID = "__G__"          # placeholder: the incoming adjoint of a statement
 _ZERO, _PENDING, _LIVE = "zero", "pending", "live"
+_MAX_TERMS = 32         # longest fused sum of adjoint contributions
 
 # builtins and functions whose result is piecewise constant (derivative 0) or not a number
 _CONSTANT_CALLS = {builtins.len, builtins.int, builtins.round, builtins.bool, builtins.range,
@@ -1941,6 +1945,11 @@ class Transformer:
                 if not self.reads_mutable(expr):
                     self.state[g] = _PENDING
                     self.pending.setdefault(g, []).append(expr)
+                    if top and len(self.pending[g]) >= _MAX_TERMS:
+                        # a long sum: write it now and accumulate the rest, so generated
+                        # expressions stay shallow (Python's compiler limits their depth)
+                        self.state[g] = _LIVE
+                        out.append(cg.assign(self.adjoint_name(g), self.sum_pending(g)))
                     return
                 # it reads an adjoint that will change (or pops one): write it now
                 if st == _PENDING:
@@ -2581,6 +2590,32 @@ def _hint_for(node: ast.AST) -> str:
     return "see the README's table of supported Python"
 
 
+# The passes recurse over expressions, several frames a level: an expression nested 1,000
+# deep (the most Python itself compiles comfortably) needs more than the default limit.
+_RECURSION_LIMIT = 20_000
+_room_lock = threading.Lock()
+_room_users = 0
+_saved_limit = 0
+
+
+@contextlib.contextmanager
+def _recursion_room() -> Any:
+    """Raise the recursion limit while any thread transforms; restore it after the last."""
+    global _room_users, _saved_limit
+    with _room_lock:
+        if _room_users == 0:
+            _saved_limit = sys.getrecursionlimit()
+            sys.setrecursionlimit(max(_saved_limit, _RECURSION_LIMIT))
+        _room_users += 1
+    try:
+        yield
+    finally:
+        with _room_lock:
+            _room_users -= 1
+            if _room_users == 0:
+                sys.setrecursionlimit(_saved_limit)
+
+
 def transform(fn: Any, wrt: list[int], with_value: bool = False, single: bool = False
               ) -> tuple[str, dict[str, Any], str, list[str]]:
     """Generate the gradient source of ``fn`` with respect to parameter indices ``wrt``.
@@ -2595,7 +2630,12 @@ def transform(fn: Any, wrt: list[int], with_value: bool = False, single: bool = 
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        source, ns, name = tr.run()
+        with _recursion_room():
+            source, ns, name = tr.run()
+    except RecursionError:
+        raise UnsupportedSyntaxError(
+            "an expression nested too deeply", "split it into several assignments",
+            fs.filename, fs.first_line, 0, fs.text(fs.tree)) from None
     finally:
         if gc_was_enabled:
             gc.enable()

@@ -5,6 +5,10 @@ symgrad getting wrong, kept as regression tests.
 """
 import math
 
+import numpy as np
+
+import symgrad
+
 
 # ------------------------------------------------------------ fuzzer regressions
 def fuzz_unused_list_param(x0, xs):
@@ -20,3 +24,127 @@ def fuzz_list_only_iterated_in_comprehension(x0, xs):
 
 def fuzz_list_only_iterated_in_genexp(x0, xs):
     return x0 * sum(x0 for w in xs)
+
+
+# ------------------------------------------------------------ numerical edge cases
+def log_of(x):
+    return math.log(x) * 2.0
+
+
+def divide(x, y):
+    return x / y + y
+
+
+def sqrt_of(x):
+    return math.sqrt(x) + x
+
+
+def exp_of(x):
+    return math.exp(x) - x
+
+
+def square(x):
+    return x ** 2
+
+
+def acos_of(x):
+    return math.acos(x)
+
+
+def x_log_x(x):
+    return x * math.log(x)
+
+
+def np_log(x):
+    return np.log(x) * 2.0
+
+
+def np_divide(x, y):
+    return x / y + np.sin(y)
+
+
+def np_sqrt(x):
+    return np.sqrt(x)
+
+
+def np_exp(x):
+    return np.exp(x) + x
+
+
+# ------------------------------------------------------------ non-differentiable points
+def relu_at(x):
+    return symgrad.relu(x) * 3.0
+
+
+def abs_at(x):
+    return abs(x) * 3.0
+
+
+def fabs_at(x):
+    return math.fabs(x) * 3.0
+
+
+def max_tie(a, b):
+    return max(a, b) * 3.0
+
+
+def min_tie(a, b):
+    return min(a, b) * 3.0
+
+
+def max3_tie(a, b, c):
+    return max(a, b, c)
+
+
+def power(x, y):
+    return x ** y
+
+
+# ------------------------------------------------------------ argument types
+def mul(x, y):
+    return x * y
+
+
+def pow_xy(x, y):
+    return x ** y + x
+
+
+def branchy(x, y):
+    if x > y:
+        return x * y
+    return x - y
+
+
+def looped(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + x * i
+    return s
+
+
+def weighted(xs, c):
+    return sum(v * c for v in xs) + c
+
+
+def flagged(x, flag):
+    return x * 2.0 if flag else x
+
+
+def tanh_rnn(h, w, x, n):
+    for i in range(n):
+        h = math.tanh(h * w + x)
+    return h
+
+
+def leaky_sum(x, w, n):
+    s = 0.0
+    for i in range(n):
+        s = s * 0.5 + x * w
+    return s
+
+
+def dot(xs, ws):
+    s = 0.0
+    for i in range(len(xs)):
+        s = s + xs[i] * ws[i]
+    return s
