@@ -346,6 +346,34 @@ def _jumps(stmts: list[ast.stmt]) -> bool:
     return False
 
 
+def _may_jump(stmts: list[Any]) -> bool:
+    """Does some path through ``stmts`` end in return/break/continue?"""
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, (ast.Return, ast.Break, ast.Continue)):
+        return True
+    if isinstance(last, ast.If):
+        return _may_jump(last.body) or _may_jump(last.orelse)
+    return False
+
+
+def _append_rest(stmts: list[ast.stmt], copies: list[list[ast.stmt]], in_loop: bool
+                 ) -> list[ast.stmt]:
+    """``stmts`` followed by the statements ``copies[0]`` on every path that does not exit
+    (the first path takes them, later ones a deep copy)."""
+    if _jumps(stmts):
+        return stmts
+    last = stmts[-1] if stmts else None
+    if isinstance(last, ast.If) and _may_jump([last]):
+        last.body = _append_rest(last.body, copies, in_loop)
+        last.orelse = _append_rest(last.orelse, copies, in_loop)
+        return stmts
+    rest = copies[0] if len(copies) == 1 else cg.copy_expr(copies[0])
+    copies.append(rest)
+    return restructure(stmts + rest, in_loop)
+
+
 def restructure(stmts: list[ast.stmt], in_loop: bool = False) -> list[ast.stmt]:
     """Move statements after an early exit into the branch that does not exit.
 
@@ -358,11 +386,12 @@ def restructure(stmts: list[ast.stmt], in_loop: bool = False) -> list[ast.stmt]:
             s.body = restructure(s.body, in_loop)
             s.orelse = restructure(s.orelse, in_loop)
             rest = stmts[k + 1:]
-            if rest and (_jumps(s.body) or _jumps(s.orelse)):
-                if _jumps(s.body) and not _jumps(s.orelse):
-                    s.orelse = restructure(s.orelse + rest, in_loop)
-                elif _jumps(s.orelse) and not _jumps(s.body):
-                    s.body = restructure(s.body + rest, in_loop)
+            if rest and _may_jump([s]):
+                # an exit anywhere inside, however deeply nested: `rest` goes to the end of
+                # every path that does not exit (copied when there are several)
+                copies = [rest]
+                s.body = _append_rest(s.body, copies, in_loop)
+                s.orelse = _append_rest(s.orelse, copies, in_loop)
                 out.append(s)
                 return out
         elif isinstance(s, (ast.For, ast.While)):
@@ -2535,7 +2564,8 @@ def _append_flag(stmts: list[Any], slot: Slot) -> None:
     last = stmts[-1] if stmts else None
     if isinstance(last, (ast.Break, ast.Continue, ast.Return)):
         stmts.insert(len(stmts) - 1, slot)
-    elif isinstance(last, ast.If) and _jumps(last.body) and _jumps(last.orelse):
+    elif isinstance(last, ast.If) and _may_jump([last]):
+        # an exit nested in the block: the flag goes before it too, so each path pushes it
         _append_flag(last.body, slot)
         _append_flag(last.orelse, slot)
     else:

@@ -148,3 +148,57 @@ def dot(xs, ws):
     for i in range(len(xs)):
         s = s + xs[i] * ws[i]
     return s
+
+
+# ------------------------------------------------------------ fuzzer regressions: nested exits
+def fuzz_nested_break(x0, x1):
+    # the outer if's flag was pushed after the block, so the break skipped it: IndexError
+    for i in range(3):
+        if x1 < 1.0:
+            if i < 1:
+                break
+            x0 = x0 * x0
+    return x0
+
+
+def fuzz_nested_continue(x, n):
+    s = x
+    for i in range(n):
+        if s > 0:
+            if i > 1:
+                continue
+            s = s * x
+        s = s + 1
+    return s
+
+
+def fuzz_nested_early_return(x, y):
+    # the final return ran after the nested one: wrong value and gradient
+    if x > 0:
+        if y > 0:
+            return x * y
+        x = x * 2
+    return x * x
+
+
+def fuzz_nested_exits_deeper(x, y, n):
+    s = 0.0
+    for i in range(n):
+        if x > 0:
+            if y > 0:
+                if i == 2:
+                    break
+                s = s + x * y
+            else:
+                if i == 1:
+                    continue
+                s = s - y
+            s = s * 0.5
+        s = s + math.sin(x + i)
+    if s > 1.0:
+        if x > 1.0:
+            return s * x
+        s = s + y
+    elif s < -1.0:
+        return s * y
+    return s * s

@@ -46,6 +46,23 @@ def test_list_parameter_without_indexing_gets_a_list_gradient(fn):
     assert grad(fn, wrt="xs")(1.5, [1.0, 2.0]) == [0.0, 0.0]
 
 
+NESTED_EXITS = [(rc.fuzz_nested_break, (0.5, 0.0)), (rc.fuzz_nested_break, (0.5, 2.0)),
+                (rc.fuzz_nested_continue, (0.7, 4)), (rc.fuzz_nested_continue, (-0.5, 4)),
+                (rc.fuzz_nested_early_return, (2.0, 3.0)), (rc.fuzz_nested_early_return, (2.0, -1.0)),
+                (rc.fuzz_nested_early_return, (-1.5, 1.0))] + [
+    (rc.fuzz_nested_exits_deeper, (x, y, n)) for x in (1.5, 0.5, -0.5) for y in (0.5, -0.7)
+    for n in (0, 2, 4)]
+
+
+@pytest.mark.parametrize("fn,args", NESTED_EXITS,
+                         ids=[f"{f.__name__}{a}" for f, a in NESTED_EXITS])
+def test_break_continue_return_nested_in_branches(fn, args):
+    wrt = [k for k, a in enumerate(args) if not isinstance(a, int)]
+    value, got = value_and_grad(fn, wrt=wrt)(*args)
+    assert value == fn(*args)
+    assert_close(list(got), finite_diff(fn, args, wrt), what=fn.__name__)
+
+
 # =========================================================================== the Value engine at scale
 
 def test_value_engine_backward_through_a_million_operations():
