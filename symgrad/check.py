@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import builtins
 import html
+import itertools
 import linecache
 import math
 import numbers
@@ -45,26 +46,28 @@ import sysconfig
 import threading
 import time
 import types
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from . import rules
 from .api import GradFunction, Wrt, grad
 from .engine import Value
 from .errors import SymgradError
 
-__all__ = ["check", "symbolic", "CheckReport", "Row", "Symbolic", "SymbolicError",
-           "Retargeter", "Traced", "retarget", "FD_RTOL", "FD_ATOL"]
+__all__ = ["FD_ATOL", "FD_RTOL", "CheckReport", "Retargeter", "Row", "Symbolic", "SymbolicError",
+           "Traced", "check", "retarget", "symbolic"]
 
-#: Finite differences are only accurate to about ``eps ** (2/3)`` (1e-11 relative with the
-#: step below, more where ``f`` curves sharply), so they are compared more loosely.
+#: Finite differences carry truncation and rounding error (about 1e-12 relative for a smooth
+#: ``f`` with the steps used, more where it curves sharply), so they are compared more loosely.
 FD_RTOL = 1e-5
 FD_ATOL = 1e-7
-_FD_STEP = 2.0 ** -12        # times max(1, |x|): rounding ~ eps / h, truncation ~ h ** 4
+_FD_STEP = 2.0 ** -10        # the largest step, times max(1, |x|)
 _SIMPLIFY_SECONDS = 4.0      # per expression
 _CHECK_SIMPLIFY_BUDGET = 12.0  # per check() / symbolic() call
-_SIMPLIFY_MAX_OPS = 1500     # larger differences are only compared at the point
+_SIMPLIFY_MAX_OPS = 1500     # larger expressions are not simplified,
+_EXPAND_MAX_OPS = 50000      # and larger differences are only compared at the point
 
 PROVED, AT_POINT, DIFFER = "proved equal", "equal at this point", "differ"
 
@@ -142,14 +145,17 @@ class _Shim:
     """Stands for ``math`` or ``numpy`` in a retargeted function: the names symgrad knows
     are generic functions, other functions check their arguments (see :func:`_passive`)."""
 
-    def __init__(self, module: types.ModuleType, names: dict[str, Any]) -> None:
+    def __init__(self, module: types.ModuleType, names: dict[str, Any],
+                 primitive: Callable[[str], Any]) -> None:
         self.__dict__.update(names)
-        self._module = module
+        self._module, self._primitive = module, primitive
 
     def __getattr__(self, name: str) -> Any:
         obj = getattr(self._module, name)
         if callable(obj) and not isinstance(obj, type):
-            obj = _passive(f"{self._module.__name__}.{name}", obj, name in _CONSTANT_FUNCS)
+            info = rules.lookup_callable(obj)  # e.g. registered later with register_rule
+            obj = self._primitive(info.rule) if info is not None else \
+                _passive(f"{self._module.__name__}.{name}", obj, name in _CONSTANT_FUNCS)
         self.__dict__[name] = obj
         return obj
 
@@ -252,7 +258,7 @@ class Retargeter:
                      fabs=self.primitive("abs"), pi=self._constant(math.pi, "pi"),
                      e=self._constant(math.e, "E"), tau=self._constant(math.tau, "2*pi"),
                      inf=math.inf, nan=math.nan)
-        return _Shim(math, names)
+        return _Shim(math, names, self.primitive)
 
     def _numpy_shim(self) -> _Shim | None:
         np = sys.modules.get("numpy")
@@ -266,7 +272,7 @@ class Retargeter:
             names[alias] = self.primitive(rule)
         names.update(pi=self._constant(math.pi, "pi"), e=self._constant(math.e, "E"),
                      inf=math.inf, nan=math.nan, float64=_float, float32=_float, sum=builtins.sum)
-        return _Shim(np, names)
+        return _Shim(np, names, self.primitive)
 
     # ------------------------------------------------------------------ functions
     def function(self, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -377,7 +383,7 @@ def _exact(c: float) -> Any:
     -> 1/3) or a named constant (``math.pi``, ``2/sqrt(pi)``, ``log(2)`` ...) when the float is
     exactly the double nearest to one, else a SymPy Float."""
     import sympy
-    if c != c:
+    if math.isnan(c):
         return sympy.nan
     if math.isinf(c):
         return sympy.oo if c > 0 else -sympy.oo
@@ -460,8 +466,8 @@ class Traced:
     def __le__(self, o: Any) -> Any: return self._cmp(o, "<=")
     def __gt__(self, o: Any) -> Any: return self._cmp(o, ">")
     def __ge__(self, o: Any) -> Any: return self._cmp(o, ">=")
-    def __eq__(self, o: Any) -> Any: return self._cmp(o, "==")
-    def __ne__(self, o: Any) -> Any: return self._cmp(o, "!=")
+    def __eq__(self, o: object) -> Any: return self._cmp(o, "==")
+    def __ne__(self, o: object) -> Any: return self._cmp(o, "!=")
     __hash__ = object.__hash__
 
     def __bool__(self) -> bool: return bool(self.float_value())
@@ -582,8 +588,9 @@ def _resolve(fn: Any, args: Sequence[Any], wrt: Wrt) -> tuple[list[str], list[in
     from .api import _resolve_wrt
     params = _params(fn)
     if args and len(args) != len(params):
-        raise SymgradError(f"{_label(fn)} takes {len(params)} arguments ({', '.join(params)}), "
-                           f"got {len(args)}")
+        n = len(params)
+        raise SymgradError(f"{_label(fn)} takes {n} argument{'s' * (n != 1)} "
+                           f"({', '.join(params)}), got {len(args)}")
     if wrt is None and args:
         idx = [i for i, a in enumerate(args) if not isinstance(a, (bool, numbers.Integral))]
         if not idx:
@@ -625,16 +632,34 @@ def _explain(exc: BaseException, engine: str) -> str:
 # =========================================================================== the engines
 
 def _finite_diff(fn: Callable[..., Any], args: list[Any], idx: Sequence[int]) -> list[float]:
-    """Central differences of fourth order, one per number of every differentiated argument:
-    ``(f(x - 2h) - 8 f(x - h) + 8 f(x + h) - f(x + 2h)) / 12h`` with ``h = 2**-12 max(1, |x|)``
-    (error about 1e-12 relative for smooth ``f``; the step must not cross a kink)."""
+    """Central differences, one per number of every differentiated argument.
+
+    Fourth-order stencil ``(8 (f(x+h) - f(x-h)) - (f(x+2h) - f(x-2h))) / 12h`` at four steps
+    ``h = 2**-10 max(1, |x|) / 4**k``; the answer is the later of the two successive
+    estimates that agree best (truncation error shrinks with ``h``, rounding error grows),
+    which also keeps the steps clear of a nearby kink.  Steps where ``f`` raises (out of its
+    domain) are skipped.
+    """
     out = []
     for i in idx:
         for path, v in _leaves(args[i]):
-            h = _FD_STEP * max(1.0, abs(v))
-            h = (v + h) - v  # a step that is exact in floating point
-            at = lambda x: fn(*args[:i], _with(args[i], path, x), *args[i + 1:])  # noqa: E731
-            out.append((at(v - 2 * h) - 8 * at(v - h) + 8 * at(v + h) - at(v + 2 * h)) / (12 * h))
+            def at(x: float, i: int = i, path: tuple[int, ...] = path) -> Any:
+                return fn(*args[:i], _with(args[i], path, x), *args[i + 1:])
+            est: list[float | None] = []
+            for k in range(4):
+                h = (v + _FD_STEP * max(1.0, abs(v)) / 4 ** k) - v  # exact in floating point
+                try:
+                    est.append((8 * (at(v + h) - at(v - h)) - (at(v + 2 * h) - at(v - 2 * h)))
+                               / (12 * h))
+                except (ArithmeticError, ValueError):
+                    est.append(None)
+            pairs = [(abs(a - b), b) for a, b in itertools.pairwise(est)
+                     if a is not None and b is not None and not math.isnan(a - b)]
+            good = [e for e in est if e is not None]
+            if not good:
+                raise SymgradError(f"{_label(fn)} raises at every finite-difference step "
+                                   f"around argument {i + 1}{list(path) or ''} = {v!r}")
+            out.append(min(pairs, key=lambda p: p[0])[1] if pairs else good[-1])
     return out
 
 
@@ -672,7 +697,7 @@ def _sympy_side(fn: Any, gf: GradFunction, params: list[str], args: Sequence[Any
     def make(i: int, path: tuple[int, ...], v: Any) -> Traced:
         s = sympy.Symbol(_symbol_name(params[i], path), real=True)
         symbols.append(s)
-        return Traced(s, None if args is None else float(v))
+        return Traced(s, float(v))
 
     if args is None:  # every parameter a symbol (the ones not differentiated too)
         targs: list[Any] = [Traced(sympy.Symbol(p, real=True)) for p in params]
@@ -684,62 +709,118 @@ def _sympy_side(fn: Any, gf: GradFunction, params: list[str], args: Sequence[Any
     side = _SympySide(symbols)
     rt = Retargeter(symbolic=True)
     try:
-        side.f = _expr(rt.function(fn)(*targs))
-    except Exception as exc:
+        side.f = _expr(rt.function(fn)(*targs, **_seeds(fn, len(params))))
+    except Exception as exc:  # noqa: BLE001 - whatever it is, SymPy cannot run f: say where
         raise SymbolicError(f"SymPy cannot represent {_label(fn)}: {_explain(exc, 'SymPy')}") \
             from None
-    side.diff = [_diff_floor0(sympy.diff(side.f, s), s) for s in symbols]
+    side.diff = [_diff_floor0(sympy.diff(side.f, s)) for s in symbols]
     try:
-        out = rt.function(gf._generated)(*targs)
+        out = rt.function(gf._generated)(*targs, **_seeds(gf, len(params)))
         out = out if isinstance(out, tuple) else (out,)
         side.generated = [_expr(leaf) for part in out for _, leaf in _leaves(part)]
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - reported as the reason there is no proof
         side.generated_error = (f"the generated gradient cannot run on SymPy symbols: "
                                 f"{_explain(exc, 'SymPy')}")
     return side
 
 
-def _diff_floor0(expr: Any, s: Any) -> Any:
+def _seeds(fn: Any, nargs: int) -> dict[str, Traced]:
+    """``d_out=1`` for a generated function, as an exact Traced 1 so that the constant
+    arithmetic of the adjoint sweep stays exact in SymPy too."""
+    import sympy
+    fn = fn._generated if isinstance(fn, GradFunction) else fn
+    code = getattr(fn, "__code__", None)
+    if code is None or not hasattr(fn, "__symgrad_primal_params__"):
+        return {}
+    names = code.co_varnames[nargs:code.co_argcount]
+    return {n: Traced(sympy.Integer(1), 1.0) for n in names if n.startswith("d_out")}
+
+
+def _diff_floor0(expr: Any) -> Any:
     """Take the derivative of ``floor`` as 0 (true wherever floor is continuous)."""
     import sympy
-    return expr.replace(lambda e: isinstance(e, sympy.Derivative) and e.expr.func == sympy.floor,
+    expr = expr.replace(lambda e: isinstance(e, sympy.Derivative) and e.expr.func == sympy.floor,
                         lambda e: sympy.S.Zero)
+    return expr.replace(lambda e: isinstance(e, sympy.Subs), lambda e: e.doit())
 
 
-def _simplify(expr: Any, deadline: float) -> Any | None:
-    """``sympy.simplify(expr)``, or None when it is too big or takes too long (never hangs:
-    SymPy runs in a daemon thread that is abandoned at the time limit)."""
-    import sympy
-    if expr == 0 or not isinstance(expr, sympy.Basic):
-        return expr
+def _run_capped(work: Callable[[], Any], deadline: float) -> Any | None:
+    """``work()``, or None when it raises or outlives ``min(deadline, now + 4 s)``.  It runs in
+    a daemon thread that is abandoned at the limit, so a runaway SymPy call never hangs."""
     seconds = min(_SIMPLIFY_SECONDS, deadline - time.monotonic())
-    if seconds <= 0 or sympy.count_ops(expr) > _SIMPLIFY_MAX_OPS:
+    if seconds <= 0:
         return None
     result: list[Any] = []
 
-    def work() -> None:
+    def run() -> None:
         try:
-            result.append(sympy.simplify(expr))
-        except Exception:  # noqa: BLE001 - a failed simplification proves nothing
+            result.append(work())
+        except Exception:  # noqa: BLE001, S110 - a failed simplification proves nothing
             pass
-    t = threading.Thread(target=work, daemon=True, name="symgrad-simplify")
+    t = threading.Thread(target=run, daemon=True, name="symgrad-simplify")
     t.start()
     t.join(seconds)
     return result[0] if result else None
 
 
+def _simplify(expr: Any, deadline: float) -> Any | None:
+    """``sympy.simplify(expr)`` within the time limit, or None (also for huge expressions)."""
+    import sympy
+    if not isinstance(expr, sympy.Basic) or expr.is_Atom:
+        return expr
+    if sympy.count_ops(expr) > _SIMPLIFY_MAX_OPS:
+        return None
+    return _run_capped(lambda: sympy.simplify(expr), deadline)
+
+
+def _tidy(expr: Any, deadline: float) -> Any:
+    """The shortest of ``expr``, a few cheap rewritings of it and (for a longer expression,
+    within the time limit) ``sympy.simplify`` of it."""
+    import sympy
+    if not isinstance(expr, sympy.Basic) or expr.is_Atom:
+        return expr
+    cands = [expr]
+    for rewrite in (sympy.cancel, sympy.factor_terms, sympy.together):
+        try:
+            cands.append(rewrite(expr))
+        except Exception:  # noqa: BLE001, S110 - keep the others
+            pass
+    best = min(cands, key=sympy.count_ops)
+    if sympy.count_ops(best) > 12:
+        s = _simplify(best, deadline)
+        if s is not None and sympy.count_ops(s) < sympy.count_ops(best):
+            best = s
+    return best
+
+
 def _is_zero(expr: Any, deadline: float) -> bool:
-    """Is ``expr`` identically zero, by construction or after simplification?"""
+    """Is ``expr`` identically zero?  ``expand`` first (cheap, and enough when both sides are
+    sums of the same products), then on smaller expressions ``cancel``, exponentials
+    expanded, and ``simplify``; all within the time limit."""
+    import sympy
     if expr == 0:
         return True
-    s = _simplify(expr, deadline)
-    return s is not None and s == 0
+    ops = sympy.count_ops(expr)
+    attempts = [sympy.expand] if ops <= _EXPAND_MAX_OPS else []
+    if ops <= _SIMPLIFY_MAX_OPS:
+        attempts += [sympy.cancel, lambda e: sympy.expand(e.rewrite(sympy.exp)), sympy.simplify]
+
+    def work() -> bool:
+        for attempt in attempts:
+            if time.monotonic() > deadline:
+                return False
+            if attempt(expr) == 0:
+                return True
+        return False
+    return bool(attempts) and bool(_run_capped(work, deadline))
 
 
-def _evalf(expr: Any, subs: dict[Any, Any]) -> float:
-    """``expr`` at the point, with 30 significant digits, as a float (nan if not real)."""
+def _evalf(expr: Any, point: dict[Any, float]) -> float:
+    """``expr`` at the point (30 significant digits) as a float; nan if not real."""
+    import sympy
     try:
-        v = complex(expr.evalf(30, subs=subs))
+        v = complex(sympy.sympify(expr).xreplace(
+            {s: sympy.Float(x, 30) for s, x in point.items()}).evalf(30))
     except (TypeError, ValueError):
         return math.nan
     return v.real if abs(v.imag) <= 1e-12 * max(1.0, abs(v.real)) else math.nan
@@ -753,10 +834,11 @@ ENGINES = {"generated": "symgrad (generated)", "sympy": "SymPy (diff)",
 
 @dataclass
 class Row:
-    """One differentiated number: the derivative from each engine (None: engine
-    unavailable), the largest error against the generated gradient, agreement, and the
-    SymPy verdict on the generated expression (:data:`PROVED`, :data:`AT_POINT`,
-    :data:`DIFFER`, or a note why there is none)."""
+    """One differentiated number (``name`` is ``x`` or ``xs[1]``): the derivative from each
+    engine (None: engine unavailable); ``error``, the largest difference of an engine from
+    the generated gradient, relative (absolute where both are below 1); ``agree``; the SymPy
+    ``verdict`` on the generated expression (``"proved equal"``, ``"equal at this point"``,
+    ``"differ"`` or ``"SymPy unavailable"``); ``differing``, the engines that disagree."""
 
     name: str
     param: str
@@ -774,7 +856,8 @@ class Row:
 class CheckReport:
     """What :func:`check` found.  ``ok``: every available engine agrees with the generated
     gradient; ``rows``: one :class:`Row` per differentiated number; ``verdicts``: the SymPy
-    verdict per parameter; ``unavailable``: engine -> why it could not run."""
+    verdict per parameter; ``unavailable``: engine -> why it could not run; ``value``: f at
+    the point.  ``str(report)`` is a text table, ``_repr_html_`` the same for Jupyter."""
 
     function: str
     params: tuple[str, ...]
@@ -787,6 +870,7 @@ class CheckReport:
     atol: float
     fd_rtol: float
     fd_atol: float
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -822,10 +906,11 @@ class CheckReport:
         return head, body
 
     def _lines(self) -> list[str]:
-        point = ", ".join(f"{p}={a!r}" for p, a in zip(self.params, self.args))
-        lines = [f"check {self.function}({point}) = {self.value!r}"]
+        point = ", ".join(f"{p}={_brief(a)}" for p, a in zip(self.params, self.args))
+        value = float(self.value) if isinstance(self.value, numbers.Real) else self.value
+        lines = [f"check {self.function}({point}) = {value!r}"]
         lines += [f"  {ENGINES[k]} unavailable: {why}" for k, why in self.unavailable.items()]
-        return lines
+        return lines + [f"  {note}" for note in self.notes]
 
     def _summary(self) -> str:
         tol = (f"rtol {self.rtol:g}, atol {self.atol:g}; finite differences "
@@ -842,7 +927,8 @@ class CheckReport:
         head, body = self._cells()
         widths = [max(len(c) for c in col) for col in zip(head, *[[t for t, _ in r]
                                                                   for r in body])]
-        fmt = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa
+        def fmt(cells: list[str]) -> str:
+            return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
         table = [fmt(head), fmt(["-" * w for w in widths])]
         table += [fmt([t for t, _ in r]) for r in body]
         return "\n".join(self._lines() + [""] + table + ["", self._summary()])
@@ -857,6 +943,14 @@ class CheckReport:
         notes = "<br>".join(esc(line) for line in self._lines())
         return (f"<div><p><code>{notes}</code></p><table><tr>{th}</tr>{rows}</table>"
                 f"<p>{esc(self._summary())}</p></div>")
+
+
+def _brief(x: Any) -> str:
+    """``repr(x)``, or for a long list how many numbers it holds."""
+    text = repr(x)
+    if isinstance(x, (list, tuple)) and len(text) > 48:
+        return f"[... {sum(1 for _ in _leaves(x))} numbers]"
+    return text
 
 
 def _close(a: float, b: float, rtol: float, atol: float) -> bool:
@@ -899,24 +993,25 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
     names = [(params[i], _leaf_name(params[i], p)) for i in idx for p, _ in _leaves(args_l[i])]
     gen = [float(leaf) for part in gf(*args_l) for _, leaf in _leaves(part)]
     unavailable: dict[str, str] = {}
+    notes: list[str] = []
     results: dict[str, list[float] | None] = {"generated": gen}
     for key, engine in (("value", _value_engine), ("finite_diff", _finite_diff)):
         try:
             results[key] = [float(v) for v in engine(f, args_l, idx)]
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the report says why this engine is missing
             results[key] = None
             unavailable[key] = _explain(exc, ENGINES[key])
     deadline = time.monotonic() + _CHECK_SIMPLIFY_BUDGET
     verdicts = ["SymPy unavailable"] * len(gen)
     try:
         side = _sympy_side(f, gf, params, args_l, idx)
-        subs = {s: _rational(v) for s, v in zip(side.symbols,
-                                                 [v for i in idx for _, v in _leaves(args_l[i])])}
-        results["sympy"] = [_evalf(d, subs) for d in side.diff]
+        point = dict(zip(side.symbols, [v for i in idx for _, v in _leaves(args_l[i])]))
+        results["sympy"] = [_evalf(d, point) for d in side.diff]
+        if side.generated is None:
+            notes.append(f"no proof: {side.generated_error}")
         for k, g in enumerate(gen):
-            if side.generated is None:
-                verdicts[k] = "not proved: " + side.generated_error
-            elif _is_zero(side.generated[k] - side.diff[k], deadline):
+            if side.generated is not None and _is_zero(side.generated[k] - side.diff[k],
+                                                       deadline):
                 verdicts[k] = PROVED
             else:
                 verdicts[k] = AT_POINT if _close(g, results["sympy"][k], rtol, atol) else DIFFER
@@ -936,12 +1031,7 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
                         max(errors), not differing and verdicts[k] != DIFFER, verdicts[k],
                         differing))
     return CheckReport(_label(f), tuple(params), tuple(args_l), tuple(wrt_names), value, rows,
-                       unavailable, rtol, atol, fd_rtol, fd_atol)
-
-
-def _rational(v: float) -> Any:
-    import sympy
-    return sympy.Rational(v) if math.isfinite(v) else _exact(v)
+                       unavailable, rtol, atol, fd_rtol, fd_atol, notes)
 
 
 # =========================================================================== symbolic
@@ -967,20 +1057,20 @@ class Symbolic:
     note: str = ""
 
     def __str__(self) -> str:
-        args = ", ".join(self.params)
-        lines = [f"{self.function}({args}) = {self.f}"]
+        lines = [f"{self.function}({', '.join(self.params)}) = {self.f}"]
         if self.point is not None:
             lines[0] += "   (the path taken at " + ", ".join(
                 f"{p}={a!r}" for p, a in zip(self.params, self.point)) + ")"
+        width = max(len(n) for n in self.diff) + 3 if self.diff else 0
         for name, d in self.diff.items():
-            lines.append(f"d/d{name} = {d}")
-            if self.generated is None:
+            head = f"d/d{name}".ljust(width)
+            if self.generated is not None and self.proved[name]:
+                lines.append(f"{head} = {d}   (sympy.diff = symgrad: proved equal)")
                 continue
-            g = self.generated[name]
-            if self.proved[name]:
-                lines.append("    symgrad's generated code: the same expression (proved equal)")
-            else:
-                lines.append(f"    symgrad's generated code: {g}   (not proved equal)")
+            lines.append(f"{head} = {d}   (sympy.diff)")
+            if self.generated is not None:
+                lines.append(f"{'':{width}} = {self.generated[name]}   (symgrad's generated "
+                             "code; not proved equal)")
         if self.note:
             lines.append(self.note)
         return "\n".join(lines)
@@ -1033,15 +1123,13 @@ def symbolic(f: Callable[..., Any], *args: Any, wrt: Wrt = None) -> Symbolic:
     names = ([_leaf_name(params[i], p) for i in idx for p, _ in _leaves(args_l[i])]
              if args_l is not None else [params[i] for i in idx])
     deadline = time.monotonic() + _CHECK_SIMPLIFY_BUDGET
-
-    def simp(e: Any) -> Any:
-        s = _simplify(e, deadline)
-        return e if s is None else s
-    diff = {n: simp(side.diff[k]) for k, n in enumerate(names)}
+    proved = {n: side.generated is not None and
+              _is_zero(side.generated[k] - side.diff[k], deadline) for k, n in enumerate(names)}
+    diff = {n: _tidy(side.diff[k], deadline) for k, n in enumerate(names)}
     generated = None if side.generated is None else {
-        n: simp(side.generated[k]) for k, n in enumerate(names)}
-    proved = {n: generated is not None and _is_zero(side.generated[k] - side.diff[k], deadline)
-              for k, n in enumerate(names)}
+        n: diff[n] if proved[n] else _tidy(side.generated[k], deadline)
+        for k, n in enumerate(names)}
     symbols = dict(zip(names, side.symbols))
-    return Symbolic(_label(f), tuple(params), symbols, simp(side.f), diff, generated, proved,
+    return Symbolic(_label(f), tuple(params), symbols, _tidy(side.f, deadline), diff, generated,
+                    proved,
                     None if args_l is None else tuple(args_l), side.generated_error)

@@ -1,0 +1,150 @@
+"""The ``symgrad`` command line, run as a subprocess (``python -m symgrad``), and the examples."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from symgrad import cli
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+CASES = os.path.join(HERE, "check_cases.py")
+NEURON = ["2.0", "0.0", "-3.0", "1.0", "6.8813735870195432"]
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "symgrad", *args], check=False,
+                          capture_output=True, text=True, timeout=120, cwd=cwd or ROOT)
+
+
+def assert_one_line_error(out, *fragments):
+    assert out.returncode == 2, out
+    assert out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("symgrad: error: "), out.stderr
+    assert "Traceback" not in out.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def test_help_lists_the_subcommands():
+    out = run("--help")
+    assert out.returncode == 0
+    for word in ("show", "check", "symbolic"):
+        assert word in out.stdout
+    for sub, words in (("show", ["FILE.py:FUNCTION", "--wrt"]),
+                       ("check", ["ARG", "--rtol", "--atol", "disagree"]),
+                       ("symbolic", ["--latex", "point"])):
+        out = run(sub, "--help")
+        assert out.returncode == 0 and all(w in out.stdout for w in words), out.stdout
+
+
+def test_show_prints_the_generated_source():
+    out = run("show", f"{CASES}:neuron")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("def d_neuron(x1, x2, w1, w2, b, d_out=1.0):")
+    assert "d_w1 = d_n * x1" in out.stdout
+    out = run("show", f"{CASES}:neuron", "--wrt", "b")
+    assert "return d_b" in out.stdout and "d_w1" not in out.stdout
+
+
+def test_check_the_seed_neuron():
+    out = run("check", f"{CASES}:neuron", *NEURON)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("check neuron(x1=2.0, x2=0.0, w1=-3.0")
+    assert "symgrad (generated)" in lines[2] and "Value engine" in lines[2]
+    rows = {line.split()[0]: line.split() for line in lines[4:9]}
+    assert rows["x1"][1:5] == ["-1.5"] * 4 and rows["w1"][1:5] == ["1"] * 4
+    assert all(line.endswith("proved equal") for line in lines[4:9])
+    assert lines[-1].startswith("OK: all four engines agree")
+
+
+def test_check_exits_nonzero_when_engines_disagree(tmp_path):
+    bad = tmp_path / "wrong_rule.py"
+    bad.write_text(textwrap.dedent("""
+        import symgrad
+
+        def cube(v):
+            return v * v * v
+
+        # wrong on purpose: d/dv v**3 is 3 v**2
+        symgrad.register_rule("cube", cube, [lambda v, out: 2 * v * v],
+                              sympy=lambda v: v ** 3, callables=[cube])
+
+        def f(x, y):
+            return cube(x) + y * x
+    """))
+    out = run("check", f"{bad}:f", "1.5", "2.0")
+    assert out.returncode == 1, out.stderr
+    assert "MISMATCH in x:" in out.stdout and "differ" in out.stdout
+    y_row = next(line for line in out.stdout.splitlines() if line.startswith("y "))
+    assert y_row.endswith("proved equal") and "*" not in y_row
+
+
+def test_check_lists_and_integer_arguments():
+    out = run("check", f"{CASES}:with_helpers", "[0.3, -0.4]", "1.2")
+    assert out.returncode == 0, out.stderr
+    assert "xs[0]" in out.stdout and "xs[1]" in out.stdout
+    out = run("check", f"{CASES}:loop_power", "0.7", "4", "--wrt", "x")
+    assert out.returncode == 0 and "loop_power(x=0.7, n=4)" in out.stdout, out.stderr
+    out = run("check", f"{CASES}:loop_power", "0.7", "4")  # 4 becomes 4.0: range() refuses
+    assert_one_line_error(out, "loop_power raised TypeError", "--wrt")
+
+
+def test_symbolic_prints_expressions_and_latex():
+    out = run("symbolic", f"{CASES}:neuron")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] == "neuron(x1, x2, w1, w2, b) = tanh(b + w1*x1 + w2*x2)"
+    assert "d/dw1 = x1*(1 - tanh(b + w1*x1 + w2*x2)**2)" in out.stdout
+    out = run("symbolic", f"{CASES}:branchy", "1.5", "0.7", "--latex")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("\\begin{aligned}") and "y^{2}" in out.stdout
+
+
+def test_errors_are_one_line(tmp_path):
+    assert_one_line_error(run("check", "no/such/file.py:f", "1.0"), "no such file: no/such/file.py")
+    assert_one_line_error(run("check", f"{CASES}:nueron", *NEURON), "has no function 'nueron'",
+                          "did you mean: neuron")
+    assert_one_line_error(run("check", f"{CASES}:neuron", "1.0", "2.0"),
+                          "neuron takes 5 arguments (x1, x2, w1, w2, b), got 2")
+    assert_one_line_error(run("check", f"{CASES}:neuron", "1", "2", "3", "4", "five"),
+                          "'five' is not a number")
+    assert_one_line_error(run("show", CASES), "expected FILE.py:FUNCTION")
+    assert_one_line_error(run("show", f"{CASES}:neuron", "--wrt", "z"), "no parameter 'z'")
+    broken = tmp_path / "broken.py"
+    broken.write_text("import no_such_module_here\n")
+    assert_one_line_error(run("show", f"{broken}:f"), "importing", "ModuleNotFoundError")
+    out = run("frobnicate")
+    assert out.returncode == 2 and "invalid choice" in out.stderr
+
+
+def test_main_in_process(capsys):
+    assert cli.main(["check", f"{CASES}:neuron", *NEURON]) == 0
+    assert "all four engines agree" in capsys.readouterr().out
+    assert cli.main(["show", f"{CASES}:missing"]) == 2
+    assert "has no function 'missing'" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- examples
+
+def test_seed_neuron_example():
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "seed_neuron.py")],
+                         check=False, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "def d_neuron(x1, x2, w1, w2, b, d_out=1.0):" in text
+    assert "do/dx1 = -1.5000" in text and "do/dw1 =  1.0000" in text
+    assert "OK: all four engines agree" in text and text.count("proved equal") >= 10
+
+
+def test_plot_derivative_example(tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "slope.png"
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "plot_derivative.py"),
+                          str(png)], check=False, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
