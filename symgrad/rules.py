@@ -93,6 +93,10 @@ def register_rule(name: str, forward: Callable[..., Any],
         _CALLABLES[_key(obj)] = CallInfo(name, "helper" if math_name is None else "math")
     if not callables:
         _CALLABLES[_key(forward)] = CallInfo(name, "helper")
+    import sys
+    api = sys.modules.get(__package__ + ".api")
+    if api is not None:      # gradients built with the old rule must be rebuilt
+        api._cache.clear()
     return rule
 
 

@@ -150,8 +150,9 @@ class Item:
         if self.kind in ("if", "for", "while"):
             return getattr(self, "cond_pop", None) is not None or any(
                 i.has_backward(tr) for i in self.body + self.orelse)
-        if self.kind == "assign":
-            return (self.recipe is not None or self.inplace and tr.is_restored(self))
+        if self.kind == "assign":   # an overwritten differentiated variable: reset its adjoint
+            return self.recipe is not None or self.inplace and (
+                tr.is_restored(self) or getattr(self, "active_target", False))
         if self.kind == "append":
             return (self.recipe is not None or self.name in tr.needed
                     or getattr(self, "active_list", True))
@@ -755,6 +756,7 @@ class Transformer:
         active = getattr(ir, "active", False)
         item = Item("assign", comment, name=g, inplace=inplace)
         item.first_def = inplace and g not in self.dd and not self.loops  # type: ignore
+        item.active_target = raw or src in scope.active  # type: ignore[attr-defined]
         if active:
             mark = self.names.mark()
             item.recipe = self.recipe(ir, scope)
@@ -1425,6 +1427,9 @@ class Transformer:
         if isinstance(obj, types.FunctionType) and rules.lookup_callable(obj) is None \
                 and not hasattr(obj, "__symgrad_apply__") \
                 and not getattr(obj, "__symgrad_constant__", False):
+            if not any(_expr_active(a, scope.active) or self.calls_user(a, scope)
+                       for a in node.args + [k.value for k in node.keywords]):
+                return Leaf(self.rename(node, scope))   # nothing to differentiate: call it
             return self.inline(None, obj, node, scope, primal, items)
         if hasattr(obj, "__symgrad_generated__"):
             return self.inline(None, obj.__symgrad_generated__, node, scope, primal, items)
@@ -2529,6 +2534,12 @@ def _loop_own_nodes(body: list[ast.stmt]) -> Iterable[ast.AST]:
                 stack.append(c)
 
 
+def _called_names(source: str) -> set[str]:
+    """Names called as plain functions in generated source (helpers a rule's partial used)."""
+    return {n.func.id for n in ast.walk(ast.parse(source))
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+
+
 def _popped_list(test: ast.expr) -> tuple[str, bool] | None:
     """(list, negated) when a condition is exactly ``L.pop()`` or ``not L.pop()``."""
     negated = False
@@ -2669,8 +2680,10 @@ def transform(fn: Any, wrt: list[int], with_value: bool = False, single: bool = 
     finally:
         if gc_was_enabled:
             gc.enable()
-    for h in sorted(tr.helpers):
-        from . import helpers
+    from . import helpers
+    used = tr.helpers | {n for n in _called_names(source) if n in rules.RULES
+                         and not rules.RULES[n].math_name}
+    for h in sorted(used):
         helpers.install(h, ns)
     return source, ns, name, tr.params
 

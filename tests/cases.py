@@ -415,3 +415,15 @@ def elem_write_after_read(x, y):
 
 
 CASES.append((elem_write_after_read, (0.7, 1.9)))
+
+
+def overwrite_inactive(x, y):
+    if y > -1.0:
+        x = y
+    return x
+
+
+def overwrite_inactive_loop(x, y):
+    for i in range(1):
+        x = y
+    return x

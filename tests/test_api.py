@@ -185,3 +185,26 @@ def test_methods_on_classes():
 
     m = Model(2.0)
     assert grad(Model.loss, wrt="x")(m, 0.5) == pytest.approx(2 * (1 - math.tanh(0.5) ** 2))
+
+
+def test_custom_rule_with_helper_partial_and_cache_invalidation():
+    import cases_rules
+    import symgrad
+    from symgrad import rules
+    saved = dict(rules.RULES), dict(rules._CALLABLES)
+    try:
+        symgrad.register_rule("softplus", cases_rules.softplus,
+                              [lambda x, out: symgrad.sigmoid(x)],
+                              callables=[cases_rules.softplus])
+        want = 2 * (1 / (1 + math.exp(-0.5)))
+        assert grad(cases_rules.twice_softplus)(0.5) == pytest.approx(want)
+        assert "softplus(x)" in grad(cases_rules.twice_softplus).source
+        symgrad.register_rule("softplus", cases_rules.softplus,
+                              [lambda x, out: 2 * symgrad.sigmoid(x)],
+                              callables=[cases_rules.softplus])
+        assert grad(cases_rules.twice_softplus)(0.5) == pytest.approx(2 * want)
+    finally:
+        rules.RULES.clear(); rules.RULES.update(saved[0])
+        rules._CALLABLES.clear(); rules._CALLABLES.update(saved[1])
+        from symgrad import api
+        api._cache.clear()

@@ -40,3 +40,11 @@ def test_helpers_from_another_module():
         assert_close(list(got), finite_diff(fn, args), what=fn.__name__)
         src = grad(fn).source
         assert "# inlined soft(" in src
+
+
+def test_overwritten_by_inactive_value_resets_the_adjoint():
+    """Regression (found by symgrad.check): x overwritten by an inactive y in a branch."""
+    import cases
+    assert grad(cases.overwrite_inactive, wrt="x")(0.5, 2.0) == 0.0
+    assert grad(cases.overwrite_inactive, wrt="x")(0.5, -2.0) == 1.0
+    assert grad(cases.overwrite_inactive_loop, wrt="x")(0.5, 2.0) == 0.0

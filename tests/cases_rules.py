@@ -1,0 +1,10 @@
+"""A function using a primitive that a test registers with symgrad.register_rule."""
+import math
+
+
+def softplus(v):
+    return math.log1p(math.exp(v))
+
+
+def twice_softplus(x):
+    return softplus(x) * 2
