@@ -842,8 +842,8 @@ class Transformer:
             for e in elems:
                 if getattr(e, "active", False):
                     rec = self.recipe(e, scope)
+                    item.elems.append(rec)    # before emit_hoisted, which gives it its refs
                     self.emit_hoisted(e, item, primal)
-                    item.elems.append(rec)
                 else:
                     item.elems.append(None)
             code: ast.expr = (ast.List if isinstance(value, ast.List) else ast.Tuple)(

@@ -202,3 +202,10 @@ def fuzz_nested_exits_deeper(x, y, n):
     elif s < -1.0:
         return s * y
     return s * s
+
+
+def fuzz_list_literal_of_nested_ops(x):
+    # the element's partial read the inner (x + 1.0) through an unresolved placeholder:
+    # NameError: name '__ref2__' is not defined
+    L = [(x + 1.0) ** 2, math.sin(x * 3.0), x]
+    return L[0] + L[1] * L[2]

@@ -63,6 +63,11 @@ def test_break_continue_return_nested_in_branches(fn, args):
     assert_close(list(got), finite_diff(fn, args, wrt), what=fn.__name__)
 
 
+def test_list_literal_whose_elements_are_nested_operations():
+    fn = rc.fuzz_list_literal_of_nested_ops
+    assert grad(fn)(0.7) == pytest.approx(finite_diff(fn, (0.7,))[0], rel=1e-7)
+
+
 # =========================================================================== the Value engine at scale
 
 def test_value_engine_backward_through_a_million_operations():
