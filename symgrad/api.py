@@ -62,6 +62,7 @@ class GradFunction:
         self.fast = self._generated
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # one C-level pass over the arguments (~20 ns each); `.fast` skips even that
         if _BAD_SET.isdisjoint(map(type, args)) and not kwargs:
             return self._generated(*args)
         self._check(args, kwargs)

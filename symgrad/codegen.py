@@ -234,9 +234,13 @@ class E:
                 return E.num(0, flavor)
             for p, q in ((a, b), (b, a)):  # g * (1.0 if c else 0.0) -> (g if c else 0.0)
                 if isinstance(q.node, ast.IfExp) and (number(q.node.body) is not None
-                                                      and number(q.node.orelse) is not None):
+                                                      or number(q.node.orelse) is not None):
                     return E(ast.IfExp(q.node.test, (p * E(q.node.body, flavor)).node,
                                        (p * E(q.node.orelse, flavor)).node), flavor)
+            for p, q in ((a, b), (b, a)):  # g * (1.0 / y) -> g / y
+                if isinstance(q.node, ast.BinOp) and isinstance(q.node.op, ast.Div) \
+                        and number(q.node.left) == 1:
+                    return p / E(q.node.right, flavor)
             if _is_neg(a.node) and _is_neg(b.node):
                 return E(a.node.operand, flavor) * E(b.node.operand, flavor)
             if _is_neg(b.node):
@@ -290,8 +294,12 @@ class E:
                  flavor)
 
     @staticmethod
-    def __symgrad_compare__(op: str, a: Any, b: Any) -> "E":
+    def __symgrad_compare__(op: str, a: Any, b: Any) -> Any:
         a, b = E.lift(a), E.lift(b)
+        va, vb = a.value, b.value
+        if va is not None and vb is not None:     # decided when the code is generated
+            return {"gt": va > vb, "ge": va >= vb, "lt": va < vb, "le": va <= vb,
+                    "eq": va == vb}[op]
         return E(ast.Compare(a.node, [_CMP[op]()], [b.node]), a.flavor)
 
     def __symgrad_select__(self, then: Any, otherwise: Any) -> "E":

@@ -19,7 +19,11 @@ engine because they all read this table):
 * ``max(a, b)`` sends the whole gradient to ``a`` when ``a >= b`` (the argument
   Python returns), ``min(a, b)`` to ``a`` when ``a <= b``;
 * ``x ** y`` with respect to ``y`` is ``0`` at ``x == 0`` and ``nan`` for
-  ``x < 0`` (no real derivative exists there);
+  ``x < 0`` (no real derivative exists there); with respect to ``x`` it is ``0``
+  when ``y == 0`` (``x ** 0`` is 1 everywhere, even at ``x == 0``);
+* where the true derivative is infinite although the function is finite
+  (``sqrt`` at 0, ``x ** 0.5`` at 0) Python's float division raises
+  ``ZeroDivisionError``: an error, never a finite number;
 * ``x // y`` has derivative ``0`` and ``x % y`` has ``(1, -(x // y))``
   everywhere they are defined (true almost everywhere).
 
@@ -125,9 +129,12 @@ def apply(name: str, *args: Any) -> Any:
         if rule.sympy is None:
             raise TypeError(f"primitive {name!r} has no SymPy form")
         return rule.sympy(*args)
-    if rule.numpy_name is not None and any(_is_numpy(a) for a in args):
+    if any(_is_numpy(a) for a in args):
         import numpy as np
-        return getattr(np, rule.numpy_name)(*args)
+        if rule.numpy_name is not None:
+            return getattr(np, rule.numpy_name)(*args)
+        if any(getattr(a, "ndim", 0) for a in args):   # element by element
+            return np.vectorize(rule.forward, otypes=[float])(*args)
     return rule.forward(*args)
 
 
@@ -302,11 +309,11 @@ _rule("sub", 2, _op.sub, lambda x, y, out: 1, lambda x, y, out: -1,
       sympy=_op.sub, doc="x - y")
 _rule("mul", 2, _op.mul, lambda x, y, out: y, lambda x, y, out: x,
       sympy=_op.mul, doc="x * y")
-_rule("truediv", 2, _op.truediv, lambda x, y, out: 1 / y, lambda x, y, out: -x / (y * y),
+_rule("truediv", 2, _op.truediv, lambda x, y, out: 1.0 / y, lambda x, y, out: -x / (y * y),
       sympy=_op.truediv, doc="x / y")
 _rule("neg", 1, _op.neg, lambda x, out: -1, sympy=_op.neg, doc="-x")
 _rule("pow", 2, _op.pow,
-      lambda x, y, out: y * x ** (y - 1),
+      lambda x, y, out: select(eq(y, 0), 0.0, lambda: y * x ** (y - 1)),
       lambda x, y, out: select(gt(x, 0), lambda: out * log(x),
                                lambda: select(eq(x, 0), 0.0, math.nan)),
       sympy=_op.pow, math_name="pow", numpy_name="power",
@@ -321,15 +328,15 @@ _rule("mod", 2, _op.mod, lambda x, y, out: 1, lambda x, y, out: -(x // y),
 # Elementary functions (generated code calls math.<name> or np.<name>).
 _rule("exp", 1, math.exp, lambda x, out: out, sympy=_sympy("exp"), math_name="exp",
       numpy_name="exp")
-_rule("expm1", 1, math.expm1, lambda x, out: out + 1, sympy=lambda x: _sympy("exp")(x) - 1,
+_rule("expm1", 1, math.expm1, lambda x, out: out + 1.0, sympy=lambda x: _sympy("exp")(x) - 1,
       math_name="expm1", numpy_name="expm1")
-_rule("log", 1, math.log, lambda x, out: 1 / x, sympy=_sympy("log"), math_name="log",
+_rule("log", 1, math.log, lambda x, out: 1.0 / x, sympy=_sympy("log"), math_name="log",
       numpy_name="log")
-_rule("log1p", 1, math.log1p, lambda x, out: 1 / (1 + x),
+_rule("log1p", 1, math.log1p, lambda x, out: 1.0 / (1.0 + x),
       sympy=lambda x: _sympy("log")(1 + x), math_name="log1p", numpy_name="log1p")
-_rule("log2", 1, math.log2, lambda x, out: 1 / (x * math.log(2)), sympy=_sympy_log2,
+_rule("log2", 1, math.log2, lambda x, out: 1.0 / (x * math.log(2)), sympy=_sympy_log2,
       math_name="log2", numpy_name="log2")
-_rule("log10", 1, math.log10, lambda x, out: 1 / (x * math.log(10)), sympy=_sympy_log10,
+_rule("log10", 1, math.log10, lambda x, out: 1.0 / (x * math.log(10)), sympy=_sympy_log10,
       math_name="log10", numpy_name="log10")
 _rule("sqrt", 1, math.sqrt, lambda x, out: 0.5 / out, sympy=_sympy("sqrt"), math_name="sqrt",
       numpy_name="sqrt")
@@ -337,13 +344,13 @@ _rule("sin", 1, math.sin, lambda x, out: cos(x), sympy=_sympy("sin"), math_name=
       numpy_name="sin")
 _rule("cos", 1, math.cos, lambda x, out: -sin(x), sympy=_sympy("cos"), math_name="cos",
       numpy_name="cos")
-_rule("tan", 1, math.tan, lambda x, out: 1 + out * out, sympy=_sympy("tan"), math_name="tan",
+_rule("tan", 1, math.tan, lambda x, out: 1.0 + out * out, sympy=_sympy("tan"), math_name="tan",
       numpy_name="tan")
-_rule("asin", 1, math.asin, lambda x, out: 1 / sqrt(1 - x * x), sympy=_sympy("asin"),
+_rule("asin", 1, math.asin, lambda x, out: 1.0 / sqrt(1.0 - x * x), sympy=_sympy("asin"),
       math_name="asin", numpy_name="arcsin")
-_rule("acos", 1, math.acos, lambda x, out: -1 / sqrt(1 - x * x), sympy=_sympy("acos"),
+_rule("acos", 1, math.acos, lambda x, out: -1.0 / sqrt(1.0 - x * x), sympy=_sympy("acos"),
       math_name="acos", numpy_name="arccos")
-_rule("atan", 1, math.atan, lambda x, out: 1 / (1 + x * x), sympy=_sympy("atan"),
+_rule("atan", 1, math.atan, lambda x, out: 1.0 / (1.0 + x * x), sympy=_sympy("atan"),
       math_name="atan", numpy_name="arctan")
 _rule("atan2", 2, math.atan2, lambda y, x, out: x / (x * x + y * y),
       lambda y, x, out: -y / (x * x + y * y), sympy=_sympy("atan2"), math_name="atan2",
@@ -352,19 +359,19 @@ _rule("sinh", 1, math.sinh, lambda x, out: cosh(x), sympy=_sympy("sinh"), math_n
       numpy_name="sinh")
 _rule("cosh", 1, math.cosh, lambda x, out: sinh(x), sympy=_sympy("cosh"), math_name="cosh",
       numpy_name="cosh")
-_rule("tanh", 1, math.tanh, lambda x, out: 1 - out * out, sympy=_sympy("tanh"),
+_rule("tanh", 1, math.tanh, lambda x, out: 1.0 - out * out, sympy=_sympy("tanh"),
       math_name="tanh", numpy_name="tanh")
-_rule("asinh", 1, math.asinh, lambda x, out: 1 / sqrt(x * x + 1), sympy=_sympy("asinh"),
+_rule("asinh", 1, math.asinh, lambda x, out: 1.0 / sqrt(x * x + 1.0), sympy=_sympy("asinh"),
       math_name="asinh", numpy_name="arcsinh")
-_rule("acosh", 1, math.acosh, lambda x, out: 1 / sqrt(x * x - 1), sympy=_sympy("acosh"),
+_rule("acosh", 1, math.acosh, lambda x, out: 1.0 / sqrt(x * x - 1.0), sympy=_sympy("acosh"),
       math_name="acosh", numpy_name="arccosh")
-_rule("atanh", 1, math.atanh, lambda x, out: 1 / (1 - x * x), sympy=_sympy("atanh"),
+_rule("atanh", 1, math.atanh, lambda x, out: 1.0 / (1.0 - x * x), sympy=_sympy("atanh"),
       math_name="atanh", numpy_name="arctanh")
 _rule("erf", 1, math.erf, lambda x, out: 2 / math.sqrt(math.pi) * exp(-x * x),
       sympy=_sympy("erf"), math_name="erf")
 _rule("hypot", 2, math.hypot, lambda x, y, out: x / out, lambda x, y, out: y / out,
       sympy=lambda x, y: _sympy("sqrt")(x * x + y * y), math_name="hypot", numpy_name="hypot")
-_rule("sigmoid", 1, _sigmoid, lambda x, out: out * (1 - out), sympy=_sympy_sigmoid,
+_rule("sigmoid", 1, _sigmoid, lambda x, out: out * (1.0 - out), sympy=_sympy_sigmoid,
       doc="1 / (1 + exp(-x))")
 _rule("relu", 1, _relu, lambda x, out: select(gt(x, 0), 1.0, 0.0), sympy=_sympy_relu,
       doc="max(x, 0); relu'(0) = 0")

@@ -231,9 +231,24 @@ class Names:
 
 # =========================================================================== activity analysis
 
+_ACTIVE_SEEN: "dict[int, tuple[ast.AST, int]]" = {}
+
+
 def _expr_active(node: ast.AST | None, active: set[str]) -> bool:
+    """Does the expression depend on a differentiated input?  (Cached once true:
+    activity only grows, so a deep ``a + b + c + ...`` chain is not re-walked.)"""
     if node is None:
         return False
+    hit = _ACTIVE_SEEN.get(id(node))
+    if hit is not None and hit[0] is node and hit[1] == id(active):
+        return True
+    if _expr_active_walk(node, active):
+        _ACTIVE_SEEN[id(node)] = (node, id(active))
+        return True
+    return False
+
+
+def _expr_active_walk(node: ast.AST, active: set[str]) -> bool:
     if isinstance(node, ast.Name):
         return node.id in active
     if isinstance(node, (ast.Compare, ast.BoolOp, ast.Constant)):
@@ -497,6 +512,8 @@ class Transformer:
         primal = self.resolve_slots(primal)
         backward = self.backward(items, scope)
         func = self.assemble(primal, backward, scope)
+        self.called_names = {n.func.id for n in ast.walk(func)
+                             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
         source = cg.to_source(ast.Module(body=[func], type_ignores=[]))
         return source, self.ns, func.name
 
@@ -2534,12 +2551,6 @@ def _loop_own_nodes(body: list[ast.stmt]) -> Iterable[ast.AST]:
                 stack.append(c)
 
 
-def _called_names(source: str) -> set[str]:
-    """Names called as plain functions in generated source (helpers a rule's partial used)."""
-    return {n.func.id for n in ast.walk(ast.parse(source))
-            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-
-
 def _popped_list(test: ast.expr) -> tuple[str, bool] | None:
     """(list, negated) when a condition is exactly ``L.pop()`` or ``not L.pop()``."""
     negated = False
@@ -2678,10 +2689,11 @@ def transform(fn: Any, wrt: list[int], with_value: bool = False, single: bool = 
             "an expression nested too deeply", "split it into several assignments",
             fs.filename, fs.first_line, 0, fs.text(fs.tree)) from None
     finally:
+        _ACTIVE_SEEN.clear()
         if gc_was_enabled:
             gc.enable()
     from . import helpers
-    used = tr.helpers | {n for n in _called_names(source) if n in rules.RULES
+    used = tr.helpers | {n for n in tr.called_names if n in rules.RULES
                          and not rules.RULES[n].math_name}
     for h in sorted(used):
         helpers.install(h, ns)

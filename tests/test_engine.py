@@ -436,10 +436,7 @@ def test_generic_function_on_float_value_and_sympy(rule, name):
 
 
 @pytest.mark.parametrize(("rule", "name"), [
-    pytest.param(r, n, marks=pytest.mark.xfail(r in NUMPY_ARRAY_BROKEN, strict=True,
-                                               reason="rules.py: forward is float-only and "
-                                                      "the rule has no numpy_name"))
-    for r, n in GENERIC])
+    pytest.param(r, n) for r, n in GENERIC])
 def test_generic_function_on_numpy_arrays(rule, name):
     fn = getattr(symgrad, name)
     rng = random.Random(name)
