@@ -2068,9 +2068,12 @@ class Transformer:
         own_terms: list[ast.expr] = []
         for key, tgt in order:
             terms = grouped[key]
-            acc = E(terms[0])
-            for t in terms[1:]:
-                acc = acc + E(t)
+            if len(terms) > 1 and all(ast.dump(t) == ast.dump(terms[0]) for t in terms[1:]):
+                acc = len(terms) * E(terms[0])      # x * x: 2 * (d * x), not d * x + d * x
+            else:
+                acc = E(terms[0])
+                for t in terms[1:]:
+                    acc = acc + E(t)
             if own is not None and tgt == ("var", own):
                 own_terms.append(acc.node)
                 continue
