@@ -180,7 +180,16 @@ def _cached(fn: Any, wrt: Wrt, with_value: bool) -> GradFunction:
         return per_fn[key]
 
 
-def grad(fn: Callable[..., Any] | None = None, wrt: Wrt = None) -> Any:
+def _wrt_or_argnums(wrt: Wrt, argnums: Any) -> Wrt:
+    if argnums is None:
+        return wrt
+    if wrt is not None:
+        raise SymgradError("give wrt= or argnums=, not both")
+    return list(argnums) if isinstance(argnums, (tuple, list)) else argnums
+
+
+def grad(fn: Callable[..., Any] | None = None, wrt: Wrt = None, *,
+         argnums: int | Sequence[int] | None = None) -> Any:
     """The gradient of ``fn``, generated as readable Python source.
 
     ``wrt`` names the parameters (by name or index) to differentiate: one of
@@ -194,13 +203,17 @@ def grad(fn: Callable[..., Any] | None = None, wrt: Wrt = None) -> Any:
     (12.0, 9.0)
     >>> grad(f, wrt="y")(3.0, 2.0)
     9.0
+    >>> grad(f, argnums=(0,))(3.0, 2.0)     # JAX's spelling works too
+    (12.0,)
     """
+    wrt = _wrt_or_argnums(wrt, argnums)
     if fn is None:
         return lambda f: _cached(f, wrt, False)
     return _cached(fn, wrt, False)
 
 
-def value_and_grad(fn: Callable[..., Any] | None = None, wrt: Wrt = None) -> Any:
+def value_and_grad(fn: Callable[..., Any] | None = None, wrt: Wrt = None, *,
+                   argnums: int | Sequence[int] | None = None) -> Any:
     """Like :func:`grad`, but the call returns ``(value, gradient)``.
 
     >>> def f(x):
@@ -208,6 +221,7 @@ def value_and_grad(fn: Callable[..., Any] | None = None, wrt: Wrt = None) -> Any
     >>> value_and_grad(f)(2.0)
     (8.0, 12.0)
     """
+    wrt = _wrt_or_argnums(wrt, argnums)
     if fn is None:
         return lambda f: _cached(f, wrt, True)
     return _cached(fn, wrt, True)

@@ -155,7 +155,7 @@ class E:
 
     >>> x, out = E.var("x"), E.var("out")
     >>> str(rules.RULES["tanh"].partials[0](x, out))
-    '1 - out * out'
+    '1.0 - out * out'
     >>> str(E.var("g") * rules.RULES["pow"].partials[0](x, E.num(2), out))
     'g * (2 * x)'
     """

@@ -831,9 +831,11 @@ class Transformer:
             item.needs_preinit = True  # type: ignore[attr-defined]
         in_loop = bool(self.loops)
         defined = g in self.dd
+        # known before this slot is resolved, so a branch flag resolved earlier sees it
+        item.restore_if = lambda: g in self.needed and (defined or in_loop)  # type: ignore
 
         def resolve() -> list[ast.stmt]:
-            if g in self.needed and (defined or in_loop):
+            if item.restore_if():  # type: ignore[attr-defined]
                 item.restore = True
                 self.uses_stack = True
                 if not defined:
@@ -843,7 +845,7 @@ class Transformer:
         return Slot(resolve)
 
     def is_restored(self, item: Item) -> bool:
-        return item.restore
+        return item.restore or bool(getattr(item, "restore_if", None) and item.restore_if())
 
     # ------------------------------------------------------------------ lists
     def list_assign(self, src: str, value: ast.expr, scope: Scope, primal: list[Any],
@@ -2418,6 +2420,7 @@ class Transformer:
         if self.with_value:
             result = ast.Tuple(elts=[value, result], ctx=ast.Load())
         body.append(ast.Return(result))
+        body = _drop_dead(body)
         kw = {}
         if "type_params" in ast.FunctionDef._fields:
             kw["type_params"] = []
@@ -2564,6 +2567,51 @@ def _popped_list(test: ast.expr) -> tuple[str, bool] | None:
                                                                           ast.Name):
         return test.func.value.id, negated
     return None
+
+
+def _cannot_raise(node: ast.expr) -> bool:
+    """Names, numbers and + - * only: evaluating it cannot raise (so it may be dropped)."""
+    if isinstance(node, (ast.Name, ast.Constant)):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return _cannot_raise(node.operand)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
+        return _cannot_raise(node.left) and _cannot_raise(node.right)
+    return False
+
+
+def _drop_dead(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Remove assignments nobody reads whose evaluation cannot raise.
+
+    A value that might raise (``out = math.log(x)``) is kept even when unused, so
+    the gradient fails exactly where the function fails."""
+    reads: dict[str, int] = {}
+    for n in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            reads[n.id] = reads.get(n.id, 0) + 1
+        elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+            reads[n.target.id] = reads.get(n.target.id, 0) + 1    # x += 1 reads x
+
+    def sweep(stmts: list[ast.stmt]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for st in reversed(stmts):
+            if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(
+                    st.targets[0], ast.Name) and not reads.get(st.targets[0].id) \
+                    and _cannot_raise(st.value):
+                for n in ast.walk(st.value):
+                    if isinstance(n, ast.Name):
+                        reads[n.id] -= 1
+                continue
+            for fld in ("body", "orelse"):
+                sub = getattr(st, fld, None)
+                if isinstance(sub, list) and sub and not isinstance(st, ast.FunctionDef):
+                    new = sweep(sub)
+                    if all(cg.is_comment(x) for x in new) and (new or fld == "body"):
+                        new.append(ast.Pass())
+                    setattr(st, fld, new)
+            out.append(st)
+        return out[::-1]
+    return sweep(body)
 
 
 def _dedupe_comments(stmts: list[ast.stmt], last: str | None = None) -> list[ast.stmt]:

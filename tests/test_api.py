@@ -208,3 +208,14 @@ def test_custom_rule_with_helper_partial_and_cache_invalidation():
         rules._CALLABLES.clear(); rules._CALLABLES.update(saved[1])
         from symgrad import api
         api._cache.clear()
+
+
+def test_argnums_alias_like_jax():
+    def f(x, y):
+        return x * x * y
+    assert grad(f, argnums=1)(3.0, 2.0) == 9.0
+    assert grad(f, argnums=(0, 1))(3.0, 2.0) == (12.0, 9.0)
+    assert value_and_grad(f, argnums=0)(3.0, 2.0) == (18.0, 12.0)
+    from symgrad import SymgradError
+    with pytest.raises(SymgradError, match="not both"):
+        grad(f, wrt="x", argnums=0)

@@ -1,0 +1,15 @@
+"""Every docstring example in the package runs."""
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["symgrad", "symgrad.api", "symgrad.rules", "symgrad.codegen", "symgrad.transform",
+           "symgrad.helpers", "symgrad.source", "symgrad.errors"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    result = doctest.testmod(importlib.import_module(name),
+                             optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    assert result.failed == 0
