@@ -209,3 +209,15 @@ def fuzz_list_literal_of_nested_ops(x):
     # NameError: name '__ref2__' is not defined
     L = [(x + 1.0) ** 2, math.sin(x * 3.0), x]
     return L[0] + L[1] * L[2]
+
+
+def fuzz_break_beside_a_restored_counter(x):
+    # the break branch's flag was decided before the other branch found it must restore k
+    # (k is read by the adjoint of x * cos(k)): no flag pushed, IndexError in the adjoint
+    k = 0
+    while k < 2:
+        x = x * math.cos(k)
+        if x > 0.0:
+            break
+        k += 1
+    return x

@@ -49,7 +49,9 @@ def test_list_parameter_without_indexing_gets_a_list_gradient(fn):
 NESTED_EXITS = [(rc.fuzz_nested_break, (0.5, 0.0)), (rc.fuzz_nested_break, (0.5, 2.0)),
                 (rc.fuzz_nested_continue, (0.7, 4)), (rc.fuzz_nested_continue, (-0.5, 4)),
                 (rc.fuzz_nested_early_return, (2.0, 3.0)), (rc.fuzz_nested_early_return, (2.0, -1.0)),
-                (rc.fuzz_nested_early_return, (-1.5, 1.0))] + [
+                (rc.fuzz_nested_early_return, (-1.5, 1.0)),
+                (rc.fuzz_break_beside_a_restored_counter, (0.7,)),
+                (rc.fuzz_break_beside_a_restored_counter, (-0.7,))] + [
     (rc.fuzz_nested_exits_deeper, (x, y, n)) for x in (1.5, 0.5, -0.5) for y in (0.5, -0.7)
     for n in (0, 2, 4)]
 
