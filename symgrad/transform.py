@@ -856,8 +856,12 @@ class Transformer:
                                  "the function returns a list; symgrad differentiates functions "
                                  "that return one number.")
         item = Item("listdef", comment, is_list=True)
+        push_at = None
         if isinstance(value, (ast.List, ast.Tuple)):
             elems = [self.conv(e, scope, primal, items) for e in value.elts]
+            # the old list is pushed here, before the elements' saved temporaries: the
+            # adjoint pops those first, then restores the list (as for an assignment)
+            push_at = len(primal)
             for e in elems:
                 if getattr(e, "active", False):
                     rec = self.recipe(e, scope)
@@ -905,7 +909,8 @@ class Transformer:
             self.uses_stack = True
             if g not in self.dd:
                 self.preinit.add(g)
-            primal.append(ast.Expr(cg.attr_call(self.stack, "append", cg.name(g))))
+            push = ast.Expr(cg.attr_call(self.stack, "append", cg.name(g)))
+            primal.insert(len(primal) if push_at is None else push_at, push)
         primal.append(cg.assign(g, code))
         item.assigned = {g}
         for r in item.elems:
@@ -2250,8 +2255,12 @@ class Transformer:
         if self.live(g):
             for k, rec in enumerate(it.elems):
                 if rec is not None:
+                    # the element's own value (tanh's partial reads it) is g[k]: later
+                    # statements' adjoints have restored g to what this statement built
                     self.emit_recipe(rec, ast.Subscript(value=cg.name(d), slice=ast.Constant(k),
-                                                        ctx=ast.Load()), None, top, out)
+                                                        ctx=ast.Load()),
+                                     ast.Subscript(value=cg.name(g), slice=ast.Constant(k),
+                                                   ctx=ast.Load()), top, out)
             if it.source_list is not None:
                 if it.source_list[0] == "var":
                     src = it.source_list[1]

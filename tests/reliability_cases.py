@@ -221,3 +221,28 @@ def fuzz_break_beside_a_restored_counter(x):
             break
         k += 1
     return x
+
+
+def fuzz_list_literal_of_tanh(x0):
+    # tanh's partial reads the element's own value: it was an unresolved __ref1__
+    L2 = [symgrad.sigmoid(x0), math.tanh(x0 * 2.0)]
+    return L2[0] * 2.0 + L2[1]
+
+
+def _list_helper(a, b=0.5):
+    if a > 0.2:
+        a = a * b
+    return math.tanh(a) + b
+
+
+def fuzz_list_literal_rebuilt_in_a_loop(x, n):
+    # the old list was pushed after the elements' saved temporaries, and popped before
+    # them: the adjoint read a list as a number (TypeError)
+    s = 0.0
+    L = [x]
+    for i in range(n):
+        L = [math.tanh(x * i) * _list_helper(x, L[0]), math.exp(x) * 0.5 + _list_helper(L[0] * x),
+             math.sin(_list_helper(x) * x)]
+        L[0] = L[0] * L[1]
+        s = s + L[0] + L[2]
+    return s

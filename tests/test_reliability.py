@@ -66,8 +66,12 @@ def test_break_continue_return_nested_in_branches(fn, args):
 
 
 def test_list_literal_whose_elements_are_nested_operations():
-    fn = rc.fuzz_list_literal_of_nested_ops
-    assert grad(fn)(0.7) == pytest.approx(finite_diff(fn, (0.7,))[0], rel=1e-7)
+    for fn in (rc.fuzz_list_literal_of_nested_ops, rc.fuzz_list_literal_of_tanh):
+        assert grad(fn)(0.7) == pytest.approx(finite_diff(fn, (0.7,))[0], rel=1e-7)
+    fn = rc.fuzz_list_literal_rebuilt_in_a_loop
+    for args in [(0.3, 3), (0.1, 4), (0.3, 0)]:
+        assert grad(fn, wrt="x")(*args) == pytest.approx(finite_diff(fn, args, [0])[0],
+                                                         rel=1e-6, abs=1e-9)
 
 
 # =========================================================================== the Value engine at scale
