@@ -234,6 +234,11 @@ class Names:
 _ACTIVE_SEEN: "dict[int, tuple[ast.AST, int]]" = {}
 
 
+def _is_placeholder(name: str) -> bool:
+    """``__G__`` or ``__refN__`` (not a variable: ``__sq``, from a helper ``_sq``, is one)."""
+    return name == G_ID or name.startswith("__ref") and name.endswith("__")
+
+
 def _expr_active(node: ast.AST | None, active: set[str]) -> bool:
     """Does the expression depend on a differentiated input?  (Cached once true:
     activity only grows, so a deep ``a + b + c + ...`` chain is not re-walked.)"""
@@ -1788,7 +1793,7 @@ class Transformer:
             if t[0] == "elem":
                 used |= set().union(*(cg.names_in(i) for i in t[2])) | {t[1]}
         rec = Recipe(lets, contribs, out_ref, out_ref in used,
-                     {u for u in used if not u.startswith("__") and u not in self.adj.values()})
+                     {u for u in used if not _is_placeholder(u) and u not in self.adj.values()})
         # values of sub-expressions that the partials read: hoist them into temporaries
         self._mark_hoist(ir, used)
         rec.new_needed = rec.values - self.needed  # type: ignore[attr-defined]

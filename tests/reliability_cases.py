@@ -246,3 +246,16 @@ def fuzz_list_literal_rebuilt_in_a_loop(x, n):
         L[0] = L[0] * L[1]
         s = s + L[0] + L[2]
     return s
+
+
+def _sq(a):
+    return a * a
+
+
+def fuzz_underscore_helper_in_a_loop(x, n):
+    # the inlined result of _sq is named __sq; names starting with __ were taken for
+    # placeholders, so it was not saved when overwritten: a silently wrong gradient
+    s = 0.0
+    for i in range(n):
+        s = s + _sq(math.sin(x * i)) * x
+    return s

@@ -51,14 +51,15 @@ NESTED_EXITS = [(rc.fuzz_nested_break, (0.5, 0.0)), (rc.fuzz_nested_break, (0.5,
                 (rc.fuzz_nested_early_return, (2.0, 3.0)), (rc.fuzz_nested_early_return, (2.0, -1.0)),
                 (rc.fuzz_nested_early_return, (-1.5, 1.0)),
                 (rc.fuzz_break_beside_a_restored_counter, (0.7,)),
-                (rc.fuzz_break_beside_a_restored_counter, (-0.7,))] + [
+                (rc.fuzz_break_beside_a_restored_counter, (-0.7,)),
+                (rc.fuzz_underscore_helper_in_a_loop, (0.3, 4))] + [
     (rc.fuzz_nested_exits_deeper, (x, y, n)) for x in (1.5, 0.5, -0.5) for y in (0.5, -0.7)
     for n in (0, 2, 4)]
 
 
 @pytest.mark.parametrize("fn,args", NESTED_EXITS,
                          ids=[f"{f.__name__}{a}" for f, a in NESTED_EXITS])
-def test_break_continue_return_nested_in_branches(fn, args):
+def test_fuzzer_programs_with_branches_and_loops(fn, args):
     wrt = [k for k, a in enumerate(args) if not isinstance(a, int)]
     value, got = value_and_grad(fn, wrt=wrt)(*args)
     assert value == fn(*args)
