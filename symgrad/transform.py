@@ -1331,16 +1331,33 @@ class Transformer:
         return go(node)
 
     def inactive_comprehension(self, n: Any, scope: Scope) -> ast.expr:
-        inner = {x for g in n.generators for x in _target_names(g.target)}
         tr = self
 
         class R(ast.NodeTransformer):
+            bound: frozenset = frozenset()   # comprehension variables in scope here
+
             def visit_Name(self, m: ast.Name) -> Any:
-                if m.id in inner:
+                if m.id in self.bound:
                     return m
                 return ast.copy_location(ast.Name(id=tr.name_ref(m.id, scope, m), ctx=m.ctx), m)
-        for x in inner:
-            self.names.used.add(x)
+
+            def visit_comp(self, m: Any) -> Any:
+                # nested comprehensions too: each binds its own variables
+                outer = self.bound
+                m.generators[0].iter = self.visit(m.generators[0].iter)  # evaluated outside
+                names = {x for g in m.generators for x in _target_names(g.target)}
+                tr.names.used.update(names)
+                self.bound = outer | names
+                for k, g in enumerate(m.generators):
+                    if k:
+                        g.iter = self.visit(g.iter)
+                    g.ifs = [self.visit(c) for c in g.ifs]
+                for f in ("elt", "key", "value"):
+                    if hasattr(m, f):
+                        setattr(m, f, self.visit(getattr(m, f)))
+                self.bound = outer
+                return m
+            visit_ListComp = visit_GeneratorExp = visit_SetComp = visit_DictComp = visit_comp
         return R().visit(cg.copy_expr(n))
 
     def is_local(self, name: str, scope: Scope) -> bool:

@@ -259,3 +259,12 @@ def fuzz_underscore_helper_in_a_loop(x, n):
     for i in range(n):
         s = s + _sq(math.sin(x * i)) * x
     return s
+
+
+def fuzz_nested_generator_over_inactive_list(x, xs):
+    # differentiated with respect to x only, the generators are inactive; a nested one's
+    # variable (k) was "the undefined name 'k'" (UnsupportedSyntaxError)
+    w = 2.0
+    a = sum(xs[j] * sum(xs[k] for k in range(len(xs))) for j in range(len(xs)))
+    b = sum(w * sum(w for w in xs) + v for v in xs)      # the inner w shadows the outer one
+    return x * (a + b) + sum(p * q for p in xs for q in xs if p < q)

@@ -66,6 +66,13 @@ def test_fuzzer_programs_with_branches_and_loops(fn, args):
     assert_close(list(got), finite_diff(fn, args, wrt), what=fn.__name__)
 
 
+def test_nested_generators_over_a_list_not_differentiated():
+    fn = rc.fuzz_nested_generator_over_inactive_list
+    args = (0.3, [0.5, 1.5, -0.25])
+    assert grad(fn, wrt="x")(*args) == pytest.approx(finite_diff(fn, args, [0])[0], rel=1e-7)
+    assert_close(list(grad(fn)(*args)), finite_diff(fn, args), what=fn.__name__)
+
+
 def test_list_literal_whose_elements_are_nested_operations():
     for fn in (rc.fuzz_list_literal_of_nested_ops, rc.fuzz_list_literal_of_tanh):
         assert grad(fn)(0.7) == pytest.approx(finite_diff(fn, (0.7,))[0], rel=1e-7)
