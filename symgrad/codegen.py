@@ -134,6 +134,21 @@ def names_in(node: ast.AST) -> set[str]:
     return out
 
 
+def nodes(node: Any) -> list[Any]:
+    """Every AST node below ``node`` (a faster ``ast.walk`` that returns a list)."""
+    out: list[Any] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        for v in n.__dict__.values():
+            if isinstance(v, ast.AST):
+                stack.append(v)
+            elif isinstance(v, list):
+                stack.extend(x for x in v if isinstance(x, ast.AST))
+    return out
+
+
 def size(node: ast.AST) -> int:
     return sum(1 for _ in ast.walk(node))
 

@@ -517,7 +517,7 @@ class Transformer:
         primal = self.resolve_slots(primal)
         backward = self.backward(items, scope)
         func = self.assemble(primal, backward, scope)
-        self.called_names = {n.func.id for n in ast.walk(func)
+        self.called_names = {n.func.id for n in cg.nodes(func)
                              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
         source = cg.to_source(ast.Module(body=[func], type_ignores=[]))
         return source, self.ns, func.name
@@ -2617,7 +2617,7 @@ def _drop_dead(body: list[ast.stmt]) -> list[ast.stmt]:
     A value that might raise (``out = math.log(x)``) is kept even when unused, so
     the gradient fails exactly where the function fails."""
     reads: dict[str, int] = {}
-    for n in ast.walk(ast.Module(body=body, type_ignores=[])):
+    for n in cg.nodes(ast.Module(body=body, type_ignores=[])):
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
             reads[n.id] = reads.get(n.id, 0) + 1
         elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
@@ -2629,7 +2629,7 @@ def _drop_dead(body: list[ast.stmt]) -> list[ast.stmt]:
             if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(
                     st.targets[0], ast.Name) and not reads.get(st.targets[0].id) \
                     and _cannot_raise(st.value):
-                for n in ast.walk(st.value):
+                for n in cg.nodes(st.value):
                     if isinstance(n, ast.Name):
                         reads[n.id] -= 1
                 continue
