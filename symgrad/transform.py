@@ -447,6 +447,7 @@ class Transformer:
         self.depth = 0              # nesting of if/for/while (0: straight-line)
         self.loops: list[dict] = []  # enclosing loops (innermost last)
         self.dd: set[str] = set()   # generated names definitely defined here
+        self.maybe_dd: set[str] = set()  # ... and those defined on some path only
         self.preinit: set[str] = set()
         self.list_depth: dict[str, int] = {}
         self.uses_stack = False
@@ -777,7 +778,8 @@ class Transformer:
             g, inplace = self.target_name(src, scope)
         active = getattr(ir, "active", False)
         item = Item("assign", comment, name=g, inplace=inplace)
-        item.first_def = inplace and g not in self.dd and not self.loops  # type: ignore
+        item.first_def = inplace and g not in self.dd and g not in self.maybe_dd \
+            and not self.loops  # type: ignore
         item.active_target = raw or src in scope.active  # type: ignore[attr-defined]
         if active:
             mark = self.names.mark()
@@ -820,7 +822,8 @@ class Transformer:
         item = Item("pop", comment, name=g, inplace=inplace)
         item.source_list = ("var", lst)
         item.active_list = lst in scope_active_names(scope)  # type: ignore[attr-defined]
-        item.first_def = inplace and g not in self.dd and not self.loops  # type: ignore
+        item.first_def = inplace and g not in self.dd and g not in self.maybe_dd \
+            and not self.loops  # type: ignore
         if inplace:
             primal.append(self.push_slot(g, item))
         primal.append(cg.assign(g, cg.attr_call(lst, "pop")))
@@ -1085,6 +1088,7 @@ class Transformer:
         body_p, body_i = self.block(s.body, scope)
         dd1, self.dd = self.dd, set(dd0)
         else_p, else_i = self.block(s.orelse, scope)
+        self.maybe_dd |= dd1 | self.dd
         self.dd = dd1 & self.dd
         self.depth -= 1
         item = Item("if", comment, body=body_i, orelse=else_i)

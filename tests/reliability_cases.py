@@ -268,3 +268,28 @@ def fuzz_nested_generator_over_inactive_list(x, xs):
     a = sum(xs[j] * sum(xs[k] for k in range(len(xs))) for j in range(len(xs)))
     b = sum(w * sum(w for w in xs) + v for v in xs)      # the inner w shadows the outer one
     return x * (a + b) + sum(p * q for p in xs for q in xs if p < q)
+
+
+def fuzz_assigned_in_two_branches(a, b):
+    # t is assigned in two ifs: its adjoint was not reset after the later assignment's
+    # adjoint, so the earlier one added it again (gradient doubled, silently)
+    if b > 0.5:
+        t = a
+        b = t
+    if a < -0.5:
+        a = a + 1
+    else:
+        t = a * 3.0
+        b = t
+    return b * a
+
+
+def fuzz_swaps_in_two_branches(a, b):
+    # the same, through the temporaries of two tuple swaps
+    if b > 0.5:
+        b, a = a, b
+    if a < -0.5:
+        a = a + 1
+    else:
+        a, b = b * 2.0, a
+    return b + a * 0.5
