@@ -1712,6 +1712,8 @@ class Transformer:
                 continue
             g = self.names.own(p) if self.depth == 0 else self.names.own(p)
             callee.env[p] = g
+            if self.depth > 0:     # rebound on every call in a loop or branch: its adjoint
+                self.inplace_names.add(g)   # is reset, so nothing may read it later
             fake = _stmt_at(node)
             item = Item("assign", f"({label}) {p} = {ast.unparse(arg)}", name=g,
                         inplace=self.depth > 0)

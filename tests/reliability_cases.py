@@ -293,3 +293,16 @@ def fuzz_swaps_in_two_branches(a, b):
     else:
         a, b = b * 2.0, a
     return b + a * 0.5
+
+
+def _branchy_double(a):
+    v2 = a if a > 0.0 else a
+    return a * 2.0
+
+
+def fuzz_nested_helper_calls_in_a_loop(x0, xs):
+    # the outer call's parameter, bound to the inner call's result in the loop, was not
+    # known to be rebound: its adjoint was read after being reset (gradient 0, silently)
+    for e in xs:
+        x0 = _branchy_double(_branchy_double(e))
+    return x0 + x0
