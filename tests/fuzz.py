@@ -26,7 +26,8 @@ functions get bounded arguments (``exp(tanh(e))``, ``log(1 + e * e)``,
 by shims, so the one program body runs on floats, ``Value`` s, SymPy symbols
 or mpmath high-precision numbers.
 
-The kink rule (points near branch boundaries and kinks are excluded):
+The kink rule (points near branch boundaries and kinks are excluded; so are points
+where an intermediate value exceeds :data:`LARGE` = 1e8 or is inf/nan):
 :func:`margins` runs an *instrumented copy* of the program (every comparison,
 ``abs``, ``max``, ``min``, ``relu``, ``%`` and ``//`` rewritten to record how
 far it is from its boundary: ``|lhs - rhs|`` for a comparison, ``|x|`` for
@@ -177,7 +178,7 @@ class _Writer:
 
     def sq(self, env: "_Env", depth: int) -> str:
         e = self.expr(env, depth)
-        return f"{e} * {e}" if e.isidentifier() else f"{e} ** 2"
+        return f"{e} * {e}" if e.isidentifier() else f"({e}) ** 2"
 
     def leaf(self, env: "_Env") -> str:
         options = ["var"] * 3 + ["const"]
@@ -276,11 +277,13 @@ class _Writer:
         kinds = ["reassign", "aug"]
         if top:
             kinds += ["new", "new"]
+        elif isinstance(env, _ChildEnv):
+            kinds += ["local"]
         if len(env.assignable) >= 2:
             kinds.append("swap")
         if self.branches and depth < 2:
             kinds += ["if", "if"]
-            if top and not self.in_helper:
+            if in_loop is None:
                 kinds.append("early_return")
         if self.loops and depth < 2 and not (self.in_helper and depth > 0):
             kinds += ["for", "for", "while"]
@@ -294,8 +297,16 @@ class _Writer:
             kinds += ["elemwrite"]
         kind = self.pick(kinds)
         e_depth = self.draw(st.integers(1, 3))
-        if kind == "new":
-            name = self.fresh("v")
+        if kind == "local":
+            # a name local to this block; the same few names recur in other blocks
+            self.features.add("local")
+            name = self.pick(["t1", "t2", "_t1"])
+            lines.append(f"{indent}{name} = {self.expr(env, e_depth)}")
+            if name not in env.scalars:
+                env.extra.append(name)
+                env.extra_assignable.append(name)
+        elif kind == "new":
+            name = self.fresh(self.pick(["v", "_v"]))
             lines.append(f"{indent}{name} = {self.expr(env, e_depth)}")
             env.scalars.append(name)
         elif kind == "reassign":
@@ -323,16 +334,16 @@ class _Writer:
             n_elif = self.draw(st.integers(0, 2))
             has_else = self.chance(60)
             lines.append(f"{indent}if {self.cond(env, 1)}:")
-            self.block(env, self.draw(st.integers(1, 2)), depth + 1, False, in_loop, lines,
+            self.block(env.child(), self.draw(st.integers(1, 2)), depth + 1, False, in_loop, lines,
                        indent + "    ")
             for _ in range(n_elif):
                 self.features.add("elif")
                 lines.append(f"{indent}elif {self.cond(env, 1)}:")
-                self.block(env, self.draw(st.integers(1, 2)), depth + 1, False, in_loop, lines,
+                self.block(env.child(), self.draw(st.integers(1, 2)), depth + 1, False, in_loop, lines,
                            indent + "    ")
             if has_else:
                 lines.append(f"{indent}else:")
-                self.block(env, self.draw(st.integers(1, 2)), depth + 1, False, in_loop, lines,
+                self.block(env.child(), self.draw(st.integers(1, 2)), depth + 1, False, in_loop, lines,
                            indent + "    ")
         elif kind == "early_return":
             self.features.add("early_return")
@@ -477,8 +488,9 @@ def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = Tr
     w = _Writer(draw, branches, loops, calls, lists, max_stmts)
     out = ["import math", "", "import symgrad", ""]
     if calls:
+        prefix = draw(st.sampled_from(["h", "_h"]))     # private-looking helpers too
         for k in range(draw(st.integers(0, 2))):
-            name = f"h{k + 1}"
+            name = f"{prefix}{k + 1}"
             npos = draw(st.integers(1, 2))
             has_c = draw(st.booleans())
             params = ["a", "b"][:npos] + (["c=0.5"] if has_c else [])
@@ -639,10 +651,10 @@ class _Instrument(ast.NodeTransformer):
     def visit_BinOp(self, node: ast.BinOp) -> Any:
         self.generic_visit(node)
         if isinstance(node.op, (ast.Mod, ast.FloorDiv)):
-            return ast.Call(func=ast.Name("__fz_mod", ast.Load()),
+            node = ast.Call(func=ast.Name("__fz_mod", ast.Load()),
                             args=[node.left, node.right,
                                   ast.Constant(type(node.op).__name__)], keywords=[])
-        return node
+        return _size_check(node)
 
     def visit_Call(self, node: ast.Call) -> Any:
         self.generic_visit(node)
@@ -650,7 +662,19 @@ class _Instrument(ast.NodeTransformer):
         if fn in ("abs", "max", "min", "math.fabs", "symgrad.relu"):
             node.args.insert(0, ast.Constant(fn))
             node.func = ast.Name("__fz_kink", ast.Load())
-        return node
+        if fn in ("range", "len", "enumerate", "zip", "reversed") or "." in fn and not (
+                fn.startswith(("math.", "symgrad."))):
+            return node
+        return _size_check(node)
+
+
+def _size_check(node: ast.expr) -> ast.expr:
+    return ast.Call(func=ast.Name("__fz_size", ast.Load()), args=[node], keywords=[])
+
+
+#: intermediate values larger than this exclude a point: there float and 60-digit
+#: arithmetic part ways (x * x overflows, sin(1e240) is noise in both)
+LARGE = 1e8
 
 
 _CMP = {"Gt": operator.gt, "Lt": operator.lt, "GtE": operator.ge, "LtE": operator.le,
@@ -673,7 +697,8 @@ def margins(source: str, args: list[Any]) -> list[float]:
 
     def mod(a: Any, b: Any, op: str) -> Any:
         q = a / b
-        seen.append(min(q - math.floor(q), math.ceil(q) - q) * abs(b))
+        seen.append(min(q - math.floor(q), math.ceil(q) - q) * abs(b) if math.isfinite(q)
+                    else 0.0)
         return a % b if op == "Mod" else a // b
 
     def kink(name: str, *xs: Any) -> Any:
@@ -684,8 +709,13 @@ def margins(source: str, args: list[Any]) -> list[float]:
             seen.append(abs(vals[0]))
         return _KINK[name](*xs)
 
+    def size(v: Any) -> Any:
+        if isinstance(v, float) and not abs(v) <= LARGE:
+            seen.append(0.0)           # counts as a point on a kink: excluded
+        return v
+
     ns = {"__name__": "symgrad_fuzz_instrumented", "__fz_cmp": cmp, "__fz_mod": mod,
-          "__fz_kink": kink}
+          "__fz_kink": kink, "__fz_size": size}
     exec(compile(tree, "<fuzz program, instrumented>", "exec"), ns)
     ns["f"](*args)
     return seen
@@ -736,12 +766,13 @@ def _data(x: Any) -> Any:
     return x.data if isinstance(x, Value) else x
 
 
-def exact_grad(source: str, args: list[Any], wrt: list[int], dps: int = 40,
-               h: float = 1e-12) -> tuple[Any, list[Any]]:
-    """(value, gradient) by central finite differences in 40-digit arithmetic (mpmath).
+def exact_grad(source: str, args: list[Any], wrt: list[int], dps: int = 60,
+               h: float = 1e-20) -> tuple[Any, list[Any]]:
+    """(value, gradient) by central finite differences in 60-digit arithmetic (mpmath).
 
-    The truncation error is O(h^2) = 1e-24 and the rounding error 1e-40 / h = 1e-28,
-    so away from kinks this is the derivative to far better than float precision.
+    The truncation error is O(h^2) = 1e-40 (times the third derivative, which loops of
+    products make huge) and the rounding error 1e-60 / h = 1e-40, so away from kinks
+    this is the derivative to far better than float precision.
     """
     import mpmath as mp
     shims = _mpmath_shims()
@@ -774,6 +805,31 @@ def exact_grad(source: str, args: list[Any], wrt: list[int], dps: int = 40,
             else:
                 grads.append(float(fd(None)))
         return float(value), grads
+
+
+class OutOfTime(Exception):
+    """A SymPy reference took longer than its budget (expression swell in loops)."""
+
+
+@contextmanager
+def time_budget(seconds: float):
+    """Raise :class:`OutOfTime` in the block after ``seconds`` (main thread only; elsewhere
+    no limit)."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(*_: Any) -> None:
+        raise OutOfTime()
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def sympy_grad(source: str, args: list[Any], wrt: list[int]) -> list[Any]:
