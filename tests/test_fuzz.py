@@ -46,7 +46,9 @@ TOTAL = int(os.environ.get("SYMGRAD_FUZZ_EXAMPLES", "500"))
 N_BRANCHY = TOTAL * 3 // 5           # 300 of the 500 in CI
 N_BRANCH_FREE = TOTAL - N_BRANCHY    # 200, with the SymPy check
 
+# In CI (CI=true) the programs are a fixed, reproducible set; locally they are fresh each run.
 SETTINGS = dict(deadline=None, print_blob=True, report_multiple_bugs=False,
+                derandomize=os.environ.get("CI", "").lower() == "true",
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                        HealthCheck.data_too_large])
 BIG = 1e6
