@@ -2473,18 +2473,7 @@ _BINOP_RULES = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "trued
 
 
 def _count_name(node: ast.AST, name: str) -> int:
-    n, stack = 0, [node]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, ast.Name):
-            n += x.id == name
-            continue
-        for v in x.__dict__.values():
-            if isinstance(v, ast.AST):
-                stack.append(v)
-            elif isinstance(v, list):
-                stack.extend(c for c in v if isinstance(c, ast.AST))
-    return n
+    return sum(1 for n in cg.nodes(node) if isinstance(n, ast.Name) and n.id == name)
 
 
 def scope_active_names(scope: Scope) -> set[str]:
