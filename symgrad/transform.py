@@ -234,6 +234,14 @@ class Names:
 _ACTIVE_SEEN: "dict[int, tuple[ast.AST, int]]" = {}
 
 
+def _clear_temps(ir: Any) -> None:
+    """Forget the temporaries chosen for an expression's nodes (before choosing again)."""
+    if isinstance(ir, Op):
+        ir.temp = None
+        for a in ir.args:
+            _clear_temps(a)
+
+
 def _is_placeholder(name: str) -> bool:
     """``__G__`` or ``__refN__`` (not a variable: ``__sq``, from a helper ``_sq``, is one)."""
     return name == G_ID or name.startswith("__ref") and name.endswith("__")
@@ -789,6 +797,7 @@ class Transformer:
                 # the root reads its new value, its operands the old one: compute the
                 # root's local adjoints before restoring the old value
                 self.names.rollback(mark)
+                _clear_temps(ir)      # their names were just handed back
                 self.needed -= item.recipe.new_needed  # type: ignore[attr-defined]
                 item.recipe = self.recipe(ir, scope, split_root=True)
                 if any(item.recipe.out_ref in cg.names_in(e) and g in cg.names_in(e)

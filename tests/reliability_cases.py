@@ -306,3 +306,23 @@ def fuzz_nested_helper_calls_in_a_loop(x0, xs):
     for e in xs:
         x0 = _branchy_double(_branchy_double(e))
     return x0 + x0
+
+
+def fuzz_temporary_name_reused(x0):
+    # x0 = tanh(...(x0)) in place: its recipe is computed twice, and the temporaries of
+    # the first attempt kept names that were handed back, so the next statement reused
+    # _t4 for another value that the adjoint then read (silently wrong gradient)
+    x0 += (1.5 + math.cos(x0)) ** math.tanh(x0)
+    if x0 < 0.0:
+        return x0
+    x0 = math.tanh(math.sin((x0 / (1.5 + math.sin(x0)))))
+    x0 += x0
+    x0 /= (1.25 + math.cos(x0))
+    return x0
+
+
+def fuzz_temporary_name_reused_in_a_loop(x, n):
+    for i in range(n):
+        x = math.tanh(math.sin(x / (1.5 + math.sin(x))))
+        x = x / (1.25 + math.cos(x))
+    return x

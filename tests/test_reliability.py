@@ -53,7 +53,10 @@ NESTED_EXITS = [(rc.fuzz_nested_break, (0.5, 0.0)), (rc.fuzz_nested_break, (0.5,
                 (rc.fuzz_break_beside_a_restored_counter, (0.7,)),
                 (rc.fuzz_break_beside_a_restored_counter, (-0.7,)),
                 (rc.fuzz_underscore_helper_in_a_loop, (0.3, 4)),
-                (rc.fuzz_nested_helper_calls_in_a_loop, (-1.08, [0.71, -0.49]))] + [
+                (rc.fuzz_nested_helper_calls_in_a_loop, (-1.08, [0.71, -0.49])),
+                (rc.fuzz_temporary_name_reused, (0.0,)), (rc.fuzz_temporary_name_reused, (0.3,)),
+                (rc.fuzz_temporary_name_reused, (-1.9,)),
+                (rc.fuzz_temporary_name_reused_in_a_loop, (0.7, 3))] + [
     (fn, (a, b)) for fn in (rc.fuzz_assigned_in_two_branches, rc.fuzz_swaps_in_two_branches)
     for a in (0.3, -0.9) for b in (1.0, 0.2)] + [
     (rc.fuzz_nested_exits_deeper, (x, y, n)) for x in (1.5, 0.5, -0.5) for y in (0.5, -0.7)
