@@ -336,6 +336,9 @@ class Retargeter:
         info = rules.lookup_callable(obj)
         if info is not None:
             return self.primitive(info.rule)
+        forward_of = rules.rule_of_forward(obj)
+        if forward_of is not None:           # a rule's float forward called by generated code
+            return self.primitive(forward_of)
         if isinstance(obj, types.FunctionType):
             filename = obj.__code__.co_filename
             if filename.startswith("<symgrad helper"):  # a helper installed in generated code

@@ -16,10 +16,17 @@ from . import rules
 
 _SOURCES = {
     "_zeros_like": '''
-def _zeros_like(x):
-    """A structure of zeros shaped like x (nested lists/tuples of numbers)."""
+def _zeros_like(x, _memo=None):
+    """Zeros shaped like x: 0.0 for a number, lists for lists and tuples (lists
+    shared inside x are shared in the result, as their gradients are)."""
     if isinstance(x, (list, tuple)):
-        return [_zeros_like(v) for v in x]
+        if _memo is None:
+            _memo = {}
+        zeros = _memo.get(id(x))
+        if zeros is None:
+            zeros = _memo[id(x)] = []
+            zeros.extend(_zeros_like(v, _memo) for v in x)
+        return zeros
     return None if x is None else 0.0
 ''',
     "_add_into": '''
@@ -46,6 +53,18 @@ def source_of(name: str) -> str | None:
         return None
     src = textwrap.dedent(inspect.getsource(fn))
     return src.replace(f"def {fn.__name__}(", f"def {name}(", 1).strip() + "\n"
+
+
+def saved_source(name: str, obj: Any) -> str | None:
+    """Standalone source defining ``obj`` under ``name`` (a helper of this module or a
+    rule's float forward written in symgrad), or None."""
+    if name in _SOURCES and getattr(obj, "__name__", None) == name:
+        return textwrap.dedent(_SOURCES[name]).strip() + "\n"
+    for rule in rules.RULES.values():
+        if rule.forward is obj and getattr(obj, "__module__", "") == rules.__name__:
+            src = textwrap.dedent(inspect.getsource(obj))
+            return src.replace(f"def {obj.__name__}(", f"def {name}(", 1).strip() + "\n"
+    return None
 
 
 def install(name: str, ns: dict[str, Any]) -> None:

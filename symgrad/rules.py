@@ -66,6 +66,8 @@ class Rule:
     numpy_name: str | None = None
     uses_out: tuple[bool, ...] = field(default=())
     doc: str = ""
+    expand: Callable[..., Any] | None = None   # other arities: expand(b, *args) via b.apply
+    may_raise: bool = True                     # can the forward raise (kept when unused)?
 
 
 RULES: dict[str, Rule] = {}
@@ -209,8 +211,8 @@ def select(cond: Any, then: Any, otherwise: Any) -> Any:
     1.0
     """
     hook = getattr(type(cond), "__symgrad_select__", None)
-    if hook is not None:
-        return hook(cond, _force(then), _force(otherwise))
+    if hook is not None:       # code builders evaluate each branch only inside it
+        return hook(cond, then, otherwise)
     if _is_sympy(cond):
         import sympy
         return sympy.Piecewise((_force(then), cond), (_force(otherwise), True))
@@ -295,9 +297,35 @@ def _sympy_log10(x: Any) -> Any:
 
 def _rule(name: str, nargs: int, forward: Callable[..., Any], *partials: Callable[..., Any],
           sympy: Callable[..., Any] | None = None, math_name: str | None = None,
-          numpy_name: str | None = None, doc: str = "") -> None:
+          numpy_name: str | None = None, doc: str = "",
+          expand: Callable[..., Any] | None = None) -> None:
     assert len(partials) == nargs, name
-    RULES[name] = Rule(name, nargs, forward, partials, sympy, math_name, numpy_name, doc=doc)
+    RULES[name] = Rule(name, nargs, forward, partials, sympy, math_name, numpy_name, doc=doc,
+                       expand=expand, may_raise=name not in _SAFE)
+
+
+# primitives whose float forward never raises (an unused result may be dropped)
+_SAFE = {"add", "sub", "mul", "neg", "tanh", "sin", "cos", "atan", "atan2", "sigmoid", "relu",
+         "abs", "max", "min", "erf", "float", "hypot"}
+
+
+def _expand_log(b: Any, x: Any, base: Any = None) -> Any:
+    """``log(x, base)`` is ``log(x) / log(base)``."""
+    if base is None:
+        return None
+    return b.apply("truediv", b.apply("log", x), b.apply("log", base))
+
+
+def _expand_fold(name: str) -> Callable[..., Any]:
+    def expand(b: Any, *args: Any) -> Any:
+        """``max(a, b, c)`` is ``max(max(a, b), c)``: ties keep the first, as Python."""
+        if len(args) < 2:
+            return None
+        acc = args[0]
+        for a in args[1:]:
+            acc = b.apply(name, acc, a)
+        return acc
+    return expand
 
 
 _op = __import__("operator")
@@ -318,6 +346,8 @@ _rule("pow", 2, _op.pow,
                                lambda: select(eq(x, 0), 0.0, math.nan)),
       sympy=_op.pow, math_name="pow", numpy_name="power",
       doc="x ** y; d/dy is 0 at x == 0 and nan for x < 0")
+_rule("float", 1, float, lambda x, out: 1, sympy=lambda x: x,
+      doc="float(x): the same number (derivative 1)")
 _rule("floordiv", 2, _op.floordiv, lambda x, y, out: 0, lambda x, y, out: 0,
       sympy=_sympy_floordiv, numpy_name="floor_divide",
       doc="x // y: piecewise constant, derivative 0 almost everywhere")
@@ -331,7 +361,7 @@ _rule("exp", 1, math.exp, lambda x, out: out, sympy=_sympy("exp"), math_name="ex
 _rule("expm1", 1, math.expm1, lambda x, out: out + 1.0, sympy=lambda x: _sympy("exp")(x) - 1,
       math_name="expm1", numpy_name="expm1")
 _rule("log", 1, math.log, lambda x, out: 1.0 / x, sympy=_sympy("log"), math_name="log",
-      numpy_name="log")
+      numpy_name="log", expand=_expand_log)
 _rule("log1p", 1, math.log1p, lambda x, out: 1.0 / (1.0 + x),
       sympy=lambda x: _sympy("log")(1 + x), math_name="log1p", numpy_name="log1p")
 _rule("log2", 1, math.log2, lambda x, out: 1.0 / (x * math.log(2)), sympy=_sympy_log2,
@@ -380,10 +410,10 @@ _rule("abs", 1, builtins.abs,
       sympy=_sympy_abs, math_name="fabs", numpy_name="abs", doc="|x|; abs'(0) = 0")
 _rule("max", 2, builtins.max, lambda a, b, out: select(ge(a, b), 1.0, 0.0),
       lambda a, b, out: select(ge(a, b), 0.0, 1.0), sympy=_sympy_max, numpy_name="maximum",
-      doc="max(a, b); at a tie the gradient goes to a")
+      doc="max(a, b); at a tie the gradient goes to a", expand=_expand_fold("max"))
 _rule("min", 2, builtins.min, lambda a, b, out: select(le(a, b), 1.0, 0.0),
       lambda a, b, out: select(le(a, b), 0.0, 1.0), sympy=_sympy_min, numpy_name="minimum",
-      doc="min(a, b); at a tie the gradient goes to a")
+      doc="min(a, b); at a tie the gradient goes to a", expand=_expand_fold("min"))
 
 # --------------------------------------------------------------------------- generic functions
 # ``symgrad.exp`` & co.: work on floats, Values, SymPy expressions, numpy arrays
@@ -459,6 +489,7 @@ def _register_builtin_callables() -> None:
     _CALLABLES[builtins.max] = CallInfo("max", "builtin")
     _CALLABLES[builtins.min] = CallInfo("min", "builtin")
     _CALLABLES[builtins.pow] = CallInfo("pow", "builtin")
+    _CALLABLES[builtins.float] = CallInfo("float", "builtin")
     generic = {"exp": exp, "expm1": expm1, "log": log, "log1p": log1p, "log2": log2,
                "log10": log10, "sqrt": sqrt, "sin": sin, "cos": cos, "tan": tan,
                "asin": asin, "acos": acos, "atan": atan, "atan2": atan2, "sinh": sinh,
@@ -510,3 +541,61 @@ def lookup_callable(obj: Any) -> CallInfo | None:
         return _CALLABLES.get(_key(obj))
     except TypeError:
         return None
+
+
+# --------------------------------------------------------------------------- how code spells them
+# (read by lowering and by the printer of generated code; nothing else knows operators)
+
+#: Python's binary operators (by ``ast`` class name) -> primitive
+BINOPS = {"Add": "add", "Sub": "sub", "Mult": "mul", "Div": "truediv", "Pow": "pow",
+          "FloorDiv": "floordiv", "Mod": "mod", "MatMult": "matmul"}
+#: comparison operators (by ``ast`` class name) -> primitive (results carry no derivative)
+COMPARE = {"Lt": "lt", "LtE": "le", "Gt": "gt", "GtE": "ge", "Eq": "eq", "NotEq": "ne",
+           "Is": "is", "IsNot": "is_not", "In": "in", "NotIn": "not_in"}
+#: primitive -> (symbol, precedence) for primitives printed as operators
+OPERATORS = {"add": ("+", 11), "sub": ("-", 11), "mul": ("*", 12), "truediv": ("/", 12),
+             "floordiv": ("//", 12), "mod": ("%", 12), "matmul": ("@", 12), "pow": ("**", 14),
+             "lt": ("<", 6), "le": ("<=", 6), "gt": (">", 6), "ge": (">=", 6), "eq": ("==", 6),
+             "ne": ("!=", 6), "is": ("is", 6), "is_not": ("is not", 6), "in": ("in", 6),
+             "not_in": ("not in", 6)}
+#: primitives a call expands into that keep the call's spelling (math.log, np.log ...)
+CALL_SPELLED = {"log", "max", "min", "exp", "sqrt"}
+#: builtin spellings of primitives
+BUILTIN_SPELLING = {"abs": "abs", "max": "max", "min": "min", "pow": "pow", "float": "float"}
+
+# calls whose result is piecewise constant or not a number: their derivative is 0, and
+# they may be given differentiated arguments (int(x), round(x), len(xs), isinstance ...)
+_CONSTANT_CALLS = {builtins.len, builtins.int, builtins.round, builtins.bool, builtins.range,
+                   builtins.isinstance, builtins.str, builtins.repr, builtins.format,
+                   builtins.print, builtins.id, builtins.type, builtins.hash, builtins.callable,
+                   math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite,
+                   math.factorial, math.comb, math.perm, math.gcd, math.isclose,
+                   builtins.any, builtins.all, builtins.divmod, builtins.sorted, builtins.chr,
+                   builtins.ord, builtins.hex, builtins.bin, builtins.oct}
+
+
+def rule_of_forward(obj: Any) -> str | None:
+    """The name of the rule whose float forward is ``obj`` (generated code calls it).
+
+    >>> rule_of_forward(RULES["sigmoid"].forward)
+    'sigmoid'
+    """
+    for name, rule in RULES.items():
+        if rule.forward is obj and not isinstance(obj, type):
+            return name
+    return None
+
+
+def is_constant_call(obj: Any) -> bool:
+    """Is ``obj`` a function whose result has derivative 0 (or is not a number)?
+
+    >>> is_constant_call(round), is_constant_call(math.exp)
+    (True, False)
+    """
+    try:
+        if obj in _CONSTANT_CALLS or getattr(obj, "__symgrad_constant__", False):
+            return True
+    except TypeError:
+        return False
+    module = getattr(obj, "__module__", "") or ""
+    return module in ("random", "_random") or module.startswith("numpy.random")

@@ -1,9 +1,17 @@
-"""Reading a function's source and resolving what its names mean."""
+"""Reading a function's source: its syntax tree, file, globals and closure cells.
+
+The source is found from the function's *code object*, never through
+``__wrapped__``: a ``functools.wraps`` wrapper is read as the wrapper Python
+actually calls (``inspect.getsource`` would show the undecorated function).
+
+>>> def square(x):
+...     return x * x
+>>> fs = get_source(square)   # doctest: +SKIP
+"""
 
 from __future__ import annotations
 
 import ast
-import builtins
 import inspect
 import linecache
 import textwrap
@@ -14,6 +22,7 @@ from typing import Any
 from .errors import SourceError, UnsupportedSyntaxError
 
 MISSING = object()
+_cache: dict[Any, "FunctionSource"] = {}
 
 
 @dataclass
@@ -26,7 +35,7 @@ class FunctionSource:
     first_line: int            # file line number of the tree's line 1
     col_offset: int            # columns removed by dedent
     globals: dict[str, Any]
-    closure: dict[str, Any] = field(default_factory=dict)
+    cells: dict[str, Any] = field(default_factory=dict)     # free name -> closure cell
 
     def line(self, node: ast.AST) -> int:
         return getattr(node, "lineno", 1) + self.first_line - 1
@@ -35,6 +44,14 @@ class FunctionSource:
         """The source line of ``node`` as it stands in the file."""
         return linecache.getline(self.filename, self.line(node)).rstrip("\n")
 
+    def lines(self, node: ast.AST) -> str:
+        """Every source line of ``node``, joined into one (for comments)."""
+        first = self.line(node)
+        end = getattr(node, "end_lineno", None)
+        last = end + self.first_line - 1 if end else first
+        texts = [linecache.getline(self.filename, k).strip() for k in range(first, last + 1)]
+        return " ".join(t for t in texts if t)
+
     def error(self, node: ast.AST, construct: str, hint: str) -> UnsupportedSyntaxError:
         return UnsupportedSyntaxError(construct, hint, self.filename, self.line(node),
                                       getattr(node, "col_offset", 0) + self.col_offset,
@@ -42,71 +59,124 @@ class FunctionSource:
 
     def resolve(self, node: ast.expr) -> Any:
         """The object a global name or dotted attribute chain refers to, or MISSING."""
+        import builtins
         if isinstance(node, ast.Name):
-            if node.id in self.closure:
-                return self.closure[node.id]
+            closure = self.closure
+            if node.id in closure:
+                return closure[node.id]
             if node.id in self.globals:
                 return self.globals[node.id]
             return getattr(builtins, node.id, MISSING)
         if isinstance(node, ast.Attribute):
             base = self.resolve(node.value)
-            if base is MISSING:
-                return MISSING
-            return getattr(base, node.attr, MISSING)
+            return MISSING if base is MISSING else getattr(base, node.attr, MISSING)
         return MISSING
 
+    @property
+    def closure(self) -> dict[str, Any]:
+        """The current values of the closure cells (empty cells left out)."""
+        out = {}
+        for name, cell in self.cells.items():
+            try:
+                out[name] = cell.cell_contents
+            except ValueError:
+                pass
+        return out
 
-def _describe(fn: Any) -> str:
+
+def describe(fn: Any) -> str:
     return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
 
 
+def _not_python(fn: Any) -> SourceError:
+    kind = type(fn).__module__ + "." + type(fn).__qualname__
+    extra = ""
+    if hasattr(fn, "__wrapped__"):
+        extra = (f" It wraps {describe(fn.__wrapped__)} (a C-implemented decorator such as "
+                 "functools.lru_cache); differentiate the undecorated function, "
+                 f"{describe(fn.__wrapped__)}.__wrapped__, instead.")
+    return SourceError(
+        f"symgrad cannot differentiate {describe(fn)}: it is a {kind}, not a Python function "
+        "with source code (a builtin, a C extension or another callable)." + (extra or
+        " Differentiate a Python function that calls it, and register a derivative rule for "
+        "it with symgrad.register_rule if it has differentiated arguments."))
+
+
 def get_source(fn: Any) -> FunctionSource:
-    """Parse ``fn``'s source into a :class:`FunctionSource`.
+    """Parse ``fn``'s source into a :class:`FunctionSource` (cached per code object).
 
     Raises :class:`SourceError` with a clear message when there is no source to read.
     """
-    if isinstance(fn, (types.BuiltinFunctionType, types.BuiltinMethodType)) or (
-            not isinstance(fn, types.FunctionType) and not hasattr(fn, "__code__")):
-        raise SourceError(
-            f"symgrad cannot differentiate {_describe(fn)!s}: it is not a Python function "
-            "with source code (a builtin, a C extension or another callable). "
-            "Differentiate a Python function that calls it, and register a derivative rule "
-            "for it with symgrad.register_rule if it has active arguments.")
+    if not isinstance(fn, types.FunctionType):
+        raise _not_python(fn)
     code = fn.__code__
-    filename = code.co_filename
-    try:
-        lines, start = inspect.getsourcelines(fn)
-    except (OSError, TypeError) as exc:
-        raise SourceError(
-            f"symgrad cannot find the source of {_describe(fn)} (file {filename!r}): "
-            "functions made with exec/eval or typed at a bare interactive prompt have no "
-            "source to read. Put the function in a .py file (or a Jupyter cell, "
-            "which keeps its source) and import it.") from exc
-    text = "".join(lines)
+    cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
+    hit = _cache.get(code)
+    if hit is not None and hit.globals is fn.__globals__:
+        return FunctionSource(fn, hit.tree, hit.filename, hit.first_line, hit.col_offset,
+                              fn.__globals__, cells)
+    text, start = _source_text(fn, code)
     dedented = textwrap.dedent(text)
     col = _indent(text) - _indent(dedented)
     try:
         module = ast.parse(dedented)
     except SyntaxError as exc:
-        raise SourceError(f"symgrad could not parse the source of {_describe(fn)} in "
-                          f"{filename}: {exc}") from exc
-    closure = {}
-    if fn.__closure__:
-        for var, cell in zip(code.co_freevars, fn.__closure__):
-            try:
-                closure[var] = cell.cell_contents
-            except ValueError:
-                pass
+        raise SourceError(f"symgrad could not parse the source of {describe(fn)} in "
+                          f"{code.co_filename}: {exc}") from exc
     tree = _find_function(module, fn, code)
-    fs = FunctionSource(fn, tree, filename, start, col, fn.__globals__, closure)
-    if isinstance(tree, ast.Lambda):
-        ret = ast.Return(tree.body, lineno=tree.lineno, col_offset=tree.col_offset)
-        fdef = ast.FunctionDef(name="<lambda>", args=tree.args, body=[ret], decorator_list=[],
-                               returns=None, lineno=tree.lineno, col_offset=tree.col_offset)
-        if "type_params" in ast.FunctionDef._fields:
-            fdef.type_params = []
-        fs.tree = fdef
+    fs = FunctionSource(fn, tree, code.co_filename, start, col, fn.__globals__, cells)
+    _cache[code] = fs
     return fs
+
+
+def _source_text(fn: Any, code: types.CodeType) -> tuple[str, int]:
+    """The text of the function's definition and its first line number.
+
+    Fast path: the indented block starting at ``co_firstlineno`` (no tokenizing);
+    ``inspect.getsourcelines(code)`` when that is not a parsable definition.
+    """
+    filename = code.co_filename
+    lines = linecache.getlines(filename, fn.__globals__)
+    start = code.co_firstlineno
+    if lines and fn.__name__ != "<lambda>" and 0 < start <= len(lines):
+        block = _indented_block(lines, start - 1)
+        if block is not None:
+            return "".join(block), start
+    try:
+        found, first = inspect.getsourcelines(code)
+    except (OSError, TypeError) as exc:
+        raise SourceError(
+            f"symgrad cannot find the source of {describe(fn)} (file {filename!r}): "
+            "functions made with exec/eval or typed at a bare interactive prompt have no "
+            "source to read. Put the function in a .py file (or a Jupyter cell, "
+            "which keeps its source) and import it.") from exc
+    return "".join(found), first
+
+
+def _indented_block(lines: list[str], i: int) -> list[str] | None:
+    """Lines ``i``.. of a ``def`` (with its decorators), ending before the first
+    non-blank line indented no deeper than the ``def``; None if that does not parse."""
+    head = lines[i]
+    indent = len(head) - len(head.lstrip())
+    j = i
+    while j < len(lines) and lines[j].lstrip().startswith("@"):
+        j += 1
+    if j >= len(lines) or not lines[j].lstrip().startswith(("def ", "async def ")):
+        return None
+    k = j + 1
+    n = len(lines)
+    while k < n:
+        line = lines[k]
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and len(line) - len(line.lstrip()) <= indent:
+            break
+        k += 1
+    block = lines[i:k]
+    try:
+        ast.parse(textwrap.dedent("".join(block)))
+    except SyntaxError:
+        return None
+    return block
 
 
 def _indent(text: str) -> int:
@@ -118,19 +188,31 @@ def _indent(text: str) -> int:
 
 def _find_function(module: ast.Module, fn: Any, code: types.CodeType) -> Any:
     if fn.__name__ == "<lambda>":
-        params = list(code.co_varnames[:code.co_argcount])
-        found = [n for n in ast.walk(module) if isinstance(n, ast.Lambda)
-                 and [a.arg for a in n.args.args] == params]
-        if len(found) != 1:
-            raise SourceError(
-                "symgrad cannot tell which lambda on this line is meant "
-                f"({len(found)} candidates in {code.co_filename} line {code.co_firstlineno}). "
-                "Write the function with def.")
-        return found[0]
-    for node in ast.walk(module):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == fn.__name__:
+        return _find_lambda(module, code)
+    for node in module.body[:1] + [n for n in ast.walk(module)]:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
+                node.name == code.co_name):
             if isinstance(node, ast.AsyncFunctionDef):
                 raise SourceError(f"{fn.__name__} is an async function; symgrad differentiates "
                                   "ordinary functions only.")
             return node
-    raise SourceError(f"symgrad could not find the definition of {fn.__name__} in its source.")
+    raise SourceError(f"symgrad could not find the definition of {describe(fn)} in its source.")
+
+
+def _find_lambda(module: ast.Module, code: types.CodeType) -> ast.FunctionDef:
+    params = list(code.co_varnames[:code.co_argcount])
+    found = [n for n in ast.walk(module) if isinstance(n, ast.Lambda)
+             and [a.arg for a in n.args.args] == params]
+    if len(found) != 1:
+        raise SourceError(
+            "symgrad cannot tell which lambda on this line is meant "
+            f"({len(found)} candidates in {code.co_filename} line {code.co_firstlineno}). "
+            "Write the function with def.")
+    lam = found[0]
+    ret = ast.Return(lam.body, lineno=lam.lineno, col_offset=lam.col_offset,
+                     end_lineno=getattr(lam, "end_lineno", lam.lineno))
+    fdef = ast.FunctionDef(name="<lambda>", args=lam.args, body=[ret], decorator_list=[],
+                           returns=None, lineno=lam.lineno, col_offset=lam.col_offset)
+    if "type_params" in ast.FunctionDef._fields:
+        fdef.type_params = []
+    return fdef

@@ -99,8 +99,7 @@ def list_sort(xs):
 
 
 def set_literal(x):
-    s = {x, 2 * x}
-    return x
+    return sum({x, 2 * x})
 
 
 def match_stmt(x):
@@ -113,10 +112,13 @@ def match_stmt(x):
 
 BAD = {
     uses_try: "try statement", uses_with: "with statement", uses_class: "class definition",
-    uses_yield: "yield", uses_global: "global statement", uses_del: "del statement",
-    uses_lambda: "lambda", uses_dict: "dict", uses_star: "*args",
-    recursive: "recursive call", return_in_loop: "return inside a loop",
-    walrus: "assignment expression", for_else: "for ... else", list_sort: ".sort()",
+    uses_yield: "yield", uses_global: "global statement",
+    uses_dict: "dict", uses_star: "*args",
+    recursive: "recursive call", list_sort: ".sort()",
     set_literal: "set", match_stmt: "match statement",
 }
+# constructs that used to be refused and are now supported (checked against finite
+# differences in test_errors.py): del, lambda, return in a loop, :=, for ... else
+NOW_SUPPORTED = [(uses_del, (0.7,)), (uses_lambda, (0.7,)), (return_in_loop, (0.7,)),
+                 (return_in_loop, (2.5,)), (walrus, (0.7,)), (for_else, (0.7,))]
 NON_SCALAR = [returns_tuple, returns_list, returns_nothing]

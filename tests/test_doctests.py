@@ -4,8 +4,10 @@ import importlib
 
 import pytest
 
-MODULES = ["symgrad", "symgrad.api", "symgrad.rules", "symgrad.codegen", "symgrad.transform",
-           "symgrad.helpers", "symgrad.source", "symgrad.errors"]
+MODULES = ["symgrad", "symgrad.api", "symgrad.rules", "symgrad.helpers", "symgrad.source",
+           "symgrad.errors", "symgrad.ir", "symgrad.scope", "symgrad.desugar", "symgrad.lower",
+           "symgrad.analyze", "symgrad.build", "symgrad.reverse", "symgrad.tape",
+           "symgrad.optimize", "symgrad.emit", "symgrad.pipeline", "symgrad.shadows"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -23,6 +23,13 @@ def test_unsupported_constructs_name_file_line_and_construct(fn):
         assert info.value.line.strip() in "".join(lines)
 
 
+@pytest.mark.parametrize("fn,args", bad_cases.NOW_SUPPORTED, ids=lambda f: getattr(
+    f, "__name__", ""))
+def test_formerly_refused_constructs_are_differentiated(fn, args):
+    from numeric import assert_close, finite_diff
+    assert_close([grad(fn)(*args)], finite_diff(fn, args), what=fn.__name__)
+
+
 @pytest.mark.parametrize("fn", bad_cases.NON_SCALAR, ids=lambda f: f.__name__)
 def test_non_scalar_results(fn):
     with pytest.raises(NonScalarError, match="one number"):

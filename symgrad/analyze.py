@@ -1,0 +1,353 @@
+"""Analysis: what kind each value is, and which values carry a derivative.
+
+``analyze(lowered, wrt)`` returns a :class:`Facts` record:
+
+* kinds are resolved (``a + b`` on lists becomes ``concat``; an unknown kind is a number);
+* list variables are grouped into *alias classes*: variables that may refer to the
+  same list object, or to a list inside it (``y = xs``, ``row = W[i]``,
+  ``L.append(row)``), so a write through one name is seen through the others;
+* a value is **active** when it is *varied* (depends on a differentiated input)
+  and *useful* (the result depends on it), each computed to a fixed point over
+  loops, in program order;
+* calls that would need a derivative they do not have, and writes of
+  differentiated values into lists that live outside the function (a global, a
+  default argument), are reported here with their source line.
+
+>>> from symgrad.lower import lower
+>>> def f(x, y, n):
+...     return x * y + n
+>>> facts = analyze(lower(f), ["x"])   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import rules
+from .errors import NonDifferentiableError, NonScalarError, UnsupportedSyntaxError
+from .ir import (Const, Eqn, For, Global, If, Kind, KindError, Return, Var, While, walk)
+
+__all__ = ["Facts", "analyze", "INACTIVE_PRIMS", "LIST_MUTATORS"]
+
+#: primitives whose result carries no derivative (comparisons, counts, opaque objects)
+INACTIVE_PRIMS = {"lt", "le", "gt", "ge", "eq", "ne", "is", "is_not", "in", "not_in", "not",
+                  "len", "range", "invert", "getattr_const", "assert_fail", "raise"}
+#: effects that change a list in place (argument 0 is the list)
+LIST_MUTATORS = {"append", "setitem", "insert", "extend", "setslice", "clear", "reverse",
+                 "pop", "accum"}
+#: primitives producing a list that shares objects with their list arguments
+_LIST_PRODUCERS = {"copy", "concat", "repeat", "slice", "getitem", "pop", "list", "tuple"}
+
+
+@dataclass
+class Facts:
+    """What the later passes need to know, computed once."""
+
+    active: set[Var] = field(default_factory=set)
+    varied: set[Var] = field(default_factory=set)
+    useful: set[Var] = field(default_factory=set)
+    alias: dict[Var, Var] = field(default_factory=dict)     # list var -> class root
+    active_classes: set[Var] = field(default_factory=set)
+    wrt: list[Var] = field(default_factory=list)
+
+    def root(self, v: Var) -> Var:
+        r = self.alias.get(v, v)
+        while r in self.alias and self.alias[r] is not r:
+            r = self.alias[r]
+        return r
+
+    def is_active(self, x: Any) -> bool:
+        if type(x) is not Var:
+            return False
+        if x.kind.is_list:
+            return self.root(x) in self.active_classes
+        return x in self.active
+
+
+# --------------------------------------------------------------------------- kinds
+
+def resolve_kinds(lowered: Any) -> None:
+    """Decide the deferred ``add``/``mul`` equations: list concatenation and repetition
+    when an operand is a list, arithmetic otherwise; unknown kinds become numbers."""
+    changed = True
+    pending = list(lowered.deferred)
+    while changed and pending:
+        changed = False
+        rest = []
+        for e in pending:
+            kinds = [_kind(a).find() for a in e.args]
+            if any(k.tag == "list" for k in kinds):
+                _make_list_op(e, kinds)
+                changed = True
+            elif all(k.tag in ("num", "obj") for k in kinds):
+                e.out.kind.unify(Kind.num() if all(k.tag == "num" for k in kinds) else Kind.obj())
+                changed = True
+            else:
+                rest.append(e)
+        pending = rest
+    for e in pending:            # still unknown: numbers
+        for a in e.args:
+            if type(a) is Var:
+                a.kind.unify(Kind.num())
+        e.out.kind.unify(Kind.num())
+
+
+def _kind(a: Any) -> Kind:
+    if type(a) is Var:
+        return a.kind
+    if type(a) is Const:
+        v = a.value
+        return Kind.list_of() if isinstance(v, tuple) else Kind.num() if isinstance(
+            v, (int, float)) else Kind.obj()
+    if type(a) is Global:
+        from .scope import kind_of_value
+        return kind_of_value(a.obj)
+    return Kind()
+
+
+def _make_list_op(e: Eqn, kinds: list[Kind]) -> None:
+    if e.prim == "add":
+        e.prim = "concat"
+        for a in e.args:
+            if type(a) is Var:
+                a.kind.unify(e.out.kind)
+        e.out.kind.unify(Kind.list_of())
+    else:
+        e.prim = "repeat"
+        if kinds[0].tag != "list":
+            e.args = (e.args[1], e.args[0])
+        e.out.kind.unify(_kind(e.args[0]))
+
+
+# --------------------------------------------------------------------------- alias classes
+
+class _Classes:
+    def __init__(self) -> None:
+        self.parent: dict[Var, Var] = {}
+
+    def find(self, v: Var) -> Var:
+        p = self.parent.get(v)
+        if p is None:
+            return v
+        r = self.find(p)
+        self.parent[v] = r
+        return r
+
+    def union(self, a: Var, b: Var) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra is not rb:
+            self.parent[ra] = rb
+
+
+def alias_classes(body: list) -> _Classes:
+    """Group list variables that may share list objects (conservatively)."""
+    cls = _Classes()
+    for s in walk(body):
+        if type(s) is not Eqn:
+            continue
+        lists = [a for a in s.args if type(a) is Var and a.kind.is_list]
+        outs = [o for o in s.outs if o.kind.is_list]
+        if s.prim in _LIST_PRODUCERS or s.prim in LIST_MUTATORS:
+            group = lists + outs
+            for a in group[1:]:
+                cls.union(group[0], a)
+    return cls
+
+
+# --------------------------------------------------------------------------- activity
+
+_OPAQUE = {"pyexpr", "binop", "call", "callmethod"}
+
+
+def _kills(e: Eqn) -> bool:
+    """Does the equation's result carry no derivative, by its nature (a comparison, a
+    count, ``int(x)``), whatever its arguments?"""
+    return e.prim in INACTIVE_PRIMS or (e.prim in _OPAQUE and bool((e.params or {}).get(
+        "constant")))
+
+
+def _is_differentiable(e: Eqn) -> bool:
+    return not _kills(e) and e.prim not in _OPAQUE
+
+
+def _varied(body: list, seeds: set[Var], cls: _Classes) -> tuple[set[Var], set[Var]]:
+    """Variables depending on the seeds (list classes as their roots), to a fixed point.
+    Opaque operations (a call with no rule, an f-string) pass dependence on, so a lost
+    derivative is found where it is lost."""
+    varied: set[Var] = set(v for v in seeds if not v.kind.is_list)
+    vclasses: set[Var] = {cls.find(v) for v in seeds if v.kind.is_list}
+
+    def is_v(a: Any) -> bool:
+        if type(a) is not Var:
+            return False
+        return cls.find(a) in vclasses if a.kind.is_list else a in varied
+
+    eqns = [s for s in walk(body) if type(s) is Eqn and not _kills(s)]
+    changed = True
+    while changed:
+        changed = False
+        for e in eqns:
+            if not any(is_v(a) for a in e.args):
+                continue
+            targets = list(e.outs)
+            if e.prim in LIST_MUTATORS and e.args and type(e.args[0]) is Var:
+                targets.append(e.args[0])
+            for t in targets:
+                if t.kind.is_list:
+                    r = cls.find(t)
+                    if r not in vclasses:
+                        vclasses.add(r)
+                        changed = True
+                elif t not in varied:
+                    varied.add(t)
+                    changed = True
+    return varied, vclasses
+
+
+def _useful(body: list, result: Any, cls: _Classes) -> tuple[set[Var], set[Var]]:
+    """Variables the result depends on (through differentiable or opaque operations),
+    to a fixed point."""
+    useful: set[Var] = set()
+    uclasses: set[Var] = set()
+    results = result if isinstance(result, tuple) else (result,)
+    for r in results:
+        if type(r) is Var:
+            (uclasses.add(cls.find(r)) if r.kind.is_list else useful.add(r))
+
+    def is_u(v: Var) -> bool:
+        return cls.find(v) in uclasses if v.kind.is_list else v in useful
+
+    eqns = [s for s in walk(body) if type(s) is Eqn and not _kills(s)]
+    changed = True
+    while changed:
+        changed = False
+        for e in reversed(eqns):
+            hit = any(is_u(o) for o in e.outs)
+            if e.prim in LIST_MUTATORS and e.args and type(e.args[0]) is Var:
+                hit = hit or is_u(e.args[0])
+            if not hit:
+                continue
+            for a in _value_args(e):
+                if type(a) is not Var:
+                    continue
+                if a.kind.is_list:
+                    r = cls.find(a)
+                    if r not in uclasses:
+                        uclasses.add(r)
+                        changed = True
+                elif a not in useful:
+                    useful.add(a)
+                    changed = True
+    return useful, uclasses
+
+
+def _value_args(e: Eqn) -> tuple:
+    """The arguments a derivative flows into (not indices, counts or exponents' types)."""
+    p = e.prim
+    if p in ("getitem", "pop"):
+        return e.args[:1]
+    if p in ("setitem", "insert"):
+        return (e.args[0], e.args[-1])
+    if p in ("repeat",):
+        return e.args[:1]
+    if p in ("slice", "setslice"):
+        return (e.args[0],) + ((e.args[-1],) if p == "setslice" else ())
+    return e.args
+
+
+def analyze(lowered: Any, wrt: list[Var]) -> Facts:
+    """Kinds, alias classes and activity of a lowered function (see the module doc)."""
+    resolve_kinds(lowered)
+    body = lowered.func.body
+    cls = alias_classes(body)
+    varied, vclasses = _varied(body, set(wrt), cls)
+    useful, uclasses = _useful(body, lowered.result, cls)
+    facts = Facts(wrt=list(wrt))
+    facts.varied = varied
+    facts.useful = useful
+    facts.active = varied & useful
+    facts.active_classes = vclasses & uclasses
+    for v in list(cls.parent):
+        facts.alias[v] = cls.find(v)
+    _check(body, facts, cls, vclasses, uclasses)
+    return facts
+
+
+def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set) -> None:
+    """Report calls a derivative would have to flow through without a rule, and writes
+    of differentiated values into lists owned by someone else."""
+    for s in walk(body):
+        if type(s) is not Eqn:
+            continue
+        p = s.prim
+        if p in _OPAQUE:
+            params = s.params or {}
+            if params.get("constant"):
+                continue
+            args = s.args[1:] if p == "call" else s.args
+            if any(_is_varied(a, facts, cls, vclasses) for a in args) and any(
+                    facts.root(o) in uclasses if o.kind.is_list else o in facts.useful
+                    for o in s.outs):
+                raise _no_rule(s)
+        elif p in LIST_MUTATORS and s.args and _outside(s.args[0], body, cls):
+            vals = s.args[1:]
+            if any(_is_varied(a, facts, cls, vclasses) for a in vals):
+                raise _loc_error(s, "a write of a differentiated value into a list that lives "
+                                 "outside the function (a global or a default argument), "
+                                 "which keeps state between calls",
+                                 "build the list inside the function, or pass it in")
+
+
+def _is_varied(a: Any, facts: Facts, cls: _Classes, vclasses: set) -> bool:
+    if type(a) is not Var:
+        return False
+    return cls.find(a) in vclasses if a.kind.is_list else a in facts.varied
+
+
+def _outside(lst: Any, body: list, cls: _Classes) -> bool:
+    if type(lst) is Global:
+        return True
+    if type(lst) is not Var:
+        return False
+    root = cls.find(lst)
+    for s in walk(body):
+        if type(s) is Eqn and s.prim in ("copy", "getitem") and s.args and \
+                type(s.args[0]) is Global and any(cls.find(o) is root for o in s.outs):
+            return True
+    return False
+
+
+def _no_rule(e: Eqn) -> Exception:
+    params = e.params or {}
+    err = params.get("error")
+    if err is not None:
+        return err
+    label = params.get("label") or e.prim
+    loc = e.loc
+    where = f'File "{loc.filename}", line {loc.lineno}: ' if loc else ""
+    text = f"\n    {loc.text}\n" if loc else "\n"
+    if e.prim in ("pyexpr", "binop"):
+        node = params.get("node")
+        kinds = {"Dict": "a dict", "Set": "a set", "JoinedStr": "an f-string",
+                 "DictComp": "a dict comprehension", "SetComp": "a set comprehension"}
+        what = kinds.get(type(node).__name__, "this expression") if e.prim == "pyexpr" else \
+            f"the operator {params.get('op', '?')}"
+        return UnsupportedSyntaxError(f"{what} on a differentiated value",
+                                      "compute it from values that do not depend on the "
+                                      "inputs, or write it with + - * / ** and math functions",
+                                      loc.filename if loc else "<unknown>",
+                                      loc.lineno if loc else 0, 0, loc.text if loc else "")
+    return NonDifferentiableError(
+        f"{where}symgrad has no derivative rule for {label} (called with values that "
+        f"depend on the inputs).{text}  hint: use a math/numpy function symgrad knows, "
+        "write it in Python, or register a rule with symgrad.register_rule.")
+
+
+def _loc_error(e: Eqn, construct: str, hint: str) -> UnsupportedSyntaxError:
+    loc = e.loc
+    return UnsupportedSyntaxError(construct, hint, loc.filename if loc else "<unknown>",
+                                  loc.lineno if loc else 0, 0, loc.text if loc else "")
+
+
+_ = (Return, If, For, While, KindError, NonScalarError, rules)

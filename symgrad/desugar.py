@@ -1,0 +1,268 @@
+"""Syntax-level rewrites done before lowering, so that lowering sees fewer forms.
+
+* ``x += v`` becomes ``x = x + v`` (for names and subscripts; the subscript's
+  base and index are read once, as Python does);
+* a ``return`` inside a loop becomes ``result = v; flag = True; break``, with
+  ``if flag: break`` after every enclosing inner loop and ``if flag: return
+  result`` after the outermost one;
+* ``for ... else`` / ``while ... else`` become a flag set before ``break``;
+* :func:`restructure` moves the statements after an ``if`` that may leave the
+  block (``return``, ``break``, ``continue``) into the paths that do not leave,
+  so every exit ends its block and nothing follows it.
+
+Synthetic names contain ``#`` (``"ret#flag"``) so they never clash with the
+user's names; lowering prints them from the part before the ``#``.
+
+>>> import ast
+>>> tree = ast.parse("if x > 0:\\n    return x\\ny = x * x\\nreturn y")
+>>> print(ast.unparse(ast.Module(restructure(tree.body), [])))
+if x > 0:
+    return x
+else:
+    y = x * x
+    return y
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from typing import Any, Callable
+
+__all__ = ["desugar", "restructure", "jumps", "may_jump", "assigned_names"]
+
+_counter = [0]
+
+
+def _fresh(base: str) -> str:
+    _counter[0] += 1
+    return f"{base}#{_counter[0]}"
+
+
+def _name(id_: str, store: bool = False) -> ast.Name:
+    return ast.Name(id=id_, ctx=ast.Store() if store else ast.Load())
+
+
+def _at(node: ast.AST, like: ast.AST) -> Any:
+    """Give ``node`` and its children ``like``'s location (fills only missing ones)."""
+    for n in ast.walk(node):
+        for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+            if getattr(n, attr, None) is None and hasattr(like, attr):
+                setattr(n, attr, getattr(like, attr))
+    return node
+
+
+def desugar(body: list[ast.stmt], error: Callable[[ast.AST, str, str], Exception]
+            ) -> list[ast.stmt]:
+    """The whole pipeline of syntax rewrites for one function body (a new list;
+    the input tree is not modified)."""
+    body = copy.deepcopy(body)
+    body = _rewrite_block(body, error)
+    body = _loop_returns(body, None)
+    return restructure(body)
+
+
+# --------------------------------------------------------------------------- simple rewrites
+
+def _rewrite_block(stmts: list[ast.stmt], error: Callable[..., Exception]) -> list[ast.stmt]:
+    out: list[ast.stmt] = []
+    for s in stmts:
+        out.extend(_rewrite(s, error))
+    return out
+
+
+def _rewrite(s: ast.stmt, error: Callable[..., Exception]) -> list[ast.stmt]:
+    t = type(s)
+    if t is ast.AugAssign:
+        return _augassign(s, error)  # type: ignore[arg-type]
+    if t is ast.AnnAssign:
+        if s.value is None:  # type: ignore[attr-defined]
+            return []
+        return [_at(ast.Assign(targets=[s.target], value=s.value), s)]  # type: ignore
+    if t is ast.If:
+        s.body = _rewrite_block(s.body, error)  # type: ignore[attr-defined]
+        s.orelse = _rewrite_block(s.orelse, error)  # type: ignore[attr-defined]
+        return [s]
+    if t in (ast.For, ast.While):
+        s.body = _rewrite_block(s.body, error)  # type: ignore[attr-defined]
+        s.orelse = _rewrite_block(s.orelse, error)  # type: ignore[attr-defined]
+        return _loop_else(s) if s.orelse else [s]  # type: ignore[attr-defined]
+    return [s]
+
+
+def _augassign(s: ast.AugAssign, error: Callable[..., Exception]) -> list[ast.stmt]:
+    """``t op= v`` -> ``t = t op v``; a subscript's base and index are read once."""
+    target = s.target
+    pre: list[ast.stmt] = []
+    if isinstance(target, ast.Subscript):
+        base, index = target.value, target.slice
+        if not isinstance(base, ast.Name):
+            tmp = _fresh("_base")
+            pre.append(_at(ast.Assign(targets=[_name(tmp, True)], value=base), s))
+            base = _name(tmp)
+        if not isinstance(index, (ast.Name, ast.Constant, ast.Slice)):
+            tmp = _fresh("_i")
+            pre.append(_at(ast.Assign(targets=[_name(tmp, True)], value=index), s))
+            index = _name(tmp)
+        store = ast.Subscript(value=base, slice=index, ctx=ast.Store())
+        load = ast.Subscript(value=copy.deepcopy(base), slice=copy.deepcopy(index),
+                             ctx=ast.Load())
+    elif isinstance(target, ast.Name):
+        store, load = target, _name(target.id)
+    else:
+        raise error(s, "augmented assignment to " + type(target).__name__.lower(),
+                    "assign to a local variable or a list element")
+    value = _at(ast.BinOp(left=load, op=s.op, right=s.value), s)
+    return pre + [_at(ast.Assign(targets=[store], value=value), s)]
+
+
+def _loop_else(s: ast.For | ast.While) -> list[ast.stmt]:
+    """``for ...: body else: rest`` -> ``flag = False; for ...: body (flag = True before
+    every break); if not flag: rest``."""
+    flag = _fresh("_broke")
+    _mark_breaks(s.body, flag)
+    init = _at(ast.Assign(targets=[_name(flag, True)], value=ast.Constant(False)), s)
+    test = ast.UnaryOp(op=ast.Not(), operand=_name(flag))
+    after = _at(ast.If(test=test, body=s.orelse, orelse=[]), s)
+    s.orelse = []
+    return [init, s, after]
+
+
+def _mark_breaks(stmts: list[ast.stmt], flag: str) -> None:
+    """Put ``flag = True`` before every ``break`` of this loop (not of inner loops)."""
+    for k in range(len(stmts) - 1, -1, -1):
+        s = stmts[k]
+        if isinstance(s, ast.Break):
+            stmts.insert(k, _at(ast.Assign(targets=[_name(flag, True)],
+                                           value=ast.Constant(True)), s))
+        elif isinstance(s, ast.If):
+            _mark_breaks(s.body, flag)
+            _mark_breaks(s.orelse, flag)
+
+
+# --------------------------------------------------------------------------- return in loops
+
+def _has_return(stmts: list[ast.stmt]) -> bool:
+    for s in stmts:
+        if isinstance(s, ast.Return):
+            return True
+        if isinstance(s, ast.If) and (_has_return(s.body) or _has_return(s.orelse)):
+            return True
+        if isinstance(s, (ast.For, ast.While)) and _has_return(s.body):
+            return True
+    return False
+
+
+def _loop_returns(stmts: list[ast.stmt], ctx: tuple[str, str] | None) -> list[ast.stmt]:
+    """Rewrite returns inside loops (``ctx`` = (flag, value) names inside a loop)."""
+    out: list[ast.stmt] = []
+    for s in stmts:
+        if isinstance(s, ast.Return) and ctx is not None:
+            flag, value = ctx
+            out.append(_at(ast.Assign(targets=[_name(value, True)],
+                                      value=s.value or ast.Constant(None)), s))
+            out.append(_at(ast.Assign(targets=[_name(flag, True)], value=ast.Constant(True)), s))
+            out.append(_at(ast.Break(), s))
+            continue
+        if isinstance(s, ast.If):
+            s.body = _loop_returns(s.body, ctx)
+            s.orelse = _loop_returns(s.orelse, ctx)
+        elif isinstance(s, (ast.For, ast.While)) and _has_return(s.body):
+            inner = ctx or (_fresh("_returned"), _fresh("_result"))
+            if ctx is None:
+                out.append(_at(ast.Assign(targets=[_name(inner[0], True)],
+                                          value=ast.Constant(False)), s))
+            s.body = _loop_returns(s.body, inner)
+            out.append(s)
+            exit_: ast.stmt = ast.Break() if ctx is not None else ast.Return(_name(inner[1]))
+            out.append(_at(ast.If(test=_name(inner[0]), body=[_at(exit_, s)], orelse=[]), s))
+            continue
+        elif isinstance(s, (ast.For, ast.While)):
+            s.body = _loop_returns(s.body, None)
+        out.append(s)
+    return out
+
+
+# --------------------------------------------------------------------------- early exits
+
+def jumps(stmts: list[Any]) -> bool:
+    """Does every path through ``stmts`` end in return/break/continue?"""
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, (ast.Return, ast.Break, ast.Continue)):
+        return True
+    if isinstance(last, ast.If):
+        return jumps(last.body) and jumps(last.orelse)
+    return False
+
+
+def may_jump(stmts: list[Any]) -> bool:
+    """Does some path through ``stmts`` end in return/break/continue?"""
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, (ast.Return, ast.Break, ast.Continue)):
+        return True
+    if isinstance(last, ast.If):
+        return may_jump(last.body) or may_jump(last.orelse)
+    return False
+
+
+def _with_rest(block: list[ast.stmt], rest: list[ast.stmt]) -> list[ast.stmt]:
+    """``block`` (already restructured) followed by a copy of ``rest`` on every path
+    that does not exit."""
+    if jumps(block):
+        return block
+    last = block[-1] if block else None
+    if isinstance(last, ast.If) and may_jump([last]):
+        _sink(last, rest)
+        return block
+    return restructure(block + copy.deepcopy(rest))
+
+
+def _sink(s: ast.If, rest: list[ast.stmt]) -> None:
+    s.body = _with_rest(s.body, rest)
+    s.orelse = _with_rest(s.orelse, rest)
+
+
+def restructure(stmts: list[ast.stmt]) -> list[ast.stmt]:
+    """Move statements after an early exit into the paths that do not exit (a fresh
+    copy on each path, taken before anything is rewritten)."""
+    out: list[ast.stmt] = []
+    for k, s in enumerate(stmts):
+        if isinstance(s, ast.If):
+            s.body = restructure(s.body)
+            s.orelse = restructure(s.orelse)
+            rest = stmts[k + 1:]
+            if rest and may_jump([s]):
+                _sink(s, copy.deepcopy(rest))
+                out.append(s)
+                return out
+        elif isinstance(s, (ast.For, ast.While)):
+            s.body = restructure(s.body)
+        out.append(s)
+        if isinstance(s, (ast.Return, ast.Break, ast.Continue)):
+            return out      # anything after is unreachable
+    return out
+
+
+def assigned_names(stmts: list[ast.stmt]) -> list[str]:
+    """Names assigned anywhere in ``stmts`` (not inside nested functions or
+    comprehensions), in order of first appearance."""
+    seen: dict[str, None] = {}
+    stack: list[Any] = list(reversed(stmts))
+    while stack:
+        n = stack.pop()
+        t = type(n)
+        if t in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
+                 ast.SetComp, ast.DictComp, ast.GeneratorExp):
+            continue
+        if t is ast.Name and type(n.ctx) is ast.Store:
+            seen.setdefault(n.id, None)
+            continue
+        if t is ast.NamedExpr:
+            seen.setdefault(n.target.id, None)
+        children = [c for c in ast.iter_child_nodes(n)]
+        stack.extend(reversed(children))
+    return list(seen)

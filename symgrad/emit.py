@@ -1,0 +1,776 @@
+"""Emit: IR -> readable Python source, compiled with its names bound.
+
+The printer puts a temporary back into the one expression that uses it (so
+``_t1 = x * w; n = _t1 + b`` prints as ``n = x * w + b``) when that is the
+same source line and nothing in between changes what it reads; it names
+variables from their hints (``x``, ``x_1``, ``d_x``, ``_t1``); it writes a
+``# <source line>`` comment before the code of each line (``# grad of: ...``
+for its adjoint); and operators get exactly the parentheses Python needs.
+
+The generated function reads the differentiated function's module globals
+*live* (its globals are that module's dict), and finds what symgrad adds
+(``math``, helpers) and the user's closure cells in its own closure.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import linecache
+import math
+import sys
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import rules
+from .ir import (Break, Const, Continue, Eqn, For, Func, Global, If, Loc, Return, Var, While,
+                 stmt_reads, walk)
+from .scope import Namer
+
+__all__ = ["emit", "Emitted", "compile_emitted"]
+
+# precedences, as in ast.unparse
+TEST, OR, AND, NOT, CMP, BOR, BXOR, BAND, SHIFT, ARITH, TERM, FACTOR, POWER, AWAIT, ATOM = range(
+    1, 16)
+_OP_PREC = {"+": ARITH, "-": ARITH, "*": TERM, "/": TERM, "//": TERM, "%": TERM, "@": TERM,
+            "**": POWER}
+_BINOP_SYMBOL = {"BitAnd": ("&", BAND), "BitOr": ("|", BOR), "BitXor": ("^", BXOR),
+                 "LShift": ("<<", SHIFT), "RShift": (">>", SHIFT)}
+_PURE = {"copy", "getitem", "getattr", "list", "tuple", "concat", "repeat", "slice", "len",
+         "range", "neg", "not", "invert", "select", "sum", "fsum", "mean", "fmean", "max_of",
+         "min_of", "zeros_like", "binop"}
+_MUTATING = {"append", "pop", "insert", "extend", "setitem", "setslice", "accum", "reverse",
+             "clear", "call", "callmethod", "pyexpr", "raise", "assert_fail"}
+
+
+@dataclass
+class Emitted:
+    source: str
+    name: str
+    globals: dict
+    freevars: dict[str, Any] = field(default_factory=dict)     # name -> cell
+    helpers: list[str] = field(default_factory=list)
+    argdefs: tuple = ()
+    global_names: list[str] = field(default_factory=list)   # read from the module, live
+
+
+class _Names:
+    """The names generated code uses for globals, injected objects and variables."""
+
+    def __init__(self, func: Func, top_globals: dict):
+        self.top = top_globals
+        self.namer = Namer()
+        self.freevars: dict[str, Any] = {}
+        self.by_obj: dict[int, str] = {}
+        self.helpers: list[str] = []
+        self.global_names: dict[str, None] = {}
+        for p in func.params:
+            if p.name is not None:
+                self.namer.used.add(p.name)
+        for p in func.params:
+            if p.name is None:
+                p.name = self.namer.version(p.hint)
+
+    def reserve_globals(self, globals_: list[Global], builtins_used: set[str]) -> None:
+        for g in globals_:
+            if g.how in ("global", "builtin"):
+                self.namer.used.add(g.name)
+        self.namer.used.update(builtins_used)
+
+    def glob(self, g: Global) -> str:
+        """The printed name of a global operand."""
+        if g.how == "global":
+            self.global_names[g.name] = None
+            return g.name
+        if g.how == "builtin":
+            return g.name
+        if g.how == "cell":
+            key = id(g.cell)
+            name = self.by_obj.get(key)
+            if name is None:
+                name = self.by_obj[key] = self.free_name(g.name)
+                self.freevars[name] = g.cell
+            return name
+        return self.inject(g.obj, g.name)
+
+    def inject(self, obj: Any, hint: str) -> str:
+        key = id(obj)
+        name = self.by_obj.get(key)
+        if name is None:
+            if self.top.get(hint) is obj and hint not in self.namer.used - {hint}:
+                name = hint
+                self.namer.used.add(hint)
+                self.global_names[hint] = None
+            else:
+                name = self.free_name(hint)
+                self.freevars[name] = types.CellType(obj)
+            self.by_obj[key] = name
+        return name
+
+    def free_name(self, hint: str) -> str:
+        hint = hint if hint.isidentifier() else "_obj"
+        if hint not in self.namer.used and hint not in self.top:
+            self.namer.used.add(hint)
+            return hint
+        return self.namer.version(hint if hint.startswith("_") else "_" + hint)
+
+    def module(self, name: str) -> str:
+        mod = sys.modules.get(name) or __import__(name)
+        return self.inject(mod, "np" if name == "numpy" else name)
+
+
+class Printer:
+    """Prints one function."""
+
+    def __init__(self, func: Func, top_globals: dict, fname: str, doc: str):
+        self.func = func
+        self.fname = fname
+        self.doc = doc
+        self.names = _Names(func, top_globals)
+        self.uses: dict[Var, int] = {}
+        self.defs: dict[Var, int] = {}
+        self.inline: dict[Var, Eqn] = {}
+        self.lines: list[str] = []
+        self.last_loc: Any = None
+
+    # ------------------------------------------------------------------ analysis
+    def count(self) -> tuple[list[Global], set[str]]:
+        globals_: list[Global] = []
+        used_builtins: set[str] = set()
+        for s in walk(self.func.body):
+            for a in stmt_reads(s):
+                self._count_read(a, globals_)
+            t = type(s)
+            if t is Eqn:
+                for o in s.outs:
+                    self.defs[o] = self.defs.get(o, 0) + 1
+                used_builtins.update(_builtins_of(s))
+            elif t is For:
+                self.defs[s.var] = self.defs.get(s.var, 0) + 1
+                used_builtins.update(("range", "reversed"))
+        return globals_, used_builtins
+
+    def _count_read(self, a: Any, globals_: list) -> None:
+        t = type(a)
+        if t is Var:
+            self.uses[a] = self.uses.get(a, 0) + 1
+        elif t is Global:
+            globals_.append(a)
+        elif t is tuple:
+            for x in a:
+                self._count_read(x, globals_)
+
+    def plan_inline(self, block: list) -> dict:
+        """Choose the temporaries printed inside the one expression that uses them."""
+        pending: dict[Var, tuple[Eqn, set, bool]] = {}
+        for s in block:
+            self._consume(s, pending)
+            t = type(s)
+            if t is If:
+                self.plan_inline(s.then)
+                self.plan_inline(s.orelse)
+            elif t is For:
+                self.plan_inline(s.body)
+            elif t is While:
+                test_pending = self.plan_inline(s.test)
+                if type(s.cond) is Var and s.cond in test_pending and \
+                        s.test and type(s.test[-1]) is Eqn and s.test[-1].outs == (s.cond,):
+                    self.inline[s.cond] = test_pending[s.cond][0]
+                self.plan_inline(s.body)
+            writes, lists, any_list = _effects(s)
+            for v, (e, reads, touches_lists) in list(pending.items()):
+                if reads & writes or (touches_lists and (any_list or reads & lists)):
+                    del pending[v]
+            if t is Eqn and len(s.outs) == 1 and self._candidate(s):
+                reads = _reads(s, self.inline)
+                pending[s.out] = (s, reads, _touches_lists(s, self.inline))
+        return pending
+
+    def _candidate(self, e: Eqn) -> bool:
+        v = e.out
+        if v.name is not None or self.defs.get(v, 0) != 1 or self.uses.get(v, 0) != 1:
+            return False
+        if not (v.hint.startswith("_") and v.base is None) and v.hint not in ("",):
+            return False
+        if e.prim in _MUTATING and not (e.prim == "pop" and (e.params or {}).get("tape")):
+            return e.prim in ("call", "callmethod") and bool((e.params or {}).get("constant"))
+        return e.prim != "copy" or type(e.args[0]) is not Var or e.args[0] not in self.inline
+
+    def _consume(self, s: Any, pending: dict) -> None:
+        """Temporaries read by ``s`` (itself, not its nested blocks) are inlined into it
+        when they are pending and from the same line (any line, for a sum of adjoint
+        contributions)."""
+        loc = getattr(s, "loc", None)
+        is_sum = type(s) is Eqn and (s.params or {}).get("sum")
+        for a in _flat(stmt_reads(s)):
+            if type(a) is Var and a in pending:
+                e = pending.pop(a)[0]
+                if e.loc is loc or e.loc is None or loc is None or is_sum:
+                    self.inline[a] = e
+            elif type(a) is Var:
+                pending.pop(a, None)
+
+    # ------------------------------------------------------------------ naming
+    def name_vars(self) -> None:
+        namer = self.names.namer
+        temps: dict[str, int] = {}
+
+        def fresh_temp(hint: str) -> str:
+            k = temps.get(hint, 0)
+            while True:
+                k += 1
+                cand = f"{hint}{k}"
+                if cand not in namer.used:
+                    break
+            temps[hint] = k
+            namer.used.add(cand)
+            return cand
+
+        def name(v: Var) -> None:
+            if v.name is not None or v in self.inline:
+                return
+            if v.base is not None and (v.base in self.inline or v.base.hint.startswith("_")
+                                       and len(v.base.hint) <= 2):
+                v.name = fresh_temp("_d")
+            elif v.base is not None:
+                name(v.base)
+                base = v.base.name or "t"
+                v.name = namer.version(v.hint + base.lstrip("_"))
+            elif v.hint.startswith("_") and len(v.hint) <= 2:
+                v.name = fresh_temp(v.hint)
+            else:
+                v.name = namer.version(v.hint)
+        for s in walk(self.func.body):
+            if type(s) is Eqn:
+                for o in s.outs:
+                    name(o)
+            elif type(s) is For:
+                name(s.var)
+            for a in _flat(stmt_reads(s)):
+                if type(a) is Var:
+                    name(a)
+
+    # ------------------------------------------------------------------ expressions
+    def op(self, a: Any, prec: int = TEST) -> str:
+        text, p = self.expr(a)
+        return f"({text})" if p < prec else text
+
+    def expr(self, a: Any) -> tuple[str, int]:
+        t = type(a)
+        if t is Var:
+            e = self.inline.get(a)
+            if e is not None:
+                return self.eqn_expr(e)
+            return a.name or repr(a), ATOM
+        if t is Const:
+            return _const(a.value, self.names)
+        if t is Global:
+            return self.names.glob(a), ATOM
+        if t is tuple:
+            return "(" + ", ".join(self.op(x) for x in a) + ("," if len(a) == 1 else "") + ")", ATOM
+        raise TypeError(a)
+
+    def eqn_expr(self, e: Eqn) -> tuple[str, int]:
+        p = e.prim
+        fn = _EXPR.get(p)
+        if fn is not None:
+            return fn(self, e)
+        if p in rules.RULES:
+            return self.rule_expr(e)
+        raise ValueError(f"cannot print {p}")
+
+    def rule_expr(self, e: Eqn) -> tuple[str, int]:
+        params = e.params or {}
+        flavor = params.get("flavor")
+        p = e.prim
+        if flavor is None and p in rules.OPERATORS:
+            sym, _ = rules.OPERATORS[p]
+            return self.binop(sym, e.args[0], e.args[1])
+        if flavor is None and p == "neg":
+            return _EXPR["neg"](self, e)
+        rule = rules.RULES[p]
+        args = ", ".join(self.op(a) for a in e.args)
+        if flavor == "numpy" and rule.numpy_name:
+            return f"{self.names.module('numpy')}.{rule.numpy_name}({args})", ATOM
+        if flavor == "builtin" and p in rules.BUILTIN_SPELLING:
+            return f"{rules.BUILTIN_SPELLING[p]}({args})", ATOM
+        if rule.math_name and hasattr(math, rule.math_name) and flavor != "helper":
+            return f"{self.names.module('math')}.{rule.math_name}({args})", ATOM
+        fn = params.get("fn")
+        name = self.names.glob(fn) if fn is not None else self.names.inject(
+            rules.RULES[p].forward, p)
+        return f"{name}({args})", ATOM
+
+    def binop(self, sym: str, a: Any, b: Any) -> tuple[str, int]:
+        prec = _OP_PREC.get(sym, CMP)
+        if sym == "**":
+            return f"{self.op(a, AWAIT)} ** {self.op(b, POWER)}", POWER
+        if prec == CMP:
+            return f"{self.op(a, BOR)} {sym} {self.op(b, BOR)}", CMP
+        return f"{self.op(a, prec)} {sym} {self.op(b, prec + 1)}", prec
+
+    # ------------------------------------------------------------------ statements
+    def line(self, ind: str, text: str, loc: Any = None) -> None:
+        if loc is not None and loc is not self.last_loc:
+            if loc.header and not loc.prefix:
+                self.lines.append(f"{ind}# {_one_line(loc.header)}")
+            self.lines.append(f"{ind}# {_one_line(loc.comment())}")
+            self.last_loc = loc
+        self.lines.append(ind + text)
+
+    def block(self, blk: list, ind: str) -> None:
+        n = len(self.lines)
+        for s in blk:
+            self.stmt(s, ind)
+        if len(self.lines) == n:
+            self.lines.append(ind + "pass")
+
+    def stmt(self, s: Any, ind: str) -> None:
+        t = type(s)
+        if t is Eqn:
+            self.eqn_stmt(s, ind)
+        elif t is If:
+            self.if_stmt(s, ind)
+        elif t is For:
+            self.for_stmt(s, ind)
+        elif t is While:
+            self.while_stmt(s, ind)
+        elif t is Break:
+            self.line(ind, "break", s.loc)
+        elif t is Continue:
+            self.line(ind, "continue", s.loc)
+        elif t is Return:
+            v = s.value
+            text = self.op(v) if type(v) is not tuple else "(" + ", ".join(
+                self.op(x) if type(x) is not tuple else self.expr(x)[0] for x in v) + \
+                ("," if len(v) == 1 else "") + ")"
+            self.line(ind, f"return {text}", s.loc)
+
+    def eqn_stmt(self, e: Eqn, ind: str) -> None:
+        if e.outs and e.out in self.inline:
+            return
+        p = e.prim
+        stmt = _STMT.get(p)
+        if stmt is not None:
+            self.line(ind, stmt(self, e), e.loc)
+            return
+        if not e.outs:
+            self.line(ind, self.eqn_expr(e)[0], e.loc)
+            return
+        out = e.out
+        if p == "copy" and e.args[0] is out:
+            return
+        if p == "add" and (e.params or {}).get("accum") and e.args[0] is out:
+            self.line(ind, f"{out.name} += {self.op(e.args[1], TEST)}", e.loc)
+            return
+        self.line(ind, f"{out.name} = {self.eqn_expr(e)[0]}", e.loc)
+
+    def if_stmt(self, s: If, ind: str) -> None:
+        if not s.then and not s.orelse:
+            return
+        cond = self.op(s.cond, TEST)
+        then, orelse = s.then, s.orelse
+        if not then:
+            cond = "not " + self.op(s.cond, NOT)
+            then, orelse = orelse, []
+        self.line(ind, f"if {cond}:", s.loc)
+        self.block(then, ind + "    ")
+        while len(orelse) == 1 and type(orelse[0]) is If and orelse[0].loc is s.loc \
+                and orelse[0].then:
+            inner = orelse[0]
+            self.lines.append(f"{ind}elif {self.op(inner.cond, TEST)}:")
+            self.block(inner.then, ind + "    ")
+            orelse = inner.orelse
+        if orelse:
+            self.lines.append(f"{ind}else:")
+            self.block(orelse, ind + "    ")
+
+    def for_stmt(self, s: For, ind: str) -> None:
+        rng = self.range_text(s.start, s.stop, s.step)
+        if s.limit is not None:
+            lim = self.op(s.limit)
+            rng = f"reversed({rng}[:{lim}])" if s.reverse else f"{rng}[::-1][:{lim}][::-1]"
+        elif s.reverse:
+            rng = f"reversed({rng})"
+        self.line(ind, f"for {s.var.name} in {rng}:", s.loc)
+        self.block(s.body, ind + "    ")
+
+    def range_text(self, start: Any, stop: Any, step: Any) -> str:
+        if type(step) is Const and step.value == 1:
+            if type(start) is Const and start.value == 0:
+                return f"range({self.op(stop)})"
+            return f"range({self.op(start)}, {self.op(stop)})"
+        return f"range({self.op(start)}, {self.op(stop)}, {self.op(step)})"
+
+    def while_stmt(self, s: While, ind: str) -> None:
+        printed = [x for x in s.test if not (type(x) is Eqn and x.outs and x.out in self.inline)]
+        if not printed:
+            self.line(ind, f"while {self.op(s.cond, TEST)}:", s.loc)
+            self.block(s.body, ind + "    ")
+            return
+        self.line(ind, "while True:", s.loc)
+        self.block(s.test, ind + "    ")
+        self.lines.append(f"{ind}    if not {self.op(s.cond, NOT)}:")
+        self.lines.append(f"{ind}        break")
+        self.block(s.body, ind + "    ")
+
+    # ------------------------------------------------------------------ whole function
+    def run(self) -> str:
+        globals_, used_builtins = self.count()
+        self.names.reserve_globals(globals_, used_builtins)
+        self.plan_inline(self.func.body)
+        self.name_vars()
+        params = [p.name for p in self.func.params]
+        for k, p in enumerate(self.func.params):
+            if p in self.func.defaults:
+                params[k] = f"{p.name}={self.op(self.func.defaults[p])}"
+        self.lines.append(f"def {self.fname}({', '.join(params)}):")
+        if self.doc:
+            self.lines.append(f'    """{self.doc}"""')
+        self.block(self.func.body, "    ")
+        return "\n".join(self.lines) + "\n"
+
+
+# --------------------------------------------------------------------------- expression forms
+
+def _const(v: Any, names: _Names) -> tuple[str, int]:
+    if isinstance(v, float):
+        if math.isnan(v):
+            return f"{names.module('math')}.nan", ATOM
+        if math.isinf(v):
+            return ("-" if v < 0 else "") + f"{names.module('math')}.inf", FACTOR if v < 0 else ATOM
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
+        return repr(v), FACTOR
+    return repr(v), ATOM
+
+
+def _call(name: str, args: str) -> tuple[str, int]:
+    return f"{name}({args})", ATOM
+
+
+def _args(pr: Printer, ops: tuple) -> str:
+    return ", ".join(pr.op(a) for a in ops)
+
+
+def _e_copy(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return pr.expr(e.args[0])
+
+
+def _e_neg(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return "-" + pr.op(e.args[0], FACTOR), FACTOR
+
+
+def _e_not(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return "not " + pr.op(e.args[0], NOT), NOT
+
+
+def _e_getitem(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return f"{pr.op(e.args[0], ATOM)}[{pr.op(e.args[1])}]", ATOM
+
+
+def _e_getattr(pr: Printer, e: Eqn) -> tuple[str, int]:
+    base = pr.op(e.args[0], ATOM)
+    if base.isdigit():
+        base = f"({base})"
+    return f"{base}.{e.args[1].value}", ATOM
+
+
+def _slice_text(pr: Printer, parts: tuple) -> str:
+    lo, hi, st = (("" if type(p) is Const and p.value is None else pr.op(p)) for p in parts)
+    return f"{lo}:{hi}" + (f":{st}" if st else "")
+
+
+def _e_slice(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return f"{pr.op(e.args[0], ATOM)}[{_slice_text(pr, e.args[1:4])}]", ATOM
+
+
+def _e_list(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return f"[{_args(pr, e.args)}]", ATOM
+
+
+def _e_tuple(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return "(" + _args(pr, e.args) + ("," if len(e.args) == 1 else "") + ")", ATOM
+
+
+def _e_concat(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return pr.binop("+", e.args[0], e.args[1])
+
+
+def _e_repeat(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return pr.binop("*", e.args[0], e.args[1])
+
+
+def _e_cmp(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return pr.binop(rules.OPERATORS[e.prim][0], e.args[0], e.args[1])
+
+
+def _e_select(pr: Printer, e: Eqn) -> tuple[str, int]:
+    c, a, b = e.args
+    return f"{pr.op(a, OR)} if {pr.op(c, OR)} else {pr.op(b, TEST)}", TEST
+
+
+def _e_range(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return pr.range_text(*e.args), ATOM
+
+
+def _e_zeros(pr: Printer, e: Eqn) -> tuple[str, int]:
+    x = e.args[0]
+    if type(x) is Var and x.kind.depth() == 1:
+        return f"[0.0] * len({pr.op(x)})", TERM
+    return f"{pr.names.inject(_helper('_zeros_like'), '_zeros_like')}({pr.op(x)})", ATOM
+
+
+def _e_call(pr: Printer, e: Eqn) -> tuple[str, int]:
+    params = e.params or {}
+    kw = params.get("kw", ())
+    fn, args = e.args[0], e.args[1:]
+    pos = args[:len(args) - len(kw)]
+    parts = [pr.op(a) for a in pos] + [f"{k}={pr.op(v)}" for k, v in zip(kw, args[len(pos):])]
+    return f"{pr.op(fn, ATOM)}({', '.join(parts)})", ATOM
+
+
+def _e_callmethod(pr: Printer, e: Eqn) -> tuple[str, int]:
+    params = e.params or {}
+    kw = params.get("kw", ())
+    base, args = e.args[0], e.args[1:]
+    pos = args[:len(args) - len(kw)]
+    parts = [pr.op(a) for a in pos] + [f"{k}={pr.op(v)}" for k, v in zip(kw, args[len(pos):])]
+    return f"{pr.op(base, ATOM)}.{params['name']}({', '.join(parts)})", ATOM
+
+
+def _e_pyexpr(pr: Printer, e: Eqn) -> tuple[str, int]:
+    import copy as _copy
+    tree = _copy.deepcopy(e.params["node"])
+    texts = [pr.op(a, ATOM) for a in e.args]
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and n.id.startswith("__arg") and n.id.endswith("__"):
+            n.id = texts[int(n.id[5:-2])]
+    return ast.unparse(tree), ATOM if isinstance(tree, (ast.JoinedStr, ast.Dict, ast.Set,
+                                                        ast.DictComp, ast.SetComp)) else TEST
+
+
+def _e_binop(pr: Printer, e: Eqn) -> tuple[str, int]:
+    sym, prec = _BINOP_SYMBOL.get(e.params["op"], ("?", ARITH))
+    return f"{pr.op(e.args[0], prec)} {sym} {pr.op(e.args[1], prec + 1)}", prec
+
+
+def _e_invert(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return "~" + pr.op(e.args[0], FACTOR), FACTOR
+
+
+def _e_pop(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return f"{pr.op(e.args[0], ATOM)}.pop({_args(pr, e.args[1:])})", ATOM
+
+
+def _e_reduce(name: str, module: str | None = None) -> Any:
+    def fn(pr: Printer, e: Eqn) -> tuple[str, int]:
+        prefix = f"{pr.names.module(module)}." if module else ""
+        return f"{prefix}{name}({_args(pr, e.args)})", ATOM
+    return fn
+
+
+def _e_len(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return f"len({pr.op(e.args[0])})", ATOM
+
+
+_EXPR: dict[str, Any] = {
+    "copy": _e_copy, "neg": _e_neg, "not": _e_not, "getitem": _e_getitem,
+    "getattr": _e_getattr, "slice": _e_slice, "list": _e_list, "tuple": _e_tuple,
+    "concat": _e_concat, "repeat": _e_repeat, "select": _e_select, "range": _e_range,
+    "zeros_like": _e_zeros, "call": _e_call, "callmethod": _e_callmethod, "pyexpr": _e_pyexpr,
+    "binop": _e_binop, "invert": _e_invert, "pop": _e_pop, "len": _e_len,
+    "sum": _e_reduce("sum"), "fsum": _e_reduce("fsum", "math"),
+    "mean": _e_reduce("mean", "statistics"), "fmean": _e_reduce("fmean", "statistics"),
+    "max_of": _e_reduce("max"), "min_of": _e_reduce("min"),
+}
+for _c in ("lt", "le", "gt", "ge", "eq", "ne", "is", "is_not", "in", "not_in"):
+    _EXPR[_c] = _e_cmp
+
+
+def _s_method(name: str) -> Any:
+    def fn(pr: Printer, e: Eqn) -> str:
+        return f"{pr.op(e.args[0], ATOM)}.{name}({_args(pr, e.args[1:])})"
+    return fn
+
+
+def _s_setitem(pr: Printer, e: Eqn) -> str:
+    return f"{pr.op(e.args[0], ATOM)}[{pr.op(e.args[1])}] = {pr.op(e.args[2])}"
+
+
+def _s_setslice(pr: Printer, e: Eqn) -> str:
+    return f"{pr.op(e.args[0], ATOM)}[{_slice_text(pr, e.args[1:4])}] = {pr.op(e.args[4])}"
+
+
+def _s_accum(pr: Printer, e: Eqn) -> str:
+    return f"{pr.op(e.args[0], ATOM)}[{pr.op(e.args[1])}] += {pr.op(e.args[2])}"
+
+
+def _s_raise(pr: Printer, e: Eqn) -> str:
+    a = e.args[0]
+    return "raise" if type(a) is Const and a.value is None else f"raise {pr.op(a)}"
+
+
+def _s_assert(pr: Printer, e: Eqn) -> str:
+    a = e.args[0]
+    return "raise AssertionError" if type(a) is Const and a.value is None else \
+        f"raise AssertionError({pr.op(a)})"
+
+
+def _s_pop(pr: Printer, e: Eqn) -> str:
+    text = _e_pop(pr, e)[0]
+    return f"{e.out.name} = {text}" if e.outs else text
+
+
+_STMT: dict[str, Any] = {
+    "append": _s_method("append"), "insert": _s_method("insert"),
+    "extend": _s_method("extend"), "reverse": _s_method("reverse"),
+    "clear": _s_method("clear"), "setitem": _s_setitem, "setslice": _s_setslice,
+    "accum": _s_accum, "raise": _s_raise, "assert_fail": _s_assert, "pop": _s_pop,
+}
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _flat(ops: Any) -> list:
+    out = []
+    for a in ops:
+        if type(a) is tuple:
+            out.extend(_flat(a))
+        else:
+            out.append(a)
+    return out
+
+
+def _reads(e: Eqn, inline: dict) -> set:
+    out = set()
+    stack = list(e.args)
+    while stack:
+        a = stack.pop()
+        if type(a) is Var:
+            out.add(a)
+            d = inline.get(a)
+            if d is not None:
+                stack.extend(d.args)
+        elif type(a) is tuple:
+            stack.extend(a)
+    return out
+
+
+def _touches_lists(e: Eqn, inline: dict) -> bool:
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if x.prim in ("getitem", "len", "slice", "sum", "fsum", "mean", "fmean", "max_of",
+                      "min_of", "getattr", "call", "callmethod", "pyexpr", "zeros_like",
+                      "concat", "repeat", "copy", "list"):
+            if x.prim != "copy" or (type(x.args[0]) is Var and x.args[0].kind.is_list):
+                return True
+        for a in x.args:
+            d = inline.get(a) if type(a) is Var else None
+            if d is not None:
+                stack.append(d)
+    return False
+
+
+def _effects(s: Any) -> tuple[set, set, bool]:
+    """(variables written, lists mutated, does it call unknown code?) of a statement."""
+    writes: set = set()
+    lists: set = set()
+    unknown = False
+    for x in walk([s]):
+        t = type(x)
+        if t is Eqn:
+            writes.update(x.outs)
+            if x.prim in _MUTATING and x.args:
+                if x.prim in ("call", "callmethod", "pyexpr"):
+                    unknown = unknown or not (x.params or {}).get("constant")
+                elif type(x.args[0]) is Var:
+                    lists.add(x.args[0])
+        elif t is For:
+            writes.add(x.var)
+    return writes, lists, unknown
+
+
+def _builtins_of(e: Eqn) -> set[str]:
+    p = e.prim
+    if p in ("len", "range", "sum", "list"):
+        return {p}
+    if p in ("max_of", "min_of"):
+        return {p[:3]}
+    if p in ("zeros_like",):
+        return {"len"}
+    flavor = (e.params or {}).get("flavor")
+    if flavor == "builtin" and p in rules.BUILTIN_SPELLING:
+        return {rules.BUILTIN_SPELLING[p]}
+    return set()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+_HELPER_OBJECTS: dict[str, Any] = {}
+
+
+def _helper(name: str) -> Any:
+    fn = _HELPER_OBJECTS.get(name)
+    if fn is None:
+        from . import helpers
+        ns: dict = {}
+        exec(compile(helpers.source_of(name), f"<symgrad helper {name}>", "exec"), ns)
+        fn = _HELPER_OBJECTS[name] = ns[name]
+    return fn
+
+
+# --------------------------------------------------------------------------- entry points
+
+def emit(func: Func, top_globals: dict, fname: str, doc: str) -> Emitted:
+    """Print ``func`` as Python source (see the module docstring)."""
+    pr = Printer(func, top_globals, fname, doc)
+    source = pr.run()
+    argdefs = []
+    for p in func.params:
+        d = func.defaults.get(p)
+        if d is not None:
+            argdefs.append(d.value if type(d) is Const else d.obj)
+        elif argdefs:
+            argdefs = []
+    return Emitted(source, fname, top_globals, pr.names.freevars, pr.names.helpers,
+                   tuple(argdefs), list(pr.names.global_names))
+
+
+_counter = [0]
+
+
+def compile_emitted(em: Emitted, label: str) -> Any:
+    """Compile emitted source into a function whose globals are the user's module and
+    whose closure holds symgrad's names; register it in ``linecache``."""
+    _counter[0] += 1
+    filename = f"<symgrad generated {label} #{_counter[0]}>"
+    free = list(em.freevars)
+    if free:
+        head = f"def __symgrad_factory__({', '.join(free)}):\n"
+        body = "".join("    " + line + "\n" if line else "\n"
+                       for line in em.source.splitlines())
+        text = head + body + f"    return {em.name}\n"
+    else:
+        text = em.source
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    code = compile(text, filename, "exec")
+    ns: dict = {"__builtins__": builtins}
+    if not free:
+        fn_code = code.co_consts[_index_of_code(code, em.name)]
+        return types.FunctionType(fn_code, em.globals, em.name, em.argdefs or None)
+    factory = code.co_consts[_index_of_code(code, "__symgrad_factory__")]
+    inner = factory.co_consts[_index_of_code(factory, em.name)]
+    cells = tuple(em.freevars[n] for n in inner.co_freevars)
+    _ = ns
+    return types.FunctionType(inner, em.globals, em.name, em.argdefs or None, cells)
+
+
+def _index_of_code(code: types.CodeType, name: str) -> int:
+    for k, c in enumerate(code.co_consts):
+        if isinstance(c, types.CodeType) and c.co_name == name:
+            return k
+    raise LookupError(name)

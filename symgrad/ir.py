@@ -1,0 +1,428 @@
+"""symgrad's intermediate representation: flat equations inside structured regions.
+
+A function is a list of statements:
+
+* :class:`Eqn` -- ``outs = prim(args)``: one primitive (``mul``, ``tanh``,
+  ``getitem``, ``append`` ...) applied to operands.  Operands are :class:`Var`
+  (a variable of the function), :class:`Const` (a Python constant) or
+  :class:`Global` (an object the generated code reads from its namespace:
+  ``math``, a user module, a helper function).
+* :class:`If`, :class:`For` (over ``range``), :class:`While`, :class:`Break`,
+  :class:`Continue`, :class:`Return` -- structured control flow.  Variables are
+  mutable, as in Python: a branch or a loop body assigns the variables it
+  shares with the code around it, so joins are the variables both sides assign
+  (:func:`assigned` computes them) and a loop's carried variables are those its
+  body assigns and reads.
+
+Every variable has a *kind* (:class:`Kind`: a number, a list of some kind, or an
+opaque object), resolved by unification once lowering is done, and every
+equation a source location (:class:`Loc`) from which comments are printed.
+
+>>> x, y = Var("x", Kind.num()), Var("y", Kind.num())
+>>> body = [Eqn((y,), "mul", (x, Const(2.0))), Return(y)]
+>>> print(show_block(body))
+y = mul x 2.0
+return y
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Union
+
+__all__ = ["Kind", "KindError", "Var", "Const", "Global", "Loc", "Eqn", "If", "For", "While",
+           "Break", "Continue", "Return", "Func", "Operand", "Stmt", "show_block", "walk",
+           "assigned", "reads_of", "stmt_reads", "stmt_writes"]
+
+
+# --------------------------------------------------------------------------- kinds
+
+class KindError(Exception):
+    """Two uses of one value need different kinds (a number and a list)."""
+
+
+class Kind:
+    """The kind of a value, as a union-find node: ``num``, ``list`` (with an element
+    kind), ``obj`` (anything not differentiated: strings, ranges, modules ...) or
+    not yet known (``None``).
+
+    >>> a, b = Kind(), Kind.list_of(Kind.num())
+    >>> a.unify(b); str(a)
+    'list[num]'
+    """
+
+    __slots__ = ("_parent", "tag", "elem")
+
+    def __init__(self, tag: str | None = None, elem: "Kind | None" = None):
+        self._parent: Kind | None = None
+        self.tag = tag
+        self.elem = elem
+
+    @staticmethod
+    def num() -> "Kind":
+        return Kind("num")
+
+    @staticmethod
+    def obj() -> "Kind":
+        return Kind("obj")
+
+    @staticmethod
+    def list_of(elem: "Kind | None" = None) -> "Kind":
+        return Kind("list", elem if elem is not None else Kind())
+
+    def find(self) -> "Kind":
+        k = self
+        while k._parent is not None:
+            k = k._parent
+        node = self
+        while node._parent is not None and node._parent is not k:   # path compression
+            node._parent, node = k, node._parent
+        return k
+
+    def unify(self, other: "Kind") -> None:
+        a, b = self.find(), other.find()
+        if a is b:
+            return
+        if a.tag is None:
+            a._parent = b
+            return
+        if b.tag is None or a.tag == b.tag:
+            b._parent = a
+            if a.tag == "list" and b.elem is not None:
+                a.elem.unify(b.elem)  # type: ignore[union-attr]
+            return
+        raise KindError(f"{a} and {b}")
+
+    @property
+    def resolved(self) -> str:
+        """``num``, ``list`` or ``obj`` (an unknown kind counts as a number)."""
+        return self.find().tag or "num"
+
+    @property
+    def is_list(self) -> bool:
+        return self.find().tag == "list"
+
+    @property
+    def element(self) -> "Kind":
+        k = self.find()
+        if k.tag is None:
+            k.tag, k.elem = "list", Kind()
+        if k.tag != "list":
+            raise KindError(f"{k} is not a list")
+        return k.elem  # type: ignore[return-value]
+
+    def depth(self) -> int:
+        """How many list levels: 0 for a number, 1 for a list of numbers ..."""
+        k, d = self.find(), 0
+        while k.tag == "list":
+            d += 1
+            k = k.elem.find()  # type: ignore[union-attr]
+        return d
+
+    def __str__(self) -> str:
+        k = self.find()
+        if k.tag == "list":
+            return f"list[{k.elem}]"
+        return k.tag or "?"
+
+    __repr__ = __str__
+
+
+# --------------------------------------------------------------------------- operands
+
+_var_counter = itertools.count()
+
+
+class Var:
+    """A variable.  Its printed name is chosen when the code is printed, from ``hint``
+    (a source name such as ``x``, printed ``x``, ``x_1`` ... for its versions; or a
+    temporary's prefix such as ``_t``, printed ``_t1``, ``_t2`` ...).  A variable
+    derived from another (the adjoint ``d_x`` of ``x``) has ``base`` set and is
+    printed as ``hint`` + the base's printed name."""
+
+    __slots__ = ("name", "hint", "kind", "base", "n", "__weakref__")
+
+    def __init__(self, hint: str = "_t", kind: Kind | None = None, base: "Var | None" = None,
+                 name: str | None = None):
+        self.hint = hint
+        self.kind = kind if kind is not None else Kind()
+        self.base = base
+        self.name = name
+        self.n = next(_var_counter)     # creation order: a deterministic sort key
+
+    def __repr__(self) -> str:
+        if self.name:
+            return self.name
+        if self.base is not None:
+            return self.hint + repr(self.base).lstrip("_%")
+        return f"%{self.hint.lstrip('_')}{id(self) % 9973}" if self.hint.startswith("_") \
+            else self.hint
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    """A Python constant (number, bool, None, str, tuple of constants)."""
+
+    value: Any
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Global:
+    """An object the generated code reads by name when it runs.
+
+    ``how`` says where the name lives: ``"global"`` -- the differentiated function's
+    module (read live, exactly as the function reads it); ``"cell"`` -- a closure
+    cell of the user's (``cell``), read live; ``"inject"`` -- an object symgrad puts
+    in the generated function's closure (``math``, a helper), printed under a free
+    name chosen from ``name``.
+    """
+
+    name: str
+    obj: Any
+    how: str = "inject"
+    cell: Any = None
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+Operand = Union[Var, Const, Global]
+
+
+@dataclass(slots=True, eq=False)
+class Loc:
+    """Where an equation comes from: the source line(s) as text (for comments), the
+    helper it was inlined from, and the line number in its file."""
+
+    text: str
+    label: str = ""
+    filename: str = ""
+    lineno: int = 0
+    prefix: str = ""               # "grad of: " / "tangent of: " in derived code
+    header: str = ""               # "inlined f(x):", on the first line of an inlined helper
+
+    def comment(self) -> str:
+        body = f"({self.label}) {self.text}" if self.label else self.text
+        return self.prefix + body
+
+    def derived(self, prefix: str, cache: dict) -> "Loc":
+        """The location of code derived from this line (``# grad of: ...``), one per line."""
+        key = (id(self), prefix)
+        hit = cache.get(key)
+        if hit is None:
+            hit = cache[key] = (Loc(self.text, self.label, self.filename, self.lineno, prefix),
+                                self)      # keeps self alive, so its id is not reused
+        return hit[0]
+
+
+# --------------------------------------------------------------------------- statements
+
+@dataclass(slots=True, eq=False)
+class Eqn:
+    """``outs = prim(args)`` (``outs`` empty for an effect such as ``append``)."""
+
+    outs: tuple[Var, ...]
+    prim: str
+    args: tuple[Operand, ...]
+    params: dict[str, Any] | None = None
+    loc: Loc | None = None
+
+    @property
+    def out(self) -> Var:
+        return self.outs[0]
+
+
+@dataclass(slots=True, eq=False)
+class If:
+    cond: Operand
+    then: list["Stmt"]
+    orelse: list["Stmt"]
+    loc: Loc | None = None
+
+
+@dataclass(slots=True, eq=False)
+class For:
+    """``for var in range(start, stop, step)`` (``reverse``: ``reversed(range(...))``).
+
+    ``view`` optionally records how the loop reads in the source (``for x in xs``)
+    so the printer can show it that way: ``(targets, sequences, enumerate_var)``.
+    """
+
+    var: Var
+    start: Operand
+    stop: Operand
+    step: Operand
+    body: list["Stmt"]
+    reverse: bool = False
+    loc: Loc | None = None
+    view: Any = None
+    limit: Operand | None = None      # only the first `limit` iterations (after a break)
+    trips: Var | None = None          # counts iterations (a loop that can break)
+
+
+@dataclass(slots=True, eq=False)
+class While:
+    """``while cond: body``; ``test`` computes ``cond`` before every iteration."""
+
+    test: list["Stmt"]
+    cond: Operand
+    body: list["Stmt"]
+    loc: Loc | None = None
+    trips: Var | None = None          # counts iterations
+
+
+@dataclass(slots=True, eq=False)
+class Break:
+    loc: Loc | None = None
+
+
+@dataclass(slots=True, eq=False)
+class Continue:
+    loc: Loc | None = None
+
+
+@dataclass(slots=True, eq=False)
+class Return:
+    value: Operand | tuple[Operand, ...]
+    loc: Loc | None = None
+
+
+Stmt = Union[Eqn, If, For, While, Break, Continue, Return]
+
+
+@dataclass(slots=True, eq=False)
+class Func:
+    """A function: its name, parameters (with defaults) and body."""
+
+    name: str
+    params: list[Var]
+    body: list[Stmt]
+    defaults: dict[Var, Operand] = field(default_factory=dict)
+    doc: str = ""
+    namespace: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- walking
+
+def walk(block: list[Stmt]) -> Iterator[Stmt]:
+    """Every statement of a block, nested ones included, in program order."""
+    stack = [iter(block)]
+    while stack:
+        for s in stack[-1]:
+            yield s
+            t = type(s)
+            if t is If:
+                stack.append(iter(s.then + s.orelse))  # type: ignore[union-attr]
+                break
+            if t is For:
+                stack.append(iter(s.body))  # type: ignore[union-attr]
+                break
+            if t is While:
+                stack.append(iter(s.test + s.body))  # type: ignore[union-attr]
+                break
+        else:
+            stack.pop()
+
+
+def stmt_reads(s: Stmt) -> list[Operand]:
+    """The operands a statement reads itself (not those of nested statements)."""
+    t = type(s)
+    if t is Eqn:
+        return list(s.args)  # type: ignore[union-attr]
+    if t is If:
+        return [s.cond]  # type: ignore[union-attr]
+    if t is For:
+        ops = [s.start, s.stop, s.step]  # type: ignore[union-attr]
+        return ops + [s.limit] if s.limit is not None else ops  # type: ignore[union-attr]
+    if t is While:
+        return [s.cond]  # type: ignore[union-attr]
+    if t is Return:
+        v = s.value  # type: ignore[union-attr]
+        return list(v) if isinstance(v, tuple) else [v]
+    return []
+
+
+def stmt_writes(s: Stmt) -> tuple[Var, ...]:
+    """The variables a statement assigns itself (not those of nested statements)."""
+    t = type(s)
+    if t is Eqn:
+        return s.outs  # type: ignore[union-attr]
+    if t is For:
+        return (s.var,)  # type: ignore[union-attr]
+    return ()
+
+
+def assigned(block: list[Stmt]) -> set[Var]:
+    """Every variable assigned anywhere in ``block``."""
+    out: set[Var] = set()
+    for s in walk(block):
+        out.update(stmt_writes(s))
+    return out
+
+
+def reads_of(block: list[Stmt]) -> set[Var]:
+    """Every variable read anywhere in ``block``."""
+    out: set[Var] = set()
+    for s in walk(block):
+        for a in stmt_reads(s):
+            if type(a) is Var:
+                out.add(a)
+    return out
+
+
+# --------------------------------------------------------------------------- printing
+
+def _op(a: Any) -> str:
+    if isinstance(a, tuple):
+        return "(" + ", ".join(_op(x) for x in a) + ")"
+    return repr(a)
+
+
+def show_block(block: list[Stmt], indent: str = "") -> str:
+    """The IR as text, one statement a line (``symgrad.show(f, stage="ir")``)."""
+    lines: list[str] = []
+    _show(block, indent, lines, [None])
+    return "\n".join(lines)
+
+
+def _show(block: list[Stmt], ind: str, lines: list[str], last: list[Any]) -> None:
+    for s in block:
+        loc = getattr(s, "loc", None)
+        if loc is not None and loc is not last[0]:
+            lines.append(f"{ind}# {loc.comment()}")
+            last[0] = loc
+        t = type(s)
+        if t is Eqn:
+            outs = ", ".join(repr(v) for v in s.outs)  # type: ignore[union-attr]
+            args = " ".join(_op(a) for a in s.args)  # type: ignore[union-attr]
+            params = "".join(f" {k}={v!r}" for k, v in (s.params or {}).items()  # type: ignore
+                             if not k.startswith("_"))
+            rhs = f"{s.prim} {args}{params}".rstrip()  # type: ignore[union-attr]
+            lines.append(f"{ind}{outs} = {rhs}" if outs else f"{ind}{rhs}")
+        elif t is If:
+            lines.append(f"{ind}if {_op(s.cond)}:")  # type: ignore[union-attr]
+            _show(s.then or [], ind + "    ", lines, last)  # type: ignore[union-attr]
+            if s.orelse:  # type: ignore[union-attr]
+                lines.append(f"{ind}else:")
+                _show(s.orelse, ind + "    ", lines, last)  # type: ignore[union-attr]
+        elif t is For:
+            r = f"range({_op(s.start)}, {_op(s.stop)}, {_op(s.step)})"  # type: ignore
+            if s.limit is not None:  # type: ignore[union-attr]
+                r += f"[:{_op(s.limit)}]"  # type: ignore[union-attr]
+            if s.reverse:  # type: ignore[union-attr]
+                r = f"reversed({r})"
+            lines.append(f"{ind}for {s.var!r} in {r}:")  # type: ignore[union-attr]
+            _show(s.body, ind + "    ", lines, last)  # type: ignore[union-attr]
+        elif t is While:
+            lines.append(f"{ind}while:")
+            _show(s.test, ind + "    ", lines, last)  # type: ignore[union-attr]
+            lines.append(f"{ind}    test {_op(s.cond)}")  # type: ignore[union-attr]
+            _show(s.body, ind + "    ", lines, last)  # type: ignore[union-attr]
+        elif t is Return:
+            lines.append(f"{ind}return {_op(s.value)}")  # type: ignore[union-attr]
+        else:
+            lines.append(f"{ind}{t.__name__.lower()}")

@@ -1,0 +1,547 @@
+"""Lowering: the only code that reads the user's syntax tree.
+
+``lower(fn)`` turns a Python function into the IR of :mod:`symgrad.ir`:
+expressions become flat equations, names become variables (a new version for
+each assignment in straight-line code, so no value is ever overwritten there;
+assigned in place inside branches and loops, as Python does), calls to the
+user's own functions are inlined, comprehensions and ``for`` loops over lists
+become index loops, early exits are restructured, and every construct outside
+the supported subset raises an :class:`~symgrad.errors.UnsupportedSyntaxError`
+naming its file and line.
+
+This module holds the driver and the statements; :mod:`symgrad.lower_expr`
+the expressions and :mod:`symgrad.lower_call` the calls.
+
+>>> def f(x, y):
+...     z = x * y
+...     return z + 1.0
+>>> print(show_lowered(f))   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from . import ir
+from .desugar import assigned_names, desugar, jumps
+from .errors import NonScalarError
+from .ir import Const, Eqn, Kind, KindError, Loc, Var
+from .lower_call import CallLowering
+from .lower_expr import ExprLowering
+from .lower_loop import LoopLowering
+from .scope import FuncChoice, FuncValue, Scope, Static, StaticTuple, is_operand
+from .source import FunctionSource, describe, get_source
+
+__all__ = ["lower", "Lowered", "Lowerer"]
+
+
+@dataclass
+class Lowered:
+    """The result of lowering: the function's IR and what later passes need to know."""
+
+    func: ir.Func
+    fs: FunctionSource
+    params: list[Var]
+    result: Any                       # the returned operand (or StaticTuple)
+    deferred: list[Eqn] = field(default_factory=list)   # kind-dependent equations
+
+
+@dataclass
+class _LoopCtx:
+    scope: Scope
+    depth: int
+
+
+class Lowerer(ExprLowering, CallLowering, LoopLowering):
+    """Lowers one function (and everything inlined into it) to IR."""
+
+    def __init__(self, top: FunctionSource):
+        self.top = top
+        self.block: list[ir.Stmt] = []
+        self.depth = 0
+        self.loc: Loc | None = None
+        self.loops: list[_LoopCtx] = []
+        self.inlining: list[Any] = []
+        self.deferred: list[Eqn] = []
+        self.injected: dict[int, ir.Global] = {}
+        self.aliases: dict[Var, Var] = {}
+        self.inline_header = ""
+        self.scope_fs = top
+
+    # ------------------------------------------------------------------ emission
+    def emit(self, prim: str, args: tuple, kind: Kind | None = None, params: dict | None = None,
+             dest: Var | None = None, hint: str = "_t") -> Var:
+        """Append ``out = prim(args)`` to the current block and return ``out``."""
+        out = dest if dest is not None else Var(hint, kind)
+        if kind is not None and dest is not None:
+            self.unify(dest.kind, kind)
+        self.block.append(Eqn((out,), prim, args, params, self.loc))
+        return out
+
+    def effect(self, prim: str, args: tuple, params: dict | None = None) -> None:
+        self.block.append(Eqn((), prim, args, params, self.loc))
+
+    def copy_into(self, dest: Var, value: Any) -> None:
+        if value is dest:
+            return
+        self.unify_operand(dest, value)
+        if type(value) is Var:
+            self.note_alias(dest, value)
+        self.block.append(Eqn((dest,), "copy", (value,), None, self.loc))
+
+    @contextlib.contextmanager
+    def sub_block(self, region: bool = True) -> Iterator[list[ir.Stmt]]:
+        """Collect the statements emitted inside into a new list (a nested region)."""
+        saved = self.block
+        self.block = []
+        if region:
+            self.depth += 1
+        try:
+            yield self.block
+        finally:
+            self.block = saved
+            if region:
+                self.depth -= 1
+
+    def unify(self, a: Kind, b: Kind, node: ast.AST | None = None) -> None:
+        try:
+            a.unify(b)
+        except KindError as exc:
+            where = self.loc
+            raise self.error_at(node, f"a value used both as {exc}",
+                                "use each variable for one kind of value (a number or a "
+                                "list), with a new name for the other") if where else exc
+
+    def unify_operand(self, var: Var, value: Any) -> None:
+        if type(value) is Var:
+            self.unify(var.kind, value.kind)
+        elif type(value) is Const:
+            self.unify(var.kind, _const_kind(value.value))
+        elif type(value) is ir.Global:
+            from .scope import kind_of_value
+            self.unify(var.kind, kind_of_value(value.obj))
+
+    def error_at(self, node: ast.AST | None, construct: str, hint: str) -> Exception:
+        fs = self.scope_fs
+        return fs.error(node if node is not None else _FakeNode(self.loc), construct, hint)
+
+    # ------------------------------------------------------------------ locations
+    def set_loc(self, scope: Scope, node: ast.AST, header: bool = False) -> None:
+        fs = scope.fs
+        self.scope_fs = fs
+        text = fs.text(node).strip() if header else fs.lines(node)
+        self.loc = Loc(text, scope.label, fs.filename, fs.line(node))
+        if self.inline_header:
+            self.loc.header, self.inline_header = self.inline_header, ""
+
+    # ------------------------------------------------------------------ entry
+    def lower_top(self, fn: Any, fs: FunctionSource) -> Lowered:
+        tree = fs.tree
+        self.scope_fs = fs
+        a = tree.args
+        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
+            raise fs.error(tree, "*args, **kwargs, keyword-only or positional-only parameters",
+                           "give the function plain positional parameters")
+        scope = Scope(fs, label="")
+        params = []
+        for arg in a.args:
+            v = Var(arg.arg, name=arg.arg)
+            scope.env[arg.arg] = v
+            scope.owned.add(v)
+            params.append(v)
+        body = desugar(tree.body, fs.error)
+        scope.local_names = set(assigned_names(body)) | set(scope.env)
+        result = self.function_body(scope, body, "out")
+        if result is None or (type(result) is Const and result.value is None):
+            raise NonScalarError(f"{describe(fn)} does not return a value; symgrad "
+                                 "differentiates functions that return one number.")
+        ret = result.items if type(result) is StaticTuple else result
+        if type(ret) is tuple:
+            ret = tuple(self.materialize(x, tree) for x in ret)
+        elif not is_operand(ret):
+            ret = self.materialize(ret, tree)
+        self.block.append(ir.Return(ret, None))
+        func = ir.Func(getattr(fn, "__name__", "f"), params, self.block)
+        for p, value in zip(params[len(params) - len(fn.__defaults__ or ()):],
+                            fn.__defaults__ or ()):
+            func.defaults[p] = self.static_value(value)
+        return Lowered(func, fs, params, ret, self.deferred)
+
+    def function_body(self, scope: Scope, body: list[ast.stmt], result_hint: str) -> Any:
+        """Lower a (desugared) function body; returns the binding of its result.
+
+        A single ``return`` at the end of straight-line code gives its value directly;
+        returns inside branches assign a result variable first created here.
+        """
+        simple = bool(body) and isinstance(body[-1], ast.Return) and _returns(body) == 1
+        if not simple and _returns(body):
+            scope.result = Var(result_hint)
+        for s in body[:-1] if simple else body:
+            self.stmt(scope, s)
+        if simple:
+            ret = body[-1]
+            self.set_loc(scope, ret)
+            if ret.value is None:
+                return Const(None)
+            dest = Var(result_hint)
+            return self.expr(scope, ret.value, dest=dest)
+        if scope.result is not None:
+            return scope.result
+        return Const(None)
+
+    # ------------------------------------------------------------------ statements
+    def body(self, scope: Scope, stmts: list[ast.stmt]) -> None:
+        for s in stmts:
+            self.stmt(scope, s)
+
+    def stmt(self, scope: Scope, s: ast.stmt) -> None:
+        handler = _STMTS.get(type(s))
+        if handler is None:
+            raise scope.fs.error(s, _construct(s), _hint(s))
+        handler(self, scope, s)
+
+    def s_assign(self, scope: Scope, s: ast.Assign) -> None:
+        self.set_loc(scope, s)
+        if len(s.targets) == 1:
+            self.assign(scope, s.targets[0], s.value, s)
+            return
+        value = self.expr(scope, s.value)           # a = b = v: evaluate once
+        if is_operand(value) and type(value) is Var and value.name is None:
+            value = self.emit("copy", (value,), hint="_t")
+        for t in s.targets:
+            self.assign_value(scope, t, value, s)
+
+    def assign(self, scope: Scope, target: ast.expr, value_node: ast.expr, node: ast.AST
+               ) -> None:
+        """``target = value``: the value's root is computed straight into the target."""
+        if isinstance(target, ast.Name):
+            dest = self.target_var(scope, target.id)
+            value = self.expr(scope, value_node, dest=dest)
+            self.bind(scope, target.id, value, node, dest)
+            return
+        value = self.expr(scope, value_node)
+        self.assign_value(scope, target, value, node)
+
+    def assign_value(self, scope: Scope, target: ast.expr, value: Any, node: ast.AST) -> None:
+        t = type(target)
+        if t is ast.Name:
+            self.bind(scope, target.id, value, node, None)
+        elif t in (ast.Tuple, ast.List):
+            self.unpack(scope, target, value, node)
+        elif t is ast.Subscript:
+            self.store_item(scope, target, value, node)
+        elif t is ast.Starred:
+            raise scope.fs.error(node, "starred assignment (a, *b = ...)",
+                                 "unpack a fixed number of names, or index the list")
+        else:
+            raise scope.fs.error(node, "assignment to " + _construct(target),
+                                 "assign to a local variable, a list element or unpack a tuple")
+
+    def target_var(self, scope: Scope, name: str) -> Var | None:
+        """The variable an assignment to ``name`` writes: a new version in straight-line
+        code, the variable itself (in place) inside branches and loops."""
+        owner = scope.owner_of(name)
+        if name in owner.globals_decl:
+            return None
+        cur = owner.env.get(name)
+        if self.depth > 0 and type(cur) is Var and cur in owner.owned:
+            return cur
+        return Var(_printable(name))
+
+    def bind(self, scope: Scope, name: str, value: Any, node: ast.AST, dest: Var | None
+             ) -> None:
+        owner = scope.owner_of(name)
+        if name in owner.globals_decl:
+            raise scope.fs.error(node, f"a global statement assigning {name!r} (module state "
+                                 "kept between calls)",
+                                 "return the value instead of writing a global")
+        if not is_operand(value):
+            if type(value) is StaticTuple:
+                value = StaticTuple(tuple(self.snapshot(v) for v in value.items))
+            owner.env[name] = value
+            return
+        if dest is None:
+            dest = self.target_var(scope, name)
+        if value is not dest:
+            self.copy_into(dest, value)
+        owner.env[name] = dest
+        owner.owned.add(dest)
+
+    def snapshot(self, item: Any) -> Any:
+        """An operand that keeps its value when the variable it reads is reassigned
+        (used when a tuple of operands is stored under a name)."""
+        if type(item) is Var and self.depth > 0:
+            return self.emit("copy", (item,), hint="_t")
+        return item
+
+    def unpack(self, scope: Scope, target: ast.Tuple | ast.List, value: Any, node: ast.AST
+               ) -> None:
+        elts = target.elts
+        if any(isinstance(e, ast.Starred) for e in elts):
+            raise scope.fs.error(node, "starred assignment (a, *b = ...)",
+                                 "unpack a fixed number of names, or index the list")
+        if type(value) is StaticTuple:
+            items = list(value.items)
+            if len(items) != len(elts):
+                raise scope.fs.error(node, f"unpacking {len(items)} values into {len(elts)} "
+                                     "names", "write as many names as values")
+            written = {v for v in (self.current_var(scope, e) for e in elts) if v is not None}
+            items = [self.emit("copy", (v,), hint="_t") if type(v) is Var and v in written
+                     and self.depth > 0 else v for v in items]
+            for e, v in zip(elts, items):
+                self.assign_value(scope, e, v, node)
+            return
+        seq = self.materialize(value, node)
+        self.unify(seq.kind if type(seq) is Var else Kind.list_of(), Kind.list_of(), node)
+        if type(seq) is Var and self.depth > 0:
+            seq = self.emit("copy", (seq,), hint="_seq")
+        for k, e in enumerate(elts):
+            item = self.getitem(seq, Const(k))
+            self.assign_value(scope, e, item, node)
+
+    def current_var(self, scope: Scope, target: ast.expr) -> Var | None:
+        if isinstance(target, ast.Name):
+            cur = scope.owner_of(target.id).env.get(target.id)
+            return cur if type(cur) is Var else None
+        return None
+
+    def store_item(self, scope: Scope, target: ast.Subscript, value: Any, node: ast.AST
+                   ) -> None:
+        base = self.expr(scope, target.value)
+        if not is_operand(base):
+            raise scope.fs.error(node, "an assignment into " + _construct(target.value),
+                                 "assign into a list held in a variable")
+        value = self.materialize(value, node)
+        if isinstance(target.slice, ast.Slice):
+            sl = self.slice_operands(scope, target.slice)
+            self.effect("setslice", (base, *sl, value))
+            return
+        index = self.materialize(self.expr(scope, target.slice), node)
+        if type(base) is Var:
+            self.unify(base.kind, Kind.list_of(self.kind_of(value)), node)
+        self.effect("setitem", (base, index, value))
+
+    def s_expr(self, scope: Scope, s: ast.Expr) -> None:
+        if isinstance(s.value, ast.Constant):
+            return          # docstring or a bare constant
+        self.set_loc(scope, s)
+        self.expr(scope, s.value, statement=True)
+
+    def s_return(self, scope: Scope, s: ast.Return) -> None:
+        self.set_loc(scope, s)
+        if scope.result is None:
+            raise scope.fs.error(s, "this return", "return at the end of the function")
+        value = Const(None) if s.value is None else self.expr(scope, s.value,
+                                                               dest=scope.result)
+        if type(value) is StaticTuple:
+            raise scope.fs.error(s, "returning a tuple from inside a branch",
+                                 "assign the parts to variables and return them at the end")
+        if value is not scope.result:
+            self.copy_into(scope.result, self.materialize(value, s))
+
+    def s_pass(self, scope: Scope, s: ast.stmt) -> None:
+        return
+
+    def s_break(self, scope: Scope, s: ast.stmt) -> None:
+        self.set_loc(scope, s)
+        self.block.append(ir.Break(self.loc) if isinstance(s, ast.Break) else
+                          ir.Continue(self.loc))
+
+    def s_if(self, scope: Scope, s: ast.If) -> None:
+        self.set_loc(scope, s, header=True)
+        loc = self.loc
+        cond = self.condition(scope, s.test)
+        self.prepare_region(scope, [s])
+        before = dict(scope.env)
+        with self.sub_block() as then:
+            self.body(scope, s.body)
+        after_then = dict(scope.env)
+        scope.env.clear()
+        scope.env.update(before)
+        with self.sub_block() as orelse:
+            self.body(scope, s.orelse)
+        self.merge_static(scope, after_then, then, orelse, s)
+        self.block.append(ir.If(cond, then, orelse, loc))
+
+    def merge_static(self, scope: Scope, other: dict, then: list, orelse: list,
+                     node: ast.AST) -> None:
+        """After an ``if``: a name bound to different functions in the two branches
+        becomes a :class:`FuncChoice` on a tag each branch sets."""
+        for name in set(other) | set(scope.env):
+            a, b = other.get(name), scope.env.get(name)
+            if a is b or (is_operand(a) and is_operand(b)):
+                continue
+            if a is None or b is None:
+                scope.env[name] = a if b is None else b
+                continue
+            options = [a, b]
+            tag = Var("_which", Kind.num())
+            for k, blk in enumerate((then, orelse)):
+                stmt = Eqn((tag,), "copy", (Const(k),), None, self.loc)
+                pos = len(blk) - 1 if blk and type(blk[-1]) in (ir.Break, ir.Continue) else len(blk)
+                blk.insert(pos, stmt)
+            scope.env[name] = FuncChoice(tag, options)
+
+    def prepare_region(self, scope: Scope, stmts: list[ast.stmt]) -> None:
+        """Before a branch or loop: every name it assigns gets one variable of this scope
+        (shared by both branches and every iteration), copied from a borrowed binding."""
+        for name in assigned_names(stmts):
+            owner = scope.owner_of(name)
+            if name in owner.globals_decl:
+                continue
+            cur = owner.env.get(name)
+            if type(cur) is Var and cur in owner.owned:
+                continue
+            if cur is not None and not is_operand(cur):
+                continue
+            v = Var(_printable(name))
+            if cur is not None:
+                self.copy_into(v, cur)
+            owner.env[name] = v
+            owner.owned.add(v)
+
+    def s_while(self, scope: Scope, s: ast.While) -> None:
+        self.set_loc(scope, s, header=True)
+        loc = self.loc
+        self.prepare_region(scope, [s])
+        with self.sub_block() as test:
+            cond = self.condition(scope, s.test)
+        self.loops.append(_LoopCtx(scope, self.depth))
+        with self.sub_block() as body:
+            self.body(scope, s.body)
+        self.loops.pop()
+        self.block.append(ir.While(test, cond, body, loc))
+
+    def s_for(self, scope: Scope, s: ast.For) -> None:
+        self.set_loc(scope, s, header=True)
+        self.for_loop(scope, s.target, s.iter, s.body, s)
+
+    def s_def(self, scope: Scope, s: ast.FunctionDef) -> None:
+        self.set_loc(scope, s, header=True)
+        if s.decorator_list:
+            raise scope.fs.error(s, "a decorated inner function",
+                                 "define the helper at module level, or without decorators")
+        scope.env[s.name] = FuncValue(s, scope, self.eval_defaults(scope, s.args), s.name)
+
+    def s_nonlocal(self, scope: Scope, s: ast.Nonlocal) -> None:
+        scope.nonlocals.update(s.names)
+
+    def s_global(self, scope: Scope, s: ast.Global) -> None:
+        scope.globals_decl.update(s.names)
+
+    def s_import(self, scope: Scope, s: ast.Import | ast.ImportFrom) -> None:
+        self.set_loc(scope, s)
+        try:
+            if isinstance(s, ast.Import):
+                for a in s.names:
+                    mod = importlib.import_module(a.name)
+                    top = a.name.split(".")[0]
+                    scope.env[a.asname or top] = Static(
+                        mod if a.asname else importlib.import_module(top))
+                return
+            mod = importlib.import_module(s.module or "", None)
+            for a in s.names:
+                scope.env[a.asname or a.name] = Static(getattr(mod, a.name))
+        except (ImportError, AttributeError) as exc:
+            raise scope.fs.error(s, f"this import ({exc})", "import at module level")
+
+    def s_delete(self, scope: Scope, s: ast.Delete) -> None:
+        """``del x`` unbinds a name; ``del xs[i]`` removes an element (a pop)."""
+        self.set_loc(scope, s)
+        for t in s.targets:
+            if isinstance(t, ast.Name):
+                owner = scope.owner_of(t.id)
+                owner.env.pop(t.id, None)
+            elif isinstance(t, ast.Subscript) and not isinstance(t.slice, ast.Slice):
+                base = self.operand(scope, t.value)
+                self.list_method(base, "pop", [self.operand(scope, t.slice)], s, None)
+            else:
+                raise scope.fs.error(s, "this del statement", "delete names or list elements")
+
+    def s_raise(self, scope: Scope, s: ast.Raise) -> None:
+        self.set_loc(scope, s)
+        exc = self.materialize(self.expr(scope, s.exc), s) if s.exc else Const(None)
+        self.effect("raise", (exc,))
+
+    def s_assert(self, scope: Scope, s: ast.Assert) -> None:
+        self.set_loc(scope, s)
+        cond = self.condition(scope, s.test)
+        with self.sub_block() as fail:
+            msg = self.materialize(self.expr(scope, s.msg), s) if s.msg else Const(None)
+            self.effect("assert_fail", (msg,))
+        self.block.append(ir.If(cond, [], fail, self.loc))
+
+
+def _returns(body: list[ast.stmt]) -> int:
+    n = 0
+    stack = list(body)
+    while stack:
+        s = stack.pop()
+        if isinstance(s, ast.Return):
+            n += 1
+        elif isinstance(s, ast.If):
+            stack += s.body + s.orelse
+        elif isinstance(s, (ast.For, ast.While)):
+            stack += s.body
+    return n
+
+
+def _printable(name: str) -> str:
+    return name.split("#")[0] or "_t"
+
+
+def _const_kind(value: Any) -> Kind:
+    if isinstance(value, (int, float)) or value is None:
+        return Kind.num() if value is not None else Kind.obj()
+    if isinstance(value, tuple):
+        return Kind.list_of()
+    return Kind.obj()
+
+
+class _FakeNode:
+    def __init__(self, loc: Loc | None):
+        self.lineno = 1
+        self.col_offset = 0
+
+
+def _construct(node: ast.AST) -> str:
+    names = {ast.Try: "a try statement", ast.With: "a with statement",
+             ast.ClassDef: "a class definition", ast.AsyncFunctionDef: "an async function",
+             ast.AsyncFor: "async for", ast.AsyncWith: "async with"}
+    if hasattr(ast, "TryStar"):
+        names[ast.TryStar] = "try/except*"
+    if hasattr(ast, "Match"):
+        names[ast.Match] = "a match statement"
+    return names.get(type(node), type(node).__name__.lower())
+
+
+def _hint(node: ast.AST) -> str:
+    if isinstance(node, ast.Try):
+        return "move the error handling outside the differentiated function"
+    if isinstance(node, ast.With):
+        return "open files and contexts outside the differentiated function"
+    if isinstance(node, ast.ClassDef):
+        return "define classes at module level"
+    return "rewrite it with assignments, if/for/while and function calls"
+
+
+_STMTS: dict[type, Any] = {
+    ast.Assign: Lowerer.s_assign, ast.Expr: Lowerer.s_expr, ast.Return: Lowerer.s_return,
+    ast.Pass: Lowerer.s_pass, ast.Break: Lowerer.s_break, ast.Continue: Lowerer.s_break,
+    ast.If: Lowerer.s_if, ast.While: Lowerer.s_while, ast.For: Lowerer.s_for,
+    ast.FunctionDef: Lowerer.s_def, ast.Nonlocal: Lowerer.s_nonlocal,
+    ast.Global: Lowerer.s_global, ast.Import: Lowerer.s_import,
+    ast.ImportFrom: Lowerer.s_import, ast.Raise: Lowerer.s_raise, ast.Assert: Lowerer.s_assert,
+    ast.Delete: Lowerer.s_delete,
+}
+
+
+def lower(fn: Any) -> Lowered:
+    """Lower ``fn`` (a Python function with source) to IR."""
+    fs = get_source(fn)
+    lw = Lowerer(fs)
+    return lw.lower_top(fn, fs)

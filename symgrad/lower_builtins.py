@@ -1,0 +1,348 @@
+"""Builtins lowered with structure: ``sum``, ``max``/``min`` (``key=``, ``default=``),
+``sorted``, ``len``, ``list``/``tuple``, ``map``/``filter``, ``statistics.mean`` ...
+
+Each handler is ``handler(lowerer, scope, call_node, dest) -> binding``.  Keyword
+arguments that change the result are modelled (``key=``, ``default=``,
+``start``, ``reverse=``); an unknown keyword is an error, never ignored.
+
+``sorted`` and ``max``/``min`` with ``key=`` compute *which* elements win with
+plain Python at run time (a permutation, an index: no derivative flows through
+them) and then read those elements, so the gradient reaches exactly the
+elements Python returned.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+import statistics
+from typing import Any
+
+from . import ir
+from .ir import Const, Global, Kind, Var
+from .scope import FuncValue, Scope, Static, StaticTuple, is_operand
+
+
+def _kwargs(lw: Any, scope: Scope, node: ast.Call, allowed: tuple[str, ...]) -> dict:
+    out = {}
+    for k in node.keywords:
+        if k.arg not in allowed:
+            name = ast.unparse(node.func)
+            raise scope.fs.error(node, f"the keyword argument {k.arg}= of {name}()",
+                                 f"{name}() accepts {', '.join(a + '=' for a in allowed) or 'no keywords'}"
+                                 if allowed else f"call {name}() without keyword arguments")
+        out[k.arg] = k.value
+    return out
+
+
+def _is_gen(node: ast.AST) -> bool:
+    return isinstance(node, (ast.GeneratorExp, ast.ListComp))
+
+
+def _as_list(lw: Any, scope: Scope, node: ast.expr) -> Any:
+    """An iterable argument as a run-time list (comprehensions and generators are built;
+    ``range``/``zip``/``map`` objects are listed)."""
+    if _is_gen(node):
+        return lw.e_listcomp(scope, node, None)
+    v = lw.expr(scope, node)
+    if type(v) is StaticTuple:
+        return lw.materialize(v, node)
+    v = lw.materialize(v, node)
+    if lw.kind_of(v).find().tag == "obj":
+        return lw.emit("call", (Global("list", list, "builtin"), v), Kind.list_of(),
+                       {"kw": (), "label": "list"})
+    return v
+
+
+def b_sum(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    kw = _kwargs(lw, scope, node, ("start",))
+    if not 1 <= len(node.args) + len(kw) <= 2 or len(node.args) < 1:
+        raise scope.fs.error(node, "this form of sum()", "sum(xs) or sum(xs, start)")
+    start_node = node.args[1] if len(node.args) > 1 else kw.get("start")
+    start = lw.operand(scope, start_node) if start_node is not None else Const(0)
+    arg = node.args[0]
+    if _is_gen(arg):
+        return lw.fold(scope, arg, start, "add")
+    xs = _as_list(lw, scope, arg)
+    lw.unify(lw.kind_of(xs), Kind.list_of(Kind.num()), node)
+    args = (xs,) if start_node is None else (xs, start)
+    return lw.emit("sum", args, Kind.num(), dest=dest)
+
+
+def b_len(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    _kwargs(lw, scope, node, ())
+    if len(node.args) != 1:
+        raise scope.fs.error(node, "len() without one argument", "len(xs)")
+    v = lw.expr(scope, node.args[0])
+    if type(v) is StaticTuple:
+        return Const(len(v.items))
+    v = lw.materialize(v, node)
+    if type(v) is Var and v.kind.find().tag is None:
+        lw.unify(v.kind, Kind.list_of(), node)
+    return lw.emit("len", (v,), Kind.num(), dest=dest)
+
+
+def _reduce(lw: Any, scope: Scope, node: ast.Call, dest: Var | None, which: str) -> Any:
+    """``max``/``min`` of several arguments or of one iterable, with ``key=`` and
+    ``default=``; ties go to the first, as in Python."""
+    kw = _kwargs(lw, scope, node, ("key", "default"))
+    key = lw.expr(scope, kw["key"]) if "key" in kw else None
+    if key is not None and type(key) is Const and key.value is None:
+        key = None
+    if len(node.args) == 0:
+        raise scope.fs.error(node, f"{which}() without arguments", f"{which}(xs) or {which}(a, b)")
+    if len(node.args) > 1:
+        if "default" in kw:
+            raise scope.fs.error(node, f"{which}(a, b, default=...)", "default= needs one iterable")
+        items = [lw.operand(scope, a) for a in node.args]
+        if key is None:
+            acc = items[0]
+            for it in items[1:]:
+                acc = lw.emit(which, (acc, it), Kind.num(), {"flavor": "builtin"})
+            return acc
+        xs = lw.emit("list", tuple(items), Kind.list_of())
+        for it in items:
+            lw.unify(xs.kind.element, lw.kind_of(it), node)
+    else:
+        xs = _as_list(lw, scope, node.args[0])
+    default = lw.operand(scope, kw["default"]) if "default" in kw else None
+    return _reduce_list(lw, scope, xs, key, default, which, node, dest)
+
+
+def _reduce_list(lw: Any, scope: Scope, xs: Any, key: Any, default: Any, which: str,
+                 node: ast.AST, dest: Var | None) -> Any:
+    if key is None and default is None:
+        return lw.emit(f"{which}_of", (xs,), lw.kind_of(xs).element, dest=dest)
+    result = dest if dest is not None else Var("_" + which, lw.kind_of(xs).element)
+    if default is not None:
+        n = lw.emit("len", (xs,), Kind.num())
+        empty = lw.emit("eq", (n, Const(0)), Kind.num(), hint="_c")
+        with lw.sub_block() as then:
+            lw.copy_into(result, default)
+        with lw.sub_block() as orelse:
+            _pick(lw, scope, xs, key, which, node, result)
+        lw.block.append(ir.If(empty, then, orelse, lw.loc))
+        return result
+    _pick(lw, scope, xs, key, which, node, result)
+    return result
+
+
+def _pick(lw: Any, scope: Scope, xs: Any, key: Any, which: str, node: ast.AST, result: Var
+          ) -> None:
+    """``result = xs[i]`` where ``i`` is the first index whose key is the max/min."""
+    keys = _keys(lw, scope, xs, key, node)
+    op = "max" if which == "max" else "min"
+    index = lw.emit("call", (Global(op, getattr(builtins, op), "builtin"),
+                             lw.emit("range", (Const(0), lw.emit("len", (keys,), Kind.num()),
+                                               Const(1)), Kind.obj())),
+                    Kind.num(), {"kw": ("key",), "label": op, "constant": True,
+                                 "extra": (lw.emit("getattr", (keys, Const("__getitem__")),
+                                                   Kind.obj()),)})
+    lw.block[-1].args = lw.block[-1].args + lw.block[-1].params.pop("extra")
+    lw.copy_into(result, lw.getitem(xs, index, None, node))
+
+
+def _keys(lw: Any, scope: Scope, xs: Any, key: Any, node: ast.AST) -> Any:
+    """The list of ``key(x)`` for ``x`` in ``xs`` (``xs`` itself without a key)."""
+    if key is None:
+        return xs
+    keys = lw.emit("list", (), Kind.list_of(), hint="_keys")
+    k = Var("_k", Kind.num())
+    with lw.sub_block() as body:
+        item = lw.getitem(xs, k, None, node)
+        kv = lw.materialize(lw.apply(scope, key, [item], {}, node, None), node)
+        lw.effect("append", (keys, kv))
+    n = lw.emit("len", (xs,), Kind.num())
+    lw.block.append(ir.For(k, Const(0), n, Const(1), body, False, lw.loc))
+    return keys
+
+
+def b_max(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    return _reduce(lw, scope, node, dest, "max")
+
+
+def b_min(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    return _reduce(lw, scope, node, dest, "min")
+
+
+def b_sorted(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    """``sorted(xs, key=k, reverse=r)``: the permutation is computed by Python (on the
+    keys, stable), then the elements are gathered in that order."""
+    kw = _kwargs(lw, scope, node, ("key", "reverse"))
+    if len(node.args) != 1:
+        raise scope.fs.error(node, "sorted() without one iterable", "sorted(xs)")
+    xs = _as_list(lw, scope, node.args[0])
+    key = lw.expr(scope, kw["key"]) if "key" in kw else None
+    if key is not None and type(key) is Const and key.value is None:
+        key = None
+    keys = _keys(lw, scope, xs, key, node)
+    rev = lw.operand(scope, kw["reverse"]) if "reverse" in kw else None
+    rng = lw.emit("range", (Const(0), lw.emit("len", (keys,), Kind.num()), Const(1)), Kind.obj())
+    getter = lw.emit("getattr", (keys, Const("__getitem__")), Kind.obj())
+    args = (Global("sorted", sorted, "builtin"), rng, getter) + ((rev,) if rev is not None else ())
+    perm = lw.emit("call", args, Kind.list_of(Kind.num()),
+                   {"kw": ("key",) + (("reverse",) if rev is not None else ()),
+                    "label": "sorted", "constant": True}, hint="_order")
+    return _gather(lw, xs, perm, node, dest)
+
+
+def _gather(lw: Any, xs: Any, perm: Any, node: ast.AST, dest: Var | None) -> Var:
+    """``[xs[i] for i in perm]``."""
+    out = lw.emit("list", (), lw.kind_of(xs), dest=dest, hint="_sorted")
+    k = Var("_k", Kind.num())
+    with lw.sub_block() as body:
+        i = lw.getitem(perm, k, None, node)
+        lw.effect("append", (out, lw.getitem(xs, i, None, node)))
+    n = lw.emit("len", (perm,), Kind.num())
+    lw.block.append(ir.For(k, Const(0), n, Const(1), body, False, lw.loc))
+    return out
+
+
+def b_list(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    _kwargs(lw, scope, node, ())
+    if not node.args:
+        return lw.emit("list", (), Kind.list_of(), dest=dest)
+    if _is_gen(node.args[0]):
+        return lw.e_listcomp(scope, node.args[0], dest)
+    v = lw.expr(scope, node.args[0])
+    if type(v) is StaticTuple:
+        items = tuple(lw.materialize(x, node) for x in v.items)
+        kind = Kind.list_of()
+        for it in items:
+            lw.unify(kind.element, lw.kind_of(it), node)
+        return lw.emit("list", items, kind, dest=dest)
+    v = lw.materialize(v, node)
+    if lw.kind_of(v).find().tag == "obj":
+        return lw.emit("call", (Global("list", list, "builtin"), v), Kind.list_of(),
+                       {"kw": (), "label": "list"}, dest=dest)
+    lw.unify(lw.kind_of(v), Kind.list_of(), node)
+    return lw.emit("slice", (v, Const(None), Const(None), Const(None)), lw.kind_of(v),
+                   dest=dest)
+
+
+def b_tuple(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    v = lw.expr(scope, node.args[0]) if len(node.args) == 1 else None
+    if type(v) is StaticTuple:
+        return v
+    return b_list(lw, scope, node, dest)
+
+
+def b_map(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    """``map(f, xs, ...)`` as ``[f(x, ...) for ...]`` (f inlined)."""
+    _kwargs(lw, scope, node, ())
+    if len(node.args) < 2:
+        raise scope.fs.error(node, "map() without a function and an iterable", "map(f, xs)")
+    f = lw.expr(scope, node.args[0])
+    seqs = [_as_list(lw, scope, a) for a in node.args[1:]]
+    out = lw.emit("list", (), Kind.list_of(), hint="_list")
+    k = Var("_k", Kind.num())
+    with lw.sub_block() as body:
+        items = [lw.getitem(s, k, None, node) for s in seqs]
+        v = lw.materialize(lw.apply(scope, f, items, {}, node, None), node)
+        lw.unify(out.kind.element, lw.kind_of(v), node)
+        lw.effect("append", (out, v))
+    n = lw.emit("len", (seqs[0],), Kind.num())
+    for s in seqs[1:]:
+        n = lw.emit("min", (n, lw.emit("len", (s,), Kind.num())), Kind.num(),
+                    {"flavor": "builtin"})
+    lw.block.append(ir.For(k, Const(0), n, Const(1), body, False, lw.loc))
+    return out
+
+
+def b_filter(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    _kwargs(lw, scope, node, ())
+    if len(node.args) != 2:
+        raise scope.fs.error(node, "filter() without a function and an iterable",
+                             "filter(f, xs)")
+    f = lw.expr(scope, node.args[0])
+    xs = _as_list(lw, scope, node.args[1])
+    out = lw.emit("list", (), lw.kind_of(xs), hint="_list")
+    k = Var("_k", Kind.num())
+    with lw.sub_block() as body:
+        item = lw.getitem(xs, k, None, node)
+        test = item if type(f) is Const and f.value is None else lw.materialize(
+            lw.apply(scope, f, [item], {}, node, None), node)
+        with lw.sub_block() as then:
+            lw.effect("append", (out, item))
+        lw.block.append(ir.If(test, then, [], lw.loc))
+    n = lw.emit("len", (xs,), Kind.num())
+    lw.block.append(ir.For(k, Const(0), n, Const(1), body, False, lw.loc))
+    return out
+
+
+def b_mean(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    _kwargs(lw, scope, node, ())
+    if len(node.args) != 1:
+        raise scope.fs.error(node, "mean() without one iterable", "mean(xs)")
+    xs = _as_list(lw, scope, node.args[0])
+    lw.unify(lw.kind_of(xs), Kind.list_of(Kind.num()), node)
+    name = ast.unparse(node.func).split(".")[-1]
+    return lw.emit(name if name in ("mean", "fmean") else "mean", (xs,), Kind.num(), dest=dest)
+
+
+def b_fsum(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    _kwargs(lw, scope, node, ())
+    xs = _as_list(lw, scope, node.args[0])
+    lw.unify(lw.kind_of(xs), Kind.list_of(Kind.num()), node)
+    return lw.emit("fsum", (xs,), Kind.num(), dest=dest)
+
+
+def b_prod(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    kw = _kwargs(lw, scope, node, ("start",))
+    start = lw.operand(scope, kw["start"]) if "start" in kw else Const(1)
+    if _is_gen(node.args[0]):
+        return lw.fold(scope, node.args[0], start, "mul")
+    xs = _as_list(lw, scope, node.args[0])
+    acc = Var("_prod", Kind.num())
+    lw.copy_into(acc, start)
+    k = Var("_k", Kind.num())
+    with lw.sub_block() as body:
+        lw.arith("mul", acc, lw.getitem(xs, k, None, node), acc, node)
+    n = lw.emit("len", (xs,), Kind.num())
+    lw.block.append(ir.For(k, Const(0), n, Const(1), body, False, lw.loc))
+    return acc
+
+
+def b_iterable(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    """``zip``/``enumerate``/``reversed``/``range`` used as values (not as a loop's
+    iterable): listed by a comprehension over the same iteration."""
+    from .scope import Scope as _S
+    fake = ast.ListComp(elt=ast.Name(id="__item#", ctx=ast.Load()), generators=[
+        ast.comprehension(target=ast.Name(id="__item#", ctx=ast.Store()), iter=node, ifs=[],
+                          is_async=0)])
+    ast.copy_location(fake, node)
+    _ = _S
+    if isinstance(node.func, ast.Name) and node.func.id == "range":
+        args = [lw.operand(scope, a) for a in node.args]
+        if len(args) == 1:
+            args = [Const(0), args[0], Const(1)]
+        elif len(args) == 2:
+            args.append(Const(1))
+        return lw.emit("range", tuple(args), Kind.obj(), dest=dest)
+    return lw.e_listcomp(scope, fake, dest)
+
+
+def b_any_all(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    xs = _as_list(lw, scope, node.args[0])
+    fn = builtins.any if ast.unparse(node.func).endswith("any") else builtins.all
+    return lw.emit("call", (Global(fn.__name__, fn, "builtin"), xs), Kind.num(),
+                   {"kw": (), "label": fn.__name__, "constant": True}, dest=dest)
+
+
+def b_print(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    args, kwargs = lw.call_args(scope, node)
+    return lw.opaque_call(Global("print", print, "builtin"), args, kwargs, node, dest, "print",
+                          constant=True)
+
+
+STRUCTURED: dict[Any, Any] = {
+    builtins.sum: b_sum, builtins.len: b_len, builtins.max: b_max, builtins.min: b_min,
+    builtins.sorted: b_sorted, builtins.list: b_list, builtins.tuple: b_tuple,
+    builtins.map: b_map, builtins.filter: b_filter, statistics.mean: b_mean,
+    statistics.fmean: b_mean, math.fsum: b_fsum, math.prod: b_prod,
+    builtins.zip: b_iterable, builtins.enumerate: b_iterable, builtins.reversed: b_iterable,
+    builtins.range: b_iterable, builtins.any: b_any_all, builtins.all: b_any_all,
+    builtins.print: b_print,
+}
+_ = (FuncValue, Static, is_operand)

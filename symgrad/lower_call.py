@@ -1,0 +1,421 @@
+"""Lowering of calls (a mixin of :class:`symgrad.lower.Lowerer`).
+
+What a call means is decided by what the callee *is*, resolved while lowering:
+
+* a primitive of the rule table (``math.exp``, ``abs``, ``np.tanh``, a registered
+  rule) -> one equation; special forms (``log(x, base)``, ``max(a, b, c)``) are
+  expanded by the rule itself;
+* one of the builtins with structure (``sum``, ``max``/``min`` with ``key=`` and
+  ``default=``, ``sorted``, ``len``, ``list`` ...) -> equations and loops;
+* a Python function, a lambda, a nested ``def`` (read at call time: late
+  binding), a ``functools.wraps`` wrapper, a bound method, a ``functools.partial``
+  -> inlined, arguments bound as Python binds them (``*args``/``**kwargs``
+  forwarding included);
+* anything else (a class, a C function with no rule, a method of a run-time
+  object) -> an opaque call, which must not receive a differentiated value (the
+  analysis checks; piecewise-constant calls such as ``int`` and ``round`` may).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import functools
+import math
+import types
+from typing import Any
+
+from . import ir, rules
+from .desugar import assigned_names, desugar
+from .errors import SourceError, UnsupportedSyntaxError
+from .ir import Const, Global, Kind, Loc, Var
+from .scope import (FuncChoice, FuncValue, Scope, Static, StaticDict, StaticTuple,
+                    const_or_none, is_compile_time, is_operand, kind_of_value)
+from .source import describe, get_source
+
+_LIST_METHODS = {"append", "pop", "insert", "extend", "copy", "clear", "reverse", "index",
+                 "count", "remove", "sort"}
+
+
+class CallLowering:
+    """Calls: primitives, structured builtins, inlining, opaque calls, methods."""
+
+    # ------------------------------------------------------------------ entry
+    def call(self, scope: Scope, node: ast.Call, dest: Var | None, statement: bool) -> Any:
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            base = self.expr(scope, func.value)
+            if is_operand(base):
+                args, kwargs = self.call_args(scope, node)
+                return self.method_call(base, func.attr, args, kwargs, node, dest)
+            if type(base) is Static:
+                obj = getattr(base.obj, func.attr, None)
+                if obj is None or not callable(obj):
+                    raise scope.fs.error(node, f"the call {ast.unparse(func)}(...)",
+                                         "call a function")
+                callee: Any = Static(obj)
+            else:
+                callee = self.expr(scope, func)
+        else:
+            callee = self.expr(scope, func)
+        if type(callee) is Static and callee.obj in _STRUCTURED:
+            return _STRUCTURED[callee.obj](self, scope, node, dest)
+        args, kwargs = self.call_args(scope, node)
+        return self.apply(scope, callee, args, kwargs, node, dest)
+
+    def call_args(self, scope: Scope, node: ast.Call) -> tuple[list, dict]:
+        """Positional and keyword arguments as bindings (``*t`` and ``**d`` of known
+        tuples and dicts are expanded, as a forwarding wrapper needs)."""
+        args: list[Any] = []
+        for a in node.args:
+            if isinstance(a, ast.Starred):
+                v = self.expr(scope, a.value)
+                if type(v) is not StaticTuple:
+                    raise scope.fs.error(node, "a starred argument of unknown length",
+                                         "pass the arguments one by one")
+                args.extend(v.items)
+            else:
+                args.append(self.expr(scope, a))
+        kwargs: dict[str, Any] = {}
+        for k in node.keywords:
+            v = self.expr(scope, k.value)
+            if k.arg is None:
+                if type(v) is not StaticDict:
+                    raise scope.fs.error(node, "a ** argument of unknown keys",
+                                         "pass keyword arguments one by one")
+                kwargs.update(v.items)
+            else:
+                kwargs[k.arg] = v
+        return args, kwargs
+
+    def apply(self, scope: Scope, callee: Any, args: list, kwargs: dict, node: ast.AST,
+              dest: Var | None) -> Any:
+        t = type(callee)
+        if t is FuncValue:
+            return self.inline_value(callee, args, kwargs, node)
+        if t is FuncChoice:
+            return self.call_choice(scope, callee, args, kwargs, node)
+        if t is Static:
+            return self.apply_object(scope, callee, args, kwargs, node, dest)
+        if is_operand(callee):
+            return self.opaque_call(callee, args, kwargs, node, dest, describe(callee))
+        raise scope.fs.error(node, "calling this value", "call a function")
+
+    def apply_object(self, scope: Scope, callee: Static, args: list, kwargs: dict,
+                     node: ast.AST, dest: Var | None) -> Any:
+        obj = callee.obj
+        info = rules.lookup_callable(obj)
+        if info is not None:
+            return self.primitive(scope, info, obj, args, kwargs, node, dest)
+        if rules.is_constant_call(obj):
+            return self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
+                                    describe(obj), constant=True)
+        generated = getattr(obj, "__symgrad_generated__", None)
+        if generated is not None:
+            obj = generated
+        if isinstance(obj, types.FunctionType):
+            return self.inline_function(scope, obj, args, kwargs, node, callee)
+        if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType):
+            this = self.static_self(obj.__self__)
+            return self.inline_function(scope, obj.__func__, [this, *args], kwargs, node,
+                                        callee)
+        if isinstance(obj, functools.partial):
+            inner = Static(obj.func)
+            bound = [self.static_value(v) for v in obj.args]
+            kw = {k: self.static_value(v) for k, v in obj.keywords.items()}
+            return self.apply(scope, inner, bound + args, {**kw, **kwargs}, node, dest)
+        return self.opaque_call(self.ref_static(callee), args, kwargs, node, dest, describe(obj))
+
+    def static_value(self, value: Any) -> Any:
+        """A Python object met while lowering, as a binding."""
+        c = const_or_none(value)
+        if c is not None:
+            return c
+        if is_compile_time(value):
+            return Static(value)
+        return self.inject(value)
+
+    def static_self(self, obj: Any) -> Any:
+        """``self`` of a bound method: its attributes are read when the code runs."""
+        return self.inject(obj, "self")
+
+    # ------------------------------------------------------------------ opaque calls
+    def opaque_call(self, fn: Any, args: list, kwargs: dict, node: ast.AST, dest: Var | None,
+                    label: str, constant: bool = False, error: Exception | None = None) -> Var:
+        """A call kept as written.  Its result does not depend differentiably on its
+        arguments (checked when activity is known: an error unless ``constant``)."""
+        ops = [self.materialize(a, node) for a in args]
+        kws = {k: self.materialize(v, node) for k, v in kwargs.items()}
+        params = {"kw": tuple(kws), "label": label, "constant": constant}
+        if error is not None:
+            params["error"] = error
+        return self.emit("call", (fn, *ops, *kws.values()), Kind(), params, dest=dest)
+
+    def method_call(self, base: Any, name: str, args: list, kwargs: dict, node: ast.AST,
+                    dest: Var | None) -> Any:
+        kb = self.kind_of(base).find()
+        if name in _LIST_METHODS and kb.tag in ("list", None) and not kwargs:
+            return self.list_method(base, name, args, node, dest)
+        ops = [self.materialize(a, node) for a in args]
+        kws = {k: self.materialize(v, node) for k, v in kwargs.items()}
+        return self.emit("callmethod", (base, *ops, *kws.values()), Kind(),
+                         {"name": name, "kw": tuple(kws), "label": f".{name}()"}, dest=dest)
+
+    def list_method(self, base: Any, name: str, args: list, node: ast.AST, dest: Var | None
+                    ) -> Any:
+        ops = [self.materialize(a, node) for a in args]
+        kind = self.kind_of(base)
+        self.unify(kind, Kind.list_of(), node)
+        n = len(ops)
+        if name == "append" and n == 1:
+            self.unify(kind.element, self.kind_of(ops[0]), node)
+            self.effect("append", (base, ops[0]))
+            return Const(None)
+        if name == "pop" and n <= 1:
+            return self.emit("pop", (base, *ops), kind.element, dest=dest)
+        if name == "insert" and n == 2:
+            self.unify(kind.element, self.kind_of(ops[1]), node)
+            self.effect("insert", (base, ops[0], ops[1]))
+            return Const(None)
+        if name == "extend" and n == 1:
+            self.unify(kind, self.kind_of(ops[0]), node)
+            self.effect("extend", (base, ops[0]))
+            return Const(None)
+        if name == "copy" and n == 0:
+            return self.emit("slice", (base, Const(None), Const(None), Const(None)), kind,
+                             dest=dest)
+        if name in ("index", "count") and n >= 1:
+            return self.emit("callmethod", (base, *ops), Kind.num(),
+                             {"name": name, "kw": (), "label": f".{name}()",
+                              "constant": True}, dest=dest)
+        if name in ("reverse", "clear") and n == 0:
+            self.effect(name, (base,))
+            return Const(None)
+        raise self.error_at(node, f"the list method .{name}() with these arguments",
+                            "use append, pop, insert, extend, copy, or build a new list")
+
+    # ------------------------------------------------------------------ primitives
+    def primitive(self, scope: Scope, info: Any, obj: Any, args: list, kwargs: dict,
+                  node: ast.AST, dest: Var | None) -> Any:
+        rule = rules.RULES[info.rule]
+        if kwargs:
+            raise scope.fs.error(node, f"keyword arguments to {describe(obj)}",
+                                 "pass the arguments positionally")
+        ops = [self.materialize(a, node) for a in args]
+        params: dict[str, Any] = {"flavor": info.flavor}
+        if info.flavor == "helper":
+            params["fn"] = self.inject(rule.forward, rule.name)
+        if len(ops) != rule.nargs:
+            if rule.expand is None:
+                raise scope.fs.error(node, f"{describe(obj)} with {len(ops)} arguments",
+                                     f"call it with {rule.nargs}")
+            build = _Emitter(self, params, node)
+            out = rule.expand(build, *ops)
+            if out is None:
+                raise scope.fs.error(node, f"{describe(obj)} with {len(ops)} arguments",
+                                     f"call it with {rule.nargs}")
+            return out
+        for a in ops:
+            if type(a) is Var:
+                self.unify(a.kind, Kind.num(), node)
+        return self.emit(rule.name, tuple(ops), Kind.num(), params, dest=dest)
+
+    # ------------------------------------------------------------------ inlining
+    def inline_function(self, scope: Scope, fn: types.FunctionType, args: list, kwargs: dict,
+                        node: ast.AST, callee: Static) -> Any:
+        """Inline a call to a Python function; a function that cannot be inlined is
+        called as it is (an error only if a gradient has to flow through it)."""
+        if fn.__code__ in self.inlining:
+            return self.opaque_call(self.ref_static(callee), args, kwargs, node, None,
+                                    describe(fn), error=self.error_at(
+                                        node, f"the recursive call to {describe(fn)}",
+                                        "rewrite the recursion as a loop"))
+        try:
+            fs = get_source(fn)
+        except SourceError as exc:
+            return self.opaque_call(self.ref_static(callee), args, kwargs, node, None,
+                                    describe(fn), error=exc)
+        mark = len(self.block)
+        saved_loc, saved_fs = self.loc, self.scope_fs
+        try:
+            callee_scope = Scope(fs, label=fn.__name__)
+            defaults = self.python_defaults(fn)
+            return self.inline_body(callee_scope, fs.tree, args, kwargs, defaults, node,
+                                    fn.__code__)
+        except UnsupportedSyntaxError as exc:
+            del self.block[mark:]
+            self.loc, self.scope_fs = saved_loc, saved_fs
+            return self.opaque_call(self.ref_static(callee), args, kwargs, node, None,
+                                    describe(fn), error=exc)
+        finally:
+            self.loc, self.scope_fs = saved_loc, saved_fs
+
+    def python_defaults(self, fn: types.FunctionType) -> dict[str, Any]:
+        code = fn.__code__
+        pos = code.co_varnames[:code.co_argcount]
+        out: dict[str, Any] = {}
+        for name, value in zip(pos[len(pos) - len(fn.__defaults__ or ()):], fn.__defaults__ or ()):
+            out[name] = self.static_value(value)
+        for name, value in (fn.__kwdefaults__ or {}).items():
+            out[name] = self.static_value(value)
+        return out
+
+    def inline_value(self, fv: FuncValue, args: list, kwargs: dict, node: ast.AST) -> Any:
+        """Call a function defined in the source: its free names are read in the scope
+        it was defined in, as they are *now* (late binding)."""
+        key = fv.node
+        if key in self.inlining:
+            raise self.error_at(node, f"the recursive call to {fv.name}",
+                                "rewrite the recursion as a loop")
+        tree = fv.node
+        if isinstance(tree, ast.Lambda):
+            tree = ast.FunctionDef(name="<lambda>", args=tree.args, body=[
+                ast.Return(tree.body, lineno=tree.lineno, col_offset=tree.col_offset,
+                           end_lineno=getattr(tree, "end_lineno", tree.lineno))],
+                decorator_list=[], lineno=tree.lineno, col_offset=tree.col_offset)
+        callee = Scope(fv.scope.fs, parent=fv.scope, label=fv.name)
+        saved_loc, saved_fs = self.loc, self.scope_fs
+        try:
+            return self.inline_body(callee, tree, args, kwargs, fv.defaults, node, key)
+        finally:
+            self.loc, self.scope_fs = saved_loc, saved_fs
+
+    def inline_body(self, callee: Scope, tree: ast.FunctionDef, args: list, kwargs: dict,
+                    defaults: dict, node: ast.AST, key: Any) -> Any:
+        body = desugar(tree.body, callee.fs.error)
+        assigned = set(assigned_names(body))
+        callee.local_names = assigned | {a.arg for a in _all_params(tree.args)}
+        header = f"inlined {_call_text(node)}:"
+        self.loc = Loc(header, "", callee.fs.filename, 0)
+        mark = len(self.block)
+        self.bind_params(callee, tree.args, args, kwargs, defaults, assigned, node)
+        self.inline_header = header if len(self.block) == mark else ""
+        self.inlining.append(key)
+        try:
+            return self.function_body(callee, body, _result_hint(callee.label))
+        finally:
+            self.inlining.pop()
+
+    def bind_params(self, callee: Scope, spec: ast.arguments, args: list, kwargs: dict,
+                    defaults: dict, assigned: set, node: ast.AST) -> None:
+        """Bind arguments to parameters as Python does (``*args``, ``**kwargs``,
+        keyword-only parameters and defaults included)."""
+        positional = [a.arg for a in spec.posonlyargs + spec.args]
+        values: dict[str, Any] = {}
+        for name, value in zip(positional, args):
+            values[name] = value
+        extra = args[len(positional):]
+        if extra and spec.vararg is None:
+            raise self.error_at(node, f"a call to {callee.label} with too many arguments",
+                                f"{callee.label} takes {len(positional)}")
+        kwnames = positional + [a.arg for a in spec.kwonlyargs]
+        rest: dict[str, Any] = {}
+        for k, v in kwargs.items():
+            if k in kwnames and k not in values:
+                values[k] = v
+            elif spec.kwarg is not None and k not in kwnames:
+                rest[k] = v
+            else:
+                raise self.error_at(node, f"the keyword argument {k!r} to {callee.label}",
+                                    "check the helper's parameter names")
+        for name in kwnames:
+            if name not in values:
+                if name not in defaults:
+                    raise self.error_at(node, f"a call to {callee.label} without argument "
+                                        f"{name!r}", f"pass every parameter of {callee.label}")
+                values[name] = defaults[name]
+        if spec.vararg is not None:
+            values[spec.vararg.arg] = StaticTuple(tuple(extra))
+        if spec.kwarg is not None:
+            values[spec.kwarg.arg] = StaticDict(rest)
+        for name, value in values.items():
+            if is_operand(value) and name in assigned:
+                v = Var(name)
+                self.copy_into(v, value)
+                callee.env[name] = v
+                callee.owned.add(v)
+            else:
+                callee.env[name] = value
+
+    def call_choice(self, scope: Scope, choice: FuncChoice, args: list, kwargs: dict,
+                    node: ast.AST) -> Var:
+        """Call whichever function the run-time tag says is bound."""
+        result = Var("_t")
+
+        def branch(k: int) -> list:
+            with self.sub_block() as blk:
+                out = self.apply(scope, choice.options[k], args, kwargs, node, None)
+                self.copy_into(result, self.materialize(out, node))
+            return blk
+        stmts = branch(len(choice.options) - 1)
+        for k in range(len(choice.options) - 2, -1, -1):
+            test = self.emit("eq", (choice.tag, Const(k)), Kind.num(), hint="_c")
+            stmts = [ir.If(test, branch(k), stmts, self.loc)]
+            if k:
+                pass
+        self.block.extend(stmts)
+        return result
+
+
+class _Emitter:
+    """What a rule's ``expand`` sees: ``b.apply("log", x)`` emits an equation of the
+    same flavor as the call being expanded (``b.apply("truediv", ...)`` an operator)."""
+
+    def __init__(self, lw: Any, params: dict, node: ast.AST):
+        self.lw, self.params, self.node = lw, params, node
+
+    def apply(self, name: str, *args: Any) -> Any:
+        params = dict(self.params) if name in rules.CALL_SPELLED else None
+        return self.lw.emit(name, tuple(args), Kind.num(), params)
+
+
+def _all_params(spec: ast.arguments) -> list[ast.arg]:
+    out = spec.posonlyargs + spec.args + spec.kwonlyargs
+    if spec.vararg:
+        out.append(spec.vararg)
+    if spec.kwarg:
+        out.append(spec.kwarg)
+    return out
+
+
+def _call_text(node: ast.AST) -> str:
+    try:
+        return " ".join(ast.unparse(node).split())
+    except Exception:  # pragma: no cover
+        return "call"
+
+
+def _result_hint(label: str) -> str:
+    if label == "<lambda>":
+        return "_lambda"
+    return label if label.isidentifier() else "_result"
+
+
+# ---------------------------------------------------------------------------- structured builtins
+
+def _lazy_structured() -> dict[Any, Any]:
+    from . import lower_builtins as lb
+    return lb.STRUCTURED
+
+
+class _StructuredTable(dict):
+    """Builtins lowered with structure (``sum``, ``max``, ``sorted`` ...), loaded on first use."""
+
+    def _load(self) -> None:
+        if not self:
+            self.update(_lazy_structured())
+
+    def __contains__(self, key: object) -> bool:
+        self._load()
+        try:
+            return dict.__contains__(self, key)
+        except TypeError:
+            return False
+
+    def __getitem__(self, key: Any) -> Any:
+        self._load()
+        return dict.__getitem__(self, key)
+
+
+_STRUCTURED = _StructuredTable()
+_ = (builtins, math, Global, kind_of_value)

@@ -1,0 +1,487 @@
+"""Lowering of expressions (a mixin of :class:`symgrad.lower.Lowerer`).
+
+``expr(scope, node, dest=None)`` returns the *binding* of an expression: an IR
+operand, or a compile-time value (:mod:`symgrad.scope`).  ``dest``, when given,
+is the variable the expression's root should write (the target of an
+assignment), so ``n = x * w + b`` lowers to ``_t = mul x w; n = add _t b``.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+import sys
+import types
+from typing import Any
+
+from . import rules
+from .ir import Const, Global, Kind, Var
+from .scope import (AttrRef, FuncChoice, FuncValue, Scope, Static, StaticDict, StaticTuple,
+                    const_or_none, is_compile_time, is_operand, kind_of_value, resolve_global)
+from .source import MISSING
+
+_STDLIB_CONSTANT_MODULES = {"math", "cmath", "numpy", "sys", "operator"}
+_UNBOUND = object()
+
+
+class ExprLowering:
+    """Expressions: names, attributes, operators, literals, subscripts, conditionals."""
+
+    # ------------------------------------------------------------------ dispatch
+    def expr(self, scope: Scope, node: ast.expr, dest: Var | None = None,
+             statement: bool = False, **_: Any) -> Any:
+        handler = _EXPRS.get(type(node))
+        if handler is None:
+            return self.e_opaque(scope, node, dest)
+        if handler is ExprLowering.e_call:
+            return self.call(scope, node, dest, statement)
+        return handler(self, scope, node, dest)
+
+    def operand(self, scope: Scope, node: ast.expr) -> Any:
+        """An expression that must be a run-time value."""
+        return self.materialize(self.expr(scope, node), node)
+
+    def materialize(self, value: Any, node: ast.AST | None) -> Any:
+        """A compile-time value turned into an operand (a tuple becomes a run-time
+        tuple; a module or function becomes a reference to it)."""
+        t = type(value)
+        if t in (Var, Const, Global):
+            return value
+        if t is StaticTuple:
+            items = tuple(self.materialize(v, node) for v in value.items)
+            kind = Kind.list_of()
+            for it in items:
+                self.unify(kind.element, self.kind_of(it), node)
+            return self.emit("tuple", items, kind)
+        if t is Static:
+            return self.ref_static(value)
+        if t in (FuncValue, FuncChoice):
+            raise self.error_at(node, "a locally defined function used as a value",
+                                "call it directly (symgrad inlines it)")
+        if t is StaticDict:
+            raise self.error_at(node, "**kwargs used as a value", "forward it as **kwargs")
+        raise self.error_at(node, "this value", "use numbers and lists")
+
+    def kind_of(self, value: Any) -> Kind:
+        t = type(value)
+        if t is Var:
+            return value.kind
+        if t is Const:
+            v = value.value
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                return Kind.num()
+            if isinstance(v, bool):
+                return Kind.num()
+            if isinstance(v, tuple):
+                return kind_of_value(v)
+            return Kind.obj()
+        if t is Global:
+            return kind_of_value(value.obj)
+        return Kind.obj()
+
+    def ref_static(self, value: Static) -> Global:
+        """A run-time reference to a compile-time object (how the user named it, if
+        the generated code can read it the same way; else an injected name)."""
+        return value.ref if value.ref is not None else self.inject(value.obj)
+
+    def inject(self, obj: Any, hint: str | None = None) -> Global:
+        key = id(obj)
+        g = self.injected.get(key)
+        if g is None:
+            name = hint or getattr(obj, "__name__", None) or "_obj"
+            if isinstance(obj, types.ModuleType) and obj.__name__ == "numpy":
+                name = "np"
+            name = name.split(".")[-1]
+            g = Global(name, obj, "inject")
+            self.injected[key] = g
+        return g
+
+    # ------------------------------------------------------------------ names
+    def e_name(self, scope: Scope, node: ast.Name, dest: Var | None) -> Any:
+        b = self.lookup(scope, node.id)
+        if b is _UNBOUND:
+            raise scope.fs.error(node, f"the name {node.id!r} before it is assigned",
+                                 "assign it first (Python would raise UnboundLocalError)")
+        if b is not MISSING:
+            return b
+        return self.free_name(scope, node.id, node)
+
+    def lookup(self, scope: Scope, name: str) -> Any:
+        s: Scope | None = scope
+        while s is not None:
+            if name in s.env and name not in s.nonlocals:
+                return s.env[name]
+            if name in s.local_names and name not in s.nonlocals \
+                    and name not in s.globals_decl:
+                return _UNBOUND
+            if name in s.globals_decl:
+                return MISSING
+            s = s.parent
+        return MISSING
+
+    def free_name(self, scope: Scope, name: str, node: ast.AST) -> Any:
+        """A name that is not local: a closure cell, a global or a builtin (read live)."""
+        fs = scope.fs
+        while True:
+            where, value = resolve_global(fs, name)
+            if where != "missing" or scope.parent is None:
+                break
+            scope = scope.parent
+            fs = scope.fs
+        if where == "missing":
+            raise fs.error(node, f"the undefined name {name!r}",
+                           "define it at module level or inside the function")
+        if where == "cell":
+            try:
+                content = value.cell_contents
+            except ValueError:
+                raise fs.error(node, f"the free variable {name!r}, which has no value yet",
+                               "assign it before calling the function") from None
+            return self.as_binding(content, Global(name, content, "cell", value))
+        if where == "builtin":
+            return Static(value)
+        ref = self.global_ref(fs, name, value)
+        return self.as_binding(value, ref)
+
+    def global_ref(self, fs: Any, name: str, value: Any) -> Any:
+        """How generated code reads the module-level name ``name`` of ``fs``'s module:
+        by name in the differentiated function's own module, as ``module.name`` in
+        another importable module, else (no module to read from) as a snapshot."""
+        if fs.globals is self.top.globals:
+            return Global(name, value, "global")
+        modname = fs.globals.get("__name__")
+        mod = sys.modules.get(modname) if modname else None
+        if mod is None or getattr(mod, "__dict__", None) is not fs.globals:
+            return self.inject(value, name)
+        return AttrRef(self.inject(mod, modname.split(".")[-1]), name, value)
+
+    def as_binding(self, value: Any, ref: Any) -> Any:
+        """A global's value as a binding: modules, functions and classes are compile-time
+        values (remembered with the way to reach them); data is read when the code runs."""
+        if is_compile_time(value):
+            return Static(value, ref if type(ref) is Global else None)
+        if type(ref) is AttrRef:
+            return self.emit("getattr", (ref.module, Const(ref.attr)), kind_of_value(value),
+                             hint="_g")
+        return ref
+
+    # ------------------------------------------------------------------ attributes
+    def e_attribute(self, scope: Scope, node: ast.Attribute, dest: Var | None) -> Any:
+        base = self.expr(scope, node.value)
+        if type(base) is Static:
+            obj = getattr(base.obj, node.attr, MISSING)
+            if obj is MISSING:
+                raise scope.fs.error(node, f"the attribute {node.attr!r} of "
+                                     f"{getattr(base.obj, '__name__', base.obj)!r}",
+                                     "check the name")
+            if is_compile_time(obj):
+                return Static(obj)
+            c = const_or_none(obj)
+            if c is not None and isinstance(base.obj, types.ModuleType) and \
+                    base.obj.__name__.split(".")[0] in _STDLIB_CONSTANT_MODULES:
+                return c
+            return self.emit("getattr", (self.ref_static(base), Const(node.attr)),
+                             kind_of_value(obj), dest=dest, hint="_g")
+        if not is_operand(base):
+            raise scope.fs.error(node, f"the attribute .{node.attr} of this value",
+                                 "read attributes of objects, not of functions")
+        kind = kind_of_value(getattr(base.obj, node.attr, MISSING)) if type(base) is Global \
+            else Kind()
+        return self.emit("getattr", (base, Const(node.attr)), kind, dest=dest, hint="_g")
+
+    # ------------------------------------------------------------------ operators
+    def e_constant(self, scope: Scope, node: ast.Constant, dest: Var | None) -> Any:
+        return Const(node.value)
+
+    def e_binop(self, scope: Scope, node: ast.BinOp, dest: Var | None) -> Any:
+        prim = rules.BINOPS.get(type(node.op).__name__)
+        a = self.operand(scope, node.left)
+        b = self.operand(scope, node.right)
+        if prim is None:
+            return self.emit("binop", (a, b), Kind(), {"op": type(node.op).__name__},
+                             dest=dest)
+        return self.arith(prim, a, b, dest, node)
+
+    def arith(self, prim: str, a: Any, b: Any, dest: Var | None, node: ast.AST) -> Var:
+        """``a + b`` / ``a * b`` ...: numbers, or list concatenation and repetition when
+        an operand is a list (decided after kinds are known when they are not yet)."""
+        if type(a) is Const and type(b) is Const and _number(a.value) and _number(b.value):
+            try:
+                return Const(rules.RULES[prim].forward(a.value, b.value))
+            except (ArithmeticError, ValueError, TypeError):
+                pass
+        ka, kb = self.kind_of(a).find(), self.kind_of(b).find()
+        if prim in ("add", "mul") and "list" in (ka.tag, kb.tag):
+            return self.list_arith(prim, a, b, ka, kb, dest, node)
+        if "obj" in (ka.tag, kb.tag):
+            return self.emit(prim, (a, b), Kind(), dest=dest)
+        if prim in ("add", "mul") and (ka.tag is None or kb.tag is None):
+            out = self.emit(prim, (a, b), Kind(), dest=dest)
+            self.deferred.append(self.block[-1])
+            return out
+        for x in (a, b):
+            if type(x) is Var:
+                self.unify(x.kind, Kind.num(), node)
+        return self.emit(prim, (a, b), Kind.num(), dest=dest)
+
+    def list_arith(self, prim: str, a: Any, b: Any, ka: Kind, kb: Kind, dest: Var | None,
+                   node: ast.AST) -> Var:
+        if prim == "add":
+            kind = Kind.list_of()
+            for x in (a, b):
+                self.unify(kind, self.kind_of(x), node)
+            return self.emit("concat", (a, b), kind, dest=dest)
+        lst, n = (a, b) if ka.tag == "list" else (b, a)
+        return self.emit("repeat", (lst, n), self.kind_of(lst), dest=dest)
+
+    def e_unaryop(self, scope: Scope, node: ast.UnaryOp, dest: Var | None) -> Any:
+        a = self.operand(scope, node.operand)
+        op = type(node.op)
+        if op is ast.UAdd:
+            return a
+        if op is ast.USub:
+            if type(a) is Const and isinstance(a.value, (int, float)):
+                return Const(-a.value)
+            if type(a) is Var:
+                self.unify(a.kind, Kind.num(), node)
+            return self.emit("neg", (a,), Kind.num(), dest=dest)
+        if op is ast.Not:
+            return self.emit("not", (a,), Kind.num(), dest=dest, hint="_c")
+        return self.emit("invert", (a,), Kind.num(), dest=dest)
+
+    def e_compare(self, scope: Scope, node: ast.Compare, dest: Var | None) -> Any:
+        left = self.operand(scope, node.left)
+        if len(node.ops) == 1:
+            right = self.operand(scope, node.comparators[0])
+            return self.emit(rules.COMPARE[type(node.ops[0]).__name__], (left, right), Kind.num(),
+                             dest=dest, hint="_c")
+        result = dest if dest is not None else Var("_c", Kind.num())
+        self.compare_chain(scope, left, node.ops, node.comparators, result)
+        return result
+
+    def compare_chain(self, scope: Scope, left: Any, ops: list, comps: list, result: Var
+                      ) -> None:
+        """``a < b < c`` is ``a < b and b < c`` with ``b`` evaluated once."""
+        right = self.operand(scope, comps[0])
+        if type(right) is Var and right.name is None and len(ops) > 1:
+            pass
+        c = self.emit(rules.COMPARE[type(ops[0]).__name__], (left, right), Kind.num(), hint="_c")
+        if len(ops) == 1:
+            self.copy_into(result, c)
+            return
+        from .ir import If
+        with self.sub_block() as then:
+            self.compare_chain(scope, right, ops[1:], comps[1:], result)
+        with self.sub_block() as orelse:
+            self.copy_into(result, c)
+        self.block.append(If(c, then, orelse, self.loc))
+
+    def e_boolop(self, scope: Scope, node: ast.BoolOp, dest: Var | None) -> Any:
+        """``a or b`` returns ``a`` if it is true, else ``b`` (which alone is evaluated
+        then); ``and`` the other way round.  The operand returned carries the gradient."""
+        result = dest if dest is not None else Var("_t")
+        self.boolop_chain(scope, isinstance(node.op, ast.Or), node.values, result)
+        return result
+
+    def boolop_chain(self, scope: Scope, is_or: bool, values: list, result: Var) -> None:
+        from .ir import If
+        first = self.operand(scope, values[0])
+        if len(values) == 1:
+            self.copy_into(result, first)
+            return
+        if type(first) is Var and first is result:
+            first = self.emit("copy", (first,))
+        with self.sub_block() as keep:
+            self.copy_into(result, first)
+        with self.sub_block() as rest:
+            self.boolop_chain(scope, is_or, values[1:], result)
+        then, orelse = (keep, rest) if is_or else (rest, keep)
+        self.block.append(If(first, then, orelse, self.loc))
+
+    def e_ifexp(self, scope: Scope, node: ast.IfExp, dest: Var | None) -> Any:
+        from .ir import If
+        cond = self.condition(scope, node.test)
+        result = dest if dest is not None else Var("_t")
+        with self.sub_block() as then:
+            self.copy_into(result, self.operand(scope, node.body))
+        with self.sub_block() as orelse:
+            self.copy_into(result, self.operand(scope, node.orelse))
+        self.block.append(If(cond, then, orelse, self.loc))
+        return result
+
+    def condition(self, scope: Scope, test: ast.expr) -> Any:
+        return self.operand(scope, test)
+
+    # ------------------------------------------------------------------ subscripts
+    def e_subscript(self, scope: Scope, node: ast.Subscript, dest: Var | None) -> Any:
+        base = self.expr(scope, node.value)
+        if type(base) is StaticTuple:
+            idx = self.expr(scope, node.slice)
+            if type(idx) is Const and isinstance(idx.value, int):
+                return base.items[idx.value]
+            if isinstance(node.slice, ast.Slice):
+                return self.static_slice(scope, base, node.slice)
+            base = self.materialize(base, node)
+        base = self.materialize(base, node)
+        if isinstance(node.slice, ast.Slice):
+            sl = self.slice_operands(scope, node.slice)
+            kind = self.kind_of(base)
+            return self.emit("slice", (base, *sl), kind, dest=dest)
+        index = self.operand(scope, node.slice)
+        return self.getitem(base, index, dest, node)
+
+    def static_slice(self, scope: Scope, base: StaticTuple, sl: ast.Slice) -> Any:
+        parts = [self.expr(scope, p) if p is not None else Const(None)
+                 for p in (sl.lower, sl.upper, sl.step)]
+        if all(type(p) is Const for p in parts):
+            return StaticTuple(base.items[slice(*(p.value for p in parts))])
+        return self.emit("slice", (self.materialize(base, sl), *[
+            self.materialize(p, sl) for p in parts]), Kind.list_of())
+
+    def slice_operands(self, scope: Scope, sl: ast.Slice) -> tuple:
+        return tuple(self.operand(scope, p) if p is not None else Const(None)
+                     for p in (sl.lower, sl.upper, sl.step))
+
+    def getitem(self, base: Any, index: Any, dest: Var | None = None,
+                node: ast.AST | None = None) -> Var:
+        kb = self.kind_of(base)
+        if kb.find().tag == "obj":
+            out_kind = Kind()
+            if type(base) is Global:
+                try:
+                    out_kind = kind_of_value(base.obj[index.value]) if type(
+                        index) is Const else Kind()
+                except Exception:
+                    out_kind = Kind()
+            return self.emit("getitem", (base, index), out_kind, dest=dest)
+        out = self.emit("getitem", (base, index), None, dest=dest)
+        self.unify(kb, Kind.list_of(out.kind), node)
+        return out
+
+    # ------------------------------------------------------------------ literals
+    def e_list(self, scope: Scope, node: ast.List, dest: Var | None) -> Any:
+        if any(isinstance(e, ast.Starred) for e in node.elts):
+            return self.starred_list(scope, node, dest)
+        items = tuple(self.operand(scope, e) for e in node.elts)
+        kind = Kind.list_of()
+        for it in items:
+            self.unify(kind.element, self.kind_of(it), node)
+        return self.emit("list", items, kind, dest=dest)
+
+    def starred_list(self, scope: Scope, node: ast.List, dest: Var | None) -> Any:
+        acc: Any = None
+        for e in node.elts:
+            if isinstance(e, ast.Starred):
+                part = self.emit("list_of", (self.operand(scope, e.value),), Kind.list_of())
+            else:
+                part = self.emit("list", (self.operand(scope, e),), Kind.list_of())
+            acc = part if acc is None else self.list_arith(
+                "add", acc, part, acc.kind, part.kind, None, node)
+        return acc if acc is not None else self.emit("list", (), Kind.list_of(), dest=dest)
+
+    def e_tuple(self, scope: Scope, node: ast.Tuple, dest: Var | None) -> Any:
+        if any(isinstance(e, ast.Starred) for e in node.elts):
+            items: list[Any] = []
+            for e in node.elts:
+                if isinstance(e, ast.Starred):
+                    v = self.expr(scope, e.value)
+                    if type(v) is not StaticTuple:
+                        raise scope.fs.error(node, "a starred list in a tuple",
+                                             "build a list with + instead")
+                    items.extend(v.items)
+                else:
+                    items.append(self.expr(scope, e))
+            return StaticTuple(tuple(items))
+        return StaticTuple(tuple(self.expr(scope, e) for e in node.elts))
+
+    def e_lambda(self, scope: Scope, node: ast.Lambda, dest: Var | None) -> Any:
+        return FuncValue(node, scope, self.eval_defaults(scope, node.args), "<lambda>")
+
+    def eval_defaults(self, scope: Scope, args: ast.arguments) -> dict[str, Any]:
+        """Default values, evaluated where the function is defined (as Python does)."""
+        out: dict[str, Any] = {}
+        pos = args.posonlyargs + args.args
+        for a, d in zip(pos[len(pos) - len(args.defaults):], args.defaults):
+            out[a.arg] = self.snapshot(self.expr(scope, d))
+        for a, d in zip(args.kwonlyargs, args.kw_defaults):
+            if d is not None:
+                out[a.arg] = self.snapshot(self.expr(scope, d))
+        return out
+
+    def e_namedexpr(self, scope: Scope, node: ast.NamedExpr, dest: Var | None) -> Any:
+        target = node.target.id
+        owner = scope
+        while getattr(owner, "is_comp", False) and owner.parent is not None:
+            owner = owner.parent
+        d = self.target_var(owner, target)
+        value = self.expr(scope, node.value, dest=d)
+        self.bind(owner, target, value, node, d)
+        return owner.env[target]
+
+    # ------------------------------------------------------------------ opaque
+    def e_opaque(self, scope: Scope, node: ast.expr, dest: Var | None) -> Any:
+        """An expression symgrad does not model (f-strings, dicts, sets ...): evaluated
+        as written, with its names read from the generated code's variables.  It must
+        not depend on a differentiated value (checked once activity is known)."""
+        if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await)):
+            raise scope.fs.error(node, _KIND_NAMES.get(type(node), "this expression"),
+                                 "write an ordinary function that returns a value")
+        free = _free_names(node)
+        args = tuple(self.materialize(self.e_name(scope, ast.Name(id=n, ctx=ast.Load()), None),
+                                      node) for n in free)
+        template = _placeholders(node, free)
+        return self.emit("pyexpr", args, Kind.obj() if not isinstance(
+            node, ast.JoinedStr) else Kind.obj(), {"node": template, "names": free}, dest=dest)
+
+    def e_call(self, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+        raise AssertionError("dispatched in expr()")  # pragma: no cover
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+_KIND_NAMES = {ast.Yield: "yield (a generator)", ast.YieldFrom: "yield from (a generator)",
+               ast.Await: "await"}
+
+
+def _free_names(node: ast.AST) -> list[str]:
+    """Names an expression reads that it does not bind itself (comprehension targets,
+    lambda parameters), in order of appearance."""
+    bound: set[str] = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.comprehension):
+            bound.update(x.id for x in ast.walk(n.target) if isinstance(x, ast.Name))
+        elif isinstance(n, ast.Lambda):
+            bound.update(a.arg for a in n.args.args)
+    seen: dict[str, None] = {}
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in bound:
+            seen.setdefault(n.id, None)
+    return list(seen)
+
+
+def _placeholders(node: ast.expr, free: list[str]) -> ast.expr:
+    import copy as _copy
+    tree = _copy.deepcopy(node)
+    index = {n: k for k, n in enumerate(free)}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and n.id in index and isinstance(n.ctx, ast.Load):
+            n.id = f"__arg{index[n.id]}__"
+    return tree
+
+
+_EXPRS: dict[type, Any] = {
+    ast.Name: ExprLowering.e_name, ast.Constant: ExprLowering.e_constant,
+    ast.Attribute: ExprLowering.e_attribute, ast.BinOp: ExprLowering.e_binop,
+    ast.UnaryOp: ExprLowering.e_unaryop, ast.Compare: ExprLowering.e_compare,
+    ast.BoolOp: ExprLowering.e_boolop, ast.IfExp: ExprLowering.e_ifexp,
+    ast.Subscript: ExprLowering.e_subscript, ast.List: ExprLowering.e_list,
+    ast.Tuple: ExprLowering.e_tuple, ast.Lambda: ExprLowering.e_lambda,
+    ast.NamedExpr: ExprLowering.e_namedexpr, ast.Call: ExprLowering.e_call,
+    ast.ListComp: lambda self, scope, node, dest: self.e_listcomp(scope, node, dest),
+    ast.GeneratorExp: lambda self, scope, node, dest: self.e_listcomp(scope, node, dest),
+}
+
+_ = (builtins, math)   # kept for doctest namespaces

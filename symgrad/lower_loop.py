@@ -1,0 +1,321 @@
+"""Lowering of ``for`` loops and comprehensions (a mixin of :class:`symgrad.lower.Lowerer`).
+
+Every ``for`` becomes a loop over ``range``: ``for x in xs`` is an index loop whose
+body starts with ``x = xs[k]`` (so the adjoint sweep can replay it backwards);
+``zip``, ``enumerate`` and ``reversed`` are index arithmetic; a loop whose body
+changes the length of the list it walks becomes a ``while`` that re-reads the
+length every iteration, as Python's list iterator does.  Comprehensions are
+loops that append to a new list (or add to an accumulator, for ``sum``).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from . import ir
+from .desugar import assigned_names
+from .ir import Const, Global, Kind, Var
+from .scope import Scope, Static, StaticTuple, is_operand
+
+_STRUCTURAL = {"append", "pop", "insert", "extend", "clear", "setslice", "remove", "reverse"}
+
+
+@dataclass
+class _Iter:
+    """How a ``for`` walks: a range, or one or more sequences (zip), maybe enumerated."""
+
+    kind: str                          # "range" | "seq"
+    start: Any = None
+    stop: Any = None
+    step: Any = None
+    reverse: bool = False
+    seqs: tuple = ()
+    enum_start: Any = None             # enumerate(..., start): the counter's offset
+    enumerated: bool = False
+
+
+class LoopLowering:
+    """``for`` statements, comprehensions and the loops builtins need."""
+
+    # ------------------------------------------------------------------ iteration forms
+    def iteration(self, scope: Scope, node: ast.expr) -> _Iter:
+        if isinstance(node, ast.Call) and not node.keywords or (
+                isinstance(node, ast.Call) and _enumerate_kw(node)):
+            callee = self.expr(scope, node.func) if not isinstance(node.func, ast.Attribute) \
+                else None
+            obj = callee.obj if type(callee) is Static else None
+            if obj is range and 1 <= len(node.args) <= 3:
+                return self.range_iter(scope, node.args)
+            if obj is reversed and len(node.args) == 1:
+                inner = self.iteration(scope, node.args[0])
+                inner.reverse = not inner.reverse
+                if inner.kind == "seq" and inner.enumerated:
+                    raise self.error_at(node, "reversed(enumerate(...))",
+                                        "loop over reversed(range(len(xs))) and index")
+                return inner
+            if obj is enumerate and len(node.args) == 1:
+                inner = self.iteration(scope, node.args[0])
+                if inner.kind == "range":
+                    inner = _Iter("seq", seqs=(self.emit("range", (
+                        inner.start, inner.stop, inner.step), Kind.obj()),))
+                inner.enumerated = True
+                start = node.keywords[0].value if node.keywords else None
+                inner.enum_start = self.operand(scope, start) if start is not None else None
+                return inner
+            if obj is zip and node.args:
+                seqs = []
+                for a in node.args:
+                    seqs.extend(self.iteration_seq(scope, a))
+                return _Iter("seq", seqs=tuple(seqs))
+        return _Iter("seq", seqs=tuple(self.iteration_seq(scope, node)))
+
+    def range_iter(self, scope: Scope, args: list) -> _Iter:
+        ops = [self.operand(scope, a) for a in args]
+        for o in ops:
+            if type(o) is Var:
+                self.unify(o.kind, Kind.num(), args[0])
+        if len(ops) == 1:
+            return _Iter("range", Const(0), ops[0], Const(1))
+        return _Iter("range", ops[0], ops[1], ops[2] if len(ops) == 3 else Const(1))
+
+    def iteration_seq(self, scope: Scope, node: ast.expr) -> list:
+        """The run-time sequence(s) a loop walks (an opaque iterable becomes a list)."""
+        value = self.expr(scope, node)
+        if type(value) is StaticTuple:
+            return [self.materialize(value, node)]
+        if not is_operand(value):
+            raise self.error_at(node, "a loop over this value", "loop over a list or range")
+        k = self.kind_of(value).find()
+        if k.tag == "obj":
+            return [self.emit("call", (Global("list", list, "builtin"), value),
+                              Kind.list_of(), {"kw": (), "label": "list"})]
+        if type(value) is Var:
+            self.unify(value.kind, Kind.list_of(), node)
+        return [value]
+
+    # ------------------------------------------------------------------ for statements
+    def for_loop(self, scope: Scope, target: ast.expr, iter_node: ast.expr,
+                 body: list[ast.stmt] | None, node: ast.AST,
+                 inner: Callable[[], None] | None = None) -> None:
+        """``for target in iter_node: body`` (or ``inner()`` as the body, for
+        comprehensions)."""
+        loc = self.loc
+        it = self.iteration(scope, iter_node)
+        if body is not None:
+            self.prepare_region(scope, [node])
+        else:
+            self.prepare_names(scope, _target_names(target))
+        reassigned = body is not None and _simple(target) in assigned_names(body)
+        if it.kind == "range":
+            var = self.loop_var(scope, target, reassigned)
+            prologue = None if var is not None else (lambda k: self.assign_value(
+                scope, target, k, node))
+            var = var or Var("_k", Kind.num())
+            self.emit_loop(scope, it, var, prologue, body, inner, loc, node)
+            return
+        self.seq_loop(scope, it, target, body, inner, loc, node, reassigned)
+
+    def loop_var(self, scope: Scope, target: ast.expr, reassigned: bool) -> Var | None:
+        if isinstance(target, ast.Name) and not reassigned:
+            v = scope.owner_of(target.id).env.get(target.id)
+            if type(v) is Var:
+                self.unify(v.kind, Kind.num(), target)
+                return v
+        return None
+
+    def seq_loop(self, scope: Scope, it: _Iter, target: ast.expr, body: Any, inner: Any,
+                 loc: Any, node: ast.AST, reassigned: bool) -> None:
+        seqs = list(it.seqs)
+        if body is not None:
+            written = set(assigned_names(body))
+            seqs = [self.emit("copy", (s,), s.kind, hint="_seq") if type(s) is Var and
+                    s.hint in written else s for s in seqs]
+        n = self.emit("len", (seqs[0],), Kind.num())
+        for s in seqs[1:]:
+            n = self.emit("min", (n, self.emit("len", (s,), Kind.num())), Kind.num(),
+                          {"flavor": "builtin"})
+        counter, item_target = None, target
+        if it.enumerated:
+            if not (isinstance(target, (ast.Tuple, ast.List)) and len(target.elts) == 2):
+                raise self.error_at(node, "this enumerate target", "write for i, x in ...")
+            counter, item_target = target.elts
+        var = None
+        if counter is not None and it.enum_start is None and not it.reverse:
+            var = self.loop_var(scope, counter, reassigned or _simple(counter) in assigned_names(
+                body or []))
+        var = var or Var("_k", Kind.num())
+
+        def prologue(k: Var) -> None:
+            idx: Any = k
+            if it.reverse:
+                last = self.emit("sub", (n, Const(1)), Kind.num())
+                idx = self.emit("sub", (last, k), Kind.num())
+            if counter is not None and (var is not k or k.hint == "_k") and not (
+                    isinstance(counter, ast.Name) and scope.owner_of(counter.id).env.get(
+                        counter.id) is k):
+                c = idx if it.enum_start is None else self.emit("add", (idx, it.enum_start),
+                                                                Kind.num())
+                self.assign_value(scope, counter, c, node)
+            if len(seqs) == 1 and isinstance(item_target, ast.Name):
+                dest = self.target_var(scope, item_target.id)
+                item = self.getitem(seqs[0], idx, dest, node)
+                self.bind(scope, item_target.id, item, node, dest)
+                return
+            items = [self.getitem(s, idx, None, node) for s in seqs]
+            value = items[0] if len(items) == 1 else StaticTuple(tuple(items))
+            self.assign_value(scope, item_target, value, node)
+        it2 = _Iter("range", Const(0), n, Const(1))
+        if self.changes_length(scope, body, seqs):
+            self.while_walk(scope, seqs, n, prologue, body, inner, loc, node)
+            return
+        self.emit_loop(scope, it2, var, prologue, body, inner, loc, node)
+
+    def emit_loop(self, scope: Scope, it: _Iter, var: Var, prologue: Any, body: Any,
+                  inner: Any, loc: Any, node: ast.AST) -> None:
+        from .lower import _LoopCtx
+        self.loops.append(_LoopCtx(scope, self.depth))
+        with self.sub_block() as stmts:
+            if prologue is not None:
+                prologue(var)
+            self.loop_body(scope, body, inner)
+        self.loops.pop()
+        self.block.append(ir.For(var, it.start, it.stop, it.step, stmts, it.reverse, loc))
+
+    def loop_body(self, scope: Scope, body: Any, inner: Any) -> None:
+        if inner is not None:
+            inner()
+        else:
+            self.body(scope, body)
+
+    def while_walk(self, scope: Scope, seqs: list, n: Any, prologue: Any, body: Any,
+                   inner: Any, loc: Any, node: ast.AST) -> None:
+        """A walk over a list whose length changes inside the loop: ``k = 0; while
+        k < len(xs): x = xs[k]; k = k + 1; body`` (what Python's iterator does)."""
+        from .lower import _LoopCtx
+        k = Var("_k", Kind.num())
+        self.copy_into(k, Const(0))
+        with self.sub_block() as test:
+            length = self.emit("len", (seqs[0],), Kind.num())
+            cond = self.emit("lt", (k, length), Kind.num(), hint="_c")
+        self.loops.append(_LoopCtx(scope, self.depth))
+        with self.sub_block() as stmts:
+            prologue(k)
+            self.emit("add", (k, Const(1)), Kind.num(), dest=k)
+            self.loop_body(scope, body, inner)
+        self.loops.pop()
+        self.block.append(ir.While(test, cond, stmts, loc))
+
+    def changes_length(self, scope: Scope, body: Any, seqs: list) -> bool:
+        """Does the loop body (looked at as source) change the length of a list it
+        walks?  Checked on the names the body mutates with list methods."""
+        if body is None:
+            return False
+        names = set()
+        for n in ast.walk(ast.Module(body=body, type_ignores=[])):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and \
+                    n.func.attr in _STRUCTURAL and isinstance(n.func.value, ast.Name):
+                names.add(n.func.value.id)
+            elif isinstance(n, ast.Delete):
+                return True
+        for name in names:
+            b = self.lookup(scope, name)
+            if type(b) is Var and any(self.same_list(b, s) for s in seqs):
+                return True
+            if type(b) is not Var and b is not None:
+                return True
+        return False
+
+    def same_list(self, a: Any, b: Any) -> bool:
+        return a is b or (type(a) is Var and type(b) is Var and self.alias_root(a) is
+                          self.alias_root(b))
+
+    def alias_root(self, v: Var) -> Var:
+        parent = self.aliases.get(v)
+        while parent is not None:
+            v = parent
+            parent = self.aliases.get(v)
+        return v
+
+    def note_alias(self, a: Var, b: Var) -> None:
+        ra, rb = self.alias_root(a), self.alias_root(b)
+        if ra is not rb:
+            self.aliases[ra] = rb
+
+    def prepare_names(self, scope: Scope, names: list[str]) -> None:
+        for name in names:
+            v = Var(name.split("#")[0])
+            scope.env[name] = v
+            scope.owned.add(v)
+
+    # ------------------------------------------------------------------ comprehensions
+    def comprehension(self, scope: Scope, generators: list[ast.comprehension],
+                      node: ast.AST, innermost: Callable[[Scope], None]) -> None:
+        """Nested loops and ifs for a comprehension; ``innermost(comp_scope)`` emits
+        the body (an append, an addition)."""
+        comp = Scope(scope.fs, parent=scope, label=scope.label)
+        comp.is_comp = True  # type: ignore[attr-defined]
+        comp.local_names = set()
+        for g in generators:
+            if g.is_async:
+                raise scope.fs.error(node, "an async comprehension", "use a plain loop")
+            comp.local_names.update(_target_names(g.target))
+        self.comp_level(comp, generators, 0, node, innermost)
+
+    def comp_level(self, comp: Scope, gens: list, k: int, node: ast.AST,
+                   innermost: Callable[[Scope], None]) -> None:
+        if k == len(gens):
+            innermost(comp)
+            return
+        g = gens[k]
+
+        def body() -> None:
+            self.comp_ifs(comp, g.ifs, gens, k, node, innermost)
+        self.for_loop(comp, g.target, g.iter, None, node, inner=body)
+
+    def comp_ifs(self, comp: Scope, ifs: list, gens: list, k: int, node: ast.AST,
+                 innermost: Callable[[Scope], None]) -> None:
+        if not ifs:
+            self.comp_level(comp, gens, k + 1, node, innermost)
+            return
+        cond = self.condition(comp, ifs[0])
+        with self.sub_block() as then:
+            self.comp_ifs(comp, ifs[1:], gens, k, node, innermost)
+        self.block.append(ir.If(cond, then, [], self.loc))
+
+    def e_listcomp(self, scope: Scope, node: ast.ListComp | ast.GeneratorExp,
+                   dest: Var | None) -> Var:
+        out = self.emit("list", (), Kind.list_of(), hint="_list")
+
+        def append(comp: Scope) -> None:
+            v = self.operand(comp, node.elt)
+            self.unify(out.kind.element, self.kind_of(v), node)
+            self.effect("append", (out, v))
+        self.comprehension(scope, node.generators, node, append)
+        return out
+
+    def fold(self, scope: Scope, node: ast.GeneratorExp | ast.ListComp, start: Any,
+             prim: str) -> Var:
+        """``start + e1 + e2 ...`` over a generator (``sum`` without a list)."""
+        acc = Var("_sum", Kind.num())
+        self.copy_into(acc, start)
+
+        def add(comp: Scope) -> None:
+            v = self.operand(comp, node.elt)
+            self.arith(prim, acc, v, acc, node)
+        self.comprehension(scope, node.generators, node, add)
+        return acc
+
+
+def _simple(target: ast.expr) -> str | None:
+    return target.id if isinstance(target, ast.Name) else None
+
+
+def _target_names(t: ast.AST) -> list[str]:
+    return [n.id for n in ast.walk(t) if isinstance(n, ast.Name)]
+
+
+def _enumerate_kw(node: ast.Call) -> bool:
+    return len(node.keywords) == 1 and node.keywords[0].arg == "start" and isinstance(
+        node.func, ast.Name) and node.func.id == "enumerate"

@@ -1,0 +1,105 @@
+"""Optimize: the gradient's IR made smaller without changing what it computes.
+
+* dead code: an equation whose result nothing reads is removed, unless it may
+  raise (``math.log(x)`` stays, so the gradient fails where the function fails)
+  or has an effect; repeated to a fixed point;
+* empty branches and loops are removed.
+
+>>> from symgrad.ir import Var, Eqn, Const, Return, Func
+>>> x, t, u = Var("x", name="x"), Var("_t"), Var("_t")
+>>> f = Func("f", [x], [Eqn((t,), "mul", (x, x)), Eqn((u,), "mul", (x, Const(2))), Return(u)])
+>>> [getattr(s, "prim", "return") for s in optimize(f).body]
+['mul', 'return']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import rules
+from .ir import Eqn, For, Func, If, Return, Var, While, stmt_reads, walk
+
+__all__ = ["optimize"]
+
+_PURE = {"copy", "getitem", "getattr", "list", "tuple", "concat", "repeat", "slice", "len",
+         "range", "neg", "not", "select", "zeros_like", "lt", "le", "gt", "ge", "eq", "ne",
+         "is", "is_not"}
+_EFFECT = {"append", "pop", "insert", "extend", "setitem", "setslice", "accum", "reverse",
+           "clear", "raise", "assert_fail", "call", "callmethod", "pyexpr", "restore"}
+
+
+def _removable(e: Eqn) -> bool:
+    p = e.prim
+    if p in _EFFECT or not e.outs:
+        if p in ("call", "callmethod") and (e.params or {}).get("constant") and \
+                (e.params or {}).get("label") not in ("print",):
+            return True
+        return False
+    if p in _PURE:
+        return True
+    rule = rules.RULES.get(p)
+    if rule is not None:
+        return not rule.may_raise
+    return False
+
+
+def _uses(body: list) -> dict[Var, int]:
+    uses: dict[Var, int] = {}
+
+    def add(a: Any) -> None:
+        if type(a) is Var:
+            uses[a] = uses.get(a, 0) + 1
+        elif type(a) is tuple:
+            for x in a:
+                add(x)
+    for s in walk(body):
+        for a in stmt_reads(s):
+            add(a)
+    return uses
+
+
+def _sweep(block: list, uses: dict[Var, int]) -> tuple[list, bool]:
+    out = []
+    changed = False
+    for s in block:
+        t = type(s)
+        if t is Eqn and s.prim == "copy" and s.outs[0] is s.args[0]:
+            uses[s.outs[0]] = uses.get(s.outs[0], 1) - 1
+            changed = True
+            continue
+        if t is Eqn and s.outs and all(uses.get(o, 0) == 0 for o in s.outs) and _removable(s):
+            for a in s.args:
+                if type(a) is Var:
+                    uses[a] -= 1
+            changed = True
+            continue
+        if t is If:
+            s.then, c1 = _sweep(s.then, uses)
+            s.orelse, c2 = _sweep(s.orelse, uses)
+            changed = changed or c1 or c2
+            if not s.then and not s.orelse:
+                changed = True
+                continue
+        elif t is For:
+            s.body, c = _sweep(s.body, uses)
+            changed = changed or c
+            if not s.body:
+                changed = True
+                continue
+        elif t is While:
+            s.body, c = _sweep(s.body, uses)
+            changed = changed or c
+        out.append(s)
+    return out, changed
+
+
+def optimize(func: Func) -> Func:
+    """Remove dead code (see the module docstring); returns the same function."""
+    changed = True
+    while changed:
+        uses = _uses(func.body)
+        func.body, changed = _sweep(func.body, uses)
+    return func
+
+
+_ = (Return,)

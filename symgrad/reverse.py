@@ -1,0 +1,589 @@
+"""Reverse mode: from a function's IR to the IR of its gradient.
+
+The gradient is the *primal sweep* (the function's own code, plus what the
+adjoint needs saved) followed by the *adjoint sweep*: every statement's local
+derivative rules applied in reverse order.
+
+* Adjoints of numbers are variables ``d_x``.  Contributions are computed where
+  they arise but *summed once*: ``d_x`` is written when every contribution is
+  known (``d_n = d_out * (1.0 - out * out)``), with ``+=`` only inside loops.
+  An adjoint that is still zero is not written at all (symbolic zero).
+* A list has a *shadow* ``d_xs``, a list of the same structure holding its
+  elements' adjoints.  Every list operation is mirrored on the shadows during
+  the primal sweep (``d_h.append(0.0)``, ``d_row = d_W[i]``), so two names for
+  one list have one shadow, as Python's reference semantics require.
+* Branches and loops are reversed as regions; where they overwrite a value the
+  adjoint sweep needs, :mod:`symgrad.tape` decides what to save.
+
+The rule table is read for every primitive: elementwise partials run on
+:class:`~symgrad.build.Sym` operands and emit their own code; list operations'
+transposes are in :mod:`symgrad.reverse_lists`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import rules
+from .analyze import INACTIVE_PRIMS, Facts
+from .build import Builder
+from .ir import (Break, Const, Continue, Eqn, For, Func, If, Kind, Loc, Return, Var, While,
+                 assigned, stmt_writes, walk)
+from .reverse_lists import ListReverse
+from .shadows import add_shadows
+from .tape import (Definedness, has_exit, live_restores, prepare, surely_written,
+                   upward_exposed)
+
+__all__ = ["reverse", "Reverse"]
+
+_MAX_TERMS = 32        # longest fused sum of adjoint contributions
+
+
+class Reverse(ListReverse):
+    """Builds one gradient function (use :func:`reverse`)."""
+
+    def __init__(self, lowered: Any, facts: Facts, wrt: list[Var], with_value: bool):
+        self.lowered = lowered
+        self.facts = facts
+        self.wrt = wrt
+        self.with_value = with_value
+        self.adj: dict[Var, Var] = {}
+        self.shadow: dict[Var, Var] = {}
+        self.terms: dict[Var, list] = {}
+        self.live: set[Var] = set()
+        self.alias: dict[Var, Any] = {}
+        self.out: list = []
+        self.locs: dict = {}
+        self.loc: Loc | None = None
+        self.saves_before: dict[int, list] = {}
+        self.loops_info: dict[int, Any] = {}
+        self.maybe_before: dict[int, set] = {}
+        self.stack = Var("_stack", Kind.list_of())
+
+    # ------------------------------------------------------------------ adjoint variables
+    def d(self, v: Var) -> Var:
+        a = self.adj.get(v)
+        if a is None:
+            a = self.adj[v] = Var("d_", v.kind if not v.kind.is_list else Kind.num(), base=v)
+        return a
+
+    def gl(self, loc: Loc | None) -> Loc | None:
+        return loc.derived("grad of: ", self.locs) if loc is not None else None
+
+    def emit(self, prim: str, args: tuple, params: dict | None = None,
+             kind: Kind | None = None, hint: str = "_d") -> Var:
+        out = Var(hint, kind or Kind.num())
+        self.out.append(Eqn((out,), prim, args, params, self.loc))
+        return out
+
+    def effect(self, prim: str, args: tuple, params: dict | None = None) -> None:
+        self.out.append(Eqn((), prim, args, params, self.loc))
+
+    def active(self, x: Any) -> bool:
+        return self.facts.is_active(x)
+
+    # ------------------------------------------------------------------ adjoint states
+    def contribute(self, v: Any, term: Any) -> None:
+        """Add ``term`` to the adjoint of ``v`` (summed later, once)."""
+        if type(v) is not Var or not self.active(v) or v.kind.is_list:
+            return
+        if type(term) is Const and term.value == 0:
+            return
+        if v in self.alias:
+            self.materialize(v)
+        lst = self.terms.setdefault(v, [])
+        lst.append((term, self.loc))
+        if len(lst) >= _MAX_TERMS:
+            self.flush(v)
+
+    def flush(self, v: Var) -> None:
+        """Write the pending contributions of ``v``: ``d_v = t1 + t2`` (``+=`` when
+        ``d_v`` already holds a value)."""
+        pending = self.terms.pop(v, None)
+        if not pending:
+            return
+        saved = self.loc
+        self.loc = pending[-1][1]
+        total = pending[0][0]
+        for t, _ in pending[1:]:
+            total = self.emit("add", (total, t), {"sum": True})
+        a = self.d(v)
+        self.before_write(a)
+        if v in self.live:
+            self.out.append(Eqn((a,), "add", (a, total), {"accum": True, "sum": True},
+                                self.loc))
+        elif len(pending) == 1 and self.aliasable(v, total):
+            self.alias[v] = total
+        else:
+            self.out.append(Eqn((a,), "copy", (total,), {"sum": True}, self.loc))
+            self.live.add(v)
+        self.loc = saved
+
+    def aliasable(self, v: Var, value: Any) -> bool:
+        """An adjoint with one contribution can be that contribution itself: always for
+        a temporary, for a named variable when the contribution is another adjoint
+        (``d_s = d_s_1`` is not written)."""
+        if v in self.param_set or v.base is not None or type(value) not in (Var, Const):
+            return False
+        if v.hint[:1] == "_":
+            return True
+        return type(value) is Const or value.base is not None or value is self.seed
+
+    def before_write(self, a: Var) -> None:
+        """Before an adjoint variable changes, materialize the adjoints aliased to it and
+        keep the pending contributions that are its current value."""
+        for v, op in list(self.alias.items()):
+            if op is a:
+                del self.alias[v]
+                self.out.append(Eqn((self.d(v),), "copy", (a,), None, self.loc))
+                self.live.add(v)
+        snap = None
+        for v, lst in self.terms.items():
+            for k, (t, loc) in enumerate(lst):
+                if t is a:
+                    if snap is None:
+                        snap = self.emit("copy", (a,))
+                    lst[k] = (snap, loc)
+
+    def materialize(self, v: Var) -> None:
+        op = self.alias.pop(v, None)
+        if op is not None:
+            self.out.append(Eqn((self.d(v),), "copy", (op,), None, self.loc))
+            self.live.add(v)
+        self.flush(v)
+
+    def take(self, v: Var) -> Any:
+        """The adjoint of ``v`` where its definition is crossed (``None`` for zero);
+        ``v``'s adjoint restarts at zero (for the value it had before)."""
+        self.flush(v)
+        if v in self.alias:
+            return self.alias.pop(v)
+        if v in self.live:
+            self.live.discard(v)
+            return self.d(v)
+        return None
+
+    def settle(self, keep_live: set[Var], only: set[Var] | None = None) -> None:
+        """At a region's edge: pending contributions are written (for the variables in
+        ``only``, if given, and for aliases of adjoint variables, which the region may
+        change); those that must hold a value (``keep_live``) get one (``d_v = 0.0``)."""
+        for v in list(self.terms):
+            if only is None or v in only:
+                self.flush(v)
+        for v, op in list(self.alias.items()):
+            if only is None or v in only or (type(op) is Var and op.base is not None):
+                self.materialize(v)
+        for v in sorted(keep_live, key=_order):
+            if v not in self.live:
+                a = self.d(v)
+                self.before_write(a)
+                self.out.append(Eqn((a,), "copy", (Const(0.0),), None, self.loc))
+                self.live.add(v)
+
+    # ------------------------------------------------------------------ driver
+    def run(self) -> Func:
+        body = self.lowered.func.body
+        ret = body[-1]
+        primal = prepare(body[:-1])
+        params = self.lowered.params
+        self.param_set = set(params)
+        primal = add_shadows(self, primal, params)
+        self.primal = primal
+        dfn = Definedness(params)
+        dfn.run(primal)
+        self.dfn = dfn
+        self.restorable = _restorable(primal)
+        self.in_loops = _in_loops(primal)
+        self.remat = remat_table(primal, self.facts, self.param_set)
+        self.seed = Var("d_out", Kind.num())
+        result = ret.value
+        self.out = []
+        self.loc = self.gl(ret.loc)
+        if type(result) is Var and not result.kind.is_list and self.active(result):
+            if result.hint == "out" and result not in self.in_loops:
+                self.adj[result] = self.seed        # d_out is the adjoint of out
+                self.live.add(result)
+            else:
+                self.terms[result] = [(self.seed, self.loc)]
+        self.rev_block(primal)
+        grads = self.param_grads(params)
+        bwd = self.out
+        value = self.value_of(result, primal)
+        return self.assemble(primal, bwd, grads, value, ret)
+
+    def param_grads(self, params: list[Var]) -> list:
+        """The gradient, in parameter order; adjoints are written in the order the
+        parameters are first used (the order a reader meets them in the source)."""
+        self.loc = None
+        wrt = list(self.wrt)
+        first = _first_uses(self.primal)
+        for p in sorted(wrt, key=lambda p: first.get(p, (1 << 60, 0))):
+            if not p.kind.is_list:
+                self.materialize(p)
+        out = []
+        for p in wrt:
+            if p.kind.is_list:
+                out.append(self.shadow.get(p) if self.active(p) else
+                           self.emit("zeros_like", (p,), kind=p.kind, hint="d_"))
+                continue
+            if p in self.live:
+                out.append(self.d(p))
+            elif p.kind.find().tag is None:      # never used: zeros shaped like the argument
+                out.append(self.emit("zeros_like", (p,), kind=p.kind, hint="d_"))
+            else:
+                out.append(Const(0.0))
+        return out
+
+    def value_of(self, result: Any, primal: list) -> Any:
+        if type(result) is Var and result in self.restorable:
+            snap = Var("value", result.kind)
+            primal.append(Eqn((snap,), "copy", (result,), None, None))
+            return snap
+        return result
+
+    # ------------------------------------------------------------------ statements
+    def rev_block(self, block: list) -> None:
+        mirrors: list = []
+        for s in reversed(block):
+            if type(s) is Eqn and (s.params or {}).get("mirror"):
+                mirrors.append(s)     # restored after the operation it mirrors
+                continue
+            self.rev_stmt(s)
+            for m in mirrors:
+                self.loc = self.gl(m.loc)
+                self.restore_outs(m)
+            mirrors = []
+        for m in mirrors:
+            self.restore_outs(m)
+
+    def rev_stmt(self, s: Any) -> None:
+        t = type(s)
+        if t is Eqn:
+            self.loc = self.gl(s.loc)
+            self.rev_eqn(s)
+        elif t is If:
+            self.rev_if(s)
+        elif t in (For, While):
+            self.rev_loop(s)
+        elif t in (Break, Continue):
+            return
+        else:  # pragma: no cover - Return only at the end
+            raise AssertionError(t)
+
+    def rev_eqn(self, e: Eqn) -> None:
+        params = e.params or {}
+        if params.get("mirror") or params.get("tape"):
+            self.restore_outs(e)
+            return
+        handler = self.list_handler(e)
+        if handler is not None:
+            handler(e)
+            return
+        if not e.outs or e.prim in INACTIVE_PRIMS or not self.active(e.out):
+            self.restore_outs(e)
+            return
+        if e.prim == "copy":
+            g = self.take(e.out)
+            self.restore_outs(e)
+            if g is not None:
+                self.contribute(e.args[0], g)
+            return
+        if e.prim == "select":
+            self.rev_select(e)
+            return
+        self.rev_rule(e)
+
+    def rev_rule(self, e: Eqn) -> None:
+        """``out = prim(args)``: ``d_arg += d_out * partial`` for each active argument."""
+        rule = rules.RULES.get(e.prim)
+        if rule is None:
+            raise AssertionError(f"no rule for {e.prim}")
+        out = e.out
+        g = self.take(out)
+        targets = [i for i, a in enumerate(e.args) if self.active(a)]
+        if g is None or not targets:
+            self.restore_outs(e)
+            return
+        flavor = (e.params or {}).get("flavor", "math")
+        b = Builder(self.out, self.loc, flavor)
+        out_op: Any = out
+        if out in e.args:                   # x = x * y in a loop: old x after the restore
+            if _uses_out(rule):
+                out_op = self.emit("copy", (out,), hint="_o")
+            self.restore_outs(e)
+        args = [b.sym(self.val(a)) for a in e.args]
+        if out_op is out:
+            out_op = self.val(out)
+        for i in targets:
+            factor = rule.partials[i](*args, b.sym(out_op))
+            term = b.binary("mul", g, b.sym(factor).op)
+            self.contribute(e.args[i], term)
+        if out not in e.args:
+            self.restore_outs(e)
+
+    def rev_select(self, e: Eqn) -> None:
+        g = self.take(e.out)
+        self.restore_outs(e)
+        if g is None:
+            return
+        cond, a, b_ = e.args
+        bld = Builder(self.out, self.loc)
+        for x, branch in ((a, True), (b_, False)):
+            if self.active(x):
+                term = bld.select(cond, g if branch else Const(0.0), Const(0.0) if branch else g)
+                self.contribute(x, term)
+
+    def val(self, op: Any) -> Any:
+        """A primal value read by the adjoint sweep: recomputed there when it is a cheap
+        read of values that never change (``xs[i]``, ``len(xs)``), else the variable
+        (restored from the tape if it was overwritten)."""
+        e = self.remat.get(op) if type(op) is Var else None
+        if e is None:
+            return op
+        args = tuple(self.val(a) for a in e.args)
+        out = Var("_t", op.kind)
+        self.out.append(Eqn((out,), e.prim, args, e.params, self.loc))
+        return out
+
+    # ------------------------------------------------------------------ restores
+    def restore_outs(self, e: Eqn) -> None:
+        for v in e.outs:
+            if v in self.restorable and v in self.dfn.maybe_at.get(id(e), ()):
+                self.out.append(Eqn((v,), "restore", (), {"mode": "old", "site": e},
+                                    self.loc))
+
+    # ------------------------------------------------------------------ regions
+    def rev_if(self, s: If) -> None:
+        self.loc = self.gl(s.loc)
+        touched = self.touched(s.then + s.orelse)
+        self.settle(set(), touched)
+        before = set(self.live)
+        saved = self.out
+        self.out = []
+        self.rev_block(s.then)
+        self.settle(set(), touched)
+        then_blk, then_live = self.out, set(self.live)
+        self.out, self.live = [], set(before)
+        self.rev_block(s.orelse)
+        self.settle(set(), touched)
+        else_blk, else_live = self.out, set(self.live)
+        self.out = saved
+        join = then_live | else_live
+        self.loc = self.gl(s.loc)
+        cond = self.val(s.cond)
+        for blk, have in ((then_blk, then_live), (else_blk, else_live)):
+            for v in sorted(join - have, key=_order):
+                blk.append(Eqn((self.d(v),), "copy", (Const(0.0),), None, self.loc))
+        self.live = join
+        if then_blk or else_blk:
+            self.out.append(If(cond, then_blk, else_blk, self.loc))
+        elif type(cond) is Var and cond is not s.cond:
+            self.out.pop()
+
+    def rev_loop(self, s: For | While) -> None:
+        self.loc = self.gl(s.loc)
+        body = s.body if type(s) is For else s.test + s.body
+        touched = self.touched(body)
+        self.settle(set(), touched)
+        writes = assigned(body)
+        exposed = upward_exposed(body)
+        keep = {v for v in touched if v in self.live or v not in writes or v in exposed}
+        self.settle(keep, touched)
+        saved = self.out
+        self.out = []
+        news = self.new_saves(s, body, writes, exposed)
+        for v in news:
+            self.out.append(Eqn((v,), "restore", (), {"mode": "new", "site": (s, v)},
+                                self.loc))
+        self.rev_block(body if type(s) is For else s.body)
+        self.loc = self.gl(s.loc)
+        self.settle(keep, touched)
+        bwd_body, self.out = self.out, saved
+        self.loc = self.gl(s.loc)
+        self.out.append(self.reversed_loop(s, bwd_body))
+        for v in sorted(self.around(s, writes), key=_order):
+            self.out.append(Eqn((v,), "restore", (), {"mode": "around", "site": (s, v)},
+                                self.loc))
+
+    def reversed_loop(self, s: For | While, body: list) -> For:
+        trips = getattr(s, "trips", None)
+        if type(s) is While:
+            return For(Var("_", Kind.num(), name="_"), Const(0), trips, Const(1), body, False,
+                       self.loc)
+        return For(s.var, self.val(s.start), self.val(s.stop), self.val(s.step), body,
+                   not s.reverse, self.loc, limit=trips)
+
+    def touched(self, body: list) -> set[Var]:
+        """Active numbers whose adjoints a loop body reads or writes."""
+        out: set[Var] = set()
+        for x in walk(body):
+            if type(x) is Eqn:
+                for a in x.args + x.outs:
+                    if type(a) is Var and not a.kind.is_list and self.active(a):
+                        out.add(a)
+        return out
+
+    def new_saves(self, loop: Any, body: list, writes: set, exposed: set) -> list[Var]:
+        """Variables the body defines before reading: saved after their last write in
+        an iteration, restored at the top of the reversed body."""
+        if type(loop) is While or has_exit(body, (Break, Continue)):
+            return []
+        out = []
+        sure = surely_written(body)
+        for v in writes:
+            if v in exposed or v is getattr(loop, "var", None) or v not in self.restorable \
+                    or v not in sure:
+                continue
+            out.append(v)
+        return sorted(out, key=_order)
+
+    def around(self, loop: Any, writes: set) -> set[Var]:
+        before = self.dfn.maybe_before_loop.get(id(loop), set())
+        ws = set(writes)
+        if type(loop) is For:
+            ws.add(loop.var)
+        return {v for v in ws if v in before and v in self.restorable}
+
+    # ------------------------------------------------------------------ assembling
+    def assemble(self, primal: list, bwd: list, grads: list, value: Any, ret: Return) -> Func:
+        from .tape_apply import apply_tape
+        fwd, bwd = apply_tape(self, primal, bwd, grads, value)
+        params = list(self.lowered.params)
+        seed = [] if self.seed_unused(bwd) and False else [self.seed]
+        grad_value: Any = grads[0] if len(grads) == 1 and self.single else tuple(grads)
+        final = (value, grad_value) if self.with_value else grad_value
+        body = fwd + bwd + [Return(final, None)]
+        fn = Func(self.lowered.func.name, params + seed, body)
+        fn.defaults = {**self.lowered.func.defaults, self.seed: Const(1.0)}
+        return fn
+
+    def seed_unused(self, bwd: list) -> bool:
+        return True
+
+
+def _uses_out(rule: Any) -> bool:
+    """Does one of the rule's partials read the primitive's output?"""
+    flags = getattr(rule, "_uses_out_cache", None)
+    if flags is None:
+        blk: list = []
+        b = Builder(blk)
+        out = Var("out")
+        args = [b.sym(Var(f"a{i}")) for i in range(rule.nargs)]
+        for p in rule.partials:
+            try:
+                p(*args, b.sym(out))
+            except Exception:
+                pass
+        flags = out in b.reads or any(out in e.args for e in blk if type(e) is Eqn)
+        try:
+            object.__setattr__(rule, "_uses_out_cache", flags)
+        except Exception:
+            pass
+    return flags
+
+
+_REMAT = {"getitem", "len", "getattr", "copy"}
+_REMAT_INACTIVE = {"add", "sub", "mul", "floordiv", "mod", "neg", "lt", "le", "gt", "ge", "eq",
+                   "ne", "not"}
+
+
+def remat_table(block: list, facts: Facts, params: set[Var]) -> dict[Var, Eqn]:
+    """Values the adjoint sweep recomputes instead of saving: reads of lists nothing
+    mutates, and integer arithmetic, of variables that are never reassigned."""
+    from .analyze import LIST_MUTATORS
+    writes: dict[Var, int] = {}
+    loop_vars: set[Var] = set()
+    mutated: set[Var] = set()
+    in_loop = _in_loops(block)
+    eqns = []
+    for s in walk(block):
+        t = type(s)
+        if t is Eqn:
+            eqns.append(s)
+            for o in s.outs:
+                writes[o] = writes.get(o, 0) + 1
+            if s.prim in LIST_MUTATORS and s.args and type(s.args[0]) is Var:
+                lst = s.args[0]
+                mutated.add(facts.root(lst.base if lst.base is not None else lst))
+        elif t is For:
+            loop_vars.add(s.var)
+    table: dict[Var, Eqn] = {}
+
+    def stable(a: Any) -> bool:
+        if type(a) is not Var:
+            return True
+        if a in table:
+            return True
+        n = writes.get(a, 0) + (1 if a in params else 0)
+        if (n > 1 or (n == 1 and a in in_loop)) and a not in loop_vars:
+            return False
+        if a.kind.is_list:
+            return facts.root(a.base if a.base is not None else a) not in mutated
+        return True
+    for e in eqns:
+        if len(e.outs) != 1 or (e.params or {}).get("tape"):
+            continue
+        v = e.out
+        if writes.get(v) != 1 or v in loop_vars or v in params:
+            continue
+        if e.prim in _REMAT or (e.prim in _REMAT_INACTIVE and not facts.is_active(v)
+                                and not v.kind.is_list):
+            if all(stable(a) for a in e.args):
+                table[v] = e
+    return table
+
+
+def _in_loops(block: list) -> set[Var]:
+    out: set[Var] = set()
+    for s in walk(block):
+        if type(s) in (For, While):
+            out.update(assigned(s.body if type(s) is For else s.test + s.body))
+    return out
+
+
+def _first_uses(block: list) -> dict[Var, tuple[int, int]]:
+    out: dict[Var, tuple[int, int]] = {}
+    for k, s in enumerate(walk(block)):
+        if type(s) is Eqn:
+            for j, a in enumerate(s.args):
+                if type(a) is Var and a not in out:
+                    out[a] = (k, j)
+    return out
+
+
+def _restorable(block: list) -> set[Var]:
+    """Variables that may be overwritten: written inside a branch or loop, or twice."""
+    count: dict[Var, int] = {}
+    out: set[Var] = set()
+
+    def visit(blk: list, nested: bool) -> None:
+        for s in blk:
+            t = type(s)
+            for v in stmt_writes(s):
+                count[v] = count.get(v, 0) + 1
+                if nested or count[v] > 1 or t is For:
+                    out.add(v)
+            if t is If:
+                visit(s.then, True)
+                visit(s.orelse, True)
+            elif t is For:
+                visit(s.body, True)
+            elif t is While:
+                visit(s.test + s.body, True)
+    visit(block, False)
+    return out
+
+
+def _order(v: Var) -> int:
+    return v.n
+
+
+def reverse(lowered: Any, facts: Facts, wrt: list[Var], with_value: bool = False,
+            single: bool = False) -> Func:
+    """The gradient function's IR (see the module docstring)."""
+    r = Reverse(lowered, facts, wrt, with_value)
+    r.single = single
+    return r.run()
+
+
+_ = (live_restores, Kind)

@@ -1,0 +1,251 @@
+"""Reverse mode for list operations (a mixin of :class:`symgrad.reverse.Reverse`).
+
+List operations are linear in the elements they move, so each one's adjoint is
+its *transpose*: reading ``x = xs[i]`` adds ``d_x`` into ``d_xs[i]``; ``h.append(v)``
+gives ``d_v = d_h.pop()``; ``s = sum(xs)`` adds ``d_s`` to every ``d_xs[k]``;
+``[a, b]`` hands ``d_h[0]`` and ``d_h[1]`` to ``a`` and ``b``.  The adjoint sweep
+also undoes every change the primal sweep made to a list's structure or
+elements (``h.pop()`` after ``h.append(v)``, the old element back after
+``h[i] = v``), so lists are as they were at each point the adjoint reads them,
+and lists passed in are returned unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .ir import Const, Eqn, For, Kind, Var
+from .shadows import sh
+
+__all__ = ["ListReverse"]
+
+
+class ListReverse:
+    """Transposes of list primitives."""
+
+    def list_handler(self, e: Eqn) -> Callable[[Eqn], None] | None:
+        h = _HANDLERS.get(e.prim)
+        if h is None:
+            return None
+        if e.prim == "copy" and not (e.outs and e.out.kind.is_list):
+            return None
+        return lambda eqn: h(self, eqn)
+
+    # ------------------------------------------------------------------ helpers
+    def loop_range(self, n: Any, body: Callable[[Var], None]) -> None:
+        """Emit ``for k in range(n): body(k)`` into the adjoint sweep."""
+        k = Var("_k", Kind.num())
+        saved = self.out
+        self.out = []
+        body(k)
+        blk, self.out = self.out, saved
+        self.out.append(For(k, Const(0), n, Const(1), blk, False, self.loc))
+
+    def accum(self, lst: Any, index: Any, value: Any) -> None:
+        self.out.append(Eqn((), "accum", (lst, index, value), None, self.loc))
+
+    def save(self, e: Eqn, values: list) -> None:
+        """Values the primal sweep pushes just before ``e`` (popped in reverse order)."""
+        self.saves_before.setdefault(id(e), []).extend(values)
+
+    def pop_saved(self, kind: Kind | None = None) -> Var:
+        return self.emit("pop", (self.stack,), {"tape": True}, kind=kind, hint="_old")
+
+    def scalar_elems(self, lst: Any) -> bool:
+        return type(lst) is Var and lst.kind.element.find().tag != "list"
+
+
+def _read(r: Any, e: Eqn) -> None:
+    """``x = xs[i]``: ``d_xs[i] += d_x`` (a row read aliases shadows: nothing to do)."""
+    lst, index = e.args
+    if e.out.kind.is_list or not r.active(e.out) or not r.active(lst):
+        r.restore_outs(e)
+        return
+    g = r.take(e.out)
+    if g is not None:
+        r.accum(r.val(sh(r, lst)), r.val(index), g)
+    r.restore_outs(e)
+
+
+def _write(r: Any, e: Eqn) -> None:
+    """``xs[i] = v``: ``d_v += d_xs[i]; d_xs[i] = 0``; the old element comes back."""
+    lst, index, value = e.args
+    is_row = type(value) is Var and value.kind.is_list
+    active = type(lst) is Var and r.active(lst)
+    saves = [("getitem", lst, index)]
+    if active and is_row:
+        saves.append(("getitem", sh(r, lst), index))
+    r.save(e, saves)
+    if active and is_row:
+        r.effect("setitem", (sh(r, lst), index, r.pop_saved(value.kind)))
+    elif active:
+        d = sh(r, lst)
+        g = r.emit("getitem", (d, index))
+        r.effect("setitem", (d, index, Const(0.0)))
+        r.contribute(value, g)
+    r.effect("setitem", (lst, index, r.pop_saved(value.kind if type(value) is Var else None)))
+
+
+def _append(r: Any, e: Eqn) -> None:
+    """``h.append(v)``: ``d_v += d_h.pop()``; ``h.pop()``."""
+    lst, value = e.args
+    if type(lst) is Var and r.active(lst):
+        d = sh(r, lst)
+        if type(value) is Var and value.kind.is_list:
+            r.effect("pop", (d,))
+        elif r.active(value):
+            r.contribute(value, r.emit("pop", (d,)))
+        else:
+            r.effect("pop", (d,))
+    r.effect("pop", (lst,))
+
+
+def _pop(r: Any, e: Eqn) -> None:
+    """``v = h.pop(i)``: ``d_h.insert(i, d_v)``; ``h.insert(i, v)``."""
+    lst = e.args[0]
+    rest = e.args[1:]
+    op, where = ("insert", rest) if rest else ("append", ())
+    out = e.outs[0] if e.outs else None
+    if type(lst) is Var and r.active(lst):
+        d = sh(r, lst)
+        if out is not None and out.kind.is_list:
+            back: Any = sh(r, out)
+        else:
+            back = (r.take(out) if out is not None else None) or Const(0.0)
+        r.effect(op, (d,) + tuple(where) + (back,))
+    if out is None:
+        saved = Var("_old", Kind())
+        r.save(e, [("getitem", lst, rest[0] if rest else Const(-1))])
+        r.out.append(Eqn((saved,), "pop", (r.stack,), {"tape": True}, r.loc))
+        r.effect(op, (lst,) + tuple(where) + (saved,))
+        return
+    r.effect(op, (lst,) + tuple(where) + (out,))
+    r.restore_outs(e)
+
+
+def _insert(r: Any, e: Eqn) -> None:
+    lst, index, value = e.args
+    if type(lst) is Var and r.active(lst):
+        g = r.emit("pop", (sh(r, lst), index))
+        if not (type(value) is Var and value.kind.is_list):
+            r.contribute(value, g)
+    r.effect("pop", (lst, index))
+
+
+def _extend(r: Any, e: Eqn) -> None:
+    lst, other = e.args
+    n = r.emit("len", (other,), hint="_n")
+    active = type(lst) is Var and r.active(lst)
+
+    def body(k: Var) -> None:
+        if active:
+            g = r.emit("pop", (sh(r, lst),))
+            if r.scalar_elems(other) and r.active(other):
+                j = r.emit("sub", (r.emit("sub", (n, Const(1))), k))
+                r.accum(sh(r, other), j, g)
+        r.effect("pop", (lst,))
+    r.loop_range(n, body)
+
+
+def _literal(r: Any, e: Eqn) -> None:
+    """``h = [a, b]``: ``d_a += d_h[0]; d_b += d_h[1]``."""
+    if r.active(e.out):
+        d = sh(r, e.out)
+        for k, a in enumerate(e.args):
+            if r.active(a) and not a.kind.is_list:
+                r.contribute(a, r.emit("getitem", (d, Const(k))))
+    r.restore_outs(e)
+
+
+def _concat(r: Any, e: Eqn) -> None:
+    out = e.out
+    if r.active(out) and r.scalar_elems(out):
+        d = sh(r, out)
+        offset: Any = Const(0)
+        for part in e.args:
+            if type(part) is Var and r.active(part):
+                dp = sh(r, part)
+
+                def body(k: Var, dp: Any = dp, offset: Any = offset) -> None:
+                    j = r.emit("add", (k, offset)) if offset != Const(0) else k
+                    r.accum(dp, k, r.emit("getitem", (d, j)))
+                r.loop_range(r.emit("len", (part,), hint="_n"), body)
+            offset = r.emit("add", (offset, r.emit("len", (part,), hint="_n"))) \
+                if offset != Const(0) else r.emit("len", (part,), hint="_n")
+    r.restore_outs(e)
+
+
+def _repeat(r: Any, e: Eqn) -> None:
+    out = e.out
+    src = e.args[0]
+    if r.active(out) and r.scalar_elems(out) and type(src) is Var and r.active(src):
+        d, ds = sh(r, out), sh(r, src)
+        m = r.emit("len", (src,), hint="_n")
+
+        def body(k: Var) -> None:
+            r.accum(ds, r.emit("mod", (k, m)), r.emit("getitem", (d, k)))
+        r.loop_range(r.emit("len", (out,), hint="_n"), body)
+    r.restore_outs(e)
+
+
+def _slice(r: Any, e: Eqn) -> None:
+    out = e.out
+    src = e.args[0]
+    if r.active(out) and r.scalar_elems(out) and type(src) is Var and r.active(src):
+        d, ds = sh(r, out), sh(r, src)
+        rng = r.emit("range", (Const(0), r.emit("len", (src,), hint="_n"), Const(1)),
+                     kind=Kind.obj())
+        idx = r.emit("slice", (rng,) + e.args[1:], kind=Kind.obj(), hint="_idx")
+
+        def body(k: Var) -> None:
+            r.accum(ds, r.emit("getitem", (idx, k)), r.emit("getitem", (d, k)))
+        r.loop_range(r.emit("len", (out,), hint="_n"), body)
+    r.restore_outs(e)
+
+
+def _reduce(scale: str | None) -> Callable[[Any, Eqn], None]:
+    def handler(r: Any, e: Eqn) -> None:
+        """``s = sum(xs)``: ``d_xs[k] += d_s`` for every ``k`` (``/ len`` for a mean)."""
+        lst = e.args[0]
+        g = r.take(e.out) if r.active(e.out) else None
+        r.restore_outs(e)
+        if g is None:
+            return
+        if len(e.args) > 1:
+            r.contribute(e.args[1], g)
+        if not r.active(lst):
+            return
+        term = g if scale is None else r.emit("truediv", (g, r.emit("len", (lst,), hint="_n")))
+        d = sh(r, lst)
+        r.loop_range(r.emit("len", (lst,), hint="_n"), lambda k: r.accum(d, k, term))
+    return handler
+
+
+def _extreme(r: Any, e: Eqn) -> None:
+    """``m = max(xs)``: the first element equal to ``m`` gets ``d_m``, as Python picks it."""
+    lst = e.args[0]
+    g = r.take(e.out) if r.active(e.out) else None
+    if g is not None and r.active(lst):
+        i = r.emit("callmethod", (lst, e.out), {"name": "index", "kw": ()}, hint="_i")
+        r.accum(sh(r, lst), i, g)
+    r.restore_outs(e)
+
+
+def _reverse_inplace(r: Any, e: Eqn) -> None:
+    lst = e.args[0]
+    if r.active(lst):
+        r.effect("reverse", (sh(r, lst),))
+    r.effect("reverse", (lst,))
+
+
+def _alias(r: Any, e: Eqn) -> None:
+    r.restore_outs(e)
+
+
+_HANDLERS: dict[str, Callable[[Any, Eqn], None]] = {
+    "getitem": _read, "setitem": _write, "append": _append, "pop": _pop, "insert": _insert,
+    "extend": _extend, "list": _literal, "tuple": _literal, "concat": _concat,
+    "repeat": _repeat, "slice": _slice, "sum": _reduce(None), "fsum": _reduce(None),
+    "mean": _reduce("len"), "fmean": _reduce("len"), "max_of": _extreme, "min_of": _extreme,
+    "reverse": _reverse_inplace, "copy": _alias,
+}

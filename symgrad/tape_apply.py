@@ -1,0 +1,121 @@
+"""Turning the reverse pass's restore placeholders into tape pushes and pops.
+
+After the adjoint sweep is built, :func:`symgrad.tape.live_restores` says which
+restores are needed; each becomes ``v = _stack.pop()`` and gets its push in the
+primal sweep, at the place its mode says (see :mod:`symgrad.tape`).  Pushes at
+one place are written in the reverse order of their pops, so the one stack
+stays balanced on every path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .ir import Const, Eqn, For, If, Kind, Var, While, stmt_writes
+from .tape import live_restores
+
+__all__ = ["apply_tape"]
+
+
+def apply_tape(rev: Any, primal: list, bwd: list, grads: list, value: Any) -> tuple[list, list]:
+    live_out = {g for g in grads if type(g) is Var}
+    if type(value) is Var and rev.with_value:
+        live_out.add(value)
+    kept = live_restores(bwd, live_out)
+    plan = _Plan()
+    bwd = _resolve(bwd, kept, plan, rev)
+    fwd = _forward(primal, plan, rev)
+    pre = _preinit(plan, rev)
+    if plan.used or rev.saves_before:
+        pre.insert(0, Eqn((rev.stack,), "list", (), {"tape": True}, None))
+    return pre + fwd, bwd
+
+
+class _Plan:
+    def __init__(self) -> None:
+        self.old: dict[int, list[Var]] = {}          # id(eqn) -> vars pushed before it
+        self.new: dict[int, list[Var]] = {}          # id(loop) -> vars pushed at body end
+        self.around: dict[int, list[Var]] = {}       # id(loop) -> vars pushed before it
+        self.preinit: dict[Var, None] = {}
+        self.used = False
+
+
+def _resolve(block: list, kept: set[int], plan: _Plan, rev: Any) -> list:
+    out: list = []
+    for s in block:
+        t = type(s)
+        if t is Eqn and s.prim == "restore":
+            if id(s) not in kept:
+                continue
+            v = s.outs[0]
+            mode, site = s.params["mode"], s.params["site"]
+            plan.used = True
+            if mode == "old":
+                plan.old.setdefault(id(site), []).append(v)
+                if v not in rev.dfn.sure_at.get(id(site), ()):
+                    plan.preinit[v] = None
+            else:
+                loop = site[0]
+                (plan.new if mode == "new" else plan.around).setdefault(id(loop), []).append(v)
+                if mode == "around" and v not in rev.dfn.sure_before_loop.get(id(loop), ()):
+                    plan.preinit[v] = None
+            out.append(Eqn((v,), "pop", (rev.stack,), {"tape": True}, s.loc))
+            continue
+        if t is If:
+            s.then = _resolve(s.then, kept, plan, rev)
+            s.orelse = _resolve(s.orelse, kept, plan, rev)
+        elif t is For:
+            s.body = _resolve(s.body, kept, plan, rev)
+        out.append(s)
+    return out
+
+
+def _push(rev: Any, v: Any, loc: Any) -> Eqn:
+    return Eqn((), "append", (rev.stack, v), {"tape": True}, loc)
+
+
+def _forward(block: list, plan: _Plan, rev: Any) -> list:
+    out: list = []
+    done: set[int] = set()
+    for k, s in enumerate(block):
+        t = type(s)
+        if t is Eqn:
+            if id(s) not in done:
+                # the saves of the shadow operations that follow ``s`` come first: the
+                # adjoint sweep restores them after ``s``'s own
+                j = k + 1
+                while j < len(block) and type(block[j]) is Eqn and \
+                        (block[j].params or {}).get("mirror"):
+                    for v in reversed(plan.old.get(id(block[j]), ())):
+                        out.append(_push(rev, v, s.loc))
+                    done.add(id(block[j]))
+                    j += 1
+                for spec in rev.saves_before.get(id(s), ()):
+                    prim, lst, index = spec
+                    tmp = Var("_t", Kind())
+                    out.append(Eqn((tmp,), prim, (lst, index), None, s.loc))
+                    out.append(_push(rev, tmp, s.loc))
+                for v in reversed(plan.old.get(id(s), ())):
+                    out.append(_push(rev, v, s.loc))
+            out.append(s)
+            continue
+        if t is If:
+            s.then = _forward(s.then, plan, rev)
+            s.orelse = _forward(s.orelse, plan, rev)
+        elif t in (For, While):
+            for v in reversed(plan.around.get(id(s), ())):
+                out.append(_push(rev, v, s.loc))
+            s.body = _forward(s.body, plan, rev)
+            if t is While:
+                s.test = _forward(s.test, plan, rev)
+            for v in reversed(plan.new.get(id(s), ())):
+                s.body.append(_push(rev, v, None))
+        out.append(s)
+    return out
+
+
+def _preinit(plan: _Plan, rev: Any) -> list:
+    return [Eqn((v,), "copy", (Const(None),), {"tape": True}, None) for v in plan.preinit]
+
+
+_ = stmt_writes
