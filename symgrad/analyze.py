@@ -77,7 +77,7 @@ def resolve_kinds(lowered: Any) -> None:
         rest = []
         for e in pending:
             kinds = [_kind(a).find() for a in e.args]
-            if any(k.tag == "list" for k in kinds):
+            if any(k.tag == "list" for k in kinds) or e.out.kind.find().tag == "list":
                 _make_list_op(e, kinds)
                 changed = True
             elif all(k.tag in ("num", "obj") for k in kinds):
@@ -115,7 +115,7 @@ def _make_list_op(e: Eqn, kinds: list[Kind]) -> None:
         e.out.kind.unify(Kind.list_of())
     else:
         e.prim = "repeat"
-        if kinds[0].tag != "list":
+        if kinds[0].tag != "list" and (kinds[1].tag == "list" or kinds[0].tag == "num"):
             e.args = (e.args[1], e.args[0])
         e.out.kind.unify(_kind(e.args[0]))
 
@@ -140,8 +140,10 @@ class _Classes:
             self.parent[ra] = rb
 
 
-def alias_classes(body: list) -> _Classes:
-    """Group list variables that may share list objects (conservatively)."""
+def alias_classes(body: list, params: list[Var] = ()) -> _Classes:
+    """Group list variables that may share list objects (conservatively).  List
+    parameters may be the same list at run time: when the function writes into one,
+    they are grouped together."""
     cls = _Classes()
     for s in walk(body):
         if type(s) is not Eqn:
@@ -152,6 +154,15 @@ def alias_classes(body: list) -> _Classes:
             group = lists + outs
             for a in group[1:]:
                 cls.union(group[0], a)
+    lists = [p for p in params if p.kind.is_list]
+    if len(lists) > 1:
+        roots = {cls.find(p) for p in lists}
+        mutated = any(type(s) is Eqn and s.prim in LIST_MUTATORS and s.args and
+                      type(s.args[0]) is Var and cls.find(s.args[0]) in roots
+                      for s in walk(body))
+        if mutated:
+            for p in lists[1:]:
+                cls.union(lists[0], p)
     return cls
 
 
@@ -260,7 +271,7 @@ def analyze(lowered: Any, wrt: list[Var]) -> Facts:
     """Kinds, alias classes and activity of a lowered function (see the module doc)."""
     resolve_kinds(lowered)
     body = lowered.func.body
-    cls = alias_classes(body)
+    cls = alias_classes(body, lowered.params)
     varied, vclasses = _varied(body, set(wrt), cls)
     useful, uclasses = _useful(body, lowered.result, cls)
     facts = Facts(wrt=list(wrt))
@@ -270,11 +281,24 @@ def analyze(lowered: Any, wrt: list[Var]) -> Facts:
     facts.active_classes = vclasses & uclasses
     for v in list(cls.parent):
         facts.alias[v] = cls.find(v)
-    _check(body, facts, cls, vclasses, uclasses)
+    _check(body, facts, cls, vclasses, uclasses, getattr(lowered, "origins", {}))
+    _check_mutable_defaults(lowered, cls)
     return facts
 
 
-def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set) -> None:
+def _origin(lst: Any, body: list, cls: _Classes, origins: dict) -> str | None:
+    if type(lst) is Global:
+        return origins.get(id(lst.obj))
+    root = cls.find(lst)
+    for s in walk(body):
+        if type(s) is Eqn and s.prim in ("copy", "getitem") and s.args and \
+                type(s.args[0]) is Global and any(cls.find(o) is root for o in s.outs):
+            return origins.get(id(s.args[0].obj))
+    return None
+
+
+def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set,
+           origins: dict) -> None:
     """Report calls a derivative would have to flow through without a rule, and writes
     of differentiated values into lists owned by someone else."""
     for s in walk(body):
@@ -293,10 +317,27 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
         elif p in LIST_MUTATORS and s.args and _outside(s.args[0], body, cls):
             vals = s.args[1:]
             if any(_is_varied(a, facts, cls, vclasses) for a in vals):
-                raise _loc_error(s, "a write of a differentiated value into a list that lives "
-                                 "outside the function (a global or a default argument), "
-                                 "which keeps state between calls",
+                what = _origin(s.args[0], body, cls, origins) or \
+                    "a list that lives outside the function (a global or a default argument)"
+                raise _loc_error(s, f"a write of a differentiated value into {what}, which "
+                                 "keeps state between calls",
                                  "build the list inside the function, or pass it in")
+
+
+def _check_mutable_defaults(lowered: Any, cls: _Classes) -> None:
+    """A parameter whose default is a list the function writes into keeps state between
+    calls (each call without it writes into the same list): refused."""
+    defaults = lowered.func.defaults
+    mutated = {cls.find(s.args[0]) for s in walk(lowered.func.body) if type(s) is Eqn and
+               s.prim in LIST_MUTATORS and s.args and type(s.args[0]) is Var}
+    for p, d in defaults.items():
+        obj = d.obj if type(d) is Global else None
+        if isinstance(obj, (list, dict, set)) and p.kind.is_list and cls.find(p) in mutated:
+            fs = lowered.fs
+            raise UnsupportedSyntaxError(
+                f"the parameter {p.name!r}, whose default list the function changes (that "
+                "list persists between calls)", "use a default of None and make a new list "
+                "inside the function", fs.filename, fs.line(fs.tree), 0, fs.text(fs.tree))
 
 
 def _is_varied(a: Any, facts: Facts, cls: _Classes, vclasses: set) -> bool:

@@ -59,7 +59,11 @@ def desugar(body: list[ast.stmt], error: Callable[[ast.AST, str, str], Exception
     body = copy.deepcopy(body)
     body = _rewrite_block(body, error)
     body = _loop_returns(body, None)
-    return restructure(body)
+    body = restructure(body)
+    if not jumps(body) and _has_return(body):    # a path that falls off the end: None
+        last = body[-1]
+        body = restructure(body + [_at(ast.Return(value=None), last)])
+    return body
 
 
 # --------------------------------------------------------------------------- simple rewrites
@@ -113,6 +117,7 @@ def _augassign(s: ast.AugAssign, error: Callable[..., Exception]) -> list[ast.st
         raise error(s, "augmented assignment to " + type(target).__name__.lower(),
                     "assign to a local variable or a list element")
     value = _at(ast.BinOp(left=load, op=s.op, right=s.value), s)
+    value.inplace = True        # `xs += ys` on lists extends xs in place (lowering decides)
     return pre + [_at(ast.Assign(targets=[store], value=value), s)]
 
 

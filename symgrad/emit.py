@@ -358,6 +358,10 @@ class Printer:
         if not e.outs:
             self.line(ind, self.eqn_expr(e)[0], e.loc)
             return
+        if len(e.outs) > 1:
+            names = ", ".join(o.name for o in e.outs)
+            self.line(ind, f"{names} = {self.eqn_expr(e)[0]}", e.loc)
+            return
         out = e.out
         if p == "copy" and e.args[0] is out:
             return
@@ -516,9 +520,10 @@ def _e_range(pr: Printer, e: Eqn) -> tuple[str, int]:
 
 def _e_zeros(pr: Printer, e: Eqn) -> tuple[str, int]:
     x = e.args[0]
-    if type(x) is Var and x.kind.depth() == 1:
+    if len(e.args) == 1 and type(x) is Var and x.kind.depth() == 1:
         return f"[0.0] * len({pr.op(x)})", TERM
-    return f"{pr.names.inject(_helper('_zeros_like'), '_zeros_like')}({pr.op(x)})", ATOM
+    name = pr.names.inject(_helper('_zeros_like'), '_zeros_like')
+    return f"{name}({_args(pr, e.args)})", ATOM
 
 
 def _e_call(pr: Printer, e: Eqn) -> tuple[str, int]:

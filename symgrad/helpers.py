@@ -16,18 +16,24 @@ from . import rules
 
 _SOURCES = {
     "_zeros_like": '''
-def _zeros_like(x, _memo=None):
-    """Zeros shaped like x: 0.0 for a number, lists for lists and tuples (lists
-    shared inside x are shared in the result, as their gradients are)."""
-    if isinstance(x, (list, tuple)):
-        if _memo is None:
-            _memo = {}
-        zeros = _memo.get(id(x))
-        if zeros is None:
-            zeros = _memo[id(x)] = []
-            zeros.extend(_zeros_like(v, _memo) for v in x)
-        return zeros
-    return None if x is None else 0.0
+def _zeros_like(*xs, _memo=None):
+    """Zeros shaped like each argument: 0.0 for a number, lists for lists and tuples.
+    A list that appears twice (in two arguments, or twice inside one) gets one list of
+    zeros, so its gradient is shared as the list is.  One argument: its zeros;
+    several: a tuple of them."""
+    memo = {} if _memo is None else _memo
+    out = []
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            z = memo.get(id(x))
+            if z is None:
+                z = memo[id(x)] = []
+                z.extend(_zeros_like(*x, _memo=memo) if len(x) != 1 else
+                         [_zeros_like(x[0], _memo=memo)])
+            out.append(z)
+        else:
+            out.append(None if x is None else 0.0)
+    return out[0] if len(out) == 1 else tuple(out)
 ''',
     "_add_into": '''
 def _add_into(dst, src):

@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import importlib
+import inspect
+import types
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -34,7 +37,7 @@ from .lower_call import CallLowering
 from .lower_expr import ExprLowering
 from .lower_loop import LoopLowering
 from .scope import FuncChoice, FuncValue, Scope, Static, StaticTuple, is_operand
-from .source import FunctionSource, describe, get_source
+from .source import FunctionSource, SourceError, describe, get_source
 
 __all__ = ["lower", "Lowered", "Lowerer"]
 
@@ -48,6 +51,9 @@ class Lowered:
     params: list[Var]
     result: Any                       # the returned operand (or StaticTuple)
     deferred: list[Eqn] = field(default_factory=list)   # kind-dependent equations
+    origins: dict[int, str] = field(default_factory=dict)  # where outside objects come from
+    guards: list = field(default_factory=list)     # (where, function) read while lowering
+    return_node: Any = None
 
 
 @dataclass
@@ -70,6 +76,11 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
         self.injected: dict[int, ir.Global] = {}
         self.aliases: dict[Var, Var] = {}
         self.inline_header = ""
+        self.bad_returns: list = []
+        self.good_returns = 0
+        self.origins: dict[int, str] = {}
+        self.guards: dict[tuple, tuple] = {}
+        self.return_node: Any = None
         self.scope_fs = top
 
     # ------------------------------------------------------------------ emission
@@ -147,6 +158,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
             raise fs.error(tree, "*args, **kwargs, keyword-only or positional-only parameters",
                            "give the function plain positional parameters")
         scope = Scope(fs, label="")
+        scope.is_top = True  # type: ignore[attr-defined]
         params = []
         for arg in a.args:
             v = Var(arg.arg, name=arg.arg)
@@ -156,20 +168,36 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
         body = desugar(tree.body, fs.error)
         scope.local_names = set(assigned_names(body)) | set(scope.env)
         result = self.function_body(scope, body, "out")
-        if result is None or (type(result) is Const and result.value is None):
-            raise NonScalarError(f"{describe(fn)} does not return a value; symgrad "
-                                 "differentiates functions that return one number.")
+        return self.finish(fn, fs, scope, params, result)
+
+    def finish(self, fn: Any, fs: FunctionSource, scope: Scope, params: list[Var],
+               result: Any) -> Lowered:
+        """The Return, defaults and record of a lowered top-level function."""
+        tree = fs.tree
+        if self.bad_returns and not self.good_returns:
+            node, value = self.bad_returns[0]
+            raise NonScalarError(
+                f'File "{fs.filename}", line {fs.line(node)}: {describe(fn)} returns '
+                f"{_describe_value(value)}; symgrad's grad differentiates functions that "
+                "return one number.\n    " + fs.text(node).strip() + "\n  hint: return a "
+                "single number (for example the sum of the parts), or use symgrad.jacobian "
+                "for several outputs.")
         ret = result.items if type(result) is StaticTuple else result
         if type(ret) is tuple:
             ret = tuple(self.materialize(x, tree) for x in ret)
         elif not is_operand(ret):
             ret = self.materialize(ret, tree)
         self.block.append(ir.Return(ret, None))
-        func = ir.Func(getattr(fn, "__name__", "f"), params, self.block)
-        for p, value in zip(params[len(params) - len(fn.__defaults__ or ()):],
-                            fn.__defaults__ or ()):
+        func = ir.Func(getattr(fn, "__name__", None) or "f", params, self.block)
+        defaults = getattr(fn, "__defaults__", None) or () if isinstance(
+            fn, types.FunctionType) else ()
+        for p, value in zip(params[len(params) - len(defaults):], defaults):
             func.defaults[p] = self.static_value(value)
-        return Lowered(func, fs, params, ret, self.deferred)
+        lowered = Lowered(func, fs, params, ret, self.deferred)
+        lowered.origins = self.origins
+        lowered.guards = list(self.guards.values())
+        lowered.return_node = self.return_node
+        return lowered
 
     def function_body(self, scope: Scope, body: list[ast.stmt], result_hint: str) -> Any:
         """Lower a (desugared) function body; returns the binding of its result.
@@ -178,20 +206,32 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
         returns inside branches assign a result variable first created here.
         """
         simple = bool(body) and isinstance(body[-1], ast.Return) and _returns(body) == 1
-        if not simple and _returns(body):
-            scope.result = Var(result_hint)
+        scope.result_hint = result_hint  # type: ignore[attr-defined]
         for s in body[:-1] if simple else body:
             self.stmt(scope, s)
         if simple:
             ret = body[-1]
             self.set_loc(scope, ret)
             if ret.value is None:
-                return Const(None)
-            dest = Var(result_hint)
-            return self.expr(scope, ret.value, dest=dest)
+                return self.returned(scope, Const(None), ret)
+            value = self.expr(scope, ret.value, dest=Var(result_hint))
+            return self.returned(scope, value, ret)
         if scope.result is not None:
             return scope.result
-        return Const(None)
+        return self.returned(scope, Const(None), body[-1] if body else scope.fs.tree)
+
+    def returned(self, scope: Scope, value: Any, node: ast.AST) -> Any:
+        """The value a function returns; for the differentiated function, a value that
+        is not a number is an error (now, or when that path runs if others return one)."""
+        if getattr(scope, "is_top", False):
+            self.return_node = node
+        if getattr(scope, "is_top", False) and _not_number(value, self):
+            self.bad_returns.append((node, value))
+            if not self.good_returns:
+                return value
+        elif getattr(scope, "is_top", False):
+            self.good_returns += 1
+        return value
 
     # ------------------------------------------------------------------ statements
     def body(self, scope: Scope, stmts: list[ast.stmt]) -> None:
@@ -281,9 +321,13 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
     def unpack(self, scope: Scope, target: ast.Tuple | ast.List, value: Any, node: ast.AST
                ) -> None:
         elts = target.elts
-        if any(isinstance(e, ast.Starred) for e in elts):
-            raise scope.fs.error(node, "starred assignment (a, *b = ...)",
-                                 "unpack a fixed number of names, or index the list")
+        stars = [k for k, e in enumerate(elts) if isinstance(e, ast.Starred)]
+        if len(stars) > 1:
+            raise scope.fs.error(node, "two starred names in one assignment",
+                                 "unpack with one starred name")
+        if stars:
+            self.unpack_starred(scope, elts, stars[0], value, node)
+            return
         if type(value) is StaticTuple:
             items = list(value.items)
             if len(items) != len(elts):
@@ -302,6 +346,36 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
         for k, e in enumerate(elts):
             item = self.getitem(seq, Const(k))
             self.assign_value(scope, e, item, node)
+
+    def unpack_starred(self, scope: Scope, elts: list, star: int, value: Any,
+                       node: ast.AST) -> None:
+        """``a, *b, c = xs``: ``b`` gets a list of the middle items (as Python does)."""
+        after = len(elts) - star - 1
+        if type(value) is StaticTuple:
+            items = list(value.items)
+            if len(items) < len(elts) - 1:
+                raise scope.fs.error(node, "unpacking too few values", "pass more values")
+            middle = items[star:len(items) - after]
+            mats = tuple(self.materialize(m, node) for m in middle)
+            kind = Kind.list_of()
+            for m in mats:
+                self.unify(kind.element, self.kind_of(m), node)
+            rest = self.emit("list", mats, kind)
+            parts = items[:star] + [rest] + items[len(items) - after:]
+            for e, v in zip(elts, parts):
+                self.assign_value(scope, e.value if isinstance(e, ast.Starred) else e, v, node)
+            return
+        seq = self.materialize(value, node)
+        if type(seq) is Var and self.depth > 0:
+            seq = self.emit("copy", (seq,), hint="_seq")
+        for k in range(star):
+            self.assign_value(scope, elts[k], self.getitem(seq, Const(k)), node)
+        stop = Const(-after) if after else Const(None)
+        rest = self.emit("slice", (seq, Const(star), stop, Const(None)), self.kind_of(seq))
+        self.assign_value(scope, elts[star].value, rest, node)
+        for j in range(after):
+            self.assign_value(scope, elts[star + 1 + j], self.getitem(seq, Const(j - after)),
+                              node)
 
     def current_var(self, scope: Scope, target: ast.expr) -> Var | None:
         if isinstance(target, ast.Name):
@@ -332,16 +406,43 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
         self.expr(scope, s.value, statement=True)
 
     def s_return(self, scope: Scope, s: ast.Return) -> None:
+        """A ``return`` inside a branch: the value goes into the result variable (one per
+        position when the function returns a tuple)."""
         self.set_loc(scope, s)
+        dest = scope.result if type(scope.result) is Var else None
+        value = Const(None) if s.value is None else self.expr(scope, s.value, dest=dest)
+        if getattr(scope, "is_top", False) and _not_number(value, self):
+            self.bad_returns.append((s, value))
+            self.effect("raise", (self.nonscalar_error(scope, s, value),))
+            return
+        if getattr(scope, "is_top", False):
+            self.good_returns += 1
+        hint = getattr(scope, "result_hint", "_result")
         if scope.result is None:
-            raise scope.fs.error(s, "this return", "return at the end of the function")
-        value = Const(None) if s.value is None else self.expr(scope, s.value,
-                                                               dest=scope.result)
+            scope.result = StaticTuple(tuple(Var(hint) for _ in value.items)) \
+                if type(value) is StaticTuple else Var(hint)
+        if type(scope.result) is StaticTuple:
+            if type(value) is not StaticTuple or len(value.items) != len(scope.result.items):
+                raise scope.fs.error(s, "returning tuples of different lengths (or a tuple "
+                                     "and a single value)", "return the same shape on every "
+                                     "path")
+            for var, item in zip(scope.result.items, value.items):
+                self.copy_into(var, self.materialize(item, s))
+            return
         if type(value) is StaticTuple:
-            raise scope.fs.error(s, "returning a tuple from inside a branch",
-                                 "assign the parts to variables and return them at the end")
+            raise scope.fs.error(s, "returning a tuple on one path and a single value on "
+                                 "another", "return the same shape on every path")
         if value is not scope.result:
             self.copy_into(scope.result, self.materialize(value, s))
+
+    def nonscalar_error(self, scope: Scope, node: ast.AST, value: Any) -> Any:
+        from .errors import NonScalarError as _E
+        fs = scope.fs
+        msg = (f'File "{fs.filename}", line {fs.line(node)}: {fs.tree.name} returned '
+               f"{_describe_value(value)} on this path; symgrad's grad differentiates "
+               "functions that return one number.\n  hint: return a number on every path.")
+        return self.emit("call", (self.inject(_E, "NonScalarError"), Const(msg)), Kind.obj(),
+                         {"kw": (), "label": "NonScalarError", "constant": True})
 
     def s_pass(self, scope: Scope, s: ast.stmt) -> None:
         return
@@ -490,6 +591,54 @@ def _returns(body: list[ast.stmt]) -> int:
     return n
 
 
+def check_result(lowered: Lowered, fn: Any) -> None:
+    """A result whose kind only the call will tell (a parameter returned as it is, the
+    result of an opaque call): a run-time check that it is a number, before the return."""
+    import numbers
+    from .errors import NonScalarError as _E
+    ret = lowered.func.body[-1]
+    value = ret.value
+    if type(value) is not Var or value.kind.find().tag is not None:
+        return
+    fs = lowered.fs
+    node = lowered.return_node or fs.tree
+    ok = Var("_c", Kind.num())
+    err = Var("_t", Kind.obj())
+    msg = (f'File "{fs.filename}", line {fs.line(node)}: {describe(fn)} returned a value '
+           "that is not a number; symgrad's grad differentiates functions that return one "
+           "number.\n  hint: return a number.")
+    test = Eqn((ok,), "call", (ir.Global("isinstance", isinstance, "builtin"), value,
+                               ir.Global("Real", numbers.Real)), {"kw": (), "label": "isinstance",
+                                                                   "constant": True}, None)
+    fail = [Eqn((err,), "call", (ir.Global("NonScalarError", _E), Const(msg)),
+                {"kw": (), "label": "NonScalarError", "constant": True}, None),
+            Eqn((), "raise", (err,), None, None)]
+    lowered.func.body[-1:-1] = [test, ir.If(ok, [], fail, None)]
+
+
+def _not_number(value: Any, lw: Any) -> bool:
+    """Is a returned value certainly not a number (None, a string, a tuple, a list)?"""
+    if type(value) is StaticTuple:
+        return True
+    if type(value) is Const:
+        return not isinstance(value.value, (int, float)) or isinstance(value.value, bool) \
+            and False
+    if type(value) is Var:
+        return value.kind.find().tag in ("list", "obj")
+    return not is_operand(value)
+
+
+def _describe_value(value: Any) -> str:
+    if type(value) is StaticTuple:
+        return "a tuple"
+    if type(value) is Const:
+        return "None" if value.value is None else f"{type(value.value).__name__} " \
+            f"{value.value!r}"
+    if type(value) is Var and value.kind.find().tag == "list":
+        return "a list"
+    return "a value that is not a number"
+
+
 def _printable(name: str) -> str:
     return name.split("#")[0] or "_t"
 
@@ -540,8 +689,92 @@ _STMTS: dict[type, Any] = {
 }
 
 
+def _plain(fn: Any) -> bool:
+    if not isinstance(fn, types.FunctionType):
+        return False
+    code = fn.__code__
+    return not (code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)) and \
+        not code.co_kwonlyargcount and not code.co_posonlyargcount
+
+
 def lower(fn: Any) -> Lowered:
-    """Lower ``fn`` (a Python function with source) to IR."""
-    fs = get_source(fn)
+    """Lower ``fn`` to IR: a plain function directly; anything else Python can call
+    with plain parameters (a ``functools.wraps`` wrapper, a bound method, a
+    ``functools.partial``, an object with ``__call__``) as a call to it, which inlines
+    exactly what Python runs."""
+    if _plain(fn):
+        fs = get_source(fn)
+        return Lowerer(fs).lower_top(fn, fs)
+    return _lower_call_of(fn)
+
+
+def _python_function_inside(fn: Any) -> Any:
+    """A Python function whose source stands for ``fn`` in messages (and globals)."""
+    seen = 0
+    obj = fn
+    while obj is not None and seen < 20:
+        seen += 1
+        if isinstance(obj, types.FunctionType):
+            return obj
+        if isinstance(obj, types.MethodType):
+            obj = obj.__func__
+        elif isinstance(obj, functools.partial):
+            obj = obj.func
+        elif hasattr(obj, "__wrapped__"):
+            obj = obj.__wrapped__
+        elif callable(obj) and isinstance(getattr(type(obj), "__call__", None),
+                                          types.FunctionType):
+            obj = type(obj).__call__
+        else:
+            obj = None
+    return None
+
+
+def _lower_call_of(fn: Any) -> Lowered:
+    inner = _python_function_inside(fn)
+    if inner is None:
+        get_source(fn)                     # raises the clear SourceError
+        raise AssertionError("unreachable")  # pragma: no cover
+    if not isinstance(fn, types.FunctionType) and hasattr(fn, "__wrapped__") and \
+            not isinstance(fn, (types.MethodType, functools.partial)):
+        raise _c_wrapper_error(fn, inner)
+    fs = get_source(inner)
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError) as exc:
+        raise SourceError(f"symgrad cannot read the parameters of {describe(fn)}: {exc}") \
+            from None
     lw = Lowerer(fs)
-    return lw.lower_top(fn, fs)
+    lw.scope_fs = fs
+    scope = Scope(fs, label="")
+    scope.is_top = True  # type: ignore[attr-defined]
+    params, args, kwargs = [], [], {}
+    for p in sig.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            raise fs.error(fs.tree, f"the parameter {p} (*args or **kwargs)",
+                           "give the differentiated function "
+                           "plain parameters (or decorate it with functools.wraps, so its "
+                           "parameters are known)")
+        v = Var(p.name, name=p.name)
+        params.append(v)
+        scope.env[p.name] = v
+        (kwargs.__setitem__(p.name, v) if p.kind is p.KEYWORD_ONLY else args.append(v))
+    lw.set_loc(scope, fs.tree, header=True)
+    result = lw.apply(scope, Static(fn), args, kwargs, fs.tree, None)
+    if is_operand(result) or type(result) is StaticTuple:
+        result = lw.returned(scope, result, fs.tree)
+    lowered = lw.finish(fn, fs, scope, params, result)
+    for p, v in zip(sig.parameters.values(), params):
+        if p.default is not p.empty:
+            lowered.func.defaults[v] = lw.static_value(p.default)
+    return lowered
+
+
+def _c_wrapper_error(fn: Any, inner: Any) -> Exception:
+    code = inner.__code__
+    return SourceError(
+        f'File "{code.co_filename}", line {code.co_firstlineno}: symgrad cannot '
+        f"differentiate {describe(fn)}: it is wrapped by a C-implemented decorator "
+        f"({type(fn).__module__}.{type(fn).__qualname__}, e.g. functools.lru_cache or "
+        "functools.cache), whose inside symgrad cannot see.\n  hint: differentiate "
+        f"{describe(inner)}.__wrapped__ (the undecorated function) instead.")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import math
 import statistics
 from typing import Any
@@ -313,6 +314,10 @@ def b_iterable(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
                           is_async=0)])
     ast.copy_location(fake, node)
     _ = _S
+    if node.keywords and not (isinstance(node.func, ast.Name) and node.func.id in (
+            "zip", "enumerate") and all(k.arg in ("strict", "start") for k in node.keywords)):
+        raise scope.fs.error(node, f"keyword arguments to {ast.unparse(node.func)}() here",
+                             "use it as the iterable of a for loop or comprehension")
     if isinstance(node.func, ast.Name) and node.func.id == "range":
         args = [lw.operand(scope, a) for a in node.args]
         if len(args) == 1:
@@ -330,6 +335,52 @@ def b_any_all(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
                    {"kw": (), "label": fn.__name__, "constant": True}, dest=dest)
 
 
+def b_divmod(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    """``divmod(a, b)`` is ``(a // b, a % b)``, each with its own derivative."""
+    _kwargs(lw, scope, node, ())
+    if len(node.args) != 2:
+        raise scope.fs.error(node, "divmod() without two arguments", "divmod(a, b)")
+    a, b = (lw.operand(scope, x) for x in node.args)
+    return StaticTuple((lw.arith("floordiv", a, b, None, node), lw.arith("mod", a, b, None, node)))
+
+
+def sort_in_place(lw: Any, scope: Scope, lst: Any, kwargs: dict, node: ast.AST) -> Any:
+    """``xs.sort(key=k, reverse=r)``: Python's (stable) order of the keys, then the
+    elements written back into ``xs`` in that order."""
+    for k in kwargs:
+        if k not in ("key", "reverse"):
+            raise lw.error_at(node, f"the keyword argument {k}= of .sort()",
+                              ".sort() accepts key= and reverse=")
+    key = kwargs.get("key")
+    if key is not None and type(key) is Const and key.value is None:
+        key = None
+    keys = _keys(lw, scope, lst, key, node)
+    rev = lw.materialize(kwargs["reverse"], node) if "reverse" in kwargs else None
+    rng = lw.emit("range", (Const(0), lw.emit("len", (keys,), Kind.num()), Const(1)), Kind.obj())
+    getter = lw.emit("getattr", (keys, Const("__getitem__")), Kind.obj())
+    args = (Global("sorted", sorted, "builtin"), rng, getter) + ((rev,) if rev is not None else ())
+    perm = lw.emit("call", args, Kind.list_of(Kind.num()),
+                   {"kw": ("key",) + (("reverse",) if rev is not None else ()),
+                    "label": "sorted", "constant": True}, hint="_order")
+    ordered = _gather(lw, lst, perm, node, None)
+    k = Var("_k", Kind.num())
+    with lw.sub_block() as body:
+        lw.effect("setitem", (lst, k, lw.getitem(ordered, k, None, node)))
+    lw.block.append(ir.For(k, Const(0), lw.emit("len", (lst,), Kind.num()), Const(1), body,
+                           False, lw.loc))
+    return Const(None)
+
+
+def b_partial(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    """``functools.partial(f, a, k=v)`` made inside the function: a compile-time value."""
+    from .scope import PartialValue
+    args, kwargs = lw.call_args(scope, node)
+    if not args:
+        raise scope.fs.error(node, "functools.partial() without a function",
+                             "functools.partial(f, ...)")
+    return PartialValue(args[0], tuple(args[1:]), kwargs)
+
+
 def b_print(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     args, kwargs = lw.call_args(scope, node)
     return lw.opaque_call(Global("print", print, "builtin"), args, kwargs, node, dest, "print",
@@ -343,6 +394,6 @@ STRUCTURED: dict[Any, Any] = {
     statistics.fmean: b_mean, math.fsum: b_fsum, math.prod: b_prod,
     builtins.zip: b_iterable, builtins.enumerate: b_iterable, builtins.reversed: b_iterable,
     builtins.range: b_iterable, builtins.any: b_any_all, builtins.all: b_any_all,
-    builtins.print: b_print,
+    builtins.print: b_print, builtins.divmod: b_divmod, functools.partial: b_partial,
 }
 _ = (FuncValue, Static, is_operand)

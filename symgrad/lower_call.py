@@ -29,9 +29,10 @@ from . import ir, rules
 from .desugar import assigned_names, desugar
 from .errors import SourceError, UnsupportedSyntaxError
 from .ir import Const, Global, Kind, Loc, Var
-from .scope import (FuncChoice, FuncValue, Scope, Static, StaticDict, StaticTuple,
+from .scope import (FuncChoice, FuncValue, PartialValue, Scope, Static, StaticDict,
+                    StaticTuple,
                     const_or_none, is_compile_time, is_operand, kind_of_value)
-from .source import describe, get_source
+from .source import describe, get_source, is_library
 
 _LIST_METHODS = {"append", "pop", "insert", "extend", "copy", "clear", "reverse", "index",
                  "count", "remove", "sort"}
@@ -47,7 +48,7 @@ class CallLowering:
             base = self.expr(scope, func.value)
             if is_operand(base):
                 args, kwargs = self.call_args(scope, node)
-                return self.method_call(base, func.attr, args, kwargs, node, dest)
+                return self.method_call(scope, base, func.attr, args, kwargs, node, dest)
             if type(base) is Static:
                 obj = getattr(base.obj, func.attr, None)
                 if obj is None or not callable(obj):
@@ -95,6 +96,9 @@ class CallLowering:
             return self.inline_value(callee, args, kwargs, node)
         if t is FuncChoice:
             return self.call_choice(scope, callee, args, kwargs, node)
+        if t is PartialValue:
+            return self.apply(scope, callee.func, list(callee.args) + list(args),
+                              {**callee.kwargs, **kwargs}, node, dest)
         if t is Static:
             return self.apply_object(scope, callee, args, kwargs, node, dest)
         if is_operand(callee):
@@ -108,23 +112,51 @@ class CallLowering:
         if info is not None:
             return self.primitive(scope, info, obj, args, kwargs, node, dest)
         if rules.is_constant_call(obj):
-            return self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
-                                    describe(obj), constant=True)
+            out = self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
+                                   describe(obj), constant=True)
+            kind = rules.constant_call_kind(obj)
+            if kind is not None and type(out) is Var:
+                self.unify(out.kind, Kind.obj() if kind == "obj" else Kind.num(), node)
+            return out
         generated = getattr(obj, "__symgrad_generated__", None)
         if generated is not None:
             obj = generated
+        if isinstance(obj, types.FunctionType) and is_library(obj):
+            return self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
+                                    describe(obj), error=self.library_error(obj, node))
         if isinstance(obj, types.FunctionType):
             return self.inline_function(scope, obj, args, kwargs, node, callee)
         if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType):
             this = self.static_self(obj.__self__)
             return self.inline_function(scope, obj.__func__, [this, *args], kwargs, node,
                                         callee)
+        if not isinstance(obj, types.FunctionType) and hasattr(obj, "__wrapped__") and \
+                callable(obj):
+            from .lower import _c_wrapper_error, _python_function_inside
+            inner_fn = _python_function_inside(obj)
+            err = _c_wrapper_error(obj, inner_fn) if inner_fn is not None else None
+            return self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
+                                    describe(obj), error=err)
         if isinstance(obj, functools.partial):
             inner = Static(obj.func)
             bound = [self.static_value(v) for v in obj.args]
             kw = {k: self.static_value(v) for k, v in obj.keywords.items()}
             return self.apply(scope, inner, bound + args, {**kw, **kwargs}, node, dest)
+        call = getattr(type(obj), "__call__", None)
+        if isinstance(call, types.FunctionType) and not isinstance(obj, type):
+            return self.inline_function(scope, call, [self.static_self(obj), *args], kwargs,
+                                        node, callee)
         return self.opaque_call(self.ref_static(callee), args, kwargs, node, dest, describe(obj))
+
+    def library_error(self, obj: Any, node: ast.AST) -> Exception:
+        from .errors import NonDifferentiableError
+        fs = self.scope_fs
+        return NonDifferentiableError(
+            f'File "{fs.filename}", line {fs.line(node)}: symgrad has no derivative rule for '
+            f"{getattr(obj, '__module__', '')}.{describe(obj)} (library code, which symgrad "
+            "does not differentiate through), called with values that depend on the inputs."
+            f"\n    {fs.text(node).strip()}\n  hint: write the computation in your own "
+            "code, or register a rule with symgrad.register_rule.")
 
     def static_value(self, value: Any) -> Any:
         """A Python object met while lowering, as a binding."""
@@ -151,9 +183,12 @@ class CallLowering:
             params["error"] = error
         return self.emit("call", (fn, *ops, *kws.values()), Kind(), params, dest=dest)
 
-    def method_call(self, base: Any, name: str, args: list, kwargs: dict, node: ast.AST,
-                    dest: Var | None) -> Any:
+    def method_call(self, scope: Scope, base: Any, name: str, args: list, kwargs: dict,
+                    node: ast.AST, dest: Var | None) -> Any:
         kb = self.kind_of(base).find()
+        if name == "sort" and kb.tag in ("list", None) and not args:
+            from .lower_builtins import sort_in_place
+            return sort_in_place(self, scope, base, kwargs, node)
         if name in _LIST_METHODS and kb.tag in ("list", None) and not kwargs:
             return self.list_method(base, name, args, node, dest)
         ops = [self.materialize(a, node) for a in args]
@@ -199,8 +234,7 @@ class CallLowering:
                   node: ast.AST, dest: Var | None) -> Any:
         rule = rules.RULES[info.rule]
         if kwargs:
-            raise scope.fs.error(node, f"keyword arguments to {describe(obj)}",
-                                 "pass the arguments positionally")
+            args = self.bind_keywords(scope, obj, args, kwargs, node)
         ops = [self.materialize(a, node) for a in args]
         params: dict[str, Any] = {"flavor": info.flavor}
         if info.flavor == "helper":
@@ -220,6 +254,18 @@ class CallLowering:
                 self.unify(a.kind, Kind.num(), node)
         return self.emit(rule.name, tuple(ops), Kind.num(), params, dest=dest)
 
+    def bind_keywords(self, scope: Scope, obj: Any, args: list, kwargs: dict,
+                      node: ast.AST) -> list:
+        """Keyword arguments of a builtin, put in their positions (``pow(base=x, exp=2)``)."""
+        import inspect
+        try:
+            sig = inspect.signature(obj)
+            bound = sig.bind(*args, **kwargs)
+        except (TypeError, ValueError):
+            raise scope.fs.error(node, f"these keyword arguments to {describe(obj)}",
+                                 "pass the arguments positionally") from None
+        return list(bound.args)
+
     # ------------------------------------------------------------------ inlining
     def inline_function(self, scope: Scope, fn: types.FunctionType, args: list, kwargs: dict,
                         node: ast.AST, callee: Static) -> Any:
@@ -238,7 +284,7 @@ class CallLowering:
         mark = len(self.block)
         saved_loc, saved_fs = self.loc, self.scope_fs
         try:
-            callee_scope = Scope(fs, label=fn.__name__)
+            callee_scope = Scope(fs, label=fn.__code__.co_name)
             defaults = self.python_defaults(fn)
             return self.inline_body(callee_scope, fs.tree, args, kwargs, defaults, node,
                                     fn.__code__)
@@ -254,10 +300,15 @@ class CallLowering:
         code = fn.__code__
         pos = code.co_varnames[:code.co_argcount]
         out: dict[str, Any] = {}
-        for name, value in zip(pos[len(pos) - len(fn.__defaults__ or ()):], fn.__defaults__ or ()):
+        pairs = list(zip(pos[len(pos) - len(fn.__defaults__ or ()):], fn.__defaults__ or ()))
+        pairs += list((fn.__kwdefaults__ or {}).items())
+        for name, value in pairs:
             out[name] = self.static_value(value)
-        for name, value in (fn.__kwdefaults__ or {}).items():
-            out[name] = self.static_value(value)
+            if isinstance(value, (list, dict, set)):
+                self.origins[id(value)] = (
+                    f"the default value of {name!r} in {describe(fn)} "
+                    f"({code.co_filename}, line {code.co_firstlineno}), which persists "
+                    "between calls")
         return out
 
     def inline_value(self, fv: FuncValue, args: list, kwargs: dict, node: ast.AST) -> Any:

@@ -138,11 +138,20 @@ class ExprLowering:
             except ValueError:
                 raise fs.error(node, f"the free variable {name!r}, which has no value yet",
                                "assign it before calling the function") from None
+            self.guard(("cell", value), content)
             return self.as_binding(content, Global(name, content, "cell", value))
         if where == "builtin":
             return Static(value)
+        self.guard(("global", fs.globals, name), value)
         ref = self.global_ref(fs, name, value)
         return self.as_binding(value, ref)
+
+    def guard(self, where: tuple, value: Any) -> None:
+        """Remember a function (or class) read from a global or a closure: the generated
+        code was made from it, so a call checks it is still the one there."""
+        if is_compile_time(value) and not isinstance(value, types.ModuleType):
+            key = (where[0], id(where[1])) + where[2:]
+            self.guards.setdefault(key, (where, value))
 
     def global_ref(self, fs: Any, name: str, value: Any) -> Any:
         """How generated code reads the module-level name ``name`` of ``fs``'s module:
@@ -176,6 +185,10 @@ class ExprLowering:
                                      f"{getattr(base.obj, '__name__', base.obj)!r}",
                                      "check the name")
             if is_compile_time(obj):
+                mod = base.obj
+                if isinstance(mod, types.ModuleType) and not _is_stdlib(mod) and \
+                        not isinstance(obj, types.ModuleType):
+                    self.guard(("attr", mod, node.attr), obj)
                 return Static(obj)
             c = const_or_none(obj)
             if c is not None and isinstance(base.obj, types.ModuleType) and \
@@ -198,6 +211,11 @@ class ExprLowering:
         prim = rules.BINOPS.get(type(node.op).__name__)
         a = self.operand(scope, node.left)
         b = self.operand(scope, node.right)
+        if getattr(node, "inplace", False) and prim == "add" and "list" in (
+                self.kind_of(a).find().tag, self.kind_of(b).find().tag) and type(a) is Var:
+            self.unify(a.kind, self.kind_of(b), node)
+            self.effect("extend", (a, b))       # xs += ys: the same list, extended
+            return a
         if prim is None:
             return self.emit("binop", (a, b), Kind(), {"op": type(node.op).__name__},
                              dest=dest)
@@ -436,6 +454,18 @@ class ExprLowering:
 
     def e_call(self, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
         raise AssertionError("dispatched in expr()")  # pragma: no cover
+
+
+def _is_stdlib(mod: Any) -> bool:
+    from .source import is_library
+    name = getattr(mod, "__name__", "").split(".")[0]
+    if name in _STDLIB_CONSTANT_MODULES or name in sys.builtin_module_names:
+        return True
+    file = getattr(mod, "__file__", None)
+    if not file:
+        return True
+    fake = types.SimpleNamespace(__code__=types.SimpleNamespace(co_filename=file))
+    return is_library(fake)
 
 
 def _number(v: Any) -> bool:

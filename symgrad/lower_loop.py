@@ -41,6 +41,8 @@ class LoopLowering:
 
     # ------------------------------------------------------------------ iteration forms
     def iteration(self, scope: Scope, node: ast.expr) -> _Iter:
+        if isinstance(node, ast.Call) and _zip_strict(node):
+            return self.strict_zip(scope, node)
         if isinstance(node, ast.Call) and not node.keywords or (
                 isinstance(node, ast.Call) and _enumerate_kw(node)):
             callee = self.expr(scope, node.func) if not isinstance(node.func, ast.Attribute) \
@@ -70,6 +72,29 @@ class LoopLowering:
                     seqs.extend(self.iteration_seq(scope, a))
                 return _Iter("seq", seqs=tuple(seqs))
         return _Iter("seq", seqs=tuple(self.iteration_seq(scope, node)))
+
+    def strict_zip(self, scope: Scope, node: ast.Call) -> _Iter:
+        """``zip(..., strict=True)``: as zip, after checking the lengths are equal (the
+        ValueError Python raises otherwise)."""
+        strict = self.operand(scope, node.keywords[0].value)
+        seqs: list = []
+        for a in node.args:
+            seqs.extend(self.iteration_seq(scope, a))
+        if len(seqs) > 1 and not (type(strict) is Const and not strict.value):
+            lens = [self.emit("len", (s_,), Kind.num()) for s_ in seqs]
+            bad = self.emit("call", (Global("len", len, "builtin"), self.emit(
+                "call", (Global("set", set, "builtin"), self.emit("list", tuple(lens),
+                                                                  Kind.list_of())),
+                Kind.obj(), {"kw": (), "label": "set", "constant": True})), Kind.num(),
+                {"kw": (), "label": "len", "constant": True})
+            many = self.emit("gt", (bad, Const(1)), Kind.num(), hint="_c")
+            with self.sub_block() as fail:
+                msg = Const("zip() arguments have different lengths (strict=True)")
+                err = self.emit("call", (Global("ValueError", ValueError, "builtin"), msg),
+                                Kind.obj(), {"kw": (), "label": "ValueError", "constant": True})
+                self.effect("raise", (err,))
+            self.block.append(ir.If(many, fail, [], self.loc))
+        return _Iter("seq", seqs=tuple(seqs))
 
     def range_iter(self, scope: Scope, args: list) -> _Iter:
         ops = [self.operand(scope, a) for a in args]
@@ -155,8 +180,8 @@ class LoopLowering:
             if counter is not None and (var is not k or k.hint == "_k") and not (
                     isinstance(counter, ast.Name) and scope.owner_of(counter.id).env.get(
                         counter.id) is k):
-                c = idx if it.enum_start is None else self.emit("add", (idx, it.enum_start),
-                                                                Kind.num())
+                c = k if it.enum_start is None else self.emit("add", (k, it.enum_start),
+                                                              Kind.num())
                 self.assign_value(scope, counter, c, node)
             if len(seqs) == 1 and isinstance(item_target, ast.Name):
                 dest = self.target_var(scope, item_target.id)
@@ -314,6 +339,11 @@ def _simple(target: ast.expr) -> str | None:
 
 def _target_names(t: ast.AST) -> list[str]:
     return [n.id for n in ast.walk(t) if isinstance(n, ast.Name)]
+
+
+def _zip_strict(node: ast.Call) -> bool:
+    return isinstance(node.func, ast.Name) and node.func.id == "zip" and len(
+        node.keywords) == 1 and node.keywords[0].arg == "strict"
 
 
 def _enumerate_kw(node: ast.Call) -> bool:

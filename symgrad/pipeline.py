@@ -15,7 +15,7 @@ from .analyze import Facts, analyze
 from .emit import Emitted, compile_emitted, emit
 from .errors import NonScalarError, UnsupportedSyntaxError
 from .ir import Const, Func, Var
-from .lower import Lowered, lower
+from .lower import Lowered, check_result, lower
 from .optimize import optimize
 from .reverse import reverse
 from .scope import StaticTuple
@@ -81,6 +81,7 @@ def _transform(fn: Any, wrt: list[int], with_value: bool, single: bool) -> Trans
     wrt_vars = [params[i] for i in wrt]
     facts = analyze(lowered, wrt_vars)
     _check_result(lowered, fn)
+    check_result(lowered, fn)
     grad_ir = reverse(lowered, facts, wrt_vars, with_value, single)
     grad_ir = optimize(grad_ir)
     name = "d_" + (fn.__name__ if fn.__name__.isidentifier() else "lambda")

@@ -389,6 +389,8 @@ class Reverse(ListReverse):
         exposed = upward_exposed(body)
         keep = {v for v in touched if v in self.live or v not in writes or v in exposed}
         self.settle(keep, touched)
+        if type(s) is While:      # the last test, the one that ended the loop
+            self.rev_block(s.test)
         saved = self.out
         self.out = []
         news = self.new_saves(s, body, writes, exposed)
@@ -396,6 +398,8 @@ class Reverse(ListReverse):
             self.out.append(Eqn((v,), "restore", (), {"mode": "new", "site": (s, v)},
                                 self.loc))
         self.rev_block(body if type(s) is For else s.body)
+        if type(s) is While:      # the test that let this iteration run
+            self.rev_block(s.test)
         self.loc = self.gl(s.loc)
         self.settle(keep, touched)
         bwd_body, self.out = self.out, saved

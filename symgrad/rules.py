@@ -570,7 +570,7 @@ _CONSTANT_CALLS = {builtins.len, builtins.int, builtins.round, builtins.bool, bu
                    builtins.print, builtins.id, builtins.type, builtins.hash, builtins.callable,
                    math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite,
                    math.factorial, math.comb, math.perm, math.gcd, math.isclose,
-                   builtins.any, builtins.all, builtins.divmod, builtins.sorted, builtins.chr,
+                   builtins.any, builtins.all, builtins.sorted, builtins.chr,
                    builtins.ord, builtins.hex, builtins.bin, builtins.oct}
 
 
@@ -583,6 +583,24 @@ def rule_of_forward(obj: Any) -> str | None:
     for name, rule in RULES.items():
         if rule.forward is obj and not isinstance(obj, type):
             return name
+    return None
+
+
+#: the kind of the result of some constant calls (the others: a number or unknown)
+_TEXT_RESULTS = {builtins.str, builtins.repr, builtins.format, builtins.hex, builtins.bin,
+                 builtins.oct, builtins.chr, builtins.type, builtins.print}
+
+
+def constant_call_kind(obj: Any) -> str | None:
+    """``"obj"`` for calls that return text or objects, ``"num"`` for counts and flags,
+    None when unknown."""
+    try:
+        if obj in _TEXT_RESULTS:
+            return "obj"
+        if obj in _CONSTANT_CALLS:
+            return "num" if obj not in (builtins.range, builtins.sorted) else None
+    except TypeError:
+        return None
     return None
 
 

@@ -115,6 +115,16 @@ class FuncChoice:
     options: list[Any]
 
 
+@dataclass(eq=False)
+class PartialValue:
+    """``functools.partial(f, *args, **kwargs)`` made inside the function: calling it
+    calls ``f`` with those arguments first."""
+
+    func: Any
+    args: tuple
+    kwargs: dict
+
+
 Binding = Any    # Operand | Static | FuncValue | StaticTuple | StaticDict | FuncChoice
 
 
@@ -214,5 +224,5 @@ def kind_of_value(value: Any) -> Kind:
     return Kind.obj() if value is not MISSING else Kind()
 
 
-__all__ = ["Namer", "Static", "AttrRef", "FuncValue", "StaticTuple", "StaticDict", "FuncChoice", "Scope",
+__all__ = ["Namer", "Static", "AttrRef", "FuncValue", "StaticTuple", "StaticDict", "FuncChoice", "PartialValue", "Scope",
            "is_operand", "is_compile_time", "resolve_global", "const_or_none", "kind_of_value", "Operand"]

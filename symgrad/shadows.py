@@ -37,10 +37,15 @@ _MUTATORS = {"append": 1, "insert": 2, "setitem": 2}
 def add_shadows(rev: Any, block: list, params: list[Var]) -> list:
     """``block`` with the shadow operations inserted (and shadows of list parameters
     created first)."""
-    start = []
-    for p in params:
-        if p.kind.is_list and rev.active(p):
-            start.append(Eqn((sh(rev, p),), "zeros_like", (p,), {"mirror": True}, None))
+    lists = [p for p in params if p.kind.is_list and rev.active(p)]
+    if len(lists) == 1 and lists[0].kind.depth() == 1:
+        p = lists[0]
+        start = [Eqn((sh(rev, p),), "zeros_like", (p,), {"mirror": True}, None)]
+    elif lists:     # one call: lists shared between (or inside) arguments share shadows
+        start = [Eqn(tuple(sh(rev, p) for p in lists), "zeros_like", tuple(lists),
+                     {"mirror": True}, None)]
+    else:
+        start = []
     return start + _block(rev, block)
 
 

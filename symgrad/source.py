@@ -14,6 +14,8 @@ from __future__ import annotations
 import ast
 import inspect
 import linecache
+import os
+import sysconfig
 import textwrap
 import types
 from dataclasses import dataclass, field
@@ -82,6 +84,20 @@ class FunctionSource:
             except ValueError:
                 pass
         return out
+
+
+_LIB_DIRS = tuple(sorted({os.path.realpath(p) + os.sep for k, p in sysconfig.get_paths().items()
+                          if k in ("stdlib", "platstdlib", "purelib", "platlib")}))
+
+
+def is_library(fn: Any) -> bool:
+    """Is ``fn`` defined in Python's standard library or an installed package (code symgrad
+    does not inline: a call to it needs a derivative rule)?"""
+    code = getattr(fn, "__code__", None)
+    filename = getattr(code, "co_filename", "") or ""
+    if not filename or filename.startswith("<"):
+        return False
+    return os.path.realpath(filename).startswith(_LIB_DIRS)
 
 
 def describe(fn: Any) -> str:

@@ -22,6 +22,7 @@ def apply_tape(rev: Any, primal: list, bwd: list, grads: list, value: Any) -> tu
     if type(value) is Var and rev.with_value:
         live_out.add(value)
     kept = live_restores(bwd, live_out)
+    kept = _whole_sites(bwd, kept)
     plan = _Plan()
     bwd = _resolve(bwd, kept, plan, rev)
     fwd = _forward(primal, plan, rev)
@@ -40,6 +41,21 @@ class _Plan:
         self.used = False
 
 
+def _site_key(e: Eqn) -> Any:
+    site = e.params["site"]
+    v = e.outs[0]
+    return (id(site), v) if type(site) is not tuple else (id(site[0]), v, e.params["mode"])
+
+
+def _whole_sites(bwd: list, kept: set[int]) -> set[int]:
+    """A site's saves happen every time it runs, so if one of its restores is needed,
+    all of them are (the stack stays balanced)."""
+    from .ir import walk
+    restores = [s for s in walk(bwd) if type(s) is Eqn and s.prim == "restore"]
+    needed = {_site_key(s) for s in restores if id(s) in kept}
+    return {id(s) for s in restores if _site_key(s) in needed}
+
+
 def _resolve(block: list, kept: set[int], plan: _Plan, rev: Any) -> list:
     out: list = []
     for s in block:
@@ -51,12 +67,16 @@ def _resolve(block: list, kept: set[int], plan: _Plan, rev: Any) -> list:
             mode, site = s.params["mode"], s.params["site"]
             plan.used = True
             if mode == "old":
-                plan.old.setdefault(id(site), []).append(v)
+                saved = plan.old.setdefault(id(site), [])
+                if v not in saved:            # one save per execution of the site
+                    saved.append(v)
                 if v not in rev.dfn.sure_at.get(id(site), ()):
                     plan.preinit[v] = None
             else:
                 loop = site[0]
-                (plan.new if mode == "new" else plan.around).setdefault(id(loop), []).append(v)
+                saved = (plan.new if mode == "new" else plan.around).setdefault(id(loop), [])
+                if v not in saved:
+                    saved.append(v)
                 if mode == "around" and v not in rev.dfn.sure_before_loop.get(id(loop), ()):
                     plan.preinit[v] = None
             out.append(Eqn((v,), "pop", (rev.stack,), {"tape": True}, s.loc))

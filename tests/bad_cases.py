@@ -94,8 +94,9 @@ def for_else(x):
 
 
 def list_sort(xs):
+    xs = list(xs)
     xs.sort()
-    return xs[0] * 2
+    return xs[0] * 2 + xs[2]
 
 
 def set_literal(x):
@@ -114,11 +115,12 @@ BAD = {
     uses_try: "try statement", uses_with: "with statement", uses_class: "class definition",
     uses_yield: "yield", uses_global: "global statement",
     uses_dict: "dict", uses_star: "*args",
-    recursive: "recursive call", list_sort: ".sort()",
+    recursive: "recursive call",
     set_literal: "set", match_stmt: "match statement",
 }
 # constructs that used to be refused and are now supported (checked against finite
 # differences in test_errors.py): del, lambda, return in a loop, :=, for ... else
 NOW_SUPPORTED = [(uses_del, (0.7,)), (uses_lambda, (0.7,)), (return_in_loop, (0.7,)),
-                 (return_in_loop, (2.5,)), (walrus, (0.7,)), (for_else, (0.7,))]
+                 (return_in_loop, (2.5,)), (walrus, (0.7,)), (for_else, (0.7,)),
+                 (list_sort, ([0.7, -0.2, 1.5],))]
 NON_SCALAR = [returns_tuple, returns_list, returns_nothing]

@@ -1,0 +1,164 @@
+"""The checked entry of a generated gradient: what ``grad(f)(...)`` runs first.
+
+``grad(f)`` returns a :class:`~symgrad.api.GradFunction`, a ``functools.partial``
+around a small generated *entry* function, so calling it costs one C-level call
+plus the entry's own checks, written as straight-line Python:
+
+* every differentiated number must be a ``float`` (or an ``int``, a numpy float ...;
+  anything else -- a ``bool``, a ``str``, a ``Decimal``, an array -- is an
+  :class:`~symgrad.errors.ArgumentError` with the parameter's name): the fast path
+  is one ``type(x) is float`` per argument, the exact rule runs only when it fails;
+* the functions the gradient was made from (helpers it inlined, read from globals or
+  closures) must still be the ones those names hold; if one was rebound, the
+  gradient is made again from the current code, as ``f`` itself would call the new
+  one.
+
+The entry is not part of ``g.source`` (which is the gradient alone, ``g.fast``).
+"""
+
+from __future__ import annotations
+
+import linecache
+import numbers
+import types
+from typing import Any, Callable
+
+from .errors import ArgumentError, NonScalarError
+
+__all__ = ["make_entry", "check_arguments"]
+
+_counter = [0]
+
+
+def _is_number(v: Any) -> bool:
+    if isinstance(v, bool) or type(v).__name__ == "bool_":
+        return False
+    if isinstance(v, numbers.Real):
+        return True
+    return type(v).__module__ == "numpy" and getattr(v, "ndim", None) == 0 and \
+        getattr(getattr(v, "dtype", None), "kind", "") in "fiu"
+
+
+def _is_list(v: Any) -> bool:
+    return isinstance(v, (list, tuple)) or (type(v).__module__ == "numpy" and
+                                            getattr(v, "ndim", 0) >= 1)
+
+
+def check_arguments(fname: str, where: str, names: list[str], kinds: list[str],
+                    values: tuple, deep: bool = False) -> None:
+    """The exact argument rule (the slow path of an entry): raises ArgumentError.  With
+    ``deep``, the elements of lists are checked too (after a TypeError)."""
+    for name, kind, v in zip(names, kinds, values):
+        if deep and kind == "list" and _is_list(v):
+            bad = _bad_element(v)
+            if bad is not None:
+                path, elem = bad
+                raise ArgumentError(
+                    f"{where}argument {name!r} of {fname} holds {type(elem).__name__} "
+                    f"{_short(elem)} at {name}{path}; symgrad differentiates with respect to "
+                    "lists of numbers (float or int).\n  hint: convert the elements with "
+                    "float(...)")
+        if kind == "num" and not _is_number(v):
+            what = f"{type(v).__module__}.{type(v).__qualname__}" if type(
+                v).__module__ not in ("builtins",) else type(v).__name__
+            extra = ""
+            if type(v).__module__ == "numpy":
+                extra = (f" {fname} uses {name} as a number; pass float({name}) for one "
+                         "number, or a list to be indexed")
+            raise ArgumentError(
+                f"{where}argument {name!r} of {fname} is {what} {_short(v)}; symgrad "
+                "differentiates "
+                "with respect to numbers (float or int) and lists of numbers." + extra +
+                f"\n  hint: pass a float, or leave {name!r} out of wrt=...")
+        if kind == "list" and not _is_list(v):
+            raise ArgumentError(
+                f"{where}argument {name!r} of {fname} is {type(v).__name__} {_short(v)}, but "
+                f"{fname} uses it as a list.\n  hint: pass a list (or tuple) of numbers")
+
+
+def _bad_element(v: Any, path: str = "") -> tuple[str, Any] | None:
+    for k, e in enumerate(v):
+        if _is_list(e) and type(e).__module__ != "numpy":
+            found = _bad_element(e, f"{path}[{k}]")
+            if found is not None:
+                return found
+        elif not _is_number(e) and not _is_list(e):
+            return f"{path}[{k}]", e
+    return None
+
+
+def _short(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def make_entry(fname: str, params: list[str], defaults: tuple, checks: list[tuple[str, str]],
+               target: Callable[..., Any], guards: list, refresh: Callable[..., Any],
+               label: str, where: str = "") -> Callable[..., Any]:
+    """Compile the entry function for a gradient.
+
+    ``checks`` are ``(parameter, kind)`` pairs ("num" or "list") of the differentiated
+    parameters; ``guards`` are ``(where, object)`` pairs from lowering.
+    """
+    ns: dict[str, Any] = {"_target": target, "_refresh": refresh,
+                          "_check_arguments": check_arguments,
+                          "_NonScalarError": NonScalarError}
+    for i, d in enumerate(defaults):
+        ns[f"_d{i}"] = d
+    arglist = ", ".join(params)
+    lines = [f"def {fname}({_signature(params, defaults)}):"]
+    guard_text = _guards(guards, ns)
+    if guard_text:
+        lines.append(f"    if {guard_text} != _expected:")
+        lines.append(f"        return _refresh({arglist})")
+        ns["_expected"] = tuple(obj for _, obj in guards)
+    fast = " or ".join(f"type({p}) is not {'float' if k == 'num' else 'list'}"
+                       for p, k in checks)
+    names = [p for p, _ in checks]
+    values = f"({', '.join(names)},)"
+    ns["_names"], ns["_kinds"], ns["_where"] = names, [k for _, k in checks], where
+    if fast:
+        lines.append(f"    if {fast}:")
+        lines.append(f"        _check_arguments({fname!r}, _where, _names, _kinds, {values})")
+    if any(k == "list" for _, k in checks):      # a bad element shows as a TypeError
+        lines.append("    try:")
+        lines.append(f"        return _target({arglist})")
+        lines.append("    except (TypeError, _NonScalarError):")
+        lines.append(f"        _check_arguments({fname!r}, _where, _names, _kinds, {values}, "
+                     "True)")
+        lines.append("        raise")
+    else:
+        lines.append(f"    return _target({arglist})")
+    text = "\n".join(lines) + "\n"
+    _counter[0] += 1
+    filename = f"<symgrad argument check of {label} #{_counter[0]}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    exec(compile(text, filename, "exec"), ns)
+    return ns[fname]
+
+
+def _signature(params: list[str], defaults: tuple) -> str:
+    k = len(params) - len(defaults)
+    return ", ".join(p if i < k else f"{p}=_d{i - k}" for i, p in enumerate(params))
+
+
+def _guards(guards: list, ns: dict) -> str:
+    """A tuple expression re-reading every guarded function where it was found."""
+    parts = []
+    for k, (where, _obj) in enumerate(guards):
+        kind = where[0]
+        if kind == "global":
+            ns[f"_g{k}"] = where[1]
+            parts.append(f"_g{k}.get({where[2]!r})")
+        elif kind == "cell":
+            ns[f"_c{k}"] = where[1]
+            parts.append(f"_c{k}.cell_contents")
+        else:
+            ns[f"_m{k}"] = where[1]
+            parts.append(f"getattr(_m{k}, {where[2]!r}, None)")
+    if not parts:
+        return ""
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+
+_ = types
