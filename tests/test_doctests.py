@@ -5,7 +5,9 @@ import importlib
 import pytest
 
 MODULES = ["symgrad", "symgrad.api", "symgrad.rules", "symgrad.codegen", "symgrad.transform",
-           "symgrad.helpers", "symgrad.source", "symgrad.errors"]
+           "symgrad.helpers", "symgrad.source", "symgrad.errors", "symgrad.check",
+           "symgrad.traced", "symgrad.retarget", "symgrad.arguments", "symgrad.engines",
+           "symgrad.prove", "symgrad.report"]
 
 
 @pytest.mark.parametrize("name", MODULES)
