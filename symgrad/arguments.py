@@ -1,25 +1,31 @@
-"""The point a check runs at: arguments as nested lists of numbers, their leaves and names.
+"""The point a check runs at: one argument per parameter (defaults filled in), which of
+them are differentiated, and their numbers (*leaves*: a list argument is differentiated
+number by number, each with a *path* of indices and a name such as ``xs[1]``).
 
-A list argument is differentiated number by number; each number is a *leaf* with a
-*path* (its indices) and a name (``xs[1]``, ``W[0][2]``).
+The rule for ints (README, "One rule for ints"): an ``int`` is a number like a float and is
+differentiated like one; a parameter the gradient declares *inactive* (it reaches the result
+only through counts, indices and comparisons) is held constant instead.
 
->>> list(leaves([[1.0, 2.0], [3.0]]))
-[((0, 0), 1.0), ((0, 1), 2.0), ((1, 0), 3.0)]
->>> leaf_name("W", (0, 1))
-'W[0][1]'
+>>> def f(x, xs, n=3):
+...     return x * sum(xs) * n
+>>> p = Point.at(f, (2.0, [1.0, 2.0]))
+>>> p.args, p.wrt, [leaf.name for leaf in p.leaves()]
+([2.0, [1.0, 2.0], 3], ['x', 'xs', 'n'], ['x', 'xs[0]', 'xs[1]', 'n'])
 """
 
 from __future__ import annotations
 
+import inspect
 import numbers
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from .api import Wrt
+from .api import GradFunction, Wrt
 from .errors import SymgradError
 
-__all__ = ["floatify", "label", "leaf_name", "leaves", "map_leaves", "params_of", "resolve",
-           "with_leaf"]
+__all__ = ["Leaf", "Point", "is_numeric", "label", "leaf_name", "leaves", "map_leaves",
+           "params_of", "with_leaf"]
 
 Path = tuple[int, ...]
 
@@ -84,46 +90,169 @@ def label(fn: Any) -> str:
 
 
 def params_of(fn: Any) -> list[str]:
-    """The parameter names of ``fn`` (of the original function for a gradient).
+    """The positional parameter names of ``fn`` (of the original function for a gradient).
 
     >>> def f(x, y=2.0):
     ...     return x * y
     >>> params_of(f)
     ['x', 'y']
     """
-    from .api import _params_of
-    return _params_of(fn)
+    if isinstance(fn, GradFunction):
+        return list(fn.params)
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [p.name for p in _signature(fn).parameters.values() if p.kind in kinds]
 
 
-def resolve(fn: Any, args: Sequence[Any], wrt: Wrt) -> tuple[list[str], list[int]]:
-    """Parameter names and the indices to differentiate.  ``wrt=None``: every parameter whose
-    argument is not an ``int`` (ints are counts and indices, held constant).
+def _signature(fn: Any) -> inspect.Signature:
+    try:
+        return inspect.signature(fn.fast if isinstance(fn, GradFunction) else fn)
+    except (TypeError, ValueError):
+        raise SymgradError(f"cannot read the parameters of {fn!r}: not a Python function") \
+            from None
 
-    >>> def f(x, n):
-    ...     return x * n
-    >>> resolve(f, (2.0, 3), None)
-    (['x', 'n'], [0])
+
+def _is_array(x: Any) -> bool:
+    """A numpy (or similar) array; numpy's scalars such as ``float64`` are numbers."""
+    return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, numbers.Real)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and not _is_array(x)
+
+
+def is_numeric(x: Any) -> bool:
+    """A number or a (nested) list/tuple of numbers: what check can differentiate.
+
+    >>> is_numeric(2), is_numeric([1.0, [2, 3.5]]), is_numeric(True), is_numeric("a")
+    (True, True, False, False)
     """
-    from .api import _resolve_wrt
-    params = params_of(fn)
-    if args and len(args) != len(params):
-        n = len(params)
-        raise SymgradError(f"{label(fn)} takes {n} argument{'s' * (n != 1)} "
-                           f"({', '.join(params)}), got {len(args)}")
-    if wrt is None and args:
-        idx = [i for i, a in enumerate(args) if not isinstance(a, (bool, numbers.Integral))]
-        if not idx:
-            raise SymgradError(f"every argument of {label(fn)} is an int, and ints are held "
-                               "constant: pass floats (2.0) or name the parameters in wrt=")
-        return params, idx
-    return params, _resolve_wrt(params, wrt, fn)[0]
+    return all(_is_number(v) for _, v in leaves(x))
 
 
-def floatify(args: Sequence[Any], idx: Sequence[int]) -> list[Any]:
-    """Differentiated arguments as floats (so an int 2 named in wrt works).
+@dataclass(frozen=True)
+class Leaf:
+    """One differentiated number: parameter ``param`` (position ``index``), ``path`` in it,
+    ``name`` (``xs[1]``), ``value``, and whether the parameter is held ``constant``."""
 
-    >>> floatify([2, [3, 4], 5], [1])
-    [2, [3.0, 4.0], 5]
-    """
-    return [map_leaves(a, lambda p, v: float(v)) if i in idx else a for i, a in enumerate(args)]
+    param: str
+    index: int
+    path: Path
+    name: str
+    value: Any
+    constant: bool = False
 
+    @property
+    def is_int(self) -> bool:
+        """An ``int`` (which ``f`` may also use as a count or index)."""
+        return isinstance(self.value, numbers.Integral)
+
+
+@dataclass
+class Point:
+    """The arguments of ``function`` (one per parameter in ``params``, defaults filled
+    in), the parameters differentiated (``wrt``, in the order asked for) and those of them
+    held ``constant`` (inactive in the gradient).  Build one with :meth:`at`."""
+
+    function: str
+    params: list[str]
+    args: list[Any]
+    wrt: list[str]
+    constant: tuple[str, ...] = ()
+
+    @classmethod
+    def at(cls, fn: Any, args: Sequence[Any], wrt: Wrt = None) -> Point:
+        """The point ``args`` of ``fn``.  ``wrt=None``: every parameter whose argument is a
+        number or a list of numbers (ints included); the others (strings, flags, objects) are
+        passed as they are.  Arrays are refused (not supported by check yet).
+
+        >>> def f(x, n, mode="fast"):
+        ...     return x * n
+        >>> Point.at(f, (2.0, 3)).wrt
+        ['x', 'n']
+        """
+        params, name = params_of(fn), label(fn)
+        full = _bind(fn, name, params, args)
+        for p, a in zip(params, full):
+            if any(_is_array(v) for _, v in leaves(a)):
+                raise SymgradError(
+                    f"{name}: argument {p} is an array ({type(a).__name__}); check and "
+                    "symbolic take numbers and lists of numbers, arrays are not supported "
+                    f"by them yet (pass {p}.tolist() if {name} also works on lists)")
+        names = _wrt_names(name, params, wrt) if wrt is not None else \
+            [p for p, a in zip(params, full) if is_numeric(a)]
+        for p in names:
+            a = full[params.index(p)]
+            if not is_numeric(a):
+                raise SymgradError(f"wrt: argument {p} of {name} is {type(a).__name__} "
+                                   f"{_brief(a)}; check differentiates numbers and lists of "
+                                   "numbers: leave it out of wrt=")
+        if not names:
+            raise SymgradError(f"no argument of {name} is a number or a list of numbers: "
+                               "nothing to differentiate")
+        return cls(name, params, full, names)
+
+    def leaves(self) -> list[Leaf]:
+        """Every differentiated number, in ``wrt`` order."""
+        out = []
+        for p in self.wrt:
+            i = self.params.index(p)
+            out += [Leaf(p, i, path, leaf_name(p, path), v, p in self.constant)
+                    for path, v in leaves(self.args[i])]
+        return out
+
+    def active(self) -> list[Leaf]:
+        """The numbers the engines differentiate (not held constant)."""
+        return [leaf for leaf in self.leaves() if not leaf.constant]
+
+    def replace(self, leaf: Leaf, value: Any) -> list[Any]:
+        """The arguments with ``leaf`` replaced by ``value``."""
+        args = list(self.args)
+        args[leaf.index] = with_leaf(args[leaf.index], leaf.path, value)
+        return args
+
+    def substitute(self, make: Callable[[Leaf], Any],
+                   keep: Callable[[Leaf], bool] = lambda leaf: False) -> list[Any]:
+        """The arguments with every active leaf replaced by ``make(leaf)`` (except those
+        ``keep`` keeps as they are)."""
+        args = list(self.args)
+        for leaf in self.active():
+            if not keep(leaf):
+                args[leaf.index] = with_leaf(args[leaf.index], leaf.path, make(leaf))
+        return args
+
+
+def _bind(fn: Any, name: str, params: list[str], args: Sequence[Any]) -> list[Any]:
+    """One argument per parameter: ``args`` followed by the defaults, as a call binds them."""
+    sig = _signature(fn)
+    try:
+        if len(args) > len(params):
+            raise TypeError
+        bound = sig.bind_partial(*args)
+        bound.apply_defaults()
+        return [bound.arguments[p] for p in params]
+    except (TypeError, KeyError):
+        shown = [str(sig.parameters[p]) for p in params]
+        need = sum(sig.parameters[p].default is inspect.Parameter.empty for p in params)
+        n = str(len(params)) if need == len(params) else f"{need} to {len(params)}"
+        raise SymgradError(f"{name} takes {n} argument{'s' * (n != '1')} "
+                           f"({', '.join(shown)}), got {len(args)}") from None
+
+
+def _wrt_names(name: str, params: list[str], wrt: Wrt) -> list[str]:
+    """``wrt`` (a name, an index or a sequence of them) as parameter names."""
+    items = [wrt] if isinstance(wrt, (str, int)) else list(wrt)  # type: ignore[arg-type]
+    out = []
+    for w in items:
+        if isinstance(w, int) and not isinstance(w, bool) and -len(params) <= w < len(params):
+            out.append(params[w])
+        elif isinstance(w, str) and w in params:
+            out.append(w)
+        else:
+            raise SymgradError(f"wrt={w!r}: {name} has no such parameter; its parameters are "
+                               f"{', '.join(params)}")
+    return out
+
+
+def _brief(x: Any) -> str:
+    text = repr(x)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -3,71 +3,66 @@
 :func:`is_zero` is how :func:`symgrad.check` proves the generated gradient equal to
 ``sympy.diff``: their difference simplifies to zero.  :func:`tidy` picks the shortest of a
 few rewritings of an expression for display.  SymPy can take a very long time on large
-expressions, so both give up at a deadline (and skip huge expressions outright).
+expressions, so both give up after a few seconds (and skip huge expressions outright).
 
->>> import sympy, time
+>>> import sympy
 >>> x = sympy.Symbol("x")
->>> is_zero(sympy.sin(x) ** 2 + sympy.cos(x) ** 2 - 1, time.monotonic() + 5)
+>>> is_zero(sympy.sin(x) ** 2 + sympy.cos(x) ** 2 - 1)
 True
 """
 
 from __future__ import annotations
 
 import math
-import threading
-import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["diff_floor0", "evalf", "is_zero", "run_capped", "tidy"]
+from .budget import Budget
 
+__all__ = ["capped", "diff_floor0", "evalf", "is_zero", "tidy"]
+
+T = TypeVar("T")
 SIMPLIFY_SECONDS = 4.0       # per expression
 CHECK_SIMPLIFY_BUDGET = 12.0  # per check() / symbolic() call
 _SIMPLIFY_MAX_OPS = 1500     # larger expressions are not simplified,
 _EXPAND_MAX_OPS = 50000      # and larger differences are only compared at the point
 
 
-def run_capped(work: Callable[[], Any], deadline: float) -> Any | None:
-    """``work()``, or None when it raises or outlives ``min(deadline, now + 4 s)``.  It runs in
-    a daemon thread that is abandoned at the limit, so a runaway SymPy call never hangs.
+def capped(work: Callable[[], T], seconds: float = SIMPLIFY_SECONDS) -> T | None:
+    """``work()``, or None when it raises or runs out of ``seconds`` (it runs in this thread
+    under a :class:`~symgrad.budget.Budget`, so it is stopped, not abandoned; an enclosing
+    budget's time limit applies too).
 
-    >>> import time
-    >>> run_capped(lambda: 6 * 7, time.monotonic() + 1)
+    >>> capped(lambda: 6 * 7)
     42
+    >>> capped(lambda: 1 / 0) is None
+    True
     """
-    seconds = min(SIMPLIFY_SECONDS, deadline - time.monotonic())
-    if seconds <= 0:
-        return None
-    result: list[Any] = []
-
-    def run() -> None:
+    def guarded() -> T | None:
         try:
-            result.append(work())
-        except Exception:  # noqa: BLE001, S110 - a failed simplification proves nothing
-            pass
-    t = threading.Thread(target=run, daemon=True, name="symgrad-simplify")
-    t.start()
-    t.join(seconds)
-    return result[0] if result else None
+            return work()
+        except Exception:  # noqa: BLE001 - a failed simplification proves nothing
+            return None
+    return Budget(seconds).run(guarded)
 
 
-def _simplify(expr: Any, deadline: float) -> Any | None:
+def _simplify(expr: Any) -> Any | None:
     """``sympy.simplify(expr)`` within the time limit, or None (also for huge expressions)."""
     import sympy
     if not isinstance(expr, sympy.Basic) or expr.is_Atom:
         return expr
     if sympy.count_ops(expr) > _SIMPLIFY_MAX_OPS:
         return None
-    return run_capped(lambda: sympy.simplify(expr), deadline)
+    return capped(lambda: sympy.simplify(expr))
 
 
-def tidy(expr: Any, deadline: float) -> Any:
+def tidy(expr: Any) -> Any:
     """The shortest of ``expr``, a few cheap rewritings of it and (for a longer expression,
     within the time limit) ``sympy.simplify`` of it.
 
-    >>> import sympy, time
+    >>> import sympy
     >>> x, y = sympy.symbols("x y")
-    >>> tidy(x / y + 1 / y, time.monotonic() + 5)
+    >>> tidy(x / y + 1 / y)
     (x + 1)/y
     """
     import sympy
@@ -81,22 +76,22 @@ def tidy(expr: Any, deadline: float) -> Any:
             pass
     best = min(cands, key=sympy.count_ops)
     if sympy.count_ops(best) > 12:
-        s = _simplify(best, deadline)
+        s = _simplify(best)
         if s is not None and sympy.count_ops(s) < sympy.count_ops(best):
             best = s
     return best
 
 
-def is_zero(expr: Any, deadline: float) -> bool:
+def is_zero(expr: Any) -> bool:
     """Is ``expr`` identically zero?  ``expand`` first (cheap, and enough when both sides are
     sums of the same products), then on smaller expressions ``cancel``, exponentials
-    expanded, and ``simplify``; all within the time limit.
+    expanded, and ``simplify``; together within 4 s (and any enclosing time limit).
 
-    >>> import sympy, time
+    >>> import sympy
     >>> x = sympy.Symbol("x")
-    >>> is_zero((x + 1) ** 2 - x * x - 2 * x - 1, time.monotonic() + 5)
+    >>> is_zero((x + 1) ** 2 - x * x - 2 * x - 1)
     True
-    >>> is_zero(x - 1, time.monotonic() + 5)
+    >>> is_zero(x - 1)
     False
     """
     import sympy
@@ -108,13 +103,8 @@ def is_zero(expr: Any, deadline: float) -> bool:
         attempts += [sympy.cancel, lambda e: sympy.expand(e.rewrite(sympy.exp)), sympy.simplify]
 
     def work() -> bool:
-        for attempt in attempts:
-            if time.monotonic() > deadline:
-                return False
-            if attempt(expr) == 0:
-                return True
-        return False
-    return bool(attempts) and bool(run_capped(work, deadline))
+        return any(attempt(expr) == 0 for attempt in attempts)
+    return bool(attempts) and bool(capped(work))
 
 
 def evalf(expr: Any, point: dict[Any, float]) -> float:

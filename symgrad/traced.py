@@ -24,14 +24,21 @@ from fractions import Fraction
 from typing import Any
 
 from . import rules
+from .budget import check_deadline
 from .errors import SymgradError
 
-__all__ = ["SymbolicError", "Traced", "exact", "to_expr"]
+__all__ = ["NeedsPointError", "SymbolicError", "Traced", "exact", "to_expr"]
 
 
 class SymbolicError(SymgradError):
     """``f`` (or its generated gradient) cannot be represented in SymPy; the message says
     which call, with its file and line."""
+
+
+class NeedsPointError(SymbolicError, TypeError):
+    """A Traced number without a value was used where the value matters (a branch, a count,
+    a list): :func:`symgrad.symbolic` needs a point.  A ``TypeError`` too, so code that probes
+    ``len(x)`` or ``x[0]`` in a ``try`` sees what it expects."""
 
 
 _NAMED: list[tuple[float, Any]] = []
@@ -125,10 +132,20 @@ class Traced:
         2.0
         """
         if self.val is None:
-            raise SymbolicError(f"the path depends on the value of {self.expr}{what}: give a "
-                                "point (symbolic(f, 1.0, ...)) so SymPy follows the path taken "
-                                "there")
+            raise NeedsPointError(f"the path depends on the value of {self.expr}{what}")
         return self.val
+
+    def _not_a_list(self, float_error: str) -> TypeError:
+        """A number is not a list: the error a float gives, or without a value the error
+        asking for a point (the parameter may be a list there)."""
+        if self.val is None:
+            return NeedsPointError(f"{self.expr} is used as a list (len(), iteration or "
+                                   "indexing), so its length must be known")
+        return TypeError(float_error.format(type(self.val).__name__))
+
+    def __len__(self) -> int: raise self._not_a_list("object of type '{}' has no len()")
+    def __iter__(self) -> Any: raise self._not_a_list("'{}' object is not iterable")
+    def __getitem__(self, k: Any) -> Any: raise self._not_a_list("'{}' object is not subscriptable")
 
     def _cmp(self, other: Any, op: str) -> Any:
         if not isinstance(other, (Traced, numbers.Real)):
@@ -196,7 +213,9 @@ def _on_path(name: str, exprs: list[Any], vals: list[Any]) -> Any:
 
 
 def _traced_apply(name: str, args: Sequence[Any]) -> Traced:
-    """Primitive ``name`` on Traced numbers: the float forward and the SymPy form."""
+    """Primitive ``name`` on Traced numbers: the float forward and the SymPy form.  Every
+    operation checks the time budget (:mod:`symgrad.budget`): expressions can grow fast."""
+    check_deadline()
     rule = rules.RULES[name]
     vals = [a.val if isinstance(a, Traced) else a for a in args]
     val = None if any(v is None for v in vals) else rule.forward(*vals)

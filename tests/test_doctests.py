@@ -7,7 +7,7 @@ import pytest
 MODULES = ["symgrad", "symgrad.api", "symgrad.rules", "symgrad.codegen", "symgrad.transform",
            "symgrad.helpers", "symgrad.source", "symgrad.errors", "symgrad.check",
            "symgrad.traced", "symgrad.retarget", "symgrad.arguments", "symgrad.engines",
-           "symgrad.prove", "symgrad.report"]
+           "symgrad.prove", "symgrad.report", "symgrad.budget", "symgrad.cli"]
 
 
 @pytest.mark.parametrize("name", MODULES)
