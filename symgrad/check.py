@@ -155,8 +155,11 @@ def _at_point(fn: Callable[..., Any], point: Point, what: str) -> Any:
     try:
         return fn(*point.args)
     except Exception as exc:
+        hint = ""
+        if isinstance(exc, TypeError) and "integer" in str(exc):
+            hint = "; a float where an int is needed (a count, an index)? pass 4, not 4.0"
         raise SymgradError(f"{what} raised {type(exc).__name__} at the point: {exc} (at "
-                           f"{where(exc) or 'the call'})") from exc
+                           f"{where(exc) or 'the call'}){hint}") from exc
 
 
 def _floats(out: Any) -> list[float]:

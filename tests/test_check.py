@@ -395,6 +395,9 @@ def test_arguments_that_are_not_numbers():
         symgrad.check(cases.seed_l, 1.0, 2.0, 3.0, wrt="z")
     r = symgrad.check(C.loop_power, 0.7, True)  # a flag is passed as it is, not differentiated
     assert r.wrt == ("x",) and r.ok
+    with pytest.raises(symgrad.SymgradError, match=r"loop_power raised TypeError at the point: "
+                       r".*\(at check_cases.py:61: for i in range\(n\):\); .*pass 4, not 4.0"):
+        symgrad.check(C.loop_power, 0.7, 4.0)     # f itself fails at the point
 
 
 # --------------------------------------------------------------------------- engines and time
