@@ -143,7 +143,11 @@ class Leaf:
 
     @property
     def is_int(self) -> bool:
-        """An ``int`` (which ``f`` may also use as a count or index)."""
+        """An ``int`` (which ``f`` may also use as a count or index).
+
+        >>> Leaf("n", 1, (), "n", 3).is_int, Leaf("x", 0, (), "x", 3.0).is_int
+        (True, False)
+        """
         return isinstance(self.value, numbers.Integral)
 
 
@@ -192,7 +196,13 @@ class Point:
         return cls(name, params, full, names)
 
     def leaves(self) -> list[Leaf]:
-        """Every differentiated number, in ``wrt`` order."""
+        """Every differentiated number, in ``wrt`` order.
+
+        >>> def f(x, ys):
+        ...     return x * ys[0]
+        >>> [(leaf.name, leaf.value) for leaf in Point.at(f, (2.0, [3, 4]), wrt="ys").leaves()]
+        [('ys[0]', 3), ('ys[1]', 4)]
+        """
         out = []
         for p in self.wrt:
             i = self.params.index(p)
@@ -201,11 +211,26 @@ class Point:
         return out
 
     def active(self) -> list[Leaf]:
-        """The numbers the engines differentiate (not held constant)."""
+        """The numbers the engines differentiate (not held constant).
+
+        >>> def f(x, n):
+        ...     return x * n
+        >>> p = Point.at(f, (2.0, 3))
+        >>> p.constant = ("n",)
+        >>> [leaf.name for leaf in p.active()]
+        ['x']
+        """
         return [leaf for leaf in self.leaves() if not leaf.constant]
 
     def replace(self, leaf: Leaf, value: Any) -> list[Any]:
-        """The arguments with ``leaf`` replaced by ``value``."""
+        """The arguments with ``leaf`` replaced by ``value``.
+
+        >>> def f(x, ys):
+        ...     return x * ys[1]
+        >>> p = Point.at(f, (2.0, [3.0, 4.0]))
+        >>> p.replace(p.leaves()[2], 9.0), p.args
+        ([2.0, [3.0, 9.0]], [2.0, [3.0, 4.0]])
+        """
         args = list(self.args)
         args[leaf.index] = with_leaf(args[leaf.index], leaf.path, value)
         return args
@@ -213,7 +238,13 @@ class Point:
     def substitute(self, make: Callable[[Leaf], Any],
                    keep: Callable[[Leaf], bool] = lambda leaf: False) -> list[Any]:
         """The arguments with every active leaf replaced by ``make(leaf)`` (except those
-        ``keep`` keeps as they are)."""
+        ``keep`` keeps as they are).
+
+        >>> def f(x, n):
+        ...     return x * n
+        >>> Point.at(f, (2.0, 3)).substitute(lambda leaf: leaf.name, lambda leaf: leaf.is_int)
+        ['x', 3]
+        """
         args = list(self.args)
         for leaf in self.active():
             if not keep(leaf):

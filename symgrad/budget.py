@@ -139,7 +139,11 @@ class Budget:
         self._exc: type[Timeout] = type("BudgetTimeout", (Timeout,), {})
 
     def remaining(self) -> float:
-        """Seconds left (``inf`` without a limit, 0 once expired)."""
+        """Seconds left (``inf`` without a limit, 0 once expired).
+
+        >>> Budget(None).remaining(), Budget(3.0).remaining()   # not started: no deadline
+        (inf, inf)
+        """
         return max(0.0, self.deadline - time.monotonic())
 
     def run(self, work: Callable[[], T]) -> T | None:
@@ -257,7 +261,19 @@ class Progress:
         return self
 
     def close(self) -> None:
-        """Stop the ticker and erase the status line."""
+        """Stop the ticker and erase the status line (if one was shown).
+
+        >>> import io
+        >>> class Terminal(io.StringIO):
+        ...     def isatty(self):
+        ...         return True
+        >>> term = Terminal()
+        >>> progress = Progress(term, delay=0.0)
+        >>> progress("SymPy 1/2")
+        >>> progress.close()
+        >>> term.getvalue()
+        '\\r\\x1b[Kcheck: SymPy 1/2 ... 0 s\\r\\x1b[K'
+        """
         with self._lock:
             self._stop.set()
             if self._shown:

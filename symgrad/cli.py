@@ -41,6 +41,13 @@ def load_function(spec: str) -> Callable[..., Any]:
 
     The file is imported by path under a module name derived from its file name, with its
     directory on ``sys.path`` so its own imports work.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "area_model.py")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write("def area(w, h):\\n    return w * h\\n")
+    >>> load_function(path + ":area")(2.0, 3.0)
+    6.0
     """
     path, sep, name = spec.rpartition(":")
     if not sep or not path or not name:
@@ -152,7 +159,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``symgrad`` command; returns the exit status."""
+    """Run the ``symgrad`` command; returns the exit status.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "square_model.py")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write("def square(x):\\n    return x * x\\n")
+    >>> main(["symbolic", path + ":square"])
+    square(x) = x**2
+    d/dx = 2*x   (sympy.diff = symgrad: proved equal)
+    0
+    """
     args = _parser().parse_args(argv)  # "-3.0" is an argument: no option looks like a number
     from . import check, symbolic
     from .api import grad

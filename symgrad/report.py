@@ -92,7 +92,11 @@ class Row:
 
     @property
     def checked(self) -> bool:
-        """Did any engine give a derivative to compare with (or is the row constant)?"""
+        """Did any engine give a derivative to compare with (or is the row constant)?
+
+        >>> Row("x", "x", 1.0, None, None, None, float("nan"), False, "-").checked
+        False
+        """
         return self.constant or not math.isnan(self.error)
 
 
@@ -132,6 +136,14 @@ class CheckReport:
 
     @property
     def ok(self) -> bool:
+        """Every row agrees (see the class docstring).
+
+        >>> from symgrad import check
+        >>> def f(x):
+        ...     return 3 * x
+        >>> check(f, 1.0, engines="fd").ok
+        True
+        """
         return all(r.agree for r in self.rows)
 
     def __bool__(self) -> bool:
@@ -139,7 +151,14 @@ class CheckReport:
 
     @property
     def verdicts(self) -> dict[str, str]:
-        """Per parameter: the weakest verdict among its numbers."""
+        """Per parameter: the weakest verdict among its numbers.
+
+        >>> from symgrad import check
+        >>> def f(xs, y):
+        ...     return xs[0] * xs[1] + y
+        >>> check(f, [1.0, 2.0], 3.0).verdicts
+        {'xs': 'proved equal', 'y': 'proved equal'}
+        """
         order = [DIFFER, AT_POINT, PROVED]
         out: dict[str, str] = {}
         for r in self.rows:
@@ -265,7 +284,16 @@ class Symbolic:
     ``diff[name]`` is ``sympy.diff`` of ``f``; ``generated[name]`` is what symgrad's generated
     code computes, run on SymPy symbols (``None`` if it could not run: see ``note``);
     ``proved[name]``: their difference simplifies to 0.  ``symbols[name]`` is the SymPy symbol
-    of each differentiated number (list elements are ``xs[0]`` -> ``xs_0``).
+    of each differentiated number (list elements are ``xs[0]`` -> ``xs_0``).  ``str()`` is
+    text, :meth:`latex` LaTeX (``_repr_latex_`` renders it in Jupyter).
+
+    >>> from symgrad import symbolic
+    >>> def area(w, h):
+    ...     return w * h
+    >>> print(symbolic(area))
+    area(w, h) = h*w
+    d/dw = h   (sympy.diff = symgrad: proved equal)
+    d/dh = w   (sympy.diff = symgrad: proved equal)
     """
 
     function: str

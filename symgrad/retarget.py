@@ -179,7 +179,12 @@ class Retargeter:
     # ------------------------------------------------------------------ generic functions
     def primitive(self, rule: str) -> Callable[..., Any]:
         """The function meaning rule ``rule`` on every kind of number (``log`` takes an
-        optional base, ``max``/``min`` any number of arguments, ``pow`` an optional modulus)."""
+        optional base, ``max``/``min`` any number of arguments, ``pow`` an optional modulus).
+
+        >>> log = Retargeter().primitive("log")
+        >>> log(8.0, 2.0), log(Value(1.0)).data
+        (3.0, 0.0)
+        """
         fn = self._primitives.get(rule)
         if fn is None:
             base = self._apply(rule)
@@ -243,6 +248,12 @@ class Retargeter:
         """A copy of ``fn`` (same code object) whose globals and closure are retargeted.
 
         A :class:`~symgrad.GradFunction` gives its retargeted generated function.
+
+        >>> def f(x):
+        ...     return math.sqrt(x)
+        >>> g = Retargeter().function(f)
+        >>> g.__code__ is f.__code__, g(Value(4.0)).data
+        (True, 2.0)
         """
         if isinstance(fn, GradFunction):
             fn = fn.fast
@@ -280,7 +291,14 @@ class Retargeter:
         return entry
 
     def convert(self, obj: Any) -> Any:
-        """What ``obj`` (a global, closure cell or default of a retargeted function) becomes."""
+        """What ``obj`` (a global, closure cell or default of a retargeted function) becomes:
+        ``math`` and ``numpy`` a shim, a function with a rule its primitive, user functions
+        and modules retargeted copies, anything else itself.
+
+        >>> rt = Retargeter()
+        >>> rt.convert(math) is rt.math, rt.convert(math.exp) is rt.primitive("exp"), rt.convert(2)
+        (True, True, 2)
+        """
         if isinstance(obj, types.ModuleType):
             if obj is math:
                 return self.math

@@ -190,6 +190,16 @@ def test_symbolic_matches_derivatives_written_by_hand():
     assert latex.splitlines()[1].startswith("\\operatorname{neuron} &= \\tanh")
 
 
+def test_notebook_renderings():
+    latex = symgrad.symbolic(C.neuron)._repr_latex_()     # LaTeX in Jupyter
+    assert latex.startswith("$$\\begin{aligned}") and latex.endswith("\\end{aligned}$$")
+    assert "\n\\operatorname{neuron} &= \\tanh" in latex
+    r = symgrad.check(C.rk4, 0.5, 0.3, wrt=["y0", "k"], timeout=0.5, engines=["sympy", "fd"])
+    html = r._repr_html_()                                  # HTML table in Jupyter
+    assert html.count("<tr>") == 3 and html.count(">timed out</td>") == 2
+    assert "SymPy (diff) timed out after 0.5 s" in html and "<th>Value engine</th>" not in html
+
+
 def test_symbolic_wrt_and_exact_constants():
     x, y = real("x y")
     s = symgrad.symbolic(C.fractions, wrt="y")  # x/3 + 0.1*x*y + erf(x) + log(y, 2) + sqrt(xy)
