@@ -119,9 +119,9 @@ def _parser() -> argparse.ArgumentParser:
     target = {"metavar": "FILE.py:FUNCTION", "help": "the function, e.g. model.py:loss"}
     wrt = {"metavar": "NAMES", "help": "comma-separated parameters to differentiate "
            "(default: all)"}
-    point_wrt = {"metavar": "NAMES", "help": "comma-separated parameters to differentiate "
-                 "(default: all, or with a point those whose argument is a number or a list "
-                 "of numbers)"}
+    sym_wrt = {"metavar": "NAMES", "help": "comma-separated parameters to differentiate "
+               "(default: all, or with a point those whose argument is a number or a list "
+               "of numbers)"}
     timeout = {"type": float, "metavar": "SECONDS", "default": None}
 
     show = sub.add_parser("show", help="print the generated gradient source",
@@ -131,11 +131,14 @@ def _parser() -> argparse.ArgumentParser:
 
     chk = sub.add_parser("check", help="compare symgrad, SymPy, the Value engine and finite "
                          "differences at a point", description="Compute the gradient at a point "
-                         "with four engines and compare them; exit status 1 if they disagree.")
+                         "with four engines and compare them; exit status 1 if they disagree "
+                         "or no engine could check a derivative.")
     chk.add_argument("function", **target)
     chk.add_argument("args", nargs="*", metavar="ARG", help="the point: one Python literal "
                      "per parameter (2.0, 3, [1.0, 2.0]); missing ones take the defaults")
-    chk.add_argument("--wrt", **point_wrt)
+    chk.add_argument("--wrt", metavar="NAMES", help="comma-separated parameters to "
+                     "differentiate (default: those whose argument is a number or a list of "
+                     "numbers)")
     chk.add_argument("--rtol", type=float, default=1e-6,
                      help="relative tolerance between symgrad, SymPy and Value (default 1e-6)")
     chk.add_argument("--atol", type=float, default=1e-9,
@@ -151,7 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     sym.add_argument("function", **target)
     sym.add_argument("args", nargs="*", metavar="ARG", help="optional point: needed for "
                      "list arguments and branches (SymPy follows the path taken there)")
-    sym.add_argument("--wrt", **point_wrt)
+    sym.add_argument("--wrt", **sym_wrt)
     sym.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
     sym.add_argument("--timeout", **timeout, help="seconds SymPy may take to build the "
                      "expressions (default 20)")

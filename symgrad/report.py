@@ -211,9 +211,9 @@ class CheckReport:
                f"rtol {self.fd_rtol:g}, atol {self.fd_atol:g}")
         ran = [k for k in self.engines if k not in self.unavailable]
         if self.ok:
-            full = len(ran) == len(ENGINES) and not any(r.missing for r in self.rows)
-            what = "all four engines agree" if full else \
+            what = "all four engines agree" if len(ran) == len(ENGINES) else \
                 f"the {len(ran) + 1} available engines agree"
+            what += " where they apply" * any(r.missing for r in self.rows)
             late = "".join(f"; {ENGINES[k][1]} timed out" for k in self.timed_out)
             return f"OK: {what}{late} ({tol})"
         if any(r.differing or r.verdict == DIFFER for r in self.rows):

@@ -334,6 +334,7 @@ def test_an_int_also_used_as_a_count_is_perturbed_where_it_can_be():
     assert r.ok, str(r)
     text = str(r)
     assert f"finite diff for n: unavailable: {why}" in text
+    assert text.splitlines()[-1].startswith("OK: all four engines agree where they apply")
     assert text.splitlines()[-3].split()[3:5] == ["unavailable", "unavailable"]
 
 
