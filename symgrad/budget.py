@@ -14,8 +14,9 @@ not swallow it), which :meth:`Budget.run` catches:
   finite-difference steps, raises once the deadline has passed;
 * inside library code that never calls back (``sympy.diff``, ``simplify``, the Value engine),
   a watchdog thread asks the interpreter to raise the exception in the working thread at the
-  deadline (CPython's ``PyThreadState_SetAsyncExc``, the mechanism behind ``Ctrl-C`` in
-  threads; it takes effect between bytecodes, so a single long C call is not interrupted).
+  deadline (CPython's ``PyThreadState_SetAsyncExc``; like ``Ctrl-C`` it takes effect
+  between bytecodes, so a single long C call is not interrupted, nor, on Python 3.10, a
+  loop that makes no call and whose body is a bare ``try``).
 
 The watchdog only sleeps and is joined when the work ends: nothing keeps running after
 :meth:`Budget.run` returns, whether the work finished or was stopped.  Budgets nest; the
