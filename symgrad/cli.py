@@ -4,12 +4,17 @@
 
     symgrad show path/to/file.py:func [--wrt x,y]
     symgrad check path/to/file.py:func 2.0 0.0 -3.0 [--wrt x,y] [--rtol R] [--atol A]
-    symgrad symbolic path/to/file.py:func [point ...] [--wrt x,y] [--latex]
+                  [--timeout SECONDS] [--engines sympy,value,fd]
+    symgrad symbolic path/to/file.py:func [point ...] [--wrt x,y] [--latex] [--timeout S]
 
-``python -m symgrad`` is the same command.  Arguments are Python literals: numbers, or
-lists such as ``[1.0,2.0]``.  Numbers for the differentiated parameters become floats;
-with ``--wrt``, the others keep their type (``3`` stays an int, e.g. a loop count).
-Exit status: 0 success, 1 the engines disagree (``check``), 2 a usage error.
+``python -m symgrad`` is the same command.  Arguments are Python literals, kept as they are:
+``2.0``, ``3`` (an int stays an int: a number like a float, and still usable as a count or
+index), ``[1.0, 2.0]``, ``'fast'``; missing trailing arguments take the function's defaults.
+Exit status: 0 success, 1 the engines disagree or nothing could be checked (``check``),
+2 a usage error.
+
+>>> _literal("3"), _literal("[1.0, 2]"), _literal("'fast'")
+(3, [1.0, 2], 'fast')
 """
 
 from __future__ import annotations
@@ -36,6 +41,13 @@ def load_function(spec: str) -> Callable[..., Any]:
 
     The file is imported by path under a module name derived from its file name, with its
     directory on ``sys.path`` so its own imports work.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "area_model.py")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write("def area(w, h):\\n    return w * h\\n")
+    >>> load_function(path + ":area")(2.0, 3.0)
+    6.0
     """
     path, sep, name = spec.rpartition(":")
     if not sep or not path or not name:
@@ -72,48 +84,25 @@ def load_function(spec: str) -> Callable[..., Any]:
 
 
 def _literal(text: str) -> Any:
+    """A command-line argument as the Python literal it spells (ints stay ints)."""
     try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        raise UsageError(f"argument {text!r} is not a number or a list of numbers") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float, list, tuple)):
-        raise UsageError(f"argument {text!r} is not a number or a list of numbers")
-    return value
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        raise UsageError(f"argument {text!r} is not a Python literal (a number such as 2.0 or "
+                         "3, a list such as [1.0, 2.0], a quoted string such as \"'fast'\")"
+                         ) from None
 
 
-def _to_float(x: Any) -> Any:
-    if isinstance(x, (list, tuple)):
-        return type(x)(_to_float(v) for v in x)
-    return float(x)
-
-
-def _params(fn: Any) -> list[str]:
-    from .api import _params_of
-    return _params_of(fn)
-
-
-def _arguments(fn: Any, texts: Sequence[str], wrt: list[str] | None,
-               optional: bool = False) -> list[Any]:
-    """Parse the point; check the count; differentiated numbers become floats."""
-    params = _params(fn)
-    if optional and not texts:
-        return []
-    if len(texts) != len(params):
-        raise UsageError(f"{fn.__name__} takes {_count(len(params))} ({', '.join(params)}), "
-                         f"got {len(texts)}")
-    values = [_literal(t) for t in texts]
-    return [_to_float(v) if wrt is None or p in wrt else v for p, v in zip(params, values)]
-
-
-def _count(n: int) -> str:
-    return f"{n} argument" + ("" if n == 1 else "s")
+def _names(text: str | None) -> list[str] | None:
+    return None if text is None else [w.strip() for w in text.split(",") if w.strip()]
 
 
 def _wrt(fn: Any, text: str | None) -> list[str] | None:
-    if text is None:
+    from .arguments import params_of
+    names = _names(text)
+    if names is None:
         return None
-    names = [w.strip() for w in text.split(",") if w.strip()]
-    params = _params(fn)
+    params = params_of(fn)
     for w in names:
         if w not in params:
             raise UsageError(f"--wrt {w}: {fn.__name__} has no parameter {w!r} "
@@ -129,7 +118,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     target = {"metavar": "FILE.py:FUNCTION", "help": "the function, e.g. model.py:loss"}
     wrt = {"metavar": "NAMES", "help": "comma-separated parameters to differentiate "
-           "(default: all; for check, those given a float)"}
+           "(default: all)"}
+    sym_wrt = {"metavar": "NAMES", "help": "comma-separated parameters to differentiate "
+               "(default: all, or with a point those whose argument is a number or a list "
+               "of numbers)"}
+    timeout = {"type": float, "metavar": "SECONDS", "default": None}
 
     show = sub.add_parser("show", help="print the generated gradient source",
                           description="Print the source symgrad generates for the gradient.")
@@ -138,15 +131,22 @@ def _parser() -> argparse.ArgumentParser:
 
     chk = sub.add_parser("check", help="compare symgrad, SymPy, the Value engine and finite "
                          "differences at a point", description="Compute the gradient at a point "
-                         "with four engines and compare them; exit status 1 if they disagree.")
+                         "with four engines and compare them; exit status 1 if they disagree "
+                         "or no engine could check a derivative.")
     chk.add_argument("function", **target)
-    chk.add_argument("args", nargs="*", metavar="ARG",
-                     help="the point: one number (or [list]) per parameter")
-    chk.add_argument("--wrt", **wrt)
+    chk.add_argument("args", nargs="*", metavar="ARG", help="the point: one Python literal "
+                     "per parameter (2.0, 3, [1.0, 2.0]); missing ones take the defaults")
+    chk.add_argument("--wrt", metavar="NAMES", help="comma-separated parameters to "
+                     "differentiate (default: those whose argument is a number or a list of "
+                     "numbers)")
     chk.add_argument("--rtol", type=float, default=1e-6,
                      help="relative tolerance between symgrad, SymPy and Value (default 1e-6)")
     chk.add_argument("--atol", type=float, default=1e-9,
                      help="absolute tolerance (default 1e-9)")
+    chk.add_argument("--timeout", **timeout, help="seconds each engine may take (default 20); "
+                     "an engine that runs out shows 'timed out'")
+    chk.add_argument("--engines", metavar="NAMES", default="sympy,value,fd",
+                     help="comma-separated engines to run: sympy, value, fd (default: all)")
 
     sym = sub.add_parser("symbolic", help="print f and its gradient as SymPy expressions",
                          description="Print f and each gradient component as sympy.diff gives "
@@ -154,13 +154,25 @@ def _parser() -> argparse.ArgumentParser:
     sym.add_argument("function", **target)
     sym.add_argument("args", nargs="*", metavar="ARG", help="optional point: needed for "
                      "list arguments and branches (SymPy follows the path taken there)")
-    sym.add_argument("--wrt", **wrt)
+    sym.add_argument("--wrt", **sym_wrt)
     sym.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
+    sym.add_argument("--timeout", **timeout, help="seconds SymPy may take to build the "
+                     "expressions (default 20)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``symgrad`` command; returns the exit status."""
+    """Run the ``symgrad`` command; returns the exit status.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "square_model.py")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write("def square(x):\\n    return x * x\\n")
+    >>> main(["symbolic", path + ":square"])
+    square(x) = x**2
+    d/dx = 2*x   (sympy.diff = symgrad: proved equal)
+    0
+    """
     args = _parser().parse_args(argv)  # "-3.0" is an argument: no option looks like a number
     from . import check, symbolic
     from .api import grad
@@ -173,26 +185,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             one = wrt[0] if wrt is not None and len(wrt) == 1 else wrt  # d_b, not (d_b,)
             print(grad(fn, wrt=one).source, end="")
             return 0
+        point = [_literal(t) for t in args.args]
         if args.command == "check":
-            point = _arguments(fn, args.args, wrt)
-            report = check(fn, *point, wrt=wrt, rtol=args.rtol, atol=args.atol)
+            report = check(fn, *point, wrt=wrt, rtol=args.rtol, atol=args.atol,
+                           timeout=args.timeout, engines=_names(args.engines) or ())
             print(report)
             return 0 if report.ok else 1
-        point = _arguments(fn, args.args, wrt, optional=True)
-        result = symbolic(fn, *point, wrt=wrt)
+        result = symbolic(fn, *point, wrt=wrt, timeout=args.timeout)
         print(result.latex() if args.latex else result)
         return 0
-    except UsageError as exc:
+    except (UsageError, SymgradError) as exc:
         print(f"symgrad: error: {exc}", file=sys.stderr)
-    except SymgradError as exc:
-        print(f"symgrad: error: {exc}", file=sys.stderr)
-    except Exception as exc:  # noqa: BLE001 - f raised at the point: one line, no traceback
-        hint = ""
-        if isinstance(exc, TypeError) and "integer" in str(exc) and args.wrt is None:
-            hint = (" (an integer argument such as a loop count? name the differentiated "
-                    "parameters with --wrt and the others keep their type)")
-        print(f"symgrad: error: {getattr(fn, '__name__', 'f')} raised {type(exc).__name__}: {exc}{hint}",
-              file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - f raised (importing it, say): one line
+        name = getattr(fn, "__name__", "f")
+        print(f"symgrad: error: {name} raised {type(exc).__name__}: {exc}", file=sys.stderr)
     return 2
 
 

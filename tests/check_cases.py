@@ -73,3 +73,35 @@ def overflow(x):
 
 def power_rec(x, n):
     return 1.0 if n == 0 else x * power_rec(x, n - 1)
+
+
+def poly_count(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + x ** i
+    return s * n
+
+
+def pick(xs, i):
+    return xs[i] * xs[i - 1]
+
+
+def with_default(x, k=2.5):
+    return x * x * k
+
+
+def np_sines(x):
+    return np.sin(x) * x
+
+
+def rk4(y0, k, steps=50):
+    """dy/dt = -k y + sin(y), integrated with the classic Runge-Kutta method."""
+    h = 0.1
+    y = y0
+    for _ in range(steps):
+        k1 = -k * y + math.sin(y)
+        k2 = -k * (y + h / 2 * k1) + math.sin(y + h / 2 * k1)
+        k3 = -k * (y + h / 2 * k2) + math.sin(y + h / 2 * k2)
+        k4 = -k * (y + h * k3) + math.sin(y + h * k3)
+        y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return y

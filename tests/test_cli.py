@@ -35,10 +35,19 @@ def test_help_lists_the_subcommands():
     for word in ("show", "check", "symbolic"):
         assert word in out.stdout
     for sub, words in (("show", ["FILE.py:FUNCTION", "--wrt"]),
-                       ("check", ["ARG", "--rtol", "--atol", "disagree"]),
-                       ("symbolic", ["--latex", "point"])):
+                       ("check", ["ARG", "--rtol", "--atol", "disagree", "--timeout",
+                                  "--engines"]),
+                       ("symbolic", ["--latex", "point", "--timeout"])):
         out = run(sub, "--help")
         assert out.returncode == 0 and all(w in out.stdout for w in words), out.stdout
+
+
+def test_show_help_lists_only_shows_options():
+    out = run("show", "--help")
+    assert out.returncode == 0
+    for word in ("--rtol", "--atol", "--timeout", "--engines", "--latex", "check", "float",
+                 "point"):
+        assert word not in out.stdout, (word, out.stdout)
 
 
 def test_show_prints_the_generated_source():
@@ -90,8 +99,30 @@ def test_check_lists_and_integer_arguments():
     assert "xs[0]" in out.stdout and "xs[1]" in out.stdout
     out = run("check", f"{CASES}:loop_power", "0.7", "4", "--wrt", "x")
     assert out.returncode == 0 and "loop_power(x=0.7, n=4)" in out.stdout, out.stderr
-    out = run("check", f"{CASES}:loop_power", "0.7", "4")  # 4 becomes 4.0: range() refuses
-    assert_one_line_error(out, "loop_power raised TypeError", "--wrt")
+    out = run("check", f"{CASES}:loop_power", "0.7", "4")  # 4 stays an int: range(n) works
+    assert out.returncode == 0 and "loop_power(x=0.7, n=4)" in out.stdout, out.stderr
+    n_row = next(line for line in out.stdout.splitlines() if line.startswith("n "))
+    assert n_row.split()[1:5] == ["0", "-", "-", "-"]     # n is a count: held constant
+    assert "constant" in n_row and "held constant: n" in out.stdout
+    out = run("check", f"{CASES}:pick", "[1.5, 2.0, 3.0]", "2")   # xs[i] * xs[i - 1]
+    assert out.returncode == 0, out.stdout + out.stderr           # (was: index by 2.0)
+    rows = [line.split() for line in out.stdout.splitlines() if line.startswith("xs[")]
+    assert [r[1] for r in rows] == ["0", "3", "2"] and [r[4] for r in rows] == ["0", "3", "2"]
+    out = run("check", f"{CASES}:loop_power", "0.7", "4.0")  # a float count: f itself fails
+    assert_one_line_error(out, "loop_power raised TypeError at the point", "pass 4, not 4.0")
+
+
+def test_check_defaults_timeout_and_engines():
+    out = run("check", f"{CASES}:with_default", "3.0")          # k = 2.5 by default
+    assert out.returncode == 0 and "with_default(x=3.0, k=2.5)" in out.stdout, out.stderr
+    out = run("check", f"{CASES}:rk4", "0.5", "0.3", "--wrt", "y0,k", "--timeout", "1")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "SymPy (diff) timed out after 1 s" in out.stdout
+    assert out.stdout.splitlines()[-1].startswith("OK: the 3 available engines agree")
+    out = run("check", f"{CASES}:neuron", *NEURON, "--engines", "value,fd")
+    assert out.returncode == 0 and "SymPy" not in out.stdout, out.stdout
+    assert_one_line_error(run("check", f"{CASES}:neuron", *NEURON, "--engines", "torch"),
+                          "unknown engine 'torch'")
 
 
 def test_symbolic_prints_expressions_and_latex():
@@ -102,6 +133,8 @@ def test_symbolic_prints_expressions_and_latex():
     out = run("symbolic", f"{CASES}:branchy", "1.5", "0.7", "--latex")
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("\\begin{aligned}") and "y^{2}" in out.stdout
+    assert "\\frac{\\partial \\operatorname{branchy}}{\\partial x}" in out.stdout
+    assert out.stdout.splitlines()[1].startswith("\\operatorname{branchy} &= ")
 
 
 def test_errors_are_one_line(tmp_path):
@@ -111,7 +144,7 @@ def test_errors_are_one_line(tmp_path):
     assert_one_line_error(run("check", f"{CASES}:neuron", "1.0", "2.0"),
                           "neuron takes 5 arguments (x1, x2, w1, w2, b), got 2")
     assert_one_line_error(run("check", f"{CASES}:neuron", "1", "2", "3", "4", "five"),
-                          "'five' is not a number")
+                          "'five' is not a Python literal")
     assert_one_line_error(run("show", CASES), "expected FILE.py:FUNCTION")
     assert_one_line_error(run("show", f"{CASES}:neuron", "--wrt", "z"), "no parameter 'z'")
     broken = tmp_path / "broken.py"

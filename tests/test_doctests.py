@@ -7,7 +7,10 @@ import pytest
 MODULES = ["symgrad", "symgrad.api", "symgrad.rules", "symgrad.helpers", "symgrad.source",
            "symgrad.errors", "symgrad.ir", "symgrad.scope", "symgrad.desugar", "symgrad.lower",
            "symgrad.analyze", "symgrad.build", "symgrad.reverse", "symgrad.tape",
-           "symgrad.optimize", "symgrad.emit", "symgrad.pipeline", "symgrad.shadows"]
+           "symgrad.optimize", "symgrad.emit", "symgrad.pipeline", "symgrad.shadows",
+           "symgrad.entry", "symgrad.check", "symgrad.traced", "symgrad.retarget",
+           "symgrad.arguments", "symgrad.engines", "symgrad.prove", "symgrad.report",
+           "symgrad.budget", "symgrad.cli"]
 
 
 @pytest.mark.parametrize("name", MODULES)

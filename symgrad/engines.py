@@ -1,0 +1,314 @@
+"""The reference engines of :func:`symgrad.check`: finite differences, the ``Value`` engine
+and SymPy, each computing the gradient of ``f`` at a :class:`~symgrad.arguments.Point`
+independently of the generated code.  Each returns a :class:`Column`: a derivative per
+differentiated number, or why it has none for that number.
+
+>>> from symgrad.arguments import Point
+>>> def f(x, y):
+...     return x * x * y
+>>> p = Point.at(f, (3.0, 2.0))
+>>> {k: round(v, 6) for k, v in finite_diff(f, p).values.items()}
+{'x': 12.0, 'y': 9.0}
+>>> value_engine(f, p).values
+{'x': 12.0, 'y': 9.0}
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import linecache
+import math
+import numbers
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .api import GradFunction
+from .arguments import Leaf, Point, label, leaf_name, leaves, params_of
+from .budget import check_deadline
+from .engine import Value
+from .errors import SymgradError
+from .prove import diff_floor0
+from .retarget import is_library_file, retarget
+from .traced import NeedsPointError, SymbolicError, Traced, to_expr
+
+__all__ = ["Column", "SympySide", "explain", "finite_diff", "generated_seeds", "trace",
+           "trace_generated", "value_engine", "where"]
+
+_FD_STEP = 2.0 ** -10        # the largest step, times max(1, |x|)
+
+
+def where(exc: BaseException) -> str:
+    """``file:line: source`` of the innermost user-code frame of ``exc``'s traceback.
+
+    >>> def f(x):
+    ...     return 1 / x
+    >>> try:
+    ...     f(0)
+    ... except ZeroDivisionError as exc:
+    ...     where(exc).endswith(": return 1 / x")
+    True
+    """
+    tb, found = exc.__traceback__, ""
+    while tb is not None:
+        fname = tb.tb_frame.f_code.co_filename
+        if not is_library_file(fname):
+            line = linecache.getline(fname, tb.tb_lineno).strip()
+            place = fname if fname.startswith("<") else os.path.basename(fname)
+            found = f"{place}:{tb.tb_lineno}: {line}" if line else f"{place}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
+
+
+def explain(exc: BaseException, engine: str) -> str:
+    """One line: what failed, where.
+
+    >>> explain(ValueError("math domain error"), "finite diff")
+    'finite diff: ValueError: math domain error'
+    """
+    msg = str(exc) if isinstance(exc, SymgradError) else f"{type(exc).__name__}: {exc}"
+    place = where(exc)
+    return f"{msg} (at {place})" if place else f"{engine}: {msg}"
+
+
+def _used_as_int(names: list[str], exc: BaseException) -> str:
+    who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    place = where(exc)
+    return f"{who} is used as an integer" + (f" at {place}" if place else f" ({exc})")
+
+
+@dataclass
+class Column:
+    """One engine's derivatives, by number name (``x``, ``xs[1]``); ``missing``: name -> why
+    this engine has none for that number; ``verdicts`` (SymPy): name -> proof verdict;
+    ``notes``: lines for the report."""
+
+    values: dict[str, float] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)
+    verdicts: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+Progress = Callable[[str], None]
+
+
+def _quiet(text: str) -> None:
+    """A progress callback that says nothing."""
+
+
+def finite_diff(fn: Callable[..., Any], point: Point, progress: Progress = _quiet) -> Column:
+    """Central differences, one per number of every differentiated argument.
+
+    Fourth-order stencil ``(8 (f(x+h) - f(x-h)) - (f(x+2h) - f(x-2h))) / 12h`` at four steps
+    ``h = 2**-10 max(1, |x|) / 4**k``; the answer is the later of the two successive
+    estimates that agree best (truncation error shrinks with ``h``, rounding error grows),
+    which also keeps the steps clear of a nearby kink.  Steps where ``f`` raises (out of its
+    domain) are skipped.  An ``int`` that ``f`` also uses as an integer (``range(n)``) cannot
+    be perturbed: that number is missing, with where it is used.
+
+    >>> import math
+    >>> d = finite_diff(math.sin, Point.at(math.sin, (0.5,))).values["x"]
+    >>> abs(d - math.cos(0.5)) < 1e-12
+    True
+    """
+    col = Column()
+    active = point.active()
+    for k, leaf in enumerate(active):
+        progress(f"finite differences {k + 1}/{len(active)}")
+        try:
+            col.values[leaf.name] = _stencil(
+                lambda x, leaf=leaf: fn(*point.replace(leaf, x)), leaf.value,
+                f"{point.function} raises at every finite-difference step around "
+                f"{leaf.name} = {leaf.value!r}")
+        except TypeError as exc:
+            if not leaf.is_int:
+                raise
+            col.missing[leaf.name] = _used_as_int([leaf.name], exc)
+    return col
+
+
+def _stencil(at: Callable[[float], Any], v: float, fail: str) -> float:
+    """The derivative of ``at`` at ``v`` by the fourth-order stencil (see :func:`finite_diff`);
+    ``fail`` is the message when every step raises."""
+    est: list[float | None] = []
+    for k in range(4):
+        check_deadline()
+        h = (v + _FD_STEP * max(1.0, abs(v)) / 4 ** k) - v  # exact in floating point
+        try:
+            est.append((8 * (at(v + h) - at(v - h)) - (at(v + 2 * h) - at(v - 2 * h)))
+                       / (12 * h))
+        except (ArithmeticError, ValueError):
+            est.append(None)
+    pairs = [(abs(a - b), b) for a, b in itertools.pairwise(est)
+             if a is not None and b is not None and not math.isnan(a - b)]
+    good = [e for e in est if e is not None]
+    if not good:
+        raise SymgradError(fail)
+    return min(pairs, key=lambda p: p[0])[1] if pairs else good[-1]
+
+
+def value_engine(fn: Callable[..., Any], point: Point, progress: Progress = _quiet) -> Column:
+    """``f`` run on ``Value`` s (the differentiated numbers), then ``backward()``.  If ``f``
+    uses an ``int`` argument as an integer (``range(n)`` refuses a ``Value``), it runs again
+    with the ints held as they are, and their derivatives are missing.
+
+    >>> import math
+    >>> value_engine(lambda x: math.exp(2 * x), Point.at(math.exp, (0.0,))).values
+    {'x': 2.0}
+    """
+    progress("Value engine")
+    try:
+        return _on_values(fn, point, lambda leaf: False)
+    except TypeError as exc:
+        ints = [leaf.name for leaf in point.active() if leaf.is_int]
+        if not ints:
+            raise
+        col = _on_values(fn, point, lambda leaf: leaf.is_int)
+        col.missing = dict.fromkeys(ints, _used_as_int(ints, exc))
+        return col
+
+
+def _on_values(fn: Callable[..., Any], point: Point, keep: Callable[[Leaf], bool]) -> Column:
+    made: dict[str, Value] = {}
+
+    def make(leaf: Leaf) -> Value:
+        made[leaf.name] = Value(leaf.value)
+        return made[leaf.name]
+    out = retarget(fn)(*point.substitute(make, keep))
+    if isinstance(out, Value):
+        out.backward()
+    elif not isinstance(out, numbers.Real):
+        raise SymgradError(f"{label(fn)} returned {type(out).__name__}, not a number")
+    return Column({name: float(v.grad) for name, v in made.items()})
+
+
+def generated_seeds(gf: Any, one: Any) -> dict[str, Any]:
+    """The seed parameters (``d_out=1.0``, ``d_out_1`` ...) of a generated gradient, each set
+    to ``one`` (an exact 1 keeps SymPy arithmetic exact); ``{}`` for anything else.
+
+    >>> from symgrad import grad
+    >>> def f(x):
+    ...     return x * x
+    >>> generated_seeds(grad(f), 1)
+    {'d_out': 1}
+    """
+    if not isinstance(gf, GradFunction):
+        return {}
+    names = list(inspect.signature(gf.fast).parameters)[len(gf.params):]
+    return {n: one for n in names if n.startswith("d_out")}
+
+
+
+@dataclass
+class SympySide:
+    """``f`` and its gradient on SymPy symbols, along the path taken at the point (no point:
+    every parameter a symbol).  ``names`` / ``symbols`` / ``values``: one per differentiated
+    number; ``args``: the Traced arguments; ``diff``: ``sympy.diff`` of ``f``;
+    ``generated``: the generated gradient run on the symbols (None: see
+    ``generated_error``).  Build with :meth:`at`, fill with :func:`trace`."""
+
+    function: str
+    params: list[str]
+    names: list[str]
+    symbols: list[Any]
+    values: list[Any]
+    args: list[Any]
+    f: Any = None
+    diff: list[Any] = field(default_factory=list)
+    generated: list[Any] | None = None
+    generated_error: str = ""
+
+    @classmethod
+    def at(cls, fn: Any, point: Point | None, wrt: list[str] | None = None) -> SympySide:
+        """Symbols for the differentiated numbers of ``point`` (with their values), or for
+        every parameter without a point (``wrt``: those differentiated).
+
+        >>> def f(x, xs):
+        ...     return x * xs[0]
+        >>> side = SympySide.at(f, Point.at(f, (2.0, [3.0])))
+        >>> side.names, side.symbols, side.values
+        (['x', 'xs[0]'], [x, xs_0], [2.0, 3.0])
+        """
+        import sympy
+        if point is None:
+            params = params_of(fn)
+            args = [Traced(sympy.Symbol(p, real=True)) for p in params]
+            names = wrt if wrt is not None else params
+            return cls(label(fn), params, names, [args[params.index(n)].expr for n in names],
+                       [None] * len(names), args)
+        active = point.active()
+        symbols = {leaf.name: sympy.Symbol(leaf.param + "".join(f"_{k}" for k in leaf.path),
+                                           real=True) for leaf in active}
+        args = point.substitute(lambda leaf: Traced(symbols[leaf.name], leaf.value))
+        return cls(point.function, point.params, [leaf.name for leaf in active],
+                   list(symbols.values()), [leaf.value for leaf in active], args)
+
+
+def trace(fn: Any, side: SympySide, progress: Progress = _quiet) -> None:
+    """``side.f``: ``fn`` run on the Traced arguments; ``side.diff``: its derivatives.
+
+    >>> import math
+    >>> def f(x, y):
+    ...     return math.sin(x) * y
+    >>> side = SympySide.at(f, None)
+    >>> trace(f, side)
+    >>> side.f, side.diff
+    (y*sin(x), [y*cos(x), sin(x)])
+    """
+    import sympy
+    progress("SymPy: f on symbols")
+    try:
+        side.f = to_expr(retarget(fn, symbolic=True)(*side.args, **generated_seeds(fn, _one())))
+    except NeedsPointError as exc:
+        raise NeedsPointError(
+            f"symbolic({side.function}) needs a point: {exc} (at {where(exc)}); pass one value "
+            f"per parameter, symbolic({side.function}, {', '.join(side.params)}), and SymPy "
+            "follows the path taken there") from None
+    except Exception as exc:  # noqa: BLE001 - whatever it is, SymPy cannot run f: say where
+        raise SymbolicError(f"SymPy cannot represent {side.function}: "
+                            f"{explain(exc, 'SymPy')}") from None
+    for k, s in enumerate(side.symbols):
+        progress(f"SymPy diff {k + 1}/{len(side.symbols)}")
+        side.diff.append(diff_floor0(sympy.diff(side.f, s)))
+
+
+def trace_generated(gf: GradFunction, side: SympySide) -> None:
+    """``side.generated``: the generated gradient run on the same Traced arguments, one
+    expression per differentiated number (or ``side.generated_error``: why not).
+
+    >>> from symgrad import grad
+    >>> def f(x, y):
+    ...     return x * y
+    >>> side = SympySide.at(f, None)
+    >>> trace_generated(grad(f), side)
+    >>> side.generated
+    [y, x]
+    """
+    try:
+        out = retarget(gf, symbolic=True)(*side.args, **generated_seeds(gf, _one()))
+        out = out if isinstance(out, tuple) else (out,)
+        exprs = {name: to_expr(leaf) for name, leaf in zip(_names(gf, side), _flat(out))}
+        side.generated = [exprs[n] for n in side.names]
+    except NeedsPointError as exc:
+        side.generated_error = (f"the generated gradient needs a point: {exc} "
+                                f"(at {where(exc)})")
+    except Exception as exc:  # noqa: BLE001 - reported as the reason there is no proof
+        side.generated_error = (f"the generated gradient cannot run on SymPy symbols: "
+                                f"{explain(exc, 'SymPy')}")
+
+
+def _flat(parts: tuple[Any, ...]) -> list[Any]:
+    return [leaf for part in parts for _, leaf in leaves(part)]
+
+
+def _names(gf: GradFunction, side: SympySide) -> list[str]:
+    """The number names of the generated gradient's results, in order."""
+    args = dict(zip(side.params, side.args))
+    return [leaf_name(p, path) for p in gf.wrt for path, _ in leaves(args[p])]
+
+
+def _one() -> Any:
+    import sympy
+    return Traced(sympy.Integer(1), 1.0)
