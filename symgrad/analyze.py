@@ -60,9 +60,14 @@ class Facts:
     def is_active(self, x: Any) -> bool:
         if type(x) is not Var:
             return False
-        if x.kind.is_list:
-            return self.root(x) in self.active_classes
-        return x in self.active
+        hit = self._memo.get(x)
+        if hit is None:
+            hit = self._memo[x] = self.root(x) in self.active_classes if x.kind.is_list \
+                else x in self.active
+        return hit
+
+    def __post_init__(self) -> None:
+        self._memo: dict[Var, bool] = {}
 
 
 # --------------------------------------------------------------------------- kinds

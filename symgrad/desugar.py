@@ -56,8 +56,7 @@ def desugar(body: list[ast.stmt], error: Callable[[ast.AST, str, str], Exception
             ) -> list[ast.stmt]:
     """The whole pipeline of syntax rewrites for one function body (a new list;
     the input tree is not modified)."""
-    body = copy.deepcopy(body)
-    body = _rewrite_block(body, error)
+    body = _rewrite_block(body, error)     # copies what it changes: the tree stays intact
     body = _loop_returns(body, None)
     body = restructure(body)
     if not jumps(body) and _has_return(body):    # a path that falls off the end: None
@@ -84,10 +83,12 @@ def _rewrite(s: ast.stmt, error: Callable[..., Exception]) -> list[ast.stmt]:
             return []
         return [_at(ast.Assign(targets=[s.target], value=s.value), s)]  # type: ignore
     if t is ast.If:
+        s = copy.copy(s)
         s.body = _rewrite_block(s.body, error)  # type: ignore[attr-defined]
         s.orelse = _rewrite_block(s.orelse, error)  # type: ignore[attr-defined]
         return [s]
     if t in (ast.For, ast.While):
+        s = copy.copy(s)
         s.body = _rewrite_block(s.body, error)  # type: ignore[attr-defined]
         s.orelse = _rewrite_block(s.orelse, error)  # type: ignore[attr-defined]
         return _loop_else(s) if s.orelse else [s]  # type: ignore[attr-defined]
@@ -109,8 +110,7 @@ def _augassign(s: ast.AugAssign, error: Callable[..., Exception]) -> list[ast.st
             pre.append(_at(ast.Assign(targets=[_name(tmp, True)], value=index), s))
             index = _name(tmp)
         store = ast.Subscript(value=base, slice=index, ctx=ast.Store())
-        load = ast.Subscript(value=copy.deepcopy(base), slice=copy.deepcopy(index),
-                             ctx=ast.Load())
+        load = ast.Subscript(value=base, slice=index, ctx=ast.Load())
     elif isinstance(target, ast.Name):
         store, load = target, _name(target.id)
     else:
@@ -170,9 +170,11 @@ def _loop_returns(stmts: list[ast.stmt], ctx: tuple[str, str] | None) -> list[as
             out.append(_at(ast.Break(), s))
             continue
         if isinstance(s, ast.If):
+            s = copy.copy(s)
             s.body = _loop_returns(s.body, ctx)
             s.orelse = _loop_returns(s.orelse, ctx)
         elif isinstance(s, (ast.For, ast.While)) and _has_return(s.body):
+            s = copy.copy(s)
             inner = ctx or (_fresh("_returned"), _fresh("_result"))
             if ctx is None:
                 out.append(_at(ast.Assign(targets=[_name(inner[0], True)],
@@ -183,6 +185,7 @@ def _loop_returns(stmts: list[ast.stmt], ctx: tuple[str, str] | None) -> list[as
             out.append(_at(ast.If(test=_name(inner[0]), body=[_at(exit_, s)], orelse=[]), s))
             continue
         elif isinstance(s, (ast.For, ast.While)):
+            s = copy.copy(s)
             s.body = _loop_returns(s.body, None)
         out.append(s)
     return out
@@ -223,7 +226,7 @@ def _with_rest(block: list[ast.stmt], rest: list[ast.stmt]) -> list[ast.stmt]:
     if isinstance(last, ast.If) and may_jump([last]):
         _sink(last, rest)
         return block
-    return restructure(block + copy.deepcopy(rest))
+    return restructure(block + rest)
 
 
 def _sink(s: ast.If, rest: list[ast.stmt]) -> None:
@@ -236,15 +239,17 @@ def restructure(stmts: list[ast.stmt]) -> list[ast.stmt]:
     copy on each path, taken before anything is rewritten)."""
     out: list[ast.stmt] = []
     for k, s in enumerate(stmts):
-        if isinstance(s, ast.If):
+        if isinstance(s, ast.If):           # nodes are copied before they change: a
+            s = copy.copy(s)                # statement may stand in several paths
             s.body = restructure(s.body)
             s.orelse = restructure(s.orelse)
             rest = stmts[k + 1:]
             if rest and may_jump([s]):
-                _sink(s, copy.deepcopy(rest))
+                _sink(s, rest)
                 out.append(s)
                 return out
         elif isinstance(s, (ast.For, ast.While)):
+            s = copy.copy(s)
             s.body = restructure(s.body)
         out.append(s)
         if isinstance(s, (ast.Return, ast.Break, ast.Continue)):
@@ -252,22 +257,75 @@ def restructure(stmts: list[ast.stmt]) -> list[ast.stmt]:
     return out
 
 
-def assigned_names(stmts: list[ast.stmt]) -> list[str]:
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
+           ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def assigned_names(stmts: list[ast.stmt], walrus: bool = True) -> list[str]:
     """Names assigned anywhere in ``stmts`` (not inside nested functions or
-    comprehensions), in order of first appearance."""
+    comprehensions), in order of first appearance.  Statements are walked; expressions
+    only where an assignment expression (``:=``) may hide."""
     seen: dict[str, None] = {}
     stack: list[Any] = list(reversed(stmts))
+    w = _walrus if walrus else _no_walrus
+    while stack:
+        s = stack.pop()
+        t = type(s)
+        if t is ast.Assign:
+            for tg in s.targets:
+                _target_names(tg, seen)
+            w(s.value, seen)
+        elif t in (ast.AugAssign, ast.AnnAssign):
+            _target_names(s.target, seen)
+            if s.value is not None:
+                w(s.value, seen)
+        elif t in (ast.For, ast.AsyncFor):
+            _target_names(s.target, seen)
+            w(s.iter, seen)
+            stack.extend(reversed(s.body + s.orelse))
+        elif t in (ast.If, ast.While):
+            w(s.test, seen)
+            stack.extend(reversed(s.body + s.orelse))
+        elif t in (ast.With, ast.AsyncWith):
+            for item in s.items:
+                if item.optional_vars is not None:
+                    _target_names(item.optional_vars, seen)
+            stack.extend(reversed(s.body))
+        elif t in (ast.Expr, ast.Return) and s.value is not None:
+            w(s.value, seen)
+    return list(seen)
+
+
+def _target_names(t: ast.AST, seen: dict) -> None:
+    tt = type(t)
+    if tt is ast.Name:
+        seen.setdefault(t.id, None)
+    elif tt in (ast.Tuple, ast.List):
+        for e in t.elts:
+            _target_names(e, seen)
+    elif tt is ast.Starred:
+        _target_names(t.value, seen)
+
+
+def _walrus(e: ast.AST, seen: dict) -> None:
+    """Names bound by ``:=`` inside an expression (not in nested scopes)."""
+    stack = [e]
     while stack:
         n = stack.pop()
         t = type(n)
-        if t in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
-                 ast.SetComp, ast.DictComp, ast.GeneratorExp):
-            continue
-        if t is ast.Name and type(n.ctx) is ast.Store:
-            seen.setdefault(n.id, None)
-            continue
         if t is ast.NamedExpr:
             seen.setdefault(n.target.id, None)
-        children = [c for c in ast.iter_child_nodes(n)]
-        stack.extend(reversed(children))
-    return list(seen)
+        elif t in _SCOPES and t not in (ast.ListComp, ast.SetComp, ast.GeneratorExp,
+                                        ast.DictComp):
+            continue
+        for field in n._fields:
+            v = getattr(n, field, None)
+            if type(v) is list:
+                stack.extend(x for x in v if isinstance(x, ast.AST))
+            elif isinstance(v, ast.AST):
+                stack.append(v)
+
+
+
+def _no_walrus(e: ast.AST, seen: dict) -> None:
+    return

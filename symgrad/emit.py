@@ -131,6 +131,7 @@ class Printer:
         self.uses: dict[Var, int] = {}
         self.defs: dict[Var, int] = {}
         self.inline: dict[Var, Eqn] = {}
+        self.read_sets: dict[Var, tuple[set, bool]] = {}
         self.lines: list[str] = []
         self.last_loc: Any = None
 
@@ -138,15 +139,26 @@ class Printer:
     def count(self) -> tuple[list[Global], set[str]]:
         globals_: list[Global] = []
         used_builtins: set[str] = set()
+        uses, defs = self.uses, self.defs
         for s in walk(self.func.body):
-            for a in stmt_reads(s):
-                self._count_read(a, globals_)
             t = type(s)
             if t is Eqn:
+                for a in s.args:
+                    ta = type(a)
+                    if ta is Var:
+                        uses[a] = uses.get(a, 0) + 1
+                    elif ta is Global:
+                        globals_.append(a)
+                    elif ta is tuple:
+                        self._count_read(a, globals_)
                 for o in s.outs:
-                    self.defs[o] = self.defs.get(o, 0) + 1
-                used_builtins.update(_builtins_of(s))
-            elif t is For:
+                    defs[o] = defs.get(o, 0) + 1
+                if s.prim in _BUILTIN_PRIMS or s.params:
+                    used_builtins.update(_builtins_of(s))
+                continue
+            for a in stmt_reads(s):
+                self._count_read(a, globals_)
+            if t is For:
                 self.defs[s.var] = self.defs.get(s.var, 0) + 1
                 used_builtins.update(("range", "reversed"))
         return globals_, used_builtins
@@ -163,7 +175,7 @@ class Printer:
 
     def plan_inline(self, block: list) -> dict:
         """Choose the temporaries printed inside the one expression that uses them."""
-        pending: dict[Var, tuple[Eqn, set, bool]] = {}
+        pending = _Pending()
         for s in block:
             self._consume(s, pending)
             t = type(s)
@@ -176,16 +188,41 @@ class Printer:
                 test_pending = self.plan_inline(s.test)
                 if type(s.cond) is Var and s.cond in test_pending and \
                         s.test and type(s.test[-1]) is Eqn and s.test[-1].outs == (s.cond,):
-                    self.inline[s.cond] = test_pending[s.cond][0]
+                    self.inline[s.cond] = test_pending[s.cond]
                 self.plan_inline(s.body)
-            writes, lists, any_list = _effects(s)
-            for v, (e, reads, touches_lists) in list(pending.items()):
-                if reads & writes or (touches_lists and (any_list or reads & lists)):
-                    del pending[v]
+            if t is Eqn:
+                for o in s.outs:
+                    pending.kill_var(o)
+                if s.prim in _MUTATING:
+                    pending.kill_lists()
+            else:
+                writes, _lists, _unknown = _effects(s)
+                for w in writes:
+                    pending.kill_var(w)
+                if _lists or _unknown:
+                    pending.kill_lists()
             if t is Eqn and len(s.outs) == 1 and self._candidate(s):
-                reads = _reads(s, self.inline)
-                pending[s.out] = (s, reads, _touches_lists(s, self.inline))
-        return pending
+                reads, listy = self._reads(s)
+                pending.add(s, reads, listy)
+        return pending.entries
+
+    def _reads(self, e: Eqn) -> tuple[set, bool]:
+        """Variables an equation reads, with those of the temporaries printed inside it,
+        and whether it reads a list's contents."""
+        reads = set()
+        listy = e.prim in _LIST_READS and (e.prim != "copy" or (
+            type(e.args[0]) is Var and e.args[0].kind.is_list))
+        for a in e.args:
+            if type(a) is Var:
+                reads.add(a)
+                inner = self.read_sets.get(a)
+                if inner is not None:
+                    reads |= inner[0]
+                    listy = listy or inner[1]
+            elif type(a) is tuple:
+                reads.update(x for x in _flat(a) if type(x) is Var)
+        self.read_sets[e.out] = (reads, listy)
+        return reads, listy
 
     def _candidate(self, e: Eqn) -> bool:
         v = e.out
@@ -202,14 +239,20 @@ class Printer:
         when they are pending and from the same line (any line, for a sum of adjoint
         contributions)."""
         loc = getattr(s, "loc", None)
-        is_sum = type(s) is Eqn and (s.params or {}).get("sum")
-        for a in _flat(stmt_reads(s)):
-            if type(a) is Var and a in pending:
-                e = pending.pop(a)[0]
+        entries = pending.entries
+        if not entries:
+            return
+        if type(s) is Eqn:
+            is_sum = s.params is not None and s.params.get("sum")
+            reads = s.args
+        else:
+            is_sum = False
+            reads = _flat(stmt_reads(s))
+        for a in reads:
+            if type(a) is Var and a in entries:
+                e = pending.take(a)
                 if e.loc is loc or e.loc is None or loc is None or is_sum:
                     self.inline[a] = e
-            elif type(a) is Var:
-                pending.pop(a, None)
 
     # ------------------------------------------------------------------ naming
     def name_vars(self) -> None:
@@ -637,6 +680,37 @@ _STMT: dict[str, Any] = {
 
 # --------------------------------------------------------------------------- helpers
 
+class _Pending:
+    """Temporaries that could still be printed inside a later statement, indexed by the
+    variables they read (a write to one of those ends their chance)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[Var, Eqn] = {}
+        self.readers: dict[Var, list[Var]] = {}
+        self.listy: set[Var] = set()
+
+    def add(self, e: Eqn, reads: set, listy: bool) -> None:
+        v = e.out
+        self.entries[v] = e
+        for r in reads:
+            self.readers.setdefault(r, []).append(v)
+        if listy:
+            self.listy.add(v)
+
+    def take(self, v: Var) -> Eqn:
+        self.listy.discard(v)
+        return self.entries.pop(v)
+
+    def kill_var(self, w: Var) -> None:
+        for v in self.readers.pop(w, ()):
+            self.entries.pop(v, None)
+
+    def kill_lists(self) -> None:
+        for v in self.listy:
+            self.entries.pop(v, None)
+        self.listy.clear()
+
+
 def _flat(ops: Any) -> list:
     out = []
     for a in ops:
@@ -660,6 +734,12 @@ def _reads(e: Eqn, inline: dict) -> set:
         elif type(a) is tuple:
             stack.extend(a)
     return out
+
+
+_LIST_READS = {"getitem", "len", "slice", "sum", "fsum", "mean", "fmean", "max_of", "min_of",
+               "getattr", "call", "callmethod", "pyexpr", "zeros_like", "concat", "repeat",
+               "copy", "list"}
+_BUILTIN_PRIMS = {"len", "range", "sum", "list", "max_of", "min_of", "zeros_like"}
 
 
 def _touches_lists(e: Eqn, inline: dict) -> bool:

@@ -166,7 +166,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
             scope.owned.add(v)
             params.append(v)
         body = desugar(tree.body, fs.error)
-        scope.local_names = set(assigned_names(body)) | set(scope.env)
+        scope.local_names = set(assigned_names(body, fs.walrus)) | set(scope.env)
         result = self.function_body(scope, body, "out")
         return self.finish(fn, fs, scope, params, result)
 
@@ -490,7 +490,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
     def prepare_region(self, scope: Scope, stmts: list[ast.stmt]) -> None:
         """Before a branch or loop: every name it assigns gets one variable of this scope
         (shared by both branches and every iteration), copied from a borrowed binding."""
-        for name in assigned_names(stmts):
+        for name in assigned_names(stmts, scope.fs.walrus):
             owner = scope.owner_of(name)
             if name in owner.globals_decl:
                 continue

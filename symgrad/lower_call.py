@@ -334,7 +334,7 @@ class CallLowering:
     def inline_body(self, callee: Scope, tree: ast.FunctionDef, args: list, kwargs: dict,
                     defaults: dict, node: ast.AST, key: Any) -> Any:
         body = desugar(tree.body, callee.fs.error)
-        assigned = set(assigned_names(body))
+        assigned = set(assigned_names(body, callee.fs.walrus))
         callee.local_names = assigned | {a.arg for a in _all_params(tree.args)}
         header = f"inlined {_call_text(node)}:"
         self.loc = Loc(header, "", callee.fs.filename, 0)

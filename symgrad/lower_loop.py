@@ -132,7 +132,7 @@ class LoopLowering:
             self.prepare_region(scope, [node])
         else:
             self.prepare_names(scope, _target_names(target))
-        reassigned = body is not None and _simple(target) in assigned_names(body)
+        reassigned = body is not None and _simple(target) in assigned_names(body, scope.fs.walrus)
         if it.kind == "range":
             var = self.loop_var(scope, target, reassigned)
             prologue = None if var is not None else (lambda k: self.assign_value(
@@ -154,7 +154,7 @@ class LoopLowering:
                  loc: Any, node: ast.AST, reassigned: bool) -> None:
         seqs = list(it.seqs)
         if body is not None:
-            written = set(assigned_names(body))
+            written = set(assigned_names(body, scope.fs.walrus))
             seqs = [self.emit("copy", (s,), s.kind, hint="_seq") if type(s) is Var and
                     s.hint in written else s for s in seqs]
         n = self.emit("len", (seqs[0],), Kind.num())
@@ -169,7 +169,7 @@ class LoopLowering:
         var = None
         if counter is not None and it.enum_start is None and not it.reverse:
             var = self.loop_var(scope, counter, reassigned or _simple(counter) in assigned_names(
-                body or []))
+                body or [], scope.fs.walrus))
         var = var or Var("_k", Kind.num())
 
         def prologue(k: Var) -> None:

@@ -59,6 +59,7 @@ class Reverse(ListReverse):
         self.loops_info: dict[int, Any] = {}
         self.maybe_before: dict[int, set] = {}
         self.stack = Var("_stack", Kind.list_of())
+        self.builder = Builder([])
 
     # ------------------------------------------------------------------ adjoint variables
     def d(self, v: Var) -> Var:
@@ -81,6 +82,9 @@ class Reverse(ListReverse):
 
     def active(self, x: Any) -> bool:
         return self.facts.is_active(x)
+
+    def _defs_reset(self) -> None:
+        self.builder.defs.clear()
 
     # ------------------------------------------------------------------ adjoint states
     def contribute(self, v: Any, term: Any) -> None:
@@ -300,12 +304,14 @@ class Reverse(ListReverse):
             raise AssertionError(f"no rule for {e.prim}")
         out = e.out
         g = self.take(out)
-        targets = [i for i, a in enumerate(e.args) if self.active(a)]
+        active = self.facts.is_active
+        targets = [i for i, a in enumerate(e.args) if active(a)]
         if g is None or not targets:
             self.restore_outs(e)
             return
-        flavor = (e.params or {}).get("flavor", "math")
-        b = Builder(self.out, self.loc, flavor)
+        b = self.builder
+        b.loc = self.loc
+        b.flavor = e.params.get("flavor", "math") if e.params else "math"
         out_op: Any = out
         if out in e.args:                   # x = x * y in a loop: old x after the restore
             if _uses_out(rule):
@@ -317,6 +323,8 @@ class Reverse(ListReverse):
         for i in targets:
             factor = rule.partials[i](*args, b.sym(out_op))
             term = b.binary("mul", g, b.sym(factor).op)
+            self.out.extend(b.block)          # the builder folds within its own short block
+            b.block.clear()
             self.contribute(e.args[i], term)
         if out not in e.args:
             self.restore_outs(e)
@@ -327,10 +335,12 @@ class Reverse(ListReverse):
         if g is None:
             return
         cond, a, b_ = e.args
-        bld = Builder(self.out, self.loc)
+        bld = Builder([], self.loc)
         for x, branch in ((a, True), (b_, False)):
             if self.active(x):
                 term = bld.select(cond, g if branch else Const(0.0), Const(0.0) if branch else g)
+                self.out.extend(bld.block)
+                bld.block.clear()
                 self.contribute(x, term)
 
     def val(self, op: Any) -> Any:

@@ -38,6 +38,7 @@ class FunctionSource:
     col_offset: int            # columns removed by dedent
     globals: dict[str, Any]
     cells: dict[str, Any] = field(default_factory=dict)     # free name -> closure cell
+    walrus: bool = True          # does the source contain ":=" at all?
 
     def line(self, node: ast.AST) -> int:
         return getattr(node, "lineno", 1) + self.first_line - 1
@@ -130,17 +131,21 @@ def get_source(fn: Any) -> FunctionSource:
     hit = _cache.get(code)
     if hit is not None and hit.globals is fn.__globals__:
         return FunctionSource(fn, hit.tree, hit.filename, hit.first_line, hit.col_offset,
-                              fn.__globals__, cells)
+                              fn.__globals__, cells, hit.walrus)
     text, start = _source_text(fn, code)
-    dedented = textwrap.dedent(text)
-    col = _indent(text) - _indent(dedented)
     try:
-        module = ast.parse(dedented)
-    except SyntaxError as exc:
-        raise SourceError(f"symgrad could not parse the source of {describe(fn)} in "
-                          f"{code.co_filename}: {exc}") from exc
+        module, col = _parse(text)
+    except SyntaxError:           # the indented block was not the whole definition
+        try:
+            found, start = inspect.getsourcelines(code)
+            text = "".join(found)
+            module, col = _parse(text)
+        except (OSError, TypeError, SyntaxError) as exc:
+            raise SourceError(f"symgrad could not parse the source of {describe(fn)} in "
+                              f"{code.co_filename}: {exc}") from exc
     tree = _find_function(module, fn, code)
-    fs = FunctionSource(fn, tree, code.co_filename, start, col, fn.__globals__, cells)
+    fs = FunctionSource(fn, tree, code.co_filename, start, col, fn.__globals__, cells,
+                        ":=" in text)
     _cache[code] = fs
     return fs
 
@@ -187,12 +192,12 @@ def _indented_block(lines: list[str], i: int) -> list[str] | None:
         if stripped and not stripped.startswith("#") and len(line) - len(line.lstrip()) <= indent:
             break
         k += 1
-    block = lines[i:k]
-    try:
-        ast.parse(textwrap.dedent("".join(block)))
-    except SyntaxError:
-        return None
-    return block
+    return lines[i:k]
+
+
+def _parse(text: str) -> tuple[ast.Module, int]:
+    dedented = textwrap.dedent(text)
+    return ast.parse(dedented), _indent(text) - _indent(dedented)
 
 
 def _indent(text: str) -> int:
@@ -205,7 +210,9 @@ def _indent(text: str) -> int:
 def _find_function(module: ast.Module, fn: Any, code: types.CodeType) -> Any:
     if fn.__name__ == "<lambda>":
         return _find_lambda(module, code)
-    for node in module.body[:1] + [n for n in ast.walk(module)]:
+    first = [n for n in module.body[:1] if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+             and n.name == code.co_name]
+    for node in first or ast.walk(module):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
                 node.name == code.co_name):
             if isinstance(node, ast.AsyncFunctionDef):

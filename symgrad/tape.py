@@ -166,61 +166,61 @@ def _exposed(block: list, written: set, exposed: set) -> set:
 
 # --------------------------------------------------------------------------- liveness
 
-def live_restores(block: list, live_out: set[Var]) -> set[int]:
+def live_restores(block: list, live_out: set[Var], tracked: set[Var] | None = None) -> set[int]:
     """Ids of the restore placeholders (``Eqn`` with prim ``restore``) whose variable is
-    read later in the adjoint sweep before being defined again."""
+    read later in the adjoint sweep before being defined again.  Only ``tracked``
+    variables (those that have restores) are followed, if given."""
     kept: set[int] = set()
-    _live_block(block, set(live_out), kept)
+    if tracked is None:
+        tracked = {s.outs[0] for s in walk(block) if type(s) is Eqn and s.prim == "restore"}
+    _live_block(block, {v for v in live_out if v in tracked}, kept, tracked)
     return kept
 
 
-def _live_block(block: list, live: set, kept: set) -> set:
+def _live_block(block: list, live: set, kept: set, tracked: set) -> set:
+    """Live variables before ``block`` given those after it (``live`` is updated in place
+    and returned)."""
     for s in reversed(block):
-        live = _live_stmt(s, live, kept)
+        t = type(s)
+        if t is Eqn:
+            if s.prim == "restore":
+                v = s.outs[0]
+                if v in live:
+                    kept.add(id(s))
+                    live.discard(v)
+                continue
+            for o in s.outs:
+                live.discard(o)
+            for a in s.args:
+                if type(a) is Var and a in tracked:
+                    live.add(a)
+        else:
+            live = _live_region(s, live, kept, tracked)
     return live
 
 
-def _live_stmt(s: Any, live: set, kept: set) -> set:
+def _live_region(s: Any, live: set, kept: set, tracked: set) -> set:
     t = type(s)
-    if t is Eqn:
-        if s.prim == "restore":
-            v = s.outs[0]
-            if v in live:
-                kept.add(id(s))
-                live = live - {v}
-            return live
-        live = live - set(s.outs)
-        for a in s.args:
-            if type(a) is Var:
-                live.add(a)
-        return live
     if t is If:
-        a = _live_block(s.then, set(live), kept)
-        b = _live_block(s.orelse, set(live), kept)
+        a = _live_block(s.then, set(live), kept, tracked)
+        b = _live_block(s.orelse, set(live), kept, tracked)
         out = a | b
-        if type(s.cond) is Var:
-            out.add(s.cond)
-        return out
-    if t in (For, While):
+    elif t in (For, While):
         var = s.var if t is For else None
         body = s.body if t is For else s.test + s.body
         entry: set = set()
         while True:            # the body may run again after itself
-            new = _live_block(body, live | (entry - {var}), kept)
+            new = _live_block(body, live | (entry - {var}), kept, tracked)
             if new <= entry:
                 break
             entry |= new
         out = (entry - {var}) | live
-        for a in stmt_reads(s):
-            if type(a) is Var:
-                out.add(a)
-        return out
-    if t is Return:
-        for a in stmt_reads(s):
-            if type(a) is Var:
-                live.add(a)
-        return live
-    return live
+    else:
+        out = live
+    for a in stmt_reads(s):
+        if type(a) is Var and a in tracked:
+            out.add(a)
+    return out
 
 
 _ = Continue

@@ -21,7 +21,7 @@ def apply_tape(rev: Any, primal: list, bwd: list, grads: list, value: Any) -> tu
     live_out = {g for g in grads if type(g) is Var}
     if type(value) is Var and rev.with_value:
         live_out.add(value)
-    kept = live_restores(bwd, live_out)
+    kept = live_restores(bwd, live_out, rev.restorable)
     kept = _whole_sites(bwd, kept)
     plan = _Plan()
     bwd = _resolve(bwd, kept, plan, rev)
