@@ -64,7 +64,11 @@ class Builder:
         return out
 
     def defn(self, x: Any) -> Eqn | None:
-        return self.defs.get(x) if type(x) is Var else None
+        """The equation of this block that computes ``x`` (None for anything else)."""
+        e = self.defs.get(x) if type(x) is Var else None
+        if e is not None and not any(b is e for b in self.block):
+            return None
+        return e
 
     # ------------------------------------------------------------------ folding arithmetic
     def binary(self, prim: str, a: Any, b: Any) -> Any:
