@@ -35,9 +35,10 @@ INACTIVE_PRIMS = {"lt", "le", "gt", "ge", "eq", "ne", "is", "is_not", "in", "not
                   "len", "range", "invert", "getattr_const", "assert_fail", "raise"}
 #: effects that change a list in place (argument 0 is the list)
 LIST_MUTATORS = {"append", "setitem", "insert", "extend", "setslice", "clear", "reverse",
-                 "pop", "accum"}
+                 "pop", "accum", "put_back"}
 #: primitives producing a list that shares objects with their list arguments
-_LIST_PRODUCERS = {"copy", "concat", "repeat", "slice", "getitem", "pop", "list", "tuple"}
+_LIST_PRODUCERS = {"copy", "concat", "repeat", "slice", "getitem", "pop", "list", "tuple",
+                   "dict"}
 
 
 @dataclass

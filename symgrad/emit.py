@@ -41,6 +41,7 @@ _PURE = {"copy", "getitem", "getattr", "list", "tuple", "concat", "repeat", "sli
          "range", "neg", "not", "invert", "select", "sum", "fsum", "mean", "fmean", "max_of",
          "min_of", "zeros_like", "binop"}
 _MUTATING = {"append", "pop", "insert", "extend", "setitem", "setslice", "accum", "reverse",
+             "put_back",
              "clear", "call", "callmethod", "pyexpr", "raise", "assert_fail"}
 
 
@@ -536,6 +537,11 @@ def _e_list(pr: Printer, e: Eqn) -> tuple[str, int]:
     return f"[{_args(pr, e.args)}]", ATOM
 
 
+def _e_dict(pr: Printer, e: Eqn) -> tuple[str, int]:
+    items = ", ".join(f"{k!r}: {pr.op(v)}" for k, v in zip(e.params["keys"], e.args))
+    return "{" + items + "}", ATOM
+
+
 def _e_tuple(pr: Printer, e: Eqn) -> tuple[str, int]:
     return "(" + _args(pr, e.args) + ("," if len(e.args) == 1 else "") + ")", ATOM
 
@@ -625,6 +631,7 @@ def _e_len(pr: Printer, e: Eqn) -> tuple[str, int]:
 _EXPR: dict[str, Any] = {
     "copy": _e_copy, "neg": _e_neg, "not": _e_not, "getitem": _e_getitem,
     "getattr": _e_getattr, "slice": _e_slice, "list": _e_list, "tuple": _e_tuple,
+    "dict": _e_dict,
     "concat": _e_concat, "repeat": _e_repeat, "select": _e_select, "range": _e_range,
     "zeros_like": _e_zeros, "call": _e_call, "callmethod": _e_callmethod, "pyexpr": _e_pyexpr,
     "binop": _e_binop, "invert": _e_invert, "pop": _e_pop, "len": _e_len,
@@ -654,6 +661,11 @@ def _s_accum(pr: Printer, e: Eqn) -> str:
     return f"{pr.op(e.args[0], ATOM)}[{pr.op(e.args[1])}] += {pr.op(e.args[2])}"
 
 
+def _s_put_back(pr: Printer, e: Eqn) -> str:
+    name = pr.names.inject(_helper("_put_back"), "_put_back")
+    return f"{name}({_args(pr, e.args)})"
+
+
 def _s_raise(pr: Printer, e: Eqn) -> str:
     a = e.args[0]
     return "raise" if type(a) is Const and a.value is None else f"raise {pr.op(a)}"
@@ -675,6 +687,7 @@ _STMT: dict[str, Any] = {
     "extend": _s_method("extend"), "reverse": _s_method("reverse"),
     "clear": _s_method("clear"), "setitem": _s_setitem, "setslice": _s_setslice,
     "accum": _s_accum, "raise": _s_raise, "assert_fail": _s_assert, "pop": _s_pop,
+    "put_back": _s_put_back,
 }
 
 

@@ -17,14 +17,21 @@ from . import rules
 _SOURCES = {
     "_zeros_like": '''
 def _zeros_like(*xs, _memo=None):
-    """Zeros shaped like each argument: 0.0 for a number, lists for lists and tuples.
-    A list that appears twice (in two arguments, or twice inside one) gets one list of
-    zeros, so its gradient is shared as the list is.  One argument: its zeros;
-    several: a tuple of them."""
+    """Zeros shaped like each argument: 0.0 for a number, lists for lists and tuples,
+    dicts with the same keys for dicts.  A list that appears twice (in two arguments,
+    or twice inside one) gets one list of zeros, so its gradient is shared as the list
+    is.  One argument: its zeros; several: a tuple of them."""
     memo = {} if _memo is None else _memo
     out = []
     for x in xs:
-        if isinstance(x, (list, tuple)):
+        if isinstance(x, dict):
+            z = memo.get(id(x))
+            if z is None:
+                z = memo[id(x)] = {}
+                for k, v in x.items():
+                    z[k] = _zeros_like(v, _memo=memo)
+            out.append(z)
+        elif isinstance(x, (list, tuple)):
             z = memo.get(id(x))
             if z is None:
                 z = memo[id(x)] = []
@@ -34,6 +41,17 @@ def _zeros_like(*xs, _memo=None):
         else:
             out.append(None if x is None else 0.0)
     return out[0] if len(out) == 1 else tuple(out)
+''',
+    "_put_back": '''
+_MISSING = object()
+
+
+def _put_back(d, key, old):
+    """d[key] = old, or del d[key] when old is _MISSING (the key was not there)."""
+    if old is _MISSING:
+        del d[key]
+    else:
+        d[key] = old
 ''',
     "_add_into": '''
 def _add_into(dst, src):

@@ -44,20 +44,23 @@ class KindError(Exception):
 
 class Kind:
     """The kind of a value, as a union-find node: ``num``, ``list`` (with an element
-    kind), ``obj`` (anything not differentiated: strings, ranges, modules ...) or
-    not yet known (``None``).
+    kind), ``map`` (a dict: a kind per constant key, and one for keys known only at
+    run time), ``obj`` (anything not differentiated: strings, ranges, modules ...) or
+    not yet known (``None``).  Lists and maps are *containers*: they get shadows.
 
     >>> a, b = Kind(), Kind.list_of(Kind.num())
     >>> a.unify(b); str(a)
     'list[num]'
     """
 
-    __slots__ = ("_parent", "tag", "elem")
+    __slots__ = ("_parent", "tag", "elem", "fields")
 
-    def __init__(self, tag: str | None = None, elem: "Kind | None" = None):
+    def __init__(self, tag: str | None = None, elem: "Kind | None" = None,
+                 fields: "dict[Any, Kind] | None" = None):
         self._parent: Kind | None = None
         self.tag = tag
         self.elem = elem
+        self.fields = fields
 
     @staticmethod
     def num() -> "Kind":
@@ -70,6 +73,10 @@ class Kind:
     @staticmethod
     def list_of(elem: "Kind | None" = None) -> "Kind":
         return Kind("list", elem if elem is not None else Kind())
+
+    @staticmethod
+    def map_of(fields: "dict[Any, Kind] | None" = None) -> "Kind":
+        return Kind("map", Kind(), dict(fields or {}))
 
     def find(self) -> "Kind":
         k = self
@@ -89,10 +96,25 @@ class Kind:
             return
         if b.tag is None or a.tag == b.tag:
             b._parent = a
-            if a.tag == "list" and b.elem is not None:
+            if a.tag in ("list", "map") and b.elem is not None:
                 a.elem.unify(b.elem)  # type: ignore[union-attr]
+            if a.tag == "map" and b.fields:
+                for key, k in b.fields.items():
+                    a.field(key).unify(k)
             return
         raise KindError(f"{a} and {b}")
+
+    def field(self, key: Any) -> "Kind":
+        """The kind of a map's value under a constant key."""
+        k = self.find()
+        if k.tag is None:
+            k.tag, k.elem, k.fields = "map", Kind(), {}
+        if k.tag != "map":
+            raise KindError(f"{k} is not a dict")
+        f = k.fields.get(key)  # type: ignore[union-attr]
+        if f is None:
+            f = k.fields[key] = Kind()  # type: ignore[index]
+        return f
 
     @property
     def resolved(self) -> str:
@@ -101,14 +123,19 @@ class Kind:
 
     @property
     def is_list(self) -> bool:
-        return self.find().tag == "list"
+        """A container (a list or a dict): it has a shadow of the same structure."""
+        return self.find().tag in ("list", "map")
+
+    @property
+    def is_map(self) -> bool:
+        return self.find().tag == "map"
 
     @property
     def element(self) -> "Kind":
         k = self.find()
         if k.tag is None:
             k.tag, k.elem = "list", Kind()
-        if k.tag != "list":
+        if k.tag not in ("list", "map"):
             raise KindError(f"{k} is not a list")
         return k.elem  # type: ignore[return-value]
 
@@ -124,6 +151,8 @@ class Kind:
         k = self.find()
         if k.tag == "list":
             return f"list[{k.elem}]"
+        if k.tag == "map":
+            return "dict[" + ", ".join(f"{key!r}: {v}" for key, v in (k.fields or {}).items()) + "]"
         return k.tag or "?"
 
     __repr__ = __str__

@@ -396,7 +396,14 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
             return
         index = self.materialize(self.expr(scope, target.slice), node)
         if type(base) is Var:
-            self.unify(base.kind, Kind.list_of(self.kind_of(value)), node)
+            kb = base.kind.find()
+            if kb.tag == "map" or (kb.tag is None and type(index) is Const and
+                                   isinstance(index.value, str)):
+                kind = base.kind.field(index.value) if type(index) is Const else \
+                    base.kind.element
+                self.unify(kind, self.kind_of(value), node)
+            else:
+                self.unify(base.kind, Kind.list_of(self.kind_of(value)), node)
         self.effect("setitem", (base, index, value))
 
     def s_expr(self, scope: Scope, s: ast.Expr) -> None:
@@ -624,7 +631,7 @@ def _not_number(value: Any, lw: Any) -> bool:
         return not isinstance(value.value, (int, float)) or isinstance(value.value, bool) \
             and False
     if type(value) is Var:
-        return value.kind.find().tag in ("list", "obj")
+        return value.kind.find().tag in ("list", "map", "obj")
     return not is_operand(value)
 
 
@@ -636,6 +643,8 @@ def _describe_value(value: Any) -> str:
             f"{value.value!r}"
     if type(value) is Var and value.kind.find().tag == "list":
         return "a list"
+    if type(value) is Var and value.kind.find().tag == "map":
+        return "a dict"
     return "a value that is not a number"
 
 

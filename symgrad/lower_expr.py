@@ -364,6 +364,13 @@ class ExprLowering:
     def getitem(self, base: Any, index: Any, dest: Var | None = None,
                 node: ast.AST | None = None) -> Var:
         kb = self.kind_of(base)
+        if kb.find().tag == "map" or (kb.find().tag is None and type(index) is Const and
+                                      isinstance(index.value, str)):
+            kind = kb.field(index.value) if type(index) is Const else kb.element
+            if type(index) is not Const:
+                for f in (kb.find().fields or {}).values():
+                    self.unify(f, kind, node)
+            return self.emit("getitem", (base, index), kind, dest=dest)
         if kb.find().tag == "obj":
             out_kind = Kind()
             if type(base) is Global:
@@ -412,6 +419,17 @@ class ExprLowering:
                     items.append(self.expr(scope, e))
             return StaticTuple(tuple(items))
         return StaticTuple(tuple(self.expr(scope, e) for e in node.elts))
+
+    def e_dict(self, scope: Scope, node: ast.Dict, dest: Var | None) -> Any:
+        """A dict with constant keys: a map whose values are differentiated."""
+        if any(k is None or not isinstance(k, ast.Constant) for k in node.keys):
+            return self.e_opaque(scope, node, dest)
+        keys = tuple(k.value for k in node.keys)
+        values = tuple(self.operand(scope, v) for v in node.values)
+        kind = Kind.map_of()
+        for key, v in zip(keys, values):
+            self.unify(kind.field(key), self.kind_of(v), node)
+        return self.emit("dict", values, kind, {"keys": keys}, dest=dest)
 
     def e_lambda(self, scope: Scope, node: ast.Lambda, dest: Var | None) -> Any:
         return FuncValue(node, scope, self.eval_defaults(scope, node.args), "<lambda>")
@@ -510,6 +528,7 @@ _EXPRS: dict[type, Any] = {
     ast.Subscript: ExprLowering.e_subscript, ast.List: ExprLowering.e_list,
     ast.Tuple: ExprLowering.e_tuple, ast.Lambda: ExprLowering.e_lambda,
     ast.NamedExpr: ExprLowering.e_namedexpr, ast.Call: ExprLowering.e_call,
+    ast.Dict: ExprLowering.e_dict,
     ast.ListComp: lambda self, scope, node, dest: self.e_listcomp(scope, node, dest),
     ast.GeneratorExp: lambda self, scope, node, dest: self.e_listcomp(scope, node, dest),
 }

@@ -21,10 +21,12 @@ from .ir import Eqn, For, Func, If, Return, Var, While, stmt_reads, walk
 
 __all__ = ["optimize"]
 
-_PURE = {"copy", "getitem", "getattr", "list", "tuple", "concat", "repeat", "slice", "len",
+_PURE = {"copy", "getitem", "getattr", "list", "tuple", "dict", "concat", "repeat", "slice",
+         "len", "sum", "fsum", "max_of", "min_of", "mean", "fmean",
          "range", "neg", "not", "select", "zeros_like", "lt", "le", "gt", "ge", "eq", "ne",
          "is", "is_not"}
 _EFFECT = {"append", "pop", "insert", "extend", "setitem", "setslice", "accum", "reverse",
+           "put_back",
            "clear", "raise", "assert_fail", "call", "callmethod", "pyexpr", "restore"}
 
 

@@ -83,6 +83,12 @@ class Reverse(ListReverse):
     def active(self, x: Any) -> bool:
         return self.facts.is_active(x)
 
+    def missing(self) -> Any:
+        """The marker a dict save holds for a key that was absent."""
+        from .emit import _helper
+        from .ir import Global
+        return Global("_MISSING", _helper("_put_back").__globals__["_MISSING"], "inject")
+
     def _defs_reset(self) -> None:
         self.builder.defs.clear()
 

@@ -72,6 +72,9 @@ def _write(r: Any, e: Eqn) -> None:
     lst, index, value = e.args
     is_row = type(value) is Var and value.kind.is_list
     active = type(lst) is Var and r.active(lst)
+    if type(lst) is Var and lst.kind.is_map:
+        _write_map(r, e, active, is_row)
+        return
     saves = [("getitem", lst, index)]
     if active and is_row:
         saves.append(("getitem", sh(r, lst), index))
@@ -84,6 +87,23 @@ def _write(r: Any, e: Eqn) -> None:
         r.effect("setitem", (d, index, Const(0.0)))
         r.contribute(value, g)
     r.effect("setitem", (lst, index, r.pop_saved(value.kind if type(value) is Var else None)))
+
+
+def _write_map(r: Any, e: Eqn, active: bool, is_row: bool) -> None:
+    """``d[k] = v`` on a dict: as on a list, but the key may be new (then the adjoint
+    sweep deletes it again)."""
+    lst, index, value = e.args
+    saves = [("get_or_missing", lst, index)]
+    if active:
+        saves.append(("get_or_missing", sh(r, lst), index))
+    r.save(e, saves)
+    if active:
+        d = sh(r, lst)
+        if not is_row:
+            g = r.emit("getitem", (d, index))
+            r.contribute(value, g)
+        r.effect("put_back", (d, index, r.pop_saved()))
+    r.effect("put_back", (lst, index, r.pop_saved()))
 
 
 def _append(r: Any, e: Eqn) -> None:
@@ -148,10 +168,11 @@ def _extend(r: Any, e: Eqn) -> None:
 
 
 def _literal(r: Any, e: Eqn) -> None:
-    """``h = [a, b]``: ``d_a += d_h[0]; d_b += d_h[1]``."""
+    """``h = [a, b]``: ``d_a += d_h[0]; d_b += d_h[1]`` (``d_h["key"]`` for a dict)."""
     if r.active(e.out):
         d = sh(r, e.out)
-        for k, a in enumerate(e.args):
+        keys = e.params["keys"] if e.prim == "dict" else range(len(e.args))
+        for k, a in zip(keys, e.args):
             if r.active(a) and not a.kind.is_list:
                 r.contribute(a, r.emit("getitem", (d, Const(k))))
     r.restore_outs(e)
@@ -244,7 +265,7 @@ def _alias(r: Any, e: Eqn) -> None:
 
 _HANDLERS: dict[str, Callable[[Any, Eqn], None]] = {
     "getitem": _read, "setitem": _write, "append": _append, "pop": _pop, "insert": _insert,
-    "extend": _extend, "list": _literal, "tuple": _literal, "concat": _concat,
+    "extend": _extend, "list": _literal, "tuple": _literal, "dict": _literal, "concat": _concat,
     "repeat": _repeat, "slice": _slice, "sum": _reduce(None), "fsum": _reduce(None),
     "mean": _reduce("len"), "fmean": _reduce("len"), "max_of": _extreme, "min_of": _extreme,
     "reverse": _reverse_inplace, "copy": _alias,

@@ -94,6 +94,8 @@ def _mirror(rev: Any, e: Eqn) -> list:
         lst = sh(rev, e.args[0])
         value = e.args[_MUTATORS[p]]
         if p == "setitem" and not (type(value) is Var and value.kind.is_list):
+            if e.args[0].kind.is_map:          # a key may be new: the shadow gets it too
+                return [Eqn((), "setitem", (lst, e.args[1], Const(0.0)), mk, e.loc)]
             return []
         elem = _elem(rev, value)
         if elem is Eqn:
@@ -109,13 +111,15 @@ def _mirror(rev: Any, e: Eqn) -> list:
     if not e.outs or not e.out.kind.is_list or not rev.active(e.out):
         return []
     out = sh(rev, e.out)
-    if p in ("list", "tuple"):
+    if p in ("list", "tuple", "dict"):
         pre: list = []
         elems = []
         for a in e.args:
             x = _elem(rev, a)
             elems.append(_zeros(rev, a, e, pre) if x is Eqn else x)
-        return pre + [Eqn((out,), "list", tuple(elems), mk, e.loc)]
+        params = dict(mk, keys=e.params["keys"]) if p == "dict" else mk
+        return pre + [Eqn((out,), "list" if p != "dict" else "dict", tuple(elems), params,
+                          e.loc)]
     if p in _SAME_OP and type(e.args[0]) is Var and rev.active(e.args[0]):
         args = tuple(_shadow_arg(rev, a, e, []) for a in e.args[:1]) + e.args[1:]
         if p == "concat":

@@ -113,7 +113,11 @@ def _forward(block: list, plan: _Plan, rev: Any) -> list:
                 for spec in rev.saves_before.get(id(s), ()):
                     prim, lst, index = spec
                     tmp = Var("_t", Kind())
-                    out.append(Eqn((tmp,), prim, (lst, index), None, s.loc))
+                    if prim == "get_or_missing":     # a dict's key may not be there yet
+                        out.append(Eqn((tmp,), "callmethod", (lst, index, rev.missing()),
+                                       {"name": "get", "kw": ()}, s.loc))
+                    else:
+                        out.append(Eqn((tmp,), prim, (lst, index), None, s.loc))
                     out.append(_push(rev, tmp, s.loc))
                 for v in reversed(plan.old.get(id(s), ())):
                     out.append(_push(rev, v, s.loc))

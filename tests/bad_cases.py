@@ -44,8 +44,13 @@ def uses_lambda(x):
 
 
 def uses_dict(x):
+    d = {str(i): x * i for i in range(2)}
+    return d["1"]
+
+
+def uses_dict_literal(x):
     d = {"a": x}
-    return d["a"]
+    return d["a"] * d["a"]
 
 
 def uses_star(x, *rest):
@@ -122,5 +127,5 @@ BAD = {
 # differences in test_errors.py): del, lambda, return in a loop, :=, for ... else
 NOW_SUPPORTED = [(uses_del, (0.7,)), (uses_lambda, (0.7,)), (return_in_loop, (0.7,)),
                  (return_in_loop, (2.5,)), (walrus, (0.7,)), (for_else, (0.7,)),
-                 (list_sort, ([0.7, -0.2, 1.5],))]
+                 (list_sort, ([0.7, -0.2, 1.5],)), (uses_dict_literal, (0.7,))]
 NON_SCALAR = [returns_tuple, returns_list, returns_nothing]
