@@ -30,3 +30,6 @@ __all__ += ["grad", "value_and_grad", "show", "GradFunction"]
 from .check import CheckReport, Symbolic, SymbolicError, check, symbolic  # noqa: E402
 
 __all__ += ["check", "symbolic", "CheckReport", "Symbolic", "SymbolicError"]
+from .modes import hessian, hvp, jacfwd, jacobian, jacrev, jvp, vjp  # noqa: E402
+
+__all__ += ["jvp", "vjp", "jacfwd", "jacrev", "jacobian", "hessian", "hvp"]

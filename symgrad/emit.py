@@ -41,7 +41,7 @@ _PURE = {"copy", "getitem", "getattr", "list", "tuple", "concat", "repeat", "sli
          "range", "neg", "not", "invert", "select", "sum", "fsum", "mean", "fmean", "max_of",
          "min_of", "zeros_like", "binop"}
 _MUTATING = {"append", "pop", "insert", "extend", "setitem", "setslice", "accum", "reverse",
-             "put_back",
+             "put_back", "add_into",
              "clear", "call", "callmethod", "pyexpr", "raise", "assert_fail"}
 
 
@@ -71,7 +71,8 @@ class _Names:
                 self.namer.used.add(p.name)
         for p in func.params:
             if p.name is None:
-                p.name = self.namer.version(p.hint)
+                base = p.base.name if p.base is not None and p.base.name else ""
+                p.name = self.namer.version(p.hint + base.lstrip("_"))
 
     def reserve_globals(self, globals_: list[Global], builtins_used: set[str]) -> None:
         for g in globals_:
@@ -650,7 +651,14 @@ def _s_method(name: str) -> Any:
 
 
 def _s_setitem(pr: Printer, e: Eqn) -> str:
-    return f"{pr.op(e.args[0], ATOM)}[{pr.op(e.args[1])}] = {pr.op(e.args[2])}"
+    lst, index, value = e.args
+    add = pr.inline.get(value) if type(value) is Var and not value.kind.is_list else None
+    if add is not None and add.prim == "add" and type(add.args[0]) is Var:
+        read = pr.inline.get(add.args[0])         # xs[i] = xs[i] + v: xs[i] += v (numbers)
+        if read is not None and read.prim == "getitem" and read.args[0] is lst and (
+                read.args[1] is index or type(index) is Const and read.args[1] == index):
+            return f"{pr.op(lst, ATOM)}[{pr.op(index)}] += {pr.op(add.args[1])}"
+    return f"{pr.op(lst, ATOM)}[{pr.op(index)}] = {pr.op(value)}"
 
 
 def _s_setslice(pr: Printer, e: Eqn) -> str:
@@ -663,6 +671,11 @@ def _s_accum(pr: Printer, e: Eqn) -> str:
 
 def _s_put_back(pr: Printer, e: Eqn) -> str:
     name = pr.names.inject(_helper("_put_back"), "_put_back")
+    return f"{name}({_args(pr, e.args)})"
+
+
+def _s_add_into(pr: Printer, e: Eqn) -> str:
+    name = pr.names.inject(_helper("_add_into"), "_add_into")
     return f"{name}({_args(pr, e.args)})"
 
 
@@ -687,7 +700,7 @@ _STMT: dict[str, Any] = {
     "extend": _s_method("extend"), "reverse": _s_method("reverse"),
     "clear": _s_method("clear"), "setitem": _s_setitem, "setslice": _s_setslice,
     "accum": _s_accum, "raise": _s_raise, "assert_fail": _s_assert, "pop": _s_pop,
-    "put_back": _s_put_back,
+    "put_back": _s_put_back, "add_into": _s_add_into,
 }
 
 

@@ -82,6 +82,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
         self.guards: dict[tuple, tuple] = {}
         self.return_node: Any = None
         self.scope_fs = top
+        #: results may be tuples and lists of numbers (jvp, vjp, Jacobians)
+        self.structured = False
 
     # ------------------------------------------------------------------ emission
     def emit(self, prim: str, args: tuple, kind: Kind | None = None, params: dict | None = None,
@@ -174,6 +176,12 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
                result: Any) -> Lowered:
         """The Return, defaults and record of a lowered top-level function."""
         tree = fs.tree
+        if self.bad_returns and not self.good_returns and self.structured:
+            node, value = self.bad_returns[0]
+            raise NonScalarError(
+                f'File "{fs.filename}", line {fs.line(node)}: {describe(fn)} returns '
+                f"{_describe_value(value)}; symgrad differentiates functions that return "
+                "numbers, or tuples and lists of numbers.\n    " + fs.text(node).strip())
         if self.bad_returns and not self.good_returns:
             node, value = self.bad_returns[0]
             raise NonScalarError(
@@ -225,7 +233,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
         is not a number is an error (now, or when that path runs if others return one)."""
         if getattr(scope, "is_top", False):
             self.return_node = node
-        if getattr(scope, "is_top", False) and _not_number(value, self):
+        if getattr(scope, "is_top", False) and self.bad_result(value):
             self.bad_returns.append((node, value))
             if not self.good_returns:
                 return value
@@ -418,7 +426,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
         self.set_loc(scope, s)
         dest = scope.result if type(scope.result) is Var else None
         value = Const(None) if s.value is None else self.expr(scope, s.value, dest=dest)
-        if getattr(scope, "is_top", False) and _not_number(value, self):
+        if getattr(scope, "is_top", False) and self.bad_result(value):
             self.bad_returns.append((s, value))
             self.effect("raise", (self.nonscalar_error(scope, s, value),))
             return
@@ -441,6 +449,17 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
                                  "another", "return the same shape on every path")
         if value is not scope.result:
             self.copy_into(scope.result, self.materialize(value, s))
+
+    def bad_result(self, value: Any) -> bool:
+        """Is ``value`` certainly not a result the transform accepts?  One number for
+        ``grad``; numbers, tuples and lists of them when ``structured``."""
+        if not self.structured:
+            return _not_number(value, self)
+        if type(value) is StaticTuple:
+            return any(self.bad_result(x) for x in value.items)
+        if type(value) is Var and value.kind.find().tag == "list":
+            return False
+        return _not_number(value, self)
 
     def nonscalar_error(self, scope: Scope, node: ast.AST, value: Any) -> Any:
         from .errors import NonScalarError as _E
@@ -706,15 +725,17 @@ def _plain(fn: Any) -> bool:
         not code.co_kwonlyargcount and not code.co_posonlyargcount
 
 
-def lower(fn: Any) -> Lowered:
+def lower(fn: Any, structured: bool = False) -> Lowered:
     """Lower ``fn`` to IR: a plain function directly; anything else Python can call
     with plain parameters (a ``functools.wraps`` wrapper, a bound method, a
     ``functools.partial``, an object with ``__call__``) as a call to it, which inlines
     exactly what Python runs."""
     if _plain(fn):
         fs = get_source(fn)
-        return Lowerer(fs).lower_top(fn, fs)
-    return _lower_call_of(fn)
+        lw = Lowerer(fs)
+        lw.structured = structured
+        return lw.lower_top(fn, fs)
+    return _lower_call_of(fn, structured)
 
 
 def _python_function_inside(fn: Any) -> Any:
@@ -739,7 +760,7 @@ def _python_function_inside(fn: Any) -> Any:
     return None
 
 
-def _lower_call_of(fn: Any) -> Lowered:
+def _lower_call_of(fn: Any, structured: bool = False) -> Lowered:
     inner = _python_function_inside(fn)
     if inner is None:
         get_source(fn)                     # raises the clear SourceError
@@ -754,6 +775,7 @@ def _lower_call_of(fn: Any) -> Lowered:
         raise SourceError(f"symgrad cannot read the parameters of {describe(fn)}: {exc}") \
             from None
     lw = Lowerer(fs)
+    lw.structured = structured
     lw.scope_fs = fs
     scope = Scope(fs, label="")
     scope.is_top = True  # type: ignore[attr-defined]

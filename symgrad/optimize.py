@@ -26,7 +26,7 @@ _PURE = {"copy", "getitem", "getattr", "list", "tuple", "dict", "concat", "repea
          "range", "neg", "not", "select", "zeros_like", "lt", "le", "gt", "ge", "eq", "ne",
          "is", "is_not"}
 _EFFECT = {"append", "pop", "insert", "extend", "setitem", "setslice", "accum", "reverse",
-           "put_back",
+           "put_back", "add_into",
            "clear", "raise", "assert_fail", "call", "callmethod", "pyexpr", "restore"}
 
 

@@ -30,7 +30,7 @@ from .build import Builder
 from .ir import (Break, Const, Continue, Eqn, For, Func, If, Kind, Loc, Return, Var, While,
                  assigned, stmt_writes, walk)
 from .reverse_lists import ListReverse
-from .shadows import add_shadows
+from .shadows import add_shadows, sh
 from .tape import (Definedness, has_exit, live_restores, prepare, surely_written,
                    upward_exposed)
 
@@ -60,6 +60,8 @@ class Reverse(ListReverse):
         self.maybe_before: dict[int, set] = {}
         self.stack = Var("_stack", Kind.list_of())
         self.builder = Builder([])
+        #: the cotangent parameters of a tuple or list result (vjp), else None
+        self.seeds: list[Var] | None = None
 
     # ------------------------------------------------------------------ adjoint variables
     def d(self, v: Var) -> Var:
@@ -215,11 +217,36 @@ class Reverse(ListReverse):
                 self.live.add(result)
             else:
                 self.terms[result] = [(self.seed, self.loc)]
+        elif type(result) is tuple or type(result) is Var and result.kind.is_list:
+            self.seeds = self.seed_structure(result)   # vjp: one cotangent per output
         self.rev_block(primal)
         grads = self.param_grads(params)
         bwd = self.out
         value = self.value_of(result, primal)
         return self.assemble(primal, bwd, grads, value, ret)
+
+    def seed_structure(self, result: Any) -> list[Var]:
+        """Cotangent parameters for a tuple or list result (``vjp``): a number's
+        cotangent joins its adjoint; a list's is added into the list's shadow."""
+        seeds: list[Var] = []
+
+        def visit(v: Any) -> None:
+            if type(v) is tuple:
+                for x in v:
+                    visit(x)
+                return
+            if type(v) is Var and v.kind.is_list:
+                seed = Var("ct_out", v.kind)
+                seeds.append(seed)
+                if self.active(v):
+                    self.out.append(Eqn((), "add_into", (sh(self, v), seed), None, self.loc))
+                return
+            seed = Var("ct_out", Kind.num())
+            seeds.append(seed)
+            if type(v) is Var and self.active(v):
+                self.contribute(v, seed)
+        visit(result)
+        return seeds
 
     def param_grads(self, params: list[Var]) -> list:
         """The gradient, in parameter order; adjoints are written in the order the
@@ -469,16 +496,14 @@ class Reverse(ListReverse):
         from .tape_apply import apply_tape
         fwd, bwd = apply_tape(self, primal, bwd, grads, value)
         params = list(self.lowered.params)
-        seed = [] if self.seed_unused(bwd) and False else [self.seed]
         grad_value: Any = grads[0] if len(grads) == 1 and self.single else tuple(grads)
         final = (value, grad_value) if self.with_value else grad_value
         body = fwd + bwd + [Return(final, None)]
-        fn = Func(self.lowered.func.name, params + seed, body)
+        if self.seeds is not None:          # vjp: cotangents, no defaults
+            return Func(self.lowered.func.name, params + self.seeds, body)
+        fn = Func(self.lowered.func.name, params + [self.seed], body)
         fn.defaults = {**self.lowered.func.defaults, self.seed: Const(1.0)}
         return fn
-
-    def seed_unused(self, bwd: list) -> bool:
-        return True
 
 
 def _uses_out(rule: Any) -> bool:
@@ -489,12 +514,14 @@ def _uses_out(rule: Any) -> bool:
         b = Builder(blk)
         out = Var("out")
         args = [b.sym(Var(f"a{i}")) for i in range(rule.nargs)]
+        direct = False
         for p in rule.partials:
             try:
-                p(*args, b.sym(out))
+                r = p(*args, b.sym(out))
+                direct = direct or getattr(r, "op", r) is out
             except Exception:
                 pass
-        flags = out in b.reads or any(out in e.args for e in blk if type(e) is Eqn)
+        flags = direct or out in b.reads or any(out in e.args for e in blk if type(e) is Eqn)
         try:
             object.__setattr__(rule, "_uses_out_cache", flags)
         except Exception:

@@ -1,0 +1,333 @@
+"""Forward mode: from a function's IR to the IR of its *tangent sweep*.
+
+Beside every equation of the function the pass writes its tangent: for an
+elementwise primitive ``t_out = sum(partial_i * t_arg_i)`` from the rule table
+(the very partials reverse mode uses), and for a list operation the same
+operation applied to the tangents (``t_h.append(t_v)``, ``t_x = t_xs[i]``,
+``t_s = sum(t_xs)``), since list operations are linear.  Branches and loops keep
+their structure and need no tape.
+
+The pass runs on any IR, including the output of the reverse pass: forward over
+reverse is how Hessians and Hessian-vector products are made
+(``forward(reverse(f))``); the tape's pushes and pops are list operations like
+any other, so the tangent sweep keeps a tangent tape beside it.
+
+A variable with no derivative gets no tangent (a symbolic zero); a variable
+written in place (in a loop or branch) always has one, ``0.0`` when what it gets
+carries none.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import rules
+from .analyze import INACTIVE_PRIMS, Facts
+from .build import Builder
+from .ir import (Break, Const, Continue, Eqn, For, Func, If, Kind, Loc, Return, Var, While,
+                 walk)
+
+__all__ = ["forward", "Forward"]
+
+#: list operations whose tangent is the same operation on the tangents
+_SAME_ON_TANGENTS = {"list", "tuple", "dict", "concat", "repeat", "slice", "getitem", "copy",
+                     "append", "insert", "extend", "setitem", "pop", "reverse", "clear",
+                     "sum", "fsum", "mean", "fmean", "put_back", "accum", "zeros_like"}
+_EFFECTS = {"append", "insert", "extend", "setitem", "reverse", "clear", "put_back", "accum"}
+
+
+class Forward:
+    """Builds one tangent function (use :func:`forward`)."""
+
+    def __init__(self, func: Func, facts: Facts, wrt: list[Var], prefix: str = "tangent of: "):
+        self.func = func
+        self.facts = facts
+        self.wrt = wrt
+        self.tan: dict[Var, Var] = {}
+        self.locs: dict = {}
+        self.prefix = prefix
+        self.inplace = _written_in_regions(func.body)
+
+    # ------------------------------------------------------------------ tangents
+    def t(self, v: Var) -> Var:
+        """The tangent variable of ``v``."""
+        tv = self.tan.get(v)
+        if tv is None:
+            kind = v.kind if v.kind.is_list else Kind.num()
+            if v.hint.startswith("_") and len(v.hint) <= 2:      # a temporary's tangent
+                tv = self.tan[v] = Var("_t", kind)
+            else:
+                tv = self.tan[v] = Var("t_", kind, base=v)
+        return tv
+
+    def active(self, x: Any) -> bool:
+        return self.facts.is_active(x)
+
+    def tangent_of(self, x: Any) -> Any:
+        """The tangent of an operand (None: zero)."""
+        if type(x) is not Var or not self.active(x):
+            return None
+        return self.t(x)
+
+    def zero_of(self, x: Any) -> Any:
+        """A tangent that is zero, shaped like ``x``."""
+        if type(x) is Var and x.kind.is_list:
+            return Eqn((Var("_z", x.kind),), "zeros_like", (x,), None, None)
+        return Const(0.0)
+
+    def tl(self, loc: Loc | None) -> Loc | None:
+        return loc.derived(self.prefix, self.locs) if loc is not None else None
+
+    # ------------------------------------------------------------------ statements
+    def block(self, stmts: list) -> list:
+        """Each source line's primal equations, then their tangents (as a person
+        writes it), unless the line overwrites a value it reads."""
+        out: list = []
+        i, n = 0, len(stmts)
+        while i < n:
+            s = stmts[i]
+            if type(s) is not Eqn or s.loc is None:
+                self.stmt(s, out)
+                i += 1
+                continue
+            j = i + 1
+            while j < n and type(stmts[j]) is Eqn and stmts[j].loc is s.loc:
+                j += 1
+            group = stmts[i:j]
+            if _line_safe(group):
+                tangents: list = []
+                for e in group:
+                    self.eqn(e, out, tangents)
+                out.extend(tangents)
+            elif not _line_safe(group) and _line_safe(group[:-1]) and \
+                    self.tangent_first(group[-1]):
+                # s = s * s + x: the line's tangents read the old s, so they come first
+                tangents = []
+                for e in group[:-1]:
+                    self.eqn(e, out, tangents)
+                last = group[-1]
+                self.eqn(last, tangents, tangents, snapshot=False)
+                tangents.remove(last)
+                out.extend(tangents)
+                out.append(last)
+            else:
+                for e in group:
+                    self.eqn(e, out)
+            i = j
+        return out
+
+    def stmt(self, s: Any, out: list) -> None:
+        t = type(s)
+        if t is Eqn:
+            self.eqn(s, out)
+        elif t is If:
+            out.append(If(s.cond, self.block(s.then), self.block(s.orelse), s.loc))
+        elif t is For:
+            out.append(For(s.var, s.start, s.stop, s.step, self.block(s.body), s.reverse,
+                           s.loc, s.view, s.limit, s.trips))
+        elif t is While:
+            out.append(While(self.block(s.test), s.cond, self.block(s.body), s.loc, s.trips))
+        elif t in (Break, Continue):
+            out.append(s)
+        elif t is Return:
+            out.append(s)
+
+    def tangent_first(self, e: Eqn) -> bool:
+        """May ``e``'s tangent be written before ``e`` itself?  Yes for an elementwise
+        rule whose partials do not read the result."""
+        if e.prim not in rules.RULES or e.prim in _SAME_ON_TANGENTS or e.prim in _EFFECTS \
+                or (e.params or {}).get("tape") or len(e.outs) != 1:
+            return False
+        from .reverse import _uses_out
+        return not _uses_out(rules.RULES[e.prim])
+
+    def eqn(self, e: Eqn, out: list, tangents: list | None = None,
+            snapshot: bool = True) -> None:
+        """The primal equation into ``out``; its tangent into ``tangents`` (default:
+        ``out`` too)."""
+        if tangents is None:
+            tangents = out
+        outs_active = [o for o in e.outs if self.active(o)]
+        mutates = e.prim in _EFFECTS and e.args and self.active(e.args[0])
+        if not outs_active and not mutates and not (e.prim == "pop" and e.args and
+                                                     self.active(e.args[0])):
+            out.append(e)
+            return
+        loc = self.tl(e.loc)
+        if e.prim in _SAME_ON_TANGENTS or (e.params or {}).get("tape"):
+            out.append(e)
+            tangents.extend(self.linear(e, loc))
+            return
+        snap: dict = {}
+        if snapshot and any(o in e.args for o in e.outs):       # x = x * y: the tangent needs the old x
+            for o in e.outs:
+                old = Var("_o", o.kind)
+                out.append(Eqn((old,), "copy", (o,), None, loc))
+                snap[o] = old
+        out.append(e)
+        tangents.extend(self.elementwise(e, loc, snap))
+
+    # ------------------------------------------------------------------ elementwise
+    def elementwise(self, e: Eqn, loc: Loc | None, snap: dict) -> list:
+        """``t_out = sum(partial_i * t_i)``; primitives with no derivative give zero."""
+        o = e.out
+        if e.prim in ("max_of", "min_of"):        # the first element equal to the result
+            lst = e.args[0]
+            tl = self.tangent_of(lst)
+            if tl is None:
+                return [Eqn((self.t(o),), "copy", (Const(0.0),), None, loc)]
+            i = Var("_i", Kind.num())
+            return [Eqn((i,), "callmethod", (lst, snap.get(o, o)), {"name": "index", "kw": ()},
+                        loc), Eqn((self.t(o),), "getitem", (tl, i), None, loc)]
+        if e.prim in INACTIVE_PRIMS:
+            return [Eqn((self.t(o),), "copy", (Const(0.0),), None, loc)]
+        if e.prim not in rules.RULES and e.prim != "select":
+            from .errors import SymgradError
+            raise SymgradError(f"forward mode has no tangent for the primitive {e.prim!r} "
+                               f"({e.loc.text if e.loc else 'generated'}); please report it")
+        b = Builder([], loc, (e.params or {}).get("flavor", "math"), hint="_u")
+        args = [snap.get(a, a) if type(a) is Var else a for a in e.args]
+        if e.prim == "select":
+            c, x, y = args
+            tx, ty = self.tangent_of(e.args[1]), self.tangent_of(e.args[2])
+            total = b.select(c, tx if tx is not None else Const(0.0),
+                             ty if ty is not None else Const(0.0))
+        else:
+            rule = rules.RULES[e.prim]
+            syms = [b.sym(a) for a in args]
+            total: Any = Const(0.0)
+            for i, a in enumerate(e.args):
+                ta = self.tangent_of(a)
+                if ta is None:
+                    continue
+                factor = rule.partials[i](*syms, b.sym(o))
+                total = b.binary("add", total, b.binary("mul", b.sym(factor).op, ta))
+        blk = b.block
+        if blk and type(total) is Var and type(blk[-1]) is Eqn and blk[-1].outs == (total,) \
+                and not any(total in x.args for x in blk if type(x) is Eqn):
+            last = blk[-1]                      # the last step writes the tangent itself
+            blk[-1] = Eqn((self.t(o),), last.prim, last.args, last.params, last.loc)
+            return blk
+        return blk + [Eqn((self.t(o),), "copy", (total,), None, loc)]
+
+    # ------------------------------------------------------------------ linear list ops
+    def linear(self, e: Eqn, loc: Loc | None) -> list:
+        """The same list operation on the tangents."""
+        p = e.prim
+        args = []
+        pre: list = []
+        for k, a in enumerate(e.args):
+            if self.structural(p, k):
+                args.append(a)                     # an index, a count, a key
+                continue
+            ta = self.tangent_of(a)
+            if ta is None:
+                z = self.zero_of(a)
+                if type(z) is Eqn:
+                    pre.append(z)
+                    z = z.outs[0]
+                ta = z
+            args.append(ta)
+        outs = tuple(self.t(o) for o in e.outs)
+        if p == "zeros_like":
+            return [Eqn(outs, "zeros_like", e.args, e.params, loc)]
+        return pre + [Eqn(outs, p, tuple(args), e.params, loc)]
+
+    @staticmethod
+    def structural(prim: str, k: int) -> bool:
+        """Is argument ``k`` of ``prim`` an index/count (not a value with a tangent)?"""
+        if prim in ("getitem", "pop") and k >= 1:
+            return True
+        if prim in ("setitem", "insert", "accum", "put_back") and k == 1:
+            return True
+        if prim == "repeat" and k == 1:
+            return True
+        if prim == "slice" and k >= 1:
+            return True
+        return False
+
+    # ------------------------------------------------------------------ driver
+    def run(self, tangent_params: bool = True) -> tuple[list, list[Var]]:
+        body = self.func.body
+        ret = body[-1]
+        out = self.block(body[:-1])
+        return out, [self.t(p) for p in self.wrt]
+
+
+def _line_safe(group: list) -> bool:
+    """May the tangents of a line's equations all follow its primal equations?  Not
+    when an equation overwrites a value the line read or wrote before, nor when it
+    changes a list in place."""
+    seen: set = set()
+    last = group[-1]
+    for e in group:
+        if e.prim in _EFFECTS or e.prim == "pop":
+            # a line that ends by storing its value (xs[i] = v, h.append(v)) is fine:
+            # tangents read the tangent lists, which the store does not touch
+            if not (e is last and e.prim in ("setitem", "append", "accum")):
+                return False
+        if any(o in seen for o in e.outs):
+            return False
+        seen.update(a for a in e.args if type(a) is Var)
+        seen.update(e.outs)
+    return True
+
+
+def _written_in_regions(block: list) -> set[Var]:
+    out: set[Var] = set()
+    for s in walk(block):
+        if type(s) in (If, For, While):
+            for x in walk(s.then + s.orelse if type(s) is If else s.body):
+                if type(x) is Eqn:
+                    out.update(x.outs)
+    return out
+
+
+def tangent_outputs(fw: Forward, value: Any) -> Any:
+    """The tangent of a returned value (nested tuples kept)."""
+    if type(value) is tuple:
+        return tuple(tangent_outputs(fw, v) for v in value)
+    t = fw.tangent_of(value)
+    if t is None:
+        return Const(0.0) if not (type(value) is Var and value.kind.is_list) else None
+    return t
+
+
+def forward(func: Func, facts: Facts, wrt: list[Var], name: str = "") -> Func:
+    """The tangent function of ``func``: parameters ``(*params, *tangents)``, returning
+    ``(value, tangent)``."""
+    fw = Forward(func, facts, wrt)
+    body, tparams = fw.run()
+    ret = func.body[-1]
+    value = ret.value
+    tangent = tangent_outputs(fw, value)
+    if _has_none(tangent):            # a list result with no derivative: zeros like it
+        tangent, extra = _fill_zeros(fw, value, tangent)
+        body.extend(extra)
+    body.append(Return((value, tangent), None))
+    # no defaults: the caller passes every primal (filled from the function's defaults)
+    return Func(name or func.name, list(func.params) + tparams, body)
+
+
+def _has_none(t: Any) -> bool:
+    return t is None or (type(t) is tuple and any(_has_none(x) for x in t))
+
+
+def _fill_zeros(fw: Forward, value: Any, t: Any) -> tuple[Any, list]:
+    if type(value) is tuple:
+        extra: list = []
+        parts = []
+        for v, x in zip(value, t):
+            p, e = _fill_zeros(fw, v, x)
+            parts.append(p)
+            extra += e
+        return tuple(parts), extra
+    if t is not None:
+        return t, []
+    z = fw.zero_of(value)
+    if type(z) is Eqn:
+        return z.outs[0], [z]
+    return z, []
+
+
+_ = (Kind, Loc)

@@ -1,0 +1,510 @@
+"""Forward mode, vector-Jacobian products, Jacobians and Hessians, with JAX's names.
+
+Every function here runs generated source:
+
+* :func:`jvp` runs the *tangent sweep* of ``f`` (:mod:`symgrad.forward`): each
+  primal line followed by its tangent line, from the rule table reverse mode uses;
+* :func:`vjp` runs the reverse sweep of a function that returns several numbers,
+  seeded with one cotangent per output;
+* :func:`jacfwd` runs the tangent sweep once per input number, :func:`jacrev` the
+  reverse sweep once per output number, and :func:`jacobian` picks the cheaper;
+* :func:`hessian` and :func:`hvp` run the tangent sweep *of the generated
+  gradient* (forward over reverse): the gradient is plain Python, so it is
+  differentiated like any other function, tape and all.
+
+Results keep the structure of the arguments: a Jacobian is the output's structure
+with each number replaced by the gradient's structure (JAX's convention), so the
+Jacobian of a list-to-list function is a list of rows, and the Hessian of a
+function of one list is a list of lists.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import threading
+import weakref
+from typing import Any, Callable
+
+from .api import GradFunction, Wrt, _cached, _params_of, _resolve_wrt, _wrt_or_argnums
+from .errors import ArgumentError, SymgradError
+from .pipeline import transform, transform_forward
+
+__all__ = ["jvp", "vjp", "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "linearize_source",
+           "ForwardFunction", "VJPFunction", "JacobianFunction", "HessianFunction"]
+
+_cache: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+_lock = threading.RLock()
+
+
+def _memo(fn: Any, key: tuple, make: Callable[[], Any]) -> Any:
+    with _lock:
+        try:
+            per_fn = _cache.setdefault(fn, {})
+        except TypeError:
+            per_fn = {}
+        if key not in per_fn:
+            per_fn[key] = make()
+        return per_fn[key]
+
+
+def _target(fn: Any) -> Any:
+    """What the compiler reads: a gradient's generated function, else ``fn``."""
+    return fn._generated if isinstance(fn, GradFunction) else fn
+
+
+def _name(fn: Any) -> str:
+    return getattr(fn, "__name__", None) or type(fn).__name__
+
+
+# --------------------------------------------------------------------------- structures
+
+def _leaves(x: Any) -> list:
+    """The numbers in a (nested) structure of lists, tuples and dicts, in order."""
+    if isinstance(x, (list, tuple)):
+        out: list = []
+        for v in x:
+            out.extend(_leaves(v))
+        return out
+    if isinstance(x, dict):
+        out = []
+        for v in x.values():
+            out.extend(_leaves(v))
+        return out
+    return [x]
+
+
+def _rebuild(like: Any, values: Any) -> Any:
+    """``like``'s structure filled with ``values`` (an iterator), in :func:`_leaves` order."""
+    if isinstance(like, tuple):
+        return tuple(_rebuild(v, values) for v in like)
+    if isinstance(like, list):
+        return [_rebuild(v, values) for v in like]
+    if isinstance(like, dict):
+        return {k: _rebuild(v, values) for k, v in like.items()}
+    return next(values)
+
+
+def _zeros(like: Any) -> Any:
+    return _rebuild(like, iter([0.0] * len(_leaves(like))))
+
+
+def _unit(like: Any, k: int) -> Any:
+    """Zeros shaped like ``like`` with 1.0 at leaf ``k``."""
+    vals = [0.0] * len(_leaves(like))
+    vals[k] = 1.0
+    return _rebuild(like, iter(vals))
+
+
+def _same_structure(a: Any, b: Any, what: str, fname: str) -> None:
+    ok = True
+    if isinstance(a, (list, tuple)):
+        ok = isinstance(b, (list, tuple)) and len(a) == len(b)
+        if ok:
+            for x, y in zip(a, b):
+                _same_structure(x, y, what, fname)
+            return
+    elif isinstance(a, dict):
+        ok = isinstance(b, dict) and set(a) == set(b)
+        if ok:
+            for k in a:
+                _same_structure(a[k], b[k], what, fname)
+            return
+    elif isinstance(b, (list, tuple, dict)):
+        ok = False
+    if not ok:
+        raise ArgumentError(f"{fname}: a {what} has the structure {_shape(b)} where its "
+                            f"primal has {_shape(a)}; give a {what} shaped like each primal")
+
+
+def _shape(x: Any) -> str:
+    if isinstance(x, (list, tuple)):
+        return f"{type(x).__name__} of {len(x)}"
+    if isinstance(x, dict):
+        return f"dict with keys {sorted(map(str, x))}"
+    return "a number"
+
+
+def _full_primals(fn: Any, primals: tuple, fname: str) -> tuple:
+    """``primals`` with the function's defaults for the parameters not given."""
+    params = _params_of(fn)
+    if len(primals) > len(params):
+        raise ArgumentError(f"{fname}: {_name(fn)} takes {len(params)} arguments "
+                            f"{tuple(params)}, {len(primals)} primals given")
+    if len(primals) == len(params):
+        return tuple(primals)
+    try:
+        sig = inspect.signature(fn)
+        bound = sig.bind(*primals)
+        bound.apply_defaults()
+        return tuple(bound.arguments[p] for p in params)
+    except TypeError as exc:
+        raise ArgumentError(f"{fname}: {_name(fn)}{tuple(params)}: {exc}") from None
+
+
+# --------------------------------------------------------------------------- forward mode
+
+class ForwardFunction:
+    """The tangent sweep of a function (see :func:`jvp`).
+
+    Call it as ``ff(*primals, *tangents)`` to get ``(value, tangent)``.  ``source`` is
+    the generated Python source; ``fast`` the generated function itself.
+    """
+
+    def __init__(self, fn: Any, wrt: list[int]):
+        target = _target(fn)
+        result = transform_forward(target, wrt)
+        self.fn = fn
+        self.source: str = result.source
+        self.fast = result.fn
+        self.params = result.params
+        self.wrt = tuple(result.wrt)
+        self._wrt_idx = tuple(wrt)
+
+    def __call__(self, *args: Any) -> Any:
+        return self.fast(*args)
+
+    def __repr__(self) -> str:
+        return f"<symgrad jvp of {getattr(self.fn, '__qualname__', self.fn)}>"
+
+    def _repr_html_(self) -> str:
+        from .notebook import source_html
+        return source_html(self.source)
+
+
+def _forward(fn: Any, wrt: tuple[int, ...] | None = None) -> ForwardFunction:
+    params = _params_of(fn)
+    idx = tuple(range(len(params))) if wrt is None else tuple(wrt)
+    return _memo(fn, ("jvp", idx), lambda: ForwardFunction(fn, list(idx)))
+
+
+def jvp(fn: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
+    """``(fn(*primals), the derivative of fn at primals along tangents)``, by a
+    generated tangent sweep (forward mode).
+
+    ``primals`` and ``tangents`` are tuples (or lists) with one entry per parameter;
+    a list parameter takes a list of tangents.  Parameters with defaults may be left
+    out (their tangents too).
+
+    >>> import math
+    >>> def f(x, y):
+    ...     return x * math.sin(y)
+    >>> value, slope = jvp(f, (2.0, 0.0), (1.0, 1.0))
+    >>> value, slope
+    (0.0, 2.0)
+    """
+    primals = tuple(primals)
+    tangents = tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ArgumentError(f"jvp: {len(primals)} primals but {len(tangents)} tangents; "
+                            "give one tangent per primal")
+    full = _full_primals(fn, primals, "jvp")
+    for p, t in zip(primals, tangents):
+        _same_structure(p, t, "tangent", "jvp")
+    tans = tangents + tuple(_zeros(p) for p in full[len(tangents):])
+    ff = _forward(fn)
+    return ff.fast(*full, *tans)
+
+
+def hvp(fn: Callable[..., Any], primals: Any, tangents: Any, wrt: Wrt = None) -> Any:
+    """The Hessian of ``fn`` at ``primals`` times ``tangents``, without building the
+    Hessian: the tangent sweep of the generated gradient (forward over reverse).
+
+    The result has the gradient's structure.  With ``wrt``, ``tangents`` has one
+    entry per differentiated parameter.
+
+    >>> def f(x, y):
+    ...     return x * x * y
+    >>> hvp(f, (3.0, 2.0), (1.0, 0.0))      # H = [[2y, 2x], [2x, 0]]
+    (4.0, 6.0)
+    """
+    primals = tuple(primals)
+    tangents = tuple(tangents)
+    full = _full_primals(fn, primals, "hvp")
+    params = _params_of(fn)
+    idx, single = _resolve_wrt(params, wrt, fn)
+    if len(tangents) != len(idx):
+        raise ArgumentError(f"hvp: {len(idx)} differentiated parameters "
+                            f"{tuple(params[i] for i in idx)} but {len(tangents)} tangents")
+    for i, t in zip(idx, tangents):
+        _same_structure(full[i], t, "tangent", "hvp")
+    ff = _hvp_forward(fn, wrt)
+    _, hv = ff.fast(*full, 1.0, *tangents)
+    return hv
+
+
+def _hvp_forward(fn: Any, wrt: Wrt) -> ForwardFunction:
+    params = _params_of(fn)
+    idx, _ = _resolve_wrt(params, wrt, fn)
+    key = ("hvp", tuple(idx) if not isinstance(wrt, (int, str)) else wrt)
+
+    def make() -> ForwardFunction:
+        g = _cached(fn, wrt if wrt is not None else list(range(len(params))), False) \
+            if len(params) != 1 or wrt is not None else _cached(fn, None, False)
+        return ForwardFunction(g, list(idx))
+    return _memo(fn, key, make)
+
+
+# --------------------------------------------------------------------------- reverse mode
+
+class VJPFunction:
+    """The reverse sweep of a function returning several numbers: call it with the
+    primals and one cotangent per output (``source`` shows it)."""
+
+    def __init__(self, fn: Any, wrt: list[int]):
+        target = _target(fn)
+        result = transform(target, wrt, False, False, structured=True)
+        self.fn = fn
+        self.source: str = result.source
+        self.fast = result.fn
+        self.params = result.params
+        self.wrt = tuple(result.wrt)
+
+    def __call__(self, *args: Any) -> Any:
+        return self.fast(*args)
+
+    def __repr__(self) -> str:
+        return f"<symgrad vjp of {getattr(self.fn, '__qualname__', self.fn)}>"
+
+    def _repr_html_(self) -> str:
+        from .notebook import source_html
+        return source_html(self.source)
+
+
+def _vjp_function(fn: Any, idx: tuple[int, ...]) -> VJPFunction:
+    return _memo(fn, ("vjp", idx), lambda: VJPFunction(fn, list(idx)))
+
+
+def _cotangent_args(out: Any, ct: Any) -> list:
+    """One cotangent argument per returned number or list (as the generated vjp takes
+    them): a tuple result takes a tuple of cotangents, nested alike."""
+    if isinstance(out, tuple):
+        if not isinstance(ct, (tuple, list)) or len(ct) != len(out):
+            raise ArgumentError(f"vjp: the function returned a tuple of {len(out)}; give a "
+                                f"cotangent of the same structure (got {_shape(ct)})")
+        args: list = []
+        for o, c in zip(out, ct):
+            args.extend(_cotangent_args(o, c))
+        return args
+    _same_structure(out, ct, "cotangent", "vjp")
+    return [ct]
+
+
+def vjp(fn: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
+    """``(fn(*primals), vjp_fn)``: ``vjp_fn(cotangent)`` is the cotangent pulled back
+    to the primals (one entry per primal, a tuple), by a generated reverse sweep.
+
+    >>> def f(x, y):
+    ...     return x * y, x + y
+    >>> out, pull = vjp(f, 2.0, 3.0)
+    >>> out, pull((1.0, 0.0)), pull((0.0, 1.0))
+    ((6.0, 5.0), (3.0, 2.0), (1.0, 1.0))
+    """
+    full = _full_primals(fn, primals, "vjp")
+    n = len(primals)
+    out = fn(*full)
+    vf = _vjp_function(fn, tuple(range(n)))
+
+    def vjp_fn(cotangent: Any) -> tuple:
+        args = _cotangent_args(out, cotangent)
+        return vf.fast(*full, *args)       # a tuple: one cotangent per primal
+    vjp_fn.source = vf.source  # type: ignore[attr-defined]
+    return out, vjp_fn
+
+
+# --------------------------------------------------------------------------- Jacobians
+
+class JacobianFunction:
+    """``J(*args)``: the Jacobian of ``fn`` with respect to ``wrt``, shaped as the
+    output with each number replaced by the gradient's structure.  ``mode`` is
+    ``"fwd"`` (one tangent sweep per input number), ``"rev"`` (one reverse sweep per
+    output number) or ``"auto"`` (the fewer sweeps, decided at each call)."""
+
+    def __init__(self, fn: Any, wrt: Wrt, mode: str):
+        if mode not in ("fwd", "rev", "auto"):
+            raise SymgradError(f"mode={mode!r}: use 'fwd', 'rev' or 'auto'")
+        self.fn = fn
+        self.mode = mode
+        self.params = _params_of(fn)
+        self._idx, self._single = _resolve_wrt(self.params, wrt, fn)
+        self.wrt = tuple(self.params[i] for i in self._idx)
+        self.__name__ = f"jacobian_{_name(fn)}"
+
+    @property
+    def source(self) -> str:
+        """The generated code a call runs (the tangent sweep for forward mode)."""
+        if self.mode == "rev":
+            return _vjp_function(self.fn, tuple(self._idx)).source
+        return _forward(self.fn, tuple(self._idx)).source
+
+    def __call__(self, *args: Any) -> Any:
+        full = _full_primals(self.fn, args, self.__name__)
+        ins = [full[i] for i in self._idx]
+        n_in = sum(len(_leaves(x)) for x in ins)
+        mode = self.mode
+        out = None
+        if mode == "auto":
+            out = self.fn(*full)
+            mode = "fwd" if n_in <= len(_leaves(out)) else "rev"
+        if mode == "fwd":
+            return self._fwd(full, ins)
+        return self._rev(full, ins, out if out is not None else self.fn(*full))
+
+    def _in_struct(self, ins: list) -> Any:
+        return ins[0] if self._single else tuple(ins)
+
+    def _fwd(self, full: tuple, ins: list) -> Any:
+        ff = _forward(self.fn, tuple(self._idx))
+        like = self._in_struct(ins)
+        n_in = len(_leaves(like))
+        columns = []
+        out = None
+        for k in range(n_in):
+            unit = _unit(like, k)
+            tans = [unit] if self._single else list(unit)
+            out, t = ff.fast(*full, *tans)
+            columns.append(_leaves(t))
+        if out is None:                                 # no input numbers
+            out = self.fn(*full)
+            columns = []
+        n_out = len(_leaves(out))
+        rows = iter([_rebuild(like, iter([columns[k][j] for k in range(n_in)]))
+                     for j in range(n_out)])
+        return _rebuild_out(out, rows)
+
+    def _rev(self, full: tuple, ins: list, out: Any) -> Any:
+        vf = _vjp_function(self.fn, tuple(self._idx))
+        rows = []
+        n_out = len(_leaves(out))
+        for j in range(n_out):
+            ct = _unit(out, j)
+            args = _cotangent_args(out, ct) if isinstance(out, tuple) else [ct]
+            g = vf.fast(*full, *args)
+            rows.append(g[0] if self._single else g)
+        return _rebuild_out(out, iter(rows))
+
+    def __repr__(self) -> str:
+        return f"<symgrad jacobian ({self.mode}) of {getattr(self.fn, '__qualname__', self.fn)}>"
+
+    def _repr_html_(self) -> str:
+        from .notebook import source_html
+        return source_html(self.source)
+
+
+def _rebuild_out(out: Any, rows: Any) -> Any:
+    """The output structure with each number replaced by the next row."""
+    if isinstance(out, tuple):
+        return tuple(_rebuild_out(v, rows) for v in out)
+    if isinstance(out, list):
+        return [_rebuild_out(v, rows) for v in out]
+    if isinstance(out, dict):
+        return {k: _rebuild_out(v, rows) for k, v in out.items()}
+    return next(rows)
+
+
+def jacfwd(fn: Callable[..., Any], wrt: Wrt = None, *, argnums: Any = None) -> JacobianFunction:
+    """The Jacobian by forward mode: one generated tangent sweep per input number.
+
+    >>> def f(x):
+    ...     return [x[0] * x[1], x[0] + 3.0 * x[1]]
+    >>> jacfwd(f)([2.0, 5.0])
+    [[5.0, 2.0], [1.0, 3.0]]
+    """
+    return JacobianFunction(fn, _wrt_or_argnums(wrt, argnums), "fwd")
+
+
+def jacrev(fn: Callable[..., Any], wrt: Wrt = None, *, argnums: Any = None) -> JacobianFunction:
+    """The Jacobian by reverse mode: one generated reverse sweep per output number.
+
+    >>> def f(x):
+    ...     return [x[0] * x[1], x[0] + 3.0 * x[1]]
+    >>> jacrev(f)([2.0, 5.0])
+    [[5.0, 2.0], [1.0, 3.0]]
+    """
+    return JacobianFunction(fn, _wrt_or_argnums(wrt, argnums), "rev")
+
+
+def jacobian(fn: Callable[..., Any], wrt: Wrt = None, *,
+             argnums: Any = None) -> JacobianFunction:
+    """The Jacobian, by forward mode when the inputs are no more numerous than the
+    outputs, else by reverse mode (decided at each call, from the sizes)."""
+    return JacobianFunction(fn, _wrt_or_argnums(wrt, argnums), "auto")
+
+
+# --------------------------------------------------------------------------- Hessians
+
+class HessianFunction:
+    """``H(*args)``: the Hessian of ``fn`` with respect to ``wrt``, by forward over
+    reverse: one tangent sweep of the generated gradient per input number.  The
+    result is the gradient's structure of gradient structures (a float for one
+    number, a list of rows for a list, nested tuples for several parameters)."""
+
+    def __init__(self, fn: Any, wrt: Wrt):
+        self.fn = fn
+        self.params = _params_of(fn)
+        self._wrt = wrt
+        self._idx, self._single = _resolve_wrt(self.params, wrt, fn)
+        self.wrt = tuple(self.params[i] for i in self._idx)
+        self.__name__ = f"hessian_{_name(fn)}"
+
+    @property
+    def source(self) -> str:
+        """The generated code a call runs: the tangent sweep of the gradient."""
+        return self._ff().source
+
+    def _ff(self) -> ForwardFunction:
+        return _hvp_forward(self.fn, self._wrt)
+
+    def __call__(self, *args: Any) -> Any:
+        full = _full_primals(self.fn, args, self.__name__)
+        ins = [full[i] for i in self._idx]
+        like = ins[0] if self._single else tuple(ins)
+        ff = self._ff()
+        n = len(_leaves(like))
+        cols = []
+        for k in range(n):
+            unit = _unit(like, k)
+            tans = [unit] if self._single else list(unit)
+            cols.append(_leaves(ff.fast(*full, 1.0, *tans)[1]))
+        rows = iter([_rebuild(like, iter([cols[k][j] for k in range(n)])) for j in range(n)])
+        return _rebuild_out(like, rows)
+
+    def __repr__(self) -> str:
+        return f"<symgrad hessian of {getattr(self.fn, '__qualname__', self.fn)}>"
+
+    def _repr_html_(self) -> str:
+        from .notebook import source_html
+        return source_html(self.source)
+
+
+def hessian(fn: Callable[..., Any], wrt: Wrt = None, *, argnums: Any = None) -> HessianFunction:
+    """The Hessian of ``fn``, as a function of the same arguments.
+
+    >>> def f(x, y):
+    ...     return x * x * y
+    >>> hessian(f)(3.0, 2.0)
+    ((4.0, 6.0), (6.0, 0.0))
+    >>> hessian(f, wrt="x")(3.0, 2.0)
+    4.0
+    """
+    return HessianFunction(fn, _wrt_or_argnums(wrt, argnums))
+
+
+def linearize_source(fn: Any, mode: str = "jvp", wrt: Wrt = None) -> str:
+    """The generated source for ``mode``: ``"grad"``, ``"jvp"``, ``"vjp"``,
+    ``"hessian"`` or ``"hvp"`` (the last two are the same tangent sweep of the
+    gradient)."""
+    if mode == "grad":
+        return (fn if isinstance(fn, GradFunction) else _cached(fn, wrt, False)).source
+    params = _params_of(fn)
+    idx, _ = _resolve_wrt(params, wrt, fn)
+    if mode == "jvp":
+        return _forward(fn, tuple(idx)).source
+    if mode == "vjp":
+        return _vjp_function(fn, tuple(idx)).source
+    if mode in ("hessian", "hvp"):
+        return _hvp_forward(fn, wrt).source
+    raise SymgradError(f"mode={mode!r}: use 'grad', 'jvp', 'vjp', 'hessian' or 'hvp'")
+
+
+_ = sys
