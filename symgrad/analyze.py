@@ -32,10 +32,11 @@ __all__ = ["Facts", "analyze", "INACTIVE_PRIMS", "LIST_MUTATORS"]
 
 #: primitives whose result carries no derivative (comparisons, counts, opaque objects)
 INACTIVE_PRIMS = {"lt", "le", "gt", "ge", "eq", "ne", "is", "is_not", "in", "not_in", "not",
-                  "len", "range", "invert", "getattr_const", "assert_fail", "raise"}
+                  "len", "range", "invert", "getattr_const", "assert_fail", "raise",
+                  "zeros_like"}
 #: effects that change a list in place (argument 0 is the list)
 LIST_MUTATORS = {"append", "setitem", "insert", "extend", "setslice", "clear", "reverse",
-                 "pop", "accum", "put_back"}
+                 "pop", "accum", "put_back", "add_into"}
 #: primitives producing a list that shares objects with their list arguments
 _LIST_PRODUCERS = {"copy", "concat", "repeat", "slice", "getitem", "pop", "list", "tuple",
                    "dict"}
@@ -160,6 +161,9 @@ def alias_classes(body: list, params: list[Var] = ()) -> _Classes:
             group = lists + outs
             for a in group[1:]:
                 cls.union(group[0], a)
+        elif s.prim == "zeros_like":      # zeros for several lists share as those lists do
+            for a in outs[1:]:
+                cls.union(outs[0], a)
     lists = [p for p in params if p.kind.is_list]
     if len(lists) > 1:
         roots = {cls.find(p) for p in lists}
@@ -227,7 +231,9 @@ def _useful(body: list, result: Any, cls: _Classes) -> tuple[set[Var], set[Var]]
     to a fixed point."""
     useful: set[Var] = set()
     uclasses: set[Var] = set()
-    results = result if isinstance(result, tuple) else (result,)
+    def flat(r: Any) -> list:
+        return [y for x in r for y in flat(x)] if isinstance(r, tuple) else [r]
+    results = flat(result)
     for r in results:
         if type(r) is Var:
             (uclasses.add(cls.find(r)) if r.kind.is_list else useful.add(r))

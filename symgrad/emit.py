@@ -831,6 +831,7 @@ def _helper(name: str) -> Any:
         ns: dict = {}
         exec(compile(helpers.source_of(name), f"<symgrad helper {name}>", "exec"), ns)
         fn = _HELPER_OBJECTS[name] = ns[name]
+        fn.__symgrad_helper__ = name       # differentiated again: lowered as a primitive
     return fn
 
 

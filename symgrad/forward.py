@@ -32,8 +32,10 @@ __all__ = ["forward", "Forward"]
 #: list operations whose tangent is the same operation on the tangents
 _SAME_ON_TANGENTS = {"list", "tuple", "dict", "concat", "repeat", "slice", "getitem", "copy",
                      "append", "insert", "extend", "setitem", "pop", "reverse", "clear",
-                     "sum", "fsum", "mean", "fmean", "put_back", "accum", "zeros_like"}
-_EFFECTS = {"append", "insert", "extend", "setitem", "reverse", "clear", "put_back", "accum"}
+                     "sum", "fsum", "mean", "fmean", "put_back", "accum", "zeros_like",
+                     "add_into"}
+_EFFECTS = {"append", "insert", "extend", "setitem", "reverse", "clear", "put_back", "accum",
+            "add_into"}
 
 
 class Forward:
@@ -247,17 +249,22 @@ class Forward:
         return False
 
     # ------------------------------------------------------------------ driver
-    def run(self, tangent_params: bool = True) -> tuple[list, list[Var]]:
+    def run(self) -> tuple[list, list[Var]]:
         body = self.func.body
-        ret = body[-1]
+        # a list parameter held constant that may share objects with a differentiated
+        # one (an alias class) gets a tangent of zeros
+        start = [Eqn((self.t(p),), "zeros_like", (p,), None, None) for p in self.func.params
+                 if p not in self.wrt and p.kind.is_list and self.active(p)]
         out = self.block(body[:-1])
-        return out, [self.t(p) for p in self.wrt]
+        return start + out, [self.t(p) for p in self.wrt]
 
 
 def _line_safe(group: list) -> bool:
     """May the tangents of a line's equations all follow its primal equations?  Not
     when an equation overwrites a value the line read or wrote before, nor when it
     changes a list in place."""
+    if not group:
+        return True
     seen: set = set()
     last = group[-1]
     for e in group:

@@ -190,11 +190,11 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
                 "return one number.\n    " + fs.text(node).strip() + "\n  hint: return a "
                 "single number (for example the sum of the parts), or use symgrad.jacobian "
                 "for several outputs.")
-        ret = result.items if type(result) is StaticTuple else result
-        if type(ret) is tuple:
-            ret = tuple(self.materialize(x, tree) for x in ret)
-        elif not is_operand(ret):
-            ret = self.materialize(ret, tree)
+        def structure(x: Any) -> Any:            # nested tuples stay tuples of operands
+            if type(x) is StaticTuple:
+                return tuple(structure(v) for v in x.items)
+            return x if is_operand(x) else self.materialize(x, tree)
+        ret = structure(result)
         self.block.append(ir.Return(ret, None))
         func = ir.Func(getattr(fn, "__name__", None) or "f", params, self.block)
         defaults = getattr(fn, "__defaults__", None) or () if isinstance(
@@ -617,29 +617,34 @@ def _returns(body: list[ast.stmt]) -> int:
     return n
 
 
-def check_result(lowered: Lowered, fn: Any) -> None:
+def check_result(lowered: Lowered, fn: Any, structured: bool = False) -> None:
     """A result whose kind only the call will tell (a parameter returned as it is, the
     result of an opaque call): a run-time check that it is a number, before the return."""
     import numbers
     from .errors import NonScalarError as _E
     ret = lowered.func.body[-1]
-    value = ret.value
-    if type(value) is not Var or value.kind.find().tag is not None:
-        return
-    fs = lowered.fs
-    node = lowered.return_node or fs.tree
-    ok = Var("_c", Kind.num())
-    err = Var("_t", Kind.obj())
-    msg = (f'File "{fs.filename}", line {fs.line(node)}: {describe(fn)} returned a value '
-           "that is not a number; symgrad's grad differentiates functions that return one "
-           "number.\n  hint: return a number.")
-    test = Eqn((ok,), "call", (ir.Global("isinstance", isinstance, "builtin"), value,
-                               ir.Global("Real", numbers.Real)), {"kw": (), "label": "isinstance",
-                                                                   "constant": True}, None)
-    fail = [Eqn((err,), "call", (ir.Global("NonScalarError", _E), Const(msg)),
-                {"kw": (), "label": "NonScalarError", "constant": True}, None),
-            Eqn((), "raise", (err,), None, None)]
-    lowered.func.body[-1:-1] = [test, ir.If(ok, [], fail, None)]
+
+    def leaves(v: Any) -> list:
+        return [y for x in v for y in leaves(x)] if type(v) is tuple else [v]
+    for value in leaves(ret.value):
+        if type(value) is not Var or value.kind.find().tag is not None:
+            continue
+        fs = lowered.fs
+        node = lowered.return_node or fs.tree
+        ok = Var("_c", Kind.num())
+        err = Var("_t", Kind.obj())
+        what = "numbers, or tuples and lists of numbers" if structured else "one number"
+        msg = (f'File "{fs.filename}", line {fs.line(node)}: {describe(fn)} returned a '
+               f"value that is not a number; symgrad differentiates functions that return "
+               f"{what}.\n  hint: return a number.")
+        allowed = ir.Global("Real", numbers.Real)
+        test = Eqn((ok,), "call", (ir.Global("isinstance", isinstance, "builtin"), value,
+                                   allowed), {"kw": (), "label": "isinstance",
+                                              "constant": True}, None)
+        fail = [Eqn((err,), "call", (ir.Global("NonScalarError", _E), Const(msg)),
+                    {"kw": (), "label": "NonScalarError", "constant": True}, None),
+                Eqn((), "raise", (err,), None, None)]
+        lowered.func.body[-1:-1] = [test, ir.If(ok, [], fail, None)]
 
 
 def _not_number(value: Any, lw: Any) -> bool:

@@ -118,6 +118,9 @@ class CallLowering:
             if kind is not None and type(out) is Var:
                 self.unify(out.kind, Kind.obj() if kind == "obj" else Kind.num(), node)
             return out
+        helper = getattr(obj, "__symgrad_helper__", None)
+        if helper is not None:                # generated code differentiated again
+            return self.helper_call(helper, args, kwargs, node, dest)
         generated = getattr(obj, "__symgrad_generated__", None)
         if generated is not None:
             obj = generated
@@ -172,6 +175,27 @@ class CallLowering:
         return self.inject(obj, "self")
 
     # ------------------------------------------------------------------ opaque calls
+    def helper_call(self, name: str, args: list, kwargs: dict, node: ast.AST,
+                    dest: Var | None) -> Any:
+        """A call of one of symgrad's helpers, in generated code being differentiated
+        again (Hessians): the primitive the helper was printed for."""
+        ops = [self.materialize(a, node) for a in args]
+        if kwargs or not ops:
+            raise self.scope_fs.error(node, f"this call of {name}", "call it as generated")
+        if name == "_zeros_like":
+            outs = tuple(Var("_z", a.kind if type(a) is Var else Kind.num()) for a in ops)
+            if dest is not None and len(outs) == 1:
+                outs = (dest,)
+                self.unify(dest.kind, ops[0].kind if type(ops[0]) is Var else Kind.num(), node)
+            self.block.append(ir.Eqn(outs, "zeros_like", tuple(ops), None, self.loc))
+            return outs[0] if len(outs) == 1 else StaticTuple(outs)
+        prim = {"_put_back": "put_back", "_add_into": "add_into"}.get(name)
+        if prim is None:
+            raise self.scope_fs.error(node, f"the helper {name}", "differentiate the original "
+                                      "function instead of its generated gradient")
+        self.effect(prim, tuple(ops))
+        return Const(None)
+
     def opaque_call(self, fn: Any, args: list, kwargs: dict, node: ast.AST, dest: Var | None,
                     label: str, constant: bool = False, error: Exception | None = None) -> Var:
         """A call kept as written.  Its result does not depend differentiably on its

@@ -96,6 +96,46 @@ def _unit(like: Any, k: int) -> Any:
     return _rebuild(like, iter(vals))
 
 
+def _is_zero(t: Any) -> bool:
+    if isinstance(t, (list, tuple)):
+        return all(_is_zero(v) for v in t)
+    if isinstance(t, dict):
+        return all(_is_zero(v) for v in t.values())
+    return isinstance(t, (int, float)) and t == 0
+
+
+def _shared_tangents(pairs: list) -> list:
+    """Copies of the tangents in ``(primal, tangent)`` pairs (the sweep changes a
+    tangent list where ``f`` changes its list), shared as the primal lists are: a
+    list passed twice (or a row in two places) gets one tangent list, the sum of
+    the tangents given for it, as it gets one gradient from ``grad``."""
+    memo: dict[int, Any] = {}
+
+    def build(p: Any, t: Any) -> Any:
+        if isinstance(p, list) and isinstance(t, (list, tuple)):
+            got = memo.get(id(p))
+            if got is not None:
+                _add_in(got, t)
+                return got
+            out = memo[id(p)] = []
+            out.extend(build(a, b) for a, b in zip(p, t))
+            return out
+        if isinstance(p, dict) and isinstance(t, dict):
+            return {k: build(p[k], t[k]) for k in p}
+        if isinstance(p, tuple) and isinstance(t, (list, tuple)):
+            return tuple(build(a, b) for a, b in zip(p, t))
+        return t
+    return [build(p, t) for p, t in pairs]
+
+
+def _add_in(dst: list, src: Any) -> None:
+    for k, v in enumerate(src):
+        if isinstance(dst[k], list):
+            _add_in(dst[k], v)
+        else:
+            dst[k] = dst[k] + v
+
+
 def _same_structure(a: Any, b: Any, what: str, fname: str) -> None:
     ok = True
     if isinstance(a, (list, tuple)):
@@ -201,8 +241,11 @@ def jvp(fn: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     full = _full_primals(fn, primals, "jvp")
     for p, t in zip(primals, tangents):
         _same_structure(p, t, "tangent", "jvp")
-    tans = tangents + tuple(_zeros(p) for p in full[len(tangents):])
-    ff = _forward(fn)
+    # parameters with a zero tangent are held constant (an int used as an exponent has
+    # no useful derivative: 0 * nan would spoil the result)
+    active = tuple(i for i, t in enumerate(tangents) if not _is_zero(t))
+    tans = _shared_tangents([(full[i], tangents[i]) for i in active])
+    ff = _forward(fn, active)
     return ff.fast(*full, *tans)
 
 
@@ -229,7 +272,7 @@ def hvp(fn: Callable[..., Any], primals: Any, tangents: Any, wrt: Wrt = None) ->
     for i, t in zip(idx, tangents):
         _same_structure(full[i], t, "tangent", "hvp")
     ff = _hvp_forward(fn, wrt)
-    _, hv = ff.fast(*full, 1.0, *tangents)
+    _, hv = ff.fast(*full, 1.0, *_shared_tangents(list(zip([full[i] for i in idx], tangents))))
     return hv
 
 

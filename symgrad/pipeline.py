@@ -86,7 +86,7 @@ def _transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
     facts = analyze(lowered, wrt_vars)
     if not structured:
         _check_result(lowered, fn)
-        check_result(lowered, fn)
+    check_result(lowered, fn, structured)
     grad_ir = reverse(lowered, facts, wrt_vars, with_value, single)
     grad_ir = optimize(grad_ir)
     name = "d_" + (fn.__name__ if fn.__name__.isidentifier() else "lambda")
@@ -144,6 +144,7 @@ def transform_forward(fn: Any, wrt: list[int]) -> TransformedForward:
         params = lowered.params
         wrt_vars = [params[i] for i in wrt]
         facts = analyze(lowered, wrt_vars)
+        check_result(lowered, fn, structured=True)
         name = "jvp_" + (fn.__name__ if fn.__name__.isidentifier() else "lambda")
         ir = optimize(forward(lowered.func, facts, wrt_vars, name))
         doc = (f"Value and directional derivative of {fn.__name__} along "

@@ -59,6 +59,7 @@ class Reverse(ListReverse):
         self.loops_info: dict[int, Any] = {}
         self.maybe_before: dict[int, set] = {}
         self.stack = Var("_stack", Kind.list_of())
+        self.stacks: dict[str, Var] = {"_stack": self.stack}
         self.builder = Builder([])
         #: the cotangent parameters of a tuple or list result (vjp), else None
         self.seeds: list[Var] | None = None
@@ -224,6 +225,18 @@ class Reverse(ListReverse):
         bwd = self.out
         value = self.value_of(result, primal)
         return self.assemble(primal, bwd, grads, value, ret)
+
+    def stack_for(self, kind: Kind | None) -> Var:
+        """The tape for values of ``kind``: numbers (and values of unknown kind) on
+        ``_stack``, lists and dicts on ``_list_stack``, other objects on ``_obj_stack``;
+        one kind per tape keeps the generated gradient differentiable again."""
+        tag = kind.find().tag if kind is not None else None
+        name = "_list_stack" if tag in ("list", "map") else "_obj_stack" if tag == "obj" \
+            else "_stack"
+        st = self.stacks.get(name)
+        if st is None:
+            st = self.stacks[name] = Var(name, Kind.list_of())
+        return st
 
     def seed_structure(self, result: Any) -> list[Var]:
         """Cotangent parameters for a tuple or list result (``vjp``): a number's

@@ -49,7 +49,8 @@ class ListReverse:
         self.saves_before.setdefault(id(e), []).extend(values)
 
     def pop_saved(self, kind: Kind | None = None) -> Var:
-        return self.emit("pop", (self.stack,), {"tape": True}, kind=kind, hint="_old")
+        return self.emit("pop", (self.stack_for(kind),), {"tape": True}, kind=kind,
+                         hint="_old")
 
     def scalar_elems(self, lst: Any) -> bool:
         return type(lst) is Var and lst.kind.element.find().tag != "list"

@@ -28,7 +28,9 @@ def apply_tape(rev: Any, primal: list, bwd: list, grads: list, value: Any) -> tu
     fwd = _forward(primal, plan, rev)
     pre = _preinit(plan, rev)
     if plan.used or rev.saves_before:
-        pre.insert(0, Eqn((rev.stack,), "list", (), {"tape": True}, None))
+        for st in sorted(rev.stacks.values(), key=lambda v: v.hint, reverse=True):
+            if _uses(st, bwd):
+                pre.insert(0, Eqn((st,), "list", (), {"tape": True}, None))
     return pre + fwd, bwd
 
 
@@ -79,7 +81,7 @@ def _resolve(block: list, kept: set[int], plan: _Plan, rev: Any) -> list:
                     saved.append(v)
                 if mode == "around" and v not in rev.dfn.sure_before_loop.get(id(loop), ()):
                     plan.preinit[v] = None
-            out.append(Eqn((v,), "pop", (rev.stack,), {"tape": True}, s.loc))
+            out.append(Eqn((v,), "pop", (rev.stack_for(v.kind),), {"tape": True}, s.loc))
             continue
         if t is If:
             s.then = _resolve(s.then, kept, plan, rev)
@@ -91,7 +93,26 @@ def _resolve(block: list, kept: set[int], plan: _Plan, rev: Any) -> list:
 
 
 def _push(rev: Any, v: Any, loc: Any) -> Eqn:
-    return Eqn((), "append", (rev.stack, v), {"tape": True}, loc)
+    return Eqn((), "append", (rev.stack_for(v.kind if type(v) is Var else None), v),
+               {"tape": True}, loc)
+
+
+def _uses(stack: Var, bwd: list) -> bool:
+    from .ir import walk
+    return any(type(s) is Eqn and s.prim == "pop" and s.args and s.args[0] is stack
+               for s in walk(bwd))
+
+
+def _saved_kind(lst: Any, index: Any) -> Kind:
+    """The kind of ``lst[index]`` (the tape it goes on must match its pop's)."""
+    if type(lst) is not Var:
+        return Kind()
+    k = lst.kind.find()
+    if k.tag == "list":
+        return lst.kind.element
+    if k.tag == "map" and type(index) is Const:
+        return lst.kind.field(index.value)
+    return Kind()
 
 
 def _forward(block: list, plan: _Plan, rev: Any) -> list:
@@ -112,7 +133,7 @@ def _forward(block: list, plan: _Plan, rev: Any) -> list:
                     j += 1
                 for spec in rev.saves_before.get(id(s), ()):
                     prim, lst, index = spec
-                    tmp = Var("_t", Kind())
+                    tmp = Var("_t", _saved_kind(lst, index) if prim == "getitem" else Kind())
                     if prim == "get_or_missing":     # a dict's key may not be there yet
                         out.append(Eqn((tmp,), "callmethod", (lst, index, rev.missing()),
                                        {"name": "get", "kw": ()}, s.loc))
@@ -139,7 +160,11 @@ def _forward(block: list, plan: _Plan, rev: Any) -> list:
 
 
 def _preinit(plan: _Plan, rev: Any) -> list:
-    return [Eqn((v,), "copy", (Const(None),), {"tape": True}, None) for v in plan.preinit]
+    """``v = 0.0`` (``None`` for a list or an object) for a restored variable that may
+    be unset where its value is saved: the saved value is never read then.  A number
+    starts as a number, so the generated code can be differentiated again."""
+    return [Eqn((v,), "copy", (Const(0.0 if v.kind.find().tag in ("num", None) else None),),
+                {"tape": True}, None) for v in plan.preinit]
 
 
 _ = stmt_writes
