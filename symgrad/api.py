@@ -275,8 +275,14 @@ def value_and_grad(fn: Callable[..., Any] | None = None, wrt: Wrt = None, *,
     return _cached(fn, wrt, True)
 
 
-def show(fn: Any, wrt: Wrt = None, file: Any = None) -> None:
+def show(fn: Any, wrt: Wrt = None, file: Any = None, *, mode: str = "grad",
+         stage: str | None = None) -> None:
     """Print the generated gradient source of ``fn`` (highlighted on a terminal).
+
+    ``mode`` picks what is generated: ``"grad"`` (the default), ``"jvp"`` (the tangent
+    sweep), ``"vjp"``, ``"hessian"`` or ``"hvp"`` (the tangent sweep of the gradient).
+    ``stage`` prints an intermediate form of the gradient instead: ``"ir"`` (the
+    lowered function), ``"reverse"`` (after the reverse pass) or ``"optimized"``.
 
     >>> def f(x):
     ...     return 3 * x
@@ -287,9 +293,21 @@ def show(fn: Any, wrt: Wrt = None, file: Any = None) -> None:
         d_x = d_out * 3
         return d_x
     """
-    gf = fn if isinstance(fn, GradFunction) else grad(fn, wrt)
     out = file or sys.stdout
-    text = gf.source
+    if stage is not None:
+        from .pipeline import stages
+        forms = stages(fn._generated if isinstance(fn, GradFunction) else fn,
+                       None if wrt is None else _resolve_wrt(_params_of(fn), wrt, fn)[0])
+        if stage not in forms:
+            raise SymgradError(f"stage={stage!r}: use one of {', '.join(map(repr, forms))}")
+        print(forms[stage], file=out)
+        return
+    if mode != "grad":
+        from .modes import linearize_source
+        text = linearize_source(fn, mode, wrt)
+    else:
+        gf = fn if isinstance(fn, GradFunction) else grad(fn, wrt)
+        text = gf.source
     if getattr(out, "isatty", lambda: False)():
         try:
             from pygments import highlight

@@ -405,16 +405,31 @@ def reads_of(block: list[Stmt]) -> set[Var]:
 
 # --------------------------------------------------------------------------- printing
 
+_SHOWN: list[dict] = []          # temporaries' display numbers, while a block is shown
+
+
 def _op(a: Any) -> str:
     if isinstance(a, tuple):
         return "(" + ", ".join(_op(x) for x in a) + ")"
+    if type(a) is Var and _SHOWN and a.name is None and a.base is None and \
+            a.hint.startswith("_"):
+        names = _SHOWN[-1]
+        n = names.get(a)
+        if n is None:
+            n = names[a] = f"%{len(names) + 1}"
+        return n
     return repr(a)
 
 
 def show_block(block: list[Stmt], indent: str = "") -> str:
-    """The IR as text, one statement a line (``symgrad.show(f, stage="ir")``)."""
+    """The IR as text, one statement a line (``symgrad.show(f, stage="ir")``);
+    temporaries are numbered ``%1``, ``%2``... in order of appearance."""
     lines: list[str] = []
-    _show(block, indent, lines, [None])
+    _SHOWN.append({})
+    try:
+        _show(block, indent, lines, [None])
+    finally:
+        _SHOWN.pop()
     return "\n".join(lines)
 
 
@@ -426,7 +441,7 @@ def _show(block: list[Stmt], ind: str, lines: list[str], last: list[Any]) -> Non
             last[0] = loc
         t = type(s)
         if t is Eqn:
-            outs = ", ".join(repr(v) for v in s.outs)  # type: ignore[union-attr]
+            outs = ", ".join(_op(v) for v in s.outs)  # type: ignore[union-attr]
             args = " ".join(_op(a) for a in s.args)  # type: ignore[union-attr]
             params = "".join(f" {k}={v!r}" for k, v in (s.params or {}).items()  # type: ignore
                              if not k.startswith("_"))
@@ -444,7 +459,7 @@ def _show(block: list[Stmt], ind: str, lines: list[str], last: list[Any]) -> Non
                 r += f"[:{_op(s.limit)}]"  # type: ignore[union-attr]
             if s.reverse:  # type: ignore[union-attr]
                 r = f"reversed({r})"
-            lines.append(f"{ind}for {s.var!r} in {r}:")  # type: ignore[union-attr]
+            lines.append(f"{ind}for {_op(s.var)} in {r}:")  # type: ignore[union-attr]
             _show(s.body, ind + "    ", lines, last)  # type: ignore[union-attr]
         elif t is While:
             lines.append(f"{ind}while:")

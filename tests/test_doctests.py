@@ -10,7 +10,8 @@ MODULES = ["symgrad", "symgrad.api", "symgrad.rules", "symgrad.helpers", "symgra
            "symgrad.optimize", "symgrad.emit", "symgrad.pipeline", "symgrad.shadows",
            "symgrad.entry", "symgrad.check", "symgrad.traced", "symgrad.retarget",
            "symgrad.arguments", "symgrad.engines", "symgrad.prove", "symgrad.report",
-           "symgrad.budget", "symgrad.cli"]
+           "symgrad.budget", "symgrad.cli", "symgrad.modes", "symgrad.forward",
+           "symgrad.notebook"]
 
 
 @pytest.mark.parametrize("name", MODULES)
