@@ -155,6 +155,45 @@ def mlp_loss_vg(W1, b1, W2, b2, W3, b3, xs, ys):
     return total, (gW1, gb1, gW2, gb2, gW3, gb3)
 
 
+# --------------------------------------------------------------------------- Rosenbrock, Huber
+
+
+def rosenbrock(x):
+    """The extended Rosenbrock function of a list, as a loop."""
+    s = 0.0
+    for i in range(len(x) - 1):
+        a = x[i + 1] - x[i] * x[i]
+        b = 1.0 - x[i]
+        s = s + 100.0 * a * a + b * b
+    return s
+
+
+def rosenbrock_vectorized(x):
+    """The same function of a 1-d numpy, JAX or torch array, as the array libraries write
+    it: slices instead of a loop."""
+    a = x[1:] - x[:-1] * x[:-1]
+    b = 1.0 - x[:-1]
+    return (100.0 * a * a + b * b).sum()
+
+
+def huber(r, delta):
+    """The Huber loss of the residuals ``r``: quadratic within ``delta``, linear outside
+    (a branch per element)."""
+    total = 0.0
+    for i in range(len(r)):
+        a = abs(r[i])
+        if a <= delta:
+            total = total + 0.5 * r[i] * r[i]
+        else:
+            total = total + delta * (a - 0.5 * delta)
+    return total
+
+
+def uniform_list(n, low=-1.0, high=1.0, seed=0):
+    rng = random.Random(seed)
+    return [rng.uniform(low, high) for _ in range(n)]
+
+
 # --------------------------------------------------------------------------- generated sources
 
 def neuron_straight_source(n=100):
@@ -230,6 +269,17 @@ def chain_source(n=1000, name=None, with_vg=True):
     if with_vg:
         lines += ["", "", f"def {name}_vg(x0):", *fwd, "    d = 1.0", *reversed(bwd),
                   f"    return x{n}, d"]
+    return "\n".join(lines) + "\n"
+
+
+def rosenbrock_source(n):
+    """Source of ``rosen{n}(x)``: the extended Rosenbrock function of a list of ``n``
+    numbers written out term by term (one expression, no loop)."""
+    terms = [f"100.0 * (x[{i + 1}] - x[{i}] * x[{i}]) ** 2 + (1.0 - x[{i}]) ** 2"
+             for i in range(n - 1)]
+    lines = [f"def rosen{n}(x):", "    return (" + terms[0]]
+    lines += ["            + " + t for t in terms[1:]]
+    lines[-1] += ")"
     return "\n".join(lines) + "\n"
 
 

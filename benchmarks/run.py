@@ -269,10 +269,12 @@ def calibrate(fn: Callable, args: tuple, min_time: float) -> int:
 
 
 def time_calls(cells: dict[str, tuple[Callable, tuple]], min_time: float,
-               repeats: int) -> dict[str, float]:
-    """Per cell: the median over ``repeats`` of the mean time per call.  The cells are
-    timed round-robin (repeat 1 of every cell, then repeat 2, ...) so that a slow period
-    of the machine hits every column alike; the garbage collector is off, as in timeit."""
+               repeats: int, stat: Callable[[list[float]], float] = statistics.median
+               ) -> dict[str, float]:
+    """Per cell: the median (or ``stat``) over ``repeats`` of the mean time per call.  The
+    cells are timed round-robin (repeat 1 of every cell, then repeat 2, ...) so that a slow
+    period of the machine hits every column alike; the garbage collector is off, as in
+    timeit."""
     gc.collect()
     enabled = gc.isenabled()
     gc.disable()
@@ -285,7 +287,7 @@ def time_calls(cells: dict[str, tuple[Callable, tuple]], min_time: float,
     finally:
         if enabled:
             gc.enable()
-    return {k: statistics.median(v) for k, v in times.items()}
+    return {k: stat(v) for k, v in times.items()}
 
 
 def fresh(fn: Callable) -> Callable:

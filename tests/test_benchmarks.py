@@ -123,3 +123,34 @@ def test_suite_runs_in_tiny_quick_mode(tmp_path):
     md = (tmp_path / "results.md").read_text()
     assert "| function (inputs) |" in md and "## Targets" in md
     assert "chart" in out
+
+
+def test_rosenbrock_forms_agree(tmp_path):
+    """The straight-line, loop and vectorized Rosenbrock functions of benchmarks/modes.py
+    are one function."""
+    mod = F.write_generated(str(tmp_path), "t_rosen10", F.rosenbrock_source(10))
+    x = F.uniform_list(10, seed=1)
+    assert mod.rosen10(x) == pytest.approx(F.rosenbrock(x), rel=1e-14)
+    np = pytest.importorskip("numpy")
+    assert float(F.rosenbrock_vectorized(np.array(x))) == pytest.approx(F.rosenbrock(x),
+                                                                       rel=1e-14)
+
+
+def test_modes_benchmark_runs_in_quick_mode():
+    cmd = [sys.executable, os.path.join(BENCH, "modes.py"), "--quick", "--repeats", "1",
+           "--min-time", "0.0002", "--hvp-size", "12"]
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    out = proc.stdout
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "All results agree with symgrad's" in out
+    for title in ("Hessian of rosen10", "Hessian-vector product of rosen12",
+                  "jvp against the plain function"):
+        assert title in out
+    lines = out.splitlines()
+    for engine in ("symgrad hessian", "symgrad hvp", "SymPy hessian + lambdify",
+                   "SymPy hessian * v + lambdify", "JAX", "autograd", "PyTorch"):
+        row = next(ln for ln in lines if ln.startswith(engine))
+        assert "µs" in row or "ms" in row or "not installed" in row, row
+    for name in ("neuron2", "neuron100-loop", "huber100", "rosenbrock100-loop", "mlp-2-8-8-1"):
+        assert any(ln.startswith(f"{name} (") and ln.count("µs") >= 3 for ln in lines), name
+    assert sum(ln.strip().startswith(("PASS ", "MISS ")) for ln in lines) == 10
