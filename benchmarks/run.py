@@ -375,6 +375,8 @@ def fmt_ratio(r: float | None) -> str:
         return f"{r:.0f}x"
     if r >= 10:
         return f"{r:.1f}x"
+    if r < 0.01:
+        return f"{r:.1g}x"
     return f"{r:.2f}x"
 
 
