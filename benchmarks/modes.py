@@ -1,6 +1,6 @@
 """Forward mode and Hessians (issue 12): symgrad against JAX, autograd, PyTorch and SymPy.
 
-    python benchmarks/modes.py             # full run (about 2 minutes on 2 cores)
+    python benchmarks/modes.py             # full run (about 1.5 minutes on 2 cores)
     python benchmarks/modes.py --quick     # smoke run: tiny repeat counts, a 20-number HVP
 
 Three tables, each measured side by side in one process:
@@ -12,7 +12,7 @@ Three tables, each measured side by side in one process:
    its generated function called directly) against JAX (``jit`` of ``jvp`` of ``grad``),
    ``autograd.hessian_vector_product``, ``torch.autograd.functional.hvp`` and SymPy (the
    Hessian times a vector of symbols, lambdified).
-3. ``symgrad.jvp`` against the plain function for a straight-line, loop and branchy
+3. ``symgrad.jvp`` against the plain function, for straight-line, loop and branchy
    functions: the generated tangent sweep called directly (``fast``) and through ``jvp()``
    (which checks the arguments' structure first).
 
