@@ -24,12 +24,11 @@ Per call is the best of interleaved repeats (``run.time_calls``, garbage collect
 Best-of rather than median, as ``timeit`` advises: on a shared machine the slower
 repeats measure the other processes.
 
-Every engine runs the same function body: ``rosen{n}`` (``functions.rosenbrock_source``)
-uses only arithmetic and indexing, so a list, a JAX / numpy / torch array or a list of
-SymPy symbols goes straight in.  It is written out term by term because symgrad's
-``hessian`` and ``hvp`` cannot differentiate the loop form (``functions.rosenbrock``) yet.
-Each array library has a second row on ``functions.rosenbrock_vectorized``, the same
-function as that library's users write it (slices, no Python-level arithmetic per number).
+Every engine runs the same function body: ``functions.rosenbrock``, a loop over a list
+with only arithmetic and indexing, so a list, a JAX / numpy / torch array or a list of
+SymPy symbols goes straight in.  Each array library has a second row on
+``functions.rosenbrock_vectorized``, the same function as that library's users write it
+(slices, no Python-level arithmetic per number).
 Before any timing every result is compared with symgrad's (SymPy's is exact); a mismatch
 raises ``AssertionError``.  JAX, autograd and PyTorch are optional: a missing one shows
 "not installed" in its row.
@@ -42,7 +41,6 @@ import gc
 import importlib
 import importlib.metadata
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -265,7 +263,7 @@ def jvp_cases() -> list[JvpCase]:
         JvpCase("neuron100-loop", F.neuron_loop, (x, w, b), "loop over two lists"),
         JvpCase("huber100", F.huber, (F.uniform_list(100, -2.0, 2.0, seed=3), 1.0),
                 "a branch per list element"),
-        JvpCase("rosenbrock100-loop", F.rosenbrock, (F.uniform_list(100, seed=4),),
+        JvpCase("rosenbrock100", F.rosenbrock, (F.uniform_list(100, seed=4),),
                 "loop with temporaries"),
         JvpCase("mlp-2-8-8-1", F.mlp_loss, F.mlp_args(), "nested loops, a helper"),
     ]
@@ -299,12 +297,6 @@ def measure_jvp(case: JvpCase, a: argparse.Namespace) -> tuple[list[str], float,
 
 # =========================================================================== main
 
-def rosenbrock(n: int, directory: str) -> Callable:
-    """``rosen{n}`` of :func:`functions.rosenbrock_source`, from a module written in
-    ``directory`` (symgrad reads its source)."""
-    module = F.write_generated(directory, f"gen_rosen{n}", F.rosenbrock_source(n))
-    return getattr(module, f"rosen{n}")
-
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -316,9 +308,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=float,
                     help="seconds of set-ups per engine after which no more are started "
                          "(default 8)")
-    ap.add_argument("--hessian-size", type=int, default=10, help="numbers of the Hessian's "
-                    "function (default 10)")
-    ap.add_argument("--hvp-size", type=int, help="default 100, quick 20")
+    ap.add_argument("--hessian-size", type=int, default=10,
+                    help="length of the list of the Hessian (default 10)")
+    ap.add_argument("--hvp-size", type=int,
+                    help="length of the list of the HVP (default 100, quick 20)")
     ap.add_argument("--markdown", action="store_true", help="print the tables as markdown too")
     a = ap.parse_args(argv)
     defaults = {"repeats": (41, 3), "min_time": (0.002, 0.0005), "setup_repeats": (5, 1),
@@ -341,17 +334,15 @@ def main(argv: list[str] | None = None) -> int:
           f">= {a.min_time * 1e3:.3g} ms, gc off")
     print()
 
-    tmpdir = tempfile.mkdtemp(prefix="symgrad-modes-")
     nh, nv = a.hessian_size, a.hvp_size
     headers = ["engine", "set-up (to first result)", "per call"]
-    title = (f"Hessian of rosen{nh} (extended Rosenbrock, a list of {nh} numbers); in "
-             "parentheses the ratio to symgrad hessian")
-    rows = hessian_rows(rosenbrock(nh, tmpdir), F.uniform_list(nh, seed=1), libs)
+    title = (f"Hessian of rosenbrock (extended Rosenbrock, a loop over a list of {nh} "
+             "numbers); in parentheses the ratio to symgrad hessian")
+    rows = hessian_rows(F.rosenbrock, F.uniform_list(nh, seed=1), libs)
     tables = [(title, headers, measure(rows, a))]
-    title = (f"Hessian-vector product of rosen{nv} (a list of {nv} numbers); in parentheses "
-             "the ratio to symgrad hvp")
-    rows = hvp_rows(rosenbrock(nv, tmpdir), F.uniform_list(nv, seed=2),
-                    F.uniform_list(nv, seed=3), libs)
+    title = (f"Hessian-vector product of rosenbrock on a list of {nv} numbers; in "
+             "parentheses the ratio to symgrad hvp")
+    rows = hvp_rows(F.rosenbrock, F.uniform_list(nv, seed=2), F.uniform_list(nv, seed=3), libs)
     tables.append((title, headers, measure(rows, a)))
 
     jvp_rows, targets = [], []
