@@ -38,6 +38,10 @@ _lock = threading.RLock()
 
 
 def _memo(fn: Any, key: tuple, make: Callable[[], Any]) -> Any:
+    try:                                            # the fast path: already made
+        return _cache[fn][key]
+    except (KeyError, TypeError):
+        pass
     with _lock:
         try:
             per_fn = _cache.setdefault(fn, {})
@@ -96,7 +100,12 @@ def _unit(like: Any, k: int) -> Any:
     return _rebuild(like, iter(vals))
 
 
+_NUMBERS = frozenset((float, int))
+
+
 def _is_zero(t: Any) -> bool:
+    if type(t) is list and _NUMBERS.issuperset(map(type, t)):
+        return not any(t)
     if isinstance(t, (list, tuple)):
         return all(_is_zero(v) for v in t)
     if isinstance(t, dict):
@@ -105,27 +114,32 @@ def _is_zero(t: Any) -> bool:
 
 
 def _shared_tangents(pairs: list) -> list:
-    """Copies of the tangents in ``(primal, tangent)`` pairs (the sweep changes a
-    tangent list where ``f`` changes its list), shared as the primal lists are: a
-    list passed twice (or a row in two places) gets one tangent list, the sum of
-    the tangents given for it, as it gets one gradient from ``grad``."""
+    """Copies of the tangents in ``(primal, tangent)`` pairs (see :func:`_shared_tangent`)."""
     memo: dict[int, Any] = {}
+    return [_shared_tangent(p, t, memo) for p, t in pairs]
 
-    def build(p: Any, t: Any) -> Any:
-        if isinstance(p, list) and isinstance(t, (list, tuple)):
-            got = memo.get(id(p))
-            if got is not None:
-                _add_in(got, t)
-                return got
-            out = memo[id(p)] = []
-            out.extend(build(a, b) for a, b in zip(p, t))
+
+def _shared_tangent(p: Any, t: Any, memo: dict[int, Any]) -> Any:
+    """A copy of tangent ``t`` (the sweep changes a tangent list where ``f`` changes
+    its list), shared as the primal lists are: a list passed twice (or a row in two
+    places) gets one tangent list, the sum of the tangents given for it, as it gets
+    one gradient from ``grad``."""
+    if isinstance(p, list) and isinstance(t, (list, tuple)):
+        got = memo.get(id(p))
+        if got is not None:
+            _add_in(got, t)
+            return got
+        if _NUMBERS.issuperset(map(type, p)):
+            out = memo[id(p)] = list(t)            # a flat list of numbers: one copy
             return out
-        if isinstance(p, dict) and isinstance(t, dict):
-            return {k: build(p[k], t[k]) for k in p}
-        if isinstance(p, tuple) and isinstance(t, (list, tuple)):
-            return tuple(build(a, b) for a, b in zip(p, t))
-        return t
-    return [build(p, t) for p, t in pairs]
+        out = memo[id(p)] = []
+        out.extend(_shared_tangent(a, b, memo) for a, b in zip(p, t))
+        return out
+    if isinstance(p, dict) and isinstance(t, dict):
+        return {k: _shared_tangent(p[k], t[k], memo) for k in p}
+    if isinstance(p, tuple) and isinstance(t, (list, tuple)):
+        return tuple(_shared_tangent(a, b, memo) for a, b in zip(p, t))
+    return t
 
 
 def _add_in(dst: list, src: Any) -> None:
@@ -138,6 +152,9 @@ def _add_in(dst: list, src: Any) -> None:
 
 def _same_structure(a: Any, b: Any, what: str, fname: str) -> None:
     ok = True
+    if type(a) is list and type(b) in (list, tuple) and len(a) == len(b) and \
+            _NUMBERS.issuperset(map(type, a)) and _NUMBERS.issuperset(map(type, b)):
+        return                                          # a flat list of numbers
     if isinstance(a, (list, tuple)):
         ok = isinstance(b, (list, tuple)) and len(a) == len(b)
         if ok:
@@ -167,7 +184,7 @@ def _shape(x: Any) -> str:
 
 def _full_primals(fn: Any, primals: tuple, fname: str) -> tuple:
     """``primals`` with the function's defaults for the parameters not given."""
-    params = _params_of(fn)
+    params = _params(fn)
     if len(primals) > len(params):
         raise ArgumentError(f"{fname}: {_name(fn)} takes {len(params)} arguments "
                             f"{tuple(params)}, {len(primals)} primals given")
@@ -213,9 +230,14 @@ class ForwardFunction:
 
 
 def _forward(fn: Any, wrt: tuple[int, ...] | None = None) -> ForwardFunction:
-    params = _params_of(fn)
-    idx = tuple(range(len(params))) if wrt is None else tuple(wrt)
-    return _memo(fn, ("jvp", idx), lambda: ForwardFunction(fn, list(idx)))
+    if wrt is None:
+        wrt = tuple(range(len(_params(fn))))
+    return _memo(fn, ("jvp", wrt), lambda: ForwardFunction(fn, list(wrt)))
+
+
+def _params(fn: Any) -> list[str]:
+    """``fn``'s parameter names (cached: ``inspect.signature`` is slow)."""
+    return _memo(fn, ("params",), lambda: _params_of(fn))
 
 
 def jvp(fn: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
@@ -239,13 +261,31 @@ def jvp(fn: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
         raise ArgumentError(f"jvp: {len(primals)} primals but {len(tangents)} tangents; "
                             "give one tangent per primal")
     full = _full_primals(fn, primals, "jvp")
-    for p, t in zip(primals, tangents):
+    tans = []
+    active = []
+    shared: dict[int, Any] = {}
+    for i, (p, t) in enumerate(zip(primals, tangents)):
+        tp = type(p)
+        if tp is float or tp is int:              # the common case, checked quickly
+            if type(t) is not float and type(t) is not int:
+                _same_structure(p, t, "tangent", "jvp")
+            if t != 0:
+                active.append(i)
+                tans.append(t)
+            continue
+        if tp is list and type(t) is list and len(t) == len(p) and id(p) not in shared \
+                and (not p or type(p[0]) is float) and _NUMBERS.issuperset(map(type, t)):
+            if any(t):                            # a flat list of numbers, checked quickly
+                active.append(i)
+                tans.append(shared.setdefault(id(p), list(t)))
+            continue
         _same_structure(p, t, "tangent", "jvp")
-    # parameters with a zero tangent are held constant (an int used as an exponent has
-    # no useful derivative: 0 * nan would spoil the result)
-    active = tuple(i for i, t in enumerate(tangents) if not _is_zero(t))
-    tans = _shared_tangents([(full[i], tangents[i]) for i in active])
-    ff = _forward(fn, active)
+        # a zero tangent holds the parameter constant (an int exponent's log of a
+        # negative base never enters: 0 * nan would spoil the result)
+        if not _is_zero(t):
+            active.append(i)
+            tans.append(_shared_tangent(p, t, shared))
+    ff = _forward(fn, tuple(active))
     return ff.fast(*full, *tans)
 
 
@@ -264,7 +304,7 @@ def hvp(fn: Callable[..., Any], primals: Any, tangents: Any, wrt: Wrt = None) ->
     primals = tuple(primals)
     tangents = tuple(tangents)
     full = _full_primals(fn, primals, "hvp")
-    params = _params_of(fn)
+    params = _params(fn)
     idx, single = _resolve_wrt(params, wrt, fn)
     if len(tangents) != len(idx):
         raise ArgumentError(f"hvp: {len(idx)} differentiated parameters "
@@ -277,7 +317,7 @@ def hvp(fn: Callable[..., Any], primals: Any, tangents: Any, wrt: Wrt = None) ->
 
 
 def _hvp_forward(fn: Any, wrt: Wrt) -> ForwardFunction:
-    params = _params_of(fn)
+    params = _params(fn)
     idx, _ = _resolve_wrt(params, wrt, fn)
     key = ("hvp", tuple(idx) if not isinstance(wrt, (int, str)) else wrt)
 
