@@ -313,6 +313,9 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
            origins: dict) -> None:
     """Report calls a derivative would have to flow through without a rule, and writes
     of differentiated values into lists owned by someone else."""
+    outside = {cls.find(o) for s in walk(body) if type(s) is Eqn and s.prim in
+               ("copy", "getitem") and s.args and type(s.args[0]) is Global
+               for o in s.outs}                      # classes of lists read from outside
     for s in walk(body):
         if type(s) is not Eqn:
             continue
@@ -326,7 +329,8 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
                     facts.root(o) in uclasses if o.kind.is_list else o in facts.useful
                     for o in s.outs):
                 raise _no_rule(s)
-        elif p in LIST_MUTATORS and s.args and _outside(s.args[0], body, cls):
+        elif p in LIST_MUTATORS and s.args and (type(s.args[0]) is Global or type(
+                s.args[0]) is Var and cls.find(s.args[0]) in outside):
             vals = s.args[1:]
             if any(_is_varied(a, facts, cls, vclasses) for a in vals):
                 what = _origin(s.args[0], body, cls, origins) or \
@@ -356,19 +360,6 @@ def _is_varied(a: Any, facts: Facts, cls: _Classes, vclasses: set) -> bool:
     if type(a) is not Var:
         return False
     return cls.find(a) in vclasses if a.kind.is_list else a in facts.varied
-
-
-def _outside(lst: Any, body: list, cls: _Classes) -> bool:
-    if type(lst) is Global:
-        return True
-    if type(lst) is not Var:
-        return False
-    root = cls.find(lst)
-    for s in walk(body):
-        if type(s) is Eqn and s.prim in ("copy", "getitem") and s.args and \
-                type(s.args[0]) is Global and any(cls.find(o) is root for o in s.outs):
-            return True
-    return False
 
 
 def _no_rule(e: Eqn) -> Exception:

@@ -61,9 +61,11 @@ def _uses(body: list) -> dict[Var, int]:
 
 
 def _sweep(block: list, uses: dict[Var, int]) -> tuple[list, bool]:
+    """One backward pass over ``block``: a removed equation releases its operands at
+    once, so a dead chain goes in one pass."""
     out = []
     changed = False
-    for s in block:
+    for s in reversed(block):
         t = type(s)
         if t is Eqn and s.prim == "copy" and s.outs[0] is s.args[0]:
             uses[s.outs[0]] = uses.get(s.outs[0], 1) - 1
@@ -92,6 +94,7 @@ def _sweep(block: list, uses: dict[Var, int]) -> tuple[list, bool]:
             s.body, c = _sweep(s.body, uses)
             changed = changed or c
         out.append(s)
+    out.reverse()
     return out, changed
 
 
