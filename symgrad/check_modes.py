@@ -199,6 +199,11 @@ class ModeCheck:
         self.direction = {leaf.name: self.v[leaf.name] for leaf in self.active
                           if self.v.get(leaf.name)}
         self.entries: list[Any] = self._entries()
+        self._build()
+
+    def _build(self) -> None:
+        """Generate the code this mode checks now: an error in doing so is raised as it is,
+        not as ``f``'s derivative failing at the point."""
 
     def _entries(self) -> list[Any]:
         raise NotImplementedError
@@ -322,6 +327,9 @@ class JvpCheck(ModeCheck):
     def zero_parts(self, diff: Any) -> list[Any]:
         return self._split_in_v(diff)
 
+    def _build(self) -> None:
+        modes._forward(self.f)
+
     def _entries(self) -> list[Any]:
         return [Entry("jvp", "jvp")]
 
@@ -381,6 +389,9 @@ class HvpCheck(ModeCheck):
 
     def zero_parts(self, diff: Any) -> list[Any]:
         return self._split_in_v(diff)
+
+    def _build(self) -> None:
+        modes._hvp_forward(self.f, self.point.wrt)
 
     def _entries(self) -> list[Any]:
         return [Entry(f"Hv[{leaf.name}]", f"Hv[{leaf.param}]", leaf.constant)

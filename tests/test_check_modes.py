@@ -298,6 +298,15 @@ def test_a_wrong_generated_number_is_a_mismatch(monkeypatch, mode, name):
     assert f"MISMATCH in {name}:" in str(r)
 
 
+def test_code_that_cannot_be_generated_raises_its_own_error(monkeypatch):
+    def refuse(fn, wrt):
+        raise symgrad.SourceError("no source for a helper")
+    monkeypatch.setattr(modes, "_hvp_forward", refuse)
+    for mode in ("hessian", "hvp"):      # raised as it is, not as f failing at the point
+        with pytest.raises(symgrad.SourceError, match="^no source for a helper$"):
+            symgrad.check(x2_sin, 0.7, 1.1, mode=mode)
+
+
 # --------------------------------------------------------------------------- engines, time
 
 def test_a_timed_out_engine_in_a_mode():
