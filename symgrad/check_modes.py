@@ -86,8 +86,8 @@ def default_tangents(point: Point) -> list[Any]:
     """check's direction ``v`` when none is given: one tangent per differentiated parameter,
     shaped like its argument.  Each number is +-0.2 to 1.0 with two decimals, drawn in order
     from ``random.Random(TANGENT_SEED)``: the same on every run, and, unlike a direction of
-    all ones, one that shows a swapped or dropped component.  A parameter held constant
-    gets 0.
+    all ones, one that also shows two partial derivatives swapped.  A parameter held
+    constant gets 0.
 
     >>> def f(x, xs):
     ...     return x * sum(xs)

@@ -126,7 +126,7 @@ def test_default_direction_is_fixed_documented_and_shown():
     assert r.rows[0].generated == pytest.approx(want, abs=1e-12)
     again = symgrad.check(C.with_helpers, [0.3, -0.4, 0.2], 1.2, mode="hvp")
     assert again.tangents == ([-0.88, -0.23, -0.52], -0.97)
-    # every component differs in size, so a swapped or dropped one shows
+    # every component differs in size, so two swapped partial derivatives show
     flat = [abs(t) for t in (-0.88, -0.23, -0.52, -0.97)]
     assert len(set(flat)) == 4 and min(flat) >= 0.2
 
