@@ -33,18 +33,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .api import Wrt, grad
-from .arguments import Point, leaves
+from .arguments import Point
 from .budget import Budget, Progress
-from .engines import (
-    Column,
-    SympySide,
-    explain,
-    finite_diff,
-    trace,
-    trace_generated,
-    value_engine,
-    where,
-)
+from .check_modes import ModeCheck, mode_check, traced_gradient
+from .engines import Column, SympySide, explain, trace, where
 from .errors import SymgradError
 from .prove import CHECK_SIMPLIFY_BUDGET, evalf, is_zero, tidy
 from .report import (
@@ -53,6 +45,7 @@ from .report import (
     ENGINES,
     FD_ATOL,
     FD_RTOL,
+    MODES,
     PROVED,
     CheckReport,
     Row,
@@ -72,7 +65,8 @@ DEFAULT_TIMEOUT = 20.0
 
 def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6,
           atol: float = 1e-9, timeout: float | None = None,
-          engines: Iterable[str] = ("sympy", "value", "fd")) -> CheckReport:
+          engines: Iterable[str] = ("sympy", "value", "fd"), mode: str = "grad",
+          tangents: Any = None) -> CheckReport:
     """The gradient of ``f`` at ``args`` from the generated code and from each engine in
     ``engines`` (``"sympy"``, ``"value"``, ``"fd"``: finite differences), compared.
 
@@ -82,8 +76,16 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
     ``inactive`` (used only as a count, index or condition) is held constant and its
     generated derivative must be exactly 0.  List arguments get one row per number.
 
-    The generated gradient, SymPy and the Value engine must agree within ``rtol`` / ``atol``;
-    finite differences within ``max(rtol, FD_RTOL)`` / ``max(atol, FD_ATOL)``.  With branches
+    ``mode`` checks another generated function the same way (:mod:`symgrad.check_modes`):
+    ``"jvp"`` (:func:`symgrad.jvp` along ``tangents``), ``"hessian"``
+    (:func:`symgrad.hessian`, one row per entry ``H[x,y]``) or ``"hvp"`` (:func:`symgrad.hvp`
+    along ``tangents``, rows ``Hv[x]``).  ``tangents``: one per differentiated parameter,
+    shaped like its argument; by default a fixed pseudo-random direction
+    (:func:`~symgrad.check_modes.default_tangents`).
+
+    The generated numbers, SymPy and the Value engine must agree within ``rtol`` / ``atol``;
+    finite differences within ``max(rtol, FD_RTOL)`` / ``max(atol, FD_ATOL)`` (for second
+    derivatives the Value column, a finite difference of its gradient, too).  With branches
     and loops SymPy and the Value engine follow the path taken at ``args``.  Each engine has
     ``timeout`` seconds (default :data:`DEFAULT_TIMEOUT`); one that runs out, or cannot run
     ``f``, is reported (``timed out`` / unavailable, with the reason) and the others still
@@ -98,21 +100,24 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
     (True, [10.0, 10.0, 8.0], 'proved equal')
     >>> check(seed_l, 5, 3, 10, engines=["value"]).ok   # ints are numbers
     True
+    >>> r = check(seed_l, 5.0, 3.0, 10.0, mode="jvp", tangents=(1.0, 0.0, 0.5))
+    >>> r.ok, r.rows[0].name, r.rows[0].generated, r.verdicts["jvp"]
+    (True, 'jvp', 14.0, 'proved equal')
     """
     selected, seconds = _engines(engines), _timeout(timeout)
+    kind = mode_check(mode, tangents)
     point = Point.at(f, args, wrt)
     gf = grad(f, wrt=point.wrt)
     point.constant = tuple(p for p in getattr(gf, "inactive", ()) if p in point.wrt)
     value = _at_point(f, point, point.function)
-    gen = dict(zip([leaf.name for leaf in point.leaves()],
-                   _floats(_at_point(gf.fast, point, f"the gradient of {point.function}"))))
+    checked = kind(f, gf, point, tangents)
+    gen = _at_point(checked.generated, point, f"the {checked.what} of {point.function}")
     columns: dict[str, Column] = {}
     unavailable: dict[str, str] = {}
     timed_out: list[str] = []
     with Progress() as progress:
         for name in selected:
-            col, why, late = _run_engine(name, f, gf, point, gen, (rtol, atol), seconds,
-                                         progress)
+            col, why, late = _run_engine(name, checked, gen, (rtol, atol), seconds, progress)
             if col is not None:
                 columns[name] = col
             else:
@@ -121,12 +126,14 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
     fd_tol = (max(rtol, FD_RTOL), max(atol, FD_ATOL))
     no_verdict = ("SymPy " + ("timed out" if "sympy" in timed_out else "unavailable")
                   if "sympy" in selected else "-")
-    rows = [Row.compare(leaf, gen[leaf.name], columns, no_verdict, (rtol, atol), fd_tol)
-            for leaf in point.leaves()]
+    rows = [Row.compare(e, gen[e.name], columns, no_verdict, (rtol, atol), fd_tol,
+                        MODES[checked.mode].loose) for e in checked.entries]
     notes = [note for col in columns.values() for note in col.notes]
     return CheckReport(point.function, tuple(point.params), tuple(point.args),
                        tuple(point.wrt), value, rows, unavailable, rtol, atol, *fd_tol, notes,
-                       selected, tuple(timed_out), point.constant)
+                       selected, tuple(timed_out), point.constant, checked.mode,
+                       None if checked.tangents is None else tuple(checked.tangents),
+                       checked.default_tangents)
 
 
 def _engines(engines: Iterable[str]) -> tuple[str, ...]:
@@ -162,23 +169,17 @@ def _at_point(fn: Callable[..., Any], point: Point, what: str) -> Any:
                            f"{where(exc) or 'the call'}){hint}") from exc
 
 
-def _floats(out: Any) -> list[float]:
-    """The generated gradient's result, one float per number."""
-    parts = out if isinstance(out, tuple) else (out,)
-    return [float(leaf) for part in parts for _, leaf in leaves(part)]
-
-
-def _run_engine(name: str, f: Any, gf: Any, point: Point, gen: dict[str, float],
+def _run_engine(name: str, checked: ModeCheck, gen: dict[str, float],
                 tol: tuple[float, float], seconds: float, progress: Progress
                 ) -> tuple[Column | None, str, bool]:
     """One engine within its budget: its column, or None, why, and whether it timed out."""
     budget = Budget(seconds)
     try:
         if name == "sympy":
-            col = _sympy_column(f, gf, point, gen, tol, budget, progress)
+            col = _sympy_column(checked, gen, tol, budget, progress)
         else:
-            engine = value_engine if name == "value" else finite_diff
-            col = budget.run(lambda: engine(f, point, progress))
+            engine = checked.value if name == "value" else checked.fd
+            col = budget.run(lambda: engine(progress))
     except SymbolicError as exc:
         return None, str(exc), False
     except Exception as exc:  # noqa: BLE001 - the report says why this engine is missing
@@ -188,52 +189,64 @@ def _run_engine(name: str, f: Any, gf: Any, point: Point, gen: dict[str, float],
     return col, "", False
 
 
-def _sympy_column(f: Any, gf: Any, point: Point, gen: dict[str, float],
-                  tol: tuple[float, float], budget: Budget, progress: Progress
-                  ) -> Column | None:
-    """SymPy's derivatives at the point within ``budget`` (None: it ran out), then, within
-    what is left (at most :data:`~symgrad.prove.CHECK_SIMPLIFY_BUDGET`), the proofs that the
-    generated gradient equals them."""
-    side = SympySide.at(f, point)
+def _sympy_column(checked: ModeCheck, gen: dict[str, float], tol: tuple[float, float],
+                  budget: Budget, progress: Progress) -> Column | None:
+    """SymPy's numbers at the point within ``budget`` (None: it ran out), then, within what
+    is left (at most :data:`~symgrad.prove.CHECK_SIMPLIFY_BUDGET`), the proofs that the
+    generated code equals them."""
+    side = SympySide.at(checked.f, checked.point)
 
-    def derivatives() -> Column:
-        trace(f, side, progress)
+    def derivatives() -> tuple[Column, dict[str, Any]]:
+        trace(checked.f, side, progress)
+        progress(f"SymPy: {checked.mode} expressions")
+        refs = checked.references(side)
+        at = {**dict(zip(side.symbols, side.values)), **checked.extra()}
         col = Column()
-        for k, (name, d) in enumerate(zip(side.names, side.diff)):
-            progress(f"SymPy evaluating {k + 1}/{len(side.names)}")
-            col.values[name] = evalf(d, dict(zip(side.symbols, side.values)))
-        return col
-    col = budget.run(derivatives)
-    if col is None:
+        for k, (name, ref) in enumerate(refs.items()):
+            progress(f"SymPy evaluating {k + 1}/{len(refs)}")
+            col.values[name] = evalf(ref, at)
+        return col, refs
+    done = budget.run(derivatives)
+    if done is None:
         return None
+    col, refs = done
     col.verdicts = {n: AT_POINT if close(gen[n], v, *tol) else DIFFER
                     for n, v in col.values.items()}
-    proved, late = _prove(gf, side, min(budget.remaining(), CHECK_SIMPLIFY_BUDGET), progress)
+    seconds = min(budget.remaining(), CHECK_SIMPLIFY_BUDGET)
+    proved, late, why = _prove(lambda: checked.traced(side), refs, seconds, progress,
+                               checked.zero_parts)
     col.verdicts.update(dict.fromkeys(proved, PROVED))
-    if side.generated is None:
-        col.notes.append(f"no proof: {side.generated_error}")
+    if why:
+        col.notes.append(f"no proof: {why}")
     elif late:
         col.notes.append(f"proofs stopped at the time limit ({len(proved)} of "
-                         f"{len(side.names)} proved)")
+                         f"{len(refs)} proved)")
     return col
 
 
-def _prove(gf: Any, side: SympySide, seconds: float, progress: Progress
-           ) -> tuple[list[str], bool]:
-    """The names whose generated expression is proved equal to ``sympy.diff`` within
-    ``seconds`` (the generated gradient is run on the symbols first), and whether the time
-    ran out."""
+def _prove(traced: Callable[[], dict[str, Any]], refs: dict[str, Any], seconds: float,
+           progress: Progress, parts: Callable[[Any], list[Any]] = lambda d: [d]
+           ) -> tuple[list[str], bool, str]:
+    """The names whose generated expression (``traced()``, the generated code run on the
+    symbols) is proved equal to SymPy's (``refs``) within ``seconds`` (each of ``parts`` of
+    their difference simplifies to 0), whether the time ran out, and why there is no proof
+    at all ("" when the generated code ran on the symbols)."""
     proved: list[str] = []
+    why: list[str] = []
 
     def work() -> None:
-        trace_generated(gf, side)
-        for k, name in enumerate(side.names if side.generated is not None else ()):
-            progress(f"SymPy proof {k + 1}/{len(side.names)}")
-            if is_zero(side.generated[k] - side.diff[k]):  # type: ignore[index]
+        try:
+            exprs = traced()
+        except SymbolicError as exc:
+            why.append(str(exc))
+            return
+        for k, (name, ref) in enumerate(refs.items()):
+            progress(f"SymPy proof {k + 1}/{len(refs)}")
+            if all(is_zero(part) for part in parts(exprs[name] - ref)):
                 proved.append(name)
     budget = Budget(seconds)
     budget.run(work)
-    return proved, budget.timed_out
+    return proved, budget.timed_out, "".join(why)
 
 
 def symbolic(f: Callable[..., Any], *args: Any, wrt: Wrt = None,
@@ -268,7 +281,9 @@ def symbolic(f: Callable[..., Any], *args: Any, wrt: Wrt = None,
             raise SymbolicError(f"SymPy ran out of time: building {side.function} and its "
                                 f"derivatives took more than {seconds:g} s (timeout=)")
         start = time.monotonic()
-        proved, _ = _prove(gf, side, CHECK_SIMPLIFY_BUDGET, progress)
+        refs = dict(zip(side.names, side.diff))
+        proved, _, _ = _prove(lambda: traced_gradient(gf, side), refs, CHECK_SIMPLIFY_BUDGET,
+                              progress)
         left = CHECK_SIMPLIFY_BUDGET - (time.monotonic() - start)
         exprs = _tidied(side, proved, max(left, 2.0), progress)
     return Symbolic(side.function, tuple(side.params), dict(zip(side.names, side.symbols)),

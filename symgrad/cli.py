@@ -2,9 +2,10 @@
 
 ::
 
-    symgrad show path/to/file.py:func [--wrt x,y]
+    symgrad show path/to/file.py:func [--wrt x,y] [--mode grad|jvp|vjp|hessian|hvp]
     symgrad check path/to/file.py:func 2.0 0.0 -3.0 [--wrt x,y] [--rtol R] [--atol A]
                   [--timeout SECONDS] [--engines sympy,value,fd]
+                  [--mode grad|jvp|hessian|hvp] [--tangents LITERAL]
     symgrad symbolic path/to/file.py:func [point ...] [--wrt x,y] [--latex] [--timeout S]
 
 ``python -m symgrad`` is the same command.  Arguments are Python literals, kept as they are:
@@ -30,6 +31,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 __all__ = ["load_function", "main"]
+
+SHOW_MODES = ("grad", "jvp", "vjp", "hessian", "hvp")
+CHECK_MODES = ("grad", "jvp", "hessian", "hvp")
 
 
 class UsageError(Exception):
@@ -125,9 +129,14 @@ def _parser() -> argparse.ArgumentParser:
     timeout = {"type": float, "metavar": "SECONDS", "default": None}
 
     show = sub.add_parser("show", help="print the generated gradient source",
-                          description="Print the source symgrad generates for the gradient.")
+                          description="Print the source symgrad generates for the gradient "
+                          "(or, with --mode, for another derivative).")
     show.add_argument("function", **target)
     show.add_argument("--wrt", **wrt)
+    show.add_argument("--mode", choices=SHOW_MODES, default="grad",
+                      help="which generated function: grad (the gradient, default), jvp "
+                      "(forward mode), vjp (reverse mode seeded with one cotangent per "
+                      "result), hessian or hvp (forward over reverse; the same code)")
 
     chk = sub.add_parser("check", help="compare symgrad, SymPy, the Value engine and finite "
                          "differences at a point", description="Compute the gradient at a point "
@@ -147,6 +156,14 @@ def _parser() -> argparse.ArgumentParser:
                      "an engine that runs out shows 'timed out'")
     chk.add_argument("--engines", metavar="NAMES", default="sympy,value,fd",
                      help="comma-separated engines to run: sympy, value, fd (default: all)")
+    chk.add_argument("--mode", choices=CHECK_MODES, default="grad",
+                     help="what to check: grad (default), jvp (the derivative along "
+                     "--tangents), hessian (every entry H[x,y]) or hvp (the Hessian times "
+                     "--tangents)")
+    chk.add_argument("--tangents", metavar="LITERAL", help="the direction v of jvp and hvp: "
+                     "one tangent per differentiated parameter, shaped like its argument, "
+                     "e.g. \"[1.0, [0.5, -0.5]]\" (default: a fixed pseudo-random direction, "
+                     "shown in the report)")
 
     sym = sub.add_parser("symbolic", help="print f and its gradient as SymPy expressions",
                          description="Print f and each gradient component as sympy.diff gives "
@@ -177,18 +194,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     from . import check, symbolic
     from .api import grad
     from .errors import SymgradError
+    from .modes import linearize_source
     fn = None
     try:
         fn = load_function(args.function)
         wrt = _wrt(fn, args.wrt)
         if args.command == "show":
             one = wrt[0] if wrt is not None and len(wrt) == 1 else wrt  # d_b, not (d_b,)
-            print(grad(fn, wrt=one).source, end="")
+            print(grad(fn, wrt=one).source if args.mode == "grad" else
+                  linearize_source(fn, args.mode, one), end="")
             return 0
         point = [_literal(t) for t in args.args]
         if args.command == "check":
+            tangents = None if args.tangents is None else _literal(args.tangents)
             report = check(fn, *point, wrt=wrt, rtol=args.rtol, atol=args.atol,
-                           timeout=args.timeout, engines=_names(args.engines) or ())
+                           timeout=args.timeout, engines=_names(args.engines) or (),
+                           mode=args.mode, tangents=tangents)
             print(report)
             return 0 if report.ok else 1
         result = symbolic(fn, *point, wrt=wrt, timeout=args.timeout)

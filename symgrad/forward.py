@@ -101,7 +101,7 @@ class Forward:
                 for e in group:
                     self.eqn(e, out, tangents)
                 out.extend(tangents)
-            elif not _line_safe(group) and _line_safe(group[:-1]) and \
+            elif len(group) > 1 and _line_safe(group[:-1]) and \
                     self.tangent_first(group[-1]):
                 # s = s * s + x: the line's tangents read the old s, so they come first
                 tangents = []

@@ -18,8 +18,8 @@ from typing import Any
 
 from .arguments import leaves
 
-__all__ = ["AT_POINT", "CONSTANT", "DIFFER", "ENGINES", "FD_ATOL", "FD_RTOL", "GENERATED", "PROVED",
-           "CheckReport", "Row", "Symbolic", "close", "rel_error"]
+__all__ = ["AT_POINT", "CONSTANT", "DIFFER", "ENGINES", "FD_ATOL", "FD_RTOL", "GENERATED", "MODES",
+           "PROVED", "CheckReport", "ModeInfo", "Row", "Symbolic", "close", "rel_error"]
 
 #: Finite differences carry truncation and rounding error (about 1e-12 relative for a smooth
 #: ``f`` with the steps used, more where it curves sharply), so they are compared more loosely.
@@ -33,6 +33,36 @@ ENGINES: dict[str, tuple[str, str]] = {"sympy": ("sympy", "SymPy (diff)"),
                                        "value": ("value", "Value engine"),
                                        "fd": ("finite_diff", "finite diff")}
 GENERATED = "symgrad (generated)"
+
+
+@dataclass(frozen=True)
+class ModeInfo:
+    """How a report of one mode of :func:`~symgrad.check` is shown: the title of the first
+    column (``entry``), each engine's column ``titles``, the engines compared with the
+    finite-difference tolerances (``loose``), and one line on what is compared (``how``)."""
+
+    entry: str
+    titles: dict[str, str]
+    loose: tuple[str, ...]
+    how: str
+
+
+_VALUE_FD = "Value (FD of grad)"
+#: The modes of check: what each compares, and how its report is titled.
+MODES: dict[str, ModeInfo] = {
+    "grad": ModeInfo("parameter", {k: t for k, (_, t) in ENGINES.items()}, ("fd",), ""),
+    "jvp": ModeInfo("entry", {"sympy": "SymPy (grad.v)", "value": "Value (grad.v)",
+                              "fd": "finite diff"}, ("fd",),
+                    "symgrad.jvp along v; SymPy and the Value engine give gradient . v"),
+    "hessian": ModeInfo("entry", {"sympy": "SymPy (hessian)", "value": _VALUE_FD,
+                                  "fd": "2nd differences"}, ("value", "fd"),
+                        "symgrad.hessian; Value column: central differences of the Value "
+                        "engine's gradient"),
+    "hvp": ModeInfo("entry", {"sympy": "SymPy (hessian.v)", "value": _VALUE_FD,
+                              "fd": "2nd differences"}, ("value", "fd"),
+                    "symgrad.hvp along v; Value column: central differences of the Value "
+                    "engine's gradient along v"),
+}
 CONSTANT = "constant (not differentiable: used as a count/index/condition)"
 
 
@@ -62,9 +92,11 @@ class Row:
 
     @classmethod
     def compare(cls, leaf: Any, generated: float, columns: dict[str, Any], no_verdict: str,
-                tol: tuple[float, float], fd_tol: tuple[float, float]) -> Row:
-        """The row of ``leaf``: ``generated`` against each engine's column (an
-        :class:`~symgrad.engines.Column` per engine that ran).
+                tol: tuple[float, float], fd_tol: tuple[float, float],
+                loose: tuple[str, ...] = ("fd",)) -> Row:
+        """The row of ``leaf`` (anything with a ``name``, ``param`` and ``constant``):
+        ``generated`` against each engine's column (an :class:`~symgrad.engines.Column` per
+        engine that ran), within ``tol``, or ``fd_tol`` for the engines in ``loose``.
 
         >>> from symgrad.engines import Column
         >>> from types import SimpleNamespace as Leaf
@@ -79,7 +111,7 @@ class Row:
                        not bad, CONSTANT, bad, constant=True)
         vals = {key: col.values.get(leaf.name) for key, col in columns.items()}
         differing = tuple(key for key, v in vals.items() if v is not None and
-                          not close(v, generated, *(fd_tol if key == "fd" else tol)))
+                          not close(v, generated, *(fd_tol if key in loose else tol)))
         errors = [rel_error(v, generated) for v in vals.values() if v is not None]
         verdict = columns["sympy"].verdicts.get(leaf.name, no_verdict) \
             if "sympy" in columns else no_verdict
@@ -107,8 +139,11 @@ class CheckReport:
     exactly 0); ``rows``: one :class:`Row` per differentiated number; ``verdicts``: the SymPy
     verdict per parameter; ``engines``: the engines asked for; ``unavailable``: engine ->
     why it gave nothing (``timed_out``: those that ran out of time); ``constant``: the
-    parameters held constant; ``value``: f at the point.  ``str(report)`` is a text table,
-    ``_repr_html_`` the same for Jupyter.
+    parameters held constant; ``value``: f at the point.  ``mode``: what was checked (see
+    :data:`MODES`); a row is then an entry (``jvp``, ``H[x,y]``, ``Hv[x]``) rather than a
+    parameter's number; ``tangents``: the direction ``v`` of ``jvp`` and ``hvp``, one per
+    ``wrt`` parameter (``default_tangents``: check chose it).  ``str(report)`` is a text
+    table, ``_repr_html_`` the same for Jupyter.
 
     >>> from symgrad import check
     >>> def f(x, y):
@@ -133,6 +168,9 @@ class CheckReport:
     engines: tuple[str, ...] = tuple(ENGINES)
     timed_out: tuple[str, ...] = ()
     constant: tuple[str, ...] = ()
+    mode: str = "grad"
+    tangents: tuple[Any, ...] | None = None
+    default_tangents: bool = False
 
     @property
     def ok(self) -> bool:
@@ -168,6 +206,9 @@ class CheckReport:
                 out[r.param] = r.verdict
         return out
 
+    def _title(self, key: str) -> str:
+        return MODES[self.mode].titles[key]
+
     def _cell(self, r: Row, key: str) -> tuple[str, bool]:
         v = getattr(r, ENGINES[key][0])
         if r.constant:
@@ -180,8 +221,8 @@ class CheckReport:
         return f"{v:.10g}" + (" *" if bad else ""), bad
 
     def _cells(self) -> tuple[list[str], list[list[tuple[str, bool]]]]:
-        head = ["parameter", GENERATED, *(ENGINES[k][1] for k in self.engines), "max error",
-                "SymPy verdict" if "sympy" in self.engines else "verdict"]
+        head = [MODES[self.mode].entry, GENERATED, *(self._title(k) for k in self.engines),
+                "max error", "SymPy verdict" if "sympy" in self.engines else "verdict"]
         body = []
         for r in self.rows:
             bad = "generated" in r.differing
@@ -196,9 +237,15 @@ class CheckReport:
         point = ", ".join(f"{p}={_brief(a)}" for p, a in zip(self.params, self.args))
         value = float(self.value) if isinstance(self.value, numbers.Real) else self.value
         lines = [f"check {self.function}({point}) = {value!r}"]
-        lines += [f"  {ENGINES[k][1]} " + (why if k in self.timed_out else f"unavailable: {why}")
+        if self.mode != "grad":
+            lines.append(f"  mode {self.mode}: {MODES[self.mode].how}")
+        if self.tangents is not None:
+            v = ", ".join(f"{p}={_brief(t)}" for p, t in zip(self.wrt, self.tangents))
+            lines.append(f"  along v: {v}" + " (check's default direction)" *
+                         self.default_tangents)
+        lines += [f"  {self._title(k)} " + (why if k in self.timed_out else f"unavailable: {why}")
                   for k, why in self.unavailable.items()]
-        lines += [f"  {ENGINES[k][1]} for {r.name}: unavailable: {why}"
+        lines += [f"  {self._title(k)} for {r.name}: unavailable: {why}"
                   for r in self.rows for k, why in r.missing.items()]
         if self.constant:
             lines.append(f"  held constant: {', '.join(self.constant)} (not differentiable: "
@@ -207,19 +254,22 @@ class CheckReport:
         return lines + [f"  {note}" for note in self.notes]
 
     def _summary(self) -> str:
-        tol = (f"rtol {self.rtol:g}, atol {self.atol:g}; finite differences "
+        loose = "finite differences" if MODES[self.mode].loose == ("fd",) else \
+            "finite differences and the Value column"
+        tol = (f"rtol {self.rtol:g}, atol {self.atol:g}; {loose} "
                f"rtol {self.fd_rtol:g}, atol {self.fd_atol:g}")
         ran = [k for k in self.engines if k not in self.unavailable]
         if self.ok:
             what = "all four engines agree" if len(ran) == len(ENGINES) else \
                 f"the {len(ran) + 1} available engines agree"
             what += " where they apply" * any(r.missing for r in self.rows)
-            late = "".join(f"; {ENGINES[k][1]} timed out" for k in self.timed_out)
+            late = "".join(f"; {self._title(k)} timed out" for k in self.timed_out)
             return f"OK: {what}{late} ({tol})"
         if any(r.differing or r.verdict == DIFFER for r in self.rows):
             bad = ", ".join(r.name for r in self.rows if not r.agree and r.checked)
+            what = "gradient" if self.mode == "grad" else self.mode
             return (f"MISMATCH in {bad}: * marks a derivative that differs from the generated "
-                    f"gradient, or a constant's generated derivative that is not 0 ({tol})")
+                    f"{what}, or a constant's generated derivative that is not 0 ({tol})")
         unchecked = ", ".join(r.name for r in self.rows if not r.checked)
         return (f"NOT CHECKED: no engine gave a derivative of {unchecked} to compare with "
                 "(see above why)")

@@ -100,9 +100,10 @@ def register_rule(name: str, forward: Callable[..., Any],
     if not callables:
         _CALLABLES[_key(forward)] = CallInfo(name, "helper")
     import sys
-    api = sys.modules.get(__package__ + ".api")
-    if api is not None:      # gradients built with the old rule must be rebuilt
-        api._cache.clear()
+    for cached in ("api", "modes"):   # derivatives built with the old rule must be rebuilt
+        module = sys.modules.get(f"{__package__}.{cached}")
+        if module is not None:
+            module._cache.clear()
     return rule
 
 
