@@ -36,7 +36,7 @@ INACTIVE_PRIMS = {"lt", "le", "gt", "ge", "eq", "ne", "is", "is_not", "in", "not
                   "zeros_like"}
 #: effects that change a list in place (argument 0 is the list)
 LIST_MUTATORS = {"append", "setitem", "insert", "extend", "setslice", "clear", "reverse",
-                 "pop", "accum", "put_back", "add_into"}
+                 "pop", "accum", "put_back", "add_into", "aset"}
 #: primitives producing a list that shares objects with their list arguments
 _LIST_PRODUCERS = {"copy", "concat", "repeat", "slice", "getitem", "pop", "list", "tuple",
                    "dict"}
@@ -87,6 +87,9 @@ def resolve_kinds(lowered: Any) -> None:
             if any(k.tag == "list" for k in kinds) or e.out.kind.find().tag == "list":
                 _make_list_op(e, kinds)
                 changed = True
+            elif any(k.tag == "array" for k in kinds):
+                e.out.kind.unify(Kind.array())
+                changed = True
             elif all(k.tag in ("num", "obj") for k in kinds):
                 e.out.kind.unify(Kind.num() if all(k.tag == "num" for k in kinds) else Kind.obj())
                 changed = True
@@ -98,6 +101,13 @@ def resolve_kinds(lowered: Any) -> None:
             if type(a) is Var:
                 a.kind.unify(Kind.num())
         e.out.kind.unify(Kind.num())
+    changed = True
+    while changed:               # an elementwise result is an array if an operand is one
+        changed = False
+        for out, kinds in getattr(lowered, "joins", ()):
+            if out.find().tag != "array" and any(k.find().tag == "array" for k in kinds):
+                out.unify(Kind.array())
+                changed = True
 
 
 def _kind(a: Any) -> Kind:
@@ -268,8 +278,10 @@ def _useful(body: list, result: Any, cls: _Classes) -> tuple[set[Var], set[Var]]
 def _value_args(e: Eqn) -> tuple:
     """The arguments a derivative flows into (not indices, counts or exponents' types)."""
     p = e.prim
-    if p in ("getitem", "pop"):
+    if p in ("getitem", "pop", "aget"):
         return e.args[:1]
+    if p == "aset":
+        return (e.args[0], e.args[-1])
     if p in ("setitem", "insert"):
         return (e.args[0], e.args[-1])
     if p in ("repeat",):

@@ -54,7 +54,8 @@ class Builder:
             x) is not int and type(x) is not bool else Const(float(x) if type(x) is bool else x))
 
     def emit(self, prim: str, args: tuple, params: dict | None = None) -> Var:
-        out = Var(self.hint, Kind.num())
+        array = any(type(a) is Var and a.kind.find().tag == "array" for a in args)
+        out = Var(self.hint, Kind.array() if array else Kind.num())
         e = Eqn((out,), prim, args, params, self.loc)
         self.block.append(e)
         self.defs[out] = e
@@ -117,6 +118,12 @@ class Builder:
 
     def select(self, cond: Any, then: Any, otherwise: Any) -> Any:
         """``then if cond else otherwise``; thunks are built only inside their branch."""
+        if type(self.sym(cond).op if isinstance(cond, Sym) else cond) is Var and \
+                (cond.op if isinstance(cond, Sym) else cond).kind.find().tag == "array":
+            c = cond.op if isinstance(cond, Sym) else cond     # elementwise: np.where
+            t = self._branch(then, self.block)
+            o = self._branch(otherwise, self.block)
+            return self.emit("select", (c, t, o))
         t_blk: list = []
         o_blk: list = []
         t = self._branch(then, t_blk)
@@ -125,7 +132,8 @@ class Builder:
             if t == o or (type(t) is Const and type(o) is Const and t.value == o.value):
                 return t
             return self.emit("select", (cond, t, o))
-        out = Var(self.hint, Kind.num())
+        array = any(type(a) is Var and a.kind.find().tag == "array" for a in (cond, t, o))
+        out = Var(self.hint, Kind.array() if array else Kind.num())
         t_blk.append(Eqn((out,), "copy", (t,), None, self.loc))
         o_blk.append(Eqn((out,), "copy", (o,), None, self.loc))
         self.block.append(If(cond, t_blk, o_blk, self.loc))

@@ -41,7 +41,7 @@ _PURE = {"copy", "getitem", "getattr", "list", "tuple", "concat", "repeat", "sli
          "range", "neg", "not", "invert", "select", "sum", "fsum", "mean", "fmean", "max_of",
          "min_of", "zeros_like", "binop"}
 _MUTATING = {"append", "pop", "insert", "extend", "setitem", "setslice", "accum", "reverse",
-             "put_back", "add_into",
+             "put_back", "add_into", "aset", "aset_add",
              "clear", "call", "callmethod", "pyexpr", "raise", "assert_fail"}
 
 
@@ -213,7 +213,8 @@ class Printer:
         and whether it reads a list's contents."""
         reads = set()
         listy = e.prim in _LIST_READS and (e.prim != "copy" or (
-            type(e.args[0]) is Var and e.args[0].kind.is_list))
+            type(e.args[0]) is Var and e.args[0].kind.is_list)) or any(
+            type(a) is Var and a.kind.find().tag == "array" for a in e.args)
         for a in e.args:
             if type(a) is Var:
                 reads.add(a)
@@ -410,7 +411,8 @@ class Printer:
         out = e.out
         if p == "copy" and e.args[0] is out:
             return
-        if p == "add" and (e.params or {}).get("accum") and e.args[0] is out:
+        if p == "add" and (e.params or {}).get("accum") and e.args[0] is out and \
+                out.kind.find().tag != "array":
             self.line(ind, f"{out.name} += {self.op(e.args[1], TEST)}", e.loc)
             return
         self.line(ind, f"{out.name} = {self.eqn_expr(e)[0]}", e.loc)
@@ -561,6 +563,8 @@ def _e_cmp(pr: Printer, e: Eqn) -> tuple[str, int]:
 
 def _e_select(pr: Printer, e: Eqn) -> tuple[str, int]:
     c, a, b = e.args
+    if type(c) is Var and c.kind.find().tag == "array":      # elementwise: np.where
+        return f"{pr.names.module('numpy')}.where({pr.op(c)}, {pr.op(a)}, {pr.op(b)})", ATOM
     return f"{pr.op(a, OR)} if {pr.op(c, OR)} else {pr.op(b, TEST)}", TEST
 
 
@@ -582,7 +586,9 @@ def _e_call(pr: Printer, e: Eqn) -> tuple[str, int]:
     fn, args = e.args[0], e.args[1:]
     pos = args[:len(args) - len(kw)]
     parts = [pr.op(a) for a in pos] + [f"{k}={pr.op(v)}" for k, v in zip(kw, args[len(pos):])]
-    return f"{pr.op(fn, ATOM)}({', '.join(parts)})", ATOM
+    name = f"{pr.names.module('numpy')}.{params['np_name']}" if params.get("np_name") else \
+        pr.op(fn, ATOM)
+    return f"{name}({', '.join(parts)})", ATOM
 
 
 def _e_callmethod(pr: Printer, e: Eqn) -> tuple[str, int]:
@@ -629,6 +635,11 @@ def _e_len(pr: Printer, e: Eqn) -> tuple[str, int]:
     return f"len({pr.op(e.args[0])})", ATOM
 
 
+from .emit_array import ARRAY_EXPR, ARRAY_MUTATING, ARRAY_STMT  # noqa: E402
+from . import emit_array as _ea  # noqa: E402
+
+assert (_ea.CMP, _ea.BAND, _ea.ARITH, _ea.TERM, _ea.ATOM) == (CMP, BAND, ARITH, TERM, ATOM)
+
 _EXPR: dict[str, Any] = {
     "copy": _e_copy, "neg": _e_neg, "not": _e_not, "getitem": _e_getitem,
     "getattr": _e_getattr, "slice": _e_slice, "list": _e_list, "tuple": _e_tuple,
@@ -642,6 +653,7 @@ _EXPR: dict[str, Any] = {
 }
 for _c in ("lt", "le", "gt", "ge", "eq", "ne", "is", "is_not", "in", "not_in"):
     _EXPR[_c] = _e_cmp
+_EXPR.update(ARRAY_EXPR)
 
 
 def _s_method(name: str) -> Any:
@@ -700,7 +712,7 @@ _STMT: dict[str, Any] = {
     "extend": _s_method("extend"), "reverse": _s_method("reverse"),
     "clear": _s_method("clear"), "setitem": _s_setitem, "setslice": _s_setslice,
     "accum": _s_accum, "raise": _s_raise, "assert_fail": _s_assert, "pop": _s_pop,
-    "put_back": _s_put_back, "add_into": _s_add_into,
+    "put_back": _s_put_back, "add_into": _s_add_into, **ARRAY_STMT,
 }
 
 
@@ -828,7 +840,7 @@ def _helper(name: str) -> Any:
     fn = _HELPER_OBJECTS.get(name)
     if fn is None:
         from . import helpers
-        ns: dict = {}
+        ns: dict = {dep: _helper(dep) for dep in helpers.HELPER_NEEDS.get(name, ())}
         exec(compile(helpers.source_of(name), f"<symgrad helper {name}>", "exec"), ns)
         fn = _HELPER_OBJECTS[name] = ns[name]
         fn.__symgrad_helper__ = name       # differentiated again: lowered as a primitive

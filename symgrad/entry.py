@@ -94,11 +94,14 @@ def _short(v: Any) -> str:
 
 def make_entry(fname: str, params: list[str], defaults: tuple, checks: list[tuple[str, str]],
                target: Callable[..., Any], guards: list, refresh: Callable[..., Any],
-               label: str, where: str = "") -> Callable[..., Any]:
+               label: str, where: str = "", arrays: Callable[..., Any] | None = None,
+               n_primal: int = 0) -> Callable[..., Any]:
     """Compile the entry function for a gradient.
 
     ``checks`` are ``(parameter, kind)`` pairs ("num" or "list") of the differentiated
-    parameters; ``guards`` are ``(where, object)`` pairs from lowering.
+    parameters; ``guards`` are ``(where, object)`` pairs from lowering; ``arrays``, for
+    a function using numpy, takes calls with a numpy array among the arguments (to
+    the gradient specialized for them).
     """
     ns: dict[str, Any] = {"_target": target, "_refresh": refresh,
                           "_check_arguments": check_arguments,
@@ -107,6 +110,12 @@ def make_entry(fname: str, params: list[str], defaults: tuple, checks: list[tupl
         ns[f"_d{i}"] = d
     arglist = ", ".join(params)
     lines = [f"def {fname}({_signature(params, defaults)}):"]
+    if arrays is not None:
+        import numpy
+        ns["_ndarray"], ns["_arrays"] = numpy.ndarray, arrays
+        test = " or ".join(f"type({p}) is _ndarray" for p in params[:n_primal or len(params)])
+        lines.append(f"    if {test}:")
+        lines.append(f"        return _arrays({arglist})")
     guard_text = _guards(guards, ns)
     if guard_text:
         lines.append(f"    if {guard_text} != _expected:")

@@ -62,7 +62,93 @@ def _add_into(dst, src):
         else:
             dst[k] += v
 ''',
+    "_unbroadcast": '''
+def _unbroadcast(g, x):
+    """g summed over the axes along which x was broadcast, so it has x's shape."""
+    import numpy as np
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    g = np.sum(g, axis=tuple(range(np.ndim(g) - len(shape))))
+    axes = tuple(k for k, n in enumerate(shape) if n == 1 and np.shape(g)[k] != 1)
+    return np.sum(g, axis=axes, keepdims=True) if axes else g
+''',
+    "_split_like": '''
+def _split_like(g, *parts, axis=0):
+    """g cut along axis into pieces as long as each of parts (the adjoint of np.concatenate)."""
+    import numpy as np
+    ends = np.cumsum([np.shape(p)[axis] for p in parts[:-1]])
+    return np.split(g, ends, axis=axis)
+''',
+    "_matmul_vjp_a": '''
+def _matmul_vjp_a(g, a, b):
+    """The adjoint of a in a @ b, for operands of any rank."""
+    import numpy as np
+    a, b = np.asarray(a), np.asarray(b)
+    if b.ndim == 1:
+        d = np.multiply.outer(g, b) if a.ndim > 1 else g * b
+    else:
+        d = g @ np.swapaxes(b, -1, -2) if a.ndim > 1 else (np.expand_dims(g, -2) @ np.swapaxes(b, -1, -2))[..., 0, :]
+    return _unbroadcast(d, a)
+''',
+    "_matmul_vjp_b": '''
+def _matmul_vjp_b(g, a, b):
+    """The adjoint of b in a @ b, for operands of any rank."""
+    import numpy as np
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim == 1:
+        d = np.multiply.outer(a, g) if b.ndim > 1 else g * a
+    else:
+        gg = g if b.ndim > 1 else np.expand_dims(g, -1)
+        d = np.swapaxes(a, -1, -2) @ gg
+        if b.ndim == 1:
+            d = d[..., 0]
+    return _unbroadcast(d, b)
+''',
+    "_tensordot_vjp_a": '''
+def _tensordot_vjp_a(g, a, b, axes=2):
+    """The adjoint of a in np.tensordot(a, b, axes)."""
+    import numpy as np
+    a, b = np.asarray(a), np.asarray(b)
+    ax_a, ax_b = (list(range(a.ndim - axes, a.ndim)), list(range(axes))) if isinstance(axes, int) else (list(axes[0]), list(axes[1]))
+    ax_a, ax_b = [k % a.ndim for k in ax_a], [k % b.ndim for k in ax_b]
+    free_a = [k for k in range(a.ndim) if k not in ax_a]
+    free_b = [k for k in range(b.ndim) if k not in ax_b]
+    d = np.tensordot(g, b, axes=(list(range(len(free_a), g.ndim)), free_b))
+    order = free_a + ax_a
+    return np.transpose(d, np.argsort(order))
+''',
+    "_tensordot_vjp_b": '''
+def _tensordot_vjp_b(g, a, b, axes=2):
+    """The adjoint of b in np.tensordot(a, b, axes)."""
+    import numpy as np
+    a, b = np.asarray(a), np.asarray(b)
+    ax_a, ax_b = (list(range(a.ndim - axes, a.ndim)), list(range(axes))) if isinstance(axes, int) else (list(axes[0]), list(axes[1]))
+    ax_a, ax_b = [k % a.ndim for k in ax_a], [k % b.ndim for k in ax_b]
+    free_a = [k for k in range(a.ndim) if k not in ax_a]
+    free_b = [k for k in range(b.ndim) if k not in ax_b]
+    d = np.tensordot(a, g, axes=(free_a, list(range(len(free_a)))))
+    order = ax_b + free_b
+    return np.transpose(d, np.argsort(order))
+''',
+    "_inner_vjp_a": '''
+def _inner_vjp_a(g, a, b):
+    """The adjoint of a in np.inner(a, b) (a sum over the last axes)."""
+    import numpy as np
+    a, b = np.asarray(a), np.asarray(b)
+    return np.tensordot(g, b, axes=(list(range(a.ndim - 1, g.ndim)), list(range(b.ndim - 1))))
+''',
+    "_inner_vjp_b": '''
+def _inner_vjp_b(g, a, b):
+    """The adjoint of b in np.inner(a, b)."""
+    import numpy as np
+    a, b = np.asarray(a), np.asarray(b)
+    return np.tensordot(g, a, axes=(list(range(a.ndim - 1)), list(range(a.ndim - 1))))
+''',
 }
+
+#: helpers that call other helpers
+HELPER_NEEDS = {"_matmul_vjp_a": ("_unbroadcast",), "_matmul_vjp_b": ("_unbroadcast",)}
 
 
 def source_of(name: str) -> str | None:

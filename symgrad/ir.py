@@ -71,6 +71,12 @@ class Kind:
         return Kind("obj")
 
     @staticmethod
+    def array() -> "Kind":
+        """A numpy array of floats (its rank and broadcast pattern are found later,
+        by :mod:`symgrad.shapes`)."""
+        return Kind("array")
+
+    @staticmethod
     def list_of(elem: "Kind | None" = None) -> "Kind":
         return Kind("list", elem if elem is not None else Kind())
 
@@ -93,6 +99,10 @@ class Kind:
             return
         if a.tag is None:
             a._parent = b
+            return
+        if {a.tag, b.tag} == {"num", "array"}:      # a number where an array may be: array
+            a, b = (a, b) if a.tag == "array" else (b, a)
+            b._parent = a
             return
         if b.tag is None or a.tag == b.tag:
             b._parent = a
@@ -125,6 +135,10 @@ class Kind:
     def is_list(self) -> bool:
         """A container (a list or a dict): it has a shadow of the same structure."""
         return self.find().tag in ("list", "map")
+
+    @property
+    def is_array(self) -> bool:
+        return self.find().tag == "array"
 
     @property
     def is_map(self) -> bool:

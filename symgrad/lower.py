@@ -33,6 +33,7 @@ from . import ir
 from .desugar import assigned_names, desugar, jumps
 from .errors import NonScalarError
 from .ir import Const, Eqn, Kind, KindError, Loc, Var
+from .lower_array import ArrayLowering
 from .lower_call import CallLowering
 from .lower_expr import ExprLowering
 from .lower_loop import LoopLowering
@@ -54,6 +55,8 @@ class Lowered:
     origins: dict[int, str] = field(default_factory=dict)  # where outside objects come from
     guards: list = field(default_factory=list)     # (where, function) read while lowering
     return_node: Any = None
+    joins: list = field(default_factory=list)   # (result kind, operand kinds): array if any
+    patterns: dict = field(default_factory=dict)  # array parameters' broadcast patterns
 
 
 @dataclass
@@ -62,7 +65,7 @@ class _LoopCtx:
     depth: int
 
 
-class Lowerer(ExprLowering, CallLowering, LoopLowering):
+class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
     """Lowers one function (and everything inlined into it) to IR."""
 
     def __init__(self, top: FunctionSource):
@@ -84,6 +87,12 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
         self.scope_fs = top
         #: results may be tuples and lists of numbers (jvp, vjp, Jacobians)
         self.structured = False
+        #: elementwise results whose kind follows their operands' (see ArrayLowering.join)
+        self.joins: list = []
+        #: ranks of array parameters (a gradient specialized for array arguments)
+        self.array_ranks: dict = {}
+        #: parameter name -> broadcast pattern, for a gradient specialized for arrays
+        self.param_patterns: dict = {}
 
     # ------------------------------------------------------------------ emission
     def emit(self, prim: str, args: tuple, kind: Kind | None = None, params: dict | None = None,
@@ -164,6 +173,10 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
         params = []
         for arg in a.args:
             v = Var(arg.arg, name=arg.arg)
+            pattern = self.param_patterns.get(arg.arg, False)
+            if pattern is not False:                # an array argument (specialized)
+                v.kind = Kind.array()
+                self.array_ranks[v] = None if pattern is None else len(pattern)
             scope.env[arg.arg] = v
             scope.owned.add(v)
             params.append(v)
@@ -190,6 +203,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
                 "return one number.\n    " + fs.text(node).strip() + "\n  hint: return a "
                 "single number (for example the sum of the parts), or use symgrad.jacobian "
                 "for several outputs.")
+        self.settle_joins()
+
         def structure(x: Any) -> Any:            # nested tuples stay tuples of operands
             if type(x) is StaticTuple:
                 return tuple(structure(v) for v in x.items)
@@ -205,6 +220,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
         lowered.origins = self.origins
         lowered.guards = list(self.guards.values())
         lowered.return_node = self.return_node
+        lowered.joins = self.joins
+        lowered.patterns = self.param_patterns
         return lowered
 
     def function_body(self, scope: Scope, body: list[ast.stmt], result_hint: str) -> Any:
@@ -397,6 +414,10 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering):
         if not is_operand(base):
             raise scope.fs.error(node, "an assignment into " + _construct(target.value),
                                  "assign into a list held in a variable")
+        if self.is_array(base) or type(base) is Var and base.kind.find().tag in (
+                None, "num") and _array_index(target.slice):
+            self.array_set(scope, base, target, value, node)
+            return
         value = self.materialize(value, node)
         if isinstance(target.slice, ast.Slice):
             sl = self.slice_operands(scope, target.slice)
@@ -722,6 +743,14 @@ _STMTS: dict[type, Any] = {
 }
 
 
+def _array_index(node: ast.expr) -> bool:
+    """An index only arrays take: several indices (``x[i, j]``), ``None`` or ``...``."""
+    items = node.elts if isinstance(node, ast.Tuple) else [node]
+    return isinstance(node, ast.Tuple) or any(
+        isinstance(it, ast.Constant) and (it.value is None or it.value is Ellipsis)
+        for it in items)
+
+
 def _plain(fn: Any) -> bool:
     if not isinstance(fn, types.FunctionType):
         return False
@@ -730,7 +759,7 @@ def _plain(fn: Any) -> bool:
         not code.co_kwonlyargcount and not code.co_posonlyargcount
 
 
-def lower(fn: Any, structured: bool = False) -> Lowered:
+def lower(fn: Any, structured: bool = False, patterns: dict | None = None) -> Lowered:
     """Lower ``fn`` to IR: a plain function directly; anything else Python can call
     with plain parameters (a ``functools.wraps`` wrapper, a bound method, a
     ``functools.partial``, an object with ``__call__``) as a call to it, which inlines
@@ -739,8 +768,9 @@ def lower(fn: Any, structured: bool = False) -> Lowered:
         fs = get_source(fn)
         lw = Lowerer(fs)
         lw.structured = structured
+        lw.param_patterns = dict(patterns or {})
         return lw.lower_top(fn, fs)
-    return _lower_call_of(fn, structured)
+    return _lower_call_of(fn, structured, patterns)
 
 
 def _python_function_inside(fn: Any) -> Any:
@@ -765,7 +795,8 @@ def _python_function_inside(fn: Any) -> Any:
     return None
 
 
-def _lower_call_of(fn: Any, structured: bool = False) -> Lowered:
+def _lower_call_of(fn: Any, structured: bool = False, patterns: dict | None = None
+                   ) -> Lowered:
     inner = _python_function_inside(fn)
     if inner is None:
         get_source(fn)                     # raises the clear SourceError
@@ -781,6 +812,7 @@ def _lower_call_of(fn: Any, structured: bool = False) -> Lowered:
             from None
     lw = Lowerer(fs)
     lw.structured = structured
+    lw.param_patterns = dict(patterns or {})
     lw.scope_fs = fs
     scope = Scope(fs, label="")
     scope.is_top = True  # type: ignore[attr-defined]
@@ -792,6 +824,9 @@ def _lower_call_of(fn: Any, structured: bool = False) -> Lowered:
                            "plain parameters (or decorate it with functools.wraps, so its "
                            "parameters are known)")
         v = Var(p.name, name=p.name)
+        if p.name in (patterns or {}):
+            v.kind = Kind.array()
+            lw.array_ranks[v] = None if patterns[p.name] is None else len(patterns[p.name])
         params.append(v)
         scope.env[p.name] = v
         (kwargs.__setitem__(p.name, v) if p.kind is p.KEYWORD_ONLY else args.append(v))

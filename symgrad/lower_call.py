@@ -111,6 +111,12 @@ class CallLowering:
         info = rules.lookup_callable(obj)
         if info is not None:
             return self.primitive(scope, info, obj, args, kwargs, node, dest)
+        from .lower_array import is_numpy_constructor, numpy_op_of
+        op = numpy_op_of(obj)
+        if op is not None:
+            return self.array_call(scope, op, args, kwargs, node, dest)
+        if is_numpy_constructor(obj):
+            return self.constructor_call(callee, args, kwargs, node, dest, describe(obj))
         if rules.is_constant_call(obj):
             out = self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
                                    describe(obj), constant=True)
@@ -210,6 +216,9 @@ class CallLowering:
     def method_call(self, scope: Scope, base: Any, name: str, args: list, kwargs: dict,
                     node: ast.AST, dest: Var | None) -> Any:
         kb = self.kind_of(base).find()
+        from .lower_array import ARRAY_METHODS
+        if kb.tag == "array" or kb.tag in (None, "num") and name in ARRAY_METHODS:
+            return self.array_method(scope, base, name, args, kwargs, node, dest)
         if name == "sort" and kb.tag in ("list", None) and not args:
             from .lower_builtins import sort_in_place
             return sort_in_place(self, scope, base, kwargs, node)
@@ -276,7 +285,7 @@ class CallLowering:
         for a in ops:
             if type(a) is Var:
                 self.unify(a.kind, Kind.num(), node)
-        return self.emit(rule.name, tuple(ops), Kind.num(), params, dest=dest)
+        return self.emit(rule.name, tuple(ops), self.join(ops), params, dest=dest)
 
     def bind_keywords(self, scope: Scope, obj: Any, args: list, kwargs: dict,
                       node: ast.AST) -> list:

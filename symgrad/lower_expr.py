@@ -19,6 +19,7 @@ from . import rules
 from .ir import Const, Global, Kind, Var
 from .scope import (AttrRef, FuncChoice, FuncValue, Scope, Static, StaticDict, StaticTuple,
                     const_or_none, is_compile_time, is_operand, kind_of_value, resolve_global)
+from .lower_array import _SHAPE_ATTRS
 from .source import MISSING
 
 _STDLIB_CONSTANT_MODULES = {"math", "cmath", "numpy", "sys", "operator"}
@@ -199,6 +200,9 @@ class ExprLowering:
         if not is_operand(base):
             raise scope.fs.error(node, f"the attribute .{node.attr} of this value",
                                  "read attributes of objects, not of functions")
+        if type(base) is Var and base.kind.find().tag in ("array", None, "num") and (
+                node.attr == "T" or node.attr in _SHAPE_ATTRS):
+            return self.array_attribute(base, node.attr, node, dest)
         kind = kind_of_value(getattr(base.obj, node.attr, MISSING)) if type(base) is Global \
             else Kind()
         return self.emit("getattr", (base, Const(node.attr)), kind, dest=dest, hint="_g")
@@ -216,6 +220,9 @@ class ExprLowering:
             self.unify(a.kind, self.kind_of(b), node)
             self.effect("extend", (a, b))       # xs += ys: the same list, extended
             return a
+        if prim == "matmul":
+            from .array_ops import ARRAY_OPS
+            return self.array_call(scope, ARRAY_OPS["np_matmul"], [a, b], {}, node, dest)
         if prim is None:
             return self.emit("binop", (a, b), Kind(), {"op": type(node.op).__name__},
                              dest=dest)
@@ -241,7 +248,7 @@ class ExprLowering:
         for x in (a, b):
             if type(x) is Var:
                 self.unify(x.kind, Kind.num(), node)
-        return self.emit(prim, (a, b), Kind.num(), dest=dest)
+        return self.emit(prim, (a, b), self.join((a, b)), dest=dest)
 
     def list_arith(self, prim: str, a: Any, b: Any, ka: Kind, kb: Kind, dest: Var | None,
                    node: ast.AST) -> Var:
@@ -263,7 +270,7 @@ class ExprLowering:
                 return Const(-a.value)
             if type(a) is Var:
                 self.unify(a.kind, Kind.num(), node)
-            return self.emit("neg", (a,), Kind.num(), dest=dest)
+            return self.emit("neg", (a,), self.join((a,)), dest=dest)
         if op is ast.Not:
             return self.emit("not", (a,), Kind.num(), dest=dest, hint="_c")
         return self.emit("invert", (a,), Kind.num(), dest=dest)
@@ -272,8 +279,10 @@ class ExprLowering:
         left = self.operand(scope, node.left)
         if len(node.ops) == 1:
             right = self.operand(scope, node.comparators[0])
-            return self.emit(rules.COMPARE[type(node.ops[0]).__name__], (left, right), Kind.num(),
-                             dest=dest, hint="_c")
+            op = rules.COMPARE[type(node.ops[0]).__name__]
+            kind = self.join((left, right)) if op in ("lt", "le", "gt", "ge", "eq", "ne") \
+                else Kind.num()
+            return self.emit(op, (left, right), kind, dest=dest, hint="_c")
         result = dest if dest is not None else Var("_c", Kind.num())
         self.compare_chain(scope, left, node.ops, node.comparators, result)
         return result
@@ -342,6 +351,10 @@ class ExprLowering:
                 return self.static_slice(scope, base, node.slice)
             base = self.materialize(base, node)
         base = self.materialize(base, node)
+        from .lower import _array_index
+        if self.is_array(base) or type(base) is Var and base.kind.find().tag in (
+                None, "num") and _array_index(node.slice):
+            return self.array_get(scope, base, node, dest)
         if isinstance(node.slice, ast.Slice):
             sl = self.slice_operands(scope, node.slice)
             kind = self.kind_of(base)
@@ -364,6 +377,10 @@ class ExprLowering:
     def getitem(self, base: Any, index: Any, dest: Var | None = None,
                 node: ast.AST | None = None) -> Var:
         kb = self.kind_of(base)
+        if kb.find().tag == "array":                 # for row in X: X[k]
+            template = (("i", 1),)
+            return self.emit("aget", (base, index), Kind.array(), {"index": template},
+                             dest=dest, hint="_a")
         if kb.find().tag == "map" or (kb.find().tag is None and type(index) is Const and
                                       isinstance(index.value, str)):
             kind = kb.field(index.value) if type(index) is Const else kb.element

@@ -116,7 +116,7 @@ class LoopLowering:
         if k.tag == "obj":
             return [self.emit("call", (Global("list", list, "builtin"), value),
                               Kind.list_of(), {"kw": (), "label": "list"})]
-        if type(value) is Var:
+        if type(value) is Var and k.tag != "array":      # an array: walked by its rows
             self.unify(value.kind, Kind.list_of(), node)
         return [value]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import rules
+from .emit_array import ARRAY_PURE
 from .ir import Eqn, For, Func, If, Return, Var, While, stmt_reads, walk
 
 __all__ = ["optimize"]
@@ -26,7 +27,7 @@ _PURE = {"copy", "getitem", "getattr", "list", "tuple", "dict", "concat", "repea
          "range", "neg", "not", "select", "zeros_like", "lt", "le", "gt", "ge", "eq", "ne",
          "is", "is_not"}
 _EFFECT = {"append", "pop", "insert", "extend", "setitem", "setslice", "accum", "reverse",
-           "put_back", "add_into",
+           "put_back", "add_into", "aset", "aset_add",
            "clear", "raise", "assert_fail", "call", "callmethod", "pyexpr", "restore"}
 
 
@@ -37,7 +38,7 @@ def _removable(e: Eqn) -> bool:
                 (e.params or {}).get("label") not in ("print",):
             return True
         return False
-    if p in _PURE:
+    if p in _PURE or p in ARRAY_PURE:
         return True
     rule = rules.RULES.get(p)
     if rule is not None:

@@ -38,6 +38,18 @@ class Transformed:
     facts: Facts
     ir: Func
     emitted: Emitted
+    uses_numpy: bool = False     # arrays may reach it: calls with arrays get specialized
+
+
+def uses_numpy(lowered: Lowered) -> bool:
+    """Does the function compute with numpy (so array arguments are expected)?"""
+    from .ir import Eqn, walk
+    for s in walk(lowered.func.body):
+        if type(s) is Eqn and (s.prim.startswith("np_") or s.prim in ("aget", "aset") or (
+                s.params or {}).get("flavor") == "numpy" or any(
+                o.kind.find().tag == "array" for o in s.outs)):
+            return True
+    return any(p.kind.find().tag == "array" for p in lowered.params)
 
 
 def _check_result(lowered: Lowered, fn: Any) -> None:
@@ -56,7 +68,7 @@ def _check_result(lowered: Lowered, fn: Any) -> None:
 
 
 def transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
-              structured: bool = False) -> Transformed:
+              structured: bool = False, patterns: dict | None = None) -> Transformed:
     """Differentiate ``fn`` with respect to the parameters at indices ``wrt``.
     ``structured``: ``fn`` may return tuples and lists of numbers; the generated
     function then takes one cotangent per returned number or list (``vjp``)."""
@@ -66,7 +78,7 @@ def transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
     try:
         sys.setrecursionlimit(max(old, 20000))
         try:
-            return _transform(fn, wrt, with_value, single, structured)
+            return _transform(fn, wrt, with_value, single, structured, patterns)
         except RecursionError:
             raise UnsupportedSyntaxError(
                 "an expression or nesting this deep", "split it into several statements",
@@ -79,8 +91,8 @@ def transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
 
 
 def _transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
-               structured: bool = False) -> Transformed:
-    lowered = lower(fn, structured)
+               structured: bool = False, patterns: dict | None = None) -> Transformed:
+    lowered = lower(fn, structured, patterns)
     params = lowered.params
     wrt_vars = [params[i] for i in wrt]
     facts = analyze(lowered, wrt_vars)
@@ -100,7 +112,7 @@ def _transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
     inactive = [p.name for p in wrt_vars if not facts.is_active(p)]
     _ = StaticTuple
     return Transformed(em.source, compiled, name, [p.name for p in params], wrt_names,
-                       inactive, lowered, facts, grad_ir, em)
+                       inactive, lowered, facts, grad_ir, em, uses_numpy(lowered))
 
 
 def stages(fn: Any, wrt: list[int] | None = None) -> dict[str, Any]:
@@ -131,7 +143,8 @@ class TransformedForward:
     emitted: Emitted
 
 
-def transform_forward(fn: Any, wrt: list[int]) -> TransformedForward:
+def transform_forward(fn: Any, wrt: list[int], patterns: dict | None = None
+                      ) -> TransformedForward:
     """The tangent sweep of ``fn`` with respect to the parameters at ``wrt``: a
     function of ``(*params, *tangents)`` returning ``(value, tangent)``."""
     from .forward import forward
@@ -140,7 +153,7 @@ def transform_forward(fn: Any, wrt: list[int]) -> TransformedForward:
     gc.disable()
     try:
         sys.setrecursionlimit(max(old, 20000))
-        lowered = lower(fn, structured=True)
+        lowered = lower(fn, structured=True, patterns=patterns)
         params = lowered.params
         wrt_vars = [params[i] for i in wrt]
         facts = analyze(lowered, wrt_vars)

@@ -25,11 +25,13 @@ from __future__ import annotations
 from typing import Any
 
 from . import rules
+from .array_ops import ARRAY_OPS
 from .analyze import INACTIVE_PRIMS, Facts
 from .build import Builder
 from .ir import (Break, Const, Continue, Eqn, For, Func, If, Kind, Loc, Return, Var, While,
                  assigned, stmt_writes, walk)
 from .reverse_lists import ListReverse
+from .reverse_arrays import ArrayReverse
 from .shadows import add_shadows, sh
 from .tape import (Definedness, has_exit, live_restores, prepare, surely_written,
                    upward_exposed)
@@ -39,7 +41,7 @@ __all__ = ["reverse", "Reverse"]
 _MAX_TERMS = 32        # longest fused sum of adjoint contributions
 
 
-class Reverse(ListReverse):
+class Reverse(ListReverse, ArrayReverse):
     """Builds one gradient function (use :func:`reverse`)."""
 
     def __init__(self, lowered: Any, facts: Facts, wrt: list[Var], with_value: bool):
@@ -63,6 +65,12 @@ class Reverse(ListReverse):
         self.builder = Builder([])
         #: the cotangent parameters of a tuple or list result (vjp), else None
         self.seeds: list[Var] | None = None
+        #: broadcast patterns of array variables (symgrad.shapes)
+        self.pats: dict = {}
+        #: variables whose adjoint array was made by this sweep and may change in place
+        self.owned: set[Var] = set()
+        #: arrays read or written by index (their adjoints are changed in place)
+        self.scattered: set[Var] = set()
 
     # ------------------------------------------------------------------ adjoint variables
     def d(self, v: Var) -> Var:
@@ -169,6 +177,7 @@ class Reverse(ListReverse):
         """The adjoint of ``v`` where its definition is crossed (``None`` for zero);
         ``v``'s adjoint restarts at zero (for the value it had before)."""
         self.flush(v)
+        self.owned.discard(v)
         if v in self.alias:
             return self.alias.pop(v)
         if v in self.live:
@@ -190,7 +199,11 @@ class Reverse(ListReverse):
             if v not in self.live:
                 a = self.d(v)
                 self.before_write(a)
-                self.out.append(Eqn((a,), "copy", (Const(0.0),), None, self.loc))
+                if v.kind.find().tag == "array" and v in self.scattered:
+                    self.out.append(Eqn((a,), "np_zeros_like", (self.val(v),), None, self.loc))
+                    self.owned.add(v)
+                else:
+                    self.out.append(Eqn((a,), "copy", (Const(0.0),), None, self.loc))
                 self.live.add(v)
 
     # ------------------------------------------------------------------ driver
@@ -208,6 +221,10 @@ class Reverse(ListReverse):
         self.restorable = _restorable(primal)
         self.in_loops = _in_loops(primal)
         self.remat = remat_table(primal, self.facts, self.param_set)
+        from .shapes import patterns
+        self.pats = patterns(primal, params, getattr(self.lowered, "patterns", {}) or {})
+        self.scattered = {x.args[0] for x in walk(primal) if type(x) is Eqn and x.prim in (
+            "aget", "aset") and type(x.args[0]) is Var}
         self.seed = Var("d_out", Kind.num())
         result = ret.value
         self.out = []
@@ -325,11 +342,18 @@ class Reverse(ListReverse):
         if params.get("mirror") or params.get("tape"):
             self.restore_outs(e)
             return
+        if e.prim in ARRAY_OPS or e.prim in ("aget", "aset"):
+            self.rev_array(e)
+            return
         handler = self.list_handler(e)
         if handler is not None:
             handler(e)
             return
         if not e.outs or e.prim in INACTIVE_PRIMS or not self.active(e.out):
+            self.restore_outs(e)
+            return
+        if (e.params or {}).get("constant"):       # np.zeros(n) written into later
+            self.take(e.out)
             self.restore_outs(e)
             return
         if e.prim == "copy":
@@ -371,7 +395,7 @@ class Reverse(ListReverse):
             term = b.binary("mul", g, b.sym(factor).op)
             self.out.extend(b.block)          # the builder folds within its own short block
             b.block.clear()
-            self.contribute(e.args[i], term)
+            self.contribute(e.args[i], self.unbroadcast(term, out, e.args[i], e.args))
         if out not in e.args:
             self.restore_outs(e)
 
@@ -387,7 +411,7 @@ class Reverse(ListReverse):
                 term = bld.select(cond, g if branch else Const(0.0), Const(0.0) if branch else g)
                 self.out.extend(bld.block)
                 bld.block.clear()
-                self.contribute(x, term)
+                self.contribute(x, self.unbroadcast(term, e.out, x))
 
     def val(self, op: Any) -> Any:
         """A primal value read by the adjoint sweep: recomputed there when it is a cheap
@@ -445,6 +469,8 @@ class Reverse(ListReverse):
         exposed = upward_exposed(body)
         keep = {v for v in touched if v in self.live or v not in writes or v in exposed}
         self.settle(keep, touched)
+        self.own_for_loop(body, keep)
+        owned_before = set(self.owned)
         if type(s) is While:      # the last test, the one that ended the loop
             self.rev_block(s.test)
         saved = self.out
@@ -458,6 +484,9 @@ class Reverse(ListReverse):
             self.rev_block(s.test)
         self.loc = self.gl(s.loc)
         self.settle(keep, touched)
+        for v in sorted(owned_before - self.owned, key=_order):   # owned again each trip
+            if v in self.live:
+                self.own(v)
         bwd_body, self.out = self.out, saved
         self.loc = self.gl(s.loc)
         self.out.append(self.reversed_loop(s, bwd_body))
@@ -542,7 +571,7 @@ def _uses_out(rule: Any) -> bool:
     return flags
 
 
-_REMAT = {"getitem", "len", "getattr", "copy"}
+_REMAT = {"getitem", "len", "getattr", "copy", "aget"}
 _REMAT_INACTIVE = {"add", "sub", "mul", "floordiv", "mod", "neg", "lt", "le", "gt", "ge", "eq",
                    "ne", "not"}
 
@@ -577,7 +606,7 @@ def remat_table(block: list, facts: Facts, params: set[Var]) -> dict[Var, Eqn]:
         n = writes.get(a, 0) + (1 if a in params else 0)
         if (n > 1 or (n == 1 and a in in_loop)) and a not in loop_vars:
             return False
-        if a.kind.is_list:
+        if a.kind.is_list or a.kind.find().tag == "array":
             return facts.root(a.base if a.base is not None else a) not in mutated
         return True
     for e in eqns:

@@ -221,6 +221,8 @@ def kind_of_value(value: Any) -> Kind:
         return Kind.num()
     if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
         return Kind.num()
+    if type(value).__name__ == "ndarray" and type(value).__module__ == "numpy":
+        return Kind.array()
     return Kind.obj() if value is not MISSING else Kind()
 
 

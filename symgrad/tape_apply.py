@@ -132,6 +132,12 @@ def _forward(block: list, plan: _Plan, rev: Any) -> list:
                     done.add(id(block[j]))
                     j += 1
                 for spec in rev.saves_before.get(id(s), ()):
+                    if spec[0] == "eqn":             # an array's elements: x[idx].copy()
+                        _, prim, args, params, kind = spec
+                        tmp = Var("_t", kind)
+                        out.append(Eqn((tmp,), prim, args, params, s.loc))
+                        out.append(_push(rev, tmp, s.loc))
+                        continue
                     prim, lst, index = spec
                     tmp = Var("_t", _saved_kind(lst, index) if prim == "getitem" else Kind())
                     if prim == "get_or_missing":     # a dict's key may not be there yet

@@ -1,0 +1,587 @@
+"""NumPy array operations: one declaration each, used by every pass.
+
+Elementwise functions need nothing here: their rules in :mod:`symgrad.rules` work
+on arrays as on numbers (``np.tanh(x)``'s partial ``1 - out * out`` is an array
+expression), and the reverse pass sums each contribution back to its input's shape
+(*unbroadcasting*, :func:`unbroadcast_axes`).  This module declares the array
+operations that are not elementwise:
+
+* **linear** operations (sums, reshapes, transposes, ``matmul``, indexing,
+  concatenation ...) give a *transpose* for reverse mode, and forward mode applies
+  the operation itself to the tangents;
+* **nonlinear** reductions (``prod``, ``max``, ``min``, ``var``, ``std``,
+  ``linalg.norm``) give their vector-Jacobian product and their tangent, written
+  with numpy calls.
+
+Each declaration also gives the result's *pattern*: its rank and which of its
+dimensions are 1 (``(1, "n")`` is a row; ``"?"`` a dimension of unknown size; None
+an unknown rank), found by :mod:`symgrad.shapes`.  From patterns the reverse pass
+writes ``np.sum(g, axis=0)`` exactly where broadcasting happened, and
+``np.outer(d_h, x)`` or ``W.T @ d_h`` for a product of a matrix and a vector; where
+patterns are unknown, it calls a small helper printed with the generated code.
+
+A transpose or tangent is written with an :class:`ArrayBuilder`, which appends
+IR equations to a block (the same equations the lowering of user code produces).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .ir import Const, Eqn, Kind, Var
+
+__all__ = ["ArrayOp", "ARRAY_OPS", "BY_NUMPY", "BY_METHOD", "CONSTRUCTORS", "ArrayBuilder",
+           "broadcast", "unbroadcast_axes", "INDEX_OPS"]
+
+Pattern = Any          # tuple of 1 / "n" / "?" per dimension, () for a number, None: unknown
+
+
+# --------------------------------------------------------------------------- patterns
+
+def _join_dim(a: Any, b: Any) -> Any:
+    if a == b:
+        return a
+    if a == 1:
+        return b
+    if b == 1:
+        return a
+    return "n" if "n" in (a, b) else "?"
+
+
+def broadcast(*pats: Pattern) -> Pattern:
+    """The pattern of the broadcast of several operands."""
+    if any(p is None for p in pats):
+        return None
+    n = max((len(p) for p in pats), default=0)
+    out = []
+    for k in range(n):
+        d: Any = 1
+        for p in pats:
+            j = k - (n - len(p))
+            if j >= 0:
+                d = _join_dim(d, p[j])
+        out.append(d)
+    return tuple(out)
+
+
+def unbroadcast_axes(out: Pattern, arg: Pattern) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """How to sum an adjoint of pattern ``out`` back to an input of pattern ``arg``:
+    ``(kept, leading)`` axes to sum with ``keepdims=True`` and then the leading axes
+    to sum away; None when the patterns cannot tell (a run-time helper decides)."""
+    if out is None or arg is None:
+        return None
+    lead = len(out) - len(arg)
+    if lead < 0:
+        return None
+    kept = []
+    for k, q in enumerate(arg):
+        o = out[lead + k]
+        if q == 1 and o != 1:
+            kept.append(lead + k)
+        elif q == "?" and o != 1:
+            return None
+    return tuple(kept), tuple(range(lead))
+
+
+def _norm_axis(axis: Any, ndim: int) -> tuple[int, ...] | None:
+    if axis is None:
+        return None
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(sorted(a % ndim for a in axes)) if ndim else tuple(axes)
+
+
+def _reduce_pattern(p: Pattern, params: dict) -> Pattern:
+    axis, keep = params.get("axis"), params.get("keepdims", False)
+    if p is None:
+        return None if axis is not None or keep else ()
+    axes = _norm_axis(axis, len(p))
+    if axes is None:
+        return tuple(1 for _ in p) if keep else ()
+    if keep:
+        return tuple(1 if k in axes else d for k, d in enumerate(p))
+    return tuple(d for k, d in enumerate(p) if k not in axes)
+
+
+# --------------------------------------------------------------------------- building IR
+
+class ArrayBuilder:
+    """Appends array equations to ``block`` (``b.call("np_sum", (g,), axis=0)``)."""
+
+    def __init__(self, block: list, loc: Any = None):
+        self.block = block
+        self.loc = loc
+
+    def call(self, prim: str, args: tuple, kind: Kind | None = None, **params: Any) -> Var:
+        out = Var("_d", kind or Kind.array())
+        self.block.append(Eqn((out,), prim, tuple(args), params or None, self.loc))
+        return out
+
+    def op(self, prim: str, *args: Any) -> Var:
+        """An elementwise operation (``add``, ``mul`` ...), printed as an operator."""
+        kind = Kind.array() if any(type(a) is Var and a.kind.is_array for a in args) \
+            else Kind.num()
+        out = Var("_d", kind)
+        self.block.append(Eqn((out,), prim, tuple(args), None, self.loc))
+        return out
+
+    def effect(self, prim: str, args: tuple, **params: Any) -> None:
+        self.block.append(Eqn((), prim, tuple(args), params or None, self.loc))
+
+
+# --------------------------------------------------------------------------- declarations
+
+@dataclass(frozen=True)
+class ArrayOp:
+    """One array operation.
+
+    ``arrays`` is how many leading arguments carry derivatives (the rest, and the
+    ``keywords``, are static: axes, shapes).  ``vjp(b, g, e, pats)`` returns one
+    adjoint term (or None) per array argument; ``jvp(b, e, tangents, pats)`` the
+    tangent of the result (None for a linear operation: the operation applied to
+    the tangents).  ``scalar`` says when the result is a plain number.
+    """
+
+    name: str
+    np_name: str | None
+    method: str | None
+    arrays: int
+    keywords: tuple[tuple[str, Any], ...]
+    shape: Callable[[list, dict], Pattern]
+    vjp: Callable[..., list]
+    jvp: Callable[..., Any] | None = None
+    scalar: Callable[[dict], bool] = field(default=lambda params: False)
+    positional: tuple[str, ...] = ()          # static parameters also given positionally
+    attribute: str | None = None              # ``x.T``: read as an attribute
+
+    @property
+    def linear(self) -> bool:
+        return self.jvp is None
+
+
+ARRAY_OPS: dict[str, ArrayOp] = {}
+
+
+def _op(name: str, np_name: str | None, method: str | None, arrays: int,
+        keywords: dict, shape: Callable, vjp: Callable, jvp: Callable | None = None,
+        scalar: Callable | None = None, positional: tuple = (), attribute: str | None = None
+        ) -> None:
+    ARRAY_OPS["np_" + name] = ArrayOp("np_" + name, np_name, method, arrays, tuple(keywords.items()), shape,
+                              vjp, jvp, scalar or (lambda params: False), positional,
+                              attribute)
+
+
+def _full_reduction(params: dict) -> bool:
+    return params.get("axis") is None and not params.get("keepdims", False)
+
+
+def _count(b: ArrayBuilder, x: Any, out: Any, ddof: Any = None) -> Any:
+    """How many elements of ``x`` went into each element of ``out``."""
+    args = (x,) if out.kind.find().tag != "array" else (x, out)
+    if ddof:
+        args = args + (Const(ddof),) if len(args) == 2 else (x, Const(None), Const(ddof))
+    return b.call("np_size_ratio", args, Kind.num())
+
+
+def _expand_back(b: ArrayBuilder, g: Any, x: Any, params: dict) -> Any:
+    """``g`` (the adjoint of a reduction of ``x``) with the reduced axes put back as
+    size-1 axes, ready to broadcast against ``x``."""
+    axis = params.get("axis")
+    if axis is None or params.get("keepdims", False):
+        return g
+    return b.call("np_expand_dims", (g,), axis=axis)
+
+
+# ----- reductions
+
+def _vjp_sum(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    x = e.args[0]
+    return [b.call("np_broadcast_to", (_expand_back(b, g, x, e.params or {}), x))]
+
+
+def _vjp_mean(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    x, out = e.args[0], e.out
+    n = _count(b, x, out)
+    scaled = b.op("truediv", g, n)
+    return [b.call("np_broadcast_to", (_expand_back(b, scaled, x, e.params or {}), x))]
+
+
+def _vjp_prod(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    x, out = e.args[0], e.out
+    p = e.params or {}
+    ge = _expand_back(b, g, x, p)
+    oe = _expand_back(b, out, x, p)
+    return [b.op("truediv", b.op("mul", ge, oe), x)]
+
+
+def _jvp_prod(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    x, out = e.args[0], e.out
+    p = e.params or {}
+    ratio = b.op("truediv", t[0], x)
+    return b.op("mul", out, b.call("np_sum", (ratio,), **p))
+
+
+def _vjp_extreme(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    """Ties share the adjoint equally (JAX's convention)."""
+    x, out = e.args[0], e.out
+    p = e.params or {}
+    mask = b.call("np_eq_as_float", (x, _expand_back(b, out, x, p)))
+    count = b.call("np_sum", (mask,), **{**p, "keepdims": True}) if p.get("axis") is not None \
+        else b.call("np_sum", (mask,), Kind.num())
+    share = b.op("truediv", mask, count)
+    return [b.op("mul", share, _expand_back(b, g, x, p))]
+
+
+def _jvp_extreme(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    x, out = e.args[0], e.out
+    p = e.params or {}
+    mask = b.call("np_eq_as_float", (x, _expand_back(b, out, x, p)))
+    count = b.call("np_sum", (mask,), **p)
+    return b.op("truediv", b.call("np_sum", (b.op("mul", mask, t[0]),), **p), count)
+
+
+def _centered(b: ArrayBuilder, x: Any, p: dict) -> Any:
+    mean = b.call("np_mean", (x,), **{"axis": p.get("axis"), "keepdims": True})
+    return b.op("sub", x, mean)
+
+
+def _vjp_var(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    x, out = e.args[0], e.out
+    p = e.params or {}
+    n = _count(b, x, out, p.get("ddof", 0))
+    c = _centered(b, x, p)
+    return [b.op("mul", _expand_back(b, g, x, p), b.op("truediv", b.op("mul", Const(2.0), c),
+                                                        n))]
+
+
+def _jvp_var(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    x, out = e.args[0], e.out
+    p = e.params or {}
+    n = _count(b, x, out, p.get("ddof", 0))
+    c = _centered(b, x, p)
+    s = b.call("np_sum", (b.op("mul", c, t[0]),), **{k: p[k] for k in ("axis", "keepdims")
+                                                   if k in p})
+    return b.op("truediv", b.op("mul", Const(2.0), s), n)
+
+
+def _vjp_std(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    x, out = e.args[0], e.out
+    p = e.params or {}
+    n = _count(b, x, out, p.get("ddof", 0))
+    c = _centered(b, x, p)
+    scale = b.op("truediv", _expand_back(b, g, x, p),
+                 b.op("mul", n, _expand_back(b, out, x, p)))
+    return [b.op("mul", scale, c)]
+
+
+def _jvp_std(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    x, out = e.args[0], e.out
+    p = e.params or {}
+    n = _count(b, x, out, p.get("ddof", 0))
+    c = _centered(b, x, p)
+    s = b.call("np_sum", (b.op("mul", c, t[0]),), **{k: p[k] for k in ("axis", "keepdims")
+                                                   if k in p})
+    return b.op("truediv", s, b.op("mul", n, out))
+
+
+def _vjp_norm(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    x, out = e.args[0], e.out
+    p = e.params or {}
+    return [b.op("mul", _expand_back(b, g, x, p),
+                 b.op("truediv", x, _expand_back(b, out, x, p)))]
+
+
+def _jvp_norm(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    x, out = e.args[0], e.out
+    p = e.params or {}
+    s = b.call("np_sum", (b.op("mul", x, t[0]),), **{k: p[k] for k in ("axis", "keepdims")
+                                                   if k in p})
+    return b.op("truediv", s, out)
+
+
+_RED = {"axis": None, "keepdims": False}
+_red_shape = lambda pats, p: _reduce_pattern(pats[0], p)   # noqa: E731
+_op("sum", "sum", "sum", 1, _RED, _red_shape, _vjp_sum, scalar=_full_reduction,
+    positional=("axis",))
+_op("mean", "mean", "mean", 1, _RED, _red_shape, _vjp_mean, scalar=_full_reduction,
+    positional=("axis",))
+_op("prod", "prod", "prod", 1, _RED, _red_shape, _vjp_prod, _jvp_prod,
+    scalar=_full_reduction, positional=("axis",))
+_op("amax", "max", "max", 1, _RED, _red_shape, _vjp_extreme, _jvp_extreme,
+    scalar=_full_reduction, positional=("axis",))
+_op("amin", "min", "min", 1, _RED, _red_shape, _vjp_extreme, _jvp_extreme,
+    scalar=_full_reduction, positional=("axis",))
+_op("var", "var", "var", 1, {**_RED, "ddof": 0}, _red_shape, _vjp_var, _jvp_var,
+    scalar=_full_reduction, positional=("axis",))
+_op("std", "std", "std", 1, {**_RED, "ddof": 0}, _red_shape, _vjp_std, _jvp_std,
+    scalar=_full_reduction, positional=("axis",))
+_op("norm", "linalg.norm", None, 1, _RED, _red_shape, _vjp_norm, _jvp_norm,
+    scalar=_full_reduction, positional=("ord", "axis"))
+
+
+# ----- products
+
+def _matmul_shape(pats: list, p: dict) -> Pattern:
+    a, c = pats
+    if a is None or c is None or a == () or c == ():
+        return None
+    if len(a) == 1 and len(c) == 1:
+        return ()
+    if len(a) == 1:
+        return c[:-2] + c[-1:]
+    if len(c) == 1:
+        return a[:-1]
+    return broadcast(a[:-2], c[:-2]) + (a[-2], c[-1]) if broadcast(a[:-2], c[:-2]) \
+        is not None else None
+
+
+def _vjp_matmul(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    """``out = a @ c``: ``d_a = g @ c.T``, ``d_c = a.T @ g`` for matrices; outer
+    products and matrix-vector products for vectors."""
+    a, c = e.args
+    pa, pc = pats[0], pats[1]
+    if pa is None or pc is None or len(pa) > 2 or len(pc) > 2:
+        return [b.call("np_matmul_vjp_a", (g, a, c)), b.call("np_matmul_vjp_b", (g, a, c))]
+    if len(pa) == 1 and len(pc) == 1:
+        return [b.op("mul", g, c), b.op("mul", g, a)]
+    if len(pa) == 2 and len(pc) == 1:
+        return [b.call("np_outer", (g, c)), b.call("np_matmul", (b.call("np_transpose", (a,), spelling="T"), g))]
+    if len(pa) == 1 and len(pc) == 2:
+        return [b.call("np_matmul", (c, g)), b.call("np_outer", (a, g))]
+    return [b.call("np_matmul", (g, b.call("np_transpose", (c,), spelling="T"))),
+            b.call("np_matmul", (b.call("np_transpose", (a,), spelling="T"), g))]
+
+
+def _outer_shape(pats: list, p: dict) -> Pattern:
+    return ("?", "?")
+
+
+def _vjp_outer(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    a, c = e.args
+    flat = [pats[0] is not None and len(pats[0]) == 1, pats[1] is not None and len(pats[1]) == 1]
+    da = b.call("np_matmul", (g, c if flat[1] else b.call("np_ravel", (c,))))
+    dc = b.call("np_matmul", (a if flat[0] else b.call("np_ravel", (a,)), g))
+    if not flat[0]:
+        da = b.call("np_reshape_like", (da, a))
+    if not flat[1]:
+        dc = b.call("np_reshape_like", (dc, c))
+    return [da, dc]
+
+
+def _inner_shape(pats: list, p: dict) -> Pattern:
+    a, c = pats
+    if a is None or c is None:
+        return None
+    return a[:-1] + c[:-1]
+
+
+def _vjp_inner(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    a, c = e.args
+    if pats[0] is not None and pats[1] is not None and len(pats[0]) == 1 and len(pats[1]) == 1:
+        return [b.op("mul", g, c), b.op("mul", g, a)]
+    return [b.call("np_inner_vjp_a", (g, a, c)), b.call("np_inner_vjp_b", (g, a, c))]
+
+
+def _vjp_tensordot(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    a, c = e.args
+    axes = (e.params or {}).get("axes", 2)
+    return [b.call("np_tensordot_vjp_a", (g, a, c), axes=axes),
+            b.call("np_tensordot_vjp_b", (g, a, c), axes=axes)]
+
+
+def _vjp_trace(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    x = e.args[0]
+    return [b.op("mul", g, b.call("np_eye_like", (x,)))]
+
+
+def _vjp_dot(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    if pats[0] == () or pats[1] == ():                 # np.dot with a number: a product
+        a, c = e.args
+        return [b.call("np_sum_like", (b.op("mul", g, c), a)),
+                b.call("np_sum_like", (b.op("mul", g, a), c))]
+    return _vjp_matmul(b, g, e, pats)
+
+
+def _dot_shape(pats: list, p: dict) -> Pattern:
+    if pats[0] == () or pats[1] == ():
+        return broadcast(*pats)
+    return _matmul_shape(pats, p)
+
+
+_op("matmul", "matmul", None, 2, {}, _matmul_shape, _vjp_matmul)
+_op("dot", "dot", "dot", 2, {}, _dot_shape, _vjp_dot)
+_op("outer", "outer", None, 2, {}, _outer_shape, _vjp_outer)
+_op("inner", "inner", None, 2, {}, _inner_shape, _vjp_inner)
+_op("tensordot", "tensordot", None, 2, {"axes": 2}, lambda pats, p: None, _vjp_tensordot,
+    positional=("axes",))
+_op("trace", "trace", "trace", 1, {}, lambda pats, p: (), _vjp_trace)
+
+
+# ----- shapes
+
+def _vjp_reshape(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    return [b.call("np_reshape_like", (g, e.args[0]))]
+
+
+def _reshape_shape(pats: list, p: dict) -> Pattern:
+    shape = p.get("shape")
+    if isinstance(shape, int):
+        shape = (shape,)
+    if not isinstance(shape, tuple):
+        return None
+    return tuple(1 if d == 1 else "?" for d in shape)
+
+
+def _transpose_shape(pats: list, p: dict) -> Pattern:
+    x = pats[0]
+    if x is None:
+        return None
+    axes = p.get("axes")
+    return tuple(reversed(x)) if axes is None else tuple(x[k] for k in axes)
+
+
+def _vjp_transpose(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    axes = (e.params or {}).get("axes")
+    if axes is None:
+        return [b.call("np_transpose", (g,), spelling="T")]
+    inverse = tuple(sorted(range(len(axes)), key=lambda k: axes[k]))
+    return [b.call("np_transpose", (g,), axes=inverse)]
+
+
+def _squeeze_shape(pats: list, p: dict) -> Pattern:
+    x = pats[0]
+    if x is None:
+        return None
+    axis = p.get("axis")
+    if axis is None:
+        if "?" in x:
+            return None
+        return tuple(d for d in x if d != 1)
+    axes = _norm_axis(axis, len(x))
+    return tuple(d for k, d in enumerate(x) if k not in axes)
+
+
+def _expand_shape(pats: list, p: dict) -> Pattern:
+    x = pats[0]
+    axis = p.get("axis")
+    if x is None or not isinstance(axis, int):
+        return None
+    n = len(x) + 1
+    k = axis % n
+    return x[:k] + (1,) + x[k:]
+
+
+_op("reshape", "reshape", "reshape", 1, {"shape": None}, _reshape_shape, _vjp_reshape,
+    positional=("shape",))
+_op("ravel", "ravel", "ravel", 1, {}, lambda pats, p: ("?",), _vjp_reshape)
+_op("flatten", None, "flatten", 1, {}, lambda pats, p: ("?",), _vjp_reshape)
+_op("transpose", "transpose", "transpose", 1, {"axes": None}, _transpose_shape,
+    _vjp_transpose, positional=("axes",), attribute="T")
+_op("squeeze", "squeeze", "squeeze", 1, {"axis": None}, _squeeze_shape, _vjp_reshape,
+    positional=("axis",))
+_op("expand_dims", "expand_dims", None, 1, {"axis": 0}, _expand_shape, _vjp_reshape,
+    positional=("axis",))
+_op("copy", None, "copy", 1, {}, lambda pats, p: pats[0], lambda b, g, e, pats: [g])
+
+
+def _vjp_broadcast_to(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    return [b.call("np_sum_like", (g, e.args[0]))]
+
+
+_op("broadcast_to", "broadcast_to", None, 1, {}, lambda pats, p: pats[1] if len(pats) > 1
+    else None, _vjp_broadcast_to)
+
+
+# ----- joining
+
+def _vjp_concat(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    axis = (e.params or {}).get("axis", 0)
+    parts = b.call("np_split_like", (g, *e.args), Kind.list_of(), axis=axis)
+    return [b.call("getitem", (parts, Const(k))) for k in range(len(e.args))]
+
+
+def _vjp_stack(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    axis = (e.params or {}).get("axis", 0)
+    return [b.call("np_take", (g, Const(k)), axis=axis) for k in range(len(e.args))]
+
+
+def _vjp_hstack(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    ones = all(p is not None and len(p) == 1 for p in pats)
+    parts = b.call("np_split_like", (g, *e.args), Kind.list_of(), axis=0 if ones else 1)
+    return [b.call("getitem", (parts, Const(k))) for k in range(len(e.args))]
+
+
+def _vjp_vstack(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    parts = b.call("np_split_like", (g, *(b.call("np_atleast_2d", (a,)) for a in e.args)),
+                   Kind.list_of(), axis=0)
+    return [b.call("np_reshape_like", (b.call("getitem", (parts, Const(k))), a))
+            for k, a in enumerate(e.args)]
+
+
+def _concat_shape(pats: list, p: dict) -> Pattern:
+    if any(q is None for q in pats) or not pats:
+        return None
+    n = len(pats[0])
+    return tuple("?" for _ in range(n))
+
+
+def _stack_shape(pats: list, p: dict) -> Pattern:
+    if any(q is None for q in pats) or not pats:
+        return None
+    axis = p.get("axis", 0)
+    base = broadcast(*pats)
+    if base is None:
+        return None
+    k = axis % (len(base) + 1)
+    return base[:k] + ("?",) + base[k:]
+
+
+_op("concatenate", "concatenate", None, -1, {"axis": 0}, _concat_shape, _vjp_concat)
+_op("stack", "stack", None, -1, {"axis": 0}, _stack_shape, _vjp_stack)
+_op("hstack", "hstack", None, -1, {}, _concat_shape, _vjp_hstack)
+_op("vstack", "vstack", None, -1, {}, lambda pats, p: None, _vjp_vstack)
+
+
+# ----- selection
+
+def _vjp_where(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    c = e.args[0]
+    zero = Const(0.0)
+    return [None, b.call("np_where", (c, g, zero)), b.call("np_where", (c, zero, g))]
+
+
+def _jvp_where(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    c = e.args[0]
+    return b.call("np_where", (c, t[1] if t[1] is not None else Const(0.0),
+                            t[2] if t[2] is not None else Const(0.0)))
+
+
+def _vjp_clip(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    x, lo, hi = e.args
+    inside = b.call("np_inside", (x, lo, hi))
+    return [b.call("np_where", (inside, g, Const(0.0))), None, None]
+
+
+def _jvp_clip(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    x, lo, hi = e.args
+    inside = b.call("np_inside", (x, lo, hi))
+    return b.call("np_where", (inside, t[0], Const(0.0)))
+
+
+_op("where", "where", None, 3, {}, lambda pats, p: broadcast(*pats), _vjp_where, _jvp_where)
+_op("clip", "clip", "clip", 3, {}, lambda pats, p: pats[0], _vjp_clip, _jvp_clip)
+
+#: ``np.sign(x)``, comparisons as floats: no derivative
+_op("sign", "sign", None, 1, {}, lambda pats, p: pats[0], lambda b, g, e, pats: [None],
+    lambda b, e, t, pats: Const(0.0))
+
+#: the operations an index expression may have (``x[i, :, idx]``), see :mod:`symgrad.lower_array`
+INDEX_OPS = ("aget", "aset")
+
+#: numpy functions whose result is a constant array (no derivative flows through them)
+CONSTRUCTORS = ("zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
+                "full_like", "arange", "linspace", "eye", "identity", "array", "asarray",
+                "diag", "tri", "random")
+
+BY_NUMPY: dict[str, ArrayOp] = {op.np_name: op for op in ARRAY_OPS.values() if op.np_name}
+BY_METHOD: dict[str, ArrayOp] = {op.method: op for op in ARRAY_OPS.values() if op.method}

@@ -1,0 +1,219 @@
+"""Printing array operations as a numpy user writes them (part of :mod:`symgrad.emit`).
+
+``np.sum(g, axis=0)``, ``x.sum(axis=0)``, ``x.T``, ``a @ b``, ``x[:, j]``; the few
+adjoints numpy has no single call for use helpers printed with the generated code
+(``_unbroadcast``, ``_split_like``, ``_matmul_vjp_a`` ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .array_ops import ARRAY_OPS
+from .ir import Const, Eqn, Var
+
+__all__ = ["ARRAY_EXPR", "ARRAY_STMT"]
+
+# emit's precedences (emit.py asserts they agree)
+CMP, BAND, ARITH, TERM, ATOM = 5, 8, 10, 11, 15
+
+
+def _np(pr: Any) -> str:
+    return pr.names.module("numpy")
+
+
+def _kw(params: dict, names: tuple) -> list[str]:
+    out = []
+    for k, default in names:
+        v = params.get(k, default)
+        if v != default:
+            out.append(f"{k}={v!r}")
+    return out
+
+
+def _e_op(pr: Any, e: Eqn) -> tuple[str, int]:
+    op = ARRAY_OPS[e.prim]
+    params = e.params or {}
+    spelling = params.get("spelling", "function")
+    if spelling == "T":
+        return f"{pr.op(e.args[0], ATOM)}.T", ATOM
+    if e.prim == "np_matmul":
+        return pr.binop("@", e.args[0], e.args[1])
+    kws = _kw(params, op.keywords)
+    if e.prim == "np_reshape":
+        shape = params.get("shape")
+        kws = [repr(shape)]
+    if e.prim == "np_transpose" and params.get("axes") is not None:
+        kws = [repr(params["axes"])]
+    if e.prim == "np_expand_dims":
+        kws = [repr(params.get("axis", 0))]
+    if op.arrays == -1 and spelling == "function":
+        seq = "[" + ", ".join(pr.op(a) for a in e.args) + "]"
+        return f"{_np(pr)}.{op.np_name}({', '.join([seq] + kws)})", ATOM
+    if spelling == "method" and op.method:
+        rest = [pr.op(a) for a in e.args[1:]]
+        return f"{pr.op(e.args[0], ATOM)}.{op.method}({', '.join(rest + kws)})", ATOM
+    args = [pr.op(a) for a in e.args]
+    return f"{_np(pr)}.{op.np_name}({', '.join(args + kws)})", ATOM
+
+
+def index_text(pr: Any, args: tuple, template: tuple) -> str:
+    """``i, :, 1:n`` from an index template (positions point into ``args``)."""
+    def part(p: Any) -> str:
+        if type(p) is Const:
+            return "" if p.value is None else repr(p.value)
+        return pr.op(args[p])
+    out = []
+    for it in template:
+        k = it[0]
+        if k == "n":
+            out.append("None")
+        elif k == "e":
+            out.append("...")
+        elif k in ("i", "a"):
+            out.append(part(it[1]))
+        else:
+            lo, hi, st = (part(p) for p in it[1:])
+            out.append(f"{lo}:{hi}" + (f":{st}" if st else ""))
+    return ", ".join(out) if out else "()"
+
+
+def _e_aget(pr: Any, e: Eqn) -> tuple[str, int]:
+    return f"{pr.op(e.args[0], ATOM)}[{index_text(pr, e.args, e.params['index'])}]", ATOM
+
+
+def _e_aget_copy(pr: Any, e: Eqn) -> tuple[str, int]:
+    return f"{_e_aget(pr, e)[0]}.copy()", ATOM
+
+
+def _s_aset(pr: Any, e: Eqn) -> str:
+    x, value = e.args[0], e.args[-1]
+    idx = index_text(pr, e.args, e.params["index"])
+    add = pr.inline.get(value) if type(value) is Var else None
+    if add is not None and add.prim == "add" and type(add.args[0]) is Var:
+        read = pr.inline.get(add.args[0])           # x[i] = x[i] + v: x[i] += v
+        if read is not None and read.prim == "aget" and read.args[0] is x and \
+                read.params["index"] == e.params["index"] and read.args[1:] == e.args[1:-1]:
+            return f"{pr.op(x, ATOM)}[{idx}] += {pr.op(add.args[1])}"
+    return f"{pr.op(x, ATOM)}[{idx}] = {pr.op(value)}"
+
+
+def _s_aset_add(pr: Any, e: Eqn) -> str:
+    x, value = e.args[0], e.args[-1]
+    idx = index_text(pr, e.args, e.params["index"])
+    if e.params.get("repeated"):                   # index arrays may repeat: add each
+        return f"{_np(pr)}.add.at({pr.op(x)}, ({idx},), {pr.op(value)})"
+    return f"{pr.op(x, ATOM)}[{idx}] += {pr.op(value)}"
+
+
+def _helper_call(name: str, keywords: tuple = ()) -> Any:
+    def fn(pr: Any, e: Eqn) -> tuple[str, int]:
+        from .emit import _helper
+        hname = pr.names.inject(_helper(name), name)
+        args = [pr.op(a) for a in e.args]
+        kws = [f"{k}={(e.params or {})[k]!r}" for k in keywords if k in (e.params or {})]
+        return f"{hname}({', '.join(args + kws)})", ATOM
+    return fn
+
+
+def _shape_of(pr: Any, x: Any) -> str:
+    if type(x) is Var and x.kind.find().tag == "array":
+        return f"{pr.op(x, ATOM)}.shape"
+    return f"{_np(pr)}.shape({pr.op(x)})"
+
+
+def _e_broadcast_to(pr: Any, e: Eqn) -> tuple[str, int]:
+    g, x = e.args
+    return f"{_np(pr)}.broadcast_to({pr.op(g)}, {_shape_of(pr, x)})", ATOM
+
+
+def _e_reshape_like(pr: Any, e: Eqn) -> tuple[str, int]:
+    g, x = e.args
+    return f"{_np(pr)}.reshape({pr.op(g)}, {_shape_of(pr, x)})", ATOM
+
+
+def _e_zeros_like(pr: Any, e: Eqn) -> tuple[str, int]:
+    return f"{_np(pr)}.zeros_like({pr.op(e.args[0])}, dtype=float)", ATOM
+
+
+def _e_copy_of(pr: Any, e: Eqn) -> tuple[str, int]:
+    a, x = e.args
+    return f"{_np(pr)}.broadcast_to({pr.op(a)}, {_shape_of(pr, x)}).copy()", ATOM
+
+
+def _e_size_ratio(pr: Any, e: Eqn) -> tuple[str, int]:
+    x = e.args[0]
+    out = e.args[1] if len(e.args) > 1 else Const(None)
+    ddof = e.args[2].value if len(e.args) > 2 else 0
+    n = f"{pr.op(x, ATOM)}.size" if type(x) is Var and x.kind.is_array else \
+        f"{_np(pr)}.size({pr.op(x)})"
+    if type(out) is Var and out.kind.find().tag == "array":
+        n = f"{n} // {pr.op(out, ATOM)}.size"
+    if ddof:
+        return f"({n} - {ddof})", ATOM
+    return n, TERM if "//" in n else ATOM
+
+
+def _e_eq_float(pr: Any, e: Eqn) -> tuple[str, int]:
+    x, m = e.args
+    return f"({pr.op(x, CMP + 1)} == {pr.op(m, CMP + 1)}).astype(float)", ATOM
+
+
+def _e_where(pr: Any, e: Eqn) -> tuple[str, int]:
+    return f"{_np(pr)}.where({', '.join(pr.op(a) for a in e.args)})", ATOM
+
+
+def _e_expand_dims(pr: Any, e: Eqn) -> tuple[str, int]:
+    return f"{_np(pr)}.expand_dims({pr.op(e.args[0])}, {e.params['axis']!r})", ATOM
+
+
+def _e_outer(pr: Any, e: Eqn) -> tuple[str, int]:
+    return f"{_np(pr)}.outer({pr.op(e.args[0])}, {pr.op(e.args[1])})", ATOM
+
+
+def _e_take(pr: Any, e: Eqn) -> tuple[str, int]:
+    return (f"{_np(pr)}.take({pr.op(e.args[0])}, {pr.op(e.args[1])}, "
+            f"axis={e.params.get('axis', 0)!r})"), ATOM
+
+
+def _e_atleast_2d(pr: Any, e: Eqn) -> tuple[str, int]:
+    return f"{_np(pr)}.atleast_2d({pr.op(e.args[0])})", ATOM
+
+
+def _e_eye_like(pr: Any, e: Eqn) -> tuple[str, int]:
+    return f"{_np(pr)}.eye(*{_shape_of(pr, e.args[0])})", ATOM
+
+
+def _e_inside(pr: Any, e: Eqn) -> tuple[str, int]:
+    x, lo, hi = e.args
+    parts = []
+    if not (type(lo) is Const and lo.value is None):
+        parts.append(f"({pr.op(x, CMP + 1)} >= {pr.op(lo, CMP + 1)})")
+    if not (type(hi) is Const and hi.value is None):
+        parts.append(f"({pr.op(x, CMP + 1)} <= {pr.op(hi, CMP + 1)})")
+    if not parts:
+        return "True", ATOM
+    return " & ".join(parts), BAND if len(parts) > 1 else ATOM
+
+
+ARRAY_EXPR: dict[str, Any] = {name: _e_op for name in ARRAY_OPS}
+ARRAY_EXPR.update({
+    "aget": _e_aget, "aget_copy": _e_aget_copy, "np_broadcast_to": _e_broadcast_to,
+    "np_reshape_like": _e_reshape_like, "np_zeros_like": _e_zeros_like,
+    "np_copy_of": _e_copy_of, "np_size_ratio": _e_size_ratio, "np_eq_as_float": _e_eq_float,
+    "np_where": _e_where, "np_expand_dims": _e_expand_dims, "np_outer": _e_outer,
+    "np_take": _e_take, "np_atleast_2d": _e_atleast_2d, "np_eye_like": _e_eye_like,
+    "np_inside": _e_inside, "np_sum_like": _helper_call("_unbroadcast"),
+    "np_split_like": _helper_call("_split_like", ("axis",)),
+    "np_matmul_vjp_a": _helper_call("_matmul_vjp_a"),
+    "np_matmul_vjp_b": _helper_call("_matmul_vjp_b"),
+    "np_inner_vjp_a": _helper_call("_inner_vjp_a"), "np_inner_vjp_b": _helper_call("_inner_vjp_b"),
+    "np_tensordot_vjp_a": _helper_call("_tensordot_vjp_a", ("axes",)),
+    "np_tensordot_vjp_b": _helper_call("_tensordot_vjp_b", ("axes",)),
+})
+ARRAY_STMT: dict[str, Any] = {"aset": _s_aset, "aset_add": _s_aset_add}
+
+#: primitives that change an array in place (argument 0)
+ARRAY_MUTATING = {"aset", "aset_add"}
+#: primitives with no effect, which dead-code removal may drop
+ARRAY_PURE = set(ARRAY_EXPR)

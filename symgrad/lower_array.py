@@ -1,0 +1,283 @@
+"""Lowering of numpy code (a mixin of :class:`symgrad.lower.Lowerer`).
+
+Arrays are values of kind ``array``.  Elementwise arithmetic and the rule table's
+functions (``np.tanh``) are the same primitives as for numbers, with the result an
+array when an operand is one (a *join* of kinds, settled when lowering ends, since
+a parameter may turn out to be an array only later in the function).  The array
+operations of :mod:`symgrad.array_ops` are reached three ways: numpy functions
+(``np.sum(x, axis=0)``), methods (``x.sum(axis=0)``) and the attribute ``x.T``.
+Indexing is ``aget`` (a read, with the index written as a template of slices,
+integers, index arrays, ``None`` and ``...``) and ``aset`` (a write in place).
+Constructors (``np.zeros``, ``np.arange`` ...) are constants.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from . import array_ops
+from .array_ops import ARRAY_OPS, ArrayOp
+from .ir import Const, Eqn, Global, Kind, Var
+from .scope import Scope, Static, StaticTuple, is_operand
+
+__all__ = ["ArrayLowering", "numpy_op_of", "ARRAY_METHODS"]
+
+#: methods only arrays have: calling one marks an unknown value as an array
+ARRAY_METHODS = {"sum", "mean", "prod", "max", "min", "var", "std", "dot", "reshape", "ravel",
+                 "flatten", "transpose", "squeeze", "trace", "clip", "astype", "tolist"}
+#: attributes of arrays that carry no derivative
+_SHAPE_ATTRS = {"shape", "size", "ndim", "dtype", "nbytes", "itemsize", "strides"}
+
+_BY_OBJECT: dict[int, ArrayOp] = {}
+_CONSTRUCTOR_IDS: set[int] = set()
+
+
+def _numpy_tables() -> None:
+    """Index numpy's functions by identity (numpy is imported only when used)."""
+    if _BY_OBJECT:
+        return
+    import numpy as np
+    for op in ARRAY_OPS.values():
+        if op.np_name is None:
+            continue
+        obj: Any = np
+        for part in op.np_name.split("."):
+            obj = getattr(obj, part, None)
+        if obj is not None:
+            _BY_OBJECT[id(obj)] = op
+    for alias, name in (("amax", "np_amax"), ("amin", "np_amin"), ("concat", "np_concatenate"),
+                        ("permute_dims", "np_transpose")):
+        obj = getattr(np, alias, None)
+        if obj is not None:
+            _BY_OBJECT[id(obj)] = ARRAY_OPS[name]
+    for name in array_ops.CONSTRUCTORS:
+        obj = getattr(np, name, None)
+        if obj is not None:
+            _CONSTRUCTOR_IDS.add(id(obj))
+    for name in ("zeros", "ones", "full", "eye", "arange", "linspace"):
+        _CONSTRUCTOR_IDS.add(id(getattr(np, name)))
+
+
+def numpy_op_of(obj: Any) -> ArrayOp | None:
+    """The array operation a numpy function is, or None."""
+    module = getattr(obj, "__module__", None) or ""
+    if not module.startswith("numpy") and type(obj).__name__ != "ufunc":
+        return None
+    _numpy_tables()
+    return _BY_OBJECT.get(id(obj))
+
+
+def _numpy_path(obj: Any) -> str | None:
+    """``"zeros"`` for ``np.zeros``, ``"random.normal"`` for ``np.random.normal``."""
+    import numpy as np
+    name = getattr(obj, "__name__", None)
+    if name is None:
+        return None
+    if getattr(np, name, None) is obj:
+        return name
+    if getattr(np.random, name, None) is obj:
+        return f"random.{name}"
+    return None
+
+
+def is_numpy_constructor(obj: Any) -> bool:
+    module = getattr(obj, "__module__", "") or ""
+    if not module.startswith("numpy"):
+        return False
+    _numpy_tables()
+    return id(obj) in _CONSTRUCTOR_IDS or module.startswith("numpy.random")
+
+
+class ArrayLowering:
+    """numpy functions, array methods and attributes, indexing of arrays."""
+
+    # ------------------------------------------------------------------ kinds
+    def join(self, ops: list | tuple) -> Kind:
+        """The kind of an elementwise result: an array if an operand is one, else a
+        number (settled at the end of lowering: see :meth:`settle_joins`)."""
+        tags = [self.kind_of(a).find().tag for a in ops]
+        if "array" in tags:
+            return Kind.array()
+        out = Kind.num()
+        kinds = [self.kind_of(a) for a in ops if type(a) is Var]
+        if kinds:
+            self.joins.append((out, kinds))
+        return out
+
+    def settle_joins(self) -> None:
+        changed = True
+        while changed:
+            changed = False
+            for out, kinds in self.joins:
+                if out.find().tag != "array" and any(k.find().tag == "array" for k in kinds):
+                    out.unify(Kind.array())
+                    changed = True
+
+    def is_array(self, value: Any) -> bool:
+        return type(value) is Var and value.kind.find().tag == "array" or \
+            type(value) is Global and self.kind_of(value).find().tag == "array"
+
+    # ------------------------------------------------------------------ calls
+    def array_call(self, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
+                   node: ast.AST, dest: Var | None, method_base: Any = None) -> Any:
+        """``np.sum(x, axis=0)`` / ``x.sum(axis=0)``: the primitive with its static
+        parameters (axes, shapes) as constants."""
+        fs = scope.fs
+        if method_base is not None:
+            args = [method_base, *args]
+        if op.arrays == -1:                  # np.concatenate([a, b], axis=0)
+            seq = args[0] if args else None
+            if type(seq) is not StaticTuple:
+                seq = self.static_sequence(seq, node)
+            arrays = [self.materialize(a, node) for a in seq.items]
+            rest = args[1:]
+        else:
+            arrays = [self.materialize(a, node) for a in args[:op.arrays]]
+            rest = args[op.arrays:]
+        if op.name == "np_reshape" and method_base is not None and len(rest) > 1:
+            rest = [StaticTuple(tuple(rest))]            # x.reshape(2, 3)
+        params: dict[str, Any] = {}
+        names = [k for k, _ in op.keywords]
+        positional = list(op.positional) or names
+        if len(rest) > len(positional):
+            raise fs.error(node, f"{len(rest)} extra arguments to {self.label_of(op, method_base)}",
+                           "pass the axis and shape arguments by keyword")
+        for name, value in zip(positional, rest):
+            params[name] = self.static_param(value, name, op, node)
+        for name, value in kwargs.items():
+            if name not in names and name not in op.positional:
+                raise fs.error(node, f"the keyword {name}= of {self.label_of(op, method_base)}",
+                               f"use {', '.join(names) or 'no keywords'}")
+            params[name] = self.static_param(value, name, op, node)
+        if op.name == "np_norm" and params.get("ord") not in (None, 2, "fro"):
+            raise fs.error(node, f"np.linalg.norm with ord={params['ord']!r}",
+                           "use the 2-norm (the default), or write the norm out")
+        params.pop("ord", None)
+        for a in arrays:
+            if type(a) is Var and a.kind.find().tag in (None, "num") and op.name not in (
+                    "np_where", "np_clip", "np_dot"):
+                self.unify(a.kind, Kind.array(), node)
+        params["spelling"] = "method" if method_base is not None else "function"
+        kind = Kind.num() if op.scalar(params) else Kind.array()
+        if op.name in ("np_where", "np_clip", "np_dot"):
+            kind = self.join(arrays) if op.name != "np_dot" else Kind.array()
+        return self.emit(op.name, tuple(arrays), kind, params, dest=dest, hint="_a")
+
+    def label_of(self, op: ArrayOp, method_base: Any) -> str:
+        return f".{op.method}()" if method_base is not None else f"np.{op.np_name}"
+
+    def static_param(self, value: Any, name: str, op: ArrayOp, node: ast.AST) -> Any:
+        """An axis, a shape or ``keepdims``: known when the function is transformed."""
+        if type(value) is StaticTuple:
+            parts = [self.static_param(v, name, op, node) for v in value.items]
+            return tuple(parts)
+        if type(value) is Const:
+            return value.value
+        raise self.error_at(node, f"a {name}= that is computed when the function runs",
+                            f"give {name} as a literal (an int or a tuple of ints)")
+
+    def static_sequence(self, value: Any, node: ast.AST) -> StaticTuple:
+        """The arrays of a list or tuple written in the call (``[a, b]``)."""
+        for k in range(len(self.block) - 1, -1, -1):
+            e = self.block[k]
+            if type(e) is Eqn and e.outs and e.outs[0] is value and e.prim in ("list",
+                                                                              "tuple"):
+                del self.block[k]
+                return StaticTuple(tuple(e.args))
+            if type(e) is not Eqn:
+                break
+        raise self.error_at(node, "a list of arrays built at run time passed to np.concatenate"
+                            " / np.stack", "write the arrays in the call: np.concatenate([a, b])")
+
+    def constructor_call(self, callee: Static, args: list, kwargs: dict, node: ast.AST,
+                         dest: Var | None, label: str) -> Any:
+        """``np.zeros(n)``, ``np.arange(k)``, ``np.random.normal(...)``: constants, called
+        as ``np.<name>`` (their result's pattern follows from a literal shape)."""
+        out = self.opaque_call(self.ref_static(callee), args, kwargs, node, dest, label,
+                               constant=True)
+        if type(out) is Var:
+            self.unify(out.kind, Kind.array(), node)
+            e = self.block[-1]
+            if type(e) is Eqn and e.outs and e.outs[0] is out:
+                path = _numpy_path(callee.obj)
+                if path is not None:
+                    e.params = {**(e.params or {}), "np_name": path}
+        return out
+
+    # ------------------------------------------------------------------ methods, attributes
+    def array_method(self, scope: Scope, base: Any, name: str, args: list, kwargs: dict,
+                     node: ast.AST, dest: Var | None) -> Any:
+        if name == "astype":                       # x.astype(float): the same numbers
+            self.unify(base.kind, Kind.array(), node)
+            return self.emit("np_copy", (base,), Kind.array(), {"spelling": "method"},
+                             dest=dest, hint="_a")
+        if name == "tolist":
+            raise self.error_at(node, "x.tolist()", "keep the array (index it directly)")
+        op = array_ops.BY_METHOD.get(name)
+        if op is None:
+            raise self.error_at(node, f"the array method .{name}()",
+                                "use a numpy function symgrad knows (see the README)")
+        self.unify(base.kind, Kind.array(), node)
+        return self.array_call(scope, op, args, kwargs, node, dest, method_base=base)
+
+    def array_attribute(self, base: Any, attr: str, node: ast.AST, dest: Var | None) -> Any:
+        if attr == "T":
+            self.unify(base.kind, Kind.array(), node)
+            return self.emit("np_transpose", (base,), Kind.array(), {"spelling": "T"},
+                             dest=dest, hint="_a")
+        kind = Kind.num() if attr in ("size", "ndim", "nbytes", "itemsize") else Kind.obj()
+        return self.emit("getattr_const", (base, Const(attr)), kind, dest=dest, hint="_g")
+
+    # ------------------------------------------------------------------ indexing
+    def index_template(self, scope: Scope, node: ast.expr) -> tuple[tuple, list]:
+        """An index expression as a template (``("s", 1, None, None)`` for ``1:``, with
+        numbers pointing into the operand list) and its operands."""
+        items = node.elts if isinstance(node, ast.Tuple) else [node]
+        template: list = []
+        ops: list = []
+
+        def slot(value: Any) -> Any:
+            if type(value) is Const and (value.value is None or isinstance(value.value, int)):
+                return value
+            ops.append(value)
+            return len(ops)          # argument position after the array itself
+
+        for it in items:
+            if isinstance(it, ast.Slice):
+                parts = [self.operand(scope, p) if p is not None else Const(None)
+                         for p in (it.lower, it.upper, it.step)]
+                template.append(("s", *[slot(p) for p in parts]))
+            elif isinstance(it, ast.Constant) and it.value is None:
+                template.append(("n",))
+            elif isinstance(it, ast.Constant) and it.value is Ellipsis:
+                template.append(("e",))
+            else:
+                v = self.operand(scope, it)
+                if type(v) is Var and v.kind.find().tag in ("array", "list"):
+                    template.append(("a", slot(v)))
+                else:
+                    template.append(("i", slot(v)))
+        return tuple(template), ops
+
+    def array_get(self, scope: Scope, base: Any, node: ast.Subscript, dest: Var | None) -> Any:
+        template, ops = self.index_template(scope, node.slice)
+        if type(base) is Var:
+            self.unify(base.kind, Kind.array(), node)
+        scalar = all(t[0] == "i" for t in template) and self.index_rank_full(base, template)
+        kind = Kind.num() if scalar else Kind.array()
+        return self.emit("aget", (base, *ops), kind, {"index": template}, dest=dest, hint="_a")
+
+    def index_rank_full(self, base: Any, template: tuple) -> bool:
+        """Do integer indices alone pick one number?  Only when the rank is known
+        (a parameter's rank when specialized); otherwise the result is an array."""
+        rank = self.array_ranks.get(base) if type(base) is Var else None
+        return rank is not None and rank == len(template)
+
+    def array_set(self, scope: Scope, base: Any, target: ast.Subscript, value: Any,
+                  node: ast.AST) -> None:
+        template, ops = self.index_template(scope, target.slice)
+        self.effect("aset", (base, *ops, self.materialize(value, node)), {"index": template})
+
+
+_ = (is_operand, ARRAY_OPS)

@@ -1,0 +1,153 @@
+"""Broadcast patterns of arrays: which dimensions are 1.
+
+A *pattern* is a tuple with one entry per dimension: ``1`` (size one), ``"n"``
+(not one) or ``"?"`` (unknown); ``()`` is a number and ``None`` an array of unknown
+rank.  A gradient specialized for array arguments knows their patterns (from the
+arguments' shapes), and this pass carries them through the function, so the
+reverse pass knows where broadcasting happened (``np.sum(g, axis=0)``) and the
+rank of each product (``np.outer(d_h, x)`` for a matrix times a vector).  Where a
+pattern is unknown the generated code asks at run time, with a small helper.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import rules
+from .array_ops import ARRAY_OPS, broadcast
+from .ir import Const, Eqn, For, If, Var, While
+
+__all__ = ["patterns"]
+
+_ELEMENTWISE_EXTRA = {"select", "neg", "lt", "le", "gt", "ge", "eq", "ne", "not"}
+
+
+def patterns(body: list, params: list[Var], given: dict[str, Any]) -> dict[Var, Any]:
+    """The pattern of every array variable of ``body`` (parameters from ``given``)."""
+    pats: dict[Var, Any] = {}
+    for p in params:
+        if p.kind.find().tag == "array":
+            pats[p] = given.get(p.name)
+    _block(body, pats)
+    return pats
+
+
+def pattern_of(pats: dict, a: Any) -> Any:
+    if type(a) is Var:
+        tag = a.kind.find().tag
+        if tag == "array":
+            return pats.get(a)
+        return () if tag in ("num", None) else None
+    if type(a) is Const:
+        return () if isinstance(a.value, (int, float)) else None
+    return None
+
+
+def _set(pats: dict, v: Var, p: Any) -> bool:
+    """Record ``v``'s pattern (joined with an earlier one in a loop); changed?"""
+    if v.kind.find().tag != "array":
+        return False
+    if v not in pats:
+        pats[v] = p
+        return True
+    old = pats[v]
+    if old == p:
+        return False
+    if old is None or p is None or len(old) != len(p):
+        new = None
+    else:
+        new = tuple(a if a == b else "?" for a, b in zip(old, p))
+    if new != old:
+        pats[v] = new
+        return True
+    return False
+
+
+def _block(block: list, pats: dict) -> bool:
+    changed = False
+    for s in block:
+        t = type(s)
+        if t is Eqn:
+            if s.outs:
+                changed |= _set(pats, s.outs[0], _eqn(s, pats))
+        elif t is If:
+            changed |= _block(s.then, pats)
+            changed |= _block(s.orelse, pats)
+        elif t in (For, While):
+            body = s.body if t is For else s.test + s.body
+            for _ in range(4):                       # to a fixed point (patterns only widen)
+                if not _block(body, pats):
+                    break
+                changed = True
+    return changed
+
+
+def _eqn(e: Eqn, pats: dict) -> Any:
+    p = e.prim
+    args = [pattern_of(pats, a) for a in e.args]
+    if p in rules.RULES or p in _ELEMENTWISE_EXTRA:
+        return broadcast(*args)
+    if p == "copy":
+        return args[0] if args else None
+    if p == "aget":
+        return _index_pattern(args[0], (e.params or {}).get("index", ()), e.args)
+    if p == "call" and (e.params or {}).get("np_name"):
+        return _constructor_pattern(e.params["np_name"], e.args[1:], args[1:], e.params)
+    op = ARRAY_OPS.get(p)
+    if op is not None:
+        try:
+            return op.shape(args, e.params or {})
+        except (TypeError, ValueError, IndexError):
+            return None
+    return None
+
+
+def _constructor_pattern(name: str, args: tuple, pats: list, params: dict) -> Any:
+    """``np.zeros(3)`` is a vector, ``np.zeros((n, 1))`` a column, ``np.zeros_like(x)``
+    shaped as ``x``."""
+    if params.get("kw"):
+        return None
+    if name in ("zeros_like", "ones_like", "empty_like", "full_like"):
+        return pats[0] if pats else None
+    if name in ("arange", "linspace"):
+        return ("?",)
+    if name in ("eye", "identity"):
+        return ("?", "?")
+    if name in ("zeros", "ones", "empty", "full") and args:
+        shape = args[0]
+        if type(shape) is Const:
+            dims = shape.value if isinstance(shape.value, tuple) else (shape.value,)
+            return tuple(1 if d == 1 else "n" if isinstance(d, int) else "?" for d in dims)
+        if type(shape) is Var and shape.kind.find().tag == "num":
+            return ("?",)
+    return None
+
+
+def _index_pattern(x: Any, template: tuple, args: tuple) -> Any:
+    """The pattern of ``x[index]`` (None when an index array is involved)."""
+    if x is None:
+        return None
+    used = sum(1 for it in template if it[0] in ("i", "s", "a"))
+    out: list = []
+    k = 0
+    for it in template:
+        kind = it[0]
+        if kind == "e":
+            skip = len(x) - used
+            out.extend(x[k:k + skip])
+            k += skip
+        elif kind == "n":
+            out.append(1)
+        elif kind == "i":
+            k += 1
+        elif kind == "s":
+            if k >= len(x):
+                return None
+            full = all(type(part) is Const and part.value is None for part in it[1:])
+            out.append(x[k] if full else "?")
+            k += 1
+        else:
+            return None
+    if k > len(x):
+        return None
+    return tuple(out) + tuple(x[k:])
