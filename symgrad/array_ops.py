@@ -153,10 +153,11 @@ class ArrayOp:
     scalar: Callable[[dict], bool] = field(default=lambda params: False)
     positional: tuple[str, ...] = ()          # static parameters also given positionally
     attribute: str | None = None              # ``x.T``: read as an attribute
+    bilinear: bool = False                    # a product: linear in each array argument
 
     @property
     def linear(self) -> bool:
-        return self.jvp is None
+        return self.jvp is None and not self.bilinear
 
 
 ARRAY_OPS: dict[str, ArrayOp] = {}
@@ -164,11 +165,12 @@ ARRAY_OPS: dict[str, ArrayOp] = {}
 
 def _op(name: str, np_name: str | None, method: str | None, arrays: int,
         keywords: dict, shape: Callable, vjp: Callable, jvp: Callable | None = None,
-        scalar: Callable | None = None, positional: tuple = (), attribute: str | None = None
-        ) -> None:
-    ARRAY_OPS["np_" + name] = ArrayOp("np_" + name, np_name, method, arrays, tuple(keywords.items()), shape,
-                              vjp, jvp, scalar or (lambda params: False), positional,
-                              attribute)
+        scalar: Callable | None = None, positional: tuple = (), attribute: str | None = None,
+        bilinear: bool = False) -> None:
+    ARRAY_OPS["np_" + name] = ArrayOp("np_" + name, np_name, method, arrays,
+                                      tuple(keywords.items()), shape, vjp, jvp,
+                                      scalar or (lambda params: False), positional, attribute,
+                                      bilinear)
 
 
 def _full_reduction(params: dict) -> bool:
@@ -408,12 +410,12 @@ def _dot_shape(pats: list, p: dict) -> Pattern:
     return _matmul_shape(pats, p)
 
 
-_op("matmul", "matmul", None, 2, {}, _matmul_shape, _vjp_matmul)
-_op("dot", "dot", "dot", 2, {}, _dot_shape, _vjp_dot)
-_op("outer", "outer", None, 2, {}, _outer_shape, _vjp_outer)
-_op("inner", "inner", None, 2, {}, _inner_shape, _vjp_inner)
+_op("matmul", "matmul", None, 2, {}, _matmul_shape, _vjp_matmul, bilinear=True)
+_op("dot", "dot", "dot", 2, {}, _dot_shape, _vjp_dot, bilinear=True)
+_op("outer", "outer", None, 2, {}, _outer_shape, _vjp_outer, bilinear=True)
+_op("inner", "inner", None, 2, {}, _inner_shape, _vjp_inner, bilinear=True)
 _op("tensordot", "tensordot", None, 2, {"axes": 2}, lambda pats, p: None, _vjp_tensordot,
-    positional=("axes",))
+    positional=("axes",), bilinear=True)
 _op("trace", "trace", "trace", 1, {}, lambda pats, p: (), _vjp_trace)
 
 

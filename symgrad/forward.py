@@ -23,7 +23,9 @@ from typing import Any
 
 from . import rules
 from .analyze import INACTIVE_PRIMS, Facts
+from .array_ops import ARRAY_OPS, ArrayBuilder
 from .build import Builder
+from .shapes import pattern_of
 from .ir import (Break, Const, Continue, Eqn, For, Func, If, Kind, Loc, Return, Var, While,
                  walk)
 
@@ -41,8 +43,11 @@ _EFFECTS = {"append", "insert", "extend", "setitem", "reverse", "clear", "put_ba
 class Forward:
     """Builds one tangent function (use :func:`forward`)."""
 
-    def __init__(self, func: Func, facts: Facts, wrt: list[Var], prefix: str = "tangent of: "):
+    def __init__(self, func: Func, facts: Facts, wrt: list[Var], prefix: str = "tangent of: ",
+                 patterns: dict | None = None):
         self.func = func
+        from .shapes import patterns as find_patterns
+        self.pats = find_patterns(func.body, func.params, patterns or {})
         self.facts = facts
         self.wrt = wrt
         self.tan: dict[Var, Var] = {}
@@ -149,6 +154,12 @@ class Forward:
         ``out`` too)."""
         if tangents is None:
             tangents = out
+        if e.prim in ARRAY_OPS or e.prim in ("aget", "aset") or (
+                e.prim == "call" and (e.params or {}).get("constant") and e.outs and
+                self.active(e.outs[0])):
+            out.append(e)
+            tangents.extend(self.array_tangent(e, self.tl(e.loc)))
+            return
         outs_active = [o for o in e.outs if self.active(o)]
         mutates = e.prim in _EFFECTS and e.args and self.active(e.args[0])
         if not outs_active and not mutates and not (e.prim == "pop" and e.args and
@@ -205,12 +216,94 @@ class Forward:
                 factor = rule.partials[i](*syms, b.sym(o))
                 total = b.binary("add", total, b.binary("mul", b.sym(factor).op, ta))
         blk = b.block
+        total = self.full_shape(e, total, blk, loc)
         if blk and type(total) is Var and type(blk[-1]) is Eqn and blk[-1].outs == (total,) \
                 and not any(total in x.args for x in blk if type(x) is Eqn):
             last = blk[-1]                      # the last step writes the tangent itself
             blk[-1] = Eqn((self.t(o),), last.prim, last.args, last.params, last.loc)
             return blk
         return blk + [Eqn((self.t(o),), "copy", (total,), None, loc)]
+
+    # ------------------------------------------------------------------ arrays
+    def array_tangent(self, e: Eqn, loc: Loc | None) -> list:
+        """Tangents of array operations: the operation on the tangents (linear ones),
+        the product rule (products), or the declared tangent (nonlinear ones)."""
+        if e.prim == "call":                        # np.zeros(n) written into later
+            return [Eqn((self.t(e.out),), "np_zeros_like", (e.out,), None, loc)]
+        if e.prim == "aset":
+            x, v = e.args[0], e.args[-1]
+            if not self.active(x):
+                return []
+            tv = self.tangent_of(v)
+            return [Eqn((), "aset", (self.t(x), *e.args[1:-1], tv if tv is not None
+                                     else Const(0.0)), e.params, loc)]
+        if not e.outs or not self.active(e.out):
+            return []
+        blk: list = []
+        b = ArrayBuilder(blk, loc)
+        if e.prim == "aget":
+            tx = self.array_tangent_of(e.args[0], b)
+            total = b.call("aget", (tx, *e.args[1:]), e.out.kind, **e.params)
+        else:
+            total = self.array_op_tangent(e, b)
+        return self.finish_tangent(e, blk, total, loc)
+
+    def array_op_tangent(self, e: Eqn, b: ArrayBuilder) -> Any:
+        op = ARRAY_OPS[e.prim]
+        n = len(e.args) if op.arrays == -1 else op.arrays
+        params = dict(e.params or {})
+        if op.bilinear:
+            terms = []
+            for i in range(2):
+                t = self.tangent_of(e.args[i])
+                if t is not None:
+                    args = list(e.args)
+                    args[i] = t
+                    terms.append(b.call(e.prim, tuple(args), e.out.kind, **params))
+            total = terms[0] if terms else Const(0.0)
+            for t in terms[1:]:
+                total = b.op("add", total, t)
+            return total
+        if op.linear:
+            args = tuple(self.array_tangent_of(a, b) if k < n else a
+                         for k, a in enumerate(e.args))
+            return b.call(e.prim, args, e.out.kind, **params)
+        ts = [self.tangent_of(a) for a in e.args]
+        return op.jvp(b, e, ts, [pattern_of(self.pats, a) for a in e.args])
+
+    def array_tangent_of(self, a: Any, b: ArrayBuilder) -> Any:
+        """The tangent of an array operand, zeros shaped like it when it has none."""
+        t = self.tangent_of(a)
+        if t is not None:
+            return t
+        if type(a) is Var and a.kind.find().tag == "array":
+            return b.call("np_zeros_like", (a,))
+        return Const(0.0)
+
+    def finish_tangent(self, e: Eqn, blk: list, total: Any, loc: Loc | None) -> list:
+        if blk and type(total) is Var and blk[-1].outs == (total,):
+            last = blk[-1]
+            blk[-1] = Eqn((self.t(e.out),), last.prim, last.args, last.params, last.loc)
+            return blk
+        return blk + [Eqn((self.t(e.out),), "copy", (total,), None, loc)]
+
+    def full_shape(self, e: Eqn, total: Any, blk: list, loc: Loc | None) -> Any:
+        """An elementwise tangent made only of narrower operands' tangents (``x + c``
+        with ``x`` a number and ``c`` an array) is broadcast to the result's shape."""
+        out = e.out
+        if out.kind.find().tag != "array" or type(total) is Const:
+            return total
+        po = pattern_of(self.pats, out)
+        carriers = [a for a in e.args if self.tangent_of(a) is not None]
+        if po is not None and "?" not in po and all(pattern_of(self.pats, a) == po
+                                                    for a in carriers):
+            return total
+        if po is not None and any(pattern_of(self.pats, a) == po and "?" not in po
+                                  for a in carriers):
+            return total
+        v = Var("_u", out.kind)
+        blk.append(Eqn((v,), "np_broadcast_to", (total, out), None, loc))
+        return v
 
     # ------------------------------------------------------------------ linear list ops
     def linear(self, e: Eqn, loc: Loc | None) -> list:
@@ -300,10 +393,11 @@ def tangent_outputs(fw: Forward, value: Any) -> Any:
     return t
 
 
-def forward(func: Func, facts: Facts, wrt: list[Var], name: str = "") -> Func:
+def forward(func: Func, facts: Facts, wrt: list[Var], name: str = "",
+            patterns: dict | None = None) -> Func:
     """The tangent function of ``func``: parameters ``(*params, *tangents)``, returning
     ``(value, tangent)``."""
-    fw = Forward(func, facts, wrt)
+    fw = Forward(func, facts, wrt, patterns=patterns)
     body, tparams = fw.run()
     ret = func.body[-1]
     value = ret.value

@@ -208,9 +208,9 @@ class ForwardFunction:
     the generated Python source; ``fast`` the generated function itself.
     """
 
-    def __init__(self, fn: Any, wrt: list[int]):
+    def __init__(self, fn: Any, wrt: list[int], patterns: dict | None = None):
         target = _target(fn)
-        result = transform_forward(target, wrt)
+        result = transform_forward(target, wrt, patterns)
         self.fn = fn
         self.source: str = result.source
         self.fast = result.fn
@@ -229,10 +229,24 @@ class ForwardFunction:
         return source_html(self.source)
 
 
-def _forward(fn: Any, wrt: tuple[int, ...] | None = None) -> ForwardFunction:
+def _forward(fn: Any, wrt: tuple[int, ...] | None = None,
+             patterns: tuple | None = None) -> ForwardFunction:
+    """The tangent sweep of ``fn`` for ``wrt``; ``patterns`` (one per parameter, None
+    for a non-array) specializes it for numpy arrays."""
     if wrt is None:
         wrt = tuple(range(len(_params(fn))))
-    return _memo(fn, ("jvp", wrt), lambda: ForwardFunction(fn, list(wrt)))
+    given = None if patterns is None else {p: k for p, k in zip(_params(fn), patterns)
+                                           if k is not None}
+    return _memo(fn, ("jvp", wrt, patterns), lambda: ForwardFunction(fn, list(wrt), given))
+
+
+def _array_patterns(values: tuple) -> tuple | None:
+    """Each numpy array's pattern (its rank and size-1 dimensions), or None if none."""
+    np = sys.modules.get("numpy")
+    if np is None or not any(type(v) is np.ndarray for v in values):
+        return None
+    return tuple(tuple(1 if d == 1 else "n" for d in v.shape) if type(v) is np.ndarray
+                 else None for v in values)
 
 
 def _params(fn: Any) -> list[str]:
@@ -264,8 +278,15 @@ def jvp(fn: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     tans = []
     active = []
     shared: dict[int, Any] = {}
+    patterns = _array_patterns(full)
     for i, (p, t) in enumerate(zip(primals, tangents)):
         tp = type(p)
+        if patterns is not None and patterns[i] is not None:     # a numpy array
+            t = _array_tangent(p, t, "jvp")
+            if t.any():
+                active.append(i)
+                tans.append(t)
+            continue
         if tp is float or tp is int:              # the common case, checked quickly
             if type(t) is not float and type(t) is not int:
                 _same_structure(p, t, "tangent", "jvp")
@@ -285,8 +306,18 @@ def jvp(fn: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
         if not _is_zero(t):
             active.append(i)
             tans.append(_shared_tangent(p, t, shared))
-    ff = _forward(fn, tuple(active))
+    ff = _forward(fn, tuple(active), patterns)
     return ff.fast(*full, *tans)
+
+
+def _array_tangent(p: Any, t: Any, fname: str) -> Any:
+    """A float copy of an array tangent, shaped like its primal."""
+    import numpy as np
+    t = np.array(t, dtype=float)
+    if t.shape != p.shape:
+        raise ArgumentError(f"{fname}: a tangent has the shape {t.shape} where its primal has "
+                            f"{p.shape}; give a tangent shaped like each primal")
+    return t
 
 
 def hvp(fn: Callable[..., Any], primals: Any, tangents: Any, wrt: Wrt = None) -> Any:
