@@ -36,7 +36,7 @@ INACTIVE_PRIMS = {"lt", "le", "gt", "ge", "eq", "ne", "is", "is_not", "in", "not
                   "zeros_like"}
 #: effects that change a list in place (argument 0 is the list)
 LIST_MUTATORS = {"append", "setitem", "insert", "extend", "setslice", "clear", "reverse",
-                 "pop", "accum", "put_back", "add_into", "aset"}
+                 "pop", "accum", "put_back", "add_into", "aset", "aset_add"}
 #: primitives producing a list that shares objects with their list arguments
 _LIST_PRODUCERS = {"copy", "concat", "repeat", "slice", "getitem", "pop", "list", "tuple",
                    "dict"}
@@ -280,7 +280,7 @@ def _value_args(e: Eqn) -> tuple:
     p = e.prim
     if p in ("getitem", "pop", "aget"):
         return e.args[:1]
-    if p == "aset":
+    if p in ("aset", "aset_add"):
         return (e.args[0], e.args[-1])
     if p in ("setitem", "insert"):
         return (e.args[0], e.args[-1])

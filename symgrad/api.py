@@ -111,6 +111,14 @@ class GradFunction(functools.partial):
         n = len(self.params)
         key = tuple(tuple(1 if d == 1 else "n" for d in a.shape)
                     if type(a) is np.ndarray else None for a in args[:n])
+        spec = self._specialized(key)
+        #: the source of the gradient the last call ran
+        self.source = spec.source
+        return spec.fn(*args)
+
+    def _specialized(self, key: tuple) -> Any:
+        """The gradient made for arguments with these array patterns (None: not an
+        array)."""
         spec = self._specs.get(key)
         if spec is None:
             target, indices, single = self._spec
@@ -118,9 +126,7 @@ class GradFunction(functools.partial):
             with _lock:
                 spec = self._specs[key] = transform(target, indices, self.with_value, single,
                                                     patterns=patterns)
-        #: the source of the gradient the last call ran
-        self.source = spec.source
-        return spec.fn(*args)
+        return spec
 
     def _refresh(self, *args: Any) -> Any:
         """The functions this gradient was made from were rebound: make it again."""

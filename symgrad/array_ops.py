@@ -198,14 +198,14 @@ def _expand_back(b: ArrayBuilder, g: Any, x: Any, params: dict) -> Any:
 
 def _vjp_sum(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
     x = e.args[0]
-    return [b.call("np_broadcast_to", (_expand_back(b, g, x, e.params or {}), x))]
+    return [b.call("np_broadcast_like", (_expand_back(b, g, x, e.params or {}), x))]
 
 
 def _vjp_mean(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
     x, out = e.args[0], e.out
     n = _count(b, x, out)
     scaled = b.op("truediv", g, n)
-    return [b.call("np_broadcast_to", (_expand_back(b, scaled, x, e.params or {}), x))]
+    return [b.call("np_broadcast_like", (_expand_back(b, scaled, x, e.params or {}), x))]
 
 
 def _vjp_prod(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
@@ -487,11 +487,58 @@ _op("copy", None, "copy", 1, {}, lambda pats, p: pats[0], lambda b, g, e, pats: 
 
 
 def _vjp_broadcast_to(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
-    return [b.call("np_sum_like", (g, e.args[0]))]
+    return [b.call("np_sum_like", (g, e.args[0])), None]
 
 
-_op("broadcast_to", "broadcast_to", None, 1, {}, lambda pats, p: pats[1] if len(pats) > 1
-    else None, _vjp_broadcast_to)
+def _broadcast_shape(pats: list, p: dict) -> Pattern:
+    shape = p.get("shape")
+    if isinstance(shape, int):
+        shape = (shape,)
+    return tuple(1 if d == 1 else "n" for d in shape) if isinstance(shape, tuple) else None
+
+
+_op("broadcast_to", "broadcast_to", None, 1, {"shape": None}, _broadcast_shape,
+    _vjp_broadcast_to, positional=("shape",))
+
+# ----- the forms generated code uses: shaped like another array (written as
+# ``np.broadcast_to(g, x.shape)``, ``np.reshape(g, x.shape)``, ``_unbroadcast(g, x)``)
+_op("broadcast_like", None, None, 1, {}, lambda pats, p: pats[1], _vjp_broadcast_to)
+_op("reshape_like", None, None, 1, {}, lambda pats, p: pats[1],
+    lambda b, g, e, pats: [b.call("np_reshape_like", (g, e.args[0])), None])
+_op("sum_like", None, None, 1, {}, lambda pats, p: pats[1],
+    lambda b, g, e, pats: [b.call("np_broadcast_like", (g, e.args[0])), None])
+
+
+def _helper_jvp(name: str, linear_in: tuple[int, ...]) -> Callable:
+    """The tangent of a generated-code helper linear in each of ``linear_in``."""
+    def jvp(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+        total: Any = None
+        for i in linear_in:
+            if t[i] is None:
+                continue
+            args = list(e.args)
+            args[i] = t[i]
+            term = b.call(name, tuple(args), **(e.params or {}))
+            total = term if total is None else b.op("add", total, term)
+        return total if total is not None else Const(0.0)
+    return jvp
+
+
+def _no_vjp(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    from .errors import UnsupportedSyntaxError
+    raise UnsupportedSyntaxError(f"a third derivative of {e.prim}", "use jvp of the Hessian")
+
+
+_op("split_like", None, None, 1, {"axis": 0}, lambda pats, p: None, _no_vjp)
+_op("take", "take", "take", 1, {"indices": None, "axis": None}, lambda pats, p: None,
+    _no_vjp, positional=("indices", "axis"))
+
+for _name, _lin in (("matmul_vjp_a", (0, 2)), ("matmul_vjp_b", (0, 1)),
+                    ("inner_vjp_a", (0, 2)), ("inner_vjp_b", (0, 1)),
+                    ("tensordot_vjp_a", (0, 2)), ("tensordot_vjp_b", (0, 1))):
+    _op(_name, None, None, 3, {"axes": 2} if "tensordot" in _name else {},
+        lambda pats, p, _i=1 + _name.endswith("_b"): pats[_i],
+        _no_vjp, _helper_jvp("np_" + _name, _lin))
 
 
 # ----- joining
@@ -504,7 +551,7 @@ def _vjp_concat(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
 
 def _vjp_stack(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
     axis = (e.params or {}).get("axis", 0)
-    return [b.call("np_take", (g, Const(k)), axis=axis) for k in range(len(e.args))]
+    return [b.call("np_take", (g,), indices=k, axis=axis) for k in range(len(e.args))]
 
 
 def _vjp_hstack(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:

@@ -105,7 +105,17 @@ def _augassign(s: ast.AugAssign, error: Callable[..., Exception]) -> list[ast.st
             tmp = _fresh("_base")
             pre.append(_at(ast.Assign(targets=[_name(tmp, True)], value=base), s))
             base = _name(tmp)
-        if not isinstance(index, (ast.Name, ast.Constant, ast.Slice)):
+        if isinstance(index, ast.Tuple):          # x[i, :, j] += v (arrays): each part once
+            parts = []
+            for elt in index.elts:
+                if isinstance(elt, (ast.Name, ast.Constant, ast.Slice)):
+                    parts.append(elt)
+                    continue
+                tmp = _fresh("_i")
+                pre.append(_at(ast.Assign(targets=[_name(tmp, True)], value=elt), s))
+                parts.append(_name(tmp))
+            index = ast.Tuple(elts=parts, ctx=ast.Load())
+        elif not isinstance(index, (ast.Name, ast.Constant, ast.Slice)):
             tmp = _fresh("_i")
             pre.append(_at(ast.Assign(targets=[_name(tmp, True)], value=index), s))
             index = _name(tmp)

@@ -642,7 +642,7 @@ assert (_ea.CMP, _ea.BAND, _ea.ARITH, _ea.TERM, _ea.ATOM) == (CMP, BAND, ARITH, 
 
 _EXPR: dict[str, Any] = {
     "copy": _e_copy, "neg": _e_neg, "not": _e_not, "getitem": _e_getitem,
-    "getattr": _e_getattr, "slice": _e_slice, "list": _e_list, "tuple": _e_tuple,
+    "getattr": _e_getattr, "getattr_const": _e_getattr, "slice": _e_slice, "list": _e_list, "tuple": _e_tuple,
     "dict": _e_dict,
     "concat": _e_concat, "repeat": _e_repeat, "select": _e_select, "range": _e_range,
     "zeros_like": _e_zeros, "call": _e_call, "callmethod": _e_callmethod, "pyexpr": _e_pyexpr,

@@ -122,7 +122,7 @@ def _shape_of(pr: Any, x: Any) -> str:
     return f"{_np(pr)}.shape({pr.op(x)})"
 
 
-def _e_broadcast_to(pr: Any, e: Eqn) -> tuple[str, int]:
+def _e_broadcast_like(pr: Any, e: Eqn) -> tuple[str, int]:
     g, x = e.args
     return f"{_np(pr)}.broadcast_to({pr.op(g)}, {_shape_of(pr, x)})", ATOM
 
@@ -172,8 +172,8 @@ def _e_outer(pr: Any, e: Eqn) -> tuple[str, int]:
 
 
 def _e_take(pr: Any, e: Eqn) -> tuple[str, int]:
-    return (f"{_np(pr)}.take({pr.op(e.args[0])}, {pr.op(e.args[1])}, "
-            f"axis={e.params.get('axis', 0)!r})"), ATOM
+    return (f"{_np(pr)}.take({pr.op(e.args[0])}, {e.params['indices']!r}, "
+            f"axis={e.params.get('axis')!r})"), ATOM
 
 
 def _e_atleast_2d(pr: Any, e: Eqn) -> tuple[str, int]:
@@ -198,7 +198,7 @@ def _e_inside(pr: Any, e: Eqn) -> tuple[str, int]:
 
 ARRAY_EXPR: dict[str, Any] = {name: _e_op for name in ARRAY_OPS}
 ARRAY_EXPR.update({
-    "aget": _e_aget, "aget_copy": _e_aget_copy, "np_broadcast_to": _e_broadcast_to,
+    "aget": _e_aget, "aget_copy": _e_aget_copy, "np_broadcast_like": _e_broadcast_like,
     "np_reshape_like": _e_reshape_like, "np_zeros_like": _e_zeros_like,
     "np_copy_of": _e_copy_of, "np_size_ratio": _e_size_ratio, "np_eq_as_float": _e_eq_float,
     "np_where": _e_where, "np_expand_dims": _e_expand_dims, "np_outer": _e_outer,

@@ -154,7 +154,7 @@ class Forward:
         ``out`` too)."""
         if tangents is None:
             tangents = out
-        if e.prim in ARRAY_OPS or e.prim in ("aget", "aset") or (
+        if e.prim in ARRAY_OPS or e.prim in ("aget", "aset", "aset_add") or (
                 e.prim == "call" and (e.params or {}).get("constant") and e.outs and
                 self.active(e.outs[0])):
             out.append(e)
@@ -230,12 +230,14 @@ class Forward:
         the product rule (products), or the declared tangent (nonlinear ones)."""
         if e.prim == "call":                        # np.zeros(n) written into later
             return [Eqn((self.t(e.out),), "np_zeros_like", (e.out,), None, loc)]
-        if e.prim == "aset":
+        if e.prim in ("aset", "aset_add"):
             x, v = e.args[0], e.args[-1]
             if not self.active(x):
                 return []
             tv = self.tangent_of(v)
-            return [Eqn((), "aset", (self.t(x), *e.args[1:-1], tv if tv is not None
+            if tv is None and e.prim == "aset_add":
+                return []
+            return [Eqn((), e.prim, (self.t(x), *e.args[1:-1], tv if tv is not None
                                      else Const(0.0)), e.params, loc)]
         if not e.outs or not self.active(e.out):
             return []
@@ -302,7 +304,7 @@ class Forward:
                                   for a in carriers):
             return total
         v = Var("_u", out.kind)
-        blk.append(Eqn((v,), "np_broadcast_to", (total, out), None, loc))
+        blk.append(Eqn((v,), "np_broadcast_like", (total, out), None, loc))
         return v
 
     # ------------------------------------------------------------------ linear list ops

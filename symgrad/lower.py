@@ -478,7 +478,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             return _not_number(value, self)
         if type(value) is StaticTuple:
             return any(self.bad_result(x) for x in value.items)
-        if type(value) is Var and value.kind.find().tag == "list":
+        if type(value) is Var and value.kind.find().tag in ("list", "array"):
             return False
         return _not_number(value, self)
 
@@ -676,8 +676,16 @@ def _not_number(value: Any, lw: Any) -> bool:
         return not isinstance(value.value, (int, float)) or isinstance(value.value, bool) \
             and False
     if type(value) is Var:
-        return value.kind.find().tag in ("list", "map", "obj")
+        return value.kind.find().tag in ("list", "map", "obj") or (
+            value.kind.find().tag == "array" and _rank_known_nonzero(value, lw))
     return not is_operand(value)
+
+
+def _rank_known_nonzero(value: Var, lw: Any) -> bool:
+    """An array result known to have at least one dimension (an array parameter, or
+    an elementwise function of one)?"""
+    rank = lw.array_ranks.get(value) if hasattr(lw, "array_ranks") else None
+    return bool(rank)
 
 
 def _describe_value(value: Any) -> str:

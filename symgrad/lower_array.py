@@ -137,6 +137,11 @@ class ArrayLowering:
             rest = args[op.arrays:]
         if op.name == "np_reshape" and method_base is not None and len(rest) > 1:
             rest = [StaticTuple(tuple(rest))]            # x.reshape(2, 3)
+        like = self.shape_source(rest[0]) if op.name in ("np_broadcast_to", "np_reshape") \
+            and len(rest) == 1 and not kwargs else None
+        if like is not None:            # np.broadcast_to(g, x.shape): shaped like x
+            prim = "np_broadcast_like" if op.name == "np_broadcast_to" else "np_reshape_like"
+            return self.emit(prim, (arrays[0], like), Kind.array(), None, dest=dest, hint="_a")
         params: dict[str, Any] = {}
         names = [k for k, _ in op.keywords]
         positional = list(op.positional) or names
@@ -163,6 +168,33 @@ class ArrayLowering:
         if op.name in ("np_where", "np_clip", "np_dot"):
             kind = self.join(arrays) if op.name != "np_dot" else Kind.array()
         return self.emit(op.name, tuple(arrays), kind, params, dest=dest, hint="_a")
+
+    def shape_source(self, value: Any) -> Any:
+        """``x`` when ``value`` is ``x.shape`` read just before (else None)."""
+        if type(value) is not Var:
+            return None
+        for e in reversed(self.block[-8:]):
+            if type(e) is Eqn and e.outs and e.outs[0] is value:
+                if e.prim == "getattr_const" and e.args[1] == Const("shape"):
+                    return e.args[0]
+                return None
+        return None
+
+    def add_at(self, args: list, node: ast.AST) -> Any:
+        """``np.add.at(z, (idx,), g)`` (in generated code): ``z[idx] += g``, each
+        repeated index counted."""
+        if len(args) != 3 or type(args[1]) is not StaticTuple:
+            raise self.error_at(node, "this np.add.at call", "write np.add.at(x, (idx,), v)")
+        template = []
+        ops = []
+        for item in args[1].items:
+            v = self.materialize(item, node)
+            ops.append(v)
+            tag = "a" if type(v) is Var and v.kind.find().tag in ("array", "list") else "i"
+            template.append((tag, len(ops)))
+        z, g = self.materialize(args[0], node), self.materialize(args[2], node)
+        self.effect("aset_add", (z, *ops, g), {"index": tuple(template), "repeated": True})
+        return Const(None)
 
     def label_of(self, op: ArrayOp, method_base: Any) -> str:
         return f".{op.method}()" if method_base is not None else f"np.{op.np_name}"

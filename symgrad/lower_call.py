@@ -22,6 +22,7 @@ import ast
 import builtins
 import functools
 import math
+import sys
 import types
 from typing import Any
 
@@ -112,6 +113,8 @@ class CallLowering:
         if info is not None:
             return self.primitive(scope, info, obj, args, kwargs, node, dest)
         from .lower_array import is_numpy_constructor, numpy_op_of
+        if _is_add_at(obj):
+            return self.add_at(args, node)
         op = numpy_op_of(obj)
         if op is not None:
             return self.array_call(scope, op, args, kwargs, node, dest)
@@ -186,6 +189,11 @@ class CallLowering:
         """A call of one of symgrad's helpers, in generated code being differentiated
         again (Hessians): the primitive the helper was printed for."""
         ops = [self.materialize(a, node) for a in args]
+        if name == "_split_like" and set(kwargs) <= {"axis"}:
+            axis = kwargs.get("axis", Const(0))
+            return self.emit("np_split_like", tuple(ops), Kind.list_of(Kind.array()),
+                             {"axis": axis.value if type(axis) is Const else 0}, dest=dest,
+                             hint="_a")
         if kwargs or not ops:
             raise self.scope_fs.error(node, f"this call of {name}", "call it as generated")
         if name == "_zeros_like":
@@ -195,6 +203,9 @@ class CallLowering:
                 self.unify(dest.kind, ops[0].kind if type(ops[0]) is Var else Kind.num(), node)
             self.block.append(ir.Eqn(outs, "zeros_like", tuple(ops), None, self.loc))
             return outs[0] if len(outs) == 1 else StaticTuple(outs)
+        array_prim = _ARRAY_HELPERS.get(name)
+        if array_prim is not None:
+            return self.emit(array_prim, tuple(ops), Kind.array(), None, dest=dest, hint="_a")
         prim = {"_put_back": "put_back", "_add_into": "add_into"}.get(name)
         if prim is None:
             raise self.scope_fs.error(node, f"the helper {name}", "differentiate the original "
@@ -451,6 +462,18 @@ class _Emitter:
     def apply(self, name: str, *args: Any) -> Any:
         params = dict(self.params) if name in rules.CALL_SPELLED else None
         return self.lw.emit(name, tuple(args), Kind.num(), params)
+
+
+#: helpers of generated array code -> the primitives they were printed for
+_ARRAY_HELPERS = {"_unbroadcast": "np_sum_like", "_matmul_vjp_a": "np_matmul_vjp_a",
+                  "_matmul_vjp_b": "np_matmul_vjp_b", "_inner_vjp_a": "np_inner_vjp_a",
+                  "_inner_vjp_b": "np_inner_vjp_b"}
+
+
+def _is_add_at(obj: Any) -> bool:
+    np = sys.modules.get("numpy")
+    return np is not None and getattr(obj, "__self__", None) is np.add and \
+        getattr(obj, "__name__", "") == "at"
 
 
 def _all_params(spec: ast.arguments) -> list[ast.arg]:

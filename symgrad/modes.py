@@ -63,8 +63,14 @@ def _name(fn: Any) -> str:
 
 # --------------------------------------------------------------------------- structures
 
+def _is_array(x: Any) -> bool:
+    return type(x).__name__ == "ndarray" and type(x).__module__ == "numpy"
+
+
 def _leaves(x: Any) -> list:
-    """The numbers in a (nested) structure of lists, tuples and dicts, in order."""
+    """The numbers in a (nested) structure of lists, tuples, dicts and arrays, in order."""
+    if _is_array(x):
+        return x.ravel().tolist()
     if isinstance(x, (list, tuple)):
         out: list = []
         for v in x:
@@ -80,6 +86,10 @@ def _leaves(x: Any) -> list:
 
 def _rebuild(like: Any, values: Any) -> Any:
     """``like``'s structure filled with ``values`` (an iterator), in :func:`_leaves` order."""
+    if _is_array(like):
+        import numpy as np
+        return np.array([next(values) for _ in range(like.size)], dtype=float).reshape(
+            like.shape)
     if isinstance(like, tuple):
         return tuple(_rebuild(v, values) for v in like)
     if isinstance(like, list):
@@ -340,22 +350,38 @@ def hvp(fn: Callable[..., Any], primals: Any, tangents: Any, wrt: Wrt = None) ->
     if len(tangents) != len(idx):
         raise ArgumentError(f"hvp: {len(idx)} differentiated parameters "
                             f"{tuple(params[i] for i in idx)} but {len(tangents)} tangents")
+    patterns = _array_patterns(full)
+    tans = []
     for i, t in zip(idx, tangents):
+        if patterns is not None and patterns[i] is not None:
+            tans.append(_array_tangent(full[i], t, "hvp"))
+            continue
         _same_structure(full[i], t, "tangent", "hvp")
-    ff = _hvp_forward(fn, wrt)
-    _, hv = ff.fast(*full, 1.0, *_shared_tangents(list(zip([full[i] for i in idx], tangents))))
+        tans.append(None)
+    rest = _shared_tangents([(full[i], t) for i, t, a in zip(idx, tangents, tans) if a is None])
+    it = iter(rest)
+    tans = [a if a is not None else next(it) for a in tans]
+    ff = _hvp_forward(fn, wrt, patterns)
+    _, hv = ff.fast(*full, 1.0, *tans)
     return hv
 
 
-def _hvp_forward(fn: Any, wrt: Wrt) -> ForwardFunction:
+def _hvp_forward(fn: Any, wrt: Wrt, patterns: tuple | None = None) -> ForwardFunction:
+    """The tangent sweep of ``fn``'s generated gradient (specialized for numpy arrays
+    by ``patterns``)."""
     params = _params(fn)
     idx, _ = _resolve_wrt(params, wrt, fn)
-    key = ("hvp", tuple(idx) if not isinstance(wrt, (int, str)) else wrt)
+    key = ("hvp", tuple(idx) if not isinstance(wrt, (int, str)) else wrt, patterns)
 
     def make() -> ForwardFunction:
         g = _cached(fn, wrt if wrt is not None else list(range(len(params))), False) \
             if len(params) != 1 or wrt is not None else _cached(fn, None, False)
-        return ForwardFunction(g, list(idx))
+        if patterns is None:
+            return ForwardFunction(g, list(idx))
+        given = {p: k for p, k in zip(params, patterns) if k is not None}
+        spec = g._specialized(patterns)
+        spec.fn.__symgrad_primal_params__ = params
+        return ForwardFunction(spec.fn, list(idx), given)
     return _memo(fn, key, make)
 
 
@@ -365,9 +391,9 @@ class VJPFunction:
     """The reverse sweep of a function returning several numbers: call it with the
     primals and one cotangent per output (``source`` shows it)."""
 
-    def __init__(self, fn: Any, wrt: list[int]):
+    def __init__(self, fn: Any, wrt: list[int], patterns: dict | None = None):
         target = _target(fn)
-        result = transform(target, wrt, False, False, structured=True)
+        result = transform(target, wrt, False, False, structured=True, patterns=patterns)
         self.fn = fn
         self.source: str = result.source
         self.fast = result.fn
@@ -385,8 +411,11 @@ class VJPFunction:
         return source_html(self.source)
 
 
-def _vjp_function(fn: Any, idx: tuple[int, ...]) -> VJPFunction:
-    return _memo(fn, ("vjp", idx), lambda: VJPFunction(fn, list(idx)))
+def _vjp_function(fn: Any, idx: tuple[int, ...], patterns: tuple | None = None
+                  ) -> VJPFunction:
+    given = None if patterns is None else {p: k for p, k in zip(_params(fn), patterns)
+                                           if k is not None}
+    return _memo(fn, ("vjp", idx, patterns), lambda: VJPFunction(fn, list(idx), given))
 
 
 def _cotangent_args(out: Any, ct: Any) -> list:
@@ -417,7 +446,7 @@ def vjp(fn: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tup
     full = _full_primals(fn, primals, "vjp")
     n = len(primals)
     out = fn(*full)
-    vf = _vjp_function(fn, tuple(range(n)))
+    vf = _vjp_function(fn, tuple(range(n)), _array_patterns(full))
 
     def vjp_fn(cotangent: Any) -> tuple:
         args = _cotangent_args(out, cotangent)
@@ -468,7 +497,7 @@ class JacobianFunction:
         return ins[0] if self._single else tuple(ins)
 
     def _fwd(self, full: tuple, ins: list) -> Any:
-        ff = _forward(self.fn, tuple(self._idx))
+        ff = _forward(self.fn, tuple(self._idx), _array_patterns(full))
         like = self._in_struct(ins)
         n_in = len(_leaves(like))
         columns = []
@@ -487,7 +516,7 @@ class JacobianFunction:
         return _rebuild_out(out, rows)
 
     def _rev(self, full: tuple, ins: list, out: Any) -> Any:
-        vf = _vjp_function(self.fn, tuple(self._idx))
+        vf = _vjp_function(self.fn, tuple(self._idx), _array_patterns(full))
         rows = []
         n_out = len(_leaves(out))
         for j in range(n_out):
@@ -506,7 +535,15 @@ class JacobianFunction:
 
 
 def _rebuild_out(out: Any, rows: Any) -> Any:
-    """The output structure with each number replaced by the next row."""
+    """The output structure with each number replaced by the next row (an array
+    output of rows that are arrays is one array: shape ``out.shape + row.shape``)."""
+    if _is_array(out):
+        import numpy as np
+        rows_ = [next(rows) for _ in range(out.size)]
+        if rows_ and all(_is_array(r) or isinstance(r, (int, float)) for r in rows_):
+            stacked = np.array(rows_, dtype=float)
+            return stacked.reshape(out.shape + stacked.shape[1:])
+        return rows_
     if isinstance(out, tuple):
         return tuple(_rebuild_out(v, rows) for v in out)
     if isinstance(out, list):
@@ -573,7 +610,7 @@ class HessianFunction:
         full = _full_primals(self.fn, args, self.__name__)
         ins = [full[i] for i in self._idx]
         like = ins[0] if self._single else tuple(ins)
-        ff = self._ff()
+        ff = _hvp_forward(self.fn, self._wrt, _array_patterns(full))
         n = len(_leaves(like))
         cols = []
         for k in range(n):

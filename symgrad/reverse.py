@@ -271,7 +271,8 @@ class Reverse(ListReverse, ArrayReverse):
                 if self.active(v):
                     self.out.append(Eqn((), "add_into", (sh(self, v), seed), None, self.loc))
                 return
-            seed = Var("ct_out", Kind.num())
+            seed = Var("ct_out", Kind.array() if type(v) is Var and v.kind.is_array
+                       else Kind.num())
             seeds.append(seed)
             if type(v) is Var and self.active(v):
                 self.contribute(v, seed)

@@ -207,7 +207,8 @@ def is_compile_time(value: Any) -> bool:
         return True
     if isinstance(value, (list, tuple, dict, int, float, complex, str, bytes)):
         return False
-    return callable(value) and type(value).__module__ != "numpy"
+    return callable(value) and (type(value).__module__ != "numpy" or
+                                type(value).__name__ in ("ufunc", "_ArrayFunctionDispatcher"))
 
 
 def kind_of_value(value: Any) -> Kind:
