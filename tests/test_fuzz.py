@@ -1,50 +1,64 @@
-"""Fuzzing: random programs in the supported subset, gradients checked against references.
+"""Fuzzing: random programs, gradients checked against references that run the program.
 
-Hypothesis writes random modules (see ``tests/fuzz.py`` for the grammar: arithmetic,
-``math`` calls, reassignment, augmented assignment, branches, ``for`` / ``while``
-loops with ``break`` / ``continue``, helper calls, list arguments and local lists)
-and checks, at a random point, that ``symgrad.grad`` gives
+Hypothesis writes random modules (the grammar: ``tests/fuzz_programs.py``; arithmetic,
+``math`` calls, reassignment, augmented assignment, branches, ``for`` / ``while`` loops
+with ``break`` / ``continue``, helper calls, list arguments and local lists; mixed with
+the families of ``tests/fuzz_families.py``: closures, aliases, ``and`` / ``or`` as
+values, keyword builtins, decorators, globals) and checks, at a random point:
 
-* the derivative from finite differences, computed with 40-digit arithmetic
-  (mpmath; the same source run with ``math`` replaced by an mpmath shim), so the
-  reference is exact to float precision and the tolerance can be tight;
-* the gradient of the ``Value`` engine (the same source run on ``Value`` s with
-  ``math`` replaced by symgrad's generic functions; comparisons on Values are
-  lent to ``Value`` for the run, so branchy programs follow their own path);
-* for branch-free programs, ``sympy.diff`` of the program run on SymPy symbols;
+* the references agree with each other (else the generator or an oracle is wrong, not
+  symgrad): the ``Value`` engine's value and gradient and the 60-digit finite
+  differences' value and gradient (``fuzz_oracles.py``), both from running the real
+  program, so aliasing, closures, decorators and globals behave as Python says;
+* ``symgrad.grad`` gives the finite-difference gradient and the Value engine's, and for
+  branch-free programs the one of ``sympy.diff``;
+* ``value_and_grad`` returns the function's value and the same gradient;
+* the gradient leaves the arguments as they were, or (when ``f`` itself writes into its
+  arguments) as ``f`` leaves them;
+* for a program reading module globals: after the test changes them (a number, a list
+  rebound or changed in place), the *same* gradient object, called again, matches the
+  references at the new globals (restored afterwards).
 
-and that ``value_and_grad`` returns the function's value and leaves the
-arguments unchanged.
+Each failure is labelled ``[oracle]``, ``[refused]`` (a ``SymgradError``), ``[crash]``
+(another exception while transforming), ``[exception]`` (raised by the generated code),
+``[wrong value]``, ``[wrong gradient]``, ``[wrong gradient after global change]`` or
+``[arguments changed]``.  ``SYMGRAD_FUZZ_ALLOW_REFUSAL=1`` lets a ``SymgradError`` pass
+(to hunt silent wrong answers only); by default refusing a generated program fails.
 
-Excluded points (the kink rule, see ``fuzz.margins``): every comparison, ``abs``,
-``max``, ``min``, ``relu``, ``%`` and ``//`` met while running the program at the
-point must be more than ``fuzz.MARGIN`` = 1e-3 from its boundary; points where
-the function raises or exceeds 1e6 in magnitude, or an intermediate value exceeds
-``fuzz.LARGE`` = 1e8 (there float and 60-digit arithmetic part ways), are skipped too.
+Excluded points (the kink rule, ``fuzz_oracles.margins``): every comparison, ``abs``,
+``max``, ``min`` (``key=`` too), ``relu``, ``%``, ``//``, ``sorted`` and truth test met
+while running the program must be more than ``fuzz.MARGIN`` = 1e-3 from its boundary
+(an exact 0.0 or ``sorted`` tie is allowed when it is so by construction); points where
+the function raises or exceeds 1e6, or an intermediate value exceeds ``fuzz.LARGE`` =
+1e8, are skipped too.
 
-CI runs 500 examples in all (about a minute).  A long run::
+CI runs 500 examples in all with every family on (``SYMGRAD_FUZZ_FAMILIES`` picks
+families, e.g. ``closures`` or ``none`` for the base grammar).  A long run::
 
     SYMGRAD_FUZZ_EXAMPLES=10000 python -m pytest tests/test_fuzz.py -q
 
-(``--hypothesis-seed=N`` replays a run; ``--hypothesis-show-statistics`` shows
-how many examples were generated, kept and rejected.)
+(``--hypothesis-seed=N`` replays a run; ``--hypothesis-show-statistics`` shows how many
+examples were generated, kept and rejected.)
 """
 from __future__ import annotations
 
 import copy
 import math
 import os
+import traceback
+from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 
 import fuzz
-from symgrad import grad, value_and_grad
+from symgrad import SymgradError, grad, value_and_grad
 
 TOTAL = int(os.environ.get("SYMGRAD_FUZZ_EXAMPLES", "500"))
 N_BRANCHY = TOTAL * 3 // 5           # 300 of the 500 in CI
 N_BRANCH_FREE = TOTAL - N_BRANCHY    # 200, with the SymPy check
+ALLOW_REFUSAL = os.environ.get("SYMGRAD_FUZZ_ALLOW_REFUSAL", "") not in ("", "0")
 
 # In CI (CI=true) the programs are a fixed, reproducible set; locally they are fresh each run.
 SETTINGS = dict(deadline=None, print_blob=True, report_multiple_bugs=False,
@@ -56,8 +70,12 @@ SYMPY_SECONDS = 2.0    # loops unrolled symbolically can swell; such examples sk
 LAST: dict = {}        # the last example checked (for debugging a crash)
 
 
-def _scale(*xs) -> float:
-    return max([1.0] + [abs(v) for v in fuzz_flatten(xs)])
+class Mismatch(AssertionError):
+    """A failed check, with its category (``oracle``, ``wrong gradient``, ...)."""
+
+    def __init__(self, category: str, message: str):
+        super().__init__(f"[{category}] {message}")
+        self.category = category
 
 
 def fuzz_flatten(x):
@@ -68,66 +86,234 @@ def fuzz_flatten(x):
         yield x
 
 
-def assert_grads_close(got, want, scale, what, rtol=1e-7):
+def _scale(*xs) -> float:
+    return max([1.0] + [abs(v) for v in fuzz_flatten(xs)])
+
+
+def assert_grads_close(got, want, scale, what, rtol=1e-7, category="wrong gradient"):
     """Each component within rtol * scale (scale: the largest gradient component or value,
     at least 1) of the reference; a nan or inf must match exactly."""
     g, w = list(fuzz_flatten(got)), list(fuzz_flatten(want))
-    assert len(g) == len(w), f"{what}: structure differs: {got!r} vs {want!r}"
+    if len(g) != len(w):
+        raise Mismatch(category, f"{what}: structure differs: {got!r} vs {want!r}")
     for a, b in zip(g, w):
         if not (math.isfinite(a) and math.isfinite(b)):
-            assert (math.isnan(a) and math.isnan(b)) or a == b, f"{what}: {got!r} != {want!r}"
-            continue
-        assert abs(a - b) <= rtol * scale, f"{what}: {got!r} != {want!r} (scale {scale:g})"
+            if not ((math.isnan(a) and math.isnan(b)) or a == b):
+                raise Mismatch(category, f"{what}: {got!r} != {want!r}")
+        elif abs(a - b) > rtol * scale:
+            raise Mismatch(category, f"{what}: {got!r} != {want!r} (scale {scale:g})")
+
+
+def assert_value_close(got, want, what, category="wrong value", rel=1e-9):
+    if not abs(got - want) <= rel * max(1.0, abs(want)):
+        raise Mismatch(category, f"{what}: {got!r} != {want!r}")
+
+
+def as_floats(prog: fuzz.Program, args: list[Any]) -> list[Any]:
+    """The point with float scalars (an int x0 == 0 in ``x0 * x0 < x0`` is at a kink); one
+    deep copy of all the arguments, so lists they share stay shared."""
+    return [float(a) if p in prog.scalars else a
+            for p, a in zip(prog.params, copy.deepcopy(args))]
+
+
+def run_python(mod, args: list[Any]) -> tuple[Any, list[Any]]:
+    """f's value at the point (examples where it raises or is huge are skipped) and its
+    arguments after the call (f may write into them)."""
+    after = copy.deepcopy(args)
+    try:
+        value = mod.f(*after)
+    except (OverflowError, ZeroDivisionError, ValueError):
+        assume(False)
+    assume(isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < BIG)
+    return value, after
+
+
+def references(prog: fuzz.Program, args, wrt, value, glob=None):
+    """(finite-difference gradient, scale) after checking the two references against each
+    other and against f's value: a disagreement is the generator's or an oracle's fault.
+    None where the derivative is not finite."""
+    exact_value, exact = fuzz.exact_grad(prog.source, args, wrt, glob)
+    if not all(math.isfinite(v) for v in fuzz_flatten(exact)):
+        return None
+    scale = _scale(exact, value)
+    v_value, v_grad = fuzz.value_grad(prog.source, copy.deepcopy(args), wrt, glob)
+    assert_value_close(exact_value, value, "finite-difference run vs f", "oracle")
+    assert_value_close(float(v_value), value, "Value engine vs f", "oracle")
+    assert_grads_close(v_grad, exact, scale, "Value engine vs finite differences",
+                       category="oracle")
+    return exact, scale
+
+
+def _event(text: str) -> None:
+    if currently_in_test_context():
+        event(text)
+
+
+def _where(exc: BaseException) -> str:
+    """Where an exception was raised: the innermost frame and its source line."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return ""
+    fr = frames[-1]
+    return f" (at {os.path.basename(fr.filename)}:{fr.lineno}: {(fr.line or '').strip()})"
+
+
+# The Mismatches below are raised outside the ``except`` blocks, with no exception
+# context: the generated function's file name changes with every transformation, and
+# Hypothesis would take the same failure, replayed, for a different one (FlakyFailure).
+# The message names the raising line instead.
+
+def build(fn, wrt_names, with_value=False):
+    """The gradient (or value-and-gradient) function, failures labelled."""
+    failure = None
+    try:
+        return (value_and_grad if with_value else grad)(fn, wrt=wrt_names)
+    except SymgradError as exc:
+        failure = ("refused", f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        failure = ("crash", f"{type(exc).__name__} while transforming: {exc}{_where(exc)}")
+    if failure[0] == "refused" and ALLOW_REFUSAL:
+        _event("refused (allowed by SYMGRAD_FUZZ_ALLOW_REFUSAL)")
+        assume(False)
+    raise Mismatch(*failure)
+
+
+def call(g, args, after=None, category="exception"):
+    """Call a generated function on a copy of ``args``; check what it did to them
+    (``after``: f's arguments after f ran)."""
+    call_args = copy.deepcopy(args)
+    failure = None
+    try:
+        out = g(*call_args)
+    except SymgradError as exc:
+        failure = ("refused", f"{type(exc).__name__} when called: {exc}")
+    except Exception as exc:
+        failure = (category, f"{type(exc).__name__}: {exc}{_where(exc)}")
+    if failure is not None:
+        if failure[0] == "refused" and ALLOW_REFUSAL:
+            _event("refused (allowed by SYMGRAD_FUZZ_ALLOW_REFUSAL)")
+            assume(False)
+        raise Mismatch(*failure)
+    if after is not None and call_args != args and call_args != after:
+        raise Mismatch("arguments changed",
+                       f"arguments {args!r} became {call_args!r} (f leaves {after!r})")
+    return out
 
 
 def check_program(prog: fuzz.Program, data: st.DataObject, with_sympy: bool) -> None:
+    """Draw a point and the parameters to differentiate, then :func:`check_at`."""
     note(prog.source)
     point = data.draw(fuzz.points(prog), label="point")
     args = [point[p] for p in prog.params]
     diff = prog.differentiable
     wrt_names = data.draw(st.lists(st.sampled_from(diff), min_size=1, max_size=len(diff),
                                    unique=True), label="wrt")
-    wrt = [prog.params.index(w) for w in wrt_names]
-    LAST.update(source=prog.source, args=copy.deepcopy(args), wrt=wrt_names)
+    for fam in sorted(prog.families):
+        event(f"family: {fam}")
 
+    def changes() -> dict:
+        drawn = data.draw(global_changes(prog), label="changed globals")
+        LAST["changes"] = copy.deepcopy(drawn)
+        return drawn
+    check_at(prog, args, wrt_names, with_sympy, changes)
+
+
+def check_at(prog: fuzz.Program, args: list, wrt_names: list[str], with_sympy: bool,
+             changes) -> None:
+    """Every check at one point (``changes()``: the global changes to try, if any)."""
+    wrt = [prog.params.index(w) for w in wrt_names]
+    LAST.clear()
+    LAST.update(source=prog.source, args=copy.deepcopy(args), wrt=wrt_names)
     mod = fuzz.load(prog.source)
+    value, after = run_python(mod, args)
+    assume(all(m > fuzz.MARGIN for m in fuzz.margins(prog.source, as_floats(prog, args))))
+    refs = references(prog, args, wrt, value)
+    assume(refs is not None)
+    exact, scale = refs
+
+    g = build(mod.f, wrt_names)
+    vg = build(mod.f, wrt_names, with_value=True)
+    got = list(call(g, args, after))
+    assert_grads_close(got, exact, scale, "symgrad vs exact finite differences")
+
+    vg_value, vg_grad = call(vg, args)
+    assert_value_close(vg_value, value, "value_and_grad's value vs f", rel=1e-12)
+    assert_grads_close(list(vg_grad), got, scale, "value_and_grad vs grad", rtol=1e-12)
+
+    if with_sympy:
+        check_sympy(prog, args, wrt, got, scale)
+    if prog.globals:
+        check_global_change(prog, mod, g, vg, args, wrt, changes())
+
+
+def check_sympy(prog, args, wrt, got, scale) -> None:
+    try:
+        with fuzz.time_budget(SYMPY_SECONDS):
+            s_grad = fuzz.sympy_grad(prog.source, args, wrt)
+    except fuzz.OutOfTime:
+        _event("SymPy reference skipped: over its time budget")
+        return
+    _event("checked against SymPy")
+    assert_grads_close(got, s_grad, scale, "symgrad vs sympy.diff")
+
+
+@st.composite
+def global_changes(draw, prog: fuzz.Program) -> dict[str, tuple[str, Any]]:
+    """New values for some of the program's globals: name -> (how, value), ``how`` being
+    ``set`` (rebind the name) or ``inplace`` (replace a list's contents)."""
+    names = draw(st.lists(st.sampled_from(sorted(prog.globals)), min_size=1, unique=True))
+    out = {}
+    for name in names:
+        if isinstance(prog.globals[name], list):
+            new = draw(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=3))
+            out[name] = (draw(st.sampled_from(["set", "inplace"])), new)
+        else:
+            out[name] = ("set", draw(st.floats(-2.0, 2.0)))
+    return out
+
+
+def check_global_change(prog, mod, g, vg, args, wrt, changes) -> None:
+    """Change globals of the imported module, call the same gradient again, compare with
+    the references run at the new globals; restore the globals."""
+    glob = {name: value for name, (_, value) in changes.items()}
+    saved = {name: getattr(mod, name) for name in changes}
+    saved_lists = {name: list(v) for name, v in saved.items() if isinstance(v, list)}
+    try:
+        for name, (how, value) in changes.items():
+            if how == "inplace":
+                getattr(mod, name)[:] = value
+            else:
+                setattr(mod, name, copy.deepcopy(value))
+        check_after_change(prog, mod, g, vg, args, wrt, glob)
+    finally:
+        for name, obj in saved.items():
+            if name in saved_lists:
+                obj[:] = saved_lists[name]
+            setattr(mod, name, obj)
+
+
+def check_after_change(prog, mod, g, vg, args, wrt, glob) -> None:
     try:
         value = mod.f(*copy.deepcopy(args))
     except (OverflowError, ZeroDivisionError, ValueError):
-        assume(False)
-    assume(math.isfinite(value) and abs(value) < BIG)
-    # the kink rule on the point as floats (an int x0 == 0 in `x0 * x0 < x0` is at a kink)
-    as_floats = [float(a) if p in prog.scalars else copy.deepcopy(a)
-                 for p, a in zip(prog.params, args)]
-    assume(all(m > fuzz.MARGIN for m in fuzz.margins(prog.source, as_floats)))
-
-    exact_value, exact = fuzz.exact_grad(prog.source, args, wrt)
-    assume(all(math.isfinite(v) for v in fuzz_flatten(exact)))
-    scale = _scale(exact, value)
-
-    g = grad(mod.f, wrt=wrt_names)
-    call_args = copy.deepcopy(args)
-    got = list(g(*call_args))
-    assert call_args == args, "the generated gradient changed its arguments"
-    assert_grads_close(got, exact, scale, "symgrad vs exact finite differences")
-
-    vg_value, vg_grad = value_and_grad(mod.f, wrt=wrt_names)(*copy.deepcopy(args))
-    assert vg_value == pytest.approx(value, rel=1e-12, abs=1e-12)
-    assert_grads_close(list(vg_grad), got, scale, "value_and_grad vs grad", rtol=1e-12)
-
-    v_value, v_grad = fuzz.value_grad(prog.source, copy.deepcopy(args), wrt)
-    assert v_value == pytest.approx(value, rel=1e-9, abs=1e-9)
-    assert_grads_close(got, v_grad, scale, "symgrad vs Value engine")
-
-    if with_sympy:
-        try:
-            with fuzz.time_budget(SYMPY_SECONDS):
-                s_grad = fuzz.sympy_grad(prog.source, args, wrt)
-        except fuzz.OutOfTime:
-            event("SymPy reference skipped: over its time budget")
-            return
-        event("checked against SymPy")
-        assert_grads_close(got, s_grad, scale, "symgrad vs sympy.diff")
+        _event("global change: f raises at the new globals (second call skipped)")
+        return
+    if not (math.isfinite(value) and abs(value) < BIG) or not all(
+            m > fuzz.MARGIN for m in fuzz.margins(prog.source, as_floats(prog, args), glob)):
+        _event("global change: point at a kink or too large (second call skipped)")
+        return
+    refs = references(prog, args, wrt, value, glob)
+    if refs is None:
+        return
+    exact, scale = refs
+    _event("global change checked")
+    what = "after a global change"
+    got = list(call(g, args, category="exception after global change"))
+    assert_grads_close(got, exact, scale, f"symgrad vs finite differences {what}",
+                       category="wrong gradient after global change")
+    vg_value, _ = call(vg, args, category="exception after global change")
+    assert_value_close(vg_value, value, f"value_and_grad's value {what}",
+                       category="wrong value after global change")
 
 
 @settings(max_examples=N_BRANCHY, **SETTINGS)
@@ -141,6 +327,6 @@ def test_fuzz_branches_loops_calls_lists(prog, data):
 @settings(max_examples=N_BRANCH_FREE, **SETTINGS)
 @given(prog=fuzz.programs(branches=False, max_stmts=4), data=st.data())
 def test_fuzz_branch_free_against_sympy(prog, data):
-    """Branch-free programs (loops with constant trip counts, calls, lists): also against
-    ``sympy.diff``."""
+    """Branch-free programs (loops with constant trip counts, calls, lists, and the
+    branch-free constructs of the families): also against ``sympy.diff``."""
     check_program(prog, data, with_sympy=True)

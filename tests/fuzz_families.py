@@ -1,0 +1,582 @@
+"""The program families of issue 11: constructs whose meaning is Python's reference
+semantics (DESIGN.md section 8), mixed by ``fuzz_programs`` into the base grammar.
+
+* ``closures``: nested ``def`` helpers in ``f`` reading ``f``'s variables (late
+  binding: a variable read by the helper is sometimes reassigned between the ``def``
+  and the call), default arguments evaluated at ``def`` time (reading differentiated
+  variables), ``nonlocal`` writes, a ``def`` in both branches of an ``if``, helpers
+  called in loops and from other nested helpers;
+* ``aliases``: ``y = xs`` and writes through ``y``; a list argument ``W`` of rows,
+  ``row = W[i]; row[j] = ...``, ``for row in W: row[k] = ...``, tables
+  ``[[c] * len(xs)] * m`` (one row object m times) written into, appends through an
+  alias, row swaps ``W[i], W[j] = W[j], W[i]``, lists appended into lists and then
+  mutated; the points sometimes share structure between arguments (``W[k] is xs``,
+  ``W[0] is W[-1]``);
+* ``boolops``: ``and`` / ``or`` used as values, with operands that are exactly 0.0 on
+  some paths (``(x - x) or y``, ``relu(e) or y``, ``c and a or b``), and ``not`` /
+  truth tests of floats in conditions;
+* ``kwbuiltins``: ``min`` / ``max`` with ``key=`` (``abs``, a lambda, a helper) and
+  ``default=``, ``sum(xs, start)``, ``sorted(xs, key=..., reverse=...)`` and arithmetic
+  on its result;
+* ``decorators``: module-level decorators written with ``functools.wraps`` whose
+  wrapper changes the result, on helpers and sometimes on ``f``;
+* ``globals``: module-level numbers and lists read by ``f``, its helpers and closures
+  (the test changes them between two calls of one gradient).
+
+:class:`FamilyWriter` is a mixin of ``fuzz_programs._Writer``: it uses the writer's
+``draw``/``pick``/``expr``/``cond``/``block`` and the scope objects (``_Env``).
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import strategies as st
+
+FAMILIES_ALL = ("closures", "aliases", "boolops", "kwbuiltins", "decorators", "globals")
+
+
+@dataclass(eq=False)
+class ListInfo:
+    """One list object (every alias of it maps to the same ListInfo)."""
+
+    length: Any                 # "xs": at least len(xs) elements; an int: at least that many
+    owner: str = "local"        # "local": f's own (appendable); "arg": xs or an alias of it;
+    #                             "row": a row of a table (never appended to)
+
+
+@dataclass(eq=False)
+class TableInfo:
+    """One list of rows; every row has at least len(xs) elements."""
+
+    rows: Any                   # "W" (the argument's row count) or an int lower bound
+    owner: str = "local"
+
+
+@dataclass
+class ClosureInfo:
+    name: str
+    nparams: int
+    has_default: bool
+    pure: bool                  # no nonlocal writes: may serve as a key= function
+
+
+DECORATORS = {
+    "twice": """
+        def twice(fn):
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                return 2.0 * fn(*args, **kwargs)
+            return wrapper
+        """,
+    "shifted": """
+        def shifted(fn):
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                return fn(*args, **kwargs) + 0.5 * args[0]
+            return wrapper
+        """,
+    "squashed": """
+        def squashed(fn):
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                return math.tanh(fn(*args, **kwargs))
+            return wrapper
+        """,
+    "scaled": """
+        def scaled(k):
+            def deco(fn):
+                @functools.wraps(fn)
+                def wrapper(*args, **kwargs):
+                    return k * fn(*args, **kwargs)
+                return wrapper
+            return deco
+        """,
+}
+KEYS = ["abs", "lambda t: (t - 0.5) ** 2", "lambda t: -t", "lambda t: math.sin(t)"]
+
+
+def names_read(lines: list[str]) -> set[str]:
+    """The names a block of source lines loads."""
+    tree = ast.parse(textwrap.dedent("\n".join(lines)))
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)}
+
+
+class FamilyWriter:
+    """The families' expressions and statements (a mixin of ``fuzz_programs._Writer``)."""
+
+    # ================================================================ module level
+    def module_prelude(self) -> list[str]:
+        """Decorator definitions and global variables, drawn once per program."""
+        out: list[str] = []
+        self.decorators: list[str] = []
+        if self.has("decorators"):
+            n_dec = (0, 1, 1, 2, 2)[self.draw(st.integers(0, 4))]
+            self.decorators = sorted({self.pick(sorted(DECORATORS)) for _ in range(n_dec)})
+            for name in self.decorators:
+                out += [""] + textwrap.dedent(DECORATORS[name]).strip().splitlines() + [""]
+        self.globals_: dict[str, Any] = {}
+        if self.has("globals"):
+            for k in range(self.draw(st.integers(0, 2))):
+                name = f"G{k + 1}"
+                self.globals_[name] = float(self.pick(["0.75", "-1.5", "2.0", "0.25"]))
+                self.global_nums.append(name)
+            if self.chance(60):
+                self.globals_["GL1"] = [float(self.pick(["0.5", "-1.25", "2.0", "0.75"]))
+                                        for _ in range(self.draw(st.integers(1, 3)))]
+                self.global_lists.append("GL1")
+            if self.globals_:
+                out += [""] + [f"{k} = {v!r}" for k, v in self.globals_.items()] + [""]
+        return out
+
+    def imports(self) -> list[str]:
+        return ["import functools", ""] if self.decorators else []
+
+    def global_values(self) -> dict[str, Any]:
+        return dict(self.globals_)
+
+    def decorator_lines(self, target: str) -> list[str]:
+        """``@...`` lines for a helper (about half of them) or for ``f`` (about a fifth)."""
+        if not self.decorators or not self.chance(60 if target == "helper" else 25):
+            return []
+        self.features.add(f"decorators.{target}")
+        out = []
+        for _ in range(self.draw(st.integers(1, 2))):
+            name = self.pick(self.decorators)
+            out.append(f"@scaled({self.pick(['1.5', '-0.5'])})" if name == "scaled"
+                       else f"@{name}")
+        return out
+
+    # ================================================================ expressions
+    def family_expr_kinds(self, env: Any) -> list[str]:
+        kinds = []
+        if self.has("closures") and env.closures:
+            kinds += ["closure_call", "closure_call"]
+        if self.has("aliases") and env.tables:
+            kinds += ["tableexpr"]
+        if self.has("boolops") and self.branches:
+            kinds += ["boolop", "boolop"]
+        if self.has("kwbuiltins") and (env.lists or self.global_lists or self.branches):
+            kinds += ["kwcall", "kwcall"]
+        if self.global_lists:
+            kinds += ["globallist"]
+        return kinds
+
+    def family_expr(self, kind: str, env: Any, d: int) -> str:
+        if kind == "closure_call":
+            return self.closure_call(env, d)
+        if kind == "tableexpr":
+            return self.table_expr(env, d)
+        if kind == "boolop":
+            return self.boolop(env, d)
+        if kind == "kwcall":
+            return self.kw_call(env, d)
+        return self.global_list_expr(env, d)
+
+    def family_leaf_kinds(self, env: Any) -> list[str]:
+        kinds = []
+        if self.global_nums or self.global_lists:
+            kinds.append("global")
+        if self.has("aliases") and env.tables:
+            kinds.append("tabelem")
+        return kinds
+
+    def family_leaf(self, kind: str, env: Any) -> str:
+        if kind == "global":
+            self.features.add("globals.read")
+            return self.pick(self.global_nums + [f"{g}[{i}]" for g in self.global_lists
+                                                 for i in ("0", "-1")])
+        return self.table_element(env)
+
+    def family_cond_kinds(self) -> list[str]:
+        return ["not_truth", "not_group", "truth_or"] if self.has("boolops") else []
+
+    def family_cond(self, kind: str, env: Any) -> str:
+        self.features.add("boolops.not" if kind.startswith("not") else "boolops.truth")
+        if kind == "not_truth":
+            return f"not {self.maybe_zero(env, 1)}"
+        if kind == "not_group":
+            return f"not ({self.comparison(env)} {self.pick(['and', 'or'])} {self.comparison(env)})"
+        return f"{self.maybe_zero(env, 1)} or {self.comparison(env)}"
+
+    # ================================================================ statements
+    def family_stmt_kinds(self, env: Any, depth: int, top: bool, in_loop: str | None) -> list[str]:
+        if self.in_helper:
+            return []
+        kinds: list[str] = []
+        if self.has("aliases"):
+            kinds += self.alias_stmt_kinds(env, depth, top)
+        if self.in_closure:
+            return kinds
+        if self.has("closures"):
+            kinds += ["def", "def", "def"]
+            if self.branches and depth < 2:
+                kinds.append("def_branches")
+            if any(not c.pure for c in env.closures.values()):
+                kinds.append("closure_stmt")
+        if self.has("kwbuiltins") and self.branches and top and env.lists:
+            kinds.append("sorted_list")
+        if self.global_lists and self.loops and depth < 2:
+            kinds.append("for_global")
+        return kinds
+
+    def family_stmt(self, kind: str, env: Any, depth: int, top: bool, in_loop: str | None,
+                    lines: list[str], indent: str) -> None:
+        if kind == "def":
+            self.s_def(env, top, lines, indent)
+        elif kind == "def_branches":
+            self.s_def_branches(env, top, lines, indent)
+        elif kind == "closure_stmt":
+            info = self.pick([c for c in env.closures.values() if not c.pure])
+            lines.append(f"{indent}{self.closure_call(env, 1, info)}")
+        elif kind == "sorted_list":
+            self.s_sorted_list(env, lines, indent)
+        elif kind == "for_global":
+            self.features.add("globals.loop")
+            g = self.fresh("g")
+            lines.append(f"{indent}for {g} in {self.pick(self.global_lists)}:")
+            self.sub_block(env.child(scalars_ro=[g]), depth, "for", lines, indent)
+        else:
+            self.alias_stmt(kind, env, depth, top, lines, indent)
+
+    def family_for_bounds(self, env: Any) -> list[str]:
+        if not self.has("aliases"):
+            return []
+        return [f"range(len({t}))" for t in sorted(env.tables)]
+
+    def family_for_rowvar(self, env: Any, inner: Any, i: str, bound: str) -> None:
+        name = bound[len("range(len("):-2] if bound.startswith("range(len(") else None
+        if name in env.tables:
+            inner.own_rowvars[i] = env.tables[name]
+
+    # ================================================================ closures
+    def nonlocal_targets(self, env: Any) -> list[str]:
+        return [v for v in env.assignable if v not in ("t", "u", "s")]
+
+    def closure_def(self, env: Any, name: str, nparams: int, has_default: bool, kind: str,
+                    lines: list[str], indent: str) -> ClosureInfo:
+        """``def name(t[, u][, s=default]): ...`` reading ``env``'s names (``nonlocal``: and
+        writing one of them)."""
+        params = ["t", "u"][:nparams]
+        header = list(params)
+        if has_default:            # evaluated here, once, in the enclosing scope
+            header.append(f"s={self.expr(env, 1)}")
+        scope = env.closure_scope(params + (["s"] if has_default else []))
+        body: list[str] = []
+        target = None
+        if kind == "nonlocal":
+            target = self.pick(self.nonlocal_targets(env))
+            body.append(f"{indent}    nonlocal {target}")
+            scope.own_assignable.append(target)
+        self.in_closure += 1
+        self.block(scope, self.draw(st.integers(0, 2)), 1, True, None, body, indent + "    ")
+        if target is not None:
+            e = self.expr(scope, 1)
+            body.append(indent + "    " + self.pick([f"{target} = {target} * 0.5 + {e}",
+                                                    f"{target} += {e}", f"{target} = {e}"]))
+        ret = self.expr(scope, self.draw(st.integers(1, 2)))
+        self.in_closure -= 1
+        lines.append(f"{indent}def {name}({', '.join(header)}):")
+        lines.extend(body)
+        lines.append(f"{indent}    return {ret}")
+        return ClosureInfo(name, nparams, has_default, pure=target is None)
+
+    def closure_kind(self, env: Any) -> str:
+        kinds = ["read", "read", "default"] + (["nonlocal"] if self.nonlocal_targets(env) else [])
+        return self.pick(kinds)
+
+    def s_def(self, env: Any, top: bool, lines: list[str], indent: str) -> None:
+        kind = self.closure_kind(env)
+        name = self.fresh("g")
+        start = len(lines)
+        info = self.closure_def(env, name, self.draw(st.integers(1, 2)),
+                                kind == "default" or self.chance(20), kind, lines, indent)
+        self.features.add(f"closures.{kind}")
+        env.own_closures[name] = info
+        reads = sorted((names_read(lines[start:]) & set(env.assignable)) - {name})
+        if reads and self.chance(50):          # late binding: the call sees the new value
+            self.features.add("closures.late")
+            lines.append(f"{indent}{self.pick(reads)} = {self.expr(env, 1)}")
+        if self.chance(70):
+            self.store(env, top, self.closure_call(env, 1, info), lines, indent)
+
+    def s_def_branches(self, env: Any, top: bool, lines: list[str], indent: str) -> None:
+        self.features.add("closures.branches")
+        name = self.fresh("g")
+        nparams, has_default = self.draw(st.integers(1, 2)), self.chance(30)
+        lines.append(f"{indent}if {self.cond(env, 1)}:")
+        a = self.closure_def(env.child(), name, nparams, has_default, self.closure_kind(env),
+                             lines, indent + "    ")
+        lines.append(f"{indent}else:")
+        b = self.closure_def(env.child(), name, nparams, has_default, self.closure_kind(env),
+                             lines, indent + "    ")
+        env.own_closures[name] = ClosureInfo(name, nparams, has_default, a.pure and b.pure)
+        if self.chance(70):
+            self.store(env, top, self.closure_call(env, 1, env.own_closures[name]), lines, indent)
+
+    def store(self, env: Any, top: bool, value: str, lines: list[str], indent: str) -> None:
+        """Keep ``value``: in a new variable at top level, else added to a variable."""
+        if top:
+            name = self.fresh("v")
+            lines.append(f"{indent}{name} = {value}")
+            env.add_scalar(name)
+        else:
+            lines.append(f"{indent}{self.pick(env.assignable)} += {value}")
+
+    def closure_call(self, env: Any, d: int, info: ClosureInfo | None = None) -> str:
+        info = info or self.pick(sorted(env.closures.values(), key=lambda c: c.name))
+        self.features.add("closures.call")
+        args = [self.expr(env, d) for _ in range(info.nparams)]
+        if info.has_default:
+            style = self.pick(["default", "positional", "keyword"])
+            if style == "positional":
+                args.append(self.expr(env, d))
+            elif style == "keyword":
+                args.append(f"s={self.expr(env, d)}")
+        return f"{info.name}({', '.join(args)})"
+
+    # ================================================================ aliases
+    def alias_stmt_kinds(self, env: Any, depth: int, top: bool) -> list[str]:
+        kinds = []
+        if self.writable_lists(env):
+            kinds += ["alias_write"]
+        if env.tables:
+            kinds += ["table_write"]
+        if self.in_closure:
+            return kinds                       # writes only (no rebinding of outer names)
+        if env.lists:
+            kinds += ["alias", "alias", "alias"]
+        if top and "xs" in env.lists:
+            kinds += ["table", "table", "nest"]
+        if env.tables:
+            kinds += ["row", "row", "rowswap"] + (["for_row"] * 2 if self.loops and depth < 2
+                                                  else [])
+        if [n for n, i in env.lists.items() if i.owner == "local"]:
+            kinds += ["append_alias"]
+        return kinds
+
+    def alias_stmt(self, kind: str, env: Any, depth: int, top: bool, lines: list[str],
+                   indent: str) -> None:
+        self.features.add(f"aliases.{kind}")
+        if kind == "alias_write":
+            self.write_elem(env, self.pick(self.writable_lists(env)), lines, indent)
+        elif kind == "table_write":
+            self.write_table(env, self.pick(sorted(env.tables)), lines, indent)
+        elif kind == "alias":
+            self.s_alias(env, lines, indent)
+        elif kind == "table":
+            self.s_table(env, lines, indent)
+        elif kind == "nest":
+            self.s_nest(env, lines, indent)
+        elif kind == "row":
+            t = self.pick(sorted(env.tables))
+            row = self.fresh("row")
+            lines.append(f"{indent}{row} = {t}[{self.pick(self.row_indices(env, t))}]")
+            env.own_lists[row] = ListInfo("xs", owner="row")
+            if self.chance(60):
+                self.write_elem(env, row, lines, indent)
+        elif kind == "rowswap":
+            t = self.pick(sorted(env.tables))
+            a, b = (self.pick(self.row_indices(env, t)) for _ in range(2))
+            lines.append(f"{indent}{t}[{a}], {t}[{b}] = {t}[{b}], {t}[{a}]")
+        elif kind == "for_row":
+            self.s_for_row(env, depth, lines, indent)
+        else:
+            self.s_append_alias(env, top, lines, indent)
+
+    def write_elem(self, env: Any, name: str, lines: list[str], indent: str) -> None:
+        op = self.pick(["=", "+=", "*="])
+        idx = self.pick(self.list_indices(env, name))
+        lines.append(f"{indent}{name}[{idx}] {op} {self.aug_rhs(env, op, 1)}")
+
+    def write_table(self, env: Any, t: str, lines: list[str], indent: str) -> None:
+        op = self.pick(["=", "+="])
+        a = self.pick(self.row_indices(env, t))
+        lines.append(f"{indent}{t}[{a}][{self.pick(self.col_indices(env))}] {op} "
+                     f"{self.expr(env, self.draw(st.integers(1, 2)))}")
+
+    def row_indices(self, env: Any, t: str) -> list[str]:
+        info = env.tables[t]
+        idx = ["0", "-1"] + (["1"] if isinstance(info.rows, int) and info.rows >= 2 else [])
+        return idx + [v for v, ti in env.rowvars.items() if ti is info]
+
+    def col_indices(self, env: Any) -> list[str]:
+        return ["0", "-1"] + env.index_vars
+
+    def s_alias(self, env: Any, lines: list[str], indent: str) -> None:
+        if env.tables and self.chance(30):
+            src = self.pick(sorted(env.tables))
+            name = self.fresh("V")
+            lines.append(f"{indent}{name} = {src}")
+            env.own_tables[name] = env.tables[src]
+            if self.chance(60):
+                self.write_table(env, name, lines, indent)
+            return
+        src = self.pick(sorted(env.lists))
+        name = self.fresh("y")
+        lines.append(f"{indent}{name} = {src}")
+        env.own_lists[name] = env.lists[src]          # one list, two names
+        if self.chance(60) and name in self.writable_lists(env):
+            self.write_elem(env, name, lines, indent)
+
+    def xs_like(self, env: Any) -> list[str]:
+        return [n for n, i in sorted(env.lists.items()) if i.length == "xs"]
+
+    def s_table(self, env: Any, lines: list[str], indent: str) -> None:
+        name = self.fresh("T")
+        m = self.draw(st.integers(1, 3))
+        c = self.pick(["0.0", "1.0", self.pick(env.scalars)])
+        how = self.pick(["shared", "shared", "fresh", "rows"])
+        if how == "shared":            # one row object, m times
+            lines.append(f"{indent}{name} = [[{c}] * len(xs)] * {m}")
+        elif how == "fresh":
+            lines.append(f"{indent}{name} = [[{c}] * len(xs) for _ in range({m})]")
+        else:
+            rows = [self.pick(self.xs_like(env)) for _ in range(m)]
+            lines.append(f"{indent}{name} = [{', '.join(rows)}]")
+        env.own_tables[name] = TableInfo(m)
+        if self.chance(60):
+            self.write_table(env, name, lines, indent)
+
+    def s_nest(self, env: Any, lines: list[str], indent: str) -> None:
+        name = self.fresh("R")
+        members = [self.pick(self.xs_like(env)) for _ in range(self.draw(st.integers(1, 2)))]
+        lines.append(f"{indent}{name} = []")
+        lines += [f"{indent}{name}.append({m})" for m in members]
+        env.own_tables[name] = TableInfo(len(members))
+        target = self.pick(members)                   # mutated after it was appended
+        if target in self.writable_lists(env):
+            self.write_elem(env, target, lines, indent)
+
+    def s_for_row(self, env: Any, depth: int, lines: list[str], indent: str) -> None:
+        t = self.pick(sorted(env.tables))
+        r = self.fresh("r")
+        inner = env.child()
+        inner.own_lists[r] = ListInfo("xs", owner="row")
+        lines.append(f"{indent}for {r} in {t}:")
+        self.write_elem(inner, r, lines, indent + "    ")
+        self.block(inner, self.draw(st.integers(0, 2)), depth + 1, False, "for", lines,
+                   indent + "    ")
+
+    def s_append_alias(self, env: Any, top: bool, lines: list[str], indent: str) -> None:
+        src = self.pick([n for n, i in sorted(env.lists.items()) if i.owner == "local"])
+        name = self.fresh("y")
+        info = env.lists[src]
+        lines.append(f"{indent}{name} = {src}")
+        lines.append(f"{indent}{name}.append({self.expr(env, self.draw(st.integers(1, 2)))})")
+        env.own_lists[name] = info
+        if top and isinstance(info.length, int):
+            info.length += 1
+
+    def table_element(self, env: Any) -> str:
+        t = self.pick(sorted(env.tables))
+        return f"{t}[{self.pick(self.row_indices(env, t))}][{self.pick(self.col_indices(env))}]"
+
+    def table_expr(self, env: Any, d: int) -> str:
+        self.features.add("aliases.read")
+        t = self.pick(sorted(env.tables))
+        how = self.pick(["sumrow", "genexp"])
+        if how == "sumrow":
+            return f"sum({t}[{self.pick(self.row_indices(env, t))}])"
+        r = self.fresh("r")
+        return f"sum({r}[{self.pick(['0', '-1'])}] * {self.expr(env, d)} for {r} in {t})"
+
+    # ================================================================ and / or
+    def comparison(self, env: Any) -> str:
+        return f"{self.expr(env, 1)} {self.pick(['>', '<', '>=', '<='])} " \
+               f"{self.pick(['0.0', '0.5', '-0.5', '1.0'])}"
+
+    def maybe_zero(self, env: Any, d: int) -> str:
+        """An operand that is often exactly 0.0 (by construction, on some paths)."""
+        kind = self.pick(["plain", "plain", "diff", "zero_mul", "relu", "ifzero"])
+        if kind == "plain":
+            return self.expr(env, d)
+        if kind == "diff":
+            v = self.pick(env.scalars)
+            return f"({v} - {v})"
+        if kind == "zero_mul":
+            return f"(0.0 * {self.expr(env, d)})"
+        if kind == "relu":
+            return f"symgrad.relu({self.expr(env, d)})"
+        return f"({self.expr(env, d)} if {self.comparison(env)} else 0.0)"
+
+    def boolop(self, env: Any, d: int) -> str:
+        form = self.pick(["or", "or", "and", "idiom"])
+        self.features.add(f"boolops.{form}")
+        a, b = self.maybe_zero(env, d), self.maybe_zero(env, d)
+        if form == "idiom":        # the pre-2.5 conditional: falls through when a is 0.0
+            return f"({self.comparison(env)} and {a} or {b})"
+        return f"({a} {form} {b})"
+
+    # ================================================================ keyword builtins
+    def kw_seq(self, env: Any, d: int) -> str:
+        """A non-empty sequence: a list variable, a global list or a literal whose
+        elements sometimes repeat (equal by construction)."""
+        names = sorted(env.lists) + self.global_lists
+        if names and self.chance(60):
+            return self.pick(names)
+        pool = [self.expr(env, d) for _ in range(2)]
+        return "[" + ", ".join(self.pick(pool) for _ in range(self.draw(st.integers(2, 3)))) + "]"
+
+    def key_fn(self, env: Any) -> str:
+        keys = list(KEYS) + [h for h, npos, _ in self.helpers if npos == 1]
+        keys += [c.name for c in env.closures.values() if c.pure and c.nparams == 1
+                 and not c.has_default]
+        return self.pick(keys)
+
+    def kw_call(self, env: Any, d: int) -> str:
+        kinds = ["sum_start"] + (["key", "key", "default", "sorted", "sorted"]
+                                 if self.branches else [])
+        kind = self.pick(kinds)
+        self.features.add(f"kwbuiltins.{kind}")
+        mm = self.pick(["min", "max"])
+        if kind == "sum_start":
+            return self.sum_start(env, d)
+        if kind == "key":
+            args = (self.kw_seq(env, d) if self.chance(50)
+                    else ", ".join(self.expr(env, d) for _ in range(self.draw(st.integers(2, 3)))))
+            return f"{mm}({args}, key={self.key_fn(env)})"
+        if kind == "default":
+            w = self.fresh("w")
+            c = self.pick(["0.0", "0.5", "-0.5"])
+            seq = f"[{w} for {w} in {self.kw_seq(env, d)} if {w} > {c}]"   # may be empty
+            key = f", key={self.key_fn(env)}" if self.chance(30) else ""
+            return f"{mm}({seq}{key}, default={self.expr(env, d)})"
+        key = f", key={self.key_fn(env)}" if self.chance(60) else ""
+        rev = f", reverse={self.pick(['True', 'False'])}" if self.chance(60) else ""
+        return f"(sorted({self.kw_seq(env, d)}{key}{rev})[{self.pick(['0', '-1'])}]" \
+               f" * {self.expr(env, d)})"
+
+    def sum_start(self, env: Any, d: int) -> str:
+        start = self.pick(["0.5", "-1.25", self.expr(env, d)])
+        seq = self.kw_seq(env, d)
+        if self.chance(30):
+            w = self.fresh("w")
+            inner = env.child(scalars_ro=[w])
+            seq = f"({self.expr(inner, d)} for {w} in {seq})"
+        return f"sum({seq}, {self.pick(['', 'start='])}{start})"
+
+    def s_sorted_list(self, env: Any, lines: list[str], indent: str) -> None:
+        self.features.add("kwbuiltins.sorted")
+        src = self.pick(sorted(env.lists))
+        name = self.fresh("S")
+        key = f", key={self.key_fn(env)}" if self.chance(50) else ""
+        rev = f", reverse={self.pick(['True', 'False'])}" if self.chance(50) else ""
+        lines.append(f"{indent}{name} = sorted({src}{key}{rev})")
+        env.own_lists[name] = ListInfo(env.lists[src].length)
+
+    # ================================================================ globals
+    def global_list_expr(self, env: Any, d: int) -> str:
+        self.features.add("globals.read")
+        g = self.pick(self.global_lists)
+        how = self.pick(["sum", "genexp", "len"])
+        if how == "sum":
+            return f"sum({g})"
+        if how == "len":
+            return f"(len({g}) * {self.expr(env, d)})"
+        w = self.fresh("w")
+        return f"sum({w} * {self.expr(env, d)} for {w} in {g})"

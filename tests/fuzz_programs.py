@@ -1,0 +1,656 @@
+"""Random programs in symgrad's Python subset, for the fuzz tests: the grammar.
+
+:func:`programs` is a Hypothesis strategy that writes a small module: zero to
+two helper functions and a function ``f``.  The *base grammar* has
+
+* straight-line arithmetic (``+ - * /``, ``**`` with constant and variable
+  exponents, unary minus) and ``math`` / ``symgrad`` calls,
+* reassignment (of parameters too), augmented assignment and tuple swaps,
+* ``if`` / ``elif`` / ``else``, early ``return``, conditional expressions,
+  ``and`` / ``or`` / ``not`` of comparisons, ``abs`` / ``max`` / ``min`` /
+  ``relu`` / ``%``,
+* bounded ``for`` loops over ``range(K)``, ``range(n)``, ``range(len(xs))``,
+  over ``xs``, ``enumerate(xs)``, ``reversed(xs)``, ``zip(xs, L)``; ``while``
+  loops with counters; ``break`` / ``continue``; nesting,
+* calls of the helpers (positional, keyword and default arguments),
+* a list argument ``xs`` indexed in loops, local lists (comprehensions,
+  ``append``, element writes ``L[i] = ...``), ``sum`` and generator expressions.
+
+On top of it come the *families* of issue 11, where Python's reference
+semantics matter (``fuzz_families.py``; each one switchable, see
+:data:`FAMILIES`): ``closures``, ``aliases``, ``boolops``, ``kwbuiltins``,
+``decorators`` and ``globals``.
+
+Every argument of ``f`` is a float except ``n`` (an int loop bound, never
+differentiated); ``xs`` is a list of floats and ``W`` (aliases family) a list of
+rows as long as ``xs``.  Values are kept bounded by construction: unbounded
+functions get bounded arguments (``exp(tanh(e))``, ``log(1 + e * e)``,
+``e / (1.5 + sin(e))``), so a program is defined everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from hypothesis import strategies as st
+
+from fuzz_families import FAMILIES_ALL, ClosureInfo, FamilyWriter, ListInfo, TableInfo
+
+
+def families_from_env(value: str | None = None) -> frozenset[str]:
+    """The families switched on: ``SYMGRAD_FUZZ_FAMILIES`` is ``all`` (the default), ``none``
+    (the base grammar only) or a comma-separated list such as ``closures,aliases``."""
+    raw = os.environ.get("SYMGRAD_FUZZ_FAMILIES", "all") if value is None else value
+    raw = raw.strip().lower()
+    if raw in ("", "all"):
+        return frozenset(FAMILIES_ALL)
+    if raw in ("none", "base"):
+        return frozenset()
+    names = {s.strip() for s in raw.split(",") if s.strip()}
+    unknown = names - set(FAMILIES_ALL)
+    if unknown:
+        raise ValueError(f"SYMGRAD_FUZZ_FAMILIES: unknown families {sorted(unknown)}; "
+                         f"known: {', '.join(FAMILIES_ALL)}")
+    return frozenset(names)
+
+
+#: the families the generator mixes into the base grammar (default: all of them)
+FAMILIES: frozenset[str] = families_from_env()
+
+
+@dataclass
+class Program:
+    """A generated module and what the tests need to know about ``f``."""
+
+    source: str
+    scalars: list[str]              # the float parameters of f
+    has_list: bool                  # f takes the list parameter xs
+    has_n: bool                     # f takes the int parameter n
+    branchy: bool                   # comparisons, kinks or truth tests (no SymPy check)
+    sympy_ok: bool                  # branch-free and nothing SymPy handles differently
+    features: set[str] = field(default_factory=set)
+    has_table: bool = False         # f takes W, a list of rows (each as long as xs)
+    globals: dict[str, Any] = field(default_factory=dict)   # module-level numbers and lists
+
+    @property
+    def params(self) -> list[str]:
+        return (self.scalars + (["xs"] if self.has_list else [])
+                + (["W"] if self.has_table else []) + (["n"] if self.has_n else []))
+
+    @property
+    def differentiable(self) -> list[str]:
+        return self.scalars + (["xs"] if self.has_list else []) + (["W"] if self.has_table else [])
+
+    @property
+    def families(self) -> set[str]:
+        """The families whose constructs the program contains (feature ``family.detail``)."""
+        return {f.split(".")[0] for f in self.features} & set(FAMILIES_ALL)
+
+
+CONSTS = ["1.5", "0.5", "2", "-0.75", "3", "0.25", "-2.0", "1"]
+CMP_CONSTS = ["0.0", "0.5", "-0.5", "1.0", "-1.25", "2.0"]
+CMP_OPS = [">", "<", ">=", "<="]
+BRANCHY = {"cond", "kink", "ifexp", "if", "early_return", "jump", "boolops.or", "boolops.and",
+           "boolops.idiom", "boolops.not", "kwbuiltins.key", "kwbuiltins.default",
+           "kwbuiltins.sorted"}
+
+
+class _Env:
+    """The names the writer may use at one point of a function.
+
+    A child scope (a block) sees everything of its parent and adds names that disappear
+    when the block ends (they may be unbound after it).  A closure scope (``barrier``)
+    reads its parent's names but may assign only its own.
+    """
+
+    def __init__(self, parent: "_Env | None" = None, barrier: bool = False,
+                 has_n: bool = False):
+        self.parent, self.barrier, self._has_n = parent, barrier, has_n
+        self.own_scalars: list[str] = []
+        self.own_assignable: list[str] = []
+        self.own_ints: list[str] = []
+        self.own_index: list[str] = []                 # ints ranging over range(len(xs))
+        self.own_lists: dict[str, ListInfo] = {}       # list name -> its list (aliases share)
+        self.own_tables: dict[str, TableInfo] = {}     # list-of-rows name -> its table
+        self.own_rowvars: dict[str, TableInfo] = {}    # int ranging over range(len(T))
+        self.own_closures: dict[str, ClosureInfo] = {}
+
+    @classmethod
+    def root(cls, scalars: list[str], has_n: bool = False) -> "_Env":
+        env = cls(has_n=has_n)
+        env.own_scalars, env.own_assignable = list(scalars), list(scalars)
+        return env
+
+    def _up(self, attr: str, default: Any) -> Any:
+        return getattr(self.parent, attr) if self.parent is not None else default
+
+    scalars = property(lambda s: s._up("scalars", []) + s.own_scalars)
+    assignable = property(lambda s: ([] if s.barrier else s._up("assignable", []))
+                          + s.own_assignable)
+    ints = property(lambda s: s._up("ints", []) + s.own_ints)
+    index_vars = property(lambda s: s._up("index_vars", []) + s.own_index)
+    lists = property(lambda s: {**s._up("lists", {}), **s.own_lists})
+    tables = property(lambda s: {**s._up("tables", {}), **s.own_tables})
+    rowvars = property(lambda s: {**s._up("rowvars", {}), **s.own_rowvars})
+    closures = property(lambda s: {**s._up("closures", {}), **s.own_closures})
+    has_n = property(lambda s: s._up("has_n", s._has_n))
+
+    def child(self, scalars: list[str] = (), scalars_ro: list[str] = (), ints: list[str] = (),
+              index_vars: list[str] = ()) -> "_Env":
+        env = _Env(self)
+        env.own_scalars = list(scalars) + list(scalars_ro)
+        env.own_assignable = list(scalars)
+        env.own_ints, env.own_index = list(ints), list(index_vars)
+        return env
+
+    def closure_scope(self, params: list[str]) -> "_Env":
+        env = _Env(self, barrier=True)
+        env.own_scalars, env.own_assignable = list(params), list(params)
+        return env
+
+    def add_scalar(self, name: str) -> None:
+        if name not in self.scalars:
+            self.own_scalars.append(name)
+        if name not in self.assignable:
+            self.own_assignable.append(name)
+
+
+class _Writer(FamilyWriter):
+    """Draws one program, statement by statement, keeping track of what is defined."""
+
+    def __init__(self, draw: Callable[[Any], Any], branches: bool, loops: bool, calls: bool,
+                 lists: bool, max_stmts: int, families: frozenset[str]):
+        self.draw = draw
+        self.branches, self.loops, self.calls, self.lists = branches, loops, calls, lists
+        self.max_stmts = max_stmts
+        self.families = families
+        self.features: set[str] = set()
+        self.counter = 0
+        self.helpers: list[tuple[str, int, bool]] = []   # (name, n positional, has default c)
+        self.in_helper = False
+        self.in_closure = 0
+        self.global_nums: list[str] = []
+        self.global_lists: list[str] = []
+
+    # ---------------------------------------------------------------- small helpers
+    def pick(self, options: list[Any]) -> Any:
+        return self.draw(st.sampled_from(options))
+
+    def chance(self, p_percent: int) -> bool:
+        """True with probability about p_percent% (shrinks to False)."""
+        return self.draw(st.integers(0, 99)) >= 100 - p_percent
+
+    def fresh(self, base: str) -> str:
+        self.counter += 1
+        return f"{base}{self.counter}"
+
+    def has(self, family: str) -> bool:
+        return family in self.families
+
+    # ---------------------------------------------------------------- expressions
+    def expr_kinds(self, env: _Env) -> list[str]:
+        kinds = ["arith", "arith", "arith", "neg", "div", "pow", "math", "math", "math",
+                 "varpow", "abs"]
+        if self.branches:
+            kinds += ["kink", "ifexp", "mod"]
+        if self.calls and self.helpers:
+            kinds += ["call", "call"]
+        if self.lists and env.lists:
+            kinds += ["listexpr"]
+        kinds += self.family_expr_kinds(env)
+        return kinds
+
+    def expr(self, env: _Env, depth: int) -> str:
+        kind = self.pick(["leaf"] + (self.expr_kinds(env) if depth > 0 else []))
+        d = depth - 1
+        if kind == "leaf":
+            return self.leaf(env)
+        if kind == "arith":
+            op = self.pick(["+", "*", "-"])
+            return f"({self.expr(env, d)} {op} {self.expr(env, d)})"
+        if kind == "neg":
+            return f"-{self.expr(env, d)}"
+        if kind == "div":
+            den = self.pick([f"(1.5 + math.sin({self.expr(env, d)}))",
+                             f"(1 + {self.sq(env, d)})"])
+            return f"({self.expr(env, d)} / {den})"
+        if kind == "pow":
+            e = self.expr(env, d)
+            form = self.pick(["{e} ** 2", "{e} ** 3", "(1 + {s}) ** 0.5", "(1 + {s}) ** -1.5"])
+            return "(" + form.format(e=e, s=self.sq(env, d) if "{s}" in form else "") + ")"
+        if kind == "varpow":
+            self.features.add("varpow")
+            form = self.pick(["(1.5 + math.cos({a})) ** math.tanh({b})", "2 ** math.sin({a})",
+                              "pow(1.25 + math.sin({a}), {c})"])
+            return form.format(a=self.expr(env, d), b=self.expr(env, d),
+                               c=self.pick(["2", "0.5", "-1"]))
+        if kind == "math":
+            return self.math_call(env, d)
+        if kind == "abs":
+            self.features.add("abs")
+            return self.pick(["abs({e})", "math.fabs({e})"]).format(e=self.expr(env, d))
+        return self.expr_more(kind, env, d)
+
+    def expr_more(self, kind: str, env: _Env, d: int) -> str:
+        if kind == "kink":
+            self.features.add("kink")
+            form = self.pick(["max({a}, {b})", "min({a}, {b})", "symgrad.relu({a})",
+                              "max({a}, {b}, {c})"])
+            return form.format(a=self.expr(env, d), b=self.expr(env, d), c=self.expr(env, d))
+        if kind == "mod":
+            self.features.add("mod")
+            return f"({self.expr(env, d)} {self.pick(['%', '//'])} {self.pick(['2.0', '1.5'])})"
+        if kind == "ifexp":
+            self.features.add("ifexp")
+            return f"({self.expr(env, d)} if {self.cond(env, d)} else {self.expr(env, d)})"
+        if kind == "call":
+            return self.call(env, d)
+        if kind == "listexpr":
+            return self.list_expr(env, d)
+        return self.family_expr(kind, env, d)
+
+    def sq(self, env: _Env, depth: int) -> str:
+        e = self.expr(env, depth)
+        return f"{e} * {e}" if e.isidentifier() else f"({e}) ** 2"
+
+    def leaf(self, env: _Env) -> str:
+        options = ["var"] * 3 + ["const"]
+        if env.ints:
+            options.append("int")
+        if env.lists:
+            options.append("elem")
+        options += self.family_leaf_kinds(env)
+        kind = self.pick(options)
+        if kind == "var":
+            return self.pick(env.scalars)
+        if kind == "const":
+            c = self.pick(CONSTS)
+            return f"({c})" if c.startswith("-") else c
+        if kind == "int":
+            return self.pick(env.ints)
+        if kind == "elem":
+            return self.element(env)
+        return self.family_leaf(kind, env)
+
+    def list_indices(self, env: _Env, name: str) -> list[str]:
+        """Indices valid for list ``name`` whatever path led here."""
+        info = env.lists[name]
+        idx = ["0", "-1"]
+        if info.length == "xs":
+            idx += env.index_vars + ["len(xs) - 1"]
+        elif info.length >= 2:
+            idx += ["1"]
+        return idx
+
+    def element(self, env: _Env) -> str:
+        name = self.pick(sorted(env.lists))
+        return f"{name}[{self.pick(self.list_indices(env, name))}]"
+
+    def math_call(self, env: _Env, d: int) -> str:
+        form = self.pick([
+            "math.sin({e})", "math.tanh({e})", "math.cos({e})", "math.atan({e})",
+            "math.exp(math.tanh({e}))", "math.log(1 + {s})", "math.sqrt(1 + {s})",
+            "math.asinh({e})", "math.erf({e})", "math.log1p({s})", "math.expm1(math.sin({e}))",
+            "math.atan2({e}, 1.5 + math.cos({f}))", "math.hypot({e}, 1.0)",
+            "math.cosh(math.sin({e}))", "math.sinh(math.tanh({e}))",
+            "math.asin(0.9 * math.tanh({e}))", "symgrad.sigmoid({e})", "math.exp(-{s})",
+            "math.log10(2 + math.sin({e}))", "math.log2(1 + {s})", "math.tan(math.sin({e}))",
+        ])
+        self.features.add(form.split("(")[0])
+        return form.format(e=self.expr(env, d) if "{e}" in form else "",
+                           s=self.sq(env, d) if "{s}" in form else "",
+                           f=self.expr(env, d) if "{f}" in form else "")
+
+    def cond(self, env: _Env, depth: int) -> str:
+        self.features.add("cond")
+        kinds = ["const", "vars", "not", "and", "or"] + self.family_cond_kinds()
+        kind = self.pick(kinds)
+        if kind not in ("const", "vars", "not", "and", "or"):
+            return self.family_cond(kind, env)
+        lhs = self.expr(env, min(depth, 1))
+        if kind == "const":
+            return f"{lhs} {self.pick(CMP_OPS)} {self.pick(CMP_CONSTS)}"
+        if kind == "vars":
+            return f"{lhs} {self.pick(CMP_OPS)} {self.expr(env, min(depth, 1))}"
+        if kind == "not":
+            return f"not {lhs} > {self.pick(CMP_CONSTS)}"
+        return (f"{lhs} {self.pick(CMP_OPS)} {self.pick(CMP_CONSTS)} {kind} "
+                f"{self.expr(env, min(depth, 1))} {self.pick(CMP_OPS)} {self.pick(CMP_CONSTS)}")
+
+    def call(self, env: _Env, d: int) -> str:
+        name, npos, has_c = self.pick(self.helpers)
+        self.features.add("call")
+        args = [self.expr(env, d) for _ in range(npos)]
+        if has_c:
+            style = self.pick(["default", "positional", "keyword"])
+            if style == "positional":
+                args.append(self.expr(env, d))
+            elif style == "keyword":
+                args.append(f"c={self.expr(env, d)}")
+        return f"{name}({', '.join(args)})"
+
+    def list_expr(self, env: _Env, d: int) -> str:
+        self.features.add("listexpr")
+        name = self.pick(sorted(env.lists))
+        kind = self.pick(["sum", "genexp", "len", "sumidx"])
+        if kind == "sum":
+            return f"sum({name})"
+        if kind == "len":
+            return f"(len({name}) * {self.expr(env, d)})"
+        if kind == "sumidx" and env.lists[name].length == "xs":
+            j = self.fresh("j")
+            inner = env.child(ints=[j], index_vars=[j])
+            return f"sum({name}[{j}] * {self.expr(inner, d)} for {j} in range(len(xs)))"
+        w = self.fresh("w")
+        inner = env.child(scalars_ro=[w])
+        return f"sum({self.expr(inner, d)} for {w} in {name})"
+
+    # ---------------------------------------------------------------- statements
+    def block(self, env: _Env, n: int, depth: int, top: bool, in_loop: str | None,
+              lines: list[str], indent: str) -> None:
+        """Append ``n`` statements."""
+        for _ in range(n):
+            self.stmt(env, depth, top, in_loop, lines, indent)
+
+    def stmt_kinds(self, env: _Env, depth: int, top: bool, in_loop: str | None) -> list[str]:
+        kinds = ["reassign", "aug"]
+        if top:
+            kinds += ["new", "new"]
+        elif not self.in_closure:
+            kinds += ["local"]
+        if len(env.assignable) >= 2:
+            kinds.append("swap")
+        if self.branches and depth < 2:
+            kinds += ["if", "if"]
+            if in_loop is None:
+                kinds.append("early_return")
+        if self.loops and depth < 2 and not ((self.in_helper or self.in_closure) and depth > 0):
+            kinds += ["for", "for", "while"]
+            if "xs" in env.lists:
+                kinds += ["for_xs"]
+        if self.lists and top and "xs" in env.lists and not (self.in_helper or self.in_closure):
+            kinds += ["newlist"]
+        if in_loop and self.branches:
+            kinds += ["jump"]
+        if env.index_vars and self.writable_lists(env, by_index=True):
+            kinds += ["elemwrite"]
+        return kinds + self.family_stmt_kinds(env, depth, top, in_loop)
+
+    def stmt(self, env: _Env, depth: int, top: bool, in_loop: str | None, lines: list[str],
+             indent: str) -> None:
+        kind = self.pick(self.stmt_kinds(env, depth, top, in_loop))
+        e_depth = self.draw(st.integers(1, 3))
+        simple = {"local": self.s_local, "new": self.s_new, "reassign": self.s_reassign,
+                  "aug": self.s_aug, "swap": self.s_swap, "early_return": self.s_early_return,
+                  "elemwrite": self.s_elemwrite, "newlist": self.s_newlist}
+        if kind in simple:
+            simple[kind](env, lines, indent, e_depth)
+        elif kind in ("if", "jump", "for", "for_xs", "while"):
+            getattr(self, "s_" + kind)(env, depth, in_loop, lines, indent)
+        else:
+            self.family_stmt(kind, env, depth, top, in_loop, lines, indent)
+
+    def s_local(self, env: _Env, lines: list[str], indent: str, e_depth: int) -> None:
+        # a name local to this block; the same few names recur in other blocks
+        self.features.add("local")
+        name = self.pick(["t1", "t2", "_t1"])
+        lines.append(f"{indent}{name} = {self.expr(env, e_depth)}")
+        env.add_scalar(name)
+
+    def s_new(self, env: _Env, lines: list[str], indent: str, e_depth: int) -> None:
+        name = self.fresh(self.pick(["v", "_v"]))
+        lines.append(f"{indent}{name} = {self.expr(env, e_depth)}")
+        env.add_scalar(name)
+
+    def s_reassign(self, env: _Env, lines: list[str], indent: str, e_depth: int) -> None:
+        name = self.pick(env.assignable)
+        lines.append(f"{indent}{name} = {self.expr(env, e_depth)}")
+
+    def aug_rhs(self, env: _Env, op: str, e_depth: int) -> str:
+        rhs = self.expr(env, e_depth)
+        if op == "/=":
+            return f"(1.25 + math.cos({rhs}))"
+        if op == "*=":
+            return self.pick([f"math.tanh({rhs})", f"(0.5 + 0.5 * math.sin({rhs}))", rhs])
+        return rhs
+
+    def s_aug(self, env: _Env, lines: list[str], indent: str, e_depth: int) -> None:
+        self.features.add("augassign")
+        name = self.pick(env.assignable)
+        op = self.pick(["+=", "-=", "*=", "/="])
+        lines.append(f"{indent}{name} {op} {self.aug_rhs(env, op, e_depth)}")
+
+    def s_swap(self, env: _Env, lines: list[str], indent: str, e_depth: int) -> None:
+        self.features.add("swap")
+        a, b = self.draw(st.permutations(env.assignable))[:2]
+        if self.chance(50):
+            lines.append(f"{indent}{a}, {b} = {b}, {a}")
+        else:
+            lines.append(f"{indent}{a}, {b} = {self.expr(env, 1)}, {self.expr(env, 1)}")
+
+    def s_early_return(self, env: _Env, lines: list[str], indent: str, e_depth: int) -> None:
+        self.features.add("early_return")
+        lines.append(f"{indent}if {self.cond(env, 1)}:")
+        lines.append(f"{indent}    return {self.expr(env, e_depth)}")
+
+    def s_elemwrite(self, env: _Env, lines: list[str], indent: str, e_depth: int) -> None:
+        self.features.add("elemwrite")
+        name = self.pick(self.writable_lists(env, by_index=True))
+        if env.lists[name].owner != "local":
+            self.features.add("aliases.write_arg")
+        i = self.pick(env.index_vars)
+        op = self.pick(["=", "+="])
+        lines.append(f"{indent}{name}[{i}] {op} {self.expr(env, e_depth)}")
+
+    def sub_block(self, env: _Env, depth: int, in_loop: str | None, lines: list[str],
+                  indent: str, lo: int = 1, hi: int = 2) -> None:
+        self.block(env, self.draw(st.integers(lo, hi)), depth + 1, False, in_loop, lines,
+                   indent + "    ")
+
+    def s_if(self, env: _Env, depth: int, in_loop: str | None, lines: list[str],
+             indent: str) -> None:
+        self.features.add("if")
+        n_elif = self.draw(st.integers(0, 2))
+        has_else = self.chance(60)
+        lines.append(f"{indent}if {self.cond(env, 1)}:")
+        self.sub_block(env.child(), depth, in_loop, lines, indent)
+        for _ in range(n_elif):
+            self.features.add("elif")
+            lines.append(f"{indent}elif {self.cond(env, 1)}:")
+            self.sub_block(env.child(), depth, in_loop, lines, indent)
+        if has_else:
+            lines.append(f"{indent}else:")
+            self.sub_block(env.child(), depth, in_loop, lines, indent)
+
+    def s_jump(self, env: _Env, depth: int, in_loop: str | None, lines: list[str],
+               indent: str) -> None:
+        self.features.add("jump")
+        jump = "break" if in_loop == "while" else self.pick(["break", "continue"])
+        self.features.add(jump)
+        lines.append(f"{indent}if {self.cond(env, 1)}:")
+        lines.append(f"{indent}    {jump}")
+
+    def s_for(self, env: _Env, depth: int, in_loop: str | None, lines: list[str],
+              indent: str) -> None:
+        self.features.add("for")
+        i = self.fresh("i")
+        bounds = ["range({k})"]
+        if env.has_n:
+            bounds.append("range(n)")
+        if "xs" in env.lists:
+            bounds.append("range(len(xs))")
+        bounds += self.family_for_bounds(env)
+        bound = self.pick(bounds).format(k=self.draw(st.integers(0, 3)))
+        if bound == "range(len(xs))":
+            inner = env.child(ints=[i], index_vars=[i])
+        else:
+            inner = env.child(ints=[i])
+            self.family_for_rowvar(env, inner, i, bound)
+        lines.append(f"{indent}for {i} in {bound}:")
+        self.sub_block(inner, depth, "for", lines, indent, 1, 3)
+
+    def s_for_xs(self, env: _Env, depth: int, in_loop: str | None, lines: list[str],
+                 indent: str) -> None:
+        self.features.add("for_xs")
+        v = self.fresh("e")
+        form = ["xs", "reversed(xs)", "enumerate(xs)"]
+        same_len = [name for name, info in env.lists.items()
+                    if info.length == "xs" and name != "xs"]
+        if same_len:
+            form.append("zip")
+        how = self.pick(form)
+        if how == "enumerate(xs)":
+            j = self.fresh("j")
+            inner = env.child(scalars_ro=[v], ints=[j], index_vars=[j])
+            lines.append(f"{indent}for {j}, {v} in enumerate(xs):")
+        elif how == "zip":
+            other = self.pick(same_len)
+            u = self.fresh("u")
+            inner = env.child(scalars_ro=[v, u])
+            lines.append(f"{indent}for {v}, {u} in zip(xs, {other}):")
+        else:
+            inner = env.child(scalars_ro=[v])
+            lines.append(f"{indent}for {v} in {how}:")
+        self.features.add(how.split("(")[0])
+        self.sub_block(inner, depth, "for", lines, indent, 1, 3)
+
+    def s_while(self, env: _Env, depth: int, in_loop: str | None, lines: list[str],
+                indent: str) -> None:
+        self.features.add("while")
+        k = self.fresh("k")
+        bound = self.pick([str(self.draw(st.integers(0, 3)))] + (["n"] if env.has_n else []))
+        lines.append(f"{indent}{k} = 0")
+        test = f"{k} < {bound}"
+        if self.branches and self.chance(30):
+            test += f" and {self.expr(env, 1)} < {self.pick(['2.0', '5.0'])}"
+        lines.append(f"{indent}while {test}:")
+        self.sub_block(env.child(ints=[k]), depth, "while", lines, indent)
+        lines.append(f"{indent}    {k} += 1")
+
+    def s_newlist(self, env: _Env, lines: list[str], indent: str, e_depth: int) -> None:
+        name = self.fresh("L")
+        how = self.pick(["comp", "append", "writes", "literal"])
+        self.features.add("list_" + how)
+        if how == "comp":
+            v = self.fresh("w")
+            inner = env.child(scalars_ro=[v])
+            lines.append(f"{indent}{name} = [{self.expr(inner, 2)} for {v} in xs]")
+        elif how == "append":
+            v = self.fresh("w")
+            inner = env.child(scalars_ro=[v])
+            lines.append(f"{indent}{name} = []")
+            lines.append(f"{indent}for {v} in xs:")
+            lines.append(f"{indent}    {name}.append({self.expr(inner, 2)})")
+        elif how == "writes":
+            i = self.fresh("i")
+            inner = env.child(ints=[i], index_vars=[i])
+            lines.append(f"{indent}{name} = [0.0] * len(xs)")
+            lines.append(f"{indent}for {i} in range(len(xs)):")
+            lines.append(f"{indent}    {name}[{i}] = {self.expr(inner, 2)}")
+        else:
+            k = self.draw(st.integers(1, 3))
+            lines.append(f"{indent}{name} = [{', '.join(self.expr(env, 1) for _ in range(k))}]")
+            env.own_lists[name] = ListInfo(k)
+            return
+        env.own_lists[name] = ListInfo("xs")
+
+    def writable_lists(self, env: _Env, by_index: bool = False) -> list[str]:
+        """Lists the program may write elements of: its own lists; with the aliases family
+        also xs, rows of W and their aliases (writes the caller sees).  ``by_index``: only
+        lists as long as xs (written at an index variable)."""
+        return [name for name, info in sorted(env.lists.items())
+                if (info.owner == "local" or self.has("aliases"))
+                and (info.length == "xs" or not by_index)]
+
+
+# --------------------------------------------------------------------------- the module
+
+def _helpers(w: _Writer, draw: Callable[[Any], Any], out: list[str]) -> None:
+    prefix = draw(st.sampled_from(["h", "_h"]))     # private-looking helpers too
+    least = 1 if w.has("decorators") and draw(st.integers(0, 3)) > 0 else 0
+    for k in range(draw(st.integers(least, 2))):
+        name = f"{prefix}{k + 1}"
+        npos = draw(st.integers(1, 2))
+        has_c = draw(st.booleans())
+        params = ["a", "b"][:npos] + (["c=0.5"] if has_c else [])
+        env = _Env.root(["a", "b"][:npos] + (["c"] if has_c else []))
+        w.in_helper = True
+        body: list[str] = []
+        w.block(env, draw(st.integers(0, 2)), 0, True, None, body, "    ")
+        body.append(f"    return {w.expr(env, draw(st.integers(1, 3)))}")
+        w.in_helper = False
+        out += [""] + w.decorator_lines("helper") + [f"def {name}({', '.join(params)}):"]
+        out += body + [""]
+        w.helpers.append((name, npos, has_c))
+
+
+@st.composite
+def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = True,
+             calls: bool = True, lists: bool = True, max_stmts: int = 5,
+             families: frozenset[str] | None = None) -> Program:
+    """A random module defining ``f`` (and helpers ``h1``, ...), in the base grammar mixed
+    with the constructs of ``families`` (default :data:`FAMILIES`).
+
+    ``branches=False`` gives branch-free programs (no comparisons, kinks or truth tests
+    other than ``abs``), whose derivative SymPy can take.
+    """
+    fams = FAMILIES if families is None else frozenset(families)
+    w = _Writer(draw, branches, loops, calls, lists, max_stmts, fams)
+    header = ["import math", "", "import symgrad", ""]
+    defs = w.module_prelude()            # decorators and globals of the families
+    if calls:
+        _helpers(w, draw, defs)
+    scalars = [f"x{k}" for k in range(draw(st.integers(1, 3)))]
+    has_list = lists and draw(st.integers(0, 2 if "aliases" in fams else 1)) > 0
+    has_n = loops and draw(st.integers(0, 3)) == 0
+    env = _Env.root(scalars, has_n=has_n)
+    if has_list:
+        env.own_lists["xs"] = ListInfo("xs", owner="arg")
+    has_table = has_list and w.has("aliases") and draw(st.booleans())
+    if has_table:
+        env.own_tables["W"] = TableInfo("W", owner="arg")
+    params = scalars + (["xs"] if has_list else []) + (["W"] if has_table else [])
+    params += ["n"] if has_n else []
+    body: list[str] = []
+    w.block(env, draw(st.integers(1, max_stmts)), 0, True, None, body, "    ")
+    tail = [v for v in env.scalars if v not in scalars]
+    ret = w.expr(env, draw(st.integers(1, 3)))
+    if tail:
+        ret += " + " + " + ".join(tail[-3:])
+    body.append(f"    return {ret}")
+    defs += [""] + w.decorator_lines("f") + [f"def f({', '.join(params)}):"] + body
+    source = "\n".join(header + w.imports() + defs) + "\n"
+    feats = w.features
+    branchy = bool(feats & BRANCHY) or ("while" in feats and " and " in source)
+    sympy_ok = not branchy and "mod" not in feats
+    return Program(source, scalars, has_list, has_n, branchy, sympy_ok, feats,
+                   has_table=has_table, globals=w.global_values())
+
+
+@st.composite
+def points(draw: Callable[[Any], Any], prog: Program) -> dict[str, Any]:
+    """Arguments for ``prog.f``: floats in [-2, 2] (sometimes small ints), a list of 1-3
+    floats, ``W``: 1-3 rows as long as xs (sometimes sharing: a row that *is* xs, or one
+    row object twice), an int ``n`` in 0..3."""
+    def num() -> Any:
+        if draw(st.integers(0, 19)) == 0:
+            return draw(st.integers(-2, 2))
+        return draw(st.floats(-2.0, 2.0, allow_nan=False, allow_infinity=False))
+    args: dict[str, Any] = {p: num() for p in prog.scalars}
+    if prog.has_list:
+        args["xs"] = [draw(st.floats(-2.0, 2.0)) for _ in range(draw(st.integers(1, 3)))]
+    if prog.has_table:
+        n_cols = len(args["xs"])
+        rows = [[draw(st.floats(-2.0, 2.0)) for _ in range(n_cols)]
+                for _ in range(draw(st.integers(1, 3)))]
+        share = draw(st.sampled_from(["none", "none", "xs", "rows"]))
+        if share == "xs":                     # W[k] is the very list passed as xs
+            rows[draw(st.integers(0, len(rows) - 1))] = args["xs"]
+        elif share == "rows" and len(rows) >= 2:
+            rows[-1] = rows[0]                # one row object twice
+        args["W"] = rows
+    if prog.has_n:
+        args["n"] = draw(st.integers(0, 3))
+    return args
