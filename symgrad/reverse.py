@@ -83,8 +83,8 @@ class Reverse(ListReverse, ArrayReverse):
         return loc.derived("grad of: ", self.locs) if loc is not None else None
 
     def emit(self, prim: str, args: tuple, params: dict | None = None,
-             kind: Kind | None = None, hint: str = "_d") -> Var:
-        out = Var(hint, kind or Kind.num())
+             kind: Kind | None = None, hint: str = "_d", base: Var | None = None) -> Var:
+        out = Var(hint, kind or Kind.num(), base=base)
         self.out.append(Eqn((out,), prim, args, params, self.loc))
         return out
 
@@ -292,12 +292,12 @@ class Reverse(ListReverse, ArrayReverse):
         for p in wrt:
             if p.kind.is_list:
                 out.append(self.shadow.get(p) if self.active(p) else
-                           self.emit("zeros_like", (p,), kind=p.kind, hint="d_"))
+                           self.emit("zeros_like", (p,), kind=p.kind, hint="d_", base=p))
                 continue
             if p in self.live:
                 out.append(self.d(p))
             elif p.kind.find().tag is None:      # never used: zeros shaped like the argument
-                out.append(self.emit("zeros_like", (p,), kind=p.kind, hint="d_"))
+                out.append(self.emit("zeros_like", (p,), kind=p.kind, hint="d_", base=p))
             else:
                 out.append(Const(0.0))
         return out
