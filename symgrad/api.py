@@ -110,7 +110,8 @@ class GradFunction(functools.partial):
         import numpy as np
         n = len(self.params)
         key = tuple(tuple(1 if d == 1 else "n" for d in a.shape)
-                    if type(a) is np.ndarray else None for a in args[:n])
+                    if type(a) is np.ndarray or entry_mod.is_array_like(a) else None
+                    for a in args[:n])
         spec = self._specialized(key)
         #: the source of the gradient the last call ran
         self.source = spec.source

@@ -44,6 +44,13 @@ def _is_list(v: Any) -> bool:
                                             getattr(v, "ndim", 0) >= 1)
 
 
+def is_array_like(*values: Any) -> bool:
+    """Is one of ``values`` an array of another library that follows numpy's protocols
+    (``__array_function__`` and a shape), such as a Dask array?"""
+    return any(hasattr(type(v), "__array_function__") and hasattr(v, "shape")
+               and not isinstance(v, (int, float)) for v in values)
+
+
 def check_arguments(fname: str, where: str, names: list[str], kinds: list[str],
                     values: tuple, deep: bool = False) -> None:
     """The exact argument rule (the slow path of an entry): raises ArgumentError.  With
@@ -128,6 +135,11 @@ def make_entry(fname: str, params: list[str], defaults: tuple, checks: list[tupl
     ns["_names"], ns["_kinds"], ns["_where"] = names, [k for _, k in checks], where
     if fast:
         lines.append(f"    if {fast}:")
+        if arrays is not None:   # other array types (dask, ...) that follow numpy's protocols
+            ns["_array_like"] = is_array_like
+            primal = params[:n_primal or len(params)]
+            lines.append(f"        if _array_like({', '.join(primal)},):")
+            lines.append(f"            return _arrays({arglist})")
         lines.append(f"        _check_arguments({fname!r}, _where, _names, _kinds, {values})")
     if any(k == "list" for _, k in checks):      # a bad element shows as a TypeError
         lines.append("    try:")
