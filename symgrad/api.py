@@ -92,9 +92,14 @@ class GradFunction(functools.partial):
         checks = []
         for i in self._wrt_idx:
             p = lowered.params[i]
-            tag = p.kind.find().tag
-            if tag in ("num", "list"):
-                checks.append((p.name, tag))
+            k = p.kind.find()
+            if _has_fields(k):          # objects read by attribute, at any depth
+                checks.append((p.name, "struct"))
+            elif k.tag in ("num", "list"):
+                checks.append((p.name, k.tag))
+            elif k.tag == "map":
+                checks.append((p.name, "dict"))
+        self._containers = any(k != "num" for _, k in checks)
         fs = lowered.fs
         where = f'File "{fs.filename}", line {fs.line(fs.tree)}: '
         arrays = self._array_call if result.uses_numpy else None
@@ -102,7 +107,20 @@ class GradFunction(functools.partial):
         return entry_mod.make_entry(result.name, names, defaults, checks, self._generated,
                                     lowered.guards, self._refresh,
                                     getattr(self.fn, "__qualname__", result.name), where,
-                                    arrays, n)
+                                    arrays, n, self._restore)
+
+    def _restore(self, args: tuple, result: Any) -> Any:
+        """The gradient of a call whose containers were not plain lists and dicts:
+        each parameter's gradient in the types of its argument (a tuple for a tuple, a
+        NamedTuple, dataclass or object of the argument's class for one)."""
+        grads = result[1] if self.with_value else result
+        _, _, single = self._spec
+        if single:
+            grads = entry_mod.same_structure(args[self._wrt_idx[0]], grads)
+        else:
+            grads = tuple(entry_mod.same_structure(args[i], g)
+                          for i, g in zip(self._wrt_idx, grads))
+        return (result[0], grads) if self.with_value else grads
 
     def _array_call(self, *args: Any) -> Any:
         """A call with numpy arrays: the gradient made for their ranks and size-1
@@ -115,6 +133,8 @@ class GradFunction(functools.partial):
         spec = self._specialized(key)
         #: the source of the gradient the last call ran
         self.source = spec.source
+        if self._containers:
+            return self._restore(args, spec.fn(*args))
         return spec.fn(*args)
 
     def _specialized(self, key: tuple) -> Any:
@@ -154,6 +174,16 @@ class GradFunction(functools.partial):
         plus numpy when the original used it)."""
         with open(path, "w") as fh:
             fh.write(module_source(self))
+
+
+def _has_fields(kind: Any, depth: int = 0) -> bool:
+    k = kind.find()
+    if k.tag == "map" and k.attrs:
+        return True
+    if k.tag not in ("list", "map") or depth > 20:
+        return False
+    inner = list((k.fields or {}).values()) + ([k.elem] if k.elem is not None else [])
+    return any(_has_fields(f, depth + 1) for f in inner)
 
 
 def _default_transform(target: Any, params: list[str], indices: list[int], with_value: bool,

@@ -516,8 +516,15 @@ def _e_not(pr: Printer, e: Eqn) -> tuple[str, int]:
     return "not " + pr.op(e.args[0], NOT), NOT
 
 
+def _sub(pr: Printer, base: Any, index: Any) -> str:
+    """``base[index]``, or ``base.name`` for a field of an object read by attribute."""
+    if type(base) is Var and type(index) is Const and base.kind.find().attrs:
+        return f"{pr.op(base, ATOM)}.{index.value}"
+    return f"{pr.op(base, ATOM)}[{pr.op(index)}]"
+
+
 def _e_getitem(pr: Printer, e: Eqn) -> tuple[str, int]:
-    return f"{pr.op(e.args[0], ATOM)}[{pr.op(e.args[1])}]", ATOM
+    return _sub(pr, e.args[0], e.args[1]), ATOM
 
 
 def _e_getattr(pr: Printer, e: Eqn) -> tuple[str, int]:
@@ -670,8 +677,8 @@ def _s_setitem(pr: Printer, e: Eqn) -> str:
         read = pr.inline.get(add.args[0])         # xs[i] = xs[i] + v: xs[i] += v (numbers)
         if read is not None and read.prim == "getitem" and read.args[0] is lst and (
                 read.args[1] is index or type(index) is Const and read.args[1] == index):
-            return f"{pr.op(lst, ATOM)}[{pr.op(index)}] += {pr.op(add.args[1])}"
-    return f"{pr.op(lst, ATOM)}[{pr.op(index)}] = {pr.op(value)}"
+            return f"{_sub(pr, lst, index)} += {pr.op(add.args[1])}"
+    return f"{_sub(pr, lst, index)} = {pr.op(value)}"
 
 
 def _s_setslice(pr: Printer, e: Eqn) -> str:
@@ -679,7 +686,7 @@ def _s_setslice(pr: Printer, e: Eqn) -> str:
 
 
 def _s_accum(pr: Printer, e: Eqn) -> str:
-    return f"{pr.op(e.args[0], ATOM)}[{pr.op(e.args[1])}] += {pr.op(e.args[2])}"
+    return f"{_sub(pr, e.args[0], e.args[1])} += {pr.op(e.args[2])}"
 
 
 def _s_put_back(pr: Printer, e: Eqn) -> str:

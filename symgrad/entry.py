@@ -18,6 +18,7 @@ The entry is not part of ``g.source`` (which is the gradient alone, ``g.fast``).
 
 from __future__ import annotations
 
+import copy
 import linecache
 import numbers
 import types
@@ -42,6 +43,45 @@ def _is_number(v: Any) -> bool:
 def _is_list(v: Any) -> bool:
     return isinstance(v, (list, tuple)) or (type(v).__module__ == "numpy" and
                                             getattr(v, "ndim", 0) >= 1)
+
+
+_FAST_TYPE = {"num": "float", "list": "list", "dict": "dict"}
+
+
+def same_structure(like: Any, grad: Any) -> Any:
+    """``grad`` (lists, dicts and ``_Fields`` of adjoints) in the types of the argument
+    ``like``: tuples for tuples, the argument's class for a NamedTuple, a dataclass or an
+    object (a copy of it with the adjoints as its fields).  Unchanged (the same lists,
+    sharing as the arguments share) when nothing needs converting."""
+    if grad is None:                 # a field that is not a number (a str, None ...)
+        return like
+    if type(grad).__name__ == "_Fields":
+        fields = {k: same_structure(getattr(like, k), v) for k, v in vars(grad).items()}
+        if isinstance(like, tuple):
+            return type(like)(**fields)
+        new = copy.copy(like)
+        for k, v in fields.items():
+            object.__setattr__(new, k, v)
+        return new
+    if not _needs_converting(like, grad):
+        return grad
+    if isinstance(grad, dict):
+        return {k: same_structure(like[k], v) for k, v in grad.items()}
+    items = [same_structure(a, g) for a, g in zip(like, grad)]
+    if isinstance(like, tuple):
+        return type(like)(*items) if hasattr(like, "_fields") else type(like)(items)
+    return items
+
+
+def _needs_converting(like: Any, grad: Any) -> bool:
+    if type(grad).__name__ == "_Fields":
+        return True
+    if isinstance(grad, list):
+        return type(like) is not list or any(
+            _needs_converting(a, g) for a, g in zip(like, grad))
+    if isinstance(grad, dict):
+        return any(_needs_converting(like[k], g) for k, g in grad.items() if k in like)
+    return False
 
 
 def is_array_like(*values: Any) -> bool:
@@ -77,6 +117,15 @@ def check_arguments(fname: str, where: str, names: list[str], kinds: list[str],
                 "differentiates "
                 "with respect to numbers (float or int) and lists of numbers." + extra +
                 f"\n  hint: pass a float, or leave {name!r} out of wrt=...")
+        if kind == "dict" and not isinstance(v, dict):
+            raise ArgumentError(
+                f"{where}argument {name!r} of {fname} is {type(v).__name__} {_short(v)}, but "
+                f"{fname} reads it by key.\n  hint: pass a dict")
+        if kind == "struct" and isinstance(v, (int, float, str)):
+            raise ArgumentError(
+                f"{where}argument {name!r} of {fname} is {type(v).__name__} {_short(v)}, but "
+                f"{fname} reads its fields as attributes.\n  hint: pass a NamedTuple, a "
+                "dataclass or an object with those attributes")
         if kind == "list" and not _is_list(v):
             raise ArgumentError(
                 f"{where}argument {name!r} of {fname} is {type(v).__name__} {_short(v)}, but "
@@ -102,11 +151,12 @@ def _short(v: Any) -> str:
 def make_entry(fname: str, params: list[str], defaults: tuple, checks: list[tuple[str, str]],
                target: Callable[..., Any], guards: list, refresh: Callable[..., Any],
                label: str, where: str = "", arrays: Callable[..., Any] | None = None,
-               n_primal: int = 0) -> Callable[..., Any]:
+               n_primal: int = 0, restore: Callable[..., Any] | None = None
+               ) -> Callable[..., Any]:
     """Compile the entry function for a gradient.
 
-    ``checks`` are ``(parameter, kind)`` pairs ("num" or "list") of the differentiated
-    parameters; ``guards`` are ``(where, object)`` pairs from lowering; ``arrays``, for
+    ``checks`` are ``(parameter, kind)`` pairs ("num", "list", "dict" or "struct") of
+    the differentiated parameters; ``guards`` are ``(where, object)`` pairs from lowering; ``arrays``, for
     a function using numpy, takes calls with a numpy array among the arguments (to
     the gradient specialized for them).
     """
@@ -128,8 +178,10 @@ def make_entry(fname: str, params: list[str], defaults: tuple, checks: list[tupl
         lines.append(f"    if {guard_text} != _expected:")
         lines.append(f"        return _refresh({arglist})")
         ns["_expected"] = tuple(obj for _, obj in guards)
-    fast = " or ".join(f"type({p}) is not {'float' if k == 'num' else 'list'}"
-                       for p, k in checks)
+    fast = " or ".join(f"type({p}) is not {_FAST_TYPE[k]}" for p, k in checks
+                       if k != "struct")
+    if any(k == "struct" for _, k in checks):
+        fast = "True"              # objects with fields: always the exact path
     names = [p for p, _ in checks]
     values = f"({', '.join(names)},)"
     ns["_names"], ns["_kinds"], ns["_where"] = names, [k for _, k in checks], where
@@ -141,7 +193,18 @@ def make_entry(fname: str, params: list[str], defaults: tuple, checks: list[tupl
             lines.append(f"        if _array_like({', '.join(primal)},):")
             lines.append(f"            return _arrays({arglist})")
         lines.append(f"        _check_arguments({fname!r}, _where, _names, _kinds, {values})")
-    if any(k == "list" for _, k in checks):      # a bad element shows as a TypeError
+        if restore is not None and any(k != "num" for _, k in checks):
+            # tuples, NamedTuples, dataclasses ...: the gradient in the argument's types
+            ns["_restore"] = restore
+            lines.append("        try:")
+            lines.append(f"            return _restore(({arglist},), _target({arglist}))")
+            lines.append("        except (TypeError, _NonScalarError):")
+            lines.append(f"            _check_arguments({fname!r}, _where, _names, _kinds, "
+                         f"{values}, True)")
+            lines.append("            raise")
+    if fast == "True":
+        pass
+    elif any(k == "list" for _, k in checks):      # a bad element shows as a TypeError
         lines.append("    try:")
         lines.append(f"        return _target({arglist})")
         lines.append("    except (TypeError, _NonScalarError):")

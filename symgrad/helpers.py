@@ -16,15 +16,49 @@ from . import rules
 
 _SOURCES = {
     "_zeros_like": '''
+class _Fields:
+    """The adjoints of an object's fields (a NamedTuple, a dataclass, an object),
+    read and written as attributes: d_p.w."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+    def __repr__(self):
+        return "_Fields(" + ", ".join(f"{k}={v!r}" for k, v in vars(self).items()) + ")"
+
+
+def _field_names(x):
+    """The fields of a NamedTuple, a dataclass or a plain object, else None."""
+    if isinstance(x, tuple):
+        return getattr(x, "_fields", None)
+    if hasattr(type(x), "__dataclass_fields__"):
+        return list(type(x).__dataclass_fields__)
+    if hasattr(x, "__dict__") and not isinstance(x, type) and \
+            type(x).__module__ not in ("builtins", "numpy", "types"):
+        return list(vars(x))
+    return None
+
+
 def _zeros_like(*xs, _memo=None):
     """Zeros shaped like each argument: 0.0 for a number, lists for lists and tuples,
-    dicts with the same keys for dicts.  A list that appears twice (in two arguments,
-    or twice inside one) gets one list of zeros, so its gradient is shared as the list
-    is.  One argument: its zeros; several: a tuple of them."""
+    dicts with the same keys for dicts, _Fields for objects with fields, zero arrays
+    for arrays.  A list that appears twice (in two arguments, or twice inside one)
+    gets one list of zeros, so its gradient is shared as the list is.  One argument:
+    its zeros; several: a tuple of them."""
     memo = {} if _memo is None else _memo
     out = []
     for x in xs:
-        if isinstance(x, dict):
+        names = None if isinstance(x, (list, dict, float, int)) else _field_names(x)
+        if names is not None:
+            z = memo.get(id(x))
+            if z is None:
+                z = memo[id(x)] = _Fields()
+                for k in names:
+                    setattr(z, k, _zeros_like(getattr(x, k), _memo=memo))
+            out.append(z)
+        elif hasattr(x, "shape") and hasattr(x, "dtype"):
+            out.append(x * 0.0)
+        elif isinstance(x, dict):
             z = memo.get(id(x))
             if z is None:
                 z = memo[id(x)] = {}
@@ -38,8 +72,9 @@ def _zeros_like(*xs, _memo=None):
                 z.extend(_zeros_like(*x, _memo=memo) if len(x) != 1 else
                          [_zeros_like(x[0], _memo=memo)])
             out.append(z)
-        else:
-            out.append(None if x is None else 0.0)
+        else:       # a number; None for what is not one (a str field, None ...)
+            out.append(0.0 if isinstance(x, (int, float)) or hasattr(x, "__float__")
+                       else None)
     return out[0] if len(out) == 1 else tuple(out)
 ''',
     "_put_back": '''

@@ -53,7 +53,7 @@ class Kind:
     'list[num]'
     """
 
-    __slots__ = ("_parent", "tag", "elem", "fields")
+    __slots__ = ("_parent", "tag", "elem", "fields", "attrs")
 
     def __init__(self, tag: str | None = None, elem: "Kind | None" = None,
                  fields: "dict[Any, Kind] | None" = None):
@@ -61,6 +61,9 @@ class Kind:
         self.tag = tag
         self.elem = elem
         self.fields = fields
+        #: for a map: are its fields read as attributes (``p.w``: a NamedTuple, a
+        #: dataclass, an object) or by key (``p["w"]``: a dict)?  None: not known yet
+        self.attrs: bool | None = None
 
     @staticmethod
     def num() -> "Kind":
@@ -108,19 +111,29 @@ class Kind:
             b._parent = a
             if a.tag in ("list", "map") and b.elem is not None:
                 a.elem.unify(b.elem)  # type: ignore[union-attr]
+            if a.tag == "map" and b.tag == "map":
+                if a.attrs is None:
+                    a.attrs = b.attrs
+                elif b.attrs is not None and a.attrs != b.attrs:
+                    raise KindError("an object read by attribute and a dict read by key")
             if a.tag == "map" and b.fields:
                 for key, k in b.fields.items():
                     a.field(key).unify(k)
             return
         raise KindError(f"{a} and {b}")
 
-    def field(self, key: Any) -> "Kind":
-        """The kind of a map's value under a constant key."""
+    def field(self, key: Any, attr: bool | None = None) -> "Kind":
+        """The kind of a map's value under a constant key (``attr``: read as an
+        attribute, True, or by key, False)."""
         k = self.find()
         if k.tag is None:
             k.tag, k.elem, k.fields = "map", Kind(), {}
         if k.tag != "map":
-            raise KindError(f"{k} is not a dict")
+            raise KindError(f"{k} is not a dict" if not attr else f"{k} has no fields")
+        if attr is not None:
+            if k.attrs is not None and k.attrs != attr:
+                raise KindError("an object read by attribute and a dict read by key")
+            k.attrs = attr
         f = k.fields.get(key)  # type: ignore[union-attr]
         if f is None:
             f = k.fields[key] = Kind()  # type: ignore[index]
@@ -165,6 +178,8 @@ class Kind:
         k = self.find()
         if k.tag == "list":
             return f"list[{k.elem}]"
+        if k.tag == "map" and k.attrs:
+            return "fields[" + ", ".join(f"{key}: {v}" for key, v in (k.fields or {}).items()) + "]"
         if k.tag == "map":
             return "dict[" + ", ".join(f"{key!r}: {v}" for key, v in (k.fields or {}).items()) + "]"
         return k.tag or "?"

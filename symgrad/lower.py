@@ -428,8 +428,12 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             kb = base.kind.find()
             if kb.tag == "map" or (kb.tag is None and type(index) is Const and
                                    isinstance(index.value, str)):
-                kind = base.kind.field(index.value) if type(index) is Const else \
-                    base.kind.element
+                try:
+                    kind = base.kind.field(index.value, attr=False) if type(index) is Const \
+                        else base.kind.element
+                except KindError as exc:
+                    raise self.error_at(node, f"a value used as {exc}",
+                                        "read fields either as attributes or by key")
                 self.unify(kind, self.kind_of(value), node)
             else:
                 self.unify(base.kind, Kind.list_of(self.kind_of(value)), node)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import builtins
 import functools
+import inspect
 import math
 import sys
 import types
@@ -34,6 +35,10 @@ from .scope import (FuncChoice, FuncValue, PartialValue, Scope, Static, StaticDi
                     StaticTuple,
                     const_or_none, is_compile_time, is_operand, kind_of_value)
 from .source import describe, get_source, is_library
+
+def describe_var(v: Var) -> str:
+    return repr(v.name) if getattr(v, "name", None) else "this value"
+
 
 _LIST_METHODS = {"append", "pop", "insert", "extend", "copy", "clear", "reverse", "index",
                  "count", "remove", "sort"}
@@ -235,6 +240,20 @@ class CallLowering:
             return sort_in_place(self, scope, base, kwargs, node)
         if name in _LIST_METHODS and kb.tag in ("list", None) and not kwargs:
             return self.list_method(base, name, args, node, dest)
+        if type(base) is Global and not isinstance(base.obj, types.ModuleType):
+            method = inspect.getattr_static(type(base.obj), name, None)
+            if isinstance(method, types.FunctionType) and not is_library(method):
+                # self.feat(x) of an object read when the code runs: its method inlined
+                return self.inline_function(scope, method, [base, *args], kwargs, node,
+                                            Static(getattr(base.obj, name)))
+        if type(base) is Var and kb.tag == "map" and kb.attrs is not False:
+            raise scope.fs.error(node, f"the method call .{name}() of {describe_var(base)}, "
+                                 "whose fields are differentiated",
+                                 "symgrad reads the fields of such a value (p.w) but does "
+                                 "not know its class before the call: write the method as "
+                                 f"a function of it ({name}(p, ...)), or differentiate the "
+                                 f"bound method (grad(obj.{name})) with respect to its "
+                                 "inputs")
         ops = [self.materialize(a, node) for a in args]
         kws = {k: self.materialize(v, node) for k, v in kwargs.items()}
         return self.emit("callmethod", (base, *ops, *kws.values()), Kind(),
@@ -315,7 +334,7 @@ class CallLowering:
                         node: ast.AST, callee: Static) -> Any:
         """Inline a call to a Python function; a function that cannot be inlined is
         called as it is (an error only if a gradient has to flow through it)."""
-        if fn.__code__ in self.inlining:
+        if fn in self.inlining:     # the same function object (two wrappers share code)
             return self.opaque_call(self.ref_static(callee), args, kwargs, node, None,
                                     describe(fn), error=self.error_at(
                                         node, f"the recursive call to {describe(fn)}",
@@ -330,8 +349,7 @@ class CallLowering:
         try:
             callee_scope = Scope(fs, label=fn.__code__.co_name)
             defaults = self.python_defaults(fn)
-            return self.inline_body(callee_scope, fs.tree, args, kwargs, defaults, node,
-                                    fn.__code__)
+            return self.inline_body(callee_scope, fs.tree, args, kwargs, defaults, node, fn)
         except UnsupportedSyntaxError as exc:
             del self.block[mark:]
             self.loc, self.scope_fs = saved_loc, saved_fs

@@ -16,7 +16,7 @@ import types
 from typing import Any
 
 from . import rules
-from .ir import Const, Global, Kind, Var
+from .ir import Const, Global, Kind, KindError, Var
 from .scope import (AttrRef, FuncChoice, FuncValue, Scope, Static, StaticDict, StaticTuple,
                     const_or_none, is_compile_time, is_operand, kind_of_value, resolve_global)
 from .lower_array import _SHAPE_ATTRS
@@ -203,9 +203,22 @@ class ExprLowering:
         if type(base) is Var and base.kind.find().tag in ("array", None, "num") and (
                 node.attr == "T" or node.attr in _SHAPE_ATTRS):
             return self.array_attribute(base, node.attr, node, dest)
+        if type(base) is Var and base.kind.find().tag in (None, "map"):
+            return self.field_read(base, node.attr, node, dest)
         kind = kind_of_value(getattr(base.obj, node.attr, MISSING)) if type(base) is Global \
             else Kind()
         return self.emit("getattr", (base, Const(node.attr)), kind, dest=dest, hint="_g")
+
+    def field_read(self, base: Var, attr: str, node: ast.AST, dest: Var | None) -> Var:
+        """``p.w`` of a value that may carry derivatives (a NamedTuple, dataclass or
+        object passed in): a map read under the key ``"w"``, printed as an attribute,
+        whose adjoint goes into ``d_p.w``."""
+        try:
+            kind = base.kind.field(attr, attr=True)
+        except KindError as exc:
+            raise self.error_at(node, f"the attribute .{attr} of a value used as {exc}",
+                                "read fields either as attributes or by key, not both")
+        return self.emit("getitem", (base, Const(attr)), kind, dest=dest)
 
     # ------------------------------------------------------------------ operators
     def e_constant(self, scope: Scope, node: ast.Constant, dest: Var | None) -> Any:
@@ -383,7 +396,12 @@ class ExprLowering:
                              dest=dest, hint="_a")
         if kb.find().tag == "map" or (kb.find().tag is None and type(index) is Const and
                                       isinstance(index.value, str)):
-            kind = kb.field(index.value) if type(index) is Const else kb.element
+            try:
+                kind = kb.field(index.value, attr=False) if type(index) is Const else \
+                    kb.element
+            except KindError as exc:
+                raise self.error_at(node, f"a value used as {exc}",
+                                    "read fields either as attributes or by key, not both")
             if type(index) is not Const:
                 for f in (kb.find().fields or {}).values():
                     self.unify(f, kind, node)

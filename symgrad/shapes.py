@@ -37,7 +37,8 @@ def pattern_of(pats: dict, a: Any) -> Any:
         tag = a.kind.find().tag
         if tag == "array":
             return pats.get(a)
-        return () if tag in ("num", None) else None
+        # a number, unless it was read out of a container (then maybe an array)
+        return pats.get(a, ()) if tag in ("num", None) else None
     if type(a) is Const:
         return () if isinstance(a.value, (int, float)) else None
     return None
@@ -45,7 +46,8 @@ def pattern_of(pats: dict, a: Any) -> Any:
 
 def _set(pats: dict, v: Var, p: Any) -> bool:
     """Record ``v``'s pattern (joined with an earlier one in a loop); changed?"""
-    if v.kind.find().tag != "array":
+    tag = v.kind.find().tag
+    if tag != "array" and (tag not in ("num", None) or p == () and v not in pats):
         return False
     if v not in pats:
         pats[v] = p
@@ -89,6 +91,8 @@ def _eqn(e: Eqn, pats: dict) -> Any:
         return broadcast(*args)
     if p == "copy":
         return args[0] if args else None
+    if p == "getitem":          # an element of a list or dict: a number or an array
+        return None
     if p == "aget":
         return _index_pattern(args[0], (e.params or {}).get("index", ()), e.args)
     if p == "call" and (e.params or {}).get("np_name"):
