@@ -26,7 +26,9 @@ __all__ = [
 __version__ = "0.1.0"
 from .api import GradFunction, grad, show, value_and_grad  # noqa: E402
 
-__all__ += ["grad", "value_and_grad", "show", "GradFunction"]
+from .array_ops import register_array_rule  # noqa: E402
+
+__all__ += ["grad", "value_and_grad", "show", "GradFunction", "register_array_rule"]
 from .check import CheckReport, Symbolic, SymbolicError, check, symbolic  # noqa: E402
 
 __all__ += ["check", "symbolic", "CheckReport", "Symbolic", "SymbolicError"]

@@ -107,7 +107,35 @@ class GradFunction(functools.partial):
         return entry_mod.make_entry(result.name, names, defaults, checks, self._generated,
                                     lowered.guards, self._refresh,
                                     getattr(self.fn, "__qualname__", result.name), where,
-                                    arrays, n, self._restore)
+                                    arrays, n, self._restore, self._sharing(lowered))
+
+    def _sharing(self, lowered: Any) -> Any:
+        """For two or more list parameters: their names, and the call that handles a
+        list shared between them (every list parameter differentiated, adjoints shared)."""
+        lists = [i for i, p in enumerate(lowered.params)
+                 if p.kind.find().tag in ("list", "map", None)]
+        if len(lists) < 2:
+            return None
+        return [lowered.params[i].name for i in lists], functools.partial(self._shared_call,
+                                                                          tuple(lists))
+
+    def _shared_call(self, lists: tuple, *args: Any) -> Any:
+        """A call whose list arguments share a list: the gradient made with every list
+        parameter active, so the adjoints share as the lists do; then the asked-for
+        ones picked out."""
+        target, indices, single = self._spec
+        every = sorted(set(indices) | set(lists))
+        key = ("shared", tuple(every))
+        spec = self._specs.get(key)
+        if spec is None:
+            with _lock:
+                spec = self._specs[key] = transform(target, every, self.with_value, False,
+                                                    share_lists=True)
+        result = spec.fn(*args)
+        grads = result[1] if self.with_value else result
+        picked = tuple(grads[every.index(i)] for i in indices)
+        out = picked[0] if single else picked
+        return (result[0], out) if self.with_value else out
 
     def _restore(self, args: tuple, result: Any) -> Any:
         """The gradient of a call whose containers were not plain lists and dicts:

@@ -634,3 +634,91 @@ CONSTRUCTORS = ("zeros", "ones", "empty", "full", "zeros_like", "ones_like", "em
 
 BY_NUMPY: dict[str, ArrayOp] = {op.np_name: op for op in ARRAY_OPS.values() if op.np_name}
 BY_METHOD: dict[str, ArrayOp] = {op.method: op for op in ARRAY_OPS.values() if op.method}
+
+
+# --------------------------------------------------------------------------- user rules
+
+#: primitive name -> the Python callable it is printed as (rules added by users)
+USER_CALLS: dict[str, Any] = {}
+#: id(callable) -> its operation, for the lowering
+USER_BY_OBJECT: dict[int, ArrayOp] = {}
+
+
+def register_array_rule(fn: Callable[..., Any], vjps: list, *, jvps: list | None = None,
+                        name: str | None = None) -> ArrayOp:
+    """Teach symgrad a function of arrays it cannot see into (``np.linalg.solve``, a
+    compiled kernel): one *vector-Jacobian product* per argument, and optionally one
+    Jacobian-vector product per argument for forward mode.
+
+    ``vjps[i](g, out, *args)`` returns the adjoint of argument ``i`` given the adjoint
+    ``g`` of the result ``out`` (None in the list: that argument is not differentiated);
+    ``jvps[i](t, out, *args)`` returns the tangent of the result for tangent ``t`` of
+    argument ``i``.  They are plain numpy functions, called by name in the generated
+    code.  Then ``fn`` works in ``grad``, ``value_and_grad``, ``vjp`` and, given
+    ``jvps``, ``jvp`` and ``jacfwd``; ``hessian`` and ``hvp`` too when the vjps are
+    plain Python symgrad can differentiate (they are inlined like any helper).
+
+    >>> import numpy as np
+    >>> def solve_vjp_A(g, out, A, b):
+    ...     w = np.linalg.solve(A.T, g)
+    ...     return -np.outer(w, out) if out.ndim == 1 else -w @ out.T
+    >>> def solve_vjp_b(g, out, A, b):
+    ...     return np.linalg.solve(A.T, g)
+    >>> op = register_array_rule(np.linalg.solve, [solve_vjp_A, solve_vjp_b])
+    """
+    from .errors import NonDifferentiableError
+    label = name or getattr(fn, "__name__", "f")
+    prim = f"np_user_{label}"
+    n = len(vjps)
+
+    def no_second(b: ArrayBuilder, e: Eqn, *rest: Any) -> Any:
+        raise NonDifferentiableError(
+            f"symgrad has no derivative of the adjoint rules registered for {label} (a "
+            f"Hessian or a tangent through the gradient of {label}).\n  hint: register "
+            f"jvps for {label}, or take second derivatives of code symgrad can see into")
+
+    def vjp(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+        return [b.call(f"{prim}_vjp{i}", (g, e.outs[0], *e.args)) if vjps[i] is not None
+                else None for i in range(n)]
+
+    def jvp(b: ArrayBuilder, e: Eqn, ts: list, pats: list) -> Any:
+        if jvps is None:
+            raise NonDifferentiableError(
+                f"symgrad has no forward-mode rule for {label}.\n  hint: give "
+                f"register_array_rule({label}, vjps, jvps=[...]) one jvp per argument")
+        total: Any = None
+        for i, t in enumerate(ts[:n]):
+            if t is None or jvps[i] is None:
+                continue
+            term = b.call(f"{prim}_jvp{i}", (t, e.outs[0], *e.args))
+            total = term if total is None else b.op("add", total, term)
+        return total if total is not None else Const(0.0)
+
+    def unknown(pats: list, params: dict) -> Pattern:
+        return None
+
+    op = ArrayOp(prim, None, None, n, (), unknown, vjp, jvp)
+    derived = {prim: (op, fn)}
+    for i, f in enumerate(vjps):
+        if f is not None:
+            derived[f"{prim}_vjp{i}"] = (ArrayOp(f"{prim}_vjp{i}", None, None, n + 2, (),
+                                                 unknown, no_second, no_second), f)
+    for i, f in enumerate(jvps or ()):
+        if f is not None:
+            derived[f"{prim}_jvp{i}"] = (ArrayOp(f"{prim}_jvp{i}", None, None, n + 2, (),
+                                                 unknown, no_second, no_second), f)
+    from . import emit_array
+    for key, (o, f) in derived.items():
+        ARRAY_OPS[key] = o
+        USER_CALLS[key] = f
+        emit_array.ARRAY_EXPR[key] = emit_array.e_user_call
+        emit_array.ARRAY_PURE.add(key)
+        from . import emit
+        emit._EXPR[key] = emit_array.e_user_call
+    USER_BY_OBJECT[id(fn)] = op
+    import sys
+    for cached in ("api", "modes"):   # derivatives built before the rule are made again
+        module = sys.modules.get(f"{__package__}.{cached}")
+        if module is not None:
+            module._cache.clear()
+    return op

@@ -128,6 +128,7 @@ def _augassign(s: ast.AugAssign, error: Callable[..., Exception]) -> list[ast.st
                     "assign to a local variable or a list element")
     value = _at(ast.BinOp(left=load, op=s.op, right=s.value), s)
     value.inplace = True        # `xs += ys` on lists extends xs in place (lowering decides)
+    value.inplace_name = isinstance(target, ast.Name)   # `y *= 2` writes into y's array
     return pre + [_at(ast.Assign(targets=[store], value=value), s)]
 
 

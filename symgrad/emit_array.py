@@ -57,6 +57,33 @@ def _e_op(pr: Any, e: Eqn) -> tuple[str, int]:
     return f"{_np(pr)}.{op.np_name}({', '.join(args + kws)})", ATOM
 
 
+def e_user_call(pr: Any, e: Eqn) -> tuple[str, int]:
+    """A function given a rule with ``register_array_rule``: called by its name (numpy's
+    own as ``np.linalg.solve``)."""
+    from .array_ops import USER_CALLS
+    fn = USER_CALLS[e.prim]
+    module = getattr(fn, "__module__", "") or ""
+    args = ", ".join(pr.op(a) for a in e.args)
+    if module.startswith("numpy"):
+        import numpy
+        path = _numpy_path_of(numpy, fn)
+        if path is not None:
+            return f"{_np(pr)}.{path}({args})", ATOM
+    name = pr.names.inject(fn, getattr(fn, "__name__", "_rule"))
+    return f"{name}({args})", ATOM
+
+
+def _numpy_path_of(np: Any, fn: Any) -> str | None:
+    name = getattr(fn, "__name__", None)
+    for path in (name, f"linalg.{name}", f"fft.{name}", f"random.{name}"):
+        obj: Any = np
+        for part in (path or "").split("."):
+            obj = getattr(obj, part, None)
+        if obj is fn:
+            return path
+    return None
+
+
 def index_text(pr: Any, args: tuple, template: tuple) -> str:
     """``i, :, 1:n`` from an index template (positions point into ``args``)."""
     def part(p: Any) -> str:

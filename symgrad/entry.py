@@ -84,6 +84,28 @@ def _needs_converting(like: Any, grad: Any) -> bool:
     return False
 
 
+def shares(*values: Any) -> bool:
+    """Do two of ``values`` (lists, dicts) hold a list or dict in common (``f(xs, [xs])``,
+    ``f(W[0], W)``)?  Python's reference semantics then make them one value."""
+    seen: set[int] = set()
+    for v in values:
+        ids: set[int] = set()
+        _containers(v, ids)
+        if ids & seen:
+            return True
+        seen |= ids
+    return False
+
+
+def _containers(v: Any, ids: set[int]) -> None:
+    if type(v) in (list, dict) and id(v) not in ids:
+        ids.add(id(v))
+        items = list(v.values()) if type(v) is dict else v
+        if items and type(items[0]) in (list, dict) or type(v) is dict:
+            for e in items:
+                _containers(e, ids)
+
+
 def is_array_like(*values: Any) -> bool:
     """Is one of ``values`` an array of another library that follows numpy's protocols
     (``__array_function__`` and a shape), such as a Dask array?"""
@@ -151,7 +173,8 @@ def _short(v: Any) -> str:
 def make_entry(fname: str, params: list[str], defaults: tuple, checks: list[tuple[str, str]],
                target: Callable[..., Any], guards: list, refresh: Callable[..., Any],
                label: str, where: str = "", arrays: Callable[..., Any] | None = None,
-               n_primal: int = 0, restore: Callable[..., Any] | None = None
+               n_primal: int = 0, restore: Callable[..., Any] | None = None,
+               shared: tuple[list[str], Callable[..., Any]] | None = None
                ) -> Callable[..., Any]:
     """Compile the entry function for a gradient.
 
@@ -173,6 +196,11 @@ def make_entry(fname: str, params: list[str], defaults: tuple, checks: list[tupl
         test = " or ".join(f"type({p}) is _ndarray" for p in params[:n_primal or len(params)])
         lines.append(f"    if {test}:")
         lines.append(f"        return _arrays({arglist})")
+    if shared is not None:     # lists shared between parameters: the gradient that shares
+        names_shared, call_shared = shared
+        ns["_shares"], ns["_shared"] = shares, call_shared
+        lines.append(f"    if _shares({', '.join(names_shared)}):")
+        lines.append(f"        return _shared({arglist})")
     guard_text = _guards(guards, ns)
     if guard_text:
         lines.append(f"    if {guard_text} != _expected:")

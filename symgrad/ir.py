@@ -31,6 +31,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Union
 
+from .errors import SymgradError
+
 __all__ = ["Kind", "KindError", "Var", "Const", "Global", "Loc", "Eqn", "If", "For", "While",
            "Break", "Continue", "Return", "Func", "Operand", "Stmt", "show_block", "walk",
            "assigned", "reads_of", "stmt_reads", "stmt_writes"]
@@ -38,7 +40,7 @@ __all__ = ["Kind", "KindError", "Var", "Const", "Global", "Loc", "Eqn", "If", "F
 
 # --------------------------------------------------------------------------- kinds
 
-class KindError(Exception):
+class KindError(SymgradError):
     """Two uses of one value need different kinds (a number and a list)."""
 
 

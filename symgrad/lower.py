@@ -32,6 +32,7 @@ from typing import Any, Iterator
 from . import ir
 from .desugar import assigned_names, desugar, jumps
 from .errors import NonScalarError
+from .array_alias import check_views
 from .ir import Const, Eqn, Kind, KindError, Loc, Var
 from .lower_array import ArrayLowering
 from .lower_call import CallLowering
@@ -75,6 +76,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         self.loc: Loc | None = None
         self.loops: list[_LoopCtx] = []
         self.inlining: list[Any] = []
+        self.inplace_eqns: set[int] = set()   # ids of `t = t op v` written `t op= v`
         self.deferred: list[Eqn] = []
         self.injected: dict[int, ir.Global] = {}
         self.aliases: dict[Var, Var] = {}
@@ -204,6 +206,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                 "single number (for example the sum of the parts), or use symgrad.jacobian "
                 "for several outputs.")
         self.settle_joins()
+        if not fs.filename.startswith("<symgrad"):   # generated code owns what it writes
+            check_views(self.block, self.inplace_eqns)
 
         def structure(x: Any) -> Any:            # nested tuples stay tuples of operands
             if type(x) is StaticTuple:
@@ -652,7 +656,11 @@ def check_result(lowered: Lowered, fn: Any, structured: bool = False) -> None:
     def leaves(v: Any) -> list:
         return [y for x in v for y in leaves(x)] if type(v) is tuple else [v]
     for value in leaves(ret.value):
-        if type(value) is not Var or value.kind.find().tag is not None:
+        if type(value) is not Var or value.kind.find().tag not in (None, "array"):
+            continue
+        if value.kind.find().tag == "array":
+            if not structured:
+                _check_rank_zero(lowered, fn, value)
             continue
         fs = lowered.fs
         node = lowered.return_node or fs.tree
@@ -670,6 +678,28 @@ def check_result(lowered: Lowered, fn: Any, structured: bool = False) -> None:
                     {"kw": (), "label": "NonScalarError", "constant": True}, None),
                 Eqn((), "raise", (err,), None, None)]
         lowered.func.body[-1:-1] = [test, ir.If(ok, [], fail, None)]
+
+
+def _check_rank_zero(lowered: Lowered, fn: Any, value: Var) -> None:
+    """An array result of a rank known only at the call: ``np.ndim(out) == 0`` checked
+    before the return (a 0-d array, a numpy scalar and a lazy Dask scalar pass)."""
+    import numpy
+    from .errors import NonScalarError as _E
+    fs = lowered.fs
+    node = lowered.return_node or fs.tree
+    ndim, ok, err = Var("_n", Kind.num()), Var("_c", Kind.num()), Var("_t", Kind.obj())
+    msg = (f'File "{fs.filename}", line {fs.line(node)}: {describe(fn)} returned an array '
+           "with dimensions; symgrad's grad differentiates functions that return one "
+           "number.\n  hint: reduce it to a number (np.sum(...)), or use symgrad.jacobian "
+           "or symgrad.vjp for an array result.")
+    flags = {"kw": (), "constant": True}
+    test = [Eqn((ndim,), "call", (ir.Global("_np_ndim", numpy.ndim), value),
+                {**flags, "label": "np.ndim"}, None),
+            Eqn((ok,), "eq", (ndim, Const(0)), None, None)]
+    fail = [Eqn((err,), "call", (ir.Global("NonScalarError", _E), Const(msg)),
+                {**flags, "label": "NonScalarError"}, None),
+            Eqn((), "raise", (err,), None, None)]
+    lowered.func.body[-1:-1] = [*test, ir.If(ok, [], fail, None)]
 
 
 def _not_number(value: Any, lw: Any) -> bool:

@@ -61,6 +61,10 @@ def _numpy_tables() -> None:
 
 def numpy_op_of(obj: Any) -> ArrayOp | None:
     """The array operation a numpy function is, or None."""
+    from .array_ops import USER_BY_OBJECT
+    user = USER_BY_OBJECT.get(id(obj))
+    if user is not None:
+        return user
     module = getattr(obj, "__module__", None) or ""
     if not module.startswith("numpy") and type(obj).__name__ != "ufunc":
         return None

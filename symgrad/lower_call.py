@@ -135,6 +135,9 @@ class CallLowering:
         helper = getattr(obj, "__symgrad_helper__", None)
         if helper is not None:                # generated code differentiated again
             return self.helper_call(helper, args, kwargs, node, dest)
+        if (getattr(obj, "__module__", None) or "").split(".")[0] in ("numpy", "scipy"):
+            return self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
+                                    describe(obj), error=self.array_library_error(obj, node))
         generated = getattr(obj, "__symgrad_generated__", None)
         if generated is not None:
             obj = generated
@@ -164,6 +167,20 @@ class CallLowering:
             return self.inline_function(scope, call, [self.static_self(obj), *args], kwargs,
                                         node, callee)
         return self.opaque_call(self.ref_static(callee), args, kwargs, node, dest, describe(obj))
+
+    def array_library_error(self, obj: Any, node: ast.AST) -> Exception:
+        from .errors import NonDifferentiableError
+        fs = self.scope_fs
+        module = getattr(obj, "__module__", "") or ""
+        name = getattr(obj, "__name__", describe(obj))
+        short = "np" + module[len("numpy"):] if module.startswith("numpy") else module
+        short = short.replace(".linalg._linalg", ".linalg").replace("._core", "")
+        return NonDifferentiableError(
+            f'File "{fs.filename}", line {fs.line(node)}: symgrad has no derivative rule for '
+            f"{short}.{name} (called with values that depend on the inputs).\n    "
+            f"{fs.text(node).strip()}\n  hint: give it one with symgrad.register_array_rule"
+            f"({name}, vjps=[...]) (README, \"Arrays symgrad does not know\"), or compute "
+            "it with the numpy operations symgrad differentiates.")
 
     def library_error(self, obj: Any, node: ast.AST) -> Exception:
         from .errors import NonDifferentiableError

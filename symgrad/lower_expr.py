@@ -15,7 +15,7 @@ import sys
 import types
 from typing import Any
 
-from . import rules
+from . import ir, rules
 from .ir import Const, Global, Kind, KindError, Var
 from .scope import (AttrRef, FuncChoice, FuncValue, Scope, Static, StaticDict, StaticTuple,
                     const_or_none, is_compile_time, is_operand, kind_of_value, resolve_global)
@@ -227,7 +227,9 @@ class ExprLowering:
     def e_binop(self, scope: Scope, node: ast.BinOp, dest: Var | None) -> Any:
         prim = rules.BINOPS.get(type(node.op).__name__)
         a = self.operand(scope, node.left)
+        mark = len(self.block)
         b = self.operand(scope, node.right)
+        a = self.kept(a, mark)
         if getattr(node, "inplace", False) and prim == "add" and "list" in (
                 self.kind_of(a).find().tag, self.kind_of(b).find().tag) and type(a) is Var:
             self.unify(a.kind, self.kind_of(b), node)
@@ -239,7 +241,22 @@ class ExprLowering:
         if prim is None:
             return self.emit("binop", (a, b), Kind(), {"op": type(node.op).__name__},
                              dest=dest)
-        return self.arith(prim, a, b, dest, node)
+        out = self.arith(prim, a, b, dest, node)
+        if getattr(node, "inplace_name", False) and type(a) is Var and self.block and \
+                type(self.block[-1]) is ir.Eqn and self.block[-1].outs == (out,):
+            self.inplace_eqns.add(id(self.block[-1]))     # y *= 2.0 writes into y's array
+        return out
+
+    def kept(self, a: Any, mark: int) -> Any:
+        """Operand ``a``, read before the statements from ``mark`` on; if they assign it
+        (a helper writing a ``nonlocal``: ``x + g(x)`` where ``g`` changes ``x``), a copy
+        taken at ``mark``, since Python read ``a`` first."""
+        if type(a) is not Var or len(self.block) == mark or a not in ir.assigned(
+                self.block[mark:]):
+            return a
+        old = Var(a.hint, a.kind)
+        self.block.insert(mark, ir.Eqn((old,), "copy", (a,), None, self.loc))
+        return old
 
     def arith(self, prim: str, a: Any, b: Any, dest: Var | None, node: ast.AST) -> Var:
         """``a + b`` / ``a * b`` ...: numbers, or list concatenation and repetition when

@@ -15,7 +15,7 @@ from .analyze import Facts, analyze
 from .emit import Emitted, compile_emitted, emit
 from .errors import NonScalarError, UnsupportedSyntaxError
 from .ir import Const, Func, Var
-from .lower import Lowered, check_result, lower
+from .lower import Lowered, _check_rank_zero, check_result, lower
 from .optimize import optimize
 from .reverse import reverse
 from .scope import StaticTuple
@@ -65,10 +65,26 @@ def _check_result(lowered: Lowered, fn: Any) -> None:
             f"{where}: {describe(fn)} returns {what}; symgrad's grad differentiates functions "
             "that return one number.\n  hint: return a single number (for example the sum of "
             "the parts), or use symgrad.jacobian for several outputs.")
+    if type(r) is Var and r.kind.find().tag in (None, "num") and uses_numpy(lowered):
+        from .shapes import patterns
+        if patterns(lowered.func.body, lowered.func.params, lowered.patterns).get(
+                r, ()) is None:        # read out of a container: maybe an array
+            _check_rank_zero(lowered, fn, r)
+    if type(r) is Var and r.kind.is_array:
+        from .shapes import patterns
+        pat = patterns(lowered.func.body, lowered.func.params, lowered.patterns).get(r)
+        if pat:                       # an array of known rank >= 1
+            raise NonScalarError(
+                f"{where}: {describe(fn)} returns an array with {len(pat)} dimension"
+                f"{'s' if len(pat) > 1 else ''} for these arguments; symgrad's grad "
+                "differentiates functions that return one number.\n  hint: reduce it to a "
+                "number (np.sum(...), np.mean(...)), or use symgrad.jacobian or symgrad.vjp "
+                "for an array result.")
 
 
 def transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
-              structured: bool = False, patterns: dict | None = None) -> Transformed:
+              structured: bool = False, patterns: dict | None = None,
+              share_lists: bool = False) -> Transformed:
     """Differentiate ``fn`` with respect to the parameters at indices ``wrt``.
     ``structured``: ``fn`` may return tuples and lists of numbers; the generated
     function then takes one cotangent per returned number or list (``vjp``)."""
@@ -78,7 +94,8 @@ def transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
     try:
         sys.setrecursionlimit(max(old, 20000))
         try:
-            return _transform(fn, wrt, with_value, single, structured, patterns)
+            return _transform(fn, wrt, with_value, single, structured, patterns,
+                              share_lists)
         except RecursionError:
             raise UnsupportedSyntaxError(
                 "an expression or nesting this deep", "split it into several statements",
@@ -91,7 +108,8 @@ def transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
 
 
 def _transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
-               structured: bool = False, patterns: dict | None = None) -> Transformed:
+               structured: bool = False, patterns: dict | None = None,
+               share_lists: bool = False) -> Transformed:
     lowered = lower(fn, structured, patterns)
     params = lowered.params
     wrt_vars = [params[i] for i in wrt]
@@ -99,7 +117,7 @@ def _transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
     if not structured:
         _check_result(lowered, fn)
     check_result(lowered, fn, structured)
-    grad_ir = reverse(lowered, facts, wrt_vars, with_value, single)
+    grad_ir = reverse(lowered, facts, wrt_vars, with_value, single, share_lists)
     grad_ir = optimize(grad_ir)
     name = "d_" + (fn.__name__ if fn.__name__.isidentifier() else "lambda")
     wrt_names = [p.name for p in wrt_vars]

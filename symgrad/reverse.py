@@ -290,8 +290,11 @@ class Reverse(ListReverse, ArrayReverse):
                 self.materialize(p)
         out = []
         for p in wrt:
+            if p in self.shadow and not p.kind.is_list:     # shared lists, unused here
+                out.append(self.shadow[p])
+                continue
             if p.kind.is_list:
-                out.append(self.shadow.get(p) if self.active(p) else
+                out.append(self.shadow.get(p) if self.active(p) or p in self.shadow else
                            self.emit("zeros_like", (p,), kind=p.kind, hint="d_", base=p))
                 continue
             if p in self.live:
@@ -371,8 +374,9 @@ class Reverse(ListReverse, ArrayReverse):
     def rev_rule(self, e: Eqn) -> None:
         """``out = prim(args)``: ``d_arg += d_out * partial`` for each active argument."""
         rule = rules.RULES.get(e.prim)
-        if rule is None:
-            raise AssertionError(f"no rule for {e.prim}")
+        if rule is None:      # (analysis refuses these first; kept as a clear last word)
+            from .analyze import _no_rule
+            raise _no_rule(e)
         out = e.out
         g = self.take(out)
         active = self.facts.is_active
@@ -669,10 +673,13 @@ def _order(v: Var) -> int:
 
 
 def reverse(lowered: Any, facts: Facts, wrt: list[Var], with_value: bool = False,
-            single: bool = False) -> Func:
-    """The gradient function's IR (see the module docstring)."""
+            single: bool = False, share_lists: bool = False) -> Func:
+    """The gradient function's IR (see the module docstring).  ``share_lists``: every
+    differentiated list parameter gets its shadow from one ``_zeros_like`` call, used or
+    not (for arguments that share lists)."""
     r = Reverse(lowered, facts, wrt, with_value)
     r.single = single
+    r.share_lists = share_lists
     return r.run()
 
 

@@ -225,6 +225,17 @@ def select(cond: Any, then: Any, otherwise: Any) -> Any:
 
 # --------------------------------------------------------------------------- float forwards
 
+def _square(x: float) -> float:
+    """x * x."""
+    return x * x
+
+
+def _logaddexp(a: float, b: float) -> float:
+    """log(exp(a) + exp(b)), without overflow."""
+    m = a if a > b else b
+    return m + math.log(math.exp(a - m) + math.exp(b - m))
+
+
 def _sigmoid(x: float) -> float:
     """The logistic function, 1 / (1 + exp(-x)), without overflow for large |x|."""
     if x >= 0:
@@ -306,7 +317,7 @@ def _rule(name: str, nargs: int, forward: Callable[..., Any], *partials: Callabl
 
 
 # primitives whose float forward never raises (an unused result may be dropped)
-_SAFE = {"add", "sub", "mul", "neg", "tanh", "sin", "cos", "atan", "atan2", "sigmoid", "relu",
+_SAFE = {"add", "sub", "mul", "neg", "square", "tanh", "sin", "cos", "atan", "atan2", "sigmoid", "relu",
          "abs", "max", "min", "erf", "float", "hypot"}
 
 
@@ -402,6 +413,12 @@ _rule("erf", 1, math.erf, lambda x, out: 2 / math.sqrt(math.pi) * exp(-x * x),
       sympy=_sympy("erf"), math_name="erf")
 _rule("hypot", 2, math.hypot, lambda x, y, out: x / out, lambda x, y, out: y / out,
       sympy=lambda x, y: _sympy("sqrt")(x * x + y * y), math_name="hypot", numpy_name="hypot")
+_rule("square", 1, _square, lambda x, out: 2 * x, sympy=lambda x: x ** 2,
+      numpy_name="square", doc="x * x")
+_rule("logaddexp", 2, _logaddexp, lambda a, b, out: exp(a - out),
+      lambda a, b, out: exp(b - out),
+      sympy=lambda a, b: _sympy("log")(_sympy("exp")(a) + _sympy("exp")(b)),
+      numpy_name="logaddexp", doc="log(exp(a) + exp(b))")
 _rule("sigmoid", 1, _sigmoid, lambda x, out: out * (1.0 - out), sympy=_sympy_sigmoid,
       doc="1 / (1 + exp(-x))")
 _rule("relu", 1, _relu, lambda x, out: select(gt(x, 0), 1.0, 0.0), sympy=_sympy_relu,
@@ -522,7 +539,10 @@ def _register_numpy() -> None:
                 _CALLABLES[_key(fn)] = CallInfo(name, "numpy")
     for alias, name in (("absolute", "abs"), ("fabs", "abs"), ("fmax", "max"),
                         ("fmin", "min"), ("asin", "asin"), ("acos", "acos"),
-                        ("atan", "atan"), ("atan2", "atan2"), ("pow", "pow")):
+                        ("atan", "atan"), ("atan2", "atan2"), ("pow", "pow"),
+                        ("power", "pow"), ("add", "add"), ("subtract", "sub"),
+                        ("multiply", "mul"), ("divide", "truediv"),
+                        ("true_divide", "truediv"), ("negative", "neg")):
         fn = getattr(np, alias, None)
         if fn is not None:
             _CALLABLES.setdefault(_key(fn), CallInfo(name, "numpy"))
