@@ -347,7 +347,8 @@ def test_minibatch_stays_lazy():
     assert computes.count == 0
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="boolean-mask reads: the mask's result has an "
+@pytest.mark.xfail(strict=True, raises=TypeError,
+                   reason="boolean-mask reads: the mask's result has an "
                    "unknown size (nan) and its adjoint is np.add.at, which dask lacks")
 def test_boolean_mask():
     X, _, labels = data()
