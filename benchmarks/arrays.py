@@ -23,12 +23,19 @@ Engines (each runs the same function body; ``np`` is rebound to ``jax.numpy``,
   ``autograd value_and_grad``; a missing library shows "not installed";
 * ``plain f (value only)``.
 
-``transform`` is the first call minus a steady call: symgrad's transform of a fresh
-function object for these array shapes, JAX's trace and compile; autograd and PyTorch
-have none (their first call is about a steady one).  Per call is the median of
-``--repeats`` interleaved repeats (``run.time_calls``, garbage collector off).  Every
-library keeps its default thread count (numpy's BLAS, XLA and PyTorch each use the
-machine's cores).
+``transform`` is symgrad's time from ``value_and_grad`` of a fresh function object to
+its first result on arrays of the same ranks cut to 2 x 2 (so the time is the making
+of the array specialization, not the arithmetic; best of 3), and JAX's first call
+minus a steady call (trace and compile, for these shapes).  autograd and PyTorch
+trace while they compute: no transform.  Per call is the median of ``--repeats``
+interleaved repeats (``run.time_calls``, garbage collector off).
+
+Every library runs on one thread (``--threads``, default 1: OpenBLAS / MKL / OpenMP
+threads, XLA's CPU thread pool and ``torch.set_num_threads``), set before numpy is
+imported.  On a 2-core machine, libraries whose idle worker threads spin after each
+call slow down the next engine of an interleaved run (measured: the MLP's
+hand-written numpy went from 0.4 ms alone to 1.2 ms interleaved with JAX and
+PyTorch at default threads), so the per-call times would measure the interference.
 
 Before any timing the hand-written gradient is checked against symgrad's (relative
 difference <= 1e-10) and against central finite differences along random directions,
@@ -37,6 +44,19 @@ a mismatch raises ``AssertionError``.
 """
 
 from __future__ import annotations
+
+import os
+
+THREADS = "1"
+if __name__ == "__main__":          # before numpy is imported; not when imported by tests
+    for _i, _arg in enumerate(__import__("sys").argv):
+        if _arg.startswith("--threads"):
+            THREADS = _arg.split("=", 1)[1] if "=" in _arg else __import__("sys").argv[_i + 1]
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_var] = THREADS
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                               " --xla_cpu_multi_thread_eigen=" +
+                               ("false" if THREADS == "1" else "true")).strip()
 
 import argparse
 import ast
@@ -202,6 +222,8 @@ def import_optional() -> dict[str, Any]:
         jax.numpy.zeros(1).block_until_ready()          # start the backend before timing
     if "autograd" in libs:
         libs["anp"] = importlib.import_module("autograd.numpy")
+    if "torch" in libs:
+        libs["torch"].set_num_threads(int(THREADS))
     return libs
 
 
@@ -210,7 +232,7 @@ class Engine:
     title: str
     lib: str | None                       # the optional library it needs
     prepare: Callable[[Workload, dict], tuple[Callable, tuple]]
-    transform: bool = True                # show first call minus steady call
+    transform: str = "-"                  # "first call": first call minus a steady call
 
 
 def prep_hand(w: Workload, libs: dict) -> tuple[Callable, tuple]:
@@ -261,12 +283,12 @@ def prep_autograd(w: Workload, libs: dict) -> tuple[Callable, tuple]:
 
 
 ENGINES = [
-    Engine("hand-written numpy", None, prep_hand, transform=False),
-    Engine("symgrad value_and_grad", None, prep_symgrad),
-    Engine("JAX jit(value_and_grad)", "jax", prep_jax),
-    Engine("PyTorch eager", "torch", prep_torch),
-    Engine("autograd value_and_grad", "autograd", prep_autograd),
-    Engine("plain f (value only)", None, prep_plain, transform=False),
+    Engine("hand-written numpy", None, prep_hand),
+    Engine("symgrad value_and_grad", None, prep_symgrad, "symgrad"),
+    Engine("JAX jit(value_and_grad)", "jax", prep_jax, "first call"),
+    Engine("PyTorch eager", "torch", prep_torch, "none (eager)"),
+    Engine("autograd value_and_grad", "autograd", prep_autograd, "none (eager)"),
+    Engine("plain f (value only)", None, prep_plain),
 ]
 
 
@@ -278,6 +300,25 @@ def first_call(prepare: Callable, w: Workload, libs: dict) -> tuple[float, Calla
     t0 = time.perf_counter()
     call(*args)
     return time.perf_counter() - t0, call, args
+
+
+def cut(a: Any) -> Any:
+    """An array of the same rank, at most 2 long in every dimension."""
+    return a[(slice(0, 2),) * a.ndim] if isinstance(a, np.ndarray) else a
+
+
+def symgrad_transform(w: Workload, repeats: int = 3) -> float:
+    """value_and_grad of a fresh function object to its first result on 2 x 2 arrays:
+    the making of the array specialization (best of ``repeats``)."""
+    small = [cut(v) for v in (*w.params, *w.data)]
+    best = float("inf")
+    for _ in range(repeats):
+        gc.collect()
+        t0 = time.perf_counter()
+        f = fresh(w.fn)
+        symgrad.value_and_grad(f, wrt=wrt_names(f, len(w.params)))(*small)
+        best = min(best, time.perf_counter() - t0)
+    return best
 
 
 def measure(w: Workload, libs: dict, a: argparse.Namespace
@@ -307,7 +348,9 @@ def measure(w: Workload, libs: dict, a: argparse.Namespace
             rows.append([e.title, "not installed", "-", "-"])
             continue
         t = per_call[e.title]
-        transform = fmt_time(max(0.0, firsts[e.title] - t)) if e.transform else "-"
+        transform = {"first call": lambda: fmt_time(max(0.0, firsts[e.title] - t)),
+                     "symgrad": lambda: fmt_time(symgrad_transform(w))}.get(
+                         e.transform, lambda: e.transform)()
         rows.append([e.title, transform, fmt_time(t),
                      "1 (reference)" if t == base else fmt_ratio(t / base)])
     ratios = {title: per_call[title] / base for title in per_call}
@@ -367,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="time each line of symgrad's generated code and of the hand-written "
                          "gradient")
     ap.add_argument("--markdown", action="store_true", help="print the tables as markdown too")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="threads of every library (read before numpy is imported; default 1)")
     a = ap.parse_args(argv)
     if a.repeats is None:
         a.repeats = 3 if a.quick else 21
@@ -381,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     for ln in machine_lines(versions):
         print("  " + ln)
     print(f"  per call: median of {a.repeats} interleaved repeats of >= "
-          f"{a.min_time * 1e3:.3g} ms, gc off; transform: first call minus a steady call")
+          f"{a.min_time * 1e3:.3g} ms, gc off; {THREADS} thread(s) per library")
     print()
     if a.quick:
         workloads = [mlp_workload(16, 8, 8), logreg_workload(500, 10)]
