@@ -33,9 +33,9 @@ interleaved repeats (``run.time_calls``, garbage collector off).
 Every library runs on one thread (``--threads``, default 1: OpenBLAS / MKL / OpenMP
 threads, XLA's CPU thread pool and ``torch.set_num_threads``), set before numpy is
 imported.  On a 2-core machine, libraries whose idle worker threads spin after each
-call slow down the next engine of an interleaved run (measured: the MLP's
-hand-written numpy went from 0.4 ms alone to 1.2 ms interleaved with JAX and
-PyTorch at default threads), so the per-call times would measure the interference.
+call slow down the next engine of an interleaved run (measured at default threads:
+the MLP's symgrad / hand-written ratio read 4.3x interleaved with JAX and PyTorch,
+1.15x from ``--lines`` in the same run), so per-call times measured the interference.
 
 Before any timing the hand-written gradient is checked against symgrad's (relative
 difference <= 1e-10) and against central finite differences along random directions,
