@@ -153,3 +153,43 @@ def test_modes_benchmark_runs_in_quick_mode():
     for name in ("neuron2", "neuron100-loop", "huber100", "rosenbrock100", "mlp-2-8-8-1"):
         assert any(ln.startswith(f"{name} (") and ln.count("µs") >= 3 for ln in lines), name
     assert sum(ln.strip().startswith(("PASS ", "MISS ")) for ln in lines) == 10
+
+
+def test_arrays_benchmark_hand_written_gradients_equal_symgrad():
+    """benchmarks/arrays.py: its hand-written numpy value-and-gradients are symgrad's
+    (and its own check against finite differences passes), at small shapes."""
+    pytest.importorskip("numpy")
+    import arrays as A
+    for w in (A.mlp_workload(8, 5, 4), A.logreg_workload(300, 6)):
+        line = A.check_hand(w)
+        assert "hand-written = symgrad" in line
+        args = (*w.params, *w.data)
+        value, grads = symgrad.value_and_grad(w.fn, wrt=A.wrt_names(w.fn, len(w.params)))(*args)
+        h_value, h_grads = w.hand(*args)
+        assert h_value == pytest.approx(value, rel=1e-12)
+        assert len(h_grads) == len(grads) == len(w.params)
+        for g, h, p in zip(grads, h_grads, w.params):
+            assert A.np.shape(h) == A.np.shape(g) == A.np.shape(p)
+            A.np.testing.assert_allclose(h, g, rtol=1e-10, atol=1e-14)
+
+
+def test_arrays_benchmark_runs_in_quick_mode():
+    pytest.importorskip("numpy")
+    cmd = [sys.executable, os.path.join(BENCH, "arrays.py"), "--quick", "--repeats", "1",
+           "--min-time", "0.0002", "--lines"]
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    out = proc.stdout
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "All engines agree with symgrad" in out
+    lines = out.splitlines()
+    for name in ("mlp", "logreg"):
+        assert any(ln.startswith(f"check {name}: hand-written = symgrad") for ln in lines)
+        assert any(ln.startswith(f"{name}: ") and "value and gradient per call" in ln
+                   for ln in lines), name
+        assert f"{name}, symgrad generated, per statement" in out
+    for engine in ("hand-written numpy", "symgrad value_and_grad", "JAX jit(value_and_grad)",
+                   "PyTorch eager", "autograd value_and_grad", "plain f (value only)"):
+        rows = [ln for ln in lines if ln.startswith(engine)]
+        assert len(rows) == 2, engine
+        assert all("µs" in r or "ms" in r or "not installed" in r for r in rows), rows
+    assert sum(ln.strip().startswith(("PASS ", "MISS ")) for ln in lines) == 2
