@@ -1471,3 +1471,213 @@ WRITES = [
     ("bool_mask_write", w_mask_where_write, [((5,), "away")], False),
     ("loop_rows_arg_reads_prev", w_loop_rows_arg, [((3, 2), "any")], True),
 ]
+
+# ---------------------------------------------------------------- realistic programs
+
+
+def mlp_loss(W1, b1, W2, b2, X, y):
+    h = np.tanh(X @ W1 + b1)
+    out = h @ W2 + b2
+    return np.mean((out - y) ** 2)
+
+
+def mlp_relu_loss(W1, b1, W2, X, y):
+    h = np.maximum(X @ W1 + b1, 0.0)
+    out = h @ W2
+    return 0.5 * np.sum((out - y) ** 2) / X.shape[0]
+
+
+def logreg_loss(w, b, X, y):
+    z = X @ w + b
+    p = 1.0 / (1.0 + np.exp(-z))
+    return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+
+
+def softmax_xent(W, X, Y):
+    logits = X @ W
+    z = logits - np.max(logits, axis=1, keepdims=True)
+    logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.sum(Y * logp) / X.shape[0]
+
+
+def least_squares(x, A, b):
+    r = A @ x - b
+    return 0.5 * np.dot(r, r)
+
+
+def rows_accumulate(w, X, y):
+    s = 0.0
+    for row, t in zip(X, y):
+        s = s + (np.dot(row, w) - t) ** 2
+    return s / len(y)
+
+
+def rnn_loss(Wh, Wx, h0, xs):
+    h = h0
+    for x in xs:
+        h = np.tanh(Wh @ h + Wx @ x)
+    return np.sum(h * h)
+
+
+def rnn_loss_indexed(Wh, Wx, h0, xs):
+    h = h0
+    total = 0.0
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + Wx @ xs[t])
+        total = total + np.sum(h) * (t + 1)
+    return total
+
+
+MODELS = [
+    ("mlp_tanh", mlp_loss, [((3, 4), "any"), ((4,), "any"), ((4, 2), "any"), ((2,), "any"),
+                            ((5, 3), "any"), ((5, 2), "any")]),
+    ("mlp_relu", mlp_relu_loss, [((3, 4), "any"), ((4,), "any"), ((4, 2), "any"), ((6, 3), "any"),
+                                 ((6, 2), "any")]),
+    ("logistic_regression", logreg_loss, [((3,), "any"), ((), "any"), ((6, 3), "any"), ((6,), "pos")]),
+    ("softmax_cross_entropy", softmax_xent, [((3, 4), "any"), ((5, 3), "any"), ((5, 4), "pos")]),
+    ("least_squares", least_squares, [((3,), "any"), ((5, 3), "any"), ((5,), "any")]),
+    ("rows_accumulate", rows_accumulate, [((3,), "any"), ((4, 3), "any"), ((4,), "any")]),
+    ("rnn", rnn_loss, [((3, 3), "any"), ((3, 2), "any"), ((3,), "any"), ((4, 2), "any")]),
+    ("rnn_indexed", rnn_loss_indexed, [((3, 3), "any"), ((3, 2), "any"), ((3,), "any"),
+                                       ((4, 2), "any")]),
+]
+
+# ---------------------------------------------------------------- forward mode / second order (one array argument)
+
+
+def so_sin_x(x):
+    return np.sum(np.sin(x) * x)
+
+
+def so_quad(x):
+    A = np.arange(1.0, 1.0 + x.shape[0] * x.shape[0]).reshape(x.shape[0], x.shape[0])
+    return x @ A @ x + np.sum(x ** 3)
+
+
+def so_quad_lit(x):
+    A = np.arange(1.0, 10.0).reshape(3, 3)
+    return x @ A @ x + np.sum(x ** 3)
+
+
+def so_logsumexp(x):
+    m = np.max(x)
+    return m + np.log(np.sum(np.exp(x - m)))
+
+
+def so_norm(x):
+    return np.linalg.norm(x) ** 3 + np.mean(x) ** 2
+
+
+def so_outer(x):
+    return np.sum(np.tanh(np.outer(x, x)))
+
+
+def so_loop(x):
+    s = 0.0
+    for v in x:
+        s = s + np.exp(v) * s + v * v
+    return s
+
+
+def so_softmax_dot(x):
+    e = np.exp(x - np.max(x))
+    p = e / np.sum(e)
+    return np.dot(p, x * x)
+
+
+SECOND_ORDER = [("sin_x", so_sin_x, (4,)), ("quadratic", so_quad, (3,)), ("quadratic_literal_shape", so_quad_lit, (3,)),
+                ("logsumexp", so_logsumexp, (4,)), ("norm", so_norm, (3,)),
+                ("outer_tanh", so_outer, (3,)), ("loop", so_loop, (3,)),
+                ("softmax_dot", so_softmax_dot, (4,))]
+
+# ---------------------------------------------------------------- minimal reproducers of bugs
+
+
+def bug_alias_arg(x):
+    y = x
+    y[0] = y[0] * 2.0
+    return np.sum(x * x)
+
+
+def bug_alias_local(x):
+    y = x.copy()
+    z = y
+    z[0] = 5.0
+    return np.sum(y * x)
+
+
+def bug_fancy_set_repeat(x):
+    y = np.zeros(2)
+    y[[0, 0]] = x
+    return np.sum(y)
+
+
+def bug_fancy_iadd_repeat(x):
+    y = np.zeros(2)
+    y[np.array([0, 0])] += x
+    return np.sum(y)
+
+
+def bug_add_at_tuple(x):
+    y = np.zeros(2)
+    np.add.at(y, (np.array([0, 0]),), x)
+    return np.sum(y)
+
+
+def bug_returns_array(x):
+    return np.exp(x)
+
+
+def bug_returns_array_assigned(x):
+    y = x * 2.0
+    return y
+
+
+def bug_returns_matvec(W, x):
+    return W @ x
+
+
+def bug_pow_param(x, p):
+    return np.sum(x ** p)
+
+
+def bug_slice(x):
+    return np.sum(x[1:3])
+
+
+def bug_len_then_size(x):
+    n = len(x)
+    return np.sum(x) * x.shape[1]
+
+
+def bug_range_index(x):
+    s = 0.0
+    for i in range(3):
+        s = s + x[i]
+    return s
+
+
+def bug_multiply(x, y):
+    return np.sum(np.multiply(x, y))
+
+
+def bug_tensordot_lists(a, b):
+    return np.sum(np.tensordot(a, b, axes=([0], [1])))
+
+
+def bug_mutates_arg(x):
+    x[0] = x[1] * 2.0
+    return np.sum(x)
+
+
+def unsupported_solve(A, b):
+    y = np.linalg.solve(A, b)
+    return np.sum(y)
+
+
+def unsupported_cumsum(x):
+    return np.sum(np.cumsum(x))
+
+
+def source_mlp(W, x):
+    return np.sum(np.tanh(W @ x))
