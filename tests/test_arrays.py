@@ -549,3 +549,60 @@ def test_non_literal_axis_is_refused_with_line():
     with pytest.raises(symgrad.SymgradError) as info:
         symgrad.grad(make(0))(np.ones((2, 3)))
     assert "axis" in str(info.value)
+
+
+# ================================================================ minimal reproducers (one per distinct bug)
+
+REPRODUCERS = [
+    # silently wrong gradients
+    ("alias_arg", C.bug_alias_arg, [((3,), "any")],
+     "a write through y = x (y[0] = ...) is not seen through x: wrong gradient"),
+    ("alias_local", C.bug_alias_local, [((3,), "any")],
+     "a write through z = y (a local alias) is not seen through y: wrong gradient"),
+    ("fancy_set_repeat", C.bug_fancy_set_repeat, [((2,), "any")],
+     "y[[0, 0]] = x: numpy keeps the last write, symgrad gives every source a gradient"),
+    ("fancy_iadd_repeat", C.bug_fancy_iadd_repeat, [((2,), "any")],
+     "y[idx] += x with repeated idx: numpy keeps the last, symgrad accumulates like np.add.at"),
+    ("add_at_tuple", C.bug_add_at_tuple, [((2,), "any")],
+     "np.add.at(y, (idx,), x): gradient of x is 0.0 (a float), should be ones"),
+    # crashes and refusals of supported ops
+    ("pow_param", C.bug_pow_param, [((3,), "pos"), ((), "any")],
+     "x ** p with p differentiated: TypeError only 0-dimensional arrays can be converted"),
+    ("slice", C.bug_slice, [((5,), "any")], "x[1:3] crashes: KindError array is not a list"),
+    ("len_then_shape", C.bug_len_then_size, [((2, 3), "any")],
+     "n = len(x); ... x.shape[1]: AssertionError no rule for getattr"),
+    ("range_index_list", C.bug_range_index, [((3,), "any")],
+     "x[i] in a for-range loop: the gradient of an ndarray is a Python list"),
+    ("np_multiply", C.bug_multiply, [((3,), "any"), ((3,), "any")],
+     "np.multiply (and np.add, np.subtract, np.divide) has no derivative rule"),
+    ("tensordot_list_axes", C.bug_tensordot_lists, [((3, 2), "any"), ((4, 3), "any")],
+     "tensordot(axes=([0], [1])): a literal refused as 'computed when the function runs'"),
+]
+
+
+@pytest.mark.parametrize("fn,specs", [pytest.param(f, s, id=i, marks=xfail_bug(r))
+                                      for i, f, s, r in REPRODUCERS])
+def test_bug_reproducer(fn, specs):
+    assert_grads(fn, make_args(specs, seed=107))
+
+
+@xfail_bug("the gradient call does not leave f's in-place writes in the caller's array")
+def test_bug_reproducer_argument_left_as_f_leaves_it():
+    x = np.array([1.0, 2.0, 3.0])
+    symgrad.grad(C.bug_mutates_arg)(x)
+    assert x.tolist() == [4.0, 2.0, 3.0]
+
+
+@xfail_bug("constant.reshape(x.shape[0], x.shape[0]) refused by jvp (grad accepts it)")
+def test_bug_reproducer_forward_mode_runtime_shape():
+    x = np.array([0.1, 0.2, 0.3])
+    _, tan = symgrad.jvp(C.so_quad, (x,), (np.ones(3),))
+    np.testing.assert_allclose(tan, np.sum(fd_grad(C.so_quad, [x], 0)), rtol=RTOL)
+
+
+def test_reproducer_controls_pass():
+    """The neighbours of the reproducers that work (so each reproducer is minimal)."""
+    assert_grads(C.i_block, make_args([((3, 4), "any")], seed=1))       # 2-D tuple slice works
+    assert_grads(C.p_tensordot_pairs.__globals__["p_tensordot1"], make_args([((2, 3), "any"), ((3, 4), "any")]))
+    assert_grads(C.w_fancy_set, make_args([((5,), "any")]))            # distinct indices work
+    assert_grads(C.u_power, make_args([((3,), "pos"), ((3,), "any")]))  # constant exponent works
