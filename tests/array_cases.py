@@ -1681,3 +1681,43 @@ def unsupported_cumsum(x):
 
 def source_mlp(W, x):
     return np.sum(np.tanh(W @ x))
+
+
+def bug_branch_writes(x):
+    y = x * 1.0
+    if np.sum(x) > 0:
+        y[0] = y[0] * 3.0
+    else:
+        y[1] = -y[1]
+    return np.sum(y * y)
+
+
+def aw_col_iadd_float(x, b):
+    y = x.copy()
+    y[:, 0] += b
+    return np.sum(y * y)
+
+
+def aw_elem_iadd_float(x, b):
+    y = x.copy()
+    y[0] += b
+    return np.sum(y * y)
+
+
+def bug_slice_iadd_row(x):
+    y = x.copy()
+    y[1:, :] += x[0]
+    return np.sum(y * y)
+
+
+def aw_col_imul_elem(x):
+    y = x.copy()
+    y[:, 1] *= y[0, 0]
+    return np.sum(y)
+
+
+def hvp_local_writes(x):
+    y = x.copy()
+    for i in range(1, 3):
+        y[i] += y[i - 1] * y[i]
+    return np.sum(y * y)

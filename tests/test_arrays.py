@@ -575,6 +575,10 @@ REPRODUCERS = [
      "x[i] in a for-range loop: the gradient of an ndarray is a Python list"),
     ("np_multiply", C.bug_multiply, [((3,), "any"), ((3,), "any")],
      "np.multiply (and np.add, np.subtract, np.divide) has no derivative rule"),
+    ("branch_writes", C.bug_branch_writes, [((3,), "pos")],
+     "writes in both arms of an if on np.sum(x): KindError list[num] and array"),
+    ("slice_iadd_row", C.bug_slice_iadd_row, [((3, 2), "any")],
+     "y[1:, :] += x[0]: the generated code is a Python SyntaxError"),
     ("tensordot_list_axes", C.bug_tensordot_lists, [((3, 2), "any"), ((4, 3), "any")],
      "tensordot(axes=([0], [1])): a literal refused as 'computed when the function runs'"),
 ]
@@ -598,6 +602,28 @@ def test_bug_reproducer_forward_mode_runtime_shape():
     x = np.array([0.1, 0.2, 0.3])
     _, tan = symgrad.jvp(C.so_quad, (x,), (np.ones(3),))
     np.testing.assert_allclose(tan, np.sum(fd_grad(C.so_quad, [x], 0)), rtol=RTOL)
+
+
+def test_hvp_with_writes():
+    x, v = make_args([((3,), "any"), ((3,), "any")], seed=109)
+    got = symgrad.hvp(C.hvp_local_writes, (x.copy(),), (v,))
+    g, h = symgrad.grad(C.hvp_local_writes), 1e-5
+    np.testing.assert_allclose(got, (g(x + h * v) - g(x - h * v)) / (2 * h), rtol=1e-6, atol=1e-6)
+
+
+def test_writes_gradient_matches_fd_before_hvp():
+    """Control for the hvp reproducer: grad of the same program is right."""
+    assert_grads(C.hvp_local_writes, make_args([((3,), "any")], seed=109))
+
+
+@pytest.mark.parametrize("fn,specs", [
+    pytest.param(C.aw_col_iadd_float, [((2, 2), "any"), ((), "any")], id="col_iadd_float_arg"),
+    pytest.param(C.aw_elem_iadd_float, [((2,), "any"), ((), "any")], id="elem_iadd_float_arg"),
+    pytest.param(C.aw_col_imul_elem, [((3, 2), "pos")], id="col_imul_own_element"),
+])
+def test_augmented_writes_with_scalars(fn, specs):
+    """Augmented writes whose right side is a float argument or an element of the array itself."""
+    assert_grads(fn, make_args(specs, seed=113))
 
 
 def test_reproducer_controls_pass():
