@@ -1721,3 +1721,27 @@ def hvp_local_writes(x):
     for i in range(1, 3):
         y[i] += y[i - 1] * y[i]
     return np.sum(y * y)
+
+
+def bug_reshape_view_write(x):
+    y = x.reshape(-1)
+    y[0] = 10.0
+    return np.sum(x * x)
+
+
+def bug_row_loop_view_write(W):
+    for row in W:
+        row *= 2.0
+    return np.sum(W * W)
+
+
+def bug_alias_iadd(x):
+    y = x
+    y += 1.0
+    return np.sum(x * x)
+
+
+def row_view_write(x):
+    r = x[0]
+    r[0] = 0.0
+    return np.sum(x * x)

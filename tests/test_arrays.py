@@ -559,6 +559,12 @@ REPRODUCERS = [
      "a write through y = x (y[0] = ...) is not seen through x: wrong gradient"),
     ("alias_local", C.bug_alias_local, [((3,), "any")],
      "a write through z = y (a local alias) is not seen through y: wrong gradient"),
+    ("reshape_view_write", C.bug_reshape_view_write, [((2, 2), "any")],
+     "y = x.reshape(-1); y[0] = 10.0 is not seen through x: wrong gradient"),
+    ("row_loop_view_write", C.bug_row_loop_view_write, [((2, 2), "any")],
+     "for row in W: row *= 2.0 is not seen through W: wrong gradient"),
+    ("alias_iadd", C.bug_alias_iadd, [((3,), "any")],
+     "y = x; y += 1.0 is not seen through x: wrong gradient"),
     ("fancy_set_repeat", C.bug_fancy_set_repeat, [((2,), "any")],
      "y[[0, 0]] = x: numpy keeps the last write, symgrad gives every source a gradient"),
     ("fancy_iadd_repeat", C.bug_fancy_iadd_repeat, [((2,), "any")],
@@ -631,4 +637,5 @@ def test_reproducer_controls_pass():
     assert_grads(C.i_block, make_args([((3, 4), "any")], seed=1))       # 2-D tuple slice works
     assert_grads(C.p_tensordot_pairs.__globals__["p_tensordot1"], make_args([((2, 3), "any"), ((3, 4), "any")]))
     assert_grads(C.w_fancy_set, make_args([((5,), "any")]))            # distinct indices work
+    assert_grads(C.row_view_write, make_args([((2, 2), "any")]))       # r = x[0]; r[0] = ... works
     assert_grads(C.u_power, make_args([((3,), "pos"), ((3,), "any")]))  # constant exponent works
