@@ -29,7 +29,7 @@ _VIEWS = {"np_reshape", "np_ravel", "np_transpose", "np_squeeze", "np_expand_dim
 _WRITES = {"aset", "aset_add", "setitem", "setslice", "accum"}
 
 
-def check_views(block: list, inplace: set[int]) -> None:
+def check_views(block: list, inplace: set[int], pats: dict | None = None) -> None:
     """Raise when an in-place write goes through a name that shares memory with another
     name read later (``inplace``: ids of ``t = t op v`` equations written ``t op= v``)."""
     parent: dict[Var, Var] = {}
@@ -60,7 +60,7 @@ def check_views(block: list, inplace: set[int]) -> None:
             if t is Eqn:
                 for o in s.outs:
                     defined.setdefault(o, pos)
-                _relate(s, union)
+                _relate(s, union, pats or {})
                 base = _written(s, inplace)
                 if base is not None:
                     writes.append((pos, pos if loop_start is None else loop_start, base, s))
@@ -82,7 +82,9 @@ def check_views(block: list, inplace: set[int]) -> None:
         for q, v in reads:
             if v is base or find(v) is not root or defined.get(v, -1) > pos:
                 continue                 # (a view made after the write sees the new data)
-            if q > pos or (start < pos and q >= start):
+            # after the write; or earlier in the loop around it, for a name made
+            # before that loop (the next iteration reads it)
+            if q > pos or (start < pos and q >= start and defined.get(v, -1) < start):
                 raise _shared_error(e, base, v)
 
 
@@ -100,7 +102,7 @@ def _is_array(v: Any) -> bool:
     return type(v) is Var and v.kind.find().tag == "array"
 
 
-def _relate(e: Eqn, union: Any) -> None:
+def _relate(e: Eqn, union: Any, pats: dict) -> None:
     """Record which variables ``e`` makes share memory."""
     if not e.outs:
         return
@@ -108,8 +110,7 @@ def _relate(e: Eqn, union: Any) -> None:
     p = e.prim
     if p in _VIEWS and e.args and (_is_array(out) or _is_array(e.args[0])):
         union(out, e.args[0])
-    elif p == "aget" and _is_array(out) and not any(
-            it[0] == "a" for it in (e.params or {}).get("index", ())):
+    elif p == "aget" and _is_array(out) and _basic_view(e, pats):
         union(out, e.args[0])                # basic indexing: a view
     elif p == "getitem" and _is_array(out):
         union(out, e.args[0])                # an array held in a list or dict
@@ -117,6 +118,20 @@ def _relate(e: Eqn, union: Any) -> None:
         for a in e.args:
             if _is_array(a):
                 union(out, a)
+
+
+def _basic_view(e: Eqn, pats: dict) -> bool:
+    """Is ``x[index]`` a view of ``x``: basic indexing with a slice, a new axis or an
+    ellipsis, or integers that leave dimensions (``M[0]`` of a matrix)?  Integers into
+    an array of unknown rank are taken as an element (a copy)."""
+    from .shapes import pattern_of
+    template = (e.params or {}).get("index", ())
+    if any(it[0] == "a" for it in template):
+        return False                          # integer-array indexing copies
+    if any(it[0] in ("s", "n", "e") for it in template):
+        return True
+    pat = pattern_of(pats, e.args[0])
+    return pat is not None and len(pat) > sum(1 for it in template if it[0] == "i")
 
 
 def _written(e: Eqn, inplace: set[int]) -> Var | None:

@@ -206,8 +206,12 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                 "single number (for example the sum of the parts), or use symgrad.jacobian "
                 "for several outputs.")
         self.settle_joins()
-        if not fs.filename.startswith("<symgrad"):   # generated code owns what it writes
-            check_views(self.block, self.inplace_eqns)
+        if not fs.filename.startswith("<symgrad") and any(   # (generated code owns
+                type(s) is Eqn and s.prim in ("aset", "aset_add") or  # what it writes)
+                id(s) in self.inplace_eqns for s in ir.walk(self.block)):
+            from .shapes import patterns
+            check_views(self.block, self.inplace_eqns,
+                        patterns(self.block, params, self.param_patterns))
 
         def structure(x: Any) -> Any:            # nested tuples stay tuples of operands
             if type(x) is StaticTuple:
