@@ -111,6 +111,11 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
     gf = grad(f, wrt=point.wrt)
     point.constant = tuple(p for p in getattr(gf, "inactive", ()) if p in point.wrt)
     value = _at_point(f, point, point.function)
+    if getattr(value, "shape", ()) not in ((), (1,)):
+        raise SymgradError(f"{point.function} returned an array of shape {value.shape} at the "
+                           "point, not a number: check compares gradients of functions that "
+                           "return one number (reduce it, e.g. np.sum(...), or check one "
+                           "output at a time)")
     checked = kind(f, gf, point, tangents)
     gen = _at_point(checked.generated, point, f"the {checked.what} of {point.function}")
     columns: dict[str, Column] = {}
