@@ -328,7 +328,12 @@ def symbolic(f: Callable[..., Any], *args: Any, wrt: Wrt = None,
     (tanh(b + w*x), 1 - tanh(b + w*x)**2, True)
     """
     seconds = _timeout(timeout)
-    point = Point.at(f, args, wrt) if args else None
+    point = array_point(f, args, wrt) if args else None
+    too_large = _too_large("sympy", point) if point is not None else ""
+    if too_large:
+        raise SymbolicError(f"symbolic({point.function}, ...): {too_large.split('; ')[0]}: "
+                            "every element is a symbol; use check() (finite differences) or "
+                            "a smaller array")
     gf = grad(f, wrt=point.wrt if point is not None else wrt)
     if point is not None:
         point.constant = tuple(p for p in getattr(gf, "inactive", ()) if p in point.wrt)

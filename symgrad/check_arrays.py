@@ -199,7 +199,12 @@ class ArrayPoint(Point):
         return [fresh(a) for a in self.args]
 
     def replace(self, leaf: Leaf, value: Any) -> list[Any]:
-        return self.substitute(lambda _: value, lambda other: other.name != leaf.name)
+        args = self.fresh()
+        if leaf.path and isinstance(leaf.path[-1], tuple):   # an element of an array
+            _get(args[leaf.index], leaf.path[:-1])[leaf.path[-1]] = value
+        else:
+            args[leaf.index] = arguments.with_leaf(args[leaf.index], leaf.path, value)
+        return args
 
     def substitute(self, make: Callable[[Leaf], Any],
                    keep: Callable[[Leaf], bool] = lambda leaf: False) -> list[Any]:
@@ -220,8 +225,8 @@ def _get(x: Any, path: Path) -> Any:
 def _build(x: Any, i: int, path: Path, subs: dict, make: Callable[[Leaf], Any]) -> Any:
     if is_array(x):
         import numpy as np
-        new = {idx: make(subs[(i, path + (idx,))]) for idx in np.ndindex(x.shape)
-               if (i, path + (idx,)) in subs}
+        new = {p[-1]: make(leaf) for (j, p), leaf in subs.items()
+               if j == i and p[:-1] == path and p and isinstance(p[-1], tuple)}
         if all(isinstance(v, numbers.Real) for v in new.values()):
             out = x.copy()
         else:
