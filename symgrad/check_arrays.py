@@ -302,7 +302,7 @@ class ArrayRetargeter(Retargeter):
     >>> xs = np.array([Value(0.5), Value(-1.0)], dtype=object)
     >>> y = ArrayRetargeter().function(f)(xs); y.backward()
     >>> round(xs[0].grad, 6)   # tanh(x) + x (1 - tanh(x)**2)
-    0.85355
+    0.855341
     """
 
     def __init__(self, symbolic: bool = False) -> None:

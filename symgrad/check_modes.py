@@ -142,11 +142,31 @@ def _checked_tangents(point: Point, tangents: Any) -> list[Any]:
         return list(tangents)
     if len(args) == 1 and _shaped(args[0], tangents):
         return [tangents]
+    if any(is_array(a) for a in args):
+        example = "(" + ", ".join(_ones_like(a) for a in args) + ("," if len(args) == 1 else "") \
+            + ")"
+        given = "(" + ", ".join(_kind(t) for t in tangents) + ")" \
+            if isinstance(tangents, (list, tuple)) else _kind(tangents)
+        raise SymgradError(f"tangents={given}: give one tangent per differentiated parameter "
+                           f"({', '.join(point.wrt)}), each shaped like its argument, e.g. "
+                           f"tangents={example}")
     ones = [map_leaves(a, lambda path, v: 1.0) for a in args]
     example = repr(ones[0] if len(ones) == 1 else ones)
     raise SymgradError(f"tangents={tangents!r}: give one tangent per differentiated "
                        f"parameter ({', '.join(point.wrt)}), each shaped like its argument, "
                        f"e.g. tangents={example}")
+
+
+def _kind(t: Any) -> str:
+    """A tangent in a message: an array as dtype[shape] (``float64[3]``), else its repr."""
+    return f"{t.dtype}[{','.join(map(str, t.shape))}]" if is_array(t) else repr(t)
+
+
+def _ones_like(a: Any) -> str:
+    """Python text for a tangent of ones shaped like ``a``: ``np.ones((2, 3))``, ``1.0``."""
+    if is_array(a):
+        return f"np.ones({a.shape[0] if len(a.shape) == 1 else a.shape})"
+    return repr(map_leaves(a, lambda path, v: 1.0))
 
 
 def mode_check(mode: str, tangents: Any) -> type[ModeCheck]:
