@@ -34,6 +34,7 @@ from typing import Any
 
 from .api import Wrt, grad
 from .arguments import Point
+from .check_arrays import SYMPY_MAX_ELEMENTS, VALUE_MAX_ELEMENTS, ArrayPoint, array_point, count
 from .budget import Budget, Progress
 from .check_modes import ModeCheck, mode_check, traced_gradient
 from .engines import Column, SympySide, explain, trace, where
@@ -55,9 +56,9 @@ from .report import (
 from .retarget import Retargeter, retarget
 from .traced import SymbolicError, Traced
 
-__all__ = ["AT_POINT", "DEFAULT_TIMEOUT", "DIFFER", "FD_ATOL", "FD_RTOL", "PROVED", "CheckReport",
-           "Retargeter", "Row", "Symbolic", "SymbolicError", "Traced", "check", "retarget",
-           "symbolic"]
+__all__ = ["AT_POINT", "DEFAULT_TIMEOUT", "DIFFER", "FD_ATOL", "FD_RTOL", "PROVED",
+           "SYMPY_MAX_ELEMENTS", "VALUE_MAX_ELEMENTS", "CheckReport", "Retargeter", "Row",
+           "Symbolic", "SymbolicError", "Traced", "check", "retarget", "symbolic"]
 
 #: Seconds each engine may take when ``timeout=None``.
 DEFAULT_TIMEOUT = 20.0
@@ -106,34 +107,92 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
     """
     selected, seconds = _engines(engines), _timeout(timeout)
     kind = mode_check(mode, tangents)
-    point = Point.at(f, args, wrt)
+    point = array_point(f, args, wrt)
     gf = grad(f, wrt=point.wrt)
     point.constant = tuple(p for p in getattr(gf, "inactive", ()) if p in point.wrt)
     value = _at_point(f, point, point.function)
+    if getattr(value, "shape", ()) not in ((), (1,)):
+        raise SymgradError(f"{point.function} returned an array of shape {value.shape} at the "
+                           "point, not a number: check compares gradients of functions that "
+                           "return one number (reduce it, e.g. np.sum(...), or check one "
+                           "output at a time)")
     checked = kind(f, gf, point, tangents)
     gen = _at_point(checked.generated, point, f"the {checked.what} of {point.function}")
     columns: dict[str, Column] = {}
     unavailable: dict[str, str] = {}
+    skipped: dict[str, str] = {}
     timed_out: list[str] = []
     with Progress() as progress:
         for name in selected:
+            too_large = _too_large(name, point)
+            if too_large:
+                unavailable[name], skipped[name] = too_large, "too large"
+                continue
             col, why, late = _run_engine(name, checked, gen, (rtol, atol), seconds, progress)
             if col is not None:
                 columns[name] = col
             else:
                 unavailable[name] = why
                 timed_out += [name] * late
+                if isinstance(point, ArrayPoint) and not late and name != "fd":
+                    skipped[name] = "cannot run"
+                    unavailable[name] = _on_object_arrays(name, point.function, why)
     fd_tol = (max(rtol, FD_RTOL), max(atol, FD_ATOL))
-    no_verdict = ("SymPy " + ("timed out" if "sympy" in timed_out else "unavailable")
+    no_verdict = ("SymPy " + ("timed out" if "sympy" in timed_out else "skipped"
+                              if "sympy" in skipped else "unavailable")
                   if "sympy" in selected else "-")
     rows = [Row.compare(e, gen[e.name], columns, no_verdict, (rtol, atol), fd_tol,
                         MODES[checked.mode].loose) for e in checked.entries]
     notes = [note for col in columns.values() for note in col.notes]
     return CheckReport(point.function, tuple(point.params), tuple(point.args),
-                       tuple(point.wrt), value, rows, unavailable, rtol, atol, *fd_tol, notes,
-                       selected, tuple(timed_out), point.constant, checked.mode,
-                       None if checked.tangents is None else tuple(checked.tangents),
-                       checked.default_tangents)
+                       tuple(point.wrt), value, _blocks(checked.entries, rows), unavailable,
+                       rtol, atol, *fd_tol, notes, selected, tuple(timed_out), point.constant,
+                       checked.mode, None if checked.tangents is None else
+                       tuple(checked.tangents), checked.default_tangents, skipped)
+
+
+#: engine -> (the cap on numbers in arrays, its name)
+_CAPS = {"sympy": "SYMPY_MAX_ELEMENTS", "value": "VALUE_MAX_ELEMENTS"}
+
+
+def _too_large(name: str, point: Point) -> str:
+    """Why engine ``name`` is skipped at ``point`` for its size ("": it is not).  The caps
+    are read when check runs, so a caller may change them (``symgrad.check_arrays``)."""
+    if name not in _CAPS:
+        return ""
+    from . import check_arrays
+    cap, n = getattr(check_arrays, _CAPS[name]), count(point)
+    if n <= cap:
+        return ""
+    return (f"too large: {n} numbers in array arguments, more than {_CAPS[name]} = {cap} "
+            f"(symgrad.check_arrays.{_CAPS[name]}); finite differences still run")
+
+
+def _on_object_arrays(name: str, function: str, why: str) -> str:
+    kind = "SymPy symbols" if name == "sympy" else "Value numbers"
+    hint = ""
+    if "float" in why or "with a sequence" in why:
+        hint = ("; a float array (np.zeros(n)) cannot hold them: make it from an argument "
+                "(np.zeros_like(x)) or with dtype=object")
+    return f"cannot run {function} on object arrays of {kind}: {why}{hint}"
+
+
+def _blocks(entries: list[Any], rows: list[Row]) -> list[Row]:
+    """The rows with those of the elements of one array block merged into one row whose
+    numbers are arrays (:meth:`Row.merge`); other rows as they are, in order."""
+    out: list[Any] = []
+    groups: dict[str, list[tuple[Any, Row]]] = {}
+    for e, r in zip(entries, rows):
+        block = getattr(e, "block", "")
+        if not block:
+            out.append(r)
+            continue
+        if block not in groups:
+            groups[block] = []
+            out.append(block)
+        groups[block].append((e, r))
+    return [Row.merge(x, groups[x][0][0].block_shape, [r for _, r in groups[x]])
+            if isinstance(x, str) else x for x in out]
 
 
 def _engines(engines: Iterable[str]) -> tuple[str, ...]:
@@ -160,7 +219,7 @@ def _timeout(timeout: float | None) -> float:
 def _at_point(fn: Callable[..., Any], point: Point, what: str) -> Any:
     """``fn`` at the point; if it raises there, a :class:`SymgradError` saying where."""
     try:
-        return fn(*point.args)
+        return fn(*(point.fresh() if isinstance(point, ArrayPoint) else point.args))
     except Exception as exc:
         hint = ""
         if isinstance(exc, TypeError) and "integer" in str(exc):
@@ -269,7 +328,12 @@ def symbolic(f: Callable[..., Any], *args: Any, wrt: Wrt = None,
     (tanh(b + w*x), 1 - tanh(b + w*x)**2, True)
     """
     seconds = _timeout(timeout)
-    point = Point.at(f, args, wrt) if args else None
+    point = array_point(f, args, wrt) if args else None
+    too_large = _too_large("sympy", point) if point is not None else ""
+    if too_large:
+        raise SymbolicError(f"symbolic({point.function}, ...): {too_large.split('; ')[0]}: "
+                            "every element is a symbol; use check() (finite differences) or "
+                            "a smaller array")
     gf = grad(f, wrt=point.wrt if point is not None else wrt)
     if point is not None:
         point.constant = tuple(p for p in getattr(gf, "inactive", ()) if p in point.wrt)

@@ -45,7 +45,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from . import modes
-from .arguments import Leaf, Point, leaf_name, leaves, map_leaves
+from .arguments import Leaf, Point
+from .check_arrays import ArrayPoint, is_array, leaf_name, leaves, map_leaves, retarget_for
 from .engines import (
     Column,
     SympySide,
@@ -59,7 +60,6 @@ from .engines import (
 from .errors import SymgradError
 from .prove import diff_floor0
 from .report import MODES
-from .retarget import retarget
 from .traced import NeedsPointError, SymbolicError, Traced, to_expr
 
 __all__ = ["MODE_NAMES", "Entry", "GradCheck", "HessianCheck", "HvpCheck", "JvpCheck",
@@ -80,6 +80,23 @@ class Entry:
     name: str
     param: str
     constant: bool = False
+    block: str = ""                       # an entry of an array block: its name (H[W,x])
+    block_shape: tuple[int, ...] = ()     # the block's shape
+    at: tuple[int, ...] = ()              # the entry's index in it
+
+
+def _entry(name: str, param: str, constant: bool, *leaves_: Leaf, block: str) -> Entry:
+    """An entry over ``leaves_``; when one of them is an element of an array, an element of
+    the block ``block`` whose shape joins theirs."""
+    if not any(getattr(leaf, "block", "") for leaf in leaves_):
+        return Entry(name, param, constant)
+    shape = tuple(d for leaf in leaves_ for d in getattr(leaf, "block_shape", ()))
+    at = tuple(i for leaf in leaves_ for i in getattr(leaf, "at", ()))
+    return Entry(name, param, constant, block, shape, at)
+
+
+def _block(leaf: Leaf) -> str:
+    return getattr(leaf, "block", "") or leaf.name
 
 
 def default_tangents(point: Point) -> list[Any]:
@@ -106,6 +123,10 @@ def default_tangents(point: Point) -> list[Any]:
 
 
 def _shaped(arg: Any, t: Any) -> bool:
+    if is_array(arg):
+        import numpy as np
+        return is_array(t) and t.shape == arg.shape and np.issubdtype(t.dtype, np.number) \
+            and not np.issubdtype(t.dtype, np.complexfloating)
     if isinstance(arg, (list, tuple)):
         return isinstance(t, (list, tuple)) and len(t) == len(arg) and \
             all(_shaped(a, u) for a, u in zip(arg, t))
@@ -121,11 +142,31 @@ def _checked_tangents(point: Point, tangents: Any) -> list[Any]:
         return list(tangents)
     if len(args) == 1 and _shaped(args[0], tangents):
         return [tangents]
+    if any(is_array(a) for a in args):
+        example = "(" + ", ".join(_ones_like(a) for a in args) + ("," if len(args) == 1 else "") \
+            + ")"
+        given = "(" + ", ".join(_kind(t) for t in tangents) + ")" \
+            if isinstance(tangents, (list, tuple)) else _kind(tangents)
+        raise SymgradError(f"tangents={given}: give one tangent per differentiated parameter "
+                           f"({', '.join(point.wrt)}), each shaped like its argument, e.g. "
+                           f"tangents={example}")
     ones = [map_leaves(a, lambda path, v: 1.0) for a in args]
     example = repr(ones[0] if len(ones) == 1 else ones)
     raise SymgradError(f"tangents={tangents!r}: give one tangent per differentiated "
                        f"parameter ({', '.join(point.wrt)}), each shaped like its argument, "
                        f"e.g. tangents={example}")
+
+
+def _kind(t: Any) -> str:
+    """A tangent in a message: an array as dtype[shape] (``float64[3]``), else its repr."""
+    return f"{t.dtype}[{','.join(map(str, t.shape))}]" if is_array(t) else repr(t)
+
+
+def _ones_like(a: Any) -> str:
+    """Python text for a tangent of ones shaped like ``a``: ``np.ones((2, 3))``, ``1.0``."""
+    if is_array(a):
+        return f"np.ones({a.shape[0] if len(a.shape) == 1 else a.shape})"
+    return repr(map_leaves(a, lambda path, v: 1.0))
 
 
 def mode_check(mode: str, tangents: Any) -> type[ModeCheck]:
@@ -264,6 +305,10 @@ class ModeCheck:
                                   if leaf_name(p, path) in names else t))
         return out
 
+    def _patterns(self) -> tuple | None:
+        """The array patterns the generated code is specialized for at the point."""
+        return modes._array_patterns(tuple(self.point.args))
+
     def _symbolic(self, leaf: Leaf) -> Traced:
         return Traced(self.symbols[leaf.name], self.v.get(leaf.name, 1.0))
 
@@ -300,7 +345,7 @@ class GradCheck(ModeCheck):
         return self.point.leaves()
 
     def generated(self, *args: Any) -> dict[str, float]:
-        out = self.gf.fast(*args)
+        out = self.gf(*args) if isinstance(self.point, ArrayPoint) else self.gf.fast(*args)
         parts = out if isinstance(out, tuple) else (out,)
         flat = [float(v) for part in parts for _, v in leaves(part)]
         return dict(zip([e.name for e in self.entries], flat))
@@ -348,7 +393,8 @@ class JvpCheck(ModeCheck):
         return {"jvp": sympy.Add(*(d * self.symbols[n] for n, d in zip(side.names, side.diff)))}
 
     def traced(self, side: SympySide) -> dict[str, Any]:
-        fast = retarget(modes._forward(self.f).fast, symbolic=True)
+        fast = retarget_for(self.point, modes._forward(self.f, None, self._patterns()).fast,
+                           symbolic=True)
         tans = self._all_tangents(self._tangent_args(self._symbolic))
         _, t = _on_symbols("jvp", lambda: fast(*side.args, *tans))
         return {"jvp": to_expr(t)}
@@ -394,8 +440,8 @@ class HvpCheck(ModeCheck):
         modes._hvp_forward(self.f, self.point.wrt)
 
     def _entries(self) -> list[Any]:
-        return [Entry(f"Hv[{leaf.name}]", f"Hv[{leaf.param}]", leaf.constant)
-                for leaf in self.point.leaves()]
+        return [_entry(f"Hv[{leaf.name}]", f"Hv[{leaf.param}]", leaf.constant, leaf,
+                       block=f"Hv[{_block(leaf)}]") for leaf in self.point.leaves()]
 
     def generated(self, *args: Any) -> dict[str, float]:
         hv = modes.hvp(self.f, args, self.tangents, wrt=self.point.wrt)
@@ -410,7 +456,9 @@ class HvpCheck(ModeCheck):
 
     def _traced_hv(self, side: SympySide) -> dict[str, Any]:
         """The generated hvp on ``side``'s symbols, ``v`` symbolic, by number name."""
-        fast = retarget(modes._hvp_forward(self.f, self.point.wrt).fast, symbolic=True)
+        fast = retarget_for(self.point, modes._hvp_forward(self.f, self.point.wrt,
+                                                            self._patterns()).fast,
+                           symbolic=True)
         tans = self._tangent_args(self._symbolic)
         _, hv = _on_symbols(self.what, lambda: fast(*side.args, _one(), *tans))
         names = [leaf.name for leaf in self.point.leaves()]
@@ -471,8 +519,9 @@ class HessianCheck(HvpCheck):
 
     def _entries(self) -> list[Any]:
         lv = self.point.leaves()
-        return [Entry(f"H[{a.name},{b.name}]", f"H[{a.param},{b.param}]",
-                      a.constant or b.constant) for a in lv for b in lv]
+        return [_entry(f"H[{a.name},{b.name}]", f"H[{a.param},{b.param}]",
+                       a.constant or b.constant, a, b, block=f"H[{_block(a)},{_block(b)}]")
+                for a in lv for b in lv]
 
     def generated(self, *args: Any) -> dict[str, float]:
         h = modes.hessian(self.f, wrt=self.point.wrt)(*args)

@@ -10,7 +10,7 @@
 
 ``python -m symgrad`` is the same command.  Arguments are Python literals, kept as they are:
 ``2.0``, ``3`` (an int stays an int: a number like a float, and still usable as a count or
-index), ``[1.0, 2.0]``, ``'fast'``; missing trailing arguments take the function's defaults.
+index), ``[1.0, 2.0]``, ``'fast'``, and ``array([[1.0, 2.0]])`` for a numpy float array; missing trailing arguments take the function's defaults.
 Exit status: 0 success, 1 the engines disagree or nothing could be checked (``check``),
 2 a usage error.
 
@@ -88,7 +88,21 @@ def load_function(spec: str) -> Callable[..., Any]:
 
 
 def _literal(text: str) -> Any:
-    """A command-line argument as the Python literal it spells (ints stay ints)."""
+    """A command-line argument as the Python literal it spells (ints stay ints);
+    ``array([...])`` (or ``np.array([...])``) is a numpy float array.
+
+    >>> _literal("array([[1, 2], [3, 4]])")
+    array([[1., 2.],
+           [3., 4.]])
+    """
+    inner = re.fullmatch(r"\s*(?:np\.|numpy\.)?array\((.*)\)\s*", text, re.S)
+    if inner is not None:
+        import numpy as np
+        try:
+            return np.array(ast.literal_eval(inner.group(1)), dtype=float)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            raise UsageError(f"argument {text!r}: array(...) takes a nested list of numbers, "
+                             "e.g. \"array([[1.0, 2.0], [3.0, 4.0]])\"") from None
     try:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
@@ -144,7 +158,8 @@ def _parser() -> argparse.ArgumentParser:
                          "or no engine could check a derivative.")
     chk.add_argument("function", **target)
     chk.add_argument("args", nargs="*", metavar="ARG", help="the point: one Python literal "
-                     "per parameter (2.0, 3, [1.0, 2.0]); missing ones take the defaults")
+                     "per parameter (2.0, 3, [1.0, 2.0], or \"array([1.0, 2.0])\" for a numpy "
+                     "array); missing ones take the defaults")
     chk.add_argument("--wrt", metavar="NAMES", help="comma-separated parameters to "
                      "differentiate (default: those whose argument is a number or a list of "
                      "numbers)")

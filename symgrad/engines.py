@@ -26,12 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .api import GradFunction
-from .arguments import Leaf, Point, label, leaf_name, leaves, params_of
+from .arguments import Leaf, Point, label, params_of
 from .budget import check_deadline
+from .check_arrays import ArrayPoint, leaf_name, leaves, retarget_for, specialized, unwrap
 from .engine import Value
 from .errors import SymgradError
 from .prove import diff_floor0
-from .retarget import is_library_file, retarget
+from .retarget import is_library_file
 from .traced import NeedsPointError, SymbolicError, Traced, to_expr
 
 __all__ = ["Column", "SympySide", "directional", "explain", "finite_diff", "generated_seeds",
@@ -259,7 +260,7 @@ def _on_values(fn: Callable[..., Any], point: Point, keep: Callable[[Leaf], bool
     def make(leaf: Leaf) -> Value:
         made[leaf.name] = Value(leaf.value)
         return made[leaf.name]
-    out = retarget(fn)(*point.substitute(make, keep))
+    out = unwrap(retarget_for(point, fn)(*point.substitute(make, keep)))
     if isinstance(out, Value):
         out.backward()
     elif not isinstance(out, numbers.Real):
@@ -302,6 +303,7 @@ class SympySide:
     diff: list[Any] = field(default_factory=list)
     generated: list[Any] | None = None
     generated_error: str = ""
+    arrays: bool = False   # the arguments hold (object) arrays
 
     @classmethod
     def at(cls, fn: Any, point: Point | None, wrt: list[str] | None = None) -> SympySide:
@@ -322,11 +324,12 @@ class SympySide:
             return cls(label(fn), params, names, [args[params.index(n)].expr for n in names],
                        [None] * len(names), args)
         active = point.active()
-        symbols = {leaf.name: sympy.Symbol(leaf.param + "".join(f"_{k}" for k in leaf.path),
-                                           real=True) for leaf in active}
+        symbols = {leaf.name: sympy.Symbol(leaf.param + "".join(f"_{k}" for k in _flat_path(
+            leaf.path)), real=True) for leaf in active}
         args = point.substitute(lambda leaf: Traced(symbols[leaf.name], leaf.value))
         return cls(point.function, point.params, [leaf.name for leaf in active],
-                   list(symbols.values()), [leaf.value for leaf in active], args)
+                   list(symbols.values()), [leaf.value for leaf in active], args,
+                   arrays=isinstance(point, ArrayPoint))
 
 
 def trace(fn: Any, side: SympySide, progress: Progress = _quiet) -> None:
@@ -343,7 +346,8 @@ def trace(fn: Any, side: SympySide, progress: Progress = _quiet) -> None:
     import sympy
     progress("SymPy: f on symbols")
     try:
-        side.f = to_expr(retarget(fn, symbolic=True)(*side.args, **generated_seeds(fn, _one())))
+        side.f = to_expr(unwrap(retarget_for(side, fn, symbolic=True)(
+            *side.args, **generated_seeds(fn, _one()))))
     except NeedsPointError as exc:
         raise NeedsPointError(
             f"symbolic({side.function}) needs a point: {exc} (at {where(exc)}); pass one value "
@@ -370,7 +374,8 @@ def trace_generated(gf: GradFunction, side: SympySide) -> None:
     [y, x]
     """
     try:
-        out = retarget(gf, symbolic=True)(*side.args, **generated_seeds(gf, _one()))
+        out = retarget_for(side, specialized(gf, side.args), symbolic=True)(
+            *side.args, **generated_seeds(gf, _one()))
         out = out if isinstance(out, tuple) else (out,)
         exprs = {name: to_expr(leaf) for name, leaf in zip(_names(gf, side), _flat(out))}
         side.generated = [exprs[n] for n in side.names]
@@ -380,6 +385,11 @@ def trace_generated(gf: GradFunction, side: SympySide) -> None:
     except Exception as exc:  # noqa: BLE001 - reported as the reason there is no proof
         side.generated_error = (f"the generated gradient cannot run on SymPy symbols: "
                                 f"{explain(exc, 'SymPy')}")
+
+
+def _flat_path(path: tuple[Any, ...]) -> list[Any]:
+    """A leaf's path with array indices spread out: ``(1, (2, 3))`` -> ``[1, 2, 3]``."""
+    return [i for k in path for i in (k if isinstance(k, tuple) else (k,))]
 
 
 def _flat(parts: tuple[Any, ...]) -> list[Any]:

@@ -89,6 +89,46 @@ class Row:
     differing: tuple[str, ...] = ()
     missing: dict[str, str] = field(default_factory=dict)
     constant: bool = False
+    shape: tuple[int, ...] | None = None   # an array block: its shape (numbers are arrays)
+    parts: list[Row] = field(default_factory=list, repr=False)  # its elements' rows
+
+    @classmethod
+    def merge(cls, name: str, shape: tuple[int, ...], parts: list[Row]) -> Row:
+        """One row for an array block (``W``, ``H[W,x]``) from the rows of its elements, in
+        C order: its numbers are arrays of ``shape`` (an engine's is None if it has none for
+        any element, nan where it lacks one), ``error`` the largest, ``agree`` when all do,
+        the weakest verdict.
+
+        >>> a = Row("w[0]", "w", 1.0, None, None, 1.0, 0.0, True, "-")
+        >>> b = Row("w[1]", "w", 2.0, None, None, 2.5, 0.2, False, "-", ("fd",))
+        >>> r = Row.merge("w", (2,), [a, b])
+        >>> r.finite_diff, r.agree, r.error, r.differing
+        (array([1. , 2.5]), False, 0.2, ('fd',))
+        """
+        import numpy as np
+
+        def column(attr: str) -> Any:
+            vals = [getattr(p, attr) for p in parts]
+            if all(v is None for v in vals):
+                return None
+            return np.array([math.nan if v is None else v for v in vals],
+                            dtype=float).reshape(shape)
+        errors = [p.error for p in parts if not math.isnan(p.error)]
+        order = [DIFFER, AT_POINT, PROVED]
+        verdicts = [p.verdict for p in parts]
+        if DIFFER in verdicts or all(v in order for v in verdicts):
+            verdict = min(verdicts, key=order.index)
+        else:   # why there is no verdict for some element (SymPy skipped, a constant)
+            verdict = next(v for v in verdicts if v not in order)
+        differing = tuple(dict.fromkeys(k for p in parts for k in p.differing))
+        missing: dict[str, str] = {}
+        for p in parts:
+            for k, why in p.missing.items():
+                missing.setdefault(k, why)
+        return cls(name, parts[0].param, column("generated"), column("sympy"),
+                   column("value"), column("finite_diff"), max(errors, default=math.nan),
+                   all(p.agree for p in parts), verdict, differing, missing,
+                   all(p.constant for p in parts), tuple(shape), list(parts))
 
     @classmethod
     def compare(cls, leaf: Any, generated: float, columns: dict[str, Any], no_verdict: str,
@@ -171,6 +211,7 @@ class CheckReport:
     mode: str = "grad"
     tangents: tuple[Any, ...] | None = None
     default_tangents: bool = False
+    skipped: dict[str, str] = field(default_factory=dict)   # engine -> "too large" ...
 
     @property
     def ok(self) -> bool:
@@ -213,12 +254,14 @@ class CheckReport:
         v = getattr(r, ENGINES[key][0])
         if r.constant:
             return "-", False
+        if key in self.skipped:
+            return f"skipped: {self.skipped[key]}", False
         if key in self.unavailable:
             return ("timed out" if key in self.timed_out else "n/a"), False
         if v is None:
             return ("unavailable" if key in r.missing else "n/a"), False
         bad = key in r.differing
-        return f"{v:.10g}" + (" *" if bad else ""), bad
+        return _number(v, r.generated) + (" *" if bad else ""), bad
 
     def _cells(self) -> tuple[list[str], list[list[tuple[str, bool]]]]:
         head = [MODES[self.mode].entry, GENERATED, *(self._title(k) for k in self.engines),
@@ -226,7 +269,8 @@ class CheckReport:
         body = []
         for r in self.rows:
             bad = "generated" in r.differing
-            cells = [(r.name, False), (f"{r.generated:.10g}" + (" *" if bad else ""), bad)]
+            gen = _brief(r.generated) if r.shape is not None else f"{r.generated:.10g}"
+            cells = [(r.name, False), (gen + (" *" if bad else ""), bad)]
             cells += [self._cell(r, key) for key in self.engines]
             error = "-" if math.isnan(r.error) else f"{r.error:.1e}"
             cells += [(error, not r.agree), (r.verdict, r.verdict == DIFFER or bad)]
@@ -243,8 +287,12 @@ class CheckReport:
             v = ", ".join(f"{p}={_brief(t)}" for p, t in zip(self.wrt, self.tangents))
             lines.append(f"  along v: {v}" + " (check's default direction)" *
                          self.default_tangents)
-        lines += [f"  {self._title(k)} " + (why if k in self.timed_out else f"unavailable: {why}")
+        lines += [f"  {self._title(k)} " + (why if k in self.timed_out else
+                                            f"skipped: {why}" if k in self.skipped else
+                                            f"unavailable: {why}")
                   for k, why in self.unavailable.items()]
+        lines += [line for r in self.rows if r.shape is not None and not r.agree
+                  for line in self._worst(r)]
         lines += [f"  {self._title(k)} for {r.name}: unavailable: {why}"
                   for r in self.rows for k, why in r.missing.items()]
         if self.constant:
@@ -252,6 +300,19 @@ class CheckReport:
                          "used only as a count, index or condition; the generated derivative "
                          "must be exactly 0)")
         return lines + [f"  {note}" for note in self.notes]
+
+    def _worst(self, r: Row) -> list[str]:
+        """For an array row that disagrees: how many of its entries do, and the worst."""
+        bad = [p for p in r.parts if not p.agree and p.checked]
+        if not bad:
+            return []
+        worst = max(bad, key=lambda p: p.error)
+        size = len(r.parts)
+        what = ", ".join(f"{self._title(k)} {getattr(worst, ENGINES[k][0]):.10g}"
+                         for k in worst.differing if k in ENGINES)
+        return [f"  {r.name}: {len(bad)} of {size} entries differ; worst {worst.name}: "
+                f"generated {worst.generated:.10g}" + (f", {what}" if what else "") +
+                (f" ({worst.verdict})" if worst.verdict == DIFFER else "")]
 
     def _summary(self) -> str:
         loose = "finite differences" if MODES[self.mode].loose == ("fd",) else \
@@ -264,6 +325,8 @@ class CheckReport:
                 f"the {len(ran) + 1} available engines agree"
             what += " where they apply" * any(r.missing for r in self.rows)
             late = "".join(f"; {self._title(k)} timed out" for k in self.timed_out)
+            late += "".join(f"; {self._title(k)} skipped ({why})"
+                            for k, why in self.skipped.items())
             return f"OK: {what}{late} ({tol})"
         if any(r.differing or r.verdict == DIFFER for r in self.rows):
             bad = ", ".join(r.name for r in self.rows if not r.agree and r.checked)
@@ -298,11 +361,36 @@ class CheckReport:
 
 
 def _brief(x: Any) -> str:
-    """``repr(x)``, or for a long list how many numbers it holds."""
+    """``repr(x)``, or for a long list how many numbers it holds, or for an array its dtype
+    and shape (``float64[3,4]``).
+
+    >>> import numpy as np
+    >>> _brief(2.5), _brief(np.zeros((3, 4))), _brief(list(range(30)))
+    ('2.5', 'float64[3,4]', '[... 30 numbers]')
+    """
+    if hasattr(x, "shape") and hasattr(x, "dtype") and getattr(x, "shape", ()) != ():
+        return f"{x.dtype}[{','.join(map(str, x.shape))}]"
     text = repr(x)
     if isinstance(x, (list, tuple)) and len(text) > 48:
         return f"[... {sum(1 for _ in leaves(x))} numbers]"
     return text
+
+
+def _number(v: Any, generated: Any) -> str:
+    """An engine's cell: a number, or for an array the largest absolute difference from the
+    generated array (its shape is in the generated column).
+
+    >>> import numpy as np
+    >>> _number(0.5, 0.5), _number(np.array([1.0, 2.5]), np.array([1.0, 2.0]))
+    ('0.5', 'max|diff| 5.0e-01')
+    """
+    if getattr(v, "shape", ()) == ():
+        return f"{v:.10g}"
+    import numpy as np
+    diff = np.abs(np.asarray(v, dtype=float) - np.asarray(generated, dtype=float))
+    if np.all(np.isnan(diff)):
+        return "n/a"
+    return f"max|diff| {np.nanmax(diff):.1e}"
 
 
 def close(a: float, b: float, rtol: float, atol: float) -> bool:

@@ -27,7 +27,7 @@ from . import rules
 from .budget import check_deadline
 from .errors import SymgradError
 
-__all__ = ["NeedsPointError", "SymbolicError", "Traced", "exact", "to_expr"]
+__all__ = ["NeedsPointError", "SymbolicError", "Traced", "exact", "strict_float", "to_expr"]
 
 
 class SymbolicError(SymgradError):
@@ -96,6 +96,32 @@ def to_expr(x: Any) -> Any:
 
 
 _inlining = threading.local()
+_strict = threading.local()   # .on: float() of a Traced number is an error (see strict_float)
+
+
+class strict_float:  # noqa: N801 - used as a context manager, like a function
+    """Within it, ``float()`` of a :class:`Traced` number raises instead of dropping its
+    expression.  Retargeted code never calls ``float`` on one (the builtin is shadowed), so
+    only library code does: numpy storing it into a float array (``out = np.zeros(3);
+    out[0] = x``), which would silently make it a constant.
+
+    >>> import sympy
+    >>> x = Traced(sympy.Symbol("x"), 2.0)
+    >>> with strict_float():
+    ...     float(x)
+    Traceback (most recent call last):
+    ...
+    TypeError: x would become the float constant 2.0 here: a SymPy number stored into a float array? create the array with dtype=object or from the arguments (np.zeros_like(x))
+    >>> float(x)
+    2.0
+    """
+
+    def __enter__(self) -> None:
+        self.was = getattr(_strict, "on", False)
+        _strict.on = True
+
+    def __exit__(self, *exc: object) -> None:
+        _strict.on = self.was
 
 
 class Traced:
@@ -164,7 +190,12 @@ class Traced:
     __hash__ = object.__hash__
 
     def __bool__(self) -> bool: return bool(self.float_value())
-    def __float__(self) -> float: return float(self.float_value())
+    def __float__(self) -> float:
+        if getattr(_strict, "on", False):
+            raise TypeError(f"{self.expr} would become the float constant {self.val!r} here: "
+                            "a SymPy number stored into a float array? create the array with "
+                            "dtype=object or from the arguments (np.zeros_like(x))")
+        return float(self.float_value())
     def __int__(self) -> int: return int(self.float_value())
     def __index__(self) -> int: return _index(self.float_value())
     def __round__(self, n: Any = None) -> Any: return round(self.float_value(), n)

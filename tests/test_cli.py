@@ -1,4 +1,5 @@
 """The ``symgrad`` command line, run as a subprocess (``python -m symgrad``), and the examples."""
+import math
 import os
 import subprocess
 import sys
@@ -110,6 +111,25 @@ def test_check_lists_and_integer_arguments():
     assert [r[1] for r in rows] == ["0", "3", "2"] and [r[4] for r in rows] == ["0", "3", "2"]
     out = run("check", f"{CASES}:loop_power", "0.7", "4.0")  # a float count: f itself fails
     assert_one_line_error(out, "loop_power raised TypeError at the point", "pass 4, not 4.0")
+
+
+def test_check_array_arguments(tmp_path):
+    model = tmp_path / "array_model.py"
+    model.write_text("import numpy as np\n\ndef loss(W, x):\n"
+                     "    return np.sum(np.tanh(W @ x))\n")
+    out = run("check", f"{model}:loss", "array([[0.5, -1.0], [2.0, 0.1]])",
+              "np.array([1.0, 3.0])")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "check loss(W=float64[2,2], x=float64[2]) = " in out.stdout
+    W, x = [[0.5, -1.0], [2.0, 0.1]], [1.0, 3.0]
+    h = [sum(a * b for a, b in zip(row, x)) for row in W]
+    assert float(out.stdout.splitlines()[0].rsplit(" = ", 1)[1]) == pytest.approx(
+        sum(math.tanh(v) for v in h))
+    rows = {line.split()[0]: line for line in out.stdout.splitlines()[4:6]}
+    assert rows["W"].split()[1] == "float64[2,2]" and rows["x"].split()[1] == "float64[2]"
+    assert rows["W"].count("max|diff|") == 3 and "proved equal" in rows["W"]
+    out = run("check", f"{model}:loss", "array([[0.5, 'a']])", "array([1.0])")
+    assert_one_line_error(out, "array(...) takes a nested list of numbers")
 
 
 def test_check_defaults_timeout_and_engines():
