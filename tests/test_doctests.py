@@ -11,7 +11,8 @@ MODULES = ["symgrad", "symgrad.api", "symgrad.rules", "symgrad.helpers", "symgra
            "symgrad.entry", "symgrad.check", "symgrad.traced", "symgrad.retarget",
            "symgrad.arguments", "symgrad.engines", "symgrad.prove", "symgrad.report",
            "symgrad.budget", "symgrad.cli", "symgrad.modes", "symgrad.forward",
-           "symgrad.notebook"]
+           "symgrad.notebook", "symgrad.check_arrays", "symgrad.array_ops",
+           "symgrad.array_alias", "symgrad.shapes"]
 
 
 @pytest.mark.parametrize("name", MODULES)
