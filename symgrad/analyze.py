@@ -108,6 +108,51 @@ def resolve_kinds(lowered: Any) -> None:
             if out.find().tag != "array" and any(k.find().tag == "array" for k in kinds):
                 out.unify(Kind.array())
                 changed = True
+    _opaque_elements(lowered)
+
+
+def _opaque_elements(lowered: Any) -> None:
+    """Elements of a list that no operation ever uses as a number (rows only moved
+    about, ``W[0], W[1] = W[1], W[0]``) and that are not returned: the lists they are
+    (numbers, or rows) is known only at the call, and no derivative flows through them,
+    so they are objects, moved with their adjoints untouched."""
+    body = lowered.func.body
+    ret = body[-1].value if body and type(body[-1]) is Return else None
+    returned: set[int] = set()
+
+    def mark(k: Kind) -> None:
+        k = k.find()
+        if id(k) in returned:
+            return
+        returned.add(id(k))
+        if k.elem is not None:
+            mark(k.elem)
+        for f in (k.fields or {}).values():
+            mark(f)
+
+    for v in (ret if isinstance(ret, tuple) else (ret,)):
+        if type(v) is Var:
+            mark(v.kind)
+    moves = {"getitem", "setitem", "copy", "append", "pop", "insert", "len", "list",
+             "tuple", "zeros_like", "extend", "reverse", "slice", "concat", "repeat"}
+    for e in walk(body):          # used by any operation other than a move: a value
+        if type(e) is Eqn and e.prim not in moves:
+            for a in e.args + e.outs:
+                if type(a) is Var:
+                    returned.add(id(a.kind.find()))
+    seen: set[int] = set()
+    moved: set[int] = set()
+    for v in list(lowered.func.params) + [o for e in walk(body) if type(e) is Eqn
+                                          for o in e.outs]:
+        k = v.kind.find()
+        while k.tag == "list" and id(k) not in seen:
+            seen.add(id(k))
+            el = k.elem.find()                       # type: ignore[union-attr]
+            if el.tag is None and id(el) not in returned:
+                el.tag = "obj"
+                moved.add(id(el))
+            k = el
+    lowered.moved_kinds = moved
 
 
 def _kind(a: Any) -> Kind:

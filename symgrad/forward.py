@@ -54,6 +54,10 @@ class Forward:
         self.locs: dict = {}
         self.prefix = prefix
         self.inplace = _written_in_regions(func.body)
+        #: results of _zeros_like(...) (in generated code differentiated again): their
+        #: zero tangents are shaped like them, lists or numbers
+        self.zeros_made = {o for e in walk(func.body) if type(e) is Eqn and
+                           e.prim == "zeros_like" for o in e.outs}
 
     # ------------------------------------------------------------------ tangents
     def t(self, v: Var) -> Var:
@@ -78,7 +82,8 @@ class Forward:
 
     def zero_of(self, x: Any) -> Any:
         """A tangent that is zero, shaped like ``x``."""
-        if type(x) is Var and x.kind.is_list:
+        if type(x) is Var and (x.kind.is_list or x.kind.find().tag is None or
+                               x in self.zeros_made):
             return Eqn((Var("_z", x.kind),), "zeros_like", (x,), None, None)
         return Const(0.0)
 
@@ -350,6 +355,11 @@ class Forward:
         # one (an alias class) gets a tangent of zeros
         start = [Eqn((self.t(p),), "zeros_like", (p,), None, None) for p in self.func.params
                  if p not in self.wrt and p.kind.is_list and self.active(p)]
+        # a number parameter held constant that a loop later makes varied (x0 = x0 + x2
+        # in a loop, x0 not differentiated): its tangent starts at zero
+        start += [Eqn((self.t(p),), "copy", (Const(0.0),), None, None)
+                  for p in self.func.params if p not in self.wrt and not p.kind.is_list
+                  and not p.kind.is_array and self.active(p)]
         out = self.block(body[:-1])
         return start + out, [self.t(p) for p in self.wrt]
 
@@ -391,7 +401,8 @@ def tangent_outputs(fw: Forward, value: Any) -> Any:
         return tuple(tangent_outputs(fw, v) for v in value)
     t = fw.tangent_of(value)
     if t is None:
-        return Const(0.0) if not (type(value) is Var and value.kind.is_list) else None
+        z = fw.zero_of(value)
+        return None if type(z) is Eqn else z       # (None: zeros like it, made below)
     return t
 
 

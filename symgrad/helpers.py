@@ -77,6 +77,21 @@ def _zeros_like(*xs, _memo=None):
                        else None)
     return out[0] if len(out) == 1 else tuple(out)
 ''',
+    "_distinct_indices": '''
+def _distinct_indices(*index):
+    """Refuse x[idx] = v with a repeated index: numpy keeps the last write there, and
+    the gradient would give every repeat a share."""
+    import numpy as np
+    arrays = [np.asarray(i) for i in index if not isinstance(i, (int, slice)) and i is not None]
+    if arrays:
+        b = np.broadcast_arrays(*arrays)
+        pos = np.stack([a.ravel() for a in b], axis=1) if len(b) > 1 else b[0].ravel()[:, None]
+        if pos.dtype != bool and len(np.unique(pos, axis=0)) != len(pos):
+            raise ValueError("symgrad: an index array with a repeated index in x[idx] = v (or "
+                             "x[idx] += v): numpy keeps only the last write there, which "
+                             "symgrad does not differentiate. Use np.add.at(x, idx, v) to add "
+                             "every write, or make the indices distinct.")
+''',
     "_put_back": '''
 _MISSING = object()
 

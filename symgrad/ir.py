@@ -333,6 +333,7 @@ class While:
     body: list["Stmt"]
     loc: Loc | None = None
     trips: Var | None = None          # counts iterations
+    broke: Var | None = None          # True when a ``break`` ended the loop (no last test)
 
 
 @dataclass(slots=True, eq=False)

@@ -674,7 +674,8 @@ def check_result(lowered: Lowered, fn: Any, structured: bool = False) -> None:
         msg = (f'File "{fs.filename}", line {fs.line(node)}: {describe(fn)} returned a '
                f"value that is not a number; symgrad differentiates functions that return "
                f"{what}.\n  hint: return a number.")
-        allowed = ir.Global("Real", numbers.Real)
+        allowed = ir.Global("Real", numbers.Real) if not structured else \
+            ir.Global("_number_or_list", (numbers.Real, list, tuple))
         test = Eqn((ok,), "call", (ir.Global("isinstance", isinstance, "builtin"), value,
                                    allowed), {"kw": (), "label": "isinstance",
                                               "constant": True}, None)

@@ -313,7 +313,17 @@ class ArrayLowering:
     def array_set(self, scope: Scope, base: Any, target: ast.Subscript, value: Any,
                   node: ast.AST) -> None:
         template, ops = self.index_template(scope, target.slice)
-        self.effect("aset", (base, *ops, self.materialize(value, node)), {"index": template})
+        value = self.materialize(value, node)
+        if any(it[0] == "a" for it in template):       # fancy: repeated indices refused
+            from . import helpers
+            ns: dict = {}
+            helpers.install("_distinct_indices", ns)
+            adv = [ops[it[1] - 1] for it in template if it[0] == "a"]
+            self.block.append(Eqn((), "call", (Global("_distinct_indices",
+                                                      ns["_distinct_indices"]), *adv),
+                                  {"kw": (), "label": "_distinct_indices", "constant": True},
+                                  self.loc))
+        self.effect("aset", (base, *ops, value), {"index": template})
 
 
 _ = (is_operand, ARRAY_OPS)

@@ -346,7 +346,7 @@ class Reverse(ListReverse, ArrayReverse):
         if params.get("mirror") or params.get("tape"):
             self.restore_outs(e)
             return
-        if e.prim in ARRAY_OPS or e.prim in ("aget", "aset"):
+        if e.prim in ARRAY_OPS or e.prim in ("aget", "aset", "aset_add"):
             self.rev_array(e)
             return
         handler = self.list_handler(e)
@@ -476,8 +476,14 @@ class Reverse(ListReverse, ArrayReverse):
         self.settle(keep, touched)
         self.own_for_loop(body, keep)
         owned_before = set(self.owned)
-        if type(s) is While:      # the last test, the one that ended the loop
+        if type(s) is While and s.broke is None:   # the last test, which ended the loop
             self.rev_block(s.test)
+        elif type(s) is While:    # ... unless a break did: then that test never ran
+            outer, self.out = self.out, []
+            self.rev_block(s.test)
+            last_test, self.out = self.out, outer
+            if last_test:
+                self.out.append(If(s.broke, [], last_test, self.loc))
         saved = self.out
         self.out = []
         news = self.new_saves(s, body, writes, exposed)

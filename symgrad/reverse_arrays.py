@@ -55,7 +55,7 @@ class ArrayReverse:
 
     # ------------------------------------------------------------------ operations
     def rev_array(self, e: Eqn) -> None:
-        if e.prim == "aset":
+        if e.prim in ("aset", "aset_add"):
             self.rev_aset(e)
             return
         out = e.out
@@ -112,11 +112,26 @@ class ArrayReverse:
 
     def rev_aset(self, e: Eqn) -> None:
         """``x[idx] = v``: ``d_v`` is ``d_x[idx]`` (summed to ``v``'s shape), ``d_x[idx]``
-        becomes 0, and ``x[idx]`` gets its old elements back."""
+        becomes 0, and ``x[idx]`` gets its old elements back.  ``np.add.at(x, idx, v)``
+        (``aset_add``): ``d_v`` is ``d_x[idx]``, ``d_x`` stays (the old elements pass
+        through), the old elements come back."""
         x, v = e.args[0], e.args[-1]
         index = e.args[1:-1]
         params = e.params
         self.save_aset(e)
+        if e.prim == "aset_add":
+            if self.active(x) and self.active(v):
+                self.materialize(x)
+                if x in self.live:
+                    region = _index_pattern(self.pattern(x), params["index"], e.args)
+                    piece = self.emit("aget" if region == () else "aget_copy",
+                                      (self.d(x), *index), params,
+                                      kind=Kind.num() if region == () else Kind.array())
+                    self.contribute(v, self.unbroadcast_to(piece, v, region))
+            old = self.pop_saved(Kind.array())
+            self.effect("aset", (x, *index, old),
+                        {k: w for k, w in params.items() if k != "repeated"})
+            return
         if self.active(x):
             self.materialize(x)
             if x in self.live:

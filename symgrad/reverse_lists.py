@@ -59,7 +59,7 @@ class ListReverse:
 def _read(r: Any, e: Eqn) -> None:
     """``x = xs[i]``: ``d_xs[i] += d_x`` (a row read aliases shadows: nothing to do)."""
     lst, index = e.args
-    if e.out.kind.is_list or not r.active(e.out) or not r.active(lst):
+    if e.out.kind.is_list or _moved(r, e.out) or not r.active(e.out) or not r.active(lst):
         r.restore_outs(e)
         return
     g = r.take(e.out)
@@ -68,11 +68,17 @@ def _read(r: Any, e: Eqn) -> None:
     r.restore_outs(e)
 
 
+def _moved(r: Any, v: Any) -> bool:
+    """An element only moved about (rows of a list never used as numbers): no
+    derivative flows through it (``analyze._opaque_elements``)."""
+    return type(v) is Var and id(v.kind.find()) in getattr(r.lowered, "moved_kinds", ())
+
+
 def _write(r: Any, e: Eqn) -> None:
     """``xs[i] = v``: ``d_v += d_xs[i]; d_xs[i] = 0``; the old element comes back."""
     lst, index, value = e.args
     is_row = type(value) is Var and value.kind.is_list
-    active = type(lst) is Var and r.active(lst)
+    active = type(lst) is Var and r.active(lst) and not _moved(r, value)
     if type(lst) is Var and lst.kind.is_map:
         _write_map(r, e, active, is_row)
         return

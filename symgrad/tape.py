@@ -65,6 +65,8 @@ def prepare(block: list) -> list:
         elif t is While:
             s.body = prepare(s.body)
             out.extend(_counter(s))
+            if _mark_breaks(s.body, s):
+                out.append(Eqn((s.broke,), "copy", (Const(False),), {"tape": True}, s.loc))
         out.append(s)
     return out
 
@@ -75,6 +77,27 @@ def _counter(loop: For | While) -> list:
     loc = loop.loc
     loop.body.insert(0, Eqn((n,), "add", (n, Const(1)), {"tape": True}, loc))
     return [Eqn((n,), "copy", (Const(0),), {"tape": True}, loc)]
+
+
+def _mark_breaks(block: list, loop: While) -> bool:
+    """``_b = True`` before each ``break`` of ``loop`` (not of loops inside it): the
+    adjoint sweep then knows whether the loop's last test ran."""
+    found = False
+    i = 0
+    while i < len(block):
+        s = block[i]
+        if type(s) is Break:
+            if loop.broke is None:
+                loop.broke = Var("_b", Kind.num())
+            block.insert(i, Eqn((loop.broke,), "copy", (Const(True),), {"tape": True},
+                                s.loc))
+            i += 1
+            found = True
+        elif type(s) is If:
+            found |= _mark_breaks(s.then, loop)
+            found |= _mark_breaks(s.orelse, loop)
+        i += 1
+    return found
 
 
 def _snapshot_bounds(loop: For) -> list:

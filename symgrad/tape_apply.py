@@ -169,8 +169,15 @@ def _preinit(plan: _Plan, rev: Any) -> list:
     """``v = 0.0`` (``None`` for a list or an object) for a restored variable that may
     be unset where its value is saved: the saved value is never read then.  A number
     starts as a number, so the generated code can be differentiated again."""
-    return [Eqn((v,), "copy", (Const(0.0 if v.kind.find().tag in ("num", None) else None),),
-                {"tape": True}, None) for v in plan.preinit]
+    out = []
+    for v in plan.preinit:
+        tag = v.kind.find().tag
+        if tag == "list":     # a list starts as a list (differentiated again, kinds agree)
+            out.append(Eqn((v,), "list", (), {"tape": True}, None))
+        else:
+            out.append(Eqn((v,), "copy", (Const(0.0 if tag in ("num", None) else None),),
+                           {"tape": True}, None))
+    return out
 
 
 _ = stmt_writes

@@ -1461,7 +1461,6 @@ WRITES = [
     ("row_set_loop", w_row_set, [((3,), "any")], False),
     ("slice_set", w_slice_set, [((5,), "any")], False),
     ("fancy_set", w_fancy_set, [((5,), "any")], False),
-    ("fancy_add_repeat", w_fancy_add_repeat, [((4,), "any")], False),
     ("add_at", w_add_at, [((4,), "any")], False),
     ("overwrite_self_read", w_overwrite_self_read, [((3,), "any")], False),
     ("same_slot_loop", w_twice_same_slot_loop, [((5,), "any")], False),

@@ -109,7 +109,6 @@ KNOWN: dict[str, str] = {
     "binary/pow": "x ** y with y differentiated (array or float) crashes: TypeError 0-d arrays",
     "products/tensordot_pairs": "tensordot(axes=([0], [1])) refused as 'computed when the function runs'",
     "loops/range_index": "x[i] in a range loop makes the gradient of an ndarray a Python list",
-    "writes/fancy_add_repeat": "y[idx] += v with repeated idx: silently accumulates (numpy keeps only the last)",
     "writes/add_at": "np.add.at(y, idx, v) refused (only the (idx,) tuple form is accepted)",
     "writes/alias": "a write through an alias y = x (read through x) is refused, not differentiated",
     "writes_args/arg_set": _ARGS,
@@ -549,12 +548,6 @@ def test_non_literal_axis_is_refused_with_line():
 
 REPRODUCERS = [
     # silently wrong gradients
-    ("fancy_set_repeat", C.bug_fancy_set_repeat, [((2,), "any")],
-     "y[[0, 0]] = x: numpy keeps the last write, symgrad gives every source a gradient"),
-    ("fancy_iadd_repeat", C.bug_fancy_iadd_repeat, [((2,), "any")],
-     "y[idx] += x with repeated idx: numpy keeps the last, symgrad accumulates like np.add.at"),
-    ("add_at_tuple", C.bug_add_at_tuple, [((2,), "any")],
-     "np.add.at(y, (idx,), x): gradient of x is 0.0 (a float), should be ones"),
     # crashes and refusals of supported ops
     ("pow_param", C.bug_pow_param, [((3,), "pos"), ((), "any")],
      "x ** p with p differentiated: TypeError only 0-dimensional arrays can be converted"),
@@ -605,6 +598,21 @@ def test_write_through_view_is_refused(fn, specs):
     with pytest.raises(symgrad.SymgradError) as info:
         symgrad.grad(fn)(*make_args(specs, seed=107))
     assert "shares memory" in str(info.value) and "array_cases.py" in str(info.value)
+
+
+@pytest.mark.parametrize("fn", [C.bug_fancy_set_repeat, C.bug_fancy_iadd_repeat,
+                                C.w_fancy_add_repeat])
+def test_repeated_fancy_index_write_is_refused(fn):
+    """numpy keeps the last of repeated writes y[[0, 0]] = v; symgrad refuses when it runs
+    (once silently wrong)."""
+    with pytest.raises(ValueError, match="repeated index"):
+        symgrad.grad(fn)(np.array([0.5, 2.0, 1.0, 0.3])[:2 if fn is not C.w_fancy_add_repeat
+                                                          else 4])
+
+
+def test_add_at_tuple_index_differentiated():
+    """np.add.at(y, (idx,), x) adds every write (once a 0.0 gradient)."""
+    assert_grads(C.bug_add_at_tuple, make_args([((2,), "any")], seed=107))
 
 
 @pytest.mark.parametrize("fn,specs", [pytest.param(f, s, id=i) for i, f, s, _ in FIXED])

@@ -53,7 +53,8 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 import fuzz
-from symgrad import SymgradError, grad, value_and_grad
+from symgrad import SymgradError, grad, hvp, jvp, value_and_grad
+from symgrad.entry import shares
 
 TOTAL = int(os.environ.get("SYMGRAD_FUZZ_EXAMPLES", "500"))
 N_BRANCHY = TOTAL * 3 // 5           # 300 of the 500 in CI
@@ -330,3 +331,90 @@ def test_fuzz_branch_free_against_sympy(prog, data):
     """Branch-free programs (loops with constant trip counts, calls, lists, and the
     branch-free constructs of the families): also against ``sympy.diff``."""
     check_program(prog, data, with_sympy=True)
+
+
+# ----------------------------------------------------------------------------- modes
+N_MODES = max(20, TOTAL // 5)        # 100 of the 500 in CI
+
+
+def _tangent_like(x, draw):
+    if isinstance(x, list):
+        return [_tangent_like(v, draw) for v in x]
+    return draw(st.floats(-1.0, 1.0, allow_nan=False).map(lambda t: round(t, 3)))
+
+
+def _dot(a, b) -> float:
+    return sum(x * y for x, y in zip(fuzz_flatten(a), fuzz_flatten(b)))
+
+
+def _axpy(a, x, y):
+    """y + a * x, elementwise over nested lists."""
+    if isinstance(y, list):
+        return [_axpy(a, xi, yi) for xi, yi in zip(x, y)]
+    return y + a * x
+
+
+def _call_mode(what, thunk):
+    failure = None
+    try:
+        return thunk()
+    except SymgradError as exc:
+        failure = ("refused", f"{what}: {type(exc).__name__}: {exc}")
+    except Exception as exc:
+        failure = ("exception", f"{what}: {type(exc).__name__}: {exc}{_where(exc)}")
+    if failure[0] == "refused" and ALLOW_REFUSAL:
+        assume(False)
+    raise Mismatch(*failure)
+
+
+@settings(max_examples=N_MODES, **SETTINGS)
+@given(prog=fuzz.programs(), data=st.data())
+def test_fuzz_forward_mode_and_hvp_identities(prog, data):
+    """Issue 12's identities on random programs: ``jvp(f, x, v)`` is ``grad(f)(x) . v``
+    and ``hvp(f, x, v)`` is the central difference of ``grad(f)`` along ``v``."""
+    note(prog.source)
+    point = data.draw(fuzz.points(prog), label="point")
+    args = [point[p] for p in prog.params]
+    # a list shared between arguments is one value with two tangents: the identities
+    # are for separate arguments (sharing is checked by the gradient tests above)
+    assume(not shares(*[a for a in args if isinstance(a, list)]))
+    mod = fuzz.load(prog.source)
+    value, after = run_python(mod, args)
+    assume(all(m > fuzz.MARGIN for m in fuzz.margins(prog.source, as_floats(prog, args))))
+    diff = [p for p in prog.differentiable]
+    wrt = [prog.params.index(p) for p in diff]
+    refs = references(prog, args, wrt, value)
+    assume(refs is not None)
+    exact, scale = refs
+    tangents = [_tangent_like(a, data.draw) if p in diff else (0 if isinstance(a, int) else
+                                                               0.0)
+                for p, a in zip(prog.params, args)]
+    primals = tuple(as_floats(prog, args))
+    _, slope = _call_mode("jvp", lambda: jvp(mod.f, copy.deepcopy(primals),
+                                            tuple(tangents)))
+    want = _dot(exact, [tangents[i] for i in wrt])
+    if not abs(slope - want) <= 1e-7 * scale * max(1.0, _scale(tangents)):
+        raise Mismatch("wrong jvp", f"jvp {slope!r} != grad . v {want!r} (scale {scale:g})")
+
+    v = tuple(tangents[i] for i in wrt)
+    got = _call_mode("hvp", lambda: hvp(mod.f, copy.deepcopy(primals), v, wrt=diff))
+    g = grad(mod.f, wrt=diff)
+    h = 1e-5
+    x_up, x_dn = list(copy.deepcopy(primals)), list(copy.deepcopy(primals))
+    for i, t in zip(wrt, v):
+        x_up[i] = _axpy(h, t, x_up[i])
+        x_dn[i] = _axpy(-h, t, x_dn[i])
+    for x in (x_up, x_dn):        # both points on the same side of every kink
+        assume(all(m > fuzz.MARGIN / 2 for m in fuzz.margins(prog.source, x)))
+    try:
+        g_up, g_dn = g(*copy.deepcopy(x_up)), g(*copy.deepcopy(x_dn))
+    except (OverflowError, ZeroDivisionError, ValueError):
+        assume(False)
+    g_up = g_up if len(diff) > 1 else (g_up,)
+    g_dn = g_dn if len(diff) > 1 else (g_dn,)
+    fd = [(a - b) / (2 * h) for a, b in zip(fuzz_flatten(g_up), fuzz_flatten(g_dn))]
+    got_flat = list(fuzz_flatten(got if len(diff) > 1 else (got,)))
+    assume(all(math.isfinite(a) for a in fd + got_flat))
+    hscale = max([1.0] + [abs(a) for a in fd])
+    assert_grads_close(got_flat, fd, hscale, "hvp vs central difference of grad", rtol=1e-4,
+                       category="wrong hvp")
