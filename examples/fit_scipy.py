@@ -37,7 +37,8 @@ def sse(p, t, y):
 #: the curve the data are drawn from, and the data (seeded noise)
 TRUE_P = np.array([2.5, 1.3, 0.5])
 T = np.linspace(0.0, 4.0, 40)
-Y = TRUE_P[0] * np.exp(-TRUE_P[1] * T) + TRUE_P[2] + 0.01 * np.random.default_rng(0).standard_normal(40)
+NOISE = 0.01 * np.random.default_rng(0).standard_normal(40)
+Y = TRUE_P[0] * np.exp(-TRUE_P[1] * T) + TRUE_P[2] + NOISE
 
 X0_ROSEN = np.array([-1.2, 1.0, -0.5, 0.8, 1.9])
 P0 = np.array([1.0, 1.0, 0.0])
