@@ -191,6 +191,12 @@ class GradFunction(functools.partial):
         return (f"<symgrad {kind} of {getattr(self.fn, '__qualname__', self.fn)} "
                 f"wrt ({', '.join(self.wrt)})>")
 
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the generated source, highlighted (the source of the last
+        array specialization called, as ``.source``)."""
+        from .notebook import source_html
+        return source_html(self.source)
+
     def __get__(self, obj: Any, owner: Any = None) -> Any:
         return self if obj is None else types.MethodType(self, obj)
 

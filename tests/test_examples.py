@@ -65,3 +65,14 @@ def test_dask_gradient_script_runs():
     assert "in 4 chunks" in out.stdout
     assert "loss decreased at every step: True" in out.stdout
     assert "d_w = X.T @ d_z" in out.stdout
+
+
+def test_fit_scipy_example_runs_and_converges():
+    pytest.importorskip("scipy")                     # the optional extra .[scipy]; CI has it
+    out = subprocess.run([sys.executable, os.path.join(HERE, "examples", "fit_scipy.py")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert any(line.startswith("rosen  jac=grad ") and "x=[1. 1. 1. 1. 1.]" in line
+               for line in lines)
+    assert sum(line.startswith("curve  jac=") for line in lines) == 3
