@@ -65,6 +65,10 @@ def same_structure(like: Any, grad: Any) -> Any:
         return new
     if not _needs_converting(like, grad):
         return grad
+    if isinstance(grad, list) and type(like).__module__ == "numpy" and \
+            getattr(like, "ndim", 0) >= 1:      # an ndarray indexed as a list: an ndarray
+        import numpy
+        return numpy.asarray(grad, dtype=float).reshape(like.shape)
     if isinstance(grad, dict):
         return {k: same_structure(like[k], v) for k, v in grad.items()}
     items = [same_structure(a, g) for a, g in zip(like, grad)]

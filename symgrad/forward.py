@@ -318,6 +318,11 @@ class Forward:
         p = e.prim
         args = []
         pre: list = []
+        if p == "getitem" and e.outs and not e.out.kind.is_list and \
+                self.tangent_of(e.args[0]) is None:
+            # an element of a list without tangents (a global, a constant list) read
+            # into a variable that is varied elsewhere: its tangent here is zero
+            return [Eqn((self.t(e.out),), "copy", (Const(0.0),), None, loc)]
         for k, a in enumerate(e.args):
             if self.structural(p, k):
                 args.append(a)                     # an index, a count, a key

@@ -354,6 +354,8 @@ class Reverse(ListReverse, ArrayReverse):
             handler(e)
             return
         if not e.outs or e.prim in INACTIVE_PRIMS or not self.active(e.out):
+            if e.outs and not e.out.kind.is_list and self.active(e.out):
+                self.take(e.out)   # an active variable overwritten by a constant value
             self.restore_outs(e)
             return
         if (e.params or {}).get("constant"):       # np.zeros(n) written into later

@@ -60,6 +60,8 @@ def _read(r: Any, e: Eqn) -> None:
     """``x = xs[i]``: ``d_xs[i] += d_x`` (a row read aliases shadows: nothing to do)."""
     lst, index = e.args
     if e.out.kind.is_list or _moved(r, e.out) or not r.active(e.out) or not r.active(lst):
+        if not e.out.kind.is_list and r.active(e.out):
+            r.take(e.out)          # overwritten by a constant: its old adjoint ends here
         r.restore_outs(e)
         return
     g = r.take(e.out)

@@ -39,7 +39,7 @@ def add_shadows(rev: Any, block: list, params: list[Var]) -> list:
     created first)."""
     share = getattr(rev, "share_lists", False)
     lists = [p for p in params if p.kind.is_list and rev.active(p) or share and p in rev.wrt
-             and (p.kind.is_list or p.kind.find().tag is None)]
+             and (p.kind.is_list or p.kind.find().tag is None and not rev.active(p))]
     if len(lists) == 1 and lists[0].kind.depth() == 1:
         p = lists[0]
         start = [Eqn((sh(rev, p),), "zeros_like", (p,), {"mirror": True}, None)]

@@ -149,18 +149,11 @@ def rosen_sliced(x):
     return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason="grad() of a function that slices an ndarray "
-                   "parameter (x[1:]) fails when the gradient is made, with an internal "
-                   "KindError ('num is not a list') instead of a gradient")
 def test_vectorized_rosenbrock_with_slices():
     g = symgrad.grad(rosen_sliced)(X0_ROSEN)
     np.testing.assert_allclose(g, optimize.rosen_der(X0_ROSEN), rtol=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="grad of a function that indexes an ndarray "
-                   "argument in a loop returns a list of numpy floats, not an ndarray "
-                   "like its argument (hessian and hvp of the same function do return "
-                   "ndarrays); SciPy converts it, but `x - lr * g` raises TypeError")
 def test_gradient_of_an_ndarray_is_an_ndarray():
     g = symgrad.grad(rosen)(X0_ROSEN)
     assert isinstance(g, np.ndarray) and g.shape == X0_ROSEN.shape

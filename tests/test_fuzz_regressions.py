@@ -1,0 +1,178 @@
+"""Regression tests for the programs the fuzzer (tests/test_fuzz.py) found wrong in the
+IR core, each minimal, checked against central finite differences run through the real
+function (so Python's semantics decide)."""
+from __future__ import annotations
+
+import copy
+import functools
+import math
+
+import pytest
+
+import symgrad
+
+H = 1e-6
+
+
+def fd(f, args, i):
+    """Central differences of f in argument i (a number or a nested list)."""
+    def bump(x, path, d):
+        if not path:
+            return x + d
+        x = copy.copy(x)
+        x[path[0]] = bump(x[path[0]], path[1:], d)
+        return x
+
+    def leaves(x, path=()):
+        if isinstance(x, list):
+            for k, v in enumerate(x):
+                yield from leaves(v, path + (k,))
+        else:
+            yield path
+
+    def build(x, path=()):
+        if isinstance(x, list):
+            return [build(v, path + (k,)) for k, v in enumerate(x)]
+        up, dn = list(args), list(args)
+        up[i] = bump(args[i], path, H)
+        dn[i] = bump(args[i], path, -H)
+        return (f(*copy.deepcopy(up)) - f(*copy.deepcopy(dn))) / (2 * H)
+    _ = leaves
+    return build(args[i])
+
+
+def close(a, b):
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(map(close, a, b))
+    return a == pytest.approx(b, rel=1e-6, abs=1e-8)
+
+
+def check(f, *args, wrt=None):
+    names = wrt or [p for p in f.__code__.co_varnames[:f.__code__.co_argcount]]
+    g = symgrad.grad(f, wrt=list(names))(*copy.deepcopy(args))
+    for k, name in enumerate(names):
+        i = f.__code__.co_varnames.index(name)
+        assert close(g[k], fd(f, args, i)), (name, g[k], fd(f, args, i))
+
+
+# --- a variable overwritten by a constant inside a loop keeps no old adjoint
+GL = [2.0, -1.25]
+
+
+def overwritten_in_loop(x0, x1, n):
+    v = x1 - x0
+    for _ in range(n):
+        for _ in range(n):
+            v = GL[0]
+    return v * x1
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_overwritten_by_constant_in_loop(n):
+    check(overwritten_in_loop, 0.5, 0.3, n, wrt=["x0", "x1"])
+
+
+# --- a while loop left by break: its last test never ran
+def while_and_break(x0, x1):
+    k = 0
+    while k < 1 and x0 < 2.0:
+        if x0 > -0.5:
+            break
+        k += 1
+    return x0 * x1
+
+
+@pytest.mark.parametrize("x0", [0.3, -1.0, 3.0])
+def test_while_with_and_test_and_break(x0):
+    check(while_and_break, x0, 1.5)
+
+
+# --- a list held by two parameters (xs and W[0]) is one list
+def shared_lists(x0, xs, W):
+    y = xs
+    return y[0] * x0
+
+
+def test_list_shared_between_parameters():
+    xs = [0.7]
+    W = [xs]
+    g = symgrad.grad(shared_lists, wrt=["x0", "W"])(1.5, xs, W)
+    assert g[1] == [[1.5]]           # W[0][0] is xs[0]: perturbing it moves the result
+    assert symgrad.grad(shared_lists, wrt=["x0", "W"])(1.5, [0.7], [[0.7]])[1] == [[0.0]]
+
+
+# --- x + g(x) where g rebinds x through nonlocal: Python read x first
+def nonlocal_order(x):
+    def g():
+        nonlocal x
+        x = x * x
+        return x
+    return x * g() + x
+
+
+def test_left_operand_read_before_a_nonlocal_write():
+    check(nonlocal_order, 1.5)
+
+
+# --- two stacked decorators share the wrapper's code: not recursion
+def squashed(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return math.tanh(fn(*args, **kwargs))
+    return wrapper
+
+
+@squashed
+@squashed
+def twice_squashed(x0, x1):
+    return x0 * x1
+
+
+def test_stacked_decorators():
+    check(twice_squashed, 0.3, 0.5)
+
+
+# --- rows only moved about, never used as numbers
+def row_moves(x0, xs, W):
+    W[0], W[1] = W[1], W[0]
+    return x0 * xs[0]
+
+
+def test_rows_moved_but_not_read():
+    g = symgrad.grad(row_moves)(0.3, [0.5], [[1.0, 2.0], [3.0, 4.0]])
+    assert g == (0.5, [0.3], [[0.0, 0.0], [0.0, 0.0]])
+
+
+# --- an unused nested-list parameter gets zeros of its own shape
+def unused_table(x0, xs, W):
+    row = W[0]
+    return x0 * 2.0
+
+
+def test_unused_nested_list_gets_zeros_of_its_shape():
+    g = symgrad.grad(unused_table)(0.5, [1.0], [[1.0, 2.0]])
+    assert g == (2.0, [0.0], [[0.0, 0.0]])
+
+
+# --- second order on parameters the function ignores
+def ignores_xs(x0, xs, n):
+    y = xs
+    return x0 * x0 * x0
+
+
+def test_hvp_and_hessian_with_an_ignored_list_parameter():
+    assert symgrad.hvp(ignores_xs, (1.5, [0.0, 0.0], 0), (1.0, [0.0, 0.0]),
+                       wrt=["x0", "xs"]) == (9.0, [0.0, 0.0])
+    H = symgrad.hessian(ignores_xs, wrt=["x0", "xs"])(1.5, [0.5, 0.0], 0)
+    assert H[0][0] == pytest.approx(9.0)
+
+
+def loop_made_varied(x0, x1, x2, n):
+    for _ in range(n):
+        x0 = x0 + x2
+    return x0 * x1
+
+
+def test_jvp_of_a_constant_parameter_a_loop_makes_varied():
+    _, t = symgrad.jvp(loop_made_varied, (1.0, 2.0, 3.0, 2), (0.0, 0.0, 1.0, 0))
+    assert t == pytest.approx(4.0)      # d/dx2 of (x0 + 2 x2) * x1 at x1 = 2
