@@ -3,6 +3,7 @@
 ::
 
     symgrad show path/to/file.py:func [--wrt x,y] [--mode grad|jvp|vjp|hessian|hvp]
+                 [--stage ir|reverse|optimized]
     symgrad check path/to/file.py:func 2.0 0.0 -3.0 [--wrt x,y] [--rtol R] [--atol A]
                   [--timeout SECONDS] [--engines sympy,value,fd]
                   [--mode grad|jvp|hessian|hvp] [--tangents LITERAL]
@@ -151,6 +152,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="which generated function: grad (the gradient, default), jvp "
                       "(forward mode), vjp (reverse mode seeded with one cotangent per "
                       "result), hessian or hvp (forward over reverse; the same code)")
+    show.add_argument("--stage", choices=("ir", "reverse", "optimized"), default=None,
+                      help="print an intermediate form of the compiler instead: the "
+                      "lowered IR, the reverse sweep before optimizing, or after")
 
     chk = sub.add_parser("check", help="compare symgrad, SymPy, the Value engine and finite "
                          "differences at a point", description="Compute the gradient at a point "
@@ -216,6 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         wrt = _wrt(fn, args.wrt)
         if args.command == "show":
             one = wrt[0] if wrt is not None and len(wrt) == 1 else wrt  # d_b, not (d_b,)
+            if args.stage is not None:
+                from .api import show as show_stage
+                show_stage(fn, wrt=one, stage=args.stage)
+                return 0
             print(grad(fn, wrt=one).source if args.mode == "grad" else
                   linearize_source(fn, args.mode, one), end="")
             return 0

@@ -108,7 +108,6 @@ _ARGS = "the gradient call does not leave f's in-place writes in the caller's ar
 KNOWN: dict[str, str] = {
     "binary/pow": "x ** y with y differentiated (array or float) crashes: TypeError 0-d arrays",
     "products/tensordot_pairs": "tensordot(axes=([0], [1])) refused as 'computed when the function runs'",
-    "loops/range_index": "x[i] in a range loop makes the gradient of an ndarray a Python list",
     "writes/add_at": "np.add.at(y, idx, v) refused (only the (idx,) tuple form is accepted)",
     "writes/alias": "a write through an alias y = x (read through x) is refused, not differentiated",
     "writes_args/arg_set": _ARGS,
@@ -551,8 +550,6 @@ REPRODUCERS = [
     # crashes and refusals of supported ops
     ("pow_param", C.bug_pow_param, [((3,), "pos"), ((), "any")],
      "x ** p with p differentiated: TypeError only 0-dimensional arrays can be converted"),
-    ("range_index_list", C.bug_range_index, [((3,), "any")],
-     "x[i] in a for-range loop: the gradient of an ndarray is a Python list"),
     ("slice_iadd_row", C.bug_slice_iadd_row, [((3, 2), "any")],
      "y[1:, :] += x[0]: the generated code is a Python SyntaxError"),
     ("tensordot_list_axes", C.bug_tensordot_lists, [((3, 2), "any"), ((4, 3), "any")],
@@ -577,6 +574,8 @@ VIEW_WRITES = [
 
 # Once bugs, fixed: kept as tests against finite differences.
 FIXED = [
+    ("range_index_list", C.bug_range_index, [((3,), "any")],
+     "x[i] in a for-range loop: the gradient of an ndarray was a Python list"),
     ("slice", C.bug_slice, [((5,), "any")], "x[1:3] crashes: KindError array is not a list"),
     ("len_then_shape", C.bug_len_then_size, [((2, 3), "any")],
      "n = len(x); ... x.shape[1]: AssertionError no rule for getattr"),

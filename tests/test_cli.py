@@ -201,3 +201,15 @@ def test_plot_derivative_example(tmp_path):
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_show_stage_prints_the_ir(tmp_path, capsys):
+    from symgrad.cli import main
+    src = tmp_path / "staged.py"
+    src.write_text("import math\n\ndef f(x, y):\n    z = x * y\n    if z > 1.0:\n"
+                   "        z = math.sin(z)\n    return z + y\n")
+    assert main(["show", f"{src}:f", "--stage", "ir"]) == 0
+    out = capsys.readouterr().out
+    assert "z = mul x y" in out and "z = sin z" in out and "out = add z y" in out
+    assert main(["show", f"{src}:f", "--stage", "optimized"]) == 0
+    assert "d_" in capsys.readouterr().out
