@@ -702,26 +702,28 @@ def register_array_rule(fn: Callable[..., Any], vjps: list, *, jvps: list | None
 
     op = ArrayOp(prim, None, None, n, (), unknown, vjp, jvp)
     derived = {prim: (op, fn)}
-    for i, f in enumerate(vjps):
-        if f is not None:
-            derived[f"{prim}_vjp{i}"] = (ArrayOp(f"{prim}_vjp{i}", None, None, n + 2, (),
-                                                 unknown, no_second, no_second), f)
-    for i, f in enumerate(jvps or ()):
-        if f is not None:
-            derived[f"{prim}_jvp{i}"] = (ArrayOp(f"{prim}_jvp{i}", None, None, n + 2, (),
-                                                 unknown, no_second, no_second), f)
-    from . import emit_array
+    for kind, fns in (("vjp", vjps), ("jvp", jvps or ())):
+        for i, f in enumerate(fns):
+            if f is not None:
+                derived[f"{prim}_{kind}{i}"] = (ArrayOp(f"{prim}_{kind}{i}", None, None,
+                                                        n + 2, (), unknown, no_second,
+                                                        no_second), f)
+    _install_user_ops(derived)
+    USER_BY_OBJECT[id(fn)] = op
+    return op
+
+
+def _install_user_ops(derived: dict) -> None:
+    """Declare user operations (name -> (op, callable)) to the printer and the
+    optimizer, and drop the derivatives built before them."""
+    import sys
+    from . import emit, emit_array
     for key, (o, f) in derived.items():
         ARRAY_OPS[key] = o
         USER_CALLS[key] = f
-        emit_array.ARRAY_EXPR[key] = emit_array.e_user_call
+        emit_array.ARRAY_EXPR[key] = emit._EXPR[key] = emit_array.e_user_call
         emit_array.ARRAY_PURE.add(key)
-        from . import emit
-        emit._EXPR[key] = emit_array.e_user_call
-    USER_BY_OBJECT[id(fn)] = op
-    import sys
     for cached in ("api", "modes"):   # derivatives built before the rule are made again
         module = sys.modules.get(f"{__package__}.{cached}")
         if module is not None:
             module._cache.clear()
-    return op

@@ -183,9 +183,10 @@ def make_entry(fname: str, params: list[str], defaults: tuple, checks: list[tupl
     """Compile the entry function for a gradient.
 
     ``checks`` are ``(parameter, kind)`` pairs ("num", "list", "dict" or "struct") of
-    the differentiated parameters; ``guards`` are ``(where, object)`` pairs from lowering; ``arrays``, for
-    a function using numpy, takes calls with a numpy array among the arguments (to
-    the gradient specialized for them).
+    the differentiated parameters; ``guards`` are ``(where, object)`` pairs from
+    lowering; ``arrays``, for a function using numpy, takes calls with an array among
+    the arguments (to the gradient specialized for them); ``restore`` puts a gradient
+    in the types of the arguments; ``shared`` takes calls whose list arguments share.
     """
     ns: dict[str, Any] = {"_target": target, "_refresh": refresh,
                           "_check_arguments": check_arguments,
@@ -193,23 +194,44 @@ def make_entry(fname: str, params: list[str], defaults: tuple, checks: list[tupl
     for i, d in enumerate(defaults):
         ns[f"_d{i}"] = d
     arglist = ", ".join(params)
+    primal = params[:n_primal or len(params)]
     lines = [f"def {fname}({_signature(params, defaults)}):"]
+    lines += _dispatch(ns, arglist, primal, arrays, shared, guards)
+    lines += _checked_call(ns, fname, arglist, primal, checks, where, arrays, restore)
+    text = "\n".join(lines) + "\n"
+    _counter[0] += 1
+    filename = f"<symgrad argument check of {label} #{_counter[0]}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    exec(compile(text, filename, "exec"), ns)
+    return ns[fname]
+
+
+def _dispatch(ns: dict, arglist: str, primal: list[str], arrays: Any, shared: Any,
+              guards: list) -> list[str]:
+    """The entry's first lines: arrays to their specializations, shared lists to the
+    gradient that shares, rebound helpers to a new transformation."""
+    lines = []
     if arrays is not None:
         import numpy
         ns["_ndarray"], ns["_arrays"] = numpy.ndarray, arrays
-        test = " or ".join(f"type({p}) is _ndarray" for p in params[:n_primal or len(params)])
-        lines.append(f"    if {test}:")
-        lines.append(f"        return _arrays({arglist})")
+        test = " or ".join(f"type({p}) is _ndarray" for p in primal)
+        lines += [f"    if {test}:", f"        return _arrays({arglist})"]
     if shared is not None:     # lists shared between parameters: the gradient that shares
         names_shared, call_shared = shared
         ns["_shares"], ns["_shared"] = shares, call_shared
-        lines.append(f"    if _shares({', '.join(names_shared)}):")
-        lines.append(f"        return _shared({arglist})")
+        lines += [f"    if _shares({', '.join(names_shared)}):",
+                  f"        return _shared({arglist})"]
     guard_text = _guards(guards, ns)
     if guard_text:
-        lines.append(f"    if {guard_text} != _expected:")
-        lines.append(f"        return _refresh({arglist})")
+        lines += [f"    if {guard_text} != _expected:", f"        return _refresh({arglist})"]
         ns["_expected"] = tuple(obj for _, obj in guards)
+    return lines
+
+
+def _checked_call(ns: dict, fname: str, arglist: str, primal: list[str], checks: list,
+                  where: str, arrays: Any, restore: Any) -> list[str]:
+    """The fast path (one ``type(x) is float`` per argument) and the exact rule when it
+    fails; a bad list element shows as a TypeError, then the rule names it."""
     fast = " or ".join(f"type({p}) is not {_FAST_TYPE[k]}" for p, k in checks
                        if k != "struct")
     if any(k == "struct" for _, k in checks):
@@ -217,40 +239,29 @@ def make_entry(fname: str, params: list[str], defaults: tuple, checks: list[tupl
     names = [p for p, _ in checks]
     values = f"({', '.join(names)},)"
     ns["_names"], ns["_kinds"], ns["_where"] = names, [k for _, k in checks], where
+    check = f"_check_arguments({fname!r}, _where, _names, _kinds, {values}"
+    lines = []
     if fast:
         lines.append(f"    if {fast}:")
         if arrays is not None:   # other array types (dask, ...) that follow numpy's protocols
             ns["_array_like"] = is_array_like
-            primal = params[:n_primal or len(params)]
-            lines.append(f"        if _array_like({', '.join(primal)},):")
-            lines.append(f"            return _arrays({arglist})")
-        lines.append(f"        _check_arguments({fname!r}, _where, _names, _kinds, {values})")
+            lines += [f"        if _array_like({', '.join(primal)},):",
+                      f"            return _arrays({arglist})"]
+        lines.append(f"        {check})")
         if restore is not None and any(k != "num" for _, k in checks):
             # tuples, NamedTuples, dataclasses ...: the gradient in the argument's types
             ns["_restore"] = restore
-            lines.append("        try:")
-            lines.append(f"            return _restore(({arglist},), _target({arglist}))")
-            lines.append("        except (TypeError, _NonScalarError):")
-            lines.append(f"            _check_arguments({fname!r}, _where, _names, _kinds, "
-                         f"{values}, True)")
-            lines.append("            raise")
-    if fast == "True":
-        pass
-    elif any(k == "list" for _, k in checks):      # a bad element shows as a TypeError
-        lines.append("    try:")
-        lines.append(f"        return _target({arglist})")
-        lines.append("    except (TypeError, _NonScalarError):")
-        lines.append(f"        _check_arguments({fname!r}, _where, _names, _kinds, {values}, "
-                     "True)")
-        lines.append("        raise")
-    else:
-        lines.append(f"    return _target({arglist})")
-    text = "\n".join(lines) + "\n"
-    _counter[0] += 1
-    filename = f"<symgrad argument check of {label} #{_counter[0]}>"
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    exec(compile(text, filename, "exec"), ns)
-    return ns[fname]
+            lines += ["        try:",
+                      f"            return _restore(({arglist},), _target({arglist}))",
+                      "        except (TypeError, _NonScalarError):",
+                      f"            {check}, True)", "            raise"]
+    if fast == "True" and restore is not None:
+        return lines
+    if any(k == "list" for _, k in checks):
+        return lines + ["    try:", f"        return _target({arglist})",
+                        "    except (TypeError, _NonScalarError):",
+                        f"        {check}, True)", "        raise"]
+    return lines + [f"    return _target({arglist})"]
 
 
 def _signature(params: list[str], defaults: tuple) -> str:
