@@ -549,7 +549,9 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
     def prepare_region(self, scope: Scope, stmts: list[ast.stmt]) -> None:
         """Before a branch or loop: every name it assigns gets one variable of this scope
         (shared by both branches and every iteration), copied from a borrowed binding."""
-        for name in assigned_names(stmts, scope.fs.walrus):
+        nonlocals = [n for n in _nonlocal_names(stmts)
+                     if scope.owner_of(n).env.get(n) is not None]   # existing locals only
+        for name in assigned_names(stmts, scope.fs.walrus) + nonlocals:
             owner = scope.owner_of(name)
             if name in owner.globals_decl:
                 continue
@@ -586,6 +588,10 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             raise scope.fs.error(s, "a decorated inner function",
                                  "define the helper at module level, or without decorators")
         scope.env[s.name] = FuncValue(s, scope, self.eval_defaults(scope, s.args), s.name)
+        names = [n for n in _nonlocal_names([s]) if scope.env.get(n) is not None]
+        if names:       # written by its calls, wherever they are: one variable from here on
+            self.prepare_region(scope, [ast.Assign(targets=[ast.Name(id=n, ctx=ast.Store())],
+                                                   value=ast.Constant(0)) for n in names])
 
     def s_nonlocal(self, scope: Scope, s: ast.Nonlocal) -> None:
         scope.nonlocals.update(s.names)
@@ -886,6 +892,17 @@ def _lower_call_of(fn: Any, structured: bool = False, patterns: dict | None = No
         if p.default is not p.empty:
             lowered.func.defaults[v] = lw.static_value(p.default)
     return lowered
+
+
+def _nonlocal_names(stmts: list) -> list[str]:
+    """Names that functions defined in ``stmts`` declare ``nonlocal`` (their calls may
+    assign them: a branch or loop must treat them as assigned there)."""
+    out: list[str] = []
+    for s in stmts:
+        for n in ast.walk(s):
+            if isinstance(n, ast.Nonlocal):
+                out.extend(x for x in n.names if x not in out)
+    return out
 
 
 def _c_wrapper_error(fn: Any, inner: Any) -> Exception:
