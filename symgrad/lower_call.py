@@ -375,6 +375,14 @@ class CallLowering:
         finally:
             self.loc, self.scope_fs = saved_loc, saved_fs
 
+    def value_at_call(self, a: Any) -> Any:
+        """A copy of a number variable (an argument the callee may rebind)."""
+        if type(a) is not Var or a.kind.is_list or a.kind.is_array:
+            return a
+        out = Var(a.hint, a.kind)
+        self.block.append(ir.Eqn((out,), "copy", (a,), None, self.loc))
+        return out
+
     def python_defaults(self, fn: types.FunctionType) -> dict[str, Any]:
         code = fn.__code__
         pos = code.co_varnames[:code.co_argcount]
@@ -397,6 +405,12 @@ class CallLowering:
         if key in self.inlining:
             raise self.error_at(node, f"the recursive call to {fv.name}",
                                 "rewrite the recursion as a loop")
+        from .lower import _nonlocal_names
+        if _nonlocal_names([fv.node]):
+            # g(x) where g rebinds x (nonlocal): the parameter holds the value x had
+            # at the call, so arguments are copied before the body can write them
+            args = [self.value_at_call(a) for a in args]
+            kwargs = {k: self.value_at_call(v) for k, v in kwargs.items()}
         tree = fv.node
         if isinstance(tree, ast.Lambda):
             tree = ast.FunctionDef(name="<lambda>", args=tree.args, body=[

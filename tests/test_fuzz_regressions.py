@@ -176,3 +176,22 @@ def loop_made_varied(x0, x1, x2, n):
 def test_jvp_of_a_constant_parameter_a_loop_makes_varied():
     _, t = symgrad.jvp(loop_made_varied, (1.0, 2.0, 3.0, 2), (0.0, 0.0, 1.0, 0))
     assert t == pytest.approx(4.0)      # d/dx2 of (x0 + 2 x2) * x1 at x1 = 2
+
+
+# --- a def in both branches writing a nonlocal, called twice with an explicit argument
+def choice_with_nonlocal(x0):
+    if x0 < 5.0:
+        def g1(t, s=x0 * x0):
+            nonlocal x0
+            x0 = x0 * 0.5 + 1.0
+            return s
+    else:
+        def g1(t, s=x0):
+            return t
+    v3 = g1(1.0, s=x0)
+    return g1(v3) + v3 + x0
+
+
+def test_argument_keeps_its_value_when_the_callee_rebinds_it():
+    check(choice_with_nonlocal, -1.9)
+    check(choice_with_nonlocal, 6.0)
