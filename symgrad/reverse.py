@@ -190,7 +190,10 @@ class Reverse(ListReverse, ArrayReverse):
         ``only``, if given, and for aliases of adjoint variables, which the region may
         change); those that must hold a value (``keep_live``) get one (``d_v = 0.0``)."""
         for v in list(self.terms):
-            if only is None or v in only:
+            # (a pending term that reads another adjoint variable is written too: the
+            # region may change that variable in only one of its branches)
+            if only is None or v in only or any(type(t) is Var and t.base is not None
+                                                for t, _ in self.terms[v]):
                 self.flush(v)
         for v, op in list(self.alias.items()):
             if only is None or v in only or (type(op) is Var and op.base is not None):

@@ -195,3 +195,26 @@ def choice_with_nonlocal(x0):
 def test_argument_keeps_its_value_when_the_callee_rebinds_it():
     check(choice_with_nonlocal, -1.9)
     check(choice_with_nonlocal, 6.0)
+
+
+# --- a pending adjoint term that reads d_v3, while a branch of the next region rewrites d_v3
+G2 = 0.25
+GL2 = [-1.25, 2.0]
+
+
+def pending_term_across_branch(x0, x1):
+    v3 = x1 * 2.0
+    for _ in range(1):
+        def g6(t, u):
+            nonlocal v3
+            if u >= 2.0:
+                t = sum((v3 * 1.0 for _w in GL2), start=-1.25)
+            v3 = abs(t)
+            return x0
+        v3 += g6(v3, x0)
+    return v3
+
+
+@pytest.mark.parametrize("x0", [1.0, 3.0])
+def test_pending_term_flushed_before_a_branch(x0):
+    check(pending_term_across_branch, x0, 0.3)
