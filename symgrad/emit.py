@@ -133,7 +133,7 @@ class Printer:
         self.uses: dict[Var, int] = {}
         self.defs: dict[Var, int] = {}
         self.inline: dict[Var, Eqn] = {}
-        self.read_sets: dict[Var, tuple[set, bool]] = {}
+        self.listy_of: dict[Var, bool] = {}
         self.lines: list[str] = []
         self.last_loc: Any = None
 
@@ -208,23 +208,22 @@ class Printer:
                 pending.add(s, reads, listy)
         return pending.entries
 
-    def _reads(self, e: Eqn) -> tuple[set, bool]:
-        """Variables an equation reads, with those of the temporaries printed inside it,
-        and whether it reads a list's contents."""
-        reads = set()
+    def _reads(self, e: Eqn) -> tuple[list, bool]:
+        """Variables an equation reads itself, and whether it or a temporary printed
+        inside it reads a list's contents (the temporaries' own reads stay indexed
+        under them: :class:`_Pending` finds the expression that holds them)."""
         listy = e.prim in _LIST_READS and (e.prim != "copy" or (
             type(e.args[0]) is Var and e.args[0].kind.is_list)) or any(
             type(a) is Var and a.kind.find().tag == "array" for a in e.args)
+        reads = []
         for a in e.args:
             if type(a) is Var:
-                reads.add(a)
-                inner = self.read_sets.get(a)
-                if inner is not None:
-                    reads |= inner[0]
-                    listy = listy or inner[1]
+                reads.append(a)
+                if not listy and a in self.inline and self.listy_of.get(a):
+                    listy = True
             elif type(a) is tuple:
-                reads.update(x for x in _flat(a) if type(x) is Var)
-        self.read_sets[e.out] = (reads, listy)
+                reads.extend(x for x in _flat(a) if type(x) is Var)
+        self.listy_of[e.out] = listy
         return reads, listy
 
     def _candidate(self, e: Eqn) -> bool:
@@ -237,7 +236,7 @@ class Printer:
             return e.prim in ("call", "callmethod") and bool((e.params or {}).get("constant"))
         return e.prim != "copy" or type(e.args[0]) is not Var or e.args[0] not in self.inline
 
-    def _consume(self, s: Any, pending: dict) -> None:
+    def _consume(self, s: Any, pending: "_Pending") -> None:
         """Temporaries read by ``s`` (itself, not its nested blocks) are inlined into it
         when they are pending and from the same line (any line, for a sum of adjoint
         contributions)."""
@@ -256,6 +255,8 @@ class Printer:
                 e = pending.take(a)
                 if e.loc is loc or e.loc is None or loc is None or is_sum:
                     self.inline[a] = e
+                    if type(s) is Eqn and len(s.outs) == 1:
+                        pending.outer[a] = s.out
 
     # ------------------------------------------------------------------ naming
     def name_vars(self) -> None:
@@ -728,14 +729,17 @@ _STMT: dict[str, Any] = {
 
 class _Pending:
     """Temporaries that could still be printed inside a later statement, indexed by the
-    variables they read (a write to one of those ends their chance)."""
+    variables they read (a write to one of those ends their chance, and that of the
+    expression they are already printed inside)."""
 
     def __init__(self) -> None:
         self.entries: dict[Var, Eqn] = {}
         self.readers: dict[Var, list[Var]] = {}
         self.listy: set[Var] = set()
+        #: a temporary printed inside another one's expression -> that one
+        self.outer: dict[Var, Var] = {}
 
-    def add(self, e: Eqn, reads: set, listy: bool) -> None:
+    def add(self, e: Eqn, reads: list, listy: bool) -> None:
         v = e.out
         self.entries[v] = e
         for r in reads:
@@ -747,9 +751,18 @@ class _Pending:
         self.listy.discard(v)
         return self.entries.pop(v)
 
+    def outermost(self, v: Var) -> Var:
+        outer = self.outer
+        root = v
+        while root in outer:
+            root = outer[root]
+        while v in outer and outer[v] is not root:      # (path compression)
+            outer[v], v = root, outer[v]
+        return root
+
     def kill_var(self, w: Var) -> None:
         for v in self.readers.pop(w, ()):
-            self.entries.pop(v, None)
+            self.entries.pop(self.outermost(v), None)
 
     def kill_lists(self) -> None:
         for v in self.listy:

@@ -318,11 +318,14 @@ class Forward:
         p = e.prim
         args = []
         pre: list = []
-        if p == "getitem" and e.outs and not e.out.kind.is_list and \
-                self.tangent_of(e.args[0]) is None:
-            # an element of a list without tangents (a global, a constant list) read
-            # into a variable that is varied elsewhere: its tangent here is zero
-            return [Eqn((self.t(e.out),), "copy", (Const(0.0),), None, loc)]
+        if p in ("getitem", "sum", "fsum", "mean", "fmean") and e.outs and \
+                not e.out.kind.is_list and self.tangent_of(e.args[0]) is None:
+            # an element, or the sum, of a list without tangents (a global, a constant
+            # list) read into a variable that is varied elsewhere: its tangent here is
+            # zero (or that of the sum's start value)
+            start = self.tangent_of(e.args[1]) if p == "sum" and len(e.args) > 1 else None
+            return [Eqn((self.t(e.out),), "copy", (start if start is not None
+                                                   else Const(0.0),), None, loc)]
         for k, a in enumerate(e.args):
             if self.structural(p, k):
                 args.append(a)                     # an index, a count, a key

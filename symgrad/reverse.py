@@ -54,6 +54,9 @@ class Reverse(ListReverse, ArrayReverse):
         self.terms: dict[Var, list] = {}
         self.live: set[Var] = set()
         self.alias: dict[Var, Any] = {}
+        #: every variable ever put in ``terms`` or ``alias`` (a superset: it lets
+        #: ``before_write`` skip its scan for an adjoint that nothing holds)
+        self.held: set = set()
         self.out: list = []
         self.locs: dict = {}
         self.loc: Loc | None = None
@@ -114,6 +117,8 @@ class Reverse(ListReverse, ArrayReverse):
             self.materialize(v)
         lst = self.terms.setdefault(v, [])
         lst.append((term, self.loc))
+        if type(term) is Var:
+            self.held.add(term)
         if len(lst) >= _MAX_TERMS:
             self.flush(v)
 
@@ -135,6 +140,7 @@ class Reverse(ListReverse, ArrayReverse):
                                 self.loc))
         elif len(pending) == 1 and self.aliasable(v, total):
             self.alias[v] = total
+            self.held.add(total)
         else:
             self.out.append(Eqn((a,), "copy", (total,), {"sum": True}, self.loc))
             self.live.add(v)
@@ -153,6 +159,8 @@ class Reverse(ListReverse, ArrayReverse):
     def before_write(self, a: Var) -> None:
         """Before an adjoint variable changes, materialize the adjoints aliased to it and
         keep the pending contributions that are its current value."""
+        if a not in self.held:
+            return
         for v, op in list(self.alias.items()):
             if op is a:
                 del self.alias[v]
@@ -164,6 +172,7 @@ class Reverse(ListReverse, ArrayReverse):
                 if t is a:
                     if snap is None:
                         snap = self.emit("copy", (a,))
+                        self.held.add(snap)
                     lst[k] = (snap, loc)
 
     def materialize(self, v: Var) -> None:
@@ -238,6 +247,7 @@ class Reverse(ListReverse, ArrayReverse):
                 self.live.add(result)
             else:
                 self.terms[result] = [(self.seed, self.loc)]
+                self.held.add(self.seed)
         elif type(result) is tuple or type(result) is Var and result.kind.is_list:
             self.seeds = self.seed_structure(result)   # vjp: one cotangent per output
         self.rev_block(primal)

@@ -187,6 +187,8 @@ class ArrayReverse:
         self.owned.add(x)
 
     def referenced(self, a: Var) -> bool:
+        if a not in self.held:
+            return False
         if any(op is a for op in self.alias.values()):
             return True
         return any(t is a for lst in self.terms.values() for t, _ in lst)

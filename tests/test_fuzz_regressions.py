@@ -218,3 +218,31 @@ def pending_term_across_branch(x0, x1):
 @pytest.mark.parametrize("x0", [1.0, 3.0])
 def test_pending_term_flushed_before_a_branch(x0):
     check(pending_term_across_branch, x0, 0.3)
+
+
+# --- the tangent of sum() over a list that has none (a global list), in a varied variable
+GL3 = [1.0, 2.0]
+
+
+def sum_of_constant_list(x, y):
+    s = y
+    for _ in range(2):
+        s = sum(GL3) + s * x
+    t = sum(GL3, y)
+    m = math.fsum(GL3) + statistics_mean(GL3)
+    return s + t * x + m * x
+
+
+def statistics_mean(xs):
+    return sum(xs) / len(xs)
+
+
+def test_jvp_of_sum_over_a_list_without_tangent():
+    args, v = (1.5, 2.0), (1.0, 0.5)
+    value, tangent = symgrad.jvp(sum_of_constant_list, args, v)
+    g = symgrad.grad(sum_of_constant_list, wrt=(0, 1))(*args)
+    assert close(value, sum_of_constant_list(*args))
+    assert close(tangent, g[0] * v[0] + g[1] * v[1])
+    assert close(tangent, fd(sum_of_constant_list, args, 0) * v[0]
+                 + fd(sum_of_constant_list, args, 1) * v[1])
+    check(sum_of_constant_list, *args)
