@@ -54,22 +54,28 @@ class Builder:
             x) is not int and type(x) is not bool else Const(float(x) if type(x) is bool else x))
 
     def emit(self, prim: str, args: tuple, params: dict | None = None) -> Var:
-        array = any(type(a) is Var and a.kind.find().tag == "array" for a in args)
+        array = False
+        reads = self.reads
+        for a in args:
+            if type(a) is Var:
+                reads.add(a)
+                if not array and a.kind.find().tag == "array":
+                    array = True
         out = Var(self.hint, Kind.array() if array else Kind.num())
         e = Eqn((out,), prim, args, params, self.loc)
         self.block.append(e)
         self.defs[out] = e
-        for a in args:
-            if type(a) is Var:
-                self.reads.add(a)
         return out
 
     def defn(self, x: Any) -> Eqn | None:
         """The equation of this block that computes ``x`` (None for anything else)."""
         e = self.defs.get(x) if type(x) is Var else None
-        if e is not None and not any(b is e for b in self.block):
+        if e is None:
             return None
-        return e
+        for b in reversed(self.block):
+            if b is e:
+                return e
+        return None
 
     # ------------------------------------------------------------------ folding arithmetic
     def binary(self, prim: str, a: Any, b: Any) -> Any:

@@ -90,6 +90,11 @@ class Kind:
         return Kind("map", Kind(), dict(fields or {}))
 
     def find(self) -> "Kind":
+        k = self._parent
+        if k is None:
+            return self
+        if k._parent is None:
+            return k
         k = self
         while k._parent is not None:
             k = k._parent

@@ -61,50 +61,62 @@ def _uses(body: list) -> dict[Var, int]:
     return uses
 
 
-def _sweep(block: list, uses: dict[Var, int]) -> tuple[list, bool]:
+def _sweep(block: list, uses: dict[Var, int], kept: set) -> tuple[list, bool]:
     """One backward pass over ``block``: a removed equation releases its operands at
-    once, so a dead chain goes in one pass."""
+    once, so a dead chain goes in one pass.  Returns the new block and whether another
+    pass may remove more: an operand released whose definition was already kept (a
+    variable defined twice, or carried around a loop)."""
     out = []
-    changed = False
+    again = False
+
+    def release(a: Any) -> None:
+        nonlocal again
+        n = uses[a] = uses.get(a, 1) - 1
+        if n == 0 and a in kept:
+            again = True
     for s in reversed(block):
         t = type(s)
-        if t is Eqn and s.prim == "copy" and s.outs[0] is s.args[0]:
-            uses[s.outs[0]] = uses.get(s.outs[0], 1) - 1
-            changed = True
-            continue
-        if t is Eqn and s.outs and all(uses.get(o, 0) == 0 for o in s.outs) and _removable(s):
-            for a in s.args:
-                if type(a) is Var:
-                    uses[a] -= 1
-            changed = True
-            continue
-        if t is If:
-            s.then, c1 = _sweep(s.then, uses)
-            s.orelse, c2 = _sweep(s.orelse, uses)
-            changed = changed or c1 or c2
+        if t is Eqn:
+            if s.prim == "copy" and s.outs[0] is s.args[0]:
+                release(s.outs[0])
+                continue
+            if s.outs and all(uses.get(o, 0) == 0 for o in s.outs) and _removable(s):
+                for a in s.args:
+                    if type(a) is Var:
+                        release(a)
+                continue
+            kept.update(s.outs)
+        elif t is If:
+            s.then, a1 = _sweep(s.then, uses, kept)
+            s.orelse, a2 = _sweep(s.orelse, uses, kept)
+            again = again or a1 or a2
             if not s.then and not s.orelse:
-                changed = True
+                for a in stmt_reads(s):
+                    if type(a) is Var:
+                        release(a)
                 continue
         elif t is For:
-            s.body, c = _sweep(s.body, uses)
-            changed = changed or c
+            s.body, a1 = _sweep(s.body, uses, kept)
+            again = again or a1
+            kept.add(s.var)
             if not s.body:
-                changed = True
+                for a in stmt_reads(s):
+                    if type(a) is Var:
+                        release(a)
                 continue
         elif t is While:
-            s.body, c = _sweep(s.body, uses)
-            changed = changed or c
+            s.body, a1 = _sweep(s.body, uses, kept)
+            again = again or a1
         out.append(s)
     out.reverse()
-    return out, changed
+    return out, again
 
 
 def optimize(func: Func) -> Func:
     """Remove dead code (see the module docstring); returns the same function."""
-    changed = True
-    while changed:
-        uses = _uses(func.body)
-        func.body, changed = _sweep(func.body, uses)
+    again = True
+    while again:
+        func.body, again = _sweep(func.body, _uses(func.body), set())
     return func
 
 

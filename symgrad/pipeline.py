@@ -43,6 +43,13 @@ class Transformed:
 
 def uses_numpy(lowered: Lowered) -> bool:
     """Does the function compute with numpy (so array arguments are expected)?"""
+    known = lowered.__dict__.get("_uses_numpy")
+    if known is None:
+        known = lowered.__dict__["_uses_numpy"] = _uses_numpy(lowered)
+    return known
+
+
+def _uses_numpy(lowered: Lowered) -> bool:
     from .ir import Eqn, walk
     for s in walk(lowered.func.body):
         if type(s) is Eqn and (s.prim.startswith("np_") or s.prim in ("aget", "aset") or (

@@ -234,7 +234,9 @@ class Reverse(ListReverse, ArrayReverse):
         self.in_loops = _in_loops(primal)
         self.remat = remat_table(primal, self.facts, self.param_set)
         from .shapes import patterns
-        self.pats = patterns(primal, params, getattr(self.lowered, "patterns", {}) or {})
+        from .pipeline import uses_numpy
+        self.pats = patterns(primal, params, getattr(self.lowered, "patterns", {}) or {}) \
+            if uses_numpy(self.lowered) else {}
         self.scattered = {x.args[0] for x in walk(primal) if type(x) is Eqn and x.prim in (
             "aget", "aset") and type(x.args[0]) is Var}
         self.seed = Var("d_out", Kind.num())

@@ -134,9 +134,11 @@ class Definedness:
             t = type(s)
             if t is Eqn:
                 outs = s.outs
-                if outs:
-                    self.maybe_at[id(s)] = {v for v in outs if v in maybe}
-                    self.sure_at[id(s)] = {v for v in outs if v in sure}
+                if outs:        # (recorded only when not empty: most outs are new)
+                    m = [v for v in outs if v in maybe]
+                    if m:
+                        self.maybe_at[id(s)] = set(m)
+                        self.sure_at[id(s)] = {v for v in m if v in sure}
                     maybe.update(outs)
                     sure.update(outs)
             elif t is If:
