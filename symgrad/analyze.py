@@ -24,9 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import rules
-from .errors import NonDifferentiableError, NonScalarError, UnsupportedSyntaxError
-from .ir import (Const, Eqn, For, Global, If, Kind, KindError, Return, Var, While, walk)
+from .errors import NonDifferentiableError, UnsupportedSyntaxError
+from .ir import (Const, Eqn, Global, Kind, Return, Var, walk)
 
 __all__ = ["Facts", "analyze", "INACTIVE_PRIMS", "LIST_MUTATORS"]
 
@@ -270,15 +269,22 @@ def _varied(body: list, seeds: set[Var], cls: _Classes) -> tuple[set[Var], set[V
             if e.prim in LIST_MUTATORS and e.args and type(e.args[0]) is Var:
                 targets.append(e.args[0])
             for t in targets:
-                if t.kind.is_list:
-                    r = cls.find(t)
-                    if r not in vclasses:
-                        vclasses.add(r)
-                        changed = True
-                elif t not in varied:
-                    varied.add(t)
-                    changed = True
+                changed |= _mark(t, varied, vclasses, cls)
     return varied, vclasses
+
+
+def _mark(v: Var, plain: set, classes: set, cls: "_Classes") -> bool:
+    """Add ``v`` to ``plain`` (its alias class to ``classes``, for a list); new?"""
+    if v.kind.is_list:
+        r = cls.find(v)
+        if r in classes:
+            return False
+        classes.add(r)
+        return True
+    if v in plain:
+        return False
+    plain.add(v)
+    return True
 
 
 def _useful(body: list, result: Any, cls: _Classes) -> tuple[set[Var], set[Var]]:
@@ -307,16 +313,8 @@ def _useful(body: list, result: Any, cls: _Classes) -> tuple[set[Var], set[Var]]
             if not hit:
                 continue
             for a in _value_args(e):
-                if type(a) is not Var:
-                    continue
-                if a.kind.is_list:
-                    r = cls.find(a)
-                    if r not in uclasses:
-                        uclasses.add(r)
-                        changed = True
-                elif a not in useful:
-                    useful.add(a)
-                    changed = True
+                if type(a) is Var:
+                    changed |= _mark(a, useful, uclasses, cls)
     return useful, uclasses
 
 
@@ -451,4 +449,3 @@ def _loc_error(e: Eqn, construct: str, hint: str) -> UnsupportedSyntaxError:
                                   loc.lineno if loc else 0, 0, loc.text if loc else "")
 
 
-_ = (Return, If, For, While, KindError, NonScalarError, rules)

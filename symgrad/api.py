@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence, Union
 
 from . import entry as entry_mod
 from . import helpers
-from .errors import ArgumentError, SymgradError
+from .errors import SymgradError
 from .pipeline import transform
 
 Wrt = Union[None, int, str, Sequence[Union[int, str]]]
@@ -336,13 +336,23 @@ def _resolve_wrt(params: list[str], wrt: Wrt, fn: Any) -> tuple[list[int], bool]
 
 def _cached(fn: Any, wrt: Wrt, with_value: bool) -> GradFunction:
     key = (wrt if not isinstance(wrt, list) else tuple(wrt), with_value)
+    return memo(_cache, fn, key, lambda: GradFunction(fn, wrt, with_value))
+
+
+def memo(cache: Any, fn: Any, key: tuple, make: Callable[[], Any]) -> Any:
+    """``cache[fn][key]``, made by ``make()`` the first time (for one thread at a time;
+    a function that cannot be a weak key is not cached)."""
+    try:                                            # the fast path: already made
+        return cache[fn][key]
+    except (KeyError, TypeError):
+        pass
     with _lock:
         try:
-            per_fn = _cache.setdefault(fn, {})
+            per_fn = cache.setdefault(fn, {})
         except TypeError:
             per_fn = {}
         if key not in per_fn:
-            per_fn[key] = GradFunction(fn, wrt, with_value)
+            per_fn[key] = make()
         return per_fn[key]
 
 

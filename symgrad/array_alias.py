@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import UnsupportedSyntaxError
-from .ir import Eqn, For, If, Return, Var, While, stmt_reads
+from .ir import Eqn, For, If, Var, While, stmt_reads
 
 __all__ = ["check_views"]
 

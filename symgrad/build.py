@@ -296,4 +296,3 @@ class Sym:
         return f"Sym({self.op!r})"
 
 
-_ = math

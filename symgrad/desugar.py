@@ -206,25 +206,23 @@ def _loop_returns(stmts: list[ast.stmt], ctx: tuple[str, str] | None) -> list[as
 
 def jumps(stmts: list[Any]) -> bool:
     """Does every path through ``stmts`` end in return/break/continue?"""
-    if not stmts:
-        return False
-    last = stmts[-1]
-    if isinstance(last, (ast.Return, ast.Break, ast.Continue)):
-        return True
-    if isinstance(last, ast.If):
-        return jumps(last.body) and jumps(last.orelse)
-    return False
+    return _ends_in_jump(stmts, all)
 
 
 def may_jump(stmts: list[Any]) -> bool:
     """Does some path through ``stmts`` end in return/break/continue?"""
+    return _ends_in_jump(stmts, any)
+
+
+def _ends_in_jump(stmts: list[Any], paths: Any) -> bool:
+    """``paths`` (``all`` or ``any``) of the ways through ``stmts`` end in a jump."""
     if not stmts:
         return False
     last = stmts[-1]
     if isinstance(last, (ast.Return, ast.Break, ast.Continue)):
         return True
     if isinstance(last, ast.If):
-        return may_jump(last.body) or may_jump(last.orelse)
+        return paths(_ends_in_jump(b, paths) for b in (last.body, last.orelse))
     return False
 
 

@@ -15,7 +15,6 @@ The generated function reads the differentiated function's module globals
 from __future__ import annotations
 
 import ast
-import builtins
 import linecache
 import math
 import sys
@@ -24,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import rules
-from .ir import (Break, Const, Continue, Eqn, For, Func, Global, If, Loc, Return, Var, While,
+from .ir import (Break, Const, Continue, Eqn, For, Func, Global, If, Return, Var, While,
                  stmt_reads, walk)
 from .scope import Namer
 
@@ -591,22 +590,22 @@ def _e_zeros(pr: Printer, e: Eqn) -> tuple[str, int]:
 
 def _e_call(pr: Printer, e: Eqn) -> tuple[str, int]:
     params = e.params or {}
-    kw = params.get("kw", ())
-    fn, args = e.args[0], e.args[1:]
-    pos = args[:len(args) - len(kw)]
-    parts = [pr.op(a) for a in pos] + [f"{k}={pr.op(v)}" for k, v in zip(kw, args[len(pos):])]
     name = f"{pr.names.module('numpy')}.{params['np_name']}" if params.get("np_name") else \
-        pr.op(fn, ATOM)
-    return f"{name}({', '.join(parts)})", ATOM
+        pr.op(e.args[0], ATOM)
+    return f"{name}({_call_parts(pr, e)})", ATOM
 
 
 def _e_callmethod(pr: Printer, e: Eqn) -> tuple[str, int]:
-    params = e.params or {}
-    kw = params.get("kw", ())
-    base, args = e.args[0], e.args[1:]
+    return f"{pr.op(e.args[0], ATOM)}.{e.params['name']}({_call_parts(pr, e)})", ATOM
+
+
+def _call_parts(pr: Printer, e: Eqn) -> str:
+    """The arguments of a call equation ``(callee, *positional, *keyword values)``."""
+    kw = (e.params or {}).get("kw", ())
+    args = e.args[1:]
     pos = args[:len(args) - len(kw)]
-    parts = [pr.op(a) for a in pos] + [f"{k}={pr.op(v)}" for k, v in zip(kw, args[len(pos):])]
-    return f"{pr.op(base, ATOM)}.{params['name']}({', '.join(parts)})", ATOM
+    return ", ".join([pr.op(a) for a in pos]
+                     + [f"{k}={pr.op(v)}" for k, v in zip(kw, args[len(pos):])])
 
 
 def _e_pyexpr(pr: Printer, e: Eqn) -> tuple[str, int]:
@@ -644,7 +643,7 @@ def _e_len(pr: Printer, e: Eqn) -> tuple[str, int]:
     return f"len({pr.op(e.args[0])})", ATOM
 
 
-from .emit_array import ARRAY_EXPR, ARRAY_MUTATING, ARRAY_STMT  # noqa: E402
+from .emit_array import ARRAY_EXPR, ARRAY_STMT  # noqa: E402
 from . import emit_array as _ea  # noqa: E402
 
 assert (_ea.CMP, _ea.BAND, _ea.ARITH, _ea.TERM, _ea.ATOM) == (CMP, BAND, ARITH, TERM, ATOM)
@@ -903,14 +902,12 @@ def compile_emitted(em: Emitted, label: str) -> Any:
         text = em.source
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     code = compile(text, filename, "exec")
-    ns: dict = {"__builtins__": builtins}
     if not free:
         fn_code = code.co_consts[_index_of_code(code, em.name)]
         return types.FunctionType(fn_code, em.globals, em.name, em.argdefs or None)
     factory = code.co_consts[_index_of_code(code, "__symgrad_factory__")]
     inner = factory.co_consts[_index_of_code(factory, em.name)]
     cells = tuple(em.freevars[n] for n in inner.co_freevars)
-    _ = ns
     return types.FunctionType(inner, em.globals, em.name, em.argdefs or None, cells)
 
 

@@ -288,4 +288,3 @@ def _guards(guards: list, ns: dict) -> str:
     return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
 
-_ = types

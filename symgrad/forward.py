@@ -452,4 +452,3 @@ def _fill_zeros(fw: Forward, value: Any, t: Any) -> tuple[Any, list]:
     return z, []
 
 
-_ = (Kind, Loc)

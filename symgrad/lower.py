@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from . import ir
-from .desugar import assigned_names, desugar, jumps
+from .desugar import assigned_names, desugar
 from .errors import NonScalarError
 from .array_alias import check_views
 from .ir import Const, Eqn, Kind, KindError, Loc, Var
@@ -39,6 +39,7 @@ from .lower_call import CallLowering
 from .lower_expr import ExprLowering
 from .lower_loop import LoopLowering
 from .scope import FuncChoice, FuncValue, Scope, Static, StaticTuple, is_operand
+from .results import _describe_value, _not_number
 from .source import FunctionSource, SourceError, describe, get_source
 
 __all__ = ["lower", "Lowered", "Lowerer"]
@@ -654,96 +655,6 @@ def _returns(body: list[ast.stmt]) -> int:
         elif isinstance(s, (ast.For, ast.While)):
             stack += s.body
     return n
-
-
-def check_result(lowered: Lowered, fn: Any, structured: bool = False) -> None:
-    """A result whose kind only the call will tell (a parameter returned as it is, the
-    result of an opaque call): a run-time check that it is a number, before the return."""
-    import numbers
-    from .errors import NonScalarError as _E
-    ret = lowered.func.body[-1]
-
-    def leaves(v: Any) -> list:
-        return [y for x in v for y in leaves(x)] if type(v) is tuple else [v]
-    for value in leaves(ret.value):
-        if type(value) is not Var or value.kind.find().tag not in (None, "array"):
-            continue
-        if value.kind.find().tag == "array":
-            if not structured:
-                _check_rank_zero(lowered, fn, value)
-            continue
-        fs = lowered.fs
-        node = lowered.return_node or fs.tree
-        ok = Var("_c", Kind.num())
-        err = Var("_t", Kind.obj())
-        what = "numbers, or tuples and lists of numbers" if structured else "one number"
-        msg = (f'File "{fs.filename}", line {fs.line(node)}: {describe(fn)} returned a '
-               f"value that is not a number; symgrad differentiates functions that return "
-               f"{what}.\n  hint: return a number.")
-        allowed = ir.Global("Real", numbers.Real) if not structured else \
-            ir.Global("_number_or_list", (numbers.Real, list, tuple))
-        test = Eqn((ok,), "call", (ir.Global("isinstance", isinstance, "builtin"), value,
-                                   allowed), {"kw": (), "label": "isinstance",
-                                              "constant": True}, None)
-        fail = [Eqn((err,), "call", (ir.Global("NonScalarError", _E), Const(msg)),
-                    {"kw": (), "label": "NonScalarError", "constant": True}, None),
-                Eqn((), "raise", (err,), None, None)]
-        lowered.func.body[-1:-1] = [test, ir.If(ok, [], fail, None)]
-
-
-def _check_rank_zero(lowered: Lowered, fn: Any, value: Var) -> None:
-    """An array result of a rank known only at the call: ``np.ndim(out) == 0`` checked
-    before the return (a 0-d array, a numpy scalar and a lazy Dask scalar pass)."""
-    import numpy
-    from .errors import NonScalarError as _E
-    fs = lowered.fs
-    node = lowered.return_node or fs.tree
-    ndim, ok, err = Var("_n", Kind.num()), Var("_c", Kind.num()), Var("_t", Kind.obj())
-    msg = (f'File "{fs.filename}", line {fs.line(node)}: {describe(fn)} returned an array '
-           "with dimensions; symgrad's grad differentiates functions that return one "
-           "number.\n  hint: reduce it to a number (np.sum(...)), or use symgrad.jacobian "
-           "or symgrad.vjp for an array result.")
-    flags = {"kw": (), "constant": True}
-    test = [Eqn((ndim,), "call", (ir.Global("_np_ndim", numpy.ndim), value),
-                {**flags, "label": "np.ndim"}, None),
-            Eqn((ok,), "eq", (ndim, Const(0)), None, None)]
-    fail = [Eqn((err,), "call", (ir.Global("NonScalarError", _E), Const(msg)),
-                {**flags, "label": "NonScalarError"}, None),
-            Eqn((), "raise", (err,), None, None)]
-    lowered.func.body[-1:-1] = [*test, ir.If(ok, [], fail, None)]
-
-
-def _not_number(value: Any, lw: Any) -> bool:
-    """Is a returned value certainly not a number (None, a string, a tuple, a list)?"""
-    if type(value) is StaticTuple:
-        return True
-    if type(value) is Const:
-        return not isinstance(value.value, (int, float)) or isinstance(value.value, bool) \
-            and False
-    if type(value) is Var:
-        return value.kind.find().tag in ("list", "map", "obj") or (
-            value.kind.find().tag == "array" and _rank_known_nonzero(value, lw))
-    return not is_operand(value)
-
-
-def _rank_known_nonzero(value: Var, lw: Any) -> bool:
-    """An array result known to have at least one dimension (an array parameter, or
-    an elementwise function of one)?"""
-    rank = lw.array_ranks.get(value) if hasattr(lw, "array_ranks") else None
-    return bool(rank)
-
-
-def _describe_value(value: Any) -> str:
-    if type(value) is StaticTuple:
-        return "a tuple"
-    if type(value) is Const:
-        return "None" if value.value is None else f"{type(value.value).__name__} " \
-            f"{value.value!r}"
-    if type(value) is Var and value.kind.find().tag == "list":
-        return "a list"
-    if type(value) is Var and value.kind.find().tag == "map":
-        return "a dict"
-    return "a value that is not a number"
 
 
 def _printable(name: str) -> str:

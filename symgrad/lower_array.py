@@ -19,7 +19,7 @@ from typing import Any
 from . import array_ops
 from .array_ops import ARRAY_OPS, ArrayOp
 from .ir import Const, Eqn, Global, Kind, Var
-from .scope import Scope, Static, StaticTuple, is_operand
+from .scope import Scope, Static, StaticTuple
 
 __all__ = ["ArrayLowering", "numpy_op_of", "ARRAY_METHODS"]
 
@@ -326,4 +326,3 @@ class ArrayLowering:
         self.effect("aset", (base, *ops, value), {"index": template})
 
 
-_ = (is_operand, ARRAY_OPS)

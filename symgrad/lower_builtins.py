@@ -22,7 +22,7 @@ from typing import Any
 
 from . import ir
 from .ir import Const, Global, Kind, Var
-from .scope import FuncValue, Scope, Static, StaticTuple, is_operand
+from .scope import Scope, StaticTuple
 
 
 def _kwargs(lw: Any, scope: Scope, node: ast.Call, allowed: tuple[str, ...]) -> dict:
@@ -175,17 +175,22 @@ def b_sorted(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
         raise scope.fs.error(node, "sorted() without one iterable", "sorted(xs)")
     xs = _as_list(lw, scope, node.args[0])
     key = lw.expr(scope, kw["key"]) if "key" in kw else None
+    rev = lw.operand(scope, kw["reverse"]) if "reverse" in kw else None
+    return _gather(lw, xs, _order(lw, scope, xs, key, rev, node), node, dest)
+
+
+def _order(lw: Any, scope: Scope, xs: Any, key: Any, rev: Any, node: ast.AST) -> Var:
+    """The permutation that sorts ``xs`` (by ``key``, ``reverse`` if ``rev``), computed
+    by Python's stable ``sorted`` on the keys."""
     if key is not None and type(key) is Const and key.value is None:
         key = None
     keys = _keys(lw, scope, xs, key, node)
-    rev = lw.operand(scope, kw["reverse"]) if "reverse" in kw else None
     rng = lw.emit("range", (Const(0), lw.emit("len", (keys,), Kind.num()), Const(1)), Kind.obj())
     getter = lw.emit("getattr", (keys, Const("__getitem__")), Kind.obj())
     args = (Global("sorted", sorted, "builtin"), rng, getter) + ((rev,) if rev is not None else ())
-    perm = lw.emit("call", args, Kind.list_of(Kind.num()),
+    return lw.emit("call", args, Kind.list_of(Kind.num()),
                    {"kw": ("key",) + (("reverse",) if rev is not None else ()),
                     "label": "sorted", "constant": True}, hint="_order")
-    return _gather(lw, xs, perm, node, dest)
 
 
 def _gather(lw: Any, xs: Any, perm: Any, node: ast.AST, dest: Var | None) -> Var:
@@ -308,12 +313,10 @@ def b_prod(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
 def b_iterable(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     """``zip``/``enumerate``/``reversed``/``range`` used as values (not as a loop's
     iterable): listed by a comprehension over the same iteration."""
-    from .scope import Scope as _S
     fake = ast.ListComp(elt=ast.Name(id="__item#", ctx=ast.Load()), generators=[
         ast.comprehension(target=ast.Name(id="__item#", ctx=ast.Store()), iter=node, ifs=[],
                           is_async=0)])
     ast.copy_location(fake, node)
-    _ = _S
     if node.keywords and not (isinstance(node.func, ast.Name) and node.func.id in (
             "zip", "enumerate") and all(k.arg in ("strict", "start") for k in node.keywords)):
         raise scope.fs.error(node, f"keyword arguments to {ast.unparse(node.func)}() here",
@@ -351,17 +354,8 @@ def sort_in_place(lw: Any, scope: Scope, lst: Any, kwargs: dict, node: ast.AST) 
         if k not in ("key", "reverse"):
             raise lw.error_at(node, f"the keyword argument {k}= of .sort()",
                               ".sort() accepts key= and reverse=")
-    key = kwargs.get("key")
-    if key is not None and type(key) is Const and key.value is None:
-        key = None
-    keys = _keys(lw, scope, lst, key, node)
     rev = lw.materialize(kwargs["reverse"], node) if "reverse" in kwargs else None
-    rng = lw.emit("range", (Const(0), lw.emit("len", (keys,), Kind.num()), Const(1)), Kind.obj())
-    getter = lw.emit("getattr", (keys, Const("__getitem__")), Kind.obj())
-    args = (Global("sorted", sorted, "builtin"), rng, getter) + ((rev,) if rev is not None else ())
-    perm = lw.emit("call", args, Kind.list_of(Kind.num()),
-                   {"kw": ("key",) + (("reverse",) if rev is not None else ()),
-                    "label": "sorted", "constant": True}, hint="_order")
+    perm = _order(lw, scope, lst, kwargs.get("key"), rev, node)
     ordered = _gather(lw, lst, perm, node, None)
     k = Var("_k", Kind.num())
     with lw.sub_block() as body:
@@ -396,4 +390,3 @@ STRUCTURED: dict[Any, Any] = {
     builtins.range: b_iterable, builtins.any: b_any_all, builtins.all: b_any_all,
     builtins.print: b_print, builtins.divmod: b_divmod, functools.partial: b_partial,
 }
-_ = (FuncValue, Static, is_operand)

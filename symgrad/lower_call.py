@@ -73,16 +73,8 @@ class CallLowering:
     def call_args(self, scope: Scope, node: ast.Call) -> tuple[list, dict]:
         """Positional and keyword arguments as bindings (``*t`` and ``**d`` of known
         tuples and dicts are expanded, as a forwarding wrapper needs)."""
-        args: list[Any] = []
-        for a in node.args:
-            if isinstance(a, ast.Starred):
-                v = self.expr(scope, a.value)
-                if type(v) is not StaticTuple:
-                    raise scope.fs.error(node, "a starred argument of unknown length",
-                                         "pass the arguments one by one")
-                args.extend(v.items)
-            else:
-                args.append(self.expr(scope, a))
+        args = self.expanded(scope, node.args, node, "a starred argument of unknown length",
+                             "pass the arguments one by one")
         kwargs: dict[str, Any] = {}
         for k in node.keywords:
             v = self.expr(scope, k.value)

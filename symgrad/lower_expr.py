@@ -458,19 +458,23 @@ class ExprLowering:
         return acc if acc is not None else self.emit("list", (), Kind.list_of(), dest=dest)
 
     def e_tuple(self, scope: Scope, node: ast.Tuple, dest: Var | None) -> Any:
-        if any(isinstance(e, ast.Starred) for e in node.elts):
-            items: list[Any] = []
-            for e in node.elts:
-                if isinstance(e, ast.Starred):
-                    v = self.expr(scope, e.value)
-                    if type(v) is not StaticTuple:
-                        raise scope.fs.error(node, "a starred list in a tuple",
-                                             "build a list with + instead")
-                    items.extend(v.items)
-                else:
-                    items.append(self.expr(scope, e))
-            return StaticTuple(tuple(items))
-        return StaticTuple(tuple(self.expr(scope, e) for e in node.elts))
+        return StaticTuple(tuple(self.expanded(scope, node.elts, node, "a starred list in a "
+                                              "tuple", "build a list with + instead")))
+
+    def expanded(self, scope: Scope, elts: list, node: ast.AST, what: str,
+                 hint: str) -> list:
+        """The values of ``elts``, a ``*t`` of a known tuple expanded (else ``what`` is
+        refused, with ``hint``)."""
+        items: list[Any] = []
+        for e in elts:
+            if isinstance(e, ast.Starred):
+                v = self.expr(scope, e.value)
+                if type(v) is not StaticTuple:
+                    raise scope.fs.error(node, what, hint)
+                items.extend(v.items)
+            else:
+                items.append(self.expr(scope, e))
+        return items
 
     def e_dict(self, scope: Scope, node: ast.Dict, dest: Var | None) -> Any:
         """A dict with constant keys: a map whose values are differentiated."""

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import inspect
 import sys
-import threading
 import weakref
 from typing import Any, Callable
 
-from .api import GradFunction, Wrt, _cached, _params_of, _resolve_wrt, _wrt_or_argnums
+from .api import (GradFunction, Wrt, _cached, _params_of, _resolve_wrt, _wrt_or_argnums,
+                  memo)
 from .errors import ArgumentError, SymgradError
 from .pipeline import transform, transform_forward
 
@@ -34,22 +34,10 @@ __all__ = ["jvp", "vjp", "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "line
            "ForwardFunction", "VJPFunction", "JacobianFunction", "HessianFunction"]
 
 _cache: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
-_lock = threading.RLock()
 
 
 def _memo(fn: Any, key: tuple, make: Callable[[], Any]) -> Any:
-    try:                                            # the fast path: already made
-        return _cache[fn][key]
-    except (KeyError, TypeError):
-        pass
-    with _lock:
-        try:
-            per_fn = _cache.setdefault(fn, {})
-        except TypeError:
-            per_fn = {}
-        if key not in per_fn:
-            per_fn[key] = make()
-        return per_fn[key]
+    return memo(_cache, fn, key, make)
 
 
 def _target(fn: Any) -> Any:

@@ -91,18 +91,14 @@ def _sweep(block: list, uses: dict[Var, int], kept: set) -> tuple[list, bool]:
             s.orelse, a2 = _sweep(s.orelse, uses, kept)
             again = again or a1 or a2
             if not s.then and not s.orelse:
-                for a in stmt_reads(s):
-                    if type(a) is Var:
-                        release(a)
+                _release_reads(s, release)
                 continue
         elif t is For:
             s.body, a1 = _sweep(s.body, uses, kept)
             again = again or a1
             kept.add(s.var)
             if not s.body:
-                for a in stmt_reads(s):
-                    if type(a) is Var:
-                        release(a)
+                _release_reads(s, release)
                 continue
         elif t is While:
             s.body, a1 = _sweep(s.body, uses, kept)
@@ -110,6 +106,13 @@ def _sweep(block: list, uses: dict[Var, int], kept: set) -> tuple[list, bool]:
         out.append(s)
     out.reverse()
     return out, again
+
+
+def _release_reads(s: Any, release: Any) -> None:
+    """A region removed whole: the variables its header reads are used once less."""
+    for a in stmt_reads(s):
+        if type(a) is Var:
+            release(a)
 
 
 def optimize(func: Func) -> Func:
@@ -120,4 +123,3 @@ def optimize(func: Func) -> Func:
     return func
 
 
-_ = (Return,)

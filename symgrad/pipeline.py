@@ -13,13 +13,12 @@ from typing import Any
 
 from .analyze import Facts, analyze
 from .emit import Emitted, compile_emitted, emit
-from .errors import NonScalarError, UnsupportedSyntaxError
-from .ir import Const, Func, Var
-from .lower import Lowered, _check_rank_zero, check_result, lower
+from .errors import UnsupportedSyntaxError
+from .ir import Func
+from .lower import Lowered, lower
 from .optimize import optimize
+from .results import check_result, check_static_result
 from .reverse import reverse
-from .scope import StaticTuple
-from .source import describe
 
 __all__ = ["Transformed", "transform", "stages"]
 
@@ -59,36 +58,6 @@ def _uses_numpy(lowered: Lowered) -> bool:
     return any(p.kind.find().tag == "array" for p in lowered.params)
 
 
-def _check_result(lowered: Lowered, fn: Any) -> None:
-    r = lowered.result
-    fs = lowered.fs
-    where = f'File "{fs.filename}", line {fs.line(fs.tree)}'
-    if type(r) is tuple or (type(r) is Var and r.kind.is_list) or (
-            type(r) is Var and r.kind.resolved == "obj") or (
-            type(r) is Const and not isinstance(r.value, (int, float))):
-        what = "a tuple" if type(r) is tuple else "a list" if type(r) is Var and \
-            r.kind.is_list else "a value that is not a number"
-        raise NonScalarError(
-            f"{where}: {describe(fn)} returns {what}; symgrad's grad differentiates functions "
-            "that return one number.\n  hint: return a single number (for example the sum of "
-            "the parts), or use symgrad.jacobian for several outputs.")
-    if type(r) is Var and r.kind.find().tag in (None, "num") and uses_numpy(lowered):
-        from .shapes import patterns
-        if patterns(lowered.func.body, lowered.func.params, lowered.patterns).get(
-                r, ()) is None:        # read out of a container: maybe an array
-            _check_rank_zero(lowered, fn, r)
-    if type(r) is Var and r.kind.is_array:
-        from .shapes import patterns
-        pat = patterns(lowered.func.body, lowered.func.params, lowered.patterns).get(r)
-        if pat:                       # an array of known rank >= 1
-            raise NonScalarError(
-                f"{where}: {describe(fn)} returns an array with {len(pat)} dimension"
-                f"{'s' if len(pat) > 1 else ''} for these arguments; symgrad's grad "
-                "differentiates functions that return one number.\n  hint: reduce it to a "
-                "number (np.sum(...), np.mean(...)), or use symgrad.jacobian or symgrad.vjp "
-                "for an array result.")
-
-
 def transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
               structured: bool = False, patterns: dict | None = None,
               share_lists: bool = False) -> Transformed:
@@ -122,7 +91,7 @@ def _transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
     wrt_vars = [params[i] for i in wrt]
     facts = analyze(lowered, wrt_vars)
     if not structured:
-        _check_result(lowered, fn)
+        check_static_result(lowered, fn)
     check_result(lowered, fn, structured)
     grad_ir = reverse(lowered, facts, wrt_vars, with_value, single, share_lists)
     grad_ir = optimize(grad_ir)
@@ -135,7 +104,6 @@ def _transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
     em = emit(grad_ir, lowered.fs.globals, name, doc)
     compiled = compile_emitted(em, getattr(fn, "__qualname__", name))
     inactive = [p.name for p in wrt_vars if not facts.is_active(p)]
-    _ = StaticTuple
     return Transformed(em.source, compiled, name, [p.name for p in params], wrt_names,
                        inactive, lowered, facts, grad_ir, em, uses_numpy(lowered))
 

@@ -35,25 +35,22 @@ class Namer:
         if base not in self.used:
             self.used.add(base)
             return base
-        k = self.counters.get(base, 0)
         sep = "" if base.endswith("_") or (base.startswith("_") and base[-1:].isalpha()
                                            and len(base) <= 3) else "_"
-        while True:
-            k += 1
-            cand = f"{base}{sep}{k}"
-            if cand not in self.used:
-                self.counters[base] = k
-                self.used.add(cand)
-                return cand
+        return self._next(base, sep)
 
     temp = version
 
     def numbered(self, base: str) -> str:
         """Always numbered: ``_t1``, ``_t2`` ..."""
+        return self._next(base, "")
+
+    def _next(self, base: str, sep: str) -> str:
+        """The first ``base + sep + k`` not used yet, counting on from the last one."""
         k = self.counters.get(base, 0)
         while True:
             k += 1
-            cand = f"{base}{k}"
+            cand = f"{base}{sep}{k}"
             if cand not in self.used:
                 self.counters[base] = k
                 self.used.add(cand)

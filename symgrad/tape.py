@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from .ir import (Break, Const, Continue, Eqn, For, If, Kind, Return, Var, While, stmt_reads,
+from .ir import (Break, Const, Continue, Eqn, For, If, Kind, Var, While, stmt_reads,
                  stmt_writes, walk)
 
 __all__ = ["prepare", "live_restores", "has_exit", "upward_exposed", "surely_written",
