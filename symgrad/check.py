@@ -110,33 +110,11 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
     point = array_point(f, args, wrt)
     gf = grad(f, wrt=point.wrt)
     point.constant = tuple(p for p in getattr(gf, "inactive", ()) if p in point.wrt)
-    value = _at_point(f, point, point.function)
-    if getattr(value, "shape", ()) not in ((), (1,)):
-        raise SymgradError(f"{point.function} returned an array of shape {value.shape} at the "
-                           "point, not a number: check compares gradients of functions that "
-                           "return one number (reduce it, e.g. np.sum(...), or check one "
-                           "output at a time)")
+    value = _scalar_value(f, point)
     checked = kind(f, gf, point, tangents)
     gen = _at_point(checked.generated, point, f"the {checked.what} of {point.function}")
-    columns: dict[str, Column] = {}
-    unavailable: dict[str, str] = {}
-    skipped: dict[str, str] = {}
-    timed_out: list[str] = []
-    with Progress() as progress:
-        for name in selected:
-            too_large = _too_large(name, point)
-            if too_large:
-                unavailable[name], skipped[name] = too_large, "too large"
-                continue
-            col, why, late = _run_engine(name, checked, gen, (rtol, atol), seconds, progress)
-            if col is not None:
-                columns[name] = col
-            else:
-                unavailable[name] = why
-                timed_out += [name] * late
-                if isinstance(point, ArrayPoint) and not late and name != "fd":
-                    skipped[name] = "cannot run"
-                    unavailable[name] = _on_object_arrays(name, point.function, why)
+    columns, unavailable, skipped, timed_out = _run_engines(selected, point, checked, gen,
+                                                            (rtol, atol), seconds)
     fd_tol = (max(rtol, FD_RTOL), max(atol, FD_ATOL))
     no_verdict = ("SymPy " + ("timed out" if "sympy" in timed_out else "skipped"
                               if "sympy" in skipped else "unavailable")
@@ -149,6 +127,43 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
                        rtol, atol, *fd_tol, notes, selected, tuple(timed_out), point.constant,
                        checked.mode, None if checked.tangents is None else
                        tuple(checked.tangents), checked.default_tangents, skipped)
+
+
+def _scalar_value(f: Callable[..., Any], point: Any) -> Any:
+    """``f`` at the point, which must be one number."""
+    value = _at_point(f, point, point.function)
+    if getattr(value, "shape", ()) not in ((), (1,)):
+        raise SymgradError(f"{point.function} returned an array of shape {value.shape} at the "
+                           "point, not a number: check compares gradients of functions that "
+                           "return one number (reduce it, e.g. np.sum(...), or check one "
+                           "output at a time)")
+    return value
+
+
+def _run_engines(selected: tuple, point: Any, checked: Any, gen: dict, tols: tuple,
+                 seconds: float) -> tuple[dict, dict, dict, list]:
+    """Each selected engine's column, or why it has none (unavailable, skipped as too
+    large or unable to run, timed out)."""
+    columns: dict[str, Column] = {}
+    unavailable: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+    timed_out: list[str] = []
+    with Progress() as progress:
+        for name in selected:
+            too_large = _too_large(name, point)
+            if too_large:
+                unavailable[name], skipped[name] = too_large, "too large"
+                continue
+            col, why, late = _run_engine(name, checked, gen, tols, seconds, progress)
+            if col is not None:
+                columns[name] = col
+            else:
+                unavailable[name] = why
+                timed_out += [name] * late
+                if isinstance(point, ArrayPoint) and not late and name != "fd":
+                    skipped[name] = "cannot run"
+                    unavailable[name] = _on_object_arrays(name, point.function, why)
+    return columns, unavailable, skipped, timed_out
 
 
 #: engine -> (the cap on numbers in arrays, its name)

@@ -135,19 +135,23 @@ def _parser() -> argparse.ArgumentParser:
         "print the generated gradient, cross-check it, or derive it symbolically.",
         epilog="Example: symgrad check examples/seed_neuron.py:neuron 2.0 0.0 -3.0 1.0 6.88137")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    target = {"metavar": "FILE.py:FUNCTION", "help": "the function, e.g. model.py:loss"}
-    wrt = {"metavar": "NAMES", "help": "comma-separated parameters to differentiate "
-           "(default: all)"}
-    sym_wrt = {"metavar": "NAMES", "help": "comma-separated parameters to differentiate "
-               "(default: all, or with a point those whose argument is a number or a list "
-               "of numbers)"}
-    timeout = {"type": float, "metavar": "SECONDS", "default": None}
+    _show_parser(sub)
+    _check_parser(sub)
+    _symbolic_parser(sub)
+    return parser
 
+
+_TARGET = {"metavar": "FILE.py:FUNCTION", "help": "the function, e.g. model.py:loss"}
+_TIMEOUT = {"type": float, "metavar": "SECONDS", "default": None}
+
+
+def _show_parser(sub: Any) -> None:
     show = sub.add_parser("show", help="print the generated gradient source",
                           description="Print the source symgrad generates for the gradient "
                           "(or, with --mode, for another derivative).")
-    show.add_argument("function", **target)
-    show.add_argument("--wrt", **wrt)
+    show.add_argument("function", **_TARGET)
+    show.add_argument("--wrt", metavar="NAMES", help="comma-separated parameters to "
+                      "differentiate (default: all)")
     show.add_argument("--mode", choices=SHOW_MODES, default="grad",
                       help="which generated function: grad (the gradient, default), jvp "
                       "(forward mode), vjp (reverse mode seeded with one cotangent per "
@@ -156,11 +160,13 @@ def _parser() -> argparse.ArgumentParser:
                       help="print an intermediate form of the compiler instead: the "
                       "lowered IR, the reverse sweep before optimizing, or after")
 
+
+def _check_parser(sub: Any) -> None:
     chk = sub.add_parser("check", help="compare symgrad, SymPy, the Value engine and finite "
                          "differences at a point", description="Compute the gradient at a point "
                          "with four engines and compare them; exit status 1 if they disagree "
                          "or no engine could check a derivative.")
-    chk.add_argument("function", **target)
+    chk.add_argument("function", **_TARGET)
     chk.add_argument("args", nargs="*", metavar="ARG", help="the point: one Python literal "
                      "per parameter (2.0, 3, [1.0, 2.0], or \"array([1.0, 2.0])\" for a numpy "
                      "array); missing ones take the defaults")
@@ -171,7 +177,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="relative tolerance between symgrad, SymPy and Value (default 1e-6)")
     chk.add_argument("--atol", type=float, default=1e-9,
                      help="absolute tolerance (default 1e-9)")
-    chk.add_argument("--timeout", **timeout, help="seconds each engine may take (default 20); "
+    chk.add_argument("--timeout", **_TIMEOUT, help="seconds each engine may take (default 20); "
                      "an engine that runs out shows 'timed out'")
     chk.add_argument("--engines", metavar="NAMES", default="sympy,value,fd",
                      help="comma-separated engines to run: sympy, value, fd (default: all)")
@@ -184,17 +190,20 @@ def _parser() -> argparse.ArgumentParser:
                      "e.g. \"[1.0, [0.5, -0.5]]\" (default: a fixed pseudo-random direction, "
                      "shown in the report)")
 
+
+def _symbolic_parser(sub: Any) -> None:
     sym = sub.add_parser("symbolic", help="print f and its gradient as SymPy expressions",
                          description="Print f and each gradient component as sympy.diff gives "
                          "it and as symgrad's generated code computes it, simplified.")
-    sym.add_argument("function", **target)
+    sym.add_argument("function", **_TARGET)
     sym.add_argument("args", nargs="*", metavar="ARG", help="optional point: needed for "
                      "list arguments and branches (SymPy follows the path taken there)")
-    sym.add_argument("--wrt", **sym_wrt)
+    sym.add_argument("--wrt", metavar="NAMES", help="comma-separated parameters to "
+                     "differentiate (default: all, or with a point those whose argument is a "
+                     "number or a list of numbers)")
     sym.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
-    sym.add_argument("--timeout", **timeout, help="seconds SymPy may take to build the "
+    sym.add_argument("--timeout", **_TIMEOUT, help="seconds SymPy may take to build the "
                      "expressions (default 20)")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
