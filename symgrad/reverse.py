@@ -314,7 +314,9 @@ class Reverse(ListReverse, ArrayReverse):
                 continue
             if p in self.live:
                 out.append(self.d(p))
-            elif p.kind.find().tag is None:      # never used: zeros shaped like the argument
+            elif p.kind.find().tag is None or id(p.kind.find()) in getattr(
+                    self.lowered, "moved_kinds", ()):
+                # never used, or only moved into a list: zeros shaped like the argument
                 out.append(self.emit("zeros_like", (p,), kind=p.kind, hint="d_", base=p))
             else:
                 out.append(Const(0.0))

@@ -246,3 +246,21 @@ def test_jvp_of_sum_over_a_list_without_tangent():
     assert close(tangent, fd(sum_of_constant_list, args, 0) * v[0]
                  + fd(sum_of_constant_list, args, 1) * v[1])
     check(sum_of_constant_list, *args)
+
+
+# --- a list parameter only moved into another list (never read as numbers): its gradient
+#     is zeros shaped like it (was the number 0.0)
+def moved_into_a_list(x0, xs):
+    table = [xs]
+    rows = [xs, table[0]]
+    return math.cos(x0) * 2.0 + len(rows)
+
+
+@pytest.mark.parametrize("xs", [[0.0, 1.0, 2.0], [[1.0], [2.0, 3.0]], 0.5])
+def test_parameter_only_moved_into_a_list(xs):
+    g = symgrad.grad(moved_into_a_list, wrt=["x0", "xs"])(0.3, copy.deepcopy(xs))
+    assert close(g[0], -2.0 * math.sin(0.3))
+    zeros = (lambda x: [zeros(v) for v in x] if isinstance(x, list) else 0.0)
+    assert g[1] == zeros(xs)
+    value, tangent = symgrad.jvp(moved_into_a_list, (0.3, xs), (1.0, zeros(xs)))
+    assert close(tangent, -2.0 * math.sin(0.3))
