@@ -33,8 +33,8 @@ def _field_names(x):
         return getattr(x, "_fields", None)
     if hasattr(type(x), "__dataclass_fields__"):
         return list(type(x).__dataclass_fields__)
-    if hasattr(x, "__dict__") and not isinstance(x, type) and \
-            type(x).__module__ not in ("builtins", "numpy", "types"):
+    if (hasattr(x, "__dict__") and not isinstance(x, type)
+            and type(x).__module__ not in ("builtins", "numpy", "types")):
         return list(vars(x))
     return None
 
@@ -238,3 +238,86 @@ def install(name: str, ns: dict[str, Any]) -> None:
     exec(compile(src, f"<symgrad helper {name}>", "exec"), ns)
     if name == "_zeros_like":      # builds constants: no derivative flows through it
         ns[name].__symgrad_constant__ = True
+
+
+def bindings(names: dict[str, Any], own_module: str | None = None
+             ) -> tuple[list[str], list[str], list[str], list[str]]:
+    """How a standalone text gets each object a generated function reads by name:
+    ``(imports, literal assignments, definitions, names with none)``.  A module is
+    imported; a number or string is written as a literal; a helper of this module
+    or a rule's float forward written in symgrad is defined (with the helpers it
+    calls); anything else is imported from the module that holds it
+    (``own_module``, the user's, for the function's globals)."""
+    imports: list[str] = []
+    consts: list[str] = []
+    defs: dict[str, str] = {}
+    missing: list[str] = []
+    todo = list(names.items())
+    while todo:
+        name, obj = todo.pop(0)
+        if name in defs:
+            continue
+        if inspect.ismodule(obj):
+            imports.append(f"import {obj.__name__}" + (f" as {name}" if name != obj.__name__
+                                                       else ""))
+            continue
+        if _literal(obj):
+            consts.append(f"{name} = {obj!r}")
+            continue
+        src = saved_source(name, obj)
+        if src is not None:
+            defs[name] = src
+            for need in HELPER_NEEDS.get(name, ()):
+                todo.append((need, _helper_object(need)))
+            if name not in _SOURCES and "math." in src:
+                todo.append(("math", __import__("math")))
+            continue
+        where = _importable(name, obj, own_module)
+        if where is not None:
+            imports.append(where)
+        else:
+            missing.append(name)
+    return sorted(set(imports)), consts, list(defs.values()), missing
+
+
+def trailer(freevars: dict[str, Any]) -> str:
+    """What symgrad passes in to a generated function, written out: the lines that
+    follow its source so the text stands alone ("" when it passes in nothing)."""
+    objs = {}
+    for name, cell in freevars.items():
+        try:
+            objs[name] = cell.cell_contents
+        except ValueError:
+            continue
+    if not objs:
+        return ""
+    imports, consts, defs, missing = bindings(objs)
+    lines = ["", "", "# Defined by symgrad for the code above:"] + imports + consts
+    lines += [f"# {name}: an object symgrad passes in (not importable by name)"
+              for name in missing]
+    for k, d in enumerate(defs):
+        lines += ([] if k == 0 and len(lines) == 3 else ["", ""]) + [d.rstrip()]
+    return "\n".join(lines) + "\n"
+
+
+def _literal(obj: Any) -> bool:
+    if isinstance(obj, (tuple, list)):
+        return all(_literal(v) for v in obj)
+    return isinstance(obj, (int, float, str, bool, complex, type(None)))
+
+
+def _helper_object(name: str) -> Any:
+    ns: dict[str, Any] = {}
+    install(name, ns)
+    return ns[name]
+
+
+def _importable(name: str, obj: Any, own_module: str | None) -> str | None:
+    """``from module import name`` for ``obj``, if that import gives it back."""
+    import sys
+    mod = own_module if own_module not in (None, "__main__") else getattr(
+        obj, "__module__", None)
+    qual = getattr(obj, "__qualname__", None) if own_module is None else name
+    if mod and qual and mod != "__main__" and getattr(sys.modules.get(mod), qual, None) is obj:
+        return f"from {mod} import {qual}" + (f" as {name}" if name != qual else "")
+    return None

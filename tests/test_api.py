@@ -1,4 +1,5 @@
 """The public API: grad / value_and_grad / show / save, caching, second derivatives."""
+import copy
 import importlib.util
 import inspect
 import io
@@ -11,6 +12,7 @@ import pytest
 
 import cases
 from numeric import assert_close, finite_diff
+import symgrad
 from symgrad import GradFunction, grad, show, value_and_grad
 
 GOLDEN = __file__.replace("test_api.py", "golden/seed_neuron.py.txt")
@@ -219,3 +221,51 @@ def test_argnums_alias_like_jax():
     from symgrad import SymgradError
     with pytest.raises(SymgradError, match="not both"):
         grad(f, wrt="x", argnums=0)
+
+
+# ---------------------------------------------------------------- .source stands alone
+def _returns_parameter(x, y):
+    return y
+
+
+def _relu_rows(xs, W):
+    s = 0.0
+    for row in W:
+        s += symgrad.relu(sum(row)) * xs[0]
+    return s
+
+
+@pytest.mark.parametrize("fn,args,wrt", [
+    (_relu_rows, ([1.5, -0.5], [[1.0, 2.0], [-3.0, 0.5]]), None),     # _zeros_like, relu
+    (cases.mlp_loss, dict(cases.CASES)[cases.mlp_loss], None),
+    (_returns_parameter, (1.5, 2.0), None),         # the result check: Real, NonScalarError
+], ids=["lists_and_relu", "mlp", "result_check"])
+def test_source_defines_what_symgrad_passes_in(fn, args, wrt):
+    """Executed with only the user's module globals, ``.source`` defines a function that
+    computes the same gradient: every helper symgrad passes in is written out."""
+    g = grad(fn, wrt=wrt)
+    assert "# Defined by symgrad for the code above:" in g.source
+    ns = dict(fn.__globals__)
+    for name in list(ns):
+        if name.startswith("_") and not name.startswith("__"):
+            del ns[name]
+    ns.pop("symgrad", None)
+    exec(compile(g.source, "<source>", "exec"), ns)
+    got = ns[g.__name__](*copy.deepcopy(args))
+    assert_close(list(got) if isinstance(got, tuple) else [got],
+                 list(g(*copy.deepcopy(args))) if isinstance(got, tuple) else [g(*args)],
+                 rtol=1e-12)
+
+
+def test_source_of_array_gradient_defines_its_helpers():
+    np = pytest.importorskip("numpy")
+
+    def loss(w, X, b):
+        return np.sum(np.tanh(X @ w + b))
+    g = grad(loss)
+    assert "def _unbroadcast(" in g.source and "def _matmul_vjp_a(" in g.source
+    ns = {"np": np}
+    exec(compile(g.source, "<source>", "exec"), ns)
+    w, X = np.array([0.5, -1.0, 2.0]), np.arange(12.0).reshape(4, 3) / 10
+    for got, want in zip(ns[g.__name__](w, X, 0.3), g(w, X, 0.3)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
