@@ -263,7 +263,7 @@ def _varied(body: list, seeds: set[Var], cls: _Classes) -> tuple[set[Var], set[V
     while changed:
         changed = False
         for e in eqns:
-            if not any(is_v(a) for a in e.args):
+            if not any(is_v(a) for a in _value_args(e)):   # (an index carries none)
                 continue
             targets = list(e.outs)
             if e.prim in LIST_MUTATORS and e.args and type(e.args[0]) is Var:

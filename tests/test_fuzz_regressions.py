@@ -264,3 +264,36 @@ def test_parameter_only_moved_into_a_list(xs):
     assert g[1] == zeros(xs)
     value, tangent = symgrad.jvp(moved_into_a_list, (0.3, xs), (1.0, zeros(xs)))
     assert close(tangent, -2.0 * math.sin(0.3))
+
+
+# --- hvp of a loop left by break inside another loop: the reverse sweep's trip count is
+#     saved on the tape with the numbers; read back as a slice bound it carries no
+#     derivative (hvp refused it as a list() call with varied arguments)
+def break_in_nested_loop(x, y):
+    s = 0.0
+    for k in range(2):
+        for i in range(3):
+            s = s + math.sin(x * y + i)
+            if s * x > 0.7 + k:
+                break
+        for j in reversed(range(3)):
+            s = s * 0.9 + y * j
+            if s > 2.0 + k:
+                break
+    return s * y
+
+
+@pytest.mark.parametrize("point", [(0.9, 1.1), (0.3, 0.2), (1.7, -0.4)])
+def test_hvp_of_break_inside_a_loop(point):
+    v = (1.0, 0.5)
+    g = symgrad.grad(break_in_nested_loop, wrt=(0, 1))
+    h = 1e-5
+    up = g(*(p + h * t for p, t in zip(point, v)))
+    dn = g(*(p - h * t for p, t in zip(point, v)))
+    want = [(a - b) / (2 * h) for a, b in zip(up, dn)]
+    got = symgrad.hvp(break_in_nested_loop, point, v)
+    assert all(a == pytest.approx(b, rel=1e-5, abs=1e-6) for a, b in zip(got, want))
+    H = symgrad.hessian(break_in_nested_loop)(*point)
+    assert all(sum(H[r][c] * v[c] for c in range(2)) == pytest.approx(want[r], rel=1e-5,
+                                                                     abs=1e-6)
+               for r in range(2))
