@@ -717,11 +717,11 @@ def _install_user_ops(derived: dict) -> None:
     """Declare user operations (name -> (op, callable)) to the printer and the
     optimizer, and drop the derivatives built before them."""
     import sys
-    from . import emit, emit_array
+    from . import emit_array, emit_forms
     for key, (o, f) in derived.items():
         ARRAY_OPS[key] = o
         USER_CALLS[key] = f
-        emit_array.ARRAY_EXPR[key] = emit._EXPR[key] = emit_array.e_user_call
+        emit_array.ARRAY_EXPR[key] = emit_forms.EXPR[key] = emit_array.e_user_call
         emit_array.ARRAY_PURE.add(key)
     for cached in ("api", "modes"):   # derivatives built before the rule are made again
         module = sys.modules.get(f"{__package__}.{cached}")

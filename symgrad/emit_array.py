@@ -135,7 +135,7 @@ def _s_aset_add(pr: Any, e: Eqn) -> str:
 
 def _helper_call(name: str, keywords: tuple = ()) -> Any:
     def fn(pr: Any, e: Eqn) -> tuple[str, int]:
-        from .emit import _helper
+        from .emit_forms import helper as _helper
         hname = pr.names.inject(_helper(name), name)
         args = [pr.op(a) for a in e.args]
         kws = [f"{k}={(e.params or {})[k]!r}" for k in keywords if k in (e.params or {})]

@@ -227,17 +227,18 @@ def saved_source(name: str, obj: Any) -> str | None:
     return None
 
 
-def install(name: str, ns: dict[str, Any]) -> None:
-    """Put helper ``name`` into a generated function's namespace."""
-    src = source_of(name)
-    if src is None:
-        ns[name] = rules.RULES[name].forward
-        return
-    if name not in _SOURCES:
-        ns.setdefault("math", __import__("math"))
-    exec(compile(src, f"<symgrad helper {name}>", "exec"), ns)
-    if name == "_zeros_like":      # builds constants: no derivative flows through it
-        ns[name].__symgrad_constant__ = True
+_OBJECTS: dict[str, Any] = {}
+
+
+def helper_object(name: str) -> Any:
+    """The function helper ``name`` defines, made once from its source text (with the
+    helpers it calls in its namespace)."""
+    fn = _OBJECTS.get(name)
+    if fn is None:
+        ns: dict[str, Any] = {dep: helper_object(dep) for dep in HELPER_NEEDS.get(name, ())}
+        exec(compile(source_of(name), f"<symgrad helper {name}>", "exec"), ns)
+        fn = _OBJECTS[name] = ns[name]
+    return fn
 
 
 def bindings(names: dict[str, Any], own_module: str | None = None
@@ -268,7 +269,7 @@ def bindings(names: dict[str, Any], own_module: str | None = None
         if src is not None:
             defs[name] = src
             for need in HELPER_NEEDS.get(name, ()):
-                todo.append((need, _helper_object(need)))
+                todo.append((need, helper_object(need)))
             if name not in _SOURCES and "math." in src:
                 todo.append(("math", __import__("math")))
             continue
@@ -304,12 +305,6 @@ def _literal(obj: Any) -> bool:
     if isinstance(obj, (tuple, list)):
         return all(_literal(v) for v in obj)
     return isinstance(obj, (int, float, str, bool, complex, type(None)))
-
-
-def _helper_object(name: str) -> Any:
-    ns: dict[str, Any] = {}
-    install(name, ns)
-    return ns[name]
 
 
 def _importable(name: str, obj: Any, own_module: str | None) -> str | None:

@@ -315,12 +315,10 @@ class ArrayLowering:
         template, ops = self.index_template(scope, target.slice)
         value = self.materialize(value, node)
         if any(it[0] == "a" for it in template):       # fancy: repeated indices refused
-            from . import helpers
-            ns: dict = {}
-            helpers.install("_distinct_indices", ns)
+            from .helpers import helper_object
             adv = [ops[it[1] - 1] for it in template if it[0] == "a"]
             self.block.append(Eqn((), "call", (Global("_distinct_indices",
-                                                      ns["_distinct_indices"]), *adv),
+                                                      helper_object("_distinct_indices")), *adv),
                                   {"kw": (), "label": "_distinct_indices", "constant": True},
                                   self.loc))
         self.effect("aset", (base, *ops, value), {"index": template})

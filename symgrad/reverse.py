@@ -99,7 +99,7 @@ class Reverse(ListReverse, ArrayReverse):
 
     def missing(self) -> Any:
         """The marker a dict save holds for a key that was absent."""
-        from .emit import _helper
+        from .emit_forms import helper as _helper
         from .ir import Global
         return Global("_MISSING", _helper("_put_back").__globals__["_MISSING"], "inject")
 

@@ -1,0 +1,278 @@
+"""How each primitive prints (part of :mod:`symgrad.emit`): the expression forms
+(``xs[i]``, ``a if c else b``, ``len(xs)``, ``math.fsum(xs)`` ...) and the statement
+forms (``xs.append(v)``, ``d_xs[i] += g``, ``raise ...``), with the precedences that
+decide their parentheses.  Array operations print in :mod:`symgrad.emit_array`.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from typing import TYPE_CHECKING, Any
+
+from . import rules
+from . import emit_array
+from .emit_array import ARRAY_EXPR, ARRAY_STMT
+from .ir import Const, Eqn, Var
+
+if TYPE_CHECKING:
+    from .emit import Printer, _Names
+
+__all__ = ["EXPR", "STMT", "const_text", "helper"]
+
+# precedences, as in ast.unparse
+TEST, OR, AND, NOT, CMP, BOR, BXOR, BAND, SHIFT, ARITH, TERM, FACTOR, POWER, AWAIT, ATOM = range(
+    1, 16)
+# (emit_array, imported by this module, keeps its own copy of the ones it needs)
+assert (emit_array.CMP, emit_array.BAND, emit_array.ARITH, emit_array.TERM, emit_array.ATOM) \
+    == (CMP, BAND, ARITH, TERM, ATOM)
+OP_PREC = {"+": ARITH, "-": ARITH, "*": TERM, "/": TERM, "//": TERM, "%": TERM, "@": TERM,
+            "**": POWER}
+_BINOP_SYMBOL = {"BitAnd": ("&", BAND), "BitOr": ("|", BOR), "BitXor": ("^", BXOR),
+                 "LShift": ("<<", SHIFT), "RShift": (">>", SHIFT)}
+
+
+# --------------------------------------------------------------------------- expression forms
+
+def const_text(v: Any, names: _Names) -> tuple[str, int]:
+    if isinstance(v, float):
+        if math.isnan(v):
+            return f"{names.module('math')}.nan", ATOM
+        if math.isinf(v):
+            return ("-" if v < 0 else "") + f"{names.module('math')}.inf", FACTOR if v < 0 else ATOM
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
+        return repr(v), FACTOR
+    return repr(v), ATOM
+
+
+def _call(name: str, args: str) -> tuple[str, int]:
+    return f"{name}({args})", ATOM
+
+
+def _args(pr: Printer, ops: tuple) -> str:
+    return ", ".join(pr.op(a) for a in ops)
+
+
+def _e_copy(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return pr.expr(e.args[0])
+
+
+def _e_neg(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return "-" + pr.op(e.args[0], FACTOR), FACTOR
+
+
+def _e_not(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return "not " + pr.op(e.args[0], NOT), NOT
+
+
+def _sub(pr: Printer, base: Any, index: Any) -> str:
+    """``base[index]``, or ``base.name`` for a field of an object read by attribute."""
+    if type(base) is Var and type(index) is Const and base.kind.find().attrs:
+        return f"{pr.op(base, ATOM)}.{index.value}"
+    return f"{pr.op(base, ATOM)}[{pr.op(index)}]"
+
+
+def _e_getitem(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return _sub(pr, e.args[0], e.args[1]), ATOM
+
+
+def _e_getattr(pr: Printer, e: Eqn) -> tuple[str, int]:
+    base = pr.op(e.args[0], ATOM)
+    if base.isdigit():
+        base = f"({base})"
+    return f"{base}.{e.args[1].value}", ATOM
+
+
+def _slice_text(pr: Printer, parts: tuple) -> str:
+    lo, hi, st = (("" if type(p) is Const and p.value is None else pr.op(p)) for p in parts)
+    return f"{lo}:{hi}" + (f":{st}" if st else "")
+
+
+def _e_slice(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return f"{pr.op(e.args[0], ATOM)}[{_slice_text(pr, e.args[1:4])}]", ATOM
+
+
+def _e_list(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return f"[{_args(pr, e.args)}]", ATOM
+
+
+def _e_dict(pr: Printer, e: Eqn) -> tuple[str, int]:
+    items = ", ".join(f"{k!r}: {pr.op(v)}" for k, v in zip(e.params["keys"], e.args))
+    return "{" + items + "}", ATOM
+
+
+def _e_tuple(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return "(" + _args(pr, e.args) + ("," if len(e.args) == 1 else "") + ")", ATOM
+
+
+def _e_concat(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return pr.binop("+", e.args[0], e.args[1])
+
+
+def _e_repeat(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return pr.binop("*", e.args[0], e.args[1])
+
+
+def _e_cmp(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return pr.binop(rules.OPERATORS[e.prim][0], e.args[0], e.args[1])
+
+
+def _e_select(pr: Printer, e: Eqn) -> tuple[str, int]:
+    c, a, b = e.args
+    if type(c) is Var and c.kind.find().tag == "array":      # elementwise: np.where
+        return f"{pr.names.module('numpy')}.where({pr.op(c)}, {pr.op(a)}, {pr.op(b)})", ATOM
+    return f"{pr.op(a, OR)} if {pr.op(c, OR)} else {pr.op(b, TEST)}", TEST
+
+
+def _e_range(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return pr.range_text(*e.args), ATOM
+
+
+def _e_zeros(pr: Printer, e: Eqn) -> tuple[str, int]:
+    x = e.args[0]
+    if len(e.args) == 1 and type(x) is Var and x.kind.depth() == 1 \
+            and x.kind.find().elem.find().tag == "num":  # type: ignore[union-attr]
+        return f"[0.0] * len({pr.op(x)})", TERM
+    name = pr.names.inject(helper('_zeros_like'), '_zeros_like')
+    return f"{name}({_args(pr, e.args)})", ATOM
+
+
+def _e_call(pr: Printer, e: Eqn) -> tuple[str, int]:
+    params = e.params or {}
+    name = f"{pr.names.module('numpy')}.{params['np_name']}" if params.get("np_name") else \
+        pr.op(e.args[0], ATOM)
+    return f"{name}({_call_parts(pr, e)})", ATOM
+
+
+def _e_callmethod(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return f"{pr.op(e.args[0], ATOM)}.{e.params['name']}({_call_parts(pr, e)})", ATOM
+
+
+def _call_parts(pr: Printer, e: Eqn) -> str:
+    """The arguments of a call equation ``(callee, *positional, *keyword values)``."""
+    kw = (e.params or {}).get("kw", ())
+    args = e.args[1:]
+    pos = args[:len(args) - len(kw)]
+    return ", ".join([pr.op(a) for a in pos]
+                     + [f"{k}={pr.op(v)}" for k, v in zip(kw, args[len(pos):])])
+
+
+def _e_pyexpr(pr: Printer, e: Eqn) -> tuple[str, int]:
+    import copy as _copy
+    tree = _copy.deepcopy(e.params["node"])
+    texts = [pr.op(a, ATOM) for a in e.args]
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and n.id.startswith("__arg") and n.id.endswith("__"):
+            n.id = texts[int(n.id[5:-2])]
+    return ast.unparse(tree), ATOM if isinstance(tree, (ast.JoinedStr, ast.Dict, ast.Set,
+                                                        ast.DictComp, ast.SetComp)) else TEST
+
+
+def _e_binop(pr: Printer, e: Eqn) -> tuple[str, int]:
+    sym, prec = _BINOP_SYMBOL.get(e.params["op"], ("?", ARITH))
+    return f"{pr.op(e.args[0], prec)} {sym} {pr.op(e.args[1], prec + 1)}", prec
+
+
+def _e_invert(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return "~" + pr.op(e.args[0], FACTOR), FACTOR
+
+
+def _e_pop(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return f"{pr.op(e.args[0], ATOM)}.pop({_args(pr, e.args[1:])})", ATOM
+
+
+def _e_reduce(name: str, module: str | None = None) -> Any:
+    def fn(pr: Printer, e: Eqn) -> tuple[str, int]:
+        prefix = f"{pr.names.module(module)}." if module else ""
+        return f"{prefix}{name}({_args(pr, e.args)})", ATOM
+    return fn
+
+
+def _e_len(pr: Printer, e: Eqn) -> tuple[str, int]:
+    return f"len({pr.op(e.args[0])})", ATOM
+
+
+EXPR: dict[str, Any] = {
+    "copy": _e_copy, "neg": _e_neg, "not": _e_not, "getitem": _e_getitem,
+    "getattr": _e_getattr, "getattr_const": _e_getattr, "slice": _e_slice, "list": _e_list, "tuple": _e_tuple,
+    "dict": _e_dict,
+    "concat": _e_concat, "repeat": _e_repeat, "select": _e_select, "range": _e_range,
+    "zeros_like": _e_zeros, "call": _e_call, "callmethod": _e_callmethod, "pyexpr": _e_pyexpr,
+    "binop": _e_binop, "invert": _e_invert, "pop": _e_pop, "len": _e_len,
+    "sum": _e_reduce("sum"), "fsum": _e_reduce("fsum", "math"),
+    "mean": _e_reduce("mean", "statistics"), "fmean": _e_reduce("fmean", "statistics"),
+    "max_of": _e_reduce("max"), "min_of": _e_reduce("min"),
+}
+for _c in ("lt", "le", "gt", "ge", "eq", "ne", "is", "is_not", "in", "not_in"):
+    EXPR[_c] = _e_cmp
+EXPR.update(ARRAY_EXPR)
+
+
+def _s_method(name: str) -> Any:
+    def fn(pr: Printer, e: Eqn) -> str:
+        return f"{pr.op(e.args[0], ATOM)}.{name}({_args(pr, e.args[1:])})"
+    return fn
+
+
+def _s_setitem(pr: Printer, e: Eqn) -> str:
+    lst, index, value = e.args
+    add = pr.inline.get(value) if type(value) is Var and not value.kind.is_list else None
+    if add is not None and add.prim == "add" and type(add.args[0]) is Var:
+        read = pr.inline.get(add.args[0])         # xs[i] = xs[i] + v: xs[i] += v (numbers)
+        if read is not None and read.prim == "getitem" and read.args[0] is lst and (
+                read.args[1] is index or type(index) is Const and read.args[1] == index):
+            return f"{_sub(pr, lst, index)} += {pr.op(add.args[1])}"
+    return f"{_sub(pr, lst, index)} = {pr.op(value)}"
+
+
+def _s_setslice(pr: Printer, e: Eqn) -> str:
+    return f"{pr.op(e.args[0], ATOM)}[{_slice_text(pr, e.args[1:4])}] = {pr.op(e.args[4])}"
+
+
+def _s_accum(pr: Printer, e: Eqn) -> str:
+    return f"{_sub(pr, e.args[0], e.args[1])} += {pr.op(e.args[2])}"
+
+
+def _s_put_back(pr: Printer, e: Eqn) -> str:
+    name = pr.names.inject(helper("_put_back"), "_put_back")
+    return f"{name}({_args(pr, e.args)})"
+
+
+def _s_add_into(pr: Printer, e: Eqn) -> str:
+    name = pr.names.inject(helper("_add_into"), "_add_into")
+    return f"{name}({_args(pr, e.args)})"
+
+
+def _s_raise(pr: Printer, e: Eqn) -> str:
+    a = e.args[0]
+    return "raise" if type(a) is Const and a.value is None else f"raise {pr.op(a)}"
+
+
+def _s_assert(pr: Printer, e: Eqn) -> str:
+    a = e.args[0]
+    return "raise AssertionError" if type(a) is Const and a.value is None else \
+        f"raise AssertionError({pr.op(a)})"
+
+
+def _s_pop(pr: Printer, e: Eqn) -> str:
+    text = _e_pop(pr, e)[0]
+    return f"{e.out.name} = {text}" if e.outs else text
+
+
+STMT: dict[str, Any] = {
+    "append": _s_method("append"), "insert": _s_method("insert"),
+    "extend": _s_method("extend"), "reverse": _s_method("reverse"),
+    "clear": _s_method("clear"), "setitem": _s_setitem, "setslice": _s_setslice,
+    "accum": _s_accum, "raise": _s_raise, "assert_fail": _s_assert, "pop": _s_pop,
+    "put_back": _s_put_back, "add_into": _s_add_into, **ARRAY_STMT,
+}
+
+
+
+def helper(name: str) -> Any:
+    """Helper ``name`` (:mod:`symgrad.helpers`), marked so that, differentiated again,
+    generated code that calls it lowers the call as the primitive it stands for."""
+    from .helpers import helper_object
+    fn = helper_object(name)
+    fn.__symgrad_helper__ = name
+    return fn
