@@ -106,7 +106,6 @@ def xfail_bug(reason):
 _SLICE = "a single-slice read x[a:b] / x[::k] crashes with KindError 'array is not a list'"
 _ARGS = "the gradient call does not leave f's in-place writes in the caller's array"
 KNOWN: dict[str, str] = {
-    "binary/pow": "x ** y with y differentiated (array or float) crashes: TypeError 0-d arrays",
     "products/tensordot_pairs": "tensordot(axes=([0], [1])) refused as 'computed when the function runs'",
     "writes/add_at": "np.add.at(y, idx, v) refused (only the (idx,) tuple form is accepted)",
     "writes/alias": "a write through an alias y = x (read through x) is refused, not differentiated",
@@ -548,8 +547,6 @@ def test_non_literal_axis_is_refused_with_line():
 REPRODUCERS = [
     # silently wrong gradients
     # crashes and refusals of supported ops
-    ("pow_param", C.bug_pow_param, [((3,), "pos"), ((), "any")],
-     "x ** p with p differentiated: TypeError only 0-dimensional arrays can be converted"),
     ("slice_iadd_row", C.bug_slice_iadd_row, [((3, 2), "any")],
      "y[1:, :] += x[0]: the generated code is a Python SyntaxError"),
     ("tensordot_list_axes", C.bug_tensordot_lists, [((3, 2), "any"), ((4, 3), "any")],
@@ -574,6 +571,8 @@ VIEW_WRITES = [
 
 # Once bugs, fixed: kept as tests against finite differences.
 FIXED = [
+    ("pow_param", C.bug_pow_param, [((3,), "pos"), ((), "any")],
+     "x ** p with p differentiated: TypeError only 0-dimensional arrays can be converted"),
     ("range_index_list", C.bug_range_index, [((3,), "any")],
      "x[i] in a for-range loop: the gradient of an ndarray was a Python list"),
     ("slice", C.bug_slice, [((5,), "any")], "x[1:3] crashes: KindError array is not a list"),
@@ -663,3 +662,89 @@ def test_reproducer_controls_pass():
     with pytest.raises(symgrad.SymgradError):                           # r = x[0]; r[0] = ...
         symgrad.grad(C.row_view_write)(*make_args([((2, 2), "any")]))  # then x read: refused
     assert_grads(C.u_power, make_args([((3,), "pos"), ((3,), "any")]))  # constant exponent works
+
+
+# ================================================================ x ** y with the exponent differentiated
+
+def pw_sin(x, y):
+    return np.sum(np.sin(x ** y))
+
+
+def pw_rev(x, y):
+    return np.sum(y ** x * x)
+
+
+def pw_chain(x, y):
+    z = x ** (y * y)
+    return np.sum(z * np.log(x)) + np.sum(2.0 ** y)
+
+
+def pw_param_twice(x, p):
+    return np.sum(x ** p + x ** (2.0 * p))
+
+
+POW_CASES = [
+    ("array_array", pw_sin, [((3, 4), "pos"), ((3, 4), "any")]),
+    ("row_exponent", pw_sin, [((3, 4), "pos"), ((4,), "any")]),
+    ("col_row", pw_sin, [((3, 1), "pos"), ((1, 4), "any")]),
+    ("3d_base", pw_sin, [((2, 3, 1), "pos"), ((3, 4), "any")]),
+    ("float_exponent", pw_sin, [((3, 4), "pos"), ((), "any")]),
+    ("float_base", pw_sin, [((), "pos"), ((3, 4), "any")]),
+    ("array_base_is_exponent", pw_rev, [((3,), "any"), ((2, 3), "pos")]),
+    ("chain", pw_chain, [((2, 3), "pos"), ((3,), "unit")]),
+    ("param_twice", pw_param_twice, [((5,), "pos"), ((), "unit")]),
+]
+
+
+def _direction(args, i, seed):
+    v = make_args([(np.shape(args[i]), "any")], seed=seed)[0]
+    return tuple(v if k == i else (np.zeros_like(a) if isinstance(a, np.ndarray) else 0.0)
+                 for k, a in enumerate(args))
+
+
+@pytest.mark.parametrize("fn,specs", [pytest.param(f, s, id=i) for i, f, s in POW_CASES])
+def test_pow_with_differentiated_exponent(fn, specs):
+    """d(x ** y)/dy = x ** y * log(x), summed back to y's shape (a float, a row ...)."""
+    for seed in (1, 2):
+        assert_grads(fn, make_args(specs, seed=seed))
+
+
+@pytest.mark.parametrize("fn,specs", [pytest.param(f, s, id=i) for i, f, s in POW_CASES])
+def test_pow_with_differentiated_exponent_jvp_hvp(fn, specs):
+    args = make_args(specs, seed=3)
+    g, h = symgrad.grad(fn), 1e-5
+    for i in range(len(args)):
+        tangents = _direction(args, i, seed=4 + i)
+        _, tan = symgrad.jvp(fn, tuple(_copy(args)), tangents)
+        np.testing.assert_allclose(tan, np.sum(fd_grad(fn, args, i) * tangents[i]),
+                                   rtol=RTOL, atol=1e-7)
+        got = symgrad.hvp(fn, tuple(_copy(args)), tangents)
+        plus = [a + h * t for a, t in zip(args, tangents)]
+        minus = [a - h * t for a, t in zip(args, tangents)]
+        for k, (gp, gm) in enumerate(zip(g(*plus), g(*minus))):
+            assert np.shape(got[k]) == np.shape(args[k])
+            np.testing.assert_allclose(got[k], (np.asarray(gp) - np.asarray(gm)) / (2 * h),
+                                       rtol=1e-5, atol=1e-6, err_msg=f"hvp {k} along {i}")
+
+
+def test_pow_exponent_gradient_conventions_at_zero_and_negative_base():
+    """As for numbers: d/dy is 0 where x == 0 and nan where x < 0 (x ** y itself is nan
+    there for a non-integer y); d/dx stays finite where y == 0."""
+    x = np.array([0.0, 2.0, -1.5, 3.0])
+    y = np.array([2.0, 0.5, 2.0, 0.0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dx, dy = symgrad.grad(lambda_pow)(x, y)
+    np.testing.assert_allclose(dx, [0.0, 0.5 / np.sqrt(2.0), -3.0, 0.0])
+    assert dy[0] == 0.0 and np.isnan(dy[2])
+    np.testing.assert_allclose(dy[[1, 3]], [np.sqrt(2.0) * np.log(2.0), np.log(3.0)])
+
+
+def lambda_pow(x, y):
+    return np.sum(x ** y)
+
+
+def test_pow_exponent_source_is_numpy():
+    g = symgrad.grad(pw_sin)
+    g(*make_args([((3, 4), "pos"), ((4,), "any")]))
+    assert "np.log(x)" in g.source and "math.log" not in g.source
+    assert "np.sum(" in g.source and "axis=0" in g.source
