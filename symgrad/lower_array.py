@@ -210,8 +210,27 @@ class ArrayLowering:
             return tuple(parts)
         if type(value) is Const:
             return value.value
+        items = self.literal_list(value) if name in ("axes", "shape") else None
+        if items is not None:                # axes=([0], [1]): lists written in the call
+            return tuple(self.static_param(v, name, op, node) for v in items)
         raise self.error_at(node, f"a {name}= that is computed when the function runs",
-                            f"give {name} as a literal (an int or a tuple of ints)")
+                            f"give {name} as a literal written in the call (an int or a "
+                            f"tuple of ints{', or lists of ints' if name in ('axes', 'shape') else ''})")
+
+    def literal_list(self, value: Any) -> tuple | None:
+        """The items of a list of constants written in the statement being lowered
+        (``[0, 1]`` in ``axes=([0], [1])``), else None (a list made on an earlier line
+        may have changed since)."""
+        if type(value) is not Var:
+            return None
+        for e in reversed(self.block):
+            if type(e) is not Eqn or e.loc is not self.loc:
+                return None
+            if e.outs and e.outs[0] is value:
+                if e.prim == "list":
+                    return e.args
+                return None
+        return None
 
     def static_sequence(self, value: Any, node: ast.AST) -> StaticTuple:
         """The arrays of a list or tuple written in the call (``[a, b]``)."""

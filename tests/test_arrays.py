@@ -106,7 +106,6 @@ def xfail_bug(reason):
 _SLICE = "a single-slice read x[a:b] / x[::k] crashes with KindError 'array is not a list'"
 _ARGS = "the gradient call does not leave f's in-place writes in the caller's array"
 KNOWN: dict[str, str] = {
-    "products/tensordot_pairs": "tensordot(axes=([0], [1])) refused as 'computed when the function runs'",
     "writes/add_at": "np.add.at(y, idx, v) refused (only the (idx,) tuple form is accepted)",
     "writes/alias": "a write through an alias y = x (read through x) is refused, not differentiated",
     "writes_args/arg_set": _ARGS,
@@ -549,8 +548,6 @@ REPRODUCERS = [
     # crashes and refusals of supported ops
     ("slice_iadd_row", C.bug_slice_iadd_row, [((3, 2), "any")],
      "y[1:, :] += x[0]: the generated code is a Python SyntaxError"),
-    ("tensordot_list_axes", C.bug_tensordot_lists, [((3, 2), "any"), ((4, 3), "any")],
-     "tensordot(axes=([0], [1])): a literal refused as 'computed when the function runs'"),
 ]
 
 
@@ -571,6 +568,8 @@ VIEW_WRITES = [
 
 # Once bugs, fixed: kept as tests against finite differences.
 FIXED = [
+    ("tensordot_list_axes", C.bug_tensordot_lists, [((3, 2), "any"), ((4, 3), "any")],
+     "tensordot(axes=([0], [1])): a literal refused as 'computed when the function runs'"),
     ("pow_param", C.bug_pow_param, [((3,), "pos"), ((), "any")],
      "x ** p with p differentiated: TypeError only 0-dimensional arrays can be converted"),
     ("range_index_list", C.bug_range_index, [((3,), "any")],
@@ -748,3 +747,62 @@ def test_pow_exponent_source_is_numpy():
     g(*make_args([((3, 4), "pos"), ((4,), "any")]))
     assert "np.log(x)" in g.source and "math.log" not in g.source
     assert "np.sum(" in g.source and "axis=0" in g.source
+
+
+# ================================================================ tensordot with axes given as lists
+
+def td_lists_2(a, b):
+    return np.sum(np.sin(np.tensordot(a, b, axes=([1, 0], [0, 2]))))
+
+
+def td_tuples_swapped(a, b):
+    return np.sum(np.sin(np.tensordot(a, b, axes=((0, 1), (1, 0)))))
+
+
+def td_lists_neg(a, b):
+    return np.sum(np.tensordot(a, b, axes=[[-1], [0]]) ** 2)
+
+
+def td_lists_mixed(a, b):
+    return np.sum(np.cos(np.tensordot(a, b, axes=([2], (1,)))))
+
+
+def td_lists_empty(a, b):
+    return np.sum(np.tanh(np.tensordot(a, b, axes=([], []))))
+
+
+def td_list_from_earlier_line(a, b):
+    ax = [0]
+    return np.sum(np.tensordot(a, b, axes=(ax, [1])))
+
+
+def tr_list_axes(x):
+    return np.sum(np.transpose(x, [2, 0, 1]) * np.arange(24.0).reshape([4, 2, 3]))
+
+
+TENSORDOT_LISTS = [
+    ("pairs_two_axes", td_lists_2, [((3, 2, 4), "any"), ((2, 5, 3), "any")]),
+    # pairs not in increasing order, every shape square: once a silently transposed gradient
+    ("swapped_pairs_square", td_tuples_swapped, [((3, 3, 2), "any"), ((3, 3, 4), "any")]),
+    ("negative_axis_list_of_lists", td_lists_neg, [((2, 3), "any"), ((3, 4), "any")]),
+    ("list_and_tuple", td_lists_mixed, [((2, 3, 4), "any"), ((5, 4), "any")]),
+    ("outer_empty_lists", td_lists_empty, [((2, 3), "any"), ((3,), "any")]),
+    ("transpose_reshape_lists", tr_list_axes, [((2, 3, 4), "any")]),
+]
+
+
+@pytest.mark.parametrize("fn,specs", [pytest.param(f, s, id=i) for i, f, s in TENSORDOT_LISTS])
+def test_axes_and_shapes_given_as_lists(fn, specs):
+    args = make_args(specs, seed=127)
+    assert_grads(fn, args)
+    tangents = make_args([(np.shape(a), "any") for a in args], seed=131)
+    _, tan = symgrad.jvp(fn, tuple(args), tuple(tangents))
+    ref = sum(np.sum(fd_grad(fn, args, i) * t) for i, t in enumerate(tangents))
+    np.testing.assert_allclose(tan, ref, rtol=RTOL, atol=1e-7)
+
+
+def test_axes_list_made_on_an_earlier_line_is_refused():
+    """A list variable may change between its line and the call: refused, not guessed."""
+    with pytest.raises(symgrad.SymgradError) as info:
+        symgrad.grad(td_list_from_earlier_line)(*make_args([((3, 2), "any"), ((4, 3), "any")]))
+    assert "axes" in str(info.value) and "test_arrays.py" in str(info.value)
