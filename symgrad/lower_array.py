@@ -185,13 +185,15 @@ class ArrayLowering:
         return None
 
     def add_at(self, args: list, node: ast.AST) -> Any:
-        """``np.add.at(z, (idx,), g)`` (in generated code): ``z[idx] += g``, each
-        repeated index counted."""
-        if len(args) != 3 or type(args[1]) is not StaticTuple:
-            raise self.error_at(node, "this np.add.at call", "write np.add.at(x, (idx,), v)")
+        """``np.add.at(z, idx, g)`` or ``np.add.at(z, (rows, cols), g)`` (as generated
+        code writes it): ``z[idx] += g``, each repeated index counted."""
+        if len(args) != 3:
+            raise self.error_at(node, "this np.add.at call",
+                                "write np.add.at(x, idx, v) or np.add.at(x, (i, j), v)")
+        items = args[1].items if type(args[1]) is StaticTuple else (args[1],)
         template = []
         ops = []
-        for item in args[1].items:
+        for item in items:
             v = self.materialize(item, node)
             ops.append(v)
             tag = "a" if type(v) is Var and v.kind.find().tag in ("array", "list") else "i"
@@ -333,7 +335,10 @@ class ArrayLowering:
                   node: ast.AST) -> None:
         template, ops = self.index_template(scope, target.slice)
         value = self.materialize(value, node)
-        if any(it[0] == "a" for it in template):       # fancy: repeated indices refused
+        if any(it[0] == "a" for it in template) and not \
+                scope.fs.filename.startswith("<symgrad"):
+            # fancy: repeated indices refused (generated code only writes back elements
+            # it saved from the same index, equal at each repeat)
             from . import helpers
             ns: dict = {}
             helpers.install("_distinct_indices", ns)

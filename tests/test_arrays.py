@@ -106,7 +106,6 @@ def xfail_bug(reason):
 _SLICE = "a single-slice read x[a:b] / x[::k] crashes with KindError 'array is not a list'"
 _ARGS = "the gradient call does not leave f's in-place writes in the caller's array"
 KNOWN: dict[str, str] = {
-    "writes/add_at": "np.add.at(y, idx, v) refused (only the (idx,) tuple form is accepted)",
     "writes/alias": "a write through an alias y = x (read through x) is refused, not differentiated",
     "writes_args/arg_set": _ARGS,
     "writes_args/arg_aug_loop": _ARGS,
@@ -116,7 +115,6 @@ KNOWN: dict[str, str] = {
     "writes_args/loop_rows_arg_reads_prev": _ARGS,
     "second/quadratic": "constant.reshape(x.shape[0], x.shape[0]): grad accepts it, jvp/hvp/hessian refuse"
                         " it as 'a shape= that is computed when the function runs'",
-    "writes_args/add_at": "np.add.at(y, idx, v) refused (only the (idx,) tuple form is accepted)",
 }
 
 
@@ -806,3 +804,120 @@ def test_axes_list_made_on_an_earlier_line_is_refused():
     with pytest.raises(symgrad.SymgradError) as info:
         symgrad.grad(td_list_from_earlier_line)(*make_args([((3, 2), "any"), ((4, 3), "any")]))
     assert "axes" in str(info.value) and "test_arrays.py" in str(info.value)
+
+
+# ================================================================ np.add.at with a plain index
+
+def at_rows(x, W):
+    y = np.zeros((3, 4))
+    np.add.at(y, np.array([2, 0, 2, 2]), W * x[0])
+    return np.sum(np.tanh(y) * np.arange(12.0).reshape(3, 4))
+
+
+def at_pairs(x, W):
+    y = np.ones((3, 4)) * x[1]
+    np.add.at(y, (np.array([0, 0, 2]), np.array([1, 1, 3])), x[:3] ** 2)
+    return np.sum(np.sin(y) * W[:3, :])
+
+
+def at_list_index(x, W):
+    y = np.zeros(5)
+    np.add.at(y, [4, 1, 4, 4], x * x[0])
+    return np.sum(np.cos(y[:4]) * W[0]) + y[4] * W[1, 1]
+
+
+def at_scalar_value(x, W):
+    y = x * 1.0
+    np.add.at(y, np.array([1, 1, 3]), x[0] * W[2, 2])
+    return np.sum(y ** 3)
+
+
+def at_row_broadcast(x, W):
+    y = np.zeros((3, 4))
+    np.add.at(y, np.array([1, 1]), x)
+    return np.sum(np.exp(0.3 * y) * W[:3, :])
+
+
+def at_in_loop(x, W):
+    y = np.zeros(3)
+    for k in range(3):
+        np.add.at(y, np.array([k, 0, k]), x[k:k + 2] @ W[k:k + 2, :3])
+    return np.sum(np.sin(y) * np.array([1.0, -2.0, 3.0]))
+
+
+ADD_AT = [
+    ("rows_repeated", at_rows),
+    ("row_col_pairs", at_pairs),
+    ("python_list_index", at_list_index),
+    ("one_number_to_three_slots", at_scalar_value),
+    ("vector_broadcast_to_rows", at_row_broadcast),
+    ("in_a_loop", at_in_loop),
+]
+
+
+@pytest.mark.parametrize("fn", [pytest.param(f, id=i) for i, f in ADD_AT])
+def test_add_at_plain_index_against_finite_differences(fn):
+    """np.add.at(y, idx, v): every repeat of an index adds (and gets d_y there)."""
+    args = make_args([((4,), "any"), ((4, 4), "any")], seed=137)
+    if fn is at_rows:
+        args[1] = args[1][:1].reshape(1, 4) * np.ones((4, 1)) + args[1]
+    assert_grads(fn, args)
+    tangents = make_args([((4,), "any"), ((4, 4), "any")], seed=139)
+    _, tan = symgrad.jvp(fn, tuple(_copy(args)), tuple(tangents))
+    ref = sum(np.sum(fd_grad(fn, args, i) * t) for i, t in enumerate(tangents))
+    np.testing.assert_allclose(tan, ref, rtol=RTOL, atol=1e-7)
+    g, h = symgrad.grad(fn), 1e-5
+    got = symgrad.hvp(fn, tuple(_copy(args)), tuple(tangents))
+    plus = g(*[a + h * t for a, t in zip(args, tangents)])
+    minus = g(*[a - h * t for a, t in zip(args, tangents)])
+    for k in range(2):
+        np.testing.assert_allclose(got[k], (plus[k] - minus[k]) / (2 * h), rtol=1e-5, atol=1e-6)
+
+
+def test_add_at_plain_index_leaves_arguments():
+    x = np.array([0.5, -1.0, 2.0, 0.25])
+    before = x.copy()
+    symgrad.grad(at_scalar_value)(x, np.ones((4, 4)))
+    assert np.array_equal(x, before)
+
+
+# ================================================================ forward mode: tangents of arrays written in place
+
+def fw_alias_then_write(x):
+    y = x + 1.0
+    y[0] = 5.0 * x[1]
+    return np.sum(y * y) + np.sum(x * x * x)
+
+
+def fw_broadcast_then_write(x):
+    y = np.ones(3) * x[1]
+    y[0] = 5.0 * x[2]
+    return np.sum(y * y * x)
+
+
+def fw_constant_then_write(x):
+    y = np.arange(3.0) * 2.0
+    y[1] = np.sin(x[0])
+    return np.sum(y * x)
+
+
+def fw_write_in_loop(x):
+    y = x * 1.0
+    for k in range(2):
+        y[k + 1] = y[k] * x[k]
+    return np.sum(y ** 2)
+
+
+@pytest.mark.parametrize("fn", [fw_alias_then_write, fw_broadcast_then_write,
+                                fw_constant_then_write, fw_write_in_loop])
+def test_forward_tangent_of_array_written_in_place_is_its_own(fn):
+    """Once silently wrong (t_y = t_x, then t_y[0] = ... changed t_x too) or a crash
+    (a write into a read-only np.broadcast_to view)."""
+    x, v = make_args([((3,), "any"), ((3,), "any")], seed=149)
+    v0 = v.copy()
+    _, tan = symgrad.jvp(fn, (x.copy(),), (v,))
+    np.testing.assert_allclose(tan, np.sum(fd_grad(fn, [x], 0) * v0), rtol=RTOL, atol=1e-7)
+    assert np.array_equal(v, v0)
+    got = symgrad.hvp(fn, (x.copy(),), (v,))
+    g, h = symgrad.grad(fn), 1e-5
+    np.testing.assert_allclose(got, (g(x + h * v) - g(x - h * v)) / (2 * h), rtol=1e-5, atol=1e-6)
