@@ -146,6 +146,9 @@ class ArrayLowering:
         if like is not None:            # np.broadcast_to(g, x.shape): shaped like x
             prim = "np_broadcast_like" if op.name == "np_broadcast_to" else "np_reshape_like"
             return self.emit(prim, (arrays[0], like), Kind.array(), None, dest=dest, hint="_a")
+        if op.name in ("np_broadcast_to", "np_reshape") and len(rest) == 1 and not kwargs \
+                and not self.is_static(rest[0]):
+            return self.shape_at_run_time(op, arrays[0], rest[0], method_base, node, dest)
         params: dict[str, Any] = {}
         names = [k for k, _ in op.keywords]
         positional = list(op.positional) or names
@@ -172,6 +175,28 @@ class ArrayLowering:
         if op.name in ("np_where", "np_clip", "np_dot"):
             kind = self.join(arrays) if op.name != "np_dot" else Kind.array()
         return self.emit(op.name, tuple(arrays), kind, params, dest=dest, hint="_a")
+
+    def is_static(self, value: Any) -> bool:
+        """Is ``value`` known when the function is transformed (a literal)?"""
+        if type(value) is Const:
+            return True
+        if type(value) is StaticTuple:
+            return all(self.is_static(v) for v in value.items)
+        items = self.literal_list(value)
+        return items is not None and all(self.is_static(v) for v in items)
+
+    def shape_at_run_time(self, op: ArrayOp, x: Any, shape: Any, method_base: Any,
+                          node: ast.AST, dest: Var | None) -> Any:
+        """``c.reshape(n, n)``, ``np.broadcast_to(v, (k, n))`` with sizes computed when the
+        function runs: the sizes are operands (no derivative flows through them)."""
+        whole = type(shape) is not StaticTuple
+        dims = (self.materialize(shape, node),) if whole else \
+            tuple(self.materialize(v, node) for v in shape.items)
+        if type(x) is Var:
+            self.unify(x.kind, Kind.array(), node)
+        prim = "np_reshape_dims" if op.name == "np_reshape" else "np_broadcast_dims"
+        params = {"whole": whole, "spelling": "method" if method_base is not None else "function"}
+        return self.emit(prim, (x, *dims), Kind.array(), params, dest=dest, hint="_a")
 
     def shape_source(self, value: Any) -> Any:
         """``x`` when ``value`` is ``x.shape`` read just before (else None)."""

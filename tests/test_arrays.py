@@ -113,8 +113,6 @@ KNOWN: dict[str, str] = {
     "writes_args/col_scale_arg_loop": _ARGS,
     "writes_args/alias": _ARGS,
     "writes_args/loop_rows_arg_reads_prev": _ARGS,
-    "second/quadratic": "constant.reshape(x.shape[0], x.shape[0]): grad accepts it, jvp/hvp/hessian refuse"
-                        " it as 'a shape= that is computed when the function runs'",
 }
 
 
@@ -622,8 +620,8 @@ def test_bug_reproducer_argument_left_as_f_leaves_it():
     assert x.tolist() == [4.0, 2.0, 3.0]
 
 
-@xfail_bug("constant.reshape(x.shape[0], x.shape[0]) refused by jvp (grad accepts it)")
-def test_bug_reproducer_forward_mode_runtime_shape():
+def test_fixed_reproducer_forward_mode_runtime_shape():
+    """constant.reshape(x.shape[0], x.shape[0]) (once refused by jvp)."""
     x = np.array([0.1, 0.2, 0.3])
     _, tan = symgrad.jvp(C.so_quad, (x,), (np.ones(3),))
     np.testing.assert_allclose(tan, np.sum(fd_grad(C.so_quad, [x], 0)), rtol=RTOL)
@@ -921,3 +919,93 @@ def test_forward_tangent_of_array_written_in_place_is_its_own(fn):
     got = symgrad.hvp(fn, (x.copy(),), (v,))
     g, h = symgrad.grad(fn), 1e-5
     np.testing.assert_allclose(got, (g(x + h * v) - g(x - h * v)) / (2 * h), rtol=1e-5, atol=1e-6)
+
+
+# ================================================================ shapes computed when the function runs
+
+def rt_reshape_active(x):
+    n = x.shape[0]
+    M = x.reshape(n // 2, 2)
+    return np.sum(np.sin(M) @ np.array([1.0, -2.0])) + np.sum(M[:, 0] * M[:, 1])
+
+
+def rt_reshape_function_minus_one(x):
+    M = np.reshape(x * x, (2, -1))
+    return np.sum(np.tanh(M) * np.arange(x.size).reshape(2, x.size // 2))
+
+
+def rt_broadcast_rows(x, W):
+    B = np.broadcast_to(x, (W.shape[0], x.shape[0]))
+    return np.sum(np.cos(B * W))
+
+
+def rt_whole_shape_variable(x, W):
+    s = W.shape
+    t = np.sum(W)
+    return np.sum(np.sin(x.reshape(s)) * W) + t
+
+
+def rt_constant_matrix(x):
+    n = x.shape[0]
+    A = np.arange(1.0, 1.0 + n * n).reshape(n, n) / 10.0
+    return x @ A @ x + np.sum(np.sin(x) * x)
+
+
+RUNTIME_SHAPES = [
+    ("reshape_active", rt_reshape_active, [((6,), "any")]),
+    ("reshape_function_minus_one", rt_reshape_function_minus_one, [((6,), "any")]),
+    ("broadcast_rows", rt_broadcast_rows, [((3,), "any"), ((4, 3), "any")]),
+    ("whole_shape_variable", rt_whole_shape_variable, [((6,), "any"), ((2, 3), "any")]),
+    ("constant_matrix", rt_constant_matrix, [((4,), "any")]),
+]
+
+
+@pytest.mark.parametrize("fn,specs", [pytest.param(f, s, id=i) for i, f, s in RUNTIME_SHAPES])
+def test_runtime_shape_grad_jvp_hvp_hessian(fn, specs):
+    args = make_args(specs, seed=151)
+    assert_grads(fn, args)
+    tangents = make_args(specs, seed=157)
+    _, tan = symgrad.jvp(fn, tuple(_copy(args)), tuple(tangents))
+    ref = sum(np.sum(fd_grad(fn, args, i) * t) for i, t in enumerate(tangents))
+    np.testing.assert_allclose(tan, ref, rtol=RTOL, atol=1e-7)
+    g, h = symgrad.grad(fn), 1e-5
+    got = as_tuple(symgrad.hvp(fn, tuple(_copy(args)), tuple(tangents)), len(args))
+    plus = as_tuple(g(*[a + h * t for a, t in zip(args, tangents)]), len(args))
+    minus = as_tuple(g(*[a - h * t for a, t in zip(args, tangents)]), len(args))
+    for k in range(len(args)):
+        np.testing.assert_allclose(got[k], (plus[k] - minus[k]) / (2 * h), rtol=1e-5, atol=1e-6)
+    if len(args) == 1:
+        H_ = np.asarray(symgrad.hessian(fn)(args[0].copy()), dtype=float)
+        np.testing.assert_allclose(H_, H_.T, rtol=1e-9, atol=1e-9)
+
+
+def rt_write_through_runtime_reshape(x):
+    y = x * 1.0
+    v = y.reshape(x.shape[0] // 2, 2)
+    v[0, 0] = 10.0
+    return np.sum(y * x)
+
+
+def rt_write_through_reshape_like(x, W):
+    y = x * 1.0
+    v = y.reshape(W.shape)
+    v[0, 0] = 10.0
+    return np.sum(y * x)
+
+
+@pytest.mark.parametrize("fn,specs", [
+    pytest.param(rt_write_through_runtime_reshape, [((4,), "any")], id="runtime_dims"),
+    pytest.param(rt_write_through_reshape_like, [((4,), "any"), ((2, 2), "any")],
+                 id="shape_of_another_array"),
+])
+def test_write_through_runtime_reshape_view_is_refused(fn, specs):
+    """y.reshape(n, 2) and y.reshape(W.shape) are views of y, as y.reshape(2, 2) is."""
+    with pytest.raises(symgrad.SymgradError) as info:
+        symgrad.grad(fn)(*make_args(specs, seed=163))
+    assert "shares memory" in str(info.value)
+
+
+def test_runtime_shape_source_reads_as_written():
+    g = symgrad.grad(rt_constant_matrix)
+    g(np.ones(3))
+    assert ".reshape(n, n)" in g.source
