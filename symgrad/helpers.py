@@ -134,7 +134,8 @@ def _split_like(g, *parts, axis=0):
 def _matmul_vjp_a(g, a, b):
     """The adjoint of a in a @ b, for operands of any rank."""
     import numpy as np
-    a, b = np.asarray(a), np.asarray(b)
+    a = a if hasattr(a, "ndim") else np.asarray(a)      # (a dask array stays lazy)
+    b = b if hasattr(b, "ndim") else np.asarray(b)
     if b.ndim == 1:
         d = np.multiply.outer(g, b) if a.ndim > 1 else g * b
     else:
@@ -145,7 +146,8 @@ def _matmul_vjp_a(g, a, b):
 def _matmul_vjp_b(g, a, b):
     """The adjoint of b in a @ b, for operands of any rank."""
     import numpy as np
-    a, b = np.asarray(a), np.asarray(b)
+    a = a if hasattr(a, "ndim") else np.asarray(a)      # (a dask array stays lazy)
+    b = b if hasattr(b, "ndim") else np.asarray(b)
     if a.ndim == 1:
         d = np.multiply.outer(a, g) if b.ndim > 1 else g * a
     else:
@@ -159,7 +161,8 @@ def _matmul_vjp_b(g, a, b):
 def _tensordot_vjp_a(g, a, b, axes=2):
     """The adjoint of a in np.tensordot(a, b, axes)."""
     import numpy as np
-    a, b = np.asarray(a), np.asarray(b)
+    a = a if hasattr(a, "ndim") else np.asarray(a)      # (a dask array stays lazy)
+    b = b if hasattr(b, "ndim") else np.asarray(b)
     ax_a, ax_b = (list(range(a.ndim - axes, a.ndim)), list(range(axes))) if isinstance(axes, int) else (list(axes[0]), list(axes[1]))
     ax_a, ax_b = [k % a.ndim for k in ax_a], [k % b.ndim for k in ax_b]
     free_a = [k for k in range(a.ndim) if k not in ax_a]
@@ -172,7 +175,8 @@ def _tensordot_vjp_a(g, a, b, axes=2):
 def _tensordot_vjp_b(g, a, b, axes=2):
     """The adjoint of b in np.tensordot(a, b, axes)."""
     import numpy as np
-    a, b = np.asarray(a), np.asarray(b)
+    a = a if hasattr(a, "ndim") else np.asarray(a)      # (a dask array stays lazy)
+    b = b if hasattr(b, "ndim") else np.asarray(b)
     ax_a, ax_b = (list(range(a.ndim - axes, a.ndim)), list(range(axes))) if isinstance(axes, int) else (list(axes[0]), list(axes[1]))
     ax_a, ax_b = [k % a.ndim for k in ax_a], [k % b.ndim for k in ax_b]
     free_a = [k for k in range(a.ndim) if k not in ax_a]
@@ -185,14 +189,16 @@ def _tensordot_vjp_b(g, a, b, axes=2):
 def _inner_vjp_a(g, a, b):
     """The adjoint of a in np.inner(a, b) (a sum over the last axes)."""
     import numpy as np
-    a, b = np.asarray(a), np.asarray(b)
+    a = a if hasattr(a, "ndim") else np.asarray(a)      # (a dask array stays lazy)
+    b = b if hasattr(b, "ndim") else np.asarray(b)
     return np.tensordot(g, b, axes=(list(range(a.ndim - 1, g.ndim)), list(range(b.ndim - 1))))
 ''',
     "_inner_vjp_b": '''
 def _inner_vjp_b(g, a, b):
     """The adjoint of b in np.inner(a, b)."""
     import numpy as np
-    a, b = np.asarray(a), np.asarray(b)
+    a = a if hasattr(a, "ndim") else np.asarray(a)      # (a dask array stays lazy)
+    b = b if hasattr(b, "ndim") else np.asarray(b)
     return np.tensordot(g, a, axes=(list(range(a.ndim - 1)), list(range(a.ndim - 1))))
 ''',
 }
