@@ -161,9 +161,28 @@ class GradFunction(functools.partial):
         spec = self._specialized(key)
         #: the source of the gradient the last call ran
         self.source = spec.source
+        foreign = next((a for a in args[:n] if type(a) is not np.ndarray and not isinstance(
+            a, (np.ndarray, np.generic)) and entry_mod.is_array_like(a)), None)
+        if foreign is not None:
+            args = self._in_library_of(foreign, args)
         if self._containers:
             return self._restore(args, spec.fn(*args))
         return spec.fn(*args)
+
+    def _in_library_of(self, ref: Any, args: tuple) -> tuple:
+        """With an argument of another array library (a Dask array), the differentiated
+        numpy arrays become arrays of that library (``np.asarray(w, like=X)``), so their
+        adjoints (``np.zeros_like(w)``, then ``d_w[0] += ...``) are built there too: lazy
+        for Dask (a numpy adjoint computed each element written into it on the spot)."""
+        import numpy as np
+        out = list(args)
+        for i in self._wrt_idx:
+            if i < len(out) and type(out[i]) is np.ndarray:
+                try:
+                    out[i] = np.asarray(out[i], like=ref)
+                except TypeError:       # a library without numpy's like= protocol
+                    return args
+        return tuple(out)
 
     def _specialized(self, key: tuple) -> Any:
         """The gradient made for arguments with these array patterns (None: not an

@@ -308,10 +308,9 @@ def test_unknown_chunk_sizes():
                                symgrad.grad(least_squares, wrt="w")(w, X, y_of(X)), rtol=1e-10)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="d_w[k] += <dask scalar> on a numpy d_w computes "
-                   "the dask value on the spot (one pass over the data per element)")
 def test_elements_of_a_parameter_stay_lazy():
+    """d_w[k] += <dask scalar> (once on a numpy d_w: the dask value computed on the spot,
+    one pass over the data per element)."""
     X, y, _ = data()
     w = params()["w"]
     g = symgrad.grad(first_two_columns, wrt="w")
@@ -321,9 +320,8 @@ def test_elements_of_a_parameter_stay_lazy():
     assert computes.count == 0 and isinstance(got, da.Array), (computes.count, type(got))
 
 
-@pytest.mark.xfail(strict=True, raises=NotImplementedError,
-                   reason="d_w[:2] += <dask array> on a numpy d_w: dask refuses out=ndarray")
 def test_slice_of_a_parameter():
+    """d_w[:2] += <dask array> (once on a numpy d_w: dask refused out=ndarray)."""
     X, y, _ = data()
     w = params()["w"]
     got = symgrad.grad(sliced_parameter, wrt="w")(w, da.from_array(X, chunks=(CHUNK, D)), y)
@@ -345,10 +343,9 @@ def test_minibatch_stays_lazy():
     assert computes.count == 0
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="boolean-mask reads: the mask's result has an "
-                   "unknown size (nan) and its adjoint is np.add.at, which dask lacks")
 def test_boolean_mask():
+    """np.sum(r[r > 0]): the adjoint is np.where(r > 0, d_out, 0.0), which needs no count
+    of the picked elements (once np.add.at, which dask lacks, of a nan-sized broadcast)."""
     X, _, labels = data()
     w = params()["w"]
     y = 2.0 * labels - 1.0
@@ -356,3 +353,41 @@ def test_boolean_mask():
                                                da.from_array(y, chunks=CHUNK))
     np.testing.assert_allclose(dask.compute(got)[0],
                                symgrad.grad(hinge_by_mask, wrt="w")(w, X, y))
+
+
+def mean_by_mask(w, X, y):
+    r = 1.0 - y * (X @ w)
+    return np.mean(r[r > 0])
+
+
+def squares_by_mask(w, X, y):
+    r = 1.0 - y * (X @ w)
+    return np.sum(r[r > 0] ** 2)
+
+
+def test_boolean_mask_is_lazy_and_reads_as_numpy():
+    X, _, labels = data()
+    w = params()["w"]
+    y = 2.0 * labels - 1.0
+    g = symgrad.grad(hinge_by_mask, wrt="w")
+    with Computes() as computes:
+        got = g(w, da.from_array(X, chunks=(CHUNK, D)), da.from_array(y, chunks=CHUNK))
+    assert computes.count == 0 and isinstance(got, da.Array)
+    assert "np.where(r > 0, d_out, 0.0)" in g.source and "add.at" not in g.source
+    np.testing.assert_allclose(dask.compute(got)[0], central_differences(hinge_by_mask,
+                               (w, X, y), 0), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("loss", [mean_by_mask, squares_by_mask])
+def test_masked_values_dask_cannot_place_back_fail_loudly(loss):
+    """A mask picks a number of elements dask does not know (nan): the adjoint of
+    np.mean(r[m]) divides by it, that of np.sum(r[m] ** 2) must be placed back at the
+    picked positions.  Both fail when the gradient is built, never a nan gradient."""
+    X, _, labels = data()
+    w = params()["w"]
+    y = 2.0 * labels - 1.0
+    g = symgrad.grad(loss, wrt="w")
+    with pytest.raises((TypeError, ValueError)):
+        dask.compute(g(w, da.from_array(X, chunks=(CHUNK, D)), da.from_array(y, chunks=CHUNK)))
+    np.testing.assert_allclose(g(w, X, y), central_differences(loss, (w, X, y), 0),
+                               rtol=1e-5, atol=1e-7)
