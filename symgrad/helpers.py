@@ -169,7 +169,7 @@ def _tensordot_vjp_a(g, a, b, axes=2):
     free_b = [k for k in range(b.ndim) if k not in ax_b]
     d = np.tensordot(g, b, axes=(list(range(len(free_a), g.ndim)), free_b))
     order = free_a + [ax_a[ax_b.index(k)] for k in sorted(ax_b)]   # b's summed axes, in b's order
-    return np.transpose(d, np.argsort(order))
+    return np.transpose(d, np.argsort(order).tolist())
 ''',
     "_tensordot_vjp_b": '''
 def _tensordot_vjp_b(g, a, b, axes=2):
@@ -183,7 +183,7 @@ def _tensordot_vjp_b(g, a, b, axes=2):
     free_b = [k for k in range(b.ndim) if k not in ax_b]
     d = np.tensordot(a, g, axes=(free_a, list(range(len(free_a)))))
     order = [ax_b[ax_a.index(k)] for k in sorted(ax_a)] + free_b   # a's summed axes, in a's order
-    return np.transpose(d, np.argsort(order))
+    return np.transpose(d, np.argsort(order).tolist())
 ''',
     "_inner_vjp_a": '''
 def _inner_vjp_a(g, a, b):

@@ -408,3 +408,45 @@ def test_unknown_chunk_sizes_are_refused_clearly():
     got = symgrad.grad(least_squares, wrt="w")(params()["w"], Xu, np.sin(Xu[:, 0]))
     np.testing.assert_allclose(dask.compute(got)[0], symgrad.grad(least_squares, wrt="w")(
         params()["w"], X, np.sin(X[:, 0])), rtol=1e-10)
+
+
+# ---------------------------------------------------------- adjoint helpers keep dask lazy
+
+def tensordot_right(W, X, y):
+    return np.sum((np.tensordot(X, W, axes=([1], [0])) - y[:, None]) ** 2)
+
+
+def tensordot_left(W, X, y):
+    return np.sum(np.tensordot(W, X, axes=([0], [1])) ** 2)
+
+
+def batched_right(W, X, y):
+    return np.sum((X.reshape(6, 100, D) @ W) ** 2)
+
+
+def batched_left(V, X, y):
+    return np.sum(np.tanh(V @ X.reshape(6, 100, D)))
+
+
+def element_and_slice_writes(w, X, y):
+    r = X[:, 0] * w[0] + X[:, 1:3] @ w[1:3] - y
+    return np.mean(r * r) + w[4] * np.sum(X[:, 4])
+
+
+@pytest.mark.parametrize("loss,shape", [
+    (tensordot_right, (D, 3)), (tensordot_left, (D, 2)), (batched_right, (D, 2)),
+    (batched_left, (2, 100)), (element_and_slice_writes, (D,))])
+def test_adjoint_helpers_and_writes_stay_lazy(loss, shape):
+    """_tensordot_vjp_*, _matmul_vjp_* and element writes d_w[k] += ... build dask graphs
+    (once np.asarray computed the operands; np.transpose got a numpy array of axes)."""
+    X, y, _ = data()
+    p = 0.3 * np.random.default_rng(7).normal(size=shape)
+    g = symgrad.grad(loss, wrt=0)
+    with Computes() as computes:
+        got = g(p, da.from_array(X, chunks=(CHUNK, D)), da.from_array(y, chunks=CHUNK))
+    assert computes.count == 0 and isinstance(got, da.Array)
+    ref = g(p, X, y)
+    np.testing.assert_allclose(dask.compute(got)[0], ref, rtol=1e-10, atol=1e-12)
+    if p.size <= 10:
+        np.testing.assert_allclose(ref, central_differences(loss, (p, X, y), 0),
+                                   rtol=1e-5, atol=1e-6)
