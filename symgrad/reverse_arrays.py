@@ -65,12 +65,14 @@ class ArrayReverse:
             self.restore_outs(e)
             return
         b = ArrayBuilder(self.out, self.loc)
+        # the sizes of c.reshape(n, n) are operands no adjoint reads (not read again)
+        read = 1 if e.prim in ("np_reshape_dims", "np_broadcast_dims") else len(e.args)
         if out in e.args:                       # x = x.T in a loop: old x after the restore
             keep = self.emit("copy", (out,), kind=out.kind, hint="_o")
             self.restore_outs(e)
-            view = Eqn((keep,), e.prim, tuple(self.val(a) for a in e.args), e.params, e.loc)
+            view = Eqn((keep,), e.prim, self.vals(e.args, read), e.params, e.loc)
         else:
-            view = Eqn(e.outs, e.prim, tuple(self.val(a) for a in e.args), e.params, e.loc)
+            view = Eqn(e.outs, e.prim, self.vals(e.args, read), e.params, e.loc)
         pats = [self.pattern(a) for a in e.args]
         if e.prim == "aget":
             terms = [self.scatter(b, g, view)] + [None] * (len(e.args) - 1)
@@ -81,6 +83,9 @@ class ArrayReverse:
                 self.contribute(e.args[i], terms[i])
         if out not in e.args:
             self.restore_outs(e)
+
+    def vals(self, args: tuple, read: int) -> tuple:
+        return tuple(self.val(a) if k < read else a for k, a in enumerate(args))
 
     def scatter(self, b: ArrayBuilder, g: Any, e: Eqn) -> Any:
         """The adjoint of ``x[idx]``: ``d_x[idx] += g``, in place when ``d_x`` is an
