@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence, Union
 
 from . import entry as entry_mod
 from . import helpers
-from .errors import SymgradError
+from .errors import ArgumentError, SymgradError
 from .pipeline import transform
 
 Wrt = Union[None, int, str, Sequence[Union[int, str]]]
@@ -163,9 +163,46 @@ class GradFunction(functools.partial):
         #: the source of the gradient the last call ran
         self.source = spec.source
         self._shown = spec
+        foreign = next((a for a in args[:n] if type(a) is not np.ndarray and not isinstance(
+            a, (np.ndarray, np.generic)) and entry_mod.is_array_like(a)), None)
+        if foreign is not None:
+            self._known_sizes(args[:n])
+            args = self._in_library_of(foreign, args)
         if self._containers:
             return self._restore(args, spec.fn(*args))
         return spec.fn(*args)
+
+    def _known_sizes(self, args: tuple) -> None:
+        """Refuse an array whose sizes are not known (a Dask array made of chunks of
+        unknown length, shape (nan, 5)): the gradient needs them (``np.broadcast_to(g,
+        x.shape)``, the count of a mean), and a nan count would give a nan gradient."""
+        for name, a in zip(self.params, args):
+            shape = getattr(a, "shape", ())
+            if entry_mod.is_array_like(a) and any(d != d for d in shape):
+                fs = self._result.lowered.fs
+                raise ArgumentError(
+                    f'File "{fs.filename}", line {fs.line(fs.tree)}: the argument {name} of '
+                    f"{getattr(self.fn, '__name__', 'f')} has sizes that are not known "
+                    f"(shape {shape}, as for a Dask array made of chunks of unknown length); "
+                    "its gradient needs them (to shape adjoints like the arrays, and to "
+                    f"count the elements of a mean).\n  hint: call {name}."
+                    "compute_chunk_sizes() first (one pass over the data), or give the "
+                    "chunks' shapes where the array is made (da.from_delayed(..., shape=...))")
+
+    def _in_library_of(self, ref: Any, args: tuple) -> tuple:
+        """With an argument of another array library (a Dask array), the differentiated
+        numpy arrays become arrays of that library (``np.asarray(w, like=X)``), so their
+        adjoints (``np.zeros_like(w)``, then ``d_w[0] += ...``) are built there too: lazy
+        for Dask (a numpy adjoint computed each element written into it on the spot)."""
+        import numpy as np
+        out = list(args)
+        for i in self._wrt_idx:
+            if i < len(out) and type(out[i]) is np.ndarray:
+                try:
+                    out[i] = np.asarray(out[i], like=ref)
+                except TypeError:       # a library without numpy's like= protocol
+                    return args
+        return tuple(out)
 
     def _specialized(self, key: tuple) -> Any:
         """The gradient made for arguments with these array patterns (None: not an

@@ -500,6 +500,16 @@ def _broadcast_shape(pats: list, p: dict) -> Pattern:
 _op("broadcast_to", "broadcast_to", None, 1, {"shape": None}, _broadcast_shape,
     _vjp_broadcast_to, positional=("shape",))
 
+
+def _dims_shape(pats: list, p: dict) -> Pattern:
+    return None if p.get("whole") else tuple("?" for _ in pats[1:])
+
+
+# ----- a shape computed when the function runs (``c.reshape(n, n)``): the sizes are
+# operands after the array, printed as written
+_op("reshape_dims", None, None, 1, {}, _dims_shape, _vjp_reshape)
+_op("broadcast_dims", None, None, 1, {}, _dims_shape, _vjp_broadcast_to)
+
 # ----- the forms generated code uses: shaped like another array (written as
 # ``np.broadcast_to(g, x.shape)``, ``np.reshape(g, x.shape)``, ``_unbroadcast(g, x)``)
 _op("broadcast_like", None, None, 1, {}, lambda pats, p: pats[1], _vjp_broadcast_to)

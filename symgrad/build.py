@@ -108,6 +108,8 @@ class Builder:
             except (ArithmeticError, ValueError):
                 pass
         flavor = self.flavor if self.flavor in ("numpy",) else "math"
+        if any(type(a) is Var and a.kind.find().tag == "array" for a in args):
+            flavor = "numpy"              # log(x) of an array x (a partial of x ** y)
         if name in rules.BUILTIN_SPELLING and not rule.math_name:
             flavor = "builtin"
         params: dict[str, Any] = {"flavor": flavor}

@@ -159,6 +159,18 @@ def _e_reshape_like(pr: Any, e: Eqn) -> tuple[str, int]:
     return f"{_np(pr)}.reshape({pr.op(g)}, {_shape_of(pr, x)})", ATOM
 
 
+def _e_shape_dims(pr: Any, e: Eqn) -> tuple[str, int]:
+    """``x.reshape(n, n)``, ``np.reshape(x, (n, n))``, ``np.broadcast_to(v, (k, n))``."""
+    x, dims = e.args[0], [pr.op(d) for d in e.args[1:]]
+    params = e.params or {}
+    whole = params.get("whole")
+    if e.prim == "np_reshape_dims" and params.get("spelling") == "method":
+        return f"{pr.op(x, ATOM)}.reshape({', '.join(dims)})", ATOM
+    shape = dims[0] if whole else "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+    name = "reshape" if e.prim == "np_reshape_dims" else "broadcast_to"
+    return f"{_np(pr)}.{name}({pr.op(x)}, {shape})", ATOM
+
+
 def _e_zeros_like(pr: Any, e: Eqn) -> tuple[str, int]:
     return f"{_np(pr)}.zeros_like({pr.op(e.args[0])}, dtype=float)", ATOM
 
@@ -227,6 +239,7 @@ ARRAY_EXPR: dict[str, Any] = {name: _e_op for name in ARRAY_OPS}
 ARRAY_EXPR.update({
     "aget": _e_aget, "aget_copy": _e_aget_copy, "np_broadcast_like": _e_broadcast_like,
     "np_reshape_like": _e_reshape_like, "np_zeros_like": _e_zeros_like,
+    "np_reshape_dims": _e_shape_dims, "np_broadcast_dims": _e_shape_dims,
     "np_copy_of": _e_copy_of, "np_size_ratio": _e_size_ratio, "np_eq_as_float": _e_eq_float,
     "np_where": _e_where, "np_expand_dims": _e_expand_dims, "np_outer": _e_outer,
     "np_take": _e_take, "np_atleast_2d": _e_atleast_2d, "np_eye_like": _e_eye_like,

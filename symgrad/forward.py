@@ -368,8 +368,13 @@ class Forward:
         start += [Eqn((self.t(p),), "copy", (Const(0.0),), None, None)
                   for p in self.func.params if p not in self.wrt and not p.kind.is_list
                   and not p.kind.is_array and self.active(p)]
-        out = self.block(body[:-1])
-        return start + out, [self.t(p) for p in self.wrt]
+        out = start + self.block(body[:-1])
+        written = {self.tan[x]: x for x in _written_arrays(body) if x in self.tan}
+        if written:
+            primal_of = {tv: v for v, tv in self.tan.items()}
+            _own_written_tangents(out, written, {**self.pats, **{
+                tv: self.pats.get(v) for tv, v in primal_of.items() if v in self.pats}})
+        return out, [self.t(p) for p in self.wrt]
 
 
 def _line_safe(group: list) -> bool:
@@ -391,6 +396,39 @@ def _line_safe(group: list) -> bool:
         seen.update(a for a in e.args if type(a) is Var)
         seen.update(e.outs)
     return True
+
+
+def _written_arrays(block: list) -> set[Var]:
+    """Arrays written in place (``y[i] = v``, ``np.add.at(y, idx, v)``)."""
+    return {s.args[0] for s in walk(block) if type(s) is Eqn and s.prim in ("aset", "aset_add")
+            and type(s.args[0]) is Var}
+
+
+def _own_written_tangents(block: list, written: dict, pats: dict) -> None:
+    """The tangent of an array written in place must be an array of its own: a tangent
+    that would be another variable's tangent (``y = x + 1.0``: ``t_y = t_x``), a
+    read-only broadcast (``np.broadcast_to(t, y.shape)``) or a number becomes a
+    writable copy shaped like the array, ``np.broadcast_to(t, y.shape).copy()`` (``t.copy()``
+    when ``t`` has the array's shape)."""
+    for k, s in enumerate(block):
+        t = type(s)
+        if t is If:
+            _own_written_tangents(s.then, written, pats)
+            _own_written_tangents(s.orelse, written, pats)
+        elif t is For:
+            _own_written_tangents(s.body, written, pats)
+        elif t is While:
+            _own_written_tangents(s.test, written, pats)
+            _own_written_tangents(s.body, written, pats)
+        elif t is Eqn and len(s.outs) == 1 and s.outs[0] in written and s.prim in (
+                "copy", "np_broadcast_like"):
+            primal = written[s.outs[0]] if s.prim == "copy" else s.args[1]
+            src = s.args[0]
+            same = pattern_of(pats, primal)
+            if type(src) is Var and same and "?" not in same and pats.get(src) == same:
+                block[k] = Eqn(s.outs, "np_copy", (src,), {"spelling": "method"}, s.loc)
+                continue
+            block[k] = Eqn(s.outs, "np_copy_of", (s.args[0], primal), None, s.loc)
 
 
 def _written_in_regions(block: list) -> set[Var]:

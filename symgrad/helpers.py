@@ -134,7 +134,8 @@ def _split_like(g, *parts, axis=0):
 def _matmul_vjp_a(g, a, b):
     """The adjoint of a in a @ b, for operands of any rank."""
     import numpy as np
-    a, b = np.asarray(a), np.asarray(b)
+    a = a if hasattr(a, "ndim") else np.asarray(a)      # (a dask array stays lazy)
+    b = b if hasattr(b, "ndim") else np.asarray(b)
     if b.ndim == 1:
         d = np.multiply.outer(g, b) if a.ndim > 1 else g * b
     else:
@@ -145,7 +146,8 @@ def _matmul_vjp_a(g, a, b):
 def _matmul_vjp_b(g, a, b):
     """The adjoint of b in a @ b, for operands of any rank."""
     import numpy as np
-    a, b = np.asarray(a), np.asarray(b)
+    a = a if hasattr(a, "ndim") else np.asarray(a)      # (a dask array stays lazy)
+    b = b if hasattr(b, "ndim") else np.asarray(b)
     if a.ndim == 1:
         d = np.multiply.outer(a, g) if b.ndim > 1 else g * a
     else:
@@ -159,40 +161,44 @@ def _matmul_vjp_b(g, a, b):
 def _tensordot_vjp_a(g, a, b, axes=2):
     """The adjoint of a in np.tensordot(a, b, axes)."""
     import numpy as np
-    a, b = np.asarray(a), np.asarray(b)
+    a = a if hasattr(a, "ndim") else np.asarray(a)      # (a dask array stays lazy)
+    b = b if hasattr(b, "ndim") else np.asarray(b)
     ax_a, ax_b = (list(range(a.ndim - axes, a.ndim)), list(range(axes))) if isinstance(axes, int) else (list(axes[0]), list(axes[1]))
     ax_a, ax_b = [k % a.ndim for k in ax_a], [k % b.ndim for k in ax_b]
     free_a = [k for k in range(a.ndim) if k not in ax_a]
     free_b = [k for k in range(b.ndim) if k not in ax_b]
     d = np.tensordot(g, b, axes=(list(range(len(free_a), g.ndim)), free_b))
-    order = free_a + ax_a
-    return np.transpose(d, np.argsort(order))
+    order = free_a + [ax_a[ax_b.index(k)] for k in sorted(ax_b)]   # b's summed axes, in b's order
+    return np.transpose(d, np.argsort(order).tolist())
 ''',
     "_tensordot_vjp_b": '''
 def _tensordot_vjp_b(g, a, b, axes=2):
     """The adjoint of b in np.tensordot(a, b, axes)."""
     import numpy as np
-    a, b = np.asarray(a), np.asarray(b)
+    a = a if hasattr(a, "ndim") else np.asarray(a)      # (a dask array stays lazy)
+    b = b if hasattr(b, "ndim") else np.asarray(b)
     ax_a, ax_b = (list(range(a.ndim - axes, a.ndim)), list(range(axes))) if isinstance(axes, int) else (list(axes[0]), list(axes[1]))
     ax_a, ax_b = [k % a.ndim for k in ax_a], [k % b.ndim for k in ax_b]
     free_a = [k for k in range(a.ndim) if k not in ax_a]
     free_b = [k for k in range(b.ndim) if k not in ax_b]
     d = np.tensordot(a, g, axes=(free_a, list(range(len(free_a)))))
-    order = ax_b + free_b
-    return np.transpose(d, np.argsort(order))
+    order = [ax_b[ax_a.index(k)] for k in sorted(ax_a)] + free_b   # a's summed axes, in a's order
+    return np.transpose(d, np.argsort(order).tolist())
 ''',
     "_inner_vjp_a": '''
 def _inner_vjp_a(g, a, b):
     """The adjoint of a in np.inner(a, b) (a sum over the last axes)."""
     import numpy as np
-    a, b = np.asarray(a), np.asarray(b)
+    a = a if hasattr(a, "ndim") else np.asarray(a)      # (a dask array stays lazy)
+    b = b if hasattr(b, "ndim") else np.asarray(b)
     return np.tensordot(g, b, axes=(list(range(a.ndim - 1, g.ndim)), list(range(b.ndim - 1))))
 ''',
     "_inner_vjp_b": '''
 def _inner_vjp_b(g, a, b):
     """The adjoint of b in np.inner(a, b)."""
     import numpy as np
-    a, b = np.asarray(a), np.asarray(b)
+    a = a if hasattr(a, "ndim") else np.asarray(a)      # (a dask array stays lazy)
+    b = b if hasattr(b, "ndim") else np.asarray(b)
     return np.tensordot(g, a, axes=(list(range(a.ndim - 1)), list(range(a.ndim - 1))))
 ''',
 }

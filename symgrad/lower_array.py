@@ -146,6 +146,9 @@ class ArrayLowering:
         if like is not None:            # np.broadcast_to(g, x.shape): shaped like x
             prim = "np_broadcast_like" if op.name == "np_broadcast_to" else "np_reshape_like"
             return self.emit(prim, (arrays[0], like), Kind.array(), None, dest=dest, hint="_a")
+        if op.name in ("np_broadcast_to", "np_reshape") and len(rest) == 1 and not kwargs \
+                and not self.is_static(rest[0]):
+            return self.shape_at_run_time(op, arrays[0], rest[0], method_base, node, dest)
         params: dict[str, Any] = {}
         names = [k for k, _ in op.keywords]
         positional = list(op.positional) or names
@@ -173,6 +176,28 @@ class ArrayLowering:
             kind = self.join(arrays) if op.name != "np_dot" else Kind.array()
         return self.emit(op.name, tuple(arrays), kind, params, dest=dest, hint="_a")
 
+    def is_static(self, value: Any) -> bool:
+        """Is ``value`` known when the function is transformed (a literal)?"""
+        if type(value) is Const:
+            return True
+        if type(value) is StaticTuple:
+            return all(self.is_static(v) for v in value.items)
+        items = self.literal_list(value)
+        return items is not None and all(self.is_static(v) for v in items)
+
+    def shape_at_run_time(self, op: ArrayOp, x: Any, shape: Any, method_base: Any,
+                          node: ast.AST, dest: Var | None) -> Any:
+        """``c.reshape(n, n)``, ``np.broadcast_to(v, (k, n))`` with sizes computed when the
+        function runs: the sizes are operands (no derivative flows through them)."""
+        whole = type(shape) is not StaticTuple
+        dims = (self.materialize(shape, node),) if whole else \
+            tuple(self.materialize(v, node) for v in shape.items)
+        if type(x) is Var:
+            self.unify(x.kind, Kind.array(), node)
+        prim = "np_reshape_dims" if op.name == "np_reshape" else "np_broadcast_dims"
+        params = {"whole": whole, "spelling": "method" if method_base is not None else "function"}
+        return self.emit(prim, (x, *dims), Kind.array(), params, dest=dest, hint="_a")
+
     def shape_source(self, value: Any) -> Any:
         """``x`` when ``value`` is ``x.shape`` read just before (else None)."""
         if type(value) is not Var:
@@ -185,13 +210,15 @@ class ArrayLowering:
         return None
 
     def add_at(self, args: list, node: ast.AST) -> Any:
-        """``np.add.at(z, (idx,), g)`` (in generated code): ``z[idx] += g``, each
-        repeated index counted."""
-        if len(args) != 3 or type(args[1]) is not StaticTuple:
-            raise self.error_at(node, "this np.add.at call", "write np.add.at(x, (idx,), v)")
+        """``np.add.at(z, idx, g)`` or ``np.add.at(z, (rows, cols), g)`` (as generated
+        code writes it): ``z[idx] += g``, each repeated index counted."""
+        if len(args) != 3:
+            raise self.error_at(node, "this np.add.at call",
+                                "write np.add.at(x, idx, v) or np.add.at(x, (i, j), v)")
+        items = args[1].items if type(args[1]) is StaticTuple else (args[1],)
         template = []
         ops = []
-        for item in args[1].items:
+        for item in items:
             v = self.materialize(item, node)
             ops.append(v)
             tag = "a" if type(v) is Var and v.kind.find().tag in ("array", "list") else "i"
@@ -210,8 +237,27 @@ class ArrayLowering:
             return tuple(parts)
         if type(value) is Const:
             return value.value
+        items = self.literal_list(value) if name in ("axes", "shape") else None
+        if items is not None:                # axes=([0], [1]): lists written in the call
+            return tuple(self.static_param(v, name, op, node) for v in items)
         raise self.error_at(node, f"a {name}= that is computed when the function runs",
-                            f"give {name} as a literal (an int or a tuple of ints)")
+                            f"give {name} as a literal written in the call (an int or a "
+                            f"tuple of ints{', or lists of ints' if name in ('axes', 'shape') else ''})")
+
+    def literal_list(self, value: Any) -> tuple | None:
+        """The items of a list of constants written in the statement being lowered
+        (``[0, 1]`` in ``axes=([0], [1])``), else None (a list made on an earlier line
+        may have changed since)."""
+        if type(value) is not Var:
+            return None
+        for e in reversed(self.block):
+            if type(e) is not Eqn or e.loc is not self.loc:
+                return None
+            if e.outs and e.outs[0] is value:
+                if e.prim == "list":
+                    return e.args
+                return None
+        return None
 
     def static_sequence(self, value: Any, node: ast.AST) -> StaticTuple:
         """The arrays of a list or tuple written in the call (``[a, b]``)."""
@@ -314,7 +360,10 @@ class ArrayLowering:
                   node: ast.AST) -> None:
         template, ops = self.index_template(scope, target.slice)
         value = self.materialize(value, node)
-        if any(it[0] == "a" for it in template):       # fancy: repeated indices refused
+        if any(it[0] == "a" for it in template) and not \
+                scope.fs.filename.startswith("<symgrad"):
+            # fancy: repeated indices refused (generated code only writes back elements
+            # it saved from the same index, equal at each repeat)
             from .helpers import helper_object
             adv = [ops[it[1] - 1] for it in template if it[0] == "a"]
             self.block.append(Eqn((), "call", (Global("_distinct_indices",

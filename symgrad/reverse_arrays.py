@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .array_ops import ARRAY_OPS, ArrayBuilder, unbroadcast_axes
+from .array_ops import ARRAY_OPS, ArrayBuilder, broadcast, unbroadcast_axes
 from .ir import Const, Eqn, Kind, Var
 from .shapes import _index_pattern, pattern_of
 
@@ -65,12 +65,14 @@ class ArrayReverse:
             self.restore_outs(e)
             return
         b = ArrayBuilder(self.out, self.loc)
+        # the sizes of c.reshape(n, n) are operands no adjoint reads (not read again)
+        read = 1 if e.prim in ("np_reshape_dims", "np_broadcast_dims") else len(e.args)
         if out in e.args:                       # x = x.T in a loop: old x after the restore
             keep = self.emit("copy", (out,), kind=out.kind, hint="_o")
             self.restore_outs(e)
-            view = Eqn((keep,), e.prim, tuple(self.val(a) for a in e.args), e.params, e.loc)
+            view = Eqn((keep,), e.prim, self.vals(e.args, read), e.params, e.loc)
         else:
-            view = Eqn(e.outs, e.prim, tuple(self.val(a) for a in e.args), e.params, e.loc)
+            view = Eqn(e.outs, e.prim, self.vals(e.args, read), e.params, e.loc)
         pats = [self.pattern(a) for a in e.args]
         if e.prim == "aget":
             terms = [self.scatter(b, g, view)] + [None] * (len(e.args) - 1)
@@ -82,14 +84,21 @@ class ArrayReverse:
         if out not in e.args:
             self.restore_outs(e)
 
+    def vals(self, args: tuple, read: int) -> tuple:
+        return tuple(self.val(a) if k < read else a for k, a in enumerate(args))
+
     def scatter(self, b: ArrayBuilder, g: Any, e: Eqn) -> Any:
         """The adjoint of ``x[idx]``: ``d_x[idx] += g``, in place when ``d_x`` is an
         array this sweep owns (so a loop over elements costs one addition each),
         else into zeros like ``x``."""
         x = e.args[0]
-        advanced = any(it[0] == "a" for it in e.params["index"])
+        index = e.params["index"]
+        advanced = any(it[0] == "a" and not self.is_mask(e.args[it[1]]) for it in index)
         key = e.outs[0] if e.outs else x
-        g = self.unbroadcast_piece(g, key, x, e.params["index"])
+        g = self.unbroadcast_piece(g, key, x, index)
+        masked = self.masked_number(g, x, e)
+        if masked is not None:
+            return masked
         if type(x) is Var and self.active(x) and x in self.scattered:
             self.materialize(x)
             if x not in self.live:
@@ -106,6 +115,71 @@ class ArrayReverse:
         b.effect("aset_add", (z, *e.args[1:], g), index=e.params["index"],
                  repeated=advanced)
         return z
+
+    def is_mask(self, v: Any) -> bool:
+        """Is index ``v`` a boolean mask (every value it gets is a comparison, ``r > 0``)?
+        A mask picks each element at most once: its adjoint adds with ``d_x[m] += g``."""
+        masks = getattr(self, "_masks", None)
+        if masks is None:
+            from .ir import walk
+            defs: dict = {}
+            for d in walk(self.primal):
+                if type(d) is Eqn:
+                    for o in d.outs:
+                        defs.setdefault(o, []).append(d.prim)
+            masks = self._masks = {o for o, prims in defs.items()
+                                   if all(p in _COMPARISONS for p in prims)}
+        if type(v) is not Var or v in self.param_set:
+            return False
+        if v in masks:
+            return True
+        made = next((d for d in reversed(self.out) if type(d) is Eqn and d.outs and
+                     d.outs[0] is v), None)            # recomputed here (r > 0 read again)
+        return made is not None and made.prim in _COMPARISONS
+
+    def masked_number(self, g: Any, x: Any, e: Eqn) -> Any:
+        """The adjoint of ``x[m]`` (``m`` a mask shaped like ``x``) when its adjoint is one
+        number ``s`` spread over the picked elements (``np.sum(x[m])``):
+        ``np.where(m, s, 0.0)``, which needs no count of the picked elements (a Dask
+        array does not know it)."""
+        template = e.params["index"]
+        if len(template) != 1 or template[0][0] != "a" or type(g) is not Var:
+            return None
+        m = e.args[template[0][1]]
+        pm, px = self.pattern(m), self.pattern(x)
+        if pm is None:                                   # r > 0 recomputed here
+            made = next((d for d in reversed(self.out) if type(d) is Eqn and d.outs and
+                         d.outs[0] is m), None)
+            if made is not None and made.prim in _COMPARISONS:
+                pm = broadcast(*(self.pattern(a) for a in made.args))
+        if not self.is_mask(m) or pm is None or pm != px or "?" in px:
+            return None
+        spread = next((d for d in reversed(self.out) if type(d) is Eqn and d.outs and
+                       d.outs[0] is g), None)
+        if spread is None or spread.prim != "np_broadcast_like" or \
+                self.pattern(spread.args[0]) != () or self.counts(spread.args[0]):
+            return None
+        return self.emit("np_where", (self.val(m), spread.args[0], Const(0.0)), None,
+                         kind=Kind.array())
+
+    def counts(self, s: Any) -> bool:
+        """Is number ``s`` computed from a count of elements (``d_out / x[m].size``, the
+        adjoint of np.mean(x[m]))?  A Dask array does not know how many elements a mask
+        picks (its size is nan): such an adjoint keeps its broadcast, which fails there
+        rather than giving nan."""
+        todo, seen = [s], set()
+        while todo:
+            v = todo.pop()
+            if type(v) is not Var or v in seen:
+                continue
+            seen.add(v)
+            d = next((d for d in reversed(self.out) if type(d) is Eqn and d.outs and
+                      d.outs[0] is v), None)
+            if d is not None:
+                if d.prim == "np_size_ratio":
+                    return True
+                todo.extend(d.args)
+        return False
 
     def unbroadcast_piece(self, g: Any, out: Any, x: Any, template: tuple) -> Any:
         return g
@@ -200,6 +274,9 @@ class ArrayReverse:
         one = _index_pattern(self.pattern(x), e.params["index"], e.args) == ()
         self.save(e, [("eqn", "aget" if one else "aget_copy", (x, *e.args[1:-1]), e.params,
                        Kind.num() if one else Kind.array())])
+
+
+_COMPARISONS = {"gt", "ge", "lt", "le", "eq", "ne"}
 
 
 def _axis(axes: tuple) -> Any:

@@ -99,16 +99,16 @@ def assert_grads(f, args, rtol=RTOL, atol=1e-6):
 
 
 def xfail_bug(reason):
+    if reason.startswith("design choice"):
+        return pytest.mark.xfail(strict=True, reason=reason)
     return pytest.mark.xfail(strict=True, reason="symgrad bug: " + reason)
 
 
 # Known failures: test id -> reason.  Filled in from the runs; each has a reproducer below.
 _SLICE = "a single-slice read x[a:b] / x[::k] crashes with KindError 'array is not a list'"
-_ARGS = "the gradient call does not leave f's in-place writes in the caller's array"
+_ARGS = ("design choice: the gradient call leaves the caller's arrays untouched, where f "
+         "itself writes into them")
 KNOWN: dict[str, str] = {
-    "binary/pow": "x ** y with y differentiated (array or float) crashes: TypeError 0-d arrays",
-    "products/tensordot_pairs": "tensordot(axes=([0], [1])) refused as 'computed when the function runs'",
-    "writes/add_at": "np.add.at(y, idx, v) refused (only the (idx,) tuple form is accepted)",
     "writes/alias": "a write through an alias y = x (read through x) is refused, not differentiated",
     "writes_args/arg_set": _ARGS,
     "writes_args/arg_aug_loop": _ARGS,
@@ -116,9 +116,6 @@ KNOWN: dict[str, str] = {
     "writes_args/col_scale_arg_loop": _ARGS,
     "writes_args/alias": _ARGS,
     "writes_args/loop_rows_arg_reads_prev": _ARGS,
-    "second/quadratic": "constant.reshape(x.shape[0], x.shape[0]): grad accepts it, jvp/hvp/hessian refuse"
-                        " it as 'a shape= that is computed when the function runs'",
-    "writes_args/add_at": "np.add.at(y, idx, v) refused (only the (idx,) tuple form is accepted)",
 }
 
 
@@ -548,12 +545,8 @@ def test_non_literal_axis_is_refused_with_line():
 REPRODUCERS = [
     # silently wrong gradients
     # crashes and refusals of supported ops
-    ("pow_param", C.bug_pow_param, [((3,), "pos"), ((), "any")],
-     "x ** p with p differentiated: TypeError only 0-dimensional arrays can be converted"),
     ("slice_iadd_row", C.bug_slice_iadd_row, [((3, 2), "any")],
      "y[1:, :] += x[0]: the generated code is a Python SyntaxError"),
-    ("tensordot_list_axes", C.bug_tensordot_lists, [((3, 2), "any"), ((4, 3), "any")],
-     "tensordot(axes=([0], [1])): a literal refused as 'computed when the function runs'"),
 ]
 
 
@@ -574,6 +567,10 @@ VIEW_WRITES = [
 
 # Once bugs, fixed: kept as tests against finite differences.
 FIXED = [
+    ("tensordot_list_axes", C.bug_tensordot_lists, [((3, 2), "any"), ((4, 3), "any")],
+     "tensordot(axes=([0], [1])): a literal refused as 'computed when the function runs'"),
+    ("pow_param", C.bug_pow_param, [((3,), "pos"), ((), "any")],
+     "x ** p with p differentiated: TypeError only 0-dimensional arrays can be converted"),
     ("range_index_list", C.bug_range_index, [((3,), "any")],
      "x[i] in a for-range loop: the gradient of an ndarray was a Python list"),
     ("slice", C.bug_slice, [((5,), "any")], "x[1:3] crashes: KindError array is not a list"),
@@ -619,15 +616,15 @@ def test_fixed_reproducer(fn, specs):
     assert_grads(fn, make_args(specs, seed=107))
 
 
-@xfail_bug("the gradient call does not leave f's in-place writes in the caller's array")
+@xfail_bug(_ARGS)
 def test_bug_reproducer_argument_left_as_f_leaves_it():
     x = np.array([1.0, 2.0, 3.0])
     symgrad.grad(C.bug_mutates_arg)(x)
     assert x.tolist() == [4.0, 2.0, 3.0]
 
 
-@xfail_bug("constant.reshape(x.shape[0], x.shape[0]) refused by jvp (grad accepts it)")
-def test_bug_reproducer_forward_mode_runtime_shape():
+def test_fixed_reproducer_forward_mode_runtime_shape():
+    """constant.reshape(x.shape[0], x.shape[0]) (once refused by jvp)."""
     x = np.array([0.1, 0.2, 0.3])
     _, tan = symgrad.jvp(C.so_quad, (x,), (np.ones(3),))
     np.testing.assert_allclose(tan, np.sum(fd_grad(C.so_quad, [x], 0)), rtol=RTOL)
@@ -663,3 +660,431 @@ def test_reproducer_controls_pass():
     with pytest.raises(symgrad.SymgradError):                           # r = x[0]; r[0] = ...
         symgrad.grad(C.row_view_write)(*make_args([((2, 2), "any")]))  # then x read: refused
     assert_grads(C.u_power, make_args([((3,), "pos"), ((3,), "any")]))  # constant exponent works
+
+
+# ================================================================ x ** y with the exponent differentiated
+
+def pw_sin(x, y):
+    return np.sum(np.sin(x ** y))
+
+
+def pw_rev(x, y):
+    return np.sum(y ** x * x)
+
+
+def pw_chain(x, y):
+    z = x ** (y * y)
+    return np.sum(z * np.log(x)) + np.sum(2.0 ** y)
+
+
+def pw_param_twice(x, p):
+    return np.sum(x ** p + x ** (2.0 * p))
+
+
+POW_CASES = [
+    ("array_array", pw_sin, [((3, 4), "pos"), ((3, 4), "any")]),
+    ("row_exponent", pw_sin, [((3, 4), "pos"), ((4,), "any")]),
+    ("col_row", pw_sin, [((3, 1), "pos"), ((1, 4), "any")]),
+    ("3d_base", pw_sin, [((2, 3, 1), "pos"), ((3, 4), "any")]),
+    ("float_exponent", pw_sin, [((3, 4), "pos"), ((), "any")]),
+    ("float_base", pw_sin, [((), "pos"), ((3, 4), "any")]),
+    ("array_base_is_exponent", pw_rev, [((3,), "any"), ((2, 3), "pos")]),
+    ("chain", pw_chain, [((2, 3), "pos"), ((3,), "unit")]),
+    ("param_twice", pw_param_twice, [((5,), "pos"), ((), "unit")]),
+]
+
+
+def _direction(args, i, seed):
+    v = make_args([(np.shape(args[i]), "any")], seed=seed)[0]
+    return tuple(v if k == i else (np.zeros_like(a) if isinstance(a, np.ndarray) else 0.0)
+                 for k, a in enumerate(args))
+
+
+@pytest.mark.parametrize("fn,specs", [pytest.param(f, s, id=i) for i, f, s in POW_CASES])
+def test_pow_with_differentiated_exponent(fn, specs):
+    """d(x ** y)/dy = x ** y * log(x), summed back to y's shape (a float, a row ...)."""
+    for seed in (1, 2):
+        assert_grads(fn, make_args(specs, seed=seed))
+
+
+@pytest.mark.parametrize("fn,specs", [pytest.param(f, s, id=i) for i, f, s in POW_CASES])
+def test_pow_with_differentiated_exponent_jvp_hvp(fn, specs):
+    args = make_args(specs, seed=3)
+    g, h = symgrad.grad(fn), 1e-5
+    for i in range(len(args)):
+        tangents = _direction(args, i, seed=4 + i)
+        _, tan = symgrad.jvp(fn, tuple(_copy(args)), tangents)
+        np.testing.assert_allclose(tan, np.sum(fd_grad(fn, args, i) * tangents[i]),
+                                   rtol=RTOL, atol=1e-7)
+        got = symgrad.hvp(fn, tuple(_copy(args)), tangents)
+        plus = [a + h * t for a, t in zip(args, tangents)]
+        minus = [a - h * t for a, t in zip(args, tangents)]
+        for k, (gp, gm) in enumerate(zip(g(*plus), g(*minus))):
+            assert np.shape(got[k]) == np.shape(args[k])
+            np.testing.assert_allclose(got[k], (np.asarray(gp) - np.asarray(gm)) / (2 * h),
+                                       rtol=1e-5, atol=1e-6, err_msg=f"hvp {k} along {i}")
+
+
+def test_pow_exponent_gradient_conventions_at_zero_and_negative_base():
+    """As for numbers: d/dy is 0 where x == 0 and nan where x < 0 (x ** y itself is nan
+    there for a non-integer y); d/dx stays finite where y == 0."""
+    x = np.array([0.0, 2.0, -1.5, 3.0])
+    y = np.array([2.0, 0.5, 2.0, 0.0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dx, dy = symgrad.grad(lambda_pow)(x, y)
+    np.testing.assert_allclose(dx, [0.0, 0.5 / np.sqrt(2.0), -3.0, 0.0])
+    assert dy[0] == 0.0 and np.isnan(dy[2])
+    np.testing.assert_allclose(dy[[1, 3]], [np.sqrt(2.0) * np.log(2.0), np.log(3.0)])
+
+
+def lambda_pow(x, y):
+    return np.sum(x ** y)
+
+
+def test_pow_exponent_source_is_numpy():
+    g = symgrad.grad(pw_sin)
+    g(*make_args([((3, 4), "pos"), ((4,), "any")]))
+    assert "np.log(x)" in g.source and "math.log" not in g.source
+    assert "np.sum(" in g.source and "axis=0" in g.source
+
+
+# ================================================================ tensordot with axes given as lists
+
+def td_lists_2(a, b):
+    return np.sum(np.sin(np.tensordot(a, b, axes=([1, 0], [0, 2]))))
+
+
+def td_tuples_swapped(a, b):
+    return np.sum(np.sin(np.tensordot(a, b, axes=((0, 1), (1, 0)))))
+
+
+def td_lists_neg(a, b):
+    return np.sum(np.tensordot(a, b, axes=[[-1], [0]]) ** 2)
+
+
+def td_lists_mixed(a, b):
+    return np.sum(np.cos(np.tensordot(a, b, axes=([2], (1,)))))
+
+
+def td_lists_empty(a, b):
+    return np.sum(np.tanh(np.tensordot(a, b, axes=([], []))))
+
+
+def td_list_from_earlier_line(a, b):
+    ax = [0]
+    return np.sum(np.tensordot(a, b, axes=(ax, [1])))
+
+
+def tr_list_axes(x):
+    return np.sum(np.transpose(x, [2, 0, 1]) * np.arange(24.0).reshape([4, 2, 3]))
+
+
+TENSORDOT_LISTS = [
+    ("pairs_two_axes", td_lists_2, [((3, 2, 4), "any"), ((2, 5, 3), "any")]),
+    # pairs not in increasing order, every shape square: once a silently transposed gradient
+    ("swapped_pairs_square", td_tuples_swapped, [((3, 3, 2), "any"), ((3, 3, 4), "any")]),
+    ("negative_axis_list_of_lists", td_lists_neg, [((2, 3), "any"), ((3, 4), "any")]),
+    ("list_and_tuple", td_lists_mixed, [((2, 3, 4), "any"), ((5, 4), "any")]),
+    ("outer_empty_lists", td_lists_empty, [((2, 3), "any"), ((3,), "any")]),
+    ("transpose_reshape_lists", tr_list_axes, [((2, 3, 4), "any")]),
+]
+
+
+@pytest.mark.parametrize("fn,specs", [pytest.param(f, s, id=i) for i, f, s in TENSORDOT_LISTS])
+def test_axes_and_shapes_given_as_lists(fn, specs):
+    args = make_args(specs, seed=127)
+    assert_grads(fn, args)
+    tangents = make_args([(np.shape(a), "any") for a in args], seed=131)
+    _, tan = symgrad.jvp(fn, tuple(args), tuple(tangents))
+    ref = sum(np.sum(fd_grad(fn, args, i) * t) for i, t in enumerate(tangents))
+    np.testing.assert_allclose(tan, ref, rtol=RTOL, atol=1e-7)
+
+
+def test_axes_list_made_on_an_earlier_line_is_refused():
+    """A list variable may change between its line and the call: refused, not guessed."""
+    with pytest.raises(symgrad.SymgradError) as info:
+        symgrad.grad(td_list_from_earlier_line)(*make_args([((3, 2), "any"), ((4, 3), "any")]))
+    assert "axes" in str(info.value) and "test_arrays.py" in str(info.value)
+
+
+# ================================================================ np.add.at with a plain index
+
+def at_rows(x, W):
+    y = np.zeros((3, 4))
+    np.add.at(y, np.array([2, 0, 2, 2]), W * x[0])
+    return np.sum(np.tanh(y) * np.arange(12.0).reshape(3, 4))
+
+
+def at_pairs(x, W):
+    y = np.ones((3, 4)) * x[1]
+    np.add.at(y, (np.array([0, 0, 2]), np.array([1, 1, 3])), x[:3] ** 2)
+    return np.sum(np.sin(y) * W[:3, :])
+
+
+def at_list_index(x, W):
+    y = np.zeros(5)
+    np.add.at(y, [4, 1, 4, 4], x * x[0])
+    return np.sum(np.cos(y[:4]) * W[0]) + y[4] * W[1, 1]
+
+
+def at_scalar_value(x, W):
+    y = x * 1.0
+    np.add.at(y, np.array([1, 1, 3]), x[0] * W[2, 2])
+    return np.sum(y ** 3)
+
+
+def at_row_broadcast(x, W):
+    y = np.zeros((3, 4))
+    np.add.at(y, np.array([1, 1]), x)
+    return np.sum(np.exp(0.3 * y) * W[:3, :])
+
+
+def at_in_loop(x, W):
+    y = np.zeros(3)
+    for k in range(3):
+        np.add.at(y, np.array([k, 0, k]), x[k:k + 2] @ W[k:k + 2, :3])
+    return np.sum(np.sin(y) * np.array([1.0, -2.0, 3.0]))
+
+
+ADD_AT = [
+    ("rows_repeated", at_rows),
+    ("row_col_pairs", at_pairs),
+    ("python_list_index", at_list_index),
+    ("one_number_to_three_slots", at_scalar_value),
+    ("vector_broadcast_to_rows", at_row_broadcast),
+    ("in_a_loop", at_in_loop),
+]
+
+
+@pytest.mark.parametrize("fn", [pytest.param(f, id=i) for i, f in ADD_AT])
+def test_add_at_plain_index_against_finite_differences(fn):
+    """np.add.at(y, idx, v): every repeat of an index adds (and gets d_y there)."""
+    args = make_args([((4,), "any"), ((4, 4), "any")], seed=137)
+    if fn is at_rows:
+        args[1] = args[1][:1].reshape(1, 4) * np.ones((4, 1)) + args[1]
+    assert_grads(fn, args)
+    tangents = make_args([((4,), "any"), ((4, 4), "any")], seed=139)
+    _, tan = symgrad.jvp(fn, tuple(_copy(args)), tuple(tangents))
+    ref = sum(np.sum(fd_grad(fn, args, i) * t) for i, t in enumerate(tangents))
+    np.testing.assert_allclose(tan, ref, rtol=RTOL, atol=1e-7)
+    g, h = symgrad.grad(fn), 1e-5
+    got = symgrad.hvp(fn, tuple(_copy(args)), tuple(tangents))
+    plus = g(*[a + h * t for a, t in zip(args, tangents)])
+    minus = g(*[a - h * t for a, t in zip(args, tangents)])
+    for k in range(2):
+        np.testing.assert_allclose(got[k], (plus[k] - minus[k]) / (2 * h), rtol=1e-5, atol=1e-6)
+
+
+def test_add_at_plain_index_leaves_arguments():
+    x = np.array([0.5, -1.0, 2.0, 0.25])
+    before = x.copy()
+    symgrad.grad(at_scalar_value)(x, np.ones((4, 4)))
+    assert np.array_equal(x, before)
+
+
+# ================================================================ forward mode: tangents of arrays written in place
+
+def fw_alias_then_write(x):
+    y = x + 1.0
+    y[0] = 5.0 * x[1]
+    return np.sum(y * y) + np.sum(x * x * x)
+
+
+def fw_broadcast_then_write(x):
+    y = np.ones(3) * x[1]
+    y[0] = 5.0 * x[2]
+    return np.sum(y * y * x)
+
+
+def fw_constant_then_write(x):
+    y = np.arange(3.0) * 2.0
+    y[1] = np.sin(x[0])
+    return np.sum(y * x)
+
+
+def fw_write_in_loop(x):
+    y = x * 1.0
+    for k in range(2):
+        y[k + 1] = y[k] * x[k]
+    return np.sum(y ** 2)
+
+
+@pytest.mark.parametrize("fn", [fw_alias_then_write, fw_broadcast_then_write,
+                                fw_constant_then_write, fw_write_in_loop])
+def test_forward_tangent_of_array_written_in_place_is_its_own(fn):
+    """Once silently wrong (t_y = t_x, then t_y[0] = ... changed t_x too) or a crash
+    (a write into a read-only np.broadcast_to view)."""
+    x, v = make_args([((3,), "any"), ((3,), "any")], seed=149)
+    v0 = v.copy()
+    _, tan = symgrad.jvp(fn, (x.copy(),), (v,))
+    np.testing.assert_allclose(tan, np.sum(fd_grad(fn, [x], 0) * v0), rtol=RTOL, atol=1e-7)
+    assert np.array_equal(v, v0)
+    got = symgrad.hvp(fn, (x.copy(),), (v,))
+    g, h = symgrad.grad(fn), 1e-5
+    np.testing.assert_allclose(got, (g(x + h * v) - g(x - h * v)) / (2 * h), rtol=1e-5, atol=1e-6)
+
+
+# ================================================================ shapes computed when the function runs
+
+def rt_reshape_active(x):
+    n = x.shape[0]
+    M = x.reshape(n // 2, 2)
+    return np.sum(np.sin(M) @ np.array([1.0, -2.0])) + np.sum(M[:, 0] * M[:, 1])
+
+
+def rt_reshape_function_minus_one(x):
+    M = np.reshape(x * x, (2, -1))
+    return np.sum(np.tanh(M) * np.arange(x.size).reshape(2, x.size // 2))
+
+
+def rt_broadcast_rows(x, W):
+    B = np.broadcast_to(x, (W.shape[0], x.shape[0]))
+    return np.sum(np.cos(B * W))
+
+
+def rt_whole_shape_variable(x, W):
+    s = W.shape
+    t = np.sum(W)
+    return np.sum(np.sin(x.reshape(s)) * W) + t
+
+
+def rt_constant_matrix(x):
+    n = x.shape[0]
+    A = np.arange(1.0, 1.0 + n * n).reshape(n, n) / 10.0
+    return x @ A @ x + np.sum(np.sin(x) * x)
+
+
+RUNTIME_SHAPES = [
+    ("reshape_active", rt_reshape_active, [((6,), "any")]),
+    ("reshape_function_minus_one", rt_reshape_function_minus_one, [((6,), "any")]),
+    ("broadcast_rows", rt_broadcast_rows, [((3,), "any"), ((4, 3), "any")]),
+    ("whole_shape_variable", rt_whole_shape_variable, [((6,), "any"), ((2, 3), "any")]),
+    ("constant_matrix", rt_constant_matrix, [((4,), "any")]),
+]
+
+
+@pytest.mark.parametrize("fn,specs", [pytest.param(f, s, id=i) for i, f, s in RUNTIME_SHAPES])
+def test_runtime_shape_grad_jvp_hvp_hessian(fn, specs):
+    args = make_args(specs, seed=151)
+    assert_grads(fn, args)
+    tangents = make_args(specs, seed=157)
+    _, tan = symgrad.jvp(fn, tuple(_copy(args)), tuple(tangents))
+    ref = sum(np.sum(fd_grad(fn, args, i) * t) for i, t in enumerate(tangents))
+    np.testing.assert_allclose(tan, ref, rtol=RTOL, atol=1e-7)
+    g, h = symgrad.grad(fn), 1e-5
+    got = as_tuple(symgrad.hvp(fn, tuple(_copy(args)), tuple(tangents)), len(args))
+    plus = as_tuple(g(*[a + h * t for a, t in zip(args, tangents)]), len(args))
+    minus = as_tuple(g(*[a - h * t for a, t in zip(args, tangents)]), len(args))
+    for k in range(len(args)):
+        np.testing.assert_allclose(got[k], (plus[k] - minus[k]) / (2 * h), rtol=1e-5, atol=1e-6)
+    if len(args) == 1:
+        H_ = np.asarray(symgrad.hessian(fn)(args[0].copy()), dtype=float)
+        np.testing.assert_allclose(H_, H_.T, rtol=1e-9, atol=1e-9)
+
+
+def rt_write_through_runtime_reshape(x):
+    y = x * 1.0
+    v = y.reshape(x.shape[0] // 2, 2)
+    v[0, 0] = 10.0
+    return np.sum(y * x)
+
+
+def rt_write_through_reshape_like(x, W):
+    y = x * 1.0
+    v = y.reshape(W.shape)
+    v[0, 0] = 10.0
+    return np.sum(y * x)
+
+
+@pytest.mark.parametrize("fn,specs", [
+    pytest.param(rt_write_through_runtime_reshape, [((4,), "any")], id="runtime_dims"),
+    pytest.param(rt_write_through_reshape_like, [((4,), "any"), ((2, 2), "any")],
+                 id="shape_of_another_array"),
+])
+def test_write_through_runtime_reshape_view_is_refused(fn, specs):
+    """y.reshape(n, 2) and y.reshape(W.shape) are views of y, as y.reshape(2, 2) is."""
+    with pytest.raises(symgrad.SymgradError) as info:
+        symgrad.grad(fn)(*make_args(specs, seed=163))
+    assert "shares memory" in str(info.value)
+
+
+def test_runtime_shape_source_reads_as_written():
+    g = symgrad.grad(rt_constant_matrix)
+    g(np.ones(3))
+    assert ".reshape(n, n)" in g.source
+
+
+# ================================================================ boolean masks
+
+def mk_sum(x, W):
+    return np.sum(x[x > 0.1]) + np.sum(W[W < 0.0] * 2.0)
+
+
+def mk_mean(x, W):
+    return np.mean(x[x > 0.1]) * np.sum(W)
+
+
+def mk_squares(x, W):
+    return np.sum(np.sin(x[x > 0.1]) ** 2) + np.sum(W[W != W[0, 0]] ** 3)
+
+
+def mk_rows(x, W):
+    return np.sum(np.tanh(W[W[:, 0] > 0.0]) * x[:3])
+
+
+def mk_mask_variable(x, W):
+    m = x > 0.1
+    y = x * 2.0
+    m = y < 1.0
+    return np.sum(y[m] * x[m]) + np.sum(W[0] ** 2)
+
+
+def mk_written_back(x, W):
+    y = W * 1.0
+    y[y > 0.2] = 0.5 * y[y > 0.2] ** 2
+    return np.sum(y * W) + np.sum(x[1:4] * y[0])
+
+
+def mk_var_std(x, W):
+    return np.var(x[x > -0.5]) + np.std(W[W > -0.5])
+
+
+MASKS = [("sum", mk_sum), ("mean", mk_mean), ("squares", mk_squares), ("rows", mk_rows),
+         ("mask_variable", mk_mask_variable), ("written_back", mk_written_back),
+         ("var_std", mk_var_std)]
+
+
+@pytest.mark.parametrize("fn", [pytest.param(f, id=i) for i, f in MASKS])
+def test_boolean_mask_reads_against_finite_differences(fn):
+    """x[x > c]: the adjoint adds at the picked elements (np.where(m, s, 0.0) when it is
+    one number, d_x[m] += g otherwise; a mask picks each element at most once)."""
+    args = make_args([((5,), "any"), ((4, 3), "any")], seed=167)
+    assert_grads(fn, args)
+    tangents = make_args([((5,), "any"), ((4, 3), "any")], seed=173)
+    _, tan = symgrad.jvp(fn, tuple(_copy(args)), tuple(tangents))
+    ref = sum(np.sum(fd_grad(fn, args, i) * t) for i, t in enumerate(tangents))
+    np.testing.assert_allclose(tan, ref, rtol=RTOL, atol=1e-7)
+    g, h = symgrad.grad(fn), 1e-5
+    got = symgrad.hvp(fn, tuple(_copy(args)), tuple(tangents))
+    plus = g(*[a + h * t for a, t in zip(args, tangents)])
+    minus = g(*[a - h * t for a, t in zip(args, tangents)])
+    for k in range(2):
+        np.testing.assert_allclose(got[k], (plus[k] - minus[k]) / (2 * h), rtol=1e-5, atol=1e-6)
+
+
+def test_boolean_mask_adjoint_reads_as_numpy():
+    g = symgrad.grad(mk_sum)
+    g(*make_args([((5,), "any"), ((4, 3), "any")]))
+    assert "np.where(x > 0.1, d_out, 0.0)" in g.source
+    assert "add.at" not in g.source
+
+
+def mk_param_mask(x, m):
+    return np.sum(x[m] ** 2)
+
+
+def test_boolean_mask_given_as_argument():
+    """A boolean array argument as the index (not seen to be a mask: np.add.at, still right)."""
+    x = np.array([0.5, -1.0, 2.0, 0.25])
+    m = np.array([True, False, True, True])
+    np.testing.assert_allclose(symgrad.grad(mk_param_mask, wrt="x")(x, m), 2 * x * m)

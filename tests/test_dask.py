@@ -290,10 +290,12 @@ def hinge_by_mask(w, X, y):
     return np.sum(r[r > 0])
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
+@pytest.mark.xfail(strict=True, raises=symgrad.ArgumentError,
                    reason="unknown chunk sizes (from_delayed with shape nan, as when rows come "
-                   "from files): the generated np.broadcast_to(d_out / x.size, x.shape) "
-                   "needs the shape")
+                   "from files): refused with a hint (compute_chunk_sizes). The adjoint of "
+                   "np.mean divides by x.size, which dask gives as nan (a nan gradient); "
+                   "a lazy count would need a helper in place of every x.size in the "
+                   "generated numpy, and np.broadcast_to(g, x.shape) needs the shape")
 def test_unknown_chunk_sizes():
     X, _, _ = data()
     parts = [da.from_delayed(dask.delayed(lambda k: X[k * CHUNK:(k + 1) * CHUNK])(k),
@@ -308,10 +310,9 @@ def test_unknown_chunk_sizes():
                                symgrad.grad(least_squares, wrt="w")(w, X, y_of(X)), rtol=1e-10)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="d_w[k] += <dask scalar> on a numpy d_w computes "
-                   "the dask value on the spot (one pass over the data per element)")
 def test_elements_of_a_parameter_stay_lazy():
+    """d_w[k] += <dask scalar> (once on a numpy d_w: the dask value computed on the spot,
+    one pass over the data per element)."""
     X, y, _ = data()
     w = params()["w"]
     g = symgrad.grad(first_two_columns, wrt="w")
@@ -321,9 +322,8 @@ def test_elements_of_a_parameter_stay_lazy():
     assert computes.count == 0 and isinstance(got, da.Array), (computes.count, type(got))
 
 
-@pytest.mark.xfail(strict=True, raises=NotImplementedError,
-                   reason="d_w[:2] += <dask array> on a numpy d_w: dask refuses out=ndarray")
 def test_slice_of_a_parameter():
+    """d_w[:2] += <dask array> (once on a numpy d_w: dask refused out=ndarray)."""
     X, y, _ = data()
     w = params()["w"]
     got = symgrad.grad(sliced_parameter, wrt="w")(w, da.from_array(X, chunks=(CHUNK, D)), y)
@@ -331,11 +331,9 @@ def test_slice_of_a_parameter():
                                symgrad.grad(sliced_parameter, wrt="w")(w, X, y))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="X[batch] @ w goes through the helper _matmul_vjp_b, "
-                   "which calls np.asarray on its operands (so do _matmul_vjp_a, _inner_vjp_* "
-                   "and _tensordot_vjp_*): the rows are computed on the spot")
 def test_minibatch_stays_lazy():
+    """X[batch] @ w goes through the helper _matmul_vjp_b (once np.asarray on its operands:
+    the rows were computed on the spot)."""
     X, y, _ = data()
     w, batch = params()["w"], np.random.default_rng(5).permutation(N)[:300]
     Xd, yd = da.from_array(X, chunks=(CHUNK, D)), da.from_array(y, chunks=CHUNK)
@@ -347,10 +345,9 @@ def test_minibatch_stays_lazy():
     assert computes.count == 0
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="boolean-mask reads: the mask's result has an "
-                   "unknown size (nan) and its adjoint is np.add.at, which dask lacks")
 def test_boolean_mask():
+    """np.sum(r[r > 0]): the adjoint is np.where(r > 0, d_out, 0.0), which needs no count
+    of the picked elements (once np.add.at, which dask lacks, of a nan-sized broadcast)."""
     X, _, labels = data()
     w = params()["w"]
     y = 2.0 * labels - 1.0
@@ -358,3 +355,98 @@ def test_boolean_mask():
                                                da.from_array(y, chunks=CHUNK))
     np.testing.assert_allclose(dask.compute(got)[0],
                                symgrad.grad(hinge_by_mask, wrt="w")(w, X, y))
+
+
+def mean_by_mask(w, X, y):
+    r = 1.0 - y * (X @ w)
+    return np.mean(r[r > 0])
+
+
+def squares_by_mask(w, X, y):
+    r = 1.0 - y * (X @ w)
+    return np.sum(r[r > 0] ** 2)
+
+
+def test_boolean_mask_is_lazy_and_reads_as_numpy():
+    X, _, labels = data()
+    w = params()["w"]
+    y = 2.0 * labels - 1.0
+    g = symgrad.grad(hinge_by_mask, wrt="w")
+    with Computes() as computes:
+        got = g(w, da.from_array(X, chunks=(CHUNK, D)), da.from_array(y, chunks=CHUNK))
+    assert computes.count == 0 and isinstance(got, da.Array)
+    assert "np.where(r > 0, d_out, 0.0)" in g.source and "add.at" not in g.source
+    np.testing.assert_allclose(dask.compute(got)[0], central_differences(hinge_by_mask,
+                               (w, X, y), 0), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("loss", [mean_by_mask, squares_by_mask])
+def test_masked_values_dask_cannot_place_back_fail_loudly(loss):
+    """A mask picks a number of elements dask does not know (nan): the adjoint of
+    np.mean(r[m]) divides by it, that of np.sum(r[m] ** 2) must be placed back at the
+    picked positions.  Both fail when the gradient is built, never a nan gradient."""
+    X, _, labels = data()
+    w = params()["w"]
+    y = 2.0 * labels - 1.0
+    g = symgrad.grad(loss, wrt="w")
+    with pytest.raises((TypeError, ValueError)):
+        dask.compute(g(w, da.from_array(X, chunks=(CHUNK, D)), da.from_array(y, chunks=CHUNK)))
+    np.testing.assert_allclose(g(w, X, y), central_differences(loss, (w, X, y), 0),
+                               rtol=1e-5, atol=1e-7)
+
+
+def test_unknown_chunk_sizes_are_refused_clearly():
+    X, _, _ = data()
+    parts = [da.from_delayed(dask.delayed(lambda k: X[k * CHUNK:(k + 1) * CHUNK])(k),
+                             shape=(np.nan, D), dtype=float) for k in range(N // CHUNK)]
+    Xu = da.concatenate(parts)
+    with pytest.raises(symgrad.ArgumentError) as info:
+        symgrad.grad(least_squares, wrt="w")(params()["w"], Xu, np.sin(Xu[:, 0]))
+    msg = str(info.value)
+    assert "X" in msg and "compute_chunk_sizes()" in msg and "test_dask.py" in msg
+    Xu.compute_chunk_sizes()                     # the hint works
+    got = symgrad.grad(least_squares, wrt="w")(params()["w"], Xu, np.sin(Xu[:, 0]))
+    np.testing.assert_allclose(dask.compute(got)[0], symgrad.grad(least_squares, wrt="w")(
+        params()["w"], X, np.sin(X[:, 0])), rtol=1e-10)
+
+
+# ---------------------------------------------------------- adjoint helpers keep dask lazy
+
+def tensordot_right(W, X, y):
+    return np.sum((np.tensordot(X, W, axes=([1], [0])) - y[:, None]) ** 2)
+
+
+def tensordot_left(W, X, y):
+    return np.sum(np.tensordot(W, X, axes=([0], [1])) ** 2)
+
+
+def batched_right(W, X, y):
+    return np.sum((X.reshape(6, 100, D) @ W) ** 2)
+
+
+def batched_left(V, X, y):
+    return np.sum(np.tanh(V @ X.reshape(6, 100, D)))
+
+
+def element_and_slice_writes(w, X, y):
+    r = X[:, 0] * w[0] + X[:, 1:3] @ w[1:3] - y
+    return np.mean(r * r) + w[4] * np.sum(X[:, 4])
+
+
+@pytest.mark.parametrize("loss,shape", [
+    (tensordot_right, (D, 3)), (tensordot_left, (D, 2)), (batched_right, (D, 2)),
+    (batched_left, (2, 100)), (element_and_slice_writes, (D,))])
+def test_adjoint_helpers_and_writes_stay_lazy(loss, shape):
+    """_tensordot_vjp_*, _matmul_vjp_* and element writes d_w[k] += ... build dask graphs
+    (once np.asarray computed the operands; np.transpose got a numpy array of axes)."""
+    X, y, _ = data()
+    p = 0.3 * np.random.default_rng(7).normal(size=shape)
+    g = symgrad.grad(loss, wrt=0)
+    with Computes() as computes:
+        got = g(p, da.from_array(X, chunks=(CHUNK, D)), da.from_array(y, chunks=CHUNK))
+    assert computes.count == 0 and isinstance(got, da.Array)
+    ref = g(p, X, y)
+    np.testing.assert_allclose(dask.compute(got)[0], ref, rtol=1e-10, atol=1e-12)
+    if p.size <= 10:
+        np.testing.assert_allclose(ref, central_differences(loss, (p, X, y), 0),
+                                   rtol=1e-5, atol=1e-6)
