@@ -18,11 +18,12 @@ import builtins
 import functools
 import math
 import statistics
+import types
 from typing import Any
 
 from . import ir
 from .ir import Const, Global, Kind, Var
-from .scope import Scope, StaticTuple
+from .scope import Scope, Static, StaticTuple
 
 
 def _kwargs(lw: Any, scope: Scope, node: ast.Call, allowed: tuple[str, ...]) -> dict:
@@ -131,8 +132,14 @@ def _reduce_list(lw: Any, scope: Scope, xs: Any, key: Any, default: Any, which: 
 
 def _pick(lw: Any, scope: Scope, xs: Any, key: Any, which: str, node: ast.AST, result: Var
           ) -> None:
-    """``result = xs[i]`` where ``i`` is the first index whose key is the max/min."""
-    keys = _keys(lw, scope, xs, key, node)
+    """``result = xs[i]`` where ``i`` is the first index whose key is the max/min (with
+    a key that may change lists, the element as it was read when its key was taken)."""
+    items = None
+    if _may_change_lists(key):
+        items = lw.emit("list", (), lw.kind_of(xs), hint="_items")
+    keys = _keys(lw, scope, xs, key, node, items)
+    if items is not None:
+        xs = items
     op = "max" if which == "max" else "min"
     index = lw.emit("call", (Global(op, getattr(builtins, op), "builtin"),
                              lw.emit("range", (Const(0), lw.emit("len", (keys,), Kind.num()),
@@ -144,14 +151,18 @@ def _pick(lw: Any, scope: Scope, xs: Any, key: Any, which: str, node: ast.AST, r
     lw.copy_into(result, lw.getitem(xs, index, None, node))
 
 
-def _keys(lw: Any, scope: Scope, xs: Any, key: Any, node: ast.AST) -> Any:
-    """The list of ``key(x)`` for ``x`` in ``xs`` (``xs`` itself without a key)."""
+def _keys(lw: Any, scope: Scope, xs: Any, key: Any, node: ast.AST,
+          items: Var | None = None) -> Any:
+    """The list of ``key(x)`` for ``x`` in ``xs`` (``xs`` itself without a key); each
+    ``x`` is also appended to ``items``, if given, as it was read."""
     if key is None:
         return xs
     keys = lw.emit("list", (), Kind.list_of(), hint="_keys")
     k = Var("_k", Kind.num())
     with lw.sub_block() as body:
         item = lw.getitem(xs, k, None, node)
+        if items is not None:
+            lw.effect("append", (items, item))
         kv = lw.materialize(lw.apply(scope, key, [item], {}, node, None), node)
         lw.effect("append", (keys, kv))
     n = lw.emit("len", (xs,), Kind.num())
@@ -176,7 +187,36 @@ def b_sorted(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     xs = _as_list(lw, scope, node.args[0])
     key = lw.expr(scope, kw["key"]) if "key" in kw else None
     rev = lw.operand(scope, kw["reverse"]) if "reverse" in kw else None
+    if _may_change_lists(key):   # sorted() keys and returns the elements as they were
+        xs = lw.emit("slice", (xs, Const(None), Const(None), Const(None)), lw.kind_of(xs),
+                     hint="_seq")
     return _gather(lw, xs, _order(lw, scope, xs, key, rev, node), node, dest)
+
+
+_PURE_CALLS = {"abs", "len", "float", "int", "round", "min", "max", "sum", "pow", "bool"}
+_PURE_MODULES = {"math", "np", "numpy", "symgrad", "cmath", "statistics"}
+
+
+def _may_change_lists(key: Any) -> bool:
+    """Could calling ``key`` change a list?  A builtin or math function cannot, nor a
+    lambda that calls only those; a function of the user's might."""
+    if key is None or type(key) is Const:
+        return False
+    if type(key) is Static:
+        return not isinstance(key.obj, (types.BuiltinFunctionType, type))
+    node = getattr(key, "node", None)
+    if not isinstance(node, ast.Lambda):
+        return True
+    for n in ast.walk(node.body):
+        if isinstance(n, (ast.NamedExpr, ast.Lambda)):
+            return True
+        if isinstance(n, ast.Call):
+            f = n.func
+            if not (isinstance(f, ast.Name) and f.id in _PURE_CALLS or isinstance(
+                    f, ast.Attribute) and isinstance(f.value, ast.Name)
+                    and f.value.id in _PURE_MODULES):
+                return True
+    return False
 
 
 def _order(lw: Any, scope: Scope, xs: Any, key: Any, rev: Any, node: ast.AST) -> Var:

@@ -297,3 +297,37 @@ def test_hvp_of_break_inside_a_loop(point):
     assert all(sum(H[r][c] * v[c] for c in range(2)) == pytest.approx(want[r], rel=1e-5,
                                                                      abs=1e-6)
                for r in range(2))
+
+
+# --- sorted()/min()/max() with a key that changes the list: sorted keys and returns the
+#     elements as they were when it started, min/max the element as read when its key was
+#     taken (symgrad read the list as it was after the keys: silently wrong)
+def sorted_by_mutating_key(x, xs):
+    def key(t):
+        if xs[1] * t < 2.0:
+            xs[-1] += x * t
+        return math.sin(t) + xs[0]
+    s = sorted(xs, key=key)
+    return s[-1] * s[0] + xs[-1]
+
+
+def min_by_mutating_key(x, xs):
+    def key(t):
+        xs[-1] = xs[-1] * 0.5 + x * t
+        return -t * t
+    return min(xs, key=key) * x + max(xs, key=key) + xs[-1]
+
+
+@pytest.mark.parametrize("fn", [sorted_by_mutating_key, min_by_mutating_key])
+@pytest.mark.parametrize("xs", [[0.3, -1.2, 0.9], [1.5, 0.2], [-0.4, 0.8, 2.3, -1.0]])
+def test_key_that_changes_the_list(fn, xs):
+    check(fn, 0.7, xs)
+
+
+def test_pure_key_needs_no_copy():
+    src = symgrad.grad(lambda_key_sorted).source
+    assert "_seq" not in src and "_items" not in src
+
+
+def lambda_key_sorted(x, xs):
+    return sorted(xs, key=lambda t: abs(t - x))[0] * x + min(xs, key=abs)
