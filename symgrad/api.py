@@ -103,12 +103,12 @@ class GradFunction(functools.partial):
         self._containers = any(k != "num" for _, k in checks)
         fs = lowered.fs
         where = f'File "{fs.filename}", line {fs.line(fs.tree)}: '
-        arrays = self._array_call if result.uses_numpy else None
         n = len(self.params)
         return entry_mod.make_entry(result.name, names, defaults, checks, self._generated,
                                     lowered.guards, self._refresh,
                                     getattr(self.fn, "__qualname__", result.name), where,
-                                    arrays, n, self._restore, self._sharing(lowered))
+                                    self._array_call, n, self._restore,
+                                    self._sharing(lowered), arrays_first=result.uses_numpy)
 
     def _sharing(self, lowered: Any) -> Any:
         """For two or more list parameters: their names, and the call that handles a

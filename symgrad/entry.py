@@ -178,14 +178,15 @@ def make_entry(fname: str, params: list[str], defaults: tuple, checks: list[tupl
                target: Callable[..., Any], guards: list, refresh: Callable[..., Any],
                label: str, where: str = "", arrays: Callable[..., Any] | None = None,
                n_primal: int = 0, restore: Callable[..., Any] | None = None,
-               shared: tuple[list[str], Callable[..., Any]] | None = None
-               ) -> Callable[..., Any]:
+               shared: tuple[list[str], Callable[..., Any]] | None = None,
+               arrays_first: bool = True) -> Callable[..., Any]:
     """Compile the entry function for a gradient.
 
     ``checks`` are ``(parameter, kind)`` pairs ("num", "list", "dict" or "struct") of
     the differentiated parameters; ``guards`` are ``(where, object)`` pairs from
-    lowering; ``arrays``, for a function using numpy, takes calls with an array among
-    the arguments (to the gradient specialized for them); ``restore`` puts a gradient
+    lowering; ``arrays`` takes calls with an array among the arguments (to the gradient
+    specialized for them), tested first for a function using numpy
+    (``arrays_first``), else only when the fast check fails; ``restore`` puts a gradient
     in the types of the arguments; ``shared`` takes calls whose list arguments share.
     """
     ns: dict[str, Any] = {"_target": target, "_refresh": refresh,
@@ -196,7 +197,7 @@ def make_entry(fname: str, params: list[str], defaults: tuple, checks: list[tupl
     arglist = ", ".join(params)
     primal = params[:n_primal or len(params)]
     lines = [f"def {fname}({_signature(params, defaults)}):"]
-    lines += _dispatch(ns, arglist, primal, arrays, shared, guards)
+    lines += _dispatch(ns, arglist, primal, arrays if arrays_first else None, shared, guards)
     lines += _checked_call(ns, fname, arglist, primal, checks, where, arrays, restore)
     text = "\n".join(lines) + "\n"
     _counter[0] += 1
@@ -244,7 +245,7 @@ def _checked_call(ns: dict, fname: str, arglist: str, primal: list[str], checks:
     if fast:
         lines.append(f"    if {fast}:")
         if arrays is not None:   # other array types (dask, ...) that follow numpy's protocols
-            ns["_array_like"] = is_array_like
+            ns["_array_like"], ns["_arrays"] = is_array_like, arrays
             lines += [f"        if _array_like({', '.join(primal)},):",
                       f"            return _arrays({arglist})"]
         lines.append(f"        {check})")

@@ -428,6 +428,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             self.array_set(scope, base, target, value, node)
             return
         value = self.materialize(value, node)
+        _refuse_array_index(self, target, node)
         if isinstance(target.slice, ast.Slice):
             sl = self.slice_operands(scope, target.slice)
             self.effect("setslice", (base, *sl, value))
@@ -705,6 +706,15 @@ _STMTS: dict[type, Any] = {
     ast.ImportFrom: Lowerer.s_import, ast.Raise: Lowerer.s_raise, ast.Assert: Lowerer.s_assert,
     ast.Delete: Lowerer.s_delete,
 }
+
+
+def _refuse_array_index(lw: Any, sub: ast.Subscript, node: ast.AST) -> None:
+    """A list (or dict) indexed with a slice in several dimensions (``y[1:, :]``)."""
+    if isinstance(sub.slice, ast.Tuple) and any(
+            isinstance(it, ast.Slice) or isinstance(it, ast.Constant) and it.value is Ellipsis
+            for it in sub.slice.elts):
+        raise lw.error_at(node, "an index with slices in several dimensions of a list",
+                          "make it a numpy array (np.asarray(...)) to index it that way")
 
 
 def _array_index(node: ast.expr) -> bool:

@@ -381,10 +381,11 @@ class ExprLowering:
                 return self.static_slice(scope, base, node.slice)
             base = self.materialize(base, node)
         base = self.materialize(base, node)
-        from .lower import _array_index
+        from .lower import _array_index, _refuse_array_index
         if self.is_array(base) or type(base) is Var and base.kind.find().tag in (
                 None, "num") and _array_index(node.slice):
             return self.array_get(scope, base, node, dest)
+        _refuse_array_index(self, node, node)
         if isinstance(node.slice, ast.Slice):
             sl = self.slice_operands(scope, node.slice)
             kind = self.kind_of(base)

@@ -31,7 +31,7 @@ def check_static_result(lowered: "Lowered", fn: Any) -> None:
     from .pipeline import uses_numpy
     r = lowered.result
     fs = lowered.fs
-    where = f'File "{fs.filename}", line {fs.line(fs.tree)}'
+    where = f'File "{fs.filename}", line {fs.line(lowered.return_node or fs.tree)}'
     if type(r) is tuple or (type(r) is Var and r.kind.is_list) or (
             type(r) is Var and r.kind.resolved == "obj") or (
             type(r) is Const and not isinstance(r.value, (int, float))):
