@@ -247,43 +247,40 @@ def _centered(b: ArrayBuilder, x: Any, p: dict) -> Any:
     return b.op("sub", x, mean)
 
 
-def _vjp_var(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+def _spread(b: ArrayBuilder, e: Eqn) -> tuple:
+    """``x``, ``out``, the parameters, the count ``n`` and the centred ``x - mean`` of
+    ``np.var``/``np.std``."""
     x, out = e.args[0], e.out
     p = e.params or {}
-    n = _count(b, x, out, p.get("ddof", 0))
-    c = _centered(b, x, p)
+    return x, out, p, _count(b, x, out, p.get("ddof", 0)), _centered(b, x, p)
+
+
+def _sum_of_product(b: ArrayBuilder, c: Any, t: Any, p: dict) -> Any:
+    return b.call("np_sum", (b.op("mul", c, t),), **{k: p[k] for k in ("axis", "keepdims")
+                                                      if k in p})
+
+
+def _vjp_var(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    x, out, p, n, c = _spread(b, e)
     return [b.op("mul", _expand_back(b, g, x, p), b.op("truediv", b.op("mul", Const(2.0), c),
                                                         n))]
 
 
 def _jvp_var(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
-    x, out = e.args[0], e.out
-    p = e.params or {}
-    n = _count(b, x, out, p.get("ddof", 0))
-    c = _centered(b, x, p)
-    s = b.call("np_sum", (b.op("mul", c, t[0]),), **{k: p[k] for k in ("axis", "keepdims")
-                                                   if k in p})
-    return b.op("truediv", b.op("mul", Const(2.0), s), n)
+    x, out, p, n, c = _spread(b, e)
+    return b.op("truediv", b.op("mul", Const(2.0), _sum_of_product(b, c, t[0], p)), n)
 
 
 def _vjp_std(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
-    x, out = e.args[0], e.out
-    p = e.params or {}
-    n = _count(b, x, out, p.get("ddof", 0))
-    c = _centered(b, x, p)
+    x, out, p, n, c = _spread(b, e)
     scale = b.op("truediv", _expand_back(b, g, x, p),
                  b.op("mul", n, _expand_back(b, out, x, p)))
     return [b.op("mul", scale, c)]
 
 
 def _jvp_std(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
-    x, out = e.args[0], e.out
-    p = e.params or {}
-    n = _count(b, x, out, p.get("ddof", 0))
-    c = _centered(b, x, p)
-    s = b.call("np_sum", (b.op("mul", c, t[0]),), **{k: p[k] for k in ("axis", "keepdims")
-                                                   if k in p})
-    return b.op("truediv", s, b.op("mul", n, out))
+    x, out, p, n, c = _spread(b, e)
+    return b.op("truediv", _sum_of_product(b, c, t[0], p), b.op("mul", n, out))
 
 
 def _vjp_norm(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
@@ -679,9 +676,31 @@ def register_array_rule(fn: Callable[..., Any], vjps: list, *, jvps: list | None
     >>> op.name
     'np_user_solve'
     """
-    from .errors import NonDifferentiableError
     label = name or getattr(fn, "__name__", "f")
     prim = f"np_user_{label}"
+    n = len(vjps)
+    vjp, jvp, no_second = _user_rules(prim, label, vjps, jvps)
+
+    def unknown(pats: list, params: dict) -> Pattern:
+        return None
+
+    op = ArrayOp(prim, None, None, n, (), unknown, vjp, jvp)
+    derived = {prim: (op, fn)}
+    for kind, fns in (("vjp", vjps), ("jvp", jvps or ())):
+        for i, f in enumerate(fns):
+            if f is not None:
+                derived[f"{prim}_{kind}{i}"] = (ArrayOp(f"{prim}_{kind}{i}", None, None,
+                                                        n + 2, (), unknown, no_second,
+                                                        no_second), f)
+    _install_user_ops(derived)
+    USER_BY_OBJECT[id(fn)] = op
+    return op
+
+
+def _user_rules(prim: str, label: str, vjps: list, jvps: list | None) -> tuple:
+    """A registered function's vjp and jvp rules (calls of the user's functions), and
+    the rule of those functions themselves, which have no derivatives of their own."""
+    from .errors import NonDifferentiableError
     n = len(vjps)
 
     def no_second(b: ArrayBuilder, e: Eqn, *rest: Any) -> Any:
@@ -707,20 +726,7 @@ def register_array_rule(fn: Callable[..., Any], vjps: list, *, jvps: list | None
             total = term if total is None else b.op("add", total, term)
         return total if total is not None else Const(0.0)
 
-    def unknown(pats: list, params: dict) -> Pattern:
-        return None
-
-    op = ArrayOp(prim, None, None, n, (), unknown, vjp, jvp)
-    derived = {prim: (op, fn)}
-    for kind, fns in (("vjp", vjps), ("jvp", jvps or ())):
-        for i, f in enumerate(fns):
-            if f is not None:
-                derived[f"{prim}_{kind}{i}"] = (ArrayOp(f"{prim}_{kind}{i}", None, None,
-                                                        n + 2, (), unknown, no_second,
-                                                        no_second), f)
-    _install_user_ops(derived)
-    USER_BY_OBJECT[id(fn)] = op
-    return op
+    return vjp, jvp, no_second
 
 
 def _install_user_ops(derived: dict) -> None:

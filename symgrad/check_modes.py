@@ -363,14 +363,19 @@ class GradCheck(ModeCheck):
         return finite_diff(self.f, self.point, progress)
 
 
-class JvpCheck(ModeCheck):
-    """``mode="jvp"``: one entry, the derivative of ``f`` along ``v``."""
+class _AlongV(ModeCheck):
+    """A check of derivatives along a direction ``v`` (its components are symbols)."""
 
-    mode, what = "jvp", "jvp"
     takes_tangents = True
 
     def zero_parts(self, diff: Any) -> list[Any]:
         return self._split_in_v(diff)
+
+
+class JvpCheck(_AlongV):
+    """``mode="jvp"``: one entry, the derivative of ``f`` along ``v``."""
+
+    mode, what = "jvp", "jvp"
 
     def _build(self) -> None:
         modes._forward(self.f)
@@ -427,14 +432,10 @@ def _sympy_hessian(side: SympySide) -> Any:
     return sympy.hessian(side.f, side.symbols).applyfunc(diff_floor0)
 
 
-class HvpCheck(ModeCheck):
+class HvpCheck(_AlongV):
     """``mode="hvp"``: the Hessian times ``v``, one entry per differentiated number."""
 
     mode, what = "hvp", "hvp"
-    takes_tangents = True
-
-    def zero_parts(self, diff: Any) -> list[Any]:
-        return self._split_in_v(diff)
 
     def _build(self) -> None:
         modes._hvp_forward(self.f, self.point.wrt)

@@ -157,9 +157,9 @@ def _matmul_vjp_b(g, a, b):
             d = d[..., 0]
     return _unbroadcast(d, b)
 ''',
-    "_tensordot_vjp_a": '''
-def _tensordot_vjp_a(g, a, b, axes=2):
-    """The adjoint of a in np.tensordot(a, b, axes)."""
+    "_tensordot_axes": '''
+def _tensordot_axes(a, b, axes):
+    """a and b as arrays, their summed axes (in pairs) and their free axes in np.tensordot."""
     import numpy as np
     a = a if hasattr(a, "ndim") else np.asarray(a)      # (a dask array stays lazy)
     b = b if hasattr(b, "ndim") else np.asarray(b)
@@ -167,6 +167,13 @@ def _tensordot_vjp_a(g, a, b, axes=2):
     ax_a, ax_b = [k % a.ndim for k in ax_a], [k % b.ndim for k in ax_b]
     free_a = [k for k in range(a.ndim) if k not in ax_a]
     free_b = [k for k in range(b.ndim) if k not in ax_b]
+    return a, b, ax_a, ax_b, free_a, free_b
+''',
+    "_tensordot_vjp_a": '''
+def _tensordot_vjp_a(g, a, b, axes=2):
+    """The adjoint of a in np.tensordot(a, b, axes)."""
+    import numpy as np
+    a, b, ax_a, ax_b, free_a, free_b = _tensordot_axes(a, b, axes)
     d = np.tensordot(g, b, axes=(list(range(len(free_a), g.ndim)), free_b))
     order = free_a + [ax_a[ax_b.index(k)] for k in sorted(ax_b)]   # b's summed axes, in b's order
     return np.transpose(d, np.argsort(order).tolist())
@@ -175,12 +182,7 @@ def _tensordot_vjp_a(g, a, b, axes=2):
 def _tensordot_vjp_b(g, a, b, axes=2):
     """The adjoint of b in np.tensordot(a, b, axes)."""
     import numpy as np
-    a = a if hasattr(a, "ndim") else np.asarray(a)      # (a dask array stays lazy)
-    b = b if hasattr(b, "ndim") else np.asarray(b)
-    ax_a, ax_b = (list(range(a.ndim - axes, a.ndim)), list(range(axes))) if isinstance(axes, int) else (list(axes[0]), list(axes[1]))
-    ax_a, ax_b = [k % a.ndim for k in ax_a], [k % b.ndim for k in ax_b]
-    free_a = [k for k in range(a.ndim) if k not in ax_a]
-    free_b = [k for k in range(b.ndim) if k not in ax_b]
+    a, b, ax_a, ax_b, free_a, free_b = _tensordot_axes(a, b, axes)
     d = np.tensordot(a, g, axes=(free_a, list(range(len(free_a)))))
     order = [ax_b[ax_a.index(k)] for k in sorted(ax_a)] + free_b   # a's summed axes, in a's order
     return np.transpose(d, np.argsort(order).tolist())
@@ -204,7 +206,9 @@ def _inner_vjp_b(g, a, b):
 }
 
 #: helpers that call other helpers
-HELPER_NEEDS = {"_matmul_vjp_a": ("_unbroadcast",), "_matmul_vjp_b": ("_unbroadcast",)}
+HELPER_NEEDS = {"_matmul_vjp_a": ("_unbroadcast",), "_matmul_vjp_b": ("_unbroadcast",),
+                "_tensordot_vjp_a": ("_tensordot_axes",),
+                "_tensordot_vjp_b": ("_tensordot_axes",)}
 
 
 def source_of(name: str) -> str | None:
