@@ -60,6 +60,14 @@ class Lowered:
     joins: list = field(default_factory=list)   # (result kind, operand kinds): array if any
     patterns: dict = field(default_factory=dict)  # array parameters' broadcast patterns
 
+    def release(self) -> None:
+        """Drop the IR once the gradient is compiled; what stays is what its entry reads
+        (parameters, source, guards).  Freed at once by reference counting, a large IR
+        does not linger for the garbage collector to walk on every full collection."""
+        self.func.body = []
+        self.deferred = []
+        self.joins = []
+
 
 @dataclass
 class _LoopCtx:

@@ -35,8 +35,8 @@ class Transformed:
     wrt: list[str]
     inactive: list[str]          # differentiated parameters with a structurally zero gradient
     lowered: Lowered
-    facts: Facts
-    ir: Func
+    facts: Facts | None          # (released once compiled)
+    ir: Func                     # its parameters (the body is released once compiled)
     emitted: Emitted
     uses_numpy: bool = False     # arrays may reach it: calls with arrays get specialized
 
@@ -105,8 +105,12 @@ def _transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
     em = emit(grad_ir, lowered.fs.globals, name, doc)
     compiled = compile_emitted(em, getattr(fn, "__qualname__", name))
     inactive = [p.name for p in wrt_vars if not facts.is_active(p)]
-    return Transformed(em.source + trailer(em.freevars), compiled, name, [p.name for p in params], wrt_names,
-                       inactive, lowered, facts, grad_ir, em, uses_numpy(lowered))
+    numpy_used = uses_numpy(lowered)
+    lowered.release()
+    grad_ir.body = []
+    return Transformed(em.source + trailer(em.freevars), compiled, name,
+                       [p.name for p in params], wrt_names, inactive, lowered, None, grad_ir,
+                       em, numpy_used)
 
 
 def stages(fn: Any, wrt: list[int] | None = None) -> dict[str, Any]:
