@@ -19,6 +19,7 @@ from .ir import Func
 from .lower import Lowered, lower
 from .optimize import optimize
 from .results import check_result, check_static_result
+from .shapes import refuse_math_on_arrays
 from .reverse import reverse
 
 __all__ = ["Transformed", "transform", "stages"]
@@ -88,6 +89,8 @@ def _transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
                structured: bool = False, patterns: dict | None = None,
                share_lists: bool = False) -> Transformed:
     lowered = lower(fn, structured, patterns)
+    if patterns and uses_numpy(lowered):
+        refuse_math_on_arrays(lowered.func.body, lowered.func.params, lowered.patterns)
     params = lowered.params
     wrt_vars = [params[i] for i in wrt]
     facts = analyze(lowered, wrt_vars)
@@ -152,6 +155,8 @@ def transform_forward(fn: Any, wrt: list[int], patterns: dict | None = None
     try:
         sys.setrecursionlimit(max(old, 20000))
         lowered = lower(fn, structured=True, patterns=patterns)
+        if patterns and uses_numpy(lowered):
+            refuse_math_on_arrays(lowered.func.body, lowered.func.params, lowered.patterns)
         params = lowered.params
         wrt_vars = [params[i] for i in wrt]
         facts = analyze(lowered, wrt_vars)

@@ -155,3 +155,37 @@ def _index_pattern(x: Any, template: tuple, args: tuple) -> Any:
     if k > len(x):
         return None
     return tuple(out) + tuple(x[k:])
+
+
+def refuse_math_on_arrays(body: list, params: list[Var], given: dict[str, Any]) -> None:
+    """What Python itself refuses for an array with dimensions, refused here with the
+    line and what to write: a ``math`` function of it (``math.sin(x)``: TypeError), and
+    its truth in ``if``/``while`` (``if x > 0``: ValueError).  A 0-d array is fine."""
+    from .errors import UnsupportedSyntaxError
+    from .ir import walk
+    pats: dict | None = None
+
+    def refuse(loc: Any, construct: str, hint: str) -> None:
+        raise UnsupportedSyntaxError(construct, hint, loc.filename if loc else "<unknown>",
+                                     loc.lineno if loc else 0, line=loc.text if loc else "")
+    for e in walk(body):
+        t = type(e)
+        if t in (If, While):
+            if pats is None:
+                pats = patterns(body, params, given)
+            if pattern_of(pats, e.cond):
+                refuse(e.loc, "the truth of an array (an if or while on an array's "
+                       "values)", "reduce it to one number (np.all, np.any, np.sum) or "
+                       "choose per element with np.where(cond, a, b)")
+            continue
+        if t is not Eqn or (e.params or {}).get("flavor") != "math":
+            continue
+        rule = rules.RULES.get(e.prim)
+        if rule is None or not rule.math_name:
+            continue
+        if pats is None:
+            pats = patterns(body, params, given)
+        if any(pattern_of(pats, a) for a in e.args):          # known rank >= 1
+            alt = f"np.{rule.numpy_name}" if rule.numpy_name else "a numpy function"
+            refuse(e.loc, f"math.{rule.math_name} of an array (math functions take "
+                   "numbers)", f"use {alt} for arrays")
