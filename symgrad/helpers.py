@@ -48,6 +48,9 @@ def _zeros_like(*xs, _memo=None):
     memo = {} if _memo is None else _memo
     out = []
     for x in xs:
+        if type(x) is float or type(x) is int:
+            out.append(0.0)
+            continue
         names = None if isinstance(x, (list, dict, float, int)) else _field_names(x)
         if names is not None:
             z = memo.get(id(x))
@@ -69,8 +72,11 @@ def _zeros_like(*xs, _memo=None):
             z = memo.get(id(x))
             if z is None:
                 z = memo[id(x)] = []
-                z.extend(_zeros_like(*x, _memo=memo) if len(x) != 1 else
-                         [_zeros_like(x[0], _memo=memo)])
+                if all(type(v) is float for v in x):          # a row of numbers
+                    z.extend([0.0] * len(x))
+                else:
+                    z.extend(_zeros_like(*x, _memo=memo) if len(x) != 1 else
+                             [_zeros_like(x[0], _memo=memo)])
             out.append(z)
         else:       # a number; None for what is not one (a str field, None ...)
             out.append(0.0 if isinstance(x, (int, float)) or hasattr(x, "__float__")

@@ -40,15 +40,22 @@ def add_shadows(rev: Any, block: list, params: list[Var]) -> list:
     share = getattr(rev, "share_lists", False)
     lists = [p for p in params if p.kind.is_list and rev.active(p) or share and p in rev.wrt
              and (p.kind.is_list or p.kind.find().tag is None and not rev.active(p))]
-    if len(lists) == 1 and lists[0].kind.depth() == 1:
-        p = lists[0]
-        start = [Eqn((sh(rev, p),), "zeros_like", (p,), {"mirror": True}, None)]
-    elif lists:     # one call: lists shared between (or inside) arguments share shadows
-        start = [Eqn(tuple(sh(rev, p) for p in lists), "zeros_like", tuple(lists),
-                     {"mirror": True}, None)]
-    else:
-        start = []
+    # A flat list of numbers gets its own shadow ([0.0] * len(x)): it holds no list
+    # twice, and lists shared between arguments are routed to the gradient made with
+    # share_lists.  The others get theirs from one call, which shares a shadow where a
+    # list is held twice (inside an argument, or by two of them).
+    flat = [] if share else [p for p in lists if _flat_numbers(p)]
+    joint = [p for p in lists if p not in flat]
+    start = [Eqn((sh(rev, p),), "zeros_like", (p,), {"mirror": True}, None) for p in flat]
+    if joint:
+        start.append(Eqn(tuple(sh(rev, p) for p in joint), "zeros_like", tuple(joint),
+                         {"mirror": True}, None))
     return start + _block(rev, block)
+
+
+def _flat_numbers(p: Var) -> bool:
+    k = p.kind.find()
+    return k.tag == "list" and k.elem is not None and k.elem.find().tag == "num"
 
 
 def sh(rev: Any, v: Var) -> Var:
