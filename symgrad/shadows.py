@@ -40,16 +40,28 @@ def add_shadows(rev: Any, block: list, params: list[Var]) -> list:
     share = getattr(rev, "share_lists", False)
     lists = [p for p in params if p.kind.is_list and rev.active(p) or share and p in rev.wrt
              and (p.kind.is_list or p.kind.find().tag is None and not rev.active(p))]
-    # A flat list of numbers gets its own shadow ([0.0] * len(x)): it holds no list
-    # twice, and lists shared between arguments are routed to the gradient made with
-    # share_lists.  The others get theirs from one call, which shares a shadow where a
-    # list is held twice (inside an argument, or by two of them).
-    flat = [] if share else [p for p in lists if _flat_numbers(p)]
-    joint = [p for p in lists if p not in flat]
-    start = [Eqn((sh(rev, p),), "zeros_like", (p,), {"mirror": True}, None) for p in flat]
-    if joint:
-        start.append(Eqn(tuple(sh(rev, p) for p in joint), "zeros_like", tuple(joint),
-                         {"mirror": True}, None))
+    # Flat lists of numbers (a few of them, and no other list parameter) get shadows of
+    # their own, [0.0] * len(x), shared when the same list is passed twice:
+    # d_w = d_x if w is x else [0.0] * len(w).  Otherwise one call makes them all,
+    # sharing a shadow wherever a list is held twice (inside an argument or by two).
+    if not share and 1 <= len(lists) <= 4 and all(_flat_numbers(p) for p in lists):
+        start = []
+        for k, p in enumerate(lists):
+            earlier = lists[:k]
+            shadow: Any = Var("_z", p.kind) if earlier else sh(rev, p)
+            start.append(Eqn((shadow,), "zeros_like", (p,), {"mirror": True}, None))
+            for j, q in enumerate(reversed(earlier)):
+                same = Var("_c", Kind.num())
+                pick = sh(rev, p) if j == len(earlier) - 1 else Var("_z", p.kind)
+                start += [Eqn((same,), "is", (p, q), {"mirror": True}, None),
+                          Eqn((pick,), "select", (same, sh(rev, q), shadow),
+                              {"mirror": True}, None)]
+                shadow = pick
+    elif lists:
+        start = [Eqn(tuple(sh(rev, p) for p in lists), "zeros_like", tuple(lists),
+                     {"mirror": True}, None)]
+    else:
+        start = []
     return start + _block(rev, block)
 
 
