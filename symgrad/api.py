@@ -30,8 +30,9 @@ class GradFunction(functools.partial):
 
     Attributes: ``source`` (the generated Python source), ``fn`` (the original
     function), ``wrt`` (the parameter names differentiated), ``params``, ``fast``
-    (the generated function itself), ``inactive`` (differentiated parameters whose
-    gradient is structurally zero: used only as counts, indices or conditions).
+    (the generated function itself, for numbers and lists: with arrays use
+    :meth:`fast_for`), ``inactive`` (differentiated parameters whose gradient is
+    structurally zero: used only as counts, indices or conditions).
 
     A call runs a small checked entry (see :mod:`symgrad.entry`) and then the
     generated function, with no Python-level wrapper in between.
@@ -151,15 +152,28 @@ class GradFunction(functools.partial):
                           for i, g in zip(self._wrt_idx, grads))
         return (result[0], grads) if self.with_value else grads
 
+    def fast_for(self, *args: Any) -> Any:
+        """The generated function for arguments like these, without the entry's checks:
+        ``.fast`` for numbers and lists, the version specialized for the arrays' ranks
+        and size-1 dimensions when ``args`` has arrays (for hot loops over arrays of
+        one shape; it returns the bare generated result)."""
+        import numpy as np
+        if not any(type(a) is np.ndarray or entry_mod.is_array_like(a) for a in args):
+            return self.fast
+        return self._specialized(self._array_key(args)).fn
+
+    def _array_key(self, args: tuple) -> tuple:
+        import numpy as np
+        return tuple(tuple(1 if d == 1 else "n" for d in a.shape)
+                     if type(a) is np.ndarray or entry_mod.is_array_like(a) else None
+                     for a in args[:len(self.params)])
+
     def _array_call(self, *args: Any) -> Any:
         """A call with numpy arrays: the gradient made for their ranks and size-1
         dimensions (made once per such pattern, like ``jax.jit``'s specializations)."""
         import numpy as np
         n = len(self.params)
-        key = tuple(tuple(1 if d == 1 else "n" for d in a.shape)
-                    if type(a) is np.ndarray or entry_mod.is_array_like(a) else None
-                    for a in args[:n])
-        spec = self._specialized(key)
+        spec = self._specialized(self._array_key(args))
         #: the source of the gradient the last call ran
         self.source = spec.source
         self._shown = spec

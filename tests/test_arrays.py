@@ -1093,3 +1093,16 @@ def test_function_without_numpy_calls_takes_arrays():
     arrays: the array gradient, not an ArgumentError about numbers."""
     x, w = make_args([((3,), "any"), ((3,), "any")], seed=111)
     assert_grads(plain_python_on_arrays, [x, w])
+
+
+def test_fast_for_arrays_is_the_specialized_gradient():
+    def f(x, b):
+        return np.sum(np.tanh(x + b))
+    g = symgrad.grad(f)
+    x, b = np.array([0.1, -0.4, 0.7]), 0.5
+    fast = g.fast_for(x, b)
+    got, want = fast(x, b), g(x, b)
+    assert np.shape(got[1]) == () and np.shape(got[0]) == (3,)
+    for a, e in zip(got, want):
+        np.testing.assert_allclose(a, e, rtol=1e-12)
+    assert g.fast_for(0.3, 0.5) is g.fast
