@@ -352,7 +352,7 @@ class Printer:
 
     # ------------------------------------------------------------------ statements
     def line(self, ind: str, text: str, loc: Any = None) -> None:
-        if loc is not None and loc is not self.last_loc:
+        if loc is not None and loc is not self.last_loc and not _same_line(loc, self.last_loc):
             if loc.header and not loc.prefix:
                 self.lines.append(f"{ind}# {_one_line(loc.header)}")
             self.lines.append(f"{ind}# {_one_line(loc.comment())}")
@@ -600,6 +600,12 @@ def _builtins_of(e: Eqn) -> set[str]:
     if flavor == "builtin" and p in rules.BUILTIN_SPELLING:
         return {rules.BUILTIN_SPELLING[p]}
     return set()
+
+
+def _same_line(a: Any, b: Any) -> bool:
+    """Two locations of one source line with the same comment (one comment is enough)."""
+    return b is not None and a.lineno and a.lineno == b.lineno and a.filename == b.filename \
+        and a.comment() == b.comment() and not a.header
 
 
 def _one_line(text: str) -> str:
