@@ -114,8 +114,9 @@ class GradFunction(functools.partial):
     def _sharing(self, lowered: Any) -> Any:
         """For two or more list parameters: their names, and the call that handles a
         list shared between them (every list parameter differentiated, adjoints shared)."""
+        moved = getattr(lowered, "moved_kinds", ())    # (only moved into lists: maybe lists)
         lists = [i for i, p in enumerate(lowered.params)
-                 if p.kind.find().tag in ("list", "map", None)]
+                 if p.kind.find().tag in ("list", "map", None) or id(p.kind.find()) in moved]
         if len(lists) < 2:
             return None
         return [lowered.params[i].name for i in lists], functools.partial(self._shared_call,

@@ -38,8 +38,10 @@ def add_shadows(rev: Any, block: list, params: list[Var]) -> list:
     """``block`` with the shadow operations inserted (and shadows of list parameters
     created first)."""
     share = getattr(rev, "share_lists", False)
+    moved = getattr(rev.lowered, "moved_kinds", ())
     lists = [p for p in params if p.kind.is_list and rev.active(p) or share and p in rev.wrt
-             and (p.kind.is_list or p.kind.find().tag is None and not rev.active(p))]
+             and (p.kind.is_list or (p.kind.find().tag is None or id(p.kind.find()) in moved)
+                  and not rev.active(p))]
     # Flat lists of numbers (a few of them, and no other list parameter) get shadows of
     # their own, [0.0] * len(x), shared when the same list is passed twice:
     # d_w = d_x if w is x else [0.0] * len(w).  Otherwise one call makes them all,

@@ -331,3 +331,21 @@ def test_pure_key_needs_no_copy():
 
 def lambda_key_sorted(x, xs):
     return sorted(xs, key=lambda t: abs(t - x))[0] * x + min(xs, key=abs)
+
+
+# --- a list parameter only moved into a list (never read as numbers) that is also a row
+#     of another parameter: the same list, so the same gradient (it was zeros: the call
+#     was not seen as sharing lists)
+def moved_and_shared(x0, xs, W):
+    table = [xs]
+    return 2.0 / (1 + W[-1][0] ** 2) + x0 * len(table)
+
+
+def test_moved_parameter_shared_with_a_row():
+    xs = [0.53, 1e-05, -0.71]
+    g = symgrad.grad(moved_and_shared, wrt=["xs", "x0", "W"])(-0.16, xs, [xs])
+    h = 1e-6
+    up, dn = [xs[0] + h, *xs[1:]], [xs[0] - h, *xs[1:]]
+    want = (moved_and_shared(-0.16, up, [up]) - moved_and_shared(-0.16, dn, [dn])) / (2 * h)
+    assert close(g[0][0], want) and close(g[2][0][0], want) and want != 0.0
+    assert close(g[1], 1.0)
