@@ -447,5 +447,3 @@ def _loc_error(e: Eqn, construct: str, hint: str) -> UnsupportedSyntaxError:
     loc = e.loc
     return UnsupportedSyntaxError(construct, hint, loc.filename if loc else "<unknown>",
                                   loc.lineno if loc else 0, 0, loc.text if loc else "")
-
-

@@ -17,7 +17,6 @@ is ``x``, ``0 * x`` is ``0``, ``g * (1 / y)`` is ``g / y``, ``g * (1.0 if c else
 
 from __future__ import annotations
 
-import math
 from typing import Any, Callable
 
 from . import rules
@@ -296,5 +295,3 @@ class Sym:
 
     def __repr__(self) -> str:
         return f"Sym({self.op!r})"
-
-

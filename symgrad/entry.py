@@ -21,7 +21,6 @@ from __future__ import annotations
 import copy
 import linecache
 import numbers
-import types
 from typing import Any, Callable
 
 from .errors import ArgumentError, NonScalarError
@@ -287,5 +286,3 @@ def _guards(guards: list, ns: dict) -> str:
     if not parts:
         return ""
     return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
-
-

@@ -488,5 +488,3 @@ def _fill_zeros(fw: Forward, value: Any, t: Any) -> tuple[Any, list]:
     if type(z) is Eqn:
         return z.outs[0], [z]
     return z, []
-
-

@@ -371,5 +371,3 @@ class ArrayLowering:
                                   {"kw": (), "label": "_distinct_indices", "constant": True},
                                   self.loc))
         self.effect("aset", (base, *ops, value), {"index": template})
-
-

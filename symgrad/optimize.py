@@ -18,7 +18,7 @@ from typing import Any
 
 from . import rules
 from .emit_array import ARRAY_PURE
-from .ir import Eqn, For, Func, If, Return, Var, While, stmt_reads, walk
+from .ir import Eqn, For, Func, If, Var, While, stmt_reads, walk
 
 __all__ = ["optimize"]
 
@@ -121,5 +121,3 @@ def optimize(func: Func) -> Func:
     while again:
         func.body, again = _sweep(func.body, _uses(func.body), set())
     return func
-
-

@@ -356,4 +356,3 @@ def _int(x: Any = 0, *base: Any) -> int:
 
 def _round(x: Any, ndigits: Any = None) -> Any:
     return builtins.round(_plain(x), ndigits)
-
