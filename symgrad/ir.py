@@ -175,20 +175,28 @@ class Kind:
 
     def depth(self) -> int:
         """How many list levels: 0 for a number, 1 for a list of numbers ..."""
-        k, d = self.find(), 0
-        while k.tag == "list":
+        k, d, seen = self.find(), 0, set()
+        while k.tag == "list" and id(k) not in seen:     # (a list of itself: stop)
+            seen.add(id(k))
             d += 1
             k = k.elem.find()  # type: ignore[union-attr]
         return d
 
     def __str__(self) -> str:
+        return self._text(set())
+
+    def _text(self, seen: set) -> str:
         k = self.find()
+        if id(k) in seen:              # a kind that contains itself (a list of itself)
+            return "..."
+        seen = seen | {id(k)}
         if k.tag == "list":
-            return f"list[{k.elem}]"
-        if k.tag == "map" and k.attrs:
-            return "fields[" + ", ".join(f"{key}: {v}" for key, v in (k.fields or {}).items()) + "]"
+            return f"list[{k.elem._text(seen) if k.elem is not None else '?'}]"
         if k.tag == "map":
-            return "dict[" + ", ".join(f"{key!r}: {v}" for key, v in (k.fields or {}).items()) + "]"
+            items = (k.fields or {}).items()
+            if k.attrs:
+                return "fields[" + ", ".join(f"{key}: {v._text(seen)}" for key, v in items) + "]"
+            return "dict[" + ", ".join(f"{key!r}: {v._text(seen)}" for key, v in items) + "]"
         return k.tag or "?"
 
     __repr__ = __str__

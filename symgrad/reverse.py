@@ -265,6 +265,10 @@ class Reverse(ListReverse, ArrayReverse):
         tag = kind.find().tag if kind is not None else None
         name = "_list_stack" if tag in ("list", "map") else "_obj_stack" if tag == "obj" \
             else "_stack"
+        if tag == "list" and kind is not None and kind.depth() > 1:   # rows of rows: apart
+            name = f"_list_stack{kind.depth()}"
+        elif tag == "map":
+            name = "_dict_stack"
         st = self.stacks.get(name)
         if st is None:
             st = self.stacks[name] = Var(name, Kind.list_of())
