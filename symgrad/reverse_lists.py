@@ -45,8 +45,10 @@ class ListReverse:
         self.out.append(Eqn((), "accum", (lst, index, value), None, self.loc))
 
     def save(self, e: Eqn, values: list) -> None:
-        """Values the primal sweep pushes just before ``e`` (popped in reverse order)."""
-        self.saves_before.setdefault(id(e), []).extend(values)
+        """Values the primal sweep pushes just before ``e`` (popped in reverse order):
+        once per execution of ``e``, however many times its region is reversed (a
+        ``while`` test is reversed for its last run and inside the loop)."""
+        self.saves_before.setdefault(id(e), list(values))
 
     def pop_saved(self, kind: Kind | None = None) -> Var:
         return self.emit("pop", (self.stack_for(kind),), {"tape": True}, kind=kind,

@@ -377,3 +377,31 @@ def test_hvp_with_rows_and_tables_on_the_tape():
     flat = lambda x: [y for e in x for y in (flat(e) if isinstance(e, (list, tuple)) else [e])]
     want = [(a - b) / (2 * h) for a, b in zip(flat(up), flat(dn))]
     assert all(a == pytest.approx(b, rel=1e-5, abs=1e-6) for a, b in zip(flat(got), want))
+
+
+# --- a while test that calls a function writing a list element: the test is reversed for
+#     its last run and inside the loop, and each reversal registered the element's save
+#     again (two pushes, one pop: IndexError or a float used as an index)
+def write_in_while_test(x0, xs):
+    def step(t):
+        xs[-1] *= 0.5 + 0.5 * math.sin(x0)
+        return t + xs[0] * 0.1
+    k = 0
+    while k < 3 and step(x0) < 2.0:
+        k += 1
+    return x0 * xs[-1] + xs[0]
+
+
+@pytest.mark.parametrize("x0", [-0.89, 0.4, 2.5])
+def test_list_write_in_a_while_test(x0):
+    xs = [-2.0, 0.3, -0.71]
+    check(write_in_while_test, x0, xs)
+    v = (0.3, [0.1, -0.2, 0.5])
+    g = symgrad.grad(write_in_while_test, wrt=[0, 1])
+    h = 1e-5
+    up = g(x0 + h * v[0], [a + h * b for a, b in zip(xs, v[1])])
+    dn = g(x0 - h * v[0], [a - h * b for a, b in zip(xs, v[1])])
+    flat = lambda x: [y for e in x for y in (flat(e) if isinstance(e, (list, tuple)) else [e])]
+    want = [(a - b) / (2 * h) for a, b in zip(flat(up), flat(dn))]
+    got = flat(symgrad.hvp(write_in_while_test, (x0, list(xs)), v))
+    assert all(a == pytest.approx(b, rel=1e-5, abs=1e-6) for a, b in zip(got, want))
