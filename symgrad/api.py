@@ -178,8 +178,8 @@ class GradFunction(functools.partial):
         #: the source of the gradient the last call ran
         self.source = spec.source
         self._shown = spec
-        foreign = next((a for a in args[:n] if type(a) is not np.ndarray and not isinstance(
-            a, (np.ndarray, np.generic)) and entry_mod.is_array_like(a)), None)
+        foreign = next((a for a in args[:n] if not isinstance(a, (np.ndarray, np.generic))
+                        and entry_mod.is_array_like(a)), None)
         if foreign is not None:
             self._known_sizes(args[:n])
             args = self._in_library_of(foreign, args)
@@ -308,8 +308,7 @@ def module_source(gf: GradFunction) -> str:
     em = gf._shown.emitted
     own = helpers.bindings({n: em.globals[n] for n in em.global_names if n in em.globals},
                            own_module=getattr(gf.fn, "__module__", None))
-    added = helpers.bindings({n: c.cell_contents for n, c in em.freevars.items()
-                              if _filled(c)})
+    added = helpers.bindings(helpers.cell_values(em.freevars))
     missing = own[3] + added[3]
     if missing:
         raise SymgradError(f"cannot save: the generated code uses {missing[0]}, which is not "
@@ -320,14 +319,6 @@ def module_source(gf: GradFunction) -> str:
         lines += ["", "", d.rstrip()]
     lines += ["", "", em.source]
     return "\n".join(lines)
-
-
-def _filled(cell: Any) -> bool:
-    try:
-        cell.cell_contents
-    except ValueError:
-        return False
-    return True
 
 
 def _params_of(fn: Any) -> list[str]:

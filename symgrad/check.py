@@ -85,13 +85,11 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
     (:func:`~symgrad.check_modes.default_tangents`).
 
     The generated numbers, SymPy and the Value engine must agree within ``rtol`` / ``atol``;
-    finite differences within ``max(rtol, FD_RTOL)`` / ``max(atol, FD_ATOL)`` (for second
-    derivatives the Value column, a finite difference of its gradient, too).  With branches
-    and loops SymPy and the Value engine follow the path taken at ``args``.  Each engine has
-    ``timeout`` seconds (default :data:`DEFAULT_TIMEOUT`); one that runs out, or cannot run
-    ``f``, is reported (``timed out`` / unavailable, with the reason) and the others still
-    decide.  ``report.ok`` needs every number checked by at least one engine.  Progress is
-    shown on stderr when it is a terminal.
+    finite differences (and, for second derivatives, the Value column) within
+    ``max(rtol, FD_RTOL)`` / ``max(atol, FD_ATOL)``.  SymPy and the Value engine follow the
+    path taken at ``args``.  Each engine has ``timeout`` seconds (:data:`DEFAULT_TIMEOUT`);
+    one that runs out or cannot run ``f`` is reported and the others decide.  ``report.ok``
+    needs every number checked by at least one engine.
 
     >>> def seed_l(a, b, d):
     ...     e = a + b

@@ -300,12 +300,7 @@ def bindings(names: dict[str, Any], own_module: str | None = None
 def trailer(freevars: dict[str, Any]) -> str:
     """What symgrad passes in to a generated function, written out: the lines that
     follow its source so the text stands alone ("" when it passes in nothing)."""
-    objs = {}
-    for name, cell in freevars.items():
-        try:
-            objs[name] = cell.cell_contents
-        except ValueError:
-            continue
+    objs = cell_values(freevars)
     if not objs:
         return ""
     imports, consts, defs, missing = bindings(objs)
@@ -315,6 +310,17 @@ def trailer(freevars: dict[str, Any]) -> str:
     for k, d in enumerate(defs):
         lines += ([] if k == 0 and len(lines) == 3 else ["", ""]) + [d.rstrip()]
     return "\n".join(lines) + "\n"
+
+
+def cell_values(cells: dict[str, Any]) -> dict[str, Any]:
+    """The objects in closure cells, by name (an empty cell is left out)."""
+    out = {}
+    for name, cell in cells.items():
+        try:
+            out[name] = cell.cell_contents
+        except ValueError:
+            continue
+    return out
 
 
 def _literal(obj: Any) -> bool:
