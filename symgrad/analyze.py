@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import NonDifferentiableError, UnsupportedSyntaxError
-from .ir import (Const, Eqn, Global, Kind, Return, Var, walk)
+from .ir import (Const, Eqn, Global, Kind, Return, Var, leaves, walk)
 
 __all__ = ["Facts", "analyze", "INACTIVE_PRIMS", "LIST_MUTATORS"]
 
@@ -110,6 +110,18 @@ def resolve_kinds(lowered: Any) -> None:
     _opaque_elements(lowered)
 
 
+def _mark_kinds(k: Kind, seen: set[int]) -> None:
+    """Add the ids of ``k`` and of the kinds it holds (elements, fields) to ``seen``."""
+    todo = [k]
+    while todo:
+        k = todo.pop().find()
+        if id(k) not in seen:
+            seen.add(id(k))
+            if k.elem is not None:
+                todo.append(k.elem)
+            todo.extend((k.fields or {}).values())
+
+
 def _opaque_elements(lowered: Any) -> None:
     """Elements of a list that no operation ever uses as a number (rows only moved
     about, ``W[0], W[1] = W[1], W[0]``) and that are not returned: the lists they are
@@ -118,20 +130,9 @@ def _opaque_elements(lowered: Any) -> None:
     body = lowered.func.body
     ret = body[-1].value if body and type(body[-1]) is Return else None
     returned: set[int] = set()
-
-    def mark(k: Kind) -> None:
-        k = k.find()
-        if id(k) in returned:
-            return
-        returned.add(id(k))
-        if k.elem is not None:
-            mark(k.elem)
-        for f in (k.fields or {}).values():
-            mark(f)
-
     for v in (ret if isinstance(ret, tuple) else (ret,)):
         if type(v) is Var:
-            mark(v.kind)
+            _mark_kinds(v.kind, returned)
     moves = {"getitem", "setitem", "copy", "append", "pop", "insert", "len", "list",
              "tuple", "zeros_like", "extend", "reverse", "slice", "concat", "repeat"}
     for e in walk(body):          # used by any operation other than a move: a value
@@ -292,9 +293,7 @@ def _useful(body: list, result: Any, cls: _Classes) -> tuple[set[Var], set[Var]]
     to a fixed point."""
     useful: set[Var] = set()
     uclasses: set[Var] = set()
-    def flat(r: Any) -> list:
-        return [y for x in r for y in flat(x)] if isinstance(r, tuple) else [r]
-    results = flat(result)
+    results = leaves(result)
     for r in results:
         if type(r) is Var:
             (uclasses.add(cls.find(r)) if r.kind.is_list else useful.add(r))

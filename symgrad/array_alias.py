@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import UnsupportedSyntaxError
-from .ir import Eqn, For, If, Var, While, stmt_reads
+from .ir import Eqn, For, If, Var, While, leaves, stmt_reads
 
 __all__ = ["check_views"]
 
@@ -33,70 +33,67 @@ _WRITES = {"aset", "aset_add", "setitem", "setslice", "accum"}
 def check_views(block: list, inplace: set[int], pats: dict | None = None) -> None:
     """Raise when an in-place write goes through a name that shares memory with another
     name read later (``inplace``: ids of ``t = t op v`` equations written ``t op= v``)."""
-    parent: dict[Var, Var] = {}
+    seen = _Views(inplace, pats or {})
+    seen.visit(block, None)
+    find = seen.find
+    for pos, start, base, e in seen.writes:
+        root = find(base)
+        for q, v in seen.reads:
+            if v is base or find(v) is not root or seen.defined.get(v, -1) > pos:
+                continue                 # (a view made after the write sees the new data)
+            # after the write; or earlier in the loop around it, for a name made
+            # before that loop (the next iteration reads it)
+            if q > pos or (start < pos and q >= start and seen.defined.get(v, -1) < start):
+                raise _shared_error(e, base, v)
 
-    def find(v: Var) -> Var:
+
+class _Views:
+    """What :func:`check_views` gathers, in program order: the names that share memory
+    (a union-find), every read, where each name is made and every in-place write."""
+
+    def __init__(self, inplace: set[int], pats: dict) -> None:
+        self.inplace, self.pats = inplace, pats
+        self.parent: dict[Var, Var] = {}
+        self.reads: list[tuple[int, Var]] = []        # (position, variable read)
+        self.defined: dict[Var, int] = {}             # where each variable is (first) made
+        self.writes: list[tuple[int, int, Var, Eqn]] = []   # (position, loop start, base, eqn)
+        self.count = 0
+
+    def find(self, v: Var) -> Var:
+        parent = self.parent
         while parent.get(v, v) is not v:
             v = parent[v]
         return v
 
-    def union(a: Any, b: Any) -> None:
+    def union(self, a: Any, b: Any) -> None:
         if type(a) is Var and type(b) is Var:
-            ra, rb = find(a), find(b)
+            ra, rb = self.find(a), self.find(b)
             if ra is not rb:
-                parent[ra] = rb
+                self.parent[ra] = rb
 
-    reads: list[tuple[int, Var]] = []        # (position, variable read)
-    defined: dict[Var, int] = {}             # where each variable is (first) made
-    writes: list[tuple[int, int, Var, Eqn]] = []   # (position, loop start, base, eqn)
-
-    def visit(stmts: list, loop_start: int | None) -> None:
+    def visit(self, stmts: list, loop_start: int | None) -> None:
         for s in stmts:
-            pos = len(reads_pos)
-            reads_pos.append(pos)
+            pos = self.count
+            self.count += 1
             t = type(s)
-            for a in _flat(stmt_reads(s)):
+            for a in leaves(stmt_reads(s)):
                 if type(a) is Var:
-                    reads.append((pos, a))
+                    self.reads.append((pos, a))
             if t is Eqn:
                 for o in s.outs:
-                    defined.setdefault(o, pos)
-                _relate(s, union, pats or {})
-                base = _written(s, inplace)
+                    self.defined.setdefault(o, pos)
+                _relate(s, self.union, self.pats)
+                base = _written(s, self.inplace)
                 if base is not None:
-                    writes.append((pos, pos if loop_start is None else loop_start, base, s))
+                    self.writes.append((pos, pos if loop_start is None else loop_start, base, s))
             elif t is If:
-                visit(s.then, loop_start)
-                visit(s.orelse, loop_start)
+                self.visit(s.then, loop_start)
+                self.visit(s.orelse, loop_start)
             elif t in (For, While):
                 start = pos if loop_start is None else loop_start
                 if t is While:
-                    visit(s.test, start)
-                visit(s.body, start)
-
-    reads_pos: list[int] = []
-    visit(block, None)
-    if not writes:
-        return
-    for pos, start, base, e in writes:
-        root = find(base)
-        for q, v in reads:
-            if v is base or find(v) is not root or defined.get(v, -1) > pos:
-                continue                 # (a view made after the write sees the new data)
-            # after the write; or earlier in the loop around it, for a name made
-            # before that loop (the next iteration reads it)
-            if q > pos or (start < pos and q >= start and defined.get(v, -1) < start):
-                raise _shared_error(e, base, v)
-
-
-def _flat(ops: list) -> list:
-    out: list = []
-    for a in ops:
-        if isinstance(a, tuple):
-            out.extend(_flat(list(a)))
-        else:
-            out.append(a)
-    return out
+                    self.visit(s.test, start)
+                self.visit(s.body, start)
 
 
 def _is_array(v: Any) -> bool:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import rules
-from .ir import (Break, Const, Continue, Eqn, For, Func, Global, If, Return, Var, While,
+from .ir import (Break, Const, Continue, Eqn, For, Func, Global, If, Return, Var, While, leaves,
                  stmt_reads, walk)
 from .emit_forms import (ATOM, AWAIT, BOR, CMP, EXPR, NOT, OP_PREC, POWER, STMT, TEST,
                          const_text)
@@ -215,7 +215,7 @@ class Printer:
                 if not listy and a in self.inline and self.listy_of.get(a):
                     listy = True
             elif type(a) is tuple:
-                reads.extend(x for x in _flat(a) if type(x) is Var)
+                reads.extend(x for x in leaves(a) if type(x) is Var)
         self.listy_of[e.out] = listy
         return reads, listy
 
@@ -242,7 +242,7 @@ class Printer:
             reads = s.args
         else:
             is_sum = False
-            reads = _flat(stmt_reads(s))
+            reads = leaves(stmt_reads(s))
         for a in reads:
             if type(a) is Var and a in entries:
                 e = pending.take(a)
@@ -267,27 +267,31 @@ class Printer:
             namer.used.add(cand)
             return cand
 
-        def name(v: Var) -> None:
-            if v.name is not None or v in self.inline:
-                return
-            if v.base is not None and (v.base in self.inline or v.base.hint.startswith("_")
-                                       and len(v.base.hint) <= 2):
-                v.name = fresh_temp("_d")
-            elif v.base is not None:
-                name(v.base)
-                base = v.base.name or "t"
-                v.name = namer.version(v.hint + base.lstrip("_"))
-            elif v.hint.startswith("_") and len(v.hint) <= 2:
-                v.name = fresh_temp(v.hint)
-            else:
-                v.name = namer.version(v.hint)
+        def name(v: Var) -> None:      # (its base first: d_x is named after x)
+            chain = []
+            while v.name is None and v not in self.inline:
+                chain.append(v)
+                if v.base is None or v.base in self.inline or (
+                        v.base.hint.startswith("_") and len(v.base.hint) <= 2):
+                    break
+                v = v.base
+            for v in reversed(chain):
+                if v.base is not None and (v.base in self.inline or v.base.hint.startswith("_")
+                                           and len(v.base.hint) <= 2):
+                    v.name = fresh_temp("_d")
+                elif v.base is not None:
+                    v.name = namer.version(v.hint + (v.base.name or "t").lstrip("_"))
+                elif v.hint.startswith("_") and len(v.hint) <= 2:
+                    v.name = fresh_temp(v.hint)
+                else:
+                    v.name = namer.version(v.hint)
         for s in walk(self.func.body):
             if type(s) is Eqn:
                 for o in s.outs:
                     name(o)
             elif type(s) is For:
                 name(s.var)
-            for a in _flat(stmt_reads(s)):
+            for a in leaves(stmt_reads(s)):
                 if type(a) is Var:
                     name(a)
 
@@ -520,16 +524,6 @@ class _Pending:
         for v in self.listy:
             self.entries.pop(v, None)
         self.listy.clear()
-
-
-def _flat(ops: Any) -> list:
-    out = []
-    for a in ops:
-        if type(a) is tuple:
-            out.extend(_flat(a))
-        else:
-            out.append(a)
-    return out
 
 
 def _reads(e: Eqn, inline: dict) -> set:

@@ -402,6 +402,24 @@ def walk(block: list[Stmt]) -> Iterator[Stmt]:
             stack.pop()
 
 
+def leaves(ops: Any) -> list:
+    """The operands of ``ops`` (a tuple, or an operand), nested tuples flattened, in
+    order."""
+    if type(ops) is not tuple and type(ops) is not list:
+        return [ops]
+    out: list = []
+    stack = [iter(ops)]
+    while stack:
+        for a in stack[-1]:
+            if type(a) is tuple:
+                stack.append(iter(a))
+                break
+            out.append(a)
+        else:
+            stack.pop()
+    return out
+
+
 def stmt_reads(s: Stmt) -> list[Operand]:
     """The operands a statement reads itself (not those of nested statements)."""
     t = type(s)

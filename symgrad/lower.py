@@ -222,11 +222,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             check_views(self.block, self.inplace_eqns,
                         patterns(self.block, params, self.param_patterns))
 
-        def structure(x: Any) -> Any:            # nested tuples stay tuples of operands
-            if type(x) is StaticTuple:
-                return tuple(structure(v) for v in x.items)
-            return x if is_operand(x) else self.materialize(x, tree)
-        ret = structure(result)
+        ret = self._structure(result, tree)
         self.block.append(ir.Return(ret, None))
         func = ir.Func(getattr(fn, "__name__", None) or "f", params, self.block)
         defaults = getattr(fn, "__defaults__", None) or () if isinstance(
@@ -240,6 +236,12 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         lowered.joins = self.joins
         lowered.patterns = self.param_patterns
         return lowered
+
+    def _structure(self, x: Any, tree: Any) -> Any:
+        """The returned value as operands (nested tuples stay tuples of operands)."""
+        if type(x) is StaticTuple:
+            return tuple(self._structure(v, tree) for v in x.items)
+        return x if is_operand(x) else self.materialize(x, tree)
 
     def function_body(self, scope: Scope, body: list[ast.stmt], result_hint: str) -> Any:
         """Lower a (desugared) function body; returns the binding of its result.

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import rules
 from .emit_array import ARRAY_PURE
-from .ir import Eqn, For, Func, If, Var, While, stmt_reads, walk
+from .ir import Eqn, For, Func, If, Var, While, leaves, stmt_reads, walk
 
 __all__ = ["optimize"]
 
@@ -48,16 +48,14 @@ def _removable(e: Eqn) -> bool:
 
 def _uses(body: list) -> dict[Var, int]:
     uses: dict[Var, int] = {}
-
-    def add(a: Any) -> None:
-        if type(a) is Var:
-            uses[a] = uses.get(a, 0) + 1
-        elif type(a) is tuple:
-            for x in a:
-                add(x)
     for s in walk(body):
         for a in stmt_reads(s):
-            add(a)
+            if type(a) is Var:
+                uses[a] = uses.get(a, 0) + 1
+            elif type(a) is tuple:
+                for x in leaves(a):
+                    if type(x) is Var:
+                        uses[x] = uses.get(x, 0) + 1
     return uses
 
 

@@ -63,10 +63,7 @@ def check_result(lowered: "Lowered", fn: Any, structured: bool = False) -> None:
     result of an opaque call): a run-time check that it is a number, before the return."""
     import numbers
     ret = lowered.func.body[-1]
-
-    def leaves(v: Any) -> list:
-        return [y for x in v for y in leaves(x)] if type(v) is tuple else [v]
-    for value in leaves(ret.value):
+    for value in ir.leaves(ret.value):
         if type(value) is not Var or value.kind.find().tag not in (None, "array"):
             continue
         if value.kind.find().tag == "array":

@@ -29,7 +29,7 @@ from .array_ops import ARRAY_OPS
 from .analyze import INACTIVE_PRIMS, Facts
 from .build import Builder
 from .ir import (Break, Const, Continue, Eqn, For, Func, If, Kind, Loc, Return, Var, While,
-                 assigned, stmt_writes, walk)
+                 assigned, leaves, stmt_writes, walk)
 from .reverse_lists import ListReverse
 from .reverse_arrays import ArrayReverse
 from .shadows import add_shadows, sh
@@ -278,24 +278,18 @@ class Reverse(ListReverse, ArrayReverse):
         """Cotangent parameters for a tuple or list result (``vjp``): a number's
         cotangent joins its adjoint; a list's is added into the list's shadow."""
         seeds: list[Var] = []
-
-        def visit(v: Any) -> None:
-            if type(v) is tuple:
-                for x in v:
-                    visit(x)
-                return
+        for v in leaves(result):
             if type(v) is Var and v.kind.is_list:
                 seed = Var("ct_out", v.kind)
                 seeds.append(seed)
                 if self.active(v):
                     self.out.append(Eqn((), "add_into", (sh(self, v), seed), None, self.loc))
-                return
+                continue
             seed = Var("ct_out", Kind.array() if type(v) is Var and v.kind.is_array
                        else Kind.num())
             seeds.append(seed)
             if type(v) is Var and self.active(v):
                 self.contribute(v, seed)
-        visit(result)
         return seeds
 
     def param_grads(self, params: list[Var]) -> list:
@@ -678,22 +672,15 @@ def _restorable(block: list) -> set[Var]:
     """Variables that may be overwritten: written inside a branch or loop, or twice."""
     count: dict[Var, int] = {}
     out: set[Var] = set()
-
-    def visit(blk: list, nested: bool) -> None:
-        for s in blk:
-            t = type(s)
-            for v in stmt_writes(s):
-                count[v] = count.get(v, 0) + 1
-                if nested or count[v] > 1 or t is For:
-                    out.add(v)
-            if t is If:
-                visit(s.then, True)
-                visit(s.orelse, True)
-            elif t is For:
-                visit(s.body, True)
-            elif t is While:
-                visit(s.test + s.body, True)
-    visit(block, False)
+    for s in block:           # the top level: written twice, or by a loop
+        for v in stmt_writes(s):
+            count[v] = count.get(v, 0) + 1
+            if count[v] > 1 or type(s) is For:
+                out.add(v)
+    for s in walk(block):     # nested: written inside a branch or loop
+        if type(s) in (If, For, While):
+            out.update(assigned(s.then + s.orelse if type(s) is If else
+                                s.test + s.body if type(s) is While else s.body))
     return out
 
 
