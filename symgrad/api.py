@@ -14,6 +14,7 @@ from . import entry as entry_mod
 from . import helpers
 from .errors import ArgumentError, SymgradError
 from .pipeline import transform
+from .shadows import MAX_OWN_SHADOWS, flat_numbers
 
 Wrt = Union[None, int, str, Sequence[Union[int, str]]]
 
@@ -109,15 +110,22 @@ class GradFunction(functools.partial):
                                     lowered.guards, self._refresh,
                                     getattr(self.fn, "__qualname__", result.name), where,
                                     self._array_call, n, self._restore,
-                                    self._sharing(lowered), arrays_first=result.uses_numpy)
+                                    self._sharing(lowered, result.inactive),
+                                    arrays_first=result.uses_numpy)
 
-    def _sharing(self, lowered: Any) -> Any:
+    def _sharing(self, lowered: Any, inactive: list[str]) -> Any:
         """For two or more list parameters: their names, and the call that handles a
-        list shared between them (every list parameter differentiated, adjoints shared)."""
+        list shared between them (every list parameter differentiated, adjoints shared).
+        None when the gradient itself models every sharing there can be: a few flat
+        lists of numbers, all differentiated, can only be the same list, and their
+        adjoints are then the same list too (``d_w = d_x if w is x else ...``,
+        :func:`symgrad.shadows.add_shadows`)."""
         moved = getattr(lowered, "moved_kinds", ())    # (only moved into lists: maybe lists)
         lists = [i for i, p in enumerate(lowered.params)
                  if p.kind.find().tag in ("list", "map", None) or id(p.kind.find()) in moved]
-        if len(lists) < 2:
+        if len(lists) < 2 or len(lists) <= MAX_OWN_SHADOWS and all(
+                i in self._wrt_idx and lowered.params[i].name not in inactive
+                and flat_numbers(lowered.params[i]) for i in lists):
             return None
         return [lowered.params[i].name for i in lists], functools.partial(self._shared_call,
                                                                           tuple(lists))

@@ -30,6 +30,9 @@ from .ir import Const, Eqn, For, If, Kind, Var, While
 
 __all__ = ["add_shadows"]
 
+#: at most this many flat lists of numbers get shadows of their own (more: one call)
+MAX_OWN_SHADOWS = 4
+
 _SAME_OP = {"concat", "repeat", "slice", "copy", "getitem", "pop"}
 _MUTATORS = {"append": 1, "insert": 2, "setitem": 2}
 
@@ -46,7 +49,7 @@ def add_shadows(rev: Any, block: list, params: list[Var]) -> list:
     # their own, [0.0] * len(x), shared when the same list is passed twice:
     # d_w = d_x if w is x else [0.0] * len(w).  Otherwise one call makes them all,
     # sharing a shadow wherever a list is held twice (inside an argument or by two).
-    if not share and 1 <= len(lists) <= 4 and all(_flat_numbers(p) for p in lists):
+    if not share and 1 <= len(lists) <= MAX_OWN_SHADOWS and all(flat_numbers(p) for p in lists):
         start = []
         for k, p in enumerate(lists):
             earlier = lists[:k]
@@ -67,7 +70,7 @@ def add_shadows(rev: Any, block: list, params: list[Var]) -> list:
     return start + _block(rev, block)
 
 
-def _flat_numbers(p: Var) -> bool:
+def flat_numbers(p: Var) -> bool:
     k = p.kind.find()
     return k.tag == "list" and k.elem is not None and k.elem.find().tag == "num"
 

@@ -553,6 +553,27 @@ _SHARED_2 = [1.0, -2.0, 0.5]
 ok(alias_same_list_twice_read, (_SHARED_2, _SHARED_2))
 
 
+def alias_same_list_scaled_then_read(x, w, b):
+    s = b
+    for i in range(len(x)):
+        x[i] = x[i] * 2.0       # w is x: the next read of w[i] sees the new value
+        s = s + x[i] * w[i]
+    return s * s
+
+
+_SHARED_3 = [1.0, 2.0]
+ok(alias_same_list_scaled_then_read, (_SHARED_3, _SHARED_3, 0.5))
+
+
+def alias_same_list_grown(x, w):
+    w.append(x[0] * 3.0)        # x grows too
+    return sum(w) * x[-1]
+
+
+_SHARED_4 = [1.0, 2.0]
+ok(alias_same_list_grown, (_SHARED_4, _SHARED_4))
+
+
 def alias_shared_row_param(W, row):
     row[0] = row[0] * 2.0     # row is W[0]
     return W[0][0] * W[1][1] + row[1]
