@@ -374,6 +374,15 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
         if type(s) is not Eqn:
             continue
         p = s.prim
+        if p.startswith("np_") and any(type(a) is Var and a.kind.is_list and
+                                       _is_varied(a, facts, cls, vclasses) for a in s.args):
+            err = _loc_error(s, "a Python list of differentiated numbers passed to a numpy "
+                             "function (numpy makes an array of it, which symgrad does not "
+                             "follow back into the list)",
+                             "make the array in the call: np.array([a, b, c]) with the "
+                             "elements written out, or pass an array")
+            err.about_lists = True        # type: ignore[attr-defined]  (see api)
+            raise err
         if p in _OPAQUE:
             params = s.params or {}
             if params.get("constant"):

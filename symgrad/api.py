@@ -295,8 +295,9 @@ def _default_transform(target: Any, params: list[str], indices: list[int], with_
     try:
         return transform(target, indices, with_value, single,
                          patterns={p: None for p in params})
-    except SymgradError:
-        raise first from None
+    except SymgradError as second:
+        # the arrays' own error, when the first was only that lists cannot go to numpy
+        raise (second if getattr(first, "about_lists", False) else first) from None
 
 
 def _uses_numpy(fn: Any) -> bool:

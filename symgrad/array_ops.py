@@ -154,6 +154,9 @@ class ArrayOp:
     positional: tuple[str, ...] = ()          # static parameters also given positionally
     attribute: str | None = None              # ``x.T``: read as an attribute
     bilinear: bool = False                    # a product: linear in each array argument
+    #: the array arguments broadcast against each other (``np.where``, ``np.clip``):
+    #: each adjoint term, shaped like the result, is summed back to its argument's shape
+    broadcasts: bool = False
 
     @property
     def linear(self) -> bool:
@@ -166,11 +169,11 @@ ARRAY_OPS: dict[str, ArrayOp] = {}
 def _op(name: str, np_name: str | None, method: str | None, arrays: int,
         keywords: dict, shape: Callable, vjp: Callable, jvp: Callable | None = None,
         scalar: Callable | None = None, positional: tuple = (), attribute: str | None = None,
-        bilinear: bool = False) -> None:
+        bilinear: bool = False, broadcasts: bool = False) -> None:
     ARRAY_OPS["np_" + name] = ArrayOp("np_" + name, np_name, method, arrays,
                                       tuple(keywords.items()), shape, vjp, jvp,
                                       scalar or (lambda params: False), positional, attribute,
-                                      bilinear)
+                                      bilinear, broadcasts)
 
 
 def _full_reduction(params: dict) -> bool:
@@ -208,19 +211,30 @@ def _vjp_mean(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
     return [b.call("np_broadcast_like", (_expand_back(b, scaled, x, e.params or {}), x))]
 
 
-def _vjp_prod(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+def _prod_of_others(b: ArrayBuilder, e: Eqn) -> Any:
+    """For each element of ``x`` in ``np.prod(x, axis)``, the product of the other
+    elements it was multiplied with: ``out / x``, except at a zero, where it is the
+    product of the rest (when that zero is the only one; else 0)."""
     x, out = e.args[0], e.out
     p = e.params or {}
-    ge = _expand_back(b, g, x, p)
-    oe = _expand_back(b, out, x, p)
-    return [b.op("truediv", b.op("mul", ge, oe), x)]
+    zero = b.op("eq", x, Const(0.0))
+    safe = b.call("np_where", (zero, Const(1.0), x))
+    keep = {"axis": p.get("axis"), "keepdims": True}
+    rest = b.call("np_prod", (safe,), **keep)           # the product of the nonzero ones
+    single = b.op("eq", b.call("np_sum", (zero,), **keep), Const(1))
+    at_zero = b.call("np_where", (single, rest, Const(0.0)))
+    return b.call("np_where", (zero, at_zero,
+                               b.op("truediv", _expand_back(b, out, x, p), safe)))
+
+
+def _vjp_prod(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    return [b.op("mul", _expand_back(b, g, e.args[0], e.params or {}), _prod_of_others(b, e))]
 
 
 def _jvp_prod(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
-    x, out = e.args[0], e.out
     p = e.params or {}
-    ratio = b.op("truediv", t[0], x)
-    return b.op("mul", out, b.call("np_sum", (ratio,), **p))
+    return b.call("np_sum", (b.op("mul", _prod_of_others(b, e), t[0]),),
+                  **{k: p[k] for k in ("axis", "keepdims") if k in p})
 
 
 def _vjp_extreme(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
@@ -283,7 +297,25 @@ def _jvp_std(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
     return b.op("truediv", _sum_of_product(b, c, t[0], p), b.op("mul", n, out))
 
 
+def _euclidean(e: Eqn, pats: list) -> None:
+    """``np.linalg.norm(x, 2)`` is the spectral norm of a matrix (its largest singular
+    value), which symgrad does not differentiate: refused when ``x`` has two or more
+    dimensions and no axis is given.  (A rank not known yet is known at the call: an
+    array argument is differentiated by a gradient made for its rank.)"""
+    p = e.params or {}
+    if p.get("ord") == 2 and p.get("axis") is None and pats[0] is not None and \
+            len(pats[0]) >= 2:
+        from .errors import UnsupportedSyntaxError
+        loc = e.loc
+        raise UnsupportedSyntaxError(
+            "np.linalg.norm(x, 2) of a matrix (its spectral norm)",
+            "for the Frobenius norm drop the 2 (or write ord='fro'); for vectors along an "
+            "axis, pass axis=", loc.filename if loc else "<unknown>", loc.lineno if loc else 0,
+            0, loc.text if loc else "")
+
+
 def _vjp_norm(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    _euclidean(e, pats)
     x, out = e.args[0], e.out
     p = e.params or {}
     return [b.op("mul", _expand_back(b, g, x, p),
@@ -291,6 +323,7 @@ def _vjp_norm(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
 
 
 def _jvp_norm(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    _euclidean(e, pats)
     x, out = e.args[0], e.out
     p = e.params or {}
     s = b.call("np_sum", (b.op("mul", x, t[0]),), **{k: p[k] for k in ("axis", "keepdims")
@@ -314,7 +347,7 @@ _op("var", "var", "var", 1, {**_RED, "ddof": 0}, _red_shape, _vjp_var, _jvp_var,
     scalar=_full_reduction, positional=("axis",))
 _op("std", "std", "std", 1, {**_RED, "ddof": 0}, _red_shape, _vjp_std, _jvp_std,
     scalar=_full_reduction, positional=("axis",))
-_op("norm", "linalg.norm", None, 1, _RED, _red_shape, _vjp_norm, _jvp_norm,
+_op("norm", "linalg.norm", None, 1, {"ord": None, **_RED}, _red_shape, _vjp_norm, _jvp_norm,
     scalar=_full_reduction, positional=("ord", "axis"))
 
 
@@ -612,20 +645,32 @@ def _jvp_where(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
                             t[2] if t[2] is not None else Const(0.0)))
 
 
-def _vjp_clip(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+def _clip_masks(b: ArrayBuilder, e: Eqn) -> list:
+    """Where ``np.clip(x, lo, hi)`` took each operand: x inside the bounds (both
+    included), ``lo`` below them, ``hi`` above them (None: an absent bound)."""
     x, lo, hi = e.args
-    inside = b.call("np_inside", (x, lo, hi))
-    return [b.call("np_where", (inside, g, Const(0.0))), None, None]
+    below = None if type(lo) is Const and lo.value is None else b.op("lt", x, lo)
+    above = None if type(hi) is Const and hi.value is None else b.op("gt", x, hi)
+    return [b.call("np_inside", (x, lo, hi)), below, above]
+
+
+def _vjp_clip(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    return [None if m is None else b.call("np_where", (m, g, Const(0.0)))
+            for m in _clip_masks(b, e)]
 
 
 def _jvp_clip(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
-    x, lo, hi = e.args
-    inside = b.call("np_inside", (x, lo, hi))
-    return b.call("np_where", (inside, t[0], Const(0.0)))
+    total: Any = Const(0.0)
+    for m, tk in zip(_clip_masks(b, e), t):
+        if m is not None and tk is not None:
+            total = b.call("np_where", (m, tk, total))
+    return total
 
 
-_op("where", "where", None, 3, {}, lambda pats, p: broadcast(*pats), _vjp_where, _jvp_where)
-_op("clip", "clip", "clip", 3, {}, lambda pats, p: pats[0], _vjp_clip, _jvp_clip)
+_op("where", "where", None, 3, {}, lambda pats, p: broadcast(*pats), _vjp_where, _jvp_where,
+    broadcasts=True)
+_op("clip", "clip", "clip", 3, {}, lambda pats, p: broadcast(*pats), _vjp_clip, _jvp_clip,
+    broadcasts=True)
 
 #: ``np.sign(x)``, comparisons as floats: no derivative
 _op("sign", "sign", None, 1, {}, lambda pats, p: pats[0], lambda b, g, e, pats: [None],

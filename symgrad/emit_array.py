@@ -84,11 +84,13 @@ def _numpy_path_of(np: Any, fn: Any) -> str | None:
     return None
 
 
-def index_text(pr: Any, args: tuple, template: tuple) -> str:
-    """``i, :, 1:n`` from an index template (positions point into ``args``)."""
+def index_text(pr: Any, args: tuple, template: tuple, as_value: bool = False) -> str:
+    """``i, :, 1:n`` from an index template (positions point into ``args``); with
+    ``as_value``, the slices as objects (``i, slice(None), slice(1, n)``), for an index
+    passed to a function such as ``np.add.at``."""
     def part(p: Any) -> str:
         if type(p) is Const:
-            return "" if p.value is None else repr(p.value)
+            return ("None" if as_value else "") if p.value is None else repr(p.value)
         return pr.op(args[p])
     out = []
     for it in template:
@@ -99,6 +101,9 @@ def index_text(pr: Any, args: tuple, template: tuple) -> str:
             out.append("...")
         elif k in ("i", "a"):
             out.append(part(it[1]))
+        elif as_value:
+            lo, hi, st = (part(p) for p in it[1:])
+            out.append("slice(None)" if lo == hi == st == "None" else f"slice({lo}, {hi}, {st})")
         else:
             lo, hi, st = (part(p) for p in it[1:])
             out.append(f"{lo}:{hi}" + (f":{st}" if st else ""))
@@ -127,9 +132,10 @@ def _s_aset(pr: Any, e: Eqn) -> str:
 
 def _s_aset_add(pr: Any, e: Eqn) -> str:
     x, value = e.args[0], e.args[-1]
-    idx = index_text(pr, e.args, e.params["index"])
     if e.params.get("repeated"):                   # index arrays may repeat: add each
+        idx = index_text(pr, e.args, e.params["index"], as_value=True)
         return f"{_np(pr)}.add.at({pr.op(x)}, ({idx},), {pr.op(value)})"
+    idx = index_text(pr, e.args, e.params["index"])
     return f"{pr.op(x, ATOM)}[{idx}] += {pr.op(value)}"
 
 

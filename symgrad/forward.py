@@ -385,6 +385,8 @@ def _line_safe(group: list) -> bool:
         return True
     seen: set = set()
     last = group[-1]
+    if any(e.prim in ("aset", "aset_add") for e in group) and len(group) > 1:
+        return False        # y[1:] = y[1:] * y[:-1]: the slices read are views of y
     for e in group:
         if e.prim in _EFFECTS or e.prim == "pop":
             # a line that ends by storing its value (xs[i] = v, h.append(v)) is fine:

@@ -180,6 +180,7 @@ def _tensordot_vjp_a(g, a, b, axes=2):
     """The adjoint of a in np.tensordot(a, b, axes)."""
     import numpy as np
     a, b, ax_a, ax_b, free_a, free_b = _tensordot_axes(a, b, axes)
+    g = g if hasattr(g, "ndim") else np.asarray(g)      # (a number: every axis summed)
     d = np.tensordot(g, b, axes=(list(range(len(free_a), g.ndim)), free_b))
     order = free_a + [ax_a[ax_b.index(k)] for k in sorted(ax_b)]   # b's summed axes, in b's order
     return np.transpose(d, np.argsort(order).tolist())

@@ -85,6 +85,24 @@ def _numpy_path(obj: Any) -> str | None:
     return None
 
 
+#: numpy constructors whose result's values do not depend on their arguments
+_SHAPE_ONLY = {"zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like", "eye",
+               "identity", "tri"}
+#: the others, refused when a differentiated value goes in: (what, hint)
+_VALUE_CONSTRUCTORS = {
+    "full": ("of a differentiated fill value", "multiply instead: a * np.ones(shape)"),
+    "full_like": ("of a differentiated fill value", "multiply instead: a * np.ones_like(x)"),
+    "diag": ("of a differentiated array", "np.eye(n) * v is the diagonal matrix of a vector "
+             "v; (m * np.eye(n)).sum(axis=1) is the diagonal of a matrix m"),
+    "arange": ("with a differentiated bound", "scale a fixed grid: a + (b - a) * "
+               "np.linspace(0.0, 1.0, n)"),
+    "linspace": ("with a differentiated bound", "scale a fixed grid: a + (b - a) * "
+                 "np.linspace(0.0, 1.0, n)"),
+    "random": ("with differentiated parameters", "draw fixed noise and scale it: mu + sigma "
+               "* np.random.normal(size=n)"),
+}
+
+
 def is_numpy_constructor(obj: Any) -> bool:
     module = getattr(obj, "__module__", "") or ""
     if not module.startswith("numpy"):
@@ -165,10 +183,11 @@ class ArrayLowering:
         if op.name == "np_norm" and params.get("ord") not in (None, 2, "fro"):
             raise fs.error(node, f"np.linalg.norm with ord={params['ord']!r}",
                            "use the 2-norm (the default), or write the norm out")
-        params.pop("ord", None)
+        if params.get("ord") is None:
+            params.pop("ord", None)
         for a in arrays:
             if type(a) is Var and a.kind.find().tag in (None, "num") and op.name not in (
-                    "np_where", "np_clip", "np_dot"):
+                    "np_where", "np_clip", "np_dot", "np_stack"):     # (numbers may go in)
                 self.unify(a.kind, Kind.array(), node)
         params["spelling"] = "method" if method_base is not None else "function"
         kind = Kind.num() if op.scalar(params) else Kind.array()
@@ -260,24 +279,39 @@ class ArrayLowering:
         return None
 
     def static_sequence(self, value: Any, node: ast.AST) -> StaticTuple:
-        """The arrays of a list or tuple written in the call (``[a, b]``)."""
+        """The arrays of a list or tuple written in the call (``[a, b]``; a list made
+        by an earlier statement may have changed since, and is used elsewhere)."""
         for k in range(len(self.block) - 1, -1, -1):
             e = self.block[k]
-            if type(e) is Eqn and e.outs and e.outs[0] is value and e.prim in ("list",
-                                                                              "tuple"):
+            if type(e) is not Eqn or e.loc is not self.loc:
+                break
+            if e.outs and e.outs[0] is value and e.prim in ("list", "tuple"):
                 del self.block[k]
                 return StaticTuple(tuple(e.args))
-            if type(e) is not Eqn:
-                break
         raise self.error_at(node, "a list of arrays built at run time passed to np.concatenate"
                             " / np.stack", "write the arrays in the call: np.concatenate([a, b])")
 
-    def constructor_call(self, callee: Static, args: list, kwargs: dict, node: ast.AST,
-                         dest: Var | None, label: str) -> Any:
+    def constructor_call(self, scope: Scope, callee: Static, args: list, kwargs: dict,
+                         node: ast.AST, dest: Var | None, label: str) -> Any:
         """``np.zeros(n)``, ``np.arange(k)``, ``np.random.normal(...)``: constants, called
-        as ``np.<name>`` (their result's pattern follows from a literal shape)."""
+        as ``np.<name>`` (their result's pattern follows from a literal shape).  Those
+        that take values (``np.full(n, a)``, ``np.linspace(a, b)``, ``np.diag(v)``) are
+        refused when a value is differentiated; ``np.array``/``np.asarray`` of an array
+        or of a list written in the call are differentiated."""
+        path = _numpy_path(callee.obj)
+        if path in ("array", "asarray") and len(args) == 1 and set(kwargs) <= {"dtype", "copy"}:
+            made = self.array_of(scope, path, args[0], node, dest)
+            if made is not None:
+                return made
+        error = None
+        if path not in _SHAPE_ONLY:
+            what, hint = _VALUE_CONSTRUCTORS.get(
+                (path or "").split(".")[0],
+                ("of differentiated values", "write the elements in the call, np.array([a, "
+                 "b]), or pass an array"))
+            error = self.error_at(node, f"{'np.' + path if path else label} {what}", hint)
         out = self.opaque_call(self.ref_static(callee), args, kwargs, node, dest, label,
-                               constant=True)
+                               constant=error is None, error=error)
         if type(out) is Var:
             self.unify(out.kind, Kind.array(), node)
             e = self.block[-1]
@@ -286,6 +320,33 @@ class ArrayLowering:
                 if path is not None:
                     e.params = {**(e.params or {}), "np_name": path}
         return out
+
+    def array_of(self, scope: Scope, path: str, value: Any, node: ast.AST,
+                 dest: Var | None) -> Any:
+        """``np.array([a, b, c])`` (the elements written in the call): ``np.stack``;
+        ``np.array(x)`` of an array: a copy; ``np.asarray(x)``: ``x`` itself.  None for
+        anything else (a list made earlier, a number: an opaque call)."""
+        if type(value) is StaticTuple or self.literal_list(value) is not None or (
+                type(value) is Var and self.kind_of(value).find().tag == "list"
+                and self._built_here(value)):
+            return self.array_call(scope, array_ops.ARRAY_OPS["np_stack"], [value], {}, node,
+                                   dest)
+        if type(value) is Var and self.kind_of(value).find().tag in ("array", None):
+            self.unify(value.kind, Kind.array(), node)
+            if path == "asarray":
+                return value
+            return self.emit("np_copy", (value,), Kind.array(), {"spelling": "method"},
+                             dest=dest, hint="_a")
+        return None
+
+    def _built_here(self, value: Var) -> bool:
+        """Was list ``value`` written in the statement being lowered (``[a, b * c]``)?"""
+        for e in reversed(self.block):
+            if type(e) is not Eqn or e.loc is not self.loc:
+                return False
+            if e.outs and e.outs[0] is value:
+                return e.prim in ("list", "tuple")
+        return False
 
     # ------------------------------------------------------------------ methods, attributes
     def array_method(self, scope: Scope, base: Any, name: str, args: list, kwargs: dict,
@@ -336,7 +397,9 @@ class ArrayLowering:
                 template.append(("e",))
             else:
                 v = self.operand(scope, it)
-                if type(v) is Var and v.kind.find().tag in ("array", "list"):
+                if type(v) is Const and (v.value is None or v.value is Ellipsis):
+                    template.append(("n",) if v.value is None else ("e",))  # np.newaxis
+                elif type(v) is Var and v.kind.find().tag in ("array", "list"):
                     template.append(("a", slot(v)))
                 else:
                     template.append(("i", slot(v)))

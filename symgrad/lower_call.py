@@ -116,7 +116,8 @@ class CallLowering:
         if op is not None:
             return self.array_call(scope, op, args, kwargs, node, dest)
         if is_numpy_constructor(obj):
-            return self.constructor_call(callee, args, kwargs, node, dest, describe(obj))
+            return self.constructor_call(scope, callee, args, kwargs, node, dest,
+                                         describe(obj))
         if rules.is_constant_call(obj):
             out = self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
                                    describe(obj), constant=True)

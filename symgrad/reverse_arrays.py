@@ -78,9 +78,11 @@ class ArrayReverse:
             terms = [self.scatter(b, g, view)] + [None] * (len(e.args) - 1)
         else:
             terms = ARRAY_OPS[e.prim].vjp(b, g, view, pats)
+        spread = e.prim != "aget" and ARRAY_OPS[e.prim].broadcasts
         for i in targets:
             if i < len(terms) and terms[i] is not None:
-                self.contribute(e.args[i], terms[i])
+                term = self.unbroadcast(terms[i], out, e.args[i], e.args) if spread else terms[i]
+                self.contribute(e.args[i], term)
         if out not in e.args:
             self.restore_outs(e)
 

@@ -1,0 +1,273 @@
+"""NumPy programs that gave a silently wrong gradient, or crashed, before: found by a
+survey modelled on the test suites of Tangent, autograd and micrograd (our own
+functions, in their spirit).  Every gradient here is checked against central finite
+differences; every refusal names the construct, the line and a way out."""
+
+import numpy as np
+import pytest
+
+import symgrad
+from symgrad.errors import SymgradError
+
+RNG = np.random.default_rng(7)
+
+
+def fd_grad(f, args, i, h=1e-6):
+    """Central finite differences of f with respect to argument i (a number or array)."""
+    args = [np.array(a, dtype=float) if isinstance(a, np.ndarray) else a for a in args]
+    if not isinstance(args[i], np.ndarray):
+        up = list(args)
+        dn = list(args)
+        up[i] += h
+        dn[i] -= h
+        return (f(*up) - f(*dn)) / (2 * h)
+    g = np.zeros_like(args[i])
+    for k in np.ndindex(args[i].shape):
+        a = args[i]
+        old = a[k]
+        a[k] = old + h
+        p = f(*args)
+        a[k] = old - h
+        m = f(*args)
+        a[k] = old
+        g[k] = (p - m) / (2 * h)
+    return g
+
+
+def check_grad(f, *args, tol=1e-5):
+    g = symgrad.grad(f, wrt=list(range(len(args))))(*[a.copy() if isinstance(a, np.ndarray)
+                                                     else a for a in args])
+    for i, gi in enumerate(g):
+        want = fd_grad(f, args, i)
+        assert np.shape(gi) == np.shape(want), (i, np.shape(gi), np.shape(want))
+        np.testing.assert_allclose(gi, want, rtol=tol, atol=tol)
+
+
+def check_jvp(f, x, t, tol=1e-5):
+    _, tangent = symgrad.jvp(f, (x.copy(),), (t,))
+    h = 1e-6
+    want = (f(x + h * t) - f(x - h * t)) / (2 * h)
+    np.testing.assert_allclose(tangent, want, rtol=tol, atol=tol)
+
+
+def refused(f, *args, words=()):
+    with pytest.raises(SymgradError) as info:
+        symgrad.grad(f)(*args)
+    msg = str(info.value)
+    assert "test_numpy_regressions.py" in msg and "hint:" in msg
+    for w in words:
+        assert w in msg, msg
+    return msg
+
+
+# ----------------------------------------------------------------------------- np.array
+def array_of_scalars(a, b):
+    return np.sum(np.array([a, b, a * b]) ** 2)
+
+
+def asarray_of_array(x):
+    return np.sum(np.asarray(x) ** 2 * x)
+
+
+def array_copy_of_array(x):
+    y = np.array(x, dtype=float)
+    y[0] = 0.0                       # a copy: x keeps its first element
+    return np.sum(y * x)
+
+
+def array_copy_keyword(x):
+    return np.sum(np.array(x, copy=True) ** 3)
+
+
+def test_array_of_numbers_written_in_the_call_is_differentiated():
+    check_grad(array_of_scalars, 0.3, 1.2)
+    # second order through np.stack of numbers: the Hessian-vector product against
+    # finite differences of the gradient
+    hv = symgrad.hvp(array_of_scalars, (0.3, 1.2), (1.0, -0.5))
+    g = symgrad.grad(array_of_scalars)
+    h = 1e-6
+    up, dn = g(0.3 + h, 1.2 - 0.5 * h), g(0.3 - h, 1.2 + 0.5 * h)
+    np.testing.assert_allclose([float(v) for v in hv],
+                               [(u - d) / (2 * h) for u, d in zip(up, dn)], rtol=1e-5)
+
+
+@pytest.mark.parametrize("f", [asarray_of_array, array_copy_of_array, array_copy_keyword])
+def test_array_and_asarray_of_an_array(f):
+    check_grad(f, RNG.normal(size=4))
+
+
+def test_list_made_earlier_is_not_read_as_it_was_made():
+    def f(a, b, c):
+        lst = [a, b]
+        lst[0] = c                      # the list changed after it was written
+        return np.sum(np.stack(lst) ** 2)
+    with pytest.raises(SymgradError, match="built at run time"):
+        symgrad.grad(f)(0.5, 1.5, 2.5)
+
+
+# ------------------------------------------------------------ constructors taking values
+def full_of(a):
+    return np.sum(np.full(3, a) ** 2)
+
+
+def full_like_of(x, a):
+    return np.sum(np.full_like(x, a) * x)
+
+
+def diag_of(m):
+    return np.sum(np.diag(m) ** 2)
+
+
+def linspace_to(a):
+    return np.sum(np.linspace(0.0, a, 5) ** 2)
+
+
+@pytest.mark.parametrize("f, args, hint", [
+    (full_of, (0.5,), "np.ones"),
+    (full_like_of, (np.ones(3), 0.5), "np.ones_like"),
+    (diag_of, (np.eye(3) * 2.0,), "np.eye"),
+    (linspace_to, (2.0,), "np.linspace(0.0, 1.0, n)"),
+])
+def test_constructor_of_differentiated_values_is_refused(f, args, hint):
+    refused(f, *args, words=(hint,))
+
+
+def constant_constructors(x):
+    return np.sum(np.full(3, 2.0) * x + np.diag(np.ones(3)) @ x + np.linspace(0.0, 1.0, 3) * x)
+
+
+def test_constructors_of_constants_still_work():
+    check_grad(constant_constructors, RNG.normal(size=3))
+
+
+def test_the_hinted_rewrites_are_differentiated():
+    def full_rewritten(a):
+        return np.sum((a * np.ones(3)) ** 2)
+
+    def diag_rewritten(m):
+        return np.sum(((m * np.eye(3)).sum(axis=1)) ** 2)
+    check_grad(full_rewritten, 0.5)
+    check_grad(diag_rewritten, RNG.normal(size=(3, 3)))
+
+
+# ----------------------------------------------------------- Python lists handed to numpy
+def sum_of_list(a, b):
+    return np.sum([a, b * b]) + np.mean([a, b])
+
+
+def test_numpy_function_of_a_list_of_differentiated_numbers_is_refused():
+    refused(sum_of_list, 0.3, 1.2, words=("Python list", "np.array([a, b, c])"))
+
+    def rewritten(a, b):
+        return np.sum(np.array([a, b * b])) + np.mean(np.array([a, b]))
+    check_grad(rewritten, 0.3, 1.2)
+
+
+# ------------------------------------------------------------------ clip and where
+def clip_both(x, lo, hi):
+    return np.sum(np.clip(x, lo, hi) ** 2)
+
+
+def clip_lower(x, lo):
+    return np.sum(np.clip(x, lo, None) ** 3)
+
+
+def where_scalar_branch(x, a):
+    return np.sum(np.where(x > 0, a, x) ** 2)
+
+
+def where_broadcast_branch(m, v):
+    return np.sum(np.where(m > 0, m, v) ** 2)
+
+
+def test_clip_differentiates_its_bounds():
+    x = np.array([0.3, -0.7, 1.2, 0.1])
+    check_grad(clip_both, x, -0.5, 1.0)
+    check_grad(clip_both, x, np.array([-0.5, -0.9, 0.0, 0.2]), np.array([1.0, 0.5, 1.0, 0.5]))
+    check_grad(clip_lower, x, -0.5)
+    check_jvp(lambda x: np.sum(np.clip(x, -0.5, 1.0) ** 2), x, RNG.normal(size=4))
+
+
+def test_where_sums_a_broadcast_branch_back_to_its_shape():
+    x = np.array([0.3, -0.7, 1.2])
+    check_grad(where_scalar_branch, x, 0.7)
+    check_grad(where_broadcast_branch, np.array([[1.0, -1.0, 2.0], [-1.0, 1.0, -2.0]]), x)
+
+
+# ------------------------------------------------------------------ prod and norm
+def prod_all(x):
+    return np.prod(x)
+
+
+def prod_axis(m):
+    return np.sum(np.prod(m, axis=1) ** 2)
+
+
+@pytest.mark.parametrize("x", [np.array([0.0, 2.0, 3.0]), np.array([0.0, 2.0, 0.0]),
+                               np.array([1.5, -2.0, 3.0])])
+def test_prod_at_zeros(x):
+    check_grad(prod_all, x)
+    check_jvp(prod_all, x, np.array([0.3, -1.0, 2.0]))
+
+
+def test_prod_along_an_axis_with_zeros():
+    m = np.array([[0.0, 2.0, 3.0], [1.0, 0.0, 0.0], [1.5, -2.0, 0.5]])
+    check_grad(prod_axis, m)
+
+
+def test_spectral_norm_is_refused_vector_and_frobenius_norms_are_not():
+    def spectral(m):
+        return np.linalg.norm(m, 2)
+
+    def vector_2(v):
+        return np.linalg.norm(v, 2) * v[0]
+
+    def frobenius(m):
+        return np.linalg.norm(m) + np.linalg.norm(m, "fro")
+
+    def rows_2(m):
+        return np.sum(np.linalg.norm(m, 2, axis=1) ** 3)
+    m = RNG.normal(size=(3, 2))
+    refused(spectral, m, words=("spectral",))
+    check_grad(vector_2, RNG.normal(size=3))
+    check_grad(frobenius, m)
+    check_grad(rows_2, m)
+
+
+# ------------------------------------------------------------------ forward mode: views
+def overlapping_slice_write(x):
+    y = x.copy()
+    y[1:] = y[1:] * y[:-1]
+    return np.sum(y ** 2)
+
+
+def test_jvp_of_a_write_through_overlapping_slices():
+    x = np.array([0.3, -0.7, 1.2, 0.4])
+    for k in range(4):
+        check_jvp(overlapping_slice_write, x, np.eye(4)[k])
+    check_grad(overlapping_slice_write, x)
+
+
+# ------------------------------------------------------------------ indexing, tensordot
+def repeated_columns(m):
+    return np.sum(m[:, [1, 1, 3]] ** 3)
+
+
+def repeated_rows_of_slice(m):
+    return np.sum(m[1:, [0, 0]] * m[:2, [1, 2]])
+
+
+def step_then_newaxis(x):
+    return np.sum(x[::2, np.newaxis] * np.arange(1.0, 4.0)[None, :])
+
+
+def full_contraction(a, p):
+    return np.tensordot(a, p, axes=2)
+
+
+def test_index_forms_and_a_full_tensordot():
+    m = RNG.normal(size=(3, 4))
+    check_grad(repeated_columns, m)
+    check_grad(repeated_rows_of_slice, m)
+    check_grad(step_then_newaxis, RNG.normal(size=5))
+    check_grad(full_contraction, RNG.normal(size=(2, 3)), RNG.normal(size=(2, 3)))
