@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import NonDifferentiableError, UnsupportedSyntaxError
-from .ir import (Const, Eqn, Global, Kind, Return, Var, leaves, walk)
+from .ir import (Const, Eqn, Global, Kind, KindError, Return, Var, kind_conflict, leaves,
+                 walk)
 
 __all__ = ["Facts", "analyze", "INACTIVE_PRIMS", "LIST_MUTATORS"]
 
@@ -335,7 +336,10 @@ def _value_args(e: Eqn) -> tuple:
 
 def analyze(lowered: Any, wrt: list[Var]) -> Facts:
     """Kinds, alias classes and activity of a lowered function (see the module doc)."""
-    resolve_kinds(lowered)
+    try:
+        resolve_kinds(lowered)
+    except KindError as exc:
+        raise kind_conflict(lowered.fs, lowered.fs.tree, exc) from None
     body = lowered.func.body
     cls = alias_classes(body, lowered.params)
     varied, vclasses = _varied(body, set(wrt), cls)

@@ -102,6 +102,8 @@ class GradFunction(functools.partial):
                 checks.append((p.name, k.tag))
             elif k.tag == "map":
                 checks.append((p.name, "dict"))
+            elif k.tag in (None, "array") and result.uses_numpy:   # checked at the call
+                checks.append((p.name, "loose"))
         self._containers = any(k != "num" for _, k in checks)
         fs = lowered.fs
         where = f'File "{fs.filename}", line {fs.line(fs.tree)}: '
@@ -473,3 +475,9 @@ def show(fn: Any, wrt: Wrt = None, file: Any = None, *, mode: str = "grad",
         except ImportError:
             pass
     print(text, end="", file=out)
+
+
+# Called inside a function being differentiated, these are made while lowering (see
+# symgrad.lower_call.transform_call).
+for _fn in (grad, value_and_grad):
+    _fn.__symgrad_transform__ = "function"  # type: ignore[attr-defined]

@@ -335,8 +335,9 @@ class Printer:
             return EXPR["neg"](self, e)
         rule = rules.RULES[p]
         args = ", ".join(self.op(a) for a in e.args)
-        if flavor == "numpy" and rule.numpy_name:
-            return f"{self.names.module('numpy')}.{rule.numpy_name}({args})", ATOM
+        if flavor == "numpy" and (rule.numpy_name or p in rules.NUMPY_OPERATORS):
+            np_name = rule.numpy_name or rules.NUMPY_OPERATORS[p]
+            return f"{self.names.module('numpy')}.{np_name}({args})", ATOM
         if flavor == "builtin" and p in rules.BUILTIN_SPELLING:
             return f"{rules.BUILTIN_SPELLING[p]}({args})", ATOM
         if rule.math_name and hasattr(math, rule.math_name) and flavor != "helper":

@@ -130,6 +130,12 @@ def check_arguments(fname: str, where: str, names: list[str], kinds: list[str],
                     f"{_short(elem)} at {name}{path}; symgrad differentiates with respect to "
                     "lists of numbers (float or int).\n  hint: convert the elements with "
                     "float(...)")
+        if kind in ("num", "loose") and type(v) in (list, tuple):
+            raise ArgumentError(
+                f"{where}argument {name!r} of {fname} is a {type(v).__name__} {_short(v)}, "
+                f"which {fname} uses as a number or hands to numpy (numpy computes on "
+                f"arrays; symgrad differentiates with respect to arrays, not lists given "
+                f"to numpy).\n  hint: pass np.array({name}) (or a float)")
         if kind == "num" and not _is_number(v):
             what = f"{type(v).__module__}.{type(v).__qualname__}" if type(
                 v).__module__ not in ("builtins",) else type(v).__name__
@@ -231,15 +237,17 @@ def _dispatch(ns: dict, arglist: str, primal: list[str], arrays: Any, shared: An
 def _checked_call(ns: dict, fname: str, arglist: str, primal: list[str], checks: list,
                   where: str, arrays: Any, restore: Any) -> list[str]:
     """The fast path (one ``type(x) is float`` per argument) and the exact rule when it
-    fails; a bad list element shows as a TypeError, then the rule names it."""
-    fast = " or ".join(f"type({p}) is not {_FAST_TYPE[k]}" for p, k in checks
-                       if k != "struct")
-    if any(k == "struct" for _, k in checks):
-        fast = "True"              # objects with fields: always the exact path
+    fails; a bad list element shows as a TypeError, then the rule names it ("loose":
+    a parameter of a numpy function whose kind only the call tells, checked then)."""
     names = [p for p, _ in checks]
     values = f"({', '.join(names)},)"
     ns["_names"], ns["_kinds"], ns["_where"] = names, [k for _, k in checks], where
     check = f"_check_arguments({fname!r}, _where, _names, _kinds, {values}"
+    checks = [c for c in checks if c[1] != "loose"]
+    fast = " or ".join(f"type({p}) is not {_FAST_TYPE[k]}" for p, k in checks
+                       if k != "struct")
+    if any(k == "struct" for _, k in checks):
+        fast = "True"              # objects with fields: always the exact path
     lines = []
     if fast:
         lines.append(f"    if {fast}:")
@@ -257,9 +265,9 @@ def _checked_call(ns: dict, fname: str, arglist: str, primal: list[str], checks:
                       f"            {check}, True)", "            raise"]
     if fast == "True" and restore is not None:
         return lines
-    if any(k == "list" for _, k in checks):
+    if any(k in ("list", "loose") for k in ns["_kinds"]):
         return lines + ["    try:", f"        return _target({arglist})",
-                        "    except (TypeError, _NonScalarError):",
+                        "    except (TypeError, AttributeError, _NonScalarError):",
                         f"        {check}, True)", "        raise"]
     return lines + [f"    return _target({arglist})"]
 

@@ -44,6 +44,20 @@ class KindError(SymgradError):
     """Two uses of one value need different kinds (a number and a list)."""
 
 
+def kind_conflict(fs: Any, node: Any, exc: KindError) -> Exception:
+    """The error for a value used as two kinds of value (a number and a list, an array
+    and a list), at ``node`` of function source ``fs``."""
+    text = str(exc)
+    if text.endswith(" is not a list"):
+        kind = text[:-len(" is not a list")]
+        what = f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind} used as a Python list"
+    else:
+        what = f"a value used both as {text}"
+    return fs.error(node, what, "use each variable for one kind of value (a number, a list "
+                    "or an array); on arrays use numpy's functions (np.max, np.sum, "
+                    "np.real) rather than Python's builtins and attributes (max, sum, .real)")
+
+
 class Kind:
     """The kind of a value, as a union-find node: ``num``, ``list`` (with an element
     kind), ``map`` (a dict: a kind per constant key, and one for keys known only at

@@ -33,7 +33,7 @@ from . import ir
 from .desugar import assigned_names, desugar
 from .errors import NonScalarError
 from .array_alias import check_views
-from .ir import Const, Eqn, Kind, KindError, Loc, Var
+from .ir import Const, Eqn, Kind, KindError, Loc, Var, kind_conflict
 from .lower_array import ArrayLowering
 from .lower_call import CallLowering
 from .lower_expr import ExprLowering
@@ -286,7 +286,10 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         handler = _STMTS.get(type(s))
         if handler is None:
             raise scope.fs.error(s, _construct(s), _hint(s))
-        handler(self, scope, s)
+        try:
+            handler(self, scope, s)
+        except KindError as exc:     # (a conflict found below an expression's own checks)
+            raise kind_conflict(scope.fs, s, exc) from None
 
     def s_assign(self, scope: Scope, s: ast.Assign) -> None:
         self.set_loc(scope, s)
@@ -753,7 +756,10 @@ def lower(fn: Any, structured: bool = False, patterns: dict | None = None) -> Lo
         lw = Lowerer(fs)
         lw.structured = structured
         lw.param_patterns = dict(patterns or {})
-        return lw.lower_top(fn, fs)
+        try:
+            return lw.lower_top(fn, fs)
+        except KindError as exc:
+            raise kind_conflict(fs, fs.tree, exc) from None
     return _lower_call_of(fn, structured, patterns)
 
 

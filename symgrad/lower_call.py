@@ -106,6 +106,8 @@ class CallLowering:
     def apply_object(self, scope: Scope, callee: Static, args: list, kwargs: dict,
                      node: ast.AST, dest: Var | None) -> Any:
         obj = callee.obj
+        if getattr(obj, "__symgrad_transform__", None) is not None:
+            return self.transform_call(obj, args, kwargs, node)
         info = rules.lookup_callable(obj)
         if info is not None:
             return self.primitive(scope, info, obj, args, kwargs, node, dest)
@@ -184,6 +186,23 @@ class CallLowering:
             "does not differentiate through), called with values that depend on the inputs."
             f"\n    {fs.text(node).strip()}\n  hint: write the computation in your own "
             "code, or register a rule with symgrad.register_rule.")
+
+    def transform_call(self, obj: Any, args: list, kwargs: dict, node: ast.AST) -> Any:
+        """``symgrad.grad(g)`` inside the function: made now, when ``g`` and the other
+        arguments are known while lowering (then its generated code is differentiated
+        where it is called, like any function)."""
+        if obj.__symgrad_transform__ == "function":
+            try:
+                made = obj(*[_known(a) for a in args], **{k: _known(v) for k, v in
+                                                         kwargs.items()})
+            except LookupError:
+                made = None
+            if made is not None:
+                return self.static_value(made)
+        raise self.error_at(node, f"symgrad.{obj.__name__}(...) of a function or values made "
+                            "when the code runs",
+                            "make the gradient outside the function (g = symgrad.grad(f) at "
+                            "module level), or use symgrad.hessian / hvp for second derivatives")
 
     def static_value(self, value: Any) -> Any:
         """A Python object met while lowering, as a binding."""
@@ -568,3 +587,14 @@ class _StructuredTable(dict):
 
 _STRUCTURED = _StructuredTable()
 _ = (builtins, math, Global, kind_of_value)
+
+
+def _known(v: Any) -> Any:
+    """The Python object of a value known while lowering (LookupError if it is not)."""
+    if type(v) is Static:
+        return v.obj
+    if type(v) is Const:
+        return v.value
+    if type(v) is StaticTuple:
+        return tuple(_known(x) for x in v.items)
+    raise LookupError(v)

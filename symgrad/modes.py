@@ -647,3 +647,11 @@ def linearize_source(fn: Any, mode: str = "jvp", wrt: Wrt = None) -> str:
 
 
 _ = sys
+
+
+# Called inside a function being differentiated: the first ones are made while lowering,
+# the others (which compute at once) are refused (symgrad.lower_call.transform_call).
+for _fn in (jacfwd, jacrev, jacobian, hessian):
+    _fn.__symgrad_transform__ = "function"  # type: ignore[attr-defined]
+for _fn in (jvp, vjp, hvp):
+    _fn.__symgrad_transform__ = "now"  # type: ignore[attr-defined]

@@ -540,9 +540,8 @@ def _register_numpy() -> None:
     for alias, name in (("absolute", "abs"), ("fabs", "abs"), ("fmax", "max"),
                         ("fmin", "min"), ("asin", "asin"), ("acos", "acos"),
                         ("atan", "atan"), ("atan2", "atan2"), ("pow", "pow"),
-                        ("power", "pow"), ("add", "add"), ("subtract", "sub"),
-                        ("multiply", "mul"), ("divide", "truediv"),
-                        ("true_divide", "truediv"), ("negative", "neg")):
+                        ("power", "pow"), ("true_divide", "truediv"),
+                        *((np_name, name) for name, np_name in NUMPY_OPERATORS.items())):
         fn = getattr(np, alias, None)
         if fn is not None:
             _CALLABLES.setdefault(_key(fn), CallInfo(name, "numpy"))
@@ -581,6 +580,9 @@ OPERATORS = {"add": ("+", 11), "sub": ("-", 11), "mul": ("*", 12), "truediv": ("
              "not_in": ("not in", 6)}
 #: primitives a call expands into that keep the call's spelling (math.log, np.log ...)
 CALL_SPELLED = {"log", "max", "min", "exp", "sqrt"}
+#: numpy's names of the operator primitives (np.multiply(u, v) is printed as written)
+NUMPY_OPERATORS = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide",
+                   "neg": "negative"}
 #: builtin spellings of primitives
 BUILTIN_SPELLING = {"abs": "abs", "max": "max", "min": "min", "pow": "pow", "float": "float"}
 
