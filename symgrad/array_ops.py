@@ -625,6 +625,9 @@ def _stack_shape(pats: list, p: dict) -> Pattern:
     return base[:k] + ("?",) + base[k:]
 
 
+_op("atleast_2d", "atleast_2d", None, 1, {},
+    lambda pats, p: None if pats[0] is None else ((1,) * (2 - len(pats[0])) + pats[0]),
+    lambda b, g, e, pats: [b.call("np_reshape_like", (g, e.args[0]))])
 _op("concatenate", "concatenate", None, -1, {"axis": 0}, _concat_shape, _vjp_concat)
 _op("stack", "stack", None, -1, {"axis": 0}, _stack_shape, _vjp_stack)
 _op("hstack", "hstack", None, -1, {}, _concat_shape, _vjp_hstack)

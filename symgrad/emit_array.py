@@ -221,12 +221,9 @@ def _e_take(pr: Any, e: Eqn) -> tuple[str, int]:
             f"axis={e.params.get('axis')!r})"), ATOM
 
 
-def _e_atleast_2d(pr: Any, e: Eqn) -> tuple[str, int]:
-    return f"{_np(pr)}.atleast_2d({pr.op(e.args[0])})", ATOM
-
-
 def _e_eye_like(pr: Any, e: Eqn) -> tuple[str, int]:
-    return f"{_np(pr)}.eye(*{_shape_of(pr, e.args[0])})", ATOM
+    shape = _shape_of(pr, e.args[0])
+    return f"{_np(pr)}.eye({shape}[0], {shape}[1])", ATOM
 
 
 def _e_inside(pr: Any, e: Eqn) -> tuple[str, int]:
@@ -248,7 +245,7 @@ ARRAY_EXPR.update({
     "np_reshape_dims": _e_shape_dims, "np_broadcast_dims": _e_shape_dims,
     "np_copy_of": _e_copy_of, "np_size_ratio": _e_size_ratio, "np_eq_as_float": _e_eq_float,
     "np_where": _e_where, "np_expand_dims": _e_expand_dims, "np_outer": _e_outer,
-    "np_take": _e_take, "np_atleast_2d": _e_atleast_2d, "np_eye_like": _e_eye_like,
+    "np_take": _e_take, "np_eye_like": _e_eye_like,
     "np_inside": _e_inside, "np_sum_like": _helper_call("_unbroadcast"),
     "np_split_like": _helper_call("_split_like", ("axis",)),
     "np_matmul_vjp_a": _helper_call("_matmul_vjp_a"),

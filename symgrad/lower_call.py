@@ -52,6 +52,8 @@ class CallLowering:
         func = node.func
         if isinstance(func, ast.Attribute):
             base = self.expr(scope, func.value)
+            if type(base) is StaticTuple and func.attr in ("index", "count"):
+                base = self.materialize(base, node)      # (p * q, r).index(m)
             if is_operand(base):
                 args, kwargs = self.call_args(scope, node)
                 return self.method_call(scope, base, func.attr, args, kwargs, node, dest)
@@ -227,6 +229,12 @@ class CallLowering:
             axis = kwargs.get("axis", Const(0))
             return self.emit("np_split_like", tuple(ops), Kind.list_of(Kind.array()),
                              {"axis": axis.value if type(axis) is Const else 0}, dest=dest,
+                             hint="_a")
+        if name in ("_tensordot_vjp_a", "_tensordot_vjp_b") and set(kwargs) <= {"axes"}:
+            from .array_ops import ARRAY_OPS
+            op = ARRAY_OPS["np" + name]
+            axes = self.static_param(kwargs["axes"], "axes", op, node) if kwargs else 2
+            return self.emit(op.name, tuple(ops), Kind.array(), {"axes": axes}, dest=dest,
                              hint="_a")
         if kwargs or not ops:
             raise self.scope_fs.error(node, f"this call of {name}", "call it as generated")

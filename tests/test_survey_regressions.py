@@ -362,3 +362,46 @@ def test_a_gradient_made_inside_the_function_is_differentiated():
         return symgrad.jvp(sin_times, (x, 1.0), (1.0, 0.0))[1]
     with pytest.raises(SymgradError, match="symgrad.jvp"):
         symgrad.grad(jvp_inside)(0.4)
+
+
+# ----------------------------------------- second order through the helpers' gradients
+def tensordot_squared(a, b):
+    return np.sum(np.tensordot(a, b, axes=1) ** 2)
+
+
+def vstack_cubed(u, v):
+    return np.sum(np.vstack([u, v]) ** 3)
+
+
+def trace_times_corner(s):
+    return s.trace() * s[0, 0] + np.trace(s * s)
+
+
+def max_of_tuple(p, q, r):
+    return max((p * q, r)) * p
+
+
+def hvp_against_gradient(f, args, dirs):
+    """hvp against central differences of symgrad's own gradient along ``dirs``."""
+    hv = symgrad.hvp(f, args, dirs)
+    g = symgrad.grad(f, wrt=list(range(len(args))))
+    h = 1e-6
+    up = g(*[a + h * d for a, d in zip(args, dirs)])
+    dn = g(*[a - h * d for a, d in zip(args, dirs)])
+    if len(args) == 1:                     # one argument: one gradient, not a tuple
+        hv = (hv,)
+    for got, u, d in zip(hv, up, dn):
+        np.testing.assert_allclose(got, (np.asarray(u) - np.asarray(d)) / (2 * h),
+                                   rtol=1e-5, atol=1e-6)
+
+
+def test_hvp_through_tensordot_vstack_trace_and_max_of_a_tuple():
+    a, b = RNG.normal(size=(2, 3)), RNG.normal(size=(3, 2))
+    hvp_against_gradient(tensordot_squared, (a, b), (RNG.normal(size=(2, 3)),
+                                                     RNG.normal(size=(3, 2))))
+    u, v = RNG.normal(size=3), RNG.normal(size=3)
+    hvp_against_gradient(vstack_cubed, (u, v), (RNG.normal(size=3), RNG.normal(size=3)))
+    s = RNG.normal(size=(3, 3))
+    hvp_against_gradient(trace_times_corner, (s,), (RNG.normal(size=(3, 3)),))
+    hvp_against_gradient(max_of_tuple, (1.3, 0.9, 0.5), (1.0, -0.5, 2.0))   # p * q wins
+    hvp_against_gradient(max_of_tuple, (0.3, 0.9, 0.5), (1.0, -0.5, 2.0))   # r wins
