@@ -104,7 +104,7 @@ class GradFunction(functools.partial):
                 checks.append((p.name, "dict"))
             elif k.tag in (None, "array") and result.uses_numpy:   # checked at the call
                 checks.append((p.name, "loose"))
-        self._containers = any(k != "num" for _, k in checks)
+        self._containers = any(k not in ("num", "loose") for _, k in checks)
         fs = lowered.fs
         where = f'File "{fs.filename}", line {fs.line(fs.tree)}: '
         n = len(self.params)
