@@ -405,3 +405,15 @@ def test_hvp_through_tensordot_vstack_trace_and_max_of_a_tuple():
     hvp_against_gradient(trace_times_corner, (s,), (RNG.normal(size=(3, 3)),))
     hvp_against_gradient(max_of_tuple, (1.3, 0.9, 0.5), (1.0, -0.5, 2.0))   # p * q wins
     hvp_against_gradient(max_of_tuple, (0.3, 0.9, 0.5), (1.0, -0.5, 2.0))   # r wins
+
+
+def copy_function_then_write(x):
+    y = np.copy(x)
+    y[0] = 3.0                  # a copy: x keeps its first element
+    return np.sum(y * x) + np.sum(x.copy() ** 2)
+
+
+def test_np_copy_is_a_copy():
+    x = RNG.normal(size=4)
+    check_grad(copy_function_then_write, x)
+    hvp_against_gradient(copy_function_then_write, (x,), (RNG.normal(size=4),))
