@@ -374,6 +374,8 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
     outside = {cls.find(o) for s in walk(body) if type(s) is Eqn and s.prim in
                ("copy", "getitem") and s.args and type(s.args[0]) is Global
                for o in s.outs}                      # classes of lists read from outside
+    ints = {o for s in walk(body) if type(s) is Eqn and (s.params or {}).get("int_dtype")
+            for o in s.outs}                         # arrays made with dtype=int / bool
     for s in walk(body):
         if type(s) is not Eqn:
             continue
@@ -387,8 +389,15 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
                              "elements written out, or pass an array")
             err.about_lists = True        # type: ignore[attr-defined]  (see api)
             raise err
+        if p in ("aset", "aset_add") and type(s.args[0]) is Var and \
+                s.args[0] in ints and _is_varied(s.args[-1], facts, cls, vclasses):
+            raise _loc_error(s, "a differentiated value written into an integer (or bool) "
+                             "array, which numpy truncates", "make the array with dtype=float")
         if p in _OPAQUE:
             params = s.params or {}
+            if params.get("writes_arg") and any(_is_varied(a, facts, cls, vclasses)
+                                                for a in s.args):
+                raise _no_rule(s)
             if params.get("constant"):
                 continue
             args = s.args[1:] if p == "call" else s.args

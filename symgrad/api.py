@@ -298,7 +298,8 @@ def _default_transform(target: Any, params: list[str], indices: list[int], with_
         return transform(target, indices, with_value, single,
                          patterns={p: None for p in params})
     except SymgradError as second:
-        # the arrays' own error, when the first was only that lists cannot go to numpy
+        # the arrays' own error, when the first was only about reading the code as
+        # numbers and lists (a kind conflict, a list handed to numpy)
         raise (second if getattr(first, "about_lists", False) else first) from None
 
 

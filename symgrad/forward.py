@@ -64,7 +64,8 @@ class Forward:
         """The tangent variable of ``v``."""
         tv = self.tan.get(v)
         if tv is None:
-            kind = v.kind if v.kind.is_list else Kind.num()
+            kind = v.kind if v.kind.is_list else Kind.array() if v.kind.is_array \
+                else Kind.num()       # (an array's tangent is an array: read by index)
             if v.hint.startswith("_") and len(v.hint) <= 2:      # a temporary's tangent
                 tv = self.tan[v] = Var("_t", kind)
             else:

@@ -154,8 +154,8 @@ def _matmul_vjp_b(g, a, b):
     import numpy as np
     a = a if hasattr(a, "ndim") else np.asarray(a)      # (a dask array stays lazy)
     b = b if hasattr(b, "ndim") else np.asarray(b)
-    if a.ndim == 1:
-        d = np.multiply.outer(a, g) if b.ndim > 1 else g * a
+    if a.ndim == 1:     # (n,) @ (..., n, m): d[..., k, j] = a[k] * g[..., j]
+        d = np.expand_dims(g, -2) * a[:, None] if b.ndim > 1 else g * a
     else:
         gg = g if b.ndim > 1 else np.expand_dims(g, -1)
         d = np.swapaxes(a, -1, -2) @ gg

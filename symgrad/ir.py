@@ -53,9 +53,11 @@ def kind_conflict(fs: Any, node: Any, exc: KindError) -> Exception:
         what = f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind} used as a Python list"
     else:
         what = f"a value used both as {text}"
-    return fs.error(node, what, "use each variable for one kind of value (a number, a list "
-                    "or an array); on arrays use numpy's functions (np.max, np.sum, "
-                    "np.real) rather than Python's builtins and attributes (max, sum, .real)")
+    err = fs.error(node, what, "use each variable for one kind of value (a number, a list "
+                   "or an array); on arrays use numpy's functions (np.max, np.sum, "
+                   "np.real) rather than Python's builtins and attributes (max, sum, .real)")
+    err.about_lists = True     # (read as numbers and lists: the array path's error wins)
+    return err
 
 
 class Kind:

@@ -144,10 +144,13 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         try:
             a.unify(b)
         except KindError as exc:
-            where = self.loc
-            raise self.error_at(node, f"a value used both as {exc}",
+            if not self.loc:
+                raise
+            err = self.error_at(node, f"a value used both as {exc}",
                                 "use each variable for one kind of value (a number or a "
-                                "list), with a new name for the other") if where else exc
+                                "list), with a new name for the other")
+            err.about_lists = True   # type: ignore[attr-defined]  (numpy code: see api)
+            raise err from None
 
     def unify_operand(self, var: Var, value: Any) -> None:
         if type(value) is Var:

@@ -85,6 +85,21 @@ def _numpy_path(obj: Any) -> str | None:
     return None
 
 
+def _float_dtype(dtype: Any) -> bool:
+    """Is ``dtype`` (an operand of a call: ``float``, ``np.float64``, ``"float32"``) a
+    floating-point type, known while lowering?  (Not known: False.)"""
+    if dtype is None:
+        return True
+    obj = dtype.obj if type(dtype) is Static else dtype.value if type(dtype) is Const else None
+    if obj is None and not (type(dtype) is Const and dtype.value is None):
+        return False
+    import numpy as np
+    try:
+        return np.dtype(obj).kind == "f"
+    except TypeError:
+        return False
+
+
 #: numpy constructors whose result's values do not depend on their arguments
 _SHAPE_ONLY = {"zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like", "eye",
                "identity", "tri"}
@@ -299,12 +314,16 @@ class ArrayLowering:
         refused when a value is differentiated; ``np.array``/``np.asarray`` of an array
         or of a list written in the call are differentiated."""
         path = _numpy_path(callee.obj)
-        if path in ("array", "asarray") and len(args) == 1 and set(kwargs) <= {"dtype", "copy"}:
+        whole = _float_dtype(kwargs.get("dtype")) if "dtype" in kwargs else True
+        if path in ("array", "asarray") and len(args) == 1 and set(kwargs) <= {"dtype", "copy"} \
+                and whole:
             made = self.array_of(scope, path, args[0], node, dest)
             if made is not None:
                 return made
         error = None
-        if path not in _SHAPE_ONLY:
+        if not whole:        # np.zeros(n, dtype=int), np.array(v, dtype=int): integers,
+            error = None     # no derivative flows through them (and none may flow in)
+        elif path not in _SHAPE_ONLY:
             what, hint = _VALUE_CONSTRUCTORS.get(
                 (path or "").split(".")[0],
                 ("of differentiated values", "write the elements in the call, np.array([a, "
@@ -312,6 +331,8 @@ class ArrayLowering:
             error = self.error_at(node, f"{'np.' + path if path else label} {what}", hint)
         out = self.opaque_call(self.ref_static(callee), args, kwargs, node, dest, label,
                                constant=error is None, error=error)
+        if not whole and type(out) is Var:
+            self.block[-1].params["int_dtype"] = True
         if type(out) is Var:
             self.unify(out.kind, Kind.array(), node)
             e = self.block[-1]
@@ -353,6 +374,14 @@ class ArrayLowering:
                      node: ast.AST, dest: Var | None) -> Any:
         if name == "astype":                       # x.astype(float): the same numbers
             self.unify(base.kind, Kind.array(), node)
+            dtype = args[0] if args else kwargs.get("dtype")
+            if not _float_dtype(dtype) or len(args) > 1 or set(kwargs) - {"dtype"}:
+                # x.astype(int): piecewise constant, kept as written (no derivative)
+                ops = [self.materialize(a, node) for a in (*args, *kwargs.values())]
+                out = self.emit("callmethod", (base, *ops), Kind.array(),
+                                {"name": "astype", "kw": tuple(kwargs), "label": ".astype()",
+                                 "constant": True, "int_dtype": True}, dest=dest)
+                return out
             return self.emit("np_copy", (base,), Kind.array(), {"spelling": "method"},
                              dest=dest, hint="_a")
         if name == "tolist":

@@ -116,6 +116,9 @@ class CallLowering:
         from .lower_array import is_numpy_constructor, numpy_op_of
         if _is_add_at(obj):
             return self.add_at(args, node)
+        if _writes_argument(obj) or (
+                "out" in kwargs and (getattr(obj, "__module__", None) or "").startswith("numpy")):
+            return self.writing_call(callee, obj, args, kwargs, node, dest)
         op = numpy_op_of(obj)
         if op is not None:
             return self.array_call(scope, op, args, kwargs, node, dest)
@@ -188,6 +191,24 @@ class CallLowering:
             "does not differentiate through), called with values that depend on the inputs."
             f"\n    {fs.text(node).strip()}\n  hint: write the computation in your own "
             "code, or register a rule with symgrad.register_rule.")
+
+    def writing_call(self, callee: Static, obj: Any, args: list, kwargs: dict, node: ast.AST,
+                     dest: Var | None) -> Any:
+        """``np.copyto(y, v)``, ``np.put(y, idx, v)``, ``np.cumsum(x, out=y)``: called as
+        written when no differentiated value goes in or out (the array written is read
+        only as a constant), else refused: symgrad does not follow a write into an
+        argument made by a numpy function."""
+        name = f"np.{getattr(obj.__self__, '__name__', '?')}.at" if getattr(
+            obj, "__name__", "") == "at" else f"np.{obj.__name__}" if (getattr(
+                obj, "__module__", None) or "").startswith("numpy") else describe(obj)
+        error = self.error_at(node, f"{name}(...) writing into an array in place"
+                              + (" (out=)" if "out" in kwargs else ""),
+                              "assign the result (y = np.cumsum(x)), or write the elements: "
+                              "y[...] = value (np.add.at(y, idx, v) is differentiated)")
+        out = self.opaque_call(self.ref_static(callee), args, kwargs, node, dest, name,
+                               error=error)
+        self.block[-1].params["writes_arg"] = True
+        return out
 
     def transform_call(self, obj: Any, args: list, kwargs: dict, node: ast.AST) -> Any:
         """``symgrad.grad(g)`` inside the function: made now, when ``g`` and the other
@@ -333,6 +354,10 @@ class CallLowering:
     def primitive(self, scope: Scope, info: Any, obj: Any, args: list, kwargs: dict,
                   node: ast.AST, dest: Var | None) -> Any:
         rule = rules.RULES[info.rule]
+        nin = getattr(obj, "nin", None) if type(obj).__name__ == "ufunc" else None
+        if "out" in kwargs or (nin is not None and len(args) > nin):
+            raise scope.fs.error(node, f"the out argument of {describe(obj)} (it writes the "
+                                 "result into an array in place)", "assign the result instead")
         if kwargs:
             args = self.bind_keywords(scope, obj, args, kwargs, node)
         ops = [self.materialize(a, node) for a in args]
@@ -537,6 +562,18 @@ class _Emitter:
 _ARRAY_HELPERS = {"_unbroadcast": "np_sum_like", "_matmul_vjp_a": "np_matmul_vjp_a",
                   "_matmul_vjp_b": "np_matmul_vjp_b", "_inner_vjp_a": "np_inner_vjp_a",
                   "_inner_vjp_b": "np_inner_vjp_b"}
+
+
+def _writes_argument(obj: Any) -> bool:
+    """Does numpy function ``obj`` write into an argument in place (``np.copyto``,
+    ``np.put``, ``np.subtract.at`` ...)?"""
+    np = sys.modules.get("numpy")
+    if np is None:
+        return False
+    if type(getattr(obj, "__self__", None)).__name__ == "ufunc":
+        return getattr(obj, "__name__", "") == "at"
+    return any(obj is getattr(np, n, None) for n in ("copyto", "put", "putmask", "place",
+                                                     "fill_diagonal", "put_along_axis"))
 
 
 def _is_add_at(obj: Any) -> bool:

@@ -20,6 +20,7 @@ function of one list is a list of lists.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import sys
 import weakref
@@ -433,12 +434,13 @@ def vjp(fn: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tup
     """
     full = _full_primals(fn, primals, "vjp")
     n = len(primals)
+    before = _fresh(full)          # (fn may change its arguments: pull back at the primals)
     out = fn(*full)
     vf = _vjp_function(fn, tuple(range(n)), _array_patterns(full))
 
     def vjp_fn(cotangent: Any) -> tuple:
         args = _cotangent_args(out, cotangent)
-        return vf.fast(*full, *args)       # a tuple: one cotangent per primal
+        return vf.fast(*_fresh(before), *args)       # a tuple: one cotangent per primal
     vjp_fn.source = vf.source  # type: ignore[attr-defined]
     return out, vjp_fn
 
@@ -475,11 +477,11 @@ class JacobianFunction:
         mode = self.mode
         out = None
         if mode == "auto":
-            out = self.fn(*full)
+            out = self.fn(*_fresh(full))
             mode = "fwd" if n_in <= len(_leaves(out)) else "rev"
         if mode == "fwd":
             return self._fwd(full, ins)
-        return self._rev(full, ins, out if out is not None else self.fn(*full))
+        return self._rev(full, ins, out if out is not None else self.fn(*_fresh(full)))
 
     def _in_struct(self, ins: list) -> Any:
         return ins[0] if self._single else tuple(ins)
@@ -493,10 +495,10 @@ class JacobianFunction:
         for k in range(n_in):
             unit = _unit(like, k)
             tans = [unit] if self._single else list(unit)
-            out, t = ff.fast(*full, *tans)
+            out, t = ff.fast(*_fresh(full), *tans)     # (each sweep at the same point)
             columns.append(_leaves(t))
         if out is None:                                 # no input numbers
-            out = self.fn(*full)
+            out = self.fn(*_fresh(full))
             columns = []
         n_out = len(_leaves(out))
         rows = iter([_rebuild(like, iter([columns[k][j] for k in range(n_in)]))
@@ -510,7 +512,7 @@ class JacobianFunction:
         for j in range(n_out):
             ct = _unit(out, j)
             args = _cotangent_args(out, ct) if isinstance(out, tuple) else [ct]
-            g = vf.fast(*full, *args)
+            g = vf.fast(*_fresh(full), *args)
             rows.append(g[0] if self._single else g)
         return _rebuild_out(out, iter(rows))
 
@@ -520,6 +522,18 @@ class JacobianFunction:
     def _repr_html_(self) -> str:
         from .notebook import source_html
         return source_html(self.source)
+
+
+def _fresh(args: tuple) -> tuple:
+    """``args`` with their lists, dicts and arrays copied (deeply), so that a function
+    that changes its arguments can be swept again at the same point; objects that
+    cannot be copied are passed as they are."""
+    if all(type(a) in (float, int) for a in args):
+        return args
+    try:
+        return copy.deepcopy(args)
+    except Exception:                       # (an object that refuses to be copied)
+        return args
 
 
 def _rebuild_out(out: Any, rows: Any) -> Any:

@@ -195,6 +195,8 @@ class ArrayReverse:
         index = e.args[1:-1]
         params = e.params
         self.save_aset(e)
+        if self.active(x):
+            self.flush(x)        # (a returned array's cotangent may still be pending)
         if e.prim == "aset_add":
             if self.active(x) and self.active(v):
                 self.materialize(x)

@@ -417,3 +417,175 @@ def test_np_copy_is_a_copy():
     x = RNG.normal(size=4)
     check_grad(copy_function_then_write, x)
     hvp_against_gradient(copy_function_then_write, (x,), (RNG.normal(size=4),))
+
+
+# =========================================================== the second survey's findings
+def swap_elements(x):
+    y = x.copy()
+    y[0], y[1] = y[1], y[0]
+    return np.sum(y * np.arange(5.0))
+
+
+def swap_with_expressions(x):
+    y = x.copy()
+    y[0], y[1] = y[1] * y[0], y[0] + y[1]
+    return np.sum(y * np.arange(5.0) ** 2)
+
+
+def test_jvp_of_a_swap_of_array_elements():
+    x = RNG.normal(size=5)
+    for f in (swap_elements, swap_with_expressions):
+        for k in range(5):
+            check_jvp(f, x, np.eye(5)[k])
+
+
+def vector_at_stack(u, a):
+    return np.sum(np.sin(u @ a))
+
+
+def vector_dot_stack(u, a):
+    return np.sum(np.sin(np.dot(u, a)))
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4), (3, 3, 4), (2, 2, 3, 4)])
+def test_vector_times_a_stack_of_matrices(shape):
+    u, a = RNG.normal(size=3), RNG.normal(size=shape)
+    check_grad(vector_at_stack, u, a)
+    check_grad(vector_dot_stack, u, a)
+
+
+def int_cast_plus_square(x):
+    return np.sum(x.astype(np.int32) + x ** 2)
+
+
+def bool_cast_times(x):
+    return np.sum(x.astype(bool) * x)
+
+
+def int_array_of(x):
+    return np.sum(np.array(x * 10, dtype=int) * x)
+
+
+@pytest.mark.parametrize("f", [int_cast_plus_square, bool_cast_times, int_array_of])
+def test_casts_to_integers_keep_the_value_and_carry_no_derivative(f):
+    x = np.array([0.33, 1.27, 1.42, -0.71])      # (away from the casts' jumps)
+    value, g = symgrad.value_and_grad(f)(x.copy())
+    assert value == f(x.copy())
+    np.testing.assert_allclose(g, fd_grad(f, (x,), 0), rtol=1e-6, atol=1e-6)
+
+
+def write_into_int_zeros(x):
+    y = np.zeros(4, dtype=int)
+    y[1:3] = x[1:3] * 10
+    return np.sum(y * x)
+
+
+def write_into_int_zeros_like(x):
+    y = np.zeros_like(x, dtype=int)
+    y[1] = x[0] * 5
+    return np.sum(y * x)
+
+
+@pytest.mark.parametrize("f", [write_into_int_zeros, write_into_int_zeros_like])
+def test_a_differentiated_value_written_into_an_integer_array_is_refused(f):
+    refused(f, np.array([0.3, 1.25, 1.4, -0.7]), words=("integer", "dtype=float"))
+
+
+def view_by_atleast_2d(x):
+    y = np.atleast_2d(x)
+    x[0] = 3.0
+    return np.sum(y ** 2)
+
+
+def test_atleast_2d_is_a_view():
+    refused(view_by_atleast_2d, np.array([0.3, 1.25, 1.4]), words=("shares memory",))
+
+
+def copyto_then_read(x):
+    y = np.zeros(4)
+    np.copyto(y, x ** 2)
+    return np.sum(y * x)
+
+
+def put_then_read(x):
+    y = np.zeros(4)
+    np.put(y, [0, 2], x[:2] ** 2)
+    return np.sum(y * x)
+
+
+def subtract_at(x):
+    y = x.copy()
+    np.subtract.at(y, [1], x[2])
+    return np.sum(y ** 2)
+
+
+def cumsum_out(x):
+    y = np.zeros(4)
+    np.cumsum(x, out=y)
+    return np.sum(y ** 2)
+
+
+def maximum_out_positional(x):
+    y = np.zeros(4)
+    np.maximum(x, 0.0, y)
+    return np.sum(y ** 2)
+
+
+@pytest.mark.parametrize("f, what", [(copyto_then_read, "np.copyto"), (put_then_read, "np.put"),
+                                     (subtract_at, "np.subtract.at"), (cumsum_out, "out="),
+                                     (maximum_out_positional, "out argument")])
+def test_numpy_functions_writing_into_an_argument_are_refused(f, what):
+    refused(f, np.array([0.3, 1.25, 1.4, -0.7]), words=(what,))
+
+
+def test_numpy_writers_on_constants_still_run():
+    def fill_constant(x):
+        m = np.ones((3, 3))
+        np.fill_diagonal(m, 0.0)           # no differentiated value in or out
+        return np.sum(m @ x)
+    check_grad(fill_constant, RNG.normal(size=3))
+
+
+def written_then_returned(x):
+    y = x ** 2
+    y[0] = 5.0
+    return y
+
+
+def product_written_then_returned(x):
+    y = x.copy()
+    y[0] = y[0] * y[1]
+    return y
+
+
+def test_vjp_and_jacrev_of_an_array_written_then_returned():
+    x = np.array([0.3, 1.25, 1.4, -0.7])
+    _, pull = symgrad.vjp(written_then_returned, x.copy())
+    np.testing.assert_allclose(pull(np.ones(4))[0], [0.0, 2.5, 2.8, -1.4])
+    jr = symgrad.jacrev(product_written_then_returned)(x.copy())
+    jf = symgrad.jacfwd(product_written_then_returned)(x.copy())
+    want = np.eye(4)
+    want[0] = [1.25, 0.3, 0.0, 0.0]
+    np.testing.assert_allclose(jr, want)
+    np.testing.assert_allclose(jf, want)
+
+
+def changes_its_list(xs):
+    xs[0] = xs[0] * xs[1]
+    return xs[0] + xs[1]
+
+
+def changes_its_array(x):
+    x[0] = x[0] * x[1]
+    return x
+
+
+def test_pullbacks_and_jacobian_columns_run_at_the_primal_point():
+    xs = [0.3, 1.2]
+    value, pull = symgrad.vjp(changes_its_list, xs)
+    assert value == 0.3 * 1.2 + 1.2 and xs == [0.3 * 1.2, 1.2]      # f ran, as Python runs it
+    assert pull(1.0) == ([1.2, 1.3],)
+    assert pull(1.0) == ([1.2, 1.3],)                                # and again
+    for jac in (symgrad.jacfwd, symgrad.jacrev):
+        j = jac(changes_its_array)(np.array([0.3, 1.2]))
+        np.testing.assert_allclose(j, [[1.2, 0.3], [0.0, 1.0]])
