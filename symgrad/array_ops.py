@@ -431,12 +431,28 @@ def _vjp_dot(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
         a, c = e.args
         return [b.call("np_sum_like", (b.op("mul", g, c), a)),
                 b.call("np_sum_like", (b.op("mul", g, a), c))]
+    stacked = _dot_of_stacks(pats)
+    if stacked is not None:         # N-D np.dot: a sum over a's last, b's second-last axis
+        a, c = e.args
+        return [b.call("np_tensordot_vjp_a", (g, a, c), axes=stacked),
+                b.call("np_tensordot_vjp_b", (g, a, c), axes=stacked)]
     return _vjp_matmul(b, g, e, pats)
+
+
+def _dot_of_stacks(pats: list) -> Any:
+    """For ``np.dot(a, b)`` with a matrix and a stack of three or more dimensions (not
+    matmul: every axis of each survives): its ``tensordot`` axes, else None."""
+    pa, pb = pats
+    if pa is None or pb is None or len(pa) < 2 or len(pb) < 2 or max(len(pa), len(pb)) < 3:
+        return None
+    return ([len(pa) - 1], [len(pb) - 2])
 
 
 def _dot_shape(pats: list, p: dict) -> Pattern:
     if pats[0] == () or pats[1] == ():
         return broadcast(*pats)
+    if _dot_of_stacks(pats) is not None:
+        return pats[0][:-1] + pats[1][:-2] + pats[1][-1:]
     return _matmul_shape(pats, p)
 
 

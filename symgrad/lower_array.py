@@ -436,6 +436,11 @@ class ArrayLowering:
 
     def array_get(self, scope: Scope, base: Any, node: ast.Subscript, dest: Var | None) -> Any:
         template, ops = self.index_template(scope, node.slice)
+        if any(type(o) is Const and isinstance(o.value, str) for o in ops):
+            raise self.error_at(node, "a key read from a value taken as an array (a dict of "
+                                "arrays whose arrays are copied or written in place)",
+                                "pass the arrays as parameters of their own, or read them "
+                                "without .copy() and in-place writes")
         if type(base) is Var:
             self.unify(base.kind, Kind.array(), node)
         scalar = all(t[0] == "i" for t in template) and self.index_rank_full(base, template)

@@ -137,7 +137,10 @@ def _shared_tangent(p: Any, t: Any, memo: dict[int, Any]) -> Any:
     if isinstance(p, dict) and isinstance(t, dict):
         return {k: _shared_tangent(p[k], t[k], memo) for k in p}
     if isinstance(p, tuple) and isinstance(t, (list, tuple)):
-        return tuple(_shared_tangent(a, b, memo) for a, b in zip(p, t))
+        items = [_shared_tangent(a, b, memo) for a, b in zip(p, t)]
+        if hasattr(p, "_fields"):                  # a NamedTuple: read by field
+            return type(p)(*items)
+        return tuple(items)
     return t
 
 
@@ -336,6 +339,7 @@ def hvp(fn: Callable[..., Any], primals: Any, tangents: Any, wrt: Wrt = None) ->
     full = _full_primals(fn, primals, "hvp")
     params = _params(fn)
     idx, single = _resolve_wrt(params, wrt, fn)
+    _no_fields([full[i] for i in idx], [params[i] for i in idx], "hvp")
     if len(tangents) != len(idx):
         raise ArgumentError(f"hvp: {len(idx)} differentiated parameters "
                             f"{tuple(params[i] for i in idx)} but {len(tangents)} tangents")
@@ -352,7 +356,34 @@ def hvp(fn: Callable[..., Any], primals: Any, tangents: Any, wrt: Wrt = None) ->
     tans = [a if a is not None else next(it) for a in tans]
     ff = _hvp_forward(fn, wrt, patterns)
     _, hv = ff.fast(*full, 1.0, *tans)
-    return hv
+    return _shaped_like([full[i] for i in idx], hv, single)
+
+
+def _no_fields(values: list, names: list, fname: str) -> None:
+    """Second order is differentiated with respect to numbers, lists and arrays: a
+    dict, NamedTuple, dataclass or object parameter is refused by name."""
+    for name, v in zip(names, values):
+        if isinstance(v, dict) or hasattr(v, "_fields") or (
+                not isinstance(v, (int, float, list, tuple)) and not _is_array(v)
+                and hasattr(v, "__dict__")):
+            raise ArgumentError(
+                f"{fname}: parameter {name!r} is a {type(v).__name__}; {fname} differentiates "
+                "with respect to numbers, lists and arrays (grad, jvp and vjp take dicts, "
+                "NamedTuples and dataclasses).\n  hint: pass its numbers as separate "
+                f"parameters, or leave {name!r} out of wrt=")
+
+
+def _shaped_like(primals: list, result: Any, single: bool) -> Any:
+    """A second-order result with each array parameter's entry shaped like it (a
+    gradient that does not change gives a number 0.0 for an array parameter)."""
+    if not any(_is_array(p) for p in primals):
+        return result
+    import numpy as np
+    parts = [result] if single else list(result)
+    parts = [np.broadcast_to(np.asarray(r, dtype=float), p.shape).copy()
+             if _is_array(p) and np.ndim(r) == 0 and p.ndim > 0 else r
+             for p, r in zip(primals, parts)]
+    return parts[0] if single else tuple(parts)
 
 
 def _hvp_forward(fn: Any, wrt: Wrt, patterns: tuple | None = None) -> ForwardFunction:
@@ -611,6 +642,7 @@ class HessianFunction:
     def __call__(self, *args: Any) -> Any:
         full = _full_primals(self.fn, args, self.__name__)
         ins = [full[i] for i in self._idx]
+        _no_fields(ins, list(self.wrt), "hessian")
         like = ins[0] if self._single else tuple(ins)
         ff = _hvp_forward(self.fn, self._wrt, _array_patterns(full))
         n = len(_leaves(like))
@@ -618,7 +650,8 @@ class HessianFunction:
         for k in range(n):
             unit = _unit(like, k)
             tans = [unit] if self._single else list(unit)
-            cols.append(_leaves(ff.fast(*full, 1.0, *tans)[1]))
+            cols.append(_leaves(_shaped_like(ins, ff.fast(*full, 1.0, *tans)[1],
+                                             self._single)))
         rows = iter([_rebuild(like, iter([cols[k][j] for k in range(n)])) for j in range(n)])
         return _rebuild_out(like, rows)
 

@@ -15,7 +15,7 @@ from .analyze import Facts, analyze
 from .emit import Emitted, compile_emitted, emit
 from .helpers import trailer
 from .errors import UnsupportedSyntaxError
-from .ir import Func
+from .ir import Func, KindError, kind_conflict
 from .lower import Lowered, lower
 from .optimize import optimize
 from .results import check_result, check_static_result
@@ -97,7 +97,10 @@ def _transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
     if not structured:
         check_static_result(lowered, fn)
     check_result(lowered, fn, structured)
-    grad_ir = reverse(lowered, facts, wrt_vars, with_value, single, share_lists)
+    try:
+        grad_ir = reverse(lowered, facts, wrt_vars, with_value, single, share_lists)
+    except KindError as exc:       # (a conflict the lowering's own checks did not meet)
+        raise kind_conflict(lowered.fs, lowered.fs.tree, exc) from None
     grad_ir = optimize(grad_ir)
     fname = _name_of(fn)
     name = "d_" + (fname if fname.isidentifier() else "lambda")

@@ -1,7 +1,10 @@
 """Programs (most of them numpy) that gave a silently wrong gradient, or crashed,
 before: found by a survey modelled on the test suites of Tangent, autograd and
-micrograd (our own functions, in their spirit).  Every gradient here is checked against central finite
-differences; every refusal names the construct, the line and a way out."""
+micrograd (our own functions, in their spirit).  Every gradient here is checked
+against central finite differences; every refusal names the construct, the line and a
+way out."""
+
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -589,3 +592,71 @@ def test_pullbacks_and_jacobian_columns_run_at_the_primal_point():
     for jac in (symgrad.jacfwd, symgrad.jacrev):
         j = jac(changes_its_array)(np.array([0.3, 1.2]))
         np.testing.assert_allclose(j, [[1.2, 0.3], [0.0, 1.0]])
+
+
+def dot_of_stacks(a, b):
+    return np.sum(np.sin(np.dot(a, b)))
+
+
+@pytest.mark.parametrize("sa, sb", [((2, 3, 4), (5, 4, 2)), ((3, 4), (2, 4, 3)),
+                                    ((2, 2, 4), (4, 3))])
+def test_np_dot_of_stacks_sums_the_last_and_second_last_axes(sa, sb):
+    a, b = RNG.normal(size=sa), RNG.normal(size=sb)
+    check_grad(dot_of_stacks, a, b)
+    hvp_against_gradient(dot_of_stacks, (a, b), (RNG.normal(size=sa), RNG.normal(size=sb)))
+
+
+def max_times_two(x):
+    return np.max(x) * 2.0
+
+
+def masked_sum(x):
+    return np.sum(x[x > 0]) * 2.0
+
+
+def test_second_order_of_a_gradient_that_does_not_change_is_shaped_like_x():
+    x = np.array([1.0, 3.0, 2.0])
+    for f in (max_times_two, masked_sum):
+        hv = symgrad.hvp(f, (x,), (np.ones(3),))
+        assert isinstance(hv, np.ndarray) and hv.shape == (3,) and not hv.any()
+        h = symgrad.hessian(f)(x)
+        assert np.shape(h) == (3, 3) and not np.any(h)
+
+
+class Pair(NamedTuple):
+    w: float
+    b: float
+
+
+def pair_product(q):
+    return q.w * q.b
+
+
+def test_jvp_of_a_namedtuple_and_second_order_refused_by_name():
+    value, t = symgrad.jvp(pair_product, (Pair(0.5, -0.3),), (Pair(1.0, 0.0),))
+    assert (value, t) == (0.5 * -0.3, -0.3)
+    with pytest.raises(symgrad.ArgumentError, match="parameter 'q' is a Pair"):
+        symgrad.hvp(pair_product, (Pair(0.5, -0.3),), (Pair(1.0, 0.0),))
+    with pytest.raises(symgrad.ArgumentError, match="is a dict"):
+        symgrad.hessian(lambda_free_dict)({"a": 0.5})
+
+
+def lambda_free_dict(p):
+    return p["a"] ** 3
+
+
+def view_then_inplace_add(x):
+    y = x[::2]
+    x += 1.0
+    return np.sum(y ** 2)
+
+
+def dict_held_array_written(p):
+    w = p["W"].copy()
+    w[0, 1] = w[1, 2] * 3.0
+    return np.sum(w ** 2)
+
+
+def test_clear_errors_instead_of_crashes():
+    refused(view_then_inplace_add, np.array([0.3, 1.25, 1.4, -0.7]), words=("shares memory",))
+    refused(dict_held_array_written, {"W": np.ones((2, 3))}, words=("taken as an array",))
