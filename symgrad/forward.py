@@ -161,8 +161,9 @@ class Forward:
         if tangents is None:
             tangents = out
         if e.prim in ARRAY_OPS or e.prim in ("aget", "aset", "aset_add") or (
-                e.prim == "call" and (e.params or {}).get("constant") and e.outs and
-                self.active(e.outs[0])):
+                e.prim == "call" and e.outs and self.active(e.outs[0]) and (
+                    (e.params or {}).get("constant")
+                    or not any(self.active(a) for a in e.args))):   # written into later
             out.append(e)
             tangents.extend(self.array_tangent(e, self.tl(e.loc)))
             return

@@ -373,7 +373,8 @@ class Reverse(ListReverse, ArrayReverse):
                 self.take(e.out)   # an active variable overwritten by a constant value
             self.restore_outs(e)
             return
-        if (e.params or {}).get("constant"):       # np.zeros(n) written into later
+        if (e.params or {}).get("constant") or e.prim in ("call", "callmethod") and not any(
+                self.active(a) for a in e.args):   # np.zeros(n) written into later
             self.take(e.out)
             self.restore_outs(e)
             return

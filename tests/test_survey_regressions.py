@@ -660,3 +660,16 @@ def dict_held_array_written(p):
 def test_clear_errors_instead_of_crashes():
     refused(view_then_inplace_add, np.array([0.3, 1.25, 1.4, -0.7]), words=("shares memory",))
     refused(dict_held_array_written, {"W": np.ones((2, 3))}, words=("taken as an array",))
+
+
+def write_into_full(x):
+    y = np.full(4, 2.0)
+    y[0] = x[0] * 5
+    return np.sum(y * x)
+
+
+def test_an_array_made_by_a_value_constructor_can_be_written_into():
+    x = RNG.normal(size=4)
+    check_grad(write_into_full, x)
+    check_jvp(write_into_full, x, RNG.normal(size=4))
+    hvp_against_gradient(write_into_full, (x,), (RNG.normal(size=4),))
