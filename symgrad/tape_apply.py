@@ -166,17 +166,18 @@ def _forward(block: list, plan: _Plan, rev: Any) -> list:
 
 
 def _preinit(plan: _Plan, rev: Any) -> list:
-    """``v = 0.0`` (``None`` for a list or an object) for a restored variable that may
-    be unset where its value is saved: the saved value is never read then.  A number
-    starts as a number, so the generated code can be differentiated again."""
+    """``v = 0.0`` (``None`` for an object, ``[]`` for a list) for a restored variable
+    that may be unset where its value is saved: the saved value is never read then.
+    A number or an array starts as a number, so the generated code can be
+    differentiated again (kinds agree)."""
     out = []
     for v in plan.preinit:
         tag = v.kind.find().tag
         if tag == "list":     # a list starts as a list (differentiated again, kinds agree)
             out.append(Eqn((v,), "list", (), {"tape": True}, None))
         else:
-            out.append(Eqn((v,), "copy", (Const(0.0 if tag in ("num", None) else None),),
-                           {"tape": True}, None))
+            zero = 0.0 if tag in ("num", "array", None) else None
+            out.append(Eqn((v,), "copy", (Const(zero),), {"tape": True}, None))
     return out
 
 

@@ -673,3 +673,16 @@ def test_an_array_made_by_a_value_constructor_can_be_written_into():
     check_grad(write_into_full, x)
     check_jvp(write_into_full, x, RNG.normal(size=4))
     hvp_against_gradient(write_into_full, (x,), (RNG.normal(size=4),))
+
+
+def square_some_in_a_loop(x):
+    y = x.copy()
+    for i in range(3):
+        if i > 0:
+            y[i] = y[i] ** 2
+    return np.sum(y * x)
+
+
+def test_hvp_of_an_array_loop_writing_elements_under_a_branch():
+    x = RNG.normal(size=4)
+    hvp_against_gradient(square_some_in_a_loop, (x,), (RNG.normal(size=4),))
