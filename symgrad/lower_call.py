@@ -113,18 +113,9 @@ class CallLowering:
         info = rules.lookup_callable(obj)
         if info is not None:
             return self.primitive(scope, info, obj, args, kwargs, node, dest)
-        from .lower_array import is_numpy_constructor, numpy_op_of
-        if _is_add_at(obj):
-            return self.add_at(args, node)
-        if _writes_argument(obj) or (
-                "out" in kwargs and (getattr(obj, "__module__", None) or "").startswith("numpy")):
-            return self.writing_call(callee, obj, args, kwargs, node, dest)
-        op = numpy_op_of(obj)
-        if op is not None:
-            return self.array_call(scope, op, args, kwargs, node, dest)
-        if is_numpy_constructor(obj):
-            return self.constructor_call(scope, callee, args, kwargs, node, dest,
-                                         describe(obj))
+        made = self.numpy_call(scope, callee, args, kwargs, node, dest)
+        if made is not _NOT_NUMPY:
+            return made
         if rules.is_constant_call(obj):
             out = self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
                                    describe(obj), constant=True)
@@ -191,6 +182,25 @@ class CallLowering:
             "does not differentiate through), called with values that depend on the inputs."
             f"\n    {fs.text(node).strip()}\n  hint: write the computation in your own "
             "code, or register a rule with symgrad.register_rule.")
+
+    def numpy_call(self, scope: Scope, callee: Static, args: list, kwargs: dict,
+                   node: ast.AST, dest: Var | None) -> Any:
+        """A numpy function with a rule, a constructor, ``np.add.at``, or one that writes
+        into an argument; ``_NOT_NUMPY`` for anything else."""
+        from .lower_array import is_numpy_constructor, numpy_op_of
+        obj = callee.obj
+        if _is_add_at(obj):
+            return self.add_at(args, node)
+        if _writes_argument(obj) or (
+                "out" in kwargs and (getattr(obj, "__module__", None) or "").startswith("numpy")):
+            return self.writing_call(callee, obj, args, kwargs, node, dest)
+        op = numpy_op_of(obj)
+        if op is not None:
+            return self.array_call(scope, op, args, kwargs, node, dest)
+        if is_numpy_constructor(obj):
+            return self.constructor_call(scope, callee, args, kwargs, node, dest,
+                                         describe(obj))
+        return _NOT_NUMPY
 
     def writing_call(self, callee: Static, obj: Any, args: list, kwargs: dict, node: ast.AST,
                      dest: Var | None) -> Any:
@@ -562,6 +572,9 @@ class _Emitter:
 _ARRAY_HELPERS = {"_unbroadcast": "np_sum_like", "_matmul_vjp_a": "np_matmul_vjp_a",
                   "_matmul_vjp_b": "np_matmul_vjp_b", "_inner_vjp_a": "np_inner_vjp_a",
                   "_inner_vjp_b": "np_inner_vjp_b"}
+
+
+_NOT_NUMPY = object()     # (numpy_call: the callee is not one of numpy's)
 
 
 def _writes_argument(obj: Any) -> bool:
