@@ -176,11 +176,13 @@ class Reverse(ListReverse, ArrayReverse):
                     lst[k] = (snap, loc)
 
     def materialize(self, v: Var) -> None:
+        """Give ``v``'s adjoint a variable of its own, holding every contribution so far
+        (pending terms are written first: writing one term may make an alias)."""
+        self.flush(v)
         op = self.alias.pop(v, None)
         if op is not None:
             self.out.append(Eqn((self.d(v),), "copy", (op,), None, self.loc))
             self.live.add(v)
-        self.flush(v)
 
     def take(self, v: Var) -> Any:
         """The adjoint of ``v`` where its definition is crossed (``None`` for zero);
@@ -316,6 +318,8 @@ class Reverse(ListReverse, ArrayReverse):
                     self.lowered, "moved_kinds", ()):
                 # never used, or only moved into a list: zeros shaped like the argument
                 out.append(self.emit("zeros_like", (p,), kind=p.kind, hint="d_", base=p))
+            elif p.kind.is_array and self.pattern(p) != ():   # an array nothing reads
+                out.append(self.emit("np_zeros_like", (p,), kind=p.kind, hint="d_", base=p))
             else:
                 out.append(Const(0.0))
         return out

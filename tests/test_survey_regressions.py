@@ -686,3 +686,34 @@ def square_some_in_a_loop(x):
 def test_hvp_of_an_array_loop_writing_elements_under_a_branch():
     x = RNG.normal(size=4)
     hvp_against_gradient(square_some_in_a_loop, (x,), (RNG.normal(size=4),))
+
+
+# ======================================================= found by the numpy fuzzer
+def minus_own_element(x):
+    y = np.tanh(x)
+    z = y - y[1]
+    return np.sum(z)
+
+
+def element_and_alias(w):
+    v = w * 1.0
+    r = v[0]
+    u = v
+    return np.sum(r) + np.sum(u)
+
+
+def test_an_element_read_and_the_whole_array_both_reach_the_adjoint():
+    check_grad(minus_own_element, RNG.normal(size=3))
+    check_grad(element_and_alias, RNG.normal(size=(2, 3)))
+    hvp_against_gradient(minus_own_element, (RNG.normal(size=3),), (RNG.normal(size=3),))
+
+
+def reads_only_x(x, w, a):
+    return x[0] * 2.0
+
+
+def test_an_array_parameter_nothing_reads_gets_zeros_of_its_shape():
+    x, w = RNG.normal(size=3), RNG.normal(size=(2, 3))
+    g = symgrad.grad(reads_only_x)(x, w, 0.7)
+    assert g[1].shape == (2, 3) and not g[1].any() and g[2] == 0.0
+    assert symgrad.hvp(reads_only_x, (x, w, 0.7), (x, w, 1.0))[1].shape == (2, 3)
