@@ -660,8 +660,14 @@ def _vjp_where(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
 
 def _jvp_where(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
     c = e.args[0]
-    return b.call("np_where", (c, t[1] if t[1] is not None else Const(0.0),
-                            t[2] if t[2] is not None else Const(0.0)))
+
+    def branch(k: int) -> Any:       # (a constant branch's zeros keep its shape)
+        if t[k] is not None:
+            return t[k]
+        a = e.args[k]
+        shaped = pats[k] != () and (pats[k] is not None or type(a) is Var and a.kind.is_array)
+        return b.call("np_zeros_like", (a,)) if shaped else Const(0.0)
+    return b.call("np_where", (c, branch(1), branch(2)))
 
 
 def _clip_masks(b: ArrayBuilder, e: Eqn) -> list:

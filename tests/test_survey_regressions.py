@@ -717,3 +717,12 @@ def test_an_array_parameter_nothing_reads_gets_zeros_of_its_shape():
     g = symgrad.grad(reads_only_x)(x, w, 0.7)
     assert g[1].shape == (2, 3) and not g[1].any() and g[2] == 0.0
     assert symgrad.hvp(reads_only_x, (x, w, 0.7), (x, w, 1.0))[1].shape == (2, 3)
+
+
+def where_against_a_constant_matrix(x):
+    return np.sum(np.where(x < 0.5, x * 2.0, np.eye(3)))
+
+
+def test_jvp_of_where_broadcast_against_a_constant_branch():
+    x = np.array([0.1, 0.2, 0.7])
+    check_jvp(where_against_a_constant_matrix, x, np.array([1.0, 0.5, -0.3]))
