@@ -19,10 +19,8 @@ What a call means is decided by what the callee *is*, resolved while lowering:
 from __future__ import annotations
 
 import ast
-import builtins
 import functools
 import inspect
-import math
 import sys
 import types
 from typing import Any
@@ -33,7 +31,7 @@ from .errors import SourceError, UnsupportedSyntaxError
 from .ir import Const, Global, Kind, Loc, Var
 from .scope import (FuncChoice, FuncValue, PartialValue, Scope, Static, StaticDict,
                     StaticTuple,
-                    const_or_none, is_compile_time, is_operand, kind_of_value)
+                    const_or_none, is_compile_time, is_operand)
 from .source import describe, get_source, is_library
 
 def describe_var(v: Var) -> str:
@@ -644,7 +642,6 @@ class _StructuredTable(dict):
 
 
 _STRUCTURED = _StructuredTable()
-_ = (builtins, math, Global, kind_of_value)
 
 
 def _known(v: Any) -> Any:

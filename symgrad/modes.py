@@ -693,7 +693,6 @@ def linearize_source(fn: Any, mode: str = "jvp", wrt: Wrt = None) -> str:
     raise SymgradError(f"mode={mode!r}: use 'grad', 'jvp', 'vjp', 'hessian' or 'hvp'")
 
 
-_ = sys
 
 
 # Called inside a function being differentiated: the first ones are made while lowering,

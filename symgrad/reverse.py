@@ -33,7 +33,7 @@ from .ir import (Break, Const, Continue, Eqn, For, Func, If, Kind, Loc, Return, 
 from .reverse_lists import ListReverse
 from .reverse_arrays import ArrayReverse
 from .shadows import add_shadows, sh
-from .tape import (Definedness, has_exit, live_restores, prepare, surely_written,
+from .tape import (Definedness, has_exit, prepare, surely_written,
                    upward_exposed)
 
 __all__ = ["reverse", "Reverse"]
@@ -702,6 +702,3 @@ def reverse(lowered: Any, facts: Facts, wrt: list[Var], with_value: bool = False
     r.single = single
     r.share_lists = share_lists
     return r.run()
-
-
-_ = (live_restores, Kind)

@@ -285,6 +285,3 @@ _COMPARISONS = {"gt", "ge", "lt", "le", "eq", "ne"}
 
 def _axis(axes: tuple) -> Any:
     return axes[0] if len(axes) == 1 else tuple(axes)
-
-
-_ = Const

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from .ir import (Break, Const, Continue, Eqn, For, If, Kind, Var, While, stmt_reads,
+from .ir import (Break, Const, Eqn, For, If, Kind, Var, While, stmt_reads,
                  stmt_writes, walk)
 
 __all__ = ["prepare", "live_restores", "has_exit", "upward_exposed", "surely_written",
@@ -246,6 +246,3 @@ def _live_region(s: Any, live: set, kept: set, tracked: set) -> set:
         if type(a) is Var and a in tracked:
             out.add(a)
     return out
-
-
-_ = Continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .ir import Const, Eqn, For, If, Kind, Var, While, stmt_writes
+from .ir import Const, Eqn, For, If, Kind, Var, While
 from .tape import live_restores
 
 __all__ = ["apply_tape"]
@@ -179,6 +179,3 @@ def _preinit(plan: _Plan, rev: Any) -> list:
             zero = 0.0 if tag in ("num", "array", None) else None
             out.append(Eqn((v,), "copy", (Const(zero),), {"tape": True}, None))
     return out
-
-
-_ = stmt_writes
