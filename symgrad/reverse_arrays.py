@@ -104,6 +104,9 @@ class ArrayReverse:
         if type(x) is Var and self.active(x) and x in self.scattered:
             self.materialize(x)
             if x not in self.live:
+                # (d_x may still be the value of pending terms: acc = acc + acc[1:2] in a
+                # loop reads the old acc, whose adjoint restarts here)
+                self.before_write(self.d(x))
                 self.out.append(Eqn((self.d(x),), "np_zeros_like", (self.val(x),), None,
                                     self.loc))
                 self.live.add(x)

@@ -726,3 +726,18 @@ def where_against_a_constant_matrix(x):
 def test_jvp_of_where_broadcast_against_a_constant_branch():
     x = np.array([0.1, 0.2, 0.7])
     check_jvp(where_against_a_constant_matrix, x, np.array([1.0, 0.5, -0.3]))
+
+
+def loop_reads_own_slice(x):
+    acc = x * 1.0
+    for i in range(2):
+        acc = acc + x[::-1] + acc[1:2]
+    return np.sum(acc)
+
+
+def test_a_loop_carried_array_read_by_a_slice_keeps_its_incoming_adjoint():
+    # the adjoint of the new acc was overwritten by the zeros made for the old acc
+    # (found by the array fuzzer, seed 22)
+    x = RNG.normal(size=3)
+    check_grad(loop_reads_own_slice, x)
+    check_jvp(loop_reads_own_slice, x, RNG.normal(size=3))
