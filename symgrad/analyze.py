@@ -404,7 +404,11 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
             if any(_is_varied(a, facts, cls, vclasses) for a in args) and any(
                     facts.root(o) in uclasses if o.kind.is_list else o in facts.useful
                     for o in s.outs):
-                raise _no_rule(s)
+                err = _no_rule(s)
+                if p.startswith("np_") or (s.params or {}).get("flavor") == "numpy":
+                    if any(type(a) is Var and a.kind.is_list for a in args):
+                        err.about_lists = True   # type: ignore[attr-defined] (see api)
+                raise err
         elif p in LIST_MUTATORS and s.args and (type(s.args[0]) is Global or type(
                 s.args[0]) is Var and cls.find(s.args[0]) in outside):
             vals = s.args[1:]

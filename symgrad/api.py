@@ -291,7 +291,9 @@ def _default_transform(target: Any, params: list[str], indices: list[int], with_
     try:
         return transform(target, indices, with_value, single)
     except SymgradError as exc:
-        if not _uses_numpy(target):
+        # numpy code, or code that may be (``(x ** 2)[0]`` reads a number as a list:
+        # right for an array argument)
+        if not (_uses_numpy(target) or getattr(exc, "about_lists", False)):
             raise
         first = exc
     try:
@@ -300,7 +302,8 @@ def _default_transform(target: Any, params: list[str], indices: list[int], with_
     except SymgradError as second:
         # the arrays' own error, when the first was only about reading the code as
         # numbers and lists (a kind conflict, a list handed to numpy)
-        raise (second if getattr(first, "about_lists", False) else first) from None
+        raise (second if getattr(first, "about_lists", False) and _uses_numpy(target)
+               else first) from None
 
 
 def _uses_numpy(fn: Any) -> bool:

@@ -30,10 +30,12 @@ _VIEWS = {"np_reshape", "np_ravel", "np_transpose", "np_squeeze", "np_expand_dim
 _WRITES = {"aset", "aset_add", "setitem", "setslice", "accum"}
 
 
-def check_views(block: list, inplace: set[int], pats: dict | None = None) -> None:
+def check_views(block: list, inplace: set[int], pats: dict | None = None,
+                no_views: Any = ()) -> None:
     """Raise when an in-place write goes through a name that shares memory with another
-    name read later (``inplace``: ids of ``t = t op v`` equations written ``t op= v``)."""
-    seen = _Views(inplace, pats or {})
+    name read later (``inplace``: ids of ``t = t op v`` equations written ``t op= v``;
+    ``no_views``: variables that are never numpy arrays when the code runs)."""
+    seen = _Views(inplace, pats or {}, no_views)
     seen.visit(block, None)
     find = seen.find
     for pos, start, base, e in seen.writes:
@@ -51,8 +53,8 @@ class _Views:
     """What :func:`check_views` gathers, in program order: the names that share memory
     (a union-find), every read, where each name is made and every in-place write."""
 
-    def __init__(self, inplace: set[int], pats: dict) -> None:
-        self.inplace, self.pats = inplace, pats
+    def __init__(self, inplace: set[int], pats: dict, no_views: Any = ()) -> None:
+        self.inplace, self.pats, self.no_views = inplace, pats, no_views
         self.parent: dict[Var, Var] = {}
         self.reads: list[tuple[int, Var]] = []        # (position, variable read)
         self.defined: dict[Var, int] = {}             # where each variable is (first) made
@@ -66,7 +68,8 @@ class _Views:
         return v
 
     def union(self, a: Any, b: Any) -> None:
-        if type(a) is Var and type(b) is Var:
+        if type(a) is Var and type(b) is Var and a not in self.no_views and \
+                b not in self.no_views:
             ra, rb = self.find(a), self.find(b)
             if ra is not rb:
                 self.parent[ra] = rb

@@ -611,8 +611,9 @@ def _vjp_stack(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
 
 
 def _vjp_hstack(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
-    ones = all(p is not None and len(p) == 1 for p in pats)
-    parts = b.call("np_split_like", (g, *e.args), Kind.list_of(), axis=0 if ones else 1)
+    ranks = {None if p is None else len(p) for p in pats}
+    axis = None if None in ranks else 0 if ranks <= {0, 1} else 1    # (None: at run time)
+    parts = b.call("np_split_like", (g, *e.args), Kind.list_of(), axis=axis)
     return [b.call("getitem", (parts, Const(k))) for k in range(len(e.args))]
 
 

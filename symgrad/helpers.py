@@ -131,10 +131,14 @@ def _unbroadcast(g, x):
 ''',
     "_split_like": '''
 def _split_like(g, *parts, axis=0):
-    """g cut along axis into pieces as long as each of parts (the adjoint of np.concatenate)."""
+    """g cut along axis into pieces as long as each of parts (the adjoint of np.concatenate;
+    with axis None, of np.hstack: along the first axis of vectors, else the second)."""
     import numpy as np
-    ends = np.cumsum([np.shape(p)[axis] for p in parts[:-1]])
-    return np.split(g, ends, axis=axis)
+    if axis is None:
+        axis = 0 if np.ndim(parts[0]) <= 1 else 1
+    ends = np.cumsum([np.shape(p)[axis] if np.ndim(p) else 1 for p in parts[:-1]])
+    pieces = np.split(g, ends, axis=axis)
+    return [q.reshape(()) if np.ndim(p) == 0 else q for q, p in zip(pieces, parts)]
 ''',
     "_matmul_vjp_a": '''
 def _matmul_vjp_a(g, a, b):
@@ -200,6 +204,7 @@ def _inner_vjp_a(g, a, b):
     import numpy as np
     a = a if hasattr(a, "ndim") else np.asarray(a)      # (a dask array stays lazy)
     b = b if hasattr(b, "ndim") else np.asarray(b)
+    g = g if hasattr(g, "ndim") else np.asarray(g)
     return np.tensordot(g, b, axes=(list(range(a.ndim - 1, g.ndim)), list(range(b.ndim - 1))))
 ''',
     "_inner_vjp_b": '''

@@ -222,8 +222,13 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                 type(s) is Eqn and s.prim in ("aset", "aset_add") or  # what it writes)
                 id(s) in self.inplace_eqns for s in ir.walk(self.block)):
             from .shapes import patterns
+            # a parameter not specialized as an array (all of them in the gradient made
+            # before any call, for arrays of any shape) is never a numpy array when this
+            # code runs (calls with arrays go to their specializations), so never a view
             check_views(self.block, self.inplace_eqns,
-                        patterns(self.block, params, self.param_patterns))
+                        patterns(self.block, params, self.param_patterns),
+                        {p for p in params if self.param_patterns.get(p.name) is None
+                         and p.kind.find().tag not in ("list", "map")})
 
         ret = self._structure(result, tree)
         self.block.append(ir.Return(ret, None))
@@ -444,7 +449,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             self.array_set(scope, base, target, value, node)
             return
         value = self.materialize(value, node)
-        _refuse_array_index(self, target, node)
+        _refuse_array_index(self, target, node, base)
         if isinstance(target.slice, ast.Slice):
             sl = self.slice_operands(scope, target.slice)
             self.effect("setslice", (base, *sl, value))
@@ -724,13 +729,20 @@ _STMTS: dict[type, Any] = {
 }
 
 
-def _refuse_array_index(lw: Any, sub: ast.Subscript, node: ast.AST) -> None:
-    """A list (or dict) indexed with a slice in several dimensions (``y[1:, :]``)."""
-    if isinstance(sub.slice, ast.Tuple) and any(
-            isinstance(it, ast.Slice) or isinstance(it, ast.Constant) and it.value is Ellipsis
-            for it in sub.slice.elts):
-        raise lw.error_at(node, "an index with slices in several dimensions of a list",
+def _refuse_array_index(lw: Any, sub: ast.Subscript, node: ast.AST, base: Any = None
+                        ) -> None:
+    """A list (or dict) indexed with a slice in several dimensions (``y[1:, :]``), or a
+    list indexed with a tuple (``w[1, 0]``: Python raises TypeError)."""
+    several = isinstance(sub.slice, ast.Tuple) and any(
+        isinstance(it, ast.Slice) or isinstance(it, ast.Constant) and it.value is Ellipsis
+        for it in sub.slice.elts)
+    if several or isinstance(sub.slice, ast.Tuple) and type(base) is Var and \
+            base.kind.find().tag == "list":
+        err = lw.error_at(node, "an index with slices in several dimensions of a list"
+                          if several else "a list indexed with a tuple (w[1, 0])",
                           "make it a numpy array (np.asarray(...)) to index it that way")
+        err.about_lists = True      # (read as lists: an array argument may be meant; see api)
+        raise err
 
 
 def _array_index(node: ast.expr) -> bool:

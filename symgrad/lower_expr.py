@@ -271,7 +271,8 @@ class ExprLowering:
             return self.list_arith(prim, a, b, ka, kb, dest, node)
         if "obj" in (ka.tag, kb.tag):
             return self.emit(prim, (a, b), Kind(), dest=dest)
-        if prim in ("add", "mul") and (ka.tag is None or kb.tag is None):
+        if prim in ("add", "mul") and (ka.tag is None or kb.tag is None) and \
+                "array" not in (ka.tag, kb.tag):     # (an array times a list: an array)
             out = self.emit(prim, (a, b), Kind(), dest=dest)
             self.deferred.append(self.block[-1])
             return out
@@ -385,7 +386,7 @@ class ExprLowering:
         if self.is_array(base) or type(base) is Var and base.kind.find().tag in (
                 None, "num") and _array_index(node.slice):
             return self.array_get(scope, base, node, dest)
-        _refuse_array_index(self, node, node)
+        _refuse_array_index(self, node, node, base)
         if isinstance(node.slice, ast.Slice):
             sl = self.slice_operands(scope, node.slice)
             kind = self.kind_of(base)

@@ -63,6 +63,7 @@ def prepare(block: list) -> list:
             if has_exit(s.body):
                 out.extend(_counter(s))
         elif t is While:
+            s.test = prepare(s.test)      # (a loop inlined into the test: h(x) < 1)
             s.body = prepare(s.body)
             out.extend(_counter(s))
             if _mark_breaks(s.body, s):

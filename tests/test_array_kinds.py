@@ -1,0 +1,260 @@
+"""Arrays that the lowering once took for Python lists, and loops inside a while's test.
+
+Each program here was refused ("a value used both as num and list", "an array used as
+a Python list", "returns a list") or crashed before; the array fuzzer's ``list_kind``
+family.  Every gradient is checked against central finite differences, and hvp against
+differences of the gradient."""
+
+import math
+
+import numpy as np
+import pytest
+
+import symgrad
+from symgrad import Value
+from symgrad.errors import SymgradError
+
+X = np.array([0.3, -0.7, 1.1])
+W = np.array([[0.2, 0.5, -0.4], [1.3, -0.6, 0.8]])
+A = 0.7
+
+
+def fd(f, args, i, h=1e-6):
+    args = [np.array(t, dtype=float) if isinstance(t, np.ndarray) else t for t in args]
+    if not isinstance(args[i], np.ndarray):
+        up, dn = list(args), list(args)
+        up[i] += h
+        dn[i] -= h
+        return (f(*up) - f(*dn)) / (2 * h)
+    g = np.zeros_like(args[i])
+    for k in np.ndindex(args[i].shape):
+        old = args[i][k]
+        args[i][k] = old + h
+        p = f(*args)
+        args[i][k] = old - h
+        m = f(*args)
+        args[i][k] = old
+        g[k] = (p - m) / (2 * h)
+    return g
+
+
+def no_numpy_square_then_index(x, w, a):
+    return (x ** 2)[0] + (w * a)[1][2]          # (the function never names numpy)
+
+
+def slice_then_method(x, w, a):
+    y = x * a                                    # (a float parameter times an array)
+    return y[1:].sum()
+
+
+def slice_then_index(x, w, a):
+    return (x[1:] / 2.0)[0] + w[1:][0, 2]
+
+
+def row_of_a_sum(x, w, a):
+    return (a + w[0])[0]
+
+
+def sum_of_a_slice(x, w, a):
+    return np.sum((x * a)[1:])
+
+
+def reshape_then_method(x, w, a):
+    return w.reshape(-1).sum(axis=0)
+
+
+def matmul_of_written_copy(x, w, a):
+    y = x.copy()
+    y[1] = x[0]
+    return y @ x
+
+
+def matmul_of_fancy_and_slices(x, w, a):
+    return x[[0, 0, 2]] @ x + x[1:] @ x[:2]
+
+
+def written_but_unread(x, w, a):
+    y = w.copy()
+    y[:, 1:] = x[0]
+    return a * x[2]
+
+
+def loop_carried_unread(x, w, a):
+    acc = x
+    for i in range(2):
+        acc = acc + w[i][i]
+    return w[1, 0] * a
+
+
+def unused_locals(x, w, a):
+    v1 = a + w[0]
+    v2 = w[:, :2]
+    return a * a
+
+
+def element_write_into_product(x, w, a):
+    y = x * a
+    y[0] = 1.0
+    return np.sum(y * x)
+
+
+def copy_of_product(x, w, a):
+    return np.sum((x * a).copy() * x)
+
+
+def loop_then_column_write(x, w, a):
+    acc = a
+    for i in range(2):
+        acc += acc
+    y = w.copy()
+    y[:, -3] = acc
+    return np.sum(y * y)
+
+
+def inner_of_fancy(x, w, a):
+    return np.inner(x[[0, 0, 2]], x) + np.inner(x[:2], x[1:])
+
+
+def hstack_of_fancy(x, w, a):
+    return np.sum(np.hstack([x[[1, 1]], x]) ** 2)
+
+
+def hstack_of_rows(x, w, a):
+    return np.sum(np.hstack([w[:, :1], w]) ** 2 * a)
+
+
+def asarray_of_fancy_reversed(x, w, a):
+    return np.sum(np.asarray(w[-2][[0, 1, 2, 2, 1, 0]])[::-1] * x[0])
+
+
+PROGRAMS = [no_numpy_square_then_index, slice_then_method, slice_then_index, row_of_a_sum,
+            sum_of_a_slice, reshape_then_method, matmul_of_written_copy,
+            matmul_of_fancy_and_slices, written_but_unread, loop_carried_unread,
+            unused_locals, element_write_into_product, copy_of_product,
+            loop_then_column_write, inner_of_fancy, hstack_of_fancy, hstack_of_rows,
+            asarray_of_fancy_reversed]
+
+
+@pytest.mark.parametrize("f", PROGRAMS, ids=lambda f: f.__name__)
+def test_gradient_matches_finite_differences(f):
+    g = symgrad.grad(f, wrt=[0, 1, 2])(X.copy(), W.copy(), A)
+    for i, arg in enumerate((X, W, A)):
+        want = fd(f, (X, W, A), i)
+        assert np.shape(g[i]) == np.shape(want), (i, np.shape(g[i]))
+        np.testing.assert_allclose(g[i], want, rtol=1e-5, atol=1e-6)
+
+
+def cube_of_a_scaled_slice(x, w, a):
+    y = x * a
+    return (y ** 3)[1:].sum() + (x ** 2)[0] * y[2]
+
+
+@pytest.mark.parametrize("f", [cube_of_a_scaled_slice, matmul_of_written_copy,
+                               matmul_of_fancy_and_slices, element_write_into_product,
+                               copy_of_product, hstack_of_fancy, inner_of_fancy],
+                         ids=lambda f: f.__name__)
+def test_hvp_matches_differences_of_the_gradient(f):
+    v = np.array([0.4, -1.2, 0.9])
+    got = symgrad.hvp(f, (X.copy(), W.copy(), A), (v,), wrt=[0])
+    gx = symgrad.grad(f, wrt="x")
+    h = 1e-5
+    want = (gx(X + h * v, W, A) - gx(X - h * v, W, A)) / (2 * h)
+    assert np.abs(want).max() > 0.1                # (a second derivative to find)
+    np.testing.assert_allclose(got[0] if isinstance(got, tuple) else got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_tuple_index_of_a_real_list_is_a_clear_error():
+    def f(xs):
+        return xs[1, 0] * 2.0
+    g = symgrad.grad(f)
+    with pytest.raises(SymgradError) as info:
+        g([[1.0, 2.0], [3.0, 4.0]])
+    assert "np.array" in str(info.value)
+    np.testing.assert_allclose(g(np.array([[1.0, 2.0], [3.0, 4.0]])), [[0, 0], [2, 0]])
+
+
+# ------------------------------------------------------------------ a loop in a while's test
+
+def _hits(a):
+    k = 0
+    s = a
+    while k < 3:
+        s = s * a + 0.1
+        if s > 5.0:
+            break
+        k += 1
+    return s
+
+
+def while_test_with_a_loop(x, n):
+    k = 0
+    acc = x
+    while k < n and _hits(acc) < 4.0:       # (the helper's loop runs in the test)
+        acc = acc * 1.3 + _hits(acc) * 0.1
+        k += 1
+    return acc * x
+
+
+def _sorted_first(c):
+    b = min(1.0, c, key=abs)
+    k = 0
+    while k < 1:
+        b = sorted([c, c])[0] * b
+        k += 1
+    return b
+
+
+def while_test_with_inactive_loop(x, xs, n):
+    k = 0
+    while k < n and _sorted_first(xs[-1]) < 2.0:
+        k += 1
+    return math.log1p(x * x) * (k + 1)
+
+
+@pytest.mark.parametrize("x", [0.9, 0.5, 1.2])
+def test_loop_inside_a_while_test(x):
+    (g,) = symgrad.grad(while_test_with_a_loop, wrt=["x"])(x, 5)
+    v = Value(x)
+    while_test_with_a_loop(v, 5).backward()
+    assert g == pytest.approx(v.grad, rel=1e-12)
+    assert g == pytest.approx(fd(while_test_with_a_loop, (x, 5), 0), rel=1e-6)
+    ((h,),) = symgrad.hessian(while_test_with_a_loop, wrt=["x"])(x, 5)
+    gx = symgrad.grad(while_test_with_a_loop, wrt=["x"])
+    assert h == pytest.approx((gx(x + 1e-5, 5)[0] - gx(x - 1e-5, 5)[0]) / 2e-5, rel=1e-5)
+
+
+def test_inactive_loop_inside_a_while_test():
+    g = symgrad.grad(while_test_with_inactive_loop, wrt=["x", "xs"])
+    dx, dxs = g(0.3, [0.2], 1)
+    assert dxs == [0.0]
+    assert dx == pytest.approx(fd(while_test_with_inactive_loop, (0.3, [0.2], 1), 0), rel=1e-6)
+
+
+# ------------------------------------------------------------------ a float parameter and numpy
+
+def accumulate_onto_a_float(x, w, b):
+    s = b
+    for i in range(2):
+        s += np.dot(w[i], x) * b         # (b a float: s += ... rebinds s)
+    return s
+
+
+def accumulate_from_a_float_then_fancy(x, w, a):
+    acc = a
+    for i in range(2):
+        acc -= np.cos(w[1 - i][i]) + a
+    v = np.asarray(w[-2][[0, 1, 2, 2, 1, 0]])[::-1]
+    return acc + np.mean(v * x[0])
+
+
+@pytest.mark.parametrize("f", [accumulate_onto_a_float, accumulate_from_a_float_then_fancy],
+                         ids=lambda f: f.__name__)
+def test_float_parameter_copied_then_updated_in_place(f):
+    test_gradient_matches_finite_differences(f)
+
+
+def test_the_same_update_of_an_array_argument_is_refused():
+    # with b a numpy array, s = b is a view and s += ... changes b, which is read again
+    with pytest.raises(SymgradError) as info:
+        symgrad.grad(accumulate_onto_a_float, wrt=[0, 1, 2])(X.copy(), W.copy(), np.array(A))
+    assert "shares memory with b" in str(info.value)
