@@ -39,7 +39,7 @@ LIST_MUTATORS = {"append", "setitem", "insert", "extend", "setslice", "clear", "
                  "pop", "accum", "put_back", "add_into", "aset", "aset_add"}
 #: primitives producing a list that shares objects with their list arguments
 _LIST_PRODUCERS = {"copy", "concat", "repeat", "slice", "getitem", "pop", "list", "tuple",
-                   "dict"}
+                   "dict", "get_or_missing"}
 
 
 @dataclass
@@ -134,7 +134,7 @@ def _opaque_elements(lowered: Any) -> None:
     for v in (ret if isinstance(ret, tuple) else (ret,)):
         if type(v) is Var:
             _mark_kinds(v.kind, returned)
-    moves = {"getitem", "setitem", "copy", "append", "pop", "insert", "len", "list",
+    moves = {"getitem", "get_or_missing", "setitem", "copy", "append", "pop", "insert", "len", "list",
              "tuple", "zeros_like", "extend", "reverse", "slice", "concat", "repeat"}
     for e in walk(body):          # used by any operation other than a move: a value
         if type(e) is Eqn and e.prim not in moves:
@@ -321,7 +321,7 @@ def _useful(body: list, result: Any, cls: _Classes) -> tuple[set[Var], set[Var]]
 def _value_args(e: Eqn) -> tuple:
     """The arguments a derivative flows into (not indices, counts or exponents' types)."""
     p = e.prim
-    if p in ("getitem", "pop", "aget"):
+    if p in ("getitem", "pop", "aget", "get_or_missing"):
         return e.args[:1]
     if p in ("aset", "aset_add"):
         return (e.args[0], e.args[-1])

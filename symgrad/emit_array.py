@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from .array_ops import ARRAY_OPS
-from .ir import Const, Eqn, Var
+from .ir import Const, Eqn, Var, walk
+from .rules import RULES
 
 __all__ = ["ARRAY_EXPR", "ARRAY_STMT"]
 
@@ -150,9 +151,47 @@ def _helper_call(name: str, keywords: tuple = ()) -> Any:
 
 
 def _shape_of(pr: Any, x: Any) -> str:
-    if type(x) is Var and x.kind.find().tag == "array":
+    """``x.shape``, or ``np.shape(x)`` when ``x`` may hold a Python number (a float
+    carried through a loop into array arithmetic: ``acc = 0.0``, then
+    ``acc = 0.5 * acc + np.sin(w[i, 0])``)."""
+    if type(x) is Var and x.kind.find().tag == "array" and x not in _maybe_numbers(pr):
         return f"{pr.op(x, ATOM)}.shape"
     return f"{_np(pr)}.shape({pr.op(x)})"
+
+
+def _maybe_numbers(pr: Any) -> set:
+    """The variables that may hold a Python number when the code runs, at some
+    definition: a parameter not specialized as an array; a value read from a list or
+    made by a helper (``_unbroadcast(g, x)`` returns ``g`` itself when nothing is
+    summed); a copy of one, or Python arithmetic on such values alone.  A numpy
+    function, an index into an array, or arithmetic with a numpy operand makes a numpy
+    value."""
+    known = pr.__dict__.get("_maybe_numbers")
+    if known is not None:
+        return known
+    eqns = [s for s in walk(pr.func.body) if type(s) is Eqn and s.outs]
+    maybe: set = {p for p in pr.func.params if p not in pr.func.arrays}
+
+    def numpy_value(a: Any) -> bool:
+        return type(a) is Var and a.kind.find().tag == "array" and a not in maybe
+
+    changed = True
+    while changed:
+        changed = False
+        for e in eqns:
+            if e.outs[0] in maybe:
+                continue
+            p = e.prim
+            if p == "copy" or p in RULES and (e.params or {}).get("flavor") != "numpy":
+                numpy_made = any(numpy_value(a) for a in e.args)
+            else:
+                numpy_made = p == "aget" or p.startswith("np_") and p != "np_sum_like" or \
+                    p in RULES
+            if not numpy_made:
+                maybe.update(e.outs)
+                changed = True
+    pr.__dict__["_maybe_numbers"] = maybe
+    return maybe
 
 
 def _e_broadcast_like(pr: Any, e: Eqn) -> tuple[str, int]:

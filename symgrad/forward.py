@@ -35,7 +35,7 @@ __all__ = ["forward", "Forward"]
 _SAME_ON_TANGENTS = {"list", "tuple", "dict", "concat", "repeat", "slice", "getitem", "copy",
                      "append", "insert", "extend", "setitem", "pop", "reverse", "clear",
                      "sum", "fsum", "mean", "fmean", "put_back", "accum", "zeros_like",
-                     "add_into"}
+                     "add_into", "get_or_missing"}
 _EFFECTS = {"append", "insert", "extend", "setitem", "reverse", "clear", "put_back", "accum",
             "add_into"}
 
@@ -86,6 +86,8 @@ class Forward:
         if type(x) is Var and (x.kind.is_list or x.kind.find().tag is None or
                                x in self.zeros_made):
             return Eqn((Var("_z", x.kind),), "zeros_like", (x,), None, None)
+        if type(x) is Var and x.kind.find().tag == "array":    # (x @ its tangent: a shape)
+            return Eqn((Var("_z", x.kind),), "np_zeros_like", (x,), None, None)
         return Const(0.0)
 
     def tl(self, loc: Loc | None) -> Loc | None:
@@ -248,6 +250,8 @@ class Forward:
                                      else Const(0.0)), e.params, loc)]
         if not e.outs or not self.active(e.out):
             return []
+        if all(self.tangent_of(a) is None for a in e.args):    # (of constants, into a
+            return [Eqn((self.t(e.out),), "np_zeros_like", (e.out,), None, loc)]  # varied name)
         blk: list = []
         b = ArrayBuilder(blk, loc)
         if e.prim == "aget":
@@ -300,8 +304,12 @@ class Forward:
         """An elementwise tangent made only of narrower operands' tangents (``x + c``
         with ``x`` a number and ``c`` an array) is broadcast to the result's shape."""
         out = e.out
-        if out.kind.find().tag != "array" or type(total) is Const:
+        if out.kind.find().tag != "array":
             return total
+        if type(total) is Const:     # (no operand varies, in a variable that does: the
+            v = Var("_u", out.kind)  # zeros of its shape, which ``@`` and indexing need)
+            blk.append(Eqn((v,), "np_zeros_like", (out,), None, loc))
+            return v
         po = pattern_of(self.pats, out)
         carriers = [a for a in e.args if self.tangent_of(a) is not None]
         if po is not None and "?" not in po and all(pattern_of(self.pats, a) == po
@@ -348,7 +356,7 @@ class Forward:
     @staticmethod
     def structural(prim: str, k: int) -> bool:
         """Is argument ``k`` of ``prim`` an index/count (not a value with a tangent)?"""
-        if prim in ("getitem", "pop") and k >= 1:
+        if prim in ("getitem", "pop", "get_or_missing") and k >= 1:
             return True
         if prim in ("setitem", "insert", "accum", "put_back") and k == 1:
             return True
@@ -470,7 +478,7 @@ def forward(func: Func, facts: Facts, wrt: list[Var], name: str = "",
         body.extend(extra)
     body.append(Return((value, tangent), None))
     # no defaults: the caller passes every primal (filled from the function's defaults)
-    return Func(name or func.name, list(func.params) + tparams, body)
+    return Func(name or func.name, list(func.params) + tparams, body, arrays=func.arrays)
 
 
 def _has_none(t: Any) -> bool:

@@ -394,6 +394,8 @@ class Func:
     defaults: dict[Var, Operand] = field(default_factory=dict)
     doc: str = ""
     namespace: dict[str, Any] = field(default_factory=dict)
+    #: the parameters specialized as numpy arrays (the others hold numbers, lists ...)
+    arrays: frozenset = frozenset()
 
 
 # --------------------------------------------------------------------------- walking

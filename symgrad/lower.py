@@ -232,7 +232,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
 
         ret = self._structure(result, tree)
         self.block.append(ir.Return(ret, None))
-        func = ir.Func(getattr(fn, "__name__", None) or "f", params, self.block)
+        func = ir.Func(getattr(fn, "__name__", None) or "f", params, self.block,
+                       arrays=frozenset(p for p in params if p in self.array_ranks))
         defaults = getattr(fn, "__defaults__", None) or () if isinstance(
             fn, types.FunctionType) else ()
         for p, value in zip(params[len(params) - len(defaults):], defaults):

@@ -28,7 +28,7 @@ from typing import Any
 from . import ir, rules
 from .desugar import assigned_names, desugar
 from .errors import SourceError, UnsupportedSyntaxError
-from .ir import Const, Global, Kind, Loc, Var
+from .ir import Const, Eqn, Global, Kind, Loc, Var
 from .scope import (FuncChoice, FuncValue, PartialValue, Scope, Static, StaticDict,
                     StaticTuple,
                     const_or_none, is_compile_time, is_operand)
@@ -312,6 +312,13 @@ class CallLowering:
                 # self.feat(x) of an object read when the code runs: its method inlined
                 return self.inline_function(scope, method, [base, *args], kwargs, node,
                                             Static(getattr(base.obj, name)))
+        if name == "get" and type(base) is Var and (kb.tag is None or kb.tag == "map" and
+                                                     kb.attrs is not True) \
+                and 1 <= len(args) <= 2 and not kwargs:
+            if _tape_marker(args[-1]):       # generated code: the value saved, or the marker
+                return self.emit("get_or_missing", (base, self.materialize(args[0], node),
+                                                    args[-1]), None, dest=dest)
+            return self.dict_get(base, args, node, dest)
         if type(base) is Var and kb.tag == "map" and kb.attrs is not False:
             raise scope.fs.error(node, f"the method call .{name}() of {describe_var(base)}, "
                                  "whose fields are differentiated",
@@ -324,6 +331,24 @@ class CallLowering:
         kws = {k: self.materialize(v, node) for k, v in kwargs.items()}
         return self.emit("callmethod", (base, *ops, *kws.values()), Kind(),
                          {"name": name, "kw": tuple(kws), "label": f".{name}()"}, dest=dest)
+
+    def dict_get(self, base: Var, args: list, node: ast.AST, dest: Var | None) -> Var:
+        """``d.get(k, default)``: ``d[k] if k in d else default``, a branch, so the
+        gradient flows into ``d[k]`` or into ``default``, whichever was returned."""
+        from .ir import If
+        key = self.materialize(args[0], node)
+        default = self.materialize(args[1], node) if len(args) == 2 else Const(None)
+        result = dest if dest is not None else Var("_t")
+        found = self.emit("in", (key, base), Kind.num(), hint="_c")
+        with self.sub_block() as then:
+            self.copy_into(result, self.getitem(base, key, None, node))
+        with self.sub_block() as orelse:
+            if self.kind_of(default).find().tag != "obj":
+                self.copy_into(result, default)
+            else:   # None (or a sentinel), of no kind: d.get(k) read as a number when k is
+                self.block.append(Eqn((result,), "copy", (default,), None, self.loc))  # there
+        self.block.append(If(found, then, orelse, self.loc))
+        return result
 
     def list_method(self, base: Any, name: str, args: list, node: ast.AST, dest: Var | None
                     ) -> Any:
@@ -653,3 +678,10 @@ def _known(v: Any) -> Any:
     if type(v) is StaticTuple:
         return tuple(_known(x) for x in v.items)
     raise LookupError(v)
+
+
+def _tape_marker(value: Any) -> bool:
+    """Is ``value`` the marker generated code saves for a dict key that was absent
+    (``d.get(k, _MISSING)``, kept as written)?"""
+    from .emit_forms import helper
+    return type(value) is Global and value.obj is helper("_put_back").__globals__["_MISSING"]

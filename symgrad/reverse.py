@@ -575,8 +575,10 @@ class Reverse(ListReverse, ArrayReverse):
         final = (value, grad_value) if self.with_value else grad_value
         body = fwd + bwd + [Return(final, None)]
         if self.seeds is not None:          # vjp: cotangents, no defaults
-            return Func(self.lowered.func.name, params + self.seeds, body)
-        fn = Func(self.lowered.func.name, params + [self.seed], body)
+            return Func(self.lowered.func.name, params + self.seeds, body,
+                        arrays=self.lowered.func.arrays)
+        fn = Func(self.lowered.func.name, params + [self.seed], body,
+                  arrays=self.lowered.func.arrays)
         fn.defaults = {**self.lowered.func.defaults, self.seed: Const(1.0)}
         return fn
 

@@ -624,6 +624,8 @@ def constant_call_kind(obj: Any) -> str | None:
             return "num" if obj not in (builtins.range, builtins.sorted) else None
     except TypeError:
         return None
+    if _numpy_shape_query(obj):
+        return "obj" if obj.__name__ == "shape" else "num"
     return None
 
 
@@ -639,4 +641,12 @@ def is_constant_call(obj: Any) -> bool:
     except TypeError:
         return False
     module = getattr(obj, "__module__", "") or ""
-    return module in ("random", "_random") or module.startswith("numpy.random")
+    return module in ("random", "_random") or module.startswith("numpy.random") or \
+        _numpy_shape_query(obj)
+
+
+def _numpy_shape_query(obj: Any) -> bool:
+    """``np.shape``, ``np.ndim``, ``np.size``: what the generated code asks of a value
+    that may be a Python number (``np.broadcast_to(g, np.shape(x))``)."""
+    return (getattr(obj, "__module__", "") or "").startswith("numpy") and \
+        getattr(obj, "__name__", "") in ("shape", "ndim", "size")

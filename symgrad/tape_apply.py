@@ -140,11 +140,9 @@ def _forward(block: list, plan: _Plan, rev: Any) -> list:
                         continue
                     prim, lst, index = spec
                     tmp = Var("_t", _saved_kind(lst, index) if prim == "getitem" else Kind())
-                    if prim == "get_or_missing":     # a dict's key may not be there yet
-                        out.append(Eqn((tmp,), "callmethod", (lst, index, rev.missing()),
-                                       {"name": "get", "kw": ()}, s.loc))
-                    else:
-                        out.append(Eqn((tmp,), prim, (lst, index), None, s.loc))
+                    # (get_or_missing: a dict's key may not be there yet)
+                    out.append(Eqn((tmp,), prim, (lst, index) + (
+                        (rev.missing(),) if prim == "get_or_missing" else ()), None, s.loc))
                     out.append(_push(rev, tmp, s.loc))
                 for v in reversed(plan.old.get(id(s), ())):
                     out.append(_push(rev, v, s.loc))

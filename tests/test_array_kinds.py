@@ -258,3 +258,42 @@ def test_the_same_update_of_an_array_argument_is_refused():
     with pytest.raises(SymgradError) as info:
         symgrad.grad(accumulate_onto_a_float, wrt=[0, 1, 2])(X.copy(), W.copy(), np.array(A))
     assert "shares memory with b" in str(info.value)
+
+
+# ------------------------------------------------------------------ forward mode over loops
+
+def float_start_then_arrays(x, w, a):
+    acc = 0.0                               # (a Python float: no .shape on the first trip)
+    for i in range(2):
+        t = np.exp(0.5 * np.sin(acc)) * x[i]
+        acc = 0.5 * acc + np.sin(w[:, [2, 0, 1]][i][i] / (1.0 + acc ** 2)) * t
+    return acc
+
+
+def constant_matrix_product_in_a_loop(x, w, a):
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(w.T @ (0.5 * np.ones((2, 3))) * w[0, 0] * x[i])
+    return s
+
+
+def constant_start_of_an_array_loop(x, w, a):
+    acc = np.max(np.eye(3), axis=0)         # (no tangent: zeros of its shape)
+    for i in range(3):
+        acc = acc * x[i] + np.array([np.where(x[0] < 0.0, a, x[-1])])
+    return np.sum(acc * acc)
+
+
+@pytest.mark.parametrize("f", [float_start_then_arrays, constant_matrix_product_in_a_loop,
+                               constant_start_of_an_array_loop], ids=lambda f: f.__name__)
+def test_forward_mode_over_loops_mixing_numbers_and_arrays(f):
+    tx, tw, ta = np.array([0.4, -1.2, 0.9]), np.array([[0.3, -0.2, 1.0], [0.7, 0.1, -0.5]]), 0.6
+    _, slope = symgrad.jvp(f, (X.copy(), W.copy(), A), (tx, tw, ta))
+    h = 1e-6
+    want = (f(X + h * tx, W + h * tw, A + h * ta) - f(X - h * tx, W - h * tw, A - h * ta)) / (2 * h)
+    assert float(slope) == pytest.approx(want, rel=1e-6, abs=1e-9)
+    got = symgrad.hvp(f, (X.copy(), W.copy(), A), (tx, tw, ta))
+    g = symgrad.grad(f, wrt=[0, 1, 2])
+    up, dn = g(X + h * tx, W + h * tw, A + h * ta), g(X - h * tx, W - h * tw, A - h * ta)
+    for k in range(3):
+        np.testing.assert_allclose(got[k], (up[k] - dn[k]) / (2 * h), rtol=1e-5, atol=1e-6)

@@ -22,9 +22,10 @@ Examples per test: ``SYMGRAD_FUZZ_EXAMPLES`` (default 100; the tests take about
     SYMGRAD_FUZZ_EXAMPLES=1500 python -m pytest -q -p no:cacheprovider \
         tests/test_fuzz_arrays.py --hypothesis-seed=1
 
-The default-size run and ``CI=true`` use a fixed set of examples (derandomized).  The
-symgrad bugs found so far are excluded from the generator, or tolerated by the test, each
-marked ``KNOWN BUG`` (``fuzz_arrays.KNOWN_BUGS`` and the ``TOLERATE_*`` switches here).
+The default-size run and ``CI=true`` use a fixed set of examples (derandomized).  A bug
+found and not yet fixed is excluded from the generator by name, with its reproducer, in
+``fuzz_arrays.KNOWN_BUGS`` (empty now: every bug found so far is fixed and has a
+regression test).
 """
 from __future__ import annotations
 
@@ -43,10 +44,8 @@ from symgrad import SymgradError
 
 TOTAL = int(os.environ.get("SYMGRAD_FUZZ_EXAMPLES", "100"))
 # The default-size run (no SYMGRAD_FUZZ_EXAMPLES) and CI=true use a fixed, reproducible
-# set of examples: symgrad has open bugs this fuzzer finds at a rate of about 1 in 1000
-# programs that the KNOWN BUG exclusions cannot all see, and CI must not turn red at
-# random.  A long run (SYMGRAD_FUZZ_EXAMPLES set) is random, seedable with
-# --hypothesis-seed=N.
+# set of examples, so that CI never turns red at random; a long run (SYMGRAD_FUZZ_EXAMPLES
+# set) is random, seedable with --hypothesis-seed=N.
 DERANDOMIZE = (os.environ.get("CI", "").lower() == "true"
                or "SYMGRAD_FUZZ_EXAMPLES" not in os.environ)
 SETTINGS = dict(deadline=None, print_blob=True, report_multiple_bugs=False,  # noqa: C408
@@ -78,24 +77,11 @@ def _refusal_or_fail(what: str, exc: SymgradError) -> None:
         if pattern.search(msg):
             event(f"documented refusal: {name}")
             assume(False)
-    if TOLERATE_FLOAT_PARAM_LIST_KIND and FLOAT_PARAM_LIST_KIND.search(msg):
-        # the generated programs hold no Python lists of numbers: a refusal that takes
-        # one of their arrays for a list is the KNOWN BUG list_kind (see below)
-        event("KNOWN BUG tolerated: an array taken for a Python list (refusal skipped)")
-        assume(False)
     raise Mismatch("refused", f"{what}: {type(exc).__name__}: {msg}")
 
 
-# KNOWN BUG: jvp and hvp crash with "AttributeError: 'float' object has no attribute
-# 'shape'" on a number carried through a loop from a Python float and mixed with an array
-# operation: s = a; for i in range(2): s = np.tanh(s) * np.trace(m) (the tangent line is
-# np.broadcast_to(..., s.shape) with s still the float); hvp also when such a number is
-# later written into an array element.  While it is open the example is skipped (counted
-# as an event) in the jvp and hvp tests only; set to False to see the failures.
-# Same family: s = np.max(np.eye(3)); for i in range(2): s = s + a; return s makes jvp
-# raise "TypeError: None" (also tolerated here).
-TOLERATE_TANGENT_FLOAT_SHAPE = True
-TANGENT_FLOAT_SHAPE = "'float' object has no attribute 'shape'"
+#: README ("What is refused"): y[idx] = v with a repeated index, refused when it runs
+REPEATED_INDEX = "symgrad: an index array with a repeated index"
 
 
 def guarded(what: str, thunk):
@@ -106,10 +92,8 @@ def guarded(what: str, thunk):
     except SymgradError as exc:
         failure = exc
     except Exception as exc:           # noqa: BLE001 - every other exception is a crash
-        if (TOLERATE_TANGENT_FLOAT_SHAPE and what.startswith(("jvp", "hvp"))
-                and (isinstance(exc, AttributeError) and str(exc) == TANGENT_FLOAT_SHAPE
-                     or isinstance(exc, TypeError) and str(exc) == "None")):
-            event("KNOWN BUG tolerated: tangent code reads .shape of a float")
+        if isinstance(exc, ValueError) and str(exc).startswith(REPEATED_INDEX):
+            event("documented refusal: a repeated index in an element write")
             assume(False)
         raise Mismatch("crash", f"{what}: {type(exc).__name__}: {exc}") from None
     _refusal_or_fail(what, failure)
@@ -120,40 +104,9 @@ def args_copy(point):
     return x.copy(), w.copy(), a
 
 
-# KNOWN BUG: a float parameter makes an array expression list-kinded.  With ``a`` a Python
-# float (or np.float64), ``x * a``, ``a * x``, ``x + a``, ``x * (a + 1.0)`` (x an array) are
-# taken for Python lists (``list * int``) when the result is then indexed on its first
-# axis, sliced, copied or written in place: ``np.sum((x * a)[1:])`` raises a raw
-# ``KindError: array is not a list``; ``y = x * a; y[0] = 1.0`` is refused ("a value used
-# both as list[num] and array"); ``(x * a).copy()`` is refused ("list[?] and array",
-# "a Python list of differentiated numbers passed to a numpy function", "no derivative
-# rule for .copy()").  The same programs work with ``a`` a 0-d array.  While it is open,
-# a call that fails with one of these messages is run again with ``a = np.array(a)`` and
-# that run is checked instead (counted as an event); set to False to see the failures.
-# The same family (fuzz_arrays.KNOWN_BUGS["list_kind"]) also refuses some programs when
-# the gradient is made, before any argument is seen (e.g. acc = a; for i in range(2):
-# acc += acc; y = w.copy(); y[:, -3] = acc -> "an index with slices in several
-# dimensions of a list"): such refusals, and retries that fail the same way, are skipped
-# and counted (event "an array taken for a Python list").
-TOLERATE_FLOAT_PARAM_LIST_KIND = True
-FLOAT_PARAM_LIST_KIND = re.compile(
-    r"used both as (list|num|array)|is not a list|Python list of differentiated numbers"
-    r"|an array used as a Python list|dimensions of a list"
-    r"|no derivative rule for \.copy\(\)")
-
-
 def guarded_call(what: str, fn, args):
-    """``fn(args)`` (a symgrad call on arguments (x, w, a)), failures labelled; a failure
-    of the known float-parameter bug is retried with ``a`` a 0-d array."""
-    try:
-        return fn(args)
-    except Exception as exc:           # noqa: BLE001
-        if not (TOLERATE_FLOAT_PARAM_LIST_KIND and isinstance(args[2], float)
-                and FLOAT_PARAM_LIST_KIND.search(str(exc))):
-            return guarded(what, lambda: fn(args))     # labels the same failure
-    event("KNOWN BUG tolerated: float parameter taken for a list (retried with a 0-d a)")
-    x, w, a = args
-    return guarded(what + " (a as a 0-d array)", lambda: fn((x, w, np.array(a))))
+    """``fn(args)`` (a symgrad call on arguments (x, w, a)), failures labelled."""
+    return guarded(what, lambda: fn(args))
 
 
 def run_f(f, point) -> float:
@@ -195,25 +148,10 @@ def fd_grad(f, point, h: float) -> np.ndarray:
     return out
 
 
-# KNOWN BUG: unused array parameter's gradient is the number 0.0.  value_and_grad(f),
-# grad(f) and hvp(f, ...) of an f that never reads x (or w) return 0.0 for it, not
-# np.zeros(x.shape) (grad(f, wrt="w") alone gives zeros of the right shape).  Tolerated
-# (and counted as an event) while it is open; set to False to see it fail.
-TOLERATE_SCALAR_ZERO_FOR_UNUSED_ARRAY = False
-
-
 def checked_shapes(grads, what="gradient") -> np.ndarray:
     if not (isinstance(grads, tuple) and len(grads) == 3):
         raise Mismatch("wrong gradient", f"{what} is not a 3-tuple: {grads!r}")
     dx, dw, da = grads
-    if TOLERATE_SCALAR_ZERO_FOR_UNUSED_ARRAY:
-        shaped = []
-        for g, shape in ((dx, (3,)), (dw, (2, 3))):
-            if np.shape(g) == () and g == 0.0:
-                event(f"KNOWN BUG tolerated: {what} of an unused array parameter is 0.0")
-                g = np.zeros(shape)
-            shaped.append(g)
-        dx, dw = shaped
     shapes = (np.shape(dx), np.shape(dw), np.shape(da))
     if shapes != ((3,), (2, 3), ()):
         raise Mismatch("wrong gradient", f"{what} shapes {shapes}, want ((3,), (2, 3), ())")

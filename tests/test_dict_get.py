@@ -1,0 +1,86 @@
+"""``d.get(k, default)`` on dicts of numbers: the gradient flows into ``d[k]`` when the
+key is there and into ``default`` when it is not; second order through dicts built
+inside the function (the tape saves and restores their keys).  Checked against central
+differences and the ``Value`` engine, which runs the real ``dict.get``."""
+
+import pytest
+
+import symgrad
+from symgrad import Value
+
+
+def fd(f, args, i, h=1e-6):
+    up, dn = list(args), list(args)
+    up[i] += h
+    dn[i] -= h
+    return (f(*up) - f(*dn)) / (2 * h)
+
+
+def value_grads(f, args):
+    vs = [Value(a) for a in args]
+    f(*vs).backward()
+    return [v.grad for v in vs]
+
+
+def local_get(a, b):
+    d = {"u": a * b}
+    return d.get("u") * a + d.get("w", b) ** 2      # (w absent: the default's gradient)
+
+
+def local_get_after_write(a, b):
+    d = {"u": a * b}
+    d["v"] = d["u"] * a
+    return d.get("v", 0.0) * d.get("u", 1.0) + d.get("w", b) ** 2
+
+
+def keys_made_in_a_loop(a, b):
+    d = {}
+    for i in range(3):
+        d[i] = d.get(i - 1, a) * b + a               # (i - 1 absent at i = 0)
+    return d[2] * d.get(0, 0.0)
+
+
+def get_in_a_branch(a, b):
+    d = {"x": a}
+    if a > 0.5:
+        d["y"] = a * b
+    return d.get("y", b * b) + d.get("x", 0.0)
+
+
+PROGRAMS = [local_get, local_get_after_write, keys_made_in_a_loop, get_in_a_branch]
+
+
+@pytest.mark.parametrize("f", PROGRAMS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("point", [(0.3, 0.8), (0.9, -1.3)])
+def test_get_gradient(f, point):
+    g = symgrad.grad(f, wrt=[0, 1])(*point)
+    want = value_grads(f, point)
+    assert g == pytest.approx(want, rel=1e-12)
+    assert g == pytest.approx([fd(f, point, 0), fd(f, point, 1)], rel=1e-6)
+
+
+@pytest.mark.parametrize("f", [local_get_after_write, keys_made_in_a_loop, get_in_a_branch],
+                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize("point", [(0.3, 0.8), (0.9, -1.3)])
+def test_get_hvp(f, point):
+    v = (1.0, 0.5)
+    got = symgrad.hvp(f, point, v)
+    g = symgrad.grad(f, wrt=[0, 1])
+    h = 1e-5
+    up = g(*(p + h * t for p, t in zip(point, v)))
+    dn = g(*(p - h * t for p, t in zip(point, v)))
+    assert got == pytest.approx([(u - d) / (2 * h) for u, d in zip(up, dn)], rel=1e-6)
+
+
+def scaled(p, x):
+    return p.get("w", 1.0) * x + p.get("b", 0.0)
+
+
+def test_get_on_a_dict_argument():
+    g = symgrad.grad(scaled)
+    dp, dx = g({"w": 2.0, "b": 0.5}, 3.0)
+    assert dp == {"w": 3.0, "b": 1.0} and dx == 2.0
+    dp, dx = g({"w": 2.0}, 3.0)                     # b absent: its default is a constant
+    assert dp == {"w": 3.0} and dx == 2.0
+    dp, dx = g({}, 3.0)
+    assert dp == {} and dx == 1.0
