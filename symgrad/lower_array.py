@@ -323,7 +323,9 @@ class ArrayLowering:
         error = None
         if not whole:        # np.zeros(n, dtype=int), np.array(v, dtype=int): integers,
             error = None     # no derivative flows through them (and none may flow in)
-        elif path not in _SHAPE_ONLY:
+        elif path not in _SHAPE_ONLY and not (path == "full_like" and type(
+                args[1] if len(args) > 1 else kwargs.get("fill_value")) is not Var):
+            # (np.full_like(x, 2.0) reads only x's shape)
             what, hint = _VALUE_CONSTRUCTORS.get(
                 (path or "").split(".")[0],
                 ("of differentiated values", "write the elements in the call, np.array([a, "

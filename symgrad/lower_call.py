@@ -306,6 +306,12 @@ class CallLowering:
             return sort_in_place(self, scope, base, kwargs, node)
         if name in _LIST_METHODS and kb.tag in ("list", None) and not kwargs:
             return self.list_method(base, name, args, node, dest)
+        if kb.tag == "list" and name in ARRAY_METHODS:     # xs[::-1].sum(): an array?
+            err = self.error_at(node, f"the array method .{name}() of a Python list",
+                                f"make it an array (np.array(...)), or use Python's "
+                                f"builtins on lists ({name}(xs) where there is one)")
+            err.about_lists = True      # type: ignore[attr-defined]  (see api)
+            raise err
         if type(base) is Global and not isinstance(base.obj, types.ModuleType):
             method = inspect.getattr_static(type(base.obj), name, None)
             if isinstance(method, types.FunctionType) and not is_library(method):

@@ -137,13 +137,22 @@ def get_source(fn: Any) -> FunctionSource:
         module, col = _parse(text)
     except SyntaxError:           # the indented block was not the whole definition
         try:
+            if fn.__name__ == "<lambda>":    # a lambda inside a longer expression
+                raise SyntaxError("not a statement")
             found, start = inspect.getsourcelines(code)
             text = "".join(found)
             module, col = _parse(text)
         except (OSError, TypeError, SyntaxError) as exc:
-            raise SourceError(f"symgrad could not parse the source of {describe(fn)} in "
-                              f"{code.co_filename}: {exc}") from exc
-    tree = _find_function(module, fn, code)
+            whole = _whole_file(fn, code)
+            if whole is None:
+                raise SourceError(f"symgrad could not parse the source of {describe(fn)} "
+                                  f"in {code.co_filename}: {exc}") from exc
+            module, text, start, col = whole, "", 1, 0
+    if fn.__name__ == "<lambda>" and start != 1 and _lambdas(module, code, start) != 1:
+        whole = _whole_file(fn, code)         # (several lambdas, or none, on the lines read)
+        if whole is not None:
+            module, start, col = whole, 1, 0
+    tree = _find_function(module, fn, code, start)
     fs = FunctionSource(fn, tree, code.co_filename, start, col, fn.__globals__, cells,
                         ":=" in text)
     _cache[code] = fs
@@ -207,9 +216,59 @@ def _indent(text: str) -> int:
     return 0
 
 
-def _find_function(module: ast.Module, fn: Any, code: types.CodeType) -> Any:
+def _whole_file(fn: Any, code: types.CodeType) -> ast.Module | None:
+    """The parsed module ``fn`` was defined in (for a lambda written inside a longer
+    expression: a dict of lambdas, an argument of a call spread over lines)."""
+    lines = linecache.getlines(code.co_filename, fn.__globals__)
+    try:
+        return ast.parse("".join(lines)) if lines else None
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _lambdas(module: ast.Module, code: types.CodeType, start: int = 1) -> int:
+    return len(_lambda_candidates(module, code, start))
+
+
+def _lambda_candidates(module: ast.Module, code: types.CodeType, start: int) -> list:
+    """The lambdas of ``module`` (whose line 1 is file line ``start``) with ``code``'s
+    parameters, on its first line; several: those whose compiled body is ``code``'s."""
+    params = list(code.co_varnames[:code.co_argcount])
+    found = [n for n in ast.walk(module) if isinstance(n, ast.Lambda)
+             and [a.arg for a in n.args.args] == params
+             and n.lineno + start - 1 == code.co_firstlineno]
+    if len(found) > 1:
+        found = [n for n in found if _same_code(n, code)]
+    return found
+
+
+def _same_code(lam: ast.Lambda, code: types.CodeType) -> bool:
+    """Is ``code`` compiled from ``lam`` (positioned in the whole file)?  By the source
+    positions of its instructions (Python 3.11+), else by the names it reads."""
+    positions = getattr(code, "co_positions", None)
+    if positions is not None:
+        spots = [(ln, col) for ln, _, col, end in positions()      # (not the zero-width
+                 if ln is not None and col is not None and end != col]  # entry, RESUME)
+        lo = (lam.lineno, lam.col_offset)
+        hi = (getattr(lam, "end_lineno", None) or lam.lineno,
+              getattr(lam, "end_col_offset", None) or 1 << 30)
+        return bool(spots) and all(lo <= spot <= hi for spot in spots)
+    names = {n.id for n in ast.walk(lam.body) if isinstance(n, ast.Name)} | {
+        n.attr for n in ast.walk(lam.body) if isinstance(n, ast.Attribute)}
+    if names - set(code.co_varnames) != set(code.co_names) | (
+            set(code.co_freevars) - set(code.co_varnames)):
+        return False
+    try:                                  # (the same names: the same bytecode?)
+        made = compile(ast.Expression(lam), code.co_filename, "eval")
+    except (SyntaxError, ValueError, TypeError):
+        return True
+    inner = next((c for c in made.co_consts if isinstance(c, types.CodeType)), None)
+    return inner is None or inner.co_code == code.co_code
+
+
+def _find_function(module: ast.Module, fn: Any, code: types.CodeType, start: int = 1) -> Any:
     if fn.__name__ == "<lambda>":
-        return _find_lambda(module, code)
+        return _find_lambda(module, code, start)
     first = [n for n in module.body[:1] if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
              and n.name == code.co_name]
     for node in first or ast.walk(module):
@@ -222,10 +281,8 @@ def _find_function(module: ast.Module, fn: Any, code: types.CodeType) -> Any:
     raise SourceError(f"symgrad could not find the definition of {describe(fn)} in its source.")
 
 
-def _find_lambda(module: ast.Module, code: types.CodeType) -> ast.FunctionDef:
-    params = list(code.co_varnames[:code.co_argcount])
-    found = [n for n in ast.walk(module) if isinstance(n, ast.Lambda)
-             and [a.arg for a in n.args.args] == params]
+def _find_lambda(module: ast.Module, code: types.CodeType, start: int) -> ast.FunctionDef:
+    found = _lambda_candidates(module, code, start)
     if len(found) != 1:
         raise SourceError(
             "symgrad cannot tell which lambda on this line is meant "

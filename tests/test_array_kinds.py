@@ -127,7 +127,11 @@ def asarray_of_fancy_reversed(x, w, a):
     return np.sum(np.asarray(w[-2][[0, 1, 2, 2, 1, 0]])[::-1] * x[0])
 
 
-PROGRAMS = [no_numpy_square_then_index, slice_then_method, slice_then_index, row_of_a_sum,
+def element_plus_method_of_a_reversed_slice(x, w, a):
+    return x[-2] + x[::-1].sum(axis=0) + (x[:1] + x[0]).mean(axis=None)
+
+
+PROGRAMS = [element_plus_method_of_a_reversed_slice, no_numpy_square_then_index, slice_then_method, slice_then_index, row_of_a_sum,
             sum_of_a_slice, reshape_then_method, matmul_of_written_copy,
             matmul_of_fancy_and_slices, written_but_unread, loop_carried_unread,
             unused_locals, element_write_into_product, copy_of_product,

@@ -741,3 +741,11 @@ def test_a_loop_carried_array_read_by_a_slice_keeps_its_incoming_adjoint():
     x = RNG.normal(size=3)
     check_grad(loop_reads_own_slice, x)
     check_jvp(loop_reads_own_slice, x, RNG.normal(size=3))
+
+
+def full_like_of_a_constant(x):
+    return np.sum(np.full_like(x, 2.0) * x ** 2)
+
+
+def test_full_like_with_a_constant_fill_reads_only_the_shape():
+    check_grad(full_like_of_a_constant, RNG.uniform(0.2, 0.9, size=(2, 3)))
