@@ -415,6 +415,20 @@ def b_partial(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     return PartialValue(args[0], tuple(args[1:]), kwargs)
 
 
+def b_dict(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    """``dict(a=x, b=y)`` (keywords only, or none): the dict ``{"a": x, "b": y}``."""
+    if node.args or any(k.arg is None for k in node.keywords):
+        args, kwargs = lw.call_args(scope, node)
+        return lw.opaque_call(Global("dict", dict, "builtin"), args, kwargs, node, dest,
+                              "dict")
+    keys = tuple(k.arg for k in node.keywords)
+    values = tuple(lw.operand(scope, k.value) for k in node.keywords)
+    kind = Kind.map_of()
+    for key, v in zip(keys, values):
+        lw.unify(kind.field(key), lw.kind_of(v), node)
+    return lw.emit("dict", values, kind, {"keys": keys}, dest=dest)
+
+
 def b_print(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     args, kwargs = lw.call_args(scope, node)
     return lw.opaque_call(Global("print", print, "builtin"), args, kwargs, node, dest, "print",
@@ -429,4 +443,5 @@ STRUCTURED: dict[Any, Any] = {
     builtins.zip: b_iterable, builtins.enumerate: b_iterable, builtins.reversed: b_iterable,
     builtins.range: b_iterable, builtins.any: b_any_all, builtins.all: b_any_all,
     builtins.print: b_print, builtins.divmod: b_divmod, functools.partial: b_partial,
+    builtins.dict: b_dict,
 }

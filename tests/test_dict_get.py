@@ -84,3 +84,24 @@ def test_get_on_a_dict_argument():
     assert dp == {"w": 3.0} and dx == 2.0
     dp, dx = g({}, 3.0)
     assert dp == {} and dx == 1.0
+
+
+def _saxpy(val):
+    return val["a"] * val["b"] + val["c"]
+
+
+def dict_call(a, b, c):
+    d = dict(a=a, b=b, c=c)            # dict(...) with keywords: the dict {"a": a, ...}
+    e = dict()
+    e["z"] = d["a"] * 2.0
+    return _saxpy(d) + e["z"] * d.get("b", 0.0)
+
+
+@pytest.mark.parametrize("point", [(0.3, 0.5, 0.7), (-1.1, 0.4, 2.0)])
+def test_dict_call_with_keywords(point):
+    g = symgrad.grad(dict_call, wrt=[0, 1, 2])(*point)
+    assert g == pytest.approx(value_grads(dict_call, point), rel=1e-12)
+    assert g == pytest.approx([fd(dict_call, point, i) for i in range(3)], rel=1e-6)
+    hv = symgrad.hvp(dict_call, point, (1.0, 0.0, 0.5))
+    a, b, c = point
+    assert hv == pytest.approx((0.0, 3.0, 0.0))       # f = 3ab + c
