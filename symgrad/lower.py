@@ -539,6 +539,9 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         self.set_loc(scope, s, header=True)
         loc = self.loc
         cond = self.condition(scope, s.test)
+        if type(cond) is Const:      # known while lowering (b is None, b's default None):
+            self.body(scope, s.body if cond.value else s.orelse)     # only that branch
+            return
         self.prepare_region(scope, [s])
         before = dict(scope.env)
         with self.sub_block() as then:

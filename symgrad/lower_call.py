@@ -29,6 +29,7 @@ from . import ir, rules
 from .desugar import assigned_names, desugar
 from .errors import SourceError, UnsupportedSyntaxError
 from .ir import Const, Eqn, Global, Kind, Loc, Var
+from .stdlib_models import model_of
 from .scope import (FuncChoice, FuncValue, PartialValue, Scope, Static, StaticDict,
                     StaticTuple,
                     const_or_none, is_compile_time, is_operand)
@@ -108,6 +109,9 @@ class CallLowering:
         obj = callee.obj
         if getattr(obj, "__symgrad_transform__", None) is not None:
             return self.transform_call(obj, args, kwargs, node)
+        model = model_of(obj, len(args))
+        if model is not None:          # statistics.variance, math.dist, operator.mul ...
+            return self.inline_function(scope, model, args, kwargs, node, Static(model))
         info = rules.lookup_callable(obj)
         if info is not None:
             return self.primitive(scope, info, obj, args, kwargs, node, dest)

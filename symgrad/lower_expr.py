@@ -310,6 +310,10 @@ class ExprLowering:
         left = self.operand(scope, node.left)
         if len(node.ops) == 1:
             right = self.operand(scope, node.comparators[0])
+            if type(left) is Const and type(right) is Const and dest is None:
+                folded = _fold_compare(node.ops[0], left.value, right.value)
+                if folded is not None:      # (b is None with b's default None: known)
+                    return folded
             op = rules.COMPARE[type(node.ops[0]).__name__]
             kind = self.join((left, right)) if op in ("lt", "le", "gt", "ge", "eq", "ne") \
                 else Kind.num()
@@ -360,6 +364,8 @@ class ExprLowering:
     def e_ifexp(self, scope: Scope, node: ast.IfExp, dest: Var | None) -> Any:
         from .ir import If
         cond = self.condition(scope, node.test)
+        if type(cond) is Const:       # known while lowering: only that branch runs
+            return self.expr(scope, node.body if cond.value else node.orelse, dest)
         result = dest if dest is not None else Var("_t")
         with self.sub_block() as then:
             self.copy_into(result, self.operand(scope, node.body))
@@ -592,3 +598,16 @@ _EXPRS: dict[type, Any] = {
 }
 
 _ = (builtins, math)   # kept for doctest namespaces
+
+
+_FOLDABLE = {ast.Is: lambda a, b: a is b, ast.IsNot: lambda a, b: a is not b,
+             ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b}
+
+
+def _fold_compare(op: ast.cmpop, a: Any, b: Any) -> Const | None:
+    """``a is None`` / ``a == b`` of two constants (None, numbers, strings), else None."""
+    fold = _FOLDABLE.get(type(op))
+    simple = (type(None), bool, int, float, str)
+    if fold is None or type(a) not in simple or type(b) not in simple:
+        return None
+    return Const(bool(fold(a, b)))

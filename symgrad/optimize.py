@@ -42,8 +42,19 @@ def _removable(e: Eqn) -> bool:
         return True
     rule = rules.RULES.get(p)
     if rule is not None:
-        return not rule.may_raise
+        return not rule.may_raise or p in ("floordiv", "mod", "truediv") and _by_nonzero(e)
     return False
+
+
+def _by_nonzero(e: Eqn) -> bool:
+    """``n // 2``, ``x % 3``, ``x / 2.0`` of a number: no error to keep (a division by a
+    nonzero constant of an int or float; a list or string operand would raise)."""
+    from .ir import Const
+    b = e.args[1] if len(e.args) == 2 else None
+    a = e.args[0] if e.args else None
+    return type(b) is Const and type(b.value) in (int, float) and b.value != 0 and \
+        b.value == b.value and type(a) is not Const and (
+            getattr(a, "kind", None) is not None and a.kind.find().tag == "num")
 
 
 def _uses(body: list) -> dict[Var, int]:

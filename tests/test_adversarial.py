@@ -44,6 +44,7 @@ import inspect
 import math
 import numbers
 import operator
+import statistics
 import os
 import re
 import signal
@@ -156,10 +157,34 @@ def _mean(data: Any) -> Any:
     return sum(data) / len(data)
 
 
+def _median(data: Any) -> Any:
+    s = sorted(data, key=lambda v: getattr(v, "data", v))
+    n = len(s)
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) * 0.5
+
+
+def _pvariance(data: Any) -> Any:
+    data = list(data)
+    m = _mean(data)
+    return sum((x - m) * (x - m) for x in data) / len(data)
+
+
+def _variance(data: Any) -> Any:
+    data = list(data)
+    if len(data) < 2:
+        raise statistics.StatisticsError("variance requires at least two data points")
+    return _pvariance(data) * (len(data) / (len(data) - 1))
+
+
 class _Statistics:
-    """``statistics`` for Values: ``mean`` and ``fmean`` (the others are not needed)."""
+    """``statistics`` for Values (written independently of symgrad's models)."""
     mean = staticmethod(_mean)
     fmean = staticmethod(_mean)
+    median = staticmethod(_median)
+    variance = staticmethod(_variance)
+    pvariance = staticmethod(_pvariance)
+    pstdev = staticmethod(lambda data: _pvariance(data) ** 0.5)
+    StatisticsError = statistics.StatisticsError
 
 
 def value_function(fn: Any) -> Any:

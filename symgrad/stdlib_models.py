@@ -1,0 +1,193 @@
+"""Standard-library functions symgrad differentiates by inlining a Python model of them.
+
+``statistics.variance(xs)`` or ``math.dist(p, q)`` are compositions of operations that
+already have rules, so rather than a derivative rule each, the lowering inlines the
+model below in place of the call (``model_of``): the generated gradient then shows
+the computation (``_m = sum(data) / n`` ...) and every mode (reverse, forward,
+Hessians) works on it as on user code.  Each model computes what the library computes
+(up to the last bits of rounding: ``statistics`` sums exactly) and raises the same
+errors.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import statistics
+from typing import Any
+
+__all__ = ["model_of"]
+
+
+def _constant(fn: Any) -> Any:
+    fn.__symgrad_constant__ = True       # piecewise constant: derivative 0
+    return fn
+
+
+@_constant
+def _sign_of(y: float) -> float:
+    return math.copysign(1.0, y)
+
+
+@_constant
+def _exponent_of(x: float) -> int:
+    return math.frexp(x)[1]
+
+
+# --------------------------------------------------------------------------- statistics
+
+def variance(data, xbar=None):
+    n = len(data)
+    if n < 2:
+        raise statistics.StatisticsError("variance requires at least two data points")
+    m = sum(data) / n if xbar is None else xbar
+    return sum((x - m) ** 2 for x in data) / (n - 1)
+
+
+def pvariance(data, mu=None):
+    n = len(data)
+    if n < 1:
+        raise statistics.StatisticsError("pvariance requires at least one data point")
+    m = sum(data) / n if mu is None else mu
+    return sum((x - m) ** 2 for x in data) / n
+
+
+def stdev(data, xbar=None):
+    return math.sqrt(variance(data, xbar))
+
+
+def pstdev(data, mu=None):
+    return math.sqrt(pvariance(data, mu))
+
+
+def median(data):
+    s = sorted(data)
+    n = len(s)
+    if n == 0:
+        raise statistics.StatisticsError("no median for empty data")
+    if n % 2 == 1:
+        return s[n // 2]
+    return (s[n // 2 - 1] + s[n // 2]) / 2
+
+
+def median_low(data):
+    s = sorted(data)
+    n = len(s)
+    if n == 0:
+        raise statistics.StatisticsError("no median for empty data")
+    return s[n // 2] if n % 2 == 1 else s[n // 2 - 1]
+
+
+def median_high(data):
+    s = sorted(data)
+    if len(s) == 0:
+        raise statistics.StatisticsError("no median for empty data")
+    return s[len(s) // 2]
+
+
+def geometric_mean(data):
+    if len(data) == 0:
+        raise statistics.StatisticsError("geometric mean requires a non-empty dataset")
+    return math.exp(sum(math.log(x) for x in data) / len(data))
+
+
+# --------------------------------------------------------------------------- math
+
+def dist(p, q):
+    if len(p) != len(q):
+        raise ValueError("both points must have the same number of dimensions")
+    return math.sqrt(sum((a - b) ** 2 for a, b in zip(p, q)))
+
+
+def hypot(*coordinates):
+    if len(coordinates) == 1:
+        return abs(coordinates[0])
+    return math.sqrt(sum(c * c for c in coordinates))
+
+
+def sumprod(p, q):
+    if len(p) != len(q):
+        raise ValueError("Inputs are not the same length")
+    return sum(a * b for a, b in zip(p, q))
+
+
+def copysign(x, y):
+    return abs(x) * _sign_of(y)
+
+
+def ldexp(x, i):
+    return x * 2.0 ** i
+
+
+def frexp(x):
+    e = _exponent_of(x)
+    return x * 2.0 ** -e, e
+
+
+# --------------------------------------------------------------------------- operator
+
+def add(a, b):
+    return a + b
+
+
+def sub(a, b):
+    return a - b
+
+
+def mul(a, b):
+    return a * b
+
+
+def truediv(a, b):
+    return a / b
+
+
+def floordiv(a, b):
+    return a // b
+
+
+def mod(a, b):
+    return a % b
+
+
+def pow(a, b):  # noqa: A001 - operator.pow's name
+    return a ** b
+
+
+def neg(a):
+    return -a
+
+
+def pos(a):
+    return +a
+
+
+def abs_(a):
+    return abs(a)
+
+
+_MODELS: dict[Any, Any] = {
+    statistics.variance: variance, statistics.pvariance: pvariance,
+    statistics.stdev: stdev, statistics.pstdev: pstdev, statistics.median: median,
+    statistics.median_low: median_low, statistics.median_high: median_high,
+    statistics.geometric_mean: geometric_mean,
+    math.dist: dist, math.copysign: copysign, math.ldexp: ldexp, math.frexp: frexp,
+    operator.add: add, operator.sub: sub, operator.mul: mul, operator.truediv: truediv,
+    operator.floordiv: floordiv, operator.mod: mod, operator.pow: pow, operator.neg: neg,
+    operator.pos: pos, operator.abs: abs_,
+    operator.__add__: add, operator.__sub__: sub, operator.__mul__: mul,
+    operator.__truediv__: truediv, operator.__pow__: pow, operator.__neg__: neg,
+}
+if hasattr(math, "sumprod"):
+    _MODELS[math.sumprod] = sumprod
+
+
+def model_of(obj: Any, n_args: int) -> Any:
+    """The Python model inlined for a call of ``obj`` with ``n_args`` positional
+    arguments, or None (``math.hypot`` of two numbers has its own rule)."""
+    if obj is math.hypot:
+        return hypot if n_args != 2 else None
+    try:
+        return _MODELS.get(obj)
+    except TypeError:                    # (an unhashable callable)
+        return None

@@ -1,0 +1,110 @@
+"""Standard-library functions differentiated through a Python model of each
+(``symgrad/stdlib_models.py``): ``statistics`` (variance, stdev, median ...), ``math``
+(dist, n-ary hypot, copysign, ldexp, frexp) and ``operator``.  Each gradient is checked
+against central finite differences of the real library function, each value against
+the library's, and each error against the library's own."""
+
+import math
+import operator
+import statistics
+
+import pytest
+
+import symgrad
+
+H = 1e-6
+
+
+def fd_list(f, xs, h=H):
+    out = []
+    for k in range(len(xs)):
+        up, dn = list(xs), list(xs)
+        up[k] += h
+        dn[k] -= h
+        out.append((f(up) - f(dn)) / (2 * h))
+    return out
+
+
+def var_plus(xs):
+    return statistics.variance(xs) + xs[0] * statistics.pstdev(xs)
+
+
+def stdev_ratio(xs):
+    return statistics.stdev(xs) / statistics.pvariance(xs)
+
+
+def median_mix(xs):
+    return statistics.median(xs) * statistics.median_low(xs) + statistics.median_high(xs)
+
+
+def geometric(xs):
+    return statistics.geometric_mean(xs) * xs[-1]
+
+
+def variance_about(xs):
+    m = statistics.fmean(xs)
+    return statistics.variance(xs, m) + statistics.pvariance(xs, mu=m)
+
+
+@pytest.mark.parametrize("f", [var_plus, stdev_ratio, median_mix, geometric, variance_about],
+                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize("xs", [[1.0, 3.0, 2.5], [0.5, 2.0, 1.25, 3.5], [2.0, 0.75]])
+def test_statistics(f, xs):
+    value, g = symgrad.value_and_grad(f)(list(xs))
+    assert value == pytest.approx(f(list(xs)), rel=1e-12)
+    assert g == pytest.approx(fd_list(f, xs), rel=1e-6, abs=1e-9)
+
+
+def test_statistics_errors_are_the_librarys():
+    g = symgrad.grad(var_plus)
+    with pytest.raises(statistics.StatisticsError):
+        var_plus([1.0])
+    with pytest.raises(statistics.StatisticsError):
+        g([1.0])
+    with pytest.raises(statistics.StatisticsError):
+        symgrad.grad(median_mix)([])
+
+
+def geometry(x, y, z):
+    return math.dist((x, y), (z, 1.0)) + math.hypot(x, y, z) + math.hypot(x) + \
+        math.copysign(x * y, z - 0.5) + math.ldexp(x, 3) + math.frexp(y)[0] * x
+
+
+def operators(x, y, z):
+    return operator.mul(x, y) + operator.truediv(x, z) - operator.pow(y, 2) + \
+        operator.neg(z) * operator.add(x, 1.0) + operator.sub(y, x) ** 2 + operator.abs(x - z)
+
+
+@pytest.mark.parametrize("f", [geometry, operators], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("point", [(0.7, 1.3, 0.2), (-0.4, 2.5, 1.1)])
+def test_math_and_operator(f, point):
+    value, g = symgrad.value_and_grad(f, wrt=[0, 1, 2])(*point)
+    assert value == pytest.approx(f(*point), rel=1e-12)
+    want = []
+    for i in range(3):
+        up, dn = list(point), list(point)
+        up[i] += H
+        dn[i] -= H
+        want.append((f(*up) - f(*dn)) / (2 * H))
+    assert list(g) == pytest.approx(want, rel=1e-6, abs=1e-9)
+
+
+def test_hessian_through_a_model():
+    def f(a, b):
+        return statistics.pvariance([a, b, a * b])
+    h = symgrad.hessian(f, wrt=[0, 1])(0.7, 1.3)
+    gf = symgrad.grad(f, wrt=[0, 1])
+    for i in range(2):
+        up = gf(*(v + H * (k == i) for k, v in enumerate((0.7, 1.3))))
+        dn = gf(*(v - H * (k == i) for k, v in enumerate((0.7, 1.3))))
+        for j in range(2):
+            assert h[j][i] == pytest.approx((up[j] - dn[j]) / (2 * H), rel=1e-5)
+
+
+def test_dist_of_unequal_lengths_is_the_librarys_error():
+    def f(x):
+        return math.dist((x, 1.0), (x,))
+    with pytest.raises(ValueError):
+        f(1.0)
+    with pytest.raises(ValueError):
+        symgrad.grad(f)(1.0)
