@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import NonDifferentiableError, UnsupportedSyntaxError
-from .ir import (Const, Eqn, Global, Kind, KindError, Return, Var, kind_conflict, leaves,
-                 walk)
+from .ir import (Const, Eqn, For, Global, If, Kind, KindError, Return, Var, While,
+                 kind_conflict, leaves, walk)
+from .rules import RULES
 
 __all__ = ["Facts", "analyze", "INACTIVE_PRIMS", "LIST_MUTATORS"]
 
@@ -341,6 +342,7 @@ def analyze(lowered: Any, wrt: list[Var]) -> Facts:
     except KindError as exc:
         raise kind_conflict(lowered.fs, lowered.fs.tree, exc) from None
     body = lowered.func.body
+    _arrays_of_lists(body)
     cls = alias_classes(body, lowered.params)
     varied, vclasses = _varied(body, set(wrt), cls)
     useful, uclasses = _useful(body, lowered.result, cls)
@@ -354,6 +356,50 @@ def analyze(lowered: Any, wrt: list[Var]) -> Facts:
     _check(body, facts, cls, vclasses, uclasses, getattr(lowered, "origins", {}))
     _check_mutable_defaults(lowered, cls)
     return facts
+
+
+def _flat_list(a: Any) -> bool:
+    k = a.kind.find() if type(a) is Var else None
+    return k is not None and k.tag == "list" and k.elem is not None and \
+        k.elem.find().tag == "num"
+
+
+def _arrays_of_lists(block: list) -> None:
+    """A list of numbers made in the function and handed to numpy (``np.sum([a, b *
+    c])``, ``np.mean([f(v) for v in xs])``, ``np.array(xs)``) becomes an array first:
+    ``list_to_array``, whose adjoint goes back into the list's elements.  (Lists of
+    lists, and the sequences ``np.stack`` / ``np.concatenate`` take, stay refused.)"""
+    from .array_ops import ARRAY_OPS
+    out: list = []
+    for s in block:
+        t = type(s)
+        if t is If:
+            _arrays_of_lists(s.then)
+            _arrays_of_lists(s.orelse)
+        elif t is For:
+            _arrays_of_lists(s.body)
+        elif t is While:
+            _arrays_of_lists(s.test)
+            _arrays_of_lists(s.body)
+        elif t is Eqn:
+            params = s.params or {}
+            op = ARRAY_OPS.get(s.prim)
+            if s.prim == "call" and params.get("np_name") in ("array", "asarray") and \
+                    len(s.args) == 2 and not params.get("kw") and _flat_list(s.args[1]) \
+                    and not params.get("int_dtype"):
+                s = Eqn(s.outs, "list_to_array", (s.args[1],), None, s.loc)
+            elif (op is not None and op.arrays != -1 or s.prim in RULES and
+                  params.get("flavor") == "numpy") and any(_flat_list(a) for a in s.args):
+                args = []
+                for a in s.args:
+                    if _flat_list(a):
+                        arr = Var("_a", Kind.array())
+                        out.append(Eqn((arr,), "list_to_array", (a,), None, s.loc))
+                        a = arr
+                    args.append(a)
+                s.args = tuple(args)
+        out.append(s)
+    block[:] = out
 
 
 def _origin(lst: Any, body: list, cls: _Classes, origins: dict) -> str | None:
@@ -380,6 +426,13 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
         if type(s) is not Eqn:
             continue
         p = s.prim
+        if p == "list_to_array" and not _flat_list(s.args[0]) and \
+                _is_varied(s.args[0], facts, cls, vclasses):
+            err = _loc_error(s, "a list of lists (or of arrays) of differentiated values "
+                             "handed to numpy", "make the array in the call: np.array([[a, "
+                             "b], [c, d]]) with the elements written out, or pass an array")
+            err.about_lists = True        # type: ignore[attr-defined]  (see api)
+            raise err
         if p.startswith("np_") and any(type(a) is Var and a.kind.is_list and
                                        _is_varied(a, facts, cls, vclasses) for a in s.args):
             err = _loc_error(s, "a Python list of differentiated numbers passed to a numpy "

@@ -32,7 +32,7 @@ __all__ = ["emit", "Emitted", "compile_emitted"]
 
 _PURE = {"copy", "getitem", "getattr", "list", "tuple", "concat", "repeat", "slice", "len",
          "range", "neg", "not", "invert", "select", "sum", "fsum", "mean", "fmean", "max_of",
-         "min_of", "zeros_like", "binop", "get_or_missing"}
+         "min_of", "zeros_like", "binop", "get_or_missing", "list_to_array"}
 _MUTATING = {"append", "pop", "insert", "extend", "setitem", "setslice", "accum", "reverse",
              "put_back", "add_into", "aset", "aset_add",
              "clear", "call", "callmethod", "pyexpr", "raise", "assert_fail"}
@@ -544,7 +544,7 @@ def _reads(e: Eqn, inline: dict) -> set:
 
 _LIST_READS = {"getitem", "len", "slice", "sum", "fsum", "mean", "fmean", "max_of", "min_of",
                "getattr", "call", "callmethod", "pyexpr", "zeros_like", "concat", "repeat",
-               "copy", "list", "get_or_missing"}
+               "copy", "list", "get_or_missing", "list_to_array"}
 _BUILTIN_PRIMS = {"len", "range", "sum", "list", "max_of", "min_of", "zeros_like"}
 
 
@@ -554,7 +554,8 @@ def _touches_lists(e: Eqn, inline: dict) -> bool:
         x = stack.pop()
         if x.prim in ("getitem", "len", "slice", "sum", "fsum", "mean", "fmean", "max_of",
                       "min_of", "getattr", "call", "callmethod", "pyexpr", "zeros_like",
-                      "concat", "repeat", "copy", "list", "get_or_missing"):
+                      "concat", "repeat", "copy", "list", "get_or_missing",
+                      "list_to_array"):
             if x.prim != "copy" or (type(x.args[0]) is Var and x.args[0].kind.is_list):
                 return True
         for a in x.args:

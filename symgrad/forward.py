@@ -35,7 +35,7 @@ __all__ = ["forward", "Forward"]
 _SAME_ON_TANGENTS = {"list", "tuple", "dict", "concat", "repeat", "slice", "getitem", "copy",
                      "append", "insert", "extend", "setitem", "pop", "reverse", "clear",
                      "sum", "fsum", "mean", "fmean", "put_back", "accum", "zeros_like",
-                     "add_into", "get_or_missing"}
+                     "add_into", "get_or_missing", "list_to_array"}
 _EFFECTS = {"append", "insert", "extend", "setitem", "reverse", "clear", "put_back", "accum",
             "add_into"}
 

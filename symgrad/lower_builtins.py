@@ -97,7 +97,7 @@ def _reduce(lw: Any, scope: Scope, node: ast.Call, dest: Var | None, which: str)
     if len(node.args) > 1:
         if "default" in kw:
             raise scope.fs.error(node, f"{which}(a, b, default=...)", "default= needs one iterable")
-        items = [lw.operand(scope, a) for a in node.args]
+        items = lw.operands(scope, node.args)
         if key is None:
             acc = items[0]
             for it in items[1:]:

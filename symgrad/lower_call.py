@@ -76,7 +76,9 @@ class CallLowering:
         tuples and dicts are expanded, as a forwarding wrapper needs)."""
         args = self.expanded(scope, node.args, node, "a starred argument of unknown length",
                              "pass the arguments one by one")
+        mark = len(self.block)
         kwargs: dict[str, Any] = {}
+        marks: dict[str, int] = {}
         for k in node.keywords:
             v = self.expr(scope, k.value)
             if k.arg is None:
@@ -84,8 +86,16 @@ class CallLowering:
                     raise scope.fs.error(node, "a ** argument of unknown keys",
                                          "pass keyword arguments one by one")
                 kwargs.update(v.items)
+                marks.update((key, len(self.block)) for key in v.items)
             else:
                 kwargs[k.arg] = v
+                marks[k.arg] = len(self.block)
+        if len(self.block) > mark:     # (a keyword's call may change a positional's name)
+            names = list(kwargs)       # (the keywords first: copies go in at later marks)
+            for key, v in zip(names, self.kept_all([kwargs[n] for n in names],
+                                                  [marks[n] for n in names])):
+                kwargs[key] = v
+            args = self.kept_all(args, [mark] * len(args))
         return args, kwargs
 
     def apply(self, scope: Scope, callee: Any, args: list, kwargs: dict, node: ast.AST,
@@ -417,6 +427,9 @@ class CallLowering:
                 raise scope.fs.error(node, f"{describe(obj)} with {len(ops)} arguments",
                                      f"call it with {rule.nargs}")
             return out
+        if info.flavor == "numpy":        # np.exp([w * v for v in xs]): an array of it
+            ops = [self.emit("list_to_array", (a,), Kind.array(), hint="_a")
+                   if type(a) is Var and a.kind.find().tag == "list" else a for a in ops]
         for a in ops:
             if type(a) is Var:
                 self.unify(a.kind, Kind.num(), node)
@@ -463,6 +476,16 @@ class CallLowering:
         finally:
             self.loc, self.scope_fs = saved_loc, saved_fs
 
+    def may_rebind(self, *trees: Any) -> bool:
+        """Can a call rebind a variable it was given (a ``nonlocal`` in one of ``trees``,
+        or in any function lowered so far: a closure may be passed along and called)?"""
+        from .lower import _nonlocal_names
+        seen = self.__dict__.setdefault("_nonlocal_trees", {})
+        for t in trees:
+            if id(t) not in seen:
+                seen[id(t)] = (t, bool(_nonlocal_names([t])))
+        return any(has for _, has in seen.values())
+
     def value_at_call(self, a: Any) -> Any:
         """A copy of a number variable (an argument the callee may rebind)."""
         if type(a) is not Var or a.kind.is_list or a.kind.is_array:
@@ -493,12 +516,6 @@ class CallLowering:
         if key in self.inlining:
             raise self.error_at(node, f"the recursive call to {fv.name}",
                                 "rewrite the recursion as a loop")
-        from .lower import _nonlocal_names
-        if _nonlocal_names([fv.node]):
-            # g(x) where g rebinds x (nonlocal): the parameter holds the value x had
-            # at the call, so arguments are copied before the body can write them
-            args = [self.value_at_call(a) for a in args]
-            kwargs = {k: self.value_at_call(v) for k, v in kwargs.items()}
         tree = fv.node
         if isinstance(tree, ast.Lambda):
             tree = ast.FunctionDef(name="<lambda>", args=tree.args, body=[
@@ -520,6 +537,11 @@ class CallLowering:
         header = f"inlined {_call_text(node)}:"
         self.loc = Loc(header, "", callee.fs.filename, 0)
         mark = len(self.block)
+        if self.may_rebind(tree, callee.fs.tree, self.scope_fs.tree):
+            # g(x) where g, or a function g calls, rebinds x (nonlocal): the parameter
+            # holds the value x had at the call, so arguments are copied first
+            args = [self.value_at_call(a) for a in args]
+            kwargs = {k: self.value_at_call(v) for k, v in kwargs.items()}
         self.bind_params(callee, tree.args, args, kwargs, defaults, assigned, node)
         self.inline_header = header if len(self.block) == mark else ""
         self.inlining.append(key)

@@ -309,7 +309,9 @@ class ExprLowering:
     def e_compare(self, scope: Scope, node: ast.Compare, dest: Var | None) -> Any:
         left = self.operand(scope, node.left)
         if len(node.ops) == 1:
+            mark = len(self.block)
             right = self.operand(scope, node.comparators[0])
+            left = self.kept(left, mark)
             if type(left) is Const and type(right) is Const and dest is None:
                 folded = _fold_compare(node.ops[0], left.value, right.value)
                 if folded is not None:      # (b is None with b's default None: known)
@@ -448,7 +450,7 @@ class ExprLowering:
     def e_list(self, scope: Scope, node: ast.List, dest: Var | None) -> Any:
         if any(isinstance(e, ast.Starred) for e in node.elts):
             return self.starred_list(scope, node, dest)
-        items = tuple(self.operand(scope, e) for e in node.elts)
+        items = tuple(self.operands(scope, node.elts))
         kind = Kind.list_of()
         for it in items:
             self.unify(kind.element, self.kind_of(it), node)
@@ -474,22 +476,47 @@ class ExprLowering:
         """The values of ``elts``, a ``*t`` of a known tuple expanded (else ``what`` is
         refused, with ``hint``)."""
         items: list[Any] = []
+        marks: list[int] = []
         for e in elts:
             if isinstance(e, ast.Starred):
                 v = self.expr(scope, e.value)
                 if type(v) is not StaticTuple:
                     raise scope.fs.error(node, what, hint)
                 items.extend(v.items)
+                marks.extend(len(self.block) for _ in v.items)
             else:
                 items.append(self.expr(scope, e))
-        return items
+                marks.append(len(self.block))
+        return self.kept_all(items, marks)
+
+    def operands(self, scope: Scope, nodes: list) -> list:
+        """Run-time values of ``nodes``, evaluated left to right, each as it was when read
+        (``[x, g()]`` where ``g`` changes ``x``: the old ``x``)."""
+        items, marks = [], []
+        for e in nodes:
+            items.append(self.operand(scope, e))
+            marks.append(len(self.block))
+        return self.kept_all(items, marks)
+
+    def kept_all(self, items: list, marks: list[int]) -> list:
+        """``items``, each read before the statements from its mark on (``h(x, g())``
+        where ``g`` changes ``x`` through ``nonlocal``: Python passed the old ``x``)."""
+        out = list(items)
+        for k in range(len(out) - 1, -1, -1):      # (last first: copies go in at marks)
+            out[k] = self.kept_value(out[k], marks[k])
+        return out
+
+    def kept_value(self, v: Any, mark: int) -> Any:
+        if type(v) is StaticTuple:
+            return StaticTuple(tuple(self.kept_value(x, mark) for x in v.items))
+        return self.kept(v, mark)
 
     def e_dict(self, scope: Scope, node: ast.Dict, dest: Var | None) -> Any:
         """A dict with constant keys: a map whose values are differentiated."""
         if any(k is None or not isinstance(k, ast.Constant) for k in node.keys):
             return self.e_opaque(scope, node, dest)
         keys = tuple(k.value for k in node.keys)
-        values = tuple(self.operand(scope, v) for v in node.values)
+        values = tuple(self.operands(scope, node.values))
         kind = Kind.map_of()
         for key, v in zip(keys, values):
             self.unify(kind.field(key), self.kind_of(v), node)

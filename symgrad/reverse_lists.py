@@ -274,10 +274,21 @@ def _alias(r: Any, e: Eqn) -> None:
     r.restore_outs(e)
 
 
+def _to_array(r: Any, e: Eqn) -> None:
+    """``a = np.array(xs)`` (a list of numbers): ``d_xs[k] += d_a[k]`` for each k."""
+    lst = e.args[0]
+    g = r.take(e.out) if r.active(e.out) else None
+    r.restore_outs(e)
+    if g is None or not (type(lst) is Var and r.active(lst)):
+        return
+    d, n = sh(r, lst), r.emit("len", (r.val(lst),))
+    r.loop_range(n, lambda k: r.accum(d, k, r.emit("aget", (g, k), {"index": (("i", 1),)})))
+
+
 _HANDLERS: dict[str, Callable[[Any, Eqn], None]] = {
     "getitem": _read, "setitem": _write, "append": _append, "pop": _pop, "insert": _insert,
     "extend": _extend, "list": _literal, "tuple": _literal, "dict": _literal, "concat": _concat,
     "repeat": _repeat, "slice": _slice, "sum": _reduce(None), "fsum": _reduce(None),
     "mean": _reduce("len"), "fmean": _reduce("len"), "max_of": _extreme, "min_of": _extreme,
-    "reverse": _reverse_inplace, "copy": _alias,
+    "reverse": _reverse_inplace, "copy": _alias, "list_to_array": _to_array,
 }

@@ -62,6 +62,7 @@ class ClosureInfo:
     nparams: int
     has_default: bool
     pure: bool                  # no nonlocal writes: may serve as a key= function
+    target: str | None = None   # the name it writes through nonlocal
 
 
 DECORATORS = {
@@ -276,14 +277,20 @@ class FamilyWriter:
         self.block(scope, self.draw(st.integers(0, 2)), 1, True, None, body, indent + "    ")
         if target is not None:
             e = self.expr(scope, 1)
-            body.append(indent + "    " + self.pick([f"{target} = {target} * 0.5 + {e}",
-                                                    f"{target} += {e}", f"{target} = {e}"]))
+            write = self.pick([f"{target} = {target} * 0.5 + {e}", f"{target} += {e}",
+                               f"{target} = {e}"])
+            if self.branches and self.chance(40):    # (a write in a branch)
+                self.features.add("if")
+                body.append(f"{indent}    if {self.cond(scope, 1)}:")
+                body.append(indent + "        " + write)
+            else:
+                body.append(indent + "    " + write)
         ret = self.expr(scope, self.draw(st.integers(1, 2)))
         self.in_closure -= 1
         lines.append(f"{indent}def {name}({', '.join(header)}):")
         lines.extend(body)
         lines.append(f"{indent}    return {ret}")
-        return ClosureInfo(name, nparams, has_default, pure=target is None)
+        return ClosureInfo(name, nparams, has_default, pure=target is None, target=target)
 
     def closure_kind(self, env: Any) -> str:
         kinds = ["read", "read", "default"] + (["nonlocal"] if self.nonlocal_targets(env) else [])
@@ -301,7 +308,20 @@ class FamilyWriter:
         if reads and self.chance(50):          # late binding: the call sees the new value
             self.features.add("closures.late")
             lines.append(f"{indent}{self.pick(reads)} = {self.expr(env, 1)}")
-        if self.chance(70):
+        if info.target is not None and self.chance(40):
+            # the name read, then changed by the call in the same expression: Python
+            # passes (keeps) the value read first
+            self.features.add("closures.read_then_call")
+            t, call = info.target, self.closure_call(env, 1, info)
+            forms = [f"[{t}, {call}][0] + {t}", f"({t}, {call})[0] * {t}",
+                     f"sum([{t}, {call}, {t}])", f"math.atan2({t}, 1.5 + 0.0 * {call}) - {t}"]
+            if self.branches:            # (kinks and comparisons: no SymPy check)
+                forms += [f"max({t}, {call})", f"(1.0 if {t} > {call} else 2.0) * {t}"]
+            form = self.pick(forms)
+            if form.startswith(("max", "(1.0 if")):
+                self.features.add("kink")
+            self.store(env, top, form, lines, indent)
+        elif self.chance(70):
             self.store(env, top, self.closure_call(env, 1, info), lines, indent)
 
     def s_def_branches(self, env: Any, top: bool, lines: list[str], indent: str) -> None:

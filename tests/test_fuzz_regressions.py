@@ -405,3 +405,72 @@ def test_list_write_in_a_while_test(x0):
     want = [(a - b) / (2 * h) for a, b in zip(flat(up), flat(dn))]
     got = flat(symgrad.hvp(write_in_while_test, (x0, list(xs)), v))
     assert all(a == pytest.approx(b, rel=1e-5, abs=1e-6) for a, b in zip(got, want))
+
+
+# --- a name read, then changed in a branch of a closure called later in the same
+# expression: Python keeps the value read first (call arguments, list, tuple and dict
+# displays, max/min arguments, comparisons).  Found by the fuzzer (its closures family
+# now writes such expressions, with the nonlocal write sometimes in a branch).
+def _plain(a, b):
+    return a * 10.0 + b
+
+
+def read_then_call(x0, form):
+    def g(t):
+        nonlocal x0
+        if t > 0:
+            x0 -= 0.5
+        x0 = x0 * 0.5 + t
+        return -x0
+    if form == "call":
+        return -_plain(x0, g(0.3))
+    if form == "keyword":
+        return -_plain(x0, b=g(0.3))
+    if form == "list":
+        return [x0, g(0.3)][0] * 2.0 + x0
+    if form == "dict":
+        return {"a": x0, "b": g(0.3)}["a"] * x0
+    if form == "max":
+        return max(x0, g(0.3), key=abs) + x0
+    if form == "sum":
+        return sum([x0, g(0.3), x0])
+    return (1.0 if x0 > 0.5 + 0.0 * g(0.3) else 2.0) * x0
+
+
+@pytest.mark.parametrize("form", ["call", "keyword", "list", "dict", "max", "sum", "compare"])
+@pytest.mark.parametrize("x0", [0.7, -1.3])
+def test_a_value_read_before_a_call_changes_it(form, x0):
+    value, g = symgrad.value_and_grad(read_then_call, wrt="x0")(x0, form)
+    assert value == read_then_call(x0, form)
+    assert close(g, fd(lambda x: read_then_call(x, form), (x0,), 0))
+
+
+# --- a parameter bound to a variable that a closure the callee calls rebinds
+# (nonlocal, in a branch): the parameter keeps the value passed.  Found by the fuzzer.
+def passed_then_rebound(a, form):
+    x0 = 8.0 + a
+
+    def g2(t):
+        nonlocal x0
+        if t < 5.0:
+            x0 = x0 * 2.0
+        return 1.0
+
+    def g9(s, t=3.0):
+        g2(-1.5)
+        return s + x0 + min(t, abs(x0))
+
+    if form == "binop":
+        x0 = x0 + g9(x0)
+    elif form == "nested":
+        x0 += g9(x0 - 2.0, g9(x0, t=x0))
+    else:
+        x0 = g9(g9(x0))
+    return x0 * 0.001
+
+
+@pytest.mark.parametrize("form", ["binop", "nested", "twice"])
+def test_a_parameter_keeps_the_value_passed(form):
+    value, g = symgrad.value_and_grad(passed_then_rebound, wrt="a")(0.3, form)
+    assert value == passed_then_rebound(0.3, form)
+    assert close(g, fd(lambda a: passed_then_rebound(a, form), (0.3,), 0))

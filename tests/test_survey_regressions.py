@@ -158,8 +158,10 @@ def sum_of_list(a, b):
     return np.sum([a, b * b]) + np.mean([a, b])
 
 
-def test_numpy_function_of_a_list_of_differentiated_numbers_is_refused():
-    refused(sum_of_list, 0.3, 1.2, words=("Python list", "np.array([a, b, c])"))
+def test_numpy_function_of_a_list_of_differentiated_numbers():
+    # (refused once: now the list becomes an array whose adjoint goes back into it,
+    # tests/test_lists_to_numpy.py)
+    check_grad(sum_of_list, 0.3, 1.2)
 
     def rewritten(a, b):
         return np.sum(np.array([a, b * b])) + np.mean(np.array([a, b]))
