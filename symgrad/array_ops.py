@@ -710,6 +710,8 @@ CONSTRUCTORS = ("zeros", "ones", "empty", "full", "zeros_like", "ones_like", "em
                 "full_like", "arange", "linspace", "eye", "identity", "array", "asarray",
                 "diag", "tri", "random")
 
+from . import array_ops_more  # noqa: E402,F401  (more declarations, into ARRAY_OPS)
+
 BY_NUMPY: dict[str, ArrayOp] = {op.np_name: op for op in ARRAY_OPS.values() if op.np_name}
 BY_METHOD: dict[str, ArrayOp] = {op.method: op for op in ARRAY_OPS.values() if op.method}
 
@@ -720,6 +722,7 @@ BY_METHOD: dict[str, ArrayOp] = {op.method: op for op in ARRAY_OPS.values() if o
 USER_CALLS: dict[str, Any] = {}
 #: id(callable) -> its operation, for the lowering
 USER_BY_OBJECT: dict[int, ArrayOp] = {}
+array_ops_more.register_helpers()      # (the helpers of generated code, read back)
 
 
 def register_array_rule(fn: Callable[..., Any], vjps: list, *, jvps: list | None = None,

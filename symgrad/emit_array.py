@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .array_ops import ARRAY_OPS
+from .array_ops_more import HELPER_OPS
 from .ir import Const, Eqn, Var, walk
 from .rules import RULES
 
@@ -265,6 +266,20 @@ def _e_eye_like(pr: Any, e: Eqn) -> tuple[str, int]:
     return f"{_np(pr)}.eye({shape}[0], {shape}[1])", ATOM
 
 
+def _e_einsum(pr: Any, e: Eqn) -> tuple[str, int]:
+    args = [repr(e.params["subscripts"])] + [pr.op(a) for a in e.args]
+    return f"{_np(pr)}.einsum({', '.join(args)})", ATOM
+
+
+def _e_average(pr: Any, e: Eqn) -> tuple[str, int]:
+    """``np.average(x, axis=0, weights=w)`` (operand 1: the weights, or None)."""
+    x, w = e.args
+    parts = [pr.op(x)] + _kw(e.params or {}, ARRAY_OPS[e.prim].keywords)
+    if not (type(w) is Const and w.value is None):
+        parts.append(f"weights={pr.op(w)}")
+    return f"{_np(pr)}.average({', '.join(parts)})", ATOM
+
+
 def _e_inside(pr: Any, e: Eqn) -> tuple[str, int]:
     x, lo, hi = e.args
     parts = []
@@ -293,6 +308,9 @@ ARRAY_EXPR.update({
     "np_tensordot_vjp_a": _helper_call("_tensordot_vjp_a", ("axes",)),
     "np_tensordot_vjp_b": _helper_call("_tensordot_vjp_b", ("axes",)),
 })
+ARRAY_EXPR.update({"np_einsum": _e_einsum, "np_average": _e_average})
+ARRAY_EXPR.update({prim: _helper_call(name, keywords)
+                   for prim, (name, keywords) in HELPER_OPS.items()})
 ARRAY_STMT: dict[str, Any] = {"aset": _s_aset, "aset_add": _s_aset_add}
 
 #: primitives that change an array in place (argument 0)

@@ -217,10 +217,105 @@ def _inner_vjp_b(g, a, b):
 ''',
 }
 
+# adjoints of array operations numpy has no single call for (symgrad.array_ops_more)
+_SOURCES.update({
+    "_diagonal_vjp": """
+def _diagonal_vjp(g, x, offset=0, axis1=0, axis2=1):
+    \"\"\"The adjoint of np.diagonal(x, offset, axis1, axis2): g on that diagonal of zeros.\"\"\"
+    import numpy as np
+    d = np.zeros(np.shape(x))
+    k = np.arange(np.shape(g)[-1])
+    np.moveaxis(d, (axis1, axis2), (-2, -1))[..., k + max(-offset, 0), k + max(offset, 0)] = g
+    return d
+""",
+    "_tile_vjp": """
+def _tile_vjp(g, x, reps):
+    \"\"\"The adjoint of np.tile(x, reps): the copies of each element summed.\"\"\"
+    import numpy as np
+    shape = np.shape(x)
+    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    n = max(len(shape), len(reps))
+    reps = (1,) * (n - len(reps)) + reps
+    full = (1,) * (n - len(shape)) + tuple(shape)
+    g = np.reshape(g, [k for pair in zip(reps, full) for k in pair])
+    return np.reshape(np.sum(g, axis=tuple(range(0, 2 * n, 2))), shape)
+""",
+    "_repeat_vjp": """
+def _repeat_vjp(g, x, repeats, axis=None):
+    \"\"\"The adjoint of np.repeat(x, repeats, axis) (an int repeats): the repeats summed.\"\"\"
+    import numpy as np
+    shape = np.shape(x)
+    if axis is None:
+        return np.reshape(np.sum(np.reshape(g, (-1, repeats)), axis=1), shape)
+    axis = axis % len(shape)
+    g = np.reshape(g, shape[:axis] + (shape[axis], repeats) + shape[axis + 1:])
+    return np.sum(g, axis=axis + 1)
+""",
+    "_kron_parts": """
+def _kron_parts(g, a, b):
+    \"\"\"g of np.kron(a, b) with each axis cut in two (a's, b's), and a and b with as many
+    axes.\"\"\"
+    import numpy as np
+    n = max(np.ndim(a), np.ndim(b))
+    sa = (1,) * (n - np.ndim(a)) + np.shape(a)
+    sb = (1,) * (n - np.ndim(b)) + np.shape(b)
+    g = np.reshape(g, [k for pair in zip(sa, sb) for k in pair])
+    return g, np.reshape(a, sa), np.reshape(b, sb), n
+""",
+    "_kron_vjp_a": """
+def _kron_vjp_a(g, a, b):
+    \"\"\"The adjoint of a in np.kron(a, b).\"\"\"
+    import numpy as np
+    g, a2, b2, n = _kron_parts(g, a, b)
+    return np.reshape(np.tensordot(g, b2, axes=(list(range(1, 2 * n, 2)), list(range(n)))),
+                      np.shape(a))
+""",
+    "_kron_vjp_b": """
+def _kron_vjp_b(g, a, b):
+    \"\"\"The adjoint of b in np.kron(a, b).\"\"\"
+    import numpy as np
+    g, a2, b2, n = _kron_parts(g, a, b)
+    return np.reshape(np.tensordot(g, a2, axes=(list(range(0, 2 * n, 2)), list(range(n)))),
+                      np.shape(b))
+""",
+    "_sort_vjp": """
+def _sort_vjp(g, x, axis=-1):
+    \"\"\"The adjoint of np.sort(x, axis): each element of g put back where the sorted
+    element came from.\"\"\"
+    import numpy as np
+    if axis is None:
+        d = np.zeros(np.size(x))
+        d[np.argsort(x, axis=None)] = g
+        return np.reshape(d, np.shape(x))
+    d = np.zeros(np.shape(x))
+    np.put_along_axis(d, np.argsort(x, axis=axis), g, axis=axis)
+    return d
+""",
+    "_weights_like": """
+def _weights_like(w, x, axis=None):
+    \"\"\"np.average's weights w shaped to multiply x (1-D weights lie along axis).\"\"\"
+    import numpy as np
+    if np.ndim(w) == np.ndim(x):
+        return w
+    shape = [1] * np.ndim(x)
+    shape[axis] = -1
+    return np.reshape(w, shape)
+""",
+    "_sort_jvp": """
+def _sort_jvp(t, x, axis=-1):
+    \"\"\"t in the order np.sort(x, axis) puts the elements of x (its tangent).\"\"\"
+    import numpy as np
+    if axis is None:
+        return np.ravel(t)[np.argsort(x, axis=None)]
+    return np.take_along_axis(t, np.argsort(x, axis=axis), axis=axis)
+""",
+})
+
 #: helpers that call other helpers
 HELPER_NEEDS = {"_matmul_vjp_a": ("_unbroadcast",), "_matmul_vjp_b": ("_unbroadcast",),
                 "_tensordot_vjp_a": ("_tensordot_axes",),
-                "_tensordot_vjp_b": ("_tensordot_axes",)}
+                "_tensordot_vjp_b": ("_tensordot_axes",),
+                "_kron_vjp_a": ("_kron_parts",), "_kron_vjp_b": ("_kron_parts",)}
 
 
 def source_of(name: str) -> str | None:

@@ -157,10 +157,13 @@ class ArrayLowering:
 
     # ------------------------------------------------------------------ calls
     def array_call(self, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
-                   node: ast.AST, dest: Var | None, method_base: Any = None) -> Any:
+                   node: ast.AST, dest: Var | None, method_base: Any = None,
+                   plain: bool = False) -> Any:
         """``np.sum(x, axis=0)`` / ``x.sum(axis=0)``: the primitive with its static
         parameters (axes, shapes) as constants."""
         fs = scope.fs
+        if op.name in _REWRITTEN and not plain:
+            return _REWRITTEN[op.name](self, scope, op, args, kwargs, node, dest, method_base)
         if method_base is not None:
             args = [method_base, *args]
         if op.arrays == -1:                  # np.concatenate([a, b], axis=0)
@@ -470,3 +473,47 @@ class ArrayLowering:
                                   {"kw": (), "label": "_distinct_indices", "constant": True},
                                   self.loc))
         self.effect("aset", (base, *ops, value), {"index": template})
+
+
+# ---------------------------------------------------------------------- calls of their own form
+
+def _lower_einsum(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
+                  node: ast.AST, dest: Var | None, method_base: Any) -> Any:
+    """``np.einsum("ij,jk->ik", a, b)``: the subscripts (a literal) are a parameter, the
+    operands arrays (``optimize=`` changes only the speed, and is dropped)."""
+    spec = args[0] if args else None
+    if type(spec) is not Const or not isinstance(spec.value, str) or \
+            set(kwargs) - {"optimize"} or not 1 <= len(args) - 1 <= 3:
+        raise self.error_at(node, "this np.einsum call", "write the subscripts as a string "
+                            "in the call, then one to three arrays: np.einsum('ij,jk->ik', a, b)")
+    arrays = [self.materialize(a, node) for a in args[1:]]
+    for a in arrays:
+        if type(a) is Var and a.kind.find().tag in (None, "num"):
+            self.unify(a.kind, Kind.array(), node)
+    params = {"subscripts": spec.value, "spelling": "function"}
+    kind = Kind.num() if op.scalar(params) else Kind.array()
+    return self.emit(op.name, tuple(arrays), kind, params, dest=dest, hint="_a")
+
+
+def _lower_average(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
+                   node: ast.AST, dest: Var | None, method_base: Any) -> Any:
+    """``np.average(x, axis, weights)``: the weights (or None) are a second operand."""
+    kwargs = dict(kwargs)
+    weights = kwargs.pop("weights", args[2] if len(args) > 2 else Const(None))
+    return self.array_call(scope, op, [*args[:1], weights, *args[1:2]], kwargs, node, dest,
+                           method_base, plain=True)
+
+
+def _lower_sum(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
+               node: ast.AST, dest: Var | None, method_base: Any) -> Any:
+    """``np.sum(x, initial=c)`` is ``np.sum(x) + c``."""
+    if "initial" not in kwargs:
+        return self.array_call(scope, op, args, kwargs, node, dest, method_base, plain=True)
+    kwargs = dict(kwargs)
+    initial = self.materialize(kwargs.pop("initial"), node)
+    total = self.array_call(scope, op, args, kwargs, node, None, method_base, plain=True)
+    return self.emit("add", (total, initial), self.join((total, initial)), dest=dest)
+
+
+#: numpy functions lowered in a form of their own (see ArrayLowering.array_call)
+_REWRITTEN = {"np_einsum": _lower_einsum, "np_average": _lower_average, "np_sum": _lower_sum}

@@ -249,6 +249,29 @@ def _relu(x: float) -> float:
     return x if x > 0 else 0.0
 
 
+def _exp2(x: float) -> float:
+    """2 ** x."""
+    return 2.0 ** x
+
+
+def _cbrt(x: float) -> float:
+    """The real cube root (negative for negative x)."""
+    return math.copysign(abs(x) ** (1.0 / 3.0), x)
+
+
+def _reciprocal(x: float) -> float:
+    """1 / x."""
+    return 1.0 / x
+
+
+def _sinc(x: float) -> float:
+    """sin(pi x) / (pi x), 1 at 0 (numpy's normalized sinc)."""
+    if x == 0:
+        return 1.0
+    y = math.pi * x
+    return math.sin(y) / y
+
+
 def _sign(x: float) -> float:
     return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
 
@@ -293,6 +316,26 @@ def _sympy_floordiv(a: Any, b: Any) -> Any:
 def _sympy_mod(a: Any, b: Any) -> Any:
     import sympy
     return a - b * sympy.floor(a / b)
+
+
+def _sympy_cbrt(x: Any) -> Any:
+    import sympy
+    return sympy.Piecewise((sympy.cbrt(x), x >= 0), (-sympy.cbrt(-x), True))
+
+
+def _sympy_radians(x: Any) -> Any:
+    import sympy
+    return x * sympy.pi / 180
+
+
+def _sympy_degrees(x: Any) -> Any:
+    import sympy
+    return x * 180 / sympy.pi
+
+
+def _sympy_sinc(x: Any) -> Any:
+    import sympy
+    return sympy.sinc(sympy.pi * x)
 
 
 def _sympy_log2(x: Any) -> Any:
@@ -413,6 +456,21 @@ _rule("erf", 1, math.erf, lambda x, out: 2 / math.sqrt(math.pi) * exp(-x * x),
       sympy=_sympy("erf"), math_name="erf")
 _rule("hypot", 2, math.hypot, lambda x, y, out: x / out, lambda x, y, out: y / out,
       sympy=lambda x, y: _sympy("sqrt")(x * x + y * y), math_name="hypot", numpy_name="hypot")
+_rule("exp2", 1, _exp2, lambda x, out: out * math.log(2), sympy=lambda x: 2 ** x,
+      math_name="exp2", numpy_name="exp2", doc="2 ** x")
+_rule("cbrt", 1, _cbrt, lambda x, out: 1.0 / (3.0 * out * out), sympy=_sympy_cbrt,
+      math_name="cbrt", numpy_name="cbrt", doc="the real cube root; infinite slope at 0")
+_rule("reciprocal", 1, _reciprocal, lambda x, out: -(out * out), sympy=lambda x: 1 / x,
+      numpy_name="reciprocal", doc="1 / x")
+_rule("radians", 1, math.radians, lambda x, out: math.pi / 180.0,
+      sympy=_sympy_radians,
+      math_name="radians", numpy_name="deg2rad", doc="x * pi / 180")
+_rule("degrees", 1, math.degrees, lambda x, out: 180.0 / math.pi,
+      sympy=_sympy_degrees,
+      math_name="degrees", numpy_name="rad2deg", doc="x * 180 / pi")
+_rule("sinc", 1, _sinc,
+      lambda x, out: select(eq(x, 0), 0.0, lambda: (cos(math.pi * x) - out) / x),
+      sympy=_sympy_sinc, numpy_name="sinc", doc="sin(pi x) / (pi x); sinc'(0) = 0")
 _rule("square", 1, _square, lambda x, out: 2 * x, sympy=lambda x: x ** 2,
       numpy_name="square", doc="x * x")
 _rule("logaddexp", 2, _logaddexp, lambda a, b, out: exp(a - out),
@@ -541,6 +599,7 @@ def _register_numpy() -> None:
                         ("fmin", "min"), ("asin", "asin"), ("acos", "acos"),
                         ("atan", "atan"), ("atan2", "atan2"), ("pow", "pow"),
                         ("power", "pow"), ("true_divide", "truediv"),
+                        ("radians", "radians"), ("degrees", "degrees"),
                         *((np_name, name) for name, np_name in NUMPY_OPERATORS.items())):
         fn = getattr(np, alias, None)
         if fn is not None:
@@ -642,7 +701,20 @@ def is_constant_call(obj: Any) -> bool:
         return False
     module = getattr(obj, "__module__", "") or ""
     return module in ("random", "_random") or module.startswith("numpy.random") or \
-        _numpy_shape_query(obj)
+        _numpy_shape_query(obj) or _numpy_piecewise_constant(obj)
+
+
+#: numpy functions whose result is an index, a count or a flag (derivative 0)
+_NUMPY_CONSTANT_NAMES = ("argmax", "argmin", "argsort", "argwhere", "nonzero", "flatnonzero",
+                         "count_nonzero", "searchsorted", "isinf", "isfinite", "signbit")
+
+
+def _numpy_piecewise_constant(obj: Any) -> bool:
+    """``np.argmax``, ``np.argsort``, ``np.isfinite`` ...: constant almost everywhere."""
+    import sys
+    np = sys.modules.get("numpy")
+    name = getattr(obj, "__name__", "")
+    return np is not None and name in _NUMPY_CONSTANT_NAMES and getattr(np, name, None) is obj
 
 
 def _numpy_shape_query(obj: Any) -> bool:

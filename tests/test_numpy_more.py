@@ -1,0 +1,550 @@
+"""More numpy functions: cumulative sums and products, differences, rearranging
+(flip, roll, swapaxes, moveaxis, diagonal, triu/tril, tile, repeat, sort), products
+(kron, vdot, einsum), linear algebra (inv, det, solve), average, nansum, sum(initial=),
+elementwise functions (exp2, cbrt, reciprocal, deg2rad, rad2deg, sinc) and the
+piecewise-constant ones (floor, ceil, round, rint, trunc, heaviside, argmax ...).
+
+Every gradient is checked against central finite differences of the function itself,
+every jvp against a central difference along a random direction, every hvp against
+differences of the gradient (itself checked against finite differences)."""
+
+import numpy as np
+import pytest
+
+import symgrad
+from symgrad.errors import SymgradError
+
+RNG = np.random.default_rng(11)
+X = RNG.uniform(0.2, 0.9, size=(3, 4))              # a matrix
+V = RNG.uniform(0.2, 0.9, size=5)                   # a vector
+T = RNG.uniform(0.2, 0.9, size=(2, 3, 4))           # three axes
+S = RNG.uniform(-0.5, 0.5, size=(3, 3)) + 3.0 * np.eye(3)   # well conditioned
+C = RNG.uniform(0.2, 0.9, size=(4, 3))              # a constant matrix
+W = RNG.uniform(0.5, 1.5, size=(3, 4))              # constant weights
+R = np.array([0.31, 1.22, 2.45, 3.77, 0.58])        # away from integers (and halves)
+
+
+def fd_grad(f, args, i, h=1e-6):
+    """Central finite differences of f with respect to argument i."""
+    args = [np.array(a, dtype=float) for a in args]
+    g = np.zeros_like(args[i])
+    for k in np.ndindex(args[i].shape):
+        old = args[i][k]
+        args[i][k] = old + h
+        p = f(*args)
+        args[i][k] = old - h
+        m = f(*args)
+        args[i][k] = old
+        g[k] = (p - m) / (2 * h)
+    return g
+
+
+def check_grad(f, *args, tol=1e-5):
+    wrt = list(range(len(args)))
+    g = symgrad.grad(f, wrt=wrt)(*[a.copy() for a in args])
+    for i, gi in enumerate(g):
+        want = fd_grad(f, args, i)
+        assert np.shape(gi) == np.shape(want), (i, np.shape(gi), np.shape(want))
+        np.testing.assert_allclose(gi, want, rtol=tol, atol=tol)
+    value, _ = symgrad.value_and_grad(f, wrt=wrt)(*[a.copy() for a in args])
+    np.testing.assert_allclose(value, f(*args), rtol=1e-12, atol=1e-12)
+
+
+def directions(args, seed=3):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=np.shape(a)) for a in args]
+
+
+def check_jvp(f, *args, tol=1e-5):
+    ts = directions(args)
+    value, tangent = symgrad.jvp(f, tuple(a.copy() for a in args), tuple(ts))
+    h = 1e-6
+    up = f(*[a + h * t for a, t in zip(args, ts)])
+    down = f(*[a - h * t for a, t in zip(args, ts)])
+    np.testing.assert_allclose(value, f(*args), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tangent, (up - down) / (2 * h), rtol=tol, atol=tol)
+
+
+def check_hvp(f, *args, tol=1e-5):
+    ts = directions(args, seed=5)
+    wrt = list(range(len(args)))
+    got = symgrad.hvp(f, tuple(a.copy() for a in args), tuple(ts), wrt=wrt)
+    got = got if isinstance(got, tuple) else (got,)
+    g = symgrad.grad(f, wrt=wrt)
+    h = 1e-5
+    up = g(*[a + h * t for a, t in zip(args, ts)])
+    down = g(*[a - h * t for a, t in zip(args, ts)])
+    up, down = (up, down) if isinstance(up, tuple) else ((up,), (down,))
+    for k in range(len(args)):
+        want = (up[k] - down[k]) / (2 * h)
+        np.testing.assert_allclose(got[k], want, rtol=tol, atol=tol)
+    assert max(np.abs(x).max() for x in got) > 1e-3       # (a second derivative to find)
+
+
+# ----------------------------------------------------------------------------- cases
+
+def cumsum_axis(x):
+    return np.sum(np.cumsum(x, axis=1) ** 2)
+
+
+def cumsum_flat_method(x):
+    return np.sum(x.cumsum() ** 2)
+
+
+def cumsum_axis0_method(x):
+    return np.sum(x.cumsum(axis=0) ** 3)
+
+
+def cumprod_axis(x):
+    return np.sum(np.cumprod(x, axis=0) * C.T)
+
+
+def cumprod_flat(x):
+    return np.sum(np.cumprod(x) ** 2)
+
+
+def diff_default(x):
+    return np.sum(np.diff(x) ** 2)
+
+
+def diff_axis0(x):
+    return np.sum(np.diff(x, axis=0) ** 3)
+
+
+def diff_twice(x):
+    return np.sum(np.diff(x, n=2) ** 2)
+
+
+def flip_axis(x):
+    return np.sum(np.flip(x, axis=1) * x ** 2)
+
+
+def flip_all(x):
+    return np.sum(np.flip(x) * x ** 2)
+
+
+def roll_axis(x):
+    return np.sum(np.roll(x, 1, axis=1) * x ** 2)
+
+
+def roll_flat(x):
+    return np.sum(np.roll(x, -2) * x ** 2)
+
+
+def swapaxes_2d(x):
+    return np.sum(np.swapaxes(x, 0, 1) @ x ** 2)
+
+
+def swapaxes_3d(x):
+    return np.sum(np.swapaxes(x, 0, 2) ** 2 * np.arange(24.0).reshape(4, 3, 2))
+
+
+def moveaxis_3d(x):
+    return np.sum(np.moveaxis(x, 0, -1) ** 2 * np.arange(24.0).reshape(3, 4, 2))
+
+
+def moveaxis_2d(x):
+    return np.sum(np.moveaxis(x, 1, 0) ** 3)
+
+
+def diagonal_square(x):
+    return np.sum(np.diagonal(x) ** 3)
+
+
+def diagonal_method_offset(x):
+    return np.sum(x.diagonal(1) ** 2)
+
+
+def diagonal_axes(x):
+    return np.sum(np.diagonal(x, 0, 1, 2) ** 3)
+
+
+def triu_k(x):
+    return np.sum(np.triu(x, 1) ** 3)
+
+
+def tril_default(x):
+    return np.sum(np.tril(x) ** 3)
+
+
+def tril_k(x):
+    return np.sum(np.tril(x, -1) ** 2)
+
+
+def tile_int(x):
+    return np.sum(np.tile(x, 2) ** 3 * np.arange(8.0).reshape(1, 8))
+
+
+def tile_tuple(x):
+    return np.sum(np.tile(x, (2, 1, 3)) ** 3)
+
+
+def repeat_axis(x):
+    return np.sum(np.repeat(x, 2, axis=0) ** 3 * np.arange(6.0).reshape(6, 1))
+
+
+def repeat_flat(x):
+    return np.sum(np.repeat(x, 3) ** 2 * np.arange(15.0))
+
+
+def kron_matrices(x):
+    return np.sum(np.kron(x, C) ** 2)
+
+
+def kron_vectors(x):
+    return np.sum(np.kron(x, x[:3]) ** 2)
+
+
+def vdot_self(x):
+    return np.vdot(x, x ** 2)
+
+
+def vdot_constant(x):
+    return np.vdot(C.T, x) ** 2
+
+
+def atleast_1d_vector(x):
+    return np.sum(np.atleast_1d(x) ** 3)
+
+
+def atleast_1d_number(x):
+    return np.sum(np.atleast_1d(x[0] * x[1]) ** 2)
+
+
+def sort_last(x):
+    return np.sum(np.sort(x) ** 2 * np.arange(4.0))
+
+
+def sort_axis0(x):
+    return np.sum(np.sort(x, axis=0) ** 3 * np.arange(3.0).reshape(3, 1))
+
+
+def sort_flat(x):
+    return np.sum(np.sort(x, axis=None) ** 2 * np.arange(12.0))
+
+
+def inv_sum(x):
+    return np.sum(np.linalg.inv(x) * C[:3])
+
+
+def inv_squared(x):
+    return np.sum(np.linalg.inv(x @ x) ** 2)
+
+
+def det_plain(x):
+    return np.linalg.det(x)
+
+
+def det_log(x):
+    return np.log(np.linalg.det(x * x + np.eye(3)))
+
+
+def solve_vector(x):
+    return np.sum(np.linalg.solve(x, np.arange(1.0, 4.0)) ** 2)
+
+
+def solve_matrix(x):
+    return np.sum(np.linalg.solve(x, C[:3]) ** 2)
+
+
+def solve_both(a, b):
+    return np.sum(np.linalg.solve(a, b) ** 2)
+
+
+def einsum_two(x):
+    return np.sum(np.einsum("ij,kj->ik", x, x) ** 2)
+
+
+def einsum_three(x):
+    return np.einsum("ij,jk,kj->", x, C, x ** 2)
+
+
+def einsum_implicit(x):
+    return np.sum(np.einsum("ij,jk", x, C) ** 2)
+
+
+def einsum_summed_letter(x):
+    return np.sum(np.einsum("ij,kl->ik", x, x) ** 2)
+
+
+def einsum_one(x):
+    return np.sum(np.einsum("ij->ji", x) ** 3)
+
+
+def average_plain(x):
+    return np.sum(np.average(x, axis=0) ** 2)
+
+
+def average_all(x):
+    return np.average(x ** 2) ** 2
+
+
+def average_weighted(x):
+    return np.sum(np.average(x, axis=1, weights=W) ** 2)
+
+
+def average_column_weights(x):
+    return np.sum(np.average(x ** 2, axis=0, weights=np.arange(1.0, 4.0)) ** 2)
+
+
+def average_weights_along_axis(x, w):
+    return np.sum(np.average(x ** 2, axis=0, weights=w) ** 2)
+
+
+def average_weights_differentiated(x, w):
+    return np.average(x ** 2, weights=w) ** 2
+
+
+def nansum_plain(x):
+    y = np.where(x > 0.8, np.nan, x)
+    return np.nansum(y ** 2) ** 2
+
+
+def nansum_axis(x):
+    y = np.where(x > 0.8, np.nan, x)
+    return np.sum(np.nansum(y ** 2, axis=1) ** 2)
+
+
+def sum_initial(x):
+    return np.sum(x, initial=2.0) ** 2
+
+
+def sum_initial_axis(x):
+    return np.sum(x.sum(axis=0, initial=1.5) ** 3)
+
+
+def exp2_(x):
+    return np.sum(np.exp2(x) * x)
+
+
+def cbrt_(x):
+    return np.sum(np.cbrt(x - 0.5 * x[0]) ** 2)
+
+
+def reciprocal_(x):
+    return np.sum(np.reciprocal(x) * x ** 3)
+
+
+def deg2rad_(x):
+    return np.sum(np.sin(np.deg2rad(40.0 * x)))
+
+
+def radians_(x):
+    return np.sum(np.sin(np.radians(40.0 * x)))
+
+
+def rad2deg_(x):
+    return np.sum(np.rad2deg(x) ** 2)
+
+
+def degrees_(x):
+    return np.sum(np.degrees(x) ** 2)
+
+
+def sinc_(x):
+    return np.sum(np.sinc(x) * x)
+
+
+GRADIENT_CASES = [
+    (cumsum_axis, X), (cumsum_flat_method, X), (cumsum_axis0_method, X),
+    (cumsum_axis, T), (cumprod_axis, X), (cumprod_flat, V), (diff_default, X),
+    (diff_axis0, X), (diff_twice, V), (diff_default, T), (flip_axis, X), (flip_all, T),
+    (roll_axis, X), (roll_flat, X), (swapaxes_2d, X), (swapaxes_3d, T), (moveaxis_3d, T),
+    (moveaxis_2d, X), (diagonal_square, S), (diagonal_square, X),
+    (diagonal_method_offset, X), (diagonal_axes, T), (triu_k, X), (triu_k, S),
+    (tril_default, X), (tril_k, S), (tile_int, X), (tile_tuple, X), (tile_int, X[0]),
+    (repeat_axis, X), (repeat_flat, V), (kron_matrices, X), (kron_vectors, V),
+    (vdot_self, X), (vdot_constant, X), (atleast_1d_vector, V), (atleast_1d_number, V),
+    (sort_last, X), (sort_axis0, X), (sort_flat, X), (inv_sum, S), (inv_squared, S),
+    (det_plain, S), (det_log, S), (solve_vector, S), (solve_matrix, S), (einsum_two, X),
+    (einsum_three, X), (einsum_implicit, X), (einsum_summed_letter, X), (einsum_one, X),
+    (average_plain, X), (average_all, X), (average_weighted, X), (average_column_weights, X),
+    (average_column_weights, S), (nansum_plain, X),
+    (nansum_axis, X), (sum_initial, X), (sum_initial_axis, X), (exp2_, X), (exp2_, V),
+    (cbrt_, X), (cbrt_, V), (reciprocal_, X), (reciprocal_, V), (deg2rad_, X), (radians_, V),
+    (rad2deg_, X), (degrees_, V), (sinc_, X), (sinc_, R),
+]
+
+
+def _id(case):
+    f, x = case
+    return f"{f.__name__}-{'x'.join(map(str, np.shape(x)))}"
+
+
+@pytest.mark.parametrize("case", GRADIENT_CASES, ids=_id)
+def test_gradient_matches_finite_differences(case):
+    f, x = case
+    check_grad(f, x)
+
+
+@pytest.mark.parametrize("case", GRADIENT_CASES, ids=_id)
+def test_jvp_matches_a_directional_difference(case):
+    f, x = case
+    check_jvp(f, x)
+
+
+@pytest.mark.parametrize("case", GRADIENT_CASES, ids=_id)
+def test_hvp_matches_differences_of_the_gradient(case):
+    f, x = case
+    check_hvp(f, x)
+
+
+@pytest.mark.parametrize(("f", "args"), [
+    (solve_both, (S, V[:3])), (solve_both, (S, C[:3])),
+    (average_weights_differentiated, (X, W)), (average_weights_along_axis, (S, V[:3])),
+    (average_weights_along_axis, (X, V[:3]))], ids=lambda v: getattr(v, "__name__", ""))
+def test_two_differentiated_arguments(f, args):
+    check_grad(f, *args)
+    check_jvp(f, *args)
+    check_hvp(f, *args)
+
+
+def kron_both(a, b):
+    return np.sum(np.kron(a, b) ** 2)
+
+
+def einsum_both(a, b):
+    return np.sum(np.einsum("ij,jk->ik", a, b) ** 2)
+
+
+def vdot_both(a, b):
+    return np.vdot(a, b) ** 2
+
+
+@pytest.mark.parametrize(("f", "args"), [(kron_both, (X, C)), (kron_both, (V, X)),
+                                         (einsum_both, (X, C)), (vdot_both, (X, C.T))],
+                         ids=lambda v: getattr(v, "__name__", ""))
+def test_products_of_two_differentiated_arrays(f, args):
+    check_grad(f, *args)
+    check_jvp(f, *args)
+    check_hvp(f, *args)
+
+
+# ----------------------------------------------------------------------------- piecewise constant
+
+def floor_(x):
+    return np.sum(np.floor(3.0 * x) * x ** 2)
+
+
+def ceil_(x):
+    return np.sum(np.ceil(3.0 * x) * x ** 2)
+
+
+def round_(x):
+    return np.sum(np.round(3.0 * x) * x ** 2)
+
+
+def around_(x):
+    return np.sum(np.around(2.0 * x, 1) * x ** 2)
+
+
+def round_method(x):
+    return np.sum((3.0 * x).round() * x ** 2)
+
+
+def rint_(x):
+    return np.sum(np.rint(3.0 * x) * x ** 2)
+
+
+def trunc_(x):
+    return np.sum(np.trunc(3.0 * x) * x ** 2)
+
+
+def heaviside_(x):
+    return np.sum(np.heaviside(x - 1.5, 0.5) * x ** 2)
+
+
+def argmax_(x):
+    return np.sum(x ** 2) * np.argmax(x)
+
+
+def argmin_axis(x):
+    return np.sum(x ** 2 * np.argmin(x, axis=0))
+
+
+def argsort_(x):
+    return np.sum(x ** 2 * np.argsort(x))
+
+
+def argmax_method(x):
+    return np.sum(x ** 2) * x.argmax()
+
+
+def argsort_method(x):
+    return np.sum(x ** 2 * x.argsort())
+
+
+CONSTANT_CASES = [  # (f, the gradient of the rest of the expression)
+    (floor_, lambda x: 2 * x * np.floor(3 * x)), (ceil_, lambda x: 2 * x * np.ceil(3 * x)),
+    (round_, lambda x: 2 * x * np.round(3 * x)), (around_, lambda x: 2 * x * np.around(2 * x, 1)),
+    (round_method, lambda x: 2 * x * np.round(3 * x)), (rint_, lambda x: 2 * x * np.rint(3 * x)),
+    (trunc_, lambda x: 2 * x * np.trunc(3 * x)),
+    (heaviside_, lambda x: 2 * x * np.heaviside(x - 1.5, 0.5)),
+    (argmax_, lambda x: 2 * x * np.argmax(x)), (argmin_axis, lambda x: 2 * x * np.argmin(x, axis=0)),
+    (argsort_, lambda x: 2 * x * np.argsort(x)), (argmax_method, lambda x: 2 * x * np.argmax(x)),
+    (argsort_method, lambda x: 2 * x * np.argsort(x)),
+]
+
+
+@pytest.mark.parametrize(("f", "rest"), CONSTANT_CASES, ids=lambda v: getattr(v, "__name__", ""))
+@pytest.mark.parametrize("x", [R, R.reshape(1, 5) + 0.04], ids=["vector", "row"])
+def test_piecewise_constant_functions_have_derivative_zero(f, rest, x):
+    if f is argmin_axis and x.ndim == 1:
+        x = x.reshape(5, 1) + np.array([[0.0, 0.06]])
+    g = symgrad.grad(f)(x.copy())
+    np.testing.assert_allclose(g, fd_grad(f, (x,), 0), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(g, rest(x), rtol=1e-12, atol=1e-12)
+    check_jvp(f, x)
+
+
+# ----------------------------------------------------------------------------- refusals
+
+def split_piece(x):
+    return np.sum(np.split(x, 2, axis=1)[1] ** 2)
+
+
+def einsum_trace(x):
+    return np.einsum("ii->", x)
+
+
+def diff_prepend(x):
+    return np.sum(np.diff(x, prepend=0.0) ** 2)
+
+
+def det_stack(x):
+    return np.sum(np.linalg.det(x))
+
+
+@pytest.mark.parametrize(("f", "x", "words"), [
+    (split_piece, X, "np.split"), (einsum_trace, S, "einsum"),
+    (diff_prepend, X, "prepend"), (det_stack, T[:, :3, :3], "stack")], ids=lambda v: getattr(v, "__name__", ""))
+def test_what_is_not_differentiated_is_a_clear_error(f, x, words):
+    with pytest.raises(SymgradError) as info:
+        symgrad.grad(f)(x.copy())
+    msg = str(info.value)
+    assert "test_numpy_more.py" in msg and words in msg, msg
+
+
+# ----------------------------------------------------------------------------- generated code
+
+def test_generated_code_reads_as_numpy():
+    g = symgrad.grad(cumsum_axis)
+    g(X.copy())
+    assert "np.flip(np.cumsum(np.flip(" in g.source
+    g = symgrad.grad(inv_sum)
+    g(S.copy())
+    assert "np.linalg.inv(x)" in g.source and "_a1.T" in g.source
+    g = symgrad.grad(einsum_two)
+    g(X.copy())
+    assert "np.einsum('ij,kj->ik', x, x)" in g.source
+    assert "_helper" not in g.source
+
+
+def test_helpers_are_saved_with_the_code(tmp_path):
+    g = symgrad.grad(sort_last)
+    g(X.copy())
+    assert "def _sort_vjp(" in g.source
+    ns = {"np": np}
+    exec(compile(g.source, "<saved>", "exec"), ns)
+    np.testing.assert_allclose(ns["d_sort_last"](X.copy()), fd_grad(sort_last, (X,), 0),
+                               rtol=1e-5, atol=1e-5)
