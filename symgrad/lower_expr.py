@@ -502,14 +502,24 @@ class ExprLowering:
         """``items``, each read before the statements from its mark on (``h(x, g())``
         where ``g`` changes ``x`` through ``nonlocal``: Python passed the old ``x``)."""
         out = list(items)
+        later: set = set()         # the variables assigned from the current mark on
+        upto = len(self.block)
         for k in range(len(out) - 1, -1, -1):      # (last first: copies go in at marks)
-            out[k] = self.kept_value(out[k], marks[k])
+            if marks[k] < upto:                    # (each statement is looked at once)
+                later |= ir.assigned(self.block[marks[k]:upto])
+                upto = marks[k]
+            if later:
+                out[k] = self.kept_value(out[k], marks[k], later)
         return out
 
-    def kept_value(self, v: Any, mark: int) -> Any:
+    def kept_value(self, v: Any, mark: int, later: set) -> Any:
         if type(v) is StaticTuple:
-            return StaticTuple(tuple(self.kept_value(x, mark) for x in v.items))
-        return self.kept(v, mark)
+            return StaticTuple(tuple(self.kept_value(x, mark, later) for x in v.items))
+        if type(v) is not Var or v not in later:
+            return v
+        old = Var(v.hint, v.kind)
+        self.block.insert(mark, ir.Eqn((old,), "copy", (v,), None, self.loc))
+        return old
 
     def e_dict(self, scope: Scope, node: ast.Dict, dest: Var | None) -> Any:
         """A dict with constant keys: a map whose values are differentiated."""
