@@ -361,7 +361,7 @@ def _rule(name: str, nargs: int, forward: Callable[..., Any], *partials: Callabl
 
 # primitives whose float forward never raises (an unused result may be dropped)
 _SAFE = {"add", "sub", "mul", "neg", "square", "tanh", "sin", "cos", "atan", "atan2", "sigmoid", "relu",
-         "abs", "max", "min", "erf", "float", "hypot"}
+         "abs", "max", "min", "erf", "erfc", "float", "hypot"}
 
 
 def _expand_log(b: Any, x: Any, base: Any = None) -> Any:
@@ -454,6 +454,8 @@ _rule("atanh", 1, math.atanh, lambda x, out: 1.0 / (1.0 - x * x), sympy=_sympy("
       math_name="atanh", numpy_name="arctanh")
 _rule("erf", 1, math.erf, lambda x, out: 2 / math.sqrt(math.pi) * exp(-x * x),
       sympy=_sympy("erf"), math_name="erf")
+_rule("erfc", 1, math.erfc, lambda x, out: -2 / math.sqrt(math.pi) * exp(-x * x),
+      sympy=_sympy("erfc"), math_name="erfc", doc="1 - erf(x), accurate where erf(x) ~ 1")
 _rule("hypot", 2, math.hypot, lambda x, y, out: x / out, lambda x, y, out: y / out,
       sympy=lambda x, y: _sympy("sqrt")(x * x + y * y), math_name="hypot", numpy_name="hypot")
 _rule("exp2", 1, _exp2, lambda x, out: out * math.log(2), sympy=lambda x: 2 ** x,
