@@ -353,7 +353,8 @@ def analyze(lowered: Any, wrt: list[Var]) -> Facts:
     facts.active_classes = vclasses & uclasses
     for v in list(cls.parent):
         facts.alias[v] = cls.find(v)
-    _check(body, facts, cls, vclasses, uclasses, getattr(lowered, "origins", {}))
+    _check(body, facts, cls, vclasses, uclasses, getattr(lowered, "origins", {}),
+           set(getattr(lowered, "int_params", ())))
     _check_mutable_defaults(lowered, cls)
     return facts
 
@@ -414,7 +415,7 @@ def _origin(lst: Any, body: list, cls: _Classes, origins: dict) -> str | None:
 
 
 def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set,
-           origins: dict) -> None:
+           origins: dict, int_params: set = frozenset()) -> None:
     """Report calls a derivative would have to flow through without a rule, and writes
     of differentiated values into lists owned by someone else."""
     outside = {cls.find(o) for s in walk(body) if type(s) is Eqn and s.prim in
@@ -422,6 +423,12 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
                for o in s.outs}                      # classes of lists read from outside
     ints = {o for s in walk(body) if type(s) is Eqn and (s.params or {}).get("int_dtype")
             for o in s.outs}                         # arrays made with dtype=int / bool
+    ints |= int_params                               # and integer array arguments,
+    for s in walk(body):                             # with their copies and views
+        if type(s) is Eqn and s.prim in ("copy", "np_copy", "aget", "np_reshape",
+                                         "np_ravel", "np_transpose") and s.outs and \
+                s.args and s.args[0] in ints and s.out.kind.find().tag == "array":
+            ints.add(s.out)
     for s in walk(body):
         if type(s) is not Eqn:
             continue

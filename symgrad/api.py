@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence, Union
 from . import entry as entry_mod
 from . import helpers
 from .errors import ArgumentError, SymgradError
+from .shapes import argument_pattern, given_patterns
 from .pipeline import transform
 from .shadows import MAX_OWN_SHADOWS, flat_numbers
 
@@ -174,8 +175,11 @@ class GradFunction(functools.partial):
         return self._specialized(self._array_key(args)).fn
 
     def _array_key(self, args: tuple) -> tuple:
+        """Per argument: its pattern (1 or "n" per dimension), None for a non-array;
+        an integer or bool array's pattern ends with "int" (numpy truncates what is
+        written into it)."""
         import numpy as np
-        return tuple(tuple(1 if d == 1 else "n" for d in a.shape)
+        return tuple(argument_pattern(a)
                      if type(a) is np.ndarray or entry_mod.is_array_like(a) else None
                      for a in args[:len(self.params)])
 
@@ -235,7 +239,7 @@ class GradFunction(functools.partial):
         spec = self._specs.get(key)
         if spec is None:
             target, indices, single = self._spec
-            patterns = {p: k for p, k in zip(self.params, key) if k is not None}
+            patterns = given_patterns(self.params, key)
             with _lock:
                 spec = self._specs[key] = transform(target, indices, self.with_value, single,
                                                     patterns=patterns)

@@ -38,6 +38,11 @@ __all__ = ["Kind", "KindError", "Var", "Const", "Global", "Loc", "Eqn", "If", "F
            "assigned", "reads_of", "stmt_reads", "stmt_writes"]
 
 
+#: the key, in a transform's array patterns, of the names of its integer (or bool) array
+#: arguments (not an identifier: no parameter has it)
+INT_ARRAYS = " int arrays"
+
+
 # --------------------------------------------------------------------------- kinds
 
 class KindError(SymgradError):

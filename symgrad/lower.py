@@ -244,6 +244,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         lowered.return_node = self.return_node
         lowered.joins = self.joins
         lowered.patterns = self.param_patterns
+        lowered.int_params = {p for p in params
+                              if p.name in self.param_patterns.get(ir.INT_ARRAYS, ())}
         return lowered
 
     def _structure(self, x: Any, tree: Any) -> Any:

@@ -30,6 +30,7 @@ from .api import (GradFunction, Wrt, _cached, _params_of, _resolve_wrt, _wrt_or_
                   memo)
 from .errors import ArgumentError, SymgradError
 from .pipeline import transform, transform_forward
+from .shapes import argument_pattern, given_patterns
 
 __all__ = ["jvp", "vjp", "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "linearize_source",
            "ForwardFunction", "VJPFunction", "JacobianFunction", "HessianFunction"]
@@ -237,8 +238,7 @@ def _forward(fn: Any, wrt: tuple[int, ...] | None = None,
     for a non-array) specializes it for numpy arrays."""
     if wrt is None:
         wrt = tuple(range(len(_params(fn))))
-    given = None if patterns is None else {p: k for p, k in zip(_params(fn), patterns)
-                                           if k is not None}
+    given = None if patterns is None else given_patterns(_params(fn), patterns)
     return _memo(fn, ("jvp", wrt, patterns), lambda: ForwardFunction(fn, list(wrt), given))
 
 
@@ -247,8 +247,7 @@ def _array_patterns(values: tuple) -> tuple | None:
     np = sys.modules.get("numpy")
     if np is None or not any(type(v) is np.ndarray for v in values):
         return None
-    return tuple(tuple(1 if d == 1 else "n" for d in v.shape) if type(v) is np.ndarray
-                 else None for v in values)
+    return tuple(argument_pattern(v) if type(v) is np.ndarray else None for v in values)
 
 
 def _params(fn: Any) -> list[str]:
@@ -398,7 +397,7 @@ def _hvp_forward(fn: Any, wrt: Wrt, patterns: tuple | None = None) -> ForwardFun
             if len(params) != 1 or wrt is not None else _cached(fn, None, False)
         if patterns is None:
             return ForwardFunction(g, list(idx))
-        given = {p: k for p, k in zip(params, patterns) if k is not None}
+        given = given_patterns(params, patterns)
         spec = g._specialized(patterns)
         spec.fn.__symgrad_primal_params__ = params
         return ForwardFunction(spec.fn, list(idx), given)
@@ -433,8 +432,7 @@ class VJPFunction:
 
 def _vjp_function(fn: Any, idx: tuple[int, ...], patterns: tuple | None = None
                   ) -> VJPFunction:
-    given = None if patterns is None else {p: k for p, k in zip(_params(fn), patterns)
-                                           if k is not None}
+    given = None if patterns is None else given_patterns(_params(fn), patterns)
     return _memo(fn, ("vjp", idx, patterns), lambda: VJPFunction(fn, list(idx), given))
 
 

@@ -15,9 +15,27 @@ from typing import Any
 
 from . import rules
 from .array_ops import ARRAY_OPS, broadcast
-from .ir import Const, Eqn, For, If, Var, While
+from .ir import INT_ARRAYS, Const, Eqn, For, If, Var, While
 
-__all__ = ["patterns"]
+__all__ = ["patterns", "argument_pattern", "given_patterns"]
+
+
+def argument_pattern(a: Any) -> tuple:
+    """An array argument's pattern (1 or "n" per dimension), ending with "int" for an
+    integer or bool array (numpy truncates what is written into it)."""
+    kind = getattr(getattr(a, "dtype", None), "kind", "f")
+    return tuple(1 if d == 1 else "n" for d in a.shape) + (("int",) if kind in "biu" else ())
+
+
+def given_patterns(names: Any, key: tuple) -> dict:
+    """The patterns a transform is given, by parameter name, from one pattern (or None)
+    per argument; the names of the integer arrays under ``INT_ARRAYS``."""
+    out: dict[str, Any] = {p: k[:-1] if k[-1:] == ("int",) else k
+                           for p, k in zip(names, key) if k is not None}
+    ints = frozenset(p for p, k in zip(names, key) if k and k[-1:] == ("int",))
+    if ints:
+        out[INT_ARRAYS] = ints
+    return out
 
 _ELEMENTWISE_EXTRA = {"select", "neg", "lt", "le", "gt", "ge", "eq", "ne", "not"}
 

@@ -751,3 +751,29 @@ def full_like_of_a_constant(x):
 
 def test_full_like_with_a_constant_fill_reads_only_the_shape():
     check_grad(full_like_of_a_constant, RNG.uniform(0.2, 0.9, size=(2, 3)))
+
+
+# ------------------------------------------------- an integer array argument written into
+def write_into_int_argument(x, idx):
+    y = idx.copy()
+    y[0] = x * 2.5                 # numpy truncates: the value is an integer
+    return np.sum(y * 1.0) + x * x
+
+
+def read_through_int_argument(x, idx):
+    return np.sum(x[idx] ** 2)
+
+
+def test_a_differentiated_value_written_into_an_int_argument_is_refused():
+    for call in (lambda: symgrad.grad(write_into_int_argument, wrt=[0])(1.3, np.array([1, 2])),
+                 lambda: symgrad.jvp(write_into_int_argument, (1.3, np.array([1, 2])),
+                                     (1.0, np.zeros(2)))):
+        with pytest.raises(SymgradError) as info:
+            call()
+        assert "integer" in str(info.value) and "dtype=float" in str(info.value)
+    # the same call with a float array is differentiated
+    (g,) = symgrad.grad(write_into_int_argument, wrt=[0])(1.3, np.array([1.0, 2.0]))
+    assert g == pytest.approx(2.5 + 2 * 1.3)
+    # integer arrays used as indices are fine
+    check_grad(lambda x: read_through_int_argument(x, np.array([0, 2, 2])),
+               np.array([0.5, 1.0, 2.0]))
