@@ -638,13 +638,19 @@ _ = (builtins, math)   # kept for doctest namespaces
 
 
 _FOLDABLE = {ast.Is: lambda a, b: a is b, ast.IsNot: lambda a, b: a is not b,
-             ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b}
+             ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
+             ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
+             ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b}
 
 
 def _fold_compare(op: ast.cmpop, a: Any, b: Any) -> Const | None:
-    """``a is None`` / ``a == b`` of two constants (None, numbers, strings), else None."""
+    """``a is None`` / ``a == b`` / ``t > 0`` of two constants (None, numbers, strings;
+    an inlined call's constant argument), else None."""
     fold = _FOLDABLE.get(type(op))
     simple = (type(None), bool, int, float, str)
     if fold is None or type(a) not in simple or type(b) not in simple:
         return None
-    return Const(bool(fold(a, b)))
+    try:
+        return Const(bool(fold(a, b)))
+    except TypeError:                   # (None < 1: Python raises it when the code runs)
+        return None
