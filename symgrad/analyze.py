@@ -414,6 +414,19 @@ def _origin(lst: Any, body: list, cls: _Classes, origins: dict) -> str | None:
     return None
 
 
+def _int_arrays(body: list, int_params: set) -> set:
+    """Arrays of integers or bools: made with dtype=int / bool, integer array
+    arguments, and their copies and views (numpy truncates what is written into them)."""
+    ints = {o for s in walk(body) if type(s) is Eqn and (s.params or {}).get("int_dtype")
+            for o in s.outs} | set(int_params)
+    for s in walk(body):
+        if type(s) is Eqn and s.prim in ("copy", "np_copy", "aget", "np_reshape",
+                                         "np_ravel", "np_transpose") and s.outs and \
+                s.args and s.args[0] in ints and s.out.kind.find().tag == "array":
+            ints.add(s.out)
+    return ints
+
+
 def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set,
            origins: dict, int_params: set = frozenset()) -> None:
     """Report calls a derivative would have to flow through without a rule, and writes
@@ -421,14 +434,7 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
     outside = {cls.find(o) for s in walk(body) if type(s) is Eqn and s.prim in
                ("copy", "getitem") and s.args and type(s.args[0]) is Global
                for o in s.outs}                      # classes of lists read from outside
-    ints = {o for s in walk(body) if type(s) is Eqn and (s.params or {}).get("int_dtype")
-            for o in s.outs}                         # arrays made with dtype=int / bool
-    ints |= int_params                               # and integer array arguments,
-    for s in walk(body):                             # with their copies and views
-        if type(s) is Eqn and s.prim in ("copy", "np_copy", "aget", "np_reshape",
-                                         "np_ravel", "np_transpose") and s.outs and \
-                s.args and s.args[0] in ints and s.out.kind.find().tag == "array":
-            ints.add(s.out)
+    ints = _int_arrays(body, int_params)
     for s in walk(body):
         if type(s) is not Eqn:
             continue

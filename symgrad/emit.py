@@ -552,10 +552,7 @@ def _touches_lists(e: Eqn, inline: dict) -> bool:
     stack = [e]
     while stack:
         x = stack.pop()
-        if x.prim in ("getitem", "len", "slice", "sum", "fsum", "mean", "fmean", "max_of",
-                      "min_of", "getattr", "call", "callmethod", "pyexpr", "zeros_like",
-                      "concat", "repeat", "copy", "list", "get_or_missing",
-                      "list_to_array"):
+        if x.prim in _LIST_READS:
             if x.prim != "copy" or (type(x.args[0]) is Var and x.args[0].kind.is_list):
                 return True
         for a in x.args:

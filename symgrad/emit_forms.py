@@ -279,6 +279,12 @@ STMT: dict[str, Any] = {
 
 
 
+def missing_marker() -> Any:
+    """The object a dict save holds for a key that was absent (``_put_back`` deletes the
+    key again when it gets it back)."""
+    return helper("_put_back").__globals__["_MISSING"]
+
+
 def helper(name: str) -> Any:
     """Helper ``name`` (:mod:`symgrad.helpers`), marked so that, differentiated again,
     generated code that calls it lowers the call as the primitive it stands for."""

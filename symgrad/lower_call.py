@@ -715,5 +715,5 @@ def _known(v: Any) -> Any:
 def _tape_marker(value: Any) -> bool:
     """Is ``value`` the marker generated code saves for a dict key that was absent
     (``d.get(k, _MISSING)``, kept as written)?"""
-    from .emit_forms import helper
-    return type(value) is Global and value.obj is helper("_put_back").__globals__["_MISSING"]
+    from .emit_forms import missing_marker
+    return type(value) is Global and value.obj is missing_marker()

@@ -251,12 +251,9 @@ class ExprLowering:
         """Operand ``a``, read before the statements from ``mark`` on; if they assign it
         (a helper writing a ``nonlocal``: ``x + g(x)`` where ``g`` changes ``x``), a copy
         taken at ``mark``, since Python read ``a`` first."""
-        if type(a) is not Var or len(self.block) == mark or a not in ir.assigned(
-                self.block[mark:]):
+        if type(a) is not Var or len(self.block) == mark:
             return a
-        old = Var(a.hint, a.kind)
-        self.block.insert(mark, ir.Eqn((old,), "copy", (a,), None, self.loc))
-        return old
+        return self.kept_value(a, mark, ir.assigned(self.block[mark:]))
 
     def arith(self, prim: str, a: Any, b: Any, dest: Var | None, node: ast.AST) -> Var:
         """``a + b`` / ``a * b`` ...: numbers, or list concatenation and repetition when

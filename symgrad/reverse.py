@@ -99,9 +99,9 @@ class Reverse(ListReverse, ArrayReverse):
 
     def missing(self) -> Any:
         """The marker a dict save holds for a key that was absent."""
-        from .emit_forms import helper as _helper
+        from .emit_forms import missing_marker
         from .ir import Global
-        return Global("_MISSING", _helper("_put_back").__globals__["_MISSING"], "inject")
+        return Global("_MISSING", missing_marker(), "inject")
 
     def _defs_reset(self) -> None:
         self.builder.defs.clear()
