@@ -15,6 +15,8 @@ only through counts, indices and comparisons) is held constant instead.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import inspect
 import numbers
 from collections.abc import Callable, Iterator, Sequence
@@ -24,35 +26,149 @@ from typing import Any
 from .api import GradFunction, Wrt
 from .errors import SymgradError
 
-__all__ = ["Leaf", "Point", "is_numeric", "label", "leaf_name", "leaves", "map_leaves",
-           "params_of", "with_leaf"]
+__all__ = ["Attr", "Key", "Leaf", "Point", "at_path", "holds_numbers", "is_numeric",
+           "is_record", "label", "leaf_name", "leaves", "map_leaves", "params_of", "part",
+           "parts", "rebuilt", "with_leaf"]
 
 Path = tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class Key:
+    """A dict key in a leaf's path (``params['w']``)."""
+
+    key: Any
+
+    def __str__(self) -> str:
+        return f"[{self.key!r}]"
+
+
+@dataclass(frozen=True)
+class Attr:
+    """A field in a leaf's path: a NamedTuple's or a dataclass's (``p.w``)."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return f".{self.name}"
+
+
+def parts(x: Any) -> list[tuple[Any, Any]] | None:
+    """The parts of a container, as ``(path element, value)``: the items of a list or
+    tuple (by index), of a dict (by :class:`Key`), the fields of a NamedTuple or a
+    dataclass (by :class:`Attr`); None for anything else (a leaf).
+
+    >>> from typing import NamedTuple
+    >>> class P(NamedTuple):
+    ...     w: float
+    ...     b: float
+    >>> parts([1.0, 2.0]), parts({"w": 1.0}), parts(P(1.0, 2.0)), parts(1.0)
+    ([(0, 1.0), (1, 2.0)], [(Key(key='w'), 1.0)], [(Attr(name='w'), 1.0), (Attr(name='b'), 2.0)], None)
+    """
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        return [(Attr(n), v) for n, v in zip(x._fields, x)]
+    if isinstance(x, (list, tuple)):
+        return list(enumerate(x))
+    if isinstance(x, dict):
+        return [(Key(k), v) for k, v in x.items()]
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return [(Attr(f.name), getattr(x, f.name)) for f in dataclasses.fields(x)]
+    return None
+
+
+def is_record(x: Any) -> bool:
+    """A dict, NamedTuple or dataclass: its parts that hold no numbers (a name, a flag)
+    are not differentiated and are passed as they are."""
+    return isinstance(x, dict) or (isinstance(x, tuple) and hasattr(x, "_fields")) or (
+        dataclasses.is_dataclass(x) and not isinstance(x, type))
+
+
+def rebuilt(x: Any, values: Sequence[Any]) -> Any:
+    """A container like ``x`` holding ``values`` in place of its parts (in the order of
+    :func:`parts`); ``x`` is not changed.
+
+    >>> rebuilt({"w": 1.0, "b": 2.0}, [3.0, 4.0]), rebuilt((1.0, 2.0), [5.0, 6.0])
+    ({'w': 3.0, 'b': 4.0}, (5.0, 6.0))
+    """
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        return type(x)(*values)
+    if isinstance(x, (list, tuple)):
+        return type(x)(values)
+    if isinstance(x, dict):
+        out = dict(zip(x.keys(), values))
+        return out if type(x) is dict else type(x)(out)
+    new = copy.copy(x)
+    for f, v in zip(dataclasses.fields(x), values):
+        object.__setattr__(new, f.name, v)       # (a frozen dataclass too)
+    return new
+
+
+def part(x: Any, k: Any) -> Any:
+    """The part of ``x`` at path element ``k`` (an index, a :class:`Key`, an
+    :class:`Attr`, or an array index tuple)."""
+    t = type(k)
+    if t is Key:
+        return x[k.key]
+    if t is Attr:
+        return getattr(x, k.name)
+    return x[k]
+
+
+def at_path(x: Any, path: Path) -> Any:
+    """The value at ``path`` in ``x`` (a gradient is read by the paths of the
+    argument's leaves, whatever container types it comes in).
+
+    >>> at_path({"w": [1.0, 2.0]}, (Key("w"), 1))
+    2.0
+    """
+    for k in path:
+        x = part(x, k)
+    return x
+
+
+def holds_numbers(x: Any) -> bool:
+    """Does ``x`` hold anything but names, flags and functions (``str``, ``bool``,
+    ``None``, callables): a part of a record that does is differentiated, one that does
+    not is passed as it is.  (The numbers may already be symbols or ``Value`` s.)"""
+    items = parts(x)
+    if items is None:
+        return not (x is None or isinstance(x, (str, bytes, bool)) or (
+            callable(x) and not isinstance(x, numbers.Number)))
+    return any(holds_numbers(v) for _, v in items)
+
+
 def leaves(x: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
-    """``(path, number)`` for every number in nested lists/tuples ``x``.
+    """``(path, number)`` for every number in ``x``: nested lists and tuples, and the
+    parts of dicts, NamedTuples and dataclasses that hold numbers.
 
     >>> list(leaves(2.0)), list(leaves((1.0, [2.0])))
     ([((), 2.0)], [((0,), 1.0), ((1, 0), 2.0)])
+    >>> [(leaf_name("p", path), v) for path, v in leaves({"w": 2.0, "name": "a"})]
+    [("p['w']", 2.0)]
     """
-    if isinstance(x, (list, tuple)):
-        for k, v in enumerate(x):
-            yield from leaves(v, path + (k,))
-    else:
+    items = parts(x)
+    if items is None:
         yield path, x
+        return
+    record = is_record(x)
+    for k, v in items:
+        if not record or holds_numbers(v):
+            yield from leaves(v, path + (k,))
 
 
 def map_leaves(x: Any, fn: Callable[[Path, Any], Any], path: Path = ()) -> Any:
-    """``x`` with every number replaced by ``fn(path, number)`` (lists stay lists, tuples
-    tuples).
+    """``x`` with every number replaced by ``fn(path, number)`` (containers keep their
+    types; the parts of a record that hold no numbers stay as they are).
 
     >>> map_leaves([1.0, (2.0, 3.0)], lambda path, v: v * 10)
     [10.0, (20.0, 30.0)]
     """
-    if isinstance(x, (list, tuple)):
-        return type(x)(map_leaves(v, fn, path + (k,)) for k, v in enumerate(x))
-    return fn(path, x)
+    items = parts(x)
+    if items is None:
+        return fn(path, x)
+    record = is_record(x)
+    return rebuilt(x, [map_leaves(v, fn, path + (k,)) if not record or holds_numbers(v)
+                       else v for k, v in items])
 
 
 def with_leaf(x: Any, path: Path, value: Any) -> Any:
@@ -64,9 +180,10 @@ def with_leaf(x: Any, path: Path, value: Any) -> Any:
     """
     if not path:
         return value
-    parts = list(x)
-    parts[path[0]] = with_leaf(parts[path[0]], path[1:], value)
-    return type(x)(parts)
+    items = parts(x)
+    assert items is not None
+    return rebuilt(x, [with_leaf(v, path[1:], value) if k == path[0] else v
+                       for k, v in items])
 
 
 def leaf_name(param: str, path: Path) -> str:
@@ -75,7 +192,7 @@ def leaf_name(param: str, path: Path) -> str:
     >>> leaf_name("x", ()), leaf_name("xs", (2,))
     ('x', 'xs[2]')
     """
-    return param + "".join(f"[{k}]" for k in path)
+    return param + "".join(f"[{k}]" if type(k) is int else str(k) for k in path)
 
 
 def label(fn: Any) -> str:
@@ -121,11 +238,16 @@ def _is_number(x: Any) -> bool:
 
 
 def is_numeric(x: Any) -> bool:
-    """A number or a (nested) list/tuple of numbers: what check can differentiate.
+    """A number, (nested) lists and tuples of numbers, or a record (a dict, NamedTuple or
+    dataclass) holding them: what check can differentiate.
 
     >>> is_numeric(2), is_numeric([1.0, [2, 3.5]]), is_numeric(True), is_numeric("a")
     (True, True, False, False)
+    >>> is_numeric({"w": [1.0], "name": "a"}), is_numeric({"name": "a"})
+    (True, False)
     """
+    if is_record(x) and not holds_numbers(x):
+        return False
     return all(_is_number(v) for _, v in leaves(x))
 
 

@@ -85,11 +85,16 @@ def leaves(x: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
         import numpy as np
         for idx in np.ndindex(x.shape):
             yield path + (idx,), _scalar(x[idx])
-    elif isinstance(x, (list, tuple)):
-        for k, v in enumerate(x):
-            yield from leaves(v, path + (k,))
-    else:
+        return
+    items = arguments.parts(x)
+    if items is None:
         yield path, _scalar(x)
+        return
+    record = arguments.is_record(x)
+    for k, v in items:
+        if not record or arguments.holds_numbers(v):
+            yield from leaves(v, path + (k,))
+
 
 
 def map_leaves(x: Any, fn: Callable[[Path, Any], Any], path: Path = ()) -> Any:
@@ -108,9 +113,13 @@ def map_leaves(x: Any, fn: Callable[[Path, Any], Any], path: Path = ()) -> Any:
         for k, v in enumerate(vals):
             out.flat[k] = v
         return out
-    if isinstance(x, (list, tuple)):
-        return type(x)(map_leaves(v, fn, path + (k,)) for k, v in enumerate(x))
-    return fn(path, x)
+    items = arguments.parts(x)
+    if items is None:
+        return fn(path, x)
+    record = arguments.is_record(x)
+    return arguments.rebuilt(x, [map_leaves(v, fn, path + (k,))
+                                 if not record or arguments.holds_numbers(v) else v
+                                 for k, v in items])
 
 
 def leaf_name(param: str, path: Path) -> str:
@@ -119,8 +128,8 @@ def leaf_name(param: str, path: Path) -> str:
     >>> leaf_name("W", ((1, 2),)), leaf_name("xs", (0, (3,)))
     ('W[1,2]', 'xs[0][3]')
     """
-    return param + "".join(f"[{','.join(map(str, k))}]" if isinstance(k, tuple) else f"[{k}]"
-                           for k in path)
+    return param + "".join(f"[{','.join(map(str, k))}]" if isinstance(k, tuple) else
+                           f"[{k}]" if type(k) is int else str(k) for k in path)
 
 
 def fresh(x: Any) -> Any:
@@ -132,9 +141,10 @@ def fresh(x: Any) -> Any:
     """
     if is_array(x):
         return x.copy()
-    if isinstance(x, (list, tuple)):
-        return type(x)(fresh(v) for v in x)
-    return x
+    items = arguments.parts(x)
+    if items is None or not any(is_array(v) for v in _containers(x)):
+        return x
+    return arguments.rebuilt(x, [fresh(v) for _, v in items])
 
 
 def has_arrays(args: Sequence[Any]) -> bool:
@@ -144,9 +154,8 @@ def has_arrays(args: Sequence[Any]) -> bool:
 
 def _containers(x: Any) -> Iterator[Any]:
     yield x
-    if isinstance(x, (list, tuple)):
-        for v in x:
-            yield from _containers(v)
+    for _, v in arguments.parts(x) or ():
+        yield from _containers(v)
 
 
 def _is_float_array(x: Any) -> bool:
@@ -154,11 +163,15 @@ def _is_float_array(x: Any) -> bool:
 
 
 def _numeric(x: Any) -> bool:
-    """A number, a float array, or lists/tuples of them (a differentiable argument)."""
+    """A number, a float array, or lists, tuples and records (dicts, NamedTuples,
+    dataclasses) of them (a differentiable argument)."""
     if _is_float_array(x):
         return True
     if is_array(x):
         return False
+    if arguments.is_record(x):
+        return arguments.holds_numbers(x) and all(
+            _numeric(v) for _, v in arguments.parts(x) or () if arguments.holds_numbers(v))
     if isinstance(x, (list, tuple)):
         return all(_numeric(v) for v in x)
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
@@ -216,10 +229,7 @@ class ArrayPoint(Point):
                 for i, a in enumerate(self.args)]
 
 
-def _get(x: Any, path: Path) -> Any:
-    for k in path:
-        x = x[k]
-    return x
+_get = arguments.at_path
 
 
 def _build(x: Any, i: int, path: Path, subs: dict, make: Callable[[Leaf], Any]) -> Any:
@@ -236,8 +246,9 @@ def _build(x: Any, i: int, path: Path, subs: dict, make: Callable[[Leaf], Any]) 
         for idx, v in new.items():
             out[idx] = v
         return out
-    if isinstance(x, (list, tuple)):
-        return type(x)(_build(v, i, path + (k,), subs, make) for k, v in enumerate(x))
+    items = arguments.parts(x)
+    if items is not None:
+        return arguments.rebuilt(x, [_build(v, i, path + (k,), subs, make) for k, v in items])
     leaf = subs.get((i, path))
     return make(leaf) if leaf is not None else x
 

@@ -45,7 +45,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from . import modes
-from .arguments import Leaf, Point
+from .arguments import Leaf, Point, at_path
 from .check_arrays import ArrayPoint, is_array, leaf_name, leaves, map_leaves, retarget_for
 from .engines import (
     Column,
@@ -336,6 +336,15 @@ def _or_missing(col: Column, names: list[str], moved: list[Leaf],
         return None
 
 
+def by_leaves(point: Point, out: Any) -> list[tuple[Leaf, Any]]:
+    """Each differentiated number of ``point`` with its entry in ``out``, a generated
+    result with one part per ``wrt`` parameter (a tuple: ``wrt`` is given as a list),
+    read by the leaf's path: the part may be a list where the argument was a tuple, or
+    the generated function's record of fields where it was a NamedTuple or a dataclass."""
+    return [(leaf, at_path(out[point.wrt.index(leaf.param)], leaf.path))
+            for leaf in point.leaves()]
+
+
 class GradCheck(ModeCheck):
     """``mode="grad"``: the generated gradient, one entry per differentiated number."""
 
@@ -346,9 +355,7 @@ class GradCheck(ModeCheck):
 
     def generated(self, *args: Any) -> dict[str, float]:
         out = self.gf(*args) if isinstance(self.point, ArrayPoint) else self.gf.fast(*args)
-        parts = out if isinstance(out, tuple) else (out,)
-        flat = [float(v) for part in parts for _, v in leaves(part)]
-        return dict(zip([e.name for e in self.entries], flat))
+        return {leaf.name: float(v) for leaf, v in by_leaves(self.point, out)}
 
     def references(self, side: SympySide) -> dict[str, Any]:
         return dict(zip(side.names, side.diff))
@@ -438,7 +445,9 @@ class HvpCheck(_AlongV):
     mode, what = "hvp", "hvp"
 
     def _build(self) -> None:
-        modes._hvp_forward(self.f, self.point.wrt)
+        pt = self.point
+        modes._no_fields([pt.args[pt.params.index(p)] for p in pt.wrt], pt.wrt, self.mode)
+        modes._hvp_forward(self.f, pt.wrt)
 
     def _entries(self) -> list[Any]:
         return [_entry(f"Hv[{leaf.name}]", f"Hv[{leaf.param}]", leaf.constant, leaf,
@@ -446,7 +455,7 @@ class HvpCheck(_AlongV):
 
     def generated(self, *args: Any) -> dict[str, float]:
         hv = modes.hvp(self.f, args, self.tangents, wrt=self.point.wrt)
-        return dict(zip([e.name for e in self.entries], [float(v) for _, v in leaves(hv)]))
+        return {f"Hv[{leaf.name}]": float(v) for leaf, v in by_leaves(self.point, hv)}
 
     def references(self, side: SympySide) -> dict[str, Any]:
         import sympy
@@ -462,8 +471,7 @@ class HvpCheck(_AlongV):
                            symbolic=True)
         tans = self._tangent_args(self._symbolic)
         _, hv = _on_symbols(self.what, lambda: fast(*side.args, _one(), *tans))
-        names = [leaf.name for leaf in self.point.leaves()]
-        return dict(zip(names, [to_expr(v) for _, v in leaves(hv)]))
+        return {leaf.name: to_expr(v) for leaf, v in by_leaves(self.point, hv)}
 
     def traced(self, side: SympySide) -> dict[str, Any]:
         hv = self._traced_hv(side)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .api import GradFunction
-from .arguments import Leaf, Point, label, params_of
+from .arguments import Attr, Key, Leaf, Point, at_path, label, params_of
 from .budget import check_deadline
 from .check_arrays import ArrayPoint, leaf_name, leaves, retarget_for, specialized, unwrap
 from .engine import Value
@@ -376,8 +376,7 @@ def trace_generated(gf: GradFunction, side: SympySide) -> None:
     try:
         out = retarget_for(side, specialized(gf, side.args), symbolic=True)(
             *side.args, **generated_seeds(gf, _one()))
-        out = out if isinstance(out, tuple) else (out,)
-        exprs = {name: to_expr(leaf) for name, leaf in zip(_names(gf, side), _flat(out))}
+        exprs = {name: to_expr(leaf) for name, leaf in _by_name(gf, side, out)}
         side.generated = [exprs[n] for n in side.names]
     except NeedsPointError as exc:
         side.generated_error = (f"the generated gradient needs a point: {exc} "
@@ -389,17 +388,17 @@ def trace_generated(gf: GradFunction, side: SympySide) -> None:
 
 def _flat_path(path: tuple[Any, ...]) -> list[Any]:
     """A leaf's path with array indices spread out: ``(1, (2, 3))`` -> ``[1, 2, 3]``."""
-    return [i for k in path for i in (k if isinstance(k, tuple) else (k,))]
+    return [i for k in path for i in (k if isinstance(k, tuple) else (
+        k.key if type(k) is Key else k.name if type(k) is Attr else k,))]
 
 
-def _flat(parts: tuple[Any, ...]) -> list[Any]:
-    return [leaf for part in parts for _, leaf in leaves(part)]
-
-
-def _names(gf: GradFunction, side: SympySide) -> list[str]:
-    """The number names of the generated gradient's results, in order."""
+def _by_name(gf: GradFunction, side: SympySide, out: Any) -> list[tuple[str, Any]]:
+    """The generated gradient's numbers by name, each read from its parameter's part of
+    ``out`` by the path of the number in the argument."""
     args = dict(zip(side.params, side.args))
-    return [leaf_name(p, path) for p in gf.wrt for path, _ in leaves(args[p])]
+    parts = (out,) if gf._spec[2] else out          # (one part alone: wrt was one name)
+    return [(leaf_name(p, path), at_path(part, path))
+            for p, part in zip(gf.wrt, parts) for path, _ in leaves(args[p])]
 
 
 def _one() -> Any:
