@@ -447,7 +447,7 @@ class HvpCheck(_AlongV):
     def _build(self) -> None:
         pt = self.point
         modes._no_fields([pt.args[pt.params.index(p)] for p in pt.wrt], pt.wrt, self.mode)
-        modes._hvp_forward(self.f, pt.wrt)
+        modes._hvp_forward(self.f, pt.wrt, self._patterns())
 
     def _entries(self) -> list[Any]:
         return [_entry(f"Hv[{leaf.name}]", f"Hv[{leaf.param}]", leaf.constant, leaf,

@@ -367,6 +367,33 @@ def test_jvp_on_arrays(engines):
         symgrad.check(second_order, x, A, s, mode="jvp", tangents=(np.ones(3), v[1], 0.0))
 
 
+def cast_then_square(x):
+    return np.sum(x.astype(float) ** 2 * x)
+
+
+def scaled_in_place(x):
+    y = x.copy()
+    y *= 2.0
+    y += x ** 3
+    y[0] = 0.0
+    return np.sum(y)
+
+
+@pytest.mark.parametrize("mode", ["hvp", "hessian"])
+def test_second_order_modes_specialize_for_arrays(mode):
+    # The hvp sweep is made for the array arguments: made for numbers and lists it was
+    # refused ("a value used both as list and num") although hvp itself worked.
+    x = np.array([0.5, -1.5, 2.0])
+    v = (np.array([1.0, 0.5, -2.0]),)
+    for f, diag in ((cast_then_square, 6 * x), (scaled_in_place, np.r_[0.0, 6 * x[1:]])):
+        r = symgrad.check(f, x, mode=mode, **({"tangents": v} if mode == "hvp" else {}))
+        assert r.ok, str(r)
+        want = diag * v[0] if mode == "hvp" else np.diag(diag)    # (both Hessians diagonal)
+        (row,) = r.rows
+        np.testing.assert_allclose(row.generated, want, rtol=1e-12)
+        np.testing.assert_allclose(row.finite_diff, want, rtol=1e-5, atol=1e-6)
+
+
 def test_hvp_on_arrays():
     x, A, s = np.array([0.3, -0.6]), np.array([[1.0, 2.0], [-0.5, 0.7]]), 1.5
     v = (np.array([1.0, -0.5]), np.array([[0.2, 0.0], [0.1, -0.3]]), 0.25)
