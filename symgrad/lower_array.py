@@ -389,6 +389,10 @@ class ArrayLowering:
                 return out
             return self.emit("np_copy", (base,), Kind.array(), {"spelling": "method"},
                              dest=dest, hint="_a")
+        if name == "item" and not args and not kwargs:    # the one element, as a number
+            self.unify(base.kind, Kind.array(), node)
+            return self.array_call(scope, array_ops.BY_METHOD["reshape"], [Const(())], {},
+                                   node, dest, method_base=base)
         if name == "tolist":
             raise self.error_at(node, "x.tolist()", "keep the array (index it directly)")
         op = array_ops.BY_METHOD.get(name)

@@ -313,6 +313,11 @@ class CallLowering:
                     node: ast.AST, dest: Var | None) -> Any:
         kb = self.kind_of(base).find()
         from .lower_array import ARRAY_METHODS
+        if name == "item" and not args and not kwargs and kb.tag in ("num", None):
+            # np.sum(x).item(): the Python number of a numpy scalar, like float(...)
+            self.unify(base.kind, Kind.num(), node) if type(base) is Var else None
+            return self.emit("float", (self.materialize(base, node),), Kind.num(),
+                             {"flavor": "builtin"}, dest=dest)
         if kb.tag == "array" or kb.tag in (None, "num") and name in ARRAY_METHODS:
             return self.array_method(scope, base, name, args, kwargs, node, dest)
         if name == "sort" and kb.tag in ("list", None) and not args:

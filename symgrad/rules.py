@@ -401,8 +401,8 @@ _rule("pow", 2, _op.pow,
                                lambda: select(eq(x, 0), 0.0, math.nan)),
       sympy=_op.pow, math_name="pow", numpy_name="power",
       doc="x ** y; d/dy is 0 at x == 0 and nan for x < 0")
-_rule("float", 1, float, lambda x, out: 1, sympy=lambda x: x,
-      doc="float(x): the same number (derivative 1)")
+_rule("float", 1, float, lambda x, out: 1, sympy=lambda x: x, numpy_name="float64",
+      doc="float(x), np.float64(x): the same numbers (derivative 1)")
 _rule("floordiv", 2, _op.floordiv, lambda x, y, out: 0, lambda x, y, out: 0,
       sympy=_sympy_floordiv, numpy_name="floor_divide",
       doc="x // y: piecewise constant, derivative 0 almost everywhere")

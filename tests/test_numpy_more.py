@@ -345,7 +345,20 @@ def sinc_(x):
     return np.sum(np.sinc(x) * x)
 
 
+def item_of_sum(x):
+    return np.sum(x).item() * 2.0 + np.sum(x ** 2).item() ** 2
+
+
+def item_of_one_element(x):
+    return (x.ravel()[:1] * 3.0).item() ** 2 + np.dot(x.ravel(), x.ravel()).item()
+
+
+def float64_cast(x):
+    return np.sum(np.float64(x) ** 3) + np.float64(np.sum(x)).item() ** 2
+
+
 GRADIENT_CASES = [
+    (item_of_sum, X), (item_of_one_element, X), (item_of_one_element, V), (float64_cast, X),
     (cumsum_axis, X), (cumsum_flat_method, X), (cumsum_axis0_method, X),
     (cumsum_axis, T), (cumprod_axis, X), (cumprod_flat, V), (diff_default, X),
     (diff_axis0, X), (diff_twice, V), (diff_default, T), (flip_axis, X), (flip_all, T),
@@ -548,3 +561,18 @@ def test_helpers_are_saved_with_the_code(tmp_path):
     exec(compile(g.source, "<saved>", "exec"), ns)
     np.testing.assert_allclose(ns["d_sort_last"](X.copy()), fd_grad(sort_last, (X,), 0),
                                rtol=1e-5, atol=1e-5)
+
+
+def scalar_item(a, b):
+    return np.exp((np.float64(a) * b).item()) + np.sum(np.float64(b) * a).item()
+
+
+def test_item_and_float64_of_numbers():
+    # d/da = b e^(ab) + b, d/db = a e^(ab) + a; hvp along (1, 0) = (b^2 e^(ab), (1 + ab) e^(ab) + 1)
+    a, b = 0.3, 0.7
+    e = np.exp(a * b)
+    ga, gb = symgrad.grad(scalar_item, wrt=[0, 1])(a, b)
+    assert (ga, gb) == pytest.approx((b * e + b, a * e + a), rel=1e-13)
+    hv = symgrad.hvp(scalar_item, (a, b), (1.0, 0.0), wrt=[0, 1])
+    assert hv == pytest.approx((b * b * e, (1 + a * b) * e + 1), rel=1e-12)
+    assert "float(" in symgrad.grad(scalar_item, wrt=[0, 1]).source
