@@ -625,19 +625,25 @@ def emit(func: Func, top_globals: dict, fname: str, doc: str) -> Emitted:
 _counter = [0]
 
 
-def compile_emitted(em: Emitted, label: str) -> Any:
+def compile_emitted(em: Emitted, label: str, source: str | None = None,
+                    extra: dict[str, Any] | None = None) -> Any:
     """Compile emitted source into a function whose globals are the user's module and
-    whose closure holds symgrad's names; register it in ``linecache``."""
+    whose closure holds symgrad's names; register it in ``linecache``.  ``source``: a
+    variant of ``em.source`` (the gradient with its argument check, see
+    :func:`symgrad.entry.fused_source`) reading the values ``extra`` too."""
     _counter[0] += 1
     filename = f"<symgrad generated {label} #{_counter[0]}>"
-    free = list(em.freevars)
+    cellmap = dict(em.freevars)
+    cellmap.update({k: types.CellType(v) for k, v in (extra or {}).items()})
+    free = list(cellmap)
+    source = em.source if source is None else source
     if free:
         head = f"def __symgrad_factory__({', '.join(free)}):\n"
         body = "".join("    " + line + "\n" if line else "\n"
-                       for line in em.source.splitlines())
+                       for line in source.splitlines())
         text = head + body + f"    return {em.name}\n"
     else:
-        text = em.source
+        text = source
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     code = compile(text, filename, "exec")
     if not free:
@@ -645,7 +651,7 @@ def compile_emitted(em: Emitted, label: str) -> Any:
         return types.FunctionType(fn_code, em.globals, em.name, em.argdefs or None)
     factory = code.co_consts[_index_of_code(code, "__symgrad_factory__")]
     inner = factory.co_consts[_index_of_code(factory, em.name)]
-    cells = tuple(em.freevars[n] for n in inner.co_freevars)
+    cells = tuple(cellmap[n] for n in inner.co_freevars)
     return types.FunctionType(inner, em.globals, em.name, em.argdefs or None, cells)
 
 

@@ -7,7 +7,8 @@ plus the entry's own checks, written as straight-line Python:
 * every differentiated number must be a ``float`` (or an ``int``, a numpy float ...;
   anything else -- a ``bool``, a ``str``, a ``Decimal``, an array -- is an
   :class:`~symgrad.errors.ArgumentError` with the parameter's name): the fast path
-  is one ``type(x) is float`` per argument, the exact rule runs only when it fails;
+  is one chained comparison, ``float is type(x) is type(y) ...``, the exact rule runs
+  only when it fails;
 * the functions the gradient was made from (helpers it inlined, read from globals or
   closures) must still be the ones those names hold; if one was rebound, the
   gradient is made again from the current code, as ``f`` itself would call the new
@@ -20,12 +21,13 @@ from __future__ import annotations
 
 import copy
 import linecache
+import re
 import numbers
 from typing import Any, Callable
 
 from .errors import ArgumentError, NonScalarError
 
-__all__ = ["make_entry", "check_arguments"]
+__all__ = ["make_entry", "check_arguments", "fused_source"]
 
 _counter = [0]
 
@@ -106,7 +108,10 @@ def _containers(v: Any, ids: set[int]) -> None:
         items = list(v.values()) if type(v) is dict else v
         if items and type(items[0]) in (list, dict) or type(v) is dict:
             for e in items:
-                _containers(e, ids)
+                if type(e) is list and e and type(e[0]) not in (list, dict):
+                    ids.add(id(e))         # a row of numbers (inlined: the common case)
+                else:
+                    _containers(e, ids)
 
 
 def is_array_like(*values: Any) -> bool:
@@ -203,7 +208,8 @@ def make_entry(fname: str, params: list[str], defaults: tuple, checks: list[tupl
     primal = params[:n_primal or len(params)]
     lines = [f"def {fname}({_signature(params, defaults)}):"]
     lines += _dispatch(ns, arglist, primal, arrays if arrays_first else None, shared, guards)
-    lines += _checked_call(ns, fname, arglist, primal, checks, where, arrays, restore)
+    lines += _checked_call(ns, fname, arglist, primal, checks, where, arrays, restore,
+                            params)
     text = "\n".join(lines) + "\n"
     _counter[0] += 1
     filename = f"<symgrad argument check of {label} #{_counter[0]}>"
@@ -235,41 +241,117 @@ def _dispatch(ns: dict, arglist: str, primal: list[str], arrays: Any, shared: An
 
 
 def _checked_call(ns: dict, fname: str, arglist: str, primal: list[str], checks: list,
-                  where: str, arrays: Any, restore: Any) -> list[str]:
-    """The fast path (one ``type(x) is float`` per argument) and the exact rule when it
-    fails; a bad list element shows as a TypeError, then the rule names it ("loose":
-    a parameter of a numpy function whose kind only the call tells, checked then)."""
+                  where: str, arrays: Any, restore: Any, params: list[str]) -> list[str]:
+    """The fast path (one ``type(x)`` test per argument) and, when it fails, one call of
+    the slow path (:func:`_slow_path`: the exact rule); a bad list element shows as a
+    TypeError, then the rule names it ("loose": a parameter of a numpy function whose
+    kind only the call tells, checked then)."""
     names = [p for p, _ in checks]
-    values = f"({', '.join(names)},)"
-    ns["_names"], ns["_kinds"], ns["_where"] = names, [k for _, k in checks], where
-    check = f"_check_arguments({fname!r}, _where, _names, _kinds, {values}"
-    checks = [c for c in checks if c[1] != "loose"]
-    fast = " or ".join(f"type({p}) is not {_FAST_TYPE[k]}" for p, k in checks
-                       if k != "struct")
-    if any(k == "struct" for _, k in checks):
-        fast = "True"              # objects with fields: always the exact path
+    kinds = [k for _, k in checks]
+    ns["_names"], ns["_kinds"], ns["_where"] = names, kinds, where
+    check = f"_check_arguments({fname!r}, _where, _names, _kinds, ({', '.join(names)},)"
+    strict = [c for c in checks if c[1] != "loose"]
+    fast = "True" if any(k == "struct" for _, k in strict) else \
+        _fast_test([(p, k) for p, k in strict if k != "struct"])   # (fields: always slow)
+    deep = any(k in ("list", "loose") for k in kinds)
     lines = []
     if fast:
+        restoring = restore is not None and any(k != "num" for _, k in strict)
+        ns["_slow"] = _slow_path(fname, where, names, kinds, [params.index(p) for p in names],
+                                 len(primal), ns["_target"], arrays if arrays else None,
+                                 restore if restoring else None, deep)
         lines.append(f"    if {fast}:")
-        if arrays is not None:   # other array types (dask, ...) that follow numpy's protocols
-            ns["_array_like"], ns["_arrays"] = is_array_like, arrays
-            lines += [f"        if _array_like({', '.join(primal)},):",
-                      f"            return _arrays({arglist})"]
-        lines.append(f"        {check})")
-        if restore is not None and any(k != "num" for _, k in checks):
-            # tuples, NamedTuples, dataclasses ...: the gradient in the argument's types
-            ns["_restore"] = restore
-            lines += ["        try:",
-                      f"            return _restore(({arglist},), _target({arglist}))",
-                      "        except (TypeError, _NonScalarError):",
-                      f"            {check}, True)", "            raise"]
-    if fast == "True" and restore is not None:
-        return lines
-    if any(k in ("list", "loose") for k in ns["_kinds"]):
+        lines.append(f"        return _slow({arglist})")
+        if fast == "True":
+            return lines
+    if deep:
         return lines + ["    try:", f"        return _target({arglist})",
                         "    except (TypeError, AttributeError, _NonScalarError):",
                         f"        {check}, True)", "        raise"]
     return lines + [f"    return _target({arglist})"]
+
+
+def _slow_path(fname: str, where: str, names: list[str], kinds: list[str], at: list[int],
+               n_primal: int, target: Callable[..., Any], arrays: Any, restore: Any,
+               deep: bool) -> Callable[..., Any]:
+    """What an entry runs when an argument is not of its kind's usual type: another
+    array type that follows numpy's protocols (dask ...) goes to the array gradient;
+    else the exact rule (an ``int`` passes, a ``bool`` does not) and the gradient, in
+    the arguments' types when ``restore`` is given (tuples, NamedTuples, dataclasses).
+    (One call in the entry, however many parameters: its text compiles quickly.)"""
+
+    def slow(*args: Any) -> Any:
+        if arrays is not None and is_array_like(*args[:n_primal]):
+            return arrays(*args)
+        values = tuple(args[i] for i in at)
+        check_arguments(fname, where, names, kinds, values)
+        if restore is None and not deep:
+            return target(*args)
+        try:
+            return restore(args, target(*args)) if restore is not None else target(*args)
+        except (TypeError, NonScalarError) if restore is not None else \
+                (TypeError, AttributeError, NonScalarError):
+            check_arguments(fname, where, names, kinds, values, True)
+            raise
+    return slow
+
+
+def _fast_test(checks: list[tuple[str, str]], pre: str = "") -> str:
+    """True when an argument is not of its kind's usual type: ``not (float is type(x) is
+    type(y) and list is type(xs))``, one chained comparison per type (as fast as one
+    ``type(x) is not float`` per argument joined by ``or``, and quicker to compile);
+    ``pre``: the builtins are read from names with this prefix."""
+    groups: dict[str, list[str]] = {}
+    for p, k in checks:
+        groups.setdefault(_FAST_TYPE[k], []).append(p)
+    if not groups:
+        return ""
+    return "not (" + " and ".join(
+        f"{pre}{t} is " + " is ".join(f"{pre}type({p})" for p in names)
+        for t, names in groups.items()) + ")"
+
+
+#: the prefix of the names a gradient's own argument check reads (bound in its closure)
+_PRE = "_sg_"
+
+
+def fused_source(source: str, params: list[str], primal: list[str],
+                 checks: list[tuple[str, str]], arrays_first: bool, shared: Any,
+                 guards: list) -> tuple[str, dict, str] | None:
+    """The gradient's ``source`` with the entry's tests in place of its docstring line,
+    in one line, ``if <an argument is not a float> or <...>: return _sg_entry(...)``, the
+    values that line reads and the docstring: so a call of numbers runs one function,
+    and every line of the gradient keeps its number.  ``_sg_entry`` is the whole entry (built when first
+    needed), which tells which test it was.  None when the gradient's fast path is
+    not one call (list arguments, whose bad elements show as a TypeError inside it;
+    objects with fields) or a name would clash."""
+    lines = source.split("\n")
+    doc = lines[1][7:-3] if len(lines) > 2 else ""
+    if len(lines) < 3 or lines[1] != f'    """{doc}"""' or '"""' in doc or _PRE in source or any(
+            k in ("list", "loose", "struct") for _, k in checks):
+        return None
+    values: dict[str, Any] = {f"{_PRE}type": type, f"{_PRE}float": float, f"{_PRE}list": list,
+                              f"{_PRE}dict": dict}
+    tests = []
+    if arrays_first:
+        import numpy
+        values[f"{_PRE}ndarray"] = numpy.ndarray
+        tests += [f"{_PRE}type({p}) is {_PRE}ndarray" for p in primal]
+    if shared is not None:
+        values[f"{_PRE}shares"] = shares
+        tests.append(f"{_PRE}shares({', '.join(shared[0])})")
+    guard_text = _guards(guards, values, _PRE)
+    if guard_text:
+        values[f"{_PRE}expected"] = tuple(obj for _, obj in guards)
+        tests.append(f"{guard_text} != {_PRE}expected")
+    fast = _fast_test(checks, _PRE)
+    if fast:
+        tests.append(fast)
+    if not tests:
+        return None
+    lines[1] = f"    if {' or '.join(tests)}: return {_PRE}entry({', '.join(params)})"
+    used = {k: v for k, v in values.items() if re.search(rf"\b{k}\b", lines[1])}
+    return "\n".join(lines), used, doc
 
 
 def _signature(params: list[str], defaults: tuple) -> str:
@@ -277,20 +359,22 @@ def _signature(params: list[str], defaults: tuple) -> str:
     return ", ".join(p if i < k else f"{p}=_d{i - k}" for i, p in enumerate(params))
 
 
-def _guards(guards: list, ns: dict) -> str:
-    """A tuple expression re-reading every guarded function where it was found."""
+def _guards(guards: list, ns: dict, pre: str = "_") -> str:
+    """A tuple expression re-reading every guarded function where it was found (its
+    names, with prefix ``pre``, bound in ``ns``)."""
     parts = []
     for k, (where, _obj) in enumerate(guards):
         kind = where[0]
         if kind == "global":
-            ns[f"_g{k}"] = where[1]
-            parts.append(f"_g{k}.get({where[2]!r})")
+            ns[f"{pre}g{k}"] = where[1]
+            parts.append(f"{pre}g{k}.get({where[2]!r})")
         elif kind == "cell":
-            ns[f"_c{k}"] = where[1]
-            parts.append(f"_c{k}.cell_contents")
+            ns[f"{pre}c{k}"] = where[1]
+            parts.append(f"{pre}c{k}.cell_contents")
         else:
-            ns[f"_m{k}"] = where[1]
-            parts.append(f"getattr(_m{k}, {where[2]!r}, None)")
+            ns[f"{pre}m{k}"] = where[1]
+            parts.append(f"{pre}getattr({pre}m{k}, {where[2]!r}, None)")
+            ns[f"{pre}getattr"] = getattr
     if not parts:
         return ""
     return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"

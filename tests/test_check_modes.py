@@ -299,7 +299,7 @@ def test_a_wrong_generated_number_is_a_mismatch(monkeypatch, mode, name):
 
 
 def test_code_that_cannot_be_generated_raises_its_own_error(monkeypatch):
-    def refuse(fn, wrt):
+    def refuse(fn, wrt, patterns=None):
         raise symgrad.SourceError("no source for a helper")
     monkeypatch.setattr(modes, "_hvp_forward", refuse)
     for mode in ("hessian", "hvp"):      # raised as it is, not as f failing at the point
