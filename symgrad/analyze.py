@@ -85,14 +85,15 @@ def resolve_kinds(lowered: Any) -> None:
         rest = []
         for e in pending:
             kinds = [_kind(a).find() for a in e.args]
-            if any(k.tag == "list" for k in kinds) or e.out.kind.find().tag == "list":
+            tags = {k.tag for k in kinds}
+            if "list" in tags or e.out.kind.find().tag == "list":
                 _make_list_op(e, kinds)
                 changed = True
-            elif any(k.tag == "array" for k in kinds):
+            elif "array" in tags:
                 e.out.kind.unify(Kind.array())
                 changed = True
-            elif all(k.tag in ("num", "obj") for k in kinds):
-                e.out.kind.unify(Kind.num() if all(k.tag == "num" for k in kinds) else Kind.obj())
+            elif tags <= {"num", "obj"}:
+                e.out.kind.unify(Kind.obj() if "obj" in tags else Kind.num())
                 changed = True
             else:
                 rest.append(e)
@@ -130,6 +131,11 @@ def _opaque_elements(lowered: Any) -> None:
     (numbers, or rows) is known only at the call, and no derivative flows through them,
     so they are objects, moved with their adjoints untouched."""
     body = lowered.func.body
+    lists = [k for k in (v.kind.find() for v in list(lowered.func.params) + [
+        o for e in walk(body) if type(e) is Eqn for o in e.outs]) if k.tag == "list"]
+    lowered.moved_kinds = moved = set()
+    if not lists:                 # (no lists: nothing to look for)
+        return
     ret = body[-1].value if body and type(body[-1]) is Return else None
     returned: set[int] = set()
     for v in (ret if isinstance(ret, tuple) else (ret,)):
@@ -143,10 +149,7 @@ def _opaque_elements(lowered: Any) -> None:
                 if type(a) is Var:
                     returned.add(id(a.kind.find()))
     seen: set[int] = set()
-    moved: set[int] = set()
-    for v in list(lowered.func.params) + [o for e in walk(body) if type(e) is Eqn
-                                          for o in e.outs]:
-        k = v.kind.find()
+    for k in lists:
         while k.tag == "list" and id(k) not in seen:
             seen.add(id(k))
             el = k.elem.find()                       # type: ignore[union-attr]
@@ -154,7 +157,6 @@ def _opaque_elements(lowered: Any) -> None:
                 el.tag = "obj"
                 moved.add(id(el))
             k = el
-    lowered.moved_kinds = moved
 
 
 def _kind(a: Any) -> Kind:
@@ -264,15 +266,21 @@ def _varied(body: list, seeds: set[Var], cls: _Classes) -> tuple[set[Var], set[V
     eqns = [s for s in walk(body) if type(s) is Eqn and not _kills(s)]
     changed = True
     while changed:
+        # another sweep only if a variable found not varied (read earlier in this
+        # sweep) became varied: straight-line code takes one
         changed = False
+        missed: set[Var] = set()
         for e in eqns:
-            if not any(is_v(a) for a in _value_args(e)):   # (an index carries none)
+            args = _value_args(e)
+            if not any(is_v(a) for a in args):   # (an index carries none)
+                missed.update(a for a in args if type(a) is Var)
                 continue
             targets = list(e.outs)
             if e.prim in LIST_MUTATORS and e.args and type(e.args[0]) is Var:
                 targets.append(e.args[0])
             for t in targets:
-                changed |= _mark(t, varied, vclasses, cls)
+                if _mark(t, varied, vclasses, cls) and not changed:
+                    changed = t in missed or t.kind.is_list
     return varied, vclasses
 
 
@@ -306,16 +314,23 @@ def _useful(body: list, result: Any, cls: _Classes) -> tuple[set[Var], set[Var]]
     eqns = [s for s in walk(body) if type(s) is Eqn and not _kills(s)]
     changed = True
     while changed:
+        # (another sweep only if a variable found useless earlier in this sweep became
+        # useful, as in _varied)
         changed = False
+        missed: set[Var] = set()
         for e in reversed(eqns):
             hit = any(is_u(o) for o in e.outs)
-            if e.prim in LIST_MUTATORS and e.args and type(e.args[0]) is Var:
+            mutated = e.prim in LIST_MUTATORS and e.args and type(e.args[0]) is Var
+            if mutated:
                 hit = hit or is_u(e.args[0])
             if not hit:
+                missed.update(e.outs)
+                if mutated:
+                    missed.add(e.args[0])
                 continue
             for a in _value_args(e):
-                if type(a) is Var:
-                    changed |= _mark(a, useful, uclasses, cls)
+                if type(a) is Var and _mark(a, useful, uclasses, cls) and not changed:
+                    changed = a in missed or a.kind.is_list
     return useful, uclasses
 
 
