@@ -57,13 +57,15 @@ class LoopLowering:
                     raise self.error_at(node, "reversed(enumerate(...))",
                                         "loop over reversed(range(len(xs))) and index")
                 return inner
-            if obj is enumerate and len(node.args) == 1:
+            if obj is enumerate and len(node.args) + len(node.keywords) in (1, 2) and \
+                    len(node.args) >= 1:
                 inner = self.iteration(scope, node.args[0])
                 if inner.kind == "range":
                     inner = _Iter("seq", seqs=(self.emit("range", (
                         inner.start, inner.stop, inner.step), Kind.obj()),))
                 inner.enumerated = True
-                start = node.keywords[0].value if node.keywords else None
+                start = node.keywords[0].value if node.keywords else \
+                    node.args[1] if len(node.args) == 2 else None
                 inner.enum_start = self.operand(scope, start) if start is not None else None
                 return inner
             if obj is zip and node.args:
@@ -71,6 +73,9 @@ class LoopLowering:
                 for a in node.args:
                     seqs.extend(self.iteration_seq(scope, a))
                 return _Iter("seq", seqs=tuple(seqs))
+            if obj in (enumerate, reversed, zip):   # (else listed by iterating it: again)
+                raise self.error_at(node, f"{obj.__name__}() with these arguments",
+                                    f"call {obj.__name__} as Python documents it")
         return _Iter("seq", seqs=tuple(self.iteration_seq(scope, node)))
 
     def strict_zip(self, scope: Scope, node: ast.Call) -> _Iter:

@@ -44,7 +44,8 @@ __all__ = [
     "Rule", "RULES", "register_rule", "lookup_callable", "CallInfo",
     "exp", "log", "log1p", "expm1", "log2", "log10", "sqrt", "sin", "cos", "tan",
     "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
-    "sigmoid", "relu", "erf", "hypot", "fabs", "select", "gt", "ge", "lt", "le", "eq",
+    "sigmoid", "relu", "erf", "polygamma", "hypot", "fabs", "select", "gt", "ge", "lt", "le",
+    "eq",
 ]
 
 
@@ -272,6 +273,32 @@ def _sinc(x: float) -> float:
     return math.sin(y) / y
 
 
+def _polygamma(n: int, x: float) -> float:
+    """The n-th derivative of the digamma function (digamma itself for n = 0) at x: the
+    recurrence moves x above 20, where the asymptotic series converges; a pole (x a
+    whole number <= 0) is a ValueError, as for math.lgamma."""
+    n = int(n)
+    if x <= 0 and x == math.floor(x):
+        raise ValueError("math domain error")
+    bernoulli = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510,
+                 43867 / 798, -174611 / 330)
+    sign = -1.0 if n % 2 else 1.0            # (-1) ** n
+    fact = math.factorial(n)
+    shift = 0.0
+    while x < 20.0 + n:                      # psi_n(x) = psi_n(x + 1) - (-1)^n n! / x^(n+1)
+        shift -= sign * fact / x ** (n + 1)
+        x += 1.0
+    if n == 0:
+        tail = math.log(x) - 0.5 / x
+        for k, b in enumerate(bernoulli, 1):
+            tail -= b / (2 * k * x ** (2 * k))
+        return shift + tail
+    tail = math.factorial(n - 1) / x ** n + fact / (2.0 * x ** (n + 1))
+    for k, b in enumerate(bernoulli, 1):
+        tail += b * math.factorial(2 * k + n - 1) / (math.factorial(2 * k) * x ** (2 * k + n))
+    return shift - sign * tail               # (-1) ** (n + 1) * tail
+
+
 def _sign(x: float) -> float:
     return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
 
@@ -336,6 +363,37 @@ def _sympy_degrees(x: Any) -> Any:
 def _sympy_sinc(x: Any) -> Any:
     import sympy
     return sympy.sinc(sympy.pi * x)
+
+
+_LOG_ABS_GAMMA: list = []
+
+
+def _sympy_lgamma(x: Any) -> Any:
+    """log |gamma(x)|, as math.lgamma: sympy's loggamma for a positive x; else a function
+    whose derivative is digamma (``loggamma`` is complex for x < 0, and the derivatives
+    of ``log(Abs(gamma(x)))`` hold ``Derivative(sign(...))``, which evaluates to nan)."""
+    import sympy
+    if not _LOG_ABS_GAMMA:
+        import mpmath
+
+        class lgamma(sympy.Function):       # (named as math's, for printed expressions)
+            @classmethod
+            def eval(cls, arg: Any) -> Any:
+                if arg.is_positive:
+                    return sympy.loggamma(arg)
+                if arg.is_Number and not arg.is_integer:
+                    return sympy.log(sympy.Abs(sympy.gamma(arg)))
+                return None
+
+            def fdiff(self, argindex: int = 1) -> Any:
+                return sympy.polygamma(0, self.args[0])
+
+            def _eval_is_real(self) -> bool | None:
+                return self.args[0].is_real
+
+        lgamma._imp_ = staticmethod(lambda v: mpmath.log(abs(mpmath.gamma(v))))
+        _LOG_ABS_GAMMA.append(lgamma)
+    return _LOG_ABS_GAMMA[0](x)
 
 
 def _sympy_log2(x: Any) -> Any:
@@ -456,6 +514,13 @@ _rule("erf", 1, math.erf, lambda x, out: 2 / math.sqrt(math.pi) * exp(-x * x),
       sympy=_sympy("erf"), math_name="erf")
 _rule("erfc", 1, math.erfc, lambda x, out: -2 / math.sqrt(math.pi) * exp(-x * x),
       sympy=_sympy("erfc"), math_name="erfc", doc="1 - erf(x), accurate where erf(x) ~ 1")
+_rule("polygamma", 2, _polygamma, lambda n, x, out: 0.0,
+      lambda n, x, out: polygamma(n + 1, x), sympy=_sympy("polygamma"),
+      doc="polygamma(n, x): the n-th derivative of digamma (n a constant order)")
+_rule("lgamma", 1, math.lgamma, lambda x, out: polygamma(0, x), sympy=_sympy_lgamma,
+      math_name="lgamma", doc="log |gamma(x)|; its derivative is digamma(x)")
+_rule("gamma", 1, math.gamma, lambda x, out: out * polygamma(0, x), sympy=_sympy("gamma"),
+      math_name="gamma", doc="the gamma function")
 _rule("hypot", 2, math.hypot, lambda x, y, out: x / out, lambda x, y, out: y / out,
       sympy=lambda x, y: _sympy("sqrt")(x * x + y * y), math_name="hypot", numpy_name="hypot")
 _rule("exp2", 1, _exp2, lambda x, out: out * math.log(2), sympy=lambda x: 2 ** x,
@@ -518,6 +583,9 @@ asinh = _generic("asinh", "Inverse hyperbolic sine on any kind of number.")
 acosh = _generic("acosh", "Inverse hyperbolic cosine on any kind of number.")
 atanh = _generic("atanh", "Inverse hyperbolic tangent on any kind of number.")
 erf = _generic("erf", "The error function on any kind of number.")
+polygamma = _generic("polygamma", "polygamma(n, x), the n-th derivative of digamma, on any "
+                     "kind of number.\n\n>>> round(polygamma(0, 1.0), 12)  # -Euler's gamma\n"
+                     "-0.577215664902")
 hypot = _generic("hypot", "sqrt(x*x + y*y) on any kind of number.")
 sigmoid = _generic("sigmoid", "The logistic function 1 / (1 + exp(-x)).\n\n"
                    ">>> sigmoid(0.0)\n0.5")
@@ -572,13 +640,17 @@ def _register_builtin_callables() -> None:
                "log10": log10, "sqrt": sqrt, "sin": sin, "cos": cos, "tan": tan,
                "asin": asin, "acos": acos, "atan": atan, "atan2": atan2, "sinh": sinh,
                "cosh": cosh, "tanh": tanh, "asinh": asinh, "acosh": acosh, "atanh": atanh,
-               "erf": erf, "hypot": hypot, "sigmoid": sigmoid, "relu": relu, "abs": fabs,
+               "erf": erf, "polygamma": polygamma, "hypot": hypot, "sigmoid": sigmoid, "relu": relu, "abs": fabs,
                "pow": power, "max": maximum, "min": minimum}
     for name, fn in generic.items():
         flavor = "math" if RULES[name].math_name else "helper"
         if name in ("max", "min"):
             flavor = "builtin"
         _CALLABLES[fn] = CallInfo(name, flavor)
+    for name, rule in RULES.items():   # the helpers generated code calls (sigmoid ...):
+        fwd = rule.forward             # their rule again when the gradient is differentiated
+        if getattr(fwd, "__module__", None) == __name__ and fwd not in _CALLABLES:
+            _CALLABLES[fwd] = CallInfo(name, "helper")
 
 
 _register_builtin_callables()

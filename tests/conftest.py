@@ -69,7 +69,14 @@ DOMAINS: dict[str, Domain] = {
     "abs": Domain((R,), lambda x: abs(x) > 0.05),
     "max": Domain((R, R), lambda a, b: abs(a - b) > 0.05),
     "min": Domain((R, R), lambda a, b: abs(a - b) > 0.05),
+    # polygamma(n, x): n a whole order (see ORDERS); lgamma and gamma away from their poles
+    "polygamma": Domain((((0.0, 0.0), (1.0, 1.0), (2.0, 2.0), (3.0, 3.0)),
+                         ((0.2, 6.0), (-2.8, -2.2), (-0.8, -0.2)))),
+    **{n: Domain((((0.2, 6.0), (-2.8, -2.2), (-0.8, -0.2)),)) for n in ("lgamma", "gamma")},
 }
+
+#: arguments that are whole orders, not differentiated (their partial is 0 by convention)
+ORDERS: dict[str, set[int]] = {"polygamma": {0}}
 
 
 def domain(name: str) -> Domain:

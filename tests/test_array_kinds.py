@@ -131,7 +131,19 @@ def element_plus_method_of_a_reversed_slice(x, w, a):
     return x[-2] + x[::-1].sum(axis=0) + (x[:1] + x[0]).mean(axis=None)
 
 
-PROGRAMS = [element_plus_method_of_a_reversed_slice, no_numpy_square_then_index, slice_then_method, slice_then_index, row_of_a_sum,
+def fancy_write_into_a_copy(x, w, a):
+    y = x.copy()                 # (no numpy name: read as lists first, the [[0, 2]] a list)
+    y[[0, 2]] = x[::2]
+    s = a
+    return s + x[-2] * a + s
+
+
+def fancy_read_then_method(x, w, a):
+    return (x[[2, 0, 1]] * x).sum() * a
+
+
+PROGRAMS = [fancy_write_into_a_copy, fancy_read_then_method,
+            element_plus_method_of_a_reversed_slice, no_numpy_square_then_index, slice_then_method, slice_then_index, row_of_a_sum,
             sum_of_a_slice, reshape_then_method, matmul_of_written_copy,
             matmul_of_fancy_and_slices, written_but_unread, loop_carried_unread,
             unused_locals, element_write_into_product, copy_of_product,
@@ -175,6 +187,18 @@ def test_tuple_index_of_a_real_list_is_a_clear_error():
         g([[1.0, 2.0], [3.0, 4.0]])
     assert "np.array" in str(info.value)
     np.testing.assert_allclose(g(np.array([[1.0, 2.0], [3.0, 4.0]])), [[0, 0], [2, 0]])
+
+
+def test_list_index_of_a_real_list_is_a_clear_error():
+    # xs[[0, 2]] is numpy's fancy indexing: read as a list it made the elements lists and
+    # the function "returned a list"; now the array reading takes it, and a real list
+    # gets a clear error (Python raises TypeError there too)
+    def f(xs):
+        ys = list(xs)
+        ys[[0]] = [2.0]
+        return ys[0] * xs[1]
+    with pytest.raises(SymgradError, match=r"a list indexed with a list \(w\[\[0, 2\]\]\)"):
+        symgrad.grad(f)([1.0, 2.0])
 
 
 # ------------------------------------------------------------------ a loop in a while's test

@@ -13,7 +13,7 @@ import random
 
 import pytest
 import sympy
-from conftest import at, diff, domain, sample_point, symbols
+from conftest import ORDERS, at, diff, domain, sample_point, symbols
 
 from symgrad.rules import RULES
 
@@ -45,6 +45,8 @@ def test_partials_equal_sympy_diff(name):
     rng = random.Random(f"diff-{name}")
     points = [sample_point(name, rng) for _ in range(POINTS)]
     for i, partial in enumerate(rule.partials):
+        if i in ORDERS.get(name, ()):
+            continue
         mine = sympy.sympify(partial(*xs, out))
         ref = diff(out, xs[i])
         if mine.has(*PIECEWISE) or out.has(*PIECEWISE):
@@ -87,6 +89,8 @@ def test_partials_equal_finite_differences(name):
         p = sample_point(name, rng)
         out = rule.forward(*p)
         for i, partial in enumerate(rule.partials):
+            if i in ORDERS.get(name, ()):
+                continue
             got = float(partial(*p, out))
             want = central_difference(rule.forward, p, i)
             assert math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-7), (name, i, p, got, want)
@@ -100,6 +104,8 @@ def test_partials_agree_on_floats_and_sympy():
         out = rule.sympy(*xs)
         p = sample_point(name, random.Random(f"both-{name}"))
         for i, partial in enumerate(rule.partials):
+            if i in ORDERS.get(name, ()):
+                continue
             on_floats = float(partial(*p, rule.forward(*p)))
             assert close(on_floats, at(partial(*xs, out), xs, p), 1e-12, 1e-14), (name, i)
 
