@@ -163,9 +163,12 @@ def check_arguments(fname: str, where: str, names: list[str], kinds: list[str],
                 f"{fname} reads its fields as attributes.\n  hint: pass a NamedTuple, a "
                 "dataclass or an object with those attributes")
         if kind == "list" and not _is_list(v):
+            hint = f"loop over {name}.items(), {name}.keys() or {name}.values() (a plain " \
+                f"'for k in {name}' and indices from a parameter read it as a list)" \
+                if isinstance(v, dict) else "pass a list (or tuple) of numbers"
             raise ArgumentError(
                 f"{where}argument {name!r} of {fname} is {type(v).__name__} {_short(v)}, but "
-                f"{fname} uses it as a list.\n  hint: pass a list (or tuple) of numbers")
+                f"{fname} uses it as a list.\n  hint: {hint}")
 
 
 def _bad_element(v: Any, path: str = "") -> tuple[str, Any] | None:

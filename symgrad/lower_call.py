@@ -337,6 +337,14 @@ class CallLowering:
                 # self.feat(x) of an object read when the code runs: its method inlined
                 return self.inline_function(scope, method, [base, *args], kwargs, node,
                                             Static(getattr(base.obj, name)))
+        if name in ("keys", "values", "items") and type(base) is Var and not args and \
+                not kwargs and (kb.tag is None or kb.tag == "map" and kb.attrs is not True):
+            if name == "items":
+                raise self.error_at(node, "d.items() used as a value",
+                                    "loop over it (for k, v in d.items()), or use d.keys() "
+                                    "and d.values()")
+            keys, values = self.map_parts(base, node)
+            return keys if name == "keys" else values
         if name == "get" and type(base) is Var and (kb.tag is None or kb.tag == "map" and
                                                      kb.attrs is not True) \
                 and 1 <= len(args) <= 2 and not kwargs:
@@ -356,6 +364,24 @@ class CallLowering:
         kws = {k: self.materialize(v, node) for k, v in kwargs.items()}
         return self.emit("callmethod", (base, *ops, *kws.values()), Kind(),
                          {"name": name, "kw": tuple(kws), "label": f".{name}()"}, dest=dest)
+
+    def map_parts(self, base: Var, node: ast.AST) -> tuple[Var, Var]:
+        """A dict's keys (``list(d)``, not differentiated) and its values, read key by key
+        (``[d[k] for k in keys]``, so each value's adjoint goes back under its key)."""
+        from .ir import For
+        self.unify(base.kind, Kind.map_of(), node)
+        keys = self.emit("call", (Global("list", list, "builtin"), base),
+                         Kind.list_of(Kind.obj()),
+                         {"kw": (), "label": "list", "constant": True}, hint="_keys")
+        values = self.emit("list", (), Kind.list_of(), hint="_values")
+        k = Var("_k", Kind.num())
+        with self.sub_block() as body:
+            v = self.getitem(base, self.getitem(keys, k, None, node), None, node)
+            self.unify(values.kind.element, self.kind_of(v), node)
+            self.effect("append", (values, v))
+        n = self.emit("len", (keys,), Kind.num())
+        self.block.append(For(k, Const(0), n, Const(1), body, False, self.loc))
+        return keys, values
 
     def dict_get(self, base: Var, args: list, node: ast.AST, dest: Var | None) -> Var:
         """``d.get(k, default)``: ``d[k] if k in d else default``, a branch, so the

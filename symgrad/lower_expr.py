@@ -418,8 +418,11 @@ class ExprLowering:
             template = (("i", 1),)
             return self.emit("aget", (base, index), Kind.array(), {"index": template},
                              dest=dest, hint="_a")
-        if kb.find().tag == "map" or (kb.find().tag is None and type(index) is Const and
-                                      isinstance(index.value, str)):
+        if kb.find().tag == "map" or (kb.find().tag is None and (
+                type(index) is Const and isinstance(index.value, str) or
+                type(index) is Var and index.kind.find().tag == "obj")):  # (a str key)
+            if kb.find().tag is None:
+                self.unify(kb, Kind.map_of(), node)
             try:
                 kind = kb.field(index.value, attr=False) if type(index) is Const else \
                     kb.element
@@ -629,6 +632,7 @@ _EXPRS: dict[type, Any] = {
     ast.Dict: ExprLowering.e_dict,
     ast.ListComp: lambda self, scope, node, dest: self.e_listcomp(scope, node, dest),
     ast.GeneratorExp: lambda self, scope, node, dest: self.e_listcomp(scope, node, dest),
+    ast.DictComp: lambda self, scope, node, dest: self.e_dictcomp(scope, node, dest),
 }
 
 _ = (builtins, math)   # kept for doctest namespaces

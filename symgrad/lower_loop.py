@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from . import ir
 from .desugar import assigned_names
-from .ir import Const, Global, Kind, Var
+from .ir import Const, Global, Kind, KindError, Var
 from .scope import Scope, Static, StaticTuple, is_operand
 
 _STRUCTURAL = {"append", "pop", "insert", "extend", "clear", "setslice", "remove", "reverse"}
@@ -43,6 +43,12 @@ class LoopLowering:
     def iteration(self, scope: Scope, node: ast.expr) -> _Iter:
         if isinstance(node, ast.Call) and _zip_strict(node):
             return self.strict_zip(scope, node)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr == "items" and not node.args and not node.keywords:
+            base = self.expr(scope, node.func.value)
+            kb = base.kind.find() if type(base) is Var else None
+            if kb is not None and (kb.tag is None or kb.tag == "map" and kb.attrs is not True):
+                return _Iter("seq", seqs=self.map_parts(base, node))   # as zip(keys, values)
         if isinstance(node, ast.Call) and not node.keywords or (
                 isinstance(node, ast.Call) and _enumerate_kw(node)):
             callee = self.expr(scope, node.func) if not isinstance(node.func, ast.Attribute) \
@@ -121,6 +127,8 @@ class LoopLowering:
         if k.tag == "obj":
             return [self.emit("call", (Global("list", list, "builtin"), value),
                               Kind.list_of(), {"kw": (), "label": "list"})]
+        if k.tag == "map" and k.attrs is not True:           # a dict: its keys
+            return [self.map_parts(value, node)[0]]
         if type(value) is Var and k.tag != "array":      # an array: walked by its rows
             self.unify(value.kind, Kind.list_of(), node)
         return [value]
@@ -323,6 +331,25 @@ class LoopLowering:
             self.unify(out.kind.element, self.kind_of(v), node)
             self.effect("append", (out, v))
         self.comprehension(scope, node.generators, node, append)
+        return out
+
+    def e_dictcomp(self, scope: Scope, node: ast.DictComp, dest: Var | None) -> Var:
+        """``{k: v for ...}``: an empty dict, then ``d[k] = v`` in the loops (a key written
+        again keeps the last value, as Python does)."""
+        out = self.emit("dict", (), Kind.map_of(), {"keys": ()}, dest=dest, hint="_dict")
+
+        def put(comp: Scope) -> None:
+            key = self.operand(comp, node.key)
+            value = self.operand(comp, node.value)
+            try:
+                kind = out.kind.field(key.value, attr=False) if type(key) is Const \
+                    else out.kind.element
+            except KindError as exc:
+                raise self.error_at(node, f"a value used as {exc}",
+                                    "read fields either as attributes or by key")
+            self.unify(kind, self.kind_of(value), node)
+            self.effect("setitem", (out, key, value))
+        self.comprehension(scope, node.generators, node, put)
         return out
 
     def fold(self, scope: Scope, node: ast.GeneratorExp | ast.ListComp, start: Any,

@@ -119,13 +119,15 @@ def match_stmt(x):
 BAD = {
     uses_try: "try statement", uses_with: "with statement", uses_class: "class definition",
     uses_yield: "yield", uses_global: "global statement",
-    uses_dict: "dict", uses_star: "*args",
+    uses_star: "*args",
     recursive: "recursive call",
     set_literal: "set", match_stmt: "match statement",
 }
 # constructs that used to be refused and are now supported (checked against finite
-# differences in test_errors.py): del, lambda, return in a loop, :=, for ... else
+# differences in test_errors.py): del, lambda, return in a loop, :=, for ... else, dict
+# comprehensions
 NOW_SUPPORTED = [(uses_del, (0.7,)), (uses_lambda, (0.7,)), (return_in_loop, (0.7,)),
                  (return_in_loop, (2.5,)), (walrus, (0.7,)), (for_else, (0.7,)),
-                 (list_sort, ([0.7, -0.2, 1.5],)), (uses_dict_literal, (0.7,))]
+                 (list_sort, ([0.7, -0.2, 1.5],)), (uses_dict_literal, (0.7,)),
+                 (uses_dict, (0.7,))]
 NON_SCALAR = [returns_tuple, returns_list, returns_nothing]

@@ -1,0 +1,71 @@
+"""Dict comprehensions and loops over a dict's items, keys and values, for
+tests/test_dict_iteration.py (symgrad reads their source)."""
+import math
+
+
+def comp_of_range(x):
+    d = {k: x * k for k in range(3)}
+    return d[2] + d[1] * d[2]
+
+
+def comp_of_names(w, b):
+    params = {name: v * 2.0 for name, v in zip(["w", "b"], [w, b])}
+    return math.tanh(params["w"] * 3.0 + params["b"])
+
+
+def comp_overwriting_keys(x):
+    d = {k % 2: x ** k for k in range(4)}      # keys written twice: the last value stays
+    return d[0] + 2.0 * d[1]
+
+
+def comp_with_a_filter(xs):
+    d = {i: v * v for i, v in enumerate(xs) if v > 0}
+    return d[0] + d.get(1, 0.0) + d.get(2, 5.0)
+
+
+def sum_of_items(p):
+    s = 0.0
+    for k, v in p.items():
+        s += v * v * (2.0 if k == "a" else 1.0)
+    return s
+
+
+def l2_penalty(params, lam):
+    return lam * sum(v * v for v in params.values()) + params["w"]
+
+
+def keys_then_index(p):
+    return sum(p[k] * p[k] * 3.0 for k in p.keys())
+
+
+def loop_over_a_known_dict(p):
+    s = p["a"] * 0.5
+    for k in p:
+        s += p[k] ** 3
+    return s
+
+
+def rows_by_name(params):
+    total = 0.0
+    for name, row in params.items():
+        total += sum(x * x for x in row) * (2.0 if name == "w" else 1.0)
+    return total
+
+
+def names_from_a_list(p):
+    s = 0.0
+    for name in ["w", "b"]:
+        s += p[name] ** 2
+    return s + math.tanh(p["w"])
+
+
+def comp_of_a_dict(p):
+    q = {k: v * 3.0 for k, v in p.items()}
+    return q["a"] * q["b"]
+
+
+def loop_over_unknown(p):
+    s = 0.0
+    for k in p:
+        s += p[k]
+    return s

@@ -1,0 +1,75 @@
+"""Dict comprehensions, and loops over a dict's items(), keys() and values() (a dict of
+parameters, a regularizer over them): each value's adjoint goes back under its key.
+References: gradients derived by hand, finite differences and symgrad.check's engines."""
+import math
+
+import dict_iteration_cases as D
+import pytest
+
+import symgrad
+
+
+def fd_dict(f, p, *rest, h=1e-6):
+    out = {}
+    for k, v in p.items():
+        if isinstance(v, list):
+            out[k] = []
+            for i in range(len(v)):
+                up = {**p, k: v[:i] + [v[i] + h] + v[i + 1:]}
+                dn = {**p, k: v[:i] + [v[i] - h] + v[i + 1:]}
+                out[k].append((f(up, *rest) - f(dn, *rest)) / (2 * h))
+        else:
+            out[k] = (f({**p, k: v + h}, *rest) - f({**p, k: v - h}, *rest)) / (2 * h)
+    return out
+
+
+def test_comprehensions_of_numbers():
+    x = 0.7
+    assert symgrad.grad(D.comp_of_range)(x) == pytest.approx(2.0 + 4 * x)   # 2x + 2x^2
+    # {0: x^2, 1: x^3} (keys 0 and 1 written twice: the last value stays)
+    assert symgrad.grad(D.comp_overwriting_keys)(x) == pytest.approx(2 * x + 6 * x * x)
+    w, b = 0.3, 0.1
+    t = math.tanh(6 * w + 2 * b)
+    gw, gb = symgrad.grad(D.comp_of_names, wrt=[0, 1])(w, b)
+    assert (gw, gb) == pytest.approx((6 * (1 - t * t), 2 * (1 - t * t)))
+    for f, args in ((D.comp_of_range, (x,)), (D.comp_of_names, (w, b)),
+                    (D.comp_overwriting_keys, (x,))):
+        for mode in ("grad", "jvp", "hessian"):
+            assert symgrad.check(f, *args, mode=mode).ok, (f.__name__, mode)
+
+
+def test_a_comprehension_with_a_filter_and_get():
+    xs = [0.5, -1.0, 2.0]
+    # {0: .25, 2: 4}: d[0] + 0.0 + d[2]
+    assert symgrad.grad(D.comp_with_a_filter)(xs) == pytest.approx([1.0, 0.0, 4.0])
+    assert symgrad.check(D.comp_with_a_filter, xs).ok
+
+
+@pytest.mark.parametrize(("f", "p", "rest"), [
+    (D.sum_of_items, {"a": 1.5, "b": 2.0, "c": -0.5}, ()),
+    (D.l2_penalty, {"w": 0.5, "b": -1.0}, (0.1,)),
+    (D.keys_then_index, {"a": 1.5, "b": 2.0}, ()),
+    (D.loop_over_a_known_dict, {"a": 1.5, "b": -2.0}, ()),
+    (D.rows_by_name, {"w": [1.0, 2.0], "b": [0.5]}, ()),
+    (D.names_from_a_list, {"w": 0.5, "b": 2.0, "c": 1.0}, ()),
+    (D.comp_of_a_dict, {"a": 1.5, "b": 2.0}, ()),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_loops_over_a_dict_of_parameters(f, p, rest):
+    g = symgrad.grad(f, wrt=0)(p, *rest)
+    want = fd_dict(f, p, *rest)
+    assert set(g) == set(p)
+    for k in p:
+        assert g[k] == pytest.approx(want[k], rel=1e-6, abs=1e-7), k
+    r = symgrad.check(f, p, *rest, wrt=[0])
+    assert r.ok, str(r)
+    assert symgrad.check(f, p, *rest, wrt=[0], mode="jvp").ok
+
+
+def test_hand_derived_l2_penalty():
+    g = symgrad.grad(D.l2_penalty, wrt=0)({"w": 0.5, "b": -1.0}, 0.1)
+    assert g == pytest.approx({"w": 2 * 0.1 * 0.5 + 1.0, "b": 2 * 0.1 * -1.0})
+
+
+def test_a_loop_over_a_dict_read_as_a_list_says_what_to_write():
+    with pytest.raises(symgrad.ArgumentError, match=r"loop over p.items\(\), p.keys\(\)"):
+        symgrad.grad(D.loop_over_unknown)({"a": 1.0})
