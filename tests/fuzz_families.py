@@ -21,7 +21,9 @@ semantics (DESIGN.md section 8), mixed by ``fuzz_programs`` into the base gramma
 * ``decorators``: module-level decorators written with ``functools.wraps`` whose
   wrapper changes the result, on helpers and sometimes on ``f``;
 * ``globals``: module-level numbers and lists read by ``f``, its helpers and closures
-  (the test changes them between two calls of one gradient).
+  (the test changes them between two calls of one gradient);
+* ``dicts``: dict comprehensions read by key or with ``.get`` (a key that may be
+  missing), and generators over a dict's ``.values()`` and ``.items()``.
 
 :class:`FamilyWriter` is a mixin of ``fuzz_programs._Writer``: it uses the writer's
 ``draw``/``pick``/``expr``/``cond``/``block`` and the scope objects (``_Env``).
@@ -36,7 +38,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-FAMILIES_ALL = ("closures", "aliases", "boolops", "kwbuiltins", "decorators", "globals")
+FAMILIES_ALL = ("closures", "aliases", "boolops", "kwbuiltins", "decorators", "globals",
+                "dicts")
 
 
 @dataclass(eq=False)
@@ -165,6 +168,8 @@ class FamilyWriter:
             kinds += ["kwcall", "kwcall"]
         if self.global_lists:
             kinds += ["globallist"]
+        if self.has("dicts"):
+            kinds += ["dictexpr"]
         return kinds
 
     def family_expr(self, kind: str, env: Any, d: int) -> str:
@@ -176,6 +181,8 @@ class FamilyWriter:
             return self.boolop(env, d)
         if kind == "kwcall":
             return self.kw_call(env, d)
+        if kind == "dictexpr":
+            return self.dict_expr(env, d)
         return self.global_list_expr(env, d)
 
     def family_leaf_kinds(self, env: Any) -> list[str]:
@@ -531,6 +538,29 @@ class FamilyWriter:
         if form == "idiom":        # the pre-2.5 conditional: falls through when a is 0.0
             return f"({self.comparison(env)} and {a} or {b})"
         return f"({a} {form} {b})"
+
+    # ================================================================ dicts
+    def dict_expr(self, env: Any, d: int) -> str:
+        """A dict built in the expression and read: a comprehension by key or with
+        ``.get`` (the key sometimes missing: the default gets the gradient), a generator
+        over ``.values()`` or ``.items()`` of a dict display."""
+        form = self.pick(["comp_key", "get", "values", "items"])
+        self.features.add(f"dicts.{form}")
+        if form in ("comp_key", "get"):
+            k = self.fresh("k")
+            n = self.draw(st.integers(1, 3))
+            body = self.expr(env.child(ints=[k]), d)
+            comp = f"{{{k}: {body} * ({k} + 1) for {k} in range({n})}}"
+            if form == "comp_key":
+                return f"{comp}[{self.draw(st.integers(0, n - 1))}]"
+            return f"{comp}.get({self.pick(['0', str(n - 1), '5'])}, {self.expr(env, d)})"
+        a, b = self.expr(env, d), self.expr(env, d)
+        display = f"{{'a': {a}, 'b': {b}}}"
+        if form == "values":
+            v = self.fresh("v")
+            return f"sum({self.expr(env.child(scalars_ro=[v]), d)} for {v} in {display}.values())"
+        k, v = self.fresh("k"), self.fresh("v")
+        return f"sum({v} * (2.0 if {k} == 'a' else 0.5) for {k}, {v} in {display}.items())"
 
     # ================================================================ keyword builtins
     def kw_seq(self, env: Any, d: int) -> str:

@@ -280,7 +280,7 @@ def _recorders(seen: list[tuple[float, bool]]) -> dict[str, Any]:
     """The functions the instrumented program calls; each appends (distance, may be
     exempt by construction) to ``seen``."""
     def cmp(a: Any, op: str, b: Any) -> Any:
-        if not (isinstance(a, int) and isinstance(b, int)):
+        if not (isinstance(a, (int, str)) and isinstance(b, (int, str))):   # (keys: exact)
             seen.append((abs(a - b), False))
         return _CMP[op](a, b)
 
