@@ -259,9 +259,12 @@ def b_list(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
             lw.unify(kind.element, lw.kind_of(it), node)
         return lw.emit("list", items, kind, dest=dest)
     v = lw.materialize(v, node)
-    if lw.kind_of(v).find().tag == "obj":
+    k = lw.kind_of(v).find()
+    if k.tag == "obj":
         return lw.emit("call", (Global("list", list, "builtin"), v), Kind.list_of(),
                        {"kw": (), "label": "list"}, dest=dest)
+    if k.tag == "map" and k.attrs is not True and type(v) is Var:   # list(d): its keys
+        return lw.map_parts(v, node)[0]
     lw.unify(lw.kind_of(v), Kind.list_of(), node)
     return lw.emit("slice", (v, Const(None), Const(None), Const(None)), lw.kind_of(v),
                    dest=dest)

@@ -164,15 +164,17 @@ def _forward(block: list, plan: _Plan, rev: Any) -> list:
 
 
 def _preinit(plan: _Plan, rev: Any) -> list:
-    """``v = 0.0`` (``None`` for an object, ``[]`` for a list) for a restored variable
-    that may be unset where its value is saved: the saved value is never read then.
-    A number or an array starts as a number, so the generated code can be
-    differentiated again (kinds agree)."""
+    """``v = 0.0`` (``None`` for an object, ``[]`` for a list, ``{}`` for a dict) for a
+    restored variable that may be unset where its value is saved: the saved value is
+    never read then.  A number or an array starts as a number, so the generated code
+    can be differentiated again (kinds agree)."""
     out = []
     for v in plan.preinit:
         tag = v.kind.find().tag
         if tag == "list":     # a list starts as a list (differentiated again, kinds agree)
             out.append(Eqn((v,), "list", (), {"tape": True}, None))
+        elif tag == "map" and not v.kind.find().attrs:     # a dict as a dict
+            out.append(Eqn((v,), "dict", (), {"keys": (), "tape": True}, None))
         else:
             zero = 0.0 if tag in ("num", "array", None) else None
             out.append(Eqn((v,), "copy", (Const(zero),), {"tape": True}, None))

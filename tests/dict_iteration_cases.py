@@ -69,3 +69,18 @@ def loop_over_unknown(p):
     for k in p:
         s += p[k]
     return s
+
+
+def comp_in_a_branch_in_a_loop(x0, x1):
+    for i in range(2):
+        if x1 > 0.5:
+            x1 = x1 + {k: x0 * (k + 1) for k in range(3)}.get(5, x0 * x0)
+        else:
+            x1 = x1 * 2.0
+    return x1 * x0
+
+
+def keys_as_a_list(p):
+    first = p["a"] * 2.0            # (read by key first: p is a dict, list(p) its keys)
+    names = list(p)
+    return sum(p[k] * p[k] for k in names[:2]) + p[names[-1]] * first

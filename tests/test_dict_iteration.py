@@ -53,6 +53,7 @@ def test_a_comprehension_with_a_filter_and_get():
     (D.rows_by_name, {"w": [1.0, 2.0], "b": [0.5]}, ()),
     (D.names_from_a_list, {"w": 0.5, "b": 2.0, "c": 1.0}, ()),
     (D.comp_of_a_dict, {"a": 1.5, "b": 2.0}, ()),
+    (D.keys_as_a_list, {"a": 1.5, "b": 2.0, "c": -1.0}, ()),
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_loops_over_a_dict_of_parameters(f, p, rest):
     g = symgrad.grad(f, wrt=0)(p, *rest)
@@ -73,3 +74,13 @@ def test_hand_derived_l2_penalty():
 def test_a_loop_over_a_dict_read_as_a_list_says_what_to_write():
     with pytest.raises(symgrad.ArgumentError, match=r"loop over p.items\(\), p.keys\(\)"):
         symgrad.grad(D.loop_over_unknown)({"a": 1.0})
+
+
+def test_second_order_through_a_dict_saved_on_the_tape():
+    # (the gradient's tape pre-set the dict variable to None: differentiated again, a
+    # dict and an object clashed; found by the fuzzer's hvp identities)
+    x0, x1 = 0.7, 0.3            # f = (2 x1 + x0^2) x0 on this path
+    g = symgrad.grad(D.comp_in_a_branch_in_a_loop, wrt=[0, 1])(x0, x1)
+    assert g == pytest.approx((2 * x1 + 3 * x0 * x0, 2 * x0))
+    hv = symgrad.hvp(D.comp_in_a_branch_in_a_loop, (x0, x1), (1.0, 0.5), wrt=[0, 1])
+    assert hv == pytest.approx((6 * x0 + 2 * 0.5, 2.0))
