@@ -345,6 +345,12 @@ def _sympy_mod(a: Any, b: Any) -> Any:
     return a - b * sympy.floor(a / b)
 
 
+def _sympy_fmod(a: Any, b: Any) -> Any:
+    import sympy
+    q = a / b
+    return a - b * sympy.Piecewise((sympy.floor(q), q >= 0), (-sympy.floor(-q), True))
+
+
 def _sympy_cbrt(x: Any) -> Any:
     import sympy
     return sympy.Piecewise((sympy.cbrt(x), x >= 0), (-sympy.cbrt(-x), True))
@@ -467,6 +473,9 @@ _rule("floordiv", 2, _op.floordiv, lambda x, y, out: 0, lambda x, y, out: 0,
 _rule("mod", 2, _op.mod, lambda x, y, out: 1, lambda x, y, out: -(x // y),
       sympy=_sympy_mod, numpy_name="mod",
       doc="x % y = x - y * floor(x / y), derivative (1, -floor(x / y)) almost everywhere")
+_rule("fmod", 2, math.fmod, lambda x, y, out: 1, lambda x, y, out: (out - x) / y,
+      sympy=_sympy_fmod, math_name="fmod", numpy_name="fmod",
+      doc="x - y * trunc(x / y) (C's fmod), derivative (1, -trunc(x / y)) almost everywhere")
 
 # Elementary functions (generated code calls math.<name> or np.<name>).
 _rule("exp", 1, math.exp, lambda x, out: out, sympy=_sympy("exp"), math_name="exp",
@@ -640,8 +649,8 @@ def _register_builtin_callables() -> None:
                "log10": log10, "sqrt": sqrt, "sin": sin, "cos": cos, "tan": tan,
                "asin": asin, "acos": acos, "atan": atan, "atan2": atan2, "sinh": sinh,
                "cosh": cosh, "tanh": tanh, "asinh": asinh, "acosh": acosh, "atanh": atanh,
-               "erf": erf, "polygamma": polygamma, "hypot": hypot, "sigmoid": sigmoid, "relu": relu, "abs": fabs,
-               "pow": power, "max": maximum, "min": minimum}
+               "erf": erf, "polygamma": polygamma, "hypot": hypot, "sigmoid": sigmoid,
+               "relu": relu, "abs": fabs, "pow": power, "max": maximum, "min": minimum}
     for name, fn in generic.items():
         flavor = "math" if RULES[name].math_name else "helper"
         if name in ("max", "min"):
@@ -665,7 +674,7 @@ def _register_numpy() -> None:
     if np is None:
         return
     for name, rule in RULES.items():
-        if rule.numpy_name and name not in ("floordiv", "mod"):
+        if rule.numpy_name:
             fn = getattr(np, rule.numpy_name, None)
             if fn is not None:
                 _CALLABLES[_key(fn)] = CallInfo(name, "numpy")
@@ -673,7 +682,7 @@ def _register_numpy() -> None:
                         ("fmin", "min"), ("asin", "asin"), ("acos", "acos"),
                         ("atan", "atan"), ("atan2", "atan2"), ("pow", "pow"),
                         ("power", "pow"), ("true_divide", "truediv"),
-                        ("radians", "radians"), ("degrees", "degrees"),
+                        ("radians", "radians"), ("degrees", "degrees"), ("remainder", "mod"),
                         *((np_name, name) for name, np_name in NUMPY_OPERATORS.items())):
         fn = getattr(np, alias, None)
         if fn is not None:

@@ -70,7 +70,7 @@ def returns_nothing(x):
 
 
 def unknown_call(x):
-    return math.fmod(x, 1.5)
+    return math.remainder(x, 1.5)
 
 
 def recursive(x, n):

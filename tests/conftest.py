@@ -55,6 +55,7 @@ DOMAINS: dict[str, Domain] = {
     "pow": Domain((((0.2, 3.0),), ((-2.0, 2.0),))),
     "floordiv": Domain((R, NONZERO), _frac_ok),
     "mod": Domain((R, NONZERO), _frac_ok),
+    "fmod": Domain((R, NONZERO), _frac_ok),
     **{n: Domain((R,)) for n in ("exp", "expm1", "sin", "cos", "atan", "sinh", "cosh", "tanh",
                                   "asinh", "erf", "sigmoid")},
     **{n: Domain((POS,)) for n in ("log", "log2", "log10", "sqrt")},

@@ -357,7 +357,13 @@ def float64_cast(x):
     return np.sum(np.float64(x) ** 3) + np.float64(np.sum(x)).item() ** 2
 
 
+def mods(x):
+    return np.sum(np.mod(x * 3, 1.1) * x + np.remainder(x, 0.7) + np.fmod(x * 2, 0.9) ** 2
+                  + np.floor_divide(x, 0.3) * x)
+
+
 GRADIENT_CASES = [
+    (mods, R), (mods, -R),
     (item_of_sum, X), (item_of_one_element, X), (item_of_one_element, V), (float64_cast, X),
     (cumsum_axis, X), (cumsum_flat_method, X), (cumsum_axis0_method, X),
     (cumsum_axis, T), (cumprod_axis, X), (cumprod_flat, V), (diff_default, X),
