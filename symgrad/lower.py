@@ -462,16 +462,21 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             kb = base.kind.find()
             if kb.tag == "map" or (kb.tag is None and type(index) is Const and
                                    isinstance(index.value, str)):
-                try:
-                    kind = base.kind.field(index.value, attr=False) if type(index) is Const \
-                        else base.kind.element
-                except KindError as exc:
-                    raise self.error_at(node, f"a value used as {exc}",
-                                        "read fields either as attributes or by key")
-                self.unify(kind, self.kind_of(value), node)
+                self.key_kind(base, index, value, node)
             else:
                 self.unify(base.kind, Kind.list_of(self.kind_of(value)), node)
         self.effect("setitem", (base, index, value))
+
+    def key_kind(self, base: Var, key: Any, value: Any, node: ast.AST) -> None:
+        """``d[key] = value`` into a dict: the value's kind joins the kind under a constant
+        key, or that of the values under keys known only when the code runs."""
+        try:
+            kind = base.kind.field(key.value, attr=False) if type(key) is Const \
+                else base.kind.element
+        except KindError as exc:
+            raise self.error_at(node, f"a value used as {exc}",
+                                "read fields either as attributes or by key")
+        self.unify(kind, self.kind_of(value), node)
 
     def s_expr(self, scope: Scope, s: ast.Expr) -> None:
         if isinstance(s.value, ast.Constant):

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from . import ir
 from .desugar import assigned_names
-from .ir import Const, Global, Kind, KindError, Var
+from .ir import Const, Global, Kind, Var
 from .scope import Scope, Static, StaticTuple, is_operand
 
 _STRUCTURAL = {"append", "pop", "insert", "extend", "clear", "setslice", "remove", "reverse"}
@@ -341,13 +341,7 @@ class LoopLowering:
         def put(comp: Scope) -> None:
             key = self.operand(comp, node.key)
             value = self.operand(comp, node.value)
-            try:
-                kind = out.kind.field(key.value, attr=False) if type(key) is Const \
-                    else out.kind.element
-            except KindError as exc:
-                raise self.error_at(node, f"a value used as {exc}",
-                                    "read fields either as attributes or by key")
-            self.unify(kind, self.kind_of(value), node)
+            self.key_kind(out, key, value, node)
             self.effect("setitem", (out, key, value))
         self.comprehension(scope, node.generators, node, put)
         return out
