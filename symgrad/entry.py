@@ -15,6 +15,10 @@ plus the entry's own checks, written as straight-line Python:
   one.
 
 The entry is not part of ``g.source`` (which is the gradient alone, ``g.fast``).
+Where the tests fit in one line (numbers, dicts: no list whose bad element shows
+only as a TypeError inside the gradient), :func:`fused_source` puts them in the
+gradient's first line instead, so a call of floats runs one function; the entry
+itself is then made only when a test fails, and tells which one it was.
 """
 
 from __future__ import annotations
