@@ -470,6 +470,13 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
                              "elements written out, or pass an array")
             err.about_lists = True        # type: ignore[attr-defined]  (see api)
             raise err
+        if p == "setslice" and type(s.args[0]) is Var and s.args[0].kind.is_list and \
+                cls.find(s.args[0]) in vclasses and cls.find(s.args[0]) in uclasses:
+            # (a plain slice is lowered as pops and inserts; one with a step stays)
+            raise _loc_error(s, "a slice assignment with a step into a list of "
+                             "differentiated values (ys[::2] = ...)",
+                             "assign element by element (for i, v in zip(range(0, n, 2), "
+                             "vs): ys[i] = v)")
         if p in ("aset", "aset_add") and type(s.args[0]) is Var and \
                 s.args[0] in ints and _is_varied(s.args[-1], facts, cls, vclasses):
             raise _loc_error(s, "a differentiated value written into an integer (or bool) "

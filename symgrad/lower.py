@@ -454,8 +454,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         value = self.materialize(value, node)
         _refuse_array_index(self, target, node, base)
         if isinstance(target.slice, ast.Slice):
-            sl = self.slice_operands(scope, target.slice)
-            self.effect("setslice", (base, *sl, value))
+            from .lower_builtins import replace_slice
+            replace_slice(self, base, self.slice_operands(scope, target.slice), value, node)
             return
         index = self.materialize(self.expr(scope, target.slice), node)
         if type(base) is Var:
@@ -659,6 +659,10 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             elif isinstance(t, ast.Subscript) and not isinstance(t.slice, ast.Slice):
                 base = self.operand(scope, t.value)
                 self.list_method(base, "pop", [self.operand(scope, t.slice)], s, None)
+            elif isinstance(t, ast.Subscript) and not self.is_array(
+                    base := self.operand(scope, t.value)):   # del xs[a:b]: pops
+                from .lower_builtins import replace_slice
+                replace_slice(self, base, self.slice_operands(scope, t.slice), None, s)
             else:
                 raise scope.fs.error(s, "this del statement", "delete names or list elements")
 

@@ -390,6 +390,45 @@ def b_divmod(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     return StaticTuple((lw.arith("floordiv", a, b, None, node), lw.arith("mod", a, b, None, node)))
 
 
+def replace_slice(lw: Any, base: Any, sl: tuple, values: Any, node: ast.AST) -> None:
+    """``xs[a:b] = values`` (``values`` None: ``del xs[a:b]``) on a list, as Python does
+    it: the old elements of the region popped, the new ones inserted where it starts,
+    so each is differentiated by ``pop`` and ``insert``.  A slice with a step stays a
+    ``setslice`` (refused when its list is differentiated)."""
+    a, b, c = sl
+    if not (type(c) is Const and c.value in (None, 1)):
+        if values is None:
+            raise lw.error_at(node, "del of a slice with a step", "delete element by element")
+        lw.effect("setslice", (base, a, b, c, values))
+        return
+    kind = lw.kind_of(base)
+    lw.unify(kind, Kind.list_of(), node)
+    if values is not None:     # (a copy first: xs[1:3] = xs)
+        values = lw.emit("slice", (values, Const(None), Const(None), Const(None)),
+                         lw.kind_of(values), hint="_new")
+        lw.unify(kind, lw.kind_of(values), node)
+    n = lw.emit("len", (base,), Kind.num())
+    region = lw.emit("call", (Global("slice", slice, "builtin"), a, b, Const(None)), Kind.obj(),
+                     {"kw": (), "label": "slice", "constant": True})
+    bounds = lw.emit("callmethod", (region, n), Kind.obj(),
+                     {"name": "indices", "kw": (), "label": ".indices()", "constant": True})
+    start, stop = (lw.emit("getitem", (bounds, Const(i)), Kind.num()) for i in (0, 1))
+    count = lw.emit("max", (lw.emit("sub", (stop, start), Kind.num()), Const(0)), Kind.num(),
+                    {"flavor": "builtin"})
+    k = Var("_k", Kind.num())
+    with lw.sub_block() as body:
+        lw.emit("pop", (base, start), kind.element)
+    lw.block.append(ir.For(k, Const(0), count, Const(1), body, False, lw.loc))
+    if values is None:
+        return
+    k = Var("_k", Kind.num())
+    with lw.sub_block() as body:
+        at = lw.emit("add", (start, k), Kind.num())
+        lw.effect("insert", (base, at, lw.getitem(values, k, None, node)))
+    m = lw.emit("len", (values,), Kind.num())
+    lw.block.append(ir.For(k, Const(0), m, Const(1), body, False, lw.loc))
+
+
 def sort_in_place(lw: Any, scope: Scope, lst: Any, kwargs: dict, node: ast.AST) -> Any:
     """``xs.sort(key=k, reverse=r)``: Python's (stable) order of the keys, then the
     elements written back into ``xs`` in that order."""

@@ -428,7 +428,11 @@ class CallLowering:
             return self.emit("callmethod", (base, *ops), Kind.num(),
                              {"name": name, "kw": (), "label": f".{name}()",
                               "constant": True}, dest=dest)
-        if name in ("reverse", "clear") and n == 0:
+        if name == "clear" and n == 0:         # del xs[:]: every element popped
+            from .lower_builtins import replace_slice
+            replace_slice(self, base, (Const(None),) * 3, None, node)
+            return Const(None)
+        if name == "reverse" and n == 0:
             self.effect(name, (base,))
             return Const(None)
         raise self.error_at(node, f"the list method .{name}() with these arguments",

@@ -376,6 +376,8 @@ class _Writer(FamilyWriter):
             kinds += ["jump"]
         if env.index_vars and self.writable_lists(env, by_index=True):
             kinds += ["elemwrite"]
+        if self.lists and [n for n in self.writable_lists(env) if env.lists[n].owner != "row"]:
+            kinds += ["slicewrite"]
         return kinds + self.family_stmt_kinds(env, depth, top, in_loop)
 
     def stmt(self, env: _Env, depth: int, top: bool, in_loop: str | None, lines: list[str],
@@ -384,7 +386,8 @@ class _Writer(FamilyWriter):
         e_depth = self.draw(st.integers(1, 3))
         simple = {"local": self.s_local, "new": self.s_new, "reassign": self.s_reassign,
                   "aug": self.s_aug, "swap": self.s_swap, "early_return": self.s_early_return,
-                  "elemwrite": self.s_elemwrite, "newlist": self.s_newlist}
+                  "elemwrite": self.s_elemwrite, "newlist": self.s_newlist,
+                  "slicewrite": self.s_slicewrite}
         if kind in simple:
             simple[kind](env, lines, indent, e_depth)
         elif kind in ("if", "jump", "for", "for_xs", "while"):
@@ -443,6 +446,33 @@ class _Writer(FamilyWriter):
         i = self.pick(env.index_vars)
         op = self.pick(["=", "+="])
         lines.append(f"{indent}{name}[{i}] {op} {self.expr(env, e_depth)}")
+
+    def s_slicewrite(self, env: _Env, lines: list[str], indent: str, e_depth: int) -> None:
+        """A slice assignment that keeps a list's length or makes it longer (the lists'
+        lengths are lower bounds), or ``del`` of a region that is put back after."""
+        name = self.pick([n for n in self.writable_lists(env) if env.lists[n].owner != "row"])
+        # (xs and its aliases keep their length: other lists are as long as xs)
+        form = self.pick(["head", "tail_map", "del_put_back"] + (
+            ["grow", "end"] if env.lists[name].owner == "local" else []))
+        self.features.add(f"slicewrite.{form}")
+        if env.lists[name].owner != "local":
+            self.features.add("aliases.write_arg")
+        e = self.expr(env, e_depth)
+        if form == "head":
+            lines.append(f"{indent}{name}[:1] = [{e}]")
+        elif form == "tail_map":
+            v = self.fresh("w")
+            body = self.expr(env.child(scalars_ro=[v]), e_depth)
+            lines.append(f"{indent}{name}[1:] = [{body} for {v} in {name}[1:]]")
+        elif form == "grow":
+            lines.append(f"{indent}{name}[0:1] = [{e}, {self.expr(env, 1)}]")
+        elif form == "end":
+            lines.append(f"{indent}{name}[len({name}):] = [{e}]")
+        else:                  # (the new head computed while the list is whole)
+            t, v = self.fresh("cut"), self.fresh("w")
+            lines.append(f"{indent}{t} = [{e} * {v} for {v} in {name}[:1]]")
+            lines.append(f"{indent}del {name}[:1]")
+            lines.append(f"{indent}{name}[:0] = {t}")
 
     def sub_block(self, env: _Env, depth: int, in_loop: str | None, lines: list[str],
                   indent: str, lo: int = 1, hi: int = 2) -> None:
