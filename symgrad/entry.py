@@ -328,10 +328,10 @@ def fused_source(source: str, params: list[str], primal: list[str],
     """The gradient's ``source`` with the entry's tests in place of its docstring line,
     in one line, ``if <an argument is not a float> or <...>: return _sg_entry(...)``, the
     values that line reads and the docstring: so a call of numbers runs one function,
-    and every other line is the gradient's own.  ``_sg_entry`` is the whole entry (built when first
-    needed), which tells which test it was.  None when the gradient's fast path is
-    not one call (list arguments, whose bad elements show as a TypeError inside it;
-    objects with fields) or a name would clash."""
+    and every other line is the gradient's own.  ``_sg_entry`` is the whole entry
+    (built when first needed), which tells which test it was.  None when the
+    gradient's fast path is not one call (list arguments, whose bad elements show as a
+    TypeError inside it; objects with fields) or a name would clash."""
     lines = source.split("\n")
     doc = lines[1][7:-3] if len(lines) > 2 else ""
     if len(lines) < 3 or lines[1] != f'    """{doc}"""' or '"""' in doc or _PRE in source or any(
