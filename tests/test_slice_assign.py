@@ -33,9 +33,10 @@ def test_gradient_matches_finite_differences_and_every_engine(f):
 
 
 def test_the_value_is_pythons():
+    # (to rounding: Python 3.12's sum() of floats compensates, the generated loop adds)
     for f in (S.replace_middle, S.shrink, S.grow_from_the_end, S.from_itself, S.del_slice):
         value, _ = symgrad.value_and_grad(f)(list(X))
-        assert value == f(list(X))
+        assert value == pytest.approx(f(list(X)), rel=1e-15)
 
 
 def test_into_an_argument_hand_derived():
