@@ -454,29 +454,7 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
         if type(s) is not Eqn:
             continue
         p = s.prim
-        if p == "list_to_array" and not _flat_list(s.args[0]) and \
-                _is_varied(s.args[0], facts, cls, vclasses):
-            err = _loc_error(s, "a list of lists (or of arrays) of differentiated values "
-                             "handed to numpy", "make the array in the call: np.array([[a, "
-                             "b], [c, d]]) with the elements written out, or pass an array")
-            err.about_lists = True        # type: ignore[attr-defined]  (see api)
-            raise err
-        if p.startswith("np_") and any(type(a) is Var and a.kind.is_list and
-                                       _is_varied(a, facts, cls, vclasses) for a in s.args):
-            err = _loc_error(s, "a Python list of differentiated numbers passed to a numpy "
-                             "function (numpy makes an array of it, which symgrad does not "
-                             "follow back into the list)",
-                             "make the array in the call: np.array([a, b, c]) with the "
-                             "elements written out, or pass an array")
-            err.about_lists = True        # type: ignore[attr-defined]  (see api)
-            raise err
-        if p == "setslice" and type(s.args[0]) is Var and s.args[0].kind.is_list and \
-                cls.find(s.args[0]) in vclasses and cls.find(s.args[0]) in uclasses:
-            # (a plain slice is lowered as pops and inserts; one with a step stays)
-            raise _loc_error(s, "a slice assignment with a step into a list of "
-                             "differentiated values (ys[::2] = ...)",
-                             "assign element by element (for i, v in zip(range(0, n, 2), "
-                             "vs): ys[i] = v)")
+        _check_list_use(s, facts, cls, vclasses, uclasses)
         if p in ("aset", "aset_add") and type(s.args[0]) is Var and \
                 s.args[0] in ints and _is_varied(s.args[-1], facts, cls, vclasses):
             raise _loc_error(s, "a differentiated value written into an integer (or bool) "
@@ -506,6 +484,36 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
                 raise _loc_error(s, f"a write of a differentiated value into {what}, which "
                                  "keeps state between calls",
                                  "build the list inside the function, or pass it in")
+
+
+def _check_list_use(s: Eqn, facts: Facts, cls: _Classes, vclasses: set,
+                    uclasses: set) -> None:
+    """Lists of differentiated values where symgrad cannot follow them: handed to numpy
+    (as lists of lists, or to a numpy function), or written through a slice with a step."""
+    p = s.prim
+    if p == "list_to_array" and not _flat_list(s.args[0]) and \
+            _is_varied(s.args[0], facts, cls, vclasses):
+        err = _loc_error(s, "a list of lists (or of arrays) of differentiated values "
+                         "handed to numpy", "make the array in the call: np.array([[a, "
+                         "b], [c, d]]) with the elements written out, or pass an array")
+        err.about_lists = True        # type: ignore[attr-defined]  (see api)
+        raise err
+    if p.startswith("np_") and any(type(a) is Var and a.kind.is_list and
+                                   _is_varied(a, facts, cls, vclasses) for a in s.args):
+        err = _loc_error(s, "a Python list of differentiated numbers passed to a numpy "
+                         "function (numpy makes an array of it, which symgrad does not "
+                         "follow back into the list)",
+                         "make the array in the call: np.array([a, b, c]) with the "
+                         "elements written out, or pass an array")
+        err.about_lists = True        # type: ignore[attr-defined]  (see api)
+        raise err
+    if p == "setslice" and type(s.args[0]) is Var and s.args[0].kind.is_list and \
+            cls.find(s.args[0]) in vclasses and cls.find(s.args[0]) in uclasses:
+        # (a plain slice is lowered as pops and inserts; one with a step stays)
+        raise _loc_error(s, "a slice assignment with a step into a list of "
+                         "differentiated values (ys[::2] = ...)",
+                         "assign element by element (for i, v in zip(range(0, n, 2), "
+                         "vs): ys[i] = v)")
 
 
 def _check_mutable_defaults(lowered: Any, cls: _Classes) -> None:
