@@ -259,6 +259,10 @@ class Forward:
             total = b.call("aget", (tx, *e.args[1:]), e.out.kind, **e.params)
         else:
             total = self.array_op_tangent(e, b)
+        if type(total) is Const and e.out.kind.find().tag == "array":
+            # (a tangent that is zero whatever the operands': zeros of the result's shape,
+            # which a transpose or an index of it needs)
+            return blk + [Eqn((self.t(e.out),), "np_zeros_like", (e.out,), None, loc)]
         return self.finish_tangent(e, blk, total, loc)
 
     def array_op_tangent(self, e: Eqn, b: ArrayBuilder) -> Any:

@@ -325,3 +325,22 @@ def test_forward_mode_over_loops_mixing_numbers_and_arrays(f):
     up, dn = g(X + h * tx, W + h * tw, A + h * ta), g(X - h * tx, W - h * tw, A - h * ta)
     for k in range(3):
         np.testing.assert_allclose(got[k], (up[k] - dn[k]) / (2 * h), rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------ zero tangents of array ops
+
+def min_of_a_transposed_product(x, w, a):
+    return np.min(w[::-1].T @ (0.5 * np.ones((2, 3)))) + np.sum(w ** 3) * a
+
+
+def test_hvp_through_an_array_op_whose_tangent_is_zero():
+    # The adjoint of w in w.T @ C does not depend on w: its tangent is zero, and was
+    # printed as 0.0, which the transpose after it could not take (0.0.T).  Found by
+    # the array fuzzer (seed 20261212).
+    w = np.array([[0.86, 0.34, 0.32], [0.09, 0.74, 0.81]])
+    v = np.array([[0.1, -0.7, 0.9], [-0.8, 0.6, -0.7]])
+    a = -0.9
+    hv = symgrad.hvp(min_of_a_transposed_product, (X.copy(), w, a), (np.zeros(3), v, 0.0),
+                     wrt=[0, 1, 2])
+    np.testing.assert_allclose(hv[1], 6 * a * w * v, rtol=1e-12)      # (the min is linear)
+    np.testing.assert_allclose(hv[2], np.sum(3 * w * w * v), rtol=1e-12)
