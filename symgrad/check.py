@@ -71,11 +71,10 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
     """The gradient of ``f`` at ``args`` from the generated code and from each engine in
     ``engines`` (``"sympy"``, ``"value"``, ``"fd"``: finite differences), compared.
 
-    ``args`` are passed as to ``f``: missing ones take ``f``'s defaults.  ``wrt`` as in
-    :func:`symgrad.grad`; by default every parameter whose argument is a number or a list of
-    numbers.  An ``int`` is a number like a float; a parameter the gradient lists as
-    ``inactive`` (used only as a count, index or condition) is held constant and its
-    generated derivative must be exactly 0.  List arguments get one row per number.
+    ``args`` are passed as to ``f`` (missing ones take its defaults).  ``wrt`` as in
+    :func:`symgrad.grad`; by default every argument holding numbers (lists, records).  An
+    ``int`` is a number; a parameter the gradient lists as ``inactive`` (a count, index or
+    condition) is held constant, its generated derivative exactly 0.  One row per number.
 
     ``mode`` checks another generated function the same way (:mod:`symgrad.check_modes`):
     ``"jvp"`` (:func:`symgrad.jvp` along ``tangents``), ``"hessian"``
