@@ -4,8 +4,9 @@ The rule table's partials are written with ``+ - * / **`` and symgrad's generic
 functions (``cos``, ``select``, ``gt`` ...).  Run on :class:`Sym` operands they
 *emit equations* instead of computing numbers, so one lambda gives the code of
 a derivative.  Folding keeps that code as a person would write it: ``x * 1``
-is ``x``, ``0 * x`` is ``0``, ``g * (1 / y)`` is ``g / y``, ``g * (1.0 if c else
-0.0)`` is ``g if c else 0.0``.
+is ``x``, ``0 * x`` is ``0``, ``g * (1 / y)`` is ``g / y`` (one rounding, not
+two), ``g * (1.0 if c else 0.0)`` is ``g if c else 0.0``, and a sign moves out
+to meet another (``t + -(g * y)`` is ``t - g * y``: all exact in floating point).
 
 >>> from symgrad import rules
 >>> b = Builder([])
@@ -93,10 +94,20 @@ class Builder:
         v = _num(a)
         if v is not None:
             return Const(-v)
-        d = self.defn(a)
+        d = self.defn(a) or self.settled_neg(a)
         if d is not None and d.prim == "neg":
             return d.args[0]
         return self.emit("neg", (a,))
+
+    def settled_neg(self, a: Any) -> Eqn | None:
+        """``a = -y`` made earlier by this builder (in a block already handed on) of a
+        ``y`` that cannot have changed since: a constant or another value the builder
+        made (each is assigned once), so ``-a`` is ``y`` and ``t + a`` is ``t - y``."""
+        d = self.defs.get(a) if type(a) is Var else None
+        if d is None or d.prim != "neg":
+            return None
+        y = d.args[0]
+        return d if type(y) is Const or y in self.defs else None
 
     def call(self, name: str, args: tuple) -> Any:
         rule = rules.RULES[name]
@@ -204,9 +215,10 @@ def _fold_mul(b: Builder, a: Any, c: Any, va: Any, vc: Any) -> Any:
             b.block.remove(d)
             return b.emit("select", (d.args[0], b.binary("mul", p, d.args[1]),
                                      b.binary("mul", p, d.args[2])))
-        if d.prim == "truediv" and _num(d.args[0]) == 1:
+        if d.prim == "truediv" and _num(d.args[0]) in (1, -1):     # g * (-1 / y): -(g / y)
             b.block.remove(d)
-            return b.binary("truediv", p, d.args[1])
+            q = b.binary("truediv", p, d.args[1])
+            return q if _num(d.args[0]) == 1 else b.neg(q)
     da, dc = b.defn(a), b.defn(c)
     if da is not None and dc is not None and da.prim == "neg" and dc.prim == "neg":
         return b.binary("mul", da.args[0], dc.args[0])
@@ -224,9 +236,10 @@ def _fold_div(b: Builder, a: Any, c: Any, va: Any, vc: Any) -> Any:
         return a
     if va == 0:
         return Const(0)
-    d = b.defn(c)
-    if d is not None and d.prim == "neg":
-        return b.neg(b.binary("truediv", a, d.args[0]))
+    for p, q in ((c, a), (a, c)):               # -y / c is -(y / c): the sign goes out
+        d = b.defn(p)
+        if d is not None and d.prim == "neg":
+            return b.neg(b.binary("truediv", *((q, d.args[0]) if p is c else (d.args[0], q))))
     return None
 
 

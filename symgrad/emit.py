@@ -26,6 +26,7 @@ from .ir import (Break, Const, Continue, Eqn, For, Func, Global, If, Return, Var
                  stmt_reads, walk)
 from .emit_forms import (ATOM, AWAIT, BOR, CMP, EXPR, NOT, OP_PREC, POWER, STMT, TEST,
                          const_text)
+from .emit_slots import share_names
 from .scope import Namer
 
 __all__ = ["emit", "Emitted", "compile_emitted"]
@@ -471,13 +472,16 @@ class Printer:
         self.names.reserve_globals(globals_, used_builtins)
         self.plan_inline(self.func.body)
         self.name_vars()
+        doc = self.doc
+        if share_names(self) and doc:
+            doc += " Its adjoints and temporaries share names (see symgrad.emit_slots)."
         params = [p.name for p in self.func.params]
         for k, p in enumerate(self.func.params):
             if p in self.func.defaults:
                 params[k] = f"{p.name}={self.op(self.func.defaults[p])}"
         self.lines.append(f"def {self.fname}({', '.join(params)}):")
-        if self.doc:
-            self.lines.append(f'    """{self.doc}"""')
+        if doc:
+            self.lines.append(f'    """{doc}"""')
         self.block(self.func.body, "    ")
         return "\n".join(self.lines) + "\n"
 

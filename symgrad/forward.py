@@ -154,7 +154,8 @@ class Forward:
                 or (e.params or {}).get("tape") or len(e.outs) != 1:
             return False
         from .reverse import _uses_out
-        return not _uses_out(rules.RULES[e.prim])
+        return not _uses_out(rules.RULES[e.prim],
+                             [i for i, a in enumerate(e.args) if type(a) is Var and self.active(a)])
 
     def eqn(self, e: Eqn, out: list, tangents: list | None = None,
             snapshot: bool = True) -> None:

@@ -132,7 +132,9 @@ class Reverse(ListReverse, ArrayReverse):
         self.loc = pending[-1][1]
         total = pending[0][0]
         for t, _ in pending[1:]:
-            total = self.emit("add", (total, t), {"sum": True})
+            neg = self.builder.settled_neg(t)         # t + -(y) is t - y
+            total = self.emit("sub", (total, neg.args[0]), {"sum": True}) if neg else \
+                self.emit("add", (total, t), {"sum": True})
         a = self.d(v)
         self.before_write(a)
         if v in self.live:
@@ -411,18 +413,29 @@ class Reverse(ListReverse, ArrayReverse):
         b.flavor = e.params.get("flavor", "math") if e.params else "math"
         out_op: Any = out
         if out in e.args:                   # x = x * y in a loop: old x after the restore
-            if _uses_out(rule):
+            if _uses_out(rule, targets):
                 out_op = self.emit("copy", (out,), hint="_o")
             self.restore_outs(e)
         args = [b.sym(self.val(a)) for a in e.args]
         if out_op is out:
             out_op = self.val(out)
+        terms: list = []
         for i in targets:
             factor = rule.partials[i](*args, b.sym(out_op))
             term = b.binary("mul", g, b.sym(factor).op)
             self.out.extend(b.block)          # the builder folds within its own short block
             b.block.clear()
-            self.contribute(e.args[i], self.unbroadcast(term, out, e.args[i], e.args))
+            term = self.unbroadcast(term, out, e.args[i], e.args)
+            twin = next((k for k, (a, t) in enumerate(terms)
+                         if a is e.args[i] and _same(b.defs.get(t), b.defs.get(term))), None)
+            if twin is None:
+                terms.append((e.args[i], term))
+            else:                             # x * x: d_x = g * x * 2, not g * x + g * x
+                terms[twin] = (e.args[i], b.binary("mul", terms[twin][1], Const(2.0)))
+                self.out.extend(b.block)
+                b.block.clear()
+        for a, term in terms:
+            self.contribute(a, term)
         if out not in e.args:
             self.restore_outs(e)
 
@@ -583,27 +596,38 @@ class Reverse(ListReverse, ArrayReverse):
         return fn
 
 
-def _uses_out(rule: Any) -> bool:
-    """Does one of the rule's partials read the primitive's output?"""
+def _same(d1: Eqn | None, d2: Eqn | None) -> bool:
+    """Two equations of one rule's partials that compute the same value."""
+    return d1 is not None and d2 is not None and d1.prim == d2.prim and \
+        d1.params == d2.params and len(d1.args) == len(d2.args) and \
+        all(a is b or type(a) is Const and a == b for a, b in zip(d1.args, d2.args))
+
+
+def _uses_out(rule: Any, targets: Any = None) -> bool:
+    """Does one of the rule's partials (those of the arguments ``targets``, default
+    all) read the primitive's output?"""
     flags = getattr(rule, "_uses_out_cache", None)
     if flags is None:
-        blk: list = []
-        b = Builder(blk)
+        flags = []
         out = Var("out")
-        args = [b.sym(Var(f"a{i}")) for i in range(rule.nargs)]
-        direct = False
         for p in rule.partials:
+            blk: list = []
+            b = Builder(blk)
+            args = [b.sym(Var(f"a{i}")) for i in range(rule.nargs)]
             try:
                 r = p(*args, b.sym(out))
-                direct = direct or getattr(r, "op", r) is out
+                direct = getattr(r, "op", r) is out
             except Exception:
-                pass
-        flags = direct or out in b.reads or any(out in e.args for e in blk if type(e) is Eqn)
+                direct = False
+            flags.append(direct or out in b.reads
+                         or any(out in e.args for e in blk if type(e) is Eqn))
+        flags = tuple(flags)
         try:
             object.__setattr__(rule, "_uses_out_cache", flags)
         except Exception:
             pass
-    return flags
+    return any(flags[i] for i in (range(len(flags)) if targets is None else targets)
+               if i < len(flags))
 
 
 _REMAT = {"getitem", "len", "getattr", "copy", "aget"}

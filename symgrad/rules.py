@@ -456,7 +456,7 @@ _rule("sub", 2, _op.sub, lambda x, y, out: 1, lambda x, y, out: -1,
       sympy=_op.sub, doc="x - y")
 _rule("mul", 2, _op.mul, lambda x, y, out: y, lambda x, y, out: x,
       sympy=_op.mul, doc="x * y")
-_rule("truediv", 2, _op.truediv, lambda x, y, out: 1.0 / y, lambda x, y, out: -x / (y * y),
+_rule("truediv", 2, _op.truediv, lambda x, y, out: 1.0 / y, lambda x, y, out: -out / y,
       sympy=_op.truediv, doc="x / y")
 _rule("neg", 1, _op.neg, lambda x, out: -1, sympy=_op.neg, doc="-x")
 _rule("pow", 2, _op.pow,
