@@ -15,12 +15,12 @@ adjoint name per variable.
 
 Liveness is that of the printed lines, taken conservatively: a variable lives from
 the first line that names it to the last, and one named anywhere inside a loop
-lives through the whole loop.  A variable first named inside a loop or a branch
-of an ``if`` keeps its own name (see :func:`_allocate`).  A variable a nested scope may capture (named
-inside a ``lambda`` or comprehension the function keeps from its source) keeps
-its own name.  Only variables of one kind share a name (a number's adjoint never
-takes a list's), so that the gradient, differentiated again (``hessian``, ``hvp``),
-uses each name for one kind of value.
+lives through the whole loop.  Three kinds of variable keep a name of their own,
+so that the gradient, differentiated again (``hessian``, ``hvp``), still reads as
+one value per name: one first named inside a loop or a branch of an ``if`` (see
+:func:`_allocate`), one a nested scope may capture (named inside a ``lambda`` or
+comprehension the function keeps from its source), and one of another kind (a
+number's adjoint never takes a list's name).
 """
 
 from __future__ import annotations
