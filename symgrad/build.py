@@ -236,10 +236,11 @@ def _fold_div(b: Builder, a: Any, c: Any, va: Any, vc: Any) -> Any:
         return a
     if va == 0:
         return Const(0)
-    for p, q in ((c, a), (a, c)):               # -y / c is -(y / c): the sign goes out
-        d = b.defn(p)
-        if d is not None and d.prim == "neg":
-            return b.neg(b.binary("truediv", *((q, d.args[0]) if p is c else (d.args[0], q))))
+    dc, da = b.defn(c), b.defn(a)               # a sign goes out: -y / c is -(y / c)
+    if dc is not None and dc.prim == "neg":
+        return b.neg(b.binary("truediv", a, dc.args[0]))
+    if da is not None and da.prim == "neg":
+        return b.neg(b.binary("truediv", da.args[0], c))
     return None
 
 

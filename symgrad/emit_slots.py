@@ -15,12 +15,17 @@ adjoint name per variable.
 
 Liveness is that of the printed lines, taken conservatively: a variable lives from
 the first line that names it to the last, and one named anywhere inside a loop
-lives through the whole loop.  Three kinds of variable keep a name of their own,
-so that the gradient, differentiated again (``hessian``, ``hvp``), still reads as
-one value per name: one first named inside a loop or a branch of an ``if`` (see
-:func:`_allocate`), one a nested scope may capture (named inside a ``lambda`` or
-comprehension the function keeps from its source), and one of another kind (a
-number's adjoint never takes a list's name).
+lives through the whole loop.  So that the gradient, differentiated again
+(``hessian``, ``hvp``), still reads as one value per name, a name is shared only by
+variables of one kind (a number's adjoint never takes a list's name), and two kinds
+of variable keep the name they had:
+
+* one first named inside a loop or a branch of an ``if``: Python code differentiated
+  again writes a name assigned in a region in place, one variable for the region and
+  for the name's value before it, so a shared name would join two values into one
+  (an input's adjoint and a list's length, the length then varied and refused);
+* one a nested scope may capture (named inside a ``lambda`` or comprehension the
+  function keeps from its source).
 """
 
 from __future__ import annotations
@@ -153,9 +158,9 @@ def share_names(printer: Any) -> bool:
         return False
     params = set(func.params)
     families: dict[tuple, list[Var]] = {}
-    for v in lines.lo:
-        fam = None if v in lines.captured else _family(v, params)
-        if fam is not None:         # (a name holds one kind of value: see the docstring)
+    for v in lines.lo:              # (see the docstring for those that keep their names)
+        fam = None if v in lines.captured or v in lines.inside else _family(v, params)
+        if fam is not None:
             families.setdefault((fam, str(v.kind)), []).append(v)
     used = printer.names.namer.used
     for vs in families.values():
@@ -167,14 +172,8 @@ def share_names(printer: Any) -> bool:
 
 def _allocate(fam: str, vs: list[Var], lines: _Lines, used: set) -> None:
     """Linear scan: each variable, in order of its first line, takes a name whose last
-    holder is dead (or dies on the line that first writes it, read before the write).
-
-    Only variables first named in straight-line code take a used name.  Python code
-    differentiated again (``hessian``, ``hvp`` read the printed gradient) writes a name
-    assigned inside a loop or a branch in place, one variable for the region and for
-    the name's value before it: a name shared there would join two values into one (an
-    input's adjoint and a list's length, the length then varied and refused)."""
-    lo, hi, inside = lines.lo, lines.hi, lines.inside
+    holder is dead (or dies on the line that first writes it, read before the write)."""
+    lo, hi = lines.lo, lines.hi
     vs.sort(key=lambda v: (lo[v], v.n))
     active: list = []            # (last line, order, holder, name)
     free: list[str] = []
@@ -184,14 +183,14 @@ def _allocate(fam: str, vs: list[Var], lines: _Lines, used: set) -> None:
         while active and active[0][0] < start:
             free.append(heapq.heappop(active)[3])
         name = None
-        if v not in inside and active and active[0][0] == start:
+        if active and active[0][0] == start:
             _, _, held, nm = active[0]
             if lines.simple[start] and held not in lines.writes[start] and \
                     v not in lines.reads[start]:
                 heapq.heappop(active)
                 name = nm
         if name is None:
-            if free and v not in inside:
+            if free:
                 name = free.pop()
             else:
                 name, made = _fresh(fam, made, used)

@@ -603,9 +603,9 @@ def _same(d1: Eqn | None, d2: Eqn | None) -> bool:
         all(a is b or type(a) is Const and a == b for a, b in zip(d1.args, d2.args))
 
 
-def _uses_out(rule: Any, targets: Any = None) -> bool:
-    """Does one of the rule's partials (those of the arguments ``targets``, default
-    all) read the primitive's output?"""
+def _uses_out(rule: Any, targets: Any) -> bool:
+    """Does the partial of one of the arguments ``targets`` read the primitive's
+    output?"""
     flags = getattr(rule, "_uses_out_cache", None)
     if flags is None:
         flags = []
@@ -626,8 +626,7 @@ def _uses_out(rule: Any, targets: Any = None) -> bool:
             object.__setattr__(rule, "_uses_out_cache", flags)
         except Exception:
             pass
-    return any(flags[i] for i in (range(len(flags)) if targets is None else targets)
-               if i < len(flags))
+    return any(flags[i] for i in targets if i < len(flags))
 
 
 _REMAT = {"getitem", "len", "getattr", "copy", "aget"}
