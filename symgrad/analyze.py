@@ -27,6 +27,7 @@ from typing import Any
 from .errors import NonDifferentiableError, UnsupportedSyntaxError
 from .ir import (Const, Eqn, For, Global, If, Kind, KindError, Return, Var, While,
                  kind_conflict, leaves, walk)
+from .lower_array import settle_joins
 from .rules import RULES
 
 __all__ = ["Facts", "analyze", "INACTIVE_PRIMS", "LIST_MUTATORS"]
@@ -101,15 +102,9 @@ def resolve_kinds(lowered: Any) -> None:
     for e in pending:            # still unknown: numbers
         for a in e.args:
             if type(a) is Var:
-                a.kind.unify(Kind.num())
-        e.out.kind.unify(Kind.num())
-    changed = True
-    while changed:               # an elementwise result is an array if an operand is one
-        changed = False
-        for out, kinds in getattr(lowered, "joins", ()):
-            if out.find().tag != "array" and any(k.find().tag == "array" for k in kinds):
-                out.unify(Kind.array())
-                changed = True
+                a.kind.settle_num()
+        e.out.kind.settle_num()
+    settle_joins(getattr(lowered, "joins", ()))   # an array if an operand is one
     _opaque_elements(lowered)
 
 
@@ -258,11 +253,6 @@ def _varied(body: list, seeds: set[Var], cls: _Classes) -> tuple[set[Var], set[V
     varied: set[Var] = set(v for v in seeds if not v.kind.is_list)
     vclasses: set[Var] = {cls.find(v) for v in seeds if v.kind.is_list}
 
-    def is_v(a: Any) -> bool:
-        if type(a) is not Var:
-            return False
-        return cls.find(a) in vclasses if a.kind.is_list else a in varied
-
     eqns = [s for s in walk(body) if type(s) is Eqn and not _kills(s)]
     changed = True
     while changed:
@@ -272,7 +262,11 @@ def _varied(body: list, seeds: set[Var], cls: _Classes) -> tuple[set[Var], set[V
         missed: set[Var] = set()
         for e in eqns:
             args = _value_args(e)
-            if not any(is_v(a) for a in args):   # (an index carries none)
+            for a in args:
+                if type(a) is Var and (a in varied or a.kind.is_list
+                                       and cls.find(a) in vclasses):
+                    break
+            else:                                # (an index carries none)
                 missed.update(a for a in args if type(a) is Var)
                 continue
             targets = list(e.outs)
@@ -319,7 +313,11 @@ def _useful(body: list, result: Any, cls: _Classes) -> tuple[set[Var], set[Var]]
         changed = False
         missed: set[Var] = set()
         for e in reversed(eqns):
-            hit = any(is_u(o) for o in e.outs)
+            hit = False
+            for o in e.outs:
+                if o in useful or is_u(o):
+                    hit = True
+                    break
             mutated = e.prim in LIST_MUTATORS and e.args and type(e.args[0]) is Var
             if mutated:
                 hit = hit or is_u(e.args[0])

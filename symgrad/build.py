@@ -207,8 +207,12 @@ def _fold_mul(b: Builder, a: Any, c: Any, va: Any, vc: Any) -> Any:
         return b.neg(a)
     if va == 0 or vc == 0:
         return Const(0)
-    for p, q in ((a, c), (c, a)):
-        d = b.defn(q)
+    da, dc = b.defn(a), b.defn(c)
+    if da is None and dc is None:
+        if vc is not None and vc < 0 and type(a) is Var:
+            return b.neg(b.emit("mul", (a, Const(-vc))))
+        return None
+    for p, d in ((a, dc), (c, da)):
         if d is None:
             continue
         if d.prim == "select" and (_num(d.args[1]) is not None or _num(d.args[2]) is not None):
@@ -219,7 +223,6 @@ def _fold_mul(b: Builder, a: Any, c: Any, va: Any, vc: Any) -> Any:
             b.block.remove(d)
             q = b.binary("truediv", p, d.args[1])
             return q if _num(d.args[0]) == 1 else b.neg(q)
-    da, dc = b.defn(a), b.defn(c)
     if da is not None and dc is not None and da.prim == "neg" and dc.prim == "neg":
         return b.binary("mul", da.args[0], dc.args[0])
     if dc is not None and dc.prim == "neg":

@@ -124,6 +124,14 @@ class Kind:
             node._parent, node = k, node._parent
         return k
 
+    def settle_num(self) -> None:
+        """Unify with a new number kind (an unknown kind becomes a number)."""
+        k = self.find()
+        if k.tag is None and k.elem is None and k.fields is None and k.attrs is None:
+            k.tag = "num"
+        else:
+            self.unify(Kind.num())
+
     def unify(self, other: "Kind") -> None:
         a, b = self.find(), other.find()
         if a is b:

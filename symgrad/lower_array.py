@@ -126,6 +126,21 @@ def is_numpy_constructor(obj: Any) -> bool:
     return id(obj) in _CONSTRUCTOR_IDS or module.startswith("numpy.random")
 
 
+def settle_joins(joins: list) -> None:
+    """Each elementwise result ``(out, operand kinds)`` of ``joins`` is an array if an
+    operand is one (to a fixed point: a result may be another's operand)."""
+    changed = True
+    while changed:
+        changed = False
+        for out, kinds in joins:
+            if out.find().tag != "array":
+                for k in kinds:
+                    if k.find().tag == "array":
+                        out.unify(Kind.array())
+                        changed = True
+                        break
+
+
 class ArrayLowering:
     """numpy functions, array methods and attributes, indexing of arrays."""
 
@@ -133,23 +148,20 @@ class ArrayLowering:
     def join(self, ops: list | tuple) -> Kind:
         """The kind of an elementwise result: an array if an operand is one, else a
         number (settled at the end of lowering: see :meth:`settle_joins`)."""
-        tags = [self.kind_of(a).find().tag for a in ops]
-        if "array" in tags:
-            return Kind.array()
+        kinds = []
+        for a in ops:
+            k = self.kind_of(a)
+            if k.find().tag == "array":
+                return Kind.array()
+            if type(a) is Var:
+                kinds.append(k)
         out = Kind.num()
-        kinds = [self.kind_of(a) for a in ops if type(a) is Var]
         if kinds:
             self.joins.append((out, kinds))
         return out
 
     def settle_joins(self) -> None:
-        changed = True
-        while changed:
-            changed = False
-            for out, kinds in self.joins:
-                if out.find().tag != "array" and any(k.find().tag == "array" for k in kinds):
-                    out.unify(Kind.array())
-                    changed = True
+        settle_joins(self.joins)
 
     def is_array(self, value: Any) -> bool:
         return type(value) is Var and value.kind.find().tag == "array" or \

@@ -273,8 +273,8 @@ class ExprLowering:
             out = self.emit(prim, (a, b), Kind(), dest=dest)
             self.deferred.append(self.block[-1])
             return out
-        for x in (a, b):
-            if type(x) is Var:
+        for x, k in ((a, ka), (b, kb)):
+            if type(x) is Var and k.tag != "num":      # (a number already: nothing to do)
                 self.unify(x.kind, Kind.num(), node)
         return self.emit(prim, (a, b), self.join((a, b)), dest=dest)
 

@@ -27,7 +27,7 @@ from typing import Any
 from . import rules
 from .array_ops import ARRAY_OPS
 from .analyze import INACTIVE_PRIMS, Facts
-from .build import Builder
+from .build import Builder, Sym
 from .ir import (Break, Const, Continue, Eqn, For, Func, If, Kind, Loc, Return, Var, While,
                  assigned, leaves, stmt_writes, walk)
 from .reverse_lists import ListReverse
@@ -135,16 +135,18 @@ class Reverse(ListReverse, ArrayReverse):
             neg = self.builder.settled_neg(t)         # t + -(y) is t - y
             total = self.emit("sub", (total, neg.args[0]), {"sum": True}) if neg else \
                 self.emit("add", (total, t), {"sum": True})
-        a = self.d(v)
-        self.before_write(a)
+        a = self.adj.get(v)
+        if a is not None:
+            self.before_write(a)      # (a new adjoint variable holds nothing yet)
         if v in self.live:
+            a = self.d(v)
             self.out.append(Eqn((a,), "add", (a, total), {"accum": True, "sum": True},
                                 self.loc))
         elif len(pending) == 1 and self.aliasable(v, total):
             self.alias[v] = total
             self.held.add(total)
         else:
-            self.out.append(Eqn((a,), "copy", (total,), {"sum": True}, self.loc))
+            self.out.append(Eqn((self.d(v),), "copy", (total,), {"sum": True}, self.loc))
             self.live.add(v)
         self.loc = saved
 
@@ -404,7 +406,8 @@ class Reverse(ListReverse, ArrayReverse):
         out = e.out
         g = self.take(out)
         active = self.facts.is_active
-        targets = [i for i, a in enumerate(e.args) if active(a)]
+        eargs = e.args
+        targets = [i for i in range(len(eargs)) if active(eargs[i])]
         if g is None or not targets:
             self.restore_outs(e)
             return
@@ -412,31 +415,39 @@ class Reverse(ListReverse, ArrayReverse):
         b.loc = self.loc
         b.flavor = e.params.get("flavor", "math") if e.params else "math"
         out_op: Any = out
-        if out in e.args:                   # x = x * y in a loop: old x after the restore
+        overwrites = any(a is out for a in eargs)
+        if overwrites:                      # x = x * y in a loop: old x after the restore
             if _uses_out(rule, targets):
                 out_op = self.emit("copy", (out,), hint="_o")
             self.restore_outs(e)
-        args = [b.sym(self.val(a)) for a in e.args]
+        val, remat = self.val, self.remat
+        args = [Sym(b, a) if type(a) is Var and a not in remat else b.sym(val(a))
+                for a in eargs]
         if out_op is out:
             out_op = self.val(out)
+        out_sym = Sym(b, out_op)
+        block, emitted = b.block, self.out
         terms: list = []
         for i in targets:
-            factor = rule.partials[i](*args, b.sym(out_op))
-            term = b.binary("mul", g, b.sym(factor).op)
-            self.out.extend(b.block)          # the builder folds within its own short block
-            b.block.clear()
-            term = self.unbroadcast(term, out, e.args[i], e.args)
-            twin = next((k for k, (a, t) in enumerate(terms)
-                         if a is e.args[i] and _same(b.defs.get(t), b.defs.get(term))), None)
+            factor = rule.partials[i](*args, out_sym)
+            term = b.binary("mul", g, factor.op if type(factor) is Sym else b.sym(factor).op)
+            emitted.extend(block)             # the builder folds within its own short block
+            block.clear()
+            arg = eargs[i]
+            term = self.unbroadcast(term, out, arg, eargs)
+            twin = None
+            if terms:
+                twin = next((k for k, (a, t) in enumerate(terms)
+                             if a is arg and _same(b.defs.get(t), b.defs.get(term))), None)
             if twin is None:
-                terms.append((e.args[i], term))
+                terms.append((arg, term))
             else:                             # x * x: d_x = g * x * 2, not g * x + g * x
-                terms[twin] = (e.args[i], b.binary("mul", terms[twin][1], Const(2.0)))
-                self.out.extend(b.block)
-                b.block.clear()
+                terms[twin] = (arg, b.binary("mul", terms[twin][1], Const(2.0)))
+                emitted.extend(block)
+                block.clear()
         for a, term in terms:
             self.contribute(a, term)
-        if out not in e.args:
+        if not overwrites:
             self.restore_outs(e)
 
     def rev_select(self, e: Eqn) -> None:
