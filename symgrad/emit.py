@@ -207,13 +207,13 @@ class Printer:
         inside it reads a list's contents (the temporaries' own reads stay indexed
         under them: :class:`_Pending` finds the expression that holds them)."""
         listy = e.prim in _LIST_READS and (e.prim != "copy" or (
-            type(e.args[0]) is Var and e.args[0].kind.is_list)) or any(
-            type(a) is Var and a.kind.find().tag == "array" for a in e.args)
+            type(e.args[0]) is Var and e.args[0].kind.is_list))
         reads = []
         for a in e.args:
             if type(a) is Var:
                 reads.append(a)
-                if not listy and a in self.inline and self.listy_of.get(a):
+                if not listy and (a.kind.find().tag == "array" or a in self.inline
+                                  and self.listy_of.get(a)):
                     listy = True
             elif type(a) is tuple:
                 reads.extend(x for x in leaves(a) if type(x) is Var)
@@ -289,8 +289,18 @@ class Printer:
         for s in walk(self.func.body):
             if type(s) is Eqn:
                 for o in s.outs:
-                    name(o)
-            elif type(s) is For:
+                    if o.name is None:
+                        name(o)
+                for a in s.args:
+                    if type(a) is Var:
+                        if a.name is None:
+                            name(a)
+                    elif type(a) is tuple:
+                        for x in leaves(a):
+                            if type(x) is Var and x.name is None:
+                                name(x)
+                continue
+            if type(s) is For:
                 name(s.var)
             for a in leaves(stmt_reads(s)):
                 if type(a) is Var:

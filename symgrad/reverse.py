@@ -109,7 +109,7 @@ class Reverse(ListReverse, ArrayReverse):
     # ------------------------------------------------------------------ adjoint states
     def contribute(self, v: Any, term: Any) -> None:
         """Add ``term`` to the adjoint of ``v`` (summed later, once)."""
-        if type(v) is not Var or not self.active(v) or v.kind.is_list:
+        if type(v) is not Var or not self.facts.is_active(v) or v.kind.is_list:
             return
         if type(term) is Const and term.value == 0:
             return
@@ -131,10 +131,11 @@ class Reverse(ListReverse, ArrayReverse):
         saved = self.loc
         self.loc = pending[-1][1]
         total = pending[0][0]
-        for t, _ in pending[1:]:
-            neg = self.builder.settled_neg(t)         # t + -(y) is t - y
-            total = self.emit("sub", (total, neg.args[0]), {"sum": True}) if neg else \
-                self.emit("add", (total, t), {"sum": True})
+        if len(pending) > 1:
+            for t, _ in pending[1:]:
+                neg = self.builder.settled_neg(t)         # t + -(y) is t - y
+                total = self.emit("sub", (total, neg.args[0]), {"sum": True}) if neg else \
+                    self.emit("add", (total, t), {"sum": True})
         a = self.adj.get(v)
         if a is not None:
             self.before_write(a)      # (a new adjoint variable holds nothing yet)
@@ -415,7 +416,11 @@ class Reverse(ListReverse, ArrayReverse):
         b.loc = self.loc
         b.flavor = e.params.get("flavor", "math") if e.params else "math"
         out_op: Any = out
-        overwrites = any(a is out for a in eargs)
+        overwrites = False
+        for a in eargs:
+            if a is out:
+                overwrites = True
+                break
         if overwrites:                      # x = x * y in a loop: old x after the restore
             if _uses_out(rule, targets):
                 out_op = self.emit("copy", (out,), hint="_o")
@@ -427,6 +432,7 @@ class Reverse(ListReverse, ArrayReverse):
             out_op = self.val(out)
         out_sym = Sym(b, out_op)
         block, emitted = b.block, self.out
+        array = out.kind.find().tag == "array"
         terms: list = []
         for i in targets:
             factor = rule.partials[i](*args, out_sym)
@@ -434,11 +440,13 @@ class Reverse(ListReverse, ArrayReverse):
             emitted.extend(block)             # the builder folds within its own short block
             block.clear()
             arg = eargs[i]
-            term = self.unbroadcast(term, out, arg, eargs)
+            if array:
+                term = self.unbroadcast(term, out, arg, eargs)
             twin = None
-            if terms:
-                twin = next((k for k, (a, t) in enumerate(terms)
-                             if a is arg and _same(b.defs.get(t), b.defs.get(term))), None)
+            for k, (a, t) in enumerate(terms):
+                if a is arg and _same(b.defs.get(t), b.defs.get(term)):
+                    twin = k
+                    break
             if twin is None:
                 terms.append((arg, term))
             else:                             # x * x: d_x = g * x * 2, not g * x + g * x

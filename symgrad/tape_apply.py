@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .ir import Const, Eqn, For, If, Kind, Var, While
+from .ir import Const, Eqn, For, If, Kind, Var, While, walk
 from .tape import live_restores
 
 __all__ = ["apply_tape"]
 
 
 def apply_tape(rev: Any, primal: list, bwd: list, grads: list, value: Any) -> tuple[list, list]:
+    if not rev.saves_before and not any(type(s) is Eqn and s.prim == "restore"
+                                        for s in walk(bwd)):
+        return primal, bwd            # (nothing to save: both sweeps stand as they are)
     live_out = {g for g in grads if type(g) is Var}
     if type(value) is Var and rev.with_value:
         live_out.add(value)
@@ -52,7 +55,6 @@ def _site_key(e: Eqn) -> Any:
 def _whole_sites(bwd: list, kept: set[int]) -> set[int]:
     """A site's saves happen every time it runs, so if one of its restores is needed,
     all of them are (the stack stays balanced)."""
-    from .ir import walk
     restores = [s for s in walk(bwd) if type(s) is Eqn and s.prim == "restore"]
     needed = {_site_key(s) for s in restores if id(s) in kept}
     return {id(s) for s in restores if _site_key(s) in needed}
@@ -98,7 +100,6 @@ def _push(rev: Any, v: Any, loc: Any) -> Eqn:
 
 
 def _uses(stack: Var, bwd: list) -> bool:
-    from .ir import walk
     return any(type(s) is Eqn and s.prim == "pop" and s.args and s.args[0] is stack
                for s in walk(bwd))
 
