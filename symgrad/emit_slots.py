@@ -64,20 +64,23 @@ class _Lines:
 
     def line(self, reads: list, writes: tuple, simple: bool, seen: set | None) -> None:
         k = len(self.simple)
-        got = set()
+        inline = self.inline
+        got = set()                   # (the variables the line names)
+        opened: set = set()           # (the temporaries printed inside it)
         stack = list(reads)
         while stack:
             a = stack.pop()
             if type(a) is tuple:
                 stack.extend(leaves(a))
-            elif type(a) is Var and a not in got:
-                got.add(a)
-                e = self.inline.get(a)
-                if e is not None:
+            elif type(a) is Var:
+                e = inline.get(a)
+                if e is None:
+                    got.add(a)
+                elif a not in opened:
+                    opened.add(a)
                     stack.extend(e.args)
                     if e.prim == "pyexpr":
                         self.captured.update(x for x in leaves(e.args) if type(x) is Var)
-        got = {a for a in got if a not in self.inline}
         self.reads.append(got)
         self.writes.append(writes)
         self.simple.append(simple)
@@ -161,7 +164,9 @@ def share_names(printer: Any) -> bool:
     for v in lines.lo:              # (see the docstring for those that keep their names)
         fam = None if v in lines.captured or v in lines.inside else _family(v, params)
         if fam is not None:
-            families.setdefault((fam, str(v.kind)), []).append(v)
+            tag = v.kind.find().tag
+            kind = tag if tag in ("num", "array", "obj") else str(v.kind)    # (= str(v.kind))
+            families.setdefault((fam, kind), []).append(v)
     used = printer.names.namer.used
     for vs in families.values():
         used.difference_update(v.name for v in vs)

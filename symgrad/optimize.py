@@ -60,7 +60,7 @@ def _by_nonzero(e: Eqn) -> bool:
 def _uses(body: list) -> dict[Var, int]:
     uses: dict[Var, int] = {}
     for s in walk(body):
-        for a in stmt_reads(s):
+        for a in (s.args if type(s) is Eqn else stmt_reads(s)):
             if type(a) is Var:
                 uses[a] = uses.get(a, 0) + 1
             elif type(a) is tuple:
@@ -89,12 +89,14 @@ def _sweep(block: list, uses: dict[Var, int], kept: set) -> tuple[list, bool]:
             if s.prim == "copy" and s.outs[0] is s.args[0]:
                 release(s.outs[0])
                 continue
-            if s.outs and all(uses.get(o, 0) == 0 for o in s.outs) and _removable(s):
+            outs = s.outs
+            if outs and (uses.get(outs[0], 0) == 0 if len(outs) == 1 else all(
+                    uses.get(o, 0) == 0 for o in outs)) and _removable(s):
                 for a in s.args:
                     if type(a) is Var:
                         release(a)
                 continue
-            kept.update(s.outs)
+            kept.update(outs)
         elif t is If:
             s.then, a1 = _sweep(s.then, uses, kept)
             s.orelse, a2 = _sweep(s.orelse, uses, kept)

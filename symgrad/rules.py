@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -695,10 +696,8 @@ def lookup_callable(obj: Any) -> CallInfo | None:
     >>> lookup_callable(math.exp)
     CallInfo(rule='exp', flavor='math')
     """
-    if not _numpy_registered:
-        import sys
-        if "numpy" in sys.modules:
-            _register_numpy()
+    if not _numpy_registered and "numpy" in sys.modules:
+        _register_numpy()
     try:
         return _CALLABLES.get(_key(obj))
     except TypeError:
