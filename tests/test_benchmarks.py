@@ -193,3 +193,26 @@ def test_arrays_benchmark_runs_in_quick_mode():
         assert len(rows) == 2, engine
         assert all("µs" in r or "ms" in r or "not installed" in r for r in rows), rows
     assert sum(ln.strip().startswith(("PASS ", "MISS ")) for ln in lines) == 2
+
+
+def test_instruction_counter_says_when_valgrind_is_missing(monkeypatch, capsys):
+    """benchmarks/instructions.py needs valgrind; without it, a clear message and exit
+    code 2 (not a traceback, not a table of zeros)."""
+    import instructions
+    monkeypatch.setattr(instructions.shutil, "which", lambda name: None)
+    assert instructions.main([]) == 2
+    assert "valgrind is not installed" in capsys.readouterr().out
+
+
+def test_instruction_counter_reads_cachegrinds_total(monkeypatch):
+    """The count is cachegrind's 'I refs' total, commas removed, from stderr."""
+    import instructions
+
+    class Done:
+        returncode = 0
+        stderr = "==1== \n==1== I   refs:      1,234,567,890\n"
+    monkeypatch.setattr(instructions.subprocess, "run", lambda *a, **k: Done())
+    assert instructions.instructions(ROOT, "None", 0) == 1_234_567_890
+    Done.returncode = 1
+    with pytest.raises(RuntimeError, match="valgrind run failed"):
+        instructions.instructions(ROOT, "None", 0)
