@@ -52,7 +52,10 @@ class FunctionSource:
         first = self.line(node)
         end = getattr(node, "end_lineno", None)
         last = end + self.first_line - 1 if end else first
-        texts = [linecache.getline(self.filename, k).strip() for k in range(first, last + 1)]
+        lines = linecache.getlines(self.filename)        # (what getline reads, once)
+        if first == last:
+            return lines[first - 1].strip() if 1 <= first <= len(lines) else ""
+        texts = [lines[k - 1].strip() for k in range(max(first, 1), min(last, len(lines)) + 1)]
         return " ".join(t for t in texts if t)
 
     def error(self, node: ast.AST, construct: str, hint: str) -> UnsupportedSyntaxError:
