@@ -208,10 +208,6 @@ def _fold_mul(b: Builder, a: Any, c: Any, va: Any, vc: Any) -> Any:
     if va == 0 or vc == 0:
         return Const(0)
     da, dc = b.defn(a), b.defn(c)
-    if da is None and dc is None:
-        if vc is not None and vc < 0 and type(a) is Var:
-            return b.neg(b.emit("mul", (a, Const(-vc))))
-        return None
     for p, d in ((a, dc), (c, da)):
         if d is None:
             continue
