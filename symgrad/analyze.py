@@ -372,17 +372,21 @@ def analyze(lowered: Any, wrt: list[Var]) -> Facts:
     return facts
 
 
-def _flat_list(a: Any) -> bool:
+def _numeric_list(a: Any) -> bool:
+    """A list of numbers, or of arrays (numpy makes one array of it: the elements
+    stacked along a new first axis)."""
     k = a.kind.find() if type(a) is Var else None
     return k is not None and k.tag == "list" and k.elem is not None and \
-        k.elem.find().tag == "num"
+        k.elem.find().tag in ("num", "array")
 
 
 def _arrays_of_lists(block: list) -> None:
-    """A list of numbers made in the function and handed to numpy (``np.sum([a, b *
-    c])``, ``np.mean([f(v) for v in xs])``, ``np.array(xs)``) becomes an array first:
-    ``list_to_array``, whose adjoint goes back into the list's elements.  (Lists of
-    lists, and the sequences ``np.stack`` / ``np.concatenate`` take, stay refused.)"""
+    """A list of numbers or arrays made in the function and handed to numpy
+    (``np.sum([a, b * c])``, ``np.mean([f(v) for v in xs])``, ``np.array([r * 2 for r
+    in M])``, ``np.array(xs)``) becomes an array first: ``list_to_array``, whose
+    adjoint goes back into the list's elements (``d_xs[k] += d_a[k]``, a number or a
+    row).  (Lists of lists, and the sequences ``np.stack`` / ``np.concatenate`` take,
+    stay refused.)"""
     from .array_ops import ARRAY_OPS
     out: list = []
     for s in block:
@@ -399,14 +403,14 @@ def _arrays_of_lists(block: list) -> None:
             params = s.params or {}
             op = ARRAY_OPS.get(s.prim)
             if s.prim == "call" and params.get("np_name") in ("array", "asarray") and \
-                    len(s.args) == 2 and not params.get("kw") and _flat_list(s.args[1]) \
+                    len(s.args) == 2 and not params.get("kw") and _numeric_list(s.args[1]) \
                     and not params.get("int_dtype"):
                 s = Eqn(s.outs, "list_to_array", (s.args[1],), None, s.loc)
             elif (op is not None and op.arrays != -1 or s.prim in RULES and
-                  params.get("flavor") == "numpy") and any(_flat_list(a) for a in s.args):
+                  params.get("flavor") == "numpy") and any(_numeric_list(a) for a in s.args):
                 args = []
                 for a in s.args:
-                    if _flat_list(a):
+                    if _numeric_list(a):
                         arr = Var("_a", Kind.array())
                         out.append(Eqn((arr,), "list_to_array", (a,), None, s.loc))
                         a = arr
@@ -489,10 +493,9 @@ def _check_list_use(s: Eqn, facts: Facts, cls: _Classes, vclasses: set,
     """Lists of differentiated values where symgrad cannot follow them: handed to numpy
     (as lists of lists, or to a numpy function), or written through a slice with a step."""
     p = s.prim
-    if p == "list_to_array" and not _flat_list(s.args[0]) and \
+    if p == "list_to_array" and not _numeric_list(s.args[0]) and \
             _is_varied(s.args[0], facts, cls, vclasses):
-        err = _loc_error(s, "a list of lists (or of arrays) of differentiated values "
-                         "handed to numpy", "make the array in the call: np.array([[a, "
+        err = _loc_error(s, "a list of lists of differentiated values handed to numpy", "make the array in the call: np.array([[a, "
                          "b], [c, d]]) with the elements written out, or pass an array")
         err.about_lists = True        # type: ignore[attr-defined]  (see api)
         raise err

@@ -275,7 +275,8 @@ def _alias(r: Any, e: Eqn) -> None:
 
 
 def _to_array(r: Any, e: Eqn) -> None:
-    """``a = np.array(xs)`` (a list of numbers): ``d_xs[k] += d_a[k]`` for each k."""
+    """``a = np.array(xs)`` (a list of numbers, or of arrays: their stack):
+    ``d_xs[k] += d_a[k]`` for each k (a number, or a row of ``d_a``)."""
     lst = e.args[0]
     g = r.take(e.out) if r.active(e.out) else None
     r.restore_outs(e)

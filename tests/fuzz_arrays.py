@@ -27,7 +27,9 @@ The grammar has
   ``y[:, j] *= ...``, mask and integer-array writes, ``np.add.at``), in a loop too;
 * ``np.where`` (conditions on the parameters against constants, constant masks,
   sometimes on computed values), ``np.clip`` with float bounds;
-* loops ``for i in range(K)`` accumulating numbers or arrays, ``i`` used as an index.
+* loops ``for i in range(K)`` accumulating numbers or arrays, ``i`` used as an index;
+* list comprehensions over an array's elements or rows, made an array by numpy
+  (``np.array([v * e for v in x])``, ``np.tanh([np.sum(v * e) for v in w])``).
 
 Values stay bounded (``np.exp`` only of ``tanh``/``sin``, no division by something that
 can be 0, ``log`` only of ``1 + e ** 2``).  Kinks: ``np.where`` conditions compare the
@@ -402,10 +404,28 @@ class _Writer:
             (3, 3): [lambda: f"({E((3, 3), d)}).T",
                      lambda: f"np.stack([{E((3,), d)}, {E((3,), d)}, {E((3,), d)}])"],
         }
+        if shape in _COMPREHENSIONS and self.coin(35):
+            self.feat("comprehension")
+            return self.comprehension(shape, d)
         if shape not in table:
             return None
         self.feat("shape_op")
         return self.pick(table[shape])()
+
+    def comprehension(self, shape, d):
+        """A list built by a comprehension over an array's elements or rows, made an
+        array by numpy (``np.array([...])``, or handed to an elementwise function)."""
+        E, v = self.expr, self.fresh("v")
+        if shape in _ROWS_REDUCED and self.coin(40):      # each row reduced: numbers
+            rows = _ROWS_REDUCED[shape]
+            item = f"np.sum({v} * {E(rows[1:], d)})"
+        else:                                            # elements, or rows, mapped
+            rows = shape
+            item = self.pick([lambda: f"{v} * {E(shape[1:], d)}",
+                              lambda: f"np.tanh({v}) + {E(shape[1:], d)}",
+                              lambda: f"{E((), d)} * {v} * {v}"])()
+        wrap = self.pick(["np.array({})", "np.tanh({})", "np.asarray({}) * 1.0"])
+        return wrap.format(f"[{item} for {v} in {E(rows, d)}]")
 
     def indexing(self, shape, d):
         E = self.expr
@@ -590,6 +610,12 @@ class _Writer:
             e = self.expr(shape, 2)
             terms.append(e if shape == () else f"np.sum({e})")
         return " + ".join(terms)
+
+
+#: shapes a comprehension writes (over the elements or rows of an array of that shape)
+_COMPREHENSIONS = {(3,), (2,), (2, 3), (3, 2), (2, 2)}
+#: a vector's shape -> the matrix whose rows a comprehension reduces to its elements
+_ROWS_REDUCED = {(2,): (2, 3), (3,): (3, 2)}
 
 
 @st.composite
