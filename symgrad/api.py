@@ -338,7 +338,8 @@ def _default_transform(target: Any, params: list[str], indices: list[int], with_
         return transform(target, indices, with_value, single, lazy=True)
     except SymgradError as exc:
         # numpy code, or code that may be (``(x ** 2)[0]`` reads a number as a list:
-        # right for an array argument)
+        # right for an array argument; ``y[1:] = a`` of ``y = x.copy()`` reads ``a`` as
+        # a list, and the result then as one)
         if not (_uses_numpy(target) or getattr(exc, "about_lists", False)):
             raise
         first = exc

@@ -211,12 +211,15 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                 "numbers, or tuples and lists of numbers.\n    " + fs.text(node).strip())
         if self.bad_returns and not self.good_returns:
             node, value = self.bad_returns[0]
-            raise NonScalarError(
+            err = NonScalarError(
                 f'File "{fs.filename}", line {fs.line(node)}: {describe(fn)} returns '
                 f"{_describe_value(value)}; symgrad's grad differentiates functions that "
                 "return one number.\n    " + fs.text(node).strip() + "\n  hint: return a "
                 "single number (for example the sum of the parts), or use symgrad.jacobian "
                 "for several outputs.")
+            # (a list as the code reads as lists, where arrays may be meant: see api)
+            err.about_lists = type(value) is Var and value.kind.is_list  # type: ignore
+            raise err
         self.settle_joins()
         if not fs.filename.startswith("<symgrad") and any(   # (generated code owns
                 type(s) is Eqn and s.prim in ("aset", "aset_add") or  # what it writes)

@@ -37,10 +37,14 @@ def check_static_result(lowered: "Lowered", fn: Any) -> None:
             type(r) is Const and not isinstance(r.value, (int, float))):
         what = "a tuple" if type(r) is tuple else "a list" if type(r) is Var and \
             r.kind.is_list else "a value that is not a number"
-        raise NonScalarError(
+        err = NonScalarError(
             f"{where}: {describe(fn)} returns {what}; symgrad's grad differentiates functions "
             "that return one number.\n  hint: return a single number (for example the sum of "
             "the parts), or use symgrad.jacobian for several outputs.")
+        # (a list only as the code reads as lists, where an array may be meant: ``y[1:] =
+        # a`` of an array ``y = x.copy()`` -- the array path is tried too; see api)
+        err.about_lists = what == "a list"      # type: ignore[attr-defined]
+        raise err
     if type(r) is Var and r.kind.find().tag in (None, "num") and uses_numpy(lowered):
         from .shapes import patterns
         if patterns(lowered.func.body, lowered.func.params, lowered.patterns).get(

@@ -138,11 +138,19 @@ def fancy_write_into_a_copy(x, w, a):
     return s + x[-2] * a + s
 
 
+def slice_write_of_a_number_into_a_copy(x, w, a):
+    y = x.copy()                 # (no numpy name: read as lists first, y[1:] = a made a
+    y[1:] = a                    # list, and the result s + ... + s one: "returns a list")
+    s = a
+    t = s
+    return s + t + s             # (y unread: its gradient is zero, x's too)
+
+
 def fancy_read_then_method(x, w, a):
     return (x[[2, 0, 1]] * x).sum() * a
 
 
-PROGRAMS = [fancy_write_into_a_copy, fancy_read_then_method,
+PROGRAMS = [fancy_write_into_a_copy, slice_write_of_a_number_into_a_copy, fancy_read_then_method,
             element_plus_method_of_a_reversed_slice, no_numpy_square_then_index, slice_then_method, slice_then_index, row_of_a_sum,
             sum_of_a_slice, reshape_then_method, matmul_of_written_copy,
             matmul_of_fancy_and_slices, written_but_unread, loop_carried_unread,
