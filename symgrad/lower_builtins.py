@@ -42,6 +42,13 @@ def _is_gen(node: ast.AST) -> bool:
     return isinstance(node, (ast.GeneratorExp, ast.ListComp))
 
 
+def _may_act(node: ast.AST) -> bool:
+    """Might evaluating ``node`` change a variable (a call, a walrus)?  A list
+    comprehension that cannot is folded like a generator: its elements and a
+    ``start`` evaluated after them give the same values in either order."""
+    return any(isinstance(n, (ast.Call, ast.NamedExpr)) for n in ast.walk(node))
+
+
 def _as_list(lw: Any, scope: Scope, node: ast.expr) -> Any:
     """An iterable argument as a run-time list (comprehensions and generators are built;
     ``range``/``zip``/``map`` objects are listed)."""
@@ -62,13 +69,16 @@ def b_sum(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     if not 1 <= len(node.args) + len(kw) <= 2 or len(node.args) < 1:
         raise scope.fs.error(node, "this form of sum()", "sum(xs) or sum(xs, start)")
     start_node = node.args[1] if len(node.args) > 1 else kw.get("start")
-    start = lw.operand(scope, start_node) if start_node is not None else Const(0)
+
+    def start() -> Any:           # (evaluated after the iterable, as Python does)
+        return lw.operand(scope, start_node) if start_node is not None else Const(0)
     arg = node.args[0]
-    if _is_gen(arg):
+    if isinstance(arg, ast.GeneratorExp) or _is_gen(arg) and (
+            start_node is None or not (_may_act(arg) or _may_act(start_node))):
         return lw.fold(scope, arg, start, "add")
     xs = _as_list(lw, scope, arg)
     lw.unify(lw.kind_of(xs), Kind.list_of(Kind.num()), node)
-    args = (xs,) if start_node is None else (xs, start)
+    args = (xs,) if start_node is None else (xs, start())
     return lw.emit("sum", args, Kind.num(), dest=dest)
 
 
@@ -339,12 +349,15 @@ def b_fsum(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
 
 def b_prod(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     kw = _kwargs(lw, scope, node, ("start",))
-    start = lw.operand(scope, kw["start"]) if "start" in kw else Const(1)
-    if _is_gen(node.args[0]):
+
+    def start() -> Any:           # (evaluated after the iterable, as Python does)
+        return lw.operand(scope, kw["start"]) if "start" in kw else Const(1)
+    if isinstance(node.args[0], ast.GeneratorExp) or _is_gen(node.args[0]) and (
+            "start" not in kw or not (_may_act(node.args[0]) or _may_act(kw["start"]))):
         return lw.fold(scope, node.args[0], start, "mul")
     xs = _as_list(lw, scope, node.args[0])
     acc = Var("_prod", Kind.num())
-    lw.copy_into(acc, start)
+    lw.copy_into(acc, start())
     k = Var("_k", Kind.num())
     with lw.sub_block() as body:
         lw.arith("mul", acc, lw.getitem(xs, k, None, node), acc, node)

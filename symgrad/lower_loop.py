@@ -136,11 +136,14 @@ class LoopLowering:
     # ------------------------------------------------------------------ for statements
     def for_loop(self, scope: Scope, target: ast.expr, iter_node: ast.expr,
                  body: list[ast.stmt] | None, node: ast.AST,
-                 inner: Callable[[], None] | None = None) -> None:
+                 inner: Callable[[], None] | None = None,
+                 after_iter: Callable[[], None] | None = None) -> None:
         """``for target in iter_node: body`` (or ``inner()`` as the body, for
-        comprehensions)."""
+        comprehensions; ``after_iter()`` runs once the iterable is evaluated)."""
         loc = self.loc
         it = self.iteration(scope, iter_node)
+        if after_iter is not None:
+            after_iter()
         if body is not None:
             self.prepare_region(scope, [node])
         else:
@@ -289,9 +292,12 @@ class LoopLowering:
 
     # ------------------------------------------------------------------ comprehensions
     def comprehension(self, scope: Scope, generators: list[ast.comprehension],
-                      node: ast.AST, innermost: Callable[[Scope], None]) -> None:
+                      node: ast.AST, innermost: Callable[[Scope], None],
+                      after_first: Callable[[], None] | None = None) -> None:
         """Nested loops and ifs for a comprehension; ``innermost(comp_scope)`` emits
-        the body (an append, an addition)."""
+        the body (an append, an addition).  ``after_first()`` runs once the outermost
+        iterable is evaluated: what Python evaluates between a generator's creation and
+        its first element (``start`` in ``sum((x for x in xs), start)``)."""
         comp = Scope(scope.fs, parent=scope, label=scope.label)
         comp.is_comp = True  # type: ignore[attr-defined]
         comp.local_names = set()
@@ -299,10 +305,11 @@ class LoopLowering:
             if g.is_async:
                 raise scope.fs.error(node, "an async comprehension", "use a plain loop")
             comp.local_names.update(_target_names(g.target))
-        self.comp_level(comp, generators, 0, node, innermost)
+        self.comp_level(comp, generators, 0, node, innermost, after_first)
 
     def comp_level(self, comp: Scope, gens: list, k: int, node: ast.AST,
-                   innermost: Callable[[Scope], None]) -> None:
+                   innermost: Callable[[Scope], None],
+                   after_iter: Callable[[], None] | None = None) -> None:
         if k == len(gens):
             innermost(comp)
             return
@@ -310,7 +317,7 @@ class LoopLowering:
 
         def body() -> None:
             self.comp_ifs(comp, g.ifs, gens, k, node, innermost)
-        self.for_loop(comp, g.target, g.iter, None, node, inner=body)
+        self.for_loop(comp, g.target, g.iter, None, node, inner=body, after_iter=after_iter)
 
     def comp_ifs(self, comp: Scope, ifs: list, gens: list, k: int, node: ast.AST,
                  innermost: Callable[[Scope], None]) -> None:
@@ -346,16 +353,21 @@ class LoopLowering:
         self.comprehension(scope, node.generators, node, put)
         return out
 
-    def fold(self, scope: Scope, node: ast.GeneratorExp | ast.ListComp, start: Any,
+    def fold(self, scope: Scope, node: ast.GeneratorExp | ast.ListComp,
+             start: Callable[[], Any],
              prim: str) -> Var:
-        """``start + e1 + e2 ...`` over a generator (``sum`` without a list)."""
+        """``start + e1 + e2 ...`` over a generator (``sum`` without a list), evaluated
+        in Python's order: the outermost iterable, then ``start()``, then the elements
+        (for a list comprehension, only where that order cannot matter: see b_sum)."""
         acc = Var("_sum", Kind.num())
-        self.copy_into(acc, start)
+
+        def begin() -> None:
+            self.copy_into(acc, start())
 
         def add(comp: Scope) -> None:
             v = self.operand(comp, node.elt)
             self.arith(prim, acc, v, acc, node)
-        self.comprehension(scope, node.generators, node, add)
+        self.comprehension(scope, node.generators, node, add, after_first=begin)
         return acc
 
 

@@ -474,3 +474,36 @@ def test_a_parameter_keeps_the_value_passed(form):
     value, g = symgrad.value_and_grad(passed_then_rebound, wrt="a")(0.3, form)
     assert value == passed_then_rebound(0.3, form)
     assert close(g, fd(lambda a: passed_then_rebound(a, form), (0.3,), 0))
+
+
+# --- sum/math.prod with a start: Python evaluates the iterable first (a generator's
+# outermost iterable at its creation, a list comprehension whole), then start, then the
+# generator's elements.  symgrad evaluated start first: a closure called in the
+# iterable that rebinds a name start reads gave a silently wrong value and gradient.
+# Found by the fuzzer (closures.nonlocal with kwbuiltins.sum_start).
+def evaluation_order(x0, xs, form):
+    def g(u):
+        nonlocal x0
+        x0 = x0 * 1.5 + u * xs[1]
+        return xs[0]
+    if form == "generator":          # iterable (calls g), start (new x0), elements
+        return sum((x0 * v for v in [xs[0], g(0.5)]), x0 * xs[1])
+    if form == "list":               # every element (each calls g), then start
+        return sum([g(0.25) * x0 for _ in xs], x0 * xs[1])
+    if form == "start_calls":        # the elements read x0 before start's call
+        return sum([x0 * v for v in xs], g(0.5))
+    if form == "prod":
+        return math.prod((x0 * v for v in [xs[0], g(0.5)]), start=x0)
+    if form == "list_argument":      # sum(g-built list, start): the list first
+        return sum([g(0.5), x0], x0)
+    return sum((x0 * v for v in xs), x0)       # no call: folded as before
+
+
+@pytest.mark.parametrize("form", ["generator", "list", "start_calls", "prod",
+                                  "list_argument", "plain"])
+def test_sum_and_prod_evaluate_start_after_the_iterable(form):
+    x0, xs = -0.71, [0.5, 1.25]
+    value, g = symgrad.value_and_grad(evaluation_order, wrt=["x0", "xs"])(x0, list(xs), form)
+    assert value == evaluation_order(x0, list(xs), form)
+    assert close(g[0], fd(lambda a: evaluation_order(a, list(xs), form), (x0,), 0))
+    assert close(g[1], fd(lambda b: evaluation_order(x0, b, form), (list(xs),), 0))
