@@ -418,14 +418,14 @@ class _Writer:
         E, v = self.expr, self.fresh("v")
         if shape in _ROWS_REDUCED and self.coin(40):      # each row reduced: numbers
             rows = _ROWS_REDUCED[shape]
-            item = f"np.sum({v} * {E(rows[1:], d)})"
+            item = f"np.sum({v} * ({E(rows[1:], d)}))"
         else:                                            # elements, or rows, mapped
             rows = shape
-            item = self.pick([lambda: f"{v} * {E(shape[1:], d)}",
-                              lambda: f"np.tanh({v}) + {E(shape[1:], d)}",
-                              lambda: f"{E((), d)} * {v} * {v}"])()
+            item = self.pick([lambda: f"{v} * ({E(shape[1:], d)})",
+                              lambda: f"np.tanh({v}) + ({E(shape[1:], d)})",
+                              lambda: f"({E((), d)}) * {v} * {v}"])()
         wrap = self.pick(["np.array({})", "np.tanh({})", "np.asarray({}) * 1.0"])
-        return wrap.format(f"[{item} for {v} in {E(rows, d)}]")
+        return wrap.format(f"[{item} for {v} in ({E(rows, d)})]")
 
     def indexing(self, shape, d):
         E = self.expr
