@@ -321,7 +321,12 @@ class FamilyWriter:
             self.features.add("closures.read_then_call")
             t, call = info.target, self.closure_call(env, 1, info)
             forms = [f"[{t}, {call}][0] + {t}", f"({t}, {call})[0] * {t}",
-                     f"sum([{t}, {call}, {t}])", f"math.atan2({t}, 1.5 + 0.0 * {call}) - {t}"]
+                     f"sum([{t}, {call}, {t}])", f"math.atan2({t}, 1.5 + 0.0 * {call}) - {t}",
+                     # (sum and prod: the iterable first, then start, then a generator's
+                     # elements)
+                     f"sum(({t} * 0.5 for _ in [1.0, {call}]), {t})",
+                     f"sum([{call}, {t}], {t})", f"sum([{t} * 2.0 for _ in range(2)], {call})",
+                     f"math.prod(({t} for _ in [{call}, 1.0]), start={t})"]
             if self.branches:            # (kinks and comparisons: no SymPy check)
                 forms += [f"max({t}, {call})", f"(1.0 if {t} > {call} else 2.0) * {t}"]
             form = self.pick(forms)
