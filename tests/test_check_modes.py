@@ -311,8 +311,11 @@ def test_code_that_cannot_be_generated_raises_its_own_error(monkeypatch):
 
 def test_a_timed_out_engine_in_a_mode():
     start = time.monotonic()
-    r = symgrad.check(C.rk4, 0.5, 0.3, wrt=["y0", "k"], mode="hessian", timeout=1.0)
-    assert time.monotonic() - start < 8
+    # (SymPy's Hessian of 50 RK4 steps takes far longer than 3 s; the Value engine's
+    # differences of its gradient take well under 1 s, but a loaded CI machine can
+    # slow them past a 1 s limit, which timed them out too)
+    r = symgrad.check(C.rk4, 0.5, 0.3, wrt=["y0", "k"], mode="hessian", timeout=3.0)
+    assert time.monotonic() - start < 12
     assert r.timed_out == ("sympy",) and r.ok, str(r)
     h = 1e-4
 
