@@ -300,6 +300,8 @@ class ExprLowering:
                 self.unify(a.kind, Kind.num(), node)
             return self.emit("neg", (a,), self.join((a,)), dest=dest)
         if op is ast.Not:
+            if type(a) is Const:      # known while lowering (``if not 1.0:`` in a gradient)
+                return Const(not a.value)
             return self.emit("not", (a,), Kind.num(), dest=dest, hint="_c")
         return self.emit("invert", (a,), Kind.num(), dest=dest)
 

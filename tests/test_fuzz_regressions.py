@@ -507,3 +507,27 @@ def test_sum_and_prod_evaluate_start_after_the_iterable(form):
     assert value == evaluation_order(x0, list(xs), form)
     assert close(g[0], fd(lambda a: evaluation_order(a, list(xs), form), (x0,), 0))
     assert close(g[1], fd(lambda b: evaluation_order(x0, b, form), (list(xs),), 0))
+
+
+# --- hvp of a gradient holding ``if not 1.0:``: a dict built only in a branch that a
+# constant condition rules out (``(3 % 2.0) or {k: ...}.get(0, 2)``) was "read before it
+# is assigned" when the gradient was differentiated again, since ``not <constant>`` was
+# not known while lowering.  Found by the fuzzer's hvp identity (seed 20261207).
+GL_D = [2.0]
+
+
+def dict_in_a_dead_branch(x0, x1):
+    c = (3 % 2.0) or {k: GL_D[0] * (k + 1) for k in range(3)}.get(0, 2)
+    return math.tanh(x0 * c) * x1 + (0.0 or {k: x1 * k for k in range(2)}[1]) * x0
+
+
+def test_hvp_of_a_gradient_with_a_constant_not_condition():
+    x, v = (0.3, -0.8), (1.0, 0.5)
+    got = symgrad.hvp(dict_in_a_dead_branch, x, v)
+    g = symgrad.grad(dict_in_a_dead_branch, wrt=[0, 1])
+    h = 1e-5
+    up = g(x[0] + h * v[0], x[1] + h * v[1])
+    dn = g(x[0] - h * v[0], x[1] - h * v[1])
+    for a, b, c in zip(got, up, dn):
+        assert a == pytest.approx((b - c) / (2 * h), rel=1e-6, abs=1e-8)
+    assert abs(got[0]) > 0.1                       # (a second derivative to find)
