@@ -184,8 +184,16 @@ def _ns(**fns: Any) -> types.SimpleNamespace:
 _MATH_NAMES = ["sin", "cos", "tan", "tanh", "atan", "atan2", "exp", "expm1", "log", "log1p",
                "log2", "log10", "sqrt", "asinh", "asin", "erf", "hypot", "cosh", "sinh", "fabs"]
 
+def _prod(xs: Any, start: Any = 1) -> Any:
+    """``math.prod`` for any number type: ``start * x1 * x2 ...``, in that order."""
+    out = start
+    for x in xs:
+        out = out * x
+    return out
+
+
 #: ``math`` and ``symgrad`` for the Value engine: symgrad's generic functions build Values
-VALUE_SHIMS = {"math": _ns(**{k: getattr(symgrad, k) for k in _MATH_NAMES}),
+VALUE_SHIMS = {"math": _ns(**{k: getattr(symgrad, k) for k in _MATH_NAMES}, prod=_prod),
                "symgrad": symgrad}
 
 
@@ -196,7 +204,7 @@ def _sympy_shims() -> dict[str, Any]:
              log1p=lambda x: sympy.log(1 + x), log2=lambda x: sympy.log(x) / sympy.log(2),
              log10=lambda x: sympy.log(x) / sympy.log(10), sqrt=sympy.sqrt, asinh=sympy.asinh,
              asin=sympy.asin, erf=sympy.erf, hypot=lambda a, b: sympy.sqrt(a * a + b * b),
-             cosh=sympy.cosh, sinh=sympy.sinh, fabs=sympy.Abs)
+             cosh=sympy.cosh, sinh=sympy.sinh, fabs=sympy.Abs, prod=_prod)
     sg = _ns(sigmoid=lambda x: 1 / (1 + sympy.exp(-x)),
              relu=lambda x: sympy.Piecewise((x, x > 0), (0, True)))
     return {"math": sm, "symgrad": sg}
@@ -207,7 +215,8 @@ def _mpmath_shims() -> dict[str, Any]:
     mm = _ns(sin=mp.sin, cos=mp.cos, tan=mp.tan, tanh=mp.tanh, atan=mp.atan, atan2=mp.atan2,
              exp=mp.exp, expm1=mp.expm1, log=mp.log, log1p=mp.log1p,
              log2=lambda x: mp.log(x, 2), log10=mp.log10, sqrt=mp.sqrt, asinh=mp.asinh,
-             asin=mp.asin, erf=mp.erf, hypot=mp.hypot, cosh=mp.cosh, sinh=mp.sinh, fabs=mp.fabs)
+             asin=mp.asin, erf=mp.erf, hypot=mp.hypot, cosh=mp.cosh, sinh=mp.sinh, fabs=mp.fabs,
+             prod=_prod)
     sg = _ns(sigmoid=lambda x: 1 / (1 + mp.exp(-x)), relu=lambda x: x if x > 0 else 0 * x)
     return {"math": mm, "symgrad": sg, "__fz_floordiv": lambda a, b: mp.floor(a / b)}
 
