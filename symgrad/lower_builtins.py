@@ -49,6 +49,19 @@ def _may_act(node: ast.AST) -> bool:
     return any(isinstance(n, (ast.Call, ast.NamedExpr)) for n in ast.walk(node))
 
 
+def _foldable(arg: ast.AST, start_node: ast.AST | None) -> bool:
+    """Can ``sum``/``prod`` of ``arg`` be folded element by element, ``start`` coming
+    after the first iterable?  A generator always; a list comprehension when neither it
+    nor ``start`` can change a variable (Python builds the whole list first)."""
+    return isinstance(arg, ast.GeneratorExp) or isinstance(arg, ast.ListComp) and (
+        start_node is None or not (_may_act(arg) or _may_act(start_node)))
+
+
+def _one_iterable(scope: Scope, node: ast.Call, name: str) -> None:
+    if len(node.args) != 1:
+        raise scope.fs.error(node, f"{name}() without one iterable", f"{name}(xs)")
+
+
 def _as_list(lw: Any, scope: Scope, node: ast.expr) -> Any:
     """An iterable argument as a run-time list (comprehensions and generators are built;
     ``range``/``zip``/``map`` objects are listed)."""
@@ -73,8 +86,7 @@ def b_sum(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     def start() -> Any:           # (evaluated after the iterable, as Python does)
         return lw.operand(scope, start_node) if start_node is not None else Const(0)
     arg = node.args[0]
-    if isinstance(arg, ast.GeneratorExp) or _is_gen(arg) and (
-            start_node is None or not (_may_act(arg) or _may_act(start_node))):
+    if _foldable(arg, start_node):
         return lw.fold(scope, arg, start, "add")
     xs = _as_list(lw, scope, arg)
     lw.unify(lw.kind_of(xs), Kind.list_of(Kind.num()), node)
@@ -257,6 +269,9 @@ def _gather(lw: Any, xs: Any, perm: Any, node: ast.AST, dest: Var | None) -> Var
 
 def b_list(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     _kwargs(lw, scope, node, ())
+    if len(node.args) > 1:
+        name = ast.unparse(node.func)
+        raise scope.fs.error(node, f"{name}() of more than one argument", f"{name}(xs)")
     if not node.args:
         return lw.emit("list", (), Kind.list_of(), dest=dest)
     if _is_gen(node.args[0]):
@@ -332,8 +347,7 @@ def b_filter(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
 
 def b_mean(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     _kwargs(lw, scope, node, ())
-    if len(node.args) != 1:
-        raise scope.fs.error(node, "mean() without one iterable", "mean(xs)")
+    _one_iterable(scope, node, "mean")
     xs = _as_list(lw, scope, node.args[0])
     lw.unify(lw.kind_of(xs), Kind.list_of(Kind.num()), node)
     name = ast.unparse(node.func).split(".")[-1]
@@ -342,6 +356,7 @@ def b_mean(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
 
 def b_fsum(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     _kwargs(lw, scope, node, ())
+    _one_iterable(scope, node, "fsum")
     xs = _as_list(lw, scope, node.args[0])
     lw.unify(lw.kind_of(xs), Kind.list_of(Kind.num()), node)
     return lw.emit("fsum", (xs,), Kind.num(), dest=dest)
@@ -349,11 +364,13 @@ def b_fsum(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
 
 def b_prod(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     kw = _kwargs(lw, scope, node, ("start",))
+    if len(node.args) != 1:
+        raise scope.fs.error(node, "this form of math.prod()",
+                             "math.prod(xs) or math.prod(xs, start=s)")
 
     def start() -> Any:           # (evaluated after the iterable, as Python does)
         return lw.operand(scope, kw["start"]) if "start" in kw else Const(1)
-    if isinstance(node.args[0], ast.GeneratorExp) or _is_gen(node.args[0]) and (
-            "start" not in kw or not (_may_act(node.args[0]) or _may_act(kw["start"]))):
+    if _foldable(node.args[0], kw.get("start")):
         return lw.fold(scope, node.args[0], start, "mul")
     xs = _as_list(lw, scope, node.args[0])
     acc = Var("_prod", Kind.num())
@@ -388,8 +405,10 @@ def b_iterable(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
 
 
 def b_any_all(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
-    xs = _as_list(lw, scope, node.args[0])
     fn = builtins.any if ast.unparse(node.func).endswith("any") else builtins.all
+    _kwargs(lw, scope, node, ())
+    _one_iterable(scope, node, fn.__name__)
+    xs = _as_list(lw, scope, node.args[0])
     return lw.emit("call", (Global(fn.__name__, fn, "builtin"), xs), Kind.num(),
                    {"kw": (), "label": fn.__name__, "constant": True}, dest=dest)
 

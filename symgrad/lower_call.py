@@ -43,6 +43,20 @@ _LIST_METHODS = {"append", "pop", "insert", "extend", "copy", "clear", "reverse"
                  "count", "remove", "sort"}
 
 
+
+def _check_binds(scope: Scope, obj: Any, args: list, kwargs: dict, node: ast.AST) -> None:
+    """Refuse a call Python would refuse for its arguments (``round()``): a constant call
+    whose result is unused is dropped, so the gradient would run where ``f`` raises."""
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError):       # (no signature to check: int, some builtins)
+        return
+    try:
+        sig.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise scope.fs.error(node, f"{describe(obj)} with these arguments ({exc})",
+                             "call it as Python allows") from None
+
 class CallLowering:
     """Calls: primitives, structured builtins, inlining, opaque calls, methods."""
 
@@ -129,6 +143,7 @@ class CallLowering:
         if made is not _NOT_NUMPY:
             return made
         if rules.is_constant_call(obj):
+            _check_binds(scope, obj, args, kwargs, node)
             out = self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
                                    describe(obj), constant=True)
             kind = rules.constant_call_kind(obj)

@@ -429,11 +429,11 @@ _SAFE = {"add", "sub", "mul", "neg", "square", "tanh", "sin", "cos", "atan", "at
          "abs", "max", "min", "erf", "erfc", "float", "hypot"}
 
 
-def _expand_log(b: Any, x: Any, base: Any = None) -> Any:
+def _expand_log(b: Any, x: Any, *base: Any) -> Any:
     """``log(x, base)`` is ``log(x) / log(base)``."""
-    if base is None:
+    if len(base) != 1:
         return None
-    return b.apply("truediv", b.apply("log", x), b.apply("log", base))
+    return b.apply("truediv", b.apply("log", x), b.apply("log", base[0]))
 
 
 def _expand_fold(name: str) -> Callable[..., Any]:

@@ -131,3 +131,54 @@ NOW_SUPPORTED = [(uses_del, (0.7,)), (uses_lambda, (0.7,)), (return_in_loop, (0.
                  (list_sort, ([0.7, -0.2, 1.5],)), (uses_dict_literal, (0.7,)),
                  (uses_dict, (0.7,))]
 NON_SCALAR = [returns_tuple, returns_list, returns_nothing]
+
+
+# calls Python refuses for their arguments (a TypeError every time f runs): refused when
+# transformed, since a call whose result is unused is dropped from a gradient and would
+# otherwise leave a gradient that runs where f raises
+def round_no_args(x):
+    return x * x + round()
+
+
+def fsum_two_lists(x):
+    return math.fsum([x], [x])
+
+
+def any_no_args(x):
+    return x * 2 if any() else x
+
+
+def all_two_lists(x):
+    return x * 2 if all([x], [x]) else x
+
+
+def tuple_two_lists(x):
+    return tuple([x], [x])[0]
+
+
+def list_two_lists(x):
+    return list([x], [x])[0]
+
+
+def log_three_args(x):
+    return math.log(x, 2.0, 3.0)
+
+
+def prod_no_args(x):
+    return math.prod() * x
+
+
+def prod_two_positional(x):
+    return math.prod([x, x], 2.0)
+
+
+def floor_keyword(x):
+    return x * math.floor(y=x)
+
+
+WRONG_ARGUMENTS = {
+    round_no_args: "round", fsum_two_lists: "fsum()", any_no_args: "any()",
+    all_two_lists: "all()", tuple_two_lists: "tuple()", list_two_lists: "list()",
+    log_three_args: "log with 3 arguments", prod_no_args: "math.prod()",
+    prod_two_positional: "math.prod()", floor_keyword: "floor",
+}

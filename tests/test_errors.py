@@ -72,3 +72,15 @@ def test_wrt_errors():
         grad(f, wrt="z")
     with pytest.raises(SymgradError, match="has 2 parameters"):
         grad(f, wrt=5)
+
+
+@pytest.mark.parametrize("fn", list(bad_cases.WRONG_ARGUMENTS), ids=lambda f: f.__name__)
+def test_calls_python_refuses_are_refused_with_the_line(fn):
+    with pytest.raises(TypeError):          # Python itself refuses the call
+        fn(0.5)
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(fn)
+    msg = str(info.value)
+    assert bad_cases.WRONG_ARGUMENTS[fn] in msg and "bad_cases.py" in msg
+    lines, start = inspect.getsourcelines(fn)
+    assert start < info.value.lineno < start + len(lines)
