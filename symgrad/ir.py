@@ -76,7 +76,7 @@ class Kind:
     'list[num]'
     """
 
-    __slots__ = ("_parent", "tag", "elem", "fields", "attrs")
+    __slots__ = ("_parent", "tag", "elem", "fields", "attrs", "keyed")
 
     def __init__(self, tag: str | None = None, elem: "Kind | None" = None,
                  fields: "dict[Any, Kind] | None" = None):
@@ -87,6 +87,9 @@ class Kind:
         #: for a map: are its fields read as attributes (``p.w``: a NamedTuple, a
         #: dataclass, an object) or by key (``p["w"]``: a dict)?  None: not known yet
         self.attrs: bool | None = None
+        #: for a map: is it read or written under keys known only at run time?  Then
+        #: any of them may be one of its constant keys: all its values share one kind
+        self.keyed = False
 
     @staticmethod
     def num() -> "Kind":
@@ -155,6 +158,8 @@ class Kind:
             if a.tag == "map" and b.fields:
                 for key, k in b.fields.items():
                     a.field(key).unify(k)
+            if a.tag == "map" and b.keyed and not a.keyed:
+                a.by_key()
             return
         raise KindError(f"{a} and {b}")
 
@@ -173,7 +178,26 @@ class Kind:
         f = k.fields.get(key)  # type: ignore[union-attr]
         if f is None:
             f = k.fields[key] = Kind()  # type: ignore[index]
+            if k.keyed:
+                f.unify(k.elem)  # type: ignore[arg-type]
         return f
+
+    def by_key(self) -> "Kind":
+        """The kind of a map's values under a key known only at run time (``d[k]``).
+        A constant key that no value of its own kind was put under holds one of those
+        values (``{k: x for k in ...}[0]``): it gets their kind, now or when first read.
+        (A field of a kind of its own, ``{"w": [..], "b": 0.5}``, keeps it.)"""
+        k = self.find()
+        if k.tag is None:
+            k.tag, k.elem, k.fields = "map", Kind(), {}
+        if k.tag != "map":
+            raise KindError(f"{k} is not a dict")
+        if not k.keyed:
+            k.keyed = True
+            for f in list((k.fields or {}).values()):
+                if f.find().tag is None:
+                    f.unify(k.elem)  # type: ignore[arg-type]
+        return k.elem  # type: ignore[return-value]
 
     @property
     def resolved(self) -> str:

@@ -475,7 +475,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         key, or that of the values under keys known only when the code runs."""
         try:
             kind = base.kind.field(key.value, attr=False) if type(key) is Const \
-                else base.kind.element
+                else base.kind.by_key()
         except KindError as exc:
             raise self.error_at(node, f"a value used as {exc}",
                                 "read fields either as attributes or by key")

@@ -427,11 +427,11 @@ class ExprLowering:
                 self.unify(kb, Kind.map_of(), node)
             try:
                 kind = kb.field(index.value, attr=False) if type(index) is Const else \
-                    kb.element
+                    kb.by_key()
             except KindError as exc:
                 raise self.error_at(node, f"a value used as {exc}",
                                     "read fields either as attributes or by key, not both")
-            if type(index) is not Const:
+            if type(index) is not Const:            # (any field may be read)
                 for f in (kb.find().fields or {}).values():
                     self.unify(f, kind, node)
             return self.emit("getitem", (base, index), kind, dest=dest)

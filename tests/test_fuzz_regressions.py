@@ -531,3 +531,47 @@ def test_hvp_of_a_gradient_with_a_constant_not_condition():
     for a, b, c in zip(got, up, dn):
         assert a == pytest.approx((b - c) / (2 * h), rel=1e-6, abs=1e-8)
     assert abs(got[0]) > 0.1                       # (a second derivative to find)
+
+
+# --- a dict written under keys known only at run time, read under a constant key:
+# ``{k: ... for k in range(2)}[0]`` is one of the values written under ``k``, so it has
+# their kind.  It had a kind of its own (unknown, then an object moved into ``xs``), and
+# the gradient, differentiated again, met a number and an object in one dict ("a value
+# used both as obj and num").  Found by the fuzzer's hvp identity (seed 20261207).
+def keyed_dict_read_by_constant(x0, xs, W):
+    for i in range(2):
+        xs[i] = {k: W[i] * (k + 1) for k in range(2)}[0]
+        x0 += sum({"a": W[i] * x0 * x0}.values())
+    return x0 * W[0]
+
+
+def keyed_dict_written_later(x, name):
+    d = {"a": x * x}
+    d[name] = [x, 2.0 * x]     # (a field of its own kind keeps it: a record's fields)
+    return d["a"] * d["b"][1]     # ("b": read where only the run-time key wrote)
+
+
+def test_hvp_of_a_dict_written_by_run_time_keys_and_read_by_a_constant():
+    x, xs, W = 0.4, [0.5, 0.7], [0.3, -0.6]
+    v = (1.0, [0.5, -0.25])
+    got = symgrad.hvp(keyed_dict_read_by_constant, (x, list(xs), list(W)), v, wrt=(0, 2))
+    g = symgrad.grad(keyed_dict_read_by_constant, wrt=(0, 2))
+    h = 1e-5
+
+    def at(s):
+        return g(x + s * v[0], list(xs), [w + s * t for w, t in zip(W, v[1])])
+    (up0, up1), (dn0, dn1) = at(h), at(-h)
+    assert got[0] == pytest.approx((up0 - dn0) / (2 * h), rel=1e-6)
+    assert got[1] == pytest.approx([(a - b) / (2 * h) for a, b in zip(up1, dn1)], rel=1e-6)
+    assert abs(got[0]) > 0.1
+    value, grads = symgrad.value_and_grad(keyed_dict_read_by_constant, wrt=(0, 2))(
+        x, list(xs), list(W))
+    assert value == keyed_dict_read_by_constant(x, list(xs), list(W))
+    assert close(grads[0], fd(lambda a: keyed_dict_read_by_constant(a, list(xs), list(W)),
+                              (x,), 0))
+
+
+def test_a_dict_with_fields_of_their_own_kinds_and_a_run_time_key():
+    value, g = symgrad.value_and_grad(keyed_dict_written_later, wrt=0)(0.5, "b")
+    assert value == keyed_dict_written_later(0.5, "b")
+    assert close(g, fd(lambda a: keyed_dict_written_later(a, "b"), (0.5,), 0))
