@@ -216,14 +216,17 @@ class Reverse(ListReverse, ArrayReverse):
                 self.materialize(v)
         for v in sorted(keep_live, key=_order):
             if v not in self.live:
-                a = self.d(v)
-                self.before_write(a)
-                if v.kind.find().tag == "array" and v in self.scattered:
-                    self.out.append(Eqn((a,), "np_zeros_like", (self.val(v),), None, self.loc))
-                    self.owned.add(v)
-                else:
-                    self.out.append(Eqn((a,), "copy", (Const(0.0),), None, self.loc))
+                self.before_write(self.d(v))
+                self.out.append(self.zero(v))
                 self.live.add(v)
+
+    def zero(self, v: Var) -> Eqn:
+        """``d_v = 0.0``, or an array of zeros where elements of ``d_v`` are written
+        (``d_s[i] += g``)."""
+        if v.kind.find().tag == "array" and v in self.scattered:
+            self.owned.add(v)
+            return Eqn((self.d(v),), "np_zeros_like", (self.val(v),), None, self.loc)
+        return Eqn((self.d(v),), "copy", (Const(0.0),), None, self.loc)
 
     # ------------------------------------------------------------------ driver
     def run(self) -> Func:
@@ -512,7 +515,7 @@ class Reverse(ListReverse, ArrayReverse):
         cond = self.val(s.cond)
         for blk, have in ((then_blk, then_live), (else_blk, else_live)):
             for v in sorted(join - have, key=_order):
-                blk.append(Eqn((self.d(v),), "copy", (Const(0.0),), None, self.loc))
+                blk.append(self.zero(v))
         self.live = join
         if then_blk or else_blk:
             self.out.append(If(cond, then_blk, else_blk, self.loc))

@@ -238,6 +238,17 @@ def _logaddexp(a: float, b: float) -> float:
     return m + math.log(math.exp(a - m) + math.exp(b - m))
 
 
+def _logaddexp2(a: float, b: float) -> float:
+    """log2(2 ** a + 2 ** b), without overflow."""
+    m = a if a > b else b
+    return m + math.log2(2.0 ** (a - m) + 2.0 ** (b - m))
+
+
+def _positive(x: float) -> float:
+    """+x (numpy's ``positive``; also the conjugate of a real number)."""
+    return +x
+
+
 def _sigmoid(x: float) -> float:
     """The logistic function, 1 / (1 + exp(-x)), without overflow for large |x|."""
     if x >= 0:
@@ -426,7 +437,7 @@ def _rule(name: str, nargs: int, forward: Callable[..., Any], *partials: Callabl
 
 # primitives whose float forward never raises (an unused result may be dropped)
 _SAFE = {"add", "sub", "mul", "neg", "square", "tanh", "sin", "cos", "atan", "atan2", "sigmoid", "relu",
-         "abs", "max", "min", "erf", "erfc", "float", "hypot"}
+         "abs", "max", "min", "erf", "erfc", "float", "hypot", "positive"}
 
 
 def _expand_log(b: Any, x: Any, *base: Any) -> Any:
@@ -554,6 +565,12 @@ _rule("logaddexp", 2, _logaddexp, lambda a, b, out: exp(a - out),
       lambda a, b, out: exp(b - out),
       sympy=lambda a, b: _sympy("log")(_sympy("exp")(a) + _sympy("exp")(b)),
       numpy_name="logaddexp", doc="log(exp(a) + exp(b))")
+_rule("logaddexp2", 2, _logaddexp2, lambda a, b, out: 2.0 ** (a - out),
+      lambda a, b, out: 2.0 ** (b - out),
+      sympy=lambda a, b: _sympy("log")(2 ** a + 2 ** b) / _sympy("log")(2),
+      numpy_name="logaddexp2", doc="log2(2 ** a + 2 ** b)")
+_rule("positive", 1, _positive, lambda x, out: 1.0, sympy=lambda x: x,
+      numpy_name="positive", doc="+x (np.positive; np.conj of a real number)")
 _rule("sigmoid", 1, _sigmoid, lambda x, out: out * (1.0 - out), sympy=_sympy_sigmoid,
       doc="1 / (1 + exp(-x))")
 _rule("relu", 1, _relu, lambda x, out: select(gt(x, 0), 1.0, 0.0), sympy=_sympy_relu,
@@ -684,6 +701,7 @@ def _register_numpy() -> None:
                         ("atan", "atan"), ("atan2", "atan2"), ("pow", "pow"),
                         ("power", "pow"), ("true_divide", "truediv"),
                         ("radians", "radians"), ("degrees", "degrees"), ("remainder", "mod"),
+                        ("conjugate", "positive"), ("conj", "positive"),
                         *((np_name, name) for name, np_name in NUMPY_OPERATORS.items())):
         fn = getattr(np, alias, None)
         if fn is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import operator
 import statistics
+import sys
 from typing import Any
 
 __all__ = ["model_of"]
@@ -188,6 +189,11 @@ def model_of(obj: Any, n_args: int) -> Any:
     if obj is math.hypot:
         return hypot if n_args != 2 else None
     try:
-        return _MODELS.get(obj)
+        model = _MODELS.get(obj)
     except TypeError:                    # (an unhashable callable)
         return None
+    if model is None and "numpy" in sys.modules and (
+            getattr(obj, "__module__", None) or "").startswith("numpy"):
+        from .numpy_models import numpy_model_of
+        return numpy_model_of(obj)
+    return model

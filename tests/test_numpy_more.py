@@ -357,6 +357,41 @@ def float64_cast(x):
     return np.sum(np.float64(x) ** 3) + np.float64(np.sum(x)).item() ** 2
 
 
+def ptp_flat(x):
+    return np.ptp(x * x) * np.sum(x)
+
+
+def ptp_axis_keepdims(x):
+    return np.sum(np.ptp(x, axis=1, keepdims=True) * x)
+
+
+def median_flat(x):             # (an even count: the mean of the middle two)
+    return np.median(np.sin(x)) * np.sum(x)
+
+
+def median_axis(x):
+    return np.sum(np.median(x * x, axis=0)) + np.sum(np.median(x, axis=-1) ** 2)
+
+
+def median_then_branch(x):      # a NaN check in a branch: d_s is an array in both
+    s = np.sort(x * 2.0)
+    n = s.shape[0]
+    middle = (s[(n - 1) // 2] + s[n // 2]) / 2
+    return s[n - 1] if np.isnan(s[n - 1]) else middle * middle
+
+
+def copysign_(x):
+    return np.sum(np.copysign(x, -x[..., :1]) * x) + np.copysign(np.sum(x), -1.0)
+
+
+def float_power_(x):
+    return np.sum(np.float_power(x, 3) + np.float_power(2.0, x))
+
+
+def logaddexp2_positive_conj(x):
+    return np.sum(np.logaddexp2(x, 2 * x) * np.positive(x) + np.conj(x) ** 2)
+
+
 def mods(x):
     return np.sum(np.mod(x * 3, 1.1) * x + np.remainder(x, 0.7) + np.fmod(x * 2, 0.9) ** 2
                   + np.floor_divide(x, 0.3) * x)
@@ -382,6 +417,9 @@ GRADIENT_CASES = [
     (nansum_axis, X), (sum_initial, X), (sum_initial_axis, X), (exp2_, X), (exp2_, V),
     (cbrt_, X), (cbrt_, V), (reciprocal_, X), (reciprocal_, V), (deg2rad_, X), (radians_, V),
     (rad2deg_, X), (degrees_, V), (sinc_, X), (sinc_, R),
+    (ptp_flat, X), (ptp_flat, V), (ptp_axis_keepdims, X), (median_flat, X), (median_flat, V),
+    (median_axis, X), (median_axis, T), (median_then_branch, V), (median_then_branch, R[:4]),
+    (copysign_, X), (copysign_, V), (float_power_, X), (logaddexp2_positive_conj, X),
 ]
 
 
