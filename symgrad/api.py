@@ -217,25 +217,27 @@ class GradFunction(functools.partial):
         return self._specialized(self._array_key(args)).fn
 
     def _array_key(self, args: tuple) -> tuple:
-        """Per argument: its pattern (1 or "n" per dimension), None for a non-array;
-        an integer or bool array's pattern ends with "int" (numpy truncates what is
-        written into it)."""
-        import numpy as np
-        return tuple(argument_pattern(a)
-                     if type(a) is np.ndarray or entry_mod.is_array_like(a) else None
+        """Per argument: its pattern (1 or "n" per dimension), "dict" for a dict, None
+        for anything else; an integer or bool array's pattern ends with "int" (numpy
+        truncates what is written into it)."""
+        np = sys.modules.get("numpy")
+        return tuple("dict" if type(a) is dict else argument_pattern(a)
+                     if np is not None and type(a) is np.ndarray or
+                     entry_mod.is_array_like(a) else None
                      for a in args[:len(self.params)])
 
     def _array_call(self, *args: Any) -> Any:
-        """A call with numpy arrays: the gradient made for their ranks and size-1
-        dimensions (made once per such pattern, like ``jax.jit``'s specializations)."""
-        import numpy as np
+        """A call with numpy arrays, or with a dict where the code alone read a list
+        (``for k in d``): the gradient made for the arrays' ranks and size-1 dimensions
+        and for dicts (made once per such key, like ``jax.jit``'s specializations)."""
+        np = sys.modules.get("numpy")
         n = len(self.params)
         spec = self._specialized(self._array_key(args))
         #: the source of the gradient the last call ran
         self.source = spec.source
         self._shown = spec
         foreign = next((a for a in args[:n] if not isinstance(a, (np.ndarray, np.generic))
-                        and entry_mod.is_array_like(a)), None)
+                        and entry_mod.is_array_like(a)), None) if np is not None else None
         if foreign is not None:
             self._known_sizes(args[:n])
             args = self._in_library_of(foreign, args)

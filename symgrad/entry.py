@@ -288,9 +288,10 @@ def _slow_path(fname: str, where: str, names: list[str], kinds: list[str], at: l
     (One call in the entry, however many parameters: its text compiles quickly.)"""
 
     def slow(*args: Any) -> Any:
-        if arrays is not None and is_array_like(*args[:n_primal]):
-            return arrays(*args)
         values = tuple(args[i] for i in at)
+        if arrays is not None and (is_array_like(*args[:n_primal]) or any(
+                k == "list" and type(v) is dict for k, v in zip(kinds, values))):
+            return arrays(*args)          # (arrays, or a dict read as a list: specialized)
         check_arguments(fname, where, names, kinds, values)
         if restore is None and not deep:
             return target(*args)

@@ -41,6 +41,9 @@ __all__ = ["Kind", "KindError", "Var", "Const", "Global", "Loc", "Eqn", "If", "F
 #: the key, in a transform's array patterns, of the names of its integer (or bool) array
 #: arguments (not an identifier: no parameter has it)
 INT_ARRAYS = " int arrays"
+#: the key of the names of parameters given dicts where the code alone could not tell a
+#: dict from a list (``for k in d``, ``sorted(d)``): a transform specialized for them
+DICT_PARAMS = " dicts"
 
 
 # --------------------------------------------------------------------------- kinds

@@ -191,6 +191,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             if pattern is not False:                # an array argument (specialized)
                 v.kind = Kind.array()
                 self.array_ranks[v] = None if pattern is None else len(pattern)
+            elif arg.arg in self.param_patterns.get(ir.DICT_PARAMS, ()):   # a dict (same)
+                v.kind = Kind.map_of()
             scope.env[arg.arg] = v
             scope.owned.add(v)
             params.append(v)
@@ -854,6 +856,8 @@ def _lower_call_of(fn: Any, structured: bool = False, patterns: dict | None = No
         if p.name in (patterns or {}):
             v.kind = Kind.array()
             lw.array_ranks[v] = None if patterns[p.name] is None else len(patterns[p.name])
+        elif p.name in (patterns or {}).get(ir.DICT_PARAMS, ()):
+            v.kind = Kind.map_of()
         params.append(v)
         scope.env[p.name] = v
         (kwargs.__setitem__(p.name, v) if p.kind is p.KEYWORD_ONLY else args.append(v))

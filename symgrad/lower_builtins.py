@@ -71,9 +71,12 @@ def _as_list(lw: Any, scope: Scope, node: ast.expr) -> Any:
     if type(v) is StaticTuple:
         return lw.materialize(v, node)
     v = lw.materialize(v, node)
-    if lw.kind_of(v).find().tag == "obj":
+    k = lw.kind_of(v).find()
+    if k.tag == "obj":
         return lw.emit("call", (Global("list", list, "builtin"), v), Kind.list_of(),
                        {"kw": (), "label": "list"})
+    if k.tag == "map" and k.attrs is not True and type(v) is Var:     # a dict: its keys
+        return lw.map_parts(v, node)[0]
     return v
 
 
@@ -107,11 +110,25 @@ def b_len(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     return lw.emit("len", (v,), Kind.num(), dest=dest)
 
 
+def _key_function(lw: Any, scope: Scope, node: ast.expr) -> Any:
+    """A ``key=`` function.  A bound method of a value, ``d.get`` or
+    ``xs.__getitem__`` (``max(d, key=d.get)``), is read as ``lambda k: d.get(k)``."""
+    if isinstance(node, ast.Attribute) and node.attr in ("get", "__getitem__"):
+        arg = ast.Name(id="__key#", ctx=ast.Load())
+        call = ast.Call(func=node, args=[arg], keywords=[])
+        node = ast.Lambda(args=ast.arguments(
+            posonlyargs=[], args=[ast.arg(arg="__key#")], vararg=None, kwonlyargs=[],
+            kw_defaults=[], kwarg=None, defaults=[]), body=call)
+        for n in ast.walk(node):
+            ast.copy_location(n, call.func)
+    return lw.expr(scope, node)
+
+
 def _reduce(lw: Any, scope: Scope, node: ast.Call, dest: Var | None, which: str) -> Any:
     """``max``/``min`` of several arguments or of one iterable, with ``key=`` and
     ``default=``; ties go to the first, as in Python."""
     kw = _kwargs(lw, scope, node, ("key", "default"))
-    key = lw.expr(scope, kw["key"]) if "key" in kw else None
+    key = _key_function(lw, scope, kw["key"]) if "key" in kw else None
     if key is not None and type(key) is Const and key.value is None:
         key = None
     if len(node.args) == 0:
@@ -207,7 +224,7 @@ def b_sorted(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     if len(node.args) != 1:
         raise scope.fs.error(node, "sorted() without one iterable", "sorted(xs)")
     xs = _as_list(lw, scope, node.args[0])
-    key = lw.expr(scope, kw["key"]) if "key" in kw else None
+    key = _key_function(lw, scope, kw["key"]) if "key" in kw else None
     rev = lw.operand(scope, kw["reverse"]) if "reverse" in kw else None
     if _may_change_lists(key):   # sorted() keys and returns the elements as they were
         xs = lw.emit("slice", (xs, Const(None), Const(None), Const(None)), lw.kind_of(xs),

@@ -15,7 +15,7 @@ from typing import Any
 
 from . import rules
 from .array_ops import ARRAY_OPS, broadcast
-from .ir import INT_ARRAYS, Const, Eqn, For, If, Var, While
+from .ir import DICT_PARAMS, INT_ARRAYS, Const, Eqn, For, If, Var, While
 
 __all__ = ["patterns", "argument_pattern", "given_patterns"]
 
@@ -29,12 +29,16 @@ def argument_pattern(a: Any) -> tuple:
 
 def given_patterns(names: Any, key: tuple) -> dict:
     """The patterns a transform is given, by parameter name, from one pattern (or None)
-    per argument; the names of the integer arrays under ``INT_ARRAYS``."""
+    per argument; the names of the integer arrays under ``INT_ARRAYS``, of the
+    parameters given dicts (``"dict"`` in ``key``) under ``DICT_PARAMS``."""
     out: dict[str, Any] = {p: k[:-1] if k[-1:] == ("int",) else k
-                           for p, k in zip(names, key) if k is not None}
+                           for p, k in zip(names, key) if k is not None and k != "dict"}
     ints = frozenset(p for p, k in zip(names, key) if k and k[-1:] == ("int",))
     if ints:
         out[INT_ARRAYS] = ints
+    dicts = frozenset(p for p, k in zip(names, key) if k == "dict")
+    if dicts:
+        out[DICT_PARAMS] = dicts
     return out
 
 _ELEMENTWISE_EXTRA = {"select", "neg", "lt", "le", "gt", "ge", "eq", "ne", "not"}

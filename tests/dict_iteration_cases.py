@@ -71,6 +71,18 @@ def loop_over_unknown(p):
     return s
 
 
+def sorted_keys_unknown(p):
+    s = 0.0
+    for i, k in enumerate(sorted(p)):
+        s += p[k] ** 2 * (i + 1.0)
+    return s
+
+
+def max_by_get_unknown(p):
+    best = max(p, key=p.get)
+    return p[best] ** 3 + sum(p[k] for k in sorted(p, key=p.get)[:1])
+
+
 def comp_in_a_branch_in_a_loop(x0, x1):
     for i in range(2):
         if x1 > 0.5:
