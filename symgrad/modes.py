@@ -243,11 +243,14 @@ def _forward(fn: Any, wrt: tuple[int, ...] | None = None,
 
 
 def _array_patterns(values: tuple) -> tuple | None:
-    """Each numpy array's pattern (its rank and size-1 dimensions), or None if none."""
+    """Each numpy array's pattern (its rank and size-1 dimensions), "dict" for a dict
+    (code that reads it as a list is made again for a dict), or None if neither."""
     np = sys.modules.get("numpy")
-    if np is None or not any(type(v) is np.ndarray for v in values):
+    arrays = np is not None and any(type(v) is np.ndarray for v in values)
+    if not arrays and dict not in map(type, values):
         return None
-    return tuple(argument_pattern(v) if type(v) is np.ndarray else None for v in values)
+    return tuple("dict" if type(v) is dict else argument_pattern(v)
+                 if arrays and type(v) is np.ndarray else None for v in values)
 
 
 def _params(fn: Any) -> list[str]:
@@ -282,7 +285,7 @@ def jvp(fn: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     patterns = _array_patterns(full)
     for i, (p, t) in enumerate(zip(primals, tangents)):
         tp = type(p)
-        if patterns is not None and patterns[i] is not None:     # a numpy array
+        if patterns is not None and patterns[i] not in (None, "dict"):     # a numpy array
             t = _array_tangent(p, t, "jvp")
             if t.any():
                 active.append(i)
@@ -345,7 +348,7 @@ def hvp(fn: Callable[..., Any], primals: Any, tangents: Any, wrt: Wrt = None) ->
     patterns = _array_patterns(full)
     tans = []
     for i, t in zip(idx, tangents):
-        if patterns is not None and patterns[i] is not None:
+        if patterns is not None and patterns[i] not in (None, "dict"):
             tans.append(_array_tangent(full[i], t, "hvp"))
             continue
         _same_structure(full[i], t, "tangent", "hvp")

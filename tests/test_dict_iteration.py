@@ -83,6 +83,11 @@ def test_a_parameter_read_as_a_list_by_the_code_and_given_a_dict(f):
         for k in p:
             assert got[k] == pytest.approx(want[k], rel=1e-6, abs=1e-7), k
     assert f(dict(p)) == symgrad.value_and_grad(f)(dict(p))[0]
+    t = {k: 0.5 - i for i, k in enumerate(p)}              # jvp is grad . t; vjp is grad
+    value, slope = symgrad.jvp(f, (dict(p),), (t,))
+    assert value == f(dict(p)) and slope == pytest.approx(sum(want[k] * t[k] for k in p))
+    (back,) = symgrad.vjp(f, dict(p))[1](1.0)
+    assert back == pytest.approx(want, rel=1e-6)
 
 
 def test_second_order_through_a_dict_saved_on_the_tape():
