@@ -131,7 +131,8 @@ def _e_range(pr: Printer, e: Eqn) -> tuple[str, int]:
 def _e_zeros(pr: Printer, e: Eqn) -> tuple[str, int]:
     x = e.args[0]
     if len(e.args) == 1 and type(x) is Var and x.kind.depth() == 1 \
-            and x.kind.find().elem.find().tag == "num":  # type: ignore[union-attr]
+            and x.kind.find().elem.find().tag == "num" \
+            and not (e.params or {}).get("arrays"):  # type: ignore[union-attr]
         return f"[0.0] * len({pr.op(x)})", TERM
     name = pr.names.inject(helper('_zeros_like'), '_zeros_like')
     return f"{name}({_args(pr, e.args)})", ATOM

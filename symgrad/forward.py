@@ -27,7 +27,7 @@ from .array_ops import ARRAY_OPS, ArrayBuilder
 from .build import Builder
 from .shapes import pattern_of
 from .ir import (Break, Const, Continue, Eqn, For, Func, If, Kind, Loc, Return, Var, While,
-                 walk)
+                 computes_with_arrays, walk)
 
 __all__ = ["forward", "Forward"]
 
@@ -47,7 +47,8 @@ class Forward:
                  patterns: dict | None = None):
         self.func = func
         from .shapes import patterns as find_patterns
-        self.pats = find_patterns(func.body, func.params, patterns or {})
+        self.pats = find_patterns(func.body, func.params, patterns or {}) \
+            if computes_with_arrays(func.body, func.params) else {}
         self.facts = facts
         self.wrt = wrt
         self.tan: dict[Var, Var] = {}

@@ -60,7 +60,11 @@ def _zeros_like(*xs, _memo=None):
                     setattr(z, k, _zeros_like(getattr(x, k), _memo=memo))
             out.append(z)
         elif hasattr(x, "shape") and hasattr(x, "dtype"):
-            out.append(x * 0.0)
+            if hasattr(type(x), "__array_function__"):    # numpy, dask ...: zeros (x * 0.0
+                import numpy as np                        # is nan where x is inf)
+                out.append(np.zeros_like(x, dtype=float))
+            else:
+                out.append(x * 0.0)
         elif isinstance(x, dict):
             z = memo.get(id(x))
             if z is None:

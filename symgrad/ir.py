@@ -440,6 +440,16 @@ class Func:
 
 # --------------------------------------------------------------------------- walking
 
+def computes_with_arrays(body: list, params: list) -> bool:
+    """Does this code compute with numpy (so array arguments are expected)?"""
+    for s in walk(body):
+        if type(s) is Eqn and (s.prim.startswith("np_") or s.prim in ("aget", "aset") or (
+                s.params or {}).get("flavor") == "numpy" or any(
+                o.kind.find().tag == "array" for o in s.outs)):
+            return True
+    return any(p.kind.find().tag == "array" for p in params)
+
+
 def walk(block: list[Stmt]) -> Iterator[Stmt]:
     """Every statement of a block, nested ones included, in program order."""
     stack = [iter(block)]

@@ -388,6 +388,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         if len(stars) > 1:
             raise scope.fs.error(node, "two starred names in one assignment",
                                  "unpack with one starred name")
+        if type(value) is Const and type(value.value) is tuple:     # a, b = (0, 1)
+            value = StaticTuple(tuple(Const(v) for v in value.value))
         if stars:
             self.unpack_starred(scope, elts, stars[0], value, node)
             return

@@ -107,8 +107,6 @@ _SHAPE_ONLY = {"zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like"
 _VALUE_CONSTRUCTORS = {
     "full": ("of a differentiated fill value", "multiply instead: a * np.ones(shape)"),
     "full_like": ("of a differentiated fill value", "multiply instead: a * np.ones_like(x)"),
-    "diag": ("of a differentiated array", "np.eye(n) * v is the diagonal matrix of a vector "
-             "v; (m * np.eye(n)).sum(axis=1) is the diagonal of a matrix m"),
     "arange": ("with a differentiated bound", "scale a fixed grid: a + (b - a) * "
                "np.linspace(0.0, 1.0, n)"),
     "linspace": ("with a differentiated bound", "scale a fixed grid: a + (b - a) * "
@@ -325,7 +323,7 @@ class ArrayLowering:
                          node: ast.AST, dest: Var | None, label: str) -> Any:
         """``np.zeros(n)``, ``np.arange(k)``, ``np.random.normal(...)``: constants, called
         as ``np.<name>`` (their result's pattern follows from a literal shape).  Those
-        that take values (``np.full(n, a)``, ``np.linspace(a, b)``, ``np.diag(v)``) are
+        that take values (``np.full(n, a)``, ``np.linspace(a, b)``) are
         refused when a value is differentiated; ``np.array``/``np.asarray`` of an array
         or of a list written in the call are differentiated."""
         path = _numpy_path(callee.obj)

@@ -415,6 +415,10 @@ class ExprLowering:
 
     def getitem(self, base: Any, index: Any, dest: Var | None = None,
                 node: ast.AST | None = None) -> Var:
+        if type(base) is Const and type(base.value) is tuple and type(index) is Const \
+                and type(index.value) is int and -len(base.value) <= index.value < len(
+                    base.value) and dest is None:        # axes[0] of axes=(0, 1)
+            return Const(base.value[index.value])
         kb = self.kind_of(base)
         if kb.find().tag == "array":                 # for row in X: X[k]
             template = (("i", 1),)

@@ -47,8 +47,99 @@ def float_power(x1, x2):
     return np.power(x1 * 1.0, x2)
 
 
+def diag(v, k=0):
+    if np.ndim(v) != 1:
+        return np.diagonal(v, k)
+    pad = np.zeros(abs(k))
+    columns = np.concatenate([pad, v]) if k > 0 else np.concatenate([v, pad])
+    return np.eye(v.shape[0] + abs(k), k=k) * columns   # (column j holds its element)
+
+
+def diagflat(v, k=0):
+    return diag(np.ravel(v), k)
+
+
+def flipud(m):
+    return np.flip(m, 0)
+
+
+def fliplr(m):
+    return np.flip(m, 1)
+
+
+def rot90(m, k=1, axes=(0, 1)):
+    if k % 4 == 0:
+        return m[...]
+    if k % 4 == 2:
+        return np.flip(np.flip(m, axes[0]), axes[1])
+    if k % 4 == 1:
+        return np.swapaxes(np.flip(m, axes[1]), axes[0], axes[1])
+    return np.flip(np.swapaxes(m, axes[0], axes[1]), axes[1])
+
+
+def atleast_3d(a):
+    if np.ndim(a) == 0:
+        return np.reshape(a, (1, 1, 1))
+    if np.ndim(a) == 1:
+        return a[np.newaxis, :, np.newaxis]
+    if np.ndim(a) == 2:
+        return a[:, :, np.newaxis]
+    return a
+
+
+def append(arr, values, axis=None):
+    if axis is None:
+        return np.concatenate([np.ravel(arr), np.ravel(values)])
+    return np.concatenate([arr, values], axis=axis)
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    high = 1.7976931348623157e308 if posinf is None else posinf    # (the largest float)
+    low = -1.7976931348623157e308 if neginf is None else neginf
+    return np.where(np.isnan(x), nan, np.where(np.isposinf(x), high,
+                                               np.where(np.isneginf(x), low, x)))
+
+
+def _count(a, axis, keepdims):
+    return np.sum(np.logical_not(np.isnan(a)), axis=axis, keepdims=keepdims)
+
+
+def nanmean(a, axis=None, keepdims=False):
+    return np.nansum(a, axis=axis, keepdims=keepdims) / _count(a, axis, keepdims)
+
+
+def nanvar(a, axis=None, ddof=0, keepdims=False):
+    d = np.where(np.isnan(a), 0.0, a - nanmean(a, axis=axis, keepdims=True))
+    return np.sum(d * d, axis=axis, keepdims=keepdims) / (_count(a, axis, keepdims) - ddof)
+
+
+def nanstd(a, axis=None, ddof=0, keepdims=False):
+    return np.sqrt(nanvar(a, axis=axis, ddof=ddof, keepdims=keepdims))
+
+
+def nanmax(a, axis=None, keepdims=False):
+    m = np.max(np.where(np.isnan(a), -np.inf, a), axis=axis, keepdims=keepdims)
+    return np.where(np.all(np.isnan(a), axis=axis, keepdims=keepdims), np.nan, m)
+
+
+def nanmin(a, axis=None, keepdims=False):
+    m = np.min(np.where(np.isnan(a), np.inf, a), axis=axis, keepdims=keepdims)
+    return np.where(np.all(np.isnan(a), axis=axis, keepdims=keepdims), np.nan, m)
+
+
+def select(condlist, choicelist, default=0):
+    out = default
+    for k in range(len(condlist) - 1, -1, -1):      # (the first true condition wins)
+        out = np.where(condlist[k], choicelist[k], out)
+    return out
+
+
 _MODELS = {np.ptp: ptp, np.median: median, np.copysign: copysign,
-           np.float_power: float_power}
+           np.float_power: float_power, np.diag: diag, np.diagflat: diagflat,
+           np.flipud: flipud, np.fliplr: fliplr, np.rot90: rot90, np.atleast_3d: atleast_3d,
+           np.append: append, np.nan_to_num: nan_to_num, np.nanmean: nanmean,
+           np.nanvar: nanvar, np.nanstd: nanstd, np.nanmax: nanmax, np.nanmin: nanmin,
+           np.select: select}
 
 
 def numpy_model_of(obj: Any) -> Any:

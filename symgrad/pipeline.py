@@ -58,13 +58,8 @@ def uses_numpy(lowered: Lowered) -> bool:
 
 
 def _uses_numpy(lowered: Lowered) -> bool:
-    from .ir import Eqn, walk
-    for s in walk(lowered.func.body):
-        if type(s) is Eqn and (s.prim.startswith("np_") or s.prim in ("aget", "aset") or (
-                s.params or {}).get("flavor") == "numpy" or any(
-                o.kind.find().tag == "array" for o in s.outs)):
-            return True
-    return any(p.kind.find().tag == "array" for p in lowered.params)
+    from .ir import computes_with_arrays
+    return computes_with_arrays(lowered.func.body, lowered.params)
 
 
 def transform(fn: Any, wrt: list[int], with_value: bool, single: bool,

@@ -806,7 +806,12 @@ def is_constant_call(obj: Any) -> bool:
 
 #: numpy functions whose result is an index, a count or a flag (derivative 0)
 _NUMPY_CONSTANT_NAMES = ("argmax", "argmin", "argsort", "argwhere", "nonzero", "flatnonzero",
-                         "count_nonzero", "searchsorted", "isinf", "isfinite", "signbit")
+                         "count_nonzero", "searchsorted", "isinf", "isfinite", "signbit",
+                         "isnan", "isneginf", "isposinf", "iscomplex", "isreal",
+                         "iscomplexobj", "isrealobj", "allclose", "isclose", "array_equal",
+                         "array_equiv", "greater", "greater_equal", "less", "less_equal",
+                         "equal", "not_equal", "logical_and", "logical_or", "logical_not",
+                         "logical_xor", "any", "all")
 
 
 def _numpy_piecewise_constant(obj: Any) -> bool:

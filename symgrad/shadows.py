@@ -40,6 +40,7 @@ _MUTATORS = {"append": 1, "insert": 2, "setitem": 2}
 def add_shadows(rev: Any, block: list, params: list[Var]) -> list:
     """``block`` with the shadow operations inserted (and shadows of list parameters
     created first)."""
+    from .pipeline import uses_numpy
     share = getattr(rev, "share_lists", False)
     moved = getattr(rev.lowered, "moved_kinds", ())
     lists = [p for p in params if p.kind.is_list and rev.active(p) or share and p in rev.wrt
@@ -50,11 +51,14 @@ def add_shadows(rev: Any, block: list, params: list[Var]) -> list:
     # d_w = d_x if w is x else [0.0] * len(w).  Otherwise one call makes them all,
     # sharing a shadow wherever a list is held twice (inside an argument or by two).
     if not share and 1 <= len(lists) <= MAX_OWN_SHADOWS and all(flat_numbers(p) for p in lists):
+        # (in code that computes with numpy, the "numbers" may be arrays at the call:
+        # their zeros need the arrays' shapes, which _zeros_like gives)
+        mk = {"mirror": True, "arrays": True} if uses_numpy(rev.lowered) else {"mirror": True}
         start = []
         for k, p in enumerate(lists):
             earlier = lists[:k]
             shadow: Any = Var("_z", p.kind) if earlier else sh(rev, p)
-            start.append(Eqn((shadow,), "zeros_like", (p,), {"mirror": True}, None))
+            start.append(Eqn((shadow,), "zeros_like", (p,), mk, None))
             for j, q in enumerate(reversed(earlier)):
                 same = Var("_c", Kind.num())
                 pick = sh(rev, p) if j == len(earlier) - 1 else Var("_z", p.kind)

@@ -50,7 +50,7 @@ def patterns(body: list, params: list[Var], given: dict[str, Any]) -> dict[Var, 
     for p in params:
         if p.kind.find().tag == "array":
             pats[p] = given.get(p.name)
-    _block(body, pats)
+    _block(body, pats, [0, {}])
     return pats
 
 
@@ -87,20 +87,28 @@ def _set(pats: dict, v: Var, p: Any) -> bool:
     return False
 
 
-def _block(block: list, pats: dict) -> bool:
+def _block(block: list, pats: dict, state: list) -> bool:
+    """One pass over ``block`` (loops to a fixed point); did a pattern change?
+    ``state`` is ``[changes so far, {loop: changes when it last reached its fixed
+    point}]``: a loop met again with no change anywhere since is skipped, as a pass
+    would change nothing (without that, nested loops cost exponential time)."""
     changed = False
     for s in block:
         t = type(s)
         if t is Eqn:
-            if s.outs:
-                changed |= _set(pats, s.outs[0], _eqn(s, pats))
+            if s.outs and _set(pats, s.outs[0], _eqn(s, pats)):
+                changed = True
+                state[0] += 1
         elif t is If:
-            changed |= _block(s.then, pats)
-            changed |= _block(s.orelse, pats)
+            changed |= _block(s.then, pats, state)
+            changed |= _block(s.orelse, pats, state)
         elif t in (For, While):
+            if state[1].get(id(s)) == state[0]:
+                continue
             body = s.body if t is For else s.test + s.body
             for _ in range(4):                       # to a fixed point (patterns only widen)
-                if not _block(body, pats):
+                if not _block(body, pats, state):
+                    state[1][id(s)] = state[0]
                     break
                 changed = True
     return changed

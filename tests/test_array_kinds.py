@@ -352,3 +352,50 @@ def test_hvp_through_an_array_op_whose_tangent_is_zero():
                      wrt=[0, 1, 2])
     np.testing.assert_allclose(hv[1], 6 * a * w * v, rtol=1e-12)      # (the min is linear)
     np.testing.assert_allclose(hv[2], np.sum(3 * w * w * v), rtol=1e-12)
+
+
+# --- deeply nested loops: finding the arrays' broadcast patterns ran each loop to a
+# fixed point inside every pass of the loop around it, exponential in the depth (the
+# fuzzer's hvp of a gradient with a dozen nested loops did not finish)
+def nested_loops(x):
+    s = x * 1.0
+    for a in range(2):
+        for b in range(2):
+            for c in range(1):
+                for d in range(1):
+                    for e in range(1):
+                        for g in range(1):
+                            for h in range(1):
+                                for k in range(1):
+                                    s = np.sin(s) * 0.5 + x * 0.25
+                                s = s * 0.75
+                            s = s + 0.125 * x
+                        s = s * 1.25
+                    s = s - 0.0625 * x
+                s = s * 0.5
+            s = s + x
+        s = s * 0.5
+    return np.sum(s * s)
+
+
+def test_patterns_of_nested_loops_take_linear_work(monkeypatch):
+    from symgrad import shapes
+    from symgrad.lower import lower
+    calls = [0]
+    real = shapes._eqn
+
+    def counted(e, pats):
+        calls[0] += 1
+        return real(e, pats)
+    monkeypatch.setattr(shapes, "_eqn", counted)
+    lowered = lower(nested_loops, patterns={"x": ("n",)})
+    n = sum(1 for s in __import__("symgrad").ir.walk(lowered.func.body)
+            if type(s) is __import__("symgrad").ir.Eqn)
+    shapes.patterns(lowered.func.body, lowered.func.params, {"x": ("n",)})
+    assert calls[0] <= 8 * n            # (it was 3 ** depth passes over the innermost)
+    g = symgrad.grad(nested_loops)(X.copy())
+    np.testing.assert_allclose(g, fd(nested_loops, [X], 0), rtol=1e-6, atol=1e-8)
+    hv = symgrad.hvp(nested_loops, (X.copy(),), (np.ones(3),))
+    gu = symgrad.grad(nested_loops)(X + 1e-5)
+    gd = symgrad.grad(nested_loops)(X - 1e-5)
+    np.testing.assert_allclose(hv, (gu - gd) / 2e-5, rtol=1e-5, atol=1e-6)

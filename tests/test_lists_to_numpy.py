@@ -204,3 +204,21 @@ def test_a_built_list_given_to_np_stack_is_still_refused():
     with pytest.raises(SymgradError) as info:
         symgrad.grad(stacked_by_np_stack)(_M)
     assert "np.concatenate / np.stack" in str(info.value) and "line" in str(info.value)
+
+
+# --- a list parameter holding arrays (autograd's test_list): the gradient is a list of
+# arrays shaped like the arguments, zeros (not 0.0, nor nan at an inf) for the unused one
+def uses_two_of_three(xs):
+    return np.sum(np.sin(xs[0])) + np.sum(np.cos(xs[1]))
+
+
+def test_a_list_of_arrays_gets_array_gradients_even_where_unused():
+    rng = np.random.default_rng(7)
+    xs = [rng.normal(size=(3, 2)), rng.normal(size=4), rng.normal(size=(2, 2))]
+    xs[2][0, 0] = np.inf
+    for args in (xs, tuple(xs)):
+        g = symgrad.grad(uses_two_of_three)(args)
+        assert [np.shape(a) for a in g] == [np.shape(a) for a in xs]
+        np.testing.assert_allclose(g[0], np.cos(xs[0]), rtol=1e-12)
+        np.testing.assert_allclose(g[1], -np.sin(xs[1]), rtol=1e-12)
+        assert np.array_equal(g[2], np.zeros((2, 2))) and not np.signbit(g[2]).any()

@@ -392,6 +392,30 @@ def logaddexp2_positive_conj(x):
     return np.sum(np.logaddexp2(x, 2 * x) * np.positive(x) + np.conj(x) ** 2)
 
 
+def diag_both_ways(x):          # (the diagonal of a matrix, the matrix of a vector)
+    d = np.diag(x * x) if x.ndim == 2 else np.diag(x * x, 1)
+    return np.sum(np.diag(d * 2.0) ** 2) + np.sum(np.diagflat(np.sin(d), -1) * 3.0)
+
+
+def flips_and_rot90(x):
+    return np.sum((np.flipud(x) * np.fliplr(x) + np.rot90(x) * np.rot90(x, 3)
+                   + np.rot90(x, -2) ** 2) * C[:3, :3].T[:, :1])
+
+
+def atleast_3d_append(x):
+    return np.sum(np.atleast_3d(x) ** 3) + np.sum(np.append(x, x[:1] * 2.0, axis=0) ** 2)
+
+
+def nan_functions(x):
+    y = np.where(x > 0.8, np.nan, x)            # (NaNs where x > 0.8: skipped)
+    return np.nanmean(y) * np.nanmax(y) + np.sum(np.nanstd(y, axis=-1)) \
+        + np.sum(np.nanvar(y, axis=-1, ddof=1)) - np.nanmin(y) + np.sum(np.nan_to_num(y) ** 2)
+
+
+def select_(x):
+    return np.sum(np.select([x > 0.6, x < 0.3], [x ** 2, np.sin(x)], default=3.0 * x))
+
+
 def mods(x):
     return np.sum(np.mod(x * 3, 1.1) * x + np.remainder(x, 0.7) + np.fmod(x * 2, 0.9) ** 2
                   + np.floor_divide(x, 0.3) * x)
@@ -420,6 +444,8 @@ GRADIENT_CASES = [
     (ptp_flat, X), (ptp_flat, V), (ptp_axis_keepdims, X), (median_flat, X), (median_flat, V),
     (median_axis, X), (median_axis, T), (median_then_branch, V), (median_then_branch, R[:4]),
     (copysign_, X), (copysign_, V), (float_power_, X), (logaddexp2_positive_conj, X),
+    (diag_both_ways, S), (diag_both_ways, V), (flips_and_rot90, S), (atleast_3d_append, X),
+    (atleast_3d_append, V), (nan_functions, X), (nan_functions, T), (select_, X),
 ]
 
 
@@ -531,7 +557,17 @@ def argsort_method(x):
     return np.sum(x ** 2 * x.argsort())
 
 
+def greater_mask(x):
+    return np.sum(x ** 2 * np.greater(x, 1.5) + x * np.logical_not(np.less_equal(x, 2.0)))
+
+
+def isclose_mask(x):
+    return np.sum(x ** 2 * np.isclose(x, 1.22)) + np.sum(x) * np.allclose(x, 3.0 * x / 3.0)
+
+
 CONSTANT_CASES = [  # (f, the gradient of the rest of the expression)
+    (greater_mask, lambda x: 2 * x * np.greater(x, 1.5) + (x > 2.0)),
+    (isclose_mask, lambda x: 2 * x * np.isclose(x, 1.22) + np.allclose(x, 3.0 * x / 3.0)),
     (floor_, lambda x: 2 * x * np.floor(3 * x)), (ceil_, lambda x: 2 * x * np.ceil(3 * x)),
     (round_, lambda x: 2 * x * np.round(3 * x)), (around_, lambda x: 2 * x * np.around(2 * x, 1)),
     (round_method, lambda x: 2 * x * np.round(3 * x)), (rint_, lambda x: 2 * x * np.rint(3 * x)),

@@ -128,11 +128,16 @@ def linspace_to(a):
 @pytest.mark.parametrize("f, args, hint", [
     (full_of, (0.5,), "np.ones"),
     (full_like_of, (np.ones(3), 0.5), "np.ones_like"),
-    (diag_of, (np.eye(3) * 2.0,), "np.eye"),
     (linspace_to, (2.0,), "np.linspace(0.0, 1.0, n)"),
 ])
 def test_constructor_of_differentiated_values_is_refused(f, args, hint):
     refused(f, *args, words=(hint,))
+
+
+def test_diag_of_a_differentiated_matrix_is_its_diagonal():
+    # (refused until np.diag had a model: now the diagonal's adjoint goes back on it)
+    m = np.arange(9.0).reshape(3, 3) / 4.0
+    np.testing.assert_allclose(symgrad.grad(diag_of)(m), 2.0 * np.diag(np.diag(m)))
 
 
 def constant_constructors(x):
