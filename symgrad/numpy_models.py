@@ -134,12 +134,20 @@ def select(condlist, choicelist, default=0):
     return out
 
 
+def take(a, indices, axis=None):
+    if axis is None:
+        return np.ravel(a)[indices]
+    if np.ndim(indices) == 0:                      # (the axis is dropped)
+        return np.moveaxis(a, axis, 0)[indices]
+    return np.moveaxis(np.moveaxis(a, axis, 0)[indices], 0, axis)
+
+
 _MODELS = {np.ptp: ptp, np.median: median, np.copysign: copysign,
            np.float_power: float_power, np.diag: diag, np.diagflat: diagflat,
            np.flipud: flipud, np.fliplr: fliplr, np.rot90: rot90, np.atleast_3d: atleast_3d,
            np.append: append, np.nan_to_num: nan_to_num, np.nanmean: nanmean,
            np.nanvar: nanvar, np.nanstd: nanstd, np.nanmax: nanmax, np.nanmin: nanmin,
-           np.select: select}
+           np.select: select, np.take: take}
 
 
 def numpy_model_of(obj: Any) -> Any:

@@ -416,6 +416,11 @@ def select_(x):
     return np.sum(np.select([x > 0.6, x < 0.3], [x ** 2, np.sin(x)], default=3.0 * x))
 
 
+def take_(x):
+    return np.sum(np.take(x, [0, 2], axis=-1) ** 2) + np.sum(np.take(x, [1, 1, 0]) * 3.0) \
+        + np.sum(np.take(x, 1, axis=0) ** 3)
+
+
 def mods(x):
     return np.sum(np.mod(x * 3, 1.1) * x + np.remainder(x, 0.7) + np.fmod(x * 2, 0.9) ** 2
                   + np.floor_divide(x, 0.3) * x)
@@ -446,6 +451,7 @@ GRADIENT_CASES = [
     (copysign_, X), (copysign_, V), (float_power_, X), (logaddexp2_positive_conj, X),
     (diag_both_ways, S), (diag_both_ways, V), (flips_and_rot90, S), (atleast_3d_append, X),
     (atleast_3d_append, V), (nan_functions, X), (nan_functions, T), (select_, X),
+    (take_, X), (take_, T),
 ]
 
 
