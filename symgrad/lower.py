@@ -104,6 +104,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         self.array_ranks: dict = {}
         #: parameter name -> broadcast pattern, for a gradient specialized for arrays
         self.param_patterns: dict = {}
+        #: results of calls kept as written (their kind known only if the call tells)
+        self.opaque_outs: set[Var] = set()
 
     # ------------------------------------------------------------------ emission
     def emit(self, prim: str, args: tuple, kind: Kind | None = None, params: dict | None = None,

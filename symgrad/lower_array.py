@@ -447,8 +447,9 @@ class ArrayLowering:
                 v = self.operand(scope, it)
                 if type(v) is Const and (v.value is None or v.value is Ellipsis):
                     template.append(("n",) if v.value is None else ("e",))  # np.newaxis
-                elif type(v) is Var and v.kind.find().tag in ("array", "list"):
-                    template.append(("a", slot(v)))
+                elif type(v) is Var and (v.kind.find().tag in ("array", "list") or
+                                         v.kind.find().tag is None and v in self.opaque_outs):
+                    template.append(("a", slot(v)))      # (a call's result: maybe an array)
                 else:
                     template.append(("i", slot(v)))
         return tuple(template), ops

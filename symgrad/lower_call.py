@@ -147,6 +147,9 @@ class CallLowering:
             out = self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
                                    describe(obj), constant=True)
             kind = rules.constant_call_kind(obj)
+            if kind is None and getattr(obj, "__name__", "") in ("argmax", "argmin") and \
+                    len(args) == 1 and "axis" not in kwargs:      # (np.argmax(x): one index)
+                kind = "num"
             if kind is not None and type(out) is Var:
                 self.unify(out.kind, Kind.obj() if kind == "obj" else Kind.num(), node)
             return out
@@ -322,7 +325,9 @@ class CallLowering:
         params = {"kw": tuple(kws), "label": label, "constant": constant}
         if error is not None:
             params["error"] = error
-        return self.emit("call", (fn, *ops, *kws.values()), Kind(), params, dest=dest)
+        out = self.emit("call", (fn, *ops, *kws.values()), Kind(), params, dest=dest)
+        self.opaque_outs.add(out)
+        return out
 
     def method_call(self, scope: Scope, base: Any, name: str, args: list, kwargs: dict,
                     node: ast.AST, dest: Var | None) -> Any:

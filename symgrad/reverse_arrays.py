@@ -95,7 +95,8 @@ class ArrayReverse:
         else into zeros like ``x``."""
         x = e.args[0]
         index = e.params["index"]
-        advanced = any(it[0] == "a" and not self.is_mask(e.args[it[1]]) for it in index)
+        advanced = any(it[0] == "a" and not self.is_mask(e.args[it[1]]) or it[0] == "i" and
+                       type(it[1]) is int and self.maybe_array(e.args[it[1]]) for it in index)
         key = e.outs[0] if e.outs else x
         g = self.unbroadcast_piece(g, key, x, index)
         masked = self.masked_number(g, x, e)
@@ -120,6 +121,26 @@ class ArrayReverse:
         b.effect("aset_add", (z, *e.args[1:], g), index=e.params["index"],
                  repeated=advanced)
         return z
+
+    def maybe_array(self, v: Any) -> bool:
+        """Is index ``v`` the result of a call that may return an array of indices
+        (``np.argmax(x, axis=0)``, ``np.int64(a)``, a method)?  Its kind was not known
+        (a number, by default), but an array may repeat an index: the adjoint then adds
+        with ``np.add.at``, which counts each repeat."""
+        found = getattr(self, "_maybe_arrays", None)
+        if found is None:
+            from .ir import walk
+            from .rules import constant_call_kind
+            defs: dict = {}
+            for d in walk(self.primal):
+                if type(d) is Eqn:
+                    for o in d.outs:
+                        fn = getattr(d.args[0], "obj", None) if d.args else None
+                        defs.setdefault(o, []).append(
+                            d.prim in ("call", "callmethod") and not (
+                                d.prim == "call" and constant_call_kind(fn) == "num"))
+            found = self._maybe_arrays = {o for o, maybe in defs.items() if any(maybe)}
+        return type(v) is Var and v in found
 
     def is_mask(self, v: Any) -> bool:
         """Is index ``v`` a boolean mask (every value it gets is a comparison, ``r > 0``)?

@@ -440,7 +440,11 @@ class _Writer:
                    lambda: f"({E((6,), d)})[::2]", lambda: f"({E((6,), d)})[1::2]",
                    lambda: f"({E((2, 3), d)})[np.arange(6).reshape(2, 3) % 2 == 0]",
                    lambda: f"({E((6,), d)})[np.array([True, False, False, True, True, False])]",
-                   lambda: f"({E((3, 3), d)})[{i3()}]"],
+                   lambda: f"({E((3, 3), d)})[{i3()}]",
+                   # index arrays made by calls (repeats: np.add.at in the adjoint)
+                   lambda: f"({E((3,), d)})[np.argmax(np.array([[0.1, 0.9, 0.2], "
+                           "[0.5, 0.3, 0.1]]), axis=0)]",
+                   lambda: f"({E((3,), d)})[np.int64(np.array([2.0, 2.0, 0.0]))]"],
             (2,): [lambda: f"({E((2, 3), d)})[:, {i3()}]", lambda: f"({E((3,), d)})[1:]",
                    lambda: f"({E((3,), d)})[:2]", lambda: f"({E((3,), d)})[::2]",
                    lambda: f"({E((3,), d)})[[1, 1]]",
@@ -450,7 +454,9 @@ class _Writer:
             (2, 3): [lambda: f"({E((2, 3), d)})[::-1]", lambda: f"({E((2, 3), d)})[:, ::-1]",
                      lambda: f"({E((3, 3), d)})[1:]", lambda: f"({E((3, 3), d)})[[0, 2]]",
                      lambda: f"({E((2, 3), d)})[[1, 1]]",
-                     lambda: f"({E((3, 3), d)})[np.array([True, False, True])]"],
+                     lambda: f"({E((3, 3), d)})[np.array([True, False, True])]",
+                     lambda: f"({E((3, 3), d)})[np.argmin(np.array([[0.5, 0.1, 0.9], "
+                             "[0.7, 0.2, 0.3]]), axis=1)]"],
             (3, 3): [lambda: f"({E((2, 3), d)})[[0, 1, 1]]", lambda: f"({E((3, 3), d)})[::-1]"],
             (2, 2): [lambda: f"({E((2, 3), d)})[:, :2]", lambda: f"({E((2, 3), d)})[:, [0, 2]]",
                      lambda: f"({E((2, 3), d)})[:, ::2]", lambda: f"({E((3, 3), d)})[1:, :2]"],

@@ -399,3 +399,28 @@ def test_patterns_of_nested_loops_take_linear_work(monkeypatch):
     gu = symgrad.grad(nested_loops)(X + 1e-5)
     gd = symgrad.grad(nested_loops)(X - 1e-5)
     np.testing.assert_allclose(hv, (gu - gd) / 2e-5, rtol=1e-5, atol=1e-6)
+
+
+# --- an index array made by a call whose result symgrad does not know (np.int64(a),
+# np.argmax(x, axis=0)) was taken for one integer: its adjoint was written with
+# d_x[idx] += g, which adds a repeated index once (a silently wrong gradient; found
+# running autograd's test_cast_to_int)
+def index_from_int64(w):
+    return np.sum(w[:, :-1][np.int64(np.ones(5))] ** 2)
+
+
+def index_from_argmax(m):
+    rows = np.argmax(m, axis=0)            # the same row for several columns
+    return np.sum(np.sin(m[rows]) * 2.0)
+
+
+@pytest.mark.parametrize("f, x", [
+    (index_from_int64, np.arange(30.0).reshape(5, 6) / 10.0),
+    (index_from_argmax, np.array([[0.9, 0.8, 0.1], [0.2, 0.3, 0.7], [0.1, 0.2, 0.3]]))],
+    ids=["int64", "argmax"])
+def test_an_index_array_made_by_a_call_adds_every_repeat(f, x):
+    g = symgrad.grad(f)(x.copy())
+    np.testing.assert_allclose(g, fd(f, [x], 0), rtol=1e-6, atol=1e-8)
+    t = np.linspace(0.5, 1.5, x.size).reshape(x.shape)
+    value, slope = symgrad.jvp(f, (x.copy(),), (t,))
+    assert slope == pytest.approx(float(np.sum(g * t)), rel=1e-9)
