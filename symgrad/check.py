@@ -106,7 +106,7 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
     kind = mode_check(mode, tangents)
     point = array_point(f, args, wrt)
     gf = grad(f, wrt=point.wrt)
-    point.constant = tuple(p for p in getattr(gf, "inactive", ()) if p in point.wrt)
+    point.constant = tuple(p for p in _inactive(gf, point.args) if p in point.wrt)
     value = _scalar_value(f, point)
     checked = kind(f, gf, point, tangents)
     gen = _at_point(checked.generated, point, f"the {checked.what} of {point.function}")
@@ -124,6 +124,15 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
                        rtol, atol, *fd_tol, notes, selected, tuple(timed_out), point.constant,
                        checked.mode, None if checked.tangents is None else
                        tuple(checked.tangents), checked.default_tangents, skipped)
+
+
+def _inactive(gf: Any, args: list) -> tuple:
+    """The differentiated parameters the gradient for these arguments declares inactive:
+    for arrays, the gradient made for them (the code read with lists may differ)."""
+    key = gf._array_key(tuple(args)) if hasattr(gf, "_array_key") else ()
+    if any(k is not None for k in key):
+        return tuple(gf._specialized(key).inactive)
+    return tuple(getattr(gf, "inactive", ()))
 
 
 def _scalar_value(f: Callable[..., Any], point: Any) -> Any:
@@ -348,7 +357,7 @@ def symbolic(f: Callable[..., Any], *args: Any, wrt: Wrt = None,
                             "a smaller array")
     gf = grad(f, wrt=point.wrt if point is not None else wrt)
     if point is not None:
-        point.constant = tuple(p for p in getattr(gf, "inactive", ()) if p in point.wrt)
+        point.constant = tuple(p for p in _inactive(gf, point.args) if p in point.wrt)
     side = SympySide.at(f, point, list(gf.wrt))
     with Progress(prefix="symbolic") as progress:
         budget = Budget(seconds)

@@ -365,7 +365,13 @@ class ArrayLowering:
         if type(value) is StaticTuple or self.literal_list(value) is not None or (
                 type(value) is Var and self.kind_of(value).find().tag == "list"
                 and self._built_here(value)):
-            return self.array_call(scope, array_ops.ARRAY_OPS["np_stack"], [value], {}, node,
+            seq = value if type(value) is StaticTuple else self.static_sequence(value, node)
+            # (rows written in the call, np.array([[a, b], [c, d]]): each an array first)
+            rows = StaticTuple(tuple(
+                self.array_of(scope, "array", r, node, None) if type(r) is StaticTuple or (
+                    type(r) is Var and self.kind_of(r).find().tag == "list" and
+                    self._built_here(r)) else r for r in reversed(seq.items))[::-1])
+            return self.array_call(scope, array_ops.ARRAY_OPS["np_stack"], [rows], {}, node,
                                    dest)
         if type(value) is Var and self.kind_of(value).find().tag in ("array", None):
             self.unify(value.kind, Kind.array(), node)
@@ -530,5 +536,20 @@ def _lower_sum(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
     return self.emit("add", (total, initial), self.join((total, initial)), dest=dest)
 
 
+def _lower_clip(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
+                node: ast.AST, dest: Var | None, method_base: Any) -> Any:
+    """``np.clip(x, a_min=lo, a_max=hi)`` (or numpy 2's ``min=``/``max=``): the bounds
+    by keyword put in their places."""
+    kwargs, args = dict(kwargs), list(args)
+    first = 0 if method_base is not None else 1          # (where the bounds start)
+    for k, names in ((first, ("a_min", "min")), (first + 1, ("a_max", "max"))):
+        given = [n for n in names if n in kwargs]
+        if len(args) == k:
+            # (a bound left out, x.clip(lo) or x.clip(max=hi), is None: no bound)
+            args.append(kwargs.pop(given[0]) if given else Const(None))
+    return self.array_call(scope, op, args, kwargs, node, dest, method_base, plain=True)
+
+
 #: numpy functions lowered in a form of their own (see ArrayLowering.array_call)
-_REWRITTEN = {"np_einsum": _lower_einsum, "np_average": _lower_average, "np_sum": _lower_sum}
+_REWRITTEN = {"np_einsum": _lower_einsum, "np_average": _lower_average, "np_sum": _lower_sum,
+              "np_clip": _lower_clip}

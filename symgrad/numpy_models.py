@@ -134,6 +134,10 @@ def select(condlist, choicelist, default=0):
     return out
 
 
+def trace(a, offset=0, axis1=0, axis2=1):
+    return np.sum(np.diagonal(a, offset, axis1, axis2), axis=-1)
+
+
 def take(a, indices, axis=None):
     if axis is None:
         return np.ravel(a)[indices]
@@ -147,7 +151,8 @@ _MODELS = {np.ptp: ptp, np.median: median, np.copysign: copysign,
            np.flipud: flipud, np.fliplr: fliplr, np.rot90: rot90, np.atleast_3d: atleast_3d,
            np.append: append, np.nan_to_num: nan_to_num, np.nanmean: nanmean,
            np.nanvar: nanvar, np.nanstd: nanstd, np.nanmax: nanmax, np.nanmin: nanmin,
-           np.select: select, np.take: take}
+           np.select: select, np.take: take,
+           np.trace: trace}
 
 
 def numpy_model_of(obj: Any) -> Any:

@@ -454,3 +454,19 @@ def test_symbolic_without_a_point_asks_for_one():
 def test_module_docstring_examples():
     result = doctest.testmod(check_arrays, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 5 and result.failed == 0
+
+
+def dot_of_two_slices(x):
+    y = np.dot(x[:2], x[2:])
+    return np.sum(y * 0.7 + y ** 2)
+
+
+def test_a_parameter_active_only_in_the_gradient_made_for_arrays():
+    # (the gradient made before any call, reading x as a list, had x inactive: check
+    # held it constant and reported its nonzero array gradient as a mismatch)
+    x = np.array([0.3, -0.2, 0.5, 0.9])
+    r = symgrad.check(dot_of_two_slices, x)
+    assert r.ok, str(r)
+    y = x[0] * x[2] + x[1] * x[3]
+    want = (0.7 + 2 * y) * np.array([x[2], x[3], x[0], x[1]])
+    np.testing.assert_allclose(symgrad.grad(dot_of_two_slices)(x), want, rtol=1e-12)

@@ -421,6 +421,23 @@ def take_(x):
         + np.sum(np.take(x, 1, axis=0) ** 3)
 
 
+def clip_by_keyword(x):        # (a_min=/a_max=, numpy 2's max=, the method's one bound)
+    return np.sum(np.clip(x, a_min=0.3, a_max=0.7) ** 2 + x.clip(0.4) * x.clip(max=0.6))
+
+
+def trace_offset(x):
+    return np.trace(x, offset=1) ** 2 + np.trace(x, offset=-1) * np.trace(x)
+
+
+def trace_axes(x):
+    return np.sum(np.trace(x, 0, 1, 2) ** 2) + np.sum(np.trace(x, offset=1) ** 2)
+
+
+def nested_array_literal(x):    # (rows written in the call: autograd's test_2d_array)
+    m = np.array([[x[0], x[0] * 1.0, x[0] + 2.5], [x[1] ** 2, x[0], x[1] / 2.0]])
+    return np.sum(m ** 2) + np.sum(np.array([[2 * x, x + 1], [x, x]]) * 0.5)
+
+
 def mods(x):
     return np.sum(np.mod(x * 3, 1.1) * x + np.remainder(x, 0.7) + np.fmod(x * 2, 0.9) ** 2
                   + np.floor_divide(x, 0.3) * x)
@@ -451,7 +468,8 @@ GRADIENT_CASES = [
     (copysign_, X), (copysign_, V), (float_power_, X), (logaddexp2_positive_conj, X),
     (diag_both_ways, S), (diag_both_ways, V), (flips_and_rot90, S), (atleast_3d_append, X),
     (atleast_3d_append, V), (nan_functions, X), (nan_functions, T), (select_, X),
-    (take_, X), (take_, T),
+    (take_, X), (take_, T), (clip_by_keyword, X), (trace_offset, X), (trace_offset, S),
+    (trace_axes, T), (nested_array_literal, V),
 ]
 
 
