@@ -44,6 +44,30 @@ _LIST_METHODS = {"append", "pop", "insert", "extend", "copy", "clear", "reverse"
 
 
 
+def _static_types(value: Any) -> Any:
+    """The class, or tuple of classes, that ``value`` is while lowering, else None."""
+    if type(value) is Static and isinstance(value.obj, type):
+        return value.obj
+    if type(value) is StaticTuple and all(type(v) is Static and isinstance(v.obj, type)
+                                          for v in value.items):
+        return tuple(v.obj for v in value.items)
+    return None
+
+
+def _known_isinstance(value: Any, kinds: Any) -> bool | None:
+    """``isinstance(value, kinds)`` when lowering can tell: of a constant, or False of a
+    list (a Python list or tuple when the code runs) for classes that are neither."""
+    if kinds is None:
+        return None
+    if type(value) is Const:
+        return isinstance(value.value, kinds)
+    many = kinds if isinstance(kinds, tuple) else (kinds,)
+    if type(value) is Var and value.kind.find().tag == "list" and not any(
+            issubclass(list, k) or issubclass(tuple, k) for k in many):
+        return False
+    return None
+
+
 def _check_binds(scope: Scope, obj: Any, args: list, kwargs: dict, node: ast.AST) -> None:
     """Refuse a call Python would refuse for its arguments (``round()``): a constant call
     whose result is unused is dropped, so the gradient would run where ``f`` raises."""
@@ -142,6 +166,10 @@ class CallLowering:
         made = self.numpy_call(scope, callee, args, kwargs, node, dest)
         if made is not _NOT_NUMPY:
             return made
+        if obj is isinstance and len(args) == 2 and not kwargs:
+            known = _known_isinstance(args[0], _static_types(args[1]))
+            if known is not None:           # isinstance(2, int) of a constant: known now
+                return Const(known)
         if rules.is_constant_call(obj):
             _check_binds(scope, obj, args, kwargs, node)
             out = self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,

@@ -138,6 +138,44 @@ def trace(a, offset=0, axis1=0, axis2=1):
     return np.sum(np.diagonal(a, offset, axis1, axis2), axis=-1)
 
 
+def _pieces(ary, bounds, axis):
+    moved = np.moveaxis(ary, axis, 0)
+    return [np.moveaxis(moved[bounds[k]:bounds[k + 1]], 0, axis)
+            for k in range(len(bounds) - 1)]
+
+
+def split(ary, indices_or_sections, axis=0):
+    n = np.shape(ary)[axis]
+    if isinstance(indices_or_sections, int):
+        if n % indices_or_sections != 0:
+            raise ValueError("array split does not result in an equal division")
+        size = n // indices_or_sections
+        bounds = [k * size for k in range(indices_or_sections + 1)]
+    else:
+        bounds = [0] + list(indices_or_sections) + [n]
+    return _pieces(ary, bounds, axis)
+
+
+def array_split(ary, indices_or_sections, axis=0):
+    n = np.shape(ary)[axis]
+    if isinstance(indices_or_sections, int):     # (the first n % k pieces one longer)
+        size, extra = n // indices_or_sections, n % indices_or_sections
+        bounds = [k * size + min(k, extra) for k in range(indices_or_sections + 1)]
+    else:
+        bounds = [0] + list(indices_or_sections) + [n]
+    return _pieces(ary, bounds, axis)
+
+
+def hsplit(ary, indices_or_sections):
+    if np.ndim(ary) > 1:
+        return split(ary, indices_or_sections, axis=1)
+    return split(ary, indices_or_sections, axis=0)
+
+
+def vsplit(ary, indices_or_sections):
+    return split(ary, indices_or_sections, axis=0)
+
+
 def take(a, indices, axis=None):
     if axis is None:
         return np.ravel(a)[indices]
@@ -152,7 +190,8 @@ _MODELS = {np.ptp: ptp, np.median: median, np.copysign: copysign,
            np.append: append, np.nan_to_num: nan_to_num, np.nanmean: nanmean,
            np.nanvar: nanvar, np.nanstd: nanstd, np.nanmax: nanmax, np.nanmin: nanmin,
            np.select: select, np.take: take,
-           np.trace: trace}
+           np.trace: trace, np.split: split, np.array_split: array_split,
+           np.hsplit: hsplit, np.vsplit: vsplit}
 
 
 def numpy_model_of(obj: Any) -> Any:

@@ -111,9 +111,12 @@ def _block(rev: Any, block: list) -> list:
 
 
 def _elem(rev: Any, a: Any) -> Any:
-    """The shadow of a list element: its shadow list, or 0.0 for a number."""
+    """The shadow of a list element: its shadow list, or 0.0 for a number (``Eqn``:
+    zeros to make, for a list not differentiated or an array)."""
     if type(a) is Var and a.kind.is_list:
         return sh(rev, a) if rev.active(a) else Eqn
+    if type(a) is Var and a.kind.is_array:
+        return Eqn
     return Const(0.0)
 
 
@@ -127,10 +130,10 @@ def _mirror(rev: Any, e: Eqn) -> list:
             if e.args[0].kind.is_map:          # a key may be new: the shadow gets it too
                 return [Eqn((), "setitem", (lst, e.args[1], Const(0.0)), mk, e.loc)]
             return []
-        elem = _elem(rev, value)
+        elem, pre = _elem(rev, value), []
         if elem is Eqn:
-            elem = _zeros(rev, value, e, [])
-        return [Eqn((), p, (lst,) + e.args[1:_MUTATORS[p]] + (elem,), mk, e.loc)]
+            elem = _zeros(rev, value, e, pre)
+        return pre + [Eqn((), p, (lst,) + e.args[1:_MUTATORS[p]] + (elem,), mk, e.loc)]
     if p in ("extend", "reverse", "clear") and e.args and rev.active(e.args[0]):
         rest = tuple(sh(rev, a) if type(a) is Var and a.kind.is_list else a
                      for a in e.args[1:])
@@ -173,5 +176,6 @@ def _shadow_arg(rev: Any, a: Any, e: Eqn, pre: list) -> Any:
 def _zeros(rev: Any, a: Any, e: Eqn, pre: list) -> Var:
     """Zeros shaped like a list that carries no derivative (e.g. a constant tuple)."""
     z = Var("_z", a.kind if type(a) is Var else Kind.list_of())
-    pre.append(Eqn((z,), "zeros_like", (a,), {"mirror": True}, e.loc))
+    prim = "np_zeros_like" if type(a) is Var and a.kind.is_array else "zeros_like"
+    pre.append(Eqn((z,), prim, (a,), {"mirror": True}, e.loc))
     return z

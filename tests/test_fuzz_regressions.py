@@ -575,3 +575,21 @@ def test_a_dict_with_fields_of_their_own_kinds_and_a_run_time_key():
     value, g = symgrad.value_and_grad(keyed_dict_written_later, wrt=0)(0.5, "b")
     assert value == keyed_dict_written_later(0.5, "b")
     assert close(g, fd(lambda a: keyed_dict_written_later(a, "b"), (0.5,), 0))
+
+
+# --- isinstance of a constant (or of a list) is known while lowering, so the branch it
+# rules out is not read: a helper taking a count or a list of weights
+def _scaled(v, k):
+    if isinstance(k, int):
+        return v * k
+    return v * sum(k)
+
+
+def count_or_weights(x):
+    return _scaled(x, 3) + _scaled(x * x, [0.5, 1.5]) + (x if isinstance(2.0, int) else 2 * x)
+
+
+def test_isinstance_of_a_constant_or_a_list_picks_the_branch():
+    value, g = symgrad.value_and_grad(count_or_weights)(0.7)
+    assert value == count_or_weights(0.7)
+    assert close(g, 3 + 2 * 2 * 0.7 + 2)
