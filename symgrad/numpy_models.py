@@ -138,6 +138,12 @@ def trace(a, offset=0, axis1=0, axis2=1):
     return np.sum(np.diagonal(a, offset, axis1, axis2), axis=-1)
 
 
+def cross(a, b):                # (of 3-vectors, along the last axis)
+    return np.stack([a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1],
+                     a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2],
+                     a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]], axis=-1)
+
+
 def _pieces(ary, bounds, axis):
     moved = np.moveaxis(ary, axis, 0)
     return [np.moveaxis(moved[bounds[k]:bounds[k + 1]], 0, axis)
@@ -191,7 +197,7 @@ _MODELS = {np.ptp: ptp, np.median: median, np.copysign: copysign,
            np.nanvar: nanvar, np.nanstd: nanstd, np.nanmax: nanmax, np.nanmin: nanmin,
            np.select: select, np.take: take,
            np.trace: trace, np.split: split, np.array_split: array_split,
-           np.hsplit: hsplit, np.vsplit: vsplit}
+           np.hsplit: hsplit, np.vsplit: vsplit, np.cross: cross}
 
 
 def numpy_model_of(obj: Any) -> Any:

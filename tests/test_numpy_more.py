@@ -438,6 +438,11 @@ def nested_array_literal(x):    # (rows written in the call: autograd's test_2d_
     return np.sum(m ** 2) + np.sum(np.array([[2 * x, x + 1], [x, x]]) * 0.5)
 
 
+def cross_(x):                  # (3-vectors: rows of a (k, 3) array, one by one too)
+    m = x.reshape(-1, 3)
+    return np.sum(np.cross(m, m[::-1]) ** 2) + np.sum(np.cross(m[0], m[-1]) * m[0])
+
+
 def split_piece(x):
     return np.sum(np.split(x, 2, axis=1)[1] ** 2)
 
@@ -482,6 +487,7 @@ GRADIENT_CASES = [
     (atleast_3d_append, V), (nan_functions, X), (nan_functions, T), (select_, X),
     (take_, X), (take_, T), (clip_by_keyword, X), (trace_offset, X), (trace_offset, S),
     (trace_axes, T), (nested_array_literal, V), (splits, X), (split_piece, X),
+    (cross_, X), (cross_, S),
 ]
 
 
