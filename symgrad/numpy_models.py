@@ -10,12 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from .stdlib_models import _constant
+
 __all__ = ["numpy_model_of"]
-
-
-def _constant(fn: Any) -> Any:
-    fn.__symgrad_constant__ = True       # piecewise constant: derivative 0
-    return fn
 
 
 @_constant

@@ -122,39 +122,36 @@ class ArrayReverse:
                  repeated=advanced)
         return z
 
+    def index_defs(self) -> dict:
+        """Each variable of the primal code -> the equations that define it."""
+        defs = getattr(self, "_index_defs", None)
+        if defs is None:
+            from .ir import walk
+            defs = self._index_defs = {}
+            for d in walk(self.primal):
+                if type(d) is Eqn:
+                    for o in d.outs:
+                        defs.setdefault(o, []).append(d)
+        return defs
+
     def maybe_array(self, v: Any) -> bool:
         """Is index ``v`` the result of a call that may return an array of indices
         (``np.argmax(x, axis=0)``, ``np.int64(a)``, a method)?  Its kind was not known
         (a number, by default), but an array may repeat an index: the adjoint then adds
         with ``np.add.at``, which counts each repeat."""
-        found = getattr(self, "_maybe_arrays", None)
-        if found is None:
-            from .ir import walk
-            from .rules import constant_call_kind
-            defs: dict = {}
-            for d in walk(self.primal):
-                if type(d) is Eqn:
-                    for o in d.outs:
-                        fn = getattr(d.args[0], "obj", None) if d.args else None
-                        defs.setdefault(o, []).append(
-                            d.prim in ("call", "callmethod") and not (
-                                d.prim == "call" and constant_call_kind(fn) == "num"))
-            found = self._maybe_arrays = {o for o, maybe in defs.items() if any(maybe)}
-        return type(v) is Var and v in found
+        from .rules import constant_call_kind
+        return type(v) is Var and any(
+            d.prim == "callmethod" or d.prim == "call" and constant_call_kind(
+                getattr(d.args[0], "obj", None)) != "num"
+            for d in self.index_defs().get(v, ()))
 
     def is_mask(self, v: Any) -> bool:
         """Is index ``v`` a boolean mask (every value it gets is a comparison, ``r > 0``)?
         A mask picks each element at most once: its adjoint adds with ``d_x[m] += g``."""
         masks = getattr(self, "_masks", None)
         if masks is None:
-            from .ir import walk
-            defs: dict = {}
-            for d in walk(self.primal):
-                if type(d) is Eqn:
-                    for o in d.outs:
-                        defs.setdefault(o, []).append(d.prim)
-            masks = self._masks = {o for o, prims in defs.items()
-                                   if all(p in _COMPARISONS for p in prims)}
+            masks = self._masks = {o for o, ds in self.index_defs().items()
+                                   if all(d.prim in _COMPARISONS for d in ds)}
         if type(v) is not Var or v in self.param_set:
             return False
         if v in masks:
