@@ -131,7 +131,10 @@ def _inactive(gf: Any, args: list) -> tuple:
     for arrays, the gradient made for them (the code read with lists may differ)."""
     key = gf._array_key(tuple(args)) if hasattr(gf, "_array_key") else ()
     if any(k is not None for k in key):
-        return tuple(gf._specialized(key).inactive)
+        try:
+            return tuple(gf._specialized(key).inactive)
+        except SymgradError:          # (refused for these arrays: the call says why)
+            pass
     return tuple(getattr(gf, "inactive", ()))
 
 

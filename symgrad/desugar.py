@@ -205,7 +205,8 @@ def _loop_returns(stmts: list[ast.stmt], ctx: tuple[str, str] | None) -> list[as
 # --------------------------------------------------------------------------- early exits
 
 def jumps(stmts: list[Any]) -> bool:
-    """Does every path through ``stmts`` end in return/break/continue?"""
+    """Does every path through ``stmts`` end in return/break/continue (or raise: no path
+    goes on after it)?"""
     return _ends_in_jump(stmts, all)
 
 
@@ -221,6 +222,8 @@ def _ends_in_jump(stmts: list[Any], paths: Any) -> bool:
     last = stmts[-1]
     if isinstance(last, (ast.Return, ast.Break, ast.Continue)):
         return True
+    if isinstance(last, ast.Raise):        # (a jump for "every path", not "some path")
+        return paths is all
     if isinstance(last, ast.If):
         return paths(_ends_in_jump(b, paths) for b in (last.body, last.orelse))
     return False

@@ -550,6 +550,21 @@ def _lower_clip(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
     return self.array_call(scope, op, args, kwargs, node, dest, method_base, plain=True)
 
 
+def _lower_norm(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
+                node: ast.AST, dest: Var | None, method_base: Any) -> Any:
+    """``np.linalg.norm(x, 1)``, ``ord=np.inf`` ...: the norm written out (a model of it,
+    :func:`symgrad.numpy_models.norm_ord`); the 2-norm and Frobenius norm are one
+    operation."""
+    order = args[1] if len(args) > 1 else kwargs.get("ord", Const(None))
+    if type(order) is Const and order.value not in (None, 2, "fro"):
+        from .numpy_models import norm_ord
+        rest = dict(zip(("axis", "keepdims"), args[2:]), **{
+            k: v for k, v in kwargs.items() if k != "ord"})
+        return self.inline_function(scope, norm_ord, [args[0], order], rest, node,
+                                    Static(norm_ord))
+    return self.array_call(scope, op, args, kwargs, node, dest, method_base, plain=True)
+
+
 #: numpy functions lowered in a form of their own (see ArrayLowering.array_call)
 _REWRITTEN = {"np_einsum": _lower_einsum, "np_average": _lower_average, "np_sum": _lower_sum,
-              "np_clip": _lower_clip}
+              "np_clip": _lower_clip, "np_norm": _lower_norm}

@@ -179,6 +179,37 @@ def vsplit(ary, indices_or_sections):
     return split(ary, indices_or_sections, axis=0)
 
 
+def norm_ord(x, ord, axis=None, keepdims=False):
+    """``np.linalg.norm(x, ord)`` for an ``ord`` other than 2 and ``"fro"``."""
+    if isinstance(ord, str):
+        raise ValueError("symgrad does not differentiate np.linalg.norm of a matrix with "
+                         "ord='nuc' (the nuclear norm needs singular values)")
+    a = np.abs(x)
+    if np.ndim(x) == 1 or axis is not None and isinstance(axis, int):    # vectors
+        if ord == np.inf:
+            return np.max(a, axis=axis, keepdims=keepdims)
+        if ord == -np.inf:
+            return np.min(a, axis=axis, keepdims=keepdims)
+        if ord == 0:                 # (a count of nonzeros: derivative 0)
+            return np.sum(np.where(a > 0, 1.0, 0.0), axis=axis, keepdims=keepdims)
+        if ord == 1:
+            return np.sum(a, axis=axis, keepdims=keepdims)
+        return np.sum(a ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
+    if np.ndim(x) != 2 or axis is not None or keepdims:
+        raise ValueError("symgrad differentiates matrix norms of one 2-D array, without "
+                         "axis= or keepdims=")
+    if ord == 1:                     # (the largest column sum, and its relatives)
+        return np.max(np.sum(a, axis=0))
+    if ord == -1:
+        return np.min(np.sum(a, axis=0))
+    if ord == np.inf:
+        return np.max(np.sum(a, axis=1))
+    if ord == -np.inf:
+        return np.min(np.sum(a, axis=1))
+    raise ValueError("symgrad does not differentiate the matrix norms ord=2 and -2 (the "
+                     "spectral norms need singular values)")
+
+
 def take(a, indices, axis=None):
     if axis is None:
         return np.ravel(a)[indices]

@@ -593,3 +593,24 @@ def test_isinstance_of_a_constant_or_a_list_picks_the_branch():
     value, g = symgrad.value_and_grad(count_or_weights)(0.7)
     assert value == count_or_weights(0.7)
     assert close(g, 3 + 2 * 2 * 0.7 + 2)
+
+
+# --- a helper whose last statement is a raise: no path falls off its end, so it returns
+# no None (which met its numbers: "a value used both as obj and num")
+def _positive_part(x, k):
+    if x > 0.0:
+        if k == 0:
+            return x * 5
+        return x * 3
+    raise ValueError("negative")
+
+
+def ends_in_raise(x):
+    return _positive_part(x, 3) + 1.0
+
+
+def test_a_helper_ending_in_raise_returns_only_its_numbers():
+    value, g = symgrad.value_and_grad(ends_in_raise)(1.5)
+    assert (value, g) == (ends_in_raise(1.5), 3.0)
+    with pytest.raises(ValueError, match="negative"):
+        symgrad.grad(ends_in_raise)(-1.0)

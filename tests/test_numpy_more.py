@@ -443,6 +443,14 @@ def cross_(x):                  # (3-vectors: rows of a (k, 3) array, one by one
     return np.sum(np.cross(m, m[::-1]) ** 2) + np.sum(np.cross(m[0], m[-1]) * m[0])
 
 
+def norms(x):                   # (ord=1, inf, -inf, p of vectors; 1, inf, -1 of matrices)
+    v = np.ravel(x)
+    return np.linalg.norm(v, 1) * np.linalg.norm(v, np.inf) + np.linalg.norm(v, 3) \
+        + np.linalg.norm(v, ord=-np.inf) + np.sum(np.linalg.norm(x, 1, axis=-1) ** 2) \
+        + (np.linalg.norm(x, 1) + np.linalg.norm(x, np.inf) - np.linalg.norm(x, -1)
+           if x.ndim == 2 else 0.0)
+
+
 def split_piece(x):
     return np.sum(np.split(x, 2, axis=1)[1] ** 2)
 
@@ -487,7 +495,7 @@ GRADIENT_CASES = [
     (atleast_3d_append, V), (nan_functions, X), (nan_functions, T), (select_, X),
     (take_, X), (take_, T), (clip_by_keyword, X), (trace_offset, X), (trace_offset, S),
     (trace_axes, T), (nested_array_literal, V), (splits, X), (split_piece, X),
-    (cross_, X), (cross_, S),
+    (cross_, X), (cross_, S), (norms, X), (norms, V), (norms, S),
 ]
 
 
