@@ -609,7 +609,12 @@ def _helpers(w: _Writer, draw: Callable[[Any], Any], out: list[str]) -> None:
         w.in_helper = True
         body: list[str] = []
         w.block(env, draw(st.integers(0, 2)), 0, True, None, body, "    ")
-        body.append(f"    return {w.expr(env, draw(st.integers(1, 3)))}")
+        if draw(st.integers(0, 3)) == 0:      # a last statement that raises, never run
+            body += [f"    if len(str({params[0]})) > 0:",
+                     f"        return {w.expr(env, draw(st.integers(1, 3)))}",
+                     "    raise ValueError('not reached')"]
+        else:
+            body.append(f"    return {w.expr(env, draw(st.integers(1, 3)))}")
         w.in_helper = False
         out += [""] + w.decorator_lines("helper") + [f"def {name}({', '.join(params)}):"]
         out += body + [""]
