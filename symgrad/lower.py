@@ -111,6 +111,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
     def emit(self, prim: str, args: tuple, kind: Kind | None = None, params: dict | None = None,
              dest: Var | None = None, hint: str = "_t") -> Var:
         """Append ``out = prim(args)`` to the current block and return ``out``."""
+        if kind is None and prim == "copy" and type(args[0]) is Var:
+            kind = args[0].kind          # (a copy is the same value: the same kind)
         out = dest if dest is not None else Var(hint, kind)
         if kind is not None and dest is not None:
             self.unify(dest.kind, kind)

@@ -584,13 +584,18 @@ class FamilyWriter:
         return self.pick(keys)
 
     def kw_call(self, env: Any, d: int) -> str:
-        kinds = ["sum_start"] + (["key", "key", "default", "sorted", "sorted"]
-                                 if self.branches else [])
+        kinds = ["sum_start", "zip"] + (["key", "key", "default", "sorted", "sorted"]
+                                        if self.branches else [])
         kind = self.pick(kinds)
         self.features.add(f"kwbuiltins.{kind}")
         mm = self.pick(["min", "max"])
         if kind == "sum_start":
             return self.sum_start(env, d)
+        if kind == "zip":       # pairs as a value (list(zip(...)), sorted pairs)
+            form = self.pick(["list"] + (["sorted"] if self.branches else []))
+            other = self.pick(["range(5)", self.kw_seq(env, d)])
+            return f"({form}(zip({self.kw_seq(env, d)}, {other}))[{self.pick(['0', '-1'])}]" \
+                   f"[{self.pick(['0', '1'])}] * {self.expr(env, d)})"
         if kind == "key":
             args = (self.kw_seq(env, d) if self.chance(50)
                     else ", ".join(self.expr(env, d) for _ in range(self.draw(st.integers(2, 3)))))

@@ -223,6 +223,17 @@ def _mpmath_shims() -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- the kink rule
 
+def _gap(u: Any, v: Any) -> Any:
+    """How far two sort keys are from swapping: numbers by their difference, tuples
+    (``sorted(zip(xs, ys))``) by their first items that differ (0 when equal)."""
+    if isinstance(u, tuple):
+        for a, b in zip(u, v):
+            if a != b:
+                return _gap(a, b)
+        return 0.0
+    return abs(u - v)
+
+
 def _call(name: str, *args: ast.expr) -> ast.Call:
     return ast.Call(func=ast.Name(name, ast.Load()), args=list(args), keywords=[])
 
@@ -314,7 +325,7 @@ def _recorders(seen: list[tuple[float, bool]]) -> dict[str, Any]:
     def sort(seq: Any, key: Any = None, reverse: bool = False) -> list[Any]:
         vals = list(seq)
         keys = [key(v) for v in vals] if key is not None else vals
-        seen.extend((abs(u - v), True) for j, u in enumerate(keys) for v in keys[j + 1:])
+        seen.extend((_gap(u, v), True) for j, u in enumerate(keys) for v in keys[j + 1:])
         return sorted(vals, key=key, reverse=reverse)
 
     def truth(v: Any) -> Any:

@@ -614,3 +614,36 @@ def test_a_helper_ending_in_raise_returns_only_its_numbers():
     assert (value, g) == (ends_in_raise(1.5), 3.0)
     with pytest.raises(ValueError, match="negative"):
         symgrad.grad(ends_in_raise)(-1.0)
+
+
+# --- pairs made by zip() used as a value (list(zip(...)), sorted(zip(...))): each pair
+# holds a copy of the element, which had a kind of its own.  Elements of ``xs`` read
+# only through the pairs were taken for objects moved about, and their gradient was 0
+# (a silently wrong gradient; found running a hand-written survey of Python idioms)
+def sorted_pairs(x, xs):
+    pairs = sorted(zip(xs, range(len(xs))))
+    return sum(v * x for v, _ in pairs[:2])
+
+
+def listed_pairs(x, xs, ys):
+    pairs = list(zip(xs, ys))
+    return pairs[1][0] * x + pairs[0][1] ** 2
+
+
+@pytest.mark.parametrize("f, args", [(sorted_pairs, (0.7, [1.2, -0.5, 2.0])),
+                                     (listed_pairs, (0.7, [1.2, -0.5], [0.3, 2.5]))],
+                         ids=["sorted", "listed"])
+def test_elements_read_only_through_zipped_pairs_get_their_gradient(f, args):
+    value, g = symgrad.value_and_grad(f, wrt=list(range(len(args))))(*copy.deepcopy(args))
+    assert value == f(*copy.deepcopy(args))
+    for i, a in enumerate(args):
+        if isinstance(a, list):
+            for k in range(len(a)):
+                def along(t, i=i, k=k):
+                    moved = copy.deepcopy(args)
+                    moved[i][k] = t
+                    return f(*moved)
+                assert close(g[i][k], fd(along, (a[k],), 0)), (i, k)
+        else:
+            assert close(g[i], fd(lambda t: f(*((t,) + tuple(args[1:]))), (a,), 0))
+    assert any(v != 0.0 for v in g[1])
