@@ -89,13 +89,18 @@ def _passive(label: str, fn: Callable[..., Any], constant: bool) -> Callable[...
     constant (``floor``, ``isnan`` ...), so it runs on the float values; otherwise an engine
     number as argument is an error that names the call."""
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if any(_is_active(a) for a in args):
+        # (an iterable argument is read through: math.fsum(x * v for v in xs) must not
+        # turn engine numbers into floats, a derivative silently lost)
+        args = tuple(list(a) if isinstance(a, types.GeneratorType) else a for a in args)
+        if any(_is_active(a) or isinstance(a, (list, tuple)) and any(map(_is_active, a))
+               for a in args):
             if not constant:
                 kind = type(next(a for a in args if _is_active(a))).__name__
                 raise SymbolicError(f"{label}() has no derivative rule in symgrad, so it cannot "
                                     f"run on {kind} numbers (add one with "
                                     "symgrad.register_rule)")
-            args = tuple(map(_plain, args))
+            args = tuple(type(a)(map(_plain, a)) if isinstance(a, (list, tuple)) else
+                         _plain(a) for a in args)
         return fn(*args, **kwargs)
     wrapper.__name__ = getattr(fn, "__name__", label)
     return wrapper
@@ -224,7 +229,7 @@ class Retargeter:
         names: dict[str, Any] = {r.math_name: self.primitive(n) for n, r in rules.RULES.items()
                                  if r.math_name and hasattr(math, r.math_name)}
         names.update(log=self.primitive("log"), pow=self.primitive("pow"),
-                     fabs=self.primitive("abs"), pi=self._constant(math.pi, "pi"),
+                     fabs=self.primitive("abs"), fsum=_fsum, pi=self._constant(math.pi, "pi"),
                      e=self._constant(math.e, "E"), tau=self._constant(math.tau, "2*pi"),
                      inf=math.inf, nan=math.nan)
         return _Shim(math, names, self.primitive)
@@ -342,6 +347,12 @@ def retarget(fn: Callable[..., Any], symbolic: bool = False) -> Callable[..., An
     True
     """
     return Retargeter(symbolic).function(fn)
+
+
+def _fsum(xs: Any) -> Any:
+    """``math.fsum`` that follows engine numbers (a sum; on floats, fsum itself)."""
+    items = list(xs)
+    return builtins.sum(items, 0.0) if any(map(_is_active, items)) else math.fsum(items)
 
 
 def _float(x: Any = 0.0) -> Any:

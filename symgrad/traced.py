@@ -96,14 +96,15 @@ def to_expr(x: Any) -> Any:
 
 
 _inlining = threading.local()
-_strict = threading.local()   # .on: float() of a Traced number is an error (see strict_float)
+_strict = threading.local()   # .on: float() of a Traced number names arrays (see strict_float)
 
 
 class strict_float:  # noqa: N801 - used as a context manager, like a function
-    """Within it, ``float()`` of a :class:`Traced` number raises instead of dropping its
-    expression.  Retargeted code never calls ``float`` on one (the builtin is shadowed), so
-    only library code does: numpy storing it into a float array (``out = np.zeros(3);
-    out[0] = x``), which would silently make it a constant.
+    """``float()`` of a :class:`Traced` number raises rather than dropping its expression
+    (which would silently make it a constant).  Retargeted code never calls ``float`` on
+    one (the builtin is shadowed), so only code symgrad did not retarget does (``math.sin``
+    imported inside ``f``); within this context, with arrays, the error names the likely
+    cause: numpy storing it into a float array (``out = np.zeros(3); out[0] = x``).
 
     >>> import sympy
     >>> x = Traced(sympy.Symbol("x"), 2.0)
@@ -113,7 +114,9 @@ class strict_float:  # noqa: N801 - used as a context manager, like a function
     ...
     TypeError: x would become the float constant 2.0 here: a SymPy number stored into a float array? create the array with dtype=object or from the arguments (np.zeros_like(x))
     >>> float(x)
-    2.0
+    Traceback (most recent call last):
+    ...
+    TypeError: must be real number, not Traced (x would become the float constant 2.0 here)
     """
 
     def __enter__(self) -> None:
@@ -195,7 +198,10 @@ class Traced:
             raise TypeError(f"{self.expr} would become the float constant {self.val!r} here: "
                             "a SymPy number stored into a float array? create the array with "
                             "dtype=object or from the arguments (np.zeros_like(x))")
-        return float(self.float_value())
+        # (a function symgrad did not retarget, math.sin imported inside f: the number
+        # would become a constant and its derivative 0; like Value, it is refused)
+        raise TypeError(f"must be real number, not Traced ({self.expr} would become the "
+                        f"float constant {self.val!r} here)")
     def __int__(self) -> int: return int(self.float_value())
     def __index__(self) -> int: return _index(self.float_value())
     def __round__(self, n: Any = None) -> Any: return round(self.float_value(), n)
