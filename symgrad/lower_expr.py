@@ -306,7 +306,17 @@ class ExprLowering:
         return self.emit("invert", (a,), Kind.num(), dest=dest)
 
     def e_compare(self, scope: Scope, node: ast.Compare, dest: Var | None) -> Any:
-        left = self.operand(scope, node.left)
+        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot)) and \
+                isinstance(node.comparators[0], ast.Constant) and \
+                node.comparators[0].value is None:
+            known = self.expr(scope, node.left)
+            if type(known) in (FuncValue, FuncChoice, Static) and dest is None:
+                # (a function is not None: ``func is None`` of a function argument)
+                none = type(known) is Static and known.obj is None
+                return Const(none == isinstance(node.ops[0], ast.Is))
+            left = self.materialize(known, node.left)
+        else:
+            left = self.operand(scope, node.left)
         if len(node.ops) == 1:
             mark = len(self.block)
             right = self.operand(scope, node.comparators[0])
@@ -383,8 +393,9 @@ class ExprLowering:
         base = self.expr(scope, node.value)
         if type(base) is StaticTuple:
             idx = self.expr(scope, node.slice)
-            if type(idx) is Const and isinstance(idx.value, int):
-                return base.items[idx.value]
+            if type(idx) is Const and isinstance(idx.value, int) and \
+                    -len(base.items) <= idx.value < len(base.items):
+                return base.items[idx.value]     # (out of range: the IndexError at run time)
             if isinstance(node.slice, ast.Slice):
                 return self.static_slice(scope, base, node.slice)
             base = self.materialize(base, node)

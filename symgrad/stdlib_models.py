@@ -11,6 +11,8 @@ errors.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import operator
 import statistics
@@ -125,6 +127,32 @@ def frexp(x):
     return x * 2.0 ** -e, e
 
 
+# --------------------------------------------------------------------------- functools, itertools
+
+def reduce(function, iterable, *initial):
+    items = list(iterable)
+    if len(initial) > 1:
+        raise TypeError("reduce expected at most 3 arguments")
+    if not initial and not items:
+        raise TypeError("reduce() of empty iterable with no initial value")
+    acc = initial[0] if initial else items[0]
+    for k in range(0 if initial else 1, len(items)):
+        acc = function(acc, items[k])
+    return acc
+
+
+def accumulate(iterable, func=None, *, initial=None):
+    items = list(iterable)                 # (a list, where itertools gives an iterator)
+    if initial is None and not items:
+        return []
+    acc = items[0] if initial is None else initial
+    out = [acc]
+    for k in range(1 if initial is None else 0, len(items)):
+        acc = acc + items[k] if func is None else func(acc, items[k])
+        out.append(acc)
+    return out
+
+
 # --------------------------------------------------------------------------- operator
 
 def add(a, b):
@@ -178,6 +206,7 @@ _MODELS: dict[Any, Any] = {
     operator.pos: pos, operator.abs: abs_,
     operator.__add__: add, operator.__sub__: sub, operator.__mul__: mul,
     operator.__truediv__: truediv, operator.__pow__: pow, operator.__neg__: neg,
+    functools.reduce: reduce, itertools.accumulate: accumulate,
 }
 if hasattr(math, "sumprod"):
     _MODELS[math.sumprod] = sumprod

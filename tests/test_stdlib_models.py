@@ -108,3 +108,41 @@ def test_dist_of_unequal_lengths_is_the_librarys_error():
         f(1.0)
     with pytest.raises(ValueError):
         symgrad.grad(f)(1.0)
+
+
+# --- functools.reduce and itertools.accumulate (their function inlined: a lambda, an
+# operator or a helper)
+import functools  # noqa: E402
+import itertools  # noqa: E402
+
+
+def reduced(xs):
+    return functools.reduce(lambda a, b: a * b + 0.5, xs) + functools.reduce(
+        operator.add, [v * v for v in xs], 1.5)
+
+
+def accumulated(xs):
+    return sum(itertools.accumulate(xs)) + sum(itertools.accumulate(
+        xs, lambda a, b: a * b, initial=2.0)) + list(itertools.accumulate(xs, max))[-1]
+
+
+@pytest.mark.parametrize("f", [reduced, accumulated], ids=lambda f: f.__name__)
+def test_reduce_and_accumulate(f):
+    xs = [0.7, -1.3, 2.1, 0.4]
+    value, g = symgrad.value_and_grad(f)(list(xs))
+    assert value == pytest.approx(f(list(xs)), rel=1e-15)
+    assert g == pytest.approx(fd_list(f, xs), rel=1e-6, abs=1e-8)
+    assert symgrad.check(f, list(xs)).ok
+
+
+def test_reduce_of_nothing_is_the_librarys_error():
+    def empty(x):
+        return functools.reduce(operator.add, [x][:0])
+    with pytest.raises(TypeError, match="reduce\\(\\) of empty iterable with no initial"):
+        empty(1.0)
+    with pytest.raises(TypeError, match="reduce\\(\\) of empty iterable with no initial"):
+        symgrad.grad(_reduce_empty)(1.0)
+
+
+def _reduce_empty(x):
+    return functools.reduce(operator.add, [x][:0]) * x
