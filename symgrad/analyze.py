@@ -21,6 +21,8 @@
 
 from __future__ import annotations
 
+import ast
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -552,8 +554,8 @@ def _no_rule(e: Eqn) -> Exception:
         node = params.get("node")
         kinds = {"Dict": "a dict", "Set": "a set", "JoinedStr": "an f-string",
                  "DictComp": "a dict comprehension", "SetComp": "a set comprehension"}
-        what = kinds.get(type(node).__name__, "this expression") if e.prim == "pyexpr" else \
-            f"the operator {params.get('op', '?')}"
+        what = kinds.get(type(node).__name__, _described(node)) if e.prim == "pyexpr" \
+            else f"the operator {params.get('op', '?')}"
         return UnsupportedSyntaxError(f"{what} on a differentiated value",
                                       "compute it from values that do not depend on the "
                                       "inputs, or write it with + - * / ** and math functions",
@@ -563,6 +565,14 @@ def _no_rule(e: Eqn) -> Exception:
         f"{where}symgrad has no derivative rule for {label} (called with values that "
         f"depend on the inputs).{text}  hint: use a math/numpy function symgrad knows, "
         "write it in Python, or register a rule with symgrad.register_rule.")
+
+
+def _described(node: Any) -> str:
+    """The construct kept as written, as the error names it."""
+    if isinstance(node, ast.Starred) or isinstance(node, ast.Call) and any(
+            isinstance(a, ast.Starred) for a in node.args):
+        return "*-unpacking into a call (zip(*rows), f(*xs))"
+    return "this expression"
 
 
 def _loc_error(e: Eqn, construct: str, hint: str) -> UnsupportedSyntaxError:
