@@ -210,11 +210,12 @@ class GradFunction(functools.partial):
         """The generated function for arguments like these, without the entry's checks:
         ``.fast`` for numbers and lists, the version specialized for the arrays' ranks
         and size-1 dimensions when ``args`` has arrays (for hot loops over arrays of
-        one shape; it returns the bare generated result)."""
-        import numpy as np
-        if not any(type(a) is np.ndarray or entry_mod.is_array_like(a) for a in args):
+        one shape; it returns the bare generated result); with a dict the code alone
+        reads as a list, the version made for a dict."""
+        key = self._array_key(args)
+        if all(k is None for k in key):
             return self.fast
-        return self._specialized(self._array_key(args)).fn
+        return self._specialized(key).fn
 
     def _array_key(self, args: tuple) -> tuple:
         """Per argument: its pattern (1 or "n" per dimension), "dict" for a dict, None

@@ -354,7 +354,8 @@ class GradCheck(ModeCheck):
         return self.point.leaves()
 
     def generated(self, *args: Any) -> dict[str, float]:
-        out = self.gf(*args) if isinstance(self.point, ArrayPoint) else self.gf.fast(*args)
+        out = self.gf(*args) if isinstance(self.point, ArrayPoint) else \
+            self.gf.fast_for(*args)(*args)
         return {leaf.name: float(v) for leaf, v in by_leaves(self.point, out)}
 
     def references(self, side: SympySide) -> dict[str, Any]:

@@ -506,8 +506,29 @@ def b_partial(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     return PartialValue(args[0], tuple(args[1:]), kwargs)
 
 
+def dict_copy(lw: Any, scope: Scope, d: ast.expr, node: ast.AST, dest: Var | None) -> Any:
+    """A new dict with ``d``'s keys and values (``dict(d)``, ``d.copy()``), as the
+    comprehension ``{k: d[k] for k in d}``: each value's adjoint goes back under its key."""
+    k = ast.Name(id="__key#", ctx=ast.Load())
+    comp = ast.DictComp(key=k, value=ast.Subscript(value=d, slice=k, ctx=ast.Load()),
+                        generators=[ast.comprehension(
+                            target=ast.Name(id="__key#", ctx=ast.Store()),
+                            iter=ast.Call(func=ast.Attribute(value=d, attr="keys",
+                                                             ctx=ast.Load()),
+                                          args=[], keywords=[]), ifs=[], is_async=0)])
+    for n in ast.walk(comp):
+        ast.copy_location(n, node)
+    return lw.e_dictcomp(scope, comp, dest)
+
+
 def b_dict(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
-    """``dict(a=x, b=y)`` (keywords only, or none): the dict ``{"a": x, "b": y}``."""
+    """``dict(a=x, b=y)`` (keywords only, or none): the dict ``{"a": x, "b": y}``;
+    ``dict(d)`` of a dict: a copy of it."""
+    if len(node.args) == 1 and not node.keywords and not isinstance(
+            node.args[0], (ast.List, ast.Tuple, ast.ListComp, ast.GeneratorExp, ast.Call)):
+        v = lw.expr(scope, node.args[0])
+        if type(v) is Var and v.kind.find().tag in ("map", None):
+            return dict_copy(lw, scope, node.args[0], node, dest)
     if node.args or any(k.arg is None for k in node.keywords):
         args, kwargs = lw.call_args(scope, node)
         return lw.opaque_call(Global("dict", dict, "builtin"), args, kwargs, node, dest,

@@ -385,6 +385,11 @@ class CallLowering:
                 # self.feat(x) of an object read when the code runs: its method inlined
                 return self.inline_function(scope, method, [base, *args], kwargs, node,
                                             Static(getattr(base.obj, name)))
+        if name == "copy" and type(base) is Var and not args and not kwargs and \
+                kb.tag == "map" and kb.attrs is not True and isinstance(node, ast.Call) and \
+                isinstance(node.func, ast.Attribute):          # d.copy(): a new dict
+            from .lower_builtins import dict_copy
+            return dict_copy(self, scope, node.func.value, node, dest)
         if name in ("keys", "values", "items") and type(base) is Var and not args and \
                 not kwargs and (kb.tag is None or kb.tag == "map" and kb.attrs is not True):
             if name == "items":

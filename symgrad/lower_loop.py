@@ -43,6 +43,20 @@ class LoopLowering:
     def iteration(self, scope: Scope, node: ast.expr) -> _Iter:
         if isinstance(node, ast.Call) and _zip_strict(node):
             return self.strict_zip(scope, node)
+        if _sorted_items(node) and _is_static(self.expr(scope, node.func), sorted):
+            # sorted(d.items()): the keys are unique, so the pairs are sorted by key
+            d, kws = node.args[0].func.value, node.keywords      # type: ignore[attr-defined]
+            keys = ast.Call(func=ast.Name(id="sorted", ctx=ast.Load()), args=[d], keywords=kws)
+            k = ast.Name(id="__key#", ctx=ast.Load())
+            values = ast.ListComp(elt=ast.Subscript(value=d, slice=k, ctx=ast.Load()),
+                                  generators=[ast.comprehension(
+                                      target=ast.Name(id="__key#", ctx=ast.Store()),
+                                      iter=keys, ifs=[], is_async=0)])
+            pairs = ast.Call(func=ast.Name(id="zip", ctx=ast.Load()), args=[keys, values],
+                             keywords=[])
+            for n in ast.walk(pairs):
+                ast.copy_location(n, node)
+            return self.iteration(scope, pairs)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
                 node.func.attr == "items" and not node.args and not node.keywords:
             base = self.expr(scope, node.func.value)
@@ -369,6 +383,20 @@ class LoopLowering:
             self.arith(prim, acc, v, acc, node)
         self.comprehension(scope, node.generators, node, add, after_first=begin)
         return acc
+
+
+def _is_static(value: Any, obj: Any) -> bool:
+    return type(value) is Static and value.obj is obj
+
+
+def _sorted_items(node: ast.expr) -> bool:
+    """``sorted(d.items())`` (``reverse=`` allowed, not ``key=``)?"""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+        node.func.id == "sorted" and len(node.args) == 1 and \
+        all(k.arg == "reverse" for k in node.keywords) and \
+        isinstance(node.args[0], ast.Call) and isinstance(node.args[0].func, ast.Attribute) \
+        and node.args[0].func.attr == "items" and not node.args[0].args \
+        and not node.args[0].keywords
 
 
 def _simple(target: ast.expr) -> str | None:

@@ -96,3 +96,26 @@ def keys_as_a_list(p):
     first = p["a"] * 2.0            # (read by key first: p is a dict, list(p) its keys)
     names = list(p)
     return sum(p[k] * p[k] for k in names[:2]) + p[names[-1]] * first
+
+
+def sorted_items_loop(p):
+    s = 0.0
+    for k, v in sorted(p.items()):
+        s = s * 2.0 + v * v
+    return s
+
+
+def sorted_items_comprehension(p):
+    return sum(v * (i + 1) for i, (k, v) in enumerate(sorted(p.items(), reverse=True)))
+
+
+def copied_dicts(p):
+    q = dict(p)
+    q["a"] = q["a"] * 2.0                   # (p keeps its value: q is a new dict)
+    r = p.copy()
+    r["b"] = r["b"] ** 3
+    return q["a"] + p["a"] * q["b"] + r["b"] * r["a"]
+
+
+def keys_by_value_unknown(p):
+    return sum(p[k] ** 2 * (i + 1) for i, k in enumerate(sorted(p, key=lambda k: -p[k])))

@@ -54,6 +54,10 @@ def test_a_comprehension_with_a_filter_and_get():
     (D.names_from_a_list, {"w": 0.5, "b": 2.0, "c": 1.0}, ()),
     (D.comp_of_a_dict, {"a": 1.5, "b": 2.0}, ()),
     (D.keys_as_a_list, {"a": 1.5, "b": 2.0, "c": -1.0}, ()),
+    (D.sorted_items_loop, {"b": 1.5, "a": 2.0, "c": -1.0}, ()),
+    (D.sorted_items_comprehension, {"b": 1.5, "a": 2.0, "c": -1.0}, ()),
+    (D.copied_dicts, {"b": 0.7, "a": 1.5}, ()),
+    (D.keys_by_value_unknown, {"b": 0.7, "a": 1.5, "c": -0.2}, ()),
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_loops_over_a_dict_of_parameters(f, p, rest):
     g = symgrad.grad(f, wrt=0)(p, *rest)
