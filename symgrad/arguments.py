@@ -353,9 +353,22 @@ class Point:
         >>> p.replace(p.leaves()[2], 9.0), p.args
         ([2.0, [3.0, 9.0]], [2.0, [3.0, 4.0]])
         """
-        args = list(self.args)
+        args = self.fresh()
         args[leaf.index] = with_leaf(args[leaf.index], leaf.path, value)
         return args
+
+    def fresh(self) -> list[Any]:
+        """A copy of the arguments (``f`` may change the lists it is given), sharing as
+        they share.
+
+        >>> def f(xs):
+        ...     xs.append(1.0)
+        ...     return xs[0]
+        >>> p = Point.at(f, ([2.0],))
+        >>> f(*p.fresh()), p.args
+        (2.0, [[2.0]])
+        """
+        return copy.deepcopy(self.args)
 
     def substitute(self, make: Callable[[Leaf], Any],
                    keep: Callable[[Leaf], bool] = lambda leaf: False) -> list[Any]:
@@ -367,7 +380,7 @@ class Point:
         >>> Point.at(f, (2.0, 3)).substitute(lambda leaf: leaf.name, lambda leaf: leaf.is_int)
         ['x', 3]
         """
-        args = list(self.args)
+        args = self.fresh()
         for leaf in self.active():
             if not keep(leaf):
                 args[leaf.index] = with_leaf(args[leaf.index], leaf.path, make(leaf))

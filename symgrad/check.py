@@ -243,7 +243,7 @@ def _timeout(timeout: float | None) -> float:
 def _at_point(fn: Callable[..., Any], point: Point, what: str) -> Any:
     """``fn`` at the point; if it raises there, a :class:`SymgradError` saying where."""
     try:
-        return fn(*(point.fresh() if isinstance(point, ArrayPoint) else point.args))
+        return fn(*point.fresh())
     except Exception as exc:
         hint = ""
         if isinstance(exc, TypeError) and "integer" in str(exc):

@@ -179,7 +179,7 @@ class Retargeter:
         self.numpy = self._numpy_shim()
         self.builtins = {"abs": self.primitive("abs"), "max": self.primitive("max"),
                          "min": self.primitive("min"), "pow": self.primitive("pow"),
-                         "float": _float, "int": _int, "round": _round}
+                         "float": _float, "int": _int, "round": _round, "type": _type}
 
     # ------------------------------------------------------------------ generic functions
     def primitive(self, rule: str) -> Callable[..., Any]:
@@ -355,9 +355,28 @@ def _fsum(xs: Any) -> Any:
     return builtins.sum(items, 0.0) if any(map(_is_active, items)) else math.fsum(items)
 
 
-def _float(x: Any = 0.0) -> Any:
-    """``float`` that leaves engine numbers alone (its derivative is 1)."""
-    return x if _is_active(x) else builtins.float(x)
+class _FloatType(type):
+    """The metaclass of ``_float``: calling it converts (leaving engine numbers alone),
+    and an engine number is an instance (``isinstance(x, float)`` in f is true of it)."""
+
+    def __call__(cls, x: Any = 0.0) -> Any:
+        return x if _is_active(x) else builtins.float(x)
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return _is_active(obj) or isinstance(obj, builtins.float)
+
+
+class _float(metaclass=_FloatType):  # noqa: N801 - stands for the builtin float
+    """``float`` in a retargeted function (its derivative is 1)."""
+
+
+def _type(*args: Any) -> Any:
+    """``type`` that gives ``float`` (``_float``) for an engine number and a float, so
+    ``type(x) is float`` in f follows the path the floats take."""
+    if len(args) != 1:
+        return builtins.type(*args)
+    t = builtins.float if _is_active(args[0]) else builtins.type(args[0])
+    return _float if t is builtins.float else t
 
 
 def _int(x: Any = 0, *base: Any) -> int:

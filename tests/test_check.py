@@ -6,6 +6,7 @@ written out by hand as SymPy expressions, and plain arithmetic.
 import doctest
 import importlib
 import io
+import copy
 import math
 import sys
 import threading
@@ -630,3 +631,32 @@ def test_engines_do_not_turn_numbers_into_constants():
     assert r.ok and "SymPy (diff) unavailable" in str(r) and "must be real number" in str(r)
     r = symgrad.check(fsum_of_a_generator, 0.7, [1.2, -0.5, 2.0])
     assert r.ok and "all four engines agree" in str(r), str(r)
+
+
+def appends_to_its_argument(x, xs):
+    ys = xs
+    ys.append(x)
+    return sum(xs)
+
+
+def swaps_in_its_argument(x, xs):
+    xs[0], xs[1] = xs[1], xs[0]
+    return xs[0] * x
+
+
+def branches_on_float_type(x):
+    a = x * 2.0 if type(x) is float else x * 3.0
+    return a + (x * x if isinstance(x, float) else x)
+
+
+@pytest.mark.parametrize("f, args", [(appends_to_its_argument, (0.7, [1.2, -0.5, 2.0])),
+                                     (swaps_in_its_argument, (0.7, [1.2, -0.5, 2.0])),
+                                     (branches_on_float_type, (0.7,))],
+                         ids=lambda v: getattr(v, "__name__", ""))
+def test_every_engine_runs_f_as_the_floats_do(f, args):
+    # (f changed the point's lists for every later call, so finite differences saw a
+    # list growing; the Value and SymPy engines took the other branch of a type test)
+    original = copy.deepcopy(args)
+    r = symgrad.check(f, *args)
+    assert r.ok and "all four engines agree" in str(r), str(r)
+    assert list(args) == list(original)
