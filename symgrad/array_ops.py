@@ -285,16 +285,22 @@ def _jvp_var(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
     return b.op("truediv", b.op("mul", Const(2.0), _sum_of_product(b, c, t[0], p)), n)
 
 
+def _nonzero(b: ArrayBuilder, out: Any) -> Any:
+    """``out`` where it is above 0, else 1: a standard deviation of equal values (0,
+    where the centred values are 0 too) has derivative 0, as ``abs`` at 0."""
+    return b.call("np_where", (b.op("gt", out, Const(0.0)), out, Const(1.0)))
+
+
 def _vjp_std(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
     x, out, p, n, c = _spread(b, e)
     scale = b.op("truediv", _expand_back(b, g, x, p),
-                 b.op("mul", n, _expand_back(b, out, x, p)))
+                 b.op("mul", n, _expand_back(b, _nonzero(b, out), x, p)))
     return [b.op("mul", scale, c)]
 
 
 def _jvp_std(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
     x, out, p, n, c = _spread(b, e)
-    return b.op("truediv", _sum_of_product(b, c, t[0], p), b.op("mul", n, out))
+    return b.op("truediv", _sum_of_product(b, c, t[0], p), b.op("mul", n, _nonzero(b, out)))
 
 
 def _euclidean(e: Eqn, pats: list) -> None:

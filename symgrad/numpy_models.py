@@ -111,7 +111,9 @@ def nanvar(a, axis=None, ddof=0, keepdims=False):
 
 
 def nanstd(a, axis=None, ddof=0, keepdims=False):
-    return np.sqrt(nanvar(a, axis=axis, ddof=ddof, keepdims=keepdims))
+    v = nanvar(a, axis=axis, ddof=ddof, keepdims=keepdims)
+    # (of equal values, 0 with derivative 0, as np.std: sqrt is not differentiated at 0)
+    return np.where(v > 0, np.sqrt(np.where(v > 0, v, 1.0)), 0.0 * v)
 
 
 def nanmax(a, axis=None, keepdims=False):

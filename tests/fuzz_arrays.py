@@ -284,7 +284,10 @@ class _Writer:
         if not cands:
             return None
         p, axis, keep = self.pick(cands)
-        fn = self.pick(["sum", "sum", "mean", "max", "min", "prod", "var"])
+        fn = self.pick(["sum", "sum", "mean", "max", "min", "prod", "var", "ptp", "median",
+                        "nanmean", "nanmax", "nanstd"])
+        if fn == "median" and keep:           # (symgrad's median model has no keepdims)
+            fn = "nanmean"
         e = self.expr(p, d)
         self.feat(f"reduce.{fn}")
         kw = []
