@@ -148,8 +148,9 @@ class CallLowering:
                               {**callee.kwargs, **kwargs}, node, dest)
         if t is Static:
             return self.apply_object(scope, callee, args, kwargs, node, dest)
-        if is_operand(callee):
-            return self.opaque_call(callee, args, kwargs, node, dest, describe(callee))
+        if is_operand(callee):          # (a value called: named by its source text)
+            label = ast.unparse(node.func) if isinstance(node, ast.Call) else describe(callee)
+            return self.opaque_call(callee, args, kwargs, node, dest, label)
         raise scope.fs.error(node, "calling this value", "call a function")
 
     def apply_object(self, scope: Scope, callee: Static, args: list, kwargs: dict,
