@@ -172,16 +172,7 @@ class CallLowering:
             if known is not None:           # isinstance(2, int) of a constant: known now
                 return Const(known)
         if rules.is_constant_call(obj):
-            _check_binds(scope, obj, args, kwargs, node)
-            out = self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
-                                   describe(obj), constant=True)
-            kind = rules.constant_call_kind(obj)
-            if kind is None and getattr(obj, "__name__", "") in ("argmax", "argmin") and \
-                    len(args) == 1 and "axis" not in kwargs:      # (np.argmax(x): one index)
-                kind = "num"
-            if kind is not None and type(out) is Var:
-                self.unify(out.kind, Kind.obj() if kind == "obj" else Kind.num(), node)
-            return out
+            return self.constant_call(scope, callee, args, kwargs, node, dest)
         helper = getattr(obj, "__symgrad_helper__", None)
         if helper is not None:                # generated code differentiated again
             return self.helper_call(helper, args, kwargs, node, dest)
@@ -493,6 +484,22 @@ class CallLowering:
                             "use append, pop, insert, extend, copy, or build a new list")
 
     # ------------------------------------------------------------------ primitives
+    def constant_call(self, scope: Scope, callee: Static, args: list, kwargs: dict,
+                      node: ast.AST, dest: Var | None) -> Any:
+        """A call whose result has derivative 0 (``int(x)``, ``np.argmax(m, axis=0)``),
+        kept as written; its result's kind where the function tells it."""
+        obj = callee.obj
+        _check_binds(scope, obj, args, kwargs, node)
+        out = self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
+                               describe(obj), constant=True)
+        kind = rules.constant_call_kind(obj)
+        if kind is None and getattr(obj, "__name__", "") in ("argmax", "argmin") and \
+                len(args) == 1 and "axis" not in kwargs:      # (np.argmax(x): one index)
+            kind = "num"
+        if kind is not None and type(out) is Var:
+            self.unify(out.kind, Kind.obj() if kind == "obj" else Kind.num(), node)
+        return out
+
     def primitive(self, scope: Scope, info: Any, obj: Any, args: list, kwargs: dict,
                   node: ast.AST, dest: Var | None) -> Any:
         rule = rules.RULES[info.rule]
