@@ -593,6 +593,8 @@ class FamilyWriter:
             return self.sum_start(env, d)
         if kind == "zip":       # pairs as a value (list(zip(...)), sorted pairs)
             form = self.pick(["list"] + (["sorted"] if self.branches else []))
+            if form == "sorted":          # (a sort compares: no SymPy reference)
+                self.features.add("kwbuiltins.sorted")
             other = self.pick(["range(5)", self.kw_seq(env, d)])
             return f"({form}(zip({self.kw_seq(env, d)}, {other}))[{self.pick(['0', '-1'])}]" \
                    f"[{self.pick(['0', '1'])}] * {self.expr(env, d)})"
