@@ -36,7 +36,7 @@ __all__ = ["Facts", "analyze", "INACTIVE_PRIMS", "LIST_MUTATORS"]
 
 #: primitives whose result carries no derivative (comparisons, counts, opaque objects)
 INACTIVE_PRIMS = {"lt", "le", "gt", "ge", "eq", "ne", "is", "is_not", "in", "not_in", "not",
-                  "len", "range", "invert", "getattr_const", "assert_fail", "raise",
+                  "and", "len", "range", "invert", "getattr_const", "assert_fail", "raise",
                   "zeros_like"}
 #: effects that change a list in place (argument 0 is the list)
 LIST_MUTATORS = {"append", "setitem", "insert", "extend", "setslice", "clear", "reverse",

@@ -134,6 +134,13 @@ class Builder:
                     "eq": va == vb}[op]
         return Sym(self, self.emit(op, (a, b)), cond=True)
 
+    def both(self, a: Any, b: Any) -> Any:
+        """``a and b`` of two conditions; one known while building decides alone."""
+        for known, other in ((a, b), (b, a)):
+            if type(known) is bool:
+                return other if known else False
+        return Sym(self, self.emit("and", (self.sym(a).op, self.sym(b).op)), cond=True)
+
     def select(self, cond: Any, then: Any, otherwise: Any) -> Any:
         """``then if cond else otherwise``; thunks are built only inside their branch."""
         if type(self.sym(cond).op if isinstance(cond, Sym) else cond) is Var and \
@@ -302,6 +309,10 @@ class Sym:
     def __symgrad_compare__(op: str, a: Any, b: Any) -> Any:
         bld = a.b if isinstance(a, Sym) else b.b
         return bld.compare(op, bld.sym(a).op, bld.sym(b).op)
+
+    @staticmethod
+    def __symgrad_both__(a: Any, b: Any) -> Any:
+        return (a.b if isinstance(a, Sym) else b.b).both(a, b)
 
     def __symgrad_select__(self, then: Any, otherwise: Any) -> "Sym":
         return Sym(self.b, self.b.select(self.op, then, otherwise))

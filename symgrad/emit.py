@@ -32,7 +32,7 @@ from .scope import Namer
 __all__ = ["emit", "Emitted", "compile_emitted"]
 
 _PURE = {"copy", "getitem", "getattr", "list", "tuple", "concat", "repeat", "slice", "len",
-         "range", "neg", "not", "invert", "select", "sum", "fsum", "mean", "fmean", "max_of",
+         "range", "neg", "not", "and", "invert", "select", "sum", "fsum", "mean", "fmean", "max_of",
          "min_of", "zeros_like", "binop", "get_or_missing", "list_to_array"}
 _MUTATING = {"append", "pop", "insert", "extend", "setitem", "setslice", "accum", "reverse",
              "put_back", "add_into", "aset", "aset_add",

@@ -65,6 +65,13 @@ def _e_not(pr: Printer, e: Eqn) -> tuple[str, int]:
     return "not " + pr.op(e.args[0], NOT), NOT
 
 
+def _e_and(pr: Printer, e: Eqn) -> tuple[str, int]:
+    a, b = e.args
+    if any(type(v) is Var and v.kind.find().tag == "array" for v in (a, b)):
+        return f"{pr.names.module('numpy')}.logical_and({pr.op(a)}, {pr.op(b)})", ATOM
+    return f"{pr.op(a, NOT)} and {pr.op(b, NOT)}", AND
+
+
 def _sub(pr: Printer, base: Any, index: Any) -> str:
     """``base[index]``, or ``base.name`` for a field of an object read by attribute."""
     if type(base) is Var and type(index) is Const and base.kind.find().attrs:
@@ -203,7 +210,7 @@ def _e_len(pr: Printer, e: Eqn) -> tuple[str, int]:
 
 
 EXPR: dict[str, Any] = {
-    "copy": _e_copy, "neg": _e_neg, "not": _e_not, "getitem": _e_getitem,
+    "copy": _e_copy, "neg": _e_neg, "not": _e_not, "and": _e_and, "getitem": _e_getitem,
     "getattr": _e_getattr, "getattr_const": _e_getattr, "slice": _e_slice, "list": _e_list, "tuple": _e_tuple,
     "dict": _e_dict,
     "concat": _e_concat, "repeat": _e_repeat, "select": _e_select, "range": _e_range,

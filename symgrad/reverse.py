@@ -653,7 +653,7 @@ def _uses_out(rule: Any, targets: Any) -> bool:
 
 _REMAT = {"getitem", "len", "getattr", "copy", "aget"}
 _REMAT_INACTIVE = {"add", "sub", "mul", "floordiv", "mod", "neg", "lt", "le", "gt", "ge", "eq",
-                   "ne", "not"}
+                   "ne", "not", "and"}
 
 
 def remat_table(block: list, facts: Facts, params: set[Var]) -> dict[Var, Eqn]:

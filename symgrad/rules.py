@@ -45,7 +45,7 @@ __all__ = [
     "Rule", "RULES", "register_rule", "lookup_callable", "CallInfo",
     "exp", "log", "log1p", "expm1", "log2", "log10", "sqrt", "sin", "cos", "tan",
     "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
-    "sigmoid", "relu", "erf", "polygamma", "hypot", "fabs", "select", "gt", "ge", "lt", "le",
+    "sigmoid", "relu", "erf", "polygamma", "hypot", "fabs", "select", "both", "gt", "ge", "lt", "le",
     "eq",
 ]
 
@@ -205,6 +205,25 @@ def le(a: Any, b: Any) -> Any:
 def eq(a: Any, b: Any) -> Any:
     """``a == b`` on any engine's numbers."""
     return _cmp("eq", a, b)
+
+
+def both(a: Any, b: Any) -> Any:
+    """``a and b`` of two conditions on any engine (elementwise on arrays).
+
+    >>> both(eq(0.0, 0), gt(1.0, 2.0))
+    False
+    """
+    for v in (a, b):
+        hook = getattr(type(v), "__symgrad_both__", None)
+        if hook is not None:
+            return hook(a, b)
+    if _is_sympy(a) or _is_sympy(b):
+        import sympy
+        return sympy.And(a, b)
+    if any(_is_numpy(v) and getattr(v, "ndim", 0) for v in (a, b)):
+        import numpy as np
+        return np.logical_and(a, b)
+    return a and b
 
 
 def select(cond: Any, then: Any, otherwise: Any) -> Any:
@@ -472,11 +491,11 @@ _rule("truediv", 2, _op.truediv, lambda x, y, out: 1.0 / y, lambda x, y, out: -o
       sympy=_op.truediv, doc="x / y")
 _rule("neg", 1, _op.neg, lambda x, out: -1, sympy=_op.neg, doc="-x")
 _rule("pow", 2, _op.pow,
-      lambda x, y, out: select(eq(y, 0), 0.0, lambda: y * x ** (y - 1)),
+      lambda x, y, out: select(both(eq(x, 0), eq(y, 0)), 0.0, lambda: y * x ** (y - 1)),
       lambda x, y, out: select(gt(x, 0), lambda: out * log(x),
                                lambda: select(eq(x, 0), 0.0, math.nan)),
       sympy=_op.pow, math_name="pow", numpy_name="power",
-      doc="x ** y; d/dy is 0 at x == 0 and nan for x < 0")
+      doc="x ** y; d/dx is 0 at x == y == 0; d/dy is 0 at x == 0 and nan for x < 0")
 _rule("float", 1, float, lambda x, out: 1, sympy=lambda x: x, numpy_name="float64",
       doc="float(x), np.float64(x): the same numbers (derivative 1)")
 _rule("floordiv", 2, _op.floordiv, lambda x, y, out: 0, lambda x, y, out: 0,

@@ -41,7 +41,7 @@ def given_patterns(names: Any, key: tuple) -> dict:
         out[DICT_PARAMS] = dicts
     return out
 
-_ELEMENTWISE_EXTRA = {"select", "neg", "lt", "le", "gt", "ge", "eq", "ne", "not"}
+_ELEMENTWISE_EXTRA = {"select", "neg", "lt", "le", "gt", "ge", "eq", "ne", "not", "and"}
 
 
 def patterns(body: list, params: list[Var], given: dict[str, Any]) -> dict[Var, Any]:

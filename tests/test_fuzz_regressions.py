@@ -647,3 +647,39 @@ def test_elements_read_only_through_zipped_pairs_get_their_gradient(f, args):
         else:
             assert close(g[i], fd(lambda t: f(*((t,) + tuple(args[1:]))), (a,), 0))
     assert any(v != 0.0 for v in g[1])
+
+
+# --- hvp where a variable exponent is exactly 0: the partial d/db b ** y was guarded by
+#     ``y == 0`` alone, so differentiating it again took the guard's constant branch and
+#     dropped the mixed term b ** (y - 1).  Now only b == y == 0 (where y * b ** (y - 1)
+#     is 0 * inf) takes it.  Found by the hvp identities, seed 20261215.
+def exponent_zero_at_the_point(x0, x2):
+    return min((1.5 + math.cos(x0)) ** math.tanh(-2 * x2),
+               (1.5 + math.cos(-2 * x2)) ** math.tanh(x0)) - 2 * x2
+
+
+def plain_power(b, y):
+    return b ** y
+
+
+@pytest.mark.parametrize("f, point", [(exponent_zero_at_the_point, (0.0, -1.8337530353246798)),
+                                      (plain_power, (2.0, 0.0)), (plain_power, (0.5, 0.0))])
+def test_hvp_at_an_exponent_of_zero(f, point):
+    v = (1.0, 1.0)
+    g = symgrad.grad(f, wrt=(0, 1))
+    h = 1e-6
+    up = g(*(p + h * t for p, t in zip(point, v)))
+    dn = g(*(p - h * t for p, t in zip(point, v)))
+    want = [(a - b) / (2 * h) for a, b in zip(up, dn)]
+    got = symgrad.hvp(f, point, v)
+    assert all(a == pytest.approx(b, rel=1e-5, abs=1e-6) for a, b in zip(got, want))
+
+
+def test_power_derivative_at_zero_base_and_exponent():
+    # d/db b ** y at b == y == 0 is 0 by convention (y * b ** (y - 1) is 0 * inf there);
+    # at b == 0 with y == 1 it is 1, and away from 0 the formula itself
+    g = symgrad.grad(plain_power, wrt=(0, 1))
+    assert g(0.0, 0.0) == (0.0, 0.0)
+    assert g(0.0, 1.0) == (1.0, 0.0)
+    assert g(2.0, 0.0) == (0.0, pytest.approx(math.log(2.0)))
+    assert symgrad.hvp(plain_power, (2.0, 0.0), (0.0, 1.0))[0] == pytest.approx(0.5)
