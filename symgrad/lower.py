@@ -42,6 +42,10 @@ from .scope import FuncChoice, FuncValue, Scope, Static, StaticTuple, is_operand
 from .results import _describe_value, _not_number
 from .source import FunctionSource, SourceError, describe, get_source
 
+#: primitives whose result is a flag or a count, never an array of indices
+_NOT_ARRAYS = {"lt", "le", "gt", "ge", "eq", "ne", "is", "is_not", "in", "not_in", "not", "and",
+               "len", "range"}
+
 __all__ = ["lower", "Lowered", "Lowerer"]
 
 
@@ -104,8 +108,10 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         self.array_ranks: dict = {}
         #: parameter name -> broadcast pattern, for a gradient specialized for arrays
         self.param_patterns: dict = {}
-        #: results of calls kept as written (their kind known only if the call tells)
-        self.opaque_outs: set[Var] = set()
+        #: values that may be arrays though their kind does not say so: results of calls
+        #: kept as written whose kind the call does not tell (np.argmax(m, axis=0)), and
+        #: arithmetic on them (an index array made so repeats indices: see index_template)
+        self.maybe_arrays: set[Var] = set()
 
     # ------------------------------------------------------------------ emission
     def emit(self, prim: str, args: tuple, kind: Kind | None = None, params: dict | None = None,
@@ -117,6 +123,9 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         if kind is not None and dest is not None:
             self.unify(dest.kind, kind)
         self.block.append(Eqn((out,), prim, args, params, self.loc))
+        if self.maybe_arrays and prim not in _NOT_ARRAYS and any(
+                a in self.maybe_arrays for a in args if type(a) is Var):
+            self.maybe_arrays.add(out)
         return out
 
     def effect(self, prim: str, args: tuple, params: dict | None = None) -> None:
@@ -128,6 +137,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         self.unify_operand(dest, value)
         if type(value) is Var:
             self.note_alias(dest, value)
+            if value in self.maybe_arrays:
+                self.maybe_arrays.add(dest)
         self.block.append(Eqn((dest,), "copy", (value,), None, self.loc))
 
     @contextlib.contextmanager

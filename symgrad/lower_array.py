@@ -454,7 +454,7 @@ class ArrayLowering:
                 if type(v) is Const and (v.value is None or v.value is Ellipsis):
                     template.append(("n",) if v.value is None else ("e",))  # np.newaxis
                 elif type(v) is Var and (v.kind.find().tag in ("array", "list") or
-                                         v.kind.find().tag is None and v in self.opaque_outs):
+                                         v.kind.find().tag != "obj" and v in self.maybe_arrays):
                     template.append(("a", slot(v)))      # (a call's result: maybe an array)
                 else:
                     template.append(("i", slot(v)))

@@ -346,7 +346,7 @@ class CallLowering:
         if error is not None:
             params["error"] = error
         out = self.emit("call", (fn, *ops, *kws.values()), Kind(), params, dest=dest)
-        self.opaque_outs.add(out)
+        self.maybe_arrays.add(out)
         return out
 
     def method_call(self, scope: Scope, base: Any, name: str, args: list, kwargs: dict,
@@ -498,6 +498,7 @@ class CallLowering:
             kind = "num"
         if kind is not None and type(out) is Var:
             self.unify(out.kind, Kind.obj() if kind == "obj" else Kind.num(), node)
+            self.maybe_arrays.discard(out)
         return out
 
     def primitive(self, scope: Scope, info: Any, obj: Any, args: list, kwargs: dict,

@@ -95,8 +95,7 @@ class ArrayReverse:
         else into zeros like ``x``."""
         x = e.args[0]
         index = e.params["index"]
-        advanced = any(it[0] == "a" and not self.is_mask(e.args[it[1]]) or it[0] == "i" and
-                       type(it[1]) is int and self.maybe_array(e.args[it[1]]) for it in index)
+        advanced = any(it[0] == "a" and not self.is_mask(e.args[it[1]]) for it in index)
         key = e.outs[0] if e.outs else x
         g = self.unbroadcast_piece(g, key, x, index)
         masked = self.masked_number(g, x, e)
@@ -133,17 +132,6 @@ class ArrayReverse:
                     for o in d.outs:
                         defs.setdefault(o, []).append(d)
         return defs
-
-    def maybe_array(self, v: Any) -> bool:
-        """Is index ``v`` the result of a call that may return an array of indices
-        (``np.argmax(x, axis=0)``, ``np.int64(a)``, a method)?  Its kind was not known
-        (a number, by default), but an array may repeat an index: the adjoint then adds
-        with ``np.add.at``, which counts each repeat."""
-        from .rules import constant_call_kind
-        return type(v) is Var and any(
-            d.prim == "callmethod" or d.prim == "call" and constant_call_kind(
-                getattr(d.args[0], "obj", None)) != "num"
-            for d in self.index_defs().get(v, ()))
 
     def is_mask(self, v: Any) -> bool:
         """Is index ``v`` a boolean mask (every value it gets is a comparison, ``r > 0``)?

@@ -35,6 +35,7 @@ True
 
 from __future__ import annotations
 
+import bisect
 import builtins
 import math
 import sys
@@ -772,7 +773,8 @@ _CONSTANT_CALLS = {builtins.len, builtins.int, builtins.round, builtins.bool, bu
                    math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite,
                    math.factorial, math.comb, math.perm, math.gcd, math.isclose,
                    builtins.any, builtins.all, builtins.sorted, builtins.chr,
-                   builtins.ord, builtins.hex, builtins.bin, builtins.oct}
+                   builtins.ord, builtins.hex, builtins.bin, builtins.oct,
+                   bisect.bisect_left, bisect.bisect_right}
 
 
 def rule_of_forward(obj: Any) -> str | None:

@@ -11,6 +11,6 @@ One import for the fuzz tests; the code lives in
 """
 from fuzz_families import FAMILIES_ALL  # noqa: F401
 from fuzz_oracles import (  # noqa: F401
-    JITTER, LARGE, MARGIN, OutOfTime, exact_grad, jittered, leaf_paths, load, map_leaves,
+    JITTER, LARGE, MARGIN, OutOfTime, exact_grad, float_precision_value, jittered, leaf_paths, load, map_leaves,
     margins, run_on, sympy_grad, time_budget, value_comparisons, value_grad, value_semantics)
 from fuzz_programs import FAMILIES, Program, families_from_env, points, programs  # noqa: F401

@@ -447,7 +447,12 @@ class _Writer:
                    # index arrays made by calls (repeats: np.add.at in the adjoint)
                    lambda: f"({E((3,), d)})[np.argmax(np.array([[0.1, 0.9, 0.2], "
                            "[0.5, 0.3, 0.1]]), axis=0)]",
-                   lambda: f"({E((3,), d)})[np.int64(np.array([2.0, 2.0, 0.0]))]"],
+                   lambda: f"({E((3,), d)})[np.int64(np.array([2.0, 2.0, 0.0]))]",
+                   # ... and after arithmetic, still index arrays
+                   lambda: f"({E((3,), d)})[np.argmax(np.array([[0.1, 0.9, 0.2], "
+                           "[0.5, 0.3, 0.1]]), axis=0) + 1]",
+                   lambda: f"({E((3,), d)})[np.argsort(np.array([0.3, 0.1, 0.2])) * 0 + 2]",
+                   lambda: f"({E((3,), d)})[np.nonzero(np.array([1.0, 0.0, 2.0, 5.0]))[0] % 3]"],
             (2,): [lambda: f"({E((2, 3), d)})[:, {i3()}]", lambda: f"({E((3,), d)})[1:]",
                    lambda: f"({E((3,), d)})[:2]", lambda: f"({E((3,), d)})[::2]",
                    lambda: f"({E((3,), d)})[[1, 1]]",

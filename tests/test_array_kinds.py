@@ -5,6 +5,7 @@ a Python list", "returns a list") or crashed before; the array fuzzer's ``list_k
 family.  Every gradient is checked against central finite differences, and hvp against
 differences of the gradient."""
 
+import bisect
 import math
 
 import numpy as np
@@ -424,3 +425,66 @@ def test_an_index_array_made_by_a_call_adds_every_repeat(f, x):
     t = np.linspace(0.5, 1.5, x.size).reshape(x.shape)
     value, slope = symgrad.jvp(f, (x.copy(),), (t,))
     assert slope == pytest.approx(float(np.sum(g * t)), rel=1e-9)
+
+
+# --- the same index arrays after arithmetic (np.argmax(m, axis=0) + 1, a copy in a
+# helper, a slice of np.argsort, np.nonzero(m)[1] % 2, np.clip of one): the result of the
+# arithmetic was taken for one integer, and repeats were added once (a silently wrong
+# gradient, found while reviewing the reverse pass's second test for such indices)
+def _rows(m):
+    return np.argmax(m, axis=0)
+
+
+def shifted_argmax(w, m):
+    i = np.argmax(m, axis=0) + 1
+    i -= 1
+    return np.sum(w[i + 1] * 2.0)
+
+
+def argmax_through_helper_and_loop(w, m):
+    i = _rows(m) * 1
+    t = 0.0
+    for k in range(2):
+        t = t + np.sum(w[(i + k) % 3] ** 2)
+    return t
+
+
+def sliced_argsort(w, m):
+    return np.sum(w[np.argsort(m[1])[:2] * 0] * 3.0)
+
+
+def nonzero_mod(w, m):
+    return np.sum(w[np.nonzero(m)[1] % 2] ** 2)
+
+
+def clipped(w, m):
+    j = np.clip(np.argmax(m, axis=0), 0, 1)
+    return np.sum(np.exp(w[j if m[0, 0] < 5 else -j]))
+
+
+@pytest.mark.parametrize("f", [shifted_argmax, argmax_through_helper_and_loop, sliced_argsort,
+                               nonzero_mod, clipped])
+def test_an_index_array_after_arithmetic_adds_every_repeat(f):
+    w = np.array([1.0, 2.0, 3.0, 0.5])
+    m = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    g = symgrad.grad(f, wrt=0)(w.copy(), m)
+    np.testing.assert_allclose(g, fd(lambda v: f(v, m), [w], 0), rtol=1e-6, atol=1e-8)
+    assert np.count_nonzero(g) >= 1
+    t = np.array([0.3, -0.2, 0.5, 0.1])
+    value, slope = symgrad.jvp(f, (w.copy(), m), (t, np.zeros_like(m)))
+    assert slope == pytest.approx(float(np.sum(g * t)), rel=1e-9)
+
+
+def test_a_bisect_index_stays_one_integer():
+    edges = [0.5, 1.5, 2.5]
+
+    def f(w, x):
+        k = bisect.bisect_left(edges, x)
+        return math.exp(w[k - 1]) * x + w[min(k, 2)] ** 2
+
+    w = np.array([0.3, -0.4, 1.1])
+    gf = symgrad.grad(f, wrt=(0, 1))
+    gw, gx = gf(w.copy(), 1.7)
+    np.testing.assert_allclose(gw, fd(lambda v: f(v, 1.7), [w], 0), rtol=1e-6, atol=1e-8)
+    assert gx == pytest.approx(math.exp(w[1]))      # (k = 2 at x = 1.7)
+    assert "np.add.at" not in gf.source        # an integer: d_w[k - 1] += ...

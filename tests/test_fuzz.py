@@ -106,8 +106,12 @@ def assert_grads_close(got, want, scale, what, rtol=1e-7, category="wrong gradie
             raise Mismatch(category, f"{what}: {got!r} != {want!r} (scale {scale:g})")
 
 
+def _close(got, want, rel=1e-9) -> bool:
+    return abs(got - want) <= rel * max(1.0, abs(want))
+
+
 def assert_value_close(got, want, what, category="wrong value", rel=1e-9):
-    if not abs(got - want) <= rel * max(1.0, abs(want)):
+    if not _close(got, want, rel):
         raise Mismatch(category, f"{what}: {got!r} != {want!r}")
 
 
@@ -139,6 +143,10 @@ def references(prog: fuzz.Program, args, wrt, value, glob=None):
         return None
     scale = _scale(exact, value)
     v_value, v_grad = fuzz.value_grad(prog.source, copy.deepcopy(args), wrt, glob)
+    if not _close(exact_value, value) and not _close(
+            fuzz.float_precision_value(prog.source, args, glob), exact_value):
+        _event("skipped: f amplifies rounding here (53-bit and 60-digit runs differ)")
+        assume(False)
     assert_value_close(exact_value, value, "finite-difference run vs f", "oracle")
     assert_value_close(float(v_value), value, "Value engine vs f", "oracle")
     assert_grads_close(v_grad, exact, scale, "Value engine vs finite differences",
