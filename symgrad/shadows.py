@@ -164,6 +164,15 @@ def _mirror(rev: Any, e: Eqn) -> list:
         pre = []
         args = tuple(_shadow_arg(rev, a, e, pre) for a in e.args)
         return pre + [Eqn((out,), "concat", args, mk, e.loc)]
+    if p in ("max_of", "min_of") and rev.active(e.args[0]):
+        # m = max(rows): the row Python picks, the first equal to m: d_m = d_rows[i]
+        i = Var("_i", Kind.num())
+        return [Eqn((i,), "callmethod", (e.args[0], e.out), {"name": "index", "kw": ()},
+                    e.loc), Eqn((out,), "getitem", (sh(rev, e.args[0]), i), mk, e.loc)]
+    if any(type(a) is Var and a.kind.is_list and rev.active(a) for a in e.args):
+        from .errors import SymgradError    # fresh zeros would drop the derivative
+        raise SymgradError(f"reverse mode has no shadow for the list made by {p!r} "
+                           f"({e.loc.text if e.loc else 'generated'}); please report it")
     return [Eqn((out,), "zeros_like", (e.out,), mk, e.loc)]
 
 

@@ -591,10 +591,14 @@ class FamilyWriter:
         mm = self.pick(["min", "max"])
         if kind == "sum_start":
             return self.sum_start(env, d)
-        if kind == "zip":       # pairs as a value (list(zip(...)), sorted pairs)
-            form = self.pick(["list"] + (["sorted"] if self.branches else []))
-            if form == "sorted":          # (a sort compares: no SymPy reference)
+        if kind == "zip":       # pairs as a value (list(zip(...)), sorted pairs, max pair)
+            form = self.pick(["list"] + (["sorted", "max", "min"] if self.branches else []))
+            if form != "list":            # (a sort compares: no SymPy reference)
                 self.features.add("kwbuiltins.sorted")
+            if form in ("max", "min"):    # the pair Python picks: (x, k) compared
+                other = self.pick(["range(5)", self.kw_seq(env, d)])
+                return f"({form}(zip({self.kw_seq(env, d)}, {other}))[{self.pick(['0', '1'])}]" \
+                       f" * {self.expr(env, d)})"
             other = self.pick(["range(5)", self.kw_seq(env, d)])
             return f"({form}(zip({self.kw_seq(env, d)}, {other}))[{self.pick(['0', '-1'])}]" \
                    f"[{self.pick(['0', '1'])}] * {self.expr(env, d)})"

@@ -319,7 +319,7 @@ def _recorders(seen: list[tuple[float, bool]]) -> dict[str, Any]:
             key = kw.get("key") or (lambda v: v)
             keys = [key(v) for v in vals]
             best = keys.index(_KINK[name](keys))
-            seen.extend((abs(keys[best] - k), False) for j, k in enumerate(keys) if j != best)
+            seen.extend((_gap(keys[best], k), False) for j, k in enumerate(keys) if j != best)
         return _KINK[name](vals, **kw) if len(xs) == 1 else _KINK[name](*vals, **kw)
 
     def sort(seq: Any, key: Any = None, reverse: bool = False) -> list[Any]:

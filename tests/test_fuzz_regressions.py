@@ -683,3 +683,44 @@ def test_power_derivative_at_zero_base_and_exponent():
     assert g(0.0, 1.0) == (1.0, 0.0)
     assert g(2.0, 0.0) == (0.0, pytest.approx(math.log(2.0)))
     assert symgrad.hvp(plain_power, (2.0, 0.0), (0.0, 1.0))[0] == pytest.approx(0.5)
+
+
+# --- max()/min() of a list of rows or pairs (lexicographic): the row picked got a
+#     shadow of fresh zeros, apart from the list's, so its elements' adjoints were dropped
+#     (gradient 0: silently wrong; found while probing builtins over lists of tuples).
+#     The row's shadow is now d_rows[rows.index(m)], the row Python returns.
+def max_of_rows(x, y):
+    rows = [[x, y], [y, x * 2]]
+    r = max(rows)
+    return r[0] * r[1]
+
+
+def min_and_max_of_pairs(x, y):
+    pairs = [(x, 1.0), (y, 2.0)]
+    return min(pairs)[1] * min(pairs)[0] + max(pairs, key=lambda t: t[1])[0]
+
+
+def max_of_zipped(x, y):
+    a, b = max(zip([x, y], [y, x]))
+    return a * b + max(zip([x, y], [1, 0]))[0]
+
+
+def tied_rows(x, y):
+    rows = [[x, 1.0], [x, 1.0], [y, 0.0]]      # a tie: Python returns the first
+    m = max(rows)
+    return m[0] * 3.0 + rows[1][0]
+
+
+@pytest.mark.parametrize("f", [max_of_rows, min_and_max_of_pairs, max_of_zipped, tied_rows])
+@pytest.mark.parametrize("point", [(0.7, 1.3), (1.3, 0.7)])
+def test_max_and_min_of_rows_give_the_picked_row_its_gradient(f, point):
+    check(f, *point)
+    v = (1.0, 0.5)
+    g = symgrad.grad(f, wrt=(0, 1))
+    _, slope = symgrad.jvp(f, point, v)
+    assert slope == pytest.approx(sum(a * b for a, b in zip(g(*point), v)))
+    up = g(*(p + 1e-6 * t for p, t in zip(point, v)))
+    dn = g(*(p - 1e-6 * t for p, t in zip(point, v)))
+    want = [(a - b) / 2e-6 for a, b in zip(up, dn)]
+    assert all(a == pytest.approx(b, rel=1e-5, abs=1e-6)
+               for a, b in zip(symgrad.hvp(f, point, v), want))
