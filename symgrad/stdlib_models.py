@@ -153,6 +153,38 @@ def accumulate(iterable, func=None, *, initial=None):
     return out
 
 
+def chain(*iterables):
+    out = []                               # (a list, where itertools gives an iterator)
+    for items in iterables:
+        for v in items:
+            out.append(v)
+    return out
+
+
+def pairwise(iterable):
+    items = list(iterable)
+    return [(items[k], items[k + 1]) for k in range(len(items) - 1)]
+
+
+def islice(iterable, *bounds):
+    if not 1 <= len(bounds) <= 3:
+        raise TypeError("islice expected 2 to 4 arguments")
+    items = list(iterable)
+    if len(bounds) == 1:
+        return items[:bounds[0]]
+    if len(bounds) == 2:
+        return items[bounds[0]:bounds[1]]
+    return items[bounds[0]:bounds[1]:bounds[2]]
+
+
+def product(*iterables, repeat=1):
+    out = [()]
+    for _ in range(repeat):
+        for items in iterables:
+            out = [prefix + (v,) for prefix in out for v in items]
+    return out
+
+
 # --------------------------------------------------------------------------- operator
 
 def add(a, b):
@@ -206,7 +238,8 @@ _MODELS: dict[Any, Any] = {
     operator.pos: pos, operator.abs: abs_,
     operator.__add__: add, operator.__sub__: sub, operator.__mul__: mul,
     operator.__truediv__: truediv, operator.__pow__: pow, operator.__neg__: neg,
-    functools.reduce: reduce, itertools.accumulate: accumulate,
+    functools.reduce: reduce, itertools.accumulate: accumulate, itertools.chain: chain,
+    itertools.pairwise: pairwise, itertools.islice: islice, itertools.product: product,
 }
 if hasattr(math, "sumprod"):
     _MODELS[math.sumprod] = sumprod

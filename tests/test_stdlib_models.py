@@ -146,3 +146,53 @@ def test_reduce_of_nothing_is_the_librarys_error():
 
 def _reduce_empty(x):
     return functools.reduce(operator.add, [x][:0]) * x
+
+
+# --- itertools.chain, pairwise, islice and product (lists where itertools gives iterators)
+def chained(xs):
+    return sum(itertools.chain(xs, [xs[0] * 2.0])) * xs[1] + max(itertools.chain([1.0], xs))
+
+
+def paired(xs):
+    return sum(a * b - a for a, b in itertools.pairwise(xs)) + len(list(itertools.pairwise(xs)))
+
+
+def sliced(xs):
+    return sum(itertools.islice(xs, 2)) * xs[-1] + sum(itertools.islice(xs, 1, None, 2)) + \
+        sum(itertools.islice(xs, 1, 3))
+
+
+def multiplied(xs):
+    t = sum(a * b for a, b in itertools.product(xs[:2], [xs[3], 2.0]))
+    t += sum(a - b * c for a, b, c in itertools.product(xs[1:3], repeat=3))
+    for i, j in itertools.product(range(2), range(3)):
+        t += xs[j] * xs[i] ** 2
+    return t
+
+
+@pytest.mark.parametrize("f", [chained, paired, sliced, multiplied], ids=lambda f: f.__name__)
+def test_itertools_models(f):
+    xs = [0.7, -1.3, 2.1, 0.4]
+    value, g = symgrad.value_and_grad(f)(list(xs))
+    assert value == pytest.approx(f(list(xs)), rel=1e-14)
+    assert g == pytest.approx(fd_list(f, xs), rel=1e-6, abs=1e-8)
+    assert symgrad.check(f, list(xs)).ok
+    v = [1.0, 0.5, -0.5, 0.25]              # hvp against differences of the gradient
+    gf = symgrad.grad(f)
+    up = gf([a + H * b for a, b in zip(xs, v)])
+    dn = gf([a - H * b for a, b in zip(xs, v)])
+    want = [(a - b) / (2 * H) for a, b in zip(up, dn)]
+    assert symgrad.hvp(f, (list(xs),), (v,)) == pytest.approx(want, rel=1e-5, abs=1e-6)
+
+
+def test_islice_with_too_many_bounds_is_the_librarys_error():
+    def bad(x):
+        return sum(itertools.islice([x, x], 0, 1, 1, 1))
+    with pytest.raises(TypeError, match="islice"):
+        bad(1.0)
+    with pytest.raises(TypeError, match="islice"):
+        symgrad.grad(_islice_bad)(1.0)
+
+
+def _islice_bad(x):
+    return sum(itertools.islice([x, x], 0, 1, 1, 1)) * x
