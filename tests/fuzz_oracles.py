@@ -225,11 +225,14 @@ def _mpmath_shims() -> dict[str, Any]:
 
 def _gap(u: Any, v: Any) -> Any:
     """How far two sort keys are from swapping: numbers by their difference, tuples
-    (``sorted(zip(xs, ys))``) by their first items that differ (0 when equal)."""
+    (``sorted(zip(xs, ys))``) by their first items that differ (0 when equal), unless an
+    item before those is a tie of floats, which any move breaks (then 0: a kink)."""
     if isinstance(u, tuple):
         for a, b in zip(u, v):
             if a != b:
                 return _gap(a, b)
+            if isinstance(a, float) or isinstance(b, float):
+                return 0.0
         return 0.0
     return abs(u - v)
 
