@@ -52,6 +52,9 @@ class Forward:
         self.facts = facts
         self.wrt = wrt
         self.tan: dict[Var, Var] = {}
+        #: old values copied before an array operation that overwrites its operand
+        #: (out = out @ s): each has the tangent of the operand it copies
+        self.snapped: dict[Var, Var] = {}
         self.locs: dict = {}
         self.prefix = prefix
         self.inplace = _written_in_regions(func.body)
@@ -78,6 +81,7 @@ class Forward:
 
     def tangent_of(self, x: Any) -> Any:
         """The tangent of an operand (None: zero)."""
+        x = self.snapped.get(x, x)
         if type(x) is not Var or not self.active(x):
             return None
         return self.t(x)
@@ -168,8 +172,16 @@ class Forward:
                 e.prim == "call" and e.outs and self.active(e.outs[0]) and (
                     (e.params or {}).get("constant")
                     or not any(self.active(a) for a in e.args))):   # written into later
+            old = e
+            if snapshot and e.outs and any(o in e.args for o in e.outs):
+                # out = out @ s (in a loop): the tangent reads the operands' old values
+                snap = {o: Var("_o", o.kind) for o in e.outs}
+                out.extend(Eqn((snap[o],), "copy", (o,), None, e.loc) for o in e.outs)
+                self.snapped.update((v, o) for o, v in snap.items())
+                old = Eqn(e.outs, e.prim, tuple(snap.get(a, a) if type(a) is Var else a
+                                                for a in e.args), e.params, e.loc)
             out.append(e)
-            tangents.extend(self.array_tangent(e, self.tl(e.loc)))
+            tangents.extend(self.array_tangent(old, self.tl(e.loc)))
             return
         outs_active = [o for o in e.outs if self.active(o)]
         mutates = e.prim in _EFFECTS and e.args and self.active(e.args[0])

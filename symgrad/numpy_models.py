@@ -220,6 +220,119 @@ def take(a, indices, axis=None):
     return np.moveaxis(np.moveaxis(a, axis, 0)[indices], 0, axis)
 
 
+def polyval(p, x):
+    y = np.zeros_like(x * 1.0)             # Horner's rule, as numpy computes it
+    for k in range(len(p)):
+        y = y * x + p[k]
+    return y
+
+
+def ediff1d(ary, to_end=None, to_begin=None):
+    d = np.diff(np.ravel(ary))
+    if to_begin is not None:
+        d = np.concatenate([np.ravel(to_begin), d])
+    if to_end is not None:
+        d = np.concatenate([d, np.ravel(to_end)])
+    return d
+
+
+def gradient(f, *varargs, axis=None, edge_order=1):
+    if np.ndim(f) != 1 or axis is not None and axis != 0 and axis != -1 or edge_order != 1 \
+            or len(varargs) > 1:
+        raise TypeError("symgrad differentiates np.gradient of a 1-d array with one "
+                        "(scalar) spacing and edge_order=1")
+    h = varargs[0] if varargs else 1.0
+    inner = (f[2:] - f[:-2]) / (2.0 * h)
+    return np.concatenate([(f[1:2] - f[:1]) / h, inner, (f[-1:] - f[-2:-1]) / h])
+
+
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    y = np.moveaxis(y, axis, -1)
+    if x is None:
+        return np.sum((y[..., 1:] + y[..., :-1]) * (dx / 2.0), axis=-1)
+    d = np.diff(x)
+    return np.sum((y[..., 1:] + y[..., :-1]) * d / 2.0, axis=-1)
+
+
+def convolve(a, v, mode="full"):
+    a, v = np.ravel(a), np.ravel(v)
+    if a.shape[0] < v.shape[0]:
+        a, v = v, a
+    n, m = a.shape[0], v.shape[0]
+    out = np.zeros(n + m - 1) * (a[0] * v[0])
+    for k in range(m):
+        out[k:k + n] += a * v[k]
+    if mode == "full":
+        return out
+    if mode == "same":
+        start = (m - 1) // 2
+        return out[start:start + n]
+    if mode == "valid":
+        return out[m - 1:n]
+    raise ValueError(f"mode must be one of 'valid', 'same', or 'full' (got {mode!r})")
+
+
+def interp(x, xp, fp, left=None, right=None):
+    x, xp = np.asarray(x) * 1.0, np.asarray(xp) * 1.0
+    i = np.clip(np.searchsorted(xp, x, side="right"), 1, len(xp) - 1)
+    lo, hi = xp[i - 1], xp[i]
+    t = (x - lo) / (hi - lo)
+    y = fp[i - 1] * (1.0 - t) + fp[i] * t
+    y = np.where(x < xp[0], fp[0] if left is None else left, y)
+    return np.where(x > xp[-1], fp[-1] if right is None else right, y)
+
+
+def meshgrid(x, y, indexing="xy"):
+    x, y = np.ravel(x), np.ravel(y)
+    if indexing == "ij":
+        return [x[:, None] + np.zeros_like(y)[None, :], np.zeros_like(x)[:, None] + y[None, :]]
+    return [x[None, :] + np.zeros_like(y)[:, None], np.zeros_like(x)[None, :] + y[:, None]]
+
+
+def matrix_power(a, n):
+    if n < 0:
+        a, n = np.linalg.inv(a), -n
+    out = np.eye(a.shape[-1]) + np.zeros_like(a)
+    for _ in range(n):
+        out = out @ a
+    return out
+
+
+def cov(m, y=None, rowvar=True, bias=False, ddof=None):
+    x = np.atleast_2d(m)
+    if not rowvar:
+        x = x.T
+    if y is not None:
+        yy = np.atleast_2d(y)
+        x = np.concatenate([x, yy if rowvar else yy.T], axis=0)
+    n = x.shape[1]
+    dof = n - (0 if bias else 1) if ddof is None else n - ddof
+    c = x - np.mean(x, axis=1, keepdims=True)
+    out = (c @ c.T) / dof
+    return out[0, 0] if out.shape == (1, 1) else out
+
+
+def corrcoef(x, y=None, rowvar=True):
+    c = cov(x, y, rowvar)
+    d = np.sqrt(np.diag(c))
+    return c / d[:, None] / d[None, :]
+
+
+def quantile(a, q, axis=None):
+    if axis is not None or np.ndim(q) != 0:
+        raise TypeError("symgrad differentiates np.quantile and np.percentile of a whole "
+                        "array at one q (axis=None, method='linear')")
+    s = np.sort(np.ravel(a))
+    pos = q * (s.shape[0] - 1)
+    lo = int(np.floor(pos))
+    hi = min(lo + 1, s.shape[0] - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def percentile(a, q, axis=None):
+    return quantile(a, q / 100.0, axis)
+
+
 _MODELS = {np.ptp: ptp, np.median: median, np.copysign: copysign,
            np.float_power: float_power, np.diag: diag, np.diagflat: diagflat,
            np.flipud: flipud, np.fliplr: fliplr, np.rot90: rot90, np.atleast_3d: atleast_3d,
@@ -227,7 +340,14 @@ _MODELS = {np.ptp: ptp, np.median: median, np.copysign: copysign,
            np.nanvar: nanvar, np.nanstd: nanstd, np.nanmax: nanmax, np.nanmin: nanmin,
            np.select: select, np.take: take,
            np.trace: trace, np.split: split, np.array_split: array_split,
-           np.hsplit: hsplit, np.vsplit: vsplit, np.cross: cross}
+           np.hsplit: hsplit, np.vsplit: vsplit, np.cross: cross, np.polyval: polyval,
+           np.ediff1d: ediff1d, np.gradient: gradient, np.convolve: convolve,
+           np.interp: interp, np.meshgrid: meshgrid, np.linalg.matrix_power: matrix_power,
+           np.cov: cov,
+           np.corrcoef: corrcoef, np.quantile: quantile, np.percentile: percentile}
+for _name in ("trapezoid", "trapz"):            # (numpy 2 renamed trapz)
+    if hasattr(np, _name):
+        _MODELS[getattr(np, _name)] = trapezoid
 
 
 def numpy_model_of(obj: Any) -> Any:

@@ -528,8 +528,15 @@ class _Writer:
             body.append(f"{t} = {self.expr(tshape, 2)}")
             self.locals[t] = tshape
         step = self.expr(self.pick(PARTNERS[shape]), 2)
-        form = self.pick(["plus", "aug", "recur", "scale"])
-        if form == "aug" and (shape == () or fresh_array):
+        form = self.pick(["plus", "aug", "recur", "scale"] + (["rebind"] if shape else []))
+        if form == "rebind":        # the operand overwritten by its own result (acc @ m)
+            self.feat("loop.rebind")
+            n = shape[-1]
+            m = f"np.eye({n}) * 0.5 + 0.1 * np.tanh({self.expr((n,), 1)})"
+            body.append(self.pick([f"{acc} = {acc} @ ({m})", f"{acc} = np.sort({acc}) * 0.5",
+                                   f"{acc} = np.cumsum({acc}, axis=-1) * 0.5 + ({step})",
+                                   f"{acc} = np.tanh({acc}) * {acc}[..., :1]"]))
+        elif form == "aug" and (shape == () or fresh_array):
             op = self.pick(["+=", "-=", "*="]) if shape == () else self.pick(["+=", "-="])
             body.append(f"{acc} {op} {step}")
         elif form == "recur":

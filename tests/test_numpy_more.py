@@ -468,6 +468,67 @@ def splits(x):                  # (np.split returns a list of arrays; some unuse
         + np.sum(first) * np.sum(np.hsplit(x, 2)[1] ** 2)
 
 
+def matmul_in_a_loop(s):
+    # out = out @ s overwrites an operand: its tangent needs the old out (jvp and hvp
+    # used the new one: silently wrong, found while testing the matrix_power model)
+    out = np.eye(3)
+    for _ in range(3):
+        out = out @ s
+    acc = np.ones(3)
+    for _ in range(2):
+        acc = np.sort(acc * np.diag(s)) * 0.5
+    return np.sum(out) + np.sum(acc * acc)
+
+
+def polyval_(x):                     # Horner's rule over the coefficients, at points
+    return np.sum(np.polyval(x, 0.7) + np.polyval([1.0, -2.0, 0.5], x) ** 2)
+
+
+def ediff1d_(x):
+    return np.sum(np.ediff1d(x, to_begin=x[0] * 2.0, to_end=[1.0, 2.0]) ** 2)
+
+
+def gradient_(x):
+    return np.sum(np.gradient(x) ** 2) + np.sum(np.gradient(x * x, 0.5))
+
+
+def trapezoid_(x):
+    return np.sum(np.trapezoid(x * x)) + np.trapezoid(np.ravel(x), dx=0.5) + np.sum(
+        np.trapezoid(x, axis=0))
+
+
+def convolve_(x):
+    v = np.ravel(x)
+    return np.sum(np.convolve(v, [1.0, -0.5, 0.25]) ** 2) + np.sum(
+        np.convolve(v[:3], v, mode="same")) + np.sum(np.convolve(v, v[:2], "valid") ** 2)
+
+
+def interp_(x):
+    v = np.sort(np.ravel(x))
+    return np.sum(np.interp([0.25, 1.5, 2.2, -1.0, 9.0], [0.0, 1.0, 2.0, 3.0, 4.0], v[:5])
+                  ** 2) + np.interp(0.5, v[:3], [1.0, 2.0, 4.0])
+
+
+def meshgrid_(x):
+    v = np.ravel(x)
+    a, b = np.meshgrid(v[:3], v[3:5])
+    c, d = np.meshgrid(v[:2], v[2:5], indexing="ij")
+    return np.sum(a * b ** 2) + np.sum(c * d)
+
+
+def matrix_power_(s):
+    return np.sum(np.linalg.matrix_power(s * 0.3, 3)) + np.sum(np.linalg.matrix_power(s, -2))
+
+
+def cov_corrcoef(x):
+    return np.sum(np.cov(x) ** 2) + np.sum(np.corrcoef(x)) + np.cov(x[0], bias=True) + \
+        np.sum(np.cov(x[0], x[1] ** 2)) + np.sum(np.cov(x, rowvar=False, ddof=0))
+
+
+def quantiles(x):
+    return np.quantile(x, 0.3) * np.percentile(x, 75.0) + np.quantile(x * x, 1.0)
+
+
 def mods(x):
     return np.sum(np.mod(x * 3, 1.1) * x + np.remainder(x, 0.7) + np.fmod(x * 2, 0.9) ** 2
                   + np.floor_divide(x, 0.3) * x)
@@ -501,7 +562,9 @@ GRADIENT_CASES = [
     (take_, X), (take_, T), (clip_by_keyword, X), (trace_offset, X), (trace_offset, S),
     (trace_axes, T), (nested_array_literal, V), (splits, X), (split_piece, X),
     (cross_, X), (cross_, S), (norms, X), (norms, V), (norms, S),
-    (std_of_equal_values, V),
+    (std_of_equal_values, V), (polyval_, V), (ediff1d_, V), (gradient_, V),
+    (trapezoid_, X), (convolve_, X), (interp_, X), (meshgrid_, V), (matrix_power_, S),
+    (cov_corrcoef, X), (quantiles, X), (quantiles, V), (matmul_in_a_loop, S),
 ]
 
 
@@ -708,3 +771,22 @@ def test_item_and_float64_of_numbers():
     hv = symgrad.hvp(scalar_item, (a, b), (1.0, 0.0), wrt=[0, 1])
     assert hv == pytest.approx((b * b * e, (1 + a * b) * e + 1), rel=1e-12)
     assert "float(" in symgrad.grad(scalar_item, wrt=[0, 1]).source
+
+
+# ----------------------------------------------------------------------------- model errors
+
+def gradient_2d(x):
+    return np.sum(np.gradient(x)[0])
+
+
+def convolve_bad_mode(x):
+    return np.sum(np.convolve(np.ravel(x), [1.0, 2.0], mode="middle"))
+
+
+def test_a_model_outside_what_it_covers_raises_a_clear_error():
+    with pytest.raises(TypeError, match="np.gradient of a 1-d array"):
+        symgrad.grad(gradient_2d)(X.copy())
+    with pytest.raises(ValueError, match="mode must be one of"):
+        convolve_bad_mode(X)                   # numpy's own error and symgrad's agree
+    with pytest.raises(ValueError, match="mode must be one of"):
+        symgrad.grad(convolve_bad_mode)(X.copy())
