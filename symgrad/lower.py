@@ -35,7 +35,7 @@ from .errors import NonScalarError
 from .array_alias import check_views
 from .ir import Const, Eqn, Kind, KindError, Loc, Var, kind_conflict
 from .lower_array import ArrayLowering
-from .lower_call import CallLowering
+from .lower_call import CallLowering, _c_wrapper_error, _python_function_inside
 from .lower_expr import ExprLowering
 from .lower_loop import LoopLowering
 from .scope import FuncChoice, FuncValue, Scope, Static, StaticTuple, is_operand
@@ -819,28 +819,6 @@ def lower(fn: Any, structured: bool = False, patterns: dict | None = None) -> Lo
     return _lower_call_of(fn, structured, patterns)
 
 
-def _python_function_inside(fn: Any) -> Any:
-    """A Python function whose source stands for ``fn`` in messages (and globals)."""
-    seen = 0
-    obj = fn
-    while obj is not None and seen < 20:
-        seen += 1
-        if isinstance(obj, types.FunctionType):
-            return obj
-        if isinstance(obj, types.MethodType):
-            obj = obj.__func__
-        elif isinstance(obj, functools.partial):
-            obj = obj.func
-        elif hasattr(obj, "__wrapped__"):
-            obj = obj.__wrapped__
-        elif callable(obj) and isinstance(getattr(type(obj), "__call__", None),
-                                          types.FunctionType):
-            obj = type(obj).__call__
-        else:
-            obj = None
-    return None
-
-
 def _lower_call_of(fn: Any, structured: bool = False, patterns: dict | None = None
                    ) -> Lowered:
     inner = _python_function_inside(fn)
@@ -898,13 +876,3 @@ def _nonlocal_names(stmts: list) -> list[str]:
             if isinstance(n, ast.Nonlocal):
                 out.extend(x for x in n.names if x not in out)
     return out
-
-
-def _c_wrapper_error(fn: Any, inner: Any) -> Exception:
-    code = inner.__code__
-    return SourceError(
-        f'File "{code.co_filename}", line {code.co_firstlineno}: symgrad cannot '
-        f"differentiate {describe(fn)}: it is wrapped by a C-implemented decorator "
-        f"({type(fn).__module__}.{type(fn).__qualname__}, e.g. functools.lru_cache or "
-        "functools.cache), whose inside symgrad cannot see.\n  hint: differentiate "
-        f"{describe(inner)}.__wrapped__ (the undecorated function) instead.")

@@ -193,7 +193,6 @@ class CallLowering:
                                         callee)
         if not isinstance(obj, types.FunctionType) and hasattr(obj, "__wrapped__") and \
                 callable(obj):
-            from .lower import _c_wrapper_error, _python_function_inside
             inner_fn = _python_function_inside(obj)
             err = _c_wrapper_error(obj, inner_fn) if inner_fn is not None else None
             return self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
@@ -814,3 +813,35 @@ def _tape_marker(value: Any) -> bool:
     (``d.get(k, _MISSING)``, kept as written)?"""
     from .emit_forms import missing_marker
     return type(value) is Global and value.obj is missing_marker()
+
+
+def _python_function_inside(fn: Any) -> Any:
+    """A Python function whose source stands for ``fn`` in messages (and globals)."""
+    seen = 0
+    obj = fn
+    while obj is not None and seen < 20:
+        seen += 1
+        if isinstance(obj, types.FunctionType):
+            return obj
+        if isinstance(obj, types.MethodType):
+            obj = obj.__func__
+        elif isinstance(obj, functools.partial):
+            obj = obj.func
+        elif hasattr(obj, "__wrapped__"):
+            obj = obj.__wrapped__
+        elif callable(obj) and isinstance(getattr(type(obj), "__call__", None),
+                                          types.FunctionType):
+            obj = type(obj).__call__
+        else:
+            obj = None
+    return None
+
+
+def _c_wrapper_error(fn: Any, inner: Any) -> Exception:
+    code = inner.__code__
+    return SourceError(
+        f'File "{code.co_filename}", line {code.co_firstlineno}: symgrad cannot '
+        f"differentiate {describe(fn)}: it is wrapped by a C-implemented decorator "
+        f"({type(fn).__module__}.{type(fn).__qualname__}, e.g. functools.lru_cache or "
+        "functools.cache), whose inside symgrad cannot see.\n  hint: differentiate "
+        f"{describe(inner)}.__wrapped__ (the undecorated function) instead.")
