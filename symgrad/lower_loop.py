@@ -160,6 +160,10 @@ class LoopLowering:
             after_iter()
         if body is not None:
             self.prepare_region(scope, [node])
+            for name in _target_names(target):        # (set afresh by every iteration)
+                v = scope.owner_of(name).env.get(name)
+                if type(v) is Var:
+                    self.targets.add(v)
         else:
             self.prepare_names(scope, _target_names(target))
         reassigned = body is not None and _simple(target) in assigned_names(body, scope.fs.walrus)
@@ -303,6 +307,7 @@ class LoopLowering:
             v = Var(name.split("#")[0])
             scope.env[name] = v
             scope.owned.add(v)
+            self.targets.add(v)
 
     # ------------------------------------------------------------------ comprehensions
     def comprehension(self, scope: Scope, generators: list[ast.comprehension],

@@ -91,9 +91,12 @@ class FuncValue:
 
 @dataclass(eq=False)
 class StaticTuple:
-    """A tuple whose length (and items: operands or compile-time values) are known."""
+    """A tuple whose length (and items: operands or compile-time values) are known.
+    ``carried``: its items are variables a branch or loop assigns in place (a tuple
+    reassigned there: ``t = (t[0] * y, t[1])``)."""
 
     items: tuple[Any, ...]
+    carried: bool = False
 
 
 @dataclass(eq=False)

@@ -372,6 +372,8 @@ class _Writer(FamilyWriter):
                 kinds += ["for_xs"]
         if self.lists and top and "xs" in env.lists and not (self.in_helper or self.in_closure):
             kinds += ["newlist"]
+        if self.loops and depth < 2 and env.assignable and not self.in_closure:
+            kinds += ["tuple_state"]          # a tuple carried by a loop or joined by an if
         if in_loop and self.branches:
             kinds += ["jump"]
         if env.index_vars and self.writable_lists(env, by_index=True):
@@ -390,10 +392,45 @@ class _Writer(FamilyWriter):
                   "slicewrite": self.s_slicewrite}
         if kind in simple:
             simple[kind](env, lines, indent, e_depth)
-        elif kind in ("if", "jump", "for", "for_xs", "while"):
+        elif kind in ("if", "jump", "for", "for_xs", "while", "tuple_state"):
             getattr(self, "s_" + kind)(env, depth, in_loop, lines, indent)
         else:
             self.family_stmt(kind, env, depth, top, in_loop, lines, indent)
+
+    def s_tuple_state(self, env: _Env, depth: int, in_loop: str | None, lines: list[str],
+                      indent: str) -> None:
+        """``T = (a, b)``, then rebuilt from its own items in a loop (or set in both
+        branches of an if), then read: tuples whose items change in a region."""
+        t = self.fresh("T")
+        n = self.pick([2, 2, 3])
+        lines.append(f"{indent}{t} = ({', '.join(self.expr(env, 1) for _ in range(n))},)")
+        items = [f"{t}[{k}]" for k in range(n)]
+        inner = env.child(scalars_ro=items)
+        if self.branches and self.chance(35):
+            self.features.add("if")
+            self.features.add("tuples.branch")
+            lines.append(f"{indent}if {self.cond(env, 1)}:")
+            lines.append(f"{indent}    {t} = ({', '.join(self.expr(inner, 1) for _ in range(n))},)")
+            if self.chance(70):
+                lines.append(f"{indent}else:")
+                lines.append(f"{indent}    {t} = ({', '.join(self.pick(items[::-1] + [self.expr(inner, 1)]) for _ in range(n))},)")
+        else:
+            self.features.add("tuples.loop")
+            i = self.fresh("i")
+            lines.append(f"{indent}for {i} in range({self.draw(st.integers(0, 3))}):")
+            form = self.pick(["rebuild", "swap", "unpack"])
+            if form == "swap":            # parallel assignment from the tuple itself
+                new = items[1:] + [f"{items[0]} * 0.5 + math.tanh({self.expr(inner, 1)})"]
+                lines.append(f"{indent}    {t} = {', '.join(new)}")
+            elif form == "unpack":
+                names = [self.fresh("u") for _ in range(n)]
+                lines.append(f"{indent}    {', '.join(names)} = {t}")
+                un = env.child(scalars_ro=names)
+                lines.append(f"{indent}    {t} = ({', '.join(f'{v} * 0.5 + math.sin({self.expr(un, 1)})' for v in names)},)")
+            else:
+                lines.append(f"{indent}    {t} = ({', '.join(f'{it} * 0.5 + math.tanh({self.expr(inner, 1)})' for it in items)},)")
+        target = self.pick(env.assignable)
+        lines.append(f"{indent}{target} = {self.expr(inner, 1)} + {self.pick(items)}")
 
     def s_local(self, env: _Env, lines: list[str], indent: str, e_depth: int) -> None:
         # a name local to this block; the same few names recur in other blocks

@@ -724,3 +724,104 @@ def test_max_and_min_of_rows_give_the_picked_row_its_gradient(f, point):
     want = [(a - b) / 2e-6 for a, b in zip(up, dn)]
     assert all(a == pytest.approx(b, rel=1e-5, abs=1e-6)
                for a, b in zip(symgrad.hvp(f, point, v), want))
+
+
+# --- a tuple rebuilt from its own items in a loop (t = (t[1], t[0] * y)) was lowered once
+#     with the items it had before the loop, so every iteration started again from them:
+#     a wrong value *and* gradient, silently (value_and_grad too).  A tuple set in both
+#     branches of an if was refused with a message about functions.  Found while probing
+#     tuples in regions; the fuzzer now writes such state (fuzz_programs.s_tuple_state).
+def tuple_swapped_in_loop(x, y):
+    t = (x, y)
+    for _ in range(3):
+        t = (t[1], t[0] * y)
+    return t[0] * 2 + t[1]
+
+
+def tuple_with_a_list_in_loop(x, y):
+    t = (x, [x, y])
+    for _ in range(2):
+        t = (t[0] * y, [t[1][1], t[0]])
+    return t[0] + t[1][0] * 3
+
+
+def tuple_unpacked_in_while(x, y):
+    t = (x, y)
+    n = 0
+    while n < 3:
+        a, b = t
+        t = (a * b, a + 0.5)
+        n += 1
+    return t[0] + t[1]
+
+
+def tuple_in_branches_in_loop(x, y):
+    t = (x, y)
+    for _ in range(3):
+        if t[0] > 1.0:
+            t = (t[0] * 0.5, t[1])
+        else:
+            t = (t[0] * y, t[1] + x)
+    return t[0] * t[1]
+
+
+def best_pair(x, y):
+    best = (x, 0)
+    for i, v in enumerate([y, x * y, 0.5]):
+        if v > best[0]:
+            best = (v, i)
+    return best[0] * (best[1] + 1)
+
+
+def tuple_from_a_helper_in_nested_loops(x, y):
+    def step(s):
+        return (s[0] * y, s[1] + s[0])
+    st = (x, 1.0)
+    for _ in range(2):
+        for _ in range(2):
+            st = step(st)
+    return st[0] + st[1]
+
+
+def tuple_set_in_both_branches(x, y):
+    if x > y:
+        t = (x, y)
+    else:
+        t = (y * 2, x)
+    return t[0] * t[1]
+
+
+def run_time_tuple_reassigned(x, y, n):
+    t = tuple([x, 1.0])
+    for _ in range(n):
+        t = (t[0] * y, t[1] + x)
+    return t[0] * y + t[1]
+
+
+@pytest.mark.parametrize("f", [tuple_swapped_in_loop, tuple_with_a_list_in_loop,
+                               tuple_unpacked_in_while, tuple_in_branches_in_loop, best_pair,
+                               tuple_from_a_helper_in_nested_loops, tuple_set_in_both_branches])
+@pytest.mark.parametrize("point", [(0.7, 1.3), (1.3, 0.7)])
+def test_tuples_reassigned_in_loops_and_branches(f, point):
+    value, _ = symgrad.value_and_grad(f, wrt=(0, 1))(*point)
+    assert value == pytest.approx(f(*point), rel=1e-14)
+    check(f, *point)
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_a_run_time_tuple_reassigned_in_a_loop(n):
+    value, _ = symgrad.value_and_grad(run_time_tuple_reassigned, wrt=(0, 1))(0.5, 1.3, n)
+    assert value == pytest.approx(run_time_tuple_reassigned(0.5, 1.3, n), rel=1e-14)
+    check(run_time_tuple_reassigned, 0.5, 1.3, n, wrt=["x", "y"])
+
+
+def tuple_changing_length(x, y):
+    t = (x, y)
+    for _ in range(2):
+        t = (t[0], t[1], x)
+    return t[0]
+
+
+def test_a_tuple_changing_length_in_a_loop_is_refused():
+    with pytest.raises(symgrad.SymgradError, match="tuple 't' reassigned"):
+        symgrad.grad(tuple_changing_length)(0.5, 1.0)
