@@ -399,29 +399,6 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         owner.env[name] = dest
         owner.owned.add(dest)
 
-    def carry_tuple(self, owner: Scope, name: str, value: StaticTuple, node: ast.AST) -> bool:
-        """``t = (a, b)`` inside a branch or loop where ``t`` is carried (its items, or
-        the whole tuple, are variables the region assigns in place): written into them.
-        False when ``t`` is not carried (then the tuple is bound as it is)."""
-        cur = owner.env.get(name)
-        if type(cur) is Var and cur in owner.owned and cur not in self.targets:
-            made = self.materialize(StaticTuple(tuple(map(self.snapshot, value.items))), node)
-            self.copy_into(cur, made)
-            return True
-        if type(cur) is not StaticTuple or not cur.carried:
-            return False
-        if len(cur.items) != len(value.items) or not all(map(is_operand, value.items)):
-            raise self.error_at(node, f"a tuple {name!r} reassigned in a branch or loop to "
-                                f"{len(value.items)} items (it had {len(cur.items)}) or to "
-                                "items that are not numbers, lists or arrays",
-                                "keep the same number of values, or use separate names")
-        carried = set(cur.items)              # (t = (t[1], t[0]): read both, then write)
-        items = [self.emit("copy", (v,), hint="_t") if v in carried and v is not var else v
-                 for var, v in zip(cur.items, value.items)]
-        for var, item in zip(cur.items, items):
-            self.copy_into(var, item)
-        return True
-
     def snapshot(self, item: Any) -> Any:
         """An operand that keeps its value when the variable it reads is reassigned
         (used when a tuple of operands is stored under a name)."""
@@ -638,29 +615,6 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                 blk.insert(pos, stmt)
             scope.env[name] = FuncChoice(tag, options)
 
-    def join_tuples(self, name: str, a: Any, b: Any, then: list, orelse: list,
-                    node: ast.AST) -> StaticTuple:
-        """``t = (x, y)`` in one branch, ``t = (y, x)`` in the other: one variable per
-        item, which each branch sets."""
-        if type(a) is not StaticTuple or type(b) is not StaticTuple or \
-                len(a.items) != len(b.items) or \
-                not all(map(is_operand, a.items + b.items)):
-            raise self.error_at(node, f"a tuple {name!r} given a different length or kind "
-                                "of items in the two branches of an if",
-                                "give it the same number of numbers, lists or arrays in "
-                                "both branches, or use separate names")
-        joins = tuple(Var(_printable(f"{name}_{k}")) for k in range(len(a.items)))
-        for items, blk in ((a.items, then), (b.items, orelse)):
-            pos = len(blk) - 1 if blk and type(blk[-1]) in (ir.Break, ir.Continue, ir.Return) \
-                else len(blk)
-            saved = self.block
-            self.block = []
-            for var, item in zip(joins, items):
-                self.copy_into(var, item)
-            blk[pos:pos] = self.block
-            self.block = saved
-        return StaticTuple(joins)
-
     def prepare_region(self, scope: Scope, stmts: list[ast.stmt]) -> None:
         """Before a branch or loop: every name it assigns gets one variable of this scope
         (shared by both branches and every iteration), copied from a borrowed binding."""
@@ -673,18 +627,9 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             cur = owner.env.get(name)
             if type(cur) is Var and cur in owner.owned:
                 continue
-            if type(cur) is StaticTuple and not cur.carried and cur.items and \
-                    all(map(is_operand, cur.items)):       # t = (t[0] * y, t[1]) in a loop
-                items = tuple(Var(_printable(f"{name}_{k}")) for k in range(len(cur.items)))
-                for var, item in zip(items, cur.items):
-                    self.copy_into(var, item)
-                owner.owned.update(items)
-                owner.env[name] = StaticTuple(items, carried=True)
+            if type(cur) is StaticTuple and not cur.carried:
+                self.carry_items(owner, name, cur, stmts[0])
                 continue
-            if type(cur) is StaticTuple and not cur.carried and \
-                    isinstance(stmts[0], (ast.For, ast.While)):
-                raise self.error_at(stmts[0], f"a tuple {name!r} holding functions or "
-                                    "tuples, reassigned in a loop", "use separate names")
             if cur is not None and not is_operand(cur):
                 continue
             v = Var(_printable(name))

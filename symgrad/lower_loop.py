@@ -302,6 +302,65 @@ class LoopLowering:
         if ra is not rb:
             self.aliases[ra] = rb
 
+    def carry_tuple(self, owner: Scope, name: str, value: StaticTuple, node: ast.AST) -> bool:
+        """``t = (a, b)`` inside a branch or loop where ``t`` is carried (its items, or
+        the whole tuple, are variables the region assigns in place): written into them.
+        False when ``t`` is not carried (then the tuple is bound as it is)."""
+        cur = owner.env.get(name)
+        if type(cur) is Var and cur in owner.owned and cur not in self.targets:
+            made = self.materialize(StaticTuple(tuple(map(self.snapshot, value.items))), node)
+            self.copy_into(cur, made)
+            return True
+        if type(cur) is not StaticTuple or not cur.carried:
+            return False
+        if len(cur.items) != len(value.items) or not all(map(is_operand, value.items)):
+            raise self.error_at(node, f"a tuple {name!r} reassigned in a branch or loop to "
+                                f"{len(value.items)} items (it had {len(cur.items)}) or to "
+                                "items that are not numbers, lists or arrays",
+                                "keep the same number of values, or use separate names")
+        carried = set(cur.items)              # (t = (t[1], t[0]): read both, then write)
+        items = [self.emit("copy", (v,), hint="_t") if v in carried and v is not var else v
+                 for var, v in zip(cur.items, value.items)]
+        for var, item in zip(cur.items, items):
+            self.copy_into(var, item)
+        return True
+
+    def join_tuples(self, name: str, a: Any, b: Any, then: list, orelse: list,
+                    node: ast.AST) -> StaticTuple:
+        """``t = (x, y)`` in one branch, ``t = (y, x)`` in the other: one variable per
+        item, which each branch sets."""
+        if type(a) is not StaticTuple or type(b) is not StaticTuple or \
+                len(a.items) != len(b.items) or \
+                not all(map(is_operand, a.items + b.items)):
+            raise self.error_at(node, f"a tuple {name!r} given a different length or kind "
+                                "of items in the two branches of an if",
+                                "give it the same number of numbers, lists or arrays in "
+                                "both branches, or use separate names")
+        joins = tuple(Var(f"{name.split('#')[0] or '_t'}_{k}") for k in range(len(a.items)))
+        for items, blk in ((a.items, then), (b.items, orelse)):
+            pos = len(blk) - 1 if blk and type(blk[-1]) in (ir.Break, ir.Continue, ir.Return) \
+                else len(blk)
+            saved = self.block
+            self.block = []
+            for var, item in zip(joins, items):
+                self.copy_into(var, item)
+            blk[pos:pos] = self.block
+            self.block = saved
+        return StaticTuple(joins)
+
+    def carry_items(self, owner: Scope, name: str, cur: StaticTuple, stmt: ast.stmt) -> None:
+        """Before a branch or loop that reassigns tuple ``name``: one variable per item
+        (``t = (t[0] * y, t[1])`` in a loop reads last iteration's items)."""
+        if cur.items and all(map(is_operand, cur.items)):
+            items = tuple(Var(f"{name.split('#')[0] or '_t'}_{k}") for k in range(len(cur.items)))
+            for var, item in zip(items, cur.items):
+                self.copy_into(var, item)
+            owner.owned.update(items)
+            owner.env[name] = StaticTuple(items, carried=True)
+        elif isinstance(stmt, (ast.For, ast.While)):
+            raise self.error_at(stmt, f"a tuple {name!r} holding functions or tuples, "
+                                "reassigned in a loop", "use separate names")
+
     def prepare_names(self, scope: Scope, names: list[str]) -> None:
         for name in names:
             v = Var(name.split("#")[0])
