@@ -615,9 +615,12 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                 blk.insert(pos, stmt)
             scope.env[name] = FuncChoice(tag, options)
 
-    def prepare_region(self, scope: Scope, stmts: list[ast.stmt]) -> None:
+    def prepare_region(self, scope: Scope, stmts: list[ast.stmt]) -> list:
         """Before a branch or loop: every name it assigns gets one variable of this scope
-        (shared by both branches and every iteration), copied from a borrowed binding."""
+        (shared by both branches and every iteration), copied from a borrowed binding.
+        Returns the names it leaves bound to values known while lowering (functions):
+        a loop checks them with :meth:`same_statics`."""
+        statics = []
         nonlocals = [n for n in _nonlocal_names(stmts)
                      if scope.owner_of(n).env.get(n) is not None]   # existing locals only
         for name in assigned_names(stmts, scope.fs.walrus) + nonlocals:
@@ -631,23 +634,40 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                 self.carry_items(owner, name, cur, stmts[0])
                 continue
             if cur is not None and not is_operand(cur):
+                statics.append((owner, name, cur))
                 continue
             v = Var(_printable(name))
             if cur is not None:
                 self.copy_into(v, cur)
             owner.env[name] = v
             owner.owned.add(v)
+        return statics
+
+    def same_statics(self, statics: list, node: ast.AST) -> None:
+        """After a loop's body: a name bound to a function before the loop and to another
+        one by the body would call a different function in the next iteration, which
+        the body, lowered once, does not: refused."""
+        for owner, name, before in statics:
+            after = owner.env.get(name)
+            if after is before or (type(after) is Static and type(before) is Static
+                                   and after.obj is before.obj):
+                continue
+            raise self.error_at(node, f"{name!r} bound to a function (or another value "
+                                "known while transforming) before the loop and rebound "
+                                "inside it", "choose the function with an if/else inside "
+                                "the loop, or use a new name for the new one")
 
     def s_while(self, scope: Scope, s: ast.While) -> None:
         self.set_loc(scope, s, header=True)
         loc = self.loc
-        self.prepare_region(scope, [s])
+        statics = self.prepare_region(scope, [s])
         with self.sub_block() as test:
             cond = self.condition(scope, s.test)
         self.loops.append(_LoopCtx(scope, self.depth))
         with self.sub_block() as body:
             self.body(scope, s.body)
         self.loops.pop()
+        self.same_statics(statics, s)
         self.block.append(ir.While(test, cond, body, loc))
 
     def s_for(self, scope: Scope, s: ast.For) -> None:

@@ -158,8 +158,9 @@ class LoopLowering:
         it = self.iteration(scope, iter_node)
         if after_iter is not None:
             after_iter()
+        statics = []
         if body is not None:
-            self.prepare_region(scope, [node])
+            statics = self.prepare_region(scope, [node])
             for name in _target_names(target):        # (set afresh by every iteration)
                 v = scope.owner_of(name).env.get(name)
                 if type(v) is Var:
@@ -173,8 +174,9 @@ class LoopLowering:
                 scope, target, k, node))
             var = var or Var("_k", Kind.num())
             self.emit_loop(scope, it, var, prologue, body, inner, loc, node)
-            return
-        self.seq_loop(scope, it, target, body, inner, loc, node, reassigned)
+        else:
+            self.seq_loop(scope, it, target, body, inner, loc, node, reassigned)
+        self.same_statics(statics, node)
 
     def loop_var(self, scope: Scope, target: ast.expr, reassigned: bool) -> Var | None:
         if isinstance(target, ast.Name) and not reassigned:

@@ -825,3 +825,54 @@ def tuple_changing_length(x, y):
 def test_a_tuple_changing_length_in_a_loop_is_refused():
     with pytest.raises(symgrad.SymgradError, match="tuple 't' reassigned"):
         symgrad.grad(tuple_changing_length)(0.5, 1.0)
+
+
+# --- a function rebound inside a loop (f = math.sin before, f = math.cos in the body):
+#     the body, lowered once, called the first function in every iteration (a wrong value
+#     and gradient, silently).  Now refused with the line; the same function bound
+#     again, and a function chosen in a branch, still work.
+def function_rebound_in_loop(x):
+    f = math.sin
+    for _ in range(2):
+        x = f(x) + x
+        f = math.cos
+    return x
+
+
+def lambda_rebound_in_while(x):
+    g = lambda t: t * 2          # noqa: E731
+    n = 0
+    while n < 3:
+        x = g(x)
+        g = lambda t: t + 1.0    # noqa: E731
+        n += 1
+    return x
+
+
+def same_function_bound_again(x):
+    f = math.sin
+    for _ in range(2):
+        f = math.sin
+        x = f(x) + x
+    return x
+
+
+def function_chosen_in_a_branch(x):
+    f = math.sin
+    if x > 0.5:
+        f = math.cos
+    return f(x) * x
+
+
+@pytest.mark.parametrize("f", [function_rebound_in_loop, lambda_rebound_in_while])
+def test_a_function_rebound_inside_a_loop_is_refused(f):
+    with pytest.raises(symgrad.SymgradError, match="rebound inside it"):
+        symgrad.grad(f)(0.4)
+
+
+@pytest.mark.parametrize("f", [same_function_bound_again, function_chosen_in_a_branch])
+@pytest.mark.parametrize("x", [0.3, 0.8])
+def test_functions_bound_again_or_chosen_in_a_branch_still_work(f, x):
+    value, _ = symgrad.value_and_grad(f)(x)
+    assert value == pytest.approx(f(x), rel=1e-14)
+    check(f, x)
