@@ -643,20 +643,6 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             owner.owned.add(v)
         return statics
 
-    def same_statics(self, statics: list, node: ast.AST) -> None:
-        """After a loop's body: a name bound to a function before the loop and to another
-        one by the body would call a different function in the next iteration, which
-        the body, lowered once, does not: refused."""
-        for owner, name, before in statics:
-            after = owner.env.get(name)
-            if after is before or (type(after) is Static and type(before) is Static
-                                   and after.obj is before.obj):
-                continue
-            raise self.error_at(node, f"{name!r} bound to a function (or another value "
-                                "known while transforming) before the loop and rebound "
-                                "inside it", "choose the function with an if/else inside "
-                                "the loop, or use a new name for the new one")
-
     def s_while(self, scope: Scope, s: ast.While) -> None:
         self.set_loc(scope, s, header=True)
         loc = self.loc

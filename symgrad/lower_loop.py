@@ -363,6 +363,20 @@ class LoopLowering:
             raise self.error_at(stmt, f"a tuple {name!r} holding functions or tuples, "
                                 "reassigned in a loop", "use separate names")
 
+    def same_statics(self, statics: list, node: ast.AST) -> None:
+        """After a loop's body: a name bound to a function before the loop and to another
+        one by the body would call a different function in the next iteration, which
+        the body, lowered once, does not: refused."""
+        for owner, name, before in statics:
+            after = owner.env.get(name)
+            if after is before or (type(after) is Static and type(before) is Static
+                                   and after.obj is before.obj):
+                continue
+            raise self.error_at(node, f"{name!r} bound to a function (or another value "
+                                "known while transforming) before the loop and rebound "
+                                "inside it", "choose the function with an if/else inside "
+                                "the loop, or use a new name for the new one")
+
     def prepare_names(self, scope: Scope, names: list[str]) -> None:
         for name in names:
             v = Var(name.split("#")[0])
