@@ -1674,8 +1674,8 @@ def unsupported_lstsq(A, b):
     return np.sum(y)
 
 
-def unsupported_convolve(x):
-    return np.sum(np.convolve(x, x))
+def unsupported_pad(x):
+    return np.sum(np.pad(x, 1) ** 2)
 
 
 def source_mlp(W, x):
