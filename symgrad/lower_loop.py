@@ -310,20 +310,25 @@ class LoopLowering:
         False when ``t`` is not carried (then the tuple is bound as it is)."""
         cur = owner.env.get(name)
         if type(cur) is Var and cur in owner.owned and cur not in self.targets:
+            if any(type(v) is StaticTuple for v in value.items):
+                raise self.error_at(node, f"a tuple of tuples {name!r} first assigned inside "
+                                    "a branch or loop", f"assign {name} a tuple of the same "
+                                    "shape before the if or loop")
             made = self.materialize(StaticTuple(tuple(map(self.snapshot, value.items))), node)
             self.copy_into(cur, made)
             return True
         if type(cur) is not StaticTuple or not cur.carried:
             return False
-        if len(cur.items) != len(value.items) or not all(map(is_operand, value.items)):
+        if _shape(cur) != _shape(value):
             raise self.error_at(node, f"a tuple {name!r} reassigned in a branch or loop to "
-                                f"{len(value.items)} items (it had {len(cur.items)}) or to "
-                                "items that are not numbers, lists or arrays",
+                                "another number of items, or to items that are not "
+                                "numbers, lists or arrays",
                                 "keep the same number of values, or use separate names")
-        carried = set(cur.items)              # (t = (t[1], t[0]): read both, then write)
-        items = [self.emit("copy", (v,), hint="_t") if v in carried and v is not var else v
-                 for var, v in zip(cur.items, value.items)]
-        for var, item in zip(cur.items, items):
+        pairs = list(zip(_leaves(cur), _leaves(value)))
+        carried = {var for var, _ in pairs}   # (t = (t[1], t[0]): read both, then write)
+        pairs = [(var, self.emit("copy", (v,), hint="_t") if v in carried and v is not var
+                  else v) for var, v in pairs]
+        for var, item in pairs:
             self.copy_into(var, item)
         return True
 
@@ -332,36 +337,35 @@ class LoopLowering:
         """``t = (x, y)`` in one branch, ``t = (y, x)`` in the other: one variable per
         item, which each branch sets."""
         if type(a) is not StaticTuple or type(b) is not StaticTuple or \
-                len(a.items) != len(b.items) or \
-                not all(map(is_operand, a.items + b.items)):
+                _shape(a) is None or _shape(a) != _shape(b):
             raise self.error_at(node, f"a tuple {name!r} given a different length or kind "
                                 "of items in the two branches of an if",
                                 "give it the same number of numbers, lists or arrays in "
                                 "both branches, or use separate names")
-        joins = tuple(Var(f"{name.split('#')[0] or '_t'}_{k}") for k in range(len(a.items)))
-        for items, blk in ((a.items, then), (b.items, orelse)):
+        joins = _variables(name, a)
+        for items, blk in ((a, then), (b, orelse)):
             pos = len(blk) - 1 if blk and type(blk[-1]) in (ir.Break, ir.Continue, ir.Return) \
                 else len(blk)
             saved = self.block
             self.block = []
-            for var, item in zip(joins, items):
+            for var, item in zip(_leaves(joins), _leaves(items)):
                 self.copy_into(var, item)
             blk[pos:pos] = self.block
             self.block = saved
-        return StaticTuple(joins)
+        return StaticTuple(joins.items)      # (a later loop carries it: carry_items)
 
     def carry_items(self, owner: Scope, name: str, cur: StaticTuple, stmt: ast.stmt) -> None:
-        """Before a branch or loop that reassigns tuple ``name``: one variable per item
-        (``t = (t[0] * y, t[1])`` in a loop reads last iteration's items)."""
-        if cur.items and all(map(is_operand, cur.items)):
-            items = tuple(Var(f"{name.split('#')[0] or '_t'}_{k}") for k in range(len(cur.items)))
-            for var, item in zip(items, cur.items):
+        """Before a branch or loop that reassigns tuple ``name``: one variable per item,
+        at any depth (``t = (t[0] * y, t[1])`` in a loop reads last iteration's items)."""
+        if cur.items and _shape(cur) is not None:
+            carried = _variables(name, cur)
+            for var, item in zip(_leaves(carried), _leaves(cur)):
                 self.copy_into(var, item)
-            owner.owned.update(items)
-            owner.env[name] = StaticTuple(items, carried=True)
+                owner.owned.add(var)
+            owner.env[name] = carried
         elif isinstance(stmt, (ast.For, ast.While)):
-            raise self.error_at(stmt, f"a tuple {name!r} holding functions or tuples, "
-                                "reassigned in a loop", "use separate names")
+            raise self.error_at(stmt, f"a tuple {name!r} holding functions, reassigned in a "
+                                "loop", "use separate names")
 
     def same_statics(self, statics: list, node: ast.AST) -> None:
         """After a loop's body: a name bound to a function before the loop and to another
@@ -495,3 +499,33 @@ def _zip_strict(node: ast.Call) -> bool:
 def _enumerate_kw(node: ast.Call) -> bool:
     return len(node.keywords) == 1 and node.keywords[0].arg == "start" and isinstance(
         node.func, ast.Name) and node.func.id == "enumerate"
+
+
+def _shape(t: StaticTuple) -> tuple | None:
+    """The nesting of a tuple of operands (None when an item is a function or such)."""
+    out = []
+    for item in t.items:
+        if type(item) is StaticTuple:
+            sub = _shape(item)
+            if sub is None:
+                return None
+            out.append(sub)
+        elif is_operand(item):
+            out.append(None)
+        else:
+            return None
+    return tuple(out)
+
+
+def _leaves(t: StaticTuple) -> list:
+    """The operands of a tuple, nested tuples flattened in order."""
+    return [x for item in t.items
+            for x in (_leaves(item) if type(item) is StaticTuple else [item])]
+
+
+def _variables(name: str, t: StaticTuple) -> StaticTuple:
+    """A carried tuple shaped like ``t``, one new variable per operand (``t_0_1``)."""
+    base = name.split("#")[0] or "_t"
+    return StaticTuple(tuple(
+        _variables(f"{base}_{k}", item) if type(item) is StaticTuple else Var(f"{base}_{k}")
+        for k, item in enumerate(t.items)), carried=True)

@@ -876,3 +876,42 @@ def test_functions_bound_again_or_chosen_in_a_branch_still_work(f, x):
     value, _ = symgrad.value_and_grad(f)(x)
     assert value == pytest.approx(f(x), rel=1e-14)
     check(f, x)
+
+
+def nested_tuple_in_loop(x, y):
+    t = ((x, y), 1.0)
+    for _ in range(2):
+        t = ((t[0][1], t[0][0]), t[1] * x)
+    return t[0][0] * t[1]
+
+
+def nested_tuple_in_branches(x, y):
+    if x > y:
+        t = ((x, y), x)
+    else:
+        t = ((y, y * 2), x * y)
+    (a, b), c = t
+    return a * b + c
+
+
+def nested_tuple_set_before_branches(x, y):
+    t = ((x, x), y)
+    if x > y:
+        t = ((x, y), x)
+    else:
+        t = ((y, y * 2), x * y)
+    (a, b), c = t
+    return a * b + c
+
+
+@pytest.mark.parametrize("f", [nested_tuple_in_loop, nested_tuple_set_before_branches])
+@pytest.mark.parametrize("point", [(0.7, 1.3), (1.3, 0.7)])
+def test_nested_tuples_as_state(f, point):
+    value, _ = symgrad.value_and_grad(f, wrt=(0, 1))(*point)
+    assert value == pytest.approx(f(*point), rel=1e-14)
+    check(f, *point)
+
+
+def test_a_tuple_of_tuples_first_assigned_in_a_branch_is_refused_clearly():
+    with pytest.raises(symgrad.SymgradError, match="assign t a tuple of the same shape"):
+        symgrad.grad(nested_tuple_in_branches, wrt=(0, 1))(0.7, 1.3)
