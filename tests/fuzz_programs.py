@@ -399,21 +399,34 @@ class _Writer(FamilyWriter):
 
     def s_tuple_state(self, env: _Env, depth: int, in_loop: str | None, lines: list[str],
                       indent: str) -> None:
-        """``T = (a, b)``, then rebuilt from its own items in a loop (or set in both
-        branches of an if), then read: tuples whose items change in a region."""
+        """``T = (a, b)`` (or ``((a, b), c)``), then rebuilt from its own items in a loop
+        (or set in both branches of an if), then read: tuples whose items change in a
+        region."""
         t = self.fresh("T")
         n = self.pick([2, 2, 3])
-        lines.append(f"{indent}{t} = ({', '.join(self.expr(env, 1) for _ in range(n))},)")
-        items = [f"{t}[{k}]" for k in range(n)]
+        nested = n == 3 and self.chance(40)
+        if nested:
+            self.features.add("tuples.nested")
+            items = [f"{t}[0][0]", f"{t}[0][1]", f"{t}[1]"]
+
+            def fmt(v: list[str]) -> str:
+                return f"(({v[0]}, {v[1]}), {v[2]})"
+        else:
+            items = [f"{t}[{k}]" for k in range(n)]
+
+            def fmt(v: list[str]) -> str:
+                return f"({', '.join(v)},)"
+        lines.append(f"{indent}{t} = {fmt([self.expr(env, 1) for _ in range(n)])}")
         inner = env.child(scalars_ro=items)
         if self.branches and self.chance(35):
             self.features.add("if")
             self.features.add("tuples.branch")
             lines.append(f"{indent}if {self.cond(env, 1)}:")
-            lines.append(f"{indent}    {t} = ({', '.join(self.expr(inner, 1) for _ in range(n))},)")
+            lines.append(f"{indent}    {t} = {fmt([self.expr(inner, 1) for _ in range(n)])}")
             if self.chance(70):
                 lines.append(f"{indent}else:")
-                lines.append(f"{indent}    {t} = ({', '.join(self.pick(items[::-1] + [self.expr(inner, 1)]) for _ in range(n))},)")
+                other = [self.pick(items[::-1] + [self.expr(inner, 1)]) for _ in range(n)]
+                lines.append(f"{indent}    {t} = {fmt(other)}")
         else:
             self.features.add("tuples.loop")
             i = self.fresh("i")
@@ -421,14 +434,16 @@ class _Writer(FamilyWriter):
             form = self.pick(["rebuild", "swap", "unpack"])
             if form == "swap":            # parallel assignment from the tuple itself
                 new = items[1:] + [f"{items[0]} * 0.5 + math.tanh({self.expr(inner, 1)})"]
-                lines.append(f"{indent}    {t} = {', '.join(new)}")
+                lines.append(f"{indent}    {t} = {fmt(new)}")
             elif form == "unpack":
                 names = [self.fresh("u") for _ in range(n)]
-                lines.append(f"{indent}    {', '.join(names)} = {t}")
+                lines.append(f"{indent}    {fmt(names)} = {t}")
                 un = env.child(scalars_ro=names)
-                lines.append(f"{indent}    {t} = ({', '.join(f'{v} * 0.5 + math.sin({self.expr(un, 1)})' for v in names)},)")
+                lines.append(f"{indent}    {t} = " + fmt(
+                    [f"{v} * 0.5 + math.sin({self.expr(un, 1)})" for v in names]))
             else:
-                lines.append(f"{indent}    {t} = ({', '.join(f'{it} * 0.5 + math.tanh({self.expr(inner, 1)})' for it in items)},)")
+                lines.append(f"{indent}    {t} = " + fmt(
+                    [f"{it} * 0.5 + math.tanh({self.expr(inner, 1)})" for it in items]))
         target = self.pick(env.assignable)
         lines.append(f"{indent}{target} = {self.expr(inner, 1)} + {self.pick(items)}")
 
