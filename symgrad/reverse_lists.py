@@ -281,9 +281,6 @@ def _to_array(r: Any, e: Eqn) -> None:
     """``a = np.array(xs)`` (a list of numbers, or of arrays: their stack):
     ``d_xs[k] += d_a[k]`` for each k (a number, or a row of ``d_a``)."""
     lst = e.args[0]
-    if e.out.kind.is_list:           # a row: its shadow is d_xs[i] (shadows.py)
-        r.restore_outs(e)
-        return
     g = r.take(e.out) if r.active(e.out) else None
     r.restore_outs(e)
     if g is None or not (type(lst) is Var and r.active(lst)):
