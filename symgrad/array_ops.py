@@ -427,11 +427,6 @@ def _vjp_tensordot(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
             b.call("np_tensordot_vjp_b", (g, a, c), axes=axes)]
 
 
-def _vjp_trace(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
-    x = e.args[0]
-    return [b.op("mul", g, b.call("np_eye_like", (x,)))]
-
-
 def _vjp_dot(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
     if pats[0] == () or pats[1] == ():                 # np.dot with a number: a product
         a, c = e.args
@@ -468,7 +463,6 @@ _op("outer", "outer", None, 2, {}, _outer_shape, _vjp_outer, bilinear=True)
 _op("inner", "inner", None, 2, {}, _inner_shape, _vjp_inner, bilinear=True)
 _op("tensordot", "tensordot", None, 2, {"axes": 2}, lambda pats, p: None, _vjp_tensordot,
     positional=("axes",), bilinear=True)
-_op("trace", "trace", "trace", 1, {}, lambda pats, p: (), _vjp_trace)
 
 
 # ----- shapes
@@ -717,6 +711,7 @@ CONSTRUCTORS = ("zeros", "ones", "empty", "full", "zeros_like", "ones_like", "em
                 "diag", "tri", "random")
 
 from . import array_ops_more  # noqa: E402,F401  (more declarations, into ARRAY_OPS)
+from . import array_linalg  # noqa: E402,F401  (linear algebra, into ARRAY_OPS)
 
 BY_NUMPY: dict[str, ArrayOp] = {op.np_name: op for op in ARRAY_OPS.values() if op.np_name}
 BY_METHOD: dict[str, ArrayOp] = {op.method: op for op in ARRAY_OPS.values() if op.method}

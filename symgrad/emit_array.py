@@ -263,7 +263,7 @@ def _e_take(pr: Any, e: Eqn) -> tuple[str, int]:
 
 def _e_eye_like(pr: Any, e: Eqn) -> tuple[str, int]:
     shape = _shape_of(pr, e.args[0])
-    return f"{_np(pr)}.eye({shape}[0], {shape}[1])", ATOM
+    return f"{_np(pr)}.eye({shape}[-2], {shape}[-1])", ATOM     # (broadcasts over a stack)
 
 
 def _e_einsum(pr: Any, e: Eqn) -> tuple[str, int]:

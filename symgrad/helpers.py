@@ -315,6 +315,22 @@ def _sort_jvp(t, x, axis=-1):
 """,
 })
 
+# the linear algebra of symmetric matrices (symgrad.array_linalg)
+_SOURCES.update({
+    "_eigh_vectors": """
+def _eigh_vectors(a, UPLO="L"):
+    \"\"\"The eigenvectors of np.linalg.eigh(a, UPLO), one per column.\"\"\"
+    import numpy as np
+    return np.linalg.eigh(a, UPLO)[1]
+""",
+    "_logabsdet": """
+def _logabsdet(a):
+    \"\"\"log |det a|, as np.linalg.slogdet(a) finds it (without overflow).\"\"\"
+    import numpy as np
+    return np.linalg.slogdet(a)[1]
+""",
+})
+
 #: helpers that call other helpers
 HELPER_NEEDS = {"_matmul_vjp_a": ("_unbroadcast",), "_matmul_vjp_b": ("_unbroadcast",),
                 "_tensordot_vjp_a": ("_tensordot_axes",),

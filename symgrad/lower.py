@@ -40,7 +40,8 @@ from .lower_expr import ExprLowering
 from .lower_loop import LoopLowering
 from .scope import FuncChoice, FuncValue, Scope, Static, StaticTuple, is_operand
 from .results import _describe_value, _not_number
-from .source import FunctionSource, SourceError, describe, get_source
+from .source import (FunctionSource, SourceError, construct_hint, construct_name, describe,
+                     get_source)
 
 #: primitives whose result is a flag or a count, never an array of indices
 _NOT_ARRAYS = {"lt", "le", "gt", "ge", "eq", "ne", "is", "is_not", "in", "not_in", "not", "and",
@@ -94,6 +95,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         self.injected: dict[int, ir.Global] = {}
         self.aliases: dict[Var, Var] = {}
         self.inline_header = ""
+        self.site: Loc | None = None     # the user's call of a model being inlined
         self.bad_returns: list = []
         self.good_returns = 0
         self.origins: dict[int, str] = {}
@@ -188,7 +190,9 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         fs = scope.fs
         self.scope_fs = fs
         text = fs.text(node).strip() if header else fs.lines(node)
-        self.loc = Loc(text, scope.label, fs.filename, fs.line(node))
+        site = self.site
+        self.loc = Loc(text, scope.label, site.filename if site else fs.filename,
+                       site.lineno if site else fs.line(node))
         if self.inline_header:
             self.loc.header, self.inline_header = self.inline_header, ""
 
@@ -319,7 +323,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
     def stmt(self, scope: Scope, s: ast.stmt) -> None:
         handler = _STMTS.get(type(s))
         if handler is None:
-            raise scope.fs.error(s, _construct(s), _hint(s))
+            raise scope.fs.error(s, construct_name(s), construct_hint(s))
         try:
             handler(self, scope, s)
         except KindError as exc:     # (a conflict found below an expression's own checks)
@@ -359,7 +363,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             raise scope.fs.error(node, "starred assignment (a, *b = ...)",
                                  "unpack a fixed number of names, or index the list")
         else:
-            raise scope.fs.error(node, "assignment to " + _construct(target),
+            raise scope.fs.error(node, "assignment to " + construct_name(target),
                                  "assign to a local variable, a list element or unpack a tuple")
 
     def target_var(self, scope: Scope, name: str) -> Var | None:
@@ -477,7 +481,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                    ) -> None:
         base = self.expr(scope, target.value)
         if not is_operand(base):
-            raise scope.fs.error(node, "an assignment into " + _construct(target.value),
+            raise scope.fs.error(node, "an assignment into " + construct_name(target.value),
                                  "assign into a list held in a variable")
         if self.is_array(base) or type(base) is Var and base.kind.find().tag in (
                 None, "num") and _array_index(target.slice):
@@ -754,27 +758,6 @@ class _FakeNode:
     def __init__(self, loc: Loc | None):
         self.lineno = 1
         self.col_offset = 0
-
-
-def _construct(node: ast.AST) -> str:
-    names = {ast.Try: "a try statement", ast.With: "a with statement",
-             ast.ClassDef: "a class definition", ast.AsyncFunctionDef: "an async function",
-             ast.AsyncFor: "async for", ast.AsyncWith: "async with"}
-    if hasattr(ast, "TryStar"):
-        names[ast.TryStar] = "try/except*"
-    if hasattr(ast, "Match"):
-        names[ast.Match] = "a match statement"
-    return names.get(type(node), type(node).__name__.lower())
-
-
-def _hint(node: ast.AST) -> str:
-    if isinstance(node, ast.Try):
-        return "move the error handling outside the differentiated function"
-    if isinstance(node, ast.With):
-        return "open files and contexts outside the differentiated function"
-    if isinstance(node, ast.ClassDef):
-        return "define classes at module level"
-    return "rewrite it with assignments, if/for/while and function calls"
 
 
 _STMTS: dict[type, Any] = {

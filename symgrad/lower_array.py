@@ -292,7 +292,7 @@ class ArrayLowering:
                             f"tuple of ints{', or lists of ints' if name in ('axes', 'shape') else ''})")
 
     def literal_list(self, value: Any) -> tuple | None:
-        """The items of a list of constants written in the statement being lowered
+        """The items of a list or tuple of constants written in the statement being lowered
         (``[0, 1]`` in ``axes=([0], [1])``), else None (a list made on an earlier line
         may have changed since)."""
         if type(value) is not Var:
@@ -301,7 +301,7 @@ class ArrayLowering:
             if type(e) is not Eqn or e.loc is not self.loc:
                 return None
             if e.outs and e.outs[0] is value:
-                if e.prim == "list":
+                if e.prim in ("list", "tuple"):
                     return e.args
                 return None
         return None
@@ -412,6 +412,10 @@ class ArrayLowering:
         if name == "tolist":
             raise self.error_at(node, "x.tolist()", "keep the array (index it directly)")
         op = array_ops.BY_METHOD.get(name)
+        model = None if op is not None else _method_model(name)
+        if model is not None:              # x.trace(), x.conj(): the numpy function's model
+            self.unify(base.kind, Kind.array(), node)
+            return self.inline_function(scope, model, [base, *args], kwargs, node, Static(model))
         if op is None:
             raise self.error_at(node, f"the array method .{name}()",
                                 "use a numpy function symgrad knows (see the README)")
@@ -568,3 +572,13 @@ def _lower_norm(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
 #: numpy functions lowered in a form of their own (see ArrayLowering.array_call)
 _REWRITTEN = {"np_einsum": _lower_einsum, "np_average": _lower_average, "np_sum": _lower_sum,
               "np_clip": _lower_clip, "np_norm": _lower_norm}
+
+
+def _method_model(name: str) -> Any:
+    """The model of the numpy function an array method ``x.name(...)`` calls with ``x``
+    first (``x.trace()`` is ``np.trace(x)``), or None."""
+    import numpy
+
+    from .numpy_models import numpy_model_of
+    fn = getattr(numpy, name, None)
+    return None if fn is None else numpy_model_of(fn)

@@ -559,7 +559,9 @@ class CallLowering:
             return self.opaque_call(self.ref_static(callee), args, kwargs, node, None,
                                     describe(fn), error=exc)
         mark = len(self.block)
-        saved_loc, saved_fs = self.loc, self.scope_fs
+        saved_loc, saved_fs, saved_site = self.loc, self.scope_fs, self.site
+        if saved_site is None and (getattr(fn, "__module__", None) or "").startswith("symgrad."):
+            self.site = saved_loc       # a model's lines are located at the user's call
         try:
             callee_scope = Scope(fs, label=fn.__code__.co_name)
             defaults = self.python_defaults(fn)
@@ -570,7 +572,7 @@ class CallLowering:
             return self.opaque_call(self.ref_static(callee), args, kwargs, node, None,
                                     describe(fn), error=exc)
         finally:
-            self.loc, self.scope_fs = saved_loc, saved_fs
+            self.loc, self.scope_fs, self.site = saved_loc, saved_fs, saved_site
 
     def may_rebind(self, *trees: Any) -> bool:
         """Can a call rebind a variable it was given (a ``nonlocal`` in one of ``trees``,

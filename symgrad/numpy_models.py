@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .helpers import helper_object
 from .stdlib_models import _constant
 
 __all__ = ["numpy_model_of"]
@@ -18,6 +19,15 @@ __all__ = ["numpy_model_of"]
 @_constant
 def _sign_of(y: Any) -> Any:
     return np.copysign(1.0, y)
+
+
+@_constant
+def _slogdet_sign(a: Any) -> Any:
+    return np.linalg.slogdet(a)[0]
+
+
+_eigh_vectors = helper_object("_eigh_vectors")      # (operations: see array_linalg)
+_logabsdet = helper_object("_logabsdet")
 
 
 def ptp(a, axis=None, keepdims=False):
@@ -333,7 +343,34 @@ def percentile(a, q, axis=None):
     return quantile(a, q / 100.0, axis)
 
 
-_MODELS = {np.ptp: ptp, np.median: median, np.copysign: copysign,
+def slogdet(a):
+    return _slogdet_sign(a), _logabsdet(a)
+
+
+def eigh(a, UPLO="L"):
+    return np.linalg.eigvalsh(a, UPLO), _eigh_vectors(a, UPLO)
+
+
+# (symgrad differentiates real numbers: for them these are the number itself, or 0)
+def real(val):
+    return val * 1.0
+
+
+def imag(val):
+    return np.zeros_like(val * 1.0)
+
+
+def conj(x):
+    return x * 1.0
+
+
+def real_if_close(a, tol=100):
+    return a * 1.0
+
+
+_MODELS = {np.linalg.slogdet: slogdet, np.linalg.eigh: eigh, np.real: real, np.imag: imag,
+           np.conj: conj, np.conjugate: conj, np.real_if_close: real_if_close,
+           np.ptp: ptp, np.median: median, np.copysign: copysign,
            np.float_power: float_power, np.diag: diag, np.diagflat: diagflat,
            np.flipud: flipud, np.fliplr: fliplr, np.rot90: rot90, np.atleast_3d: atleast_3d,
            np.append: append, np.nan_to_num: nan_to_num, np.nanmean: nanmean,

@@ -299,3 +299,26 @@ def _find_lambda(module: ast.Module, code: types.CodeType, start: int) -> ast.Fu
     if "type_params" in ast.FunctionDef._fields:
         fdef.type_params = []
     return fdef
+
+
+def construct_name(node: ast.AST) -> str:
+    """What an unsupported statement or target is called in an error ("a try statement")."""
+    names = {ast.Try: "a try statement", ast.With: "a with statement",
+             ast.ClassDef: "a class definition", ast.AsyncFunctionDef: "an async function",
+             ast.AsyncFor: "async for", ast.AsyncWith: "async with"}
+    if hasattr(ast, "TryStar"):
+        names[ast.TryStar] = "try/except*"
+    if hasattr(ast, "Match"):
+        names[ast.Match] = "a match statement"
+    return names.get(type(node), type(node).__name__.lower())
+
+
+def construct_hint(node: ast.AST) -> str:
+    """What to do instead of the unsupported statement ``node``."""
+    if isinstance(node, ast.Try):
+        return "move the error handling outside the differentiated function"
+    if isinstance(node, ast.With):
+        return "open files and contexts outside the differentiated function"
+    if isinstance(node, ast.ClassDef):
+        return "define classes at module level"
+    return "rewrite it with assignments, if/for/while and function calls"

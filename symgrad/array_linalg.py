@@ -1,0 +1,172 @@
+"""Linear algebra of symmetric matrices, declared as in :mod:`symgrad.array_ops` (into
+the same ``ARRAY_OPS`` table; imported by it before its lookup tables are built).
+
+* ``np.linalg.cholesky``;
+* ``np.linalg.eigvalsh`` and the eigenvectors of ``np.linalg.eigh`` (the helper
+  ``_eigh_vectors``; ``np.linalg.eigh`` itself is a model returning both, see
+  :mod:`symgrad.numpy_models`);
+* ``log|det a|`` (the helper ``_logabsdet``; ``np.linalg.slogdet`` is a model).
+
+numpy reads only one triangle of the matrix it is given (the lower one, or the upper
+one for ``UPLO="U"``) and decomposes the symmetric matrix that triangle stands for.
+So the derivative is taken with respect to that triangle: the other one gets 0, as
+finite differences of numpy's own function show, and a symmetric argument moves
+both triangles together.  Every rule here is written with operations that have
+rules themselves, so a Hessian (the tangent sweep of the generated gradient) works.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .array_ops import ArrayBuilder, _op
+from .array_ops_more import HELPER_OPS, _mm, _mT, _same
+from .ir import Const, Eqn, Kind
+
+
+def _lower(e: Eqn) -> bool:
+    return (e.params or {}).get("UPLO", "L") != "U"
+
+
+def _symmetric(b: ArrayBuilder, t: Any, pat: Any, lower: bool) -> Any:
+    """The tangent of the symmetric matrix numpy decomposes, from the tangent ``t`` of
+    its argument: the triangle it reads, mirrored."""
+    if lower:
+        return b.op("add", b.call("np_tril", (t,), k=0), _mT(b, b.call("np_tril", (t,), k=-1), pat))
+    return b.op("add", b.call("np_triu", (t,), k=0), _mT(b, b.call("np_triu", (t,), k=1), pat))
+
+
+def _fold(b: ArrayBuilder, g: Any, pat: Any, lower: bool) -> Any:
+    """The adjoint of the argument from the adjoint ``g`` of that symmetric matrix: the
+    triangle read gets ``g`` and, off the diagonal, the mirrored ``g`` too; the other
+    triangle is not read (the transpose of :func:`_symmetric`)."""
+    gt = _mT(b, g, pat)
+    if lower:
+        return b.op("add", b.call("np_tril", (g,), k=0), b.call("np_tril", (gt,), k=-1))
+    return b.op("add", b.call("np_triu", (g,), k=0), b.call("np_triu", (gt,), k=1))
+
+
+def _half_lower(b: ArrayBuilder, x: Any) -> Any:
+    """``tril(x)`` with its diagonal halved."""
+    both = b.op("add", b.call("np_tril", (x,), k=0), b.call("np_tril", (x,), k=-1))
+    return b.op("mul", Const(0.5), both)
+
+
+def _solve(b: ArrayBuilder, a: Any, r: Any) -> Any:
+    return b.call("np_solve", (a, r))
+
+
+# ----- Cholesky: a = L L^T with L lower triangular
+
+def _jvp_cholesky(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    """``dL = L phi(L^-1 dS L^-T)``, phi: the lower triangle with its diagonal halved."""
+    low, pat = e.out, pats[0]
+    ds = _symmetric(b, t[0], pat, True)
+    inner = _solve(b, low, _mT(b, _solve(b, low, ds), pat))     # L^-1 dS L^-T
+    return _mm(b, low, _half_lower(b, inner))
+
+
+def _vjp_cholesky(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    """``dS = sym(L^-T phi(L^T g) L^-1)`` (Murray, "Differentiation of the Cholesky
+    decomposition", 2016), folded onto the lower triangle numpy reads."""
+    low, pat = e.out, pats[0]
+    p = _half_lower(b, _mm(b, _mT(b, low, pat), g))
+    lt = _mT(b, low, pat)
+    left = _solve(b, lt, b.op("add", p, _mT(b, p, pat)))              # L^-T (P + P^T)
+    ds = b.op("mul", Const(0.5), _mT(b, _solve(b, lt, _mT(b, left, pat)), pat))
+    return [_fold(b, ds, pat, True)]
+
+
+_op("cholesky", "linalg.cholesky", None, 1, {}, _same, _vjp_cholesky, _jvp_cholesky)
+
+
+# ----- eigenvalues and eigenvectors of a symmetric matrix: S = V diag(w) V^T
+
+def _vectors(b: ArrayBuilder, e: Eqn) -> Any:
+    return b.call("np_eigh_vectors", (e.args[0],), UPLO="L" if _lower(e) else "U")
+
+
+def _values(b: ArrayBuilder, e: Eqn) -> Any:
+    return b.call("np_eigvalsh", (e.args[0],), UPLO="L" if _lower(e) else "U")
+
+
+def _gaps(b: ArrayBuilder, w: Any) -> Any:
+    """``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal, 0 on it (inf where two
+    eigenvalues are equal: the eigenvectors then have no derivative)."""
+    d = b.op("sub", b.call("np_expand_dims", (w,), axis=-2), b.call("np_expand_dims", (w,), axis=-1))
+    eye = b.call("np_eye_like", (d,))
+    return b.op("truediv", b.op("sub", Const(1.0), eye), b.op("add", d, eye))
+
+
+def _jvp_eigvalsh(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    """``dw[k] = v_k^T dS v_k``."""
+    v, pat = _vectors(b, e), pats[0]
+    ds = _symmetric(b, t[0], pat, _lower(e))
+    return b.call("np_sum", (b.op("mul", v, _mm(b, ds, v)),), axis=-2)
+
+
+def _vjp_eigvalsh(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    """``dS = V diag(g) V^T``."""
+    v, pat = _vectors(b, e), pats[0]
+    scaled = b.op("mul", v, b.call("np_expand_dims", (g,), axis=-2))
+    return [_fold(b, _mm(b, scaled, _mT(b, v, pat)), pat, _lower(e))]
+
+
+def _jvp_vectors(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    """``dV = V (F * (V^T dS V))``."""
+    v, pat = e.out, pats[0]
+    ds = _symmetric(b, t[0], pat, _lower(e))
+    inner = _mm(b, _mT(b, v, pat), _mm(b, ds, v))
+    return _mm(b, v, b.op("mul", _gaps(b, _values(b, e)), inner))
+
+
+def _vjp_vectors(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    """``dS = V (F * (V^T g)) V^T`` (the transpose of the tangent rule)."""
+    v, pat = e.out, pats[0]
+    inner = b.op("mul", _gaps(b, _values(b, e)), _mm(b, _mT(b, v, pat), g))
+    return [_fold(b, _mm(b, _mm(b, v, inner), _mT(b, v, pat)), pat, _lower(e))]
+
+
+def _drop_last(pats: list, p: dict) -> Any:
+    return None if pats[0] is None else pats[0][:-1]
+
+
+_op("eigvalsh", "linalg.eigvalsh", None, 1, {"UPLO": "L"}, _drop_last, _vjp_eigvalsh,
+    _jvp_eigvalsh, positional=("UPLO",))
+_op("eigh_vectors", None, None, 1, {"UPLO": "L"}, _same, _vjp_vectors, _jvp_vectors)
+HELPER_OPS["np_eigh_vectors"] = ("_eigh_vectors", ("UPLO",))
+
+
+# ----- log |det a|
+
+def _one_matrix(e: Eqn, pats: list) -> bool:
+    """Is ``a`` known to be one matrix?  (A stack is refused; an unknown rank gets the
+    form that holds for both.)"""
+    if pats[0] is not None and len(pats[0]) != 2:
+        from .array_ops_more import _refuse
+        raise _refuse(e, "np.linalg.slogdet of a stack of matrices",
+                      "take the log-determinant of one matrix at a time")
+    return pats[0] is not None
+
+
+def _inv_t(b: ArrayBuilder, e: Eqn, pats: list) -> Any:
+    return _mT(b, b.call("np_inv", (e.args[0],)), pats[0])
+
+
+def _vjp_logabsdet(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    """``d_a = g * inv(a).T``."""
+    if not _one_matrix(e, pats):
+        g = b.call("np_expand_dims", (g,), axis=(-2, -1))
+    return [b.op("mul", g, _inv_t(b, e, pats))]
+
+
+def _jvp_logabsdet(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    prod = b.op("mul", _inv_t(b, e, pats), t[0])
+    if _one_matrix(e, pats):
+        return b.call("np_sum", (prod,), Kind.num())
+    return b.call("np_sum", (prod,), axis=(-2, -1))
+
+
+_op("logabsdet", None, None, 1, {}, lambda pats, p: (), _vjp_logabsdet, _jvp_logabsdet,
+    scalar=lambda p: True)
+HELPER_OPS["np_logabsdet"] = ("_logabsdet", ())

@@ -1,0 +1,182 @@
+"""The linear algebra of symmetric matrices (np.linalg.cholesky, eigvalsh, eigh,
+slogdet), the numpy functions that are the identity or zero on real numbers (np.real,
+np.imag, np.conj ...), array methods that are numpy functions (x.trace(), x.conj())
+and tensordot axes written as a list of tuples.
+
+numpy reads one triangle of the matrix it decomposes, so finite differences of numpy's
+own function are the reference: the other triangle has derivative 0.  Every gradient is
+checked against them, every jvp against a directional difference, every hvp against
+differences of the gradient."""
+
+import numpy as np
+import pytest
+
+import symgrad
+from symgrad.errors import SymgradError
+from test_numpy_more import check_grad, check_hvp, check_jvp, fd_grad
+
+RNG = np.random.default_rng(23)
+A = RNG.normal(size=(4, 4))                                   # any matrix
+SPD = A @ A.T + 4.0 * np.eye(4)                               # positive definite
+UPPER = SPD + np.triu(RNG.normal(size=(4, 4)), 1)             # not symmetric above
+STACK = np.stack([m @ m.T + 4.0 * np.eye(3) for m in RNG.normal(size=(2, 3, 3))])
+WEIGHTS = np.arange(16.0).reshape(4, 4) / 10.0
+NEG = np.diag([2.0, -1.5, 3.0]) + 0.1 * RNG.normal(size=(3, 3))   # det < 0
+VEC = RNG.normal(size=5)
+T3 = RNG.normal(size=(3, 3, 2))
+
+
+def cholesky_of_gram(x):
+    return np.sum(np.linalg.cholesky(x @ x.T + 4.0 * np.eye(4)) * WEIGHTS)
+
+
+def cholesky_reads_the_lower_triangle(a):
+    return np.sum(np.linalg.cholesky(a) ** 2 * WEIGHTS)
+
+
+def cholesky_of_a_stack(a):
+    return np.sum(np.linalg.cholesky(a) ** 3)
+
+
+def eigenvalues(a):
+    return np.sum(np.linalg.eigvalsh(a) * np.arange(4.0))
+
+
+def eigenvalues_upper(a):
+    return np.sum(np.linalg.eigvalsh(a, UPLO="U") ** 2 * np.arange(4.0))
+
+
+def eigenvalues_of_a_stack(a):
+    return np.sum(np.linalg.eigvalsh(a) ** 2)
+
+
+def eigh_values(a):
+    w, v = np.linalg.eigh(a)
+    return np.sum(w ** 3) / 10.0
+
+
+def eigh_vectors(a):
+    # squares and absolute values: the same for either sign numpy picks
+    w, v = np.linalg.eigh(a)
+    return np.sum(v[:, 0] ** 2 * np.arange(4.0)) + np.sum(np.abs(v[:, 3]) * np.arange(4.0))
+
+
+def eigh_rebuilt(x):
+    w, v = np.linalg.eigh(x @ x.T)
+    return np.sum((v * np.sqrt(w)) @ v.T * WEIGHTS)              # the matrix square root
+
+
+def eigh_of_a_stack_upper(a):
+    w, v = np.linalg.eigh(a, UPLO="U")
+    return np.sum(v ** 4) + np.sum(w)
+
+
+def log_determinant(a):
+    return np.linalg.slogdet(a)[1]
+
+
+def signed_log_determinant(a):
+    sign, logdet = np.linalg.slogdet(a)
+    return sign * logdet ** 2
+
+
+def real_parts(x):
+    return np.sum(np.real(x) ** 2 + np.imag(x) + np.conj(x) ** 3 + np.conjugate(x)
+                  + np.real_if_close(x) * x)
+
+
+def array_methods(x):
+    return np.sum(x.conj() * x.conjugate() * x)
+
+
+def trace_method_of_three_axes(x):
+    return np.sum(x.trace() * np.array([1.0, 2.0]))
+
+
+def trace_method_with_offset(x):
+    return x.trace(1) + np.trace(x, -1) * 2.0
+
+
+def tensordot_list_of_tuples(a):
+    return np.sum(np.tensordot(a, T3, axes=[(0, 1), (1, 0)]) ** 2)
+
+
+CASES = [(cholesky_of_gram, A), (cholesky_reads_the_lower_triangle, UPPER),
+         (cholesky_of_a_stack, STACK), (eigenvalues, A), (eigenvalues_upper, A),
+         (eigenvalues_of_a_stack, STACK), (eigh_values, A), (eigh_vectors, A),
+         (eigh_rebuilt, A), (eigh_of_a_stack_upper, STACK), (log_determinant, SPD),
+         (log_determinant, A), (signed_log_determinant, NEG), (real_parts, VEC),
+         (array_methods, VEC), (trace_method_of_three_axes, T3),
+         (trace_method_with_offset, A), (tensordot_list_of_tuples, A[:3, :3])]
+
+
+def _id(case):
+    f, x = case
+    return f"{f.__name__}-{'x'.join(map(str, np.shape(x)))}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_gradient_matches_finite_differences(case):
+    f, x = case
+    check_grad(f, x, tol=2e-5)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_jvp_matches_a_directional_difference(case):
+    f, x = case
+    check_jvp(f, x, tol=2e-5)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "trace" not in c[0].__name__],
+                         ids=_id)          # (traces are linear: no second derivative)
+def test_hvp_matches_differences_of_the_gradient(case):
+    f, x = case
+    check_hvp(f, x, tol=2e-4)
+
+
+def test_the_triangle_numpy_does_not_read_has_derivative_zero():
+    g = symgrad.grad(cholesky_reads_the_lower_triangle)(UPPER.copy())
+    assert np.all(np.triu(g, 1) == 0.0)
+    assert np.all(g[np.tril_indices(4, -1)] != 0.0)
+    gu = symgrad.grad(eigenvalues_upper)(A.copy())
+    assert np.all(np.tril(gu, -1) == 0.0)
+
+
+def test_log_determinant_where_the_determinant_overflows():
+    """slogdet is for matrices whose determinant is out of range: the gradient is
+    inv(a).T (hand-derived), finite where det(a) is inf."""
+    big = 1e3 * np.eye(120) + RNG.normal(size=(120, 120))
+    assert not np.isfinite(np.linalg.det(big))
+    g = symgrad.grad(log_determinant)(big.copy())
+    np.testing.assert_allclose(g, np.linalg.inv(big).T, rtol=1e-10, atol=1e-15)
+
+
+def test_eigenvectors_of_equal_eigenvalues_have_no_derivative():
+    """Where two eigenvalues are equal the eigenvectors are not differentiable: the
+    gradient is not a finite number (never a silently made-up one)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = symgrad.grad(eigh_vectors)(np.diag([1.0, 1.0, 2.0, 3.0]))
+    assert not np.all(np.isfinite(g))
+
+
+def test_log_determinant_of_a_stack_is_refused_at_the_users_line():
+    with pytest.raises(SymgradError) as info:
+        symgrad.grad(log_determinant)(STACK.copy())
+    text = str(info.value)
+    assert "test_linalg.py" in text and "stack of matrices" in text
+    assert f"line {log_determinant.__code__.co_firstlineno + 1}" in text
+
+
+def test_generated_code_reads_as_numpy():
+    source = symgrad.grad(eigh_vectors).source
+    assert "_eigh_vectors(a, UPLO='L')" in source
+    assert "np.linalg.eigvalsh(a)" in source
+    assert "np.tril(" in source
+    source = symgrad.grad(cholesky_reads_the_lower_triangle).source
+    assert "np.linalg.cholesky(a)" in source and "np.linalg.solve(" in source
+
+
+def test_finite_difference_reference_sees_the_lower_triangle_only():
+    """(The reference itself: numpy's cholesky ignores the upper triangle.)"""
+    fd = fd_grad(cholesky_reads_the_lower_triangle, [UPPER], 0)
+    assert np.abs(np.triu(fd, 1)).max() < 1e-6
