@@ -586,6 +586,7 @@ def _no_vjp(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
 
 
 _op("split_like", None, None, 1, {"axis": 0}, lambda pats, p: None, _no_vjp)
+_op("joined_vjp", None, None, 1, {"axis": 1}, lambda pats, p: None, _no_vjp)
 _op("take", "take", "take", 1, {"indices": None, "axis": None}, lambda pats, p: None,
     _no_vjp, positional=("indices", "axis"))
 
@@ -624,6 +625,13 @@ def _vjp_vstack(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
             for k, a in enumerate(e.args)]
 
 
+def _vjp_joined(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    """``np.column_stack`` / ``np.dstack``: ``g`` cut into pieces shaped like each array."""
+    axis = 1 if e.prim == "np_column_stack" else 2
+    parts = b.call("np_joined_vjp", (g, *e.args), Kind.list_of(), axis=axis)
+    return [b.call("getitem", (parts, Const(k))) for k in range(len(e.args))]
+
+
 def _concat_shape(pats: list, p: dict) -> Pattern:
     if any(q is None for q in pats) or not pats:
         return None
@@ -649,6 +657,8 @@ _op("concatenate", "concatenate", None, -1, {"axis": 0}, _concat_shape, _vjp_con
 _op("stack", "stack", None, -1, {"axis": 0}, _stack_shape, _vjp_stack)
 _op("hstack", "hstack", None, -1, {}, _concat_shape, _vjp_hstack)
 _op("vstack", "vstack", None, -1, {}, lambda pats, p: None, _vjp_vstack)
+_op("column_stack", "column_stack", None, -1, {}, lambda pats, p: None, _vjp_joined)
+_op("dstack", "dstack", None, -1, {}, lambda pats, p: None, _vjp_joined)
 
 
 # ----- selection

@@ -302,6 +302,7 @@ ARRAY_EXPR.update({
     "np_take": _e_take, "np_eye_like": _e_eye_like,
     "np_inside": _e_inside, "np_sum_like": _helper_call("_unbroadcast"),
     "np_split_like": _helper_call("_split_like", ("axis",)),
+    "np_joined_vjp": _helper_call("_joined_vjp", ("axis",)),
     "np_matmul_vjp_a": _helper_call("_matmul_vjp_a"),
     "np_matmul_vjp_b": _helper_call("_matmul_vjp_b"),
     "np_inner_vjp_a": _helper_call("_inner_vjp_a"), "np_inner_vjp_b": _helper_call("_inner_vjp_b"),

@@ -144,6 +144,18 @@ def _split_like(g, *parts, axis=0):
     pieces = np.split(g, ends, axis=axis)
     return [q.reshape(()) if np.ndim(p) == 0 else q for q, p in zip(pieces, parts)]
 ''',
+    "_joined_vjp": '''
+def _joined_vjp(g, *parts, axis=1):
+    """g cut into pieces shaped like each of parts: the adjoint of np.column_stack (axis
+    1: a vector is a column) or of np.dstack (axis 2: each part made 3-d)."""
+    import numpy as np
+    if axis == 1:
+        shaped = [np.reshape(p, (-1, 1)) if np.ndim(p) < 2 else p for p in parts]
+    else:
+        shaped = [np.atleast_3d(p) for p in parts]
+    ends = np.cumsum([np.shape(p)[axis] for p in shaped[:-1]])
+    return [np.reshape(q, np.shape(p)) for q, p in zip(np.split(g, ends, axis=axis), parts)]
+''',
     "_matmul_vjp_a": '''
 def _matmul_vjp_a(g, a, b):
     """The adjoint of a in a @ b, for operands of any rank."""

@@ -305,9 +305,9 @@ class CallLowering:
         """A call of one of symgrad's helpers, in generated code being differentiated
         again (Hessians): the primitive the helper was printed for."""
         ops = [self.materialize(a, node) for a in args]
-        if name == "_split_like" and set(kwargs) <= {"axis"}:
+        if name in ("_split_like", "_joined_vjp") and set(kwargs) <= {"axis"}:
             axis = kwargs.get("axis", Const(0))
-            return self.emit("np_split_like", tuple(ops), Kind.list_of(Kind.array()),
+            return self.emit("np" + name, tuple(ops), Kind.list_of(Kind.array()),
                              {"axis": axis.value if type(axis) is Const else 0}, dest=dest,
                              hint="_a")
         if name in ("_tensordot_vjp_a", "_tensordot_vjp_b") and set(kwargs) <= {"axes"}:

@@ -1,7 +1,7 @@
 """The linear algebra of symmetric matrices (np.linalg.cholesky, eigvalsh, eigh,
 slogdet), the numpy functions that are the identity or zero on real numbers (np.real,
-np.imag, np.conj ...), array methods that are numpy functions (x.trace(), x.conj())
-and tensordot axes written as a list of tuples.
+np.imag, np.conj ...), array methods that are numpy functions (x.trace(), x.conj()),
+tensordot axes written as a list of tuples, and np.column_stack / np.dstack.
 
 numpy reads one triangle of the matrix it decomposes, so finite differences of numpy's
 own function are the reference: the other triangle has derivative 0.  Every gradient is
@@ -101,7 +101,20 @@ def tensordot_list_of_tuples(a):
     return np.sum(np.tensordot(a, T3, axes=[(0, 1), (1, 0)]) ** 2)
 
 
-CASES = [(cholesky_of_gram, A), (cholesky_reads_the_lower_triangle, UPPER),
+def column_stack_of_vectors_and_a_matrix(x):
+    return np.sum(np.column_stack([x[:, 0], x[:, 1:3] ** 2, x[:, 0] * x[:, 3]]) * WEIGHTS)
+
+
+def dstack_of_matrices_and_slices(x):
+    return np.sum(np.dstack((x, x * 2.0, x[:, ::-1])) ** 3 * np.arange(3.0))
+
+
+def dstack_of_vectors(v):
+    return np.sum(np.dstack([v, v ** 2]) ** 2 * np.arange(2.0))
+
+
+CASES = [(column_stack_of_vectors_and_a_matrix, A), (dstack_of_matrices_and_slices, A),
+         (dstack_of_vectors, VEC), (cholesky_of_gram, A), (cholesky_reads_the_lower_triangle, UPPER),
          (cholesky_of_a_stack, STACK), (eigenvalues, A), (eigenvalues_upper, A),
          (eigenvalues_of_a_stack, STACK), (eigh_values, A), (eigh_vectors, A),
          (eigh_rebuilt, A), (eigh_of_a_stack_upper, STACK), (log_determinant, SPD),
