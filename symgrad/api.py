@@ -292,12 +292,15 @@ class GradFunction(functools.partial):
 
     def _refresh(self, *args: Any) -> Any:
         """The functions this gradient was made from were rebound: make it again."""
+        self._renew()
+        return self(*args)
+
+    def _renew(self) -> None:
         target, indices, single = self._spec
         with _lock:
             result = _default_transform(target, self.params, indices, self.with_value, single)
             self._setup(self.fn, target, self.params, indices, single, self.with_value,
                         result)
-        return self(*args)
 
     def __repr__(self) -> str:
         kind = "value_and_grad" if self.with_value else "grad"
@@ -432,7 +435,10 @@ def _resolve_wrt(params: list[str], wrt: Wrt, fn: Any) -> tuple[list[int], bool]
 
 def _cached(fn: Any, wrt: Wrt, with_value: bool) -> GradFunction:
     key = (wrt if not isinstance(wrt, list) else tuple(wrt), with_value)
-    return memo(_cache, fn, key, lambda: GradFunction(fn, wrt, with_value))
+    made = memo(_cache, fn, key, lambda: GradFunction(fn, wrt, with_value))
+    if entry_mod.stale(made._result.lowered.guards):   # (its source, for hvp, is read
+        made._renew()                                  # before a call would renew it)
+    return made
 
 
 def memo(cache: Any, fn: Any, key: tuple, make: Callable[[], Any]) -> Any:

@@ -230,6 +230,10 @@ def _dispatch(ns: dict, arglist: str, primal: list[str], arrays: Any, shared: An
     """The entry's first lines: arrays to their specializations, shared lists to the
     gradient that shares, rebound helpers to a new transformation."""
     lines = []
+    guard_text = _guards(guards, ns)        # (first: arrays' specializations are made
+    if guard_text:                          # from the same functions)
+        lines += [f"    if {guard_text} != _expected:", f"        return _refresh({arglist})"]
+        ns["_expected"] = tuple(obj for _, obj in guards)
     if arrays is not None:
         import numpy
         ns["_ndarray"], ns["_arrays"] = numpy.ndarray, arrays
@@ -240,10 +244,6 @@ def _dispatch(ns: dict, arglist: str, primal: list[str], arrays: Any, shared: An
         ns["_shares"], ns["_shared"] = shares, call_shared
         lines += [f"    if _shares({', '.join(names_shared)}):",
                   f"        return _shared({arglist})"]
-    guard_text = _guards(guards, ns)
-    if guard_text:
-        lines += [f"    if {guard_text} != _expected:", f"        return _refresh({arglist})"]
-        ns["_expected"] = tuple(obj for _, obj in guards)
     return lines
 
 
@@ -365,6 +365,21 @@ def fused_source(source: str, params: list[str], primal: list[str],
 def _signature(params: list[str], defaults: tuple) -> str:
     k = len(params) - len(defaults)
     return ", ".join(p if i < k else f"{p}=_d{i - k}" for i, p in enumerate(params))
+
+
+def stale(guards: list) -> bool:
+    """Has a function (or a value) that code was made from been rebound since, where it
+    was read (what the entry's guard line tests, for the callers that have no entry)?"""
+    for where, obj in guards:
+        kind = where[0]
+        try:
+            now = (where[1].get(where[2]) if kind == "global" else where[1].cell_contents
+                   if kind == "cell" else getattr(where[1], where[2], None))
+        except ValueError:                     # (an emptied closure cell)
+            return True
+        if now is not obj and not (type(now) is type(obj) and now == obj):
+            return True
+    return False
 
 
 def _guards(guards: list, ns: dict, pre: str = "_") -> str:

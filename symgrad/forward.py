@@ -26,8 +26,8 @@ from .analyze import INACTIVE_PRIMS, Facts
 from .array_ops import ARRAY_OPS, ArrayBuilder
 from .build import Builder
 from .shapes import pattern_of
-from .ir import (Break, Const, Continue, Eqn, For, Func, If, Kind, Loc, Return, Var, While,
-                 computes_with_arrays, walk)
+from .ir import (Break, Const, Continue, Eqn, For, Func, Global, If, Kind, Loc, Return, Var,
+                 While, computes_with_arrays, walk)
 
 __all__ = ["forward", "Forward"]
 
@@ -307,7 +307,8 @@ class Forward:
         t = self.tangent_of(a)
         if t is not None:
             return t
-        if type(a) is Var and a.kind.find().tag == "array":
+        if type(a) is Var and a.kind.find().tag == "array" or type(a) is Global and not \
+                isinstance(a.obj, (int, float)):        # (an array the function reads)
             return b.call("np_zeros_like", (a,))
         return Const(0.0)
 

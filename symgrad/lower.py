@@ -31,7 +31,7 @@ from typing import Any, Iterator
 
 from . import ir
 from .desugar import assigned_names, desugar
-from .errors import NonScalarError
+from .errors import NonScalarError, UnsupportedSyntaxError
 from .array_alias import check_views
 from .ir import Const, Eqn, Kind, KindError, Loc, Var, kind_conflict
 from .lower_array import ArrayLowering
@@ -182,6 +182,10 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             self.unify(var.kind, kind_of_value(value.obj))
 
     def error_at(self, node: ast.AST | None, construct: str, hint: str) -> Exception:
+        site = self.site            # (inside a model: at the user's call)
+        if site is not None:
+            return UnsupportedSyntaxError(construct, hint, site.filename, site.lineno, 0,
+                                          site.text)
         fs = self.scope_fs
         return fs.error(node if node is not None else _FakeNode(self.loc), construct, hint)
 

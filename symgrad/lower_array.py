@@ -284,12 +284,21 @@ class ArrayLowering:
             return tuple(parts)
         if type(value) is Const:
             return value.value
+        if type(value) is Global and value.how in ("global", "cell") and _fixed(value.obj):
+            # a global or closure constant (AXIS = 1): its value now, and each call checks
+            # it is still the one there (made again if it was rebound)
+            where = (("cell", value.cell) if value.how == "cell"
+                     else ("global", self.top.globals, value.name))
+            self.guards.setdefault((where[0], id(where[1])) + where[2:], (where, value.obj))
+            return value.obj
         items = self.literal_list(value) if name in ("axes", "shape") else None
         if items is not None:                # axes=([0], [1]): lists written in the call
             return tuple(self.static_param(v, name, op, node) for v in items)
-        raise self.error_at(node, f"a {name}= that is computed when the function runs",
-                            f"give {name} as a literal written in the call (an int or a "
-                            f"tuple of ints{', or lists of ints' if name in ('axes', 'shape') else ''})")
+        article = "an" if name[0] in "aeiou" else "a"
+        lists = ", or lists of ints" if name in ("axes", "shape") else ""
+        raise self.error_at(node, f"{article} {name}= that is computed when the function runs",
+                            f"give {name} as a literal written in the call, or as a module-level "
+                            f"or closure constant (an int or a tuple of ints{lists})")
 
     def literal_list(self, value: Any) -> tuple | None:
         """The items of a list or tuple of constants written in the statement being lowered
@@ -374,10 +383,12 @@ class ArrayLowering:
             return self.array_call(scope, array_ops.ARRAY_OPS["np_stack"], [rows], {}, node,
                                    dest)
         if type(value) is Var and self.kind_of(value).find().tag in ("array", None):
+            # (np.copy(x) where x may be a number: a float has no .copy())
+            spelling = "method" if self.kind_of(value).find().tag == "array" else "function"
             self.unify(value.kind, Kind.array(), node)
             if path == "asarray":
                 return value
-            return self.emit("np_copy", (value,), Kind.array(), {"spelling": "method"},
+            return self.emit("np_copy", (value,), Kind.array(), {"spelling": spelling},
                              dest=dest, hint="_a")
         return None
 
@@ -427,6 +438,16 @@ class ArrayLowering:
             self.unify(base.kind, Kind.array(), node)
             return self.emit("np_transpose", (base,), Kind.array(), {"spelling": "T"},
                              dest=dest, hint="_a")
+        if attr == "real":                  # (of a real number or array: itself)
+            return base
+        if attr == "imag":                  # (zeros, as np.zeros_like(x) is lowered)
+            if base.kind.find().tag == "num":
+                return Const(0.0)
+            import numpy
+            out = self.opaque_call(self.ref_static(Static(numpy.zeros_like)), [base], {}, node,
+                                   dest, "zeros_like", constant=True)
+            self.block[-1].params = {**(self.block[-1].params or {}), "np_name": "zeros_like"}
+            return out
         kind = Kind.num() if attr in ("size", "ndim", "nbytes", "itemsize") else Kind.obj()
         return self.emit("getattr_const", (base, Const(attr)), kind, dest=dest, hint="_g")
 
@@ -560,6 +581,8 @@ def _lower_norm(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
     :func:`symgrad.numpy_models.norm_ord`); the 2-norm and Frobenius norm are one
     operation."""
     order = args[1] if len(args) > 1 else kwargs.get("ord", Const(None))
+    if type(order) is Global and order.how in ("global", "cell") and _fixed(order.obj):
+        order = Const(self.static_param(order, "ord", op, node))      # (a guarded constant)
     if type(order) is Const and order.value not in (None, 2, "fro"):
         from .numpy_models import norm_ord
         rest = dict(zip(("axis", "keepdims"), args[2:]), **{
@@ -582,3 +605,12 @@ def _method_model(name: str) -> Any:
     from .numpy_models import numpy_model_of
     fn = getattr(numpy, name, None)
     return None if fn is None else numpy_model_of(fn)
+
+
+def _fixed(value: Any) -> bool:
+    """An immutable value an axis, a shape, an offset or a norm's order can be: an int,
+    a float, None, a string, a tuple of them (a list could change in place without being
+    rebound)."""
+    if type(value) is tuple:
+        return all(_fixed(v) for v in value)
+    return value is None or type(value) in (int, float, str)

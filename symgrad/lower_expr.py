@@ -201,7 +201,8 @@ class ExprLowering:
             raise scope.fs.error(node, f"the attribute .{node.attr} of this value",
                                  "read attributes of objects, not of functions")
         if type(base) is Var and base.kind.find().tag in ("array", None, "num") and (
-                node.attr == "T" or node.attr in _SHAPE_ATTRS):
+                node.attr == "T" or node.attr in _SHAPE_ATTRS) or type(base) is Var and \
+                base.kind.find().tag in ("array", "num") and node.attr in ("real", "imag"):
             return self.array_attribute(base, node.attr, node, dest)
         if type(base) is Var and base.kind.find().tag in (None, "map"):
             return self.field_read(base, node.attr, node, dest)

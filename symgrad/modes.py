@@ -24,10 +24,12 @@ import copy
 import inspect
 import sys
 import weakref
+from contextlib import suppress
 from typing import Any, Callable
 
 from .api import (GradFunction, Wrt, _cached, _params_of, _resolve_wrt, _wrt_or_argnums,
                   memo)
+from .entry import stale
 from .errors import ArgumentError, SymgradError
 from .pipeline import transform, transform_forward
 from .shapes import argument_pattern, given_patterns
@@ -39,7 +41,14 @@ _cache: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
 
 
 def _memo(fn: Any, key: tuple, make: Callable[[], Any]) -> Any:
-    return memo(_cache, fn, key, make)
+    """The generated sweep ``make()`` made for ``fn`` and ``key``; made again when a
+    function (or value) it was made from has been rebound since (live globals)."""
+    made = memo(_cache, fn, key, make)
+    if stale(getattr(made, "_guards", ())):
+        made = make()
+        with suppress(KeyError, TypeError):      # (a function that is no weak key)
+            _cache[fn][key] = made
+    return made
 
 
 def _target(fn: Any) -> Any:
@@ -214,6 +223,7 @@ class ForwardFunction:
     def __init__(self, fn: Any, wrt: list[int], patterns: dict | None = None):
         target = _target(fn)
         result = transform_forward(target, wrt, patterns)
+        self._guards = result.lowered.guards      # (see _memo)
         self.fn = fn
         self.source: str = result.source
         self.fast = result.fn
@@ -399,11 +409,16 @@ def _hvp_forward(fn: Any, wrt: Wrt, patterns: tuple | None = None) -> ForwardFun
         g = _cached(fn, wrt if wrt is not None else list(range(len(params))), False) \
             if len(params) != 1 or wrt is not None else _cached(fn, None, False)
         if patterns is None:
-            return ForwardFunction(g, list(idx))
-        given = given_patterns(params, patterns)
-        spec = g._specialized(patterns)
-        spec.fn.__symgrad_primal_params__ = params
-        return ForwardFunction(spec.fn, list(idx), given)
+            ff = ForwardFunction(g, list(idx))
+            made_from = g._result
+        else:
+            given = given_patterns(params, patterns)
+            made_from = g._specialized(patterns)
+            made_from.fn.__symgrad_primal_params__ = params
+            ff = ForwardFunction(made_from.fn, list(idx), given)
+        # (stale also when a function the gradient inlined is rebound)
+        ff._guards = ff._guards + made_from.lowered.guards
+        return ff
     return _memo(fn, key, make)
 
 
@@ -416,6 +431,7 @@ class VJPFunction:
     def __init__(self, fn: Any, wrt: list[int], patterns: dict | None = None):
         target = _target(fn)
         result = transform(target, wrt, False, False, structured=True, patterns=patterns)
+        self._guards = result.lowered.guards      # (see _memo)
         self.fn = fn
         self.source: str = result.source
         self.fast = result.fn

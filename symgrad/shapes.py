@@ -24,6 +24,11 @@ def argument_pattern(a: Any) -> tuple:
     """An array argument's pattern (1 or "n" per dimension), ending with "int" for an
     integer or bool array (numpy truncates what is written into it)."""
     kind = getattr(getattr(a, "dtype", None), "kind", "f")
+    if kind == "c":        # (the rules are for real numbers: |z| or z.real would be wrong)
+        from .errors import ArgumentError
+        raise ArgumentError(f"an argument is a complex array (dtype {a.dtype}); symgrad "
+                            "differentiates real numbers and real arrays.\n  hint: pass the "
+                            "real and imaginary parts as two real arrays")
     return tuple(1 if d == 1 else "n" for d in a.shape) + (("int",) if kind in "biu" else ())
 
 

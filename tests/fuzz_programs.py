@@ -404,8 +404,10 @@ class _Writer(FamilyWriter):
         region."""
         t = self.fresh("T")
         n = self.pick([2, 2, 3])
-        # (a tuple of tuples first assigned inside a branch or loop is refused: see README)
-        nested = n == 3 and depth == 0 and in_loop is None and self.chance(40)
+        # (a tuple of tuples first assigned inside a branch or loop is refused: see README;
+        # the lines after an early return are the else branch of its if)
+        nested = n == 3 and depth == 0 and in_loop is None and \
+            "early_return" not in self.features and self.chance(40)
         if nested:
             self.features.add("tuples.nested")
             items = [f"{t}[0][0]", f"{t}[0][1]", f"{t}[1]"]

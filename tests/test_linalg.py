@@ -89,6 +89,10 @@ def array_methods(x):
     return np.sum(x.conj() * x.conjugate() * x)
 
 
+def real_and_imag_attributes(x):
+    return np.sum(x * x).real + np.sum(x.real ** 3) + np.sum(x.imag) + x[0].imag
+
+
 def trace_method_of_three_axes(x):
     return np.sum(x.trace() * np.array([1.0, 2.0]))
 
@@ -119,7 +123,7 @@ CASES = [(column_stack_of_vectors_and_a_matrix, A), (dstack_of_matrices_and_slic
          (eigenvalues_of_a_stack, STACK), (eigh_values, A), (eigh_vectors, A),
          (eigh_rebuilt, A), (eigh_of_a_stack_upper, STACK), (log_determinant, SPD),
          (log_determinant, A), (signed_log_determinant, NEG), (real_parts, VEC),
-         (array_methods, VEC), (trace_method_of_three_axes, T3),
+         (array_methods, VEC), (real_and_imag_attributes, VEC), (trace_method_of_three_axes, T3),
          (trace_method_with_offset, A), (tensordot_list_of_tuples, A[:3, :3])]
 
 
@@ -194,3 +198,26 @@ def test_finite_difference_reference_sees_the_lower_triangle_only():
     """(The reference itself: numpy's cholesky ignores the upper triangle.)"""
     fd = fd_grad(cholesky_reads_the_lower_triangle, [UPPER], 0)
     assert np.abs(np.triu(fd, 1)).max() < 1e-6
+
+
+def test_a_complex_array_is_refused_not_differentiated_as_real():
+    """The rules are for real numbers (|z| and z.real would be silently wrong)."""
+    with pytest.raises(symgrad.SymgradError, match="complex array"):
+        symgrad.grad(real_parts)(VEC + 1j * VEC)
+    with pytest.raises(symgrad.SymgradError, match="complex array"):
+        symgrad.jvp(real_parts, (VEC + 0j,), (VEC,))
+
+
+ORDER = 3
+
+
+def norm_of_a_module_constant_order(x):
+    return np.linalg.norm(x, ord=ORDER)
+
+
+def test_a_norm_order_from_a_module_constant():
+    check_grad(norm_of_a_module_constant_order, VEC)
+    check_jvp(norm_of_a_module_constant_order, VEC)
+    want = np.sum(np.abs(VEC) ** 3) ** (1 / 3)
+    assert symgrad.value_and_grad(norm_of_a_module_constant_order)(VEC)[0] == pytest.approx(
+        want, rel=1e-12)

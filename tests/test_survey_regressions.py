@@ -782,3 +782,33 @@ def test_a_differentiated_value_written_into_an_int_argument_is_refused():
     # integer arrays used as indices are fine
     check_grad(lambda x: read_through_int_argument(x, np.array([0, 2, 2])),
                np.array([0.5, 1.0, 2.0]))
+
+
+# ------------------------------------------------- found by running autograd's own tests
+# (their test_numpy.py, through a shim that calls symgrad: forward mode crashed)
+
+FIXED = RNG.normal(size=(2, 3))
+
+
+def concatenate_with_a_global_array(x):
+    return np.concatenate((FIXED, x, FIXED))
+
+
+def stack_with_a_global_array(x):
+    return np.stack([FIXED, x], axis=1)
+
+
+def array_of_a_number(x):
+    return np.array(x) * 2.0
+
+
+@pytest.mark.parametrize("f", [concatenate_with_a_global_array, stack_with_a_global_array])
+def test_jvp_of_joining_an_argument_with_a_global_array(f):
+    x = RNG.normal(size=(2, 3))
+    check_jvp(f, x, RNG.normal(size=(2, 3)))
+
+
+def test_np_array_of_a_number_in_every_mode():
+    value, slope = symgrad.jvp(array_of_a_number, (3.0,), (1.0,))
+    assert value == 6.0 and slope == 2.0
+    assert symgrad.grad(array_of_a_number)(3.0) == 2.0
