@@ -357,6 +357,8 @@ class ArrayLowering:
                                constant=error is None, error=error)
         if not whole and type(out) is Var:
             self.block[-1].params["int_dtype"] = True
+        if isinstance(callee.obj, type) or _numpy_path(callee.obj) == "random.default_rng":
+            return out    # (np.random.default_rng(0), RandomState(0): an object, not an array)
         if type(out) is Var:
             self.unify(out.kind, Kind.array(), node)
             e = self.block[-1]

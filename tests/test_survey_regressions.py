@@ -337,7 +337,7 @@ def test_kind_conflicts_name_the_function_and_suggest_numpy():
     msg = refused(builtin_max_of_array, np.array([0.3, 1.2]), words=("an array used as a "
                                                                      "Python list", "np.max"))
     assert "KindError" not in msg
-    refused(real_of_number, 1.5, words=("used both as",))
+    assert symgrad.grad(real_of_number)(1.5) == 3.0       # (.real of a real number: itself)
 
 
 # ----------------------------------------------- functools.partial, grad inside a function
@@ -812,3 +812,29 @@ def test_np_array_of_a_number_in_every_mode():
     value, slope = symgrad.jvp(array_of_a_number, (3.0,), (1.0,))
     assert value == 6.0 and slope == 2.0
     assert symgrad.grad(array_of_a_number)(3.0) == 2.0
+
+
+def reparameterized(mu, log_sigma):
+    rng = np.random.default_rng(1)            # a generator made inside: its draws are
+    eps = rng.normal(size=3)                  # constants (the reparameterization trick)
+    return np.sum((mu + np.exp(log_sigma) * eps) ** 2)
+
+
+def cholesky_noise(a):
+    rng = np.random.RandomState(0)
+    return np.linalg.norm(np.dot(np.linalg.cholesky(a), rng.randn(a.shape[0])))
+
+
+def differentiated_draw(mu):
+    rng = np.random.default_rng(1)
+    return np.sum(rng.normal(mu, 1.0, size=3))
+
+
+def test_random_generators_made_inside_the_function():
+    mu, ls = RNG.normal(size=3), RNG.normal(size=3) * 0.3
+    check_grad(reparameterized, mu, ls)
+    a = np.eye(3) * 3.0 + 0.1 * np.arange(9.0).reshape(3, 3) @ np.arange(9.0).reshape(3, 3).T / 50
+    check_grad(cholesky_noise, a)
+    check_jvp(cholesky_noise, a, RNG.normal(size=(3, 3)))
+    with pytest.raises(SymgradError, match=r"\.normal\(\)"):
+        symgrad.grad(differentiated_draw)(0.5)
