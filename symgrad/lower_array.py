@@ -116,6 +116,11 @@ _VALUE_CONSTRUCTORS = {
 }
 
 
+#: constructors given a differentiated value, differentiated through a model of them
+#: (:mod:`symgrad.numpy_models`; with constants they stay one call)
+_VALUE_MODELS = {"linspace": "linspace", "full": "full"}
+
+
 def is_numpy_constructor(obj: Any) -> bool:
     module = getattr(obj, "__module__", "") or ""
     if not module.startswith("numpy"):
@@ -348,6 +353,12 @@ class ArrayLowering:
         elif path not in _SHAPE_ONLY and not (path == "full_like" and type(
                 args[1] if len(args) > 1 else kwargs.get("fill_value")) is not Var):
             # (np.full_like(x, 2.0) reads only x's shape)
+            model = _VALUE_MODELS.get(path or "")
+            if model is not None and any(type(a) is not Const for a in (*args, *kwargs.values())):
+                # (np.linspace(a, b, n) of a value that may be differentiated)
+                from . import numpy_models
+                fn = getattr(numpy_models, model)
+                return self.inline_function(scope, fn, args, kwargs, node, Static(fn))
             what, hint = _VALUE_CONSTRUCTORS.get(
                 (path or "").split(".")[0],
                 ("of differentiated values", "write the elements in the call, np.array([a, "

@@ -343,6 +343,36 @@ def percentile(a, q, axis=None):
     return quantile(a, q / 100.0, axis)
 
 
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    # (numpy's own steps, so the values are numpy's to the last bit; used when a bound is
+    # not a constant, see lower_array._VALUE_MODELS)
+    if dtype is not None:
+        raise ValueError("symgrad differentiates np.linspace without dtype=")
+    if axis != 0:
+        raise ValueError("symgrad differentiates np.linspace without axis=")
+    if np.ndim(start) + np.ndim(stop) > 0:
+        raise ValueError("symgrad differentiates np.linspace of two numbers")
+    div = num - 1 if endpoint else num
+    delta = stop - start
+    step = delta / div if div > 0 else np.nan
+    if div > 0 and step != 0:
+        y = np.arange(0, num) * step + start
+    else:
+        y = np.arange(0, num) / max(div, 1) * delta + start
+    if endpoint:
+        if num > 1:
+            y[-1] = stop
+    if retstep:
+        return y, step
+    return y
+
+
+def full(shape, fill_value, dtype=None):
+    if dtype is not None:
+        raise ValueError("symgrad differentiates np.full of a number without dtype=")
+    return np.ones(shape) * fill_value
+
+
 def slogdet(a):
     return _slogdet_sign(a), _logabsdet(a)
 

@@ -126,12 +126,17 @@ def linspace_to(a):
 
 
 @pytest.mark.parametrize("f, args, hint", [
-    (full_of, (0.5,), "np.ones"),
     (full_like_of, (np.ones(3), 0.5), "np.ones_like"),
-    (linspace_to, (2.0,), "np.linspace(0.0, 1.0, n)"),
 ])
 def test_constructor_of_differentiated_values_is_refused(f, args, hint):
     refused(f, *args, words=(hint,))
+
+
+def test_full_and_linspace_of_a_differentiated_value():
+    # (refused until np.full and np.linspace had models for a value that is not constant)
+    assert symgrad.grad(full_of)(0.5) == pytest.approx(3.0, abs=1e-12)
+    assert symgrad.grad(linspace_to)(2.0) == pytest.approx(
+        sum(2 * t * t * 2.0 for t in np.linspace(0.0, 1.0, 5)), abs=1e-12)
 
 
 def test_diag_of_a_differentiated_matrix_is_its_diagonal():
@@ -838,3 +843,43 @@ def test_random_generators_made_inside_the_function():
     check_jvp(cholesky_noise, a, RNG.normal(size=(3, 3)))
     with pytest.raises(SymgradError, match=r"\.normal\(\)"):
         symgrad.grad(differentiated_draw)(0.5)
+
+
+# ------------------------------- constructors given a differentiated value (were refused)
+def linspace_between(a, b):
+    return np.sum(np.linspace(a, b, 7) ** 2 * np.arange(7.0))
+
+
+def linspace_open_and_single(a, b):
+    return np.sum(np.linspace(a, b, 1)) + np.sum(np.linspace(a, b, 4, endpoint=False) ** 3)
+
+
+def linspace_with_step(a, b):
+    y, step = np.linspace(a, b, 5, retstep=True)
+    return np.sum(y * step)
+
+
+def full_of_value(a):
+    return np.sum(np.full(3, a) ** 2) + np.sum(np.full((2, 2), 2.0 * a))
+
+
+@pytest.mark.parametrize("f, args", [(linspace_between, (0.3, 1.7)),
+                                     (linspace_open_and_single, (0.3, 1.7)),
+                                     (linspace_open_and_single, (0.5, 0.5)),
+                                     (linspace_with_step, (0.2, 0.9)), (full_of_value, (0.7,))])
+def test_linspace_and_full_of_differentiated_values(f, args):
+    check_grad(f, *args)
+    value, _ = symgrad.value_and_grad(f, wrt=list(range(len(args))))(*args)
+    assert value == f(*args)          # (numpy's own steps: the same value to the last bit)
+    tangents = tuple(1.0 + 0.5 * k for k in range(len(args)))
+    _, slope = symgrad.jvp(f, args, tangents)
+    h = 1e-6
+    want = (f(*[a + h * t for a, t in zip(args, tangents)]) -
+            f(*[a - h * t for a, t in zip(args, tangents)])) / (2 * h)
+    assert slope == pytest.approx(want, abs=1e-5)
+
+
+def test_a_constant_linspace_stays_one_call():
+    def g(a):
+        return np.sum(np.linspace(0.0, 1.0, 5) * a)
+    assert "np.linspace(0.0, 1.0, 5)" in symgrad.grad(g).source
