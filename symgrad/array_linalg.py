@@ -5,7 +5,10 @@ the same ``ARRAY_OPS`` table; imported by it before its lookup tables are built)
 * ``np.linalg.eigvalsh`` and the eigenvectors of ``np.linalg.eigh`` (the helper
   ``_eigh_vectors``; ``np.linalg.eigh`` itself is a model returning both, see
   :mod:`symgrad.numpy_models`);
-* ``log|det a|`` (the helper ``_logabsdet``; ``np.linalg.slogdet`` is a model).
+* ``log|det a|`` (the helper ``_logabsdet``; ``np.linalg.slogdet`` is a model);
+* the singular values (the helper ``_svd_values``; ``np.linalg.svd(a,
+  compute_uv=False)`` is a model), whose rules read the singular vectors
+  (``_svd_left``, ``_svd_right``: a second derivative through them is refused).
 
 numpy reads only one triangle of the matrix it is given (the lower one, or the upper
 one for ``UPLO="U"``) and decomposes the symmetric matrix that triangle stands for.
@@ -170,3 +173,50 @@ def _jvp_logabsdet(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
 _op("logabsdet", None, None, 1, {}, lambda pats, p: (), _vjp_logabsdet, _jvp_logabsdet,
     scalar=lambda p: True)
 HELPER_OPS["np_logabsdet"] = ("_logabsdet", ())
+
+
+# ----- singular values: a = U diag(s) V^T (U, V thin)
+
+def _refuse_vectors(e: Eqn) -> Exception:
+    from .array_ops_more import _refuse
+    return _refuse(e, "a derivative through the singular vectors of np.linalg.svd (u, vh; "
+                   "also a second derivative of the singular values)",
+                   "differentiate the singular values, np.linalg.svd(a, compute_uv=False), "
+                   "once")
+
+
+def _no_jvp(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    raise _refuse_vectors(e)
+
+
+def _no_vjp(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    raise _refuse_vectors(e)
+
+
+def _singular_vectors(b: ArrayBuilder, e: Eqn) -> tuple:
+    return (b.call("np_svd_left", (e.args[0],)), b.call("np_svd_right", (e.args[0],)))
+
+
+def _jvp_svd_values(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    """``ds[k] = u_k^T da v_k``."""
+    u, v = _singular_vectors(b, e)
+    return b.call("np_sum", (b.op("mul", u, _mm(b, t[0], v)),), axis=-2)
+
+
+def _vjp_svd_values(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    """``da = U diag(g) V^T``."""
+    u, v = _singular_vectors(b, e)
+    scaled = b.op("mul", u, b.call("np_expand_dims", (g,), axis=-2))
+    return [_mm(b, scaled, _mT(b, v, pats[0]))]
+
+
+def _vectors_shape(pats: list, p: dict) -> Any:
+    return None
+
+
+_op("svd_values", None, None, 1, {}, _drop_last, _vjp_svd_values, _jvp_svd_values)
+_op("svd_left", None, None, 1, {"full_matrices": False}, _vectors_shape, _no_vjp, _no_jvp)
+_op("svd_right", None, None, 1, {"full_matrices": False}, _vectors_shape, _no_vjp, _no_jvp)
+HELPER_OPS["np_svd_values"] = ("_svd_values", ())
+HELPER_OPS["np_svd_left"] = ("_svd_left", ("full_matrices",))
+HELPER_OPS["np_svd_right"] = ("_svd_right", ("full_matrices",))

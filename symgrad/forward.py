@@ -25,6 +25,7 @@ from . import rules
 from .analyze import INACTIVE_PRIMS, Facts
 from .array_ops import ARRAY_OPS, ArrayBuilder
 from .build import Builder
+from .errors import UnsupportedSyntaxError
 from .shapes import pattern_of
 from .ir import (Break, Const, Continue, Eqn, For, Func, Global, If, Kind, Loc, Return, Var,
                  While, computes_with_arrays, walk)
@@ -55,6 +56,9 @@ class Forward:
         #: old values copied before an array operation that overwrites its operand
         #: (out = out @ s): each has the tangent of the operand it copies
         self.snapped: dict[Var, Var] = {}
+        #: variables whose tangent has no rule (the singular vectors of svd): an error
+        #: raised only if the tangent is read
+        self.poisoned: dict[Var, Exception] = {}
         self.locs: dict = {}
         self.prefix = prefix
         self.inplace = _written_in_regions(func.body)
@@ -66,6 +70,8 @@ class Forward:
     # ------------------------------------------------------------------ tangents
     def t(self, v: Var) -> Var:
         """The tangent variable of ``v``."""
+        if v in self.poisoned:
+            raise self.poisoned[v]
         tv = self.tan.get(v)
         if tv is None:
             kind = v.kind if v.kind.is_list else Kind.array() if v.kind.is_array \
@@ -168,6 +174,14 @@ class Forward:
         ``out`` too)."""
         if tangents is None:
             tangents = out
+        for o in e.outs:
+            self.poisoned.pop(o, None)
+        bad = next((self.poisoned[a] for a in e.args if type(a) is Var and a in self.poisoned),
+                   None)
+        if bad is not None and e.outs:      # (the error waits until a tangent is needed)
+            out.append(e)
+            self.poisoned.update((o, bad) for o in e.outs if self.active(o))
+            return
         if e.prim in ARRAY_OPS or e.prim in ("aget", "aset", "aset_add") or (
                 e.prim == "call" and e.outs and self.active(e.outs[0]) and (
                     (e.params or {}).get("constant")
@@ -181,7 +195,12 @@ class Forward:
                 old = Eqn(e.outs, e.prim, tuple(snap.get(a, a) if type(a) is Var else a
                                                 for a in e.args), e.params, e.loc)
             out.append(e)
-            tangents.extend(self.array_tangent(old, self.tl(e.loc)))
+            try:
+                tangents.extend(self.array_tangent(old, self.tl(e.loc)))
+            except UnsupportedSyntaxError as exc:
+                if not e.outs:
+                    raise
+                self.poisoned.update((o, exc) for o in e.outs)
             return
         outs_active = [o for o in e.outs if self.active(o)]
         mutates = e.prim in _EFFECTS and e.args and self.active(e.args[0])

@@ -335,6 +335,24 @@ def _eigh_vectors(a, UPLO="L"):
     import numpy as np
     return np.linalg.eigh(a, UPLO)[1]
 """,
+    "_svd_values": """
+def _svd_values(a):
+    \"\"\"The singular values of a, largest first (np.linalg.svd(a, compute_uv=False)).\"\"\"
+    import numpy as np
+    return np.linalg.svd(a, compute_uv=False)
+""",
+    "_svd_left": """
+def _svd_left(a, full_matrices=False):
+    \"\"\"The left singular vectors of a, one per column: u of np.linalg.svd.\"\"\"
+    import numpy as np
+    return np.linalg.svd(a, full_matrices=full_matrices)[0]
+""",
+    "_svd_right": """
+def _svd_right(a, full_matrices=False):
+    \"\"\"The right singular vectors of a, one per column: the transpose of vh.\"\"\"
+    import numpy as np
+    return np.swapaxes(np.linalg.svd(a, full_matrices=full_matrices)[2], -1, -2)
+""",
     "_logabsdet": """
 def _logabsdet(a):
     \"\"\"log |det a|, as np.linalg.slogdet(a) finds it (without overflow).\"\"\"

@@ -28,6 +28,9 @@ def _slogdet_sign(a: Any) -> Any:
 
 _eigh_vectors = helper_object("_eigh_vectors")      # (operations: see array_linalg)
 _logabsdet = helper_object("_logabsdet")
+_svd_values = helper_object("_svd_values")
+_svd_left = helper_object("_svd_left")
+_svd_right = helper_object("_svd_right")
 
 
 def ptp(a, axis=None, keepdims=False):
@@ -193,9 +196,11 @@ def vsplit(ary, indices_or_sections):
 
 def norm_ord(x, ord, axis=None, keepdims=False):
     """``np.linalg.norm(x, ord)`` for an ``ord`` other than 2 and ``"fro"``."""
-    if isinstance(ord, str):
-        raise ValueError("symgrad does not differentiate np.linalg.norm of a matrix with "
-                         "ord='nuc' (the nuclear norm needs singular values)")
+    if isinstance(ord, str):       # (the nuclear norm: the sum of the singular values)
+        if ord != "nuc" or np.ndim(x) != 2 or axis is not None or keepdims:
+            raise ValueError("symgrad differentiates the nuclear norm of one 2-D array, "
+                             "without axis= or keepdims=")
+        return np.sum(np.linalg.svd(x, compute_uv=False))
     a = np.abs(x)
     if np.ndim(x) == 1 or axis is not None and isinstance(axis, int):    # vectors
         if ord == np.inf:
@@ -219,7 +224,8 @@ def norm_ord(x, ord, axis=None, keepdims=False):
     if ord == -np.inf:
         return np.min(np.sum(a, axis=1))
     raise ValueError("symgrad does not differentiate the matrix norms ord=2 and -2 (the "
-                     "spectral norms need singular values)")
+                     "spectral norms: use np.max or np.min of np.linalg.svd(m, "
+                     "compute_uv=False))")
 
 
 def take(a, indices, axis=None):
@@ -373,6 +379,14 @@ def full(shape, fill_value, dtype=None):
     return np.ones(shape) * fill_value
 
 
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    # (the singular values are differentiated; u and vh only read)
+    if not compute_uv:
+        return _svd_values(a)
+    vh = np.swapaxes(_svd_right(a, full_matrices), -1, -2)
+    return _svd_left(a, full_matrices), _svd_values(a), vh
+
+
 def slogdet(a):
     return _slogdet_sign(a), _logabsdet(a)
 
@@ -398,7 +412,7 @@ def real_if_close(a, tol=100):
     return a * 1.0
 
 
-_MODELS = {np.linalg.slogdet: slogdet, np.linalg.eigh: eigh, np.real: real, np.imag: imag,
+_MODELS = {np.linalg.slogdet: slogdet, np.linalg.svd: svd, np.linalg.eigh: eigh, np.real: real, np.imag: imag,
            np.conj: conj, np.conjugate: conj, np.real_if_close: real_if_close,
            np.ptp: ptp, np.median: median, np.copysign: copysign,
            np.float_power: float_power, np.diag: diag, np.diagflat: diagflat,

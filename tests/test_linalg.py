@@ -89,6 +89,19 @@ def array_methods(x):
     return np.sum(x.conj() * x.conjugate() * x)
 
 
+def singular_values(a):
+    return np.sum(np.linalg.svd(a, compute_uv=False) * np.arange(1.0, 1.0 + min(a.shape[-2:])))
+
+
+def nuclear_norm(a):
+    return np.linalg.norm(a, "nuc")
+
+
+def singular_values_unpacked(a):
+    u, s, vh = np.linalg.svd(a)              # (u and vh read, not differentiated)
+    return np.max(s) ** 2 + np.sum(s) * u.shape[0] * 0.5 + vh.shape[0]
+
+
 def real_and_imag_attributes(x):
     return np.sum(x * x).real + np.sum(x.real ** 3) + np.sum(x.imag) + x[0].imag
 
@@ -115,6 +128,31 @@ def dstack_of_matrices_and_slices(x):
 
 def dstack_of_vectors(v):
     return np.sum(np.dstack([v, v ** 2]) ** 2 * np.arange(2.0))
+
+
+WIDE = RNG.normal(size=(3, 5))
+TALL = RNG.normal(size=(5, 3))
+SVD_CASES = [(singular_values, WIDE), (singular_values, TALL), (singular_values, A),
+             (singular_values, RNG.normal(size=(2, 3, 4))), (nuclear_norm, TALL),
+             (singular_values_unpacked, A)]
+
+
+@pytest.mark.parametrize("case", SVD_CASES, ids=lambda c: f"{c[0].__name__}-{c[1].shape}")
+def test_singular_values_gradient_and_jvp(case):
+    f, x = case
+    check_grad(f, x, tol=2e-5)
+    check_jvp(f, x, tol=2e-5)
+
+
+def test_singular_vectors_and_second_derivatives_are_refused():
+    def through_u(a):
+        u, s, vh = np.linalg.svd(a)
+        return np.sum(u[:, 0] ** 2 * s[0])
+    with pytest.raises(SymgradError, match="singular vectors") as info:
+        symgrad.grad(through_u)(A.copy())
+    assert "test_linalg.py" in str(info.value)
+    with pytest.raises(SymgradError, match="singular vectors"):
+        symgrad.hvp(singular_values, (A.copy(),), (A.copy(),))
 
 
 CASES = [(column_stack_of_vectors_and_a_matrix, A), (dstack_of_matrices_and_slices, A),
