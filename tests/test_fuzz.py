@@ -17,7 +17,10 @@ values, keyword builtins, decorators, globals) and checks, at a random point:
   arguments) as ``f`` leaves them;
 * for a program reading module globals: after the test changes them (a number, a list
   rebound or changed in place), the *same* gradient object, called again, matches the
-  references at the new globals (restored afterwards).
+  references at the new globals (restored afterwards);
+* with its ``math.sin``/``cos``/``tanh``/``atan`` calls made through a module global
+  (``_ACT = math.sin``): ``grad``, ``jvp`` and ``hvp`` made and called, the global
+  rebound, then the same calls agree with a module made with the new function.
 
 Each failure is labelled ``[oracle]``, ``[refused]`` (a ``SymgradError``), ``[crash]``
 (another exception while transforming), ``[exception]`` (raised by the generated code),
@@ -448,3 +451,74 @@ def test_fuzz_forward_mode_and_hvp_identities(prog, data):
     hscale = max([1.0] + [abs(a) for a in fd])
     assert_grads_close(got_flat, fd, hscale, "hvp vs central difference of grad", rtol=1e-4,
                        category="wrong hvp")
+
+
+# ------------------------------------------------------------ a module function rebound
+N_REBIND = max(10, TOTAL // 10)      # 50 of the 500 in CI
+_SWAPPABLE = ("sin", "cos", "tanh", "atan")       # (defined and smooth on every real)
+
+
+def rebound_sources(source: str, first: str, second: str) -> tuple[str, str, int]:
+    """``source`` with its ``math.sin(`` / ``cos`` / ``tanh`` / ``atan`` calls made through
+    a module global ``_ACT``, bound to ``math.<first>`` (and the same with ``second``), and
+    how many calls were rerouted."""
+    import re
+    pattern = r"\bmath\.(" + "|".join(_SWAPPABLE) + r")\("
+    body, n = re.subn(pattern, "_ACT(", source)
+    lines = body.splitlines()
+    at = max(k for k, line in enumerate(lines) if line.startswith(("import ", "from "))) + 1
+    made = ["\n".join(lines[:at] + [f"_ACT = math.{fn}"] + lines[at:]) + "\n"
+            for fn in (first, second)]
+    return made[0], made[1], n
+
+
+@settings(max_examples=N_REBIND, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+          **SETTINGS)
+@given(prog=fuzz.programs(), data=st.data())
+def test_fuzz_every_mode_follows_a_rebound_module_function(prog, data):
+    """Live globals in every mode: the program's math calls go through a module global
+    (``_ACT = math.sin``); ``grad``, ``jvp`` and ``hvp`` are made and called, the global is
+    rebound (``_ACT = math.tanh``), and the same calls must follow the new function
+    (``jvp`` and ``hvp`` were cached once and kept the first, silently, before)."""
+    first, second = data.draw(st.lists(st.sampled_from(_SWAPPABLE), min_size=2, max_size=2,
+                                       unique=True), label="functions")
+    before, after_src, n = rebound_sources(prog.source, first, second)
+    assume(n > 0)
+    note(after_src)
+    point = data.draw(fuzz.points(prog), label="point")
+    args = [point[p] for p in prog.params]
+    lists = [a for a in args if isinstance(a, list)]
+    assume(not shares(*lists) and not any(_shares_inside(a) for a in lists))
+    diff = list(prog.differentiable)
+    wrt = [prog.params.index(p) for p in diff]
+    primals = tuple(as_floats(prog, args))
+    mod = fuzz.load(before)
+    run_python(mod, args)
+    tangents = [_tangent_like(a, data.draw) if p in diff else (0 if isinstance(a, int) else
+                                                               0.0)
+                for p, a in zip(prog.params, args)]
+    v = tuple(tangents[i] for i in wrt)
+    assume(all(m > fuzz.MARGIN for m in fuzz.margins(before, as_floats(prog, args))))
+    g = grad(mod.f, wrt=diff)
+    # (made, called and cached with the first function)
+    _call_mode("grad", lambda: g(*copy.deepcopy(primals)))
+    _call_mode("jvp", lambda: jvp(mod.f, copy.deepcopy(primals), tuple(tangents)))
+    _call_mode("hvp", lambda: hvp(mod.f, copy.deepcopy(primals), v, wrt=diff))
+    mod._ACT = getattr(math, second)
+    run_python(mod, args)
+    assume(all(m > fuzz.MARGIN for m in fuzz.margins(after_src, as_floats(prog, args))))
+    # the reference: a module that always had the second function (its derivatives are
+    # checked against finite differences by the tests above)
+    fresh = fuzz.load(after_src)
+    calls = {"grad": lambda m: grad(m.f, wrt=diff)(*copy.deepcopy(primals)),
+             "jvp": lambda m: jvp(m.f, copy.deepcopy(primals), tuple(tangents)),
+             "hvp": lambda m: hvp(m.f, copy.deepcopy(primals), v, wrt=diff)}
+    for what, call_on in calls.items():
+        want = _call_mode(what, lambda: call_on(fresh))
+        if what == "grad":                 # (the gradient object made before the change)
+            got = _call_mode(what, lambda: g(*copy.deepcopy(primals)))
+        else:
+            got = _call_mode(what, lambda: call_on(mod))
+        assert_grads_close(got, want, _scale(want), f"{what} after the rebinding vs a "
+                           "module made with the new function", rtol=1e-12,
+                           category=f"wrong {what} after rebinding")
