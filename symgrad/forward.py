@@ -99,6 +99,11 @@ class Forward:
             return Eqn((Var("_z", x.kind),), "zeros_like", (x,), None, None)
         if type(x) is Var and x.kind.find().tag == "array":    # (x @ its tangent: a shape)
             return Eqn((Var("_z", x.kind),), "np_zeros_like", (x,), None, None)
+        if type(x) is Global and type(x.obj).__name__ == "ndarray":   # (a module's array)
+            return Eqn((Var("_z", Kind.array()),), "np_zeros_like", (x,), None, None)
+        if type(x) is Global and isinstance(x.obj, list):      # (a module's list)
+            from .scope import kind_of_value
+            return Eqn((Var("_z", kind_of_value(x.obj)),), "zeros_like", (x,), None, None)
         return Const(0.0)
 
     def tl(self, loc: Loc | None) -> Loc | None:

@@ -418,7 +418,7 @@ class ArrayLowering:
     def array_method(self, scope: Scope, base: Any, name: str, args: list, kwargs: dict,
                      node: ast.AST, dest: Var | None) -> Any:
         if name == "astype":                       # x.astype(float): the same numbers
-            self.unify(base.kind, Kind.array(), node)
+            self.unify(self.kind_of(base), Kind.array(), node)
             dtype = args[0] if args else kwargs.get("dtype")
             if not _float_dtype(dtype) or len(args) > 1 or set(kwargs) - {"dtype"}:
                 # x.astype(int): piecewise constant, kept as written (no derivative)
@@ -430,7 +430,7 @@ class ArrayLowering:
             return self.emit("np_copy", (base,), Kind.array(), {"spelling": "method"},
                              dest=dest, hint="_a")
         if name == "item" and not args and not kwargs:    # the one element, as a number
-            self.unify(base.kind, Kind.array(), node)
+            self.unify(self.kind_of(base), Kind.array(), node)
             return self.array_call(scope, array_ops.BY_METHOD["reshape"], [Const(())], {},
                                    node, dest, method_base=base)
         if name == "tolist":
@@ -438,23 +438,23 @@ class ArrayLowering:
         op = array_ops.BY_METHOD.get(name)
         model = None if op is not None else _method_model(name)
         if model is not None:              # x.trace(), x.conj(): the numpy function's model
-            self.unify(base.kind, Kind.array(), node)
+            self.unify(self.kind_of(base), Kind.array(), node)
             return self.inline_function(scope, model, [base, *args], kwargs, node, Static(model))
         if op is None:
             raise self.error_at(node, f"the array method .{name}()",
                                 "use a numpy function symgrad knows (see the README)")
-        self.unify(base.kind, Kind.array(), node)
+        self.unify(self.kind_of(base), Kind.array(), node)
         return self.array_call(scope, op, args, kwargs, node, dest, method_base=base)
 
     def array_attribute(self, base: Any, attr: str, node: ast.AST, dest: Var | None) -> Any:
         if attr == "T":
-            self.unify(base.kind, Kind.array(), node)
+            self.unify(self.kind_of(base), Kind.array(), node)
             return self.emit("np_transpose", (base,), Kind.array(), {"spelling": "T"},
                              dest=dest, hint="_a")
         if attr == "real":                  # (of a real number or array: itself)
             return base
         if attr == "imag":                  # (zeros, as np.zeros_like(x) is lowered)
-            if base.kind.find().tag == "num":
+            if self.kind_of(base).find().tag == "num":
                 return Const(0.0)
             import numpy
             out = self.opaque_call(self.ref_static(Static(numpy.zeros_like)), [base], {}, node,

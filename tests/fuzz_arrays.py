@@ -54,6 +54,10 @@ SHAPES = [(), (1,), (2,), (3,), (6,), (2, 3), (3, 2), (2, 2), (3, 3), (1, 3), (2
 #: the constants that conditions compare parameters with (points keep away from them)
 CMP_CONSTS = ["0.0", "0.5", "-0.5"]
 CONSTS = ["0.5", "2.0", "-1.5", "0.25", "3", "-0.75", "1.0"]
+#: module-level arrays the programs read (joined with the arguments by concatenate and
+#: stack: their tangent is zeros of their shape)
+MODULE_ARRAYS = ("C3 = np.array([0.3, -1.2, 0.7])\n"
+                 "C23 = np.array([[0.5, -0.25, 1.0], [2.0, 0.1, -0.6]])\n")
 CLIP_BOUNDS = [("-0.8", "0.9"), ("-1.0", "0.3"), ("0.1", "2.0"), ("-2.5", "-0.2"), ("-0.6", "0.6")]
 
 #: constructs switched off because of a symgrad bug: name -> the bug (the generator tests
@@ -178,10 +182,11 @@ class _Writer:
                    "x[np.array([2, 0])]", "x[np.array([True, False, True])]", "w[1, ::2]",
                    "x[np.arange(3) != 1]", "x[-1:-3:-1]"],
             (3,): ["x", lambda: f"w[{i2()}]", lambda: f"w[{i2()}, :]", "x[::-1]",
-                   "x[[0, 0, 2]]", self.linspace(), "x * np.ones(3)"],
+                   "x[[0, 0, 2]]", self.linspace(), "x * np.ones(3)", "C3",
+                   "np.linspace(-1.0, a, 3)", "np.full(3, a)"],
             (6,): ["w.ravel()", "w.reshape(6)", "np.ravel(w)", "w.reshape(-1)"],
             (2, 3): ["w", "w[::-1]", "w[:, [2, 0, 1]]", "0.5 * np.ones((2, 3))",
-                     "np.arange(6.0).reshape(2, 3) / 6.0"],
+                     "np.arange(6.0).reshape(2, 3) / 6.0", "C23"],
             (3, 2): ["w.T", "np.transpose(w)", "w[::-1].T"],
             (2, 2): ["w[:, :2]", "w[:, [0, 2]]", "w[:, ::2]", "np.eye(2)"],
             (3, 3): ["np.eye(3)", "x[:, None] * x", "np.outer(x, x)"],
@@ -649,7 +654,8 @@ def array_programs(draw, max_stmts: int = 4, max_depth: int = 3,
     wr.hvp, wr.jvp = for_hvp, for_jvp
     body = wr.statements(draw(st.integers(0, max_stmts)))
     body.append(f"return {wr.result()}")
-    src = "import numpy as np\n\n\ndef f(x, w, a):\n" + "".join(f"    {ln}\n" for ln in body)
+    src = ("import numpy as np\n\n" + MODULE_ARRAYS + "\n\ndef f(x, w, a):\n"
+           + "".join(f"    {ln}\n" for ln in body))
     return ArrayProgram(src, wr.features)
 
 

@@ -230,6 +230,8 @@ class FamilyWriter:
             kinds.append("sorted_list")
         if self.global_lists and self.loops and depth < 2:
             kinds.append("for_global")
+            if top:
+                kinds.append("global_acc")
         return kinds
 
     def family_stmt(self, kind: str, env: Any, depth: int, top: bool, in_loop: str | None,
@@ -243,6 +245,8 @@ class FamilyWriter:
             lines.append(f"{indent}{self.closure_call(env, 1, info)}")
         elif kind == "sorted_list":
             self.s_sorted_list(env, lines, indent)
+        elif kind == "global_acc":
+            self.s_global_acc(env, lines, indent)
         elif kind == "for_global":
             self.features.add("globals.loop")
             g = self.fresh("g")
@@ -625,6 +629,26 @@ class FamilyWriter:
             inner = env.child(scalars_ro=[w])
             seq = f"({self.expr(inner, d)} for {w} in {seq})"
         return f"sum({seq}, {self.pick(['', 'start='])}{start})"
+
+    def s_global_acc(self, env: Any, lines: list[str], indent: str) -> None:
+        """``A = GL1``, then rebuilt from its own items in a loop (a module's list as the
+        start of loop state: its tangent is zeros of its length), then read."""
+        self.features.add("globals.acc")
+        g = self.pick(self.global_lists)
+        n = len(self.globals_[g])
+        a, i = self.fresh("A"), self.fresh("i")
+        lines.append(f"{indent}{a} = {g}")
+        lines.append(f"{indent}for {i} in range({self.pick(['1', '2', '3'])}):")
+        inner = env.child(ints=[i])
+        items = [f"{a}[{k}] * 0.5 + {self.expr(inner, 1)}" for k in range(n)]
+        if self.chance(50):
+            lines.append(f"{indent}    {a} = [{', '.join(items)}]")
+        else:
+            lines.append(f"{indent}    {a} = {a}[1:] + [{items[0]}]")
+        v = self.fresh("v")
+        lines.append(f"{indent}{v} = {a}[0] + {a}[-1]")
+        env.own_scalars.append(v)
+        env.own_assignable.append(v)
 
     def s_sorted_list(self, env: Any, lines: list[str], indent: str) -> None:
         self.features.add("kwbuiltins.sorted")

@@ -424,6 +424,11 @@ def test_fuzz_forward_mode_and_hvp_identities(prog, data):
     if not abs(slope - want) <= 1e-7 * scale * max(1.0, _scale(tangents)):
         raise Mismatch("wrong jvp", f"jvp {slope!r} != grad . v {want!r} (scale {scale:g})")
 
+    if "globals.acc" in prog.features:
+        # (hvp of loop state that starts as a module's list is refused: the gradient's
+        # tape holds that list and the adjoint lists together; see README)
+        _event("hvp skipped: loop state starting as a module's list")
+        return
     v = tuple(tangents[i] for i in wrt)
     got = _call_mode("hvp", lambda: hvp(mod.f, copy.deepcopy(primals), v, wrt=diff))
     g = grad(mod.f, wrt=diff)
@@ -510,6 +515,8 @@ def test_fuzz_every_mode_follows_a_rebound_module_function(prog, data):
     # the reference: a module that always had the second function (its derivatives are
     # checked against finite differences by the tests above)
     fresh = fuzz.load(after_src)
+    if "globals.acc" in prog.features:     # (hvp refused there: see the identities test)
+        assume(False)
     calls = {"grad": lambda m: grad(m.f, wrt=diff)(*copy.deepcopy(primals)),
              "jvp": lambda m: jvp(m.f, copy.deepcopy(primals), tuple(tangents)),
              "hvp": lambda m: hvp(m.f, copy.deepcopy(primals), v, wrt=diff)}

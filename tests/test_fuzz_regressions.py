@@ -915,3 +915,28 @@ def test_nested_tuples_as_state(f, point):
 def test_a_tuple_of_tuples_first_assigned_in_a_branch_is_refused_clearly():
     with pytest.raises(symgrad.SymgradError, match="assign t a tuple of the same shape"):
         symgrad.grad(nested_tuple_in_branches, wrt=(0, 1))(0.7, 1.3)
+
+
+# ----- found by the globals family's new form (loop state that starts as a module list):
+# jvp crashed ('float' object is not subscriptable: the start's tangent was the number 0)
+GL_START = [0.75, -1.25, 2.0]
+
+
+def loop_state_from_a_global_list(x):
+    acc = GL_START
+    for _ in range(2):
+        acc = acc[1:] + [acc[0] * 0.5 + x * x]
+    return acc[0] + acc[-1] * x
+
+
+def test_jvp_of_loop_state_starting_as_a_module_list():
+    x, h = 0.7, 1e-6
+    value, slope = symgrad.jvp(loop_state_from_a_global_list, (x,), (1.0,))
+    assert value == loop_state_from_a_global_list(x)
+    want = (loop_state_from_a_global_list(x + h) - loop_state_from_a_global_list(x - h)) / (2 * h)
+    assert slope == pytest.approx(want, abs=1e-7)
+    assert symgrad.grad(loop_state_from_a_global_list)(x) == pytest.approx(slope, rel=1e-12)
+    assert GL_START == [0.75, -1.25, 2.0]
+    # (hvp: refused, the gradient's tape holds the module's list and adjoint lists together)
+    with pytest.raises(symgrad.SymgradError, match="outside the function"):
+        symgrad.hvp(loop_state_from_a_global_list, (x,), (1.0,))

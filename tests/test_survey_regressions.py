@@ -883,3 +883,32 @@ def test_a_constant_linspace_stays_one_call():
     def g(a):
         return np.sum(np.linspace(0.0, 1.0, 5) * a)
     assert "np.linspace(0.0, 1.0, 5)" in symgrad.grad(g).source
+
+
+# ------------------------------------- module-level arrays as values (the array fuzzer's
+# new leaves C3 / C23 found both at once: a crash and a crash in forward mode)
+C23 = np.array([[0.5, -0.25, 1.0], [2.0, 0.1, -0.6]])
+
+
+def method_of_a_global_array(x, a):
+    acc = (C23).copy()
+    acc = acc + x[:1] * a
+    return (np.sum(acc ** 2) + np.sum(C23.T @ x[:2]) + np.sum(C23.sum(axis=0) * x)
+            + C23.shape[0] * a)
+
+
+def loop_state_starting_as_a_global_array(x):
+    acc = C23
+    for _ in range(3):
+        acc = acc + x[[1]] * acc[-2][-2]
+    return np.mean(acc)
+
+
+def test_a_global_array_read_by_a_method_and_as_loop_state():
+    x = np.array([0.3, -0.5, 0.8])
+    check_grad(method_of_a_global_array, x, 1.5)
+    check_grad(loop_state_starting_as_a_global_array, x)
+    check_jvp(loop_state_starting_as_a_global_array, x, np.array([1.0, -0.5, 0.25]))
+    _, slope = symgrad.jvp(method_of_a_global_array, (x, 1.5), (np.ones(3), 1.0))
+    g = symgrad.grad(method_of_a_global_array, wrt=[0, 1])(x, 1.5)
+    assert slope == pytest.approx(float(np.sum(g[0]) + g[1]), rel=1e-12)
