@@ -37,7 +37,7 @@ from .ir import Const, Eqn, Kind, KindError, Loc, Var, kind_conflict
 from .lower_array import ArrayLowering
 from .lower_call import CallLowering, _c_wrapper_error, _python_function_inside
 from .lower_expr import ExprLowering
-from .lower_loop import LoopLowering
+from .lower_loop import LoopLowering, at_branch_end
 from .scope import FuncChoice, FuncValue, Scope, Static, StaticTuple, is_operand
 from .results import _describe_value, _not_number
 from .source import (FunctionSource, SourceError, construct_hint, construct_name, describe,
@@ -618,9 +618,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             options = [a, b]
             tag = Var("_which", Kind.num())
             for k, blk in enumerate((then, orelse)):
-                stmt = Eqn((tag,), "copy", (Const(k),), None, self.loc)
-                pos = len(blk) - 1 if blk and type(blk[-1]) in (ir.Break, ir.Continue) else len(blk)
-                blk.insert(pos, stmt)
+                at_branch_end(blk, [Eqn((tag,), "copy", (Const(k),), None, self.loc)])
             scope.env[name] = FuncChoice(tag, options)
 
     def prepare_region(self, scope: Scope, stmts: list[ast.stmt]) -> list:

@@ -344,13 +344,11 @@ class LoopLowering:
                                 "both branches, or use separate names")
         joins = _variables(name, a)
         for items, blk in ((a, then), (b, orelse)):
-            pos = len(blk) - 1 if blk and type(blk[-1]) in (ir.Break, ir.Continue, ir.Return) \
-                else len(blk)
             saved = self.block
             self.block = []
             for var, item in zip(_leaves(joins), _leaves(items)):
                 self.copy_into(var, item)
-            blk[pos:pos] = self.block
+            at_branch_end(blk, self.block)
             self.block = saved
         return StaticTuple(joins.items)      # (a later loop carries it: carry_items)
 
@@ -529,3 +527,11 @@ def _variables(name: str, t: StaticTuple) -> StaticTuple:
     return StaticTuple(tuple(
         _variables(f"{base}_{k}", item) if type(item) is StaticTuple else Var(f"{base}_{k}")
         for k, item in enumerate(t.items)), carried=True)
+
+
+def at_branch_end(blk: list, stmts: list) -> None:
+    """Put ``stmts`` at the end of branch ``blk``: before the ``break``, ``continue`` or
+    ``return`` that ends it, if one does."""
+    pos = len(blk) - 1 if blk and type(blk[-1]) in (ir.Break, ir.Continue, ir.Return) \
+        else len(blk)
+    blk[pos:pos] = stmts
