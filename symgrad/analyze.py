@@ -459,6 +459,12 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
             continue
         p = s.prim
         _check_list_use(s, facts, cls, vclasses, uclasses)
+        if p == "getitem" and (s.params or {}).get("opaque") and _is_varied(
+                s.args[1], facts, cls, vclasses) and (facts.root(s.out) in uclasses if
+                                                     s.out.kind.is_list else s.out in facts.useful):
+            raise _loc_error(s, "a subscript, by a differentiated value, of an object "
+                             "symgrad cannot see into", "give the object a __getitem__ "
+                             "written in Python, or compute the value with a function")
         if p in ("aset", "aset_add") and type(s.args[0]) is Var and \
                 s.args[0] in ints and _is_varied(s.args[-1], facts, cls, vclasses):
             raise _loc_error(s, "a differentiated value written into an integer (or bool) "

@@ -414,6 +414,27 @@ class ArrayLowering:
                 return e.prim in ("list", "tuple")
         return False
 
+    def index_trick(self, scope: Scope, which: str, node: ast.Subscript,
+                    dest: Var | None) -> Any:
+        """``np.r_[a, b, ...]``: ``np.concatenate`` of the items made 1-d; ``np.c_[a, b]``:
+        ``np.column_stack`` (numbers, vectors and matrices written in the subscript)."""
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if any(isinstance(e, ast.Slice) or isinstance(e, ast.Constant) and
+               isinstance(e.value, str) for e in items):
+            if not any(isinstance(m, (ast.Name, ast.Attribute, ast.Call, ast.Subscript))
+                       for n in items for m in ast.walk(n)):
+                return None                 # (constants only: np.r_[0:3], run as written)
+            raise self.error_at(node, f"np.{which}_ with a slice or a string directive",
+                                "write np.concatenate([...]) with np.arange or np.linspace")
+        values = [self.expr(scope, e) for e in items]
+        if which == "c":
+            return self.array_call(scope, ARRAY_OPS["np_column_stack"],
+                                   [StaticTuple(tuple(values))], {}, node, dest)
+        made = tuple(self.array_call(scope, ARRAY_OPS["np_atleast_1d"], [v], {}, node, None)
+                     for v in values)
+        return self.array_call(scope, ARRAY_OPS["np_concatenate"], [StaticTuple(made)], {},
+                               node, dest)
+
     # ------------------------------------------------------------------ methods, attributes
     def array_method(self, scope: Scope, base: Any, name: str, args: list, kwargs: dict,
                      node: ast.AST, dest: Var | None) -> Any:

@@ -391,7 +391,22 @@ class ExprLowering:
 
     # ------------------------------------------------------------------ subscripts
     def e_subscript(self, scope: Scope, node: ast.Subscript, dest: Var | None) -> Any:
+        trick = type(scope.fs.resolve(node.value)) if isinstance(
+            node.value, (ast.Attribute, ast.Name)) else None
+        if trick is not None and trick.__name__ in ("RClass", "CClass") and \
+                trick.__module__.startswith("numpy"):         # np.r_[a, b], np.c_[a, b]
+            made = self.index_trick(scope, trick.__name__[0].lower(), node, dest)
+            if made is not None:
+                return made
         base = self.expr(scope, node.value)
+        if type(base) is Global and isinstance(getattr(type(base.obj), "__getitem__", None),
+                                               types.FunctionType):
+            # an object whose class defines __getitem__ in Python: that method, inlined
+            func = ast.Attribute(value=node.value, attr="__getitem__", ctx=ast.Load())
+            call = ast.Call(func=func, args=[node.slice], keywords=[])
+            for made in (func, call):
+                ast.copy_location(made, node)
+            return self.expr(scope, call, dest)
         if type(base) is StaticTuple:
             idx = self.expr(scope, node.slice)
             if type(idx) is Const and isinstance(idx.value, int) and \
@@ -459,7 +474,12 @@ class ExprLowering:
                         index) is Const else Kind()
                 except Exception:
                     out_kind = Kind()
-            return self.emit("getitem", (base, index), out_kind, dest=dest)
+            # (an object symgrad cannot see into: a differentiated index is refused, see
+            # analyze._check)
+            opaque = not (type(base) is Global and isinstance(
+                base.obj, (dict, list, tuple, str, bytes, range)))     # (their keys: constants)
+            return self.emit("getitem", (base, index), out_kind,
+                             {"opaque": True} if opaque else None, dest=dest)
         out = self.emit("getitem", (base, index), None, dest=dest)
         self.unify(kb, Kind.list_of(out.kind), node)
         return out

@@ -912,3 +912,72 @@ def test_a_global_array_read_by_a_method_and_as_loop_state():
     _, slope = symgrad.jvp(method_of_a_global_array, (x, 1.5), (np.ones(3), 1.0))
     g = symgrad.grad(method_of_a_global_array, wrt=[0, 1])(x, 1.5)
     assert slope == pytest.approx(float(np.sum(g[0]) + g[1]), rel=1e-12)
+
+
+# ---------------------- subscripts that compute (found with autograd's tests: np.r_ gave
+# a gradient of 0, silently; then objects with __getitem__ did too)
+def r_of_values(x, a):
+    return np.sum(np.r_[x, a, x * 2.0, 1.5] ** 2 * np.arange(8.0))
+
+
+def c_of_values(x, a):
+    return np.sum(np.c_[x, x * a, np.arange(3.0)] ** 2 * np.arange(9.0).reshape(3, 3))
+
+
+def r_of_rows(x):
+    return np.sum(np.r_[x[None, :], x[None, :] ** 2] ** 3)
+
+
+def r_of_constants(x):
+    return np.sum(np.r_[0:3] * x)
+
+
+def r_mixing_a_slice_and_values(x):
+    return np.sum(np.r_[x, 0:2] * 2.0)
+
+
+class Parabola:
+    def __getitem__(self, t):
+        return 3.0 * t * t
+
+
+class Interpolated:
+    def __init__(self):
+        self.points = [0.0, 1.0, 4.0]
+
+    def __getitem__(self, t):
+        i = int(t)
+        w = t - i
+        return self.points[i] * (1 - w) + self.points[i + 1] * w
+
+
+class SineTable:
+    __getitem__ = staticmethod(np.sin)     # (not Python: symgrad cannot see into it)
+
+
+PARABOLA, INTERPOLATED, SINES = Parabola(), Interpolated(), SineTable()
+
+
+def through_getitem(x):
+    return PARABOLA[x] + INTERPOLATED[x] * x
+
+
+def through_opaque_getitem(x):
+    return SINES[x] * x
+
+
+def test_np_r_and_np_c_of_differentiated_values():
+    x, a = np.array([0.3, -0.7, 1.1]), 0.6
+    for f in (r_of_values, c_of_values):
+        check_grad(f, x, a)
+    check_grad(r_of_rows, x)
+    check_jvp(r_of_rows, x, np.array([1.0, 0.5, -0.25]))
+    check_grad(r_of_constants, x)
+    refused(r_mixing_a_slice_and_values, x, words=("np.r_",))
+
+
+def test_an_object_subscripted_by_a_differentiated_value():
+    for x in (0.5, 1.25):
+        assert symgrad.grad(through_getitem)(x) == pytest.approx(fd_grad(
+            through_getitem, [x], 0), abs=1e-6)
+    refused(through_opaque_getitem, 0.5, words=("subscript", "cannot see into"))
