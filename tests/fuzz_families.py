@@ -124,6 +124,7 @@ class FamilyWriter:
             for name in self.decorators:
                 out += [""] + textwrap.dedent(DECORATORS[name]).strip().splitlines() + [""]
         self.globals_: dict[str, Any] = {}
+        self.global_objects: list[str] = []
         if self.has("globals"):
             for k in range(self.draw(st.integers(0, 2))):
                 name = f"G{k + 1}"
@@ -135,6 +136,13 @@ class FamilyWriter:
                 self.global_lists.append("GL1")
             if self.globals_:
                 out += [""] + [f"{k} = {v!r}" for k, v in self.globals_.items()] + [""]
+            if self.chance(40):     # an object whose __getitem__ computes (GC[x])
+                self.global_objects.append("GC")
+                # (the method is a module function: the oracles' instrumented names
+                # would be mangled inside a class body)
+                out += ["", "def _curve_at(self, t):", "    return 0.5 * t * t + 1.0", "", "",
+                        "class Curve:", "    __getitem__ = _curve_at", "", "",
+                        "GC = Curve()", ""]
         return out
 
     def imports(self) -> list[str]:
@@ -189,11 +197,16 @@ class FamilyWriter:
         kinds = []
         if self.global_nums or self.global_lists:
             kinds.append("global")
+        if getattr(self, "global_objects", None) and env.scalars:
+            kinds.append("global_object")
         if self.has("aliases") and env.tables:
             kinds.append("tabelem")
         return kinds
 
     def family_leaf(self, kind: str, env: Any) -> str:
+        if kind == "global_object":
+            self.features.add("globals.getitem")
+            return f"{self.pick(self.global_objects)}[{self.pick(env.scalars)}]"
         if kind == "global":
             self.features.add("globals.read")
             return self.pick(self.global_nums + [f"{g}[{i}]" for g in self.global_lists
