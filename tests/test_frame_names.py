@@ -8,7 +8,7 @@ import math
 import random
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import cases
@@ -135,6 +135,8 @@ def test_random_programs_give_the_same_gradients_and_hvps_with_shared_names(prog
     gradient printed with shared names: the same bits as without, and the gradient can
     be differentiated again (``hvp`` reads the printed gradient: a name holding a number's
     adjoint and then a list's was refused there)."""
+    # (hvp of loop state that starts as a module's list is refused: see README)
+    assume("globals.acc" not in prog.features)
     point = data.draw(fuzz.points(prog), label="point")
     args = [point[p] for p in prog.params]
     diff = list(prog.differentiable)
