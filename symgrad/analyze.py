@@ -453,6 +453,14 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
     outside = {cls.find(o) for s in walk(body) if type(s) is Eqn and s.prim in
                ("copy", "getitem") and s.args and type(s.args[0]) is Global
                for o in s.outs}                      # classes of lists read from outside
+    # variables every assignment of which makes a new list (``acc = []``, a comprehension's
+    # list): a write into one writes that new list, even when the list later joins the
+    # class of a module's list (``A = GL`` before a loop, ``A = [...]`` in it)
+    fresh: dict[Var, bool] = {}
+    for s in walk(body):
+        if type(s) is Eqn:
+            for o in s.outs:
+                fresh[o] = fresh.get(o, True) and s.prim == "list"
     ints = _int_arrays(body, int_params)
     for s in walk(body):
         if type(s) is not Eqn:
@@ -486,7 +494,8 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
                         err.about_lists = True   # type: ignore[attr-defined] (see api)
                 raise err
         elif p in LIST_MUTATORS and s.args and (type(s.args[0]) is Global or type(
-                s.args[0]) is Var and cls.find(s.args[0]) in outside):
+                s.args[0]) is Var and cls.find(s.args[0]) in outside and not fresh.get(
+                    s.args[0])):
             vals = s.args[1:]
             if any(_is_varied(a, facts, cls, vclasses) for a in vals):
                 what = _origin(s.args[0], body, cls, origins) or \

@@ -17,6 +17,7 @@ from .shapes import argument_pattern, given_patterns
 from .emit import compile_emitted
 from .pipeline import transform
 from .shadows import MAX_OWN_SHADOWS, flat_numbers
+from .varargs import has_varargs
 
 Wrt = Union[None, int, str, Sequence[Union[int, str]]]
 
@@ -434,11 +435,17 @@ def _resolve_wrt(params: list[str], wrt: Wrt, fn: Any) -> tuple[list[int], bool]
 
 
 def _cached(fn: Any, wrt: Wrt, with_value: bool) -> GradFunction:
-    key = (wrt if not isinstance(wrt, list) else tuple(wrt), with_value)
+    if has_varargs(fn):
+        return _by_arity(fn, wrt, with_value)
+    key = (_wrt_key(wrt), with_value)
     made = memo(_cache, fn, key, lambda: GradFunction(fn, wrt, with_value))
     if entry_mod.stale(made._result.lowered.guards):   # (its source, for hvp, is read
         made._renew()                                  # before a call would renew it)
     return made
+
+
+def _wrt_key(wrt: Wrt) -> Any:
+    return wrt if not isinstance(wrt, list) else tuple(wrt)
 
 
 def memo(cache: Any, fn: Any, key: tuple, make: Callable[[], Any]) -> Any:
@@ -488,6 +495,13 @@ def grad(fn: Callable[..., Any] | None = None, wrt: Wrt = None, *,
     if fn is None:
         return lambda f: _cached(f, wrt, False)
     return _cached(fn, wrt, False)
+
+
+def _by_arity(fn: Any, wrt: Wrt, with_value: bool) -> Any:
+    """``grad`` of a function with ``*args``: one gradient per number of arguments."""
+    from .varargs import ByArity
+    return memo(_cache, fn, ("arity", _wrt_key(wrt), with_value), lambda: ByArity(
+        fn, lambda fixed: _cached(fixed, wrt, with_value)))
 
 
 def value_and_grad(fn: Callable[..., Any] | None = None, wrt: Wrt = None, *,

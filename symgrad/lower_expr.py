@@ -408,12 +408,12 @@ class ExprLowering:
                 ast.copy_location(made, node)
             return self.expr(scope, call, dest)
         if type(base) is StaticTuple:
+            if isinstance(node.slice, ast.Slice):
+                return self.static_slice(scope, base, node.slice)
             idx = self.expr(scope, node.slice)
             if type(idx) is Const and isinstance(idx.value, int) and \
                     -len(base.items) <= idx.value < len(base.items):
                 return base.items[idx.value]     # (out of range: the IndexError at run time)
-            if isinstance(node.slice, ast.Slice):
-                return self.static_slice(scope, base, node.slice)
             base = self.materialize(base, node)
         base = self.materialize(base, node)
         from .lower import _array_index, _refuse_array_index

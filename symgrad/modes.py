@@ -30,6 +30,7 @@ from typing import Any, Callable
 from .api import (GradFunction, Wrt, _cached, _params_of, _resolve_wrt, _wrt_or_argnums,
                   memo)
 from .entry import stale
+from .varargs import ByArity, has_varargs, with_arity
 from .errors import ArgumentError, SymgradError
 from .pipeline import transform, transform_forward
 from .shapes import argument_pattern, given_patterns
@@ -285,6 +286,8 @@ def jvp(fn: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     """
     primals = tuple(primals)
     tangents = tuple(tangents)
+    if has_varargs(fn):                # (the adapter for this many arguments)
+        fn = with_arity(fn, len(primals))
     if len(primals) != len(tangents):
         raise ArgumentError(f"jvp: {len(primals)} primals but {len(tangents)} tangents; "
                             "give one tangent per primal")
@@ -348,6 +351,8 @@ def hvp(fn: Callable[..., Any], primals: Any, tangents: Any, wrt: Wrt = None) ->
     """
     primals = tuple(primals)
     tangents = tuple(tangents)
+    if has_varargs(fn):                # (the adapter for this many arguments)
+        fn = with_arity(fn, len(primals))
     full = _full_primals(fn, primals, "hvp")
     params = _params(fn)
     idx, single = _resolve_wrt(params, wrt, fn)
@@ -480,6 +485,8 @@ def vjp(fn: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tup
     >>> out, pull((1.0, 0.0)), pull((0.0, 1.0))
     ((6.0, 5.0), (3.0, 2.0), (1.0, 1.0))
     """
+    if has_varargs(fn):                # (the adapter for this many arguments)
+        fn = with_arity(fn, len(primals))
     full = _full_primals(fn, primals, "vjp")
     n = len(primals)
     before = _fresh(full)          # (fn may change its arguments: pull back at the primals)
@@ -603,6 +610,12 @@ def _rebuild_out(out: Any, rows: Any) -> Any:
     return next(rows)
 
 
+def _jacobian(fn: Any, wrt: Wrt, mode: str) -> Any:
+    if has_varargs(fn):                # (one Jacobian per number of arguments)
+        return ByArity(fn, lambda fixed: JacobianFunction(fixed, wrt, mode))
+    return JacobianFunction(fn, wrt, mode)
+
+
 def jacfwd(fn: Callable[..., Any], wrt: Wrt = None, *, argnums: Any = None) -> JacobianFunction:
     """The Jacobian by forward mode: one generated tangent sweep per input number.
 
@@ -611,7 +624,7 @@ def jacfwd(fn: Callable[..., Any], wrt: Wrt = None, *, argnums: Any = None) -> J
     >>> jacfwd(f)([2.0, 5.0])
     [[5.0, 2.0], [1.0, 3.0]]
     """
-    return JacobianFunction(fn, _wrt_or_argnums(wrt, argnums), "fwd")
+    return _jacobian(fn, _wrt_or_argnums(wrt, argnums), "fwd")
 
 
 def jacrev(fn: Callable[..., Any], wrt: Wrt = None, *, argnums: Any = None) -> JacobianFunction:
@@ -622,14 +635,14 @@ def jacrev(fn: Callable[..., Any], wrt: Wrt = None, *, argnums: Any = None) -> J
     >>> jacrev(f)([2.0, 5.0])
     [[5.0, 2.0], [1.0, 3.0]]
     """
-    return JacobianFunction(fn, _wrt_or_argnums(wrt, argnums), "rev")
+    return _jacobian(fn, _wrt_or_argnums(wrt, argnums), "rev")
 
 
 def jacobian(fn: Callable[..., Any], wrt: Wrt = None, *,
              argnums: Any = None) -> JacobianFunction:
     """The Jacobian, by forward mode when the inputs are no more numerous than the
     outputs, else by reverse mode (decided at each call, from the sizes)."""
-    return JacobianFunction(fn, _wrt_or_argnums(wrt, argnums), "auto")
+    return _jacobian(fn, _wrt_or_argnums(wrt, argnums), "auto")
 
 
 # --------------------------------------------------------------------------- Hessians
@@ -690,7 +703,10 @@ def hessian(fn: Callable[..., Any], wrt: Wrt = None, *, argnums: Any = None) -> 
     >>> hessian(f, wrt="x")(3.0, 2.0)
     4.0
     """
-    return HessianFunction(fn, _wrt_or_argnums(wrt, argnums))
+    wrt = _wrt_or_argnums(wrt, argnums)
+    if has_varargs(fn):                # (one Hessian per number of arguments)
+        return ByArity(fn, lambda fixed: HessianFunction(fixed, wrt))
+    return HessianFunction(fn, wrt)
 
 
 def linearize_source(fn: Any, mode: str = "jvp", wrt: Wrt = None) -> str:

@@ -648,16 +648,16 @@ class FamilyWriter:
         start of loop state: its tangent is zeros of its length), then read."""
         self.features.add("globals.acc")
         g = self.pick(self.global_lists)
-        n = len(self.globals_[g])
-        a, i = self.fresh("A"), self.fresh("i")
+        a, i, w = self.fresh("A"), self.fresh("i"), self.fresh("w")
         lines.append(f"{indent}{a} = {g}")
         lines.append(f"{indent}for {i} in range({self.pick(['1', '2', '3'])}):")
         inner = env.child(ints=[i])
-        items = [f"{a}[{k}] * 0.5 + {self.expr(inner, 1)}" for k in range(n)]
+        # (forms for any length: the test may give the global another length)
         if self.chance(50):
-            lines.append(f"{indent}    {a} = [{', '.join(items)}]")
+            e = self.expr(env.child(ints=[i], scalars_ro=[w]), 1)
+            lines.append(f"{indent}    {a} = [{w} * 0.5 + {e} for {w} in {a}]")
         else:
-            lines.append(f"{indent}    {a} = {a}[1:] + [{items[0]}]")
+            lines.append(f"{indent}    {a} = {a}[1:] + [{a}[0] * 0.5 + {self.expr(inner, 1)}]")
         v = self.fresh("v")
         lines.append(f"{indent}{v} = {a}[0] + {a}[-1]")
         env.own_scalars.append(v)

@@ -448,7 +448,15 @@ class _Writer(FamilyWriter):
                 lines.append(f"{indent}    {t} = " + fmt(
                     [f"{it} * 0.5 + math.tanh({self.expr(inner, 1)})" for it in items]))
         target = self.pick(env.assignable)
-        lines.append(f"{indent}{target} = {self.expr(inner, 1)} + {self.pick(items)}")
+        read = self.pick(items)
+        if not nested and self.chance(40):       # slices of the tuple (tuples again)
+            self.features.add("tuples.slice")
+            forms = [f"sum({t}[1:])", f"sum({t}[:-1], 0.5)", f"sum({t}[{n}:], 1.0)"]
+            if self.branches:                    # (max and min compare: kinks)
+                self.features.add("kink")
+                forms += [f"max({t}[::-1])", f"min({t}[::2])"]
+            read = self.pick(forms)
+        lines.append(f"{indent}{target} = {self.expr(inner, 1)} + {read}")
 
     def s_local(self, env: _Env, lines: list[str], indent: str, e_depth: int) -> None:
         # a name local to this block; the same few names recur in other blocks

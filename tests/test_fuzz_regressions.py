@@ -940,3 +940,50 @@ def test_jvp_of_loop_state_starting_as_a_module_list():
     # (hvp: refused, the gradient's tape holds the module's list and adjoint lists together)
     with pytest.raises(symgrad.SymgradError, match="outside the function"):
         symgrad.hvp(loop_state_from_a_global_list, (x,), (1.0,))
+
+
+# ----- a slice of a tuple (t[1:], t[::2]) crashed: the generated code held `_t = 1:`
+def tuple_slices(x, y):
+    t = (x, y, x * y)
+    return sum(t[1:]) * t[0] + max(t[::2]) + sum(t[3:], 1.0)
+
+
+def test_slices_of_a_tuple():
+    h = 1e-6
+    g = symgrad.grad(tuple_slices)(2.0, 3.0)
+    want = ((tuple_slices(2.0 + h, 3.0) - tuple_slices(2.0 - h, 3.0)) / (2 * h),
+            (tuple_slices(2.0, 3.0 + h) - tuple_slices(2.0, 3.0 - h)) / (2 * h))
+    assert g == pytest.approx(want, abs=1e-6)
+
+
+# ----- functions with *args (refused before): one derivative per number of arguments
+def star_sum(*xs):
+    return sum(x * x for x in xs) * math.sin(xs[0])
+
+
+def leading_and_star(a, *rest, scale=2.0):
+    return a * scale + sum(r ** 3 for r in rest)
+
+
+def test_functions_with_star_args_in_every_mode():
+    h = 1e-6
+    for args in ((0.5,), (0.5, 1.0), (0.5, 1.0, 2.0)):
+        g = symgrad.grad(star_sum)(*args)
+        g = g if isinstance(g, tuple) else (g,)
+        for i, gi in enumerate(g):
+            up = list(args)
+            dn = list(args)
+            up[i] += h
+            dn[i] -= h
+            assert gi == pytest.approx((star_sum(*up) - star_sum(*dn)) / (2 * h), abs=1e-6)
+        tangents = tuple(1.0 for _ in args)
+        _, slope = symgrad.jvp(star_sum, args, tangents)
+        assert slope == pytest.approx(sum(g), rel=1e-12)
+    assert symgrad.value_and_grad(leading_and_star)(1.5, 2.0, 3.0) == (38.0, (2.0, 12.0, 27.0))
+    assert symgrad.grad(leading_and_star, wrt=0)(1.5, 2.0) == 2.0
+    out, pull = symgrad.vjp(leading_and_star, 1.5, 2.0)
+    assert pull(1.0) == (2.0, 12.0)
+    assert symgrad.hvp(star_sum, (0.5, 1.0), (1.0, 0.0)) == pytest.approx(
+        symgrad.hessian(star_sum)(0.5, 1.0)[0], rel=1e-12)
+    assert symgrad.jacobian(leading_and_star)(1.5, 2.0) == (2.0, 12.0)
+    assert "def d_star_sum(xs0, xs1" in symgrad.grad(star_sum).for_arity(2).source
