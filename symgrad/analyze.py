@@ -450,17 +450,19 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
            origins: dict, int_params: set = frozenset()) -> None:
     """Report calls a derivative would have to flow through without a rule, and writes
     of differentiated values into lists owned by someone else."""
-    outside = {cls.find(o) for s in walk(body) if type(s) is Eqn and s.prim in
-               ("copy", "getitem") and s.args and type(s.args[0]) is Global
-               for o in s.outs}                      # classes of lists read from outside
+    outside = set()                                   # classes of lists read from outside
     # variables every assignment of which makes a new list (``acc = []``, a comprehension's
     # list): a write into one writes that new list, even when the list later joins the
     # class of a module's list (``A = GL`` before a loop, ``A = [...]`` in it)
     fresh: dict[Var, bool] = {}
     for s in walk(body):
         if type(s) is Eqn:
+            from_outside = s.prim in ("copy", "getitem") and s.args and \
+                type(s.args[0]) is Global
             for o in s.outs:
                 fresh[o] = fresh.get(o, True) and s.prim == "list"
+                if from_outside:
+                    outside.add(cls.find(o))
     ints = _int_arrays(body, int_params)
     for s in walk(body):
         if type(s) is not Eqn:
@@ -468,8 +470,9 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
         p = s.prim
         _check_list_use(s, facts, cls, vclasses, uclasses)
         if p == "getitem" and (s.params or {}).get("opaque") and _is_varied(
-                s.args[1], facts, cls, vclasses) and (facts.root(s.out) in uclasses if
-                                                     s.out.kind.is_list else s.out in facts.useful):
+                s.args[1], facts, cls, vclasses) and (
+                    facts.root(s.out) in uclasses if s.out.kind.is_list
+                    else s.out in facts.useful):
             raise _loc_error(s, "a subscript, by a differentiated value, of an object "
                              "symgrad cannot see into", "give the object a __getitem__ "
                              "written in Python, or compute the value with a function")

@@ -396,7 +396,8 @@ def _params_of(fn: Any) -> list[str]:
     prim = getattr(fn, "__symgrad_primal_params__", None)
     if prim is not None:
         return list(prim)
-    if type(fn) is types.FunctionType and not {"__wrapped__", "__signature__"} & fn.__dict__.keys():
+    if type(fn) is types.FunctionType and not {"__wrapped__",
+                                               "__signature__"} & fn.__dict__.keys():
         return _code_params(fn.__code__)      # (what inspect.signature finds, 30x faster)
     try:
         return list(inspect.signature(fn).parameters)

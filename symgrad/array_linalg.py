@@ -35,7 +35,8 @@ def _symmetric(b: ArrayBuilder, t: Any, pat: Any, lower: bool) -> Any:
     """The tangent of the symmetric matrix numpy decomposes, from the tangent ``t`` of
     its argument: the triangle it reads, mirrored."""
     if lower:
-        return b.op("add", b.call("np_tril", (t,), k=0), _mT(b, b.call("np_tril", (t,), k=-1), pat))
+        return b.op("add", b.call("np_tril", (t,), k=0),
+                    _mT(b, b.call("np_tril", (t,), k=-1), pat))
     return b.op("add", b.call("np_triu", (t,), k=0), _mT(b, b.call("np_triu", (t,), k=1), pat))
 
 
@@ -96,7 +97,8 @@ def _values(b: ArrayBuilder, e: Eqn) -> Any:
 def _gaps(b: ArrayBuilder, w: Any) -> Any:
     """``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal, 0 on it (inf where two
     eigenvalues are equal: the eigenvectors then have no derivative)."""
-    d = b.op("sub", b.call("np_expand_dims", (w,), axis=-2), b.call("np_expand_dims", (w,), axis=-1))
+    d = b.op("sub", b.call("np_expand_dims", (w,), axis=-2),
+             b.call("np_expand_dims", (w,), axis=-1))
     eye = b.call("np_eye_like", (d,))
     return b.op("truediv", b.op("sub", Const(1.0), eye), b.op("add", d, eye))
 

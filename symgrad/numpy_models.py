@@ -412,7 +412,8 @@ def real_if_close(a, tol=100):
     return a * 1.0
 
 
-_MODELS = {np.linalg.slogdet: slogdet, np.linalg.svd: svd, np.linalg.eigh: eigh, np.real: real, np.imag: imag,
+_MODELS = {np.linalg.slogdet: slogdet, np.linalg.svd: svd, np.linalg.eigh: eigh, np.real: real,
+           np.imag: imag,
            np.conj: conj, np.conjugate: conj, np.real_if_close: real_if_close,
            np.ptp: ptp, np.median: median, np.copysign: copysign,
            np.float_power: float_power, np.diag: diag, np.diagflat: diagflat,

@@ -54,6 +54,10 @@ def uses_dict_literal(x):
 
 
 def uses_star(x, *rest):
+    return x * sum(rest, 1.0)
+
+
+def uses_kwargs(x, **options):
     return x
 
 
@@ -119,17 +123,17 @@ def match_stmt(x):
 BAD = {
     uses_try: "try statement", uses_with: "with statement", uses_class: "class definition",
     uses_yield: "yield", uses_global: "global statement",
-    uses_star: "*args",
+    uses_kwargs: "**kwargs",
     recursive: "recursive call",
     set_literal: "set", match_stmt: "match statement",
 }
 # constructs that used to be refused and are now supported (checked against finite
 # differences in test_errors.py): del, lambda, return in a loop, :=, for ... else, dict
-# comprehensions
+# comprehensions, *args
 NOW_SUPPORTED = [(uses_del, (0.7,)), (uses_lambda, (0.7,)), (return_in_loop, (0.7,)),
                  (return_in_loop, (2.5,)), (walrus, (0.7,)), (for_else, (0.7,)),
                  (list_sort, ([0.7, -0.2, 1.5],)), (uses_dict_literal, (0.7,)),
-                 (uses_dict, (0.7,))]
+                 (uses_dict, (0.7,)), (uses_star, (0.7,)), (uses_star, (0.7, 1.5, -0.25))]
 NON_SCALAR = [returns_tuple, returns_list, returns_nothing]
 
 
