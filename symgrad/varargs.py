@@ -27,10 +27,12 @@ _counter = itertools.count(1)
 
 
 def has_varargs(fn: Any) -> bool:
-    """Is ``fn`` a plain function with ``*args`` (and no ``**kwargs``)?"""
+    """Is ``fn`` a plain function with ``*args`` (and no ``**kwargs``), whose parameters
+    are not known otherwise (a ``functools.wraps`` wrapper has its function's)?"""
     code = getattr(fn, "__code__", None)
     return type(fn) is types.FunctionType and code is not None and bool(
-        code.co_flags & inspect.CO_VARARGS) and not code.co_flags & inspect.CO_VARKEYWORDS
+        code.co_flags & inspect.CO_VARARGS) and not code.co_flags & inspect.CO_VARKEYWORDS \
+        and not {"__wrapped__", "__signature__"} & fn.__dict__.keys()
 
 
 def with_arity(fn: Any, n: int) -> Any:
