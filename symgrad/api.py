@@ -553,6 +553,10 @@ def show(fn: Any, wrt: Wrt = None, file: Any = None, *, mode: str = "grad",
     else:
         gf = fn if isinstance(fn, GradFunction) else grad(fn, wrt)
         text = gf.source
+        if not text and has_varargs(fn):
+            raise SymgradError(f"{getattr(fn, '__name__', 'f')} takes *args: its gradient "
+                               "depends on how many arguments it is given; show "
+                               "grad(f).for_arity(n) for n arguments")
     if getattr(out, "isatty", lambda: False)():
         try:
             from pygments import highlight
