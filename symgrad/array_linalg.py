@@ -23,7 +23,8 @@ from __future__ import annotations
 from typing import Any
 
 from .array_ops import ArrayBuilder, _op
-from .array_ops_more import HELPER_OPS, _mm, _mT, _same
+from .array_ops_more import HELPER_OPS, _mm, _mT, _same, _unknown
+from .array_ops_more import _one_matrix as one_matrix
 from .ir import Const, Eqn, Kind
 
 
@@ -145,13 +146,7 @@ HELPER_OPS["np_eigh_vectors"] = ("_eigh_vectors", ("UPLO",))
 # ----- log |det a|
 
 def _one_matrix(e: Eqn, pats: list) -> bool:
-    """Is ``a`` known to be one matrix?  (A stack is refused; an unknown rank gets the
-    form that holds for both.)"""
-    if pats[0] is not None and len(pats[0]) != 2:
-        from .array_ops_more import _refuse
-        raise _refuse(e, "np.linalg.slogdet of a stack of matrices",
-                      "take the log-determinant of one matrix at a time")
-    return pats[0] is not None
+    return one_matrix(e, pats, "np.linalg.slogdet", "log-determinant")
 
 
 def _inv_t(b: ArrayBuilder, e: Eqn, pats: list) -> Any:
@@ -212,13 +207,9 @@ def _vjp_svd_values(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
     return [_mm(b, scaled, _mT(b, v, pats[0]))]
 
 
-def _vectors_shape(pats: list, p: dict) -> Any:
-    return None
-
-
 _op("svd_values", None, None, 1, {}, _drop_last, _vjp_svd_values, _jvp_svd_values)
-_op("svd_left", None, None, 1, {"full_matrices": False}, _vectors_shape, _no_vjp, _no_jvp)
-_op("svd_right", None, None, 1, {"full_matrices": False}, _vectors_shape, _no_vjp, _no_jvp)
+_op("svd_left", None, None, 1, {"full_matrices": False}, _unknown, _no_vjp, _no_jvp)
+_op("svd_right", None, None, 1, {"full_matrices": False}, _unknown, _no_vjp, _no_jvp)
 HELPER_OPS["np_svd_values"] = ("_svd_values", ())
 HELPER_OPS["np_svd_left"] = ("_svd_left", ("full_matrices",))
 HELPER_OPS["np_svd_right"] = ("_svd_right", ("full_matrices",))

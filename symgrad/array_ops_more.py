@@ -368,12 +368,13 @@ def _jvp_inv(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
     return b.op("neg", _mm(b, _mm(b, e.out, t[0]), e.out))
 
 
-def _one_matrix(e: Eqn, pats: list) -> bool:
-    """Is ``a`` in ``np.linalg.det(a)`` known to be one matrix?  (A stack is refused; an
-    unknown rank gets the form that holds for both.)"""
+def _one_matrix(e: Eqn, pats: list, call: str = "np.linalg.det",
+                what: str = "determinant") -> bool:
+    """Is ``a`` in ``np.linalg.det(a)`` (or ``call``) known to be one matrix?  (A stack is
+    refused; an unknown rank gets the form that holds for both.)"""
     if pats[0] is not None and len(pats[0]) != 2:
-        raise _refuse(e, "np.linalg.det of a stack of matrices",
-                      "take the determinant of one matrix at a time")
+        raise _refuse(e, f"{call} of a stack of matrices",
+                      f"take the {what} of one matrix at a time")
     return pats[0] is not None
 
 
