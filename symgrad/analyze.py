@@ -408,8 +408,9 @@ def _arrays_of_lists(block: list) -> None:
                     len(s.args) == 2 and not params.get("kw") and _numeric_list(s.args[1]) \
                     and not params.get("int_dtype"):
                 s = Eqn(s.outs, "list_to_array", (s.args[1],), None, s.loc)
-            elif (op is not None and op.arrays != -1 or s.prim in RULES and
-                  params.get("flavor") == "numpy") and any(_numeric_list(a) for a in s.args):
+            elif (op is not None and op.arrays != -1 and s.prim != "np_unjoin" or s.prim
+                  in RULES and params.get("flavor") == "numpy") and any(
+                      _numeric_list(a) for a in s.args):
                 args = []
                 for a in s.args:
                     if _numeric_list(a):
@@ -513,14 +514,18 @@ def _check_list_use(s: Eqn, facts: Facts, cls: _Classes, vclasses: set,
     """Lists of differentiated values where symgrad cannot follow them: handed to numpy
     (as lists of lists, or to a numpy function), or written through a slice with a step."""
     p = s.prim
-    if p == "list_to_array" and not _numeric_list(s.args[0]) and \
+    if (p == "list_to_array" or p == "join_list" and type(s.args[0]) is Var and
+         s.args[0].kind.is_list) and \
+            not _numeric_list(s.args[0]) and \
             _is_varied(s.args[0], facts, cls, vclasses):
-        err = _loc_error(s, "a list of lists of differentiated values handed to numpy", "make the array in the call: np.array([[a, "
-                         "b], [c, d]]) with the elements written out, or pass an array")
+        err = _loc_error(s, "a list of lists of differentiated values handed to numpy",
+                         "make the array in the call: np.array([[a, b], [c, d]]) with the "
+                         "elements written out, or pass an array")
         err.about_lists = True        # type: ignore[attr-defined]  (see api)
         raise err
-    if p.startswith("np_") and any(type(a) is Var and a.kind.is_list and
-                                   _is_varied(a, facts, cls, vclasses) for a in s.args):
+    if p.startswith("np_") and p != "np_unjoin" and any(
+            type(a) is Var and a.kind.is_list and _is_varied(a, facts, cls, vclasses)
+            for a in s.args):
         err = _loc_error(s, "a Python list of differentiated numbers passed to a numpy "
                          "function (numpy makes an array of it, which symgrad does not "
                          "follow back into the list)",

@@ -410,6 +410,8 @@ def _inner_shape(pats: list, p: dict) -> Pattern:
     a, c = pats
     if a is None or c is None:
         return None
+    if a == () or c == ():                     # with a number: a product
+        return a or c
     return a[:-1] + c[:-1]
 
 
@@ -417,6 +419,8 @@ def _vjp_inner(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
     a, c = e.args
     if pats[0] is not None and pats[1] is not None and len(pats[0]) == 1 and len(pats[1]) == 1:
         return [b.op("mul", g, c), b.op("mul", g, a)]
+    if pats[0] == () or pats[1] == ():                # np.inner with a number: a product
+        return _vjp_dot(b, g, e, pats)
     return [b.call("np_inner_vjp_a", (g, a, c)), b.call("np_inner_vjp_b", (g, a, c))]
 
 
@@ -587,6 +591,7 @@ def _no_vjp(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
 
 _op("split_like", None, None, 1, {"axis": 0}, lambda pats, p: None, _no_vjp)
 _op("joined_vjp", None, None, 1, {"axis": 1}, lambda pats, p: None, _no_vjp)
+_op("unjoin", None, None, 1, {"how": "concatenate", "axis": 0}, lambda pats, p: None, _no_vjp)
 _op("take", "take", "take", 1, {"indices": None, "axis": None}, lambda pats, p: None,
     _no_vjp, positional=("indices", "axis"))
 

@@ -33,7 +33,8 @@ __all__ = ["emit", "Emitted", "compile_emitted"]
 
 _PURE = {"copy", "getitem", "getattr", "list", "tuple", "concat", "repeat", "slice", "len",
          "range", "neg", "not", "and", "invert", "select", "sum", "fsum", "mean", "fmean", "max_of",
-         "min_of", "zeros_like", "binop", "get_or_missing", "list_to_array"}
+         "min_of", "zeros_like", "binop", "get_or_missing", "list_to_array",
+         "join_list"}
 _MUTATING = {"append", "pop", "insert", "extend", "setitem", "setslice", "accum", "reverse",
              "put_back", "add_into", "aset", "aset_add",
              "clear", "call", "callmethod", "pyexpr", "raise", "assert_fail"}
@@ -558,7 +559,7 @@ def _reads(e: Eqn, inline: dict) -> set:
 
 _LIST_READS = {"getitem", "len", "slice", "sum", "fsum", "mean", "fmean", "max_of", "min_of",
                "getattr", "call", "callmethod", "pyexpr", "zeros_like", "concat", "repeat",
-               "copy", "list", "get_or_missing", "list_to_array"}
+               "copy", "list", "get_or_missing", "list_to_array", "join_list"}
 _BUILTIN_PRIMS = {"len", "range", "sum", "list", "max_of", "min_of", "zeros_like"}
 
 

@@ -230,8 +230,8 @@ def _e_size_ratio(pr: Any, e: Eqn) -> tuple[str, int]:
     x = e.args[0]
     out = e.args[1] if len(e.args) > 1 else Const(None)
     ddof = e.args[2].value if len(e.args) > 2 else 0
-    n = f"{pr.op(x, ATOM)}.size" if type(x) is Var and x.kind.is_array else \
-        f"{_np(pr)}.size({pr.op(x)})"
+    n = f"{pr.op(x, ATOM)}.size" if type(x) is Var and x.kind.is_array and \
+        x not in _maybe_numbers(pr) else f"{_np(pr)}.size({pr.op(x)})"
     if type(out) is Var and out.kind.find().tag == "array":
         n = f"{n} // {pr.op(out, ATOM)}.size"
     if ddof:
@@ -303,6 +303,7 @@ ARRAY_EXPR.update({
     "np_inside": _e_inside, "np_sum_like": _helper_call("_unbroadcast"),
     "np_split_like": _helper_call("_split_like", ("axis",)),
     "np_joined_vjp": _helper_call("_joined_vjp", ("axis",)),
+    "np_unjoin": _helper_call("_unjoin", ("how", "axis")),
     "np_matmul_vjp_a": _helper_call("_matmul_vjp_a"),
     "np_matmul_vjp_b": _helper_call("_matmul_vjp_b"),
     "np_inner_vjp_a": _helper_call("_inner_vjp_a"), "np_inner_vjp_b": _helper_call("_inner_vjp_b"),

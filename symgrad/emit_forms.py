@@ -156,6 +156,12 @@ def _e_list_to_array(pr: Printer, e: Eqn) -> tuple[str, int]:
     return f"{pr.names.module('numpy')}.array({pr.op(e.args[0])})", ATOM
 
 
+def _e_join_list(pr: Printer, e: Eqn) -> tuple[str, int]:
+    params = e.params or {}
+    axis = f", axis={params['axis']!r}" if "axis" in params and params["axis"] != 0 else ""
+    return f"{pr.names.module('numpy')}.{params['how']}({pr.op(e.args[0])}{axis})", ATOM
+
+
 def _e_get_or_missing(pr: Printer, e: Eqn) -> tuple[str, int]:
     d, key, missing = e.args
     return f"{pr.op(d, ATOM)}.get({pr.op(key)}, {pr.op(missing)})", ATOM
@@ -215,7 +221,8 @@ EXPR: dict[str, Any] = {
     "dict": _e_dict,
     "concat": _e_concat, "repeat": _e_repeat, "select": _e_select, "range": _e_range,
     "zeros_like": _e_zeros, "call": _e_call, "callmethod": _e_callmethod,
-    "get_or_missing": _e_get_or_missing, "list_to_array": _e_list_to_array, "pyexpr": _e_pyexpr,
+    "get_or_missing": _e_get_or_missing, "list_to_array": _e_list_to_array,
+    "join_list": _e_join_list, "pyexpr": _e_pyexpr,
     "binop": _e_binop, "invert": _e_invert, "pop": _e_pop, "len": _e_len,
     "sum": _e_reduce("sum"), "fsum": _e_reduce("fsum", "math"),
     "mean": _e_reduce("mean", "statistics"), "fmean": _e_reduce("fmean", "statistics"),

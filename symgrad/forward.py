@@ -36,7 +36,7 @@ __all__ = ["forward", "Forward"]
 _SAME_ON_TANGENTS = {"list", "tuple", "dict", "concat", "repeat", "slice", "getitem", "copy",
                      "append", "insert", "extend", "setitem", "pop", "reverse", "clear",
                      "sum", "fsum", "mean", "fmean", "put_back", "accum", "zeros_like",
-                     "add_into", "get_or_missing", "list_to_array"}
+                     "add_into", "get_or_missing", "list_to_array", "join_list"}
 _EFFECTS = {"append", "insert", "extend", "setitem", "reverse", "clear", "put_back", "accum",
             "add_into"}
 

@@ -156,6 +156,29 @@ def _joined_vjp(g, *parts, axis=1):
     ends = np.cumsum([np.shape(p)[axis] for p in shaped[:-1]])
     return [np.reshape(q, np.shape(p)) for q, p in zip(np.split(g, ends, axis=axis), parts)]
 ''',
+    "_unjoin": '''
+def _unjoin(g, xs, how="concatenate", axis=0):
+    """g cut into pieces shaped like each array of the list xs: the adjoint of
+    np.<how>(xs, axis) (concatenate, stack, vstack, hstack, column_stack, dstack)."""
+    import numpy as np
+    if how == "stack":
+        return [np.take(g, k, axis=axis) for k in range(len(xs))]
+    if how == "concatenate":
+        shaped = [np.ravel(x) for x in xs] if axis is None else xs
+        axis = 0 if axis is None else axis
+    elif how == "vstack":
+        shaped, axis = [np.atleast_2d(x) for x in xs], 0
+    elif how == "hstack":
+        shaped = [np.atleast_1d(x) for x in xs]
+        axis = 0 if np.ndim(shaped[0]) == 1 else 1
+    elif how == "column_stack":
+        shaped = [np.reshape(x, (-1, 1)) if np.ndim(x) < 2 else x for x in xs]
+        axis = 1
+    else:
+        shaped, axis = [np.atleast_3d(x) for x in xs], 2
+    ends = np.cumsum([np.shape(p)[axis] for p in shaped[:-1]])
+    return [np.reshape(q, np.shape(x)) for q, x in zip(np.split(g, ends, axis=axis), xs)]
+''',
     "_matmul_vjp_a": '''
 def _matmul_vjp_a(g, a, b):
     """The adjoint of a in a @ b, for operands of any rank."""
@@ -189,7 +212,10 @@ def _tensordot_axes(a, b, axes):
     import numpy as np
     a = a if hasattr(a, "ndim") else np.asarray(a)      # (a dask array stays lazy)
     b = b if hasattr(b, "ndim") else np.asarray(b)
-    ax_a, ax_b = (list(range(a.ndim - axes, a.ndim)), list(range(axes))) if isinstance(axes, int) else (list(axes[0]), list(axes[1]))
+    if isinstance(axes, int):
+        ax_a, ax_b = list(range(a.ndim - axes, a.ndim)), list(range(axes))
+    else:                                           # ([0, 1], [1, 0]), or one axis each: (-1, 0)
+        ax_a, ax_b = ([k] if isinstance(k, int) else list(k) for k in axes)
     ax_a, ax_b = [k % a.ndim for k in ax_a], [k % b.ndim for k in ax_b]
     free_a = [k for k in range(a.ndim) if k not in ax_a]
     free_b = [k for k in range(b.ndim) if k not in ax_b]
@@ -221,6 +247,8 @@ def _inner_vjp_a(g, a, b):
     a = a if hasattr(a, "ndim") else np.asarray(a)      # (a dask array stays lazy)
     b = b if hasattr(b, "ndim") else np.asarray(b)
     g = g if hasattr(g, "ndim") else np.asarray(g)
+    if a.ndim == 0 or b.ndim == 0:                      # np.inner with a number: a product
+        return np.sum(g * b) if a.ndim == 0 else g * b
     return np.tensordot(g, b, axes=(list(range(a.ndim - 1, g.ndim)), list(range(b.ndim - 1))))
 ''',
     "_inner_vjp_b": '''
@@ -229,6 +257,8 @@ def _inner_vjp_b(g, a, b):
     import numpy as np
     a = a if hasattr(a, "ndim") else np.asarray(a)      # (a dask array stays lazy)
     b = b if hasattr(b, "ndim") else np.asarray(b)
+    if a.ndim == 0 or b.ndim == 0:                      # np.inner with a number: a product
+        return np.sum(g * a) if b.ndim == 0 else g * a
     return np.tensordot(g, a, axes=(list(range(a.ndim - 1)), list(range(a.ndim - 1))))
 ''',
 }
@@ -262,7 +292,7 @@ def _repeat_vjp(g, x, repeats, axis=None):
     import numpy as np
     shape = np.shape(x)
     if axis is None:
-        return np.reshape(np.sum(np.reshape(g, (-1, repeats)), axis=1), shape)
+        return np.reshape(np.sum(np.reshape(g, (np.size(x), repeats)), axis=1), shape)
     axis = axis % len(shape)
     g = np.reshape(g, shape[:axis] + (shape[axis], repeats) + shape[axis + 1:])
     return np.sum(g, axis=axis + 1)

@@ -181,10 +181,12 @@ class ArrayLowering:
             return _REWRITTEN[op.name](self, scope, op, args, kwargs, node, dest, method_base)
         if method_base is not None:
             args = [method_base, *args]
+        listed = None                        # np.concatenate(xs): a list made at run time
         if op.arrays == -1:                  # np.concatenate([a, b], axis=0)
             seq = args[0] if args else None
             if type(seq) is not StaticTuple:
-                seq = self.static_sequence(seq, node)
+                listed = self.run_time_list(seq, op)
+                seq = StaticTuple(()) if listed is not None else self.static_sequence(seq, node)
             arrays = [self.materialize(a, node) for a in seq.items]
             rest = args[1:]
         else:
@@ -222,6 +224,11 @@ class ArrayLowering:
             if type(a) is Var and a.kind.find().tag in (None, "num") and op.name not in (
                     "np_where", "np_clip", "np_dot", "np_stack"):     # (numbers may go in)
                 self.unify(a.kind, Kind.array(), node)
+        if listed is not None:
+            if type(listed) is Var and listed.kind.find().tag != "array":
+                self.unify(listed.kind, Kind.list_of(Kind.array()), node)
+            return self.emit("join_list", (listed,), Kind.array(),
+                             {"how": op.np_name, **params}, dest=dest, hint="_a")
         params["spelling"] = "method" if method_base is not None else "function"
         kind = Kind.num() if op.scalar(params) else Kind.array()
         if op.name in ("np_where", "np_clip", "np_dot"):
@@ -319,6 +326,17 @@ class ArrayLowering:
                     return e.args
                 return None
         return None
+
+    def run_time_list(self, value: Any, op: ArrayOp) -> Any:
+        """``xs`` in ``np.concatenate(xs)`` / ``np.stack(xs)`` ... when it is a list made
+        before the call (a parameter, a comprehension, a list appended to) or an array
+        (the sequence of its rows), else None: the arrays are joined as numpy joins
+        them, and the adjoint is cut back into pieces (``join_list``)."""
+        if op.np_name not in _JOINERS or type(value) not in (Var, Global) or \
+                self.kind_of(value).find().tag not in ("list", "array", None) or \
+                type(value) is Var and self._built_here(value):
+            return None
+        return value
 
     def static_sequence(self, value: Any, node: ast.AST) -> StaticTuple:
         """The arrays of a list or tuple written in the call (``[a, b]``; a list made
@@ -627,6 +645,9 @@ def _lower_norm(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
 
 
 #: numpy functions lowered in a form of their own (see ArrayLowering.array_call)
+#: the numpy calls that join a sequence of arrays (one ``join_list`` when it is a list)
+_JOINERS = ("concatenate", "stack", "vstack", "hstack", "column_stack", "dstack")
+
 _REWRITTEN = {"np_einsum": _lower_einsum, "np_average": _lower_average, "np_sum": _lower_sum,
               "np_clip": _lower_clip, "np_norm": _lower_norm}
 

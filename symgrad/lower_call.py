@@ -310,6 +310,11 @@ class CallLowering:
             return self.emit("np" + name, tuple(ops), Kind.list_of(Kind.array()),
                              {"axis": axis.value if type(axis) is Const else 0}, dest=dest,
                              hint="_a")
+        if name == "_unjoin" and set(kwargs) <= {"how", "axis"} and all(
+                type(v) is Const for v in kwargs.values()):
+            params = {k: v.value for k, v in kwargs.items()}
+            return self.emit("np_unjoin", tuple(ops), Kind.list_of(Kind.array()), params,
+                             dest=dest, hint="_a")
         if name in ("_tensordot_vjp_a", "_tensordot_vjp_b") and set(kwargs) <= {"axes"}:
             from .array_ops import ARRAY_OPS
             op = ARRAY_OPS["np" + name]

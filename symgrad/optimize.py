@@ -25,7 +25,7 @@ __all__ = ["optimize"]
 _PURE = {"copy", "getitem", "getattr", "list", "tuple", "dict", "concat", "repeat", "slice",
          "len", "sum", "fsum", "max_of", "min_of", "mean", "fmean",
          "range", "neg", "not", "and", "select", "zeros_like", "lt", "le", "gt", "ge", "eq", "ne",
-         "is", "is_not", "list_to_array"}
+         "is", "is_not", "list_to_array", "join_list"}
 _EFFECT = {"append", "pop", "insert", "extend", "setitem", "setslice", "accum", "reverse",
            "put_back", "add_into", "aset", "aset_add",
            "clear", "raise", "assert_fail", "call", "callmethod", "pyexpr", "restore"}

@@ -289,10 +289,31 @@ def _to_array(r: Any, e: Eqn) -> None:
     r.loop_range(n, lambda k: r.accum(d, k, r.emit("aget", (g, k), {"index": (("i", 1),)})))
 
 
+def _join(r: Any, e: Eqn) -> None:
+    """``a = np.concatenate(xs)`` (or stack, vstack ... of a list made at run time):
+    ``d_xs[k] += piece k of d_a``, cut as numpy joined them (``_unjoin``).  An array
+    joined as the sequence of its rows gets the pieces stacked back into its shape."""
+    lst = e.args[0]
+    g = r.take(e.out) if r.active(e.out) else None
+    r.restore_outs(e)
+    if g is None or not (type(lst) is Var and r.active(lst)):
+        return
+    xs = r.val(lst)
+    parts = r.emit("np_unjoin", (g, xs), dict(e.params or {}), kind=Kind.list_of(Kind.array()),
+                   hint="_parts")
+    if not lst.kind.is_list:
+        r.contribute(lst, r.emit("list_to_array", (parts,), kind=Kind.array()))
+        return
+    d = sh(r, lst)
+    r.loop_range(r.emit("len", (xs,)), lambda k: r.accum(
+        d, k, r.emit("getitem", (parts, k), kind=Kind.array())))
+
+
 _HANDLERS: dict[str, Callable[[Any, Eqn], None]] = {
     "getitem": _read, "setitem": _write, "append": _append, "pop": _pop, "insert": _insert,
     "extend": _extend, "list": _literal, "tuple": _literal, "dict": _literal, "concat": _concat,
     "repeat": _repeat, "slice": _slice, "sum": _reduce(None), "fsum": _reduce(None),
     "mean": _reduce("len"), "fmean": _reduce("len"), "max_of": _extreme, "min_of": _extreme,
     "reverse": _reverse_inplace, "copy": _alias, "list_to_array": _to_array,
+    "join_list": _join,
 }
