@@ -981,3 +981,33 @@ def test_an_object_subscripted_by_a_differentiated_value():
         assert symgrad.grad(through_getitem)(x) == pytest.approx(fd_grad(
             through_getitem, [x], 0), abs=1e-6)
     refused(through_opaque_getitem, 0.5, words=("subscript", "cannot see into"))
+
+
+# ------------------------------------------- found by autograd's tests/test_systematic.py
+def mean_of_a_number(x):
+    return np.mean(x) * np.var(x + 1.0) + np.std(x) + np.mean(x) ** 2
+
+
+def repeated_zero_times(x):
+    return np.sum(np.repeat(x, 0)) + np.sum(np.repeat(x, 2, axis=1) ** 2)
+
+
+def inner_with_a_number(a, m):
+    return np.sum(np.inner(a, m) ** 2) + np.sum(np.inner(m, a) * m)
+
+
+def tensordot_one_axis_each(a, b):
+    return np.sum(np.tensordot(a, b, axes=[-1, 0]) ** 2) + np.sum(
+        np.tensordot(a, b, axes=(1, 0)))
+
+
+def test_numpy_functions_of_a_python_number_and_edge_arguments():
+    # np.mean of a float crashed (x.size); repeats=0 crashed the adjoint's reshape;
+    # np.inner with a number had the wrong shape; axes=[-1, 0] crashed in the adjoint
+    assert symgrad.grad(mean_of_a_number)(1.5) == pytest.approx(
+        fd_grad(mean_of_a_number, [1.5], 0), abs=1e-6)
+    check_grad(repeated_zero_times, RNG.normal(size=(2, 3)))
+    check_grad(inner_with_a_number, np.array(0.7), RNG.normal(size=(2, 3)))
+    check_grad(tensordot_one_axis_each, RNG.normal(size=(2, 4)), RNG.normal(size=(4, 3)))
+    a, b = RNG.normal(size=(2, 4)), RNG.normal(size=(4, 3))
+    check_jvp(lambda v: tensordot_one_axis_each(v, b), a, np.ones_like(a))
