@@ -242,6 +242,36 @@ _op("diagonal", "diagonal", "diagonal", 1, {"offset": 0, "axis1": 0, "axis2": 1}
 _op("triu", "triu", None, 1, {"k": 0}, _same, _vjp_self("np_triu", "k"), positional=("k",))
 _op("tril", "tril", None, 1, {"k": 0}, _same, _vjp_self("np_tril", "k"), positional=("k",))
 _op("tile", "tile", None, 1, {"reps": None}, _unknown, _vjp_tile, positional=("reps",))
+
+
+def _pad_mode(e: Eqn) -> None:
+    if (e.params or {}).get("mode", "constant") != "constant":
+        raise _refuse(e, f"np.pad with mode={e.params['mode']!r}",
+                      "pad with mode='constant' (the default), or build the border with "
+                      "np.concatenate")
+
+
+def _vjp_pad(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    _pad_mode(e)
+    return [b.call("np_unpad", (g, e.args[0]), pad_width=e.params["pad_width"])]
+
+
+def _jvp_pad(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    """The tangent padded with zeros (constant_values are constants)."""
+    _pad_mode(e)
+    return b.call("np_pad", (t[0],), pad_width=e.params["pad_width"])
+
+
+def _pad_shape(pats: list, p: dict) -> Pattern:
+    if pats[0] is None:
+        return None
+    import numpy as np
+    widths = np.broadcast_to(np.asarray(p.get("pad_width"), dtype=int), (len(pats[0]), 2))
+    return tuple("n" if w.sum() else d for d, w in zip(pats[0], widths))
+
+
+_op("pad", "pad", None, 1, {"pad_width": None, "mode": "constant", "constant_values": 0},
+    _pad_shape, _vjp_pad, _jvp_pad, positional=("pad_width", "mode"))
 _op("repeat", "repeat", "repeat", 1, {"repeats": None, "axis": None}, _repeat_shape,
     _vjp_repeat, positional=("repeats", "axis"))
 _op("atleast_1d", "atleast_1d", None, 1, {},
@@ -528,6 +558,7 @@ for _name in ("floor", "ceil", "rint", "trunc", "isnan"):
 _constant("round", "round", "round", keywords={"decimals": 0}, positional=("decimals",))
 _constant("around", "around", None, keywords={"decimals": 0}, positional=("decimals",))
 _constant("heaviside", "heaviside", None, arrays=2)
+_constant("angle", "angle", None, keywords={"deg": False}, positional=("deg",))  # (0 or pi)
 for _name in ("argmax", "argmin"):          # (np.argmax(x) is a constant call, see rules)
     _constant(_name, None, _name, keywords={"axis": None}, positional=("axis",),
               scalar=lambda p: p.get("axis") is None, shape=_red_shape)
@@ -557,6 +588,7 @@ def _like(k: int) -> Callable:
 
 _helper_op("_diagonal_vjp", 2, {"offset": 0, "axis1": 0, "axis2": 1}, _like(1))
 _helper_op("_tile_vjp", 2, {"reps": None}, _like(1))
+_helper_op("_unpad", 2, {"pad_width": None}, _like(1))
 _helper_op("_repeat_vjp", 2, {"repeats": None, "axis": None}, _like(1))
 _helper_op("_sort_vjp", 2, {"axis": -1}, _like(1))
 _helper_op("_weights_like", 2, {"axis": None}, _like(1))

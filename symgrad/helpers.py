@@ -286,6 +286,13 @@ def _tile_vjp(g, x, reps):
     g = np.reshape(g, [k for pair in zip(reps, full) for k in pair])
     return np.reshape(np.sum(g, axis=tuple(range(0, 2 * n, 2))), shape)
 """,
+    "_unpad": """
+def _unpad(g, x, pad_width):
+    \"\"\"The adjoint of np.pad(x, pad_width) (mode 'constant'): g without the border.\"\"\"
+    import numpy as np
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (np.ndim(x), 2))
+    return g[tuple(slice(lo, np.shape(g)[k] - hi) for k, (lo, hi) in enumerate(widths))]
+""",
     "_repeat_vjp": """
 def _repeat_vjp(g, x, repeats, axis=None):
     \"\"\"The adjoint of np.repeat(x, repeats, axis) (an int repeats): the repeats summed.\"\"\"

@@ -150,10 +150,30 @@ def trace(a, offset=0, axis1=0, axis2=1):
     return np.sum(np.diagonal(a, offset, axis1, axis2), axis=-1)
 
 
-def cross(a, b):                # (of 3-vectors, along the last axis)
-    return np.stack([a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1],
-                     a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2],
-                     a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]], axis=-1)
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):     # (of 3-vectors)
+    if axis is not None:
+        return _cross3(np.moveaxis(a, axis, -1), np.moveaxis(b, axis, -1), axis)
+    return _cross3(np.moveaxis(a, axisa, -1), np.moveaxis(b, axisb, -1), axisc)
+
+
+def _cross3(a, b, axisc):
+    if np.shape(a)[-1] != 3 or np.shape(b)[-1] != 3:
+        raise ValueError("symgrad differentiates np.cross of 3-vectors")
+    c = np.stack([a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1],
+                  a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2],
+                  a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]], axis=-1)
+    return np.moveaxis(c, -1, axisc)
+
+
+def rollaxis(a, axis, start=0):
+    if start == 0:
+        return np.moveaxis(a, axis, 0)
+    if start < 0 or axis < 0:
+        raise TypeError("symgrad differentiates np.rollaxis with a start of 0, or with an "
+                        "axis and a start counted from the front (use np.moveaxis)")
+    if axis < start:
+        return np.moveaxis(a, axis, start - 1)
+    return np.moveaxis(a, axis, start)
 
 
 def _pieces(ary, bounds, axis):
@@ -253,13 +273,15 @@ def ediff1d(ary, to_end=None, to_begin=None):
 
 
 def gradient(f, *varargs, axis=None, edge_order=1):
-    if np.ndim(f) != 1 or axis is not None and axis != 0 and axis != -1 or edge_order != 1 \
-            or len(varargs) > 1:
-        raise TypeError("symgrad differentiates np.gradient of a 1-d array with one "
-                        "(scalar) spacing and edge_order=1")
+    if axis is None and np.ndim(f) != 1 or not (axis is None or isinstance(axis, int)) or \
+            edge_order != 1 or len(varargs) > 1:
+        raise TypeError("symgrad differentiates np.gradient of a 1-d array, or along one "
+                        "axis=k of an array, with one (scalar) spacing and edge_order=1")
     h = varargs[0] if varargs else 1.0
-    inner = (f[2:] - f[:-2]) / (2.0 * h)
-    return np.concatenate([(f[1:2] - f[:1]) / h, inner, (f[-1:] - f[-2:-1]) / h])
+    m = f if axis is None else np.moveaxis(f, axis, 0)
+    inner = (m[2:] - m[:-2]) / (2.0 * h)
+    d = np.concatenate([(m[1:2] - m[:1]) / h, inner, (m[-1:] - m[-2:-1]) / h])
+    return d if axis is None else np.moveaxis(d, 0, axis)
 
 
 def trapezoid(y, x=None, dx=1.0, axis=-1):
@@ -422,7 +444,7 @@ _MODELS = {np.linalg.slogdet: slogdet, np.linalg.svd: svd, np.linalg.eigh: eigh,
            np.nanvar: nanvar, np.nanstd: nanstd, np.nanmax: nanmax, np.nanmin: nanmin,
            np.select: select, np.take: take,
            np.trace: trace, np.split: split, np.array_split: array_split,
-           np.hsplit: hsplit, np.vsplit: vsplit, np.cross: cross, np.polyval: polyval,
+           np.hsplit: hsplit, np.vsplit: vsplit, np.cross: cross, np.rollaxis: rollaxis, np.polyval: polyval,
            np.ediff1d: ediff1d, np.gradient: gradient, np.convolve: convolve,
            np.interp: interp, np.meshgrid: meshgrid, np.linalg.matrix_power: matrix_power,
            np.cov: cov,

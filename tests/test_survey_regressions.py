@@ -1011,3 +1011,49 @@ def test_numpy_functions_of_a_python_number_and_edge_arguments():
     check_grad(tensordot_one_axis_each, RNG.normal(size=(2, 4)), RNG.normal(size=(4, 3)))
     a, b = RNG.normal(size=(2, 4)), RNG.normal(size=(4, 3))
     check_jvp(lambda v: tensordot_one_axis_each(v, b), a, np.ones_like(a))
+
+
+def padded(x):
+    return (np.sum(np.pad(x, 2) ** 3) + np.sum(np.pad(x, ((1, 2), (0, 3)), constant_values=1.5)
+                                                ** 3 * 0.5)
+            + np.sum(np.pad(x, ((1, 0),), "constant") * 2.0))
+
+
+def padded_at_the_edge(x):
+    return np.sum(np.pad(x, 1, mode="edge"))
+
+
+def angle_of_reals(x):
+    return np.sum(np.angle(x) * x)
+
+
+def rolled_axes(x):
+    w = np.arange(24.0)
+    return (np.sum(np.rollaxis(x, 2) ** 2 * w.reshape(4, 2, 3))
+            + np.sum(np.rollaxis(x, 0, 3) ** 2 * w.reshape(3, 4, 2))
+            + np.sum(np.rollaxis(x, 1, 1) * w.reshape(2, 3, 4)))
+
+
+def crossed_along_axes(a, b):
+    return (np.sum(np.cross(a, b, axisa=0, axisb=1, axisc=0) ** 2)
+            + np.sum(np.cross(a, b, axis=0) * np.arange(9.0).reshape(3, 3))
+            + np.sum(np.cross(a, b) ** 3))
+
+
+def gradient_along_an_axis(x):
+    return np.sum(np.gradient(x, 0.5, axis=1) ** 2) + np.sum(np.gradient(x, axis=-2) ** 3)
+
+
+@pytest.mark.parametrize("f, shapes", [
+    (padded, [(2, 2)]), (angle_of_reals, [(4,)]), (rolled_axes, [(2, 3, 4)]),
+    (crossed_along_axes, [(3, 3), (3, 3)]), (gradient_along_an_axis, [(4, 5)])],
+    ids=lambda v: getattr(v, "__name__", ""))
+def test_pad_angle_rollaxis_cross_and_gradient_along_axes(f, shapes):
+    args = [RNG.normal(size=s) for s in shapes]
+    check_grad(f, *args)
+    if len(args) == 1:
+        check_jvp(f, args[0], RNG.normal(size=shapes[0]))
+
+
+def test_pad_modes_other_than_constant_are_refused():
+    refused(padded_at_the_edge, np.ones((2, 2)), words=("mode='edge'", "np.pad"))
