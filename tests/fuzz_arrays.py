@@ -73,6 +73,20 @@ class ArrayProgram:
     features: set[str] = field(default_factory=set)
 
 
+#: joins of a run-time list (``{}``: a list of the rows of an array of the second shape,
+#: or that array) and ``np.pad`` (``@``: an array of the second shape)
+_JOINED = {
+    (6,): [("np.concatenate({})", (2, 3)), ("np.hstack({})", (2, 3)),
+           ("np.concatenate({}, axis=None)", (3, 2))],
+    (2, 3): [("np.stack({})", (2, 3)), ("np.vstack({})", (2, 3)),
+             ("np.stack({}, axis=1)", (3, 2)), ("np.column_stack({})", (3, 2))],
+    (3, 2): [("np.stack({}, axis=-1)", (2, 3)), ("np.column_stack({})", (2, 3)),
+             ("np.pad(@, ((1, 0), (0, 1)), constant_values=0.5)", (2, 1))],
+    (3,): [("np.pad(@, 1)", (1,)), ("np.pad(@, (2, 0))", (1,)),
+           ("np.hstack({})", (3, 1))],
+}
+
+
 def _bshape(*shapes):
     try:
         return tuple(np.broadcast_shapes(*shapes))
@@ -415,10 +429,24 @@ class _Writer:
         if shape in _COMPREHENSIONS and self.coin(35):
             self.feat("comprehension")
             return self.comprehension(shape, d)
+        if shape in _JOINED and self.coin(25):
+            self.feat("run_time_join")
+            return self.run_time_join(shape, d)
         if shape not in table:
             return None
         self.feat("shape_op")
         return self.pick(table[shape])()
+
+    def run_time_join(self, shape, d):
+        """A join of a list made when the function runs (a comprehension over an
+        array's rows), of an array's rows themselves, or ``np.pad``."""
+        E, v = self.expr, self.fresh("v")
+        form, rows = self.pick(_JOINED[shape])
+        item = self.pick([lambda: v, lambda: f"np.sin({v}) * ({E((), d)})",
+                          lambda: f"{v} * ({E(rows[1:], d)})"])()
+        listed = self.pick([f"[{item} for {v} in ({E(rows, d)})]", f"({E(rows, d)})"]) \
+            if "{}" in form else ""
+        return form.format(listed) if listed else form.replace("@", E(rows, d))
 
     def comprehension(self, shape, d):
         """A list built by a comprehension over an array's elements or rows, made an
