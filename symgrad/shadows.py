@@ -169,7 +169,8 @@ def _mirror(rev: Any, e: Eqn) -> list:
         i = Var("_i", Kind.num())
         return [Eqn((i,), "callmethod", (e.args[0], e.out), {"name": "index", "kw": ()},
                     e.loc), Eqn((out,), "getitem", (sh(rev, e.args[0]), i), mk, e.loc)]
-    if any(type(a) is Var and a.kind.is_list and rev.active(a) for a in e.args):
+    if p != "zeros_like" and any(type(a) is Var and a.kind.is_list and rev.active(a)
+                                 for a in e.args):
         from .errors import SymgradError    # fresh zeros would drop the derivative
         raise SymgradError(f"reverse mode has no shadow for the list made by {p!r} "
                            f"({e.loc.text if e.loc else 'generated'}); please report it")

@@ -1057,3 +1057,28 @@ def test_pad_angle_rollaxis_cross_and_gradient_along_axes(f, shapes):
 
 def test_pad_modes_other_than_constant_are_refused():
     refused(padded_at_the_edge, np.ones((2, 2)), words=("mode='edge'", "np.pad"))
+
+
+# ------------------------------------------------ found by autograd's tests/test_list.py
+def sines_and_cosines_of_a_list(xs):
+    return np.sum(np.sin(xs[0])) + np.sum(np.cos(xs[1]))
+
+
+GRAD_OF_A_LIST = symgrad.grad(sines_and_cosines_of_a_list)
+
+
+def through_the_gradient_of_a_list(xs):
+    g = GRAD_OF_A_LIST(xs)
+    return np.sum(g[0]) + np.sum(np.sin(g[1]))
+
+
+def test_the_gradient_of_a_function_calling_a_gradient_of_a_list_of_arrays():
+    # the generated gradient's d_xs = _zeros_like(xs) had no shadow (an internal error
+    # in vjp), and grad fell back to reading xs as one array (a crash in np.zeros_like)
+    xs = [RNG.normal(size=(2, 2)), RNG.normal(size=3), RNG.normal(size=2)]
+    want = [-np.sin(xs[0]), np.cos(-np.sin(xs[1])) * -np.cos(xs[1]), np.zeros(2)]
+    got = symgrad.grad(through_the_gradient_of_a_list)([x.copy() for x in xs])
+    _, pull = symgrad.vjp(through_the_gradient_of_a_list, [x.copy() for x in xs])
+    for g in (got, pull(1.0)[0]):
+        for a, b in zip(g, want):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
