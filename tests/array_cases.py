@@ -1674,8 +1674,8 @@ def unsupported_lstsq(A, b):
     return np.sum(y)
 
 
-def unsupported_pad(x):
-    return np.sum(np.pad(x, 1) ** 2)
+def unsupported_pinv(x):
+    return np.sum(np.linalg.pinv(x) ** 2)
 
 
 def source_mlp(W, x):
