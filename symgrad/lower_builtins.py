@@ -76,7 +76,7 @@ def _as_list(lw: Any, scope: Scope, node: ast.expr) -> Any:
         return lw.emit("call", (Global("list", list, "builtin"), v), Kind.list_of(),
                        {"kw": (), "label": "list"})
     if k.tag == "map" and k.attrs is not True and type(v) is Var:     # a dict: its keys
-        return lw.map_parts(v, node)[0]
+        return lw.map_keys(v, node)
     return v
 
 
@@ -226,6 +226,13 @@ def b_sorted(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     xs = _as_list(lw, scope, node.args[0])
     key = _key_function(lw, scope, kw["key"]) if "key" in kw else None
     rev = lw.operand(scope, kw["reverse"]) if "reverse" in kw else None
+    elem = lw.kind_of(xs).find().elem
+    if key is None and type(rev) in (Const, type(None)) and elem is not None and \
+            elem.find().tag == "obj":     # sorted(d): keys, not differentiated: one call
+        kws = {"reverse": rev} if rev is not None else {}
+        return lw.emit("call", (Global("sorted", sorted, "builtin"), xs, *kws.values()),
+                       lw.kind_of(xs), {"kw": tuple(kws), "label": "sorted", "constant": True},
+                       dest=dest, hint="_sorted")
     if _may_change_lists(key):   # sorted() keys and returns the elements as they were
         xs = lw.emit("slice", (xs, Const(None), Const(None), Const(None)), lw.kind_of(xs),
                      hint="_seq")
@@ -306,7 +313,7 @@ def b_list(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
         return lw.emit("call", (Global("list", list, "builtin"), v), Kind.list_of(),
                        {"kw": (), "label": "list"}, dest=dest)
     if k.tag == "map" and k.attrs is not True and type(v) is Var:   # list(d): its keys
-        return lw.map_parts(v, node)[0]
+        return lw.map_keys(v, node)
     lw.unify(lw.kind_of(v), Kind.list_of(), node)
     return lw.emit("slice", (v, Const(None), Const(None), Const(None)), lw.kind_of(v),
                    dest=dest)

@@ -418,10 +418,7 @@ class CallLowering:
         """A dict's keys (``list(d)``, not differentiated) and its values, read key by key
         (``[d[k] for k in keys]``, so each value's adjoint goes back under its key)."""
         from .ir import For
-        self.unify(base.kind, Kind.map_of(), node)
-        keys = self.emit("call", (Global("list", list, "builtin"), base),
-                         Kind.list_of(Kind.obj()),
-                         {"kw": (), "label": "list", "constant": True}, hint="_keys")
+        keys = self.map_keys(base, node)
         values = self.emit("list", (), Kind.list_of(), hint="_values")
         k = Var("_k", Kind.num())
         with self.sub_block() as body:
@@ -431,6 +428,13 @@ class CallLowering:
         n = self.emit("len", (keys,), Kind.num())
         self.block.append(For(k, Const(0), n, Const(1), body, False, self.loc))
         return keys, values
+
+    def map_keys(self, base: Var, node: ast.AST) -> Var:
+        """A dict's keys, ``list(d)`` (not differentiated)."""
+        self.unify(base.kind, Kind.map_of(), node)
+        return self.emit("call", (Global("list", list, "builtin"), base),
+                         Kind.list_of(Kind.obj()),
+                         {"kw": (), "label": "list", "constant": True}, hint="_keys")
 
     def dict_get(self, base: Var, args: list, node: ast.AST, dest: Var | None) -> Var:
         """``d.get(k, default)``: ``d[k] if k in d else default``, a branch, so the

@@ -142,7 +142,7 @@ class LoopLowering:
             return [self.emit("call", (Global("list", list, "builtin"), value),
                               Kind.list_of(), {"kw": (), "label": "list"})]
         if k.tag == "map" and k.attrs is not True:           # a dict: its keys
-            return [self.map_parts(value, node)[0]]
+            return [self.map_keys(value, node)]
         if type(value) is Var and k.tag != "array":      # an array: walked by its rows
             self.unify(value.kind, Kind.list_of(), node)
         return [value]

@@ -102,3 +102,21 @@ def test_second_order_through_a_dict_saved_on_the_tape():
     assert g == pytest.approx((2 * x1 + 3 * x0 * x0, 2 * x0))
     hv = symgrad.hvp(D.comp_in_a_branch_in_a_loop, (x0, x1), (1.0, 0.5), wrt=[0, 1])
     assert hv == pytest.approx((6 * x0 + 2 * 0.5, 2.0))
+
+
+def weighted_by_sorted_key(p):
+    total = 0.0
+    for i, k in enumerate(sorted(p, reverse=True)):
+        total = total + p[k] * p[k] * (i + 1.0)
+    return total
+
+
+def test_sorted_keys_are_one_call_and_the_gradient_follows_the_order():
+    """sorted(d) of a dict's keys (not differentiated) is one call of sorted, not a
+    permutation gathered element by element with a list of values nothing reads."""
+    p = {"b": 0.5, "a": -1.5, "c": 2.0}
+    g = symgrad.grad(weighted_by_sorted_key)
+    got = g(p)
+    assert got == pytest.approx(fd_dict(weighted_by_sorted_key, p))
+    assert got == pytest.approx({"c": 2 * 2.0 * 1, "b": 2 * 0.5 * 2, "a": 2 * -1.5 * 3})
+    assert "sorted(list(p), reverse=True)" in g.source and "_values" not in g.source
