@@ -262,6 +262,11 @@ def _checked_call(ns: dict, fname: str, arglist: str, primal: list[str], checks:
         _fast_test([(p, k) for p, k in strict if k != "struct"])   # (fields: always slow)
     deep = any(k in ("list", "loose") for k in kinds)
     lines = []
+    loose = [p for p, k in checks if k == "loose"]
+    if loose:          # a list handed to numpy: refused before it runs (it may run, and
+        ns["_seqs"] = (list, tuple)    # give an array for a list's gradient)
+        lines += [f"    if {' or '.join(f'type({p}) in _seqs' for p in loose)}:",
+                  f"        {check})"]
     if fast:
         restoring = restore is not None and any(k != "num" for _, k in strict)
         ns["_slow"] = _slow_path(fname, where, names, kinds, [params.index(p) for p in names],
