@@ -214,6 +214,10 @@ def vsplit(ary, indices_or_sections):
     return split(ary, indices_or_sections, axis=0)
 
 
+def dsplit(ary, indices_or_sections):
+    return split(ary, indices_or_sections, axis=2)
+
+
 def norm_ord(x, ord, axis=None, keepdims=False):
     """``np.linalg.norm(x, ord)`` for an ``ord`` other than 2 and ``"fro"``."""
     if isinstance(ord, str):       # (the nuclear norm: the sum of the singular values)
@@ -444,7 +448,8 @@ _MODELS = {np.linalg.slogdet: slogdet, np.linalg.svd: svd, np.linalg.eigh: eigh,
            np.nanvar: nanvar, np.nanstd: nanstd, np.nanmax: nanmax, np.nanmin: nanmin,
            np.select: select, np.take: take,
            np.trace: trace, np.split: split, np.array_split: array_split,
-           np.hsplit: hsplit, np.vsplit: vsplit, np.cross: cross, np.rollaxis: rollaxis, np.polyval: polyval,
+           np.hsplit: hsplit, np.vsplit: vsplit, np.dsplit: dsplit, np.cross: cross, np.rollaxis: rollaxis,
+           np.polyval: polyval,
            np.ediff1d: ediff1d, np.gradient: gradient, np.convolve: convolve,
            np.interp: interp, np.meshgrid: meshgrid, np.linalg.matrix_power: matrix_power,
            np.cov: cov,

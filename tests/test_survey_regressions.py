@@ -1040,13 +1040,20 @@ def crossed_along_axes(a, b):
             + np.sum(np.cross(a, b) ** 3))
 
 
+def split_in_depth(x):
+    a, b = np.dsplit(x, 2)
+    c, d = np.dsplit(x, [1])
+    return np.sum(a * b ** 2) + np.sum(np.sin(c)) * np.sum(d)
+
+
 def gradient_along_an_axis(x):
     return np.sum(np.gradient(x, 0.5, axis=1) ** 2) + np.sum(np.gradient(x, axis=-2) ** 3)
 
 
 @pytest.mark.parametrize("f, shapes", [
     (padded, [(2, 2)]), (angle_of_reals, [(4,)]), (rolled_axes, [(2, 3, 4)]),
-    (crossed_along_axes, [(3, 3), (3, 3)]), (gradient_along_an_axis, [(4, 5)])],
+    (crossed_along_axes, [(3, 3), (3, 3)]), (gradient_along_an_axis, [(4, 5)]),
+    (split_in_depth, [(2, 3, 4)])],
     ids=lambda v: getattr(v, "__name__", ""))
 def test_pad_angle_rollaxis_cross_and_gradient_along_axes(f, shapes):
     args = [RNG.normal(size=s) for s in shapes]
