@@ -398,6 +398,35 @@ def _jvp_inv(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
     return b.op("neg", _mm(b, _mm(b, e.out, t[0]), e.out))
 
 
+def _vjp_pinv(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    """``p = pinv(a)`` (a of constant rank near the point, as for full rank):
+    ``d_a = -p.T g p.T + (I - a p) g.T p p.T + p.T p g.T (I - p a)``."""
+    a, p = e.args[0], e.out
+    pt, gt = _mT(b, p, pats[0]), _mT(b, g, pats[0])
+    first = b.op("neg", _mm(b, _mm(b, pt, g), pt))
+    x = _mm(b, _mm(b, gt, p), pt)
+    y = _mm(b, _mm(b, pt, p), gt)
+    second = b.op("sub", x, _mm(b, a, _mm(b, p, x)))
+    third = b.op("sub", y, _mm(b, _mm(b, y, p), a))
+    return [b.op("add", b.op("add", first, second), third)]
+
+
+def _jvp_pinv(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    """``dp = -p da p + p p.T da.T (I - a p) + (I - p a) da.T p.T p``."""
+    a, p = e.args[0], e.out
+    pt, tt = _mT(b, p, pats[0]), _mT(b, t[0], pats[0])
+    first = b.op("neg", _mm(b, _mm(b, p, t[0]), p))
+    u = _mm(b, _mm(b, p, pt), tt)
+    v = _mm(b, _mm(b, tt, pt), p)
+    second = b.op("sub", u, _mm(b, _mm(b, u, a), p))
+    third = b.op("sub", v, _mm(b, p, _mm(b, a, v)))
+    return b.op("add", b.op("add", first, second), third)
+
+
+def _pinv_shape(pats: list, p: dict) -> Pattern:
+    return None if pats[0] is None else pats[0][:-2] + (pats[0][-1], pats[0][-2])
+
+
 def _one_matrix(e: Eqn, pats: list, call: str = "np.linalg.det",
                 what: str = "determinant") -> bool:
     """Is ``a`` in ``np.linalg.det(a)`` (or ``call``) known to be one matrix?  (A stack is
@@ -450,6 +479,8 @@ def _jvp_solve(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
 
 
 _op("inv", "linalg.inv", None, 1, {}, _same, _vjp_inv, _jvp_inv)
+_op("pinv", "linalg.pinv", None, 1, {"rcond": None, "hermitian": False}, _pinv_shape,
+    _vjp_pinv, _jvp_pinv, positional=("rcond", "hermitian"))
 _op("det", "linalg.det", None, 1, {}, lambda pats, p: (), _vjp_det, _jvp_det,
     scalar=lambda p: True)
 _op("solve", "linalg.solve", None, 2, {}, lambda pats, p: pats[1], _vjp_solve, _jvp_solve)

@@ -1,5 +1,5 @@
 """The linear algebra of symmetric matrices (np.linalg.cholesky, eigvalsh, eigh,
-slogdet), the numpy functions that are the identity or zero on real numbers (np.real,
+slogdet), the pseudo-inverse (np.linalg.pinv, of a matrix of full rank), the numpy functions that are the identity or zero on real numbers (np.real,
 np.imag, np.conj ...), array methods that are numpy functions (x.trace(), x.conj()),
 tensordot axes written as a list of tuples, and np.column_stack / np.dstack.
 
@@ -114,6 +114,18 @@ def trace_method_with_offset(x):
     return x.trace(1) + np.trace(x, -1) * 2.0
 
 
+def pseudo_inverse(a):
+    return np.sum(np.linalg.pinv(a) ** 2 * np.arange(1.0, 1.0 + a.size).reshape(a.shape[::-1]))
+
+
+def pseudo_inverse_of_a_stack(a):
+    return np.sum(np.sin(np.linalg.pinv(a)))
+
+
+def least_squares_by_pinv(a):
+    return np.sum((np.linalg.pinv(a) @ np.arange(a.shape[0])) ** 2)
+
+
 def tensordot_list_of_tuples(a):
     return np.sum(np.tensordot(a, T3, axes=[(0, 1), (1, 0)]) ** 2)
 
@@ -162,7 +174,10 @@ CASES = [(column_stack_of_vectors_and_a_matrix, A), (dstack_of_matrices_and_slic
          (eigh_rebuilt, A), (eigh_of_a_stack_upper, STACK), (log_determinant, SPD),
          (log_determinant, A), (signed_log_determinant, NEG), (real_parts, VEC),
          (array_methods, VEC), (real_and_imag_attributes, VEC), (trace_method_of_three_axes, T3),
-         (trace_method_with_offset, A), (tensordot_list_of_tuples, A[:3, :3])]
+         (trace_method_with_offset, A), (tensordot_list_of_tuples, A[:3, :3]),
+         (pseudo_inverse, TALL), (pseudo_inverse, WIDE), (pseudo_inverse, A),
+         (pseudo_inverse_of_a_stack, RNG.normal(size=(2, 4, 3))),
+         (least_squares_by_pinv, TALL)]
 
 
 def _id(case):
