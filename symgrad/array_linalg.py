@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from .array_ops import ArrayBuilder, _op
-from .array_ops_more import HELPER_OPS, _mm, _mT, _same, _unknown
+from .array_ops_more import HELPER_OPS, _det_shape, _mm, _mT, _same, _unknown
 from .array_ops_more import _one_matrix as one_matrix
 from .ir import Const, Eqn, Kind
 
@@ -164,10 +164,10 @@ def _jvp_logabsdet(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
     prod = b.op("mul", _inv_t(b, e, pats), t[0])
     if _one_matrix(e, pats):
         return b.call("np_sum", (prod,), Kind.num())
-    return b.call("np_sum", (prod,), axis=(-2, -1))
+    return b.call("np_sum", (prod,), Kind(e.out.kind.find().tag), axis=(-2, -1))
 
 
-_op("logabsdet", None, None, 1, {}, lambda pats, p: (), _vjp_logabsdet, _jvp_logabsdet,
+_op("logabsdet", None, None, 1, {}, _det_shape, _vjp_logabsdet, _jvp_logabsdet,
     scalar=lambda p: True)
 HELPER_OPS["np_logabsdet"] = ("_logabsdet", ())
 

@@ -429,12 +429,20 @@ def _pinv_shape(pats: list, p: dict) -> Pattern:
 
 def _one_matrix(e: Eqn, pats: list, call: str = "np.linalg.det",
                 what: str = "determinant") -> bool:
-    """Is ``a`` in ``np.linalg.det(a)`` (or ``call``) known to be one matrix?  (A stack is
-    refused; an unknown rank gets the form that holds for both.)"""
+    """Is ``a`` in ``np.linalg.det(a)`` (or ``call``) known to be one matrix?  (A stack
+    is refused unless the lowering knew it for one, an argument of known rank, and
+    made the result an array; an unknown rank gets the form that holds for both.)"""
     if pats[0] is not None and len(pats[0]) != 2:
-        raise _refuse(e, f"{call} of a stack of matrices",
-                      f"take the {what} of one matrix at a time")
+        if e.out.kind.find().tag == "array":
+            return False
+        raise _refuse(e, f"{call} of a stack of matrices computed in the function",
+                      f"take the {what} of one matrix at a time, or of a stack passed in")
     return pats[0] is not None
+
+
+def _det_shape(pats: list, p: dict) -> Pattern:
+    """A number, or one per matrix of a stack."""
+    return () if pats[0] is None or len(pats[0]) <= 2 else pats[0][:-2]
 
 
 def _vjp_det(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
@@ -450,7 +458,7 @@ def _vjp_det(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
 def _jvp_det(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
     one = _one_matrix(e, pats)
     inv_t = _mT(b, b.call("np_inv", (e.args[0],)), pats[0])
-    total = b.call("np_sum", (b.op("mul", inv_t, t[0]),), Kind.num(),
+    total = b.call("np_sum", (b.op("mul", inv_t, t[0]),), Kind(e.out.kind.find().tag),
                    **({} if one else {"axis": (-2, -1)}))
     return b.op("mul", e.out, total)
 
@@ -481,7 +489,7 @@ def _jvp_solve(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
 _op("inv", "linalg.inv", None, 1, {}, _same, _vjp_inv, _jvp_inv)
 _op("pinv", "linalg.pinv", None, 1, {"rcond": None, "hermitian": False}, _pinv_shape,
     _vjp_pinv, _jvp_pinv, positional=("rcond", "hermitian"))
-_op("det", "linalg.det", None, 1, {}, lambda pats, p: (), _vjp_det, _jvp_det,
+_op("det", "linalg.det", None, 1, {}, _det_shape, _vjp_det, _jvp_det,
     scalar=lambda p: True)
 _op("solve", "linalg.solve", None, 2, {}, lambda pats, p: pats[1], _vjp_solve, _jvp_solve)
 

@@ -231,6 +231,9 @@ class ArrayLowering:
                              {"how": op.np_name, **params}, dest=dest, hint="_a")
         params["spelling"] = "method" if method_base is not None else "function"
         kind = Kind.num() if op.scalar(params) else Kind.array()
+        if op.name in ("np_det", "np_logabsdet") and arrays and type(arrays[0]) is Var and \
+                (self.array_ranks.get(arrays[0]) or 0) > 2:     # of a stack passed in
+            kind = Kind.array()
         if op.name in ("np_where", "np_clip", "np_dot"):
             kind = self.join(arrays) if op.name != "np_dot" else Kind.array()
         return self.emit(op.name, tuple(arrays), kind, params, dest=dest, hint="_a")
