@@ -16,7 +16,7 @@ import types
 from typing import Any
 
 from . import ir, rules
-from .ir import Const, Global, Kind, KindError, Var
+from .ir import Const, Eqn, Global, Kind, KindError, Var
 from .scope import (AttrRef, FuncChoice, FuncValue, Scope, Static, StaticDict, StaticTuple,
                     const_or_none, is_compile_time, is_operand, kind_of_value, resolve_global)
 from .lower_array import _SHAPE_ATTRS
@@ -311,8 +311,9 @@ class ExprLowering:
                 isinstance(node.comparators[0], ast.Constant) and \
                 node.comparators[0].value is None:
             known = self.expr(scope, node.left)
-            if type(known) in (FuncValue, FuncChoice, Static) and dest is None:
-                # (a function is not None: ``func is None`` of a function argument)
+            if type(known) in (FuncValue, FuncChoice, Static, StaticTuple) and dest is None:
+                # (a function, or a tuple, is not None: ``func is None`` of a function
+                # argument, ``axis is None`` of axis=(0, 1))
                 none = type(known) is Static and known.obj is None
                 return Const(none == isinstance(node.ops[0], ast.Is))
             left = self.materialize(known, node.left)
@@ -355,14 +356,23 @@ class ExprLowering:
         """``a or b`` returns ``a`` if it is true, else ``b`` (which alone is evaluated
         then); ``and`` the other way round.  The operand returned carries the gradient."""
         result = dest if dest is not None else Var("_t")
+        mark = len(self.block)
         self.boolop_chain(scope, isinstance(node.op, ast.Or), node.values, result)
+        last = self.block[-1] if len(self.block) == mark + 1 else None
+        if dest is None and type(last) is Eqn and last.prim == "copy" and \
+                type(last.args[0]) is Const:      # decided by constants: known now
+            self.block.pop()
+            return last.args[0]
         return result
 
     def boolop_chain(self, scope: Scope, is_or: bool, values: list, result: Var) -> None:
         from .ir import If
         first = self.operand(scope, values[0])
-        if len(values) == 1:
-            self.copy_into(result, first)
+        if len(values) == 1 or type(first) is Const and bool(first.value) == is_or:
+            self.copy_into(result, first)     # (a constant that decides: ``True or b``)
+            return
+        if type(first) is Const:              # (a constant that does not: ``True and b``)
+            self.boolop_chain(scope, is_or, values[1:], result)
             return
         if type(first) is Var and first is result:
             first = self.emit("copy", (first,))

@@ -221,12 +221,11 @@ def dsplit(ary, indices_or_sections):
 def norm_ord(x, ord, axis=None, keepdims=False):
     """``np.linalg.norm(x, ord)`` for an ``ord`` other than 2 and ``"fro"``."""
     if isinstance(ord, str):       # (the nuclear norm: the sum of the singular values)
-        if ord != "nuc" or np.ndim(x) != 2 or axis is not None or keepdims:
-            raise ValueError("symgrad differentiates the nuclear norm of one 2-D array, "
-                             "without axis= or keepdims=")
-        return np.sum(np.linalg.svd(x, compute_uv=False))
+        if ord != "nuc":
+            raise ValueError(f"np.linalg.norm: ord={ord!r} is not a norm numpy knows")
+        return _matrix_norms(x, ord, axis, keepdims)
     a = np.abs(x)
-    if np.ndim(x) == 1 or axis is not None and isinstance(axis, int):    # vectors
+    if isinstance(axis, int) or axis is None and np.ndim(x) == 1:      # vectors
         if ord == np.inf:
             return np.max(a, axis=axis, keepdims=keepdims)
         if ord == -np.inf:
@@ -236,20 +235,37 @@ def norm_ord(x, ord, axis=None, keepdims=False):
         if ord == 1:
             return np.sum(a, axis=axis, keepdims=keepdims)
         return np.sum(a ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
-    if np.ndim(x) != 2 or axis is not None or keepdims:
-        raise ValueError("symgrad differentiates matrix norms of one 2-D array, without "
-                         "axis= or keepdims=")
-    if ord == 1:                     # (the largest column sum, and its relatives)
-        return np.max(np.sum(a, axis=0))
-    if ord == -1:
-        return np.min(np.sum(a, axis=0))
-    if ord == np.inf:
-        return np.max(np.sum(a, axis=1))
-    if ord == -np.inf:
-        return np.min(np.sum(a, axis=1))
+    if ord == 1 or ord == -1 or ord == np.inf or ord == -np.inf:
+        return _matrix_norms(x, ord, axis, keepdims)
     raise ValueError("symgrad does not differentiate the matrix norms ord=2 and -2 (the "
                      "spectral norms: use np.max or np.min of np.linalg.svd(m, "
                      "compute_uv=False))")
+
+
+def _matrix_norms(x, ord, axis, keepdims):
+    """The matrix norm of a 2-D array, or of the matrices along two axes=(i, j)."""
+    if axis is None:
+        if np.ndim(x) != 2:
+            raise ValueError("np.linalg.norm: a matrix norm of an array that is not 2-D "
+                             "needs axis=(i, j)")
+        r = _matrix_norm(x, ord)
+        return np.reshape(r, (1, 1)) if keepdims else r
+    r = _matrix_norm(np.moveaxis(x, axis, (-2, -1)), ord)
+    return np.expand_dims(r, axis) if keepdims else r
+
+
+def _matrix_norm(m, ord):
+    """The norm of each matrix along the last two axes of ``m`` (a str ord: "nuc")."""
+    if isinstance(ord, str):
+        return np.sum(np.linalg.svd(m, compute_uv=False), axis=-1)
+    a = np.abs(m)
+    if ord == 1:                     # (the largest column sum, and its relatives)
+        return np.max(np.sum(a, axis=-2), axis=-1)
+    if ord == -1:
+        return np.min(np.sum(a, axis=-2), axis=-1)
+    if ord == np.inf:
+        return np.max(np.sum(a, axis=-1), axis=-1)
+    return np.min(np.sum(a, axis=-1), axis=-1)        # (ord=-inf)
 
 
 def take(a, indices, axis=None):

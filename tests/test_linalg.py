@@ -145,6 +145,26 @@ def test_a_determinant_of_a_stack_computed_in_the_function_is_refused():
     assert "test_linalg.py" in str(info.value)
 
 
+def matrix_norms_along_axes(x):
+    return (np.sum(np.linalg.norm(x, 1, axis=(2, 1)) ** 2)
+            + np.sum(np.linalg.norm(x, np.inf, axis=(1, 2), keepdims=True)
+                     * np.arange(2.0).reshape(2, 1, 1)))
+
+
+def nuclear_norms_along_axes(x):
+    return (np.sum(np.linalg.norm(x, "nuc", axis=(0, 2)) ** 2)
+            + np.sum(np.linalg.norm(x[0], "nuc", keepdims=True)))
+
+
+def test_constants_decide_while_lowering():
+    """``axis is None`` of axis=(0, 2), ``isinstance(axis, int)`` and ``and``/``or`` of
+    such constants are known when the code is made: the generated code has no branch
+    on them (nor a SyntaxWarning for ``(0, 2) is None``)."""
+    for f in (matrix_norms_along_axes, nuclear_norms_along_axes):
+        source = symgrad.grad(f).source
+        assert "is None" not in source and "isinstance" not in source
+
+
 def tensordot_list_of_tuples(a):
     return np.sum(np.tensordot(a, T3, axes=[(0, 1), (1, 0)]) ** 2)
 
@@ -165,7 +185,8 @@ WIDE = RNG.normal(size=(3, 5))
 TALL = RNG.normal(size=(5, 3))
 SVD_CASES = [(singular_values, WIDE), (singular_values, TALL), (singular_values, A),
              (singular_values, RNG.normal(size=(2, 3, 4))), (nuclear_norm, TALL),
-             (singular_values_unpacked, A)]
+             (singular_values_unpacked, A),
+             (nuclear_norms_along_axes, RNG.normal(size=(2, 3, 4)))]
 
 
 @pytest.mark.parametrize("case", SVD_CASES, ids=lambda c: f"{c[0].__name__}-{c[1].shape}")
@@ -197,7 +218,8 @@ CASES = [(column_stack_of_vectors_and_a_matrix, A), (dstack_of_matrices_and_slic
          (pseudo_inverse, TALL), (pseudo_inverse, WIDE), (pseudo_inverse, A),
          (pseudo_inverse_of_a_stack, RNG.normal(size=(2, 4, 3))),
          (least_squares_by_pinv, TALL), (determinants_of_a_stack, STACK),
-         (log_determinants_of_a_stack, STACK)]
+         (log_determinants_of_a_stack, STACK),
+         (matrix_norms_along_axes, RNG.normal(size=(2, 3, 4)))]
 
 
 def _id(case):
