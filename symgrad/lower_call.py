@@ -82,22 +82,6 @@ def _check_binds(scope: Scope, obj: Any, args: list, kwargs: dict, node: ast.AST
                              "call it as Python allows") from None
 
 
-_UNKNOWN = object()
-
-
-def _known(value: Any) -> Any:
-    """The Python value of a constant, a static object or a tuple of them, known while
-    lowering (else ``_UNKNOWN``)."""
-    if type(value) is Const:
-        return value.value
-    if type(value) is Static:
-        return value.obj
-    if type(value) is StaticTuple:
-        items = tuple(_known(v) for v in value.items)
-        return _UNKNOWN if any(i is _UNKNOWN for i in items) else items
-    return _UNKNOWN
-
-
 class CallLowering:
     """Calls: primitives, structured builtins, inlining, opaque calls, methods."""
 
@@ -516,9 +500,10 @@ class CallLowering:
         obj = callee.obj
         _check_binds(scope, obj, args, kwargs, node)
         if obj is isinstance and len(args) == 2 and not kwargs:
-            value, kinds = _known(args[0]), _known(args[1])
-            if value is not _UNKNOWN and kinds is not _UNKNOWN:   # isinstance(axis, int) of
-                return Const(isinstance(value, kinds))            # a constant: known now
+            try:                          # isinstance(axis, int) of a constant: known now
+                return Const(isinstance(_known(args[0]), _known(args[1])))
+            except LookupError:
+                pass
         out = self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
                                describe(obj), constant=True)
         kind = rules.constant_call_kind(obj)
