@@ -174,24 +174,77 @@ HELPER_OPS["np_logabsdet"] = ("_logabsdet", ())
 
 # ----- singular values: a = U diag(s) V^T (U, V thin)
 
-def _refuse_vectors(e: Eqn) -> Exception:
-    from .array_ops_more import _refuse
-    return _refuse(e, "a derivative through the singular vectors of np.linalg.svd (u, vh; "
-                   "also a second derivative of the singular values)",
-                   "differentiate the singular values, np.linalg.svd(a, compute_uv=False), "
-                   "once")
-
-
-def _no_jvp(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
-    raise _refuse_vectors(e)
-
-
-def _no_vjp(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
-    raise _refuse_vectors(e)
+def _thin(e: Eqn) -> None:
+    """The singular vectors are differentiated in the thin decomposition only (the extra
+    columns of a full one are not unique)."""
+    if (e.params or {}).get("full_matrices"):
+        from .array_ops_more import _refuse
+        raise _refuse(e, "a derivative through u or vh of np.linalg.svd(a) with "
+                      "full_matrices=True (the extra columns are not unique)",
+                      "pass full_matrices=False (for a square matrix it is the same "
+                      "decomposition)")
 
 
 def _singular_vectors(b: ArrayBuilder, e: Eqn) -> tuple:
     return (b.call("np_svd_left", (e.args[0],)), b.call("np_svd_right", (e.args[0],)))
+
+
+def _svd_parts(b: ArrayBuilder, e: Eqn, pat: Any) -> tuple:
+    """u, s, v (thin) of ``e``'s matrix, v^T, and ``F[i, j] = 1 / (s_j^2 - s_i^2)`` off
+    the diagonal (inf where two singular values are equal: no derivative there)."""
+    _thin(e)
+    u, v = _singular_vectors(b, e)
+    s = b.call("np_svd_values", (e.args[0],))
+    return u, s, v, _mT(b, v, pat), _gaps(b, b.op("mul", s, s))
+
+
+def _rows(b: ArrayBuilder, s: Any) -> Any:       # s[..., None, :]: scales columns
+    return b.call("np_expand_dims", (s,), axis=-2)
+
+
+def _cols(b: ArrayBuilder, s: Any) -> Any:       # s[..., :, None]: scales rows
+    return b.call("np_expand_dims", (s,), axis=-1)
+
+
+def _vjp_svd_left(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    """``da = u (F o (u^T g - g^T u)) S v^T + (g - u u^T g) S^-1 v^T``."""
+    u, s, v, vt, f = _svd_parts(b, e, pats[0])
+    ut = _mT(b, u, pats[0])
+    utg = _mm(b, ut, g)
+    j = b.op("mul", f, b.op("sub", utg, _mT(b, utg, pats[0])))
+    first = _mm(b, u, b.op("mul", j, _rows(b, s)))
+    rest = b.op("truediv", b.op("sub", g, _mm(b, u, utg)), _rows(b, s))
+    return [_mm(b, b.op("add", first, rest), vt)]
+
+
+def _vjp_svd_right(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    """``da = u S (F o (v^T g - g^T v)) v^T + u S^-1 (g - v v^T g)^T``."""
+    u, s, v, vt, f = _svd_parts(b, e, pats[0])
+    pat = pats[0]
+    vtg = _mm(b, vt, g)
+    k = b.op("mul", f, b.op("sub", vtg, _mT(b, vtg, pat)))
+    first = _mm(b, _mm(b, u, b.op("mul", _cols(b, s), k)), vt)
+    rest = _mT(b, b.op("sub", g, _mm(b, v, vtg)), pat)
+    return [b.op("add", first, _mm(b, b.op("truediv", u, _rows(b, s)), rest))]
+
+
+def _jvp_svd_vectors(b: ArrayBuilder, e: Eqn, t: list, pats: list, left: bool) -> Any:
+    """With ``p = u^T da v``: ``du = u (F o (p S + S p^T)) + (da v - u p) S^-1``,
+    ``dv = v (F o (S p + p^T S)) + (da^T u - v p^T) S^-1``."""
+    u, s, v, vt, f = _svd_parts(b, e, pats[0])
+    pat = pats[0]
+    da_v = _mm(b, t[0], v)
+    p = _mm(b, _mT(b, u, pat), da_v)
+    pt = _mT(b, p, pat)
+    if left:
+        sym = b.op("add", b.op("mul", p, _rows(b, s)), b.op("mul", _cols(b, s), pt))
+        rest = b.op("sub", da_v, _mm(b, u, p))
+        base = u
+    else:
+        sym = b.op("add", b.op("mul", _cols(b, s), p), b.op("mul", pt, _rows(b, s)))
+        rest = b.op("sub", _mm(b, _mT(b, t[0], pat), u), _mm(b, v, pt))
+        base = v
+    return b.op("add", _mm(b, base, b.op("mul", f, sym)), b.op("truediv", rest, _rows(b, s)))
 
 
 def _jvp_svd_values(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
@@ -208,8 +261,10 @@ def _vjp_svd_values(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
 
 
 _op("svd_values", None, None, 1, {}, _drop_last, _vjp_svd_values, _jvp_svd_values)
-_op("svd_left", None, None, 1, {"full_matrices": False}, _unknown, _no_vjp, _no_jvp)
-_op("svd_right", None, None, 1, {"full_matrices": False}, _unknown, _no_vjp, _no_jvp)
+_op("svd_left", None, None, 1, {"full_matrices": False}, _unknown, _vjp_svd_left,
+    lambda b, e, t, pats: _jvp_svd_vectors(b, e, t, pats, True))
+_op("svd_right", None, None, 1, {"full_matrices": False}, _unknown, _vjp_svd_right,
+    lambda b, e, t, pats: _jvp_svd_vectors(b, e, t, pats, False))
 HELPER_OPS["np_svd_values"] = ("_svd_values", ())
 HELPER_OPS["np_svd_left"] = ("_svd_left", ("full_matrices",))
 HELPER_OPS["np_svd_right"] = ("_svd_right", ("full_matrices",))

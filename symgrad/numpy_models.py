@@ -422,7 +422,7 @@ def full(shape, fill_value, dtype=None):
 
 
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
-    # (the singular values are differentiated; u and vh only read)
+    # (u and vh are differentiated in the thin decomposition, full_matrices=False)
     if not compute_uv:
         return _svd_values(a)
     vh = np.swapaxes(_svd_right(a, full_matrices), -1, -2)
