@@ -6,9 +6,9 @@ the same ``ARRAY_OPS`` table; imported by it before its lookup tables are built)
   ``_eigh_vectors``; ``np.linalg.eigh`` itself is a model returning both, see
   :mod:`symgrad.numpy_models`);
 * ``log|det a|`` (the helper ``_logabsdet``; ``np.linalg.slogdet`` is a model);
-* the singular values (the helper ``_svd_values``; ``np.linalg.svd(a,
-  compute_uv=False)`` is a model), whose rules read the singular vectors
-  (``_svd_left``, ``_svd_right``: a second derivative through them is refused).
+* the singular value decomposition: the helpers ``_svd_values``, ``_svd_left`` and
+  ``_svd_right`` (``np.linalg.svd`` is a model returning them; the vectors are
+  differentiated in the thin decomposition, ``full_matrices=False``).
 
 numpy reads only one triangle of the matrix it is given (the lower one, or the upper
 one for ``UPLO="U"``) and decomposes the symmetric matrix that triangle stands for.
