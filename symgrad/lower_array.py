@@ -176,7 +176,6 @@ class ArrayLowering:
                    plain: bool = False) -> Any:
         """``np.sum(x, axis=0)`` / ``x.sum(axis=0)``: the primitive with its static
         parameters (axes, shapes) as constants."""
-        fs = scope.fs
         if op.name in _REWRITTEN and not plain:
             return _REWRITTEN[op.name](self, scope, op, args, kwargs, node, dest, method_base)
         if method_base is not None:
@@ -202,6 +201,30 @@ class ArrayLowering:
         if op.name in ("np_broadcast_to", "np_reshape") and len(rest) == 1 and not kwargs \
                 and not self.is_static(rest[0]):
             return self.shape_at_run_time(op, arrays[0], rest[0], method_base, node, dest)
+        params = self.static_params(scope, op, rest, kwargs, node, method_base)
+        for a in arrays:
+            if type(a) is Var and a.kind.find().tag in (None, "num") and op.name not in (
+                    "np_where", "np_clip", "np_dot", "np_stack"):     # (numbers may go in)
+                self.unify(a.kind, Kind.array(), node)
+        if listed is not None:
+            if type(listed) is Var and listed.kind.find().tag != "array":
+                self.unify(listed.kind, Kind.list_of(Kind.array()), node)
+            return self.emit("join_list", (listed,), Kind.array(),
+                             {"how": op.np_name, **params}, dest=dest, hint="_a")
+        params["spelling"] = "method" if method_base is not None else "function"
+        kind = Kind.num() if op.scalar(params) else Kind.array()
+        if op.name in ("np_det", "np_logabsdet") and arrays and type(arrays[0]) is Var and \
+                (self.array_ranks.get(arrays[0]) or 0) > 2:     # of a stack passed in
+            kind = Kind.array()
+        if op.name in ("np_where", "np_clip", "np_dot"):
+            kind = self.join(arrays) if op.name != "np_dot" else Kind.array()
+        return self.emit(op.name, tuple(arrays), kind, params, dest=dest, hint="_a")
+
+    def static_params(self, scope: Scope, op: ArrayOp, rest: list, kwargs: dict,
+                      node: ast.AST, method_base: Any) -> dict:
+        """The static parameters of an array call (axes, shapes ...), by name, from the
+        arguments after the arrays and the keywords."""
+        fs = scope.fs
         params: dict[str, Any] = {}
         names = [k for k, _ in op.keywords]
         positional = list(op.positional) or names
@@ -220,23 +243,7 @@ class ArrayLowering:
                            "use the 2-norm (the default), or write the norm out")
         if params.get("ord") is None:
             params.pop("ord", None)
-        for a in arrays:
-            if type(a) is Var and a.kind.find().tag in (None, "num") and op.name not in (
-                    "np_where", "np_clip", "np_dot", "np_stack"):     # (numbers may go in)
-                self.unify(a.kind, Kind.array(), node)
-        if listed is not None:
-            if type(listed) is Var and listed.kind.find().tag != "array":
-                self.unify(listed.kind, Kind.list_of(Kind.array()), node)
-            return self.emit("join_list", (listed,), Kind.array(),
-                             {"how": op.np_name, **params}, dest=dest, hint="_a")
-        params["spelling"] = "method" if method_base is not None else "function"
-        kind = Kind.num() if op.scalar(params) else Kind.array()
-        if op.name in ("np_det", "np_logabsdet") and arrays and type(arrays[0]) is Var and \
-                (self.array_ranks.get(arrays[0]) or 0) > 2:     # of a stack passed in
-            kind = Kind.array()
-        if op.name in ("np_where", "np_clip", "np_dot"):
-            kind = self.join(arrays) if op.name != "np_dot" else Kind.array()
-        return self.emit(op.name, tuple(arrays), kind, params, dest=dest, hint="_a")
+        return params
 
     def is_static(self, value: Any) -> bool:
         """Is ``value`` known when the function is transformed (a literal)?"""
