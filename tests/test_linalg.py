@@ -1,7 +1,9 @@
 """The linear algebra of symmetric matrices (np.linalg.cholesky, eigvalsh, eigh,
-slogdet), the pseudo-inverse (np.linalg.pinv, of a matrix of full rank), the numpy functions that are the identity or zero on real numbers (np.real,
-np.imag, np.conj ...), array methods that are numpy functions (x.trace(), x.conj()),
-tensordot axes written as a list of tuples, and np.column_stack / np.dstack.
+slogdet), the singular value decomposition (values and thin vectors), the
+pseudo-inverse (np.linalg.pinv, of full rank), determinants of stacks, matrix norms
+along axes, the numpy functions that are the identity or zero on real numbers
+(np.real, np.imag, np.conj ...), array methods that are numpy functions (x.trace(),
+x.conj()), tensordot axes written as a list of tuples, and np.column_stack / np.dstack.
 
 numpy reads one triangle of the matrix it decomposes, so finite differences of numpy's
 own function are the reference: the other triangle has derivative 0.  Every gradient is
