@@ -255,7 +255,23 @@ def _s_setslice(pr: Printer, e: Eqn) -> str:
 
 
 def _s_accum(pr: Printer, e: Eqn) -> str:
-    return f"{_sub(pr, e.args[0], e.args[1])} += {pr.op(e.args[2])}"
+    """``d_xs[k] += v`` for numbers; ``d_xs[k] = d_xs[k] + v`` where the element may be an
+    array: ``+=`` would add in place into an array another shadow list holds too
+    (``d_q = d_a + d_b`` shares its elements with ``d_b``), counting ``v`` twice."""
+    slot = _sub(pr, e.args[0], e.args[1])
+    if _numbers_only(e.args[0]) or type(e.args[2]) is Const:
+        return f"{slot} += {pr.op(e.args[2])}"
+    return f"{slot} = {slot} + {pr.op(e.args[2], ARITH + 1)}"
+
+
+def _numbers_only(lst: Any) -> bool:
+    """Does the list (or dict) ``lst`` hold numbers only, known from its kind?"""
+    k = lst.kind.find() if type(lst) is Var else None
+    if k is None or k.tag not in ("list", "map"):
+        return False
+    kinds = [k.elem] if k.elem is not None else []
+    kinds += list((k.fields or {}).values())
+    return bool(kinds) and all(x.find().tag == "num" for x in kinds)
 
 
 def _s_put_back(pr: Printer, e: Eqn) -> str:

@@ -115,12 +115,13 @@ def _put_back(d, key, old):
 ''',
     "_add_into": '''
 def _add_into(dst, src):
-    """dst += src, element by element, for nested lists of numbers."""
+    """dst += src, element by element, for nested lists of numbers (an array element
+    is replaced by the sum, not added into: another list may hold it too)."""
     for k, v in enumerate(src):
         if isinstance(v, list):
             _add_into(dst[k], v)
         else:
-            dst[k] += v
+            dst[k] = dst[k] + v
 ''',
     "_unbroadcast": '''
 def _unbroadcast(g, x):

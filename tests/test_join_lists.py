@@ -275,3 +275,38 @@ def test_a_list_of_lists_of_differentiated_values_is_refused():
 
     with pytest.raises(SymgradError, match="line"):
         symgrad.grad(rows_of_lists)(np.array([0.5, 2.0]))
+
+
+# --------------------------------- lists of arrays joined from other lists (parts + [x])
+def joined_from_a_concatenation(x):
+    parts = []
+    for k in range(0):
+        parts.append(x)
+    return np.sum(np.concatenate(parts + [x]))
+
+
+def array_from_a_concatenation(x):
+    parts = []
+    return np.sum(np.array(parts + [x]))
+
+
+def stacked_from_a_concatenation(x):
+    parts = [x * 2.0]
+    return np.sum(np.array(parts + [x]) ** 2) + np.sum(np.concatenate(parts + [x]))
+
+
+def test_an_array_adjoint_shared_by_two_shadow_lists_is_not_added_twice():
+    """``parts + [x]``: the adjoint list of the result shares its elements with the
+    adjoint list of ``[x]``; adding into them in place counted the gradient twice
+    (np.array(parts + [x]) gave 2 for d/dx sum(x) before this was found)."""
+    x = np.array([0.3, -0.8])
+    _assert_close(symgrad.grad(joined_from_a_concatenation)(x.copy()), np.ones(2))
+    _assert_close(symgrad.grad(array_from_a_concatenation)(x.copy()), np.ones(2))
+    for f in (joined_from_a_concatenation, array_from_a_concatenation,
+              stacked_from_a_concatenation):
+        _assert_close(symgrad.grad(f)(x.copy()), fd_grad(f, (x,), 0))
+        ts = _directions((x,), 3)
+        _, t = symgrad.jvp(f, (x.copy(),), ts)
+        h = 1e-6
+        want = (f(x + h * ts[0]) - f(x - h * ts[0])) / (2 * h)
+        np.testing.assert_allclose(t, want, rtol=1e-5, atol=1e-6)
