@@ -444,7 +444,10 @@ class _Writer:
         form, rows = self.pick(_JOINED[shape])
         item = self.pick([lambda: v, lambda: f"np.sin({v}) * ({E((), d)})",
                           lambda: f"{v} * ({E(rows[1:], d)})"])()
-        listed = self.pick([f"[{item} for {v} in ({E(rows, d)})]", f"({E(rows, d)})"]) \
+        listed = self.pick([f"[{item} for {v} in ({E(rows, d)})]", f"({E(rows, d)})",
+                            # two lists joined first: their adjoint lists share elements
+                            f"[{item} for {v} in ({E(rows, d)})[:1]] + "
+                            f"[{item} for {v} in ({E(rows, d)})[1:]]"]) \
             if "{}" in form else ""
         return form.format(listed) if listed else form.replace("@", E(rows, d))
 
@@ -461,6 +464,9 @@ class _Writer:
                               lambda: f"np.tanh({v}) + ({E(shape[1:], d)})",
                               lambda: f"({E((), d)}) * {v} * {v}"])()
         wrap = self.pick(["np.array({})", "np.tanh({})", "np.asarray({}) * 1.0"])
+        if shape[0] > 1 and self.coin(30):      # two lists joined first (shared adjoints)
+            return wrap.format(f"[{item} for {v} in ({E(rows, d)})[:1]] + "
+                               f"[{item} for {v} in ({E(rows, d)})[1:]]")
         return wrap.format(f"[{item} for {v} in ({E(rows, d)})]")
 
     def indexing(self, shape, d):
