@@ -310,3 +310,28 @@ def test_an_array_adjoint_shared_by_two_shadow_lists_is_not_added_twice():
         h = 1e-6
         want = (f(x + h * ts[0]) - f(x - h * ts[0])) / (2 * h)
         np.testing.assert_allclose(t, want, rtol=1e-5, atol=1e-6)
+
+
+def stacked_from_a_repeated_list(x):
+    a = [x]
+    b = a * 3                     # three references to one array: one shared adjoint
+    return np.sum(np.array(b) * np.arange(3.0)[:, None]) + np.sum(np.array(b) ** 2)
+
+
+def stacked_from_a_list_added_to_itself(x):
+    a = [x, x * x]
+    return np.sum(np.vstack(a + a) ** 2) + np.sum(np.array(a + [x]) * 2.0)
+
+
+def test_lists_of_arrays_repeated_or_added_to_themselves():
+    """``[x] * 3`` and ``a + a`` make adjoint lists whose elements are one array held
+    several times; each addition into one was seen by all (the gradient of
+    np.array([x] * 3) weighted by 0, 1, 2 was 24 instead of 3 before)."""
+    x = np.array([0.3, -0.8])
+    for f in (stacked_from_a_repeated_list, stacked_from_a_list_added_to_itself):
+        _assert_close(symgrad.grad(f)(x.copy()), fd_grad(f, (x,), 0))
+        hv = symgrad.hvp(f, (x.copy(),), (np.array([1.0, -0.5]),))
+        g = symgrad.grad(f)
+        h = 1e-5
+        want = (g(x + h * np.array([1.0, -0.5])) - g(x - h * np.array([1.0, -0.5]))) / (2 * h)
+        _assert_close(hv, want)
