@@ -396,7 +396,8 @@ class _Writer:
                      lambda: f"np.concatenate([{E((2, 1), d)}, {E((2, 2), d)}], axis=1)",
                      lambda: f"np.vstack([{E((3,), d)}, {E((3,), d)}])",
                      lambda: f"np.stack([{E((2,), d)}, {E((2,), d)}, {E((2,), d)}], axis=-1)",
-                     lambda: f"np.concatenate([{E((1, 3), d)}, {E((1, 3), d)}], axis=-2)"],
+                     lambda: f"np.concatenate([{E((1, 3), d)}, {E((1, 3), d)}], axis=-2)",
+                     lambda: f"np.array([{E((3,), d)}] * 2)"],    # (one array twice)
             (6,): [lambda: f"({E((2, 3), d)}).ravel()", lambda: f"np.ravel({E((3, 2), d)})",
                    lambda: f"({E((2, 3), d)}).reshape(-1)", lambda: f"({E((3, 2), d)}).reshape(6)",
                    lambda: f"np.concatenate([{E((3,), d)}, {E((3,), d)}])",
@@ -424,6 +425,7 @@ class _Writer:
                      lambda: f"np.array([{E((2,), d)}, {E((2,), d)}])",
                      lambda: f"({E((2, 2), d)}).T"],
             (3, 3): [lambda: f"({E((3, 3), d)}).T",
+                     lambda: f"np.vstack([{E((3,), d)}] * 3)",
                      lambda: f"np.stack([{E((3,), d)}, {E((3,), d)}, {E((3,), d)}])"],
         }
         if shape in _COMPREHENSIONS and self.coin(35):
