@@ -152,9 +152,33 @@ def references(prog: fuzz.Program, args, wrt, value, glob=None):
         assume(False)
     assert_value_close(exact_value, value, "finite-difference run vs f", "oracle")
     assert_value_close(float(v_value), value, "Value engine vs f", "oracle")
-    assert_grads_close(v_grad, exact, scale, "Value engine vs finite differences",
-                       category="oracle")
+    try:
+        assert_grads_close(v_grad, exact, scale, "Value engine vs finite differences",
+                           category="oracle")
+    except Mismatch:
+        if _derivative_amplifies_rounding(prog, args, wrt, glob, v_grad, scale):
+            _event("skipped: f's derivative amplifies rounding here (float derivatives "
+                   "move by more than the tolerance when the point moves by 1e-12)")
+            assume(False)
+        raise
     return exact, scale
+
+
+def _derivative_amplifies_rounding(prog, args, wrt, glob, v_grad, scale) -> bool:
+    """Does the float derivative (the Value engine's) change by more than the check's
+    tolerance when the differentiated numbers move by a relative 1e-12?  Then no float
+    derivative can be checked to 1e-7 against the 60-digit one (a loop feeding
+    cos(x1 * x0) into a cube: the exact derivative is known, a float one is not)."""
+    def nudge(v):
+        return float(v) * (1 + 1e-12) + 1e-12 if isinstance(v, (int, float)) else v
+    moved = [(fuzz.map_leaves(a, nudge) if isinstance(a, list) else nudge(a)) if k in wrt
+             else a for k, a in enumerate(copy.deepcopy(args))]
+    try:
+        _, nudged = fuzz.value_grad(prog.source, moved, wrt, glob)
+    except Exception:              # (the nudged point raises: not a rounding question)
+        return False
+    return any(abs(a - b) > 1e-7 * scale
+               for a, b in zip(fuzz_flatten(v_grad), fuzz_flatten(nudged)))
 
 
 def _event(text: str) -> None:
