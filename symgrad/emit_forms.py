@@ -265,13 +265,16 @@ def _s_accum(pr: Printer, e: Eqn) -> str:
 
 
 def _numbers_only(lst: Any) -> bool:
-    """Does the list (or dict) ``lst`` hold numbers only, known from its kind?"""
+    """Does the list (or dict) ``lst`` hold numbers only, known from its kind?  (The
+    fields of an object read by attribute: numbers unless known to be arrays; no list
+    operation shares an object's adjoint fields.)"""
     k = lst.kind.find() if type(lst) is Var else None
     if k is None or k.tag not in ("list", "map"):
         return False
     kinds = [k.elem] if k.elem is not None else []
     kinds += list((k.fields or {}).values())
-    return bool(kinds) and all(x.find().tag == "num" for x in kinds)
+    numbers = ("num", None) if k.attrs else ("num",)
+    return bool(kinds) and all(x.find().tag in numbers for x in kinds)
 
 
 def _s_put_back(pr: Printer, e: Eqn) -> str:

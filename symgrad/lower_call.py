@@ -506,12 +506,6 @@ class CallLowering:
                 pass
         out = self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
                                describe(obj), constant=True)
-        if "numpy" in sys.modules and type(out) is Var and \
-                (getattr(obj, "__module__", None) or "").startswith("numpy"):
-            from .lower_array import _numpy_path
-            path = _numpy_path(obj)
-            if path is not None:          # printed np.ndim(x), np.argmax(m), not ndim(x)
-                self.block[-1].params["np_name"] = path
         kind = rules.constant_call_kind(obj)
         if kind is None and getattr(obj, "__name__", "") in ("argmax", "argmin") and \
                 len(args) == 1 and "axis" not in kwargs:      # (np.argmax(x): one index)

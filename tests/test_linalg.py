@@ -342,12 +342,3 @@ def test_a_norm_order_from_a_module_constant():
     want = np.sum(np.abs(VEC) ** 3) ** (1 / 3)
     assert symgrad.value_and_grad(norm_of_a_module_constant_order)(VEC)[0] == pytest.approx(
         want, rel=1e-12)
-
-
-def test_numpy_calls_without_a_derivative_print_as_numpy():
-    """np.ndim(x), np.argmax(m) (constant calls) print with np., like every numpy call."""
-    def f(x):
-        k = np.argmax(x)
-        return x[k] * np.ndim(x) + np.sum(x ** 2)
-    source = symgrad.grad(f).source
-    assert "np.argmax(x)" in source and "np.ndim(x)" in source
