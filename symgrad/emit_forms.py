@@ -241,7 +241,8 @@ def _s_method(name: str) -> Any:
 
 def _s_setitem(pr: Printer, e: Eqn) -> str:
     lst, index, value = e.args
-    add = pr.inline.get(value) if type(value) is Var and not value.kind.is_list else None
+    add = pr.inline.get(value) if type(value) is Var and not value.kind.is_list and \
+        _numbers_only(lst) else None         # (an array element: see _s_accum)
     if add is not None and add.prim == "add" and type(add.args[0]) is Var:
         read = pr.inline.get(add.args[0])         # xs[i] = xs[i] + v: xs[i] += v (numbers)
         if read is not None and read.prim == "getitem" and read.args[0] is lst and (
@@ -255,11 +256,15 @@ def _s_setslice(pr: Printer, e: Eqn) -> str:
 
 
 def _s_accum(pr: Printer, e: Eqn) -> str:
-    """``d_xs[k] += v`` for numbers; ``d_xs[k] = d_xs[k] + v`` where the element may be an
-    array: ``+=`` would add in place into an array another shadow list holds too
-    (``d_q = d_a + d_b`` shares its elements with ``d_b``), counting ``v`` twice."""
+    """``d_xs[k] = d_xs[k] + v``: the element is replaced by the sum.  ``+=`` would add in
+    place into an array element, which another adjoint list may hold too (``d_ys =
+    d_xs[:]`` of ``ys = list(xs)``, ``d_q = d_a + d_b`` of ``a + b``), counting ``v``
+    twice; and a list typed as numbers may be given arrays.  The fields of an object
+    read by attribute (``d_p.w += v``) are shared by no list operation."""
     slot = _sub(pr, e.args[0], e.args[1])
-    if _numbers_only(e.args[0]) or type(e.args[2]) is Const:
+    lst = e.args[0]
+    if type(e.args[2]) is Const or type(lst) is Var and lst.kind.find().attrs and \
+            _numbers_only(lst):
         return f"{slot} += {pr.op(e.args[2])}"
     return f"{slot} = {slot} + {pr.op(e.args[2], ARITH + 1)}"
 

@@ -335,3 +335,20 @@ def test_lists_of_arrays_repeated_or_added_to_themselves():
         h = 1e-5
         want = (g(x + h * np.array([1.0, -0.5])) - g(x - h * np.array([1.0, -0.5]))) / (2 * h)
         _assert_close(hv, want)
+
+
+def copied_list_of_arrays(xs):
+    ys = list(xs)
+    ys[0] = ys[0] + 1.0
+    return np.sum(ys[0] ** 2) + np.sum(xs[0] * 3.0)
+
+
+def test_an_argument_list_of_arrays_copied_inside_the_function():
+    """``ys = list(xs)``: the adjoint list ``d_ys = d_xs[:]`` holds d_xs's arrays, and
+    ``d_xs[0] += g`` added into them in place: the gradient was doubled (12, 6 for
+    2 (x + 1) + 3 = 6, 3) on the old code, with no error."""
+    xs = [np.array([0.5, -1.0])]
+    value, (g,) = symgrad.value_and_grad(copied_list_of_arrays)([xs[0].copy()])
+    assert value == pytest.approx(copied_list_of_arrays(xs))
+    _assert_close(g, 2.0 * (xs[0] + 1.0) + 3.0)
+    assert "+= " not in symgrad.grad(copied_list_of_arrays).source.split("# Defined")[0]
