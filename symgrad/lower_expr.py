@@ -360,7 +360,7 @@ class ExprLowering:
         self.boolop_chain(scope, isinstance(node.op, ast.Or), node.values, result)
         last = self.block[-1] if len(self.block) == mark + 1 else None
         if dest is None and type(last) is Eqn and last.prim == "copy" and \
-                type(last.args[0]) is Const:      # decided by constants: known now
+                last.outs == (result,) and type(last.args[0]) is Const:   # known now
             self.block.pop()
             return last.args[0]
         return result
@@ -368,10 +368,12 @@ class ExprLowering:
     def boolop_chain(self, scope: Scope, is_or: bool, values: list, result: Var) -> None:
         from .ir import If
         first = self.operand(scope, values[0])
-        if len(values) == 1 or type(first) is Const and bool(first.value) == is_or:
+        known = type(first) is Const and type(first.value) in (bool, int, float, str,
+                                                               type(None), tuple)
+        if len(values) == 1 or known and bool(first.value) == is_or:
             self.copy_into(result, first)     # (a constant that decides: ``True or b``)
             return
-        if type(first) is Const:              # (a constant that does not: ``True and b``)
+        if known:                             # (a constant that does not: ``True and b``)
             self.boolop_chain(scope, is_or, values[1:], result)
             return
         if type(first) is Var and first is result:
