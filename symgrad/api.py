@@ -11,7 +11,7 @@ import weakref
 from typing import Any, Callable, Sequence, Union
 
 from . import entry as entry_mod
-from . import helpers
+from . import helpers, static_args
 from .errors import ArgumentError, SymgradError
 from .shapes import argument_pattern, given_patterns
 from .emit import compile_emitted
@@ -49,12 +49,24 @@ class GradFunction(functools.partial):
     True
     """
 
-    def __new__(cls, fn: Any, wrt: Wrt = None, with_value: bool = False) -> "GradFunction":
+    def __new__(cls, fn: Any, wrt: Wrt = None, with_value: bool = False,
+                fixed: dict | None = None) -> "GradFunction":
         target = fn._generated if isinstance(fn, GradFunction) else fn
         params = _params_of(fn)
         indices, single = _resolve_wrt(params, wrt, fn)
-        result = _default_transform(target, params, indices, with_value, single)
         self = super().__new__(cls, _no_entry_yet)
+        self._fixed = fixed or {}
+        try:
+            result = _default_transform(target, params, indices, with_value, single, fixed)
+        except SymgradError as exc:
+            name = getattr(exc, "static_param", None)
+            known = static_args.known_for(fn)
+            if fixed is not None or name not in params or known is None:
+                raise
+            known.setdefault(name, getattr(exc, "static_role", ""))
+            from .fixed_call import setup_fixed    # (made for each value at the call)
+            setup_fixed(self, fn, target, params, indices, single, with_value, wrt, known)
+            return self
         self._setup(fn, target, params, indices, single, with_value, result)
         return self
 
@@ -92,6 +104,9 @@ class GradFunction(functools.partial):
     def _generated(self) -> Any:
         """The generated function itself, without the checks of the entry (compiled when
         first asked for: a call of numbers runs the gradient with its checks fused in)."""
+        if self._result is None:                 # (one per value: see fixed_call)
+            from .fixed_call import no_single_function
+            raise no_single_function(self)
         fn = self._result.compiled()
         fn.__symgrad_primal_params__ = self.params
         return fn
@@ -132,6 +147,8 @@ class GradFunction(functools.partial):
         checks = []
         for i in self._wrt_idx:
             p = lowered.params[i]
+            if _constant(self._fixed, p.name):    # (see fixed_call)
+                continue
             k = p.kind.find()
             if _has_fields(k):          # objects read by attribute, at any depth
                 checks.append((p.name, "struct"))
@@ -167,8 +184,8 @@ class GradFunction(functools.partial):
         adjoints are then the same list too (``d_w = d_x if w is x else ...``,
         :func:`symgrad.shadows.add_shadows`)."""
         moved = getattr(lowered, "moved_kinds", ())    # (only moved into lists: maybe lists)
-        lists = [i for i, p in enumerate(lowered.params)
-                 if p.kind.find().tag in ("list", "map", None) or id(p.kind.find()) in moved]
+        lists = [i for i, p in enumerate(lowered.params) if not _constant(self._fixed, p.name)
+                 and (p.kind.find().tag in ("list", "map", None) or id(p.kind.find()) in moved)]
         if len(lists) < 2 or len(lists) <= MAX_OWN_SHADOWS and all(
                 i in self._wrt_idx and lowered.params[i].name not in inactive
                 and flat_numbers(lowered.params[i]) for i in lists):
@@ -186,8 +203,9 @@ class GradFunction(functools.partial):
         spec = self._specs.get(key)
         if spec is None:
             with _lock:
+                fixed = static_args.patterns_of(self._fixed) or None
                 spec = self._specs[key] = transform(target, every, self.with_value, False,
-                                                    share_lists=True)
+                                                    share_lists=True, patterns=fixed)
         result = spec.fn(*args)
         grads = result[1] if self.with_value else result
         picked = tuple(grads[every.index(i)] for i in indices)
@@ -213,6 +231,9 @@ class GradFunction(functools.partial):
         and size-1 dimensions when ``args`` has arrays (for hot loops over arrays of
         one shape; it returns the bare generated result); with a dict the code alone
         reads as a list, the version made for a dict."""
+        if self._result is None:                 # (one per value: see fixed_call)
+            from .fixed_call import for_values
+            return for_values(self, args, {}).fast_for(*args)
         key = self._array_key(args)
         if all(k is None for k in key):
             return self.fast
@@ -223,10 +244,13 @@ class GradFunction(functools.partial):
         for anything else; an integer or bool array's pattern ends with "int" (numpy
         truncates what is written into it)."""
         np = sys.modules.get("numpy")
-        return tuple("dict" if type(a) is dict else argument_pattern(a)
-                     if np is not None and type(a) is np.ndarray or
-                     entry_mod.is_array_like(a) else None
-                     for a in args[:len(self.params)])
+        key = tuple("dict" if type(a) is dict else argument_pattern(a)
+                    if np is not None and type(a) is np.ndarray or
+                    entry_mod.is_array_like(a) else None
+                    for a in args[:len(self.params)])
+        if self._fixed:             # (the values this gradient was made for)
+            key = tuple(self._fixed.get(p, k) for p, k in zip(self.params, key))
+        return key
 
     def _array_call(self, *args: Any) -> Any:
         """A call with numpy arrays, or with a dict where the code alone read a list
@@ -299,7 +323,8 @@ class GradFunction(functools.partial):
     def _renew(self) -> None:
         target, indices, single = self._spec
         with _lock:
-            result = _default_transform(target, self.params, indices, self.with_value, single)
+            result = _default_transform(target, self.params, indices, self.with_value, single,
+                                        self._fixed or None)
             self._setup(self.fn, target, self.params, indices, single, self.with_value,
                         result)
 
@@ -337,12 +362,21 @@ def _has_fields(kind: Any, depth: int = 0) -> bool:
     return any(_has_fields(f, depth + 1) for f in inner)
 
 
+def _constant(fixed: dict, name: str) -> bool:
+    """Is ``name`` a constant of a gradient made for the values ``fixed``?"""
+    f = fixed.get(name)
+    return f is not None and not f.at_use
+
+
 def _default_transform(target: Any, params: list[str], indices: list[int], with_value: bool,
-                       single: bool) -> Any:
+                       single: bool, fixed: dict | None = None) -> Any:
     """The gradient made before any call: for numbers and lists; for a function using
-    numpy that cannot take numbers there, the one for arrays of any shape."""
+    numpy that cannot take numbers there, the one for arrays of any shape (``fixed``:
+    the parameters it is made for the values of, see :mod:`symgrad.fixed_call`)."""
+    fixed = fixed or {}
     try:
-        return transform(target, indices, with_value, single, lazy=True)
+        return transform(target, indices, with_value, single, lazy=True,
+                         patterns=static_args.patterns_of(fixed) or None)
     except SymgradError as exc:
         # numpy code, or code that may be (``(x ** 2)[0]`` reads a number as a list:
         # right for an array argument; ``y[1:] = a`` of ``y = x.copy()`` reads ``a`` as
@@ -352,7 +386,8 @@ def _default_transform(target: Any, params: list[str], indices: list[int], with_
         first = exc
     try:
         return transform(target, indices, with_value, single,
-                         patterns={p: None for p in params})
+                         patterns={**{p: None for p in params if not _constant(fixed, p)},
+                                   **static_args.patterns_of(fixed)})
     except SymgradError as second:
         # the arrays' own error, when the first was only about reading the code as
         # numbers and lists (a kind conflict, a list handed to numpy)
@@ -440,8 +475,9 @@ def _cached(fn: Any, wrt: Wrt, with_value: bool) -> GradFunction:
         return _by_arity(fn, wrt, with_value)
     key = (_wrt_key(wrt), with_value)
     made = memo(_cache, fn, key, lambda: GradFunction(fn, wrt, with_value))
-    if entry_mod.stale(made._result.lowered.guards):   # (its source, for hvp, is read
-        made._renew()                                  # before a call would renew it)
+    # (its source, for hvp, is read before a call would renew it)
+    if made._result is not None and entry_mod.stale(made._result.lowered.guards):
+        made._renew()
     return made
 
 

@@ -129,6 +129,9 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
 def _inactive(gf: Any, args: list) -> tuple:
     """The differentiated parameters the gradient for these arguments declares inactive:
     for arrays, the gradient made for them (the code read with lists may differ)."""
+    if hasattr(gf, "_array_key"):
+        from .fixed_call import resolved
+        gf = resolved(gf, args)         # (made for the values of an axis passed in ...)
     key = gf._array_key(tuple(args)) if hasattr(gf, "_array_key") else ()
     if any(k is not None for k in key):
         try:

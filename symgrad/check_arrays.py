@@ -434,11 +434,16 @@ def specialized(gf: Any, args: Sequence[Any]) -> Any:
     arguments the one made for their ranks (``args`` may be object arrays, only their shapes
     matter); otherwise ``gf`` itself."""
     from .api import GradFunction
-    if not isinstance(gf, GradFunction) or not gf._result.uses_numpy or not has_arrays(args):
+    from .fixed_call import resolved
+    if not isinstance(gf, GradFunction):
+        return gf
+    gf = resolved(gf, args)             # (made for the values of an axis passed in ...)
+    if not gf._result.uses_numpy or not has_arrays(args):
         return gf
     n = len(gf.params)
-    key = tuple(tuple(1 if d == 1 else "n" for d in a.shape) if is_array(a) else None
-                for a in args[:n])
+    key = tuple(gf._fixed.get(p) or (tuple(1 if d == 1 else "n" for d in a.shape)
+                                     if is_array(a) else None)
+                for p, a in zip(gf.params, args[:n]))
     return gf._specialized(key).fn
 
 

@@ -305,9 +305,18 @@ class ModeCheck:
                                   if leaf_name(p, path) in names else t))
         return out
 
-    def _patterns(self) -> tuple | None:
-        """The array patterns the generated code is specialized for at the point."""
-        return modes._array_patterns(tuple(self.point.args))
+    def _patterns(self, wrt: Any = None) -> tuple | None:
+        """The array patterns the generated code is specialized for at the point (and
+        the values of parameters it is made for: see static_args)."""
+        pt = self.point
+        idx = range(len(pt.params)) if wrt is None else [pt.params.index(p) for p in wrt]
+        return modes._patterns_for(self.f, tuple(pt.args), idx)
+
+    def _sweep(self, make: Any, wrt: Any = None) -> Any:
+        """``make(patterns)`` at the point, learning the values it needs first."""
+        pt = self.point
+        idx = range(len(pt.params)) if wrt is None else [pt.params.index(p) for p in wrt]
+        return modes._sweep(self.f, tuple(pt.args), idx, make)
 
     def _symbolic(self, leaf: Leaf) -> Traced:
         return Traced(self.symbols[leaf.name], self.v.get(leaf.name, 1.0))
@@ -386,7 +395,7 @@ class JvpCheck(_AlongV):
     mode, what = "jvp", "jvp"
 
     def _build(self) -> None:
-        modes._forward(self.f)
+        self._sweep(lambda pats: modes._forward(self.f, None, pats))
 
     def _entries(self) -> list[Any]:
         return [Entry("jvp", "jvp")]
@@ -448,7 +457,7 @@ class HvpCheck(_AlongV):
     def _build(self) -> None:
         pt = self.point
         modes._no_fields([pt.args[pt.params.index(p)] for p in pt.wrt], pt.wrt, self.mode)
-        modes._hvp_forward(self.f, pt.wrt, self._patterns())
+        self._sweep(lambda pats: modes._hvp_forward(self.f, pt.wrt, pats), pt.wrt)
 
     def _entries(self) -> list[Any]:
         return [_entry(f"Hv[{leaf.name}]", f"Hv[{leaf.param}]", leaf.constant, leaf,
@@ -468,7 +477,7 @@ class HvpCheck(_AlongV):
     def _traced_hv(self, side: SympySide) -> dict[str, Any]:
         """The generated hvp on ``side``'s symbols, ``v`` symbolic, by number name."""
         fast = retarget_for(self.point, modes._hvp_forward(self.f, self.point.wrt,
-                                                            self._patterns()).fast,
+                                                            self._patterns(self.point.wrt)).fast,
                            symbolic=True)
         tans = self._tangent_args(self._symbolic)
         _, hv = _on_symbols(self.what, lambda: fast(*side.args, _one(), *tans))

@@ -96,6 +96,8 @@ def _slice_text(pr: Printer, parts: tuple) -> str:
 
 
 def _e_slice(pr: Printer, e: Eqn) -> tuple[str, int]:
+    if e.params and e.params.get("as_list"):       # list(xs) (of a list or a tuple)
+        return f"list({pr.op(e.args[0])})", ATOM
     return f"{pr.op(e.args[0], ATOM)}[{_slice_text(pr, e.args[1:4])}]", ATOM
 
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .fixed_call import resolved
 from .api import GradFunction
 from .arguments import Attr, Key, Leaf, Point, at_path, label, params_of
 from .budget import check_deadline
@@ -374,6 +375,7 @@ def trace_generated(gf: GradFunction, side: SympySide) -> None:
     [y, x]
     """
     try:
+        gf = resolved(gf, side.args)        # (made for the values of an axis passed in)
         out = retarget_for(side, specialized(gf, side.args), symbolic=True)(
             *side.args, **generated_seeds(gf, _one()))
         exprs = {name: to_expr(leaf) for name, leaf in _by_name(gf, side, out)}

@@ -44,6 +44,12 @@ INT_ARRAYS = " int arrays"
 #: the key of the names of parameters given dicts where the code alone could not tell a
 #: dict from a list (``for k in d``, ``sorted(d)``): a transform specialized for them
 DICT_PARAMS = " dicts"
+#: the key of the parameters whose values the transform is made for (name -> value: an
+#: axis or einsum subscripts passed in; see :mod:`symgrad.static_args`)
+FIXED_PARAMS = " fixed"
+#: the key of the differentiated parameters whose values only the places that need them
+#: read (name -> value: the parameter stays a variable elsewhere)
+FIXED_AT_USE = " fixed at use"
 
 
 # --------------------------------------------------------------------------- kinds

@@ -38,6 +38,7 @@ from .lower_array import ArrayLowering
 from .lower_call import CallLowering, _c_wrapper_error, _python_function_inside
 from .lower_expr import ExprLowering
 from .lower_loop import LoopLowering, at_branch_end
+from .static_args import binding
 from .scope import FuncChoice, FuncValue, Scope, Static, StaticTuple, is_operand
 from .results import _describe_value, _not_number
 from .source import (FunctionSource, SourceError, construct_hint, construct_name, describe,
@@ -117,6 +118,9 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         #: loop and comprehension targets: bound afresh by every iteration, so a tuple
         #: bound to one needs no variable of its own (see carry_tuple)
         self.targets: set[Var] = set()
+        #: the top function's parameters as passed in (see static_args.mark)
+        self.top_params: dict[Var, str] = {}
+        self.fixed_at_use: dict[Var, Any] = {}
 
     # ------------------------------------------------------------------ emission
     def emit(self, prim: str, args: tuple, kind: Kind | None = None, params: dict | None = None,
@@ -219,13 +223,25 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                 self.array_ranks[v] = None if pattern is None else len(pattern)
             elif arg.arg in self.param_patterns.get(ir.DICT_PARAMS, ()):   # a dict (same)
                 v.kind = Kind.map_of()
-            scope.env[arg.arg] = v
+            scope.env[arg.arg] = self.param_binding(v)
             scope.owned.add(v)
             params.append(v)
         body = desugar(tree.body, fs.error)
         scope.local_names = set(assigned_names(body, fs.walrus)) | set(scope.env)
         result = self.function_body(scope, body, "out")
         return self.finish(fn, fs, scope, params, result)
+
+    def param_binding(self, v: Var) -> Any:
+        """A parameter's binding: itself, or the constant it is fixed to (a gradient made
+        for the value of an axis or einsum subscripts passed in: see static_args)."""
+        fixed = self.param_patterns.get(ir.FIXED_PARAMS, {})
+        if v.name in fixed:
+            return binding(fixed[v.name])
+        self.top_params[v] = v.name
+        at_use = self.param_patterns.get(ir.FIXED_AT_USE, {})
+        if v.name in at_use:        # (differentiated: only where its value is needed)
+            self.fixed_at_use[v] = at_use[v.name]
+        return v
 
     def finish(self, fn: Any, fs: FunctionSource, scope: Scope, params: list[Var],
                result: Any) -> Lowered:
@@ -861,8 +877,8 @@ def _lower_call_of(fn: Any, structured: bool = False, patterns: dict | None = No
         elif p.name in (patterns or {}).get(ir.DICT_PARAMS, ()):
             v.kind = Kind.map_of()
         params.append(v)
-        scope.env[p.name] = v
-        (kwargs.__setitem__(p.name, v) if p.kind is p.KEYWORD_ONLY else args.append(v))
+        b = scope.env[p.name] = lw.param_binding(v)
+        (kwargs.__setitem__(p.name, b) if p.kind is p.KEYWORD_ONLY else args.append(b))
     lw.set_loc(scope, fs.tree, header=True)
     result = lw.apply(scope, Static(fn), args, kwargs, fs.tree, None)
     if is_operand(result) or type(result) is StaticTuple:

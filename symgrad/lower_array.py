@@ -20,6 +20,7 @@ from . import array_ops
 from .array_ops import ARRAY_OPS, ArrayOp
 from .ir import Const, Eqn, Global, Kind, Var
 from .scope import Scope, Static, StaticTuple
+from .static_args import binding, mark as mark_fixed
 
 __all__ = ["ArrayLowering", "numpy_op_of", "ARRAY_METHODS"]
 
@@ -299,8 +300,19 @@ class ArrayLowering:
     def label_of(self, op: ArrayOp, method_base: Any) -> str:
         return f".{op.method}()" if method_base is not None else f"np.{op.np_name}"
 
+    def at_use(self, value: Any) -> Any:
+        """A differentiated parameter's value where it is needed before the code runs
+        (an axis: the gradient is made for the value it is called with), else
+        ``value`` (see static_args)."""
+        if type(value) is not Var or value not in self.fixed_at_use:
+            return value
+        fixed = self.fixed_at_use[value]
+        # (a list could change before it is read here: read as it is then)
+        return value if type(fixed) is list else binding(fixed)
+
     def static_param(self, value: Any, name: str, op: ArrayOp, node: ast.AST) -> Any:
         """An axis, a shape or ``keepdims``: known when the function is transformed."""
+        value = self.at_use(value)
         if type(value) is StaticTuple:
             parts = [self.static_param(v, name, op, node) for v in value.items]
             return tuple(parts)
@@ -318,9 +330,11 @@ class ArrayLowering:
             return tuple(self.static_param(v, name, op, node) for v in items)
         article = "an" if name[0] in "aeiou" else "a"
         lists = ", or lists of ints" if name in ("axes", "shape") else ""
-        raise self.error_at(node, f"{article} {name}= that is computed when the function runs",
-                            f"give {name} as a literal written in the call, or as a module-level "
-                            f"or closure constant (an int or a tuple of ints{lists})")
+        err = self.error_at(node, f"{article} {name}= that is computed when the function runs",
+                            f"give {name} as a literal written in the call, as a module-level "
+                            "or closure constant, or as a parameter (the gradient is then made "
+                            f"for its value: an int or a tuple of ints{lists})")
+        raise mark_fixed(err, value, self.top_params, name)
 
     def literal_list(self, value: Any) -> tuple | None:
         """The items of a list or tuple of constants written in the statement being lowered
@@ -589,11 +603,13 @@ def _lower_einsum(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict
                   node: ast.AST, dest: Var | None, method_base: Any) -> Any:
     """``np.einsum("ij,jk->ik", a, b)``: the subscripts (a literal) are a parameter, the
     operands arrays (``optimize=`` changes only the speed, and is dropped)."""
-    spec = args[0] if args else None
+    spec = self.at_use(args[0]) if args else None
     if type(spec) is not Const or not isinstance(spec.value, str) or \
             set(kwargs) - {"optimize"} or not 1 <= len(args) - 1 <= 3:
-        raise self.error_at(node, "this np.einsum call", "write the subscripts as a string "
-                            "in the call, then one to three arrays: np.einsum('ij,jk->ik', a, b)")
+        err = self.error_at(node, "this np.einsum call", "write the subscripts as a string in "
+                            "the call (or pass them in as a parameter), then one to three "
+                            "arrays: np.einsum('ij,jk->ik', a, b)")
+        raise mark_fixed(err, spec, self.top_params, "subscripts")
     arrays = [self.materialize(a, node) for a in args[1:]]
     for a in arrays:
         if type(a) is Var and a.kind.find().tag in (None, "num"):

@@ -235,7 +235,7 @@ def b_sorted(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
                        dest=dest, hint="_sorted")
     if _may_change_lists(key):   # sorted() keys and returns the elements as they were
         xs = lw.emit("slice", (xs, Const(None), Const(None), Const(None)), lw.kind_of(xs),
-                     hint="_seq")
+                     {"as_list": True}, hint="_seq")
     return _gather(lw, xs, _order(lw, scope, xs, key, rev, node), node, dest)
 
 
@@ -315,8 +315,9 @@ def b_list(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     if k.tag == "map" and k.attrs is not True and type(v) is Var:   # list(d): its keys
         return lw.map_keys(v, node)
     lw.unify(lw.kind_of(v), Kind.list_of(), node)
+    # (printed list(v): v[:] of a tuple would be a tuple)
     return lw.emit("slice", (v, Const(None), Const(None), Const(None)), lw.kind_of(v),
-                   dest=dest)
+                   {"as_list": True}, dest=dest)
 
 
 def b_tuple(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:

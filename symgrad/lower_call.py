@@ -30,6 +30,7 @@ from .desugar import assigned_names, desugar
 from .errors import SourceError, UnsupportedSyntaxError
 from .ir import Const, Eqn, Global, Kind, Loc, Var
 from .stdlib_models import model_of
+from .static_args import mark as mark_fixed
 from .scope import (FuncChoice, FuncValue, PartialValue, Scope, Static, StaticDict,
                     StaticTuple,
                     const_or_none, is_compile_time, is_operand)
@@ -169,9 +170,18 @@ class CallLowering:
         if made is not _NOT_NUMPY:
             return made
         if obj is isinstance and len(args) == 2 and not kwargs:
-            known = _known_isinstance(args[0], _static_types(args[1]))
+            fixed = self.fixed_at_use.get(args[0], args[0]) if type(args[0]) is Var else args[0]
+            known = _known_isinstance(args[0] if fixed is args[0] else Const(fixed),
+                                      _static_types(args[1]))
             if known is not None:           # isinstance(2, int) of a constant: known now
                 return Const(known)
+            if self.site is not None and args[0] in self.top_params:
+                # a model of numpy asking the type of a parameter (np.split(x, n)): made
+                # again for its value
+                err = self.error_at(node, f"{self.site.text.strip()} with an argument passed "
+                                    "in as a parameter", "pass an int or a tuple of ints there "
+                                    "(the gradient is made for its value)")
+                raise mark_fixed(err, args[0], self.top_params, "")
         if rules.is_constant_call(obj):
             return self.constant_call(scope, callee, args, kwargs, node, dest)
         helper = getattr(obj, "__symgrad_helper__", None)
@@ -582,6 +592,8 @@ class CallLowering:
             defaults = self.python_defaults(fn)
             return self.inline_body(callee_scope, fs.tree, args, kwargs, defaults, node, fn)
         except UnsupportedSyntaxError as exc:
+            if getattr(exc, "static_param", None) is not None:
+                raise                       # (made again for the parameter's value)
             del self.block[mark:]
             self.loc, self.scope_fs = saved_loc, saved_fs
             return self.opaque_call(self.ref_static(callee), args, kwargs, node, None,

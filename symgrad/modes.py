@@ -27,6 +27,7 @@ import weakref
 from contextlib import suppress
 from typing import Any, Callable
 
+from . import static_args
 from .api import (GradFunction, Wrt, _cached, _params_of, _resolve_wrt, _wrt_or_argnums,
                   memo)
 from .entry import stale
@@ -264,6 +265,33 @@ def _array_patterns(values: tuple) -> tuple | None:
                  if arrays and type(v) is np.ndarray else None for v in values)
 
 
+def _sweep(fn: Any, full: tuple, differentiated: Any, make: Callable[[Any], Any]) -> Any:
+    """``make(patterns)`` for these arguments: their array patterns, and the values of
+    the parameters ``fn``'s code needs before it runs (an axis or einsum subscripts
+    passed in: see :mod:`symgrad.static_args`), found when a first try asks for them."""
+    known = static_args.known_for(fn)
+    while True:
+        try:
+            return make(_patterns_for(fn, full, differentiated))
+        except SymgradError as exc:
+            if known is None or static_args.learn(exc, _params(fn), full, known) is None:
+                raise
+
+
+def _patterns_for(fn: Any, full: tuple, differentiated: Any) -> tuple | None:
+    """The key of the sweep of ``fn`` for these arguments: their array patterns, and
+    the values of the parameters known to be needed before the code runs."""
+    patterns = _array_patterns(full)
+    known = static_args.known_for(fn)
+    names = _params(fn)
+    values = static_args.fixed_values(names, full, known, differentiated, _name(fn)) \
+        if known else None
+    if values:
+        patterns = tuple(values.get(p, k) for p, k in
+                         zip(names, patterns or (None,) * len(full)))
+    return patterns
+
+
 def _params(fn: Any) -> list[str]:
     """``fn``'s parameter names (cached: ``inspect.signature`` is slow)."""
     return _memo(fn, ("params",), lambda: _params_of(fn))
@@ -323,7 +351,7 @@ def jvp(fn: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
         if not _is_zero(t):
             active.append(i)
             tans.append(_shared_tangent(p, t, shared))
-    ff = _forward(fn, tuple(active), patterns)
+    ff = _sweep(fn, full, active, lambda pats: _forward(fn, tuple(active), pats))
     return ff.fast(*full, *tans)
 
 
@@ -371,7 +399,7 @@ def hvp(fn: Callable[..., Any], primals: Any, tangents: Any, wrt: Wrt = None) ->
     rest = _shared_tangents([(full[i], t) for i, t, a in zip(idx, tangents, tans) if a is None])
     it = iter(rest)
     tans = [a if a is not None else next(it) for a in tans]
-    ff = _hvp_forward(fn, wrt, patterns)
+    ff = _sweep(fn, full, idx, lambda pats: _hvp_forward(fn, wrt, pats))
     _, hv = ff.fast(*full, 1.0, *tans)
     return _shaped_like([full[i] for i in idx], hv, single)
 
@@ -491,7 +519,7 @@ def vjp(fn: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tup
     n = len(primals)
     before = _fresh(full)          # (fn may change its arguments: pull back at the primals)
     out = fn(*full)
-    vf = _vjp_function(fn, tuple(range(n)), _array_patterns(full))
+    vf = _sweep(fn, full, range(n), lambda pats: _vjp_function(fn, tuple(range(n)), pats))
 
     def vjp_fn(cotangent: Any) -> tuple:
         args = _cotangent_args(out, cotangent)
@@ -542,7 +570,8 @@ class JacobianFunction:
         return ins[0] if self._single else tuple(ins)
 
     def _fwd(self, full: tuple, ins: list) -> Any:
-        ff = _forward(self.fn, tuple(self._idx), _array_patterns(full))
+        ff = _sweep(self.fn, full, self._idx,
+                    lambda pats: _forward(self.fn, tuple(self._idx), pats))
         like = self._in_struct(ins)
         n_in = len(_leaves(like))
         columns = []
@@ -561,7 +590,8 @@ class JacobianFunction:
         return _rebuild_out(out, rows)
 
     def _rev(self, full: tuple, ins: list, out: Any) -> Any:
-        vf = _vjp_function(self.fn, tuple(self._idx), _array_patterns(full))
+        vf = _sweep(self.fn, full, self._idx,
+                    lambda pats: _vjp_function(self.fn, tuple(self._idx), pats))
         rows = []
         n_out = len(_leaves(out))
         for j in range(n_out):
@@ -674,7 +704,8 @@ class HessianFunction:
         ins = [full[i] for i in self._idx]
         _no_fields(ins, list(self.wrt), "hessian")
         like = ins[0] if self._single else tuple(ins)
-        ff = _hvp_forward(self.fn, self._wrt, _array_patterns(full))
+        ff = _sweep(self.fn, full, self._idx,
+                    lambda pats: _hvp_forward(self.fn, self._wrt, pats))
         n = len(_leaves(like))
         cols = []
         for k in range(n):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import rules
+from . import ir, rules
 from .array_ops import ARRAY_OPS
 from .analyze import INACTIVE_PRIMS, Facts
 from .build import Builder, Sym
@@ -32,6 +32,7 @@ from .ir import (Break, Const, Continue, Eqn, For, Func, If, Kind, Loc, Return, 
                  assigned, leaves, stmt_writes, walk)
 from .reverse_lists import ListReverse
 from .reverse_arrays import ArrayReverse
+from .static_args import zero_of
 from .shadows import add_shadows, sh
 from .tape import (Definedness, has_exit, prepare, surely_written,
                    upward_exposed)
@@ -312,7 +313,14 @@ class Reverse(ListReverse, ArrayReverse):
             if not p.kind.is_list:
                 self.materialize(p)
         out = []
+        given = getattr(self.lowered, "patterns", None) or {}
+        fixed = given.get(ir.FIXED_PARAMS, {})
+        at_use = given.get(ir.FIXED_AT_USE, {})
         for p in wrt:
+            if p.name in fixed or p.name in at_use and p not in self.live and \
+                    p.kind.find().tag is None:     # a constant of this gradient (an axis)
+                out.append(Const(zero_of({**fixed, **at_use}[p.name])))
+                continue
             if p in self.shadow and not p.kind.is_list:     # shared lists, unused here
                 out.append(self.shadow[p])
                 continue

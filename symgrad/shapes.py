@@ -15,6 +15,7 @@ from typing import Any
 
 from . import rules
 from .array_ops import ARRAY_OPS, broadcast
+from .static_args import Fixed, patterns_of
 from .ir import DICT_PARAMS, INT_ARRAYS, Const, Eqn, For, If, Var, While
 
 __all__ = ["patterns", "argument_pattern", "given_patterns"]
@@ -35,9 +36,14 @@ def argument_pattern(a: Any) -> tuple:
 def given_patterns(names: Any, key: tuple) -> dict:
     """The patterns a transform is given, by parameter name, from one pattern (or None)
     per argument; the names of the integer arrays under ``INT_ARRAYS``, of the
-    parameters given dicts (``"dict"`` in ``key``) under ``DICT_PARAMS``."""
+    parameters given dicts (``"dict"`` in ``key``) under ``DICT_PARAMS``, the values of
+    the parameters fixed (a :class:`~symgrad.static_args.Fixed` in ``key``) under
+    ``FIXED_PARAMS``."""
+    fixed = {p: k for p, k in zip(names, key) if type(k) is Fixed}
+    key = tuple(None if type(k) is Fixed else k for k in key)
     out: dict[str, Any] = {p: k[:-1] if k[-1:] == ("int",) else k
                            for p, k in zip(names, key) if k is not None and k != "dict"}
+    out.update(patterns_of(fixed))
     ints = frozenset(p for p, k in zip(names, key) if k and k[-1:] == ("int",))
     if ints:
         out[INT_ARRAYS] = ints

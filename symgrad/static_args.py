@@ -1,0 +1,185 @@
+"""Arguments used where symgrad needs a value before the code runs.
+
+``np.einsum(spec, a, b)`` with the subscripts passed in, ``np.sum(x, axis=axis)``,
+``np.split(x, n)`` or ``np.pad(x, widths)`` with the axis, count or widths a parameter:
+the generated code depends on the value (which axis is summed decides where the
+adjoint broadcasts back), so it cannot be made before the call.  Lowering marks such
+an error with the parameter it reads (:func:`mark`); the caller then makes the
+gradient for the argument's value, as ``jax.jit`` does for ``static_argnums`` but
+found by itself: the value becomes a constant of that gradient (:func:`binding`), each
+call checks its arguments' values against the ones it was made for (:class:`Fixed` in
+the key of the gradients made so far), and another value gets another gradient.
+
+Only values that compare exactly can be fixed so: ints, floats, strings, bools,
+``None`` and tuples of them.  A parameter fixed so has no derivative: a
+differentiated one (in ``wrt``, or given a tangent) is refused when its value is a
+float, or an int in a place where it is a value (``np.pad``'s ``constant_values``),
+since its derivative there would not be zero.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from .errors import ArgumentError, SymgradError
+from .ir import FIXED_AT_USE, FIXED_PARAMS, Const, Var
+from .scope import StaticTuple
+
+__all__ = ["Fixed", "fixed", "fixed_key", "binding", "mark", "learn", "fixed_values", "known_for",
+           "zero_of", "patterns_of", "VALUE_ROLES"]
+
+#: static places where a number is a value the result depends on smoothly (a fixed
+#: differentiated argument there would get a derivative of zero, which is wrong)
+VALUE_ROLES = frozenset({"constant_values"})
+
+_ATOMS = (int, float, str, bool, type(None))
+
+
+def fixed_key(value: Any) -> Any:
+    """A hashable key naming ``value`` with its type (``1``, ``1.0`` and ``True``
+    differ), or None when the value cannot be fixed (a list, an array, an object)."""
+    t = type(value)
+    if t in _ATOMS:
+        return (t.__name__, value) if value == value else None     # (nan != nan)
+    if t is tuple:
+        keys = tuple(fixed_key(v) for v in value)
+        return None if None in keys else ("tuple", keys)
+    np = _numpy_scalar(value)
+    return None if np is None else fixed_key(np)
+
+
+def _numpy_scalar(value: Any) -> Any:
+    """A numpy integer or bool as the Python int or bool it equals, else None."""
+    if type(value).__module__ != "numpy" or not hasattr(value, "item"):
+        return None
+    kind = getattr(getattr(value, "dtype", None), "kind", "")
+    return value.item() if kind in "biu" and getattr(value, "ndim", 1) == 0 else None
+
+
+class Fixed:
+    """An argument's entry in the key of a specialized gradient: its value, fixed.
+    ``at_use``: the parameter is differentiated and its value holds numbers, so it
+    stays a variable (its derivative where it is arithmetic is the usual one) and
+    only the places that need its value read the constant."""
+
+    __slots__ = ("value", "key", "at_use")
+
+    def __init__(self, value: Any, key: Any, at_use: bool = False):
+        self.value = value
+        self.key = key
+        self.at_use = at_use
+
+    def __eq__(self, other: Any) -> bool:
+        return type(other) is Fixed and other.key == self.key and other.at_use == self.at_use
+
+    def __hash__(self) -> int:
+        return hash(("fixed", self.key, self.at_use))
+
+    def __repr__(self) -> str:
+        return f"Fixed({self.value!r}{', at_use=True' if self.at_use else ''})"
+
+
+def fixed(value: Any, differentiated: bool = False) -> Fixed:
+    """``value``'s entry in the key of a gradient made for it.  A list is fixed by its
+    type only (a model of numpy asking ``isinstance(sections, int)``): it stays a
+    variable, since it could change before a later use."""
+    if type(value) is list:
+        return Fixed(value, ("type", "list"), True)
+    return Fixed(value, fixed_key(value), differentiated and _has_numbers(value))
+
+
+def patterns_of(entries: dict) -> dict:
+    """The transform's patterns for the fixed parameters ``entries`` (name ->
+    :class:`Fixed`): the constants under ``FIXED_PARAMS``, the values read only where
+    they are needed under ``FIXED_AT_USE``."""
+    out: dict = {}
+    for name, f in entries.items():
+        out.setdefault(FIXED_AT_USE if f.at_use else FIXED_PARAMS, {})[name] = f.value
+    return out
+
+
+def binding(value: Any) -> Any:
+    """The lowering's binding of a fixed argument: a constant, or a tuple of them."""
+    np = _numpy_scalar(value)
+    if np is not None:
+        value = np
+    if type(value) is tuple:
+        return StaticTuple(tuple(binding(v) for v in value))
+    return Const(value)
+
+
+def zero_of(value: Any) -> Any:
+    """The gradient of a fixed parameter: zeros for numbers (a tuple of them for a
+    tuple), None for what is not a number (a string, None, a bool)."""
+    if type(value) is tuple:
+        return tuple(zero_of(v) for v in value)
+    return 0.0 if _has_numbers(value) else None
+
+
+def mark(err: SymgradError, value: Any, params: dict, role: str) -> SymgradError:
+    """``err`` (the error for a place needing a value before the code runs), marked
+    with the parameter it reads when ``value`` is one as it was passed in."""
+    if type(value) is Var and value in params:
+        err.static_param = params[value]          # type: ignore[attr-defined]
+        err.static_role = role                    # type: ignore[attr-defined]
+    return err
+
+
+def learn(exc: BaseException, names: list, values: tuple, known: dict) -> str | None:
+    """After ``exc``, the parameter it asks to be fixed (added to ``known``: name ->
+    role), if its value can be; else None (``exc`` is the error to raise)."""
+    name = getattr(exc, "static_param", None)
+    if name is None or name in known or name not in names:
+        return None
+    i = names.index(name)
+    role = getattr(exc, "static_role", "")
+    if i >= len(values) or fixed_key(values[i]) is None and not (
+            type(values[i]) is list and role == ""):
+        return None
+    known[name] = role
+    return name
+
+
+def fixed_values(names: list, values: tuple, known: dict, differentiated: Any,
+                 fname: str) -> dict | None:
+    """The entries (name -> :class:`Fixed`) of the parameters ``known`` asks to fix, or
+    None when one of them cannot be fixed (a list given); a differentiated parameter
+    is refused (raising) where its value is a value the result depends on
+    (``constant_values``), whose derivative a constant would make zero."""
+    out = {}
+    for name, role in known.items():
+        i = names.index(name)
+        value = values[i] if i < len(values) else None
+        if fixed_key(value) is None and not (type(value) is list and role == ""):
+            return None
+        if i in differentiated and role in VALUE_ROLES and _has_numbers(value):
+            raise ArgumentError(
+                f"{fname}: the gradient is made for the value of {name} (as {role}=), a "
+                f"constant of it, so {name} cannot also be differentiated there: its value "
+                f"{value!r} is a number the result depends on.\n  hint: leave it out of "
+                "wrt= (or give it a zero tangent), or write the padding out")
+        out[name] = fixed(value, i in differentiated)
+    return out
+
+
+#: per function, the parameters found to need fixing (name -> role): shared by grad,
+#: jvp, vjp, hvp, hessian and jacobian
+KNOWN: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+
+
+def known_for(fn: Any) -> dict | None:
+    """The parameters ``fn`` is known to need fixed (a dict to add to), or None for a
+    function that cannot be a weak key."""
+    try:
+        return KNOWN.setdefault(fn, {})
+    except TypeError:
+        return None
+
+
+def _has_numbers(value: Any) -> bool:
+    """Does ``value`` hold a number (an int or float, not a bool)?"""
+    if type(value) is tuple:
+        return any(_has_numbers(v) for v in value)
+    return type(value) in (int, float) or _numpy_scalar(value) is not None and \
+        type(_numpy_scalar(value)) is int

@@ -1,0 +1,358 @@
+"""Parameters used where symgrad needs a value before the code runs: an axis, einsum
+subscripts, split sections, pad widths, a mode string passed in.  The gradient is
+made for the value each call gives (one per value, like jax.jit's static_argnums,
+found by symgrad itself); see symgrad/static_args.py and symgrad/fixed_call.py.
+
+Every gradient is checked against central finite differences of the function itself,
+jvp against a directional difference, vjp against u . (finite differences), hvp against
+differences of the gradient; a differentiated parameter also used as a number keeps its
+usual derivative."""
+
+import numpy as np
+import pytest
+
+import symgrad
+from symgrad.errors import ArgumentError, SymgradError
+
+RNG = np.random.default_rng(7)
+M = RNG.normal(size=(3, 4))
+N = RNG.normal(size=(4, 2))
+V = RNG.normal(size=6)
+
+
+def fd(f, x, h=1e-6):
+    """Central differences of the number f(x) for the array x."""
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += h
+        xm[i] -= h
+        g[i] = (f(xp) - f(xm)) / (2 * h)
+    return g
+
+
+# ----------------------------------------------------------------------------- cases
+
+def sum_axis(x, axis):
+    return np.sum(np.sin(x).sum(axis=axis) ** 2)
+
+
+def mean_keepdims(x, axis, keepdims):
+    return np.sum(np.tanh(x) * np.mean(x, axis=axis, keepdims=keepdims))
+
+
+def einsum_spec(x, y, spec):
+    return np.sum(np.tanh(np.einsum(spec, x, y)) ** 2)
+
+
+def split_count(x, n):
+    return sum(np.sum(p ** 2) * (k + 1) for k, p in enumerate(np.split(x, n)))
+
+
+def array_split_sections(x, sections):
+    return sum(np.prod(p + 2.0) * (k + 1) for k, p in enumerate(np.array_split(x, sections)))
+
+
+def pad_widths(x, widths, mode="constant"):
+    return np.sum(np.pad(x, widths, mode) ** 3 * 0.1)
+
+
+def pad_value(x, c):
+    return np.sum(np.pad(x, 1, constant_values=c) ** 2)
+
+
+def two_fixed(x, spec, axis):
+    return np.sum(np.cumsum(np.einsum(spec, x), axis=axis) ** 2)
+
+
+def _reduce(x, ax):
+    return np.max(x, axis=ax) + np.sum(x ** 2, axis=ax)
+
+
+def through_helper(x, axis):
+    return np.sum(np.exp(_reduce(x, axis) * 0.1))
+
+
+def axis_and_number(x, axis):
+    # axis is also a number here: its usual derivative (np.sum(x)), not zero
+    return np.sum(np.cumsum(x, axis=axis) ** 2) + axis * np.sum(x)
+
+
+def shift_and_number(x, k):
+    return np.sum(np.roll(x, k) * np.arange(6.0)) * k
+
+
+def mode_string(x, how):
+    if how == "sum":
+        return np.sum(x ** 2)
+    return np.max(x ** 2)
+
+
+CASES = [
+    (sum_axis, (M, 0), 0), (sum_axis, (M, 1), 0), (sum_axis, (M, None), 0),
+    (sum_axis, (M, (0, 1)), 0), (sum_axis, (M, -1), 0),
+    (mean_keepdims, (M, 1, True), 0), (mean_keepdims, (M, 0, False), 0),
+    (einsum_spec, (M, N, "ij,jk->ik"), 0), (einsum_spec, (M, N, "ij,jk->ki"), 1),
+    (einsum_spec, (M, N, "ij,jk->"), 0), (einsum_spec, (M, N, "ij,jk->j"), 1),
+    (split_count, (V, 2), 0), (split_count, (V, 3), 0), (split_count, (V, (1, 4)), 0),
+    (split_count, (V, [2, 5]), 0),
+    (array_split_sections, (V, 4), 0), (array_split_sections, (V, (2,)), 0),
+    (pad_widths, (M, 1), 0), (pad_widths, (M, (1, 2)), 0), (pad_widths, (M, ((0, 1), (2, 0))), 0),
+    (pad_value, (M, 2.5), 0),
+    (two_fixed, (M, "ij->ji", 0), 0), (two_fixed, (M, "ij->ij", 1), 0),
+    (through_helper, (M, 0), 0), (through_helper, (M, 1), 0),
+    (mode_string, (V, "sum"), 0), (mode_string, (V, "max"), 0),
+]
+
+
+def _id(case):
+    fn, args, _ = case
+    return f"{fn.__name__}-{args[1:]!r}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+def test_gradient_matches_finite_differences(case):
+    fn, args, i = case
+    g = symgrad.grad(fn, wrt=i)(*args)
+    rest = list(args)
+
+    def at(x):
+        rest[i] = x
+        return fn(*rest)
+    np.testing.assert_allclose(g, fd(at, np.array(args[i], dtype=float)), rtol=1e-5, atol=1e-6)
+
+
+def _zero(a):
+    """A zero tangent shaped like the primal ``a``."""
+    if isinstance(a, np.ndarray):
+        return np.zeros_like(a)
+    if isinstance(a, (tuple, list)):
+        return type(a)(_zero(v) for v in a)
+    return 0 if isinstance(a, (int, float)) else a
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+def test_jvp_vjp_hvp(case):
+    fn, args, i = case
+    x = np.array(args[i], dtype=float)
+    t = RNG.normal(size=x.shape)
+    rest = list(args)
+
+    def at(z):
+        rest[i] = z
+        return fn(*rest)
+    slope = fd(at, x)
+    tangents = [_zero(a) for a in args]
+    tangents[i] = t
+    _, jv = symgrad.jvp(fn, args, tangents)
+    assert np.isclose(jv, np.sum(slope * t), rtol=1e-5, atol=1e-6)
+    if fn is pad_value:     # (c differentiated there: refused, see below)
+        with pytest.raises(ArgumentError, match="constant_values"):
+            symgrad.vjp(fn, *args)
+    else:
+        _, pull = symgrad.vjp(fn, *args)
+        np.testing.assert_allclose(pull(1.5)[i], 1.5 * slope, rtol=1e-5, atol=1e-6)
+    g = symgrad.grad(fn, wrt=i)
+    h = 1e-5
+    rest_p, rest_m = list(args), list(args)
+    rest_p[i], rest_m[i] = x + h * t, x - h * t
+    expect = (g(*rest_p) - g(*rest_m)) / (2 * h)
+    np.testing.assert_allclose(symgrad.hvp(fn, args, (t,), wrt=i), expect, rtol=1e-4, atol=1e-5)
+
+
+def test_one_gradient_per_value_and_source_of_the_last():
+    def sum_axis(x, axis):          # (a function of its own: a gradient not made yet)
+        return np.sum(np.sin(x).sum(axis=axis) ** 2)
+    g = symgrad.grad(sum_axis, wrt=0)
+    assert "made for the value of axis" in g.source
+    g(M, 0)
+    assert "Made for axis=0." in g.source and "sum(axis=0)" in g.source
+    g(M, 1)
+    assert "Made for axis=1." in g.source and "sum(axis=1)" in g.source
+    assert len(g._by_values) == 2
+    g(M, 0)
+    assert len(g._by_values) == 2           # made once per value
+    g(M, axis=1)                            # by keyword: the same one
+    assert len(g._by_values) == 2
+
+
+def test_value_kinds_are_told_apart():
+    """1, 1.0 and True are different values: each gets its own gradient."""
+    def f(x, k):
+        return np.sum(np.roll(x, k) * np.arange(6.0))
+    g = symgrad.grad(f, wrt=0)
+    np.testing.assert_allclose(g(V, 1), np.roll(np.arange(6.0), -1))
+    np.testing.assert_allclose(g(V, 2), np.roll(np.arange(6.0), -2))
+    np.testing.assert_allclose(g(V, np.int64(3)), np.roll(np.arange(6.0), -3))
+
+
+def test_default_value_and_keyword_call():
+    g = symgrad.grad(pad_widths, wrt=0)
+    np.testing.assert_allclose(g(M, 1), g(M, 1, "constant"))
+    np.testing.assert_allclose(g(M, widths=(1, 2)), fd(lambda x: pad_widths(x, (1, 2)), M),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_fixed_parameters_in_the_gradient_are_zero_or_none():
+    """With every parameter differentiated: the fixed ones' entries are constants of
+    the gradient (zeros for numbers, None for strings and None)."""
+    d_x, d_spec, d_axis = symgrad.grad(two_fixed)(M, "ij->ji", 0)
+    np.testing.assert_allclose(d_x, fd(lambda x: two_fixed(x, "ij->ji", 0), M),
+                               rtol=1e-5, atol=1e-6)
+    assert d_spec is None and d_axis == 0.0
+    d_x, d_axis = symgrad.grad(sum_axis)(M, (0, 1))
+    assert d_axis == (0.0, 0.0)
+    assert symgrad.grad(sum_axis)(M, None)[1] is None
+
+
+def test_a_parameter_also_used_as_a_number_keeps_its_derivative():
+    x = M.copy()
+    _, d_axis = symgrad.grad(axis_and_number)(x, 1)
+    assert np.isclose(d_axis, np.sum(x))
+    d_x, d_k = symgrad.grad(shift_and_number)(V, 2)
+    assert np.isclose(d_k, np.sum(np.roll(V, 2) * np.arange(6.0)))
+    np.testing.assert_allclose(d_x, fd(lambda z: shift_and_number(z, 2), V), rtol=1e-5)
+    value, slope = symgrad.jvp(shift_and_number, (V, 2), (np.zeros(6), 1.0))
+    assert np.isclose(slope, np.sum(np.roll(V, 2) * np.arange(6.0)))
+
+
+def test_value_and_grad_jacobian_hessian():
+    vg = symgrad.value_and_grad(sum_axis, wrt=0)
+    value, g = vg(M, 1)
+    assert np.isclose(value, sum_axis(M, 1))
+    np.testing.assert_allclose(g, fd(lambda x: sum_axis(x, 1), M), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(symgrad.jacobian(sum_axis, wrt=0)(M, 0),
+                               fd(lambda x: sum_axis(x, 0), M), rtol=1e-5, atol=1e-6)
+    H = symgrad.hessian(split_count, wrt=0)(V, 3)
+    np.testing.assert_allclose(H, np.diag(2.0 * np.repeat([1, 2, 3], 2)), atol=1e-9)
+
+
+def test_fast_for_and_fast():
+    g = symgrad.grad(sum_axis, wrt=0)
+    np.testing.assert_allclose(g.fast_for(M, 1)(M, 1), g(M, 1))
+    with pytest.raises(SymgradError, match="fast_for"):
+        g.fast
+
+
+def test_a_value_that_cannot_be_fixed_is_refused():
+    g = symgrad.grad(sum_axis, wrt=0)
+    with pytest.raises(SymgradError, match="axis") as info:
+        g(M, np.array([0]))
+    assert "tuple" in str(info.value)
+    with pytest.raises(SymgradError, match="axis"):
+        g(M, [0, 1])            # (a list could change: an axis must be a tuple)
+
+
+def test_a_number_the_result_depends_on_is_not_fixed_when_differentiated():
+    """pad's constant_values is a value: fixed, its derivative would be zero."""
+    with pytest.raises(ArgumentError, match="constant_values"):
+        symgrad.grad(pad_value)(M, 2.5)
+    with pytest.raises(ArgumentError, match="constant_values"):
+        symgrad.vjp(pad_value, M, 2.5)
+    d_x = symgrad.grad(pad_value, wrt=0)(M, 2.5)       # held constant: fine
+    np.testing.assert_allclose(d_x, 2 * M)
+
+
+def test_an_axis_computed_from_a_parameter_stays_refused():
+    def f(x, axis):
+        return np.sum(np.sum(x, axis=axis - 1) ** 2)
+    with pytest.raises(SymgradError, match="axis"):
+        symgrad.grad(f, wrt=0)(M, 1)
+
+
+def test_pure_python_function_is_not_changed():
+    """A function with no place needing a value is made once, before any call."""
+    def f(x, n):
+        return sum(x ** k for k in range(n))
+    g = symgrad.grad(f, wrt=0)
+    assert g._result is not None
+    assert np.isclose(g(2.0, 3), 1 + 2 * 2.0)
+
+
+def test_list_of_a_tuple_parameter():
+    """list(t) of a tuple is printed list(t) (t[:] was a tuple: a TypeError)."""
+    def f(x, t):
+        ys = [0.0] + list(t) + [x]
+        return sum(ys) * x
+    assert symgrad.grad(f)(2.0, (1.0, 3.0)) == (8.0, (2.0, 2.0))
+    assert "list(t)" in symgrad.grad(f, wrt=0).source
+
+
+def test_check_runs_every_engine_and_proves_the_gradient_made_for_the_values():
+    from symgrad.report import PROVED
+    for mode in ("grad", "jvp", "hvp"):
+        r = symgrad.check(two_fixed, M[:2, :2], "ij->ji", 1, wrt="x", mode=mode)
+        assert r.ok and not r.unavailable, str(r)
+        if mode == "grad":
+            assert r.verdicts == {"x": PROVED}, str(r)
+
+
+# ----------------------------------------------------------------------------- a fuzz
+# One gradient object per template, called with many values of the parameters it is
+# made for, in random order: each call must run the gradient made for *its* values.
+
+def t_sum(x, axis, keepdims):
+    return np.sum(np.tanh(np.sum(x, axis=axis, keepdims=keepdims)) * 1.3)
+
+
+def t_mean_var(x, axis, keepdims):
+    return np.sum(np.mean(x ** 2, axis=axis, keepdims=keepdims)
+                  + np.var(x, axis=axis, keepdims=keepdims))
+
+
+def t_max(x, axis, keepdims):
+    return np.sum(np.max(x * 1.7, axis=axis, keepdims=keepdims) ** 2)
+
+
+def t_prod(x, axis, keepdims):
+    return np.sum(np.prod(x + 2.5, axis=axis, keepdims=keepdims))
+
+
+def t_cumsum(x, axis, keepdims):
+    y = np.cumsum(x, axis=axis) if axis is not None and type(axis) is int else x
+    return np.sum(np.sin(y) * np.sum(x, axis=axis, keepdims=keepdims).sum())
+
+
+def t_softmax(x, axis, keepdims):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return np.sum((e / np.sum(e, axis=axis, keepdims=True)) ** 2) + np.sum(x) * keepdims
+
+
+TEMPLATES = [t_sum, t_mean_var, t_max, t_prod, t_cumsum, t_softmax]
+_GRADS = {t: symgrad.grad(t, wrt=0) for t in TEMPLATES}
+
+
+def _axes(rank):
+    single = list(range(-rank, rank))
+    pairs = [(i, j) for i in range(rank) for j in range(i + 1, rank)]
+    return [None] + single + pairs + [tuple(range(rank))]
+
+
+try:
+    from hypothesis import given, settings, strategies as st
+except ImportError:         # pragma: no cover - hypothesis is a test dependency
+    given = None
+
+if given is not None:
+    @st.composite
+    def _calls(draw):
+        t = draw(st.sampled_from(TEMPLATES))
+        shape = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
+        axis = draw(st.sampled_from(_axes(len(shape))))
+        keepdims = draw(st.booleans())
+        seed = draw(st.integers(0, 10 ** 6))
+        return t, shape, axis, keepdims, seed
+
+    @settings(max_examples=60, deadline=None, derandomize=True)
+    @given(_calls())
+    def test_fuzz_one_gradient_many_values(call):
+        t, shape, axis, keepdims, seed = call
+        x = np.random.default_rng(seed).normal(size=shape)
+        g = _GRADS[t](x, axis, keepdims)
+        slope = fd(lambda z: t(z, axis, keepdims), x)
+        np.testing.assert_allclose(g, slope, rtol=1e-5, atol=1e-6)
+        v = np.random.default_rng(seed + 1).normal(size=shape)
+        _, jv = symgrad.jvp(t, (x, axis, keepdims), (v, _zero(axis), _zero(keepdims)))
+        assert np.isclose(jv, np.sum(slope * v), rtol=1e-5, atol=1e-6)
+        _, pull = symgrad.vjp(t, x, axis, keepdims)
+        np.testing.assert_allclose(pull(2.0)[0], 2.0 * slope, rtol=1e-5, atol=1e-6)
