@@ -315,21 +315,50 @@ def einsum_parts(spec: str) -> tuple[list[str], str]:
     return terms, out
 
 
-def _einsum_checked(e: Eqn) -> tuple[list[str], str]:
+def _einsum_checked(e: Eqn, pats: list | None = None) -> tuple[list[str], str]:
+    """The subscripts of each operand and of the result, an ellipsis written out in
+    letters of its own for the operands' ranks (``pats``; right-aligned, as numpy
+    broadcasts it)."""
     spec = (e.params or {}).get("subscripts", "")
+    if "." in spec and pats is not None:
+        spec = _without_ellipsis(e, spec, pats)
     terms, out = einsum_parts(spec)
     if "." in spec or any(len(set(t)) != len(t) for t in terms) or len(terms) != len(e.args):
-        raise _refuse(e, f"np.einsum({spec!r}, ...) with an ellipsis or a letter repeated in "
-                      "one operand", "write the diagonal or trace out (np.diagonal, "
-                      "np.trace), or use explicit letters for every axis")
+        err = _refuse(e, f"np.einsum({spec!r}, ...) with a letter repeated in one operand, "
+                      "or an ellipsis where the ranks of the operands are not known",
+                      "write the diagonal or trace out (np.diagonal, np.trace), or use "
+                      "explicit letters for every axis")
+        # (an ellipsis: the gradient is made at a call with arrays, whose ranks it knows)
+        err.needs_ranks = "." in spec        # type: ignore[attr-defined]
+        raise err
     return terms, out
+
+
+def _without_ellipsis(e: Eqn, spec: str, pats: list) -> str:
+    """``spec`` with each ``...`` replaced by letters (one per dimension it covers),
+    when the ranks of the operands are known; else ``spec`` (refused by the caller)."""
+    spec = spec.replace(" ", "")
+    ins, arrow, out = spec.partition("->")
+    terms = ins.split(",")
+    if len(terms) != len(pats) or any(q is None and "..." in t for t, q in zip(terms, pats)):
+        return spec
+    counts = [len(q) - (len(t) - 3) if "..." in t else 0 for t, q in zip(terms, pats)]
+    if min(counts) < 0:
+        return spec
+    free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in spec][:max(counts)]
+    terms = [t.replace("...", "".join(free[len(free) - n:])) for t, n in zip(terms, counts)]
+    if not arrow:       # (implicit: the ellipsis first, then the letters met once, sorted)
+        letters = "".join(terms)
+        out = "".join(free) + "".join(sorted(c for c in set(letters) if c not in free
+                                             and letters.count(c) == 1))
+    return ",".join(terms) + "->" + out.replace("...", "".join(free))
 
 
 def _vjp_einsum(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
     """The adjoint of operand ``i`` is the einsum of the other operands and ``g`` into
     operand ``i``'s subscripts; a letter only operand ``i`` has (summed away) comes back
-    by broadcasting."""
-    terms, out = _einsum_checked(e)
+    by broadcasting, and a dimension of size 1 numpy broadcast is summed back."""
+    terms, out = _einsum_checked(e, pats)
     result = []
     for i, (term, x) in enumerate(zip(terms, e.args)):
         others = [t for k, t in enumerate(terms) if k != i]
@@ -338,17 +367,21 @@ def _vjp_einsum(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
         spec = ",".join(others + [out]) + "->" + kept
         d = b.call("np_einsum", tuple(a for k, a in enumerate(e.args) if k != i) + (g,),
                    subscripts=spec)
-        if kept != term:
-            missing = tuple(k for k, c in enumerate(term) if c not in seen)
+        missing = tuple(k for k, c in enumerate(term) if c not in seen)
+        if missing:
             d = b.call("np_expand_dims", (d,), axis=missing if len(missing) > 1
                        else missing[0])
+        q = pats[i] if i < len(pats) else None
+        if q is None or any(dim != "n" for k, dim in enumerate(q) if k not in missing):
+            d = b.call("np_sum_like", (d, x))       # (a size-1 dimension broadcast)
+        if missing:
             d = b.call("np_broadcast_like", (d, x))
         result.append(d)
     return result
 
 
 def _jvp_einsum(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
-    _einsum_checked(e)
+    _einsum_checked(e, pats)
     total: Any = None
     for i, ti in enumerate(t):
         if ti is None:
@@ -361,7 +394,8 @@ def _jvp_einsum(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
 
 
 def _einsum_shape(pats: list, p: dict) -> Pattern:
-    terms, out = einsum_parts(p.get("subscripts", ""))
+    spec = p.get("subscripts", "")
+    terms, out = einsum_parts(_without_ellipsis(None, spec, pats) if "." in spec else spec)
     if any(q is None for q in pats) or len(terms) != len(pats) or \
             any(len(t) != len(q) for t, q in zip(terms, pats)):
         return None

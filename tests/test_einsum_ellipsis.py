@@ -1,0 +1,127 @@
+"""np.einsum with an ellipsis (``'...ij,...jk->...ik'``, ``'i...'``, implicit output)
+and with dimensions of size 1 that numpy broadcasts (``'ij,ij->ij'`` of a (1, 3) and
+a (2, 3) array; on the old code the gradient of the size-1 operand had the other's
+shape and a wrong value, with no error).
+
+The ellipsis is written out in letters of its own once the ranks are known, so the
+gradient is made at each call with arrays (for their ranks); a call without arrays
+gets the error.  Every gradient is checked against central finite differences, jvp
+against the gradient, hvp against differences of the gradient."""
+
+import numpy as np
+import pytest
+
+import symgrad
+from symgrad.errors import SymgradError
+
+RNG = np.random.default_rng(11)
+
+
+def _r(*shape):
+    return RNG.normal(size=shape)
+
+
+def fd(f, x, h=1e-6):
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += h
+        xm[i] -= h
+        g[i] = (f(xp) - f(xm)) / (2 * h)
+    return g
+
+
+def batched_matmul(a, b):
+    return np.sum(np.tanh(np.einsum('...ij,...jk->...ik', a, b)) ** 2)
+
+
+def leading_dot(a, b):
+    return np.sum(np.einsum('i...,i...', a, b) ** 2)
+
+
+def trailing(a, b):
+    return np.sum(np.sin(np.einsum('ij...,jk...->ik...', a, b)))
+
+
+def row_sums(a):
+    return np.sum(np.einsum('...i->...', a) ** 3)
+
+
+def size_one(a, b):
+    return np.sum(np.einsum('ij,ij->ij', a, b) ** 2)
+
+
+def outer_broadcast(a, b):
+    return np.sum(np.exp(np.einsum('ij,jk->ik', a, b) * 0.3))
+
+
+def implicit_ellipsis(a, b):
+    return np.sum(np.einsum('...j,j...', a, b) ** 2)
+
+
+CASES = [
+    (batched_matmul, (_r(2, 3, 3), _r(1, 3, 3))),
+    (batched_matmul, (_r(3, 3), _r(4, 3, 3))),
+    (batched_matmul, (_r(2, 1, 3, 2), _r(5, 2, 3))),
+    (leading_dot, (_r(3, 2), _r(3, 2))),
+    (leading_dot, (_r(3, 2, 4), _r(3, 1, 4))),
+    (trailing, (_r(2, 3, 4), _r(3, 2, 4))),
+    (row_sums, (_r(2, 3),)),
+    (row_sums, (_r(4),)),
+    (size_one, (_r(1, 3), _r(2, 3))),
+    (size_one, (_r(2, 1), _r(1, 3))),
+    (outer_broadcast, (_r(2, 1), _r(1, 3))),
+    (implicit_ellipsis, (_r(2, 3), _r(3, 2))),
+]
+
+
+@pytest.mark.parametrize("fn,args", CASES,
+                         ids=[f"{f.__name__}-{[a.shape for a in x]}" for f, x in CASES])
+def test_every_mode_against_differences(fn, args):
+    grads = symgrad.grad(fn)(*args)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    for i, (g, a) in enumerate(zip(grads, args)):
+        assert g.shape == a.shape
+
+        def at(z, i=i):
+            return fn(*(args[:i] + (z,) + args[i + 1:]))
+        np.testing.assert_allclose(g, fd(at, a), rtol=1e-5, atol=1e-6)
+    t = tuple(_r(*a.shape) for a in args)
+    _, jv = symgrad.jvp(fn, args, t)
+    assert np.isclose(jv, sum(np.sum(g * v) for g, v in zip(grads, t)))
+    hv = symgrad.hvp(fn, args, t)
+    hv = hv if isinstance(hv, tuple) else (hv,)
+    h = 1e-5
+    up = symgrad.grad(fn)(*(a + h * v for a, v in zip(args, t)))
+    down = symgrad.grad(fn)(*(a - h * v for a, v in zip(args, t)))
+    up, down = (up, down) if isinstance(up, tuple) else ((up,), (down,))
+    for got, u, d in zip(hv, up, down):
+        np.testing.assert_allclose(got, (u - d) / (2 * h), rtol=1e-4, atol=1e-5)
+
+
+def test_the_gradient_is_made_for_the_ranks_and_source_tells():
+    def f(a, b):
+        return np.sum(np.einsum('...ij,...jk->...ik', a, b))
+    g = symgrad.grad(f)
+    assert "made for the ranks" in g.source
+    g(_r(2, 3, 3), _r(3, 3))
+    assert "np.einsum(" in g.source and "ABC" not in g.source
+    assert g.fast_for(_r(3, 3), _r(3, 3))(_r(3, 3), _r(3, 3))[0].shape == (3, 3)
+
+
+def test_without_arrays_the_ranks_are_unknown():
+    g = symgrad.grad(row_sums)
+    with pytest.raises(SymgradError, match="ellipsis"):
+        g(2.0)
+
+
+def test_a_letter_repeated_in_one_operand_stays_refused():
+    def f(a):
+        return np.einsum('ii->i', a).sum()
+    with pytest.raises(SymgradError, match="repeated"):
+        symgrad.grad(f)(np.eye(3))
+
+
+def test_check_proves_it():
+    r = symgrad.check(batched_matmul, _r(2, 2, 2), _r(1, 2, 2))
+    assert r.ok and not r.unavailable, str(r)
