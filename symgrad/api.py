@@ -60,10 +60,6 @@ class GradFunction(functools.partial):
             result = _default_transform(target, params, indices, with_value, single, fixed)
         except SymgradError as exc:
             name = getattr(exc, "static_param", None)
-            if getattr(exc, "needs_ranks", False):    # (made at each call with arrays)
-                from .fixed_call import setup_ranked
-                setup_ranked(self, fn, target, params, indices, single, with_value, exc)
-                return self
             known = static_args.known_for(fn)
             if fixed is not None or name not in params or known is None:
                 raise
@@ -235,7 +231,7 @@ class GradFunction(functools.partial):
         and size-1 dimensions when ``args`` has arrays (for hot loops over arrays of
         one shape; it returns the bare generated result); with a dict the code alone
         reads as a list, the version made for a dict."""
-        if self._result is None and self._known:     # (one per value: see fixed_call)
+        if self._result is None:                 # (one per value: see fixed_call)
             from .fixed_call import for_values
             return for_values(self, args, {}).fast_for(*args)
         key = self._array_key(args)

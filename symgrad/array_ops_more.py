@@ -315,50 +315,40 @@ def einsum_parts(spec: str) -> tuple[list[str], str]:
     return terms, out
 
 
-def _einsum_checked(e: Eqn, pats: list | None = None) -> tuple[list[str], str]:
+def _einsum_checked(e: Eqn, pats: list | None = None) -> tuple[list[str], str] | None:
     """The subscripts of each operand and of the result, an ellipsis written out in
-    letters of its own for the operands' ranks (``pats``; right-aligned, as numpy
-    broadcasts it)."""
+    letters of its own for the operands' ranks (``pats``); None for an ellipsis where a
+    rank is not known (the generated code then writes it out: ``_einsum_vjp``)."""
     spec = (e.params or {}).get("subscripts", "")
-    if "." in spec and pats is not None:
-        spec = _without_ellipsis(e, spec, pats)
+    if "." in spec:
+        spec = _explicit(spec, pats)
+        if spec is None:
+            return None
     terms, out = einsum_parts(spec)
     if "." in spec or any(len(set(t)) != len(t) for t in terms) or len(terms) != len(e.args):
-        err = _refuse(e, f"np.einsum({spec!r}, ...) with a letter repeated in one operand, "
-                      "or an ellipsis where the ranks of the operands are not known",
+        raise _refuse(e, f"np.einsum({spec!r}, ...) with a letter repeated in one operand",
                       "write the diagonal or trace out (np.diagonal, np.trace), or use "
                       "explicit letters for every axis")
-        # (an ellipsis: the gradient is made at a call with arrays, whose ranks it knows)
-        err.needs_ranks = "." in spec        # type: ignore[attr-defined]
-        raise err
     return terms, out
 
 
-def _without_ellipsis(e: Eqn, spec: str, pats: list) -> str:
-    """``spec`` with each ``...`` replaced by letters (one per dimension it covers),
-    when the ranks of the operands are known; else ``spec`` (refused by the caller)."""
-    spec = spec.replace(" ", "")
-    ins, arrow, out = spec.partition("->")
-    terms = ins.split(",")
-    if len(terms) != len(pats) or any(q is None and "..." in t for t, q in zip(terms, pats)):
-        return spec
-    counts = [len(q) - (len(t) - 3) if "..." in t else 0 for t, q in zip(terms, pats)]
-    if min(counts) < 0:
-        return spec
-    free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in spec][:max(counts)]
-    terms = [t.replace("...", "".join(free[len(free) - n:])) for t, n in zip(terms, counts)]
-    if not arrow:       # (implicit: the ellipsis first, then the letters met once, sorted)
-        letters = "".join(terms)
-        out = "".join(free) + "".join(sorted(c for c in set(letters) if c not in free
-                                             and letters.count(c) == 1))
-    return ",".join(terms) + "->" + out.replace("...", "".join(free))
+def _explicit(spec: str, pats: list | None) -> str | None:
+    """``spec`` with its ellipses written out for the operands' ranks, if known."""
+    if pats is None or any(q is None for q in pats):
+        return None
+    from .helpers import helper_object
+    return helper_object("_einsum_explicit")(spec, [len(q) for q in pats])
 
 
 def _vjp_einsum(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
     """The adjoint of operand ``i`` is the einsum of the other operands and ``g`` into
     operand ``i``'s subscripts; a letter only operand ``i`` has (summed away) comes back
     by broadcasting, and a dimension of size 1 numpy broadcast is summed back."""
-    terms, out = _einsum_checked(e, pats)
+    checked = _einsum_checked(e, pats)
+    if checked is None:                   # (an ellipsis of ranks known when it runs)
+        return [b.call("np_einsum_vjp", (g, *e.args), subscripts=e.params["subscripts"],
+                       index=i) for i in range(len(e.args))]
+    terms, out = checked
     result = []
     for i, (term, x) in enumerate(zip(terms, e.args)):
         others = [t for k, t in enumerate(terms) if k != i]
@@ -395,7 +385,10 @@ def _jvp_einsum(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
 
 def _einsum_shape(pats: list, p: dict) -> Pattern:
     spec = p.get("subscripts", "")
-    terms, out = einsum_parts(_without_ellipsis(None, spec, pats) if "." in spec else spec)
+    spec = _explicit(spec, pats) if "." in spec else spec
+    if spec is None:
+        return None
+    terms, out = einsum_parts(spec)
     if any(q is None for q in pats) or len(terms) != len(pats) or \
             any(len(t) != len(q) for t, q in zip(terms, pats)):
         return None
@@ -667,6 +660,25 @@ _helper_op("_sort_vjp", 2, {"axis": -1}, _like(1))
 _helper_op("_weights_like", 2, {"axis": None}, _like(1))
 _helper_op("_sort_jvp", 2, {"axis": -1}, _like(0))
 _helper_op("_kron_vjp_a", 3, {}, _like(1), (0, 2))
+
+
+def _jvp_einsum_vjp(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    """``_einsum_vjp(g, *operands)`` is linear in ``g`` and in every operand but its own
+    (whose shape only it reads)."""
+    total: Any = None
+    for k, tk in enumerate(t):
+        if tk is None or k == e.params["index"] + 1:
+            continue
+        args = list(e.args)
+        args[k] = tk
+        term = b.call("np_einsum_vjp", tuple(args), **e.params)
+        total = term if total is None else b.op("add", total, term)
+    return total if total is not None else b.call("np_zeros_like", (e.out,))
+
+
+_op("einsum_vjp", None, None, -1, {"subscripts": "", "index": 0},
+    lambda pats, p: pats[p.get("index", 0) + 1], _no_vjp, _jvp_einsum_vjp)
+HELPER_OPS["np_einsum_vjp"] = ("_einsum_vjp", ("subscripts", "index"))
 _helper_op("_kron_vjp_b", 3, {}, _like(2), (0, 1))
 
 

@@ -438,7 +438,7 @@ def specialized(gf: Any, args: Sequence[Any]) -> Any:
     if not isinstance(gf, GradFunction):
         return gf
     gf = resolved(gf, args)             # (made for the values of an axis passed in ...)
-    if not has_arrays(args) or gf._result is not None and not gf._result.uses_numpy:
+    if not gf._result.uses_numpy or not has_arrays(args):
         return gf
     n = len(gf.params)
     key = tuple(gf._fixed.get(p) or (tuple(1 if d == 1 else "n" for d in a.shape)

@@ -281,9 +281,7 @@ def generated_seeds(gf: Any, one: Any) -> dict[str, Any]:
     """
     if not isinstance(gf, GradFunction):
         return {}
-    fast = gf.fast if gf._result is not None else gf._specs and next(
-        iter(gf._specs.values())).fn        # (made at each call: the one made last)
-    names = list(inspect.signature(fast).parameters)[len(gf.params):]
+    names = list(inspect.signature(gf.fast).parameters)[len(gf.params):]
     return {n: one for n in names if n.startswith("d_out")}
 
 

@@ -17,9 +17,9 @@ import inspect
 from typing import Any
 
 from . import static_args
-from .errors import ArgumentError, SymgradError
+from .errors import SymgradError
 
-__all__ = ["setup_fixed", "setup_ranked", "for_values", "resolved", "no_single_function"]
+__all__ = ["setup_fixed", "for_values", "resolved", "no_single_function"]
 
 
 def setup_fixed(gf: Any, fn: Any, target: Any, params: list[str], indices: list[int],
@@ -43,32 +43,6 @@ def setup_fixed(gf: Any, fn: Any, target: Any, params: list[str], indices: list[
                  f"{', '.join(p for p in params if p in known)}.\n\n"
                  + (getattr(fn, "__doc__", None) or "")))
     gf.__setstate__((functools.partial(fixed_call, gf), (), None, gf.__dict__))
-
-
-def setup_ranked(gf: Any, fn: Any, target: Any, params: list[str], indices: list[int],
-                 single: bool, with_value: bool, why: SymgradError) -> None:
-    """Make ``gf`` a gradient made at each call for the ranks of its arrays, for a
-    function whose code needs them (``np.einsum('...ij,...jk->...ik', a, b)``): a call
-    without arrays gets ``why``."""
-    setup_fixed(gf, fn, target, params, indices, single, with_value, None, {})
-    gf.__dict__.update(_why=why, _containers=True, source=(
-        f"# The gradient of {gf.fn.__name__} is made for the ranks of its arrays at each "
-        "call: call it, then read .source (the gradient the last call ran)\n"))
-    gf.__setstate__((functools.partial(ranked_call, gf), (), None, gf.__dict__))
-
-
-def ranked_call(gf: Any, *args: Any, **kwargs: Any) -> Any:
-    """A call: the gradient made for the arrays' ranks (made now if new), called."""
-    full = _positional(gf, args, kwargs)
-    key = gf._array_key(full)
-    if all(k is None or type(k) is static_args.Fixed for k in key):
-        raise gf._why
-    for i in gf._wrt_idx:       # (what the checked entry refuses for a number)
-        if type(full[i]) is bool or isinstance(full[i], (str, bytes)):
-            raise ArgumentError(f"{gf.__name__}: the argument {gf.params[i]} is a "
-                                f"{type(full[i]).__name__}; symgrad differentiates numbers, "
-                                "arrays and containers of them")
-    return gf._array_call(*full)
 
 
 def fixed_call(gf: Any, *args: Any, **kwargs: Any) -> Any:
@@ -108,9 +82,7 @@ def for_values(gf: Any, args: tuple, kwargs: dict) -> Any:
 def resolved(gf: Any, args: Any) -> Any:
     """The gradient a call of ``gf`` with ``args`` runs: ``gf`` itself, or the one made
     for the values of its fixed parameters."""
-    if getattr(gf, "_result", 0) is not None or not gf._known:   # (made at each call
-        return gf                                                # for the ranks: itself)
-    return for_values(gf, tuple(args), {})
+    return for_values(gf, tuple(args), {}) if getattr(gf, "_result", 0) is None else gf
 
 
 def _positional(gf: Any, args: tuple, kwargs: dict) -> tuple:
@@ -145,12 +117,9 @@ def no_single_function(gf: Any) -> SymgradError:
     """The error for ``.fast`` of a gradient made per value (marked, so that jvp, vjp
     and hvp make theirs per value too)."""
     err = SymgradError(
-        f"{gf.__name__} is made for each value of {', '.join(gf._known) or 'its arrays ranks'}"
-        ", so it has no single generated function.\n  hint: use .fast_for(*args) for the "
-        "one made for those arguments")
-    if gf._known:
-        name = next(iter(gf._known))
-        err.static_param, err.static_role = name, gf._known[name]   # type: ignore[attr-defined]
-    else:
-        err.needs_ranks = True              # type: ignore[attr-defined]
+        f"{gf.__name__} is made for each value of {', '.join(gf._known)}, so it has no "
+        "single generated function.\n  hint: use .fast_for(*args) for the one made for "
+        "those arguments")
+    name = next(iter(gf._known))
+    err.static_param, err.static_role = name, gf._known[name]   # type: ignore[attr-defined]
     return err

@@ -399,8 +399,47 @@ def _logabsdet(a):
 """,
 })
 
+_SOURCES.update({
+    "_einsum_explicit": """
+def _einsum_explicit(subscripts, ranks):
+    \"\"\"np.einsum's subscripts with every ellipsis written out in letters of its own
+    (right-aligned, as numpy broadcasts it) and the output written out.\"\"\"
+    spec = subscripts.replace(" ", "")
+    ins, arrow, out = spec.partition("->")
+    terms = ins.split(",")
+    counts = [r - (len(t) - 3) if "..." in t else 0 for t, r in zip(terms, ranks)]
+    free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in spec][:max(counts + [0])]
+    terms = [t.replace("...", "".join(free[len(free) - n:])) for t, n in zip(terms, counts)]
+    if not arrow:       # (implicit: the ellipsis first, then the letters met once, sorted)
+        letters = "".join(terms)
+        out = "".join(free) + "".join(sorted(c for c in set(letters) if c not in free
+                                             and letters.count(c) == 1))
+    return ",".join(terms) + "->" + out.replace("...", "".join(free))
+""",
+    "_einsum_vjp": """
+def _einsum_vjp(g, *operands, subscripts="", index=0):
+    \"\"\"The adjoint of operand index of np.einsum(subscripts, *operands), for the
+    result's adjoint g: the einsum of the others and g into its subscripts; a letter
+    only it has comes back by broadcasting, a dimension of size 1 broadcast is summed.\"\"\"
+    import numpy as np
+    spec = _einsum_explicit(subscripts, [np.ndim(a) for a in operands])
+    ins, _, out = spec.partition("->")
+    terms = ins.split(",")
+    term, x = terms[index], operands[index]
+    others = [t for k, t in enumerate(terms) if k != index]
+    seen = set("".join(others) + out)
+    kept = "".join(c for c in term if c in seen)
+    d = np.einsum(",".join(others + [out]) + "->" + kept,
+                  *[a for k, a in enumerate(operands) if k != index], g)
+    missing = tuple(k for k, c in enumerate(term) if c not in seen)
+    d = _unbroadcast(np.expand_dims(d, missing) if missing else d, x)
+    return np.broadcast_to(d, np.shape(x)) if missing else d
+""",
+})
+
 #: helpers that call other helpers
-HELPER_NEEDS = {"_matmul_vjp_a": ("_unbroadcast",), "_matmul_vjp_b": ("_unbroadcast",),
+HELPER_NEEDS = {"_einsum_vjp": ("_einsum_explicit", "_unbroadcast"),
+                "_matmul_vjp_a": ("_unbroadcast",), "_matmul_vjp_b": ("_unbroadcast",),
                 "_tensordot_vjp_a": ("_tensordot_axes",),
                 "_tensordot_vjp_b": ("_tensordot_axes",),
                 "_kron_vjp_a": ("_kron_parts",), "_kron_vjp_b": ("_kron_parts",)}

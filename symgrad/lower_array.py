@@ -619,6 +619,15 @@ def _lower_einsum(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict
     return self.emit(op.name, tuple(arrays), kind, params, dest=dest, hint="_a")
 
 
+def _lower_einsum_vjp(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
+                      node: ast.AST, dest: Var | None, method_base: Any) -> Any:
+    """``_einsum_vjp(g, a, b, subscripts=..., index=...)`` in generated code differentiated
+    again (hvp): every positional argument an array, the keywords constants."""
+    arrays = [self.materialize(a, node) for a in args]
+    params = {k: v.value for k, v in kwargs.items() if type(v) is Const}
+    return self.emit(op.name, tuple(arrays), Kind.array(), params, dest=dest, hint="_a")
+
+
 def _lower_average(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
                    node: ast.AST, dest: Var | None, method_base: Any) -> Any:
     """``np.average(x, axis, weights)``: the weights (or None) are a second operand."""
@@ -674,7 +683,8 @@ def _lower_norm(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
 #: the numpy calls that join a sequence of arrays (one ``join_list`` when it is a list)
 _JOINERS = ("concatenate", "stack", "vstack", "hstack", "column_stack", "dstack")
 
-_REWRITTEN = {"np_einsum": _lower_einsum, "np_average": _lower_average, "np_sum": _lower_sum,
+_REWRITTEN = {"np_einsum": _lower_einsum, "np_einsum_vjp": _lower_einsum_vjp,
+              "np_average": _lower_average, "np_sum": _lower_sum,
               "np_clip": _lower_clip, "np_norm": _lower_norm}
 
 

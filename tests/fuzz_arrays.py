@@ -387,7 +387,8 @@ class _Writer:
                      lambda: f"({E((2, 3), d)}).reshape(3, 2)",
                      lambda: f"np.reshape({E((6,), d)}, (3, 2))",
                      lambda: f"np.stack([{E((3,), d)}, {E((3,), d)}], axis=1)",
-                     lambda: f"np.concatenate([{E((3, 1), d)}, {E((3, 1), d)}], axis=1)"],
+                     lambda: f"np.concatenate([{E((3, 1), d)}, {E((3, 1), d)}], axis=1)",
+                     lambda: f"np.einsum('...ij->...ji', {E((2, 3), d)})"],
             (2, 3): [lambda: f"({E((3, 2), d)}).T", lambda: f"np.transpose({E((3, 2), d)})",
                      lambda: f"({E((6,), d)}).reshape(2, 3)",
                      lambda: f"np.stack([{E((3,), d)}, {E((3,), d)}])",
@@ -397,7 +398,12 @@ class _Writer:
                      lambda: f"np.vstack([{E((3,), d)}, {E((3,), d)}])",
                      lambda: f"np.stack([{E((2,), d)}, {E((2,), d)}, {E((2,), d)}], axis=-1)",
                      lambda: f"np.concatenate([{E((1, 3), d)}, {E((1, 3), d)}], axis=-2)",
-                     lambda: f"np.array([{E((3,), d)}] * 2)"],    # (one array twice)
+                     lambda: f"np.array([{E((3,), d)}] * 2)",    # (one array twice)
+                     # einsum, with a dimension of size 1 broadcast, and an ellipsis
+                     lambda: f"np.einsum('ij,ij->ij', {E((1, 3), d)}, {E((2, 3), d)})",
+                     lambda: f"np.einsum('ij,jk->ik', {E((2, 1), d)}, {E((1, 3), d)})",
+                     lambda: f"np.einsum('...j,...j->...j', {E((2, 3), d)}, {E((3,), d)})",
+                     lambda: f"np.einsum('ij,jk->ik', {E((2, 3), d)}, {E((3, 3), d)})"],
             (6,): [lambda: f"({E((2, 3), d)}).ravel()", lambda: f"np.ravel({E((3, 2), d)})",
                    lambda: f"({E((2, 3), d)}).reshape(-1)", lambda: f"({E((3, 2), d)}).reshape(6)",
                    lambda: f"np.concatenate([{E((3,), d)}, {E((3,), d)}])",
@@ -411,6 +417,8 @@ class _Writer:
                    lambda: f"np.squeeze({E((3, 1), d)}, axis=1)",
                    lambda: self.hstack([E((2,), d), E((1,), d)])],
             (2,): [lambda: f"np.array([{E((), d)}, {E((), d)}])",
+                   lambda: f"np.einsum('ij,j->i', {E((2, 3), d)}, {E((3,), d)})",
+                   lambda: f"np.einsum('...ij,...j', {E((2, 3), d)}, {E((1, 3), d)}).ravel()",
                    lambda: f"({E((2, 1), d)}).ravel()",
                    lambda: f"np.squeeze({E((2, 1), d)}, axis=1)",
                    lambda: f"np.concatenate([{E((1,), d)}, {E((1,), d)}])"],
