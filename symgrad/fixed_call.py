@@ -106,6 +106,13 @@ def _cannot_fix(gf: Any, args: tuple) -> SymgradError:
            if p in gf._known and static_args.fixed_key(a) is None]
     p, a = bad[0] if bad else (next(iter(gf._known)), None)
     role = gf._known[p]
+    if role == "function":
+        return SymgradError(
+            f"{gf.__name__}: a gradient flows through the calls of {p}, a function passed "
+            f"in, so symgrad makes this gradient for the function given (it reads its "
+            f"code), and a {type(a).__name__} object cannot be fixed so: what it computes "
+            "could change with its state.\n  hint: pass a function (def, lambda, math or "
+            "numpy), or call the object's method inside the function")
     where = f" (as {role}=)" if role and role != "subscripts" else ""
     return SymgradError(
         f"{gf.__name__}: symgrad makes this gradient for the value of {p}{where}, which the "

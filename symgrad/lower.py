@@ -284,7 +284,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         defaults = getattr(fn, "__defaults__", None) or () if isinstance(
             fn, types.FunctionType) else ()
         for p, value in zip(params[len(params) - len(defaults):], defaults):
-            func.defaults[p] = self.static_value(value)
+            func.defaults[p] = self.default_value(value)
         lowered = Lowered(func, fs, params, ret, self.deferred)
         lowered.origins = self.origins
         lowered.guards = list(self.guards.values())
@@ -886,7 +886,7 @@ def _lower_call_of(fn: Any, structured: bool = False, patterns: dict | None = No
     lowered = lw.finish(fn, fs, scope, params, result)
     for p, v in zip(sig.parameters.values(), params):
         if p.default is not p.empty:
-            lowered.func.defaults[v] = lw.static_value(p.default)
+            lowered.func.defaults[v] = lw.default_value(p.default)
     return lowered
 
 

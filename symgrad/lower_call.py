@@ -152,7 +152,13 @@ class CallLowering:
             return self.apply_object(scope, callee, args, kwargs, node, dest)
         if is_operand(callee):          # (a value called: named by its source text)
             label = ast.unparse(node.func) if isinstance(node, ast.Call) else describe(callee)
-            return self.opaque_call(callee, args, kwargs, node, dest, label)
+            error = None
+            if t is Var and callee in self.top_params:   # a function passed in: if a
+                # gradient flows through it, made again with it fixed (see static_args)
+                error = mark_fixed(self.error_at(node, f"a call of the parameter {label}",
+                                                 "pass a function (def or lambda)"),
+                                   callee, self.top_params, "function")
+            return self.opaque_call(callee, args, kwargs, node, dest, label, error=error)
         raise scope.fs.error(node, "calling this value", "call a function")
 
     def apply_object(self, scope: Scope, callee: Static, args: list, kwargs: dict,
@@ -305,6 +311,12 @@ class CallLowering:
         if is_compile_time(value):
             return Static(value)
         return self.inject(value)
+
+    def default_value(self, value: Any) -> Any:
+        """A parameter's default as the generated function's default: a function (a
+        compile-time object) by the name it is injected under."""
+        made = self.static_value(value)
+        return self.inject(value) if type(made) is Static else made
 
     def static_self(self, obj: Any) -> Any:
         """``self`` of a bound method: its attributes are read when the code runs."""

@@ -19,12 +19,13 @@ since its derivative there would not be zero.
 
 from __future__ import annotations
 
+import types
 import weakref
 from typing import Any
 
 from .errors import ArgumentError, SymgradError
 from .ir import FIXED_AT_USE, FIXED_PARAMS, Const, Var
-from .scope import StaticTuple
+from .scope import Static, StaticTuple
 
 __all__ = ["Fixed", "fixed", "fixed_key", "binding", "mark", "learn", "fixed_values", "known_for",
            "zero_of", "patterns_of", "VALUE_ROLES"]
@@ -45,8 +46,19 @@ def fixed_key(value: Any) -> Any:
     if t is tuple:
         keys = tuple(fixed_key(v) for v in value)
         return None if None in keys else ("tuple", keys)
+    if _plain_function(value):       # (by identity: its code and defaults are fixed)
+        return ("function", value)
     np = _numpy_scalar(value)
     return None if np is None else fixed_key(np)
+
+
+def _plain_function(value: Any) -> bool:
+    """A function whose behaviour its identity fixes: one written in Python, a builtin,
+    a numpy ufunc or function (not an object whose state could change)."""
+    if isinstance(value, (types.FunctionType, types.BuiltinFunctionType)):
+        return True
+    return type(value).__module__ == "numpy" and type(value).__name__ in (
+        "ufunc", "_ArrayFunctionDispatcher")
 
 
 def _numpy_scalar(value: Any) -> Any:
@@ -106,6 +118,8 @@ def binding(value: Any) -> Any:
         value = np
     if type(value) is tuple:
         return StaticTuple(tuple(binding(v) for v in value))
+    if _plain_function(value):
+        return Static(value)
     return Const(value)
 
 

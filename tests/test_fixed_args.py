@@ -356,3 +356,55 @@ if given is not None:
         assert np.isclose(jv, np.sum(slope * v), rtol=1e-5, atol=1e-6)
         _, pull = symgrad.vjp(t, x, axis, keepdims)
         np.testing.assert_allclose(pull(2.0)[0], 2.0 * slope, rtol=1e-5, atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- functions
+
+def act_loss(x, act=np.tanh):
+    return np.sum(act(x) ** 2)
+
+
+def line(p, x):
+    return p[0] * x + p[1]
+
+
+def mse(p, x, y, model):
+    return (model(p, x) - y) ** 2
+
+
+def scaled(x, f):
+    return f(x) * x
+
+
+def unused_flow(x, g):
+    return x * 2 + g(3.0)
+
+
+def test_a_function_passed_in_or_as_a_default():
+    x = np.array([0.1, 0.5, -0.3])
+    d_x, d_act = symgrad.grad(act_loss)(x)
+    np.testing.assert_allclose(d_x, 2 * np.tanh(x) * (1 - np.tanh(x) ** 2))
+    assert d_act is None
+    np.testing.assert_allclose(symgrad.grad(act_loss, wrt=0)(x, np.sin),
+                               2 * np.sin(x) * np.cos(x))
+    assert symgrad.grad(mse, wrt=0)([2.0, 1.0], 3.0, 4.0, line) == [18.0, 6.0]
+    g = symgrad.grad(scaled, wrt=0)
+    assert np.isclose(g(2.0, np.exp), np.exp(2.0) * 3)
+    assert np.isclose(g(2.0, lambda v: v ** 3), 32.0)
+    assert np.isclose(g(2.0, np.exp), np.exp(2.0) * 3)       # (the one made for exp)
+    value, slope = symgrad.jvp(scaled, (2.0, np.sin), (1.0, None))
+    assert np.isclose(slope, np.cos(2.0) * 2.0 + np.sin(2.0))
+
+
+def test_a_function_no_gradient_flows_through_is_called_as_it_is():
+    g = symgrad.grad(unused_flow, wrt=0)
+    assert g(2.0, np.sqrt) == 2.0
+    assert g._result is not None            # (made once, before any call)
+
+
+def test_a_callable_object_is_not_fixed():
+    class Doubler:
+        def __call__(self, v):
+            return v * 2
+    with pytest.raises(SymgradError, match="state"):
+        symgrad.grad(scaled, wrt=0)(2.0, Doubler())
