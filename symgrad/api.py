@@ -343,11 +343,16 @@ class GradFunction(functools.partial):
         return self if obj is None else types.MethodType(self, obj)
 
     def __reduce__(self) -> Any:
-        return (type(self), (self.fn, list(self.wrt), self.with_value))
+        single = self._spec[2]          # (one parameter: its gradient, not a 1-tuple)
+        wrt = self.wrt[0] if single and len(self.wrt) == 1 else list(self.wrt)
+        return (type(self), (self.fn, wrt, self.with_value, self._fixed or None))
 
     def save(self, path: str) -> None:
         """Write the generated gradient as a standalone module (standard library only,
         plus numpy when the original used it)."""
+        if self._shown is None:            # (one per value: see fixed_call)
+            from .fixed_call import no_single_function
+            raise no_single_function(self)
         with open(path, "w") as fh:
             fh.write(module_source(self))
 

@@ -408,3 +408,35 @@ def test_a_callable_object_is_not_fixed():
             return v * 2
     with pytest.raises(SymgradError, match="state"):
         symgrad.grad(scaled, wrt=0)(2.0, Doubler())
+
+
+def plain(x, y):
+    return np.sin(x) * y
+
+
+def test_pickled_gradients_keep_their_form():
+    """A gradient with respect to one parameter gives its gradient, not a 1-tuple,
+    after pickling too (it gave a 1-tuple: pre-existing); one made per value too."""
+    import pickle
+    for g in (symgrad.grad(plain, wrt=0), symgrad.grad(plain, wrt="y"),
+              symgrad.value_and_grad(plain, wrt=1), symgrad.grad(plain)):
+        h = pickle.loads(pickle.dumps(g))
+        assert repr(h(1.0, 2.0)) == repr(g(1.0, 2.0))
+    g = symgrad.grad(sum_axis, wrt=0)
+    h = pickle.loads(pickle.dumps(g))
+    np.testing.assert_allclose(h(M, 1), g(M, 1))
+
+
+def test_save_is_of_the_gradient_the_last_call_ran(tmp_path):
+    def f(x, axis):
+        return np.sum(np.sum(x, axis=axis) ** 2)
+    g = symgrad.grad(f, wrt=0)
+    with pytest.raises(SymgradError, match="fast_for"):
+        g.save(str(tmp_path / "before.py"))
+    g(M, 1)
+    g.save(str(tmp_path / "d_f.py"))
+    text = (tmp_path / "d_f.py").read_text()
+    assert "Made for axis=1." in text
+    ns = {}
+    exec(compile(text, "d_f.py", "exec"), ns)
+    np.testing.assert_allclose(ns["d_f"](M, 1), g(M, 1))
