@@ -334,7 +334,7 @@ class ArrayLowering:
                             f"give {name} as a literal written in the call, as a module-level "
                             "or closure constant, or as a parameter (the gradient is then made "
                             f"for its value: an int or a tuple of ints{lists})")
-        raise mark_fixed(err, value, self.top_params, name)
+        raise mark_fixed(err, value, self.top_params, name, self.block)
 
     def literal_list(self, value: Any) -> tuple | None:
         """The items of a list or tuple of constants written in the statement being lowered
@@ -609,7 +609,7 @@ def _lower_einsum(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict
         err = self.error_at(node, "this np.einsum call", "write the subscripts as a string in "
                             "the call (or pass them in as a parameter), then one to three "
                             "arrays: np.einsum('ij,jk->ik', a, b)")
-        raise mark_fixed(err, spec, self.top_params, "subscripts")
+        raise mark_fixed(err, spec, self.top_params, "subscripts", self.block)
     arrays = [self.materialize(a, node) for a in args[1:]]
     for a in arrays:
         if type(a) is Var and a.kind.find().tag in (None, "num"):

@@ -131,13 +131,48 @@ def zero_of(value: Any) -> Any:
     return 0.0 if _has_numbers(value) else None
 
 
-def mark(err: SymgradError, value: Any, params: dict, role: str) -> SymgradError:
+#: operations a value needed before the code runs may be computed with from parameters
+#: (``axis=k - 1``): once the parameters are fixed, lowering folds them
+_FOLDABLE = frozenset({"add", "sub", "mul", "div", "floordiv", "mod", "neg", "pow", "tuple",
+                       "copy", "len", "max_of", "min_of"})
+
+
+def mark(err: SymgradError, value: Any, params: dict, role: str,
+         block: list | None = None) -> SymgradError:
     """``err`` (the error for a place needing a value before the code runs), marked
-    with the parameter it reads when ``value`` is one as it was passed in."""
-    if type(value) is Var and value in params:
-        err.static_param = params[value]          # type: ignore[attr-defined]
+    with the parameter it reads when ``value`` is one as it was passed in, or is
+    computed from parameters and constants in ``block`` (the statements lowered so far:
+    fixing one parameter at a time, the next try folds more of it)."""
+    found = _sources(value, params, block or [], 0)
+    if found:
+        err.static_param = params[found[0]]       # type: ignore[attr-defined]
         err.static_role = role                    # type: ignore[attr-defined]
     return err
+
+
+def _sources(value: Any, params: dict, block: list, depth: int) -> list | None:
+    """The parameters ``value`` is computed from, or None (computed from anything else:
+    data, a call, a loop variable)."""
+    if type(value) is Const:
+        return []
+    if type(value) is StaticTuple:
+        out: list = []
+        for v in value.items:
+            got = _sources(v, params, block, depth + 1)
+            if got is None:
+                return None
+            out += got
+        return out
+    if type(value) is not Var or depth > 8:
+        return None
+    if value in params:
+        return [value]
+    for e in reversed(block[-64:]):
+        if getattr(e, "outs", None) and e.outs[0] is value:
+            if e.prim not in _FOLDABLE or len(e.outs) != 1:
+                return None
+            return _sources(StaticTuple(tuple(e.args)), params, block, depth + 1)
+    return None
 
 
 def learn(exc: BaseException, names: list, values: tuple, known: dict) -> str | None:

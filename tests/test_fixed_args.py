@@ -253,11 +253,24 @@ def test_a_number_the_result_depends_on_is_not_fixed_when_differentiated():
     np.testing.assert_allclose(d_x, 2 * M)
 
 
-def test_an_axis_computed_from_a_parameter_stays_refused():
+def computed_axis(x, k, n):
+    return np.sum(np.sum(x, axis=k - 1) ** 2) + np.sum(np.transpose(x, (n % 2, (n + 1) % 2)))
+
+
+def test_an_axis_computed_from_parameters():
+    """Fixed one at a time, the expression folds once all are fixed."""
+    g = symgrad.grad(computed_axis, wrt=0)
+    for k, n in ((1, 0), (2, 1), (0, 3)):
+        np.testing.assert_allclose(g(M, k, n), fd(lambda z: computed_axis(z, k, n), M),
+                                   rtol=1e-5, atol=1e-6)
+
+
+def test_an_axis_computed_from_a_differentiated_parameter_stays_refused():
+    """(Differentiated, the parameter stays a variable: k - 1 is not known.)"""
     def f(x, axis):
         return np.sum(np.sum(x, axis=axis - 1) ** 2)
     with pytest.raises(SymgradError, match="axis"):
-        symgrad.grad(f, wrt=0)(M, 1)
+        symgrad.grad(f)(M, 1)
 
 
 def test_pure_python_function_is_not_changed():
