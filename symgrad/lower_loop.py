@@ -39,13 +39,36 @@ class _Iter:
 class LoopLowering:
     """``for`` statements, comprehensions and the loops builtins need."""
 
+    def by_first(self, scope: Scope, key: ast.expr) -> bool:
+        """Is ``key`` the first item of a pair (``operator.itemgetter(0)``, ``lambda kv:
+        kv[0]``)?"""
+        if isinstance(key, ast.Lambda) and len(key.args.args) == 1 and not (
+                key.args.vararg or key.args.kwarg or key.args.kwonlyargs):
+            body, name = key.body, key.args.args[0].arg
+            return isinstance(body, ast.Subscript) and isinstance(body.value, ast.Name) \
+                and body.value.id == name and isinstance(body.slice, ast.Constant) \
+                and body.slice.value == 0 and type(body.slice.value) is int
+        if isinstance(key, ast.Call) and len(key.args) == 1 and not key.keywords and \
+                isinstance(key.args[0], ast.Constant) and type(key.args[0].value) is int \
+                and key.args[0].value == 0:
+            import operator
+            return _is_static(self.expr(scope, key.func), operator.itemgetter)
+        return False
+
     # ------------------------------------------------------------------ iteration forms
     def iteration(self, scope: Scope, node: ast.expr) -> _Iter:
         if isinstance(node, ast.Call) and _zip_strict(node):
             return self.strict_zip(scope, node)
-        if _sorted_items(node) and _is_static(self.expr(scope, node.func), sorted):
-            # sorted(d.items()): the keys are unique, so the pairs are sorted by key
-            d, kws = node.args[0].func.value, node.keywords      # type: ignore[attr-defined]
+        if _sorted_items(node) and _is_static(self.expr(scope, node.func), sorted) and all(
+                k.arg == "reverse" or self.by_first(scope, k.value)
+                for k in node.keywords):     # type: ignore[attr-defined]
+            # sorted(d.items()): the keys are unique, so the pairs are sorted by key (as
+            # key=itemgetter(0) or key=lambda kv: kv[0] sorts them)
+            d = node.args[0].func.value                          # type: ignore[attr-defined]
+            kws = [k for k in node.keywords if k.arg == "reverse"]   # type: ignore[attr-defined]
+            base = self.expr(scope, d) if isinstance(d, ast.Name) else None
+            if type(base) is Var and base.kind.find().tag is None:
+                self.unify(base.kind, Kind.map_of(), node)     # (d.items(): a dict)
             keys = ast.Call(func=ast.Name(id="sorted", ctx=ast.Load()), args=[d], keywords=kws)
             k = ast.Name(id="__key#", ctx=ast.Load())
             values = ast.ListComp(elt=ast.Subscript(value=d, slice=k, ctx=ast.Load()),
@@ -472,10 +495,11 @@ def _is_static(value: Any, obj: Any) -> bool:
 
 
 def _sorted_items(node: ast.expr) -> bool:
-    """``sorted(d.items())`` (``reverse=`` allowed, not ``key=``)?"""
+    """``sorted(d.items())`` (``reverse=`` allowed, and a ``key=`` LoopLowering.by_first
+    accepts)?"""
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
         node.func.id == "sorted" and len(node.args) == 1 and \
-        all(k.arg == "reverse" for k in node.keywords) and \
+        all(k.arg in ("reverse", "key") for k in node.keywords) and \
         isinstance(node.args[0], ast.Call) and isinstance(node.args[0].func, ast.Attribute) \
         and node.args[0].func.attr == "items" and not node.args[0].args \
         and not node.args[0].keywords

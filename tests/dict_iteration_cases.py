@@ -119,3 +119,25 @@ def copied_dicts(p):
 
 def keys_by_value_unknown(p):
     return sum(p[k] ** 2 * (i + 1) for i, k in enumerate(sorted(p, key=lambda k: -p[k])))
+
+
+def sorted_items_itemgetter(d):
+    import operator
+    total = 0.0
+    for i, (k, v) in enumerate(sorted(d.items(), key=operator.itemgetter(0))):
+        total = total + v * v * (i + 1.0)
+    for v in d.values():
+        total = total + math.sin(v)
+    return total
+
+
+def sorted_items_lambda_reversed(d):
+    total = 0.0
+    for i, (k, v) in enumerate(sorted(d.items(), key=lambda kv: kv[0], reverse=True)):
+        total = total + math.exp(v * 0.5) * (i + 2.0)
+    return total
+
+
+def sorted_items_by_value(d):
+    # key=kv[1] sorts by the values: not the keys' order (kept as written, see below)
+    return sum(v * (i + 1.0) for i, (k, v) in enumerate(sorted(d.items(), key=lambda kv: kv[1])))

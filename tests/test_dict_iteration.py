@@ -120,3 +120,21 @@ def test_sorted_keys_are_one_call_and_the_gradient_follows_the_order():
     assert got == pytest.approx(fd_dict(weighted_by_sorted_key, p))
     assert got == pytest.approx({"c": 2 * 2.0 * 1, "b": 2 * 0.5 * 2, "a": 2 * -1.5 * 3})
     assert "sorted(list(p), reverse=True)" in g.source and "_values" not in g.source
+
+
+@pytest.mark.parametrize("f", [D.sorted_items_itemgetter, D.sorted_items_lambda_reversed])
+def test_sorted_items_by_key(f):
+    """sorted(d.items(), key=itemgetter(0) or lambda kv: kv[0]) is the keys' order (the
+    keys are unique); it was refused ('d.items() used as a value'), and with a loop over
+    d.values() after it (autograd's test_dict), d was read as a list."""
+    p = {"b": 0.3, "a": -0.7, "c": 1.1}
+    g = symgrad.grad(f)(p)
+    ref = fd_dict(f, p)
+    assert set(g) == set(p)
+    for k in p:
+        assert g[k] == pytest.approx(ref[k], rel=1e-6, abs=1e-8)
+
+
+def test_sorted_items_by_value_is_refused_with_a_hint():
+    with pytest.raises(symgrad.SymgradError, match="items"):
+        symgrad.grad(D.sorted_items_by_value)({"b": 0.3, "a": -0.7})
