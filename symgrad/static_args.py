@@ -13,8 +13,8 @@ the key of the gradients made so far), and another value gets another gradient.
 Only values that compare exactly can be fixed so: ints, floats, strings, bools,
 ``None`` and tuples of them.  A parameter fixed so has no derivative: a
 differentiated one (in ``wrt``, or given a tangent) is refused when its value is a
-float, or an int in a place where it is a value (``np.pad``'s ``constant_values``),
-since its derivative there would not be zero.
+number in a place where it is a value (``np.pad``'s ``constant_values``, a norm's
+``ord``, ``ddof``), since its derivative there would not be zero.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ __all__ = ["Fixed", "fixed", "fixed_key", "binding", "mark", "learn", "fixed_val
 
 #: static places where a number is a value the result depends on smoothly (a fixed
 #: differentiated argument there would get a derivative of zero, which is wrong)
-VALUE_ROLES = frozenset({"constant_values"})
+VALUE_ROLES = frozenset({"constant_values", "ord", "ddof", "prepend", "append"})
 
 _ATOMS = (int, float, str, bool, type(None))
 
@@ -207,7 +207,7 @@ def fixed_values(names: list, values: tuple, known: dict, differentiated: Any,
                 f"{fname}: the gradient is made for the value of {name} (as {role}=), a "
                 f"constant of it, so {name} cannot also be differentiated there: its value "
                 f"{value!r} is a number the result depends on.\n  hint: leave it out of "
-                "wrt= (or give it a zero tangent), or write the padding out")
+                "wrt= (or give it a zero tangent), or write that step out in arithmetic")
         out[name] = fixed(value, i in differentiated)
     return out
 

@@ -453,3 +453,26 @@ def test_save_is_of_the_gradient_the_last_call_ran(tmp_path):
     ns = {}
     exec(compile(text, "d_f.py", "exec"), ns)
     np.testing.assert_allclose(ns["d_f"](M, 1), g(M, 1))
+
+
+def norm_p(x, p):
+    return np.linalg.norm(x, ord=p)
+
+
+def std_ddof(x, ddof):
+    return np.std(x, ddof=ddof)
+
+
+def test_values_the_result_depends_on_are_held_or_refused():
+    """ord and ddof are numbers the result depends on smoothly: fixed when held
+    constant, refused when differentiated (a fixed value's derivative would be 0)."""
+    x = V.copy()
+    for p in (1, 3, 2.5):
+        np.testing.assert_allclose(symgrad.grad(norm_p, wrt=0)(x, p),
+                                   fd(lambda z: norm_p(z, p), x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(symgrad.grad(std_ddof, wrt=0)(x, 1),
+                               fd(lambda z: std_ddof(z, 1), x), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ArgumentError, match="ord"):
+        symgrad.grad(norm_p)(x, 3)
+    with pytest.raises(ArgumentError, match="ddof"):
+        symgrad.grad(std_ddof)(x, 1)
