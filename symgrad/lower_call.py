@@ -176,18 +176,9 @@ class CallLowering:
         if made is not _NOT_NUMPY:
             return made
         if obj is isinstance and len(args) == 2 and not kwargs:
-            fixed = self.fixed_at_use.get(args[0], args[0]) if type(args[0]) is Var else args[0]
-            known = _known_isinstance(args[0] if fixed is args[0] else Const(fixed),
-                                      _static_types(args[1]))
+            known = self.isinstance_now(args, node)
             if known is not None:           # isinstance(2, int) of a constant: known now
                 return Const(known)
-            if self.site is not None and args[0] in self.top_params:
-                # a model of numpy asking the type of a parameter (np.split(x, n)): made
-                # again for its value
-                err = self.error_at(node, f"{self.site.text.strip()} with an argument passed "
-                                    "in as a parameter", "pass an int or a tuple of ints there "
-                                    "(the gradient is made for its value)")
-                raise mark_fixed(err, args[0], self.top_params, "")
         if rules.is_constant_call(obj):
             return self.constant_call(scope, callee, args, kwargs, node, dest)
         helper = getattr(obj, "__symgrad_helper__", None)
@@ -311,6 +302,21 @@ class CallLowering:
         if is_compile_time(value):
             return Static(value)
         return self.inject(value)
+
+    def isinstance_now(self, args: list, node: ast.AST) -> bool | None:
+        """``isinstance(v, kinds)`` when lowering can tell (of a constant, or of a
+        parameter whose value the gradient is made for), else None."""
+        fixed = self.fixed_at_use.get(args[0], args[0]) if type(args[0]) is Var else args[0]
+        known = _known_isinstance(args[0] if fixed is args[0] else Const(fixed),
+                                  _static_types(args[1]))
+        if known is None and self.site is not None and args[0] in self.top_params:
+            # a model of numpy asking the type of a parameter (np.split(x, n)): made
+            # again for its value
+            err = self.error_at(node, f"{self.site.text.strip()} with an argument passed "
+                                "in as a parameter", "pass an int or a tuple of ints there "
+                                "(the gradient is made for its value)")
+            raise mark_fixed(err, args[0], self.top_params, "")
+        return known
 
     def default_value(self, value: Any) -> Any:
         """A parameter's default as the generated function's default: a function (a

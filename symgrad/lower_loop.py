@@ -39,6 +39,27 @@ class _Iter:
 class LoopLowering:
     """``for`` statements, comprehensions and the loops builtins need."""
 
+    def sorted_items(self, scope: Scope, node: ast.Call) -> ast.expr:
+        """``sorted(d.items())`` as ``zip(sorted(d), [d[k] for k in sorted(d)])``."""
+        # sorted(d.items()): the keys are unique, so the pairs are sorted by key (as
+        # key=itemgetter(0) or key=lambda kv: kv[0] sorts them)
+        d = node.args[0].func.value                          # type: ignore[attr-defined]
+        kws = [k for k in node.keywords if k.arg == "reverse"]   # type: ignore[attr-defined]
+        base = self.expr(scope, d) if isinstance(d, ast.Name) else None
+        if type(base) is Var and base.kind.find().tag is None:
+            self.unify(base.kind, Kind.map_of(), node)     # (d.items(): a dict)
+        keys = ast.Call(func=ast.Name(id="sorted", ctx=ast.Load()), args=[d], keywords=kws)
+        k = ast.Name(id="__key#", ctx=ast.Load())
+        values = ast.ListComp(elt=ast.Subscript(value=d, slice=k, ctx=ast.Load()),
+                              generators=[ast.comprehension(
+                                  target=ast.Name(id="__key#", ctx=ast.Store()),
+                                  iter=keys, ifs=[], is_async=0)])
+        pairs = ast.Call(func=ast.Name(id="zip", ctx=ast.Load()), args=[keys, values],
+                         keywords=[])
+        for n in ast.walk(pairs):
+            ast.copy_location(n, node)
+        return pairs
+
     def by_first(self, scope: Scope, key: ast.expr) -> bool:
         """Is ``key`` the first item of a pair (``operator.itemgetter(0)``, ``lambda kv:
         kv[0]``)?"""
@@ -62,24 +83,7 @@ class LoopLowering:
         if _sorted_items(node) and _is_static(self.expr(scope, node.func), sorted) and all(
                 k.arg == "reverse" or self.by_first(scope, k.value)
                 for k in node.keywords):     # type: ignore[attr-defined]
-            # sorted(d.items()): the keys are unique, so the pairs are sorted by key (as
-            # key=itemgetter(0) or key=lambda kv: kv[0] sorts them)
-            d = node.args[0].func.value                          # type: ignore[attr-defined]
-            kws = [k for k in node.keywords if k.arg == "reverse"]   # type: ignore[attr-defined]
-            base = self.expr(scope, d) if isinstance(d, ast.Name) else None
-            if type(base) is Var and base.kind.find().tag is None:
-                self.unify(base.kind, Kind.map_of(), node)     # (d.items(): a dict)
-            keys = ast.Call(func=ast.Name(id="sorted", ctx=ast.Load()), args=[d], keywords=kws)
-            k = ast.Name(id="__key#", ctx=ast.Load())
-            values = ast.ListComp(elt=ast.Subscript(value=d, slice=k, ctx=ast.Load()),
-                                  generators=[ast.comprehension(
-                                      target=ast.Name(id="__key#", ctx=ast.Store()),
-                                      iter=keys, ifs=[], is_async=0)])
-            pairs = ast.Call(func=ast.Name(id="zip", ctx=ast.Load()), args=[keys, values],
-                             keywords=[])
-            for n in ast.walk(pairs):
-                ast.copy_location(n, node)
-            return self.iteration(scope, pairs)
+            return self.iteration(scope, self.sorted_items(scope, node))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
                 node.func.attr == "items" and not node.args and not node.keywords:
             base = self.expr(scope, node.func.value)
