@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence, Union
 from . import entry as entry_mod
 from . import helpers, static_args
 from .errors import ArgumentError, SymgradError
+from .ir import DICT_PARAMS
 from .shapes import argument_pattern, given_patterns
 from .emit import compile_emitted
 from .pipeline import transform
@@ -379,20 +380,35 @@ def _default_transform(target: Any, params: list[str], indices: list[int], with_
     numpy that cannot take numbers there, the one for arrays of any shape (``fixed``:
     the parameters it is made for the values of, see :mod:`symgrad.fixed_call`)."""
     fixed = fixed or {}
+    base: dict = dict(static_args.patterns_of(fixed))
+    while True:             # (a parameter the code shows is a dict only late: made again)
+        try:
+            return _first_transform(target, params, indices, with_value, single, fixed, base)
+        except SymgradError as exc:
+            name = getattr(exc, "dict_param", None)
+            if name is None or name in base.get(DICT_PARAMS, ()):
+                raise
+            base[DICT_PARAMS] = base.get(DICT_PARAMS, frozenset()) | {name}
+
+
+def _first_transform(target: Any, params: list[str], indices: list[int], with_value: bool,
+                     single: bool, fixed: dict, base: dict) -> Any:
+    """_default_transform's two tries, with ``base`` patterns (fixed values, dicts)."""
     try:
         return transform(target, indices, with_value, single, lazy=True,
-                         patterns=static_args.patterns_of(fixed) or None)
+                         patterns=base or None)
     except SymgradError as exc:
         # numpy code, or code that may be (``(x ** 2)[0]`` reads a number as a list:
         # right for an array argument; ``y[1:] = a`` of ``y = x.copy()`` reads ``a`` as
         # a list, and the result then as one)
-        if not (_uses_numpy(target) or getattr(exc, "about_lists", False)):
+        if getattr(exc, "dict_param", None) or not (
+                _uses_numpy(target) or getattr(exc, "about_lists", False)):
             raise
         first = exc
     try:
         return transform(target, indices, with_value, single,
-                         patterns={**{p: None for p in params if not _constant(fixed, p)},
-                                   **static_args.patterns_of(fixed)})
+                         patterns={**{p: None for p in params if not _constant(fixed, p)
+                                      and p not in base.get(DICT_PARAMS, ())}, **base})
     except SymgradError as second:
         # the arrays' own error, when the first was only about reading the code as
         # numbers and lists (a kind conflict, a list handed to numpy)

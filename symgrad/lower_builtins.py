@@ -24,6 +24,7 @@ from typing import Any
 from . import ir
 from .ir import Const, Global, Kind, Var
 from .scope import Scope, Static, StaticTuple
+from .static_args import mark as mark_fixed
 
 
 def _kwargs(lw: Any, scope: Scope, node: ast.Call, allowed: tuple[str, ...]) -> dict:
@@ -555,6 +556,29 @@ def b_print(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
                           constant=True)
 
 
+def b_getattr(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    """``getattr(p, "w")`` is ``p.w``; with the name a parameter, the gradient is made for
+    the name a call gives (see static_args), when a gradient flows through it."""
+    if len(node.args) == 2 and not node.keywords:
+        name = lw.expr(scope, node.args[1])
+        if type(name) is Const and isinstance(name.value, str) and name.value.isidentifier():
+            attr = ast.copy_location(ast.Attribute(value=node.args[0], attr=name.value,
+                                                   ctx=ast.Load()), node)
+            return lw.e_attribute(scope, attr, dest)
+        base = lw.operand(scope, node.args[0])
+        error = None
+        if type(name) is Var and name in lw.top_params:
+            error = mark_fixed(lw.error_at(node, "getattr with the name a parameter",
+                                           "pass the name as a string"),
+                               name, lw.top_params, "attribute")
+        return lw.opaque_call(Global("getattr", getattr, "builtin"),
+                              [base, lw.materialize(name, node)], {}, node, dest, "getattr",
+                              error=error)
+    args, kwargs = lw.call_args(scope, node)
+    return lw.opaque_call(Global("getattr", getattr, "builtin"), args, kwargs, node, dest,
+                          "getattr")
+
+
 STRUCTURED: dict[Any, Any] = {
     builtins.sum: b_sum, builtins.len: b_len, builtins.max: b_max, builtins.min: b_min,
     builtins.sorted: b_sorted, builtins.list: b_list, builtins.tuple: b_tuple,
@@ -563,5 +587,5 @@ STRUCTURED: dict[Any, Any] = {
     builtins.zip: b_iterable, builtins.enumerate: b_iterable, builtins.reversed: b_iterable,
     builtins.range: b_iterable, builtins.any: b_any_all, builtins.all: b_any_all,
     builtins.print: b_print, builtins.divmod: b_divmod, functools.partial: b_partial,
-    builtins.dict: b_dict,
+    builtins.dict: b_dict, builtins.getattr: b_getattr,
 }

@@ -153,11 +153,12 @@ class CallLowering:
         if is_operand(callee):          # (a value called: named by its source text)
             label = ast.unparse(node.func) if isinstance(node, ast.Call) else describe(callee)
             error = None
-            if t is Var and callee in self.top_params:   # a function passed in: if a
+            if t is Var:         # a function passed in (or named by a parameter): if a
                 # gradient flows through it, made again with it fixed (see static_args)
-                error = mark_fixed(self.error_at(node, f"a call of the parameter {label}",
+                error = mark_fixed(self.error_at(node, f"a call of {label}, a parameter",
                                                  "pass a function (def or lambda)"),
-                                   callee, self.top_params, "function")
+                                   callee, self.top_params, "function", self.block)
+                error = error if hasattr(error, "static_param") else None
             return self.opaque_call(callee, args, kwargs, node, dest, label, error=error)
         raise scope.fs.error(node, "calling this value", "call a function")
 
@@ -415,6 +416,14 @@ class CallLowering:
                 isinstance(node.func, ast.Attribute):          # d.copy(): a new dict
             from .lower_builtins import dict_copy
             return dict_copy(self, scope, node.func.value, node, dest)
+        if name in ("keys", "values", "items") and base in self.top_params and \
+                kb.tag == "list" and not args and not kwargs:
+            # a parameter read as a list (d[key] of a key computed when it runs), whose
+            # .values() says it is a dict: made again with it a dict (api, DICT_PARAMS)
+            err = self.error_at(node, f"d.{name}() of a parameter read as a list before",
+                                "read it as a dict from the start")
+            err.dict_param = self.top_params[base]      # type: ignore[attr-defined]
+            raise err
         if name in ("keys", "values", "items") and type(base) is Var and not args and \
                 not kwargs and (kb.tag is None or kb.tag == "map" and kb.attrs is not True):
             if name == "items":

@@ -24,7 +24,7 @@ import weakref
 from typing import Any
 
 from .errors import ArgumentError, SymgradError
-from .ir import FIXED_AT_USE, FIXED_PARAMS, Const, Var
+from .ir import FIXED_AT_USE, FIXED_PARAMS, Const, Global, Var
 from .scope import Static, StaticTuple
 
 __all__ = ["Fixed", "fixed", "fixed_key", "binding", "mark", "learn", "fixed_values", "known_for",
@@ -153,7 +153,7 @@ def mark(err: SymgradError, value: Any, params: dict, role: str,
 def _sources(value: Any, params: dict, block: list, depth: int) -> list | None:
     """The parameters ``value`` is computed from, or None (computed from anything else:
     data, a call, a loop variable)."""
-    if type(value) is Const:
+    if type(value) is Const or type(value) is Global:    # (a module, a global)
         return []
     if type(value) is StaticTuple:
         out: list = []
@@ -169,9 +169,13 @@ def _sources(value: Any, params: dict, block: list, depth: int) -> list | None:
         return [value]
     for e in reversed(block[-64:]):
         if getattr(e, "outs", None) and e.outs[0] is value:
-            if e.prim not in _FOLDABLE or len(e.outs) != 1:
+            args = e.args
+            if e.prim == "call" and args and type(args[0]) is Global and \
+                    args[0].obj is getattr:         # getattr(math, name)
+                args = args[1:]
+            elif e.prim not in _FOLDABLE or len(e.outs) != 1:
                 return None
-            return _sources(StaticTuple(tuple(e.args)), params, block, depth + 1)
+            return _sources(StaticTuple(tuple(args)), params, block, depth + 1)
     return None
 
 

@@ -138,3 +138,15 @@ def test_sorted_items_by_key(f):
 def test_sorted_items_by_value_is_refused_with_a_hint():
     with pytest.raises(symgrad.SymgradError, match="items"):
         symgrad.grad(D.sorted_items_by_value)({"b": 0.3, "a": -0.7})
+
+
+def _key_then_values(d, key):
+    return d[key] ** 2 + sum(d.values())
+
+
+def test_a_dict_read_by_a_key_passed_in_then_by_its_values():
+    """d[key] (a key computed when it runs) read d as a list, and d.values() after it
+    was refused: a parameter whose .values() shows it is a dict is made again as one."""
+    g = symgrad.grad(_key_then_values, wrt=0)
+    assert g({"a": 2.0, "b": 3.0}, "a") == {"a": 5.0, "b": 1.0}
+    assert g({"a": 2.0, "b": 3.0}, "b") == {"a": 1.0, "b": 7.0}

@@ -476,3 +476,31 @@ def test_values_the_result_depends_on_are_held_or_refused():
         symgrad.grad(norm_p)(x, 3)
     with pytest.raises(ArgumentError, match="ddof"):
         symgrad.grad(std_ddof)(x, 1)
+
+
+# ----------------------------------------------------------------------------- names
+
+P2 = __import__("collections").namedtuple("P2", "w b")
+
+
+def attr_by_name(p, name):
+    return getattr(p, name) ** 2 + p.b
+
+
+def math_by_name(x, fname):
+    return getattr(np, fname)(x) * x
+
+
+def math_by_name_bound(x, fname):
+    fn = getattr(np, fname)
+    return np.sum(fn(x) + x)
+
+
+def test_getattr_with_a_literal_or_a_parameter_name():
+    assert symgrad.grad(attr_by_name, wrt=0)(P2(2.0, 1.0), "w") == P2(4.0, 1.0)
+    assert symgrad.grad(attr_by_name, wrt=0)(P2(2.0, 1.0), "b") == P2(0.0, 3.0)
+    g = symgrad.grad(math_by_name, wrt=0)
+    for name, d in (("sin", np.cos), ("exp", np.exp)):
+        assert np.isclose(g(0.5, name), d(0.5) * 0.5 + getattr(np, name)(0.5))
+    np.testing.assert_allclose(symgrad.grad(math_by_name_bound, wrt=0)(V, "tanh"),
+                               1 - np.tanh(V) ** 2 + 1)
