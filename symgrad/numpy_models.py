@@ -304,6 +304,16 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     return d if axis is None else np.moveaxis(d, 0, axis)
 
 
+def roll_by(a, shift, axis=None):
+    """``np.roll(a, shift, axis)`` with the shift computed when the code runs (a loop
+    variable): the two pieces joined the other way round."""
+    m = np.ravel(a) if axis is None else np.moveaxis(a, axis, 0)
+    n = np.shape(m)[0]
+    s = shift % n
+    out = np.concatenate([m[n - s:], m[:n - s]])
+    return np.reshape(out, np.shape(a)) if axis is None else np.moveaxis(out, 0, axis)
+
+
 def trapezoid(y, x=None, dx=1.0, axis=-1):
     y = np.moveaxis(y, axis, -1)
     if x is None:

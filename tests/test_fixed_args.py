@@ -504,3 +504,36 @@ def test_getattr_with_a_literal_or_a_parameter_name():
         assert np.isclose(g(0.5, name), d(0.5) * 0.5 + getattr(np, name)(0.5))
     np.testing.assert_allclose(symgrad.grad(math_by_name_bound, wrt=0)(V, "tanh"),
                                1 - np.tanh(V) ** 2 + 1)
+
+
+# ----------------------------------------------------------------------------- run time
+
+def autocorrelation(x, n):
+    t = 0.0
+    for k in range(n):
+        t = t + np.sum(np.roll(x, k) * x) * (k + 1.0)
+    return t
+
+
+def roll_rows(m, n):
+    t = 0.0
+    for k in range(1, n):
+        t = t + np.sum(np.roll(m, -k, axis=1) * m * np.arange(4.0))
+    return t
+
+
+@pytest.mark.parametrize("fn,x,n", [(autocorrelation, V, 4), (autocorrelation, V, 9),
+                                    (roll_rows, M, 6), (roll_rows, M, 1)])
+def test_roll_by_a_loop_variable(fn, x, n):
+    """np.roll(x, k) with k a loop variable (it was refused: a shift= computed when the
+    function runs): a model of it, every mode."""
+    g = symgrad.grad(fn, wrt=0)
+    slope = fd(lambda z: fn(z, n), x)
+    np.testing.assert_allclose(g(x, n), slope, rtol=1e-5, atol=1e-6)
+    t = RNG.normal(size=x.shape)
+    _, jv = symgrad.jvp(fn, (x, n), (t, 0))
+    assert np.isclose(jv, np.sum(slope * t), rtol=1e-5, atol=1e-6)
+    h = 1e-5
+    expect = (g(x + h * t, n) - g(x - h * t, n)) / (2 * h)
+    np.testing.assert_allclose(symgrad.hvp(fn, (x, n), (t,), wrt=0), expect, rtol=1e-4,
+                               atol=1e-5)
