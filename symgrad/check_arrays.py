@@ -418,12 +418,17 @@ def _object_dtype(make: Callable[..., Any]) -> Callable[..., Any]:
 def retarget_for(point: Any, fn: Callable[..., Any], symbolic: bool = False
                  ) -> Callable[..., Any]:
     """``fn`` retargeted for ``point``: by :class:`ArrayRetargeter` when it holds arrays."""
-    from .retarget import retarget
-    if not (isinstance(point, ArrayPoint) or getattr(point, "arrays", False)):
-        return retarget(fn, symbolic)
-    run = ArrayRetargeter(symbolic).function(fn)
+    from .retarget import Retargeter
+    arrays = isinstance(point, ArrayPoint) or getattr(point, "arrays", False)
+    rt = ArrayRetargeter(symbolic) if arrays else Retargeter(symbolic)
+    run = rt.function(fn)
 
     def strict(*args: Any, **kwargs: Any) -> Any:
+        # (a function passed in, model(p, x), runs on the engine's numbers too)
+        args = tuple(rt.convert(a) if callable(a) and not isinstance(a, type) else a
+                     for a in args)
+        if not arrays:
+            return run(*args, **kwargs)
         with strict_float():
             return run(*args, **kwargs)
     return strict

@@ -537,3 +537,19 @@ def test_roll_by_a_loop_variable(fn, x, n):
     expect = (g(x + h * t, n) - g(x - h * t, n)) / (2 * h)
     np.testing.assert_allclose(symgrad.hvp(fn, (x, n), (t,), wrt=0), expect, rtol=1e-4,
                                atol=1e-5)
+
+
+def tanh_model(p, x):
+    return p[0] * np.tanh(p[1] * x)
+
+
+def scalar_mse(p, x, y, m):
+    return (m(p, x) - y) ** 2
+
+
+def test_check_with_a_function_passed_in():
+    """The SymPy and Value engines run the function passed in on their own numbers."""
+    from symgrad.report import PROVED
+    r = symgrad.check(scalar_mse, [0.5, 1.5], 0.3, 0.2, tanh_model, wrt="p")
+    assert r.ok and not r.unavailable, str(r)
+    assert set(r.verdicts.values()) == {PROVED}, str(r)
