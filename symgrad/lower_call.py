@@ -91,8 +91,9 @@ class CallLowering:
         func = node.func
         if isinstance(func, ast.Attribute):
             base = self.expr(scope, func.value)
-            if type(base) is StaticTuple and func.attr in ("index", "count"):
-                base = self.materialize(base, node)      # (p * q, r).index(m)
+            if type(base) is StaticTuple and func.attr in ("index", "count") or \
+                    type(base) is StaticDict:     # (p * q, r).index(m), kwargs.get("s")
+                base = self.materialize(base, node)
             if is_operand(base):
                 args, kwargs = self.call_args(scope, node)
                 return self.method_call(scope, base, func.attr, args, kwargs, node, dest)
@@ -122,9 +123,11 @@ class CallLowering:
         for k in node.keywords:
             v = self.expr(scope, k.value)
             if k.arg is None:
-                if type(v) is not StaticDict:
-                    raise scope.fs.error(node, "a ** argument of unknown keys",
-                                         "pass keyword arguments one by one")
+                if type(v) is not StaticDict or v.var is not None:
+                    raise scope.fs.error(node, "a ** argument of unknown keys (or **kwargs "
+                                         "read as a dict before it is forwarded)",
+                                         "pass keyword arguments one by one, or forward "
+                                         "**kwargs before reading it")
                 kwargs.update(v.items)
                 marks.update((key, len(self.block)) for key in v.items)
             else:

@@ -60,8 +60,15 @@ class ExprLowering:
         if t in (FuncValue, FuncChoice):
             raise self.error_at(node, "a locally defined function used as a value",
                                 "call it directly (symgrad inlines it)")
-        if t is StaticDict:
-            raise self.error_at(node, "**kwargs used as a value", "forward it as **kwargs")
+        if t is StaticDict:             # **kwargs read as a dict: one dict, made once
+            if value.var is None:
+                keys = tuple(value.items)
+                vals = tuple(self.materialize(v, node) for v in value.items.values())
+                kind = Kind.map_of()
+                for key, v in zip(keys, vals):
+                    self.unify(kind.field(key), self.kind_of(v), node)
+                value.var = self.emit("dict", vals, kind, {"keys": keys}, hint="_kwargs")
+            return value.var
         raise self.error_at(node, "this value", "use numbers and lists")
 
     def kind_of(self, value: Any) -> Kind:

@@ -17,7 +17,7 @@ from typing import Any, Callable
 from . import ir
 from .desugar import assigned_names
 from .ir import Const, Global, Kind, Var
-from .scope import Scope, Static, StaticTuple, is_operand
+from .scope import Scope, Static, StaticDict, StaticTuple, is_operand
 
 _STRUCTURAL = {"append", "pop", "insert", "extend", "clear", "setslice", "remove", "reverse"}
 
@@ -87,6 +87,8 @@ class LoopLowering:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
                 node.func.attr == "items" and not node.args and not node.keywords:
             base = self.expr(scope, node.func.value)
+            if type(base) is StaticDict:            # (**kwargs: the dict made of it)
+                base = self.materialize(base, node)
             kb = base.kind.find() if type(base) is Var else None
             if kb is not None and (kb.tag is None or kb.tag == "map" and kb.attrs is not True):
                 return _Iter("seq", seqs=self.map_parts(base, node))   # as zip(keys, values)

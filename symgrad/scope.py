@@ -101,9 +101,11 @@ class StaticTuple:
 
 @dataclass(eq=False)
 class StaticDict:
-    """``**kwargs`` forwarded by a wrapper: known keys, operand values."""
+    """``**kwargs`` forwarded by a wrapper: known keys, operand values.  ``var``: the
+    dict made of it once the function reads it as a dict (``opts.get("s")``)."""
 
     items: dict[str, Any]
+    var: Any = None
 
 
 @dataclass(eq=False)

@@ -1,12 +1,16 @@
-"""Functions with ``*args``: differentiated for each number of arguments they are called
-with, through an adapter with that many plain parameters that calls them.
+"""Functions with ``*args`` or ``**kwargs``: differentiated for each number of arguments
+(and keyword names) they are called with, through an adapter with that many plain
+parameters that calls them.
 
 ``def f(x, *rest)`` called with three arguments is differentiated as
 
     def f(x, rest0, rest1):
         return _fn(x, rest0, rest1)
 
-whose call of ``f`` is inlined as any call with ``*args`` is.  The adapter's source is
+whose call of ``f`` is inlined as any call with ``*args`` is; ``f(x, scale=2.0)`` of
+``def f(x, **opts)`` through ``def f(x, scale): return _fn(x, scale=scale)``, so the
+gradient has one entry per argument as passed: the positional ones, then the keyword
+ones in the call's order.  The adapter's source is
 registered in ``linecache`` (as a function typed in a notebook is), so it reads like
 user code and shows in tracebacks.
 """
@@ -27,40 +31,49 @@ _counter = itertools.count(1)
 
 
 def has_varargs(fn: Any) -> bool:
-    """Is ``fn`` a plain function with ``*args`` (and no ``**kwargs``), whose parameters
-    are not known otherwise (a ``functools.wraps`` wrapper has its function's)?"""
+    """Is ``fn`` a plain function with ``*args`` or ``**kwargs``, whose parameters are
+    not known otherwise (a ``functools.wraps`` wrapper has its function's)?"""
     code = getattr(fn, "__code__", None)
     return type(fn) is types.FunctionType and code is not None and bool(
-        code.co_flags & inspect.CO_VARARGS) and not code.co_flags & inspect.CO_VARKEYWORDS \
+        code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)) \
         and not {"__wrapped__", "__signature__"} & fn.__dict__.keys()
 
 
-def with_arity(fn: Any, n: int) -> Any:
-    """The adapter of ``fn`` for ``n`` positional arguments (made once per ``n``)."""
+def with_arity(fn: Any, n: int, keywords: tuple = ()) -> Any:
+    """The adapter of ``fn`` for ``n`` positional arguments and the keyword arguments
+    ``keywords`` (by name, in the call's order; made once per such call form)."""
     per = _adapters.setdefault(fn, {})
-    made = per.get(n)
+    made = per.get((n, keywords))
     if made is None:
-        made = per[n] = _adapter(fn, n)
+        made = per[(n, keywords)] = _adapter(fn, n, keywords)
     return made
 
 
-def _adapter(fn: types.FunctionType, n: int) -> Any:
+def _adapter(fn: types.FunctionType, n: int, keywords: tuple = ()) -> Any:
     from .errors import ArgumentError
     code = fn.__code__
     fixed = list(code.co_varnames[:code.co_argcount])
-    star = code.co_varnames[code.co_argcount + code.co_kwonlyargcount]
+    has_star = bool(code.co_flags & inspect.CO_VARARGS)
+    star = code.co_varnames[code.co_argcount + code.co_kwonlyargcount] if has_star else ""
     defaults = fn.__defaults__ or ()
-    if n < len(fixed) - len(defaults):
+    if n + len(set(keywords) & set(fixed[n:])) < len(fixed) - len(defaults):
         raise ArgumentError(f"{fn.__qualname__} takes at least "
                             f"{len(fixed) - len(defaults)} arguments, {n} given")
+    if n > len(fixed) and not has_star:
+        raise ArgumentError(f"{fn.__qualname__} takes at most {len(fixed)} positional "
+                            f"arguments, {n} given")
     names = fixed[:n] + [f"{star}{k}" for k in range(n - len(fixed))]
-    if len(set(names) | {"_fn"}) != len(names) + 1:
+    everything = names + list(keywords)
+    if len(set(everything) | {"_fn"}) != len(everything) + 1 or not all(
+            k.isidentifier() for k in keywords):
         raise ArgumentError(f"{fn.__qualname__}: the names symgrad gives the items of "
-                            f"*{star} ({star}0, {star}1, ...) clash with a parameter")
-    params = ", ".join(names)
+                            f"*{star} ({star}0, {star}1, ...) clash with a parameter, or "
+                            "a keyword is given twice or is not a name")
+    params = ", ".join(everything)
+    passed = ", ".join(names + [f"{k}={k}" for k in keywords])
     name = fn.__name__ if fn.__name__.isidentifier() else "f"       # (a lambda: f)
     filename = f"/symgrad/varargs/{name}_{n}_{next(_counter)}.py"
-    text = f"def {name}({params}):\n    return _fn({params})\n"
+    text = f"def {name}({params}):\n    return _fn({passed})\n"
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     ns: dict[str, Any] = {"_fn": fn, "__name__": fn.__module__}
     exec(compile(text, filename, "exec"), ns)      # noqa: S102 - our own two lines
@@ -83,17 +96,18 @@ class ByArity:
         self.__wrapped__ = fn
         self.__name__ = getattr(fn, "__name__", "f")
 
-    def for_arity(self, n: int) -> Any:
-        """The derivative made for ``n`` arguments (its ``source``, ``fast`` ...)."""
-        made = self._made.get(n)
+    def for_arity(self, n: int, keywords: tuple = ()) -> Any:
+        """The derivative made for ``n`` positional arguments and the keyword arguments
+        ``keywords`` (its ``source``, ``fast`` ...)."""
+        made = self._made.get((n, keywords))
         if made is None:
-            made = self._made[n] = self._make(with_arity(self.fn, n))
+            made = self._made[(n, keywords)] = self._make(with_arity(self.fn, n, keywords))
         return made
 
-    def __call__(self, *args: Any) -> Any:
-        made = self.for_arity(len(args))
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        made = self.for_arity(len(args), tuple(kwargs))
         self.source = getattr(made, "source", "")
-        return made(*args)
+        return made(*args, *kwargs.values())
 
     def __repr__(self) -> str:
         return f"<symgrad derivative of {getattr(self.fn, '__qualname__', self.fn)} (*args)>"
