@@ -51,10 +51,13 @@ def fixed_call(gf: Any, *args: Any, **kwargs: Any) -> Any:
     while True:
         inner = for_values(gf, full, {})
         try:
-            return inner(*full)
+            out = inner(*full)
         except SymgradError as exc:       # (a specialization for arrays needing another)
             if static_args.learn(exc, gf.params, full, gf._known) is None:
                 raise
+            continue
+        gf.source, gf._shown = inner.source, inner._shown    # (the one that ran: arrays)
+        return out
 
 
 def for_values(gf: Any, args: tuple, kwargs: dict) -> Any:

@@ -553,3 +553,17 @@ def test_check_with_a_function_passed_in():
     r = symgrad.check(scalar_mse, [0.5, 1.5], 0.3, 0.2, tanh_model, wrt="p")
     assert r.ok and not r.unavailable, str(r)
     assert set(r.verdicts.values()) == {PROVED}, str(r)
+
+
+def readme_loss(x, spec, axis):
+    return np.sum(np.tanh(np.einsum(spec, x, x)).sum(axis=axis) ** 2)
+
+
+def test_source_is_the_gradient_the_call_ran():
+    """(For arrays: the one made for their shapes, not the one for any shape; the
+    README's example.)"""
+    g = symgrad.grad(readme_loss, wrt="x")
+    g(np.arange(6.0).reshape(2, 3) / 10, "ij,kj->ik", 0)
+    assert "d_x = np.einsum('kj,ik->ij', x, _d1) + np.einsum('ij,ik->kj', x, _d1)" \
+        in g.source
+    assert "Made for spec='ij,kj->ik', axis=0." in g.source
