@@ -270,12 +270,20 @@ def _sweep(fn: Any, full: tuple, differentiated: Any, make: Callable[[Any], Any]
     the parameters ``fn``'s code needs before it runs (an axis or einsum subscripts
     passed in: see :mod:`symgrad.static_args`), found when a first try asks for them."""
     known = static_args.known_for(fn)
+    names = _params(fn)
+    retried: set = set()
     while True:
         try:
             return make(_patterns_for(fn, full, differentiated))
         except SymgradError as exc:
-            if known is None or static_args.learn(exc, _params(fn), full, known) is None:
+            if known is None:
                 raise
+            if static_args.learn(exc, names, full, known) is not None:
+                continue
+            name = getattr(exc, "static_param", None)
+            if name not in known or name in retried:
+                raise
+            retried.add(name)       # (known meanwhile: grad's GradFunction asked for it)
 
 
 def _patterns_for(fn: Any, full: tuple, differentiated: Any) -> tuple | None:

@@ -567,3 +567,21 @@ def test_source_is_the_gradient_the_call_ran():
     assert "d_x = np.einsum('kj,ik->ij', x, _d1) + np.einsum('ij,ik->kj', x, _d1)" \
         in g.source
     assert "Made for spec='ij,kj->ik', axis=0." in g.source
+
+
+def stacked_cubes(xs, axis):
+    return np.sum(np.sum(np.stack(xs) ** 3, axis=axis))
+
+
+def stacked_cubes_2(xs, axis):
+    return np.sum(np.sum(np.stack(xs) ** 3, axis=axis))
+
+
+def test_second_order_first():
+    """hessian/hvp as the first thing asked of a function made per value, with no array
+    argument (its gradient, made on the way, learned the parameter meanwhile: the
+    sweep then asked for a single generated function)."""
+    H = symgrad.hessian(stacked_cubes, wrt=0)([1.0, 2.0], 0)
+    np.testing.assert_allclose(H, [[6.0, 0.0], [0.0, 12.0]])
+    hv = symgrad.hvp(stacked_cubes_2, ([1.0, 2.0], -1), ([1.0, 1.0],), wrt=0)
+    np.testing.assert_allclose(hv, [6.0, 12.0])
