@@ -101,3 +101,15 @@ def test_errors():
         symgrad.grad(by_get)(3.0, 4.0)
     with pytest.raises(SymgradError, match="before it is forwarded"):
         symgrad.grad(read_then_forwarded)(1.0, t=0.5)
+
+
+def quad_opts(x, **opts):
+    return x * x * opts.get("s", 2.0) + math.sin(x) * opts.get("t", 0.0)
+
+
+def test_second_order_and_jacobians_with_keywords():
+    assert symgrad.hessian(quad_opts)(3.0, s=5.0) == ((10.0, 6.0), (6.0, 0.0))
+    assert symgrad.hessian(quad_opts, wrt=0)(3.0, t=2.0) == pytest.approx(
+        2 * 2.0 - 2 * math.sin(3.0))
+    assert symgrad.jacobian(quad_opts)(3.0, s=5.0) == pytest.approx((30.0, 9.0))
+    assert symgrad.jvp(quad_opts, (3.0,), (1.0,)) == pytest.approx((18.0, 12.0))
