@@ -31,6 +31,7 @@ from .errors import SourceError, UnsupportedSyntaxError
 from .ir import Const, Eqn, Global, Kind, Loc, Var
 from .stdlib_models import model_of
 from .static_args import mark as mark_fixed
+from .scope import known_isinstance, static_types
 from .scope import (FuncChoice, FuncValue, PartialValue, Scope, Static, StaticDict,
                     StaticTuple,
                     const_or_none, is_compile_time, is_operand)
@@ -43,30 +44,6 @@ def describe_var(v: Var) -> str:
 _LIST_METHODS = {"append", "pop", "insert", "extend", "copy", "clear", "reverse", "index",
                  "count", "remove", "sort"}
 
-
-
-def _static_types(value: Any) -> Any:
-    """The class, or tuple of classes, that ``value`` is while lowering, else None."""
-    if type(value) is Static and isinstance(value.obj, type):
-        return value.obj
-    if type(value) is StaticTuple and all(type(v) is Static and isinstance(v.obj, type)
-                                          for v in value.items):
-        return tuple(v.obj for v in value.items)
-    return None
-
-
-def _known_isinstance(value: Any, kinds: Any) -> bool | None:
-    """``isinstance(value, kinds)`` when lowering can tell: of a constant, or False of a
-    list (a Python list or tuple when the code runs) for classes that are neither."""
-    if kinds is None:
-        return None
-    if type(value) is Const:
-        return isinstance(value.value, kinds)
-    many = kinds if isinstance(kinds, tuple) else (kinds,)
-    if type(value) is Var and value.kind.find().tag == "list" and not any(
-            issubclass(list, k) or issubclass(tuple, k) for k in many):
-        return False
-    return None
 
 
 def _check_binds(scope: Scope, obj: Any, args: list, kwargs: dict, node: ast.AST) -> None:
@@ -311,8 +288,8 @@ class CallLowering:
         """``isinstance(v, kinds)`` when lowering can tell (of a constant, or of a
         parameter whose value the gradient is made for), else None."""
         fixed = self.fixed_at_use.get(args[0], args[0]) if type(args[0]) is Var else args[0]
-        known = _known_isinstance(args[0] if fixed is args[0] else Const(fixed),
-                                  _static_types(args[1]))
+        known = known_isinstance(args[0] if fixed is args[0] else Const(fixed),
+                                 static_types(args[1]))
         if known is None and self.site is not None and args[0] in self.top_params:
             # a model of numpy asking the type of a parameter (np.split(x, n)): made
             # again for its value

@@ -231,3 +231,27 @@ def kind_of_value(value: Any) -> Kind:
 
 __all__ = ["Namer", "Static", "AttrRef", "FuncValue", "StaticTuple", "StaticDict", "FuncChoice", "PartialValue", "Scope",
            "is_operand", "is_compile_time", "resolve_global", "const_or_none", "kind_of_value", "Operand"]
+
+
+def static_types(value: Any) -> Any:
+    """The class, or tuple of classes, that ``value`` is while lowering, else None."""
+    if type(value) is Static and isinstance(value.obj, type):
+        return value.obj
+    if type(value) is StaticTuple and all(type(v) is Static and isinstance(v.obj, type)
+                                          for v in value.items):
+        return tuple(v.obj for v in value.items)
+    return None
+
+
+def known_isinstance(value: Any, kinds: Any) -> bool | None:
+    """``isinstance(value, kinds)`` when lowering can tell: of a constant, or False of a
+    list (a Python list or tuple when the code runs) for classes that are neither."""
+    if kinds is None:
+        return None
+    if type(value) is Const:
+        return isinstance(value.value, kinds)
+    many = kinds if isinstance(kinds, tuple) else (kinds,)
+    if type(value) is Var and value.kind.find().tag == "list" and not any(
+            issubclass(list, k) or issubclass(tuple, k) for k in many):
+        return False
+    return None
