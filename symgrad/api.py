@@ -234,7 +234,7 @@ class GradFunction(functools.partial):
         reads as a list, the version made for a dict."""
         if self._result is None:                 # (one per value: see fixed_call)
             from .fixed_call import for_values
-            return for_values(self, args, {}).fast_for(*args)
+            return for_values(self, args).fast_for(*args)
         key = self._array_key(args)
         if all(k is None for k in key):
             return self.fast

@@ -49,7 +49,7 @@ def fixed_call(gf: Any, *args: Any, **kwargs: Any) -> Any:
     """A call: the gradient made for these values (made now if new), called."""
     full = _positional(gf, args, kwargs)
     while True:
-        inner = for_values(gf, full, {})
+        inner = for_values(gf, full)
         try:
             out = inner(*full)
         except SymgradError as exc:       # (a specialization for arrays needing another)
@@ -60,9 +60,9 @@ def fixed_call(gf: Any, *args: Any, **kwargs: Any) -> Any:
         return out
 
 
-def for_values(gf: Any, args: tuple, kwargs: dict) -> Any:
+def for_values(gf: Any, args: tuple) -> Any:
     """The gradient made for the values ``args`` gives the fixed parameters."""
-    full = _positional(gf, args, kwargs)
+    full = _positional(gf, args, {})
     while True:
         values = static_args.fixed_values(gf.params, full, gf._known, gf._wrt_idx,
                                           gf.__name__)
@@ -85,7 +85,7 @@ def for_values(gf: Any, args: tuple, kwargs: dict) -> Any:
 def resolved(gf: Any, args: Any) -> Any:
     """The gradient a call of ``gf`` with ``args`` runs: ``gf`` itself, or the one made
     for the values of its fixed parameters."""
-    return for_values(gf, tuple(args), {}) if getattr(gf, "_result", 0) is None else gf
+    return for_values(gf, tuple(args)) if getattr(gf, "_result", 0) is None else gf
 
 
 def _positional(gf: Any, args: tuple, kwargs: dict) -> tuple:

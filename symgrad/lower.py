@@ -232,8 +232,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         return self.finish(fn, fs, scope, params, result)
 
     def param_binding(self, v: Var) -> Any:
-        """A parameter's binding: itself, or the constant it is fixed to (a gradient made
-        for the value of an axis or einsum subscripts passed in: see static_args)."""
+        """A parameter's binding: itself, or the constant it is fixed to (static_args)."""
         fixed = self.param_patterns.get(ir.FIXED_PARAMS, {})
         if v.name in fixed:
             return binding(fixed[v.name])

@@ -391,6 +391,26 @@ class CallLowering:
                 # self.feat(x) of an object read when the code runs: its method inlined
                 return self.inline_function(scope, method, [base, *args], kwargs, node,
                                             Static(getattr(base.obj, name)))
+        made = self.dict_method(scope, base, kb, name, args, kwargs, node, dest)
+        if made is not _NOT_DICT:
+            return made
+        if type(base) is Var and kb.tag == "map" and kb.attrs is not False:
+            raise scope.fs.error(node, f"the method call .{name}() of {describe_var(base)}, "
+                                 "whose fields are differentiated",
+                                 "symgrad reads the fields of such a value (p.w) but does "
+                                 "not know its class before the call: write the method as "
+                                 f"a function of it ({name}(p, ...)), or differentiate the "
+                                 f"bound method (grad(obj.{name})) with respect to its "
+                                 "inputs")
+        ops = [self.materialize(a, node) for a in args]
+        kws = {k: self.materialize(v, node) for k, v in kwargs.items()}
+        return self.emit("callmethod", (base, *ops, *kws.values()), Kind(),
+                         {"name": name, "kw": tuple(kws), "label": f".{name}()"}, dest=dest)
+
+    def dict_method(self, scope: Scope, base: Any, kb: Kind, name: str, args: list,
+                    kwargs: dict, node: ast.AST, dest: Var | None) -> Any:
+        """``d.copy()``, ``d.keys()``, ``d.values()``, ``d.get(k, default)`` of a dict (or
+        of a value that may be one); ``_NOT_DICT`` for any other method."""
         if name == "copy" and type(base) is Var and not args and not kwargs and \
                 kb.tag == "map" and kb.attrs is not True and isinstance(node, ast.Call) and \
                 isinstance(node.func, ast.Attribute):          # d.copy(): a new dict
@@ -419,18 +439,7 @@ class CallLowering:
                 return self.emit("get_or_missing", (base, self.materialize(args[0], node),
                                                     args[-1]), None, dest=dest)
             return self.dict_get(base, args, node, dest)
-        if type(base) is Var and kb.tag == "map" and kb.attrs is not False:
-            raise scope.fs.error(node, f"the method call .{name}() of {describe_var(base)}, "
-                                 "whose fields are differentiated",
-                                 "symgrad reads the fields of such a value (p.w) but does "
-                                 "not know its class before the call: write the method as "
-                                 f"a function of it ({name}(p, ...)), or differentiate the "
-                                 f"bound method (grad(obj.{name})) with respect to its "
-                                 "inputs")
-        ops = [self.materialize(a, node) for a in args]
-        kws = {k: self.materialize(v, node) for k, v in kwargs.items()}
-        return self.emit("callmethod", (base, *ops, *kws.values()), Kind(),
-                         {"name": name, "kw": tuple(kws), "label": f".{name}()"}, dest=dest)
+        return _NOT_DICT
 
     def map_parts(self, base: Var, node: ast.AST) -> tuple[Var, Var]:
         """A dict's keys (``list(d)``, not differentiated) and its values, read key by key
@@ -762,6 +771,7 @@ _ARRAY_HELPERS = {"_unbroadcast": "np_sum_like", "_matmul_vjp_a": "np_matmul_vjp
 
 
 _NOT_NUMPY = object()     # (numpy_call: the callee is not one of numpy's)
+_NOT_DICT = object()      # (dict_method: not a method of a dict)
 
 
 def _writes_argument(obj: Any) -> bool:
