@@ -164,6 +164,10 @@ class Budget:
                 if landed is not None:
                     raise landed  # a timeout landed while stopping: this budget's or outer
         except self._exc:
+            # The timeout can land before the ``finally`` above has called ``_shutdown`` (on
+            # Python 3.13 it lands on the first bytecode of a call that follows a long C
+            # call): stop again, or the watchdog would raise it forever after ``run``.
+            self._shutdown()
             self.timed_out = True
             return None
 
@@ -180,14 +184,15 @@ class Budget:
         check_deadline()
 
     def _stop(self) -> None:
-        """Idempotent: unregister, cancel a pending timeout, stop the watchdog if it was the
-        last budget (an enclosing budget's pending timeout is raised again by the watchdog)."""
+        """Idempotent: unregister this budget and every budget started inside it (one whose
+        own stop an enclosing timeout cut short), cancel a pending timeout, stop the watchdog
+        if none is left (an enclosing budget's pending timeout is raised again by it)."""
         dog = getattr(_local, "dog", None)
         if dog is None:
             return
         with dog.lock:
             if self in dog.budgets:
-                dog.budgets.remove(self)
+                del dog.budgets[dog.budgets.index(self):]
             _set_async_exc(dog.tid, None)
             if not dog.budgets:
                 dog.stopped = True

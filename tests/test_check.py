@@ -4,6 +4,7 @@ References are independent of symgrad: the seeds' hand-derived gradients, deriva
 written out by hand as SymPy expressions, and plain arithmetic.
 """
 import doctest
+import functools
 import importlib
 import io
 import copy
@@ -516,6 +517,20 @@ def test_budget_stops_uncooperative_work_and_leaves_nothing_running():
     assert Budget(5.0).run(lambda: 42) == 42
     time.sleep(0.2)                      # no stray timeout arrives later
     assert threading.active_count() == threads
+
+
+def test_a_timeout_landing_as_the_work_returns_leaves_no_watchdog_behind():
+    # One long C call outlives the budget, so the timeout lands on the first bytecode after
+    # it (on Python 3.13: the entry of the budget's own clean-up); CI once saw the watchdog
+    # then raise the timeout into pytest itself, forever.
+    def long_c_call():
+        return functools.partial(sum, range(3 * 10**7))
+    b = Budget(0.01)
+    assert b.run(long_c_call()) is None and b.timed_out
+    outer, inner = Budget(0.01), Budget(30.0)   # the outer's timeout lands in the inner's
+    assert outer.run(lambda: inner.run(long_c_call())) is None and outer.timed_out
+    assert getattr(budget_module._local, "dog", None) is None
+    time.sleep(0.2)                             # no stray timeout arrives later
 
 
 def test_traced_arithmetic_checks_the_deadline_itself(monkeypatch):
