@@ -20,7 +20,7 @@ from . import array_ops
 from .array_ops import ARRAY_OPS, ArrayOp
 from .ir import Const, Eqn, Global, Kind, Var
 from .scope import Scope, Static, StaticTuple
-from .static_args import binding, mark as mark_fixed
+from .static_args import NOT_FOLDED, binding, fold, mark as mark_fixed
 
 __all__ = ["ArrayLowering", "numpy_op_of", "ARRAY_METHODS"]
 
@@ -318,13 +318,9 @@ class ArrayLowering:
             return tuple(parts)
         if type(value) is Const:
             return value.value
-        if type(value) is Global and value.how in ("global", "cell") and _fixed(value.obj):
-            # a global or closure constant (AXIS = 1): its value now, and each call checks
-            # it is still the one there (made again if it was rebound)
-            where = (("cell", value.cell) if value.how == "cell"
-                     else ("global", self.top.globals, value.name))
-            self.guards.setdefault((where[0], id(where[1])) + where[2:], (where, value.obj))
-            return value.obj
+        folded = fold(value, self.block, self.static_global)   # AXIS, AXIS - 1, (N, N)
+        if folded is not NOT_FOLDED and _fixed(folded):
+            return folded
         items = self.literal_list(value) if name in ("axes", "shape") else None
         if items is not None:                # axes=([0], [1]): lists written in the call
             return tuple(self.static_param(v, name, op, node) for v in items)
@@ -335,6 +331,16 @@ class ArrayLowering:
                             "or closure constant, or as a parameter (the gradient is then made "
                             f"for its value: an int or a tuple of ints{lists})")
         raise mark_fixed(err, value, self.top_params, name, self.block)
+
+    def static_global(self, value: Global) -> Any:
+        """A global or closure constant (``AXIS = 1``): its value now, and each call checks
+        it is still the one there (made again if it was rebound); else NOT_FOLDED."""
+        if value.how not in ("global", "cell") or not _fixed(value.obj):
+            return NOT_FOLDED
+        where = (("cell", value.cell) if value.how == "cell"
+                 else ("global", self.top.globals, value.name))
+        self.guards.setdefault((where[0], id(where[1])) + where[2:], (where, value.obj))
+        return value.obj
 
     def literal_list(self, value: Any) -> tuple | None:
         """The items of a list or tuple of constants written in the statement being lowered

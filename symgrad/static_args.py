@@ -19,9 +19,10 @@ number in a place where it is a value (``np.pad``'s ``constant_values``, a norm'
 
 from __future__ import annotations
 
+import operator
 import types
 import weakref
-from typing import Any
+from typing import Any, Callable
 
 from .errors import ArgumentError, SymgradError
 from .ir import FIXED_AT_USE, FIXED_PARAMS, Const, Global, Var
@@ -177,6 +178,44 @@ def _sources(value: Any, params: dict, block: list, depth: int) -> list | None:
                 return None
             return _sources(StaticTuple(tuple(args)), params, block, depth + 1)
     return None
+
+
+_FOLD = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
+         "div": operator.truediv, "floordiv": operator.floordiv, "mod": operator.mod,
+         "pow": operator.pow, "neg": operator.neg, "copy": lambda v: v, "len": len,
+         "max_of": lambda *vs: max(vs), "min_of": lambda *vs: min(vs),
+         "tuple": lambda *vs: vs}
+
+
+def fold(value: Any, block: list, constant: Callable[[Global], Any], depth: int = 0) -> Any:
+    """The value of ``value`` when it is computed in ``block`` from literals and constants
+    only (``AX - 1``, ``(N, M // 2)``), else :data:`NOT_FOLDED`; ``constant(g)`` is a
+    global's value (registering it to be checked on each call), or NOT_FOLDED."""
+    if type(value) is Const:
+        return value.value
+    if type(value) is Global:
+        return constant(value)
+    if type(value) is StaticTuple:
+        items = tuple(fold(v, block, constant, depth + 1) for v in value.items)
+        return NOT_FOLDED if any(v is NOT_FOLDED for v in items) else items
+    if type(value) is not Var or depth > 8:
+        return NOT_FOLDED
+    for e in reversed(block[-64:]):
+        if getattr(e, "outs", None) and e.outs[0] is value:
+            if e.prim not in _FOLD or len(e.outs) != 1:
+                return NOT_FOLDED
+            args = [fold(a, block, constant, depth + 1) for a in e.args]
+            if any(a is NOT_FOLDED for a in args):
+                return NOT_FOLDED
+            try:
+                return _FOLD[e.prim](*args)
+            except (TypeError, ValueError, ArithmeticError):
+                return NOT_FOLDED           # (the code raises it when it runs)
+    return NOT_FOLDED
+
+
+#: what :func:`fold` returns for a value it cannot compute before the code runs
+NOT_FOLDED = type("NotFolded", (), {"__repr__": lambda self: "NOT_FOLDED"})()
 
 
 def learn(exc: BaseException, names: list, values: tuple, known: dict) -> str | None:

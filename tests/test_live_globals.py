@@ -16,6 +16,7 @@ ACT = math.sin
 ARR_ACT = np.sin
 AXIS = 1
 PERM = (0, 2, 1)
+HALF = 1
 
 
 def scalar(x):
@@ -39,6 +40,15 @@ def transposed(x):
     return np.sum(t ** 3 * np.arange(24.0).reshape(t.shape))
 
 
+def shifted(x):          # arithmetic on the constant, folded when the code is made
+    return np.sum(np.sum(x, axis=AXIS - 1) ** 2 * np.arange(1.0, 1.0 + x.shape[2 - AXIS]))
+
+
+def reshaped(x):
+    rows = np.reshape(x, (HALF * 2, -1))
+    return np.sum(rows ** 2 @ np.arange(1.0, 1.0 + 12 // (HALF * 2)))
+
+
 def d(f, x, h=1e-6):
     return (f(x + h) - f(x - h)) / (2 * h)
 
@@ -55,7 +65,7 @@ def fd_grad(f, x, h=1e-6):
 
 @pytest.fixture
 def restore():
-    saved = dict(ACT=ACT, ARR_ACT=ARR_ACT, AXIS=AXIS, PERM=PERM)
+    saved = dict(ACT=ACT, ARR_ACT=ARR_ACT, AXIS=AXIS, PERM=PERM, HALF=HALF)
     yield globals()
     globals().update(saved)
 
@@ -98,15 +108,21 @@ def test_array_modes_follow_a_rebound_numpy_function(restore):
                                    (g(x + 1e-5 * v) - g(x - 1e-5 * v)) / 2e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("f", [reduced, transposed])
+SETTINGS = {
+    reduced: [("AXIS", 1), ("AXIS", 0), ("AXIS", 1)],
+    shifted: [("AXIS", 1), ("AXIS", 2), ("AXIS", 1)],
+    reshaped: [("HALF", 1), ("HALF", 3), ("HALF", 1)],
+    transposed: [("PERM", (0, 2, 1)), ("PERM", (2, 0, 1)), ("PERM", (0, 2, 1))],
+}
+
+
+@pytest.mark.parametrize("f", list(SETTINGS), ids=lambda f: f.__name__)
 def test_a_module_constant_is_an_axis_and_a_rebinding_is_followed(f, restore):
-    x = np.random.default_rng(4).normal(size=(3, 4)) if f is reduced else \
-        np.random.default_rng(4).normal(size=(2, 3, 4))
+    x = np.random.default_rng(4).normal(size=(2, 3, 4) if f is transposed else (3, 4))
     v = np.ones_like(x)
     g = symgrad.grad(f)
     vg = symgrad.value_and_grad(f)
-    settings = [("AXIS", 1), ("AXIS", 0), ("AXIS", 1)] if f is reduced else \
-        [("PERM", (0, 2, 1)), ("PERM", (2, 0, 1)), ("PERM", (0, 2, 1))]
+    settings = SETTINGS[f]
     for name, value in settings:
         restore[name] = value
         want = fd_grad(f, x)
