@@ -634,18 +634,25 @@ def _lower_einsum_vjp(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: 
     return self.emit(op.name, tuple(arrays), Kind.array(), params, dest=dest, hint="_a")
 
 
-def _lower_roll(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
-                node: ast.AST, dest: Var | None, method_base: Any) -> Any:
-    """``np.roll(x, k)`` with ``k`` computed when the code runs (a loop variable): a model
-    of it (``numpy_models.roll_by``); with ``k`` known, the one operation."""
-    shift = args[1] if len(args) > 1 else kwargs.get("shift")
-    if shift is None or self.is_static(self.at_use(shift)) or type(shift) is Var and \
-            shift in self.top_params or type(shift) is not Var or method_base is not None:
-        return self.array_call(scope, op, args, kwargs, node, dest, method_base, plain=True)
-    from .numpy_models import roll_by
-    rest = {k: v for k, v in kwargs.items() if k != "shift"}
-    return self.inline_function(scope, roll_by, [args[0], shift, *args[2:]], rest, node,
-                                Static(roll_by))
+def _by_model(param: str, model: str) -> Any:
+    """The lowering of ``np.roll(x, k)``, ``np.tril(x, k)``, ``np.diagonal(x, k)`` ...: with
+    ``k`` computed when the code runs (a loop variable), a model of the call
+    (``numpy_models.<model>``: masks and index arrays made from ``k``); with ``k`` known
+    when the code is made, the one operation."""
+    def lower(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
+              node: ast.AST, dest: Var | None, method_base: Any) -> Any:
+        full = args if method_base is None else [method_base, *args]
+        value = full[1] if len(full) > 1 else kwargs.get(param)
+        if value is None or type(value) is not Var or value in self.top_params or \
+                self.is_static(self.at_use(value)) or \
+                fold(value, self.block, self.static_global) is not NOT_FOLDED:
+            return self.array_call(scope, op, args, kwargs, node, dest, method_base, plain=True)
+        from . import numpy_models
+        fn = getattr(numpy_models, model)
+        rest = {k: v for k, v in kwargs.items() if k != param}
+        return self.inline_function(scope, fn, [full[0], value, *full[2:]], rest, node,
+                                    Static(fn))
+    return lower
 
 
 def _lower_average(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
@@ -704,7 +711,9 @@ def _lower_norm(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
 _JOINERS = ("concatenate", "stack", "vstack", "hstack", "column_stack", "dstack")
 
 _REWRITTEN = {"np_einsum": _lower_einsum, "np_einsum_vjp": _lower_einsum_vjp,
-              "np_average": _lower_average, "np_sum": _lower_sum, "np_roll": _lower_roll,
+              "np_average": _lower_average, "np_sum": _lower_sum, "np_roll": _by_model("shift", "roll_by"),
+              "np_tril": _by_model("k", "tril_by"), "np_triu": _by_model("k", "triu_by"),
+              "np_diagonal": _by_model("offset", "diagonal_by"),
               "np_clip": _lower_clip, "np_norm": _lower_norm}
 
 

@@ -314,6 +314,26 @@ def roll_by(a, shift, axis=None):
     return np.reshape(out, np.shape(a)) if axis is None else np.moveaxis(out, 0, axis)
 
 
+def tril_by(m, k=0):
+    """``np.tril(m, k)`` with ``k`` computed when the code runs: a mask made from it."""
+    rows, cols = np.shape(m)[-2], np.shape(m)[-1]
+    return np.where(np.arange(cols) - np.arange(rows)[:, None] <= k, m, 0.0)
+
+
+def triu_by(m, k=0):
+    rows, cols = np.shape(m)[-2], np.shape(m)[-1]
+    return np.where(np.arange(cols) - np.arange(rows)[:, None] >= k, m, 0.0)
+
+
+def diagonal_by(a, offset=0, axis1=0, axis2=1):
+    """``np.diagonal(a, offset, axis1, axis2)`` with the offset computed when the code
+    runs: the diagonal's positions as index arrays (empty past the corner)."""
+    m = np.moveaxis(a, (axis1, axis2), (-2, -1))
+    rows, cols = np.shape(m)[-2], np.shape(m)[-1]
+    i = np.arange(max(0, -offset), max(0, min(rows, cols - offset)))
+    return m[..., i, i + offset]
+
+
 def trapezoid(y, x=None, dx=1.0, axis=-1):
     y = np.moveaxis(y, axis, -1)
     if x is None:

@@ -433,6 +433,23 @@ def trace_axes(x):
     return np.sum(np.trace(x, 0, 1, 2) ** 2) + np.sum(np.trace(x, offset=1) ** 2)
 
 
+def offsets_from_a_loop(x):      # k known only when the code runs: masks and index arrays
+    s = 0.0
+    for k in range(-2, 6):
+        s = s + np.sum(np.tril(x, k) ** 2) * 0.1 + np.sum(np.triu(x, k=k) * x) \
+            + np.trace(x, k) ** 2 + np.sum(x.diagonal(k) ** 2) \
+            + np.sum(np.diagonal(x, offset=-k) ** 3)
+    return s
+
+
+def offsets_on_other_axes(x):
+    s = 0.0
+    for k in range(-1, 3):
+        s = s + np.sum(np.trace(x, k, 2, 0) ** 2) + np.sum(np.diagonal(x, k, 1, 2) ** 3) \
+            + np.sum(np.tril(x, k - 1) ** 2)
+    return s
+
+
 def nested_array_literal(x):    # (rows written in the call: autograd's test_2d_array)
     m = np.array([[x[0], x[0] * 1.0, x[0] + 2.5], [x[1] ** 2, x[0], x[1] / 2.0]])
     return np.sum(m ** 2) + np.sum(np.array([[2 * x, x + 1], [x, x]]) * 0.5)
@@ -560,7 +577,8 @@ GRADIENT_CASES = [
     (diag_both_ways, S), (diag_both_ways, V), (flips_and_rot90, S), (atleast_3d_append, X),
     (atleast_3d_append, V), (nan_functions, X), (nan_functions, T), (select_, X),
     (take_, X), (take_, T), (clip_by_keyword, X), (trace_offset, X), (trace_offset, S),
-    (trace_axes, T), (nested_array_literal, V), (splits, X), (split_piece, X),
+    (trace_axes, T), (offsets_from_a_loop, X), (offsets_from_a_loop, S),
+    (offsets_on_other_axes, T), (nested_array_literal, V), (splits, X), (split_piece, X),
     (cross_, X), (cross_, S), (norms, X), (norms, V), (norms, S),
     (std_of_equal_values, V), (polyval_, V), (ediff1d_, V), (gradient_, V),
     (trapezoid_, X), (convolve_, X), (interp_, X), (meshgrid_, V), (matrix_power_, S),
