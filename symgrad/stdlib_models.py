@@ -185,6 +185,46 @@ def product(*iterables, repeat=1):
     return out
 
 
+def combinations(iterable, r):
+    items = list(iterable)
+    picks = [()]                           # (the positions picked: ints, made first)
+    for _ in range(r):
+        picks = [p + (k,) for p in picks for k in range(p[-1] + 1 if p else 0, len(items))]
+    return [tuple(items[k] for k in p) for p in picks]
+
+
+def combinations_with_replacement(iterable, r):
+    items = list(iterable)
+    picks = [()]
+    for _ in range(r):
+        picks = [p + (k,) for p in picks for k in range(p[-1] if p else 0, len(items))]
+    return [tuple(items[k] for k in p) for p in picks]
+
+
+def permutations(iterable, r=None):
+    items = list(iterable)
+    n = len(items)
+    picks = [()]
+    for _ in range(n if r is None else r):
+        picks = [p + (k,) for p in picks for k in range(n) if k not in p]
+    return [tuple(items[k] for k in p) for p in picks]
+
+
+def compress(data, selectors):
+    return [d for d, s in zip(data, selectors) if s]
+
+
+def repeat(obj, times):
+    return [obj for _ in range(times)]
+
+
+def zip_longest(*iterables, fillvalue=None):
+    lists = [list(it) for it in iterables]
+    longest = max(len(items) for items in lists)
+    return [tuple(items[k] if k < len(items) else fillvalue for items in lists)
+            for k in range(longest)]
+
+
 # --------------------------------------------------------------------------- operator
 
 def add(a, b):
@@ -240,6 +280,10 @@ _MODELS: dict[Any, Any] = {
     operator.__truediv__: truediv, operator.__pow__: pow, operator.__neg__: neg,
     functools.reduce: reduce, itertools.accumulate: accumulate, itertools.chain: chain,
     itertools.pairwise: pairwise, itertools.islice: islice, itertools.product: product,
+    itertools.combinations: combinations, itertools.permutations: permutations,
+    itertools.combinations_with_replacement: combinations_with_replacement,
+    itertools.compress: compress, itertools.repeat: repeat,
+    itertools.zip_longest: zip_longest,
 }
 if hasattr(math, "sumprod"):
     _MODELS[math.sumprod] = sumprod

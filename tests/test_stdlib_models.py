@@ -148,7 +148,8 @@ def _reduce_empty(x):
     return functools.reduce(operator.add, [x][:0]) * x
 
 
-# --- itertools.chain, pairwise, islice and product (lists where itertools gives iterators)
+# --- itertools.chain, pairwise, islice, product, combinations, permutations, compress,
+# repeat, zip_longest (lists where itertools gives iterators)
 def chained(xs):
     return sum(itertools.chain(xs, [xs[0] * 2.0])) * xs[1] + max(itertools.chain([1.0], xs))
 
@@ -170,7 +171,27 @@ def multiplied(xs):
     return t
 
 
-@pytest.mark.parametrize("f", [chained, paired, sliced, multiplied], ids=lambda f: f.__name__)
+def combined(xs):
+    t = sum(a * b for a, b in itertools.combinations(xs, 2))
+    for p, q, r in itertools.combinations([xs[0], xs[1] * xs[2], xs[3], 1.5], 3):
+        t += p * q - r ** 2
+    t += sum(a / (1.0 + b * b) for a, b in itertools.combinations_with_replacement(xs[:3], 2))
+    return t + sum(a * b for a, b in itertools.combinations([xs[0]], 2))     # (none)
+
+
+def permuted(xs):
+    t = sum(a * b ** 2 - c for a, b, c in itertools.permutations(xs[:3]))
+    return t + sum(a / (2.0 + b) for a, b in itertools.permutations((xs[3], xs[0], 0.5), 2))
+
+
+def selected(xs):
+    t = sum(itertools.compress(xs, [1, 0, 1, 1])) * xs[1]
+    t += sum(a * b for a, b in zip(itertools.repeat(xs[2], 3), xs))
+    return t + sum(a * b for a, b in itertools.zip_longest(xs, xs[:2], fillvalue=1.5))
+
+
+@pytest.mark.parametrize("f", [chained, paired, sliced, multiplied, combined, permuted,
+                               selected], ids=lambda f: f.__name__)
 def test_itertools_models(f):
     xs = [0.7, -1.3, 2.1, 0.4]
     value, g = symgrad.value_and_grad(f)(list(xs))
