@@ -234,10 +234,18 @@ class ExprLowering:
 
     def e_binop(self, scope: Scope, node: ast.BinOp, dest: Var | None) -> Any:
         prim = rules.BINOPS.get(type(node.op).__name__)
-        a = self.operand(scope, node.left)
+        a = self.expr(scope, node.left)
+        if type(a) is not StaticTuple or prim != "add":
+            a = self.materialize(a, node.left)
         mark = len(self.block)
-        b = self.operand(scope, node.right)
+        right = self.expr(scope, node.right)
+        if type(a) is StaticTuple:      # t + (z,), t += (z,): a new tuple (never in place)
+            a = StaticTuple(tuple(self.kept(v, mark) for v in a.items))
+            if type(right) is StaticTuple:
+                return StaticTuple(a.items + right.items)
+            a = self.materialize(a, node.left)
         a = self.kept(a, mark)
+        b = self.materialize(right, node.right)
         if getattr(node, "inplace", False) and prim == "add" and "list" in (
                 self.kind_of(a).find().tag, self.kind_of(b).find().tag) and type(a) is Var:
             self.unify(a.kind, self.kind_of(b), node)

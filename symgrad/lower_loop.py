@@ -391,8 +391,12 @@ class LoopLowering:
                 owner.owned.add(var)
             owner.env[name] = carried
         elif isinstance(stmt, (ast.For, ast.While)):
-            raise self.error_at(stmt, f"a tuple {name!r} holding functions, reassigned in a "
-                                "loop", "use separate names")
+            what = "an empty tuple" if not cur.items else "a tuple"
+            held = "" if not cur.items else " holding functions"
+            raise self.error_at(stmt, f"{what} {name!r}{held}, reassigned in a loop",
+                                "a tuple keeps its number of items in a loop: grow a list "
+                                "instead (acc = [] ... acc.append(v)), or use separate names"
+                                if not cur.items else "use separate names")
 
     def same_statics(self, statics: list, node: ast.AST) -> None:
         """After a loop's body: a name bound to a function before the loop and to another

@@ -2556,5 +2556,27 @@ def list_concatenation(xs, y):
 ok(list_concatenation, ([1.0, -2.0], 0.5))
 
 
+def tuple_augmented(x, y):          # t += (...) makes a new tuple: u keeps the old one
+    t = (x, y)
+    u = t
+    t += (x * y,)
+    t = t + (t[0] ** 2,)
+    return sum(u) * len(t) + t[-1] * t[2]
+
+
+ok(tuple_augmented, (0.37, 0.81), (-1.5, 2.0))
+
+
+def tuple_grown_in_a_loop(x):
+    acc = ()
+    for k in range(3):  # ERR:grown
+        acc = acc + (x * k,)
+    return sum(acc)
+
+
+err(tuple_grown_in_a_loop, (0.5,), UnsupportedSyntaxError, "grad", "grown",
+    match="an empty tuple 'acc', reassigned in a loop")
+
+
 def _late_helper(t):   # defined after the functions that call it
     return t * t + 1.0

@@ -447,6 +447,14 @@ class _Writer(FamilyWriter):
             else:
                 lines.append(f"{indent}    {t} = " + fmt(
                     [f"{it} * 0.5 + math.tanh({self.expr(inner, 1)})" for it in items]))
+        if not nested and in_loop is None and depth == 0 and \
+                "early_return" not in self.features and self.chance(30):
+            self.features.add("tuples.grow")     # t += (...): a new tuple; u keeps the old
+            u = self.fresh("U")
+            lines.append(f"{indent}{u} = {t}")
+            lines.append(f"{indent}{t} += ({self.expr(inner, 1)},)")
+            items = items + [f"{t}[{n}]", f"{u}[0]"]
+            inner = env.child(scalars_ro=items)
         target = self.pick(env.assignable)
         read = self.pick(items)
         if not nested and self.chance(40):       # slices of the tuple (tuples again)
