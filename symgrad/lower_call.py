@@ -41,6 +41,12 @@ def describe_var(v: Var) -> str:
     return repr(v.name) if getattr(v, "name", None) else "this value"
 
 
+#: a recursion is inlined call by call while its depth is known when the code is made
+_MAX_DEPTH = 32
+_MAX_RECURSIVE = 512
+_RECURSION_HINT = ("rewrite the recursion as a loop (a recursion is inlined when the "
+                   f"arguments fix its depth as the code is made, up to {_MAX_DEPTH} calls "
+                   "deep: power(x, 3), not power(x, n) with n computed from the data)")
 _LIST_METHODS = {"append", "pop", "insert", "extend", "copy", "clear", "reverse", "index",
                  "count", "remove", "sort"}
 
@@ -589,11 +595,11 @@ class CallLowering:
                         node: ast.AST, callee: Static) -> Any:
         """Inline a call to a Python function; a function that cannot be inlined is
         called as it is (an error only if a gradient has to flow through it)."""
-        if fn in self.inlining:     # the same function object (two wrappers share code)
+        if self.recursion_stops(fn):  # (the same function object: two wrappers share code)
             return self.opaque_call(self.ref_static(callee), args, kwargs, node, None,
                                     describe(fn), error=self.error_at(
                                         node, f"the recursive call to {describe(fn)}",
-                                        "rewrite the recursion as a loop"))
+                                        _RECURSION_HINT))
         try:
             fs = get_source(fn)
         except SourceError as exc:
@@ -616,6 +622,17 @@ class CallLowering:
                                     describe(fn), error=exc)
         finally:
             self.loc, self.scope_fs, self.site = saved_loc, saved_fs, saved_site
+
+    def recursion_stops(self, key: Any) -> bool:
+        """Is a call of ``key`` (a function being inlined) inside itself refused?  A
+        recursion whose depth the arguments fix when the code is made (``power(x, 3)``,
+        ``horner(cs[1:], x)`` of a list written out) is inlined call by call, up to
+        :data:`_MAX_DEPTH` deep and :data:`_MAX_RECURSIVE` calls in all."""
+        depth = self.inlining.count(key)
+        if depth == 0:
+            return False
+        calls = self.__dict__["_recursive_calls"] = self.__dict__.get("_recursive_calls", 0) + 1
+        return depth >= _MAX_DEPTH or calls > _MAX_RECURSIVE
 
     def may_rebind(self, *trees: Any) -> bool:
         """Can a call rebind a variable it was given (a ``nonlocal`` in one of ``trees``,
@@ -654,9 +671,8 @@ class CallLowering:
         """Call a function defined in the source: its free names are read in the scope
         it was defined in, as they are *now* (late binding)."""
         key = fv.node
-        if key in self.inlining:
-            raise self.error_at(node, f"the recursive call to {fv.name}",
-                                "rewrite the recursion as a loop")
+        if self.recursion_stops(key):
+            raise self.error_at(node, f"the recursive call to {fv.name}", _RECURSION_HINT)
         tree = fv.node
         if isinstance(tree, ast.Lambda):
             tree = ast.FunctionDef(name="<lambda>", args=tree.args, body=[

@@ -2116,19 +2116,52 @@ def recursive(x, n):
 err(recursive, (1.5, 2), UnsupportedSyntaxError, "grad", "recursion", match=r"recursi")
 
 
+# Decision: a recursion whose depth the arguments fix when the code is made is inlined
+# call by call (up to 32 deep); one whose depth comes from a parameter is refused (above).
 def _ping(x, n):
-    return x if n == 0 else _pong(x * 2.0, n - 1)  # ERR:mutual
+    return x if n == 0 else _pong(x * 2.0, n - 1)
 
 
 def _pong(x, n):
-    return x if n == 0 else _ping(x + 1.0, n - 1)  # ERR:mutual
+    return x if n == 0 else _ping(x + 1.0, n - 1)
 
 
 def mutual_recursion(x):
-    return _ping(x, 3) * x  # ERR:mutual
+    return _ping(x, 3) * x
 
 
-err(mutual_recursion, (1.5,), UnsupportedSyntaxError, "grad", "mutual", match=r"recursi")
+ok(mutual_recursion, (1.5,), (-0.7,))
+
+
+def _power(b, n):
+    return 1.0 if n == 0 else b * _power(b, n - 1)
+
+
+def _tree(x, n):
+    if n <= 1:
+        return x
+    return _tree(x, n - 1) * 0.5 + math.sin(_tree(x, n - 2))
+
+
+def recursion_of_known_depth(x, y):
+    def inner(v, k):
+        return v if k == 0 else inner(math.sin(v) * y, k - 1)
+    return _power(x, 3) * y + _tree(x, 5) + inner(x, 4)
+
+
+ok(recursion_of_known_depth, (0.37, 0.81), (-1.2, 0.4), second=False)
+
+
+def recursion_depth_from_data(x):
+    return _shrink(x, int(x * 10))
+
+
+def _shrink(x, n):
+    return x if n <= 0 else _shrink(x * 0.9, n - 1)  # ERR:data_depth
+
+
+err(recursion_depth_from_data, (0.5,), UnsupportedSyntaxError, "grad", "data_depth",
+    match=r"(?s)recursive call to _shrink.*up to 32 calls deep")
 
 
 def generator_function(x):
