@@ -407,7 +407,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             if type(value) is StaticTuple:
                 if self.depth > 0 and self.carry_tuple(owner, name, value, node):
                     return
-                value = StaticTuple(tuple(self.snapshot(v) for v in value.items))
+                value = value.like(tuple(self.snapshot(v) for v in value.items))
             owner.env[name] = value
             return
         cur = owner.env.get(name)
@@ -553,13 +553,14 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             self.good_returns += 1
         hint = getattr(scope, "result_hint", "_result")
         if scope.result is None:
-            scope.result = StaticTuple(tuple(Var(hint) for _ in value.items)) \
+            scope.result = value.like(tuple(Var(hint) for _ in value.items)) \
                 if type(value) is StaticTuple else Var(hint)
         if type(scope.result) is StaticTuple:
             if type(value) is not StaticTuple or len(value.items) != len(scope.result.items):
                 raise scope.fs.error(s, "returning tuples of different lengths (or a tuple "
                                      "and a single value)", "return the same shape on every "
                                      "path")
+            scope.result.cls = scope.result.cls if value.cls is scope.result.cls else None
             for var, item in zip(scope.result.items, value.items):
                 self.copy_into(var, self.materialize(item, s))
             return

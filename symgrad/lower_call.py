@@ -31,6 +31,7 @@ from .errors import SourceError, UnsupportedSyntaxError
 from .ir import Const, Eqn, Global, Kind, Loc, Var
 from .stdlib_models import model_of
 from .static_args import mark as mark_fixed
+from .lower_records import is_named_tuple_class, make_named_tuple
 from .scope import known_isinstance, static_types
 from .scope import (FuncChoice, FuncValue, PartialValue, Scope, Static, StaticDict,
                     StaticTuple,
@@ -42,11 +43,10 @@ def describe_var(v: Var) -> str:
 
 
 #: a recursion is inlined call by call while its depth is known when the code is made
-_MAX_DEPTH = 32
-_MAX_RECURSIVE = 512
-_RECURSION_HINT = ("rewrite the recursion as a loop (a recursion is inlined when the "
-                   f"arguments fix its depth as the code is made, up to {_MAX_DEPTH} calls "
-                   "deep: power(x, 3), not power(x, n) with n computed from the data)")
+_MAX_DEPTH, _MAX_RECURSIVE = 32, 512
+_RECURSION_HINT = ("rewrite the recursion as a loop (a recursion is inlined when the arguments "
+                   f"fix its depth as the code is made, up to {_MAX_DEPTH} calls deep: "
+                   "power(x, 3), not power(x, n) with n computed from the data)")
 _LIST_METHODS = {"append", "pop", "insert", "extend", "copy", "clear", "reverse", "index",
                  "count", "remove", "sort"}
 
@@ -153,6 +153,8 @@ class CallLowering:
         obj = callee.obj
         if getattr(obj, "__symgrad_transform__", None) is not None:
             return self.transform_call(obj, args, kwargs, node)
+        if is_named_tuple_class(obj):   # Point(x, y): a tuple whose fields have names
+            return make_named_tuple(self, obj, args, kwargs, node)
         model = model_of(obj, len(args))
         if model is not None:          # statistics.variance, math.dist, operator.mul ...
             return self.inline_function(scope, model, args, kwargs, node, Static(model))

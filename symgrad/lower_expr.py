@@ -17,6 +17,7 @@ from typing import Any
 
 from . import ir, rules
 from .ir import Const, Eqn, Global, Kind, KindError, Var
+from .lower_records import named_tuple_attribute
 from .scope import (AttrRef, FuncChoice, FuncValue, Scope, Static, StaticDict, StaticTuple,
                     const_or_none, is_compile_time, is_operand, kind_of_value, resolve_global)
 from .lower_array import _SHAPE_ATTRS
@@ -186,6 +187,8 @@ class ExprLowering:
     # ------------------------------------------------------------------ attributes
     def e_attribute(self, scope: Scope, node: ast.Attribute, dest: Var | None) -> Any:
         base = self.expr(scope, node.value)
+        if type(base) is StaticTuple and base.cls is not None:      # p.x of p = Point(..)
+            return named_tuple_attribute(self, scope, base, node)
         if type(base) is Static:
             obj = getattr(base.obj, node.attr, MISSING)
             if obj is MISSING:
@@ -579,7 +582,7 @@ class ExprLowering:
 
     def kept_value(self, v: Any, mark: int, later: set) -> Any:
         if type(v) is StaticTuple:
-            return StaticTuple(tuple(self.kept_value(x, mark, later) for x in v.items))
+            return v.like(tuple(self.kept_value(x, mark, later) for x in v.items))
         if type(v) is not Var or v not in later:
             return v
         old = Var(v.hint, v.kind)

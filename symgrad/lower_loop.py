@@ -339,10 +339,11 @@ class LoopLowering:
         False when ``t`` is not carried (then the tuple is bound as it is)."""
         cur = owner.env.get(name)
         if type(cur) is Var and cur in owner.owned and cur not in self.targets:
-            if any(type(v) is StaticTuple for v in value.items):
-                raise self.error_at(node, f"a tuple of tuples {name!r} first assigned inside "
-                                    "a branch or loop", f"assign {name} a tuple of the same "
-                                    "shape before the if or loop")
+            if any(type(v) is StaticTuple for v in value.items) or value.cls is not None:
+                what = "a tuple of tuples" if value.cls is None else f"a {value.cls.__name__}"
+                raise self.error_at(node, f"{what} {name!r} first assigned inside a branch "
+                                    "or loop", f"assign {name} a value of the same shape "
+                                    "before the if or loop")
             made = self.materialize(StaticTuple(tuple(map(self.snapshot, value.items))), node)
             self.copy_into(cur, made)
             return True
@@ -379,7 +380,8 @@ class LoopLowering:
                 self.copy_into(var, item)
             at_branch_end(blk, self.block)
             self.block = saved
-        return StaticTuple(joins.items)      # (a later loop carries it: carry_items)
+        return StaticTuple(joins.items,      # (a later loop carries it: carry_items)
+                           cls=a.cls if a.cls is b.cls else None)
 
     def carry_items(self, owner: Scope, name: str, cur: StaticTuple, stmt: ast.stmt) -> None:
         """Before a branch or loop that reassigns tuple ``name``: one variable per item,
@@ -560,7 +562,7 @@ def _variables(name: str, t: StaticTuple) -> StaticTuple:
     base = name.split("#")[0] or "_t"
     return StaticTuple(tuple(
         _variables(f"{base}_{k}", item) if type(item) is StaticTuple else Var(f"{base}_{k}")
-        for k, item in enumerate(t.items)), carried=True)
+        for k, item in enumerate(t.items)), carried=True, cls=t.cls)
 
 
 def at_branch_end(blk: list, stmts: list) -> None:

@@ -97,6 +97,13 @@ class StaticTuple:
 
     items: tuple[Any, ...]
     carried: bool = False
+    #: the NamedTuple class, for a tuple made by calling it in the function (``P(x, y)``):
+    #: its fields are read by name, its methods inlined with the tuple as ``self``
+    cls: Any = None
+
+    def like(self, items: tuple[Any, ...]) -> "StaticTuple":
+        """A tuple of ``items`` of the same class (a snapshot or a copy of this one)."""
+        return StaticTuple(items, cls=self.cls)
 
 
 @dataclass(eq=False)
