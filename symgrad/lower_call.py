@@ -155,6 +155,8 @@ class CallLowering:
             return self.transform_call(obj, args, kwargs, node)
         if is_named_tuple_class(obj):   # Point(x, y): a tuple whose fields have names
             return make_named_tuple(self, obj, args, kwargs, node)
+        if obj is type and len(args) == 1 and not kwargs and type(args[0]) is StaticTuple:
+            return Static(args[0].cls or tuple)     # type(p): known while lowering
         model = model_of(obj, len(args))
         if model is not None:          # statistics.variance, math.dist, operator.mul ...
             return self.inline_function(scope, model, args, kwargs, node, Static(model))

@@ -257,6 +257,8 @@ def known_isinstance(value: Any, kinds: Any) -> bool | None:
         return None
     if type(value) is Const:
         return isinstance(value.value, kinds)
+    if type(value) is StaticTuple:     # a tuple (of its NamedTuple class when made by it)
+        return issubclass(value.cls or tuple, kinds)
     many = kinds if isinstance(kinds, tuple) else (kinds,)
     if type(value) is Var and value.kind.find().tag == "list" and not any(
             issubclass(list, k) or issubclass(tuple, k) for k in many):

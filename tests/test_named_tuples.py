@@ -80,7 +80,16 @@ def made_by_a_helper(x, y):
     return p.area + p.x * y + _make(y).norm()
 
 
-CASES = [fields_methods_and_constants, keywords_defaults_and_unpacking, rebuilt_in_a_loop,
+def class_checks(x, y):         # its class is known while lowering (not a plain tuple)
+    p = Point(x, y)
+    t = (x, y)
+    a = 1.0 if type(p) is Point and isinstance(p, Point) else 0.0
+    b = 1.0 if type(t) is tuple and isinstance(p, tuple) else 0.0
+    c = 1.0 if isinstance(t, Point) or isinstance(p, Pair) else 0.0
+    return (a * 4 + b * 2 + c * 8) * p.x + sum(p) * y + max(p) + len(p) * p.y
+
+
+CASES = [class_checks, fields_methods_and_constants, keywords_defaults_and_unpacking, rebuilt_in_a_loop,
          assigned_in_both_branches, made_by_a_helper]
 
 
