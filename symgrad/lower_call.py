@@ -31,7 +31,7 @@ from .errors import SourceError, UnsupportedSyntaxError
 from .ir import Const, Eqn, Global, Kind, Loc, Var
 from .stdlib_models import model_of
 from .static_args import mark as mark_fixed
-from .lower_records import is_named_tuple_class, make_named_tuple
+from .lower_records import class_of_tuple, is_named_tuple_class, make_named_tuple
 from .scope import known_isinstance, static_types
 from .scope import (FuncChoice, FuncValue, PartialValue, Scope, Static, StaticDict,
                     StaticTuple,
@@ -155,8 +155,9 @@ class CallLowering:
             return self.transform_call(obj, args, kwargs, node)
         if is_named_tuple_class(obj):   # Point(x, y): a tuple whose fields have names
             return make_named_tuple(self, obj, args, kwargs, node)
-        if obj is type and len(args) == 1 and not kwargs and type(args[0]) is StaticTuple:
-            return Static(args[0].cls or tuple)     # type(p): known while lowering
+        known = class_of_tuple(obj, args, kwargs)   # type(p), hasattr(p, "w") of a tuple
+        if known is not None:
+            return known
         model = model_of(obj, len(args))
         if model is not None:          # statistics.variance, math.dist, operator.mul ...
             return self.inline_function(scope, model, args, kwargs, node, Static(model))

@@ -17,7 +17,7 @@ from typing import Any
 
 from . import ir, rules
 from .ir import Const, Eqn, Global, Kind, KindError, Var
-from .lower_records import named_tuple_attribute
+from .lower_records import named_tuple_attribute, tuple_identity
 from .scope import (AttrRef, FuncChoice, FuncValue, Scope, Static, StaticDict, StaticTuple,
                     const_or_none, is_compile_time, is_operand, kind_of_value, resolve_global)
 from .lower_array import _SHAPE_ATTRS
@@ -325,21 +325,28 @@ class ExprLowering:
         return self.emit("invert", (a,), Kind.num(), dest=dest)
 
     def e_compare(self, scope: Scope, node: ast.Compare, dest: Var | None) -> Any:
-        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot)) and \
-                isinstance(node.comparators[0], ast.Constant) and \
-                node.comparators[0].value is None:
+        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot)):
             known = self.expr(scope, node.left)
-            if type(known) in (FuncValue, FuncChoice, Static, StaticTuple) and dest is None:
+            if type(known) in (FuncValue, FuncChoice, Static, StaticTuple) and dest is None \
+                    and isinstance(node.comparators[0], ast.Constant) and \
+                    node.comparators[0].value is None:
                 # (a function, or a tuple, is not None: ``func is None`` of a function
                 # argument, ``axis is None`` of axis=(0, 1))
                 none = type(known) is Static and known.obj is None
                 return Const(none == isinstance(node.ops[0], ast.Is))
+            if type(known) is StaticTuple:        # t is u: which objects they are
+                same = tuple_identity(self, known, self.expr(scope, node.comparators[0]), node)
+                return Const(same == isinstance(node.ops[0], ast.Is))
             left = self.materialize(known, node.left)
         else:
             left = self.operand(scope, node.left)
         if len(node.ops) == 1:
             mark = len(self.block)
-            right = self.operand(scope, node.comparators[0])
+            right = self.expr(scope, node.comparators[0])
+            if type(right) is StaticTuple and isinstance(node.ops[0], (ast.Is, ast.IsNot)):
+                same = tuple_identity(self, right, left, node)
+                return Const(same == isinstance(node.ops[0], ast.Is))
+            right = self.materialize(right, node.comparators[0])
             left = self.kept(left, mark)
             if type(left) is Const and type(right) is Const and dest is None:
                 folded = _fold_compare(node.ops[0], left.value, right.value)
@@ -462,7 +469,8 @@ class ExprLowering:
         parts = [self.expr(scope, p) if p is not None else Const(None)
                  for p in (sl.lower, sl.upper, sl.step)]
         if all(type(p) is Const for p in parts):
-            return StaticTuple(base.items[slice(*(p.value for p in parts))])
+            items = base.items[slice(*(p.value for p in parts))]
+            return base if items == base.items and base.cls is None else StaticTuple(items)
         return self.emit("slice", (self.materialize(base, sl), *[
             self.materialize(p, sl) for p in parts]), Kind.list_of())
 

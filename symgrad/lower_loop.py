@@ -340,9 +340,10 @@ class LoopLowering:
         cur = owner.env.get(name)
         if type(cur) is Var and cur in owner.owned and cur not in self.targets:
             if any(type(v) is StaticTuple for v in value.items) or value.cls is not None:
-                what = "a tuple of tuples" if value.cls is None else f"a {value.cls.__name__}"
+                what, like = ("a tuple of tuples", "a tuple") if value.cls is None else \
+                    (f"a {value.cls.__name__}",) * 2
                 raise self.error_at(node, f"{what} {name!r} first assigned inside a branch "
-                                    "or loop", f"assign {name} a value of the same shape "
+                                    "or loop", f"assign {name} {like} of the same shape "
                                     "before the if or loop")
             made = self.materialize(StaticTuple(tuple(map(self.snapshot, value.items))), node)
             self.copy_into(cur, made)
@@ -381,7 +382,7 @@ class LoopLowering:
             at_branch_end(blk, self.block)
             self.block = saved
         return StaticTuple(joins.items,      # (a later loop carries it: carry_items)
-                           cls=a.cls if a.cls is b.cls else None)
+                           cls=a.cls if a.cls is b.cls else None, ident=None)
 
     def carry_items(self, owner: Scope, name: str, cur: StaticTuple, stmt: ast.stmt) -> None:
         """Before a branch or loop that reassigns tuple ``name``: one variable per item,
@@ -562,7 +563,7 @@ def _variables(name: str, t: StaticTuple) -> StaticTuple:
     base = name.split("#")[0] or "_t"
     return StaticTuple(tuple(
         _variables(f"{base}_{k}", item) if type(item) is StaticTuple else Var(f"{base}_{k}")
-        for k, item in enumerate(t.items)), carried=True, cls=t.cls)
+        for k, item in enumerate(t.items)), carried=True, cls=t.cls, ident=None)
 
 
 def at_branch_end(blk: list, stmts: list) -> None:

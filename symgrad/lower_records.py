@@ -18,9 +18,9 @@ import types
 from typing import Any
 
 from .ir import Const
-from .scope import PartialValue, Static, StaticTuple
+from .scope import FuncChoice, FuncValue, PartialValue, Static, StaticTuple
 
-__all__ = ["is_named_tuple_class", "make_named_tuple", "named_tuple_attribute"]
+__all__ = ["class_of_tuple", "is_named_tuple_class", "make_named_tuple", "named_tuple_attribute", "tuple_identity"]
 
 
 def is_named_tuple_class(obj: Any) -> bool:
@@ -85,3 +85,32 @@ def named_tuple_attribute(lw: Any, scope: Any, base: StaticTuple, node: ast.Attr
             return value
     raise lw.error_at(node, f"the attribute .{attr} of a {cls.__name__} made in the function",
                       "read its fields, or call a method defined in its class")
+
+
+def tuple_identity(lw: Any, t: StaticTuple, other: Any, node: ast.AST) -> bool:
+    """``t is other`` for a tuple ``t`` made in the function: the same object when ``q = t``
+    shares it, another one when it was built again; never a number, ``None``, a string or
+    a function.  Refused where it depends on the path taken, or on a value made when the
+    code runs (a tuple taken back out of a list)."""
+    if type(other) is StaticTuple and t.ident is not None and other.ident is not None:
+        return t.ident is other.ident
+    if type(other) in (FuncValue, FuncChoice, Static) or type(other) is Const and \
+            not isinstance(other.value, tuple):
+        return False
+    raise lw.error_at(node, "the identity (is) of a tuple made in the function here",
+                      "compare the values with == instead")
+
+
+def class_of_tuple(obj: Any, args: list, kwargs: dict) -> Any:
+    """``type(t)`` and ``hasattr(t, name)`` of a tuple made in the function (of its
+    NamedTuple class), known while lowering; else None.  (The tuple the code builds when
+    it needs one is a plain tuple: asked there, it would not be of the class.)"""
+    if kwargs or not args or type(args[0]) is not StaticTuple:
+        return None
+    cls = args[0].cls or tuple
+    if obj is type and len(args) == 1:
+        return Static(cls)
+    if obj is hasattr and len(args) == 2 and type(args[1]) is Const and \
+            isinstance(args[1].value, str):
+        return Const(hasattr(cls, args[1].value))
+    return None

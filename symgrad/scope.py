@@ -100,10 +100,13 @@ class StaticTuple:
     #: the NamedTuple class, for a tuple made by calling it in the function (``P(x, y)``):
     #: its fields are read by name, its methods inlined with the tuple as ``self``
     cls: Any = None
+    #: which Python object it is (``q = p`` shares it, ``is`` compares it); None: it
+    #: depends on the path taken (a tuple joined after an if, carried by a loop)
+    ident: Any = field(default_factory=object)
 
     def like(self, items: tuple[Any, ...]) -> "StaticTuple":
-        """A tuple of ``items`` of the same class (a snapshot or a copy of this one)."""
-        return StaticTuple(items, cls=self.cls)
+        """The same tuple, its items as read now (a snapshot of this one)."""
+        return StaticTuple(items, cls=self.cls, ident=self.ident)
 
 
 @dataclass(eq=False)

@@ -89,7 +89,16 @@ def class_checks(x, y):         # its class is known while lowering (not a plain
     return (a * 4 + b * 2 + c * 8) * p.x + sum(p) * y + max(p) + len(p) * p.y
 
 
-CASES = [class_checks, fields_methods_and_constants, keywords_defaults_and_unpacking, rebuilt_in_a_loop,
+def identity_and_attributes(x, y):   # q = p shares the object; a tuple built again does not
+    p = Point(x, y)
+    q = p
+    t = (x, y)
+    a = 1.0 if p is q and t is not (x, y) and t[:] is t and p is not None else 0.0
+    b = 1.0 if hasattr(p, "w") and hasattr(p, "norm") and not hasattr(t, "w") else 0.0
+    return (a * 2 + b * 4) * x * y + getattr(p, "y") * x
+
+
+CASES = [class_checks, identity_and_attributes, fields_methods_and_constants, keywords_defaults_and_unpacking, rebuilt_in_a_loop,
          assigned_in_both_branches, made_by_a_helper]
 
 
@@ -151,7 +160,14 @@ def first_made_in_a_branch(x):
     return p.x
 
 
+def identity_of_a_tuple_taken_from_a_list(x):
+    t = (x, 1.0)
+    kept = [t]
+    return x if kept[0] is t else 0.0  # ERR
+
+
 @pytest.mark.parametrize(("f", "what"), [
+    (identity_of_a_tuple_taken_from_a_list, r"identity \(is\) of a tuple"),
     (missing_field, "without a value for its field 'y'"),
     (unknown_field, "the field 'z' it does not have"),
     (too_many_values, "4 values for 3 fields"),
