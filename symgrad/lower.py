@@ -411,7 +411,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             owner.env[name] = value
             return
         cur = owner.env.get(name)
-        if self.depth > 0 and type(cur) is StaticTuple and cur.carried:
+        if type(cur) is StaticTuple and cur.carried and self.depth > cur.region_depth:
             raise self.error_at(node, f"a tuple {name!r} reassigned to a value that is not "
                                 "a tuple written out in a branch or loop",
                                 "use another name for the new value")

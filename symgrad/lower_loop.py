@@ -348,7 +348,7 @@ class LoopLowering:
             made = self.materialize(StaticTuple(tuple(map(self.snapshot, value.items))), node)
             self.copy_into(cur, made)
             return True
-        if type(cur) is not StaticTuple or not cur.carried:
+        if type(cur) is not StaticTuple or not cur.carried or self.depth <= cur.region_depth:
             return False
         if _shape(cur) != _shape(value):
             raise self.error_at(node, f"a tuple {name!r} reassigned in a branch or loop to "
@@ -382,13 +382,15 @@ class LoopLowering:
             at_branch_end(blk, self.block)
             self.block = saved
         return StaticTuple(joins.items,      # (a later loop carries it: carry_items)
-                           cls=a.cls if a.cls is b.cls else None, ident=None)
+                           cls=a.cls if a.cls is b.cls else None, ident=None,
+                           region_depth=self.depth)
 
     def carry_items(self, owner: Scope, name: str, cur: StaticTuple, stmt: ast.stmt) -> None:
         """Before a branch or loop that reassigns tuple ``name``: one variable per item,
         at any depth (``t = (t[0] * y, t[1])`` in a loop reads last iteration's items)."""
         if cur.items and _shape(cur) is not None:
             carried = _variables(name, cur)
+            carried.region_depth = self.depth
             for var, item in zip(_leaves(carried), _leaves(cur)):
                 self.copy_into(var, item)
                 owner.owned.add(var)

@@ -103,6 +103,10 @@ class StaticTuple:
     #: which Python object it is (``q = p`` shares it, ``is`` compares it); None: it
     #: depends on the path taken (a tuple joined after an if, carried by a loop)
     ident: Any = field(default_factory=object)
+    #: carried: the depth of branches and loops outside the region that carries it (a
+    #: helper's tuple carried by its own loop is rebound freely after that loop, even
+    #: when the helper is called inside a branch)
+    region_depth: int = 0
 
     def like(self, items: tuple[Any, ...]) -> "StaticTuple":
         """The same tuple, its items as read now (a snapshot of this one)."""

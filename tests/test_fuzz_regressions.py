@@ -987,3 +987,41 @@ def test_functions_with_star_args_in_every_mode():
         symgrad.hessian(star_sum)(0.5, 1.0)[0], rel=1e-12)
     assert symgrad.jacobian(leading_and_star)(1.5, 2.0) == (2.0, 12.0)
     assert "def d_star_sum(xs0, xs1" in symgrad.grad(star_sum).for_arity(2).source
+
+
+# --- found by the fuzzer (tuples grown with +=): a helper's tuple, carried by the helper's
+# own loop, was taken for one its caller's branch carries when the helper was called inside
+# an if (refused: "reassigned in a branch or loop to another number of items")
+def _grown_after_its_loop(a, c=0.5):
+    t = (a, a + 2.0)
+    for _ in range(2):
+        t = (t[1], t[0] * 0.5 + math.tanh(a + c))
+    kept = t
+    t += (c * t[1],)
+    return t[2] * kept[0] + len(t)
+
+
+def helper_grows_a_carried_tuple(x, y):
+    if x > 0.0:
+        y = y + _grown_after_its_loop(x, y)
+    else:
+        for _ in range(2):
+            y = y * _grown_after_its_loop(y)
+    t = (x, y)
+    for _ in range(2):
+        t = (t[1], t[0] * 0.5)
+    if y > 0.0:
+        t = (t[0] * y, x)               # (the if carries it: the same shape)
+    t = t + (x * x,)                      # (after the if: a new tuple)
+    return t[0] * t[2] + t[1]
+
+
+@pytest.mark.parametrize("point", [(0.7, 0.3), (-0.6, 0.4), (0.2, -1.1)])
+def test_a_helpers_tuple_grown_after_its_own_loop_inside_a_branch(point):
+    f = helper_grows_a_carried_tuple
+    g = symgrad.grad(f)(*point)
+    h = 1e-6
+    want = [(f(point[0] + h, point[1]) - f(point[0] - h, point[1])) / (2 * h),
+            (f(point[0], point[1] + h) - f(point[0], point[1] - h)) / (2 * h)]
+    assert list(g) == pytest.approx(want, rel=1e-6, abs=1e-8)
+    assert symgrad.check(f, *point).ok
