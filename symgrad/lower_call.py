@@ -155,7 +155,7 @@ class CallLowering:
             return self.transform_call(obj, args, kwargs, node)
         if is_named_tuple_class(obj):   # Point(x, y): a tuple whose fields have names
             return make_named_tuple(self, obj, args, kwargs, node)
-        known = class_of_tuple(obj, args, kwargs)   # type(p), hasattr(p, "w") of a tuple
+        known = class_of_tuple(self, obj, args, kwargs, node)   # type(p), p._replace(..)
         if known is not None:
             return known
         model = model_of(obj, len(args))

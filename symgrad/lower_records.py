@@ -73,6 +73,8 @@ def named_tuple_attribute(lw: Any, scope: Any, base: StaticTuple, node: ast.Attr
     except AttributeError:
         raise lw.error_at(node, f"the attribute .{attr} of a {cls.__name__}",
                           f"its fields are {', '.join(cls._fields)}") from None
+    if attr == "_replace":
+        return PartialValue(Static(_replace), (base,), {})
     if isinstance(raw, property) and isinstance(raw.fget, types.FunctionType):
         return lw.inline_function(scope, raw.fget, [base], {}, node, Static(raw.fget))
     if isinstance(raw, staticmethod):
@@ -101,13 +103,31 @@ def tuple_identity(lw: Any, t: StaticTuple, other: Any, node: ast.AST) -> bool:
                       "compare the values with == instead")
 
 
-def class_of_tuple(obj: Any, args: list, kwargs: dict) -> Any:
-    """``type(t)`` and ``hasattr(t, name)`` of a tuple made in the function (of its
-    NamedTuple class), known while lowering; else None.  (The tuple the code builds when
-    it needs one is a plain tuple: asked there, it would not be of the class.)"""
-    if kwargs or not args or type(args[0]) is not StaticTuple:
+def _replace(self: Any, **changes: Any) -> Any:
+    """What ``p._replace`` is bound to for a NamedTuple made in the function (lowering
+    makes the new tuple itself: see :func:`class_of_tuple`)."""
+    raise NotImplementedError
+
+
+def class_of_tuple(lw: Any, obj: Any, args: list, kwargs: dict, node: ast.AST) -> Any:
+    """``type(t)``, ``hasattr(t, name)`` and ``t._replace(x=v)`` of a tuple made in the
+    function (of its NamedTuple class), known while lowering; else None.  (The tuple the
+    code builds when it needs one is a plain tuple: asked there, it would not be of the
+    class.)"""
+    if not args or type(args[0]) is not StaticTuple:
         return None
-    cls = args[0].cls or tuple
+    t = args[0]
+    cls = t.cls or tuple
+    if obj is _replace and len(args) == 1:
+        unknown = sorted(set(kwargs) - set(cls._fields))
+        if unknown:
+            raise lw.error_at(node, f"{cls.__name__}._replace() with the field "
+                              f"{unknown[0]!r} it does not have",
+                              f"its fields are {', '.join(cls._fields)}")
+        return StaticTuple(tuple(kwargs.get(f, v) for f, v in zip(cls._fields, t.items)),
+                           cls=cls)
+    if kwargs:
+        return None
     if obj is type and len(args) == 1:
         return Static(cls)
     if obj is hasattr and len(args) == 2 and type(args[1]) is Const and \

@@ -98,7 +98,14 @@ def identity_and_attributes(x, y):   # q = p shares the object; a tuple built ag
     return (a * 2 + b * 4) * x * y + getattr(p, "y") * x
 
 
-CASES = [class_checks, identity_and_attributes, fields_methods_and_constants, keywords_defaults_and_unpacking, rebuilt_in_a_loop,
+def replaced_in_a_loop(x, y):        # state._replace(...): the JAX-style state update
+    s = Point(x, y)
+    for _ in range(3):
+        s = s._replace(x=s.x * 0.5 + s.y, w=s.w + s.x)
+    return s.norm() * s.w
+
+
+CASES = [class_checks, identity_and_attributes, replaced_in_a_loop, fields_methods_and_constants, keywords_defaults_and_unpacking, rebuilt_in_a_loop,
          assigned_in_both_branches, made_by_a_helper]
 
 
@@ -166,7 +173,12 @@ def identity_of_a_tuple_taken_from_a_list(x):
     return x if kept[0] is t else 0.0  # ERR
 
 
+def replace_unknown_field(x):
+    return Point(x, 1.0)._replace(z=2.0).x  # ERR
+
+
 @pytest.mark.parametrize(("f", "what"), [
+    (replace_unknown_field, r"Point\._replace\(\) with the field 'z'"),
     (identity_of_a_tuple_taken_from_a_list, r"identity \(is\) of a tuple"),
     (missing_field, "without a value for its field 'y'"),
     (unknown_field, "the field 'z' it does not have"),
