@@ -143,10 +143,16 @@ class FamilyWriter:
                 out += ["", "def _curve_at(self, t):", "    return 0.5 * t * t + 1.0", "", "",
                         "class Curve:", "    __getitem__ = _curve_at", "", "",
                         "GC = Curve()", ""]
+        self.records = self.chance(35)
+        if self.records:    # a NamedTuple the tuple statements sometimes build (Rec(a, b=c))
+            out += ["", "def _rec_mix(self):", "    return self.a * 0.5 + self.b * self.c", "",
+                    "", "class Rec(NamedTuple):", "    a: float", "    b: float",
+                    "    c: float = 0.5", "    mix = _rec_mix", ""]
         return out
 
     def imports(self) -> list[str]:
-        return ["import functools", ""] if self.decorators else []
+        return (["import functools", ""] if self.decorators else []) + \
+            (["from typing import NamedTuple", ""] if self.records else [])
 
     def global_values(self) -> dict[str, Any]:
         return dict(self.globals_)

@@ -414,6 +414,15 @@ class _Writer(FamilyWriter):
 
             def fmt(v: list[str]) -> str:
                 return f"(({v[0]}, {v[1]}), {v[2]})"
+        elif self.records and in_loop is None and depth == 0 and \
+                "early_return" not in self.features and self.chance(60):   # a NamedTuple
+            # (as for a tuple of tuples: one first made inside a branch is refused, and the
+            # lines after an early return are the else branch of its if)
+            self.features.add("tuples.record")
+            items = [f"{t}.a", f"{t}[1]"] if n == 2 else [f"{t}.a", f"{t}.b", f"{t}[2]"]
+
+            def fmt(v: list[str]) -> str:
+                return f"Rec({v[0]}, b={v[1]})" if n == 2 else f"Rec({v[0]}, {v[1]}, c={v[2]})"
         else:
             items = [f"{t}[{k}]" for k in range(n)]
 
@@ -434,20 +443,24 @@ class _Writer(FamilyWriter):
             self.features.add("tuples.loop")
             i = self.fresh("i")
             lines.append(f"{indent}for {i} in range({self.draw(st.integers(0, 3))}):")
-            form = self.pick(["rebuild", "swap", "unpack"])
-            if form == "swap":            # parallel assignment from the tuple itself
+            record = "tuples.record" in self.features and items[0] == f"{t}.a"
+            form = self.pick(["rebuild", "swap", "unpack"] + (["replace"] if record else []))
+            if form == "replace":         # state._replace(a=...): the other fields kept
+                lines.append(f"{indent}    {t} = {t}._replace(a={items[-1]} * 0.5 + "
+                             f"math.tanh({self.expr(inner, 1)}))")
+            elif form == "swap":          # parallel assignment from the tuple itself
                 new = items[1:] + [f"{items[0]} * 0.5 + math.tanh({self.expr(inner, 1)})"]
                 lines.append(f"{indent}    {t} = {fmt(new)}")
             elif form == "unpack":
                 names = [self.fresh("u") for _ in range(n)]
-                lines.append(f"{indent}    {fmt(names)} = {t}")
+                lines.append(f"{indent}    ({', '.join(names)},) = {t}")
                 un = env.child(scalars_ro=names)
                 lines.append(f"{indent}    {t} = " + fmt(
                     [f"{v} * 0.5 + math.sin({self.expr(un, 1)})" for v in names]))
             else:
                 lines.append(f"{indent}    {t} = " + fmt(
                     [f"{it} * 0.5 + math.tanh({self.expr(inner, 1)})" for it in items]))
-        if not nested and in_loop is None and depth == 0 and \
+        if not nested and in_loop is None and depth == 0 and items[0] != f"{t}.a" and \
                 "early_return" not in self.features and self.chance(30):
             self.features.add("tuples.grow")     # t += (...): a new tuple; u keeps the old
             u = self.fresh("U")
@@ -464,6 +477,8 @@ class _Writer(FamilyWriter):
                 self.features.add("kink")
                 forms += [f"max({t}[::-1])", f"min({t}[::2])"]
             read = self.pick(forms)
+        elif items[0] == f"{t}.a" and self.chance(40):
+            read = f"{t}.mix()"                  # a method, the tuple as self
         lines.append(f"{indent}{target} = {self.expr(inner, 1)} + {read}")
 
     def s_local(self, env: _Env, lines: list[str], indent: str, e_depth: int) -> None:
