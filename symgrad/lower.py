@@ -35,14 +35,14 @@ from .errors import NonScalarError, UnsupportedSyntaxError
 from .array_alias import check_views
 from .ir import Const, Eqn, Kind, KindError, Loc, Var, kind_conflict
 from .lower_array import ArrayLowering
-from .lower_call import CallLowering, _c_wrapper_error, _python_function_inside
+from .lower_call import CallLowering
 from .lower_expr import ExprLowering
 from .lower_loop import LoopLowering, at_branch_end
 from .static_args import binding
 from .scope import FuncChoice, FuncValue, Scope, Static, StaticTuple, is_operand
 from .results import _describe_value, _not_number
-from .source import (FunctionSource, SourceError, construct_hint, construct_name, describe,
-                     get_source)
+from .source import (FunctionSource, SourceError, c_wrapper_error, construct_hint, construct_name,
+                     describe, get_source, python_function_inside)
 
 #: primitives whose result is a flag or a count, never an array of indices
 _NOT_ARRAYS = {"lt", "le", "gt", "ge", "eq", "ne", "is", "is_not", "in", "not_in", "not", "and",
@@ -844,13 +844,13 @@ def lower(fn: Any, structured: bool = False, patterns: dict | None = None) -> Lo
 
 def _lower_call_of(fn: Any, structured: bool = False, patterns: dict | None = None
                    ) -> Lowered:
-    inner = _python_function_inside(fn)
+    inner = python_function_inside(fn)
     if inner is None:
         get_source(fn)                     # raises the clear SourceError
         raise AssertionError("unreachable")  # pragma: no cover
     if not isinstance(fn, types.FunctionType) and hasattr(fn, "__wrapped__") and \
             not isinstance(fn, (types.MethodType, functools.partial)):
-        raise _c_wrapper_error(fn, inner)
+        raise c_wrapper_error(fn, inner)
     fs = get_source(inner)
     try:
         sig = inspect.signature(fn)

@@ -711,7 +711,8 @@ def _lower_norm(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
 _JOINERS = ("concatenate", "stack", "vstack", "hstack", "column_stack", "dstack")
 
 _REWRITTEN = {"np_einsum": _lower_einsum, "np_einsum_vjp": _lower_einsum_vjp,
-              "np_average": _lower_average, "np_sum": _lower_sum, "np_roll": _by_model("shift", "roll_by"),
+              "np_average": _lower_average, "np_sum": _lower_sum,
+              "np_roll": _by_model("shift", "roll_by"),
               "np_tril": _by_model("k", "tril_by"), "np_triu": _by_model("k", "triu_by"),
               "np_diagonal": _by_model("offset", "diagonal_by"),
               "np_clip": _lower_clip, "np_norm": _lower_norm}

@@ -36,7 +36,8 @@ from .scope import known_isinstance, static_types
 from .scope import (FuncChoice, FuncValue, PartialValue, Scope, Static, StaticDict,
                     StaticTuple,
                     const_or_none, is_compile_time, is_operand)
-from .source import describe, get_source, is_library
+from .source import (c_wrapper_error as _c_wrapper_error, describe, get_source,
+                     is_library, python_function_inside as _python_function_inside)
 
 def describe_var(v: Var) -> str:
     return repr(v.name) if getattr(v, "name", None) else "this value"
@@ -880,35 +881,3 @@ def _tape_marker(value: Any) -> bool:
     (``d.get(k, _MISSING)``, kept as written)?"""
     from .emit_forms import missing_marker
     return type(value) is Global and value.obj is missing_marker()
-
-
-def _python_function_inside(fn: Any) -> Any:
-    """A Python function whose source stands for ``fn`` in messages (and globals)."""
-    seen = 0
-    obj = fn
-    while obj is not None and seen < 20:
-        seen += 1
-        if isinstance(obj, types.FunctionType):
-            return obj
-        if isinstance(obj, types.MethodType):
-            obj = obj.__func__
-        elif isinstance(obj, functools.partial):
-            obj = obj.func
-        elif hasattr(obj, "__wrapped__"):
-            obj = obj.__wrapped__
-        elif callable(obj) and isinstance(getattr(type(obj), "__call__", None),
-                                          types.FunctionType):
-            obj = type(obj).__call__
-        else:
-            obj = None
-    return None
-
-
-def _c_wrapper_error(fn: Any, inner: Any) -> Exception:
-    code = inner.__code__
-    return SourceError(
-        f'File "{code.co_filename}", line {code.co_firstlineno}: symgrad cannot '
-        f"differentiate {describe(fn)}: it is wrapped by a C-implemented decorator "
-        f"({type(fn).__module__}.{type(fn).__qualname__}, e.g. functools.lru_cache or "
-        "functools.cache), whose inside symgrad cannot see.\n  hint: differentiate "
-        f"{describe(inner)}.__wrapped__ (the undecorated function) instead.")

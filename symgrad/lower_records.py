@@ -20,7 +20,8 @@ from typing import Any
 from .ir import Const
 from .scope import FuncChoice, FuncValue, PartialValue, Static, StaticTuple
 
-__all__ = ["class_of_tuple", "is_named_tuple_class", "make_named_tuple", "named_tuple_attribute", "tuple_identity"]
+__all__ = ["class_of_tuple", "is_named_tuple_class", "make_named_tuple", "named_tuple_attribute",
+           "tuple_identity"]
 
 
 def is_named_tuple_class(obj: Any) -> bool:

@@ -12,6 +12,7 @@ actually calls (``inspect.getsource`` would show the undecorated function).
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import linecache
 import os
@@ -322,3 +323,37 @@ def construct_hint(node: ast.AST) -> str:
     if isinstance(node, ast.ClassDef):
         return "define classes at module level"
     return "rewrite it with assignments, if/for/while and function calls"
+
+
+def python_function_inside(fn: Any) -> Any:
+    """A Python function whose source stands for ``fn`` in messages (and globals)."""
+    seen = 0
+    obj = fn
+    while obj is not None and seen < 20:
+        seen += 1
+        if isinstance(obj, types.FunctionType):
+            return obj
+        if isinstance(obj, types.MethodType):
+            obj = obj.__func__
+        elif isinstance(obj, functools.partial):
+            obj = obj.func
+        elif hasattr(obj, "__wrapped__"):
+            obj = obj.__wrapped__
+        elif callable(obj) and isinstance(getattr(type(obj), "__call__", None),
+                                          types.FunctionType):
+            obj = type(obj).__call__
+        else:
+            obj = None
+    return None
+
+
+def c_wrapper_error(fn: Any, inner: Any) -> Exception:
+    """The error for ``fn``, a C-implemented decorator's wrapper (``functools.lru_cache``)
+    around the Python function ``inner``."""
+    code = inner.__code__
+    return SourceError(
+        f'File "{code.co_filename}", line {code.co_firstlineno}: symgrad cannot '
+        f"differentiate {describe(fn)}: it is wrapped by a C-implemented decorator "
+        f"({type(fn).__module__}.{type(fn).__qualname__}, e.g. functools.lru_cache or "
+        "functools.cache), whose inside symgrad cannot see.\n  hint: differentiate "
+        f"{describe(inner)}.__wrapped__ (the undecorated function) instead.")
