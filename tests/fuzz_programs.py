@@ -453,7 +453,9 @@ class _Writer(FamilyWriter):
                 lines.append(f"{indent}    {t} = {fmt(new)}")
             elif form == "unpack":
                 names = [self.fresh("u") for _ in range(n)]
-                lines.append(f"{indent}    ({', '.join(names)},) = {t}")
+                # (a NamedTuple unpacks as a flat tuple; a tuple of tuples, nested)
+                target = f"({', '.join(names)},)" if record else fmt(names)
+                lines.append(f"{indent}    {target} = {t}")
                 un = env.child(scalars_ro=names)
                 lines.append(f"{indent}    {t} = " + fmt(
                     [f"{v} * 0.5 + math.sin({self.expr(un, 1)})" for v in names]))
