@@ -9,13 +9,9 @@ become index loops, early exits are restructured, and every construct outside
 the supported subset raises an :class:`~symgrad.errors.UnsupportedSyntaxError`
 naming its file and line.
 
-This module holds the driver and the statements; :mod:`symgrad.lower_expr`
-the expressions and :mod:`symgrad.lower_call` the calls.
-
->>> def f(x, y):
-...     z = x * y
-...     return z + 1.0
->>> print(show_lowered(f))   # doctest: +SKIP
+Here: the driver and the statements; expressions in :mod:`symgrad.lower_expr`, calls in
+:mod:`symgrad.lower_call` (NamedTuples made in the function: :mod:`symgrad.lower_records`);
+``symgrad.show(f, stage="ir")`` prints what it makes.
 """
 
 from __future__ import annotations
@@ -560,7 +556,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                 raise scope.fs.error(s, "returning tuples of different lengths (or a tuple "
                                      "and a single value)", "return the same shape on every "
                                      "path")
-            scope.result.cls = scope.result.cls if value.cls is scope.result.cls else None
+            scope.result.cls = value.cls if value.cls is scope.result.cls else None
             for var, item in zip(scope.result.items, value.items):
                 self.copy_into(var, self.materialize(item, s))
             return

@@ -395,13 +395,13 @@ class LoopLowering:
                 self.copy_into(var, item)
                 owner.owned.add(var)
             owner.env[name] = carried
-        elif isinstance(stmt, (ast.For, ast.While)):
-            what = "an empty tuple" if not cur.items else "a tuple"
-            held = "" if not cur.items else " holding functions"
-            raise self.error_at(stmt, f"{what} {name!r}{held}, reassigned in a loop",
+        elif isinstance(stmt, (ast.For, ast.While)) and not cur.items:
+            raise self.error_at(stmt, f"an empty tuple {name!r}, reassigned in a loop",
                                 "a tuple keeps its number of items in a loop: grow a list "
-                                "instead (acc = [] ... acc.append(v)), or use separate names"
-                                if not cur.items else "use separate names")
+                                "instead (acc = [] ... acc.append(v)), or use separate names")
+        elif isinstance(stmt, (ast.For, ast.While)):
+            raise self.error_at(stmt, f"a tuple {name!r} holding functions, reassigned in a "
+                                "loop", "use separate names")
 
     def same_statics(self, statics: list, node: ast.AST) -> None:
         """After a loop's body: a name bound to a function before the loop and to another

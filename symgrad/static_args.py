@@ -134,8 +134,12 @@ def zero_of(value: Any) -> Any:
 
 #: operations a value needed before the code runs may be computed with from parameters
 #: (``axis=k - 1``): once the parameters are fixed, lowering folds them
-_FOLDABLE = frozenset({"add", "sub", "mul", "div", "floordiv", "mod", "neg", "pow", "tuple",
-                       "copy", "len", "max_of", "min_of"})
+_FOLD = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
+         "div": operator.truediv, "floordiv": operator.floordiv, "mod": operator.mod,
+         "pow": operator.pow, "neg": operator.neg, "copy": lambda v: v, "len": len,
+         "max_of": lambda *vs: max(vs), "min_of": lambda *vs: min(vs),
+         "tuple": lambda *vs: vs}
+_FOLDABLE = frozenset(_FOLD)
 
 
 def mark(err: SymgradError, value: Any, params: dict, role: str,
@@ -168,24 +172,24 @@ def _sources(value: Any, params: dict, block: list, depth: int) -> list | None:
         return None
     if value in params:
         return [value]
+    e = _defining(value, block)
+    if e is None:
+        return None
+    args = e.args
+    if e.prim == "call" and args and type(args[0]) is Global and \
+            args[0].obj is getattr:         # getattr(math, name)
+        args = args[1:]
+    elif e.prim not in _FOLDABLE or len(e.outs) != 1:
+        return None
+    return _sources(StaticTuple(tuple(args)), params, block, depth + 1)
+
+
+def _defining(value: Var, block: list) -> Any:
+    """The equation among the last statements of ``block`` that computes ``value``."""
     for e in reversed(block[-64:]):
         if getattr(e, "outs", None) and e.outs[0] is value:
-            args = e.args
-            if e.prim == "call" and args and type(args[0]) is Global and \
-                    args[0].obj is getattr:         # getattr(math, name)
-                args = args[1:]
-            elif e.prim not in _FOLDABLE or len(e.outs) != 1:
-                return None
-            return _sources(StaticTuple(tuple(args)), params, block, depth + 1)
+            return e
     return None
-
-
-_FOLD = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
-         "div": operator.truediv, "floordiv": operator.floordiv, "mod": operator.mod,
-         "pow": operator.pow, "neg": operator.neg, "copy": lambda v: v, "len": len,
-         "max_of": lambda *vs: max(vs), "min_of": lambda *vs: min(vs),
-         "tuple": lambda *vs: vs}
-
 
 def fold(value: Any, block: list, constant: Callable[[Global], Any], depth: int = 0) -> Any:
     """The value of ``value`` when it is computed in ``block`` from literals and constants
@@ -198,20 +202,16 @@ def fold(value: Any, block: list, constant: Callable[[Global], Any], depth: int 
     if type(value) is StaticTuple:
         items = tuple(fold(v, block, constant, depth + 1) for v in value.items)
         return NOT_FOLDED if any(v is NOT_FOLDED for v in items) else items
-    if type(value) is not Var or depth > 8:
+    e = _defining(value, block) if type(value) is Var and depth <= 8 else None
+    if e is None or e.prim not in _FOLD or len(e.outs) != 1:
         return NOT_FOLDED
-    for e in reversed(block[-64:]):
-        if getattr(e, "outs", None) and e.outs[0] is value:
-            if e.prim not in _FOLD or len(e.outs) != 1:
-                return NOT_FOLDED
-            args = [fold(a, block, constant, depth + 1) for a in e.args]
-            if any(a is NOT_FOLDED for a in args):
-                return NOT_FOLDED
-            try:
-                return _FOLD[e.prim](*args)
-            except (TypeError, ValueError, ArithmeticError):
-                return NOT_FOLDED           # (the code raises it when it runs)
-    return NOT_FOLDED
+    args = [fold(a, block, constant, depth + 1) for a in e.args]
+    if any(a is NOT_FOLDED for a in args):
+        return NOT_FOLDED
+    try:
+        return _FOLD[e.prim](*args)
+    except (TypeError, ValueError, ArithmeticError):
+        return NOT_FOLDED           # (the code raises it when it runs)
 
 
 #: what :func:`fold` returns for a value it cannot compute before the code runs
