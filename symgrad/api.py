@@ -118,21 +118,31 @@ class GradFunction(functools.partial):
 
     def _fused(self, result: Any, checks: list) -> Any:
         """The gradient with the entry's tests in its first line (see
-        :func:`symgrad.entry.fused_source`), or None where they cannot be fused."""
+        :func:`symgrad.entry.fused_source`), or None where they cannot be fused.  Where
+        ``_speedups`` was built, the numbers are tested in C before the call
+        (:data:`symgrad.entry._CHECKED`) and the line has only the other tests, if any."""
         if result.fn is not None:
             return None
         names = [p.name for p in result.ir.params]
+        positions = tuple(names.index(p) for p, k in checks if k == "num")
+        in_c = entry_mod._CHECKED is not None and bool(positions)
         found = entry_mod.fused_source(result.emitted.source, names, names[:len(self.params)],
                                        checks, result.uses_numpy,
                                        self._sharing(result.lowered, result.inactive),
-                                       result.lowered.guards)
+                                       result.lowered.guards, in_c)
         if found is None:
             return None
         text, values, doc = found
-        values["_sg_entry"] = lambda *args: self._slow_entry()(*args)
-        fn = compile_emitted(result.emitted, result.label, text, values)
-        fn.__doc__ = doc
-        return fn
+        if text is None:                    # (nothing left to test in Python)
+            fn = result.compiled()
+        else:
+            values["_sg_entry"] = lambda *args: self._slow_entry()(*args)
+            fn = compile_emitted(result.emitted, result.label, text, values)
+            fn.__doc__ = doc
+        if not in_c:
+            return fn
+        return entry_mod._CHECKED(fn, lambda *args, **kw: self._slow_entry()(*args, **kw),
+                                  positions)
 
     def _slow_entry(self) -> Any:
         """The whole checked entry (:func:`symgrad.entry.make_entry`), made when first

@@ -5,7 +5,9 @@ The printer puts a temporary back into the one expression that uses it (so
 same source line and nothing in between changes what it reads; it names
 variables from their hints (``x``, ``x_1``, ``d_x``, ``_t1``); it writes a
 ``# <source line>`` comment before the code of each line (``# grad of: ...``
-for its adjoint); and operators get exactly the parentheses Python needs.
+for its adjoint); and operators get exactly the parentheses Python needs.  A
+return of many results computed just before it has them written inside it, one
+per line with its name as a comment (:meth:`Printer.plan_return`).
 
 The generated function reads the differentiated function's module globals
 *live* (its globals are that module's dict), and finds what symgrad adds
@@ -35,6 +37,11 @@ _PURE = {"copy", "getitem", "getattr", "list", "tuple", "concat", "repeat", "sli
          "range", "neg", "not", "and", "invert", "select", "sum", "fsum", "mean", "fmean", "max_of",
          "min_of", "zeros_like", "binop", "get_or_missing", "list_to_array",
          "join_list"}
+#: a return listing more than this many results computed in the step just before it has
+#: them written inside it, one per line, each with its name as a comment (see
+#: :meth:`Printer.plan_return`)
+RETURN_INLINE_ABOVE = 8
+
 _MUTATING = {"append", "pop", "insert", "extend", "setitem", "setslice", "accum", "reverse",
              "put_back", "add_into", "aset", "aset_add",
              "clear", "call", "callmethod", "pyexpr", "raise", "assert_fail"}
@@ -131,6 +138,9 @@ class Printer:
         self.listy_of: dict[Var, bool] = {}
         self.lines: list[str] = []
         self.last_loc: Any = None
+        #: results printed inside the final return (see plan_return), with their lines
+        self.in_return: dict[Var, Any] = {}
+        self.return_loc: Any = None
 
     # ------------------------------------------------------------------ analysis
     def count(self) -> tuple[list[Global], set[str]]:
@@ -202,6 +212,68 @@ class Printer:
                 reads, listy = self._reads(s)
                 pending.add(s, reads, listy)
         return pending.entries
+
+    def plan_return(self, body: list) -> None:
+        """Print the results a function's last lines compute inside its ``return``.
+
+        A gradient of many inputs ends with one line per input's adjoint
+        (``d_x0 = d_n * w0`` ...) and a return of them all.  Naming each costs a store
+        and a load per call, a fifth of the 201-argument neuron's gradient; a person
+        writing it builds the result in one expression.  So when more than
+        :data:`RETURN_INLINE_ABOVE` returned values are single-use results of the lines
+        right before the return, the return is printed one item per line, each with the
+        adjoint's name as a comment and the ``# grad of:`` comments where they were: so
+        the lines of one source line may be listed in any order, but those of two are
+        moved only when the return lists them in the order they were (smaller gradients
+        keep the named lines).
+        Only that run of lines moves, and each of them writes a variable nothing else
+        reads, so what they read is unchanged at the return."""
+        if not body or type(body[-1]) is not Return or type(body[-1].value) is not tuple:
+            return
+        order = {v: k for k, v in enumerate(leaves(body[-1].value)) if type(v) is Var}
+        run: list[Eqn] = []
+        later = here = len(order)      # (the first place in the return of the lines after)
+        for s in reversed(body[:-1]):
+            if type(s) is not Eqn or len(s.outs) != 1 or s.prim in _MUTATING or s.prim in STMT:
+                break
+            v = s.out
+            if v not in order or v in self.inline or self.uses.get(v) != 1 or \
+                    self.defs.get(v) != 1:
+                break
+            if run and s.loc is not run[-1].loc:        # (the lines of another source line)
+                later = min(later, here)
+            if order[v] > later:
+                break
+            here = min(here, order[v]) if run and s.loc is run[-1].loc else order[v]
+            run.append(s)
+        if len(run) <= RETURN_INLINE_ABOVE:
+            return
+        for e in run:
+            self.inline[e.out] = e
+        self.in_return = {e.out: e.loc for e in run}
+        self.return_loc = run[-1].loc
+
+    def return_lines(self, v: Any, ind: str) -> list[str]:
+        """A returned value as lines (the first one continues the ``return``): a tuple
+        holding a result printed inside it is opened one item per line."""
+        if type(v) is not tuple:
+            return [self.op(v)]
+        if not any(type(x) is Var and x in self.in_return for x in leaves(v)):
+            return [self.expr(v)[0]]
+        lines = ["("]
+        for x in v:
+            moved = type(x) is Var and x in self.in_return
+            if moved:
+                lines += self.comments(ind + "    ", self.in_return[x])
+            sub = self.return_lines(x, ind + "    ")
+            lines.append(ind + "    " + sub[0])
+            lines += sub[1:]
+            lines[-1] += ","
+            if moved and x.hint:
+                lines[-1] += f"  # {x.hint}{(x.base.name or 't').lstrip('_')}" \
+                    if x.base is not None else f"  # {x.hint.strip('_') or 'result'}"
+        lines.append(ind + ")")
+        return lines
 
     def _reads(self, e: Eqn) -> tuple[list, bool]:
         """Variables an equation reads itself, and whether it or a temporary printed
@@ -369,12 +441,18 @@ class Printer:
 
     # ------------------------------------------------------------------ statements
     def line(self, ind: str, text: str, loc: Any = None) -> None:
-        if loc is not None and loc is not self.last_loc and not _same_line(loc, self.last_loc):
-            if loc.header and not loc.prefix:
-                self.lines.append(f"{ind}# {_one_line(loc.header)}")
-            self.lines.append(f"{ind}# {_one_line(loc.comment())}")
-            self.last_loc = loc
+        self.lines += self.comments(ind, loc)
         self.lines.append(ind + text)
+
+    def comments(self, ind: str, loc: Any) -> list[str]:
+        """The ``# <source line>`` comment due before code of ``loc`` (none when the
+        code before was of the same line)."""
+        if loc is None or loc is self.last_loc or _same_line(loc, self.last_loc):
+            return []
+        self.last_loc = loc
+        if loc.header and not loc.prefix:
+            return [f"{ind}# {_one_line(loc.header)}", f"{ind}# {_one_line(loc.comment())}"]
+        return [f"{ind}# {_one_line(loc.comment())}"]
 
     def block(self, blk: list, ind: str) -> None:
         n = len(self.lines)
@@ -399,6 +477,12 @@ class Printer:
             self.line(ind, "continue", s.loc)
         elif t is Return:
             v = s.value
+            if self.in_return and s is self.func.body[-1]:
+                self.lines += self.comments(ind, self.return_loc)
+                lines = self.return_lines(v, ind)
+                self.lines.append(f"{ind}return {lines[0]}")
+                self.lines += lines[1:]
+                return
             text = self.op(v) if type(v) is not tuple else "(" + ", ".join(
                 self.op(x) if type(x) is not tuple else self.expr(x)[0] for x in v) + \
                 ("," if len(v) == 1 else "") + ")"
@@ -482,6 +566,7 @@ class Printer:
         globals_, used_builtins = self.count()
         self.names.reserve_globals(globals_, used_builtins)
         self.plan_inline(self.func.body)
+        self.plan_return(self.func.body)
         self.name_vars()
         doc = self.doc
         if share_names(self) and doc:

@@ -68,6 +68,19 @@ def _c_floats() -> Callable[..., bool] | None:
 
 
 _FLOATS = _c_floats()
+
+
+def _c_checked() -> Callable[..., Any] | None:
+    """``checked(fast, slow, positions)`` (``symgrad/_speedups.c``): the callable a
+    gradient is called through, which tests that the arguments at ``positions`` are
+    floats before calling ``fast`` (else ``slow``), or None, as for :func:`_c_floats`."""
+    if _FLOATS is None:
+        return None
+    from ._speedups import checked
+    return checked
+
+
+_CHECKED = _c_checked()
 #: arguments per call of ``floats``: a call of more is compiled as a list built one
 #: argument at a time, four times slower than the call itself
 _CHUNK = 28
@@ -355,14 +368,17 @@ _PRE = "_sg_"
 
 def fused_source(source: str, params: list[str], primal: list[str],
                  checks: list[tuple[str, str]], arrays_first: bool, shared: Any,
-                 guards: list) -> tuple[str, dict, str] | None:
+                 guards: list, floats_tested: bool = False
+                 ) -> tuple[str | None, dict, str] | None:
     """The gradient's ``source`` with the entry's tests in place of its docstring line,
     in one line, ``if <an argument is not a float> or <...>: return _sg_entry(...)``, the
     values that line reads and the docstring: so a call of numbers runs one function,
     and every other line is the gradient's own.  ``_sg_entry`` is the whole entry
     (built when first needed), which tells which test it was.  None when the
     gradient's fast path is not one call (list arguments, whose bad elements show as a
-    TypeError inside it; objects with fields) or a name would clash."""
+    TypeError inside it; objects with fields) or a name would clash.  ``floats_tested``:
+    the caller tests the numbers (:data:`_CHECKED`), so the line leaves them out; with
+    nothing else to test there is no line (the text is None: the gradient as it is)."""
     lines = source.split("\n")
     doc = lines[1][7:-3] if len(lines) > 2 else ""
     if len(lines) < 3 or lines[1] != f'    """{doc}"""' or '"""' in doc or _PRE in source or any(
@@ -382,11 +398,12 @@ def fused_source(source: str, params: list[str], primal: list[str],
     if guard_text:
         values[f"{_PRE}expected"] = tuple(obj for _, obj in guards)
         tests.append(f"{guard_text} != {_PRE}expected")
-    fast = _fast_test(checks, values, _PRE)
+    fast = _fast_test([c for c in checks if c[1] != "num"] if floats_tested else checks,
+                      values, _PRE)
     if fast:
         tests.append(fast)
     if not tests:
-        return None
+        return (None, {}, doc) if floats_tested else None
     lines[1] = f"    if {' or '.join(tests)}: return {_PRE}entry({', '.join(params)})"
     used = {k: v for k, v in values.items() if re.search(rf"\b{k}\b", lines[1])}
     return "\n".join(lines), used, doc

@@ -1,7 +1,8 @@
 """The argument test of a gradient's default call: in C (symgrad/_speedups.c) where it was
-built, else in Python (SYMGRAD_PURE_PYTHON, or no compiler at install).  Both must refuse a
-bool or a str in every position, let an int or a numpy number through to the exact rule, and
-give the same gradients, checked against finite differences."""
+built, as the object the gradient is called through ("c-call") or as a function its first
+line calls ("c-line"), else in Python (SYMGRAD_PURE_PYTHON, or no compiler at install).  All
+must refuse a bool or a str in every position, let an int or a numpy number through to the
+exact rule, and give the same gradients, checked against finite differences."""
 
 import importlib.util
 import math
@@ -18,7 +19,7 @@ from symgrad import entry
 from symgrad.errors import ArgumentError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-IMPLEMENTATIONS = ["python"] + (["c"] if entry._c_floats() is not None else [])
+IMPLEMENTATIONS = ["python"] + (["c-line", "c-call"] if entry._c_floats() is not None else [])
 
 
 def _module(tmp_path, name, n):
@@ -41,7 +42,8 @@ def _module(tmp_path, name, n):
 @pytest.fixture(params=IMPLEMENTATIONS)
 def impl(request, monkeypatch):
     """Which test the entries made in this test use (entries are made with the gradient)."""
-    monkeypatch.setattr(entry, "_FLOATS", entry._c_floats() if request.param == "c" else None)
+    monkeypatch.setattr(entry, "_FLOATS", entry._c_floats() if request.param != "python" else None)
+    monkeypatch.setattr(entry, "_CHECKED", entry._c_checked() if request.param == "c-call" else None)
     return request.param
 
 
@@ -105,14 +107,73 @@ def test_defaults_and_other_kinds_beside_numbers(tmp_path, impl):
 def test_the_first_line_uses_the_test_that_was_built(tmp_path, impl):
     mod = _module(tmp_path, f"first_{impl}", 14)
     vg = symgrad.value_and_grad(mod.wide)
+    if impl == "c-call":       # tested before the call: the gradient itself is called
+        assert type(vg.func).__name__ == "Checked" and vg.func.fast is vg.fast
+        return
     code = vg.func.__code__                  # the gradient with the test fused in
     names = set(code.co_names) | set(code.co_freevars)
-    assert ("_sg_floats" in names) == (impl == "c")
+    assert ("_sg_floats" in names) == (impl == "c-line")
     assert ("_sg_type" in names) == (impl == "python")
+
+
+def test_calls_the_c_test_sends_on_keep_their_meaning(tmp_path, impl):
+    """Keywords, arguments left to their defaults and too many arguments do not pass the
+    C test: they take the checked entry, which binds them as Python does."""
+    mod = _module(tmp_path, f"forms_{impl}", 2)
+    g = symgrad.grad(mod.small)
+    want = [math.cos(0.3) + 1.5, 0.3]
+    assert_close(list(g(x=0.3, y=1.5)), want)
+    assert_close(list(g(0.3, y=1.5)), want)
+    assert_close(list(g(y=1.5, x=0.3)), want)
+    assert_close(list(g(0.3)), [math.cos(0.3) + 2.0, 0.3])
+    assert_close(list(g(0.3, 1.5, 2.0)), [2 * v for v in want])     # d_out given
+    with pytest.raises(TypeError):
+        g(0.3, 1.5, 2.0, 4.0)
+    with pytest.raises(TypeError):
+        g()
+    with pytest.raises(ArgumentError, match="argument 'x'"):
+        g(x=True, y=1.5)
+
+
+def test_a_gradient_called_through_the_c_test_is_collected(tmp_path, impl):
+    """The C object and the gradient refer to each other (its slow path is the gradient's
+    entry): the cycle is the garbage collector's to free."""
+    import gc
+    import weakref
+    mod = _module(tmp_path, f"gc_{impl}", 3)
+    vg = symgrad.value_and_grad(mod.wide)
+    assert_close(vg(*[0.1] * 7)[0], mod.wide(*[0.1] * 7))
+    with pytest.raises(ArgumentError):
+        vg(*[0.1] * 6, True)                 # (the slow entry made)
+    ref = weakref.ref(vg)
+    symgrad.api._cache.clear()               # (grad(f) memoizes its gradient per f)
+    del vg
+    gc.collect()
+    assert ref() is None
+
+
+def test_checked_routes_each_call():
+    from symgrad import _speedups
+    if entry._c_checked() is None:
+        assert not os.environ.get("CI") or os.environ.get("SYMGRAD_PURE_PYTHON")
+        pytest.skip("symgrad._speedups was not built here")
+    c = _speedups.checked(lambda *a: ("fast", a), lambda *a, **k: ("slow", a, k), (0, 2))
+    assert c(1.0, "anything", 3.0) == ("fast", (1.0, "anything", 3.0))
+    assert c(1.0, 2, 3.0, 4) == ("fast", (1.0, 2, 3.0, 4))
+    assert c(1.0, 2, 3) == ("slow", (1.0, 2, 3), {})
+    assert c(True, 2, 3.0) == ("slow", (True, 2, 3.0), {})
+    assert c(1.0, 2) == ("slow", (1.0, 2), {})
+    assert c(1.0, 2, 3.0, z=1) == ("slow", (1.0, 2, 3.0), {"z": 1})
+    with pytest.raises(ValueError):
+        _speedups.checked(len, len, (0, -1))
+    with pytest.raises(TypeError):
+        _speedups.checked(len, len, [0])
+    with pytest.raises(TypeError):
+        _speedups.Checked()
 
 
 def test_pure_python_is_chosen_by_the_environment():
     code = ("import symgrad.entry as e, sys; "
-            "sys.exit(0 if e._FLOATS is None else 1)")
+            "sys.exit(0 if e._FLOATS is None and e._CHECKED is None else 1)")
     env = {**os.environ, "SYMGRAD_PURE_PYTHON": "1", "PYTHONPATH": ROOT}
     assert subprocess.run([sys.executable, "-c", code], env=env).returncode == 0
