@@ -452,13 +452,14 @@ class _Writer(FamilyWriter):
                 new = items[1:] + [f"{items[0]} * 0.5 + math.tanh({self.expr(inner, 1)})"]
                 lines.append(f"{indent}    {t} = {fmt(new)}")
             elif form == "unpack":
-                names = [self.fresh("u") for _ in range(n)]
-                # (a NamedTuple unpacks as a flat tuple; a tuple of tuples, nested)
+                # (a NamedTuple unpacks as a flat tuple of all three fields, the default
+                # c too; a tuple of tuples, nested)
+                names = [self.fresh("u") for _ in range(3 if record else n)]
                 target = f"({', '.join(names)},)" if record else fmt(names)
                 lines.append(f"{indent}    {target} = {t}")
                 un = env.child(scalars_ro=names)
                 lines.append(f"{indent}    {t} = " + fmt(
-                    [f"{v} * 0.5 + math.sin({self.expr(un, 1)})" for v in names]))
+                    [f"{v} * 0.5 + math.sin({self.expr(un, 1)})" for v in names[:n]]))
             else:
                 lines.append(f"{indent}    {t} = " + fmt(
                     [f"{it} * 0.5 + math.tanh({self.expr(inner, 1)})" for it in items]))

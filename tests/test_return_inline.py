@@ -3,14 +3,22 @@
 finite differences, the named form and the Hessian; only the run of lines right before
 the return moves, and never a value read again."""
 
+import copy
 import importlib.util
 import math
+import os
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import fuzz
+from cases import CASES
 from numeric import assert_close, finite_diff
 
 import symgrad
 from symgrad import emit
+from symgrad.pipeline import transform
 
 SOURCE = '''
 import math
@@ -166,3 +174,65 @@ def test_differentiated_again(mod, name):
     for i in (0, n - 1):
         row = finite_diff(lambda *a: g(*a)[i], point, h=1e-5)
         assert_close(list(h[i]), row, rtol=1e-5, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- every program
+
+def _numbers(x):
+    return [_numbers(a) for a in x] if isinstance(x, (list, tuple)) else x
+
+
+def _same_bits(a, b):
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same_bits(x, y) for x, y in zip(a, b))
+    return a == b or (a != a and b != b)
+
+
+def _outcome(thunk):
+    try:
+        return _numbers(thunk())
+    except (ArithmeticError, ValueError) as exc:
+        return type(exc).__name__
+
+
+@pytest.mark.parametrize("fn,args", CASES, ids=[f"{c[0].__name__}-{k}" for k, c in enumerate(CASES)])
+def test_every_case_gives_the_same_bits_with_its_results_returned_inline(fn, args, monkeypatch):
+    """Every case of the suite, with every run of results before a return moved into it
+    (the threshold at 0): the same numbers, bit for bit, as with every result named."""
+    monkeypatch.setattr(emit, "RETURN_INLINE_ABOVE", 10 ** 9)
+    named = transform(fn, list(range(len(args))), True, False)
+    monkeypatch.setattr(emit, "RETURN_INLINE_ABOVE", 0)
+    inline = transform(fn, list(range(len(args))), True, False)
+    a = copy.deepcopy(list(args))
+    b = copy.deepcopy(list(args))
+    assert _same_bits(_outcome(lambda: named.compiled()(*a)),
+                      _outcome(lambda: inline.compiled()(*b)))
+
+
+@settings(max_examples=int(os.environ.get("RETURN_N", "60")), deadline=None,
+          derandomize=not os.environ.get("RETURN_N"),
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                 HealthCheck.data_too_large])
+@given(prog=fuzz.programs(), data=st.data())
+def test_random_programs_give_the_same_gradients_and_hvps_returned_inline(prog, data):
+    """Random programs (the fuzzer's grammar), every run of results before a return moved
+    into it: the same bits as with them named, and the printed gradient differentiated
+    again (``hvp``) gives the same bits too."""
+    assume("globals.acc" not in prog.features)   # (hvp of a module's list as loop state)
+    point = data.draw(fuzz.points(prog), label="point")
+    args = [point[p] for p in prog.params]
+    diff = list(prog.differentiable)
+    v = tuple(copy.deepcopy(point[p]) for p in diff)
+
+    def run(above):
+        saved = emit.RETURN_INLINE_ABOVE
+        emit.RETURN_INLINE_ABOVE = above
+        try:
+            f = fuzz.load(prog.source).f        # a new module: nothing cached
+            return (_outcome(lambda: symgrad.value_and_grad(f, wrt=diff)(*copy.deepcopy(args))),
+                    _outcome(lambda: symgrad.hvp(f, tuple(copy.deepcopy(args)), v, wrt=diff)))
+        finally:
+            emit.RETURN_INLINE_ABOVE = saved
+
+    named, inline = run(10 ** 9), run(0)
+    assert _same_bits(named, inline) or named == inline
