@@ -124,7 +124,8 @@ class GradFunction(functools.partial):
         if result.fn is not None:
             return None
         names = [p.name for p in result.ir.params]
-        positions = tuple(names.index(p) for p, k in checks if k == "num")
+        at = {name: k for k, name in enumerate(names)}
+        positions = tuple(at[p] for p, k in checks if k == "num")
         in_c = entry_mod._CHECKED is not None and bool(positions)
         found = entry_mod.fused_source(result.emitted.source, names, names[:len(self.params)],
                                        checks, result.uses_numpy,
