@@ -18,7 +18,11 @@ The entry is not part of ``g.source`` (which is the gradient alone, ``g.fast``).
 Where the tests fit in one line (numbers, dicts: no list whose bad element shows
 only as a TypeError inside the gradient), :func:`fused_source` puts them in the
 gradient's first line instead, so a call of floats runs one function; the entry
-itself is then made only when a test fails, and tells which one it was.
+itself is then made only when a test fails, and tells which one it was.  Where
+``symgrad/_speedups.c`` was built, the numbers are not tested in that line but
+before the call, by the object the partial calls (:data:`_CHECKED`), on the
+caller's own arguments; with nothing else to test, a call of floats then runs the
+generated function itself, the very one ``g.fast`` returns.
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """Large gradients share the names of their adjoints and temporaries
 (symgrad.emit_slots), and the rule algebra's exact rewrites: every program must give
 the same numbers, bit for bit, with and without them."""
-import copy
 import os
 import importlib.util
 import math
@@ -15,6 +14,7 @@ import cases
 import fuzz
 from cases import CASES
 from numeric import assert_close, finite_diff
+from same_bits import gradient_and_hvp, numbers_of, same_bits
 
 import symgrad
 from symgrad import emit_slots
@@ -31,16 +31,6 @@ def share_always(monkeypatch):
     monkeypatch.setattr(emit_slots, "SHARE_ABOVE", -1)
 
 
-def _numbers(x):
-    return [_numbers(a) for a in x] if isinstance(x, (list, tuple)) else x
-
-
-def _same_bits(a, b):
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_same_bits(x, y) for x, y in zip(a, b))
-    return a == b or (a != a and b != b)
-
-
 @pytest.mark.parametrize("fn,args", CASES, ids=[f"{c[0].__name__}-{k}" for k, c in enumerate(CASES)])
 def test_every_case_gives_the_same_bits_with_shared_names(fn, args, monkeypatch):
     plain = _fresh(fn, len(args))
@@ -48,7 +38,7 @@ def test_every_case_gives_the_same_bits_with_shared_names(fn, args, monkeypatch)
     shared = _fresh(fn, len(args))
     a = [list(x) if isinstance(x, list) else x for x in args]
     b = [list(x) if isinstance(x, list) else x for x in args]
-    assert _same_bits(_numbers(plain(*a)), _numbers(shared(*b)))
+    assert same_bits(numbers_of(plain(*a)), numbers_of(shared(*b)))
 
 
 def test_shared_names_are_fewer_and_said(share_always):
@@ -112,18 +102,11 @@ def test_a_large_function_shares_names_and_is_right(tmp_path, seed):
     shared = g.fast.__code__.co_nlocals
     plain = _fresh_unshared(mod.big)
     assert shared < plain.__code__.co_nlocals
-    assert _same_bits(_numbers(plain(*args)), _numbers(g.fast(*args)))
+    assert same_bits(numbers_of(plain(*args)), numbers_of(g.fast(*args)))
 
 
 def _halves(x):
     return [_halves(a) for a in x] if isinstance(x, list) else 0.5
-
-
-def _outcome(thunk):
-    try:
-        return _numbers(thunk())
-    except (ArithmeticError, ValueError) as exc:
-        return type(exc).__name__
 
 
 @settings(max_examples=int(os.environ.get("SHARE_N", "60")), deadline=None, derandomize=not os.environ.get("SHARE_N"),
@@ -142,18 +125,9 @@ def test_random_programs_give_the_same_gradients_and_hvps_with_shared_names(prog
     diff = list(prog.differentiable)
     v = tuple(_halves(point[p]) for p in diff)
 
-    def run(share_above):
-        saved = emit_slots.SHARE_ABOVE
-        emit_slots.SHARE_ABOVE = share_above
-        try:
-            f = fuzz.load(prog.source).f        # a new module: nothing cached
-            return (_outcome(lambda: symgrad.value_and_grad(f, wrt=diff)(*copy.deepcopy(args))),
-                    _outcome(lambda: symgrad.hvp(f, tuple(copy.deepcopy(args)), v, wrt=diff)))
-        finally:
-            emit_slots.SHARE_ABOVE = saved
-
-    plain, shared = run(10 ** 9), run(-1)
-    assert _same_bits(plain, shared) or plain == shared
+    plain = gradient_and_hvp(prog, args, diff, v, emit_slots, "SHARE_ABOVE", 10 ** 9)
+    shared = gradient_and_hvp(prog, args, diff, v, emit_slots, "SHARE_ABOVE", -1)
+    assert same_bits(plain, shared) or plain == shared
 
 
 def _fresh_unshared(fn):

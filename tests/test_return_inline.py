@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import fuzz
 from cases import CASES
 from numeric import assert_close, finite_diff
+from same_bits import gradient_and_hvp, outcome, same_bits
 
 import symgrad
 from symgrad import emit
@@ -178,23 +179,6 @@ def test_differentiated_again(mod, name):
 
 # --------------------------------------------------------------------------- every program
 
-def _numbers(x):
-    return [_numbers(a) for a in x] if isinstance(x, (list, tuple)) else x
-
-
-def _same_bits(a, b):
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_same_bits(x, y) for x, y in zip(a, b))
-    return a == b or (a != a and b != b)
-
-
-def _outcome(thunk):
-    try:
-        return _numbers(thunk())
-    except (ArithmeticError, ValueError) as exc:
-        return type(exc).__name__
-
-
 @pytest.mark.parametrize("fn,args", CASES, ids=[f"{c[0].__name__}-{k}" for k, c in enumerate(CASES)])
 def test_every_case_gives_the_same_bits_with_its_results_returned_inline(fn, args, monkeypatch):
     """Every case of the suite, with every run of results before a return moved into it
@@ -205,8 +189,8 @@ def test_every_case_gives_the_same_bits_with_its_results_returned_inline(fn, arg
     inline = transform(fn, list(range(len(args))), True, False)
     a = copy.deepcopy(list(args))
     b = copy.deepcopy(list(args))
-    assert _same_bits(_outcome(lambda: named.compiled()(*a)),
-                      _outcome(lambda: inline.compiled()(*b)))
+    assert same_bits(outcome(lambda: named.compiled()(*a)),
+                      outcome(lambda: inline.compiled()(*b)))
 
 
 @settings(max_examples=int(os.environ.get("RETURN_N", "60")), deadline=None,
@@ -223,16 +207,6 @@ def test_random_programs_give_the_same_gradients_and_hvps_returned_inline(prog, 
     args = [point[p] for p in prog.params]
     diff = list(prog.differentiable)
     v = tuple(copy.deepcopy(point[p]) for p in diff)
-
-    def run(above):
-        saved = emit.RETURN_INLINE_ABOVE
-        emit.RETURN_INLINE_ABOVE = above
-        try:
-            f = fuzz.load(prog.source).f        # a new module: nothing cached
-            return (_outcome(lambda: symgrad.value_and_grad(f, wrt=diff)(*copy.deepcopy(args))),
-                    _outcome(lambda: symgrad.hvp(f, tuple(copy.deepcopy(args)), v, wrt=diff)))
-        finally:
-            emit.RETURN_INLINE_ABOVE = saved
-
-    named, inline = run(10 ** 9), run(0)
-    assert _same_bits(named, inline) or named == inline
+    named = gradient_and_hvp(prog, args, diff, v, emit, "RETURN_INLINE_ABOVE", 10 ** 9)
+    inline = gradient_and_hvp(prog, args, diff, v, emit, "RETURN_INLINE_ABOVE", 0)
+    assert same_bits(named, inline) or named == inline

@@ -1,0 +1,41 @@
+"""Comparing two ways of printing the same gradient (shared names, results returned
+inline ...), which must give the same numbers bit for bit."""
+import copy
+
+import fuzz
+
+import symgrad
+
+
+def numbers_of(x):
+    """Tuples and lists as lists, numbers as they are."""
+    return [numbers_of(a) for a in x] if isinstance(x, (list, tuple)) else x
+
+
+def same_bits(a, b):
+    """The same numbers, bit for bit (nan equal to nan)."""
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same_bits(x, y) for x, y in zip(a, b))
+    return a == b or (a != a and b != b)
+
+
+def outcome(thunk):
+    """The numbers ``thunk()`` returns, or the name of the arithmetic error it raises."""
+    try:
+        return numbers_of(thunk())
+    except (ArithmeticError, ValueError) as exc:
+        return type(exc).__name__
+
+
+def gradient_and_hvp(prog, args, diff, v, module, setting, value):
+    """``value_and_grad`` and ``hvp`` of the fuzzer's program ``prog`` (loaded as a new
+    module: nothing cached) with ``module.setting`` set to ``value`` while they are
+    made."""
+    saved = getattr(module, setting)
+    setattr(module, setting, value)
+    try:
+        f = fuzz.load(prog.source).f
+        return (outcome(lambda: symgrad.value_and_grad(f, wrt=diff)(*copy.deepcopy(args))),
+                outcome(lambda: symgrad.hvp(f, tuple(copy.deepcopy(args)), v, wrt=diff)))
+    finally:
+        setattr(module, setting, saved)
