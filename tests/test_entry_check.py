@@ -43,7 +43,8 @@ def _module(tmp_path, name, n):
 def impl(request, monkeypatch):
     """Which test the entries made in this test use (entries are made with the gradient)."""
     monkeypatch.setattr(entry, "_FLOATS", entry._c_floats() if request.param != "python" else None)
-    monkeypatch.setattr(entry, "_CHECKED", entry._c_checked() if request.param == "c-call" else None)
+    monkeypatch.setattr(entry, "_CHECKED",
+                        entry._c_checked() if request.param == "c-call" else None)
     return request.param
 
 

@@ -179,7 +179,8 @@ def test_differentiated_again(mod, name):
 
 # --------------------------------------------------------------------------- every program
 
-@pytest.mark.parametrize("fn,args", CASES, ids=[f"{c[0].__name__}-{k}" for k, c in enumerate(CASES)])
+@pytest.mark.parametrize("fn,args", CASES,
+                         ids=[f"{c[0].__name__}-{k}" for k, c in enumerate(CASES)])
 def test_every_case_gives_the_same_bits_with_its_results_returned_inline(fn, args, monkeypatch):
     """Every case of the suite, with every run of results before a return moved into it
     (the threshold at 0): the same numbers, bit for bit, as with every result named."""
