@@ -42,6 +42,8 @@ _PURE = {"copy", "getitem", "getattr", "list", "tuple", "concat", "repeat", "sli
 #: :meth:`Printer.plan_return`)
 RETURN_INLINE_ABOVE = 8
 
+#: primitives of numbers that never raise (see Printer._cannot_raise)
+_NO_RAISE = {"add", "sub", "mul", "neg", "copy"}
 _MUTATING = {"append", "pop", "insert", "extend", "setitem", "setslice", "accum", "reverse",
              "put_back", "add_into", "aset", "aset_add",
              "clear", "call", "callmethod", "pyexpr", "raise", "assert_fail"}
@@ -223,9 +225,10 @@ class Printer:
         :data:`RETURN_INLINE_ABOVE` returned values are single-use results of the lines
         right before the return, the return is printed one item per line, each with the
         adjoint's name as a comment and the ``# grad of:`` comments where they were: so
-        the lines of one source line may be listed in any order, but those of two are
-        moved only when the return lists them in the order they were (smaller gradients
-        keep the named lines).
+        the lines of one source line may be listed in any order (if none of them can
+        raise: then which error comes first is the same), but those of two are moved
+        only when the return lists them in the order they were (smaller gradients keep
+        the named lines).
         Only that run of lines moves, and each of them writes a variable nothing else
         reads, so what they read is unchanged at the return."""
         if not body or type(body[-1]) is not Return or type(body[-1].value) is not tuple:
@@ -246,12 +249,35 @@ class Printer:
                 break
             here = min(here, order[v]) if run and s.loc is run[-1].loc else order[v]
             run.append(s)
+        ordered = run[::-1]
+        if any(order[a.out] > order[b.out] for a, b in zip(ordered, ordered[1:])) and \
+                not all(self._cannot_raise(e) for e in run):
+            k = len(ordered) - 1            # (reordered lines that may raise: only the
+            while k > 0 and order[ordered[k - 1].out] < order[ordered[k].out]:
+                k -= 1                      # last ones, already in the return's order)
+            run = run[:len(run) - k]
         if len(run) <= RETURN_INLINE_ABOVE:
             return
         for e in run:
             self.inline[e.out] = e
         self.in_return = {e.out: e.loc for e in run}
         self.return_loc = run[-1].loc
+
+    def _cannot_raise(self, e: Eqn) -> bool:
+        """Is ``e`` (with the temporaries printed inside it) arithmetic on numbers that
+        cannot raise, so that computing it before or after another line is the same?
+        (A division, a math function or arrays of other shapes can raise.)"""
+        if e.prim not in _NO_RAISE or e.out.kind.find().tag != "num":
+            return False
+        for a in e.args:
+            if type(a) is Var:
+                inner = self.inline.get(a)
+                if a.kind.find().tag != "num" or inner is not None and \
+                        not self._cannot_raise(inner):
+                    return False
+            elif type(a) is not Const:
+                return False
+        return True
 
     def return_lines(self, v: Any, ind: str) -> list[str]:
         """A returned value as lines (the first one continues the ``return``): a tuple

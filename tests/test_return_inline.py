@@ -56,6 +56,14 @@ def other_order(b0, b1, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
     return v * v
 
 
+def ratios(x0, x1, x2, x3, x4, w0, w1, w2, w3, w4):
+    return x0 / w0 + x1 / w1 + x2 / w2 + x3 / w3 + x4 / w4
+
+
+def products(x0, x1, x2, x3, x4, w0, w1, w2, w3, w4):
+    return x0 * w0 + x1 * w1 + x2 * w2 + x3 * w3 + x4 * w4
+
+
 def reused(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
     s = a0 * a1 + a2 * a3 + a4 * a5 + a6 * a7 + a8 * a9
     return s * a0 * a9
@@ -90,7 +98,8 @@ def _returned(source):
     return lines[start:]
 
 
-NAMES = ["dot10", "nine", "two_lines", "shared_input", "other_order", "reused", "looped"]
+NAMES = ["dot10", "nine", "two_lines", "shared_input", "other_order", "ratios", "products",
+         "reused", "looped"]
 
 
 @pytest.mark.parametrize("name", NAMES + ["eight"])
@@ -150,6 +159,16 @@ def test_results_printed_in_another_order_keep_their_names(mod):
     src = symgrad.grad(mod.other_order).source
     assert _returned(src)[0].startswith("    return (d_b0, d_b1, d_a0, ")
     assert "d_a0 = d_u * a1" in src
+
+
+def test_lines_that_may_raise_keep_their_order(mod):
+    """The adjoints of x0 / w0 + ... are computed x0, w0, x1, w1 ... and returned x0, x1
+    ... w0, w1 ...: listing them in the return's order would change which division
+    raises first, so they stay named; products, which cannot raise, are listed."""
+    src = symgrad.grad(mod.ratios).source
+    assert "d_x0 = " in src and "d_w4 = " in src and " # d_" not in src
+    src = symgrad.grad(mod.products).source
+    assert "d_x0 = " not in src and "        d_out * w0,  # d_x0" in _returned(src)
 
 
 def test_a_value_read_again_is_not_moved(mod):
