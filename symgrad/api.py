@@ -134,16 +134,16 @@ class GradFunction(functools.partial):
         if found is None:
             return None
         text, values, doc = found
+
+        def slow(*args: Any, **kw: Any) -> Any:
+            return self._slow_entry()(*args, **kw)
         if text is None:                    # (nothing left to test in Python)
             fn = result.compiled()
         else:
-            values["_sg_entry"] = lambda *args: self._slow_entry()(*args)
+            values["_sg_entry"] = slow
             fn = compile_emitted(result.emitted, result.label, text, values)
             fn.__doc__ = doc
-        if not in_c:
-            return fn
-        return entry_mod._CHECKED(fn, lambda *args, **kw: self._slow_entry()(*args, **kw),
-                                  positions)
+        return entry_mod._CHECKED(fn, slow, positions) if in_c else fn
 
     def _slow_entry(self) -> Any:
         """The whole checked entry (:func:`symgrad.entry.make_entry`), made when first

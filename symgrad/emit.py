@@ -244,10 +244,10 @@ class Printer:
                     self.defs.get(v) != 1:
                 break
             if run and s.loc is not run[-1].loc:        # (the lines of another source line)
-                later = min(later, here)
+                later, here = min(later, here), len(order)
             if order[v] > later:
                 break
-            here = min(here, order[v]) if run and s.loc is run[-1].loc else order[v]
+            here = min(here, order[v])
             run.append(s)
         ordered = run[::-1]
         if any(order[a.out] > order[b.out] for a, b in zip(ordered, ordered[1:])) and \
@@ -296,8 +296,7 @@ class Printer:
             lines += sub[1:]
             lines[-1] += ","
             if moved and x.hint:
-                lines[-1] += f"  # {x.hint}{(x.base.name or 't').lstrip('_')}" \
-                    if x.base is not None else f"  # {x.hint.strip('_') or 'result'}"
+                lines[-1] += f"  # {_adjoint_name(x) if x.base is not None else x.hint}"
         lines.append(ind + ")")
         return lines
 
@@ -380,7 +379,7 @@ class Printer:
                                            and len(v.base.hint) <= 2):
                     v.name = fresh_temp("_d")
                 elif v.base is not None:
-                    v.name = namer.version(v.hint + (v.base.name or "t").lstrip("_"))
+                    v.name = namer.version(_adjoint_name(v))
                 elif v.hint.startswith("_") and len(v.hint) <= 2:
                     v.name = fresh_temp(v.hint)
                 else:
@@ -719,6 +718,11 @@ def _builtins_of(e: Eqn) -> set[str]:
     if flavor == "builtin" and p in rules.BUILTIN_SPELLING:
         return {rules.BUILTIN_SPELLING[p]}
     return set()
+
+
+def _adjoint_name(v: Var) -> str:
+    """The name of a variable made for another one (``d_x`` for the adjoint of ``x``)."""
+    return v.hint + (v.base.name or "t").lstrip("_")
 
 
 def _same_line(a: Any, b: Any) -> bool:
