@@ -114,7 +114,26 @@ class GradFunction(functools.partial):
 
     #: the generated function itself, without the checks of the entry
     fast = property(lambda self: self._generated, doc=_generated.__doc__)
-    __symgrad_generated__ = property(lambda self: self._generated)
+
+    def __symgrad_generated_for__(self, kinds: list) -> Any:
+        """The generated function to inline where this gradient is called inside code
+        being differentiated, given the kinds of the arguments there: a dict where the
+        code alone read a list gets the gradient made for dicts, as a call would (see
+        :meth:`_array_call`)."""
+        result = self._result
+        if result is None:
+            return self._generated
+        key = tuple("dict" if k is not None and k.tag == "map" and k.attrs is not True and
+                    p.kind.find().tag == "list" else None
+                    for k, p in zip(kinds, result.lowered.params))
+        if "dict" not in key:
+            return self._generated
+        key += (None,) * (len(self.params) - len(key))
+        if self._fixed:
+            key = tuple(self._fixed.get(p, k) for p, k in zip(self.params, key))
+        fn = self._specialized(key).compiled()
+        fn.__symgrad_primal_params__ = self.params
+        return fn
 
     def _fused(self, result: Any, checks: list) -> Any:
         """The gradient with the entry's tests in its first line (see

@@ -31,6 +31,7 @@ import copy
 import linecache
 import numbers
 import os
+import sys
 import re
 from typing import Any, Callable
 
@@ -39,6 +40,21 @@ from .errors import ArgumentError, NonScalarError
 __all__ = ["make_entry", "check_arguments", "fused_source"]
 
 _counter = [0]
+
+
+def _refused_loose() -> tuple:
+    """The types refused for a parameter handed to numpy: lists and tuples (see
+    ``_checked_call``) and complex numbers, Python's and numpy's."""
+    np = sys.modules.get("numpy")
+    extra = (np.complex64, np.complex128, np.clongdouble) if np is not None else ()
+    return (list, tuple, complex) + extra
+
+
+def is_complex(v: Any) -> bool:
+    """A complex number (Python's or numpy's), which symgrad refuses where a number is
+    differentiated (``np.imag``, ``abs`` ... would need its two real parts)."""
+    return isinstance(v, complex) or type(v).__module__ == "numpy" and getattr(
+        v, "ndim", None) == 0 and getattr(getattr(v, "dtype", None), "kind", "") == "c"
 
 
 def _is_number(v: Any) -> bool:
@@ -182,7 +198,7 @@ def check_arguments(fname: str, where: str, names: list[str], kinds: list[str],
                 f"which {fname} uses as a number or hands to numpy (numpy computes on "
                 f"arrays; symgrad differentiates with respect to arrays, not lists given "
                 f"to numpy).\n  hint: pass np.array({name}) (or a float)")
-        if kind == "num" and not _is_number(v):
+        if kind == "num" and not _is_number(v) or kind == "loose" and is_complex(v):
             what = f"{type(v).__module__}.{type(v).__qualname__}" if type(
                 v).__module__ not in ("builtins",) else type(v).__name__
             extra = ""
@@ -301,7 +317,7 @@ def _checked_call(ns: dict, fname: str, arglist: str, primal: list[str], checks:
     lines = []
     loose = [p for p, k in checks if k == "loose"]
     if loose:          # a list handed to numpy: refused before it runs (it may run, and
-        ns["_seqs"] = (list, tuple)    # give an array for a list's gradient)
+        ns["_seqs"] = _refused_loose()   # give an array for a list's gradient); a complex too
         lines += [f"    if {' or '.join(f'type({p}) in _seqs' for p in loose)}:",
                   f"        {check})"]
     if fast:

@@ -180,9 +180,9 @@ class CallLowering:
         if (getattr(obj, "__module__", None) or "").split(".")[0] in ("numpy", "scipy"):
             return self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
                                     describe(obj), error=self.array_library_error(obj, node))
-        generated = getattr(obj, "__symgrad_generated__", None)
-        if generated is not None:
-            obj = generated
+        generated_for = getattr(obj, "__symgrad_generated_for__", None)
+        if generated_for is not None:      # symgrad.grad(g)(d): g's gradient, made for d
+            obj = generated_for([self.kind_of(a).find() for a in args])
         if isinstance(obj, types.FunctionType) and is_library(obj):
             return self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
                                     describe(obj), error=self.library_error(obj, node))
@@ -551,7 +551,21 @@ class CallLowering:
         if kind is not None and type(out) is Var:
             self.unify(out.kind, Kind.obj() if kind == "obj" else Kind.num(), node)
             self.maybe_arrays.discard(out)
+        elif type(out) is Var and rules.is_shaped_like_args(obj):
+            self.join_call(out, obj, node)
         return out
+
+    def join_call(self, out: Var, obj: Any, node: ast.AST) -> None:
+        """``np.signbit(y)``, ``np.argsort(y)``: an array when an operand is one, so
+        ``x * np.signbit(y)`` sums ``x``'s adjoint back to ``x``'s shape."""
+        e = self.block[-1]
+        kinds = [a.kind for a in e.args[1:] if type(a) is Var]
+        if any(k.find().tag == "array" for k in kinds):
+            self.unify(out.kind, Kind.array(), node)
+        elif kinds:
+            self.joins.append((out.kind, kinds))      # (see settle_joins)
+        if rules.is_shaped_like_args(obj) == "elementwise" and not e.params.get("kw"):
+            e.params["elementwise"] = True           # its pattern: the operands' broadcast
 
     def primitive(self, scope: Scope, info: Any, obj: Any, args: list, kwargs: dict,
                   node: ast.AST, dest: Var | None) -> Any:

@@ -30,10 +30,11 @@ from typing import Any, Callable
 from . import static_args
 from .api import (GradFunction, Wrt, _cached, _params_of, _resolve_wrt, _wrt_or_argnums,
                   memo)
-from .entry import stale
+from .entry import check_arguments, is_complex, stale
 from .varargs import ByArity, has_varargs, with_arity
 from .errors import ArgumentError, SymgradError
-from .pipeline import transform, transform_forward
+from .ir import FIXED_AT_USE, FIXED_PARAMS
+from .pipeline import transform, transform_forward, uses_numpy
 from .shapes import argument_pattern, given_patterns
 
 __all__ = ["jvp", "vjp", "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "linearize_source",
@@ -56,6 +57,46 @@ def _memo(fn: Any, key: tuple, make: Callable[[], Any]) -> Any:
 def _target(fn: Any) -> Any:
     """What the compiler reads: a gradient's generated function, else ``fn``."""
     return fn._generated if isinstance(fn, GradFunction) else fn
+
+
+def _seeds(fn: Any) -> tuple:
+    """The values of the parameters a generated gradient has after the function's own
+    (its ``d_out=1.0`` seeds): a sweep made of it takes them before its tangents or
+    cotangents (forward over reverse of ``grad(f)``)."""
+    if not isinstance(fn, GradFunction):
+        return ()
+    defaults = fn._generated.__defaults__ or ()
+    extra = fn._generated.__code__.co_argcount - len(fn.params)
+    return tuple(defaults[len(defaults) - extra:]) if extra > 0 else ()
+
+
+class _NumpyParams:
+    """The parameters a sweep's code uses as one number, or hands to numpy with no other
+    use: a list given there is refused, as ``grad``'s entry refuses it
+    (:func:`symgrad.entry.check_arguments`), since Python's arithmetic on lists (``x * 2``
+    repeats, ``x + y`` joins) is not numpy's, which the derivative follows."""
+
+    def __init__(self, fn: Any, lowered: Any):
+        arrays = uses_numpy(lowered)
+        self.name = _name(fn)
+        fs = lowered.fs
+        self.where = f'File "{fs.filename}", line {fs.line(fs.tree)}: '
+        self.names = [p.name for p in lowered.params]
+        given = lowered.patterns or {}
+        fixed = {**given.get(FIXED_PARAMS, {}), **given.get(FIXED_AT_USE, {})}
+        self.params = tuple((i, p.name) for i, p in enumerate(lowered.params)
+                            if p.name not in fixed and (p.kind.find().tag == "num" or (
+                                arrays and p.kind.find().tag in (None, "array"))))
+
+    def refuse_lists(self, full: tuple, idx: Any) -> None:
+        """Refuse a list given for such a parameter, and a complex number given for any
+        differentiated one (as ``grad`` does)."""
+        for i, name in self.params:
+            if i < len(full) and type(full[i]) in (list, tuple) and i in idx:
+                check_arguments(self.name, self.where, [name], ["loose"], (full[i],))
+        for i in idx:
+            if is_complex(full[i]):
+                check_arguments(self.name, self.where, [self.names[i]], ["num"], (full[i],))
 
 
 def _name(fn: Any) -> str:
@@ -226,6 +267,7 @@ class ForwardFunction:
         target = _target(fn)
         result = transform_forward(target, wrt, patterns)
         self._guards = result.lowered.guards      # (see _memo)
+        self._numpy = _NumpyParams(fn, result.lowered)
         self.fn = fn
         self.source: str = result.source
         self.fast = result.fn
@@ -276,6 +318,7 @@ def _sweep(fn: Any, full: tuple, differentiated: Any, make: Callable[[Any], Any]
         try:
             return make(_patterns_for(fn, full, differentiated))
         except SymgradError as exc:
+            _refuse_numpy_lists(fn, full, differentiated, exc)
             if known is None:
                 raise
             if static_args.learn(exc, names, full, known) is not None:
@@ -284,6 +327,21 @@ def _sweep(fn: Any, full: tuple, differentiated: Any, make: Callable[[Any], Any]
             if name not in known or name in retried:
                 raise
             retried.add(name)       # (known meanwhile: grad's GradFunction asked for it)
+
+
+def _refuse_numpy_lists(fn: Any, full: tuple, differentiated: Any, exc: Exception) -> None:
+    """A sweep that cannot be made for lists, of numpy code given a list: refused as
+    ``grad`` refuses it (its default gradient, made for arrays when the code cannot take
+    lists, tells which parameters go to numpy), rather than with the conflict met."""
+    if not getattr(exc, "about_lists", False) or not any(
+            type(full[i]) in (list, tuple) for i in differentiated if i < len(full)):
+        return
+    try:
+        result = _cached(fn, None, False)._result
+    except SymgradError:
+        return
+    if result is not None:
+        _NumpyParams(fn, result.lowered).refuse_lists(full, differentiated)
 
 
 def _patterns_for(fn: Any, full: tuple, differentiated: Any) -> tuple | None:
@@ -360,7 +418,8 @@ def jvp(fn: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
             active.append(i)
             tans.append(_shared_tangent(p, t, shared))
     ff = _sweep(fn, full, active, lambda pats: _forward(fn, tuple(active), pats))
-    return ff.fast(*full, *tans)
+    ff._numpy.refuse_lists(full, active)
+    return ff.fast(*full, *_seeds(fn), *tans)
 
 
 def _array_tangent(p: Any, t: Any, fname: str) -> Any:
@@ -408,7 +467,8 @@ def hvp(fn: Callable[..., Any], primals: Any, tangents: Any, wrt: Wrt = None) ->
     it = iter(rest)
     tans = [a if a is not None else next(it) for a in tans]
     ff = _sweep(fn, full, idx, lambda pats: _hvp_forward(fn, wrt, pats))
-    _, hv = ff.fast(*full, 1.0, *tans)
+    ff._numpy.refuse_lists(full, idx)
+    _, hv = ff.fast(*full, *_seeds(fn), 1.0, *tans)
     return _shaped_like([full[i] for i in idx], hv, single)
 
 
@@ -459,6 +519,7 @@ def _hvp_forward(fn: Any, wrt: Wrt, patterns: tuple | None = None) -> ForwardFun
             ff = ForwardFunction(made_from.fn, list(idx), given)
         # (stale also when a function the gradient inlined is rebound)
         ff._guards = ff._guards + made_from.lowered.guards
+        ff._numpy = _NumpyParams(fn, made_from.lowered)      # (the parameters of fn)
         return ff
     return _memo(fn, key, make)
 
@@ -473,6 +534,7 @@ class VJPFunction:
         target = _target(fn)
         result = transform(target, wrt, False, False, structured=True, patterns=patterns)
         self._guards = result.lowered.guards      # (see _memo)
+        self._numpy = _NumpyParams(fn, result.lowered)
         self.fn = fn
         self.source: str = result.source
         self.fast = result.fn
@@ -526,12 +588,14 @@ def vjp(fn: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tup
     full = _full_primals(fn, primals, "vjp")
     n = len(primals)
     before = _fresh(full)          # (fn may change its arguments: pull back at the primals)
+    seeds = _seeds(fn)
     out = fn(*full)
     vf = _sweep(fn, full, range(n), lambda pats: _vjp_function(fn, tuple(range(n)), pats))
+    vf._numpy.refuse_lists(full, range(n))
 
     def vjp_fn(cotangent: Any) -> tuple:
         args = _cotangent_args(out, cotangent)
-        return vf.fast(*_fresh(before), *args)       # a tuple: one cotangent per primal
+        return vf.fast(*_fresh(before), *seeds, *args)   # a tuple: one cotangent per primal
     vjp_fn.source = vf.source  # type: ignore[attr-defined]
     return out, vjp_fn
 
@@ -580,6 +644,7 @@ class JacobianFunction:
     def _fwd(self, full: tuple, ins: list) -> Any:
         ff = _sweep(self.fn, full, self._idx,
                     lambda pats: _forward(self.fn, tuple(self._idx), pats))
+        ff._numpy.refuse_lists(full, self._idx)
         like = self._in_struct(ins)
         n_in = len(_leaves(like))
         columns = []
@@ -587,7 +652,7 @@ class JacobianFunction:
         for k in range(n_in):
             unit = _unit(like, k)
             tans = [unit] if self._single else list(unit)
-            out, t = ff.fast(*_fresh(full), *tans)     # (each sweep at the same point)
+            out, t = ff.fast(*_fresh(full), *_seeds(self.fn), *tans)   # (at the same point)
             columns.append(_leaves(t))
         if out is None:                                 # no input numbers
             out = self.fn(*_fresh(full))
@@ -600,12 +665,13 @@ class JacobianFunction:
     def _rev(self, full: tuple, ins: list, out: Any) -> Any:
         vf = _sweep(self.fn, full, self._idx,
                     lambda pats: _vjp_function(self.fn, tuple(self._idx), pats))
+        vf._numpy.refuse_lists(full, self._idx)
         rows = []
         n_out = len(_leaves(out))
         for j in range(n_out):
             ct = _unit(out, j)
             args = _cotangent_args(out, ct) if isinstance(out, tuple) else [ct]
-            g = vf.fast(*_fresh(full), *args)
+            g = vf.fast(*_fresh(full), *_seeds(self.fn), *args)
             rows.append(g[0] if self._single else g)
         return _rebuild_out(out, iter(rows))
 
@@ -714,12 +780,13 @@ class HessianFunction:
         like = ins[0] if self._single else tuple(ins)
         ff = _sweep(self.fn, full, self._idx,
                     lambda pats: _hvp_forward(self.fn, self._wrt, pats))
+        ff._numpy.refuse_lists(full, self._idx)
         n = len(_leaves(like))
         cols = []
         for k in range(n):
             unit = _unit(like, k)
             tans = [unit] if self._single else list(unit)
-            cols.append(_leaves(_shaped_like(ins, ff.fast(*full, 1.0, *tans)[1],
+            cols.append(_leaves(_shaped_like(ins, ff.fast(*full, *_seeds(self.fn), 1.0, *tans)[1],
                                              self._single)))
         rows = iter([_rebuild(like, iter([cols[k][j] for k in range(n)])) for j in range(n)])
         return _rebuild_out(like, rows)
