@@ -8,12 +8,13 @@ import sys
 import threading
 import types
 import weakref
+from contextlib import suppress
 from typing import Any, Callable, Sequence, Union
 
 from . import entry as entry_mod
 from . import helpers, static_args
 from .errors import ArgumentError, SymgradError
-from .ir import DICT_PARAMS
+from .ir import DICT_PARAMS, SEQ_PARAMS
 from .shapes import argument_pattern, given_patterns
 from .emit import compile_emitted
 from .pipeline import transform
@@ -186,9 +187,12 @@ class GradFunction(functools.partial):
             elif k.tag in ("num", "list"):
                 checks.append((p.name, k.tag))
             elif k.tag == "map":
-                checks.append((p.name, "dict"))
+                seqs = (lowered.patterns or {}).get(SEQ_PARAMS, ())
+                checks.append((p.name, "seq" if p.name in seqs else "dict"))
             elif k.tag in (None, "array") and result.uses_numpy:   # checked at the call
                 checks.append((p.name, "loose"))
+            elif k.tag is None:         # not read as a value: any argument, its zeros in
+                checks.append((p.name, "any"))     # its types (a tuple's: a tuple)
         self._containers = any(k not in ("num", "loose") for _, k in checks)
         return checks
 
@@ -275,8 +279,8 @@ class GradFunction(functools.partial):
         for anything else; an integer or bool array's pattern ends with "int" (numpy
         truncates what is written into it)."""
         np = sys.modules.get("numpy")
-        key = tuple("dict" if type(a) is dict else argument_pattern(a)
-                    if np is not None and type(a) is np.ndarray or
+        key = tuple("dict" if type(a) is dict else "seq" if entry_mod.is_mixed(a) else
+                    argument_pattern(a) if np is not None and type(a) is np.ndarray or
                     entry_mod.is_array_like(a) else None
                     for a in args[:len(self.params)])
         if self._fixed:             # (the values this gradient was made for)
@@ -289,7 +293,8 @@ class GradFunction(functools.partial):
         and for dicts (made once per such key, like ``jax.jit``'s specializations)."""
         np = sys.modules.get("numpy")
         n = len(self.params)
-        spec = self._specialized(self._array_key(args))
+        key = self._array_key(args)
+        spec = self._specialized(key)
         #: the source of the gradient the last call ran
         self.source = spec.source
         self._shown = spec
@@ -298,7 +303,7 @@ class GradFunction(functools.partial):
         if foreign is not None:
             self._known_sizes(args[:n])
             args = self._in_library_of(foreign, args)
-        if self._containers:
+        if self._containers or "seq" in key:       # (a tuple's gradient: a tuple)
             return self._restore(args, spec.fn(*args))
         return spec.fn(*args)
 
@@ -428,6 +433,13 @@ def _first_transform(target: Any, params: list[str], indices: list[int], with_va
         return transform(target, indices, with_value, single, lazy=True,
                          patterns=base or None)
     except SymgradError as exc:
+        seq = getattr(exc, "seq_param", None)
+        if seq is not None and not getattr(exc, "dict_param", None):
+            # items of different kinds (``W, b = params``): made with it a tuple of them
+            with suppress(SymgradError):
+                return _first_transform(target, params, indices, with_value, single, fixed,
+                                        {**base, SEQ_PARAMS: base.get(SEQ_PARAMS,
+                                                                      frozenset()) | {seq}})
         # numpy code, or code that may be (``(x ** 2)[0]`` reads a number as a list:
         # right for an array argument; ``y[1:] = a`` of ``y = x.copy()`` reads ``a`` as
         # a list, and the result then as one)

@@ -213,18 +213,10 @@ def _vjp_mean(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
 
 def _prod_of_others(b: ArrayBuilder, e: Eqn) -> Any:
     """For each element of ``x`` in ``np.prod(x, axis)``, the product of the other
-    elements it was multiplied with: ``out / x``, except at a zero, where it is the
-    product of the rest (when that zero is the only one; else 0)."""
-    x, out = e.args[0], e.out
-    p = e.params or {}
-    zero = b.op("eq", x, Const(0.0))
-    safe = b.call("np_where", (zero, Const(1.0), x))
-    keep = {"axis": p.get("axis"), "keepdims": True}
-    rest = b.call("np_prod", (safe,), **keep)           # the product of the nonzero ones
-    single = b.op("eq", b.call("np_sum", (zero,), **keep), Const(1))
-    at_zero = b.call("np_where", (single, rest, Const(0.0)))
-    return b.call("np_where", (zero, at_zero,
-                               b.op("truediv", _expand_back(b, out, x, p), safe)))
+    elements it was multiplied with (``_prod_others``, exact at zeros and with an exact
+    tangent: see :mod:`symgrad.array_ops_more`)."""
+    axis = (e.params or {}).get("axis")
+    return b.call("np_prod_others", (e.args[0],), **({} if axis is None else {"axis": axis}))
 
 
 def _vjp_prod(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
@@ -496,7 +488,8 @@ def _vjp_transpose(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
     axes = (e.params or {}).get("axes")
     if axes is None:
         return [b.call("np_transpose", (g,), spelling="T")]
-    inverse = tuple(sorted(range(len(axes)), key=lambda k: axes[k]))
+    n = len(axes)                      # (axes may count from the end: -1 is n - 1)
+    inverse = tuple(sorted(range(n), key=lambda k: axes[k] % n))
     return [b.call("np_transpose", (g,), axes=inverse)]
 
 

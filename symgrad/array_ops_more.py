@@ -183,9 +183,6 @@ def _vjp_tile(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
 
 def _vjp_repeat(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
     p = e.params or {}
-    if not isinstance(p.get("repeats"), int):
-        raise _refuse(e, "np.repeat with a sequence of repeats",
-                      "repeat every element the same number of times (an int)")
     keep = {"axis": p["axis"]} if p.get("axis") is not None else {}
     return [b.call("np_repeat_vjp", (g, e.args[0]), repeats=p["repeats"], **keep)]
 
@@ -660,6 +657,45 @@ _helper_op("_sort_vjp", 2, {"axis": -1}, _like(1))
 _helper_op("_weights_like", 2, {"axis": None}, _like(1))
 _helper_op("_sort_jvp", 2, {"axis": -1}, _like(0))
 _helper_op("_kron_vjp_a", 3, {}, _like(1), (0, 2))
+
+
+def _axis_of(e: Eqn) -> dict:
+    axis = (e.params or {}).get("axis")
+    return {} if axis is None else {"axis": axis}
+
+
+def _vjp_prod_others(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    """Its Jacobian (the Hessian of ``np.prod``) is symmetric: the vjp is the jvp."""
+    return [b.call("np_prod_others_jvp", (g, e.args[0]), **_axis_of(e))]
+
+
+def _jvp_prod_others(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    return b.call("np_prod_others_jvp", (t[0], e.args[0]), **_axis_of(e))
+
+
+def _vjp_prod_others_jvp(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    return _third(e)
+
+
+def _jvp_prod_others_jvp(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    if t[1] is not None:
+        _third(e)
+    return b.call("np_prod_others_jvp", (t[0], e.args[1]), **_axis_of(e))
+
+
+def _third(e: Eqn) -> Any:
+    raise _refuse(e, "a third derivative of np.prod", "differentiate np.prod at most twice "
+                  "(grad, jvp, hvp, hessian), or write the product out with *")
+
+
+#: np.prod's factors: for each element the product of the others (exact at zeros), and
+#: its tangent; used by np.prod's derivatives so that its Hessian is exact too
+_op("prod_others", None, None, 1, {"axis": None}, _same, _vjp_prod_others,
+    _jvp_prod_others)
+_op("prod_others_jvp", None, None, 2, {"axis": None}, _like(1), _vjp_prod_others_jvp,
+    _jvp_prod_others_jvp)
+HELPER_OPS["np_prod_others"] = ("_prod_others", ("axis",))
+HELPER_OPS["np_prod_others_jvp"] = ("_prod_others_jvp", ("axis",))
 
 
 def _jvp_einsum_vjp(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:

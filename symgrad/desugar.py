@@ -29,7 +29,7 @@ import ast
 import copy
 from typing import Any, Callable
 
-__all__ = ["desugar", "restructure", "jumps", "may_jump", "assigned_names"]
+__all__ = ["desugar", "restructure", "jumps", "may_jump", "assigned_names", "nonlocal_names"]
 
 _counter = [0]
 
@@ -341,3 +341,14 @@ def _walrus(e: ast.AST, seen: dict) -> None:
 
 def _no_walrus(e: ast.AST, seen: dict) -> None:
     return
+
+
+def nonlocal_names(stmts: list) -> list[str]:
+    """Names that functions defined in ``stmts`` declare ``nonlocal`` (their calls may
+    assign them: a branch or loop must treat them as assigned there)."""
+    out: list[str] = []
+    for s in stmts:
+        for n in ast.walk(s):
+            if isinstance(n, ast.Nonlocal):
+                out.extend(x for x in n.names if x not in out)
+    return out

@@ -136,7 +136,10 @@ def _s_aset_add(pr: Any, e: Eqn) -> str:
     x, value = e.args[0], e.args[-1]
     if e.params.get("repeated"):                   # index arrays may repeat: add each
         idx = index_text(pr, e.args, e.params["index"], as_value=True)
-        return f"{_np(pr)}.add.at({pr.op(x)}, ({idx},), {pr.op(value)})"
+        # one index is passed as it is: x[idx] with idx a tuple (np.nonzero(m),
+        # np.ix_(r, c)) indexes by its parts, and so does np.add.at(x, idx, v)
+        idx = idx if len(e.params["index"]) == 1 else f"({idx})"
+        return f"{_np(pr)}.add.at({pr.op(x)}, {idx}, {pr.op(value)})"
     idx = index_text(pr, e.args, e.params["index"])
     return f"{pr.op(x, ATOM)}[{idx}] += {pr.op(value)}"
 

@@ -42,6 +42,16 @@ __all__ = ["make_entry", "check_arguments", "fused_source"]
 _counter = [0]
 
 
+def is_mixed(v: Any) -> bool:
+    """A list or tuple of values of different kinds: a number beside a container
+    (``(scale, [w0, w1])``), which a gradient made for a list of one kind of value
+    cannot take; made again for it (see ``symgrad.lower_loop``'s ``container_param``)."""
+    if type(v) not in (list, tuple) or len(v) < 2:
+        return False
+    nums = [isinstance(e, numbers.Real) and not isinstance(e, bool) for e in v]
+    return any(nums) and not all(nums)
+
+
 def _refused_loose() -> tuple:
     """The types refused for a parameter handed to numpy: lists and tuples (see
     ``_checked_call``) and complex numbers, Python's and numpy's."""
@@ -71,7 +81,7 @@ def _is_list(v: Any) -> bool:
                                             getattr(v, "ndim", 0) >= 1)
 
 
-_FAST_TYPE = {"num": "float", "list": "list", "dict": "dict"}
+_FAST_TYPE = {"num": "float", "list": "list", "dict": "dict", "any": "float"}
 
 
 def _c_floats() -> Callable[..., bool] | None:
@@ -210,6 +220,11 @@ def check_arguments(fname: str, where: str, names: list[str], kinds: list[str],
                 "differentiates "
                 "with respect to numbers (float or int) and lists of numbers." + extra +
                 f"\n  hint: pass a float, or leave {name!r} out of wrt=...")
+        if kind == "seq" and not isinstance(v, (list, tuple)):
+            raise ArgumentError(
+                f"{where}argument {name!r} of {fname} is {type(v).__name__} {_short(v)}, but "
+                f"{fname} reads it as a tuple of values of different kinds ({name}[0], "
+                f"{name}[1] ...).\n  hint: pass a tuple (or list)")
         if kind == "dict" and not isinstance(v, dict):
             raise ArgumentError(
                 f"{where}argument {name!r} of {fname} is {type(v).__name__} {_short(v)}, but "
@@ -311,20 +326,21 @@ def _checked_call(ns: dict, fname: str, arglist: str, primal: list[str], checks:
     ns["_names"], ns["_kinds"], ns["_where"] = names, kinds, where
     check = f"_check_arguments({fname!r}, _where, _names, _kinds, ({', '.join(names)},)"
     strict = [c for c in checks if c[1] != "loose"]
-    fast = "True" if any(k == "struct" for _, k in strict) else \
+    fast = "True" if any(k in ("struct", "seq") for _, k in strict) else \
         _fast_test([(p, k) for p, k in strict if k != "struct"], ns)   # (fields: slow)
     deep = any(k in ("list", "loose") for k in kinds)
     lines = []
     loose = [p for p, k in checks if k == "loose"]
+    if loose or fast:
+        ns["_slow"] = _slow_path(fname, where, names, kinds, [params.index(p) for p in names],
+                                 len(primal), ns["_target"], arrays if arrays else None,
+                                 restore if restore is not None and any(
+                                     k != "num" for _, k in strict) else None, deep)
     if loose:          # a list handed to numpy: refused before it runs (it may run, and
         ns["_seqs"] = _refused_loose()   # give an array for a list's gradient); a complex too
         lines += [f"    if {' or '.join(f'type({p}) in _seqs' for p in loose)}:",
-                  f"        {check})"]
+                  f"        return _slow({arglist})"]
     if fast:
-        restoring = restore is not None and any(k != "num" for _, k in strict)
-        ns["_slow"] = _slow_path(fname, where, names, kinds, [params.index(p) for p in names],
-                                 len(primal), ns["_target"], arrays if arrays else None,
-                                 restore if restoring else None, deep)
         lines.append(f"    if {fast}:")
         lines.append(f"        return _slow({arglist})")
         if fast == "True":
@@ -348,8 +364,10 @@ def _slow_path(fname: str, where: str, names: list[str], kinds: list[str], at: l
     def slow(*args: Any) -> Any:
         values = tuple(args[i] for i in at)
         if arrays is not None and (is_array_like(*args[:n_primal]) or any(
-                k == "list" and type(v) is dict for k, v in zip(kinds, values))):
-            return arrays(*args)          # (arrays, or a dict read as a list: specialized)
+                k == "list" and type(v) is dict or k != "seq" and is_mixed(v)
+                for k, v in zip(kinds, values))):
+            return arrays(*args)    # (arrays, a dict read as a list, a tuple of different
+        #                             kinds of value: specialized)
         check_arguments(fname, where, names, kinds, values)
         if restore is None and not deep:
             return target(*args)
@@ -402,7 +420,7 @@ def fused_source(source: str, params: list[str], primal: list[str],
     lines = source.split("\n")
     doc = lines[1][7:-3] if len(lines) > 2 else ""
     if len(lines) < 3 or lines[1] != f'    """{doc}"""' or '"""' in doc or _PRE in source or any(
-            k in ("list", "loose", "struct") for _, k in checks):
+            k in ("list", "loose", "struct", "seq") for _, k in checks):
         return None
     values: dict[str, Any] = {f"{_PRE}type": type, f"{_PRE}float": float, f"{_PRE}list": list,
                               f"{_PRE}dict": dict}

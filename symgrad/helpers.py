@@ -88,15 +88,35 @@ def _zeros_like(*xs, _memo=None):
     return out[0] if len(out) == 1 else tuple(out)
 ''',
     "_distinct_indices": '''
-def _distinct_indices(*index):
-    """Refuse x[idx] = v with a repeated index: numpy keeps the last write there, and
-    the gradient would give every repeat a share."""
+def _distinct_indices(shape, *index):
+    """Refuse x[idx] = v (x of this shape) when idx picks an element twice: numpy keeps
+    the last write there, and the gradient would give every repeat a share.  The index
+    as written, ":" for a slice and "..." for an ellipsis; one tuple is its parts."""
     import numpy as np
-    arrays = [np.asarray(i) for i in index if not isinstance(i, (int, slice)) and i is not None]
-    if arrays:
-        b = np.broadcast_arrays(*arrays)
-        pos = np.stack([a.ravel() for a in b], axis=1) if len(b) > 1 else b[0].ravel()[:, None]
-        if pos.dtype != bool and len(np.unique(pos, axis=0)) != len(pos):
+    if len(index) == 1 and isinstance(index[0], tuple):     # x[idx], idx = (rows, cols)
+        index = index[0]
+    parts = [i if isinstance(i, (int, slice, str)) or i is None or i is Ellipsis
+             else np.asarray(i) for i in index]
+    ellipsis = [p is Ellipsis or isinstance(p, str) and p == "..." for p in parts]
+    used = sum(p.ndim if isinstance(p, np.ndarray) and p.dtype == bool else 1
+               for p, e in zip(parts, ellipsis) if p is not None and not e)
+    axis, picks = 0, []              # each index array as the non-negative positions
+    for p, e in zip(parts, ellipsis):
+        if e:
+            axis += len(shape) - used
+        elif isinstance(p, np.ndarray) and p.dtype == bool:
+            picks.extend(p.nonzero())
+            axis += p.ndim
+        elif isinstance(p, np.ndarray):
+            n = shape[axis] if axis < len(shape) else 0
+            picks.append(np.where(p < 0, p + n, p))
+            axis += 1
+        elif p is not None:
+            axis += 1
+    if picks:
+        b = np.broadcast_arrays(*picks)
+        pos = np.stack([a.ravel() for a in b], axis=1)
+        if len(np.unique(pos, axis=0)) != len(pos):
             raise ValueError("symgrad: an index array with a repeated index in x[idx] = v (or "
                              "x[idx] += v): numpy keeps only the last write there, which "
                              "symgrad does not differentiate. Use np.add.at(x, idx, v) to add "
@@ -296,14 +316,20 @@ def _unpad(g, x, pad_width):
 """,
     "_repeat_vjp": """
 def _repeat_vjp(g, x, repeats, axis=None):
-    \"\"\"The adjoint of np.repeat(x, repeats, axis) (an int repeats): the repeats summed.\"\"\"
+    \"\"\"The adjoint of np.repeat(x, repeats, axis): the copies of each element summed
+    (repeats an int, or one count per element).\"\"\"
     import numpy as np
     shape = np.shape(x)
     if axis is None:
-        return np.reshape(np.sum(np.reshape(g, (np.size(x), repeats)), axis=1), shape)
+        g, shape, axis = np.ravel(g), (np.size(x),), 0
     axis = axis % len(shape)
-    g = np.reshape(g, shape[:axis] + (shape[axis], repeats) + shape[axis + 1:])
-    return np.sum(g, axis=axis + 1)
+    if isinstance(repeats, int):
+        g = np.reshape(g, shape[:axis] + (shape[axis], repeats) + shape[axis + 1:])
+        return np.reshape(np.sum(g, axis=axis + 1), np.shape(x))
+    owner = np.repeat(np.arange(shape[axis]), repeats)     # the element each copy is of
+    d = np.zeros(shape, dtype=np.result_type(g, float))
+    np.add.at(d, (slice(None),) * axis + (owner,), g)
+    return np.reshape(d, np.shape(x))
 """,
     "_kron_parts": """
 def _kron_parts(g, a, b):
@@ -354,6 +380,41 @@ def _weights_like(w, x, axis=None):
     shape = [1] * np.ndim(x)
     shape[axis] = -1
     return np.reshape(w, shape)
+""",
+    "_prod_others": """
+def _prod_others(x, axis=None):
+    \"\"\"For each element of x, the product of the other elements np.prod(x, axis)
+    multiplies it with: the products of those before it and of those after it (no
+    division, so exact where x has zeros).\"\"\"
+    import numpy as np
+    axes = tuple(range(np.ndim(x))) if axis is None else np.atleast_1d(axis).tolist()
+    ends = list(range(-len(axes), 0))
+    y = np.moveaxis(x, axes, ends)
+    y = np.reshape(y, np.shape(y)[:np.ndim(y) - len(axes)] + (-1,))   # the axes as one
+    one = np.ones(np.shape(y)[:-1] + (1,))
+    before = np.cumprod(np.concatenate([one, y[..., :-1]], axis=-1), axis=-1)
+    after = np.flip(np.cumprod(np.flip(np.concatenate([y[..., 1:], one], axis=-1), -1),
+                               axis=-1), -1)
+    out = np.reshape(before * after, np.shape(np.moveaxis(x, axes, ends)))
+    return np.moveaxis(out, ends, axes)
+""",
+    "_prod_others_jvp": """
+def _prod_others_jvp(t, x, axis=None):
+    \"\"\"The tangent of _prod_others(x, axis) along t: for each element, the sum over
+    the others j of t[j] times the product of the rest; by the number of zeros.\"\"\"
+    import numpy as np
+    zero = x == 0
+    safe = np.where(zero, 1.0, x)
+    rest = np.prod(safe, axis=axis, keepdims=True)          # the product of the nonzero
+    zeros = np.sum(zero, axis=axis, keepdims=True)
+    u = np.where(zero, 0.0, t / safe)
+    us = np.sum(u, axis=axis, keepdims=True)                # t / x over the nonzero
+    tz = np.sum(np.where(zero, t, 0.0), axis=axis, keepdims=True)     # t at the zeros
+    none = rest / safe * (us - u)
+    one = np.where(zero, rest * us, tz * rest / safe)
+    two = np.where(zero, rest * (tz - t), 0.0)              # (t at the other zero)
+    return np.where(zeros == 0, none, np.where(zeros == 1, one,
+                                               np.where(zeros == 2, two, 0.0)))
 """,
     "_sort_jvp": """
 def _sort_jvp(t, x, axis=-1):

@@ -44,6 +44,10 @@ INT_ARRAYS = " int arrays"
 #: the key of the names of parameters given dicts where the code alone could not tell a
 #: dict from a list (``for k in d``, ``sorted(d)``): a transform specialized for them
 DICT_PARAMS = " dicts"
+#: the key of the names of parameters read as tuples of values of different kinds
+#: (``W, b = params`` of a list of rows and a list): a transform made again with each
+#: one a record of its items by position (:meth:`symgrad.lower_loop.LoopLowering.seq_param`)
+SEQ_PARAMS = " tuples"
 #: the key of the parameters whose values the transform is made for (name -> value: an
 #: axis or einsum subscripts passed in; see :mod:`symgrad.static_args`)
 FIXED_PARAMS = " fixed"

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from . import ir
-from .desugar import assigned_names, desugar
+from .desugar import assigned_names, desugar, nonlocal_names
 from .errors import NonScalarError, UnsupportedSyntaxError
 from .array_alias import check_views
 from .ir import Const, Eqn, Kind, KindError, Loc, Var, kind_conflict
@@ -61,6 +61,7 @@ class Lowered:
     return_node: Any = None
     joins: list = field(default_factory=list)   # (result kind, operand kinds): array if any
     patterns: dict = field(default_factory=dict)  # array parameters' broadcast patterns
+    seq_param: str | None = None      # a parameter that may be a tuple of different kinds
 
     def release(self) -> None:
         """Drop the IR once the gradient is compiled; what stays is what its entry reads
@@ -116,6 +117,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         self.targets: set[Var] = set()
         #: the top function's parameters as passed in (see static_args.mark)
         self.top_params: dict[Var, str] = {}
+        self.seq_kinds: list[Kind] = []        # (tuples of different kinds: container_param)
+        self.const_read: set[Var] = set()      # (values read at constant indices)
         self.fixed_at_use: dict[Var, Any] = {}
 
     # ------------------------------------------------------------------ emission
@@ -170,6 +173,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                                 "use each variable for one kind of value (a number or a "
                                 "list), with a new name for the other")
             err.about_lists = True   # type: ignore[attr-defined]  (numpy code: see api)
+            err.seq_param = self.seq_conflict((a, b))     # type: ignore[attr-defined]
             raise err from None
 
     def unify_operand(self, var: Var, value: Any) -> None:
@@ -217,8 +221,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             if pattern is not False:                # an array argument (specialized)
                 v.kind = Kind.array()
                 self.array_ranks[v] = None if pattern is None else len(pattern)
-            elif arg.arg in self.param_patterns.get(ir.DICT_PARAMS, ()):   # a dict (same)
-                v.kind = Kind.map_of()
+            else:                                   # a dict, or a tuple of records
+                self.container_param(v)
             scope.env[arg.arg] = self.param_binding(v)
             scope.owned.add(v)
             params.append(v)
@@ -258,6 +262,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                 "for several outputs.")
             # (a list as the code reads as lists, where arrays may be meant: see api)
             err.about_lists = type(value) is Var and value.kind.is_list  # type: ignore
+            err.seq_param = self.seq_conflict(()) if err.about_lists else None  # type: ignore
             raise err
         self.settle_joins()
         if not fs.filename.startswith("<symgrad") and any(   # (generated code owns
@@ -286,6 +291,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         lowered.return_node = self.return_node
         lowered.joins = self.joins
         lowered.patterns = self.param_patterns
+        lowered.seq_param = self.seq_conflict(())       # (see pipeline, api)
         lowered.int_params = {p for p in params
                               if p.name in self.param_patterns.get(ir.INT_ARRAYS, ())}
         return lowered
@@ -449,6 +455,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                 self.assign_value(scope, e, v, node)
             return
         seq = self.materialize(value, node)
+        if self.unpack_checked(scope, elts, seq, node):     # (a parameter's items: done)
+            return
         self.unify(seq.kind if type(seq) is Var else Kind.list_of(), Kind.list_of(), node)
         if type(seq) is Var and self.depth > 0:
             seq = self.emit("copy", (seq,), hint="_seq")
@@ -475,6 +483,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                 self.assign_value(scope, e.value if isinstance(e, ast.Starred) else e, v, node)
             return
         seq = self.materialize(value, node)
+        self.unpack_check(seq, len(elts) - 1, at_least=True)
         if type(seq) is Var and self.depth > 0:
             seq = self.emit("copy", (seq,), hint="_seq")
         for k in range(star):
@@ -639,7 +648,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         Returns the names it leaves bound to values known while lowering (functions):
         a loop checks them with :meth:`same_statics`."""
         statics = []
-        nonlocals = [n for n in _nonlocal_names(stmts)
+        nonlocals = [n for n in nonlocal_names(stmts)
                      if scope.owner_of(n).env.get(n) is not None]   # existing locals only
         for name in assigned_names(stmts, scope.fs.walrus) + nonlocals:
             owner = scope.owner_of(name)
@@ -684,7 +693,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             raise scope.fs.error(s, "a decorated inner function",
                                  "define the helper at module level, or without decorators")
         scope.env[s.name] = FuncValue(s, scope, self.eval_defaults(scope, s.args), s.name)
-        names = [n for n in _nonlocal_names([s]) if scope.env.get(n) is not None]
+        names = [n for n in nonlocal_names([s]) if scope.env.get(n) is not None]
         if names:       # written by its calls, wherever they are: one variable from here on
             self.prepare_region(scope, [ast.Assign(targets=[ast.Name(id=n, ctx=ast.Store())],
                                                    value=ast.Constant(0)) for n in names])
@@ -834,7 +843,9 @@ def lower(fn: Any, structured: bool = False, patterns: dict | None = None) -> Lo
         try:
             return lw.lower_top(fn, fs)
         except KindError as exc:
-            raise kind_conflict(fs, fs.tree, exc) from None
+            err = kind_conflict(fs, fs.tree, exc)
+            err.seq_param = lw.seq_conflict(())     # type: ignore[attr-defined]
+            raise err from None
     return _lower_call_of(fn, structured, patterns)
 
 
@@ -870,8 +881,8 @@ def _lower_call_of(fn: Any, structured: bool = False, patterns: dict | None = No
         if p.name in (patterns or {}):
             v.kind = Kind.array()
             lw.array_ranks[v] = None if patterns[p.name] is None else len(patterns[p.name])
-        elif p.name in (patterns or {}).get(ir.DICT_PARAMS, ()):
-            v.kind = Kind.map_of()
+        else:
+            lw.container_param(v)
         params.append(v)
         b = scope.env[p.name] = lw.param_binding(v)
         (kwargs.__setitem__(p.name, b) if p.kind is p.KEYWORD_ONLY else args.append(b))
@@ -885,13 +896,3 @@ def _lower_call_of(fn: Any, structured: bool = False, patterns: dict | None = No
             lowered.func.defaults[v] = lw.default_value(p.default)
     return lowered
 
-
-def _nonlocal_names(stmts: list) -> list[str]:
-    """Names that functions defined in ``stmts`` declare ``nonlocal`` (their calls may
-    assign them: a branch or loop must treat them as assigned there)."""
-    out: list[str] = []
-    for s in stmts:
-        for n in ast.walk(s):
-            if isinstance(n, ast.Nonlocal):
-                out.extend(x for x in n.names if x not in out)
-    return out

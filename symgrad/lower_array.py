@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from . import array_ops
+from . import array_ops, rules
 from .array_ops import ARRAY_OPS, ArrayOp
 from .ir import Const, Eqn, Global, Kind, Var
 from .scope import Scope, Static, StaticTuple
@@ -145,6 +145,18 @@ def settle_joins(joins: list) -> None:
                         break
 
 
+def rows_in_sequence(obj: Any, node: ast.Call) -> bool:
+    """``np.concatenate([x, [a]])``: a numpy function taking a sequence of arrays, called
+    with a sequence written in the call that holds a list or tuple literal."""
+    seq = node.args[0] if node.args else None
+    if not isinstance(seq, (ast.List, ast.Tuple)) or not any(
+            isinstance(e, (ast.List, ast.Tuple)) for e in seq.elts) or any(
+            isinstance(e, ast.Starred) for e in seq.elts + node.args):
+        return False
+    op = numpy_op_of(obj)
+    return op is not None and op.arrays == -1
+
+
 class ArrayLowering:
     """numpy functions, array methods and attributes, indexing of arrays."""
 
@@ -166,6 +178,20 @@ class ArrayLowering:
 
     def settle_joins(self) -> None:
         settle_joins(self.joins)
+
+    def join_call(self, out: Var, obj: Any, node: ast.AST) -> None:
+        """``np.signbit(y)``, ``np.argsort(y)``: an array when an operand is one, so
+        ``x * np.signbit(y)`` sums ``x``'s adjoint back to ``x``'s shape."""
+        e = self.block[-1]
+        if type(e) is not Eqn or e.outs != (out,):
+            return
+        kinds = [a.kind for a in e.args[1:] if type(a) is Var]
+        if any(k.find().tag == "array" for k in kinds):
+            self.unify(out.kind, Kind.array(), node)
+        elif kinds:
+            self.joins.append((out.kind, kinds))      # (see settle_joins)
+        if rules.is_shaped_like_args(obj) == "elementwise" and not e.params.get("kw"):
+            e.params["elementwise"] = True           # its pattern: the operands' broadcast
 
     def is_array(self, value: Any) -> bool:
         return type(value) is Var and value.kind.find().tag == "array" or \
@@ -192,8 +218,10 @@ class ArrayLowering:
         else:
             arrays = [self.materialize(a, node) for a in args[:op.arrays]]
             rest = args[op.arrays:]
-        if op.name == "np_reshape" and method_base is not None and len(rest) > 1:
-            rest = [StaticTuple(tuple(rest))]            # x.reshape(2, 3)
+        if op.name in ("np_reshape", "np_transpose") and method_base is not None and (
+                len(rest) > 1 or op.name == "np_transpose" and rest and type(rest[0]) is Const
+                and isinstance(rest[0].value, int)):
+            rest = [StaticTuple(tuple(rest))]            # x.reshape(2, 3), x.transpose(1, 0)
         like = self.shape_source(rest[0]) if op.name in ("np_broadcast_to", "np_reshape") \
             and len(rest) == 1 and not kwargs else None
         if like is not None:            # np.broadcast_to(g, x.shape): shaped like x
@@ -230,8 +258,10 @@ class ArrayLowering:
         names = [k for k, _ in op.keywords]
         positional = list(op.positional) or names
         if len(rest) > len(positional):
-            raise fs.error(node, f"{len(rest)} extra arguments to {self.label_of(op, method_base)}",
-                           "pass the axis and shape arguments by keyword")
+            takes = ", ".join(positional) or "nothing"
+            raise fs.error(node, f"{len(rest)} arguments after the array to "
+                           f"{self.label_of(op, method_base)}",
+                           f"it takes {takes} after the array (see numpy's documentation)")
         for name, value in zip(positional, rest):
             params[name] = self.static_param(value, name, op, node)
         for name, value in kwargs.items():
@@ -291,8 +321,7 @@ class ArrayLowering:
         for item in items:
             v = self.materialize(item, node)
             ops.append(v)
-            tag = "a" if type(v) is Var and v.kind.find().tag in ("array", "list") else "i"
-            template.append((tag, len(ops)))
+            template.append(("a" if self.may_be_index_array(v) else "i", len(ops)))
         z, g = self.materialize(args[0], node), self.materialize(args[2], node)
         self.effect("aset_add", (z, *ops, g), {"index": tuple(template), "repeated": True})
         return Const(None)
@@ -321,11 +350,11 @@ class ArrayLowering:
         folded = fold(value, self.block, self.static_global)   # AXIS, AXIS - 1, (N, N)
         if folded is not NOT_FOLDED and _fixed(folded):
             return folded
-        items = self.literal_list(value) if name in ("axes", "shape") else None
+        items = self.literal_list(value) if name in ("axes", "shape", "repeats") else None
         if items is not None:                # axes=([0], [1]): lists written in the call
             return tuple(self.static_param(v, name, op, node) for v in items)
         article = "an" if name[0] in "aeiou" else "a"
-        lists = ", or lists of ints" if name in ("axes", "shape") else ""
+        lists = ", or lists of ints" if name in ("axes", "shape", "repeats") else ""
         err = self.error_at(node, f"{article} {name}= that is computed when the function runs",
                             f"give {name} as a literal written in the call, as a module-level "
                             "or closure constant, or as a parameter (the gradient is then made "
@@ -367,6 +396,24 @@ class ArrayLowering:
                 type(value) is Var and self._built_here(value):
             return None
         return value
+
+    def sequence_call(self, scope: Scope, callee: Static, node: ast.Call,
+                      dest: Var | None) -> Any:
+        """``np.concatenate([x, [a, 1.0]])``: a list written inside the sequence is an
+        array operand (``np.array([a, 1.0])``), not an element of a list of arrays."""
+        seq = node.args[0]
+        items = []
+        for elt in seq.elts:              # type: ignore[attr-defined]
+            v = self.expr(scope, elt)
+            if isinstance(elt, (ast.List, ast.Tuple)):
+                made = self.array_of(scope, "array", v, elt, None)
+                v = made if made is not None else v
+            items.append(v)
+        rest = ast.Call(func=node.func, args=node.args[1:], keywords=node.keywords)
+        ast.copy_location(rest, node)
+        args, kwargs = self.call_args(scope, rest)
+        return self.apply(scope, callee, [StaticTuple(tuple(items)), *args], kwargs, node,
+                          dest)
 
     def static_sequence(self, value: Any, node: ast.AST) -> StaticTuple:
         """The arrays of a list or tuple written in the call (``[a, b]``; a list made
@@ -537,7 +584,12 @@ class ArrayLowering:
     def index_template(self, scope: Scope, node: ast.expr) -> tuple[tuple, list]:
         """An index expression as a template (``("s", 1, None, None)`` for ``1:``, with
         numbers pointing into the operand list) and its operands."""
-        items = node.elts if isinstance(node, ast.Tuple) else [node]
+        items: list = node.elts if isinstance(node, ast.Tuple) else [node]
+        if not isinstance(node, (ast.Tuple, ast.Slice)):
+            whole = self.expr(scope, node)
+            # x[idx] with idx a tuple is x[idx[0], idx[1], ...] (a tuple inside an index
+            # is one array): its items are the index
+            items = list(whole.items) if type(whole) is StaticTuple else [whole]
         template: list = []
         ops: list = []
 
@@ -557,15 +609,21 @@ class ArrayLowering:
             elif isinstance(it, ast.Constant) and it.value is Ellipsis:
                 template.append(("e",))
             else:
-                v = self.operand(scope, it)
+                v = self.operand(scope, it) if isinstance(it, ast.AST) else \
+                    self.materialize(it, node)
                 if type(v) is Const and (v.value is None or v.value is Ellipsis):
                     template.append(("n",) if v.value is None else ("e",))  # np.newaxis
-                elif type(v) is Var and (v.kind.find().tag in ("array", "list") or
-                                         v.kind.find().tag != "obj" and v in self.maybe_arrays):
-                    template.append(("a", slot(v)))      # (a call's result: maybe an array)
                 else:
-                    template.append(("i", slot(v)))
+                    template.append(("a" if self.may_be_index_array(v) else "i", slot(v)))
         return tuple(template), ops
+
+    def may_be_index_array(self, v: Any) -> bool:
+        """Is index ``v`` an array or a list, or a call's result that may be one (or a
+        tuple of them, ``np.nonzero(m)``)?  Else it is one integer."""
+        if type(v) is not Var:
+            return False
+        tag = v.kind.find().tag
+        return tag in ("array", "list") or tag != "obj" and v in self.maybe_arrays
 
     def array_get(self, scope: Scope, base: Any, node: ast.Subscript, dest: Var | None) -> Any:
         template, ops = self.index_template(scope, node.slice)
@@ -595,12 +653,22 @@ class ArrayLowering:
             # fancy: repeated indices refused (generated code only writes back elements
             # it saved from the same index, equal at each repeat)
             from .helpers import helper_object
-            adv = [ops[it[1] - 1] for it in template if it[0] == "a"]
+            shape = self.emit("getattr_const", (base, Const("shape")), Kind.obj(), hint="_g")
+            parts = [_index_part(it, ops) for it in template]
             self.block.append(Eqn((), "call", (Global("_distinct_indices",
-                                                      helper_object("_distinct_indices")), *adv),
+                                                      helper_object("_distinct_indices")),
+                                               shape, *parts),
                                   {"kw": (), "label": "_distinct_indices", "constant": True},
                                   self.loc))
         self.effect("aset", (base, *ops, value), {"index": template})
+
+
+def _index_part(item: tuple, ops: list) -> Any:
+    """One part of an index template as ``_distinct_indices`` reads it: the index array
+    or integer, ``":"`` for a slice, ``"..."``, ``None`` for ``np.newaxis``."""
+    if item[0] in ("a", "i"):
+        return item[1] if type(item[1]) is Const else ops[item[1] - 1]
+    return Const({"s": ":", "e": "...", "n": None}[item[0]])
 
 
 # ---------------------------------------------------------------------- calls of their own form
@@ -730,8 +798,8 @@ def _method_model(name: str) -> Any:
 
 def _fixed(value: Any) -> bool:
     """An immutable value an axis, a shape, an offset or a norm's order can be: an int,
-    a float, None, a string, a tuple of them (a list could change in place without being
-    rebound)."""
+    a float, a bool (keepdims), None, a string, a tuple of them (a list could change in
+    place without being rebound)."""
     if type(value) is tuple:
         return all(_fixed(v) for v in value)
-    return value is None or type(value) in (int, float, str)
+    return value is None or type(value) in (int, float, str, bool)

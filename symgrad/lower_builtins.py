@@ -532,22 +532,36 @@ def dict_copy(lw: Any, scope: Scope, d: ast.expr, node: ast.AST, dest: Var | Non
 
 def b_dict(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     """``dict(a=x, b=y)`` (keywords only, or none): the dict ``{"a": x, "b": y}``;
-    ``dict(d)`` of a dict: a copy of it."""
+    ``dict([("a", x), ("b", y)], c=z)`` of pairs written out with constant keys: the
+    same, later keys replacing earlier ones as Python does; ``dict(d)`` of a dict: a copy
+    of it."""
     if len(node.args) == 1 and not node.keywords and not isinstance(
             node.args[0], (ast.List, ast.Tuple, ast.ListComp, ast.GeneratorExp, ast.Call)):
         v = lw.expr(scope, node.args[0])
         if type(v) is Var and v.kind.find().tag in ("map", None):
             return dict_copy(lw, scope, node.args[0], node, dest)
-    if node.args or any(k.arg is None for k in node.keywords):
+    pairs = _written_pairs(node.args[0]) if len(node.args) == 1 else None
+    if (node.args and pairs is None) or any(k.arg is None for k in node.keywords):
         args, kwargs = lw.call_args(scope, node)
         return lw.opaque_call(Global("dict", dict, "builtin"), args, kwargs, node, dest,
                               "dict")
-    keys = tuple(k.arg for k in node.keywords)
-    values = tuple(lw.operand(scope, k.value) for k in node.keywords)
+    written = (pairs or []) + [(k.arg, k.value) for k in node.keywords]
+    items = dict((key, lw.operand(scope, v)) for key, v in written)   # (each evaluated)
+    keys, values = tuple(items), tuple(items.values())
     kind = Kind.map_of()
     for key, v in zip(keys, values):
         lw.unify(kind.field(key), lw.kind_of(v), node)
     return lw.emit("dict", values, kind, {"keys": keys}, dest=dest)
+
+
+def _written_pairs(node: ast.expr) -> list | None:
+    """``[("a", x), ("b", y)]`` written out, keys constants: its (key, value node) pairs
+    (the values are evaluated in that order, as Python evaluates the list)."""
+    if not isinstance(node, (ast.List, ast.Tuple)) or not all(
+            isinstance(e, ast.Tuple) and len(e.elts) == 2 and
+            isinstance(e.elts[0], ast.Constant) for e in node.elts):
+        return None
+    return [(e.elts[0].value, e.elts[1]) for e in node.elts]
 
 
 def b_print(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:

@@ -93,6 +93,8 @@ class CallLowering:
             callee = self.expr(scope, func)
         if type(callee) is Static and callee.obj in _STRUCTURED:
             return _STRUCTURED[callee.obj](self, scope, node, dest)
+        if type(callee) is Static and _rows_in_sequence(callee.obj, node):
+            return self.sequence_call(scope, callee, node, dest)
         args, kwargs = self.call_args(scope, node)
         return self.apply(scope, callee, args, kwargs, node, dest)
 
@@ -470,6 +472,7 @@ class CallLowering:
 
     def map_keys(self, base: Var, node: ast.AST) -> Var:
         """A dict's keys, ``list(d)`` (not differentiated)."""
+        self.no_seq(base, node)
         self.unify(base.kind, Kind.map_of(), node)
         return self.emit("call", (Global("list", list, "builtin"), base),
                          Kind.list_of(Kind.obj()),
@@ -554,18 +557,6 @@ class CallLowering:
         elif type(out) is Var and rules.is_shaped_like_args(obj):
             self.join_call(out, obj, node)
         return out
-
-    def join_call(self, out: Var, obj: Any, node: ast.AST) -> None:
-        """``np.signbit(y)``, ``np.argsort(y)``: an array when an operand is one, so
-        ``x * np.signbit(y)`` sums ``x``'s adjoint back to ``x``'s shape."""
-        e = self.block[-1]
-        kinds = [a.kind for a in e.args[1:] if type(a) is Var]
-        if any(k.find().tag == "array" for k in kinds):
-            self.unify(out.kind, Kind.array(), node)
-        elif kinds:
-            self.joins.append((out.kind, kinds))      # (see settle_joins)
-        if rules.is_shaped_like_args(obj) == "elementwise" and not e.params.get("kw"):
-            e.params["elementwise"] = True           # its pattern: the operands' broadcast
 
     def primitive(self, scope: Scope, info: Any, obj: Any, args: list, kwargs: dict,
                   node: ast.AST, dest: Var | None) -> Any:
@@ -657,11 +648,11 @@ class CallLowering:
     def may_rebind(self, *trees: Any) -> bool:
         """Can a call rebind a variable it was given (a ``nonlocal`` in one of ``trees``,
         or in any function lowered so far: a closure may be passed along and called)?"""
-        from .lower import _nonlocal_names
+        from .desugar import nonlocal_names
         seen = self.__dict__.setdefault("_nonlocal_trees", {})
         for t in trees:
             if id(t) not in seen:
-                seen[id(t)] = (t, bool(_nonlocal_names([t])))
+                seen[id(t)] = (t, bool(nonlocal_names([t])))
         return any(has for _, has in seen.values())
 
     def value_at_call(self, a: Any) -> Any:
@@ -798,6 +789,11 @@ class _Emitter:
     def apply(self, name: str, *args: Any) -> Any:
         params = dict(self.params) if name in rules.CALL_SPELLED else None
         return self.lw.emit(name, tuple(args), Kind.num(), params)
+
+
+def _rows_in_sequence(obj: Any, node: ast.Call) -> bool:
+    from .lower_array import rows_in_sequence
+    return rows_in_sequence(obj, node)
 
 
 #: helpers of generated array code -> the primitives they were printed for

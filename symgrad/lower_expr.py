@@ -518,6 +518,8 @@ class ExprLowering:
                 base.obj, (dict, list, tuple, str, bytes, range)))     # (their keys: constants)
             return self.emit("getitem", (base, index), out_kind,
                              {"opaque": True} if opaque else None, dest=dest)
+        if type(index) is Const:                 # (see seq_conflict)
+            self.const_read.add(base)
         out = self.emit("getitem", (base, index), None, dest=dest)
         self.unify(kb, Kind.list_of(out.kind), node)
         return out

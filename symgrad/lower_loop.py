@@ -150,6 +150,80 @@ class LoopLowering:
             self.block.append(ir.If(many, fail, [], self.loc))
         return _Iter("seq", seqs=tuple(seqs))
 
+    def unpack_checked(self, scope: Scope, elts: list, seq: Any, node: ast.AST) -> bool:
+        """``a, b = xs`` of a sequence known when the code runs: its length checked;
+        True when the items were assigned here (a parameter read as a tuple of values
+        of different kinds, ``W, b = params``: item by item, see :meth:`seq_param`)."""
+        self.unpack_check(seq, len(elts))
+        if not self.is_seq(seq):
+            return False
+        for k, e in enumerate(elts):
+            self.assign_value(scope, e, self.getitem(seq, Const(k)), node)
+        return True
+
+    def container_param(self, v: Var) -> None:
+        """A parameter the transform is given as a dict, or as a tuple of values of
+        different kinds (``api`` makes it again so after a conflict of kinds among the
+        items of a parameter read as a list: see :meth:`seq_conflict`): either is a map,
+        read by key (``t[0]``, ``t[1][2]``); a tuple is unpacked by position."""
+        if v.name in self.param_patterns.get(ir.DICT_PARAMS, ()):
+            v.kind = Kind.map_of()
+        elif v.name in self.param_patterns.get(ir.SEQ_PARAMS, ()):
+            v.kind = Kind.map_of()
+            v.kind.attrs = False
+            self.seq_kinds.append(v.kind)
+
+    def is_seq(self, value: Any) -> bool:
+        """Is ``value`` such a tuple (a parameter given as one, or a name bound to it)?"""
+        return type(value) is Var and any(k.find() is value.kind.find()
+                                          for k in self.seq_kinds)
+
+    def no_seq(self, value: Any, node: ast.AST) -> None:
+        """Refuse what reads such a tuple as a dict would be read (its keys: a loop over
+        it, ``list(t)``, ``sorted(t)``): its items are of different kinds, one name in
+        a loop cannot hold them all."""
+        if self.is_seq(value):
+            raise self.error_at(node, "a loop over (or a list of) a tuple whose items are "
+                                "values of different kinds", "unpack it (w, b = params) or "
+                                "read its items by position (params[0])")
+
+    def seq_conflict(self, kinds: tuple) -> str | None:
+        """After a conflict of kinds (``kinds``): a parameter read as a list at constant
+        indices (``t[0] * t[1][0]``, ``W, b = params``), whose items may be values of
+        different kinds: its name, for a transform made again with it a tuple of them
+        (one whose items ``kinds`` are, first); None if there is none."""
+        tried = self.param_patterns.get(ir.SEQ_PARAMS, ())
+        read = {id(v.kind.find()) for v in self.const_read if type(v) is Var}
+        found = [v for v in self.top_params if v.name not in tried and
+                 v.kind.find().tag == "list" and id(v.kind.find()) in read]
+        roots = {id(k.find()) for k in kinds}
+        for v in sorted(found, key=lambda v: v.n):
+            stack, seen = [v.kind.find().elem], set()
+            while stack:
+                e = stack.pop().find()
+                if id(e) in roots:
+                    return v.name
+                if id(e) not in seen:
+                    seen.add(id(e))
+                    stack.extend([e.elem] if e.elem is not None else [])
+                    stack.extend((e.fields or {}).values())
+        return min(found, key=lambda v: v.n).name if found else None
+
+    def unpack_check(self, seq: Any, n: int, at_least: bool = False) -> None:
+        """``a, b = xs`` of a sequence known only when the code runs: the ValueError
+        Python raises when ``xs`` has another length (``a, *b = xs``: fewer than ``n``)."""
+        if type(seq) is not Var or self.kind_of(seq).find().tag == "array":
+            return          # (an array's first dimension: numpy unpacks it as Python does)
+        length = self.emit("len", (seq,), Kind.num())
+        bad = self.emit("lt" if at_least else "ne", (length, Const(n)), Kind.num(), hint="_c")
+        with self.sub_block() as fail:
+            msg = Const(f"not enough values to unpack (expected at least {n})" if at_least
+                        else f"too many or not enough values to unpack (expected {n})")
+            err = self.emit("call", (Global("ValueError", ValueError, "builtin"), msg),
+                            Kind.obj(), {"kw": (), "label": "ValueError", "constant": True})
+            self.effect("raise", (err,))
+        self.block.append(ir.If(bad, fail, [], self.loc))
+
     def range_iter(self, scope: Scope, args: list) -> _Iter:
         ops = [self.operand(scope, a) for a in args]
         for o in ops:

@@ -30,7 +30,7 @@ from typing import Any, Callable
 from . import static_args
 from .api import (GradFunction, Wrt, _cached, _params_of, _resolve_wrt, _wrt_or_argnums,
                   memo)
-from .entry import check_arguments, is_complex, stale
+from .entry import check_arguments, is_complex, is_mixed, same_structure, stale
 from .varargs import ByArity, has_varargs, with_arity
 from .errors import ArgumentError, SymgradError
 from .ir import FIXED_AT_USE, FIXED_PARAMS
@@ -298,13 +298,16 @@ def _forward(fn: Any, wrt: tuple[int, ...] | None = None,
 
 def _array_patterns(values: tuple) -> tuple | None:
     """Each numpy array's pattern (its rank and size-1 dimensions), "dict" for a dict
-    (code that reads it as a list is made again for a dict), or None if neither."""
+    (code that reads it as a list is made again for a dict), "seq" for a list or tuple
+    of values of different kinds (made again with it a tuple of them), or None if none
+    of these."""
     np = sys.modules.get("numpy")
     arrays = np is not None and any(type(v) is np.ndarray for v in values)
-    if not arrays and dict not in map(type, values):
+    mixed = [is_mixed(v) for v in values]
+    if not arrays and dict not in map(type, values) and not any(mixed):
         return None
-    return tuple("dict" if type(v) is dict else argument_pattern(v)
-                 if arrays and type(v) is np.ndarray else None for v in values)
+    return tuple("dict" if type(v) is dict else "seq" if m else argument_pattern(v)
+                 if arrays and type(v) is np.ndarray else None for v, m in zip(values, mixed))
 
 
 def _sweep(fn: Any, full: tuple, differentiated: Any, make: Callable[[Any], Any]) -> Any:
@@ -315,9 +318,13 @@ def _sweep(fn: Any, full: tuple, differentiated: Any, make: Callable[[Any], Any]
     names = _params(fn)
     retried: set = set()
     while True:
+        patterns = _patterns_for(fn, full, differentiated)
         try:
-            return make(_patterns_for(fn, full, differentiated))
+            return make(patterns)
         except SymgradError as exc:
+            made = _as_tuples(make, patterns, names, exc)
+            if made is not None:
+                return made
             _refuse_numpy_lists(fn, full, differentiated, exc)
             if known is None:
                 raise
@@ -327,6 +334,24 @@ def _sweep(fn: Any, full: tuple, differentiated: Any, make: Callable[[Any], Any]
             if name not in known or name in retried:
                 raise
             retried.add(name)       # (known meanwhile: grad's GradFunction asked for it)
+
+
+def _as_tuples(make: Callable[[Any], Any], patterns: Any, names: list, exc: Exception) -> Any:
+    """After a conflict of kinds among the items of a parameter read as a list: the
+    sweep made with it (and any other the next tries name) a tuple of values of
+    different kinds (as ``grad`` makes it: see ``api._first_transform``); None if that
+    fails too."""
+    seqs: set = set()
+    while True:
+        seq = getattr(exc, "seq_param", None)
+        if seq is None or seq in seqs or seq not in names:
+            return None
+        seqs.add(seq)
+        try:
+            return make(tuple("seq" if p in seqs else k for p, k in
+                              zip(names, patterns or (None,) * len(names))))
+        except SymgradError as again:
+            exc = again
 
 
 def _refuse_numpy_lists(fn: Any, full: tuple, differentiated: Any, exc: Exception) -> None:
@@ -392,7 +417,7 @@ def jvp(fn: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     patterns = _array_patterns(full)
     for i, (p, t) in enumerate(zip(primals, tangents)):
         tp = type(p)
-        if patterns is not None and patterns[i] not in (None, "dict"):     # a numpy array
+        if patterns is not None and patterns[i] not in (None, "dict", "seq"):     # a numpy array
             t = _array_tangent(p, t, "jvp")
             if t.any():
                 active.append(i)
@@ -451,14 +476,14 @@ def hvp(fn: Callable[..., Any], primals: Any, tangents: Any, wrt: Wrt = None) ->
     full = _full_primals(fn, primals, "hvp")
     params = _params(fn)
     idx, single = _resolve_wrt(params, wrt, fn)
-    _no_fields([full[i] for i in idx], [params[i] for i in idx], "hvp")
+    _no_fields([full[i] for i in idx], [params[i] for i in idx], "hvp", fn, wrt)
     if len(tangents) != len(idx):
         raise ArgumentError(f"hvp: {len(idx)} differentiated parameters "
                             f"{tuple(params[i] for i in idx)} but {len(tangents)} tangents")
     patterns = _array_patterns(full)
     tans = []
     for i, t in zip(idx, tangents):
-        if patterns is not None and patterns[i] not in (None, "dict"):
+        if patterns is not None and patterns[i] not in (None, "dict", "seq"):
             tans.append(_array_tangent(full[i], t, "hvp"))
             continue
         _same_structure(full[i], t, "tangent", "hvp")
@@ -469,13 +494,36 @@ def hvp(fn: Callable[..., Any], primals: Any, tangents: Any, wrt: Wrt = None) ->
     ff = _sweep(fn, full, idx, lambda pats: _hvp_forward(fn, wrt, pats))
     ff._numpy.refuse_lists(full, idx)
     _, hv = ff.fast(*full, *_seeds(fn), 1.0, *tans)
-    return _shaped_like([full[i] for i in idx], hv, single)
+    hv = _shaped_like([full[i] for i in idx], hv, single)
+    if single:                     # (in the parameters' types: a tuple's is a tuple)
+        return same_structure(full[idx[0]], hv)
+    return tuple(same_structure(full[i], h) for i, h in zip(idx, hv))
 
 
-def _no_fields(values: list, names: list, fname: str) -> None:
+def _gradient_of(fn: Any, wrt: Wrt) -> GradFunction:
+    """The gradient whose tangent sweep ``hvp`` and ``hessian`` run."""
+    params = _params(fn)
+    return _cached(fn, wrt if wrt is not None else list(range(len(params))), False) \
+        if len(params) != 1 or wrt is not None else _cached(fn, None, False)
+
+
+def _no_fields(values: list, names: list, fname: str, fn: Any = None, wrt: Wrt = None
+               ) -> None:
     """Second order is differentiated with respect to numbers, lists and arrays: a
-    dict, NamedTuple, dataclass or object parameter is refused by name."""
+    dict, NamedTuple, dataclass or object parameter is refused by name, and so is a
+    tuple (or list) of values of different kinds (``(scale, [w0, w1])``, or one that
+    ``fn``'s gradient reads so: ``W, b = params``)."""
+    tuples: set = set()
+    if fn is not None and any(isinstance(v, (list, tuple)) for v in values):
+        with suppress(SymgradError):
+            tuples = {p for p, k in getattr(_gradient_of(fn, wrt), "_kinds", ()) if k == "seq"}
     for name, v in zip(names, values):
+        if is_mixed(v) or name in tuples and isinstance(v, (list, tuple)):
+            raise ArgumentError(
+                f"{fname}: parameter {name!r} is a {type(v).__name__} of values of different "
+                f"kinds; {fname} differentiates with respect to numbers, lists of one kind "
+                "of value and arrays (grad, jvp and vjp take such tuples).\n  hint: pass "
+                f"its parts as separate parameters, or leave {name!r} out of wrt=")
         if isinstance(v, dict) or hasattr(v, "_fields") or (
                 not isinstance(v, (int, float, list, tuple)) and not _is_array(v)
                 and hasattr(v, "__dict__")):
@@ -507,8 +555,7 @@ def _hvp_forward(fn: Any, wrt: Wrt, patterns: tuple | None = None) -> ForwardFun
     key = ("hvp", tuple(idx) if not isinstance(wrt, (int, str)) else wrt, patterns)
 
     def make() -> ForwardFunction:
-        g = _cached(fn, wrt if wrt is not None else list(range(len(params))), False) \
-            if len(params) != 1 or wrt is not None else _cached(fn, None, False)
+        g = _gradient_of(fn, wrt)
         if patterns is None:
             ff = ForwardFunction(g, list(idx))
             made_from = g._result
@@ -595,7 +642,8 @@ def vjp(fn: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tup
 
     def vjp_fn(cotangent: Any) -> tuple:
         args = _cotangent_args(out, cotangent)
-        return vf.fast(*_fresh(before), *seeds, *args)   # a tuple: one cotangent per primal
+        pulled = vf.fast(*_fresh(before), *seeds, *args)   # one cotangent per primal
+        return tuple(same_structure(p, g) for p, g in zip(before, pulled))
     vjp_fn.source = vf.source  # type: ignore[attr-defined]
     return out, vjp_fn
 
@@ -776,7 +824,7 @@ class HessianFunction:
     def __call__(self, *args: Any) -> Any:
         full = _full_primals(self.fn, args, self.__name__)
         ins = [full[i] for i in self._idx]
-        _no_fields(ins, list(self.wrt), "hessian")
+        _no_fields(ins, list(self.wrt), "hessian", self.fn, self._wrt)
         like = ins[0] if self._single else tuple(ins)
         ff = _sweep(self.fn, full, self._idx,
                     lambda pats: _hvp_forward(self.fn, self._wrt, pats))

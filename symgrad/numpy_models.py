@@ -21,6 +21,9 @@ def _sign_of(y: Any) -> Any:
     return np.copysign(1.0, y)
 
 
+_sign_of.__symgrad_elementwise__ = True     # type: ignore[attr-defined] (shaped like y)
+
+
 @_constant
 def _slogdet_sign(a: Any) -> Any:
     return np.linalg.slogdet(a)[0]
@@ -58,6 +61,7 @@ def float_power(x1, x2):
 
 
 def diag(v, k=0):
+    v = np.asarray(v)                  # (a list: its elements, as numpy reads it)
     if np.ndim(v) != 1:
         return np.diagonal(v, k)
     pad = np.zeros(abs(k))
@@ -88,6 +92,7 @@ def rot90(m, k=1, axes=(0, 1)):
 
 
 def atleast_3d(a):
+    a = np.asarray(a)
     if np.ndim(a) == 0:
         return np.reshape(a, (1, 1, 1))
     if np.ndim(a) == 1:
@@ -298,7 +303,7 @@ def gradient(f, *varargs, axis=None, edge_order=1):
         raise TypeError("symgrad differentiates np.gradient of a 1-d array, or along one "
                         "axis=k of an array, with one (scalar) spacing and edge_order=1")
     h = varargs[0] if varargs else 1.0
-    m = f if axis is None else np.moveaxis(f, axis, 0)
+    m = np.asarray(f) if axis is None else np.moveaxis(f, axis, 0)
     inner = (m[2:] - m[:-2]) / (2.0 * h)
     d = np.concatenate([(m[1:2] - m[:1]) / h, inner, (m[-1:] - m[-2:-1]) / h])
     return d if axis is None else np.moveaxis(d, 0, axis)
@@ -361,7 +366,8 @@ def convolve(a, v, mode="full"):
 
 
 def interp(x, xp, fp, left=None, right=None):
-    x, xp = np.asarray(x) * 1.0, np.asarray(xp) * 1.0
+    # (as arrays: xp and fp are indexed with arrays of positions, which a list is not)
+    x, xp, fp = np.asarray(x) * 1.0, np.asarray(xp) * 1.0, np.asarray(fp) * 1.0
     i = np.clip(np.searchsorted(xp, x, side="right"), 1, len(xp) - 1)
     lo, hi = xp[i - 1], xp[i]
     t = (x - lo) / (hi - lo)

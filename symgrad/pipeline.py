@@ -14,7 +14,7 @@ from typing import Any
 from .analyze import Facts, analyze
 from .emit import Emitted, compile_emitted, emit
 from .helpers import trailer
-from .errors import UnsupportedSyntaxError
+from .errors import SymgradError, UnsupportedSyntaxError
 from .ir import FIXED_AT_USE, FIXED_PARAMS, Func, KindError, kind_conflict
 from .lower import Lowered, lower
 from .optimize import optimize
@@ -96,14 +96,19 @@ def _transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
         refuse_math_on_arrays(lowered.func.body, lowered.func.params, lowered.patterns)
     params = lowered.params
     wrt_vars = [params[i] for i in wrt]
-    facts = analyze(lowered, wrt_vars)
-    if not structured:
-        check_static_result(lowered, fn)
-    check_result(lowered, fn, structured)
     try:
-        grad_ir = reverse(lowered, facts, wrt_vars, with_value, single, share_lists)
-    except KindError as exc:       # (a conflict the lowering's own checks did not meet)
-        raise kind_conflict(lowered.fs, lowered.fs.tree, exc) from None
+        facts = analyze(lowered, wrt_vars)
+        if not structured:
+            check_static_result(lowered, fn)
+        check_result(lowered, fn, structured)
+        try:
+            grad_ir = reverse(lowered, facts, wrt_vars, with_value, single, share_lists)
+        except KindError as exc:       # (a conflict the lowering's own checks did not meet)
+            raise kind_conflict(lowered.fs, lowered.fs.tree, exc) from None
+    except SymgradError as exc:        # (a tuple of values of different kinds? see api)
+        if getattr(exc, "about_lists", False) and getattr(exc, "seq_param", None) is None:
+            exc.seq_param = lowered.seq_param     # type: ignore[attr-defined]
+        raise
     grad_ir = optimize(grad_ir)
     fname = _name_of(fn)
     name = "d_" + (fname if fname.isidentifier() else "lambda")

@@ -450,6 +450,8 @@ class Reverse(ListReverse, ArrayReverse):
             term = b.binary("mul", g, factor.op if type(factor) is Sym else b.sym(factor).op)
             emitted.extend(block)             # the builder folds within its own short block
             block.clear()
+            if type(term) is Const and term.value == 0:
+                continue                      # x // y: no contribution (never summed)
             arg = eargs[i]
             if array:
                 term = self.unbroadcast(term, out, arg, eargs)

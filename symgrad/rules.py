@@ -809,6 +809,20 @@ def constant_call_kind(obj: Any) -> str | None:
     return None
 
 
+def is_shaped_like_args(obj: Any) -> str | None:
+    """Of a constant call: ``"elementwise"`` when its result broadcasts its operands
+    (a numpy ufunc such as ``np.signbit``, a model's helper marked
+    ``__symgrad_elementwise__``), ``"array"`` when it is an array whenever an operand is
+    one (``np.argsort``), else None (``np.argmax(x)`` is one number)."""
+    import sys
+    np = sys.modules.get("numpy")
+    if type(obj).__name__ == "ufunc" or getattr(obj, "__symgrad_elementwise__", False):
+        return "elementwise"
+    if np is not None and obj is getattr(np, "argsort", None):
+        return "array"
+    return None
+
+
 def is_constant_call(obj: Any) -> bool:
     """Is ``obj`` a function whose result has derivative 0 (or is not a number)?
 

@@ -16,7 +16,7 @@ from typing import Any
 from . import rules
 from .array_ops import ARRAY_OPS, broadcast
 from .static_args import Fixed, patterns_of
-from .ir import DICT_PARAMS, INT_ARRAYS, Const, Eqn, For, If, Var, While
+from .ir import DICT_PARAMS, INT_ARRAYS, SEQ_PARAMS, Const, Eqn, For, If, Var, While
 
 __all__ = ["patterns", "argument_pattern", "given_patterns"]
 
@@ -42,7 +42,7 @@ def given_patterns(names: Any, key: tuple) -> dict:
     fixed = {p: k for p, k in zip(names, key) if type(k) is Fixed}
     key = tuple(None if type(k) is Fixed else k for k in key)
     out: dict[str, Any] = {p: k[:-1] if k[-1:] == ("int",) else k
-                           for p, k in zip(names, key) if k is not None and k != "dict"}
+                           for p, k in zip(names, key) if k not in (None, "dict", "seq")}
     out.update(patterns_of(fixed))
     ints = frozenset(p for p, k in zip(names, key) if k and k[-1:] == ("int",))
     if ints:
@@ -50,6 +50,9 @@ def given_patterns(names: Any, key: tuple) -> dict:
     dicts = frozenset(p for p, k in zip(names, key) if k == "dict")
     if dicts:
         out[DICT_PARAMS] = dicts
+    seqs = frozenset(p for p, k in zip(names, key) if k == "seq")
+    if seqs:
+        out[SEQ_PARAMS] = seqs
     return out
 
 _ELEMENTWISE_EXTRA = {"select", "neg", "lt", "le", "gt", "ge", "eq", "ne", "not", "and"}
@@ -136,6 +139,8 @@ def _eqn(e: Eqn, pats: dict) -> Any:
         return None
     if p == "aget":
         return _index_pattern(args[0], (e.params or {}).get("index", ()), e.args)
+    if p == "call" and (e.params or {}).get("elementwise"):    # np.signbit(y)
+        return broadcast(*args[1:])
     if p == "call" and (e.params or {}).get("np_name"):
         return _constructor_pattern(e.params["np_name"], e.args[1:], args[1:], e.params)
     op = ARRAY_OPS.get(p)

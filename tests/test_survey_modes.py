@@ -204,3 +204,22 @@ def test_a_gradient_of_a_dict_called_inside_a_differentiated_function(f):
     assert got == pytest.approx({"a": -math.sin(0.7) * math.cos(0.3),
                                  "b": -math.cos(0.7) * math.sin(0.3)})
     assert f(d) == pytest.approx(math.cos(0.7) * math.cos(0.3))
+
+
+# ------------------------------------------------------------------ dict() of pairs written out
+
+def dict_of_pairs(x):
+    d = dict([("a", x), ("b", x * 2.0), ("a", math.sin(x))], c=x)   # a later "a" wins
+    return d["a"] * d["b"] + d["c"]
+
+
+def dict_of_one_pair(x):
+    d = dict((("a", x),))
+    return d["a"] ** 2
+
+
+@pytest.mark.parametrize("f", [dict_of_pairs, dict_of_one_pair])
+def test_dict_of_pairs_written_out(f):
+    x, h = 0.7, 1e-6
+    assert symgrad.grad(f)(x) == pytest.approx((f(x + h) - f(x - h)) / (2 * h), rel=1e-7)
+    assert symgrad.value_and_grad(f)(x)[0] == f(x)
