@@ -184,6 +184,8 @@ class GradFunction(functools.partial):
             k = p.kind.find()
             if _has_fields(k):          # objects read by attribute, at any depth
                 checks.append((p.name, "struct"))
+            elif k.tag == "list" and p.name in getattr(lowered, "by_position", ()):
+                checks.append((p.name, "parts"))      # (a call may give a tuple of parts)
             elif k.tag in ("num", "list"):
                 checks.append((p.name, k.tag))
             elif k.tag == "map":
@@ -193,6 +195,11 @@ class GradFunction(functools.partial):
                 checks.append((p.name, "loose"))
             elif k.tag is None:         # not read as a value: any argument, its zeros in
                 checks.append((p.name, "any"))     # its types (a tuple's: a tuple)
+        checked = {name for name, _ in checks}
+        for p in lowered.params:    # (not differentiated, read by position: a call may
+            if p.name in getattr(lowered, "by_position", ()) and p.name not in checked \
+                    and p.kind.find().tag == "list" and not _constant(self._fixed, p.name):
+                checks.append((p.name, "parts"))  # give a tuple of parts all the same)
         self._containers = any(k not in ("num", "loose") for _, k in checks)
         return checks
 

@@ -44,12 +44,33 @@ _counter = [0]
 
 def is_mixed(v: Any) -> bool:
     """A list or tuple of values of different kinds: a number beside a container
-    (``(scale, [w0, w1])``), which a gradient made for a list of one kind of value
-    cannot take; made again for it (see ``symgrad.lower_loop``'s ``container_param``)."""
+    (``(scale, [w0, w1])``), a list of numbers beside a list of rows (``(w, T)``), a
+    dict beside a list ..., which a gradient made for a list of one kind of value
+    cannot take (``w[0] * T[0][0]`` would be read as a list repeated); made again for
+    it (see ``symgrad.lower_loop``'s ``container_param``).  Each item's kind is read
+    along its first elements."""
     if type(v) not in (list, tuple) or len(v) < 2:
         return False
-    nums = [isinstance(e, numbers.Real) and not isinstance(e, bool) for e in v]
-    return any(nums) and not all(nums)
+    if all(type(e) is float for e in v):
+        return False
+    shapes = {_shape_of(e) for e in v}
+    shapes.discard("l")                 # (an empty list: a list of any kind)
+    return len(shapes) > 1 and not shapes <= {"n", "o"}
+
+
+def _shape_of(x: Any) -> str:
+    """``"n"`` for a number or an array (one kind to symgrad: a number where an array
+    may be is an array), ``"l"`` + its first element's for a list or tuple, ``"d"``
+    for a dict, ``"o"`` for anything else."""
+    out = ""
+    while type(x) in (list, tuple):
+        out += "l"
+        if not x:
+            return out
+        x = x[0]
+    if isinstance(x, numbers.Real) and not isinstance(x, bool) or hasattr(x, "shape"):
+        return out + "n"
+    return out + ("d" if isinstance(x, dict) else "o")
 
 
 def _refused_loose() -> tuple:
@@ -193,7 +214,7 @@ def check_arguments(fname: str, where: str, names: list[str], kinds: list[str],
     """The exact argument rule (the slow path of an entry): raises ArgumentError.  With
     ``deep``, the elements of lists are checked too (after a TypeError)."""
     for name, kind, v in zip(names, kinds, values):
-        if deep and kind == "list" and _is_list(v):
+        if deep and kind in ("list", "parts") and _is_list(v):
             bad = _bad_element(v)
             if bad is not None:
                 path, elem = bad
@@ -234,7 +255,7 @@ def check_arguments(fname: str, where: str, names: list[str], kinds: list[str],
                 f"{where}argument {name!r} of {fname} is {type(v).__name__} {_short(v)}, but "
                 f"{fname} reads its fields as attributes.\n  hint: pass a NamedTuple, a "
                 "dataclass or an object with those attributes")
-        if kind == "list" and not _is_list(v):
+        if kind in ("list", "parts") and not _is_list(v):
             hint = f"loop over {name}.items(), {name}.keys() or {name}.values() (a plain " \
                 f"'for k in {name}' and indices from a parameter read it as a list)" \
                 if isinstance(v, dict) else "pass a list (or tuple) of numbers"
@@ -326,9 +347,9 @@ def _checked_call(ns: dict, fname: str, arglist: str, primal: list[str], checks:
     ns["_names"], ns["_kinds"], ns["_where"] = names, kinds, where
     check = f"_check_arguments({fname!r}, _where, _names, _kinds, ({', '.join(names)},)"
     strict = [c for c in checks if c[1] != "loose"]
-    fast = "True" if any(k in ("struct", "seq") for _, k in strict) else \
+    fast = "True" if any(k in ("struct", "seq", "parts") for _, k in strict) else \
         _fast_test([(p, k) for p, k in strict if k != "struct"], ns)   # (fields: slow)
-    deep = any(k in ("list", "loose") for k in kinds)
+    deep = any(k in ("list", "loose", "parts") for k in kinds)
     lines = []
     loose = [p for p, k in checks if k == "loose"]
     if loose or fast:
@@ -364,7 +385,7 @@ def _slow_path(fname: str, where: str, names: list[str], kinds: list[str], at: l
     def slow(*args: Any) -> Any:
         values = tuple(args[i] for i in at)
         if arrays is not None and (is_array_like(*args[:n_primal]) or any(
-                k == "list" and type(v) is dict or k != "seq" and is_mixed(v)
+                k in ("list", "parts") and type(v) is dict or k != "seq" and is_mixed(v)
                 for k, v in zip(kinds, values))):
             return arrays(*args)    # (arrays, a dict read as a list, a tuple of different
         #                             kinds of value: specialized)
@@ -420,7 +441,7 @@ def fused_source(source: str, params: list[str], primal: list[str],
     lines = source.split("\n")
     doc = lines[1][7:-3] if len(lines) > 2 else ""
     if len(lines) < 3 or lines[1] != f'    """{doc}"""' or '"""' in doc or _PRE in source or any(
-            k in ("list", "loose", "struct", "seq") for _, k in checks):
+            k in ("list", "loose", "struct", "seq", "parts") for _, k in checks):
         return None
     values: dict[str, Any] = {f"{_PRE}type": type, f"{_PRE}float": float, f"{_PRE}list": list,
                               f"{_PRE}dict": dict}

@@ -187,6 +187,13 @@ class LoopLowering:
                                 "values of different kinds", "unpack it (w, b = params) or "
                                 "read its items by position (params[0])")
 
+    def read_by_position(self) -> frozenset:
+        """The parameters read as lists at constant indices (``a, b = p``, ``p[0]``): a
+        call may give one a tuple of values of different kinds, which the entry sends
+        to a gradient made for it (``entry.is_mixed``)."""
+        read = {id(v.kind.find()) for v in self.const_read if type(v) is Var}
+        return frozenset(v.name for v in self.top_params if id(v.kind.find()) in read)
+
     def seq_conflict(self, kinds: tuple) -> str | None:
         """After a conflict of kinds (``kinds``): a parameter read as a list at constant
         indices (``t[0] * t[1][0]``, ``W, b = params``), whose items may be values of

@@ -65,10 +65,15 @@ JITTER = 1e-7
 # --------------------------------------------------------------------------- structures
 
 
+#: the containers an argument may nest: lists (mutable, shared), tuples and dicts (a
+#: parameter of values of different kinds, ``(W, b)`` or ``(1.5, {"x": 2.0})``)
+CONTAINERS = (list, tuple, dict)
+
+
 def map_leaves(obj: Any, leaf: Callable[[Any], Any], memo: dict[int, Any] | None = None) -> Any:
-    """A copy of nested lists with ``leaf(v)`` for every number ``v``; a list met twice
-    (in one argument or across arguments sharing ``memo``) is copied once and the copy
-    appears twice, so sharing is kept."""
+    """A copy of nested lists (tuples and dicts too, keeping their types) with ``leaf(v)``
+    for every number ``v``; a list met twice (in one argument or across arguments sharing
+    ``memo``) is copied once and the copy appears twice, so sharing is kept."""
     memo = {} if memo is None else memo
     if isinstance(obj, list):
         if id(obj) in memo:
@@ -76,28 +81,45 @@ def map_leaves(obj: Any, leaf: Callable[[Any], Any], memo: dict[int, Any] | None
         out = memo[id(obj)] = []
         out.extend(map_leaves(v, leaf, memo) for v in obj)
         return out
+    if isinstance(obj, tuple):
+        return tuple(map_leaves(v, leaf, memo) for v in obj)
+    if isinstance(obj, dict):
+        return {k: map_leaves(v, leaf, memo) for k, v in obj.items()}
     return leaf(obj)
 
 
-def leaf_paths(obj: Any, path: tuple[int, ...] = ()) -> list[tuple[int, ...]]:
-    """Index paths of the numbers in nested lists (a shared list's numbers once per path)."""
-    if isinstance(obj, list):
+def leaf_paths(obj: Any, path: tuple = ()) -> list[tuple]:
+    """Index paths (dict keys too) of the numbers in nested containers (a shared list's
+    numbers once per path)."""
+    if isinstance(obj, (list, tuple)):
         return [p for k, v in enumerate(obj) for p in leaf_paths(v, path + (k,))]
+    if isinstance(obj, dict):
+        return [p for k, v in obj.items() for p in leaf_paths(v, path + (k,))]
     return [path]
 
 
-def get_path(obj: Any, path: tuple[int, ...]) -> Any:
+def get_path(obj: Any, path: tuple) -> Any:
     for k in path:
         obj = obj[k]
     return obj
 
 
-def set_path(args: list[Any], k: int, path: tuple[int, ...], value: Any) -> None:
-    """``args[k][path] = value`` (``args[k] = value`` for an empty path)."""
+def _replaced(obj: Any, path: tuple, value: Any) -> Any:
+    """``obj`` with the cell at ``path`` set to ``value``: lists and dicts written in place
+    (every alias sees the move), tuples rebuilt."""
     if not path:
-        args[k] = value
-        return
-    get_path(args[k], path[:-1])[path[-1]] = value
+        return value
+    new = _replaced(obj[path[0]], path[1:], value)
+    if isinstance(obj, tuple):
+        return obj[:path[0]] + (new,) + obj[path[0] + 1:]
+    obj[path[0]] = new
+    return obj
+
+
+def set_path(args: list[Any], k: int, path: tuple, value: Any) -> None:
+    """``args[k][path] = value`` (``args[k] = value`` for an empty path; a tuple on the way
+    is rebuilt)."""
+    args[k] = _replaced(args[k], path, value)
 
 
 def jittered(args: list[Any]) -> list[Any]:
@@ -418,7 +440,7 @@ def value_grad(source: str, args: list[Any], wrt: list[int],
     memo: dict[int, Any] = {}
     vals = []
     for k, a in enumerate(args):
-        if isinstance(a, list):
+        if isinstance(a, CONTAINERS):
             a = map_leaves(a, lambda v: Value(float(v)), memo)
         elif k in wrt:
             a = Value(float(a))
@@ -448,7 +470,7 @@ def exact_grad(source: str, args: list[Any], wrt: list[int], glob: dict[str, Any
     shims = _mpmath_shims()
     with mp.workdps(dps):
         memo: dict[int, Any] = {}
-        base = [map_leaves(a, mp.mpf, memo) if isinstance(a, list)
+        base = [map_leaves(a, mp.mpf, memo) if isinstance(a, CONTAINERS)
                 else a if isinstance(a, int) and k not in wrt else mp.mpf(a)
                 for k, a in enumerate(args)]
 
@@ -466,11 +488,11 @@ def exact_grad(source: str, args: list[Any], wrt: list[int], glob: dict[str, Any
         value = run(copy.deepcopy(base))
         grads = []
         for k in wrt:
-            if isinstance(base[k], list):
-                shape = map_leaves(base[k], lambda v: None)
+            if isinstance(base[k], CONTAINERS):
+                shape = [map_leaves(base[k], lambda v: None)]
                 for path in leaf_paths(base[k]):
-                    set_path([shape], 0, path, fd(k, path))
-                grads.append(shape)
+                    set_path(shape, 0, path, fd(k, path))
+                grads.append(shape[0])
             else:
                 grads.append(fd(k, ()))
         return float(value), grads
@@ -484,7 +506,7 @@ def float_precision_value(source: str, args: list[Any],
     import mpmath as mp
     with mp.workprec(53):
         memo: dict[int, Any] = {}
-        base = [map_leaves(a, mp.mpf, memo) if isinstance(a, list) else
+        base = [map_leaves(a, mp.mpf, memo) if isinstance(a, CONTAINERS) else
                 a if isinstance(a, int) else mp.mpf(a) for a in args]
         return float(run_on(source, _mpmath_shims(), copy.deepcopy(base), glob))
 
@@ -525,7 +547,7 @@ def sympy_grad(source: str, args: list[Any], wrt: list[int]) -> list[Any]:
         subs[s] = sympy.Float(v, 30)
         return s
     memo: dict[int, Any] = {}
-    sym_args = [map_leaves(a, symbol, memo) if isinstance(a, list)
+    sym_args = [map_leaves(a, symbol, memo) if isinstance(a, CONTAINERS)
                 else symbol(a) if k in wrt else a for k, a in enumerate(args)]
     before = {k: map_leaves(sym_args[k], lambda v: v) for k in wrt}
     expr = sympy.sympify(run_on(source, _sympy_shims(), sym_args))

@@ -19,7 +19,8 @@ two helper functions and a function ``f``.  The *base grammar* has
 On top of it come the *families* of issue 11, where Python's reference
 semantics matter (``fuzz_families.py``; each one switchable, see
 :data:`FAMILIES`): ``closures``, ``aliases``, ``boolops``, ``kwbuiltins``,
-``decorators`` and ``globals``.
+``decorators``, ``globals``, ``dicts`` and ``pytrees`` (with it, a quarter of the
+programs' ``f`` take first a parameter ``P``, a tuple of values of different kinds).
 
 Every argument of ``f`` is a float except ``n`` (an int loop bound, never
 differentiated); ``xs`` is a list of floats and ``W`` (aliases family) a list of
@@ -36,7 +37,8 @@ from typing import Any, Callable
 
 from hypothesis import strategies as st
 
-from fuzz_families import FAMILIES_ALL, ClosureInfo, FamilyWriter, ListInfo, TableInfo
+from fuzz_families import (FAMILIES_ALL, ClosureInfo, FamilyWriter, ListInfo, PackPart,
+                           PackWriter, TableInfo, draw_pack, mismatched, pack_value)
 
 
 def families_from_env(value: str | None = None) -> frozenset[str]:
@@ -73,15 +75,19 @@ class Program:
     features: set[str] = field(default_factory=set)
     has_table: bool = False         # f takes W, a list of rows (each as long as xs)
     globals: dict[str, Any] = field(default_factory=dict)   # module-level numbers and lists
+    packed: PackPart | None = None  # pytrees: f's first parameter P, values of different kinds
+    pack_sites: list = field(default_factory=list)   # (path in P, how, n): unpackings of P
 
     @property
     def params(self) -> list[str]:
-        return (self.scalars + (["xs"] if self.has_list else [])
+        return ((["P"] if self.packed is not None else []) + self.scalars
+                + (["xs"] if self.has_list else [])
                 + (["W"] if self.has_table else []) + (["n"] if self.has_n else []))
 
     @property
     def differentiable(self) -> list[str]:
-        return self.scalars + (["xs"] if self.has_list else []) + (["W"] if self.has_table else [])
+        return ((["P"] if self.packed is not None else []) + self.scalars
+                + (["xs"] if self.has_list else []) + (["W"] if self.has_table else []))
 
     @property
     def families(self) -> set[str]:
@@ -157,7 +163,7 @@ class _Env:
             self.own_assignable.append(name)
 
 
-class _Writer(FamilyWriter):
+class _Writer(FamilyWriter, PackWriter):
     """Draws one program, statement by statement, keeping track of what is defined."""
 
     def __init__(self, draw: Callable[[Any], Any], branches: bool, loops: bool, calls: bool,
@@ -173,6 +179,8 @@ class _Writer(FamilyWriter):
         self.in_closure = 0
         self.global_nums: list[str] = []
         self.global_lists: list[str] = []
+
+    Env = _Env
 
     # ---------------------------------------------------------------- small helpers
     def pick(self, options: list[Any]) -> Any:
@@ -680,7 +688,7 @@ class _Writer(FamilyWriter):
         also xs, rows of W and their aliases (writes the caller sees).  ``by_index``: only
         lists as long as xs (written at an index variable)."""
         return [name for name, info in sorted(env.lists.items())
-                if (info.owner == "local" or self.has("aliases"))
+                if (info.owner == "local" or self.has("aliases")) and info.owner != "readonly"
                 and (info.length == "xs" or not by_index)]
 
 
@@ -713,12 +721,14 @@ def _helpers(w: _Writer, draw: Callable[[Any], Any], out: list[str]) -> None:
 @st.composite
 def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = True,
              calls: bool = True, lists: bool = True, max_stmts: int = 5,
-             families: frozenset[str] | None = None) -> Program:
+             families: frozenset[str] | None = None, packed: bool | None = None) -> Program:
     """A random module defining ``f`` (and helpers ``h1``, ...), in the base grammar mixed
     with the constructs of ``families`` (default :data:`FAMILIES`).
 
     ``branches=False`` gives branch-free programs (no comparisons, kinks or truth tests
-    other than ``abs``), whose derivative SymPy can take.
+    other than ``abs``), whose derivative SymPy can take.  ``packed``: True, f always
+    takes a packed parameter ``P`` (family ``pytrees``); None, a quarter of the programs
+    do when the family is on.
     """
     fams = FAMILIES if families is None else frozenset(families)
     w = _Writer(draw, branches, loops, calls, lists, max_stmts, fams)
@@ -726,6 +736,12 @@ def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = Tr
     defs = w.module_prelude()            # decorators and globals of the families
     if calls:
         _helpers(w, draw, defs)
+    pack = None
+    if packed or (packed is None and w.has("pytrees") and draw(st.integers(0, 3)) == 0):
+        pack = draw_pack(draw)
+        w.pack_reset()
+        if calls and draw(st.integers(0, 2)) == 0:
+            w.pack_helper_def(pack, defs)
     scalars = [f"x{k}" for k in range(draw(st.integers(1, 3)))]
     has_list = lists and draw(st.integers(0, 2 if "aliases" in fams else 1)) > 0
     has_n = loops and draw(st.integers(0, 3)) == 0
@@ -733,31 +749,44 @@ def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = Tr
     if has_list:
         env.own_lists["xs"] = ListInfo("xs", owner="arg")
     has_table = has_list and w.has("aliases") and draw(st.booleans())
+    if pack is not None:
+        # KNOWN BUG (/tmp/fuzz_tuple/repro_9.py): P beside W, W's rows written in a loop
+        # with values from P, is refused ("used both as list[list[num]] and num"); no W
+        # beside P until it is fixed
+        has_table = False
     if has_table:
         env.own_tables["W"] = TableInfo("W", owner="arg")
     params = scalars + (["xs"] if has_list else []) + (["W"] if has_table else [])
     params += ["n"] if has_n else []
     body: list[str] = []
+    if pack is not None:
+        params.insert(0, "P")
+        w.pack_reset()
+        w.pack_prologue(env, pack, "P", body)
     w.block(env, draw(st.integers(1, max_stmts)), 0, True, None, body, "    ")
     tail = [v for v in env.scalars if v not in scalars]
     ret = w.expr(env, draw(st.integers(1, 3)))
     if tail:
         ret += " + " + " + ".join(tail[-3:])
     body.append(f"    return {ret}")
-    defs += [""] + w.decorator_lines("f") + [f"def f({', '.join(params)}):"] + body
+    # (the "shifted" decorator adds 0.5 * args[0]: P is no number)
+    deco = w.decorator_lines("f") if pack is None or "shifted" not in w.decorators else []
+    defs += [""] + deco + [f"def f({', '.join(params)}):"] + body
     source = "\n".join(header + w.imports() + defs) + "\n"
     feats = w.features
     branchy = bool(feats & BRANCHY) or ("while" in feats and " and " in source)
     sympy_ok = not branchy and "mod" not in feats
     return Program(source, scalars, has_list, has_n, branchy, sympy_ok, feats,
-                   has_table=has_table, globals=w.global_values())
+                   has_table=has_table, globals=w.global_values(), packed=pack,
+                   pack_sites=list(getattr(w, "pack_sites", [])))
 
 
 @st.composite
-def points(draw: Callable[[Any], Any], prog: Program) -> dict[str, Any]:
+def points(draw: Callable[[Any], Any], prog: Program, mismatch: bool = False) -> dict[str, Any]:
     """Arguments for ``prog.f``: floats in [-2, 2] (sometimes small ints), a list of 1-3
     floats, ``W``: 1-3 rows as long as xs (sometimes sharing: a row that *is* xs, or one
-    row object twice), an int ``n`` in 0..3."""
+    row object twice), an int ``n`` in 0..3, ``P`` as ``prog.packed`` says (``mismatch``:
+    one container it unpacks one item longer or shorter, or empty: Python raises)."""
     def num() -> Any:
         if draw(st.integers(0, 19)) == 0:
             return draw(st.integers(-2, 2))
@@ -770,6 +799,10 @@ def points(draw: Callable[[Any], Any], prog: Program) -> dict[str, Any]:
         rows = [[draw(st.floats(-2.0, 2.0)) for _ in range(n_cols)]
                 for _ in range(draw(st.integers(1, 3)))]
         share = draw(st.sampled_from(["none", "none", "xs", "rows"]))
+        if prog.packed is not None and share == "xs":
+            # KNOWN BUG (/tmp/fuzz_tuple/repro_2.py): with a packed parameter, W[k] is xs
+            # makes symgrad misread the kinds ("f returns a list")
+            share = "none"
         if share == "xs":                     # W[k] is the very list passed as xs
             rows[draw(st.integers(0, len(rows) - 1))] = args["xs"]
         elif share == "rows" and len(rows) >= 2:
@@ -777,4 +810,8 @@ def points(draw: Callable[[Any], Any], prog: Program) -> dict[str, Any]:
         args["W"] = rows
     if prog.has_n:
         args["n"] = draw(st.integers(0, 3))
+    if prog.packed is not None:
+        args["P"] = pack_value(draw, prog.packed)
+        if mismatch and prog.pack_sites:     # one unpacked container of another length
+            args["P"] = mismatched(draw, args["P"], draw(st.sampled_from(prog.pack_sites)))
     return args
