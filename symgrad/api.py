@@ -181,20 +181,9 @@ class GradFunction(functools.partial):
             p = lowered.params[i]
             if _constant(self._fixed, p.name):    # (see fixed_call)
                 continue
-            k = p.kind.find()
-            if _has_fields(k):          # objects read by attribute, at any depth
-                checks.append((p.name, "struct"))
-            elif k.tag == "list" and p.name in getattr(lowered, "by_position", ()):
-                checks.append((p.name, "parts"))      # (a call may give a tuple of parts)
-            elif k.tag in ("num", "list"):
-                checks.append((p.name, k.tag))
-            elif k.tag == "map":
-                seqs = (lowered.patterns or {}).get(SEQ_PARAMS, ())
-                checks.append((p.name, "seq" if p.name in seqs else "dict"))
-            elif k.tag in (None, "array") and result.uses_numpy:   # checked at the call
-                checks.append((p.name, "loose"))
-            elif k.tag is None:         # not read as a value: any argument, its zeros in
-                checks.append((p.name, "any"))     # its types (a tuple's: a tuple)
+            kind = check_kind(p, lowered, result.uses_numpy)
+            if kind is not None:
+                checks.append((p.name, kind))
         checked = {name for name, _ in checks}
         for p in lowered.params:    # (not differentiated, read by position: a call may
             if p.name in getattr(lowered, "by_position", ()) and p.name not in checked \
@@ -408,6 +397,26 @@ def _has_fields(kind: Any, depth: int = 0) -> bool:
         return False
     inner = list((k.fields or {}).values()) + ([k.elem] if k.elem is not None else [])
     return any(_has_fields(f, depth + 1) for f in inner)
+
+
+def check_kind(p: Any, lowered: Any, uses_numpy: bool) -> str | None:
+    """The kind an argument for parameter ``p`` is checked as (``entry.check_arguments``;
+    None: not checked): "num", "list", "parts" (a list read at constant indices: a call
+    may give a tuple of parts), "struct" (fields read as attributes, at any depth),
+    "dict", "seq" (a tuple of parts), "loose" (only handed to numpy: a list or complex
+    number is refused), "any" (not read as a value: its zeros in its types)."""
+    k = p.kind.find()
+    if _has_fields(k):
+        return "struct"
+    if k.tag == "list" and p.name in getattr(lowered, "by_position", ()):
+        return "parts"
+    if k.tag in ("num", "list"):
+        return k.tag
+    if k.tag == "map":
+        return "seq" if p.name in (lowered.patterns or {}).get(SEQ_PARAMS, ()) else "dict"
+    if k.tag in (None, "array") and uses_numpy:
+        return "loose"
+    return "any" if k.tag is None else None
 
 
 def _constant(fixed: dict, name: str) -> bool:

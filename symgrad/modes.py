@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 from . import static_args
 from .api import (GradFunction, Wrt, _cached, _params_of, _resolve_wrt, _wrt_or_argnums,
-                  memo)
+                  check_kind, memo)
 from .entry import check_arguments, is_complex, is_mixed, same_structure, stale
 from .varargs import ByArity, has_varargs, with_arity
 from .errors import ArgumentError, SymgradError
@@ -85,8 +85,8 @@ class _NumpyParams:
         given = lowered.patterns or {}
         fixed = {**given.get(FIXED_PARAMS, {}), **given.get(FIXED_AT_USE, {})}
         self.params = tuple((i, p.name) for i, p in enumerate(lowered.params)
-                            if p.name not in fixed and (p.kind.find().tag == "num" or (
-                                arrays and p.kind.find().tag in (None, "array"))))
+                            if p.name not in fixed and
+                            check_kind(p, lowered, arrays) in ("num", "loose"))
 
     def refuse_lists(self, full: tuple, idx: Any) -> None:
         """Refuse a list given for such a parameter, and a complex number given for any

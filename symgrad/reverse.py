@@ -455,21 +455,23 @@ class Reverse(ListReverse, ArrayReverse):
             arg = eargs[i]
             if array:
                 term = self.unbroadcast(term, out, arg, eargs)
-            twin = None
-            for k, (a, t) in enumerate(terms):
-                if a is arg and _same(b.defs.get(t), b.defs.get(term)):
-                    twin = k
-                    break
-            if twin is None:
-                terms.append((arg, term))
-            else:                             # x * x: d_x = g * x * 2, not g * x + g * x
-                terms[twin] = (arg, b.binary("mul", terms[twin][1], Const(2.0)))
-                emitted.extend(block)
-                block.clear()
+            self.add_term(terms, arg, term)
         for a, term in terms:
             self.contribute(a, term)
         if not overwrites:
             self.restore_outs(e)
+
+    def add_term(self, terms: list, arg: Any, term: Any) -> None:
+        """One argument's term of a rule, beside the others: the same term of the same
+        argument twice (``x * x``) is ``d_x = g * x * 2``, not ``g * x + g * x``."""
+        b = self.builder
+        for k, (a, t) in enumerate(terms):
+            if a is arg and _same(b.defs.get(t), b.defs.get(term)):
+                terms[k] = (arg, b.binary("mul", t, Const(2.0)))
+                self.out.extend(b.block)
+                b.block.clear()
+                return
+        terms.append((arg, term))
 
     def rev_select(self, e: Eqn) -> None:
         g = self.take(e.out)
