@@ -25,7 +25,7 @@ from typing import Any
 
 from . import rules
 from .ir import (Break, Const, Continue, Eqn, For, Func, Global, If, Return, Var, While, leaves,
-                 stmt_reads, walk)
+                 stmt_reads, stmt_writes, walk)
 from .emit_forms import (ATOM, AWAIT, BOR, CMP, EXPR, NOT, OP_PREC, POWER, STMT, TEST,
                          const_text)
 from .emit_slots import share_names
@@ -169,7 +169,14 @@ class Printer:
                 self._count_read(a, globals_)
             if t is For:
                 self.defs[s.var] = self.defs.get(s.var, 0) + 1
-                used_builtins.update(("range", "reversed"))
+                used_builtins.update(("range", "reversed", "zip") if s.elems else (
+                    "range", "reversed"))
+                for lst, term in s.collect:       # (a map loop: see symgrad.maps)
+                    uses[term] = uses.get(term, 0) + 1
+                    defs[lst] = defs.get(lst, 0) + 1
+                for v, lst in s.elems:
+                    defs[v] = defs.get(v, 0) + 1
+                    uses[lst] = uses.get(lst, 0) + 1
         return globals_, used_builtins
 
     def _count_read(self, a: Any, globals_: list) -> None:
@@ -191,6 +198,9 @@ class Printer:
             if t is If:
                 self.plan_inline(s.then)
                 self.plan_inline(s.orelse)
+            elif t is For and s.collect:        # (its body is printed inside the terms)
+                for e in s.body:
+                    self.inline[e.out] = e
             elif t is For:
                 self.plan_inline(s.body)
             elif t is While:
@@ -558,6 +568,9 @@ class Printer:
             self.block(orelse, ind + "    ")
 
     def for_stmt(self, s: For, ind: str) -> None:
+        if s.collect:
+            self.map_stmt(s, ind)
+            return
         rng = self.range_text(s.start, s.stop, s.step)
         if s.limit is not None:
             lim = self.op(s.limit)
@@ -566,6 +579,22 @@ class Printer:
             rng = f"reversed({rng})"
         self.line(ind, f"for {s.var.name} in {rng}:", s.loc)
         self.block(s.body, ind + "    ")
+
+    def map_stmt(self, s: For, ind: str) -> None:
+        """A map loop (see :mod:`symgrad.maps`): a list comprehension per list it makes,
+        over the elements its term reads (``zip`` of several) or over the range."""
+        self.lines += self.comments(ind, s.loc)
+        for lst, term in s.collect:
+            e = self.inline[term]
+            if s.elems:
+                read = _reads(e, self.inline)
+                mine = [(v, seq) for v, seq in s.elems if v in read]
+                names = ", ".join(v.name for v, _ in mine)
+                seqs = [self.op(seq) for _, seq in mine]
+                over = seqs[0] if len(seqs) == 1 else f"zip({', '.join(seqs)})"
+            else:
+                names, over = s.var.name, self.range_text(s.start, s.stop, s.step)
+            self.line(ind, f"{lst.name} = [{self.op(term, TEST)} for {names} in {over}]", e.loc)
 
     def range_text(self, start: Any, stop: Any, step: Any) -> str:
         if type(step) is Const and step.value == 1:
@@ -702,7 +731,7 @@ def _effects(s: Any) -> tuple[set, set, bool]:
                 elif type(x.args[0]) is Var:
                     lists.add(x.args[0])
         elif t is For:
-            writes.add(x.var)
+            writes.update(stmt_writes(x))
     return writes, lists, unknown
 
 

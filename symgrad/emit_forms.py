@@ -69,7 +69,7 @@ def _e_and(pr: Printer, e: Eqn) -> tuple[str, int]:
     a, b = e.args
     if any(type(v) is Var and v.kind.find().tag == "array" for v in (a, b)):
         return f"{pr.names.module('numpy')}.logical_and({pr.op(a)}, {pr.op(b)})", ATOM
-    return f"{pr.op(a, NOT)} and {pr.op(b, NOT)}", AND
+    return f"{pr.op(a, AND)} and {pr.op(b, NOT)}", AND     # (and is associative)
 
 
 def _sub(pr: Printer, base: Any, index: Any) -> str:

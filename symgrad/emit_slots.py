@@ -117,7 +117,11 @@ class _Lines:
         start = len(self.simple)
         inner: set = set()
         self._depth += 1
-        if type(s) is For:
+        if type(s) is For and s.collect:    # (a map loop: comprehensions, see maps.py)
+            self.captured.update(v for v, _ in s.elems)
+            self.line([*stmt_reads(s), *(t for _, t in s.collect), *(q for _, q in s.elems)],
+                      tuple(lst for lst, _ in s.collect), False, inner)
+        elif type(s) is For:
             self.line(stmt_reads(s), (s.var,), False, inner)
             self.block(s.body, inner)
         else:

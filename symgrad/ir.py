@@ -401,6 +401,10 @@ class For:
     view: Any = None
     limit: Operand | None = None      # only the first `limit` iterations (after a break)
     trips: Var | None = None          # counts iterations (a loop that can break)
+    #: a map loop (see symgrad.maps): ``((list, term), ...)``, each list made of the
+    #: loop's values of its term; ``elems``: ``((element, list), ...)`` iterated
+    collect: tuple = ()
+    elems: tuple = ()
 
 
 @dataclass(slots=True, eq=False)
@@ -522,6 +526,8 @@ def stmt_writes(s: Stmt) -> tuple[Var, ...]:
     if t is Eqn:
         return s.outs  # type: ignore[union-attr]
     if t is For:
+        if s.collect:  # type: ignore[union-attr]
+            return (s.var, *(lst for lst, _ in s.collect))  # type: ignore[union-attr]
         return (s.var,)  # type: ignore[union-attr]
     return ()
 
@@ -602,6 +608,10 @@ def _show(block: list[Stmt], ind: str, lines: list[str], last: list[Any]) -> Non
                 r = f"reversed({r})"
             lines.append(f"{ind}for {_op(s.var)} in {r}:")  # type: ignore[union-attr]
             _show(s.body, ind + "    ", lines, last)  # type: ignore[union-attr]
+            for lst, term in s.collect:  # type: ignore[union-attr]
+                lines.append(f"{ind}    collect {_op(lst)} {_op(term)}")
+            for v, lst in s.elems:  # type: ignore[union-attr]
+                lines.append(f"{ind}    element {_op(v)} of {_op(lst)}")
         elif t is While:
             lines.append(f"{ind}while:")
             _show(s.test, ind + "    ", lines, last)  # type: ignore[union-attr]

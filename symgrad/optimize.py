@@ -60,6 +60,9 @@ def _by_nonzero(e: Eqn) -> bool:
 def _uses(body: list) -> dict[Var, int]:
     uses: dict[Var, int] = {}
     for s in walk(body):
+        if type(s) is For and s.collect:        # (a map loop's terms: see symgrad.maps)
+            for _, t in s.collect:
+                uses[t] = uses.get(t, 0) + 1
         for a in (s.args if type(s) is Eqn else stmt_reads(s)):
             if type(a) is Var:
                 uses[a] = uses.get(a, 0) + 1

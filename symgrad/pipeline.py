@@ -17,6 +17,7 @@ from .helpers import trailer
 from .errors import SymgradError, UnsupportedSyntaxError
 from .ir import FIXED_AT_USE, FIXED_PARAMS, Func, KindError, kind_conflict
 from .lower import Lowered, lower
+from .maps import map_loops
 from .optimize import optimize
 from .results import check_result, check_static_result
 from .shapes import refuse_math_on_arrays
@@ -105,11 +106,10 @@ def _transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
             grad_ir = reverse(lowered, facts, wrt_vars, with_value, single, share_lists)
         except KindError as exc:       # (a conflict the lowering's own checks did not meet)
             raise kind_conflict(lowered.fs, lowered.fs.tree, exc) from None
-    except SymgradError as exc:        # (a tuple of values of different kinds? see api)
-        if getattr(exc, "about_lists", False) and getattr(exc, "seq_param", None) is None:
-            exc.seq_param = lowered.seq_param     # type: ignore[attr-defined]
+    except SymgradError as exc:
+        _name_seq_param(exc, lowered)
         raise
-    grad_ir = optimize(grad_ir)
+    grad_ir = map_loops(optimize(grad_ir))
     fname = _name_of(fn)
     name = "d_" + (fname if fname.isidentifier() else "lambda")
     wrt_names = [p.name for p in wrt_vars]
@@ -128,6 +128,14 @@ def _transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
     return Transformed(em.source + trailer(em.freevars), compiled, name,
                        [p.name for p in params], wrt_names, inactive, lowered, None, grad_ir,
                        em, label, numpy_used)
+
+
+def _name_seq_param(exc: Exception, lowered: Lowered) -> None:
+    """A conflict of kinds among the items of a parameter read at constant indices:
+    the error names it, so the caller makes the code again with it a tuple of values of
+    different kinds (``api._first_transform`` for gradients, ``modes._as_tuples``)."""
+    if getattr(exc, "about_lists", False) and getattr(exc, "seq_param", None) is None:
+        exc.seq_param = lowered.seq_param     # type: ignore[attr-defined]
 
 
 def made_for(lowered: Lowered) -> str:
@@ -189,7 +197,11 @@ def transform_forward(fn: Any, wrt: list[int], patterns: dict | None = None
             refuse_math_on_arrays(lowered.func.body, lowered.func.params, lowered.patterns)
         params = lowered.params
         wrt_vars = [params[i] for i in wrt]
-        facts = analyze(lowered, wrt_vars)
+        try:
+            facts = analyze(lowered, wrt_vars)
+        except SymgradError as exc:
+            _name_seq_param(exc, lowered)
+            raise
         check_result(lowered, fn, structured=True)
         fname = _name_of(fn)
         name = "jvp_" + (fname if fname.isidentifier() else "lambda")

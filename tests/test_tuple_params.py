@@ -262,6 +262,28 @@ def test_unpacking_a_list_of_the_right_length(f, arg):
     assert leaves(g) == pytest.approx(fd_leaves(f, (arg,), 0), rel=1e-6, abs=1e-8)
 
 
+def dict_and_scale(P, x):
+    d, c = P
+    return d["y"] * x + d["k"] * c
+
+
+@pytest.mark.parametrize("P", [[{"y": 0.2, "k": 0.3}], ({"y": 0.2, "k": 0.3},), [],
+                               [{"y": 0.2, "k": 0.3}, 0.5, 0.7]])
+def test_a_pack_of_another_length_whose_parts_are_alike_raises_in_every_mode(P):
+    """A packed parameter one part short (its parts then all dicts) or one too long:
+    jvp and vjp raise Python's ValueError, as grad does, not a conflict of kinds (jvp
+    did not name the parameter to make again as a tuple of parts)."""
+    with pytest.raises(ValueError):
+        dict_and_scale(P, 1.5)
+    tangent = type(P)(copy.deepcopy(list(P)))
+    calls = [lambda: symgrad.grad(dict_and_scale, wrt=[1])(P, 1.5),
+             lambda: symgrad.jvp(dict_and_scale, (P, 1.5), (tangent, 1.0)),
+             lambda: symgrad.vjp(dict_and_scale, P, 1.5)[1](1.0)]
+    for call in calls:
+        with pytest.raises(ValueError, match="values to unpack"):
+            call()
+
+
 # ------------------------------------------------------------------ gradients in the arguments' types
 
 def isinstance_only(t):
