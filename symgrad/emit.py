@@ -16,6 +16,7 @@ The generated function reads the differentiated function's module globals
 
 from __future__ import annotations
 
+import builtins
 import linecache
 import math
 import sys
@@ -70,6 +71,7 @@ class _Names:
         self.by_obj: dict[int, str] = {}
         self.helpers: list[str] = []
         self.global_names: dict[str, None] = {}
+        self.builtins: dict[str, str] = {}
         for p in func.params:
             if p.name is not None:
                 self.namer.used.add(p.name)
@@ -83,6 +85,16 @@ class _Names:
             if g.how in ("global", "builtin"):
                 self.namer.used.add(g.name)
         self.namer.used.update(builtins_used)
+        for name in sorted(builtins_used):
+            real = getattr(builtins, name)
+            if self.top.get(name, real) is not real:   # (the module's own `zip`, `len` ...)
+                fresh = self.builtins[name] = self.free_name("_" + name)
+                self.freevars[fresh] = types.CellType(real)
+
+    def builtin(self, name: str) -> str:
+        """How the code symgrad writes calls a builtin: by its name, or by another
+        where the module defines that name itself (``def zip(...)``)."""
+        return self.builtins.get(name, name)
 
     def glob(self, g: Global) -> str:
         """The printed name of a global operand."""
@@ -458,7 +470,7 @@ class Printer:
             np_name = rule.numpy_name or rules.NUMPY_OPERATORS[p]
             return f"{self.names.module('numpy')}.{np_name}({args})", ATOM
         if flavor == "builtin" and p in rules.BUILTIN_SPELLING:
-            return f"{rules.BUILTIN_SPELLING[p]}({args})", ATOM
+            return f"{self.names.builtin(rules.BUILTIN_SPELLING[p])}({args})", ATOM
         if rule.math_name and hasattr(math, rule.math_name) and flavor != "helper":
             return f"{self.names.module('math')}.{rule.math_name}({args})", ATOM
         fn = params.get("fn")
@@ -574,9 +586,10 @@ class Printer:
         rng = self.range_text(s.start, s.stop, s.step)
         if s.limit is not None:
             lim = self.op(s.limit)
-            rng = f"reversed({rng}[:{lim}])" if s.reverse else f"{rng}[::-1][:{lim}][::-1]"
+            rng = f"{self.names.builtin('reversed')}({rng}[:{lim}])" if s.reverse \
+                else f"{rng}[::-1][:{lim}][::-1]"
         elif s.reverse:
-            rng = f"reversed({rng})"
+            rng = f"{self.names.builtin('reversed')}({rng})"
         self.line(ind, f"for {s.var.name} in {rng}:", s.loc)
         self.block(s.body, ind + "    ")
 
@@ -591,17 +604,19 @@ class Printer:
                 mine = [(v, seq) for v, seq in s.elems if v in read]
                 names = ", ".join(v.name for v, _ in mine)
                 seqs = [self.op(seq) for _, seq in mine]
-                over = seqs[0] if len(seqs) == 1 else f"zip({', '.join(seqs)})"
+                over = seqs[0] if len(seqs) == 1 else \
+                    f"{self.names.builtin('zip')}({', '.join(seqs)})"
             else:
                 names, over = s.var.name, self.range_text(s.start, s.stop, s.step)
             self.line(ind, f"{lst.name} = [{self.op(term, TEST)} for {names} in {over}]", e.loc)
 
     def range_text(self, start: Any, stop: Any, step: Any) -> str:
+        rng = self.names.builtin("range")
         if type(step) is Const and step.value == 1:
             if type(start) is Const and start.value == 0:
-                return f"range({self.op(stop)})"
-            return f"range({self.op(start)}, {self.op(stop)})"
-        return f"range({self.op(start)}, {self.op(stop)}, {self.op(step)})"
+                return f"{rng}({self.op(stop)})"
+            return f"{rng}({self.op(start)}, {self.op(stop)})"
+        return f"{rng}({self.op(start)}, {self.op(stop)}, {self.op(step)})"
 
     def while_stmt(self, s: While, ind: str) -> None:
         printed = [x for x in s.test if not (type(x) is Eqn and x.outs and x.out in self.inline)]

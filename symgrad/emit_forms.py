@@ -97,7 +97,7 @@ def _slice_text(pr: Printer, parts: tuple) -> str:
 
 def _e_slice(pr: Printer, e: Eqn) -> tuple[str, int]:
     if e.params and e.params.get("as_list"):       # list(xs) (of a list or a tuple)
-        return f"list({pr.op(e.args[0])})", ATOM
+        return f"{pr.names.builtin('list')}({pr.op(e.args[0])})", ATOM
     return f"{pr.op(e.args[0], ATOM)}[{_slice_text(pr, e.args[1:4])}]", ATOM
 
 
@@ -142,7 +142,7 @@ def _e_zeros(pr: Printer, e: Eqn) -> tuple[str, int]:
     if len(e.args) == 1 and type(x) is Var and x.kind.depth() == 1 \
             and x.kind.find().elem.find().tag == "num" \
             and not (e.params or {}).get("arrays"):  # type: ignore[union-attr]
-        return f"[0.0] * len({pr.op(x)})", TERM
+        return f"[0.0] * {pr.names.builtin('len')}({pr.op(x)})", TERM
     name = pr.names.inject(helper('_zeros_like'), '_zeros_like')
     return f"{name}({_args(pr, e.args)})", ATOM
 
@@ -208,13 +208,13 @@ def _e_pop(pr: Printer, e: Eqn) -> tuple[str, int]:
 
 def _e_reduce(name: str, module: str | None = None) -> Any:
     def fn(pr: Printer, e: Eqn) -> tuple[str, int]:
-        prefix = f"{pr.names.module(module)}." if module else ""
-        return f"{prefix}{name}({_args(pr, e.args)})", ATOM
+        called = f"{pr.names.module(module)}.{name}" if module else pr.names.builtin(name)
+        return f"{called}({_args(pr, e.args)})", ATOM
     return fn
 
 
 def _e_len(pr: Printer, e: Eqn) -> tuple[str, int]:
-    return f"len({pr.op(e.args[0])})", ATOM
+    return f"{pr.names.builtin('len')}({pr.op(e.args[0])})", ATOM
 
 
 EXPR: dict[str, Any] = {

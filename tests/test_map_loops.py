@@ -428,3 +428,51 @@ def test_an_int_cotangent_keeps_the_loops_values(mod):
     got = symgrad.value_and_grad(f)(x, w, 0.2, d_out=2)
     want = symgrad.value_and_grad(f)(x, w, 0.2, d_out=2.0)
     assert same_bits(list(got[1]), list(want[1]))
+
+
+SHADOWING = '''
+import builtins
+import math
+
+
+def zip(*lists):
+    raise RuntimeError("the module's own zip")
+
+
+def reversed(xs):
+    raise RuntimeError("the module's own reversed")
+
+
+def sum(xs):
+    return -1.0
+
+
+def f(x, c):
+    s = 0.0
+    for i in range(builtins.len(x)):
+        s += math.sin(x[i]) * c[i]
+    return s
+
+
+def g(x, c):
+    s = 0.0
+    for i in range(builtins.len(x)):
+        s = s * 0.5 + x[i] * c[i]
+    return s + builtins.sum(x)
+'''
+
+
+@pytest.mark.parametrize("name", ["f", "g"])
+def test_a_module_that_defines_zip_and_reversed_itself(name):
+    """The gradient's own calls of builtins (``zip`` of a comprehension, ``reversed``
+    of a reversed loop, ``sum``) are not the module's functions of those names: they
+    are passed in under other names (``_zip``), and the text says so."""
+    mod = load(SHADOWING)
+    fn = getattr(mod, name)
+    x, c = _lists(4, 1), _lists(4, 2)
+    grad = symgrad.grad(fn)
+    got = grad(x, c)
+    assert_close(list(got), finite_diff(fn, [x, c]), what=name)
+    src = symgrad.grad(fn).source
+    assert "from builtins import" in src
+    assert " zip(" not in src and " reversed(" not in src
