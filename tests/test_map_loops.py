@@ -6,7 +6,6 @@ the programs most likely to break it (a list passed twice, lists of other length
 loop variable used as a number, adjoints written before the loop ...) included."""
 
 import copy
-import importlib.util
 import random
 
 import pytest
@@ -221,13 +220,8 @@ KEPT = {
 
 
 @pytest.fixture(scope="module")
-def mod(tmp_path_factory):
-    path = tmp_path_factory.mktemp("maps") / "map_loop_cases.py"
-    path.write_text(SOURCE)
-    spec = importlib.util.spec_from_file_location("map_loop_cases", path)
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
+def mod():
+    return load(SOURCE)
 
 
 def _lists(n, seed):
