@@ -4,8 +4,9 @@ One import for the fuzz tests; the code lives in
 
 * ``fuzz_programs.py``: the grammar (:func:`programs`, :func:`points`, :data:`FAMILIES`),
 * ``fuzz_families.py``: the families of issue 11 (closures, aliases, boolops,
-  kwbuiltins, decorators, globals, dicts) and ``pytrees`` (a parameter that is a tuple
-  of values of different kinds) mixed into it,
+  kwbuiltins, decorators, globals, dicts), ``pytrees`` (a parameter that is a tuple
+  of values of different kinds) and ``maps`` (loops that symgrad prints as list
+  comprehensions, and near misses) mixed into it,
 * ``fuzz_oracles.py``: loading a program, running it on other number types, the kink
   rule (:func:`margins`) and the references (:func:`exact_grad`, :func:`value_grad`,
   :func:`sympy_grad`).

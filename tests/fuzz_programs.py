@@ -19,14 +19,19 @@ two helper functions and a function ``f``.  The *base grammar* has
 On top of it come the *families* of issue 11, where Python's reference
 semantics matter (``fuzz_families.py``; each one switchable, see
 :data:`FAMILIES`): ``closures``, ``aliases``, ``boolops``, ``kwbuiltins``,
-``decorators``, ``globals``, ``dicts`` and ``pytrees`` (with it, a quarter of the
-programs' ``f`` take first a parameter ``P``, a tuple of values of different kinds).
+``decorators``, ``globals``, ``dicts``, ``pytrees`` (with it, a quarter of the
+programs' ``f`` take first a parameter ``P``, a tuple of values of different kinds) and
+``maps`` (with it, a third of the other programs' ``f`` take lists ``xs``, ``ys`` and
+sometimes ``cs``, and are loops over them that symgrad prints as list comprehensions, or
+near misses of such loops).
 
 Every argument of ``f`` is a float except ``n`` (an int loop bound, never
 differentiated); ``xs`` is a list of floats and ``W`` (aliases family) a list of
-rows as long as ``xs``.  Values are kept bounded by construction: unbounded
-functions get bounded arguments (``exp(tanh(e))``, ``log(1 + e * e)``,
-``e / (1.5 + sin(e))``), so a program is defined everywhere.
+rows as long as ``xs``; the maps family's ``ys`` and ``cs`` (data, never differentiated)
+are lists of floats as long as ``xs``, or not (``fuzz_families.map_lists``).  Values are
+kept bounded by construction: unbounded functions get bounded arguments
+(``exp(tanh(e))``, ``log(1 + e * e)``, ``e / (1.5 + sin(e))``), so a program is defined
+everywhere.
 """
 
 from __future__ import annotations
@@ -37,8 +42,9 @@ from typing import Any, Callable
 
 from hypothesis import strategies as st
 
-from fuzz_families import (FAMILIES_ALL, ClosureInfo, FamilyWriter, ListInfo, PackPart,
-                           PackWriter, TableInfo, draw_pack, mismatched, pack_value)
+from fuzz_families import (FAMILIES_ALL, ClosureInfo, FamilyWriter, ListInfo, MapsWriter,
+                           PackPart, PackWriter, TableInfo, draw_pack, map_count, map_lists,
+                           mismatched, pack_value)
 
 
 def families_from_env(value: str | None = None) -> frozenset[str]:
@@ -77,17 +83,20 @@ class Program:
     globals: dict[str, Any] = field(default_factory=dict)   # module-level numbers and lists
     packed: PackPart | None = None  # pytrees: f's first parameter P, values of different kinds
     pack_sites: list = field(default_factory=list)   # (path in P, how, n): unpackings of P
+    more_lists: list[str] = field(default_factory=list)   # maps: list parameters after xs
+    data_lists: list[str] = field(default_factory=list)   # maps: lists never differentiated
 
     @property
     def params(self) -> list[str]:
         return ((["P"] if self.packed is not None else []) + self.scalars
-                + (["xs"] if self.has_list else [])
+                + (["xs"] if self.has_list else []) + self.more_lists + self.data_lists
                 + (["W"] if self.has_table else []) + (["n"] if self.has_n else []))
 
     @property
     def differentiable(self) -> list[str]:
         return ((["P"] if self.packed is not None else []) + self.scalars
-                + (["xs"] if self.has_list else []) + (["W"] if self.has_table else []))
+                + (["xs"] if self.has_list else []) + self.more_lists
+                + (["W"] if self.has_table else []))
 
     @property
     def families(self) -> set[str]:
@@ -163,7 +172,7 @@ class _Env:
             self.own_assignable.append(name)
 
 
-class _Writer(FamilyWriter, PackWriter):
+class _Writer(FamilyWriter, PackWriter, MapsWriter):
     """Draws one program, statement by statement, keeping track of what is defined."""
 
     def __init__(self, draw: Callable[[Any], Any], branches: bool, loops: bool, calls: bool,
@@ -718,17 +727,44 @@ def _helpers(w: _Writer, draw: Callable[[Any], Any], out: list[str]) -> None:
         w.helpers.append((name, npos, has_c))
 
 
+def _parameters(w: _Writer, draw: Callable[[Any], Any], mapped: bool, packed: bool
+                ) -> tuple[_Env, tuple]:
+    """f's scope and parameters after ``P``: (scalars, has_list, the maps family's other
+    lists, its lists of data, has_table, has_n)."""
+    scalars = [f"x{k}" for k in range(draw(st.integers(1, 3)))]
+    has_list = mapped or w.lists and draw(st.integers(0, 2 if w.has("aliases") else 1)) > 0
+    has_n = w.loops and draw(st.integers(0, 2 if mapped else 3)) == 0
+    env = _Env.root(scalars, has_n=has_n)
+    if has_list:
+        env.own_lists["xs"] = ListInfo("xs", owner="arg")
+    more, data = (["ys"], ["cs"] if draw(st.booleans()) else []) if mapped else ([], [])
+    for name in more + data:
+        env.own_lists[name] = ListInfo("xs", owner="arg")
+    has_table = has_list and not mapped and w.has("aliases") and draw(st.booleans())
+    if packed:
+        # KNOWN LIMIT (refused, README): P beside W, W's rows written in a loop
+        # with values from P, is refused ("used both as list[list[num]] and num"); no W
+        # beside P until it is fixed
+        has_table = False
+    if has_table:
+        env.own_tables["W"] = TableInfo("W", owner="arg")
+    return env, (scalars, has_list, more, data, has_table, has_n)
+
+
 @st.composite
 def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = True,
              calls: bool = True, lists: bool = True, max_stmts: int = 5,
-             families: frozenset[str] | None = None, packed: bool | None = None) -> Program:
+             families: frozenset[str] | None = None, packed: bool | None = None,
+             maps: bool | None = None) -> Program:
     """A random module defining ``f`` (and helpers ``h1``, ...), in the base grammar mixed
     with the constructs of ``families`` (default :data:`FAMILIES`).
 
     ``branches=False`` gives branch-free programs (no comparisons, kinks or truth tests
     other than ``abs``), whose derivative SymPy can take.  ``packed``: True, f always
     takes a packed parameter ``P`` (family ``pytrees``); None, a quarter of the programs
-    do when the family is on.
+    do when the family is on.  ``maps``: True, f is always a program of the maps family
+    (loops over lists ``xs``, ``ys``, ``cs``: ``MapsWriter``; never with ``P``); None, a
+    third of the other programs are when the family is on.
     """
     fams = FAMILIES if families is None else frozenset(families)
     w = _Writer(draw, branches, loops, calls, lists, max_stmts, fams)
@@ -737,38 +773,32 @@ def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = Tr
     if calls:
         _helpers(w, draw, defs)
     pack = None
-    if packed or (packed is None and w.has("pytrees") and draw(st.integers(0, 3)) == 0):
+    if packed or (packed is None and not maps and w.has("pytrees")
+                  and draw(st.integers(0, 3)) == 0):
         pack = draw_pack(draw)
         w.pack_reset()
         if calls and draw(st.integers(0, 2)) == 0:
             w.pack_helper_def(pack, defs)
-    scalars = [f"x{k}" for k in range(draw(st.integers(1, 3)))]
-    has_list = lists and draw(st.integers(0, 2 if "aliases" in fams else 1)) > 0
-    has_n = loops and draw(st.integers(0, 3)) == 0
-    env = _Env.root(scalars, has_n=has_n)
-    if has_list:
-        env.own_lists["xs"] = ListInfo("xs", owner="arg")
-    has_table = has_list and w.has("aliases") and draw(st.booleans())
-    if pack is not None:
-        # KNOWN LIMIT (refused, README): P beside W, W's rows written in a loop
-        # with values from P, is refused ("used both as list[list[num]] and num"); no W
-        # beside P until it is fixed
-        has_table = False
-    if has_table:
-        env.own_tables["W"] = TableInfo("W", owner="arg")
-    params = scalars + (["xs"] if has_list else []) + (["W"] if has_table else [])
-    params += ["n"] if has_n else []
+    mapped = pack is None and lists and loops and (maps or maps is None and w.has("maps")
+                                                   and draw(st.integers(0, 2)) == 0)
+    env, sig = _parameters(w, draw, mapped, pack is not None)
+    scalars, has_list, more, data, has_table, has_n = sig
+    params = scalars + (["xs"] if has_list else []) + more + data
+    params += (["W"] if has_table else []) + (["n"] if has_n else [])
     body: list[str] = []
     if pack is not None:
         params.insert(0, "P")
         w.pack_reset()
         w.pack_prologue(env, pack, "P", body)
-    w.block(env, draw(st.integers(1, max_stmts)), 0, True, None, body, "    ")
-    tail = [v for v in env.scalars if v not in scalars]
-    ret = w.expr(env, draw(st.integers(1, 3)))
-    if tail:
-        ret += " + " + " + ".join(tail[-3:])
-    body.append(f"    return {ret}")
+    if mapped:
+        w.maps_body(env, ["xs"] + more + data, body)
+    else:
+        w.block(env, draw(st.integers(1, max_stmts)), 0, True, None, body, "    ")
+        tail = [v for v in env.scalars if v not in scalars]
+        ret = w.expr(env, draw(st.integers(1, 3)))
+        if tail:
+            ret += " + " + " + ".join(tail[-3:])
+        body.append(f"    return {ret}")
     # (the "shifted" decorator adds 0.5 * args[0]: P is no number)
     deco = w.decorator_lines("f") if pack is None or "shifted" not in w.decorators else []
     defs += [""] + deco + [f"def f({', '.join(params)}):"] + body
@@ -778,7 +808,8 @@ def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = Tr
     sympy_ok = not branchy and "mod" not in feats
     return Program(source, scalars, has_list, has_n, branchy, sympy_ok, feats,
                    has_table=has_table, globals=w.global_values(), packed=pack,
-                   pack_sites=list(getattr(w, "pack_sites", [])))
+                   pack_sites=list(getattr(w, "pack_sites", [])), more_lists=more,
+                   data_lists=data)
 
 
 @st.composite
@@ -786,13 +817,18 @@ def points(draw: Callable[[Any], Any], prog: Program, mismatch: bool = False) ->
     """Arguments for ``prog.f``: floats in [-2, 2] (sometimes small ints), a list of 1-3
     floats, ``W``: 1-3 rows as long as xs (sometimes sharing: a row that *is* xs, or one
     row object twice), an int ``n`` in 0..3, ``P`` as ``prog.packed`` says (``mismatch``:
-    one container it unpacks one item longer or shorter, or empty: Python raises)."""
+    one container it unpacks one item longer or shorter, or empty: Python raises).  A
+    program of the maps family takes ``xs``, ``ys`` (and ``cs``) as ``map_lists`` draws
+    them (of one length, one passed twice, one longer, or empty: Python may raise) and
+    ``n`` mostly their length."""
     def num() -> Any:
         if draw(st.integers(0, 19)) == 0:
             return draw(st.integers(-2, 2))
         return draw(st.floats(-2.0, 2.0, allow_nan=False, allow_infinity=False))
     args: dict[str, Any] = {p: num() for p in prog.scalars}
-    if prog.has_list:
+    if prog.more_lists:                  # (the maps family)
+        args.update(map_lists(draw, ["xs"] + prog.more_lists + prog.data_lists))
+    elif prog.has_list:
         args["xs"] = [draw(st.floats(-2.0, 2.0)) for _ in range(draw(st.integers(1, 3)))]
     if prog.has_table:
         n_cols = len(args["xs"])
@@ -809,7 +845,8 @@ def points(draw: Callable[[Any], Any], prog: Program, mismatch: bool = False) ->
             rows[-1] = rows[0]                # one row object twice
         args["W"] = rows
     if prog.has_n:
-        args["n"] = draw(st.integers(0, 3))
+        args["n"] = map_count(draw, len(args["xs"])) if prog.more_lists else \
+            draw(st.integers(0, 3))
     if prog.packed is not None:
         args["P"] = pack_value(draw, prog.packed)
         if mismatch and prog.pack_sites:     # one unpacked container of another length

@@ -20,22 +20,25 @@ def same_bits(a, b):
 
 
 def outcome(thunk):
-    """The numbers ``thunk()`` returns, or the name of the arithmetic error it raises."""
+    """The numbers ``thunk()`` returns, or the name of the error it raises as the program
+    does (an arithmetic error; an IndexError or UnboundLocalError where the fuzzer's maps
+    family passes lists shorter than a loop, or empty)."""
     try:
         return numbers_of(thunk())
-    except (ArithmeticError, ValueError) as exc:
+    except (ArithmeticError, ValueError, LookupError, NameError) as exc:
         return type(exc).__name__
 
 
-def gradient_and_hvp(prog, args, diff, v, module, setting, value):
-    """``value_and_grad`` and ``hvp`` of the fuzzer's program ``prog`` (loaded as a new
-    module: nothing cached) with ``module.setting`` set to ``value`` while they are
-    made."""
+def gradient_and_hvp(prog, args, diff, v, module, setting, value, with_hvp=True):
+    """``value_and_grad`` and ``hvp`` (None without ``with_hvp``) of the fuzzer's program
+    ``prog`` (loaded as a new module: nothing cached) with ``module.setting`` set to
+    ``value`` while they are made."""
     saved = getattr(module, setting)
     setattr(module, setting, value)
     try:
         f = fuzz.load(prog.source).f
         return (outcome(lambda: symgrad.value_and_grad(f, wrt=diff)(*copy.deepcopy(args))),
-                outcome(lambda: symgrad.hvp(f, tuple(copy.deepcopy(args)), v, wrt=diff)))
+                outcome(lambda: symgrad.hvp(f, tuple(copy.deepcopy(args)), v, wrt=diff))
+                if with_hvp else None)
     finally:
         setattr(module, setting, saved)

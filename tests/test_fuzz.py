@@ -27,12 +27,20 @@ values, keyword builtins, decorators, globals) and checks, at a random point:
   references; ``jvp`` is checked as for every program; ``hvp`` must refuse ``P`` with an
   ``ArgumentError`` naming it; and at a point where a container ``f`` unpacks has
   another length, ``grad``, ``value_and_grad``, ``vjp`` and ``jvp`` raise the exception
-  Python raises (``test_fuzz_packed_parameter_of_another_length_raises_as_python_does``).
+  Python raises (``test_fuzz_packed_parameter_of_another_length_raises_as_python_does``);
+* for a program of the family ``maps`` (loops over lists ``xs``, ``ys``, ``cs`` that
+  ``symgrad.maps`` rewrites into list comprehensions, and near misses; at points passing
+  one list twice, one list longer, or all empty; the lists differentiated mostly,
+  :func:`draw_wrt`): ``value_and_grad`` and ``hvp`` give the same bits with
+  ``symgrad.maps.ENABLED`` on and off, and where Python raises (an ``IndexError``, an
+  ``UnboundLocalError`` ...) ``grad`` and ``value_and_grad`` raise the same type of
+  exception (:func:`check_maps`; ``MAY_SKIP_A_RAISE``: a known bug let pass).
 
 Each failure is labelled ``[oracle]``, ``[refused]`` (a ``SymgradError``), ``[crash]``
 (another exception while transforming), ``[exception]`` (raised by the generated code),
-``[wrong value]``, ``[wrong gradient]``, ``[wrong gradient after global change]`` or
-``[arguments changed]``.  ``SYMGRAD_FUZZ_ALLOW_REFUSAL=1`` lets a ``SymgradError`` pass
+``[wrong value]``, ``[wrong gradient]``, ``[wrong gradient after global change]``,
+``[arguments changed]``, ``[map loops change the numbers]`` or ``[not raised as Python
+does]``.  ``SYMGRAD_FUZZ_ALLOW_REFUSAL=1`` lets a ``SymgradError`` pass
 (to hunt silent wrong answers only); by default refusing a generated program fails.
 
 Excluded points (the kink rule, ``fuzz_oracles.margins``): every comparison, ``abs``,
@@ -64,9 +72,10 @@ from hypothesis.control import currently_in_test_context
 
 import fuzz
 from fuzz_families import pack_known_bug
+from same_bits import gradient_and_hvp, numbers_of, same_bits
 from symgrad import SymgradError, grad, hvp, jvp, value_and_grad, vjp
 from symgrad.errors import ArgumentError
-from symgrad import emit
+from symgrad import emit, maps
 from symgrad.entry import is_mixed, shares
 
 TOTAL = int(os.environ.get("SYMGRAD_FUZZ_EXAMPLES", "500"))
@@ -161,13 +170,19 @@ def as_floats(prog: fuzz.Program, args: list[Any]) -> list[Any]:
             for p, a in zip(prog.params, copy.deepcopy(args))]
 
 
-def run_python(mod, args: list[Any]) -> tuple[Any, list[Any]]:
+def run_python(mod, args: list[Any], prog: fuzz.Program | None = None
+               ) -> tuple[Any, list[Any]]:
     """f's value at the point (examples where it raises or is huge are skipped) and its
-    arguments after the call (f may write into them)."""
+    arguments after the call (f may write into them).  A program of the maps family may
+    raise anything in ``MAPS_RAISES`` at its lists (``check_maps`` checks those points)."""
     after = copy.deepcopy(args)
     try:
         value = mod.f(*after)
     except (OverflowError, ZeroDivisionError, ValueError):
+        assume(False)
+    except MAPS_RAISES:
+        if prog is None or not prog.more_lists:
+            raise
         assume(False)
     assume(isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < BIG)
     return value, after
@@ -279,9 +294,7 @@ def check_program(prog: fuzz.Program, data: st.DataObject, with_sympy: bool) -> 
     note(prog.source)
     point = data.draw(fuzz.points(prog), label="point")
     args = [point[p] for p in prog.params]
-    diff = prog.differentiable
-    wrt_names = data.draw(st.lists(st.sampled_from(diff), min_size=1, max_size=len(diff),
-                                   unique=True), label="wrt")
+    wrt_names = draw_wrt(prog, data)
     for fam in sorted(prog.families):
         event(f"family: {fam}")
 
@@ -295,9 +308,111 @@ def check_program(prog: fuzz.Program, data: st.DataObject, with_sympy: bool) -> 
     saved = emit.RETURN_INLINE_ABOVE
     emit.RETURN_INLINE_ABOVE = 0 if inline else saved
     try:
+        if prog.more_lists and check_maps(prog, args, wrt_names):
+            return                   # (f raises there, and so does symgrad)
         check_at(prog, args, wrt_names, with_sympy, changes)
     finally:
         emit.RETURN_INLINE_ABOVE = saved
+
+
+def draw_wrt(prog: fuzz.Program, data: st.DataObject) -> list[str]:
+    """The parameters to differentiate: any of them; for a program of the maps family
+    mostly some of its lists (the map loops' gradients), sometimes with numbers."""
+    diff = prog.differentiable
+    if not prog.more_lists or data.draw(st.integers(0, 4), label="wrt of any kind") == 4:
+        return data.draw(st.lists(st.sampled_from(diff), min_size=1, max_size=len(diff),
+                                  unique=True), label="wrt")
+    lists = ["xs"] + prog.more_lists
+    drawn = lists if data.draw(st.booleans(), label="every list") else \
+        data.draw(st.lists(st.sampled_from(lists), min_size=1, unique=True), label="wrt")
+    nums = [p for p in diff if p not in lists]
+    if data.draw(st.integers(0, 3), label="numbers too") == 3:
+        drawn += data.draw(st.lists(st.sampled_from(nums), min_size=1, unique=True),
+                           label="wrt numbers")
+    return drawn
+
+
+# ------------------------------------------------------------- map loops (family maps)
+#: what a program of the maps family may raise at its point: an IndexError (a list shorter
+#: than the loop, than ``n``, or empty and read at ``[0]``), an UnboundLocalError (the loop
+#: variable read after a loop over an empty list), an arithmetic error
+MAPS_RAISES = (IndexError, UnboundLocalError, ZeroDivisionError, ValueError, OverflowError)
+#: KNOWN BUG: symgrad drops code whose value nothing reads even where it may raise (an
+#: unread ``t = xs[0]``, or, in ``grad``, a statement only f's value needs: the loop
+#: variable read after a loop over an empty list), so it returns where Python raises.
+#: Until it is fixed, returning there is let pass (counted as an event) when the map
+#: loops on and off return the same bits; raising another exception still fails
+MAY_SKIP_A_RAISE = True
+
+
+def check_maps(prog: fuzz.Program, args: list, wrt_names: list[str]) -> bool:
+    """The maps family's oracles at one point, before the others.  Where Python raises,
+    ``grad`` and ``value_and_grad`` must raise the same type of exception, with
+    ``symgrad.maps`` on and off (True: nothing more to check).  Elsewhere
+    ``value_and_grad`` and ``hvp`` must give the same bits with it on and off: the
+    comprehensions compute the loop's numbers, and a list passed twice or of another
+    length takes the loop."""
+    try:
+        fuzz.load(prog.source).f(*copy.deepcopy(args))
+    except MAPS_RAISES as exc:
+        check_raises_as_python(prog, args, wrt_names, exc)
+        return True
+    v = tuple(copy.deepcopy(args[prog.params.index(p)]) for p in wrt_names)
+    # (hvp of loop state that starts as a module's list is refused: see README)
+    with_hvp = "globals.acc" not in prog.features
+    got = {on: _call_mode(f"map loops {'on' if on else 'off'}", lambda: gradient_and_hvp(
+        prog, args, wrt_names, v, maps, "ENABLED", on, with_hvp)) for on in (True, False)}
+    if not (same_bits(got[True], got[False]) or got[True] == got[False]):
+        raise Mismatch("map loops change the numbers", f"value_and_grad and hvp with "
+                       f"symgrad.maps on: {got[True]!r}; off: {got[False]!r}")
+    _event("maps: the same bits with the map loops on and off")
+    return False
+
+
+def check_raises_as_python(prog: fuzz.Program, args: list, wrt_names: list[str],
+                           python: BaseException) -> None:
+    """``grad`` and ``value_and_grad`` of a fresh copy of ``f`` raise as Python does,
+    with the map loops on and off (or, while :data:`MAY_SKIP_A_RAISE`, both return the
+    same numbers)."""
+    _event(f"maps: Python raises {type(python).__name__}")
+    for what, make in (("grad", grad), ("value_and_grad", value_and_grad)):
+        got = {on: _made_and_called(prog, args, wrt_names, make, on) for on in (True, False)}
+        failure = None
+        for on, out in got.items():
+            if isinstance(out, SymgradError):
+                if ALLOW_REFUSAL:
+                    assume(False)
+                failure = f"{what} refused: {type(out).__name__}: {out}"
+            elif isinstance(out, BaseException) and type(out) is not type(python):
+                failure = f"{what} raised {type(out).__name__}: {out}{_where(out)}"
+            elif not isinstance(out, BaseException) and not MAY_SKIP_A_RAISE:
+                failure = f"{what} returned {out!r}"
+            if failure is not None:
+                raise Mismatch("not raised as Python does", f"{failure}; Python raises "
+                               f"{type(python).__name__}: {python} (map loops "
+                               f"{'on' if on else 'off'})")
+        if not isinstance(got[True], BaseException) or \
+                not isinstance(got[False], BaseException):
+            _event(f"maps: {what} returned where Python raises (known bug)")
+            on, off = (numbers_of(x) if not isinstance(x, BaseException) else type(x).__name__
+                       for x in (got[True], got[False]))
+            if not same_bits(on, off):
+                raise Mismatch("map loops change the numbers", f"{what} where Python raises "
+                               f"{type(python).__name__}, map loops on: {on!r}; off: {off!r}")
+
+
+def _made_and_called(prog: fuzz.Program, args: list, wrt_names: list[str], make,
+                     on: bool) -> Any:
+    """``make(f)`` of a fresh copy of ``f`` called at ``args`` with ``symgrad.maps`` on or
+    off: what it returns, or the exception it raises."""
+    saved = maps.ENABLED
+    maps.ENABLED = on
+    try:
+        return make(fuzz.load(prog.source).f, wrt=wrt_names)(*copy.deepcopy(args))
+    except Exception as exc:
+        return exc
+    finally:
+        maps.ENABLED = saved
 
 
 def check_at(prog: fuzz.Program, args: list, wrt_names: list[str], with_sympy: bool,
@@ -307,7 +422,7 @@ def check_at(prog: fuzz.Program, args: list, wrt_names: list[str], with_sympy: b
     LAST.clear()
     LAST.update(source=prog.source, args=copy.deepcopy(args), wrt=wrt_names)
     mod = fuzz.load(prog.source)
-    value, after = run_python(mod, args)
+    value, after = run_python(mod, args, prog)
     assume(all(m > fuzz.MARGIN for m in fuzz.margins(prog.source, as_floats(prog, args))))
     refs = references(prog, args, wrt, value)
     assume(refs is not None)
@@ -459,6 +574,14 @@ def _tangent_like(x, draw):
     return draw(st.floats(-1.0, 1.0, allow_nan=False).map(lambda t: round(t, 3)))
 
 
+def _tangents(prog: fuzz.Program, args: list, diff: list[str], draw) -> list:
+    """Tangents of f's arguments: drawn for the differentiated ones, zeros shaped like
+    the others (``n``: 0; the maps family's list of data ``cs``: a list of zeros)."""
+    return [_tangent_like(a, draw) if p in diff else
+            fuzz.map_leaves(a, lambda x: 0 if isinstance(x, int) else 0.0)
+            for p, a in zip(prog.params, args)]
+
+
 def _dot(a, b) -> float:
     return sum(x * y for x, y in zip(fuzz_flatten(a), fuzz_flatten(b)))
 
@@ -512,16 +635,14 @@ def test_fuzz_forward_mode_and_hvp_identities(prog, data):
     assume(not shares(*lists) and not any(_shares_inside(a) for a in lists))
     assume(not shares(*_lists_in(args)))
     mod = fuzz.load(prog.source)
-    value, after = run_python(mod, args)
+    value, after = run_python(mod, args, prog)
     assume(all(m > fuzz.MARGIN for m in fuzz.margins(prog.source, as_floats(prog, args))))
     diff = [p for p in prog.differentiable]
     wrt = [prog.params.index(p) for p in diff]
     refs = references(prog, args, wrt, value)
     assume(refs is not None)
     exact, scale = refs
-    tangents = [_tangent_like(a, data.draw) if p in diff else (0 if isinstance(a, int) else
-                                                               0.0)
-                for p, a in zip(prog.params, args)]
+    tangents = _tangents(prog, args, diff, data.draw)
     primals = tuple(as_floats(prog, args))
     if pack_known_bug(prog.packed, "jvp"):
         _event("jvp skipped: " + pack_known_bug(prog.packed, "jvp"))
@@ -636,10 +757,8 @@ def test_fuzz_every_mode_follows_a_rebound_module_function(prog, data):
     wrt = [prog.params.index(p) for p in diff]
     primals = tuple(as_floats(prog, args))
     mod = fuzz.load(before)
-    run_python(mod, args)
-    tangents = [_tangent_like(a, data.draw) if p in diff else (0 if isinstance(a, int) else
-                                                               0.0)
-                for p, a in zip(prog.params, args)]
+    run_python(mod, args, prog)
+    tangents = _tangents(prog, args, diff, data.draw)
     v = tuple(tangents[i] for i in wrt)
     assume(all(m > fuzz.MARGIN for m in fuzz.margins(before, as_floats(prog, args))))
     g = grad(mod.f, wrt=diff)
@@ -650,7 +769,7 @@ def test_fuzz_every_mode_follows_a_rebound_module_function(prog, data):
     if prog.packed is None:        # (hvp refuses a packed parameter: checked above)
         _call_mode("hvp", lambda: hvp(mod.f, copy.deepcopy(primals), v, wrt=diff))
     mod._ACT = getattr(math, second)
-    run_python(mod, args)
+    run_python(mod, args, prog)
     assume(all(m > fuzz.MARGIN for m in fuzz.margins(after_src, as_floats(prog, args))))
     # the reference: a module that always had the second function (its derivatives are
     # checked against finite differences by the tests above)
