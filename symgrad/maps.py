@@ -51,6 +51,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import rules
+from .emit import _MUTATING
 from .ir import (Break, Const, Continue, Eqn, For, Func, If, Kind, Var, leaves,
                  stmt_reads, stmt_writes, walk)
 
@@ -64,9 +65,6 @@ _BODY_PRIMS = {"getitem", "neg", "select", "copy"}
 #: primitives cheap enough to compute again in each term that reads them (the loop
 #: computes a value two terms share once; each comprehension computes it itself)
 _CHEAP = {"getitem", "neg", "copy", "add", "sub", "mul"}
-#: primitives that write into their first argument
-_WRITES_INTO = {"append", "pop", "insert", "extend", "setitem", "setslice", "accum", "reverse",
-                "put_back", "add_into", "clear", "call", "callmethod", "pyexpr"}
 
 
 def map_loops(func: Func) -> Func:
@@ -98,7 +96,7 @@ class _Facts:
         self.reads, self.writes = _counts(func.body)
         self.params = set(func.params)
         self.written = {e.args[0] for e in walk(func.body) if type(e) is Eqn
-                        and e.prim in _WRITES_INTO and e.args and type(e.args[0]) is Var}
+                        and e.prim in _MUTATING and e.args and type(e.args[0]) is Var}
         self.top = {o: (k, e) for k, e in enumerate(func.body) if type(e) is Eqn
                     for o in e.outs}
 
@@ -139,6 +137,8 @@ class _MapLoop:
         self.reads, self.writes = facts.reads, facts.writes
         self.params, self.written = facts.params, facts.written
         self.top = _Before(facts.top, k)
+        self.order = {p: n for n, p in enumerate(func.params)}
+        self.pops: list[Eqn] = []       # (the values the loop pops off a tape, first)
 
     def rewrite(self) -> list | None:
         loop, body = self.loop, self.func.body
@@ -146,8 +146,7 @@ class _MapLoop:
                 or not _is(loop.step, 1) or type(loop.stop) is not Var:
             return None
         before = body[:self.k]
-        top = self.top
-        stop = top.get(loop.stop)
+        stop = self.top.get(loop.stop)
         if self.writes.get(loop.stop) != (1 if stop is not None else None) or \
                 stop is None and loop.stop not in self.params:
             return None                  # (the length: computed once, or a parameter)
@@ -157,16 +156,16 @@ class _MapLoop:
         if found is None:
             return None
         terms, pure = found
-        group = self.shadows(terms, top)
+        group = self.shadows(terms)
         if group is None or not self.untouched(group, terms, before):
             return None
         elems = self.elements(pure, terms)
-        tapes = self.tapes(top)
+        tapes = self.tapes()
         if tapes is None or self.pops and elems is None:
             return None
         return self.assemble(stop, terms, pure, group, elems, tapes)
 
-    def tapes(self, top: "_Before") -> list | None:
+    def tapes(self) -> list | None:
         """For each value the loop pops off a tape, its push in the loop that computed
         it (``[(pop, push, that loop)]``): a top-level loop over the same range, which
         pushes it once per iteration, so a tape of its own holds exactly the loop's
@@ -187,17 +186,17 @@ class _MapLoop:
         p = out[0][2]
         if p.var is not loop.var or p.reverse or p.limit is not None or p.trips is not None \
                 or not _is(p.start, 0) or not _is(p.step, 1) or \
-                not self.same_length(p.stop, loop.stop, top) or \
+                not self.same_length(p.stop, loop.stop) or \
                 any(type(x) in (Break, Continue) for x in walk(p.body)):
             return None
         return out
 
-    def same_length(self, a: Any, b: Any, top: "_Before") -> bool:
+    def same_length(self, a: Any, b: Any) -> bool:
         """Do ``range(a)`` and ``range(b)`` run as many times (one variable, or the
         lengths of one list that nothing writes)?"""
         if a is b:
             return True
-        ea, eb = top.get(a), top.get(b)
+        ea, eb = self.top.get(a), self.top.get(b)
         return ea is not None and eb is not None and ea.prim == eb.prim == "len" and \
             ea.args[0] is eb.args[0] and self.fixed_list(ea.args[0]) and \
             self.writes.get(a) == self.writes.get(b) == 1
@@ -215,7 +214,6 @@ class _MapLoop:
         terms: dict[Var, Var] = {}
         pure: list[Eqn] = []
         inner, _ = _counts(loop.body)
-        self.pops: list[Eqn] = []
         for e in loop.body:
             if type(e) is not Eqn:
                 return None
@@ -247,7 +245,7 @@ class _MapLoop:
             return None
         return terms, pure
 
-    def shadows(self, terms: dict, top: "_Before") -> dict | None:
+    def shadows(self, terms: dict) -> dict | None:
         """The top-level equations creating the shadows ``terms`` adds into (``out ->
         equation``), when they are fresh lists of zeros of the lists, or None."""
         group: dict[Var, Eqn] = {}
@@ -256,7 +254,7 @@ class _MapLoop:
             v = todo.pop()
             if v in group:
                 continue
-            e = top.get(v)
+            e = self.top.get(v)
             if e is None or self.writes.get(v) != 1 or e.params != {"mirror": True} or \
                     len(e.outs) != 1:
                 return None
@@ -342,10 +340,9 @@ class _MapLoop:
             fresh[e.out] = Var(e.out.hint, Kind.num())
             new_body.append(Eqn((fresh[e.out],), e.prim, tuple(
                 fresh.get(a, a) if type(a) is Var else a for a in e.args), e.params, e.loc))
-        order = {p: n for n, p in enumerate(self.func.params)}
         collect = []
         line = {e.out: e.loc for e in pure}
-        for d in sorted(terms, key=lambda d: order[d.base]):
+        for d in sorted(terms, key=lambda d: self.order[d.base]):
             total = fresh[terms[d][0]]
             for t in terms[d][1:]:          # (the loop's 0.0 + t1 + t2, without the 0.0)
                 term, total = total, Var("_t", Kind.num())
@@ -375,8 +372,7 @@ class _MapLoop:
         eqns: list = []
         checks: list = []
         l0 = stop.args[0] if stop is not None else None
-        order = {p: n for n, p in enumerate(self.func.params)}
-        for lst in sorted({*(d.base for d in terms), *elems}, key=order.__getitem__):
+        for lst in sorted({*(d.base for d in terms), *elems}, key=self.order.__getitem__):
             if lst is not l0:
                 m, same = Var("_t", Kind.num()), Var("_c", Kind.num())
                 n = Var("_t", Kind.num()) if l0 is not None else self.loop.stop
