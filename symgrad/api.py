@@ -8,7 +8,6 @@ import sys
 import threading
 import types
 import weakref
-from contextlib import suppress
 from typing import Any, Callable, Sequence, Union
 
 from . import entry as entry_mod
@@ -17,7 +16,7 @@ from .errors import ArgumentError, SymgradError
 from .ir import DICT_PARAMS, SEQ_PARAMS
 from .shapes import argument_pattern, given_patterns
 from .emit import compile_emitted
-from .pipeline import transform
+from .pipeline import transform, tuple_search
 from .shadows import MAX_OWN_SHADOWS, flat_numbers
 from .varargs import has_varargs
 
@@ -443,31 +442,34 @@ def _default_transform(target: Any, params: list[str], indices: list[int], with_
 
 
 def _first_transform(target: Any, params: list[str], indices: list[int], with_value: bool,
-                     single: bool, fixed: dict, base: dict) -> Any:
-    """_default_transform's two tries, with ``base`` patterns (fixed values, dicts)."""
+                     single: bool, fixed: dict, base: dict, search: bool = True) -> Any:
+    """_default_transform's two tries, with ``base`` patterns (fixed values, dicts), and
+    (``search``) between them the tries with parameters whose items differ in kind made
+    tuples of them (``W, b = params``: see :func:`symgrad.pipeline.tuple_search`)."""
     try:
         return transform(target, indices, with_value, single, lazy=True,
                          patterns=base or None)
     except SymgradError as exc:
-        seq = getattr(exc, "seq_param", None)
-        if seq is not None and not getattr(exc, "dict_param", None):
-            # items of different kinds (``W, b = params``): made with it a tuple of them
-            with suppress(SymgradError):
-                return _first_transform(target, params, indices, with_value, single, fixed,
-                                        {**base, SEQ_PARAMS: base.get(SEQ_PARAMS,
-                                                                      frozenset()) | {seq}})
-        # numpy code, or code that may be (``(x ** 2)[0]`` reads a number as a list:
-        # right for an array argument; ``y[1:] = a`` of ``y = x.copy()`` reads ``a`` as
-        # a list, and the result then as one)
-        if getattr(exc, "dict_param", None) or not (
-                _uses_numpy(target) or getattr(exc, "about_lists", False)):
-            raise
         first = exc
+    if search and not getattr(first, "dict_param", None):
+        made = tuple_search(lambda seqs: _first_transform(
+            target, params, indices, with_value, single, fixed,
+            {**base, SEQ_PARAMS: base.get(SEQ_PARAMS, frozenset()) | seqs}, False), first)
+        if made is not None:
+            return made
+    # numpy code, or code that may be (``(x ** 2)[0]`` reads a number as a list:
+    # right for an array argument; ``y[1:] = a`` of ``y = x.copy()`` reads ``a`` as
+    # a list, and the result then as one)
+    if getattr(first, "dict_param", None) or not (
+            _uses_numpy(target) or getattr(first, "about_lists", False)):
+        raise first
     try:
         return transform(target, indices, with_value, single,
                          patterns={**{p: None for p in params if not _constant(fixed, p)
                                       and p not in base.get(DICT_PARAMS, ())}, **base})
     except SymgradError as second:
+        if not search:      # (the first conflict names the search's next try)
+            raise first from None
         # the arrays' own error, when the first was only about reading the code as
         # numbers and lists (a kind conflict, a list handed to numpy)
         raise (second if getattr(first, "about_lists", False) and _uses_numpy(target)

@@ -63,6 +63,7 @@ class Lowered:
     patterns: dict = field(default_factory=dict)  # array parameters' broadcast patterns
     seq_param: str | None = None      # a parameter that may be a tuple of different kinds
     by_position: frozenset = frozenset()   # parameters read as lists at constant indices
+    seq_kinds: list = field(default_factory=list)   # kinds of those made tuples (SEQ_PARAMS)
 
     def release(self) -> None:
         """Drop the IR once the gradient is compiled; what stays is what its entry reads
@@ -294,6 +295,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         lowered.patterns = self.param_patterns
         lowered.seq_param = self.seq_conflict(())       # (see pipeline, api)
         lowered.by_position = self.read_by_position()
+        lowered.seq_kinds = self.seq_kinds
         lowered.int_params = {p for p in params
                               if p.name in self.param_patterns.get(ir.INT_ARRAYS, ())}
         return lowered

@@ -34,7 +34,7 @@ from .entry import check_arguments, is_complex, is_mixed, same_structure, stale
 from .varargs import ByArity, has_varargs, with_arity
 from .errors import ArgumentError, SymgradError
 from .ir import FIXED_AT_USE, FIXED_PARAMS
-from .pipeline import transform, transform_forward, uses_numpy
+from .pipeline import transform, transform_forward, tuple_search, uses_numpy
 from .shapes import argument_pattern, given_patterns
 
 __all__ = ["jvp", "vjp", "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "linearize_source",
@@ -338,20 +338,12 @@ def _sweep(fn: Any, full: tuple, differentiated: Any, make: Callable[[Any], Any]
 
 def _as_tuples(make: Callable[[Any], Any], patterns: Any, names: list, exc: Exception) -> Any:
     """After a conflict of kinds among the items of a parameter read as a list: the
-    sweep made with it (and any other the next tries name) a tuple of values of
+    sweep made with it (or the set of them the tries name) a tuple of values of
     different kinds (as ``grad`` makes it: see ``api._first_transform``); None if that
     fails too."""
-    seqs: set = set()
-    while True:
-        seq = getattr(exc, "seq_param", None)
-        if seq is None or seq in seqs or seq not in names:
-            return None
-        seqs.add(seq)
-        try:
-            return make(tuple("seq" if p in seqs else k for p, k in
-                              zip(names, patterns or (None,) * len(names))))
-        except SymgradError as again:
-            exc = again
+    return tuple_search(lambda seqs: make(tuple(
+        "seq" if p in seqs else k for p, k in zip(names, patterns or (None,) * len(names)))),
+        exc, allowed=names)
 
 
 def _refuse_numpy_lists(fn: Any, full: tuple, differentiated: Any, exc: Exception) -> None:

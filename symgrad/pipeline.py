@@ -23,7 +23,7 @@ from .results import check_result, check_static_result
 from .shapes import refuse_math_on_arrays
 from .reverse import reverse
 
-__all__ = ["Transformed", "transform", "stages"]
+__all__ = ["Transformed", "transform", "stages", "tuple_search"]
 
 
 @dataclass
@@ -136,6 +136,36 @@ def _name_seq_param(exc: Exception, lowered: Lowered) -> None:
     different kinds (``api._first_transform`` for gradients, ``modes._as_tuples``)."""
     if getattr(exc, "about_lists", False) and getattr(exc, "seq_param", None) is None:
         exc.seq_param = lowered.seq_param     # type: ignore[attr-defined]
+
+
+def tuple_search(make: Any, exc: Exception, allowed: Any = None, tries: int = 8) -> Any:
+    """After a conflict of kinds among the items of a parameter read as a list
+    (``exc.seq_param`` names it, see :func:`_name_seq_param`): ``make(names)`` for the
+    first set of such parameters, made tuples of values of different kinds, that
+    transforms; None if none does within ``tries``.  Each failed try's conflict names
+    the next parameter; it is tried alone, then with the set before it, since the first
+    one named may be the wrong one (a conflict met through an alias, ``R = [xs]``,
+    names the alias's list as well as the parameter whose items differ)."""
+    queue: list = []
+    seen: set = set()
+
+    def push(before: frozenset, err: Exception) -> None:
+        seq = getattr(err, "seq_param", None)
+        if seq is None or allowed is not None and seq not in allowed:
+            return
+        for names in (frozenset({seq}), before | {seq}):
+            if names not in seen:
+                seen.add(names)
+                queue.append(names)
+    push(frozenset(), exc)
+    while queue and tries > 0:
+        names = queue.pop(0)
+        tries -= 1
+        try:
+            return make(names)
+        except SymgradError as again:
+            push(names, again)
+    return None
 
 
 def made_for(lowered: Lowered) -> str:

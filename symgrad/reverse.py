@@ -98,6 +98,12 @@ class Reverse(ListReverse, ArrayReverse):
     def active(self, x: Any) -> bool:
         return self.facts.is_active(x)
 
+    def is_dict(self, v: Var) -> bool:
+        """Is ``v`` a dict, into which a write may add a key?  (A tuple of values of
+        different kinds is a map too, read by position; no write adds to it.)"""
+        k = v.kind.find()
+        return k.tag == "map" and not any(s.find() is k for s in self.lowered.seq_kinds)
+
     def missing(self) -> Any:
         """The marker a dict save holds for a key that was absent."""
         from .emit_forms import missing_marker

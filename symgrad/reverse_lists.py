@@ -83,7 +83,7 @@ def _write(r: Any, e: Eqn) -> None:
     lst, index, value = e.args
     is_row = type(value) is Var and value.kind.is_list
     active = type(lst) is Var and r.active(lst) and not _moved(r, value)
-    if type(lst) is Var and lst.kind.is_map:
+    if type(lst) is Var and r.is_dict(lst):
         _write_map(r, e, active, is_row)
         return
     saves = [("getitem", lst, index)]

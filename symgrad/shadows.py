@@ -127,7 +127,7 @@ def _mirror(rev: Any, e: Eqn) -> list:
         lst = sh(rev, e.args[0])
         value = e.args[_MUTATORS[p]]
         if p == "setitem" and not (type(value) is Var and value.kind.is_list):
-            if e.args[0].kind.is_map:          # a key may be new: the shadow gets it too
+            if rev.is_dict(e.args[0]):          # a key may be new: the shadow gets it too
                 return [Eqn((), "setitem", (lst, e.args[1], Const(0.0)), mk, e.loc)]
             return []
         elem, pre = _elem(rev, value), []

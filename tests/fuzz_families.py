@@ -669,12 +669,7 @@ class FamilyWriter:
     def sum_start(self, env: Any, d: int) -> str:
         start = self.pick(["0.5", "-1.25", self.expr(env, d)])
         seq = self.kw_seq(env, d)
-        # KNOWN BUG (crash): beside P's rows unpacked in a loop (``for u, v in W``), ``t =
-        # sum((q for w in [x0, xs[-1]]), x0)`` then ``xs[-1] += t`` makes the gradient call
-        # ``xs.get(...)`` (AttributeError); no generator over a list display in a program
-        # taking P until it is fixed
-        if self.chance(30) and not (seq.startswith("[") and getattr(self, "ptables", None)
-                                    is not None):
+        if self.chance(30):
             w = self.fresh("w")
             inner = env.child(scalars_ro=[w])
             seq = f"({self.expr(inner, d)} for {w} in {seq})"

@@ -332,7 +332,15 @@ def alias_write(P, x0):
     return y[0] * x0 + P[2]["x"]
 
 
+def write_a_part(P, x):
+    P[1] = P[1] * x                 # written by position (the gradient called P.get)
+    P[-1] = P[-1] + P[0][1]
+    return P[0][0] * P[1]
+
+
 PARTS = [
+    (write_a_part, ([[1.0, 2.0], 3.0], 0.5)),
+    (write_a_part, [[[-1.5, 0.25], -2.0], 1.5]),
     (list_times_rows, (([2.0], [[1.0, 2.0]]), 0.5)),
     (list_times_rows, [([2.0, 5.0], [[1.0, 2.0], [3.0, 4.0]]), -0.5]),
     (unused_part, ([0.5, [2.0]], 1.0)),
@@ -365,3 +373,46 @@ def _ones_like(x):
     if isinstance(x, dict):
         return {k: _ones_like(v) for k, v in x.items()}
     return 1.0
+
+
+# ------------------------------------------------------------------ found by the fuzzer
+
+def through_an_alias(P, xs):
+    R = [xs]            # R[0][0] is xs[0]: the first conflict met names xs, not P
+    if not P[0][0][1]:
+        xs[:1] = [2.0]
+    return R[0][0] + P[1]["x"] * xs[-1]
+
+
+def sum_beside_rows(P, x0, xs):
+    (p, q), W = P
+    for u, v in W:
+        q *= p
+    t = sum((q for w in [x0, xs[-1]]), x0)      # (made P and xs tuples; xs.get crashed)
+    xs[-1] += t * p
+    return q + xs[-1] * xs[0]
+
+
+ALIASED = [
+    (through_an_alias, ([[[1e-12, -0.89]], {"x": -1.5}], [-1.4, 0.3])),
+    (through_an_alias, ([[[1e-12, 0.0]], {"x": -1.5}], [-1.4, 0.3])),
+    (sum_beside_rows, (([0.5, -0.25], [[1.0, 1.3], [-0.05, -1.2]]), 0.3, [1.7, -1.1])),
+    (sum_beside_rows, (([1.5, 0.75], []), -0.3, [0.4])),
+]
+
+
+@pytest.mark.parametrize("f,args", ALIASED)
+def test_the_pack_a_conflict_names_through_an_alias(f, args):
+    n = len(args)
+    fd = [fd_leaves(f, tuple(args), i) for i in range(n)]
+    value, g = symgrad.value_and_grad(f, wrt=list(range(n)))(*copy.deepcopy(args))
+    assert value == f(*copy.deepcopy(args))
+    assert same_types(args[0], g[0])
+    assert [v for part in g for v in leaves(part)] == pytest.approx(
+        [v for part in fd for v in part], rel=1e-6, abs=1e-8)
+    pulled = symgrad.vjp(f, *copy.deepcopy(args))[1](1.0)
+    assert same_types(args[0], pulled[0])
+    assert leaves(pulled[0]) == pytest.approx(fd[0], rel=1e-6, abs=1e-8)
+    ones = tuple(_ones_like(a) for a in args)
+    slope = symgrad.jvp(f, copy.deepcopy(tuple(args)), ones)[1]
+    assert slope == pytest.approx(sum(sum(part) for part in fd), rel=1e-6, abs=1e-8)
