@@ -30,6 +30,7 @@ from .errors import NonDifferentiableError, UnsupportedSyntaxError
 from .ir import (Const, Eqn, For, Global, If, Kind, KindError, Return, Var, While,
                  kind_conflict, leaves, walk)
 from .lower_array import settle_joins
+from .raising import mark_raising_reads
 from .rules import RULES
 
 __all__ = ["Facts", "analyze", "INACTIVE_PRIMS", "LIST_MUTATORS"]
@@ -371,6 +372,7 @@ def analyze(lowered: Any, wrt: list[Var]) -> Facts:
     _check(body, facts, cls, vclasses, uclasses, getattr(lowered, "origins", {}),
            set(getattr(lowered, "int_params", ())))
     _check_mutable_defaults(lowered, cls)
+    mark_raising_reads(lowered.func, facts.is_active)
     return facts
 
 

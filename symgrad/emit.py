@@ -553,6 +553,11 @@ class Printer:
         out = e.out
         if p == "copy" and e.args[0] is out:
             return
+        if self.uses.get(out, 0) == 0 and e.params is not None and e.params.get("may_raise"):
+            # (read only to raise where the function raises: see symgrad.raising)
+            self.line(ind, f"{self.eqn_expr(e)[0]}  # (raises where the function raises)",
+                      e.loc)
+            return
         if p == "add" and (e.params or {}).get("accum") and e.args[0] is out and \
                 out.kind.find().tag != "array":
             self.line(ind, f"{out.name} += {self.op(e.args[1], TEST)}", e.loc)

@@ -113,6 +113,10 @@ class ExprLowering:
             raise scope.fs.error(node, f"the name {node.id!r} before it is assigned",
                                  "assign it first (Python would raise UnboundLocalError)")
         if b is not MISSING:
+            if type(b) is Var and (getattr(node, "lineno", 0), getattr(node, "col_offset", 0),
+                                   node.id) in scope.fs.maybe_unbound:
+                # (Python raises here when no path so far assigned it: the read is kept)
+                return self.emit("copy", (b,), params={"may_raise": True})
             return b
         return self.free_name(scope, node.id, node)
 
@@ -463,7 +467,12 @@ class ExprLowering:
             kind = self.kind_of(base)
             return self.emit("slice", (base, *sl), kind, dest=dest)
         index = self.operand(scope, node.slice)
-        return self.getitem(base, index, dest, node)
+        out = self.getitem(base, index, dest, node)
+        last = self.block[-1] if self.block else None
+        if type(last) is Eqn and last.prim == "getitem" and last.outs == (out,):
+            # (an element that may not be there: see symgrad.raising)
+            last.params = {**(last.params or {}), "subscript": True}
+        return out
 
     def static_slice(self, scope: Scope, base: StaticTuple, sl: ast.Slice) -> Any:
         parts = [self.expr(scope, p) if p is not None else Const(None)

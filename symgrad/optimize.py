@@ -1,7 +1,8 @@
 """Optimize: the gradient's IR made smaller without changing what it computes.
 
 * dead code: an equation whose result nothing reads is removed, unless it may
-  raise (``math.log(x)`` stays, so the gradient fails where the function fails)
+  raise (``math.log(x)`` stays, so the gradient fails where the function fails; so
+  does a read :mod:`symgrad.raising` marks, ``xs[0]`` or a name maybe not assigned)
   or has an effect; repeated to a fixed point;
 * empty branches and loops are removed.
 
@@ -18,7 +19,8 @@ from typing import Any
 
 from . import rules
 from .emit_array import ARRAY_PURE
-from .ir import Eqn, For, Func, If, Var, While, leaves, stmt_reads, walk
+from .ir import (Const, Eqn, For, Func, Global, If, Var, While, leaves, stmt_reads,
+                 stmt_writes, walk)
 
 __all__ = ["optimize"]
 
@@ -33,6 +35,8 @@ _EFFECT = {"append", "pop", "insert", "extend", "setitem", "setslice", "accum", 
 
 def _removable(e: Eqn) -> bool:
     p = e.prim
+    if e.params is not None and e.params.get("may_raise"):
+        return False                # (a read Python may raise at: see symgrad.raising)
     if p in _EFFECT or not e.outs:
         if p in ("call", "callmethod") and (e.params or {}).get("constant") and \
                 (e.params or {}).get("label") not in ("print",):
@@ -49,7 +53,6 @@ def _removable(e: Eqn) -> bool:
 def _by_nonzero(e: Eqn) -> bool:
     """``n // 2``, ``x % 3``, ``x / 2.0`` of a number: no error to keep (a division by a
     nonzero constant of an int or float; a list or string operand would raise)."""
-    from .ir import Const
     b = e.args[1] if len(e.args) == 2 else None
     a = e.args[0] if e.args else None
     return type(b) is Const and type(b.value) in (int, float) and b.value != 0 and \
@@ -133,5 +136,68 @@ def optimize(func: Func) -> Func:
     """Remove dead code (see the module docstring); returns the same function."""
     again = True
     while again:
-        func.body, again = _sweep(func.body, _uses(func.body), set())
+        again = True
+        while again:
+            func.body, again = _sweep(func.body, _uses(func.body), set())
+        again = _drop_repeated_reads(func.body)
     return func
+
+
+def _drop_repeated_reads(body: list) -> bool:
+    """A read kept only because it may raise (``xs[0]``, nothing uses it) goes when
+    the same block reads the same element again before any effect: the second read
+    raises as the first would (``d_x = d_out * WS[0]`` after ``WS[0]``).  True if
+    one went."""
+    uses = _uses(body)
+    defs: dict[Var, Any] = {}
+    for s in walk(body):
+        for o in stmt_writes(s):
+            defs[o] = s if o not in defs else None
+    memo: dict = {}
+
+    def key(a: Any) -> Any:
+        if type(a) is not Var:
+            return ("g", a.name) if type(a) is Global else \
+                ("c", type(a.value), a.value) if type(a) is Const else ("?", id(a))
+        k = memo.get(a)
+        if k is None:
+            d = defs.get(a)
+            k = ("v", a) if type(d) is not Eqn or d.prim not in ("getitem", "copy") else \
+                key(d.args[0]) if d.prim == "copy" else ("i", key(d.args[0]), key(d.args[1]))
+            memo[a] = k
+        return k
+
+    def leaves_of(k: Any, out: set) -> set:
+        if k[0] == "v":
+            out.add(k[1])
+        elif k[0] == "i":
+            leaves_of(k[1], out)
+            leaves_of(k[2], out)
+        return out
+
+    dropped = _drop_in(body, uses, key, leaves_of)
+    for s in walk(body):
+        if type(s) in (If, For, While):
+            for block in ((s.then, s.orelse) if type(s) is If else (s.body,)):
+                dropped = _drop_in(block, uses, key, leaves_of) or dropped
+    return dropped
+
+
+def _drop_in(block: list, uses: dict, key: Any, leaves_of: Any) -> bool:
+    drop = []
+    for k, s in enumerate(block):
+        if type(s) is not Eqn or s.prim != "getitem" or uses.get(s.outs[0], 0) or \
+                not (s.params or {}).get("may_raise"):
+            continue
+        want = key(s.outs[0])
+        fixed = leaves_of(want, set())
+        for t in block[k + 1:]:
+            if type(t) is not Eqn or t.prim in _EFFECT or fixed.intersection(t.outs):
+                break
+            if t.prim == "getitem" and key(t.outs[0]) == want:
+                drop.append(s)
+                break
+    if drop:
+        gone = {id(s) for s in drop}
+        block[:] = [s for s in block if id(s) not in gone]
+    return bool(drop)

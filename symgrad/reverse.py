@@ -500,9 +500,14 @@ class Reverse(ListReverse, ArrayReverse):
         e = self.remat.get(op) if type(op) is Var else None
         if e is None:
             return op
+        if e.prim == "copy":
+            return self.val(e.args[0])
         args = tuple(self.val(a) for a in e.args)
         out = Var("_t", op.kind)
-        self.out.append(Eqn((out,), e.prim, args, e.params, self.loc))
+        params = e.params
+        if params is not None and params.get("may_raise"):      # (the primal read raises)
+            params = {k: v for k, v in params.items() if k != "may_raise"} or None
+        self.out.append(Eqn((out,), e.prim, args, params, self.loc))
         return out
 
     # ------------------------------------------------------------------ restores

@@ -41,6 +41,16 @@ class FunctionSource:
     cells: dict[str, Any] = field(default_factory=dict)     # free name -> closure cell
     walrus: bool = True          # does the source contain ":=" at all?
 
+    @property
+    def maybe_unbound(self) -> frozenset:
+        """The reads of local names that may find them not assigned (see
+        :mod:`symgrad.unbound`)."""
+        found = self.__dict__.get("_maybe_unbound")
+        if found is None:
+            from .unbound import maybe_unbound
+            found = self.__dict__["_maybe_unbound"] = maybe_unbound(self.tree)
+        return found
+
     def line(self, node: ast.AST) -> int:
         return getattr(node, "lineno", 1) + self.first_line - 1
 

@@ -34,7 +34,7 @@ values, keyword builtins, decorators, globals) and checks, at a random point:
   :func:`draw_wrt`): ``value_and_grad`` and ``hvp`` give the same bits with
   ``symgrad.maps.ENABLED`` on and off, and where Python raises (an ``IndexError``, an
   ``UnboundLocalError`` ...) ``grad`` and ``value_and_grad`` raise the same type of
-  exception (:func:`check_maps`; ``MAY_SKIP_A_RAISE``: a known bug let pass).
+  exception (:func:`check_maps`).
 
 Each failure is labelled ``[oracle]``, ``[refused]`` (a ``SymgradError``), ``[crash]``
 (another exception while transforming), ``[exception]`` (raised by the generated code),
@@ -72,7 +72,7 @@ from hypothesis.control import currently_in_test_context
 
 import fuzz
 from fuzz_families import pack_known_bug
-from same_bits import gradient_and_hvp, numbers_of, same_bits
+from same_bits import gradient_and_hvp, same_bits
 from symgrad import SymgradError, grad, hvp, jvp, value_and_grad, vjp
 from symgrad.errors import ArgumentError
 from symgrad import emit, maps
@@ -337,12 +337,6 @@ def draw_wrt(prog: fuzz.Program, data: st.DataObject) -> list[str]:
 #: than the loop, than ``n``, or empty and read at ``[0]``), an UnboundLocalError (the loop
 #: variable read after a loop over an empty list), an arithmetic error
 MAPS_RAISES = (IndexError, UnboundLocalError, ZeroDivisionError, ValueError, OverflowError)
-#: KNOWN BUG: symgrad drops code whose value nothing reads even where it may raise (an
-#: unread ``t = xs[0]``, or, in ``grad``, a statement only f's value needs: the loop
-#: variable read after a loop over an empty list), so it returns where Python raises.
-#: Until it is fixed, returning there is let pass (counted as an event) when the map
-#: loops on and off return the same bits; raising another exception still fails
-MAY_SKIP_A_RAISE = True
 
 
 def check_maps(prog: fuzz.Program, args: list, wrt_names: list[str]) -> bool:
@@ -372,8 +366,8 @@ def check_maps(prog: fuzz.Program, args: list, wrt_names: list[str]) -> bool:
 def check_raises_as_python(prog: fuzz.Program, args: list, wrt_names: list[str],
                            python: BaseException) -> None:
     """``grad`` and ``value_and_grad`` of a fresh copy of ``f`` raise as Python does,
-    with the map loops on and off (or, while :data:`MAY_SKIP_A_RAISE`, both return the
-    same numbers)."""
+    with the map loops on and off (even where they do not need the value Python fails to
+    read: see symgrad.raising)."""
     _event(f"maps: Python raises {type(python).__name__}")
     for what, make in (("grad", grad), ("value_and_grad", value_and_grad)):
         got = {on: _made_and_called(prog, args, wrt_names, make, on) for on in (True, False)}
@@ -385,20 +379,12 @@ def check_raises_as_python(prog: fuzz.Program, args: list, wrt_names: list[str],
                 failure = f"{what} refused: {type(out).__name__}: {out}"
             elif isinstance(out, BaseException) and type(out) is not type(python):
                 failure = f"{what} raised {type(out).__name__}: {out}{_where(out)}"
-            elif not isinstance(out, BaseException) and not MAY_SKIP_A_RAISE:
+            elif not isinstance(out, BaseException):
                 failure = f"{what} returned {out!r}"
             if failure is not None:
                 raise Mismatch("not raised as Python does", f"{failure}; Python raises "
                                f"{type(python).__name__}: {python} (map loops "
                                f"{'on' if on else 'off'})")
-        if not isinstance(got[True], BaseException) or \
-                not isinstance(got[False], BaseException):
-            _event(f"maps: {what} returned where Python raises (known bug)")
-            on, off = (numbers_of(x) if not isinstance(x, BaseException) else type(x).__name__
-                       for x in (got[True], got[False]))
-            if not same_bits(on, off):
-                raise Mismatch("map loops change the numbers", f"{what} where Python raises "
-                               f"{type(python).__name__}, map loops on: {on!r}; off: {off!r}")
 
 
 def _made_and_called(prog: fuzz.Program, args: list, wrt_names: list[str], make,

@@ -1,0 +1,132 @@
+"""Analysis: the reads that may raise, which the dead-code pass must keep.
+
+Python raises where a function reads an element that is not there (``IndexError``,
+``KeyError``: ``xs[0]`` of an empty list) and where it reads a local name that no path
+so far has assigned (``UnboundLocalError``).  The gradient must raise there too, even
+where nothing in it needs the value read: otherwise it returns a gradient at a point
+where the function has no value.  Such equations carry ``params["may_raise"]``, and
+:mod:`symgrad.optimize` never removes them:
+
+* a read of a name maybe not assigned is a ``copy`` the lowering marks so (see
+  :mod:`symgrad.unbound`, which finds them on the syntax tree);
+* a subscript the source writes (``x[i]``, which the lowering tags ``"subscript"``)
+  is marked by :func:`mark_raising_reads`, unless its value carries a derivative (the
+  adjoint sweep then reads ``d_x[i]``, of the same length or keys, and raises there)
+  or it is proved in range: ``xs[i]`` inside ``for i in range(len(xs))`` (or
+  ``range(k, min(len(xs), ...))`` with ``k >= 0``, the loop ``zip`` makes) when
+  nothing in the loop, nor between the ``len`` and the loop, changes a list's length
+  or rebinds ``xs``.
+
+>>> from symgrad.ir import Var, Eqn, Func, Return
+>>> xs, x, t = Var("xs", name="xs"), Var("x", name="x"), Var("_t")
+>>> read = Eqn((t,), "getitem", (xs, Const(0)), {"subscript": True})
+>>> mark_raising_reads(Func("f", [xs, x], [read, Return(x)]))
+>>> read.params
+{'subscript': True, 'may_raise': True}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .ir import Const, Eqn, For, Func, If, Var, While, walk
+
+__all__ = ["mark_raising_reads", "may_raise"]
+
+#: effects that may change the length of a list (or, for calls, of any list)
+_RESIZE = {"append", "pop", "insert", "extend", "clear", "setslice", "put_back", "restore",
+           "call", "callmethod", "pyexpr"}
+
+
+def may_raise(e: Eqn) -> bool:
+    """Is ``e`` marked as a read that may raise?"""
+    return e.params is not None and e.params.get("may_raise", False)
+
+
+def mark_raising_reads(func: Func, active: Any = lambda v: False) -> None:
+    """Mark ``func``'s reads that may raise, in place (module doc); ``active(v)``: does
+    ``v`` carry a derivative (a list: do its numbers)?"""
+    body = func.body
+    defs: dict[Var, Any] = {}
+    reads = []
+    for s in walk(body):
+        if type(s) is Eqn:
+            for o in s.outs:
+                defs[o] = s if o not in defs else None     # (None: assigned twice)
+            if s.params is not None and s.params.get("subscript"):
+                reads.append(s)
+        elif type(s) is For:
+            defs[s.var] = None
+    safe = _in_range(body, defs, set())
+    for e in reads:
+        _set(e, id(e) not in safe and not active(e.outs[0]))
+
+
+def _set(e: Eqn, on: bool) -> None:
+    if may_raise(e) != on:
+        params = {k: v for k, v in (e.params or {}).items() if k != "may_raise"}
+        if on:
+            params["may_raise"] = True
+        e.params = params or None
+
+
+# ----------------------------------------------------------------- elements in range
+
+def _in_range(block: list, defs: dict, safe: set) -> set:
+    """``safe`` with the ids of the subscripts in range in ``block`` and the blocks
+    nested in it: those of loops over a list's own indices."""
+    for k, s in enumerate(block):
+        t = type(s)
+        if t is If:
+            _in_range(s.then, defs, safe)
+            _in_range(s.orelse, defs, safe)
+        elif t is While:
+            _in_range(s.test, defs, safe)
+            _in_range(s.body, defs, safe)
+        elif t is For:
+            _in_range(s.body, defs, safe)
+            lists = _indexed_lists(s, block[:k], defs)
+            if lists:
+                safe.update(id(e) for e in walk(s.body) if type(e) is Eqn and
+                            e.prim == "getitem" and len(e.args) == 2 and
+                            e.args[1] is s.var and e.args[0] in lists)
+    return safe
+
+
+def _indexed_lists(loop: For, before: list, defs: dict) -> set:
+    """The lists ``loop``'s variable indexes safely: the loop counts up from a
+    nonnegative start to a ``len`` of each (computed in ``before``, the loop's own
+    block), and nothing from there to the loop's end resizes a list or rebinds them."""
+    start, stop, step = loop.start, loop.stop, loop.step
+    if not (_const_int(start) and start.value >= 0 and _const_int(step) and step.value > 0
+            and type(stop) is Var):
+        return set()
+    d = defs.get(stop)
+    if d is None:
+        return set()
+    lens = [d] if d.prim == "len" else [defs.get(a) for a in d.args] \
+        if d.prim == "min_of" and all(type(a) is Var for a in d.args) else []
+    if not lens or any(e is None or e.prim != "len" or type(e.args[0]) is not Var
+                       for e in lens):
+        return set()
+    lists = {e.args[0] for e in lens}
+    first = min((_index_of(before, e) for e in lens + [d]), default=-1)
+    if first < 0:
+        return set()
+    for s in walk(before[first:] + loop.body):
+        if type(s) is Eqn and (s.prim in _RESIZE or lists.intersection(s.outs)):
+            return set()
+        if type(s) is For and (s.var in lists or s.collect):
+            return set()
+    return lists
+
+
+def _index_of(block: list, e: Eqn) -> int:
+    for k, s in enumerate(block):
+        if s is e:
+            return k
+    return -1
+
+
+def _const_int(a: Any) -> bool:
+    return type(a) is Const and type(a.value) is int
