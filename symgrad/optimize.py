@@ -19,7 +19,7 @@ from typing import Any
 
 from . import rules
 from .emit_array import ARRAY_PURE
-from .ir import (Const, Eqn, For, Func, Global, If, Var, While, leaves, stmt_reads,
+from .ir import (Const, Eqn, For, Func, Global, If, Return, Var, While, leaves, stmt_reads,
                  stmt_writes, walk)
 
 __all__ = ["optimize"]
@@ -76,69 +76,106 @@ def _uses(body: list) -> dict[Var, int]:
     return uses
 
 
-def _sweep(block: list, uses: dict[Var, int], kept: set) -> tuple[list, bool]:
-    """One backward pass over ``block``: a removed equation releases its operands at
-    once, so a dead chain goes in one pass.  Returns the new block and whether another
-    pass may remove more: an operand released whose definition was already kept (a
-    variable defined twice, or carried around a loop)."""
-    out = []
-    again = False
+def _needed(body: list) -> set:
+    """The ids of the statements the function needs (mark and sweep): every effect, read
+    that may raise, ``return`` and ``while`` (its loop may not end), then, to a fixed
+    point, every definition of a variable a needed statement reads, the regions around
+    a needed statement, and the ``break`` and ``continue`` of a needed loop.  A value
+    only itself needs (``x = x * 2`` carried round a loop whose result nothing reads)
+    is not needed."""
+    parent: dict[int, Any] = {}
+    defs: dict[Var, list] = {}
+    jumps: dict[int, list] = {}           # loop id -> its break and continue statements
+    work: list = []
+    needed: set = set()
 
-    def release(a: Any) -> None:
-        nonlocal again
-        n = uses[a] = uses.get(a, 1) - 1
-        if n == 0 and a in kept:
-            again = True
-    for s in reversed(block):
+    def need(s: Any) -> None:
+        if id(s) not in needed:
+            needed.add(id(s))
+            work.append(s)
+
+    def index(block: list, up: Any, loop: Any) -> None:
+        for s in block:
+            if up is not None:
+                parent[id(s)] = up
+            t = type(s)
+            if t is Eqn:
+                if s.prim == "copy" and s.outs and s.outs[0] is s.args[0]:
+                    continue                        # (x = x: never needed)
+                for o in s.outs:
+                    defs.setdefault(o, []).append(s)
+                if not s.outs or not _removable(s):
+                    need(s)
+            elif t is If:
+                index(s.then, s, loop)
+                index(s.orelse, s, loop)
+            elif t is For:
+                defs.setdefault(s.var, []).append(s)
+                index(s.body, s, s)
+            elif t is While:
+                need(s)
+                index(s.test, s, s)
+                index(s.body, s, s)
+            elif t is Return:
+                need(s)
+            elif loop is not None:                  # (break, continue)
+                jumps.setdefault(id(loop), []).append(s)
+    index(body, None, None)
+    seen: set = set()
+
+    def read(a: Any) -> None:
+        if a not in seen:
+            seen.add(a)
+            for d in defs.get(a, ()):
+                if id(d) not in needed:
+                    needed.add(id(d))
+                    work.append(d)
+    while work:
+        s = work.pop()
         t = type(s)
-        if t is Eqn:
-            if s.prim == "copy" and s.outs[0] is s.args[0]:
-                release(s.outs[0])
-                continue
-            outs = s.outs
-            if outs and (uses.get(outs[0], 0) == 0 if len(outs) == 1 else all(
-                    uses.get(o, 0) == 0 for o in outs)) and _removable(s):
-                for a in s.args:
-                    if type(a) is Var:
-                        release(a)
-                continue
-            kept.update(outs)
-        elif t is If:
-            s.then, a1 = _sweep(s.then, uses, kept)
-            s.orelse, a2 = _sweep(s.orelse, uses, kept)
-            again = again or a1 or a2
+        for a in (s.args if t is Eqn else stmt_reads(s)):
+            ta = type(a)
+            if ta is Var:
+                read(a)
+            elif ta is tuple:
+                for x in leaves(a):
+                    if type(x) is Var:
+                        read(x)
+        up = parent.get(id(s))
+        if up is not None:
+            need(up)
+        if t is For or t is While:
+            for j in jumps.get(id(s), ()):
+                need(j)
+    return needed
+
+
+def _prune(block: list, needed: set) -> list:
+    """``block`` without what is not needed (an ``if`` left empty goes)."""
+    out = []
+    for s in block:
+        if id(s) not in needed:
+            continue
+        t = type(s)
+        if t is If:
+            s.then = _prune(s.then, needed)
+            s.orelse = _prune(s.orelse, needed)
             if not s.then and not s.orelse:
-                _release_reads(s, release)
                 continue
-        elif t is For:
-            s.body, a1 = _sweep(s.body, uses, kept)
-            again = again or a1
-            kept.add(s.var)
-            if not s.body:
-                _release_reads(s, release)
-                continue
+        elif t is For:              # (kept empty when only its variable is read after it)
+            s.body = _prune(s.body, needed)
         elif t is While:
-            s.body, a1 = _sweep(s.body, uses, kept)
-            again = again or a1
+            s.test = _prune(s.test, needed)
+            s.body = _prune(s.body, needed)
         out.append(s)
-    out.reverse()
-    return out, again
-
-
-def _release_reads(s: Any, release: Any) -> None:
-    """A region removed whole: the variables its header reads are used once less."""
-    for a in stmt_reads(s):
-        if type(a) is Var:
-            release(a)
+    return out
 
 
 def optimize(func: Func) -> Func:
     """Remove dead code (see the module docstring); returns the same function."""
     again = True
     while again:
-        again = True
-        while again:
-            func.body, again = _sweep(func.body, _uses(func.body), set())
+        func.body = _prune(func.body, _needed(func.body))
         again = _drop_repeated_reads(func.body)
     return func
 
@@ -148,6 +185,9 @@ def _drop_repeated_reads(body: list) -> bool:
     the same block reads the same element again before any effect: the second read
     raises as the first would (``d_x = d_out * WS[0]`` after ``WS[0]``).  True if
     one went."""
+    if not any(type(s) is Eqn and s.prim == "getitem" and s.params is not None and
+               s.params.get("may_raise") for s in walk(body)):
+        return False
     uses = _uses(body)
     defs: dict[Var, Any] = {}
     for s in walk(body):
