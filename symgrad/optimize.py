@@ -19,7 +19,7 @@ from typing import Any
 
 from . import rules
 from .emit_array import ARRAY_PURE
-from .ir import (Const, Eqn, For, Func, Global, If, Return, Var, While, leaves, stmt_reads,
+from .ir import (Break, Const, Eqn, For, Func, Global, If, Return, Var, While, leaves, stmt_reads,
                  stmt_writes, walk)
 
 __all__ = ["optimize"]
@@ -176,8 +176,96 @@ def optimize(func: Func) -> Func:
     again = True
     while again:
         func.body = _prune(func.body, _needed(func.body))
-        again = _drop_repeated_reads(func.body)
+        again = _Stores().block(func.body, set(), True)[1]
+        again = _drop_repeated_reads(func.body) or again
     return func
+
+
+class _Stores:
+    """Dead stores: an assignment whose value no path reads before the variable is
+    assigned again or the function returns (``d_y = 0.0`` at the end of a branch of the
+    adjoint sweep, after its last read).  Backward liveness over the regions; a loop's
+    body is analysed to a fixed point before anything in it is removed."""
+
+    def __init__(self) -> None:
+        self.loops: list[tuple[set, set]] = []     # (live at the exit, at the head)
+
+    def block(self, block: list, live: set, remove: bool) -> tuple[set, bool]:
+        """The variables live before ``block``, given ``live`` after it; removes the
+        dead stores when ``remove`` (and says whether it did)."""
+        live = set(live)
+        removed = False
+        keep: list = []
+        for s in reversed(block):
+            t = type(s)
+            if t is Eqn:
+                if s.outs and live.isdisjoint(s.outs) and (_removable(s) or (
+                        s.prim == "copy" and s.outs[0] is s.args[0])):
+                    removed = True
+                    continue
+                live.difference_update(s.outs)
+                _add_reads(live, s.args)
+            elif t is If:
+                a, r1 = self.block(s.then, live, remove)
+                b, r2 = self.block(s.orelse, live, remove)
+                live = a | b
+                _add_reads(live, (s.cond,))
+                removed = removed or r1 or r2
+            elif t is For or t is While:
+                after = live
+                live, r = self.loop(s, live, remove)
+                removed = removed or r
+                if t is For and not s.body and s.var not in after:
+                    live, removed = after, True         # (an empty loop, its variable dead)
+                    continue
+            elif t is Return:
+                live = set()
+                _add_reads(live, stmt_reads(s))
+            elif self.loops:                       # break, continue
+                exit_live, head = self.loops[-1]
+                live = set(exit_live) if t is Break else set(head)
+            keep.append(s)
+        if remove and removed:
+            keep.reverse()
+            block[:] = keep
+        return live, removed
+
+    def loop(self, s: Any, after: set, remove: bool) -> tuple[set, bool]:
+        head = set(after)
+        while True:                 # (the live set at the head only grows: it ends)
+            entry = self.body_entry(s, after, head, False)[0]
+            new = after | entry
+            if new == head:
+                break
+            head = new
+        entry, removed = self.body_entry(s, after, head, remove)
+        live = set(head)
+        _add_reads(live, stmt_reads(s))
+        return live, removed
+
+    def body_entry(self, s: Any, after: set, head: set, remove: bool) -> tuple[set, bool]:
+        """What is live where an iteration starts (for a ``for``: before its variable is
+        assigned; for a ``while``: before its test), given ``head`` at the loop's head."""
+        self.loops.append((after, head))
+        try:
+            if type(s) is For:
+                live, removed = self.block(s.body, head, remove)
+                return live - {s.var}, removed
+            live, r1 = self.block(s.body, head, remove)
+            live |= after
+            _add_reads(live, (s.cond,))
+            live, r2 = self.block(s.test, live, remove)
+            return live, r1 or r2
+        finally:
+            self.loops.pop()
+
+
+def _add_reads(live: set, ops: Any) -> None:
+    for a in ops:
+        if type(a) is Var:
+            live.add(a)
+        elif type(a) is tuple:
+            live.update(x for x in leaves(a) if type(x) is Var)
 
 
 def _drop_repeated_reads(body: list) -> bool:
