@@ -29,7 +29,7 @@ from .array_ops import ARRAY_OPS
 from .analyze import INACTIVE_PRIMS, Facts
 from .build import Builder, Sym
 from .ir import (Break, Const, Continue, Eqn, For, Func, If, Kind, Loc, Return, Var, While,
-                 assigned, leaves, stmt_writes, walk)
+                 assigned, leaves, stmt_reads, stmt_writes, walk)
 from .reverse_lists import ListReverse
 from .reverse_arrays import ArrayReverse
 from .static_args import zero_of
@@ -500,7 +500,7 @@ class Reverse(ListReverse, ArrayReverse):
         e = self.remat.get(op) if type(op) is Var else None
         if e is None:
             return op
-        if e.prim == "copy":
+        if e.prim == "copy" and e.args[0] in self.remat:     # (a copy of a read: the read)
             return self.val(e.args[0])
         args = tuple(self.val(a) for a in e.args)
         out = Var("_t", op.kind)
@@ -681,17 +681,26 @@ _REMAT_INACTIVE = {"add", "sub", "mul", "floordiv", "mod", "neg", "lt", "le", "g
 
 def remat_table(block: list, facts: Facts, params: set[Var]) -> dict[Var, Eqn]:
     """Values the adjoint sweep recomputes instead of saving: reads of lists nothing
-    mutates, and integer arithmetic, of variables that are never reassigned."""
+    mutates, and integer arithmetic, of variables that are never reassigned.  A loop's
+    variable has the value of the iteration only inside its loop: a value read from it
+    (or made inside a loop) is recomputed only where every read of it is inside the same
+    loops (``k = i`` after ``for i in ...`` is not: another loop may rebind ``i``)."""
     from .analyze import LIST_MUTATORS
     writes: dict[Var, int] = {}
     loop_vars: set[Var] = set()
     mutated: set[Var] = set()
     in_loop = _in_loops(block)
-    eqns = []
-    for s in walk(block):
+    eqns: list = []
+    where: dict[int, tuple] = {}            # id(eqn) -> the loops around it, outermost first
+    readers: dict[Var, list] = {}           # var -> the loops around each statement reading it
+    for s, loops in _with_loops(block, ()):
         t = type(s)
+        for a in leaves(tuple(stmt_reads(s))):
+            if type(a) is Var:
+                readers.setdefault(a, []).append(loops)
         if t is Eqn:
             eqns.append(s)
+            where[id(s)] = loops
             for o in s.outs:
                 writes[o] = writes.get(o, 0) + 1
             if s.prim in LIST_MUTATORS and s.args and type(s.args[0]) is Var:
@@ -700,14 +709,17 @@ def remat_table(block: list, facts: Facts, params: set[Var]) -> dict[Var, Eqn]:
         elif t is For:
             loop_vars.add(s.var)
     table: dict[Var, Eqn] = {}
+    deps: dict[Var, frozenset] = {}         # table var -> the loop variables it reads
 
-    def stable(a: Any) -> bool:
+    def stable(a: Any, loops: tuple) -> bool:
         if type(a) is not Var:
             return True
         if a in table:
             return True
+        if a in loop_vars:          # (the iteration's value: inside a loop binding it)
+            return not writes.get(a) and any(type(x) is For and x.var is a for x in loops)
         n = writes.get(a, 0) + (1 if a in params else 0)
-        if (n > 1 or (n == 1 and a in in_loop)) and a not in loop_vars:
+        if n > 1 or (n == 1 and a in in_loop):
             return False
         if a.kind.is_list or a.kind.find().tag == "array":
             return facts.root(a.base if a.base is not None else a) not in mutated
@@ -718,11 +730,35 @@ def remat_table(block: list, facts: Facts, params: set[Var]) -> dict[Var, Eqn]:
         v = e.out
         if writes.get(v) != 1 or v in loop_vars or v in params:
             continue
+        loops = where[id(e)]
+        if loops and any(r[:len(loops)] != loops for r in readers.get(v, ())):
+            continue                # (read outside the loops it is made in)
         if e.prim in _REMAT or (e.prim in _REMAT_INACTIVE and not facts.is_active(v)
                                 and not v.kind.is_list):
-            if all(stable(a) for a in e.args):
-                table[v] = e
+            if not all(stable(a, loops) for a in e.args):
+                continue
+            mine = frozenset(a for a in e.args if type(a) is Var and a in loop_vars).union(
+                *(deps[a] for a in e.args if type(a) is Var and a in deps))
+            if mine and any(type(x) is For and x.var in mine for r in readers.get(v, ())
+                            for x in r[len(loops):]):
+                continue            # (a loop around a read binds one of them again)
+            table[v] = e
+            deps[v] = mine
     return table
+
+
+def _with_loops(block: list, loops: tuple) -> Any:
+    """Every statement of ``block`` (nested ones too) with the loops around it."""
+    for s in block:
+        yield s, loops
+        t = type(s)
+        if t is If:
+            yield from _with_loops(s.then, loops)
+            yield from _with_loops(s.orelse, loops)
+        elif t is For:
+            yield from _with_loops(s.body, loops + (s,))
+        elif t is While:
+            yield from _with_loops(s.test + s.body, loops + (s,))
 
 
 def _in_loops(block: list) -> set[Var]:

@@ -45,10 +45,11 @@ class FunctionSource:
     def maybe_unbound(self) -> frozenset:
         """The reads of local names that may find them not assigned (see
         :mod:`symgrad.unbound`)."""
-        found = self.__dict__.get("_maybe_unbound")
+        found = getattr(self.tree, "_symgrad_unbound", None)    # (kept with the tree)
         if found is None:
             from .unbound import maybe_unbound
-            found = self.__dict__["_maybe_unbound"] = maybe_unbound(self.tree)
+            found = maybe_unbound(self.tree, self.walrus)
+            self.tree._symgrad_unbound = found      # type: ignore[attr-defined]
         return found
 
     def line(self, node: ast.AST) -> int:

@@ -37,17 +37,21 @@ __all__ = ["maybe_unbound"]
 State = Optional[set]      # the names definitely assigned; None: no path reaches here
 
 
-def maybe_unbound(fn: ast.AST) -> frozenset:
+def maybe_unbound(fn: ast.AST, walrus: bool = True) -> frozenset:
     """``(lineno, col_offset, name)`` of every read of a local name of the function
     ``fn`` (a ``def`` or ``lambda`` node) that may find it not assigned (an augmented
     assignment's target too: it reads first).  Nested functions and lambdas are not
-    looked into (their reads happen when they are called)."""
+    looked into (their reads happen when they are called).  ``walrus``: may the source
+    hold ``:=`` (False: no need to look for one)."""
     if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return frozenset()
     a = fn.args
     params = {p.arg for p in a.posonlyargs + a.args + a.kwonlyargs}
     params.update(p.arg for p in (a.vararg, a.kwarg) if p is not None)
-    flow = _Flow(_locals(fn.body) - params)
+    risky = _risky(fn, walrus) - params
+    if not risky:
+        return frozenset()
+    flow = _Flow(risky)
     try:
         flow.block(fn.body, set(params))
     except _Unknown:            # (a statement the lowering refuses anyway)
@@ -59,35 +63,51 @@ class _Unknown(Exception):
     pass
 
 
-def _locals(body: list) -> set:
-    """The function's local names: those it assigns, less ``global``/``nonlocal`` ones."""
+_COMPOUND = (ast.If, ast.For, ast.While, ast.With, ast.Try, ast.AsyncFor, ast.AsyncWith)
+
+
+def _risky(fn: Any, walrus: bool) -> set:
+    """The local names that may be read unassigned: those assigned inside a compound
+    statement (a branch, a loop's body or target), deleted, or assigned by a walrus.
+    A name assigned only by the function's top-level statements is assigned, in order,
+    before any read the lowering accepts (it refuses a read before the first one)."""
     names: set = set()
     declared: set = set()
-    stack = list(body)
+    stack = [(s, False) for s in fn.body]
     while stack:
-        n = stack.pop()
-        if isinstance(n, (ast.Global, ast.Nonlocal)):
-            declared.update(n.names)
-        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(n.name)
-            stack.extend(n.decorator_list)
-            continue
-        elif isinstance(n, ast.Lambda):
-            continue
-        elif isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
-            names.add(n.id)
-        elif isinstance(n, ast.alias):
-            names.add((n.asname or n.name).split(".")[0])
-        elif isinstance(n, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-            stack.append(n.generators[0].iter)        # (the rest is the comprehension's)
-            stack.extend(_walrus_targets(n))
-            continue
-        stack.extend(ast.iter_child_nodes(n))
+        s, nested = stack.pop()
+        if isinstance(s, (ast.Global, ast.Nonlocal)):
+            declared.update(s.names)
+        elif isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if nested:
+                names.add(s.name)
+        elif isinstance(s, ast.Delete):
+            names.update(_stored(s.targets))
+        elif isinstance(s, _COMPOUND):
+            if isinstance(s, (ast.For, ast.AsyncFor)):
+                names.update(_stored([s.target]))
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                stack.extend((c, True) for c in getattr(s, field, ()))
+        elif nested:
+            if isinstance(s, ast.Assign):
+                names.update(_stored(s.targets))
+            elif isinstance(s, (ast.AugAssign, ast.AnnAssign)):
+                names.update(_stored([s.target]))
+            elif isinstance(s, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in s.names)
+            elif isinstance(s, ast.ExceptHandler) and s.name:
+                names.add(s.name)
+    if walrus:
+        names.update(w.target.id for w in _walrus_targets(fn))
     return names - declared
 
 
+def _stored(targets: list) -> list:
+    return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+
+
 def _walrus_targets(n: ast.AST) -> list:
-    return [w.target for w in ast.walk(n) if isinstance(w, ast.NamedExpr)]
+    return [w for w in ast.walk(n) if isinstance(w, ast.NamedExpr)]
 
 
 class _Flow:
