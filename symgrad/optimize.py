@@ -76,85 +76,95 @@ def _uses(body: list) -> dict[Var, int]:
     return uses
 
 
-def _needed(body: list) -> set:
-    """The ids of the statements the function needs (mark and sweep): every effect, read
-    that may raise, ``return`` and ``while`` (its loop may not end), then, to a fixed
-    point, every definition of a variable a needed statement reads, the regions around
-    a needed statement, and the ``break`` and ``continue`` of a needed loop.  A value
+def _needed(body: list) -> tuple[set, bool]:
+    """The statements the function needs (mark and sweep): every effect, read that may
+    raise, ``return`` and ``while`` (its loop may not end), then, to a fixed point,
+    every definition of a variable a needed statement reads, the regions around a
+    needed statement, and the ``break`` and ``continue`` of a needed loop.  A value
     only itself needs (``x = x * 2`` carried round a loop whose result nothing reads)
-    is not needed."""
-    parent: dict[int, Any] = {}
-    defs: dict[Var, list] = {}
-    jumps: dict[int, list] = {}           # loop id -> its break and continue statements
+    is not needed.  Also: is a variable assigned twice?"""
+    parent: dict = {}
+    defs: dict = {}                       # var -> its definition, or a list of them
+    jumps: dict = {}                      # loop -> its break and continue statements
     work: list = []
     needed: set = set()
-
-    def need(s: Any) -> None:
-        if id(s) not in needed:
-            needed.add(id(s))
-            work.append(s)
-
-    def index(block: list, up: Any, loop: Any) -> None:
-        for s in block:
-            if up is not None:
-                parent[id(s)] = up
-            t = type(s)
-            if t is Eqn:
-                if s.prim == "copy" and s.outs and s.outs[0] is s.args[0]:
-                    continue                        # (x = x: never needed)
-                for o in s.outs:
-                    defs.setdefault(o, []).append(s)
-                if not s.outs or not _removable(s):
-                    need(s)
-            elif t is If:
-                index(s.then, s, loop)
-                index(s.orelse, s, loop)
-            elif t is For:
-                defs.setdefault(s.var, []).append(s)
-                index(s.body, s, s)
-            elif t is While:
-                need(s)
-                index(s.test, s, s)
-                index(s.body, s, s)
-            elif t is Return:
-                need(s)
-            elif loop is not None:                  # (break, continue)
-                jumps.setdefault(id(loop), []).append(s)
-    index(body, None, None)
+    _index(body, None, None, parent, defs, jumps, work)
+    needed.update(work)
     seen: set = set()
-
-    def read(a: Any) -> None:
-        if a not in seen:
-            seen.add(a)
-            for d in defs.get(a, ()):
-                if id(d) not in needed:
-                    needed.add(id(d))
-                    work.append(d)
     while work:
         s = work.pop()
         t = type(s)
         for a in (s.args if t is Eqn else stmt_reads(s)):
             ta = type(a)
-            if ta is Var:
-                read(a)
-            elif ta is tuple:
-                for x in leaves(a):
-                    if type(x) is Var:
-                        read(x)
-        up = parent.get(id(s))
-        if up is not None:
-            need(up)
+            if ta is tuple:
+                more = [x for x in leaves(a) if type(x) is Var]
+            elif ta is Var:
+                more = (a,)
+            else:
+                continue
+            for v in more:
+                if v in seen:
+                    continue
+                seen.add(v)
+                d = defs.get(v)
+                for x in (d if type(d) is list else (d,) if d is not None else ()):
+                    if x not in needed:
+                        needed.add(x)
+                        work.append(x)
+        up = parent.get(s)
+        if up is not None and up not in needed:
+            needed.add(up)
+            work.append(up)
         if t is For or t is While:
-            for j in jumps.get(id(s), ()):
-                need(j)
-    return needed
+            for j in jumps.get(s, ()):
+                if j not in needed:
+                    needed.add(j)
+                    work.append(j)
+    return needed, any(type(d) is list for d in defs.values())
+
+
+def _index(block: list, up: Any, loop: Any, parent: dict, defs: dict, jumps: dict,
+           roots: list) -> None:
+    """``_needed``'s tables: each statement's region, each variable's definitions, each
+    loop's jumps; ``roots`` gets what is needed in itself."""
+    for s in block:
+        if up is not None:
+            parent[s] = up
+        t = type(s)
+        if t is Eqn:
+            outs = s.outs
+            if not outs:
+                roots.append(s)
+                continue
+            if s.prim == "copy" and outs[0] is s.args[0]:
+                continue                            # (x = x: never needed)
+            for o in outs:
+                d = defs.get(o)
+                defs[o] = s if d is None else d + [s] if type(d) is list else [d, s]
+            if not _removable(s):
+                roots.append(s)
+        elif t is If:
+            _index(s.then, s, loop, parent, defs, jumps, roots)
+            _index(s.orelse, s, loop, parent, defs, jumps, roots)
+        elif t is For:
+            d = defs.get(s.var)
+            defs[s.var] = s if d is None else d + [s] if type(d) is list else [d, s]
+            _index(s.body, s, s, parent, defs, jumps, roots)
+        elif t is While:
+            roots.append(s)
+            _index(s.test, s, s, parent, defs, jumps, roots)
+            _index(s.body, s, s, parent, defs, jumps, roots)
+        elif t is Return:
+            roots.append(s)
+        elif loop is not None:                      # (break, continue)
+            jumps.setdefault(loop, []).append(s)
 
 
 def _prune(block: list, needed: set) -> list:
     """``block`` without what is not needed (an ``if`` left empty goes)."""
     out = []
     for s in block:
-        if id(s) not in needed:
+        if s not in needed:
             continue
         t = type(s)
         if t is If:
@@ -175,8 +185,10 @@ def optimize(func: Func) -> Func:
     """Remove dead code (see the module docstring); returns the same function."""
     again = True
     while again:
-        func.body = _prune(func.body, _needed(func.body))
-        again = _Stores().block(func.body, set(), True)[1]
+        needed, twice = _needed(func.body)
+        func.body = _prune(func.body, needed)
+        # (a variable assigned once is read after that assignment, if it is needed)
+        again = twice and _Stores().block(func.body, set(), True)[1]
         again = _drop_repeated_reads(func.body) or again
     return func
 

@@ -693,11 +693,13 @@ def remat_table(block: list, facts: Facts, params: set[Var]) -> dict[Var, Eqn]:
     eqns: list = []
     where: dict[int, tuple] = {}            # id(eqn) -> the loops around it, outermost first
     readers: dict[Var, list] = {}           # var -> the loops around each statement reading it
-    for s, loops in _with_loops(block, ()):
+    looped = any(type(s) in (For, While) for s in walk(block))
+    for s, loops in (_with_loops(block, ()) if looped else ((s, ()) for s in walk(block))):
         t = type(s)
-        for a in leaves(tuple(stmt_reads(s))):
-            if type(a) is Var:
-                readers.setdefault(a, []).append(loops)
+        if looped:                          # (without loops: every read is at the top)
+            for a in leaves(tuple(stmt_reads(s))):
+                if type(a) is Var:
+                    readers.setdefault(a, []).append(loops)
         if t is Eqn:
             eqns.append(s)
             where[id(s)] = loops
