@@ -409,7 +409,7 @@ class Printer:
         for s in walk(self.func.body):
             if type(s) is Eqn:
                 for o in s.outs:
-                    if o.name is None:
+                    if o.name is None and not self.bare(s):
                         name(o)
                 for a in s.args:
                     if type(a) is Var:
@@ -553,9 +553,10 @@ class Printer:
         out = e.out
         if p == "copy" and e.args[0] is out:
             return
-        if self.uses.get(out, 0) == 0 and e.params is not None and e.params.get("may_raise"):
-            # (read only to raise where the function raises: see symgrad.raising)
-            self.line(ind, f"{self.eqn_expr(e)[0]}  # (raises where the function raises)",
+        if self.bare(e):
+            what = "warns or raises" if (e.params or {}).get("flavor") == "numpy" or \
+                p.startswith("np_") else "raises"
+            self.line(ind, f"{self.eqn_expr(e)[0]}  # ({what} where the function {what})",
                       e.loc)
             return
         if p == "add" and (e.params or {}).get("accum") and e.args[0] is out and \
@@ -563,6 +564,14 @@ class Printer:
             self.line(ind, f"{out.name} += {self.op(e.args[1], TEST)}", e.loc)
             return
         self.line(ind, f"{out.name} = {self.eqn_expr(e)[0]}", e.loc)
+
+    def bare(self, e: Eqn) -> bool:
+        """Is ``e`` kept only to raise where the function raises (its value unused: a
+        read :mod:`symgrad.raising` marks, a ``math.log``)?  Then it is printed as an
+        expression statement, its value unnamed."""
+        return len(e.outs) == 1 and self.uses.get(e.outs[0], 0) == 0 and (
+            e.params is not None and e.params.get("may_raise", False)
+            or getattr(rules.RULES.get(e.prim), "may_raise", False)) and e.prim not in STMT
 
     def if_stmt(self, s: If, ind: str) -> None:
         if not s.then and not s.orelse:
