@@ -154,8 +154,9 @@ def _reduce(lw: Any, scope: Scope, node: ast.Call, dest: Var | None, which: str)
 
 def _reduce_list(lw: Any, scope: Scope, xs: Any, key: Any, default: Any, which: str,
                  node: ast.AST, dest: Var | None) -> Any:
-    if key is None and default is None:
-        return lw.emit(f"{which}_of", (xs,), lw.kind_of(xs).element, dest=dest)
+    if key is None and default is None:       # (of an empty list: ValueError, kept)
+        return lw.emit(f"{which}_of", (xs,), lw.kind_of(xs).element, {"may_raise": True},
+                       dest=dest)
     result = dest if dest is not None else Var("_" + which, lw.kind_of(xs).element)
     if default is not None:
         n = lw.emit("len", (xs,), Kind.num())
@@ -185,6 +186,7 @@ def _pick(lw: Any, scope: Scope, xs: Any, key: Any, which: str, node: ast.AST, r
                              lw.emit("range", (Const(0), lw.emit("len", (keys,), Kind.num()),
                                                Const(1)), Kind.obj())),
                     Kind.num(), {"kw": ("key",), "label": op, "constant": True,
+                                 "may_raise": True,       # (of an empty list: ValueError)
                                  "extra": (lw.emit("getattr", (keys, Const("__getitem__")),
                                                    Kind.obj()),)})
     lw.block[-1].args = lw.block[-1].args + lw.block[-1].params.pop("extra")
@@ -377,7 +379,8 @@ def b_mean(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     xs = _as_list(lw, scope, node.args[0])
     lw.unify(lw.kind_of(xs), Kind.list_of(Kind.num()), node)
     name = ast.unparse(node.func).split(".")[-1]
-    return lw.emit(name if name in ("mean", "fmean") else "mean", (xs,), Kind.num(), dest=dest)
+    return lw.emit(name if name in ("mean", "fmean") else "mean", (xs,), Kind.num(),
+                   {"may_raise": True}, dest=dest)       # (of an empty list: an error, kept)
 
 
 def b_fsum(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:

@@ -102,14 +102,10 @@ def _indexed_lists(loop: For, before: list, defs: dict) -> set:
             and type(stop) is Var):
         return set()
     d = defs.get(stop)
-    if d is None:
+    lens = _lens(d, defs) if d is not None else None
+    if not lens:
         return set()
-    lens = [d] if d.prim == "len" else [defs.get(a) for a in d.args] \
-        if d.prim == "min_of" and all(type(a) is Var for a in d.args) else []
-    if not lens or any(e is None or e.prim != "len" or type(e.args[0]) is not Var
-                       for e in lens):
-        return set()
-    lists = {e.args[0] for e in lens}
+    lists = {e.args[0] for e in lens if e.prim == "len"}
     first = min((_index_of(before, e) for e in lens + [d]), default=-1)
     if first < 0:
         return set()
@@ -119,6 +115,23 @@ def _indexed_lists(loop: For, before: list, defs: dict) -> set:
         if type(s) is For and (s.var in lists or s.collect):
             return set()
     return lists
+
+
+def _lens(d: Eqn, defs: dict, depth: int = 0) -> list | None:
+    """The ``len`` equations whose smallest ``d`` computes (``len(x)``, ``min(len(x),
+    len(w))``, the ``min`` of several ``zip`` makes), or None."""
+    if d.prim == "len":
+        return [d] if type(d.args[0]) is Var else None
+    if d.prim != "min" or depth > 8 or not all(type(a) is Var for a in d.args):
+        return None
+    out = [d]
+    for a in d.args:
+        e = defs.get(a)
+        more = _lens(e, defs, depth + 1) if e is not None else None
+        if more is None:
+            return None
+        out += more
+    return out
 
 
 def _index_of(block: list, e: Eqn) -> int:

@@ -19,6 +19,7 @@ import symgrad
 
 SOURCE = '''
 import math
+import statistics
 
 TABLE = [[0.5, 1.5], [2.0]]
 
@@ -97,11 +98,34 @@ def augmented(x, c):
     return s * x
 
 
+def unread_min(x, xs):
+    t = min(xs)
+    return x * x
+
+
+def unread_max_by_key(x, xs):
+    t = max(xs, key=lambda v: -v)
+    return x * 3.0
+
+
+def unread_mean(x, xs):
+    t = statistics.mean(xs)
+    return x * x
+
+
 def in_range(x, xs):
     s = 0.0
     for i in range(len(xs)):
         t = xs[i]
         s = s + x * x
+    return s
+
+
+def shorter_of_two(x, xs, ys):
+    s = 0.0
+    for i in range(min(len(xs), len(ys))):
+        t = xs[i] * ys[i]
+        s = s + x * 2.0
     return s
 
 
@@ -171,12 +195,16 @@ RAISING = [
     ("one_branch_unused_value", [(0.5, 1.0), (0.5, -1.0)]),
     ("walrus_in_and", [(0.5, 1.0), (0.5, -1.0)]),
     ("augmented", [(0.5, 1.0), (0.5, -1.0)]),
+    ("unread_min", [(0.5, [1.0, -2.0]), (0.5, [])]),
+    ("unread_max_by_key", [(0.5, [1.0, -2.0]), (0.5, [])]),
+    ("unread_mean", [(0.5, [1.0, -2.0]), (0.5, [])]),
 ]
 
 #: functions whose reads cannot raise: nothing is kept for them
 SAFE = [
     ("in_range", (0.5, [1.0, 2.0, 3.0])),
     ("zipped", (0.5, [1.0, 2.0], [3.0])),
+    ("shorter_of_two", (0.5, [1.0, 2.0], [3.0])),
     ("for_else_assigns", (0.5, [0.1, 0.9])),
     ("for_else_assigns", (0.5, [])),
     ("while_true", (0.5,)),
