@@ -219,7 +219,9 @@ class ExprLowering:
                 base.kind.find().tag in ("array", "num") and node.attr in ("real", "imag"):
             return self.array_attribute(base, node.attr, node, dest)
         if type(base) is Var and base.kind.find().tag in (None, "map"):
-            return self.field_read(base, node.attr, node, dest)
+            out = self.field_read(base, node.attr, node, dest)
+            self.block[-1].params = {"subscript": True}    # (a field maybe missing)
+            return out
         kind = kind_of_value(getattr(base.obj, node.attr, MISSING)) if type(base) is Global \
             else Kind()
         return self.emit("getattr", (base, Const(node.attr)), kind, dest=dest, hint="_g")

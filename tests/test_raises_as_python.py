@@ -20,6 +20,21 @@ import symgrad
 SOURCE = '''
 import math
 import statistics
+from typing import NamedTuple
+
+
+class Pair(NamedTuple):
+    w: float
+    b: float
+
+
+class Single(NamedTuple):
+    w: float
+
+
+def unread_field(x, p):
+    t = p.b
+    return x * x
 
 TABLE = [[0.5, 1.5], [2.0]]
 
@@ -325,3 +340,12 @@ def test_read_in_a_later_iteration_is_kept_but_never_raises(mod):
     f = mod.read_in_the_loop
     for args in ((0.5, [1.0, 2.0, 3.0]), (0.5, [])):
         assert_close(symgrad.grad(f, wrt=0)(*copy.deepcopy(args)), first_derivative(f, args))
+
+
+def test_a_field_maybe_missing_is_read(mod):
+    f = mod.unread_field
+    assert "p.b  # (raises where the function raises)" in symgrad.grad(f, wrt=0).source
+    assert_close(symgrad.grad(f, wrt=0)(0.5, mod.Pair(1.0, 2.0)), 1.0)
+    for make in (symgrad.grad, symgrad.value_and_grad):
+        with pytest.raises(AttributeError):
+            make(f, wrt=0)(0.5, mod.Single(1.0))
