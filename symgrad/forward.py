@@ -25,6 +25,7 @@ from . import rules
 from .analyze import INACTIVE_PRIMS, Facts
 from .array_ops import ARRAY_OPS, ArrayBuilder
 from .build import Builder
+from .reverse import _same
 from .errors import UnsupportedSyntaxError
 from .shapes import pattern_of
 from .ir import (Break, Const, Continue, Eqn, For, Func, Global, If, Kind, Loc, Return, Var,
@@ -255,13 +256,24 @@ class Forward:
         else:
             rule = rules.RULES[e.prim]
             syms = [b.sym(a) for a in args]
-            total: Any = Const(0.0)
+            terms: list = []                # [tangent, factor, count]
             for i, a in enumerate(e.args):
                 ta = self.tangent_of(a)
                 if ta is None:
                     continue
-                factor = rule.partials[i](*syms, b.sym(o))
-                total = b.binary("add", total, b.binary("mul", b.sym(factor).op, ta))
+                factor = b.sym(rule.partials[i](*syms, b.sym(o))).op
+                last = terms[-1] if terms else None
+                if last is not None and last[2] == 1 and last[0] is ta and (
+                        last[1] is factor or _same(b.defs.get(last[1]), b.defs.get(factor))):
+                    last[2] += 1            # x * x: t_x * x * 2 (the same bits as a sum)
+                else:
+                    terms.append([ta, factor, 1])
+            total: Any = Const(0.0)
+            for ta, factor, n in terms:
+                term = b.binary("mul", factor, ta)
+                if n == 2:
+                    term = b.binary("mul", term, Const(2.0))
+                total = b.binary("add", total, term)
         blk = b.block
         total = self.full_shape(e, total, blk, loc)
         if blk and type(total) is Var and type(blk[-1]) is Eqn and blk[-1].outs == (total,) \
