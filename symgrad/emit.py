@@ -149,7 +149,8 @@ class Printer:
         self.uses: dict[Var, int] = {}
         self.defs: dict[Var, int] = {}
         self.inline: dict[Var, Eqn] = {}
-        self.listy_of: dict[Var, bool] = {}
+        self.listy_of: dict[Var, int] = {}
+        self.shadow: set[Var] = set()
         self.lines: list[str] = []
         self.last_loc: Any = None
         #: results printed inside the final return (see plan_return), with their lines
@@ -225,13 +226,15 @@ class Printer:
                 for o in s.outs:
                     pending.kill_var(o)
                 if s.prim in _MUTATING:
-                    pending.kill_lists()
+                    pending.kill_lists(_SHADOW if s.prim in _LIST_MUTATORS and s.args and
+                                       s.args[0] in self.shadow else _ANY)
             else:
-                writes, _lists, _unknown = _effects(s)
+                writes, lists, unknown = _effects(s)
                 for w in writes:
                     pending.kill_var(w)
-                if _lists or _unknown:
-                    pending.kill_lists()
+                if lists or unknown:
+                    pending.kill_lists(_SHADOW if not unknown and lists <= self.shadow
+                                       else _ANY)
             if t is Eqn and len(s.outs) == 1 and self._candidate(s):
                 reads, listy = self._reads(s)
                 pending.add(s, reads, listy)
@@ -326,15 +329,21 @@ class Printer:
         """Variables an equation reads itself, and whether it or a temporary printed
         inside it reads a list's contents (the temporaries' own reads stay indexed
         under them: :class:`_Pending` finds the expression that holds them)."""
-        listy = e.prim in _LIST_READS and (e.prim != "copy" or (
-            type(e.args[0]) is Var and e.args[0].kind.is_list))
+        listy = 0
+        if e.prim in ("call", "callmethod", "pyexpr"):
+            listy = _ANY                         # (unknown code: any list)
+        elif e.prim in _LIST_READS:
+            for a in e.args:
+                if type(a) is Var and a.kind.find().tag in ("list", "map", "array", None):
+                    listy |= _SHADOW if a in self.shadow else _PRIMAL
         reads = []
         for a in e.args:
             if type(a) is Var:
                 reads.append(a)
-                if not listy and (a.kind.find().tag == "array" or a in self.inline
-                                  and self.listy_of.get(a)):
-                    listy = True
+                if a.kind.find().tag == "array":
+                    listy |= _SHADOW if a in self.shadow else _PRIMAL
+                elif a in self.inline:
+                    listy |= self.listy_of.get(a, 0)
             elif type(a) is tuple:
                 reads.extend(x for x in leaves(a) if type(x) is Var)
         self.listy_of[e.out] = listy
@@ -648,6 +657,7 @@ class Printer:
     def run(self) -> str:
         globals_, used_builtins = self.count()
         self.names.reserve_globals(globals_, used_builtins)
+        self.shadow = _shadow_lists(self.func.body)
         self.plan_inline(self.func.body)
         self.plan_return(self.func.body)
         self.name_vars()
@@ -675,20 +685,20 @@ class _Pending:
     def __init__(self) -> None:
         self.entries: dict[Var, Eqn] = {}
         self.readers: dict[Var, list[Var]] = {}
-        self.listy: set[Var] = set()
+        self.listy: dict[Var, int] = {}         # -> which lists it reads (_PRIMAL, _SHADOW)
         #: a temporary printed inside another one's expression -> that one
         self.outer: dict[Var, Var] = {}
 
-    def add(self, e: Eqn, reads: list, listy: bool) -> None:
+    def add(self, e: Eqn, reads: list, listy: int) -> None:
         v = e.out
         self.entries[v] = e
         for r in reads:
             self.readers.setdefault(r, []).append(v)
         if listy:
-            self.listy.add(v)
+            self.listy[v] = listy
 
     def take(self, v: Var) -> Eqn:
-        self.listy.discard(v)
+        self.listy.pop(v, None)
         return self.entries.pop(v)
 
     def outermost(self, v: Var) -> Var:
@@ -704,10 +714,12 @@ class _Pending:
         for v in self.readers.pop(w, ()):
             self.entries.pop(self.outermost(v), None)
 
-    def kill_lists(self) -> None:
-        for v in self.listy:
+    def kill_lists(self, which: int) -> None:
+        """A list changed: the temporaries that read lists of that kind (``_SHADOW``:
+        an adjoint or tape list, which no primal list is) are printed where they are."""
+        for v in [v for v, m in self.listy.items() if m & which]:
             self.entries.pop(v, None)
-        self.listy.clear()
+            del self.listy[v]
 
 
 def _reads(e: Eqn, inline: dict) -> set:
@@ -743,6 +755,30 @@ def _touches_lists(e: Eqn, inline: dict) -> bool:
             if d is not None:
                 stack.append(d)
     return False
+
+
+#: what a printed-inside temporary reads: lists of the function's values, adjoint or
+#: tape lists (made by the gradient, never one of the others), or both
+_PRIMAL, _SHADOW, _ANY = 1, 2, 3
+_LIST_MUTATORS = {"append", "pop", "insert", "extend", "setitem", "setslice", "accum",
+                  "reverse", "put_back", "add_into", "aset", "aset_add", "clear"}
+
+
+def _shadow_lists(body: list) -> set:
+    """The adjoint and tape lists of a gradient: made as mirrors of the function's lists
+    (``d_xs = [0.0] * len(xs)``) or tapes, and the rows and copies read from those."""
+    out: set = set()
+    for s in walk(body):
+        if type(s) is not Eqn or len(s.outs) != 1:
+            continue
+        p = s.params
+        if p is not None and (p.get("mirror") or p.get("tape")) or s.prim in (
+                "getitem", "copy", "select", "slice") and any(
+                type(a) is Var and a in out for a in s.args[:1] if s.prim != "select") or \
+                s.prim == "select" and all(type(a) is Var and a in out for a in s.args[1:]):
+            if s.out.kind.find().tag in ("list", "map", "array"):
+                out.add(s.out)
+    return out
 
 
 def _effects(s: Any) -> tuple[set, set, bool]:
