@@ -406,7 +406,11 @@ class Forward:
         outs = tuple(self.t(o) for o in e.outs)
         if p == "zeros_like":
             return [Eqn(outs, "zeros_like", e.args, e.params, loc)]
-        return pre + [Eqn(outs, p, tuple(args), e.params, loc)]
+        params = e.params
+        if p == "getitem" and params is not None and params.get("subscript") and \
+                not params.get("in_range"):     # (t_xs[i] raises where xs[i] does)
+            params = {**params, "may_raise": True}
+        return pre + [Eqn(outs, p, tuple(args), params, loc)]
 
     @staticmethod
     def structural(prim: str, k: int) -> bool:

@@ -822,6 +822,8 @@ class HessianFunction:
                     lambda pats: _hvp_forward(self.fn, self._wrt, pats))
         ff._numpy.refuse_lists(full, self._idx)
         n = len(_leaves(like))
+        if n == 0:      # (no column: the sweep still runs, to raise where fn raises)
+            ff.fast(*full, *_seeds(self.fn), 1.0, *([like] if self._single else list(like)))
         cols = []
         for k in range(n):
             unit = _unit(like, k)

@@ -11,8 +11,9 @@ where the function has no value.  Such equations carry ``params["may_raise"]``, 
   :mod:`symgrad.unbound`, which finds them on the syntax tree);
 * a subscript the source writes (``x[i]``, which the lowering tags ``"subscript"``)
   is marked by :func:`mark_raising_reads`, unless its value carries a derivative (the
-  adjoint sweep then reads ``d_x[i]``, of the same length or keys, and raises there)
-  or it is proved in range: ``xs[i]`` inside ``for i in range(len(xs))`` (or
+  adjoint sweep then adds into ``d_x[i]``, of the same length or keys, and raises
+  there; where it adds nothing, ``0.0 * x[i]``, it marks the read itself, and a tangent
+  sweep's ``t_x[i]`` is marked) or it is proved in range (``"in_range"``): ``xs[i]`` inside ``for i in range(len(xs))`` (or
   ``range(k, min(len(xs), ...))`` with ``k >= 0``, the loop ``zip`` makes) when
   nothing in the loop, nor between the ``len`` and the loop, changes a list's length
   or rebinds ``xs``.
@@ -59,6 +60,8 @@ def mark_raising_reads(func: Func, active: Any = lambda v: False) -> None:
             defs[s.var] = None
     safe = _in_range(body, defs, set())
     for e in reads:
+        if id(e) in safe:
+            e.params = {**e.params, "in_range": True}
         _set(e, id(e) not in safe and not active(e.outs[0]))
 
 

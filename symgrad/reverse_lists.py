@@ -69,6 +69,8 @@ def _read(r: Any, e: Eqn) -> None:
     g = r.take(e.out)
     if g is not None:
         r.accum(r.val(sh(r, lst)), r.val(index), g)
+    elif e.params is not None and e.params.get("subscript") and not e.params.get("in_range"):
+        e.params = {**e.params, "may_raise": True}  # (no d_xs[i] to raise: this read does)
     r.restore_outs(e)
 
 

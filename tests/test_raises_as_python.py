@@ -32,6 +32,10 @@ class Single(NamedTuple):
     w: float
 
 
+def zero_times_an_element(x, zs):
+    return x + 0.0 * zs[0]
+
+
 def unread_field(x, p):
     t = p.b
     return x * x
@@ -349,3 +353,25 @@ def test_a_field_maybe_missing_is_read(mod):
     for make in (symgrad.grad, symgrad.value_and_grad):
         with pytest.raises(AttributeError):
             make(f, wrt=0)(0.5, mod.Single(1.0))
+
+
+@pytest.mark.parametrize("mode", ["grad", "value_and_grad", "jvp", "vjp", "hessian", "hvp"])
+def test_an_element_whose_derivative_is_zero_is_read(mod, mode):
+    # zs[0] carries a derivative, but 0.0 * zs[0] adds nothing into d_zs[0] (and its
+    # tangent nothing to t_out): the read itself raises (the Hessian with respect to an
+    # empty list has no column, and runs the sweep once for that)
+    f = mod.zero_times_an_element
+    calls = {
+        "grad": lambda a: symgrad.grad(f, wrt="zs")(*a),
+        "value_and_grad": lambda a: symgrad.value_and_grad(f, wrt="zs")(*a),
+        "jvp": lambda a: symgrad.jvp(f, a, (1.0, [1.0] * len(a[1])))[1],
+        "vjp": lambda a: symgrad.vjp(f, *a)[1](1.0),
+        "hessian": lambda a: symgrad.hessian(f, wrt="zs")(*a),
+        "hvp": lambda a: symgrad.hvp(f, a, ([1.0] * len(a[1]),), wrt=["zs"]),
+    }
+    with pytest.raises(IndexError):
+        calls[mode]((0.5, []))
+    got = calls[mode]((0.5, [2.0]))
+    want = {"grad": [0.0], "value_and_grad": (0.5, [0.0]), "jvp": 1.0,
+            "vjp": (1.0, [0.0]), "hessian": [[0.0]], "hvp": ([0.0],)}[mode]
+    assert got == want
