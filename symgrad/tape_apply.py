@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .ir import Const, Eqn, For, If, Kind, Var, While, walk
+import sys
+
+from .ir import Const, Eqn, For, Global, If, Kind, Var, While, walk
 from .tape import live_restores
 
 __all__ = ["apply_tape"]
@@ -29,7 +31,7 @@ def apply_tape(rev: Any, primal: list, bwd: list, grads: list, value: Any) -> tu
     plan = _Plan()
     bwd = _resolve(bwd, kept, plan, rev)
     fwd = _forward(primal, plan, rev)
-    pre = _preinit(plan, rev)
+    pre = _preinit(plan, rev) + _guard_reads(fwd, plan)
     if plan.used or rev.saves_before:
         for st in sorted(rev.stacks.values(), key=lambda v: v.hint, reverse=True):
             if _uses(st, bwd):
@@ -180,3 +182,58 @@ def _preinit(plan: _Plan, rev: Any) -> list:
             zero = 0.0 if tag in ("num", "array", None) else None
             out.append(Eqn((v,), "copy", (Const(zero),), {"tape": True}, None))
     return out
+
+
+def _guard_reads(fwd: list, plan: _Plan) -> list:
+    """A variable set beforehand for the tape (:func:`_preinit`) that the function reads
+    where it may not be assigned (a read :mod:`symgrad.unbound` marks: ``tm`` read in a
+    loop before the body assigns it): a flag says whether the function has assigned it,
+    and the read raises Python's ``UnboundLocalError`` while it has not.  Returns the
+    flags' first values; ``fwd`` gets the rest."""
+    reads = {a for s in walk(fwd) if type(s) is Eqn and s.prim == "copy" and s.params
+             and s.params.get("may_raise") for a in s.args[:1] if type(a) is Var}
+    flags = {v: Var("_assigned_" + (v.name or v.hint).split("#")[0].lstrip("_"), Kind.num())
+             for v in plan.preinit if v in reads}
+    if not flags:
+        return []
+    _guard_block(fwd, flags)
+    return [Eqn((f,), "copy", (Const(False),), {"tape": True}, None) for f in flags.values()]
+
+
+def _guard_block(block: list, flags: dict) -> None:
+    out: list = []
+    for s in block:
+        t = type(s)
+        if t is Eqn and s.prim == "copy" and s.params and s.params.get("may_raise") and \
+                s.args[0] in flags:
+            out += _unbound_check(s.args[0], flags[s.args[0]], s.loc)
+            s.params = {k: v for k, v in s.params.items() if k != "may_raise"} or None
+        elif t is If:
+            _guard_block(s.then, flags)
+            _guard_block(s.orelse, flags)
+        elif t is For or t is While:
+            _guard_block(s.body, flags)
+            if t is While:
+                _guard_block(s.test, flags)
+            if t is For and s.var in flags:
+                s.body.insert(0, Eqn((flags[s.var],), "copy", (Const(True),), {"tape": True},
+                                     s.loc))
+        out.append(s)
+        if t is Eqn:
+            out += [Eqn((flags[o],), "copy", (Const(True),), {"tape": True}, s.loc)
+                    for o in s.outs if o in flags]
+    block[:] = out
+
+
+def _unbound_check(v: Var, flag: Var, loc: Any) -> list:
+    name = (v.name or v.hint).split("#")[0]
+    msg = (f"cannot access local variable {name!r} where it is not associated with a value"
+           if sys.version_info >= (3, 11) else f"local variable {name!r} referenced before "
+           "assignment")
+    unset = Var("_c", Kind.num())
+    err = Var("_err", Kind.obj())
+    fail = [Eqn((err,), "call", (Global("UnboundLocalError", UnboundLocalError, "builtin"),
+                                 Const(msg)),
+                {"kw": (), "label": "UnboundLocalError", "constant": True}, loc),
+            Eqn((), "raise", (err,), None, loc)]
+    return [Eqn((unset,), "not", (flag,), None, loc), If(unset, fail, [], loc)]

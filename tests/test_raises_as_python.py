@@ -32,6 +32,24 @@ class Single(NamedTuple):
     w: float
 
 
+def read_before_the_loop_assigns_it(x, zs):
+    s = x
+    for z in zs:
+        s = s + p
+        p = math.exp(x)
+    return s
+
+
+def saved_on_the_tape_before_assigned(x, xs):
+    rs = []
+    s = 0.0
+    for a in xs:
+        rs.append(a * a * tm)
+        tm = math.exp(-a ** 2 * x)
+        s -= math.sin(tm) * x
+    return s + sum(rs) * 0.5
+
+
 def zero_times_an_element(x, zs):
     return x + 0.0 * zs[0]
 
@@ -217,6 +235,10 @@ RAISING = [
     ("unread_min", [(0.5, [1.0, -2.0]), (0.5, [])]),
     ("unread_max_by_key", [(0.5, [1.0, -2.0]), (0.5, [])]),
     ("unread_mean", [(0.5, [1.0, -2.0]), (0.5, [])]),
+    # (the tape sets p and tm beforehand, for its first save: a flag says whether the
+    # function has assigned them; found by the fuzzer)
+    ("read_before_the_loop_assigns_it", [(0.5, []), (0.5, [1.0])]),
+    ("saved_on_the_tape_before_assigned", [(0.5, []), (0.5, [1.0, 2.0])]),
 ]
 
 #: functions whose reads cannot raise: nothing is kept for them
