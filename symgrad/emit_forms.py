@@ -242,14 +242,10 @@ def _s_method(name: str) -> Any:
 
 
 def _s_setitem(pr: Printer, e: Eqn) -> str:
+    """``xs[i] = v``, also where ``v`` is ``xs[i] + w``: ``+=`` would add in place into
+    an array element, which the caller's list (or another) may hold too (a list typed as
+    numbers may be given arrays: see :func:`_s_accum`)."""
     lst, index, value = e.args
-    add = pr.inline.get(value) if type(value) is Var and not value.kind.is_list and \
-        _numbers_only(lst) else None         # (an array element: see _s_accum)
-    if add is not None and add.prim == "add" and type(add.args[0]) is Var:
-        read = pr.inline.get(add.args[0])         # xs[i] = xs[i] + v: xs[i] += v (numbers)
-        if read is not None and read.prim == "getitem" and read.args[0] is lst and (
-                read.args[1] is index or type(index) is Const and read.args[1] == index):
-            return f"{_sub(pr, lst, index)} += {pr.op(add.args[1])}"
     return f"{_sub(pr, lst, index)} = {pr.op(value)}"
 
 
