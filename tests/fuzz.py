@@ -6,7 +6,8 @@ One import for the fuzz tests; the code lives in
 * ``fuzz_families.py``: the families of issue 11 (closures, aliases, boolops,
   kwbuiltins, decorators, globals, dicts), ``pytrees`` (a parameter that is a tuple
   of values of different kinds) and ``maps`` (loops that symgrad prints as list
-  comprehensions, and near misses) mixed into it,
+  comprehensions, and near misses) mixed into it, and ``fuzz_raises.py``: ``raises``
+  (reads of names that may not be assigned, of elements that may not be there),
 * ``fuzz_oracles.py``: loading a program, running it on other number types, the kink
   rule (:func:`margins`) and the references (:func:`exact_grad`, :func:`value_grad`,
   :func:`sympy_grad`).

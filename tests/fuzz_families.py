@@ -42,7 +42,8 @@ semantics (DESIGN.md section 8), mixed by ``fuzz_programs`` into the base gramma
   summed in the loop, a loop-carried product, two loops over one list, the list read at
   ``[0]`` before or after the loop, a write into a list, ``break``, the loop nested in
   a loop or an ``if``); its points pass one list twice (``f(v, v, ...)``), make one list
-  longer, or all empty (:func:`map_lists`: Python may raise then).
+  longer, or all empty (:func:`map_lists`: Python may raise then);
+* ``raises``: reads that may raise (``fuzz_raises.py``).
 
 :class:`FamilyWriter` is a mixin of ``fuzz_programs._Writer``: it uses the writer's
 ``draw``/``pick``/``expr``/``cond``/``block`` and the scope objects (``_Env``).
@@ -58,7 +59,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 FAMILIES_ALL = ("closures", "aliases", "boolops", "kwbuiltins", "decorators", "globals",
-                "dicts", "pytrees", "maps")
+                "dicts", "pytrees", "maps", "raises")
 
 
 @dataclass(eq=False)

@@ -23,7 +23,9 @@ semantics matter (``fuzz_families.py``; each one switchable, see
 programs' ``f`` take first a parameter ``P``, a tuple of values of different kinds) and
 ``maps`` (with it, a third of the other programs' ``f`` take lists ``xs``, ``ys`` and
 sometimes ``cs``, and are loops over them that symgrad prints as list comprehensions, or
-near misses of such loops).
+near misses of such loops) and ``raises`` (with it, a third of the programs left have
+reads that raise at some points: ``fuzz_raises.py``; their ``f`` takes switches ``c1``,
+``c2`` and some of ``zs``, ``D``, ``R``, ``m``, ``k`` besides).
 
 Every argument of ``f`` is a float except ``n`` (an int loop bound, never
 differentiated); ``xs`` is a list of floats and ``W`` (aliases family) a list of
@@ -45,6 +47,7 @@ from hypothesis import strategies as st
 from fuzz_families import (FAMILIES_ALL, ClosureInfo, FamilyWriter, ListInfo, MapsWriter,
                            PackPart, PackWriter, TableInfo, draw_pack, map_count, map_lists,
                            mismatched, pack_value)
+from fuzz_raises import RAISE_DIFFERENTIABLE, RaisesWriter, raise_point
 
 
 def families_from_env(value: str | None = None) -> frozenset[str]:
@@ -85,18 +88,29 @@ class Program:
     pack_sites: list = field(default_factory=list)   # (path in P, how, n): unpackings of P
     more_lists: list[str] = field(default_factory=list)   # maps: list parameters after xs
     data_lists: list[str] = field(default_factory=list)   # maps: lists never differentiated
+    raises: bool = False            # raises: f reads what may not be there (fuzz_raises)
+    raise_params: list[str] = field(default_factory=list)   # raises: zs, D, R, m, k
+    raise_triggers: list = field(default_factory=list)      # raises: see fuzz_raises
+    definite_only: bool = False     # raises: every shape definitely assigned
 
     @property
     def params(self) -> list[str]:
         return ((["P"] if self.packed is not None else []) + self.scalars
                 + (["xs"] if self.has_list else []) + self.more_lists + self.data_lists
-                + (["W"] if self.has_table else []) + (["n"] if self.has_n else []))
+                + (["W"] if self.has_table else []) + (["n"] if self.has_n else [])
+                + self.raise_params)
 
     @property
     def differentiable(self) -> list[str]:
         return ((["P"] if self.packed is not None else []) + self.scalars
                 + (["xs"] if self.has_list else []) + self.more_lists
-                + (["W"] if self.has_table else []))
+                + (["W"] if self.has_table else [])
+                + [p for p in self.raise_params if p in RAISE_DIFFERENTIABLE])
+
+    @property
+    def hvp_differentiable(self) -> list[str]:
+        """What hvp may differentiate (it refuses a dict: the raises family's D)."""
+        return [p for p in self.differentiable if p != "D"]
 
     @property
     def families(self) -> set[str]:
@@ -172,7 +186,7 @@ class _Env:
             self.own_assignable.append(name)
 
 
-class _Writer(FamilyWriter, PackWriter, MapsWriter):
+class _Writer(FamilyWriter, PackWriter, MapsWriter, RaisesWriter):
     """Draws one program, statement by statement, keeping track of what is defined."""
 
     def __init__(self, draw: Callable[[Any], Any], branches: bool, loops: bool, calls: bool,
@@ -755,7 +769,7 @@ def _parameters(w: _Writer, draw: Callable[[Any], Any], mapped: bool, packed: bo
 def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = True,
              calls: bool = True, lists: bool = True, max_stmts: int = 5,
              families: frozenset[str] | None = None, packed: bool | None = None,
-             maps: bool | None = None) -> Program:
+             maps: bool | None = None, raises: bool | None = None) -> Program:
     """A random module defining ``f`` (and helpers ``h1``, ...), in the base grammar mixed
     with the constructs of ``families`` (default :data:`FAMILIES`).
 
@@ -764,7 +778,9 @@ def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = Tr
     takes a packed parameter ``P`` (family ``pytrees``); None, a quarter of the programs
     do when the family is on.  ``maps``: True, f is always a program of the maps family
     (loops over lists ``xs``, ``ys``, ``cs``: ``MapsWriter``; never with ``P``); None, a
-    third of the other programs are when the family is on.
+    third of the other programs are when the family is on.  ``raises``: likewise for the
+    raises family (reads that may raise: ``fuzz_raises.RaisesWriter``), among the
+    programs neither packed nor of the maps family.
     """
     fams = FAMILIES if families is None else frozenset(families)
     w = _Writer(draw, branches, loops, calls, lists, max_stmts, fams)
@@ -773,25 +789,29 @@ def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = Tr
     if calls:
         _helpers(w, draw, defs)
     pack = None
-    if packed or (packed is None and not maps and w.has("pytrees")
+    if packed or (packed is None and not maps and not raises and w.has("pytrees")
                   and draw(st.integers(0, 3)) == 0):
         pack = draw_pack(draw)
         w.pack_reset()
         if calls and draw(st.integers(0, 2)) == 0:
             w.pack_helper_def(pack, defs)
-    mapped = pack is None and lists and loops and (maps or maps is None and w.has("maps")
-                                                   and draw(st.integers(0, 2)) == 0)
+    mapped = pack is None and lists and loops and not raises and (
+        maps or maps is None and w.has("maps") and draw(st.integers(0, 2)) == 0)
+    raised = pack is None and not mapped and lists and loops and (
+        raises or raises is None and w.has("raises") and draw(st.integers(0, 2)) == 0)
     env, sig = _parameters(w, draw, mapped, pack is not None)
     scalars, has_list, more, data, has_table, has_n = sig
-    params = scalars + (["xs"] if has_list else []) + more + data
-    params += (["W"] if has_table else []) + (["n"] if has_n else [])
     body: list[str] = []
     if pack is not None:
-        params.insert(0, "P")
         w.pack_reset()
         w.pack_prologue(env, pack, "P", body)
+    definite, switches, extra = False, [], []
     if mapped:
         w.maps_body(env, ["xs"] + more + data, body)
+    elif raised:
+        definite = w.raises_body(env, body)
+        switches, extra = w.raises_signature()
+        defs += w.raises_defs()
     else:
         w.block(env, draw(st.integers(1, max_stmts)), 0, True, None, body, "    ")
         tail = [v for v in env.scalars if v not in scalars]
@@ -799,6 +819,9 @@ def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = Tr
         if tail:
             ret += " + " + " + ".join(tail[-3:])
         body.append(f"    return {ret}")
+    params = (["P"] if pack is not None else []) + scalars + switches
+    params += (["xs"] if has_list else []) + more + data
+    params += (["W"] if has_table else []) + (["n"] if has_n else []) + extra
     # (the "shifted" decorator adds 0.5 * args[0]: P is no number)
     deco = w.decorator_lines("f") if pack is None or "shifted" not in w.decorators else []
     defs += [""] + deco + [f"def f({', '.join(params)}):"] + body
@@ -806,10 +829,12 @@ def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = Tr
     feats = w.features
     branchy = bool(feats & BRANCHY) or ("while" in feats and " and " in source)
     sympy_ok = not branchy and "mod" not in feats
-    return Program(source, scalars, has_list, has_n, branchy, sympy_ok, feats,
+    return Program(source, scalars + switches, has_list, has_n, branchy, sympy_ok, feats,
                    has_table=has_table, globals=w.global_values(), packed=pack,
                    pack_sites=list(getattr(w, "pack_sites", [])), more_lists=more,
-                   data_lists=data)
+                   data_lists=data, raises=raised, raise_params=extra,
+                   raise_triggers=list(w.raise_triggers) if raised else [],
+                   definite_only=definite)
 
 
 @st.composite
@@ -847,6 +872,10 @@ def points(draw: Callable[[Any], Any], prog: Program, mismatch: bool = False) ->
     if prog.has_n:
         args["n"] = map_count(draw, len(args["xs"])) if prog.more_lists else \
             draw(st.integers(0, 3))
+    if prog.raises:                      # (the raises family: half the time, a read may fail)
+        args.update(raise_point(draw, prog.raise_triggers, prog.raise_params,
+                                [c for c in prog.scalars if c.startswith("c")],
+                                prog.source))
     if prog.packed is not None:
         args["P"] = pack_value(draw, prog.packed)
         if mismatch and prog.pack_sites:     # one unpacked container of another length

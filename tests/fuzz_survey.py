@@ -64,6 +64,12 @@ MARKERS = {
     "kwbuiltins.sorted": r"sorted\(", "kwbuiltins.sum_start": r"sum\(.*, (start=)?[-\w(]",
     "decorators.f": r"@.*\ndef f\(", "decorators.helper": r"@.*\ndef _?h\d",
     "globals.read": r"\bGL?\d\b", "globals.loop": r"for g\d+ in GL",
+    "raises.branch": r"\bif c\d+ [<>] ", "raises.walrus": r":= ",
+    "raises.loop_after": r"\bfor .* in (zs|range\(m\)|zip\(zs|enumerate\(zs)",
+    "raises.subscript": r"\bzs\[|\bR\[1\]\[0\]|\bD\[['\"]k['\"]\]|\bTABLE\[k\]",
+    "raises.loop_prev": r"if i\d+ > 0:", "raises.prev_unguarded": r"\bpv\d+ = ",
+    "raises.for_else": r"break\n\s+else:", "raises.while_true": r"while True:",
+    "raises.branch_all": r"\n\s+else:\n\s+(z\d+ = |return )", "raises.helper": r"def hr\d+\(",
 }
 
 
@@ -157,6 +163,9 @@ def _fails_with(prog: fuzz.Program, replay: dict, kind: str) -> test_fuzz.Mismat
             g = test_fuzz.build(mod.f, replay["wrt"])
             test_fuzz.build(mod.f, replay["wrt"], with_value=True)
             test_fuzz.call(g, replay["args"])
+        if prog.raises and test_fuzz.check_raises(prog, copy.deepcopy(replay["args"]),
+                                                  replay["wrt"]):
+            return None
         test_fuzz.check_at(prog, copy.deepcopy(replay["args"]), replay["wrt"], prog.sympy_ok,
                            lambda: copy.deepcopy(replay["changes"]))
     except test_fuzz.Mismatch as exc:

@@ -34,14 +34,19 @@ values, keyword builtins, decorators, globals) and checks, at a random point:
   :func:`draw_wrt`): ``value_and_grad`` and ``hvp`` give the same bits with
   ``symgrad.maps.ENABLED`` on and off, and where Python raises (an ``IndexError``, an
   ``UnboundLocalError`` ...) ``grad`` and ``value_and_grad`` raise the same type of
-  exception (:func:`check_maps`).
+  exception (:func:`check_maps`);
+* for a program of the family ``raises`` (names that may not be assigned, elements that
+  may not be there, read: ``fuzz_raises.py``): where Python raises, every mode raises the
+  same type of exception; elsewhere, when its shapes are all definitely assigned, no read
+  of a name is kept in ``grad(f).source`` (:func:`check_raises`).
 
 Each failure is labelled ``[oracle]``, ``[refused]`` (a ``SymgradError``), ``[crash]``
 (another exception while transforming), ``[exception]`` (raised by the generated code),
 ``[wrong value]``, ``[wrong gradient]``, ``[wrong gradient after global change]``,
-``[arguments changed]``, ``[map loops change the numbers]`` or ``[not raised as Python
-does]``.  ``SYMGRAD_FUZZ_ALLOW_REFUSAL=1`` lets a ``SymgradError`` pass
-(to hunt silent wrong answers only); by default refusing a generated program fails.
+``[arguments changed]``, ``[map loops change the numbers]``, ``[not raised as Python
+does]`` or ``[read kept where no path raises]``.  ``SYMGRAD_FUZZ_ALLOW_REFUSAL=1`` lets a
+``SymgradError`` pass (to hunt silent wrong answers only); by default refusing a
+generated program fails.
 
 Excluded points (the kink rule, ``fuzz_oracles.margins``): every comparison, ``abs``,
 ``max``, ``min`` (``key=`` too), ``relu``, ``%``, ``//``, ``sorted`` and truth test met
@@ -72,6 +77,7 @@ from hypothesis.control import currently_in_test_context
 
 import fuzz
 from fuzz_families import pack_known_bug
+from fuzz_raises import RAISES_RAISES, kept_names, raising_modes
 from same_bits import gradient_and_hvp, same_bits
 from symgrad import SymgradError, grad, hvp, jvp, value_and_grad, vjp
 from symgrad.errors import ArgumentError
@@ -180,8 +186,8 @@ def run_python(mod, args: list[Any], prog: fuzz.Program | None = None
         value = mod.f(*after)
     except (OverflowError, ZeroDivisionError, ValueError):
         assume(False)
-    except MAPS_RAISES:
-        if prog is None or not prog.more_lists:
+    except MAPS_RAISES + RAISES_RAISES:
+        if prog is None or not (prog.more_lists or prog.raises):
             raise
         assume(False)
     assume(isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < BIG)
@@ -310,6 +316,8 @@ def check_program(prog: fuzz.Program, data: st.DataObject, with_sympy: bool) -> 
     try:
         if prog.more_lists and check_maps(prog, args, wrt_names):
             return                   # (f raises there, and so does symgrad)
+        if prog.raises and check_raises(prog, args, wrt_names):
+            return
         check_at(prog, args, wrt_names, with_sympy, changes)
     finally:
         emit.RETURN_INLINE_ABOVE = saved
@@ -399,6 +407,62 @@ def _made_and_called(prog: fuzz.Program, args: list, wrt_names: list[str], make,
         return exc
     finally:
         maps.ENABLED = saved
+
+
+# ------------------------------------------------- reads that may raise (family raises)
+def check_raises(prog: fuzz.Program, args: list, wrt_names: list[str]) -> bool:
+    """The raises family's oracle at one point, before the others.  Where Python raises
+    (:data:`RAISES_RAISES`), ``grad``, ``value_and_grad``, ``jvp``, ``vjp``, ``hessian``
+    and ``hvp`` (those that apply: ``fuzz_raises.raising_modes``) raise the same type of
+    exception (True: nothing more to check).  Elsewhere, in a program whose shapes are
+    all definitely assigned, ``grad(f).source`` keeps no read of a name
+    (``fuzz_raises.kept_names``); the other checks follow."""
+    LAST.clear()
+    LAST.update(source=prog.source, args=copy.deepcopy(args), wrt=wrt_names)
+    python = None
+    try:
+        fuzz.load(prog.source).f(*copy.deepcopy(args))
+    except RAISES_RAISES as exc:
+        python = exc
+    except (OverflowError, ZeroDivisionError, ValueError):
+        assume(False)
+    if python is not None:
+        if prog.definite_only:
+            raise Mismatch("oracle", f"the generator's definitely assigned reads raise: "
+                           f"{type(python).__name__}: {python}")
+        _event(f"raises: Python raises {type(python).__name__}")
+        f = fuzz.load(prog.source).f
+        for what, thunk in raising_modes(f, prog, as_floats(prog, args), wrt_names).items():
+            check_mode_raises(what, thunk, python)
+        return True
+    _event("raises: Python does not raise")
+    if prog.definite_only:
+        kept = kept_names(build(fuzz.load(prog.source).f, wrt_names).source)
+        if kept:
+            raise Mismatch("read kept where no path raises", f"{kept[0]!r} in grad(f)'s "
+                           "source; every name the program reads is definitely assigned")
+        _event("raises: definitely assigned, no read of a name kept")
+    return False
+
+
+def check_mode_raises(what: str, thunk, python: BaseException) -> None:
+    """``thunk()`` raises ``python``'s type of exception (a SymgradError: refused)."""
+    failure = None
+    try:
+        out = thunk()
+        failure = ("not raised as Python does", f"{what} returned {out!r}")
+    except SymgradError as exc:
+        failure = ("refused", f"{what}: {type(exc).__name__}: {exc}")
+    except Exception as exc:
+        if type(exc) is not type(python):
+            failure = ("not raised as Python does",
+                       f"{what} raised {type(exc).__name__}: {exc}{_where(exc)}")
+    if failure is not None:
+        if failure[0] == "refused" and ALLOW_REFUSAL:
+            _event("refused (allowed by SYMGRAD_FUZZ_ALLOW_REFUSAL)")
+            assume(False)
+        raise Mismatch(failure[0], f"{failure[1]}; Python raises {python!r}")
+    _event(f"raises: {what} raises {type(python).__name__} as Python does")
 
 
 def check_at(prog: fuzz.Program, args: list, wrt_names: list[str], with_sympy: bool,
@@ -647,6 +711,8 @@ def test_fuzz_forward_mode_and_hvp_identities(prog, data):
         # tape holds that list and the adjoint lists together; see README)
         _event("hvp skipped: loop state starting as a module's list")
         return
+    diff = prog.hvp_differentiable              # (not a dict: hvp refuses it)
+    wrt = [prog.params.index(p) for p in diff]
     v = tuple(tangents[i] for i in wrt)
     got = _call_mode("hvp", lambda: hvp(mod.f, copy.deepcopy(primals), v, wrt=diff))
     g = grad(mod.f, wrt=diff)
@@ -740,12 +806,12 @@ def test_fuzz_every_mode_follows_a_rebound_module_function(prog, data):
     lists = [a for a in args if isinstance(a, list)]
     assume(not shares(*lists) and not any(_shares_inside(a) for a in lists))
     diff = list(prog.differentiable)
-    wrt = [prog.params.index(p) for p in diff]
     primals = tuple(as_floats(prog, args))
     mod = fuzz.load(before)
     run_python(mod, args, prog)
     tangents = _tangents(prog, args, diff, data.draw)
-    v = tuple(tangents[i] for i in wrt)
+    hdiff = prog.hvp_differentiable              # (not a dict: hvp refuses it)
+    v = tuple(tangents[prog.params.index(p)] for p in hdiff)
     assume(all(m > fuzz.MARGIN for m in fuzz.margins(before, as_floats(prog, args))))
     g = grad(mod.f, wrt=diff)
     # (made, called and cached with the first function)
@@ -753,7 +819,7 @@ def test_fuzz_every_mode_follows_a_rebound_module_function(prog, data):
     if not pack_known_bug(prog.packed, "jvp"):
         _call_mode("jvp", lambda: jvp(mod.f, copy.deepcopy(primals), tuple(tangents)))
     if prog.packed is None:        # (hvp refuses a packed parameter: checked above)
-        _call_mode("hvp", lambda: hvp(mod.f, copy.deepcopy(primals), v, wrt=diff))
+        _call_mode("hvp", lambda: hvp(mod.f, copy.deepcopy(primals), v, wrt=hdiff))
     mod._ACT = getattr(math, second)
     run_python(mod, args, prog)
     assume(all(m > fuzz.MARGIN for m in fuzz.margins(after_src, as_floats(prog, args))))
@@ -762,7 +828,7 @@ def test_fuzz_every_mode_follows_a_rebound_module_function(prog, data):
     fresh = fuzz.load(after_src)
     calls = {"grad": lambda m: grad(m.f, wrt=diff)(*copy.deepcopy(primals)),
              "jvp": lambda m: jvp(m.f, copy.deepcopy(primals), tuple(tangents)),
-             "hvp": lambda m: hvp(m.f, copy.deepcopy(primals), v, wrt=diff)}
+             "hvp": lambda m: hvp(m.f, copy.deepcopy(primals), v, wrt=hdiff)}
     if prog.packed is not None:
         del calls["hvp"]
     if pack_known_bug(prog.packed, "jvp"):
