@@ -63,7 +63,7 @@ class Lowered:
     patterns: dict = field(default_factory=dict)  # array parameters' broadcast patterns
     seq_param: str | None = None      # a parameter that may be a tuple of different kinds
     by_position: frozenset = frozenset()   # parameters read as lists at constant indices
-    seq_kinds: list = field(default_factory=list)   # kinds of those made tuples (SEQ_PARAMS)
+    seq_kinds: list = field(default_factory=list)   # kinds of those made tuples
 
     def release(self) -> None:
         """Drop the IR once the gradient is compiled; what stays is what its entry reads

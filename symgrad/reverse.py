@@ -733,20 +733,24 @@ def remat_table(block: list, facts: Facts, params: set[Var]) -> dict[Var, Eqn]:
         if writes.get(v) != 1 or v in loop_vars or v in params:
             continue
         loops = where[id(e)]
-        if loops and any(r[:len(loops)] != loops for r in readers.get(v, ())):
-            continue                # (read outside the loops it is made in)
         if e.prim in _REMAT or (e.prim in _REMAT_INACTIVE and not facts.is_active(v)
                                 and not v.kind.is_list):
             if not all(stable(a, loops) for a in e.args):
                 continue
             mine = frozenset(a for a in e.args if type(a) is Var and a in loop_vars).union(
                 *(deps[a] for a in e.args if type(a) is Var and a in deps))
-            if mine and any(type(x) is For and x.var in mine for r in readers.get(v, ())
-                            for x in r[len(loops):]):
-                continue            # (a loop around a read binds one of them again)
-            table[v] = e
-            deps[v] = mine
+            if _reads_in_place(readers.get(v, ()), loops, mine):
+                table[v] = e
+                deps[v] = mine
     return table
+
+
+def _reads_in_place(readers: Any, loops: tuple, loop_vars: frozenset) -> bool:
+    """Is every read (given by the loops around it) inside ``loops``, the loops a value
+    is made in, with no loop between rebinding one of the ``loop_vars`` it reads?"""
+    n = len(loops)
+    return all(r[:n] == loops and not any(type(x) is For and x.var in loop_vars
+                                          for x in r[n:]) for r in readers)
 
 
 def _with_loops(block: list, loops: tuple) -> Any:
