@@ -26,10 +26,14 @@ from typing import Any
 
 from . import rules
 from .ir import (Break, Const, Continue, Eqn, For, Func, Global, If, Return, Var, While, leaves,
-                 stmt_reads, stmt_writes, walk)
+                 stmt_reads, walk)
 from .emit_forms import (ATOM, AWAIT, BOR, CMP, EXPR, NOT, OP_PREC, POWER, STMT, TEST,
                          const_text)
+from .emit_inline import (ANY, LIST_MUTATORS, LIST_READS, MUTATING, NO_RAISE, PRIMAL, SHADOW,
+                          Pending, effects, keep_raising_order, may_raise_alone, reads_through,
+                          shadow_lists)
 from .emit_slots import share_names
+from .errors import UnsupportedSyntaxError
 from .scope import Namer
 
 __all__ = ["emit", "Emitted", "compile_emitted"]
@@ -42,12 +46,11 @@ _PURE = {"copy", "getitem", "getattr", "list", "tuple", "concat", "repeat", "sli
 #: them written inside it, one per line, each with its name as a comment (see
 #: :meth:`Printer.plan_return`)
 RETURN_INLINE_ABOVE = 8
+#: Python's own limits: levels of indentation (100, one kept for the function that binds
+#: symgrad's names) and loops inside each other in one function (20)
+MAX_INDENT, MAX_LOOPS = 98, 20
 
-#: primitives of numbers that never raise (see Printer._cannot_raise)
-_NO_RAISE = {"add", "sub", "mul", "neg", "copy"}
-_MUTATING = {"append", "pop", "insert", "extend", "setitem", "setslice", "accum", "reverse",
-             "put_back", "add_into", "aset", "aset_add",
-             "clear", "call", "callmethod", "pyexpr", "raise", "assert_fail"}
+_BUILTIN_PRIMS = {"len", "range", "sum", "list", "max_of", "min_of", "zeros_like"}
 
 
 @dataclass
@@ -149,10 +152,12 @@ class Printer:
         self.uses: dict[Var, int] = {}
         self.defs: dict[Var, int] = {}
         self.inline: dict[Var, Eqn] = {}
+        self.consumer: dict[Var, Any] = {}      # an inlined temporary -> the line it is in
         self.listy_of: dict[Var, int] = {}
         self.shadow: set[Var] = set()
         self.lines: list[str] = []
         self.last_loc: Any = None
+        self.loops = 0                  # (how many loops the line printed now is inside)
         #: results printed inside the final return (see plan_return), with their lines
         self.in_return: dict[Var, Any] = {}
         self.return_loc: Any = None
@@ -204,7 +209,7 @@ class Printer:
 
     def plan_inline(self, block: list) -> dict:
         """Choose the temporaries printed inside the one expression that uses them."""
-        pending = _Pending()
+        pending = Pending()
         for s in block:
             self._consume(s, pending)
             t = type(s)
@@ -225,19 +230,20 @@ class Printer:
             if t is Eqn:
                 for o in s.outs:
                     pending.kill_var(o)
-                if s.prim in _MUTATING:
-                    pending.kill_lists(_SHADOW if s.prim in _LIST_MUTATORS and s.args and
-                                       s.args[0] in self.shadow else _ANY)
+                if s.prim in MUTATING:
+                    pending.kill_lists(SHADOW if s.prim in LIST_MUTATORS and s.args and
+                                       s.args[0] in self.shadow else ANY)
             else:
-                writes, lists, unknown = _effects(s)
+                writes, lists, unknown = effects(s)
                 for w in writes:
                     pending.kill_var(w)
                 if lists or unknown:
-                    pending.kill_lists(_SHADOW if not unknown and lists <= self.shadow
-                                       else _ANY)
+                    pending.kill_lists(SHADOW if not unknown and lists <= self.shadow
+                                       else ANY)
             if t is Eqn and len(s.outs) == 1 and self._candidate(s):
                 reads, listy = self._reads(s)
                 pending.add(s, reads, listy)
+        keep_raising_order(block, self.inline, self.consumer)
         return pending.entries
 
     def plan_return(self, body: list) -> None:
@@ -262,7 +268,7 @@ class Printer:
         run: list[Eqn] = []
         later = here = len(order)      # (the first place in the return of the lines after)
         for s in reversed(body[:-1]):
-            if type(s) is not Eqn or len(s.outs) != 1 or s.prim in _MUTATING or s.prim in STMT:
+            if type(s) is not Eqn or len(s.outs) != 1 or s.prim in MUTATING or s.prim in STMT:
                 break
             v = s.out
             if v not in order or v in self.inline or self.uses.get(v) != 1 or \
@@ -292,7 +298,7 @@ class Printer:
         """Is ``e`` (with the temporaries printed inside it) arithmetic on numbers that
         cannot raise, so that computing it before or after another line is the same?
         (A division, a math function or arrays of other shapes can raise.)"""
-        if e.prim not in _NO_RAISE or e.out.kind.find().tag != "num":
+        if may_raise_alone(e) or e.prim not in NO_RAISE:
             return False
         for a in e.args:
             if type(a) is Var:
@@ -328,20 +334,20 @@ class Printer:
     def _reads(self, e: Eqn) -> tuple[list, bool]:
         """Variables an equation reads itself, and whether it or a temporary printed
         inside it reads a list's contents (the temporaries' own reads stay indexed
-        under them: :class:`_Pending` finds the expression that holds them)."""
+        under them: :class:`Pending` finds the expression that holds them)."""
         listy = 0
         if e.prim in ("call", "callmethod", "pyexpr"):
-            listy = _ANY                         # (unknown code: any list)
-        elif e.prim in _LIST_READS:
+            listy = ANY                         # (unknown code: any list)
+        elif e.prim in LIST_READS:
             for a in e.args:
                 if type(a) is Var and a.kind.find().tag in ("list", "map", "array", None):
-                    listy |= _SHADOW if a in self.shadow else _PRIMAL
+                    listy |= SHADOW if a in self.shadow else PRIMAL
         reads = []
         for a in e.args:
             if type(a) is Var:
                 reads.append(a)
                 if a.kind.find().tag == "array":
-                    listy |= _SHADOW if a in self.shadow else _PRIMAL
+                    listy |= SHADOW if a in self.shadow else PRIMAL
                 elif a in self.inline:
                     listy |= self.listy_of.get(a, 0)
             elif type(a) is tuple:
@@ -355,11 +361,11 @@ class Printer:
             return False
         if not (v.hint.startswith("_") and v.base is None) and v.hint not in ("",):
             return False
-        if e.prim in _MUTATING and not (e.prim == "pop" and (e.params or {}).get("tape")):
+        if e.prim in MUTATING and not (e.prim == "pop" and (e.params or {}).get("tape")):
             return e.prim in ("call", "callmethod") and bool((e.params or {}).get("constant"))
         return e.prim != "copy" or type(e.args[0]) is not Var or e.args[0] not in self.inline
 
-    def _consume(self, s: Any, pending: "_Pending") -> None:
+    def _consume(self, s: Any, pending: "Pending") -> None:
         """Temporaries read by ``s`` (itself, not its nested blocks) are inlined into it
         when they are pending and from the same line (any line, for a sum of adjoint
         contributions)."""
@@ -378,6 +384,7 @@ class Printer:
                 e = pending.take(a)
                 if e.loc is loc or e.loc is None or loc is None or is_sum:
                     self.inline[a] = e
+                    self.consumer[a] = s
                     if type(s) is Eqn and len(s.outs) == 1:
                         pending.outer[a] = s.out
 
@@ -511,6 +518,8 @@ class Printer:
         return [f"{ind}# {_one_line(loc.comment())}"]
 
     def block(self, blk: list, ind: str) -> None:
+        if len(ind) > 4 * MAX_INDENT or self.loops > MAX_LOOPS:
+            raise _too_deep(blk, len(ind) // 4, self.loops)
         n = len(self.lines)
         for s in blk:
             self.stmt(s, ind)
@@ -614,7 +623,9 @@ class Printer:
         elif s.reverse:
             rng = f"{self.names.builtin('reversed')}({rng})"
         self.line(ind, f"for {s.var.name} in {rng}:", s.loc)
+        self.loops += 1
         self.block(s.body, ind + "    ")
+        self.loops -= 1
 
     def map_stmt(self, s: For, ind: str) -> None:
         """A map loop (see :mod:`symgrad.maps`): a list comprehension per list it makes,
@@ -623,7 +634,7 @@ class Printer:
         for lst, term in s.collect:
             e = self.inline[term]
             if s.elems:
-                read = _reads(e, self.inline)
+                read = reads_through(e, self.inline)
                 mine = [(v, seq) for v, seq in s.elems if v in read]
                 names = ", ".join(v.name for v, _ in mine)
                 seqs = [self.op(seq) for _, seq in mine]
@@ -643,21 +654,23 @@ class Printer:
 
     def while_stmt(self, s: While, ind: str) -> None:
         printed = [x for x in s.test if not (type(x) is Eqn and x.outs and x.out in self.inline)]
+        self.loops += 1
         if not printed:
             self.line(ind, f"while {self.op(s.cond, TEST)}:", s.loc)
             self.block(s.body, ind + "    ")
-            return
-        self.line(ind, "while True:", s.loc)
-        self.block(s.test, ind + "    ")
-        self.lines.append(f"{ind}    if not {self.op(s.cond, NOT)}:")
-        self.lines.append(f"{ind}        break")
-        self.block(s.body, ind + "    ")
+        else:
+            self.line(ind, "while True:", s.loc)
+            self.block(s.test, ind + "    ")
+            self.lines.append(f"{ind}    if not {self.op(s.cond, NOT)}:")
+            self.lines.append(f"{ind}        break")
+            self.block(s.body, ind + "    ")
+        self.loops -= 1
 
     # ------------------------------------------------------------------ whole function
     def run(self) -> str:
         globals_, used_builtins = self.count()
         self.names.reserve_globals(globals_, used_builtins)
-        self.shadow = _shadow_lists(self.func.body)
+        self.shadow = shadow_lists(self.func.body)
         self.plan_inline(self.func.body)
         self.plan_return(self.func.body)
         self.name_vars()
@@ -677,129 +690,6 @@ class Printer:
 
 # --------------------------------------------------------------------------- helpers
 
-class _Pending:
-    """Temporaries that could still be printed inside a later statement, indexed by the
-    variables they read (a write to one of those ends their chance, and that of the
-    expression they are already printed inside)."""
-
-    def __init__(self) -> None:
-        self.entries: dict[Var, Eqn] = {}
-        self.readers: dict[Var, list[Var]] = {}
-        self.listy: dict[Var, int] = {}         # -> which lists it reads (_PRIMAL, _SHADOW)
-        #: a temporary printed inside another one's expression -> that one
-        self.outer: dict[Var, Var] = {}
-
-    def add(self, e: Eqn, reads: list, listy: int) -> None:
-        v = e.out
-        self.entries[v] = e
-        for r in reads:
-            self.readers.setdefault(r, []).append(v)
-        if listy:
-            self.listy[v] = listy
-
-    def take(self, v: Var) -> Eqn:
-        self.listy.pop(v, None)
-        return self.entries.pop(v)
-
-    def outermost(self, v: Var) -> Var:
-        outer = self.outer
-        root = v
-        while root in outer:
-            root = outer[root]
-        while v in outer and outer[v] is not root:      # (path compression)
-            outer[v], v = root, outer[v]
-        return root
-
-    def kill_var(self, w: Var) -> None:
-        for v in self.readers.pop(w, ()):
-            self.entries.pop(self.outermost(v), None)
-
-    def kill_lists(self, which: int) -> None:
-        """A list changed: the temporaries that read lists of that kind (``_SHADOW``:
-        an adjoint or tape list, which no primal list is) are printed where they are."""
-        for v in [v for v, m in self.listy.items() if m & which]:
-            self.entries.pop(v, None)
-            del self.listy[v]
-
-
-def _reads(e: Eqn, inline: dict) -> set:
-    out = set()
-    stack = list(e.args)
-    while stack:
-        a = stack.pop()
-        if type(a) is Var:
-            out.add(a)
-            d = inline.get(a)
-            if d is not None:
-                stack.extend(d.args)
-        elif type(a) is tuple:
-            stack.extend(a)
-    return out
-
-
-_LIST_READS = {"getitem", "len", "slice", "sum", "fsum", "mean", "fmean", "max_of", "min_of",
-               "getattr", "call", "callmethod", "pyexpr", "zeros_like", "concat", "repeat",
-               "copy", "list", "get_or_missing", "list_to_array", "join_list"}
-_BUILTIN_PRIMS = {"len", "range", "sum", "list", "max_of", "min_of", "zeros_like"}
-
-
-def _touches_lists(e: Eqn, inline: dict) -> bool:
-    stack = [e]
-    while stack:
-        x = stack.pop()
-        if x.prim in _LIST_READS:
-            if x.prim != "copy" or (type(x.args[0]) is Var and x.args[0].kind.is_list):
-                return True
-        for a in x.args:
-            d = inline.get(a) if type(a) is Var else None
-            if d is not None:
-                stack.append(d)
-    return False
-
-
-#: what a printed-inside temporary reads: lists of the function's values, adjoint or
-#: tape lists (made by the gradient, never one of the others), or both
-_PRIMAL, _SHADOW, _ANY = 1, 2, 3
-_LIST_MUTATORS = {"append", "pop", "insert", "extend", "setitem", "setslice", "accum",
-                  "reverse", "put_back", "add_into", "aset", "aset_add", "clear"}
-
-
-def _shadow_lists(body: list) -> set:
-    """The adjoint and tape lists of a gradient: made as mirrors of the function's lists
-    (``d_xs = [0.0] * len(xs)``) or tapes, and the rows and copies read from those."""
-    out: set = set()
-    for s in walk(body):
-        if type(s) is not Eqn or len(s.outs) != 1:
-            continue
-        p = s.params
-        if p is not None and (p.get("mirror") or p.get("tape")) or s.prim in (
-                "getitem", "copy", "select", "slice") and any(
-                type(a) is Var and a in out for a in s.args[:1] if s.prim != "select") or \
-                s.prim == "select" and all(type(a) is Var and a in out for a in s.args[1:]):
-            if s.out.kind.find().tag in ("list", "map", "array"):
-                out.add(s.out)
-    return out
-
-
-def _effects(s: Any) -> tuple[set, set, bool]:
-    """(variables written, lists mutated, does it call unknown code?) of a statement."""
-    writes: set = set()
-    lists: set = set()
-    unknown = False
-    for x in walk([s]):
-        t = type(x)
-        if t is Eqn:
-            writes.update(x.outs)
-            if x.prim in _MUTATING and x.args:
-                if x.prim in ("call", "callmethod", "pyexpr"):
-                    unknown = unknown or not (x.params or {}).get("constant")
-                elif type(x.args[0]) is Var:
-                    lists.add(x.args[0])
-        elif t is For:
-            writes.update(stmt_writes(x))
-    return writes, lists, unknown
-
-
 def _builtins_of(e: Eqn) -> set[str]:
     p = e.prim
     if p in ("len", "range", "sum", "list"):
@@ -812,6 +702,19 @@ def _builtins_of(e: Eqn) -> set[str]:
     if flavor == "builtin" and p in rules.BUILTIN_SPELLING:
         return {rules.BUILTIN_SPELLING[p]}
     return set()
+
+
+def _too_deep(blk: list, levels: int, loops: int) -> UnsupportedSyntaxError:
+    loc = next((s.loc for s in walk(blk) if getattr(s, "loc", None) is not None), None)
+    what = f"{loops} loops inside each other" if loops > MAX_LOOPS else \
+        f"code nested {levels} blocks deep"
+    return UnsupportedSyntaxError(
+        f"{what}: more than Python compiles in one function (the gradient nests as deep "
+        "as the function, with its inlined helpers and its recursive calls written out, "
+        "one level each)", "flatten the nesting: a recursion over nested lists as a loop "
+        "with a list of what is left to visit, a deep helper as a loop",
+        loc.filename if loc else "<unknown>", loc.lineno if loc else 0, 0,
+        loc.text if loc else "")
 
 
 def _adjoint_name(v: Var) -> str:

@@ -51,7 +51,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import rules
-from .emit import _MUTATING
+from .emit_inline import MUTATING
 from .ir import (Break, Const, Continue, Eqn, For, Func, If, Kind, Var, leaves,
                  stmt_reads, stmt_writes, walk)
 
@@ -96,7 +96,7 @@ class _Facts:
         self.reads, self.writes = _counts(func.body)
         self.params = set(func.params)
         self.written = {e.args[0] for e in walk(func.body) if type(e) is Eqn
-                        and e.prim in _MUTATING and e.args and type(e.args[0]) is Var}
+                        and e.prim in MUTATING and e.args and type(e.args[0]) is Var}
         self.top = {o: (k, e) for k, e in enumerate(func.body) if type(e) is Eqn
                     for o in e.outs}
 

@@ -21,6 +21,7 @@ from . import rules
 from .emit_array import ARRAY_PURE
 from .ir import (Break, Const, Eqn, For, Func, Global, If, Return, Var, While, leaves, stmt_reads,
                  stmt_writes, walk)
+from .raising import raise_class
 
 __all__ = ["optimize"]
 
@@ -201,6 +202,8 @@ class _Stores:
 
     def __init__(self) -> None:
         self.loops: list[tuple[set, set]] = []     # (live at the exit, at the head)
+        #: a loop -> (live after it, at its head) when it was last analysed
+        self.heads: dict[int, tuple[frozenset, frozenset]] = {}
 
     def block(self, block: list, live: set, remove: bool) -> tuple[set, bool]:
         """The variables live before ``block``, given ``live`` after it; removes the
@@ -240,17 +243,27 @@ class _Stores:
         if remove and removed:
             keep.reverse()
             block[:] = keep
+            self.heads.clear()                      # (the loops' bodies changed)
         return live, removed
 
     def loop(self, s: Any, after: set, remove: bool) -> tuple[set, bool]:
-        head = set(after)
-        while True:                 # (the live set at the head only grows: it ends)
-            entry = self.body_entry(s, after, head, False)[0]
-            new = after | entry
-            if new == head:
-                break
-            head = new
-        entry, removed = self.body_entry(s, after, head, remove)
+        """The variables live before a loop, given ``after`` it: a fixed point at its
+        head.  An enclosing loop's fixed point analyses this one again with as many
+        variables live after it or more, so it starts from the last head (from ``after``,
+        each visit would cost twice the one inside it: 2**depth for nested loops)."""
+        last = self.heads.get(id(s))
+        if last is not None and last[0] == after:
+            head = set(last[1])
+        else:
+            head = set(after) | (last[1] if last is not None and last[0] <= after else set())
+            while True:             # (the live set at the head only grows: it ends)
+                entry = self.body_entry(s, after, head, False)[0]
+                new = after | entry
+                if new == head:
+                    break
+                head = new
+            self.heads[id(s)] = (frozenset(after), frozenset(head))
+        removed = remove and self.body_entry(s, after, head, True)[1]
         live = set(head)
         _add_reads(live, stmt_reads(s))
         return live, removed
@@ -331,8 +344,10 @@ def _drop_in(block: list, uses: dict, key: Any, leaves_of: Any) -> bool:
             continue
         want = key(s.outs[0])
         fixed = leaves_of(want, set())
+        mine = raise_class(s)
         for t in block[k + 1:]:
-            if type(t) is not Eqn or t.prim in _EFFECT or fixed.intersection(t.outs):
+            if type(t) is not Eqn or t.prim in _EFFECT or fixed.intersection(t.outs) or \
+                    raise_class(t) not in (None, mine):     # (another error first)
                 break
             if t.prim == "getitem" and key(t.outs[0]) == want:
                 drop.append(s)

@@ -32,7 +32,7 @@ from typing import Any
 
 from .ir import Const, Eqn, For, Func, If, Var, While, walk
 
-__all__ = ["mark_raising_reads", "may_raise"]
+__all__ = ["mark_raising_reads", "may_raise", "raise_class"]
 
 #: effects that may change the length of a list (or, for calls, of any list)
 _RESIZE = {"append", "pop", "insert", "extend", "clear", "setslice", "put_back", "restore",
@@ -62,7 +62,71 @@ def mark_raising_reads(func: Func, active: Any = lambda v: False) -> None:
     for e in reads:
         if id(e) in safe:
             e.params = {**e.params, "in_range": True}
-        _set(e, id(e) not in safe and not active(e.outs[0]))
+    later = _later_classes(body)
+    for e in reads:
+        # (a read followed by one that raises another error is kept where it is, so the
+        # first to raise is Python's: an adjoint sweep raises in reverse order)
+        _set(e, id(e) not in safe and (not active(e.outs[0]) or bool(
+            later.get(id(e), set()) - {raise_class(e)})))
+
+
+def raise_class(e: Eqn) -> str | None:
+    """What ``e`` itself may raise because something it reads is not there, as a class of
+    errors (two lines of one class raise the same error, so either may come first):
+    ``"index"`` for a subscript of a list or an array the source writes and that is not
+    proved in range, ``"key"`` for one of a dict, ``"unbound"`` for a name maybe not
+    assigned, the primitive's name for another line :mod:`symgrad.raising` keeps to
+    raise; None otherwise (the gradient's own reads, a tape's, an adjoint list's)."""
+    params = e.params
+    if params is None:
+        return None
+    p = e.prim
+    if params.get("may_raise", False):
+        if p == "copy":
+            return "unbound"
+    elif not params.get("subscript", False) or params.get("in_range", False):
+        return None
+    if p in ("getitem", "getattr") and e.args:
+        a = e.args[0]
+        keyed = a.kind.find().tag == "map" if type(a) is Var else isinstance(
+            getattr(a, "obj", None), dict)
+        return "key" if keyed else "index"
+    return p
+
+
+def _later_classes(body: list) -> dict[int, set]:
+    """For each equation, the classes of errors (:func:`raise_class`) the lines after it
+    may raise: those after it in program order and, in a loop, all of the loop's (the
+    next iteration)."""
+    order: list[tuple[Eqn, Any]] = []          # (equation, its outermost loop or None)
+
+    def visit(block: list, loop: Any) -> None:
+        for s in block:
+            t = type(s)
+            if t is Eqn:
+                order.append((s, loop))
+            elif t is If:
+                visit(s.then, loop)
+                visit(s.orelse, loop)
+            elif t is For or t is While:
+                inner = loop if loop is not None else s
+                if t is While:
+                    visit(s.test, inner)
+                visit(s.body, inner)
+    visit(body, None)
+    in_loop: dict[int, set] = {}
+    for e, loop in order:
+        c = raise_class(e)
+        if c is not None and loop is not None:
+            in_loop.setdefault(id(loop), set()).add(c)
+    out: dict[int, set] = {}
+    after: set = set()
+    for e, loop in reversed(order):
+        out[id(e)] = after | in_loop.get(id(loop), set()) if loop is not None else after
+        c = raise_class(e)
+        if c is not None:
+            after = after | {c}
+    return out
 
 
 def _set(e: Eqn, on: bool) -> None:

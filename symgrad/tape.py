@@ -199,13 +199,14 @@ def live_restores(block: list, live_out: set[Var], tracked: set[Var] | None = No
     kept: set[int] = set()
     if tracked is None:
         tracked = {s.outs[0] for s in walk(block) if type(s) is Eqn and s.prim == "restore"}
-    _live_block(block, {v for v in live_out if v in tracked}, kept, tracked)
+    _live_block(block, {v for v in live_out if v in tracked}, kept, (tracked, {}))
     return kept
 
 
-def _live_block(block: list, live: set, kept: set, tracked: set) -> set:
+def _live_block(block: list, live: set, kept: set, ctx: tuple) -> set:
     """Live variables before ``block`` given those after it (``live`` is updated in place
-    and returned)."""
+    and returned).  ``ctx`` is (the variables followed, what each loop gave last time)."""
+    tracked = ctx[0]
     for s in reversed(block):
         t = type(s)
         if t is Eqn:
@@ -221,29 +222,43 @@ def _live_block(block: list, live: set, kept: set, tracked: set) -> set:
                 if type(a) is Var and a in tracked:
                     live.add(a)
         else:
-            live = _live_region(s, live, kept, tracked)
+            live = _live_region(s, live, kept, ctx)
     return live
 
 
-def _live_region(s: Any, live: set, kept: set, tracked: set) -> set:
+def _live_region(s: Any, live: set, kept: set, ctx: tuple) -> set:
     t = type(s)
     if t is If:
-        a = _live_block(s.then, set(live), kept, tracked)
-        b = _live_block(s.orelse, set(live), kept, tracked)
+        a = _live_block(s.then, set(live), kept, ctx)
+        b = _live_block(s.orelse, set(live), kept, ctx)
         out = a | b
     elif t in (For, While):
-        var = s.var if t is For else None
-        body = s.body if t is For else s.test + s.body
-        entry: set = set()
-        while True:            # the body may run again after itself
-            new = _live_block(body, live | (entry - {var}), kept, tracked)
-            if new <= entry:
-                break
-            entry |= new
-        out = (entry - {var}) | live
+        out = _live_loop(s, live, kept, ctx)
     else:
         out = live
+    tracked = ctx[0]
     for a in stmt_reads(s):
         if type(a) is Var and a in tracked:
             out.add(a)
+    return out
+
+
+def _live_loop(s: Any, live: set, kept: set, ctx: tuple) -> set:
+    """Live variables before a loop: a fixed point, as the body may run again after
+    itself.  An enclosing loop's fixed point visits this loop again with as many live
+    variables or more, so it starts from the last one (from nothing, every visit would
+    cost twice the one inside it: 2**depth for nested loops)."""
+    var = s.var if type(s) is For else None
+    body = s.body if type(s) is For else s.test + s.body
+    last = ctx[1].get(id(s))
+    if last is not None and last[0] == live:
+        return set(last[1])
+    entry: set = set(last[2]) if last is not None and last[0] <= live else set()
+    while True:
+        new = _live_block(body, live | (entry - {var}), kept, ctx)
+        if new <= entry:
+            break
+        entry |= new
+    out = (entry - {var}) | live
+    ctx[1][id(s)] = (frozenset(live), frozenset(out), frozenset(entry))
     return out

@@ -94,7 +94,6 @@ class RaisesWriter:
         self.raise_triggers: list[tuple] = []
         self.raise_defs: list[str] = []
         self.raise_table = False
-        self.raise_returned = False     # (a read that may raise is in the return already)
 
     # ---------------------------------------------------------------- f's body
     def raises_body(self, env: Any, lines: list[str]) -> bool:
@@ -147,11 +146,11 @@ class RaisesWriter:
         henv = self.Env.root(["a"])
         body: list[str] = []
         hterms: list[str] = []
-        saved = self.in_helper, self.raise_returned
-        self.in_helper, self.raise_returned = True, False
+        saved = self.in_helper
+        self.in_helper = True
         self.raise_shape(kind, henv, True, None, body, "    ", hterms)
         body.append(f"    return {' + '.join([self.expr(henv, 1)] + hterms)}")
-        self.in_helper, self.raise_returned = saved
+        self.in_helper = saved
         read = names_read(body)
         args = [c for c in self.raise_floats if c in read] + \
             [p for p in RAISE_PARAMS if p in read]
@@ -196,15 +195,9 @@ class RaisesWriter:
         """Read ``name`` (a name or a subscript that may raise): in the return (as it is,
         or where no derivative needs it: ``0.0 * z``), in a statement never read, or
         added into a variable of the grammar."""
-        # KNOWN BUG (the order of two reads that raise in one expression; repro:
-        # def f(zs, W): for z in zs: pass; return W[0] + math.sin(z),
-        # value_and_grad(f, wrt="zs")([], []) raises UnboundLocalError, Python raises
-        # IndexError, at W[0]; grad raises IndexError): value_and_grad copies z before
-        # it computes the expression.  Until it is fixed, the return holds one read that
-        # may raise at most (the others are statements, whose order is kept)
-        returned = top and not self.raise_returned
-        form = self.pick((["ret", "zero"] if returned else []) + ["dead", "acc"])
-        self.raise_returned |= form in ("ret", "zero")
+        # (several in one return: the first to raise must be Python's; value_and_grad
+        # had printed a copy of z before W[0] + math.sin(z), see test_raises_as_python)
+        form = self.pick((["ret", "zero"] if top else []) + ["dead", "acc"])
         self.features.add(f"raises.read_{form}")
         e = self.pick([name, name, f"math.tanh({name})", f"{name} * {self.expr(env, 1)}"])
         if form == "ret":

@@ -1084,17 +1084,14 @@ def test_a_loop_variable_is_recomputed_only_inside_its_loop(f, args):
     assert close(slope, fd(f, args, 0))
 
 
-# --- the fuzzer's raises family (tests/fuzz_raises.py): a KNOWN BUG it keeps out of its
-# programs until it is fixed (then this passes, strict xfail fails, and the generator's
-# "KNOWN BUG" exclusion in fuzz_raises.RaisesWriter.raise_read goes)
+# --- found by the fuzzer's raises family (tests/fuzz_raises.py), which kept it out of its
+# programs until it was fixed: value_and_grad copied z before it computed W[0]
 def two_reads_that_raise(zs, W):
     for z in zs:
         pass
     return W[0] + math.sin(z)       # (at zs = W = []: W[0] raises first)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="KNOWN BUG: value_and_grad "
-                   "copies z before it computes W[0]: UnboundLocalError for IndexError")
 def test_two_reads_that_raise_in_one_expression_raise_in_python_order():
     with pytest.raises(IndexError):
         two_reads_that_raise([], [])

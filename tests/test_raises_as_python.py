@@ -397,3 +397,102 @@ def test_an_element_whose_derivative_is_zero_is_read(mod, mode):
     want = {"grad": [0.0], "value_and_grad": (0.5, [0.0]), "jvp": 1.0,
             "vjp": (1.0, [0.0]), "hessian": [[0.0]], "hvp": ([0.0],)}[mode]
     assert got == want
+
+
+# --- two reads that raise different errors: the first to raise is Python's.  The adjoint
+# sweep adds into d_xs[0] in reverse order, so a differentiated read followed by a read
+# of another class is kept where it is; a temporary printed inside a later expression is
+# not moved past a line that raises another error (value_and_grad had printed ``_t1 = z``
+# before ``out = W[0] + math.sin(_t1)``: UnboundLocalError for IndexError).
+ORDER_SOURCE = '''
+import math
+
+
+def list_then_unbound(xs, zs):
+    for z in zs:
+        pass
+    return xs[0] * 2.0 + math.sin(z)
+
+
+def list_then_key(xs, d):
+    return xs[0] * 2.0 + d["k"] * 3.0
+
+
+def key_then_list(xs, d):
+    return d["k"] * 3.0 + xs[1] * xs[0]
+
+
+def unbound_then_list(xs, W):
+    for z in xs:
+        pass
+    return W[0] + math.sin(z)
+
+
+def in_a_loop(xs, d, n):
+    s = 0.0
+    for i in range(n):
+        s = s + xs[i] * d["k"] + math.sin(xs[i])
+    return s
+
+
+def element_then_unbound_in_one_line(xs, c):
+    if c > 0:
+        t = xs[1]
+    return xs[0] * xs[0] + t
+'''
+
+#: function, points: the first argument (a list of numbers) is differentiated
+ORDERED = [
+    ("list_then_unbound", [([1.0], [0.5]), ([], []), ([1.0], []), ([], [0.5])]),
+    ("list_then_key", [([1.0], {"k": 2.0}), ([], {}), ([1.0], {}), ([], {"k": 2.0})]),
+    ("key_then_list", [([1.0, 2.0], {"k": 2.0}), ([1.0], {}), ([1.0], {"k": 2.0}),
+                       ([1.0, 2.0], {})]),
+    ("unbound_then_list", [([0.5], [1.0]), ([], []), ([0.5], []), ([], [1.0])]),
+    ("in_a_loop", [([1.0, 2.0], {"k": 2.0}, 2), ([1.0], {}, 2), ([1.0], {"k": 2.0}, 2),
+                   ([1.0, 2.0], {}, 2), ([], {}, 0)]),
+    ("element_then_unbound_in_one_line", [([1.0, 2.0], 1.0), ([1.0], 1.0), ([1.0, 2.0], -1.0),
+                                          ([], -1.0), ([], 1.0)]),
+]
+
+
+@pytest.fixture(scope="module")
+def order_mod():
+    return load(ORDER_SOURCE)
+
+
+def run_list(f, mode, args):
+    """The mode's derivative in the first argument (a list) at ``args``."""
+    args = copy.deepcopy(args)
+    if mode == "grad":
+        return symgrad.grad(f, wrt=0)(*args)
+    if mode == "value_and_grad":
+        return symgrad.value_and_grad(f, wrt=0)(*args)[1]
+    if mode == "jvp":
+        return symgrad.jvp(f, tuple(args), tuple(map(_tangent, args)))[1]
+    if mode == "vjp":
+        return symgrad.vjp(f, *args)[1](1.0)[0]
+    if mode == "hessian":
+        return symgrad.hessian(f, wrt=0)(*args)
+    return symgrad.hvp(f, tuple(args), (_tangent(args[0]),), wrt=0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name,points", ORDERED, ids=[r[0] for r in ORDERED])
+def test_the_first_error_is_pythons(order_mod, name, points, mode):
+    f = getattr(order_mod, name)
+    both = 0
+    for args in points:
+        exc = python(f, args)
+        if exc is None:
+            if mode == "grad":
+                want = finite_diff(lambda xs: f(xs, *copy.deepcopy(args[1:])), [args[0]])[0]
+                assert_close(run_list(f, mode, args), want, what=f"{name}{args}")
+            continue
+        try:
+            got = run_list(f, mode, args)
+        except Exception as mine:
+            assert type(mine) is type(exc), f"{mode} of {name}{args}: {mine!r}, Python {exc!r}"
+        else:
+            raise AssertionError(f"{mode} of {name}{args} returned {got!r}; Python: {exc!r}")
+        both += 1
+    assert both >= 2, "two points at least where Python raises"
