@@ -32,7 +32,7 @@ from typing import Any
 
 from .ir import Const, Eqn, For, Func, If, Var, While, walk
 
-__all__ = ["mark_raising_reads", "may_raise", "raise_class"]
+__all__ = ["mark_raising_reads", "may_raise", "raise_class", "without_may_raise"]
 
 #: effects that may change the length of a list (or, for calls, of any list)
 _RESIZE = {"append", "pop", "insert", "extend", "clear", "setslice", "put_back", "restore",
@@ -129,12 +129,15 @@ def _later_classes(body: list) -> dict[int, set]:
     return out
 
 
+def without_may_raise(params: dict | None) -> dict | None:
+    """``params`` without the mark (a copy; None if nothing is left)."""
+    return {k: v for k, v in (params or {}).items() if k != "may_raise"} or None
+
+
 def _set(e: Eqn, on: bool) -> None:
     if may_raise(e) != on:
-        params = {k: v for k, v in (e.params or {}).items() if k != "may_raise"}
-        if on:
-            params["may_raise"] = True
-        e.params = params or None
+        e.params = {**(e.params or {}), "may_raise": True} if on else \
+            without_may_raise(e.params)
 
 
 # ----------------------------------------------------------------- elements in range

@@ -30,6 +30,7 @@ from .analyze import INACTIVE_PRIMS, Facts
 from .build import Builder, Sym
 from .ir import (Break, Const, Continue, Eqn, For, Func, If, Kind, Loc, Return, Var, While,
                  assigned, leaves, stmt_reads, stmt_writes, walk)
+from .raising import without_may_raise
 from .reverse_lists import ListReverse
 from .reverse_arrays import ArrayReverse
 from .static_args import zero_of
@@ -506,7 +507,7 @@ class Reverse(ListReverse, ArrayReverse):
         out = Var("_t", op.kind)
         params = e.params
         if params is not None and params.get("may_raise"):      # (the primal read raises)
-            params = {k: v for k, v in params.items() if k != "may_raise"} or None
+            params = without_may_raise(params)
         self.out.append(Eqn((out,), e.prim, args, params, self.loc))
         return out
 

@@ -14,6 +14,7 @@ from typing import Any
 import sys
 
 from .ir import Const, Eqn, For, Global, If, Kind, Var, While, walk
+from .raising import without_may_raise
 from .tape import live_restores
 
 __all__ = ["apply_tape"]
@@ -207,7 +208,7 @@ def _guard_block(block: list, flags: dict) -> None:
         if t is Eqn and s.prim == "copy" and s.params and s.params.get("may_raise") and \
                 s.args[0] in flags:
             out += _unbound_check(s.args[0], flags[s.args[0]], s.loc)
-            s.params = {k: v for k, v in s.params.items() if k != "may_raise"} or None
+            s.params = without_may_raise(s.params)
         elif t is If:
             _guard_block(s.then, flags)
             _guard_block(s.orelse, flags)
