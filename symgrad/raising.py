@@ -13,10 +13,16 @@ where the function has no value.  Such equations carry ``params["may_raise"]``, 
   is marked by :func:`mark_raising_reads`, unless its value carries a derivative (the
   adjoint sweep then adds into ``d_x[i]``, of the same length or keys, and raises
   there; where it adds nothing, ``0.0 * x[i]``, it marks the read itself, and a tangent
-  sweep's ``t_x[i]`` is marked) or it is proved in range (``"in_range"``): ``xs[i]`` inside ``for i in range(len(xs))`` (or
-  ``range(k, min(len(xs), ...))`` with ``k >= 0``, the loop ``zip`` makes) when
-  nothing in the loop, nor between the ``len`` and the loop, changes a list's length
-  or rebinds ``xs``.
+  sweep's ``t_x[i]`` is marked) or it is proved in range (``"in_range"``): ``xs[i]``
+  inside ``for i in range(len(xs))`` (or ``range(k, min(len(xs), ...))`` with
+  ``k >= 0``, the loop ``zip`` makes) when nothing in the loop, nor between the ``len``
+  and the loop, changes a list's length or rebinds ``xs``.
+
+Where two lines may raise different errors, the first must be Python's
+(:func:`raise_class` sorts them).  The adjoint sweep runs in reverse order, so a
+differentiated read followed by a line that may raise another error is marked too,
+and raises where it is; :func:`symgrad.emit_inline.keep_raising_order` keeps the
+printed order.
 
 >>> from symgrad.ir import Var, Eqn, Func, Return
 >>> xs, x, t = Var("xs", name="xs"), Var("x", name="x"), Var("_t")
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import rules
 from .ir import Const, Eqn, For, Func, If, Var, While, walk
 
 __all__ = ["mark_raising_reads", "may_raise", "raise_class", "without_may_raise"]
@@ -71,16 +78,17 @@ def mark_raising_reads(func: Func, active: Any = lambda v: False) -> None:
 
 
 def raise_class(e: Eqn) -> str | None:
-    """What ``e`` itself may raise because something it reads is not there, as a class of
-    errors (two lines of one class raise the same error, so either may come first):
-    ``"index"`` for a subscript of a list or an array the source writes and that is not
-    proved in range, ``"key"`` for one of a dict, ``"unbound"`` for a name maybe not
-    assigned, the primitive's name for another line :mod:`symgrad.raising` keeps to
-    raise; None otherwise (the gradient's own reads, a tape's, an adjoint list's)."""
+    """What ``e`` itself may raise, as a class of errors (two lines of one class raise
+    the same error, so either may come first): ``"index"`` for a subscript of a list or
+    an array the source writes and that is not proved in range, ``"key"`` for one of a
+    dict, ``"unbound"`` for a name maybe not assigned, the primitive's name for another
+    line :mod:`symgrad.raising` keeps to raise and for the function's own arithmetic
+    that may raise (``1.0 / x``, ``math.log(x)``); None otherwise (the gradient's own
+    reads, a tape's, an adjoint list's, the derivatives)."""
     params = e.params
-    if params is None:
-        return None
     p = e.prim
+    if params is None:
+        return _arithmetic_class(e)
     if params.get("may_raise", False):
         if p == "copy":
             return "unbound"
@@ -92,6 +100,23 @@ def raise_class(e: Eqn) -> str | None:
             getattr(a, "obj", None), dict)
         return "key" if keyed else "index"
     return p
+
+
+def _arithmetic_class(e: Eqn) -> str | None:
+    """A primitive of the function's own arithmetic that may raise (``1.0 / x``,
+    ``math.log(x)``), not a derivative's (``# grad of:`` lines run after every line of
+    the function has run) nor a division by a constant other than 0."""
+    r = rules.RULES.get(e.prim)
+    if r is None or not r.may_raise or e.loc is not None and e.loc.prefix:
+        return None
+    if e.prim in _DIVISIONS and len(e.args) == 2 and type(e.args[1]) is Const and \
+            e.args[1].value != 0:
+        return None
+    return e.prim
+
+
+#: primitives that raise only where they divide by zero
+_DIVISIONS = {"truediv", "floordiv", "mod", "fmod"}
 
 
 def _later_classes(body: list) -> dict[int, set]:

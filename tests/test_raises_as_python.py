@@ -414,7 +414,8 @@ def test_an_element_whose_derivative_is_zero_is_read(mod, mode):
 # sweep adds into d_xs[0] in reverse order, so a differentiated read followed by a read
 # of another class is kept where it is; a temporary printed inside a later expression is
 # not moved past a line that raises another error (value_and_grad had printed ``_t1 = z``
-# before ``out = W[0] + math.sin(_t1)``: UnboundLocalError for IndexError).
+# before ``out = W[0] + math.sin(_t1)``: UnboundLocalError for IndexError; and every mode
+# computed ``1.0 / x`` before ``xs[0]``: ZeroDivisionError for IndexError).
 ORDER_SOURCE = '''
 import math
 
@@ -446,6 +447,14 @@ def in_a_loop(xs, d, n):
     return s
 
 
+def element_then_division(xs, x):
+    return xs[0] * xs[0] + 1.0 / x
+
+
+def log_then_element(xs, x):
+    return math.log(x) * 2.0 + xs[1]
+
+
 def element_then_unbound_in_one_line(xs, c):
     if c > 0:
         t = xs[1]
@@ -461,6 +470,8 @@ ORDERED = [
     ("unbound_then_list", [([0.5], [1.0]), ([], []), ([0.5], []), ([], [1.0])]),
     ("in_a_loop", [([1.0, 2.0], {"k": 2.0}, 2), ([1.0], {}, 2), ([1.0], {"k": 2.0}, 2),
                    ([1.0, 2.0], {}, 2), ([], {}, 0)]),
+    ("element_then_division", [([1.0], 2.0), ([], 0.0), ([1.0], 0.0), ([], 2.0)]),
+    ("log_then_element", [([1.0, 2.0], 2.0), ([], 0.0), ([1.0, 2.0], 0.0), ([], 2.0)]),
     ("element_then_unbound_in_one_line", [([1.0, 2.0], 1.0), ([1.0], 1.0), ([1.0, 2.0], -1.0),
                                           ([], -1.0), ([], 1.0)]),
 ]
