@@ -182,15 +182,19 @@ def keep_raising_order(block: list, inline: dict, consumer: dict) -> None:
     while changed:
         changed = False
         seen: list[tuple[Any, int, frozenset]] = []
+        furthest: dict[frozenset, int] = {}     # classes -> the furthest place seen
         for k, s, c in raising:
             p = place(s, k)
-            for e, q, c2 in seen:
-                if q > p and (c2 != c or len(c) > 1) and type(e) is Eqn and \
-                        inline.pop(e.outs[0], None) is not None:
-                    changed = True
-            if changed:
-                break
+            if any(q > p and (c2 != c or len(c) > 1) for c2, q in furthest.items()):
+                for e, q, c2 in seen:
+                    if q > p and (c2 != c or len(c) > 1) and type(e) is Eqn and \
+                            inline.pop(e.outs[0], None) is not None:
+                        changed = True
+                if changed:
+                    break
             seen.append((s, p, c))
+            if furthest.get(c, -1) < p:
+                furthest[c] = p
 
 
 def _classes(s: Any) -> frozenset:
