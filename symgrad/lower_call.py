@@ -139,6 +139,10 @@ class CallLowering:
                               {**callee.kwargs, **kwargs}, node, dest)
         if t is Static:
             return self.apply_object(scope, callee, args, kwargs, node, dest)
+        call = getattr(type(callee.obj), "__call__", None) if t is Global else None
+        if isinstance(call, types.FunctionType) and callee.how == "inject":  # self(x)
+            return self.inline_function(scope, call, [callee, *args], kwargs, node,
+                                        Static(call))
         if is_operand(callee):          # (a value called: named by its source text)
             label = ast.unparse(node.func) if isinstance(node, ast.Call) else describe(callee)
             error = None

@@ -309,6 +309,46 @@ def test_attributes_of_self_are_read_when_the_gradient_runs():
     assert g(0.5) == pytest.approx(want, rel=1e-12)
 
 
+class Callable_:
+    """An object called as a function, from its own methods too (``self(x)``)."""
+
+    def __init__(self, w):
+        self.w = w
+
+    def __call__(self, x):
+        return math.tanh(self.w * x)
+
+    def loss(self, x, y):
+        return (self(x) - y) ** 2 + self.__call__(y) * x
+
+
+CALLABLE = Callable_(1.5)
+
+
+def calls_an_object(x, y):
+    return CALLABLE.loss(x, y) + CALLABLE(x) * y
+
+
+def test_an_object_called_from_its_own_method():
+    """``self(x)`` in a method inlines ``__call__`` as ``CALLABLE(x)`` does (it had been
+    refused: "no derivative rule for self"); ``self.w`` is read when the gradient runs."""
+    args = (0.7, 1.3)
+    for mode in (symgrad.grad, symgrad.value_and_grad):
+        g = mode(calls_an_object, wrt=[0, 1])(*args)
+        g = g[1] if mode is symgrad.value_and_grad else g
+        for i in range(2):
+            fd_check(calls_an_object, args, i, g[i])
+    CALLABLE.w = -0.5
+    try:
+        g = symgrad.grad(calls_an_object, wrt=[0, 1])(*args)
+        for i in range(2):
+            fd_check(calls_an_object, args, i, g[i])
+    finally:
+        CALLABLE.w = 1.5
+    H = symgrad.hessian(calls_an_object)(*args)
+    assert H[0][1] == pytest.approx(H[1][0], rel=1e-9)
+
+
 def test_helper_returning_a_tuple_rk4():
     def rhs(theta, omega, g=9.81):
         return omega, -g * math.sin(theta)
