@@ -65,6 +65,8 @@ def mark_raising_reads(func: Func, active: Any = lambda v: False) -> None:
                 reads.append(s)
         elif type(s) is For:
             defs[s.var] = None
+    if not reads:
+        return
     safe = _in_range(body, defs, set())
     for e in reads:
         if id(e) in safe:
