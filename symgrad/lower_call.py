@@ -37,7 +37,7 @@ from .scope import (FuncChoice, FuncValue, PartialValue, Scope, Static, StaticDi
                     StaticTuple,
                     const_or_none, is_compile_time, is_operand)
 from .source import (c_wrapper_error as _c_wrapper_error, describe, get_source,
-                     is_library, python_function_inside as _python_function_inside)
+                     is_library, is_user_class, python_function_inside as _python_function_inside)
 
 def describe_var(v: Var) -> str:
     return repr(v.name) if getattr(v, "name", None) else "this value"
@@ -213,7 +213,11 @@ class CallLowering:
         if isinstance(call, types.FunctionType) and not isinstance(obj, type):
             return self.inline_function(scope, call, [self.static_self(obj), *args], kwargs,
                                         node, callee)
-        return self.opaque_call(self.ref_static(callee), args, kwargs, node, dest, describe(obj))
+        err = self.error_at(node, f"an object of class {obj.__name__} made inside the function",
+                            "pass it in (its fields are differentiated), or make the class a "
+                            "NamedTuple") if is_user_class(obj) else None
+        return self.opaque_call(self.ref_static(callee), args, kwargs, node, dest, describe(obj),
+                                error=err)
 
     def array_library_error(self, obj: Any, node: ast.AST) -> Exception:
         from .errors import NonDifferentiableError

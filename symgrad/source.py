@@ -116,6 +116,15 @@ def is_library(fn: Any) -> bool:
     return os.path.realpath(filename).startswith(_LIB_DIRS)
 
 
+def is_user_class(obj: Any) -> bool:
+    """Is ``obj`` a class defined in the user's code (not Python's, nor a package's)?"""
+    import sys
+    module = sys.modules.get(getattr(obj, "__module__", None) or "")
+    filename = getattr(module, "__file__", None) or ""
+    return isinstance(obj, type) and module is not None and obj.__module__ != "builtins" and \
+        not (filename and os.path.realpath(filename).startswith(_LIB_DIRS))
+
+
 def describe(fn: Any) -> str:
     return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
 

@@ -24,7 +24,16 @@ at the top level, inside a grammar-like ``for`` or ``if``, or inside a module he
 * ``walrus``: ``if c1 > T and (z := ...) > -1000.0:``, then ``z`` read;
 * definitely assigned, never raising, leaving no kept read: ``for_else`` (``for ...:
   if ...: z = ...; break`` / ``else: z = ...``), ``while_true`` (``while True: z = ...;
-  ... break``), ``branch_all`` (every branch assigns, or returns).
+  ... break``), ``branch_all`` (every branch assigns, or returns);
+* ``arith`` (in about 3 programs in 10, feature ``raises.arith``; 1-2 of them): the
+  function's own arithmetic that may raise, of a switch of its own (:meth:`raise_arith`):
+  ``e / (c3 - 0.5)`` (``ZeroDivisionError``: ``raises.arith_div``), ``math.log(c3)``
+  (``ValueError``: ``arith_log``), ``math.sqrt(2.0 * c3 + 1.0)`` (``arith_sqrt``),
+  sometimes through a name (``dv = c3 - 0.5``); placed as a shape (before, between or
+  after the others, wrapped or in a helper like them, read as the reads are: in the
+  return, ``0.0 * ...``, unread, accumulated) or in the expression of a read that may
+  raise, before or after it (``raises.arith_inline``: ``(zs[0] + 1.0 / (c3 - 0.5))``).
+  Where both fire, the first error must be Python's.
 
 Its parameters beside the grammar's: switches ``c1``, ``c2`` (floats, never written;
 each ``if`` of a shape tests one), ``zs`` (a list of floats), ``m``, ``k`` (ints), ``D``
@@ -33,6 +42,9 @@ raise records a *trigger* (:data:`TRIGGERS`): :func:`raise_point` draws every pa
 where no trigger fires, then, three times in four, fires one or two (the branch not
 taken, zs empty, m zero or past the end of zs, a row missing, the key missing, a row of
 TABLE too short); Python decides what raises (half the points or a little more).
+Each ``arith`` switch is set, independently of the reads' triggers, half the time to
+where its arithmetic raises (exactly ``T`` for a division, ``<= T`` for a log, ``< T`` for
+a square root), elsewhere at least MARK from it.
 """
 
 from __future__ import annotations
@@ -41,6 +53,7 @@ import copy
 import zlib
 from typing import Any
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from fuzz_families import names_read
@@ -65,8 +78,9 @@ BRANCHY_SHAPES = ("branch", "walrus", "prev_unguarded", "for_else", "branch_all"
 #: what fires a trigger: ("cond", c, safe, raising) intervals of the switch c; ("empty",
 #: "zs"); ("zero", "m"); ("past", "m"); ("row", "R"); ("key", "D"); ("table", "k"); and
 #: ("runs", "zs" or "m"): no trigger, but the loop must run where nothing is fired (the
-#: read in ``prev_unguarded``'s loop raises only then)
-TRIGGERS = ("cond", "empty", "zero", "past", "row", "key", "table", "runs")
+#: read in ``prev_unguarded``'s loop raises only then); ("arith", c, safe, raising): the
+#: switch of an arithmetic raise point (fired on its own, :func:`raise_point`)
+TRIGGERS = ("cond", "empty", "zero", "past", "row", "key", "table", "runs", "arith")
 MARK = 0.1                   # a switch's distance from its threshold
 
 
@@ -94,6 +108,7 @@ class RaisesWriter:
         self.raise_triggers: list[tuple] = []
         self.raise_defs: list[str] = []
         self.raise_table = False
+        self.arith_inline = 0        # arithmetic raise points left for a read's expression
 
     # ---------------------------------------------------------------- f's body
     def raises_body(self, env: Any, lines: list[str]) -> bool:
@@ -107,14 +122,24 @@ class RaisesWriter:
         kinds = [k for k in kinds if self.branches or k not in BRANCHY_SHAPES]
         params = list(env.scalars)
         terms: list[str] = []
-        for _ in range(self.pick([1, 1, 2, 2, 3])):
+        shapes = [self.pick(kinds) for _ in range(self.pick([1, 1, 2, 2, 3]))]
+        if self.chance(30):                 # the function's own arithmetic that may raise
+            self.features.add("raises.arith")
+            for _ in range(self.pick([1, 1, 2])):
+                if self.chance(35):
+                    self.arith_inline += 1
+                else:
+                    shapes.insert(self.draw(st.integers(0, len(shapes))), "arith")
+        for kind in shapes:
             if self.chance(40):
                 self.stmt(env, 0, True, None, lines, "    ")
-            kind = self.pick(kinds)
             if self.calls and self.chance(20):
                 self.raise_helper(env, kind, lines, terms)
             else:
                 self.raise_wrapped(env, kind, lines, terms)
+        while self.arith_inline:            # (no read of a shape took it)
+            self.arith_inline -= 1
+            self.raise_wrapped(env, "arith", lines, terms)
         if self.chance(30):
             self.stmt(env, 0, True, None, lines, "    ")
         ret = [self.expr(env, self.draw(st.integers(1, 2)))] + terms
@@ -191,15 +216,18 @@ class RaisesWriter:
         return c, f"{c} {op} {t}", other
 
     def raise_read(self, env: Any, name: str, top: bool, lines: list[str], indent: str,
-                   terms: list[str]) -> None:
-        """Read ``name`` (a name or a subscript that may raise): in the return (as it is,
-        or where no derivative needs it: ``0.0 * z``), in a statement never read, or
-        added into a variable of the grammar."""
+                   terms: list[str], what: str = "read") -> None:
+        """Read ``name`` (a name or a subscript that may raise; ``what="arith"``: an
+        arithmetic raise point): in the return (as it is, or where no derivative needs
+        it: ``0.0 * z``), in a statement never read, or added into a variable of the
+        grammar; a read may take an arithmetic raise point left (:meth:`arith_beside`)."""
         # (several in one return: the first to raise must be Python's; value_and_grad
         # had printed a copy of z before W[0] + math.sin(z), see test_raises_as_python)
         form = self.pick((["ret", "zero"] if top else []) + ["dead", "acc"])
-        self.features.add(f"raises.read_{form}")
+        self.features.add(f"raises.{what}_{form}")
         e = self.pick([name, name, f"math.tanh({name})", f"{name} * {self.expr(env, 1)}"])
+        if what == "read" and self.arith_inline and self.chance(60):
+            e = self.arith_beside(env, e, lines, indent)
         if form == "ret":
             terms.append(e)
         elif form == "zero":
@@ -209,6 +237,44 @@ class RaisesWriter:
         else:
             acc = self.pick(env.assignable)
             lines.append(f"{indent}{acc} = {acc} + 0.5 * {e}")
+
+    def arith_beside(self, env: Any, e: str, lines: list[str], indent: str) -> str:
+        """``e`` (a read that may raise) and an arithmetic raise point in one expression,
+        either first: where both raise, Python raises the first one's error."""
+        self.arith_inline -= 1
+        self.features.add("raises.arith_inline")
+        a = self.raise_arith(env, lines, indent)
+        return self.pick([f"({e} + {a})", f"({a} + {e})", f"({e} * {a})", f"({a} * {e})"])
+
+    def raise_arith(self, env: Any, lines: list[str], indent: str) -> str:
+        """An expression of the function's own arithmetic that raises where a new switch
+        ``c..`` is at its trigger ``T`` (-0.5, 0 or 0.5): ``e / (c - T)`` (at ``c == T``:
+        ZeroDivisionError), ``math.log(c - T)`` (``c <= T``: ValueError),
+        ``math.sqrt(c - T)`` (``c < T``: never at T, where only the derivative divides by
+        zero); ``c - T`` sometimes doubled, or computed first into a name.  Its trigger
+        is recorded."""
+        c = f"c{len(self.raise_floats) + 1}"
+        self.raise_floats.append(c)
+        if c not in self.raise_env.own_scalars:       # (the grammar may read it in f)
+            self.raise_env.own_scalars.append(c)
+        kind, t = self.pick(["div", "div", "log", "sqrt"]), self.pick([-0.5, 0.0, 0.5])
+        self.features.add(f"raises.arith_{kind}")
+        one, two = ({0.5: " - 0.5", -0.5: " + 0.5", 0.0: ""}[t],
+                    {0.5: " - 1.0", -0.5: " + 1.0", 0.0: ""}[t])
+        arg = self.pick([f"{c}{one}", f"({c}{one}) * 2.0", f"2.0 * {c}{two}"])
+        if self.chance(25):
+            self.features.add("raises.arith_name")
+            dv = self.fresh("dv")
+            lines.append(f"{indent}{dv} = {arg}")
+            arg = dv
+        safe = [(t + MARK, 2.0)] + ([(-2.0, t - MARK)] if kind == "div" else [])
+        raising = {"div": [(t, t)], "log": [(t, t), (-2.0, t - MARK)],
+                   "sqrt": [(-2.0, t - MARK)]}[kind]
+        self.raise_triggers.append(("arith", c, safe, raising))
+        if kind != "div":
+            return f"math.{kind}({arg})"
+        den = arg if arg.isidentifier() else f"({arg})"
+        return f"({self.pick(['1.0', self.expr(env, 1)])} / {den})"
 
     def raise_value(self, env: Any, c: str | None = None) -> str:
         """A value to assign: of the grammar, or one no derivative of the x's needs."""
@@ -339,6 +405,12 @@ class RaisesWriter:
         else:
             self.raise_read(env, e, top, lines, indent, terms)
 
+    def rs_arith(self, env: Any, top: bool, in_loop: str | None, lines: list[str],
+                 indent: str, terms: list[str]) -> None:
+        """An arithmetic raise point (:meth:`raise_arith`), read as a read is."""
+        a = self.raise_arith(env, lines, indent)
+        self.raise_read(env, a, top, lines, indent, terms, what="arith")
+
     # ---------------------------------------------------------------- shapes that never raise
     def rs_loop_prev(self, env: Any, top: bool, in_loop: str | None, lines: list[str],
                      indent: str, terms: list[str]) -> None:
@@ -444,17 +516,19 @@ class RaisesWriter:
 def raise_point(draw: Any, triggers: list[tuple], used: list[str], floats: list[str],
                 source: str) -> dict[str, Any]:
     """The family's arguments: every trigger quiet, then, three times in four, one or two
-    fired (Python may raise there; with the programs whose shapes never raise, half the
-    points or a little more raise: 60% in a run of 1500 examples).  (Hypothesis draws the simplest choice, 0, far more often
-    than its share: the choices are offset by a hash of the ``source``, so that the
-    share holds however the draws lean.)"""
+    of the reads' fired (Python may raise there; with the programs whose shapes never
+    raise, half the points or a little more raise: 60% in a run of 1500 examples), and
+    each arithmetic raise point's, on its own, half the time (so that both fire at some
+    points).  (Hypothesis draws the simplest choice, 0, far more often than its share:
+    the choices are offset by a hash of the ``source``, so that the share holds however
+    the draws lean.)"""
     salt = zlib.crc32(source.encode())
     kinds = {t[0] for t in triggers}
-    triggers_all, triggers = triggers, [t for t in triggers if t[0] != "runs"]
+    triggers_all, triggers = triggers, [t for t in triggers if t[0] not in ("runs", "arith")]
 
     def num() -> float:
         return draw(st.floats(-2.0, 2.0, allow_nan=False))
-    quiet = {t[1]: t[2] for t in triggers if t[0] == "cond"}
+    quiet = {t[1]: t[2] for t in triggers_all if t[0] in ("cond", "arith")}
     out: dict[str, Any] = {}
     for c in floats:
         lo, hi = draw(st.sampled_from(quiet.get(c, [(-2.0, 2.0)])))
@@ -473,13 +547,17 @@ def raise_point(draw: Any, triggers: list[tuple], used: list[str], floats: list[
         n = len(triggers)
         for k in draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=2)):
             fire(draw, triggers[(k + salt // 2) % n], out)
+    arith = [t for t in triggers_all if t[0] == "arith"]
+    for j, t in enumerate(arith):          # (each half the time, whatever the reads do)
+        if (draw(st.integers(0, 1)) + (salt >> (8 + j))) % 2:
+            fire(draw, t, out)
     return {p: out[p] for p in floats + used}
 
 
 def fire(draw: Any, trigger: tuple, out: dict[str, Any]) -> None:
     """Change the point so that the trigger's read finds nothing."""
     kind, p = trigger[0], trigger[1]
-    if kind == "cond":
+    if kind in ("cond", "arith"):
         lo, hi = draw(st.sampled_from(trigger[3]))
         out[p] = draw(st.floats(lo, hi))
     elif kind == "empty":
@@ -499,8 +577,35 @@ def fire(draw: Any, trigger: tuple, out: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------- the oracle's parts
 #: what the family's reads raise where they find nothing
 RAISES_RAISES = (UnboundLocalError, IndexError, KeyError)
+#: what the function's own arithmetic raises (``arith``: checked in the programs that
+#: have it, discarded elsewhere, as OverflowError is everywhere)
+ARITH_RAISES = (ZeroDivisionError, ValueError)
 #: symgrad's comment on a read it keeps because it may raise
 KEPT = "raises where the function raises"
+
+
+def python_raises(f: Any, prog: Any, args: list) -> BaseException | None:
+    """What ``f`` raises at ``args`` that the oracle checks (``test_fuzz.check_raises``):
+    one of :data:`RAISES_RAISES`, or of :data:`ARITH_RAISES` in a program with
+    arithmetic raise points; None where it returns.  Other arithmetic errors: the point
+    is discarded."""
+    try:
+        f(*copy.deepcopy(args))
+    except RAISES_RAISES as exc:
+        return exc
+    except ARITH_RAISES as exc:
+        assume("raises.arith" in prog.features)
+        return exc
+    except OverflowError:
+        assume(False)
+    return None
+
+
+def arith_set(prog: Any, args: list) -> bool:
+    """Is a switch of an arithmetic raise point at its trigger (it raises if reached)?"""
+    point = dict(zip(prog.params, args))
+    return any(lo <= point[t[1]] <= hi for t in prog.raise_triggers if t[0] == "arith"
+               for lo, hi in t[3])
 
 
 def kept_names(source: str) -> list[str]:

@@ -84,3 +84,32 @@ def test_calls_python_refuses_are_refused_with_the_line(fn):
     assert bad_cases.WRONG_ARGUMENTS[fn] in msg and "bad_cases.py" in msg
     lines, start = inspect.getsourcelines(fn)
     assert start < info.value.lineno < start + len(lines)
+
+
+class _Box:
+    def __init__(self, w):
+        self.w = w
+
+    def scaled(self, x):
+        return self.w * x
+
+
+def makes_an_object_of_its_input(x):
+    b = _Box(x)
+    return b.scaled(x)
+
+
+def makes_an_object_of_a_constant(x):
+    b = _Box(2.0)
+    return x * x + (1.0 if b is None else 0.0)
+
+
+def test_an_object_made_inside_from_a_differentiated_value_names_its_class():
+    """A user class instantiated inside the function: refused with the class and what to
+    do (it had said "no derivative rule for _Box" and suggested a math function)."""
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        symgrad.grad(makes_an_object_of_its_input)(0.5)
+    msg = str(info.value)
+    assert "an object of class _Box made inside the function" in msg
+    assert __file__ in msg and "b = _Box(x)" in msg and "NamedTuple" in msg
+    assert symgrad.grad(makes_an_object_of_a_constant)(0.5) == 1.0

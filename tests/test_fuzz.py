@@ -36,7 +36,8 @@ values, keyword builtins, decorators, globals) and checks, at a random point:
   ``UnboundLocalError`` ...) ``grad`` and ``value_and_grad`` raise the same type of
   exception (:func:`check_maps`);
 * for a program of the family ``raises`` (names that may not be assigned, elements that
-  may not be there, read: ``fuzz_raises.py``): where Python raises, every mode raises the
+  may not be there, read, and sometimes its own ``1.0 / (c3 - 0.5)`` or ``math.log(c3)``
+  that may raise too: ``fuzz_raises.py``): where Python raises, every mode raises the
   same type of exception; elsewhere, when its shapes are all definitely assigned, no read
   of a name is kept in ``grad(f).source`` (:func:`check_raises`).
 
@@ -77,7 +78,8 @@ from hypothesis.control import currently_in_test_context
 
 import fuzz
 from fuzz_families import pack_known_bug
-from fuzz_raises import RAISES_RAISES, kept_names, raising_modes
+from fuzz_raises import (RAISES_RAISES, arith_set, kept_names, python_raises,
+                         raising_modes)
 from same_bits import gradient_and_hvp, same_bits
 from symgrad import SymgradError, grad, hvp, jvp, value_and_grad, vjp
 from symgrad.errors import ArgumentError
@@ -412,25 +414,23 @@ def _made_and_called(prog: fuzz.Program, args: list, wrt_names: list[str], make,
 # ------------------------------------------------- reads that may raise (family raises)
 def check_raises(prog: fuzz.Program, args: list, wrt_names: list[str]) -> bool:
     """The raises family's oracle at one point, before the others.  Where Python raises
-    (:data:`RAISES_RAISES`), ``grad``, ``value_and_grad``, ``jvp``, ``vjp``, ``hessian``
-    and ``hvp`` (those that apply: ``fuzz_raises.raising_modes``) raise the same type of
-    exception (True: nothing more to check).  Elsewhere, in a program whose shapes are
+    (``fuzz_raises.python_raises``: :data:`RAISES_RAISES`, and ``ZeroDivisionError`` or
+    ``ValueError`` in a program with arithmetic raise points), ``grad``,
+    ``value_and_grad``, ``jvp``, ``vjp``, ``hessian`` and ``hvp`` (those that apply:
+    ``fuzz_raises.raising_modes``) raise the same type of exception (True: nothing more
+    to check).  Elsewhere, in a program whose shapes are
     all definitely assigned, ``grad(f).source`` keeps no read of a name
     (``fuzz_raises.kept_names``); the other checks follow."""
     LAST.clear()
     LAST.update(source=prog.source, args=copy.deepcopy(args), wrt=wrt_names)
-    python = None
-    try:
-        fuzz.load(prog.source).f(*copy.deepcopy(args))
-    except RAISES_RAISES as exc:
-        python = exc
-    except (OverflowError, ZeroDivisionError, ValueError):
-        assume(False)
+    python = python_raises(fuzz.load(prog.source).f, prog, args)
     if python is not None:
-        if prog.definite_only:
+        if prog.definite_only and isinstance(python, RAISES_RAISES):
             raise Mismatch("oracle", f"the generator's definitely assigned reads raise: "
                            f"{type(python).__name__}: {python}")
         _event(f"raises: Python raises {type(python).__name__}")
+        if arith_set(prog, args):
+            _event(f"raises: Python raises {type(python).__name__}, an arithmetic one set")
         f = fuzz.load(prog.source).f
         for what, thunk in raising_modes(f, prog, as_floats(prog, args), wrt_names).items():
             check_mode_raises(what, thunk, python)
