@@ -352,3 +352,33 @@ def nonlocal_names(stmts: list) -> list[str]:
             if isinstance(n, ast.Nonlocal):
                 out.extend(x for x in n.names if x not in out)
     return out
+
+
+def forwarded_dict_keys(tree: ast.AST, arg: ast.expr) -> list[str] | None:
+    """The keys of a dict ``f(**arg)`` forwards, where they are known as the code is
+    made: ``arg`` a display of constant string keys (``f(**{"s": y})``), or a name
+    ``tree`` assigns such a display once and never rebinds, changes nor reads but as
+    ``f(**name)`` (``opts = {"s": y}`` ... ``f(x, **opts)``); None otherwise."""
+    display = arg if isinstance(arg, ast.Dict) else None
+    if isinstance(arg, ast.Name):
+        forwarded = {id(k.value) for node in ast.walk(tree) if isinstance(node, ast.Call)
+                     for k in node.keywords if k.arg is None}
+        target = None
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
+                    isinstance(node.targets[0], ast.Name) and node.targets[0].id == arg.id:
+                if target is not None:
+                    return None
+                target, display = node.targets[0], node.value
+            elif isinstance(node, (ast.Global, ast.Nonlocal)) and arg.id in node.names or \
+                    isinstance(node, ast.arg) and node.arg == arg.id:
+                return None
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id == arg.id and node is not target and \
+                    (not isinstance(node.ctx, ast.Load) or id(node) not in forwarded):
+                return None
+    if not isinstance(display, ast.Dict) or not all(
+            isinstance(k, ast.Constant) and type(k.value) is str for k in display.keys):
+        return None
+    keys = [k.value for k in display.keys]
+    return keys if len(set(keys)) == len(keys) else None

@@ -26,7 +26,7 @@ import types
 from typing import Any
 
 from . import ir, rules
-from .desugar import assigned_names, desugar
+from .desugar import assigned_names, desugar, forwarded_dict_keys
 from .errors import SourceError, UnsupportedSyntaxError
 from .ir import Const, Eqn, Global, Kind, Loc, Var
 from .stdlib_models import model_of
@@ -34,15 +34,18 @@ from .static_args import mark as mark_fixed
 from .lower_records import class_of_tuple, is_named_tuple_class, make_named_tuple
 from .scope import known_isinstance, static_types
 from .scope import (FuncChoice, FuncValue, PartialValue, Scope, Static, StaticDict,
-                    StaticTuple,
-                    const_or_none, is_compile_time, is_operand)
-from .source import (c_wrapper_error as _c_wrapper_error, describe, get_source,
-                     is_library, is_user_class, python_function_inside as _python_function_inside)
+                    StaticTuple, const_or_none, is_compile_time, is_operand)
+from .source import (array_library_error, c_wrapper_error as _c_wrapper_error, describe,
+                     get_source, library_error, is_library, is_user_class,
+                     python_function_inside as _python_function_inside)
 
 def describe_var(v: Var) -> str:
     return repr(v.name) if getattr(v, "name", None) else "this value"
 
 
+_KWARGS_HINT = ("pass keyword arguments one by one, a dict display of constant keys "
+                "(**{'s': y}, or a name assigned one and only forwarded), or forward **kwargs "
+                "before reading it")
 #: a recursion is inlined call by call while its depth is known when the code is made
 _MAX_DEPTH, _MAX_RECURSIVE = 32, 512
 _RECURSION_HINT = ("rewrite the recursion as a loop (a recursion is inlined when the arguments "
@@ -109,13 +112,15 @@ class CallLowering:
         for k in node.keywords:
             v = self.expr(scope, k.value)
             if k.arg is None:
-                if type(v) is not StaticDict or v.var is not None:
-                    raise scope.fs.error(node, "a ** argument of unknown keys (or **kwargs "
-                                         "read as a dict before it is forwarded)",
-                                         "pass keyword arguments one by one, or forward "
-                                         "**kwargs before reading it")
-                kwargs.update(v.items)
-                marks.update((key, len(self.block)) for key in v.items)
+                keys = None if type(v) is StaticDict else forwarded_dict_keys(
+                    scope.fs.tree, k.value)         # (a dict of known keys, never changed)
+                if keys is None and (type(v) is not StaticDict or v.var is not None):
+                    raise scope.fs.error(node, "a ** argument of unknown keys (or **kwargs read "
+                                         "as a dict before it is forwarded)", _KWARGS_HINT)
+                items = v.items if keys is None else {
+                    key: self.getitem(v, Const(key), None, k.value) for key in keys}
+                kwargs.update(items)
+                marks.update((key, len(self.block)) for key in items)
             else:
                 kwargs[k.arg] = v
                 marks[k.arg] = len(self.block)
@@ -184,14 +189,15 @@ class CallLowering:
         if helper is not None:                # generated code differentiated again
             return self.helper_call(helper, args, kwargs, node, dest)
         if (getattr(obj, "__module__", None) or "").split(".")[0] in ("numpy", "scipy"):
+            err = array_library_error(self.scope_fs, obj, node)
             return self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
-                                    describe(obj), error=self.array_library_error(obj, node))
+                                    describe(obj), error=err)
         generated_for = getattr(obj, "__symgrad_generated_for__", None)
         if generated_for is not None:      # symgrad.grad(g)(d): g's gradient, made for d
             obj = generated_for([self.kind_of(a).find() for a in args])
         if isinstance(obj, types.FunctionType) and is_library(obj):
             return self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
-                                    describe(obj), error=self.library_error(obj, node))
+                                    describe(obj), error=library_error(self.scope_fs, obj, node))
         if isinstance(obj, types.FunctionType):
             return self.inline_function(scope, obj, args, kwargs, node, callee)
         if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType):
@@ -218,30 +224,6 @@ class CallLowering:
                             "NamedTuple") if is_user_class(obj) else None
         return self.opaque_call(self.ref_static(callee), args, kwargs, node, dest, describe(obj),
                                 error=err)
-
-    def array_library_error(self, obj: Any, node: ast.AST) -> Exception:
-        from .errors import NonDifferentiableError
-        fs = self.scope_fs
-        module = getattr(obj, "__module__", "") or ""
-        name = getattr(obj, "__name__", describe(obj))
-        short = "np" + module[len("numpy"):] if module.startswith("numpy") else module
-        short = short.replace(".linalg._linalg", ".linalg").replace("._core", "")
-        return NonDifferentiableError(
-            f'File "{fs.filename}", line {fs.line(node)}: symgrad has no derivative rule for '
-            f"{short}.{name} (called with values that depend on the inputs).\n    "
-            f"{fs.text(node).strip()}\n  hint: give it one with symgrad.register_array_rule"
-            f"({name}, vjps=[...]) (README, \"Arrays symgrad does not know\"), or compute "
-            "it with the numpy operations symgrad differentiates.")
-
-    def library_error(self, obj: Any, node: ast.AST) -> Exception:
-        from .errors import NonDifferentiableError
-        fs = self.scope_fs
-        return NonDifferentiableError(
-            f'File "{fs.filename}", line {fs.line(node)}: symgrad has no derivative rule for '
-            f"{getattr(obj, '__module__', '')}.{describe(obj)} (library code, which symgrad "
-            "does not differentiate through), called with values that depend on the inputs."
-            f"\n    {fs.text(node).strip()}\n  hint: write the computation in your own "
-            "code, or register a rule with symgrad.register_rule.")
 
     def numpy_call(self, scope: Scope, callee: Static, args: list, kwargs: dict,
                    node: ast.AST, dest: Var | None) -> Any:

@@ -125,6 +125,33 @@ def is_user_class(obj: Any) -> bool:
         not (filename and os.path.realpath(filename).startswith(_LIB_DIRS))
 
 
+def array_library_error(fs: Any, obj: Any, node: ast.AST) -> Exception:
+    """No rule for a numpy or scipy function called with values that depend on the inputs."""
+    from .errors import NonDifferentiableError
+    module = getattr(obj, "__module__", "") or ""
+    name = getattr(obj, "__name__", describe(obj))
+    short = "np" + module[len("numpy"):] if module.startswith("numpy") else module
+    short = short.replace(".linalg._linalg", ".linalg").replace("._core", "")
+    return NonDifferentiableError(
+        f'File "{fs.filename}", line {fs.line(node)}: symgrad has no derivative rule for '
+        f"{short}.{name} (called with values that depend on the inputs).\n    "
+        f"{fs.text(node).strip()}\n  hint: give it one with symgrad.register_array_rule"
+        f"({name}, vjps=[...]) (README, \"Arrays symgrad does not know\"), or compute "
+        "it with the numpy operations symgrad differentiates.")
+
+
+def library_error(fs: Any, obj: Any, node: ast.AST) -> Exception:
+    """No rule for a library function (never inlined) called with values that depend on
+    the inputs."""
+    from .errors import NonDifferentiableError
+    return NonDifferentiableError(
+        f'File "{fs.filename}", line {fs.line(node)}: symgrad has no derivative rule for '
+        f"{getattr(obj, '__module__', '')}.{describe(obj)} (library code, which symgrad "
+        "does not differentiate through), called with values that depend on the inputs."
+        f"\n    {fs.text(node).strip()}\n  hint: write the computation in your own "
+        "code, or register a rule with symgrad.register_rule.")
+
+
 def describe(fn: Any) -> str:
     return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
 

@@ -25,7 +25,7 @@ at the top level, inside a grammar-like ``for`` or ``if``, or inside a module he
 * definitely assigned, never raising, leaving no kept read: ``for_else`` (``for ...:
   if ...: z = ...; break`` / ``else: z = ...``), ``while_true`` (``while True: z = ...;
   ... break``), ``branch_all`` (every branch assigns, or returns);
-* ``arith`` (in about 3 programs in 10, feature ``raises.arith``; 1-2 of them): the
+* ``arith`` (in a quarter of the programs, feature ``raises.arith``; 1-2 of them): the
   function's own arithmetic that may raise, of a switch of its own (:meth:`raise_arith`):
   ``e / (c3 - 0.5)`` (``ZeroDivisionError``: ``raises.arith_div``), ``math.log(c3)``
   (``ValueError``: ``arith_log``), ``math.sqrt(2.0 * c3 + 1.0)`` (``arith_sqrt``),
@@ -123,10 +123,10 @@ class RaisesWriter:
         params = list(env.scalars)
         terms: list[str] = []
         shapes = [self.pick(kinds) for _ in range(self.pick([1, 1, 2, 2, 3]))]
-        if self.chance(30):                 # the function's own arithmetic that may raise
+        if self.chance(40):                 # the function's own arithmetic that may raise
             self.features.add("raises.arith")
             for _ in range(self.pick([1, 1, 2])):
-                if self.chance(35):
+                if self.chance(45):
                     self.arith_inline += 1
                 else:
                     shapes.insert(self.draw(st.integers(0, len(shapes))), "arith")

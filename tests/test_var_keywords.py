@@ -113,3 +113,64 @@ def test_second_order_and_jacobians_with_keywords():
         2 * 2.0 - 2 * math.sin(3.0))
     assert symgrad.jacobian(quad_opts)(3.0, s=5.0) == pytest.approx((30.0, 9.0))
     assert symgrad.jvp(quad_opts, (3.0,), (1.0,)) == pytest.approx((18.0, 12.0))
+
+
+# --- a dict of known keys forwarded as ** (it was refused: "a ** argument of unknown
+# keys"): a display (f(**{"s": y})) or a name assigned such a display once and only
+# forwarded; anything else (a key added, a read, another assignment) is still refused.
+def display_forwarded(x, y):
+    return _inner(x, **{"s": y, "t": x * y})
+
+
+def name_forwarded(x, y):
+    opts = {"s": y}
+    a = _inner(x, **opts)
+    return a * _inner(y, **opts)
+
+
+def name_forwarded_in_a_loop(x, y):
+    total = 0.0
+    for k in range(3):
+        opts = {"t": y * k}
+        total = total + _inner(x, **opts)
+    return total
+
+
+def forwarded_through_a_wrapper(x, y):
+    opts = {"s": x, "t": y}
+    return forwarded(y, **opts)
+
+
+def key_added_after(x, y):
+    opts = {"s": y}
+    opts["t"] = x
+    return _inner(x, **opts)
+
+
+def read_as_well(x, y):
+    opts = {"s": y}
+    return _inner(x, **opts) + opts["s"]
+
+
+def assigned_twice(x, y, c=1.0):
+    opts = {"s": y}
+    if c > 0:
+        opts = {"t": y}
+    return _inner(x, **opts)
+
+
+@pytest.mark.parametrize("f", [display_forwarded, name_forwarded, name_forwarded_in_a_loop,
+                               forwarded_through_a_wrapper])
+def test_a_dict_of_known_keys_is_forwarded(f):
+    args = (0.7, 1.3)
+    g = symgrad.grad(f, wrt=[0, 1])(*args)
+    for i in range(2):
+        assert g[i] == pytest.approx(fd(f, args, {}, i=i), rel=1e-6, abs=1e-8)
+    H = symgrad.hessian(f)(*args)
+    assert H[0][1] == pytest.approx(H[1][0], rel=1e-9)
+
+
+@pytest.mark.parametrize("f", [key_added_after, read_as_well, assigned_twice])
+def test_a_dict_that_changes_or_is_read_is_still_refused_when_forwarded(f):
+    with pytest.raises(SymgradError, match="a \\*\\* argument of unknown keys"):
+        symgrad.grad(f, wrt=[0, 1])(0.7, 1.3)
