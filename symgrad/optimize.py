@@ -21,6 +21,7 @@ from . import rules
 from .emit_array import ARRAY_PURE
 from .ir import (Break, Const, Eqn, For, Func, Global, If, Return, Var, While, leaves, stmt_reads,
                  stmt_writes, walk)
+from .emit_inline import shadow_lists
 from .raising import raise_class
 
 __all__ = ["optimize"]
@@ -296,16 +297,21 @@ def _add_reads(live: set, ops: Any) -> None:
 def _drop_repeated_reads(body: list) -> bool:
     """A read kept only because it may raise (``xs[0]``, nothing uses it) goes when
     the same block reads the same element again before any effect: the second read
-    raises as the first would (``d_x = d_out * WS[0]`` after ``WS[0]``).  True if
-    one went."""
-    if not any(type(s) is Eqn and s.prim == "getitem" and s.params is not None and
-               s.params.get("may_raise") for s in walk(body)):
+    raises as the first would (``d_x = d_out * WS[0]`` after ``WS[0]``).  So does a
+    division kept only to raise (``s / len(xs)``) where the same block divides by the
+    same number again (``d_s = d_out / len(xs)``).  True if one went."""
+    if not any(type(s) is Eqn and (s.prim == "getitem" and s.params is not None and
+               s.params.get("may_raise") or s.prim in _DIVISIONS) for s in walk(body)):
         return False
     uses = _uses(body)
     defs: dict[Var, Any] = {}
+    changed: set = set()            # (lists changed; None in it: code symgrad cannot see)
     for s in walk(body):
         for o in stmt_writes(s):
             defs[o] = s if o not in defs else None
+        if type(s) is Eqn and s.prim in _EFFECT:
+            changed.add(s.args[0] if s.args and s.prim not in _UNSEEN else None)
+    changed -= shadow_lists(body)   # (a tape's, an adjoint list's: no list of the function's)
     memo: dict = {}
 
     def key(a: Any) -> Any:
@@ -315,17 +321,19 @@ def _drop_repeated_reads(body: list) -> bool:
         k = memo.get(a)
         if k is None:
             d = defs.get(a)
-            k = ("v", a) if type(d) is not Eqn or d.prim not in ("getitem", "copy") else \
-                key(d.args[0]) if d.prim == "copy" else ("i", key(d.args[0]), key(d.args[1]))
+            k = ("v", a) if type(d) is not Eqn or d.prim not in ("getitem", "copy", "len") else \
+                key(d.args[0]) if d.prim == "copy" else \
+                ("i", key(d.args[0]), key(d.args[1])) if d.prim == "getitem" else \
+                ("n", key(d.args[0])) if _stable(d.args[0], defs, changed) else ("v", a)
             memo[a] = k
         return k
 
     def leaves_of(k: Any, out: set) -> set:
         if k[0] == "v":
             out.add(k[1])
-        elif k[0] == "i":
-            leaves_of(k[1], out)
-            leaves_of(k[2], out)
+        elif k[0] in ("i", "n"):
+            for part in k[1:]:
+                leaves_of(part, out)
         return out
 
     dropped = _drop_in(body, uses, key, leaves_of)
@@ -336,20 +344,41 @@ def _drop_repeated_reads(body: list) -> bool:
     return dropped
 
 
+_DIVISIONS = {"truediv", "floordiv", "mod"}
+#: effects on lists symgrad cannot see (any list may change)
+_UNSEEN = {"call", "callmethod", "pyexpr"}
+
+
+def _is_num(a: Any) -> bool:
+    return type(a) is Var and a.kind.find().tag == "num" or \
+        type(a) is Const and type(a.value) in (int, float)
+
+
+def _stable(lst: Any, defs: dict, changed: set) -> bool:
+    """Is the length of ``lst`` the same wherever it is read (assigned once or a
+    parameter, and no list of the function's changes: another may be the same list)?"""
+    return type(lst) is Var and not changed and not (lst in defs and defs[lst] is None)
+
+
 def _drop_in(block: list, uses: dict, key: Any, leaves_of: Any) -> bool:
     drop = []
     for k, s in enumerate(block):
-        if type(s) is not Eqn or s.prim != "getitem" or uses.get(s.outs[0], 0) or \
-                not (s.params or {}).get("may_raise"):
+        if type(s) is not Eqn or not s.outs or uses.get(s.outs[0], 0):
             continue
-        want = key(s.outs[0])
-        fixed = leaves_of(want, set())
+        if s.prim == "getitem" and (s.params or {}).get("may_raise"):
+            want = key(s.outs[0])
+        elif s.prim in _DIVISIONS and all(_is_num(a) for a in (*s.args, s.outs[0])):
+            want = ("/", key(s.args[1]))        # (ZeroDivisionError: where it is 0)
+        else:
+            continue
+        fixed = leaves_of(want[1] if want[0] == "/" else want, set())
         mine = raise_class(s)
         for t in block[k + 1:]:
             if type(t) is not Eqn or t.prim in _EFFECT or fixed.intersection(t.outs) or \
                     raise_class(t) not in (None, mine):     # (another error first)
                 break
-            if t.prim == "getitem" and key(t.outs[0]) == want:
+            if (key(t.outs[0]) if t.prim == "getitem" else ("/", key(t.args[1])) if
+                    t.prim in _DIVISIONS and all(map(_is_num, t.args)) else None) == want:
                 drop.append(s)
                 break
     if drop:

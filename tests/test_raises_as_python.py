@@ -355,6 +355,40 @@ def test_the_kept_read_is_one_line_with_its_reason(mod):
     assert src.count("raises where") == 1
 
 
+def mean_square(w, xs):
+    s = 0.0
+    for x in xs:
+        s += (w * x) ** 2
+    return s / len(xs)
+
+
+def mean_square_grown(w, xs):
+    s = 0.0
+    for x in xs:
+        s += (w * x) ** 2
+    n = len(xs)
+    xs.append(1.0)
+    return s / n + xs[-1] * w / len(xs)
+
+
+def test_a_division_the_adjoint_sweep_repeats_is_not_kept_twice():
+    """``grad`` of a mean divides ``d_out / len(xs)``, which raises as ``s / len(xs)``
+    would (xs empty): the loss is not computed just to divide it (it was, to raise).
+    Where the list grows between, the first division stays."""
+    src = symgrad.grad(mean_square, wrt=0).source
+    assert "s / len(xs)  # (raises" not in src and "s = s +" not in src
+    for xs in ([0.5, -1.5], []):
+        exc = python(mean_square, (0.7, xs))
+        if exc is None:
+            assert_close(symgrad.grad(mean_square, wrt=0)(0.7, list(xs)),
+                         first_derivative(mean_square, (0.7, xs)))
+        else:
+            raises_as(exc, lambda: symgrad.grad(mean_square, wrt=0)(0.7, list(xs)), "mean")
+    assert "/ n  # (raises" in symgrad.grad(mean_square_grown, wrt=0).source
+    raises_as(ZeroDivisionError(), lambda: symgrad.grad(mean_square_grown, wrt=0)(0.7, []),
+              "grown")
+
+
 def test_a_read_the_adjoint_sweep_repeats_is_not_kept_twice(mod):
     # grad needs TABLE[i][1] only in the adjoint sweep, which reads it again before any
     # effect: that read raises as the first would, so the first goes
