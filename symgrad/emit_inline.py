@@ -165,12 +165,22 @@ def keep_raising_order(block: list, inline: dict, consumer: dict) -> None:
     expression past such a line is printed where it is, named.  ``inline``: the
     temporaries printed inside others (changed here); ``consumer``: the statement each
     one is printed inside.  A loop or a branch may raise what anything in it may."""
-    where = {id(s): k for k, s in enumerate(block)}
     raising = []
     for k, s in enumerate(block):
-        c = _classes(s)
-        if c:
-            raising.append((k, s, c))
+        if type(s) is Eqn:
+            c = raise_class(s)
+            if c is None:
+                continue
+            c = _ONE.get(c) or _ONE.setdefault(c, frozenset((c,)))
+        else:
+            c = frozenset(c for x in walk([s]) if type(x) is Eqn
+                          for c in (raise_class(x),) if c is not None)
+            if not c:
+                continue
+        raising.append((k, s, c))
+    if len(raising) < 2:
+        return
+    where = {id(s): k for k, s in enumerate(block)}
 
     def place(s: Any, k: int) -> int:       # where the line of ``s`` is printed
         while type(s) is Eqn and len(s.outs) == 1 and s.outs[0] in inline:
@@ -178,7 +188,7 @@ def keep_raising_order(block: list, inline: dict, consumer: dict) -> None:
             k = where.get(id(s), len(block))        # (a while's test: after its block)
         return k
 
-    changed = len(raising) > 1
+    changed = True
     while changed:
         changed = False
         seen: list[tuple[Any, int, frozenset]] = []
@@ -197,9 +207,5 @@ def keep_raising_order(block: list, inline: dict, consumer: dict) -> None:
                 furthest[c] = p
 
 
-def _classes(s: Any) -> frozenset:
-    if type(s) is Eqn:
-        c = raise_class(s)
-        return frozenset((c,)) if c is not None else frozenset()
-    return frozenset(c for x in walk([s]) if type(x) is Eqn for c in (raise_class(x),)
-                     if c is not None)
+#: a class of errors -> the set of it alone
+_ONE: dict[str, frozenset] = {}

@@ -78,13 +78,13 @@ def _uses(body: list) -> dict[Var, int]:
     return uses
 
 
-def _needed(body: list) -> tuple[set, bool]:
+def _needed(body: list) -> tuple[set, bool, set]:
     """The statements the function needs (mark and sweep): every effect, read that may
     raise, ``return`` and ``while`` (its loop may not end), then, to a fixed point,
     every definition of a variable a needed statement reads, the regions around a
     needed statement, and the ``break`` and ``continue`` of a needed loop.  A value
     only itself needs (``x = x * 2`` carried round a loop whose result nothing reads)
-    is not needed.  Also: is a variable assigned twice?"""
+    is not needed.  Also: is a variable assigned twice?  And the variables read."""
     parent: dict = {}
     defs: dict = {}                       # var -> its definition, or a list of them
     jumps: dict = {}                      # loop -> its break and continue statements
@@ -122,7 +122,7 @@ def _needed(body: list) -> tuple[set, bool]:
                 if j not in needed:
                     needed.add(j)
                     work.append(j)
-    return needed, any(type(d) is list for d in defs.values())
+    return needed, any(type(d) is list for d in defs.values()), seen
 
 
 def _index(block: list, up: Any, loop: Any, parent: dict, defs: dict, jumps: dict,
@@ -187,11 +187,11 @@ def optimize(func: Func) -> Func:
     """Remove dead code (see the module docstring); returns the same function."""
     again = True
     while again:
-        needed, twice = _needed(func.body)
+        needed, twice, read = _needed(func.body)
         func.body = _prune(func.body, needed)
         # (a variable assigned once is read after that assignment, if it is needed)
         again = twice and _Stores().block(func.body, set(), True)[1]
-        again = _drop_repeated_reads(func.body) or again
+        again = _drop_repeated_reads(func.body, read) or again
     return func
 
 
@@ -294,14 +294,16 @@ def _add_reads(live: set, ops: Any) -> None:
             live.update(x for x in leaves(a) if type(x) is Var)
 
 
-def _drop_repeated_reads(body: list) -> bool:
+def _drop_repeated_reads(body: list, read: set) -> bool:
     """A read kept only because it may raise (``xs[0]``, nothing uses it) goes when
     the same block reads the same element again before any effect: the second read
     raises as the first would (``d_x = d_out * WS[0]`` after ``WS[0]``).  So does a
     division kept only to raise (``s / len(xs)``) where the same block divides by the
-    same number again (``d_s = d_out / len(xs)``).  True if one went."""
-    if not any(type(s) is Eqn and (s.prim == "getitem" and s.params is not None and
-               s.params.get("may_raise") or s.prim in _DIVISIONS) for s in walk(body)):
+    same number again (``d_s = d_out / len(xs)``).  ``read``: the variables some
+    statement reads.  True if one went."""
+    if not any(type(s) is Eqn and s.outs and s.outs[0] not in read and (
+            s.prim == "getitem" and s.params is not None and s.params.get("may_raise") or
+            s.prim in _DIVISIONS) for s in walk(body)):
         return False
     uses = _uses(body)
     defs: dict[Var, Any] = {}
