@@ -62,9 +62,12 @@ class KindError(SymgradError):
     """Two uses of one value need different kinds (a number and a list)."""
 
 
-def kind_conflict(fs: Any, node: Any, exc: KindError) -> Exception:
+def kind_conflict(fs: Any, node: Any, exc: KindError, seq_param: str | None = None
+                  ) -> Exception:
     """The error for a value used as two kinds of value (a number and a list, an array
-    and a list), at ``node`` of function source ``fs``."""
+    and a list), at ``node`` of function source ``fs``; ``seq_param``: a parameter whose
+    items may be of different kinds, to read as a tuple of them (see
+    :func:`symgrad.pipeline.tuple_search`)."""
     text = str(exc)
     if text.endswith(" is not a list"):
         kind = text[:-len(" is not a list")]
@@ -75,6 +78,8 @@ def kind_conflict(fs: Any, node: Any, exc: KindError) -> Exception:
                    "or an array); on arrays use numpy's functions (np.max, np.sum, "
                    "np.real) rather than Python's builtins and attributes (max, sum, .real)")
     err.about_lists = True     # (read as numbers and lists: the array path's error wins)
+    if seq_param is not None:
+        err.seq_param = seq_param       # type: ignore[attr-defined]
     return err
 
 

@@ -352,7 +352,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         try:
             handler(self, scope, s)
         except KindError as exc:     # (a conflict found below an expression's own checks)
-            raise kind_conflict(scope.fs, s, exc) from None
+            raise kind_conflict(scope.fs, s, exc, self.seq_conflict(())) from None
 
     def s_assign(self, scope: Scope, s: ast.Assign) -> None:
         self.set_loc(scope, s)
@@ -847,9 +847,7 @@ def lower(fn: Any, structured: bool = False, patterns: dict | None = None) -> Lo
         try:
             return lw.lower_top(fn, fs)
         except KindError as exc:
-            err = kind_conflict(fs, fs.tree, exc)
-            err.seq_param = lw.seq_conflict(())     # type: ignore[attr-defined]
-            raise err from None
+            raise kind_conflict(fs, fs.tree, exc, lw.seq_conflict(())) from None
     return _lower_call_of(fn, structured, patterns)
 
 

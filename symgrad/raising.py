@@ -95,7 +95,7 @@ def raise_class(e: Eqn) -> str | None:
         if p == "copy":
             return "unbound"
     elif not params.get("subscript", False) or params.get("in_range", False):
-        return None
+        return _arithmetic_class(e)
     if p in ("getitem", "getattr") and e.args:
         a = e.args[0]
         keyed = a.kind.find().tag == "map" if type(a) is Var else isinstance(
@@ -106,19 +106,29 @@ def raise_class(e: Eqn) -> str | None:
 
 def _arithmetic_class(e: Eqn) -> str | None:
     """A primitive of the function's own arithmetic that may raise (``1.0 / x``,
-    ``math.log(x)``), not a derivative's (``# grad of:`` lines run after every line of
-    the function has run) nor a division by a constant other than 0."""
+    ``math.log(x)``): the exception it raises (:data:`_RAISES`), or its name; None for
+    a derivative's (``# grad of:`` lines run after every line of the function has run),
+    numpy's (it warns) and a division by a constant other than 0."""
     r = rules.RULES.get(e.prim)
-    if r is None or not r.may_raise or e.loc is not None and e.loc.prefix:
+    if r is None or not r.may_raise or e.loc is not None and e.loc.prefix or \
+            e.params is not None and e.params.get("flavor") == "numpy":
         return None
     if e.prim in _DIVISIONS and len(e.args) == 2 and type(e.args[1]) is Const and \
             e.args[1].value != 0:
         return None
-    return e.prim
+    if e.prim == "pow" and len(e.args) == 2 and type(e.args[1]) is Const and \
+            type(e.args[1].value) in (int, float) and e.args[1].value > 0:
+        return "OverflowError"      # (x ** 2: too large; no 0 ** -1, no root of a negative)
+    return _RAISES.get(e.prim, e.prim)
 
 
 #: primitives that raise only where they divide by zero
 _DIVISIONS = {"truediv", "floordiv", "mod", "fmod"}
+#: the one exception a primitive of numbers raises (any of a class may come first)
+_RAISES = {**dict.fromkeys(("truediv", "floordiv", "mod", "reciprocal"), "ZeroDivisionError"),
+           **dict.fromkeys(("log", "log2", "log10", "log1p", "sqrt", "acos", "asin", "acosh",
+                            "atanh", "fmod"), "ValueError"),
+           **dict.fromkeys(("exp", "exp2", "expm1", "cosh", "sinh"), "OverflowError")}
 
 
 def _later_classes(body: list) -> dict[int, set]:

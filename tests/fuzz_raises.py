@@ -31,9 +31,9 @@ at the top level, inside a grammar-like ``for`` or ``if``, or inside a module he
   (``ValueError``: ``arith_log``), ``math.sqrt(2.0 * c3 + 1.0)`` (``arith_sqrt``),
   sometimes through a name (``dv = c3 - 0.5``); placed as a shape (before, between or
   after the others, wrapped or in a helper like them, read as the reads are: in the
-  return, ``0.0 * ...``, unread, accumulated; a log or a square root not in the return:
-  KNOWN BUG SPLIT_TEMPORARY) or, a division, in the expression of a read that may
-  raise, before or after it (``raises.arith_inline``: ``(zs[0] + 1.0 / (c3 - 0.5))``).
+  return, ``0.0 * ...``, unread, accumulated) or in the expression of a read that may
+  raise, before or after it (``raises.arith_inline``: ``(zs[0] + 1.0 / (c3 - 0.5))``,
+  ``(math.log(c3) * zs[0])``).
   Where both fire, the first error must be Python's.
 
 Its parameters beside the grammar's: switches ``c1``, ``c2`` (floats, never written;
@@ -241,11 +241,12 @@ class RaisesWriter:
 
     def arith_beside(self, env: Any, e: str, lines: list[str], indent: str) -> str:
         """``e`` (a read that may raise) and an arithmetic raise point in one expression,
-        either first: where both raise, Python raises the first one's error.  (A
-        division only: KNOWN BUG SPLIT_TEMPORARY, above :func:`raise_point`.)"""
+        either first: where both raise, Python raises the first one's error (a value
+        the derivative reuses, ``math.sqrt(c)``, had been computed first: fixed, see
+        tests/test_raises_as_python.py)."""
         self.arith_inline -= 1
         self.features.add("raises.arith_inline")
-        a = self.raise_arith(env, lines, indent, ["div"])
+        a = self.raise_arith(env, lines, indent)
         return self.pick([f"({e} + {a})", f"({a} + {e})", f"({e} * {a})", f"({a} * {e})"])
 
     def raise_arith(self, env: Any, lines: list[str], indent: str,
@@ -413,10 +414,7 @@ class RaisesWriter:
                  indent: str, terms: list[str]) -> None:
         """An arithmetic raise point (:meth:`raise_arith`), read as a read is."""
         a = self.raise_arith(env, lines, indent)
-        # (a log or a square root never in the return, beside the reads' terms: KNOWN BUG
-        # SPLIT_TEMPORARY, above raise_point)
-        self.raise_read(env, a, top and not a.startswith("math."), lines, indent, terms,
-                        what="arith")
+        self.raise_read(env, a, top, lines, indent, terms, what="arith")
 
     # ---------------------------------------------------------------- shapes that never raise
     def rs_loop_prev(self, env: Any, top: bool, in_loop: str | None, lines: list[str],
@@ -520,25 +518,6 @@ class RaisesWriter:
 
 
 # ---------------------------------------------------------------------- the points
-
-# KNOWN BUG: SPLIT_TEMPORARY.  value_and_grad, jvp and hvp print a value that the
-# derivative reuses (a square root, a name read, ``math.tanh(zs[0])``) on a line of its
-# own before the line it comes from, so it is computed before what is to its left in
-# that line; where that part raises another error, they raise the wrong one:
-#
-#     def f(c, zs):                   # Python: IndexError at (-1.0, [])
-#         return zs[0] + math.sqrt(c)
-#     value_and_grad(f, wrt=["c"])(-1.0, [])      # ValueError (jvp, hvp too)
-#
-#     def g(c, zs):                   # Python: ValueError at (0.0, [])
-#         for z in zs:
-#             pass
-#         return math.log(c) * z
-#     value_and_grad(g, wrt=["c"])(0.0, [])       # UnboundLocalError (jvp too)
-#
-# (also ``math.log(c) * zs[0]``: jvp raises IndexError; ``math.log(c) + math.tanh(zs[0])``
-# with wrt zs: value_and_grad.)  So the family writes a log or a square root only on a
-# line of its own, never in the return nor beside a read; a division goes anywhere.
 
 def raise_point(draw: Any, triggers: list[tuple], used: list[str], floats: list[str],
                 source: str) -> dict[str, Any]:

@@ -529,3 +529,43 @@ def test_the_first_error_is_pythons(order_mod, name, points, mode):
         elif mode == "grad":
             assert_close(run(f, mode, args), first_derivative(f, args), what=f"{name}{args}")
     assert both >= 2, "two points at least where Python raises"
+
+
+# --- found by the fuzzer's arithmetic raise points (helper's KNOWN BUG SPLIT_TEMPORARY):
+# a value the derivative reuses (math.sqrt(c)) was named on a line of its own, before the
+# read to its left; math calls carry params (their flavor) and were not sorted as arithmetic
+SPLIT_SOURCE = '''
+import math
+
+
+def read_then_sqrt(c, zs):
+    return zs[0] + math.sqrt(c)
+
+
+def log_then_unbound(c, zs):
+    for z in zs:
+        pass
+    return math.log(c) * z
+
+
+def log_then_element(c, zs):
+    return math.log(c) * zs[0]
+
+
+def log_then_tanh_of_an_element(c, zs):
+    return math.log(c) + math.tanh(zs[0])
+'''
+
+
+@pytest.mark.parametrize("name,args", [
+    ("read_then_sqrt", (-1.0, [])), ("read_then_sqrt", (-1.0, [2.0])),
+    ("read_then_sqrt", (4.0, [])), ("log_then_unbound", (0.0, [])),
+    ("log_then_unbound", (0.0, [1.0])), ("log_then_unbound", (2.0, [])),
+    ("log_then_element", (0.0, [])), ("log_then_tanh_of_an_element", (0.0, [])),
+    ("log_then_tanh_of_an_element", (2.0, []))])
+@pytest.mark.parametrize("mode", MODES)
+def test_a_value_the_derivative_reuses_raises_in_its_place(name, args, mode):
+    f = getattr(load(SPLIT_SOURCE), name)
+    exc = python(f, args)
+    assert exc is not None
+    raises_as(exc, lambda: run(f, mode, args), f"{mode} of {name}{args}")

@@ -393,7 +393,22 @@ def sum_beside_rows(P, x0, xs):
     return q + xs[-1] * xs[0]
 
 
+GL = [0.5, 2.0]
+
+
+def _last_and(p):
+    v = (GL[-1] and p[2])       # (a module's list's element or p's: the two meet)
+    return min(p[0]) + v
+
+
+def conflict_inside_a_statement(P, x0):
+    a, b, c = P
+    c = c * _last_and(P)        # (the conflict was met inside this statement: not named)
+    return b + c + x0
+
+
 ALIASED = [
+    (conflict_inside_a_statement, ([[1.25], 4.0, 1.5], 2.0)),   # (found by the fuzzer)
     (through_an_alias, ([[[1e-12, -0.89]], {"x": -1.5}], [-1.4, 0.3])),
     (through_an_alias, ([[[1e-12, 0.0]], {"x": -1.5}], [-1.4, 0.3])),
     (sum_beside_rows, (([0.5, -0.25], [[1.0, 1.3], [-0.05, -1.2]]), 0.3, [1.7, -1.1])),
