@@ -387,14 +387,19 @@ def _events(source: str, args: list[Any], glob: dict[str, Any] | None) -> list[t
 def margins(source: str, args: list[Any], glob: dict[str, Any] | None = None) -> list[float]:
     """Distances to the nearest branch boundary or kink met while running ``f`` at ``args``
     (on floats), from an instrumented copy of the program; a truth-tested exact 0.0 or a
-    ``sorted`` tie that survives :func:`jittered` inputs counts as infinitely far."""
-    events = _events(source, args, glob)
+    ``sorted`` tie that survives :func:`jittered` inputs counts as infinitely far.  A run
+    that reads what is not there (IndexError, KeyError, UnboundLocalError) gives
+    ``[0.0]``: the point is rejected."""
+    try:
+        events = _events(source, args, glob)
+    except (LookupError, NameError):    # (a read that finds nothing: tests/fuzz_raises.py)
+        return [0.0]
     if not any(exempt and m == 0.0 for m, exempt in events):
         return [m for m, _ in events]
     try:
         again = _events(source, jittered(args), glob)
-    except (ArithmeticError, ValueError):
-        return [0.0]
+    except (ArithmeticError, ValueError, LookupError, NameError):
+        return [0.0]                   # (moved, it reaches an error: too near a boundary)
     if [e for _, e in again] != [e for _, e in events]:
         return [0.0]                   # another path: the point is too near a boundary
     return [math.inf if exempt and m == 0.0 and m2 == 0.0 else m

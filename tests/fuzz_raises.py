@@ -58,7 +58,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from fuzz_families import names_read
-from fuzz_oracles import map_leaves, margins
+from fuzz_oracles import map_leaves
 from symgrad import grad, hessian, hvp, jvp, value_and_grad, vjp
 
 #: the module-level list of the ``TABLE[k][1]`` reads: rows 1 and 3 (and -4) raise
@@ -623,17 +623,6 @@ def triggers_set(prog: Any, args: list) -> str:
                 "runs": lambda: False}[t[0]]()
     kinds = {"arith" if t[0] == "arith" else "read" for t in prog.raise_triggers if on(t)}
     return "both" if len(kinds) == 2 else kinds.pop() if kinds else "none"
-
-
-def read_safe_margins(source: str, args: list, glob: dict | None = None) -> list[float]:
-    """``fuzz_oracles.margins``, or ``[0.0]`` (the point too near a boundary) where its
-    run at the jittered point raises a read's error (:data:`RAISES_RAISES`: a condition
-    near its boundary leads to a read that finds nothing; ``margins`` takes an
-    arithmetic error so, not these)."""
-    try:
-        return margins(source, args, glob)
-    except RAISES_RAISES:
-        return [0.0]
 
 
 def kept_names(source: str) -> list[str]:

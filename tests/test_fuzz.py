@@ -79,7 +79,7 @@ from hypothesis.control import currently_in_test_context
 import fuzz
 from fuzz_families import pack_known_bug
 from fuzz_raises import (RAISES_RAISES, kept_names, python_raises, raising_modes,
-                         read_safe_margins, triggers_set)
+                         triggers_set)
 from same_bits import gradient_and_hvp, same_bits
 from symgrad import SymgradError, grad, hvp, jvp, value_and_grad, vjp
 from symgrad.errors import ArgumentError
@@ -474,7 +474,7 @@ def check_at(prog: fuzz.Program, args: list, wrt_names: list[str], with_sympy: b
     LAST.update(source=prog.source, args=copy.deepcopy(args), wrt=wrt_names)
     mod = fuzz.load(prog.source)
     value, after = run_python(mod, args, prog)
-    assume(all(m > fuzz.MARGIN for m in read_safe_margins(prog.source, as_floats(prog, args))))
+    assume(all(m > fuzz.MARGIN for m in fuzz.margins(prog.source, as_floats(prog, args))))
     refs = references(prog, args, wrt, value)
     assume(refs is not None)
     exact, scale = refs
@@ -568,7 +568,7 @@ def check_after_change(prog, mod, g, vg, args, wrt, glob) -> None:
         _event("global change: f raises at the new globals (second call skipped)")
         return
     if not (math.isfinite(value) and abs(value) < BIG) or not all(
-            m > fuzz.MARGIN for m in read_safe_margins(prog.source, as_floats(prog, args), glob)):
+            m > fuzz.MARGIN for m in fuzz.margins(prog.source, as_floats(prog, args), glob)):
         _event("global change: point at a kink or too large (second call skipped)")
         return
     refs = references(prog, args, wrt, value, glob)
@@ -687,7 +687,7 @@ def test_fuzz_forward_mode_and_hvp_identities(prog, data):
     assume(not shares(*_lists_in(args)))
     mod = fuzz.load(prog.source)
     value, after = run_python(mod, args, prog)
-    assume(all(m > fuzz.MARGIN for m in read_safe_margins(prog.source, as_floats(prog, args))))
+    assume(all(m > fuzz.MARGIN for m in fuzz.margins(prog.source, as_floats(prog, args))))
     diff = [p for p in prog.differentiable]
     wrt = [prog.params.index(p) for p in diff]
     refs = references(prog, args, wrt, value)
@@ -724,7 +724,7 @@ def test_fuzz_forward_mode_and_hvp_identities(prog, data):
             x_up[i] = _axpy(h, t, x_up[i])
             x_dn[i] = _axpy(-h, t, x_dn[i])
         for x in (x_up, x_dn):        # both points on the same side of every kink
-            assume(all(m > fuzz.MARGIN / 2 for m in read_safe_margins(prog.source, x)))
+            assume(all(m > fuzz.MARGIN / 2 for m in fuzz.margins(prog.source, x)))
         try:
             g_up, g_dn = g(*copy.deepcopy(x_up)), g(*copy.deepcopy(x_dn))
         except (OverflowError, ZeroDivisionError, ValueError):
@@ -813,7 +813,7 @@ def test_fuzz_every_mode_follows_a_rebound_module_function(prog, data):
     tangents = _tangents(prog, args, diff, data.draw)
     hdiff = prog.hvp_differentiable              # (not a dict: hvp refuses it)
     v = tuple(tangents[prog.params.index(p)] for p in hdiff)
-    assume(all(m > fuzz.MARGIN for m in read_safe_margins(before, as_floats(prog, args))))
+    assume(all(m > fuzz.MARGIN for m in fuzz.margins(before, as_floats(prog, args))))
     g = grad(mod.f, wrt=diff)
     # (made, called and cached with the first function)
     _call_mode("grad", lambda: g(*copy.deepcopy(primals)))
@@ -823,7 +823,7 @@ def test_fuzz_every_mode_follows_a_rebound_module_function(prog, data):
         _call_mode("hvp", lambda: hvp(mod.f, copy.deepcopy(primals), v, wrt=hdiff))
     mod._ACT = getattr(math, second)
     run_python(mod, args, prog)
-    assume(all(m > fuzz.MARGIN for m in read_safe_margins(after_src, as_floats(prog, args))))
+    assume(all(m > fuzz.MARGIN for m in fuzz.margins(after_src, as_floats(prog, args))))
     # the reference: a module that always had the second function (its derivatives are
     # checked against finite differences by the tests above)
     fresh = fuzz.load(after_src)
