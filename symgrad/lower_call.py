@@ -204,8 +204,13 @@ class CallLowering:
             this = self.static_self(obj.__self__)
             return self.inline_function(scope, obj.__func__, [this, *args], kwargs, node,
                                         callee)
-        if not isinstance(obj, types.FunctionType) and hasattr(obj, "__wrapped__") and \
-                callable(obj):
+        return self.call_object(scope, callee, obj, args, kwargs, node, dest)
+
+    def call_object(self, scope: Scope, callee: Static, obj: Any, args: list, kwargs: dict,
+                    node: ast.AST, dest: Var | None) -> Any:
+        """A call of what is neither a function nor a method: a wrapper made in C, a
+        ``functools.partial``, an object with ``__call__``, a class."""
+        if hasattr(obj, "__wrapped__") and callable(obj):
             inner_fn = _python_function_inside(obj)
             err = _c_wrapper_error(obj, inner_fn) if inner_fn is not None else None
             return self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
