@@ -96,9 +96,12 @@ def _slice_text(pr: Printer, parts: tuple) -> str:
 
 
 def _e_slice(pr: Printer, e: Eqn) -> tuple[str, int]:
-    if e.params and e.params.get("as_list"):       # list(xs) (of a list or a tuple)
-        return f"{pr.names.builtin('list')}({pr.op(e.args[0])})", ATOM
-    return f"{pr.op(e.args[0], ATOM)}[{_slice_text(pr, e.args[1:4])}]", ATOM
+    made = e.params and (e.params.get("as_list") and "list" or e.params.get("as_tuple") and
+                         "tuple")
+    if made and all(type(p) is Const and p.value is None for p in e.args[1:4]):
+        return f"{pr.names.builtin(made)}({pr.op(e.args[0])})", ATOM   # list(xs), tuple(xs)
+    text = f"{pr.op(e.args[0], ATOM)}[{_slice_text(pr, e.args[1:4])}]"
+    return (f"{pr.names.builtin(made)}({text})" if made else text), ATOM
 
 
 def _e_list(pr: Printer, e: Eqn) -> tuple[str, int]:
@@ -176,9 +179,10 @@ def _e_callmethod(pr: Printer, e: Eqn) -> tuple[str, int]:
 def _call_parts(pr: Printer, e: Eqn) -> str:
     """The arguments of a call equation ``(callee, *positional, *keyword values)``."""
     kw = (e.params or {}).get("kw", ())
+    star = (e.params or {}).get("star", ())         # (positions passed as *xs)
     args = e.args[1:]
     pos = args[:len(args) - len(kw)]
-    return ", ".join([pr.op(a) for a in pos]
+    return ", ".join([f"*{pr.op(a, ATOM)}" if k in star else pr.op(a) for k, a in enumerate(pos)]
                      + [f"{k}={pr.op(v)}" for k, v in zip(kw, args[len(pos):])])
 
 

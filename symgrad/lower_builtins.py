@@ -303,7 +303,11 @@ def b_list(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
         return lw.emit("list", (), Kind.list_of(), dest=dest)
     if _is_gen(node.args[0]):
         return lw.e_listcomp(scope, node.args[0], dest)
-    v = lw.expr(scope, node.args[0])
+    return _listed(lw, lw.expr(scope, node.args[0]), node, dest, "list")
+
+
+def _listed(lw: Any, v: Any, node: ast.Call, dest: Var | None, how: str) -> Any:
+    """``list(v)`` or ``tuple(v)`` (``how``) of a value lowered."""
     if type(v) is StaticTuple:
         items = tuple(lw.materialize(x, node) for x in v.items)
         kind = Kind.list_of()
@@ -313,21 +317,24 @@ def b_list(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     v = lw.materialize(v, node)
     k = lw.kind_of(v).find()
     if k.tag == "obj":
-        return lw.emit("call", (Global("list", list, "builtin"), v), Kind.list_of(),
-                       {"kw": (), "label": "list"}, dest=dest)
+        return lw.emit("call", (Global(how, list if how == "list" else tuple, "builtin"), v),
+                       Kind.list_of(), {"kw": (), "label": how}, dest=dest)
     if k.tag == "map" and k.attrs is not True and type(v) is Var:   # list(d): its keys
         return lw.map_keys(v, node)
     lw.unify(lw.kind_of(v), Kind.list_of(), node)
-    # (printed list(v): v[:] of a tuple would be a tuple)
+    # (printed list(v): v[:] of a tuple would be a tuple; tuple(v): a tuple, so that
+    # changing it raises as in Python)
     return lw.emit("slice", (v, Const(None), Const(None), Const(None)), lw.kind_of(v),
-                   {"as_list": True}, dest=dest)
+                   {"as_" + how: True}, dest=dest)
 
 
 def b_tuple(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
-    v = lw.expr(scope, node.args[0]) if len(node.args) == 1 else None
+    if len(node.args) != 1 or node.keywords or _is_gen(node.args[0]):
+        return b_list(lw, scope, node, dest)
+    v = lw.expr(scope, node.args[0])
     if type(v) is StaticTuple:
         return v
-    return b_list(lw, scope, node, dest)
+    return _listed(lw, v, node, dest, "tuple")
 
 
 def b_map(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:

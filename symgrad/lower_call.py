@@ -28,9 +28,11 @@ from typing import Any
 from . import ir, rules
 from .desugar import assigned_names, desugar, forwarded_dict_keys
 from .errors import SourceError, UnsupportedSyntaxError
-from .ir import Const, Eqn, Global, Kind, Loc, Var
+from .ir import Const, Global, Kind, Loc, Var
 from .stdlib_models import model_of
 from .static_args import mark as mark_fixed
+from .lower_dicts import NOT_DICT, DictLowering
+from .lower_star import Spread, StarLowering
 from .lower_records import class_of_tuple, is_named_tuple_class, make_named_tuple
 from .scope import known_isinstance, static_types
 from .scope import (FuncChoice, FuncValue, PartialValue, Scope, Static, StaticDict,
@@ -46,6 +48,9 @@ def describe_var(v: Var) -> str:
 _KWARGS_HINT = ("pass keyword arguments one by one, a dict display of constant keys "
                 "(**{'s': y}, or a name assigned one and only forwarded), or forward **kwargs "
                 "before reading it")
+_RANDOM_HINT = ("draw with constant parameters and move or scale the draw: mu + sigma * "
+                "random.gauss(0.0, 1.0), a + (b - a) * random.random(), xs[random.randrange("
+                "len(xs))]")
 #: a recursion is inlined call by call while its depth is known when the code is made
 _MAX_DEPTH, _MAX_RECURSIVE = 32, 512
 _RECURSION_HINT = ("rewrite the recursion as a loop (a recursion is inlined when the arguments "
@@ -70,8 +75,9 @@ def _check_binds(scope: Scope, obj: Any, args: list, kwargs: dict, node: ast.AST
                              "call it as Python allows") from None
 
 
-class CallLowering:
-    """Calls: primitives, structured builtins, inlining, opaque calls, methods."""
+class CallLowering(DictLowering, StarLowering):
+    """Calls: primitives, structured builtins, inlining, opaque calls, methods (those of
+    dicts in :mod:`symgrad.lower_dicts`, ``*`` arguments in :mod:`symgrad.lower_star`)."""
 
     # ------------------------------------------------------------------ entry
     def call(self, scope: Scope, node: ast.Call, dest: Var | None, statement: bool) -> Any:
@@ -81,19 +87,29 @@ class CallLowering:
             if type(base) is StaticTuple and func.attr in ("index", "count") or \
                     type(base) is StaticDict:     # (p * q, r).index(m), kwargs.get("s")
                 base = self.materialize(base, node)
-            if is_operand(base):
+            method = _python_method(base, func.attr)
+            if is_operand(base) and not (method is not None and any(
+                    type(a) is ast.Starred for a in node.args)):
                 args, kwargs = self.call_args(scope, node)
                 return self.method_call(scope, base, func.attr, args, kwargs, node, dest)
-            if type(base) is Static:
+            if method is not None:              # model.forward(*xs): see lower_star
+                callee: Any = Static(getattr(base.obj, func.attr))
+            elif type(base) is Static:
                 obj = getattr(base.obj, func.attr, None)
                 if obj is None or not callable(obj):
                     raise scope.fs.error(node, f"the call {ast.unparse(func)}(...)",
                                          "call a function")
-                callee: Any = Static(obj)
+                callee = Static(obj)
             else:
                 callee = self.expr(scope, func)
         else:
             callee = self.expr(scope, func)
+        if any(type(a) is ast.Starred for a in node.args):
+            return self.starred_call(scope, callee, node, dest)
+        return self.finish_call(scope, callee, node, dest)
+
+    def finish_call(self, scope: Scope, callee: Any, node: ast.Call, dest: Var | None) -> Any:
+        """The call of ``callee`` (lowered) with the arguments of ``node``."""
         if type(callee) is Static and callee.obj in _STRUCTURED:
             return _STRUCTURED[callee.obj](self, scope, node, dest)
         if type(callee) is Static and _rows_in_sequence(callee.obj, node):
@@ -200,6 +216,11 @@ class CallLowering:
                                     describe(obj), error=library_error(self.scope_fs, obj, node))
         if isinstance(obj, types.FunctionType):
             return self.inline_function(scope, obj, args, kwargs, node, callee)
+        if rules.is_random(obj):                # random.gauss(mu, s), random.choice(xs)
+            return self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
+                                    describe(obj), error=self.error_at(
+                                        node, f"{describe(obj)} of differentiated values",
+                                        _RANDOM_HINT))
         if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType):
             this = self.static_self(obj.__self__)
             return self.inline_function(scope, obj.__func__, [this, *args], kwargs, node,
@@ -363,9 +384,12 @@ class CallLowering:
                     label: str, constant: bool = False, error: Exception | None = None) -> Var:
         """A call kept as written.  Its result does not depend differentiably on its
         arguments (checked when activity is known: an error unless ``constant``)."""
-        ops = [self.materialize(a, node) for a in args]
+        ops = [a.seq if type(a) is Spread else self.materialize(a, node) for a in args]
         kws = {k: self.materialize(v, node) for k, v in kwargs.items()}
         params = {"kw": tuple(kws), "label": label, "constant": constant}
+        star = tuple(k for k, a in enumerate(args) if type(a) is Spread)
+        if star:                                    # print(*xs)
+            params["star"] = star
         if error is not None:
             params["error"] = error
         out = self.emit("call", (fn, *ops, *kws.values()), Kind(), params, dest=dest)
@@ -401,7 +425,7 @@ class CallLowering:
                 return self.inline_function(scope, method, [base, *args], kwargs, node,
                                             Static(getattr(base.obj, name)))
         made = self.dict_method(scope, base, kb, name, args, kwargs, node, dest)
-        if made is not _NOT_DICT:
+        if made is not NOT_DICT:
             return made
         if type(base) is Var and kb.tag == "map" and kb.attrs is not False:
             raise scope.fs.error(node, f"the method call .{name}() of {describe_var(base)}, "
@@ -415,81 +439,6 @@ class CallLowering:
         kws = {k: self.materialize(v, node) for k, v in kwargs.items()}
         return self.emit("callmethod", (base, *ops, *kws.values()), Kind(),
                          {"name": name, "kw": tuple(kws), "label": f".{name}()"}, dest=dest)
-
-    def dict_method(self, scope: Scope, base: Any, kb: Kind, name: str, args: list,
-                    kwargs: dict, node: ast.AST, dest: Var | None) -> Any:
-        """``d.copy()``, ``d.keys()``, ``d.values()``, ``d.get(k, default)`` of a dict (or
-        of a value that may be one); ``_NOT_DICT`` for any other method."""
-        if name == "copy" and type(base) is Var and not args and not kwargs and \
-                kb.tag == "map" and kb.attrs is not True and isinstance(node, ast.Call) and \
-                isinstance(node.func, ast.Attribute):          # d.copy(): a new dict
-            from .lower_builtins import dict_copy
-            return dict_copy(self, scope, node.func.value, node, dest)
-        if name in ("keys", "values", "items") and base in self.top_params and \
-                kb.tag == "list" and not args and not kwargs:
-            # a parameter read as a list (d[key] of a key computed when it runs), whose
-            # .values() says it is a dict: made again with it a dict (api, DICT_PARAMS)
-            err = self.error_at(node, f"d.{name}() of a parameter read as a list before",
-                                "read it as a dict from the start")
-            err.dict_param = self.top_params[base]      # type: ignore[attr-defined]
-            raise err
-        if name in ("keys", "values", "items") and type(base) is Var and not args and \
-                not kwargs and (kb.tag is None or kb.tag == "map" and kb.attrs is not True):
-            if name == "items":
-                raise self.error_at(node, "d.items() used as a value",
-                                    "loop over it (for k, v in d.items()), or use d.keys() "
-                                    "and d.values()")
-            keys, values = self.map_parts(base, node)
-            return keys if name == "keys" else values
-        if name == "get" and type(base) is Var and (kb.tag is None or kb.tag == "map" and
-                                                     kb.attrs is not True) \
-                and 1 <= len(args) <= 2 and not kwargs:
-            if _tape_marker(args[-1]):       # generated code: the value saved, or the marker
-                return self.emit("get_or_missing", (base, self.materialize(args[0], node),
-                                                    args[-1]), None, dest=dest)
-            return self.dict_get(base, args, node, dest)
-        return _NOT_DICT
-
-    def map_parts(self, base: Var, node: ast.AST) -> tuple[Var, Var]:
-        """A dict's keys (``list(d)``, not differentiated) and its values, read key by key
-        (``[d[k] for k in keys]``, so each value's adjoint goes back under its key)."""
-        from .ir import For
-        keys = self.map_keys(base, node)
-        values = self.emit("list", (), Kind.list_of(), hint="_values")
-        k = Var("_k", Kind.num())
-        with self.sub_block() as body:
-            v = self.getitem(base, self.getitem(keys, k, None, node), None, node)
-            self.unify(values.kind.element, self.kind_of(v), node)
-            self.effect("append", (values, v))
-        n = self.emit("len", (keys,), Kind.num())
-        self.block.append(For(k, Const(0), n, Const(1), body, False, self.loc))
-        return keys, values
-
-    def map_keys(self, base: Var, node: ast.AST) -> Var:
-        """A dict's keys, ``list(d)`` (not differentiated)."""
-        self.no_seq(base, node)
-        self.unify(base.kind, Kind.map_of(), node)
-        return self.emit("call", (Global("list", list, "builtin"), base),
-                         Kind.list_of(Kind.obj()),
-                         {"kw": (), "label": "list", "constant": True}, hint="_keys")
-
-    def dict_get(self, base: Var, args: list, node: ast.AST, dest: Var | None) -> Var:
-        """``d.get(k, default)``: ``d[k] if k in d else default``, a branch, so the
-        gradient flows into ``d[k]`` or into ``default``, whichever was returned."""
-        from .ir import If
-        key = self.materialize(args[0], node)
-        default = self.materialize(args[1], node) if len(args) == 2 else Const(None)
-        result = dest if dest is not None else Var("_t")
-        found = self.emit("in", (key, base), Kind.num(), hint="_c")
-        with self.sub_block() as then:
-            self.copy_into(result, self.getitem(base, key, None, node))
-        with self.sub_block() as orelse:
-            if self.kind_of(default).find().tag != "obj":
-                self.copy_into(result, default)
-            else:   # None (or a sentinel), of no kind: d.get(k) read as a number when k is
-                self.block.append(Eqn((result,), "copy", (default,), None, self.loc))  # there
-        self.block.append(If(found, then, orelse, self.loc))
-        return result
 
     def list_method(self, base: Any, name: str, args: list, node: ast.AST, dest: Var | None
                     ) -> Any:
@@ -542,6 +491,8 @@ class CallLowering:
                 pass
         out = self.opaque_call(self.ref_static(callee), args, kwargs, node, dest,
                                describe(obj), constant=True)
+        if rules.is_random(obj):                # (random.seed(0), random.random(): kept)
+            self.block[-1].params["stateful"] = True
         kind = rules.constant_call_kind(obj)
         if kind is None and getattr(obj, "__name__", "") in ("argmax", "argmin") and \
                 len(args) == 1 and "axis" not in kwargs:      # (np.argmax(x): one index)
@@ -741,8 +692,9 @@ class CallLowering:
                     raise self.error_at(node, f"a call to {callee.label} without argument "
                                         f"{name!r}", f"pass every parameter of {callee.label}")
                 values[name] = defaults[name]
-        if spec.vararg is not None:
-            values[spec.vararg.arg] = StaticTuple(tuple(extra))
+        if spec.vararg is not None:        # (f(*xs): the tuple lower_star made of xs)
+            values[spec.vararg.arg] = extra[0].seq if len(extra) == 1 and type(
+                extra[0]) is Spread else StaticTuple(tuple(extra))
         if spec.kwarg is not None:
             values[spec.kwarg.arg] = StaticDict(rest)
         for name, value in values.items():
@@ -798,7 +750,6 @@ _ARRAY_HELPERS = {"_unbroadcast": "np_sum_like", "_matmul_vjp_a": "np_matmul_vjp
 
 
 _NOT_NUMPY = object()     # (numpy_call: the callee is not one of numpy's)
-_NOT_DICT = object()      # (dict_method: not a method of a dict)
 
 
 def _writes_argument(obj: Any) -> bool:
@@ -828,7 +779,18 @@ def _all_params(spec: ast.arguments) -> list[ast.arg]:
     return out
 
 
+def _python_method(base: Any, name: str) -> Any:
+    """The method ``name`` written in Python (not a library's) of ``base``, an object
+    read when the code runs (a module's model), or None."""
+    if type(base) is not Global or isinstance(base.obj, types.ModuleType):
+        return None
+    method = inspect.getattr_static(type(base.obj), name, None)
+    return method if isinstance(method, types.FunctionType) and not is_library(method) \
+        else None
+
+
 def _call_text(node: ast.AST) -> str:
+    node = getattr(node, "written", node)       # (as the user wrote it: see lower_star)
     try:
         return " ".join(ast.unparse(node).split())
     except Exception:  # pragma: no cover
@@ -879,10 +841,3 @@ def _known(v: Any) -> Any:
     if type(v) is StaticTuple:
         return tuple(_known(x) for x in v.items)
     raise LookupError(v)
-
-
-def _tape_marker(value: Any) -> bool:
-    """Is ``value`` the marker generated code saves for a dict key that was absent
-    (``d.get(k, _MISSING)``, kept as written)?"""
-    from .emit_forms import missing_marker
-    return type(value) is Global and value.obj is missing_marker()

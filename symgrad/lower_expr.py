@@ -546,15 +546,10 @@ class ExprLowering:
         return self.emit("list", items, kind, dest=dest)
 
     def starred_list(self, scope: Scope, node: ast.List, dest: Var | None) -> Any:
-        acc: Any = None
-        for e in node.elts:
-            if isinstance(e, ast.Starred):
-                part = self.emit("list_of", (self.operand(scope, e.value),), Kind.list_of())
-            else:
-                part = self.emit("list", (self.operand(scope, e),), Kind.list_of())
-            acc = part if acc is None else self.list_arith(
-                "add", acc, part, acc.kind, part.kind, None, node)
-        return acc if acc is not None else self.emit("list", (), Kind.list_of(), dest=dest)
+        """``[a, *xs, b]``: the lists of its parts added (see StarLowering.spread_list)."""
+        spread = [isinstance(e, ast.Starred) for e in node.elts]
+        parts = self.operands(scope, [e.value if s else e for e, s in zip(node.elts, spread)])
+        return self.spread_list(parts, spread, node)
 
     def e_tuple(self, scope: Scope, node: ast.Tuple, dest: Var | None) -> Any:
         return StaticTuple(tuple(self.expanded(scope, node.elts, node, "a starred list in a "

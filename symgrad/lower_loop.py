@@ -92,8 +92,8 @@ class LoopLowering:
             kb = base.kind.find() if type(base) is Var else None
             if kb is not None and (kb.tag is None or kb.tag == "map" and kb.attrs is not True):
                 return _Iter("seq", seqs=self.map_parts(base, node))   # as zip(keys, values)
-        if isinstance(node, ast.Call) and not node.keywords or (
-                isinstance(node, ast.Call) and _enumerate_kw(node)):
+        if isinstance(node, ast.Call) and (not node.keywords or _enumerate_kw(node)) and not any(
+                type(a) is ast.Starred for a in node.args):    # (zip(*rows): see lower_star)
             callee = self.expr(scope, node.func) if not isinstance(node.func, ast.Attribute) \
                 else None
             obj = callee.obj if type(callee) is Static else None

@@ -220,9 +220,16 @@ def repeat(obj, times):
 
 def zip_longest(*iterables, fillvalue=None):
     lists = [list(it) for it in iterables]
-    longest = max(len(items) for items in lists)
+    longest = max((len(items) for items in lists), default=0)
     return [tuple(items[k] if k < len(items) else fillvalue for items in lists)
             for k in range(longest)]
+
+
+def zip_columns(rows):
+    """``zip(*rows)``, for a list of rows known when the code runs (see lower_star)."""
+    lists = [list(r) for r in rows]
+    shortest = min((len(items) for items in lists), default=0)
+    return [tuple(items[k] for items in lists) for k in range(shortest)]
 
 
 # --------------------------------------------------------------------------- operator

@@ -1,0 +1,125 @@
+"""Methods of dicts (a mixin of :class:`symgrad.lower.Lowerer`): ``d.copy()``,
+``d.keys()``/``d.values()``, ``d.get(k, default)`` and ``d.setdefault(k, default)`` as
+branches on ``k in d``, so that the gradient flows into ``d[k]`` or into the default,
+whichever Python returns."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from .ir import Const, Eqn, Global, Kind, Var
+from .scope import Scope
+
+__all__ = ["DictLowering", "NOT_DICT"]
+
+#: dict_method: not a method of a dict
+NOT_DICT = object()
+
+
+def _tape_marker(value: Any) -> bool:
+    """Is ``value`` the marker generated code saves for a dict key that was absent
+    (``d.get(k, _MISSING)``, kept as written)?"""
+    from .emit_forms import missing_marker
+    return type(value) is Global and value.obj is missing_marker()
+
+
+class DictLowering:
+    """``d.get``, ``d.setdefault``, ``d.keys()`` ... of a dict (or a value that may be one)."""
+
+    def dict_method(self, scope: Scope, base: Any, kb: Kind, name: str, args: list,
+                    kwargs: dict, node: ast.AST, dest: Var | None) -> Any:
+        """``d.copy()``, ``d.keys()``, ``d.values()``, ``d.get(k, default)`` of a dict (or
+        of a value that may be one); ``NOT_DICT`` for any other method."""
+        if name == "copy" and type(base) is Var and not args and not kwargs and \
+                kb.tag == "map" and kb.attrs is not True and isinstance(node, ast.Call) and \
+                isinstance(node.func, ast.Attribute):          # d.copy(): a new dict
+            from .lower_builtins import dict_copy
+            return dict_copy(self, scope, node.func.value, node, dest)
+        if name in ("keys", "values", "items") and base in self.top_params and \
+                kb.tag == "list" and not args and not kwargs:
+            # a parameter read as a list (d[key] of a key computed when it runs), whose
+            # .values() says it is a dict: made again with it a dict (api, DICT_PARAMS)
+            err = self.error_at(node, f"d.{name}() of a parameter read as a list before",
+                                "read it as a dict from the start")
+            err.dict_param = self.top_params[base]      # type: ignore[attr-defined]
+            raise err
+        if name in ("keys", "values", "items") and type(base) is Var and not args and \
+                not kwargs and (kb.tag is None or kb.tag == "map" and kb.attrs is not True):
+            if name == "items":
+                raise self.error_at(node, "d.items() used as a value",
+                                    "loop over it (for k, v in d.items()), or use d.keys() "
+                                    "and d.values()")
+            keys, values = self.map_parts(base, node)
+            return keys if name == "keys" else values
+        if name == "get" and type(base) is Var and (kb.tag is None or kb.tag == "map" and
+                                                     kb.attrs is not True) \
+                and 1 <= len(args) <= 2 and not kwargs:
+            if _tape_marker(args[-1]):       # generated code: the value saved, or the marker
+                return self.emit("get_or_missing", (base, self.materialize(args[0], node),
+                                                    args[-1]), None, dest=dest)
+            return self.dict_get(base, args, node, dest)
+        if name == "setdefault" and type(base) is Var and (kb.tag is None or kb.tag == "map"
+                                                            and kb.attrs is not True) \
+                and 1 <= len(args) <= 2 and not kwargs:
+            return self.dict_setdefault(base, args, node, dest)
+        return NOT_DICT
+
+    def dict_setdefault(self, base: Var, args: list, node: ast.AST, dest: Var | None) -> Var:
+        """``d.setdefault(k, default)``: ``d[k]`` if ``k in d``, else ``default``, stored
+        under ``k`` first (a branch, as :meth:`dict_get`)."""
+        from .ir import If
+        key = self.materialize(args[0], node)
+        default = self.materialize(args[1], node) if len(args) == 2 else Const(None)
+        result = dest if dest is not None else Var("_t")
+        found = self.emit("in", (key, base), Kind.num(), hint="_c")
+        with self.sub_block() as then:
+            self.copy_into(result, self.getitem(base, key, None, node))
+        with self.sub_block() as orelse:
+            self.unify(base.kind, Kind.map_of(), node)
+            self.key_kind(base, key, default, node)
+            self.effect("setitem", (base, key, default))
+            self.copy_into(result, self.getitem(base, key, None, node))
+        self.block.append(If(found, then, orelse, self.loc))
+        return result
+
+    def map_parts(self, base: Var, node: ast.AST) -> tuple[Var, Var]:
+        """A dict's keys (``list(d)``, not differentiated) and its values, read key by key
+        (``[d[k] for k in keys]``, so each value's adjoint goes back under its key)."""
+        from .ir import For
+        keys = self.map_keys(base, node)
+        values = self.emit("list", (), Kind.list_of(), hint="_values")
+        k = Var("_k", Kind.num())
+        with self.sub_block() as body:
+            v = self.getitem(base, self.getitem(keys, k, None, node), None, node)
+            self.unify(values.kind.element, self.kind_of(v), node)
+            self.effect("append", (values, v))
+        n = self.emit("len", (keys,), Kind.num())
+        self.block.append(For(k, Const(0), n, Const(1), body, False, self.loc))
+        return keys, values
+
+    def map_keys(self, base: Var, node: ast.AST) -> Var:
+        """A dict's keys, ``list(d)`` (not differentiated)."""
+        self.no_seq(base, node)
+        self.unify(base.kind, Kind.map_of(), node)
+        return self.emit("call", (Global("list", list, "builtin"), base),
+                         Kind.list_of(Kind.obj()),
+                         {"kw": (), "label": "list", "constant": True}, hint="_keys")
+
+    def dict_get(self, base: Var, args: list, node: ast.AST, dest: Var | None) -> Var:
+        """``d.get(k, default)``: ``d[k] if k in d else default``, a branch, so the
+        gradient flows into ``d[k]`` or into ``default``, whichever was returned."""
+        from .ir import If
+        key = self.materialize(args[0], node)
+        default = self.materialize(args[1], node) if len(args) == 2 else Const(None)
+        result = dest if dest is not None else Var("_t")
+        found = self.emit("in", (key, base), Kind.num(), hint="_c")
+        with self.sub_block() as then:
+            self.copy_into(result, self.getitem(base, key, None, node))
+        with self.sub_block() as orelse:
+            if self.kind_of(default).find().tag != "obj":
+                self.copy_into(result, default)
+            else:   # None (or a sentinel), of no kind: d.get(k) read as a number when k is
+                self.block.append(Eqn((result,), "copy", (default,), None, self.loc))  # there
+        self.block.append(If(found, then, orelse, self.loc))
+        return result
