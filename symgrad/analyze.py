@@ -33,7 +33,7 @@ from .lower_array import settle_joins
 from .raising import mark_raising_reads
 from .rules import RULES
 
-__all__ = ["Facts", "analyze", "INACTIVE_PRIMS", "LIST_MUTATORS"]
+__all__ = ["Facts", "analyze", "changed_by", "INACTIVE_PRIMS", "LIST_MUTATORS"]
 
 #: primitives whose result carries no derivative (comparisons, counts, opaque objects)
 INACTIVE_PRIMS = {"lt", "le", "gt", "ge", "eq", "ne", "is", "is_not", "in", "not_in", "not",
@@ -272,9 +272,9 @@ def _varied(body: list, seeds: set[Var], cls: _Classes) -> tuple[set[Var], set[V
             else:                                # (an index carries none)
                 missed.update(a for a in args if type(a) is Var)
                 continue
-            targets = list(e.outs)
-            if e.prim in LIST_MUTATORS and e.args and type(e.args[0]) is Var:
-                targets.append(e.args[0])
+            # (a call symgrad cannot see into may store what it is given in a list it
+            # is given: heapq.heappush(h, x); see _refuse_changed_container)
+            targets = list(e.outs) + changed_by(e)
             for t in targets:
                 if _mark(t, varied, vclasses, cls) and not changed:
                     changed = t in missed or t.kind.is_list
@@ -484,21 +484,7 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
             raise _loc_error(s, "a differentiated value written into an integer (or bool) "
                              "array, which numpy truncates", "make the array with dtype=float")
         if p in _OPAQUE:
-            params = s.params or {}
-            if params.get("writes_arg") and any(_is_varied(a, facts, cls, vclasses)
-                                                for a in s.args):
-                raise _no_rule(s)
-            if params.get("constant"):
-                continue
-            args = s.args[1:] if p == "call" else s.args
-            if any(_is_varied(a, facts, cls, vclasses) for a in args) and any(
-                    facts.root(o) in uclasses if o.kind.is_list else o in facts.useful
-                    for o in s.outs):
-                err = _no_rule(s)
-                if p.startswith("np_") or (s.params or {}).get("flavor") == "numpy":
-                    if any(type(a) is Var and a.kind.is_list for a in args):
-                        err.about_lists = True   # type: ignore[attr-defined] (see api)
-                raise err
+            _check_opaque(s, facts, cls, vclasses, uclasses)
         elif p in LIST_MUTATORS and s.args and (type(s.args[0]) is Global or type(
                 s.args[0]) is Var and cls.find(s.args[0]) in outside and not fresh.get(
                     s.args[0])):
@@ -509,6 +495,85 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
                 raise _loc_error(s, f"a write of a differentiated value into {what}, which "
                                  "keeps state between calls",
                                  "build the list inside the function, or pass it in")
+
+
+def _check_opaque(s: Eqn, facts: Facts, cls: _Classes, vclasses: set, uclasses: set) -> None:
+    """A call (an expression) kept as written: no differentiated value may reach the
+    result through it, nor a list it may change."""
+    p = s.prim
+    params = s.params or {}
+    if params.get("writes_arg") and any(_is_varied(a, facts, cls, vclasses) for a in s.args):
+        raise _no_rule(s)
+    if params.get("constant"):
+        return
+    args = s.args[1:] if p == "call" else s.args
+    if any(_is_varied(a, facts, cls, vclasses) for a in args) and any(
+            facts.root(o) in uclasses if o.kind.is_list else o in facts.useful
+            for o in s.outs):
+        err = _no_rule(s)
+        if p.startswith("np_") or params.get("flavor") == "numpy":
+            if any(type(a) is Var and a.kind.is_list for a in args):
+                err.about_lists = True   # type: ignore[attr-defined] (see api)
+        raise err
+    if p in ("call", "callmethod") and not _reads_only(s):
+        _refuse_changed_container(s, args, facts, cls, vclasses, uclasses)
+
+
+def changed_by(e: Eqn) -> list:
+    """The lists (dicts, arrays) an equation may change in place: a list operation's list,
+    or every one a call symgrad cannot see into is given (``heapq.heappop(h)``), unless the
+    call is known to change nothing (a constant call, logging)."""
+    if e.prim in LIST_MUTATORS:
+        return [e.args[0]] if e.args and type(e.args[0]) is Var else []
+    if e.prim in ("call", "callmethod") and not (e.params or {}).get("constant") and \
+            not _reads_only(e):
+        return [a for a in e.args if type(a) is Var and (a.kind.is_list or a.kind.is_array)]
+    return []
+
+
+def _refuse_changed_container(s: Eqn, args: Any, facts: Facts, cls: _Classes,
+                              vclasses: set, uclasses: set) -> None:
+    """A call kept as written (symgrad cannot see into it) given a list, dict or array of
+    differentiated values that the result depends on afterwards: the call may change it
+    in place (``random.shuffle(xs)``, ``heapq.heapify(h)``, ``np.random.shuffle(a)``),
+    which the derivative would not follow."""
+    for a in args:
+        if type(a) is not Var or not (a.kind.is_list or a.kind.is_array) or \
+                not _is_varied(a, facts, cls, vclasses):
+            continue
+        if a.kind.is_list and cls.find(a) in uclasses or \
+                a.kind.is_array and a in facts.useful:
+            if (s.params or {}).get("error") is not None:
+                raise s.params["error"]          # (the call's own: random.choice(xs))
+            label = (s.params or {}).get("label") or s.prim
+            what = "array" if a.kind.is_array else "dict" if a.kind.is_map else "list"
+            raise _loc_error(s, f"{label} given a {what} that holds (or may be given) "
+                             "differentiated values: the call may change it in place, and "
+                             "symgrad cannot see into it",
+                             "write what it does in Python (symgrad then follows every "
+                             "change), or call it on values that are not differentiated")
+
+
+#: methods of lists, dicts and arrays that change nothing (``p.get(k)`` of a value that
+#: may be a dict)
+_READING_METHODS = {"get", "keys", "values", "items", "copy", "index", "count", "tolist",
+                    "item", "__getitem__", "__contains__", "__len__"}
+#: calls kept as written that never change their arguments (logging, warnings)
+_READ_ONLY_MODULES = ("logging", "warnings", "json", "pprint", "reprlib", "textwrap")
+
+
+def _reads_only(s: Eqn) -> bool:
+    """Is ``s`` a call of a function (a method: ``log.debug(...)``) of one of
+    :data:`_READ_ONLY_MODULES`?"""
+    fn = s.args[0] if s.args else None
+    if s.prim == "callmethod" and (s.params or {}).get("name") in _READING_METHODS:
+        return True
+    if type(fn) is not Global:
+        return False
+    obj = fn.obj if s.prim == "call" else type(fn.obj)     # (callmethod: the object's class)
+    owner = getattr(obj, "__self__", None)
+    module = getattr(obj, "__module__", None) or getattr(type(owner), "__module__", "") or ""
+    return module.split(".")[0] in _READ_ONLY_MODULES
 
 
 def _check_list_use(s: Eqn, facts: Facts, cls: _Classes, vclasses: set,

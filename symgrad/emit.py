@@ -574,8 +574,9 @@ class Printer:
         if self.bare(e):
             what = "warns or raises" if (e.params or {}).get("flavor") == "numpy" or \
                 p.startswith("np_") else "raises"
-            self.line(ind, f"{self.eqn_expr(e)[0]}  # ({what} where the function {what})",
-                      e.loc)
+            note = "" if p in ("call", "callmethod") else \
+                f"  # ({what} where the function {what})"       # (a call: as written)
+            self.line(ind, f"{self.eqn_expr(e)[0]}{note}", e.loc)
             return
         if p == "add" and (e.params or {}).get("accum") and e.args[0] is out and \
                 out.kind.find().tag != "array":
@@ -585,10 +586,12 @@ class Printer:
 
     def bare(self, e: Eqn) -> bool:
         """Is ``e`` kept only to raise where the function raises (its value unused: a
-        read :mod:`symgrad.raising` marks, a ``math.log``)?  Then it is printed as an
-        expression statement, its value unnamed."""
+        read :mod:`symgrad.raising` marks, a ``math.log``), or a call whose value nothing
+        reads (``heapify(h)``, ``random.seed(0)``)?  Then it is printed as an expression
+        statement, its value unnamed."""
         return len(e.outs) == 1 and self.uses.get(e.outs[0], 0) == 0 and (
             e.params is not None and e.params.get("may_raise", False)
+            or e.prim in ("call", "callmethod")       # (heapify(h), random.seed(0))
             or getattr(rules.RULES.get(e.prim), "may_raise", False)) and e.prim not in STMT
 
     def if_stmt(self, s: If, ind: str) -> None:

@@ -287,8 +287,9 @@ class Forward:
     def array_tangent(self, e: Eqn, loc: Loc | None) -> list:
         """Tangents of array operations: the operation on the tangents (linear ones),
         the product rule (products), or the declared tangent (nonlinear ones)."""
-        if e.prim == "call":                        # np.zeros(n) written into later
-            return [Eqn((self.t(e.out),), "np_zeros_like", (e.out,), None, loc)]
+        if e.prim == "call":       # np.zeros(n) (defaultdict(float)) written into later
+            return [Eqn((self.t(e.out),), "zeros_like" if e.out.kind.is_list else
+                        "np_zeros_like", (e.out,), None, loc)]
         if e.prim in ("aset", "aset_add"):
             x, v = e.args[0], e.args[-1]
             if not self.active(x):

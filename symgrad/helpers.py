@@ -27,6 +27,16 @@ class _Fields:
         return "_Fields(" + ", ".join(f"{k}={v!r}" for k, v in vars(self).items()) + ")"
 
 
+def _missing_zeros(x):
+    """Zeros for a dict that makes the value of a missing key when it is read (a
+    defaultdict, a Counter): a dict that makes that value's zeros."""
+    import collections
+    factory = getattr(x, "default_factory", float)
+    if factory is None:
+        return {}
+    return collections.defaultdict(lambda: _zeros_like(factory()))
+
+
 def _field_names(x):
     """The fields of a NamedTuple, a dataclass or a plain object, else None."""
     if isinstance(x, tuple):
@@ -68,7 +78,8 @@ def _zeros_like(*xs, _memo=None):
         elif isinstance(x, dict):
             z = memo.get(id(x))
             if z is None:
-                z = memo[id(x)] = {}
+                missing = hasattr(type(x), "__missing__")     # (a defaultdict ...)
+                z = memo[id(x)] = _missing_zeros(x) if missing else {}
                 for k, v in x.items():
                     z[k] = _zeros_like(v, _memo=memo)
             out.append(z)

@@ -41,7 +41,8 @@ def _removable(e: Eqn) -> bool:
         return False                # (a read Python may raise at: see symgrad.raising)
     if p in _EFFECT or not e.outs:
         if p in ("call", "callmethod") and (e.params or {}).get("constant") and \
-                (e.params or {}).get("label") not in ("print",):
+                (e.params or {}).get("label") not in ("print",) and \
+                not (e.params or {}).get("stateful"):
             return True
         return False
     if p in _PURE or p in ARRAY_PURE:

@@ -686,7 +686,7 @@ def remat_table(block: list, facts: Facts, params: set[Var]) -> dict[Var, Eqn]:
     variable has the value of the iteration only inside its loop: a value read from it
     (or made inside a loop) is recomputed only where every read of it is inside the same
     loops (``k = i`` after ``for i in ...`` is not: another loop may rebind ``i``)."""
-    from .analyze import LIST_MUTATORS
+    from .analyze import changed_by
     writes: dict[Var, int] = {}
     loop_vars: set[Var] = set()
     mutated: set[Var] = set()
@@ -706,8 +706,7 @@ def remat_table(block: list, facts: Facts, params: set[Var]) -> dict[Var, Eqn]:
             where[id(s)] = loops
             for o in s.outs:
                 writes[o] = writes.get(o, 0) + 1
-            if s.prim in LIST_MUTATORS and s.args and type(s.args[0]) is Var:
-                lst = s.args[0]
+            for lst in changed_by(s):
                 mutated.add(facts.root(lst.base if lst.base is not None else lst))
         elif t is For:
             loop_vars.add(s.var)

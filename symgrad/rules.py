@@ -835,8 +835,32 @@ def is_constant_call(obj: Any) -> bool:
     except TypeError:
         return False
     module = getattr(obj, "__module__", "") or ""
-    return module in ("random", "_random") or module.startswith("numpy.random") or \
+    return _random_draw(obj, module) or module.startswith("numpy.random") or \
         _numpy_shape_query(obj) or _numpy_piecewise_constant(obj)
+
+
+#: the functions of ``random`` whose result does not depend on their arguments'
+#: values differentiably (a float in [0, 1), an int, the state)
+_RANDOM_CONSTANT = {"random", "seed", "getstate", "setstate", "randint", "randrange",
+                    "getrandbits", "randbytes", "binomialvariate"}
+
+
+def _random_draw(obj: Any, module: str) -> bool:
+    """``random.random()``, ``random.randint(a, b)`` ... (of the module or of a
+    ``random.Random``): constants.  Not ``uniform(a, b)``, ``gauss(mu, s)``,
+    ``choice(xs)`` or ``shuffle(xs)``: their result moves with their arguments (or they
+    change them), so they are kept as calls, refused when a differentiated value goes in."""
+    return is_random(obj) and getattr(obj, "__name__", "") in _RANDOM_CONSTANT
+
+
+def is_random(obj: Any) -> bool:
+    """Is ``obj`` a function of Python's ``random`` (the module's, or a method of a
+    ``random.Random``)?  Each call changes the generator's state, so none is dropped or
+    moved (``random.seed(0)`` included)."""
+    import random
+    owner = getattr(obj, "__self__", None)
+    return (getattr(obj, "__module__", "") or "") in ("random", "_random") or isinstance(
+        owner, random.Random)
 
 
 #: numpy functions whose result is an index, a count or a flag (derivative 0)

@@ -1,7 +1,10 @@
-"""``d.get(k, default)`` on dicts of numbers: the gradient flows into ``d[k]`` when the
-key is there and into ``default`` when it is not; second order through dicts built
+"""``d.get(k, default)`` (and ``d.setdefault(k, default)``, and a
+``collections.defaultdict`` made inside) on dicts of numbers: the gradient flows into
+``d[k]`` when the key is there and into ``default`` when it is not; second order through dicts built
 inside the function (the tape saves and restores their keys).  Checked against central
 differences and the ``Value`` engine, which runs the real ``dict.get``."""
+
+import collections
 
 import pytest
 
@@ -47,7 +50,27 @@ def get_in_a_branch(a, b):
     return d.get("y", b * b) + d.get("x", 0.0)
 
 
-PROGRAMS = [local_get, local_get_after_write, keys_made_in_a_loop, get_in_a_branch]
+def set_default(a, b):
+    d = {}
+    u = d.setdefault("u", a)          # (absent: stored, and returned)
+    v = d.setdefault("u", b)          # (there: d["u"], b unused)
+    w = d.setdefault("w", a * b)
+    d["w"] += b
+    return u * v + w * d["w"] + len(d)
+
+
+def set_default_in_a_loop(a, b):
+    acc = collections.defaultdict(float)
+    d = {}
+    for k, t in [("p", a), ("q", b), ("p", a * b)]:
+        d.setdefault(k, 0.0)
+        d[k] += t
+        acc[k] += t * t
+    return d["p"] * d["q"] + acc["p"] - acc["q"]
+
+
+PROGRAMS = [local_get, local_get_after_write, keys_made_in_a_loop, get_in_a_branch,
+            set_default, set_default_in_a_loop]
 
 
 @pytest.mark.parametrize("f", PROGRAMS, ids=lambda f: f.__name__)
@@ -59,8 +82,8 @@ def test_get_gradient(f, point):
     assert g == pytest.approx([fd(f, point, 0), fd(f, point, 1)], rel=1e-6)
 
 
-@pytest.mark.parametrize("f", [local_get_after_write, keys_made_in_a_loop, get_in_a_branch],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize("f", [local_get_after_write, keys_made_in_a_loop, get_in_a_branch,
+                               set_default, set_default_in_a_loop], ids=lambda f: f.__name__)
 @pytest.mark.parametrize("point", [(0.3, 0.8), (0.9, -1.3)])
 def test_get_hvp(f, point):
     v = (1.0, 0.5)
