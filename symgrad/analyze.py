@@ -83,7 +83,8 @@ def resolve_kinds(lowered: Any) -> None:
     """Decide the deferred ``add``/``mul`` equations: list concatenation and repetition
     when an operand is a list, arithmetic otherwise; unknown kinds become numbers."""
     changed = True
-    pending = list(lowered.deferred)
+    copies = [e for e in lowered.deferred if e.prim == "copy"]
+    pending = [e for e in lowered.deferred if e.prim != "copy"]
     while changed and pending:
         changed = False
         rest = []
@@ -109,6 +110,29 @@ def resolve_kinds(lowered: Any) -> None:
         e.out.kind.settle_num()
     settle_joins(getattr(lowered, "joins", ()))   # an array if an operand is one
     _opaque_elements(lowered)
+    settle_copies(copies)
+
+
+def settle_copies(copies: list) -> None:
+    """``copy.copy(p)`` of a value whose kind was not known where it was copied (see
+    symgrad.lower_copy): now that it is, a list is copied as ``p[:]``, an array as
+    ``p.copy()``, a number is itself; a dict (or a list of lists deep-copied) is refused."""
+    for e in copies:
+        kind = _kind(e.args[0]).find()
+        deep = e.params["copied"]
+        nested = kind.tag == "list" and kind.elem is not None and \
+            kind.elem.find().tag in ("list", "map", "array")
+        if kind.tag == "map" or deep and nested:
+            raise _loc_error(e, f"copy.{'deepcopy' if deep else 'copy'} of a parameter (or "
+                             "a value of a kind not known where it is copied) that is a "
+                             + ("dict" if kind.tag == "map" else "list of lists"),
+                             "copy it after its first use, or build the copy: dict(p), "
+                             "[row[:] for row in p]")
+        if kind.tag == "list":
+            e.prim, e.args = "slice", (e.args[0], Const(None), Const(None), Const(None))
+        elif kind.tag == "array":
+            e.prim = "np_copy"
+        e.params = {"spelling": "method"} if kind.tag == "array" else None
 
 
 def _mark_kinds(k: Kind, seen: set[int]) -> None:

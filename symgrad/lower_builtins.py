@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import functools
 import math
 import statistics
@@ -23,6 +24,7 @@ from typing import Any
 
 from . import ir
 from .ir import Const, Global, Kind, Var
+from .lower_copy import b_copy, b_deepcopy
 from .scope import Scope, Static, StaticTuple
 from .static_args import mark as mark_fixed
 
@@ -611,5 +613,6 @@ STRUCTURED: dict[Any, Any] = {
     builtins.zip: b_iterable, builtins.enumerate: b_iterable, builtins.reversed: b_iterable,
     builtins.range: b_iterable, builtins.any: b_any_all, builtins.all: b_any_all,
     builtins.print: b_print, builtins.divmod: b_divmod, functools.partial: b_partial,
-    builtins.dict: b_dict, builtins.getattr: b_getattr,
+    builtins.dict: b_dict, builtins.getattr: b_getattr, copy.copy: b_copy,
+    copy.deepcopy: b_deepcopy,
 }
