@@ -110,29 +110,75 @@ def resolve_kinds(lowered: Any) -> None:
         e.out.kind.settle_num()
     settle_joins(getattr(lowered, "joins", ()))   # an array if an operand is one
     _opaque_elements(lowered)
-    settle_copies(copies)
+    settle_copies(copies, lowered.func.body)
 
 
-def settle_copies(copies: list) -> None:
+def settle_copies(copies: list, body: list) -> None:
     """``copy.copy(p)`` of a value whose kind was not known where it was copied (see
-    symgrad.lower_copy): now that it is, a list is copied as ``p[:]``, an array as
-    ``p.copy()``, a number is itself; a dict (or a list of lists deep-copied) is refused."""
+    symgrad.lower_copy): now that it is, a list is copied as ``p[:]`` (``deepcopy`` of a
+    list of lists: row by row, in a loop), an array as ``p.copy()``, a number is itself;
+    a dict is refused."""
     for e in copies:
         kind = _kind(e.args[0]).find()
         deep = e.params["copied"]
-        nested = kind.tag == "list" and kind.elem is not None and \
-            kind.elem.find().tag in ("list", "map", "array")
-        if kind.tag == "map" or deep and nested:
+        if kind.tag == "map" or deep and kind.tag == "list" and _holds(kind, "map"):
             raise _loc_error(e, f"copy.{'deepcopy' if deep else 'copy'} of a parameter (or "
-                             "a value of a kind not known where it is copied) that is a "
-                             + ("dict" if kind.tag == "map" else "list of lists"),
-                             "copy it after its first use, or build the copy: dict(p), "
-                             "[row[:] for row in p]")
+                             "a value of a kind not known where it is copied) that is or "
+                             "holds a dict", "copy it after its first use, or build the "
+                             "copy: dict(p)")
+        if deep and kind.tag == "list" and _holds(kind, "list", "array"):
+            _replace(body, e, _row_copies(e.out, e.args[0], e.loc))
+            continue
         if kind.tag == "list":
             e.prim, e.args = "slice", (e.args[0], Const(None), Const(None), Const(None))
         elif kind.tag == "array":
             e.prim = "np_copy"
         e.params = {"spelling": "method"} if kind.tag == "array" else None
+
+
+def _holds(kind: Kind, *tags: str) -> bool:
+    return kind.elem is not None and kind.elem.find().tag in tags
+
+
+def _row_copies(out: Var, src: Var, loc: Any) -> list:
+    """``out = [deep copy of row for row in src]`` as IR: a loop of appends (rows of
+    rows copied the same way, arrays with ``.copy()``)."""
+    row_kind = _kind(src).find().elem
+    k, row = Var("_k", Kind.num()), Var("row", row_kind)
+    n = Var("_n", Kind.num())
+    inner = row_kind.find()
+    if inner.tag == "list" and _holds(inner, "list", "array"):
+        made = Var("_row", row_kind)
+        copy_row = _row_copies(made, row, loc)
+    else:
+        made = Var("_row", row_kind)
+        copy_row = [Eqn((made,), "np_copy", (row,), {"spelling": "method"}, loc)
+                    if inner.tag == "array" else
+                    Eqn((made,), "slice", (row, Const(None), Const(None), Const(None)), None,
+                        loc)]
+    body = [Eqn((row,), "getitem", (src, k), None, loc), *copy_row,
+            Eqn((), "append", (out, made), None, loc)]
+    return [Eqn((out,), "list", (), None, loc), Eqn((n,), "len", (src,), None, loc),
+            For(k, Const(0), n, Const(1), body, False, loc)]
+
+
+def _replace(body: list, e: Eqn, stmts: list) -> None:
+    """Put ``stmts`` in place of ``e`` in whichever block of ``body`` holds it."""
+    todo = [body]
+    while todo:
+        block = todo.pop()
+        for i, s in enumerate(block):
+            if s is e:
+                block[i:i + 1] = stmts
+                return
+            t = type(s)
+            if t is If:
+                todo += [s.then, s.orelse]
+            elif t is For:
+                todo.append(s.body)
+            elif t is While:
+                todo += [s.test, s.body]
+    raise AssertionError("a deferred copy outside the function")  # pragma: no cover
 
 
 def _mark_kinds(k: Kind, seen: set[int]) -> None:

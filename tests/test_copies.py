@@ -69,6 +69,13 @@ def tuple_with_a_list(x, y):
     return u[0] * t[1][0] + copy.copy(x) * 2.0
 
 
+def deep_parameter(x, W):
+    W = copy.deepcopy(W)            # (its kind is known only after: rows of numbers)
+    W[0][0] = W[0][0] * x
+    W[1].append(x * x)
+    return sum(sum(r) for r in W) * W[0][1]
+
+
 def array_copy(x, v):
     w = copy.copy(v)
     w[0] = x
@@ -118,6 +125,19 @@ def test_the_callers_list_is_left_alone(mod):
     symgrad.value_and_grad(mod.copied_parameter)(0.5, xs)
     symgrad.hessian(mod.copied_parameter, wrt=0)(0.5, xs)
     assert xs == [1.5, -2.0]
+    W = [[1.0, 2.0], [3.0]]
+    symgrad.value_and_grad(mod.deep_parameter)(0.5, W)
+    assert W == [[1.0, 2.0], [3.0]]
+
+
+def test_a_parameter_deep_copied_before_its_kind_is_known(mod):
+    W = [[1.0, 2.0], [3.0]]
+    want = finite_diff(mod.deep_parameter, [0.5, copy.deepcopy(W)])
+    assert_close(list(symgrad.grad(mod.deep_parameter)(0.5, W)), want)
+    h = 1e-5
+    g = symgrad.grad(mod.deep_parameter, wrt=0)
+    assert symgrad.hessian(mod.deep_parameter, wrt=0)(0.5, W) == pytest.approx(
+        (g(0.5 + h, copy.deepcopy(W)) - g(0.5 - h, copy.deepcopy(W))) / (2 * h), rel=1e-6)
 
 
 def test_array_copy(mod):
