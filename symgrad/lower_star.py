@@ -31,7 +31,7 @@ from typing import Any
 
 from . import ir, rules
 from .ir import Const, Global, Kind, Var
-from .scope import FuncValue, Scope, Static, StaticTuple
+from .scope import FuncValue, PartialValue, Scope, Static, StaticTuple
 from .lower_records import is_named_tuple_class
 from .source import describe, is_library
 from .stdlib_models import model_of, zip_columns
@@ -57,6 +57,7 @@ class _Signature:
     defaults: set[str]          # those of them with a default
     vararg: bool                # has ``*args``
     label: str
+    keywords: frozenset = frozenset()   # bound by keyword already (a partial's)
 
 
 class StarLowering:
@@ -158,7 +159,7 @@ class StarLowering:
         if sig is None or sum(spread) != 1 and not (sig.vararg and self.inlines(callee)):
             return None
         first = spread.index(True)
-        kw = {k.arg for k in node.keywords}
+        kw = {k.arg for k in node.keywords} | sig.keywords
         if None in kw:
             return None
         n_pos = len(sig.positional)
@@ -247,6 +248,12 @@ class StarLowering:
             pos = [p.arg for p in a.posonlyargs + a.args]
             return _Signature(pos, {p for p in pos if p in callee.defaults},
                               a.vararg is not None, callee.name)
+        if type(callee) is PartialValue:        # functools.partial(f, a, k=v)
+            sig = self.signature(callee.func)
+            if sig is None:
+                return None
+            return _Signature(sig.positional[len(callee.args):], sig.defaults, sig.vararg,
+                              sig.label, sig.keywords | set(callee.kwargs))
         if type(callee) is not Static:
             return None
         obj = callee.obj
@@ -278,6 +285,8 @@ class StarLowering:
         :class:`Spread` is read)?"""
         if type(callee) is FuncValue:
             return True
+        if type(callee) is PartialValue:
+            return self.inlines(callee.func)
         if type(callee) is not Static:
             return False
         obj = callee.obj

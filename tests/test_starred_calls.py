@@ -22,7 +22,9 @@ import symgrad
 from symgrad.errors import SymgradError, UnsupportedSyntaxError
 
 SOURCE = '''
+import functools
 import math
+from typing import NamedTuple
 
 
 def mul2(a, b):
@@ -181,6 +183,22 @@ def methods_of_a_module_object(xs):
     return LAYER.forward(*xs) + LAYER.total(*xs, xs[0])
 
 
+class Pair(NamedTuple):
+    a: float
+    b: float
+
+
+def a_named_tuple(xs):
+    p = Pair(*xs)
+    return p.a * p.b + p.b
+
+
+def a_partial(x, xs):
+    g = functools.partial(lambda a, b, c: a * b + c * c, x)
+    h = functools.partial(affine, c=x)
+    return g(*xs) + h(*xs)
+
+
 def tuple_of_a_list(x, xs):
     t = tuple(xs)
     return t[0] * x + len(t)
@@ -215,6 +233,8 @@ CASES = [
     ("star_args_is_a_tuple", [(0.3, [-0.5, 2.0])]),
     ("tuple_of_a_list", [(0.3, [-0.5, 2.0])]),
     ("methods_of_a_module_object", [([0.3, -0.5],), ([0.3],)]),
+    ("a_named_tuple", [([0.3, -0.5],), ([0.3, -0.5, 1.0],)]),
+    ("a_partial", [(0.7, [0.3, -0.5]), (0.7, [0.3])]),
 ]
 
 MODES = ["grad", "value_and_grad", "jvp", "vjp", "hessian", "hvp"]
