@@ -636,7 +636,8 @@ def _reads_only(s: Eqn) -> bool:
     """Is ``s`` a call of a function (a method: ``log.debug(...)``) of one of
     :data:`_READ_ONLY_MODULES`?"""
     fn = s.args[0] if s.args else None
-    if s.prim == "callmethod" and (s.params or {}).get("name") in _READING_METHODS:
+    if s.prim == "callmethod" and ((s.params or {}).get("name") in _READING_METHODS or
+                                   type(fn) is Const):    # ("{}".format(xs): a str's)
         return True
     if type(fn) is not Global:
         return False

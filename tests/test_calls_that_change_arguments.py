@@ -125,7 +125,8 @@ LOG = logging.getLogger("symgrad.tests")
 def logged(x, xs):
     LOG.debug("xs = %s", xs)
     logging.debug("x = %s, xs = %s", x, xs)
-    return x * sum(xs)
+    label = "{} {}".format(x, xs)           # (a str's method changes nothing)
+    return x * sum(xs) * len(label) / len(label)
 '''
 
 REFUSED = [("shuffled_list", (0.5, 1.5), "shuffle"), ("heapified", (0.5, 1.5), "heapify"),
