@@ -430,7 +430,54 @@ class ExprLowering:
         return result
 
     def condition(self, scope: Scope, test: ast.expr) -> Any:
+        """The value of ``test`` where only its truth matters (``if``, ``while``, a
+        conditional expression): ``xs and xs[0] > 0`` is ``bool(xs)`` and then the
+        comparison, so a list (a dict, an object) may be tested beside numbers."""
+        if isinstance(test, ast.BoolOp):
+            result = Var("_c", Kind.num())
+            mark = len(self.block)
+            self.truth_chain(scope, isinstance(test.op, ast.Or), test.values, result)
+            last = self.block[-1] if len(self.block) == mark + 1 else None
+            if type(last) is Eqn and last.prim == "copy" and last.outs == (result,) and \
+                    type(last.args[0]) is Const:       # known now
+                self.block.pop()
+                return last.args[0]
+            return result
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and \
+                isinstance(test.operand, ast.BoolOp):
+            c = self.condition(scope, test.operand)
+            return Const(not c.value) if type(c) is Const else self.emit(
+                "not", (c,), Kind.num(), hint="_c")
         return self.operand(scope, test)
+
+    def truth(self, scope: Scope, test: ast.expr) -> Any:
+        """``test`` as a condition: a number or a comparison as it is, anything else (a
+        list, a value of a kind not known yet) through ``bool``."""
+        v = self.condition(scope, test)
+        if type(v) is Const:
+            return Const(bool(v.value))
+        if type(v) is Var and v.kind.find().tag == "num":
+            return v
+        return self.emit("call", (Global("bool", bool, "builtin"), v), Kind.num(),
+                         {"kw": (), "label": "bool", "constant": True}, hint="_c")
+
+    def truth_chain(self, scope: Scope, is_or: bool, values: list, result: Var) -> None:
+        """``result`` = the truth of ``v1 and v2 ...`` (``or``), each evaluated only when
+        the ones before do not decide, as Python does."""
+        from .ir import If
+        first = self.truth(scope, values[0])
+        if len(values) == 1 or type(first) is Const and first.value == is_or:
+            self.copy_into(result, first)
+            return
+        if type(first) is Const:
+            self.truth_chain(scope, is_or, values[1:], result)
+            return
+        with self.sub_block() as keep:
+            self.copy_into(result, first)
+        with self.sub_block() as rest:
+            self.truth_chain(scope, is_or, values[1:], result)
+        then, orelse = (keep, rest) if is_or else (rest, keep)
+        self.block.append(If(first, then, orelse, self.loc))
 
     # ------------------------------------------------------------------ subscripts
     def e_subscript(self, scope: Scope, node: ast.Subscript, dest: Var | None) -> Any:

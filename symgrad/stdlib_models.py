@@ -11,7 +11,9 @@ errors.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import heapq
 import itertools
 import math
 import operator
@@ -274,6 +276,92 @@ def abs_(a):
     return abs(a)
 
 
+# --------------------------------------------------------------------------- heapq, bisect
+# (a heap's order is the library's: a push moves the new item up past larger parents; a
+# pop moves the hole at the root down along the smaller children to a leaf, puts the
+# last item there and moves it up: the same comparisons, so the same list)
+
+def _move_up(heap, start, pos):
+    item = heap[pos]
+    while pos > start:
+        parent = (pos - 1) // 2
+        if item < heap[parent]:
+            heap[pos] = heap[parent]
+            pos = parent
+        else:
+            break
+    heap[pos] = item
+
+
+def _move_down(heap, pos):
+    end = len(heap)
+    start = pos
+    item = heap[pos]
+    child = 2 * pos + 1
+    while child < end:
+        if child + 1 < end and not heap[child] < heap[child + 1]:
+            child = child + 1
+        heap[pos] = heap[child]
+        pos = child
+        child = 2 * pos + 1
+    heap[pos] = item
+    _move_up(heap, start, pos)
+
+
+def heappush(heap, item):
+    heap.append(item)
+    _move_up(heap, 0, len(heap) - 1)
+
+
+def heappop(heap):
+    last = heap.pop()
+    if len(heap) > 0:
+        top = heap[0]
+        heap[0] = last
+        _move_down(heap, 0)
+        return top
+    return last
+
+
+def heapify(x):
+    for i in reversed(range(len(x) // 2)):
+        _move_down(x, i)
+
+
+def heapreplace(heap, item):
+    top = heap[0]
+    heap[0] = item
+    _move_down(heap, 0)
+    return top
+
+
+def heappushpop(heap, item):
+    if len(heap) > 0 and heap[0] < item:
+        top = heap[0]
+        heap[0] = item
+        _move_down(heap, 0)
+        return top
+    return item
+
+
+def nsmallest(n, iterable, key=None):
+    return sorted(iterable, key=key)[:n]
+
+
+def nlargest(n, iterable, key=None):
+    return sorted(iterable, key=key, reverse=True)[:n]
+
+
+def insort_right(a, x, lo=0, hi=None, *, key=None):
+    end = len(a) if hi is None else hi
+    a.insert(bisect.bisect_right(a, x if key is None else key(x), lo, end, key=key), x)
+
+
+def insort_left(a, x, lo=0, hi=None, *, key=None):
+    end = len(a) if hi is None else hi
+    a.insert(bisect.bisect_left(a, x if key is None else key(x), lo, end, key=key), x)
+
+
 _MODELS: dict[Any, Any] = {
     statistics.variance: variance, statistics.pvariance: pvariance,
     statistics.stdev: stdev, statistics.pstdev: pstdev, statistics.median: median,
@@ -291,6 +379,10 @@ _MODELS: dict[Any, Any] = {
     itertools.combinations_with_replacement: combinations_with_replacement,
     itertools.compress: compress, itertools.repeat: repeat,
     itertools.zip_longest: zip_longest,
+    heapq.heappush: heappush, heapq.heappop: heappop, heapq.heapify: heapify,
+    heapq.heapreplace: heapreplace, heapq.heappushpop: heappushpop,
+    heapq.nsmallest: nsmallest, heapq.nlargest: nlargest,
+    bisect.insort_right: insort_right, bisect.insort_left: insort_left,
 }
 if hasattr(math, "sumprod"):
     _MODELS[math.sumprod] = sumprod
