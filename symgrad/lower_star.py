@@ -83,7 +83,20 @@ class StarLowering:
                 parts.append(self.expr(scope, e))
                 spread.append(False)
                 marks.append(len(self.block))
-        parts = self.kept_all(parts, marks)
+        from .lower_call import _STRUCTURED
+        if any(spread) and not (type(callee) is Static and callee.obj in _STRUCTURED) and \
+                all(k.arg is not None for k in node.keywords):
+            # the keywords' values too, before Python's test of the length (which its call
+            # makes once every argument is evaluated)
+            for k in node.keywords:
+                parts.append(self.expr(scope, k.value))
+                marks.append(len(self.block))
+            parts = self.kept_all(parts, marks)
+            n = len(spread)
+            node = self.keywords_bound(scope, node, parts[n:])
+            parts = parts[:n]
+        else:
+            parts = self.kept_all(parts, marks)
         if any(spread):
             made = self.spread_call(scope, callee, parts, spread, node, dest)
             if made is not None:
@@ -121,6 +134,20 @@ class StarLowering:
         if kind.tag is None:
             self.unify(v.kind, Kind.list_of(), node)
         return v
+
+    def keywords_bound(self, scope: Scope, node: ast.Call, values: list) -> ast.Call:
+        """``node`` with its keywords' values (lowered: ``values``) read from names bound
+        to them (for as long as the function is lowered: they are unique)."""
+        keywords = []
+        for k, v in zip(node.keywords, values):
+            name = f"__star#{next(_names)}"
+            scope.env[name] = v
+            keywords.append(ast.copy_location(ast.keyword(arg=k.arg, value=ast.copy_location(
+                ast.Name(id=name, ctx=ast.Load()), k.value)), k))
+        call = ast.copy_location(ast.Call(func=node.func, args=node.args, keywords=keywords),
+                                 node)
+        call.written = getattr(node, "written", node)   # type: ignore[attr-defined]
+        return call
 
     def call_with(self, scope: Scope, callee: Any, parts: list, node: ast.Call,
                   dest: Var | None) -> Any:

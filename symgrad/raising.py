@@ -89,6 +89,8 @@ def raise_class(e: Eqn) -> str | None:
     reads, a tape's, an adjoint list's, the derivatives)."""
     params = e.params
     p = e.prim
+    if p in ("raise", "assert_fail"):      # (a raise the function makes, or Python's call
+        return p                           # does: f(*xs) of another length, a, b = xs)
     if params is None:
         return _arithmetic_class(e)
     if params.get("may_raise", False):

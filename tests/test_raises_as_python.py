@@ -493,9 +493,21 @@ def element_then_unbound_in_one_line(xs, c):
     if c > 0:
         t = xs[1]
     return xs[0] * xs[0] + t
+
+
+def key_then_unpacking(x, xs, d):
+    t = d["k"] * x
+    a, b = xs
+    return a * b + t
+
+
+def key_in_a_keyword_then_spread(x, xs, d):
+    def h(a, b, c=1.0):
+        return a * b + c
+    return h(*xs, c=d["k"] * x)
 '''
 
-#: function, points: the first argument (a list of numbers) is differentiated
+#: function, points: the first argument (a list of numbers, or a number) is differentiated
 ORDERED = [
     ("list_then_unbound", [([1.0], [0.5]), ([], []), ([1.0], []), ([], [0.5])]),
     ("list_then_key", [([1.0], {"k": 2.0}), ([], {}), ([1.0], {}), ([], {"k": 2.0})]),
@@ -508,7 +520,29 @@ ORDERED = [
     ("log_then_element", [([1.0, 2.0], 2.0), ([], 0.0), ([1.0, 2.0], 0.0), ([], 2.0)]),
     ("element_then_unbound_in_one_line", [([1.0, 2.0], 1.0), ([1.0], 1.0), ([1.0, 2.0], -1.0),
                                           ([], -1.0), ([], 1.0)]),
+    ("key_then_unpacking", [(0.5, [1.0, 2.0], {"k": 2.0}), (0.5, [1.0, 2.0, 3.0], {}),
+                            (0.5, [1.0, 2.0, 3.0], {"k": 2.0}), (0.5, [1.0, 2.0], {})]),
+    ("key_in_a_keyword_then_spread", [(0.5, [1.0, 2.0], {"k": 2.0}),
+                                      (0.5, [1.0, 2.0, 3.0], {}),
+                                      (0.5, [1.0, 2.0, 3.0], {"k": 2.0}),
+                                      (0.5, [1.0, 2.0], {})]),
 ]
+
+
+@pytest.mark.parametrize("mode", ["grad", "value_and_grad", "vjp"])
+@pytest.mark.parametrize("name", ["key_then_unpacking", "key_in_a_keyword_then_spread"])
+def test_pythons_own_raise_comes_after_a_read_that_raises_first(order_mod, name, mode):
+    """The ValueError of ``a, b = xs`` and the TypeError of ``h(*xs)`` with a list of
+    another length are raised by Python's own statement, after ``d["k"]`` raised: with
+    the dict differentiated too, grad's sweep read ``d["k"]`` after that raise."""
+    f = getattr(order_mod, name)
+    args = (0.5, [1.0, 2.0, 3.0], {})
+    exc = python(f, args)
+    assert type(exc) is KeyError
+    call = {"grad": lambda: symgrad.grad(f)(*copy.deepcopy(args)),
+            "value_and_grad": lambda: symgrad.value_and_grad(f)(*copy.deepcopy(args)),
+            "vjp": lambda: symgrad.vjp(f, *copy.deepcopy(args))[1](1.0)}[mode]
+    raises_as(exc, call, f"{mode} of {name}")
 
 
 @pytest.fixture(scope="module")
