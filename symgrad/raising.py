@@ -135,36 +135,38 @@ _RAISES = {**dict.fromkeys(("truediv", "floordiv", "mod", "reciprocal"), "ZeroDi
 
 def _later_classes(body: list) -> dict[int, set]:
     """For each equation, the classes of errors (:func:`raise_class`) the lines after it
-    may raise: those after it in program order and, in a loop, all of the loop's (the
-    next iteration)."""
-    order: list[tuple[Eqn, Any]] = []          # (equation, its outermost loop or None)
+    may raise: those that may run after it (not the other branch of its ``if``) and, in a
+    loop, all of the loop's (the next iteration)."""
+    out: dict[int, set] = {}
 
-    def visit(block: list, loop: Any) -> None:
-        for s in block:
+    def inside(block: list) -> set:
+        found: set = set()
+        for x in walk(block):
+            if type(x) is Eqn:
+                c = raise_class(x)
+                if c is not None:
+                    found.add(c)
+        return found
+
+    def visit(block: list, after: set, looped: set) -> set:
+        """Mark ``block``'s equations; the classes from its start on."""
+        for s in reversed(block):
             t = type(s)
             if t is Eqn:
-                order.append((s, loop))
+                out[id(s)] = after | looped
+                c = raise_class(s)
+                if c is not None:
+                    after = after | {c}
             elif t is If:
-                visit(s.then, loop)
-                visit(s.orelse, loop)
+                after = visit(s.then, after, looped) | visit(s.orelse, after, looped)
             elif t is For or t is While:
-                inner = loop if loop is not None else s
+                mine = inside([s])
+                visit(s.body, after, looped | mine)
                 if t is While:
-                    visit(s.test, inner)
-                visit(s.body, inner)
-    visit(body, None)
-    in_loop: dict[int, set] = {}
-    for e, loop in order:
-        c = raise_class(e)
-        if c is not None and loop is not None:
-            in_loop.setdefault(id(loop), set()).add(c)
-    out: dict[int, set] = {}
-    after: set = set()
-    for e, loop in reversed(order):
-        out[id(e)] = after | in_loop.get(id(loop), set()) if loop is not None else after
-        c = raise_class(e)
-        if c is not None:
-            after = after | {c}
+                    visit(s.test, after, looped | mine)
+                after = after | mine
+        return after
+    visit(body, set(), set())
     return out
 
 
