@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from . import ir
 from .desugar import assigned_names
-from .ir import Const, Global, Kind, Var
+from .ir import Const, Eqn, Global, Kind, Var
 from .scope import Scope, Static, StaticDict, StaticTuple, is_operand
 
 _STRUCTURAL = {"append", "pop", "insert", "extend", "clear", "setslice", "remove", "reverse"}
@@ -342,6 +342,29 @@ class LoopLowering:
             self.while_walk(scope, seqs, n, prologue, body, inner, loc, node)
             return
         self.emit_loop(scope, it2, var, prologue, body, inner, loc, node)
+        loop = self.block[-1]
+        if _resizes(loop.body, seqs, self.same_list):
+            # (a helper, a closure or a slice assignment changed the length of a list
+            # walked: Python's iterator sees the new length at every step)
+            if it.reverse:
+                raise self.error_at(node, "a loop over reversed(xs) that changes the length "
+                                    "of xs", "loop over a copy: reversed(list(xs))")
+            self.block[-1:] = self.walk_to_length(loop, seqs, loc)
+
+    def walk_to_length(self, loop: ir.For, seqs: list, loc: Any) -> list:
+        """``loop`` (``for k in range(n)``, ``n`` the length its lists had) as the walk
+        of :meth:`while_walk`: the lengths read again before every step."""
+        k = Var("_k", Kind.num())
+        with self.sub_block(region=False) as test:
+            length = self.emit("len", (seqs[0],), Kind.num())
+            for s in seqs[1:]:
+                length = self.emit("min", (length, self.emit("len", (s,), Kind.num())),
+                                   Kind.num(), {"flavor": "builtin"})
+            cond = self.emit("lt", (k, length), Kind.num(), hint="_c")
+        step = [Eqn((loop.var,), "copy", (k,), None, loc),
+                Eqn((k,), "add", (k, Const(1)), None, loc)]
+        return [Eqn((k,), "copy", (Const(0),), None, loc),
+                ir.While(test, cond, step + loop.body, loc)]
 
     def emit_loop(self, scope: Scope, it: _Iter, var: Var, prologue: Any, body: Any,
                   inner: Any, loc: Any, node: ast.AST) -> None:
@@ -367,8 +390,11 @@ class LoopLowering:
         from .lower import _LoopCtx
         k = Var("_k", Kind.num())
         self.copy_into(k, Const(0))
-        with self.sub_block() as test:
+        with self.sub_block() as test:      # (zip: the shortest list, each step)
             length = self.emit("len", (seqs[0],), Kind.num())
+            for s in seqs[1:]:
+                length = self.emit("min", (length, self.emit("len", (s,), Kind.num())),
+                                   Kind.num(), {"flavor": "builtin"})
             cond = self.emit("lt", (k, length), Kind.num(), hint="_c")
         self.loops.append(_LoopCtx(scope, self.depth))
         with self.sub_block() as stmts:
@@ -599,6 +625,32 @@ def _sorted_items(node: ast.expr) -> bool:
         isinstance(node.args[0], ast.Call) and isinstance(node.args[0].func, ast.Attribute) \
         and node.args[0].func.attr == "items" and not node.args[0].args \
         and not node.args[0].keywords
+
+
+#: list operations that change a list's length
+_RESIZING = {"append", "insert", "pop", "extend", "clear", "setslice", "remove"}
+
+
+def _resizes(body: list, seqs: list, same: Any) -> bool:
+    """Does ``body`` (IR) change the length of one of ``seqs``, or of a list that may be
+    one of them (the same variable, an alias, a list of the same kind: rows of one
+    table), or hand one to a call symgrad cannot see into?"""
+    lists = [s for s in seqs if type(s) is Var]
+    kinds = {id(s.kind.find()) for s in lists}
+    for e in ir.walk(body):
+        if type(e) is not Eqn:
+            continue
+        if e.prim in _RESIZING:
+            targets = e.args[:1]
+        elif e.prim in ("call", "callmethod") and not (e.params or {}).get("constant"):
+            targets = e.args
+        else:
+            continue
+        for t in targets:
+            if type(t) is Var and (id(t.kind.find()) in kinds or
+                                   any(same(t, s) for s in lists)):
+                return True
+    return False
 
 
 def _simple(target: ast.expr) -> str | None:

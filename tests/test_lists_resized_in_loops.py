@@ -1,0 +1,141 @@
+"""A loop over a list whose length the loop changes: Python's iterator reads the length
+again at every step, so items appended in the loop are visited too, and a list made
+shorter ends the loop early.  symgrad walked the length the list had when the loop
+began unless the loop's own source called a list method on it: a helper, a closure, a
+slice assignment (``xs[len(xs):] = [v]``) or ``xs += [v]`` that grew it gave a silently
+wrong gradient (0 where the appended items carry the derivative), and ``zip`` read only
+its first list's length (an IndexError in the generated code).  Found by the 10,000
+program fuzz run (a ``del xs[:1]; xs[:0] = ...`` inside a helper, in a ``zip`` loop).
+Checked in every mode against finite differences."""
+
+import copy
+
+import pytest
+
+from fuzz_oracles import load
+from numeric import assert_close, finite_diff
+
+import symgrad
+from symgrad.errors import UnsupportedSyntaxError
+
+SOURCE = '''
+def grow(lst, v):
+    lst.append(v)
+
+
+def slice_append(x, xs):
+    s = 0.0
+    for v in xs:
+        if len(xs) < 5:
+            xs[len(xs):] = [v * x]
+        s = s + v * v
+    return s
+
+
+def augmented_extend(x, xs):
+    s = 0.0
+    for v in xs:
+        if len(xs) < 5:
+            xs += [v * x]
+        s = s + v * x
+    return s
+
+
+def through_a_helper(x, xs):
+    s = 0.0
+    for v in xs:
+        if len(xs) < 4:
+            grow(xs, v * x + 1.0)
+        s = s + v
+    return s * x
+
+
+def through_a_closure(x, xs):
+    def push(v):
+        xs.append(v)
+    s = 0.0
+    for v in xs:
+        if v < 3.0 and len(xs) < 6:
+            push(v * x + 1.0)
+        s = s + v
+    return s
+
+
+def zip_with_the_second_growing(x, xs, zs):
+    s = 0.0
+    for z, v in zip(zs, xs):
+        if len(xs) < 5:
+            xs.append(v * x)
+        s = s + v * z
+    return s
+
+
+def zip_with_the_second_replaced(x, xs, zs):
+    s = x
+    for z, v in zip(zs, xs):
+        del xs[:1]
+        xs[:0] = [v * 2.0]
+        s = s + v * xs[0] * z
+    return s
+
+
+def shrinking(x, xs):
+    s = 0.0
+    for v in xs:
+        if len(xs) > 2:
+            xs.pop()
+        s = s + v * x
+    return s
+'''
+
+CASES = [
+    ("slice_append", (0.5, [1.5, 2.0])),
+    ("augmented_extend", (0.5, [1.5, 2.0])),
+    ("through_a_helper", (0.5, [1.5, 2.0])),
+    ("through_a_closure", (0.5, [1.5, 2.5, 4.0])),
+    ("zip_with_the_second_growing", (0.5, [1.5, 2.0], [1.0, -1.0, 2.0, 0.5, 3.0, 1.0])),
+    ("zip_with_the_second_replaced", (0.5, [1.5], [1.0, 2.0])),
+    ("shrinking", (0.5, [1.5, 2.0, 3.0, 4.0, 5.0])),
+]
+
+
+@pytest.fixture(scope="module")
+def mod():
+    return load(SOURCE)
+
+
+@pytest.mark.parametrize("name,args", CASES, ids=[c[0] for c in CASES])
+def test_every_mode(mod, name, args):
+    f = getattr(mod, name)
+    want = finite_diff(f, copy.deepcopy(list(args)))
+    assert_close(list(symgrad.grad(f)(*copy.deepcopy(args))), want, what=name)
+    value, g = symgrad.value_and_grad(f)(*copy.deepcopy(args))
+    assert value == f(*copy.deepcopy(args))
+    assert_close(list(g), want, what=name)
+    tangents = (1.0,) + tuple([0.0] * len(a) for a in args[1:])
+    assert_close(symgrad.jvp(f, copy.deepcopy(tuple(args)), tangents)[1], want[0],
+                 what=f"jvp of {name}")
+    h = 1e-5
+    g0 = symgrad.grad(f, wrt=0)
+    second = (g0(args[0] + h, *copy.deepcopy(args[1:])) -
+              g0(args[0] - h, *copy.deepcopy(args[1:]))) / (2 * h)
+    assert_close(symgrad.hessian(f, wrt=0)(*copy.deepcopy(args)), second, rtol=1e-5,
+                 atol=1e-6, what=f"hessian of {name}")
+
+
+def test_a_reversed_walk_of_a_list_it_resizes_is_refused():
+    f = load('''
+def grow(lst, v):
+    lst.append(v)
+
+
+def backwards(x, xs):
+    s = 0.0
+    for v in reversed(xs):
+        if len(xs) < 4:
+            grow(xs, v * x)
+        s = s + v
+    return s
+''').backwards
+    with pytest.raises(UnsupportedSyntaxError, match="reversed"):
+        symgrad.grad(f)(0.5, [1.0, 2.0])
