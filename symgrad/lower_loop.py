@@ -34,6 +34,10 @@ class _Iter:
     seqs: tuple = ()
     enum_start: Any = None             # enumerate(..., start): the counter's offset
     enumerated: bool = False
+    #: a dict walked by ``d.items()`` / ``d.values()`` (``seqs``: its keys): each value is
+    #: read as the loop reaches it, as Python's view does (the body may write it)
+    live: Any = None
+    values_only: bool = False
 
 
 class LoopLowering:
@@ -85,13 +89,14 @@ class LoopLowering:
                 for k in node.keywords):     # type: ignore[attr-defined]
             return self.iteration(scope, self.sorted_items(scope, node))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-                node.func.attr == "items" and not node.args and not node.keywords:
+                node.func.attr in ("items", "values") and not node.args and not node.keywords:
             base = self.expr(scope, node.func.value)
             if type(base) is StaticDict:            # (**kwargs: the dict made of it)
                 base = self.materialize(base, node)
             kb = base.kind.find() if type(base) is Var else None
             if kb is not None and (kb.tag is None or kb.tag == "map" and kb.attrs is not True):
-                return _Iter("seq", seqs=self.map_parts(base, node))   # as zip(keys, values)
+                return _Iter("seq", seqs=(self.map_keys(base, node),), live=base,
+                             values_only=node.func.attr == "values")
         if isinstance(node, ast.Call) and (not node.keywords or _enumerate_kw(node)) and not any(
                 type(a) is ast.Starred for a in node.args):    # (zip(*rows): see lower_star)
             callee = self.expr(scope, node.func) if not isinstance(node.func, ast.Attribute) \
@@ -329,6 +334,12 @@ class LoopLowering:
                 c = k if it.enum_start is None else self.emit("add", (k, it.enum_start),
                                                               Kind.num())
                 self.assign_value(scope, counter, c, node)
+            if it.live is not None:     # d.items(): (k, d[k]) read now
+                key = self.getitem(seqs[0], idx, None, node)
+                value = self.getitem(it.live, key, None, node)
+                self.assign_value(scope, item_target, value if it.values_only else
+                                  StaticTuple((key, value)), node)
+                return
             if len(seqs) == 1 and isinstance(item_target, ast.Name):
                 dest = self.target_var(scope, item_target.id)
                 item = self.getitem(seqs[0], idx, dest, node)
