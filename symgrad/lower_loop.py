@@ -350,28 +350,21 @@ class LoopLowering:
             self.assign_value(scope, item_target, value, node)
         it2 = _Iter("range", Const(0), n, Const(1))
         if self.changes_length(scope, body, seqs):
-            self.while_walk(scope, seqs, n, prologue, body, inner, loc, node)
+            self.while_walk(scope, seqs, n, prologue, body, inner, loc, node, it.reverse)
             return
         self.emit_loop(scope, it2, var, prologue, body, inner, loc, node)
         loop = self.block[-1]
         if _resizes(loop.body, seqs, self.same_list):
             # (a helper, a closure or a slice assignment changed the length of a list
             # walked: Python's iterator sees the new length at every step)
-            if it.reverse:
-                raise self.error_at(node, "a loop over reversed(xs) that changes the length "
-                                    "of xs", "loop over a copy: reversed(list(xs))")
-            self.block[-1:] = self.walk_to_length(loop, seqs, loc)
+            self.block[-1:] = self.walk_to_length(loop, seqs, loc, it.reverse)
 
-    def walk_to_length(self, loop: ir.For, seqs: list, loc: Any) -> list:
+    def walk_to_length(self, loop: ir.For, seqs: list, loc: Any, reverse: bool) -> list:
         """``loop`` (``for k in range(n)``, ``n`` the length its lists had) as the walk
         of :meth:`while_walk`: the lengths read again before every step."""
         k = Var("_k", Kind.num())
         with self.sub_block(region=False) as test:
-            length = self.emit("len", (seqs[0],), Kind.num())
-            for s in seqs[1:]:
-                length = self.emit("min", (length, self.emit("len", (s,), Kind.num())),
-                                   Kind.num(), {"flavor": "builtin"})
-            cond = self.emit("lt", (k, length), Kind.num(), hint="_c")
+            cond = self.walk_test(k, seqs, loop.stop, reverse)
         step = [Eqn((loop.var,), "copy", (k,), None, loc),
                 Eqn((k,), "add", (k, Const(1)), None, loc)]
         return [Eqn((k,), "copy", (Const(0),), None, loc),
@@ -394,19 +387,31 @@ class LoopLowering:
         else:
             self.body(scope, body)
 
+    def walk_test(self, k: Var, seqs: list, n: Any, reverse: bool) -> Var:
+        """Is there a step ``k`` (counted from 0) in a walk of ``seqs`` whose length may
+        have changed?  ``k < len(xs)`` (zip: the shortest list); walking backwards from
+        the last of the ``n`` items there were, the index ``n - 1 - k`` must be one of
+        the list's (Python's reversed iterator stops at the first that is not)."""
+        length = self.emit("len", (seqs[0],), Kind.num())
+        for s in seqs[1:]:
+            length = self.emit("min", (length, self.emit("len", (s,), Kind.num())),
+                               Kind.num(), {"flavor": "builtin"})
+        if not reverse:
+            return self.emit("lt", (k, length), Kind.num(), hint="_c")
+        index = self.emit("sub", (self.emit("sub", (n, Const(1)), Kind.num()), k), Kind.num())
+        left = self.emit("lt", (k, n), Kind.num(), hint="_c")
+        inside = self.emit("lt", (index, length), Kind.num(), hint="_c")
+        return self.emit("and", (left, inside), Kind.num(), hint="_c")
+
     def while_walk(self, scope: Scope, seqs: list, n: Any, prologue: Any, body: Any,
-                   inner: Any, loc: Any, node: ast.AST) -> None:
+                   inner: Any, loc: Any, node: ast.AST, reverse: bool = False) -> None:
         """A walk over a list whose length changes inside the loop: ``k = 0; while
         k < len(xs): x = xs[k]; k = k + 1; body`` (what Python's iterator does)."""
         from .lower import _LoopCtx
         k = Var("_k", Kind.num())
         self.copy_into(k, Const(0))
-        with self.sub_block() as test:      # (zip: the shortest list, each step)
-            length = self.emit("len", (seqs[0],), Kind.num())
-            for s in seqs[1:]:
-                length = self.emit("min", (length, self.emit("len", (s,), Kind.num())),
-                                   Kind.num(), {"flavor": "builtin"})
-            cond = self.emit("lt", (k, length), Kind.num(), hint="_c")
+        with self.sub_block() as test:
+            cond = self.walk_test(k, seqs, n, reverse)
         self.loops.append(_LoopCtx(scope, self.depth))
         with self.sub_block() as stmts:
             prologue(k)
