@@ -567,6 +567,14 @@ def check_after_change(prog, mod, g, vg, args, wrt, glob) -> None:
     except (OverflowError, ZeroDivisionError, ValueError):
         _event("global change: f raises at the new globals (second call skipped)")
         return
+    except (LookupError, NameError) as exc:   # (the raises family: a name a loop that ran
+        # no times left unassigned, an element the new globals make missing): as Python
+        _event(f"global change: f raises {type(exc).__name__}, and so does grad")
+        try:
+            g(*copy.deepcopy(args))
+        except type(exc):
+            return
+        raise AssertionError(f"grad does not raise {exc!r} as f does after a global change")
     if not (math.isfinite(value) and abs(value) < BIG) or not all(
             m > fuzz.MARGIN for m in fuzz.margins(prog.source, as_floats(prog, args), glob)):
         _event("global change: point at a kink or too large (second call skipped)")
