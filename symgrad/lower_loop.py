@@ -18,6 +18,7 @@ from . import ir
 from .desugar import assigned_names
 from .ir import Const, Eqn, Global, Kind, Var
 from .scope import Scope, Static, StaticDict, StaticTuple, is_operand
+from .stdlib_models import zip_column
 
 _STRUCTURAL = {"append", "pop", "insert", "extend", "clear", "setslice", "remove", "reverse"}
 
@@ -38,6 +39,11 @@ class _Iter:
     #: read as the loop reaches it, as Python's view does (the body may write it)
     live: Any = None
     values_only: bool = False
+    #: ``zip(*rows)``: ``seqs`` is the rows (a list made when the loop starts, as the
+    #: call's ``*`` makes a tuple); step k reads ``tuple(r[k] for r in rows)`` then, and
+    #: the walk goes on while every row has a k-th item (Python's zip reads the rows as
+    #: it steps: a body may write into one)
+    columns: Any = None                # (the call: zip(*rows))
 
 
 class LoopLowering:
@@ -98,13 +104,18 @@ class LoopLowering:
                 return _Iter("seq", seqs=(self.map_keys(base, node),), live=base,
                              values_only=node.func.attr == "values")
         if isinstance(node, ast.Call) and (not node.keywords or _enumerate_kw(node)) and not any(
-                type(a) is ast.Starred for a in node.args):    # (zip(*rows): see lower_star)
+                type(a) is ast.Starred for a in node.args) or _zip_call(node) and \
+                not node.keywords and self.is_zip(scope, node):
             callee = self.expr(scope, node.func) if not isinstance(node.func, ast.Attribute) \
                 else None
             obj = callee.obj if type(callee) is Static else None
             if obj is range and 1 <= len(node.args) <= 3:
                 return self.range_iter(scope, node.args)
             if obj is reversed and len(node.args) == 1:
+                if _zip_call(node.args[0]):
+                    raise self.error_at(node, "reversed(zip(...)) (Python raises TypeError: "
+                                        "'zip' object is not reversible)",
+                                        "reverse the lists zipped: zip(reversed(a), reversed(b))")
                 inner = self.iteration(scope, node.args[0])
                 inner.reverse = not inner.reverse
                 if inner.kind == "seq" and inner.enumerated:
@@ -122,6 +133,8 @@ class LoopLowering:
                     node.args[1] if len(node.args) == 2 else None
                 inner.enum_start = self.operand(scope, start) if start is not None else None
                 return inner
+            if obj is zip and any(type(a) is ast.Starred for a in node.args):
+                return self.column_iter(scope, node)
             if obj is zip and node.args:
                 seqs = []
                 for a in node.args:
@@ -131,6 +144,19 @@ class LoopLowering:
                 raise self.error_at(node, f"{obj.__name__}() with these arguments",
                                     f"call {obj.__name__} as Python documents it")
         return _Iter("seq", seqs=tuple(self.iteration_seq(scope, node)))
+
+    def is_zip(self, scope: Scope, node: ast.Call) -> bool:
+        return _is_static(self.expr(scope, node.func), zip)
+
+    def column_iter(self, scope: Scope, node: ast.Call) -> _Iter:
+        """``zip(*rows)`` (``zip(a, *rows)``) walked: its rows, a list made now."""
+        parts, spread = self.star_parts(scope, node)
+        if not any(spread):              # zip(*[a, b]): zip(a, b)
+            seqs: list = []
+            for p in parts:
+                seqs.extend(self.seq_of(p, node))
+            return _Iter("seq", seqs=tuple(seqs))
+        return _Iter("seq", seqs=(self.spread_list(parts, spread, node),), columns=node)
 
     def strict_zip(self, scope: Scope, node: ast.Call) -> _Iter:
         """``zip(..., strict=True)``: as zip, after checking the lengths are equal (the
@@ -247,7 +273,10 @@ class LoopLowering:
 
     def iteration_seq(self, scope: Scope, node: ast.expr) -> list:
         """The run-time sequence(s) a loop walks (an opaque iterable becomes a list)."""
-        value = self.expr(scope, node)
+        return self.seq_of(self.expr(scope, node), node)
+
+    def seq_of(self, value: Any, node: ast.AST) -> list:
+        """:meth:`iteration_seq` of ``value``, lowered already."""
         if type(value) is StaticTuple:
             return [self.materialize(value, node)]
         if not is_operand(value):
@@ -308,10 +337,19 @@ class LoopLowering:
             written = set(assigned_names(body, scope.fs.walrus))
             seqs = [self.emit("copy", (s,), s.kind, hint="_seq") if type(s) is Var and
                     s.hint in written else s for s in seqs]
-        n = self.emit("len", (seqs[0],), Kind.num())
-        for s in seqs[1:]:
-            n = self.emit("min", (n, self.emit("len", (s,), Kind.num())), Kind.num(),
-                          {"flavor": "builtin"})
+
+        def length() -> Any:       # (the steps left: the shortest list's length)
+            if it.columns is not None:   # min(map(len, rows), default=0)
+                lengths = self.emit("call", (_builtin(map), _builtin(len), seqs[0]), Kind.obj(),
+                                    {"kw": (), "label": "map", "constant": True})
+                return self.emit("call", (_builtin(min), lengths, Const(0)), Kind.num(),
+                                 {"kw": ("default",), "label": "min", "constant": True})
+            n = self.emit("len", (seqs[0],), Kind.num())
+            for s in seqs[1:]:
+                n = self.emit("min", (n, self.emit("len", (s,), Kind.num())), Kind.num(),
+                              {"flavor": "builtin"})
+            return n
+        n = length()
         counter, item_target = None, target
         if it.enumerated:
             if not (isinstance(target, (ast.Tuple, ast.List)) and len(target.elts) == 2):
@@ -334,6 +372,11 @@ class LoopLowering:
                 c = k if it.enum_start is None else self.emit("add", (k, it.enum_start),
                                                               Kind.num())
                 self.assign_value(scope, counter, c, node)
+            if it.columns is not None:  # zip(*rows): (rows[0][k], rows[1][k], ...) now
+                column = self.apply(scope, Static(zip_column), [seqs[0], idx], {},
+                                    it.columns, None)
+                self.assign_value(scope, item_target, column, node)
+                return
             if it.live is not None:     # d.items(): (k, d[k]) read now
                 key = self.getitem(seqs[0], idx, None, node)
                 value = self.getitem(it.live, key, None, node)
@@ -350,21 +393,24 @@ class LoopLowering:
             self.assign_value(scope, item_target, value, node)
         it2 = _Iter("range", Const(0), n, Const(1))
         if self.changes_length(scope, body, seqs):
-            self.while_walk(scope, seqs, n, prologue, body, inner, loc, node, it.reverse)
+            self.while_walk(scope, length, n, prologue, body, inner, loc, it.reverse)
             return
         self.emit_loop(scope, it2, var, prologue, body, inner, loc, node)
         loop = self.block[-1]
-        if _resizes(loop.body, seqs, self.same_list):
+        # (the rows zip(*rows) walks: any list of their kind may be one of them)
+        walked = [Var("_row", seqs[0].kind.find().elem)] if it.columns is not None else seqs
+        if _resizes(loop.body, walked, self.same_list):
             # (a helper, a closure or a slice assignment changed the length of a list
             # walked: Python's iterator sees the new length at every step)
-            self.block[-1:] = self.walk_to_length(loop, seqs, loc, it.reverse)
+            self.block[-1:] = self.walk_to_length(loop, length, loc, it.reverse)
 
-    def walk_to_length(self, loop: ir.For, seqs: list, loc: Any, reverse: bool) -> list:
+    def walk_to_length(self, loop: ir.For, length: Callable[[], Any], loc: Any,
+                       reverse: bool) -> list:
         """``loop`` (``for k in range(n)``, ``n`` the length its lists had) as the walk
         of :meth:`while_walk`: the lengths read again before every step."""
         k = Var("_k", Kind.num())
         with self.sub_block(region=False) as test:
-            cond = self.walk_test(k, seqs, loop.stop, reverse)
+            cond = self.walk_test(k, length, loop.stop, reverse)
         step = [Eqn((loop.var,), "copy", (k,), None, loc),
                 Eqn((k,), "add", (k, Const(1)), None, loc)]
         return [Eqn((k,), "copy", (Const(0),), None, loc),
@@ -387,15 +433,13 @@ class LoopLowering:
         else:
             self.body(scope, body)
 
-    def walk_test(self, k: Var, seqs: list, n: Any, reverse: bool) -> Var:
-        """Is there a step ``k`` (counted from 0) in a walk of ``seqs`` whose length may
-        have changed?  ``k < len(xs)`` (zip: the shortest list); walking backwards from
-        the last of the ``n`` items there were, the index ``n - 1 - k`` must be one of
-        the list's (Python's reversed iterator stops at the first that is not)."""
-        length = self.emit("len", (seqs[0],), Kind.num())
-        for s in seqs[1:]:
-            length = self.emit("min", (length, self.emit("len", (s,), Kind.num())),
-                               Kind.num(), {"flavor": "builtin"})
+    def walk_test(self, k: Var, steps: Callable[[], Any], n: Any, reverse: bool) -> Var:
+        """Is there a step ``k`` (counted from 0) in a walk of lists whose length may
+        have changed?  ``k < steps()`` (``len(xs)``; zip: the shortest list's); walking
+        backwards from the last of the ``n`` items there were, the index ``n - 1 - k``
+        must be one of the list's (Python's reversed iterator stops at the first that
+        is not)."""
+        length = steps()
         if not reverse:
             return self.emit("lt", (k, length), Kind.num(), hint="_c")
         index = self.emit("sub", (self.emit("sub", (n, Const(1)), Kind.num()), k), Kind.num())
@@ -403,15 +447,15 @@ class LoopLowering:
         inside = self.emit("lt", (index, length), Kind.num(), hint="_c")
         return self.emit("and", (left, inside), Kind.num(), hint="_c")
 
-    def while_walk(self, scope: Scope, seqs: list, n: Any, prologue: Any, body: Any,
-                   inner: Any, loc: Any, node: ast.AST, reverse: bool = False) -> None:
+    def while_walk(self, scope: Scope, length: Callable[[], Any], n: Any, prologue: Any,
+                   body: Any, inner: Any, loc: Any, reverse: bool = False) -> None:
         """A walk over a list whose length changes inside the loop: ``k = 0; while
         k < len(xs): x = xs[k]; k = k + 1; body`` (what Python's iterator does)."""
         from .lower import _LoopCtx
         k = Var("_k", Kind.num())
         self.copy_into(k, Const(0))
         with self.sub_block() as test:
-            cond = self.walk_test(k, seqs, n, reverse)
+            cond = self.walk_test(k, length, n, reverse)
         self.loops.append(_LoopCtx(scope, self.depth))
         with self.sub_block() as stmts:
             prologue(k)
@@ -675,6 +719,15 @@ def _simple(target: ast.expr) -> str | None:
 
 def _target_names(t: ast.AST) -> list[str]:
     return [n.id for n in ast.walk(t) if isinstance(n, ast.Name)]
+
+
+def _builtin(f: Any) -> Global:
+    return Global(f.__name__, f, "builtin")
+
+
+def _zip_call(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+        node.func.id == "zip"
 
 
 def _zip_strict(node: ast.Call) -> bool:

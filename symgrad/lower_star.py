@@ -65,24 +65,7 @@ class StarLowering:
 
     def starred_call(self, scope: Scope, callee: Any, node: ast.Call, dest: Var | None) -> Any:
         """Lower ``node`` (a call with a ``*`` argument) of ``callee`` (already lowered)."""
-        parts: list[Any] = []           # values, and Var for each run-time list spread
-        marks: list[int] = []
-        spread: list[bool] = []
-        for e in node.args:
-            if isinstance(e, ast.Starred):
-                items, value = self.known_items(scope, e.value)
-                if items is None:
-                    parts.append(self.spread_seq(value, e))
-                    spread.append(True)
-                    marks.append(len(self.block))
-                    continue
-                parts.extend(items)
-                spread.extend(False for _ in items)
-                marks.extend(len(self.block) for _ in items)
-            else:
-                parts.append(self.expr(scope, e))
-                spread.append(False)
-                marks.append(len(self.block))
+        parts, marks, spread = self.star_args(scope, node)
         from .lower_call import _STRUCTURED
         if any(spread) and not (type(callee) is Static and callee.obj in _STRUCTURED) and \
                 all(k.arg is not None for k in node.keywords):
@@ -110,6 +93,34 @@ class StarLowering:
             raise self.error_at(node, "a starred argument whose length decides how the "
                                 "call's parameters are bound", _HINT)
         return self.call_with(scope, callee, parts, node, dest)
+
+    def star_args(self, scope: Scope, node: ast.Call) -> tuple[list, list, list]:
+        """The positional arguments of ``node`` lowered: values, and a Var for each
+        run-time list spread (``spread``), with where each was made (``marks``)."""
+        parts: list[Any] = []
+        marks: list[int] = []
+        spread: list[bool] = []
+        for e in node.args:
+            if isinstance(e, ast.Starred):
+                items, value = self.known_items(scope, e.value)
+                if items is None:
+                    parts.append(self.spread_seq(value, e))
+                    spread.append(True)
+                    marks.append(len(self.block))
+                    continue
+                parts.extend(items)
+                spread.extend(False for _ in items)
+                marks.extend(len(self.block) for _ in items)
+            else:
+                parts.append(self.expr(scope, e))
+                spread.append(False)
+                marks.append(len(self.block))
+        return parts, marks, spread
+
+    def star_parts(self, scope: Scope, node: ast.Call) -> tuple[list, list]:
+        """:meth:`star_args`, each kept from what later arguments change."""
+        parts, marks, spread = self.star_args(scope, node)
+        return self.kept_all(parts, marks), spread
 
     def known_items(self, scope: Scope, value: ast.expr) -> tuple[list | None, Any]:
         """The items of ``*value`` when its length is known while lowering (else None,

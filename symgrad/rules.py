@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import bisect
 import builtins
+import functools
 import math
 import sys
 from dataclasses import dataclass, field
@@ -633,12 +634,30 @@ erf = _generic("erf", "The error function on any kind of number.")
 polygamma = _generic("polygamma", "polygamma(n, x), the n-th derivative of digamma, on any "
                      "kind of number.\n\n>>> round(polygamma(0, 1.0), 12)  # -Euler's gamma\n"
                      "-0.577215664902")
-hypot = _generic("hypot", "sqrt(x*x + y*y) on any kind of number.")
+_hypot2 = _generic("hypot", "sqrt(x*x + y*y) on any kind of number.")
 sigmoid = _generic("sigmoid", "The logistic function 1 / (1 + exp(-x)).\n\n"
                    ">>> sigmoid(0.0)\n0.5")
 relu = _generic("relu", "max(x, 0) with relu'(0) = 0.\n\n>>> relu(-2.0)\n0.0")
 fabs = _generic("abs", "|x| on any kind of number (abs'(0) = 0).\n\n>>> fabs(-2.0)\n2.0")
 fabs.__name__ = fabs.__qualname__ = "fabs"
+
+
+def hypot(*coordinates: Any) -> Any:
+    """sqrt(x*x + y*y + ...) of any number of coordinates (as ``math.hypot``), on any
+    kind of number.
+
+    >>> hypot(3.0, 4.0), hypot(), hypot(-2.0), hypot(1.0, 2.0, 2.0)
+    (5.0, 0.0, 2.0, 3.0)"""
+    if len(coordinates) == 2:
+        return _hypot2(*coordinates)
+    if not coordinates:
+        return 0.0
+    if len(coordinates) == 1:
+        return fabs(coordinates[0])
+    return functools.reduce(_hypot2, coordinates)
+
+
+hypot.__module__ = "symgrad"
 power = _generic("pow", "x ** y on any kind of number.\n\n>>> power(2.0, 3.0)\n8.0")
 power.__name__ = power.__qualname__ = "power"
 maximum = _generic("max", "max(a, b) on any kind of number (ties: the gradient goes to a).")

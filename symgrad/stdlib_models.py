@@ -105,6 +105,8 @@ def dist(p, q):
 
 
 def hypot(*coordinates):
+    if len(coordinates) == 0:
+        return 0.0
     if len(coordinates) == 1:
         return abs(coordinates[0])
     return math.sqrt(sum(c * c for c in coordinates))
@@ -232,6 +234,12 @@ def zip_columns(rows):
     lists = [list(r) for r in rows]
     shortest = min((len(items) for items in lists), default=0)
     return [tuple(items[k] for items in lists) for k in range(shortest)]
+
+
+def zip_column(rows, k):
+    """Step ``k`` of ``zip(*rows)`` (a loop over it reads the rows as it steps: see
+    lower_loop)."""
+    return tuple(r[k] for r in rows)
 
 
 # --------------------------------------------------------------------------- operator

@@ -708,3 +708,21 @@ def test_the_reference_of_the_property_test():
     assert close(float(gradient[0]), at(diff(expr, x0), [x0, x1], [0.4, -1.1]).real, 1e-15)
     assert close(float(gradient[1]), at(diff(expr, x1), [x0, x1], [0.4, -1.1]).real, 1e-15)
     assert gradient[2] == 0
+
+
+@pytest.mark.parametrize("coords", [(), (-3.0,), (3.0, 4.0), (1.0, -2.0, 2.0),
+                                    (0.5, 1.5, -2.5, 3.0)])
+def test_hypot_takes_any_number_of_coordinates_as_math_does(coords):
+    """``symgrad.hypot`` of 0, 1 or 3+ Values (before, only two: one or three made the
+    value, then ``backward()`` raised TypeError); the gradient is x_i / hypot."""
+    xs = [Value(c) for c in coords]
+    out = symgrad.hypot(*xs)
+    expected = math.hypot(*coords)
+    if not coords:
+        assert out == 0.0
+        return
+    out.backward()
+    assert out.data == pytest.approx(expected)
+    for x, c in zip(xs, coords):
+        assert x.grad == pytest.approx(c / expected)
+    assert symgrad.hypot(*coords) == pytest.approx(expected)

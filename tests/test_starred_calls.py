@@ -121,6 +121,34 @@ def columns_in_a_loop(x, rows):
     return s
 
 
+def columns_read_as_the_loop_steps(x, rows):
+    # Python's zip reads each row's item as the loop reaches it: the write into the
+    # first row is seen by the later steps (before, every column was read first)
+    s = 0.0
+    for col in zip(*rows):
+        rows[0][-1] = x * x
+        s = s + col[0] * col[-1]
+    return s
+
+
+def grow(row, v):
+    row.append(v)
+
+
+def columns_of_rows_that_grow(x, rows):
+    # the shortest row grows by one at every step: zip's length is read at every step
+    s = 0.0
+    for k, (a, b) in enumerate(zip(x, *rows)):
+        if k < 3:
+            grow(rows[-1], a * b)
+        s = s + a * b
+    return s
+
+
+def hypot_of_scaled(x, xs):
+    return x + math.hypot(*[x * v for v in xs])
+
+
 def spread_in_a_loop(xs):
     s = 0.0
     for p in [[xs[0], xs[1]], [xs[1], xs[2]]]:
@@ -223,6 +251,11 @@ CASES = [
     ("max_of_a_list", [([0.3, -0.5, 2.0],), ([0.3],), ([],)]),
     ("columns", [([0.3, -0.5, 2.0, 1.25, -1.0, 0.75],)]),
     ("columns_in_a_loop", [(0.7, [[1.5, -0.5, 2.0], [0.25, 1.0]]), (0.7, [])]),
+    ("columns_read_as_the_loop_steps", [(0.7, [[1.5, -0.5, 2.0], [0.25, 1.0, 3.0]]),
+                                        (0.7, [[1.5], [0.25, 1.0]])]),
+    ("columns_of_rows_that_grow", [([0.7, 1.5, -0.5, 2.0, 1.25], [[0.5, 1.0]]),
+                                   ([0.7, 1.5], [[0.5, 1.0], [2.0]])]),
+    ("hypot_of_scaled", [(0.7, [0.5, -1.0]), (0.7, [])]),
     ("spread_in_a_loop", [([0.3, -0.5, 2.0],)]),
     ("display_spread", [(0.3, -0.5)]),
     ("tuple_spread", [(0.3, -0.5)]),
@@ -351,6 +384,9 @@ def test_python_raises_at_the_points_given(mod):
     ("exactly_two", ([1.5, -2.0],)), ("into_star_args", (0.7, [1.5, -0.5, 2.0])),
     ("max_and_min", (0.7, [1.5, -0.5])), ("columns", ([0.3, -0.5, 2.0, 1.25, -1.0, 0.75],)),
     ("hypot_of_a_list", ([0.3, -0.5, 2.0],)), ("two_lists", (0.7, [1.5, -0.5])),
+    ("columns_read_as_the_loop_steps", (0.7, [[1.5, -0.5, 2.0], [0.25, 1.0, 3.0]])),
+    ("columns_of_rows_that_grow", ([0.7, 1.5, -0.5, 2.0, 1.25], [[0.5, 1.0]])),
+    ("hypot_of_scaled", (0.7, [])),
 ])
 def test_against_the_value_engine(mod, name, args):
     report = symgrad.check(getattr(mod, name), *copy.deepcopy(args), engines=("value", "fd"))
@@ -365,6 +401,30 @@ def test_the_generated_code_reads_as_written(mod):
     assert "inlined head_and_rest(x, *xs):" in src and "__star" not in src
     src = symgrad.grad(mod.printed).source
     assert "print(*xs, sep=',')" in src
+
+
+def test_the_columns_are_read_at_each_step(mod):
+    """The value the loop sees is Python's (the eager reading gave 3.0 for 2.0 here)."""
+    f = mod.columns_read_as_the_loop_steps
+    rows = [[1.0, 1.0], [1.0, 1.0]]
+    g = symgrad.value_and_grad(f)
+    value, d = g(1.0, copy.deepcopy(rows))
+    assert value == f(1.0, copy.deepcopy(rows)) == 2.0
+    # d/dx of 1 + x*x at 1; rows[0][1] is overwritten before the loop reads it
+    assert d[0] == pytest.approx(2.0) and d[1] == [[1.0, 0.0], [1.0, 1.0]]
+
+
+def test_reversed_zip_is_refused():
+    """Python raises TypeError ('zip' object is not reversible): refused, not walked."""
+    f = load('''
+def f(xs, ys):
+    s = 0.0
+    for a, b in reversed(zip(xs, ys)):
+        s = s + a * b
+    return s
+''').f
+    with pytest.raises(UnsupportedSyntaxError, match="not reversible"):
+        symgrad.grad(f)([1.0, 2.0], [3.0, 4.0])
 
 
 def test_binding_that_depends_on_the_length_is_refused():
