@@ -43,7 +43,11 @@ semantics (DESIGN.md section 8), mixed by ``fuzz_programs`` into the base gramma
   ``[0]`` before or after the loop, a write into a list, ``break``, the loop nested in
   a loop or an ``if``); its points pass one list twice (``f(v, v, ...)``), make one list
   longer, or all empty (:func:`map_lists`: Python may raise then);
-* ``raises``: reads that may raise (``fuzz_raises.py``).
+* ``raises``: reads that may raise (``fuzz_raises.py``);
+* ``stars``: calls with ``*`` arguments (``fuzz_stars.py``): lists spread into helpers
+  with fixed parameters and with ``*args``, into ``max``/``min``, ``math.hypot``,
+  ``math.atan2``, ``zip(*rows)`` and list displays; its points sometimes give a list of
+  another length than the call takes (Python raises, and so must every mode).
 
 :class:`FamilyWriter` is a mixin of ``fuzz_programs._Writer``: it uses the writer's
 ``draw``/``pick``/``expr``/``cond``/``block`` and the scope objects (``_Env``).
@@ -59,7 +63,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 FAMILIES_ALL = ("closures", "aliases", "boolops", "kwbuiltins", "decorators", "globals",
-                "dicts", "pytrees", "maps", "raises")
+                "dicts", "pytrees", "maps", "raises", "stars")
 
 
 @dataclass(eq=False)
@@ -205,9 +209,11 @@ class FamilyWriter:
             kinds += ["globallist"]
         if self.has("dicts"):
             kinds += ["dictexpr"]
-        return kinds + self.pack_expr_kinds(env)
+        return kinds + self.pack_expr_kinds(env) + self.star_expr_kinds(env)
 
     def family_expr(self, kind: str, env: Any, d: int) -> str:
+        if kind.startswith("star_"):
+            return self.star_expr(kind, env, d)
         if kind == "closure_call":
             return self.closure_call(env, d)
         if kind == "tableexpr":
@@ -257,7 +263,8 @@ class FamilyWriter:
 
     # ================================================================ statements
     def family_stmt_kinds(self, env: Any, depth: int, top: bool, in_loop: str | None) -> list[str]:
-        kinds: list[str] = self.pack_stmt_kinds(env, depth)
+        kinds: list[str] = self.pack_stmt_kinds(env, depth) + \
+            self.star_stmt_kinds(env, depth, top)
         if self.in_helper:
             return kinds
         if self.has("aliases"):
@@ -282,6 +289,8 @@ class FamilyWriter:
                     lines: list[str], indent: str) -> None:
         if kind.startswith("pack"):
             self.pack_stmt(kind, env, depth, lines, indent)
+        elif kind.startswith("star_"):
+            self.star_stmt(kind, env, depth, top, lines, indent)
         elif kind == "def":
             self.s_def(env, top, lines, indent)
         elif kind == "def_branches":

@@ -27,7 +27,9 @@ The kink rule (:func:`margins`): points near branch boundaries and kinks are exc
 so are points where an intermediate value exceeds :data:`LARGE` = 1e8.  An
 *instrumented copy* of the program records how far every comparison (``|lhs - rhs|``),
 ``abs``/``relu`` (``|x|``), ``max``/``min`` (the winner's key against every other key,
-``key=`` honoured), ``%``/``//`` (distance of ``a / b`` to an integer, times ``|b|``),
+``key=`` honoured), ``math.hypot`` (its value: no derivative at the origin),
+``math.atan2(y, x)`` (``hypot(x, y)``, and ``|y|`` for ``x < 0``: its cut), ``%``/``//``
+(distance of ``a / b`` to an integer, times ``|b|``),
 ``sorted`` (every pair of keys) and truth test of a float (an ``and`` / ``or`` operand,
 ``not x``, ``if x:``: ``|x|``) is from its boundary; a point is used when every distance
 exceeds :data:`MARGIN`.  Exception: a truth-tested float that is exactly 0.0 and a
@@ -225,7 +227,8 @@ def _sympy_shims() -> dict[str, Any]:
              atan2=sympy.atan2, exp=sympy.exp, expm1=lambda x: sympy.exp(x) - 1, log=sympy.log,
              log1p=lambda x: sympy.log(1 + x), log2=lambda x: sympy.log(x) / sympy.log(2),
              log10=lambda x: sympy.log(x) / sympy.log(10), sqrt=sympy.sqrt, asinh=sympy.asinh,
-             asin=sympy.asin, erf=sympy.erf, hypot=lambda a, b: sympy.sqrt(a * a + b * b),
+             asin=sympy.asin, erf=sympy.erf,
+             hypot=lambda *xs: sympy.sqrt(sum((x * x for x in xs), sympy.Integer(0))),
              cosh=sympy.cosh, sinh=sympy.sinh, fabs=sympy.Abs, prod=_prod)
     sg = _ns(sigmoid=lambda x: 1 / (1 + sympy.exp(-x)),
              relu=lambda x: sympy.Piecewise((x, x > 0), (0, True)))
@@ -237,8 +240,9 @@ def _mpmath_shims() -> dict[str, Any]:
     mm = _ns(sin=mp.sin, cos=mp.cos, tan=mp.tan, tanh=mp.tanh, atan=mp.atan, atan2=mp.atan2,
              exp=mp.exp, expm1=mp.expm1, log=mp.log, log1p=mp.log1p,
              log2=lambda x: mp.log(x, 2), log10=mp.log10, sqrt=mp.sqrt, asinh=mp.asinh,
-             asin=mp.asin, erf=mp.erf, hypot=mp.hypot, cosh=mp.cosh, sinh=mp.sinh, fabs=mp.fabs,
-             prod=_prod)
+             asin=mp.asin, erf=mp.erf, cosh=mp.cosh, sinh=mp.sinh, fabs=mp.fabs, prod=_prod,
+             hypot=lambda *xs: mp.hypot(*xs) if len(xs) == 2 else mp.sqrt(mp.fsum(
+                 x * x for x in xs)))
     sg = _ns(sigmoid=lambda x: 1 / (1 + mp.exp(-x)), relu=lambda x: x if x > 0 else 0 * x)
     return {"math": mm, "symgrad": sg, "__fz_floordiv": lambda a, b: mp.floor(a / b)}
 
@@ -264,8 +268,8 @@ def _call(name: str, *args: ast.expr) -> ast.Call:
 
 
 class _Instrument(ast.NodeTransformer):
-    """Rewrite comparisons, abs/max/min/relu, %/ //, sorted and truth tests into calls
-    that record margins."""
+    """Rewrite comparisons, abs/max/min/relu, hypot/atan2, %/ //, sorted and truth tests
+    into calls that record margins."""
 
     def visit_Compare(self, node: ast.Compare) -> Any:
         self.generic_visit(node)
@@ -306,6 +310,9 @@ class _Instrument(ast.NodeTransformer):
         if fn in ("abs", "max", "min", "math.fabs", "symgrad.relu"):
             node.args.insert(0, ast.Constant(fn))
             node.func = ast.Name("__fz_kink", ast.Load())
+        elif fn in ("math.hypot", "math.atan2"):
+            node.args.insert(0, ast.Constant(fn))
+            node.func = ast.Name("__fz_polar", ast.Load())
         elif fn == "sorted":
             node.func = ast.Name("__fz_sorted", ast.Load())
             return node
@@ -319,11 +326,14 @@ _CMP = {"Gt": operator.gt, "Lt": operator.lt, "GtE": operator.ge, "LtE": operato
         "Eq": operator.eq, "NotEq": operator.ne}
 _KINK = {"abs": abs, "max": max, "min": min, "math.fabs": math.fabs,
          "symgrad.relu": symgrad.relu}
+_POLAR = {"math.hypot": math.hypot, "math.atan2": math.atan2}
 
 
-def _recorders(seen: list[tuple[float, bool]]) -> dict[str, Any]:
+def _recorders(seen: list[tuple[float, bool]], singular: list[float] | None = None
+               ) -> dict[str, Any]:
     """The functions the instrumented program calls; each appends (distance, may be
-    exempt by construction) to ``seen``."""
+    exempt by construction) to ``seen`` (``singular``: the distances from the points where
+    a derivative is not finite, hypot's and atan2's origin, too)."""
     def cmp(a: Any, op: str, b: Any) -> Any:
         if not (isinstance(a, (int, str)) and isinstance(b, (int, str))):   # (keys: exact)
             seen.append((abs(a - b), False))
@@ -347,6 +357,18 @@ def _recorders(seen: list[tuple[float, bool]]) -> dict[str, Any]:
             seen.extend((_gap(keys[best], k), False) for j, k in enumerate(keys) if j != best)
         return _KINK[name](vals, **kw) if len(xs) == 1 else _KINK[name](*vals, **kw)
 
+    def polar(name: str, *xs: Any) -> Any:
+        # hypot: its distance from the origin (abs of one number), where it has no
+        # derivative; atan2(y, x): that of (x, y), and for x < 0, |y| (the cut)
+        out = _POLAR[name](*xs)
+        if xs:
+            seen.append((math.hypot(*xs), False))
+            if singular is not None:
+                singular.append(math.hypot(*xs))
+        if name == "math.atan2" and xs[1] < 0:
+            seen.append((abs(xs[0]), False))
+        return out
+
     def sort(seq: Any, key: Any = None, reverse: bool = False) -> list[Any]:
         vals = list(seq)
         keys = [key(v) for v in vals] if key is not None else vals
@@ -363,13 +385,14 @@ def _recorders(seen: list[tuple[float, bool]]) -> dict[str, Any]:
             seen.append((0.0, False))           # counts as a point on a kink: excluded
         return v
     return {"__fz_cmp": cmp, "__fz_mod": mod, "__fz_kink": kink, "__fz_sorted": sort,
-            "__fz_truth": truth, "__fz_size": size}
+            "__fz_truth": truth, "__fz_size": size, "__fz_polar": polar}
 
 
 _INSTRUMENTED: dict[str, Any] = {}
 
 
-def _events(source: str, args: list[Any], glob: dict[str, Any] | None) -> list[tuple[float, bool]]:
+def _events(source: str, args: list[Any], glob: dict[str, Any] | None,
+            singular: list[float] | None = None) -> list[tuple[float, bool]]:
     code = _INSTRUMENTED.get(source)
     if code is None:
         tree = ast.fix_missing_locations(_Instrument().visit(ast.parse(source)))
@@ -377,7 +400,7 @@ def _events(source: str, args: list[Any], glob: dict[str, Any] | None) -> list[t
         if len(_INSTRUMENTED) > 64:
             _INSTRUMENTED.pop(next(iter(_INSTRUMENTED)))
     seen: list[tuple[float, bool]] = []
-    ns = {"__name__": "symgrad_fuzz_instrumented", **_recorders(seen)}
+    ns = {"__name__": "symgrad_fuzz_instrumented", **_recorders(seen, singular)}
     exec(code, ns)
     ns.update(copy.deepcopy(glob or {}))
     ns["f"](*copy.deepcopy(args))
@@ -404,6 +427,19 @@ def margins(source: str, args: list[Any], glob: dict[str, Any] | None = None) ->
         return [0.0]                   # another path: the point is too near a boundary
     return [math.inf if exempt and m == 0.0 and m2 == 0.0 else m
             for (m, exempt), (m2, _) in zip(events, again)]
+
+
+def singular_before_raise(source: str, args: list[Any]) -> bool:
+    """Does ``f`` at ``args``, before it raises, meet a point where a derivative is not
+    finite (``math.hypot`` or ``math.atan2`` within :data:`MARGIN` of the origin)?  A mode
+    may raise that derivative's ZeroDivisionError first there: the derivative's own lines
+    are not ordered by the exception they raise (README, "the first error is Python's")."""
+    singular: list[float] = []
+    try:
+        _events(source, args, None, singular)
+    except Exception:          # (the exception Python raises, the point of the check)
+        pass
+    return any(m <= MARGIN for m in singular)
 
 
 # --------------------------------------------------------------------------- references

@@ -25,7 +25,10 @@ programs' ``f`` take first a parameter ``P``, a tuple of values of different kin
 sometimes ``cs``, and are loops over them that symgrad prints as list comprehensions, or
 near misses of such loops) and ``raises`` (with it, a third of the programs left have
 reads that raise at some points: ``fuzz_raises.py``; their ``f`` takes switches ``c1``,
-``c2`` and some of ``zs``, ``D``, ``R``, ``m``, ``k`` besides).
+``c2`` and some of ``zs``, ``D``, ``R``, ``m``, ``k`` besides) and ``stars`` (with it, half
+the programs left make calls with ``*`` arguments: ``fuzz_stars.py``; their ``f`` takes
+``us`` and sometimes ``vs`` and ``rows`` besides, lists whose length the calls rely on and
+the points sometimes change).
 
 Every argument of ``f`` is a float except ``n`` (an int loop bound, never
 differentiated); ``xs`` is a list of floats and ``W`` (aliases family) a list of
@@ -48,6 +51,7 @@ from fuzz_families import (FAMILIES_ALL, ClosureInfo, FamilyWriter, ListInfo, Ma
                            PackPart, PackWriter, TableInfo, draw_pack, map_count, map_lists,
                            mismatched, pack_value)
 from fuzz_raises import RAISE_DIFFERENTIABLE, RaisesWriter, raise_point
+from fuzz_stars import STAR_PARAMS, StarsWriter, star_point
 
 
 def families_from_env(value: str | None = None) -> frozenset[str]:
@@ -92,20 +96,29 @@ class Program:
     raise_params: list[str] = field(default_factory=list)   # raises: zs, D, R, m, k
     raise_triggers: list = field(default_factory=list)      # raises: see fuzz_raises
     definite_only: bool = False     # raises: every shape definitely assigned
+    stars: bool = False             # stars: calls with * arguments (fuzz_stars)
+    star_lens: dict = field(default_factory=dict)   # stars: us, vs, rows: nominal lengths
+    star_sensitive: list = field(default_factory=list)   # stars: lengths calls rely on
 
     @property
     def params(self) -> list[str]:
         return ((["P"] if self.packed is not None else []) + self.scalars
                 + (["xs"] if self.has_list else []) + self.more_lists + self.data_lists
                 + (["W"] if self.has_table else []) + (["n"] if self.has_n else [])
-                + self.raise_params)
+                + self.raise_params + self.star_params)
+
+    @property
+    def star_params(self) -> list[str]:
+        """The stars family's parameters of f (``us``, ``vs``, ``rows``)."""
+        return [p for p in STAR_PARAMS if p in self.star_lens]
 
     @property
     def differentiable(self) -> list[str]:
         return ((["P"] if self.packed is not None else []) + self.scalars
                 + (["xs"] if self.has_list else []) + self.more_lists
                 + (["W"] if self.has_table else [])
-                + [p for p in self.raise_params if p in RAISE_DIFFERENTIABLE])
+                + [p for p in self.raise_params if p in RAISE_DIFFERENTIABLE]
+                + self.star_params)
 
     @property
     def hvp_differentiable(self) -> list[str]:
@@ -186,7 +199,7 @@ class _Env:
             self.own_assignable.append(name)
 
 
-class _Writer(FamilyWriter, PackWriter, MapsWriter, RaisesWriter):
+class _Writer(FamilyWriter, PackWriter, MapsWriter, RaisesWriter, StarsWriter):
     """Draws one program, statement by statement, keeping track of what is defined."""
 
     def __init__(self, draw: Callable[[Any], Any], branches: bool, loops: bool, calls: bool,
@@ -202,6 +215,7 @@ class _Writer(FamilyWriter, PackWriter, MapsWriter, RaisesWriter):
         self.in_closure = 0
         self.global_nums: list[str] = []
         self.global_lists: list[str] = []
+        self.star_on = False                             # (the stars family: in f's body)
 
     Env = _Env
 
@@ -769,7 +783,8 @@ def _parameters(w: _Writer, draw: Callable[[Any], Any], mapped: bool, packed: bo
 def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = True,
              calls: bool = True, lists: bool = True, max_stmts: int = 5,
              families: frozenset[str] | None = None, packed: bool | None = None,
-             maps: bool | None = None, raises: bool | None = None) -> Program:
+             maps: bool | None = None, raises: bool | None = None, stars: bool | None = None,
+             star_refusal: bool = False) -> Program:
     """A random module defining ``f`` (and helpers ``h1``, ...), in the base grammar mixed
     with the constructs of ``families`` (default :data:`FAMILIES`).
 
@@ -780,7 +795,9 @@ def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = Tr
     (loops over lists ``xs``, ``ys``, ``cs``: ``MapsWriter``; never with ``P``); None, a
     third of the other programs are when the family is on.  ``raises``: likewise for the
     raises family (reads that may raise: ``fuzz_raises.RaisesWriter``), among the
-    programs neither packed nor of the maps family.
+    programs neither packed nor of the maps family; ``stars``: likewise for the stars
+    family (calls with ``*`` arguments: ``fuzz_stars.StarsWriter``), half of the programs
+    left; ``star_refusal``: its ``f`` also makes a call symgrad refuses by design.
     """
     fams = FAMILIES if families is None else frozenset(families)
     w = _Writer(draw, branches, loops, calls, lists, max_stmts, fams)
@@ -789,36 +806,26 @@ def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = Tr
     if calls:
         _helpers(w, draw, defs)
     pack = None
-    if packed or (packed is None and not maps and not raises and w.has("pytrees")
-                  and draw(st.integers(0, 3)) == 0):
+    if packed or (packed is None and not maps and not raises and not stars
+                  and w.has("pytrees") and draw(st.integers(0, 3)) == 0):
         pack = draw_pack(draw)
         w.pack_reset()
         if calls and draw(st.integers(0, 2)) == 0:
             w.pack_helper_def(pack, defs)
-    mapped = pack is None and lists and loops and not raises and (
+    mapped = pack is None and lists and loops and not raises and not stars and (
         maps or maps is None and w.has("maps") and draw(st.integers(0, 2)) == 0)
-    raised = pack is None and not mapped and lists and loops and (
+    raised = pack is None and not mapped and lists and loops and not stars and (
         raises or raises is None and w.has("raises") and draw(st.integers(0, 2)) == 0)
+    starred = pack is None and not mapped and not raised and (
+        stars or stars is None and w.has("stars") and draw(st.integers(0, 1)) == 0)
+    kind = "maps" if mapped else "raises" if raised else "stars" if starred else "grammar"
     env, sig = _parameters(w, draw, mapped, pack is not None)
     scalars, has_list, more, data, has_table, has_n = sig
     body: list[str] = []
     if pack is not None:
         w.pack_reset()
         w.pack_prologue(env, pack, "P", body)
-    definite, switches, extra = False, [], []
-    if mapped:
-        w.maps_body(env, ["xs"] + more + data, body)
-    elif raised:
-        definite = w.raises_body(env, body)
-        switches, extra = w.raises_signature()
-        defs += w.raises_defs()
-    else:
-        w.block(env, draw(st.integers(1, max_stmts)), 0, True, None, body, "    ")
-        tail = [v for v in env.scalars if v not in scalars]
-        ret = w.expr(env, draw(st.integers(1, 3)))
-        if tail:
-            ret += " + " + " + ".join(tail[-3:])
-        body.append(f"    return {ret}")
+    definite, switches, extra = _body(w, draw, env, kind, sig, star_refusal, body, defs)
     params = (["P"] if pack is not None else []) + scalars + switches
     params += (["xs"] if has_list else []) + more + data
     params += (["W"] if has_table else []) + (["n"] if has_n else []) + extra
@@ -832,9 +839,39 @@ def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = Tr
     return Program(source, scalars + switches, has_list, has_n, branchy, sympy_ok, feats,
                    has_table=has_table, globals=w.global_values(), packed=pack,
                    pack_sites=list(getattr(w, "pack_sites", [])), more_lists=more,
-                   data_lists=data, raises=raised, raise_params=extra,
+                   data_lists=data, raises=raised, raise_params=extra if raised else [],
                    raise_triggers=list(w.raise_triggers) if raised else [],
-                   definite_only=definite)
+                   definite_only=definite, stars=starred,
+                   star_lens=dict(w.star_lens) if starred else {},
+                   star_sensitive=sorted(w.star_sensitive) if starred else [])
+
+
+def _body(w: _Writer, draw: Callable[[Any], Any], env: _Env, kind: str, sig: tuple,
+          star_refusal: bool, body: list[str], defs: list[str]) -> tuple[bool, list, list]:
+    """f's body (after P's prologue), of the grammar or of the family ``kind`` (maps,
+    raises, stars), and the module lines the family needs: (every shape definitely
+    assigned, the raises family's switches, the family's parameters after the grammar's)."""
+    scalars, _, more, data, _, _ = sig
+    if kind == "maps":
+        w.maps_body(env, ["xs"] + more + data, body)
+    elif kind == "raises":
+        definite = w.raises_body(env, body)
+        switches, extra = w.raises_signature()
+        defs += w.raises_defs()
+        return definite, switches, extra
+    elif kind == "stars":
+        w.stars_begin(env, star_refusal)
+        w.stars_body(env, body)
+        defs += w.star_defs
+        return False, [], w.stars_signature()
+    else:
+        w.block(env, draw(st.integers(1, w.max_stmts)), 0, True, None, body, "    ")
+        tail = [v for v in env.scalars if v not in scalars]
+        ret = w.expr(env, draw(st.integers(1, 3)))
+        if tail:
+            ret += " + " + " + ".join(tail[-3:])
+        body.append(f"    return {ret}")
+    return False, [], []
 
 
 @st.composite
@@ -876,6 +913,8 @@ def points(draw: Callable[[Any], Any], prog: Program, mismatch: bool = False) ->
         args.update(raise_point(draw, prog.raise_triggers, prog.raise_params,
                                 [c for c in prog.scalars if c.startswith("c")],
                                 prog.source))
+    if prog.stars:        # (the stars family: half the points, a list of another length)
+        args.update(star_point(draw, prog.star_lens, prog.star_sensitive, prog.source))
     if prog.packed is not None:
         args["P"] = pack_value(draw, prog.packed)
         if mismatch and prog.pack_sites:     # one unpacked container of another length

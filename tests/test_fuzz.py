@@ -39,18 +39,25 @@ values, keyword builtins, decorators, globals) and checks, at a random point:
   may not be there, read, and sometimes its own ``1.0 / (c3 - 0.5)`` or ``math.log(c3)``
   that may raise too: ``fuzz_raises.py``): where Python raises, every mode raises the
   same type of exception; elsewhere, when its shapes are all definitely assigned, no read
-  of a name is kept in ``grad(f).source`` (:func:`check_raises`).
+  of a name is kept in ``grad(f).source`` (:func:`check_raises`);
+* for a program of the family ``stars`` (calls with ``*`` arguments: ``h(*us)``,
+  ``h(x, *us, c=y)``, ``*args`` helpers given two lists, ``max(*us)``, ``math.hypot(*us)``,
+  ``zip(*rows)``: ``fuzz_stars.py``), at points where a list has another length than the
+  call takes: every mode raises the exception type Python raises (:func:`check_stars`);
+  and a call whose binding depends on the length is refused in every mode, naming it
+  (``test_fuzz_starred_call_whose_length_decides_is_refused``).
 
 Each failure is labelled ``[oracle]``, ``[refused]`` (a ``SymgradError``), ``[crash]``
 (another exception while transforming), ``[exception]`` (raised by the generated code),
 ``[wrong value]``, ``[wrong gradient]``, ``[wrong gradient after global change]``,
 ``[arguments changed]``, ``[map loops change the numbers]``, ``[not raised as Python
-does]`` or ``[read kept where no path raises]``.  ``SYMGRAD_FUZZ_ALLOW_REFUSAL=1`` lets a
-``SymgradError`` pass (to hunt silent wrong answers only); by default refusing a
-generated program fails.
+does]``, ``[read kept where no path raises]`` or ``[not refused]``.
+``SYMGRAD_FUZZ_ALLOW_REFUSAL=1`` lets a ``SymgradError`` pass (to hunt silent wrong answers
+only); by default refusing a generated program fails.
 
 Excluded points (the kink rule, ``fuzz_oracles.margins``): every comparison, ``abs``,
-``max``, ``min`` (``key=`` too), ``relu``, ``%``, ``//``, ``sorted`` and truth test met
+``max``, ``min`` (``key=`` too), ``relu``, ``%``, ``//``, ``sorted``, truth test, and
+``math.hypot`` and ``math.atan2`` (their origin) met
 while running the program must be more than ``fuzz.MARGIN`` = 1e-3 from its boundary
 (an exact 0.0 or ``sorted`` tie is allowed when it is so by construction); points where
 the function raises or exceeds 1e6, or an intermediate value exceeds ``fuzz.LARGE`` =
@@ -80,6 +87,8 @@ import fuzz
 from fuzz_families import pack_known_bug
 from fuzz_raises import (RAISES_RAISES, kept_names, python_raises, raising_modes,
                          triggers_set)
+from fuzz_oracles import singular_before_raise
+from fuzz_stars import STARS_RAISES, refusal_failure, star_modes, star_python_raises
 from same_bits import gradient_and_hvp, same_bits
 from symgrad import SymgradError, grad, hvp, jvp, value_and_grad, vjp
 from symgrad.errors import ArgumentError
@@ -182,14 +191,15 @@ def run_python(mod, args: list[Any], prog: fuzz.Program | None = None
                ) -> tuple[Any, list[Any]]:
     """f's value at the point (examples where it raises or is huge are skipped) and its
     arguments after the call (f may write into them).  A program of the maps family may
-    raise anything in ``MAPS_RAISES`` at its lists (``check_maps`` checks those points)."""
+    raise anything in ``MAPS_RAISES`` at its lists (``check_maps`` checks those points),
+    one of the stars family anything in ``STARS_RAISES`` (``check_stars``)."""
     after = copy.deepcopy(args)
     try:
         value = mod.f(*after)
     except (OverflowError, ZeroDivisionError, ValueError):
         assume(False)
-    except MAPS_RAISES + RAISES_RAISES:
-        if prog is None or not (prog.more_lists or prog.raises):
+    except MAPS_RAISES + RAISES_RAISES + STARS_RAISES:
+        if prog is None or not (prog.more_lists or prog.raises or prog.stars):
             raise
         assume(False)
     assume(isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < BIG)
@@ -320,6 +330,8 @@ def check_program(prog: fuzz.Program, data: st.DataObject, with_sympy: bool) -> 
             return                   # (f raises there, and so does symgrad)
         if prog.raises and check_raises(prog, args, wrt_names):
             return
+        if prog.stars and check_stars(prog, args, wrt_names):
+            return
         check_at(prog, args, wrt_names, with_sympy, changes)
     finally:
         emit.RETURN_INLINE_ABOVE = saved
@@ -444,6 +456,34 @@ def check_raises(prog: fuzz.Program, args: list, wrt_names: list[str]) -> bool:
                            "source; every name the program reads is definitely assigned")
         _event("raises: definitely assigned, no read of a name kept")
     return False
+
+
+# ------------------------------------------------- calls with * arguments (family stars)
+def check_stars(prog: fuzz.Program, args: list, wrt_names: list[str]) -> bool:
+    """The stars family's oracle at one point, before the others: where Python raises
+    (:data:`fuzz_stars.STARS_RAISES`: a list of another length than a call takes,
+    ``max`` of fewer than two numbers, columns of ``zip(*rows)`` unpacked, ``rest[0]`` of
+    an empty ``*args``), ``grad``, ``value_and_grad``, ``vjp``, ``jvp``, ``hessian`` and
+    ``hvp`` (those that apply: ``fuzz_stars.star_modes``) raise the same type of
+    exception (True: nothing more to check)."""
+    LAST.clear()
+    LAST.update(source=prog.source, args=copy.deepcopy(args), wrt=wrt_names)
+    python = star_python_raises(fuzz.load(prog.source).f, args)
+    if python is None:
+        _event("stars: Python does not raise")
+        return False
+    _event(f"stars: Python raises {type(python).__name__}")
+    f = fuzz.load(prog.source).f
+    for what, thunk in star_modes(f, prog, as_floats(prog, args), wrt_names).items():
+        try:
+            check_mode_raises(what, thunk, python)
+        except Mismatch:
+            # (hypot of zeros met first: the derivative's ZeroDivisionError may come first)
+            if singular_before_raise(prog.source, as_floats(prog, args)):
+                _event("stars: skipped, a derivative not finite met before Python raises")
+                assume(False)
+            raise
+    return True
 
 
 def check_mode_raises(what: str, thunk, python: BaseException) -> None:
@@ -908,3 +948,30 @@ def test_fuzz_packed_parameter_of_another_length_raises_as_python_does(prog, dat
                            f"raises {type(python).__name__}: {python}")
         if failure is not None:
             raise Mismatch("not raised as Python does", failure)
+
+
+# ------------------------------------------------ a starred call whose length decides
+N_STARS_REFUSED = max(10, TOTAL // 50)   # 10 of the 500 in CI
+
+
+@settings(max_examples=N_STARS_REFUSED, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+          **SETTINGS)
+@given(prog=fuzz.programs(families=fuzz.FAMILIES | {"stars"}, stars=True, star_refusal=True),
+       data=st.data())
+def test_fuzz_starred_call_whose_length_decides_is_refused(prog, data):
+    """The stars family's programs with one call whose binding depends on the spread
+    list's length (``def hd(a, b=0.5)`` called ``hd(*us)``, two lists spread into fixed
+    parameters, ``def hd(a, b=0.5, *rest)`` called ``hd(*us)``): symgrad refuses it by
+    design, so every mode must raise ``UnsupportedSyntaxError`` naming it, at any point
+    (not another error, not a result; where Python raises, its exception will do too:
+    ``fuzz_stars.refusal_failure``)."""
+    note(prog.source)
+    point = data.draw(fuzz.points(prog), label="point")
+    args = as_floats(prog, [point[p] for p in prog.params])
+    wrt = data.draw(st.lists(st.sampled_from(prog.differentiable), min_size=1,
+                             unique=True), label="wrt")
+    failure = refusal_failure(fuzz.load(prog.source).f, prog, args, wrt)
+    if failure is not None:
+        raise Mismatch("not refused", f"{failure}; the call's binding depends on the "
+                       "list's length")
+    _event("stars: refused in every mode")
