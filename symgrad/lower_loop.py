@@ -229,23 +229,18 @@ class LoopLowering:
         """After a conflict of kinds (``kinds``): a parameter read as a list at constant
         indices (``t[0] * t[1][0]``, ``W, b = params``), whose items may be values of
         different kinds: its name, for a transform made again with it a tuple of them
-        (one whose items ``kinds`` are, first); None if there is none."""
+        (one whose items ``kinds`` are, first), carrying the other such parameters
+        (:class:`SeqParam`: tried next when it is not the one); None if there is none."""
         tried = self.param_patterns.get(ir.SEQ_PARAMS, ())
         read = {id(v.kind.find()) for v in self.const_read if type(v) is Var}
-        found = [v for v in self.top_params if v.name not in tried and
-                 v.kind.find().tag == "list" and id(v.kind.find()) in read]
+        found = sorted((v for v in self.top_params if v.name not in tried and
+                        v.kind.find().tag == "list" and id(v.kind.find()) in read),
+                       key=lambda v: v.n)
+        if not found:
+            return None
         roots = {id(k.find()) for k in kinds}
-        for v in sorted(found, key=lambda v: v.n):
-            stack, seen = [v.kind.find().elem], set()
-            while stack:
-                e = stack.pop().find()
-                if id(e) in roots:
-                    return v.name
-                if id(e) not in seen:
-                    seen.add(id(e))
-                    stack.extend([e.elem] if e.elem is not None else [])
-                    stack.extend((e.fields or {}).values())
-        return min(found, key=lambda v: v.n).name if found else None
+        first = next((v for v in found if _reaches(v.kind.find().elem, roots)), found[0])
+        return SeqParam(first.name, tuple(v.name for v in found if v is not first))
 
     def unpack_check(self, seq: Any, n: int, at_least: bool = False) -> None:
         """``a, b = xs`` of a sequence known only when the code runs: the ValueError
@@ -719,6 +714,33 @@ def _simple(target: ast.expr) -> str | None:
 
 def _target_names(t: ast.AST) -> list[str]:
     return [n.id for n in ast.walk(t) if isinstance(n, ast.Name)]
+
+
+class SeqParam(str):
+    """A parameter's name (see :meth:`LoopLowering.seq_conflict`), with ``others``: the
+    other parameters that may be the one whose items differ in kind (a conflict met
+    through a value read from two of them names the first only)."""
+
+    others: tuple = ()
+
+    def __new__(cls, name: str, others: tuple) -> "SeqParam":
+        self = super().__new__(cls, name)
+        self.others = others
+        return self
+
+
+def _reaches(kind: Any, roots: set) -> bool:
+    """Does ``kind`` (a list's items), or a kind inside it, belong to ``roots``?"""
+    stack, seen = [kind], set()
+    while stack:
+        e = stack.pop().find()
+        if id(e) in roots:
+            return True
+        if id(e) not in seen:
+            seen.add(id(e))
+            stack.extend([e.elem] if e.elem is not None else [])
+            stack.extend((e.fields or {}).values())
+    return False
 
 
 def _builtin(f: Any) -> Global:

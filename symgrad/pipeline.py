@@ -145,18 +145,23 @@ def tuple_search(make: Any, exc: Exception, allowed: Any = None, tries: int = 8)
     transforms; None if none does within ``tries``.  Each failed try's conflict names
     the next parameter; it is tried alone, then with the set before it, since the first
     one named may be the wrong one (a conflict met through an alias, ``R = [xs]``,
-    names the alias's list as well as the parameter whose items differ)."""
+    names the alias's list as well as the parameter whose items differ); then the
+    other parameters read at constant indices (``SeqParam.others``: a conflict between
+    a value read from one and one read from another names the first only)."""
     queue: list = []
     seen: set = set()
 
     def push(before: frozenset, err: Exception) -> None:
         seq = getattr(err, "seq_param", None)
-        if seq is None or allowed is not None and seq not in allowed:
+        if seq is None:
             return
-        for names in (frozenset({seq}), before | {seq}):
-            if names not in seen:
-                seen.add(names)
-                queue.append(names)
+        for name in (seq, *getattr(seq, "others", ())):   # (the one named first)
+            if allowed is not None and name not in allowed:
+                continue
+            for names in (frozenset({str(name)}), before | {str(name)}):
+                if names not in seen:
+                    seen.add(names)
+                    queue.append(names)
     push(frozenset(), exc)
     while queue and tries > 0:
         names = queue.pop(0)

@@ -129,6 +129,17 @@ def renamed(params):
     return a * rest[0] * rest[1]
 
 
+def conflict_names_another_list(P, x0, xs):
+    # the conflict (p, an item of P, added to x0, an item of xs) named xs alone, and xs
+    # made a tuple did not transform ("a loop over a tuple"): P was never tried
+    p, W = P
+    for _ in range(2):
+        if W[0][0] > 2.0:
+            xs[1:] = [min(v, 1) for v in xs[1:]]
+        x0 = xs[-1]
+    return p * (x0 + p) + W[1][1] * x0
+
+
 W0 = [[0.1, 0.2], [0.3, -0.4]]
 B0 = [0.5, -0.1]
 XS = [[1.0, 2.0], [0.5, -1.0]]
@@ -144,9 +155,12 @@ CASES = [
     (dict_entry_times, ((1.5, {"x": 2.0}),)),
     (through_a_helper, (([0.5, -0.3], 0.1), 0.7)),
     (renamed, ((2.0, [0.5, -1.5]),)),
+    (conflict_names_another_list, ([0.3, W0], 0.5, [0.2, 0.7, 1.1])),
+    (conflict_names_another_list, ([0.3, [[2.5, 0.2], [0.3, -0.4]]], 0.5, [0.2, 0.7, 1.1])),
 ]
 IDS = ["layer-tuple", "layer-list", "scaled", "scaled-list", "by-position",
-       "by-position-tuples", "dict-inside", "dict-entry", "helper", "renamed"]
+       "by-position-tuples", "dict-inside", "dict-entry", "helper", "renamed",
+       "conflict-names-another-list", "conflict-names-another-list-branch"]
 
 
 @pytest.mark.parametrize("f,args", CASES, ids=IDS)
