@@ -333,17 +333,8 @@ class LoopLowering:
             seqs = [self.emit("copy", (s,), s.kind, hint="_seq") if type(s) is Var and
                     s.hint in written else s for s in seqs]
 
-        def length() -> Any:       # (the steps left: the shortest list's length)
-            if it.columns is not None:   # min(map(len, rows), default=0)
-                lengths = self.emit("call", (_builtin(map), _builtin(len), seqs[0]), Kind.obj(),
-                                    {"kw": (), "label": "map", "constant": True})
-                return self.emit("call", (_builtin(min), lengths, Const(0)), Kind.num(),
-                                 {"kw": ("default",), "label": "min", "constant": True})
-            n = self.emit("len", (seqs[0],), Kind.num())
-            for s in seqs[1:]:
-                n = self.emit("min", (n, self.emit("len", (s,), Kind.num())), Kind.num(),
-                              {"flavor": "builtin"})
-            return n
+        def length() -> Any:
+            return self.walk_length(it, seqs)
         n = length()
         counter, item_target = None, target
         if it.enumerated:
@@ -367,25 +358,7 @@ class LoopLowering:
                 c = k if it.enum_start is None else self.emit("add", (k, it.enum_start),
                                                               Kind.num())
                 self.assign_value(scope, counter, c, node)
-            if it.columns is not None:  # zip(*rows): (rows[0][k], rows[1][k], ...) now
-                column = self.apply(scope, Static(zip_column), [seqs[0], idx], {},
-                                    it.columns, None)
-                self.assign_value(scope, item_target, column, node)
-                return
-            if it.live is not None:     # d.items(): (k, d[k]) read now
-                key = self.getitem(seqs[0], idx, None, node)
-                value = self.getitem(it.live, key, None, node)
-                self.assign_value(scope, item_target, value if it.values_only else
-                                  StaticTuple((key, value)), node)
-                return
-            if len(seqs) == 1 and isinstance(item_target, ast.Name):
-                dest = self.target_var(scope, item_target.id)
-                item = self.getitem(seqs[0], idx, dest, node)
-                self.bind(scope, item_target.id, item, node, dest)
-                return
-            items = [self.getitem(s, idx, None, node) for s in seqs]
-            value = items[0] if len(items) == 1 else StaticTuple(tuple(items))
-            self.assign_value(scope, item_target, value, node)
+            self.walk_item(scope, it, seqs, idx, item_target, node)
         it2 = _Iter("range", Const(0), n, Const(1))
         if self.changes_length(scope, body, seqs):
             self.while_walk(scope, length, n, prologue, body, inner, loc, it.reverse)
@@ -398,6 +371,43 @@ class LoopLowering:
             # (a helper, a closure or a slice assignment changed the length of a list
             # walked: Python's iterator sees the new length at every step)
             self.block[-1:] = self.walk_to_length(loop, length, loc, it.reverse)
+
+    def walk_length(self, it: _Iter, seqs: list) -> Any:
+        """The steps a walk of ``seqs`` has (from where it is): the shortest list's
+        length; ``zip(*rows)``: ``min(map(len, rows), default=0)``."""
+        if it.columns is not None:
+            lengths = self.emit("call", (_builtin(map), _builtin(len), seqs[0]), Kind.obj(),
+                                {"kw": (), "label": "map", "constant": True})
+            return self.emit("call", (_builtin(min), lengths, Const(0)), Kind.num(),
+                             {"kw": ("default",), "label": "min", "constant": True})
+        n = self.emit("len", (seqs[0],), Kind.num())
+        for s in seqs[1:]:
+            n = self.emit("min", (n, self.emit("len", (s,), Kind.num())), Kind.num(),
+                          {"flavor": "builtin"})
+        return n
+
+    def walk_item(self, scope: Scope, it: _Iter, seqs: list, idx: Any, target: ast.expr,
+                  node: ast.AST) -> None:
+        """Step ``idx`` of a walk: its item (a tuple of them for zip) bound to ``target``."""
+        if it.columns is not None:      # zip(*rows): (rows[0][k], rows[1][k], ...) now
+            column = self.apply(scope, Static(zip_column), [seqs[0], idx], {}, it.columns,
+                                None)
+            self.assign_value(scope, target, column, node)
+            return
+        if it.live is not None:         # d.items(): (k, d[k]) read now
+            key = self.getitem(seqs[0], idx, None, node)
+            value = self.getitem(it.live, key, None, node)
+            self.assign_value(scope, target, value if it.values_only else
+                              StaticTuple((key, value)), node)
+            return
+        if len(seqs) == 1 and isinstance(target, ast.Name):
+            dest = self.target_var(scope, target.id)
+            item = self.getitem(seqs[0], idx, dest, node)
+            self.bind(scope, target.id, item, node, dest)
+            return
+        items = [self.getitem(s, idx, None, node) for s in seqs]
+        value = items[0] if len(items) == 1 else StaticTuple(tuple(items))
+        self.assign_value(scope, target, value, node)
 
     def walk_to_length(self, loop: ir.For, length: Callable[[], Any], loc: Any,
                        reverse: bool) -> list:

@@ -686,30 +686,8 @@ def remat_table(block: list, facts: Facts, params: set[Var]) -> dict[Var, Eqn]:
     variable has the value of the iteration only inside its loop: a value read from it
     (or made inside a loop) is recomputed only where every read of it is inside the same
     loops (``k = i`` after ``for i in ...`` is not: another loop may rebind ``i``)."""
-    from .analyze import changed_by
-    writes: dict[Var, int] = {}
-    loop_vars: set[Var] = set()
-    mutated: set[Var] = set()
+    writes, loop_vars, mutated, eqns, where, readers = _remat_scan(block, facts)
     in_loop = _in_loops(block)
-    eqns: list = []
-    where: dict[int, tuple] = {}            # id(eqn) -> the loops around it, outermost first
-    readers: dict[Var, list] = {}           # var -> the loops around each statement reading it
-    looped = any(type(s) in (For, While) for s in walk(block))
-    for s, loops in (_with_loops(block, ()) if looped else ((s, ()) for s in walk(block))):
-        t = type(s)
-        if looped:                          # (without loops: every read is at the top)
-            for a in leaves(tuple(stmt_reads(s))):
-                if type(a) is Var:
-                    readers.setdefault(a, []).append(loops)
-        if t is Eqn:
-            eqns.append(s)
-            where[id(s)] = loops
-            for o in s.outs:
-                writes[o] = writes.get(o, 0) + 1
-            for lst in changed_by(s):
-                mutated.add(facts.root(lst.base if lst.base is not None else lst))
-        elif t is For:
-            loop_vars.add(s.var)
     table: dict[Var, Eqn] = {}
     deps: dict[Var, frozenset] = {}         # table var -> the loop variables it reads
 
@@ -743,6 +721,37 @@ def remat_table(block: list, facts: Facts, params: set[Var]) -> dict[Var, Eqn]:
                 table[v] = e
                 deps[v] = mine
     return table
+
+
+def _remat_scan(block: list, facts: Facts) -> tuple:
+    """For :func:`remat_table`: how often each variable is written, the loops'
+    variables, the lists changed in place (their roots), the equations, the loops
+    around each (by ``id``, outermost first) and the loops around each read of a
+    variable (only where there are loops: else every read is at the top)."""
+    from .analyze import changed_by
+    writes: dict[Var, int] = {}
+    loop_vars: set[Var] = set()
+    mutated: set[Var] = set()
+    eqns: list = []
+    where: dict[int, tuple] = {}
+    readers: dict[Var, list] = {}
+    looped = any(type(s) in (For, While) for s in walk(block))
+    for s, loops in (_with_loops(block, ()) if looped else ((s, ()) for s in walk(block))):
+        t = type(s)
+        if looped:
+            for a in leaves(tuple(stmt_reads(s))):
+                if type(a) is Var:
+                    readers.setdefault(a, []).append(loops)
+        if t is Eqn:
+            eqns.append(s)
+            where[id(s)] = loops
+            for o in s.outs:
+                writes[o] = writes.get(o, 0) + 1
+            for lst in changed_by(s):
+                mutated.add(facts.root(lst.base if lst.base is not None else lst))
+        elif t is For:
+            loop_vars.add(s.var)
+    return writes, loop_vars, mutated, eqns, where, readers
 
 
 def _reads_in_place(readers: Any, loops: tuple, loop_vars: frozenset) -> bool:

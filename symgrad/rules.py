@@ -643,18 +643,12 @@ fabs.__name__ = fabs.__qualname__ = "fabs"
 
 
 def hypot(*coordinates: Any) -> Any:
-    """sqrt(x*x + y*y + ...) of any number of coordinates (as ``math.hypot``), on any
-    kind of number.
-
-    >>> hypot(3.0, 4.0), hypot(), hypot(-2.0), hypot(1.0, 2.0, 2.0)
-    (5.0, 0.0, 2.0, 3.0)"""
+    """sqrt(x*x + y*y + ...) of any number of coordinates, as ``math.hypot``, on any
+    kind of number (``hypot()`` is 0.0, ``hypot(x)`` is ``|x|``)."""
     if len(coordinates) == 2:
         return _hypot2(*coordinates)
-    if not coordinates:
-        return 0.0
-    if len(coordinates) == 1:
-        return fabs(coordinates[0])
-    return functools.reduce(_hypot2, coordinates)
+    return functools.reduce(_hypot2, coordinates) if len(coordinates) > 2 else \
+        fabs(coordinates[0]) if coordinates else 0.0
 
 
 hypot.__module__ = "symgrad"
