@@ -124,10 +124,27 @@ class _Names:
                 self.namer.used.add(hint)
                 self.global_names[hint] = None
             else:
-                name = self.free_name(hint)
-                self.freevars[name] = types.CellType(obj)
+                name = self.module_attr(obj) or self.free_name(hint)
+                if "." not in name:
+                    self.freevars[name] = types.CellType(obj)
             self.by_obj[key] = name
         return name
+
+    def module_attr(self, obj: Any) -> str | None:
+        """``random.random`` for a draw of Python's generator, where the user's module
+        imported ``random`` (and the generated code does not name it otherwise), else
+        None.  (Other modules' functions are passed in: ``symgrad.check`` runs the code
+        with ``math`` and ``np`` of its own.)"""
+        attr = getattr(obj, "__name__", None)
+        if not rules.is_random(obj) or not isinstance(attr, str):
+            return None
+        for modname, mod in self.top.items():
+            if type(mod) is types.ModuleType and getattr(mod, attr, None) is obj and \
+                    modname not in self.namer.used - set(self.global_names):
+                self.namer.used.add(modname)
+                self.global_names[modname] = None
+                return f"{modname}.{attr}"
+        return None
 
     def free_name(self, hint: str) -> str:
         hint = hint if hint.isidentifier() else "_obj"

@@ -187,7 +187,11 @@ class CallLowering(DictLowering, StarLowering):
         if known is not None:
             return known
         model = model_of(obj, len(args))
-        if model is not None:          # statistics.variance, math.dist, operator.mul ...
+        if model is not None and model not in self.inlining and not (
+                rules.is_random(obj) and all(type(a) is Const for a in (*args, *kwargs.values()))):
+            # statistics.variance, math.dist, operator.mul, random.gauss ... (a model
+            # calling what it models, random.gauss(0.0, 1.0), calls the library; so does
+            # a draw of constants, which is one)
             return self.inline_function(scope, model, args, kwargs, node, Static(model))
         info = rules.lookup_callable(obj)
         if info is not None:

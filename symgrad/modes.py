@@ -28,6 +28,7 @@ from contextlib import suppress
 from typing import Any, Callable
 
 from . import static_args
+from .draws import Replay, drawn_by
 from .api import (GradFunction, Wrt, _cached, _params_of, _resolve_wrt, _wrt_or_argnums,
                   check_kind, memo)
 from .entry import check_arguments, is_complex, is_mixed, same_structure, stale
@@ -268,6 +269,7 @@ class ForwardFunction:
         result = transform_forward(target, wrt, patterns)
         self._guards = result.lowered.guards      # (see _memo)
         self._numpy = _NumpyParams(fn, result.lowered)
+        self.drawn = drawn_by(result.lowered)     # (see symgrad.draws)
         self.fn = fn
         self.source: str = result.source
         self.fast = result.fn
@@ -574,6 +576,7 @@ class VJPFunction:
         result = transform(target, wrt, False, False, structured=True, patterns=patterns)
         self._guards = result.lowered.guards      # (see _memo)
         self._numpy = _NumpyParams(fn, result.lowered)
+        self.drawn = drawn_by(result.lowered)     # (see symgrad.draws)
         self.fn = fn
         self.source: str = result.source
         self.fast = result.fn
@@ -628,13 +631,19 @@ def vjp(fn: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tup
     n = len(primals)
     before = _fresh(full)          # (fn may change its arguments: pull back at the primals)
     seeds = _seeds(fn)
-    out = fn(*full)
     vf = _sweep(fn, full, range(n), lambda pats: _vjp_function(fn, tuple(range(n)), pats))
     vf._numpy.refuse_lists(full, range(n))
+    replay = Replay(vf.drawn)      # (the pullback sees the draws the value saw)
+    out = fn(*full)
 
     def vjp_fn(cotangent: Any) -> tuple:
         args = _cotangent_args(out, cotangent)
-        pulled = vf.fast(*_fresh(before), *seeds, *args)   # one cotangent per primal
+        now = replay.aside()
+        replay.start()
+        try:
+            pulled = vf.fast(*_fresh(before), *seeds, *args)   # one cotangent per primal
+        finally:
+            replay.back(now)
         return tuple(same_structure(p, g) for p, g in zip(before, pulled))
     vjp_fn.source = vf.source  # type: ignore[attr-defined]
     return out, vjp_fn
@@ -671,20 +680,28 @@ class JacobianFunction:
         n_in = sum(len(_leaves(x)) for x in ins)
         mode = self.mode
         out = None
+        sweep = self._sweep(full, mode)
+        replay = Replay(sweep.drawn)        # (every sweep sees the same draws)
         if mode == "auto":
             out = self.fn(*_fresh(full))
             mode = "fwd" if n_in <= len(_leaves(out)) else "rev"
         if mode == "fwd":
-            return self._fwd(full, ins)
-        return self._rev(full, ins, out if out is not None else self.fn(*_fresh(full)))
+            return self._fwd(full, ins, sweep, replay)
+        if out is None:
+            out = self.fn(*_fresh(full))
+        return self._rev(full, out, self._sweep(full, "rev"), replay)
+
+    def _sweep(self, full: tuple, mode: str) -> Any:
+        """The tangent sweep (``"rev"``: the reverse sweep) for these arguments."""
+        made = _sweep(self.fn, full, self._idx, lambda pats: (
+            _vjp_function if mode == "rev" else _forward)(self.fn, tuple(self._idx), pats))
+        made._numpy.refuse_lists(full, self._idx)
+        return made
 
     def _in_struct(self, ins: list) -> Any:
         return ins[0] if self._single else tuple(ins)
 
-    def _fwd(self, full: tuple, ins: list) -> Any:
-        ff = _sweep(self.fn, full, self._idx,
-                    lambda pats: _forward(self.fn, tuple(self._idx), pats))
-        ff._numpy.refuse_lists(full, self._idx)
+    def _fwd(self, full: tuple, ins: list, ff: ForwardFunction, replay: Replay) -> Any:
         like = self._in_struct(ins)
         n_in = len(_leaves(like))
         columns = []
@@ -692,9 +709,11 @@ class JacobianFunction:
         for k in range(n_in):
             unit = _unit(like, k)
             tans = [unit] if self._single else list(unit)
+            replay.start()
             out, t = ff.fast(*_fresh(full), *_seeds(self.fn), *tans)   # (at the same point)
             columns.append(_leaves(t))
         if out is None:                                 # no input numbers
+            replay.start()
             out = self.fn(*_fresh(full))
             columns = []
         n_out = len(_leaves(out))
@@ -702,15 +721,13 @@ class JacobianFunction:
                      for j in range(n_out)])
         return _rebuild_out(out, rows)
 
-    def _rev(self, full: tuple, ins: list, out: Any) -> Any:
-        vf = _sweep(self.fn, full, self._idx,
-                    lambda pats: _vjp_function(self.fn, tuple(self._idx), pats))
-        vf._numpy.refuse_lists(full, self._idx)
+    def _rev(self, full: tuple, out: Any, vf: VJPFunction, replay: Replay) -> Any:
         rows = []
         n_out = len(_leaves(out))
         for j in range(n_out):
             ct = _unit(out, j)
             args = _cotangent_args(out, ct) if isinstance(out, tuple) else [ct]
+            replay.start()
             g = vf.fast(*_fresh(full), *_seeds(self.fn), *args)
             rows.append(g[0] if self._single else g)
         return _rebuild_out(out, iter(rows))
@@ -825,9 +842,11 @@ class HessianFunction:
         if n == 0:      # (no column: the sweep still runs, to raise where fn raises)
             ff.fast(*full, *_seeds(self.fn), 1.0, *([like] if self._single else list(like)))
         cols = []
+        replay = Replay(ff.drawn)           # (every column sees the same draws)
         for k in range(n):
             unit = _unit(like, k)
             tans = [unit] if self._single else list(unit)
+            replay.start()
             cols.append(_leaves(_shaped_like(ins, ff.fast(*full, *_seeds(self.fn), 1.0, *tans)[1],
                                              self._single)))
         rows = iter([_rebuild(like, iter([cols[k][j] for k in range(n)])) for j in range(n)])

@@ -14,6 +14,7 @@ from typing import Any
 from .analyze import Facts, analyze
 from .emit import Emitted, compile_emitted, emit
 from .helpers import trailer
+from .draws import drawn_by
 from .errors import SymgradError, UnsupportedSyntaxError
 from .ir import FIXED_AT_USE, FIXED_PARAMS, Func, KindError, kind_conflict
 from .lower import Lowered, lower
@@ -123,6 +124,8 @@ def _transform(fn: Any, wrt: list[int], with_value: bool, single: bool,
     compiled = None if lazy else compile_emitted(em, label)
     inactive = [p.name for p in wrt_vars if not facts.is_active(p)]
     numpy_used = uses_numpy(lowered)
+    if structured:                  # (vjp's sweeps replay the draws: symgrad.draws)
+        drawn_by(lowered)
     lowered.release()
     grad_ir.body = []
     return Transformed(em.source + trailer(em.freevars), compiled, name,

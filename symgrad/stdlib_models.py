@@ -17,6 +17,7 @@ import heapq
 import itertools
 import math
 import operator
+import random
 import statistics
 import sys
 from typing import Any
@@ -370,6 +371,60 @@ def insort_left(a, x, lo=0, hi=None, *, key=None):
     a.insert(bisect.bisect_left(a, x if key is None else key(x), lo, end, key=key), x)
 
 
+# --------------------------------------------------------------------------- random
+# A draw whose value moves with its arguments is the library's own arithmetic on a draw
+# of the module's generator with fixed parameters (the reparametrization): the gradient
+# flows to mu, sigma, a, b ..., and the generator moves as the library moves it (the
+# same numbers as f, seed for seed: see tests/test_random_draws.py).  A draw of fixed
+# parameters inside a model is the library's (see CallLowering.apply_object).
+
+def uniform(a, b):
+    return a + (b - a) * random.random()
+
+
+def triangular(low=0.0, high=1.0, mode=None):
+    u = random.random()
+    if mode is None:
+        c = 0.5
+    elif high == low:               # (the library's ZeroDivisionError, caught)
+        return low
+    else:
+        c = (mode - low) / (high - low)
+    if u > c:
+        u = 1.0 - u
+        c = 1.0 - c
+        low, high = high, low
+    return low + (high - low) * math.sqrt(u * c)
+
+
+def gauss(mu=0.0, sigma=1.0):
+    return mu + random.gauss(0.0, 1.0) * sigma
+
+
+def normalvariate(mu=0.0, sigma=1.0):
+    return mu + random.normalvariate(0.0, 1.0) * sigma
+
+
+def lognormvariate(mu, sigma):
+    return math.exp(mu + random.normalvariate(0.0, 1.0) * sigma)
+
+
+def expovariate(lambd=1.0):
+    return -math.log(1.0 - random.random()) / lambd
+
+
+def choice(seq):
+    if not len(seq):
+        raise IndexError("Cannot choose from an empty sequence")
+    return seq[random.randrange(len(seq))]
+
+
+if sys.version_info < (3, 11):          # (the library's parameters had no defaults)
+    gauss.__defaults__ = normalvariate.__defaults__ = None
+if sys.version_info < (3, 12):
+    expovariate.__defaults__ = None
+
+
 _MODELS: dict[Any, Any] = {
     statistics.variance: variance, statistics.pvariance: pvariance,
     statistics.stdev: stdev, statistics.pstdev: pstdev, statistics.median: median,
@@ -391,6 +446,9 @@ _MODELS: dict[Any, Any] = {
     heapq.heapreplace: heapreplace, heapq.heappushpop: heappushpop,
     heapq.nsmallest: nsmallest, heapq.nlargest: nlargest,
     bisect.insort_right: insort_right, bisect.insort_left: insort_left,
+    random.uniform: uniform, random.triangular: triangular, random.gauss: gauss,
+    random.normalvariate: normalvariate, random.lognormvariate: lognormvariate,
+    random.expovariate: expovariate, random.choice: choice,
 }
 if hasattr(math, "sumprod"):
     _MODELS[math.sumprod] = sumprod
