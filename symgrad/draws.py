@@ -29,7 +29,8 @@ def generators_drawn(body: list) -> tuple:
     for s in walk(body):
         if type(s) is Eqn and s.prim in ("call", "callmethod") and s.args and \
                 type(s.args[0]) is Global:
-            owner = getattr(s.args[0].obj, "__self__", None)
+            obj = s.args[0].obj          # (call: a bound method; callmethod: its object)
+            owner = getattr(obj, "__self__", None) if s.prim == "call" else obj
             if owner is not None and _state_of(owner) is not None:
                 found[id(owner)] = owner
     return tuple(found.values())

@@ -298,3 +298,38 @@ def pair(x, y):
     np.random.seed(2)
     jac = symgrad.jacrev(m.pair)(*args)
     assert_close(list(jac[0]), [u * args[1], args[0] * u], rtol=1e-12, atol=0.0, what="jac")
+
+
+def test_generator_objects_the_function_names_are_replayed():
+    """``RNG.random()`` of a module-level ``random.Random`` (and a numpy ``Generator``):
+    every column of ``jacfwd`` sees the draws of the first."""
+    np = pytest.importorskip("numpy")
+    m = load('''
+import random
+
+import numpy as np
+
+RNG = random.Random(0)
+NRNG = np.random.default_rng(0)
+
+
+def python_generator(x, y):
+    return x * RNG.random() * y, y * x * RNG.random()
+
+
+def numpy_generator(x, y):
+    return x * NRNG.random() * y, y * x * NRNG.random()
+''')
+    for f, gen in ((m.python_generator, m.RNG), (m.numpy_generator, m.NRNG)):
+        get = gen.getstate if hasattr(gen, "getstate") else lambda: gen.bit_generator.state
+        state = get()
+        jac = symgrad.jacfwd(f)(0.7, 1.3)
+        after = get()
+        if hasattr(gen, "setstate"):
+            gen.setstate(state)
+        else:
+            gen.bit_generator.state = state
+        u, v = gen.random(), gen.random()
+        assert get() == after                     # (where one run leaves it)
+        assert_close([list(r) for r in jac], [[u * 1.3, u * 0.7], [v * 1.3, v * 0.7]],
+                     rtol=1e-12, atol=0.0, what=f.__name__)
