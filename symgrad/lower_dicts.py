@@ -65,16 +65,23 @@ class DictLowering:
             return self.dict_setdefault(base, args, node, dest)
         return NOT_DICT
 
-    def dict_setdefault(self, base: Var, args: list, node: ast.AST, dest: Var | None) -> Var:
-        """``d.setdefault(k, default)``: ``d[k]`` if ``k in d``, else ``default``, stored
-        under ``k`` first (a branch, as :meth:`dict_get`)."""
-        from .ir import If
+    def key_found(self, base: Var, args: list, node: ast.AST, dest: Var | None) -> tuple:
+        """For ``d.get(k, default)`` and ``d.setdefault``: the key, the default, the
+        result's variable, the test ``k in d`` and the block that reads ``d[k]`` into
+        the result when it holds."""
         key = self.materialize(args[0], node)
         default = self.materialize(args[1], node) if len(args) == 2 else Const(None)
         result = dest if dest is not None else Var("_t")
         found = self.emit("in", (key, base), Kind.num(), hint="_c")
         with self.sub_block() as then:
             self.copy_into(result, self.getitem(base, key, None, node))
+        return key, default, result, found, then
+
+    def dict_setdefault(self, base: Var, args: list, node: ast.AST, dest: Var | None) -> Var:
+        """``d.setdefault(k, default)``: ``d[k]`` if ``k in d``, else ``default``, stored
+        under ``k`` first (a branch, as :meth:`dict_get`)."""
+        from .ir import If
+        key, default, result, found, then = self.key_found(base, args, node, dest)
         with self.sub_block() as orelse:
             self.unify(base.kind, Kind.map_of(), node)
             self.key_kind(base, key, default, node)
@@ -110,12 +117,7 @@ class DictLowering:
         """``d.get(k, default)``: ``d[k] if k in d else default``, a branch, so the
         gradient flows into ``d[k]`` or into ``default``, whichever was returned."""
         from .ir import If
-        key = self.materialize(args[0], node)
-        default = self.materialize(args[1], node) if len(args) == 2 else Const(None)
-        result = dest if dest is not None else Var("_t")
-        found = self.emit("in", (key, base), Kind.num(), hint="_c")
-        with self.sub_block() as then:
-            self.copy_into(result, self.getitem(base, key, None, node))
+        key, default, result, found, then = self.key_found(base, args, node, dest)
         with self.sub_block() as orelse:
             if self.kind_of(default).find().tag != "obj":
                 self.copy_into(result, default)

@@ -257,16 +257,13 @@ def _full_primals(fn: Any, primals: tuple, fname: str) -> tuple:
 
 # --------------------------------------------------------------------------- forward mode
 
-class ForwardFunction:
-    """The tangent sweep of a function (see :func:`jvp`).
+class _SweepFunction:
+    """A generated sweep of ``fn`` (``source`` shows it; ``fast`` is the generated
+    function itself, which a call runs)."""
 
-    Call it as ``ff(*primals, *tangents)`` to get ``(value, tangent)``.  ``source`` is
-    the generated Python source; ``fast`` the generated function itself.
-    """
+    kind = ""
 
-    def __init__(self, fn: Any, wrt: list[int], patterns: dict | None = None):
-        target = _target(fn)
-        result = transform_forward(target, wrt, patterns)
+    def __init__(self, fn: Any, result: Any):
         self._guards = result.lowered.guards      # (see _memo)
         self._numpy = _NumpyParams(fn, result.lowered)
         self.drawn = drawn_by(result.lowered)     # (see symgrad.draws)
@@ -275,17 +272,30 @@ class ForwardFunction:
         self.fast = result.fn
         self.params = result.params
         self.wrt = tuple(result.wrt)
-        self._wrt_idx = tuple(wrt)
 
     def __call__(self, *args: Any) -> Any:
         return self.fast(*args)
 
     def __repr__(self) -> str:
-        return f"<symgrad jvp of {getattr(self.fn, '__qualname__', self.fn)}>"
+        return f"<symgrad {self.kind} of {getattr(self.fn, '__qualname__', self.fn)}>"
 
     def _repr_html_(self) -> str:
         from .notebook import source_html
         return source_html(self.source)
+
+
+class ForwardFunction(_SweepFunction):
+    """The tangent sweep of a function (see :func:`jvp`).
+
+    Call it as ``ff(*primals, *tangents)`` to get ``(value, tangent)``.  ``source`` is
+    the generated Python source; ``fast`` the generated function itself.
+    """
+
+    kind = "jvp"
+
+    def __init__(self, fn: Any, wrt: list[int], patterns: dict | None = None):
+        super().__init__(fn, transform_forward(_target(fn), wrt, patterns))
+        self._wrt_idx = tuple(wrt)
 
 
 def _forward(fn: Any, wrt: tuple[int, ...] | None = None,
@@ -567,31 +577,15 @@ def _hvp_forward(fn: Any, wrt: Wrt, patterns: tuple | None = None) -> ForwardFun
 
 # --------------------------------------------------------------------------- reverse mode
 
-class VJPFunction:
+class VJPFunction(_SweepFunction):
     """The reverse sweep of a function returning several numbers: call it with the
     primals and one cotangent per output (``source`` shows it)."""
 
+    kind = "vjp"
+
     def __init__(self, fn: Any, wrt: list[int], patterns: dict | None = None):
-        target = _target(fn)
-        result = transform(target, wrt, False, False, structured=True, patterns=patterns)
-        self._guards = result.lowered.guards      # (see _memo)
-        self._numpy = _NumpyParams(fn, result.lowered)
-        self.drawn = drawn_by(result.lowered)     # (see symgrad.draws)
-        self.fn = fn
-        self.source: str = result.source
-        self.fast = result.fn
-        self.params = result.params
-        self.wrt = tuple(result.wrt)
-
-    def __call__(self, *args: Any) -> Any:
-        return self.fast(*args)
-
-    def __repr__(self) -> str:
-        return f"<symgrad vjp of {getattr(self.fn, '__qualname__', self.fn)}>"
-
-    def _repr_html_(self) -> str:
-        from .notebook import source_html
-        return source_html(self.source)
+        super().__init__(fn, transform(_target(fn), wrt, False, False, structured=True,
+                                       patterns=patterns))
 
 
 def _vjp_function(fn: Any, idx: tuple[int, ...], patterns: tuple | None = None

@@ -9,7 +9,9 @@ Before, each of these gave a silently wrong gradient:
   in Python, in the library's order, so those work);
 * ``random.uniform(a, b)``, ``random.gauss(mu, s)``, ``random.choice(xs)``,
   ``random.sample(xs, k)`` of differentiated values had derivative 0, as
-  ``random.random()`` has (now refused, with the reparametrisation as the hint);
+  ``random.random()`` has (``sample`` and a ``random.Random``'s draws are now refused,
+  with the reparametrisation as the hint; the module's ``uniform``, ``gauss``,
+  ``choice`` ... are differentiated by it: ``tests/test_random_draws.py``);
 * ``random.seed(0)`` inside the function was dropped as dead code (a constant call
   whose result is unused), so the gradient was computed at other random draws.
 
@@ -157,16 +159,15 @@ def logged(x, xs):
 
 REFUSED = [("shuffled_list", (0.5, 1.5), "shuffle"),
            ("set_through_operator", (0.5, 1.5), "setitem"),
-           ("uniform_between", (0.5, 1.5), "uniform"), ("gauss_around", (0.5,), "gauss"),
-           ("chosen", (0.5, 1.5), "choice"), ("sampled", (0.5,), "sample"),
-           ("method_of_a_generator", (0.5,), "uniform")]
+           ("sampled", (0.5,), "sample"), ("method_of_a_generator", (0.5,), "uniform")]
 
 WORK = [("seeded_draw", (0.7,)), ("shuffled_indices", (0.7, -1.3)),
         ("reparametrised", (0.4, 1.7)), ("chosen_by_index", (0.7, -1.3)),
         ("heap_of_constants", (0.7,)), ("generator_made_inside", (0.7,)),
         ("logged", (0.7, [1.0, 2.0])), ("heapified", (0.5, 1.5)), ("pushed", (0.5, 1.5)),
         ("inserted_in_order", (1.7, 2.3)), ("heap_of_values", (0.7, 1.3)),
-        ("heap_of_values", (1.9, -0.4)), ("smallest_and_largest", (0.7, 1.3))]
+        ("heap_of_values", (1.9, -0.4)), ("smallest_and_largest", (0.7, 1.3)),
+        ("uniform_between", (0.5, 1.5)), ("gauss_around", (0.5,)), ("chosen", (0.5, 1.5))]
 
 
 @pytest.fixture(scope="module")
