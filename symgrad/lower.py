@@ -33,6 +33,7 @@ from .ir import Const, Eqn, Kind, KindError, Loc, Var, kind_conflict
 from .lower_array import ArrayLowering
 from .lower_call import CallLowering
 from .lower_expr import ExprLowering
+from .lower_gen import GeneratorLowering
 from .lower_loop import LoopLowering, at_branch_end
 from .static_args import binding
 from .scope import FuncChoice, FuncValue, Scope, Static, StaticTuple, is_operand
@@ -80,7 +81,7 @@ class _LoopCtx:
     depth: int
 
 
-class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
+class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering, GeneratorLowering):
     """Lowers one function (and everything inlined into it) to IR."""
 
     def __init__(self, top: FunctionSource):
@@ -90,6 +91,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         self.loc: Loc | None = None
         self.loops: list[_LoopCtx] = []
         self.inlining: list[Any] = []
+        self.yield_hooks: list = []          # loops over generators (see lower_gen)
         self.inplace_eqns: set[int] = set()   # ids of `t = t op v` written `t op= v`
         self.deferred: list[Eqn] = []
         self.injected: dict[int, ir.Global] = {}
@@ -546,7 +548,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         if isinstance(s.value, ast.Constant):
             return          # docstring or a bare constant
         self.set_loc(scope, s)
-        self.expr(scope, s.value, statement=True)
+        if not (type(s.value) is ast.Yield and self.yield_stmt(scope, s.value)):
+            self.expr(scope, s.value, statement=True)
 
     def s_return(self, scope: Scope, s: ast.Return) -> None:
         """A ``return`` inside a branch: the value goes into the result variable (one per
@@ -672,7 +675,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                 self.copy_into(v, cur)
             owner.env[name] = v
             owner.owned.add(v)
-        return statics
+        return statics + self.hooked_region(scope, stmts) if self.yield_hooks else statics
 
     def s_while(self, scope: Scope, s: ast.While) -> None:
         self.set_loc(scope, s, header=True)

@@ -32,6 +32,7 @@ from .ir import Const, Global, Kind, Loc, Var
 from .stdlib_models import model_of
 from .static_args import mark as mark_fixed
 from .lower_dicts import NOT_DICT, DictLowering
+from .lower_gen import CONSUMERS
 from .lower_star import Spread, StarLowering
 from .lower_records import class_of_tuple, is_named_tuple_class, make_named_tuple
 from .scope import known_isinstance, static_types
@@ -104,6 +105,8 @@ class CallLowering(DictLowering, StarLowering):
                 callee = self.expr(scope, func)
         else:
             callee = self.expr(scope, func)
+        if type(callee) is Static and callee.obj in CONSUMERS:    # sum(g(x)) of a generator
+            node = self.consumed_generator(scope, node)
         if any(type(a) is ast.Starred for a in node.args):
             return self.starred_call(scope, callee, node, dest)
         return self.finish_call(scope, callee, node, dest)
@@ -649,7 +652,7 @@ class CallLowering(DictLowering, StarLowering):
 
     def inline_body(self, callee: Scope, tree: ast.FunctionDef, args: list, kwargs: dict,
                     defaults: dict, node: ast.AST, key: Any) -> Any:
-        body = desugar(tree.body, callee.fs.error)
+        body = desugar(self.generator_body(callee, tree.body, key, node), callee.fs.error)
         assigned = set(assigned_names(body, callee.fs.walrus))
         callee.local_names = assigned | {a.arg for a in _all_params(tree.args)}
         header = f"inlined {_call_text(node)}:"

@@ -692,7 +692,9 @@ class ExprLowering:
         """An expression symgrad does not model (f-strings, dicts, sets ...): evaluated
         as written, with its names read from the generated code's variables.  It must
         not depend on a differentiated value (checked once activity is known)."""
-        if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await)):
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            raise self.generator_refused(scope, node)
+        if isinstance(node, ast.Await):
             raise scope.fs.error(node, _KIND_NAMES.get(type(node), "this expression"),
                                  "write an ordinary function that returns a value")
         free = _free_names(node)

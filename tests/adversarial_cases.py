@@ -2174,15 +2174,29 @@ err(generator_function, (1.5,), UnsupportedSyntaxError, "grad", "generator",
 
 def _gen_helper(x):
     for k in range(3):
-        yield x * k  # ERR:generator_helper
+        yield x * k
 
 
 def calls_generator_helper(x):
-    return sum(_gen_helper(x))  # ERR:generator_helper
+    # sum of a generator: a comprehension over it (lower_gen; refused before)
+    return sum(_gen_helper(x))
 
 
-err(calls_generator_helper, (1.5,), UnsupportedSyntaxError, "grad", "generator_helper",
-    match=r"yield|generator")
+ok(calls_generator_helper, (1.5,), (-0.4,), second=True)
+
+
+def _gen_items(x):
+    for k in range(3):
+        yield x * k
+
+
+def generator_kept_in_a_variable(x):
+    it = _gen_items(x)  # ERR:generator_kept
+    return sum(it)
+
+
+err(generator_kept_in_a_variable, (1.5,), UnsupportedSyntaxError, "grad", "generator_kept",
+    match=r"generator used other than by a for loop")
 
 
 def try_except(x):

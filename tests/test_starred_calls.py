@@ -16,7 +16,7 @@ import copy
 import pytest
 
 from fuzz_oracles import load
-from numeric import assert_close, finite_diff
+from every_mode import MODES, check_every_mode, python
 
 import symgrad
 from symgrad.errors import SymgradError, UnsupportedSyntaxError
@@ -270,106 +270,15 @@ CASES = [
     ("a_partial", [(0.7, [0.3, -0.5]), (0.7, [0.3])]),
 ]
 
-MODES = ["grad", "value_and_grad", "jvp", "vjp", "hessian", "hvp"]
-
-
 @pytest.fixture(scope="module")
 def mod():
     return load(SOURCE)
 
 
-def _zeros(a):
-    if isinstance(a, list):
-        return [_zeros(v) for v in a]
-    return 0.0
-
-
-def run(f, mode, args):
-    """The mode's derivative in the first argument at ``args`` (a list first: the
-    Jacobian-vector products along a basis vector of it)."""
-    args = copy.deepcopy(args)
-    along = _zeros(args[0]) if isinstance(args[0], list) else 1.0
-    if isinstance(along, list) and along:
-        along[0] = 1.0
-    rest = tuple(_zeros(a) for a in args[1:])
-    if mode == "grad":
-        return symgrad.grad(f, wrt=0)(*args)
-    if mode == "value_and_grad":
-        return symgrad.value_and_grad(f, wrt=0)(*args)[1]
-    if mode == "jvp":
-        return symgrad.jvp(f, tuple(args), (along,) + rest)[1]
-    if mode == "vjp":
-        return symgrad.vjp(f, *args)[1](1.0)[0]
-    if mode == "hessian":
-        return symgrad.hessian(f, wrt=0)(*args)
-    return symgrad.hvp(f, tuple(args), (along,), wrt=0)
-
-
-def python(f, args):
-    try:
-        f(*copy.deepcopy(args))
-    except Exception as exc:
-        return exc
-    return None
-
-
-def first_derivative(f, args):
-    return finite_diff(lambda a: f(a, *copy.deepcopy(args[1:])), [args[0]])[0]
-
-
-def along_first(g, args):
-    """``g`` (a gradient in the first argument) contracted with the tangent ``run`` uses."""
-    return g[0] if isinstance(args[0], list) else g
-
-
-def second_derivative(f, args, h=1e-4):
-    """Differences of the gradient along the tangent ``run`` uses (the Hessian's first
-    column, or its one entry)."""
-    g = symgrad.grad(f, wrt=0)
-
-    def moved(t):
-        a = copy.deepcopy(args)
-        if isinstance(a[0], list):
-            a[0][0] += t
-            return g(*a)
-        return g(a[0] + t, *a[1:])
-    up, down = moved(h), moved(-h)
-    if isinstance(up, list):
-        return [(u - d) / (2 * h) for u, d in zip(up, down)]
-    return (up - down) / (2 * h)
-
-
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("name,points", CASES, ids=[c[0] for c in CASES])
 def test_every_mode_as_python(mod, name, points, mode):
-    f = getattr(mod, name)
-    if name in ("printed",) and mode in ("hessian", "hvp"):
-        points = points          # (print runs: it does not change the derivatives)
-    for args in points:
-        exc = python(f, args)
-        if exc is not None:
-            with pytest.raises(type(exc)):
-                run(f, mode, args)
-            continue
-        got = run(f, mode, args)
-        if mode in ("grad", "value_and_grad", "vjp"):
-            assert_close(got, first_derivative(f, args), rtol=1e-5, atol=1e-6,
-                         what=f"{mode} of {name}{args}")
-        elif mode == "jvp":
-            want = along_first(first_derivative(f, args), args) if not (
-                isinstance(args[0], list) and not args[0]) else 0.0
-            assert_close(got, want, rtol=1e-5, atol=1e-6, what=f"jvp of {name}{args}")
-        elif mode == "hessian":
-            col = [row[0] for row in got] if isinstance(args[0], list) else got
-            if isinstance(args[0], list) and not args[0]:
-                continue
-            assert_close(col, second_derivative(f, args), rtol=1e-4, atol=1e-5,
-                         what=f"hessian of {name}{args}")
-        else:
-            if isinstance(args[0], list) and not args[0]:
-                continue
-            assert_close(got, second_derivative(f, args), rtol=1e-4, atol=1e-5,
-                         what=f"hvp of {name}{args}")
+    check_every_mode(getattr(mod, name), name, points, mode)
 
 
 def test_python_raises_at_the_points_given(mod):
@@ -446,10 +355,27 @@ import random
 
 
 def opaque(x, xs):
-    return x * random.uniform(*xs)
+    return x * random.betavariate(*xs)
 ''').opaque
-    with pytest.raises(SymgradError, match="uniform"):
+    with pytest.raises(SymgradError, match="betavariate"):
         symgrad.grad(f)(1.0, [1.0, 2.0])
+
+
+def test_a_spread_into_a_modelled_draw():
+    """``random.uniform(*xs)``: the model's parameters take the items (a + (b - a) u)."""
+    import random
+    f = load('''
+import random
+
+
+def drawn(x, xs):
+    return x * random.uniform(*xs)
+''').drawn
+    random.seed(2)
+    u = random.random()
+    random.seed(2)
+    d_x, d_xs = symgrad.grad(f)(1.5, [1.0, 2.0])
+    assert d_x == pytest.approx(1.0 + u) and d_xs == pytest.approx([1.5 * (1 - u), 1.5 * u])
 
 
 def test_a_constant_list_spread_into_a_builtin_compiles():
