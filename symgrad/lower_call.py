@@ -32,7 +32,7 @@ from .ir import Const, Global, Kind, Loc, Var
 from .stdlib_models import model_of
 from .static_args import mark as mark_fixed
 from .lower_dicts import NOT_DICT, DictLowering
-from .lower_gen import CONSUMERS
+from .lower_gen import CONSUMERS, python_method as _python_method
 from .lower_star import Spread, StarLowering
 from .lower_records import class_of_tuple, is_named_tuple_class, make_named_tuple
 from .scope import known_isinstance, static_types
@@ -558,16 +558,19 @@ class CallLowering(DictLowering, StarLowering):
     def inline_function(self, scope: Scope, fn: types.FunctionType, args: list, kwargs: dict,
                         node: ast.AST, callee: Static) -> Any:
         """Inline a call to a Python function; a function that cannot be inlined is
-        called as it is (an error only if a gradient has to flow through it)."""
+        called as it is (an error only if a gradient has to flow through it: a method's
+        ``callee`` is bound, so its object, the first of ``args``, is not passed again)."""
+        kept = args[1:] if getattr(getattr(callee, "obj", None), "__func__", None) is fn \
+            else args
         if self.recursion_stops(fn):  # (the same function object: two wrappers share code)
-            return self.opaque_call(self.ref_static(callee), args, kwargs, node, None,
+            return self.opaque_call(self.ref_static(callee), kept, kwargs, node, None,
                                     describe(fn), error=self.error_at(
                                         node, f"the recursive call to {describe(fn)}",
                                         _RECURSION_HINT))
         try:
             fs = get_source(fn)
         except SourceError as exc:
-            return self.opaque_call(self.ref_static(callee), args, kwargs, node, None,
+            return self.opaque_call(self.ref_static(callee), kept, kwargs, node, None,
                                     describe(fn), error=exc)
         mark = len(self.block)
         saved_loc, saved_fs, saved_site = self.loc, self.scope_fs, self.site
@@ -582,7 +585,7 @@ class CallLowering(DictLowering, StarLowering):
                 raise                       # (made again for the parameter's value)
             del self.block[mark:]
             self.loc, self.scope_fs = saved_loc, saved_fs
-            return self.opaque_call(self.ref_static(callee), args, kwargs, node, None,
+            return self.opaque_call(self.ref_static(callee), kept, kwargs, node, None,
                                     describe(fn), error=exc)
         finally:
             self.loc, self.scope_fs, self.site = saved_loc, saved_fs, saved_site
@@ -784,16 +787,6 @@ def _all_params(spec: ast.arguments) -> list[ast.arg]:
     if spec.kwarg:
         out.append(spec.kwarg)
     return out
-
-
-def _python_method(base: Any, name: str) -> Any:
-    """The method ``name`` written in Python (not a library's) of ``base``, an object
-    read when the code runs (a module's model), or None."""
-    if type(base) is not Global or isinstance(base.obj, types.ModuleType):
-        return None
-    method = inspect.getattr_static(type(base.obj), name, None)
-    return method if isinstance(method, types.FunctionType) and not is_library(method) \
-        else None
 
 
 def _call_text(node: ast.AST) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+import inspect
 import itertools
 import math
 import statistics
@@ -30,8 +31,9 @@ import types
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .ir import Const, Kind
+from .ir import Const, Global, Kind
 from .scope import FuncValue, Scope, Static
+from .source import is_library
 
 __all__ = ["GeneratorLowering", "CONSUMERS"]
 
@@ -64,27 +66,39 @@ class _YieldHook:
 class GeneratorLowering:
     """Loops over generators (see the module docstring)."""
 
-    def generator_function(self, scope: Scope, node: ast.expr) -> Any:
-        """The callee of ``node`` when it is a call of a generator function (a ``def``
-        with ``yield``, module level or nested), else None."""
-        if not isinstance(node, ast.Call) or not isinstance(node.func, (ast.Name,
-                                                                          ast.Attribute)):
-            return None
-        if any(isinstance(a, ast.Starred) for a in node.args):
+    def generator_function(self, scope: Scope, node: ast.expr) -> tuple | None:
+        """``(callee, first)`` when ``node`` calls a generator function (a ``def`` with
+        ``yield``: module level, nested, or a method, whose object is ``first``), else
+        None."""
+        if not isinstance(node, ast.Call) or any(isinstance(a, ast.Starred)
+                                                 for a in node.args):
             return None
         f = node.func
-        while isinstance(f, ast.Attribute):
-            f = f.value
-        if not isinstance(f, ast.Name) or type(self.expr(scope, f)) not in (Static, FuncValue):
-            return None                     # (a method of a value: not looked at here)
-        callee = self.expr(scope, node.func)
+        if isinstance(f, ast.Name):
+            callee = self.expr(scope, f)
+        elif isinstance(f, ast.Attribute) and isinstance(f.value, (ast.Name, ast.Attribute)):
+            root = f.value
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if not isinstance(root, ast.Name) or type(self.expr(scope, root)) not in (
+                    Static, Global):
+                return None                 # (a method of a value: not looked at here)
+            base = self.expr(scope, f.value)
+            method = python_method(base, f.attr)
+            if method is not None:                     # M.items() of a module's object
+                return (Static(method), [base]) if _is_generator(method) else None
+            if type(base) is not Static:
+                return None
+            callee = Static(getattr(base.obj, f.attr, None))
+        else:
+            return None
         if type(callee) is FuncValue and isinstance(callee.node, ast.FunctionDef) and \
                 _yields(callee.node.body):
-            return callee
-        if type(callee) is Static and isinstance(callee.obj, types.FunctionType) and \
-                callee.obj.__code__.co_flags & 0x20:          # (CO_GENERATOR)
-            return callee
-        return None
+            return callee, []
+        obj = callee.obj if type(callee) is Static else None
+        if isinstance(obj, types.MethodType) and _is_generator(obj.__func__):
+            return Static(obj.__func__), [self.static_self(obj.__self__)]
+        return (callee, []) if _is_generator(obj) else None
 
     def generator_loop(self, scope: Scope, target: ast.expr, iter_node: ast.expr,
                        body: list | None, node: ast.AST, inner: Callable[[], None] | None,
@@ -99,10 +113,12 @@ class GeneratorLowering:
             start = call.args[1] if len(call.args) > 1 else next(
                 (k.value for k in call.keywords if k.arg == "start"), ast.Constant(0))
             call = call.args[0]
-        callee = self.generator_function(scope, call)
-        if callee is None:
+        found = self.generator_function(scope, call)
+        if found is None:
             return False
+        callee, first = found
         args, kwargs = self.call_args(scope, call)
+        args = [*first, *args]
         k = next(_names)
         item = f"item#{k}"
         stmts: list = []
@@ -119,8 +135,8 @@ class GeneratorLowering:
             stmts.append(_at(ast.Assign(targets=[target], value=_load(item)), head))
         if after_iter is not None:
             after_iter()
-        hook = _YieldHook(callee.obj if type(callee) is Static else callee.node, scope,
-                          item, stmts, inner)
+        key = callee.node if type(callee) is FuncValue else callee.obj
+        hook = _YieldHook(key, scope, item, stmts, inner)
         if body is not None:
             hook.stmts += self.jumps_of_body(hook, body, node, k)
         self.yield_hooks.append(hook)
@@ -247,6 +263,20 @@ def _header(node: ast.AST) -> ast.AST:
     at = ast.copy_location(ast.Pass(), node)
     at.end_lineno = at.lineno
     return at
+
+
+def python_method(base: Any, name: str) -> Any:
+    """The method ``name`` written in Python (not a library's) of ``base``, an object
+    read when the code runs (a module's model), or None."""
+    if type(base) is not Global or isinstance(base.obj, types.ModuleType):
+        return None
+    method = inspect.getattr_static(type(base.obj), name, None)
+    return method if isinstance(method, types.FunctionType) and not is_library(method) \
+        else None
+
+
+def _is_generator(obj: Any) -> bool:
+    return isinstance(obj, types.FunctionType) and bool(obj.__code__.co_flags & 0x20)
 
 
 def _load(name: str) -> ast.Name:

@@ -396,3 +396,30 @@ def test_wrong_argument_for_an_object_parameter():
     with pytest.raises(SymgradError) as info:
         symgrad.grad(namedtuple_neuron)(1.5, 2.0)
     assert "'p'" in str(info.value) and "attributes" in str(info.value)
+
+
+class _Counted:
+    def __init__(self):
+        self.k = 3
+
+    def count(self):
+        try:                            # (a try: not inlined, called as written)
+            return self.k * 2
+        except ValueError:
+            return 0
+
+
+_COUNTED = _Counted()
+
+
+def _times_count(x):
+    return x * _COUNTED.count()
+
+
+def test_a_method_that_cannot_be_inlined_is_called_as_written():
+    """A method of a module's object that symgrad cannot inline (it has a ``try``) and
+    that no gradient flows through is called as written.  Before, the generated code
+    passed the object twice (TypeError: count() takes 1 positional argument but 2 were
+    given)."""
+    assert symgrad.grad(_times_count)(0.7) == 6.0
+    assert symgrad.value_and_grad(_times_count)(0.7) == (0.7 * 6, 6.0)

@@ -256,3 +256,41 @@ def sent(x):
             symgrad.grad(f, wrt=0)(*args)
     with pytest.raises(UnsupportedSyntaxError, match="yield|generator"):
         symgrad.grad(m.sent)(1.5)
+
+
+def test_generator_methods_of_an_object():
+    """``for p in model.parameters()`` of a module's object whose method yields (and
+    ``yield from`` its lists), and ``sum(model.scaled(x))``."""
+    m = load('''
+class Model:
+    def __init__(self):
+        self.w = [0.5, -1.5, 2.0]
+        self.b = 0.25
+
+    def parameters(self):
+        yield from self.w
+        yield self.b
+
+    def scaled(self, x):
+        for wi in self.w:
+            yield wi * x
+
+
+M = Model()
+
+
+def weighted(x):
+    s = 0.0
+    for p in M.parameters():
+        s += p * x * x
+    return s
+
+
+def summed(x):
+    return sum(M.scaled(x)) + max(M.scaled(x))
+''')
+    x = 0.7
+    assert symgrad.grad(m.weighted)(x) == pytest.approx(2 * x * (sum(m.M.w) + m.M.b))
+    assert symgrad.grad(m.summed)(x) == pytest.approx(sum(m.M.w) + max(m.M.w))
+    m.M.b = 1.25                        # (the object's values are read when it runs)
+    assert symgrad.grad(m.weighted)(x) == pytest.approx(2 * x * (sum(m.M.w) + 1.25))
