@@ -242,6 +242,11 @@ class Forward:
                         loc), Eqn((self.t(o),), "getitem", (tl, i), None, loc)]
         if e.prim in INACTIVE_PRIMS:
             return [Eqn((self.t(o),), "copy", (Const(0.0),), None, loc)]
+        if e.prim not in rules.RULES and e.prim != "select" and not any(
+                type(a) is Var and self.active(a) for a in e.args):
+            # (a read of constants made an active variable's first value: an attribute
+            # of an object no derivative flows into, sum(..., self.b)): tangent zero
+            return [Eqn((self.t(o),), "copy", (Const(0.0),), None, loc)]
         if e.prim not in rules.RULES and e.prim != "select":
             from .errors import SymgradError
             raise SymgradError(f"forward mode has no tangent for the primitive {e.prim!r} "

@@ -34,6 +34,7 @@ from .lower_array import ArrayLowering
 from .lower_call import CallLowering
 from .lower_expr import ExprLowering
 from .lower_gen import GeneratorLowering
+from .lower_unroll import UnrollLowering
 from .lower_loop import LoopLowering, at_branch_end
 from .static_args import binding
 from .scope import FuncChoice, FuncValue, Scope, Static, StaticTuple, is_operand
@@ -81,7 +82,8 @@ class _LoopCtx:
     depth: int
 
 
-class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering, GeneratorLowering):
+class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering, GeneratorLowering,
+              UnrollLowering):
     """Lowers one function (and everything inlined into it) to IR."""
 
     def __init__(self, top: FunctionSource):

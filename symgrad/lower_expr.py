@@ -17,6 +17,7 @@ from typing import Any
 
 from . import ir, rules
 from .ir import Const, Eqn, Global, Kind, KindError, Var
+from .lower_unroll import int_index
 from .lower_records import named_tuple_attribute, tuple_identity
 from .scope import (AttrRef, FuncChoice, FuncValue, Scope, Static, StaticDict, StaticTuple,
                     const_or_none, is_compile_time, is_operand, kind_of_value, resolve_global)
@@ -488,6 +489,11 @@ class ExprLowering:
             made = self.index_trick(scope, trick.__name__[0].lower(), node, dest)
             if made is not None:
                 return made
+        k = int_index(node.slice)
+        if k is not None and isinstance(node.value, (ast.Name, ast.Attribute, ast.Subscript)):
+            items = self.static_items(scope, node.value)   # self.layers[0]: see lower_unroll
+            if items is not None and -len(items) <= k < len(items):
+                return items[k]
         base = self.expr(scope, node.value)
         if type(base) is Global and isinstance(getattr(type(base.obj), "__getitem__", None),
                                                types.FunctionType):

@@ -293,7 +293,8 @@ class LoopLowering:
                  after_iter: Callable[[], None] | None = None) -> None:
         """``for target in iter_node: body`` (or ``inner()`` as the body, for
         comprehensions; ``after_iter()`` runs once the iterable is evaluated)."""
-        if self.generator_loop(scope, target, iter_node, body, node, inner, after_iter):
+        if self.generator_loop(scope, target, iter_node, body, node, inner, after_iter) or \
+                self.unrolled_loop(scope, target, iter_node, body, node, inner, after_iter):
             return
         loc = self.loc
         it = self.iteration(scope, iter_node)

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import bisect
 import builtins
-import functools
 import math
 import sys
 from dataclasses import dataclass, field
@@ -647,8 +646,10 @@ def hypot(*coordinates: Any) -> Any:
     kind of number (``hypot()`` is 0.0, ``hypot(x)`` is ``|x|``)."""
     if len(coordinates) == 2:
         return _hypot2(*coordinates)
-    return functools.reduce(_hypot2, coordinates) if len(coordinates) > 2 else \
-        fabs(coordinates[0]) if coordinates else 0.0
+    if all(type(c) is float for c in coordinates):
+        return math.hypot(*coordinates)
+    return sqrt(sum(c * c for c in coordinates)) if len(coordinates) > 2 else \
+        fabs(coordinates[0]) if coordinates else 0.0      # (its derivative: c / hypot)
 
 
 hypot.__module__ = "symgrad"

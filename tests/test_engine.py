@@ -711,10 +711,12 @@ def test_the_reference_of_the_property_test():
 
 
 @pytest.mark.parametrize("coords", [(), (-3.0,), (3.0, 4.0), (1.0, -2.0, 2.0),
-                                    (0.5, 1.5, -2.5, 3.0)])
+                                    (0.5, 1.5, -2.5, 3.0), (0.0, 0.0, -0.5)])
 def test_hypot_takes_any_number_of_coordinates_as_math_does(coords):
     """``symgrad.hypot`` of 0, 1 or 3+ Values (before, only two: one or three made the
-    value, then ``backward()`` raised TypeError); the gradient is x_i / hypot."""
+    value, then ``backward()`` raised TypeError); the gradient is x_i / hypot, finite
+    where some coordinates are 0 (found by the 10,000-program fuzz run, seed 20261212:
+    hypot(0, 0, -0.5) folded pairwise divided by hypot(0, 0))."""
     xs = [Value(c) for c in coords]
     out = symgrad.hypot(*xs)
     expected = math.hypot(*coords)
