@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import SymgradError
 from .helpers import helper_object
 from .stdlib_models import _constant
 
@@ -300,8 +301,9 @@ def ediff1d(ary, to_end=None, to_begin=None):
 def gradient(f, *varargs, axis=None, edge_order=1):
     if axis is None and np.ndim(f) != 1 or not (axis is None or isinstance(axis, int)) or \
             edge_order != 1 or len(varargs) > 1:
-        raise TypeError("symgrad differentiates np.gradient of a 1-d array, or along one "
-                        "axis=k of an array, with one (scalar) spacing and edge_order=1")
+        raise SymgradError("symgrad differentiates np.gradient of a 1-d array, or along "
+                           "one axis=k of an array, with one (scalar) spacing and "
+                           "edge_order=1: call it once per axis (np.gradient(f, axis=0))")
     h = varargs[0] if varargs else 1.0
     m = np.asarray(f) if axis is None else np.moveaxis(f, axis, 0)
     inner = (m[2:] - m[:-2]) / (2.0 * h)
