@@ -22,10 +22,11 @@ def same_bits(a, b):
 def outcome(thunk):
     """The numbers ``thunk()`` returns, or the name of the error it raises as the program
     does (an arithmetic error; an IndexError or UnboundLocalError where the fuzzer's maps
-    family passes lists shorter than a loop, or empty)."""
+    family passes lists shorter than a loop, or empty; a TypeError where its stars family
+    spreads a list of another length than a call takes)."""
     try:
         return numbers_of(thunk())
-    except (ArithmeticError, ValueError, LookupError, NameError) as exc:
+    except (ArithmeticError, ValueError, LookupError, NameError, TypeError) as exc:
         return type(exc).__name__
 
 
