@@ -240,7 +240,7 @@ class Reverse(ListReverse, ArrayReverse):
     def run(self) -> Func:
         body = self.lowered.func.body
         ret = body[-1]
-        primal = prepare(body[:-1])
+        primal = _saved_truths(prepare(body[:-1]))
         params = self.lowered.params
         self.param_set = set(params)
         primal = add_shadows(self, primal, params)
@@ -721,6 +721,28 @@ def remat_table(block: list, facts: Facts, params: set[Var]) -> dict[Var, Eqn]:
                 table[v] = e
                 deps[v] = mine
     return table
+
+
+def _saved_truths(block: list) -> list:
+    """``if xs:`` of a list (a dict, an object): its truth is kept in a variable when
+    the branch is taken, ``_c = bool(xs)``, for the adjoint sweep to take the same
+    branch (the list itself may have changed by then: ``if rs: rs.pop()``)."""
+    out: list = []
+    for s in block:
+        t = type(s)
+        if t is If:
+            s.then, s.orelse = _saved_truths(s.then), _saved_truths(s.orelse)
+            if type(s.cond) is Var and s.cond.kind.find().tag != "num":
+                c = Var("_c", Kind.num())
+                out.append(Eqn((c,), "call", (ir.Global("bool", bool, "builtin"), s.cond),
+                               {"kw": (), "label": "bool", "constant": True}, s.loc))
+                s.cond = c
+        elif t is For:
+            s.body = _saved_truths(s.body)
+        elif t is While:
+            s.test, s.body = _saved_truths(s.test), _saved_truths(s.body)
+        out.append(s)
+    return out
 
 
 def _remat_scan(block: list, facts: Facts) -> tuple:

@@ -117,3 +117,29 @@ def test_the_list_gradient_of_the_stack(mod):
 def test_the_truth_of_a_list_reads_as_python(mod):
     src = symgrad.grad(mod.first_if_positive).source
     assert "bool(xs)" in src
+
+
+def test_a_branch_on_a_list_the_branch_changes_is_taken_again_as_it_was():
+    """``if rs: s = rs.pop() * x``: the adjoint sweep tested ``rs`` again after the pop
+    (empty: the other branch), a silently wrong gradient, (0.0, []) for (1.5, [0.5]);
+    the truth is now kept (``_c = bool(rs)``).  Found by the resize fuzz family."""
+    m = load('''
+def popped(x, rs):
+    s = 0.0
+    if rs:
+        s = rs.pop() * x
+    return s
+
+
+def popped_in_a_loop(x, rs):
+    s = 0.0
+    for k in range(2):
+        if rs:
+            s = s + rs.pop() * x
+    return s
+''')
+    for f, rs in ((m.popped, [1.5]), (m.popped, []), (m.popped_in_a_loop, [1.5, 2.0]),
+                  (m.popped_in_a_loop, [0.5])):
+        for make in (symgrad.grad, lambda f: (lambda *a: symgrad.value_and_grad(f)(*a)[1])):
+            g = make(f)(0.5, list(rs))
+            assert_close(list(g), finite_diff(f, [0.5, list(rs)]), what=f.__name__)
