@@ -47,7 +47,8 @@ semantics (DESIGN.md section 8), mixed by ``fuzz_programs`` into the base gramma
 * ``stars``: calls with ``*`` arguments (``fuzz_stars.py``): lists spread into helpers
   with fixed parameters and with ``*args``, into ``max``/``min``, ``math.hypot``,
   ``math.atan2``, ``zip(*rows)`` and list displays; its points sometimes give a list of
-  another length than the call takes (Python raises, and so must every mode).
+  another length than the call takes (Python raises, and so must every mode);
+* ``resize``: loops that grow or shrink the list they walk (``fuzz_resize.py``).
 
 :class:`FamilyWriter` is a mixin of ``fuzz_programs._Writer``: it uses the writer's
 ``draw``/``pick``/``expr``/``cond``/``block`` and the scope objects (``_Env``).
@@ -63,7 +64,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 FAMILIES_ALL = ("closures", "aliases", "boolops", "kwbuiltins", "decorators", "globals",
-                "dicts", "pytrees", "maps", "raises", "stars")
+                "dicts", "pytrees", "maps", "raises", "stars", "resize")
 
 
 @dataclass(eq=False)
@@ -209,11 +210,14 @@ class FamilyWriter:
             kinds += ["globallist"]
         if self.has("dicts"):
             kinds += ["dictexpr"]
-        return kinds + self.pack_expr_kinds(env) + self.star_expr_kinds(env)
+        return kinds + self.pack_expr_kinds(env) + self.star_expr_kinds(env) + \
+            self.resize_expr_kinds(env)
 
     def family_expr(self, kind: str, env: Any, d: int) -> str:
         if kind.startswith("star_"):
             return self.star_expr(kind, env, d)
+        if kind.startswith("rz_"):
+            return self.resize_expr(kind, env, d)
         if kind == "closure_call":
             return self.closure_call(env, d)
         if kind == "tableexpr":
@@ -264,7 +268,7 @@ class FamilyWriter:
     # ================================================================ statements
     def family_stmt_kinds(self, env: Any, depth: int, top: bool, in_loop: str | None) -> list[str]:
         kinds: list[str] = self.pack_stmt_kinds(env, depth) + \
-            self.star_stmt_kinds(env, depth, top)
+            self.star_stmt_kinds(env, depth, top) + self.resize_stmt_kinds(env, depth, top)
         if self.in_helper:
             return kinds
         if self.has("aliases"):
@@ -291,6 +295,8 @@ class FamilyWriter:
             self.pack_stmt(kind, env, depth, lines, indent)
         elif kind.startswith("star_"):
             self.star_stmt(kind, env, depth, top, lines, indent)
+        elif kind.startswith("rz_"):
+            self.resize_stmt(kind, env, depth, top, lines, indent)
         elif kind == "def":
             self.s_def(env, top, lines, indent)
         elif kind == "def_branches":

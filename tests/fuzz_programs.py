@@ -28,7 +28,9 @@ reads that raise at some points: ``fuzz_raises.py``; their ``f`` takes switches 
 ``c2`` and some of ``zs``, ``D``, ``R``, ``m``, ``k`` besides) and ``stars`` (with it, half
 the programs left make calls with ``*`` arguments: ``fuzz_stars.py``; their ``f`` takes
 ``us`` and sometimes ``vs`` and ``rows`` besides, lists whose length the calls rely on and
-the points sometimes change).
+the points sometimes change) and ``resize`` (with it, half the programs left walk lists
+their loops grow or shrink: ``fuzz_resize.py``; ``f`` takes ``rs``, sometimes ``qs``,
+``rows``).
 
 Every argument of ``f`` is a float except ``n`` (an int loop bound, never
 differentiated); ``xs`` is a list of floats and ``W`` (aliases family) a list of
@@ -51,6 +53,7 @@ from fuzz_families import (FAMILIES_ALL, ClosureInfo, FamilyWriter, ListInfo, Ma
                            PackPart, PackWriter, TableInfo, draw_pack, map_count, map_lists,
                            mismatched, pack_value)
 from fuzz_raises import RAISE_DIFFERENTIABLE, RaisesWriter, raise_point
+from fuzz_resize import RESIZE_PARAMS, ResizeWriter, resize_point
 from fuzz_stars import STAR_PARAMS, StarsWriter, star_point
 
 
@@ -99,13 +102,20 @@ class Program:
     stars: bool = False             # stars: calls with * arguments (fuzz_stars)
     star_lens: dict = field(default_factory=dict)   # stars: us, vs, rows: nominal lengths
     star_sensitive: list = field(default_factory=list)   # stars: lengths calls rely on
+    resize: bool = False            # resize: loops resizing the list they walk (fuzz_resize)
+    resize_lens: dict = field(default_factory=dict)   # resize: rs, qs, rows: nominal lengths
 
     @property
     def params(self) -> list[str]:
         return ((["P"] if self.packed is not None else []) + self.scalars
                 + (["xs"] if self.has_list else []) + self.more_lists + self.data_lists
                 + (["W"] if self.has_table else []) + (["n"] if self.has_n else [])
-                + self.raise_params + self.star_params)
+                + self.raise_params + self.star_params + self.resize_params)
+
+    @property
+    def resize_params(self) -> list[str]:
+        """The resize family's parameters of f (``rs``, ``qs``, ``rows``)."""
+        return [p for p in RESIZE_PARAMS if p in self.resize_lens]
 
     @property
     def star_params(self) -> list[str]:
@@ -118,7 +128,7 @@ class Program:
                 + (["xs"] if self.has_list else []) + self.more_lists
                 + (["W"] if self.has_table else [])
                 + [p for p in self.raise_params if p in RAISE_DIFFERENTIABLE]
-                + self.star_params)
+                + self.star_params + self.resize_params)
 
     @property
     def hvp_differentiable(self) -> list[str]:
@@ -199,7 +209,7 @@ class _Env:
             self.own_assignable.append(name)
 
 
-class _Writer(FamilyWriter, PackWriter, MapsWriter, RaisesWriter, StarsWriter):
+class _Writer(FamilyWriter, PackWriter, MapsWriter, RaisesWriter, StarsWriter, ResizeWriter):
     """Draws one program, statement by statement, keeping track of what is defined."""
 
     def __init__(self, draw: Callable[[Any], Any], branches: bool, loops: bool, calls: bool,
@@ -784,7 +794,7 @@ def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = Tr
              calls: bool = True, lists: bool = True, max_stmts: int = 5,
              families: frozenset[str] | None = None, packed: bool | None = None,
              maps: bool | None = None, raises: bool | None = None, stars: bool | None = None,
-             star_refusal: bool = False) -> Program:
+             star_refusal: bool = False, resize: bool | None = None) -> Program:
     """A random module defining ``f`` (and helpers ``h1``, ...), in the base grammar mixed
     with the constructs of ``families`` (default :data:`FAMILIES`).
 
@@ -797,7 +807,8 @@ def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = Tr
     raises family (reads that may raise: ``fuzz_raises.RaisesWriter``), among the
     programs neither packed nor of the maps family; ``stars``: likewise for the stars
     family (calls with ``*`` arguments: ``fuzz_stars.StarsWriter``), half of the programs
-    left; ``star_refusal``: its ``f`` also makes a call symgrad refuses by design.
+    left; ``star_refusal``: its ``f`` also makes a call symgrad refuses by design;
+    ``resize``: likewise for the resize family (``fuzz_resize.ResizeWriter``), half the rest.
     """
     fams = FAMILIES if families is None else frozenset(families)
     w = _Writer(draw, branches, loops, calls, lists, max_stmts, fams)
@@ -818,7 +829,10 @@ def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = Tr
         raises or raises is None and w.has("raises") and draw(st.integers(0, 2)) == 0)
     starred = pack is None and not mapped and not raised and (
         stars or stars is None and w.has("stars") and draw(st.integers(0, 1)) == 0)
-    kind = "maps" if mapped else "raises" if raised else "stars" if starred else "grammar"
+    resized = pack is None and not (mapped or raised or starred) and lists and loops and (
+        resize or resize is None and w.has("resize") and draw(st.integers(0, 1)) == 0)
+    kind = "maps" if mapped else "raises" if raised else "stars" if starred else \
+        "resize" if resized else "grammar"
     env, sig = _parameters(w, draw, mapped, pack is not None)
     scalars, has_list, more, data, has_table, has_n = sig
     body: list[str] = []
@@ -843,7 +857,8 @@ def programs(draw: Callable[[Any], Any], branches: bool = True, loops: bool = Tr
                    raise_triggers=list(w.raise_triggers) if raised else [],
                    definite_only=definite, stars=starred,
                    star_lens=dict(w.star_lens) if starred else {},
-                   star_sensitive=sorted(w.star_sensitive) if starred else [])
+                   star_sensitive=sorted(w.star_sensitive) if starred else [],
+                   resize=resized, resize_lens=dict(w.rz_lens) if resized else {})
 
 
 def _body(w: _Writer, draw: Callable[[Any], Any], env: _Env, kind: str, sig: tuple,
@@ -864,6 +879,11 @@ def _body(w: _Writer, draw: Callable[[Any], Any], env: _Env, kind: str, sig: tup
         w.stars_body(env, body)
         defs += w.star_defs
         return False, [], w.stars_signature()
+    elif kind == "resize":
+        w.resize_begin(env)
+        w.resize_body(env, body)
+        defs += [line for d in w.rz_defs for line in ["", *d.split("\n"), ""]]
+        return False, [], w.resize_signature()
     else:
         w.block(env, draw(st.integers(1, w.max_stmts)), 0, True, None, body, "    ")
         tail = [v for v in env.scalars if v not in scalars]
@@ -915,6 +935,8 @@ def points(draw: Callable[[Any], Any], prog: Program, mismatch: bool = False) ->
                                 prog.source))
     if prog.stars:        # (the stars family: half the points, a list of another length)
         args.update(star_point(draw, prog.star_lens, prog.star_sensitive, prog.source))
+    if prog.resize:       # (the resize family: sometimes a list of another length)
+        args.update(resize_point(draw, prog.resize_lens, prog.source))
     if prog.packed is not None:
         args["P"] = pack_value(draw, prog.packed)
         if mismatch and prog.pack_sites:     # one unpacked container of another length

@@ -45,7 +45,9 @@ values, keyword builtins, decorators, globals) and checks, at a random point:
   ``zip(*rows)``: ``fuzz_stars.py``), at points where a list has another length than the
   call takes: every mode raises the exception type Python raises (:func:`check_stars`);
   and a call whose binding depends on the length is refused in every mode, naming it
-  (``test_fuzz_starred_call_whose_length_decides_is_refused``).
+  (``test_fuzz_starred_call_whose_length_decides_is_refused``);
+* for a program of the family ``resize`` (loops that grow or shrink the list they walk:
+  ``fuzz_resize.py``), where Python raises, every mode raises the same (:func:`check_stars`).
 
 Each failure is labelled ``[oracle]``, ``[refused]`` (a ``SymgradError``), ``[crash]``
 (another exception while transforming), ``[exception]`` (raised by the generated code),
@@ -88,6 +90,7 @@ from fuzz_families import pack_known_bug
 from fuzz_raises import (RAISES_RAISES, kept_names, python_raises, raising_modes,
                          triggers_set)
 from fuzz_oracles import singular_before_raise
+from fuzz_resize import resize_modes, resize_python_raises
 from fuzz_stars import STARS_RAISES, refusal_failure, star_modes, star_python_raises
 from same_bits import gradient_and_hvp, same_bits
 from symgrad import SymgradError, grad, hvp, jvp, value_and_grad, vjp
@@ -199,7 +202,7 @@ def run_python(mod, args: list[Any], prog: fuzz.Program | None = None
     except (OverflowError, ZeroDivisionError, ValueError):
         assume(False)
     except MAPS_RAISES + RAISES_RAISES + STARS_RAISES:
-        if prog is None or not (prog.more_lists or prog.raises or prog.stars):
+        if prog is None or not (prog.more_lists or prog.raises or prog.stars or prog.resize):
             raise
         assume(False)
     assume(isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < BIG)
@@ -332,6 +335,9 @@ def check_program(prog: fuzz.Program, data: st.DataObject, with_sympy: bool) -> 
             return
         if prog.stars and check_stars(prog, args, wrt_names):
             return
+        if prog.resize and check_stars(prog, args, wrt_names, "resize", resize_python_raises,
+                                       resize_modes):
+            return
         check_at(prog, args, wrt_names, with_sympy, changes)
     finally:
         emit.RETURN_INLINE_ABOVE = saved
@@ -459,28 +465,30 @@ def check_raises(prog: fuzz.Program, args: list, wrt_names: list[str]) -> bool:
 
 
 # ------------------------------------------------- calls with * arguments (family stars)
-def check_stars(prog: fuzz.Program, args: list, wrt_names: list[str]) -> bool:
+def check_stars(prog: fuzz.Program, args: list, wrt_names: list[str], label: str = "stars",
+                raising=star_python_raises, modes=star_modes) -> bool:
     """The stars family's oracle at one point, before the others: where Python raises
     (:data:`fuzz_stars.STARS_RAISES`: a list of another length than a call takes,
     ``max`` of fewer than two numbers, columns of ``zip(*rows)`` unpacked, ``rest[0]`` of
     an empty ``*args``), ``grad``, ``value_and_grad``, ``vjp``, ``jvp``, ``hessian`` and
     ``hvp`` (those that apply: ``fuzz_stars.star_modes``) raise the same type of
-    exception (True: nothing more to check)."""
+    exception (True: nothing more to check).  The resize family's the same, with its
+    ``label``, what Python may raise (``raising``) and its ``modes``."""
     LAST.clear()
     LAST.update(source=prog.source, args=copy.deepcopy(args), wrt=wrt_names)
-    python = star_python_raises(fuzz.load(prog.source).f, args)
+    python = raising(fuzz.load(prog.source).f, args)
     if python is None:
-        _event("stars: Python does not raise")
+        _event(f"{label}: Python does not raise")
         return False
-    _event(f"stars: Python raises {type(python).__name__}")
+    _event(f"{label}: Python raises {type(python).__name__}")
     f = fuzz.load(prog.source).f
-    for what, thunk in star_modes(f, prog, as_floats(prog, args), wrt_names).items():
+    for what, thunk in modes(f, prog, as_floats(prog, args), wrt_names).items():
         try:
             check_mode_raises(what, thunk, python)
         except Mismatch:
             # (hypot of zeros met first: the derivative's ZeroDivisionError may come first)
             if singular_before_raise(prog.source, as_floats(prog, args)):
-                _event("stars: skipped, a derivative not finite met before Python raises")
+                _event(f"{label}: skipped, a derivative not finite met before Python raises")
                 assume(False)
             raise
     return True
