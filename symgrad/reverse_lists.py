@@ -134,10 +134,11 @@ def _append(r: Any, e: Eqn) -> None:
 
 
 def _pop(r: Any, e: Eqn) -> None:
-    """``v = h.pop(i)``: ``d_h.insert(i, d_v)``; ``h.insert(i, v)``."""
+    """``v = h.pop(i)``: ``d_h.insert(i, d_v)``; ``h.insert(i, v)`` (a negative ``i``
+    counted from the end the list had: ``len(h) + 1 + i``)."""
     lst = e.args[0]
     rest = e.args[1:]
-    op, where = ("insert", rest) if rest else ("append", ())
+    op, where = ("insert", (_put_back_at(r, lst, rest[0]),)) if rest else ("append", ())
     out = e.outs[0] if e.outs else None
     if type(lst) is Var and r.active(lst):
         d = sh(r, lst)
@@ -154,6 +155,22 @@ def _pop(r: Any, e: Eqn) -> None:
         return
     r.effect(op, (lst,) + tuple(where) + (out,))
     r.restore_outs(e)
+
+
+def _put_back_at(r: Any, lst: Any, i: Any) -> Any:
+    """Where the item ``h.pop(i)`` took goes back, in ``h`` as it is after the pop: ``i``,
+    or ``len(h) + 1 + i`` for a negative ``i`` (``h.insert(i, v)`` would put it one
+    place before)."""
+    if type(i) is Const:
+        if i.value >= 0:
+            return i
+        n = r.emit("len", (lst,), kind=Kind.num(), hint="_n")
+        return r.emit("add", (n, Const(i.value + 1)), kind=Kind.num(), hint="_i")
+    n = r.emit("len", (lst,), kind=Kind.num(), hint="_n")
+    back = r.emit("add", (r.emit("add", (n, Const(1)), kind=Kind.num(), hint="_i"), i),
+                  kind=Kind.num(), hint="_i")
+    neg = r.emit("lt", (i, Const(0)), kind=Kind.num(), hint="_c")
+    return r.emit("select", (neg, back, i), kind=Kind.num(), hint="_i")
 
 
 def _insert(r: Any, e: Eqn) -> None:

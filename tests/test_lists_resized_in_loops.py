@@ -183,3 +183,38 @@ def test_every_mode(mod, name, args):
               g0(args[0] - h, *copy.deepcopy(args[1:]))) / (2 * h)
     assert_close(symgrad.hessian(f, wrt=0)(*copy.deepcopy(args)), second, rtol=1e-5,
                  atol=1e-6, what=f"hessian of {name}")
+
+
+def test_an_item_removed_from_the_end_is_put_back_where_it_was():
+    """``del rs[-1]`` / ``rs.pop(-k)`` (and ``del rs[k]`` with ``k`` negative when the code
+    runs) were undone as ``rs.insert(-k, item)``, one place before where the item was: the
+    item's derivative went to its neighbour and the argument was left reordered (the
+sweep undoes what f changes: it is left as given).  Found
+    by the resize fuzz family."""
+    m = load('''
+def dropped_last(x, rs):
+    del rs[-1]
+    rs.append(x)
+    return sum(rs) * x
+
+
+def dropped_at(x, rs, k):
+    del rs[k]
+    rs.append(x)
+    return sum(v * (i + 1) for i, v in enumerate(rs)) * x
+
+
+def popped_second_last(x, rs):
+    v = rs.pop(-2)
+    rs.insert(0, v * x)
+    return sum(w * (i + 1) for i, w in enumerate(rs))
+''')
+    cases = [(m.dropped_last, [0.5, [1.5, 2.0]])] + \
+        [(m.dropped_at, [0.5, [1.5, 2.0, 3.0], k]) for k in (-1, -2, 0, 1)] + \
+        [(m.popped_second_last, [0.5, [1.5, 2.0, 3.0]])]
+    for f, args in cases:
+        given = copy.deepcopy(args)
+        g = symgrad.grad(f, wrt=(0, 1))(*given)
+        want = finite_diff(lambda x, rs: f(x, rs, *args[2:]), copy.deepcopy(args[:2]))
+        assert_close(list(g), want, what=f"{f.__name__}{args}")
+        assert given == args        # (the sweep undoes the changes: the argument as given)
