@@ -33,8 +33,6 @@ from .ir import Const, Eqn, Kind, KindError, Loc, Var, kind_conflict
 from .lower_array import ArrayLowering
 from .lower_call import CallLowering
 from .lower_expr import ExprLowering
-from .lower_gen import GeneratorLowering
-from .lower_unroll import UnrollLowering
 from .lower_loop import LoopLowering, at_branch_end
 from .static_args import binding
 from .scope import FuncChoice, FuncValue, Scope, Static, StaticTuple, is_operand
@@ -82,8 +80,7 @@ class _LoopCtx:
     depth: int
 
 
-class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering, GeneratorLowering,
-              UnrollLowering):
+class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
     """Lowers one function (and everything inlined into it) to IR."""
 
     def __init__(self, top: FunctionSource):
@@ -550,8 +547,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering, Generator
         if isinstance(s.value, ast.Constant):
             return          # docstring or a bare constant
         self.set_loc(scope, s)
-        if not (type(s.value) is ast.Yield and self.yield_stmt(scope, s.value)):
-            self.expr(scope, s.value, statement=True)
+        if type(s.value) is not ast.Yield or not self.yield_stmt(scope, s.value):
+            self.expr(scope, s.value, statement=True)   # (a yield: see lower_gen)
 
     def s_return(self, scope: Scope, s: ast.Return) -> None:
         """A ``return`` inside a branch: the value goes into the result variable (one per

@@ -18,6 +18,8 @@ from . import ir
 from .desugar import assigned_names
 from .ir import Const, Eqn, Global, Kind, Var
 from .scope import Scope, Static, StaticDict, StaticTuple, is_operand
+from .lower_gen import GeneratorLowering
+from .lower_unroll import UnrollLowering
 from .stdlib_models import zip_column
 
 _STRUCTURAL = {"append", "pop", "insert", "extend", "clear", "setslice", "remove", "reverse"}
@@ -46,8 +48,9 @@ class _Iter:
     columns: Any = None                # (the call: zip(*rows))
 
 
-class LoopLowering:
-    """``for`` statements, comprehensions and the loops builtins need."""
+class LoopLowering(GeneratorLowering, UnrollLowering):
+    """``for`` statements, comprehensions and the loops builtins need (loops over
+    generators and over fixed collections of functions: the mixins)."""
 
     def sorted_items(self, scope: Scope, node: ast.Call) -> ast.expr:
         """``sorted(d.items())`` as ``zip(sorted(d), [d[k] for k in sorted(d)])``."""

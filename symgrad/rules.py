@@ -644,10 +644,8 @@ fabs.__name__ = fabs.__qualname__ = "fabs"
 def hypot(*coordinates: Any) -> Any:
     """sqrt(x*x + y*y + ...) of any number of coordinates, as ``math.hypot``, on any
     kind of number (``hypot()`` is 0.0, ``hypot(x)`` is ``|x|``)."""
-    if len(coordinates) == 2:
-        return _hypot2(*coordinates)
-    if all(type(c) is float for c in coordinates):
-        return math.hypot(*coordinates)
+    if len(coordinates) == 2 or all(type(c) is float for c in coordinates):
+        return _hypot2(*coordinates) if len(coordinates) == 2 else math.hypot(*coordinates)
     return sqrt(sum(c * c for c in coordinates)) if len(coordinates) > 2 else \
         fabs(coordinates[0]) if coordinates else 0.0      # (its derivative: c / hypot)
 
