@@ -71,9 +71,9 @@ HELPERS = {
     "grow_front": ["def grow_front(lst, v):\n    lst.insert(0, v)",
                    "def grow_front(lst, v):\n    lst[:0] = [v]"],
     "grow_to": ["def grow_to(lst, v, n):\n    if len(lst) < n:\n        lst.append(v)"],
-    # (KNOWN BUG: ``del lst[-1]``, see ``del_last`` in ResizeWriter.rz_shrink)
     "shrink": ["def shrink(lst):\n    lst.pop()", "def shrink(lst):\n    del lst[:1]",
-               "def shrink(lst):\n    del lst[len(lst) - 1]", "def shrink(lst):\n    lst.pop(0)"],
+               "def shrink(lst):\n    del lst[-1]", "def shrink(lst):\n    lst.pop(0)",
+               "def shrink(lst):\n    del lst[len(lst) - 1]", "def shrink(lst):\n    lst.pop(-1)"],
     "shrink_to": ["def shrink_to(lst, n):\n    while len(lst) > n:\n        lst.pop()",
                   "def shrink_to(lst, n):\n    if len(lst) > n:\n        del lst[n:]"],
     "take": ["def take(lst):\n    return lst.pop(0)", "def take(lst):\n    return lst.pop()"],
@@ -407,11 +407,9 @@ class ResizeWriter:
         if self.rz_risky and self.chance(70):
             self.features.add("resize.risky")
             return None
-        # KNOWN BUG: a truth test of a list guarding a change of its length, ``if L:
-        # L.pop()``, is tested again by the gradient's reverse sweep on the list the body
-        # left: ``s = 0.0; if rs: s = rs.pop() * x; return s`` at rs = [1.5] gives grad
-        # (0.0, []) for (1.5, [0.5]), and in a loop an IndexError or TypeError in the
-        # generated code.  Guarded by ``len(L) > k`` until it is fixed (was ``if L:``).
+        if need == 1 and self.chance(50):     # (the list's truth, tested again by nothing)
+            self.features.add("resize.truth_guard")
+            return target
         return f"len({target}) > {need - 1}"
 
     def rz_shrink(self, step: dict[str, Any], kind: str, target: str, acc: str,
@@ -435,19 +433,16 @@ class ResizeWriter:
         elif kind == "drop":
             stmt = f"{acc} = {acc} + {self.pick(drops)[0]}() * {e}"
         elif kind == "pop_use":
-            taken = num.format(f"{target}.pop({self.pick(['', '0'])})")
+            taken = num.format(f"{target}.pop({self.pick(['', '0', '-1'])})")
             stmt = f"{acc} = {acc} + {taken} * {e}"
         elif kind == "del_slice":
             stmt = f"del {target}[{self.pick([':1', '-1:'])}]"
         else:
             stmt = {"pop": f"{target}.pop()", "pop0": f"{target}.pop(0)",
-                    # KNOWN BUG: ``del L[-k]`` and ``L.pop(-k)`` (a negative index) are
-                    # undone by ``L.insert(-k, item)``, one place off: ``del rs[-1];
-                    # rs.append(x); return sum(rs) * x`` at (0.5, [1.5, 2.0]) gives grad
-                    # (2.5, [0.0, 0.5]) for (2.5, [0.5, 0.0]) and leaves rs [2.0, 1.5].
-                    # Written ``del L[len(L) - 1]`` until it is fixed (was ``del L[-1]``).
-                    "del0": f"del {target}[0]", "del_last": f"del {target}[len({target}) - 1]",
-                    "del1": f"del {target}[1]", "clear": f"{target}.clear()"}[kind]
+                    "del0": f"del {target}[0]",
+                    "del_last": self.pick([f"del {target}[-1]", f"{target}.pop(-1)",
+                                           f"del {target}[len({target}) - 1]"]),
+                    "del1": self.pick([f"del {target}[1]", f"del {target}[-2]"]), "clear": f"{target}.clear()"}[kind]
         guard = self.rz_need(step, target, need)
         if kind == "clear":              # (a loop that clears its list at every step: one step)
             if self.branches and self.chance(60):
