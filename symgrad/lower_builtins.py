@@ -23,7 +23,7 @@ import types
 from typing import Any
 
 from . import ir
-from .ir import Const, Global, Kind, Var
+from .ir import Const, Eqn, Global, Kind, Var
 from .lower_copy import b_copy, b_deepcopy
 from .scope import Scope, Static, StaticTuple
 from .static_args import mark as mark_fixed
@@ -110,7 +110,56 @@ def b_len(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     v = lw.materialize(v, node)
     if type(v) is Var and v.kind.find().tag is None:
         lw.unify(v.kind, Kind.list_of(), node)
+    n = known_length(lw.block, v) if type(v) is Var else None
+    if n is not None:
+        return Const(n)
     return lw.emit("len", (v,), Kind.num(), dest=dest)
+
+
+#: how many statements ``len(xs)`` looks back for the list it measures
+_LEN_LOOKBACK = 4000
+
+
+def known_length(block: list, v: Var) -> int | None:
+    """The length of list ``v`` when this block made it (``[a, b]``, or a comprehension
+    written out over a fixed collection: ``out = [n(x) for n in self.neurons]``) and,
+    since, only appended to it or read it, through no other name than its copies; else
+    None.  (So micrograd's ``out[0] if len(out) == 1 else out`` is decided while
+    lowering.)"""
+    names, start = {v}, None
+    for k in range(len(block) - 1, max(len(block) - _LEN_LOOKBACK, 0) - 1, -1):
+        s = block[k]
+        if type(s) is Eqn and len(s.outs) == 1 and s.outs[0] in names:
+            if s.prim == "list" and s.outs[0].kind.find().tag == "list":
+                start = k
+                break
+            if s.prim != "copy" or type(s.args[0]) is not Var:
+                return None
+            names.add(s.args[0])
+    if start is None:
+        return None
+    n = len(block[start].args)
+    for s in block[start + 1:]:      # (forward: a use before an alias was known is seen)
+        if type(s) is not Eqn:
+            if any(names & {*ir.leaves(ir.stmt_reads(t)), *ir.stmt_writes(t)}
+                   for t in ir.walk([s])):
+                return None
+            continue
+        args = ir.leaves(s.args)
+        if s.prim == "copy" and args[0] in names:
+            names.add(s.outs[0])                # (another name for the list)
+        elif set(s.outs) & names:
+            return None
+        elif s.prim == "append" and args[0] in names and not names & set(args[1:]):
+            n += 1
+        elif names & set(args) and (s.prim not in _READS_ONLY or names & set(args[1:])):
+            return None
+    return n
+
+
+#: primitives that read a list given first and keep no reference to it
+_READS_ONLY = {"len", "getitem", "slice", "sum", "fsum", "mean", "fmean", "max_of", "min_of",
+               "concat", "repeat"}
 
 
 def _key_function(lw: Any, scope: Scope, node: ast.expr) -> Any:

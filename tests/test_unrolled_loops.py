@@ -56,8 +56,37 @@ class MLP:
         return x[0]
 
 
+class MicroLayer(Layer):
+    """micrograd's own ``Layer.__call__``: one output is returned as a number."""
+
+    def __call__(self, x):
+        out = [n(x) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+
+class MicroMLP(MLP):
+    """micrograd's own ``MLP`` (of ``MicroLayer`` objects): it returns what the last
+    layer returns."""
+
+    def __init__(self, nin, nouts):
+        sz = [nin] + nouts
+        self.layers = [MicroLayer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1)
+                       for i in range(len(nouts))]
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+def grow(lst, v):
+    lst.append(v)
+
+
 random.seed(1)
 MODEL = MLP(3, [4, 4, 1])
+MICRO = MicroMLP(3, [4, 4, 1])
+MICRO_WIDE = MicroMLP(2, [3, 2])
 FUNCTIONS = [math.sin, math.cos, math.tanh]
 
 
@@ -97,6 +126,39 @@ def comprehension_over_functions(x):
     return sum(f(x) ** 2 for f in FUNCTIONS) * max(f(x) for f in (math.sin, math.cos))
 
 
+def micrograd_network(xs):
+    return MICRO(xs) ** 2 + sum(v * v for v in MICRO_WIDE(xs[:2]))
+
+
+def lengths_known_or_not(x, ys):
+    """``len`` of lists made here: known while lowering only where nothing but appends
+    in the same block changed them (a wrong guess changes the value)."""
+    a = [x, 2.0 * x]
+    b = a
+    b.append(x * x)
+    c = [x]
+    if x > 0.2:
+        c.append(3.0 * x)
+    d = [x, x]
+    grow(d, x)
+    e = [x] * 3
+    f = [v * x for v in ys]
+    g = [x, x]
+    g.pop()
+    h = [x]
+    for _ in range(2):
+        h.append(x)
+    k = [x]
+    m = [k]
+    m[0].append(x)
+    n = [x, x]
+    del n[0]
+    t = [x, 3.0]
+    pick = t[0] if len(t) == 1 else t
+    return (len(a) + len(c) * 2 + len(d) * 3 + len(e) * 5 + len(f) * 7 + len(g) * 11
+            + len(h) * 13 + len(k) * 17 + len(n) * 19) * x + sum(pick) * len(pick)
+
+
 def first_layer_by_index(xs):
     h = MODEL.layers[0](xs)
     return sum(v * v for v in h) + MODEL.layers[-1].neurons[0](h[:4])
@@ -111,6 +173,8 @@ CASES = [
     ("composed", [(0.7,)]),
     ("comprehension_over_functions", [(0.7,)]),
     ("first_layer_by_index", [(XS,)]),
+    ("micrograd_network", [(XS,), ([1.2, 0.1, -0.7],)]),
+    ("lengths_known_or_not", [(0.7, [0.5, 1.5]), (0.1, [])]),
 ]
 
 
