@@ -140,21 +140,28 @@ def _pop(r: Any, e: Eqn) -> None:
     rest = e.args[1:]
     op, where = ("insert", (_put_back_at(r, lst, rest[0]),)) if rest else ("append", ())
     out = e.outs[0] if e.outs else None
-    if type(lst) is Var and r.active(lst):
-        d = sh(r, lst)
-        if out is not None and out.kind.is_list:
-            back: Any = sh(r, out)
-        else:
-            back = (r.take(out) if out is not None else None) or Const(0.0)
-        r.effect(op, (d,) + tuple(where) + (back,))
+    active = type(lst) is Var and r.active(lst)
     if out is None:
         saved = Var("_old", Kind())
         r.save(e, [("getitem", lst, rest[0] if rest else Const(-1))])
         r.out.append(Eqn((saved,), "pop", (r.stack,), {"tape": True}, r.loc))
+        if active:
+            r.effect(op, (sh(r, lst),) + tuple(where) + (_zeros_of(r, saved),))
         r.effect(op, (lst,) + tuple(where) + (saved,))
         return
+    if active:
+        back = sh(r, out) if out.kind.is_list else r.take(out) or _zeros_of(r, out)
+        r.effect(op, (sh(r, lst),) + tuple(where) + (back,))
     r.effect(op, (lst,) + tuple(where) + (out,))
     r.restore_outs(e)
+
+
+def _zeros_of(r: Any, item: Var) -> Any:
+    """The adjoint put back for an item taken out of a list no derivative reached: 0.0,
+    or zeros like the item where it is only moved about (an object: it may be a row)."""
+    if item.kind.find().tag == "obj":
+        return r.emit("zeros_like", (item,), kind=item.kind, hint="_z")
+    return Const(0.0)
 
 
 def _put_back_at(r: Any, lst: Any, i: Any) -> Any:

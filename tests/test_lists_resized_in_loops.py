@@ -218,3 +218,50 @@ def popped_second_last(x, rs):
         want = finite_diff(lambda x, rs: f(x, rs, *args[2:]), copy.deepcopy(args[:2]))
         assert_close(list(g), want, what=f"{f.__name__}{args}")
         assert given == args        # (the sweep undoes the changes: the argument as given)
+
+
+def test_a_list_whose_items_are_only_moved_about():
+    """A differentiated list made shorter in a loop, none of whose numbers reaches the
+    result: its items are objects that are only moved (they may be rows).  ``hessian``
+    and ``hvp`` refused it ("a value used both as obj and num": the sweep put 0.0 back
+    into the adjoint of a list of objects), and ``grad`` gave a row's adjoint as 0.0.
+    Each item's adjoint is now zeros like the item.  Found by the resize fuzz family."""
+    m = load('''
+def dropped_in_a_loop(x, rs, qs):
+    s = 0.0
+    for v in qs:
+        del rs[0]
+        s = s + v * x
+    return s
+
+
+def rows_popped(x, rows, qs):
+    s = 0.0
+    for v in qs:
+        rows.pop(0)
+        s = s + v * x * x
+    return s
+''')
+    args = [0.5, [1.0, 3.0, 4.0], [1.0, 2.0]]
+    f = m.dropped_in_a_loop
+    want = finite_diff(f, copy.deepcopy(args))
+    g = symgrad.grad(f, wrt=(0, 1, 2))
+    assert_close(list(g(*copy.deepcopy(args))), want)
+    row_x = symgrad.hessian(f, wrt=(0, 1, 2))(*copy.deepcopy(args))[0]
+    eps = 1e-5      # (the row of x: central differences of the gradient along x)
+    up = g(args[0] + eps, *copy.deepcopy(args[1:]))
+    down = g(args[0] - eps, *copy.deepcopy(args[1:]))
+    for got, a, b in zip(row_x, up, down):
+        if isinstance(got, list):
+            assert_close(got, [(p - q) / (2 * eps) for p, q in zip(a, b)], atol=1e-6)
+        else:
+            assert_close([got], [(a - b) / (2 * eps)], atol=1e-6)
+    hv = symgrad.hvp(f, copy.deepcopy(tuple(args)), (1.0, [0.0, 0.0, 0.0], [0.0, 0.0]))
+    assert_close(list(hv[2]), [1.0, 1.0])
+    rows = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+    d_x, d_rows, d_qs = symgrad.grad(m.rows_popped, wrt=(0, 1, 2))(0.5, rows, [1.0, 2.0])
+    assert d_rows == [[0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]
+    assert rows == [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+    assert_close([d_x, *d_qs], [3.0, 0.25, 0.25])
+    second = symgrad.hessian(m.rows_popped, wrt=0)(0.5, copy.deepcopy(rows), [1.0, 2.0])
+    assert_close([second], [6.0])
