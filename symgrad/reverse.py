@@ -30,6 +30,7 @@ from .analyze import INACTIVE_PRIMS, Facts
 from .build import Builder, Sym
 from .ir import (Break, Const, Continue, Eqn, For, Func, If, Kind, Loc, Return, Var, While,
                  assigned, leaves, stmt_reads, stmt_writes, walk)
+from .optimize import _removable
 from .raising import without_may_raise
 from .reverse_lists import ListReverse
 from .reverse_arrays import ArrayReverse
@@ -154,6 +155,14 @@ class Reverse(ListReverse, ArrayReverse):
         elif len(pending) == 1 and self.aliasable(v, total):
             self.alias[v] = total
             self.held.add(total)
+        elif len(pending) == 1 and a is None and type(total) is Var and total.base is None \
+                and total.hint == "_d" and self.out and type(self.out[-1]) is Eqn \
+                and self.out[-1].outs == (total,):
+            total.base, total.hint = v, "d_"    # (the term just made is d_v itself)
+            if v.kind.is_list:
+                total.kind = Kind.num()
+            self.adj[v] = total
+            self.live.add(v)
         else:
             self.out.append(Eqn((self.d(v),), "copy", (total,), {"sum": True}, self.loc))
             self.live.add(v)
@@ -455,6 +464,8 @@ class Reverse(ListReverse, ArrayReverse):
         for i in targets:
             factor = rule.partials[i](*args, out_sym)
             term = b.binary("mul", g, factor.op if type(factor) is Sym else b.sym(factor).op)
+            if len(block) > 1:                # (what folding left unread: -y in -(g * y))
+                _drop_unread(block, term)
             emitted.extend(block)             # the builder folds within its own short block
             block.clear()
             if type(term) is Const and term.value == 0:
@@ -647,6 +658,21 @@ def _same(d1: Eqn | None, d2: Eqn | None) -> bool:
     return d1 is not None and d2 is not None and d1.prim == d2.prim and \
         d1.params == d2.params and len(d1.args) == len(d2.args) and \
         all(a is b or type(a) is Const and a == b for a, b in zip(d1.args, d2.args))
+
+
+def _drop_unread(block: list, term: Any) -> None:
+    """Remove from a rule's short block what nothing reads: the sign folding left
+    behind (``-y`` once ``g * -y`` became ``-(g * y)``); what may raise stays."""
+    needed = {term}
+    kept = []
+    for e in reversed(block):
+        if type(e) is not Eqn:              # (a branch: the block is left as it is)
+            return
+        if e.outs[0] in needed or not _removable(e):
+            kept.append(e)
+            needed.update(e.args)
+    if len(kept) < len(block):
+        block[:] = kept[::-1]
 
 
 def _uses_out(rule: Any, targets: Any) -> bool:
