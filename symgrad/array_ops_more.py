@@ -199,6 +199,14 @@ def _jvp_sort(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
     return b.call("np_sort_jvp", (t[0], e.args[0]), **_sort_axis(e))
 
 
+def _vjp_partition(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    return [b.call("np_partition_vjp", (g, e.out, e.args[0]), **_sort_axis(e))]
+
+
+def _jvp_partition(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    return b.call("np_partition_jvp", (t[0], e.out, e.args[0]), **_sort_axis(e))
+
+
 def _sort_axis(e: Eqn) -> dict:
     axis = (e.params or {}).get("axis", -1)
     return {} if axis == -1 else {"axis": axis}
@@ -276,6 +284,9 @@ _op("atleast_1d", "atleast_1d", None, 1, {},
 _op("sort", "sort", None, 1, {"axis": -1},
     lambda pats, p: ("?",) if p.get("axis", -1) is None else pats[0],
     _vjp_sort, _jvp_sort, positional=("axis",))
+_op("partition", "partition", None, 1, {"kth": None, "axis": -1},
+    lambda pats, p: ("?",) if p.get("axis", -1) is None else pats[0],
+    _vjp_partition, _jvp_partition, positional=("kth", "axis"))
 
 
 # ----- products
@@ -656,6 +667,8 @@ _helper_op("_repeat_vjp", 2, {"repeats": None, "axis": None}, _like(1))
 _helper_op("_sort_vjp", 2, {"axis": -1}, _like(1))
 _helper_op("_weights_like", 2, {"axis": None}, _like(1))
 _helper_op("_sort_jvp", 2, {"axis": -1}, _like(0))
+_helper_op("_partition_vjp", 3, {"axis": -1}, _like(2))
+_helper_op("_partition_jvp", 3, {"axis": -1}, _like(0))
 _helper_op("_kron_vjp_a", 3, {}, _like(1), (0, 2))
 
 

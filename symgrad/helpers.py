@@ -427,6 +427,38 @@ def _prod_others_jvp(t, x, axis=None):
     return np.where(zeros == 0, none, np.where(zeros == 1, one,
                                                np.where(zeros == 2, two, 0.0)))
 """,
+    "_partition_from": """
+def _partition_from(y, x, axis=-1):
+    \"\"\"Where each element of y = np.partition(x, kth, axis) came from in x (along axis;
+    flat for axis=None): y is x reordered, so the k-th smallest of each is the same
+    element (ties: the first of the equal ones in x's order, as np.sort's adjoint).\"\"\"
+    import numpy as np
+    if axis is None:
+        x, axis = np.ravel(x), -1
+    p = np.argsort(x, axis=axis, kind="stable")
+    q = np.argsort(y, axis=axis, kind="stable")
+    src = np.empty_like(p)
+    np.put_along_axis(src, q, p, axis=axis)
+    return src
+""",
+    "_partition_vjp": """
+def _partition_vjp(g, y, x, axis=-1):
+    \"\"\"The adjoint of y = np.partition(x, kth, axis): each element of g put back where
+    that element of y came from.\"\"\"
+    import numpy as np
+    src = _partition_from(y, x, axis)
+    d = np.zeros(np.size(x) if axis is None else np.shape(x))
+    np.put_along_axis(d, src, g, axis=-1 if axis is None else axis)
+    return np.reshape(d, np.shape(x))
+""",
+    "_partition_jvp": """
+def _partition_jvp(t, y, x, axis=-1):
+    \"\"\"The tangent of y = np.partition(x, kth, axis): t in y's order.\"\"\"
+    import numpy as np
+    if axis is None:
+        return np.ravel(t)[_partition_from(y, x, None)]
+    return np.take_along_axis(t, _partition_from(y, x, axis), axis=axis)
+""",
     "_sort_jvp": """
 def _sort_jvp(t, x, axis=-1):
     \"\"\"t in the order np.sort(x, axis) puts the elements of x (its tangent).\"\"\"
@@ -514,7 +546,8 @@ HELPER_NEEDS = {"_einsum_vjp": ("_einsum_explicit", "_unbroadcast"),
                 "_matmul_vjp_a": ("_unbroadcast",), "_matmul_vjp_b": ("_unbroadcast",),
                 "_tensordot_vjp_a": ("_tensordot_axes",),
                 "_tensordot_vjp_b": ("_tensordot_axes",),
-                "_kron_vjp_a": ("_kron_parts",), "_kron_vjp_b": ("_kron_parts",)}
+                "_kron_vjp_a": ("_kron_parts",), "_kron_vjp_b": ("_kron_parts",),
+                "_partition_vjp": ("_partition_from",), "_partition_jvp": ("_partition_from",)}
 
 
 def source_of(name: str) -> str | None:

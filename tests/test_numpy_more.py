@@ -223,6 +223,25 @@ def sort_flat(x):
     return np.sum(np.sort(x, axis=None) ** 2 * np.arange(12.0))
 
 
+def partition_last(x):
+    return np.sum(np.partition(x, 1) ** 2 * np.arange(4.0))
+
+
+def partition_axis0(x):
+    y = np.partition(x, -2, axis=0)
+    return np.sum(y[-1] * y[0] + y[1] ** 3)
+
+
+def partition_flat_many(x):
+    return np.sum(np.partition(x, (1, 3), axis=None) ** 2 * np.arange(12.0))
+
+
+def partition_top_k(x):
+    """The top-k filter of language models: what is below the k-th largest is zeroed."""
+    kth = np.partition(x, -2, axis=-1)[..., -2][..., None]
+    return np.sum(np.where(x < kth, 0.0, x) ** 2 * np.arange(4.0))
+
+
 def inv_sum(x):
     return np.sum(np.linalg.inv(x) * C[:3])
 
@@ -563,7 +582,8 @@ GRADIENT_CASES = [
     (tril_default, X), (tril_k, S), (tile_int, X), (tile_tuple, X), (tile_int, X[0]),
     (repeat_axis, X), (repeat_flat, V), (kron_matrices, X), (kron_vectors, V),
     (vdot_self, X), (vdot_constant, X), (atleast_1d_vector, V), (atleast_1d_number, V),
-    (sort_last, X), (sort_axis0, X), (sort_flat, X), (inv_sum, S), (inv_squared, S),
+    (sort_last, X), (sort_axis0, X), (sort_flat, X), (partition_last, X),
+    (partition_axis0, X), (partition_flat_many, X), (partition_top_k, X), (inv_sum, S), (inv_squared, S),
     (det_plain, S), (det_log, S), (solve_vector, S), (solve_matrix, S), (einsum_two, X),
     (einsum_three, X), (einsum_implicit, X), (einsum_summed_letter, X), (einsum_one, X),
     (average_plain, X), (average_all, X), (average_weighted, X), (average_column_weights, X),
