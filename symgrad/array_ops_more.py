@@ -333,10 +333,9 @@ def _einsum_checked(e: Eqn, pats: list | None = None) -> tuple[list[str], str] |
         if spec is None:
             return None
     terms, out = einsum_parts(spec)
-    if "." in spec or any(len(set(t)) != len(t) for t in terms) or len(terms) != len(e.args):
-        raise _refuse(e, f"np.einsum({spec!r}, ...) with a letter repeated in one operand",
-                      "write the diagonal or trace out (np.diagonal, np.trace), or use "
-                      "explicit letters for every axis")
+    if "." in spec or len(terms) != len(e.args) or len(set(out)) != len(out):
+        raise _refuse(e, f"np.einsum({spec!r}, ...)", "write a letter for every axis, "
+                      "once in the result")
     return terms, out
 
 
@@ -344,6 +343,10 @@ def _explicit(spec: str, pats: list | None) -> str | None:
     """``spec`` with its ellipses written out for the operands' ranks, if known."""
     if pats is None or any(q is None for q in pats):
         return None
+    terms = spec.replace(" ", "").partition("->")[0].split(",")
+    if len(terms) != len(pats) or any(len(q) < len(t) - 3 if "..." in t else len(q) != len(t)
+                                      for t, q in zip(terms, pats)):
+        return None                         # (ranks that do not fit: not known yet)
     from .helpers import helper_object
     return helper_object("_einsum_explicit")(spec, [len(q) for q in pats])
 
@@ -361,14 +364,18 @@ def _vjp_einsum(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
     for i, (term, x) in enumerate(zip(terms, e.args)):
         others = [t for k, t in enumerate(terms) if k != i]
         seen = set("".join(others) + out)
-        kept = "".join(c for c in term if c in seen)
+        letters = "".join(dict.fromkeys(term))      # (a letter repeated: 'ii' is i)
+        kept = "".join(c for c in letters if c in seen)
         spec = ",".join(others + [out]) + "->" + kept
         d = b.call("np_einsum", tuple(a for k, a in enumerate(e.args) if k != i) + (g,),
                    subscripts=spec)
-        missing = tuple(k for k, c in enumerate(term) if c not in seen)
+        missing = tuple(k for k, c in enumerate(letters) if c not in seen)
         if missing:
             d = b.call("np_expand_dims", (d,), axis=missing if len(missing) > 1
                        else missing[0])
+        if letters != term:                 # the diagonal 'ii' names, zeros elsewhere
+            result.append(b.call("np_einsum_diagonal", (d, x), term=term))
+            continue
         q = pats[i] if i < len(pats) else None
         if q is None or any(dim != "n" for k, dim in enumerate(q) if k not in missing):
             d = b.call("np_sum_like", (d, x))       # (a size-1 dimension broadcast)
@@ -668,6 +675,7 @@ _helper_op("_sort_vjp", 2, {"axis": -1}, _like(1))
 _helper_op("_weights_like", 2, {"axis": None}, _like(1))
 _helper_op("_sort_jvp", 2, {"axis": -1}, _like(0))
 _helper_op("_partition_vjp", 3, {"axis": -1}, _like(2))
+_helper_op("_einsum_diagonal", 2, {"term": ""}, _like(1))
 _helper_op("_partition_jvp", 3, {"axis": -1}, _like(0))
 _helper_op("_kron_vjp_a", 3, {}, _like(1), (0, 2))
 

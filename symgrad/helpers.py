@@ -532,17 +532,37 @@ def _einsum_vjp(g, *operands, subscripts="", index=0):
     term, x = terms[index], operands[index]
     others = [t for k, t in enumerate(terms) if k != index]
     seen = set("".join(others) + out)
-    kept = "".join(c for c in term if c in seen)
+    letters = "".join(dict.fromkeys(term))
+    kept = "".join(c for c in letters if c in seen)
     d = np.einsum(",".join(others + [out]) + "->" + kept,
                   *[a for k, a in enumerate(operands) if k != index], g)
-    missing = tuple(k for k, c in enumerate(term) if c not in seen)
+    missing = tuple(k for k, c in enumerate(letters) if c not in seen)
+    if letters != term:
+        return _einsum_diagonal(np.expand_dims(d, missing) if missing else d, x, term)
     d = _unbroadcast(np.expand_dims(d, missing) if missing else d, x)
     return np.broadcast_to(d, np.shape(x)) if missing else d
+""",
+    "_einsum_diagonal": """
+def _einsum_diagonal(d, x, term=""):
+    \"\"\"The adjoint of x where np.einsum reads it with a letter repeated (term 'ii'
+    reads its diagonal): zeros shaped like x, and d (over term's letters, each once,
+    in order; size 1 where a letter is summed away or was broadcast) on that diagonal.\"\"\"
+    import numpy as np
+    letters = "".join(dict.fromkeys(term))
+    size = dict(zip(term, np.shape(x)))
+    axes = tuple(k for k, c in enumerate(letters) if size[c] == 1 and np.shape(d)[k] != 1)
+    if axes:
+        d = np.sum(d, axis=axes, keepdims=True)
+    d = np.broadcast_to(d, tuple(size[c] for c in letters))
+    out = np.zeros(np.shape(x))
+    grid = np.indices(np.shape(d), sparse=True)
+    out[tuple(grid[letters.index(c)] for c in term)] = d
+    return out
 """,
 })
 
 #: helpers that call other helpers
-HELPER_NEEDS = {"_einsum_vjp": ("_einsum_explicit", "_unbroadcast"),
+HELPER_NEEDS = {"_einsum_vjp": ("_einsum_explicit", "_unbroadcast", "_einsum_diagonal"),
                 "_matmul_vjp_a": ("_unbroadcast",), "_matmul_vjp_b": ("_unbroadcast",),
                 "_tensordot_vjp_a": ("_tensordot_axes",),
                 "_tensordot_vjp_b": ("_tensordot_axes",),

@@ -677,6 +677,8 @@ def _lower_einsum(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict
                   node: ast.AST, dest: Var | None, method_base: Any) -> Any:
     """``np.einsum("ij,jk->ik", a, b)``: the subscripts (a literal) are a parameter, the
     operands arrays (``optimize=`` changes only the speed, and is dropped)."""
+    if args and type(self.at_use(args[0])) is not Const:
+        args = _sublists_as_letters(self, args)         # np.einsum(a, [0, 1], b, [1, 2])
     spec = self.at_use(args[0]) if args else None
     if type(spec) is not Const or not isinstance(spec.value, str) or \
             set(kwargs) - {"optimize"} or not 1 <= len(args) - 1 <= 3:
@@ -691,6 +693,25 @@ def _lower_einsum(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict
     params = {"subscripts": spec.value, "spelling": "function"}
     kind = Kind.num() if op.scalar(params) else Kind.array()
     return self.emit(op.name, tuple(arrays), kind, params, dest=dest, hint="_a")
+
+
+def _sublists_as_letters(self: Any, args: list) -> list:
+    """``np.einsum(a, [0, 1], b, [1, 2], [0, 2])`` (numpy's sublist form, the lists
+    written in the call) as ``np.einsum("ab,bc->ac", a, b)``; anything else unchanged."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    pairs = len(args) // 2
+    terms = []
+    for k in [2 * i + 1 for i in range(pairs)] + ([len(args) - 1] if len(args) % 2 else []):
+        items = self.literal_list(args[k])
+        if items is None or not all(type(c) is Const and (c.value is Ellipsis or type(
+                c.value) is int and 0 <= c.value < len(letters)) for c in items):
+            return args
+        terms.append("".join("..." if c.value is Ellipsis else letters[c.value]
+                             for c in items))
+    if not pairs:
+        return args
+    spec = ",".join(terms[:pairs]) + ("->" + terms[pairs] if len(terms) > pairs else "")
+    return [Const(spec), *args[0:2 * pairs:2]]
 
 
 def _lower_einsum_vjp(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict,

@@ -3,6 +3,10 @@ and with dimensions of size 1 that numpy broadcasts (``'ij,ij->ij'`` of a (1, 3)
 a (2, 3) array; on the old code the gradient of the size-1 operand had the other's
 shape and a wrong value, with no error).
 
+A letter repeated in one operand (``'ii->i'``, ``'ii'``: a diagonal, a trace) gets
+zeros with its adjoint on that diagonal; numpy's sublist form
+(``np.einsum(a, [0, 1], b, [1, 2], [0, 2])``) is read as the letters it stands for.
+
 The ellipsis is written out in letters of its own where the ranks are known (a
 gradient made for the arrays of a call), else by the generated code when it runs
 (``_einsum_vjp``).  Every gradient is checked against central finite differences, jvp
@@ -59,6 +63,42 @@ def implicit_ellipsis(a, b):
     return np.sum(np.einsum('...j,j...', a, b) ** 2)
 
 
+def trace_written(a):
+    return np.einsum('ii->', a) ** 2
+
+
+def diagonal_cubed(a):
+    return np.sum(np.einsum('ii->i', a) ** 3)
+
+
+def diagonal_times(a, b):
+    return np.sum(np.einsum('ii,ij->j', a, b) ** 2)
+
+
+def implicit_trace(a):
+    return np.einsum('ii', a) * np.sum(a * a)
+
+
+def stacked_diagonals(a):
+    return np.sum(np.einsum('iij->ij', a) ** 2)
+
+
+def diagonal_summed_away(a):
+    return np.sum(np.sin(np.einsum('iij->i', a)))
+
+
+def batched_diagonal(a):
+    return np.sum(np.einsum('...ii->...i', a) ** 2)
+
+
+def sublists(a, b):
+    return np.sum(np.einsum(a, [0, 1], b, [1, 2], [0, 2]) ** 2)
+
+
+def sublists_implicit(a, b):
+    return np.sum(np.tanh(np.einsum(a, [0, 1], b, [1, 0])))
+
+
 CASES = [
     (batched_matmul, (_r(2, 3, 3), _r(1, 3, 3))),
     (batched_matmul, (_r(3, 3), _r(4, 3, 3))),
@@ -72,6 +112,15 @@ CASES = [
     (size_one, (_r(2, 1), _r(1, 3))),
     (outer_broadcast, (_r(2, 1), _r(1, 3))),
     (implicit_ellipsis, (_r(2, 3), _r(3, 2))),
+    (trace_written, (_r(3, 3),)),
+    (diagonal_cubed, (_r(3, 3),)),
+    (diagonal_times, (_r(3, 3), _r(3, 2))),
+    (implicit_trace, (_r(3, 3),)),
+    (stacked_diagonals, (_r(3, 3, 2),)),
+    (diagonal_summed_away, (_r(2, 2, 3),)),
+    (batched_diagonal, (_r(2, 3, 3),)),
+    (sublists, (_r(2, 3), _r(3, 4))),
+    (sublists_implicit, (_r(2, 3), _r(3, 2))),
 ]
 
 
@@ -128,11 +177,24 @@ def test_an_operand_of_unknown_rank():
     np.testing.assert_allclose(hw, (up[1] - down[1]) / (2 * h), rtol=1e-4, atol=1e-5)
 
 
-def test_a_letter_repeated_in_one_operand_stays_refused():
+def test_a_diagonal_of_unknown_rank_is_put_back_when_the_code_runs():
+    """``'...ii->...i'`` of an operand whose rank is not known when the code is made:
+    the generated code writes the ellipsis out and puts the adjoint on the diagonal."""
     def f(a):
-        return np.einsum('ii->i', a).sum()
-    with pytest.raises(SymgradError, match="repeated"):
-        symgrad.grad(f)(np.eye(3))
+        return np.sum(np.einsum('...ii->...i', a * 1.0) ** 2)
+    g = symgrad.grad(f)
+    assert "_einsum_vjp(" in g.source
+    for a in (_r(3, 3), _r(2, 3, 3)):
+        np.testing.assert_allclose(g(a), fd(f, a), rtol=1e-5, atol=1e-6)
+
+
+def test_a_letter_twice_in_the_result_is_refused():
+    def f(a):
+        return np.sum(np.einsum('i->ii', a))
+    with pytest.raises(Exception):
+        f(np.ones(3))                       # (numpy refuses it too)
+    with pytest.raises(SymgradError, match="once in the result"):
+        symgrad.grad(f)(np.ones(3))
 
 
 def test_check_proves_it():
