@@ -537,10 +537,20 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
                 if from_outside:
                     outside.add(cls.find(o))
     ints = _int_arrays(body, int_params)
+    cplx: set[Var] = set()          # variables holding complex numbers (made of constants)
     for s in walk(body):
         if type(s) is not Eqn:
             continue
         p = s.prim
+        if any(_complex(a, cplx) for a in s.args):
+            if any(_is_varied(a, facts, cls, vclasses) for a in s.args):
+                raise _loc_error(s, "complex numbers (a complex value meets a "
+                                 "differentiated one)", "symgrad differentiates real "
+                                 "arithmetic: carry the real and imaginary parts as two "
+                                 "real numbers")
+            if not (p in ("abs", "np_abs", "np_real", "np_imag", "np_angle") or
+                    p == "getattr" and s.args[1:] in ((Const("real"),), (Const("imag"),))):
+                cplx.update(s.outs)
         _check_list_use(s, facts, cls, vclasses, uclasses)
         if p == "getitem" and (s.params or {}).get("opaque") and _is_varied(
                 s.args[1], facts, cls, vclasses) and (
@@ -565,6 +575,19 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
                 raise _loc_error(s, f"a write of a differentiated value into {what}, which "
                                  "keeps state between calls",
                                  "build the list inside the function, or pass it in")
+
+
+def _complex(a: Any, cplx: set) -> bool:
+    """Is operand ``a`` a complex number, or holds it one (a tuple, an array)?"""
+    t = type(a)
+    if t is Var:
+        return a in cplx
+    v = a.value if t is Const else getattr(a, "obj", None)
+    if type(v) is complex:
+        return True
+    if type(v) is tuple:
+        return any(_complex(Const(x), cplx) for x in v)
+    return getattr(getattr(v, "dtype", None), "kind", None) == "c"
 
 
 def _check_opaque(s: Eqn, facts: Facts, cls: _Classes, vclasses: set, uclasses: set) -> None:
