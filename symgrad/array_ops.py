@@ -297,8 +297,8 @@ def _jvp_std(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
 
 def _euclidean(e: Eqn, pats: list) -> None:
     """``np.linalg.norm(x, 2)`` is the spectral norm of a matrix (its largest singular
-    value), which symgrad does not differentiate: refused when ``x`` has two or more
-    dimensions and no axis is given.  (A rank not known yet is known at the call: an
+    value): of a matrix passed in (or along ``axis=(i, j)``) it is lowered to that (the
+    model ``norm_ord``); of one computed here, refused (its rank is known only now).  (A rank not known yet is known at the call: an
     array argument is differentiated by a gradient made for its rank.)"""
     p = e.params or {}
     if p.get("ord") == 2 and p.get("axis") is None and pats[0] is not None and \
@@ -306,9 +306,11 @@ def _euclidean(e: Eqn, pats: list) -> None:
         from .errors import UnsupportedSyntaxError
         loc = e.loc
         raise UnsupportedSyntaxError(
-            "np.linalg.norm(x, 2) of a matrix (its spectral norm)",
-            "for the Frobenius norm drop the 2 (or write ord='fro'); for vectors along an "
-            "axis, pass axis=", loc.filename if loc else "<unknown>", loc.lineno if loc else 0,
+            "np.linalg.norm(x, 2) of a matrix computed in the function (its spectral norm)",
+            "write np.max(np.linalg.svd(m, compute_uv=False)) (that is what numpy computes;"
+            " a matrix passed in as an argument, or axis=(i, j), is differentiated so); for "
+            "the Frobenius norm drop the 2; for vectors along an axis, pass axis=",
+            loc.filename if loc else "<unknown>", loc.lineno if loc else 0,
             0, loc.text if loc else "")
 
 

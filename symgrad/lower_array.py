@@ -786,7 +786,13 @@ def _lower_norm(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict,
     order = args[1] if len(args) > 1 else kwargs.get("ord", Const(None))
     if type(order) is Global and order.how in ("global", "cell") and _fixed(order.obj):
         order = Const(self.static_param(order, "ord", op, node))      # (a guarded constant)
-    if type(order) is Const and order.value not in (None, 2, "fro"):
+    x = args[0] if args else None
+    axis = args[2] if len(args) > 2 else kwargs.get("axis", Const(None))
+    if type(order) is Const and (order.value not in (None, 2, "fro") or order.value == 2 and (
+            not (type(axis) is Const and type(axis.value) in (int, type(None))) or
+            axis == Const(None) and (self.array_ranks.get(x) or 0) >= 2)):
+        # (ord=2 of matrices: their spectral norms, by the model; of a matrix computed
+        # here, whose rank is known only later, refused by the norm's derivative)
         from .numpy_models import norm_ord
         rest = dict(zip(("axis", "keepdims"), args[2:]), **{
             k: v for k, v in kwargs.items() if k != "ord"})

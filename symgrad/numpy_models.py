@@ -225,7 +225,7 @@ def dsplit(ary, indices_or_sections):
 
 
 def norm_ord(x, ord, axis=None, keepdims=False):
-    """``np.linalg.norm(x, ord)`` for an ``ord`` other than 2 and ``"fro"``."""
+    """``np.linalg.norm(x, ord)`` for an ``ord`` other than ``"fro"`` (2: of a matrix)."""
     if isinstance(ord, str):       # (the nuclear norm: the sum of the singular values)
         if ord != "nuc":
             raise ValueError(f"np.linalg.norm: ord={ord!r} is not a norm numpy knows")
@@ -240,12 +240,12 @@ def norm_ord(x, ord, axis=None, keepdims=False):
             return np.sum(np.where(a > 0, 1.0, 0.0), axis=axis, keepdims=keepdims)
         if ord == 1:
             return np.sum(a, axis=axis, keepdims=keepdims)
+        if ord == 2:
+            return np.linalg.norm(x, axis=axis, keepdims=keepdims)
         return np.sum(a ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
-    if ord == 1 or ord == -1 or ord == np.inf or ord == -np.inf:
+    if ord == 1 or ord == -1 or ord == np.inf or ord == -np.inf or ord == 2 or ord == -2:
         return _matrix_norms(x, ord, axis, keepdims)
-    raise ValueError("symgrad does not differentiate the matrix norms ord=2 and -2 (the "
-                     "spectral norms: use np.max or np.min of np.linalg.svd(m, "
-                     "compute_uv=False))")
+    raise ValueError(f"np.linalg.norm: ord={ord!r} is not a matrix norm numpy knows")
 
 
 def _matrix_norms(x, ord, axis, keepdims):
@@ -264,6 +264,10 @@ def _matrix_norm(m, ord):
     """The norm of each matrix along the last two axes of ``m`` (a str ord: "nuc")."""
     if isinstance(ord, str):
         return np.sum(np.linalg.svd(m, compute_uv=False), axis=-1)
+    if ord == 2:                     # (the spectral norms: the largest singular value)
+        return np.max(np.linalg.svd(m, compute_uv=False), axis=-1)
+    if ord == -2:
+        return np.min(np.linalg.svd(m, compute_uv=False), axis=-1)
     a = np.abs(m)
     if ord == 1:                     # (the largest column sum, and its relatives)
         return np.max(np.sum(a, axis=-2), axis=-1)

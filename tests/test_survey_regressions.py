@@ -230,12 +230,25 @@ def test_prod_along_an_axis_with_zeros():
     check_grad(prod_axis, m)
 
 
-def test_spectral_norm_is_refused_vector_and_frobenius_norms_are_not():
+def test_spectral_norms_vector_and_frobenius_norms():
+    """``np.linalg.norm(m, 2)`` / ``-2`` of a matrix passed in, or of a stack along
+    ``axis=(1, 2)``, is its largest / smallest singular value (the model computes it as
+    numpy does, through np.linalg.svd).  Along two axes the gradient was the Frobenius
+    norm's (silently wrong); of a matrix computed inside, it is refused."""
     def spectral(m):
         return np.linalg.norm(m, 2)
 
+    def spectral_squared_min(m):
+        return np.linalg.norm(m, -2) * np.linalg.norm(m, ord=2) ** 2
+
+    def stack_of_matrices(t):
+        return np.sum(np.linalg.norm(t, 2, axis=(1, 2)) ** 2)
+
+    def computed(m):
+        return np.linalg.norm(m @ m.T, 2)
+
     def vector_2(v):
-        return np.linalg.norm(v, 2) * v[0]
+        return np.linalg.norm(v, 2) * v[0] + np.linalg.norm(v, -2)
 
     def frobenius(m):
         return np.linalg.norm(m) + np.linalg.norm(m, "fro")
@@ -243,7 +256,18 @@ def test_spectral_norm_is_refused_vector_and_frobenius_norms_are_not():
     def rows_2(m):
         return np.sum(np.linalg.norm(m, 2, axis=1) ** 3)
     m = RNG.normal(size=(3, 2))
-    refused(spectral, m, words=("spectral",))
+    for f, x in ((spectral, m), (spectral_squared_min, m),
+                 (stack_of_matrices, RNG.normal(size=(2, 3, 3)))):
+        assert symgrad.value_and_grad(f)(x.copy())[0] == f(x)
+        check_grad(f, x)
+        check_jvp(f, x, RNG.normal(size=x.shape))
+        t = RNG.normal(size=x.shape)
+        h = 1e-5
+        np.testing.assert_allclose(
+            symgrad.hvp(f, (x.copy(),), (t,)),
+            (symgrad.grad(f)(x + h * t) - symgrad.grad(f)(x - h * t)) / (2 * h),
+            rtol=1e-4, atol=1e-6)
+    refused(computed, m, words=("spectral", "svd"))
     check_grad(vector_2, RNG.normal(size=3))
     check_grad(frobenius, m)
     check_grad(rows_2, m)
