@@ -371,6 +371,23 @@ def convolve(a, v, mode="full"):
     raise ValueError(f"mode must be one of 'valid', 'same', or 'full' (got {mode!r})")
 
 
+def correlate(a, v, mode="valid"):
+    return convolve(a, np.ravel(v)[::-1], mode)      # (of real arrays: numpy's values)
+
+
+def fill_diagonal(a, val, wrap=False):
+    """``np.fill_diagonal(a, val)``: the main diagonal of ``a`` (all its dimensions equal
+    past two) written in place; ``val`` a number or one value per diagonal element."""
+    if wrap and np.ndim(a) == 2 and np.shape(a)[0] > np.shape(a)[1] + 1:
+        raise ValueError("symgrad models np.fill_diagonal(a, val, wrap=True) of a matrix "
+                         "at most one row taller than wide: write the elements (a[i, j] = v)")
+    k = np.arange(min(np.shape(a)))
+    if np.ndim(a) == 2:
+        a[k, k] = val
+    else:
+        a[(k,) * np.ndim(a)] = val
+
+
 def interp(x, xp, fp, left=None, right=None):
     # (as arrays: xp and fp are indexed with arrays of positions, which a list is not)
     x, xp, fp = np.asarray(x) * 1.0, np.asarray(xp) * 1.0, np.asarray(fp) * 1.0
@@ -510,6 +527,7 @@ _MODELS = {np.linalg.slogdet: slogdet, np.linalg.svd: svd, np.linalg.eigh: eigh,
            np.rollaxis: rollaxis,
            np.polyval: polyval,
            np.ediff1d: ediff1d, np.gradient: gradient, np.convolve: convolve,
+           np.correlate: correlate, np.fill_diagonal: fill_diagonal,
            np.interp: interp, np.meshgrid: meshgrid, np.linalg.matrix_power: matrix_power,
            np.cov: cov,
            np.corrcoef: corrcoef, np.quantile: quantile, np.percentile: percentile}

@@ -242,6 +242,25 @@ def partition_top_k(x):
     return np.sum(np.where(x < kth, 0.0, x) ** 2 * np.arange(4.0))
 
 
+def fill_diagonal_zero(x):
+    y = x.copy()
+    np.fill_diagonal(y, 0.0)
+    return np.sum(y ** 2) + np.sum(y * x)
+
+
+def fill_diagonal_values(x):
+    y = x * 1.0
+    np.fill_diagonal(y, np.sin(x[0]) * x[0, 0])
+    return np.sum(y ** 3)
+
+
+def correlate_modes(x):
+    v = np.ravel(x)
+    return np.sum(np.correlate(v, np.array([0.5, -1.0, 2.0])) ** 2) \
+        + np.sum(np.correlate(v[:2], v, mode="full") ** 2) \
+        + np.sum(np.correlate(v, v[1:4], "same") ** 3)
+
+
 def inv_sum(x):
     return np.sum(np.linalg.inv(x) * C[:3])
 
@@ -583,7 +602,10 @@ GRADIENT_CASES = [
     (repeat_axis, X), (repeat_flat, V), (kron_matrices, X), (kron_vectors, V),
     (vdot_self, X), (vdot_constant, X), (atleast_1d_vector, V), (atleast_1d_number, V),
     (sort_last, X), (sort_axis0, X), (sort_flat, X), (partition_last, X),
-    (partition_axis0, X), (partition_flat_many, X), (partition_top_k, X), (inv_sum, S), (inv_squared, S),
+    (partition_axis0, X), (partition_flat_many, X), (partition_top_k, X),
+    (fill_diagonal_zero, X), (fill_diagonal_zero, S), (fill_diagonal_values, S),
+    (fill_diagonal_zero, T[:, :2, :2]),
+    (correlate_modes, X), (correlate_modes, V), (inv_sum, S), (inv_squared, S),
     (det_plain, S), (det_log, S), (solve_vector, S), (solve_matrix, S), (einsum_two, X),
     (einsum_three, X), (einsum_implicit, X), (einsum_summed_letter, X), (einsum_one, X),
     (average_plain, X), (average_all, X), (average_weighted, X), (average_column_weights, X),
