@@ -17,6 +17,7 @@ The generated function reads the differentiated function's module globals
 from __future__ import annotations
 
 import builtins
+import importlib
 import linecache
 import math
 import sys
@@ -154,8 +155,8 @@ class _Names:
         return self.namer.version(hint if hint.startswith("_") else "_" + hint)
 
     def module(self, name: str) -> str:
-        mod = sys.modules.get(name) or __import__(name)
-        return self.inject(mod, "np" if name == "numpy" else name)
+        mod = sys.modules.get(name) or importlib.import_module(name)
+        return self.inject(mod, {"numpy": "np", "scipy.special": "special"}.get(name, name))
 
 
 class Printer:
@@ -502,6 +503,8 @@ class Printer:
         if flavor == "numpy" and (rule.numpy_name or p in rules.NUMPY_OPERATORS):
             np_name = rule.numpy_name or rules.NUMPY_OPERATORS[p]
             return f"{self.names.module('numpy')}.{np_name}({args})", ATOM
+        if flavor == "numpy" and rule.scipy_name:          # (special.gammaln(x) ...)
+            return f"{self.names.module('scipy.special')}.{rule.scipy_name}({args})", ATOM
         if flavor == "builtin" and p in rules.BUILTIN_SPELLING:
             return f"{self.names.builtin(rules.BUILTIN_SPELLING[p])}({args})", ATOM
         if rule.math_name and hasattr(math, rule.math_name) and flavor != "helper":

@@ -71,6 +71,7 @@ class Rule:
     doc: str = ""
     expand: Callable[..., Any] | None = None   # other arities: expand(b, *args) via b.apply
     may_raise: bool = True                     # can the forward raise (kept when unused)?
+    scipy_name: str | None = None              # scipy.special's (see symgrad.rules_scipy)
 
 
 RULES: dict[str, Rule] = {}
@@ -137,8 +138,9 @@ def apply(name: str, *args: Any) -> Any:
         return rule.sympy(*args)
     if any(_is_numpy(a) for a in args):
         import numpy as np
-        if rule.numpy_name is not None:
-            return getattr(np, rule.numpy_name)(*args)
+        if rule.numpy_name is not None or rule.scipy_name is not None:
+            lib = np if rule.numpy_name else __import__("scipy.special").special
+            return getattr(lib, rule.numpy_name or rule.scipy_name)(*args)
         if any(getattr(a, "ndim", 0) for a in args):   # element by element
             return np.vectorize(rule.forward, otypes=[float])(*args)
     return rule.forward(*args)
@@ -748,6 +750,8 @@ def lookup_callable(obj: Any) -> CallInfo | None:
     """
     if not _numpy_registered and "numpy" in sys.modules:
         _register_numpy()
+    if "scipy.special" in sys.modules and not rules_scipy.registered:
+        rules_scipy.register()
     try:
         return _CALLABLES.get(_key(obj))
     except TypeError:
@@ -898,3 +902,6 @@ def _numpy_shape_query(obj: Any) -> bool:
     that may be a Python number (``np.broadcast_to(g, np.shape(x))``)."""
     return (getattr(obj, "__module__", "") or "").startswith("numpy") and \
         getattr(obj, "__name__", "") in ("shape", "ndim", "size")
+
+
+from . import rules_scipy  # noqa: E402  (scipy.special's functions: rules of their own)

@@ -463,8 +463,11 @@ def model_of(obj: Any, n_args: int) -> Any:
         model = _MODELS.get(obj)
     except TypeError:                    # (an unhashable callable)
         return None
-    if model is None and "numpy" in sys.modules and (
-            getattr(obj, "__module__", None) or "").startswith("numpy"):
+    module = (getattr(obj, "__module__", None) or "") if model is None else ""
+    if module.startswith("numpy") and "numpy" in sys.modules:
         from .numpy_models import numpy_model_of
         return numpy_model_of(obj)
+    if module.startswith("scipy.") and "scipy.special" in sys.modules:
+        from .scipy_models import scipy_model_of
+        return scipy_model_of(obj)
     return model

@@ -74,6 +74,17 @@ DOMAINS: dict[str, Domain] = {
     "polygamma": Domain((((0.0, 0.0), (1.0, 1.0), (2.0, 2.0), (3.0, 3.0)),
                          ((0.2, 6.0), (-2.8, -2.2), (-0.8, -0.2)))),
     **{n: Domain((((0.2, 6.0), (-2.8, -2.2), (-0.8, -0.2)),)) for n in ("lgamma", "gamma")},
+    # scipy.special's (symgrad.rules_scipy): over their domains, past the unit interval
+    "digamma": Domain((((0.2, 6.0), (-2.8, -2.2), (-0.8, -0.2)),)),
+    "logit": Domain((((0.02, 0.98),),)),
+    "ndtri": Domain((((0.02, 0.98),),)),
+    "erfinv": Domain((((-0.95, 0.95),),)),
+    "erfcinv": Domain((((0.05, 1.95),),)),
+    **{n: Domain((R,)) for n in ("ndtr", "log_ndtr")},
+    "xlogy": Domain((R, POS)),
+    **{n: Domain((POS, POS)) for n in ("rel_entr", "kl_div", "beta", "betaln")},
+    "entr": Domain((POS,)),
+    **{n: Domain((R,), lambda x: abs(x) > 0.05) for n in ("i0", "i1")},
 }
 
 #: arguments that are whole orders, not differentiated (their partial is 0 by convention)

@@ -1,0 +1,157 @@
+"""Rules for ``scipy.special``'s functions: each is a primitive like ``exp`` (its float
+forward, its partials, its SymPy form), which generated code calls as SciPy's own
+function on numbers and arrays alike (``special.gammaln(x)``: the value is SciPy's).
+
+Some are already primitives under the name ``math`` gives them (``gammaln`` is
+``lgamma``, ``expit`` is ``sigmoid``); the others are added here.  SciPy is needed only
+where a function calls them: nothing here imports it.
+
+>>> round(RULES["ndtr"].forward(0.0), 12)
+0.5
+>>> round(RULES["logit"].partials[0](0.5, 0.0), 12)
+4.0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+from typing import Any
+
+from . import rules
+from .rules import RULES, _generic, _polygamma, _rule, _sympy, eq, exp, log, polygamma, select
+
+__all__ = ["register", "SCIPY_SPECIAL"]
+
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
+def _xlogy(x: float, y: float) -> float:
+    """x * log(y), 0 where x is 0 (y not NaN), as ``scipy.special.xlogy``."""
+    return 0.0 if x == 0 and y == y else x * math.log(y)
+
+
+def _ndtr(x: float) -> float:
+    """The standard normal distribution function."""
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+def _log_ndtr(x: float) -> float:
+    return math.log(_ndtr(x))
+
+
+def _ndtri(p: float) -> float:
+    """The inverse of :func:`_ndtr`."""
+    return statistics.NormalDist().inv_cdf(p)
+
+
+def _erfinv(y: float) -> float:
+    return statistics.NormalDist().inv_cdf((y + 1.0) / 2.0) / math.sqrt(2.0)
+
+
+def _entr(x: float) -> float:
+    """-x log x (0 at 0, -inf below), as ``scipy.special.entr``."""
+    return -x * math.log(x) if x > 0 else 0.0 if x == 0 else -math.inf
+
+
+def _betaln(a: float, b: float) -> float:
+    return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+
+
+def _beta(a: float, b: float) -> float:
+    return math.gamma(a) * math.gamma(b) / math.gamma(a + b)
+
+
+def _bessel_i(order: int, x: float) -> float:
+    """The modified Bessel function I0 or I1 by its series (positive terms: accurate to
+    a few ulps wherever it is finite; SciPy's own is what generated code calls)."""
+    half, total, k = x / 2.0, 0.0, 0
+    term = 1.0 if order == 0 else half
+    while True:
+        total += term
+        k += 1
+        term *= half * half / (k * (k + order))
+        if abs(term) <= abs(total) * 1e-17 or term == 0.0:
+            return total
+
+
+def _rel_entr(x: float, y: float) -> float:
+    if x > 0 and y > 0:
+        return x * math.log(x / y)
+    return 0.0 if x == 0 and y >= 0 else math.inf
+
+
+def _sympy_ndtr(x: Any) -> Any:
+    import sympy
+    return (1 + sympy.erf(x / sympy.sqrt(2))) / 2
+
+
+_rule("digamma", 1, lambda x: _polygamma(0, x), lambda x, out: polygamma(1, x),
+      sympy=lambda x: _sympy("polygamma")(0, x), doc="digamma(x), the derivative of lgamma")
+_rule("logit", 1, _logit, lambda p, out: 1.0 / (p * (1.0 - p)),
+      sympy=lambda p: _sympy("log")(p / (1 - p)), doc="log(p / (1 - p))")
+_rule("xlogy", 2, _xlogy, lambda x, y, out: log(y), lambda x, y, out: x / y,
+      sympy=lambda x, y: x * _sympy("log")(y), doc="x * log(y), 0 where x is 0")
+_rule("ndtr", 1, _ndtr, lambda x, out: exp(-0.5 * x * x) / _SQRT_2PI, sympy=_sympy_ndtr,
+      doc="the standard normal distribution function")
+_rule("log_ndtr", 1, _log_ndtr, lambda x, out: exp(-0.5 * x * x - out) / _SQRT_2PI,
+      sympy=lambda x: _sympy("log")(_sympy_ndtr(x)), doc="log ndtr(x), accurate far left")
+_rule("ndtri", 1, _ndtri, lambda p, out: _SQRT_2PI * exp(0.5 * out * out),
+      sympy=lambda p: _sympy("sqrt")(2) * _sympy("erfinv")(2 * p - 1),
+      doc="the inverse of ndtr")
+_rule("erfinv", 1, _erfinv, lambda y, out: math.sqrt(math.pi) / 2.0 * exp(out * out),
+      sympy=_sympy("erfinv"), doc="the inverse of erf")
+_rule("entr", 1, _entr, lambda x, out: -(log(x) + 1.0),
+      sympy=lambda x: -x * _sympy("log")(x), doc="-x log x")
+_rule("rel_entr", 2, _rel_entr, lambda x, y, out: log(x / y) + 1.0, lambda x, y, out: -x / y,
+      sympy=lambda x, y: x * _sympy("log")(x / y), doc="x log(x / y)")
+_rule("kl_div", 2, lambda x, y: _rel_entr(x, y) - x + y, lambda x, y, out: log(x / y),
+      lambda x, y, out: 1.0 - x / y, sympy=lambda x, y: x * _sympy("log")(x / y) - x + y,
+      doc="x log(x / y) - x + y")
+_rule("erfcinv", 1, lambda y: _erfinv(1.0 - y),
+      lambda y, out: -math.sqrt(math.pi) / 2.0 * exp(out * out),
+      sympy=lambda y: _sympy("erfinv")(1 - y), doc="the inverse of erfc")
+_rule("betaln", 2, _betaln, lambda a, b, out: polygamma(0, a) - polygamma(0, a + b),
+      lambda a, b, out: polygamma(0, b) - polygamma(0, a + b),
+      sympy=lambda a, b: _sympy("log")(_sympy("beta")(a, b)), doc="log |B(a, b)|")
+_rule("beta", 2, _beta, lambda a, b, out: out * (polygamma(0, a) - polygamma(0, a + b)),
+      lambda a, b, out: out * (polygamma(0, b) - polygamma(0, a + b)),
+      sympy=_sympy("beta"), doc="the beta function B(a, b)")
+_rule("i0", 1, lambda x: _bessel_i(0, x), lambda x, out: i1(x),
+      sympy=lambda x: _sympy("besseli")(0, x), doc="the modified Bessel function I0")
+_rule("i1", 1, lambda x: _bessel_i(1, x),
+      lambda x, out: select(eq(x, 0.0), 0.5, lambda: i0(x) - out / x),
+      sympy=lambda x: _sympy("besseli")(1, x), doc="the modified Bessel function I1")
+i0 = _generic("i0", "The modified Bessel function I0 on any kind of number.")
+i1 = _generic("i1", "The modified Bessel function I1 on any kind of number.")
+
+#: scipy.special's name -> the rule it calls (several names may share one rule)
+SCIPY_SPECIAL = {"gammaln": "lgamma", "gamma": "gamma", "erf": "erf", "erfc": "erfc",
+                 "polygamma": "polygamma", "expit": "sigmoid", "digamma": "digamma",
+                 "psi": "digamma", "logit": "logit", "xlogy": "xlogy", "ndtr": "ndtr",
+                 "log_ndtr": "log_ndtr", "ndtri": "ndtri", "erfinv": "erfinv", "entr": "entr",
+                 "rel_entr": "rel_entr", "kl_div": "kl_div", "erfcinv": "erfcinv",
+                 "betaln": "betaln", "beta": "beta", "i0": "i0", "i1": "i1"}
+for _name, _rule_name in SCIPY_SPECIAL.items():      # (the first name is the one printed)
+    if RULES[_rule_name].scipy_name is None:
+        RULES[_rule_name] = dataclasses.replace(RULES[_rule_name], scipy_name=_name)
+
+registered = False
+
+
+def register() -> None:
+    """scipy.special's functions, once it is imported: each calls its rule, spelled as
+    numpy's functions are (on numbers and arrays, as the library computes them)."""
+    global registered
+    registered = True
+    import sys
+    special = sys.modules.get("scipy.special")
+    for name, rule in SCIPY_SPECIAL.items():
+        fn = getattr(special, name, None)
+        if fn is not None:
+            rules._CALLABLES.setdefault(rules._key(fn), rules.CallInfo(rule, "numpy"))

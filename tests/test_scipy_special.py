@@ -1,0 +1,169 @@
+"""SciPy's special functions and the normal distribution inside differentiated functions:
+``scipy.special`` functions are rules (``symgrad/rules_scipy.py``) called as SciPy's
+own in the generated code; ``logsumexp``, ``softmax``, ``log_softmax`` and
+``scipy.stats.norm``'s ``pdf``/``logpdf``/``cdf``/``logcdf``/``sf``/``logsf`` are
+models of SciPy's steps (``symgrad/scipy_models.py``).  Before, every one of them was
+"no derivative rule".
+
+Each function is checked in every mode against independent references: its value
+against SciPy's (to the last bit), the gradient against central differences, ``jvp``
+against the gradient, ``hvp`` against differences of the gradient; the rules
+themselves are checked against SymPy in ``test_rules.py``.  Needs ``.[scipy]``."""
+
+import numpy as np
+import pytest
+
+special = pytest.importorskip("scipy.special")
+stats = pytest.importorskip("scipy.stats")
+
+import symgrad  # noqa: E402
+from fuzz_oracles import load  # noqa: E402
+
+SOURCE = '''
+import numpy as np
+import scipy.special as sps
+from scipy import special, stats
+from scipy.special import logsumexp, gammaln
+
+
+def gamma_family(x):
+    return np.sum(gammaln(x + 1.0) * sps.digamma(x + 0.5) + sps.psi(x + 2.0)
+                  + sps.polygamma(1, x + 1.0) + sps.gamma(x + 0.3))
+
+
+def beta_family(x):
+    return np.sum(sps.betaln(x + 1.0, 2.0 * x + 0.5) + sps.beta(x + 0.5, 1.5))
+
+
+def error_functions(x):
+    return np.sum(special.erf(x) * special.erfc(x * 0.5) + special.erfinv(x * 0.4)
+                  + special.erfcinv(0.9 + x * 0.3))
+
+
+def logistic(x):
+    p = special.expit(x)
+    return np.sum(special.logit(p * 0.5 + 0.25) * p)
+
+
+def normal_functions(x):
+    return np.sum(special.ndtr(x) + special.log_ndtr(x - 1.0) * special.ndtri(
+        special.expit(x)))
+
+
+def entropies(x):
+    p = special.expit(x)
+    q = p[::-1]
+    return np.sum(special.entr(p) + special.xlogy(p, q + 1.0) + special.rel_entr(p, q)
+                  + special.kl_div(p, q))
+
+
+def bessel(x):
+    return np.sum(special.i0(x) * special.i1(x * 0.5 + 0.1))
+
+
+def on_numbers(a, b):
+    return sps.gammaln(a * a + 1.0) * special.erf(b) + special.expit(a * b)
+
+
+def lse_all(x):
+    return logsumexp(x * 2.0)
+
+
+def lse_axis_weights(x):
+    m = np.reshape(x, (2, 3))
+    return np.sum(logsumexp(m, axis=1) ** 2) + logsumexp(m, b=np.arange(1.0, 7.0).reshape(2, 3))
+
+
+def lse_keepdims(x):
+    m = np.reshape(x, (3, 2))
+    return np.sum((m - logsumexp(m, axis=0, keepdims=True)) ** 2)
+
+
+def lse_with_a_tie(x):
+    return logsumexp(np.concatenate([x, x[:2]]))
+
+
+def softmaxes(x):
+    m = np.reshape(x, (2, 3))
+    return np.sum(special.softmax(m, axis=1) * np.arange(6.0).reshape(2, 3)) \\
+        + np.sum(special.log_softmax(x) ** 2)
+
+
+def gaussian_likelihood(x):
+    mu, s = x[0], np.exp(x[1])
+    return np.sum(stats.norm.logpdf(x[2:], mu, s)) + np.sum(stats.norm.pdf(x, loc=0.3))
+
+
+def gaussian_tails(x):
+    return np.sum(stats.norm.cdf(x, 0.2, 1.5) * stats.norm.sf(x)
+                  + stats.norm.logcdf(x, scale=2.0) + stats.norm.logsf(x - 0.5))
+'''
+
+X = np.array([0.3, -0.6, 1.1, 0.45, -1.2, 0.8])
+CASES = ["gamma_family", "beta_family", "error_functions", "logistic", "normal_functions",
+         "entropies", "bessel", "lse_all", "lse_axis_weights", "lse_keepdims",
+         "lse_with_a_tie", "softmaxes", "gaussian_likelihood", "gaussian_tails"]
+
+
+@pytest.fixture(scope="module")
+def mod():
+    return load(SOURCE)
+
+
+def _fd(f, x, h=1e-6):
+    g = np.zeros_like(x)
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_every_mode_against_scipy_and_differences(mod, name):
+    f = getattr(mod, name)
+    x = X[::-1].copy() if name == "gamma_family" else X.copy()
+    x = np.abs(x) + 0.1 if name in ("gamma_family", "beta_family") else x
+    value, g = symgrad.value_and_grad(f)(x.copy())
+    assert value == f(x.copy())                     # SciPy's value, to the last bit
+    np.testing.assert_allclose(g, _fd(f, x), rtol=1e-6, atol=1e-7)
+    t = np.linspace(-0.5, 0.7, x.size)
+    _, jv = symgrad.jvp(f, (x.copy(),), (t,))
+    assert np.isclose(jv, np.dot(g, t), rtol=1e-10, atol=1e-12)
+    h = 1e-5
+    hv = symgrad.hvp(f, (x.copy(),), (t,))
+    grad = symgrad.grad(f)
+    np.testing.assert_allclose(hv, (grad(x + h * t) - grad(x - h * t)) / (2 * h),
+                               rtol=1e-4, atol=1e-6)
+
+
+def test_on_numbers(mod):
+    f = mod.on_numbers
+    a, b = 0.7, -0.4
+    value, (da, db) = symgrad.value_and_grad(f)(a, b)
+    assert value == f(a, b)
+    h = 1e-6
+    assert np.isclose(da, (f(a + h, b) - f(a - h, b)) / (2 * h), rtol=1e-7)
+    assert np.isclose(db, (f(a, b + h) - f(a, b - h)) / (2 * h), rtol=1e-7)
+    second = symgrad.hessian(f)(a, b)
+    ga = symgrad.grad(f, wrt=0)
+    assert np.isclose(second[0][0], (ga(a + 1e-5, b) - ga(a - 1e-5, b)) / 2e-5, rtol=1e-5)
+
+
+def test_generated_code_calls_scipy_by_name(mod):
+    src = symgrad.grad(mod.logistic).source
+    assert "special.expit(" in src and "special.logit(" in src
+    src = symgrad.grad(mod.gamma_family).source
+    assert "special.polygamma(1, " in src or "polygamma(" in src
+
+
+def test_what_is_not_modelled_is_a_clear_error():
+    f = load('''
+from scipy import stats
+
+
+def student(x):
+    return stats.t.logpdf(x, 3.0)
+''').student
+    with pytest.raises(symgrad.SymgradError, match="line 6"):
+        symgrad.grad(f)(0.5)
