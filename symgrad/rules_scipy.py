@@ -20,7 +20,8 @@ import statistics
 from typing import Any
 
 from . import rules
-from .rules import RULES, _generic, _polygamma, _rule, _sympy, eq, exp, log, polygamma, select
+from .rules import (RULES, _generic, _polygamma, _rule, _sympy, eq, exp, log, log1p, polygamma,
+                    select)
 
 __all__ = ["register", "SCIPY_SPECIAL"]
 
@@ -86,6 +87,13 @@ def _rel_entr(x: float, y: float) -> float:
     return 0.0 if x == 0 and y >= 0 else math.inf
 
 
+def _poch(z: float, m: float) -> float:
+    """gamma(z + m) / gamma(z), through logarithms where both are positive."""
+    if z > 0 and z + m > 0:
+        return math.exp(math.lgamma(z + m) - math.lgamma(z))
+    return math.gamma(z + m) / math.gamma(z)
+
+
 def _sympy_ndtr(x: Any) -> Any:
     import sympy
     return (1 + sympy.erf(x / sympy.sqrt(2))) / 2
@@ -113,6 +121,14 @@ _rule("rel_entr", 2, _rel_entr, lambda x, y, out: log(x / y) + 1.0, lambda x, y,
 _rule("kl_div", 2, lambda x, y: _rel_entr(x, y) - x + y, lambda x, y, out: log(x / y),
       lambda x, y, out: 1.0 - x / y, sympy=lambda x, y: x * _sympy("log")(x / y) - x + y,
       doc="x log(x / y) - x + y")
+_rule("xlog1py", 2, lambda x, y: 0.0 if x == 0 and y == y else x * math.log1p(y),
+      lambda x, y, out: log1p(y), lambda x, y, out: x / (1.0 + y),
+      sympy=lambda x, y: x * _sympy("log")(1 + y), doc="x * log1p(y), 0 where x is 0")
+_rule("poch", 2, _poch,
+      lambda z, m, out: out * (polygamma(0, z + m) - polygamma(0, z)),
+      lambda z, m, out: out * polygamma(0, z + m),
+      sympy=lambda z, m: _sympy("gamma")(z + m) / _sympy("gamma")(z),
+      doc="the rising factorial gamma(z + m) / gamma(z)")
 _rule("erfcinv", 1, lambda y: _erfinv(1.0 - y),
       lambda y, out: -math.sqrt(math.pi) / 2.0 * exp(out * out),
       sympy=lambda y: _sympy("erfinv")(1 - y), doc="the inverse of erfc")
@@ -136,7 +152,8 @@ SCIPY_SPECIAL = {"gammaln": "lgamma", "gamma": "gamma", "erf": "erf", "erfc": "e
                  "psi": "digamma", "logit": "logit", "xlogy": "xlogy", "ndtr": "ndtr",
                  "log_ndtr": "log_ndtr", "ndtri": "ndtri", "erfinv": "erfinv", "entr": "entr",
                  "rel_entr": "rel_entr", "kl_div": "kl_div", "erfcinv": "erfcinv",
-                 "betaln": "betaln", "beta": "beta", "i0": "i0", "i1": "i1"}
+                 "betaln": "betaln", "beta": "beta", "i0": "i0", "i1": "i1",
+                 "xlog1py": "xlog1py", "poch": "poch"}
 for _name, _rule_name in SCIPY_SPECIAL.items():      # (the first name is the one printed)
     if RULES[_rule_name].scipy_name is None:
         RULES[_rule_name] = dataclasses.replace(RULES[_rule_name], scipy_name=_name)

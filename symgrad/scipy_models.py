@@ -1,8 +1,12 @@
 """SciPy functions symgrad differentiates by inlining a model of them, as
 :mod:`symgrad.numpy_models` does for numpy's: ``scipy.special.logsumexp``, ``softmax``,
-``log_softmax``, and the normal distribution's ``scipy.stats.norm.pdf``, ``logpdf``,
-``cdf``, ``logcdf``, ``sf`` and ``logsf`` (with ``loc`` and ``scale``).  Each is SciPy's
-own steps (SciPy 1.15 and later: the same values to the last bit for real arguments),
+``log_softmax``; the normal distribution's ``scipy.stats.norm.pdf``, ``logpdf``,
+``cdf``, ``logcdf``, ``sf`` and ``logsf``; the densities (``pdf``, ``logpdf``) of
+``expon``, ``gamma``, ``chi2``, ``beta``, ``t``, ``dirichlet`` and
+``multivariate_normal``, and ``poisson``'s ``pmf``/``logpmf`` (with ``loc`` and
+``scale``; inside the support, with valid parameters).  Each is SciPy's
+own steps (SciPy 1.15 and later: the same values to the last bit for real arguments,
+except where a docstring says),
 written with operations that have rules (``special.ndtr`` ...: see
 :mod:`symgrad.rules_scipy`), so every mode differentiates them as user code.  Imported
 only when SciPy is.
@@ -86,11 +90,119 @@ def norm_logsf(x, loc=0.0, scale=1.0):
     return special.log_ndtr(-((x - loc) / scale))
 
 
+def expon_logpdf(x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return np.where(z >= 0, -z, -np.inf) - np.log(scale)
+
+
+def expon_pdf(x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return np.where(z >= 0, np.exp(-z), 0.0) / scale
+
+
+def gamma_logpdf(x, a, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return np.where(z > 0, special.xlogy(a - 1.0, z) - z - special.gammaln(a),
+                    -np.inf) - np.log(scale)
+
+
+def gamma_pdf(x, a, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return np.where(z > 0, np.exp(special.xlogy(a - 1.0, z) - z - special.gammaln(a)),
+                    0.0) / scale
+
+
+def chi2_logpdf(x, df, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return np.where(z > 0, special.xlogy(df / 2. - 1, z) - z / 2. - special.gammaln(df / 2.)
+                    - (np.log(2) * df) / 2., -np.inf) - np.log(scale)
+
+
+def chi2_pdf(x, df, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return np.where(z > 0, np.exp(special.xlogy(df / 2. - 1, z) - z / 2. - special.gammaln(
+        df / 2.) - (np.log(2) * df) / 2.), 0.0) / scale
+
+
+def beta_logpdf(x, a, b, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    inside = (z > 0) & (z < 1)
+    return np.where(inside, special.xlog1py(b - 1.0, -z) + special.xlogy(a - 1.0, z)
+                    - special.betaln(a, b), -np.inf) - np.log(scale)
+
+
+def beta_pdf(x, a, b, loc=0.0, scale=1.0):
+    """(exp of the log density: SciPy's own pdf is a separate kernel, so the value may
+    differ from SciPy's in the last bits)"""
+    return np.exp(beta_logpdf(x, a, b, loc, scale))
+
+
+def t_logpdf(x, df, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return (np.log(special.poch(0.5 * df, 0.5)) - 0.5 * (np.log(df) + np.log(np.pi))
+            - (df + 1) / 2 * np.log1p(z * z / df)) - np.log(scale)
+
+
+def t_pdf(x, df, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return np.exp(np.log(special.poch(0.5 * df, 0.5)) - 0.5 * (np.log(df) + np.log(np.pi))
+                  - (df + 1) / 2 * np.log1p(z * z / df)) / scale
+
+
+def poisson_logpmf(k, mu, loc=0):
+    k = k - loc
+    return np.where(k >= 0, special.xlogy(k, mu) - special.gammaln(k + 1) - mu, -np.inf)
+
+
+def poisson_pmf(k, mu, loc=0):
+    k = k - loc
+    return np.where(k >= 0, np.exp(special.xlogy(k, mu) - special.gammaln(k + 1) - mu), 0.0)
+
+
+def dirichlet_logpdf(x, alpha):
+    ln_b = np.sum(special.gammaln(alpha)) - special.gammaln(np.sum(alpha))
+    return - ln_b + np.sum((special.xlogy(alpha - 1, x.T)).T, 0)
+
+
+def dirichlet_pdf(x, alpha):
+    return np.exp(dirichlet_logpdf(x, alpha))
+
+
+def multivariate_normal_logpdf(x, mean=None, cov=1):
+    """The log density through the Cholesky factor of ``cov`` (a 2-D positive definite
+    matrix; SciPy's own goes through its eigenvalues, so the value may differ from
+    SciPy's in the last bits)."""
+    if np.ndim(cov) != 2:
+        raise ValueError("symgrad models multivariate_normal with a 2-D covariance "
+                         "matrix: pass cov=np.diag(v) or cov=s * np.eye(k)")
+    dev = x if mean is None else x - mean
+    chol = np.linalg.cholesky(cov)
+    white = np.linalg.solve(chol, np.swapaxes(np.atleast_2d(dev), -1, -2))
+    maha = np.sum(white * white, axis=0)
+    out = -0.5 * (np.shape(cov)[0] * _LOG_2PI + 2.0 * np.sum(np.log(np.diagonal(chol)))
+                  + maha)
+    return out if np.ndim(dev) > 1 else out[0]
+
+
+def multivariate_normal_pdf(x, mean=None, cov=1):
+    return np.exp(multivariate_normal_logpdf(x, mean, cov))
+
+
+_LOG_2PI = math.log(2 * math.pi)
+
 _MODELS: dict = {special.logsumexp: logsumexp, special.softmax: softmax,
                  special.log_softmax: log_softmax, stats.norm.pdf: norm_pdf,
                  stats.norm.logpdf: norm_logpdf, stats.norm.cdf: norm_cdf,
                  stats.norm.logcdf: norm_logcdf, stats.norm.sf: norm_sf,
-                 stats.norm.logsf: norm_logsf}
+                 stats.norm.logsf: norm_logsf, stats.expon.logpdf: expon_logpdf,
+                 stats.expon.pdf: expon_pdf, stats.gamma.logpdf: gamma_logpdf,
+                 stats.gamma.pdf: gamma_pdf, stats.chi2.logpdf: chi2_logpdf,
+                 stats.chi2.pdf: chi2_pdf, stats.beta.logpdf: beta_logpdf,
+                 stats.beta.pdf: beta_pdf, stats.t.logpdf: t_logpdf, stats.t.pdf: t_pdf,
+                 stats.poisson.logpmf: poisson_logpmf, stats.poisson.pmf: poisson_pmf,
+                 stats.dirichlet.logpdf: dirichlet_logpdf, stats.dirichlet.pdf: dirichlet_pdf,
+                 stats.multivariate_normal.logpdf: multivariate_normal_logpdf,
+                 stats.multivariate_normal.pdf: multivariate_normal_pdf}
 
 
 def scipy_model_of(obj: Any) -> Any:

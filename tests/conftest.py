@@ -82,6 +82,8 @@ DOMAINS: dict[str, Domain] = {
     "erfcinv": Domain((((0.05, 1.95),),)),
     **{n: Domain((R,)) for n in ("ndtr", "log_ndtr")},
     "xlogy": Domain((R, POS)),
+    "xlog1py": Domain((R, ((-0.8, 3.0),))),
+    "poch": Domain((POS, ((0.1, 2.0),))),
     **{n: Domain((POS, POS)) for n in ("rel_entr", "kl_div", "beta", "betaln")},
     "entr": Domain((POS,)),
     **{n: Domain((R,), lambda x: abs(x) > 0.05) for n in ("i0", "i1")},
