@@ -188,6 +188,14 @@ def multivariate_normal_pdf(x, mean=None, cov=1):
     return np.exp(multivariate_normal_logpdf(x, mean, cov))
 
 
+def multigammaln(a, d):
+    if np.any(a <= 0.5 * (d - 1)):
+        raise ValueError("condition a (%f) > 0.5 * (d-1) (%f) not met" % (a, 0.5 * (d - 1)))
+    res = (d * (d - 1) * 0.25) * np.log(np.pi)
+    return res + np.sum(special.gammaln(np.array([a - (j - 1.) / 2 for j in range(1, d + 1)])),
+                        axis=0)
+
+
 _LOG_2PI = math.log(2 * math.pi)
 
 _MODELS: dict = {special.logsumexp: logsumexp, special.softmax: softmax,
@@ -202,7 +210,8 @@ _MODELS: dict = {special.logsumexp: logsumexp, special.softmax: softmax,
                  stats.poisson.logpmf: poisson_logpmf, stats.poisson.pmf: poisson_pmf,
                  stats.dirichlet.logpdf: dirichlet_logpdf, stats.dirichlet.pdf: dirichlet_pdf,
                  stats.multivariate_normal.logpdf: multivariate_normal_logpdf,
-                 stats.multivariate_normal.pdf: multivariate_normal_pdf}
+                 stats.multivariate_normal.pdf: multivariate_normal_pdf,
+                 special.multigammaln: multigammaln}
 
 
 def scipy_model_of(obj: Any) -> Any:

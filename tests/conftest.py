@@ -87,6 +87,8 @@ DOMAINS: dict[str, Domain] = {
     **{n: Domain((POS, POS)) for n in ("rel_entr", "kl_div", "beta", "betaln")},
     "entr": Domain((POS,)),
     **{n: Domain((R,), lambda x: abs(x) > 0.05) for n in ("i0", "i1")},
+    **{n: Domain((((-6.0, 6.0),),), lambda x: abs(x) > 0.05) for n in ("j0", "j1")},
+    "rgamma": Domain((((0.2, 6.0), (-2.8, -2.2), (-0.8, -0.2)),)),
 }
 
 #: arguments that are whole orders, not differentiated (their partial is 0 by convention)

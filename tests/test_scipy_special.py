@@ -61,6 +61,12 @@ def bessel(x):
     return np.sum(special.i0(x) * special.i1(x * 0.5 + 0.1))
 
 
+def gamma_relatives(x):
+    return np.sum(special.rgamma(x + 0.2) * special.gammasgn(x - 0.5)
+                  + special.multigammaln(np.abs(x) + 2.0, 3) + special.j0(x * 3.0)
+                  * special.j1(x + 0.4))
+
+
 def on_numbers(a, b):
     return sps.gammaln(a * a + 1.0) * special.erf(b) + special.expit(a * b)
 
@@ -142,7 +148,7 @@ CASES = ["gamma_family", "beta_family", "error_functions", "logistic", "normal_f
          "entropies", "bessel", "lse_all", "lse_axis_weights", "lse_keepdims",
          "lse_with_a_tie", "softmaxes", "gaussian_likelihood", "gaussian_tails",
          "shape_likelihoods", "unit_likelihoods", "student", "counts", "simplex",
-         "gaussian_vector"]
+         "gaussian_vector", "gamma_relatives"]
 #: models whose value is not SciPy's to the last bit (see their docstrings)
 NEAR = {"unit_likelihoods", "simplex", "gaussian_vector"}
 
