@@ -514,14 +514,15 @@ class ArrayLowering:
         """``np.r_[a, b, ...]``: ``np.concatenate`` of the items made 1-d; ``np.c_[a, b]``:
         ``np.column_stack`` (numbers, vectors and matrices written in the subscript)."""
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        if any(isinstance(e, ast.Slice) or isinstance(e, ast.Constant) and
-               isinstance(e.value, str) for e in items):
-            if not any(isinstance(m, (ast.Name, ast.Attribute, ast.Call, ast.Subscript))
-                       for n in items for m in ast.walk(n)):
-                return None                 # (constants only: np.r_[0:3], run as written)
-            raise self.error_at(node, f"np.{which}_ with a slice or a string directive",
-                                "write np.concatenate([...]) with np.arange or np.linspace")
-        values = [self.expr(scope, e) for e in items]
+        if not any(isinstance(m, (ast.Name, ast.Attribute, ast.Call, ast.Subscript))
+                   for n in items for m in ast.walk(n)):
+            return None                     # (constants only: np.r_[0:3], run as written)
+        if any(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in items) or \
+                which == "c" and any(isinstance(e, ast.Slice) for e in items):
+            raise self.error_at(node, f"np.{which}_ with a string directive (or np.c_ with a "
+                                "slice)", "write np.concatenate([...]) or np.column_stack")
+        values = [self.expr(scope, _range_of(e, node.value)) if isinstance(e, ast.Slice)
+                  else self.expr(scope, e) for e in items]
         if which == "c":
             return self.array_call(scope, ARRAY_OPS["np_column_stack"],
                                    [StaticTuple(tuple(values))], {}, node, dest)
@@ -693,6 +694,22 @@ def _lower_einsum(self: Any, scope: Scope, op: ArrayOp, args: list, kwargs: dict
     params = {"subscripts": spec.value, "spelling": "function"}
     kind = Kind.num() if op.scalar(params) else Kind.array()
     return self.emit(op.name, tuple(arrays), kind, params, dest=dest, hint="_a")
+
+
+def _range_of(piece: ast.Slice, trick: ast.expr) -> ast.expr:
+    """A slice inside ``np.r_[...]`` as numpy reads it: ``a:b:c`` is ``np.arange(a, b, c)``,
+    ``a:b:nj`` (an imaginary step) ``np.linspace(a, b, n)``."""
+    module = trick.value if isinstance(trick, ast.Attribute) else trick
+    lo = piece.lower or ast.Constant(0)
+    step = piece.step
+    if isinstance(step, ast.Constant) and isinstance(step.value, complex):
+        call = ast.Call(func=ast.Attribute(value=module, attr="linspace", ctx=ast.Load()),
+                        args=[lo, piece.upper, ast.Constant(int(abs(step.value)))],
+                        keywords=[])
+    else:
+        call = ast.Call(func=ast.Attribute(value=module, attr="arange", ctx=ast.Load()),
+                        args=[lo, piece.upper, step or ast.Constant(1)], keywords=[])
+    return ast.fix_missing_locations(ast.copy_location(call, piece))
 
 
 def _sublists_as_letters(self: Any, args: list) -> list:

@@ -957,7 +957,11 @@ def r_of_constants(x):
 
 
 def r_mixing_a_slice_and_values(x):
-    return np.sum(np.r_[x, 0:2] * 2.0)
+    return np.sum(np.r_[x, 0:2, x[:2], 1:2:3j] * np.arange(1.0, 11.0))
+
+
+def r_with_a_string_directive(x):
+    return np.sum(np.r_['0,2', x, x])
 
 
 class Parabola:
@@ -997,7 +1001,9 @@ def test_np_r_and_np_c_of_differentiated_values():
     check_grad(r_of_rows, x)
     check_jvp(r_of_rows, x, np.array([1.0, 0.5, -0.25]))
     check_grad(r_of_constants, x)
-    refused(r_mixing_a_slice_and_values, x, words=("np.r_",))
+    check_grad(r_mixing_a_slice_and_values, x)          # (slices: np.arange, np.linspace)
+    check_jvp(r_mixing_a_slice_and_values, x, np.array([1.0, 0.5, -0.25]))
+    refused(r_with_a_string_directive, x, words=("np.r_", "string"))
 
 
 def test_an_object_subscripted_by_a_differentiated_value():
