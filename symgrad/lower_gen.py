@@ -105,14 +105,7 @@ class GeneratorLowering:
                        after_iter: Callable[[], None] | None) -> bool:
         """``for target in g(...)`` (or ``enumerate(g(...))``): lowered here when ``g``
         is a generator function (True), else left to the loop (False)."""
-        call, start = iter_node, None
-        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and \
-                call.func.id == "enumerate" and call.args and not any(
-                    isinstance(a, ast.Starred) for a in call.args) and \
-                self.is_builtin(scope, call.func, enumerate):
-            start = call.args[1] if len(call.args) > 1 else next(
-                (k.value for k in call.keywords if k.arg == "start"), ast.Constant(0))
-            call = call.args[0]
+        call, start = self.enumerated(scope, iter_node)
         found = self.generator_function(scope, call)
         if found is None:
             return False
@@ -149,6 +142,18 @@ class GeneratorLowering:
     def is_builtin(self, scope: Scope, name: ast.Name, obj: Any) -> bool:
         v = self.expr(scope, name)
         return type(v) is Static and v.obj is obj
+
+    def enumerated(self, scope: Scope, it: ast.expr) -> tuple[ast.expr, ast.expr | None]:
+        """``enumerate(seq, start)`` as ``(seq, start)`` (``start`` 0 if not given); any
+        other iterable as ``(it, None)``."""
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and \
+                it.func.id == "enumerate" and 1 <= len(it.args) <= 2 and not any(
+                    isinstance(a, ast.Starred) for a in it.args) and \
+                {k.arg for k in it.keywords} <= ({"start"} if len(it.args) == 1 else set()) \
+                and self.is_builtin(scope, it.func, enumerate):
+            return it.args[0], it.args[1] if len(it.args) > 1 else next(
+                (k.value for k in it.keywords if k.arg == "start"), ast.Constant(0))
+        return it, None
 
     def jumps_of_body(self, hook: _YieldHook, body: list, node: ast.AST, k: int) -> list:
         """The loop's body, its own ``continue`` ending the item's body and its

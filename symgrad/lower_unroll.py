@@ -31,15 +31,10 @@ class UnrollLowering:
                       body: list | None, node: ast.AST, inner: Callable[[], None] | None,
                       after_iter: Callable[[], None] | None) -> bool:
         """Write the loop out when its items are known functions or objects (True)."""
-        it, start = iter_node, None
-        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and \
-                it.func.id == "enumerate" and 1 <= len(it.args) <= 2 and not it.keywords \
-                and type(self.expr(scope, it.func)) is Static and \
-                self.expr(scope, it.func).obj is enumerate:
-            start = self.expr(scope, it.args[1]) if len(it.args) == 2 else Const(0)
-            if type(start) is not Const:
-                return False
-            it = it.args[0]
+        it, start_node = self.enumerated(scope, iter_node)
+        start = self.expr(scope, start_node) if start_node is not None else None
+        if start is not None and type(start) is not Const:
+            return False
         items = self.static_items(scope, it)
         if items is None:
             return False
