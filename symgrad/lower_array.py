@@ -578,6 +578,8 @@ class ArrayLowering:
                                    dest, "zeros_like", constant=True)
             self.block[-1].params = {**(self.block[-1].params or {}), "np_name": "zeros_like"}
             return out
+        if attr == "ndim" and type(base) is Var and self.array_ranks.get(base) is not None:
+            return Const(self.array_ranks[base])      # (the gradient is made per rank)
         kind = Kind.num() if attr in ("size", "ndim", "nbytes", "itemsize") else Kind.obj()
         return self.emit("getattr_const", (base, Const(attr)), kind, dest=dest, hint="_g")
 

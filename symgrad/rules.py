@@ -820,7 +820,7 @@ def constant_call_kind(obj: Any) -> str | None:
             return "num" if obj not in (builtins.range, builtins.sorted) else None
     except TypeError:
         return None
-    if _numpy_shape_query(obj):
+    if is_numpy_shape_query(obj):
         return "obj" if obj.__name__ == "shape" else "num"
     return None
 
@@ -852,7 +852,7 @@ def is_constant_call(obj: Any) -> bool:
         return False
     module = getattr(obj, "__module__", "") or ""
     return _random_draw(obj, module) or module.startswith("numpy.random") or \
-        _numpy_shape_query(obj) or _numpy_piecewise_constant(obj)
+        is_numpy_shape_query(obj) or _numpy_piecewise_constant(obj)
 
 
 #: the functions of ``random`` whose result does not depend on their arguments'
@@ -897,7 +897,7 @@ def _numpy_piecewise_constant(obj: Any) -> bool:
     return np is not None and name in _NUMPY_CONSTANT_NAMES and getattr(np, name, None) is obj
 
 
-def _numpy_shape_query(obj: Any) -> bool:
+def is_numpy_shape_query(obj: Any) -> bool:
     """``np.shape``, ``np.ndim``, ``np.size``: what the generated code asks of a value
     that may be a Python number (``np.broadcast_to(g, np.shape(x))``)."""
     return (getattr(obj, "__module__", "") or "").startswith("numpy") and \

@@ -488,3 +488,28 @@ def test_a_bisect_index_stays_one_integer():
     np.testing.assert_allclose(gw, fd(lambda v: f(v, 1.7), [w], 0), rtol=1e-6, atol=1e-8)
     assert gx == pytest.approx(math.exp(w[1]))      # (k = 2 at x = 1.7)
     assert "np.add.at" not in gf.source        # an integer: d_w[k - 1] += ...
+
+
+def rank_dependent(x):
+    if x.ndim == 2:                         # (a matrix: its rows' sums, as a list of values)
+        rows = [np.sum(r) for r in x]
+        return rows[0] * rows[-1]
+    return np.sum(x * x) * np.ndim(x)
+
+
+def test_ndim_of_an_array_argument_is_known_while_lowering():
+    """The gradient is made for each rank an argument comes with, so ``x.ndim`` and
+    ``np.ndim(x)`` of that argument are constants of the code made: a branch on the
+    rank is only the branch taken, and each rank's code holds only its own branch."""
+    g = symgrad.grad(rank_dependent)
+    for x in (np.array([0.5, -1.0, 2.0]), np.array([[0.5, -1.0], [2.0, 0.25], [1.5, 3.0]])):
+        got = g(x.copy())
+        want = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            e = np.zeros_like(x)
+            e[i] = 1e-6
+            want[i] = (rank_dependent(x + e) - rank_dependent(x - e)) / 2e-6
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+        code = [ln for ln in g.source.split('"""')[2].splitlines()
+                if not ln.strip().startswith("#")]
+        assert not any("x.ndim" in ln or "ndim(x)" in ln for ln in code)
