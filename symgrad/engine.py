@@ -459,6 +459,19 @@ class Value:
         return draw_dot(self, format=format, rankdir=rankdir)
 
 
+def add_ufunc_methods(cls: type) -> None:
+    """Each one-argument rule numpy has a function for, as a method of ``cls`` (an engine's
+    number), which numpy calls on every element of an array of them (``np.log1p(xs)``
+    calls ``x.log1p()``): the rule, applied as ``symgrad.apply`` applies it."""
+    from .rules import apply
+    for name, rule in RULES.items():
+        if rule.nargs == 1 and rule.numpy_name and not hasattr(cls, rule.numpy_name):
+            setattr(cls, rule.numpy_name, lambda self, _rule=name: apply(_rule, self))
+
+
+add_ufunc_methods(Value)
+
+
 def _operand(x: Any) -> bool:
     """Can ``x`` be an operand of a Value operator?  (Values and real constants.)"""
     return isinstance(x, (Value, Real))

@@ -295,6 +295,13 @@ class Retargeter:
             entry = self._globals[id(g)] = (g, dict(g), set())
         return entry
 
+    def _proxy(self, obj: Any) -> Any:
+        """``obj`` (a library module or object) whose attributes come out converted."""
+        hit = self._modules.get(id(obj))
+        if hit is None:
+            hit = self._modules[id(obj)] = (obj, _ModuleProxy(obj, self.convert))
+        return hit[1]
+
     def convert(self, obj: Any) -> Any:
         """What ``obj`` (a global, closure cell or default of a retargeted function) becomes:
         ``math`` and ``numpy`` a shim, a function with a rule its primitive, user functions
@@ -309,6 +316,8 @@ class Retargeter:
                 return self.math
             if obj.__name__ == "numpy" and self.numpy is not None:
                 return self.numpy
+            if obj.__name__ in ("scipy.special", "scipy.stats"):   # (their rules, models)
+                return self._proxy(obj)
             if is_library_file(getattr(obj, "__file__", None)) or \
                     not getattr(obj, "__file__", None):
                 return obj
@@ -318,11 +327,19 @@ class Retargeter:
             return hit[1]
         if isinstance(obj, GradFunction):
             return self.function(obj.fast)
+        if type(obj).__module__.startswith("scipy.stats._") and not isinstance(
+                obj, (type, types.FunctionType, types.MethodType)):    # stats.norm ...
+            return self._proxy(obj)
         if not callable(obj) or isinstance(obj, type):
             return obj
         info = rules.lookup_callable(obj)
         if info is not None:
             return self.primitive(info.rule)
+        if (getattr(obj, "__module__", None) or "").startswith("scipy."):
+            from .stdlib_models import model_of
+            model = model_of(obj, 0)            # (logsumexp, stats.norm.logpdf ...: models)
+            if model is not None:
+                return self.function(model)
         forward_of = rules.rule_of_forward(obj)
         if forward_of is not None:           # a rule's float forward called by generated code
             return self.primitive(forward_of)

@@ -138,6 +138,8 @@ def apply(name: str, *args: Any) -> Any:
         return rule.sympy(*args)
     if any(_is_numpy(a) for a in args):
         import numpy as np
+        if rule.numpy_name is None and any(getattr(a, "dtype", None) == object for a in args):
+            return np.vectorize(lambda *xs: apply(name, *xs), otypes=[object])(*args)
         if rule.numpy_name is not None or rule.scipy_name is not None:
             lib = np if rule.numpy_name else __import__("scipy.special").special
             return getattr(lib, rule.numpy_name or rule.scipy_name)(*args)

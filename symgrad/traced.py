@@ -216,6 +216,11 @@ class Traced:
         return f"Traced({self.expr}, {self.val!r})"
 
 
+from .engine import add_ufunc_methods  # noqa: E402  (np.exp(xs) of an array of them)
+
+add_ufunc_methods(Traced)
+
+
 def _index(v: Any) -> int:
     """``range(n)``, ``xs[k]`` with a Traced count: its float value if it is a whole number."""
     return int(v) if isinstance(v, float) and v.is_integer() else operator.index(v)

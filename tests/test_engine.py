@@ -728,3 +728,17 @@ def test_hypot_takes_any_number_of_coordinates_as_math_does(coords):
     for x, c in zip(xs, coords):
         assert x.grad == pytest.approx(c / expected)
     assert symgrad.hypot(*coords) == pytest.approx(expected)
+
+
+def test_numpy_functions_of_arrays_of_values():
+    """numpy calls ``x.log1p()`` on each element of an object array: every one-argument
+    rule numpy has a function for is such a method of ``Value`` (from the rules table)."""
+    np = pytest.importorskip("numpy")
+    import math
+    xs = np.array([Value(0.5), Value(1.5)], dtype=object)
+    y = np.sum(np.log1p(xs) * np.arcsinh(xs) + np.expm1(xs) + np.cbrt(xs))
+    y.backward()
+    for v, x in zip(xs, (0.5, 1.5)):
+        want = (math.asinh(x) / (1 + x) + math.log1p(x) / math.sqrt(x * x + 1) + math.exp(x)
+                + x ** (-2 / 3) / 3)
+        assert math.isclose(v.grad, want, rel_tol=1e-12)

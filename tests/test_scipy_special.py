@@ -218,3 +218,14 @@ def tail(x):
 ''').tail
     with pytest.raises(symgrad.SymgradError, match="line 6"):
         symgrad.grad(f)(0.5)
+
+
+def test_every_engine_of_check_runs_scipy(mod):
+    """``symgrad.check`` runs the function itself on SymPy numbers and on ``Value`` s: a
+    ``scipy.special`` function with a rule is that rule there too, and the models stand
+    in for ``logsumexp``, ``softmax`` and ``stats``' densities, so all four engines
+    compare (before, SymPy and the Value engine were skipped: "cannot run")."""
+    for name, x in (("on_numbers", (0.7, -0.4)), ("lse_all", (X.copy(),)),
+                    ("gaussian_likelihood", (X.copy(),)), ("shape_likelihoods", (X.copy(),))):
+        report = symgrad.check(getattr(mod, name), *x)
+        assert report.ok and not report.unavailable, (name, str(report))
