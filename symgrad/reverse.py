@@ -157,11 +157,10 @@ class Reverse(ListReverse, ArrayReverse):
             self.held.add(total)
         elif len(pending) == 1 and a is None and type(total) is Var and total.base is None \
                 and total.hint == "_d" and self.out and type(self.out[-1]) is Eqn \
-                and self.out[-1].outs == (total,):
+                and self.out[-1].outs == (total,) and \
+                total.kind.find().tag == v.kind.find().tag:
             total.base, total.hint = v, "d_"    # (the term just made is d_v itself,
             self.builder.defs.pop(total, None)  # which may change: no longer a temporary)
-            if v.kind.is_list:
-                total.kind = Kind.num()
             self.adj[v] = total
             self.live.add(v)
         else:
