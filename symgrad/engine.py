@@ -460,13 +460,15 @@ class Value:
 
 
 def add_ufunc_methods(cls: type) -> None:
-    """Each one-argument rule numpy has a function for, as a method of ``cls`` (an engine's
-    number), which numpy calls on every element of an array of them (``np.log1p(xs)``
-    calls ``x.log1p()``): the rule, applied as ``symgrad.apply`` applies it."""
+    """Each rule numpy has a function for, as a method of ``cls`` (an engine's number),
+    which numpy calls on every element of an array of them (``np.log1p(xs)`` calls
+    ``x.log1p()``, ``np.arctan2(ys, xs)`` ``y.arctan2(x)``): the rule, applied as
+    ``symgrad.apply`` applies it."""
     from .rules import apply
     for name, rule in RULES.items():
-        if rule.nargs == 1 and rule.numpy_name and not hasattr(cls, rule.numpy_name):
-            setattr(cls, rule.numpy_name, lambda self, _rule=name: apply(_rule, self))
+        if rule.nargs <= 2 and rule.numpy_name and not hasattr(cls, rule.numpy_name):
+            setattr(cls, rule.numpy_name, lambda self, *other, _rule=name: apply(
+                _rule, self, *other))
 
 
 add_ufunc_methods(Value)

@@ -736,9 +736,10 @@ def test_numpy_functions_of_arrays_of_values():
     np = pytest.importorskip("numpy")
     import math
     xs = np.array([Value(0.5), Value(1.5)], dtype=object)
-    y = np.sum(np.log1p(xs) * np.arcsinh(xs) + np.expm1(xs) + np.cbrt(xs))
+    y = np.sum(np.log1p(xs) * np.arcsinh(xs) + np.expm1(xs) + np.cbrt(xs)
+               + np.arctan2(xs, 2.0))
     y.backward()
     for v, x in zip(xs, (0.5, 1.5)):
         want = (math.asinh(x) / (1 + x) + math.log1p(x) / math.sqrt(x * x + 1) + math.exp(x)
-                + x ** (-2 / 3) / 3)
+                + x ** (-2 / 3) / 3 + 2.0 / (x * x + 4.0))
         assert math.isclose(v.grad, want, rel_tol=1e-12)
