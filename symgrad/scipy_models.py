@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import scipy.special as special
-import scipy.stats as stats
 
 __all__ = ["scipy_model_of"]
 
@@ -199,23 +198,32 @@ def multigammaln(a, d):
 _LOG_2PI = math.log(2 * math.pi)
 
 _MODELS: dict = {special.logsumexp: logsumexp, special.softmax: softmax,
-                 special.log_softmax: log_softmax, stats.norm.pdf: norm_pdf,
-                 stats.norm.logpdf: norm_logpdf, stats.norm.cdf: norm_cdf,
-                 stats.norm.logcdf: norm_logcdf, stats.norm.sf: norm_sf,
-                 stats.norm.logsf: norm_logsf, stats.expon.logpdf: expon_logpdf,
-                 stats.expon.pdf: expon_pdf, stats.gamma.logpdf: gamma_logpdf,
-                 stats.gamma.pdf: gamma_pdf, stats.chi2.logpdf: chi2_logpdf,
-                 stats.chi2.pdf: chi2_pdf, stats.beta.logpdf: beta_logpdf,
-                 stats.beta.pdf: beta_pdf, stats.t.logpdf: t_logpdf, stats.t.pdf: t_pdf,
-                 stats.poisson.logpmf: poisson_logpmf, stats.poisson.pmf: poisson_pmf,
-                 stats.dirichlet.logpdf: dirichlet_logpdf, stats.dirichlet.pdf: dirichlet_pdf,
-                 stats.multivariate_normal.logpdf: multivariate_normal_logpdf,
-                 stats.multivariate_normal.pdf: multivariate_normal_pdf,
-                 special.multigammaln: multigammaln}
+                 special.log_softmax: log_softmax, special.multigammaln: multigammaln}
+_STATS: list = []            # (scipy.stats's models, added when a function of it is met)
+
+
+def _add_stats_models() -> None:
+    import scipy.stats as stats
+    _STATS.append(stats)
+    _MODELS.update({
+        stats.norm.pdf: norm_pdf, stats.norm.logpdf: norm_logpdf, stats.norm.cdf: norm_cdf,
+        stats.norm.logcdf: norm_logcdf, stats.norm.sf: norm_sf, stats.norm.logsf: norm_logsf,
+        stats.expon.logpdf: expon_logpdf, stats.expon.pdf: expon_pdf,
+        stats.gamma.logpdf: gamma_logpdf, stats.gamma.pdf: gamma_pdf,
+        stats.chi2.logpdf: chi2_logpdf, stats.chi2.pdf: chi2_pdf,
+        stats.beta.logpdf: beta_logpdf, stats.beta.pdf: beta_pdf,
+        stats.t.logpdf: t_logpdf, stats.t.pdf: t_pdf,
+        stats.poisson.logpmf: poisson_logpmf, stats.poisson.pmf: poisson_pmf,
+        stats.dirichlet.logpdf: dirichlet_logpdf, stats.dirichlet.pdf: dirichlet_pdf,
+        stats.multivariate_normal.logpdf: multivariate_normal_logpdf,
+        stats.multivariate_normal.pdf: multivariate_normal_pdf})
 
 
 def scipy_model_of(obj: Any) -> Any:
-    """The model inlined for a call of the SciPy function ``obj``, or None."""
+    """The model inlined for a call of the SciPy function ``obj``, or None (scipy.stats is
+    read only once a function of it is met: it is slow to import)."""
+    if not _STATS and (getattr(obj, "__module__", None) or "").startswith("scipy.stats"):
+        _add_stats_models()
     try:
         return _MODELS.get(obj)
     except TypeError:                    # (an unhashable callable)
