@@ -140,8 +140,8 @@ def apply(name: str, *args: Any) -> Any:
         import numpy as np
         if rule.numpy_name is None and any(getattr(a, "dtype", None) == object for a in args):
             return np.vectorize(lambda *xs: apply(name, *xs), otypes=[object])(*args)
-        if rule.numpy_name is not None or rule.scipy_name is not None:
-            lib = np if rule.numpy_name else __import__("scipy.special").special
+        lib = np if rule.numpy_name else sys.modules.get("scipy.special")  # (if imported)
+        if lib is not None and (rule.numpy_name or rule.scipy_name) is not None:
             return getattr(lib, rule.numpy_name or rule.scipy_name)(*args)
         if any(getattr(a, "ndim", 0) for a in args):   # element by element
             return np.vectorize(rule.forward, otypes=[float])(*args)
