@@ -135,8 +135,14 @@ class _Shim:
 class _ModuleProxy:
     """A user module seen from a retargeted function: its functions come out retargeted."""
 
-    def __init__(self, module: types.ModuleType, convert: Callable[[Any], Any]) -> None:
-        self._module, self._convert = module, convert
+    def __init__(self, module: types.ModuleType, convert: Callable[[Any], Any],
+                 call: Callable[..., Any] | None = None) -> None:
+        self._module, self._convert, self._call = module, convert, call
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:   # (stats.norm(mu, s): its model)
+        if self._call is None:
+            raise TypeError(f"{self._module!r} is not callable here")
+        return self._call(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         obj = self._convert(getattr(self._module, name))
@@ -295,11 +301,12 @@ class Retargeter:
             entry = self._globals[id(g)] = (g, dict(g), set())
         return entry
 
-    def _proxy(self, obj: Any) -> Any:
-        """``obj`` (a library module or object) whose attributes come out converted."""
+    def _proxy(self, obj: Any, call: Callable[..., Any] | None = None) -> Any:
+        """``obj`` (a library module or object) whose attributes come out converted (and
+        which, called, calls ``call``)."""
         hit = self._modules.get(id(obj))
         if hit is None:
-            hit = self._modules[id(obj)] = (obj, _ModuleProxy(obj, self.convert))
+            hit = self._modules[id(obj)] = (obj, _ModuleProxy(obj, self.convert, call))
         return hit[1]
 
     def convert(self, obj: Any) -> Any:
@@ -327,19 +334,21 @@ class Retargeter:
             return hit[1]
         if isinstance(obj, GradFunction):
             return self.function(obj.fast)
-        if type(obj).__module__.startswith("scipy.stats._") and not isinstance(
-                obj, (type, types.FunctionType, types.MethodType)):    # stats.norm ...
-            return self._proxy(obj)
+        scipy_object = type(obj).__module__.startswith("scipy.stats._") and not isinstance(
+            obj, (type, types.FunctionType, types.MethodType))       # (stats.norm ...)
+        if scipy_object or callable(obj) and (
+                getattr(obj, "__module__", None) or "").startswith("scipy."):
+            from .stdlib_models import model_of
+            model = model_of(obj, 0)    # (logsumexp, stats.norm.logpdf, stats.norm(): models)
+            if scipy_object:
+                return self._proxy(obj, self.function(model) if model is not None else None)
+            if model is not None:
+                return self.function(model)
         if not callable(obj) or isinstance(obj, type):
             return obj
         info = rules.lookup_callable(obj)
         if info is not None:
             return self.primitive(info.rule)
-        if (getattr(obj, "__module__", None) or "").startswith("scipy."):
-            from .stdlib_models import model_of
-            model = model_of(obj, 0)            # (logsumexp, stats.norm.logpdf ...: models)
-            if model is not None:
-                return self.function(model)
         forward_of = rules.rule_of_forward(obj)
         if forward_of is not None:           # a rule's float forward called by generated code
             return self.primitive(forward_of)

@@ -15,7 +15,7 @@ only when SciPy is.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.special as special
@@ -197,6 +197,62 @@ def multigammaln(a, d):
 
 _LOG_2PI = math.log(2 * math.pi)
 
+class FrozenNorm(NamedTuple):
+    """``stats.norm(loc, scale)``: its methods are the models above with its parameters."""
+    loc: Any = 0.0
+    scale: Any = 1.0
+
+    def pdf(self, x):
+        return norm_pdf(x, self.loc, self.scale)
+
+    def logpdf(self, x):
+        return norm_logpdf(x, self.loc, self.scale)
+
+    def cdf(self, x):
+        return norm_cdf(x, self.loc, self.scale)
+
+    def logcdf(self, x):
+        return norm_logcdf(x, self.loc, self.scale)
+
+    def sf(self, x):
+        return norm_sf(x, self.loc, self.scale)
+
+    def logsf(self, x):
+        return norm_logsf(x, self.loc, self.scale)
+
+
+class FrozenShape(NamedTuple):
+    """``stats.gamma(a, loc, scale)``, ``stats.t(df, ...)``, ``stats.chi2(df, ...)``:
+    one shape parameter."""
+    logpdf_of: Any
+    pdf_of: Any
+    shape: Any
+    loc: Any = 0.0
+    scale: Any = 1.0
+
+    def pdf(self, x):
+        return self.pdf_of(x, self.shape, self.loc, self.scale)
+
+    def logpdf(self, x):
+        return self.logpdf_of(x, self.shape, self.loc, self.scale)
+
+
+def norm_frozen(loc=0.0, scale=1.0):
+    return FrozenNorm(loc, scale)
+
+
+def gamma_frozen(a, loc=0.0, scale=1.0):
+    return FrozenShape(gamma_logpdf, gamma_pdf, a, loc, scale)
+
+
+def t_frozen(df, loc=0.0, scale=1.0):
+    return FrozenShape(t_logpdf, t_pdf, df, loc, scale)
+
+
+def chi2_frozen(df, loc=0.0, scale=1.0):
+    return FrozenShape(chi2_logpdf, chi2_pdf, df, loc, scale)
+
+
 _MODELS: dict = {special.logsumexp: logsumexp, special.softmax: softmax,
                  special.log_softmax: log_softmax, special.multigammaln: multigammaln}
 _STATS: list = []            # (scipy.stats's models, added when a function of it is met)
@@ -216,7 +272,9 @@ def _add_stats_models() -> None:
         stats.poisson.logpmf: poisson_logpmf, stats.poisson.pmf: poisson_pmf,
         stats.dirichlet.logpdf: dirichlet_logpdf, stats.dirichlet.pdf: dirichlet_pdf,
         stats.multivariate_normal.logpdf: multivariate_normal_logpdf,
-        stats.multivariate_normal.pdf: multivariate_normal_pdf})
+        stats.multivariate_normal.pdf: multivariate_normal_pdf,
+        stats.norm: norm_frozen, stats.gamma: gamma_frozen, stats.t: t_frozen,
+        stats.chi2: chi2_frozen})
 
 
 def scipy_model_of(obj: Any) -> Any:

@@ -138,6 +138,14 @@ def gaussian_vector(x):
         + np.sum(stats.multivariate_normal.pdf(points, x[:3] * 0.1, cov))
 
 
+def frozen_distributions(x):
+    d = stats.norm(x[0], np.exp(x[1]))
+    g = stats.gamma(2.0 + x[2] ** 2, scale=1.5)
+    return np.sum(d.logpdf(x[2:]) + d.cdf(x[2:]) * d.sf(x[2:])) + np.sum(
+        g.logpdf(np.abs(x) + 0.1) + stats.t(3.0 + x[3] ** 2).pdf(x)
+        + stats.chi2(4.0, loc=-5.0).logpdf(x) + stats.norm(loc=0.5).logsf(x))
+
+
 def gaussian_tails(x):
     return np.sum(stats.norm.cdf(x, 0.2, 1.5) * stats.norm.sf(x)
                   + stats.norm.logcdf(x, scale=2.0) + stats.norm.logsf(x - 0.5))
@@ -148,7 +156,7 @@ CASES = ["gamma_family", "beta_family", "error_functions", "logistic", "normal_f
          "entropies", "bessel", "lse_all", "lse_axis_weights", "lse_keepdims",
          "lse_with_a_tie", "softmaxes", "gaussian_likelihood", "gaussian_tails",
          "shape_likelihoods", "unit_likelihoods", "student", "counts", "simplex",
-         "gaussian_vector", "gamma_relatives"]
+         "gaussian_vector", "gamma_relatives", "frozen_distributions"]
 #: models whose value is not SciPy's to the last bit (see their docstrings)
 NEAR = {"unit_likelihoods", "simplex", "gaussian_vector"}
 
