@@ -110,7 +110,7 @@ def b_len(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     v = lw.materialize(v, node)
     if type(v) is Var and v.kind.find().tag is None:
         lw.unify(v.kind, Kind.list_of(), node)
-    n = known_length(lw.block, v) if type(v) is Var else None
+    n = known_length(lw.block, v) if type(v) is Var and v not in lw.top_params else None
     if n is not None:
         return Const(n)
     return lw.emit("len", (v,), Kind.num(), dest=dest)
