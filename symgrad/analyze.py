@@ -552,6 +552,9 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
                     p == "getattr" and s.args[1:] in ((Const("real"),), (Const("imag"),))):
                 cplx.update(s.outs)
         _check_list_use(s, facts, cls, vclasses, uclasses)
+        rule = RULES.get(p)
+        if rule is not None and rule.refused and s.outs and s.out in facts.useful:
+            _check_refused(s, rule, facts, cls, vclasses)
         if p == "getitem" and (s.params or {}).get("opaque") and _is_varied(
                 s.args[1], facts, cls, vclasses) and (
                     facts.root(s.out) in uclasses if s.out.kind.is_list
@@ -725,6 +728,25 @@ def _is_varied(a: Any, facts: Facts, cls: _Classes, vclasses: set) -> bool:
     return cls.find(a) in vclasses if a.kind.is_list else a in facts.varied
 
 
+def _check_refused(s: Eqn, rule: Any, facts: Facts, cls: _Classes, vclasses: set) -> None:
+    """A differentiated value given where a rule has no derivative (an order)."""
+    for i, what in rule.refused.items():
+        if i < len(s.args) and _is_varied(s.args[i], facts, cls, vclasses):
+            label = (s.params or {}).get("label") or rule.scipy_name or rule.name
+            where, text = _where(s.loc)
+            raise NonDifferentiableError(
+                f"{where}symgrad has no derivative of {label} with respect to {what} "
+                f"(argument {i + 1}), which depends on the differentiated inputs.{text}"
+                "  hint: give it a constant, or a value computed from arguments that are not "
+                "differentiated (wrt=...).")
+
+
+def _where(loc: Any) -> tuple[str, str]:
+    """An error's prefix naming the file and line, and the source line to show."""
+    return (f'File "{loc.filename}", line {loc.lineno}: ' if loc else "",
+            f"\n    {loc.text}\n" if loc else "\n")
+
+
 def _no_rule(e: Eqn) -> Exception:
     params = e.params or {}
     err = params.get("error")
@@ -732,8 +754,7 @@ def _no_rule(e: Eqn) -> Exception:
         return err
     label = params.get("label") or e.prim
     loc = e.loc
-    where = f'File "{loc.filename}", line {loc.lineno}: ' if loc else ""
-    text = f"\n    {loc.text}\n" if loc else "\n"
+    where, text = _where(loc)
     if e.prim in ("pyexpr", "binop"):
         node = params.get("node")
         kinds = {"Dict": "a dict", "Set": "a set", "JoinedStr": "an f-string",

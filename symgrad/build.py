@@ -200,6 +200,8 @@ def _fold_sub(b: Builder, a: Any, c: Any, va: Any, vc: Any) -> Any:
     d = b.defn(c)
     if d is not None and d.prim == "neg":
         return b.emit("add", (a, d.args[0]))
+    if vc is not None and vc < 0:                 # (x - -2.0 is x + 2.0)
+        return b.emit("add", (a, Const(-vc)))
     return None
 
 

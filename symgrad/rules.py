@@ -42,8 +42,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+from .errors import NonDifferentiableError
+
 __all__ = [
-    "Rule", "RULES", "register_rule", "lookup_callable", "CallInfo",
+    "Rule", "RULES", "register_rule", "no_derivative", "lookup_callable", "CallInfo",
     "exp", "log", "log1p", "expm1", "log2", "log10", "sqrt", "sin", "cos", "tan",
     "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
     "sigmoid", "relu", "erf", "polygamma", "hypot", "fabs", "select", "both", "gt", "ge", "lt", "le",
@@ -72,6 +74,12 @@ class Rule:
     expand: Callable[..., Any] | None = None   # other arities: expand(b, *args) via b.apply
     may_raise: bool = True                     # can the forward raise (kept when unused)?
     scipy_name: str | None = None              # scipy.special's (see symgrad.rules_scipy)
+    #: {argument: what it is} for the arguments with no derivative (see no_derivative)
+    refused: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "refused", {i: p.no_derivative for i, p in enumerate(
+            self.partials) if hasattr(p, "no_derivative")})
 
 
 RULES: dict[str, Rule] = {}
@@ -109,6 +117,20 @@ def register_rule(name: str, forward: Callable[..., Any],
         if module is not None:
             module._cache.clear()
     return rule
+
+
+def no_derivative(what: str) -> Callable[..., Any]:
+    """The partial of an argument symgrad knows no derivative for (``"the order"`` of a
+    Bessel function): a differentiated value given there is refused, naming the line.
+
+    >>> Rule("scaled", 2, lambda k, x: k * x,
+    ...      (no_derivative("the scale"), lambda k, x, out: k)).refused
+    {0: 'the scale'}
+    """
+    def partial(*args: Any) -> Any:
+        raise NonDifferentiableError(f"symgrad has no derivative with respect to {what}")
+    partial.no_derivative = what      # type: ignore[attr-defined]
+    return partial
 
 
 # --------------------------------------------------------------------------- dispatch

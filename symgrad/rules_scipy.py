@@ -21,7 +21,7 @@ from typing import Any
 
 from . import rules
 from .rules import (RULES, _generic, _polygamma, _rule, _sympy, cos, eq, exp, log, log1p, lt,
-                    polygamma, select, sin)
+                    no_derivative, polygamma, select, sin)
 
 __all__ = ["register", "SCIPY_SPECIAL"]
 
@@ -112,6 +112,34 @@ def _poch(z: float, m: float) -> float:
     return math.gamma(z + m) / math.gamma(z)
 
 
+def _mp(name: str, scale: Any = None) -> Any:
+    """A float forward by mpmath's ``name`` (SymPy's own arbitrary-precision library:
+    there whether SciPy is or not; SciPy's own is what generated code calls), times
+    ``scale(x)`` of the last argument (``exp(-abs(x))`` for SciPy's scaled functions).
+    NaN where the value is not real, as SciPy gives it."""
+    def forward(*args: float, **options: Any) -> float:
+        import mpmath
+        value = getattr(mpmath, name)(*args, **options)
+        if scale is not None:
+            value *= scale(mpmath, mpmath.mpf(args[-1]))
+        value = complex(value)
+        return value.real if value.imag == 0 else math.nan
+    forward.__name__ = name
+    return forward
+
+
+def _exp_minus_abs(mp: Any, x: Any) -> Any:
+    return mp.exp(-abs(x))
+
+
+def _exp_plus(mp: Any, x: Any) -> Any:
+    return mp.exp(x)
+
+
+def _exp_square(mp: Any, x: Any) -> Any:
+    return mp.exp(x * x)
+
+
 def _sympy_ndtr(x: Any) -> Any:
     import sympy
     return (1 + sympy.erf(x / sympy.sqrt(2))) / 2
@@ -172,11 +200,81 @@ _rule("rgamma", 1, _rgamma,     # (below 1/2 by the reflection 1/gamma(x) = sin(
                                                       * polygamma(0, 1.0 - x) / math.pi),
                             lambda: -out * polygamma(0, x)),
       sympy=lambda x: 1 / _sympy("gamma")(x), doc="1 / gamma(x)")
+_ORDER = "the order"
+_J, _Y, _I, _K = _mp("besselj"), _mp("bessely"), _mp("besseli"), _mp("besselk")
+_IE, _KE = _mp("besseli", _exp_minus_abs), _mp("besselk", _exp_plus)
+_GAMMAINC, _BETAINC, _ERFCX = _mp("gammainc"), _mp("betainc"), _mp("erfc", _exp_square)
+_rule("y0", 1, lambda x: _Y(0, x), lambda x, out: -y1(x),
+      sympy=lambda x: _sympy("bessely")(0, x), doc="the Bessel function of the second kind Y0")
+_rule("y1", 1, lambda x: _Y(1, x), lambda x, out: y0(x) - out / x,
+      sympy=lambda x: _sympy("bessely")(1, x), doc="the Bessel function of the second kind Y1")
+_rule("k0", 1, lambda x: _K(0, x), lambda x, out: -k1(x),
+      sympy=lambda x: _sympy("besselk")(0, x), doc="the modified Bessel function K0")
+_rule("k1", 1, lambda x: _K(1, x), lambda x, out: -k0(x) - out / x,
+      sympy=lambda x: _sympy("besselk")(1, x), doc="the modified Bessel function K1")
+_rule("i0e", 1, lambda x: _IE(0, x),
+      lambda x, out: select(lt(x, 0.0), lambda: i1e(x) + out, lambda: i1e(x) - out),
+      sympy=lambda x: _sympy("besseli")(0, x) * _sympy("exp")(-_sympy("Abs")(x)),
+      doc="i0(x) * exp(-|x|)")
+_rule("i1e", 1, lambda x: _IE(1, x),
+      lambda x, out: select(eq(x, 0.0), 0.5, lambda: select(
+          lt(x, 0.0), lambda: i0e(x) - out / x + out, lambda: i0e(x) - out / x - out)),
+      sympy=lambda x: _sympy("besseli")(1, x) * _sympy("exp")(-_sympy("Abs")(x)),
+      doc="i1(x) * exp(-|x|)")
+_rule("k0e", 1, lambda x: _KE(0, x), lambda x, out: out - k1e(x),
+      sympy=lambda x: _sympy("besselk")(0, x) * _sympy("exp")(x), doc="k0(x) * exp(x)")
+_rule("k1e", 1, lambda x: _KE(1, x),
+      lambda x, out: out - k0e(x) - out / x,
+      sympy=lambda x: _sympy("besselk")(1, x) * _sympy("exp")(x), doc="k1(x) * exp(x)")
+_rule("jv", 2, _J, no_derivative(_ORDER),
+      lambda v, x, out: (jv(v - 1.0, x) - jv(v + 1.0, x)) * 0.5, sympy=_sympy("besselj"),
+      doc="the Bessel function of the first kind of order v (jn: a whole order)")
+_rule("yv", 2, _Y, no_derivative(_ORDER),
+      lambda v, x, out: (yv(v - 1.0, x) - yv(v + 1.0, x)) * 0.5, sympy=_sympy("bessely"),
+      doc="the Bessel function of the second kind of order v (yn: a whole order)")
+_rule("iv", 2, _I, no_derivative(_ORDER),
+      lambda v, x, out: (iv(v - 1.0, x) + iv(v + 1.0, x)) * 0.5, sympy=_sympy("besseli"),
+      doc="the modified Bessel function of the first kind of order v")
+_rule("kv", 2, _K, no_derivative(_ORDER),
+      lambda v, x, out: -(kv(v - 1.0, x) + kv(v + 1.0, x)) * 0.5, sympy=_sympy("besselk"),
+      doc="the modified Bessel function of the second kind of order v (kn: a whole order)")
+_rule("ive", 2, _IE, no_derivative(_ORDER),
+      lambda v, x, out: (ive(v - 1.0, x) + ive(v + 1.0, x)) * 0.5 + select(
+          lt(x, 0.0), lambda: out, lambda: -out),
+      sympy=lambda v, x: _sympy("besseli")(v, x) * _sympy("exp")(-_sympy("Abs")(x)),
+      doc="iv(v, x) * exp(-|x|)")
+_rule("kve", 2, _KE, no_derivative(_ORDER),
+      lambda v, x, out: out - (kve(v - 1.0, x) + kve(v + 1.0, x)) * 0.5,
+      sympy=lambda v, x: _sympy("besselk")(v, x) * _sympy("exp")(x), doc="kv(v, x) * exp(x)")
+_rule("gammainc", 2, lambda a, x: _GAMMAINC(a, 0, x, regularized=True),
+      no_derivative("the shape a"),
+      lambda a, x, out: exp((a - 1.0) * log(x) - x - gammaln(a)),
+      sympy=lambda a, x: _sympy("lowergamma")(a, x) / _sympy("gamma")(a),
+      doc="the regularized lower incomplete gamma function P(a, x)")
+_rule("gammaincc", 2, lambda a, x: _GAMMAINC(a, x, math.inf, regularized=True),
+      no_derivative("the shape a"),
+      lambda a, x, out: -exp((a - 1.0) * log(x) - x - gammaln(a)),
+      sympy=lambda a, x: _sympy("uppergamma")(a, x) / _sympy("gamma")(a),
+      doc="the regularized upper incomplete gamma function Q(a, x)")
+_rule("betainc", 3, lambda a, b, x: _BETAINC(a, b, 0, x, regularized=True),
+      no_derivative("the shape a"), no_derivative("the shape b"),
+      lambda a, b, x, out: exp((a - 1.0) * log(x) + (b - 1.0) * log1p(-x) - betaln(a, b)),
+      sympy=lambda a, b, x: _sympy("betainc")(a, b, 0, x) / _sympy("beta")(a, b),
+      doc="the regularized incomplete beta function I_x(a, b)")
+_rule("erfcx", 1, _ERFCX,
+      lambda x, out: 2.0 * x * out - 2.0 / math.sqrt(math.pi),
+      sympy=lambda x: _sympy("exp")(x * x) * _sympy("erfc")(x), doc="exp(x**2) * erfc(x)")
 gamma = _generic("gamma", "The gamma function on any kind of number.")
 j0 = _generic("j0", "The Bessel function J0 on any kind of number.")
 j1 = _generic("j1", "The Bessel function J1 on any kind of number.")
 i0 = _generic("i0", "The modified Bessel function I0 on any kind of number.")
 i1 = _generic("i1", "The modified Bessel function I1 on any kind of number.")
+gammaln = _generic("lgamma", "log |gamma(x)| on any kind of number.")
+betaln = _generic("betaln", "log |B(a, b)| on any kind of number.")
+y0, y1, k0, k1, i0e, i1e, k0e, k1e, jv, yv, iv, kv, ive, kve = (
+    _generic(_n, f"scipy.special.{_n} on any kind of number.")
+    for _n in ("y0", "y1", "k0", "k1", "i0e", "i1e", "k0e", "k1e", "jv", "yv", "iv", "kv",
+               "ive", "kve"))
 
 #: scipy.special's name -> the rule it calls (several names may share one rule)
 SCIPY_SPECIAL = {"gammaln": "lgamma", "gamma": "gamma", "erf": "erf", "erfc": "erfc",
@@ -186,7 +284,11 @@ SCIPY_SPECIAL = {"gammaln": "lgamma", "gamma": "gamma", "erf": "erf", "erfc": "e
                  "rel_entr": "rel_entr", "kl_div": "kl_div", "erfcinv": "erfcinv",
                  "betaln": "betaln", "beta": "beta", "i0": "i0", "i1": "i1",
                  "xlog1py": "xlog1py", "poch": "poch", "j0": "j0", "j1": "j1",
-                 "rgamma": "rgamma"}
+                 "rgamma": "rgamma", "y0": "y0", "y1": "y1", "k0": "k0", "k1": "k1",
+                 "i0e": "i0e", "i1e": "i1e", "k0e": "k0e", "k1e": "k1e", "jv": "jv",
+                 "jn": "jv", "yv": "yv", "yn": "yv", "iv": "iv", "kv": "kv", "kn": "kv",
+                 "ive": "ive", "kve": "kve", "gammainc": "gammainc", "gammaincc": "gammaincc",
+                 "betainc": "betainc", "erfcx": "erfcx"}
 for _name, _rule_name in SCIPY_SPECIAL.items():      # (the first name is the one printed)
     if RULES[_rule_name].scipy_name is None:
         RULES[_rule_name] = dataclasses.replace(RULES[_rule_name], scipy_name=_name)

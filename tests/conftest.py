@@ -89,10 +89,19 @@ DOMAINS: dict[str, Domain] = {
     **{n: Domain((R,), lambda x: abs(x) > 0.05) for n in ("i0", "i1")},
     **{n: Domain((((-6.0, 6.0),),), lambda x: abs(x) > 0.05) for n in ("j0", "j1")},
     "rgamma": Domain((((0.2, 6.0), (-2.8, -2.2), (-0.8, -0.2)),)),
+    **{n: Domain((((0.3, 6.0),),)) for n in ("y0", "y1", "k0", "k1", "k0e", "k1e")},
+    **{n: Domain((R,), lambda x: abs(x) > 0.05) for n in ("i0e", "i1e", "erfcx")},
+    # Bessel functions of any real order (not differentiated: see ORDERS) at x > 0
+    **{n: Domain((((0.0, 3.0),), ((0.3, 6.0),))) for n in ("jv", "yv", "iv", "kv", "kve")},
+    "ive": Domain((((0.0, 3.0),), ((0.3, 6.0),))),
+    **{n: Domain((((0.5, 4.0),), ((0.2, 5.0),))) for n in ("gammainc", "gammaincc")},
+    "betainc": Domain((((0.5, 4.0),), ((0.5, 4.0),), ((0.05, 0.95),))),
 }
 
-#: arguments that are whole orders, not differentiated (their partial is 0 by convention)
-ORDERS: dict[str, set[int]] = {"polygamma": {0}}
+#: arguments not differentiated: whole orders (their partial is 0 by convention) and the
+#: arguments a rule refuses to differentiate (``symgrad.rules.no_derivative``)
+ORDERS: dict[str, set[int]] = {"polygamma": {0},
+                               **{n: set(r.refused) for n, r in RULES.items() if r.refused}}
 
 
 def domain(name: str) -> Domain:

@@ -146,6 +146,29 @@ def frozen_distributions(x):
         + stats.chi2(4.0, loc=-5.0).logpdf(x) + stats.norm(loc=0.5).logsf(x))
 
 
+def bessel_kinds(x):
+    p = np.abs(x) + 0.3
+    return np.sum(special.y0(p) * special.y1(p + 0.2) + special.k0(p) + special.k1(p * 2.0)
+                  + special.i0e(x) * special.i1e(x * 2.0) + special.k0e(p) - special.k1e(p))
+
+
+def bessel_orders(x):
+    p = np.abs(x) + 0.3
+    return np.sum(special.jv(2.5, p) + special.jn(2, x) * special.yn(1, p)
+                  + special.yv(0.5, p) + special.iv(1.5, p) + special.ive(2, x)
+                  + special.kv(0.5, p) * special.kn(2, p + 1.0) + special.kve(1.5, p))
+
+
+def incomplete(x):
+    p = np.abs(x) + 0.2
+    return np.sum(special.gammainc(2.5, p) * special.gammaincc(1.5, p * 2.0)
+                  + special.betainc(2.0, 3.0, special.expit(x)) + special.erfcx(x))
+
+
+def orders_on_numbers(n, x):
+    return special.jv(n, x) * special.gammainc(n + 1.0, x * x) + special.iv(n, x)
+
+
 def gaussian_tails(x):
     return np.sum(stats.norm.cdf(x, 0.2, 1.5) * stats.norm.sf(x)
                   + stats.norm.logcdf(x, scale=2.0) + stats.norm.logsf(x - 0.5))
@@ -156,7 +179,8 @@ CASES = ["gamma_family", "beta_family", "error_functions", "logistic", "normal_f
          "entropies", "bessel", "lse_all", "lse_axis_weights", "lse_keepdims",
          "lse_with_a_tie", "softmaxes", "gaussian_likelihood", "gaussian_tails",
          "shape_likelihoods", "unit_likelihoods", "student", "counts", "simplex",
-         "gaussian_vector", "gamma_relatives", "frozen_distributions"]
+         "gaussian_vector", "gamma_relatives", "frozen_distributions", "bessel_kinds",
+         "bessel_orders", "incomplete"]
 #: models whose value is not SciPy's to the last bit (see their docstrings)
 NEAR = {"unit_likelihoods", "simplex", "gaussian_vector"}
 
@@ -239,4 +263,30 @@ def test_every_engine_of_check_runs_scipy(mod):
     for name, x in (("on_numbers", (0.7, -0.4)), ("lse_all", (X.copy(),)),
                     ("gaussian_likelihood", (X.copy(),)), ("shape_likelihoods", (X.copy(),))):
         report = symgrad.check(getattr(mod, name), *x)
+        assert report.ok and not report.unavailable, (name, str(report))
+
+
+def test_an_order_is_not_differentiated(mod):
+    """A Bessel function's order, or an incomplete gamma function's shape, has no
+    derivative symgrad knows: differentiating through it is an error naming the line, in
+    every mode; held fixed (``wrt``), the rest is differentiated."""
+    f = mod.orders_on_numbers
+    line = next(i for i, text in enumerate(SOURCE.splitlines(), 1) if "special.jv(n" in text)
+    n, x = 1.5, 0.8
+    for make in (lambda: symgrad.grad(f)(n, x), lambda: symgrad.jvp(f, (n, x), (1.0, 0.0)),
+                 lambda: symgrad.hessian(f)(n, x)):
+        with pytest.raises(symgrad.SymgradError, match=f"line {line}: .* jv with respect to the order"):
+            make()
+    value, d = symgrad.value_and_grad(f, wrt=1)(n, x)
+    assert value == f(n, x)
+    assert np.isclose(d, (f(n, x + 1e-6) - f(n, x - 1e-6)) / 2e-6, rtol=1e-7)
+    second = symgrad.hessian(f, wrt=1)(n, x)
+    g = symgrad.grad(f, wrt=1)
+    assert np.isclose(np.ravel(second)[0], (g(n, x + 1e-5) - g(n, x - 1e-5)) / 2e-5,
+                      rtol=1e-5)
+
+
+def test_check_runs_the_new_functions(mod):
+    for name in ("bessel_kinds", "bessel_orders", "incomplete"):
+        report = symgrad.check(getattr(mod, name), X.copy())
         assert report.ok and not report.unavailable, (name, str(report))
