@@ -12,13 +12,14 @@
 from .errors import (ArgumentError, NonDifferentiableError, NonScalarError, SourceError,
                      SymgradError, UnsupportedSyntaxError)
 from .rules import (RULES, Rule, acos, acosh, asin, asinh, atan, atan2, atanh, cos, cosh, erf,
-                    exp, expm1, fabs, hypot, log, log1p, log2, log10, maximum, minimum, power,
-                    register_rule, relu, sigmoid, sin, sinh, sqrt, tan, tanh)
+                    exp, expm1, fabs, hypot, log, log1p, log2, log10, maximum, minimum,
+                    no_derivative, power, register_rule, relu, sigmoid, sin, sinh, sqrt, tan, tanh)
 from .engine import Value
 
 __all__ = [
     "SymgradError", "SourceError", "UnsupportedSyntaxError", "NonDifferentiableError",
-    "NonScalarError", "ArgumentError", "RULES", "Rule", "register_rule", "Value",
+    "NonScalarError", "ArgumentError", "RULES", "Rule", "register_rule", "no_derivative",
+    "Value",
     "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "sin", "cos", "tan", "asin", "acos",
     "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "erf", "hypot",
     "sigmoid", "relu", "fabs", "power", "maximum", "minimum",

@@ -18,7 +18,7 @@ from .shapes import argument_pattern, given_patterns
 from .emit import compile_emitted
 from .pipeline import transform, tuple_search
 from .shadows import MAX_OWN_SHADOWS, flat_numbers
-from .varargs import has_varargs
+from .varargs import as_python, has_varargs
 
 Wrt = Union[None, int, str, Sequence[Union[int, str]]]
 
@@ -552,6 +552,7 @@ def _resolve_wrt(params: list[str], wrt: Wrt, fn: Any) -> tuple[list[int], bool]
 
 
 def _cached(fn: Any, wrt: Wrt, with_value: bool) -> GradFunction:
+    fn = as_python(fn)                      # (grad(math.sin): a function that calls it)
     if has_varargs(fn):
         return _by_arity(fn, wrt, with_value)
     key = (_wrt_key(wrt), with_value)
@@ -656,6 +657,7 @@ def show(fn: Any, wrt: Wrt = None, file: Any = None, *, mode: str = "grad",
         return d_x
     """
     out = file or sys.stdout
+    fn = as_python(fn)
     if stage is not None:
         from .pipeline import stages
         forms = stages(fn._generated if isinstance(fn, GradFunction) else fn,

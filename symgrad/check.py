@@ -102,6 +102,10 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
     >>> r.ok, r.rows[0].name, r.rows[0].generated, r.verdicts["jvp"]
     (True, 'jvp', 14.0, 'proved equal')
     """
+    from .varargs import as_python, has_varargs, with_arity
+    f = as_python(f)                         # (check(math.sin, 0.5): a function calling it)
+    if has_varargs(f):                       # (the adapter for this many arguments)
+        f = with_arity(f, len(args))
     selected, seconds = _engines(engines), _timeout(timeout)
     kind = mode_check(mode, tangents)
     point = array_point(f, args, wrt)

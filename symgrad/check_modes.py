@@ -60,6 +60,7 @@ from .engines import (
 from .errors import SymgradError
 from .prove import diff_floor0
 from .report import MODES
+from .structures import zeros
 from .traced import NeedsPointError, SymbolicError, Traced, to_expr
 
 __all__ = ["MODE_NAMES", "Entry", "GradCheck", "HessianCheck", "HvpCheck", "JvpCheck",
@@ -403,7 +404,7 @@ class JvpCheck(_AlongV):
     def _all_tangents(self, tans: list[Any]) -> list[Any]:
         """A tangent for every parameter (zeros for those not differentiated)."""
         by_param = dict(zip(self.point.wrt, tans))
-        return [by_param[p] if p in by_param else modes._zeros(a)
+        return [by_param[p] if p in by_param else zeros(a)
                 for p, a in zip(self.point.params, self.point.args)]
 
     def generated(self, *args: Any) -> dict[str, float]:

@@ -578,7 +578,7 @@ def source_of(name: str) -> str | None:
     if rule is None:
         raise KeyError(name)
     fn = rule.forward
-    if getattr(fn, "__module__", "") != rules.__name__:
+    if not rules.written_here(fn):
         return None
     src = textwrap.dedent(inspect.getsource(fn))
     return src.replace(f"def {fn.__name__}(", f"def {name}(", 1).strip() + "\n"
@@ -590,7 +590,7 @@ def saved_source(name: str, obj: Any) -> str | None:
     if name in _SOURCES and getattr(obj, "__name__", None) == name:
         return textwrap.dedent(_SOURCES[name]).strip() + "\n"
     for rule in rules.RULES.values():
-        if rule.forward is obj and getattr(obj, "__module__", "") == rules.__name__:
+        if rule.forward is obj and rules.written_here(obj):
             src = textwrap.dedent(inspect.getsource(obj))
             return src.replace(f"def {obj.__name__}(", f"def {name}(", 1).strip() + "\n"
     return None

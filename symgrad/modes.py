@@ -32,7 +32,12 @@ from .draws import Replay, drawn_by
 from .api import (GradFunction, Wrt, _cached, _params_of, _resolve_wrt, _wrt_or_argnums,
                   check_kind, memo)
 from .entry import check_arguments, is_complex, is_mixed, same_structure, stale
-from .varargs import ByArity, has_varargs, with_arity
+from .structures import (NUMBERS as _NUMBERS, is_array as _is_array, is_zero as _is_zero,
+                         leaves as _leaves, rebuild as _rebuild,
+                         same_structure as _same_structure, shape_text as _shape,
+                         shared_tangent as _shared_tangent,
+                         shared_tangents as _shared_tangents, unit as _unit)
+from .varargs import ByArity, as_python, has_varargs, with_arity
 from .errors import ArgumentError, SymgradError
 from .ir import FIXED_AT_USE, FIXED_PARAMS
 from .pipeline import transform, transform_forward, tuple_search, uses_numpy
@@ -105,138 +110,6 @@ def _name(fn: Any) -> str:
 
 
 # --------------------------------------------------------------------------- structures
-
-def _is_array(x: Any) -> bool:
-    return type(x).__name__ == "ndarray" and type(x).__module__ == "numpy"
-
-
-def _leaves(x: Any) -> list:
-    """The numbers in a (nested) structure of lists, tuples, dicts and arrays, in order."""
-    if _is_array(x):
-        return x.ravel().tolist()
-    if isinstance(x, (list, tuple)):
-        out: list = []
-        for v in x:
-            out.extend(_leaves(v))
-        return out
-    if isinstance(x, dict):
-        out = []
-        for v in x.values():
-            out.extend(_leaves(v))
-        return out
-    return [x]
-
-
-def _rebuild(like: Any, values: Any) -> Any:
-    """``like``'s structure filled with ``values`` (an iterator), in :func:`_leaves` order."""
-    if _is_array(like):
-        import numpy as np
-        return np.array([next(values) for _ in range(like.size)], dtype=float).reshape(
-            like.shape)
-    if isinstance(like, tuple):
-        return tuple(_rebuild(v, values) for v in like)
-    if isinstance(like, list):
-        return [_rebuild(v, values) for v in like]
-    if isinstance(like, dict):
-        return {k: _rebuild(v, values) for k, v in like.items()}
-    return next(values)
-
-
-def _zeros(like: Any) -> Any:
-    return _rebuild(like, iter([0.0] * len(_leaves(like))))
-
-
-def _unit(like: Any, k: int) -> Any:
-    """Zeros shaped like ``like`` with 1.0 at leaf ``k``."""
-    vals = [0.0] * len(_leaves(like))
-    vals[k] = 1.0
-    return _rebuild(like, iter(vals))
-
-
-_NUMBERS = frozenset((float, int))
-
-
-def _is_zero(t: Any) -> bool:
-    if type(t) is list and _NUMBERS.issuperset(map(type, t)):
-        return not any(t)
-    if isinstance(t, (list, tuple)):
-        return all(_is_zero(v) for v in t)
-    if isinstance(t, dict):
-        return all(_is_zero(v) for v in t.values())
-    return isinstance(t, (int, float)) and t == 0
-
-
-def _shared_tangents(pairs: list) -> list:
-    """Copies of the tangents in ``(primal, tangent)`` pairs (see :func:`_shared_tangent`)."""
-    memo: dict[int, Any] = {}
-    return [_shared_tangent(p, t, memo) for p, t in pairs]
-
-
-def _shared_tangent(p: Any, t: Any, memo: dict[int, Any]) -> Any:
-    """A copy of tangent ``t`` (the sweep changes a tangent list where ``f`` changes
-    its list), shared as the primal lists are: a list passed twice (or a row in two
-    places) gets one tangent list, the sum of the tangents given for it, as it gets
-    one gradient from ``grad``."""
-    if isinstance(p, list) and isinstance(t, (list, tuple)):
-        got = memo.get(id(p))
-        if got is not None:
-            _add_in(got, t)
-            return got
-        if _NUMBERS.issuperset(map(type, p)):
-            out = memo[id(p)] = list(t)            # a flat list of numbers: one copy
-            return out
-        out = memo[id(p)] = []
-        out.extend(_shared_tangent(a, b, memo) for a, b in zip(p, t))
-        return out
-    if isinstance(p, dict) and isinstance(t, dict):
-        return {k: _shared_tangent(p[k], t[k], memo) for k in p}
-    if isinstance(p, tuple) and isinstance(t, (list, tuple)):
-        items = [_shared_tangent(a, b, memo) for a, b in zip(p, t)]
-        if hasattr(p, "_fields"):                  # a NamedTuple: read by field
-            return type(p)(*items)
-        return tuple(items)
-    return t
-
-
-def _add_in(dst: list, src: Any) -> None:
-    for k, v in enumerate(src):
-        if isinstance(dst[k], list):
-            _add_in(dst[k], v)
-        else:
-            dst[k] = dst[k] + v
-
-
-def _same_structure(a: Any, b: Any, what: str, fname: str) -> None:
-    ok = True
-    if type(a) is list and type(b) in (list, tuple) and len(a) == len(b) and \
-            _NUMBERS.issuperset(map(type, a)) and _NUMBERS.issuperset(map(type, b)):
-        return                                          # a flat list of numbers
-    if isinstance(a, (list, tuple)):
-        ok = isinstance(b, (list, tuple)) and len(a) == len(b)
-        if ok:
-            for x, y in zip(a, b):
-                _same_structure(x, y, what, fname)
-            return
-    elif isinstance(a, dict):
-        ok = isinstance(b, dict) and set(a) == set(b)
-        if ok:
-            for k in a:
-                _same_structure(a[k], b[k], what, fname)
-            return
-    elif isinstance(b, (list, tuple, dict)):
-        ok = False
-    if not ok:
-        raise ArgumentError(f"{fname}: a {what} has the structure {_shape(b)} where its "
-                            f"primal has {_shape(a)}; give a {what} shaped like each primal")
-
-
-def _shape(x: Any) -> str:
-    if isinstance(x, (list, tuple)):
-        return f"{type(x).__name__} of {len(x)}"
-    if isinstance(x, dict):
-        return f"dict with keys {sorted(map(str, x))}"
-    return "a number"
-
 
 def _full_primals(fn: Any, primals: tuple, fname: str) -> tuple:
     """``primals`` with the function's defaults for the parameters not given."""
@@ -409,6 +282,7 @@ def jvp(fn: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     """
     primals = tuple(primals)
     tangents = tuple(tangents)
+    fn = as_python(fn)
     if has_varargs(fn):                # (the adapter for this many arguments)
         fn = with_arity(fn, len(primals))
     if len(primals) != len(tangents):
@@ -475,6 +349,7 @@ def hvp(fn: Callable[..., Any], primals: Any, tangents: Any, wrt: Wrt = None) ->
     """
     primals = tuple(primals)
     tangents = tuple(tangents)
+    fn = as_python(fn)
     if has_varargs(fn):                # (the adapter for this many arguments)
         fn = with_arity(fn, len(primals))
     full = _full_primals(fn, primals, "hvp")
@@ -584,8 +459,11 @@ class VJPFunction(_SweepFunction):
     kind = "vjp"
 
     def __init__(self, fn: Any, wrt: list[int], patterns: dict | None = None):
-        super().__init__(fn, transform(_target(fn), wrt, False, False, structured=True,
-                                       patterns=patterns))
+        result = transform(_target(fn), wrt, False, False, structured=True,
+                           patterns=patterns)
+        super().__init__(fn, result)
+        #: the cotangents it takes: one per number or array the code is read to return
+        self.cotangents = len(result.ir.params) - len(result.params)
 
 
 def _vjp_function(fn: Any, idx: tuple[int, ...], patterns: tuple | None = None
@@ -609,6 +487,11 @@ def _cotangent_args(out: Any, ct: Any) -> list:
     return [ct]
 
 
+def _cotangent_count(out: Any) -> int:
+    """How many cotangent arguments a result takes (see :func:`_cotangent_args`)."""
+    return sum(map(_cotangent_count, out)) if isinstance(out, tuple) else 1
+
+
 def vjp(fn: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
     """``(fn(*primals), vjp_fn)``: ``vjp_fn(cotangent)`` is the cotangent pulled back
     to the primals (one entry per primal, a tuple), by a generated reverse sweep.
@@ -619,6 +502,7 @@ def vjp(fn: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tup
     >>> out, pull((1.0, 0.0)), pull((0.0, 1.0))
     ((6.0, 5.0), (3.0, 2.0), (1.0, 1.0))
     """
+    fn = as_python(fn)
     if has_varargs(fn):                # (the adapter for this many arguments)
         fn = with_arity(fn, len(primals))
     full = _full_primals(fn, primals, "vjp")
@@ -629,6 +513,13 @@ def vjp(fn: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tup
     vf._numpy.refuse_lists(full, range(n))
     replay = Replay(vf.drawn)      # (the pullback sees the draws the value saw)
     out = fn(*full)
+
+    if _cotangent_count(out) != vf.cotangents:
+        raise SymgradError(
+            f"vjp: {_name(fn)} returned {_cotangent_count(out)} value(s) here, but symgrad "
+            f"reads its code as returning {vf.cotangents} (a library function whose "
+            "result's structure depends on its arguments' shapes, such as np.gradient of "
+            "an array of several dimensions: call it once per axis)")
 
     def vjp_fn(cotangent: Any) -> tuple:
         args = _cotangent_args(out, cotangent)
@@ -766,6 +657,7 @@ def _rebuild_out(out: Any, rows: Any) -> Any:
 
 
 def _jacobian(fn: Any, wrt: Wrt, mode: str) -> Any:
+    fn = as_python(fn)
     if has_varargs(fn):                # (one Jacobian per number of arguments)
         return ByArity(fn, lambda fixed: JacobianFunction(fixed, wrt, mode))
     return JacobianFunction(fn, wrt, mode)
@@ -865,6 +757,7 @@ def hessian(fn: Callable[..., Any], wrt: Wrt = None, *, argnums: Any = None) -> 
     4.0
     """
     wrt = _wrt_or_argnums(wrt, argnums)
+    fn = as_python(fn)
     if has_varargs(fn):                # (one Hessian per number of arguments)
         return ByArity(fn, lambda fixed: HessianFunction(fixed, wrt))
     return HessianFunction(fn, wrt)

@@ -43,6 +43,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from .errors import NonDifferentiableError
+from .floats import (square as _square, logaddexp as _logaddexp, logaddexp2 as _logaddexp2,
+                     positive as _positive, sigmoid as _sigmoid, relu as _relu, exp2 as _exp2,
+                     cbrt as _cbrt, reciprocal as _reciprocal, sinc as _sinc,
+                     polygamma as _polygamma)
 
 __all__ = [
     "Rule", "RULES", "register_rule", "no_derivative", "lookup_callable", "CallInfo",
@@ -269,96 +273,6 @@ def select(cond: Any, then: Any, otherwise: Any) -> Any:
         import numpy as np
         return np.where(cond, _force(then), _force(otherwise))
     return _force(then) if cond else _force(otherwise)
-
-
-# --------------------------------------------------------------------------- float forwards
-
-def _square(x: float) -> float:
-    """x * x."""
-    return x * x
-
-
-def _logaddexp(a: float, b: float) -> float:
-    """log(exp(a) + exp(b)), without overflow."""
-    m = a if a > b else b
-    return m + math.log(math.exp(a - m) + math.exp(b - m))
-
-
-def _logaddexp2(a: float, b: float) -> float:
-    """log2(2 ** a + 2 ** b), without overflow."""
-    m = a if a > b else b
-    return m + math.log2(2.0 ** (a - m) + 2.0 ** (b - m))
-
-
-def _positive(x: float) -> float:
-    """+x (numpy's ``positive``; also the conjugate of a real number)."""
-    return +x
-
-
-def _sigmoid(x: float) -> float:
-    """The logistic function, 1 / (1 + exp(-x)), without overflow for large |x|."""
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
-
-
-def _relu(x: float) -> float:
-    """max(x, 0), with relu(0) = 0."""
-    return x if x > 0 else 0.0
-
-
-def _exp2(x: float) -> float:
-    """2 ** x."""
-    return 2.0 ** x
-
-
-def _cbrt(x: float) -> float:
-    """The real cube root (negative for negative x)."""
-    return math.copysign(abs(x) ** (1.0 / 3.0), x)
-
-
-def _reciprocal(x: float) -> float:
-    """1 / x."""
-    return 1.0 / x
-
-
-def _sinc(x: float) -> float:
-    """sin(pi x) / (pi x), 1 at 0 (numpy's normalized sinc)."""
-    if x == 0:
-        return 1.0
-    y = math.pi * x
-    return math.sin(y) / y
-
-
-def _polygamma(n: int, x: float) -> float:
-    """The n-th derivative of the digamma function (digamma itself for n = 0) at x: the
-    recurrence moves x above 20, where the asymptotic series converges; a pole (x a
-    whole number <= 0) is a ValueError, as for math.lgamma."""
-    n = int(n)
-    if x <= 0 and x == math.floor(x):
-        raise ValueError("math domain error")
-    bernoulli = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510,
-                 43867 / 798, -174611 / 330)
-    sign = -1.0 if n % 2 else 1.0            # (-1) ** n
-    fact = math.factorial(n)
-    shift = 0.0
-    while x < 20.0 + n:                      # psi_n(x) = psi_n(x + 1) - (-1)^n n! / x^(n+1)
-        shift -= sign * fact / x ** (n + 1)
-        x += 1.0
-    if n == 0:
-        tail = math.log(x) - 0.5 / x
-        for k, b in enumerate(bernoulli, 1):
-            tail -= b / (2 * k * x ** (2 * k))
-        return shift + tail
-    tail = math.factorial(n - 1) / x ** n + fact / (2.0 * x ** (n + 1))
-    for k, b in enumerate(bernoulli, 1):
-        tail += b * math.factorial(2 * k + n - 1) / (math.factorial(2 * k) * x ** (2 * k + n))
-    return shift - sign * tail               # (-1) ** (n + 1) * tail
-
-
-def _sign(x: float) -> float:
-    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
 
 
 def _sympy(name: str) -> Callable[..., Any]:
@@ -734,10 +648,17 @@ def _register_builtin_callables() -> None:
         _CALLABLES[fn] = CallInfo(name, flavor)
     for name, rule in RULES.items():   # the helpers generated code calls (sigmoid ...):
         fwd = rule.forward             # their rule again when the gradient is differentiated
-        if getattr(fwd, "__module__", None) == __name__ and fwd not in _CALLABLES:
+        if written_here(fwd) and fwd not in _CALLABLES:
             _CALLABLES[fwd] = CallInfo(name, "helper")
 
 
+def written_here(fn: Any) -> bool:
+    """Is ``fn`` a float forward symgrad writes itself (generated code calls it as a
+    helper, and a saved module carries its source)?"""
+    return getattr(fn, "__module__", None) in (__name__, _FLOATS)
+
+
+_FLOATS = _square.__module__
 _register_builtin_callables()
 _numpy_registered = False
 

@@ -24,7 +24,7 @@ import types
 import weakref
 from typing import Any, Callable
 
-__all__ = ["has_varargs", "with_arity", "ByArity"]
+__all__ = ["has_varargs", "with_arity", "ByArity", "as_python"]
 
 _adapters: "weakref.WeakKeyDictionary[Any, dict[int, Any]]" = weakref.WeakKeyDictionary()
 _counter = itertools.count(1)
@@ -45,7 +45,8 @@ def with_arity(fn: Any, n: int, keywords: tuple = ()) -> Any:
     per = _adapters.setdefault(fn, {})
     made = per.get((n, keywords))
     if made is None:
-        made = per[(n, keywords)] = _adapter(fn, n, keywords)
+        make = _library_adapter if hasattr(fn, "__symgrad_library__") else _adapter
+        made = per[(n, keywords)] = make(fn, n, keywords)
     return made
 
 
@@ -80,6 +81,105 @@ def _adapter(fn: types.FunctionType, n: int, keywords: tuple = ()) -> Any:
     made = ns[name]
     made.__qualname__ = fn.__qualname__
     made.__doc__ = fn.__doc__
+    return made
+
+
+#: where a library's function is looked for, and how generated code spells that module
+_HOMES = (("math", "math"), ("np", "numpy"), ("np.linalg", "numpy.linalg"),
+          ("np.fft", "numpy.fft"), ("special", "scipy.special"), ("operator", "operator"),
+          ("statistics", "statistics"), ("cmath", "cmath"))
+_library: dict[Any, Any] = {}
+
+
+def as_python(fn: Any) -> Any:
+    """``fn`` itself, or for a library's function handed to symgrad directly
+    (``grad(math.sin)``, ``grad(np.tanh)``, ``jacobian(np.cumsum)``,
+    ``grad(scipy.special.gammaln)``), a Python function that calls it::
+
+        def sin(*args, **kwargs):
+            return math.sin(*args, **kwargs)
+
+    differentiated as any call of it inside a function is (its rule or model), once per
+    number of arguments given.  Its source is registered in ``linecache``.  A callable
+    from no module symgrad knows is left as it is (its error says why)."""
+    if type(fn) is types.FunctionType and not _in_library(fn):
+        return fn
+    try:
+        made = _library.get(fn)
+    except TypeError:                   # (not hashable)
+        return fn
+    if made is None:
+        spelled = _spelling(fn)
+        if spelled is None:
+            return fn
+        made = _library[fn] = _library_function(fn, *spelled)
+    return made
+
+
+def _in_library(fn: types.FunctionType) -> bool:
+    from .source import is_library
+    return is_library(fn) and _spelling(fn) is not None
+
+
+def _spelling(fn: Any) -> tuple[str, str, Any] | None:
+    """How generated code names ``fn``: (``"np.linalg.norm"``, the global ``np`` and its
+    module), or None."""
+    import builtins
+    import sys
+    name = getattr(fn, "__name__", None)
+    if not isinstance(name, str) or not name.isidentifier():
+        return None
+    if getattr(builtins, name, None) is fn:
+        return name, "", None
+    for spelled, module in _HOMES:
+        mod = sys.modules.get(module)
+        if mod is not None and getattr(mod, name, None) is fn:
+            root = spelled.split(".")[0]
+            return f"{spelled}.{name}", root, sys.modules[module.split(".")[0] if root == "np"
+                                                          else module]
+    return None
+
+
+def _library_function(fn: Any, spelled: str, root: str, module: Any) -> Any:
+    name = spelled.rsplit(".", 1)[-1]
+    made = _define(f"/symgrad/library/{spelled}.py",
+                   f"def {name}(*args, **kwargs):\n    return {spelled}(*args, **kwargs)\n",
+                   name, {root: module} if root else {})
+    made.__doc__ = getattr(fn, "__doc__", None)
+    made.__symgrad_library__ = (fn, spelled, root, module)     # (see _library_adapter)
+    return made
+
+
+def _define(filename: str, text: str, name: str, ns: dict) -> Any:
+    """The function ``name`` that ``text`` defines, its source in ``linecache``."""
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    ns = {"__name__": "symgrad.library", **ns}
+    local: dict[str, Any] = {}     # (the def apart from the globals: sum calls builtins' sum)
+    exec(compile(text, filename, "exec"), ns, local)      # noqa: S102 - our own two lines
+    return local[name]
+
+
+def _library_adapter(made: Any, n: int, keywords: tuple) -> Any:
+    """The adapter of a library function's stand-in (:func:`as_python`) for ``n``
+    positional arguments and ``keywords``: the call itself, its parameters named as the
+    library names them where it says (``def atan2(y, x): return math.atan2(y, x)``)."""
+    from .errors import ArgumentError
+    fn, spelled, root, module = made.__symgrad_library__
+    try:
+        sig = [p.name for p in inspect.signature(fn).parameters.values()
+               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        sig = []
+    names = sig[:n] if n <= len(sig) else ["x"] if n == 1 else [f"x{k}" for k in range(n)]
+    if set(names) & set(keywords) or not all(k.isidentifier() for k in keywords):
+        raise ArgumentError(f"{spelled}: a keyword argument repeats a positional one's name")
+    name = spelled.rsplit(".", 1)[-1]
+    params = ", ".join([*names, *keywords])
+    passed = ", ".join([*names, *(f"{k}={k}" for k in keywords)])
+    made = _define(f"/symgrad/library/{spelled}_{n}_{next(_counter)}.py",
+                   f"def {name}({params}):\n    return {spelled}({passed})\n", name,
+                   {root: module} if root else {})
+    made.__doc__ = getattr(fn, "__doc__", None)
     return made
 
 

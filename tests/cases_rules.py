@@ -8,3 +8,11 @@ def softplus(v):
 
 def twice_softplus(x):
     return softplus(x) * 2
+
+
+def scaled_tanh(k, x):
+    return k * math.tanh(x)
+
+
+def uses_scaled_tanh(k, x):
+    return scaled_tanh(k * k, x) + x

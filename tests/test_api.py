@@ -212,6 +212,34 @@ def test_custom_rule_with_helper_partial_and_cache_invalidation():
         api._cache.clear()
 
 
+def test_a_registered_rule_may_refuse_an_argument():
+    """``symgrad.no_derivative`` as an argument's partial: a value there that depends on
+    the differentiated inputs is refused, naming the line, in every mode; held fixed by
+    ``wrt``, the rest is differentiated (and the rule's forward is the value)."""
+    import cases_rules
+    import symgrad
+    from symgrad import api, modes, rules
+    saved = dict(rules.RULES), dict(rules._CALLABLES)
+    try:
+        symgrad.register_rule("scaled_tanh", cases_rules.scaled_tanh,
+                              [symgrad.no_derivative("the scale"),
+                               lambda k, x, out: k * (1.0 - symgrad.tanh(x) ** 2)],
+                              callables=[cases_rules.scaled_tanh])
+        f = cases_rules.uses_scaled_tanh
+        for make in (lambda: grad(f)(1.5, 0.3), lambda: symgrad.jvp(f, (1.5, 0.3), (1.0, 0.0)),
+                     lambda: symgrad.hessian(f)(1.5, 0.3)):
+            with pytest.raises(symgrad.NonDifferentiableError,
+                               match=r"line \d+: .*scaled_tanh with respect to the scale"):
+                make()
+        d = grad(f, wrt="x")(1.5, 0.3)
+        assert d == pytest.approx(2.25 * (1 - math.tanh(0.3) ** 2) + 1, rel=1e-14)
+    finally:
+        rules.RULES.clear(); rules.RULES.update(saved[0])
+        rules._CALLABLES.clear(); rules._CALLABLES.update(saved[1])
+        api._cache.clear()
+        modes._cache.clear()
+
+
 def test_argnums_alias_like_jax():
     def f(x, y):
         return x * x * y

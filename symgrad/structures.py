@@ -1,0 +1,146 @@
+"""The structures ``jvp``, ``vjp``, ``jacobian`` and ``hessian`` take and give: nested
+lists, tuples, dicts and arrays of numbers, read as their numbers in order and rebuilt
+from them, checked against each other, and tangents shared as their primals' lists are.
+
+>>> leaves([1.0, (2.0, {"a": 3.0})]), unit((0.0, [0.0, 0.0]), 1)
+([1.0, 2.0, 3.0], (0.0, [1.0, 0.0]))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import ArgumentError
+
+__all__ = ["is_array", "leaves", "rebuild", "zeros", "unit", "is_zero", "shared_tangents", "shared_tangent", "add_in", "same_structure", "shape_text"]
+
+NUMBERS = frozenset((float, int))
+
+
+def is_array(x: Any) -> bool:
+    return type(x).__name__ == "ndarray" and type(x).__module__ == "numpy"
+
+
+def leaves(x: Any) -> list:
+    """The numbers in a (nested) structure of lists, tuples, dicts and arrays, in order."""
+    if is_array(x):
+        return x.ravel().tolist()
+    if isinstance(x, (list, tuple)):
+        out: list = []
+        for v in x:
+            out.extend(leaves(v))
+        return out
+    if isinstance(x, dict):
+        out = []
+        for v in x.values():
+            out.extend(leaves(v))
+        return out
+    return [x]
+
+
+def rebuild(like: Any, values: Any) -> Any:
+    """``like``'s structure filled with ``values`` (an iterator), in :func:`leaves` order."""
+    if is_array(like):
+        import numpy as np
+        return np.array([next(values) for _ in range(like.size)], dtype=float).reshape(
+            like.shape)
+    if isinstance(like, tuple):
+        return tuple(rebuild(v, values) for v in like)
+    if isinstance(like, list):
+        return [rebuild(v, values) for v in like]
+    if isinstance(like, dict):
+        return {k: rebuild(v, values) for k, v in like.items()}
+    return next(values)
+
+
+def zeros(like: Any) -> Any:
+    return rebuild(like, iter([0.0] * len(leaves(like))))
+
+
+def unit(like: Any, k: int) -> Any:
+    """Zeros shaped like ``like`` with 1.0 at leaf ``k``."""
+    vals = [0.0] * len(leaves(like))
+    vals[k] = 1.0
+    return rebuild(like, iter(vals))
+
+
+def is_zero(t: Any) -> bool:
+    if type(t) is list and NUMBERS.issuperset(map(type, t)):
+        return not any(t)
+    if isinstance(t, (list, tuple)):
+        return all(is_zero(v) for v in t)
+    if isinstance(t, dict):
+        return all(is_zero(v) for v in t.values())
+    return isinstance(t, (int, float)) and t == 0
+
+
+def shared_tangents(pairs: list) -> list:
+    """Copies of the tangents in ``(primal, tangent)`` pairs (see :func:`shared_tangent`)."""
+    memo: dict[int, Any] = {}
+    return [shared_tangent(p, t, memo) for p, t in pairs]
+
+
+def shared_tangent(p: Any, t: Any, memo: dict[int, Any]) -> Any:
+    """A copy of tangent ``t`` (the sweep changes a tangent list where ``f`` changes
+    its list), shared as the primal lists are: a list passed twice (or a row in two
+    places) gets one tangent list, the sum of the tangents given for it, as it gets
+    one gradient from ``grad``."""
+    if isinstance(p, list) and isinstance(t, (list, tuple)):
+        got = memo.get(id(p))
+        if got is not None:
+            add_in(got, t)
+            return got
+        if NUMBERS.issuperset(map(type, p)):
+            out = memo[id(p)] = list(t)            # a flat list of numbers: one copy
+            return out
+        out = memo[id(p)] = []
+        out.extend(shared_tangent(a, b, memo) for a, b in zip(p, t))
+        return out
+    if isinstance(p, dict) and isinstance(t, dict):
+        return {k: shared_tangent(p[k], t[k], memo) for k in p}
+    if isinstance(p, tuple) and isinstance(t, (list, tuple)):
+        items = [shared_tangent(a, b, memo) for a, b in zip(p, t)]
+        if hasattr(p, "_fields"):                  # a NamedTuple: read by field
+            return type(p)(*items)
+        return tuple(items)
+    return t
+
+
+def add_in(dst: list, src: Any) -> None:
+    for k, v in enumerate(src):
+        if isinstance(dst[k], list):
+            add_in(dst[k], v)
+        else:
+            dst[k] = dst[k] + v
+
+
+def same_structure(a: Any, b: Any, what: str, fname: str) -> None:
+    ok = True
+    if type(a) is list and type(b) in (list, tuple) and len(a) == len(b) and \
+            NUMBERS.issuperset(map(type, a)) and NUMBERS.issuperset(map(type, b)):
+        return                                          # a flat list of numbers
+    if isinstance(a, (list, tuple)):
+        ok = isinstance(b, (list, tuple)) and len(a) == len(b)
+        if ok:
+            for x, y in zip(a, b):
+                same_structure(x, y, what, fname)
+            return
+    elif isinstance(a, dict):
+        ok = isinstance(b, dict) and set(a) == set(b)
+        if ok:
+            for k in a:
+                same_structure(a[k], b[k], what, fname)
+            return
+    elif isinstance(b, (list, tuple, dict)):
+        ok = False
+    if not ok:
+        raise ArgumentError(f"{fname}: a {what} has the structure {shape_text(b)} where its "
+                            f"primal has {shape_text(a)}; give a {what} shaped like each primal")
+
+
+def shape_text(x: Any) -> str:
+    if isinstance(x, (list, tuple)):
+        return f"{type(x).__name__} of {len(x)}"
+    if isinstance(x, dict):
+        return f"dict with keys {sorted(map(str, x))}"
+    return "a number"
