@@ -80,19 +80,55 @@ def _vjp_cumsum(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
     return [d if axis is not None else b.call("np_reshape_like", (d, e.args[0]))]
 
 
+def _zeros_so_far(b: ArrayBuilder, x: Any, axis: Any) -> tuple:
+    """For ``np.cumprod(x, axis)`` (``x`` flat when ``axis`` is None): the axis, ``x == 0``,
+    the count of zeros up to each position, ``x`` with its zeros 1, and a function of
+    ``k``: ``x`` with the ``k``-th zero of each lane made 1."""
+    at = 0 if axis is None else axis
+    zero = b.op("eq", x, Const(0.0))
+    count = b.call("np_cumsum", (b.call("np_where", (zero, Const(1.0), Const(0.0))),),
+                   axis=at)
+    safe = b.call("np_where", (zero, Const(1.0), x))
+
+    def kth_one(k: float) -> Any:          # (x itself elsewhere: its tangent flows there)
+        return b.call("np_where", (b.op("eq", count, Const(k)), safe, x))
+    return at, zero, count, safe, kth_one
+
+
 def _vjp_cumprod(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
-    """``d_x[i] = sum_{j >= i} g[j] out[j] / x[i]`` (infinite or nan where x is 0)."""
+    """``d_x[i] = sum_{j >= i} g[j] out[j] / x[i]`` where ``x[i]`` is not 0; at a zero, the
+    same sum of ``g[j]`` times the products with that zero made 1 (the products of the
+    other factors), for the first and second zero of a lane; at a later one 0 (it is
+    multiplied by two zeros).  Exact where ``x`` has zeros, with no division by them, and
+    so are its derivatives (hvp, hessian: a later zero's derivative holds two zeros)."""
     x, out = e.args[0], e.out
     axis = (e.params or {}).get("axis")
     flat = x if axis is not None else b.call("np_ravel", (x,))
-    d = b.op("truediv", _reverse_cumsum(b, b.op("mul", g, out), axis), flat)
+    at, zero, count, safe, kth_one = _zeros_so_far(b, flat, axis)
+    d = b.op("truediv", _reverse_cumsum(b, b.op("mul", g, out), at), safe)
+    at_zero: Any = Const(0.0)
+    for k in (2.0, 1.0):
+        others = _reverse_cumsum(b, b.op("mul", g, b.call("np_cumprod", (kth_one(k),),
+                                                           axis=at)), at)
+        at_zero = b.call("np_where", (b.op("eq", count, Const(k)), others, at_zero))
+    d = b.call("np_where", (zero, at_zero, d))
     return [d if axis is not None else b.call("np_reshape_like", (d, x))]
 
 
 def _jvp_cumprod(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    """Before a lane's first zero, ``out * cumsum(t / x)``; from it on, the tangent of
+    that zero times the products with it made 1 (every other term holds the zero)."""
     x, out = e.args[0], e.out
     axis = (e.params or {}).get("axis")
-    return b.op("mul", out, b.call("np_cumsum", (b.op("truediv", t[0], x),), axis=axis))
+    flat, tan = (x, t[0]) if axis is not None else (b.call("np_ravel", (x,)),
+                                                     b.call("np_ravel", (t[0],)))
+    at, zero, count, safe, kth_one = _zeros_so_far(b, flat, axis)
+    before = b.op("mul", out, b.call("np_cumsum", (b.op("truediv", tan, safe),), axis=at))
+    at_first = b.call("np_where", (b.op("eq", count, Const(1.0)), tan, Const(0.0)))
+    at_first = b.call("np_where", (zero, at_first, Const(0.0)))
+    lead = b.call("np_sum", (at_first,), axis=at, keepdims=True)
+    after = b.op("mul", lead, b.call("np_cumprod", (kth_one(1.0),), axis=at))
+    return b.call("np_where", (b.op("eq", count, Const(0.0)), before, after))
 
 
 def _vjp_diff(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:

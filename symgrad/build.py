@@ -214,8 +214,8 @@ def _fold_mul(b: Builder, a: Any, c: Any, va: Any, vc: Any) -> Any:
         return b.neg(c)
     if vc == -1:
         return b.neg(a)
-    if va == 0 or vc == 0:
-        return Const(0)
+    if va == 0 or vc == 0:                        # (a float zero stays a float: 0.0)
+        return Const(va if va == 0 else vc)
     da, dc = b.defn(a), b.defn(c)
     for p, d in ((a, dc), (c, da)):
         if d is None:

@@ -48,7 +48,7 @@ def _numpy_tables() -> None:
         if obj is not None:
             _BY_OBJECT[id(obj)] = op
     for alias, name in (("amax", "np_amax"), ("amin", "np_amin"), ("concat", "np_concatenate"),
-                        ("permute_dims", "np_transpose")):
+                        ("permute_dims", "np_transpose"), ("row_stack", "np_vstack")):
         obj = getattr(np, alias, None)
         if obj is not None:
             _BY_OBJECT[id(obj)] = ARRAY_OPS[name]
@@ -715,13 +715,14 @@ def _range_of(piece: ast.Slice, trick: ast.expr) -> ast.expr:
 
 
 def _sublists_as_letters(self: Any, args: list) -> list:
-    """``np.einsum(a, [0, 1], b, [1, 2], [0, 2])`` (numpy's sublist form, the lists
-    written in the call) as ``np.einsum("ab,bc->ac", a, b)``; anything else unchanged."""
+    """``np.einsum(a, [0, 1], b, [1, 2], [0, 2])`` (numpy's sublist form, the lists or
+    tuples written in the call) as ``np.einsum("ab,bc->ac", a, b)``; anything else unchanged."""
     letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
     pairs = len(args) // 2
     terms = []
     for k in [2 * i + 1 for i in range(pairs)] + ([len(args) - 1] if len(args) % 2 else []):
-        items = self.literal_list(args[k])
+        items = self.literal_list(args[k]) if type(args[k]) is not StaticTuple else \
+            args[k].items                               # (a tuple: (0, 1))
         if items is None or not all(type(c) is Const and (c.value is Ellipsis or type(
                 c.value) is int and 0 <= c.value < len(letters)) for c in items):
             return args

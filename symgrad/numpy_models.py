@@ -293,6 +293,17 @@ def polyval(p, x):
     return y
 
 
+def vander(x, N=None, increasing=False):
+    x = np.asarray(x)
+    n = len(x) if N is None else N
+    ones = np.ones_like(x * 1.0)[:, None]
+    if n <= 1:
+        return ones[:, :n]
+    powers = np.cumprod(x[:, None] * np.ones(n - 1), axis=1)    # (as numpy: products)
+    cols = np.concatenate([ones, powers], axis=1)
+    return cols if increasing else cols[:, ::-1]
+
+
 def ediff1d(ary, to_end=None, to_begin=None):
     d = np.diff(np.ravel(ary))
     if to_begin is not None:
@@ -525,7 +536,7 @@ _MODELS = {np.linalg.slogdet: slogdet, np.linalg.svd: svd, np.linalg.eigh: eigh,
            np.trace: trace, np.split: split, np.array_split: array_split,
            np.hsplit: hsplit, np.vsplit: vsplit, np.dsplit: dsplit, np.cross: cross,
            np.rollaxis: rollaxis,
-           np.polyval: polyval,
+           np.polyval: polyval, np.vander: vander,
            np.ediff1d: ediff1d, np.gradient: gradient, np.convolve: convolve,
            np.correlate: correlate, np.fill_diagonal: fill_diagonal,
            np.interp: interp, np.meshgrid: meshgrid, np.linalg.matrix_power: matrix_power,

@@ -87,7 +87,7 @@ def _adapter(fn: types.FunctionType, n: int, keywords: tuple = ()) -> Any:
 #: where a library's function is looked for, and how generated code spells that module
 _HOMES = (("math", "math"), ("np", "numpy"), ("np.linalg", "numpy.linalg"),
           ("np.fft", "numpy.fft"), ("special", "scipy.special"), ("operator", "operator"),
-          ("statistics", "statistics"), ("cmath", "cmath"))
+          ("statistics", "statistics"), ("cmath", "cmath"), ("stats", "scipy.stats"))
 _library: dict[Any, Any] = {}
 
 
@@ -131,12 +131,19 @@ def _spelling(fn: Any) -> tuple[str, str, Any] | None:
         return None
     if getattr(builtins, name, None) is fn:
         return name, "", None
+    owner = getattr(fn, "__self__", None)      # (stats.norm.logpdf: a method of stats.norm)
     for spelled, module in _HOMES:
         mod = sys.modules.get(module)
-        if mod is not None and getattr(mod, name, None) is fn:
-            root = spelled.split(".")[0]
-            return f"{spelled}.{name}", root, sys.modules[module.split(".")[0] if root == "np"
-                                                          else module]
+        if mod is None:
+            continue
+        root = spelled.split(".")[0]
+        home = sys.modules[module.split(".")[0] if root == "np" else module]
+        if getattr(mod, name, None) is fn:
+            return f"{spelled}.{name}", root, home
+        if owner is not None and not isinstance(owner, types.ModuleType):
+            for attr, value in list(vars(mod).items()):
+                if value is owner and attr.isidentifier() and getattr(owner, name, None) == fn:
+                    return f"{spelled}.{attr}.{name}", root, home
     return None
 
 

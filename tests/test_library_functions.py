@@ -103,6 +103,14 @@ def test_scipy_functions():
     assert dx == pytest.approx(fd(lambda t: special.jv(2.0, t), 1.5), rel=1e-8)
     with pytest.raises(symgrad.NonDifferentiableError, match="the order"):
         symgrad.grad(special.jv)(2.0, 1.5)
+    stats = pytest.importorskip("scipy.stats")
+    x, mu, s = 0.3, 0.1, 2.0                     # (a method of a distribution)
+    assert symgrad.grad(stats.norm.logpdf)(x, mu, s) == pytest.approx(
+        (-(x - mu) / s ** 2, (x - mu) / s ** 2, -1 / s + (x - mu) ** 2 / s ** 3), rel=1e-14)
+    assert "stats.norm.logpdf(x0, x1, x2):" in symgrad.grad(stats.norm.logpdf).for_arity(3).source
+    xs = np.array([0.2, 0.5, 1.5])
+    da = symgrad.grad(lambda a: np.sum(stats.gamma.logpdf(xs, a)))(2.0)
+    assert da == pytest.approx(fd(lambda a: np.sum(stats.gamma.logpdf(xs, a)), 2.0), rel=1e-7)
 
 
 def test_show_prints_the_call():
@@ -119,3 +127,42 @@ def test_a_callable_from_elsewhere_keeps_its_clear_error():
     with pytest.raises(symgrad.SourceError, match="not a Python function with source"):
         symgrad.grad(time.monotonic)()
     assert symgrad.grad(len)([1.0, 2.0]) == [0.0, 0.0]    # (a count: piecewise constant)
+
+
+def _known(module, test):
+    from symgrad.rules import lookup_callable
+    return sorted(n for n in dir(module) if test(getattr(module, n))
+                  and lookup_callable(getattr(module, n)) is not None)
+
+
+MATH = _known(math, callable)
+UFUNCS = _known(np, lambda f: isinstance(f, np.ufunc))
+
+
+@pytest.mark.parametrize("module, name", [(math, n) for n in MATH] + [(np, n) for n in UFUNCS])
+def test_every_function_with_a_rule_handed_directly(module, name):
+    """Every ``math`` function and numpy ufunc symgrad has a rule for, handed over
+    directly, gives its rule's partials at a point of the rule's domain (conftest's
+    sampling) to the last bit, and agrees with central differences."""
+    import random
+
+    from conftest import ORDERS, sample_point
+    from symgrad.rules import RULES, lookup_callable
+    fn = getattr(module, name)
+    rule = RULES[lookup_callable(fn).rule]
+    point = sample_point(rule.name, random.Random(f"direct-{module.__name__}.{name}"))
+    point = tuple(float(v) for v in point)
+    got = symgrad.grad(fn)(*point)
+    got = got if isinstance(got, tuple) else (got,)
+    out = rule.forward(*point)
+    for i, p in enumerate(point):
+        if i in ORDERS.get(rule.name, ()):
+            continue
+        want = float(rule.partials[i](*point, out))
+        assert math.isclose(float(got[i]), want, rel_tol=1e-12, abs_tol=1e-15), (name, i)
+        up, down = list(point), list(point)
+        h = 1e-6 * max(1.0, abs(p))
+        up[i] += h
+        down[i] -= h
+        diff = (float(fn(*up)) - float(fn(*down))) / (2 * h)
+        assert math.isclose(float(got[i]), diff, rel_tol=1e-5, abs_tol=1e-6), (name, i)

@@ -851,3 +851,64 @@ def test_a_model_outside_what_it_covers_raises_a_clear_error():
         convolve_bad_mode(X)                   # numpy's own error and symgrad's agree
     with pytest.raises(ValueError, match="mode must be one of"):
         symgrad.grad(convolve_bad_mode)(X.copy())
+
+
+# --------------------------------------------------------------------------- cumprod at zeros
+
+_CW = np.array([[0.3, -1.2, 0.7], [1.1, 0.4, -0.9], [0.2, 0.8, 1.5], [-0.6, 1.3, 0.5]])
+
+
+def cumprod_lanes(x):
+    return np.sum(np.cumprod(x, axis=0) * _CW) + np.sum(np.cumprod(x, axis=1) ** 2)
+
+
+def cumprod_all(x):
+    return np.sum(np.cumprod(x) * np.ravel(_CW))
+
+
+def vander_rows(x):
+    return np.sum(np.vander(x[:, 0], 3) * _CW[:, :3]) + np.sum(np.vander(x[0]) ** 2)
+
+
+@pytest.mark.parametrize("zeros", [(), ((1, 0),), ((0, 0), (2, 0)), ((1, 1), (1, 2), (3, 0)),
+                                   ((0, 0), (0, 1), (0, 2))], ids=str)
+@pytest.mark.parametrize("f", [cumprod_lanes, cumprod_all, vander_rows], ids=lambda f: f.__name__)
+def test_cumprod_is_exact_where_the_factors_are_zero(f, zeros):
+    """np.cumprod's derivatives divided by the factors: infinite or NaN where one is 0.
+    Now the first zero of a lane gets the products of the other factors, and a later
+    one 0 (a polynomial: central differences are exact to rounding there), in every
+    mode; so is np.vander (a model through cumprod)."""
+    x = np.array([[0.5, -1.5, 2.0], [1.2, 0.8, -0.7], [0.9, 1.1, 1.4], [-1.3, 0.6, 0.4]])
+    for at in zeros:
+        x[at] = 0.0
+    with np.errstate(all="raise"):                     # (no division by zero at all)
+        value, g = symgrad.value_and_grad(f)(x.copy())
+    assert value == f(x)
+    np.testing.assert_allclose(g, fd_grad(f, [x], 0), rtol=1e-6, atol=1e-7)
+    t = np.linspace(-1.0, 1.0, x.size).reshape(x.shape)
+    _, jv = symgrad.jvp(f, (x.copy(),), (t,))
+    assert np.isclose(jv, np.sum(g * t), rtol=1e-10, atol=1e-12)
+    hv = symgrad.hvp(f, (x.copy(),), (t,))
+    grad = symgrad.grad(f)
+    h = 1e-5
+    np.testing.assert_allclose(hv, (grad(x + h * t) - grad(x - h * t)) / (2 * h),
+                               rtol=1e-5, atol=1e-6)
+
+
+def einsum_tuple_sublists(a, b):
+    return np.sum(np.einsum(a, (0, 1), b, (1, 2), (0, 2)) ** 2)
+
+
+def row_stacked(a):
+    return np.sum(np.row_stack([a, a * 2.0]) * np.arange(12.0).reshape(4, 3))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")     # (np.row_stack, numpy 2)
+def test_einsum_sublists_as_tuples_and_row_stack():
+    """numpy's sublists may be tuples (autograd's test_systematic writes them so), and
+    np.row_stack (deprecated, still in numpy 2.x) is np.vstack."""
+    a, b = X[:2, :3].copy(), W[:3, :2].copy()
+    check_grad(einsum_tuple_sublists, a, b)
+    assert "np.einsum('ab,bc->ac', a, b)" in symgrad.grad(einsum_tuple_sublists).source
+    if hasattr(np, "row_stack"):
+        check_grad(row_stacked, X[:2, :3].copy())
