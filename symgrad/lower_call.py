@@ -266,6 +266,11 @@ class CallLowering(DictLowering, StarLowering):
         obj = callee.obj
         if _is_add_at(obj):
             return self.add_at(args, node)
+        same = _ufunc_method_as(obj)
+        if same is not None:                # np.add.reduce(x) is np.sum(x, axis=0) ...
+            if len(args) < 2 and "axis" not in kwargs:
+                kwargs = {**kwargs, "axis": Const(0)}
+            return self.apply_object(scope, Static(same), args, kwargs, node, dest)
         if _writes_argument(obj) or (
                 "out" in kwargs and (getattr(obj, "__module__", None) or "").startswith("numpy")):
             return self.writing_call(callee, obj, args, kwargs, node, dest)
@@ -781,6 +786,24 @@ def _is_add_at(obj: Any) -> bool:
     np = sys.modules.get("numpy")
     return np is not None and getattr(obj, "__self__", None) is np.add and \
         getattr(obj, "__name__", "") == "at"
+
+
+#: (ufunc, method) -> the numpy function it is (with axis=0 by default, as the method)
+_UFUNC_METHODS = {("add", "reduce"): "sum", ("multiply", "reduce"): "prod",
+                  ("maximum", "reduce"): "max", ("minimum", "reduce"): "min",
+                  ("add", "accumulate"): "cumsum", ("multiply", "accumulate"): "cumprod"}
+
+
+def _ufunc_method_as(obj: Any) -> Any:
+    """``np.sum`` for ``np.add.reduce`` (``np.cumsum`` for ``np.add.accumulate`` ...), or
+    None."""
+    np = sys.modules.get("numpy")
+    owner = getattr(obj, "__self__", None)
+    if np is None or not isinstance(owner, np.ufunc):
+        return None
+    name = _UFUNC_METHODS.get((owner.__name__, getattr(obj, "__name__", "")))
+    return None if name is None or getattr(np, owner.__name__, None) is not owner \
+        else getattr(np, name)
 
 
 def _all_params(spec: ast.arguments) -> list[ast.arg]:

@@ -293,6 +293,17 @@ def polyval(p, x):
     return y
 
 
+def take_along_axis(arr, indices, axis=-1):
+    if axis is None:
+        return np.ravel(arr)[indices]
+    moved = np.moveaxis(arr, axis, -1)
+    picks = np.moveaxis(indices, axis, -1)
+    lanes = np.reshape(moved, (-1, np.shape(moved)[-1]))
+    chosen = np.reshape(picks, (np.shape(lanes)[0], -1))
+    out = lanes[np.arange(np.shape(lanes)[0])[:, None], chosen]
+    return np.moveaxis(np.reshape(out, np.shape(picks)), -1, axis)
+
+
 def vander(x, N=None, increasing=False):
     x = np.asarray(x)
     n = len(x) if N is None else N
@@ -536,7 +547,7 @@ _MODELS = {np.linalg.slogdet: slogdet, np.linalg.svd: svd, np.linalg.eigh: eigh,
            np.trace: trace, np.split: split, np.array_split: array_split,
            np.hsplit: hsplit, np.vsplit: vsplit, np.dsplit: dsplit, np.cross: cross,
            np.rollaxis: rollaxis,
-           np.polyval: polyval, np.vander: vander,
+           np.polyval: polyval, np.vander: vander, np.take_along_axis: take_along_axis,
            np.ediff1d: ediff1d, np.gradient: gradient, np.convolve: convolve,
            np.correlate: correlate, np.fill_diagonal: fill_diagonal,
            np.interp: interp, np.meshgrid: meshgrid, np.linalg.matrix_power: matrix_power,

@@ -28,6 +28,8 @@ The grammar has
 * ``np.where`` (conditions on the parameters against constants, constant masks,
   sometimes on computed values), ``np.clip`` with float bounds;
 * loops ``for i in range(K)`` accumulating numbers or arrays, ``i`` used as an index;
+* running ``np.cumsum`` / ``np.cumprod`` (along an axis, or flattened), a product's
+  factors sometimes exact zeros (``np.where(cond, e, 0.0)``);
 * list comprehensions over an array's elements or rows, made an array by numpy
   (``np.array([v * e for v in x])``, ``np.tanh([np.sum(v * e) for v in w])``).
 
@@ -176,6 +178,7 @@ class _Writer:
             (3, lambda: self.product(shape, d)),
             (3, lambda: self.shape_op(shape, d)),
             (3, lambda: self.indexing(shape, d)),
+            (2, lambda: self.running(shape, d)),
         ]
         for _ in range(20):
             out = self.weighted(options)()
@@ -319,6 +322,28 @@ class _Writer:
             self.feat("reduce.method")
             return f"({e}).{fn}({', '.join(kw)})"
         return f"np.{fn}({', '.join([e] + kw)})"
+
+    def running(self, shape, d):
+        """``np.cumsum`` / ``np.cumprod`` along an axis (the same shape), or of a matrix of
+        as many elements flattened; a product's factors may be exact zeros
+        (``np.where(cond, e, 0.0)``, several in one lane too)."""
+        if shape == ():
+            return None
+        fn = self.pick(["cumsum", "cumprod", "cumprod"])
+        self.feat(f"running.{fn}")
+        flat = [p for p in SHAPES if len(p) == 2 and _size(p) == _size(shape)]
+        if len(shape) == 1 and flat and self.coin(25):
+            eshape, tail = self.pick(flat), ""
+            self.feat("running.flat")
+        else:
+            eshape, tail = shape, f", axis={self.pick(range(-len(shape), len(shape)))}"
+        e = self.expr(eshape, d)
+        if fn == "cumprod" and self.coin(50):      # (a zero times a differentiated value:
+            self.feat("running.zeros")            # its derivative reaches that value)
+            cond, _ = self.condition(eshape, d)
+            e = self.pick([f"({e}) * np.where({cond}, 1.0, 0.0)",
+                           f"np.where({cond}, {e}, 0.0) * ({self.expr(eshape, d)})"])
+        return f"np.{fn}({e}{tail})"
 
     def product(self, shape, d):
         E = self.expr

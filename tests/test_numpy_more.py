@@ -589,7 +589,36 @@ def mods(x):
                   + np.floor_divide(x, 0.3) * x)
 
 
+def ufunc_reductions(x):
+    """np.add.reduce is np.sum along axis 0 by default (not over everything) ..."""
+    return np.sum(np.add.reduce(x) ** 2) + np.sum(np.multiply.reduce(x, axis=-1)) \
+        + np.sum(np.maximum.reduce(x, 1, keepdims=True) * x) + np.sum(np.minimum.reduce(x))
+
+
+def ufunc_accumulations(x):
+    return np.sum(np.add.accumulate(x) ** 2) + np.sum(np.multiply.accumulate(x, axis=-1))
+
+
+def take_along_sorted(x):
+    order = np.argsort(x, axis=-1)
+    return np.sum(np.take_along_axis(x, order, axis=-1) * np.arange(x.size).reshape(x.shape)) \
+        + np.sum(np.take_along_axis(x, np.argmax(x, axis=0)[None], axis=0) ** 2)
+
+
+def take_along_repeats(x):
+    idx = np.zeros(np.shape(x), dtype=int)
+    return np.sum(np.take_along_axis(x, idx, axis=0) ** 2) \
+        + np.sum(np.take_along_axis(x, np.array([0, 0, 1]), axis=None) ** 3)
+
+
+def vander_(v):
+    return np.sum(np.vander(v, 3) ** 2) + np.sum(np.vander(v[:3], increasing=True) * S)
+
+
 GRADIENT_CASES = [
+    (ufunc_reductions, X), (ufunc_reductions, T), (ufunc_accumulations, X),
+    (ufunc_accumulations, V), (take_along_sorted, X), (take_along_sorted, T),
+    (take_along_repeats, X), (vander_, V),
     (mods, R), (mods, -R),
     (item_of_sum, X), (item_of_one_element, X), (item_of_one_element, V), (float64_cast, X),
     (cumsum_axis, X), (cumsum_flat_method, X), (cumsum_axis0_method, X),
