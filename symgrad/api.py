@@ -18,7 +18,7 @@ from .shapes import argument_pattern, given_patterns
 from .emit import compile_emitted
 from .pipeline import transform, tuple_search
 from .shadows import MAX_OWN_SHADOWS, flat_numbers
-from .varargs import as_python, has_varargs
+from .varargs import as_python, has_varargs, natural_arity
 
 Wrt = Union[None, int, str, Sequence[Union[int, str]]]
 
@@ -672,6 +672,9 @@ def show(fn: Any, wrt: Wrt = None, file: Any = None, *, mode: str = "grad",
     else:
         gf = fn if isinstance(fn, GradFunction) else grad(fn, wrt)
         text = gf.source
+        n = natural_arity(fn)
+        if not text and n is not None:          # (show(math.sin): its one argument)
+            text = gf.for_arity(n).source
         if not text and has_varargs(fn):
             raise SymgradError(f"{getattr(fn, '__name__', 'f')} takes *args: its gradient "
                                "depends on how many arguments it is given; show "

@@ -166,6 +166,24 @@ def _define(filename: str, text: str, name: str, ns: dict) -> Any:
     return local[name]
 
 
+def natural_arity(made: Any) -> int | None:
+    """How many arguments a library function's stand-in is usually called with (a
+    ufunc's inputs, the parameters without defaults), or None."""
+    fn = getattr(made, "__symgrad_library__", (None,))[0]
+    nin = getattr(fn, "nin", None)
+    if isinstance(nin, int):
+        return nin
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None
+    n = sum(1 for p in params if p.default is p.empty
+            and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+    return n or None
+
+
 def _library_adapter(made: Any, n: int, keywords: tuple) -> Any:
     """The adapter of a library function's stand-in (:func:`as_python`) for ``n``
     positional arguments and ``keywords``: the call itself, its parameters named as the
