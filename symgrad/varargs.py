@@ -117,8 +117,17 @@ def as_python(fn: Any) -> Any:
 
 
 def _in_library(fn: types.FunctionType) -> bool:
-    from .source import is_library
-    return is_library(fn) and _spelling(fn) is not None
+    """Is ``fn`` a Python function of a library module symgrad knows (``statistics``,
+    numpy's)?  Most are not: their file decides it, looked up once per file."""
+    filename = fn.__code__.co_filename
+    known = _library_files.get(filename)
+    if known is None:
+        from .source import is_library
+        known = _library_files[filename] = is_library(fn)
+    return known and _spelling(fn) is not None
+
+
+_library_files: dict[str, bool] = {}
 
 
 def _spelling(fn: Any) -> tuple[str, str, Any] | None:
