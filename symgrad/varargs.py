@@ -204,10 +204,12 @@ def _library_adapter(made: Any, n: int, keywords: tuple) -> Any:
                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     except (TypeError, ValueError):
         sig = []
-    names = sig[:n] if n <= len(sig) else ["x"] if n == 1 else [f"x{k}" for k in range(n)]
+    name = spelled.rsplit(".", 1)[-1]
+    names = sig[:n] if n <= len(sig) else []
+    if not names or {root, name} & set(names) or len(set(names)) < n:   # (no shadowing)
+        names = ["x"] if n == 1 else [f"x{k}" for k in range(n)]
     if set(names) & set(keywords) or not all(k.isidentifier() for k in keywords):
         raise ArgumentError(f"{spelled}: a keyword argument repeats a positional one's name")
-    name = spelled.rsplit(".", 1)[-1]
     params = ", ".join([*names, *keywords])
     passed = ", ".join([*names, *(f"{k}={k}" for k in keywords)])
     made = _define(f"/symgrad/library/{spelled}_{n}_{next(_counter)}.py",
