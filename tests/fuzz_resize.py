@@ -512,12 +512,17 @@ def resize_point(draw: Any, lens: dict[str, Any], source: str) -> dict[str, Any]
 
 def resize_python_raises(f: Any, args: list) -> BaseException | None:
     """What ``f`` raises at ``args`` among :data:`RESIZE_RAISES` (None where it returns;
-    an arithmetic error: the point is discarded)."""
+    an arithmetic error, or a math function's domain error (``math.sin`` of a value grown
+    to ``inf`` in a loop): the point is discarded)."""
     try:
         f(*copy.deepcopy(args))
     except RESIZE_RAISES as exc:
         return exc
     except ArithmeticError:
+        assume(False)
+    except ValueError as exc:
+        if "math domain error" not in str(exc):
+            raise
         assume(False)
     return None
 
