@@ -141,6 +141,9 @@ def _spelling(fn: Any) -> tuple[str, str, Any] | None:
     if getattr(builtins, name, None) is fn:
         return name, "", None
     owner = getattr(fn, "__self__", None)      # (stats.norm.logpdf: a method of stats.norm)
+    if owner is not None and not isinstance(owner, types.ModuleType) and not (
+            type(owner).__module__ or "").startswith(("numpy", "scipy")):
+        return None                            # (a method of the user's own object)
     for spelled, module in _HOMES:
         mod = sys.modules.get(module)
         if mod is None:
