@@ -215,7 +215,8 @@ def _fold_mul(b: Builder, a: Any, c: Any, va: Any, vc: Any) -> Any:
     if vc == -1:
         return b.neg(a)
     if va == 0 or vc == 0:                        # (a float zero stays a float: 0.0)
-        return Const(va if va == 0 else vc)
+        zero = va if va == 0 else vc
+        return Const(0 if type(zero) is int else 0.0)
     da, dc = b.defn(a), b.defn(c)
     for p, d in ((a, dc), (c, da)):
         if d is None:
