@@ -12,7 +12,8 @@ MODULES = ["symgrad", "symgrad.api", "symgrad.rules", "symgrad.helpers", "symgra
            "symgrad.arguments", "symgrad.engines", "symgrad.prove", "symgrad.report",
            "symgrad.budget", "symgrad.cli", "symgrad.modes", "symgrad.forward",
            "symgrad.notebook", "symgrad.check_arrays", "symgrad.array_ops",
-           "symgrad.array_alias", "symgrad.shapes"]
+           "symgrad.array_alias", "symgrad.shapes", "symgrad.floats", "symgrad.structures",
+           "symgrad.rules_scipy"]
 
 
 @pytest.mark.parametrize("name", MODULES)
