@@ -298,6 +298,9 @@ def take_along_axis(arr, indices, axis=-1):
         return np.ravel(arr)[indices]
     moved = np.moveaxis(arr, axis, -1)
     picks = np.moveaxis(indices, axis, -1)
+    lead = np.broadcast_shapes(np.shape(moved)[:-1], np.shape(picks)[:-1])  # (as numpy)
+    moved = np.broadcast_to(moved, lead + np.shape(moved)[-1:])
+    picks = np.broadcast_to(picks, lead + np.shape(picks)[-1:])
     lanes = np.reshape(moved, (-1, np.shape(moved)[-1]))
     chosen = np.reshape(picks, (np.shape(lanes)[0], -1))
     out = lanes[np.arange(np.shape(lanes)[0])[:, None], chosen]

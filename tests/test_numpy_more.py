@@ -611,6 +611,12 @@ def take_along_repeats(x):
         + np.sum(np.take_along_axis(x, np.array([0, 0, 1]), axis=None) ** 3)
 
 
+def take_along_broadcast(x):
+    """Indices and array broadcast against each other, as numpy broadcasts them."""
+    return np.sum(np.take_along_axis(x, np.array([[0, 2]]), axis=1) ** 2) \
+        + np.sum(np.take_along_axis(x[:1], np.array([[0], [3], [1]]), axis=1) ** 3)
+
+
 def vander_(v):
     return np.sum(np.vander(v, 3) ** 2) + np.sum(np.vander(v[:3], increasing=True) * S)
 
@@ -618,7 +624,7 @@ def vander_(v):
 GRADIENT_CASES = [
     (ufunc_reductions, X), (ufunc_reductions, T), (ufunc_accumulations, X),
     (ufunc_accumulations, V), (take_along_sorted, X), (take_along_sorted, T),
-    (take_along_repeats, X), (vander_, V),
+    (take_along_repeats, X), (take_along_broadcast, X), (vander_, V),
     (mods, R), (mods, -R),
     (item_of_sum, X), (item_of_one_element, X), (item_of_one_element, V), (float64_cast, X),
     (cumsum_axis, X), (cumsum_flat_method, X), (cumsum_axis0_method, X),
