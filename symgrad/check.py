@@ -102,10 +102,7 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
     >>> r.ok, r.rows[0].name, r.rows[0].generated, r.verdicts["jvp"]
     (True, 'jvp', 14.0, 'proved equal')
     """
-    from .varargs import as_python, has_varargs, with_arity
-    f = as_python(f)                         # (check(math.sin, 0.5): a function calling it)
-    if has_varargs(f):                       # (the adapter for this many arguments)
-        f = with_arity(f, len(args))
+    f = _checked_function(f, len(args))
     selected, seconds = _engines(engines), _timeout(timeout)
     kind = mode_check(mode, tangents)
     point = array_point(f, args, wrt)
@@ -128,6 +125,15 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
                        rtol, atol, *fd_tol, notes, selected, tuple(timed_out), point.constant,
                        checked.mode, None if checked.tangents is None else
                        tuple(checked.tangents), checked.default_tangents, skipped)
+
+
+def _checked_function(f: Any, n: int) -> Any:
+    """The Python function ``check`` reads for ``f`` called with ``n`` arguments: a
+    library's function becomes one that calls it (``check(math.sin, 0.5)``), and one with
+    ``*args`` its adapter for that many."""
+    from .varargs import as_python, has_varargs, with_arity
+    f = as_python(f)
+    return with_arity(f, n) if has_varargs(f) else f
 
 
 def _inactive(gf: Any, args: list) -> tuple:
