@@ -32,7 +32,7 @@ from .array_alias import check_views
 from .ir import Const, Eqn, Kind, KindError, Loc, Var, kind_conflict
 from .lower_array import ArrayLowering
 from .lower_call import CallLowering
-from .lower_expr import ExprLowering
+from .lower_expr import ExprLowering, array_index, refuse_array_index
 from .lower_loop import LoopLowering, at_branch_end
 from .static_args import binding
 from .scope import FuncChoice, FuncValue, Scope, Static, StaticTuple, is_operand
@@ -513,11 +513,11 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             raise scope.fs.error(node, "an assignment into " + construct_name(target.value),
                                  "assign into a list held in a variable")
         if self.is_array(base) or type(base) is Var and base.kind.find().tag in (
-                None, "num") and _array_index(target.slice):
+                None, "num") and array_index(target.slice):
             self.array_set(scope, base, target, value, node)
             return
         value = self.materialize(value, node)
-        _refuse_array_index(self, target, node, base)
+        refuse_array_index(self, target, node, base)
         if isinstance(target.slice, ast.Slice):
             from .lower_builtins import replace_slice
             replace_slice(self, base, self.slice_operands(scope, target.slice), value, node)
@@ -798,34 +798,6 @@ _STMTS: dict[type, Any] = {
     ast.ImportFrom: Lowerer.s_import, ast.Raise: Lowerer.s_raise, ast.Assert: Lowerer.s_assert,
     ast.Delete: Lowerer.s_delete,
 }
-
-
-def _refuse_array_index(lw: Any, sub: ast.Subscript, node: ast.AST, base: Any = None
-                        ) -> None:
-    """A list (or dict) indexed with a slice in several dimensions (``y[1:, :]``), or a
-    list indexed with a tuple (``w[1, 0]``) or a list (``w[[0, 2]]``): Python raises
-    TypeError, numpy indexes."""
-    several = isinstance(sub.slice, ast.Tuple) and any(
-        isinstance(it, ast.Slice) or isinstance(it, ast.Constant) and it.value is Ellipsis
-        for it in sub.slice.elts)
-    listed = isinstance(sub.slice, ast.List)
-    if several or listed or isinstance(sub.slice, ast.Tuple) and type(base) is Var and \
-            base.kind.find().tag == "list":
-        err = lw.error_at(node, "an index with slices in several dimensions of a list"
-                          if several else "a list indexed with a list (w[[0, 2]])" if listed
-                          else "a list indexed with a tuple (w[1, 0])",
-                          "make it a numpy array (np.asarray(...)) to index it that way")
-        err.about_lists = True      # (read as lists: an array argument may be meant; see api)
-        raise err
-
-
-def _array_index(node: ast.expr) -> bool:
-    """An index only arrays take: several indices (``x[i, j]``), ``None``, ``...`` or a
-    list of indices (``x[[0, 2]]``)."""
-    items = node.elts if isinstance(node, ast.Tuple) else [node]
-    return isinstance(node, (ast.Tuple, ast.List)) or any(
-        isinstance(it, ast.Constant) and (it.value is None or it.value is Ellipsis)
-        for it in items)
 
 
 def _plain(fn: Any) -> bool:

@@ -512,11 +512,10 @@ class ExprLowering:
                 return base.items[idx.value]     # (out of range: the IndexError at run time)
             base = self.materialize(base, node)
         base = self.materialize(base, node)
-        from .lower import _array_index, _refuse_array_index
         if self.is_array(base) or type(base) is Var and base.kind.find().tag in (
-                None, "num") and _array_index(node.slice):
+                None, "num") and array_index(node.slice):
             return self.array_get(scope, base, node, dest)
-        _refuse_array_index(self, node, node, base)
+        refuse_array_index(self, node, node, base)
         if isinstance(node.slice, ast.Slice):
             sl = self.slice_operands(scope, node.slice)
             kind = self.kind_of(base)
@@ -712,6 +711,34 @@ class ExprLowering:
 
     def e_call(self, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
         raise AssertionError("dispatched in expr()")  # pragma: no cover
+
+
+def refuse_array_index(lw: Any, sub: ast.Subscript, node: ast.AST, base: Any = None
+                       ) -> None:
+    """A list (or dict) indexed with a slice in several dimensions (``y[1:, :]``), or a
+    list indexed with a tuple (``w[1, 0]``) or a list (``w[[0, 2]]``): Python raises
+    TypeError, numpy indexes."""
+    several = isinstance(sub.slice, ast.Tuple) and any(
+        isinstance(it, ast.Slice) or isinstance(it, ast.Constant) and it.value is Ellipsis
+        for it in sub.slice.elts)
+    listed = isinstance(sub.slice, ast.List)
+    if several or listed or isinstance(sub.slice, ast.Tuple) and type(base) is Var and \
+            base.kind.find().tag == "list":
+        err = lw.error_at(node, "an index with slices in several dimensions of a list"
+                          if several else "a list indexed with a list (w[[0, 2]])" if listed
+                          else "a list indexed with a tuple (w[1, 0])",
+                          "make it a numpy array (np.asarray(...)) to index it that way")
+        err.about_lists = True      # (read as lists: an array argument may be meant; see api)
+        raise err
+
+
+def array_index(node: ast.expr) -> bool:
+    """An index only arrays take: several indices (``x[i, j]``), ``None``, ``...`` or a
+    list of indices (``x[[0, 2]]``)."""
+    items = node.elts if isinstance(node, ast.Tuple) else [node]
+    return isinstance(node, (ast.Tuple, ast.List)) or any(
+        isinstance(it, ast.Constant) and (it.value is None or it.value is Ellipsis)
+        for it in items)
 
 
 def _is_stdlib(mod: Any) -> bool:

@@ -111,17 +111,37 @@ def _name(fn: Any) -> str:
 
 # --------------------------------------------------------------------------- structures
 
-def _full_primals(fn: Any, primals: tuple, fname: str) -> tuple:
-    """``primals`` with the function's defaults for the parameters not given."""
+def _call(fn: Any, full: tuple) -> Any:
+    """``fn`` called with ``full``, one value per parameter: its keyword-only
+    parameters (``def f(x, *, k)``) are given by name."""
+    names = _memo(fn, ("keyword-only",), lambda: _keyword_only(fn))
+    if not names:
+        return fn(*full)
+    n = len(full) - len(names)
+    return fn(*full[:n], **dict(zip(names, full[n:])))
+
+
+def _keyword_only(fn: Any) -> list[str]:
+    try:
+        return [p.name for p in inspect.signature(fn).parameters.values()
+                if p.kind is p.KEYWORD_ONLY]
+    except (TypeError, ValueError):
+        return []
+
+
+def _full_primals(fn: Any, primals: tuple, fname: str, keywords: dict | None = None
+                  ) -> tuple:
+    """``primals`` (and ``keywords``: arguments given by name) with the function's
+    defaults for the parameters not given, in the order of its parameters."""
     params = _params(fn)
     if len(primals) > len(params):
         raise ArgumentError(f"{fname}: {_name(fn)} takes {len(params)} arguments "
                             f"{tuple(params)}, {len(primals)} primals given")
-    if len(primals) == len(params):
+    if len(primals) == len(params) and not keywords:
         return tuple(primals)
     try:
         sig = inspect.signature(fn)
-        bound = sig.bind(*primals)
+        bound = sig.bind(*primals, **(keywords or {}))
         bound.apply_defaults()
         return tuple(bound.arguments[p] for p in params)
     except TypeError as exc:
@@ -512,7 +532,7 @@ def vjp(fn: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tup
     vf = _sweep(fn, full, range(n), lambda pats: _vjp_function(fn, tuple(range(n)), pats))
     vf._numpy.refuse_lists(full, range(n))
     replay = Replay(vf.drawn)      # (the pullback sees the draws the value saw)
-    out = fn(*full)
+    out = _call(fn, full)
 
     if _cotangent_count(out) != vf.cotangents:
         raise SymgradError(
@@ -559,8 +579,8 @@ class JacobianFunction:
             return _vjp_function(self.fn, tuple(self._idx)).source
         return _forward(self.fn, tuple(self._idx)).source
 
-    def __call__(self, *args: Any) -> Any:
-        full = _full_primals(self.fn, args, self.__name__)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        full = _full_primals(self.fn, args, self.__name__, kwargs)
         ins = [full[i] for i in self._idx]
         n_in = sum(len(_leaves(x)) for x in ins)
         mode = self.mode
@@ -568,12 +588,12 @@ class JacobianFunction:
         sweep = self._sweep(full, mode)
         replay = Replay(sweep.drawn)        # (every sweep sees the same draws)
         if mode == "auto":
-            out = self.fn(*_fresh(full))
+            out = _call(self.fn, _fresh(full))
             mode = "fwd" if n_in <= len(_leaves(out)) else "rev"
         if mode == "fwd":
             return self._fwd(full, ins, sweep, replay)
         if out is None:
-            out = self.fn(*_fresh(full))
+            out = _call(self.fn, _fresh(full))
         return self._rev(full, out, self._sweep(full, "rev"), replay)
 
     def _sweep(self, full: tuple, mode: str) -> Any:
@@ -599,7 +619,7 @@ class JacobianFunction:
             columns.append(_leaves(t))
         if out is None:                                 # no input numbers
             replay.start()
-            out = self.fn(*_fresh(full))
+            out = _call(self.fn, _fresh(full))
             columns = []
         n_out = len(_leaves(out))
         rows = iter([_rebuild(like, iter([columns[k][j] for k in range(n_in)]))
@@ -716,8 +736,8 @@ class HessianFunction:
     def _ff(self) -> ForwardFunction:
         return _hvp_forward(self.fn, self._wrt)
 
-    def __call__(self, *args: Any) -> Any:
-        full = _full_primals(self.fn, args, self.__name__)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        full = _full_primals(self.fn, args, self.__name__, kwargs)
         ins = [full[i] for i in self._idx]
         _no_fields(ins, list(self.wrt), "hessian", self.fn, self._wrt)
         like = ins[0] if self._single else tuple(ins)

@@ -97,6 +97,7 @@ def test_rebind_runs_the_same_body_on_value_numbers():
     assert F.neuron_loop.__globals__["math"] is math      # the original is untouched
 
 
+@pytest.mark.heavy
 def test_suite_runs_in_tiny_quick_mode(tmp_path):
     cmd = [sys.executable, os.path.join(BENCH, "run.py"), "--quick", "--repeats", "1",
            "--min-time", "0.001", "--skip", "torch,jax", "--sympy-cap", "2.5",
@@ -134,6 +135,7 @@ def test_rosenbrock_forms_agree():
                                                                        rel=1e-14)
 
 
+@pytest.mark.heavy
 def test_modes_benchmark_runs_in_quick_mode():
     cmd = [sys.executable, os.path.join(BENCH, "modes.py"), "--quick", "--repeats", "1",
            "--min-time", "0.0002", "--hvp-size", "12"]

@@ -259,6 +259,7 @@ def test_sympy_is_skipped_above_its_cap():
             f"SYMPY_MAX_ELEMENTS = {n - 1}") in text
 
 
+@pytest.mark.heavy
 def test_value_engine_is_skipped_above_its_cap():
     n = check_arrays.VALUE_MAX_ELEMENTS + 4
     w, x = RNG.normal(size=n), RNG.normal(size=n)

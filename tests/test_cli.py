@@ -94,6 +94,7 @@ def test_check_exits_nonzero_when_engines_disagree(tmp_path):
     assert y_row.endswith("proved equal") and "*" not in y_row
 
 
+@pytest.mark.heavy
 def test_check_lists_and_integer_arguments():
     out = run("check", f"{CASES}:with_helpers", "[0.3, -0.4]", "1.2")
     assert out.returncode == 0, out.stderr
@@ -132,6 +133,7 @@ def test_check_array_arguments(tmp_path):
     assert_one_line_error(out, "array(...) takes a nested list of numbers")
 
 
+@pytest.mark.heavy
 def test_check_defaults_timeout_and_engines():
     out = run("check", f"{CASES}:with_default", "3.0")          # k = 2.5 by default
     assert out.returncode == 0 and "with_default(x=3.0, k=2.5)" in out.stdout, out.stderr
@@ -157,6 +159,7 @@ def test_symbolic_prints_expressions_and_latex():
     assert out.stdout.splitlines()[1].startswith("\\operatorname{branchy} &= ")
 
 
+@pytest.mark.heavy
 def test_errors_are_one_line(tmp_path):
     assert_one_line_error(run("check", "no/such/file.py:f", "1.0"), "no such file: no/such/file.py")
     assert_one_line_error(run("check", f"{CASES}:nueron", *NEURON), "has no function 'nueron'",

@@ -289,6 +289,7 @@ def test_chain_of_200000_ops():
     assert y.data == pytest.approx(0.5 * (n + 1))
 
 
+@pytest.mark.heavy
 def test_chain_of_a_million_ops():
     x = Value(1.5)
     y = x

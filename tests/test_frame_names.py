@@ -112,6 +112,7 @@ def _halves(x):
     return {k: _halves(v) for k, v in x.items()} if isinstance(x, dict) else 0.5
 
 
+@pytest.mark.heavy
 @settings(max_examples=int(os.environ.get("SHARE_N", "60")), deadline=None, derandomize=not os.environ.get("SHARE_N"),
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                  HealthCheck.data_too_large])

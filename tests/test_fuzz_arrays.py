@@ -42,6 +42,8 @@ from hypothesis import HealthCheck, assume, event, given, note, settings
 import symgrad
 from symgrad import SymgradError
 
+pytestmark = pytest.mark.heavy
+
 TOTAL = int(os.environ.get("SYMGRAD_FUZZ_EXAMPLES", "100"))
 # The default-size run (no SYMGRAD_FUZZ_EXAMPLES) and CI=true use a fixed, reproducible
 # set of examples, so that CI never turns red at random; a long run (SYMGRAD_FUZZ_EXAMPLES

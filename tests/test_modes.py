@@ -24,6 +24,7 @@ import cases
 import modes_cases as mc
 import reliability_cases as rc
 import test_adversarial as ta
+from numeric import assert_close, finite_diff
 from symgrad import (ArgumentError, NonScalarError, grad, hessian, hvp, jacfwd, jacobian,
                      jacrev, jvp, vjp)
 from symgrad.modes import linearize_source
@@ -378,3 +379,45 @@ def test_grad_of_a_vector_function_points_to_jacobian():
 def test_a_non_numeric_result_is_refused_by_every_mode():
     with pytest.raises(NonScalarError, match=r"modes_cases.py"):
         jvp(mc.returns_string, (1.0,), (1.0,))
+
+
+# --------------------------------------------------------------------------- arguments by name
+
+def _scaled(x, y, *, k=1.5):
+    return (x * y * k, x - k * y * y)
+
+
+def _quadratic(a, b, c=2.0):
+    return a * a * b + c * a * math.sin(b)
+
+
+def test_jacobian_and_hessian_take_arguments_by_name_as_grad_does():
+    want = finite_diff(_quadratic, (0.7, -1.3, 0.4))
+    assert_close(jacobian(_quadratic)(0.7, b=-1.3, c=0.4), tuple(want), what="jacobian")
+    assert_close(jacobian(_quadratic)(c=0.4, b=-1.3, a=0.7), tuple(want), what="jacobian")
+    assert jacobian(_quadratic)(0.7, b=-1.3) == jacobian(_quadratic)(0.7, -1.3, 2.0)
+    rows = [finite_diff(lambda a, b, c: grad(_quadratic)(a, b, c)[i], (0.7, -1.3, 0.4))
+            for i in range(3)]
+    assert_close(hessian(_quadratic)(b=-1.3, a=0.7, c=0.4), rows, rtol=1e-4, what="hessian")
+    with pytest.raises(ArgumentError, match="multiple values for argument 'a'"):
+        hessian(_quadratic)(0.7, a=1.0, b=2.0)
+    with pytest.raises(ArgumentError, match="missing a required argument: 'b'"):
+        jacobian(_quadratic)(0.7, c=2.0)
+
+
+def test_every_mode_gives_keyword_only_parameters_by_name():
+    """``def f(x, y, *, k)``: the function itself is called with ``k=`` (positionally,
+    ``TypeError: takes 2 positional arguments but 3 were given``)."""
+    point = (0.8, -0.6, 1.5)
+    cols = finite_diff(lambda x, y, k: _scaled(x, y, k=k)[0], point) + \
+        finite_diff(lambda x, y, k: _scaled(x, y, k=k)[1], point)
+    assert_close(jacobian(_scaled)(0.8, -0.6, k=1.5), (tuple(cols[:3]), tuple(cols[3:])),
+                 what="jacobian")
+    assert_close(jacrev(_scaled)(0.8, -0.6, k=1.5), jacfwd(_scaled)(0.8, -0.6, k=1.5))
+    out, pull = vjp(_scaled, *point)
+    assert out == _scaled(0.8, -0.6, k=1.5)
+    assert_close(pull((1.0, 0.0)), tuple(cols[:3]), what="vjp")
+    assert_close(pull((0.0, 1.0)), tuple(cols[3:]), what="vjp")
+    value, tangent = jvp(_scaled, point, (0.0, 0.0, 1.0))
+    assert value == out
+    assert_close(tangent, (cols[2], cols[5]), what="jvp")

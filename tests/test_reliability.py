@@ -90,6 +90,7 @@ def test_list_literal_whose_elements_are_nested_operations():
 
 # =========================================================================== the Value engine at scale
 
+@pytest.mark.heavy
 def test_value_engine_backward_through_a_million_operations():
     """y <- a*y + b*x, 333,334 times: 10^6 operations, one iterative backward()."""
     x = Value(0.5)
@@ -115,6 +116,7 @@ def _cyclic_garbage(work) -> int:
             gc.enable()
 
 
+@pytest.mark.heavy
 def test_value_engine_leaves_no_reference_cycles():
     def work():
         for _ in range(20):
@@ -128,6 +130,7 @@ def test_value_engine_leaves_no_reference_cycles():
 MLP_ARGS = next(a for f, a in cases.CASES if f is cases.mlp_loss)
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("fn,args", [(cases.mlp_loss, MLP_ARGS),
                                      (cases.loop_with_branch, (0.8, 6)),
                                      (cases.list_ops, ([0.5, -0.2, 0.9], 1.1)),
@@ -156,6 +159,7 @@ def _ten_thousand_statements() -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.heavy
 def test_function_of_ten_thousand_statements():
     src = _ten_thousand_statements()
     assert len(src.splitlines()) - 4 == 10_000            # the body of f
@@ -231,6 +235,7 @@ def _best_time(fn, *args, repeat=3) -> float:
     return best
 
 
+@pytest.mark.heavy
 def test_loop_of_a_hundred_thousand_iterations_is_right_and_linear():
     g = grad(rc.tanh_rnn, wrt=["h", "w", "x"])
     n = 100_000

@@ -214,6 +214,7 @@ def test_every_case_gives_the_same_bits_with_its_results_returned_inline(fn, arg
                       outcome(lambda: inline.compiled()(*b)))
 
 
+@pytest.mark.heavy
 @settings(max_examples=int(os.environ.get("RETURN_N", "60")), deadline=None,
           derandomize=not os.environ.get("RETURN_N"),
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
