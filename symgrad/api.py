@@ -593,7 +593,7 @@ def _wrt_or_argnums(wrt: Wrt, argnums: Any) -> Wrt:
 
 
 def grad(fn: Callable[..., Any] | None = None, wrt: Wrt = None, *,
-         argnums: int | Sequence[int] | None = None) -> Any:
+         argnums: int | Sequence[int] | None = None, has_aux: bool = False) -> Any:
     """The gradient of ``fn``, generated as readable Python source.
 
     ``wrt`` names the parameters (by name or index) to differentiate: one of
@@ -609,8 +609,14 @@ def grad(fn: Callable[..., Any] | None = None, wrt: Wrt = None, *,
     9.0
     >>> grad(f, argnums=(0,))(3.0, 2.0)     # JAX's spelling works too
     (12.0,)
+
+    ``has_aux=True``: ``fn`` returns ``(output, aux)``; the call returns ``(the
+    gradient of output, aux)`` (``value_and_grad``: ``((output, aux), gradient)``).
     """
     wrt = _wrt_or_argnums(wrt, argnums)
+    if has_aux:
+        from .auxiliary import grad_with_aux
+        return grad_with_aux(fn, lambda main: _cached(main, wrt, True), False)
     if fn is None:
         return lambda f: _cached(f, wrt, False)
     return _cached(fn, wrt, False)
@@ -624,7 +630,7 @@ def _by_arity(fn: Any, wrt: Wrt, with_value: bool) -> Any:
 
 
 def value_and_grad(fn: Callable[..., Any] | None = None, wrt: Wrt = None, *,
-                   argnums: int | Sequence[int] | None = None) -> Any:
+                   argnums: int | Sequence[int] | None = None, has_aux: bool = False) -> Any:
     """Like :func:`grad`, but the call returns ``(value, gradient)``.
 
     >>> def f(x):
@@ -633,6 +639,9 @@ def value_and_grad(fn: Callable[..., Any] | None = None, wrt: Wrt = None, *,
     (8.0, 12.0)
     """
     wrt = _wrt_or_argnums(wrt, argnums)
+    if has_aux:
+        from .auxiliary import grad_with_aux
+        return grad_with_aux(fn, lambda main: _cached(main, wrt, True), True)
     if fn is None:
         return lambda f: _cached(f, wrt, True)
     return _cached(fn, wrt, True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .ir import Eqn, Global, walk
+from .ir import Const, Eqn, Global, walk
 
 __all__ = ["generators_drawn", "drawn_by", "Replay"]
 
@@ -25,15 +25,45 @@ def generators_drawn(body: list) -> tuple:
     """The generators the IR ``body`` draws from: Python's (the ``random`` module's,
     or a ``random.Random``), numpy's (``np.random``'s, a ``RandomState`` or a
     ``Generator``)."""
-    found: dict[int, Any] = {}
+    found: dict[tuple, Any] = {}
     for s in walk(body):
-        if type(s) is Eqn and s.prim in ("call", "callmethod") and s.args and \
-                type(s.args[0]) is Global:
-            obj = s.args[0].obj          # (call: a bound method; callmethod: its object)
-            owner = getattr(obj, "__self__", None) if s.prim == "call" else obj
-            if owner is not None and _state_of(owner) is not None:
-                found[id(owner)] = owner
+        if type(s) is not Eqn or not s.args or type(s.args[0]) is not Global:
+            continue
+        obj = s.args[0].obj
+        if s.prim == "call":                                 # a bound method
+            owner = getattr(obj, "__self__", None)
+        elif s.prim == "callmethod":                         # its object
+            owner = obj
+        elif s.prim == "getattr" and type(s.args[1]) is Const and \
+                isinstance(s.args[1].value, str):
+            # another module's global, read live by a function inlined from there
+            # (helpers.rng.normal(...)): replayed as whatever it holds when a derivative
+            # begins (it may be rebound after the code was made)
+            live = LiveGenerator(obj, s.args[1].value)
+            if _state_of(live.now()) is not None:
+                found[("live", id(obj), live.name)] = live
+            continue
+        else:
+            continue
+        if owner is not None and _state_of(owner) is not None:
+            found[("object", id(owner))] = owner
     return tuple(found.values())
+
+
+class LiveGenerator:
+    """A generator another module holds under ``name``, read when it is needed."""
+
+    __slots__ = ("module", "name")
+
+    def __init__(self, module: Any, name: str):
+        self.module = module
+        self.name = name
+
+    def now(self) -> Any:
+        return getattr(self.module, self.name, None)
+
+    def __repr__(self) -> str:
+        return f"{getattr(self.module, '__name__', '?')}.{self.name}"
 
 
 def drawn_by(lowered: Any) -> tuple:
@@ -68,7 +98,8 @@ class Replay:
     __slots__ = ("_gens", "_states")
 
     def __init__(self, drawn: tuple):
-        self._gens = [_state_of(g) for g in drawn]
+        gens = [g.now() if type(g) is LiveGenerator else g for g in drawn]
+        self._gens = [state for state in map(_state_of, gens) if state is not None]
         self._states = [get() for get, _ in self._gens]
 
     def start(self) -> None:

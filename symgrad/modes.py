@@ -29,6 +29,7 @@ from typing import Any, Callable
 
 from . import static_args
 from .draws import Replay, drawn_by
+from .auxiliary import pulled_with_aux, with_aux_of
 from .api import (GradFunction, Wrt, _cached, _params_of, _resolve_wrt, _wrt_or_argnums,
                   check_kind, memo)
 from .entry import check_arguments, is_complex, is_mixed, same_structure, stale
@@ -285,7 +286,7 @@ def _params(fn: Any) -> list[str]:
     return _memo(fn, ("params",), lambda: _params_of(fn))
 
 
-def jvp(fn: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
+def jvp(fn: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = False) -> Any:
     """``(fn(*primals), the derivative of fn at primals along tangents)``, by a
     generated tangent sweep (forward mode).
 
@@ -302,6 +303,8 @@ def jvp(fn: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
     """
     primals = tuple(primals)
     tangents = tuple(tangents)
+    if has_aux:
+        return pulled_with_aux(fn, primals, lambda main: jvp(main, primals, tangents))
     fn = as_python(fn)
     if has_varargs(fn):                # (the adapter for this many arguments)
         fn = with_arity(fn, len(primals))
@@ -512,7 +515,7 @@ def _cotangent_count(out: Any) -> int:
     return sum(map(_cotangent_count, out)) if isinstance(out, tuple) else 1
 
 
-def vjp(fn: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
+def vjp(fn: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
     """``(fn(*primals), vjp_fn)``: ``vjp_fn(cotangent)`` is the cotangent pulled back
     to the primals (one entry per primal, a tuple), by a generated reverse sweep.
 
@@ -521,7 +524,11 @@ def vjp(fn: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tup
     >>> out, pull = vjp(f, 2.0, 3.0)
     >>> out, pull((1.0, 0.0)), pull((0.0, 1.0))
     ((6.0, 5.0), (3.0, 2.0), (1.0, 1.0))
+
+    ``has_aux=True``: ``fn`` returns ``(output, aux)``; ``(output, vjp_fn, aux)``.
     """
+    if has_aux:
+        return pulled_with_aux(fn, primals, lambda main: vjp(main, *primals))
     fn = as_python(fn)
     if has_varargs(fn):                # (the adapter for this many arguments)
         fn = with_arity(fn, len(primals))
@@ -676,14 +683,18 @@ def _rebuild_out(out: Any, rows: Any) -> Any:
     return next(rows)
 
 
-def _jacobian(fn: Any, wrt: Wrt, mode: str) -> Any:
+def _jacobian(fn: Any, wrt: Wrt, mode: str, has_aux: bool = False) -> Any:
+    """The Jacobian function (``has_aux``: of the output, returned with the aux)."""
+    if has_aux:
+        return with_aux_of(fn, lambda main: _jacobian(main, wrt, mode), "jacobian")
     fn = as_python(fn)
     if has_varargs(fn):                # (one Jacobian per number of arguments)
         return ByArity(fn, lambda fixed: JacobianFunction(fixed, wrt, mode))
     return JacobianFunction(fn, wrt, mode)
 
 
-def jacfwd(fn: Callable[..., Any], wrt: Wrt = None, *, argnums: Any = None) -> JacobianFunction:
+def jacfwd(fn: Callable[..., Any], wrt: Wrt = None, *, argnums: Any = None,
+           has_aux: bool = False) -> JacobianFunction:
     """The Jacobian by forward mode: one generated tangent sweep per input number.
 
     >>> def f(x):
@@ -691,10 +702,11 @@ def jacfwd(fn: Callable[..., Any], wrt: Wrt = None, *, argnums: Any = None) -> J
     >>> jacfwd(f)([2.0, 5.0])
     [[5.0, 2.0], [1.0, 3.0]]
     """
-    return _jacobian(fn, _wrt_or_argnums(wrt, argnums), "fwd")
+    return _jacobian(fn, _wrt_or_argnums(wrt, argnums), "fwd", has_aux)
 
 
-def jacrev(fn: Callable[..., Any], wrt: Wrt = None, *, argnums: Any = None) -> JacobianFunction:
+def jacrev(fn: Callable[..., Any], wrt: Wrt = None, *, argnums: Any = None,
+           has_aux: bool = False) -> JacobianFunction:
     """The Jacobian by reverse mode: one generated reverse sweep per output number.
 
     >>> def f(x):
@@ -702,14 +714,14 @@ def jacrev(fn: Callable[..., Any], wrt: Wrt = None, *, argnums: Any = None) -> J
     >>> jacrev(f)([2.0, 5.0])
     [[5.0, 2.0], [1.0, 3.0]]
     """
-    return _jacobian(fn, _wrt_or_argnums(wrt, argnums), "rev")
+    return _jacobian(fn, _wrt_or_argnums(wrt, argnums), "rev", has_aux)
 
 
-def jacobian(fn: Callable[..., Any], wrt: Wrt = None, *,
-             argnums: Any = None) -> JacobianFunction:
+def jacobian(fn: Callable[..., Any], wrt: Wrt = None, *, argnums: Any = None,
+             has_aux: bool = False) -> JacobianFunction:
     """The Jacobian, by forward mode when the inputs are no more numerous than the
     outputs, else by reverse mode (decided at each call, from the sizes)."""
-    return _jacobian(fn, _wrt_or_argnums(wrt, argnums), "auto")
+    return _jacobian(fn, _wrt_or_argnums(wrt, argnums), "auto", has_aux)
 
 
 # --------------------------------------------------------------------------- Hessians
@@ -766,7 +778,8 @@ class HessianFunction:
         return source_html(self.source)
 
 
-def hessian(fn: Callable[..., Any], wrt: Wrt = None, *, argnums: Any = None) -> HessianFunction:
+def hessian(fn: Callable[..., Any], wrt: Wrt = None, *, argnums: Any = None,
+            has_aux: bool = False) -> HessianFunction:
     """The Hessian of ``fn``, as a function of the same arguments.
 
     >>> def f(x, y):
@@ -775,8 +788,13 @@ def hessian(fn: Callable[..., Any], wrt: Wrt = None, *, argnums: Any = None) -> 
     ((4.0, 6.0), (6.0, 0.0))
     >>> hessian(f, wrt="x")(3.0, 2.0)
     4.0
+
+    ``has_aux=True``: ``fn`` returns ``(output, aux)``; the call returns ``(the
+    Hessian of output, aux)``.
     """
     wrt = _wrt_or_argnums(wrt, argnums)
+    if has_aux:
+        return with_aux_of(fn, lambda main: hessian(main, wrt), "hessian")
     fn = as_python(fn)
     if has_varargs(fn):                # (one Hessian per number of arguments)
         return ByArity(fn, lambda fixed: HessianFunction(fixed, wrt))

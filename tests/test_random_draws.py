@@ -12,6 +12,7 @@ generator is left where the function leaves it (the same number of draws, in the
 order).  A draw of constants is the library's call, printed as the user wrote it."""
 
 import random
+import sys
 
 import pytest
 
@@ -333,3 +334,69 @@ def numpy_generator(x, y):
         assert get() == after                     # (where one run leaves it)
         assert_close([list(r) for r in jac], [[u * 1.3, u * 0.7], [v * 1.3, v * 0.7]],
                      rtol=1e-12, atol=0.0, what=f.__name__)
+
+
+def test_a_helper_of_another_module_drawing_from_its_generator_is_replayed(monkeypatch):
+    """A helper inlined from another module reads that module's generator live
+    (``helpers.RNG``: ``getattr`` of the module); each column of a Jacobian and each
+    sweep of a Hessian must see the draws of the first.  Before, such a generator was
+    not found and every column drew again: a silently wrong Jacobian."""
+    np = pytest.importorskip("numpy")
+    helpers = load('''
+import random
+
+import numpy as np
+
+RNG = random.Random(5)
+NRNG = np.random.default_rng(5)
+
+
+def python_noise(x, y):
+    return x * RNG.random() * y, y * x * RNG.random()
+
+
+def numpy_noise(x, y):
+    return x * NRNG.random() * y, y * x * NRNG.random()
+''')
+    m = load('''
+def python_pair(x, y):
+    return helpers.python_noise(x, y)
+
+
+def numpy_pair(x, y):
+    return helpers.numpy_noise(x, y)
+
+
+def python_scalar(x, y):
+    a, b = helpers.python_noise(x, y)
+    return a * b
+''')
+    m.helpers = helpers
+    monkeypatch.setitem(sys.modules, helpers.__name__, helpers)     # (imported, as usual)
+    for f, gen in ((m.python_pair, helpers.RNG), (m.numpy_pair, helpers.NRNG)):
+        get = gen.getstate if hasattr(gen, "getstate") else lambda: gen.bit_generator.state
+        put = gen.setstate if hasattr(gen, "setstate") else \
+            lambda s: setattr(gen.bit_generator, "state", s)
+        for make in (symgrad.jacfwd, symgrad.jacrev):
+            state = get()
+            jac = make(f)(0.7, 1.3)
+            after = get()
+            put(state)
+            u, v = gen.random(), gen.random()
+            assert get() == after                 # (where one run leaves it)
+            assert_close([list(r) for r in jac], [[u * 1.3, u * 0.7], [v * 1.3, v * 0.7]],
+                         rtol=1e-12, atol=0.0, what=f"{make.__name__} {f.__name__}")
+    helpers.NRNG = np.random.default_rng(11)      # rebound: the code reads it live
+    state = helpers.NRNG.bit_generator.state
+    jac = symgrad.jacfwd(m.numpy_pair)(0.7, 1.3)
+    helpers.NRNG.bit_generator.state = state
+    u, v = helpers.NRNG.random(), helpers.NRNG.random()
+    assert_close([list(r) for r in jac], [[u * 1.3, u * 0.7], [v * 1.3, v * 0.7]],
+                 rtol=1e-12, atol=0.0, what="rebound generator")
+    state = helpers.RNG.getstate()
+    h = symgrad.hessian(m.python_scalar)(0.7, 1.3)
+    helpers.RNG.setstate(state)
+    uv = helpers.RNG.random() * helpers.RNG.random()   # f = x^2 y^2 uv
+    assert_close([list(r) for r in h], [[2 * 1.3 ** 2 * uv, 4 * 0.7 * 1.3 * uv],
+                                        [4 * 0.7 * 1.3 * uv, 2 * 0.7 ** 2 * uv]],
+                 rtol=1e-12, atol=1e-15, what="hessian")
