@@ -13,7 +13,8 @@ from .errors import (ArgumentError, NonDifferentiableError, NonScalarError, Sour
                      SymgradError, UnsupportedSyntaxError)
 from .rules import (RULES, Rule, acos, acosh, asin, asinh, atan, atan2, atanh, cos, cosh, erf,
                     exp, expm1, fabs, hypot, log, log1p, log2, log10, maximum, minimum,
-                    no_derivative, power, register_rule, relu, sigmoid, sin, sinh, sqrt, tan, tanh)
+                    no_derivative, power, register_rule, relu, sigmoid, sin, sinh, sqrt,
+                    stop_gradient, tan, tanh)
 from .engine import Value
 
 __all__ = [
@@ -22,7 +23,7 @@ __all__ = [
     "Value",
     "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "sin", "cos", "tan", "asin", "acos",
     "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "erf", "hypot",
-    "sigmoid", "relu", "fabs", "power", "maximum", "minimum",
+    "sigmoid", "relu", "fabs", "power", "maximum", "minimum", "stop_gradient",
 ]
 __version__ = "0.1.0"
 from .api import GradFunction, grad, show, value_and_grad  # noqa: E402

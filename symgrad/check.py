@@ -152,8 +152,12 @@ def _inactive(gf: Any, args: list) -> tuple:
 
 
 def _scalar_value(f: Callable[..., Any], point: Any) -> Any:
-    """``f`` at the point, which must be one number."""
+    """``f`` at the point, which must be one number (``point.stopped``: it called
+    ``stop_gradient``, whose derivative 0 finite differences of ``f`` cannot see)."""
+    from .rules import _STOPS
+    calls = _STOPS[0]
     value = _at_point(f, point, point.function)
+    point.stopped = _STOPS[0] != calls
     if getattr(value, "shape", ()) not in ((), (1,)):
         raise SymgradError(f"{point.function} returned an array of shape {value.shape} at the "
                            "point, not a number: check compares gradients of functions that "
@@ -176,6 +180,9 @@ def _run_engines(selected: tuple, point: Any, checked: Any, gen: dict, tols: tup
             if too_large:
                 unavailable[name], skipped[name] = too_large, "too large"
                 continue
+            if name == "fd" and getattr(point, "stopped", False):
+                unavailable[name], skipped[name] = _STOPPED, "not comparable"
+                continue
             col, why, late = _run_engine(name, checked, gen, tols, seconds, progress)
             if col is not None:
                 columns[name] = col
@@ -187,6 +194,9 @@ def _run_engines(selected: tuple, point: Any, checked: Any, gen: dict, tols: tup
                     unavailable[name] = _on_object_arrays(name, point.function, why)
     return columns, unavailable, skipped, timed_out
 
+
+_STOPPED = ("not comparable: the function calls stop_gradient, whose derivative is 0 by "
+            "definition, and finite differences measure the change of its value")
 
 #: engine -> (the cap on numbers in arrays, its name)
 _CAPS = {"sympy": "SYMPY_MAX_ELEMENTS", "value": "VALUE_MAX_ELEMENTS"}

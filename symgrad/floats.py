@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["square", "logaddexp", "logaddexp2", "positive", "sigmoid", "relu", "exp2", "cbrt", "reciprocal", "sinc", "polygamma", "sign"]
+__all__ = ["square", "logaddexp", "logaddexp2", "positive", "stop_gradient", "sigmoid", "relu", "exp2", "cbrt", "reciprocal", "sinc", "polygamma", "sign"]
 
 def square(x: float) -> float:
     """x * x."""
@@ -31,6 +31,12 @@ def logaddexp2(a: float, b: float) -> float:
 def positive(x: float) -> float:
     """+x (numpy's ``positive``; also the conjugate of a real number)."""
     return +x
+
+
+def stop_gradient(x: float) -> float:
+    """x itself; its derivative is taken to be 0 (JAX's ``lax.stop_gradient``, PyTorch's
+    ``detach``)."""
+    return x
 
 
 def sigmoid(x: float) -> float:

@@ -44,7 +44,7 @@ from typing import Any, Callable, Sequence
 
 from .errors import NonDifferentiableError
 from .floats import (square as _square, logaddexp as _logaddexp, logaddexp2 as _logaddexp2,
-                     positive as _positive, sigmoid as _sigmoid, relu as _relu, exp2 as _exp2,
+                     positive as _positive, stop_gradient as _stop_gradient, sigmoid as _sigmoid, relu as _relu, exp2 as _exp2,
                      cbrt as _cbrt, reciprocal as _reciprocal, sinc as _sinc,
                      polygamma as _polygamma)
 
@@ -53,7 +53,7 @@ __all__ = [
     "exp", "log", "log1p", "expm1", "log2", "log10", "sqrt", "sin", "cos", "tan",
     "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
     "sigmoid", "relu", "erf", "polygamma", "hypot", "fabs", "select", "both", "gt", "ge", "lt", "le",
-    "eq",
+    "eq", "stop_gradient",
 ]
 
 
@@ -287,6 +287,38 @@ def _sympy_sigmoid(x: Any) -> Any:
     return 1 / (1 + sympy.exp(-x))
 
 
+def _sympy_stop_gradient(x: Any) -> Any:
+    """``stop_gradient(x)`` in SymPy: a function whose value is ``x`` (evaluated and
+    printed as such by lambdify) and whose derivative is 0."""
+    return _stop_gradient_class()(x)
+
+
+def _stop_gradient_class() -> Any:
+    made = _SYMPY_CLASSES.get("stop_gradient")
+    if made is None:
+        import sympy
+
+        class stop_gradient(sympy.Function):      # noqa: N801 - printed under this name
+            nargs = 1
+            _imp_ = staticmethod(lambda x: x)
+
+            def fdiff(self, argindex: int = 1) -> Any:
+                return sympy.S.Zero
+
+            def _eval_evalf(self, prec: int) -> Any:
+                return self.args[0].evalf(prec)
+
+            @classmethod
+            def eval(cls, x: Any) -> Any:
+                return x if x.is_number else None
+
+        made = _SYMPY_CLASSES["stop_gradient"] = stop_gradient
+    return made
+
+
+_SYMPY_CLASSES: dict[str, Any] = {}
+
+
 def _sympy_relu(x: Any) -> Any:
     import sympy
     return sympy.Piecewise((x, x > 0), (0, True))
@@ -397,6 +429,7 @@ def _rule(name: str, nargs: int, forward: Callable[..., Any], *partials: Callabl
 
 # primitives whose float forward never raises (an unused result may be dropped)
 _SAFE = {"add", "sub", "mul", "neg", "square", "tanh", "sin", "cos", "atan", "atan2", "sigmoid", "relu",
+         "stop_gradient",
          "abs", "max", "min", "erf", "erfc", "float", "hypot", "positive"}
 
 
@@ -531,6 +564,8 @@ _rule("logaddexp2", 2, _logaddexp2, lambda a, b, out: 2.0 ** (a - out),
       numpy_name="logaddexp2", doc="log2(2 ** a + 2 ** b)")
 _rule("positive", 1, _positive, lambda x, out: 1.0, sympy=lambda x: x,
       numpy_name="positive", doc="+x (np.positive; np.conj of a real number)")
+_rule("stop_gradient", 1, _stop_gradient, lambda x, out: 0.0, sympy=_sympy_stop_gradient,
+      doc="x, with derivative 0: what flows through it is not differentiated")
 _rule("sigmoid", 1, _sigmoid, lambda x, out: out * (1.0 - out), sympy=_sympy_sigmoid,
       doc="1 / (1 + exp(-x))")
 _rule("relu", 1, _relu, lambda x, out: select(gt(x, 0), 1.0, 0.0), sympy=_sympy_relu,
@@ -577,6 +612,22 @@ _hypot2 = _generic("hypot", "sqrt(x*x + y*y) on any kind of number.")
 sigmoid = _generic("sigmoid", "The logistic function 1 / (1 + exp(-x)).\n\n"
                    ">>> sigmoid(0.0)\n0.5")
 relu = _generic("relu", "max(x, 0) with relu'(0) = 0.\n\n>>> relu(-2.0)\n0.0")
+_stop_gradient_any = _generic("stop_gradient", "")
+_STOPS = [0]            # calls of stop_gradient so far (see check: differences cannot see it)
+
+
+def stop_gradient(x: Any) -> Any:
+    """``x`` itself, with derivative 0: what flows through it is not differentiated
+    (JAX's ``lax.stop_gradient``, PyTorch's ``detach``), on any kind of number.
+
+    >>> stop_gradient(2.5)
+    2.5
+    """
+    _STOPS[0] += 1
+    return _stop_gradient_any(x)
+
+
+stop_gradient.__module__ = "symgrad"
 fabs = _generic("abs", "|x| on any kind of number (abs'(0) = 0).\n\n>>> fabs(-2.0)\n2.0")
 fabs.__name__ = fabs.__qualname__ = "fabs"
 
@@ -640,7 +691,8 @@ def _register_builtin_callables() -> None:
                "asin": asin, "acos": acos, "atan": atan, "atan2": atan2, "sinh": sinh,
                "cosh": cosh, "tanh": tanh, "asinh": asinh, "acosh": acosh, "atanh": atanh,
                "erf": erf, "polygamma": polygamma, "hypot": hypot, "sigmoid": sigmoid,
-               "relu": relu, "abs": fabs, "pow": power, "max": maximum, "min": minimum}
+               "relu": relu, "abs": fabs, "pow": power, "max": maximum, "min": minimum,
+               "stop_gradient": stop_gradient}
     for name, fn in generic.items():
         flavor = "math" if RULES[name].math_name else "helper"
         if name in ("max", "min"):

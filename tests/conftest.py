@@ -100,7 +100,9 @@ DOMAINS: dict[str, Domain] = {
 
 #: arguments not differentiated: whole orders (their partial is 0 by convention) and the
 #: arguments a rule refuses to differentiate (``symgrad.rules.no_derivative``)
-ORDERS: dict[str, set[int]] = {"polygamma": {0},
+# arguments whose partial is not the derivative of the forward: an order or shape symgrad
+# does not differentiate, and stop_gradient's (0 by definition; its forward is x)
+ORDERS: dict[str, set[int]] = {"polygamma": {0}, "stop_gradient": {0},
                                **{n: set(r.refused) for n, r in RULES.items() if r.refused}}
 
 
