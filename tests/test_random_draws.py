@@ -301,17 +301,15 @@ def pair(x, y):
     assert_close(list(jac[0]), [u * args[1], args[0] * u], rtol=1e-12, atol=0.0, what="jac")
 
 
-def test_generator_objects_the_function_names_are_replayed():
-    """``RNG.random()`` of a module-level ``random.Random`` (and a numpy ``Generator``):
-    every column of ``jacfwd`` sees the draws of the first."""
-    np = pytest.importorskip("numpy")
-    m = load('''
+def _generators_module(seed):
+    """A module of two functions drawing from its own module-level generators."""
+    return load(f'''
 import random
 
 import numpy as np
 
-RNG = random.Random(0)
-NRNG = np.random.default_rng(0)
+RNG = random.Random({seed})
+NRNG = np.random.default_rng({seed})
 
 
 def python_generator(x, y):
@@ -321,19 +319,32 @@ def python_generator(x, y):
 def numpy_generator(x, y):
     return x * NRNG.random() * y, y * x * NRNG.random()
 ''')
+
+
+def test_generator_objects_the_function_names_are_replayed():
+    """``RNG.random()`` of a module-level ``random.Random`` (and a numpy ``Generator``):
+    every column of ``jacfwd`` sees the draws of the first."""
+    pytest.importorskip("numpy")
+    m = _generators_module(0)
     for f, gen in ((m.python_generator, m.RNG), (m.numpy_generator, m.NRNG)):
-        get = gen.getstate if hasattr(gen, "getstate") else lambda: gen.bit_generator.state
-        state = get()
-        jac = symgrad.jacfwd(f)(0.7, 1.3)
-        after = get()
-        if hasattr(gen, "setstate"):
-            gen.setstate(state)
-        else:
-            gen.bit_generator.state = state
-        u, v = gen.random(), gen.random()
-        assert get() == after                     # (where one run leaves it)
-        assert_close([list(r) for r in jac], [[u * 1.3, u * 0.7], [v * 1.3, v * 0.7]],
-                     rtol=1e-12, atol=0.0, what=f.__name__)
+        _columns_see_the_first_draws(symgrad.jacfwd, f, gen)
+
+
+def _columns_see_the_first_draws(make, f, gen):
+    """``make(f)`` (a Jacobian) at (0.7, 1.3) of ``f(x, y) = (x u y, y x v)``, ``u, v``
+    two draws of ``gen``: every column sees the same two, and ``gen`` is left where one
+    run of ``f`` leaves it."""
+    get = gen.getstate if hasattr(gen, "getstate") else lambda: gen.bit_generator.state
+    put = gen.setstate if hasattr(gen, "setstate") else \
+        lambda s: setattr(gen.bit_generator, "state", s)
+    state = get()
+    jac = make(f)(0.7, 1.3)
+    after = get()
+    put(state)
+    u, v = gen.random(), gen.random()
+    assert get() == after                         # (where one run leaves it)
+    assert_close([list(r) for r in jac], [[u * 1.3, u * 0.7], [v * 1.3, v * 0.7]],
+                 rtol=1e-12, atol=0.0, what=f"{make.__name__} {f.__name__}")
 
 
 def test_a_helper_of_another_module_drawing_from_its_generator_is_replayed(monkeypatch):
@@ -342,57 +353,27 @@ def test_a_helper_of_another_module_drawing_from_its_generator_is_replayed(monke
     sweep of a Hessian must see the draws of the first.  Before, such a generator was
     not found and every column drew again: a silently wrong Jacobian."""
     np = pytest.importorskip("numpy")
-    helpers = load('''
-import random
-
-import numpy as np
-
-RNG = random.Random(5)
-NRNG = np.random.default_rng(5)
-
-
-def python_noise(x, y):
-    return x * RNG.random() * y, y * x * RNG.random()
-
-
-def numpy_noise(x, y):
-    return x * NRNG.random() * y, y * x * NRNG.random()
-''')
+    helpers = _generators_module(5)
     m = load('''
 def python_pair(x, y):
-    return helpers.python_noise(x, y)
+    return helpers.python_generator(x, y)
 
 
 def numpy_pair(x, y):
-    return helpers.numpy_noise(x, y)
+    return helpers.numpy_generator(x, y)
 
 
 def python_scalar(x, y):
-    a, b = helpers.python_noise(x, y)
+    a, b = helpers.python_generator(x, y)
     return a * b
 ''')
     m.helpers = helpers
     monkeypatch.setitem(sys.modules, helpers.__name__, helpers)     # (imported, as usual)
     for f, gen in ((m.python_pair, helpers.RNG), (m.numpy_pair, helpers.NRNG)):
-        get = gen.getstate if hasattr(gen, "getstate") else lambda: gen.bit_generator.state
-        put = gen.setstate if hasattr(gen, "setstate") else \
-            lambda s: setattr(gen.bit_generator, "state", s)
         for make in (symgrad.jacfwd, symgrad.jacrev):
-            state = get()
-            jac = make(f)(0.7, 1.3)
-            after = get()
-            put(state)
-            u, v = gen.random(), gen.random()
-            assert get() == after                 # (where one run leaves it)
-            assert_close([list(r) for r in jac], [[u * 1.3, u * 0.7], [v * 1.3, v * 0.7]],
-                         rtol=1e-12, atol=0.0, what=f"{make.__name__} {f.__name__}")
+            _columns_see_the_first_draws(make, f, gen)
     helpers.NRNG = np.random.default_rng(11)      # rebound: the code reads it live
-    state = helpers.NRNG.bit_generator.state
-    jac = symgrad.jacfwd(m.numpy_pair)(0.7, 1.3)
-    helpers.NRNG.bit_generator.state = state
-    u, v = helpers.NRNG.random(), helpers.NRNG.random()
-    assert_close([list(r) for r in jac], [[u * 1.3, u * 0.7], [v * 1.3, v * 0.7]],
-                 rtol=1e-12, atol=0.0, what="rebound generator")
+    _columns_see_the_first_draws(symgrad.jacfwd, m.numpy_pair, helpers.NRNG)
     state = helpers.RNG.getstate()
     h = symgrad.hessian(m.python_scalar)(0.7, 1.3)
     helpers.RNG.setstate(state)
