@@ -264,9 +264,9 @@ class ExprLowering:
         if prim == "matmul":
             from .array_ops import ARRAY_OPS
             return self.array_call(scope, ARRAY_OPS["np_matmul"], [a, b], {}, node, dest)
-        if prim is None:
-            return self.emit("binop", (a, b), Kind(), {"op": type(node.op).__name__},
-                             dest=dest)
+        if prim is None:        # (x & y, x | y, x << k ...: of arrays, an array)
+            return self.emit("binop", (a, b), self.join((a, b)),
+                             {"op": type(node.op).__name__}, dest=dest)
         out = self.arith(prim, a, b, dest, node)
         if getattr(node, "inplace_name", False) and type(a) is Var and self.block and \
                 type(self.block[-1]) is ir.Eqn and self.block[-1].outs == (out,):

@@ -264,6 +264,10 @@ _rule("betainc", 3, lambda a, b, x: _BETAINC(a, b, 0, x, regularized=True),
 _rule("erfcx", 1, _ERFCX,
       lambda x, out: 2.0 * x * out - 2.0 / math.sqrt(math.pi),
       sympy=lambda x: _sympy("exp")(x * x) * _sympy("erfc")(x), doc="exp(x**2) * erfc(x)")
+_rule("log_expit", 1, lambda x: -math.log1p(math.exp(-x)) if x >= 0 else
+      x - math.log1p(math.exp(x)), lambda x, out: -rules.expm1(out),
+      sympy=lambda x: -_sympy("log")(1 + _sympy("exp")(-x)),
+      doc="log(expit(x)) = -log1p(exp(-x)); derivative expit(-x) = -expm1(out)")
 gamma = _generic("gamma", "The gamma function on any kind of number.")
 j0 = _generic("j0", "The Bessel function J0 on any kind of number.")
 j1 = _generic("j1", "The Bessel function J1 on any kind of number.")
@@ -288,7 +292,7 @@ SCIPY_SPECIAL = {"gammaln": "lgamma", "gamma": "gamma", "erf": "erf", "erfc": "e
                  "i0e": "i0e", "i1e": "i1e", "k0e": "k0e", "k1e": "k1e", "jv": "jv",
                  "jn": "jv", "yv": "yv", "yn": "yv", "iv": "iv", "kv": "kv", "kn": "kv",
                  "ive": "ive", "kve": "kve", "gammainc": "gammainc", "gammaincc": "gammaincc",
-                 "betainc": "betainc", "erfcx": "erfcx"}
+                 "betainc": "betainc", "erfcx": "erfcx", "log_expit": "log_expit"}
 for _name, _rule_name in SCIPY_SPECIAL.items():      # (the first name is the one printed)
     if RULES[_rule_name].scipy_name is None:
         RULES[_rule_name] = dataclasses.replace(RULES[_rule_name], scipy_name=_name)

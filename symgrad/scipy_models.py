@@ -3,7 +3,8 @@
 ``log_softmax``; the normal distribution's ``scipy.stats.norm.pdf``, ``logpdf``,
 ``cdf``, ``logcdf``, ``sf`` and ``logsf``; the densities (``pdf``, ``logpdf``) of
 ``expon``, ``gamma``, ``chi2``, ``beta``, ``t``, ``dirichlet`` and
-``multivariate_normal``, and ``poisson``'s ``pmf``/``logpmf`` (with ``loc`` and
+``multivariate_normal``; ``laplace``, ``logistic``, ``cauchy``, ``lognorm`` and
+``uniform`` (their ``cdf`` too); ``poisson``'s ``pmf``/``logpmf`` (with ``loc`` and
 ``scale``; inside the support, with valid parameters).  Each is SciPy's
 own steps (SciPy 1.15 and later: the same values to the last bit for real arguments,
 except where a docstring says),
@@ -148,6 +149,104 @@ def t_pdf(x, df, loc=0.0, scale=1.0):
                   - (df + 1) / 2 * np.log1p(z * z / df)) / scale
 
 
+def laplace_logpdf(x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return np.log(0.5 * np.exp(-np.abs(z))) - np.log(scale)
+
+
+def laplace_pdf(x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return 0.5 * np.exp(-np.abs(z)) / scale
+
+
+def laplace_cdf(x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return np.where(z > 0, 1.0 - 0.5 * np.exp(-np.abs(z)), 0.5 * np.exp(-np.abs(z)))
+
+
+def laplace_sf(x, loc=0.0, scale=1.0):
+    return laplace_cdf(-x, -loc, scale)
+
+
+def logistic_logpdf(x, loc=0.0, scale=1.0):
+    """(``np.log1p`` where SciPy calls its own ``special.log1p``: the value may differ
+    from SciPy's in the last bits)"""
+    y = -np.abs((x - loc) / scale)
+    return y - 2. * np.log1p(np.exp(y)) - np.log(scale)
+
+
+def logistic_pdf(x, loc=0.0, scale=1.0):
+    return np.exp(logistic_logpdf(x, loc, scale) + np.log(scale)) / scale
+
+
+def logistic_cdf(x, loc=0.0, scale=1.0):
+    return special.expit((x - loc) / scale)
+
+
+def logistic_logcdf(x, loc=0.0, scale=1.0):
+    return special.log_expit((x - loc) / scale)
+
+
+def logistic_sf(x, loc=0.0, scale=1.0):
+    return special.expit(-((x - loc) / scale))
+
+
+def logistic_logsf(x, loc=0.0, scale=1.0):
+    return special.log_expit(-((x - loc) / scale))
+
+
+def cauchy_logpdf(x, loc=0.0, scale=1.0):
+    absx = np.abs((x - loc) / scale)
+    inside = absx < 1
+    far = np.where(inside, 2.0, absx)          # (the branch not taken, kept finite)
+    return np.where(inside, -_LOG_PI - np.log1p(absx ** 2),
+                    -_LOG_PI - (2 * np.log(far) + np.log1p((1 / far) ** 2))) - np.log(scale)
+
+
+def cauchy_pdf(x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return 1.0 / np.pi / (1.0 + z * z) / scale
+
+
+def cauchy_cdf(x, loc=0.0, scale=1.0):
+    return np.arctan2(1, -((x - loc) / scale)) / np.pi
+
+
+def cauchy_sf(x, loc=0.0, scale=1.0):
+    return np.arctan2(1, (x - loc) / scale) / np.pi
+
+
+def lognorm_logpdf(x, s, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    pos = np.where(z > 0, z, 1.0)              # (the branch not taken, kept finite)
+    return np.where(z > 0, -np.log(pos) ** 2 / (2 * s ** 2)
+                    - np.log(s * pos * np.sqrt(2 * np.pi)), -np.inf) - np.log(scale)
+
+
+def lognorm_pdf(x, s, loc=0.0, scale=1.0):
+    return np.exp(lognorm_logpdf(x, s, loc, scale) + np.log(scale)) / scale
+
+
+def lognorm_cdf(x, s, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return np.where(z > 0, special.ndtr(np.log(np.where(z > 0, z, 1.0)) / s), 0.0)
+
+
+def uniform_logpdf(x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return np.where((z >= 0) & (z <= 1), 0.0, -np.inf) - np.log(scale)
+
+
+def uniform_pdf(x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return np.where((z >= 0) & (z <= 1), 1.0, 0.0) / scale
+
+
+def uniform_cdf(x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return np.where(z < 0, 0.0, np.where(z > 1, 1.0, z))
+
+
 def poisson_logpmf(k, mu, loc=0):
     k = k - loc
     return np.where(k >= 0, special.xlogy(k, mu) - special.gammaln(k + 1) - mu, -np.inf)
@@ -196,6 +295,7 @@ def multigammaln(a, d):
 
 
 _LOG_2PI = math.log(2 * math.pi)
+_LOG_PI = np.log(np.pi)
 
 class FrozenNorm(NamedTuple):
     """``stats.norm(loc, scale)``: its methods are the models above with its parameters."""
@@ -237,6 +337,45 @@ class FrozenShape(NamedTuple):
         return self.logpdf_of(x, self.shape, self.loc, self.scale)
 
 
+class FrozenLocScale(NamedTuple):
+    """``stats.laplace(loc, scale)``, ``stats.logistic``, ``stats.cauchy``,
+    ``stats.uniform``: no shape parameter."""
+    logpdf_of: Any
+    pdf_of: Any
+    cdf_of: Any
+    loc: Any = 0.0
+    scale: Any = 1.0
+
+    def pdf(self, x):
+        return self.pdf_of(x, self.loc, self.scale)
+
+    def logpdf(self, x):
+        return self.logpdf_of(x, self.loc, self.scale)
+
+    def cdf(self, x):
+        return self.cdf_of(x, self.loc, self.scale)
+
+
+def laplace_frozen(loc=0.0, scale=1.0):
+    return FrozenLocScale(laplace_logpdf, laplace_pdf, laplace_cdf, loc, scale)
+
+
+def logistic_frozen(loc=0.0, scale=1.0):
+    return FrozenLocScale(logistic_logpdf, logistic_pdf, logistic_cdf, loc, scale)
+
+
+def cauchy_frozen(loc=0.0, scale=1.0):
+    return FrozenLocScale(cauchy_logpdf, cauchy_pdf, cauchy_cdf, loc, scale)
+
+
+def uniform_frozen(loc=0.0, scale=1.0):
+    return FrozenLocScale(uniform_logpdf, uniform_pdf, uniform_cdf, loc, scale)
+
+
+def lognorm_frozen(s, loc=0.0, scale=1.0):
+    return FrozenShape(lognorm_logpdf, lognorm_pdf, s, loc, scale)
+
+
 def norm_frozen(loc=0.0, scale=1.0):
     return FrozenNorm(loc, scale)
 
@@ -273,8 +412,21 @@ def _add_stats_models() -> None:
         stats.dirichlet.logpdf: dirichlet_logpdf, stats.dirichlet.pdf: dirichlet_pdf,
         stats.multivariate_normal.logpdf: multivariate_normal_logpdf,
         stats.multivariate_normal.pdf: multivariate_normal_pdf,
+        stats.laplace.logpdf: laplace_logpdf, stats.laplace.pdf: laplace_pdf,
+        stats.laplace.cdf: laplace_cdf, stats.laplace.sf: laplace_sf,
+        stats.logistic.logpdf: logistic_logpdf, stats.logistic.pdf: logistic_pdf,
+        stats.logistic.cdf: logistic_cdf, stats.logistic.logcdf: logistic_logcdf,
+        stats.logistic.sf: logistic_sf, stats.logistic.logsf: logistic_logsf,
+        stats.cauchy.logpdf: cauchy_logpdf, stats.cauchy.pdf: cauchy_pdf,
+        stats.cauchy.cdf: cauchy_cdf, stats.cauchy.sf: cauchy_sf,
+        stats.lognorm.logpdf: lognorm_logpdf, stats.lognorm.pdf: lognorm_pdf,
+        stats.lognorm.cdf: lognorm_cdf,
+        stats.uniform.logpdf: uniform_logpdf, stats.uniform.pdf: uniform_pdf,
+        stats.uniform.cdf: uniform_cdf,
         stats.norm: norm_frozen, stats.gamma: gamma_frozen, stats.t: t_frozen,
-        stats.chi2: chi2_frozen})
+        stats.chi2: chi2_frozen, stats.laplace: laplace_frozen,
+        stats.logistic: logistic_frozen, stats.cauchy: cauchy_frozen,
+        stats.uniform: uniform_frozen, stats.lognorm: lognorm_frozen})
 
 
 def scipy_model_of(obj: Any) -> Any:

@@ -26,6 +26,7 @@ The grammar has
 * in-place writes into a local copy (``y = x.copy(); y[i] = ...; y[1:] += ...``,
   ``y[:, j] *= ...``, mask and integer-array writes, ``np.add.at``), in a loop too;
 * ``np.where`` (conditions on the parameters against constants, constant masks,
+  masks combined by ``&``, ``|``, ``^``, constants in both branches,
   sometimes on computed values), ``np.clip`` with float bounds;
 * loops ``for i in range(K)`` accumulating numbers or arrays, ``i`` used as an index;
 * running ``np.cumsum`` / ``np.cumprod`` (along an axis, or flattened), a product's
@@ -271,11 +272,18 @@ class _Writer:
         if self.coin(12):          # a condition on a computed value (may sit near a kink)
             self.feat("where.computed_condition")
             return f"np.sin({self.expr(p, min(d, 1))}) {op} 0.2", p
+        if self.coin(20):          # masks combined by & | ^ (an array, of their shape)
+            self.feat("where.combined_mask")
+            first, other = self.pick(table[p]), self.pick(table[p])
+            return f"({first}) {self.pick(['&', '|', '^'])} ({other})", p
         return self.pick(table[p]), p
 
     def where(self, shape, d) -> str:
         self.feat("where")
         cond, cshape = self.condition(shape, d)
+        if cshape == shape and self.coin(15):   # constants in both branches: an array
+            self.feat("where.constant_branches")       # of the condition's shape
+            return f"np.where({cond}, {self.const()}, {self.const()})"
         a = self.expr(shape, d)
         b = (self.expr(self.pick(PARTNERS[shape]), d) if self.coin(75)
              else self.pick(["0.0", "1.0", "-2.0"]))

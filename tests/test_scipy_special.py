@@ -173,6 +173,33 @@ def orders_on_numbers(n, x):
     return special.jv(n, x) * special.gammainc(n + 1.0, x * x) + special.iv(n, x)
 
 
+def location_scale(x):
+    loc, s = x[0] * 0.5, np.exp(x[1] * 0.3) + 0.2
+    return np.sum(stats.laplace.logpdf(x, loc, s) + stats.laplace.pdf(x)
+                  + stats.laplace.cdf(x, scale=2.0) * stats.laplace.sf(x)
+                  + stats.logistic.logpdf(x, loc, s) + stats.logistic.pdf(x)
+                  + stats.logistic.cdf(x) + stats.logistic.logcdf(x)
+                  + stats.logistic.sf(x) + stats.logistic.logsf(x, scale=0.5)
+                  + stats.cauchy.logpdf(x, loc, s) + stats.cauchy.logpdf(x * 3.0)
+                  + stats.cauchy.pdf(x) + stats.cauchy.cdf(x) * stats.cauchy.sf(x, 0.1)
+                  + stats.uniform.logpdf(x * 0.1, -1.0, 2.5 + s)
+                  + stats.uniform.pdf(x * 0.1, -1.0, s + 3.0)
+                  + stats.uniform.cdf(x, -2.0 + loc, 5.0))
+
+
+def positive_shapes(x):
+    pos = np.abs(x) + 0.1
+    s = np.exp(x[0]) * 0.5 + 0.2
+    return np.sum(stats.lognorm.logpdf(pos, s) + stats.lognorm.pdf(pos + 0.1, 0.5, scale=2.0)
+                  + stats.lognorm.cdf(pos, s, loc=0.05) + special.log_expit(x * 3.0))
+
+
+def frozen_location_scale(x):
+    return np.sum(stats.laplace(0.1, 2.0).logpdf(x) + stats.cauchy(scale=2.0).cdf(x)
+                  + stats.lognorm(0.5).logpdf(np.abs(x) + 0.1) + stats.logistic(x[0]).pdf(x)
+                  + stats.uniform(-3.0, 6.0 + x[1] ** 2).logpdf(x))
+
+
 def gaussian_tails(x):
     return np.sum(stats.norm.cdf(x, 0.2, 1.5) * stats.norm.sf(x)
                   + stats.norm.logcdf(x, scale=2.0) + stats.norm.logsf(x - 0.5))
@@ -184,7 +211,8 @@ CASES = ["gamma_family", "beta_family", "error_functions", "logistic", "normal_f
          "lse_with_a_tie", "softmaxes", "gaussian_likelihood", "gaussian_tails",
          "shape_likelihoods", "unit_likelihoods", "student", "counts", "simplex",
          "gaussian_vector", "gamma_relatives", "frozen_distributions", "bessel_kinds",
-         "bessel_orders", "incomplete"]
+         "bessel_orders", "incomplete", "location_scale", "positive_shapes",
+         "frozen_location_scale"]
 #: models whose value is not SciPy's to the last bit (see their docstrings)
 NEAR = {"unit_likelihoods", "simplex", "gaussian_vector"}
 

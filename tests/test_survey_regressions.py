@@ -1119,3 +1119,29 @@ def test_the_gradient_of_a_function_calling_a_gradient_of_a_list_of_arrays():
     for g in (got, pull(1.0)[0]):
         for a, b in zip(g, want):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- masks
+def mask_minus_scalar(x, s):
+    return np.sum(x + (np.where((x >= 0) & (x <= 1), 0.0, 1.0) - s))
+
+
+def mask_or_times_scalar(x, s):
+    m = (x > 0.5) | (x < -1.0)
+    return np.sum(np.where(m, 2.0, -1.0) * s + x * s)
+
+
+def mask_xor_in_a_row(w, s):
+    return np.sum(np.where((w > 0) ^ (w[0] > 0.2), 1.5, 0.5) / s + w)
+
+
+@pytest.mark.parametrize("f, args", [
+    (mask_minus_scalar, (np.array([0.3, -0.6, 1.1]), 0.5)),
+    (mask_or_times_scalar, (np.array([0.9, -1.6, 0.2]), 1.3)),
+    (mask_xor_in_a_row, (np.array([[0.3, -0.6, 1.1], [0.5, 0.1, -0.2]]), 1.7)),
+])
+def test_masks_combined_by_bitwise_operators_are_arrays(f, args):
+    """``(x >= 0) & (x <= 1)`` (``|``, ``^``) of arrays is an array: before, it was read
+    as one number, so ``np.where(mask, 0.0, 1.0) - s`` gave the number ``s`` a gradient
+    shaped like the array (``[-1, -1, -1]`` for ``-3``), or the gradient crashed."""
+    check_grad(f, *args)
