@@ -272,7 +272,7 @@ class _Writer:
         if self.coin(12):          # a condition on a computed value (may sit near a kink)
             self.feat("where.computed_condition")
             return f"np.sin({self.expr(p, min(d, 1))}) {op} 0.2", p
-        if self.coin(20):          # masks combined by & | ^ (an array, of their shape)
+        if self.coin(35):          # masks combined by & | ^ (an array, of their shape)
             self.feat("where.combined_mask")
             first, other = self.pick(table[p]), self.pick(table[p])
             return f"({first}) {self.pick(['&', '|', '^'])} ({other})", p
@@ -281,7 +281,7 @@ class _Writer:
     def where(self, shape, d) -> str:
         self.feat("where")
         cond, cshape = self.condition(shape, d)
-        if cshape == shape and self.coin(15):   # constants in both branches: an array
+        if cshape == shape and self.coin(30):   # constants in both branches: an array
             self.feat("where.constant_branches")       # of the condition's shape
             return f"np.where({cond}, {self.const()}, {self.const()})"
         a = self.expr(shape, d)
