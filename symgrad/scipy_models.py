@@ -4,7 +4,9 @@
 ``cdf``, ``logcdf``, ``sf`` and ``logsf``; the densities (``pdf``, ``logpdf``) of
 ``expon``, ``gamma``, ``chi2``, ``beta``, ``t``, ``dirichlet`` and
 ``multivariate_normal``; ``laplace``, ``logistic``, ``cauchy``, ``lognorm`` and
-``uniform`` (their ``cdf`` too); ``poisson``'s ``pmf``/``logpmf`` (with ``loc`` and
+``uniform`` (their ``cdf`` too); ``poisson``'s ``pmf``/``logpmf``; and
+``scipy.linalg``'s ``cholesky``, ``cho_factor``/``cho_solve``, ``solve``,
+``solve_triangular``, ``inv``, ``det``, ``eigh`` and ``eigvalsh`` (through numpy.linalg) (with ``loc`` and
 ``scale``; inside the support, with valid parameters).  Each is SciPy's
 own steps (SciPy 1.15 and later: the same values to the last bit for real arguments,
 except where a docstring says),
@@ -392,9 +394,110 @@ def chi2_frozen(df, loc=0.0, scale=1.0):
     return FrozenShape(chi2_logpdf, chi2_pdf, df, loc, scale)
 
 
+# --------------------------------------------------------------------------- scipy.linalg
+# LAPACK's symmetric and Cholesky routines read one triangle of ``a``: the models make
+# the symmetric matrix from that triangle, so a derivative reaches only the entries
+# SciPy reads (central differences of SciPy's function agree entry by entry).  Values
+# go through numpy.linalg: equal to SciPy's up to rounding (about 1e-15).
+
+_SYMMETRIC = {"sym", "her", "pos", "symmetric", "hermitian", "positive definite"}
+_GENERAL = {None, "gen", "general"}
+
+
+def _from_triangle(a, lower):
+    """The symmetric matrix LAPACK sees in ``a``'s lower (else upper) triangle."""
+    if lower:
+        return np.tril(a) + np.swapaxes(np.tril(a, -1), -1, -2)
+    return np.triu(a) + np.swapaxes(np.triu(a, 1), -1, -2)
+
+
+def _as_assumed(a, assume_a, lower):
+    if assume_a in _GENERAL:
+        return a
+    if assume_a in _SYMMETRIC:
+        return _from_triangle(a, lower)
+    if assume_a in ("lower triangular", "upper triangular"):
+        return np.tril(a) if assume_a == "lower triangular" else np.triu(a)
+    if assume_a == "diagonal":
+        return a * np.eye(np.shape(a)[-1])
+    raise ValueError(f"symgrad models scipy.linalg with assume_a in 'gen', 'sym', 'her', "
+                     f"'pos', 'diagonal' or triangular, not {assume_a!r}")
+
+
+def linalg_cholesky(a, lower=False, overwrite_a=False, check_finite=True):
+    low = np.linalg.cholesky(_from_triangle(a, lower))
+    return low if lower else np.swapaxes(low, -1, -2)
+
+
+def linalg_solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True,
+                 assume_a=None, transposed=False):
+    m = _as_assumed(a, assume_a, lower)
+    return np.linalg.solve(np.swapaxes(m, -1, -2) if transposed else m, b)
+
+
+def linalg_inv(a, overwrite_a=False, check_finite=True, *, assume_a=None, lower=False):
+    return np.linalg.inv(_as_assumed(a, assume_a, lower))
+
+
+def linalg_det(a, overwrite_a=False, check_finite=True):
+    return np.linalg.det(a)
+
+
+def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False,
+                     check_finite=True):
+    t = np.tril(a) if lower else np.triu(a)
+    if unit_diagonal:
+        t = t * (1.0 - np.eye(np.shape(a)[-1])) + np.eye(np.shape(a)[-1])
+    if (trans != "N") if isinstance(trans, str) else (trans != 0):    # (T, C, 1, 2)
+        t = np.swapaxes(t, -1, -2)
+    return np.linalg.solve(t, b)
+
+
+def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
+    """(the factor, ``lower``); the other triangle holds zeros (SciPy leaves whatever was
+    there: never read)"""
+    return linalg_cholesky(a, lower), lower
+
+
+def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
+    c, lower = c_and_lower
+    low = np.tril(c) if lower else np.swapaxes(np.triu(c), -1, -2)
+    return np.linalg.solve(np.swapaxes(low, -1, -2), np.linalg.solve(low, b))
+
+
+def linalg_eigh(a, b=None, *, lower=True, eigvals_only=False, overwrite_a=False,
+                overwrite_b=False, type=1, check_finite=True, subset_by_index=None,
+                subset_by_value=None, driver=None):
+    if b is not None or subset_by_index is not None or subset_by_value is not None:
+        raise ValueError("symgrad models scipy.linalg.eigh of one matrix, every "
+                         "eigenvalue: leave out b and the subsets")
+    sym = _from_triangle(a, lower)
+    if eigvals_only:
+        return np.linalg.eigvalsh(sym)
+    return np.linalg.eigh(sym)
+
+
+def linalg_eigvalsh(a, b=None, *, lower=True, overwrite_a=False, overwrite_b=False, type=1,
+                    check_finite=True, subset_by_index=None, subset_by_value=None,
+                    driver=None):
+    return linalg_eigh(a, b, lower=lower, eigvals_only=True,
+                       subset_by_index=subset_by_index, subset_by_value=subset_by_value)
+
+
 _MODELS: dict = {special.logsumexp: logsumexp, special.softmax: softmax,
                  special.log_softmax: log_softmax, special.multigammaln: multigammaln}
 _STATS: list = []            # (scipy.stats's models, added when a function of it is met)
+_LINALG: list = []           # (scipy.linalg's, likewise)
+
+
+def _add_linalg_models() -> None:
+    import scipy.linalg as linalg
+    _LINALG.append(linalg)
+    _MODELS.update({
+        linalg.cholesky: linalg_cholesky, linalg.solve: linalg_solve, linalg.inv: linalg_inv,
+        linalg.det: linalg_det, linalg.solve_triangular: solve_triangular,
+        linalg.cho_factor: cho_factor, linalg.cho_solve: cho_solve, linalg.eigh: linalg_eigh,
+        linalg.eigvalsh: linalg_eigvalsh})
 
 
 def _add_stats_models() -> None:
@@ -432,8 +535,11 @@ def _add_stats_models() -> None:
 def scipy_model_of(obj: Any) -> Any:
     """The model inlined for a call of the SciPy function ``obj``, or None (scipy.stats is
     read only once a function of it is met: it is slow to import)."""
-    if not _STATS and (getattr(obj, "__module__", None) or "").startswith("scipy.stats"):
+    module = getattr(obj, "__module__", None) or ""
+    if not _STATS and module.startswith("scipy.stats"):
         _add_stats_models()
+    if not _LINALG and module.startswith("scipy.linalg"):
+        _add_linalg_models()
     try:
         return _MODELS.get(obj)
     except TypeError:                    # (an unhashable callable)

@@ -467,7 +467,7 @@ def model_of(obj: Any, n_args: int) -> Any:
     if module.startswith("numpy") and "numpy" in sys.modules:
         from .numpy_models import numpy_model_of
         return numpy_model_of(obj)
-    if module.startswith("scipy.") and "scipy.special" in sys.modules:
+    if module.startswith("scipy.") and "scipy" in sys.modules:
         from .scipy_models import scipy_model_of
         return scipy_model_of(obj)
     return model

@@ -1,0 +1,135 @@
+"""``scipy.linalg`` inside a differentiated function: ``cholesky``, ``cho_factor`` /
+``cho_solve``, ``solve`` (``assume_a``), ``solve_triangular``, ``inv``, ``det``, ``eigh``
+and ``eigvalsh`` are models through ``numpy.linalg`` (``symgrad/scipy_models.py``).
+
+LAPACK's symmetric and Cholesky routines read one triangle of the matrix, so the
+matrices here are not symmetric: the derivative must reach only the entries SciPy
+reads, which central differences of SciPy's own function show entry by entry.  Values
+are compared with SciPy's (to 1e-12, relative); every mode is checked (``grad``
+against differences, ``jvp`` against the gradient, ``hvp`` against differences of the
+gradient).  Needs ``.[scipy]``."""
+
+import numpy as np
+import pytest
+
+linalg = pytest.importorskip("scipy.linalg")
+
+import symgrad  # noqa: E402
+from fuzz_oracles import load  # noqa: E402
+
+SOURCE = '''
+import numpy as np
+import scipy.linalg as sl
+from scipy.linalg import cho_factor, cho_solve, solve_triangular
+
+B = np.array([0.5, -1.0, 2.0])
+
+
+def cholesky_upper(a):
+    return np.sum(sl.cholesky(a) * np.arange(9.0).reshape(3, 3))
+
+
+def cholesky_lower(a):
+    return np.sum(sl.cholesky(a, lower=True) ** 2 * np.arange(1.0, 10.0).reshape(3, 3))
+
+
+def cho_pair(a):
+    c = cho_factor(a, lower=True)
+    u = cho_factor(a)
+    return np.sum(cho_solve(c, B) * B) + np.sum(cho_solve(u, B) ** 2)
+
+
+def solves(a):
+    return np.sum(sl.solve(a, B) + sl.solve(a, B, assume_a="pos") * 2.0
+                  + sl.solve(a, B, assume_a="sym", lower=True) ** 2
+                  + sl.solve(a, B, transposed=True))
+
+
+def triangular(a):
+    return np.sum(solve_triangular(a, B, lower=True) + solve_triangular(a, B, trans="T")
+                  + solve_triangular(a, B, lower=True, unit_diagonal=True, trans=1) ** 2)
+
+
+def inverse_and_det(a):
+    return np.sum(sl.inv(a) * a) + sl.det(a) + np.sum(sl.inv(a, assume_a="pos"))
+
+
+def spectrum(a):
+    w, v = sl.eigh(a)
+    return np.sum(w * np.arange(3.0)) + np.sum(v ** 4) + np.sum(sl.eigvalsh(a, lower=False) ** 2) \\
+        + np.sum(sl.eigh(a, eigvals_only=True) ** 3)
+
+
+def gp_marginal(theta, x, y):
+    ell, noise = np.exp(theta[0]), np.exp(theta[1])
+    d = x[:, None] - x[None, :]
+    k = np.exp(-0.5 * d * d / (ell * ell)) + noise * np.eye(len(x))
+    low = sl.cholesky(k, lower=True)
+    alpha = cho_solve((low, True), y)
+    return 0.5 * np.dot(y, alpha) + np.sum(np.log(np.diag(low)))
+'''
+
+CASES = ["cholesky_upper", "cholesky_lower", "cho_pair", "solves", "triangular",
+         "inverse_and_det", "spectrum"]
+# not symmetric, positive definite in both triangles' symmetric matrices
+A = np.array([[4.0, 1.2, -0.7], [0.9, 3.0, 0.4], [-0.3, 0.6, 2.5]])
+
+
+@pytest.fixture(scope="module")
+def mod():
+    return load(SOURCE)
+
+
+def _fd(f, a, h=1e-6):
+    g = np.zeros_like(a)
+    for k in np.ndindex(a.shape):
+        e = np.zeros_like(a)
+        e[k] = h
+        g[k] = (f(a + e) - f(a - e)) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_every_mode_against_scipy_and_differences(mod, name):
+    f = getattr(mod, name)
+    value, g = symgrad.value_and_grad(f)(A.copy())
+    assert np.isclose(value, f(A.copy()), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(g, _fd(f, A), rtol=1e-6, atol=1e-7)
+    t = np.linspace(-0.5, 0.7, 9).reshape(3, 3)
+    _, jv = symgrad.jvp(f, (A.copy(),), (t,))
+    assert np.isclose(jv, np.sum(g * t), rtol=1e-9, atol=1e-11)
+    h = 1e-5
+    hv = symgrad.hvp(f, (A.copy(),), (t,))
+    grad = symgrad.grad(f)
+    np.testing.assert_allclose(hv, (grad(A + h * t) - grad(A - h * t)) / (2 * h),
+                               rtol=1e-4, atol=1e-6)
+
+
+def test_only_the_triangle_lapack_reads_gets_a_derivative(mod):
+    g = symgrad.grad(mod.cholesky_upper)(A.copy())
+    assert np.all(np.tril(g, -1) == 0.0) and np.any(np.triu(g, 1) != 0.0)
+    g = symgrad.grad(mod.cholesky_lower)(A.copy())
+    assert np.all(np.triu(g, 1) == 0.0) and np.any(np.tril(g, -1) != 0.0)
+
+
+def test_a_gaussian_process_marginal_likelihood(mod):
+    rng = np.random.default_rng(4)
+    x, y = np.sort(rng.uniform(-2, 2, 6)), rng.normal(size=6)
+    theta = np.array([0.2, -1.0])
+    g = symgrad.grad(mod.gp_marginal, wrt="theta")(theta, x, y)
+    h = 1e-6
+    want = [(mod.gp_marginal(theta + h * e, x, y) - mod.gp_marginal(theta - h * e, x, y))
+            / (2 * h) for e in np.eye(2)]
+    np.testing.assert_allclose(g, want, rtol=1e-6)
+
+
+def test_what_is_not_modelled_is_a_clear_error():
+    f = load('''
+import scipy.linalg as sl
+
+
+def expm_sum(a):
+    return sl.expm(a).sum()
+''').expm_sum
+    with pytest.raises(symgrad.SymgradError, match="line 6"):
+        symgrad.grad(f)(A.copy())
