@@ -6,7 +6,8 @@
 ``multivariate_normal``; ``laplace``, ``logistic``, ``cauchy``, ``lognorm`` and
 ``uniform`` (their ``cdf`` too); ``poisson``'s ``pmf``/``logpmf``; and
 ``scipy.linalg``'s ``cholesky``, ``cho_factor``/``cho_solve``, ``solve``,
-``solve_triangular``, ``inv``, ``det``, ``eigh`` and ``eigvalsh`` (through numpy.linalg) (with ``loc`` and
+``solve_triangular``, ``inv``, ``det``, ``eigh``, ``eigvalsh`` (through numpy.linalg)
+and ``expm`` (scaling and squaring) (with ``loc`` and
 ``scale``; inside the support, with valid parameters).  Each is SciPy's
 own steps (SciPy 1.15 and later: the same values to the last bit for real arguments,
 except where a docstring says),
@@ -484,6 +485,38 @@ def linalg_eigvalsh(a, b=None, *, lower=True, overwrite_a=False, overwrite_b=Fal
                        subset_by_index=subset_by_index, subset_by_value=subset_by_value)
 
 
+_PADE13 = (64764752532480000., 32382376266240000., 7771770303897600., 1187353796428800.,
+           129060195264000., 10559470521600., 670442572800., 33522128640., 1323241920.,
+           40840800., 960960., 16380., 182., 1.)
+_THETA13 = 5.371920351148152
+
+
+def linalg_expm(A):
+    """The matrix exponential by scaling and squaring with the [13/13] Pade approximant
+    (Higham 2005); SciPy's chooses among several degrees, so the value differs from
+    SciPy's by rounding (about 1e-15, relative; up to about 1e-12 where many squarings
+    amplify it).  The derivative is the approximant's,
+    as accurate (Al-Mohy and Higham 2009)."""
+    if np.ndim(A) != 2 or np.shape(A)[0] != np.shape(A)[1]:
+        raise ValueError("symgrad models scipy.linalg.expm of one square matrix")
+    b = _PADE13
+    norm = np.max(np.sum(np.abs(A), axis=0))
+    s = max(0, int(np.ceil(np.log2(norm / _THETA13)))) if norm > _THETA13 else 0
+    a = A / 2.0 ** s
+    ident = np.eye(np.shape(A)[0])
+    a2 = a @ a
+    a4 = a2 @ a2
+    a6 = a4 @ a2
+    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4
+             + b[3] * a2 + b[1] * ident)
+    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 \
+        + b[0] * ident
+    r = np.linalg.solve(v - u, v + u)
+    for _ in range(s):
+        r = r @ r
+    return r
+
+
 _MODELS: dict = {special.logsumexp: logsumexp, special.softmax: softmax,
                  special.log_softmax: log_softmax, special.multigammaln: multigammaln}
 _STATS: list = []            # (scipy.stats's models, added when a function of it is met)
@@ -497,7 +530,7 @@ def _add_linalg_models() -> None:
         linalg.cholesky: linalg_cholesky, linalg.solve: linalg_solve, linalg.inv: linalg_inv,
         linalg.det: linalg_det, linalg.solve_triangular: solve_triangular,
         linalg.cho_factor: cho_factor, linalg.cho_solve: cho_solve, linalg.eigh: linalg_eigh,
-        linalg.eigvalsh: linalg_eigvalsh})
+        linalg.eigvalsh: linalg_eigvalsh, linalg.expm: linalg_expm})
 
 
 def _add_stats_models() -> None:

@@ -1,6 +1,7 @@
 """``scipy.linalg`` inside a differentiated function: ``cholesky``, ``cho_factor`` /
 ``cho_solve``, ``solve`` (``assume_a``), ``solve_triangular``, ``inv``, ``det``, ``eigh``
-and ``eigvalsh`` are models through ``numpy.linalg`` (``symgrad/scipy_models.py``).
+and ``eigvalsh`` are models through ``numpy.linalg``, ``expm`` one by scaling and
+squaring (``symgrad/scipy_models.py``).
 
 LAPACK's symmetric and Cholesky routines read one triangle of the matrix, so the
 matrices here are not symmetric: the derivative must reach only the entries SciPy
@@ -60,6 +61,10 @@ def spectrum(a):
         + np.sum(sl.eigh(a, eigvals_only=True) ** 3)
 
 
+def exponential(a):
+    return np.sum(sl.expm(a) * np.arange(9.0).reshape(3, 3)) + np.trace(sl.expm(a * 3.0))
+
+
 def gp_marginal(theta, x, y):
     ell, noise = np.exp(theta[0]), np.exp(theta[1])
     d = x[:, None] - x[None, :]
@@ -70,7 +75,7 @@ def gp_marginal(theta, x, y):
 '''
 
 CASES = ["cholesky_upper", "cholesky_lower", "cho_pair", "solves", "triangular",
-         "inverse_and_det", "spectrum"]
+         "inverse_and_det", "spectrum", "exponential"]
 # not symmetric, positive definite in both triangles' symmetric matrices
 A = np.array([[4.0, 1.2, -0.7], [0.9, 3.0, 0.4], [-0.3, 0.6, 2.5]])
 
@@ -123,13 +128,26 @@ def test_a_gaussian_process_marginal_likelihood(mod):
     np.testing.assert_allclose(g, want, rtol=1e-6)
 
 
+@pytest.mark.parametrize("scale", [0.01, 1.0, 6.0])
+def test_expm_at_every_scale(mod, scale):
+    """Small norms take no squaring; large ones are scaled down and squared back (the
+    loop's count depends on the norm)."""
+    a = np.random.default_rng(2).normal(size=(3, 3)) * scale
+    value, g = symgrad.value_and_grad(mod.exponential)(a.copy())
+    # (SciPy picks its own degree and scaling: rounding differs, most where the
+    # squarings amplify it)
+    assert np.isclose(value, mod.exponential(a), rtol=1e-11, atol=0)
+    np.testing.assert_allclose(g, _fd(mod.exponential, a, 1e-6 * max(scale, 1.0)),
+                               rtol=1e-6, atol=1e-6 * np.max(np.abs(g)))
+
+
 def test_what_is_not_modelled_is_a_clear_error():
     f = load('''
 import scipy.linalg as sl
 
 
 def expm_sum(a):
-    return sl.expm(a).sum()
+    return sl.logm(a).sum()
 ''').expm_sum
     with pytest.raises(symgrad.SymgradError, match="line 6"):
         symgrad.grad(f)(A.copy())
