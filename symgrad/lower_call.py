@@ -794,16 +794,27 @@ _UFUNC_METHODS = {("add", "reduce"): "sum", ("multiply", "reduce"): "prod",
                   ("add", "accumulate"): "cumsum", ("multiply", "accumulate"): "cumprod"}
 
 
+#: ufunc methods with no numpy function of their own: models (symgrad.numpy_models)
+_UFUNC_MODELS = {("logaddexp", "reduce"): "logaddexp_reduce",
+                 ("logaddexp2", "reduce"): "logaddexp2_reduce",
+                 ("maximum", "accumulate"): "maximum_accumulate",
+                 ("minimum", "accumulate"): "minimum_accumulate"}
+
+
 def _ufunc_method_as(obj: Any) -> Any:
-    """``np.sum`` for ``np.add.reduce`` (``np.cumsum`` for ``np.add.accumulate`` ...), or
-    None."""
+    """``np.sum`` for ``np.add.reduce`` (``np.cumsum`` for ``np.add.accumulate`` ...; a
+    model for ``np.logaddexp.reduce`` ...), or None."""
     np = sys.modules.get("numpy")
     owner = getattr(obj, "__self__", None)
-    if np is None or not isinstance(owner, np.ufunc):
+    if np is None or not isinstance(owner, np.ufunc) or \
+            getattr(np, owner.__name__, None) is not owner:
         return None
-    name = _UFUNC_METHODS.get((owner.__name__, getattr(obj, "__name__", "")))
-    return None if name is None or getattr(np, owner.__name__, None) is not owner \
-        else getattr(np, name)
+    key = (owner.__name__, getattr(obj, "__name__", ""))
+    if key in _UFUNC_MODELS:
+        from . import numpy_models
+        return getattr(numpy_models, _UFUNC_MODELS[key])
+    name = _UFUNC_METHODS.get(key)
+    return None if name is None else getattr(np, name)
 
 
 def _all_params(spec: ast.arguments) -> list[ast.arg]:

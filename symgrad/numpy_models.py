@@ -307,6 +307,42 @@ def take_along_axis(arr, indices, axis=-1):
     return np.moveaxis(np.reshape(out, np.shape(picks)), -1, axis)
 
 
+def logaddexp_reduce(a, axis=0, keepdims=False):
+    """``np.logaddexp.reduce``: numpy's own steps, ``logaddexp`` of the running result
+    and the next slice along ``axis`` (the same values)."""
+    lanes = np.moveaxis(a, axis, 0)
+    acc = lanes[0]
+    for k in range(1, lanes.shape[0]):
+        acc = np.logaddexp(acc, lanes[k])
+    return np.expand_dims(acc, axis) if keepdims else acc
+
+
+def logaddexp2_reduce(a, axis=0, keepdims=False):
+    lanes = np.moveaxis(a, axis, 0)
+    acc = lanes[0]
+    for k in range(1, lanes.shape[0]):
+        acc = np.logaddexp2(acc, lanes[k])
+    return np.expand_dims(acc, axis) if keepdims else acc
+
+
+def maximum_accumulate(a, axis=0):
+    """``np.maximum.accumulate``: the running maximum along ``axis``, slice by slice (a
+    tie keeps the earlier element: its gradient goes there)."""
+    lanes = np.moveaxis(a, axis, 0)
+    rows = [lanes[0]]
+    for k in range(1, lanes.shape[0]):
+        rows.append(np.maximum(rows[-1], lanes[k]))
+    return np.moveaxis(np.stack(rows), 0, axis)
+
+
+def minimum_accumulate(a, axis=0):
+    lanes = np.moveaxis(a, axis, 0)
+    rows = [lanes[0]]
+    for k in range(1, lanes.shape[0]):
+        rows.append(np.minimum(rows[-1], lanes[k]))
+    return np.moveaxis(np.stack(rows), 0, axis)
+
+
 def vander(x, N=None, increasing=False):
     x = np.asarray(x)
     n = len(x) if N is None else N

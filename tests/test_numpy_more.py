@@ -947,3 +947,44 @@ def test_einsum_sublists_as_tuples_and_row_stack():
     assert "np.einsum('ab,bc->ac', a, b)" in symgrad.grad(einsum_tuple_sublists).source
     if hasattr(np, "row_stack"):
         check_grad(row_stacked, X[:2, :3].copy())
+
+
+# ----------------------------------------------------------------------------- ufunc methods
+def logaddexp_reduce_default(x):
+    return np.logaddexp.reduce(x) @ np.arange(1.0, 5.0)
+
+
+def logaddexp_reduce_axis(x):
+    return np.sum(np.logaddexp.reduce(x, axis=1, keepdims=True) ** 2) \
+        + np.sum(np.logaddexp2.reduce(x, axis=-1))
+
+
+def maximum_accumulate_default(x):
+    return np.sum(np.maximum.accumulate(x) ** 2 * W)
+
+
+def minimum_accumulate_axis(x):
+    return np.sum(np.minimum.accumulate(x, axis=1) ** 2 * W) \
+        + np.sum(np.maximum.accumulate(x, axis=-1))
+
+
+UFUNC_METHODS = [logaddexp_reduce_default, logaddexp_reduce_axis,
+                 maximum_accumulate_default, minimum_accumulate_axis]
+
+
+@pytest.mark.parametrize("f", UFUNC_METHODS, ids=lambda f: f.__name__)
+def test_ufunc_reduce_and_accumulate_models(f):
+    """``np.logaddexp.reduce`` (``logaddexp2``), ``np.maximum.accumulate``
+    (``minimum``): numpy's own steps, slice by slice (before: no derivative rule)."""
+    x = RNG.normal(size=(3, 4))
+    value, _ = symgrad.value_and_grad(f)(x.copy())
+    assert value == f(x)                         # numpy's value, to the last bit
+    check_grad(f, x)
+    check_jvp(f, x)
+    check_hvp(f, x)
+
+
+def test_a_tie_in_a_running_maximum_keeps_the_earlier_element():
+    x = np.array([1.0, 1.0, 0.5, 2.0])
+    g = symgrad.grad(lambda v: np.sum(np.maximum.accumulate(v) * np.arange(4.0)))(x)
+    assert g.tolist() == [3.0, 0.0, 0.0, 3.0]    # (max(a, b) at a tie: all to a)
