@@ -34,6 +34,7 @@ __all__ += ["grad", "value_and_grad", "show", "GradFunction", "register_array_ru
 from .check import CheckReport, Symbolic, SymbolicError, check, symbolic  # noqa: E402
 
 __all__ += ["check", "symbolic", "CheckReport", "Symbolic", "SymbolicError"]
-from .modes import hessian, hvp, jacfwd, jacobian, jacrev, jvp, vjp  # noqa: E402
+from .modes import (elementwise_grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp,  # noqa: E402
+                    vjp)
 
-__all__ += ["jvp", "vjp", "jacfwd", "jacrev", "jacobian", "hessian", "hvp"]
+__all__ += ["jvp", "vjp", "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "elementwise_grad"]

@@ -25,8 +25,8 @@ import modes_cases as mc
 import reliability_cases as rc
 import test_adversarial as ta
 from numeric import assert_close, finite_diff
-from symgrad import (ArgumentError, NonScalarError, grad, hessian, hvp, jacfwd, jacobian,
-                     jacrev, jvp, vjp)
+from symgrad import (ArgumentError, NonScalarError, elementwise_grad, grad, hessian, hvp,
+                     jacfwd, jacobian, jacrev, jvp, vjp)
 from symgrad.modes import linearize_source
 
 
@@ -421,3 +421,30 @@ def test_every_mode_gives_keyword_only_parameters_by_name():
     value, tangent = jvp(_scaled, point, (0.0, 0.0, 1.0))
     assert value == out
     assert_close(tangent, (cols[2], cols[5]), what="jvp")
+
+
+# --------------------------------------------------------------------------- elementwise_grad
+
+def _sines(xs, k=1.5):
+    return [math.sin(k * x) * x for x in xs]
+
+
+def _two_outputs(x, y):
+    return x * y, [x + y * y, math.exp(x)]
+
+
+def test_elementwise_grad_is_the_derivative_at_each_element():
+    xs = [0.3, -1.2, 2.0]
+    got = elementwise_grad(_sines, wrt="xs")(xs)
+    want = [(_sines([x + 1e-6])[0] - _sines([x - 1e-6])[0]) / 2e-6 for x in xs]
+    assert_close(got, want, what="elementwise_grad")
+    assert_close(elementwise_grad(_sines, wrt="k")(xs, k=2.0),
+                 sum((_sines(xs, 2.0 + 1e-6)[i] - _sines(xs, 2.0 - 1e-6)[i]) / 2e-6
+                     for i in range(3)), what="elementwise_grad wrt k")
+
+
+def test_elementwise_grad_sums_the_jacobian_rows():
+    jac = jacobian(_two_outputs)(0.4, -0.7)
+    rows = [jac[0], jac[1][0], jac[1][1]]
+    want = tuple(sum(r[i] for r in rows) for i in range(2))
+    assert_close(elementwise_grad(_two_outputs)(0.4, -0.7), want, what="sum of rows")
