@@ -570,6 +570,34 @@ def conj(x):
     return x * 1.0
 
 
+def cond(x, p=None):
+    """``np.linalg.cond``: numpy's own steps (singular values for ``p`` None, 2, -2;
+    else the norms of ``x`` and its inverse)."""
+    if p is None or p == 2 or p == -2:
+        s = np.linalg.svd(x, compute_uv=False)
+        return s[..., -1] / s[..., 0] if p == -2 else s[..., 0] / s[..., -1]
+    return np.linalg.norm(x, p, axis=(-2, -1)) * np.linalg.norm(np.linalg.inv(x), p,
+                                                                axis=(-2, -1))
+
+
+def lstsq(a, b, rcond=None):
+    """``np.linalg.lstsq`` of a matrix of full column rank: the solution through the
+    pseudo-inverse (LAPACK's ``gelsd`` rounds differently: equal up to about 1e-15),
+    the residuals (squared norms of ``b - a x`` per column, when ``a`` has more rows
+    than columns), the rank and the singular values, as numpy returns them."""
+    x = np.linalg.pinv(a) @ b
+    rank = np.linalg.matrix_rank(a)
+    if rank < a.shape[1]:
+        raise ValueError("symgrad models np.linalg.lstsq of a matrix of full column rank "
+                         "(this one is rank-deficient)")
+    if a.shape[0] > a.shape[1]:
+        r = b - a @ x
+        residuals = np.reshape(np.sum(r * r, axis=0), (-1,))
+    else:
+        residuals = np.zeros(0)
+    return x, residuals, rank, np.linalg.svd(a, compute_uv=False)
+
+
 def real_if_close(a, tol=100):
     return a * 1.0
 
@@ -590,7 +618,7 @@ _MODELS = {np.linalg.slogdet: slogdet, np.linalg.svd: svd, np.linalg.eigh: eigh,
            np.ediff1d: ediff1d, np.gradient: gradient, np.convolve: convolve,
            np.correlate: correlate, np.fill_diagonal: fill_diagonal,
            np.interp: interp, np.meshgrid: meshgrid, np.linalg.matrix_power: matrix_power,
-           np.cov: cov,
+           np.cov: cov, np.linalg.cond: cond, np.linalg.lstsq: lstsq,
            np.corrcoef: corrcoef, np.quantile: quantile, np.percentile: percentile}
 for _name in ("trapezoid", "trapz"):            # (numpy 2 renamed trapz)
     if hasattr(np, _name):

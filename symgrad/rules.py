@@ -891,7 +891,8 @@ def _numpy_piecewise_constant(obj: Any) -> bool:
     import sys
     np = sys.modules.get("numpy")
     name = getattr(obj, "__name__", "")
-    return np is not None and name in _NUMPY_CONSTANT_NAMES and getattr(np, name, None) is obj
+    return np is not None and (name in _NUMPY_CONSTANT_NAMES and getattr(np, name, None) is obj
+                               or obj is getattr(np.linalg, "matrix_rank", None))
 
 
 def is_numpy_shape_query(obj: Any) -> bool:

@@ -988,3 +988,46 @@ def test_a_tie_in_a_running_maximum_keeps_the_earlier_element():
     x = np.array([1.0, 1.0, 0.5, 2.0])
     g = symgrad.grad(lambda v: np.sum(np.maximum.accumulate(v) * np.arange(4.0)))(x)
     assert g.tolist() == [3.0, 0.0, 0.0, 3.0]    # (max(a, b) at a tie: all to a)
+
+
+# ----------------------------------------------------------------------------- lstsq, cond
+TALL = RNG.normal(size=(5, 3))
+BV, BM = RNG.normal(size=5), RNG.normal(size=(5, 2))
+
+
+def lstsq_vector(a):
+    x, res, rank, sv = np.linalg.lstsq(a, BV, rcond=None)
+    return np.sum(x ** 2) + res[0] + rank * 0.5 + np.sum(sv)
+
+
+def lstsq_matrix(a):
+    x, res, _, _ = np.linalg.lstsq(a, BM, rcond=None)
+    return np.sum(x * np.arange(6.0).reshape(3, 2)) + np.sum(res ** 2)
+
+
+def lstsq_square(a):
+    return np.sum(np.linalg.lstsq(a, BV[:3], rcond=None)[0] ** 3)
+
+
+def condition_numbers(a):
+    return np.linalg.cond(a) + np.linalg.cond(a, 1) + np.linalg.cond(a, "fro") \
+        + np.linalg.cond(a, -2) + np.linalg.cond(a, np.inf)
+
+
+@pytest.mark.parametrize("f, a", [(lstsq_vector, TALL), (lstsq_matrix, TALL),
+                                  (lstsq_square, S), (condition_numbers, S)],
+                         ids=["lstsq_vector", "lstsq_matrix", "lstsq_square", "cond"])
+def test_lstsq_and_cond(f, a):
+    """``np.linalg.lstsq`` (a matrix of full column rank: through the pseudo-inverse)
+    and ``np.linalg.cond`` (numpy's own steps); before: no derivative rule."""
+    value, _ = symgrad.value_and_grad(f)(a.copy())
+    assert np.isclose(value, f(a), rtol=1e-13, atol=0)
+    check_grad(f, a)
+    check_jvp(f, a)
+    check_hvp(f, a, tol=1e-4)
+
+
+def test_lstsq_of_a_rank_deficient_matrix_is_refused():
+    a = np.outer(np.arange(1.0, 6.0), [1.0, 2.0, 3.0])          # rank 1
+    with pytest.raises((SymgradError, ValueError), match="full column rank"):
+        symgrad.grad(lstsq_vector)(a)
