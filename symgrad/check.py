@@ -114,9 +114,7 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
     columns, unavailable, skipped, timed_out = _run_engines(selected, point, checked, gen,
                                                             (rtol, atol), seconds)
     fd_tol = (max(rtol, FD_RTOL), max(atol, FD_ATOL))
-    no_verdict = ("SymPy " + ("timed out" if "sympy" in timed_out else "skipped"
-                              if "sympy" in skipped else "unavailable")
-                  if "sympy" in selected else "-")
+    no_verdict = _no_verdict(selected, timed_out, skipped)
     rows = [Row.compare(e, gen[e.name], columns, no_verdict, (rtol, atol), fd_tol,
                         MODES[checked.mode].loose) for e in checked.entries]
     notes = [note for col in columns.values() for note in col.notes]
@@ -125,6 +123,14 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
                        rtol, atol, *fd_tol, notes, selected, tuple(timed_out), point.constant,
                        checked.mode, None if checked.tangents is None else
                        tuple(checked.tangents), checked.default_tangents, skipped)
+
+
+def _no_verdict(selected: tuple, timed_out: list, skipped: dict) -> str:
+    """What the SymPy verdict column says where SymPy gave none."""
+    if "sympy" not in selected:
+        return "-"
+    return "SymPy " + ("timed out" if "sympy" in timed_out else "skipped"
+                       if "sympy" in skipped else "unavailable")
 
 
 def _checked_function(f: Any, n: int) -> Any:
