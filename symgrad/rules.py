@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import bisect
 import builtins
+import functools
 import math
 import sys
 from dataclasses import dataclass, field
@@ -293,30 +294,20 @@ def _sympy_stop_gradient(x: Any) -> Any:
     return _stop_gradient_class()(x)
 
 
+@functools.lru_cache(maxsize=None)
 def _stop_gradient_class() -> Any:
-    made = _SYMPY_CLASSES.get("stop_gradient")
-    if made is None:
-        import sympy
+    import sympy
 
-        class stop_gradient(sympy.Function):      # noqa: N801 - printed under this name
-            nargs = 1
-            _imp_ = staticmethod(lambda x: x)
+    class stop_gradient(sympy.Function):      # noqa: N801 - printed under this name
+        _imp_ = staticmethod(lambda x: x)        # (lambdify: the value x)
 
-            def fdiff(self, argindex: int = 1) -> Any:
-                return sympy.S.Zero
+        def fdiff(self, argindex: int = 1) -> Any:
+            return sympy.S.Zero
 
-            def _eval_evalf(self, prec: int) -> Any:
-                return self.args[0].evalf(prec)
-
-            @classmethod
-            def eval(cls, x: Any) -> Any:
-                return x if x.is_number else None
-
-        made = _SYMPY_CLASSES["stop_gradient"] = stop_gradient
-    return made
-
-
-_SYMPY_CLASSES: dict[str, Any] = {}
+        @classmethod
+        def eval(cls, x: Any) -> Any:
+            return x if x.is_number else None
+    return stop_gradient
 
 
 def _sympy_relu(x: Any) -> Any:
