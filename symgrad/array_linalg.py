@@ -8,7 +8,9 @@ the same ``ARRAY_OPS`` table; imported by it before its lookup tables are built)
 * ``log|det a|`` (the helper ``_logabsdet``; ``np.linalg.slogdet`` is a model);
 * the singular value decomposition: the helpers ``_svd_values``, ``_svd_left`` and
   ``_svd_right`` (``np.linalg.svd`` is a model returning them; the vectors are
-  differentiated in the thin decomposition, ``full_matrices=False``).
+  differentiated in the thin decomposition, ``full_matrices=False``);
+* the QR decomposition of a matrix with no more columns than rows: the helpers
+  ``_qr_q`` and ``_qr_r`` (``np.linalg.qr`` is a model returning them).
 
 numpy reads only one triangle of the matrix it is given (the lower one, or the upper
 one for ``UPLO="U"``) and decomposes the symmetric matrix that triangle stands for.
@@ -268,3 +270,50 @@ _op("svd_right", None, None, 1, {"full_matrices": False}, _unknown, _vjp_svd_rig
 HELPER_OPS["np_svd_values"] = ("_svd_values", ())
 HELPER_OPS["np_svd_left"] = ("_svd_left", ("full_matrices",))
 HELPER_OPS["np_svd_right"] = ("_svd_right", ("full_matrices",))
+
+
+# ----- QR of a matrix with no more columns than rows: a = Q R, Q^T Q = I, R upper
+# (numpy's reduced QR; the helpers ``_qr_q`` and ``_qr_r``, ``np.linalg.qr`` is a model)
+
+def _qr_inner(b: ArrayBuilder, q: Any, r: Any, ta: Any, pat: Any) -> Any:
+    """``X = triu(C) + tril(C, -1)^T`` with ``C = Q^T dA R^-1``: ``dR = X R`` and
+    ``dQ = dA R^-1 - Q X`` (Q^T dQ is antisymmetric, dR R^-1 upper triangular)."""
+    c = _mT(b, _solve(b, _mT(b, r, pat), _mT(b, _mm(b, _mT(b, q, pat), ta), pat)), pat)
+    return b.op("add", b.call("np_triu", (c,), k=0),
+                _mT(b, b.call("np_tril", (c,), k=-1), pat))
+
+
+def _qr_back(b: ArrayBuilder, q: Any, r: Any, gq: Any, n: Any, pat: Any) -> list:
+    """``d_a = (gQ + Q K) R^-T``, ``K = triu(N) + tril(N^T, -1)``, for ``N = gR R^T -
+    Q^T gQ`` (the transpose of the tangent rule; ``gq`` None: no adjoint of Q)."""
+    k = b.op("add", b.call("np_triu", (n,), k=0), b.call("np_tril", (_mT(b, n, pat),), k=-1))
+    left = _mm(b, q, k) if gq is None else b.op("add", gq, _mm(b, q, k))
+    return [_mT(b, _solve(b, r, _mT(b, left, pat)), pat)]
+
+
+def _jvp_qr_q(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    q, r, pat = e.out, b.call("np_qr_r", (e.args[0],)), pats[0]
+    x = _qr_inner(b, q, r, t[0], pat)
+    a_rinv = _mT(b, _solve(b, _mT(b, r, pat), _mT(b, t[0], pat)), pat)
+    return b.op("sub", a_rinv, _mm(b, q, x))
+
+
+def _jvp_qr_r(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
+    q, r, pat = b.call("np_qr_q", (e.args[0],)), e.out, pats[0]
+    return _mm(b, _qr_inner(b, q, r, t[0], pat), r)
+
+
+def _vjp_qr_q(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    q, r, pat = e.out, b.call("np_qr_r", (e.args[0],)), pats[0]
+    return _qr_back(b, q, r, g, b.op("neg", _mm(b, _mT(b, q, pat), g)), pat)
+
+
+def _vjp_qr_r(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
+    q, r, pat = b.call("np_qr_q", (e.args[0],)), e.out, pats[0]
+    return _qr_back(b, q, r, None, _mm(b, g, _mT(b, r, pat)), pat)
+
+
+_op("qr_q", None, None, 1, {}, _unknown, _vjp_qr_q, _jvp_qr_q)
+_op("qr_r", None, None, 1, {}, _unknown, _vjp_qr_r, _jvp_qr_r)
+HELPER_OPS["np_qr_q"] = ("_qr_q", ())
+HELPER_OPS["np_qr_r"] = ("_qr_r", ())

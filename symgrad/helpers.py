@@ -495,6 +495,18 @@ def _svd_right(a, full_matrices=False):
     import numpy as np
     return np.swapaxes(np.linalg.svd(a, full_matrices=full_matrices)[2], -1, -2)
 """,
+    "_qr_q": """
+def _qr_q(a):
+    \"\"\"Q of np.linalg.qr(a) (the reduced decomposition).\"\"\"
+    import numpy as np
+    return np.linalg.qr(a)[0]
+""",
+    "_qr_r": """
+def _qr_r(a):
+    \"\"\"R of np.linalg.qr(a) (the reduced decomposition).\"\"\"
+    import numpy as np
+    return np.linalg.qr(a)[1]
+""",
     "_logabsdet": """
 def _logabsdet(a):
     \"\"\"log |det a|, as np.linalg.slogdet(a) finds it (without overflow).\"\"\"

@@ -35,6 +35,8 @@ _logabsdet = helper_object("_logabsdet")
 _svd_values = helper_object("_svd_values")
 _svd_left = helper_object("_svd_left")
 _svd_right = helper_object("_svd_right")
+_qr_q = helper_object("_qr_q")
+_qr_r = helper_object("_qr_r")
 
 
 def ptp(a, axis=None, keepdims=False):
@@ -549,6 +551,20 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     return _svd_left(a, full_matrices), _svd_values(a), vh
 
 
+def qr(a, mode="reduced"):
+    """``np.linalg.qr`` of a matrix with no more columns than rows (of a stack of
+    them): Q and R differentiated (``mode="r"``: R alone)."""
+    if a.shape[-2] < a.shape[-1]:
+        raise ValueError("symgrad differentiates np.linalg.qr of a matrix with no more "
+                         "columns than rows: pass its transpose, or split it")
+    if mode == "r":
+        return _qr_r(a)
+    if mode != "reduced" and not (mode == "complete" and a.shape[-2] == a.shape[-1]):
+        raise ValueError(f"symgrad differentiates np.linalg.qr with mode 'reduced' or 'r' "
+                         f"(not {mode!r})")
+    return _qr_q(a), _qr_r(a)
+
+
 def slogdet(a):
     return _slogdet_sign(a), _logabsdet(a)
 
@@ -602,7 +618,8 @@ def real_if_close(a, tol=100):
     return a * 1.0
 
 
-_MODELS = {np.linalg.slogdet: slogdet, np.linalg.svd: svd, np.linalg.eigh: eigh, np.real: real,
+_MODELS = {np.linalg.slogdet: slogdet, np.linalg.svd: svd, np.linalg.eigh: eigh,
+           np.linalg.qr: qr, np.real: real,
            np.imag: imag,
            np.conj: conj, np.conjugate: conj, np.real_if_close: real_if_close,
            np.ptp: ptp, np.median: median, np.copysign: copysign,

@@ -1031,3 +1031,40 @@ def test_lstsq_of_a_rank_deficient_matrix_is_refused():
     a = np.outer(np.arange(1.0, 6.0), [1.0, 2.0, 3.0])          # rank 1
     with pytest.raises((SymgradError, ValueError), match="full column rank"):
         symgrad.grad(lstsq_vector)(a)
+
+
+# ----------------------------------------------------------------------------- QR
+QW = RNG.normal(size=(5, 3))
+
+
+def qr_tall(a):
+    q, r = np.linalg.qr(a)
+    return np.sum(q * QW) + np.sum(r ** 2 * np.arange(9.0).reshape(3, 3))
+
+
+def qr_square(a):
+    q, r = np.linalg.qr(a)
+    return np.sum(np.sin(q) * a) + np.sum(np.diag(r) ** 3)
+
+
+def qr_r_only(a):
+    return np.sum(np.linalg.qr(a, mode="r") ** 2) + np.sum(np.linalg.qr(a)[0][:, 0])
+
+
+@pytest.mark.parametrize("f, a", [(qr_tall, RNG.normal(size=(5, 3))),
+                                  (qr_square, S), (qr_r_only, RNG.normal(size=(4, 3)))],
+                         ids=["tall", "square", "r_only"])
+def test_qr(f, a):
+    """``np.linalg.qr`` (reduced; of a matrix with no more columns than rows): Q and R
+    differentiated, with ``dA = dQ R + Q dR``, ``Q^T dQ`` antisymmetric and ``dR``
+    upper triangular; before: no derivative rule."""
+    value, _ = symgrad.value_and_grad(f)(a.copy())
+    assert value == f(a)
+    check_grad(f, a)
+    check_jvp(f, a)
+    check_hvp(f, a, tol=1e-4)
+
+
+def test_qr_of_a_wide_matrix_is_refused():
+    with pytest.raises((SymgradError, ValueError), match="no more columns than rows"):
+        symgrad.grad(qr_r_only)(RNG.normal(size=(2, 3)))
