@@ -101,6 +101,20 @@ def _float_dtype(dtype: Any) -> bool:
         return False
 
 
+def _narrow_float(dtype: Any) -> str:
+    """The name of ``dtype`` if it is a floating-point type narrower than float64
+    (``np.float32``, ``"float16"``), known while lowering, else ""."""
+    obj = dtype.obj if type(dtype) is Static else dtype.value if type(dtype) is Const else None
+    if obj is None:
+        return ""
+    import numpy as np
+    try:
+        dt = np.dtype(obj)
+    except TypeError:
+        return ""
+    return dt.name if dt.kind == "f" and dt.itemsize < 8 else ""
+
+
 #: numpy constructors whose result's values do not depend on their arguments
 _SHAPE_ONLY = {"zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like", "eye",
                "identity", "tri"}
@@ -436,15 +450,17 @@ class ArrayLowering:
         refused when a value is differentiated; ``np.array``/``np.asarray`` of an array
         or of a list written in the call are differentiated."""
         path = _numpy_path(callee.obj)
-        whole = _float_dtype(kwargs.get("dtype")) if "dtype" in kwargs else True
+        narrow = self.narrow_error(kwargs.get("dtype"), f"np.{path}(..., dtype=)", node)
+        whole = (_float_dtype(kwargs.get("dtype")) if "dtype" in kwargs else True) \
+            and narrow is None
         if path in ("array", "asarray") and len(args) == 1 and set(kwargs) <= {"dtype", "copy"} \
                 and whole:
             made = self.array_of(scope, path, args[0], node, dest)
             if made is not None:
                 return made
-        error = None
+        error = narrow       # (float32: refused if a differentiated value goes in)
         if not whole:        # np.zeros(n, dtype=int), np.array(v, dtype=int): integers,
-            error = None     # no derivative flows through them (and none may flow in)
+            pass             # no derivative flows through them (and none may flow in)
         elif path not in _SHAPE_ONLY and not (path == "full_like" and type(
                 args[1] if len(args) > 1 else kwargs.get("fill_value")) is not Var):
             # (np.full_like(x, 2.0) reads only x's shape)
@@ -461,7 +477,7 @@ class ArrayLowering:
             error = self.error_at(node, f"{'np.' + path if path else label} {what}", hint)
         out = self.opaque_call(self.ref_static(callee), args, kwargs, node, dest, label,
                                constant=error is None, error=error)
-        if not whole and type(out) is Var:
+        if not whole and narrow is None and type(out) is Var:
             self.block[-1].params["int_dtype"] = True
         if isinstance(callee.obj, type) or _numpy_path(callee.obj) == "random.default_rng":
             return out    # (np.random.default_rng(0), RandomState(0): an object, not an array)
@@ -531,12 +547,29 @@ class ArrayLowering:
         return self.array_call(scope, ARRAY_OPS["np_concatenate"], [StaticTuple(made)], {},
                                node, dest)
 
+    def narrow_error(self, dtype: Any, what: str, node: ast.AST) -> Exception | None:
+        """For a cast to float32 (float16), the error a differentiated value going in
+        raises: its values are not float64's, which the derivative would be computed
+        in (a constant is cast as written)."""
+        name = _narrow_float(dtype)
+        if not name:
+            return None
+        return self.error_at(node, f"{what} to {name} of a differentiated value",
+                             "symgrad differentiates in float64: leave the cast out (cast "
+                             f"the result, or pass {name} arrays in, which numpy keeps)")
+
     # ------------------------------------------------------------------ methods, attributes
     def array_method(self, scope: Scope, base: Any, name: str, args: list, kwargs: dict,
                      node: ast.AST, dest: Var | None) -> Any:
         if name == "astype":                       # x.astype(float): the same numbers
             self.unify(self.kind_of(base), Kind.array(), node)
             dtype = args[0] if args else kwargs.get("dtype")
+            narrow = self.narrow_error(dtype, ".astype()", node)
+            if narrow is not None:       # x.astype(np.float32) of a constant: as written
+                ops = [self.materialize(a, node) for a in (*args, *kwargs.values())]
+                return self.emit("callmethod", (base, *ops), Kind.array(),
+                                 {"name": "astype", "kw": tuple(kwargs), "label": ".astype()",
+                                  "constant": False, "error": narrow}, dest=dest)
             if not _float_dtype(dtype) or len(args) > 1 or set(kwargs) - {"dtype"}:
                 # x.astype(int): piecewise constant, kept as written (no derivative)
                 ops = [self.materialize(a, node) for a in (*args, *kwargs.values())]

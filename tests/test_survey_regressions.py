@@ -1145,3 +1145,25 @@ def test_masks_combined_by_bitwise_operators_are_arrays(f, args):
     as one number, so ``np.where(mask, 0.0, 1.0) - s`` gave the number ``s`` a gradient
     shaped like the array (``[-1, -1, -1]`` for ``-3``), or the gradient crashed."""
     check_grad(f, *args)
+
+
+# ----------------------------------------------------------------------------- float32
+def astype_float32(x):
+    return np.sum(x.astype(np.float32) ** 2)
+
+
+def asarray_float32(x):
+    return np.sum(np.asarray(x, dtype="float32") * x)
+
+
+def float32_constants(x):
+    return np.sum(x * np.ones(3).astype(np.float32)) + np.sum(x * np.zeros(3, dtype=np.float32))
+
+
+def test_a_cast_to_float32_of_a_differentiated_value_is_refused():
+    """Before, ``x.astype(np.float32)`` was differentiated as float64: the value (and the
+    gradient) were float64's, not the function's (2.34 where it returns 2.3399997)."""
+    x = np.array([0.4, -0.7, 1.3])
+    for f in (astype_float32, asarray_float32):
+        refused(f, x, words=("float32", "differentiated value"))
+    check_grad(float32_constants, x)            # (constants are cast as written)
