@@ -798,7 +798,9 @@ _UFUNC_METHODS = {("add", "reduce"): "sum", ("multiply", "reduce"): "prod",
 _UFUNC_MODELS = {("logaddexp", "reduce"): "logaddexp_reduce",
                  ("logaddexp2", "reduce"): "logaddexp2_reduce",
                  ("maximum", "accumulate"): "maximum_accumulate",
-                 ("minimum", "accumulate"): "minimum_accumulate"}
+                 ("minimum", "accumulate"): "minimum_accumulate",
+                 **{(name, "outer"): f"{name}_outer" for name in (
+                     "add", "subtract", "multiply", "divide", "power", "maximum", "minimum")}}
 
 
 def _ufunc_method_as(obj: Any) -> Any:

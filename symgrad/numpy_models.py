@@ -345,6 +345,106 @@ def minimum_accumulate(a, axis=0):
     return np.moveaxis(np.stack(rows), 0, axis)
 
 
+def _outer_left(a, b):
+    """``a`` with one axis of size 1 appended per axis of ``b`` (``ufunc.outer``)."""
+    for _ in range(np.ndim(b)):
+        a = np.expand_dims(a, -1)
+    return a
+
+
+def add_outer(a, b):
+    return np.add(_outer_left(a, b), b)
+
+
+def subtract_outer(a, b):
+    return np.subtract(_outer_left(a, b), b)
+
+
+def multiply_outer(a, b):
+    return np.multiply(_outer_left(a, b), b)
+
+
+def divide_outer(a, b):
+    return np.divide(_outer_left(a, b), b)
+
+
+def power_outer(a, b):
+    return np.power(_outer_left(a, b), b)
+
+
+def maximum_outer(a, b):
+    return np.maximum(_outer_left(a, b), b)
+
+
+def minimum_outer(a, b):
+    return np.minimum(_outer_left(a, b), b)
+
+
+def multi_dot(arrays):
+    """``np.linalg.multi_dot``: the products from the left (numpy picks the cheapest
+    order: the value may differ from numpy's by rounding)."""
+    out = arrays[0]
+    for m in arrays[1:]:
+        out = out @ m
+    return out
+
+
+def nanprod(a, axis=None, keepdims=False):
+    return np.prod(np.where(np.isnan(a), 1.0, a), axis=axis, keepdims=keepdims)
+
+
+def nancumsum(a, axis=None):
+    return np.cumsum(np.where(np.isnan(a), 0.0, a), axis=axis)
+
+
+def nancumprod(a, axis=None):
+    return np.cumprod(np.where(np.isnan(a), 1.0, a), axis=axis)
+
+
+def compress(condition, a, axis=None):
+    keep = np.nonzero(condition)[0]
+    if axis is None:
+        return np.ravel(a)[keep]
+    return np.take(a, keep, axis=axis)
+
+
+def extract(condition, arr):
+    return np.ravel(arr)[np.nonzero(np.ravel(condition))[0]]
+
+
+def choose(a, choices):
+    """``np.choose(a, choices)``: where ``a`` is k, ``choices[k]``."""
+    idx = np.asarray(a)
+    out = choices[0] * np.ones(np.shape(idx))
+    for k in range(1, len(choices)):
+        out = np.where(idx == k, choices[k], out)
+    return out
+
+
+def modf(x):
+    whole = np.trunc(x)
+    return x - whole, whole
+
+
+def divmod_(x1, x2):
+    return np.floor_divide(x1, x2), np.mod(x1, x2)
+
+
+def ldexp(x1, x2):
+    return x1 * np.exp2(x2)
+
+
+def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
+    """``np.polyfit``: numpy's own steps (the Vandermonde matrix, its columns scaled,
+    least squares through the pseudo-inverse: equal to numpy's up to rounding)."""
+    if full or w is not None or cov:
+        raise ValueError("symgrad models np.polyfit without full=, w= and cov=")
+    lhs = np.vander(x, deg + 1)
+    scale = np.sqrt(np.sum(lhs * lhs, axis=0))
+    c = np.linalg.pinv(lhs / scale) @ y
+    return (c.T / scale).T
+
+
 def vander(x, N=None, increasing=False):
     x = np.asarray(x)
     n = len(x) if N is None else N
@@ -636,6 +736,10 @@ _MODELS = {np.linalg.slogdet: slogdet, np.linalg.svd: svd, np.linalg.eigh: eigh,
            np.correlate: correlate, np.fill_diagonal: fill_diagonal,
            np.interp: interp, np.meshgrid: meshgrid, np.linalg.matrix_power: matrix_power,
            np.cov: cov, np.linalg.cond: cond, np.linalg.lstsq: lstsq,
+           np.linalg.multi_dot: multi_dot, np.nanprod: nanprod, np.nancumsum: nancumsum,
+           np.nancumprod: nancumprod, np.compress: compress, np.extract: extract,
+           np.choose: choose, np.modf: modf, np.divmod: divmod_, np.ldexp: ldexp,
+           np.polyfit: polyfit,
            np.corrcoef: corrcoef, np.quantile: quantile, np.percentile: percentile}
 for _name in ("trapezoid", "trapz"):            # (numpy 2 renamed trapz)
     if hasattr(np, _name):

@@ -1068,3 +1068,56 @@ def test_qr(f, a):
 def test_qr_of_a_wide_matrix_is_refused():
     with pytest.raises((SymgradError, ValueError), match="no more columns than rows"):
         symgrad.grad(qr_r_only)(RNG.normal(size=(2, 3)))
+
+
+# ----------------------------------------------------------------------------- more models
+V3 = np.array([0.4, -0.7, 1.3])
+
+
+def outers(v):
+    return np.sum(np.add.outer(v, v) ** 2 + np.subtract.outer(v, v ** 2) * W[:3, :3]) \
+        + np.sum(np.multiply.outer(v, v[:2]) ** 2) + np.sum(np.maximum.outer(v, 0.1 * v))
+
+
+def outers_more(v):
+    return np.sum(np.divide.outer(v, 2.0 + v ** 2) + np.power.outer(1.5 + v ** 2, v)
+                  + np.minimum.outer(v, v[::-1]) ** 2)
+
+
+def chained_product(m):
+    return np.sum(np.linalg.multi_dot([m, m.T, m]) ** 2) + np.linalg.multi_dot([V3, m, V3])
+
+
+def nan_aware(v):
+    y = np.where(v > 0, v, np.nan)
+    return np.nanprod(y + 1.0) + np.sum(np.nancumsum(y) ** 2) + np.sum(np.nancumprod(y + 1.0))
+
+
+def selections(v):
+    return np.sum(np.compress([True, False, True], v) ** 2) \
+        + np.sum(np.extract(v > 0, v) ** 3) + np.sum(np.choose([0, 1, 0], [v, v ** 2]) ** 2)
+
+
+def parts(v):
+    frac, whole = np.modf(3.0 * v)
+    q, r = np.divmod(4.0 * v + 5.0, 1.5)
+    return np.sum(frac ** 2 + whole * v + r ** 2 + q * v) + np.sum(np.ldexp(v, 3) ** 2)
+
+
+def fitted(y):
+    return np.sum(np.polyfit(np.arange(5.0), y, 2) ** 2)
+
+
+@pytest.mark.parametrize("f, a", [(outers, V3), (outers_more, V3), (chained_product, S),
+                                  (nan_aware, V3), (selections, V3), (parts, V3),
+                                  (fitted, V)],
+                         ids=lambda v: getattr(v, "__name__", ""))
+def test_more_numpy_models(f, a):
+    """``ufunc.outer``, ``linalg.multi_dot``, ``nanprod``/``nancumsum``/``nancumprod``,
+    ``compress``, ``extract``, ``choose``, ``modf``, ``divmod``, ``ldexp``, ``polyfit``:
+    models of numpy's steps (before: no derivative rule)."""
+    value, _ = symgrad.value_and_grad(f)(a.copy())
+    assert np.isclose(value, f(a), rtol=1e-13, atol=0)
+    check_grad(f, a)
+    check_jvp(f, a)
+    check_hvp(f, a, tol=1e-4)
