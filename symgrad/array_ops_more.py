@@ -285,22 +285,31 @@ _op("tril", "tril", None, 1, {"k": 0}, _same, _vjp_self("np_tril", "k"), positio
 _op("tile", "tile", None, 1, {"reps": None}, _unknown, _vjp_tile, positional=("reps",))
 
 
-def _pad_mode(e: Eqn) -> None:
-    if (e.params or {}).get("mode", "constant") != "constant":
-        raise _refuse(e, f"np.pad with mode={e.params['mode']!r}",
-                      "pad with mode='constant' (the default), or build the border with "
-                      "np.concatenate")
+#: np.pad's modes that copy entries of the array (differentiated: linear in it)
+_PAD_MODES = ("constant", "edge", "wrap", "reflect", "symmetric")
+
+
+def _pad_mode(e: Eqn) -> str:
+    mode = (e.params or {}).get("mode", "constant")
+    if mode not in _PAD_MODES or (mode == "reflect" or mode == "symmetric") and (
+            e.params or {}).get("reflect_type", "even") != "even":
+        raise _refuse(e, f"np.pad with mode={mode!r}",
+                      "pad with mode 'constant', 'edge', 'wrap', 'reflect' or "
+                      "'symmetric', or build the border with np.concatenate")
+    return mode
 
 
 def _vjp_pad(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
-    _pad_mode(e)
-    return [b.call("np_unpad", (g, e.args[0]), pad_width=e.params["pad_width"])]
+    mode = _pad_mode(e)
+    extra = {} if mode == "constant" else {"mode": mode}
+    return [b.call("np_unpad", (g, e.args[0]), pad_width=e.params["pad_width"], **extra)]
 
 
 def _jvp_pad(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
-    """The tangent padded with zeros (constant_values are constants)."""
-    _pad_mode(e)
-    return b.call("np_pad", (t[0],), pad_width=e.params["pad_width"])
+    """The tangent padded alike (with zeros for 'constant': its values are constants)."""
+    mode = _pad_mode(e)
+    extra = {} if mode == "constant" else {"mode": mode}
+    return b.call("np_pad", (t[0],), pad_width=e.params["pad_width"], **extra)
 
 
 def _pad_shape(pats: list, p: dict) -> Pattern:
@@ -311,7 +320,8 @@ def _pad_shape(pats: list, p: dict) -> Pattern:
     return tuple("n" if w.sum() else d for d, w in zip(pats[0], widths))
 
 
-_op("pad", "pad", None, 1, {"pad_width": None, "mode": "constant", "constant_values": 0},
+_op("pad", "pad", None, 1, {"pad_width": None, "mode": "constant", "constant_values": 0,
+                            "reflect_type": "even"},
     _pad_shape, _vjp_pad, _jvp_pad, positional=("pad_width", "mode"))
 _op("repeat", "repeat", "repeat", 1, {"repeats": None, "axis": None}, _repeat_shape,
     _vjp_repeat, positional=("repeats", "axis"))
@@ -705,7 +715,7 @@ def _like(k: int) -> Callable:
 
 _helper_op("_diagonal_vjp", 2, {"offset": 0, "axis1": 0, "axis2": 1}, _like(1))
 _helper_op("_tile_vjp", 2, {"reps": None}, _like(1))
-_helper_op("_unpad", 2, {"pad_width": None}, _like(1))
+_helper_op("_unpad", 2, {"pad_width": None, "mode": "constant"}, _like(1))
 _helper_op("_repeat_vjp", 2, {"repeats": None, "axis": None}, _like(1))
 _helper_op("_sort_vjp", 2, {"axis": -1}, _like(1))
 _helper_op("_weights_like", 2, {"axis": None}, _like(1))

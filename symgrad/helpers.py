@@ -319,11 +319,33 @@ def _tile_vjp(g, x, reps):
     return np.reshape(np.sum(g, axis=tuple(range(0, 2 * n, 2))), shape)
 """,
     "_unpad": """
-def _unpad(g, x, pad_width):
-    \"\"\"The adjoint of np.pad(x, pad_width) (mode 'constant'): g without the border.\"\"\"
+def _unpad(g, x, pad_width, mode="constant"):
+    \"\"\"The adjoint of np.pad(x, pad_width, mode): g without the border (mode
+    'constant'); for 'edge', 'wrap', 'reflect' and 'symmetric', each border entry added
+    back to the entry it copies.\"\"\"
     import numpy as np
     widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (np.ndim(x), 2))
-    return g[tuple(slice(lo, np.shape(g)[k] - hi) for k, (lo, hi) in enumerate(widths))]
+    if mode == "constant":
+        return g[tuple(slice(lo, np.shape(g)[k] - hi) for k, (lo, hi) in enumerate(widths))]
+    for k, (lo, hi) in enumerate(widths):
+        n = np.shape(x)[k]
+        i = np.arange(-lo, n + hi)
+        if mode == "edge":
+            src = np.clip(i, 0, n - 1)
+        elif mode == "wrap":
+            src = np.mod(i, n)
+        elif mode == "reflect":
+            period = max(2 * n - 2, 1)
+            j = np.mod(i, period)
+            src = np.where(j < n, j, period - j)
+        else:
+            j = np.mod(i, 2 * n)
+            src = np.where(j < n, j, 2 * n - 1 - j)
+        moved = np.moveaxis(g, k, 0)
+        out = np.zeros((n,) + np.shape(moved)[1:], dtype=np.result_type(g, 0.0))
+        np.add.at(out, src, moved)
+        g = np.moveaxis(out, 0, k)
+    return g
 """,
     "_repeat_vjp": """
 def _repeat_vjp(g, x, repeats, axis=None):

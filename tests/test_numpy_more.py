@@ -1121,3 +1121,33 @@ def test_more_numpy_models(f, a):
     check_grad(f, a)
     check_jvp(f, a)
     check_hvp(f, a, tol=1e-4)
+
+
+# ----------------------------------------------------------------------------- np.pad modes
+PW = RNG.normal(size=(9, 10))
+
+
+def pad_modes(x):
+    """Every mode that copies entries, a border wider than the array included."""
+    return np.sum(np.pad(x, ((2, 3), (1, 5)), mode="edge") ** 2 * PW[:8, :10]) \
+        + np.sum(np.pad(x, ((4, 2), (3, 3)), mode="reflect") ** 2 * PW[:9, :10]) \
+        + np.sum(np.pad(x, 2, mode="symmetric") ** 3 * PW[:7, :8]) \
+        + np.sum(np.pad(x, ((1, 0), (6, 0)), mode="wrap") * PW[:4, :10])
+
+
+def test_pad_modes_that_copy_entries():
+    """``np.pad`` with ``mode`` ``'edge'``, ``'wrap'``, ``'reflect'``, ``'symmetric'``: each
+    border entry a copy of an entry of the array, so its adjoint is added back there;
+    before, only ``'constant'`` was differentiated."""
+    x = RNG.normal(size=(3, 4))
+    value, _ = symgrad.value_and_grad(pad_modes)(x.copy())
+    assert value == pad_modes(x)
+    check_grad(pad_modes, x)
+    check_jvp(pad_modes, x)
+    check_hvp(pad_modes, x)
+
+
+def test_pad_modes_that_compute_are_refused():
+    f = lambda x: np.sum(np.pad(x, 2, mode="mean"))      # noqa: E731
+    with pytest.raises(SymgradError, match="mode='mean'"):
+        symgrad.grad(f)(V.copy())
