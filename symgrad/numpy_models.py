@@ -598,19 +598,42 @@ def corrcoef(x, y=None, rowvar=True):
     return c / d[:, None] / d[None, :]
 
 
-def quantile(a, q, axis=None):
-    if axis is not None or np.ndim(q) != 0:
-        raise TypeError("symgrad differentiates np.quantile and np.percentile of a whole "
-                        "array at one q (axis=None, method='linear')")
-    s = np.sort(np.ravel(a))
-    pos = q * (s.shape[0] - 1)
+def quantile(a, q, axis=None, keepdims=False):
+    """``np.quantile`` (method 'linear'), numpy's steps: the sorted values along
+    ``axis`` (of the whole array flattened for None), the two around each ``q``
+    interpolated as numpy's ``_lerp`` does; ``q`` one number or a list (a leading axis
+    of the result)."""
+    if keepdims:
+        raise ValueError("symgrad models np.quantile and np.percentile without keepdims=")
+    if axis is None:
+        return _quantiles(np.sort(np.ravel(a)), q, 0)
+    return _quantiles(np.sort(a, axis=axis), q, axis)
+
+
+def _quantiles(s, q, axis):
+    if isinstance(q, (int, float)):
+        return _quantile_at(s, q, axis)
+    return np.stack([_quantile_at(s, qk, axis) for qk in q])
+
+
+def _quantile_at(s, q, axis):
+    n = s.shape[axis]
+    pos = q * (n - 1)
     lo = int(np.floor(pos))
-    hi = min(lo + 1, s.shape[0] - 1)
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+    hi = min(lo + 1, n - 1)
+    t = pos - lo
+    below = np.take(s, lo, axis=axis)
+    above = np.take(s, hi, axis=axis)
+    diff = above - below
+    if t >= 0.5:
+        return above - diff * (1 - t)
+    return below + diff * t
 
 
-def percentile(a, q, axis=None):
-    return quantile(a, q / 100.0, axis)
+def percentile(a, q, axis=None, keepdims=False):
+    if isinstance(q, (int, float)):
+        return quantile(a, q / 100.0, axis, keepdims)
+    return quantile(a, [qk / 100.0 for qk in q], axis, keepdims)
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):

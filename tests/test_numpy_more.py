@@ -976,7 +976,7 @@ UFUNC_METHODS = [logaddexp_reduce_default, logaddexp_reduce_axis,
 def test_ufunc_reduce_and_accumulate_models(f):
     """``np.logaddexp.reduce`` (``logaddexp2``), ``np.maximum.accumulate``
     (``minimum``): numpy's own steps, slice by slice (before: no derivative rule)."""
-    x = RNG.normal(size=(3, 4))
+    x = np.random.default_rng(21).normal(size=(3, 4))
     value, _ = symgrad.value_and_grad(f)(x.copy())
     assert value == f(x)                         # numpy's value, to the last bit
     check_grad(f, x)
@@ -1067,7 +1067,7 @@ def test_qr(f, a):
 
 def test_qr_of_a_wide_matrix_is_refused():
     with pytest.raises((SymgradError, ValueError), match="no more columns than rows"):
-        symgrad.grad(qr_r_only)(RNG.normal(size=(2, 3)))
+        symgrad.grad(qr_r_only)(np.random.default_rng(22).normal(size=(2, 3)))
 
 
 # ----------------------------------------------------------------------------- more models
@@ -1139,7 +1139,7 @@ def test_pad_modes_that_copy_entries():
     """``np.pad`` with ``mode`` ``'edge'``, ``'wrap'``, ``'reflect'``, ``'symmetric'``: each
     border entry a copy of an entry of the array, so its adjoint is added back there;
     before, only ``'constant'`` was differentiated."""
-    x = RNG.normal(size=(3, 4))
+    x = np.random.default_rng(23).normal(size=(3, 4))
     value, _ = symgrad.value_and_grad(pad_modes)(x.copy())
     assert value == pad_modes(x)
     check_grad(pad_modes, x)
@@ -1151,3 +1151,19 @@ def test_pad_modes_that_compute_are_refused():
     f = lambda x: np.sum(np.pad(x, 2, mode="mean"))      # noqa: E731
     with pytest.raises(SymgradError, match="mode='mean'"):
         symgrad.grad(f)(V.copy())
+
+
+def quantiles_along_axes(x):
+    return np.sum(np.percentile(x, [25, 75], axis=0) * np.arange(8.0).reshape(2, 4)) \
+        + np.sum(np.quantile(x, 0.6, axis=1) ** 2) + np.quantile(x, 0.8) \
+        + np.sum(np.quantile(x, [0.1, 0.9], axis=-1) ** 2)
+
+
+def test_quantiles_along_an_axis_and_at_several_q():
+    """``np.quantile``/``np.percentile`` with ``axis`` and a list of ``q`` (before: of a
+    whole array at one q only), interpolated as numpy's ``_lerp`` (t >= 0.5 from above)."""
+    x = np.random.default_rng(24).normal(size=(5, 4))
+    value, _ = symgrad.value_and_grad(quantiles_along_axes)(x.copy())
+    assert value == quantiles_along_axes(x)
+    check_grad(quantiles_along_axes, x)
+    check_jvp(quantiles_along_axes, x)
