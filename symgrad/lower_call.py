@@ -206,6 +206,10 @@ class CallLowering(DictLowering, StarLowering):
             known = self.isinstance_now(args, node)
             if known is not None:           # isinstance(2, int) of a constant: known now
                 return Const(known)
+        if obj is callable and len(args) == 1 and not kwargs:
+            known = _callable_now(args[0])
+            if known is not None:           # callable(f) of a function, or of a number
+                return Const(known)
         if rules.is_constant_call(obj):
             return self.constant_call(scope, callee, args, kwargs, node, dest)
         helper = getattr(obj, "__symgrad_helper__", None)
@@ -801,6 +805,20 @@ _UFUNC_MODELS = {("logaddexp", "reduce"): "logaddexp_reduce",
                  ("minimum", "accumulate"): "minimum_accumulate",
                  **{(name, "outer"): f"{name}_outer" for name in (
                      "add", "subtract", "multiply", "divide", "power", "maximum", "minimum")}}
+
+
+def _callable_now(value: Any) -> bool | None:
+    """``callable(value)`` when lowering can tell: a function (a def, a lambda, a
+    library function) is; a number, an array or a list never is."""
+    if type(value) in (FuncValue, FuncChoice):
+        return True
+    if type(value) is Static:
+        return callable(value.obj)
+    if type(value) is Const:
+        return callable(value.value)
+    if type(value) is Var and value.kind.find().tag in ("num", "array", "list"):
+        return False
+    return None
 
 
 def _ufunc_method_as(obj: Any) -> Any:

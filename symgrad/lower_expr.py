@@ -591,11 +591,27 @@ class ExprLowering:
     def e_list(self, scope: Scope, node: ast.List, dest: Var | None) -> Any:
         if any(isinstance(e, ast.Starred) for e in node.elts):
             return self.starred_list(scope, node, dest)
+        if node.elts and any(isinstance(e, ast.Lambda) for e in node.elts) or \
+                node.elts and all(self.static_name(scope, e) for e in node.elts) and any(
+                    _is_function(self.expr(scope, e)) for e in node.elts):
+            # a list of functions ([lambda t: t * t, np.sin], np.piecewise's funclist):
+            # its functions known, as in a tuple (a list written later is refused there)
+            funcs = self.expanded(scope, node.elts, node, "", "")
+            if all(_is_function(f) or is_operand(f) for f in funcs):
+                return StaticTuple(tuple(funcs))
         items = tuple(self.operands(scope, node.elts))
         kind = Kind.list_of()
         for it in items:
             self.unify(kind.element, self.kind_of(it), node)
         return self.emit("list", items, kind, dest=dest)
+
+    def static_name(self, scope: Scope, e: ast.expr) -> bool:
+        """Is ``e`` a name, or an attribute of a module (``math.cos``), read without
+        computing anything?"""
+        if isinstance(e, ast.Name):
+            return True
+        return isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and \
+            type(v := self.expr(scope, e.value)) is Static and isinstance(v.obj, types.ModuleType)
 
     def starred_list(self, scope: Scope, node: ast.List, dest: Var | None) -> Any:
         """``[a, *xs, b]``: the lists of its parts added (see StarLowering.spread_list)."""
@@ -751,6 +767,12 @@ def _is_stdlib(mod: Any) -> bool:
         return True
     fake = types.SimpleNamespace(__code__=types.SimpleNamespace(co_filename=file))
     return is_library(fake)
+
+
+def _is_function(v: Any) -> bool:
+    """A function known while lowering (a ``def``, a lambda, a library function)."""
+    return type(v) in (FuncValue, FuncChoice) or type(v) is Static and callable(v.obj) \
+        and not isinstance(v.obj, type)
 
 
 def _number(v: Any) -> bool:

@@ -61,12 +61,18 @@ class UnrollLowering:
         lowering (a display of their names, or a module's list or tuple of them:
         guarded), else None."""
         if isinstance(node, (ast.Tuple, ast.List)):
-            if not node.elts or not all(isinstance(e, (ast.Name, ast.Attribute))
+            if not node.elts or not all(isinstance(e, (ast.Name, ast.Attribute, ast.Lambda))
                                         for e in node.elts):
                 return None
             values = [self.expr(scope, e) for e in node.elts]
             return values if not any(is_operand(v) or type(v) is StaticTuple
                                      for v in values) else None
+        if isinstance(node, ast.Name):      # (a tuple of functions bound to a name, or
+            bound = self.lookup(scope, node.id)      # a parameter given one: funclist)
+            if type(bound) is StaticTuple and bound.items and not any(
+                    is_operand(v) and type(v) is not Const or type(v) is StaticTuple
+                    for v in bound.items) and any(type(v) is not Const for v in bound.items):
+                return list(bound.items)
         found = self.known_object(scope, node)
         if found is None:
             return None

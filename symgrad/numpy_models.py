@@ -434,6 +434,36 @@ def ldexp(x1, x2):
     return x1 * np.exp2(x2)
 
 
+def piecewise(x, condlist, funclist):
+    """``np.piecewise``: each function (or constant) where its condition holds, the
+    extra one (if given) where none does, 0 elsewhere.  (Each function runs on the
+    whole array, where numpy runs it on the entries its condition picks: the values
+    are numpy's; a function that raises outside its piece would raise here.)"""
+    n = len(condlist)
+    out = x * 0.0
+    for k, f in enumerate(funclist):
+        if callable(f):
+            value = f(x)
+        else:                       # (a number: broadcast like x)
+            value = f + out
+        if k == n:                  # (the extra function: where no condition holds)
+            out = np.where(np.any(np.array(condlist), axis=0), out, value)
+        else:
+            out = np.where(condlist[k], value, out)
+    return out
+
+
+def apply_along_axis(func1d, axis, arr, *args, **kwargs):
+    """``np.apply_along_axis`` of a matrix: ``func1d`` of each column (axis 0) or row
+    (axis 1 or -1), the results stacked where that axis was."""
+    if np.ndim(arr) != 2:
+        raise ValueError("symgrad models np.apply_along_axis of a matrix (2-D)")
+    if axis == 0:
+        return np.stack([func1d(arr[:, j], *args, **kwargs) for j in range(arr.shape[1])],
+                        axis=-1)
+    return np.stack([func1d(arr[i], *args, **kwargs) for i in range(arr.shape[0])])
+
+
 def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     """``np.polyfit``: numpy's own steps (the Vandermonde matrix, its columns scaled,
     least squares through the pseudo-inverse: equal to numpy's up to rounding)."""
@@ -762,7 +792,8 @@ _MODELS = {np.linalg.slogdet: slogdet, np.linalg.svd: svd, np.linalg.eigh: eigh,
            np.linalg.multi_dot: multi_dot, np.nanprod: nanprod, np.nancumsum: nancumsum,
            np.nancumprod: nancumprod, np.compress: compress, np.extract: extract,
            np.choose: choose, np.modf: modf, np.divmod: divmod_, np.ldexp: ldexp,
-           np.polyfit: polyfit,
+           np.polyfit: polyfit, np.piecewise: piecewise,
+           np.apply_along_axis: apply_along_axis,
            np.corrcoef: corrcoef, np.quantile: quantile, np.percentile: percentile}
 for _name in ("trapezoid", "trapz"):            # (numpy 2 renamed trapz)
     if hasattr(np, _name):

@@ -266,6 +266,10 @@ def known_isinstance(value: Any, kinds: Any) -> bool | None:
         return isinstance(value.value, kinds)
     if type(value) is StaticTuple:     # a tuple (of its NamedTuple class when made by it)
         return issubclass(value.cls or tuple, kinds)
+    if type(value) in (FuncValue, FuncChoice):      # a def or lambda: a function
+        return issubclass(types.FunctionType, kinds)
+    if type(value) is Static:          # a library function or object known now
+        return isinstance(value.obj, kinds)
     many = kinds if isinstance(kinds, tuple) else (kinds,)
     if type(value) is Var and value.kind.find().tag == "list" and not any(
             issubclass(list, k) or issubclass(tuple, k) for k in many):

@@ -56,3 +56,35 @@ def test_identical_lambdas_on_one_line_are_still_refused_clearly():
         assert symgrad.grad(twins[1])(2.0) == 1.0
     except SourceError as exc:
         assert "which lambda" in str(exc)
+
+
+def _twice(t):
+    return 2.0 * t
+
+
+def list_of_functions_indexed(x):
+    fs = [lambda t: t * t, math.cos, _twice]
+    return fs[0](x) + fs[1](x) * fs[2](x)
+
+
+def list_of_functions_looped(x):
+    total = 0.0
+    for k, f in enumerate([math.sin, lambda t: t ** 3, _twice]):
+        total = total + (k + 1) * f(x)
+    return total
+
+
+def sum_over_a_list_of_functions(x):
+    fs = [math.sin, math.cos]
+    return sum(f(x) for f in fs)
+
+
+@pytest.mark.parametrize("fn", [list_of_functions_indexed, list_of_functions_looped,
+                                sum_over_a_list_of_functions], ids=lambda f: f.__name__)
+def test_a_list_of_functions_is_read_as_its_functions(fn):
+    """A list display of functions (lambdas, defs, library functions): each call is the
+    function itself (before: "a locally defined function used as a value", or "no
+    derivative rule for f")."""
+    x = 0.7
+    want = (fn(x + 1e-6) - fn(x - 1e-6)) / 2e-6
+    assert symgrad.grad(fn)(x) == pytest.approx(want, rel=1e-7)

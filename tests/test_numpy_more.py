@@ -1167,3 +1167,36 @@ def test_quantiles_along_an_axis_and_at_several_q():
     assert value == quantiles_along_axes(x)
     check_grad(quantiles_along_axes, x)
     check_jvp(quantiles_along_axes, x)
+
+
+# ----------------------------------------------------------------------------- functions passed in
+def _square(t):
+    return t * t
+
+
+def piecewise_lambdas(x):
+    return np.sum(np.piecewise(x, [x < 0, x >= 0], [lambda t: t ** 2, lambda t: np.sin(t)]))
+
+
+def piecewise_with_numbers(x):
+    """A number among the functions, and the extra function for where no condition holds."""
+    return np.sum(np.piecewise(x, [x < -0.5, x > 1.0], [lambda t: t ** 3, 2.0, _square]) * x)
+
+
+def along_axes(m):
+    return np.sum(np.apply_along_axis(_square, 0, m) * W[:2, :3]) \
+        + np.sum(np.apply_along_axis(lambda r: r * np.sum(r), 1, m) ** 2)
+
+
+@pytest.mark.parametrize("f, a", [(piecewise_lambdas, np.array([0.4, -0.7, 1.3, -1.9])),
+                                  (piecewise_with_numbers, np.array([0.4, -0.7, 1.3, -0.2])),
+                                  (along_axes, X[:2, :3] - 0.5)],
+                         ids=["piecewise", "piecewise_numbers", "apply_along_axis"])
+def test_numpy_functions_given_functions(f, a):
+    """``np.piecewise`` (a list of lambdas, defs and numbers) and ``np.apply_along_axis``
+    (of a matrix): each function inlined where numpy calls it (before: "a locally
+    defined function used as a value")."""
+    value, _ = symgrad.value_and_grad(f)(a.copy())
+    assert value == f(a)
+    check_grad(f, a)
+    check_jvp(f, a)
