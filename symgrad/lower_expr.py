@@ -592,8 +592,8 @@ class ExprLowering:
         if any(isinstance(e, ast.Starred) for e in node.elts):
             return self.starred_list(scope, node, dest)
         if node.elts and any(isinstance(e, ast.Lambda) for e in node.elts) or \
-                node.elts and all(self.static_name(scope, e) for e in node.elts) and any(
-                    _is_function(self.expr(scope, e)) for e in node.elts):
+                node.elts and all(isinstance(e, (ast.Name, ast.Attribute)) for e in node.elts) \
+                and any(self.names_a_function(scope, e) for e in node.elts):
             # a list of functions ([lambda t: t * t, np.sin], np.piecewise's funclist):
             # its functions known, as in a tuple (a list written later is refused there)
             funcs = self.expanded(scope, node.elts, node, "", "")
@@ -605,13 +605,21 @@ class ExprLowering:
             self.unify(kind.element, self.kind_of(it), node)
         return self.emit("list", items, kind, dest=dest)
 
-    def static_name(self, scope: Scope, e: ast.expr) -> bool:
-        """Is ``e`` a name, or an attribute of a module (``math.cos``), read without
-        computing anything?"""
-        if isinstance(e, ast.Name):
-            return True
-        return isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and \
-            type(v := self.expr(scope, e.value)) is Static and isinstance(v.obj, types.ModuleType)
+    def names_a_function(self, scope: Scope, e: ast.expr) -> bool:
+        """Does ``e``, a name or ``module.name``, name a function (read without lowering
+        anything: a binding, a global or a module's attribute)?"""
+        base = e.value if isinstance(e, ast.Attribute) else e
+        if not isinstance(base, ast.Name):
+            return False
+        b = self.lookup(scope, base.id)
+        if b is MISSING:
+            where, obj = resolve_global(scope.fs, base.id)
+            b = Static(obj) if where in ("global", "builtin") else None
+        if isinstance(e, ast.Attribute):
+            if type(b) is not Static or not isinstance(b.obj, types.ModuleType):
+                return False
+            b = Static(getattr(b.obj, e.attr, None))
+        return _is_function(b)
 
     def starred_list(self, scope: Scope, node: ast.List, dest: Var | None) -> Any:
         """``[a, *xs, b]``: the lists of its parts added (see StarLowering.spread_list)."""
