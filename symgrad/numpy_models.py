@@ -334,7 +334,7 @@ def maximum_accumulate(a, axis=0):
     rows = [lanes[0]]
     for k in range(1, lanes.shape[0]):
         rows.append(np.maximum(rows[-1], lanes[k]))
-    return np.moveaxis(np.stack(rows), 0, axis)
+    return np.stack(rows, axis=axis)         # (contiguous, as numpy's: sums of it round alike)
 
 
 def minimum_accumulate(a, axis=0):
@@ -342,7 +342,7 @@ def minimum_accumulate(a, axis=0):
     rows = [lanes[0]]
     for k in range(1, lanes.shape[0]):
         rows.append(np.minimum(rows[-1], lanes[k]))
-    return np.moveaxis(np.stack(rows), 0, axis)
+    return np.stack(rows, axis=axis)         # (contiguous, as numpy's: sums of it round alike)
 
 
 def _outer_left(a, b):

@@ -1050,7 +1050,11 @@ def padded(x):
 
 
 def padded_at_the_edge(x):
-    return np.sum(np.pad(x, 1, mode="edge"))
+    return np.sum(np.pad(x, 1, mode="edge") ** 2)
+
+
+def padded_with_the_mean(x):
+    return np.sum(np.pad(x, 1, mode="mean"))
 
 
 def angle_of_reals(x):
@@ -1092,8 +1096,10 @@ def test_pad_angle_rollaxis_cross_and_gradient_along_axes(f, shapes):
         check_jvp(f, args[0], RNG.normal(size=shapes[0]))
 
 
-def test_pad_modes_other_than_constant_are_refused():
-    refused(padded_at_the_edge, np.ones((2, 2)), words=("mode='edge'", "np.pad"))
+def test_pad_modes_that_compute_the_border_are_refused():
+    """(the modes that copy entries, 'edge' and the rest, are differentiated)"""
+    refused(padded_with_the_mean, np.ones((2, 2)), words=("mode='mean'", "np.pad"))
+    check_grad(padded_at_the_edge, RNG.normal(size=(2, 3)))
 
 
 # ------------------------------------------------ found by autograd's tests/test_list.py
