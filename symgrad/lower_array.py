@@ -221,6 +221,10 @@ class ArrayLowering:
             return _REWRITTEN[op.name](self, scope, op, args, kwargs, node, dest, method_base)
         if method_base is not None:
             args = [method_base, *args]
+        if "where" in kwargs and op.name in ("np_sum", "np_mean", "np_prod"):
+            from . import numpy_models          # x.sum(where=mask): a model of its steps
+            fn = getattr(numpy_models, op.name[3:] + "_where")
+            return self.inline_function(scope, fn, args, kwargs, node, Static(fn))
         listed = None                        # np.concatenate(xs): a list made at run time
         if op.arrays == -1:                  # np.concatenate([a, b], axis=0)
             seq = args[0] if args else None

@@ -464,6 +464,25 @@ def apply_along_axis(func1d, axis, arr, *args, **kwargs):
     return np.stack([func1d(arr[i], *args, **kwargs) for i in range(arr.shape[0])])
 
 
+def sum_where(a, axis=None, dtype=None, out=None, keepdims=False, initial=0, where=True):
+    """``np.sum(a, where=mask)``: the entries the mask leaves out count as 0 (numpy's
+    identity for them: the same sums)."""
+    return np.sum(np.where(where, a, 0.0), axis=axis, keepdims=keepdims) + initial
+
+
+def prod_where(a, axis=None, dtype=None, out=None, keepdims=False, initial=1, where=True):
+    return np.prod(np.where(where, a, 1.0), axis=axis, keepdims=keepdims) * initial
+
+
+def mean_where(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    """``np.mean(a, where=mask)``: the sum of the entries the mask keeps over their
+    count."""
+    total = np.sum(np.where(where, a, 0.0), axis=axis, keepdims=keepdims)
+    count = np.sum(np.where(where, 1.0, 0.0) * np.ones(np.shape(a)), axis=axis,
+                   keepdims=keepdims)
+    return total / count
+
+
 def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     """``np.polyfit``: numpy's own steps (the Vandermonde matrix, its columns scaled,
     least squares through the pseudo-inverse: equal to numpy's up to rounding)."""

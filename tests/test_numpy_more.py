@@ -1200,3 +1200,20 @@ def test_numpy_functions_given_functions(f, a):
     assert value == f(a)
     check_grad(f, a)
     check_jvp(f, a)
+
+
+def masked_reductions(x):
+    return np.sum(x ** 2, where=x > -0.5) + np.mean(x, where=x > 0) \
+        + np.sum(np.mean(x ** 3, axis=0, where=x > -1.0)) + x.sum(where=x < 1.0) * 2.0 \
+        + np.prod(x + 2.0, where=x > -0.3)
+
+
+def test_reductions_with_a_where_mask():
+    """``np.sum``/``np.mean``/``np.prod`` (and the methods) with ``where=``: the entries
+    the mask leaves out count as numpy's identity (before: the keyword was refused)."""
+    x = np.random.default_rng(25).normal(size=(3, 4))
+    value, _ = symgrad.value_and_grad(masked_reductions)(x.copy())
+    assert np.isclose(value, masked_reductions(x), rtol=1e-14, atol=0)
+    check_grad(masked_reductions, x)
+    check_jvp(masked_reductions, x)
+    check_hvp(masked_reductions, x)
