@@ -802,9 +802,8 @@ _UFUNC_METHODS = {("add", "reduce"): "sum", ("multiply", "reduce"): "prod",
 _UFUNC_MODELS = {("logaddexp", "reduce"): "logaddexp_reduce",
                  ("logaddexp2", "reduce"): "logaddexp2_reduce",
                  ("maximum", "accumulate"): "maximum_accumulate",
-                 ("minimum", "accumulate"): "minimum_accumulate",
-                 **{(name, "outer"): f"{name}_outer" for name in (
-                     "add", "subtract", "multiply", "divide", "power", "maximum", "minimum")}}
+                 ("minimum", "accumulate"): "minimum_accumulate"}
+_UFUNC_OUTER = ("add", "subtract", "multiply", "divide", "power", "maximum", "minimum")
 
 
 def _callable_now(value: Any) -> bool | None:
@@ -833,6 +832,10 @@ def _ufunc_method_as(obj: Any) -> Any:
     if key in _UFUNC_MODELS:
         from . import numpy_models
         return getattr(numpy_models, _UFUNC_MODELS[key])
+    if key[1] == "outer" and key[0] in _UFUNC_OUTER:     # np.subtract.outer(x, x)
+        import functools
+        from . import numpy_models
+        return functools.partial(numpy_models.ufunc_outer, owner)
     name = _UFUNC_METHODS.get(key)
     return None if name is None else getattr(np, name)
 

@@ -352,32 +352,9 @@ def _outer_left(a, b):
     return a
 
 
-def add_outer(a, b):
-    return np.add(_outer_left(a, b), b)
-
-
-def subtract_outer(a, b):
-    return np.subtract(_outer_left(a, b), b)
-
-
-def multiply_outer(a, b):
-    return np.multiply(_outer_left(a, b), b)
-
-
-def divide_outer(a, b):
-    return np.divide(_outer_left(a, b), b)
-
-
-def power_outer(a, b):
-    return np.power(_outer_left(a, b), b)
-
-
-def maximum_outer(a, b):
-    return np.maximum(_outer_left(a, b), b)
-
-
-def minimum_outer(a, b):
-    return np.minimum(_outer_left(a, b), b)
+def ufunc_outer(ufunc, a, b):
+    """``ufunc.outer(a, b)``: ``a`` broadcast against ``b`` along new axes."""
+    return ufunc(_outer_left(a, b), b)
 
 
 def multi_dot(arrays):

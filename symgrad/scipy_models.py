@@ -77,20 +77,17 @@ def norm_logpdf(x, loc=0.0, scale=1.0):
     return -z ** 2 / 2.0 - _NORM_PDF_LOGC - np.log(scale)
 
 
-def norm_cdf(x, loc=0.0, scale=1.0):
-    return special.ndtr((x - loc) / scale)
+def _of_standard(f: Any, tail: bool = False) -> Any:
+    """The model ``f((x - loc) / scale)`` (``tail``: of its negative, the upper tail
+    of a symmetric distribution), as SciPy's ``cdf``/``sf`` and their logs are."""
+    def model(x, loc=0.0, scale=1.0):
+        z = (x - loc) / scale
+        return f(-z) if tail else f(z)
+    return model
 
 
-def norm_logcdf(x, loc=0.0, scale=1.0):
-    return special.log_ndtr((x - loc) / scale)
-
-
-def norm_sf(x, loc=0.0, scale=1.0):
-    return special.ndtr(-((x - loc) / scale))
-
-
-def norm_logsf(x, loc=0.0, scale=1.0):
-    return special.log_ndtr(-((x - loc) / scale))
+norm_cdf, norm_sf = _of_standard(special.ndtr), _of_standard(special.ndtr, True)
+norm_logcdf, norm_logsf = _of_standard(special.log_ndtr), _of_standard(special.log_ndtr, True)
 
 
 def expon_logpdf(x, loc=0.0, scale=1.0):
@@ -182,20 +179,9 @@ def logistic_pdf(x, loc=0.0, scale=1.0):
     return np.exp(logistic_logpdf(x, loc, scale) + np.log(scale)) / scale
 
 
-def logistic_cdf(x, loc=0.0, scale=1.0):
-    return special.expit((x - loc) / scale)
-
-
-def logistic_logcdf(x, loc=0.0, scale=1.0):
-    return special.log_expit((x - loc) / scale)
-
-
-def logistic_sf(x, loc=0.0, scale=1.0):
-    return special.expit(-((x - loc) / scale))
-
-
-def logistic_logsf(x, loc=0.0, scale=1.0):
-    return special.log_expit(-((x - loc) / scale))
+logistic_cdf, logistic_sf = _of_standard(special.expit), _of_standard(special.expit, True)
+logistic_logcdf = _of_standard(special.log_expit)
+logistic_logsf = _of_standard(special.log_expit, True)
 
 
 def cauchy_logpdf(x, loc=0.0, scale=1.0):
@@ -324,59 +310,47 @@ class FrozenNorm(NamedTuple):
         return norm_logsf(x, self.loc, self.scale)
 
 
-class FrozenShape(NamedTuple):
-    """``stats.gamma(a, loc, scale)``, ``stats.t(df, ...)``, ``stats.chi2(df, ...)``:
-    one shape parameter."""
-    logpdf_of: Any
-    pdf_of: Any
-    shape: Any
-    loc: Any = 0.0
-    scale: Any = 1.0
-
-    def pdf(self, x):
-        return self.pdf_of(x, self.shape, self.loc, self.scale)
-
-    def logpdf(self, x):
-        return self.logpdf_of(x, self.shape, self.loc, self.scale)
-
-
-class FrozenLocScale(NamedTuple):
-    """``stats.laplace(loc, scale)``, ``stats.logistic``, ``stats.cauchy``,
-    ``stats.uniform``: no shape parameter."""
+class Frozen(NamedTuple):
+    """``stats.gamma(a, loc, scale)``, ``stats.t(df, ...)``, ``stats.laplace(loc,
+    scale)`` ...: the models of its functions with its shape parameters (none for
+    ``laplace``, ``logistic``, ``cauchy``, ``uniform``), ``loc`` and ``scale``."""
     logpdf_of: Any
     pdf_of: Any
     cdf_of: Any
+    shapes: Any
     loc: Any = 0.0
     scale: Any = 1.0
 
     def pdf(self, x):
-        return self.pdf_of(x, self.loc, self.scale)
+        return self.pdf_of(x, *self.shapes, self.loc, self.scale)
 
     def logpdf(self, x):
-        return self.logpdf_of(x, self.loc, self.scale)
+        return self.logpdf_of(x, *self.shapes, self.loc, self.scale)
 
     def cdf(self, x):
-        return self.cdf_of(x, self.loc, self.scale)
+        if self.cdf_of is None:
+            raise ValueError("symgrad models the pdf and logpdf of this distribution")
+        return self.cdf_of(x, *self.shapes, self.loc, self.scale)
 
 
 def laplace_frozen(loc=0.0, scale=1.0):
-    return FrozenLocScale(laplace_logpdf, laplace_pdf, laplace_cdf, loc, scale)
+    return Frozen(laplace_logpdf, laplace_pdf, laplace_cdf, (), loc, scale)
 
 
 def logistic_frozen(loc=0.0, scale=1.0):
-    return FrozenLocScale(logistic_logpdf, logistic_pdf, logistic_cdf, loc, scale)
+    return Frozen(logistic_logpdf, logistic_pdf, logistic_cdf, (), loc, scale)
 
 
 def cauchy_frozen(loc=0.0, scale=1.0):
-    return FrozenLocScale(cauchy_logpdf, cauchy_pdf, cauchy_cdf, loc, scale)
+    return Frozen(cauchy_logpdf, cauchy_pdf, cauchy_cdf, (), loc, scale)
 
 
 def uniform_frozen(loc=0.0, scale=1.0):
-    return FrozenLocScale(uniform_logpdf, uniform_pdf, uniform_cdf, loc, scale)
+    return Frozen(uniform_logpdf, uniform_pdf, uniform_cdf, (), loc, scale)
 
 
 def lognorm_frozen(s, loc=0.0, scale=1.0):
-    return FrozenShape(lognorm_logpdf, lognorm_pdf, s, loc, scale)
+    return Frozen(lognorm_logpdf, lognorm_pdf, lognorm_cdf, (s,), loc, scale)
 
 
 def norm_frozen(loc=0.0, scale=1.0):
@@ -384,15 +358,15 @@ def norm_frozen(loc=0.0, scale=1.0):
 
 
 def gamma_frozen(a, loc=0.0, scale=1.0):
-    return FrozenShape(gamma_logpdf, gamma_pdf, a, loc, scale)
+    return Frozen(gamma_logpdf, gamma_pdf, None, (a,), loc, scale)
 
 
 def t_frozen(df, loc=0.0, scale=1.0):
-    return FrozenShape(t_logpdf, t_pdf, df, loc, scale)
+    return Frozen(t_logpdf, t_pdf, None, (df,), loc, scale)
 
 
 def chi2_frozen(df, loc=0.0, scale=1.0):
-    return FrozenShape(chi2_logpdf, chi2_pdf, df, loc, scale)
+    return Frozen(chi2_logpdf, chi2_pdf, None, (df,), loc, scale)
 
 
 # --------------------------------------------------------------------------- scipy.linalg
@@ -533,36 +507,27 @@ def _add_linalg_models() -> None:
         linalg.eigvalsh: linalg_eigvalsh, linalg.expm: linalg_expm})
 
 
+#: scipy.stats's distributions and the functions of each modelled here, as
+#: ``{distribution}_{function}`` (``{distribution}_frozen``: ``stats.norm(mu, s)``)
+_STATS_FUNCTIONS = {
+    "norm": ("pdf", "logpdf", "cdf", "logcdf", "sf", "logsf"), "expon": ("logpdf", "pdf"),
+    "gamma": ("logpdf", "pdf"), "chi2": ("logpdf", "pdf"), "beta": ("logpdf", "pdf"),
+    "t": ("logpdf", "pdf"), "poisson": ("logpmf", "pmf"), "dirichlet": ("logpdf", "pdf"),
+    "multivariate_normal": ("logpdf", "pdf"), "laplace": ("logpdf", "pdf", "cdf", "sf"),
+    "logistic": ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"),
+    "cauchy": ("logpdf", "pdf", "cdf", "sf"), "lognorm": ("logpdf", "pdf", "cdf"),
+    "uniform": ("logpdf", "pdf", "cdf")}
+
+
 def _add_stats_models() -> None:
     import scipy.stats as stats
     _STATS.append(stats)
-    _MODELS.update({
-        stats.norm.pdf: norm_pdf, stats.norm.logpdf: norm_logpdf, stats.norm.cdf: norm_cdf,
-        stats.norm.logcdf: norm_logcdf, stats.norm.sf: norm_sf, stats.norm.logsf: norm_logsf,
-        stats.expon.logpdf: expon_logpdf, stats.expon.pdf: expon_pdf,
-        stats.gamma.logpdf: gamma_logpdf, stats.gamma.pdf: gamma_pdf,
-        stats.chi2.logpdf: chi2_logpdf, stats.chi2.pdf: chi2_pdf,
-        stats.beta.logpdf: beta_logpdf, stats.beta.pdf: beta_pdf,
-        stats.t.logpdf: t_logpdf, stats.t.pdf: t_pdf,
-        stats.poisson.logpmf: poisson_logpmf, stats.poisson.pmf: poisson_pmf,
-        stats.dirichlet.logpdf: dirichlet_logpdf, stats.dirichlet.pdf: dirichlet_pdf,
-        stats.multivariate_normal.logpdf: multivariate_normal_logpdf,
-        stats.multivariate_normal.pdf: multivariate_normal_pdf,
-        stats.laplace.logpdf: laplace_logpdf, stats.laplace.pdf: laplace_pdf,
-        stats.laplace.cdf: laplace_cdf, stats.laplace.sf: laplace_sf,
-        stats.logistic.logpdf: logistic_logpdf, stats.logistic.pdf: logistic_pdf,
-        stats.logistic.cdf: logistic_cdf, stats.logistic.logcdf: logistic_logcdf,
-        stats.logistic.sf: logistic_sf, stats.logistic.logsf: logistic_logsf,
-        stats.cauchy.logpdf: cauchy_logpdf, stats.cauchy.pdf: cauchy_pdf,
-        stats.cauchy.cdf: cauchy_cdf, stats.cauchy.sf: cauchy_sf,
-        stats.lognorm.logpdf: lognorm_logpdf, stats.lognorm.pdf: lognorm_pdf,
-        stats.lognorm.cdf: lognorm_cdf,
-        stats.uniform.logpdf: uniform_logpdf, stats.uniform.pdf: uniform_pdf,
-        stats.uniform.cdf: uniform_cdf,
-        stats.norm: norm_frozen, stats.gamma: gamma_frozen, stats.t: t_frozen,
-        stats.chi2: chi2_frozen, stats.laplace: laplace_frozen,
-        stats.logistic: logistic_frozen, stats.cauchy: cauchy_frozen,
-        stats.uniform: uniform_frozen, stats.lognorm: lognorm_frozen})
+    here = globals()
+    for name, functions in _STATS_FUNCTIONS.items():
+        dist = getattr(stats, name)
+        _MODELS.update({getattr(dist, f): here[f"{name}_{f}"] for f in functions})
+        if f"{name}_frozen" in here:
+            _MODELS[dist] = here[f"{name}_frozen"]
 
 
 def scipy_model_of(obj: Any) -> Any:

@@ -65,6 +65,10 @@ def exponential(a):
     return np.sum(sl.expm(a) * np.arange(9.0).reshape(3, 3)) + np.trace(sl.expm(a * 3.0))
 
 
+def logarithm(a):
+    return np.sum(sl.logm(a))
+
+
 def gp_marginal(theta, x, y):
     ell, noise = np.exp(theta[0]), np.exp(theta[1])
     d = x[:, None] - x[None, :]
@@ -141,13 +145,6 @@ def test_expm_at_every_scale(mod, scale):
                                rtol=1e-6, atol=1e-6 * np.max(np.abs(g)))
 
 
-def test_what_is_not_modelled_is_a_clear_error():
-    f = load('''
-import scipy.linalg as sl
-
-
-def expm_sum(a):
-    return sl.logm(a).sum()
-''').expm_sum
-    with pytest.raises(symgrad.SymgradError, match="line 6"):
-        symgrad.grad(f)(A.copy())
+def test_what_is_not_modelled_is_a_clear_error(mod):
+    with pytest.raises(symgrad.SymgradError, match="no derivative rule for scipy.linalg"):
+        symgrad.grad(mod.logarithm)(A.copy())
