@@ -58,3 +58,28 @@ def assert_close(a, b, rtol=1e-5, atol=1e-6, what=""):
     assert len(fa) == len(fb), f"{what}: structure differs: {a!r} vs {b!r}"
     for u, v in zip(fa, fb):
         assert abs(u - v) <= atol + rtol * max(abs(u), abs(v)), f"{what}: {a!r} != {b!r}"
+
+
+def check_array_modes(f, x, t, rtol=1e-6, atol=1e-7, jvp_rtol=1e-10, jvp_atol=1e-12):
+    """The gradient of ``f`` (of one array) against central differences, ``jvp`` along
+    ``t`` against the gradient, ``hvp`` against differences of the gradient; returns
+    the gradient."""
+    import numpy as np
+
+    import symgrad
+    h = 1e-6
+    want = np.zeros_like(x)
+    for k in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[k] = h
+        want[k] = (f(x + e) - f(x - e)) / (2 * h)
+    g = symgrad.grad(f)(x.copy())
+    np.testing.assert_allclose(g, want, rtol=rtol, atol=atol)
+    _, jv = symgrad.jvp(f, (x.copy(),), (t,))
+    assert np.isclose(jv, np.sum(g * t), rtol=jvp_rtol, atol=jvp_atol)
+    h = 1e-5
+    hv = symgrad.hvp(f, (x.copy(),), (t,))
+    grad = symgrad.grad(f)
+    np.testing.assert_allclose(hv, (grad(x + h * t) - grad(x - h * t)) / (2 * h),
+                               rtol=1e-4, atol=1e-6)
+    return g
