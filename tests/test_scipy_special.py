@@ -223,15 +223,6 @@ def mod():
     return load(SOURCE)
 
 
-def _fd(f, x, h=1e-6):
-    g = np.zeros_like(x)
-    for i in range(x.size):
-        e = np.zeros_like(x)
-        e[i] = h
-        g[i] = (f(x + e) - f(x - e)) / (2 * h)
-    return g
-
-
 # (rgamma at a pole of gamma, in gamma_relatives: np.where computes both of its partial's
 # branches, and numpy warns about the one not taken)
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
