@@ -31,6 +31,8 @@ The grammar has
 * loops ``for i in range(K)`` accumulating numbers or arrays, ``i`` used as an index;
 * running ``np.cumsum`` / ``np.cumprod`` (along an axis, or flattened), a product's
   factors sometimes exact zeros (``np.where(cond, e, 0.0)``);
+* ``np.pad`` with a mode that copies entries, ``ufunc.outer``, ``np.quantile`` (along
+  an axis), ``np.sum(..., where=...)``, ``np.maximum.accumulate``;
 * list comprehensions over an array's elements or rows, made an array by numpy
   (``np.array([v * e for v in x])``, ``np.tanh([np.sum(v * e) for v in w])``).
 
@@ -62,6 +64,9 @@ CONSTS = ["0.5", "2.0", "-1.5", "0.25", "3", "-0.75", "1.0"]
 MODULE_ARRAYS = ("C3 = np.array([0.3, -1.2, 0.7])\n"
                  "C23 = np.array([[0.5, -0.25, 1.0], [2.0, 0.1, -0.6]])\n")
 CLIP_BOUNDS = [("-0.8", "0.9"), ("-1.0", "0.3"), ("0.1", "2.0"), ("-2.5", "-0.2"), ("-0.6", "0.6")]
+
+#: shapes the round's newer models are written for (see ``newer``)
+_NEWER = {(3,), (2, 3), (3, 3), ()}
 
 #: constructs switched off because of a symgrad bug: name -> the bug (the generator tests
 #: ``"name" in KNOWN_BUGS`` where it would write the construct).  Empty: every bug this
@@ -331,6 +336,29 @@ class _Writer:
             return f"({e}).{fn}({', '.join(kw)})"
         return f"np.{fn}({', '.join([e] + kw)})"
 
+    def newer(self, shape, d) -> str:
+        """np.pad with a mode that copies entries, ufunc.outer, a quantile along an axis,
+        a sum with a where= mask, a running maximum."""
+        E = self.expr
+        mode = self.pick(["edge", "wrap", "reflect", "symmetric"])
+        table = {
+            (3,): [lambda: f"np.pad({E((1,), d)}, 1, mode='{mode}')",
+                   lambda: f"np.pad({E((2,), d)}, (0, 1), mode='{mode}')",
+                   lambda: f"np.quantile({E((2, 3), d)}, {self.pick(['0.3', '0.75'])}, axis=0)",
+                   lambda: f"np.maximum.accumulate({E((3,), d)})"],
+            (2, 3): [lambda: f"np.pad({E((1, 3), d)}, ((1, 0), (0, 0)), mode='{mode}')",
+                     lambda: f"np.{self.pick(['add', 'subtract', 'multiply'])}.outer("
+                             f"{E((2,), d)}, {E((3,), d)})"],
+            (3, 3): [lambda: f"np.{self.pick(['add', 'multiply', 'maximum'])}.outer("
+                             f"{E((3,), d)}, {E((3,), d)})"],
+            (): [lambda: f"np.sum({E((3,), d)}, where=x > {self.pick(CMP_CONSTS)})",
+                 lambda: f"np.quantile({E((3,), d)}, {self.pick(['0.2', '0.5', '0.9'])})"],
+        }
+        form = self.pick(table[shape])
+        text = form()
+        self.feat("newer." + text.split("(")[0].replace("np.", ""))
+        return text
+
     def running(self, shape, d):
         """``np.cumsum`` / ``np.cumprod`` along an axis (the same shape), or of a matrix of
         as many elements flattened; a product's factors may be exact zeros
@@ -472,6 +500,8 @@ class _Writer:
                      lambda: f"np.vstack([{E((3,), d)}] * 3)",
                      lambda: f"np.stack([{E((3,), d)}, {E((3,), d)}, {E((3,), d)}])"],
         }
+        if shape in _NEWER and self.coin(20):       # this round's models and modes
+            return self.newer(shape, d)
         if shape in _COMPREHENSIONS and self.coin(35):
             self.feat("comprehension")
             return self.comprehension(shape, d)
