@@ -460,6 +460,21 @@ def mean_where(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True
     return total / count
 
 
+def unwrap(p, discont=None, axis=-1, *, period=2 * np.pi):
+    """``np.unwrap`` of a vector: numpy's steps (the jumps wrapped into one period, the
+    corrections summed on): each correction is piecewise constant, so the derivative
+    passes through unchanged."""
+    if np.ndim(p) != 1:
+        raise ValueError("symgrad models np.unwrap of a vector")
+    dd = np.diff(p)
+    half = period / 2
+    ddmod = np.mod(dd + half, period) - half
+    ddmod = np.where((ddmod == -half) & (dd > 0), half, ddmod)
+    correct = np.where(np.abs(dd) < (half if discont is None else discont), 0.0,
+                       ddmod - dd)
+    return p + np.concatenate([np.zeros(1), np.cumsum(correct)])
+
+
 def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     """``np.polyfit``: numpy's own steps (the Vandermonde matrix, its columns scaled,
     least squares through the pseudo-inverse: equal to numpy's up to rounding)."""
@@ -789,7 +804,7 @@ _MODELS = {np.linalg.slogdet: slogdet, np.linalg.svd: svd, np.linalg.eigh: eigh,
            np.nancumprod: nancumprod, np.compress: compress, np.extract: extract,
            np.choose: choose, np.modf: modf, np.divmod: divmod_, np.ldexp: ldexp,
            np.polyfit: polyfit, np.piecewise: piecewise,
-           np.apply_along_axis: apply_along_axis,
+           np.apply_along_axis: apply_along_axis, np.unwrap: unwrap,
            np.corrcoef: corrcoef, np.quantile: quantile, np.percentile: percentile}
 for _name in ("trapezoid", "trapz"):            # (numpy 2 renamed trapz)
     if hasattr(np, _name):

@@ -1217,3 +1217,20 @@ def test_reductions_with_a_where_mask():
     check_grad(masked_reductions, x)
     check_jvp(masked_reductions, x)
     check_hvp(masked_reductions, x)
+
+
+UNWRAP_AT = np.array([0.1, 3.0, -3.0, 2.9, -3.1, 0.5, 6.5])
+
+
+def unwrapped(p):
+    return np.sum(np.unwrap(p) ** 2 * np.arange(7.0)) \
+        + np.sum(np.unwrap(p * 2.0, discont=4.0)) + np.sum(np.unwrap(p * 0.9, period=4.0) ** 2)
+
+
+def test_unwrap():
+    """``np.unwrap`` of a vector (numpy's steps: its values to the last bit); the
+    corrections are piecewise constant, so the derivative passes through."""
+    value, _ = symgrad.value_and_grad(unwrapped)(UNWRAP_AT.copy())
+    assert value == unwrapped(UNWRAP_AT)
+    check_grad(unwrapped, UNWRAP_AT)
+    check_jvp(unwrapped, UNWRAP_AT)
