@@ -475,6 +475,35 @@ def unwrap(p, discont=None, axis=-1, *, period=2 * np.pi):
     return p + np.concatenate([np.zeros(1), np.cumsum(correct)])
 
 
+try:                                    # (numpy's coefficients for np.i0)
+    from numpy.lib._function_base_impl import _i0A, _i0B
+except ImportError:                     # (numpy 1.x)
+    from numpy.lib.function_base import _i0A, _i0B
+_I0A, _I0B = tuple(float(c) for c in _i0A), tuple(float(c) for c in _i0B)
+
+
+def _chbevl(x, vals):
+    b0 = vals[0]
+    b1 = 0.0
+    b2 = 0.0
+    for i in range(1, len(vals)):
+        b2 = b1
+        b1 = b0
+        b0 = x * b1 - b2 + vals[i]
+    return 0.5 * (b0 - b2)
+
+
+def i0(x):
+    """``np.i0``: numpy's Chebyshev series on each side of 8 (its values to the last
+    bit); each side evaluated where the other is taken at a point of its own range."""
+    a = np.abs(x * 1.0)
+    small = a <= 8.0
+    lo = np.where(small, a, 8.0)
+    hi = np.where(small, 9.0, a)
+    return np.where(small, np.exp(lo) * _chbevl(lo / 2.0 - 2, _I0A),
+                    np.exp(hi) * _chbevl(32.0 / hi - 2.0, _I0B) / np.sqrt(hi))
+
+
 def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     """``np.polyfit``: numpy's own steps (the Vandermonde matrix, its columns scaled,
     least squares through the pseudo-inverse: equal to numpy's up to rounding)."""
@@ -804,7 +833,7 @@ _MODELS = {np.linalg.slogdet: slogdet, np.linalg.svd: svd, np.linalg.eigh: eigh,
            np.nancumprod: nancumprod, np.compress: compress, np.extract: extract,
            np.choose: choose, np.modf: modf, np.divmod: divmod_, np.ldexp: ldexp,
            np.polyfit: polyfit, np.piecewise: piecewise,
-           np.apply_along_axis: apply_along_axis, np.unwrap: unwrap,
+           np.apply_along_axis: apply_along_axis, np.unwrap: unwrap, np.i0: i0,
            np.corrcoef: corrcoef, np.quantile: quantile, np.percentile: percentile}
 for _name in ("trapezoid", "trapz"):            # (numpy 2 renamed trapz)
     if hasattr(np, _name):

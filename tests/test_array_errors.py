@@ -151,15 +151,15 @@ def test_array_result_is_fine_for_jacobian():
 A = np.array([[3.0, 0.5, 0.1], [0.2, 2.0, 0.3], [0.1, 0.4, 4.0]])
 
 
-def uses_i0(x):
-    return np.sum(np.i0(np.outer(x, x) + np.eye(3)))
+def uses_eigvals(x):
+    return np.sum(np.linalg.eigvals(np.outer(x, x) + np.eye(3)).real)
 
 
 def test_numpy_function_without_rule_names_the_call_and_register_array_rule():
     with pytest.raises(NonDifferentiableError) as info:
-        symgrad.grad(uses_i0)(X)
+        symgrad.grad(uses_eigvals)(X)
     msg = str(info.value)
-    assert "np.i0" in msg and "register_array_rule" in msg
+    assert "np.linalg.eigvals" in msg and "register_array_rule" in msg
     assert "test_array_errors.py" in msg
 
 

@@ -1234,3 +1234,20 @@ def test_unwrap():
     assert value == unwrapped(UNWRAP_AT)
     check_grad(unwrapped, UNWRAP_AT)
     check_jvp(unwrapped, UNWRAP_AT)
+
+
+def bessel_i0(x):
+    return np.sum(np.i0(x) * np.arange(1.0, 8.0)) + np.sum(np.i0(x * 0.1) ** 2)
+
+
+def test_i0_is_numpys_series_and_its_derivative_is_i1():
+    """``np.i0``: numpy's Chebyshev series on each side of 8 (its values to the last
+    bit); the derivative, that of the series, is I1 to about 1e-15."""
+    x = np.array([0.3, -2.5, 7.9, 8.1, 9.5, -11.0, 0.6])
+    value, g = symgrad.value_and_grad(bessel_i0)(x.copy())
+    assert value == bessel_i0(x)
+    check_grad(bessel_i0, x)
+    check_jvp(bessel_i0, x)
+    special = pytest.importorskip("scipy.special")
+    want = special.i1(x) * np.arange(1.0, 8.0) + 2 * np.i0(x * 0.1) * special.i1(x * 0.1) * 0.1
+    np.testing.assert_allclose(g, want, rtol=1e-13)
