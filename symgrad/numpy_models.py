@@ -392,6 +392,8 @@ def extract(condition, arr):
 def choose(a, choices):
     """``np.choose(a, choices)``: where ``a`` is k, ``choices[k]``."""
     idx = np.asarray(a)
+    if np.any((idx < 0) | (idx >= len(choices))):
+        raise ValueError("invalid entry in choice array")     # (numpy's mode='raise')
     out = choices[0] * np.ones(np.shape(idx))
     for k in range(1, len(choices)):
         out = np.where(idx == k, choices[k], out)
@@ -687,6 +689,8 @@ def _quantiles(s, q, axis):
 
 
 def _quantile_at(s, q, axis):
+    if q < 0 or q > 1:
+        raise ValueError("Quantiles must be in the range [0, 1]")
     n = s.shape[axis]
     pos = q * (n - 1)
     lo = int(np.floor(pos))

@@ -407,11 +407,17 @@ def linalg_cholesky(a, lower=False, overwrite_a=False, check_finite=True):
 def linalg_solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True,
                  assume_a=None, transposed=False):
     m = _as_assumed(a, assume_a, lower)
+    if assume_a in ("pos", "positive definite"):     # (LAPACK's Cholesky: it raises
+        low = np.linalg.cholesky(m)                   # where m is not positive definite)
+        return np.linalg.solve(np.swapaxes(low, -1, -2), np.linalg.solve(low, b))
     return np.linalg.solve(np.swapaxes(m, -1, -2) if transposed else m, b)
 
 
 def linalg_inv(a, overwrite_a=False, check_finite=True, *, assume_a=None, lower=False):
-    return np.linalg.inv(_as_assumed(a, assume_a, lower))
+    m = _as_assumed(a, assume_a, lower)
+    if assume_a in ("pos", "positive definite"):
+        np.linalg.cholesky(m)                         # (raises as LAPACK's does)
+    return np.linalg.inv(m)
 
 
 def linalg_det(a, overwrite_a=False, check_finite=True):
