@@ -360,6 +360,8 @@ def ufunc_outer(ufunc, a, b):
 def multi_dot(arrays):
     """``np.linalg.multi_dot``: the products from the left (numpy picks the cheapest
     order: the value may differ from numpy's by rounding)."""
+    if len(arrays) < 2:
+        raise ValueError("Expecting at least two arrays.")
     out = arrays[0]
     for m in arrays[1:]:
         out = out @ m
@@ -511,6 +513,8 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     least squares through the pseudo-inverse: equal to numpy's up to rounding)."""
     if full or w is not None or cov:
         raise ValueError("symgrad models np.polyfit without full=, w= and cov=")
+    if deg < 0:
+        raise ValueError("expected deg >= 0")
     lhs = np.vander(x, deg + 1)
     scale = np.sqrt(np.sum(lhs * lhs, axis=0))
     c = np.linalg.pinv(lhs / scale) @ y
