@@ -1251,3 +1251,26 @@ def test_i0_is_numpys_series_and_its_derivative_is_i1():
     special = pytest.importorskip("scipy.special")
     want = special.i1(x) * np.arange(1.0, 8.0) + 2 * np.i0(x * 0.1) * special.i1(x * 0.1) * 0.1
     np.testing.assert_allclose(g, want, rtol=1e-13)
+
+
+def chosen_out_of_range(v):
+    return np.sum(np.choose([0, 2, 1], [v, v ** 2]))
+
+
+def quantile_above_one(v):
+    return np.quantile(v, 1.2)
+
+
+def fitted_negative_degree(v):
+    return np.sum(np.polyfit(np.arange(3.0), v, -1))
+
+
+@pytest.mark.parametrize("f", [chosen_out_of_range, quantile_above_one,
+                               fitted_negative_degree], ids=lambda f: f.__name__)
+def test_models_raise_where_numpy_raises(f):
+    v = np.array([0.3, 0.5, 0.9])
+    with pytest.raises(ValueError) as numpy_error:
+        f(v.copy())
+    with pytest.raises(ValueError) as ours:
+        symgrad.grad(f)(v.copy())
+    assert str(ours.value) == str(numpy_error.value)

@@ -142,3 +142,13 @@ def test_expm_at_every_scale(mod, scale):
 def test_what_is_not_modelled_is_a_clear_error(mod):
     with pytest.raises(symgrad.SymgradError, match="no derivative rule for scipy.linalg"):
         symgrad.grad(mod.logarithm)(A.copy())
+
+
+def test_solve_assuming_positive_definite_raises_where_lapack_does(mod):
+    """``assume_a="pos"`` of a symmetric matrix that is not positive definite: SciPy
+    raises (LAPACK's Cholesky fails); so does the gradient, never a made-up number."""
+    indefinite = np.array([[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 3.0]])
+    with pytest.raises(np.linalg.LinAlgError):
+        mod.solves(indefinite)
+    with pytest.raises(np.linalg.LinAlgError):
+        symgrad.grad(mod.solves)(indefinite)
