@@ -35,7 +35,7 @@ from .lower_dicts import NOT_DICT, DictLowering
 from .lower_gen import CONSUMERS, python_method as _python_method
 from .lower_star import Spread, StarLowering
 from .lower_records import class_of_tuple, is_named_tuple_class, make_named_tuple
-from .scope import known_isinstance, static_types
+from .scope import known_callable, known_isinstance, static_types
 from .scope import (FuncChoice, FuncValue, PartialValue, Scope, Static, StaticDict,
                     StaticTuple, const_or_none, is_compile_time, is_operand)
 from .source import (array_library_error, c_wrapper_error as _c_wrapper_error, describe,
@@ -207,7 +207,7 @@ class CallLowering(DictLowering, StarLowering):
             if known is not None:           # isinstance(2, int) of a constant: known now
                 return Const(known)
         if obj is callable and len(args) == 1 and not kwargs:
-            known = _callable_now(args[0])
+            known = known_callable(args[0])
             if known is not None:           # callable(f) of a function, or of a number
                 return Const(known)
         if rules.is_constant_call(obj):
@@ -804,20 +804,6 @@ _UFUNC_MODELS = {("logaddexp", "reduce"): "logaddexp_reduce",
                  ("maximum", "accumulate"): "maximum_accumulate",
                  ("minimum", "accumulate"): "minimum_accumulate"}
 _UFUNC_OUTER = ("add", "subtract", "multiply", "divide", "power", "maximum", "minimum")
-
-
-def _callable_now(value: Any) -> bool | None:
-    """``callable(value)`` when lowering can tell: a function (a def, a lambda, a
-    library function) is; a number, an array or a list never is."""
-    if type(value) in (FuncValue, FuncChoice):
-        return True
-    if type(value) is Static:
-        return callable(value.obj)
-    if type(value) is Const:
-        return callable(value.value)
-    if type(value) is Var and value.kind.find().tag in ("num", "array", "list"):
-        return False
-    return None
 
 
 def _ufunc_method_as(obj: Any) -> Any:

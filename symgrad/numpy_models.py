@@ -464,6 +464,24 @@ def mean_where(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True
     return total / count
 
 
+def vectorize(pyfunc, otypes=None, doc=None, excluded=None, cache=False, signature=None):
+    """``np.vectorize(f)``, called where it is made (``np.vectorize(f)(x)``): ``f`` of
+    each number of ``x``, made an array of ``x``'s shape again; ``f`` inlined per
+    element (a loop over them)."""
+    if otypes is not None or excluded is not None or signature is not None:
+        raise ValueError("symgrad models np.vectorize(f) without otypes=, excluded=, "
+                         "signature=")
+
+    def vectorized(x):
+        return vectorized_call(pyfunc, x)
+    return vectorized
+
+
+def vectorized_call(pyfunc, x):
+    """A ``np.vectorize(pyfunc)`` called with ``x``."""
+    return np.reshape(np.array([pyfunc(t) for t in np.ravel(x)]), np.shape(x))
+
+
 def unwrap(p, discont=None, axis=-1, *, period=2 * np.pi):
     """``np.unwrap`` of a vector: numpy's steps (the jumps wrapped into one period, the
     corrections summed on): each correction is piecewise constant, so the derivative
@@ -842,6 +860,7 @@ _MODELS = {np.linalg.slogdet: slogdet, np.linalg.svd: svd, np.linalg.eigh: eigh,
            np.choose: choose, np.modf: modf, np.divmod: divmod_, np.ldexp: ldexp,
            np.polyfit: polyfit, np.piecewise: piecewise,
            np.apply_along_axis: apply_along_axis, np.unwrap: unwrap, np.i0: i0,
+           np.vectorize: vectorize,
            np.corrcoef: corrcoef, np.quantile: quantile, np.percentile: percentile}
 for _name in ("trapezoid", "trapz"):            # (numpy 2 renamed trapz)
     if hasattr(np, _name):

@@ -257,6 +257,20 @@ def static_types(value: Any) -> Any:
     return None
 
 
+def known_callable(value: Any) -> bool | None:
+    """``callable(value)`` when lowering can tell: a function (a def, a lambda, a
+    library function) is; a number, an array or a list never is."""
+    if type(value) in (FuncValue, FuncChoice):
+        return True
+    if type(value) is Static:
+        return callable(value.obj)
+    if type(value) is Const:
+        return callable(value.value)
+    if type(value) is Var and value.kind.find().tag in ("num", "array", "list"):
+        return False
+    return None
+
+
 def known_isinstance(value: Any, kinds: Any) -> bool | None:
     """``isinstance(value, kinds)`` when lowering can tell: of a constant, or False of a
     list (a Python list or tuple when the code runs) for classes that are neither."""

@@ -8,6 +8,8 @@ Every gradient is checked against central finite differences of the function its
 every jvp against a central difference along a random direction, every hvp against
 differences of the gradient (itself checked against finite differences)."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -1274,3 +1276,24 @@ def test_models_raise_where_numpy_raises(f):
     with pytest.raises(ValueError) as ours:
         symgrad.grad(f)(v.copy())
     assert str(ours.value) == str(numpy_error.value)
+
+
+def _softplus(t):
+    if t > 0:
+        return t + math.log1p(math.exp(-t))
+    return math.log1p(math.exp(t))
+
+
+def vectorized(m):
+    return np.sum(np.vectorize(_softplus)(m) ** 2) \
+        + np.sum(np.vectorize(lambda t: t * t if t > 0 else -t)(m[0]))
+
+
+def test_vectorize_called_where_it_is_made():
+    """``np.vectorize(f)(x)``: ``f`` (branches and all) inlined for each number of ``x``,
+    of any shape (before: "a locally defined function used as a value")."""
+    m = np.array([[0.4, -0.7, 1.3], [2.0, -1.0, 0.1]])
+    value, _ = symgrad.value_and_grad(vectorized)(m.copy())
+    assert value == vectorized(m)
+    check_grad(vectorized, m)
+    check_jvp(vectorized, m)
