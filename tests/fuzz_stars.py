@@ -739,5 +739,25 @@ def refusal_failure(f: Any, prog: Any, args: list, wrt: list[str]) -> str | None
             if python is None or type(exc) is not type(python):
                 return f"{what} raised {type(exc).__name__}: {exc}"
             continue
+        if what == "jvp" and not _numbers_in(args, prog, wrt) and python is None and \
+                _is_zero_tangent(out, f, args):
+            continue     # (nothing differentiated: wrt holds only empty lists, and jvp's
+            #              zero tangents leave the refused call undifferentiated)
         return f"{what} returned {out!r}"
     return None
+
+
+def _numbers_in(args: list, prog: Any, wrt: list[str]) -> bool:
+    """Do the arguments of ``wrt`` hold a number (not only empty lists)?"""
+    return any(_leaf_count(a) for p, a in zip(prog.params, args) if p in wrt)
+
+
+def _leaf_count(a: Any) -> int:
+    return sum(map(_leaf_count, a)) if isinstance(a, (list, tuple)) else 1
+
+
+def _is_zero_tangent(out: Any, f: Any, args: list) -> bool:
+    """``out`` is ``(f(args), a zero tangent)``."""
+    value, tangent = out
+    return value == f(*copy.deepcopy(args)) and all(
+        t == 0 for t in (tangent if isinstance(tangent, (list, tuple)) else [tangent]))

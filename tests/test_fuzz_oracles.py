@@ -169,3 +169,33 @@ def test_global_override():
 ])
 def test_kink_rule(source, args, excluded):
     assert (min(fuzz.margins(source, args), default=math.inf) <= fuzz.MARGIN) == excluded
+
+
+STAR_SOURCE = """
+def hd(a, b=0.5, *rest):
+    return a * b + sum(rest)
+
+
+def f(x0, us, rows):
+    v = hd(*us)
+    s = 0.0
+    for r in rows:
+        s = s + r * x0
+    return v + s
+"""
+
+
+def test_the_star_refusal_oracle_accepts_a_mode_with_nothing_differentiated():
+    """The stars family's refusal oracle: every mode must refuse a call whose binding
+    depends on a spread list's length, but ``jvp`` with ``wrt`` only an empty list has
+    zero tangents, so nothing is differentiated and (value, 0) is right (the 10,000-
+    program run at seed 20261209 met this); with a number in ``wrt`` it must refuse."""
+    from fuzz_stars import refusal_failure
+
+    class Prog:
+        params, scalars, features = ["x0", "us", "rows"], ["x0"], set()
+    f = fuzz.load(STAR_SOURCE).f
+    args = [0.7, [1.5, -0.5, 2.0], []]
+    assert refusal_failure(f, Prog, args, ["rows"]) is None
+    assert refusal_failure(f, Prog, args, ["x0"]) is None
+    assert refusal_failure(f, Prog, [0.7, [1.5, -0.5, 2.0], [1.0]], ["rows"]) is None
