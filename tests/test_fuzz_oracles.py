@@ -172,10 +172,23 @@ def test_kink_rule(source, args, excluded):
 
 
 STAR_SOURCE = """
+import functools
+
+
+def scaled(k):
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            return k * fn(*args, **kwargs)
+        return wrapper
+    return deco
+
+
 def hd(a, b=0.5, *rest):
     return a * b + sum(rest)
 
 
+@scaled(1.5)
 def f(x0, us, rows):
     v = hd(*us)
     s = 0.0
@@ -189,7 +202,8 @@ def test_the_star_refusal_oracle_accepts_a_mode_with_nothing_differentiated():
     """The stars family's refusal oracle: every mode must refuse a call whose binding
     depends on a spread list's length, but ``jvp`` with ``wrt`` only an empty list has
     zero tangents, so nothing is differentiated and (value, 0) is right (the 10,000-
-    program run at seed 20261209 met this); with a number in ``wrt`` it must refuse."""
+    program run at seed 20261209 met this, through a decorator's wrapper, which
+    ``jvp`` then leaves undifferentiated); with a number in ``wrt`` it must refuse."""
     from fuzz_stars import refusal_failure
 
     class Prog:
