@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import copy
 import math
+import textwrap
 
 import pytest
 
 import fuzz
+from fuzz_families import DECORATORS
 
 CASES = [
     # (source of f, args, hand-derived gradient wrt every argument)
@@ -171,18 +173,7 @@ def test_kink_rule(source, args, excluded):
     assert (min(fuzz.margins(source, args), default=math.inf) <= fuzz.MARGIN) == excluded
 
 
-STAR_SOURCE = """
-import functools
-
-
-def scaled(k):
-    def deco(fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            return k * fn(*args, **kwargs)
-        return wrapper
-    return deco
-
+STAR_SOURCE = "import functools\n\n" + textwrap.dedent(DECORATORS["scaled"]) + """
 
 def hd(a, b=0.5, *rest):
     return a * b + sum(rest)
