@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 from . import static_args
 from .draws import Replay, drawn_by
-from .auxiliary import pulled_with_aux, with_aux_of
+from .auxiliary import call_form, pulled_with_aux, with_aux_of
 from .api import (GradFunction, Wrt, _cached, _params_of, _resolve_wrt, _wrt_or_argnums,
                   check_kind, memo)
 from .entry import check_arguments, is_complex, is_mixed, same_structure, stale
@@ -576,12 +576,7 @@ def elementwise_grad(fn: Callable[..., Any], wrt: Wrt = None, *, argnums: Any = 
     wrt = _wrt_or_argnums(wrt, argnums)
 
     def derivative(*args: Any, **kwargs: Any) -> Any:
-        target = as_python(fn)
-        if has_varargs(target):
-            target = with_arity(target, len(args), tuple(kwargs))
-            full = (*args, *kwargs.values())
-        else:
-            full = _full_primals(target, args, "elementwise_grad", kwargs)
+        target, full = call_form(as_python(fn), args, kwargs, "elementwise_grad")
         idx, single = _resolve_wrt(_params(target), wrt, target)
         out, pull = vjp(target, *full)
         pulled = pull(_ones(out))
@@ -596,9 +591,10 @@ def _ones(out: Any) -> Any:
     if _is_array(out):
         import numpy as np
         return np.ones(np.shape(out))
-    if isinstance(out, (tuple, list)):
-        return type(out)(_ones(o) for o in out) if type(out) in (tuple, list) else \
-            tuple(_ones(o) for o in out)
+    if type(out) is list:
+        return [_ones(o) for o in out]
+    if isinstance(out, tuple):                 # (a NamedTuple's cotangent: a tuple)
+        return tuple(_ones(o) for o in out)
     return 1.0
 
 
