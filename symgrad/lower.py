@@ -35,6 +35,7 @@ from .lower_call import CallLowering
 from .lower_expr import ExprLowering, array_index, refuse_array_index
 from .lower_loop import LoopLowering, at_branch_end
 from .static_args import binding
+from .lower_builtins import rows
 from .scope import FuncChoice, FuncValue, Scope, Static, StaticTuple, is_operand
 from .results import _describe_value, _not_number
 from .source import (FunctionSource, SourceError, c_wrapper_error, construct_hint, construct_name,
@@ -462,7 +463,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         seq = self.materialize(value, node)
         if self.unpack_checked(scope, elts, seq, node):     # (a parameter's items: done)
             return
-        self.unify(seq.kind if type(seq) is Var else Kind.list_of(), Kind.list_of(), node)
+        if self.kind_of(seq).find().tag != "array":          # (an array: by its rows)
+            self.unify(seq.kind if type(seq) is Var else Kind.list_of(), Kind.list_of(), node)
         if type(seq) is Var and self.depth > 0:
             seq = self.emit("copy", (seq,), hint="_seq")
         for k, e in enumerate(elts):
@@ -488,6 +490,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                 self.assign_value(scope, e.value if isinstance(e, ast.Starred) else e, v, node)
             return
         seq = self.materialize(value, node)
+        if self.kind_of(seq).find().tag == "array":     # (the starred name gets a list)
+            seq = rows(self, seq, node)
         self.unpack_check(seq, len(elts) - 1, at_least=True)
         if type(seq) is Var and self.depth > 0:
             seq = self.emit("copy", (seq,), hint="_seq")

@@ -80,7 +80,23 @@ def _as_list(lw: Any, scope: Scope, node: ast.expr) -> Any:
                        {"kw": (), "label": "list"})
     if k.tag == "map" and k.attrs is not True and type(v) is Var:     # a dict: its keys
         return lw.map_keys(v, node)
+    if k.tag == "array":
+        return rows(lw, v, node)
     return v
+
+
+def rows(lw: Any, x: Any, node: ast.AST, dest: Var | None = None) -> Var:
+    """``list(x)`` of an array: a list of its rows (of a vector, its numbers), walked as
+    Python walks it, so ``sum(x)``, ``max(x)``, ``sorted(x)`` and ``a, *b = x`` are the
+    list builtins Python runs on it (``len`` of a 0-d array raises TypeError, as its
+    iteration does)."""
+    out = lw.emit("list", (), Kind.list_of(Kind.array()), dest=dest, hint="_rows")
+    k = Var("_k", Kind.num())
+    with lw.sub_block() as body:
+        lw.effect("append", (out, lw.getitem(x, k, None, node)))
+    n = lw.emit("len", (x,), Kind.num())
+    lw.block.append(ir.For(k, Const(0), n, Const(1), body, False, lw.loc))
+    return out
 
 
 def b_sum(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
@@ -372,6 +388,8 @@ def _listed(lw: Any, v: Any, node: ast.Call, dest: Var | None, how: str) -> Any:
                        Kind.list_of(), {"kw": (), "label": how}, dest=dest)
     if k.tag == "map" and k.attrs is not True and type(v) is Var:   # list(d): its keys
         return lw.map_keys(v, node)
+    if k.tag == "array" and how == "list":                 # list(x): its rows
+        return rows(lw, v, node, dest)
     lw.unify(lw.kind_of(v), Kind.list_of(), node)
     # (printed list(v): v[:] of a tuple would be a tuple; tuple(v): a tuple, so that
     # changing it raises as in Python)

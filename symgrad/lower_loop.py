@@ -248,8 +248,8 @@ class LoopLowering(GeneratorLowering, UnrollLowering):
     def unpack_check(self, seq: Any, n: int, at_least: bool = False) -> None:
         """``a, b = xs`` of a sequence known only when the code runs: the ValueError
         Python raises when ``xs`` has another length (``a, *b = xs``: fewer than ``n``)."""
-        if type(seq) is not Var or self.kind_of(seq).find().tag == "array":
-            return          # (an array's first dimension: numpy unpacks it as Python does)
+        if type(seq) is not Var:
+            return
         length = self.emit("len", (seq,), Kind.num())
         bad = self.emit("lt" if at_least else "ne", (length, Const(n)), Kind.num(), hint="_c")
         with self.sub_block() as fail:

@@ -1,0 +1,185 @@
+"""An array read as a Python sequence: unpacked (``x, y = p``, ``a, *b = x``, the rows
+of a matrix) or handed to Python's own builtins (``sum``, ``max``, ``min``,
+``sorted``, ``list``).  Python walks the array by its first axis; so must the
+gradient.  Each function is checked in every mode against central differences
+(``check_array_modes``), its value against the function's own (bit for bit: the same
+additions in the same order), and each error against Python's."""
+
+import statistics
+
+import numpy as np
+import pytest
+
+from numeric import check_array_modes
+
+import symgrad
+
+X3 = np.array([0.7, -1.3, 2.1])
+M = np.array([[0.5, -1.2, 0.3], [1.1, 0.4, -0.7]])
+
+
+def rosenbrock(p):
+    x, y = p
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+
+
+def rows_product(X):
+    a, b = X
+    return np.sum(a * b) + np.sum(np.tanh(a))
+
+
+def starred_head(x):
+    a, *rest = x
+    return a * sum(rest) + len(rest) * a ** 2
+
+
+def starred_tail(x):
+    *init, last = x
+    return np.sin(last) * max(init) + min(init)
+
+
+def builtin_sum(x):
+    return sum(x) ** 2 + sum(x, 1.5) * x[0]
+
+
+def builtin_sum_rows(X):
+    s = sum(X)                 # the rows added: a vector
+    return np.sum(s * s)
+
+
+def builtin_extremes(x):
+    return max(x) * min(x) + max(x * x)
+
+
+def builtin_sorted(x):
+    s = sorted(x)
+    return s[0] * 3.0 + s[-1] ** 2 + s[1] * s[0]
+
+
+def builtin_list(x):
+    xs = list(x)
+    xs.append(xs[0] * xs[1])
+    return sum(v * v for v in xs)
+
+
+def statistics_of_array(x):
+    return statistics.fmean(x) * statistics.pvariance(x)
+
+
+def unpack_in_loop(p):
+    s = 0.0
+    for k in range(3):
+        a, b, c = p
+        s = s + a * b * k + c ** 2
+        p = p * 0.5
+    return s
+
+
+def unpack_then_overwrite(p):
+    a, b, c = p
+    p = p * a
+    return a * b + np.sum(p ** 2) + c
+
+
+def unpack_nested(X):
+    (a, b, c), (d, e, f) = X
+    return a * e - b * d + c * f
+
+
+def unpack_in_loop_target(X):
+    s = 0.0
+    for a, b, c in X:
+        s = s + a * np.exp(b) - c
+    return s
+
+
+def enumerate_sum(x):
+    return sum(k * v for k, v in enumerate(x)) + sum(x) / len(x)
+
+
+CASES = [(rosenbrock, np.array([0.3, 0.8])), (rows_product, M), (starred_head, X3),
+         (starred_tail, X3), (builtin_sum, X3), (builtin_sum_rows, M),
+         (builtin_extremes, X3), (builtin_sorted, X3), (builtin_list, X3),
+         (statistics_of_array, X3), (unpack_in_loop, X3), (unpack_then_overwrite, X3),
+         (unpack_nested, M), (unpack_in_loop_target, M), (enumerate_sum, X3)]
+
+
+@pytest.mark.parametrize("f, x", CASES, ids=[f.__name__ for f, _ in CASES])
+def test_every_mode_against_differences(f, x):
+    t = np.linspace(0.3, -0.4, x.size).reshape(x.shape)
+    check_array_modes(f, x.copy(), t, rtol=1e-5, atol=1e-6, jvp_rtol=1e-9, jvp_atol=1e-10)
+
+
+@pytest.mark.parametrize("f, x", CASES, ids=[f.__name__ for f, _ in CASES])
+def test_value_is_the_functions_own(f, x):
+    value, _ = symgrad.value_and_grad(f)(x.copy())
+    if f is statistics_of_array:      # (statistics sums exactly; its model in floats)
+        assert value == pytest.approx(f(x.copy()), rel=1e-15)
+    else:
+        assert value == f(x.copy())
+
+
+def test_ties_go_to_the_first_as_in_python():
+    def f(x):
+        return max(x)
+    g = symgrad.grad(f)(np.array([1.0, 3.0, 3.0]))
+    np.testing.assert_array_equal(g, [0.0, 1.0, 0.0])
+
+
+def test_sum_of_matrix_rows_against_torch_free_reference():
+    # d/dX of sum_j (sum_i X[i, j])^2 is 2 * colsum broadcast to every row (by hand)
+    g = symgrad.grad(builtin_sum_rows)(M.copy())
+    np.testing.assert_allclose(g, np.broadcast_to(2 * M.sum(axis=0), M.shape))
+
+
+@pytest.mark.parametrize("bad", [np.array([1.0, 2.0, 3.0]), np.array([1.0])])
+def test_wrong_length_raises_as_python(bad):
+    with pytest.raises(ValueError) as want:
+        rosenbrock(bad.copy())
+    with pytest.raises(ValueError) as got:
+        symgrad.grad(rosenbrock)(bad.copy())
+    assert "unpack" in str(want.value) and "unpack" in str(got.value)
+
+
+def test_starred_needs_enough_items():
+    def f(x):
+        a, b, *rest = x
+        return a * b
+    with pytest.raises(ValueError):
+        f(np.array([1.0]))
+    with pytest.raises(ValueError):
+        symgrad.grad(f)(np.array([1.0]))
+
+
+def test_max_of_matrix_raises_as_python():
+    def f(X):
+        return np.sum(max(X))
+    with pytest.raises(ValueError):
+        f(M.copy())
+    with pytest.raises(ValueError):
+        symgrad.grad(f)(M.copy())
+
+
+def test_max_of_empty_raises_as_python():
+    def f(x):
+        return max(x) + np.sum(x)
+    with pytest.raises(ValueError):
+        f(np.zeros(0))
+    with pytest.raises(ValueError):
+        symgrad.grad(f)(np.zeros(0))
+
+
+def test_zero_d_array_is_not_iterable():
+    def f(x):
+        return sum(x)
+    with pytest.raises(TypeError):
+        f(np.array(2.0))
+    with pytest.raises(TypeError):
+        symgrad.grad(f)(np.array(2.0))
+
+
+def test_generated_code_walks_the_rows():
+    g = symgrad.grad(builtin_sum)
+    assert isinstance(g(X3.copy()), np.ndarray)
+    src = g.source          # (the specialization for the array just called)
+    assert "in range(len(x)):" in src and "_rows.append(" in src and "sum(_rows)" in src
