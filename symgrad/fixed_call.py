@@ -116,7 +116,8 @@ def _cannot_fix(gf: Any, args: tuple) -> SymgradError:
             f"code), and a {type(a).__name__} object cannot be fixed so: what it computes "
             "could change with its state.\n  hint: pass a function (def, lambda, math or "
             "numpy), or call the object's method inside the function")
-    where = f" (as {role}=)" if role and role != "subscripts" else ""
+    where = " (the depth of a recursion)" if role == "recursion" else \
+        f" (as {role}=)" if role and role != "subscripts" else ""
     return SymgradError(
         f"{gf.__name__}: symgrad makes this gradient for the value of {p}{where}, which the "
         f"code needs before it runs, and a {type(a).__name__} cannot be fixed so.\n  hint: "

@@ -75,8 +75,9 @@ def kind_conflict(fs: Any, node: Any, exc: KindError, seq_param: str | None = No
     else:
         what = f"a value used both as {text}"
     err = fs.error(node, what, "use each variable for one kind of value (a number, a list "
-                   "or an array); on arrays use numpy's functions (np.max, np.sum, "
-                   "np.real) rather than Python's builtins and attributes (max, sum, .real)")
+                   "or an array); on arrays use numpy's functions (np.concatenate, "
+                   "np.append, np.real) rather than list operations and attributes (+ of "
+                   "a list, .append, .real)")
     err.about_lists = True     # (read as numbers and lists: the array path's error wins)
     if seq_param is not None:
         err.seq_param = seq_param       # type: ignore[attr-defined]

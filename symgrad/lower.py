@@ -34,7 +34,7 @@ from .lower_array import ArrayLowering
 from .lower_call import CallLowering
 from .lower_expr import ExprLowering, array_index, refuse_array_index
 from .lower_loop import LoopLowering, at_branch_end
-from .static_args import binding
+from .static_args import NOT_FOLDED, binding, fold_known
 from .lower_builtins import rows
 from .scope import FuncChoice, FuncValue, Scope, Static, StaticTuple, is_operand
 from .results import _describe_value, _not_number
@@ -91,6 +91,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         self.loc: Loc | None = None
         self.loops: list[_LoopCtx] = []
         self.inlining: list[Any] = []
+        self.top_fn: Any = None               # (its first recursive call is at depth 0)
+        self.counted: dict[Any, str | None] = {}     # a recursion -> the parameter it counts
         self.yield_hooks: list = []          # loops over generators (see lower_gen)
         self.inplace_eqns: set[int] = set()   # ids of `t = t op v` written `t op= v`
         self.deferred: list[Eqn] = []
@@ -124,6 +126,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         self.seq_kinds: list[Kind] = []        # (tuples of different kinds: container_param)
         self.const_read: set[Var] = set()      # (values read at constant indices)
         self.fixed_at_use: dict[Var, Any] = {}
+        self.known: dict[Var, Any] = {}      # values computed from those (static_args)
 
     # ------------------------------------------------------------------ emission
     def emit(self, prim: str, args: tuple, kind: Kind | None = None, params: dict | None = None,
@@ -135,6 +138,10 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         if kind is not None and dest is not None:
             self.unify(dest.kind, kind)
         self.block.append(Eqn((out,), prim, args, params, self.loc))
+        if self.known and dest is None:             # (n - 1 of a parameter fixed at use)
+            value = fold_known(prim, args, self.known)
+            if value is not NOT_FOLDED:
+                self.known[out] = value
         if self.maybe_arrays and prim not in _NOT_ARRAYS and any(
                 a in self.maybe_arrays for a in args if type(a) is Var):
             self.maybe_arrays.add(out)
@@ -211,6 +218,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
     # ------------------------------------------------------------------ entry
     def lower_top(self, fn: Any, fs: FunctionSource) -> Lowered:
         tree = fs.tree
+        self.top_fn = getattr(fn, "__func__", fn)
         self.scope_fs = fs
         a = tree.args
         if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
@@ -244,6 +252,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         at_use = self.param_patterns.get(ir.FIXED_AT_USE, {})
         if v.name in at_use:        # (differentiated: only where its value is needed)
             self.fixed_at_use[v] = at_use[v.name]
+            if type(at_use[v.name]) in (int, float):      # (and in the tests it decides)
+                self.known[v] = at_use[v.name]
         return v
 
     def finish(self, fn: Any, fs: FunctionSource, scope: Scope, params: list[Var],

@@ -21,12 +21,14 @@ from .array_ops import ARRAY_OPS, ArrayOp
 from .ir import Const, Eqn, Global, Kind, Var
 from .scope import Scope, Static, StaticTuple
 from .static_args import NOT_FOLDED, binding, fold, mark as mark_fixed
+from .lower_builtins import rows
+from .dtypes import float_dtype, narrow_float
 
 __all__ = ["ArrayLowering", "numpy_op_of", "ARRAY_METHODS"]
 
 #: methods only arrays have: calling one marks an unknown value as an array
 ARRAY_METHODS = {"sum", "mean", "prod", "max", "min", "var", "std", "dot", "reshape", "ravel",
-                 "flatten", "transpose", "squeeze", "trace", "clip", "astype", "tolist"}
+                 "flatten", "transpose", "squeeze", "trace", "clip", "astype", "tolist", "item"}
 #: attributes of arrays that carry no derivative
 _SHAPE_ATTRS = {"shape", "size", "ndim", "dtype", "nbytes", "itemsize", "strides"}
 
@@ -84,35 +86,6 @@ def _numpy_path(obj: Any) -> str | None:
     if getattr(np.random, name, None) is obj:
         return f"random.{name}"
     return None
-
-
-def _float_dtype(dtype: Any) -> bool:
-    """Is ``dtype`` (an operand of a call: ``float``, ``np.float64``, ``"float32"``) a
-    floating-point type, known while lowering?  (Not known: False.)"""
-    if dtype is None:
-        return True
-    obj = dtype.obj if type(dtype) is Static else dtype.value if type(dtype) is Const else None
-    if obj is None and not (type(dtype) is Const and dtype.value is None):
-        return False
-    import numpy as np
-    try:
-        return np.dtype(obj).kind == "f"
-    except TypeError:
-        return False
-
-
-def _narrow_float(dtype: Any) -> str:
-    """The name of ``dtype`` if it is a floating-point type narrower than float64
-    (``np.float32``, ``"float16"``), known while lowering, else ""."""
-    obj = dtype.obj if type(dtype) is Static else dtype.value if type(dtype) is Const else None
-    if obj is None:
-        return ""
-    import numpy as np
-    try:
-        dt = np.dtype(obj)
-    except TypeError:
-        return ""
-    return dt.name if dt.kind == "f" and dt.itemsize < 8 else ""
 
 
 #: numpy constructors whose result's values do not depend on their arguments
@@ -221,10 +194,11 @@ class ArrayLowering:
             return _REWRITTEN[op.name](self, scope, op, args, kwargs, node, dest, method_base)
         if method_base is not None:
             args = [method_base, *args]
-        if "where" in kwargs and op.name in ("np_sum", "np_mean", "np_prod"):
-            from . import numpy_models          # x.sum(where=mask): a model of its steps
-            fn = getattr(numpy_models, op.name[3:] + "_where")
-            return self.inline_function(scope, fn, args, kwargs, node, Static(fn))
+        model = _keyword_model(op, kwargs)
+        if model is not None:               # x.sum(where=mask): a model of its steps
+            if op.name == "np_reshape" and len(args) > 2:     # x.reshape(2, 3, order="F")
+                args = [args[0], StaticTuple(tuple(args[1:]))]
+            return self.inline_function(scope, model, args, kwargs, node, Static(model))
         listed = None                        # np.concatenate(xs): a list made at run time
         if op.arrays == -1:                  # np.concatenate([a, b], axis=0)
             seq = args[0] if args else None
@@ -455,7 +429,7 @@ class ArrayLowering:
         or of a list written in the call are differentiated."""
         path = _numpy_path(callee.obj)
         narrow = self.narrow_error(kwargs.get("dtype"), f"np.{path}(..., dtype=)", node)
-        whole = (_float_dtype(kwargs.get("dtype")) if "dtype" in kwargs else True) \
+        whole = (float_dtype(kwargs.get("dtype")) if "dtype" in kwargs else True) \
             and narrow is None
         if path in ("array", "asarray") and len(args) == 1 and set(kwargs) <= {"dtype", "copy"} \
                 and whole:
@@ -555,7 +529,7 @@ class ArrayLowering:
         """For a cast to float32 (float16), the error a differentiated value going in
         raises: its values are not float64's, which the derivative would be computed
         in (a constant is cast as written)."""
-        name = _narrow_float(dtype)
+        name = narrow_float(dtype)
         if not name:
             return None
         return self.error_at(node, f"{what} to {name} of a differentiated value",
@@ -574,7 +548,7 @@ class ArrayLowering:
                 return self.emit("callmethod", (base, *ops), Kind.array(),
                                  {"name": "astype", "kw": tuple(kwargs), "label": ".astype()",
                                   "constant": False, "error": narrow}, dest=dest)
-            if not _float_dtype(dtype) or len(args) > 1 or set(kwargs) - {"dtype"}:
+            if not float_dtype(dtype) or len(args) > 1 or set(kwargs) - {"dtype"}:
                 # x.astype(int): piecewise constant, kept as written (no derivative)
                 ops = [self.materialize(a, node) for a in (*args, *kwargs.values())]
                 out = self.emit("callmethod", (base, *ops), Kind.array(),
@@ -587,8 +561,18 @@ class ArrayLowering:
             self.unify(self.kind_of(base), Kind.array(), node)
             return self.array_call(scope, array_ops.BY_METHOD["reshape"], [Const(())], {},
                                    node, dest, method_base=base)
-        if name == "tolist":
-            raise self.error_at(node, "x.tolist()", "keep the array (index it directly)")
+        if name == "item" and args and not kwargs:   # x.item(k): of the flat array; (i, j)
+            self.unify(self.kind_of(base), Kind.array(), node)
+            ops = [self.materialize(a, node) for a in args]
+            if len(ops) == 1:
+                base = self.array_call(scope, array_ops.BY_METHOD["ravel"], [], {}, node,
+                                       None, method_base=base)
+            for j, k in enumerate(ops):
+                base = self.getitem(base, k, dest if j == len(ops) - 1 else None, node)
+            return base
+        if name == "tolist" and not args and not kwargs:     # of a vector: its numbers
+            self.unify(self.kind_of(base), Kind.array(), node)
+            return rows(self, base, node, dest, {"vector_only": ".tolist()"})   # (shapes)
         op = array_ops.BY_METHOD.get(name)
         model = None if op is not None else _method_model(name)
         if model is not None:              # x.trace(), x.conj(): the numpy function's model
@@ -870,14 +854,29 @@ _REWRITTEN = {"np_einsum": _lower_einsum, "np_einsum_vjp": _lower_einsum_vjp,
               "np_clip": _lower_clip, "np_norm": _lower_norm}
 
 
+def _keyword_model(op: ArrayOp, kwargs: dict) -> Any:
+    """The model of numpy's steps for a keyword symgrad's operation does not take:
+    ``where=`` of a sum, mean or product, ``order="F"`` of a reshape."""
+    from . import numpy_models
+    if "where" in kwargs and op.name in ("np_sum", "np_mean", "np_prod"):
+        return getattr(numpy_models, op.name[3:] + "_where")
+    order = kwargs.get("order")
+    if type(order) is Const and order.value in ("C", "F") and op.name in (
+            "np_reshape", "np_ravel", "np_flatten"):
+        return numpy_models.reshape_order if op.name == "np_reshape" else \
+            numpy_models.ravel_order
+    return None
+
+
 def _method_model(name: str) -> Any:
     """The model of the numpy function an array method ``x.name(...)`` calls with ``x``
     first (``x.trace()`` is ``np.trace(x)``), or None."""
     import numpy
 
     from .numpy_models import numpy_model_of
-    fn = getattr(numpy, name, None)
-    return None if fn is None else numpy_model_of(fn)
+    fn = getattr(numpy, name, None)      # (an array has no .append: np.append is not one)
+    return None if fn is None or not callable(getattr(numpy.ndarray, name, None)) else \
+        numpy_model_of(fn)
 
 
 def _fixed(value: Any) -> bool:

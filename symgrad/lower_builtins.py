@@ -85,16 +85,18 @@ def _as_list(lw: Any, scope: Scope, node: ast.expr) -> Any:
     return v
 
 
-def rows(lw: Any, x: Any, node: ast.AST, dest: Var | None = None) -> Var:
+def rows(lw: Any, x: Any, node: ast.AST, dest: Var | None = None,
+         params: dict | None = None) -> Var:
     """``list(x)`` of an array: a list of its rows (of a vector, its numbers), walked as
     Python walks it, so ``sum(x)``, ``max(x)``, ``sorted(x)`` and ``a, *b = x`` are the
     list builtins Python runs on it (``len`` of a 0-d array raises TypeError, as its
-    iteration does)."""
+    iteration does).  ``x.tolist()`` is this of a vector (``params``: checked by
+    :func:`symgrad.shapes.refuse_math_on_arrays`)."""
     out = lw.emit("list", (), Kind.list_of(Kind.array()), dest=dest, hint="_rows")
     k = Var("_k", Kind.num())
     with lw.sub_block() as body:
         lw.effect("append", (out, lw.getitem(x, k, None, node)))
-    n = lw.emit("len", (x,), Kind.num())
+    n = lw.emit("len", (x,), Kind.num(), params)
     lw.block.append(ir.For(k, Const(0), n, Const(1), body, False, lw.loc))
     return out
 

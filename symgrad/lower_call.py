@@ -30,7 +30,8 @@ from .desugar import assigned_names, desugar, forwarded_dict_keys
 from .errors import SourceError, UnsupportedSyntaxError
 from .ir import Const, Global, Kind, Loc, Var
 from .stdlib_models import model_of
-from .static_args import mark as mark_fixed
+from .ufuncs import ufunc_method_as
+from .static_args import counted_param, mark as mark_fixed
 from .lower_dicts import NOT_DICT, DictLowering
 from .lower_gen import CONSUMERS, python_method as _python_method
 from .lower_star import Spread, StarLowering
@@ -54,9 +55,10 @@ _RANDOM_HINT = ("draw with constant parameters and move or scale the draw: mu + 
                 "len(xs))]")
 #: a recursion is inlined call by call while its depth is known when the code is made
 _MAX_DEPTH, _MAX_RECURSIVE = 32, 512
-_RECURSION_HINT = ("rewrite the recursion as a loop (a recursion is inlined when the arguments "
-                   f"fix its depth as the code is made, up to {_MAX_DEPTH} calls deep: "
-                   "power(x, 3), not power(x, n) with n computed from the data)")
+_RECURSION_HINT = ("rewrite the recursion as a loop (a recursion is inlined when its depth is "
+                   "fixed as the code is made, by constants or by an int parameter counted "
+                   f"down, up to {_MAX_DEPTH} calls deep: power(x, 3) or power(x, n), not a "
+                   "depth computed from the data)")
 _LIST_METHODS = {"append", "pop", "insert", "extend", "copy", "clear", "reverse", "index",
                  "count", "remove", "sort"}
 
@@ -270,7 +272,7 @@ class CallLowering(DictLowering, StarLowering):
         obj = callee.obj
         if _is_add_at(obj):
             return self.add_at(args, node)
-        same = _ufunc_method_as(obj)
+        same = ufunc_method_as(obj)
         if same is not None:                # np.add.reduce(x) is np.sum(x, axis=0) ...
             if len(args) < 2 and "axis" not in kwargs:
                 kwargs = {**kwargs, "axis": Const(0)}
@@ -574,11 +576,10 @@ class CallLowering(DictLowering, StarLowering):
         ``callee`` is bound, so its object, the first of ``args``, is not passed again)."""
         kept = args[1:] if getattr(getattr(callee, "obj", None), "__func__", None) is fn \
             else args
-        if self.recursion_stops(fn):  # (the same function object: two wrappers share code)
+        if self.recursion_stops(fn, args):  # (the same function object: wrappers share code)
             return self.opaque_call(self.ref_static(callee), kept, kwargs, node, None,
-                                    describe(fn), error=self.error_at(
-                                        node, f"the recursive call to {describe(fn)}",
-                                        _RECURSION_HINT))
+                                    describe(fn), error=self.recursion_error(
+                                        fn, describe(fn), node))
         try:
             fs = get_source(fn)
         except SourceError as exc:
@@ -602,16 +603,30 @@ class CallLowering(DictLowering, StarLowering):
         finally:
             self.loc, self.scope_fs, self.site = saved_loc, saved_fs, saved_site
 
-    def recursion_stops(self, key: Any) -> bool:
+    def recursion_stops(self, key: Any, args: list) -> bool:
         """Is a call of ``key`` (a function being inlined) inside itself refused?  A
         recursion whose depth the arguments fix when the code is made (``power(x, 3)``,
         ``horner(cs[1:], x)`` of a list written out) is inlined call by call, up to
-        :data:`_MAX_DEPTH` deep and :data:`_MAX_RECURSIVE` calls in all."""
+        :data:`_MAX_DEPTH` deep and :data:`_MAX_RECURSIVE` calls in all (at its first
+        call, the parameter it counts with is noted: :meth:`recursion_error`)."""
         depth = self.inlining.count(key)
+        if depth == 0 and key is not self.top_fn:
+            return False
+        if depth <= 1 and key not in self.counted:
+            self.counted[key] = counted_param(args, self.top_params, self.block)
         if depth == 0:
             return False
         calls = self.__dict__["_recursive_calls"] = self.__dict__.get("_recursive_calls", 0) + 1
         return depth >= _MAX_DEPTH or calls > _MAX_RECURSIVE
+
+    def recursion_error(self, key: Any, label: str, node: ast.AST) -> Any:
+        """The refusal of a recursion too deep to inline, marked with the parameter it
+        counts down (``power(x, n - 1)``): made for each ``n``, it unrolls."""
+        err = self.error_at(node, f"the recursive call to {label}", _RECURSION_HINT)
+        name = self.counted.get(key)
+        if name is not None:
+            err.static_param, err.static_role = name, "recursion"   # type: ignore[attr-defined]
+        return err
 
     def may_rebind(self, *trees: Any) -> bool:
         """Can a call rebind a variable it was given (a ``nonlocal`` in one of ``trees``,
@@ -650,8 +665,8 @@ class CallLowering(DictLowering, StarLowering):
         """Call a function defined in the source: its free names are read in the scope
         it was defined in, as they are *now* (late binding)."""
         key = fv.node
-        if self.recursion_stops(key):
-            raise self.error_at(node, f"the recursive call to {fv.name}", _RECURSION_HINT)
+        if self.recursion_stops(key, args):
+            raise self.recursion_error(key, fv.name, node)
         tree = fv.node
         if isinstance(tree, ast.Lambda):
             tree = ast.FunctionDef(name="<lambda>", args=tree.args, body=[
@@ -790,40 +805,6 @@ def _is_add_at(obj: Any) -> bool:
     np = sys.modules.get("numpy")
     return np is not None and getattr(obj, "__self__", None) is np.add and \
         getattr(obj, "__name__", "") == "at"
-
-
-#: (ufunc, method) -> the numpy function it is (with axis=0 by default, as the method)
-_UFUNC_METHODS = {("add", "reduce"): "sum", ("multiply", "reduce"): "prod",
-                  ("maximum", "reduce"): "max", ("minimum", "reduce"): "min",
-                  ("add", "accumulate"): "cumsum", ("multiply", "accumulate"): "cumprod"}
-
-
-#: ufunc methods with no numpy function of their own: models (symgrad.numpy_models)
-_UFUNC_MODELS = {("logaddexp", "reduce"): "logaddexp_reduce",
-                 ("logaddexp2", "reduce"): "logaddexp2_reduce",
-                 ("maximum", "accumulate"): "maximum_accumulate",
-                 ("minimum", "accumulate"): "minimum_accumulate"}
-_UFUNC_OUTER = ("add", "subtract", "multiply", "divide", "power", "maximum", "minimum")
-
-
-def _ufunc_method_as(obj: Any) -> Any:
-    """``np.sum`` for ``np.add.reduce`` (``np.cumsum`` for ``np.add.accumulate`` ...; a
-    model for ``np.logaddexp.reduce`` ...), or None."""
-    np = sys.modules.get("numpy")
-    owner = getattr(obj, "__self__", None)
-    if np is None or not isinstance(owner, np.ufunc) or \
-            getattr(np, owner.__name__, None) is not owner:
-        return None
-    key = (owner.__name__, getattr(obj, "__name__", ""))
-    if key in _UFUNC_MODELS:
-        from . import numpy_models
-        return getattr(numpy_models, _UFUNC_MODELS[key])
-    if key[1] == "outer" and key[0] in _UFUNC_OUTER:     # np.subtract.outer(x, x)
-        import functools
-        from . import numpy_models
-        return functools.partial(numpy_models.ufunc_outer, owner)
-    name = _UFUNC_METHODS.get(key)
-    return None if name is None else getattr(np, name)
 
 
 def _all_params(spec: ast.arguments) -> list[ast.arg]:

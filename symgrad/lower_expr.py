@@ -449,7 +449,10 @@ class ExprLowering:
             c = self.condition(scope, test.operand)
             return Const(not c.value) if type(c) is Const else self.emit(
                 "not", (c,), Kind.num(), hint="_c")
-        return self.operand(scope, test)
+        v = self.operand(scope, test)
+        if self.known and type(v) is Var and v in self.known:   # (of a value fixed at use)
+            return Const(bool(self.known[v]))
+        return v
 
     def truth(self, scope: Scope, test: ast.expr) -> Any:
         """``test`` as a condition: a number or a comparison as it is, anything else (a

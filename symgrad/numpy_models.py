@@ -445,6 +445,19 @@ def apply_along_axis(func1d, axis, arr, *args, **kwargs):
     return np.stack([func1d(arr[i], *args, **kwargs) for i in range(arr.shape[0])])
 
 
+def reshape_order(a, shape, order="C"):
+    """``np.reshape(a, shape, order="F")``: the entries read and written in Fortran
+    order, which is C order with the axes reversed."""
+    if order == "C":
+        return np.reshape(a, shape)
+    return np.transpose(np.reshape(np.transpose(a), shape if isinstance(shape, int)
+                                   else shape[::-1]))
+
+
+def ravel_order(a, order="C"):
+    return np.ravel(a) if order == "C" else np.ravel(np.transpose(a))
+
+
 def sum_where(a, axis=None, dtype=None, out=None, keepdims=False, initial=0, where=True):
     """``np.sum(a, where=mask)``: the entries the mask leaves out count as 0 (numpy's
     identity for them: the same sums)."""

@@ -224,6 +224,15 @@ def refuse_math_on_arrays(body: list, params: list[Var], given: dict[str, Any]) 
                        "values)", "reduce it to one number (np.all, np.any, np.sum) or "
                        "choose per element with np.where(cond, a, b)")
             continue
+        if t is Eqn and e.prim == "len" and "vector_only" in (e.params or {}):
+            if pats is None:
+                pats = patterns(body, params, given)
+            p = pattern_of(pats, e.args[0])
+            if p is None or len(p) != 1:
+                refuse(e.loc, f"{e.params['vector_only']} of an array that may not be a "  # type: ignore[index]
+                       "vector (of a matrix it gives lists of lists)",
+                       "index the array directly, or call list(x) for its rows")
+            continue
         if t is not Eqn or (e.params or {}).get("flavor") != "math":
             continue
         rule = rules.RULES.get(e.prim)

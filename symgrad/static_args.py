@@ -29,7 +29,7 @@ from .ir import FIXED_AT_USE, FIXED_PARAMS, Const, Global, Var
 from .scope import Static, StaticTuple
 
 __all__ = ["Fixed", "fixed", "fixed_key", "binding", "mark", "learn", "fixed_values", "known_for",
-           "zero_of", "patterns_of", "VALUE_ROLES"]
+           "zero_of", "patterns_of", "counted_param", "VALUE_ROLES"]
 
 #: static places where a number is a value the result depends on smoothly (a fixed
 #: differentiated argument there would get a derivative of zero, which is wrong)
@@ -140,6 +140,33 @@ _FOLD = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
          "max_of": lambda *vs: max(vs), "min_of": lambda *vs: min(vs),
          "tuple": lambda *vs: vs}
 _FOLDABLE = frozenset(_FOLD)
+#: and the tests a branch on such a value makes (see :func:`fold_known`)
+_TESTS = {**_FOLD, "eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
+          "gt": operator.gt, "ge": operator.ge, "not": operator.not_}
+
+
+def fold_known(prim: str, args: tuple, known: dict) -> Any:
+    """The value of ``prim(args)`` when each argument is a constant or a variable whose
+    value ``known`` holds (a differentiated parameter fixed at use, :class:`Fixed`, and
+    what is computed from it), else :data:`NOT_FOLDED`.  So ``if n == 0`` of such an
+    ``n`` takes its branch while the code is made (the gradient is made for that value,
+    and ``n`` stays a variable where it is arithmetic): a recursion counted down by a
+    differentiated ``n`` unrolls."""
+    op = _TESTS.get(prim)
+    if op is None:
+        return NOT_FOLDED
+    values = []
+    for a in args:
+        if type(a) is Const and type(a.value) in _ATOMS:
+            values.append(a.value)
+        elif type(a) is Var and a in known:
+            values.append(known[a])
+        else:
+            return NOT_FOLDED
+    try:
+        return op(*values)
+    except Exception:          # (1 // 0: left to the code, which raises as Python does)
+        return NOT_FOLDED
 
 
 def mark(err: SymgradError, value: Any, params: dict, role: str,
@@ -182,6 +209,24 @@ def _sources(value: Any, params: dict, block: list, depth: int) -> list | None:
     elif e.prim not in _FOLDABLE or len(e.outs) != 1:
         return None
     return _sources(StaticTuple(tuple(args)), params, block, depth + 1)
+
+
+def counted_param(args: list, params: dict, block: list) -> str | None:
+    """The parameter a recursive call counts with (``power(x, n - 1)``, ``fib(n - 2)``,
+    ``halve(x, n // 2)``): the first argument computed from one parameter alone by
+    adding, subtracting or floor-dividing an int, or None.  Fixed (the gradient made for
+    each of its values), it fixes the recursion's depth."""
+    for a in args:
+        if type(a) is not Var or a in params:
+            continue
+        e = _defining(a, block)
+        if e is None or e.prim not in ("add", "sub", "floordiv") or not any(
+                type(b) is Const and type(b.value) is int for b in e.args):
+            continue
+        found = _sources(a, params, block, 0)
+        if found and len(set(found)) == 1:
+            return params[found[0]]
+    return None
 
 
 def _defining(value: Var, block: list) -> Any:

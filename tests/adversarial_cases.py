@@ -2110,14 +2110,32 @@ ok(nested_def_shadows_global_helper, (1.5,))
 def recursive(x, n):
     if n == 0:
         return x
-    return recursive(x * x, n - 1) * 0.5  # ERR:recursion
+    return recursive(x * x, n - 1) * 0.5
 
 
-err(recursive, (1.5, 2), UnsupportedSyntaxError, "grad", "recursion", match=r"recursi")
+ok(recursive, (1.5, 2), (0.7, 3), (0.9, 0))
+
+
+def recursion_counted_by_a_float(x, n):
+    if n <= 0:
+        return x * n
+    return recursion_counted_by_a_float(math.sin(x), n - 1) + n * x
+
+
+ok(recursion_counted_by_a_float, (0.6, 3.3), (0.6, 2.5))
+
+
+def recursion_too_deep(x, n):
+    return x if n == 0 else recursion_too_deep(x * 0.99, n - 1)  # ERR:too_deep
+
+
+err(recursion_too_deep, (0.5, 40), UnsupportedSyntaxError, "call", "too_deep",
+    match=r"(?s)recursive call to recursion_too_deep.*up to 32 calls deep")
 
 
 # Decision: a recursion whose depth the arguments fix when the code is made is inlined
-# call by call (up to 32 deep); one whose depth comes from a parameter is refused (above).
+# call by call (up to 32 deep); one counted down by a parameter (above) is made for
+# each value of that parameter, which then fixes the depth.
 def _ping(x, n):
     return x if n == 0 else _pong(x * 2.0, n - 1)
 

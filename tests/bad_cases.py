@@ -78,9 +78,9 @@ def unknown_call(x):
 
 
 def recursive(x, n):
-    if n == 0:
+    if n <= 0:
         return x
-    return recursive(x * 2, n - 1)
+    return recursive(x * 2, n - x)      # (its depth depends on x: the data)
 
 
 def return_in_loop(x):

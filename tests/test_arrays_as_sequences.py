@@ -97,7 +97,21 @@ def enumerate_sum(x):
     return sum(k * v for k, v in enumerate(x)) + sum(x) / len(x)
 
 
-CASES = [(rosenbrock, np.array([0.3, 0.8])), (rows_product, M), (starred_head, X3),
+def item_of_flat(x):
+    return x.item(0) * x.item(-1) + x.item(1) ** 2
+
+
+def item_of_matrix(X):
+    return X.item(1, 0) * X.item(3) + X.item(0, 2) * 2.0
+
+
+def to_list(x):
+    a = x.tolist()
+    a.append(a[0] * a[2])
+    return a[0] * a[1] + sum(a) + max(a)
+
+
+CASES = [(item_of_flat, X3), (item_of_matrix, M), (to_list, X3), (rosenbrock, np.array([0.3, 0.8])), (rows_product, M), (starred_head, X3),
          (starred_tail, X3), (builtin_sum, X3), (builtin_sum_rows, M),
          (builtin_extremes, X3), (builtin_sorted, X3), (builtin_list, X3),
          (statistics_of_array, X3), (unpack_in_loop, X3), (unpack_then_overwrite, X3),
@@ -183,3 +197,33 @@ def test_generated_code_walks_the_rows():
     assert isinstance(g(X3.copy()), np.ndarray)
     src = g.source          # (the specialization for the array just called)
     assert "in range(len(x)):" in src and "_rows.append(" in src and "sum(_rows)" in src
+
+
+def test_tolist_of_a_matrix_is_refused():
+    def f(X):
+        rows_ = X.tolist()          # lists of lists: their + concatenates
+        return np.sum(rows_[0])
+    with pytest.raises(symgrad.errors.UnsupportedSyntaxError) as info:
+        symgrad.grad(f)(M.copy())
+    msg = str(info.value)
+    assert "test_arrays_as_sequences.py" in msg and ".tolist()" in msg and "hint:" in msg
+
+
+def test_item_out_of_range_raises_as_numpy():
+    with pytest.raises(IndexError):
+        item_of_flat(np.array([1.0]))
+    with pytest.raises(IndexError):
+        symgrad.grad(item_of_flat)(np.array([1.0]))
+
+
+def test_list_methods_of_an_array_are_refused_not_dropped():
+    # an array has no .append (np.append is a function that returns a new array): this
+    # was once lowered as np.append with its result dropped, a gradient where Python raises
+    def f(u):
+        u.append(2.0)
+        return u[0]
+    with pytest.raises(AttributeError):
+        f(X3.copy())
+    with pytest.raises(symgrad.errors.UnsupportedSyntaxError) as info:
+        symgrad.grad(f)(X3.copy())
+    assert ".append()" in str(info.value)
