@@ -186,9 +186,8 @@ class GeneratorLowering:
             return
         from .source import get_source
         fn = callee.obj
-        if self.recursion_stops(fn):
-            raise self.error_at(call, f"the recursive call to {fn.__name__}",
-                                "write the recursion as a loop")
+        if self.recursion_stops(fn, args):
+            raise self.recursion_error(fn, fn.__name__, call)
         fs = get_source(fn)
         saved = self.loc, self.scope_fs, self.site
         try:

@@ -34,7 +34,10 @@ The grammar has
 * ``np.pad`` with a mode that copies entries, ``ufunc.outer``, ``np.quantile`` (along
   an axis), ``np.sum(..., where=...)``, ``np.maximum.accumulate``;
 * list comprehensions over an array's elements or rows, made an array by numpy
-  (``np.array([v * e for v in x])``, ``np.tanh([np.sum(v * e) for v in w])``).
+  (``np.array([v * e for v in x])``, ``np.tanh([np.sum(v * e) for v in w])``);
+* an array as Python sees it: ``sum``/``max``/``min``/``sorted`` of it (by rows),
+  ``.item(k)``, ``.tolist()``, ``order='F'`` reshapes, and unpacking (``a, b, c = v``,
+  ``r0, r1 = m``, ``h, *t = v``).
 
 Values stay bounded (``np.exp`` only of ``tanh``/``sin``, no division by something that
 can be 0, ``log`` only of ``1 + e ** 2``).  Kinks: ``np.where`` conditions compare the
@@ -65,6 +68,8 @@ MODULE_ARRAYS = ("C3 = np.array([0.3, -1.2, 0.7])\n"
                  "C23 = np.array([[0.5, -0.25, 1.0], [2.0, 0.1, -0.6]])\n")
 CLIP_BOUNDS = [("-0.8", "0.9"), ("-1.0", "0.3"), ("0.1", "2.0"), ("-2.5", "-0.2"), ("-0.6", "0.6")]
 
+#: shapes an array read as a Python sequence is written for (see ``sequences``)
+_SEQUENCE_SHAPES = {(), (3,), (6,), (2, 3)}
 #: shapes the round's newer models are written for (see ``newer``)
 _NEWER = {(3,), (2, 3), (3, 3), ()}
 
@@ -359,6 +364,30 @@ class _Writer:
         self.feat("newer." + text.split("(")[0].replace("np.", ""))
         return text
 
+    def sequences(self, shape, d) -> str:
+        """An array as Python sees it: walked by its rows by ``sum``/``max``/``min``/
+        ``sorted``, read by ``.item(k)`` or ``.tolist()``, or laid out in Fortran order
+        (``order='F'``)."""
+        E = self.expr
+        k3, k6 = self.pick(range(-3, 3)), self.pick(range(6))
+        table = {
+            (): [lambda: f"sum({E((3,), d)})", lambda: f"max({E((3,), d)})",
+                 lambda: f"min({E((2,), d)})", lambda: f"sorted({E((3,), d)})[{k3}]",
+                 lambda: f"({E((2, 3), d)}).item({k6})",
+                 lambda: f"({E((2, 3), d)}).item({self.pick([0, 1])}, {self.pick([0, 2])})",
+                 lambda: f"({E((3,), d)}).tolist()[{k3}]",
+                 lambda: f"sum(({E((3,), d)}).tolist())"],
+            (3,): [lambda: f"sum({E((2, 3), d)})", lambda: f"({E((3, 1), d)}).ravel(order='F')",
+                   lambda: f"np.array(sorted({E((3,), d)}))"],
+            (6,): [lambda: f"({E((2, 3), d)}).ravel(order='F')",
+                   lambda: f"({E((3, 2), d)}).flatten(order='F')"],
+            (2, 3): [lambda: f"({E((3, 2), d)}).reshape(2, 3, order='F')",
+                     lambda: f"np.reshape({E((6,), d)}, (2, 3), order='F')"],
+        }
+        text = self.pick(table[shape])()
+        self.feat("sequence")
+        return text
+
     def running(self, shape, d):
         """``np.cumsum`` / ``np.cumprod`` along an axis (the same shape), or of a matrix of
         as many elements flattened; a product's factors may be exact zeros
@@ -502,6 +531,8 @@ class _Writer:
         }
         if shape in _NEWER and self.coin(20):       # this round's models and modes
             return self.newer(shape, d)
+        if shape in _SEQUENCE_SHAPES and self.coin(15):
+            return self.sequences(shape, d)
         if shape in _COMPREHENSIONS and self.coin(35):
             self.feat("comprehension")
             return self.comprehension(shape, d)
@@ -606,7 +637,7 @@ class _Writer:
         loops = 3
         for _ in range(n):
             kind = self.weighted([(5, lambda: "assign"), (loops, lambda: "loop"),
-                                  (3, lambda: "inplace")])()
+                                  (3, lambda: "inplace"), (1, lambda: "unpack")])()
             lines += getattr(self, "stmt_" + kind)()
         return lines
 
@@ -616,6 +647,27 @@ class _Writer:
         e = self.expr(shape)
         self.locals[name] = shape
         return [f"{name} = {e}"]
+
+    def stmt_unpack(self) -> list[str]:
+        """``a, b, c = v`` of a vector, ``r0, r1 = m`` of a matrix's rows, ``h, *t = v``
+        (``t`` a list, summed)."""
+        self.feat("unpack")
+        form = self.pick(["vector", "rows", "star"])
+        if form == "rows":
+            names = [self.fresh("r") for _ in range(2)]
+            e = self.expr((2, 3))
+            for nm in names:
+                self.locals[nm] = (3,)
+            return [f"{', '.join(names)} = {e}"]
+        names = [self.fresh("s") for _ in range(3)]
+        e = self.expr((3,))
+        if form == "vector":
+            for nm in names:
+                self.locals[nm] = ()
+            return [f"{', '.join(names)} = {e}"]
+        self.locals[names[0]] = self.locals[names[2]] = ()
+        return [f"{names[0]}, *{names[1]} = {e}",
+                f"{names[2]} = {names[0]} * sum({names[1]}) + len({names[1]})"]
 
     def stmt_loop(self) -> list[str]:
         self.feat("loop")
