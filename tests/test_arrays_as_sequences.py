@@ -227,3 +227,13 @@ def test_list_methods_of_an_array_are_refused_not_dropped():
     with pytest.raises(symgrad.errors.UnsupportedSyntaxError) as info:
         symgrad.grad(f)(X3.copy())
     assert ".append()" in str(info.value)
+
+
+def test_sum_of_rows_is_a_row_that_can_be_indexed():
+    # found by the array fuzzer: sum(w)[-3] (the sum of a matrix's rows, a vector)
+    def f(w):
+        return sum(w)[-3] * 2.0 + sum(w)[1] ** 2
+    want = np.zeros_like(M)
+    want[:, 0] = 2.0
+    want[:, 1] = 2 * M[:, 1].sum()
+    np.testing.assert_allclose(symgrad.grad(f)(M.copy()), want, rtol=1e-14)
