@@ -460,9 +460,9 @@ def _first_transform(target: Any, params: list[str], indices: list[int], with_va
     # numpy code, or code that may be (``(x ** 2)[0]`` reads a number as a list:
     # right for an array argument; ``y[1:] = a`` of ``y = x.copy()`` reads ``a`` as
     # a list, and the result then as one)
-    if getattr(first, "dict_param", None) or not (
-            _uses_numpy(target) or getattr(first, "about_lists", False)):
-        raise first
+    if getattr(first, "dict_param", None) or not (_uses_numpy(target) or getattr(
+            first, "about_lists", False) and search):   # (a tuple search's try of code
+        raise first                # without numpy reads lists and tuples, not arrays)
     try:
         return transform(target, indices, with_value, single,
                          patterns={**{p: None for p in params if not _constant(fixed, p)

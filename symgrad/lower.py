@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from . import ir
+from .contexts import read_through_contexts
 from .desugar import assigned_names, desugar, nonlocal_names
 from .errors import NonScalarError, UnsupportedSyntaxError
 from .array_alias import check_views
@@ -238,10 +239,17 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             scope.env[arg.arg] = self.param_binding(v)
             scope.owned.add(v)
             params.append(v)
-        body = desugar(tree.body, fs.error)
+        body = desugar(self.read_through(fs, tree), fs.error)
         scope.local_names = set(assigned_names(body, fs.walrus)) | set(scope.env)
         result = self.function_body(scope, body, "out")
         return self.finish(fn, fs, scope, params, result)
+
+    def read_through(self, fs: FunctionSource, tree: ast.FunctionDef) -> list[ast.stmt]:
+        """``tree``'s body, the ``with`` statements that change only what is reported
+        (``np.errstate``, ``warnings.catch_warnings``) read through (:mod:`contexts`)."""
+        names = set(assigned_names(tree.body, fs.walrus)) | {
+            a.arg for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs}
+        return read_through_contexts(tree.body, fs.globals, names, fs.error)
 
     def param_binding(self, v: Var) -> Any:
         """A parameter's binding: itself, or the constant it is fixed to (static_args)."""

@@ -115,8 +115,9 @@ def b_sum(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     xs = _as_list(lw, scope, arg)
     lw.unify(lw.kind_of(xs), Kind.list_of(Kind.num()), node)
     args = (xs,) if start_node is None else (xs, start())
-    # (of numbers a number; of a matrix's rows, sum(X), a row)
-    return lw.emit("sum", args, lw.kind_of(xs).element, dest=dest)
+    elem = lw.kind_of(xs).find().elem
+    array = elem is not None and elem.find().tag == "array"     # sum(X) of rows: a row
+    return lw.emit("sum", args, Kind.array() if array else Kind.num(), dest=dest)
 
 
 def b_len(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:

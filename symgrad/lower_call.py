@@ -682,7 +682,8 @@ class CallLowering(DictLowering, StarLowering):
 
     def inline_body(self, callee: Scope, tree: ast.FunctionDef, args: list, kwargs: dict,
                     defaults: dict, node: ast.AST, key: Any) -> Any:
-        body = desugar(self.generator_body(callee, tree.body, key, node), callee.fs.error)
+        body = desugar(self.generator_body(callee, self.read_through(callee.fs, tree), key,
+                                           node), callee.fs.error)
         assigned = set(assigned_names(body, callee.fs.walrus))
         callee.local_names = assigned | {a.arg for a in _all_params(tree.args)}
         header = f"inlined {_call_text(node)}:"

@@ -366,7 +366,9 @@ def construct_hint(node: ast.AST) -> str:
     if isinstance(node, ast.Try):
         return "move the error handling outside the differentiated function"
     if isinstance(node, ast.With):
-        return "open files and contexts outside the differentiated function"
+        return ("open files and contexts outside the differentiated function (np.errstate "
+                "with quiet settings, warnings.catch_warnings() and contextlib.nullcontext "
+                "are read through)")
     if isinstance(node, ast.ClassDef):
         return "define classes at module level"
     return "rewrite it with assignments, if/for/while and function calls"
