@@ -453,8 +453,12 @@ class Reverse(ListReverse, ArrayReverse):
                 out_op = self.emit("copy", (out,), hint="_o")
             self.restore_outs(e)
         val, remat = self.val, self.remat
-        args = [Sym(b, a) if type(a) is Var and a not in remat else b.sym(val(a))
-                for a in eargs]
+        if len(eargs) == 2 and eargs[0] is eargs[1] and type(eargs[0]) is Var and \
+                eargs[0] in remat:
+            args = [b.sym(val(eargs[0]))] * 2     # x * x of x = p[0]: one read, 2 * g * x
+        else:
+            args = [Sym(b, a) if type(a) is Var and a not in remat else b.sym(val(a))
+                    for a in eargs]
         if out_op is out:
             out_op = self.val(out)
         out_sym = Sym(b, out_op)

@@ -5,6 +5,7 @@ gradient.  Each function is checked in every mode against central differences
 (``check_array_modes``), its value against the function's own (bit for bit: the same
 additions in the same order), and each error against Python's."""
 
+import re
 import statistics
 
 import numpy as np
@@ -237,3 +238,15 @@ def test_sum_of_rows_is_a_row_that_can_be_indexed():
     want[:, 0] = 2.0
     want[:, 1] = 2 * M[:, 1].sum()
     np.testing.assert_allclose(symgrad.grad(f)(M.copy()), want, rtol=1e-14)
+
+
+@pytest.mark.parametrize("p", [[0.3, 0.8], np.array([0.3, 0.8])], ids=["list", "array"])
+def test_the_square_of_an_unpacked_item_is_one_term(p):
+    # x * x of x = p[0] (read again in the adjoint): 2 * g * x, not g * x + g * x
+    g = symgrad.grad(rosenbrock)
+    got = g(p)
+    np.testing.assert_allclose(got, [2 * (0.3 - 1) - 400 * 0.3 * (0.8 - 0.09),
+                                     200 * (0.8 - 0.09)], rtol=1e-14)
+    adjoint = g.source.split("# grad of:", 1)[1]
+    assert len(re.findall(r"(?<!d_)p\[0\]", adjoint)) == 1 and "p[0] * 2.0" in adjoint, \
+        g.source
