@@ -570,6 +570,14 @@ class ArrayLowering:
             for j, k in enumerate(ops):
                 base = self.getitem(base, k, dest if j == len(ops) - 1 else None, node)
             return base
+        if name == "sort" and not args and set(kwargs) <= {"axis"} and isinstance(
+                getattr(node, "func", None), ast.Attribute) and isinstance(
+                node.func.value, ast.Name):                  # v.sort(): v[...] = np.sort(v)
+            value = self.array_call(scope, ARRAY_OPS["np_sort"], [base], kwargs, node, None)
+            target = ast.copy_location(ast.Subscript(value=ast.Name(node.func.value.id,
+                ast.Load()), slice=ast.Constant(Ellipsis), ctx=ast.Store()), node)
+            self.store_item(scope, target, value, node)
+            return Const(None)
         if name == "tolist" and not args and not kwargs:     # of a vector: its numbers
             self.unify(self.kind_of(base), Kind.array(), node)
             return rows(self, base, node, dest, {"vector_only": ".tolist()"})   # (shapes)

@@ -250,3 +250,33 @@ def test_the_square_of_an_unpacked_item_is_one_term(p):
     adjoint = g.source.split("# grad of:", 1)[1]
     assert len(re.findall(r"(?<!d_)p\[0\]", adjoint)) == 1 and "p[0] * 2.0" in adjoint, \
         g.source
+
+
+def sort_in_place(x):
+    v = x * 1.0
+    v.sort()
+    r = v.sort()                    # (None, as numpy's)
+    return v[0] * 3.0 + v[-1] ** 2 + (0.0 if r is None else 1.0)
+
+
+def sort_rows_in_place(X):
+    W = np.tanh(X)
+    W.sort(axis=0)
+    return np.sum(W[0] * 2.0 + W[1] ** 2)
+
+
+@pytest.mark.parametrize("f, x", [(sort_in_place, X3), (sort_rows_in_place, M)],
+                         ids=["vector", "axis0"])
+def test_sort_in_place(f, x):
+    t = np.linspace(0.3, -0.4, x.size).reshape(x.shape)
+    check_array_modes(f, x.copy(), t, rtol=1e-5, atol=1e-6, jvp_rtol=1e-9, jvp_atol=1e-10)
+    assert symgrad.value_and_grad(f)(x.copy())[0] == f(x.copy())
+
+
+def test_sort_in_place_of_a_view_read_later_is_refused():
+    def f(u):
+        v = u[1:]
+        v.sort()                    # sorts part of u too
+        return np.sum(u * np.arange(3.0))
+    with pytest.raises(symgrad.errors.UnsupportedSyntaxError, match="shares memory"):
+        symgrad.grad(f)(X3.copy())
