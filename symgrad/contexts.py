@@ -5,8 +5,9 @@
 shown or not), never a value: the body computes the same numbers with or without
 them.  So the body is differentiated as if written without the ``with`` (and, inside
 ``catch_warnings``, the calls that set warning filters for the block are left out, as
-the ``with`` would undo them at its end).  The generated gradient runs under the
-caller's error state and filters.
+the ``with`` would undo them at its end).  The generated code runs whole under an
+``np.errstate`` of the settings read through (so the gradient is as quiet as the
+function); warning filters set in a ``catch_warnings`` block are not reproduced.
 
 What would change a value or the control flow is left for the lowering to refuse
 with the line: ``np.errstate(all="raise")`` (a floating-point error raises there),
@@ -22,7 +23,7 @@ import copy
 import warnings
 from typing import Any, Callable
 
-__all__ = ["read_through_contexts"]
+__all__ = ["read_through_contexts", "errstate_of"]
 
 _MISSING = object()
 #: warning-filter calls that only configure the block a catch_warnings restores
@@ -32,25 +33,33 @@ _QUIET = ("ignore", "warn", "print", "log")
 
 
 def read_through_contexts(body: list[ast.stmt], globals_: dict, locals_: set,
-                          error: Callable[..., Exception]) -> list[ast.stmt]:
+                          error: Callable[..., Exception], quiet: dict) -> list[ast.stmt]:
     """``body`` with each ``with`` of the context managers above replaced by its body
     (a new list; the tree is not modified).  ``locals_``: the function's local names
-    (a local ``np`` is not numpy); ``error(node, construct, hint)`` makes a refusal."""
+    (a local ``np`` is not numpy); ``error(node, construct, hint)`` makes a refusal;
+    ``quiet`` gathers the ``np.errstate`` settings read through (``{"divide":
+    "ignore"}``), which the generated code runs under (:func:`errstate_of`)."""
     if not any(isinstance(n, ast.With) for n in _statements(body)):
         return body                   # (the common case: nothing to read through)
     out: list[ast.stmt] = []
     for s in body:
         if isinstance(s, ast.With):
-            inner = _read_through(s, globals_, locals_, error)
+            inner = _read_through(s, globals_, locals_, error, quiet)
             if inner is not None:
-                out.extend(read_through_contexts(inner, globals_, locals_, error))
+                out.extend(read_through_contexts(inner, globals_, locals_, error, quiet))
                 continue
         elif isinstance(s, (ast.If, ast.For, ast.While)):
             s = copy.copy(s)
-            s.body = read_through_contexts(s.body, globals_, locals_, error)
-            s.orelse = read_through_contexts(s.orelse, globals_, locals_, error)
+            s.body = read_through_contexts(s.body, globals_, locals_, error, quiet)
+            s.orelse = read_through_contexts(s.orelse, globals_, locals_, error, quiet)
         out.append(s)
     return out
+
+
+def errstate_of(quiet: dict) -> str:
+    """The keyword arguments of the ``np.errstate`` the generated code runs under: each
+    setting the function's blocks asked for (``ignore`` where two blocks differ)."""
+    return ", ".join(f"{k}={v!r}" for k, v in sorted(quiet.items()))
 
 
 def _statements(body: list[ast.stmt]) -> Any:
@@ -62,7 +71,7 @@ def _statements(body: list[ast.stmt]) -> Any:
 
 
 def _read_through(s: ast.With, globals_: dict, locals_: set,
-                  error: Callable[..., Exception]) -> list[ast.stmt] | None:
+                  error: Callable[..., Exception], quiet: dict) -> list[ast.stmt] | None:
     """The statements standing for ``s``, or None (left as it is: refused later)."""
     pre: list[ast.stmt] = []
     filters = False
@@ -81,6 +90,11 @@ def _read_through(s: ast.With, globals_: dict, locals_: set,
                             "error raises in the block, which changes what it computes)",
                             "call the function under np.errstate(...) instead: the "
                             "gradient runs under the caller's error state")
+            for k in call.keywords:
+                for name in (("divide", "over", "under", "invalid") if k.arg == "all"
+                             else (k.arg,)):
+                    old = quiet.get(name)
+                    quiet[name] = k.value.value if old in (None, k.value.value) else "ignore"
         elif obj is warnings.catch_warnings:
             if call.args or call.keywords or item.optional_vars is not None:
                 return None

@@ -162,8 +162,10 @@ class _Names:
 class Printer:
     """Prints one function."""
 
-    def __init__(self, func: Func, top_globals: dict, fname: str, doc: str):
+    def __init__(self, func: Func, top_globals: dict, fname: str, doc: str,
+                 errstate: str = ""):
         self.func = func
+        self.errstate = errstate          # (np.errstate(...) the body runs under)
         self.fname = fname
         self.doc = doc
         self.names = _Names(func, top_globals)
@@ -707,7 +709,11 @@ class Printer:
         self.lines.append(f"def {self.fname}({', '.join(params)}):")
         if doc:
             self.lines.append(f'    """{doc}"""')
-        self.block(self.func.body, "    ")
+        if self.errstate:          # (as quiet as the function's np.errstate blocks)
+            self.lines.append(f"    with {self.names.module('numpy')}.errstate({self.errstate}):")
+            self.block(self.func.body, "        ")
+        else:
+            self.block(self.func.body, "    ")
         return "\n".join(self.lines) + "\n"
 
 
@@ -757,9 +763,10 @@ def _one_line(text: str) -> str:
 
 # --------------------------------------------------------------------------- entry points
 
-def emit(func: Func, top_globals: dict, fname: str, doc: str) -> Emitted:
-    """Print ``func`` as Python source (see the module docstring)."""
-    pr = Printer(func, top_globals, fname, doc)
+def emit(func: Func, top_globals: dict, fname: str, doc: str, errstate: str = "") -> Emitted:
+    """Print ``func`` as Python source (see the module docstring); ``errstate``: the
+    keywords of an ``np.errstate`` its body runs under (:mod:`symgrad.contexts`)."""
+    pr = Printer(func, top_globals, fname, doc, errstate)
     source = pr.run()
     argdefs = []
     for p in func.params:

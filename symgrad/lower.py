@@ -66,6 +66,7 @@ class Lowered:
     seq_param: str | None = None      # a parameter that may be a tuple of different kinds
     by_position: frozenset = frozenset()   # parameters read as lists at constant indices
     seq_kinds: list = field(default_factory=list)   # kinds of those made tuples
+    quiet: dict = field(default_factory=dict)   # np.errstate the code runs under (contexts)
 
     def release(self) -> None:
         """Drop the IR once the gradient is compiled; what stays is what its entry reads
@@ -128,6 +129,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         self.const_read: set[Var] = set()      # (values read at constant indices)
         self.fixed_at_use: dict[Var, Any] = {}
         self.known: dict[Var, Any] = {}      # values computed from those (static_args)
+        self.quiet: dict[str, str] = {}      # np.errstate settings read through (contexts)
 
     # ------------------------------------------------------------------ emission
     def emit(self, prim: str, args: tuple, kind: Kind | None = None, params: dict | None = None,
@@ -249,7 +251,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         (``np.errstate``, ``warnings.catch_warnings``) read through (:mod:`contexts`)."""
         names = set(assigned_names(tree.body, fs.walrus)) | {
             a.arg for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs}
-        return read_through_contexts(tree.body, fs.globals, names, fs.error)
+        return read_through_contexts(tree.body, fs.globals, names, fs.error, self.quiet)
 
     def param_binding(self, v: Var) -> Any:
         """A parameter's binding: itself, or the constant it is fixed to (static_args)."""
@@ -307,7 +309,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             fn, types.FunctionType) else ()
         for p, value in zip(params[len(params) - len(defaults):], defaults):
             func.defaults[p] = self.default_value(value)
-        lowered = Lowered(func, fs, params, ret, self.deferred)
+        lowered = Lowered(func, fs, params, ret, self.deferred, quiet=self.quiet)
         lowered.origins = self.origins
         lowered.guards = list(self.guards.values())
         lowered.return_node = self.return_node

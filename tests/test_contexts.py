@@ -1,7 +1,8 @@
 """``with`` statements that change only what is reported (``np.errstate`` with quiet
 settings, ``warnings.catch_warnings``, ``contextlib.nullcontext``) are read through:
 the body is differentiated as written, in every mode, against central differences;
-the warning filters the block sets are not left behind.  A ``with`` that could change
+the generated code runs under the ``np.errstate`` its blocks asked for (as quiet as
+the function), and the warning filters a block sets are not left behind.  A ``with`` that could change
 a value or the control flow is refused with its line."""
 
 import contextlib
@@ -19,9 +20,9 @@ from symgrad.errors import UnsupportedSyntaxError
 
 X = np.array([0.7, 1.9, 2.6])
 
-# the gradient runs under the caller's error state (the with is read through): numpy's
-# warnings from log of a negative number in an np.where branch are expected here
-pytestmark = pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+# the generated code runs under the np.errstate its blocks asked for: a warning numpy
+# would give there (log of a negative number in an np.where branch) is an error here
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 
 def safe_log_sum(x):
@@ -144,3 +145,32 @@ def test_a_local_named_like_numpy_is_not_numpy():
         return y
     with pytest.raises(UnsupportedSyntaxError, match="with statement"):
         symgrad.grad(f)(1.5)
+
+
+def test_the_gradient_is_as_quiet_as_the_function():
+    g = symgrad.grad(safe_log_sum)
+    g(X.copy())
+    assert "with np.errstate(divide='ignore', invalid='ignore'):" in g.source
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")            # (any warning fails the test)
+        for mode in (lambda: g(X.copy()), lambda: symgrad.hessian(safe_log_sum)(X.copy()),
+                     lambda: symgrad.jvp(safe_log_sum, (X.copy(),), (X.copy(),))):
+            mode()
+
+
+def test_settings_of_two_blocks_are_merged():
+    def f(x):
+        with np.errstate(divide="warn"):
+            a = np.sum(x)
+        with np.errstate(divide="ignore", over="ignore"):
+            b = np.sum(np.exp(x))
+        return a * b
+    g = symgrad.grad(f)
+    g(X.copy())
+    assert "np.errstate(divide='ignore', over='ignore')" in g.source
+    assert "np.errstate" not in symgrad.grad(nested_without_errstate).source
+
+
+def nested_without_errstate(x):
+    with contextlib.nullcontext():
+        return x * x
