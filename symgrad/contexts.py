@@ -23,7 +23,7 @@ import copy
 import warnings
 from typing import Any, Callable
 
-__all__ = ["read_through_contexts", "errstate_of"]
+__all__ = ["read_through_contexts", "errstate_of", "has_with"]
 
 _MISSING = object()
 #: warning-filter calls that only configure the block a catch_warnings restores
@@ -39,7 +39,7 @@ def read_through_contexts(body: list[ast.stmt], globals_: dict, locals_: set,
     (a local ``np`` is not numpy); ``error(node, construct, hint)`` makes a refusal;
     ``quiet`` gathers the ``np.errstate`` settings read through (``{"divide":
     "ignore"}``), which the generated code runs under (:func:`errstate_of`)."""
-    if not any(isinstance(n, ast.With) for n in _statements(body)):
+    if not has_with(body):
         return body                   # (the common case: nothing to read through)
     out: list[ast.stmt] = []
     for s in body:
@@ -60,6 +60,11 @@ def errstate_of(quiet: dict) -> str:
     """The keyword arguments of the ``np.errstate`` the generated code runs under: each
     setting the function's blocks asked for (``ignore`` where two blocks differ)."""
     return ", ".join(f"{k}={v!r}" for k, v in sorted(quiet.items()))
+
+
+def has_with(body: list[ast.stmt]) -> bool:
+    """Is there a ``with`` among the statements of ``body`` (at any depth)?"""
+    return any(isinstance(n, ast.With) for n in _statements(body))
 
 
 def _statements(body: list[ast.stmt]) -> Any:

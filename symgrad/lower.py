@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from . import ir
-from .contexts import read_through_contexts
+from .contexts import has_with, read_through_contexts
 from .desugar import assigned_names, desugar, nonlocal_names
 from .errors import NonScalarError, UnsupportedSyntaxError
 from .array_alias import check_views
@@ -249,6 +249,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
     def read_through(self, fs: FunctionSource, tree: ast.FunctionDef) -> list[ast.stmt]:
         """``tree``'s body, the ``with`` statements that change only what is reported
         (``np.errstate``, ``warnings.catch_warnings``) read through (:mod:`contexts`)."""
+        if not has_with(tree.body):
+            return tree.body
         names = set(assigned_names(tree.body, fs.walrus)) | {
             a.arg for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs}
         return read_through_contexts(tree.body, fs.globals, names, fs.error, self.quiet)
