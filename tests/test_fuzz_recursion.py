@@ -73,7 +73,7 @@ def recursive_program(draw):
         args.append(f"{name}({nx}, {ny}, {step})")
     combine = draw(expr(["x", "y", "n", "r"], 1))
     recurse = " + ".join(f"({a})" for a in args)
-    body = [f"if n < 0.5:", f"    return {base}", f"r = {recurse}", f"return {combine} + r * 0.5"]
+    body = ["if n < 0.5:", f"    return {base}", f"r = {recurse}", f"return {combine} + r * 0.5"]
     outer = draw(expr(["x", "y", "v"], 1))
     if where == "self":
         lines = ["def f(x, y, n):"] + ["    " + b for b in body]
