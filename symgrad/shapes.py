@@ -229,8 +229,9 @@ def refuse_math_on_arrays(body: list, params: list[Var], given: dict[str, Any]) 
                 pats = patterns(body, params, given)
             p = pattern_of(pats, e.args[0])
             if p is None or len(p) != 1:
-                refuse(e.loc, f"{e.params['vector_only']} of an array that may not be a "  # type: ignore[index]
-                       "vector (of a matrix it gives lists of lists)",
+                what = (e.params or {})["vector_only"]
+                refuse(e.loc, f"{what} of an array that may not be a vector (of a matrix it "
+                       "gives lists of lists)",
                        "index the array directly, or call list(x) for its rows")
             continue
         if t is not Eqn or (e.params or {}).get("flavor") != "math":

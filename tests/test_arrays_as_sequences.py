@@ -112,7 +112,8 @@ def to_list(x):
     return a[0] * a[1] + sum(a) + max(a)
 
 
-CASES = [(item_of_flat, X3), (item_of_matrix, M), (to_list, X3), (rosenbrock, np.array([0.3, 0.8])), (rows_product, M), (starred_head, X3),
+CASES = [(item_of_flat, X3), (item_of_matrix, M), (to_list, X3),
+         (rosenbrock, np.array([0.3, 0.8])), (rows_product, M), (starred_head, X3),
          (starred_tail, X3), (builtin_sum, X3), (builtin_sum_rows, M),
          (builtin_extremes, X3), (builtin_sorted, X3), (builtin_list, X3),
          (statistics_of_array, X3), (unpack_in_loop, X3), (unpack_then_overwrite, X3),

@@ -2,8 +2,8 @@
 settings, ``warnings.catch_warnings``, ``contextlib.nullcontext``) are read through:
 the body is differentiated as written, in every mode, against central differences;
 the generated code runs under the ``np.errstate`` its blocks asked for (as quiet as
-the function), and the warning filters a block sets are not left behind.  A ``with`` that could change
-a value or the control flow is refused with its line."""
+the function), and the warning filters a block sets are not left behind.  A ``with``
+that could change a value or the control flow is refused with its line."""
 
 import contextlib
 import math
