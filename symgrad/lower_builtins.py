@@ -392,8 +392,10 @@ def _listed(lw: Any, v: Any, node: ast.Call, dest: Var | None, how: str) -> Any:
                        Kind.list_of(), {"kw": (), "label": how}, dest=dest)
     if k.tag == "map" and k.attrs is not True and type(v) is Var:   # list(d): its keys
         return lw.map_keys(v, node)
-    if k.tag == "array" and how == "list":                 # list(x): its rows
-        return rows(lw, v, node, dest)
+    if k.tag == "array":                      # list(x), tuple(x): its rows
+        if how == "list":
+            return rows(lw, v, node, dest)
+        v = rows(lw, v, node)
     lw.unify(lw.kind_of(v), Kind.list_of(), node)
     # (printed list(v): v[:] of a tuple would be a tuple; tuple(v): a tuple, so that
     # changing it raises as in Python)

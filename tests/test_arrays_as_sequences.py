@@ -63,6 +63,12 @@ def builtin_list(x):
     return sum(v * v for v in xs)
 
 
+def builtin_tuple(x):
+    t = tuple(x)
+    a, b, c = t
+    return a * b + c * t[0] + len(t)
+
+
 def statistics_of_array(x):
     return statistics.fmean(x) * statistics.pvariance(x)
 
@@ -123,7 +129,7 @@ def raises_as_python(f, x, exc):
 CASES = [(item_of_flat, X3), (item_of_matrix, M), (to_list, X3),
          (rosenbrock, np.array([0.3, 0.8])), (rows_product, M), (starred_head, X3),
          (starred_tail, X3), (builtin_sum, X3), (builtin_sum_rows, M),
-         (builtin_extremes, X3), (builtin_sorted, X3), (builtin_list, X3),
+         (builtin_extremes, X3), (builtin_sorted, X3), (builtin_list, X3), (builtin_tuple, X3),
          (statistics_of_array, X3), (unpack_in_loop, X3), (unpack_then_overwrite, X3),
          (unpack_nested, M), (unpack_in_loop_target, M), (enumerate_sum, X3)]
 
@@ -274,3 +280,11 @@ def test_sort_in_place_of_a_view_read_later_is_refused():
         return np.sum(u * np.arange(3.0))
     with pytest.raises(symgrad.errors.UnsupportedSyntaxError, match="shares memory"):
         symgrad.grad(f)(X3.copy())
+
+
+def test_a_tuple_of_an_array_cannot_be_written_into():
+    def f(x):
+        t = tuple(x)
+        t[0] = 1.0
+        return t[1]
+    raises_as_python(f, X3, TypeError)
