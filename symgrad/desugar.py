@@ -92,7 +92,67 @@ def _rewrite(s: ast.stmt, error: Callable[..., Exception]) -> list[ast.stmt]:
         s.body = _rewrite_block(s.body, error)  # type: ignore[attr-defined]
         s.orelse = _rewrite_block(s.orelse, error)  # type: ignore[attr-defined]
         return _loop_else(s) if s.orelse else [s]  # type: ignore[attr-defined]
+    if t is getattr(ast, "Match", None):
+        return _rewrite_block(_match(s, error), error)
     return [s]
+
+
+def _match(s: Any, error: Callable[..., Exception]) -> list[ast.stmt]:
+    """``match v: case 1 | 2: A  case "k": B  case y if y > 0: C  case _: D`` -> the
+    subject read once, then ``if``/``elif`` on ``==`` (``is`` for None, True, False);
+    a capture binds the subject.  Sequence, mapping and class patterns are refused."""
+    subject = _fresh("_subject")
+    first = ast.Assign(targets=[_name(subject, True)], value=s.subject, lineno=s.lineno,
+                       end_lineno=s.lineno)           # (its comment: the match line)
+    out: list[ast.stmt] = [_at(first, s)]
+    orelse: list[ast.stmt] = []
+    for case in reversed(s.cases):
+        test, binds = _pattern(case.pattern, subject, error)
+        body, guard, node = list(case.body), case.guard, case.pattern
+        if guard is None:
+            orelse = binds + body if test is None else [
+                _at(ast.If(test=test, body=binds + body, orelse=orelse), node)]
+        elif test is None:          # case k if k > 5: k is bound, then the guard tested
+            orelse = binds + [_at(ast.If(test=guard, body=body, orelse=orelse), node)]
+        elif not binds:
+            both = ast.BoolOp(op=ast.And(), values=[test, guard])
+            orelse = [_at(ast.If(test=both, body=body, orelse=orelse), node)]
+        else:
+            raise error(node, "a case with a test, a capture and a guard",
+                        "capture the subject alone (case k if k in (1, 2) and k > 1:)")
+    return out + orelse
+
+
+def _pattern(p: Any, subject: str, error: Callable[..., Exception]
+             ) -> tuple[ast.expr | None, list[ast.stmt]]:
+    """A case pattern's test of the subject (None: always) and the assignments of its
+    captures."""
+    t = type(p).__name__
+    if t == "MatchValue":
+        return _at(ast.Compare(left=_name(subject), ops=[ast.Eq()], comparators=[p.value]),
+                   p), []
+    if t == "MatchSingleton":
+        return _at(ast.Compare(left=_name(subject), ops=[ast.Is()],
+                               comparators=[ast.Constant(p.value)]), p), []
+    if t == "MatchOr":
+        tests = []
+        for alt in p.patterns:
+            test, binds = _pattern(alt, subject, error)
+            if binds:
+                raise error(p, "an or-pattern with captures", "capture after the match")
+            if test is None:
+                return None, []
+            tests.append(test)
+        return _at(ast.BoolOp(op=ast.Or(), values=tests), p), []
+    if t == "MatchAs":
+        test, binds = (None, []) if p.pattern is None else _pattern(p.pattern, subject, error)
+        if p.name is not None:
+            binds = binds + [_at(ast.Assign(targets=[_name(p.name, True)],
+                                            value=_name(subject)), p)]
+        return test, binds
+    raise error(p, f"a {t[5:].lower()} pattern in a match statement",
+                "match literal values, None/True/False, | of them, _ or a name; "
+                "or write the tests with if/elif")
 
 
 def _augassign(s: ast.AugAssign, error: Callable[..., Exception]) -> list[ast.stmt]:

@@ -120,11 +120,18 @@ def match_stmt(x):
             return x * 2
 
 
+def match_sequence(x):
+    match (x, 2 * x):
+        case (a, b):
+            return a * b
+    return x
+
+
 BAD = {
     uses_try: "try statement", uses_with: "with statement", uses_class: "class definition",
     uses_yield: "yield", uses_global: "global statement",
     recursive: "recursive call",
-    set_literal: "set", match_stmt: "match statement",
+    set_literal: "set", match_sequence: "sequence pattern in a match statement",
 }
 # constructs that used to be refused and are now supported (checked against finite
 # differences in test_errors.py): del, lambda, return in a loop, :=, for ... else, dict
@@ -132,7 +139,8 @@ BAD = {
 NOW_SUPPORTED = [(uses_kwargs, (0.7,)),(uses_del, (0.7,)), (uses_lambda, (0.7,)), (return_in_loop, (0.7,)),
                  (return_in_loop, (2.5,)), (walrus, (0.7,)), (for_else, (0.7,)),
                  (list_sort, ([0.7, -0.2, 1.5],)), (uses_dict_literal, (0.7,)),
-                 (uses_dict, (0.7,)), (uses_star, (0.7,)), (uses_star, (0.7, 1.5, -0.25))]
+                 (uses_dict, (0.7,)), (uses_star, (0.7,)), (uses_star, (0.7, 1.5, -0.25)),
+                 (match_stmt, (0.7,))]
 NON_SCALAR = [returns_tuple, returns_list, returns_nothing]
 
 
