@@ -13,6 +13,7 @@ import numpy as np
 from .errors import SymgradError
 from .helpers import helper_object
 from .stdlib_models import _constant
+from .numpy_gather_models import MODELS as _gather_models
 
 __all__ = ["numpy_model_of"]
 
@@ -875,6 +876,7 @@ _MODELS = {np.linalg.slogdet: slogdet, np.linalg.svd: svd, np.linalg.eigh: eigh,
            np.apply_along_axis: apply_along_axis, np.unwrap: unwrap, np.i0: i0,
            np.vectorize: vectorize,
            np.corrcoef: corrcoef, np.quantile: quantile, np.percentile: percentile}
+_MODELS.update(_gather_models)                  # (np.unique, np.block)
 for _name in ("trapezoid", "trapz"):            # (numpy 2 renamed trapz)
     if hasattr(np, _name):
         _MODELS[getattr(np, _name)] = trapezoid
