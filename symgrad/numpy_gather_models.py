@@ -17,14 +17,13 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False):
     flat = np.ravel(ar)
     order = np.argsort(flat, kind="stable")
     s = flat[order]
-    new = np.ones(s.shape, dtype=bool)
-    new[1:] = (s[1:] != s[:-1]) & ~(np.isnan(s[1:]) & np.isnan(s[:-1]))
-    out = (s[new],)
+    new = np.concatenate((np.ones(min(s.shape[0], 1), dtype=bool),     # (no writes:
+                          (s[1:] != s[:-1]) & ~(np.isnan(s[1:]) & np.isnan(s[:-1]))))
+    out = (s[new],)                                                      # a mask, read)
     if return_index:
         out = out + (order[new],)
-    if return_inverse:
-        inverse = np.empty(flat.shape, dtype=np.intp)
-        inverse[order] = np.cumsum(new) - 1
+    if return_inverse:          # (argsort of a permutation: its inverse)
+        inverse = (np.cumsum(new) - 1)[np.argsort(order, kind="stable")]
         out = out + (np.reshape(inverse, np.shape(ar)),)
     if return_counts:
         out = out + (np.diff(np.append(np.flatnonzero(new), s.shape[0])),)

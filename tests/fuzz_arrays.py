@@ -37,7 +37,7 @@ The grammar has
   (``np.array([v * e for v in x])``, ``np.tanh([np.sum(v * e) for v in w])``);
 * an array as Python sees it: ``sum``/``max``/``min``/``sorted`` of it (by rows),
   ``.item(k)``, ``.tolist()``, ``order='F'`` reshapes, and unpacking (``a, b, c = v``,
-  ``r0, r1 = m``, ``h, *t = v``).
+  ``r0, r1 = m``, ``h, *t = v``); ``np.unique`` and ``np.block``.
 
 Values stay bounded (``np.exp`` only of ``tanh``/``sin``, no division by something that
 can be 0, ``log`` only of ``1 + e ** 2``).  Kinks: ``np.where`` conditions compare the
@@ -376,13 +376,16 @@ class _Writer:
                  lambda: f"({E((2, 3), d)}).item({k6})",
                  lambda: f"({E((2, 3), d)}).item({self.pick([0, 1])}, {self.pick([0, 2])})",
                  lambda: f"({E((3,), d)}).tolist()[{k3}]",
-                 lambda: f"sum(({E((3,), d)}).tolist())"],
+                 lambda: f"sum(({E((3,), d)}).tolist())",
+                 lambda: f"np.sum(np.unique({E((2, 3), d)}) ** 2)"],
             (3,): [lambda: f"sum({E((2, 3), d)})", lambda: f"({E((3, 1), d)}).ravel(order='F')",
-                   lambda: f"np.array(sorted({E((3,), d)}))"],
+                   lambda: f"np.array(sorted({E((3,), d)}))",
+                   lambda: f"np.block([{E((2,), d)}, {E((1,), d)}])"],
             (6,): [lambda: f"({E((2, 3), d)}).ravel(order='F')",
                    lambda: f"({E((3, 2), d)}).flatten(order='F')"],
             (2, 3): [lambda: f"({E((3, 2), d)}).reshape(2, 3, order='F')",
-                     lambda: f"np.reshape({E((6,), d)}, (2, 3), order='F')"],
+                     lambda: f"np.reshape({E((6,), d)}, (2, 3), order='F')",
+                     lambda: f"np.block([[{E((1, 3), d)}], [{E((1, 3), d)}]])"],
         }
         text = self.pick(table[shape])()
         self.feat("sequence")
