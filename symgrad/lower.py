@@ -141,10 +141,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         if kind is not None and dest is not None:
             self.unify(dest.kind, kind)
         self.block.append(Eqn((out,), prim, args, params, self.loc))
-        if self.known and dest is None:             # (n - 1 of a parameter fixed at use)
-            value = fold_known(prim, args, self.known)
-            if value is not NOT_FOLDED:
-                self.known[out] = value
+        if self.known:                              # (n - 1 of a parameter fixed at use)
+            self.note_known(out, fold_known(prim, args, self.known), dest is None)
         if self.maybe_arrays and prim not in _NOT_ARRAYS and any(
                 a in self.maybe_arrays for a in args if type(a) is Var):
             self.maybe_arrays.add(out)
@@ -162,6 +160,18 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             if value in self.maybe_arrays:
                 self.maybe_arrays.add(dest)
         self.block.append(Eqn((dest,), "copy", (value,), None, self.loc))
+        if self.known or type(value) is Const:     # (m = n - 1 of a fixed n: a constant)
+            self.note_known(dest, fold_known("copy", (value,), self.known), False)
+
+    def note_known(self, out: Var, value: Any, fresh: bool) -> None:
+        """After a write of ``out``: its value, when computed from parameters fixed at use
+        and constants (:func:`symgrad.static_args.fold_known`), is known from here on, if
+        ``out`` is a fresh variable, or a name written in straight-line code (a write
+        inside a branch or loop may not run: then it is no longer known)."""
+        if value is NOT_FOLDED or not fresh and self.depth > 0:
+            self.known.pop(out, None)
+        else:
+            self.known[out] = value
 
     @contextlib.contextmanager
     def sub_block(self, region: bool = True) -> Iterator[list[ir.Stmt]]:
@@ -688,6 +698,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                 continue
             cur = owner.env.get(name)
             if type(cur) is Var and cur in owner.owned:
+                self.known.pop(cur, None)       # (written in the region: not known there)
                 continue
             if type(cur) is StaticTuple and not cur.carried:
                 self.carry_items(owner, name, cur, stmts[0])
@@ -698,6 +709,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             v = Var(_printable(name))
             if cur is not None:
                 self.copy_into(v, cur)
+                self.known.pop(v, None)
             owner.env[name] = v
             owner.owned.add(v)
         return statics + self.hooked_region(scope, stmts) if self.yield_hooks else statics

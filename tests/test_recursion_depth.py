@@ -48,6 +48,23 @@ def through_a_helper(x, n):
     return inner(x, n) + x
 
 
+def named_count(x, n):
+    if n == 0:
+        return 1.0
+    m = n - 1                       # (a name for the count: known while the code is made)
+    return x * named_count(x, m)
+
+
+def while_then_recursion(x, n):
+    if n == 0:
+        return x
+    m = n
+    while m > 2:                    # (m changes in the loop: not known after it)
+        m = m - 1
+        x = x * 1.1
+    return while_then_recursion(x * 0.5, n - 1) + m * x
+
+
 def fd(f, args, i, h=1e-6):
     up, dn = list(args), list(args)
     up[i] += h
@@ -56,7 +73,8 @@ def fd(f, args, i, h=1e-6):
 
 
 POINTS = [(power, (1.3, 4)), (power, (0.7, 0)), (tree, (0.9, 3)), (fib_like, (0.8, 5)),
-          (halving, (0.4, 9)), (through_a_helper, (0.6, 3)), (counted_and_used, (0.6, 2.5))]
+          (halving, (0.4, 9)), (through_a_helper, (0.6, 3)), (named_count, (1.2, 5)),
+          (while_then_recursion, (1.3, 4)), (counted_and_used, (0.6, 2.5))]
 
 
 @pytest.mark.parametrize("f, args", POINTS, ids=lambda v: getattr(v, "__name__", str(v)))
@@ -65,7 +83,8 @@ def test_gradient_against_differences(f, args):
     assert g[0] == pytest.approx(fd(f, args, 0), rel=1e-6, abs=1e-9)
     if f is counted_and_used:          # n is arithmetic too: its derivative is not zero
         assert g[1] == pytest.approx(fd(f, args, 1), rel=1e-6)
-    else:                              # n only counts: zero, exactly
+    elif f is not while_then_recursion:      # (there through m; Python recurses forever
+        #                                      at n + h, so no difference is taken)
         assert g[1] == 0.0
 
 
@@ -79,7 +98,7 @@ def test_hand_derived():
         rel=1e-12)
 
 
-@pytest.mark.parametrize("f, args", POINTS[:6], ids=lambda v: getattr(v, "__name__", str(v)))
+@pytest.mark.parametrize("f, args", POINTS[:8], ids=lambda v: getattr(v, "__name__", str(v)))
 def test_every_mode(f, args):
     x, n = args
     d = fd(f, args, 0)
@@ -118,3 +137,19 @@ def test_a_depth_from_the_data_is_refused():
         return x if n <= 0 else shrink(x * 0.9, n - x)
     with pytest.raises(SymgradError, match=r"recursive call to \S*shrink"):
         symgrad.grad(shrink)(0.5, 3)
+
+
+def test_a_name_written_in_a_loop_is_not_taken_for_its_value_before():
+    # m = n (known), then m changes in a while loop whose test reads m: the loop runs
+    def f(x, n):
+        if n == 0:
+            return x
+        m = n
+        while m > 0:
+            x = x * 1.5
+            m = m - 1
+        return f(x, n - 1)
+    for wrt in (None, 0):
+        g = symgrad.grad(f, wrt=wrt)(0.7, 3)
+        g = g[0] if isinstance(g, tuple) else g
+        assert g == pytest.approx(fd(f, (0.7, 3), 0), rel=1e-6)
