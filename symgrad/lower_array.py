@@ -865,6 +865,8 @@ _REWRITTEN = {"np_einsum": _lower_einsum, "np_einsum_vjp": _lower_einsum_vjp,
 def _keyword_model(op: ArrayOp, kwargs: dict) -> Any:
     """The model of numpy's steps for a keyword symgrad's operation does not take:
     ``where=`` of a sum, mean or product, ``order="F"`` of a reshape."""
+    if not kwargs:
+        return None
     from . import numpy_models
     if "where" in kwargs and op.name in ("np_sum", "np_mean", "np_prod"):
         return getattr(numpy_models, op.name[3:] + "_where")
