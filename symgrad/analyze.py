@@ -57,6 +57,7 @@ class Facts:
     alias: dict[Var, Var] = field(default_factory=dict)     # list var -> class root
     active_classes: set[Var] = field(default_factory=set)
     wrt: list[Var] = field(default_factory=list)
+    int_arrays: set[Var] = field(default_factory=set)   # arrays of ints or bools
 
     def root(self, v: Var) -> Var:
         r = self.alias.get(v, v)
@@ -439,8 +440,8 @@ def analyze(lowered: Any, wrt: list[Var]) -> Facts:
     facts.active_classes = vclasses & uclasses
     for v in list(cls.parent):
         facts.alias[v] = cls.find(v)
-    _check(body, facts, cls, vclasses, uclasses, getattr(lowered, "origins", {}),
-           set(getattr(lowered, "int_params", ())))
+    facts.int_arrays = _int_arrays(body, set(getattr(lowered, "int_params", ())))
+    _check(body, facts, cls, vclasses, uclasses, getattr(lowered, "origins", {}))
     _check_mutable_defaults(lowered, cls)
     mark_raising_reads(lowered.func, facts.is_active)
     return facts
@@ -520,7 +521,7 @@ def _int_arrays(body: list, int_params: set) -> set:
 
 
 def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set,
-           origins: dict, int_params: set = frozenset()) -> None:
+           origins: dict) -> None:
     """Report calls a derivative would have to flow through without a rule, and writes
     of differentiated values into lists owned by someone else."""
     outside = set()                                   # classes of lists read from outside
@@ -536,7 +537,7 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
                 fresh[o] = fresh.get(o, True) and s.prim == "list"
                 if from_outside:
                     outside.add(cls.find(o))
-    ints = _int_arrays(body, int_params)
+    ints = facts.int_arrays
     cplx: set[Var] = set()          # variables holding complex numbers (made of constants)
     for s in walk(body):
         if type(s) is not Eqn:

@@ -30,8 +30,8 @@ from .ir import (Break, Const, Continue, Eqn, For, Func, Global, If, Return, Var
                  stmt_reads, walk)
 from .emit_forms import (ATOM, AWAIT, BOR, CMP, EXPR, NOT, OP_PREC, POWER, STMT, TEST,
                          const_text)
-from .emit_inline import (ANY, LIST_MUTATORS, LIST_READS, MUTATING, NO_RAISE, PRIMAL, SHADOW,
-                          Pending, effects, keep_raising_order, may_raise_alone, reads_through,
+from .emit_inline import (ANY, ARRAY_WRITES, LIST_MUTATORS, LIST_READS, MUTATING, NO_RAISE,
+                          PRIMAL, SHADOW, Pending, effects, keep_raising_order, may_raise_alone, reads_through,
                           shadow_lists)
 from .emit_slots import share_names
 from .errors import UnsupportedSyntaxError
@@ -250,6 +250,8 @@ class Printer:
             if t is Eqn:
                 for o in s.outs:
                     pending.kill_var(o)
+                if s.prim in ARRAY_WRITES and type(s.args[0]) is Var:
+                    pending.kill_var(s.args[0])     # (x[i] = v: what reads x waits no more)
                 if s.prim in MUTATING:
                     pending.kill_lists(SHADOW if s.prim in LIST_MUTATORS and s.args and
                                        s.args[0] in self.shadow else ANY)

@@ -17,9 +17,11 @@ from .raising import raise_class
 
 #: primitives with an effect: on a list, or any (code symgrad does not see, a raise)
 MUTATING = LIST_MUTATORS | {"call", "callmethod", "pyexpr", "raise", "assert_fail"}
+#: writes into an array in place (``x[i] = v``): what read the array before is stale
+ARRAY_WRITES = frozenset({"aset", "aset_add"})
 
 __all__ = ["Pending", "reads_through", "touches_lists", "shadow_lists", "effects",
-           "LIST_READS", "LIST_MUTATORS", "MUTATING", "PRIMAL", "SHADOW", "ANY"]
+           "LIST_READS", "LIST_MUTATORS", "MUTATING", "ARRAY_WRITES", "PRIMAL", "SHADOW", "ANY"]
 
 
 class Pending:
@@ -132,6 +134,8 @@ def effects(s: Any) -> tuple[set, set, bool]:
         t = type(x)
         if t is Eqn:
             writes.update(x.outs)
+            if x.prim in ARRAY_WRITES and type(x.args[0]) is Var:
+                writes.add(x.args[0])           # (an array written in place)
             if x.prim in MUTATING and x.args:
                 if x.prim in ("call", "callmethod", "pyexpr"):
                     unknown = unknown or not (x.params or {}).get("constant")

@@ -285,6 +285,13 @@ class Reverse(ListReverse, ArrayReverse):
         value = self.value_of(result, primal)
         return self.assemble(primal, bwd, grads, value, ret)
 
+    def tape_kind(self, x: Any, kind: Kind | None) -> Kind | None:
+        """The kind the tape keeps ``x`` (or its overwritten elements) as: an array of
+        ints or bools (a mask), which carries no derivative for any parameter, as an
+        object, on a tape of its own, so that the gradient differentiated again (a
+        Hessian) does not take it for a differentiated value put into an integer array."""
+        return Kind.obj() if x in self.facts.int_arrays else kind
+
     def stack_for(self, kind: Kind | None) -> Var:
         """The tape for values of ``kind``: numbers (and values of unknown kind) on
         ``_stack``, lists and dicts on ``_list_stack``, other objects on ``_obj_stack``;

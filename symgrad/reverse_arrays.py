@@ -215,7 +215,7 @@ class ArrayReverse:
                                       (self.d(x), *index), params,
                                       kind=Kind.num() if region == () else Kind.array())
                     self.contribute(v, self.unbroadcast_to(piece, v, region))
-            old = self.pop_saved(Kind.array())
+            old = self.pop_saved(self.tape_kind(x, Kind.array()))
             self.effect("aset", (x, *index, old),
                         {k: w for k, w in params.items() if k != "repeated"})
             return
@@ -231,7 +231,7 @@ class ArrayReverse:
                     self.contribute(v, self.unbroadcast_to(piece, v, region))
                 self.own(x)
                 self.effect("aset", (a, *index, Const(0.0)), params)
-        old = self.pop_saved(Kind.array())
+        old = self.pop_saved(self.tape_kind(x, Kind.array()))
         self.effect("aset", (x, *index, old), params)
 
     def unbroadcast_to(self, piece: Any, v: Any, region: Any) -> Any:
@@ -286,7 +286,7 @@ class ArrayReverse:
         x = e.args[0]
         one = _index_pattern(self.pattern(x), e.params["index"], e.args) == ()
         self.save(e, [("eqn", "aget" if one else "aget_copy", (x, *e.args[1:-1]), e.params,
-                       Kind.num() if one else Kind.array())])
+                       self.tape_kind(x, Kind.num() if one else Kind.array()))])
 
 
 _COMPARISONS = {"gt", "ge", "lt", "le", "eq", "ne"}

@@ -228,7 +228,7 @@ def refuse_math_on_arrays(body: list, params: list[Var], given: dict[str, Any]) 
             if pats is None:
                 pats = patterns(body, params, given)
             p = pattern_of(pats, e.args[0])
-            if p is None or len(p) != 1:
+            if p is not None and len(p) != 1:        # (not known: tested when it runs)
                 what = (e.params or {})["vector_only"]
                 refuse(e.loc, f"{what} of an array that may not be a vector (of a matrix it "
                        "gives lists of lists)",

@@ -86,7 +86,8 @@ def _resolve(block: list, kept: set[int], plan: _Plan, rev: Any) -> list:
                     saved.append(v)
                 if mode == "around" and v not in rev.dfn.sure_before_loop.get(id(loop), ()):
                     plan.preinit[v] = None
-            out.append(Eqn((v,), "pop", (rev.stack_for(v.kind),), {"tape": True}, s.loc))
+            out.append(Eqn((v,), "pop", (rev.stack_for(rev.tape_kind(v, v.kind)),),
+                           {"tape": True}, s.loc))
             continue
         if t is If:
             s.then = _resolve(s.then, kept, plan, rev)
@@ -98,8 +99,8 @@ def _resolve(block: list, kept: set[int], plan: _Plan, rev: Any) -> list:
 
 
 def _push(rev: Any, v: Any, loc: Any) -> Eqn:
-    return Eqn((), "append", (rev.stack_for(v.kind if type(v) is Var else None), v),
-               {"tape": True}, loc)
+    kind = rev.tape_kind(v, v.kind) if type(v) is Var else None
+    return Eqn((), "append", (rev.stack_for(kind), v), {"tape": True}, loc)
 
 
 def _uses(stack: Var, bwd: list) -> bool:

@@ -37,7 +37,9 @@ The grammar has
   (``np.array([v * e for v in x])``, ``np.tanh([np.sum(v * e) for v in w])``);
 * an array as Python sees it: ``sum``/``max``/``min``/``sorted`` of it (by rows),
   ``.item(k)``, ``.tolist()``, ``order='F'`` reshapes, and unpacking (``a, b, c = v``,
-  ``r0, r1 = m``, ``h, *t = v``); ``np.unique`` and ``np.block``.
+  ``r0, r1 = m``, ``h, *t = v``); ``np.unique`` and ``np.block``;
+* masks of bools or ints made and written in place, then read by ``np.where`` or as a
+  factor, in loops that make them again each time.
 
 Values stay bounded (``np.exp`` only of ``tanh``/``sin``, no division by something that
 can be 0, ``log`` only of ``1 + e ** 2``).  Kinks: ``np.where`` conditions compare the
@@ -640,7 +642,8 @@ class _Writer:
         loops = 3
         for _ in range(n):
             kind = self.weighted([(5, lambda: "assign"), (loops, lambda: "loop"),
-                                  (3, lambda: "inplace"), (1, lambda: "unpack")])()
+                                  (3, lambda: "inplace"), (1, lambda: "unpack"),
+                                  (1, lambda: "mask")])()
             lines += getattr(self, "stmt_" + kind)()
         return lines
 
@@ -769,6 +772,34 @@ class _Writer:
             lines.append(f"{y}{idx} {op} {rhs}")
         self.locals[y] = shape
         return lines
+
+    def stmt_mask(self) -> list[str]:
+        """A mask made and written in place (``m = np.ones(3, dtype=bool); m[1:] = x > 0``),
+        then read by ``np.where`` or as a factor, often inside a loop that makes it again
+        each time (the reverse sweep restores it from the tape: every read of it must come
+        before that restore)."""
+        self.feat("mask")
+        shape = self.pick([(3,), (2, 3)])
+        m, acc = self.fresh("m"), self.fresh("acc")
+        dtype = self.pick(["bool", "bool", "int"])
+        idx, part, kind = self.write_target(shape)
+        cond, _ = self.condition(part, 2)
+        test = f"{m} > 0" if dtype == "int" else m
+        use = self.pick([f"np.where({test}, {self.expr(shape, 2)}, {self.expr(shape, 1)})",
+                         f"({self.expr(shape, 2)}) * {m}"])
+        loop = self.fresh("i") if self.coin(65) else None
+        ashape = self.pick([shape, ()])
+        if ashape == ():                     # (a number: summed, and scaled by the loop)
+            use = f"np.sum({use})" + (f" * ({loop} + 1)" if loop and self.coin(50) else "")
+        body = [f"{m} = np.{self.pick(['ones', 'zeros'])}({shape}, dtype={dtype})",
+                f"{m}{idx} = {cond}", f"{acc} = {acc} + {use}"]
+        lines = [f"{acc} = {self.expr(ashape, 1)}"]
+        if loop:
+            self.feat("mask.loop")
+            lines.append(f"for {loop} in range({self.pick([2, 3])}):")
+            body = ["    " + b for b in body]
+        self.locals[acc] = ashape
+        return lines + body
 
     def write_loop(self, y, shape) -> list[str]:
         self.feat("inplace.loop")

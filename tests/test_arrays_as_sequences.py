@@ -288,3 +288,13 @@ def test_a_tuple_of_an_array_cannot_be_written_into():
         t[0] = 1.0
         return t[1]
     raises_as_python(f, X3, TypeError)
+
+
+def test_tolist_of_an_array_whose_rank_is_known_only_when_it_runs():
+    # found by the array fuzzer: value_and_grad's first code (before the call tells the
+    # rank) refused x.tolist() of a vector; the rank is now tested when the code runs
+    def f(x):
+        return x.tolist()[-3] * 2.0 + np.sum(x)
+    value, g = symgrad.value_and_grad(f)(X3.copy())
+    assert value == f(X3.copy())
+    np.testing.assert_array_equal(g, [3.0, 1.0, 1.0])
