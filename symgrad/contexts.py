@@ -23,7 +23,7 @@ import copy
 import warnings
 from typing import Any, Callable
 
-__all__ = ["read_through_contexts", "errstate_of", "has_with"]
+__all__ = ["read_through_contexts", "read_through_body", "errstate_of", "has_with"]
 
 _MISSING = object()
 #: warning-filter calls that only configure the block a catch_warnings restores
@@ -54,6 +54,17 @@ def read_through_contexts(body: list[ast.stmt], globals_: dict, locals_: set,
             s.orelse = read_through_contexts(s.orelse, globals_, locals_, error, quiet)
         out.append(s)
     return out
+
+
+def read_through_body(fs: Any, tree: ast.FunctionDef, quiet: dict) -> list[ast.stmt]:
+    """The body of function ``tree`` (of source ``fs``) read through (the body itself
+    when it has no ``with``)."""
+    if not has_with(tree.body):
+        return tree.body
+    from .desugar import assigned_names
+    names = set(assigned_names(tree.body, fs.walrus)) | {
+        a.arg for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs}
+    return read_through_contexts(tree.body, fs.globals, names, fs.error, quiet)
 
 
 def errstate_of(quiet: dict) -> str:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from . import ir
-from .contexts import has_with, read_through_contexts
+from .contexts import read_through_body
 from .desugar import assigned_names, desugar, nonlocal_names
 from .errors import NonScalarError, UnsupportedSyntaxError
 from .array_alias import check_views
@@ -35,7 +35,7 @@ from .lower_array import ArrayLowering
 from .lower_call import CallLowering
 from .lower_expr import ExprLowering, array_index, refuse_array_index
 from .lower_loop import LoopLowering, at_branch_end
-from .static_args import NOT_FOLDED, binding, fold_known
+from .static_args import binding, fold_known, note_known
 from .lower_builtins import rows
 from .scope import FuncChoice, FuncValue, Scope, Static, StaticTuple, is_operand
 from .results import _describe_value, _not_number
@@ -164,14 +164,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             self.note_known(dest, fold_known("copy", (value,), self.known), False)
 
     def note_known(self, out: Var, value: Any, fresh: bool) -> None:
-        """After a write of ``out``: its value, when computed from parameters fixed at use
-        and constants (:func:`symgrad.static_args.fold_known`), is known from here on, if
-        ``out`` is a fresh variable, or a name written in straight-line code (a write
-        inside a branch or loop may not run: then it is no longer known)."""
-        if value is NOT_FOLDED or not fresh and self.depth > 0:
-            self.known.pop(out, None)
-        else:
-            self.known[out] = value
+        """After a write of ``out``: :func:`symgrad.static_args.note_known`."""
+        note_known(self.known, out, value, fresh or self.depth == 0)
 
     @contextlib.contextmanager
     def sub_block(self, region: bool = True) -> Iterator[list[ir.Stmt]]:
@@ -258,12 +252,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
 
     def read_through(self, fs: FunctionSource, tree: ast.FunctionDef) -> list[ast.stmt]:
         """``tree``'s body, the ``with`` statements that change only what is reported
-        (``np.errstate``, ``warnings.catch_warnings``) read through (:mod:`contexts`)."""
-        if not has_with(tree.body):
-            return tree.body
-        names = set(assigned_names(tree.body, fs.walrus)) | {
-            a.arg for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs}
-        return read_through_contexts(tree.body, fs.globals, names, fs.error, self.quiet)
+        read through (:mod:`symgrad.contexts`)."""
+        return read_through_body(fs, tree, self.quiet)
 
     def param_binding(self, v: Var) -> Any:
         """A parameter's binding: itself, or the constant it is fixed to (static_args)."""

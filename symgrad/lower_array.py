@@ -18,8 +18,7 @@ from typing import Any
 
 from . import array_ops, rules
 from .array_ops import ARRAY_OPS, ArrayOp
-from .errors import SymgradError
-from .ir import Const, Eqn, Global, If, Kind, Var
+from .ir import Const, Eqn, Global, Kind, Var
 from .scope import Scope, Static, StaticTuple
 from .static_args import NOT_FOLDED, binding, fold, mark as mark_fixed
 from .lower_builtins import rows
@@ -526,25 +525,6 @@ class ArrayLowering:
         return self.array_call(scope, ARRAY_OPS["np_concatenate"], [StaticTuple(made)], {},
                                node, dest)
 
-    def vector_only(self, x: Any, what: str, node: ast.AST) -> None:
-        """Where the code needs ``x`` to be a vector (``x.tolist()``: of a matrix, lists
-        of lists), a rank known otherwise is refused by :mod:`symgrad.shapes`; a rank not
-        known then is tested when the code runs, with the same error."""
-        import numpy
-        msg = (f'File "{self.scope_fs.filename}", line {self.loc.lineno if self.loc else 0}: '
-               f"symgrad cannot differentiate {what} of an array that is not a vector (of a "
-               "matrix it gives lists of lists).\n  hint: index the array directly, or call "
-               "list(x) for its rows")
-        flags = {"kw": (), "constant": True}
-        nd = self.emit("call", (Global("_np_ndim", numpy.ndim), x), Kind.num(),
-                       {**flags, "label": "np.ndim", "vector_test": True})
-        bad = self.emit("ne", (nd, Const(1)), Kind.num(), hint="_c")
-        with self.sub_block() as fail:
-            err = self.emit("call", (Global("SymgradError", SymgradError), Const(msg)),
-                            Kind.obj(), {**flags, "label": "SymgradError"})
-            self.effect("raise", (err,))
-        self.block.append(If(bad, fail, [], self.loc))
-
     def narrow_error(self, dtype: Any, what: str, node: ast.AST) -> Exception | None:
         """For a cast to float32 (float16), the error a differentiated value going in
         raises: its values are not float64's, which the derivative would be computed
@@ -600,8 +580,7 @@ class ArrayLowering:
             return Const(None)
         if name == "tolist" and not args and not kwargs:     # of a vector: its numbers
             self.unify(self.kind_of(base), Kind.array(), node)
-            self.vector_only(base, ".tolist()", node)
-            return rows(self, base, node, dest, {"vector_only": ".tolist()"})   # (shapes)
+            return rows(self, base, node, dest, {"vector_only": ".tolist()"})
         op = array_ops.BY_METHOD.get(name)
         model = None if op is not None else _method_model(name)
         if model is not None:              # x.trace(), x.conj(): the numpy function's model

@@ -23,6 +23,7 @@ import types
 from typing import Any
 
 from . import ir
+from .errors import SymgradError
 from .ir import Const, Eqn, Global, Kind, Var
 from .lower_copy import b_copy, b_deepcopy
 from .scope import Scope, Static, StaticTuple
@@ -90,8 +91,11 @@ def rows(lw: Any, x: Any, node: ast.AST, dest: Var | None = None,
     """``list(x)`` of an array: a list of its rows (of a vector, its numbers), walked as
     Python walks it, so ``sum(x)``, ``max(x)``, ``sorted(x)`` and ``a, *b = x`` are the
     list builtins Python runs on it (``len`` of a 0-d array raises TypeError, as its
-    iteration does).  ``x.tolist()`` is this of a vector (``params``: checked by
-    :func:`symgrad.shapes.refuse_math_on_arrays`)."""
+    iteration does).  ``x.tolist()`` is this of a vector (``params``: a rank known
+    otherwise is refused by :func:`symgrad.shapes.refuse_math_on_arrays`; one not known
+    then is tested when the code runs, :func:`vector_test`)."""
+    if params:
+        vector_test(lw, x, params["vector_only"])
     out = lw.emit("list", (), Kind.list_of(Kind.array()), dest=dest, hint="_rows")
     k = Var("_k", Kind.num())
     with lw.sub_block() as body:
@@ -99,6 +103,25 @@ def rows(lw: Any, x: Any, node: ast.AST, dest: Var | None = None,
     n = lw.emit("len", (x,), Kind.num(), params)
     lw.block.append(ir.For(k, Const(0), n, Const(1), body, False, lw.loc))
     return out
+
+
+def vector_test(lw: Any, x: Any, what: str) -> None:
+    """``if np.ndim(x) != 1: raise SymgradError(...)`` (``what`` of a matrix: lists of
+    lists, which symgrad does not model)."""
+    import numpy
+    loc = lw.loc
+    msg = (f'File "{lw.scope_fs.filename}", line {loc.lineno if loc else 0}: symgrad cannot '
+           f"differentiate {what} of an array that is not a vector (of a matrix it gives "
+           "lists of lists).\n  hint: index the array directly, or call list(x) for its rows")
+    flags = {"kw": (), "constant": True}
+    nd = lw.emit("call", (Global("_np_ndim", numpy.ndim), x), Kind.num(),
+                 {**flags, "label": "np.ndim"})
+    bad = lw.emit("ne", (nd, Const(1)), Kind.num(), hint="_c")
+    with lw.sub_block() as fail:
+        err = lw.emit("call", (Global("SymgradError", SymgradError), Const(msg)), Kind.obj(),
+                      {**flags, "label": "SymgradError"})
+        lw.effect("raise", (err,))
+    lw.block.append(ir.If(bad, fail, [], loc))
 
 
 def b_sum(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:

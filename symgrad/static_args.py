@@ -29,7 +29,8 @@ from .ir import FIXED_AT_USE, FIXED_PARAMS, Const, Global, Var
 from .scope import Static, StaticTuple
 
 __all__ = ["Fixed", "fixed", "fixed_key", "binding", "mark", "learn", "fixed_values", "known_for",
-           "zero_of", "patterns_of", "counted_param", "VALUE_ROLES"]
+           "zero_of", "patterns_of", "counted_param", "fold_known", "note_known",
+           "VALUE_ROLES"]
 
 #: static places where a number is a value the result depends on smoothly (a fixed
 #: differentiated argument there would get a derivative of zero, which is wrong)
@@ -143,6 +144,17 @@ _FOLDABLE = frozenset(_FOLD)
 #: and the tests a branch on such a value makes (see :func:`fold_known`)
 _TESTS = {**_FOLD, "eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
           "gt": operator.gt, "ge": operator.ge, "not": operator.not_}
+
+
+def note_known(known: dict, out: Var, value: Any, certain: bool) -> None:
+    """After a write of ``out``: its value, when computed from parameters fixed at use
+    and constants (:func:`fold_known`), is known from here on if the write is
+    ``certain`` (a fresh variable, or a name written in straight-line code; a write
+    inside a branch or loop may not run: then the name is no longer known)."""
+    if value is NOT_FOLDED or not certain:
+        known.pop(out, None)
+    else:
+        known[out] = value
 
 
 def fold_known(prim: str, args: tuple, known: dict) -> Any:
