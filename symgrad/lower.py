@@ -245,15 +245,10 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             scope.env[arg.arg] = self.param_binding(v)
             scope.owned.add(v)
             params.append(v)
-        body = desugar(self.read_through(fs, tree), fs.error)
+        body = desugar(read_through_body(fs, tree, self.quiet), fs.error)   # (contexts)
         scope.local_names = set(assigned_names(body, fs.walrus)) | set(scope.env)
         result = self.function_body(scope, body, "out")
         return self.finish(fn, fs, scope, params, result)
-
-    def read_through(self, fs: FunctionSource, tree: ast.FunctionDef) -> list[ast.stmt]:
-        """``tree``'s body, the ``with`` statements that change only what is reported
-        read through (:mod:`symgrad.contexts`)."""
-        return read_through_body(fs, tree, self.quiet)
 
     def param_binding(self, v: Var) -> Any:
         """A parameter's binding: itself, or the constant it is fixed to (static_args)."""

@@ -30,6 +30,7 @@ from .desugar import assigned_names, desugar, forwarded_dict_keys
 from .errors import SourceError, UnsupportedSyntaxError
 from .ir import Const, Global, Kind, Loc, Var
 from .stdlib_models import model_of
+from .contexts import read_through_body
 from .ufuncs import ufunc_method_as
 from .static_args import counted_param, mark as mark_fixed
 from .lower_dicts import NOT_DICT, DictLowering
@@ -682,8 +683,9 @@ class CallLowering(DictLowering, StarLowering):
 
     def inline_body(self, callee: Scope, tree: ast.FunctionDef, args: list, kwargs: dict,
                     defaults: dict, node: ast.AST, key: Any) -> Any:
-        body = desugar(self.generator_body(callee, self.read_through(callee.fs, tree), key,
-                                           node), callee.fs.error)
+        body = desugar(self.generator_body(callee, read_through_body(callee.fs, tree,
+                                                                     self.quiet), key, node),
+                       callee.fs.error)
         assigned = set(assigned_names(body, callee.fs.walrus))
         callee.local_names = assigned | {a.arg for a in _all_params(tree.args)}
         header = f"inlined {_call_text(node)}:"
