@@ -20,6 +20,7 @@ import ast
 import builtins
 import contextlib
 import copy
+import sys
 import warnings
 from typing import Any, Callable
 
@@ -81,9 +82,9 @@ def has_with(body: list[ast.stmt]) -> bool:
 def _statements(body: list[ast.stmt]) -> Any:
     for s in body:
         yield s
-        for field in ("body", "orelse"):
-            if isinstance(s, (ast.If, ast.For, ast.While, ast.With)):
-                yield from _statements(getattr(s, field, []))
+        if isinstance(s, (ast.If, ast.For, ast.While, ast.With)):
+            yield from _statements(s.body)
+            yield from _statements(getattr(s, "orelse", []))
 
 
 def _read_through(s: ast.With, globals_: dict, locals_: set,
@@ -147,5 +148,4 @@ def _resolve(node: ast.expr, globals_: dict, locals_: set) -> Any:
 
 
 def _numpy() -> Any:
-    import sys
     return sys.modules.get("numpy")

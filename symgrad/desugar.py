@@ -92,9 +92,12 @@ def _rewrite(s: ast.stmt, error: Callable[..., Exception]) -> list[ast.stmt]:
         s.body = _rewrite_block(s.body, error)  # type: ignore[attr-defined]
         s.orelse = _rewrite_block(s.orelse, error)  # type: ignore[attr-defined]
         return _loop_else(s) if s.orelse else [s]  # type: ignore[attr-defined]
-    if t is getattr(ast, "Match", None):
+    if t is _MATCH:
         return _rewrite_block(_match(s, error), error)
     return [s]
+
+
+_MATCH = getattr(ast, "Match", None)        # (Python 3.10+)
 
 
 def _match(s: Any, error: Callable[..., Exception]) -> list[ast.stmt]:

@@ -106,22 +106,17 @@ def rows(lw: Any, x: Any, node: ast.AST, dest: Var | None = None,
 
 
 def vector_test(lw: Any, x: Any, what: str) -> None:
-    """``if np.ndim(x) != 1: raise SymgradError(...)`` (``what`` of a matrix: lists of
-    lists, which symgrad does not model)."""
-    import numpy
+    """Where ``x``'s rank is known only when the code runs: ``x`` tested to be a vector
+    then (``what`` of a matrix: lists of lists, which symgrad does not model; a rank
+    known now is refused, if not 1, by :func:`symgrad.shapes.refuse_math_on_arrays`)."""
+    if type(x) is Var and lw.array_ranks.get(x) is not None:
+        return
+    from .results import ndim_test
     loc = lw.loc
     msg = (f'File "{lw.scope_fs.filename}", line {loc.lineno if loc else 0}: symgrad cannot '
            f"differentiate {what} of an array that is not a vector (of a matrix it gives "
            "lists of lists).\n  hint: index the array directly, or call list(x) for its rows")
-    flags = {"kw": (), "constant": True}
-    nd = lw.emit("call", (Global("_np_ndim", numpy.ndim), x), Kind.num(),
-                 {**flags, "label": "np.ndim"})
-    bad = lw.emit("ne", (nd, Const(1)), Kind.num(), hint="_c")
-    with lw.sub_block() as fail:
-        err = lw.emit("call", (Global("SymgradError", SymgradError), Const(msg)), Kind.obj(),
-                      {**flags, "label": "SymgradError"})
-        lw.effect("raise", (err,))
-    lw.block.append(ir.If(bad, fail, [], loc))
+    lw.block.extend(ndim_test(x, 1, Global("SymgradError", SymgradError), msg, loc))
 
 
 def b_sum(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:

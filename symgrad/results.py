@@ -96,22 +96,28 @@ def check_result(lowered: "Lowered", fn: Any, structured: bool = False) -> None:
 def _check_rank_zero(lowered: "Lowered", fn: Any, value: Var) -> None:
     """An array result of a rank known only at the call: ``np.ndim(out) == 0`` checked
     before the return (a 0-d array, a numpy scalar and a lazy Dask scalar pass)."""
-    import numpy
     fs = lowered.fs
     node = lowered.return_node or fs.tree
-    ndim, ok, err = Var("_n", Kind.num()), Var("_c", Kind.num()), Var("_t", Kind.obj())
     msg = (f'File "{fs.filename}", line {fs.line(node)}: {describe(fn)} returned an array '
            "with dimensions; symgrad's grad differentiates functions that return one "
            "number.\n  hint: reduce it to a number (np.sum(...)), or use symgrad.jacobian "
            "or symgrad.vjp for an array result.")
+    lowered.func.body[-1:-1] = ndim_test(value, 0, ir.Global("NonScalarError", NonScalarError),
+                                         msg, None)
+
+
+def ndim_test(value: Any, want: int, error: Any, msg: str, loc: Any) -> list:
+    """``if not np.ndim(value) == want: raise error(msg)``, as IR: the rank tested when
+    the code runs, where it is known only then (a result, ``x.tolist()``)."""
+    import numpy
+    ndim, ok, err = Var("_n", Kind.num()), Var("_c", Kind.num()), Var("_t", Kind.obj())
     flags = {"kw": (), "constant": True}
-    test = [Eqn((ndim,), "call", (ir.Global("_np_ndim", numpy.ndim), value),
-                {**flags, "label": "np.ndim"}, None),
-            Eqn((ok,), "eq", (ndim, Const(0)), None, None)]
-    fail = [Eqn((err,), "call", (ir.Global("NonScalarError", NonScalarError), Const(msg)),
-                {**flags, "label": "NonScalarError"}, None),
-            Eqn((), "raise", (err,), None, None)]
-    lowered.func.body[-1:-1] = [*test, ir.If(ok, [], fail, None)]
+    return [Eqn((ndim,), "call", (ir.Global("_np_ndim", numpy.ndim), value),
+                {**flags, "label": "np.ndim"}, loc),
+            Eqn((ok,), "eq", (ndim, Const(want)), None, loc),
+            ir.If(ok, [], [Eqn((err,), "call", (error, Const(msg)),
+                                {**flags, "label": error.name}, loc),
+                           Eqn((), "raise", (err,), None, loc)], loc)]
 
 
 def _not_number(value: Any, lw: Any) -> bool:
