@@ -19,6 +19,7 @@ from .emit import compile_emitted
 from .pipeline import transform, tuple_search
 from .shadows import MAX_OWN_SHADOWS, flat_numbers
 from .varargs import as_python, has_varargs, natural_arity
+from .numpy_args import as_array, as_given, numpy_only_params, taken
 
 Wrt = Union[None, int, str, Sequence[Union[int, str]]]
 
@@ -189,6 +190,10 @@ class GradFunction(functools.partial):
                     and p.kind.find().tag == "list" and not _constant(self._fixed, p.name):
                 checks.append((p.name, "parts"))  # give a tuple of parts all the same)
         self._containers = any(k not in ("num", "loose") for _, k in checks)
+        #: the positions of the parameters a list is taken for as an array (numpy_args)
+        only = numpy_only(lowered) if result.uses_numpy else ()
+        self._listable = tuple(self.params.index(p) for p, k in checks
+                               if k in ("num", "loose") and p in only)
         return checks
 
     def _make_entry(self, result: Any) -> Any:
@@ -204,7 +209,8 @@ class GradFunction(functools.partial):
                                     getattr(self.fn, "__qualname__", result.name), where,
                                     self._array_call, n, self._restore,
                                     self._sharing(lowered, result.inactive),
-                                    arrays_first=result.uses_numpy)
+                                    arrays_first=result.uses_numpy,
+                                    listable=frozenset(self.params[i] for i in self._listable))
 
     def _sharing(self, lowered: Any, inactive: list[str]) -> Any:
         """For two or more list parameters: their names, and the call that handles a
@@ -242,17 +248,22 @@ class GradFunction(functools.partial):
         out = picked[0] if single else picked
         return (result[0], out) if self.with_value else out
 
-    def _restore(self, args: tuple, result: Any) -> Any:
+    def _restore(self, args: tuple, result: Any, listed: tuple = ()) -> Any:
         """The gradient of a call whose containers were not plain lists and dicts:
         each parameter's gradient in the types of its argument (a tuple for a tuple, a
-        NamedTuple, dataclass or object of the argument's class for one)."""
+        NamedTuple, dataclass or object of the argument's class for one; a list for the
+        list given at a position in ``listed``, taken as an array)."""
         grads = result[1] if self.with_value else result
         _, _, single = self._spec
+
+        def like(i: int, g: Any) -> Any:
+            if i in listed:
+                return as_given(args[i], g)
+            return entry_mod.same_structure(args[i], g)
         if single:
-            grads = entry_mod.same_structure(args[self._wrt_idx[0]], grads)
+            grads = like(self._wrt_idx[0], grads)
         else:
-            grads = tuple(entry_mod.same_structure(args[i], g)
-                          for i, g in zip(self._wrt_idx, grads))
+            grads = tuple(like(i, g) for i, g in zip(self._wrt_idx, grads))
         return (result[0], grads) if self.with_value else grads
 
     def fast_for(self, *args: Any) -> Any:
@@ -288,6 +299,10 @@ class GradFunction(functools.partial):
         and for dicts (made once per such key, like ``jax.jit``'s specializations)."""
         np = sys.modules.get("numpy")
         n = len(self.params)
+        given, listed = args, tuple(i for i in self._listable if i < len(args) and
+                                    taken(args[i]))
+        if listed:               # (lists only handed to numpy: arrays, see numpy_args)
+            args = self._as_arrays(args, listed)
         key = self._array_key(args)
         spec = self._specialized(key)
         #: the source of the gradient the last call ran
@@ -298,9 +313,22 @@ class GradFunction(functools.partial):
         if foreign is not None:
             self._known_sizes(args[:n])
             args = self._in_library_of(foreign, args)
-        if self._containers or "seq" in key:       # (a tuple's gradient: a tuple)
-            return self._restore(args, spec.fn(*args))
+        if self._containers or "seq" in key or listed:   # (a tuple's gradient: a tuple)
+            return self._restore(given, spec.fn(*args), listed)
         return spec.fn(*args)
+
+    def _as_arrays(self, args: tuple, listed: tuple) -> tuple:
+        """``args`` with the lists at ``listed`` as numpy makes arrays of them; one numpy
+        makes no array of numbers of is refused by name."""
+        out = list(args)
+        for i in listed:
+            out[i] = as_array(args[i])
+            if out[i] is None:
+                fs = self._result.lowered.fs
+                entry_mod.check_arguments(
+                    self.__name__, f'File "{fs.filename}", line {fs.line(fs.tree)}: ',
+                    [self.params[i]], ["listable"], (args[i],))
+        return tuple(out)
 
     def _known_sizes(self, args: tuple) -> None:
         """Refuse an array whose sizes are not known (a Dask array made of chunks of
@@ -403,7 +431,8 @@ def check_kind(p: Any, lowered: Any, uses_numpy: bool) -> str | None:
     None: not checked): "num", "list", "parts" (a list read at constant indices: a call
     may give a tuple of parts), "struct" (fields read as attributes, at any depth),
     "dict", "seq" (a tuple of parts), "loose" (only handed to numpy: a list or complex
-    number is refused), "any" (not read as a value: its zeros in its types)."""
+    number is refused; see also :func:`numpy_only`), "any" (not read as a value: its
+    zeros in its types)."""
     k = p.kind.find()
     if _has_fields(k):
         return "struct"
@@ -416,6 +445,16 @@ def check_kind(p: Any, lowered: Any, uses_numpy: bool) -> str | None:
     if k.tag in (None, "array") and uses_numpy:
         return "loose"
     return "any" if k.tag is None else None
+
+
+def numpy_only(lowered: Any) -> frozenset:
+    """The parameters the lowered function reads only as numpy's arguments (found once;
+    see :mod:`symgrad.numpy_args`)."""
+    found = getattr(lowered, "numpy_only", None)
+    if found is None:
+        found = lowered.numpy_only = numpy_only_params(
+            lowered.fs, [p.name for p in lowered.params])
+    return found
 
 
 def _constant(fixed: dict, name: str) -> bool:

@@ -27,8 +27,10 @@ proofs in :mod:`symgrad.prove`, the time budgets in :mod:`symgrad.budget`, the r
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import time
+import types
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -39,6 +41,7 @@ from .budget import Budget, Progress
 from .check_modes import ModeCheck, mode_check, traced_gradient
 from .engines import Column, SympySide, explain, trace, where
 from .errors import SymgradError
+from .numpy_args import lists_taken
 from .prove import CHECK_SIMPLIFY_BUDGET, evalf, is_zero, tidy
 from .report import (
     AT_POINT,
@@ -105,6 +108,8 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
     f = _checked_function(f, len(args))
     selected, seconds = _engines(engines), _timeout(timeout)
     kind = mode_check(mode, tangents)
+    if isinstance(f, types.FunctionType):     # (lists numpy takes: arrays, see numpy_args)
+        args, _ = lists_taken(f, list(inspect.signature(f).parameters), args, range(len(args)))
     point = array_point(f, args, wrt)
     gf = grad(f, wrt=point.wrt)
     point.constant = tuple(p for p in _inactive(gf, point.args) if p in point.wrt)

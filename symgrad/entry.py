@@ -36,6 +36,7 @@ import re
 from typing import Any, Callable
 
 from .errors import ArgumentError, NonScalarError
+from .numpy_args import as_array, taken
 
 __all__ = ["make_entry", "check_arguments", "fused_source"]
 
@@ -223,6 +224,12 @@ def check_arguments(fname: str, where: str, names: list[str], kinds: list[str],
                     f"{_short(elem)} at {name}{path}; symgrad differentiates with respect to "
                     "lists of numbers (float or int).\n  hint: convert the elements with "
                     "float(...)")
+        if kind == "listable" and type(v) in (list, tuple):    # (see numpy_args)
+            raise ArgumentError(
+                f"{where}argument {name!r} of {fname} is a {type(v).__name__} {_short(v)}, "
+                f"which {fname} hands to numpy, but numpy makes no array of numbers of it "
+                "(rows of different lengths, or items that are not float or int numbers)."
+                f"\n  hint: pass np.array({name}, dtype=float)")
         if kind in ("num", "loose") and type(v) in (list, tuple):
             raise ArgumentError(
                 f"{where}argument {name!r} of {fname} is a {type(v).__name__} {_short(v)}, "
@@ -285,7 +292,8 @@ def make_entry(fname: str, params: list[str], defaults: tuple, checks: list[tupl
                label: str, where: str = "", arrays: Callable[..., Any] | None = None,
                n_primal: int = 0, restore: Callable[..., Any] | None = None,
                shared: tuple[list[str], Callable[..., Any]] | None = None,
-               arrays_first: bool = True) -> Callable[..., Any]:
+               arrays_first: bool = True, listable: frozenset = frozenset()
+               ) -> Callable[..., Any]:
     """Compile the entry function for a gradient.
 
     ``checks`` are ``(parameter, kind)`` pairs ("num", "list", "dict" or "struct") of
@@ -293,7 +301,9 @@ def make_entry(fname: str, params: list[str], defaults: tuple, checks: list[tupl
     lowering; ``arrays`` takes calls with an array among the arguments (to the gradient
     specialized for them), tested first for a function using numpy
     (``arrays_first``), else only when the fast check fails; ``restore`` puts a gradient
-    in the types of the arguments; ``shared`` takes calls whose list arguments share.
+    in the types of the arguments; ``shared`` takes calls whose list arguments share;
+    a list given for a parameter in ``listable`` (read only as numpy's argument, see
+    :mod:`symgrad.numpy_args`) goes to ``arrays`` too.
     """
     ns: dict[str, Any] = {"_target": target, "_refresh": refresh,
                           "_check_arguments": check_arguments,
@@ -305,7 +315,7 @@ def make_entry(fname: str, params: list[str], defaults: tuple, checks: list[tupl
     lines = [f"def {fname}({_signature(params, defaults)}):"]
     lines += _dispatch(ns, arglist, primal, arrays if arrays_first else None, shared, guards)
     lines += _checked_call(ns, fname, arglist, primal, checks, where, arrays, restore,
-                            params)
+                            params, listable)
     text = "\n".join(lines) + "\n"
     _counter[0] += 1
     filename = f"<symgrad argument check of {label} #{_counter[0]}>"
@@ -337,7 +347,8 @@ def _dispatch(ns: dict, arglist: str, primal: list[str], arrays: Any, shared: An
 
 
 def _checked_call(ns: dict, fname: str, arglist: str, primal: list[str], checks: list,
-                  where: str, arrays: Any, restore: Any, params: list[str]) -> list[str]:
+                  where: str, arrays: Any, restore: Any, params: list[str],
+                  listable: frozenset) -> list[str]:
     """The fast path (one ``type(x)`` test per argument) and, when it fails, one call of
     the slow path (:func:`_slow_path`: the exact rule); a bad list element shows as a
     TypeError, then the rule names it ("loose": a parameter of a numpy function whose
@@ -356,7 +367,8 @@ def _checked_call(ns: dict, fname: str, arglist: str, primal: list[str], checks:
         ns["_slow"] = _slow_path(fname, where, names, kinds, [params.index(p) for p in names],
                                  len(primal), ns["_target"], arrays if arrays else None,
                                  restore if restore is not None and any(
-                                     k != "num" for _, k in strict) else None, deep)
+                                     k != "num" for _, k in strict) else None, deep,
+                                 tuple(p in listable for p in names))
     if loose:          # a list handed to numpy: refused before it runs (it may run, and
         ns["_seqs"] = _refused_loose()   # give an array for a list's gradient); a complex too
         lines += [f"    if {' or '.join(f'type({p}) in _seqs' for p in loose)}:",
@@ -375,7 +387,7 @@ def _checked_call(ns: dict, fname: str, arglist: str, primal: list[str], checks:
 
 def _slow_path(fname: str, where: str, names: list[str], kinds: list[str], at: list[int],
                n_primal: int, target: Callable[..., Any], arrays: Any, restore: Any,
-               deep: bool) -> Callable[..., Any]:
+               deep: bool, listable: tuple) -> Callable[..., Any]:
     """What an entry runs when an argument is not of its kind's usual type: another
     array type that follows numpy's protocols (dask ...) goes to the array gradient;
     else the exact rule (an ``int`` passes, a ``bool`` does not) and the gradient, in
@@ -386,9 +398,13 @@ def _slow_path(fname: str, where: str, names: list[str], kinds: list[str], at: l
         values = tuple(args[i] for i in at)
         if arrays is not None and (is_array_like(*args[:n_primal]) or any(
                 k in ("list", "parts") and type(v) is dict or k != "seq" and is_mixed(v)
-                for k, v in zip(kinds, values))):
+                or listed and taken(v) and as_array(v) is not None
+                for k, v, listed in zip(kinds, values, listable))):
             return arrays(*args)    # (arrays, a dict read as a list, a tuple of different
-        #                             kinds of value: specialized)
+        #                             kinds of value, a list numpy takes: specialized)
+        for name, v, listed in zip(names, values, listable):
+            if listed and taken(v):                     # (one numpy makes no array of)
+                check_arguments(fname, where, [name], ["listable"], (v,))
         check_arguments(fname, where, names, kinds, values)
         if restore is None and not deep:
             return target(*args)

@@ -34,7 +34,7 @@ def setup_fixed(gf: Any, fn: Any, target: Any, params: list[str], indices: list[
         _known=known, _by_values={}, _signature=None, inactive=(), fn=fn, params=params,
         wrt=wrt_names, _wrt_idx=tuple(indices), with_value=with_value, __wrapped__=fn,
         __name__="d_" + name, __qualname__="d_" + name, _shown=None,
-        _kinds=[], _containers=False,
+        _kinds=[], _containers=False, _listable=(),
         source=(f"# The {kind} of {name} is made for the value of "
                 f"{', '.join(p for p in params if p in known)} at each call with a new "
                 "value: call it, then read .source (the gradient the last call ran)\n"),

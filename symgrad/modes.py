@@ -40,6 +40,7 @@ from .structures import (NUMBERS as _NUMBERS, is_array as _is_array, is_zero as 
                          shared_tangents as _shared_tangents, unit as _unit)
 from .varargs import ByArity, as_python, has_varargs, with_arity
 from .errors import ArgumentError, SymgradError
+from .numpy_args import as_given, as_lists, lists_taken
 from .ir import FIXED_AT_USE, FIXED_PARAMS
 from .pipeline import transform, transform_forward, tuple_search, uses_numpy
 from .shapes import argument_pattern, given_patterns
@@ -311,7 +312,9 @@ def jvp(fn: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fal
     if len(primals) != len(tangents):
         raise ArgumentError(f"jvp: {len(primals)} primals but {len(tangents)} tangents; "
                             "give one tangent per primal")
-    full = _full_primals(fn, primals, "jvp")
+    full, _ = lists_taken(fn, _params(fn), _full_primals(fn, primals, "jvp"),
+                          range(len(primals)))      # (lists numpy takes: arrays)
+    primals = full[:len(primals)]
     tans = []
     active = []
     shared: dict[int, Any] = {}
@@ -375,9 +378,10 @@ def hvp(fn: Callable[..., Any], primals: Any, tangents: Any, wrt: Wrt = None) ->
     fn = as_python(fn)
     if has_varargs(fn):                # (the adapter for this many arguments)
         fn = with_arity(fn, len(primals))
-    full = _full_primals(fn, primals, "hvp")
+    given = _full_primals(fn, primals, "hvp")
     params = _params(fn)
     idx, single = _resolve_wrt(params, wrt, fn)
+    full, listed = lists_taken(fn, params, given, idx)
     _no_fields([full[i] for i in idx], [params[i] for i in idx], "hvp", fn, wrt)
     if len(tangents) != len(idx):
         raise ArgumentError(f"hvp: {len(idx)} differentiated parameters "
@@ -397,9 +401,10 @@ def hvp(fn: Callable[..., Any], primals: Any, tangents: Any, wrt: Wrt = None) ->
     ff._numpy.refuse_lists(full, idx)
     _, hv = ff.fast(*full, *_seeds(fn), 1.0, *tans)
     hv = _shaped_like([full[i] for i in idx], hv, single)
-    if single:                     # (in the parameters' types: a tuple's is a tuple)
-        return same_structure(full[idx[0]], hv)
-    return tuple(same_structure(full[i], h) for i, h in zip(idx, hv))
+
+    def like(i: int, h: Any) -> Any:      # (in the parameters' types: a tuple's is a tuple)
+        return as_given(given[i], h) if i in listed else same_structure(full[i], h)
+    return like(idx[0], hv) if single else tuple(like(i, h) for i, h in zip(idx, hv))
 
 
 def _gradient_of(fn: Any, wrt: Wrt) -> GradFunction:
@@ -532,8 +537,9 @@ def vjp(fn: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
     fn = as_python(fn)
     if has_varargs(fn):                # (the adapter for this many arguments)
         fn = with_arity(fn, len(primals))
-    full = _full_primals(fn, primals, "vjp")
     n = len(primals)
+    given = _full_primals(fn, primals, "vjp")
+    full, listed = lists_taken(fn, _params(fn), given, range(n))
     before = _fresh(full)          # (fn may change its arguments: pull back at the primals)
     seeds = _seeds(fn)
     vf = _sweep(fn, full, range(n), lambda pats: _vjp_function(fn, tuple(range(n)), pats))
@@ -556,7 +562,8 @@ def vjp(fn: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
             pulled = vf.fast(*_fresh(before), *seeds, *args)   # one cotangent per primal
         finally:
             replay.back(now)
-        return tuple(same_structure(p, g) for p, g in zip(before, pulled))
+        return tuple(as_given(given[k], g) if k in listed else same_structure(p, g)
+                     for k, (p, g) in enumerate(zip(before, pulled)))
     vjp_fn.source = vf.source  # type: ignore[attr-defined]
     return out, vjp_fn
 
@@ -624,7 +631,9 @@ class JacobianFunction:
         return _forward(self.fn, tuple(self._idx)).source
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        full = _full_primals(self.fn, args, self.__name__, kwargs)
+        return _called(self, args, kwargs)
+
+    def _at(self, full: tuple) -> Any:
         ins = [full[i] for i in self._idx]
         n_in = sum(len(_leaves(x)) for x in ins)
         mode = self.mode
@@ -687,6 +696,18 @@ class JacobianFunction:
     def _repr_html_(self) -> str:
         from .notebook import source_html
         return source_html(self.source)
+
+
+def _called(made: Any, args: tuple, kwargs: dict) -> Any:
+    """A call of a Jacobian or Hessian: lists given for parameters only handed to numpy
+    are swept as arrays (:mod:`symgrad.numpy_args`), and when every differentiated
+    array was given as a list, the result's arrays are lists."""
+    given = _full_primals(made.fn, args, made.__name__, kwargs)
+    full, listed = lists_taken(made.fn, made.params, given, made._idx)
+    result = made._at(full)
+    if listed and not any(_is_array(given[i]) for i in made._idx):
+        return as_lists(result)
+    return result
 
 
 def _fresh(args: tuple) -> tuple:
@@ -786,7 +807,9 @@ class HessianFunction:
         return _hvp_forward(self.fn, self._wrt)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        full = _full_primals(self.fn, args, self.__name__, kwargs)
+        return _called(self, args, kwargs)
+
+    def _at(self, full: tuple) -> Any:
         ins = [full[i] for i in self._idx]
         _no_fields(ins, list(self.wrt), "hessian", self.fn, self._wrt)
         like = ins[0] if self._single else tuple(ins)

@@ -344,13 +344,27 @@ def exp_sum_of(xs):
     return np.sum(np.exp(xs))
 
 
+def doubled_sum_of(xs):
+    return np.sum(xs * 2)           # a list: repeated, not doubled
+
+
 @pytest.mark.parametrize("f, args", [(dot_of, ([0.3, 0.5], [1.0, 2.0])),
                                      (mean_of, ([0.3, 0.5],)), (exp_sum_of, ([0.3, 0.5],))])
-def test_a_list_given_for_a_numpy_array_is_a_clear_error(f, args):
+def test_a_list_only_handed_to_numpy_is_taken_as_an_array(f, args):
+    # (tests/test_numpy_list_args.py has the rule's adversaries)
+    got = symgrad.grad(f)(*args)
+    want = symgrad.grad(f)(*[np.array(a) for a in args])
+    got, want = (got, want) if len(args) > 1 else ((got,), (want,))
+    for g, w in zip(got, want):
+        assert type(g) is list
+        np.testing.assert_allclose(g, w, rtol=1e-15)
+    check_grad(f, *[np.array(a) for a in args])
+
+
+def test_a_list_given_where_python_would_compute_on_it_is_a_clear_error():
     with pytest.raises(symgrad.ArgumentError, match=r"is a list.*\n  hint: pass np.array"):
-        symgrad.grad(f)(*args)
-    arrays = [np.array(a) for a in args]
-    check_grad(f, *arrays)
+        symgrad.grad(doubled_sum_of)([0.3, 0.5])
+    np.testing.assert_allclose(symgrad.grad(doubled_sum_of)(np.array([0.3, 0.5])), [2.0, 2.0])
 
 
 # ------------------------------------------------------------ kinds that cannot agree

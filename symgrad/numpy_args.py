@@ -1,0 +1,221 @@
+"""Parameters a function only hands to numpy: a list given for one is an array.
+
+``def loss(params): p = np.asarray(params); ...`` takes a list as well as an array,
+since numpy converts what it is given.  Python's own arithmetic on a list is not
+numpy's (``xs * 2`` repeats it, ``xs + ys`` joins), so a list is taken for an array
+only where the function reads the parameter in no other way: every read of it is an
+argument of a numpy function (directly, or as an item of a tuple or list literal
+given to one, as in ``np.concatenate((xs, [0.0]))``) or of ``len``, until the parameter is rebound
+to such a call's result by a statement every call runs (``xs = np.asarray(xs)`` at
+the top of the body), after which it is an array.
+
+Functions that write into an argument (``np.copyto``, ``np.put``, ``out=``, anything
+in ``np.random``) do not count: a list given there is not changed as an array is.
+The entry converts such a list (one holding a float: a tuple of ints handed to numpy
+is more often a shape or axes) with ``np.asarray``, as the function's own
+``np.asarray`` makes it, and gives its gradient back as a list (a tuple for a tuple),
+see :meth:`symgrad.api.GradFunction._array_call`.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import weakref
+from typing import Any
+
+__all__ = ["numpy_only_params", "taken", "as_array", "as_given", "as_lists", "lists_taken"]
+
+#: numpy functions that write into an argument they are given (a list given there is
+#: copied and left as it was; an array is changed)
+_WRITERS = frozenset({"copyto", "place", "put", "putmask", "put_along_axis",
+                      "fill_diagonal", "shuffle"})
+
+
+def numpy_only_params(fs: Any, names: list[str]) -> frozenset:
+    """The parameters of the function ``fs`` (a :class:`~symgrad.source.FunctionSource`)
+    read only as arguments of numpy functions (see the module's docstring); ``names``:
+    the parameters as the gradient has them (none when they differ from the tree's:
+    a wrapper, a bound method)."""
+    a = fs.tree.args
+    if a.vararg or a.kwarg or [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs] \
+            != list(names):
+        return frozenset()
+    np = sys.modules.get("numpy")
+    if np is None:
+        return frozenset()
+    return frozenset(n for n in names if _only_numpy(fs, np, n))
+
+
+def _only_numpy(fs: Any, np: Any, name: str) -> bool:
+    reads = _Reads(name, lambda func: _is_numpy(fs, np, func))
+    for stmt in fs.tree.body:
+        reads.visit(stmt)
+        if reads.bad:
+            return False
+        if reads.stored:     # rebound: only ``name = np.f(..., name, ...)``, which every
+            return _converts(stmt, name, reads.is_numpy)    # call runs; an array after
+    return True
+
+
+def _converts(stmt: ast.stmt, name: str, is_numpy: Any) -> bool:
+    return type(stmt) is ast.Assign and len(stmt.targets) == 1 and \
+        type(stmt.targets[0]) is ast.Name and stmt.targets[0].id == name and \
+        type(stmt.value) is ast.Call and is_numpy(stmt.value.func)
+
+
+class _Reads(ast.NodeVisitor):
+    """Finds, in the statements visited, a read of ``name`` that is not numpy's
+    (``bad``) and whether ``name`` is assigned (``stored``: any store, in any scope,
+    ``del``, ``nonlocal`` and ``global`` included)."""
+
+    def __init__(self, name: str, is_numpy: Any):
+        self.name = name
+        self.is_numpy = is_numpy
+        self.bad = False
+        self.stored = False
+        self.allowed: set[int] = set()       # ids of Name nodes read as numpy's arguments
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id != self.name:
+            return
+        if type(node.ctx) is ast.Load:
+            if id(node) not in self.allowed:
+                self.bad = True
+        else:
+            self.stored = True
+
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
+        self.stored = self.stored or self.name in node.names
+
+    visit_Global = visit_Nonlocal
+
+    def visit_arg(self, node: ast.arg) -> None:     # (a nested parameter of that name)
+        self.stored = self.stored or node.arg == self.name
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if self.is_numpy(node.func) and not any(     # (``copy=False`` raises for a list)
+                kw.arg == "copy" and not (type(kw.value) is ast.Constant and kw.value.value)
+                for kw in node.keywords):
+            for a in node.args:
+                self._allow(a)
+            for kw in node.keywords:
+                if kw.arg != "out":
+                    self._allow(kw.value)
+        self.generic_visit(node)
+
+    def _allow(self, arg: ast.expr) -> None:
+        if type(arg) is ast.Name:
+            self.allowed.add(id(arg))
+        elif type(arg) in (ast.Tuple, ast.List):
+            for e in arg.elts:                      # type: ignore[attr-defined]
+                if type(e) is ast.Name:
+                    self.allowed.add(id(e))
+
+
+def _is_numpy(fs: Any, np: Any, func: ast.expr) -> bool:
+    """Is ``func`` (a call's function) a numpy function that converts its arguments
+    (not a class, not a writer, nothing of ``np.random``), or ``len`` (a list's length
+    is its array's)?"""
+    import builtins
+    from .source import MISSING
+    obj = fs.resolve(func)
+    if obj is MISSING or isinstance(obj, type):
+        return False
+    if obj is builtins.len:
+        return True
+    if isinstance(obj, np.ufunc):
+        return True
+    module = getattr(obj, "__module__", None) or ""
+    return callable(obj) and (module == "numpy" or module.startswith("numpy.")) and \
+        not module.startswith("numpy.random") and \
+        getattr(obj, "__name__", "") not in _WRITERS
+
+
+def taken(v: Any) -> bool:
+    """Is ``v`` a list or tuple to take as an array: one holding a float?  (A tuple of
+    ints handed to numpy is more often a shape, axes or sections, whose values the
+    gradient is made for, see :mod:`symgrad.static_args`; it is left as it is.)"""
+    return type(v) in (list, tuple) and _holds_float(v, 0)
+
+
+def _holds_float(v: Any, depth: int) -> bool:
+    for e in v:
+        if type(e) in (list, tuple):
+            if depth < 32 and _holds_float(e, depth + 1):
+                return True
+        elif isinstance(e, float) or type(e).__module__ == "numpy" and getattr(
+                getattr(e, "dtype", None), "kind", "") == "f":
+            return True
+    return False
+
+
+def as_array(v: Any) -> Any:
+    """A list or tuple given for such a parameter, as numpy converts it; None when numpy
+    makes no array of numbers of it (ragged, strings, bools, complex numbers: refused
+    as before)."""
+    import numpy as np
+    try:
+        a = np.asarray(v)
+    except (ValueError, TypeError):
+        return None
+    return a if a.dtype.kind in "fiu" and a.ndim >= 1 else None
+
+
+def as_given(like: Any, grad: Any) -> Any:
+    """The gradient ``grad`` (an array) of a list or tuple argument ``like``: nested lists
+    of floats, a tuple at the top for a tuple."""
+    out = grad.tolist() if hasattr(grad, "tolist") else grad
+    return tuple(out) if isinstance(like, tuple) and isinstance(out, list) else out
+
+
+def lists_taken(fn: Any, params: list[str], full: tuple, idx: Any) -> tuple[tuple, tuple]:
+    """For the sweeps of :mod:`symgrad.modes`: the arguments ``full`` with the lists given
+    at the differentiated positions ``idx`` for parameters ``fn`` only hands to numpy
+    as arrays, and those positions; a list numpy makes no array of numbers of is
+    refused by name."""
+    given = [i for i in idx if i < len(full) and taken(full[i])]
+    names = _numpy_only_of(fn, params) if given else frozenset()
+    listed = tuple(i for i in given if params[i] in names)
+    if not listed:
+        return full, ()
+    out = list(full)
+    for i in listed:
+        out[i] = as_array(full[i])
+        if out[i] is None:
+            from .entry import check_arguments
+            check_arguments(getattr(fn, "__name__", "f"), "", [params[i]], ["listable"],
+                            (full[i],))
+    return tuple(out), listed
+
+
+def _numpy_only_of(fn: Any, params: list[str]) -> frozenset:
+    import types
+    if not isinstance(fn, types.FunctionType):
+        return frozenset()
+    found = _FOUND.get(fn)          # (its source read once per code it has)
+    if found is not None and found[0] is fn.__code__:
+        return found[1]
+    from .errors import SymgradError
+    from .source import get_source
+    try:
+        names = numpy_only_params(get_source(fn), params)
+    except SymgradError:
+        names = frozenset()
+    _FOUND[fn] = (fn.__code__, names)
+    return names
+
+
+_FOUND: "weakref.WeakKeyDictionary[Any, tuple]" = weakref.WeakKeyDictionary()
+
+
+def as_lists(x: Any) -> Any:
+    """A result of a sweep (a Hessian, a Jacobian) for lists given as arrays: its arrays
+    as nested lists of floats."""
+    if type(x).__module__ == "numpy" and hasattr(x, "tolist"):
+        return x.tolist()
+    if type(x) in (tuple, list):
+        return type(x)(as_lists(v) for v in x)
+    if type(x) is dict:
+        return {k: as_lists(v) for k, v in x.items()}
+    return x
