@@ -133,21 +133,33 @@ def _is_numpy(fs: Any, np: Any, func: ast.expr) -> bool:
 
 
 def taken(v: Any) -> bool:
-    """Is ``v`` a list or tuple to take as an array: one holding a float?  (A tuple of
-    ints handed to numpy is more often a shape, axes or sections, whose values the
-    gradient is made for, see :mod:`symgrad.static_args`; it is left as it is.)"""
-    return type(v) in (list, tuple) and _holds_float(v, 0)
+    """Is ``v`` a list or tuple to take as an array: (nested lists of) numbers, one of
+    them a float?  (A tuple of ints handed to numpy is more often a shape, axes or
+    sections, whose values the gradient is made for, see :mod:`symgrad.static_args`;
+    a list of arrays is differentiated as one, see ``tests/test_join_lists.py``: both
+    are left as they are.)"""
+    return type(v) in (list, tuple) and _numbers(v, 0) == 2
 
 
-def _holds_float(v: Any, depth: int) -> bool:
+def _numbers(v: Any, depth: int) -> int:
+    """0: something that is not a number in ``v``; 1: ints only; 2: a float among them."""
+    found = 1
     for e in v:
-        if type(e) in (list, tuple):
-            if depth < 32 and _holds_float(e, depth + 1):
-                return True
-        elif isinstance(e, float) or type(e).__module__ == "numpy" and getattr(
-                getattr(e, "dtype", None), "kind", "") == "f":
-            return True
-    return False
+        t = type(e)
+        if t is float:
+            found = 2
+        elif t in (list, tuple):
+            inner = _numbers(e, depth + 1) if depth < 32 else 0
+            if inner == 0:
+                return 0
+            found = max(found, inner)
+        elif t is not int:
+            kind = getattr(getattr(e, "dtype", None), "kind", "") if t.__module__ == "numpy" \
+                and getattr(e, "ndim", 1) == 0 else ""
+            if kind not in ("f", "i", "u"):
+                return 0
+            found = max(found, 2 if kind == "f" else 1)
+    return found
 
 
 def as_array(v: Any) -> Any:

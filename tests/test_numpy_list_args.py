@@ -217,11 +217,11 @@ def test_a_list_method_is_refused_with_its_line():
 
 
 def test_a_list_numpy_makes_no_array_of_numbers_of_is_refused():
-    for bad in ([0.3, [1.1]], ["a", 2.0], [1j, 2.0]):
+    for bad in ([0.3, [1.1]], [[0.3, 0.2], [1.1]]):    # ragged
         with pytest.raises(ArgumentError, match="numpy makes no array of numbers"):
             symgrad.grad(converted)(bad)
-    for bad in (["a", "b"], [True, False]):       # (no float in it: not taken, refused)
-        with pytest.raises(ArgumentError, match=r"is a list .*\n  hint:"):
+    for bad in (["a", "b"], [True, False], ["a", 2.0], [1j, 2.0]):   # (not numbers: not
+        with pytest.raises(ArgumentError, match=r"is a list .*\n  hint:"):  # taken, refused)
             symgrad.grad(converted)(bad)
     with pytest.raises(ArgumentError, match="numpy makes no array of numbers"):
         symgrad.hessian(converted)([0.3, [1.1]])
