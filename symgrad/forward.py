@@ -170,6 +170,10 @@ class Forward:
         if e.prim not in rules.RULES or e.prim in _SAME_ON_TANGENTS or e.prim in _EFFECTS \
                 or (e.params or {}).get("tape") or len(e.outs) != 1:
             return False
+        if e.out.kind.find().tag == "array":    # (a tangent broadcast to the result's shape
+            po = pattern_of(self.pats, e.out)   # reads the result: h = h @ W + c in a loop)
+            if po is None or "?" in po:
+                return False
         from .reverse import _uses_out
         return not _uses_out(rules.RULES[e.prim],
                              [i for i, a in enumerate(e.args) if type(a) is Var and self.active(a)])
@@ -367,6 +371,10 @@ class Forward:
         out = e.out
         if out.kind.find().tag != "array":
             return total
+        if e.prim == "float" and type(total) is Var:    # float(a[2]): a number, as its value
+            v = Var("_u", Kind.num())
+            blk.append(Eqn((v,), "float", (total,), e.params, loc))
+            return v
         if type(total) is Const:     # (no operand varies, in a variable that does: the
             v = Var("_u", out.kind)  # zeros of its shape, which ``@`` and indexing need)
             blk.append(Eqn((v,), "np_zeros_like", (out,), None, loc))

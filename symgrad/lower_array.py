@@ -439,7 +439,9 @@ class ArrayLowering:
         error = narrow       # (float32: refused if a differentiated value goes in)
         if not whole:        # np.zeros(n, dtype=int), np.array(v, dtype=int): integers,
             pass             # no derivative flows through them (and none may flow in)
-        elif path not in _SHAPE_ONLY and not (path == "full_like" and type(
+        elif path not in _SHAPE_ONLY and not (path in ("array", "asarray") and args and (
+                self.literal_list(args[0]) == () or type(args[0]) is StaticTuple and not
+                args[0].items)) and not (path == "full_like" and type(
                 args[1] if len(args) > 1 else kwargs.get("fill_value")) is not Var):
             # (np.full_like(x, 2.0) reads only x's shape)
             model = _VALUE_MODELS.get(path or "")
@@ -472,7 +474,9 @@ class ArrayLowering:
                  dest: Var | None) -> Any:
         """``np.array([a, b, c])`` (the elements written in the call): ``np.stack``;
         ``np.array(x)`` of an array: a copy; ``np.asarray(x)``: ``x`` itself.  None for
-        anything else (a list made earlier, a number: an opaque call)."""
+        anything else (a list made earlier, a number, ``[]``: an opaque call)."""
+        if self.literal_list(value) == () or type(value) is StaticTuple and not value.items:
+            return None
         if type(value) is StaticTuple or self.literal_list(value) is not None or (
                 type(value) is Var and self.kind_of(value).find().tag == "list"
                 and self._built_here(value)):

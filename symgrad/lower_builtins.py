@@ -96,7 +96,7 @@ def rows(lw: Any, x: Any, node: ast.AST, dest: Var | None = None,
     then is tested when the code runs, :func:`vector_test`)."""
     if params:
         vector_test(lw, x, params["vector_only"])
-    out = lw.emit("list", (), Kind.list_of(Kind.array()), dest=dest, hint="_rows")
+    out = lw.emit("list", (), Kind.list_of(Kind.array()), dest=_unread(dest, x), hint="_rows")
     k = Var("_k", Kind.num())
     with lw.sub_block() as body:
         lw.effect("append", (out, lw.getitem(x, k, None, node)))
@@ -373,7 +373,7 @@ def _order(lw: Any, scope: Scope, xs: Any, key: Any, rev: Any, node: ast.AST) ->
 
 def _gather(lw: Any, xs: Any, perm: Any, node: ast.AST, dest: Var | None) -> Var:
     """``[xs[i] for i in perm]``."""
-    out = lw.emit("list", (), lw.kind_of(xs), dest=dest, hint="_sorted")
+    out = lw.emit("list", (), lw.kind_of(xs), dest=_unread(dest, xs), hint="_sorted")
     k = Var("_k", Kind.num())
     with lw.sub_block() as body:
         i = lw.getitem(perm, k, None, node)
@@ -381,6 +381,13 @@ def _gather(lw: Any, xs: Any, perm: Any, node: ast.AST, dest: Var | None) -> Var
     n = lw.emit("len", (perm,), Kind.num())
     lw.block.append(ir.For(k, Const(0), n, Const(1), body, False, lw.loc))
     return out
+
+
+def _unread(dest: Var | None, source: Any) -> Var | None:
+    """``dest`` for a list built element by element from ``source``, unless it is the
+    same variable (``xs = sorted(xs)`` in a loop or branch, where an assignment writes
+    the variable in place: emptied first, nothing would be read from it)."""
+    return None if dest is source else dest
 
 
 def b_list(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:

@@ -555,7 +555,9 @@ class CallLowering(DictLowering, StarLowering):
         for a in ops:
             if type(a) is Var:
                 self.unify(a.kind, Kind.num(), node)
-        return self.emit(rule.name, tuple(ops), self.join(ops), params, dest=dest)
+        # (float(a[2]) is a Python number, whatever the kind of its operand)
+        kind = Kind.num() if rule.name == "float" else self.join(ops)
+        return self.emit(rule.name, tuple(ops), kind, params, dest=dest)
 
     def bind_keywords(self, scope: Scope, obj: Any, args: list, kwargs: dict,
                       node: ast.AST) -> list:

@@ -654,7 +654,11 @@ class LoopLowering(GeneratorLowering, UnrollLowering):
 
     def e_dictcomp(self, scope: Scope, node: ast.DictComp, dest: Var | None) -> Var:
         """``{k: v for ...}``: an empty dict, then ``d[k] = v`` in the loops (a key written
-        again keeps the last value, as Python does)."""
+        again keeps the last value, as Python does; built apart from ``dest`` when it
+        reads it, as ``p = {k: v * s for k, v in p.items()}`` in a loop does)."""
+        if dest is not None and any(type(n) is ast.Name and scope.lookup(n.id) is dest
+                                    for n in ast.walk(node)):
+            dest = None
         out = self.emit("dict", (), Kind.map_of(), {"keys": ()}, dest=dest, hint="_dict")
 
         def put(comp: Scope) -> None:

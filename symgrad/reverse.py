@@ -60,6 +60,7 @@ class Reverse(ListReverse, ArrayReverse):
         #: every variable ever put in ``terms`` or ``alias`` (a superset: it lets
         #: ``before_write`` skip its scan for an adjoint that nothing holds)
         self.held: set = set()
+        self.mirrors: list = []      # the shadow operations after the one reversed
         self.out: list = []
         self.locs: dict = {}
         self.loc: Loc | None = None
@@ -377,6 +378,7 @@ class Reverse(ListReverse, ArrayReverse):
             if type(s) is Eqn and (s.params or {}).get("mirror"):
                 mirrors.append(s)     # restored after the operation it mirrors
                 continue
+            self.mirrors = mirrors    # (or by it: see reverse_lists._result_shadow)
             self.rev_stmt(s)
             for m in mirrors:
                 self.loc = self.gl(m.loc)

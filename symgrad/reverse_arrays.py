@@ -105,7 +105,10 @@ class ArrayReverse:
             self.materialize(x)
             if x not in self.live:
                 # (d_x may still be the value of pending terms: acc = acc + acc[1:2] in a
-                # loop reads the old acc, whose adjoint restarts here)
+                # loop reads the old acc, whose adjoint restarts here; or be the adjoint
+                # scattered itself: x = x[::-1] in a branch or loop)
+                if g is self.d(x):
+                    g = self.emit("copy", (g,), kind=g.kind, hint="_g")
                 self.before_write(self.d(x))
                 self.out.append(Eqn((self.d(x),), "np_zeros_like", (self.val(x),), None,
                                     self.loc))

@@ -215,10 +215,27 @@ def _literal(r: Any, e: Eqn) -> None:
     r.restore_outs(e)
 
 
+def _result_shadow(r: Any, e: Eqn) -> tuple[Any, bool]:
+    """The shadow of ``e``'s list result, and whether the lists were restored: for
+    ``xs = xs[::-1]`` or ``hs = hs + [h]`` in a branch or loop (the result is one of the
+    arguments, under one name), the new shadow gets a name of its own and the old list
+    and its shadow come back first, so the adjoint adds from the one into the other."""
+    d = sh(r, e.out)
+    if e.out not in e.args:
+        return d, False
+    new = r.emit("copy", (d,), kind=d.kind, hint="_o")
+    r.restore_outs(e)
+    for m in r.mirrors:           # (the shadow's own restore, in the tape's order)
+        r.restore_outs(m)
+    r.mirrors.clear()
+    return new, True
+
+
 def _concat(r: Any, e: Eqn) -> None:
     out = e.out
+    restored = False
     if r.active(out) and r.scalar_elems(out):
-        d = sh(r, out)
+        d, restored = _result_shadow(r, e)
         offset: Any = Const(0)
         for part in e.args:
             if type(part) is Var and r.active(part):
@@ -230,35 +247,42 @@ def _concat(r: Any, e: Eqn) -> None:
                 r.loop_range(r.emit("len", (part,), hint="_n"), body)
             offset = r.emit("add", (offset, r.emit("len", (part,), hint="_n"))) \
                 if offset != Const(0) else r.emit("len", (part,), hint="_n")
-    r.restore_outs(e)
+    if not restored:
+        r.restore_outs(e)
 
 
 def _repeat(r: Any, e: Eqn) -> None:
     out = e.out
     src = e.args[0]
+    restored = False
     if r.active(out) and r.scalar_elems(out) and type(src) is Var and r.active(src):
-        d, ds = sh(r, out), sh(r, src)
+        d, restored = _result_shadow(r, e)
+        ds = sh(r, src)
         m = r.emit("len", (src,), hint="_n")
 
         def body(k: Var) -> None:
             r.accum(ds, r.emit("mod", (k, m)), r.emit("getitem", (d, k)))
-        r.loop_range(r.emit("len", (out,), hint="_n"), body)
-    r.restore_outs(e)
+        r.loop_range(r.emit("len", (d,), hint="_n"), body)
+    if not restored:
+        r.restore_outs(e)
 
 
 def _slice(r: Any, e: Eqn) -> None:
     out = e.out
     src = e.args[0]
+    restored = False
     if r.active(out) and r.scalar_elems(out) and type(src) is Var and r.active(src):
-        d, ds = sh(r, out), sh(r, src)
+        d, restored = _result_shadow(r, e)
+        ds = sh(r, src)
         rng = r.emit("range", (Const(0), r.emit("len", (src,), hint="_n"), Const(1)),
                      kind=Kind.obj())
         idx = r.emit("slice", (rng,) + e.args[1:], kind=Kind.obj(), hint="_idx")
 
         def body(k: Var) -> None:
             r.accum(ds, r.emit("getitem", (idx, k)), r.emit("getitem", (d, k)))
-        r.loop_range(r.emit("len", (out,), hint="_n"), body)
-    r.restore_outs(e)
+        r.loop_range(r.emit("len", (d,), hint="_n"), body)
+    if not restored:
+        r.restore_outs(e)
 
 
 def _reduce(scale: str | None) -> Callable[[Any, Eqn], None]:
