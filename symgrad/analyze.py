@@ -608,6 +608,7 @@ def _check_opaque(s: Eqn, facts: Facts, cls: _Classes, vclasses: set, uclasses: 
             facts.root(o) in uclasses if o.kind.is_list else o in facts.useful
             for o in s.outs):
         err = _no_rule(s)
+        err.record_method = params.get("record_method", False)  # type: ignore[attr-defined]
         if p.startswith("np_") or params.get("flavor") == "numpy":
             if any(type(a) is Var and a.kind.is_list for a in args):
                 err.about_lists = True   # type: ignore[attr-defined] (see api)

@@ -20,6 +20,7 @@ from .pipeline import transform, tuple_search
 from .shadows import MAX_OWN_SHADOWS, flat_numbers
 from .varargs import as_python, has_varargs, natural_arity
 from .numpy_args import as_array, as_given, numpy_only_params, taken
+from .param_classes import class_key
 
 Wrt = Union[None, int, str, Sequence[Union[int, str]]]
 
@@ -61,6 +62,11 @@ class GradFunction(functools.partial):
         try:
             result = _default_transform(target, params, indices, with_value, single, fixed)
         except SymgradError as exc:
+            if getattr(exc, "record_method", False) and fixed is None:
+                from .param_classes import setup_per_class   # (made for each record class)
+                setup_per_class(self, fn, target, params, indices, single, with_value, wrt,
+                                exc)
+                return self
             name = getattr(exc, "static_param", None)
             known = static_args.known_for(fn)
             if fixed is not None or name not in params or known is None:
@@ -272,6 +278,8 @@ class GradFunction(functools.partial):
         and size-1 dimensions when ``args`` has arrays (for hot loops over arrays of
         one shape; it returns the bare generated result); with a dict the code alone
         reads as a list, the version made for a dict."""
+        if self._result is None and "_class_error" in self.__dict__:   # (param_classes)
+            return self._specialized(self._array_key(args)).fn
         if self._result is None:                 # (one per value: see fixed_call)
             from .fixed_call import for_values
             return for_values(self, args).fast_for(*args)
@@ -287,7 +295,7 @@ class GradFunction(functools.partial):
         np = sys.modules.get("numpy")
         key = tuple("dict" if type(a) is dict else "seq" if entry_mod.is_mixed(a) else
                     argument_pattern(a) if np is not None and type(a) is np.ndarray or
-                    entry_mod.is_array_like(a) else None
+                    entry_mod.is_array_like(a) else class_key(a)
                     for a in args[:len(self.params)])
         if self._fixed:             # (the values this gradient was made for)
             key = tuple(self._fixed.get(p, k) for p, k in zip(self.params, key))

@@ -443,6 +443,9 @@ def specialized(gf: Any, args: Sequence[Any]) -> Any:
     if not isinstance(gf, GradFunction):
         return gf
     gf = resolved(gf, args)             # (made for the values of an axis passed in ...)
+    from .param_classes import class_key
+    if any(class_key(a) is not None for a in args[:len(gf.params)]):
+        return gf._specialized(gf._array_key(tuple(args))).fn   # (records' classes)
     if not gf._result.uses_numpy or not has_arrays(args):
         return gf
     n = len(gf.params)

@@ -269,9 +269,10 @@ def _on_values(fn: Callable[..., Any], point: Point, keep: Callable[[Leaf], bool
     return Column({name: float(v.grad) for name, v in made.items()})
 
 
-def generated_seeds(gf: Any, one: Any) -> dict[str, Any]:
+def generated_seeds(gf: Any, one: Any, args: Any = None) -> dict[str, Any]:
     """The seed parameters (``d_out=1.0``, ``d_out_1`` ...) of a generated gradient, each set
-    to ``one`` (an exact 1 keeps SymPy arithmetic exact); ``{}`` for anything else.
+    to ``one`` (an exact 1 keeps SymPy arithmetic exact); ``{}`` for anything else
+    (``args``: the arguments, for a gradient made per class of its records).
 
     >>> from symgrad import grad
     >>> def f(x):
@@ -281,7 +282,8 @@ def generated_seeds(gf: Any, one: Any) -> dict[str, Any]:
     """
     if not isinstance(gf, GradFunction):
         return {}
-    names = list(inspect.signature(gf.fast).parameters)[len(gf.params):]
+    fast = gf.fast if gf._result is not None or args is None else gf.fast_for(*args)
+    names = list(inspect.signature(fast).parameters)[len(gf.params):]
     return {n: one for n in names if n.startswith("d_out")}
 
 
@@ -377,7 +379,7 @@ def trace_generated(gf: GradFunction, side: SympySide) -> None:
     try:
         gf = resolved(gf, side.args)        # (made for the values of an axis passed in)
         out = retarget_for(side, specialized(gf, side.args), symbolic=True)(
-            *side.args, **generated_seeds(gf, _one()))
+            *side.args, **generated_seeds(gf, _one(), side.args))
         exprs = {name: to_expr(leaf) for name, leaf in _by_name(gf, side, out)}
         side.generated = [exprs[n] for n in side.names]
     except NeedsPointError as exc:

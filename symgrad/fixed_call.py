@@ -85,7 +85,8 @@ def for_values(gf: Any, args: tuple) -> Any:
 def resolved(gf: Any, args: Any) -> Any:
     """The gradient a call of ``gf`` with ``args`` runs: ``gf`` itself, or the one made
     for the values of its fixed parameters."""
-    return for_values(gf, tuple(args)) if getattr(gf, "_result", 0) is None else gf
+    return for_values(gf, tuple(args)) if getattr(gf, "_result", 0) is None and hasattr(
+        gf, "_known") else gf
 
 
 def _positional(gf: Any, args: tuple, kwargs: dict) -> tuple:
@@ -127,6 +128,11 @@ def _cannot_fix(gf: Any, args: tuple) -> SymgradError:
 def no_single_function(gf: Any) -> SymgradError:
     """The error for ``.fast`` of a gradient made per value (marked, so that jvp, vjp
     and hvp make theirs per value too)."""
+    if "_class_error" in gf.__dict__:             # (made per class: param_classes)
+        return SymgradError(f"{gf.__name__} is made for the classes of the records it is "
+                            "given (their methods are read), so it has no single generated "
+                            "function.\n  hint: use .fast_for(*args) for the one made for "
+                            "those arguments")
     err = SymgradError(
         f"{gf.__name__} is made for each value of {', '.join(gf._known)}, so it has no "
         "single generated function.\n  hint: use .fast_for(*args) for the one made for "

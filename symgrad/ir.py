@@ -48,6 +48,9 @@ DICT_PARAMS = " dicts"
 #: (``W, b = params`` of a list of rows and a list): a transform made again with each
 #: one a record of its items by position (:meth:`symgrad.lower_loop.LoopLowering.seq_param`)
 SEQ_PARAMS = " tuples"
+#: the key of the parameters given records whose class has properties or methods
+#: (name -> class; see :mod:`symgrad.param_classes`)
+CLASS_PARAMS = " classes"
 #: the key of the parameters whose values the transform is made for (name -> value: an
 #: axis or einsum subscripts passed in; see :mod:`symgrad.static_args`)
 FIXED_PARAMS = " fixed"

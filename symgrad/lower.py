@@ -116,6 +116,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         self.array_ranks: dict = {}
         #: parameter name -> broadcast pattern, for a gradient specialized for arrays
         self.param_patterns: dict = {}
+        self.param_classes: dict = {}      # parameter -> its record's class (param_classes)
         #: values that may be arrays though their kind does not say so: results of calls
         #: kept as written whose kind the call does not tell (np.argmax(m, axis=0)), and
         #: arithmetic on them (an index array made so repeats indices: see index_template)

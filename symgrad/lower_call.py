@@ -29,6 +29,7 @@ from . import ir, rules
 from .desugar import assigned_names, desugar, forwarded_dict_keys
 from .errors import SourceError, UnsupportedSyntaxError
 from .ir import Const, Global, Kind, Loc, Var
+from .param_classes import member_of
 from .stdlib_models import model_of
 from .contexts import read_through_body
 from .ufuncs import ufunc_method_as
@@ -419,6 +420,10 @@ class CallLowering(DictLowering, StarLowering):
                     node: ast.AST, dest: Var | None) -> Any:
         kb = self.kind_of(base).find()
         from .lower_array import ARRAY_METHODS
+        found = member_of(self, base, name) if type(base) is Var else None
+        if found is not None and found[0] in ("method", "static"):    # p.energy(x)
+            return self.inline_function(scope, found[1], [base, *args] if found[0] ==
+                                        "method" else list(args), kwargs, node, Static(found[1]))
         if name == "item" and not args and not kwargs and kb.tag in ("num", None):
             # np.sum(x).item(): the Python number of a numpy scalar, like float(...)
             self.unify(base.kind, Kind.num(), node) if type(base) is Var else None
@@ -446,18 +451,21 @@ class CallLowering(DictLowering, StarLowering):
         made = self.dict_method(scope, base, kb, name, args, kwargs, node, dest)
         if made is not NOT_DICT:
             return made
+        record = base in self.top_params if type(base) is Var else False
         if type(base) is Var and kb.tag == "map" and kb.attrs is not False:
-            raise scope.fs.error(node, f"the method call .{name}() of {describe_var(base)}, "
+            err = scope.fs.error(node, f"the method call .{name}() of {describe_var(base)}, "
                                  "whose fields are differentiated",
-                                 "symgrad reads the fields of such a value (p.w) but does "
-                                 "not know its class before the call: write the method as "
-                                 f"a function of it ({name}(p, ...)), or differentiate the "
-                                 f"bound method (grad(obj.{name})) with respect to its "
-                                 "inputs")
+                                 "symgrad reads the fields of such a value (p.w) and makes "
+                                 "the gradient for its class at the call, where the class "
+                                 f"defines .{name}(); elsewhere, write the method as a "
+                                 f"function of it ({name}(p, ...))")
+            err.record_method = record       # type: ignore[attr-defined]  (param_classes)
+            raise err
         ops = [self.materialize(a, node) for a in args]
         kws = {k: self.materialize(v, node) for k, v in kwargs.items()}
         return self.emit("callmethod", (base, *ops, *kws.values()), Kind(),
-                         {"name": name, "kw": tuple(kws), "label": f".{name}()"}, dest=dest)
+                         {"name": name, "kw": tuple(kws), "label": f".{name}()",
+                          **({"record_method": True} if record else {})}, dest=dest)
 
     def list_method(self, base: Any, name: str, args: list, node: ast.AST, dest: Var | None
                     ) -> Any:

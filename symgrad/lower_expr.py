@@ -17,6 +17,7 @@ from typing import Any
 
 from . import ir, rules
 from .ir import Const, Eqn, Global, Kind, KindError, Var
+from .param_classes import member_of
 from .lower_unroll import int_index
 from .lower_records import named_tuple_attribute, tuple_identity
 from .scope import (AttrRef, FuncChoice, FuncValue, Scope, Static, StaticDict, StaticTuple,
@@ -220,6 +221,10 @@ class ExprLowering:
                 base.kind.find().tag in ("array", "num") and node.attr in ("real", "imag"):
             return self.array_attribute(base, node.attr, node, dest)
         if type(base) is Var and base.kind.find().tag in (None, "map"):
+            found = member_of(self, base, node.attr)
+            if found is not None and found[0] == "property":    # p.sigma: its getter's code
+                return self.inline_function(scope, found[1], [base], {}, node,
+                                            Static(found[1]))
             out = self.field_read(base, node.attr, node, dest)
             self.block[-1].params = {"subscript": True}    # (a field maybe missing)
             return out

@@ -200,6 +200,9 @@ class LoopLowering(GeneratorLowering, UnrollLowering):
         different kinds (``api`` makes it again so after a conflict of kinds among the
         items of a parameter read as a list: see :meth:`seq_conflict`): either is a map,
         read by key (``t[0]``, ``t[1][2]``); a tuple is unpacked by position."""
+        cls = self.param_patterns.get(ir.CLASS_PARAMS, {}).get(v.name)
+        if cls is not None:          # (its properties and methods inlined: param_classes)
+            self.param_classes[v] = cls
         if v.name in self.param_patterns.get(ir.DICT_PARAMS, ()):
             v.kind = Kind.map_of()
         elif v.name in self.param_patterns.get(ir.SEQ_PARAMS, ()):

@@ -41,6 +41,7 @@ from .structures import (NUMBERS as _NUMBERS, is_array as _is_array, is_zero as 
 from .varargs import ByArity, as_python, has_varargs, with_arity
 from .errors import ArgumentError, SymgradError
 from .numpy_args import as_given, as_lists, lists_taken
+from .param_classes import class_key
 from .ir import FIXED_AT_USE, FIXED_PARAMS
 from .pipeline import transform, transform_forward, tuple_search, uses_numpy
 from .shapes import argument_pattern, given_patterns
@@ -211,10 +212,12 @@ def _array_patterns(values: tuple) -> tuple | None:
     np = sys.modules.get("numpy")
     arrays = np is not None and any(type(v) is np.ndarray for v in values)
     mixed = [is_mixed(v) for v in values]
-    if not arrays and dict not in map(type, values) and not any(mixed):
+    classes = [class_key(v) for v in values]     # (records with properties, methods)
+    if not arrays and dict not in map(type, values) and not any(mixed) and not any(classes):
         return None
     return tuple("dict" if type(v) is dict else "seq" if m else argument_pattern(v)
-                 if arrays and type(v) is np.ndarray else None for v, m in zip(values, mixed))
+                 if arrays and type(v) is np.ndarray else c
+                 for v, m, c in zip(values, mixed, classes))
 
 
 def _sweep(fn: Any, full: tuple, differentiated: Any, make: Callable[[Any], Any]) -> Any:
@@ -321,7 +324,7 @@ def jvp(fn: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fal
     patterns = _array_patterns(full)
     for i, (p, t) in enumerate(zip(primals, tangents)):
         tp = type(p)
-        if patterns is not None and patterns[i] not in (None, "dict", "seq"):     # a numpy array
+        if patterns is not None and type(patterns[i]) is tuple:     # a numpy array
             t = _array_tangent(p, t, "jvp")
             if t.any():
                 active.append(i)
@@ -389,7 +392,7 @@ def hvp(fn: Callable[..., Any], primals: Any, tangents: Any, wrt: Wrt = None) ->
     patterns = _array_patterns(full)
     tans = []
     for i, t in zip(idx, tangents):
-        if patterns is not None and patterns[i] not in (None, "dict", "seq"):
+        if patterns is not None and type(patterns[i]) is tuple:
             tans.append(_array_tangent(full[i], t, "hvp"))
             continue
         _same_structure(full[i], t, "tangent", "hvp")

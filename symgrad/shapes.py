@@ -16,7 +16,7 @@ from typing import Any
 from . import rules
 from .array_ops import ARRAY_OPS, broadcast
 from .static_args import Fixed, patterns_of
-from .ir import DICT_PARAMS, INT_ARRAYS, SEQ_PARAMS, Const, Eqn, For, If, Var, While
+from .ir import CLASS_PARAMS, DICT_PARAMS, INT_ARRAYS, SEQ_PARAMS, Const, Eqn, For, If, Var, While
 
 __all__ = ["patterns", "argument_pattern", "given_patterns"]
 
@@ -39,8 +39,10 @@ def given_patterns(names: Any, key: tuple) -> dict:
     parameters given dicts (``"dict"`` in ``key``) under ``DICT_PARAMS``, the values of
     the parameters fixed (a :class:`~symgrad.static_args.Fixed` in ``key``) under
     ``FIXED_PARAMS``."""
+    from .param_classes import ClassOf
     fixed = {p: k for p, k in zip(names, key) if type(k) is Fixed}
-    key = tuple(None if type(k) is Fixed else k for k in key)
+    classes = {p: k.cls for p, k in zip(names, key) if type(k) is ClassOf}
+    key = tuple(None if type(k) in (Fixed, ClassOf) else k for k in key)
     out: dict[str, Any] = {p: k[:-1] if k[-1:] == ("int",) else k
                            for p, k in zip(names, key) if k not in (None, "dict", "seq")}
     out.update(patterns_of(fixed))
@@ -53,6 +55,8 @@ def given_patterns(names: Any, key: tuple) -> dict:
     seqs = frozenset(p for p, k in zip(names, key) if k == "seq")
     if seqs:
         out[SEQ_PARAMS] = seqs
+    if classes:
+        out[CLASS_PARAMS] = classes
     return out
 
 _ELEMENTWISE_EXTRA = {"select", "neg", "lt", "le", "gt", "ge", "eq", "ne", "not", "and"}

@@ -379,9 +379,13 @@ def _mixed_access(p, x):
     return p.w * x + p["b"]
 
 
-def test_method_of_a_differentiated_parameter_is_refused_clearly():
-    with pytest.raises(SymgradError) as info:
-        symgrad.grad(_call_method_of_param, wrt="model")(Model(1.0, 1.0), 0.5)
+def test_method_of_a_differentiated_parameter_is_inlined_for_its_class():
+    # (the gradient is made for Model at the call: tests/test_record_classes.py)
+    g = symgrad.grad(_call_method_of_param, wrt="model")(Model(1.0, 1.0), 0.5)
+    assert type(g) is Model and g.scale == 0.0
+    assert g.w == pytest.approx(0.5 * (1 - math.tanh(0.5) ** 2), rel=1e-14)
+    with pytest.raises(SymgradError) as info:     # a dict has no methods: refused
+        symgrad.grad(_call_method_of_param, wrt="model")({"w": 1.0, "scale": 1.0}, 0.5)
     msg = str(info.value)
     assert "test_containers.py" in msg and "line" in msg and ".features()" in msg
 
