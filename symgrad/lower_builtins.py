@@ -27,6 +27,7 @@ from .errors import SymgradError
 from .ir import Const, Eqn, Global, Kind, Var
 from .lower_copy import b_copy, b_deepcopy
 from .scope import Scope, Static, StaticTuple
+from .source import MISSING
 from .static_args import mark as mark_fixed
 
 
@@ -703,6 +704,26 @@ def b_getattr(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
                           "getattr")
 
 
+def b_super(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    """``super()`` (or ``super(C, self)``) in a method of an object known while lowering
+    (``self`` of a bound method): the object seen from its class's base, whose methods
+    are then inlined with the object as ``self``."""
+    tree = scope.fs.tree
+    cell = scope.fs.cells.get("__class__")
+    if not node.args and not node.keywords and cell is not None and tree.args.args:
+        cls, this = cell.cell_contents, scope.lookup(tree.args.args[0].arg)
+    elif len(node.args) == 2 and not node.keywords:
+        cls, this = lw.expr(scope, node.args[0]), lw.expr(scope, node.args[1])
+        cls = cls.obj if type(cls) is Static else None
+    else:
+        cls = this = None
+    obj = getattr(this, "obj", MISSING) if type(this) in (Global, Static) else MISSING
+    if not isinstance(cls, type) or obj is MISSING or not isinstance(obj, cls):
+        raise lw.error_at(node, "super() here", "call it in a method of an object the "
+                          "differentiated function reads (a bound method, or self of one)")
+    return Static(super(cls, obj))
+
+
 STRUCTURED: dict[Any, Any] = {
     builtins.sum: b_sum, builtins.len: b_len, builtins.max: b_max, builtins.min: b_min,
     builtins.sorted: b_sorted, builtins.list: b_list, builtins.tuple: b_tuple,
@@ -712,5 +733,5 @@ STRUCTURED: dict[Any, Any] = {
     builtins.range: b_iterable, builtins.any: b_any_all, builtins.all: b_any_all,
     builtins.print: b_print, builtins.divmod: b_divmod, functools.partial: b_partial,
     builtins.dict: b_dict, builtins.getattr: b_getattr, copy.copy: b_copy,
-    copy.deepcopy: b_deepcopy,
+    copy.deepcopy: b_deepcopy, builtins.super: b_super,
 }

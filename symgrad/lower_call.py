@@ -448,6 +448,11 @@ class CallLowering(DictLowering, StarLowering):
                 # self.feat(x) of an object read when the code runs: its method inlined
                 return self.inline_function(scope, method, [base, *args], kwargs, node,
                                             Static(getattr(base.obj, name)))
+            if isinstance(method, (staticmethod, classmethod)) and isinstance(
+                    method.__func__, types.FunctionType) and not is_library(method.__func__):
+                first = [Static(type(base.obj))] if isinstance(method, classmethod) else []
+                return self.inline_function(scope, method.__func__, [*first, *args], kwargs,
+                                            node, Static(method.__func__))
         made = self.dict_method(scope, base, kb, name, args, kwargs, node, dest)
         if made is not NOT_DICT:
             return made

@@ -204,3 +204,49 @@ def test_a_record_without_computed_members_keeps_the_plain_gradient():
     g = symgrad.grad(f)
     assert g(Plain(2.0, 3.0)) == Plain(4.0, 2.0)
     assert g._specs == {}                   # (no specialization was made)
+
+
+# ------------------------------------------------- self of a bound method: the class's code
+class Base:
+    SCALE = 3.0
+
+    def __init__(self, w):
+        self.w = w
+
+    def energy(self, x):
+        return self.SCALE * (self.w * x) ** 2
+
+
+class Child(Base):
+    def energy(self, x):
+        return super().energy(x) + math.sin(self.w * x) + super(Child, self).energy(2 * x)
+
+
+class Sigmoid:
+    def __init__(self, k):
+        self.k = k
+
+    @staticmethod
+    def sig(z):
+        return 1.0 / (1.0 + math.exp(-z))
+
+    @classmethod
+    def twice(cls, z):
+        return 2.0 * cls.sig(z)
+
+    def loss(self, x):
+        return self.sig(self.k * x) ** 2 + Sigmoid.sig(x) + self.twice(x * x)
+
+
+def test_super_static_and_class_methods_of_self():
+    for f, x in ((Child(0.7).energy, 1.2), (Sigmoid(1.5).loss, 0.4)):
+        want = (f(x + H) - f(x - H)) / (2 * H)
+        assert symgrad.grad(f)(x) == pytest.approx(want, rel=1e-7)
+        assert symgrad.check(f, x).ok
+
+
+def test_super_outside_a_method_is_refused_with_its_line():
+    def f(x):
+        return super().energy(x)        # noqa: no class here
+    with pytest.raises(symgrad.SymgradError, match=r"(?s)line \d+.*super\(\) here"):
+        symgrad.grad(f)(1.0)
