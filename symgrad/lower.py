@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import functools
 import importlib
 import inspect
 import types
@@ -39,8 +38,8 @@ from .static_args import binding, fold_known, note_known
 from .lower_builtins import rows
 from .scope import FuncChoice, FuncValue, Scope, Static, StaticTuple, is_operand
 from .results import _describe_value, _not_number
-from .source import (FunctionSource, SourceError, c_wrapper_error, construct_hint, construct_name,
-                     describe, get_source, python_function_inside)
+from .source import (FunctionSource, construct_hint, construct_name,
+                     describe, get_source)
 
 #: primitives whose result is a flag or a count, never an array of indices
 _NOT_ARRAYS = {"lt", "le", "gt", "ge", "eq", "ne", "is", "is_not", "in", "not_in", "not", "and",
@@ -334,6 +333,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         """
         simple = bool(body) and isinstance(body[-1], ast.Return) and _returns(body) == 1
         scope.result_hint = result_hint  # type: ignore[attr-defined]
+        scope.base_depth = self.depth    # type: ignore[attr-defined]  (see s_return)
         for s in body[:-1] if simple else body:
             self.stmt(scope, s)
         if simple:
@@ -585,6 +585,11 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         if getattr(scope, "is_top", False):
             self.good_returns += 1
         hint = getattr(scope, "result_hint", "_result")
+        if scope.result is None and self.depth == getattr(scope, "base_depth", -1) and (
+                type(value) in (FuncValue, FuncChoice) or type(value) is Static and
+                callable(value.obj)):        # the one return run: a function (a factory's)
+            scope.result = value
+            return
         if scope.result is None:
             scope.result = value.like(tuple(Var(hint) for _ in value.items)) \
                 if type(value) is StaticTuple else Var(hint)
@@ -846,53 +851,5 @@ def lower(fn: Any, structured: bool = False, patterns: dict | None = None) -> Lo
             return lw.lower_top(fn, fs)
         except KindError as exc:
             raise kind_conflict(fs, fs.tree, exc, lw.seq_conflict(())) from None
-    return _lower_call_of(fn, structured, patterns)
-
-
-def _lower_call_of(fn: Any, structured: bool = False, patterns: dict | None = None
-                   ) -> Lowered:
-    inner = python_function_inside(fn)
-    if inner is None:
-        get_source(fn)                     # raises the clear SourceError
-        raise AssertionError("unreachable")  # pragma: no cover
-    if not isinstance(fn, types.FunctionType) and hasattr(fn, "__wrapped__") and \
-            not isinstance(fn, (types.MethodType, functools.partial)):
-        raise c_wrapper_error(fn, inner)
-    fs = get_source(inner)
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError) as exc:
-        raise SourceError(f"symgrad cannot read the parameters of {describe(fn)}: {exc}") \
-            from None
-    lw = Lowerer(fs)
-    lw.structured = structured
-    lw.param_patterns = dict(patterns or {})
-    lw.scope_fs = fs
-    scope = Scope(fs, label="")
-    scope.is_top = True  # type: ignore[attr-defined]
-    params, args, kwargs = [], [], {}
-    for p in sig.parameters.values():
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            raise fs.error(fs.tree, f"the parameter {p} (*args or **kwargs)",
-                           "give the differentiated function "
-                           "plain parameters (or decorate it with functools.wraps, so its "
-                           "parameters are known)")
-        v = Var(p.name, name=p.name)
-        if p.name in (patterns or {}):
-            v.kind = Kind.array()
-            lw.array_ranks[v] = None if patterns[p.name] is None else len(patterns[p.name])
-        else:
-            lw.container_param(v)
-        params.append(v)
-        b = scope.env[p.name] = lw.param_binding(v)
-        (kwargs.__setitem__(p.name, b) if p.kind is p.KEYWORD_ONLY else args.append(b))
-    lw.set_loc(scope, fs.tree, header=True)
-    result = lw.apply(scope, Static(fn), args, kwargs, fs.tree, None)
-    if is_operand(result) or type(result) is StaticTuple:
-        result = lw.returned(scope, result, fs.tree)
-    lowered = lw.finish(fn, fs, scope, params, result)
-    for p, v in zip(sig.parameters.values(), params):
-        if p.default is not p.empty:
-            lowered.func.defaults[v] = lw.default_value(p.default)
-    return lowered
-
+    from .lower_callable import lower_call_of      # (a wrapper, bound method, partial)
+    return lower_call_of(fn, structured, patterns)

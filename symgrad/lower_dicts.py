@@ -1,15 +1,18 @@
 """Methods of dicts (a mixin of :class:`symgrad.lower.Lowerer`): ``d.copy()``,
 ``d.keys()``/``d.values()``, ``d.get(k, default)`` and ``d.setdefault(k, default)`` as
 branches on ``k in d``, so that the gradient flows into ``d[k]`` or into the default,
-whichever Python returns."""
+whichever Python returns; and functions read from a module-level dict under a literal
+key (``ACTS[CFG["act"]]``), known while lowering and guarded."""
 
 from __future__ import annotations
 
 import ast
+import types
 from typing import Any
 
 from .ir import Const, Eqn, Global, Kind, Var
-from .scope import Scope
+from .scope import Scope, Static, is_compile_time
+from .source import MISSING
 
 __all__ = ["DictLowering", "NOT_DICT"]
 
@@ -125,3 +128,46 @@ class DictLowering:
                 self.block.append(Eqn((result,), "copy", (default,), None, self.loc))  # there
         self.block.append(If(found, then, orelse, self.loc))
         return result
+
+    # ------------------------------------------------------------------ global dicts
+    def global_item(self, scope: Scope, node: ast.Subscript) -> Any:
+        """``d[k]`` of a module-level (or closure) dict ``d`` and a literal key (or such an
+        item, ``ACTS[CFG["act"]]``), when the value is a function or class: known now, as
+        a function read from a global is, and guarded (a call checks the dict and its
+        item are still the ones the code was made from).  MISSING for anything else."""
+        found = self.item_now(scope, node, [])
+        if found is MISSING or not is_compile_time(found[0]) or isinstance(
+                found[0], types.ModuleType):
+            return MISSING
+        value, wheres = found
+        for where, now in wheres:
+            key = (where[0], id(where[1])) + where[2:]
+            self.guards.setdefault(key, (where, now))
+        return Static(value)
+
+    def item_now(self, scope: Scope, node: ast.expr, wheres: list) -> Any:
+        """(The value of ``node``, where it was read) for a literal, or an item of a dict
+        named by a global or closure name under such a key; MISSING otherwise."""
+        if isinstance(node, ast.Constant):
+            return node.value, wheres
+        if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)):
+            return MISSING
+        name = node.value.id
+        local = scope.lookup(name)
+        if local is not MISSING and type(local) is not Global:
+            return MISSING
+        if name in scope.fs.cells:
+            cell = scope.fs.cells[name]
+            d, where = cell.cell_contents, ("cell", cell)
+        elif name in scope.fs.globals:
+            d, where = scope.fs.globals[name], ("global", scope.fs.globals, name)
+        else:
+            return MISSING
+        key = self.item_now(scope, node.slice, wheres)
+        if type(d) is not dict or key is MISSING:
+            return MISSING
+        try:
+            value = d[key[0]]
+        except (KeyError, TypeError):
+            return MISSING
+        return value, key[1] + [(where, d), (("global", d, key[0]), value)]

@@ -503,6 +503,10 @@ class ExprLowering:
             if items is not None and -len(items) <= k < len(items):
                 return items[k]
         base = self.expr(scope, node.value)
+        if type(base) is Global and type(base.obj) is dict:   # ACTS[CFG["act"]]: a function
+            found = self.global_item(scope, node)
+            if found is not MISSING:
+                return found
         if type(base) is Global and isinstance(getattr(type(base.obj), "__getitem__", None),
                                                types.FunctionType):
             # an object whose class defines __getitem__ in Python: that method, inlined
