@@ -116,6 +116,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         #: parameter name -> broadcast pattern, for a gradient specialized for arrays
         self.param_patterns: dict = {}
         self.param_classes: dict = {}      # parameter -> its record's class (param_classes)
+        self.base_depth = 0                # the depth of the body being lowered (note_known)
         #: values that may be arrays though their kind does not say so: results of calls
         #: kept as written whose kind the call does not tell (np.argmax(m, axis=0)), and
         #: arithmetic on them (an index array made so repeats indices: see index_template)
@@ -165,7 +166,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
 
     def note_known(self, out: Var, value: Any, fresh: bool) -> None:
         """After a write of ``out``: :func:`symgrad.static_args.note_known`."""
-        note_known(self.known, out, value, fresh or self.depth == 0)
+        note_known(self.known, out, value, fresh or self.depth == self.base_depth)
 
     @contextlib.contextmanager
     def sub_block(self, region: bool = True) -> Iterator[list[ir.Stmt]]:
@@ -333,9 +334,12 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         """
         simple = bool(body) and isinstance(body[-1], ast.Return) and _returns(body) == 1
         scope.result_hint = result_hint  # type: ignore[attr-defined]
-        scope.base_depth = self.depth    # type: ignore[attr-defined]  (see s_return)
-        for s in body[:-1] if simple else body:
-            self.stmt(scope, s)
+        outer, self.base_depth = self.base_depth, self.depth   # (its straight-line code)
+        try:
+            for s in body[:-1] if simple else body:
+                self.stmt(scope, s)
+        finally:
+            self.base_depth = outer
         if simple:
             ret = body[-1]
             self.set_loc(scope, ret)
@@ -585,7 +589,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         if getattr(scope, "is_top", False):
             self.good_returns += 1
         hint = getattr(scope, "result_hint", "_result")
-        if scope.result is None and self.depth == getattr(scope, "base_depth", -1) and (
+        if scope.result is None and self.depth == self.base_depth and (
                 type(value) in (FuncValue, FuncChoice) or type(value) is Static and
                 callable(value.obj)):        # the one return run: a function (a factory's)
             scope.result = value

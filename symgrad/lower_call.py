@@ -517,6 +517,9 @@ class CallLowering(DictLowering, StarLowering):
         obj = callee.obj
         _check_binds(scope, obj, args, kwargs, node)
         if obj is isinstance and len(args) == 2 and not kwargs:
+            if type(args[0]) is Global and type(args[0].obj) in (tuple, str):
+                self.guard_global(args[0])        # (isinstance(TREE, str): guarded)
+                args = [Static(args[0].obj), *args[1:]]
             try:                          # isinstance(axis, int) of a constant: known now
                 return Const(isinstance(_known(args[0]), _known(args[1])))
             except LookupError:

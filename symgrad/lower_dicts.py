@@ -171,3 +171,33 @@ class DictLowering:
         except (KeyError, TypeError):
             return MISSING
         return value, key[1] + [(where, d), (("global", d, key[0]), value)]
+
+    def tuple_item(self, base: Any, node: ast.Subscript) -> Any:
+        """``t[k]`` of a module-level (or closure) tuple ``t`` (or of an item of one) at a
+        literal index, when the item is a string or a tuple: known while lowering, as
+        ``"+"`` of ``TREE = ("+", ("*", "x", "y"), ...)``, so that code walking such a
+        tree (``if node[0] == "+"``, a recursion over its items) takes its branches
+        now; the tuple is guarded.  MISSING for anything else (numbers are read when
+        the code runs, as written)."""
+        from .lower_unroll import int_index
+        k = int_index(node.slice)
+        if k is None or not -len(base.obj) <= k < len(base.obj):
+            return MISSING
+        item = base.obj[k]
+        if type(item) not in (str, tuple):
+            return MISSING
+        self.guard_global(base)
+        return Const(item) if type(item) is str else Static(item)
+
+    def guard_global(self, g: Any) -> None:
+        """Remember the value a module-level or closure name had (a call checks it still
+        has it); a snapshot needs none."""
+        if type(g) is not Global:
+            return
+        if g.how == "cell" and g.cell is not None:
+            where: tuple = ("cell", g.cell)
+        elif g.how == "global" and self.top.globals.get(g.name, MISSING) is g.obj:
+            where = ("global", self.top.globals, g.name)
+        else:
+            return
+        self.guards.setdefault((where[0], id(where[1])) + where[2:], (where, g.obj))

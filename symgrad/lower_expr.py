@@ -507,6 +507,10 @@ class ExprLowering:
             found = self.global_item(scope, node)
             if found is not MISSING:
                 return found
+        if type(base) in (Global, Static) and type(base.obj) is tuple:   # TREE[0]: "+"
+            found = self.tuple_item(base, node)
+            if found is not MISSING:
+                return found
         if type(base) is Global and isinstance(getattr(type(base.obj), "__getitem__", None),
                                                types.FunctionType):
             # an object whose class defines __getitem__ in Python: that method, inlined

@@ -91,3 +91,40 @@ def test_every_mode(f, mode):
 def test_a_dict_of_functions_in_a_closure():
     f = closure_table(2.5)
     assert symgrad.grad(f)(0.7) == pytest.approx(2 * 2.5 * 0.7 + 3 * 0.7 ** 2, rel=1e-14)
+
+
+# ------------------------------------------------- a module-level tree walked by recursion
+TREE = ("+", ("*", "x", "y"), ("sin", ("*", "x", "x")))
+
+
+def evaluate(node, env):
+    if isinstance(node, str):
+        return env[node]
+    op = node[0]
+    if op == "+":
+        return evaluate(node[1], env) + evaluate(node[2], env)
+    if op == "*":
+        return evaluate(node[1], env) * evaluate(node[2], env)
+    if op == "sin":
+        return math.sin(evaluate(node[1], env))
+    raise ValueError(op)
+
+
+def expression_tree(x, y):
+    return evaluate(TREE, {"x": x, "y": y})
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_recursion_over_a_module_level_tree(mode):
+    check_every_mode(expression_tree, "expression_tree", [(0.7, 1.3), (-1.1, 0.4)], mode)
+
+
+def test_rebinding_the_tree_makes_the_gradient_again():
+    global TREE
+    g = symgrad.grad(expression_tree)
+    assert g(0.7, 1.3) == pytest.approx((1.3 + 2 * 0.7 * math.cos(0.49), 0.7), rel=1e-14)
+    saved, TREE = TREE, ("*", "x", ("sin", "y"))
+    try:
+        assert g(0.7, 1.3) == pytest.approx((math.sin(1.3), 0.7 * math.cos(1.3)), rel=1e-14)
+    finally:
+        TREE = saved
