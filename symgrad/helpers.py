@@ -641,6 +641,7 @@ def helper_object(name: str) -> Any:
         ns: dict[str, Any] = {dep: helper_object(dep) for dep in HELPER_NEEDS.get(name, ())}
         exec(compile(source_of(name), f"<symgrad helper {name}>", "exec"), ns)
         fn = _OBJECTS[name] = ns[name]
+        fn.__symgrad_helper__ = name    # (generated code differentiated again: lower_call)
     return fn
 
 

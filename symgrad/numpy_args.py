@@ -55,7 +55,7 @@ def _only_numpy(fs: Any, np: Any, name: str) -> bool:
             return False
         if reads.stored:     # rebound: only ``name = np.f(..., name, ...)``, which every
             return _converts(stmt, name, reads.is_numpy)    # call runs; an array after
-    return True
+    return bool(reads.allowed)            # (a parameter never read is handed to nothing)
 
 
 def _converts(stmt: ast.stmt, name: str, is_numpy: Any) -> bool:

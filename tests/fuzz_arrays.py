@@ -708,7 +708,13 @@ class _Writer:
             m = f"np.eye({n}) * 0.5 + 0.1 * np.tanh({self.expr((n,), 1)})"
             body.append(self.pick([f"{acc} = {acc} @ ({m})", f"{acc} = np.sort({acc}) * 0.5",
                                    f"{acc} = np.cumsum({acc}, axis=-1) * 0.5 + ({step})",
-                                   f"{acc} = np.tanh({acc}) * {acc}[..., :1]"]))
+                                   f"{acc} = np.tanh({acc}) * {acc}[..., :1]",
+                                   f"{acc} = {acc}[::-1] * 0.5 + ({step})",
+                                   f"{acc} = {acc}[..., ::-1] + ({step})"]))
+            if self.coin(40):       # reordered from itself in a branch (x = x[::-1])
+                self.feat("loop.rebind.branch")
+                body += [f"if np.sum({acc}) > {self.const()}:",
+                         f"    {acc} = {acc}{self.pick(['[::-1]', '[..., ::-1]'])}"]
         elif form == "aug" and (shape == () or fresh_array):
             op = self.pick(["+=", "-=", "*="]) if shape == () else self.pick(["+=", "-="])
             body.append(f"{acc} {op} {step}")

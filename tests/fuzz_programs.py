@@ -435,6 +435,8 @@ class _Writer(FamilyWriter, PackWriter, MapsWriter, RaisesWriter, StarsWriter, R
             kinds += ["elemwrite"]
         if self.lists and [n for n in self.writable_lists(env) if env.lists[n].owner != "row"]:
             kinds += ["slicewrite"]
+            if not (self.in_helper or self.in_closure):    # (rebinding: f's own names)
+                kinds += ["reorder"]
         return kinds + self.family_stmt_kinds(env, depth, top, in_loop)
 
     def stmt(self, env: _Env, depth: int, top: bool, in_loop: str | None, lines: list[str],
@@ -444,7 +446,7 @@ class _Writer(FamilyWriter, PackWriter, MapsWriter, RaisesWriter, StarsWriter, R
         simple = {"local": self.s_local, "new": self.s_new, "reassign": self.s_reassign,
                   "aug": self.s_aug, "swap": self.s_swap, "early_return": self.s_early_return,
                   "elemwrite": self.s_elemwrite, "newlist": self.s_newlist,
-                  "slicewrite": self.s_slicewrite}
+                  "slicewrite": self.s_slicewrite, "reorder": self.s_reorder}
         if kind in simple:
             simple[kind](env, lines, indent, e_depth)
         elif kind in ("if", "jump", "for", "for_xs", "while", "tuple_state"):
@@ -617,6 +619,17 @@ class _Writer(FamilyWriter, PackWriter, MapsWriter, RaisesWriter, StarsWriter, R
             lines.append(f"{indent}{t} = [{e} * {v} for {v} in {name}[:1]]")
             lines.append(f"{indent}del {name}[:1]")
             lines.append(f"{indent}{name}[:0] = {t}")
+
+    def s_reorder(self, env: _Env, lines: list[str], indent: str, e_depth: int) -> None:
+        """A list rebound to a reordered copy of itself, of the same length (``xs =
+        xs[::-1]``, a rotation, ``sorted``): in a branch or loop the old list and the new
+        one share a name (a survey found this gave a zero gradient)."""
+        name = self.pick([n for n in self.writable_lists(env) if env.lists[n].owner != "row"])
+        form = self.pick(["reverse", "rotate", "sorted"])
+        self.features.add(f"reorder.{form}")
+        new = {"reverse": f"{name}[::-1]", "rotate": f"{name}[1:] + {name}[:1]",
+               "sorted": f"sorted({name})"}[form]
+        lines.append(f"{indent}{name} = {new}")
 
     def sub_block(self, env: _Env, depth: int, in_loop: str | None, lines: list[str],
                   indent: str, lo: int = 1, hi: int = 2) -> None:

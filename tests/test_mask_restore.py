@@ -44,7 +44,22 @@ def matrix_mask(x):
     return acc
 
 
-@pytest.mark.parametrize("f", [mask_in_loop, mask_as_factor, matrix_mask],
+def mask_written_through_an_index_array(x):
+    acc = x
+    for i in range(2):
+        m = np.ones(3, dtype=bool)
+        m[np.array([True, False, True])] = np.sin(acc[0]) > 0.2
+        idx = np.array([0, 2])
+        y = x.copy()
+        y[idx] = acc[idx] * x[idx]          # (the gradient tests the index picks once)
+        acc = acc * np.where(m, y, 1.0)
+    return np.sum(acc ** 2)
+
+
+# (the last: its Hessian called the generated index test, which was not read as one of
+# symgrad's helpers; found by the array fuzzer, seed 78)
+@pytest.mark.parametrize("f", [mask_in_loop, mask_as_factor, matrix_mask,
+                               mask_written_through_an_index_array],
                          ids=lambda f: f.__name__)
 def test_every_mode(f):
     check_array_modes(f, X.copy(), np.array([0.4, -0.3, 0.2]), rtol=1e-6, atol=1e-8)
