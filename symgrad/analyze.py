@@ -104,7 +104,15 @@ def resolve_kinds(lowered: Any) -> None:
             else:
                 rest.append(e)
         pending = rest
-    for e in pending:            # still unknown: numbers
+    sliced = {o for s in walk(lowered.func.body) if type(s) is Eqn and s.prim == "slice"
+              for o in s.outs} if pending else set()
+    for e in pending:            # still unknown: numbers (a slice, xs[1:] + xs[:1]: lists)
+        if any(a in sliced for a in e.args if type(a) is Var):
+            for a in e.args:
+                if type(a) is Var and a in sliced:
+                    a.kind.unify(Kind.list_of())
+            _make_list_op(e, [_kind(a).find() for a in e.args])
+            continue
         for a in e.args:
             if type(a) is Var:
                 a.kind.settle_num()

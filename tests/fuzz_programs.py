@@ -625,7 +625,7 @@ class _Writer(FamilyWriter, PackWriter, MapsWriter, RaisesWriter, StarsWriter, R
         xs[::-1]``, a rotation, ``sorted``): in a branch or loop the old list and the new
         one share a name (a survey found this gave a zero gradient)."""
         name = self.pick([n for n in self.writable_lists(env) if env.lists[n].owner != "row"])
-        form = self.pick(["reverse", "rotate", "sorted"])
+        form = self.pick(["reverse", "rotate"] + (["sorted"] if self.branches else []))
         self.features.add(f"reorder.{form}")
         new = {"reverse": f"{name}[::-1]", "rotate": f"{name}[1:] + {name}[:1]",
                "sorted": f"sorted({name})"}[form]

@@ -225,3 +225,20 @@ def test_an_array_changing_shape_in_a_loop_in_forward_mode():
     dn = layers_of_different_widths(x - h * tx, [w - h * d for w, d in zip(Ws, tW)])
     assert value == pytest.approx(layers_of_different_widths(x, Ws), rel=1e-14)
     assert slope == pytest.approx((up - dn) / (2 * h), rel=1e-6)
+
+
+def rotated_and_unused(x0, xs):
+    xs = xs[1:] + xs[:1]             # slices of a list: a list, even when nothing reads it
+    return x0 * 2.0 + len(xs)
+
+
+def rotated_then_scaled(x0, xs):
+    ys = xs[1:] * 2                  # (a list repeated)
+    return x0 * sum(ys)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("f", [rotated_and_unused, rotated_then_scaled])
+def test_slices_whose_kind_nothing_else_tells_are_lists(f, mode):
+    # (a list was refused as "a number": found by the list fuzzer's rotations, seed 79)
+    check_every_mode(f, f.__name__, [(0.5, [1.0, 2.0, -0.5])], mode)
