@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .ir import Const, Eqn, Kind, Var
+from .ir import Const, Eqn, Global, Kind, Var
 
 __all__ = ["ArrayOp", "ARRAY_OPS", "BY_NUMPY", "BY_METHOD", "CONSTRUCTORS", "ArrayBuilder",
            "broadcast", "unbroadcast_axes", "INDEX_OPS"]
@@ -676,7 +676,8 @@ def _jvp_where(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
         if t[k] is not None:
             return t[k]
         a = e.args[k]
-        shaped = pats[k] != () and (pats[k] is not None or type(a) is Var and a.kind.is_array)
+        shaped = pats[k] != () and (pats[k] is not None or type(a) is Var and a.kind.is_array
+                                    or type(a) is Global and getattr(a.obj, "ndim", 0) > 0)
         return b.call("np_zeros_like", (a,)) if shaped else Const(0.0)
     return b.call("np_where", (c, branch(1), branch(2)))
 

@@ -55,13 +55,13 @@ def _only_numpy(fs: Any, np: Any, name: str) -> bool:
             return False
         if reads.stored:     # rebound: only ``name = np.f(..., name, ...)``, which every
             return _converts(stmt, name, reads.is_numpy)    # call runs; an array after
-    return bool(reads.allowed)            # (a parameter never read is handed to nothing)
+    return reads.numpy_read         # (never read, or only by len: handed to no numpy)
 
 
 def _converts(stmt: ast.stmt, name: str, is_numpy: Any) -> bool:
     return type(stmt) is ast.Assign and len(stmt.targets) == 1 and \
         type(stmt.targets[0]) is ast.Name and stmt.targets[0].id == name and \
-        type(stmt.value) is ast.Call and is_numpy(stmt.value.func)
+        type(stmt.value) is ast.Call and is_numpy(stmt.value.func) == "numpy"
 
 
 class _Reads(ast.NodeVisitor):
@@ -75,6 +75,7 @@ class _Reads(ast.NodeVisitor):
         self.bad = False
         self.stored = False
         self.allowed: set[int] = set()       # ids of Name nodes read as numpy's arguments
+        self.numpy_read = False              # (one read by numpy itself, not only by len)
 
     def visit_Name(self, node: ast.Name) -> None:
         if node.id != self.name:
@@ -94,42 +95,42 @@ class _Reads(ast.NodeVisitor):
         self.stored = self.stored or node.arg == self.name
 
     def visit_Call(self, node: ast.Call) -> None:
-        if self.is_numpy(node.func) and not any(     # (``copy=False`` raises for a list)
+        how = self.is_numpy(node.func)
+        if how and not any(                          # (``copy=False`` raises for a list)
                 kw.arg == "copy" and not (type(kw.value) is ast.Constant and kw.value.value)
                 for kw in node.keywords):
             for a in node.args:
-                self._allow(a)
+                self._allow(a, how == "numpy")
             for kw in node.keywords:
                 if kw.arg != "out":
-                    self._allow(kw.value)
+                    self._allow(kw.value, how == "numpy")
         self.generic_visit(node)
 
-    def _allow(self, arg: ast.expr) -> None:
-        if type(arg) is ast.Name:
-            self.allowed.add(id(arg))
-        elif type(arg) in (ast.Tuple, ast.List):
-            for e in arg.elts:                      # type: ignore[attr-defined]
-                if type(e) is ast.Name:
-                    self.allowed.add(id(e))
+    def _allow(self, arg: ast.expr, numpy: bool) -> None:
+        items = arg.elts if type(arg) in (ast.Tuple, ast.List) else [arg]  # type: ignore
+        for e in items:
+            if type(e) is ast.Name and e.id == self.name:
+                self.allowed.add(id(e))
+                self.numpy_read = self.numpy_read or numpy
 
 
-def _is_numpy(fs: Any, np: Any, func: ast.expr) -> bool:
-    """Is ``func`` (a call's function) a numpy function that converts its arguments
-    (not a class, not a writer, nothing of ``np.random``), or ``len`` (a list's length
-    is its array's)?"""
+def _is_numpy(fs: Any, np: Any, func: ast.expr) -> str:
+    """``"numpy"`` when ``func`` (a call's function) is a numpy function that converts
+    its arguments (not a class, not a writer, nothing of ``np.random``), ``"len"`` for
+    ``len`` (a list's length is its array's), else ``""``."""
     import builtins
     from .source import MISSING
     obj = fs.resolve(func)
     if obj is MISSING or isinstance(obj, type):
-        return False
+        return ""
     if obj is builtins.len:
-        return True
+        return "len"
     if isinstance(obj, np.ufunc):
-        return True
+        return "numpy"
     module = getattr(obj, "__module__", None) or ""
-    return callable(obj) and (module == "numpy" or module.startswith("numpy.")) and \
-        not module.startswith("numpy.random") and \
-        getattr(obj, "__name__", "") not in _WRITERS
+    return "numpy" if callable(obj) and (module == "numpy" or module.startswith("numpy.")) \
+        and not module.startswith("numpy.random") and \
+        getattr(obj, "__name__", "") not in _WRITERS else ""
 
 
 def taken(v: Any) -> bool:

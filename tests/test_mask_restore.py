@@ -70,3 +70,16 @@ def test_by_hand():
     np.testing.assert_allclose(symgrad.grad(mask_in_loop)(X.copy()), [1.8, 7.2, 0.0])
     np.testing.assert_allclose(symgrad.hessian(mask_in_loop)(X.copy()),
                                np.diag([6.0, 6.0, 0.0]))
+
+
+C23 = np.array([[0.5, -0.25, 1.0], [2.0, 0.1, -0.6]])
+
+
+def where_with_a_module_array(x):
+    # the tangent of np.where(c, x * ones, C23) has C23's broadcast shape, so that the
+    # element [-2][-2] of it exists (it had x's shape: found by the array fuzzer)
+    return np.sum(x) + np.where(x[-3] > -0.5, x * np.ones(3), C23)[-2][-2] * x[0]
+
+
+def test_where_with_a_module_array_in_every_mode():
+    check_array_modes(where_with_a_module_array, X.copy(), np.array([0.4, -0.3, 0.2]))
