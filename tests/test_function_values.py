@@ -47,7 +47,8 @@ def factory_tanh(x, ws):
 
 
 def closure_table(scale):
-    table = {"sq": lambda v: v * v * scale, "cube": lambda v: v ** 3}
+    table = {"sq": lambda v: v * v * scale,        # (one lambda a line: Python 3.10
+             "cube": lambda v: v ** 3}             # gives no columns to tell them apart)
 
     def f(x):
         return table["sq"](x) + table["cube"](x)
