@@ -19,7 +19,7 @@ from .emit import compile_emitted
 from .pipeline import transform, tuple_search
 from .shadows import MAX_OWN_SHADOWS, flat_numbers
 from .varargs import as_python, has_varargs, natural_arity
-from .numpy_args import as_array, as_given, numpy_only_params, taken
+from .numpy_args import arrays_at, as_given, numpy_only_params, taken
 from .param_classes import class_key
 
 Wrt = Union[None, int, str, Sequence[Union[int, str]]]
@@ -310,7 +310,9 @@ class GradFunction(functools.partial):
         given, listed = args, tuple(i for i in self._listable if i < len(args) and
                                     taken(args[i]))
         if listed:               # (lists only handed to numpy: arrays, see numpy_args)
-            args = self._as_arrays(args, listed)
+            fs = self._result.lowered.fs
+            args = arrays_at(args, listed, self.__name__,
+                             f'File "{fs.filename}", line {fs.line(fs.tree)}: ', self.params)
         key = self._array_key(args)
         spec = self._specialized(key)
         #: the source of the gradient the last call ran
@@ -324,19 +326,6 @@ class GradFunction(functools.partial):
         if self._containers or "seq" in key or listed:   # (a tuple's gradient: a tuple)
             return self._restore(given, spec.fn(*args), listed)
         return spec.fn(*args)
-
-    def _as_arrays(self, args: tuple, listed: tuple) -> tuple:
-        """``args`` with the lists at ``listed`` as numpy makes arrays of them; one numpy
-        makes no array of numbers of is refused by name."""
-        out = list(args)
-        for i in listed:
-            out[i] = as_array(args[i])
-            if out[i] is None:
-                fs = self._result.lowered.fs
-                entry_mod.check_arguments(
-                    self.__name__, f'File "{fs.filename}", line {fs.line(fs.tree)}: ',
-                    [self.params[i]], ["listable"], (args[i],))
-        return tuple(out)
 
     def _known_sizes(self, args: tuple) -> None:
         """Refuse an array whose sizes are not known (a Dask array made of chunks of

@@ -108,9 +108,7 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
     f = _checked_function(f, len(args))
     selected, seconds = _engines(engines), _timeout(timeout)
     kind = mode_check(mode, tangents)
-    if isinstance(f, types.FunctionType):     # (lists numpy takes: arrays, see numpy_args)
-        args, _ = lists_taken(f, list(inspect.signature(f).parameters), args, range(len(args)))
-    point = array_point(f, args, wrt)
+    point = array_point(f, _numpy_lists(f, args), wrt)
     gf = grad(f, wrt=point.wrt)
     point.constant = tuple(p for p in _inactive(gf, point.args) if p in point.wrt)
     value = _scalar_value(f, point)
@@ -128,6 +126,14 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
                        rtol, atol, *fd_tol, notes, selected, tuple(timed_out), point.constant,
                        checked.mode, None if checked.tangents is None else
                        tuple(checked.tangents), checked.default_tangents, skipped)
+
+
+def _numpy_lists(f: Any, args: tuple) -> tuple:
+    """``args`` with the lists given for parameters ``f`` only hands to numpy as the
+    arrays numpy makes of them (:mod:`symgrad.numpy_args`)."""
+    if not isinstance(f, types.FunctionType):
+        return args
+    return lists_taken(f, list(inspect.signature(f).parameters), args, range(len(args)))[0]
 
 
 def _no_verdict(selected: tuple, timed_out: list, skipped: dict) -> str:

@@ -36,7 +36,7 @@ import re
 from typing import Any, Callable
 
 from .errors import ArgumentError, NonScalarError
-from .numpy_args import as_array, taken
+from .numpy_args import taken
 from .param_classes import class_key
 
 __all__ = ["make_entry", "check_arguments", "fused_source"]
@@ -399,15 +399,12 @@ def _slow_path(fname: str, where: str, names: list[str], kinds: list[str], at: l
         values = tuple(args[i] for i in at)
         if arrays is not None and (is_array_like(*args[:n_primal]) or any(
                 k in ("list", "parts") and type(v) is dict or k != "seq" and is_mixed(v)
-                or listed and taken(v) and as_array(v) is not None
+                or listed and taken(v)
                 or k == "struct" and class_key(v) is not None
                 for k, v, listed in zip(kinds, values, listable))):
             return arrays(*args)    # (arrays, a dict read as a list, a tuple of different
         #                             kinds of value, a list numpy takes, a record whose
         #                             class has properties or methods: specialized)
-        for name, v, listed in zip(names, values, listable):
-            if listed and taken(v):                     # (one numpy makes no array of)
-                check_arguments(fname, where, [name], ["listable"], (v,))
         check_arguments(fname, where, names, kinds, values)
         if restore is None and not deep:
             return target(*args)

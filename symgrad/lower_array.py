@@ -361,7 +361,7 @@ class ArrayLowering:
             return NOT_FOLDED
         where = (("cell", value.cell) if value.how == "cell"
                  else ("global", self.top.globals, value.name))
-        self.guards.setdefault((where[0], id(where[1])) + where[2:], (where, value.obj))
+        self.add_guard(where, value.obj)
         return value.obj
 
     def empty_literal(self, value: Any) -> bool:

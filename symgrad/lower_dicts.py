@@ -141,8 +141,7 @@ class DictLowering:
             return MISSING
         value, wheres = found
         for where, now in wheres:
-            key = (where[0], id(where[1])) + where[2:]
-            self.guards.setdefault(key, (where, now))
+            self.add_guard(where, now)
         return Static(value)
 
     def item_now(self, scope: Scope, node: ast.expr, wheres: list) -> Any:
@@ -200,4 +199,4 @@ class DictLowering:
             where = ("global", self.top.globals, g.name)
         else:
             return
-        self.guards.setdefault((where[0], id(where[1])) + where[2:], (where, g.obj))
+        self.add_guard(where, g.obj)

@@ -165,8 +165,11 @@ class ExprLowering:
         """Remember a function (or class) read from a global or a closure: the generated
         code was made from it, so a call checks it is still the one there."""
         if is_compile_time(value) and not isinstance(value, types.ModuleType):
-            key = (where[0], id(where[1])) + where[2:]
-            self.guards.setdefault(key, (where, value))
+            self.add_guard(where, value)
+
+    def add_guard(self, where: tuple, value: Any) -> None:
+        """A call checks ``value`` is still what ``where`` holds (see entry._guards)."""
+        self.guards.setdefault((where[0], id(where[1])) + where[2:], (where, value))
 
     def global_ref(self, fs: Any, name: str, value: Any) -> Any:
         """How generated code reads the module-level name ``name`` of ``fs``'s module:

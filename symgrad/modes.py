@@ -132,6 +132,14 @@ def _keyword_only(fn: Any) -> list[str]:
         return []
 
 
+def _primals_taken(fn: Any, primals: tuple, fname: str) -> tuple[tuple, tuple, tuple]:
+    """The arguments as given (:func:`_full_primals`), the same with the lists given for
+    parameters only handed to numpy made arrays (:mod:`symgrad.numpy_args`), and the
+    positions of those."""
+    given = _full_primals(fn, primals, fname)
+    return (given, *lists_taken(fn, _params(fn), given, range(len(primals))))
+
+
 def _full_primals(fn: Any, primals: tuple, fname: str, keywords: dict | None = None
                   ) -> tuple:
     """``primals`` (and ``keywords``: arguments given by name) with the function's
@@ -305,8 +313,7 @@ def jvp(fn: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fal
     >>> value, slope
     (0.0, 2.0)
     """
-    primals = tuple(primals)
-    tangents = tuple(tangents)
+    primals, tangents = tuple(primals), tuple(tangents)
     if has_aux:
         return pulled_with_aux(fn, primals, lambda main: jvp(main, primals, tangents))
     fn = as_python(fn)
@@ -315,8 +322,7 @@ def jvp(fn: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fal
     if len(primals) != len(tangents):
         raise ArgumentError(f"jvp: {len(primals)} primals but {len(tangents)} tangents; "
                             "give one tangent per primal")
-    full, _ = lists_taken(fn, _params(fn), _full_primals(fn, primals, "jvp"),
-                          range(len(primals)))      # (lists numpy takes: arrays)
+    _, full, _ = _primals_taken(fn, primals, "jvp")
     primals = full[:len(primals)]
     tans = []
     active = []
@@ -541,8 +547,7 @@ def vjp(fn: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
     if has_varargs(fn):                # (the adapter for this many arguments)
         fn = with_arity(fn, len(primals))
     n = len(primals)
-    given = _full_primals(fn, primals, "vjp")
-    full, listed = lists_taken(fn, _params(fn), given, range(n))
+    given, full, listed = _primals_taken(fn, primals, "vjp")
     before = _fresh(full)          # (fn may change its arguments: pull back at the primals)
     seeds = _seeds(fn)
     vf = _sweep(fn, full, range(n), lambda pats: _vjp_function(fn, tuple(range(n)), pats))

@@ -24,7 +24,8 @@ import sys
 import weakref
 from typing import Any
 
-__all__ = ["numpy_only_params", "taken", "as_array", "as_given", "as_lists", "lists_taken"]
+__all__ = ["numpy_only_params", "taken", "as_array", "arrays_at", "as_given", "as_lists",
+           "lists_taken"]
 
 #: numpy functions that write into an argument they are given (a list given there is
 #: copied and left as it was; an array is changed)
@@ -192,14 +193,20 @@ def lists_taken(fn: Any, params: list[str], full: tuple, idx: Any) -> tuple[tupl
     listed = tuple(i for i in given if params[i] in names)
     if not listed:
         return full, ()
-    out = list(full)
+    return arrays_at(full, listed, getattr(fn, "__name__", "f"), "", params), listed
+
+
+def arrays_at(args: tuple, listed: tuple, fname: str, where: str, params: list[str]) -> tuple:
+    """``args`` with the lists at the positions ``listed`` as numpy makes arrays of them;
+    one numpy makes no array of numbers of is refused by name (``where``: its file and
+    line, for the message)."""
+    out = list(args)
     for i in listed:
-        out[i] = as_array(full[i])
+        out[i] = as_array(args[i])
         if out[i] is None:
             from .entry import check_arguments
-            check_arguments(getattr(fn, "__name__", "f"), "", [params[i]], ["listable"],
-                            (full[i],))
-    return tuple(out), listed
+            check_arguments(fname, where, [params[i]], ["listable"], (args[i],))
+    return tuple(out)
 
 
 def _numpy_only_of(fn: Any, params: list[str]) -> frozenset:
