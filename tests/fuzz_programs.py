@@ -146,7 +146,7 @@ CMP_CONSTS = ["0.0", "0.5", "-0.5", "1.0", "-1.25", "2.0"]
 CMP_OPS = [">", "<", ">=", "<="]
 BRANCHY = {"cond", "kink", "ifexp", "if", "early_return", "jump", "boolops.or", "boolops.and",
            "boolops.idiom", "boolops.not", "kwbuiltins.key", "kwbuiltins.default",
-           "kwbuiltins.sorted"}
+           "kwbuiltins.sorted", "reorder.sorted"}
 
 
 class _Env:
