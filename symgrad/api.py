@@ -291,12 +291,15 @@ class GradFunction(functools.partial):
     def _array_key(self, args: tuple) -> tuple:
         """Per argument: its pattern (1 or "n" per dimension), "dict" for a dict, None
         for anything else; an integer or bool array's pattern ends with "int" (numpy
-        truncates what is written into it)."""
+        truncates what is written into it).  None given for a differentiated parameter
+        (an optional ``mask=None``) is fixed: the gradient is made for it (its ``is
+        None`` tests known), and its gradient is None, as JAX gives for ``None``."""
         np = sys.modules.get("numpy")
         key = tuple("dict" if type(a) is dict else "seq" if entry_mod.is_mixed(a) else
                     argument_pattern(a) if np is not None and type(a) is np.ndarray or
-                    entry_mod.is_array_like(a) else class_key(a)
-                    for a in args[:len(self.params)])
+                    entry_mod.is_array_like(a) else
+                    _NONE if a is None and i in self._wrt_idx else class_key(a)
+                    for i, a in enumerate(args[:len(self.params)]))
         if self._fixed:             # (the values this gradient was made for)
             key = tuple(self._fixed.get(p, k) for p, k in zip(self.params, key))
         return key
@@ -411,6 +414,10 @@ class GradFunction(functools.partial):
             raise no_single_function(self)
         with open(path, "w") as fh:
             fh.write(module_source(self))
+
+
+#: the key of None given for a differentiated parameter (see GradFunction._array_key)
+_NONE = static_args.fixed(None, True)
 
 
 def _has_fields(kind: Any, depth: int = 0) -> bool:

@@ -400,11 +400,11 @@ def _slow_path(fname: str, where: str, names: list[str], kinds: list[str], at: l
         if arrays is not None and (is_array_like(*args[:n_primal]) or any(
                 k in ("list", "parts") and type(v) is dict or k != "seq" and is_mixed(v)
                 or listed and taken(v)
-                or k == "struct" and class_key(v) is not None
+                or k == "struct" and class_key(v) is not None or v is None
                 for k, v, listed in zip(kinds, values, listable))):
             return arrays(*args)    # (arrays, a dict read as a list, a tuple of different
         #                             kinds of value, a list numpy takes, a record whose
-        #                             class has properties or methods: specialized)
+        #                             class has properties or methods, None: specialized)
         check_arguments(fname, where, names, kinds, values)
         if restore is None and not deep:
             return target(*args)

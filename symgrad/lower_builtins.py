@@ -652,6 +652,9 @@ def b_dict(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
         if type(v) is Var and v.kind.find().tag in ("map", None):
             return dict_copy(lw, scope, node.args[0], node, dest)
     pairs = _written_pairs(node.args[0]) if len(node.args) == 1 else None
+    merged = _merged_dict(lw, scope, node, pairs, dest)
+    if merged is not None:
+        return merged
     if (node.args and pairs is None) or any(k.arg is None for k in node.keywords):
         args, kwargs = lw.call_args(scope, node)
         return lw.opaque_call(Global("dict", dict, "builtin"), args, kwargs, node, dest,
@@ -663,6 +666,29 @@ def b_dict(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     for key, v in zip(keys, values):
         lw.unify(kind.field(key), lw.kind_of(v), node)
     return lw.emit("dict", values, kind, {"keys": keys}, dest=dest)
+
+
+def _merged_dict(lw: Any, scope: Scope, node: ast.Call, pairs: list | None,
+                 dest: Var | None) -> Var | None:
+    """``dict(d, c=z)``, ``dict(**d, c=z)``, ``dict([("a", x)], **d)`` of dicts ``d``: a
+    merge, the arguments evaluated in order; None for other calls."""
+    first = node.args[0] if len(node.args) == 1 else None
+    spread = first is not None and pairs is None
+    if len(node.args) > 1 or not (spread or any(k.arg is None for k in node.keywords)):
+        return None
+    if spread:
+        if isinstance(first, (ast.List, ast.Tuple, ast.ListComp, ast.GeneratorExp,
+                              ast.Call)):
+            return None
+        d = lw.expr(scope, first)
+        if type(d) is not Var or d.kind.find().tag not in ("map", None):
+            return None
+        parts = [(None, lw.map_operand(d, first))]
+    else:
+        parts = [(key, lw.operand(scope, v)) for key, v in pairs or ()]
+    parts += [(None, lw.map_operand(lw.expr(scope, k.value), k.value)) if k.arg is None
+              else (k.arg, lw.operand(scope, k.value)) for k in node.keywords]
+    return lw.dict_merge(parts, node, dest)
 
 
 def _written_pairs(node: ast.expr) -> list | None:

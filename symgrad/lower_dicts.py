@@ -1,5 +1,6 @@
 """Methods of dicts (a mixin of :class:`symgrad.lower.Lowerer`): ``d.copy()``,
-``d.keys()``/``d.values()``, ``d.get(k, default)`` and ``d.setdefault(k, default)`` as
+``d.keys()``/``d.values()``, ``d.update(...)``, merges (``{**d, "c": c}``, ``d | e``),
+``d.get(k, default)`` and ``d.setdefault(k, default)`` as
 branches on ``k in d``, so that the gradient flows into ``d[k]`` or into the default,
 whichever Python returns; and functions read from a module-level dict under a literal
 key (``ACTS[CFG["act"]]``), known while lowering and guarded."""
@@ -39,13 +40,13 @@ class DictLowering:
                 isinstance(node.func, ast.Attribute):          # d.copy(): a new dict
             from .lower_builtins import dict_copy
             return dict_copy(self, scope, node.func.value, node, dest)
-        if name in ("keys", "values", "items") and base in self.top_params and \
-                kb.tag == "list" and not args and not kwargs:
+        if name in ("keys", "values", "items", "update") and kb.tag == "list" and \
+                self.param_of_kind(base, kb) is not None:
             # a parameter read as a list (d[key] of a key computed when it runs), whose
             # .values() says it is a dict: made again with it a dict (api, DICT_PARAMS)
             err = self.error_at(node, f"d.{name}() of a parameter read as a list before",
                                 "read it as a dict from the start")
-            err.dict_param = self.top_params[base]      # type: ignore[attr-defined]
+            err.dict_param = self.param_of_kind(base, kb)   # type: ignore[attr-defined]
             raise err
         if name in ("keys", "values", "items") and type(base) is Var and not args and \
                 not kwargs and (kb.tag is None or kb.tag == "map" and kb.attrs is not True):
@@ -53,8 +54,18 @@ class DictLowering:
                 raise self.error_at(node, "d.items() used as a value",
                                     "loop over it (for k, v in d.items()), or use d.keys() "
                                     "and d.values()")
-            keys, values = self.map_parts(base, node)
-            return keys if name == "keys" else values
+            if name == "keys":
+                return self.map_keys(base, node)
+            return self.map_parts(base, node)[1]
+        if name == "update" and type(base) is Var and (kb.tag is None or kb.tag == "map"
+                                                        and kb.attrs is not True) \
+                and len(args) <= 1:
+            if args:
+                self.dict_update(base, self.map_operand(args[0], node), node)
+            for key, value in kwargs.items():
+                self.key_kind(base, Const(key), value, node)
+                self.effect("setitem", (base, Const(key), self.materialize(value, node)))
+            return Const(None)
         if name == "get" and type(base) is Var and (kb.tag is None or kb.tag == "map" and
                                                      kb.attrs is not True) \
                 and 1 <= len(args) <= 2 and not kwargs:
@@ -67,6 +78,52 @@ class DictLowering:
                 and 1 <= len(args) <= 2 and not kwargs:
             return self.dict_setdefault(base, args, node, dest)
         return NOT_DICT
+
+    def param_of_kind(self, base: Any, kb: Kind) -> str | None:
+        """The name of the parameter ``base`` is, or is a copy of (``p = params.copy()``
+        read a dict as a list: they share its kind); None if none."""
+        if type(base) is Var and base in self.top_params:
+            return self.top_params[base]
+        return next((name for p, name in self.top_params.items()
+                     if type(p) is Var and p.kind.find() is kb), None)
+
+    def map_operand(self, value: Any, node: ast.AST) -> Var:
+        """A value merged into a dict (``**d``, ``d | e``, ``.update(d)``): a dict."""
+        value = self.materialize(value, node)
+        if type(value) is Global and type(value.obj) is dict:     # {**DEFAULTS, "lr": lr}
+            value = self.emit("copy", (value,), Kind.map_of(), hint="_dict")
+        if type(value) is not Var:
+            raise self.error_at(node, "a merge of a value that is not a dict",
+                                "merge dicts (d | e, {**d, **e}, d.update(e))")
+        self.unify(value.kind, Kind.map_of(), node)
+        return value
+
+    def dict_update(self, out: Var, base: Var, node: ast.AST) -> None:
+        """``out.update(base)`` of a dict ``base``: each of its keys written into ``out``
+        in order (its value's adjoint goes back under the key)."""
+        from .ir import For
+        keys = self.map_keys(base, node)
+        k = Var("_k", Kind.num())
+        with self.sub_block() as body:
+            key = self.getitem(keys, k, None, node)
+            value = self.getitem(base, key, None, node)
+            self.key_kind(out, key, value, node)
+            self.effect("setitem", (out, key, value))
+        n = self.emit("len", (keys,), Kind.num())
+        self.block.append(For(k, Const(0), n, Const(1), body, False, self.loc))
+
+    def dict_merge(self, parts: list, node: ast.AST, dest: Var | None) -> Var:
+        """A new dict from ``parts``, each ``(None, d)`` for the items of a dict or
+        ``(key, value)``, written in order (``{**d, "c": c}``, ``d | e``): later keys
+        replace earlier ones, as Python does.  The values were evaluated before."""
+        out = self.emit("dict", (), Kind.map_of(), {"keys": ()}, dest=dest, hint="_dict")
+        for key, value in parts:
+            if key is None:
+                self.dict_update(out, value, node)
+            else:
+                self.key_kind(out, Const(key), value, node)
+                self.effect("setitem", (out, Const(key), value))
+        return out
 
     def key_found(self, base: Var, args: list, node: ast.AST, dest: Var | None) -> tuple:
         """For ``d.get(k, default)`` and ``d.setdefault``: the key, the default, the

@@ -269,6 +269,14 @@ class ExprLowering:
             self.unify(a.kind, self.kind_of(b), node)
             self.effect("extend", (a, b))       # xs += ys: the same list, extended
             return a
+        if type(node.op) is ast.BitOr and any(
+                type(v) is Var and v.kind.find().tag == "map" and v.kind.find().attrs
+                is not True for v in (a, b)):         # d | e of dicts: a merge
+            if getattr(node, "inplace", False) and type(a) is Var:
+                self.dict_update(self.map_operand(a, node), self.map_operand(b, node), node)
+                return a                    # d |= e: d updated
+            return self.dict_merge([(None, self.map_operand(a, node)),
+                                    (None, self.map_operand(b, node))], node, dest)
         if prim == "matmul":
             from .array_ops import ARRAY_OPS
             return self.array_call(scope, ARRAY_OPS["np_matmul"], [a, b], {}, node, dest)
@@ -701,9 +709,17 @@ class ExprLowering:
         return old
 
     def e_dict(self, scope: Scope, node: ast.Dict, dest: Var | None) -> Any:
-        """A dict with constant keys: a map whose values are differentiated."""
-        if any(k is None or not isinstance(k, ast.Constant) for k in node.keys):
+        """A dict with constant keys: a map whose values are differentiated; with
+        ``**d`` of dicts among them, a merge (``{**d, "c": c}``)."""
+        if any(k is not None and not isinstance(k, ast.Constant) for k in node.keys):
             return self.e_opaque(scope, node, dest)
+        if None in node.keys:
+            if dest is not None and any(type(n) is ast.Name and scope.lookup(n.id) is dest
+                                        for n in ast.walk(node)):
+                dest = None          # (p = {**p, "c": c}: built apart from p)
+            parts = [(None, self.map_operand(self.expr(scope, v), v)) if k is None else
+                     (k.value, self.operand(scope, v)) for k, v in zip(node.keys, node.values)]
+            return self.dict_merge(parts, node, dest)
         keys = tuple(k.value for k in node.keys)
         values = tuple(self.operands(scope, node.values))
         kind = Kind.map_of()
