@@ -1,14 +1,18 @@
-"""Numpy's sharing, checked after lowering: an in-place write into an array that shares
-memory with another variable the program still reads is refused.
+"""Numpy's sharing, checked after lowering: a read of a name whose memory an in-place
+write through another name has changed since the name was bound is refused.
 
 In numpy, ``s = y[1:]``, ``r = M[0]``, ``v = y.reshape(3, 1)``, ``t = M.T`` and plain
 ``z = y`` make *views*: a write through one name (``s[0] = v``, ``s *= 2.0``) changes what
-the other names read.  symgrad's IR gives every array value its own adjoint, so such a
-program would get a silently wrong gradient.  Until views are modelled, this pass finds
-them (a may-share relation built over the whole function) and raises an error naming the
-line when a write goes through one name and another name of the same memory is read
-afterwards (or anywhere in the loop around the write).  A write into an array nothing
-else reads (``y = x.copy(); y[0] = v``, a write into an argument) is fine.
+the other names read.  symgrad's IR gives every array value its own adjoint, so a read
+of such a name after the write would get a silently wrong gradient.  Until views are
+modelled, this pass follows, in program order (loops to their fixed point), which
+arrays each name may hold, and marks *stale* every other name of an array a write
+changes; reading a stale name is an error naming the write's line.  A name bound again
+is fresh, and an array made again in a loop is a new array (the previous iteration's
+is another one), so the time-stepping idioms are fine: ``new = np.empty_like(u);
+new[1:-1] = ...; u = new``, ``a, b = b, a`` of two buffers, ``y = out[::-1]`` then
+``out = np.zeros_like(y)``.  A write into an array nothing else reads (``y =
+x.copy(); y[0] = v``, a write into an argument) is fine too.
 
 >>> # s = y[1:]; s *= 2.0; return np.sum(y)   -> UnsupportedSyntaxError, line of s *= 2.0
 """
@@ -18,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import UnsupportedSyntaxError
-from .ir import Eqn, For, If, Var, While, leaves, stmt_reads
+from .ir import Break, Continue, Eqn, For, If, Var, While, leaves, stmt_reads
 
 __all__ = ["check_views"]
 
@@ -28,97 +32,161 @@ _VIEWS = {"np_reshape", "np_ravel", "np_transpose", "np_squeeze", "np_expand_dim
           "np_broadcast_dims", "slice", "copy"}
 #: primitives that write into their first operand
 _WRITES = {"aset", "aset_add", "setitem", "setslice", "accum"}
+#: primitives that put their other operands into their first (a list or dict)
+_PUTS = {"append", "insert", "setitem", "extend", "setslice"}
 
 
 def check_views(block: list, inplace: set[int], pats: dict | None = None,
                 no_views: Any = ()) -> None:
-    """Raise when an in-place write goes through a name that shares memory with another
-    name read later (``inplace``: ids of ``t = t op v`` equations written ``t op= v``;
-    ``no_views``: variables that are never numpy arrays when the code runs)."""
-    seen = _Views(inplace, pats or {}, no_views)
-    seen.visit(block, None)
-    find = seen.find
-    for pos, start, base, e in seen.writes:
-        root = find(base)
-        for q, v in seen.reads:
-            if v is base or find(v) is not root or seen.defined.get(v, -1) > pos:
-                continue                 # (a view made after the write sees the new data)
-            # after the write; or earlier in the loop around it, for a name made
-            # before that loop (the next iteration reads it)
-            if q > pos or (start < pos and q >= start and seen.defined.get(v, -1) < start):
-                raise _shared_error(e, base, v)
+    """Raise when a name is read after an in-place write through another name of the
+    same array changed it (``inplace``: ids of ``t = t op v`` equations written
+    ``t op= v``; ``no_views``: variables that are never numpy arrays when the code
+    runs)."""
+    _Views(inplace, pats or {}, no_views).block(block, _State({}, {}), True)
+
+
+class _State:
+    """Per name, the arrays it may hold (an array made by an equation is ``(id, "new")``
+    for the one its last run made, ``(id, "old")`` for earlier ones; an argument's is
+    the name itself); and the stale names, each with the write that changed it."""
+
+    __slots__ = ("held", "stale")
+
+    def __init__(self, held: dict, stale: dict) -> None:
+        self.held, self.stale = held, stale
+
+    def copy(self) -> "_State":
+        return _State(dict(self.held), dict(self.stale))
+
+    def join(self, other: "_State") -> "_State":
+        held = dict(self.held)
+        for v, objs in other.held.items():
+            held[v] = held[v] | objs if v in held else objs
+        return _State(held, {**other.stale, **self.stale})
+
+    def same(self, other: "_State") -> bool:
+        return self.held == other.held and self.stale.keys() == other.stale.keys()
 
 
 class _Views:
-    """What :func:`check_views` gathers, in program order: the names that share memory
-    (a union-find), every read, where each name is made and every in-place write."""
+    """The walk of :func:`check_views` (a forward data-flow analysis)."""
 
     def __init__(self, inplace: set[int], pats: dict, no_views: Any = ()) -> None:
         self.inplace, self.pats, self.no_views = inplace, pats, no_views
-        self.parent: dict[Var, Var] = {}
-        self.reads: list[tuple[int, Var]] = []        # (position, variable read)
-        self.defined: dict[Var, int] = {}             # where each variable is (first) made
-        self.writes: list[tuple[int, int, Var, Eqn]] = []   # (position, loop start, base, eqn)
-        self.count = 0
+        self.exits: list[list] = []          # per loop: the states at its breaks
+        self.nexts: list[list] = []          # per loop: the states at its continues
 
-    def find(self, v: Var) -> Var:
-        parent = self.parent
-        while parent.get(v, v) is not v:
-            v = parent[v]
-        return v
+    def held(self, st: _State, v: Any) -> frozenset:
+        if type(v) is not Var or v in self.no_views:
+            return frozenset()
+        return st.held.get(v) or frozenset({v})
 
-    def union(self, a: Any, b: Any) -> None:
-        if type(a) is Var and type(b) is Var and a not in self.no_views and \
-                b not in self.no_views:
-            ra, rb = self.find(a), self.find(b)
-            if ra is not rb:
-                self.parent[ra] = rb
-
-    def visit(self, stmts: list, loop_start: int | None) -> None:
+    def block(self, stmts: list, st: _State, check: bool) -> _State:
         for s in stmts:
-            pos = self.count
-            self.count += 1
             t = type(s)
-            for a in leaves(stmt_reads(s)):
-                if type(a) is Var:
-                    self.reads.append((pos, a))
+            if check:
+                for a in leaves(stmt_reads(s)):
+                    if type(a) is Var and a in st.stale:
+                        e, base = st.stale[a]
+                        raise _shared_error(e, base, a)
             if t is Eqn:
-                for o in s.outs:
-                    self.defined.setdefault(o, pos)
-                _relate(s, self.union, self.pats)
-                base = _written(s, self.inplace)
-                if base is not None:
-                    self.writes.append((pos, pos if loop_start is None else loop_start, base, s))
+                self.eqn(s, st)
             elif t is If:
-                self.visit(s.then, loop_start)
-                self.visit(s.orelse, loop_start)
+                st = self.block(s.then, st.copy(), check).join(
+                    self.block(s.orelse, st.copy(), check))
             elif t in (For, While):
-                start = pos if loop_start is None else loop_start
-                if t is While:
-                    self.visit(s.test, start)
-                self.visit(s.body, start)
+                st = self.loop(s, st, check)
+            elif t is Break and self.exits:
+                self.exits[-1].append(st.copy())
+            elif t is Continue and self.nexts:
+                self.nexts[-1].append(st.copy())
+        return st
+
+    def loop(self, s: Any, st: _State, check: bool) -> _State:
+        """The state at the loop's head, to its fixed point (the names the previous
+        iteration left, at the body's end or at a ``continue``), then the body checked
+        from it once; after the loop, the head's state or a ``break``'s."""
+        head = st
+        for _ in range(100):
+            end, _exits = self.iteration(s, head, False)
+            nxt = st.join(end)
+            if nxt.same(head):
+                break
+            head = nxt
+        end, exits = self.iteration(s, head, check)
+        out = head.join(end)
+        for ex in exits:
+            out = out.join(ex)
+        return out
+
+    def iteration(self, s: Any, head: _State, check: bool) -> tuple[_State, list]:
+        """One run of the loop's test and body from ``head``: the state the next
+        iteration starts from, and the states at its breaks."""
+        self.exits.append([])
+        self.nexts.append([])
+        end = head.copy()
+        for part in ([s.test] if type(s) is While else []) + [s.body]:
+            end = self.block(part, end, check)
+        for nx in self.nexts.pop():
+            end = end.join(nx)
+        return end, self.exits.pop()
+
+    def eqn(self, e: Eqn, st: _State) -> None:
+        base = _written(e, self.inplace)
+        if base is not None:            # every other name of what base holds: stale
+            objs = self.held(st, base)
+            names = list(st.held) + [o for o in objs if type(o) is Var]   # (arguments)
+            for v in names:
+                if v is not base and v not in e.outs and self.held(st, v) & objs:
+                    st.stale[v] = (e, base)
+        if e.prim in _PUTS and e.args and type(e.args[0]) is Var and \
+                e.args[0] not in self.no_views:      # xs.append(a): xs holds a's array
+            put = frozenset().union(*(self.held(st, a) for a in e.args[1:] if _holds(a)))
+            if put:
+                st.held[e.args[0]] = self.held(st, e.args[0]) | put
+        if not e.outs:
+            return
+        out = e.outs[0]
+        shared = _shares(e, self.pats) if base is None or id(e) not in self.inplace \
+            else [base]
+        if shared is not None:
+            objs = frozenset().union(*(self.held(st, a) for a in shared))
+        else:                           # a new array: the earlier ones it made are old
+            new, old = (id(e), "new"), (id(e), "old")
+            for v, objs_v in st.held.items():
+                if new in objs_v:
+                    st.held[v] = (objs_v - {new}) | {old}
+            objs = frozenset({new})
+        for o in e.outs:
+            st.held[o] = objs if o is out else frozenset({(id(e), o)})
+            st.stale.pop(o, None)
 
 
 def _is_array(v: Any) -> bool:
     return type(v) is Var and v.kind.find().tag == "array"
 
 
-def _relate(e: Eqn, union: Any, pats: dict) -> None:
-    """Record which variables ``e`` makes share memory."""
-    if not e.outs:
-        return
+def _shares(e: Eqn, pats: dict) -> list | None:
+    """The operands whose arrays ``e``'s result may share memory with (a view, a list
+    holding arrays, an array read from a list), or None for a new array."""
     out = e.outs[0]
     p = e.prim
     if p in _VIEWS and e.args and (_is_array(out) or _is_array(e.args[0])):
-        union(out, e.args[0])
-    elif p == "aget" and _is_array(out) and _basic_view(e, pats):
-        union(out, e.args[0])                # basic indexing: a view
-    elif p == "getitem" and _is_array(out):
-        union(out, e.args[0])                # an array held in a list or dict
-    elif p in ("list", "tuple") and any(_is_array(a) for a in e.args):
-        for a in e.args:
-            if _is_array(a):
-                union(out, a)
+        return [e.args[0]]
+    if p == "aget" and _is_array(out) and _basic_view(e, pats):
+        return [e.args[0]]                   # basic indexing: a view
+    if p == "getitem" and _is_array(out):
+        return [e.args[0]]                   # an array held in a list or dict
+    if p in ("list", "tuple", "dict") and any(_holds(a) for a in e.args):
+        return [a for a in e.args if _holds(a)]
+    if p in ("getitem", "pop") and e.args and type(e.args[0]) is Var:
+        return [e.args[0]]                   # (a list of lists of arrays)
+    return None
+
+
+def _holds(a: Any) -> bool:
+    """Is ``a`` an array, or a list or dict that may hold arrays?"""
+    return type(a) is Var and a.kind.find().tag in ("array", "list", "map", None)
 
 
 def _basic_view(e: Eqn, pats: dict) -> bool:
@@ -153,7 +221,8 @@ def _shared_error(e: Eqn, base: Var, other: Var) -> Exception:
     b, o = _label(base, "this array"), _label(other, "another array")
     return UnsupportedSyntaxError(
         f"an in-place write into {b}, which shares memory with {o} (a view: z = y, "
-        f"y[i], y[a:b], y.T, y.reshape(...)), while {o} is read afterwards",
+        f"y[i], y[a:b], y.T, y.reshape(...), or a list or dict holding the array), while "
+        f"{o} is read afterwards",
         f"take a copy where the view is made ({b} = ....copy()), or write into {o} "
         "directly; symgrad does not model numpy views",
         loc.filename if loc else "<unknown>", loc.lineno if loc else 0, 0,
