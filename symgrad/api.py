@@ -19,7 +19,8 @@ from .emit import compile_emitted
 from .pipeline import transform, tuple_search
 from .shadows import MAX_OWN_SHADOWS, flat_numbers
 from .varargs import as_python, has_varargs, natural_arity
-from .numpy_args import arrays_at, as_given, numpy_only_params, taken
+from .numpy_args import (arrays_at, as_given, int_list, is_generator_object,
+                         numpy_only_params, taken)
 from .param_classes import class_key
 
 Wrt = Union[None, int, str, Sequence[Union[int, str]]]
@@ -298,7 +299,9 @@ class GradFunction(functools.partial):
         key = tuple("dict" if type(a) is dict else "seq" if entry_mod.is_mixed(a) else
                     argument_pattern(a) if np is not None and type(a) is np.ndarray or
                     entry_mod.is_array_like(a) else
-                    _NONE if a is None and i in self._wrt_idx else class_key(a)
+                    _NONE if a is None and i in self._wrt_idx else
+                    "ints" if type(a) is list and a and int_list(a) else
+                    "generator" if is_generator_object(a) else class_key(a)
                     for i, a in enumerate(args[:len(self.params)]))
         if self._fixed:             # (the values this gradient was made for)
             key = tuple(self._fixed.get(p, k) for p, k in zip(self.params, key))

@@ -336,8 +336,8 @@ def _dispatch(ns: dict, arglist: str, primal: list[str], arrays: Any, shared: An
         ns["_expected"] = tuple(obj for _, obj in guards)
     if arrays is not None:
         import numpy
-        ns["_ndarray"], ns["_arrays"] = numpy.ndarray, arrays
-        test = " or ".join(f"type({p}) is _ndarray" for p in primal)
+        ns["_routed"], ns["_arrays"] = _ROUTED or _routed(numpy), arrays
+        test = " or ".join(f"type({p}) in _routed" for p in primal)
         lines += [f"    if {test}:", f"        return _arrays({arglist})"]
     if shared is not None:     # lists shared between parameters: the gradient that shares
         names_shared, call_shared = shared
@@ -345,6 +345,17 @@ def _dispatch(ns: dict, arglist: str, primal: list[str], arrays: Any, shared: An
         lines += [f"    if _shares({', '.join(names_shared)}):",
                   f"        return _shared({arglist})"]
     return lines
+
+
+#: the types an entry sends to the specialized gradients first: numpy arrays, and numpy's
+#: generators of random numbers (their draws are arrays: ``rng.normal(size=3)``)
+_ROUTED: frozenset = frozenset()
+
+
+def _routed(numpy: Any) -> frozenset:
+    global _ROUTED
+    _ROUTED = frozenset({numpy.ndarray, numpy.random.Generator, numpy.random.RandomState})
+    return _ROUTED
 
 
 def _checked_call(ns: dict, fname: str, arglist: str, primal: list[str], checks: list,
@@ -464,8 +475,8 @@ def fused_source(source: str, params: list[str], primal: list[str],
     tests = []
     if arrays_first:
         import numpy
-        values[f"{_PRE}ndarray"] = numpy.ndarray
-        tests += [f"{_PRE}type({p}) is {_PRE}ndarray" for p in primal]
+        values[f"{_PRE}routed"] = _ROUTED or _routed(numpy)
+        tests += [f"{_PRE}type({p}) in {_PRE}routed" for p in primal]
     if shared is not None:
         values[f"{_PRE}shares"] = shares
         tests.append(f"{_PRE}shares({', '.join(shared[0])})")

@@ -41,6 +41,13 @@ __all__ = ["Kind", "KindError", "Var", "Const", "Global", "Loc", "Eqn", "If", "F
 #: the key, in a transform's array patterns, of the names of its integer (or bool) array
 #: arguments (not an identifier: no parameter has it)
 INT_ARRAYS = " int arrays"
+#: the key of the names of parameters given flat lists of ints in a call with arrays
+#: (``E[idx]`` of ``idx=[0, 1]`` picks rows, as an integer array does: a list, not a
+#: number whose kind the code alone would guess)
+INT_LISTS = " int lists"
+#: the key of the names of parameters given numpy generators of random numbers (their
+#: draws, ``rng.normal(size=3)``, are arrays)
+GENERATORS = " generators"
 #: the key of the names of parameters given dicts where the code alone could not tell a
 #: dict from a list (``for k in d``, ``sorted(d)``): a transform specialized for them
 DICT_PARAMS = " dicts"

@@ -121,6 +121,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         #: kept as written whose kind the call does not tell (np.argmax(m, axis=0)), and
         #: arithmetic on them (an index array made so repeats indices: see index_template)
         self.maybe_arrays: set[Var] = set()
+        self.generators: set[Var] = set()           # numpy generators made here
         #: loop and comprehension targets: bound afresh by every iteration, so a tuple
         #: bound to one needs no variable of its own (see carry_tuple)
         self.targets: set[Var] = set()
@@ -485,7 +486,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         seq = self.materialize(value, node)
         if self.unpack_checked(scope, elts, seq, node):     # (a parameter's items: done)
             return
-        if self.kind_of(seq).find().tag != "array":          # (an array: by its rows)
+        if self.kind_of(seq).find().tag not in ("array", "obj"):   # (an array: by its rows;
+            #                                        an object, n, m = x.shape: as Python reads it)
             self.unify(seq.kind if type(seq) is Var else Kind.list_of(), Kind.list_of(), node)
         if type(seq) is Var and self.depth > 0:
             seq = self.emit("copy", (seq,), hint="_seq")

@@ -14,6 +14,7 @@ Constructors (``np.zeros``, ``np.arange`` ...) are constants.
 from __future__ import annotations
 
 import ast
+import sys
 from typing import Any
 
 from . import array_ops, rules
@@ -465,6 +466,9 @@ class ArrayLowering:
         if not whole and narrow is None and type(out) is Var:
             self.block[-1].params["int_dtype"] = True
         if isinstance(callee.obj, type) or _numpy_path(callee.obj) == "random.default_rng":
+            if type(out) is Var and (not isinstance(callee.obj, type) or issubclass(
+                    callee.obj, _generator_classes())):
+                self.generators.add(out)    # (its draws: arrays, see draw_method)
             return out    # (np.random.default_rng(0), RandomState(0): an object, not an array)
         if type(out) is Var:
             self.unify(out.kind, Kind.array(), node)
@@ -702,6 +706,34 @@ class ArrayLowering:
                                   {"kw": (), "label": "_distinct_indices", "constant": True},
                                   self.loc))
         self.effect("aset", (base, *ops, value), {"index": template})
+
+
+def _generator_classes() -> tuple:
+    """numpy's generators of random numbers: ``Generator``, ``RandomState``."""
+    import numpy as np
+    return (np.random.Generator, np.random.RandomState)
+
+
+#: methods of a numpy generator that draw nothing (the rest return draws: arrays)
+_NOT_DRAWS = frozenset({"shuffle", "seed", "set_state", "get_state", "bit_generator", "spawn",
+                        "jumped", "bytes", "__getstate__", "__setstate__"})
+
+
+def is_generator(lw: Any, base: Any) -> bool:
+    """Is ``base`` a numpy generator (``rng`` of ``rng = np.random.default_rng(0)``, or
+    a module-level one)?"""
+    if type(base) is Var:
+        return base in lw.generators
+    np = sys.modules.get("numpy")
+    return np is not None and type(base) is Global and isinstance(base.obj,
+                                                                  _generator_classes())
+
+
+def draw_kind(lw: Any, out: Any, name: str, node: ast.AST) -> None:
+    """``rng.standard_normal(3)``, ``rng.normal(0.0, 1.0, size=n)``: an array (as
+    ``np.random.normal(...)`` is), whatever its size, not a number."""
+    if name not in _NOT_DRAWS and type(out) is Var:
+        lw.unify(out.kind, Kind.array(), node)
 
 
 def _index_part(item: tuple, ops: list) -> Any:

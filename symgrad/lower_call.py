@@ -34,6 +34,7 @@ from .stdlib_models import model_of
 from .contexts import read_through_body
 from .ufuncs import ufunc_method_as
 from .static_args import counted_param, mark as mark_fixed
+from .lower_array import draw_kind, is_generator
 from .lower_dicts import NOT_DICT, DictLowering
 from .lower_gen import CONSUMERS, python_method as _python_method
 from .lower_star import Spread, StarLowering
@@ -473,9 +474,12 @@ class CallLowering(DictLowering, StarLowering):
             raise err
         ops = [self.materialize(a, node) for a in args]
         kws = {k: self.materialize(v, node) for k, v in kwargs.items()}
-        return self.emit("callmethod", (base, *ops, *kws.values()), Kind(),
-                         {"name": name, "kw": tuple(kws), "label": f".{name}()",
-                          **({"record_method": True} if record else {})}, dest=dest)
+        out = self.emit("callmethod", (base, *ops, *kws.values()), Kind(),
+                        {"name": name, "kw": tuple(kws), "label": f".{name}()",
+                         **({"record_method": True} if record else {})}, dest=dest)
+        if is_generator(self, base):         # rng.standard_normal(3): a draw, an array
+            draw_kind(self, out, name, node)
+        return out
 
     def list_method(self, base: Any, name: str, args: list, node: ast.AST, dest: Var | None
                     ) -> Any:

@@ -203,7 +203,11 @@ class LoopLowering(GeneratorLowering, UnrollLowering):
         cls = self.param_patterns.get(ir.CLASS_PARAMS, {}).get(v.name)
         if cls is not None:          # (its properties and methods inlined: param_classes)
             self.param_classes[v] = cls
-        if v.name in self.param_patterns.get(ir.DICT_PARAMS, ()):
+        if v.name in self.param_patterns.get(ir.GENERATORS, ()):
+            self.generators.add(v)
+        elif v.name in self.param_patterns.get(ir.INT_LISTS, ()):
+            v.kind = Kind.list_of(Kind.num())
+        elif v.name in self.param_patterns.get(ir.DICT_PARAMS, ()):
             v.kind = Kind.map_of()
         elif v.name in self.param_patterns.get(ir.SEQ_PARAMS, ()):
             v.kind = Kind.map_of()

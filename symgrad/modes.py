@@ -40,7 +40,7 @@ from .structures import (NUMBERS as _NUMBERS, is_array as _is_array, is_zero as 
                          shared_tangents as _shared_tangents, unit as _unit)
 from .varargs import ByArity, as_python, has_varargs, with_arity
 from .errors import ArgumentError, SymgradError
-from .numpy_args import as_given, as_lists, lists_taken
+from .numpy_args import as_given, as_lists, int_list, is_generator_object, lists_taken
 from .param_classes import class_key
 from .ir import FIXED_AT_USE, FIXED_PARAMS
 from .pipeline import transform, transform_forward, tuple_search, uses_numpy
@@ -218,13 +218,17 @@ def _array_patterns(values: tuple) -> tuple | None:
     of values of different kinds (made again with it a tuple of them), or None if none
     of these."""
     np = sys.modules.get("numpy")
-    arrays = np is not None and any(type(v) is np.ndarray for v in values)
+    arrays = np is not None and any(type(v) is np.ndarray or is_generator_object(v)
+                                    for v in values)
     mixed = [is_mixed(v) for v in values]
     classes = [class_key(v) for v in values]     # (records with properties, methods)
     if not arrays and dict not in map(type, values) and not any(mixed) and not any(classes):
         return None
     return tuple("dict" if type(v) is dict else "seq" if m else argument_pattern(v)
-                 if arrays and type(v) is np.ndarray else c
+                 if arrays and type(v) is np.ndarray else "ints" if arrays and type(v) is
+                 list and v and int_list(v) else             # (an index list: E[idx])
+                 "generator" if is_generator_object(v) else c
+
                  for v, m, c in zip(values, mixed, classes))
 
 

@@ -24,7 +24,7 @@ import sys
 import weakref
 from typing import Any
 
-__all__ = ["numpy_only_params", "taken", "as_array", "arrays_at", "as_given", "as_lists",
+__all__ = ["numpy_only_params", "taken", "int_list", "is_generator_object", "as_array", "arrays_at", "as_given", "as_lists",
            "lists_taken"]
 
 #: numpy functions that write into an argument they are given (a list given there is
@@ -141,6 +141,20 @@ def taken(v: Any) -> bool:
     a list of arrays is differentiated as one, see ``tests/test_join_lists.py``: both
     are left as they are.)"""
     return type(v) in (list, tuple) and _numbers(v, 0) == 2
+
+
+def int_list(v: list) -> bool:
+    """Is ``v`` a flat list of ints (Python's or numpy's, not bools): an index list
+    (``E[idx]`` picks rows by it, as numpy picks them by an integer array)?"""
+    return all(type(e) is int or type(e).__module__ == "numpy" and
+               getattr(getattr(e, "dtype", None), "kind", "") in "iu" and
+               getattr(e, "ndim", 1) == 0 for e in v)
+
+
+def is_generator_object(v: Any) -> bool:
+    """Is ``v`` a numpy generator of random numbers (a ``Generator``, a ``RandomState``)?"""
+    np = sys.modules.get("numpy")
+    return np is not None and type(v) in (np.random.Generator, np.random.RandomState)
 
 
 def _numbers(v: Any, depth: int) -> int:

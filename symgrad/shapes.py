@@ -16,7 +16,8 @@ from typing import Any
 from . import rules
 from .array_ops import ARRAY_OPS, broadcast
 from .static_args import Fixed, patterns_of
-from .ir import CLASS_PARAMS, DICT_PARAMS, INT_ARRAYS, SEQ_PARAMS, Const, Eqn, For, If, Var, While
+from .ir import (CLASS_PARAMS, DICT_PARAMS, GENERATORS, INT_ARRAYS, INT_LISTS, SEQ_PARAMS, Const, Eqn, For,
+                 If, Var, While)
 
 __all__ = ["patterns", "argument_pattern", "given_patterns"]
 
@@ -44,11 +45,18 @@ def given_patterns(names: Any, key: tuple) -> dict:
     classes = {p: k.cls for p, k in zip(names, key) if type(k) is ClassOf}
     key = tuple(None if type(k) in (Fixed, ClassOf) else k for k in key)
     out: dict[str, Any] = {p: k[:-1] if k[-1:] == ("int",) else k
-                           for p, k in zip(names, key) if k not in (None, "dict", "seq")}
+                           for p, k in zip(names, key)
+                           if k not in (None, "dict", "seq", "ints", "generator")}
     out.update(patterns_of(fixed))
     ints = frozenset(p for p, k in zip(names, key) if k and k[-1:] == ("int",))
     if ints:
         out[INT_ARRAYS] = ints
+    gens = frozenset(p for p, k in zip(names, key) if k == "generator")
+    if gens:
+        out[GENERATORS] = gens
+    int_lists = frozenset(p for p, k in zip(names, key) if k == "ints")
+    if int_lists:
+        out[INT_LISTS] = int_lists
     dicts = frozenset(p for p, k in zip(names, key) if k == "dict")
     if dicts:
         out[DICT_PARAMS] = dicts
