@@ -122,6 +122,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         #: arithmetic on them (an index array made so repeats indices: see index_template)
         self.maybe_arrays: set[Var] = set()
         self.generators: set[Var] = set()           # numpy generators made here
+        self.deques: dict[int, Any] = {}            # kinds of deques: maxlen (lower_deque)
         #: loop and comprehension targets: bound afresh by every iteration, so a tuple
         #: bound to one needs no variable of its own (see carry_tuple)
         self.targets: set[Var] = set()

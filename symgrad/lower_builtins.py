@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import collections
 import copy
 import functools
 import math
@@ -26,6 +27,7 @@ from . import ir
 from .errors import SymgradError
 from .ir import Const, Eqn, Global, Kind, Var
 from .lower_copy import b_copy, b_deepcopy
+from .lower_deque import b_deque
 from .scope import Scope, Static, StaticTuple
 from .source import MISSING
 from .static_args import mark as mark_fixed
@@ -759,5 +761,5 @@ STRUCTURED: dict[Any, Any] = {
     builtins.range: b_iterable, builtins.any: b_any_all, builtins.all: b_any_all,
     builtins.print: b_print, builtins.divmod: b_divmod, functools.partial: b_partial,
     builtins.dict: b_dict, builtins.getattr: b_getattr, copy.copy: b_copy,
-    copy.deepcopy: b_deepcopy, builtins.super: b_super,
+    copy.deepcopy: b_deepcopy, builtins.super: b_super, collections.deque: b_deque,
 }

@@ -35,6 +35,7 @@ from .contexts import read_through_body
 from .ufuncs import ufunc_method_as
 from .static_args import counted_param, mark as mark_fixed
 from .lower_array import draw_kind, is_generator
+from .lower_deque import DEQUE_METHODS, deque_method, is_deque
 from .lower_dicts import NOT_DICT, DictLowering
 from .lower_gen import CONSUMERS, python_method as _python_method
 from .lower_star import Spread, StarLowering
@@ -418,6 +419,10 @@ class CallLowering(DictLowering, StarLowering):
             params["star"] = star
         if error is not None:
             params["error"] = error
+        obj = getattr(fn, "obj", None)
+        if isinstance(obj, type) and issubclass(obj, dict):   # defaultdict(float), Counter()
+            return self.emit("call", (fn, *ops, *kws.values()), Kind.map_of(), params,
+                             dest=dest)
         out = self.emit("call", (fn, *ops, *kws.values()), Kind(), params, dest=dest)
         self.maybe_arrays.add(out)
         return out
@@ -440,6 +445,10 @@ class CallLowering(DictLowering, StarLowering):
         if name == "sort" and kb.tag in ("list", None) and not args:
             from .lower_builtins import sort_in_place
             return sort_in_place(self, scope, base, kwargs, node)
+        if name in DEQUE_METHODS and kb.tag == "list" and is_deque(self, base) and \
+                not kwargs:                  # (a deque: see lower_deque)
+            return deque_method(self, base, name, [self.materialize(a, node) for a in args],
+                                node)
         if name in _LIST_METHODS and kb.tag in ("list", None) and not kwargs:
             return self.list_method(base, name, args, node, dest)
         if kb.tag == "list" and name in ARRAY_METHODS:     # xs[::-1].sum(): an array?

@@ -193,6 +193,8 @@ class DictLowering:
         a function read from a global is, and guarded (a call checks the dict and its
         item are still the ones the code was made from).  MISSING for anything else."""
         found = self.item_now(scope, node, [])
+        if found is MISSING:
+            self.refuse_param_key(scope, node)
         if found is MISSING or not is_compile_time(found[0]) or isinstance(
                 found[0], types.ModuleType):
             return MISSING
@@ -201,11 +203,37 @@ class DictLowering:
             self.add_guard(where, now)
         return Static(value)
 
+    def refuse_param_key(self, scope: Scope, node: ast.Subscript) -> None:
+        """``ACTS[kind]`` of a module-level (or closure) dict of functions, ``kind`` a
+        parameter: an error marked with it, so the gradient is made for each value a
+        call gives (see :mod:`symgrad.static_args`): the function is then known."""
+        from .static_args import mark
+        d = self.item_now(scope, node.value, []) if isinstance(node.value, ast.Subscript) \
+            else (self.expr(scope, node.value).obj, [])
+        if d is MISSING or type(d[0]) is not dict or not d[0] or not all(
+                is_compile_time(v) and not isinstance(v, types.ModuleType)
+                for v in d[0].values()):
+            return
+        key = self.expr(scope, node.slice)
+        if type(key) is Const and key.value not in d[0]:     # (made for a key it lacks)
+            raise self.error_at(node, f"a function chosen from a dict by the key "
+                                f"{key.value!r}, which it does not have (Python raises "
+                                "KeyError here)", f"use one of its keys: {list(d[0])}")
+        if type(key) is Var and key in self.top_params:
+            raise mark(self.error_at(node, "a function chosen from a dict by a parameter",
+                                     "pass the function itself, or its key as a string "
+                                     "(the gradient is made for each key)"),
+                       key, self.top_params, "key")
+
     def item_now(self, scope: Scope, node: ast.expr, wheres: list) -> Any:
-        """(The value of ``node``, where it was read) for a literal, or an item of a dict
+        """(The value of ``node``, where it was read) for a literal (or a name bound to
+        one: a parameter whose value the gradient is made for), or an item of a dict
         named by a global or closure name under such a key; MISSING otherwise."""
         if isinstance(node, ast.Constant):
             return node.value, wheres
+        if isinstance(node, ast.Name):
+            bound = scope.lookup(node.id)
+            return (bound.value, wheres) if type(bound) is Const else MISSING
         if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)):
             return MISSING
         name = node.value.id

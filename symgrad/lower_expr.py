@@ -530,6 +530,18 @@ class ExprLowering:
             for made in (func, call):
                 ast.copy_location(made, node)
             return self.expr(scope, call, dest)
+        if type(base) is StaticDict and not all(is_operand(v) for v in base.items.values()):
+            key = self.expr(scope, node.slice)      # cases["relu"]: that function
+            if type(key) is Const and key.value in base.items:
+                return base.items[key.value]
+            if type(key) is Var and key in self.top_params:
+                from .static_args import mark
+                raise mark(self.error_at(node, "a function chosen from a dict by a parameter",
+                                         "pass the function itself, or its key as a string "
+                                         "(the gradient is made for each key)"),
+                           key, self.top_params, "key")
+            raise self.error_at(node, "a function chosen from a dict by a key known only "
+                                "when the code runs", "choose it with if/elif on the key")
         if type(base) is StaticTuple:
             if isinstance(node.slice, ast.Slice):
                 return self.static_slice(scope, base, node.slice)
@@ -721,6 +733,12 @@ class ExprLowering:
                      (k.value, self.operand(scope, v)) for k, v in zip(node.keys, node.values)]
             return self.dict_merge(parts, node, dest)
         keys = tuple(k.value for k in node.keys)
+        if any(isinstance(v, ast.Lambda) or isinstance(v, (ast.Name, ast.Attribute)) and
+               self.names_a_function(scope, v) for v in node.values):
+            # {"relu": lambda z: ..., "tanh": np.tanh}: its functions known, as in a tuple
+            found = [self.expr(scope, v) for v in node.values]
+            if all(_is_function(f) or is_operand(f) for f in found):
+                return StaticDict(dict(zip(keys, found)))
         values = tuple(self.operands(scope, node.values))
         kind = Kind.map_of()
         for key, v in zip(keys, values):

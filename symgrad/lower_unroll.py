@@ -18,8 +18,8 @@ import types
 from typing import Callable
 
 from .ir import Const, Global
-from .scope import MISSING, Scope, Static, StaticTuple, is_compile_time, is_operand, \
-    resolve_global
+from .scope import MISSING, Scope, Static, StaticDict, StaticTuple, is_compile_time, \
+    is_operand, resolve_global
 
 __all__ = ["UnrollLowering", "int_index"]
 
@@ -67,6 +67,16 @@ class UnrollLowering:
             values = [self.expr(scope, e) for e in node.elts]
             return values if not any(is_operand(v) or type(v) is StaticTuple
                                      for v in values) else None
+        of = _dict_view(node)               # for name, f in cases.items() of functions
+        if of is not None:
+            bound = self.lookup(scope, of[0].id)
+            if type(bound) is StaticDict and not all(is_operand(v)
+                                                     for v in bound.items.values()):
+                if of[1] == "values":
+                    return list(bound.items.values())
+                if of[1] == "items":
+                    return [StaticTuple((Const(k), v)) for k, v in bound.items.items()]
+                return [Const(k) for k in bound.items]
         if isinstance(node, ast.Name):      # (a tuple of functions bound to a name, or
             bound = self.lookup(scope, node.id)      # a parameter given one: funclist)
             if type(bound) is StaticTuple and bound.items and not any(
@@ -138,3 +148,15 @@ def int_index(node: ast.expr) -> int | None:
 def _snapshot(items: list | tuple) -> list | tuple:
     """What a guard compares a list with at each call (a copy: the list may change)."""
     return list(items) if type(items) is list else items
+
+
+def _dict_view(node: ast.expr) -> tuple | None:
+    """``(name, "items" | "values" | "keys")`` for ``d.items()`` (...) or ``d`` of a name
+    ``d``, else None."""
+    if isinstance(node, ast.Name):
+        return node, "keys"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+            isinstance(node.func.value, ast.Name) and not node.args and not node.keywords \
+            and node.func.attr in ("items", "values", "keys"):
+        return node.func.value, node.func.attr
+    return None

@@ -138,10 +138,15 @@ def reduce(function, iterable, *initial):
     items = list(iterable)
     if len(initial) > 1:
         raise TypeError("reduce expected at most 3 arguments")
-    if not initial and not items:
+    if len(initial) == 1:               # (a tuple accumulator stays a tuple: no select)
+        acc = initial[0]
+        for k in range(len(items)):
+            acc = function(acc, items[k])
+        return acc
+    if not items:
         raise TypeError("reduce() of empty iterable with no initial value")
-    acc = initial[0] if initial else items[0]
-    for k in range(0 if initial else 1, len(items)):
+    acc = items[0]
+    for k in range(1, len(items)):
         acc = function(acc, items[k])
     return acc
 
