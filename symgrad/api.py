@@ -300,7 +300,7 @@ class GradFunction(functools.partial):
                     argument_pattern(a) if np is not None and type(a) is np.ndarray or
                     entry_mod.is_array_like(a) else
                     _NONE if a is None and i in self._wrt_idx else
-                    "ints" if type(a) is list and a and int_list(a) else
+                    f"ints{int_list(a)}" if type(a) is list and int_list(a) else
                     "generator" if is_generator_object(a) else class_key(a)
                     for i, a in enumerate(args[:len(self.params)]))
         if self._fixed:             # (the values this gradient was made for)

@@ -206,7 +206,10 @@ class LoopLowering(GeneratorLowering, UnrollLowering):
         if v.name in self.param_patterns.get(ir.GENERATORS, ()):
             self.generators.add(v)
         elif v.name in self.param_patterns.get(ir.INT_LISTS, ()):
-            v.kind = Kind.list_of(Kind.num())
+            kind = Kind.num()
+            for _ in range(self.param_patterns[ir.INT_LISTS][v.name]):
+                kind = Kind.list_of(kind)
+            v.kind = kind
         elif v.name in self.param_patterns.get(ir.DICT_PARAMS, ()):
             v.kind = Kind.map_of()
         elif v.name in self.param_patterns.get(ir.SEQ_PARAMS, ()):

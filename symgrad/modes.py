@@ -225,8 +225,8 @@ def _array_patterns(values: tuple) -> tuple | None:
     if not arrays and dict not in map(type, values) and not any(mixed) and not any(classes):
         return None
     return tuple("dict" if type(v) is dict else "seq" if m else argument_pattern(v)
-                 if arrays and type(v) is np.ndarray else "ints" if arrays and type(v) is
-                 list and v and int_list(v) else             # (an index list: E[idx])
+                 if arrays and type(v) is np.ndarray else f"ints{int_list(v)}" if arrays and
+                 type(v) is list and int_list(v) else             # (an index list: E[idx])
                  "generator" if is_generator_object(v) else c
 
                  for v, m, c in zip(values, mixed, classes))

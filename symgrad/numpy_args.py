@@ -143,12 +143,19 @@ def taken(v: Any) -> bool:
     return type(v) in (list, tuple) and _numbers(v, 0) == 2
 
 
-def int_list(v: list) -> bool:
-    """Is ``v`` a flat list of ints (Python's or numpy's, not bools): an index list
-    (``E[idx]`` picks rows by it, as numpy picks them by an integer array)?"""
-    return all(type(e) is int or type(e).__module__ == "numpy" and
-               getattr(getattr(e, "dtype", None), "kind", "") in "iu" and
-               getattr(e, "ndim", 1) == 0 for e in v)
+def int_list(v: list, depth: int = 1) -> int:
+    """How deep ``v`` is a list of ints (Python's or numpy's, not bools): 1 for a flat
+    list, 2 for a list of such lists ...; 0 for anything else.  An index list: ``E[idx]``
+    picks rows by it, as numpy picks them by an integer array (``for doc in docs:
+    E[doc]`` of a list of lists)."""
+    if not v or depth > 8:
+        return 0
+    if all(type(e) is list for e in v):
+        inner = {int_list(e, depth + 1) for e in v}
+        return inner.pop() + 1 if len(inner) == 1 and 0 not in inner else 0
+    return 1 if all(type(e) is int or type(e).__module__ == "numpy" and
+                    getattr(getattr(e, "dtype", None), "kind", "") in "iu" and
+                    getattr(e, "ndim", 1) == 0 for e in v) else 0
 
 
 def is_generator_object(v: Any) -> bool:

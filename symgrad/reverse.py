@@ -726,6 +726,7 @@ def remat_table(block: list, facts: Facts, params: set[Var]) -> dict[Var, Eqn]:
     (or made inside a loop) is recomputed only where every read of it is inside the same
     loops (``k = i`` after ``for i in ...`` is not: another loop may rebind ``i``)."""
     writes, loop_vars, mutated, eqns, where, readers = _remat_scan(block, facts)
+    written_arrays = _arrays_written(eqns)
     in_loop = _in_loops(block)
     table: dict[Var, Eqn] = {}
     deps: dict[Var, frozenset] = {}         # table var -> the loop variables it reads
@@ -740,6 +741,8 @@ def remat_table(block: list, facts: Facts, params: set[Var]) -> dict[Var, Eqn]:
         n = writes.get(a, 0) + (1 if a in params else 0)
         if n > 1 or (n == 1 and a in in_loop):
             return False
+        if a.kind.find().tag == "array" and written_arrays(a):
+            return False
         if a.kind.is_list or a.kind.find().tag == "array":
             return facts.root(a.base if a.base is not None else a) not in mutated
         return True
@@ -747,8 +750,9 @@ def remat_table(block: list, facts: Facts, params: set[Var]) -> dict[Var, Eqn]:
         if len(e.outs) != 1 or (e.params or {}).get("tape"):
             continue
         v = e.out
-        if writes.get(v) != 1 or v in loop_vars or v in params:
-            continue
+        if writes.get(v) != 1 or v in loop_vars or v in params or \
+                v.kind.find().tag == "array" and written_arrays(v):
+            continue            # (an array written in place later, through any name)
         loops = where[id(e)]
         if e.prim in _REMAT or (e.prim in _REMAT_INACTIVE and not facts.is_active(v)
                                 and not v.kind.is_list):
@@ -760,6 +764,28 @@ def remat_table(block: list, facts: Facts, params: set[Var]) -> dict[Var, Eqn]:
                 table[v] = e
                 deps[v] = mine
     return table
+
+
+def _arrays_written(eqns: list) -> Any:
+    """A test: may an array variable share memory with one written in place (``q =
+    full; q[i] = v`` writes ``full``'s array)?  Names are grouped by copies and views."""
+    from .array_alias import _VIEWS, _WRITES
+    parent: dict[Var, Var] = {}
+
+    def find(v: Var) -> Var:
+        while parent.get(v, v) is not v:
+            v = parent[v]
+        return v
+    for e in eqns:
+        if e.outs and e.args and type(e.args[0]) is Var and (
+                e.prim in _VIEWS or e.prim == "aget") and \
+                e.out.kind.find().tag == "array" and e.args[0].kind.find().tag == "array":
+            a, b = find(e.out), find(e.args[0])
+            if a is not b:
+                parent[a] = b
+    written = {find(e.args[0]) for e in eqns if e.prim in _WRITES and e.args and
+               type(e.args[0]) is Var and e.args[0].kind.find().tag == "array"}
+    return lambda v: bool(written) and find(v) in written
 
 
 def _saved_truths(block: list) -> list:

@@ -46,7 +46,8 @@ def given_patterns(names: Any, key: tuple) -> dict:
     key = tuple(None if type(k) in (Fixed, ClassOf) else k for k in key)
     out: dict[str, Any] = {p: k[:-1] if k[-1:] == ("int",) else k
                            for p, k in zip(names, key)
-                           if k not in (None, "dict", "seq", "ints", "generator")}
+                           if k not in (None, "dict", "seq", "generator")
+                           and not (type(k) is str and k.startswith("ints"))}
     out.update(patterns_of(fixed))
     ints = frozenset(p for p, k in zip(names, key) if k and k[-1:] == ("int",))
     if ints:
@@ -54,7 +55,8 @@ def given_patterns(names: Any, key: tuple) -> dict:
     gens = frozenset(p for p, k in zip(names, key) if k == "generator")
     if gens:
         out[GENERATORS] = gens
-    int_lists = frozenset(p for p, k in zip(names, key) if k == "ints")
+    int_lists = {p: int(k[4:]) for p, k in zip(names, key)
+                 if type(k) is str and k.startswith("ints")}
     if int_lists:
         out[INT_LISTS] = int_lists
     dicts = frozenset(p for p, k in zip(names, key) if k == "dict")

@@ -755,13 +755,21 @@ class _Writer:
         self.feat("inplace")
         shape = self.pick([(3,), (3,), (2, 3), (2,)])
         y = self.fresh("y")
-        base = {(3,): ["x.copy()", "np.zeros(3)", "np.array(x)", None],
-                (2, 3): ["w.copy()", "np.ones((2, 3))", None],
-                (2,): ["w[:, 0].copy()", "np.zeros(2)", None]}[shape]
+        # (arithmetic of constants: an array the adjoint sweep could recompute, wrongly
+        # once written in place, through this name or another: ``b = ...; y = b``)
+        base = {(3,): ["x.copy()", "np.zeros(3)", "np.array(x)", None, "np.ones(3) * 0.5",
+                       "np.arange(3.0) * 0.5 + 1.0"],
+                (2, 3): ["w.copy()", "np.ones((2, 3))", None, "np.ones((2, 3)) * 1.5"],
+                (2,): ["w[:, 0].copy()", "np.zeros(2)", None, "np.arange(2.0) + 0.5"]}[shape]
         b = self.pick(base)
         if b is None:
             b = f"({self.expr(shape, 1)}).copy()"
         lines = [f"{y} = {b}"]
+        if "* " in b or "+ " in b:
+            self.feat("inplace.constant_arithmetic")
+            if self.coin(50):
+                b0 = self.fresh("b")
+                lines = [f"{b0} = {b}", f"{y} = {b0}"]
         self.locals[y] = shape
         for _ in range(self.draw(st.integers(1, 3))):
             if self.coin(25) and shape != (2,):

@@ -104,3 +104,12 @@ def queue_drained(xs):
         v = q.popleft()
         s = s * 0.5 + v * v
     return s
+
+
+def embedding_bag_docs(E, w, docs, labels):
+    loss = 0.0
+    for doc, y in zip(docs, labels):
+        v = E[doc].mean(axis=0)
+        z = float(v @ w)
+        loss += math.log1p(math.exp(-z)) if y > 0.5 else math.log1p(math.exp(z))
+    return loss

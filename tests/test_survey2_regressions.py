@@ -40,6 +40,8 @@ CASES = [
     (S.embedding_bag, (S.E, np.array([0.5, -0.3]), [0, 1]), [0, 1]),
     (S.embedding_bag, (S.E, np.array([0.5, -0.3]), [2, 2, 0]), [0, 1]),
     (S.gathered_rows, (S.E, np.array([0.5, -0.3]), [0, 0, 1]), [0, 1]),
+    (S.embedding_bag_docs, (S.E, np.array([0.5, -0.3]), [[0, 2], [1, 1, 0]], [1.0, 0.0]),
+     [0, 1]),
     (S.generator_made_here, (0.3,), [0]),
     (S.generator_with_kink, (0.3,), [0]),
     (S.activation_by_name, (0.3, "swish"), [0]),
@@ -93,3 +95,32 @@ def test_deque_methods_not_modelled_are_refused():
         return d[0]
     with pytest.raises(symgrad.SymgradError):
         symgrad.grad(rotated)([1.0, 2.0])
+
+
+def label_smoothing(logits, target, eps):
+    n, K = logits.shape
+    z = logits - logits.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    q = np.full((n, K), eps / (K - 1))
+    q[np.arange(n), target] = 1 - eps
+    return float(-np.sum(q * logp) / n)
+
+
+def constant_array_written_through_another_name(x):
+    b = np.ones(3) * 0.5
+    y = b
+    y[1] = 2.0
+    return float(np.sum(y * x))
+
+
+def test_an_array_of_constants_written_in_place_is_not_recomputed():
+    """The adjoint sweep recomputed ``q`` (``np.full``: ones times a constant) where
+    ``q * logp`` is differentiated, instead of reading the array written in place since
+    (``q[rows, target] = 1 - eps``): a silently wrong gradient, which the refusal of
+    ``n, K = logits.shape`` had hidden.  The array fuzzer now writes such arrays."""
+    logits, target = R.normal(size=(4, 5)), np.array([1, 0, 4, 2])
+    g = symgrad.grad(label_smoothing, wrt=0)(logits, target, 0.1)
+    assert np.allclose(g, fd(label_smoothing, (logits, target, 0.1), 0), atol=1e-6)
+    x = np.array([0.3, -1.0, 2.0])
+    assert np.allclose(symgrad.grad(constant_array_written_through_another_name)(x),
+                       [0.5, 2.0, 0.5])
