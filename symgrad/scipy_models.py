@@ -4,7 +4,8 @@
 ``cdf``, ``logcdf``, ``sf`` and ``logsf``; the densities (``pdf``, ``logpdf``) of
 ``expon``, ``gamma``, ``chi2``, ``beta``, ``t``, ``dirichlet`` and
 ``multivariate_normal``; ``laplace``, ``logistic``, ``cauchy``, ``lognorm`` and
-``uniform`` (their ``cdf`` too); ``poisson``'s ``pmf``/``logpmf``; and
+``uniform`` (their ``cdf`` too); ``halfnorm``, ``invgamma``, ``weibull_min``;
+``poisson``'s, ``binom``'s, ``bernoulli``'s, ``nbinom``'s and ``geom``'s ``pmf``/``logpmf``; and
 ``scipy.linalg``'s ``cholesky``, ``cho_factor``/``cho_solve``, ``solve``,
 ``solve_triangular``, ``inv``, ``det``, ``eigh``, ``eigvalsh`` (through numpy.linalg)
 and ``expm`` (scaling and squaring) (with ``loc`` and
@@ -244,6 +245,78 @@ def poisson_logpmf(k, mu, loc=0):
 def poisson_pmf(k, mu, loc=0):
     k = k - loc
     return np.where(k >= 0, np.exp(special.xlogy(k, mu) - special.gammaln(k + 1) - mu), 0.0)
+
+
+def binom_logpmf(k, n, p, loc=0):
+    k = k - loc
+    comb = special.gammaln(n + 1) - (special.gammaln(k + 1) + special.gammaln(n - k + 1))
+    return np.where((k >= 0) & (k <= n) & (k == np.floor(k)),
+                    comb + special.xlogy(k, p) + special.xlog1py(n - k, -p), -np.inf)
+
+
+def binom_pmf(k, n, p, loc=0):
+    return np.exp(binom_logpmf(k, n, p, loc))
+
+
+def bernoulli_logpmf(k, p, loc=0):
+    return binom_logpmf(k, 1, p, loc)
+
+
+def bernoulli_pmf(k, p, loc=0):
+    return np.exp(binom_logpmf(k, 1, p, loc))
+
+
+def nbinom_logpmf(k, n, p, loc=0):
+    k = k - loc
+    comb = special.gammaln(n + k) - special.gammaln(k + 1) - special.gammaln(n)
+    return np.where((k >= 0) & (k == np.floor(k)),
+                    comb + n * np.log(p) + special.xlog1py(k, -p), -np.inf)
+
+
+def nbinom_pmf(k, n, p, loc=0):
+    return np.exp(nbinom_logpmf(k, n, p, loc))
+
+
+def geom_logpmf(k, p, loc=0):
+    k = k - loc
+    return np.where((k >= 1) & (k == np.floor(k)),
+                    special.xlog1py(k - 1, -p) + np.log(p), -np.inf)
+
+
+def geom_pmf(k, p, loc=0):
+    k = k - loc
+    return np.where((k >= 1) & (k == np.floor(k)), np.power(1 - p, k - 1) * p, 0.0)
+
+
+def halfnorm_logpdf(x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return np.where(z >= 0, 0.5 * np.log(2.0 / np.pi) - z * z / 2.0, -np.inf) - np.log(scale)
+
+
+def halfnorm_pdf(x, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return np.where(z >= 0, np.sqrt(2.0 / np.pi) * np.exp(-z * z / 2.0), 0.0) / scale
+
+
+def invgamma_logpdf(x, a, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return np.where(z > 0, -(a + 1) * np.log(z) - special.gammaln(a) - 1.0 / z,
+                    -np.inf) - np.log(scale)
+
+
+def invgamma_pdf(x, a, loc=0.0, scale=1.0):
+    return np.exp(invgamma_logpdf(x, a, loc, scale))
+
+
+def weibull_min_logpdf(x, c, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return np.where(z >= 0, np.log(c) + special.xlogy(c - 1, z) - pow(z, c),
+                    -np.inf) - np.log(scale)
+
+
+def weibull_min_pdf(x, c, loc=0.0, scale=1.0):
+    z = (x - loc) / scale
+    return np.where(z >= 0, c * pow(z, c - 1) * np.exp(-pow(z, c)), 0.0) / scale
 
 
 def dirichlet_logpdf(x, alpha):
@@ -522,7 +595,10 @@ _STATS_FUNCTIONS = {
     "multivariate_normal": ("logpdf", "pdf"), "laplace": ("logpdf", "pdf", "cdf", "sf"),
     "logistic": ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"),
     "cauchy": ("logpdf", "pdf", "cdf", "sf"), "lognorm": ("logpdf", "pdf", "cdf"),
-    "uniform": ("logpdf", "pdf", "cdf")}
+    "uniform": ("logpdf", "pdf", "cdf"), "binom": ("logpmf", "pmf"),
+    "bernoulli": ("logpmf", "pmf"), "nbinom": ("logpmf", "pmf"), "geom": ("logpmf", "pmf"),
+    "halfnorm": ("logpdf", "pdf"), "invgamma": ("logpdf", "pdf"),
+    "weibull_min": ("logpdf", "pdf")}
 
 
 def _add_stats_models() -> None:
