@@ -540,7 +540,7 @@ def _check(body: list, facts: Facts, cls: _Classes, vclasses: set, uclasses: set
     for s in walk(body):
         if type(s) is Eqn:
             from_outside = s.prim in ("copy", "getitem") and s.args and \
-                type(s.args[0]) is Global
+                type(s.args[0]) is Global or s.prim == "getattr"    # (an object's list)
             for o in s.outs:
                 fresh[o] = fresh.get(o, True) and s.prim == "list"
                 if from_outside:
@@ -643,7 +643,20 @@ def _refuse_changed_container(s: Eqn, args: Any, facts: Facts, cls: _Classes,
     differentiated values that the result depends on afterwards: the call may change it
     in place (``random.shuffle(xs)``, ``heapq.heapify(h)``, ``np.random.shuffle(a)``),
     which the derivative would not follow."""
-    for a in args:
+    varied = any(_is_varied(a, facts, cls, vclasses) for a in args)
+    error = (s.params or {}).get("error")
+    if varied and error is not None and s.prim == "call" and _python_callee(s.args[0]):
+        raise error     # (a function of ours not inlined, given a differentiated value
+    for a in args:      #  and called for what it does: it may store the value anywhere)
+        if varied and type(a) is Var and a.kind.find().tag == "obj" and a in facts.useful:
+            # (an object read afterwards: the call may store a differentiated value in it)
+            if (s.params or {}).get("error") is not None:
+                raise s.params["error"]          # (why it was not inlined)
+            label = (s.params or {}).get("label") or s.prim
+            raise _loc_error(s, f"{label} given an object read afterwards and a "
+                             "differentiated value: the call may store the value in the "
+                             "object, and symgrad cannot see into it",
+                             "write what it does in Python, or return the value")
         if type(a) is not Var or not (a.kind.is_list or a.kind.is_array) or \
                 not _is_varied(a, facts, cls, vclasses):
             continue
@@ -658,6 +671,15 @@ def _refuse_changed_container(s: Eqn, args: Any, facts: Facts, cls: _Classes,
                              "symgrad cannot see into it",
                              "write what it does in Python (symgrad then follows every "
                              "change), or call it on values that are not differentiated")
+
+
+def _python_callee(fn: Any) -> bool:
+    """Is ``fn`` (a call's function) written in Python, so that symgrad tried to inline
+    it (its error says why it could not)?"""
+    import types
+    obj = getattr(fn, "obj", None)
+    obj = getattr(obj, "__func__", obj)
+    return isinstance(obj, types.FunctionType)
 
 
 #: methods of lists, dicts and arrays that change nothing (``p.get(k)`` of a value that

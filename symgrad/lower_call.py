@@ -173,6 +173,10 @@ class CallLowering(DictLowering, StarLowering):
         if isinstance(call, types.FunctionType) and callee.how == "inject":  # self(x)
             return self.inline_function(scope, call, [callee, *args], kwargs, node,
                                         Static(call))
+        found = member_of(self, callee, "__call__") if t is Var else None
+        if found is not None and found[0] == "method":     # p(x) of an object made here
+            return self.inline_function(scope, found[1], [callee, *args], kwargs, node,
+                                        Static(found[1]))
         if is_operand(callee):          # (a value called: named by its source text)
             label = ast.unparse(node.func) if isinstance(node, ast.Call) else describe(callee)
             error = None
@@ -262,11 +266,17 @@ class CallLowering(DictLowering, StarLowering):
         if isinstance(call, types.FunctionType) and not isinstance(obj, type):
             return self.inline_function(scope, call, [self.static_self(obj), *args], kwargs,
                                         node, callee)
+        user = is_user_class(obj)
         err = self.error_at(node, f"an object of class {obj.__name__} made inside the function",
                             "pass it in (its fields are differentiated), or make the class a "
-                            "NamedTuple") if is_user_class(obj) else None
-        return self.opaque_call(self.ref_static(callee), args, kwargs, node, dest, describe(obj),
-                                error=err)
+                            "NamedTuple") if user else None
+        out = self.opaque_call(self.ref_static(callee), args, kwargs, node, dest, describe(obj),
+                               error=err)
+        if user and type(out) is Var:       # (of constants: an object, whose methods are
+            self.maybe_arrays.discard(out)  # its class's, not a list's append)
+            self.unify(out.kind, Kind.obj(), node)
+            self.param_classes[out] = obj
+        return out
 
     def numpy_call(self, scope: Scope, callee: Static, args: list, kwargs: dict,
                    node: ast.AST, dest: Var | None) -> Any:
