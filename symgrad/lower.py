@@ -162,6 +162,9 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             self.note_alias(dest, value)
             if value in self.maybe_arrays:
                 self.maybe_arrays.add(dest)
+            cls = self.param_classes.get(value) if self.param_classes else None
+            if cls is not None and self.param_classes.get(dest, cls) is cls:
+                self.param_classes[dest] = cls      # (the same object: its class)
         self.block.append(Eqn((dest,), "copy", (value,), None, self.loc))
         if self.known or type(value) is Const:     # (m = n - 1 of a fixed n: a constant)
             self.note_known(dest, fold_known("copy", (value,), self.known), False)

@@ -1,5 +1,6 @@
 """Objects of the user's classes, made inside the differentiated function or at module
 level, whose methods change them, for tests/test_objects_inside.py."""
+import functools
 import math
 
 
@@ -88,3 +89,22 @@ def helper_called_for_its_effect(x):
 def polynomial_made_here(x):
     p = Poly([1.0, -2.0, 0.5])
     return p(x) + p.doubled(x) * p.degree + math.sin(x)
+
+
+class Poly2:
+    def __init__(self, c):
+        self.c = c
+
+    def __call__(self, x):
+        return functools.reduce(lambda a, c: a * x + c, self.c, 0.0)
+
+    def deriv(self):
+        n = len(self.c) - 1
+        return Poly2([c * (n - i) for i, c in enumerate(self.c[:-1])])
+
+
+P2 = Poly2([1.0, -2.0, 0.5])
+
+
+def newton_step(x):
+    return x - P2(x) / P2.deriv()(x)

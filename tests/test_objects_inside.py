@@ -35,3 +35,12 @@ def test_an_object_of_constants_made_inside():
     assert symgrad.grad(O.polynomial_made_here)(x) == pytest.approx(want)
     assert O.polynomial_made_here(x) == pytest.approx(p + 2 * p * 2 + math.sin(x))
     assert symgrad.check(O.polynomial_made_here, x).ok
+
+
+def test_a_method_returning_a_new_object_then_called():
+    # P.deriv() builds Poly2([...]) from the module's coefficients; its __call__ inlined
+    x, h = 0.7, 1e-6
+    f = O.newton_step
+    assert symgrad.grad(f)(x) == pytest.approx((f(x + h) - f(x - h)) / (2 * h), rel=1e-7)
+    assert symgrad.value_and_grad(f)(x)[0] == f(x)
+    assert symgrad.check(f, x).ok
