@@ -652,7 +652,10 @@ class LoopLowering(GeneratorLowering, UnrollLowering):
         self.block.append(ir.If(cond, then, [], self.loc))
 
     def e_listcomp(self, scope: Scope, node: ast.ListComp | ast.GeneratorExp,
-                   dest: Var | None) -> Var:
+                   dest: Var | None) -> Any:
+        made = self.functions_made(scope, node)
+        if made is not None:
+            return made
         out = self.emit("list", (), Kind.list_of(), hint="_list")
 
         def append(comp: Scope) -> None:
@@ -661,6 +664,42 @@ class LoopLowering(GeneratorLowering, UnrollLowering):
             self.effect("append", (out, v))
         self.comprehension(scope, node.generators, node, append)
         return out
+
+    def functions_made(self, scope: Scope, node: ast.ListComp | ast.GeneratorExp) -> Any:
+        """``[lambda t, k=k: t * k for k in range(3)]`` over values known while lowering
+        (a ``range`` of constants, a tuple or list of constants written out): the tuple
+        of its functions, as a list of lambdas written out is (each lambda's defaults
+        read at its iteration; its free names, as in Python, when it is called)."""
+        if not isinstance(node.elt, ast.Lambda) or len(node.generators) != 1:
+            return None
+        g = node.generators[0]
+        if g.ifs or g.is_async or not isinstance(g.target, ast.Name):
+            return None
+        items = self.comp_constants(scope, g.iter)
+        if items is None:
+            return None
+        comp = Scope(scope.fs, parent=scope, label=scope.label)
+        comp.is_comp = True  # type: ignore[attr-defined]
+        comp.local_names = {g.target.id}
+        funcs = []
+        for v in items:
+            comp.env[g.target.id] = v
+            funcs.append(self.expr(comp, node.elt))
+        return StaticTuple(tuple(funcs))
+
+    def comp_constants(self, scope: Scope, node: ast.expr) -> list | None:
+        """The items of ``range(...)`` of constants, or of a tuple or list of constants
+        written out, as constants; None for anything else."""
+        if isinstance(node, (ast.Tuple, ast.List)):
+            items = [self.expr(scope, e) for e in node.elts]
+            return items if all(type(v) is Const for v in items) else None
+        if isinstance(node, ast.Call) and not node.keywords and 1 <= len(node.args) <= 3 \
+                and _is_static(self.expr(scope, node.func), range):
+            bounds = [self.expr(scope, a) for a in node.args]
+            if all(type(b) is Const and type(b.value) is int for b in bounds):
+                r = range(*(b.value for b in bounds))
+                return [Const(k) for k in r] if len(r) <= 64 else None
+        return None
 
     def e_dictcomp(self, scope: Scope, node: ast.DictComp, dest: Var | None) -> Var:
         """``{k: v for ...}``: an empty dict, then ``d[k] = v`` in the loops (a key written

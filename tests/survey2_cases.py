@@ -113,3 +113,9 @@ def embedding_bag_docs(E, w, docs, labels):
         z = float(v @ w)
         loss += math.log1p(math.exp(-z)) if y > 0.5 else math.log1p(math.exp(z))
     return loss
+
+
+def lambdas_of_a_comprehension(x):
+    fs = [lambda t, k=k: t * k for k in range(3)]
+    late = [lambda t: t * k for k in (1.0, 2.0)]          # late binding: k is 2.0 in both
+    return sum(g(x) for g in fs) + late[0](x) * late[1](x) + fs[2](math.sin(x))

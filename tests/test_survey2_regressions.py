@@ -49,6 +49,7 @@ CASES = [
     (S.defaultdict_values, ([0.5, 1.0, -0.2], ["a", "b", "a"]), [0]),
     (S.local_dict_of_lambdas, (1.5, 0.4), [0, 1]),
     (S.reduce_tuple, ([1.0, 2.0, 3.0],), [0]),
+    (S.lambdas_of_a_comprehension, (0.7,), [0]),
     (S.sliding_window, (XS,), [0]),
     (S.deque_both_ends, (XS,), [0]),
     (S.queue_drained, (XS,), [0]),
