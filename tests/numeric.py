@@ -36,6 +36,9 @@ def finite_diff(f, args, wrt=None, h=1e-6):
     wrt = range(len(args)) if wrt is None else wrt
     out = []
     for i in wrt:
+        if hasattr(args[i], "shape") and hasattr(args[i], "dtype"):     # a numpy array
+            out.append(_array_diff(f, args, i, h))
+            continue
         grad = _shape_like(args[i], lambda v: 0.0)
         for path, v in list(_leaves(args[i])):
             step = h * max(1.0, abs(v))
@@ -47,6 +50,23 @@ def finite_diff(f, args, wrt=None, h=1e-6):
             grad = _set(grad, path, d) if path else d
         out.append(grad)
     return out
+
+
+def _array_diff(f, args, i, h):
+    import numpy as np
+    a = args[i]
+    grad = np.zeros(a.shape)
+    for k in np.ndindex(a.shape):
+        up, dn = a.astype(float), a.astype(float)
+        up[k] += h
+        dn[k] -= h
+        grad[k] = (f(*args[:i], up, *args[i + 1:]) - f(*args[:i], dn, *args[i + 1:])) / (2 * h)
+    return grad
+
+
+def fd(f, args, i, h=1e-6):
+    """Central differences of ``f`` in ``args[i]`` alone (a number, a list or an array)."""
+    return finite_diff(f, tuple(args), [i], h)[0]
 
 
 def flatten(x):

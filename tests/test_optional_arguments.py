@@ -7,6 +7,7 @@ known while the code is made), and that parameter's gradient is None, as JAX giv
 import math
 
 import numpy as np
+from numeric import fd
 import pytest
 
 import symgrad
@@ -42,24 +43,6 @@ def weighted(xs, weights=None):
     if weights is None:
         weights = [1.0] * len(xs)
     return sum(w * v * v for w, v in zip(weights, xs))
-
-
-def fd(f, args, i, h=1e-6):
-    a = args[i]
-    if isinstance(a, np.ndarray):
-        out = np.zeros_like(a)
-        for k in np.ndindex(a.shape):
-            up, dn = a.copy(), a.copy()
-            up[k] += h
-            dn[k] -= h
-            out[k] = (f(*args[:i], up, *args[i + 1:]) - f(*args[:i], dn, *args[i + 1:])) / (2 * h)
-        return out
-    if isinstance(a, list):
-        def at(k, step):
-            moved = a[:k] + [a[k] + step] + a[k + 1:]
-            return f(*args[:i], moved, *args[i + 1:])
-        return [(at(k, h) - at(k, -h)) / (2 * h) for k in range(len(a))]
-    return (f(*args[:i], a + h, *args[i + 1:]) - f(*args[:i], a - h, *args[i + 1:])) / (2 * h)
 
 
 def test_a_number_parameter_given_none():

@@ -8,6 +8,7 @@ parameter, ``.values()`` of a ``defaultdict``, a local dict of lambdas and
 crashed (the reverse sweep popped an item the deque had already dropped).
 References: central differences and symgrad.check's engines."""
 import numpy as np
+from numeric import fd
 import pytest
 import survey2_cases as S
 
@@ -15,23 +16,6 @@ import symgrad
 
 R = np.random.default_rng(1)
 XS = [1.0, 2.0, 3.0, 0.5, -1.5]
-
-
-def fd(f, args, i, h=1e-6):
-    a = args[i]
-    if isinstance(a, np.ndarray):
-        out = np.zeros_like(a)
-        for k in np.ndindex(a.shape):
-            up, dn = a.copy(), a.copy()
-            up[k] += h
-            dn[k] -= h
-            out[k] = (f(*args[:i], up, *args[i + 1:]) - f(*args[:i], dn, *args[i + 1:])) / (2 * h)
-        return out
-    if isinstance(a, list):
-        def at(k, step):
-            return f(*args[:i], a[:k] + [a[k] + step] + a[k + 1:], *args[i + 1:])
-        return [(at(k, h) - at(k, -h)) / (2 * h) for k in range(len(a))]
-    return (f(*args[:i], a + h, *args[i + 1:]) - f(*args[:i], a - h, *args[i + 1:])) / (2 * h)
 
 
 CASES = [
