@@ -186,6 +186,14 @@ def _augassign(s: ast.AugAssign, error: Callable[..., Exception]) -> list[ast.st
         load = ast.Subscript(value=base, slice=index, ctx=ast.Load())
     elif isinstance(target, ast.Name):
         store, load = target, _name(target.id)
+    elif isinstance(target, ast.Attribute):     # (lowering decides: self.n += 1 in __init__)
+        base = target.value
+        if not isinstance(base, ast.Name):
+            tmp = _fresh("_base")
+            pre.append(_at(ast.Assign(targets=[_name(tmp, True)], value=base), s))
+            base = _name(tmp)
+        store = ast.Attribute(value=base, attr=target.attr, ctx=ast.Store())
+        load = ast.Attribute(value=base, attr=target.attr, ctx=ast.Load())
     else:
         raise error(s, "augmented assignment to " + type(target).__name__.lower(),
                     "assign to a local variable or a list element")

@@ -123,6 +123,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         self.maybe_arrays: set[Var] = set()
         self.generators: set[Var] = set()           # numpy generators made here
         self.deques: dict[int, Any] = {}            # kinds of deques: maxlen (lower_deque)
+        self.unrolling = False                      # binding the target of a loop written out
         #: loop and comprehension targets: bound afresh by every iteration, so a tuple
         #: bound to one needs no variable of its own (see carry_tuple)
         self.targets: set[Var] = set()
@@ -327,6 +328,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
 
     def _structure(self, x: Any, tree: Any) -> Any:
         """The returned value as operands (nested tuples stay tuples of operands)."""
+        if type(x) is StaticTuple and type(x.cls).__name__ == "RecordOf":
+            return self.materialize(x, tree)          # (refused, naming the object)
         if type(x) is StaticTuple:
             return tuple(self._structure(v, tree) for v in x.items)
         return x if is_operand(x) else self.materialize(x, tree)
@@ -416,9 +419,22 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         elif t is ast.Starred:
             raise scope.fs.error(node, "starred assignment (a, *b = ...)",
                                  "unpack a fixed number of names, or index the list")
+        elif t is ast.Attribute and self.object_target(scope, target, value, node):
+            return
         else:
             raise scope.fs.error(node, "assignment to " + construct_name(target),
                                  "assign to a local variable, a list element or unpack a tuple")
+
+    def object_target(self, scope: Scope, target: ast.Attribute, value: Any,
+                      node: ast.AST) -> bool:
+        """``self.w = v`` of an object made in the function (see lower_objects): True
+        when done."""
+        from .lower_objects import Building, is_record, set_field
+        base = self.expr(scope, target.value)
+        if type(base) is Building or is_record(base):
+            set_field(self, base, target.attr, value, node)
+            return True
+        return False
 
     def target_var(self, scope: Scope, name: str) -> Var | None:
         """The variable an assignment to ``name`` writes: a new version in straight-line
@@ -440,8 +456,10 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                                  "return the value instead of writing a global")
         if not is_operand(value):
             if type(value) is StaticTuple:
-                if self.depth > 0 and self.carry_tuple(owner, name, value, node):
-                    return
+                if self.depth > 0 and not (self.unrolling and type(value.cls).__name__ ==
+                                           "RecordOf") and \
+                        self.carry_tuple(owner, name, value, node):
+                    return          # (an object of a loop written out: the same each time)
                 value = value.like(tuple(self.snapshot(v) for v in value.items))
             owner.env[name] = value
             return
@@ -477,6 +495,10 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             self.unpack_starred(scope, elts, stars[0], value, node)
             return
         if type(value) is StaticTuple:
+            from .lower_objects import is_record
+            if is_record(value):
+                raise scope.fs.error(node, f"unpacking a {value.cls.__name__} object",
+                                     "read its fields by name")
             items = list(value.items)
             if len(items) != len(elts):
                 raise scope.fs.error(node, f"unpacking {len(items)} values into {len(elts)} "

@@ -745,6 +745,9 @@ def b_super(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
         cls = cls.obj if type(cls) is Static else None
     else:
         cls = this = None
+    from .lower_objects import Building, SuperOf, is_record
+    if isinstance(cls, type) and (type(this) is Building or is_record(this)):
+        return SuperOf(this, cls)           # (an object made in the function)
     obj = getattr(this, "obj", MISSING) if type(this) in (Global, Static) else MISSING
     if not isinstance(cls, type) or obj is MISSING or not isinstance(obj, cls):
         raise lw.error_at(node, "super() here", "call it in a method of an object the "

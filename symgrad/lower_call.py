@@ -36,6 +36,7 @@ from .ufuncs import ufunc_method_as
 from .static_args import counted_param, mark as mark_fixed
 from .lower_array import draw_kind, is_generator
 from .lower_deque import DEQUE_METHODS, deque_method, is_deque
+from .lower_objects import Building, can_make, is_record, make_object
 from .lower_dicts import NOT_DICT, DictLowering
 from .lower_gen import CONSUMERS, python_method as _python_method
 from .lower_star import Spread, StarLowering
@@ -173,6 +174,11 @@ class CallLowering(DictLowering, StarLowering):
         if isinstance(call, types.FunctionType) and callee.how == "inject":  # self(x)
             return self.inline_function(scope, call, [callee, *args], kwargs, node,
                                         Static(call))
+        if is_record(callee):                   # layer(x) of layer = Linear(W, b)
+            call = inspect.getattr_static(callee.cls.real, "__call__", None)
+            if isinstance(call, types.FunctionType):
+                return self.inline_function(scope, call, [callee, *args], kwargs, node,
+                                            Static(call))
         found = member_of(self, callee, "__call__") if t is Var else None
         if found is not None and found[0] == "method":     # p(x) of an object made here
             return self.inline_function(scope, found[1], [callee, *args], kwargs, node,
@@ -267,6 +273,10 @@ class CallLowering(DictLowering, StarLowering):
             return self.inline_function(scope, call, [self.static_self(obj), *args], kwargs,
                                         node, callee)
         user = is_user_class(obj)
+        if user and can_make(obj) and any(is_operand(a) and type(a) is not Const
+                                          or type(a) is StaticTuple
+                                          for a in (*args, *kwargs.values())):
+            return make_object(self, scope, obj, args, kwargs, node)    # Linear(W, b)
         err = self.error_at(node, f"an object of class {obj.__name__} made inside the function",
                             "pass it in (its fields are differentiated), or make the class a "
                             "NamedTuple") if user else None
@@ -641,9 +651,10 @@ class CallLowering(DictLowering, StarLowering):
             defaults = self.python_defaults(fn)
             return self.inline_body(callee_scope, fs.tree, args, kwargs, defaults, node, fn)
         except UnsupportedSyntaxError as exc:
-            if getattr(exc, "static_param", None) is not None:
-                raise                       # (made again for the parameter's value)
-            del self.block[mark:]
+            if getattr(exc, "static_param", None) is not None or any(
+                    is_record(a) or type(a) is Building for a in args):
+                raise           # (made again for the parameter's value; an object made in
+            del self.block[mark:]   # the function exists only while lowering: no call)
             self.loc, self.scope_fs = saved_loc, saved_fs
             return self.opaque_call(self.ref_static(callee), kept, kwargs, node, None,
                                     describe(fn), error=exc)

@@ -19,6 +19,7 @@ from . import ir, rules
 from .ir import Const, Eqn, Global, Kind, KindError, Var
 from .param_classes import member_of
 from .lower_unroll import int_index
+from .lower_objects import Building, SuperOf, building_attribute, is_record, super_attribute
 from .lower_records import named_tuple_attribute, tuple_identity
 from .scope import (AttrRef, FuncChoice, FuncValue, Scope, Static, StaticDict, StaticTuple,
                     const_or_none, is_compile_time, is_operand, kind_of_value, resolve_global)
@@ -53,6 +54,12 @@ class ExprLowering:
         if t in (Var, Const, Global):
             return value
         if t is StaticTuple:
+            if is_record(value) or t is Building:
+                raise self.error_at(node, f"an object of class {value.cls.__name__} made "
+                                    "in the function, used as a value (symgrad keeps it as "
+                                    "its fields: Python's object is not built)",
+                                    "call its methods and read its fields in the function, "
+                                    "or pass the object in")
             items = tuple(self.materialize(v, node) for v in value.items)
             kind = Kind.list_of()
             for it in items:
@@ -60,6 +67,9 @@ class ExprLowering:
             return self.emit("tuple", items, kind)
         if t is Static:
             return self.ref_static(value)
+        if t is Building:
+            raise self.error_at(node, f"the object a {value.cls.__name__}.__init__ is making, "
+                                "used as a value", "read its fields, or pass values")
         if t in (FuncValue, FuncChoice):
             raise self.error_at(node, "a locally defined function used as a value",
                                 "call it directly (symgrad inlines it)")
@@ -198,6 +208,10 @@ class ExprLowering:
         base = self.expr(scope, node.value)
         if type(base) is StaticTuple and base.cls is not None:      # p.x of p = Point(..)
             return named_tuple_attribute(self, scope, base, node)
+        if type(base) is Building:                                  # self.w in __init__
+            return building_attribute(self, scope, base, node)
+        if type(base) is SuperOf:                                   # super().__init__
+            return super_attribute(self, scope, base, node)
         if type(base) is Static:
             obj = getattr(base.obj, node.attr, MISSING)
             if obj is MISSING:
@@ -542,6 +556,10 @@ class ExprLowering:
                            key, self.top_params, "key")
             raise self.error_at(node, "a function chosen from a dict by a key known only "
                                 "when the code runs", "choose it with if/elif on the key")
+        if is_record(base):
+            raise self.error_at(node, f"a subscript of a {base.cls.__name__} object (Python "
+                                "raises TypeError unless its class defines __getitem__)",
+                                "read its fields by name")
         if type(base) is StaticTuple:
             if isinstance(node.slice, ast.Slice):
                 return self.static_slice(scope, base, node.slice)
@@ -638,11 +656,31 @@ class ExprLowering:
             funcs = self.expanded(scope, node.elts, node, "", "")
             if all(_is_function(f) or is_operand(f) for f in funcs):
                 return StaticTuple(tuple(funcs))
+        if any(self.makes_object(scope, e) for e in node.elts):
+            # [Linear(W1, b1), Linear(W2, b2)]: objects made in the function, known as a
+            # tuple of them is (a list written later is refused there)
+            made = [self.expr(scope, e) for e in node.elts]
+            return StaticTuple(tuple(self.snapshot(v) if is_operand(v) else v for v in made))
         items = tuple(self.operands(scope, node.elts))
         kind = Kind.list_of()
         for it in items:
             self.unify(kind.element, self.kind_of(it), node)
         return self.emit("list", items, kind, dest=dest)
+
+    def makes_object(self, scope: Scope, e: ast.expr) -> bool:
+        """Is ``e`` an object made in the function (a name bound to one), or a call of a
+        class of the user's that makes one (see lower_objects), read without lowering?"""
+        if isinstance(e, ast.Name):
+            return is_record(self.lookup(scope, e.id))
+        if not isinstance(e, ast.Call) or not isinstance(e.func, ast.Name):
+            return False
+        b = self.lookup(scope, e.func.id)
+        if b is MISSING:
+            where, obj = resolve_global(scope.fs, e.func.id)
+            b = Static(obj) if where == "global" else None
+        from .lower_objects import can_make
+        from .source import is_user_class
+        return type(b) is Static and is_user_class(b.obj) and can_make(b.obj)
 
     def names_a_function(self, scope: Scope, e: ast.expr) -> bool:
         """Does ``e``, a name or ``module.name``, name a function (read without lowering

@@ -70,17 +70,17 @@ def named_tuple_attribute(lw: Any, scope: Any, base: StaticTuple, node: ast.Attr
     if attr in cls._fields:
         return base.items[cls._fields.index(attr)]
     try:
-        raw = inspect.getattr_static(cls, attr)
+        raw = inspect.getattr_static(getattr(cls, "real", cls), attr)
     except AttributeError:
         raise lw.error_at(node, f"the attribute .{attr} of a {cls.__name__}",
                           f"its fields are {', '.join(cls._fields)}") from None
-    if attr == "_replace":
+    if attr == "_replace" and not hasattr(cls, "real"):
         return PartialValue(Static(_replace), (base,), {})
     if isinstance(raw, property) and isinstance(raw.fget, types.FunctionType):
         return lw.inline_function(scope, raw.fget, [base], {}, node, Static(raw.fget))
     if isinstance(raw, staticmethod):
         return Static(raw.__func__)
-    if isinstance(raw, types.FunctionType) and not attr.startswith("_"):
+    if isinstance(raw, types.FunctionType) and (not attr.startswith("_") or hasattr(cls, "real")):
         return PartialValue(Static(raw), (base,), {})
     if not callable(raw) and not isinstance(raw, (classmethod, property)):
         value = lw.static_value(raw)
@@ -119,6 +119,13 @@ def class_of_tuple(lw: Any, obj: Any, args: list, kwargs: dict, node: ast.AST) -
         return None
     t = args[0]
     cls = t.cls or tuple
+    if hasattr(cls, "real"):                # an object made in the function (lower_objects)
+        if obj is type and len(args) == 1 and not kwargs:
+            return Static(cls.real)
+        if obj is hasattr and len(args) == 2 and type(args[1]) is Const and \
+                isinstance(args[1].value, str):
+            return Const(args[1].value in cls._fields or hasattr(cls.real, args[1].value))
+        return None
     if obj is _replace and len(args) == 1:
         unknown = sorted(set(kwargs) - set(cls._fields))
         if unknown:

@@ -18,6 +18,7 @@ import types
 from typing import Callable
 
 from .ir import Const, Global
+from .lower_objects import is_record
 from .scope import MISSING, Scope, Static, StaticDict, StaticTuple, is_compile_time, \
     is_operand, resolve_global
 
@@ -49,7 +50,11 @@ class UnrollLowering:
         for k, item in enumerate(items):
             if start is not None:
                 item = StaticTuple((Const(start.value + k), item))
-            self.assign_value(scope, target, item, node)
+            was, self.unrolling = self.unrolling, True
+            try:
+                self.assign_value(scope, target, item, node)
+            finally:
+                self.unrolling = was
             if stmts is not None:
                 self.body(scope, stmts)
             else:
@@ -80,9 +85,16 @@ class UnrollLowering:
         if isinstance(node, ast.Name):      # (a tuple of functions bound to a name, or
             bound = self.lookup(scope, node.id)      # a parameter given one: funclist)
             if type(bound) is StaticTuple and bound.items and not any(
-                    is_operand(v) and type(v) is not Const or type(v) is StaticTuple
-                    for v in bound.items) and any(type(v) is not Const for v in bound.items):
+                    is_operand(v) and type(v) is not Const or type(v) is StaticTuple and
+                    not is_record(v) for v in bound.items) and any(type(v) is not Const
+                                                                    for v in bound.items):
                 return list(bound.items)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
+                is_record(self.lookup(scope, node.value.id)):       # self.layers
+            field = self.expr(scope, node)
+            if type(field) is StaticTuple and field.cls is None and field.items and all(
+                    is_record(v) or not is_operand(v) for v in field.items):
+                return list(field.items)
         found = self.known_object(scope, node)
         if found is None:
             return None

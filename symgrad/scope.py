@@ -279,7 +279,7 @@ def known_isinstance(value: Any, kinds: Any) -> bool | None:
     if type(value) is Const:
         return isinstance(value.value, kinds)
     if type(value) is StaticTuple:     # a tuple (of its NamedTuple class when made by it)
-        return issubclass(value.cls or tuple, kinds)
+        return issubclass(getattr(value.cls, "real", value.cls) or tuple, kinds)
     if type(value) in (FuncValue, FuncChoice):      # a def or lambda: a function
         return issubclass(types.FunctionType, kinds)
     if type(value) is Static:          # a library function or object known now

@@ -1,7 +1,10 @@
 """Objects of the user's classes, made inside the differentiated function or at module
 level, whose methods change them, for tests/test_objects_inside.py."""
+import dataclasses
 import functools
 import math
+
+import numpy as np
 
 
 class Acc:
@@ -108,3 +111,119 @@ P2 = Poly2([1.0, -2.0, 0.5])
 
 def newton_step(x):
     return x - P2(x) / P2.deriv()(x)
+
+
+class Linear:
+    scale = 2.0
+
+    def __init__(self, w, b=0.0, bias=True):
+        self.w = w
+        if bias:
+            self.b = b
+        else:
+            self.b = 0.0
+
+    def __call__(self, x):
+        return self.scale * self.w * x + self.b
+
+
+class Scaled(Linear):
+    def __init__(self, w, k):
+        super().__init__(w, 0.5)
+        self.k = k
+
+    def __call__(self, x):
+        return self.k * super().__call__(x)
+
+
+class TwoLayer:
+    def __init__(self, w1, w2, scale=2.0):
+        self.l1 = Linear(w1, 0.1)
+        self.l2 = Linear(w2, -0.2)
+        self.scale = scale
+        self.calls = 0
+        self.calls += 2
+
+    def forward(self, x):
+        return self.l2(math.tanh(self.l1(x))) * self.scale + self.calls
+
+    @property
+    def norm(self):
+        return self.l1.w ** 2 + self.l2.w ** 2
+
+
+@dataclasses.dataclass
+class Gauss:
+    mu: float
+    sigma: float = 1.0
+
+    def __post_init__(self):
+        self.var = self.sigma * self.sigma
+
+    def logpdf(self, x):
+        return -0.5 * (x - self.mu) ** 2 / self.var - 0.5 * math.log(self.var)
+
+
+@dataclasses.dataclass
+class WithList:
+    a: float
+    seen: list = dataclasses.field(default_factory=list)
+
+
+def _apply(fn, x):
+    return fn(x) * 3.0
+
+
+def one_layer(w, b, x):
+    layer = Linear(w, b)
+    return layer(x) ** 2 + _apply(layer, x)
+
+
+def inherited(w, x):
+    return Scaled(w, 3.0)(x) + Linear(w, 0.4, bias=False)(x)
+
+
+def nested_objects(w1, w2, x):
+    net = TwoLayer(w1, w2)
+    return net.forward(x) + 0.1 * net.norm
+
+
+def dataclass_made_here(mu, s, x):
+    g = Gauss(mu, sigma=s)
+    h = Gauss(mu * 2)
+    return g.logpdf(x) + h.logpdf(x) + (1.0 if isinstance(g, Gauss) else 0.0)
+
+
+def layers_in_a_loop(w, xs):
+    layers = [Linear(w, 0.1), Linear(w * 2, 0.2)]
+    out = 0.0
+    for x in xs:
+        h = x
+        for layer in layers:
+            h = math.tanh(layer(h))
+        out += h
+    return out
+
+
+def array_layer(W, b, x):
+    layer = Linear(W, b)
+    return float(np.sum(np.tanh(layer(x))))
+
+
+def printed(w, x):
+    layer = Linear(w)
+    print(layer)
+    return layer(x)
+
+
+def returned(w):
+    return Linear(w)
+
+
+def indexed(w, x):
+    layer = Linear(w)
+    return layer[0] * x
+
+
+def with_a_factory(a):
+    return WithList(a).a

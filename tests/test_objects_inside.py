@@ -10,14 +10,16 @@ constants keeps its class, whose methods (``__call__`` too) and properties are i
 References: hand-derived values and finite differences."""
 import math
 
+import numpy as np
 import objects_inside_cases as O
+from numeric import fd
 import pytest
 
 import symgrad
 
 
 @pytest.mark.parametrize(("f", "args", "what"), [
-    (O.accumulated, (0.7,), "augmented assignment to attribute"),
+    (O.accumulated, (0.7,), "assignment to attribute"),
     (O.windowed, ([1.0, 2.0, 3.0],), "a list that lives outside"),
     (O.through_a_module_object, (0.7,), "assignment to attribute"),
     (O.helper_called_for_its_effect, (0.7,), "try"),
@@ -44,3 +46,36 @@ def test_a_method_returning_a_new_object_then_called():
     assert symgrad.grad(f)(x) == pytest.approx((f(x + h) - f(x - h)) / (2 * h), rel=1e-7)
     assert symgrad.value_and_grad(f)(x)[0] == f(x)
     assert symgrad.check(f, x).ok
+
+
+R = np.random.default_rng(3)
+
+
+@pytest.mark.parametrize(("f", "args"), [
+    (O.one_layer, (0.3, 0.5, 1.2)),
+    (O.inherited, (0.3, 1.2)),
+    (O.nested_objects, (0.3, -0.4, 1.2)),
+    (O.dataclass_made_here, (0.3, 1.4, 0.7)),
+    (O.layers_in_a_loop, (0.3, [0.5, 1.0, -0.5])),
+    (O.array_layer, (R.normal(size=3), 0.4, R.normal(size=3))),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_objects_made_from_differentiated_values(f, args):
+    """Kept as their fields: ``__init__`` (a dataclass's fields, its __post_init__,
+    super().__init__ of a base class) inlined, methods, __call__ and properties too."""
+    value, grads = symgrad.value_and_grad(f)(*args)
+    assert value == f(*args)
+    for i, g in enumerate(grads):
+        assert np.allclose(g, fd(f, args, i), atol=1e-6), (i, g)
+    for mode in ("grad", "jvp", "hessian"):
+        assert symgrad.check(f, *args, mode=mode).ok, mode
+
+
+@pytest.mark.parametrize(("f", "args", "what"), [
+    (O.printed, (0.3, 1.2), "used as a value"),
+    (O.returned, (0.3,), "."),
+    (O.indexed, (0.3, 1.2), "a subscript of a Linear object"),
+    (O.with_a_factory, (0.3,), "default_factory"),
+])
+def test_what_an_object_made_here_cannot_do(f, args, what):
+    with pytest.raises(symgrad.SymgradError, match=what):
+        symgrad.grad(f)(*args)
