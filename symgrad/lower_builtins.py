@@ -208,12 +208,14 @@ def _key_function(lw: Any, scope: Scope, node: ast.expr) -> Any:
     ``xs.__getitem__`` (``max(d, key=d.get)``), is read as ``lambda k: d.get(k)``."""
     if isinstance(node, ast.Attribute) and node.attr in ("get", "__getitem__"):
         arg = ast.Name(id="__key#", ctx=ast.Load())
-        call = ast.Call(func=node, args=[arg], keywords=[])
+        where = node
+        call = ast.Call(func=node, args=[arg], keywords=[]) if node.attr == "get" else \
+            ast.Subscript(value=node.value, slice=arg, ctx=ast.Load())   # (xs of a tuple)
         node = ast.Lambda(args=ast.arguments(
             posonlyargs=[], args=[ast.arg(arg="__key#")], vararg=None, kwonlyargs=[],
             kw_defaults=[], kwarg=None, defaults=[]), body=call)
         for n in ast.walk(node):
-            ast.copy_location(n, call.func)
+            ast.copy_location(n, where)
     return lw.expr(scope, node)
 
 

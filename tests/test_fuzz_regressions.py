@@ -1102,3 +1102,23 @@ def test_two_reads_that_raise_in_one_expression_raise_in_python_order():
             assert type(exc) is IndexError, f"{make.__name__} raised {exc!r}"
             continue
         raise AssertionError(f"{make.__name__} returned {got!r}")
+
+
+# --- found by the fuzzer (the suite's own run, 2026-12-07): hvp of a function sorting a
+# tuple was refused, since the gradient sorts it with key=t.__getitem__ (a bound method
+# of a tuple written out, which symgrad read as an attribute of a value)
+def sorted_tuple(x, y):
+    t = (x * y, math.sin(x) + y)
+    s = sorted(t)
+    order = sorted(range(2), key=t.__getitem__)
+    return s[0] * x + t[order[1]] * y
+
+
+def test_a_tuple_sorted_is_differentiated_twice():
+    x, y, h = 0.7, 1.3, 1e-5
+    v = (0.4, -1.1)
+    got = symgrad.hvp(sorted_tuple, (x, y), v)
+    g = symgrad.grad(sorted_tuple)
+    up, dn = g(x + h * v[0], y + h * v[1]), g(x - h * v[0], y - h * v[1])
+    assert got == pytest.approx([(a - b) / (2 * h) for a, b in zip(up, dn)], rel=1e-6)
+    assert symgrad.check(sorted_tuple, x, y, mode="hessian").ok
