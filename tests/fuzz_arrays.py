@@ -643,7 +643,7 @@ class _Writer:
         for _ in range(n):
             kind = self.weighted([(5, lambda: "assign"), (loops, lambda: "loop"),
                                   (3, lambda: "inplace"), (1, lambda: "unpack"),
-                                  (1, lambda: "mask")])()
+                                  (1, lambda: "mask"), (1, lambda: "stepping")])()
             lines += getattr(self, "stmt_" + kind)()
         return lines
 
@@ -728,6 +728,36 @@ class _Writer:
         self.loop_vars.pop()
         self.locals = saved
         self.locals[acc] = shape
+        return lines
+
+    def stmt_stepping(self) -> list[str]:
+        """Time stepping with a new array each step, written in place and then taking the
+        old one's name (``new = np.empty_like(u); new[1:] = ...; new[0] = ...; u = new``),
+        sometimes reversed (``u = new[::-1]``: a view of it) or made from the old one
+        (``new = u.copy()``); a view of the old array read after the step, or an alias
+        kept in a list, must not change (the view check follows time)."""
+        self.feat("stepping")
+        u, new, var = self.fresh("u"), self.fresh("new"), self.fresh("i")
+        k = self.pick([2, 3])
+        start = self.pick(["x", "x.copy()", f"({self.expr((3,), 1)}).copy()"])
+        make = self.pick([f"np.empty_like({u})", f"np.zeros_like({u})", f"{u}.copy()",
+                          f"np.zeros(3)"])
+        self.loop_vars.append((var, k))
+        self.locals[u] = (3,)
+        lines = [f"{u} = {start}", f"for {var} in range({k}):", f"    {new} = {make}"]
+        rest = self.expr(self.pick([(), (2,)]), 1)
+        op = "=" if "empty" in make else self.pick(["=", "+="])   # (empty: not read)
+        lines.append(f"    {new}[1:] {op} {u}[:-1] * 0.5 + ({rest})")
+        lines.append(f"    {new}[0] = {u}[-1] * {self.const()} + {self.expr((), 1)}")
+        if self.coin(30):
+            self.feat("stepping.kept")
+            old = self.fresh("old")
+            lines.insert(2, f"    {old} = {u}[1:]")
+            lines.append(f"    {u} = {new}{self.pick(['', '[::-1]'])}")
+            lines.append(f"    {new} = {new} + np.sum({old}) * 0.25")
+        else:
+            lines.append(f"    {u} = {new}{self.pick(['', '', '[::-1]'])}")
+        self.loop_vars.pop()
         return lines
 
     def write_target(self, shape):
