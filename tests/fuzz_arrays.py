@@ -24,7 +24,10 @@ The grammar has
 * indexing: ``x[i]``, ``w[i, j]``, ``w[i][j]``, ``w[:, j]``, slices with steps, integer
   arrays with repeats, boolean masks that depend only on constants;
 * in-place writes into a local copy (``y = x.copy(); y[i] = ...; y[1:] += ...``,
-  ``y[:, j] *= ...``, mask and integer-array writes, ``np.add.at``), in a loop too;
+  ``y[:, j] *= ...``, mask and integer-array writes, ``np.add.at``), in a loop too, and
+  into arrays of constants (``np.ones(3) * 0.5``, through another name too);
+* time stepping: ``new = np.empty_like(u); new[1:] = ...; u = new`` (or ``u =
+  new[::-1]``), a view of the old array kept across the step;
 * ``np.where`` (conditions on the parameters against constants, constant masks,
   masks combined by ``&``, ``|``, ``^``, constants in both branches,
   sometimes on computed values), ``np.clip`` with float bounds;
