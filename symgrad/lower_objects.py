@@ -64,10 +64,38 @@ def can_make(cls: Any) -> bool:
     ``__init__`` written in Python (or a dataclass's), no ``__new__`` of its own?"""
     if inspect.getattr_static(cls, "__new__", object.__new__) is not object.__new__:
         return False
-    if dataclasses.is_dataclass(cls):
-        return True
-    init = inspect.getattr_static(cls, "__init__", None)
-    return isinstance(init, types.FunctionType)
+    if not dataclasses.is_dataclass(cls) and not isinstance(
+            inspect.getattr_static(cls, "__init__", None), types.FunctionType):
+        return False
+    return not _changes_itself(cls)
+
+
+def _changes_itself(cls: type) -> bool:
+    """Does a method of ``cls`` (other than ``__init__`` and ``__post_init__``) assign an
+    attribute of its ``self``?  Such an object has a state: it is made as Python makes
+    it, when the code runs (a field differentiated through it is refused)."""
+    from .errors import SymgradError
+    from .source import get_source, is_user_class
+    for klass in cls.__mro__:
+        if not is_user_class(klass):
+            continue
+        for name, raw in vars(klass).items():
+            fn = raw.__func__ if isinstance(raw, (staticmethod, classmethod)) else raw
+            if name in ("__init__", "__post_init__") or not isinstance(
+                    fn, types.FunctionType) or fn.__code__.co_filename.startswith("<"):
+                continue          # (a dataclass's __eq__, __repr__: generated, no state)
+            try:
+                tree = get_source(fn).tree
+            except SymgradError:
+                return True
+            first = tree.args.args[0].arg if tree.args.args else None
+            for node in ast.walk(tree):
+                targets = node.targets if isinstance(node, ast.Assign) else \
+                    [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+                if any(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and
+                       t.value.id == first for t in targets):
+                    return True
+    return False
 
 
 def make_object(lw: Any, scope: Scope, cls: type, args: list, kwargs: dict,
