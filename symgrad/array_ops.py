@@ -318,8 +318,8 @@ def _vjp_norm(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:
     _euclidean(e, pats)
     x, out = e.args[0], e.out
     p = e.params or {}
-    return [b.op("mul", _expand_back(b, g, x, p),
-                 b.op("truediv", x, _expand_back(b, out, x, p)))]
+    return [b.op("mul", _expand_back(b, g, x, p),      # (0 at a zero vector, as abs at 0)
+                 b.op("truediv", x, _expand_back(b, _nonzero(b, out), x, p)))]
 
 
 def _jvp_norm(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
@@ -328,7 +328,7 @@ def _jvp_norm(b: ArrayBuilder, e: Eqn, t: list, pats: list) -> Any:
     p = e.params or {}
     s = b.call("np_sum", (b.op("mul", x, t[0]),), **{k: p[k] for k in ("axis", "keepdims")
                                                    if k in p})
-    return b.op("truediv", s, out)
+    return b.op("truediv", s, _nonzero(b, out))
 
 
 _RED = {"axis": None, "keepdims": False}
@@ -529,6 +529,8 @@ _op("squeeze", "squeeze", "squeeze", 1, {"axis": None}, _squeeze_shape, _vjp_res
 _op("expand_dims", "expand_dims", None, 1, {"axis": 0}, _expand_shape, _vjp_reshape,
     positional=("axis",))
 _op("copy", "copy", "copy", 1, {}, lambda pats, p: pats[0], lambda b, g, e, pats: [g])
+# (np.asarray(x) of what may be a Python number: a 0-d array, with its .shape, .astype)
+_op("asarray", "asarray", None, 1, {}, lambda pats, p: pats[0], lambda b, g, e, pats: [g])
 
 
 def _vjp_broadcast_to(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:

@@ -329,7 +329,9 @@ class Forward:
         op = ARRAY_OPS[e.prim]
         n = len(e.args) if op.arrays == -1 else op.arrays
         params = dict(e.params or {})
-        if op.bilinear:
+        if params.get("spelling") == "method" and op.np_name is not None:
+            params["spelling"] = "function"     # (a tangent may be a Python number where
+        if op.bilinear:                         #  the value is numpy's: np.sum(t), not t.sum())
             terms = []
             for i in range(2):
                 t = self.tangent_of(e.args[i])
@@ -451,6 +453,10 @@ class Forward:
         start += [Eqn((self.t(p),), "copy", (Const(0.0),), None, None)
                   for p in self.func.params if p not in self.wrt and not p.kind.is_list
                   and not p.kind.is_array and self.active(p)]
+        # (an array: zeros shaped like it; x = f(x @ w) in a loop over ws)
+        start += [Eqn((self.t(p),), "np_zeros_like", (p,), None, None)
+                  for p in self.func.params if p not in self.wrt and p.kind.is_array
+                  and self.active(p)]
         out = start + self.block(body[:-1])
         written = {self.tan[x]: x for x in _written_arrays(body) if x in self.tan}
         if written:

@@ -562,6 +562,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
 
     def store_item(self, scope: Scope, target: ast.Subscript, value: Any, node: ast.AST
                    ) -> None:
+        target = self.slices_written_out(scope, target)       # (xs[s] = ... of s = slice())
         base = self.expr(scope, target.value)
         if not is_operand(base):
             raise scope.fs.error(node, "an assignment into " + construct_name(target.value),
@@ -791,6 +792,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         """``del x`` unbinds a name; ``del xs[i]`` removes an element (a pop)."""
         self.set_loc(scope, s)
         for t in s.targets:
+            if isinstance(t, ast.Subscript):
+                t = self.slices_written_out(scope, t)
             if isinstance(t, ast.Name):
                 owner = scope.owner_of(t.id)
                 owner.env.pop(t.id, None)

@@ -500,7 +500,11 @@ class ArrayLowering:
         if type(value) is Var and self.kind_of(value).find().tag in ("array", None):
             # (np.copy(x) where x may be a number: a float has no .copy())
             spelling = "method" if self.kind_of(value).find().tag == "array" else "function"
+            unknown = self.kind_of(value).find().tag is None and value in self.top_params \
+                and self.param_patterns.get(value.name, False) is False
             self.unify(value.kind, Kind.array(), node)
+            if path == "asarray" and unknown:     # (a number given: made the 0-d array)
+                return self.emit("np_asarray", (value,), Kind.array(), dest=dest, hint="_a")
             if path == "asarray":
                 return value
             return self.emit("np_copy", (value,), Kind.array(), {"spelling": spelling},

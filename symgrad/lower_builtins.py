@@ -434,8 +434,10 @@ def _listed(lw: Any, v: Any, node: ast.Call, dest: Var | None, how: str) -> Any:
 
 
 def b_tuple(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
-    if len(node.args) != 1 or node.keywords or _is_gen(node.args[0]):
+    if len(node.args) != 1 or node.keywords:
         return b_list(lw, scope, node, dest)
+    if _is_gen(node.args[0]):       # tuple(v * 2 for v in xs): the list made, as a tuple
+        return _listed(lw, b_list(lw, scope, node, None), node, dest, "tuple")
     v = lw.expr(scope, node.args[0])
     if type(v) is StaticTuple:
         return v
@@ -705,6 +707,19 @@ def _written_pairs(node: ast.expr) -> list | None:
     return [(e.elts[0].value, e.elts[1]) for e in node.elts]
 
 
+def b_slice(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
+    """``slice(stop)``, ``slice(start, stop[, step])``: its parts, known while lowering
+    (``x[s]`` is then ``x[start:stop:step]``; anywhere else the slice is made as
+    written)."""
+    from .scope import SliceValue
+    if node.keywords or not 1 <= len(node.args) <= 3:
+        raise scope.fs.error(node, "slice() with these arguments", "slice(start, stop, step)")
+    parts = [lw.operand(scope, a) for a in node.args]
+    if len(parts) == 1:
+        parts = [Const(None), parts[0]]
+    return SliceValue(tuple(parts + [Const(None)] * (3 - len(parts))))
+
+
 def b_print(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     args, kwargs = lw.call_args(scope, node)
     return lw.opaque_call(Global("print", print, "builtin"), args, kwargs, node, dest, "print",
@@ -767,4 +782,5 @@ STRUCTURED: dict[Any, Any] = {
     builtins.print: b_print, builtins.divmod: b_divmod, functools.partial: b_partial,
     builtins.dict: b_dict, builtins.getattr: b_getattr, copy.copy: b_copy,
     copy.deepcopy: b_deepcopy, builtins.super: b_super, collections.deque: b_deque,
+    builtins.slice: b_slice,
 }

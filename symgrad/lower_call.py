@@ -342,6 +342,13 @@ class CallLowering(DictLowering, StarLowering):
                 made = None
             if made is not None:
                 return self.static_value(made)
+        if obj.__symgrad_transform__ == "now":
+            raise self.error_at(node, f"symgrad.{obj.__name__}(...) inside a differentiated "
+                                "function (only grad and value_and_grad made inside are "
+                                "differentiated: their generated code is inlined)",
+                                "for a function of one number, grad(grad(h)) is its second "
+                                "derivative; else differentiate outside (symgrad.hessian(f) "
+                                "of the whole function)")
         raise self.error_at(node, f"symgrad.{obj.__name__}(...) of a function or values made "
                             "when the code runs",
                             "make the gradient outside the function (g = symgrad.grad(f) at "

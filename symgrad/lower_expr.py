@@ -21,7 +21,8 @@ from .param_classes import member_of
 from .lower_unroll import int_index
 from .lower_objects import Building, SuperOf, building_attribute, is_record, super_attribute
 from .lower_records import named_tuple_attribute, tuple_identity
-from .scope import (AttrRef, FuncChoice, FuncValue, Scope, Static, StaticDict, StaticTuple,
+from .scope import (AttrRef, FuncChoice, FuncValue, Scope, SliceValue, Static, StaticDict,
+                    StaticTuple,
                     const_or_none, is_compile_time, is_operand, kind_of_value, resolve_global)
 from .lower_array import _SHAPE_ATTRS
 from .source import MISSING
@@ -67,6 +68,9 @@ class ExprLowering:
             return self.emit("tuple", items, kind)
         if t is Static:
             return self.ref_static(value)
+        if t is SliceValue:             # (a slice handed on as an object: made as written)
+            return self.emit("call", (Global("slice", slice, "builtin"), *value.parts),
+                             Kind.obj(), {"kw": (), "label": "slice", "constant": True})
         if t is Building:
             raise self.error_at(node, f"the object a {value.cls.__name__}.__init__ is making, "
                                 "used as a value", "read its fields, or pass values")
@@ -515,6 +519,7 @@ class ExprLowering:
 
     # ------------------------------------------------------------------ subscripts
     def e_subscript(self, scope: Scope, node: ast.Subscript, dest: Var | None) -> Any:
+        node = self.slices_written_out(scope, node)
         trick = type(scope.fs.resolve(node.value)) if isinstance(
             node.value, (ast.Attribute, ast.Name)) else None
         if trick is not None and trick.__name__ in ("RClass", "CClass") and \
@@ -576,6 +581,8 @@ class ExprLowering:
         if isinstance(node.slice, ast.Slice):
             sl = self.slice_operands(scope, node.slice)
             kind = self.kind_of(base)
+            if type(base) is Var and kind.find().tag is None and base in self.top_params:
+                self.unify(kind, Kind.list_of(), node)    # (a parameter sliced: a list)
             return self.emit("slice", (base, *sl), kind, dest=dest)
         index = self.operand(scope, node.slice)
         out = self.getitem(base, index, dest, node)
@@ -584,6 +591,45 @@ class ExprLowering:
             # (an element that may not be there: see symgrad.raising)
             last.params = {**(last.params or {}), "subscript": True}
         return out
+
+    def slices_written_out(self, scope: Scope, node: ast.Subscript) -> ast.Subscript:
+        """``x[s]`` with ``s = slice(a, b)`` (or ``x[slice(a, b)]``, ``x[s, 0]``): the same
+        subscript with ``a:b`` written in place of ``s``, its parts read from names bound
+        to them, so that a list is sliced (a copy) and an array viewed, as Python does."""
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        found = False
+        out = []
+        for it in items:
+            value = None
+            if isinstance(it, ast.Name):
+                bound = self.lookup(scope, it.id)
+                value = bound if type(bound) is SliceValue else None
+            elif isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and \
+                    self.lookup(scope, it.func.id) is MISSING and \
+                    resolve_global(scope.fs, it.func.id)[1] is slice:
+                value = self.expr(scope, it)
+            if type(value) is not SliceValue:
+                out.append(it)
+                continue
+            found = True
+            parts = []
+            for part in value.parts:
+                if type(part) is Const and part.value is None:
+                    parts.append(None)
+                    continue
+                name = f"__slice{len(scope.env)}#"
+                scope.env[name] = part
+                parts.append(ast.Name(id=name, ctx=ast.Load()))
+            out.append(ast.Slice(lower=parts[0], upper=parts[1], step=parts[2]))
+        if not found:
+            return node
+        index = ast.Tuple(elts=out, ctx=ast.Load()) if isinstance(node.slice, ast.Tuple) \
+            else out[0]
+        made = ast.Subscript(value=node.value, slice=index, ctx=node.ctx)
+        for n in ast.walk(made):
+            if not hasattr(n, "lineno"):
+                ast.copy_location(n, node)
+        return made
 
     def static_slice(self, scope: Scope, base: StaticTuple, sl: ast.Slice) -> Any:
         parts = [self.expr(scope, p) if p is not None else Const(None)

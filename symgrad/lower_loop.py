@@ -581,6 +581,7 @@ class LoopLowering(GeneratorLowering, UnrollLowering):
             carried.region_depth = self.depth
             for var, item in zip(_leaves(carried), _leaves(cur)):
                 self.copy_into(var, item)
+                self.known.pop(var, None)   # (written in the region: not known there)
                 owner.owned.add(var)
             owner.env[name] = carried
         elif isinstance(stmt, (ast.For, ast.While)) and not cur.items:

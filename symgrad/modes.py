@@ -528,6 +528,13 @@ def _cotangent_args(out: Any, ct: Any) -> list:
     return [ct]
 
 
+def _one_list(out: Any, vf: Any) -> bool:
+    """Does the generated vjp take one list cotangent for ``out``, a tuple (``x[:2]``, a
+    slice of a tuple given where the code reads a list; ``tuple(xs)``)?"""
+    return vf.cotangents == 1 and isinstance(out, tuple) and _cotangent_count(out) != 1 \
+        and all(not isinstance(o, (tuple, list, dict)) for o in out)
+
+
 def _cotangent_count(out: Any) -> int:
     """How many cotangent arguments a result takes (see :func:`_cotangent_args`)."""
     return sum(map(_cotangent_count, out)) if isinstance(out, tuple) else 1
@@ -559,7 +566,7 @@ def vjp(fn: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
     replay = Replay(vf.drawn)      # (the pullback sees the draws the value saw)
     out = _call(fn, full)
 
-    if _cotangent_count(out) != vf.cotangents:
+    if _cotangent_count(out) != vf.cotangents and not _one_list(out, vf):
         raise SymgradError(
             f"vjp: {_name(fn)} returned {_cotangent_count(out)} value(s) here, but symgrad "
             f"reads its code as returning {vf.cotangents} (a library function whose "
@@ -567,7 +574,8 @@ def vjp(fn: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
             "an array of several dimensions: call it once per axis)")
 
     def vjp_fn(cotangent: Any) -> tuple:
-        args = _cotangent_args(out, cotangent)
+        args = [list(_cotangent_args(out, cotangent))] if _one_list(out, vf) else \
+            _cotangent_args(out, cotangent)
         now = replay.aside()
         replay.start()
         try:
@@ -696,10 +704,12 @@ class JacobianFunction:
         n_out = len(_leaves(out))
         for j in range(n_out):
             ct = _unit(out, j)
-            args = _cotangent_args(out, ct) if isinstance(out, tuple) else [ct]
+            args = [list(ct)] if _one_list(out, vf) else \
+                _cotangent_args(out, ct) if isinstance(out, tuple) else [ct]
             replay.start()
             g = vf.fast(*_fresh(full), *_seeds(self.fn), *args)
-            rows.append(g[0] if self._single else g)
+            g = tuple(same_structure(full[i], gi) for i, gi in zip(self._idx, g))
+            rows.append(g[0] if self._single else g)        # (each like its input)
         return _rebuild_out(out, iter(rows))
 
     def __repr__(self) -> str:
@@ -894,7 +904,5 @@ def linearize_source(fn: Any, mode: str = "jvp", wrt: Wrt = None) -> str:
 
 # Called inside a function being differentiated: the first ones are made while lowering,
 # the others (which compute at once) are refused (symgrad.lower_call.transform_call).
-for _fn in (jacfwd, jacrev, jacobian, hessian):
-    _fn.__symgrad_transform__ = "function"  # type: ignore[attr-defined]
-for _fn in (jvp, vjp, hvp):
+for _fn in (jvp, vjp, hvp, jacfwd, jacrev, jacobian, hessian):
     _fn.__symgrad_transform__ = "now"  # type: ignore[attr-defined]

@@ -132,6 +132,14 @@ class FuncChoice:
 
 
 @dataclass(eq=False)
+class SliceValue:
+    """``slice(a, b, c)`` made inside the function: its parts (operands), so that
+    ``x[s]`` is the slice ``x[a:b:c]`` wherever ``s`` is used as an index."""
+
+    parts: tuple
+
+
+@dataclass(eq=False)
 class PartialValue:
     """``functools.partial(f, *args, **kwargs)`` made inside the function: calling it
     calls ``f`` with those arguments first."""

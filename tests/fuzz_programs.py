@@ -496,6 +496,14 @@ class _Writer(FamilyWriter, PackWriter, MapsWriter, RaisesWriter, StarsWriter, R
                 lines.append(f"{indent}else:")
                 other = [self.pick(items[::-1] + [self.expr(inner, 1)]) for _ in range(n)]
                 lines.append(f"{indent}    {t} = {fmt(other)}")
+        elif not nested and items[0] == f"{t}[0]" and self.chance(40):
+            # a counter carried in the tuple and tested by a while (its first value is a
+            # constant, which must not be taken for the value every iteration tests)
+            self.features.add("tuples.while")
+            lines[-1] = f"{indent}{t} = ({', '.join(['0'] + [self.expr(env, 1) for _ in range(n - 1)])},)"
+            lines.append(f"{indent}while {t}[0] < {self.draw(st.integers(0, 3))}:")
+            lines.append(f"{indent}    {t} = " + fmt([f"{t}[0] + 1"] + [
+                f"{v} * 0.5 + math.tanh({self.expr(inner, 1)})" for v in items[1:]]))
         else:
             self.features.add("tuples.loop")
             i = self.fresh("i")

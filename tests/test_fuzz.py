@@ -76,7 +76,9 @@ examples were generated, kept and rejected.)
 from __future__ import annotations
 
 import copy
+import functools
 import math
+import signal
 import os
 import traceback
 from typing import Any
@@ -119,6 +121,28 @@ class Mismatch(AssertionError):
     def __init__(self, category: str, message: str):
         super().__init__(f"[{category}] {message}")
         self.category = category
+
+
+def within(seconds: int = 120):
+    """A fuzz test's example that runs longer than ``seconds`` fails as a hang (a
+    generated loop that never ends: a ``while`` whose test was folded) rather than
+    stopping the run."""
+    def wrap(test):
+        @functools.wraps(test)
+        def run(*args, **kwargs):
+            def hang(*_):
+                raise Mismatch("hang", f"the example ran for more than {seconds} s")
+            old = signal.signal(signal.SIGALRM, hang)
+            # (again every second: one raised inside a garbage collector's callback is
+            # ignored; fuzz_oracles.time_budget, inside, keeps what is left of it)
+            signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+            try:
+                return test(*args, **kwargs)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, old)
+        return run
+    return wrap
 
 
 def fuzz_flatten(x):
@@ -643,6 +667,7 @@ def check_after_change(prog, mod, g, vg, args, wrt, glob) -> None:
 
 @settings(max_examples=N_BRANCHY, **SETTINGS)
 @given(prog=fuzz.programs(), data=st.data())
+@within()
 def test_fuzz_branches_loops_calls_lists(prog, data):
     """Everything in the grammar: checked against exact finite differences and the Value
     engine (and SymPy when the drawn program happens to be branch-free)."""
@@ -651,6 +676,7 @@ def test_fuzz_branches_loops_calls_lists(prog, data):
 
 @settings(max_examples=N_BRANCH_FREE, **SETTINGS)
 @given(prog=fuzz.programs(branches=False, max_stmts=4), data=st.data())
+@within()
 def test_fuzz_branch_free_against_sympy(prog, data):
     """Branch-free programs (loops with constant trip counts, calls, lists, and the
     branch-free constructs of the families): also against ``sympy.diff``."""
@@ -730,6 +756,7 @@ def _call_mode(what, thunk):
 @settings(max_examples=N_MODES, phases=[Phase.explicit, Phase.reuse, Phase.generate],
           **SETTINGS)
 @given(prog=fuzz.programs(), data=st.data())
+@within()
 def test_fuzz_forward_mode_and_hvp_identities(prog, data):
     """Issue 12's identities on random programs: ``jvp(f, x, v)`` is ``grad(f)(x) . v``
     and ``hvp(f, x, v)`` is the central difference of ``grad(f)`` along ``v``."""
@@ -848,6 +875,7 @@ def rebound_sources(source: str, first: str, second: str) -> tuple[str, str, int
 @settings(max_examples=N_REBIND, phases=[Phase.explicit, Phase.reuse, Phase.generate],
           **SETTINGS)
 @given(prog=fuzz.programs(), data=st.data())
+@within()
 def test_fuzz_every_mode_follows_a_rebound_module_function(prog, data):
     """Live globals in every mode: the program's math calls go through a module global
     (``_ACT = math.sin``); ``grad``, ``jvp`` and ``hvp`` are made and called, the global is
@@ -909,6 +937,7 @@ N_PACKED_RAISES = max(10, TOTAL // 25)   # 20 of the 500 in CI
           **SETTINGS)
 @given(prog=fuzz.programs(families=fuzz.FAMILIES | {"pytrees"}, packed=True),
        data=st.data())
+@within()
 def test_fuzz_packed_parameter_of_another_length_raises_as_python_does(prog, data):
     """The pytrees family's programs at a point where a container ``f`` unpacks (``P``
     itself, a nested tuple, a list part in ``u1, u2 = ws`` or ``u, *rest = ws``, the rows
@@ -966,6 +995,7 @@ N_STARS_REFUSED = max(10, TOTAL // 50)   # 10 of the 500 in CI
           **SETTINGS)
 @given(prog=fuzz.programs(families=fuzz.FAMILIES | {"stars"}, stars=True, star_refusal=True),
        data=st.data())
+@within()
 def test_fuzz_starred_call_whose_length_decides_is_refused(prog, data):
     """The stars family's programs with one call whose binding depends on the spread
     list's length (``def hd(a, b=0.5)`` called ``hd(*us)``, two lists spread into fixed
