@@ -549,6 +549,18 @@ class ExprLowering:
             for made in (func, call):
                 ast.copy_location(made, node)
             return self.expr(scope, call, dest)
+        if type(base) is Global and type(base.obj) in (list, tuple) and base.obj and all(
+                callable(f) and is_compile_time(f) for f in base.obj) and \
+                isinstance(node.slice, (ast.Name, ast.BinOp, ast.Attribute, ast.Subscript)):
+            items = self.static_items(scope, node.value)     # FS[i] of a module's functions
+            idx = self.expr(scope, node.slice)
+            if items is not None and type(idx) is Var:
+                return self.function_at(StaticTuple(tuple(items)), idx, node)
+            if items is not None and type(idx) is Const and isinstance(idx.value, int) and \
+                    -len(items) <= idx.value < len(items):
+                return items[idx.value]
+            node = ast.copy_location(ast.Subscript(value=node.value, slice=ast.Constant(
+                idx.value) if type(idx) is Const else node.slice, ctx=node.ctx), node)
         if type(base) is StaticDict and not all(is_operand(v) for v in base.items.values()):
             key = self.expr(scope, node.slice)      # cases["relu"]: that function
             if type(key) is Const and key.value in base.items:
@@ -572,6 +584,8 @@ class ExprLowering:
             if type(idx) is Const and isinstance(idx.value, int) and \
                     -len(base.items) <= idx.value < len(base.items):
                 return base.items[idx.value]     # (out of range: the IndexError at run time)
+            if type(idx) is Var and base.items and all(_is_function(f) for f in base.items):
+                return self.function_at(base, idx, node)        # fs[i](x), i known later
             base = self.materialize(base, node)
         base = self.materialize(base, node)
         if self.is_array(base) or type(base) is Var and base.kind.find().tag in (
@@ -591,6 +605,23 @@ class ExprLowering:
             # (an element that may not be there: see symgrad.raising)
             last.params = {**(last.params or {}), "subscript": True}
         return out
+
+    def function_at(self, funcs: StaticTuple, idx: Var, node: ast.AST) -> FuncChoice:
+        """``fs[i]`` of a tuple (or list) of functions at an index known only when the code
+        runs: whichever one ``i`` picks (calls branch on it), after Python's test of
+        the index (``IndexError`` out of range; a negative one counts from the end)."""
+        n = len(funcs.items)
+        self.unify(idx.kind, Kind.num(), node)
+        for prim, bound in (("lt", Const(-n)), ("ge", Const(n))):
+            bad = self.emit(prim, (idx, bound), Kind.num(), hint="_c")
+            with self.sub_block() as fail:
+                err = self.emit("call", (Global("IndexError", IndexError, "builtin"),
+                                         Const("list index out of range")), Kind.obj(),
+                                {"kw": (), "label": "IndexError", "constant": True})
+                self.effect("raise", (err,))
+            self.block.append(ir.If(bad, fail, [], self.loc))
+        tag = self.emit("mod", (idx, Const(n)), Kind.num(), hint="_which")
+        return FuncChoice(tag, list(funcs.items))
 
     def slices_written_out(self, scope: Scope, node: ast.Subscript) -> ast.Subscript:
         """``x[s]`` with ``s = slice(a, b)`` (or ``x[slice(a, b)]``, ``x[s, 0]``): the same

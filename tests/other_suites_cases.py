@@ -1,6 +1,8 @@
 """Functions from other projects' test suites (autograd, JAX, PyTorch; re-expressed)
 that symgrad got wrong, crashed on or refused unclearly, for
 tests/test_other_suites.py (symgrad reads their source)."""
+import math
+
 import numpy as np
 
 import symgrad
@@ -74,3 +76,11 @@ def hessian_inside(x):
 
 def second_derivative_inside(x):
     return symgrad.grad(symgrad.grad(cube))(x) * x
+
+
+FUNCS = [math.sin, math.cos, lambda t: t * t]
+
+
+def chosen_by_index(x, i):
+    fs = [math.tanh, lambda t: t ** 3, math.exp]
+    return fs[i](x) + FUNCS[i](x) * 2.0

@@ -83,3 +83,14 @@ def test_second_derivatives_inside():
     assert symgrad.grad(C.second_derivative_inside)(0.5) == pytest.approx(12 * 0.5)
     with pytest.raises(symgrad.SymgradError, match=r"symgrad.hessian\(...\) inside"):
         symgrad.grad(C.hessian_inside)(0.5)
+
+
+def test_a_function_chosen_by_a_runtime_index():
+    # (JAX's test of indexing a list of functions: each index its own branch)
+    for i in (0, 1, 2, -1, -3):
+        got = symgrad.grad(C.chosen_by_index, wrt=0)(0.5, i)
+        assert got == pytest.approx(fd(C.chosen_by_index, (0.5, i), 0), rel=1e-7), i
+    with pytest.raises(IndexError):
+        symgrad.grad(C.chosen_by_index, wrt=0)(0.5, 3)
+    with pytest.raises(IndexError):
+        C.chosen_by_index(0.5, 3)
