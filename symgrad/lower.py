@@ -32,7 +32,8 @@ from .array_alias import check_views
 from .ir import Const, Eqn, Kind, KindError, Loc, Var, kind_conflict
 from .lower_array import ArrayLowering
 from .lower_call import CallLowering
-from .lower_expr import ExprLowering, array_index, refuse_array_index
+from .lower_expr import ExprLowering
+from .lower_subscript import array_index, refuse_array_index
 from .lower_loop import LoopLowering, at_branch_end
 from .static_args import binding, fold_known, note_known
 from .lower_builtins import rows

@@ -35,9 +35,10 @@ from .api import (GradFunction, Wrt, _cached, _params_of, _resolve_wrt, _wrt_or_
 from .entry import check_arguments, is_complex, is_mixed, same_structure, stale
 from .structures import (NUMBERS as _NUMBERS, is_array as _is_array, is_zero as _is_zero,
                          leaves as _leaves, rebuild as _rebuild,
-                         same_structure as _same_structure, shape_text as _shape,
+                         same_structure as _same_structure,
                          shared_tangent as _shared_tangent,
-                         shared_tangents as _shared_tangents, unit as _unit)
+                         shared_tangents as _shared_tangents, unit as _unit,
+                         cotangent_args, cotangent_count, one_list)
 from .varargs import ByArity, as_python, has_varargs, with_arity
 from .errors import ArgumentError, SymgradError
 from .numpy_args import as_given, as_lists, int_list, is_generator_object, lists_taken
@@ -513,33 +514,6 @@ def _vjp_function(fn: Any, idx: tuple[int, ...], patterns: tuple | None = None
     return _memo(fn, ("vjp", idx, patterns), lambda: VJPFunction(fn, list(idx), given))
 
 
-def _cotangent_args(out: Any, ct: Any) -> list:
-    """One cotangent argument per returned number or list (as the generated vjp takes
-    them): a tuple result takes a tuple of cotangents, nested alike."""
-    if isinstance(out, tuple):
-        if not isinstance(ct, (tuple, list)) or len(ct) != len(out):
-            raise ArgumentError(f"vjp: the function returned a tuple of {len(out)}; give a "
-                                f"cotangent of the same structure (got {_shape(ct)})")
-        args: list = []
-        for o, c in zip(out, ct):
-            args.extend(_cotangent_args(o, c))
-        return args
-    _same_structure(out, ct, "cotangent", "vjp")
-    return [ct]
-
-
-def _one_list(out: Any, vf: Any) -> bool:
-    """Does the generated vjp take one list cotangent for ``out``, a tuple (``x[:2]``, a
-    slice of a tuple given where the code reads a list; ``tuple(xs)``)?"""
-    return vf.cotangents == 1 and isinstance(out, tuple) and _cotangent_count(out) != 1 \
-        and all(not isinstance(o, (tuple, list, dict)) for o in out)
-
-
-def _cotangent_count(out: Any) -> int:
-    """How many cotangent arguments a result takes (see :func:`_cotangent_args`)."""
-    return sum(map(_cotangent_count, out)) if isinstance(out, tuple) else 1
-
-
 def vjp(fn: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
     """``(fn(*primals), vjp_fn)``: ``vjp_fn(cotangent)`` is the cotangent pulled back
     to the primals (one entry per primal, a tuple), by a generated reverse sweep.
@@ -566,16 +540,16 @@ def vjp(fn: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
     replay = Replay(vf.drawn)      # (the pullback sees the draws the value saw)
     out = _call(fn, full)
 
-    if _cotangent_count(out) != vf.cotangents and not _one_list(out, vf):
+    if cotangent_count(out) != vf.cotangents and not one_list(out, vf):
         raise SymgradError(
-            f"vjp: {_name(fn)} returned {_cotangent_count(out)} value(s) here, but symgrad "
+            f"vjp: {_name(fn)} returned {cotangent_count(out)} value(s) here, but symgrad "
             f"reads its code as returning {vf.cotangents} (a library function whose "
             "result's structure depends on its arguments' shapes, such as np.gradient of "
             "an array of several dimensions: call it once per axis)")
 
     def vjp_fn(cotangent: Any) -> tuple:
-        args = [list(_cotangent_args(out, cotangent))] if _one_list(out, vf) else \
-            _cotangent_args(out, cotangent)
+        args = [list(cotangent_args(out, cotangent))] if one_list(out, vf) else \
+            cotangent_args(out, cotangent)
         now = replay.aside()
         replay.start()
         try:
@@ -704,8 +678,8 @@ class JacobianFunction:
         n_out = len(_leaves(out))
         for j in range(n_out):
             ct = _unit(out, j)
-            args = [list(ct)] if _one_list(out, vf) else \
-                _cotangent_args(out, ct) if isinstance(out, tuple) else [ct]
+            args = [list(ct)] if one_list(out, vf) else \
+                cotangent_args(out, ct) if isinstance(out, tuple) else [ct]
             replay.start()
             g = vf.fast(*_fresh(full), *_seeds(self.fn), *args)
             g = tuple(same_structure(full[i], gi) for i, gi in zip(self._idx, g))

@@ -12,7 +12,8 @@ from typing import Any
 
 from .errors import ArgumentError
 
-__all__ = ["is_array", "leaves", "rebuild", "zeros", "unit", "is_zero", "shared_tangents", "shared_tangent", "add_in", "same_structure", "shape_text"]
+__all__ = ["is_array", "leaves", "rebuild", "zeros", "unit", "is_zero", "shared_tangents", "shared_tangent", "add_in", "same_structure", "shape_text",
+           "cotangent_args", "cotangent_count", "one_list"]
 
 NUMBERS = frozenset((float, int))
 
@@ -144,3 +145,30 @@ def shape_text(x: Any) -> str:
     if isinstance(x, dict):
         return f"dict with keys {sorted(map(str, x))}"
     return "a number"
+
+
+def cotangent_args(out: Any, ct: Any) -> list:
+    """One cotangent argument per returned number or list (as the generated vjp takes
+    them): a tuple result takes a tuple of cotangents, nested alike."""
+    if isinstance(out, tuple):
+        if not isinstance(ct, (tuple, list)) or len(ct) != len(out):
+            raise ArgumentError(f"vjp: the function returned a tuple of {len(out)}; give a "
+                                f"cotangent of the same structure (got {shape_text(ct)})")
+        args: list = []
+        for o, c in zip(out, ct):
+            args.extend(cotangent_args(o, c))
+        return args
+    same_structure(out, ct, "cotangent", "vjp")
+    return [ct]
+
+
+def one_list(out: Any, vf: Any) -> bool:
+    """Does the generated vjp take one list cotangent for ``out``, a tuple (``x[:2]``, a
+    slice of a tuple given where the code reads a list; ``tuple(xs)``)?"""
+    return vf.cotangents == 1 and isinstance(out, tuple) and cotangent_count(out) != 1 \
+        and all(not isinstance(o, (tuple, list, dict)) for o in out)
+
+
+def cotangent_count(out: Any) -> int:
+    """How many cotangent arguments a result takes (see :func:`cotangent_args`)."""
+    return sum(map(cotangent_count, out)) if isinstance(out, tuple) else 1
