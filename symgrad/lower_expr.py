@@ -210,6 +210,8 @@ class ExprLowering(SubscriptLowering):
     # ------------------------------------------------------------------ attributes
     def e_attribute(self, scope: Scope, node: ast.Attribute, dest: Var | None) -> Any:
         base = self.expr(scope, node.value)
+        if type(base) is SliceValue:                # s.indices(n): the slice object, made
+            base = self.materialize(base, node)
         if type(base) is StaticTuple and base.cls is not None:      # p.x of p = Point(..)
             return named_tuple_attribute(self, scope, base, node)
         if type(base) is Building:                                  # self.w in __init__

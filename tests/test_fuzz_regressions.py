@@ -1122,3 +1122,27 @@ def test_a_tuple_sorted_is_differentiated_twice():
     up, dn = g(x + h * v[0], y + h * v[1]), g(x - h * v[0], y - h * v[1])
     assert got == pytest.approx([(a - b) / (2 * h) for a, b in zip(up, dn)], rel=1e-6)
     assert symgrad.check(sorted_tuple, x, y, mode="hessian").ok
+
+
+# --- found by the fuzzer (2026-12-07, right after slice objects were written out as
+# slices): the gradient of a slice assignment computes its bounds with
+# slice(a, b, None).indices(n); differentiated again (hvp, the map-loops pass) that
+# slice was read as one written out, whose .indices the lowering refused
+def slice_assigned(x0, xs):
+    ys = xs
+    ys[0] = x0
+    ys[:1] = [math.sin(x0) * ys[1]]
+    return sum(v * v for v in ys) * x0
+
+
+def test_the_gradient_of_a_slice_assignment_differentiated_again():
+    x0, xs = 0.5, [1.0, 2.0, 3.0]
+    v = (1.0, [0.0, 1.0, 0.0])
+    got = symgrad.hvp(slice_assigned, (x0, copy.deepcopy(xs)), v)
+    g = symgrad.grad(slice_assigned)
+    h = 1e-5
+    up = g(x0 + h, [a + h * b for a, b in zip(xs, v[1])])
+    dn = g(x0 - h, [a - h * b for a, b in zip(xs, v[1])])
+    want = ((up[0] - dn[0]) / (2 * h), [(a - b) / (2 * h) for a, b in zip(up[1], dn[1])])
+    assert got[0] == pytest.approx(want[0], rel=1e-6)
+    assert got[1] == pytest.approx(want[1], rel=1e-6, abs=1e-8)
