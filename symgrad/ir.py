@@ -169,12 +169,18 @@ class Kind:
         if a is b:
             return
         if a.tag is None:
+            if b.tag in ("list", "map") and _holds(b, a, 0):
+                raise KindError(f"{b} holding itself: a list of a list and its items "
+                                "(return a tuple for items of different kinds)")
             a._parent = b
             return
         if {a.tag, b.tag} == {"num", "array"}:      # a number where an array may be: array
             a, b = (a, b) if a.tag == "array" else (b, a)
             b._parent = a
             return
+        if b.tag is None and a.tag in ("list", "map") and _holds(a, b, 0):
+            raise KindError(f"{a} holding itself: a list of a list and its items "
+                            "(return a tuple for items of different kinds)")
         if b.tag is None or a.tag == b.tag:
             b._parent = a
             if a.tag in ("list", "map") and b.elem is not None:
@@ -288,6 +294,18 @@ class Kind:
 
 _var_counter = itertools.count()
 
+
+
+def _holds(k: "Kind", target: "Kind", depth: int) -> bool:
+    """Does kind ``k`` hold ``target`` (as its items' kind, a field's, at any depth)?
+    (``x[:2]`` and ``x[2]`` in one list made ``x`` a list of itself: a conflict.)"""
+    k = k.find()
+    if k is target:
+        return True
+    if depth > 16 or k.tag not in ("list", "map"):
+        return False
+    inner = ([k.elem] if k.elem is not None else []) + list((k.fields or {}).values())
+    return any(_holds(x, target, depth + 1) for x in inner)
 
 class Var:
     """A variable.  Its printed name is chosen when the code is printed, from ``hint``

@@ -84,3 +84,16 @@ FUNCS = [math.sin, math.cos, lambda t: t * t]
 def chosen_by_index(x, i):
     fs = [math.tanh, lambda t: t ** 3, math.exp]
     return fs[i](x) + FUNCS[i](x) * 2.0
+
+
+def slice_and_item(x):
+    return [x[:2], x[2]]
+
+
+def list_and_item(x):
+    y = [v * 2.0 for v in x]
+    return [y, x[2]]
+
+
+def slice_and_item_as_tuple(x):
+    return (x[:2], x[2])

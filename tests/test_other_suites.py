@@ -94,3 +94,12 @@ def test_a_function_chosen_by_a_runtime_index():
         symgrad.grad(C.chosen_by_index, wrt=0)(0.5, 3)
     with pytest.raises(IndexError):
         C.chosen_by_index(0.5, 3)
+
+
+def test_a_list_of_a_list_and_a_number_returned():
+    # (JAX's [x[:2], x[2]]: the kinds made x a list of itself, and vjp was zero)
+    for f in (C.slice_and_item, C.list_and_item):
+        with pytest.raises(symgrad.SymgradError, match="holding itself"):
+            symgrad.vjp(f, [1.0, 2.0, 3.0])
+    out, pull = symgrad.vjp(C.slice_and_item_as_tuple, [1.0, 2.0, 3.0])
+    assert out == ([1.0, 2.0], 3.0) and pull(([1.0, 2.0], 3.0)) == ([1.0, 2.0, 3.0],)
