@@ -28,7 +28,8 @@ __all__ = ["check_views"]
 
 #: primitives whose result may share memory with their first operand
 _VIEWS = {"np_reshape", "np_ravel", "np_transpose", "np_squeeze", "np_expand_dims",
-          "np_atleast_2d", "np_broadcast_to", "np_reshape_like", "np_broadcast_like", "np_reshape_dims",
+          "np_atleast_2d", "np_broadcast_to", "np_reshape_like", "np_broadcast_like",
+          "np_reshape_dims",
           "np_broadcast_dims", "slice", "copy"}
 #: primitives that write into their first operand
 _WRITES = {"aset", "aset_add", "setitem", "setslice", "accum"}

@@ -24,8 +24,8 @@ import sys
 import weakref
 from typing import Any
 
-__all__ = ["numpy_only_params", "taken", "int_list", "is_generator_object", "as_array", "arrays_at", "as_given", "as_lists",
-           "lists_taken"]
+__all__ = ["numpy_only_params", "taken", "int_list", "is_generator_object", "as_array",
+           "arrays_at", "as_given", "as_lists", "lists_taken"]
 
 #: numpy functions that write into an argument they are given (a list given there is
 #: copied and left as it was; an array is changed)

@@ -12,8 +12,9 @@ from typing import Any
 
 from .errors import ArgumentError
 
-__all__ = ["is_array", "leaves", "rebuild", "zeros", "unit", "is_zero", "shared_tangents", "shared_tangent", "add_in", "same_structure", "shape_text",
-           "cotangent_args", "cotangent_count", "one_list"]
+__all__ = ["is_array", "leaves", "rebuild", "zeros", "unit", "is_zero", "shared_tangents",
+           "shared_tangent", "add_in", "same_structure", "shape_text", "cotangent_args",
+           "cotangent_count", "one_list"]
 
 NUMBERS = frozenset((float, int))
 
