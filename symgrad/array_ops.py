@@ -529,8 +529,6 @@ _op("squeeze", "squeeze", "squeeze", 1, {"axis": None}, _squeeze_shape, _vjp_res
 _op("expand_dims", "expand_dims", None, 1, {"axis": 0}, _expand_shape, _vjp_reshape,
     positional=("axis",))
 _op("copy", "copy", "copy", 1, {}, lambda pats, p: pats[0], lambda b, g, e, pats: [g])
-# (np.asarray(x) of what may be a Python number: a 0-d array, with its .shape, .astype)
-_op("asarray", "asarray", None, 1, {}, lambda pats, p: pats[0], lambda b, g, e, pats: [g])
 
 
 def _vjp_broadcast_to(b: ArrayBuilder, g: Any, e: Eqn, pats: list) -> list:

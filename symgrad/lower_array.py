@@ -504,7 +504,8 @@ class ArrayLowering:
                 and self.param_patterns.get(value.name, False) is False
             self.unify(value.kind, Kind.array(), node)
             if path == "asarray" and unknown:     # (a number given: made the 0-d array)
-                return self.emit("np_asarray", (value,), Kind.array(), dest=dest, hint="_a")
+                return self.emit("np_copy", (value,), Kind.array(), {"spelling": "function"},
+                                 dest=dest, hint="_a")
             if path == "asarray":
                 return value
             return self.emit("np_copy", (value,), Kind.array(), {"spelling": spelling},

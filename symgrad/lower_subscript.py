@@ -125,8 +125,10 @@ class SubscriptLowering:
         if isinstance(node.slice, ast.Slice):
             sl = self.slice_operands(scope, node.slice)
             kind = self.kind_of(base)
-            if type(base) is Var and kind.find().tag is None and base in self.top_params:
-                self.unify(kind, Kind.list_of(), node)    # (a parameter sliced: a list)
+            if type(base) is Var and kind.find().tag is None and base in self.top_params \
+                    and self.structured and not self.maybe_arrays:
+                self.unify(kind, Kind.list_of(), node)    # (a parameter sliced and returned
+                #                                            by a vjp's function: a list)
             return self.emit("slice", (base, *sl), kind, dest=dest)
         index = self.operand(scope, node.slice)
         out = self.getitem(base, index, dest, node)

@@ -167,7 +167,8 @@ def one_list(out: Any, vf: Any) -> bool:
     """Does the generated vjp take one list cotangent for ``out``, a tuple (``x[:2]``, a
     slice of a tuple given where the code reads a list; ``tuple(xs)``)?"""
     return vf.cotangents == 1 and isinstance(out, tuple) and cotangent_count(out) != 1 \
-        and all(not isinstance(o, (tuple, list, dict)) for o in out)
+        and all(not isinstance(o, (tuple, list, dict)) and getattr(o, "ndim", 0) == 0
+                for o in out)
 
 
 def cotangent_count(out: Any) -> int:
