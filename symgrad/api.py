@@ -12,15 +12,15 @@ from typing import Any, Callable, Sequence, Union
 
 from . import entry as entry_mod
 from . import helpers, static_args
-from .errors import ArgumentError, SymgradError
+from .errors import ArgumentError, SymgradError, UnsupportedSyntaxError
 from .ir import DICT_PARAMS, SEQ_PARAMS
 from .shapes import argument_pattern, given_patterns
 from .emit import compile_emitted
 from .pipeline import transform, tuple_search
 from .shadows import MAX_OWN_SHADOWS, flat_numbers
 from .varargs import as_python, has_varargs, natural_arity
-from .numpy_args import (arrays_at, as_given, int_list, is_generator_object,
-                         numpy_only_params, taken)
+from .numpy_args import arrays_at, as_given, numpy_only_params, routed_key, taken
+from .second_records import container_of_arrays, function_of_leaves, regroup
 from .param_classes import class_key
 
 Wrt = Union[None, int, str, Sequence[Union[int, str]]]
@@ -70,6 +70,12 @@ class GradFunction(functools.partial):
                 return self
             name = getattr(exc, "static_param", None)
             known = static_args.known_for(fn)
+            if fixed is None and name is None and type(exc) is UnsupportedSyntaxError and \
+                    getattr(exc, "about_lists", False) and \
+                    isinstance(fn, types.FunctionType) and not has_varargs(fn):
+                from .fixed_call import setup_deferred   # (containers of arrays: at the call)
+                setup_deferred(self, fn, target, params, indices, single, with_value, exc)
+                return self
             if fixed is not None or name not in params or known is None:
                 raise
             known.setdefault(name, getattr(exc, "static_role", ""))
@@ -113,6 +119,8 @@ class GradFunction(functools.partial):
     def _generated(self) -> Any:
         """The generated function itself, without the checks of the entry (compiled when
         first asked for: a call of numbers runs the gradient with its checks fused in)."""
+        if "_deferred" in self.__dict__:         # (made at the call: see fixed_call)
+            raise self._deferred.with_traceback(None)
         if self._result is None:                 # (one per value: see fixed_call)
             from .fixed_call import no_single_function
             raise no_single_function(self)
@@ -132,10 +140,12 @@ class GradFunction(functools.partial):
         if result is None:
             return self._generated
         key = tuple("dict" if k is not None and k.tag == "map" and k.attrs is not True and
-                    p.kind.find().tag == "list" else None
+                    p.kind.find().tag == "list" else
+                    "array" if k is not None and k.tag == "array" and
+                    p not in result.lowered.func.arrays else None
                     for k, p in zip(kinds, result.lowered.params))
-        if "dict" not in key:
-            return self._generated
+        if "dict" not in key and "array" not in key:    # (an array where the code made
+            return self._generated      # before any call reads a number: made for arrays)
         key += (None,) * (len(self.params) - len(key))
         if self._fixed:
             key = tuple(self._fixed.get(p, k) for p, k in zip(self.params, key))
@@ -300,8 +310,7 @@ class GradFunction(functools.partial):
                     argument_pattern(a) if np is not None and type(a) is np.ndarray or
                     entry_mod.is_array_like(a) else
                     _NONE if a is None and i in self._wrt_idx else
-                    f"ints{int_list(a)}" if type(a) is list and int_list(a) else
-                    "generator" if is_generator_object(a) else class_key(a)
+                    routed_key(a) or class_key(a)
                     for i, a in enumerate(args[:len(self.params)]))
         if self._fixed:             # (the values this gradient was made for)
             key = tuple(self._fixed.get(p, k) for p, k in zip(self.params, key))
@@ -313,6 +322,8 @@ class GradFunction(functools.partial):
         and for dicts (made once per such key, like ``jax.jit``'s specializations)."""
         np = sys.modules.get("numpy")
         n = len(self.params)
+        if any(container_of_arrays(a) for a in args[:n]):
+            return self._leaves_call(args)
         given, listed = args, tuple(i for i in self._listable if i < len(args) and
                                     taken(args[i]))
         if listed:               # (lists only handed to numpy: arrays, see numpy_args)
@@ -332,6 +343,20 @@ class GradFunction(functools.partial):
         if self._containers or "seq" in key or listed:   # (a tuple's gradient: a tuple)
             return self._restore(given, spec.fn(*args), listed)
         return spec.fn(*args)
+
+    def _leaves_call(self, args: tuple) -> Any:
+        """Records, tuples or dicts holding arrays: the gradient of the function of their
+        leaves (:mod:`symgrad.second_records`), where each array is an argument of its
+        own, specialized for its pattern as any array argument (code made for the
+        numbers a container holds would not sum what a number broadcast against an array
+        gets); the gradient in the containers' shapes."""
+        g, leaves, diff = function_of_leaves(self.fn, self.params, args, self._wrt_idx,
+                                             self.__name__)
+        inner = _cached(g, diff, self.with_value)
+        out = inner(*leaves)
+        grads = out[1] if self.with_value else out
+        grads = regroup(args, self._wrt_idx, list(grads), self._spec[2])
+        return (out[0], grads) if self.with_value else grads
 
     def _known_sizes(self, args: tuple) -> None:
         """Refuse an array whose sizes are not known (a Dask array made of chunks of

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import UnsupportedSyntaxError
-from .ir import Break, Continue, Eqn, For, If, Var, While, leaves, stmt_reads
+from .ir import Break, Continue, Eqn, For, If, Var, While, leaves, stmt_reads, walk
 
 __all__ = ["check_views"]
 
@@ -42,7 +42,9 @@ def check_views(block: list, inplace: set[int], pats: dict | None = None,
     """Raise when a name is read after an in-place write through another name of the
     same array changed it (``inplace``: ids of ``t = t op v`` equations written
     ``t op= v``; ``no_views``: variables that are never numpy arrays when the code
-    runs)."""
+    runs).  Without a write into an array nothing can be stale: nothing to follow."""
+    if not any(type(s) is Eqn and _written(s, inplace) is not None for s in walk(block)):
+        return
     _Views(inplace, pats or {}, no_views).block(block, _State({}, {}), True)
 
 
@@ -133,6 +135,9 @@ class _Views:
         return end, self.exits.pop()
 
     def eqn(self, e: Eqn, st: _State) -> None:
+        if e.outs and e.prim not in _PUTS and all(
+                type(o) is Var and o.kind.find().tag == "num" for o in e.outs):
+            return                      # (numbers hold no arrays: not followed)
         base = _written(e, self.inplace)
         if base is not None:            # every other name of what base holds: stale
             objs = self.held(st, base)

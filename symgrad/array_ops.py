@@ -590,12 +590,31 @@ _op("unjoin", None, None, 1, {"how": "concatenate", "axis": 0}, lambda pats, p: 
 _op("take", "take", "take", 1, {"indices": None, "axis": None}, lambda pats, p: None,
     _no_vjp, positional=("indices", "axis"))
 
+def _bilinear_vjp(name: str) -> Callable:
+    """The adjoint of ``X_vjp_a(g, a, b)`` or ``X_vjp_b(g, a, b)``, the adjoints of a
+    bilinear ``X(a, b)`` (matmul, inner, tensordot): ``<h, X_vjp_a(g; b)>`` is ``<X(h,
+    b), g>``, so ``d_g = X(h, b)`` and ``d_b = X_vjp_b(g, h, b)``; for ``X_vjp_b``,
+    ``d_g = X(a, h)`` and ``d_a = X_vjp_a(g, a, h)``.  (The operand whose adjoint it is
+    gives only its shape.)  A gradient made inside a differentiated function, on
+    arrays, is differentiated so."""
+    stem, side = name.rsplit("_vjp_", 1)
+    forward, other = f"np_{stem}", f"np_{stem}_vjp_{'b' if side == 'a' else 'a'}"
+
+    def vjp(b: ArrayBuilder, h: Any, e: Eqn, pats: list) -> list:
+        g, x, y = e.args
+        p = {"axes": e.params["axes"]} if e.params and "axes" in e.params else {}
+        if side == "a":
+            return [b.call(forward, (h, y), **p), None, b.call(other, (g, h, y), **p)]
+        return [b.call(forward, (x, h), **p), b.call(other, (g, x, h), **p), None]
+    return vjp
+
+
 for _name, _lin in (("matmul_vjp_a", (0, 2)), ("matmul_vjp_b", (0, 1)),
                     ("inner_vjp_a", (0, 2)), ("inner_vjp_b", (0, 1)),
                     ("tensordot_vjp_a", (0, 2)), ("tensordot_vjp_b", (0, 1))):
     _op(_name, None, None, 3, {"axes": 2} if "tensordot" in _name else {},
         lambda pats, p, _i=1 + _name.endswith("_b"): pats[_i],
-        _no_vjp, _helper_jvp("np_" + _name, _lin))
+        _bilinear_vjp(_name), _helper_jvp("np_" + _name, _lin))
 
 
 # ----- joining

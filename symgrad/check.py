@@ -34,6 +34,7 @@ import types
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .second_records import function_of_leaves, has_records, is_record, tangent_leaves
 from .api import Wrt, grad
 from .arguments import Point
 from .check_arrays import SYMPY_MAX_ELEMENTS, VALUE_MAX_ELEMENTS, ArrayPoint, array_point, count
@@ -65,6 +66,18 @@ __all__ = ["AT_POINT", "DEFAULT_TIMEOUT", "DIFFER", "FD_ATOL", "FD_RTOL", "PROVE
 
 #: Seconds each engine may take when ``timeout=None``.
 DEFAULT_TIMEOUT = 20.0
+
+
+def _of_leaves(f: Callable[..., Any], point: Any, idx: list[int], tangents: Any) -> tuple:
+    """Second order of records is checked on the function of their leaves (see
+    :mod:`symgrad.second_records`; rows named by its parameters): it, its arguments,
+    its differentiated parameters, and the tangents as its leaves."""
+    g, flat, diff = function_of_leaves(f, list(point.params), tuple(point.args), idx,
+                                       "check")
+    if tangents is not None:
+        tangents = [t for i, v in zip(idx, tangents) for t in (
+            tangent_leaves(point.args[i], v, "check") if is_record(point.args[i]) else [v])]
+    return g, flat, diff, tangents
 
 
 def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6,
@@ -109,6 +122,11 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
     selected, seconds = _engines(engines), _timeout(timeout)
     kind = mode_check(mode, tangents)
     point = array_point(f, _numpy_lists(f, args), wrt)
+    idx = [point.params.index(p) for p in point.wrt]
+    if mode in ("hvp", "hessian") and has_records([point.args[i] for i in idx]):
+        g, flat, diff, tangents = _of_leaves(f, point, idx, tangents)
+        return check(g, *flat, wrt=diff, rtol=rtol, atol=atol, timeout=timeout,
+                     engines=engines, mode=mode, tangents=tangents)
     gf = grad(f, wrt=point.wrt)
     point.constant = tuple(p for p in _inactive(gf, point.args) if p in point.wrt)
     value = _scalar_value(f, point)

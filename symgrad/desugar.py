@@ -453,3 +453,51 @@ def forwarded_dict_keys(tree: ast.AST, arg: ast.expr) -> list[str] | None:
         return None
     keys = [k.value for k in display.keys]
     return keys if len(set(keys)) == len(keys) else None
+
+
+
+def iteration_locals(loop: ast.For | ast.While, function_body: list[ast.stmt]) -> frozenset:
+    """The names each iteration of ``loop`` binds afresh: assigned by a plain ``name =
+    value`` at the top of its body before anything there reads them, and read nowhere
+    else in the function (not after the loop, not by its ``else`` or test, not by any
+    nested function or lambda) but in other loops that bind them afresh too.  An object
+    or a tuple of tuples made anew in each iteration (``layer = Linear(W[i], b[i])``) is
+    then no value carried between them."""
+    first = _fresh_in(loop)
+    if not first:
+        return frozenset()
+    inside = {id(n) for s in loop.body for n in ast.walk(s)}
+    covered: dict[str, set] = {}        # (reads in other loops binding the name afresh)
+    excluded: set[str] = set()
+    for s in function_body:
+        for n in ast.walk(s):
+            if isinstance(n, (ast.For, ast.While)) and n is not loop and \
+                    id(loop) not in {id(m) for m in ast.walk(n)}:
+                for name in _fresh_in(n) & first:
+                    covered.setdefault(name, set()).update(
+                        id(m) for b in n.body for m in ast.walk(b))
+    for s in function_body:
+        for n in ast.walk(s):
+            if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store) and \
+                    id(n) not in inside and id(n) not in covered.get(n.id, ()):
+                excluded.add(n.id)
+            elif isinstance(n, (ast.Global, ast.Nonlocal)):
+                excluded.update(n.names)
+            elif isinstance(n, (ast.FunctionDef, ast.Lambda)):
+                excluded.update(m.id for m in ast.walk(n) if isinstance(m, ast.Name))
+    return frozenset(first - excluded)
+
+
+def _fresh_in(loop: ast.For | ast.While) -> set[str]:
+    """The names a plain ``name = value`` at the top of ``loop``'s body assigns before
+    anything in its body reads or writes them."""
+    first: set[str] = set()
+    seen: set[str] = set()
+    for s in loop.body:
+        if isinstance(s, ast.Assign) and len(s.targets) == 1 and \
+                isinstance(s.targets[0], ast.Name) and s.targets[0].id not in seen:
+            name = s.targets[0].id
+            if not any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(s.value)):
+                first.add(name)
+        seen.update(n.id for n in ast.walk(s) if isinstance(n, ast.Name))
+    return first

@@ -38,6 +38,7 @@ from typing import Any, Callable
 from .errors import ArgumentError, NonScalarError
 from .numpy_args import taken
 from .param_classes import class_key
+from .second_records import container_of_arrays
 
 __all__ = ["make_entry", "check_arguments", "fused_source"]
 
@@ -315,6 +316,12 @@ def make_entry(fname: str, params: list[str], defaults: tuple, checks: list[tupl
     primal = params[:n_primal or len(params)]
     lines = [f"def {fname}({_signature(params, defaults)}):"]
     lines += _dispatch(ns, arglist, primal, arrays if arrays_first else None, shared, guards)
+    numbers = {p for p, k in checks if k in ("num", "loose")}
+    containers = [p for p in primal if p not in numbers]
+    if containers:      # a record, tuple or dict holding arrays: to the arrays' gradient
+        ns["_holds_arrays"], ns["_arrays"] = container_of_arrays, arrays
+        test = " or ".join(f"_holds_arrays({p})" for p in containers)
+        lines += [f"    if {test}:", f"        return _arrays({arglist})"]
     lines += _checked_call(ns, fname, arglist, primal, checks, where, arrays, restore,
                             params, listable)
     text = "\n".join(lines) + "\n"
@@ -412,10 +419,12 @@ def _slow_path(fname: str, where: str, names: list[str], kinds: list[str], at: l
                 k in ("list", "parts") and type(v) is dict or k != "seq" and is_mixed(v)
                 or listed and taken(v)
                 or k == "struct" and class_key(v) is not None or v is None
-                for k, v, listed in zip(kinds, values, listable))):
+                for k, v, listed in zip(kinds, values, listable)) or any(
+                    container_of_arrays(a) for a in args[:n_primal])):
             return arrays(*args)    # (arrays, a dict read as a list, a tuple of different
         #                             kinds of value, a list numpy takes, a record whose
-        #                             class has properties or methods, None: specialized)
+        #                             class has properties or methods, None: specialized;
+        #                             a container holding arrays: through its leaves)
         check_arguments(fname, where, names, kinds, values)
         if restore is None and not deep:
             return target(*args)
@@ -488,6 +497,11 @@ def fused_source(source: str, params: list[str], primal: list[str],
                       values, _PRE)
     if fast:
         tests.append(fast)
+    numbers = {p for p, k in checks if k in ("num", "loose")}
+    held = [p for p in primal if p not in numbers]
+    if held:                        # (a dict holding arrays: to the entry, see make_entry)
+        values[f"{_PRE}holds_arrays"] = container_of_arrays
+        tests += [f"{_PRE}holds_arrays({p})" for p in held]
     if not tests:
         return (None, {}, doc) if floats_tested else None
     lines[1] = f"    if {' or '.join(tests)}: return {_PRE}entry({', '.join(params)})"

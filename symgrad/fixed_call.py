@@ -140,3 +140,28 @@ def no_single_function(gf: Any) -> SymgradError:
     name = next(iter(gf._known))
     err.static_param, err.static_role = name, gf._known[name]   # type: ignore[attr-defined]
     return err
+
+
+def setup_deferred(gf: Any, fn: Any, target: Any, params: list[str], indices: list[int],
+                   single: bool, with_value: bool, exc: SymgradError) -> None:
+    """Make ``gf`` a gradient that could not be made before any call (numpy code whose
+    parameters it read as numbers or lists), but may be at the call: given records,
+    tuples or dicts holding arrays, it is made through their leaves (see
+    :mod:`symgrad.second_records`); given anything else, the call raises ``exc``."""
+    name = getattr(fn, "__name__", None) or "f"
+    gf.__dict__.update(
+        _result=None, _spec=(target, indices, single), _specs={}, _deferred=exc,
+        _signature=None, inactive=(), fn=fn, params=params,
+        wrt=tuple(params[i] for i in indices), _wrt_idx=tuple(indices),
+        with_value=with_value, __wrapped__=fn, __name__="d_" + name,
+        __qualname__="d_" + name, _shown=None, _kinds=[], _containers=False, _listable=(),
+        source=f"# The gradient of {name} is made at the call (for containers of arrays)\n")
+    gf.__setstate__((functools.partial(deferred_call, gf), (), None, gf.__dict__))
+
+
+def deferred_call(gf: Any, *args: Any, **kwargs: Any) -> Any:
+    from .second_records import container_of_arrays
+    full = _positional(gf, args, kwargs)
+    if any(container_of_arrays(a) for a in full):
+        return gf._leaves_call(full)
+    raise gf._deferred.with_traceback(None)

@@ -35,6 +35,7 @@ from .lower_call import CallLowering
 from .lower_expr import ExprLowering
 from .lower_subscript import array_index, refuse_array_index
 from .lower_loop import LoopLowering, at_branch_end
+from .lower_objects import Building, is_record, set_field
 from .static_args import binding, fold_known, note_known
 from .lower_builtins import rows
 from .scope import FuncChoice, FuncValue, Scope, Static, StaticTuple, is_operand
@@ -81,6 +82,8 @@ class Lowered:
 class _LoopCtx:
     scope: Scope
     depth: int
+    node: Any = None            # (the loop's statement; None for a comprehension's)
+    fresh: Any = None           # (its iteration_locals, once asked for)
 
 
 class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
@@ -96,6 +99,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         self.top_fn: Any = None               # (its first recursive call is at depth 0)
         self.counted: dict[Any, str | None] = {}     # a recursion -> the parameter it counts
         self.yield_hooks: list = []          # loops over generators (see lower_gen)
+        self.repeats: list = []     # (`t *= k` of a value of no kind yet: a, key, where)
+        self.list_repeats: frozenset = frozenset()  # (keys of those found to be lists)
         self.inplace_eqns: set[int] = set()   # ids of `t = t op v` written `t op= v`
         self.deferred: list[Eqn] = []
         self.injected: dict[int, ir.Global] = {}
@@ -294,6 +299,11 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             err.seq_param = self.seq_conflict(()) if err.about_lists else None  # type: ignore
             raise err
         self.settle_joins()
+        lists = {key for ab, key, _ in self.repeats
+                 if any(type(v) is Var and v.kind.find().tag == "list" for v in ab)}
+        if lists:           # (lowered again, those repeating their list in place)
+            raise _Repeats(lists, [(node, fs) for a, key, (node, fs) in self.repeats
+                                   if key in lists])
         if not fs.filename.startswith("<symgrad") and any(   # (generated code owns
                 type(s) is Eqn and s.prim in ("aset", "aset_add") or  # what it writes)
                 id(s) in self.inplace_eqns for s in ir.walk(self.block)):
@@ -329,7 +339,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
 
     def _structure(self, x: Any, tree: Any) -> Any:
         """The returned value as operands (nested tuples stay tuples of operands)."""
-        if type(x) is StaticTuple and type(x.cls).__name__ == "RecordOf":
+        if is_record(x):
             return self.materialize(x, tree)          # (refused, naming the object)
         if type(x) is StaticTuple:
             return tuple(self._structure(v, tree) for v in x.items)
@@ -343,6 +353,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         """
         simple = bool(body) and isinstance(body[-1], ast.Return) and _returns(body) == 1
         scope.result_hint = result_hint  # type: ignore[attr-defined]
+        scope.body = body
         outer, self.base_depth = self.base_depth, self.depth   # (its straight-line code)
         try:
             for s in body[:-1] if simple else body:
@@ -430,7 +441,6 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                       node: ast.AST) -> bool:
         """``self.w = v`` of an object made in the function (see lower_objects): True
         when done."""
-        from .lower_objects import Building, is_record, set_field
         base = self.expr(scope, target.value)
         if type(base) is Building or is_record(base):
             set_field(self, base, target.attr, value, node)
@@ -457,8 +467,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                                  "return the value instead of writing a global")
         if not is_operand(value):
             if type(value) is StaticTuple:
-                if self.depth > 0 and not (self.unrolling and type(value.cls).__name__ ==
-                                           "RecordOf") and \
+                if self.depth > 0 and not (self.unrolling and is_record(value)) and \
                         self.carry_tuple(owner, name, value, node):
                     return          # (an object of a loop written out: the same each time)
                 value = value.like(tuple(self.snapshot(v) for v in value.items))
@@ -496,7 +505,6 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
             self.unpack_starred(scope, elts, stars[0], value, node)
             return
         if type(value) is StaticTuple:
-            from .lower_objects import is_record
             if is_record(value):
                 raise scope.fs.error(node, f"unpacking a {value.cls.__name__} object",
                                      "read its fields by name")
@@ -715,7 +723,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         Returns the names it leaves bound to values known while lowering (functions):
         a loop checks them with :meth:`same_statics`."""
         statics = []
-        nonlocals = [n for n in nonlocal_names(stmts)
+        nonlocals = [n for n in (nonlocal_names(stmts) if scope.fs.has_nonlocal else ())
                      if scope.owner_of(n).env.get(n) is not None]   # existing locals only
         for name in assigned_names(stmts, scope.fs.walrus) + nonlocals:
             owner = scope.owner_of(name)
@@ -726,7 +734,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
                 self.known.pop(cur, None)       # (written in the region: not known there)
                 continue
             if type(cur) is StaticTuple and not cur.carried:
-                self.carry_items(owner, name, cur, stmts[0])
+                if owner is not scope or not self.fresh_in_loop(scope, stmts, name):
+                    self.carry_items(owner, name, cur, stmts[0])
                 continue
             if cur is not None and not is_operand(cur):
                 statics.append((owner, name, cur))
@@ -745,7 +754,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
         statics = self.prepare_region(scope, [s])
         with self.sub_block() as test:
             cond = self.condition(scope, s.test)
-        self.loops.append(_LoopCtx(scope, self.depth))
+        self.loops.append(_LoopCtx(scope, self.depth, s))
         with self.sub_block() as body:
             self.body(scope, s.body)
         self.loops.pop()
@@ -865,6 +874,15 @@ _STMTS: dict[type, Any] = {
 }
 
 
+class _Repeats(Exception):
+    """``xs *= k`` lowered as arithmetic where ``xs`` turned out to be a list: lowered
+    again, knowing it (``keys``: where, by file, line and column)."""
+
+    def __init__(self, keys: set, sites: list):
+        super().__init__("xs *= k of lists")
+        self.keys, self.sites = keys, sites
+
+
 def _plain(fn: Any) -> bool:
     if not isinstance(fn, types.FunctionType):
         return False
@@ -884,7 +902,20 @@ def lower(fn: Any, structured: bool = False, patterns: dict | None = None) -> Lo
         lw.structured = structured
         lw.param_patterns = dict(patterns or {})
         try:
-            return lw.lower_top(fn, fs)
+            try:
+                return lw.lower_top(fn, fs)
+            except _Repeats as again:     # xs *= k of a list its kind was not known at
+                lw = Lowerer(fs)
+                lw.structured = structured
+                lw.param_patterns = dict(patterns or {})
+                lw.list_repeats = frozenset(again.keys)
+                try:
+                    return lw.lower_top(fn, fs)
+                except _Repeats:
+                    node, where = again.sites[0]
+                    raise where.error(node, "xs *= k of a list whose kind is known only "
+                                      "after it (Python repeats it in place, for every "
+                                      "name of it)", "write xs[:] = xs * k") from None
         except KindError as exc:
             raise kind_conflict(fs, fs.tree, exc, lw.seq_conflict(())) from None
     from .lower_callable import lower_call_of      # (a wrapper, bound method, partial)

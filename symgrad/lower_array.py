@@ -146,6 +146,9 @@ def rows_in_sequence(obj: Any, node: ast.Call) -> bool:
     return op is not None and op.arrays == -1
 
 
+#: the static parameters numpy also takes as a list written in the call
+_LISTED = frozenset({"axes", "shape", "repeats", "source", "destination"})
+
 class ArrayLowering:
     """numpy functions, array methods and attributes, indexing of arrays."""
 
@@ -344,11 +347,11 @@ class ArrayLowering:
         folded = fold(value, self.block, self.static_global)   # AXIS, AXIS - 1, (N, N)
         if folded is not NOT_FOLDED and fixed_value(folded):
             return folded
-        items = self.literal_list(value) if name in ("axes", "shape", "repeats") else None
+        items = self.literal_list(value) if name in _LISTED else None
         if items is not None:                # axes=([0], [1]): lists written in the call
             return tuple(self.static_param(v, name, op, node) for v in items)
         article = "an" if name[0] in "aeiou" else "a"
-        lists = ", or lists of ints" if name in ("axes", "shape", "repeats") else ""
+        lists = ", or lists of ints" if name in _LISTED else ""
         err = self.error_at(node, f"{article} {name}= that is computed when the function runs",
                             f"give {name} as a literal written in the call, as a module-level "
                             "or closure constant, or as a parameter (the gradient is then made "

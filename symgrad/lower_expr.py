@@ -287,7 +287,14 @@ class ExprLowering(SubscriptLowering):
         if getattr(node, "inplace", False) and prim == "add" and "list" in (
                 self.kind_of(a).find().tag, self.kind_of(b).find().tag) and type(a) is Var:
             self.unify(a.kind, self.kind_of(b), node)
-            self.effect("extend", (a, b))       # xs += ys: the same list, extended
+            self.extend_list(a, b)              # xs += ys: the same list, extended
+            return a
+        if getattr(node, "inplace", False) and prim == "mul" and type(a) is Var and (
+                self.kind_of(a).find().tag == "list" or self.kind_of(a).find().tag is None
+                and self.repeat_key(node) in self.list_repeats):
+            from .lower_builtins import replace_slice   # xs *= k: the same list, repeated
+            replace_slice(self, a, (Const(None),) * 3, self.arith(prim, a, b, None, node),
+                          node)
             return a
         if type(node.op) is ast.BitOr and any(
                 type(v) is Var and v.kind.find().tag == "map" and v.kind.find().attrs
@@ -304,10 +311,18 @@ class ExprLowering(SubscriptLowering):
             return self.emit("binop", (a, b), self.join((a, b)),
                              {"op": type(node.op).__name__}, dest=dest)
         out = self.arith(prim, a, b, dest, node)
+        if getattr(node, "inplace", False) and prim == "mul" and type(a) is Var and \
+                self.kind_of(a).find().tag is None:
+            self.repeats.append(((a, out), self.repeat_key(node), (node, self.scope_fs)))
         if getattr(node, "inplace_name", False) and type(a) is Var and self.block and \
                 type(self.block[-1]) is ir.Eqn and self.block[-1].outs == (out,):
             self.inplace_eqns.add(id(self.block[-1]))     # y *= 2.0 writes into y's array
         return out
+
+    def repeat_key(self, node: ast.AST) -> tuple:
+        """Where ``xs *= k`` is, to find it again when lowering again."""
+        return (self.scope_fs.filename, getattr(node, "lineno", 0),
+                getattr(node, "col_offset", 0))
 
     def kept(self, a: Any, mark: int) -> Any:
         """Operand ``a``, read before the statements from ``mark`` on; if they assign it

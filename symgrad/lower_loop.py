@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from . import ir
-from .desugar import assigned_names
+from .desugar import assigned_names, iteration_locals
 from .ir import Const, Eqn, Global, Kind, Var
 from .scope import Scope, Static, StaticDict, StaticTuple, is_operand
 from .lower_gen import GeneratorLowering
@@ -377,7 +377,8 @@ class LoopLowering(GeneratorLowering, UnrollLowering):
             self.walk_item(scope, it, seqs, idx, item_target, node)
         it2 = _Iter("range", Const(0), n, Const(1))
         if self.changes_length(scope, body, seqs):
-            self.while_walk(scope, length, n, prologue, body, inner, loc, it.reverse)
+            self.while_walk(scope, length, n, prologue, body, inner, loc, it.reverse,
+                            node if body is not None else None)
             return
         self.emit_loop(scope, it2, var, prologue, body, inner, loc, node)
         loop = self.block[-1]
@@ -440,7 +441,7 @@ class LoopLowering(GeneratorLowering, UnrollLowering):
     def emit_loop(self, scope: Scope, it: _Iter, var: Var, prologue: Any, body: Any,
                   inner: Any, loc: Any, node: ast.AST) -> None:
         from .lower import _LoopCtx
-        self.loops.append(_LoopCtx(scope, self.depth))
+        self.loops.append(_LoopCtx(scope, self.depth, node if body is not None else None))
         with self.sub_block() as stmts:
             if prologue is not None:
                 prologue(var)
@@ -469,7 +470,8 @@ class LoopLowering(GeneratorLowering, UnrollLowering):
         return self.emit("and", (left, inside), Kind.num(), hint="_c")
 
     def while_walk(self, scope: Scope, length: Callable[[], Any], n: Any, prologue: Any,
-                   body: Any, inner: Any, loc: Any, reverse: bool = False) -> None:
+                   body: Any, inner: Any, loc: Any, reverse: bool = False,
+                   node: Any = None) -> None:
         """A walk over a list whose length changes inside the loop: ``k = 0; while
         k < len(xs): x = xs[k]; k = k + 1; body`` (what Python's iterator does)."""
         from .lower import _LoopCtx
@@ -477,7 +479,7 @@ class LoopLowering(GeneratorLowering, UnrollLowering):
         self.copy_into(k, Const(0))
         with self.sub_block() as test:
             cond = self.walk_test(k, length, n, reverse)
-        self.loops.append(_LoopCtx(scope, self.depth))
+        self.loops.append(_LoopCtx(scope, self.depth, node))
         with self.sub_block() as stmts:
             prologue(k)
             self.emit("add", (k, Const(1)), Kind.num(), dest=k)
@@ -528,6 +530,8 @@ class LoopLowering(GeneratorLowering, UnrollLowering):
         cur = owner.env.get(name)
         if type(cur) is Var and cur in owner.owned and cur not in self.targets:
             if any(type(v) is StaticTuple for v in value.items) or value.cls is not None:
+                if self.fresh_each_iteration(owner, name):
+                    return False        # (made anew by each iteration: bound as it is)
                 what, like = ("a tuple of tuples", "a tuple") if value.cls is None else \
                     (f"a {value.cls.__name__}",) * 2
                 raise self.error_at(node, f"{what} {name!r} first assigned inside a branch "
@@ -550,6 +554,23 @@ class LoopLowering(GeneratorLowering, UnrollLowering):
         for var, item in pairs:
             self.copy_into(var, item)
         return True
+
+    def fresh_in_loop(self, owner: Scope, stmts: list, name: str) -> bool:
+        """Before the loop ``stmts[0]``: does each of its iterations bind ``name`` afresh
+        (a tuple bound before it then needs no carrying)?"""
+        if len(stmts) != 1 or not isinstance(stmts[0], (ast.For, ast.While)):
+            return False
+        return name in iteration_locals(stmts[0], owner.body)
+
+    def fresh_each_iteration(self, owner: Scope, name: str) -> bool:
+        """Does each iteration of the innermost loop bind ``name`` afresh, read by
+        nothing outside that iteration (see :func:`iteration_locals`)?"""
+        ctx = self.loops[-1] if self.loops else None
+        if ctx is None or ctx.node is None or ctx.scope is not owner:
+            return False
+        if ctx.fresh is None:
+            ctx.fresh = iteration_locals(ctx.node, owner.body)
+        return name in ctx.fresh
 
     def join_tuples(self, name: str, a: Any, b: Any, then: list, orelse: list,
                     node: ast.AST) -> StaticTuple:

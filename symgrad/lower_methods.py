@@ -25,6 +25,14 @@ _LIST_METHODS = {"append", "pop", "insert", "extend", "copy", "clear", "reverse"
 class MethodLowering:
     """``base.name(*args, **kwargs)`` of a value."""
 
+    def extend_list(self, base: Var, other: Any) -> None:
+        """``xs.extend(ys)``, ``xs += ys``: ``ys`` read before ``xs`` grows (``xs += xs``
+        doubles ``xs``; the reverse sweep then pops what ``ys`` held, not twice that)."""
+        if self.same_list(base, other):
+            other = self.emit("slice", (other, Const(None), Const(None), Const(None)),
+                              self.kind_of(other))
+        self.effect("extend", (base, other))
+
     def method_call(self, scope: Scope, base: Any, name: str, args: list, kwargs: dict,
                     node: ast.AST, dest: Var | None) -> Any:
         kb = self.kind_of(base).find()
@@ -122,7 +130,7 @@ class MethodLowering:
             return Const(None)
         if name == "extend" and n == 1:
             self.unify(kind, self.kind_of(ops[0]), node)
-            self.effect("extend", (base, ops[0]))
+            self.extend_list(base, ops[0])
             return Const(None)
         if name == "copy" and n == 0:
             return self.emit("slice", (base, Const(None), Const(None), Const(None)), kind,

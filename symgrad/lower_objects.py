@@ -29,8 +29,8 @@ from typing import Any
 from .errors import UnsupportedSyntaxError
 from .scope import Scope, Static, StaticTuple
 
-__all__ = ["RecordOf", "Building", "SuperOf", "make_object", "is_record", "can_make",
-           "super_attribute"]
+__all__ = ["RecordOf", "Building", "SuperOf", "make_object", "is_record", "real_class",
+           "can_make", "super_attribute"]
 
 
 class RecordOf:
@@ -52,6 +52,12 @@ class Building:
         self.cls = cls
         self.fields: dict[str, Any] = {}
         self.depth = depth
+
+
+def real_class(cls: Any) -> Any:
+    """The class Python would have made: the user's class of a :class:`RecordOf`, else
+    ``cls`` itself (a NamedTuple's)."""
+    return cls.real if type(cls) is RecordOf else cls
 
 
 def is_record(value: Any) -> bool:
@@ -147,17 +153,21 @@ def _run(lw: Any, scope: Scope, fn: Any, args: list, kwargs: dict, node: ast.AST
     """Inline ``fn`` (an ``__init__``), refusing (rather than calling it as it is) what
     stops the inlining: the object it builds exists only while lowering."""
     from .source import get_source
+    saved = lw.loc, lw.scope_fs         # (the caller's lines locate what follows)
     try:
         fs = get_source(fn)
         lw.inline_body(Scope(fs, label=fn.__code__.co_name), fs.tree, args, kwargs,
                        lw.python_defaults(fn), node, fn)
     except UnsupportedSyntaxError as exc:
+        lw.loc, lw.scope_fs = saved
         if getattr(exc, "static_param", None) is not None:
             raise
         raise lw.error_at(node, f"an object of class {args[0].cls.__name__} made inside the "
                           f"function, whose __init__ symgrad cannot follow ({exc.construct})",
                           "pass the object in (its fields are differentiated), or make the "
                           "class a NamedTuple") from exc
+    finally:
+        lw.loc, lw.scope_fs = saved
 
 
 def set_field(lw: Any, this: Any, attr: str, value: Any, node: ast.AST) -> None:

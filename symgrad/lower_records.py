@@ -18,6 +18,7 @@ import types
 from typing import Any
 
 from .ir import Const
+from .lower_objects import RecordOf, real_class
 from .scope import FuncChoice, FuncValue, PartialValue, Static, StaticTuple
 
 __all__ = ["class_of_tuple", "is_named_tuple_class", "make_named_tuple", "named_tuple_attribute",
@@ -70,17 +71,18 @@ def named_tuple_attribute(lw: Any, scope: Any, base: StaticTuple, node: ast.Attr
     if attr in cls._fields:
         return base.items[cls._fields.index(attr)]
     try:
-        raw = inspect.getattr_static(getattr(cls, "real", cls), attr)
+        raw = inspect.getattr_static(real_class(cls), attr)
     except AttributeError:
         raise lw.error_at(node, f"the attribute .{attr} of a {cls.__name__}",
                           f"its fields are {', '.join(cls._fields)}") from None
-    if attr == "_replace" and not hasattr(cls, "real"):
+    if attr == "_replace" and type(cls) is not RecordOf:
         return PartialValue(Static(_replace), (base,), {})
     if isinstance(raw, property) and isinstance(raw.fget, types.FunctionType):
         return lw.inline_function(scope, raw.fget, [base], {}, node, Static(raw.fget))
     if isinstance(raw, staticmethod):
         return Static(raw.__func__)
-    if isinstance(raw, types.FunctionType) and (not attr.startswith("_") or hasattr(cls, "real")):
+    if isinstance(raw, types.FunctionType) and (not attr.startswith("_") or
+                                                   type(cls) is RecordOf):
         return PartialValue(Static(raw), (base,), {})
     if not callable(raw) and not isinstance(raw, (classmethod, property)):
         value = lw.static_value(raw)
@@ -119,7 +121,7 @@ def class_of_tuple(lw: Any, obj: Any, args: list, kwargs: dict, node: ast.AST) -
         return None
     t = args[0]
     cls = t.cls or tuple
-    if hasattr(cls, "real"):                # an object made in the function (lower_objects)
+    if type(cls) is RecordOf:               # an object made in the function (lower_objects)
         if obj is type and len(args) == 1 and not kwargs:
             return Static(cls.real)
         if obj is hasattr and len(args) == 2 and type(args[1]) is Const and \

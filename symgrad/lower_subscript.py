@@ -84,14 +84,15 @@ class SubscriptLowering:
                 callable(f) and is_compile_time(f) for f in base.obj) and \
                 isinstance(node.slice, (ast.Name, ast.BinOp, ast.Attribute, ast.Subscript)):
             items = self.static_items(scope, node.value)     # FS[i] of a module's functions
-            idx = self.expr(scope, node.slice)
-            if items is not None and type(idx) is Var:
+            idx = self.expr(scope, node.slice) if items is not None else None
+            if type(idx) is Var:
                 return self.function_at(StaticTuple(tuple(items)), idx, node), node
-            if items is not None and type(idx) is Const and isinstance(idx.value, int) and \
+            if type(idx) is Const and isinstance(idx.value, int) and \
                     -len(items) <= idx.value < len(items):
                 return items[idx.value], node
-            node = ast.copy_location(ast.Subscript(value=node.value, slice=ast.Constant(
-                idx.value) if type(idx) is Const else node.slice, ctx=node.ctx), node)
+            if type(idx) is Const:          # (the index read once: IndexError at run time)
+                node = ast.copy_location(ast.Subscript(value=node.value, slice=ast.Constant(
+                    idx.value), ctx=node.ctx), node)
         if type(base) is StaticDict and not all(is_operand(v) for v in base.items.values()):
             return self.function_by_key(scope, base, node), node
         if is_record(base):

@@ -41,8 +41,10 @@ from .structures import (NUMBERS as _NUMBERS, is_array as _is_array, is_zero as 
                          cotangent_args, cotangent_count, one_list)
 from .varargs import ByArity, as_python, has_varargs, with_arity
 from .errors import ArgumentError, SymgradError
-from .numpy_args import as_given, as_lists, int_list, is_generator_object, lists_taken
+from .numpy_args import as_given, as_lists, is_generator_object, lists_taken, routed_key
 from .param_classes import class_key
+from .second_records import (container_of_arrays, function_of_leaves, has_records,
+                             hessian_of_records, hvp_of_records, regroup)
 from .ir import FIXED_AT_USE, FIXED_PARAMS
 from .pipeline import transform, transform_forward, tuple_search, uses_numpy
 from .shapes import argument_pattern, given_patterns
@@ -226,10 +228,7 @@ def _array_patterns(values: tuple) -> tuple | None:
     if not arrays and dict not in map(type, values) and not any(mixed) and not any(classes):
         return None
     return tuple("dict" if type(v) is dict else "seq" if m else argument_pattern(v)
-                 if arrays and type(v) is np.ndarray else f"ints{int_list(v)}" if arrays and
-                 type(v) is list and int_list(v) else             # (an index list: E[idx])
-                 "generator" if is_generator_object(v) else c
-
+                 if arrays and type(v) is np.ndarray else routed_key(v, arrays) or c
                  for v, m, c in zip(values, mixed, classes))
 
 
@@ -395,6 +394,8 @@ def hvp(fn: Callable[..., Any], primals: Any, tangents: Any, wrt: Wrt = None) ->
     given = _full_primals(fn, primals, "hvp")
     params = _params(fn)
     idx, single = _resolve_wrt(params, wrt, fn)
+    if has_records([given[i] for i in idx]):       # (through a function of their leaves)
+        return hvp_of_records(fn, params, given, idx, single, tangents, hvp)
     full, listed = lists_taken(fn, params, given, idx)
     _no_fields([full[i] for i in idx], [params[i] for i in idx], "hvp", fn, wrt)
     if len(tangents) != len(idx):
@@ -533,6 +534,16 @@ def vjp(fn: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
         fn = with_arity(fn, len(primals))
     n = len(primals)
     given, full, listed = _primals_taken(fn, primals, "vjp")
+    if any(container_of_arrays(v) for v in full):     # (through their leaves)
+        g, leaves, diff = function_of_leaves(fn, _params(fn), full, list(range(n)), "vjp")
+        out, pull = vjp(g, *leaves)
+        keep = [k for k, p in enumerate(_params(g)) if p in diff]
+
+        def vjp_of_leaves(cotangent: Any) -> tuple:
+            pulled = pull(cotangent)
+            return regroup(full, list(range(n)), [pulled[k] for k in keep], False)
+        vjp_of_leaves.source = pull.source  # type: ignore[attr-defined]
+        return out, vjp_of_leaves
     before = _fresh(full)          # (fn may change its arguments: pull back at the primals)
     seeds = _seeds(fn)
     vf = _sweep(fn, full, range(n), lambda pats: _vjp_function(fn, tuple(range(n)), pats))
@@ -628,6 +639,8 @@ class JacobianFunction:
         return _called(self, args, kwargs)
 
     def _at(self, full: tuple) -> Any:
+        if any(container_of_arrays(v) for v in full):
+            return self._of_containers(full)
         ins = [full[i] for i in self._idx]
         n_in = sum(len(_leaves(x)) for x in ins)
         mode = self.mode
@@ -642,6 +655,17 @@ class JacobianFunction:
         if out is None:
             out = _call(self.fn, _fresh(full))
         return self._rev(full, out, self._sweep(full, "rev"), replay)
+
+    def _of_containers(self, full: tuple) -> Any:
+        """Records, tuples or dicts holding arrays: one pullback (through their leaves,
+        see :func:`vjp`) per output number, each row in the containers' shapes."""
+        out, pull = vjp(self.fn, *full)
+        rows = []
+        for j in range(len(_leaves(out))):
+            g = pull(_unit(out, j))
+            g = tuple(g[i] for i in self._idx)
+            rows.append(g[0] if self._single else g)
+        return _rebuild_out(out, iter(rows))
 
     def _sweep(self, full: tuple, mode: str) -> Any:
         """The tangent sweep (``"rev"``: the reverse sweep) for these arguments."""
@@ -807,6 +831,9 @@ class HessianFunction:
 
     def _at(self, full: tuple) -> Any:
         ins = [full[i] for i in self._idx]
+        if has_records(ins):        # (through a function of their leaves)
+            return hessian_of_records(self.fn, list(self.params), full, list(self._idx),
+                                      self._single, hvp)
         _no_fields(ins, list(self.wrt), "hessian", self.fn, self._wrt)
         like = ins[0] if self._single else tuple(ins)
         ff = _sweep(self.fn, full, self._idx,

@@ -164,6 +164,16 @@ def is_generator_object(v: Any) -> bool:
     return np is not None and type(v) in (np.random.Generator, np.random.RandomState)
 
 
+def routed_key(v: Any, index_lists: bool = True) -> str | None:
+    """The key of a value the entry routes to a gradient made for it, beside arrays:
+    ``"ints{depth}"`` for an index list (when ``index_lists``), ``"generator"`` for a
+    numpy generator of random numbers, None for anything else.  (The one place both
+    ``GradFunction`` and the modes read these keys from.)"""
+    if index_lists and type(v) is list and (depth := int_list(v)):
+        return f"ints{depth}"
+    return "generator" if is_generator_object(v) else None
+
+
 def _numbers(v: Any, depth: int) -> int:
     """0: something that is not a number in ``v``; 1: ints only; 2: a float among them."""
     found = 1

@@ -573,6 +573,13 @@ class Reverse(ListReverse, ArrayReverse):
 
     def rev_loop(self, s: For | While) -> None:
         self.loc = self.gl(s.loc)
+        # the last test, which ended the loop, reversed before the loop's iterations
+        # (and settled: what it adds to an adjoint is added once, not once per trip)
+        if type(s) is While and s.broke is None:
+            self.rev_block(s.test)
+        elif type(s) is While:    # ... unless a break did: then that test never ran
+            self.rev_if(If(s.broke, [], s.test, s.loc))
+        self.loc = self.gl(s.loc)
         body = s.body if type(s) is For else s.test + s.body
         touched = self.touched(body)
         self.settle(set(), touched)
@@ -582,14 +589,6 @@ class Reverse(ListReverse, ArrayReverse):
         self.settle(keep, touched)
         self.own_for_loop(body, keep)
         owned_before = set(self.owned)
-        if type(s) is While and s.broke is None:   # the last test, which ended the loop
-            self.rev_block(s.test)
-        elif type(s) is While:    # ... unless a break did: then that test never ran
-            outer, self.out = self.out, []
-            self.rev_block(s.test)
-            last_test, self.out = self.out, outer
-            if last_test:
-                self.out.append(If(s.broke, [], last_test, self.loc))
         saved = self.out
         self.out = []
         news = self.new_saves(s, body, writes, exposed)

@@ -176,6 +176,7 @@ class Scope:
     globals_decl: set[str] = field(default_factory=set)
     local_names: set[str] = field(default_factory=set)
     returns: list[Any] = field(default_factory=list)
+    body: list = field(default_factory=list)        # (its statements, desugared)
 
     def lookup(self, name: str) -> Binding:
         """The binding of ``name`` seen from this scope (locals, enclosing functions,

@@ -35,8 +35,8 @@ def argument_pattern(a: Any) -> tuple:
 
 
 def given_patterns(names: Any, key: tuple) -> dict:
-    """The patterns a transform is given, by parameter name, from one pattern (or None)
-    per argument; the names of the integer arrays under ``INT_ARRAYS``, of the
+    """The patterns a transform is given, by parameter name, from one pattern (or None;
+    ``"array"``: an array of any shape) per argument; the names of the integer arrays under ``INT_ARRAYS``, of the
     parameters given dicts (``"dict"`` in ``key``) under ``DICT_PARAMS``, the values of
     the parameters fixed (a :class:`~symgrad.static_args.Fixed` in ``key``) under
     ``FIXED_PARAMS``."""
@@ -44,7 +44,7 @@ def given_patterns(names: Any, key: tuple) -> dict:
     fixed = {p: k for p, k in zip(names, key) if type(k) is Fixed}
     classes = {p: k.cls for p, k in zip(names, key) if type(k) is ClassOf}
     key = tuple(None if type(k) in (Fixed, ClassOf) else k for k in key)
-    out: dict[str, Any] = {p: k[:-1] if k[-1:] == ("int",) else k
+    out: dict[str, Any] = {p: None if k == "array" else k[:-1] if k[-1:] == ("int",) else k
                            for p, k in zip(names, key)
                            if k not in (None, "dict", "seq", "generator")
                            and not (type(k) is str and k.startswith("ints"))}

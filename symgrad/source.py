@@ -52,6 +52,15 @@ class FunctionSource:
             self.tree._symgrad_unbound = found      # type: ignore[attr-defined]
         return found
 
+    @property
+    def has_nonlocal(self) -> bool:
+        """Does the function (or one defined in it) declare a name ``nonlocal``?"""
+        found = getattr(self.tree, "_symgrad_nonlocal", None)      # (kept with the tree)
+        if found is None:
+            found = any(isinstance(n, ast.Nonlocal) for n in ast.walk(self.tree))
+            self.tree._symgrad_nonlocal = found     # type: ignore[attr-defined]
+        return found
+
     def line(self, node: ast.AST) -> int:
         return getattr(node, "lineno", 1) + self.first_line - 1
 

@@ -718,11 +718,24 @@ class _Writer(FamilyWriter, PackWriter, MapsWriter, RaisesWriter, StarsWriter, R
         bound = self.pick([str(self.draw(st.integers(0, 3)))] + (["n"] if env.has_n else []))
         lines.append(f"{indent}{k} = 0")
         test = f"{k} < {bound}"
-        if self.branches and self.chance(30):
+        held = None
+        if self.branches and self.chance(25):
+            # a value each test computes (the last one too, which ends the loop), read
+            # in the body and after the loop: ``while (w := e) < c and k < n``
+            held = self.fresh("w")
+            self.features.add("while.walrus")
+            test = (f"({held} := {self.expr(env, 1)}) < {self.pick(['2.0', '5.0'])} "
+                    f"and {test}")
+        elif self.branches and self.chance(30):
             test += f" and {self.expr(env, 1)} < {self.pick(['2.0', '5.0'])}"
         lines.append(f"{indent}while {test}:")
-        self.sub_block(env.child(ints=[k]), depth, "while", lines, indent)
+        self.sub_block(env.child(ints=[k], scalars_ro=[held] if held else []), depth,
+                       "while", lines, indent)
         lines.append(f"{indent}    {k} += 1")
+        if held is not None:        # (bound after the loop: the test runs at least once)
+            env.own_scalars.append(held)
+            if env.assignable:      # (the last test's value read: its adjoint added once)
+                lines.append(f"{indent}{self.pick(env.assignable)} += {held} * 0.5")
 
     def s_newlist(self, env: _Env, lines: list[str], indent: str, e_depth: int) -> None:
         name = self.fresh("L")

@@ -227,3 +227,73 @@ def indexed(w, x):
 
 def with_a_factory(a):
     return WithList(a).a
+
+
+# made anew in each iteration of a loop (nothing outside the iteration reads it)
+def layer_per_step(ws, bs, x):
+    for i in range(len(ws)):
+        layer = Linear(ws[i], bs[i])
+        x = math.tanh(layer(x))
+    return x
+
+
+def per_step_in_two_loops(ws, vs, x):
+    for w in ws:
+        layer = Linear(w, 0.1)
+        x = math.tanh(layer(x))
+    k = 0
+    while k < len(vs):
+        layer = Scaled(vs[k], 0.5)
+        x = math.sin(layer(x))
+        k += 1
+    return x
+
+
+def per_step_replaced_in_a_branch(ws, x):
+    for i, w in enumerate(ws):
+        g = Gauss(w, sigma=x)
+        if i % 2:
+            g = Gauss(x, sigma=w * 2)
+        x = g.logpdf(w) * 0.1 + math.sin(g.mu)
+    return x
+
+
+def per_step_nested_and_broken(ws, x):
+    for r in range(2):
+        for w in ws:
+            net = TwoLayer(w, w * (r + 1))
+            if x > 5.0:
+                break
+            x = math.tanh(net.forward(x))
+    return x
+
+
+def per_step_carried(ws, x):
+    layer = Linear(ws[0], x)          # (bound before the loop: carried between iterations)
+    for w in ws:
+        layer = Linear(w, layer.b * x)
+        x = math.tanh(layer(x))
+    return x + layer.b * layer.w
+
+
+def per_step_read_after(ws, x):
+    for w in ws:
+        layer = Linear(w, 0.5)
+        x = layer(x)
+    return x + layer.w
+
+
+def per_step_read_first(ws, x):
+    for w in ws:
+        x = x + layer.w if w > 10 else x      # (Python: NameError at the first iteration)
+        layer = Linear(w, 0.5)
+        x = layer(x)
+    return x
+
+
+def per_step_in_a_closure(ws, x):
+    fs = []
+    for w in ws:
+        layer = Linear(w, 0.5)
+        fs.append(lambda t: layer(t))
+    return sum(f(x) for f in fs)

@@ -200,8 +200,41 @@ def test_fuzz_arrays_value_and_grad(prog, point):
         raise Mismatch("wrong gradient",
                        f"symgrad {got!r} != finite differences {fd!r} (component {k} = "
                        f"{NAMES[k]}, scale {scale:g})")
+    check_in_a_container(prog, point, value, fd, scale)
     for feature in sorted(prog.features):
         event(f"feature: {feature}")
+
+
+#: f's arguments passed in one container: a dict, a tuple unpacked.  (A NamedTuple's
+#: fields read as arrays in ways the gradient made before any call cannot read, such as
+#: ``p.w[::-1].T``, are refused when the gradient is made: see README)
+_CONTAINED = {
+    "dict": ("def fc(p):\n    return f(p['x'], p['w'], p['a'])\n",
+             lambda x, w, a: {"x": x, "w": w, "a": a}, lambda d: (d["x"], d["w"], d["a"])),
+    "tuple": ("def fc(p):\n    x, w, a = p\n    return f(x, w, a)\n",
+              lambda x, w, a: (x, w, a), tuple),
+}
+
+
+def check_in_a_container(prog, point, value, fd, scale):
+    """The same gradient with the arguments passed in a container holding the arrays
+    and the float ``a`` (broadcast against them: its gradient is a sum)."""
+    kind = sorted(_CONTAINED)[int(abs(point[2]) * 1e6) % len(_CONTAINED)]
+    src, make, parts = _CONTAINED[kind]
+    mod = fuzz.load(prog.source + "\n\n" + src)
+    vg = guarded(f"value_and_grad of a {kind} (transform)",
+                 lambda: symgrad.value_and_grad(mod.fc))
+    got_value, grads = guarded_call(f"value_and_grad of a {kind} (call)",
+                                    lambda p: vg(make(*p)), args_copy(point))
+    if type(grads) is not type(make(*point)):
+        raise Mismatch("wrong gradient", f"the gradient of a {kind} is a {type(grads)}")
+    if not abs(float(got_value) - value) <= 1e-12 * max(1.0, abs(value)):
+        raise Mismatch("wrong value", f"value_and_grad of a {kind}: {got_value!r} != {value!r}")
+    err = np.abs(checked_shapes(parts(grads), f"the gradient of a {kind}") - fd)
+    if not np.all(err <= 1e-5 * scale):
+        raise Mismatch("wrong gradient", f"the gradient of a {kind}: {grads!r} != finite "
+                       f"differences {fd!r}")
+    event(f"container: {kind}")
 
 
 # ----------------------------------------------------------------------------- 2: jvp

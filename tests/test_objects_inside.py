@@ -79,3 +79,32 @@ def test_objects_made_from_differentiated_values(f, args):
 def test_what_an_object_made_here_cannot_do(f, args, what):
     with pytest.raises(symgrad.SymgradError, match=what):
         symgrad.grad(f)(*args)
+
+
+@pytest.mark.parametrize(("f", "args"), [
+    (O.layer_per_step, ([0.5, -0.7, 1.1], [0.1, 0.2, -0.3], 0.3)),
+    (O.per_step_in_two_loops, ([0.5, 0.7], [1.2, -0.4], 0.3)),
+    (O.per_step_replaced_in_a_branch, ([0.5, 0.7, 0.9], 0.8)),
+    (O.per_step_nested_and_broken, ([0.5, -0.7], 0.3)),
+    (O.per_step_carried, ([0.5, 0.7, 1.1], 0.3)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_objects_made_anew_in_each_iteration(f, args):
+    """An object made by each iteration of a loop, read only in that iteration, is that
+    iteration's fields; bound before the loop too, its fields are carried."""
+    value, grads = symgrad.value_and_grad(f)(*args)
+    assert value == pytest.approx(f(*args), rel=1e-12)
+    for i, g in enumerate(grads):
+        assert np.allclose(g, fd(f, args, i), atol=1e-6), (i, g)
+    for mode in ("jvp", "hessian"):
+        assert symgrad.check(f, *args, mode=mode).ok, mode
+
+
+@pytest.mark.parametrize("f", [O.per_step_read_after, O.per_step_read_first,
+                               O.per_step_in_a_closure], ids=lambda v: v.__name__)
+def test_objects_made_in_a_loop_and_read_outside_it(f):
+    """Read after the loop, before the iteration makes it, or by a closure: the object
+    would have to be carried between iterations, which needs one bound before the
+    loop.  Refused, at the line that makes it (not a line of the class)."""
+    with pytest.raises(symgrad.SymgradError) as info:
+        symgrad.grad(f)([0.5, 0.7], 0.3)
+    assert "layer = Linear(w, 0.5)" in str(info.value)
