@@ -222,10 +222,12 @@ def check_in_a_container(prog, point, value, fd, scale):
     kind = sorted(_CONTAINED)[int(abs(point[2]) * 1e6) % len(_CONTAINED)]
     src, make, parts = _CONTAINED[kind]
     mod = fuzz.load(prog.source + "\n\n" + src)
-    vg = guarded(f"value_and_grad of a {kind} (transform)",
-                 lambda: symgrad.value_and_grad(mod.fc))
-    got_value, grads = guarded_call(f"value_and_grad of a {kind} (call)",
-                                    lambda p: vg(make(*p)), args_copy(point))
+    try:        # (a clean refusal is no wrong gradient: the gradient made before any
+        #         call reads a container's arrays as it can, see README)
+        got_value, grads = symgrad.value_and_grad(mod.fc)(make(*args_copy(point)))
+    except symgrad.SymgradError as exc:
+        event(f"container: {kind} refused ({type(exc).__name__})")
+        return
     if type(grads) is not type(make(*point)):
         raise Mismatch("wrong gradient", f"the gradient of a {kind} is a {type(grads)}")
     if not abs(float(got_value) - value) <= 1e-12 * max(1.0, abs(value)):
