@@ -68,16 +68,21 @@ __all__ = ["AT_POINT", "DEFAULT_TIMEOUT", "DIFFER", "FD_ATOL", "FD_RTOL", "PROVE
 DEFAULT_TIMEOUT = 20.0
 
 
-def _of_leaves(f: Callable[..., Any], point: Any, idx: list[int], tangents: Any) -> tuple:
-    """Second order of records is checked on the function of their leaves (see
-    :mod:`symgrad.second_records`; rows named by its parameters): it, its arguments,
-    its differentiated parameters, and the tangents as its leaves."""
+def _differentiated(point: Any) -> list:
+    return [point.args[point.params.index(p)] for p in point.wrt]
+
+
+def _of_leaves(f: Callable[..., Any], point: Any, tangents: Any, options: dict) -> Any:
+    """Second order of records, checked on the function of their leaves (see
+    :mod:`symgrad.second_records`; rows named by its parameters), the tangents taken
+    apart as its leaves are."""
+    idx = [point.params.index(p) for p in point.wrt]
     g, flat, diff = function_of_leaves(f, list(point.params), tuple(point.args), idx,
                                        "check")
     if tangents is not None:
         tangents = [t for i, v in zip(idx, tangents) for t in (
             tangent_leaves(point.args[i], v, "check") if is_record(point.args[i]) else [v])]
-    return g, flat, diff, tangents
+    return check(g, *flat, wrt=diff, tangents=tangents, **options)
 
 
 def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6,
@@ -93,11 +98,9 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
     condition) is held constant, its generated derivative exactly 0.  One row per number.
 
     ``mode`` checks another generated function the same way (:mod:`symgrad.check_modes`):
-    ``"jvp"`` (:func:`symgrad.jvp` along ``tangents``), ``"hessian"``
-    (:func:`symgrad.hessian`, one row per entry ``H[x,y]``) or ``"hvp"`` (:func:`symgrad.hvp`
-    along ``tangents``, rows ``Hv[x]``).  ``tangents``: one per differentiated parameter,
-    shaped like its argument; by default a fixed pseudo-random direction
-    (:func:`~symgrad.check_modes.default_tangents`).
+    ``"jvp"`` along ``tangents``, ``"hessian"`` (rows ``H[x,y]``) or ``"hvp"`` (``Hv[x]``).
+    ``tangents``: one per differentiated parameter, shaped like its argument; by default
+    a fixed pseudo-random direction (:func:`~symgrad.check_modes.default_tangents`).
 
     The generated numbers, SymPy and the Value engine must agree within ``rtol`` / ``atol``;
     finite differences (and, for second derivatives, the Value column) within
@@ -109,8 +112,7 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
     >>> def seed_l(a, b, d):
     ...     e = a + b
     ...     return e * d
-    >>> r = check(seed_l, 5.0, 3.0, 10.0)
-    >>> r.ok, [row.generated for row in r.rows], r.verdicts["a"]
+    >>> r = check(seed_l, 5.0, 3.0, 10.0); r.ok, [row.generated for row in r.rows], r.verdicts["a"]
     (True, [10.0, 10.0, 8.0], 'proved equal')
     >>> check(seed_l, 5, 3, 10, engines=["value"]).ok   # ints are numbers
     True
@@ -122,11 +124,9 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
     selected, seconds = _engines(engines), _timeout(timeout)
     kind = mode_check(mode, tangents)
     point = array_point(f, _numpy_lists(f, args), wrt)
-    idx = [point.params.index(p) for p in point.wrt]
-    if mode in ("hvp", "hessian") and has_records([point.args[i] for i in idx]):
-        g, flat, diff, tangents = _of_leaves(f, point, idx, tangents)
-        return check(g, *flat, wrt=diff, rtol=rtol, atol=atol, timeout=timeout,
-                     engines=engines, mode=mode, tangents=tangents)
+    if mode in ("hvp", "hessian") and has_records(_differentiated(point)):
+        return _of_leaves(f, point, tangents, dict(rtol=rtol, atol=atol, timeout=timeout,
+                                                   engines=engines, mode=mode))
     gf = grad(f, wrt=point.wrt)
     point.constant = tuple(p for p in _inactive(gf, point.args) if p in point.wrt)
     value = _scalar_value(f, point)

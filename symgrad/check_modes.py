@@ -457,7 +457,7 @@ class HvpCheck(_AlongV):
 
     def _build(self) -> None:
         pt = self.point
-        modes._no_fields([pt.args[pt.params.index(p)] for p in pt.wrt], pt.wrt, self.mode)
+        modes.no_fields([pt.args[pt.params.index(p)] for p in pt.wrt], pt.wrt, self.mode)
         self._sweep(lambda pats: modes._hvp_forward(self.f, pt.wrt, pats), pt.wrt)
 
     def _entries(self) -> list[Any]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import importlib
 import inspect
 import types
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from .lower_call import CallLowering
 from .lower_expr import ExprLowering
 from .lower_subscript import array_index, refuse_array_index
 from .lower_loop import LoopLowering, at_branch_end
+from .lower_stmts import StmtLowering
 from .lower_objects import Building, is_record, set_field
 from .static_args import binding, fold_known, note_known
 from .lower_builtins import rows
@@ -86,7 +86,7 @@ class _LoopCtx:
     fresh: Any = None           # (its iteration_locals, once asked for)
 
 
-class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
+class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering, StmtLowering):
     """Lowers one function (and everything inlined into it) to IR."""
 
     def __init__(self, top: FunctionSource):
@@ -781,41 +781,6 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering):
 
     def s_global(self, scope: Scope, s: ast.Global) -> None:
         scope.globals_decl.update(s.names)
-
-    def s_import(self, scope: Scope, s: ast.Import | ast.ImportFrom) -> None:
-        self.set_loc(scope, s)
-        try:
-            if isinstance(s, ast.Import):
-                for a in s.names:
-                    mod = importlib.import_module(a.name)
-                    top = a.name.split(".")[0]
-                    scope.env[a.asname or top] = Static(
-                        mod if a.asname else importlib.import_module(top))
-                return
-            mod = importlib.import_module(s.module or "", None)
-            for a in s.names:
-                scope.env[a.asname or a.name] = Static(getattr(mod, a.name))
-        except (ImportError, AttributeError) as exc:
-            raise scope.fs.error(s, f"this import ({exc})", "import at module level")
-
-    def s_delete(self, scope: Scope, s: ast.Delete) -> None:
-        """``del x`` unbinds a name; ``del xs[i]`` removes an element (a pop)."""
-        self.set_loc(scope, s)
-        for t in s.targets:
-            if isinstance(t, ast.Subscript):
-                t = self.slices_written_out(scope, t)
-            if isinstance(t, ast.Name):
-                owner = scope.owner_of(t.id)
-                owner.env.pop(t.id, None)
-            elif isinstance(t, ast.Subscript) and not isinstance(t.slice, ast.Slice):
-                base = self.operand(scope, t.value)
-                self.list_method(base, "pop", [self.operand(scope, t.slice)], s, None)
-            elif isinstance(t, ast.Subscript) and not self.is_array(
-                    base := self.operand(scope, t.value)):   # del xs[a:b]: pops
-                from .lower_builtins import replace_slice
-                replace_slice(self, base, self.slice_operands(scope, t.slice), None, s)
-            else:
-                raise scope.fs.error(s, "this del statement", "delete names or list elements")
 
     def s_raise(self, scope: Scope, s: ast.Raise) -> None:
         self.set_loc(scope, s)

@@ -33,6 +33,7 @@ from .auxiliary import call_form, pulled_with_aux, with_aux_of
 from .api import (GradFunction, Wrt, _cached, _params_of, _resolve_wrt, _wrt_or_argnums,
                   check_kind, memo)
 from .entry import check_arguments, is_complex, is_mixed, same_structure, stale
+from .structures import no_fields
 from .structures import (NUMBERS as _NUMBERS, is_array as _is_array, is_zero as _is_zero,
                          leaves as _leaves, rebuild as _rebuild,
                          same_structure as _same_structure,
@@ -397,7 +398,7 @@ def hvp(fn: Callable[..., Any], primals: Any, tangents: Any, wrt: Wrt = None) ->
     if has_records([given[i] for i in idx]):       # (through a function of their leaves)
         return hvp_of_records(fn, params, given, idx, single, tangents, hvp)
     full, listed = lists_taken(fn, params, given, idx)
-    _no_fields([full[i] for i in idx], [params[i] for i in idx], "hvp", fn, wrt)
+    no_fields([full[i] for i in idx], [params[i] for i in idx], "hvp", fn, wrt)
     if len(tangents) != len(idx):
         raise ArgumentError(f"hvp: {len(idx)} differentiated parameters "
                             f"{tuple(params[i] for i in idx)} but {len(tangents)} tangents")
@@ -427,33 +428,6 @@ def _gradient_of(fn: Any, wrt: Wrt) -> GradFunction:
     params = _params(fn)
     return _cached(fn, wrt if wrt is not None else list(range(len(params))), False) \
         if len(params) != 1 or wrt is not None else _cached(fn, None, False)
-
-
-def _no_fields(values: list, names: list, fname: str, fn: Any = None, wrt: Wrt = None
-               ) -> None:
-    """Second order is differentiated with respect to numbers, lists and arrays: a
-    dict, NamedTuple, dataclass or object parameter is refused by name, and so is a
-    tuple (or list) of values of different kinds (``(scale, [w0, w1])``, or one that
-    ``fn``'s gradient reads so: ``W, b = params``)."""
-    tuples: set = set()
-    if fn is not None and any(isinstance(v, (list, tuple)) for v in values):
-        with suppress(SymgradError):
-            tuples = {p for p, k in getattr(_gradient_of(fn, wrt), "_kinds", ()) if k == "seq"}
-    for name, v in zip(names, values):
-        if is_mixed(v) or name in tuples and isinstance(v, (list, tuple)):
-            raise ArgumentError(
-                f"{fname}: parameter {name!r} is a {type(v).__name__} of values of different "
-                f"kinds; {fname} differentiates with respect to numbers, lists of one kind "
-                "of value and arrays (grad, jvp and vjp take such tuples).\n  hint: pass "
-                f"its parts as separate parameters, or leave {name!r} out of wrt=")
-        if isinstance(v, dict) or hasattr(v, "_fields") or (
-                not isinstance(v, (int, float, list, tuple)) and not _is_array(v)
-                and hasattr(v, "__dict__")):
-            raise ArgumentError(
-                f"{fname}: parameter {name!r} is a {type(v).__name__}; {fname} differentiates "
-                "with respect to numbers, lists and arrays (grad, jvp and vjp take dicts, "
-                "NamedTuples and dataclasses).\n  hint: pass its numbers as separate "
-                f"parameters, or leave {name!r} out of wrt=")
 
 
 def _shaped_like(primals: list, result: Any, single: bool) -> Any:
@@ -834,7 +808,7 @@ class HessianFunction:
         if has_records(ins):        # (through a function of their leaves)
             return hessian_of_records(self.fn, list(self.params), full, list(self._idx),
                                       self._single, hvp)
-        _no_fields(ins, list(self.wrt), "hessian", self.fn, self._wrt)
+        no_fields(ins, list(self.wrt), "hessian", self.fn, self._wrt)
         like = ins[0] if self._single else tuple(ins)
         ff = _sweep(self.fn, full, self._idx,
                     lambda pats: _hvp_forward(self.fn, self._wrt, pats))

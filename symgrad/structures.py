@@ -174,3 +174,38 @@ def one_list(out: Any, vf: Any) -> bool:
 def cotangent_count(out: Any) -> int:
     """How many cotangent arguments a result takes (see :func:`cotangent_args`)."""
     return sum(map(cotangent_count, out)) if isinstance(out, tuple) else 1
+
+
+def no_fields(values: list, names: list, fname: str, fn: Any = None, wrt: Any = None
+              ) -> None:
+    """Second order is differentiated with respect to numbers, lists and arrays: a
+    dict, NamedTuple, dataclass or object parameter is refused by name, and so is a
+    tuple (or list) of values of different kinds (``(scale, [w0, w1])``, or one that
+    ``fn``'s gradient reads so: ``W, b = params``)."""
+    tuples: set = set()
+    if fn is not None and any(isinstance(v, (list, tuple)) for v in values):
+        from contextlib import suppress
+        from .errors import SymgradError
+        with suppress(SymgradError):
+            from .modes import _gradient_of
+            tuples = {p for p, k in getattr(_gradient_of(fn, wrt), "_kinds", ()) if k == "seq"}
+    for name, v in zip(names, values):
+        if _mixed(v) or name in tuples and isinstance(v, (list, tuple)):
+            raise ArgumentError(
+                f"{fname}: parameter {name!r} is a {type(v).__name__} of values of different "
+                f"kinds; {fname} differentiates with respect to numbers, lists of one kind "
+                "of value and arrays (grad, jvp and vjp take such tuples).\n  hint: pass "
+                f"its parts as separate parameters, or leave {name!r} out of wrt=")
+        if isinstance(v, dict) or hasattr(v, "_fields") or (
+                not isinstance(v, (int, float, list, tuple)) and not is_array(v)
+                and hasattr(v, "__dict__")):
+            raise ArgumentError(
+                f"{fname}: parameter {name!r} is a {type(v).__name__}; {fname} differentiates "
+                "with respect to numbers, lists and arrays (grad, jvp and vjp take dicts, "
+                "NamedTuples and dataclasses).\n  hint: pass its numbers as separate "
+                f"parameters, or leave {name!r} out of wrt=")
+
+
+def _mixed(v: Any) -> bool:
+    from .entry import is_mixed
+    return is_mixed(v)
