@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import linecache
+import sys
 import weakref
 from typing import Any, Callable
 
@@ -79,6 +80,9 @@ def container_of_arrays(v: Any) -> bool:
     """A container whose gradient is made through its leaves: one holding arrays (the
     code made for the numbers a container holds would not sum what a number broadcast
     against one of its arrays gets)."""
+    t = type(v)
+    if t is float or t is int or t is _NDARRAY and _NDARRAY is not None:
+        return False
     return flattened(v) and holds_arrays(v)
 
 
@@ -115,88 +119,146 @@ def _fields(v: Any, fname: str) -> list[tuple[Any, Any]]:
     return [(f.name, getattr(v, f.name)) for f in fields]
 
 
+def _scan(v: Any, leaves: list, consts: list) -> tuple:
+    """The structure of the argument ``v`` (hashable: the key of the function of its
+    leaves), its leaves appended to ``leaves`` and the values it holds that are neither
+    (a name, a flag) to ``consts``, in order; one pass, by type."""
+    t = type(v)
+    if t is float or t is int or t is _NDARRAY or t.__module__ == "numpy" and \
+            hasattr(v, "dtype"):
+        leaves.append(v)
+        return _LEAF
+    if isinstance(v, dict):
+        return ("dict", tuple(v), tuple(map(type, v)),
+                tuple(_scan(x, leaves, consts) for x in v.values()))
+    if isinstance(v, tuple) and hasattr(v, "_fields"):
+        return ("new", t, tuple(_scan(x, leaves, consts) for x in v))
+    if t is not bool and (isinstance(v, (list, tuple)) and _is_leaf(v) or
+                          isinstance(v, _NUMBER)):
+        if flattened(v):            # (a tuple of arrays and numbers, [W, 0.5])
+            return (t.__name__, tuple(_scan(x, leaves, consts) for x in v))
+        leaves.append(v)
+        return _LEAF
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        names = _DATACLASS_FIELDS.get(t)
+        if names is None:
+            names = _DATACLASS_FIELDS[t] = tuple(f.name for f in dataclasses.fields(v))
+        return ("new", t, tuple(_scan(getattr(v, k), leaves, consts) for k in names))
+    consts.append(v)
+    return _CONST
+
+
+_LEAF, _CONST = ("leaf",), ("const",)
+_NDARRAY: Any = None                   # numpy.ndarray, once numpy is imported
+_DATACLASS_FIELDS: dict = {}
+
+
 class _Writer:
-    """The function of the leaves: its parameters, the globals it reads, and per
-    record the expression that builds it again."""
+    """The function of the leaves, written from the structure :func:`_scan` found: its
+    parameters, the classes it builds (``_SYMGRAD_K*``) and the names of the constants
+    it reads (``_SYMGRAD_C*``, given their values at each call)."""
 
     def __init__(self, fname: str):
         self.fname = fname
         self.params: list[str] = []
-        self.leaves: list[Any] = []
         self.diff: list[str] = []
-        self.names: dict[str, Any] = {}
+        self.classes: dict[str, type] = {}
+        self.consts: list[str] = []
 
-    def constant(self, v: Any) -> str:
-        name = f"_SYMGRAD_C{len(self.names)}"
-        self.names[name] = v
-        return name
-
-    def build(self, v: Any, stem: str, differentiated: bool) -> str:
-        """The expression that builds ``v`` from new parameters (its leaves; those of
-        a differentiated record are listed in ``diff``)."""
-        if flattened(v):
-            parts = [(k, self.build(x, f"{stem}_{k}", differentiated))
-                     for k, x in _fields(v, self.fname)]
-            if isinstance(v, dict):
-                return "{" + ", ".join(f"{k!r}: {e}" for k, e in parts) + "}"
-            if type(v) is tuple:
-                return "(" + "".join(f"{e}, " for _, e in parts) + ")"
-            if type(v) is list:
-                return "[" + ", ".join(e for _, e in parts) + "]"
-            cls = self.constant(type(v))
-            if hasattr(v, "_fields"):
-                return f"{cls}({', '.join(e for _, e in parts)})"
-            return f"{cls}({', '.join(f'{k}={e}' for k, e in parts)})"
-        if _is_leaf(v):
+    def build(self, sig: tuple, stem: str, differentiated: bool) -> str:
+        """The expression that builds the value of structure ``sig`` from new
+        parameters (its leaves; those of a differentiated record are listed in
+        ``diff``)."""
+        if sig is _LEAF:
             name = "".join(c if c.isalnum() else "_" for c in stem)
             name = f"{name}_{len(self.params)}" if name in self.params else name
             self.params.append(name)
-            self.leaves.append(v)
             if differentiated:
                 self.diff.append(name)
             return name
-        return self.constant(v)
+        if sig is _CONST:
+            self.consts.append(f"_SYMGRAD_C{len(self.consts)}")
+            return self.consts[-1]
+        if sig[0] == "dict":
+            bad = [k for k in sig[1] if not isinstance(k, (str, int)) or isinstance(k, bool)]
+            if bad:
+                raise ArgumentError(f"{self.fname}: a dict with the key {bad[0]!r}; records "
+                                    "are differentiated with string or int keys.\n  hint: "
+                                    "use string keys")
+            return "{" + ", ".join(f"{k!r}: {self.build(x, f'{stem}_{k}', differentiated)}"
+                                   for k, x in zip(sig[1], sig[3])) + "}"
+        if sig[0] in ("tuple", "list"):
+            parts = [self.build(x, f"{stem}_{k}", differentiated) for k, x in enumerate(sig[1])]
+            return f"({''.join(e + ', ' for e in parts)})" if sig[0] == "tuple" else \
+                f"[{', '.join(parts)}]"
+        cls = sig[1]
+        hidden = [f.name for f in dataclasses.fields(cls) if not f.init] \
+            if not hasattr(cls, "_fields") else []
+        if hidden:
+            raise ArgumentError(f"{self.fname}: a {cls.__name__} whose field {hidden[0]!r} "
+                                "its __init__ does not take; second order rebuilds the "
+                                "dataclass from its fields.\n  hint: pass its numbers as "
+                                "separate parameters")
+        name = f"_SYMGRAD_K{len(self.classes)}"
+        self.classes[name] = cls
+        named = hasattr(cls, "_fields")
+        keys = cls._fields if named else _DATACLASS_FIELDS[cls]
+        parts = [("" if named else f"{k}=") + self.build(x, f"{stem}_{k}", differentiated)
+                 for k, x in zip(keys, sig[2])]
+        return f"{name}({', '.join(parts)})"
 
 
 def function_of_leaves(fn: Any, params: list[str], full: tuple, idx: list[int],
                         fname: str) -> tuple[Callable, list, list[str]]:
     """The function of the differentiated records' leaves (and of the other arguments),
     the arguments to call it with, and the names of its differentiated parameters.
-    Made once per function and shape of its records (symgrad's transforms are cached on
-    the function made); the constants of a later call are its globals then."""
-    w = _Writer(fname)
-    args: list[str] = []
-    for i, (p, v) in enumerate(zip(params, full)):
-        if flattened(v):            # (every record: its arrays seen as arrays)
-            args.append(w.build(v, p, i in idx))
-            continue
-        name = f"{p}_" if p.startswith("_SYMGRAD") else p
-        w.params.append(name)
-        w.leaves.append(v)
-        args.append(name)
-        if i in idx:
-            w.diff.append(name)
-    diff = w.diff
-    own = f"{getattr(fn, '__name__', 'f')}_of_leaves"
-    src = (f"def {own}({', '.join(w.params)}):\n"
-           f"    return _SYMGRAD_F({', '.join(args)})\n")
-    key = (src, tuple(id(v) for v in w.names.values() if isinstance(v, type)))
+    Made once per function and structure of its records (symgrad's transforms are cached
+    on the function made); the constants of a later call are its globals then."""
+    global _NDARRAY
+    if _NDARRAY is None and "numpy" in sys.modules:
+        _NDARRAY = sys.modules["numpy"].ndarray
+    leaves: list = []
+    consts: list = []
+    sig = tuple(_scan(v, leaves, consts) if flattened(v) else leaves.append(v) or _LEAF
+                for v in full)
+    key = (sig, tuple(params), tuple(idx))
     try:
         made = _MADE.setdefault(fn, {})
     except TypeError:               # (not weakly referable: made each time)
         made = {}
-    g = made.get(key)
-    if g is None:
-        filename = f"<symgrad {own} #{len(_FILES)}>"
-        _FILES.append(filename)
-        linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
-        namespace: dict = {"_SYMGRAD_F": fn}
-        exec(compile(src, filename, "exec"), namespace)
-        g = made[key] = namespace[own]
-    g.__globals__.update(w.names)
-    return g, list(w.leaves), diff
+    found = made.get(key)
+    if found is None:
+        found = made[key] = _write(fn, params, sig, idx, fname)
+    g, names, diff = found
+    if consts:
+        g.__globals__.update(zip(names, consts))
+    return g, leaves, diff
 
 
+def _write(fn: Any, params: list[str], sig: tuple, idx: list[int], fname: str
+           ) -> tuple[Callable, list[str], list[str]]:
+    """The function of the leaves of arguments of structure ``sig``, the names of the
+    constants it reads, and its differentiated parameters."""
+    w = _Writer(fname)
+    args: list[str] = []
+    for i, (p, part) in enumerate(zip(params, sig)):
+        if part is not _LEAF:       # (every record: its arrays seen as arrays)
+            args.append(w.build(part, p, i in idx))
+            continue
+        name = f"{p}_" if p.startswith("_SYMGRAD") else p
+        w.params.append(name)
+        args.append(name)
+        if i in idx:
+            w.diff.append(name)
+    own = f"{getattr(fn, '__name__', 'f')}_of_leaves"
+    src = (f"def {own}({', '.join(w.params)}):\n"
+           f"    return _SYMGRAD_F({', '.join(args)})\n")
+    filename = f"<symgrad {own} #{len(_FILES)}>"
+    _FILES.append(filename)
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+    namespace: dict = {"_SYMGRAD_F": fn, **w.classes}
+    exec(compile(src, filename, "exec"), namespace)
+    return namespace[own], w.consts, w.diff
 _MADE: Any = weakref.WeakKeyDictionary()
 _FILES: list[str] = []
 
@@ -204,6 +266,9 @@ _FILES: list[str] = []
 def _rebuild(like: Any, leaves: Any, idx: list[int] | None = None) -> Any:
     """``like`` (a record) with its leaves taken in order from the iterator ``leaves``;
     fields that hold no numbers keep their values."""
+    t = type(like)
+    if t is float or t is int or t is _NDARRAY and _NDARRAY is not None:
+        return next(leaves)
     if flattened(like):
         items = [(k, _rebuild(v, leaves)) for k, v in _fields(like, "")]
         if isinstance(like, dict):

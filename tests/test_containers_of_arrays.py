@@ -116,3 +116,64 @@ def test_the_same_gradient_for_another_shape():
         t = np.tanh(Wn * 0.9 + 0.2)
         dp, _ = g({"W": Wn, "b": 0.2}, 0.9)
         assert float(dp["b"]) == pytest.approx(np.sum(2 * t * (1 - t * t)))
+
+
+def with_a_mode(p, x):
+    """A field that holds no number (a string) decides the branch: a constant of the
+    function of the leaves, read anew at every call."""
+    z = np.tanh(p["W"] * x + p["b"])
+    if p["mode"] == "sq":
+        return float(np.sum(z ** 2))
+    return float(np.sum(z))
+
+
+def test_a_constant_field_is_read_at_each_call():
+    """The function of the leaves is made once per structure; what a later call's
+    non-number fields hold still decides (the same structure, another string)."""
+    g = symgrad.grad(with_a_mode, wrt="p")
+    t = np.tanh(W * 0.9 + 0.2)
+    for mode, want in (("sq", 2 * t * (1 - t * t)), ("plain", 1 - t * t), ("sq", None)):
+        dp = g({"W": W, "b": 0.2, "mode": mode}, 0.9)
+        want = 2 * t * (1 - t * t) if want is None else want
+        assert float(dp["b"]) == pytest.approx(np.sum(want))
+        assert np.allclose(dp["W"], want * 0.9)
+        assert dp["mode"] == mode
+
+
+class Q(NamedTuple):            # (the same fields as P, another class)
+    W: np.ndarray
+    b: float
+
+
+def test_the_structure_decides_not_only_the_fields():
+    """Two NamedTuple classes with the same fields, a dict with its keys in another
+    order, a key 1 then True: each its own function of the leaves, in its own type."""
+    g = symgrad.grad(by_attribute, wrt="p")
+    db, _, dW = _want(0.2, 0.9)
+    for p in (P(W, 0.2), Q(W, 0.2), P(W, 0.2)):
+        dp = g(p, 0.9)
+        assert type(dp) is type(p) and np.allclose(dp.W, dW) and float(dp.b) == \
+            pytest.approx(db)
+    gk = symgrad.grad(by_key, wrt="p")
+    for p in ({"W": W, "b": 0.2}, {"b": 0.2, "W": W}):
+        dp = gk(p, 0.9)
+        assert list(dp) == list(p) and float(dp["b"]) == pytest.approx(db)
+
+    def by_int_key(p, x):
+        return float(np.sum(np.tanh(p[0] * x + p[1]) ** 2))
+    dp = symgrad.grad(by_int_key, wrt="p")({0: W, 1: 0.2}, 0.9)
+    assert float(dp[1]) == pytest.approx(db)
+    with pytest.raises(symgrad.ArgumentError, match="by_int_key: a dict with the key True"):
+        symgrad.grad(by_int_key, wrt="p")({0: W, True: 0.2}, 0.9)
+
+
+@dataclasses.dataclass
+class WithHidden:
+    W: np.ndarray
+    b: float
+    n: int = dataclasses.field(init=False, default=3)
+
+
+def test_a_dataclass_field_its_init_does_not_take_is_refused():
+    with pytest.raises(symgrad.ArgumentError, match="field 'n'"):
+        symgrad.grad(by_attribute, wrt="p")(WithHidden(W, 0.2), 0.9)
