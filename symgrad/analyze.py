@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -625,6 +626,16 @@ def _check_opaque(s: Eqn, facts: Facts, cls: _Classes, vclasses: set, uclasses: 
         _refuse_changed_container(s, args, facts, cls, vclasses, uclasses)
 
 
+def _reads_a_field(s: Eqn) -> bool:
+    """``p.w`` of a parameter read as an array: no array has that attribute, so ``p`` is
+    a record (a NamedTuple or dataclass of arrays) and may be made at the call."""
+    if s.prim != "getattr" or len(s.args) != 2 or type(s.args[1]) is not Const or \
+            type(s.args[0]) is not Var or s.args[0].kind.find().tag != "array":
+        return False
+    np = sys.modules.get("numpy")
+    return np is not None and not hasattr(np.ndarray, s.args[1].value)
+
+
 def changed_by(e: Eqn) -> list:
     """The lists (dicts, arrays) an equation may change in place: a list operation's list,
     or every one a call symgrad cannot see into is given (``heapq.heappop(h)``), unless the
@@ -798,10 +809,12 @@ def _no_rule(e: Eqn) -> Exception:
                                       "inputs, or write it with + - * / ** and math functions",
                                       loc.filename if loc else "<unknown>",
                                       loc.lineno if loc else 0, 0, loc.text if loc else "")
-    return NonDifferentiableError(
+    err = NonDifferentiableError(
         f"{where}symgrad has no derivative rule for {label} (called with values that "
         f"depend on the inputs).{text}  hint: use a math/numpy function symgrad knows, "
         "write it in Python, or register a rule with symgrad.register_rule.")
+    err.container_read = _reads_a_field(e)   # type: ignore[attr-defined]  (see api)
+    return err
 
 
 def _described(node: Any) -> str:

@@ -70,8 +70,9 @@ class GradFunction(functools.partial):
                 return self
             name = getattr(exc, "static_param", None)
             known = static_args.known_for(fn)
-            if fixed is None and name is None and type(exc) is UnsupportedSyntaxError and \
-                    getattr(exc, "about_lists", False) and \
+            if fixed is None and name is None and (
+                    type(exc) is UnsupportedSyntaxError and getattr(exc, "about_lists", False)
+                    or getattr(exc, "container_read", False)) and \
                     isinstance(fn, types.FunctionType) and not has_varargs(fn):
                 from .fixed_call import setup_deferred   # (containers of arrays: at the call)
                 setup_deferred(self, fn, target, params, indices, single, with_value, exc)

@@ -177,3 +177,35 @@ class WithHidden:
 def test_a_dataclass_field_its_init_does_not_take_is_refused():
     with pytest.raises(symgrad.ArgumentError, match="field 'n'"):
         symgrad.grad(by_attribute, wrt="p")(WithHidden(W, 0.2), 0.9)
+
+
+def transposed_field(p, x):
+    """``p.w[::-1].T``: read before any call, ``p`` is a record of lists (no ``.T``)
+    and, as an array, has no ``.w``; the gradient is made at the call."""
+    return float(np.sum(p.w[::-1].T @ x + p.b))
+
+
+@pytest.mark.parametrize("make", ["PW", "DW"])
+def test_a_record_of_arrays_read_as_only_arrays_can_be(make):
+    w = np.arange(6.0).reshape(2, 3) / 10
+    x = np.array([1.0, 2.0])
+    make = globals()[make]
+    g = symgrad.grad(transposed_field)          # (made at the call: no error here)
+    dp, dx = g(make(w, 0.3), x)
+    assert type(dp) is make
+    assert np.allclose(dp.w, np.array([[2.0] * 3, [1.0] * 3]))
+    assert float(dp.b) == pytest.approx(3.0)               # (3 entries, each + b)
+    assert np.allclose(dx, [w[1].sum(), w[0].sum()])
+    with pytest.raises(symgrad.SymgradError, match="getattr"):
+        g(w, x)                                 # (an array has no .w: the first error)
+
+
+class PW(NamedTuple):
+    w: np.ndarray
+    b: float
+
+
+@dataclasses.dataclass
+class DW:
+    w: np.ndarray
+    b: float
