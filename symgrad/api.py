@@ -327,12 +327,15 @@ class GradFunction(functools.partial):
             return self._leaves_call(args)
         given, listed = args, tuple(i for i in self._listable if i < len(args) and
                                     taken(args[i]))
+        self._no_lists_for_numbers(args)
         if listed:               # (lists only handed to numpy: arrays, see numpy_args)
             fs = self._result.lowered.fs
             args = arrays_at(args, listed, self.__name__,
                              f'File "{fs.filename}", line {fs.line(fs.tree)}: ', self.params)
         key = self._array_key(args)
         spec = self._specialized(key)
+        if spec.lowered.writes_params:
+            self._no_shared_writes(spec.lowered, args)
         #: the source of the gradient the last call ran
         self.source = spec.source
         self._shown = spec
@@ -345,6 +348,41 @@ class GradFunction(functools.partial):
             return self._restore(given, spec.fn(*args), listed)
         return spec.fn(*args)
 
+    def _no_shared_writes(self, lowered: Any, args: tuple) -> None:
+        """An array argument ``f`` writes into in place (``a *= 2.0``), given twice or
+        sharing memory with another argument (``f(x, x)``, ``f(x, x[1:])``): refused
+        (the gradient gives each argument its own adjoint; the other would see the
+        write)."""
+        np = sys.modules["numpy"]
+        arrays = [(p, a) for p, a in zip(self.params, args) if isinstance(a, np.ndarray)]
+        for p, a in arrays:
+            if p not in lowered.writes_params:
+                continue
+            other = next((q for q, b in arrays if q != p and np.may_share_memory(a, b)), None)
+            if other is not None:
+                fs = lowered.fs
+                raise ArgumentError(
+                    f'File "{fs.filename}", line {fs.line(fs.tree)}: '
+                    f"{getattr(self.fn, '__name__', 'f')} writes into its argument {p} in "
+                    f"place, and the argument {other} is the same array or shares its "
+                    "memory (the write changes both; symgrad gives each argument its "
+                    f"own gradient).\n  hint: pass a copy, as {other}=x.copy()")
+
+    def _no_lists_for_numbers(self, args: tuple) -> None:
+        """A list given for a parameter the gradient reads as a number, beside arrays
+        (``np.sum((w - k) ** 2)`` broadcasts it): refused as ``vjp`` refuses it (the
+        gradient made for a number would be the sum of the list's)."""
+        if self._result is None:
+            return
+        for name, kind in self._kinds:
+            i = self.params.index(name)
+            if kind == "num" and i < len(args) and type(args[i]) in (list, tuple) and \
+                    i not in self._listable:
+                fs = self._result.lowered.fs
+                entry_mod.check_arguments(getattr(self.fn, "__name__", "f"),
+                                          f'File "{fs.filename}", line {fs.line(fs.tree)}: ',
+                                          [name], ["loose"], (args[i],))
+
     def _leaves_call(self, args: tuple) -> Any:
         """Records, tuples or dicts holding arrays: the gradient of the function of their
         leaves (:mod:`symgrad.second_records`), where each array is an argument of its
@@ -352,11 +390,11 @@ class GradFunction(functools.partial):
         numbers a container holds would not sum what a number broadcast against an array
         gets); the gradient in the containers' shapes."""
         g, leaves, diff = function_of_leaves(self.fn, self.params, args, self._wrt_idx,
-                                             self.__name__)
+                                             self.__name__, whole=True)
         inner = _cached(g, diff, self.with_value)
         out = inner(*leaves)
         grads = out[1] if self.with_value else out
-        grads = regroup(args, self._wrt_idx, list(grads), self._spec[2])
+        grads = regroup(args, self._wrt_idx, list(grads), self._spec[2], whole=True)
         return (out[0], grads) if self.with_value else grads
 
     def _known_sizes(self, args: tuple) -> None:

@@ -37,15 +37,19 @@ _WRITES = {"aset", "aset_add", "setitem", "setslice", "accum"}
 _PUTS = {"append", "insert", "setitem", "extend", "setslice"}
 
 
-def check_views(block: list, inplace: set[int], pats: dict | None = None,
-                no_views: Any = ()) -> None:
+def check_views(block: list, inplace: dict[int, Any], pats: dict | None = None,
+                no_views: Any = ()) -> frozenset:
     """Raise when a name is read after an in-place write through another name of the
     same array changed it (``inplace``: ids of ``t = t op v`` equations written
-    ``t op= v``; ``no_views``: variables that are never numpy arrays when the code
-    runs).  Without a write into an array nothing can be stale: nothing to follow."""
+    ``t op= v``, each with the container ``t`` is an item of, stored back at once, or
+    None; ``no_views``: variables that are never numpy arrays when the code runs).
+    Without a write into an array nothing can be stale: nothing to follow.  Returns the
+    arguments (variables bound on entry) whose arrays a write may change."""
     if not any(type(s) is Eqn and _written(s, inplace) is not None for s in walk(block)):
-        return
-    _Views(inplace, pats or {}, no_views).block(block, _State({}, {}), True)
+        return frozenset()
+    views = _Views(inplace, pats or {}, no_views)
+    views.block(block, _State({}, {}), True)
+    return frozenset(views.written)
 
 
 class _State:
@@ -74,8 +78,9 @@ class _State:
 class _Views:
     """The walk of :func:`check_views` (a forward data-flow analysis)."""
 
-    def __init__(self, inplace: set[int], pats: dict, no_views: Any = ()) -> None:
+    def __init__(self, inplace: dict[int, Any], pats: dict, no_views: Any = ()) -> None:
         self.inplace, self.pats, self.no_views = inplace, pats, no_views
+        self.written: set = set()            # arguments whose arrays a write changes
         self.exits: list[list] = []          # per loop: the states at its breaks
         self.nexts: list[list] = []          # per loop: the states at its continues
 
@@ -91,7 +96,7 @@ class _Views:
                 for a in leaves(stmt_reads(s)):
                     if type(a) is Var and a in st.stale:
                         e, base = st.stale[a]
-                        raise _shared_error(e, base, a)
+                        raise _shared_error(e, base, a, self.inplace.get(id(e)))
             if t is Eqn:
                 self.eqn(s, st)
             elif t is If:
@@ -142,8 +147,11 @@ class _Views:
         if base is not None:            # every other name of what base holds: stale
             objs = self.held(st, base)
             names = list(st.held) + [o for o in objs if type(o) is Var]   # (arguments)
+            self.written.update(o for o in objs if type(o) is Var)
+            stored = self.inplace.get(id(e))      # (d of d["k"] *= 2: given it back)
             for v in names:
-                if v is not base and v not in e.outs and self.held(st, v) & objs:
+                if v is not base and v not in e.outs and v is not stored and \
+                        self.held(st, v) & objs:
                     st.stale[v] = (e, base)
         if e.prim in _PUTS and e.args and type(e.args[0]) is Var and \
                 e.args[0] not in self.no_views:      # xs.append(a): xs holds a's array
@@ -209,7 +217,7 @@ def _basic_view(e: Eqn, pats: dict) -> bool:
     return pat is not None and len(pat) > sum(1 for it in template if it[0] == "i")
 
 
-def _written(e: Eqn, inplace: set[int]) -> Var | None:
+def _written(e: Eqn, inplace: dict[int, Any]) -> Var | None:
     if e.prim in _WRITES and e.args and _is_array(e.args[0]):
         return e.args[0]
     if id(e) in inplace and e.args and _is_array(e.args[0]):
@@ -222,9 +230,18 @@ def _label(v: Var, default: str) -> str:
     return name if name and name.isidentifier() and not name.startswith("_") else default
 
 
-def _shared_error(e: Eqn, base: Var, other: Var) -> Exception:
+def _shared_error(e: Eqn, base: Var, other: Var, item_of: Any = None) -> Exception:
     loc = e.loc
     b, o = _label(base, "this array"), _label(other, "another array")
+    if type(item_of) is Var:        # d["k"] *= 2.0: the array d["k"] holds, changed
+        c = _label(item_of, "the container")
+        return UnsupportedSyntaxError(
+            f"an augmented assignment to an item of {c} that holds a numpy array (it "
+            f"writes into that array, which {o} is too), while {o} is read afterwards",
+            f"write it as a new array, {c}[...] = {c}[...] * v (then {o} keeps its "
+            f"value, unlike what Python does here), or read the item instead of {o}",
+            loc.filename if loc else "<unknown>", loc.lineno if loc else 0, 0,
+            loc.text if loc else "")
     return UnsupportedSyntaxError(
         f"an in-place write into {b}, which shares memory with {o} (a view: z = y, "
         f"y[i], y[a:b], y.T, y.reshape(...), or a list or dict holding the array), while "

@@ -200,6 +200,8 @@ def _augassign(s: ast.AugAssign, error: Callable[..., Exception]) -> list[ast.st
     value = _at(ast.BinOp(left=load, op=s.op, right=s.value), s)
     value.inplace = True        # `xs += ys` on lists extends xs in place (lowering decides)
     value.inplace_name = isinstance(target, ast.Name)   # `y *= 2` writes into y's array
+    if isinstance(store, (ast.Subscript, ast.Attribute)) and isinstance(store.value, ast.Name):
+        value.inplace_item = store.value.id     # `d["k"] *= 2` writes into d["k"]'s array
     return pre + [_at(ast.Assign(targets=[store], value=value), s)]
 
 

@@ -68,6 +68,7 @@ class Lowered:
     by_position: frozenset = frozenset()   # parameters read as lists at constant indices
     seq_kinds: list = field(default_factory=list)   # kinds of those made tuples
     quiet: dict = field(default_factory=dict)   # np.errstate the code runs under (contexts)
+    writes_params: frozenset = frozenset()  # array parameters written in place
 
     def release(self) -> None:
         """Drop the IR once the gradient is compiled; what stays is what its entry reads
@@ -101,7 +102,10 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering, StmtLower
         self.yield_hooks: list = []          # loops over generators (see lower_gen)
         self.repeats: list = []     # (`t *= k` of a value of no kind yet: a, key, where)
         self.list_repeats: frozenset = frozenset()  # (keys of those found to be lists)
-        self.inplace_eqns: set[int] = set()   # ids of `t = t op v` written `t op= v`
+        self.writes_params: frozenset = frozenset()     # (see Lowered)
+        #: ids of `t = t op v` written `t op= v`, each with the container its item ``t``
+        #: came from (`d["k"] *= 2`), or None
+        self.inplace_eqns: dict[int, Any] = {}
         self.deferred: list[Eqn] = []
         self.injected: dict[int, ir.Global] = {}
         self.aliases: dict[Var, Var] = {}
@@ -311,10 +315,11 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering, StmtLower
             # a parameter not specialized as an array (all of them in the gradient made
             # before any call, for arrays of any shape) is never a numpy array when this
             # code runs (calls with arrays go to their specializations), so never a view
-            check_views(self.block, self.inplace_eqns,
-                        patterns(self.block, params, self.param_patterns),
-                        {p for p in params if self.param_patterns.get(p.name) is None
-                         and p.kind.find().tag not in ("list", "map")})
+            written = check_views(self.block, self.inplace_eqns,
+                                  patterns(self.block, params, self.param_patterns),
+                                  {p for p in params if self.param_patterns.get(p.name) is None
+                                   and p.kind.find().tag not in ("list", "map")})
+            self.writes_params = frozenset(p.name for p in params if p in written)
 
         ret = self._structure(result, tree)
         self.block.append(ir.Return(ret, None))
@@ -324,7 +329,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering, StmtLower
             fn, types.FunctionType) else ()
         for p, value in zip(params[len(params) - len(defaults):], defaults):
             func.defaults[p] = self.default_value(value)
-        lowered = Lowered(func, fs, params, ret, self.deferred, quiet=self.quiet)
+        lowered = Lowered(func, fs, params, ret, self.deferred, quiet=self.quiet,
+                          writes_params=self.writes_params)
         lowered.origins = self.origins
         lowered.guards = list(self.guards.values())
         lowered.return_node = self.return_node

@@ -551,9 +551,61 @@ def b_any_all(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     fn = builtins.any if ast.unparse(node.func).endswith("any") else builtins.all
     _kwargs(lw, scope, node, ())
     _one_iterable(scope, node, fn.__name__)
+    if isinstance(node.args[0], ast.GeneratorExp) and not _plain(node.args[0]):
+        return _stopping(lw, scope, node.args[0], fn is builtins.any, dest)
     xs = _as_list(lw, scope, node.args[0])
     return lw.emit("call", (Global(fn.__name__, fn, "builtin"), xs), Kind.num(),
                    {"kw": (), "label": fn.__name__, "constant": True}, dest=dest)
+
+
+_PLAIN = (ast.Name, ast.Constant, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.IfExp,
+          ast.Add, ast.Sub, ast.Mult, ast.expr_context, ast.cmpop, ast.boolop, ast.unaryop,
+          ast.comprehension)
+
+
+def _plain(gen: ast.GeneratorExp) -> bool:
+    """Is a generator's every item the same whether or not it is computed (names,
+    comparisons, ``+ - *``: nothing that calls, binds, indexes or divides)?  Then
+    ``any``/``all`` of its list is what stopping at the deciding item gives."""
+    parts = [gen.elt, *(c for g in gen.generators for c in g.ifs)]
+    return all(isinstance(n, _PLAIN) or isinstance(n, ast.BinOp) and
+               isinstance(n.op, (ast.Add, ast.Sub, ast.Mult))
+               for part in parts for n in ast.walk(part))
+
+
+def _stopping(lw: Any, scope: Scope, gen: ast.GeneratorExp, is_any: bool,
+              dest: Var | None) -> Any:
+    """``any(e for x in xs)`` as Python runs it: no item after the first true one (for
+    ``all``, false) is computed, so a walrus keeps the deciding item, and what a call
+    does or raises after it never happens::
+
+        _stop = False
+        for x in xs:
+            if not _stop:       # (first, before the generator's own conditions)
+                _stop = bool(e)             # (all: _stop = not e)
+
+    and the result is ``_stop`` (``all``: ``not _stop``)."""
+    name = f"_stop#{id(gen)}"
+
+    def node(n: ast.AST) -> Any:
+        return ast.fix_missing_locations(ast.copy_location(n, gen))
+
+    def flag(ctx: ast.expr_context) -> ast.Name:
+        return ast.Name(id=name, ctx=ctx)
+    item = gen.elt if is_any else ast.UnaryOp(op=ast.Not(), operand=gen.elt)
+    if is_any and not isinstance(item, (ast.Compare, ast.UnaryOp)) or \
+            isinstance(item, ast.UnaryOp) and not isinstance(item.op, ast.Not):
+        item = ast.Call(func=ast.Name(id="bool", ctx=ast.Load()), args=[item], keywords=[])
+    found = node(ast.NamedExpr(target=flag(ast.Store()), value=item))
+    gens = [ast.comprehension(target=g.target, iter=g.iter, is_async=g.is_async,
+                              ifs=[node(ast.UnaryOp(op=ast.Not(), operand=flag(ast.Load()))),
+                                   *g.ifs]) for g in gen.generators]
+    scope.fs.walrus = True          # (the lowered function has one now: see comprehension)
+    lw.expr(scope, node(ast.NamedExpr(target=flag(ast.Store()), value=ast.Constant(False))))
+    whole = node(ast.ListComp(elt=found, generators=gens))     # (what the loop binds)
+    lw.comprehension(scope, gens, whole, lambda comp: lw.expr(comp, found))
+    return lw.expr(scope, node(flag(ast.Load()) if is_any else
+                               ast.UnaryOp(op=ast.Not(), operand=flag(ast.Load()))), dest)
 
 
 def b_divmod(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:

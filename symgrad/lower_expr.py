@@ -243,7 +243,10 @@ class ExprLowering(SubscriptLowering):
                 node.attr == "T" or node.attr in _SHAPE_ATTRS) or type(base) is Var and \
                 base.kind.find().tag in ("array", "num") and node.attr in ("real", "imag"):
             return self.array_attribute(base, node.attr, node, dest)
-        if type(base) is Var and base.kind.find().tag in (None, "map"):
+        if type(base) is Var and base.kind.find().tag == "array" and node.attr == "flat":
+            from .array_ops import ARRAY_OPS    # (A.flat[k]: of np.ravel(A), a view; a
+            return self.array_call(scope, ARRAY_OPS["np_ravel"], [base], {}, node, dest)
+        if type(base) is Var and base.kind.find().tag in (None, "map"):   # write: refused)
             found = member_of(self, base, node.attr)
             if found is not None and found[0] == "property":    # p.sigma: its getter's code
                 return self.inline_function(scope, found[1], [base], {}, node,
@@ -314,9 +317,15 @@ class ExprLowering(SubscriptLowering):
         if getattr(node, "inplace", False) and prim == "mul" and type(a) is Var and \
                 self.kind_of(a).find().tag is None:
             self.repeats.append(((a, out), self.repeat_key(node), (node, self.scope_fs)))
-        if getattr(node, "inplace_name", False) and type(a) is Var and self.block and \
-                type(self.block[-1]) is ir.Eqn and self.block[-1].outs == (out,):
-            self.inplace_eqns.add(id(self.block[-1]))     # y *= 2.0 writes into y's array
+        if type(a) is Var and self.block and type(self.block[-1]) is ir.Eqn and \
+                self.block[-1].outs == (out,):
+            if getattr(node, "inplace_name", False):       # y *= 2.0 writes into y's array
+                self.inplace_eqns[id(self.block[-1])] = None
+            elif getattr(node, "inplace_item", None) and a.kind.find().tag == "array":
+                # d["k"] *= 2.0 writes into the array d["k"] holds (any other name of it
+                # sees that); d itself gets the result back
+                stored = scope.lookup(node.inplace_item)
+                self.inplace_eqns[id(self.block[-1])] = stored if type(stored) is Var else None
         return out
 
     def repeat_key(self, node: ast.AST) -> tuple:

@@ -649,7 +649,12 @@ class LoopLowering(GeneratorLowering, UnrollLowering):
             if g.is_async:
                 raise scope.fs.error(node, "an async comprehension", "use a plain loop")
             comp.local_names.update(_target_names(g.target))
+        # (a name a walrus in it binds: one variable for every iteration, not the value
+        # known before it, as a loop's body would have)
+        statics = self.prepare_region(scope, [ast.Expr(value=node)]) if scope.fs.walrus \
+            else []
         self.comp_level(comp, generators, 0, node, innermost, after_first)
+        self.same_statics(statics, node)
 
     def comp_level(self, comp: Scope, gens: list, k: int, node: ast.AST,
                    innermost: Callable[[Scope], None],

@@ -45,7 +45,7 @@ from .errors import ArgumentError, SymgradError
 from .numpy_args import as_given, as_lists, is_generator_object, lists_taken, routed_key
 from .param_classes import class_key
 from .second_records import (container_of_arrays, function_of_leaves, has_records,
-                             hessian_of_records, hvp_of_records, regroup)
+                             hessian_of_records, hvp_of_records, is_record, regroup)
 from .ir import FIXED_AT_USE, FIXED_PARAMS
 from .pipeline import transform, transform_forward, tuple_search, uses_numpy
 from .shapes import argument_pattern, given_patterns
@@ -509,13 +509,14 @@ def vjp(fn: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
     n = len(primals)
     given, full, listed = _primals_taken(fn, primals, "vjp")
     if any(container_of_arrays(v) for v in full):     # (through their leaves)
-        g, leaves, diff = function_of_leaves(fn, _params(fn), full, list(range(n)), "vjp")
+        g, leaves, diff = function_of_leaves(fn, _params(fn), full, list(range(n)), "vjp",
+                                             whole=True)
         out, pull = vjp(g, *leaves)
         keep = [k for k, p in enumerate(_params(g)) if p in diff]
 
         def vjp_of_leaves(cotangent: Any) -> tuple:
             pulled = pull(cotangent)
-            return regroup(full, list(range(n)), [pulled[k] for k in keep], False)
+            return regroup(full, list(range(n)), [pulled[k] for k in keep], False, True)
         vjp_of_leaves.source = pull.source  # type: ignore[attr-defined]
         return out, vjp_of_leaves
     before = _fresh(full)          # (fn may change its arguments: pull back at the primals)
@@ -624,6 +625,8 @@ class JacobianFunction:
         if mode == "auto":
             out = _call(self.fn, _fresh(full))
             mode = "fwd" if n_in <= len(_leaves(out)) else "rev"
+        if mode == "fwd" and any(_an_object(v) for v in ins):
+            mode = "rev"        # (no tangent seeds for an object's fields: the same Jacobian)
         if mode == "fwd":
             return self._fwd(full, ins, sweep, replay)
         if out is None:
@@ -690,6 +693,12 @@ class JacobianFunction:
     def _repr_html_(self) -> str:
         from .notebook import source_html
         return source_html(self.source)
+
+
+def _an_object(v: Any) -> bool:
+    """An instance of a plain class (not a record, container, number or array)?"""
+    return hasattr(v, "__dict__") and not isinstance(v, (list, tuple, dict, type)) and \
+        not is_record(v) and type(v).__module__ != "numpy" and not callable(v)
 
 
 def _called(made: Any, args: tuple, kwargs: dict) -> Any:

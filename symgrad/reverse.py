@@ -220,7 +220,8 @@ class Reverse(ListReverse, ArrayReverse):
             return self.d(v)
         return None
 
-    def settle(self, keep_live: set[Var], only: set[Var] | None = None) -> None:
+    def settle(self, keep_live: set[Var], only: set[Var] | None = None,
+               defined: Any = ()) -> None:
         """At a region's edge: pending contributions are written (for the variables in
         ``only``, if given, and for aliases of adjoint variables, which the region may
         change); those that must hold a value (``keep_live``) get one (``d_v = 0.0``)."""
@@ -236,13 +237,18 @@ class Reverse(ListReverse, ArrayReverse):
         for v in sorted(keep_live, key=_order):
             if v not in self.live:
                 self.before_write(self.d(v))
-                self.out.append(self.zero(v))
+                self.out.append(self.zero(v, defined))
                 self.live.add(v)
 
-    def zero(self, v: Var) -> Eqn:
+    def zero(self, v: Var, defined: Any = ()) -> Eqn:
         """``d_v = 0.0``, or an array of zeros where elements of ``d_v`` are written
-        (``d_s[i] += g``)."""
-        if v.kind.find().tag == "array" and v in self.scattered:
+        (``d_s[i] += g``), where ``v`` is an array parameter (a branch that does not read
+        it: its gradient has its shape), or where an operation that is not elementwise
+        may take ``d_v`` (``d_P @ A.T``: it cannot take a number) and ``v`` surely holds
+        a value here (``defined``: before a loop, those surely set before it)."""
+        if v.kind.find().tag == "array" and (v in self.scattered or (
+                v in self.param_set and self.pattern(v) != ()) or self.shaped and
+                v in defined):
             self.owned.add(v)
             return Eqn((self.d(v),), "np_zeros_like", (self.val(v),), None, self.loc)
         return Eqn((self.d(v),), "copy", (Const(0.0),), None, self.loc)
@@ -268,6 +274,9 @@ class Reverse(ListReverse, ArrayReverse):
             if uses_numpy(self.lowered) else {}
         self.scattered = {x.args[0] for x in walk(primal) if type(x) is Eqn and x.prim in (
             "aget", "aset") and type(x.args[0]) is Var}
+        #: does an operation that is not elementwise make an array (``A @ P``)?  Then a
+        #: zero adjoint of an array is an array of zeros where it can be (see zero)
+        self.shaped = any(type(x) is Eqn and x.prim in ARRAY_OPS for x in walk(primal))
         self.seed = Var("d_out", Kind.num())
         result = ret.value
         self.out = []
@@ -586,7 +595,7 @@ class Reverse(ListReverse, ArrayReverse):
         writes = assigned(body)
         exposed = upward_exposed(body)
         keep = {v for v in touched if v in self.live or v not in writes or v in exposed}
-        self.settle(keep, touched)
+        self.settle(keep, touched, self.dfn.sure_before_loop.get(id(s), ()))
         self.own_for_loop(body, keep)
         owned_before = set(self.owned)
         saved = self.out

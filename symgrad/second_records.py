@@ -72,6 +72,25 @@ def flattened(v: Any) -> bool:
                for x in v) and holds_arrays(v)
 
 
+def _apart(v: Any, whole: bool = False) -> bool:
+    """Inside a container taken apart, is ``v`` taken apart too: what :func:`flattened`
+    takes, and a list or tuple holding numbers among other values (``("relu", 0.5)``,
+    ``[{"w": w}]``; with ``whole``, a list of records is one leaf: :func:`_whole`)?"""
+    if flattened(v):
+        return True
+    return type(v) in (tuple, list) and not _is_leaf(v) and not (whole and _whole(v)) and \
+        any(_apart(x) or _is_leaf(x) for x in v)
+
+
+def _whole(v: Any) -> bool:
+    """A list or tuple of records inside a container taken apart (``{"layers":
+    [{"W": W1}, {"W": W2}]}``): for a gradient, one leaf, differentiated as a list of
+    records is (code that loops over records it made cannot be differentiated); for
+    second order (a Hessian's blocks between their leaves) it is taken apart."""
+    return type(v) in (tuple, list) and any(
+        is_record(x) or type(x) in (tuple, list) and _whole(x) for x in v)
+
+
 def _is_array(x: Any) -> bool:
     return type(x).__module__ == "numpy" and bool(getattr(x, "ndim", 0))
 
@@ -119,7 +138,7 @@ def _fields(v: Any, fname: str) -> list[tuple[Any, Any]]:
     return [(f.name, getattr(v, f.name)) for f in fields]
 
 
-def _scan(v: Any, leaves: list, consts: list) -> tuple:
+def _scan(v: Any, leaves: list, consts: list, whole: bool) -> tuple:
     """The structure of the argument ``v`` (hashable: the key of the function of its
     leaves), its leaves appended to ``leaves`` and the values it holds that are neither
     (a name, a flag) to ``consts``, in order; one pass, by type."""
@@ -130,20 +149,29 @@ def _scan(v: Any, leaves: list, consts: list) -> tuple:
         return _LEAF
     if isinstance(v, dict):
         return ("dict", tuple(v), tuple(map(type, v)),
-                tuple(_scan(x, leaves, consts) for x in v.values()))
+                tuple(_scan(x, leaves, consts, whole) for x in v.values()))
     if isinstance(v, tuple) and hasattr(v, "_fields"):
-        return ("new", t, tuple(_scan(x, leaves, consts) for x in v))
+        return ("new", t, tuple(_scan(x, leaves, consts, whole) for x in v))
     if t is not bool and (isinstance(v, (list, tuple)) and _is_leaf(v) or
                           isinstance(v, _NUMBER)):
         if flattened(v):            # (a tuple of arrays and numbers, [W, 0.5])
-            return (t.__name__, tuple(_scan(x, leaves, consts) for x in v))
+            return (t.__name__, tuple(_scan(x, leaves, consts, whole) for x in v))
         leaves.append(v)
         return _LEAF
+    if (t is list or t is tuple) and whole and _whole(v):
+        leaves.append(v)
+        return _LEAF
+    if t is list or t is tuple:     # (a name beside a number: _apart)
+        n = len(consts)
+        parts = tuple(_scan(x, leaves, consts, whole) for x in v)
+        if any(x is not _CONST for x in parts):
+            return (t.__name__, parts)
+        del consts[n:]
     if dataclasses.is_dataclass(v) and not isinstance(v, type):
         names = _DATACLASS_FIELDS.get(t)
         if names is None:
             names = _DATACLASS_FIELDS[t] = tuple(f.name for f in dataclasses.fields(v))
-        return ("new", t, tuple(_scan(getattr(v, k), leaves, consts) for k in names))
+        return ("new", t, tuple(_scan(getattr(v, k), leaves, consts, whole) for k in names))
     consts.append(v)
     return _CONST
 
@@ -209,9 +237,10 @@ class _Writer:
 
 
 def function_of_leaves(fn: Any, params: list[str], full: tuple, idx: list[int],
-                        fname: str) -> tuple[Callable, list, list[str]]:
+                        fname: str, whole: bool = False) -> tuple[Callable, list, list[str]]:
     """The function of the differentiated records' leaves (and of the other arguments),
-    the arguments to call it with, and the names of its differentiated parameters.
+    the arguments to call it with, and the names of its differentiated parameters
+    (``whole``: a list of records is one leaf, see :func:`_whole`).
     Made once per function and structure of its records (symgrad's transforms are cached
     on the function made); the constants of a later call are its globals then."""
     global _NDARRAY
@@ -219,8 +248,8 @@ def function_of_leaves(fn: Any, params: list[str], full: tuple, idx: list[int],
         _NDARRAY = sys.modules["numpy"].ndarray
     leaves: list = []
     consts: list = []
-    sig = tuple(_scan(v, leaves, consts) if flattened(v) else leaves.append(v) or _LEAF
-                for v in full)
+    sig = tuple(_scan(v, leaves, consts, whole) if flattened(v) else
+                leaves.append(v) or _LEAF for v in full)
     key = (sig, tuple(params), tuple(idx))
     try:
         made = _MADE.setdefault(fn, {})
@@ -263,14 +292,14 @@ _MADE: Any = weakref.WeakKeyDictionary()
 _FILES: list[str] = []
 
 
-def _rebuild(like: Any, leaves: Any, idx: list[int] | None = None) -> Any:
+def _rebuild(like: Any, leaves: Any, whole: bool = False) -> Any:
     """``like`` (a record) with its leaves taken in order from the iterator ``leaves``;
     fields that hold no numbers keep their values."""
     t = type(like)
     if t is float or t is int or t is _NDARRAY and _NDARRAY is not None:
         return next(leaves)
-    if flattened(like):
-        items = [(k, _rebuild(v, leaves)) for k, v in _fields(like, "")]
+    if _apart(like, whole):
+        items = [(k, _rebuild(v, leaves, whole)) for k, v in _fields(like, "")]
         if isinstance(like, dict):
             return dict(items)
         if type(like) in (tuple, list):
@@ -278,14 +307,15 @@ def _rebuild(like: Any, leaves: Any, idx: list[int] | None = None) -> Any:
         if hasattr(like, "_fields"):
             return type(like)(*(v for _, v in items))
         return dataclasses.replace(like, **dict(items))
-    return next(leaves) if _is_leaf(like) else like
+    return next(leaves) if _is_leaf(like) or whole and _whole(like) else like
 
 
-def regroup(full: tuple, idx: list[int], flat: list, single: bool) -> Any:
+def regroup(full: tuple, idx: list[int], flat: list, single: bool, whole: bool = False
+            ) -> Any:
     """A result with one entry per leaf (in order) as one entry per differentiated
     parameter: a record's entries in its shape."""
     it = iter(flat)
-    out = [_rebuild(full[i], it) if flattened(full[i]) else next(it) for i in idx]
+    out = [_rebuild(full[i], it, whole) if flattened(full[i]) else next(it) for i in idx]
     return out[0] if single else tuple(out)
 
 
@@ -320,7 +350,10 @@ def hessian_of_leaves(full: tuple, idx: list[int], leaves: list, single: bool,
 
 
 def _positions(leaf: Any) -> list[tuple]:
-    """The positions of a leaf's numbers (``()`` for a number)."""
+    """The positions of a leaf's numbers (``()`` for a number; a list of records: keys
+    and indices)."""
+    if isinstance(leaf, dict):
+        return [(k, *p) for k, x in leaf.items() for p in _positions(x)]
     if isinstance(leaf, (list, tuple)):
         return [(i, *p) for i, x in enumerate(leaf) for p in _positions(x)]
     shape = getattr(leaf, "shape", ())
@@ -332,9 +365,13 @@ def _positions(leaf: Any) -> list[tuple]:
 
 def _unit(leaf: Any, pos: tuple | None) -> Any:
     """A tangent shaped like ``leaf``: zero, with 1 at ``pos`` (None: zero)."""
+    if isinstance(leaf, dict):
+        return {k: _unit(x, pos[1:] if pos is not None and pos[0] == k else None)
+                for k, x in leaf.items()}
     if isinstance(leaf, (list, tuple)):
-        return [_unit(x, pos[1:] if pos is not None and pos[0] == i else None)
-                for i, x in enumerate(leaf)]
+        items = [_unit(x, pos[1:] if pos is not None and pos[0] == i else None)
+                 for i, x in enumerate(leaf)]
+        return type(leaf)(*items) if hasattr(leaf, "_fields") else items
     shape = getattr(leaf, "shape", None)
     if shape is not None and type(leaf).__module__ == "numpy":
         import numpy as np
@@ -354,8 +391,11 @@ def _at(x: Any, pos: tuple) -> Any:
 def _fill(like: Any, value_at: Callable[[tuple], Any]) -> Any:
     """``like``'s shape, the value at each of its numbers' positions given by
     ``value_at``; an array's entries that are arrays or numbers make one array."""
+    if isinstance(like, dict):
+        return {k: _fill(x, lambda p, k=k: value_at((k, *p))) for k, x in like.items()}
     if isinstance(like, (list, tuple)):
-        return [_fill(x, lambda p, i=i: value_at((i, *p))) for i, x in enumerate(like)]
+        items = [_fill(x, lambda p, i=i: value_at((i, *p))) for i, x in enumerate(like)]
+        return type(like)(*items) if hasattr(like, "_fields") else items
     shape = getattr(like, "shape", None)
     if shape is not None and type(like).__module__ == "numpy":
         import numpy as np
@@ -366,7 +406,7 @@ def _fill(like: Any, value_at: Callable[[tuple], Any]) -> Any:
 
 
 def _count(v: Any) -> int:
-    if flattened(v):
+    if _apart(v):
         return sum(_count(x) for _, x in _fields(v, ""))
     return 1 if _is_leaf(v) else 0
 
@@ -374,7 +414,7 @@ def _count(v: Any) -> int:
 def tangent_leaves(like: Any, t: Any, fname: str) -> list:
     """The tangent ``t`` of the record ``like`` as its leaves, in the order of
     :func:`function_of_leaves`'s parameters (the same record shape, or an error)."""
-    if flattened(like):
+    if _apart(like):
         if not is_record(t) and type(t) not in (tuple, list):
             raise ArgumentError(f"{fname}: the tangent of a {type(like).__name__} is a "
                                 f"{type(t).__name__}; give one of the same shape")

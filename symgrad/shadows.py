@@ -128,7 +128,9 @@ def _mirror(rev: Any, e: Eqn) -> list:
         value = e.args[_MUTATORS[p]]
         if p == "setitem" and not (type(value) is Var and value.kind.is_list):
             if rev.is_dict(e.args[0]):          # a key may be new: the shadow gets it too
-                return [Eqn((), "setitem", (lst, e.args[1], Const(0.0)), mk, e.loc)]
+                pre = []                        # (an array's: zeros its adjoint can take)
+                zero = _zeros(rev, value, e, pre) if _elem(rev, value) is Eqn else Const(0.0)
+                return pre + [Eqn((), "setitem", (lst, e.args[1], zero), mk, e.loc)]
             return []
         elem, pre = _elem(rev, value), []
         if elem is Eqn:

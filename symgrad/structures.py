@@ -8,6 +8,7 @@ from them, checked against each other, and tangents shared as their primals' lis
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from .errors import ArgumentError
@@ -37,22 +38,37 @@ def leaves(x: Any) -> list:
         for v in x.values():
             out.extend(leaves(v))
         return out
+    if _is_dataclass(x):
+        out = []
+        for f in dataclasses.fields(x):
+            if f.init:          # (not one __post_init__ computes)
+                out.extend(leaves(getattr(x, f.name)))
+        return out
     return [x]
 
 
 def rebuild(like: Any, values: Any) -> Any:
-    """``like``'s structure filled with ``values`` (an iterator), in :func:`leaves` order."""
+    """``like``'s structure filled with ``values`` (an iterator), in :func:`leaves` order
+    (a NamedTuple or dataclass of the same class)."""
     if is_array(like):
         import numpy as np
         return np.array([next(values) for _ in range(like.size)], dtype=float).reshape(
             like.shape)
     if isinstance(like, tuple):
-        return tuple(rebuild(v, values) for v in like)
+        items = [rebuild(v, values) for v in like]
+        return type(like)(*items) if hasattr(like, "_fields") else tuple(items)
     if isinstance(like, list):
         return [rebuild(v, values) for v in like]
     if isinstance(like, dict):
         return {k: rebuild(v, values) for k, v in like.items()}
+    if _is_dataclass(like):
+        return dataclasses.replace(like, **{f.name: rebuild(getattr(like, f.name), values)
+                                            for f in dataclasses.fields(like) if f.init})
     return next(values)
+
+
+def _is_dataclass(x: Any) -> bool:
+    return dataclasses.is_dataclass(x) and not isinstance(x, type)
 
 
 def zeros(like: Any) -> Any:
