@@ -435,11 +435,25 @@ class GradFunction(functools.partial):
         spec = self._specs.get(key)
         if spec is None:
             target, indices, single = self._spec
+            if isinstance(self.fn, GradFunction):    # (grad(grad(f)): of the gradient
+                target = self.fn._made_for(key)      # made for these arrays)
             patterns = given_patterns(self.params, key)
             with _lock:
                 spec = self._specs[key] = transform(target, indices, self.with_value, single,
                                                     patterns=patterns)
         return spec
+
+    def _made_for(self, key: tuple) -> Any:
+        """The generated function a call with arguments of array patterns ``key`` runs
+        (differentiated again by ``grad(grad(f))``, ``jacobian(grad(f))`` ...)."""
+        if self._result is None or all(k is None for k in key[:len(self.params)]):
+            return self._generated
+        key = tuple(key[:len(self.params)]) + (None,) * (len(self.params) - len(key))
+        if self._fixed:
+            key = tuple(self._fixed.get(p, k) for p, k in zip(self.params, key))
+        made = self._specialized(key).compiled()
+        made.__symgrad_primal_params__ = self.params
+        return made
 
     def _refresh(self, *args: Any) -> Any:
         """The functions this gradient was made from were rebound: make it again."""

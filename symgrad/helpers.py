@@ -149,7 +149,7 @@ def _add_into(dst, src):
     """dst += src, element by element, for nested lists of numbers (an array element
     is replaced by the sum, not added into: another list may hold it too)."""
     for k, v in enumerate(src):
-        if isinstance(v, list):
+        if isinstance(v, (list, tuple)):        # (a tuple given for a returned tuple)
             _add_into(dst[k], v)
         else:
             dst[k] = dst[k] + v

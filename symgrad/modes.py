@@ -67,9 +67,13 @@ def _memo(fn: Any, key: tuple, make: Callable[[], Any]) -> Any:
     return made
 
 
-def _target(fn: Any) -> Any:
-    """What the compiler reads: a gradient's generated function, else ``fn``."""
-    return fn._generated if isinstance(fn, GradFunction) else fn
+def _target(fn: Any, patterns: tuple | None = None) -> Any:
+    """What the compiler reads: a gradient's generated function (for ``patterns``, the
+    arguments' array patterns, the one made for those arrays, as a call with them runs
+    it), else ``fn``."""
+    if not isinstance(fn, GradFunction):
+        return fn
+    return fn._generated if patterns is None else fn._made_for(patterns)
 
 
 def _seeds(fn: Any) -> tuple:
@@ -97,9 +101,14 @@ class _NumpyParams:
         self.names = [p.name for p in lowered.params]
         given = lowered.patterns or {}
         fixed = {**given.get(FIXED_PARAMS, {}), **given.get(FIXED_AT_USE, {})}
-        self.params = tuple((i, p.name) for i, p in enumerate(lowered.params)
-                            if p.name not in fixed and
-                            check_kind(p, lowered, arrays) in ("num", "loose"))
+        kinds = [None if p.name in fixed else check_kind(p, lowered, arrays)
+                 for p in lowered.params]
+        self.params = tuple((i, p.name) for i, (p, k) in enumerate(zip(lowered.params, kinds))
+                            if k in ("num", "loose"))
+        #: parameters the code reads as lists (``[y, [x]]`` makes ``y`` one): a number
+        #: given there is refused, as grad's entry refuses it
+        self.lists = tuple((i, p.name) for i, (p, k) in enumerate(zip(lowered.params, kinds))
+                           if k == "list")
 
     def refuse_lists(self, full: tuple, idx: Any) -> None:
         """Refuse a list given for such a parameter, and a complex number given for any
@@ -107,6 +116,9 @@ class _NumpyParams:
         for i, name in self.params:
             if i < len(full) and type(full[i]) in (list, tuple) and i in idx:
                 check_arguments(self.name, self.where, [name], ["loose"], (full[i],))
+        for i, name in self.lists:
+            if i < len(full) and type(full[i]) in (float, int):
+                check_arguments(self.name, self.where, [name], ["list"], (full[i],))
         for i in idx:
             if is_complex(full[i]):
                 check_arguments(self.name, self.where, [self.names[i]], ["num"], (full[i],))
@@ -201,8 +213,9 @@ class ForwardFunction(_SweepFunction):
 
     kind = "jvp"
 
-    def __init__(self, fn: Any, wrt: list[int], patterns: dict | None = None):
-        super().__init__(fn, transform_forward(_target(fn), wrt, patterns))
+    def __init__(self, fn: Any, wrt: list[int], patterns: dict | None = None,
+                 key: tuple | None = None):
+        super().__init__(fn, transform_forward(_target(fn, key), wrt, patterns))
         self._wrt_idx = tuple(wrt)
 
 
@@ -213,7 +226,8 @@ def _forward(fn: Any, wrt: tuple[int, ...] | None = None,
     if wrt is None:
         wrt = tuple(range(len(_params(fn))))
     given = None if patterns is None else given_patterns(_params(fn), patterns)
-    return _memo(fn, ("jvp", wrt, patterns), lambda: ForwardFunction(fn, list(wrt), given))
+    return _memo(fn, ("jvp", wrt, patterns), lambda: ForwardFunction(fn, list(wrt), given,
+                                                                     patterns))
 
 
 def _array_patterns(values: tuple) -> tuple | None:
@@ -475,8 +489,9 @@ class VJPFunction(_SweepFunction):
 
     kind = "vjp"
 
-    def __init__(self, fn: Any, wrt: list[int], patterns: dict | None = None):
-        result = transform(_target(fn), wrt, False, False, structured=True,
+    def __init__(self, fn: Any, wrt: list[int], patterns: dict | None = None,
+                 key: tuple | None = None):
+        result = transform(_target(fn, key), wrt, False, False, structured=True,
                            patterns=patterns)
         super().__init__(fn, result)
         #: the cotangents it takes: one per number or array the code is read to return
@@ -486,7 +501,8 @@ class VJPFunction(_SweepFunction):
 def _vjp_function(fn: Any, idx: tuple[int, ...], patterns: tuple | None = None
                   ) -> VJPFunction:
     given = None if patterns is None else given_patterns(_params(fn), patterns)
-    return _memo(fn, ("vjp", idx, patterns), lambda: VJPFunction(fn, list(idx), given))
+    return _memo(fn, ("vjp", idx, patterns), lambda: VJPFunction(fn, list(idx), given,
+                                                                 patterns))
 
 
 def vjp(fn: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
@@ -748,6 +764,9 @@ def _jacobian(fn: Any, wrt: Wrt, mode: str, has_aux: bool = False) -> Any:
     """The Jacobian function (``has_aux``: of the output, returned with the aux)."""
     if has_aux:
         return with_aux_of(fn, lambda main: _jacobian(main, wrt, mode), "jacobian")
+    if isinstance(fn, JacobianFunction):      # jacfwd(jacrev(f)): the Hessian of f
+        from .nested_modes import jacobian_of_jacobian
+        return jacobian_of_jacobian(fn, wrt)
     fn = as_python(fn)
     if has_varargs(fn):                # (one Jacobian per number of arguments)
         return ByArity(fn, lambda fixed: JacobianFunction(fixed, wrt, mode))

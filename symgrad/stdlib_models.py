@@ -91,9 +91,14 @@ def median_high(data):
     return s[len(s) // 2]
 
 
+@_constant
+def _library_geometric_mean(data):
+    return statistics.geometric_mean(data)
+
+
 def geometric_mean(data):
-    if len(data) == 0:
-        raise statistics.StatisticsError("geometric mean requires a non-empty dataset")
+    if len(data) == 0 or any(x <= 0 for x in data):
+        return _library_geometric_mean(data)    # (its error; Python 3.13: 0.0 for a zero)
     return math.exp(sum(math.log(x) for x in data) / len(data))
 
 
@@ -102,15 +107,20 @@ def geometric_mean(data):
 def dist(p, q):
     if len(p) != len(q):
         raise ValueError("both points must have the same number of dimensions")
-    return math.sqrt(sum((a - b) ** 2 for a, b in zip(p, q)))
+    return hypot(*[a - b for a, b in zip(p, q)])
 
 
 def hypot(*coordinates):
+    """Two coordinates at a time (``math.hypot`` of two scales its squares): no square
+    overflows or underflows where the library's does not."""
     if len(coordinates) == 0:
         return 0.0
     if len(coordinates) == 1:
         return abs(coordinates[0])
-    return math.sqrt(sum(c * c for c in coordinates))
+    r = math.hypot(coordinates[0], coordinates[1])
+    for k in range(2, len(coordinates)):
+        r = math.hypot(r, coordinates[k])
+    return r
 
 
 def sumprod(p, q):
@@ -124,12 +134,14 @@ def copysign(x, y):
 
 
 def ldexp(x, i):
-    return x * 2.0 ** i
+    h = i // 2          # (two exact scalings: 2.0 ** i alone overflows past 1023)
+    return x * 2.0 ** h * 2.0 ** (i - h)
 
 
 def frexp(x):
     e = _exponent_of(x)
-    return x * 2.0 ** -e, e
+    h = -e // 2         # (of a subnormal x, 2.0 ** -e alone overflows)
+    return x * 2.0 ** h * 2.0 ** (-e - h), e
 
 
 # --------------------------------------------------------------------------- functools, itertools

@@ -190,3 +190,51 @@ def scaled_in_place(a, b):
 
 def list_beside_an_array(w, k):
     return np.sum((w - k) ** 2)
+
+
+# ---------------------------------------------------------------- modes of modes
+def sq_dist(mu, x):
+    return np.sum((x - mu) ** 2)
+
+
+def layer_energy(W, b, x):
+    return np.sum(np.tanh(W @ x + b) ** 2)
+
+
+def pairs_out(a):
+    return [(a, a * a), (2.0 * a, a ** 3)]
+
+
+def mixed_out(x, y):
+    return [x * y, [y, [x]]]
+
+
+def two_numbers(x, y):
+    return x * x * y + math.sin(x * y)
+
+
+def of_a_list(v):
+    return v[0] ** 2 * v[1] + v[1] ** 3
+
+
+# ---------------------------------------------------------------- numbers at their edges
+def hypot3(x, y, z):
+    return math.hypot(x, y, z)
+
+
+def dist2(p, q):
+    return math.dist(p, q)
+
+
+def ldexp_frexp(x):
+    m, e = math.frexp(x)
+    return math.ldexp(m, e) * 2.0
+
+
+def tiny_scale(x):
+    return math.ldexp(x, -1080)
+
+
+def geo_mean(xs):
+    import statistics
+    return statistics.geometric_mean(xs)

@@ -236,3 +236,94 @@ def test_a_list_beside_an_array_for_a_number():
     g = symgrad.grad(S.list_beside_an_array, wrt="w")(np.array([0.3, 0.2]),
                                                      np.array([1.0, 2.0]))
     assert np.allclose(g, [-1.4, -3.6])
+
+
+# ---------------------------------------------------------------- modes of modes
+def test_modes_of_a_gradient_on_arrays():
+    """jacobian/jvp/grad of grad(f) ran the gradient made for numbers, not the one a
+    call with these arrays runs: silently wrong (a sum where there are rows)."""
+    x = np.array([1.0, 2.0, 3.0])
+    g = symgrad.grad(S.sq_dist, wrt="mu")
+    assert symgrad.jacobian(g, wrt="mu")(0.4, x) == pytest.approx(6.0)
+    assert symgrad.grad(g, wrt="mu")(0.4, x) == pytest.approx(6.0)
+    value, tangent = symgrad.jvp(g, (0.4, x), (1.0, np.zeros(3)))
+    assert value == pytest.approx(g(0.4, x)) and tangent == pytest.approx(6.0)
+    assert np.allclose(symgrad.jacobian(g, wrt="x")(0.4, x), [-2.0, -2.0, -2.0])
+    W = np.array([[0.3, -1.2, 0.7], [1.1, 0.4, -0.5]])
+    b, xs = np.array([0.1, -0.2]), np.array([0.3, -1.2, 0.7])
+    gb = symgrad.grad(S.layer_energy, wrt="b")
+    H = symgrad.hessian(S.layer_energy, wrt="b")(W, b, xs)
+    for jac in (symgrad.jacfwd, symgrad.jacrev, symgrad.jacobian):
+        J = np.asarray(jac(gb, wrt="b")(W, b, xs), dtype=float)
+        assert J.shape == (2, 2) and np.allclose(J, np.asarray(H, dtype=float))
+    fd_rows = np.array([(gb(W, b + 1e-6 * e, xs) - gb(W, b - 1e-6 * e, xs)) / 2e-6
+                        for e in np.eye(2)])
+    assert np.allclose(np.asarray(H, dtype=float), fd_rows.T, atol=1e-6)
+
+
+def test_a_list_of_tuples_returned():
+    out, pull = symgrad.vjp(S.pairs_out, 1.5)
+    assert out == [(1.5, 2.25), (3.0, 3.375)]
+    assert pull([(1.0, 1.0), (0.0, 1.0)]) == pytest.approx((1.0 + 3.0 + 3 * 2.25,))
+    J = symgrad.jacrev(S.pairs_out)(1.5)
+    assert J == symgrad.jacfwd(S.pairs_out)(1.5) == [(1.0, 3.0), (2.0, 3 * 2.25)]
+
+
+def test_a_number_the_code_reads_as_a_list_is_refused_in_every_mode():
+    """``[x * y, [y, [x]]]`` makes one of them a list: given a number, the sweep would
+    repeat a list where Python multiplies (silently wrong before)."""
+    for call in (lambda: symgrad.jacfwd(S.mixed_out)(1.5, 2.0),
+                 lambda: symgrad.jacrev(S.mixed_out)(1.5, 2.0),
+                 lambda: symgrad.jvp(S.mixed_out, (1.5, 2.0), (1.0, 0.0)),
+                 lambda: symgrad.vjp(S.mixed_out, 1.5, 2.0)):
+        with pytest.raises(symgrad.ArgumentError, match="uses it as a list"):
+            call()
+
+
+@pytest.mark.parametrize(("outer", "inner"), [
+    (symgrad.jacfwd, symgrad.jacrev), (symgrad.jacrev, symgrad.jacrev),
+    (symgrad.jacobian, symgrad.jacobian), (symgrad.jacfwd, symgrad.jacfwd)],
+    ids=lambda j: j.__name__)
+def test_a_jacobian_of_a_jacobian_is_the_hessian(outer, inner):
+    assert outer(inner(S.two_numbers))(0.3, 0.7) == symgrad.hessian(S.two_numbers)(0.3, 0.7)
+    assert np.allclose(outer(inner(S.of_a_list))([0.3, 0.7]), [[1.4, 0.6], [0.6, 4.2]])
+    assert outer(inner(S.two_numbers, wrt="x"), wrt="x")(0.3, 0.7) == \
+        symgrad.hessian(S.two_numbers, wrt="x")(0.3, 0.7)
+    with pytest.raises(symgrad.ArgumentError, match="third order"):
+        outer(inner(S.pairs_out))(1.5)
+    with pytest.raises(symgrad.ArgumentError, match="only the Hessian"):
+        outer(inner(S.two_numbers, wrt="x"), wrt="y")
+
+
+def test_the_hessian_of_two_numbers_by_hand():
+    x, y = 0.3, 0.7
+    s, c = np.sin(x * y), np.cos(x * y)
+    want = ((2 * y - y * y * s, 2 * x + c - x * y * s), (2 * x + c - x * y * s, -x * x * s))
+    got = symgrad.jacfwd(symgrad.jacrev(S.two_numbers))(x, y)
+    assert np.allclose(np.array(got, dtype=float), np.array(want))
+
+
+# ---------------------------------------------------------------- numbers at their edges
+def test_hypot_and_dist_of_large_and_small_coordinates():
+    for s in (1e200, 1e-170, 1.0):
+        value, g = symgrad.value_and_grad(S.hypot3)(3 * s, 4 * s, 12 * s)
+        assert value == pytest.approx(13 * s, rel=1e-15)
+        assert g == pytest.approx((3 / 13, 4 / 13, 12 / 13), rel=1e-14)
+    value, (dp, dq) = symgrad.value_and_grad(S.dist2)([1e200, 0.0], [-1e200, 0.0])
+    assert value == pytest.approx(2e200) and dp == [1.0, 0.0] and dq == [-1.0, 0.0]
+
+
+def test_ldexp_and_frexp_where_a_power_of_two_alone_overflows():
+    for x in (1e-310, 0.3, -7.25):
+        assert symgrad.value_and_grad(S.ldexp_frexp)(x) == (S.ldexp_frexp(x), 2.0)
+    # (at 1.5e308 the value is Python's; the adjoint passes 2 ** 1024, which overflows)
+    assert symgrad.value_and_grad(S.ldexp_frexp)(1.5e308 / 4)[0] == S.ldexp_frexp(1.5e308 / 4)
+    value, g = symgrad.value_and_grad(S.tiny_scale)(1e10)
+    assert value == S.tiny_scale(1e10) and value > 0.0
+
+
+def test_geometric_mean_raises_the_library_error():
+    import statistics
+    with pytest.raises(statistics.StatisticsError):
+        symgrad.grad(S.geo_mean)([1.0, -2.0])
+    assert symgrad.grad(S.geo_mean)([1.0, 4.0]) == pytest.approx([1.0, 0.25])
