@@ -126,6 +126,7 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering, StmtLower
         #: parameter name -> broadcast pattern, for a gradient specialized for arrays
         self.param_patterns: dict = {}
         self.param_classes: dict = {}      # parameter -> its record's class (param_classes)
+        self.item_classes: list = []       # (a list's item kind, its records' class)
         self.base_depth = 0                # the depth of the body being lowered (note_known)
         #: values that may be arrays though their kind does not say so: results of calls
         #: kept as written whose kind the call does not tell (np.argmax(m, axis=0)), and

@@ -93,12 +93,16 @@ class CallLowering(DictLowering, StarLowering, MethodLowering):
                     type(base) is StaticDict:     # (p * q, r).index(m), kwargs.get("s")
                 base = self.materialize(base, node)
             method = _python_method(base, func.attr)
-            if is_operand(base) and not (method is not None and any(
+            held = _held_callable(base, func.attr)
+            if held is not None:                # self.inner(x): the object it holds, called
+                self.add_guard(("attr", base.obj, func.attr), held)    # (checked at calls)
+                callee: Any = Static(held)
+            elif is_operand(base) and not (method is not None and any(
                     type(a) is ast.Starred for a in node.args)):
                 args, kwargs = self.call_args(scope, node)
                 return self.method_call(scope, base, func.attr, args, kwargs, node, dest)
-            if method is not None:              # model.forward(*xs): see lower_star
-                callee: Any = Static(getattr(base.obj, func.attr))
+            elif method is not None:            # model.forward(*xs): see lower_star
+                callee = Static(getattr(base.obj, func.attr))
             elif type(base) is Static:
                 obj = getattr(base.obj, func.attr, None)
                 if obj is None or not callable(obj):
@@ -832,3 +836,16 @@ def _known(v: Any) -> Any:
     if type(v) is StaticTuple:
         return tuple(_known(x) for x in v.items)
     raise LookupError(v)
+
+
+def _held_callable(base: Any, name: str) -> Any:
+    """What ``base.name`` holds when ``base`` is an object read when the code runs and
+    ``name`` one of its own attributes (not its class's method) holding a callable
+    object or function (``self.inner = Inner(w)``), else None."""
+    if type(base) is not Global or isinstance(base.obj, (types.ModuleType, type)):
+        return None
+    held = getattr(base.obj, "__dict__", {}).get(name)
+    if held is None or not callable(held) or inspect.getattr_static(
+            type(base.obj), name, None) is not None:
+        return None
+    return held

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import inspect
 import math
 import sys
 import types
@@ -254,6 +255,11 @@ class ExprLowering(SubscriptLowering):
             out = self.field_read(base, node.attr, node, dest)
             self.block[-1].params = {"subscript": True}    # (a field maybe missing)
             return out
+        if type(base) is Global:
+            held = held_object(base, node.attr)
+            if held is not None:        # self.inner of a bound method's object: an object
+                self.add_guard(("attr", base.obj, node.attr), held)   # (checked at calls)
+                return self.inject(held, node.attr)
         kind = kind_of_value(getattr(base.obj, node.attr, MISSING)) if type(base) is Global \
             else Kind()
         return self.emit("getattr", (base, Const(node.attr)), kind, dest=dest, hint="_g")
@@ -726,6 +732,25 @@ class ExprLowering(SubscriptLowering):
 
     def e_call(self, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
         raise AssertionError("dispatched in expr()")  # pragma: no cover
+
+
+def held_object(base: Global, name: str) -> Any:
+    """What ``base.name`` holds when ``base`` is an object read when the code runs and
+    ``name`` one of its own attributes holding an instance of a class of the program (a
+    sub-module ``self.inner = Inner(w)``, whose attributes and methods are then read as
+    ``self``'s are), else None."""
+    if isinstance(base.obj, (types.ModuleType, type)):
+        return None
+    held = getattr(base.obj, "__dict__", {}).get(name)
+    if held is None or isinstance(held, (types.FunctionType, types.BuiltinFunctionType,
+                                         types.MethodType, type, types.ModuleType)) or \
+            not hasattr(held, "__dict__") or type(held).__module__ in (
+                "builtins", "numpy", "functools") or \
+            inspect.getattr_static(type(base.obj), name, None) is not None:
+        return None
+    from .source import is_library
+    init = getattr(type(held), "__init__", None)
+    return None if isinstance(init, types.FunctionType) and is_library(init) else held
 
 
 def _is_stdlib(mod: Any) -> bool:

@@ -31,7 +31,8 @@ import types
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .ir import Const, Global, Kind
+from .ir import Const, Global, Kind, Var
+from .param_classes import member_of
 from .scope import FuncValue, Scope, Static
 from .source import is_library
 
@@ -80,6 +81,11 @@ class GeneratorLowering:
             root = f.value
             while isinstance(root, ast.Attribute):
                 root = root.value
+            if isinstance(f.value, ast.Name) and type(self.expr(scope, f.value)) is Var:
+                found = member_of(self, self.expr(scope, f.value), f.attr)
+                if found is not None and found[0] == "method" and _is_generator(found[1]):
+                    return Static(found[1]), [self.expr(scope, f.value)]   # net.parameters()
+                return None
             if not isinstance(root, ast.Name) or type(self.expr(scope, root)) not in (
                     Static, Global):
                 return None                 # (a method of a value: not looked at here)

@@ -201,7 +201,9 @@ class LoopLowering(GeneratorLowering, UnrollLowering):
         items of a parameter read as a list: see :meth:`seq_conflict`): either is a map,
         read by key (``t[0]``, ``t[1][2]``); a tuple is unpacked by position."""
         cls = self.param_patterns.get(ir.CLASS_PARAMS, {}).get(v.name)
-        if cls is not None:          # (its properties and methods inlined: param_classes)
+        if type(cls).__name__ == "ClassOf":      # a list of records: of its items' kind
+            self.item_classes.append((v.kind.element, cls.cls))
+        elif cls is not None:        # (its properties and methods inlined: param_classes)
             self.param_classes[v] = cls
         if v.name in self.param_patterns.get(ir.GENERATORS, ()):
             self.generators.add(v)

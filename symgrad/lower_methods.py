@@ -93,7 +93,9 @@ class MethodLowering:
         its gradient is made for its class at the call); a numpy generator's draws are
         arrays."""
         from .lower_call import describe_var
-        record = base in self.top_params if type(base) is Var else False
+        record = type(base) is Var and (base in self.top_params or any(
+            p.kind.find().tag == "list" and p.kind.find().elem.find() is base.kind.find()
+            for p in self.top_params))       # (a record, or an item of a list, passed in)
         if type(base) is Var and kb.tag == "map" and kb.attrs is not False:
             err = scope.fs.error(node, f"the method call .{name}() of {describe_var(base)}, "
                                  "whose fields are differentiated",

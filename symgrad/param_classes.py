@@ -26,21 +26,23 @@ _PLAIN = (int, float, complex, bool, str, bytes, list, tuple, dict, set, frozens
 
 
 class ClassOf:
-    """An argument's entry in the key of a specialized gradient: its record's class."""
+    """An argument's entry in the key of a specialized gradient: its record's class
+    (``items``: the class of the records of a list or tuple)."""
 
-    __slots__ = ("cls",)
+    __slots__ = ("cls", "items")
 
-    def __init__(self, cls: type):
+    def __init__(self, cls: type, items: bool = False):
         self.cls = cls
+        self.items = items
 
     def __eq__(self, other: Any) -> bool:
-        return type(other) is ClassOf and other.cls is self.cls
+        return type(other) is ClassOf and other.cls is self.cls and other.items == self.items
 
     def __hash__(self) -> int:
-        return hash((ClassOf, id(self.cls)))
+        return hash((ClassOf, id(self.cls), self.items))
 
     def __repr__(self) -> str:
-        return f"ClassOf({self.cls.__qualname__})"
+        return f"ClassOf({self.cls.__qualname__}{', items' if self.items else ''})"
 
 
 @functools.lru_cache(maxsize=512)
@@ -64,6 +66,10 @@ def class_key(value: Any) -> ClassOf | None:
     """``ClassOf(type(value))`` for a record whose class computes what may be read from
     it (see the module's docstring), else None."""
     cls = type(value)
+    if cls in (list, tuple) and value:   # (layers = [L(w, b), ...]: their methods too)
+        inner = class_key(value[0])
+        return ClassOf(inner.cls, True) if inner is not None and not inner.items and all(
+            type(v) is inner.cls for v in value) else None
     if cls in _PLAIN or cls.__module__ in ("builtins", "numpy") or isinstance(value, type) \
             or isinstance(value, numbers.Number) or hasattr(cls, "__add__") and not \
             issubclass(cls, tuple):        # (a number of its own: Value, Traced, Fraction)
@@ -97,6 +103,9 @@ def member_of(lw: Any, base: Any, attr: str) -> tuple[str, Any] | None:
     """What ``base.attr`` runs, for ``base`` a parameter given a record whose class the
     gradient is made for (:data:`symgrad.ir.CLASS_PARAMS`), else None."""
     cls = lw.param_classes.get(base) if lw.param_classes else None
+    if cls is None and lw.item_classes and type(base).__name__ == "Var":
+        k = base.kind.find()                                 # (an item of such a list)
+        cls = next((c for item, c in lw.item_classes if item.find() is k), None)
     return None if cls is None else computed(cls, attr)
 
 

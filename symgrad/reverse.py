@@ -446,18 +446,18 @@ class Reverse(ListReverse, ArrayReverse):
 
     def rev_rule(self, e: Eqn) -> None:
         """``out = prim(args)``: ``d_arg += d_out * partial`` for each active argument."""
-        rule = rules.RULES.get(e.prim)
-        if rule is None:      # (analysis refuses these first; kept as a clear last word)
-            from .analyze import _no_rule
-            raise _no_rule(e)
         out = e.out
         g = self.take(out)
         active = self.facts.is_active
         eargs = e.args
         targets = [i for i in range(len(eargs)) if active(eargs[i])]
-        if g is None or not targets:
-            self.restore_outs(e)
+        if g is None or not targets:    # (s = self.b of an object passed in, s active
+            self.restore_outs(e)        # later: what it reads carries no derivative)
             return
+        rule = rules.RULES.get(e.prim)
+        if rule is None:      # (analysis refuses these first; kept as a clear last word)
+            from .analyze import _no_rule
+            raise _no_rule(e)
         b = self.builder
         b.loc = self.loc
         b.flavor = e.params.get("flavor", "math") if e.params else "math"

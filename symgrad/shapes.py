@@ -42,7 +42,7 @@ def given_patterns(names: Any, key: tuple) -> dict:
     ``FIXED_PARAMS``."""
     from .param_classes import ClassOf
     fixed = {p: k for p, k in zip(names, key) if type(k) is Fixed}
-    classes = {p: k.cls for p, k in zip(names, key) if type(k) is ClassOf}
+    classes = {p: k if k.items else k.cls for p, k in zip(names, key) if type(k) is ClassOf}
     key = tuple(None if type(k) in (Fixed, ClassOf) else k for k in key)
     out: dict[str, Any] = {p: None if k == "array" else k[:-1] if k[-1:] == ("int",) else k
                            for p, k in zip(names, key)

@@ -238,3 +238,72 @@ def tiny_scale(x):
 def geo_mean(xs):
     import statistics
     return statistics.geometric_mean(xs)
+
+
+# ---------------------------------------------------------------- classes
+class Scaled:
+    def __init__(self, b):
+        self.b = b
+
+    def power(self, x):
+        s = self.b                  # (s, a constant here, is differentiated in the loop)
+        for _ in range(2):
+            s = s * x
+        return s
+
+    def early(self, x):
+        if x > 1.0:
+            return self.b
+        return x * x
+
+
+class Inner:
+    def __init__(self, w):
+        self.w = w
+
+    def __call__(self, x):
+        return self.w * math.tanh(x)
+
+    def square(self, x):
+        return self.w * x * x
+
+
+class Outer:
+    def __init__(self, w):
+        self.inner = Inner(w)
+
+    def called(self, x):
+        return self.inner(x) + math.sin(x)
+
+    def method_of_it(self, x):
+        return self.inner.square(x)
+
+
+class Net:
+    def __init__(self, ws):
+        self.ws = ws
+
+    def parameters(self):
+        for w in self.ws:
+            yield w
+
+
+def l2_of_parameters(net):
+    s = 0.0
+    for p in net.parameters():
+        s += p * p
+    return s
+
+
+class Affine(NamedTuple):
+    w: float
+    b: float
+
+    def apply(self, x):
+        return math.tanh(self.w * x + self.b)
+
+
+def through_layers(layers, x):
+    for layer in layers:
+        x = layer.apply(x)
+    return x

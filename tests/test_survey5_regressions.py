@@ -327,3 +327,40 @@ def test_geometric_mean_raises_the_library_error():
     with pytest.raises(statistics.StatisticsError):
         symgrad.grad(S.geo_mean)([1.0, -2.0])
     assert symgrad.grad(S.geo_mean)([1.0, 4.0]) == pytest.approx([1.0, 0.25])
+
+
+# ---------------------------------------------------------------- classes
+def test_a_bound_method_starting_from_an_attribute():
+    m = S.Scaled(0.5)
+    assert symgrad.grad(m.power)(2.0) == pytest.approx(2 * 0.5 * 2.0)
+    assert symgrad.grad(m.early)(2.0) == 0.0 and symgrad.grad(m.early)(0.5) == 1.0
+
+
+def test_an_object_held_by_the_object():
+    o = S.Outer(0.5)
+    x = 0.3
+    assert symgrad.grad(o.called)(x) == pytest.approx(0.5 * (1 - np.tanh(x) ** 2) + np.cos(x))
+    assert symgrad.grad(o.method_of_it)(x) == pytest.approx(0.5 * 2 * x)
+    o.inner = S.Inner(2.0)                  # (rebound: the gradient is made again)
+    assert symgrad.grad(o.called)(x) == pytest.approx(2.0 * (1 - np.tanh(x) ** 2) + np.cos(x))
+
+
+def test_a_generator_method_of_an_object_passed_in():
+    g = symgrad.grad(S.l2_of_parameters)(S.Net([0.5, -1.0]))
+    assert g.ws == [1.0, -2.0]
+
+
+def test_methods_of_records_in_a_list():
+    layers = [S.Affine(0.5, 0.1), S.Affine(-1.0, 0.2)]
+    g, dx = symgrad.grad(S.through_layers)(layers, 0.3)
+    assert type(g[0]) is S.Affine
+    h = 1e-6
+    for k in range(2):
+        for field in ("w", "b"):
+            up, dn = list(layers), list(layers)
+            up[k] = up[k]._replace(**{field: getattr(up[k], field) + h})
+            dn[k] = dn[k]._replace(**{field: getattr(dn[k], field) - h})
+            want = (S.through_layers(up, 0.3) - S.through_layers(dn, 0.3)) / (2 * h)
+            assert getattr(g[k], field) == pytest.approx(want, rel=1e-6)
+    assert dx == pytest.approx(fd(S.through_layers, (layers, 0.3), 1), rel=1e-6)
+    assert symgrad.grad(S.through_layers)(tuple(layers), 0.3)[1] == pytest.approx(dx)
