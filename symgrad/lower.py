@@ -868,27 +868,33 @@ def lower(fn: Any, structured: bool = False, patterns: dict | None = None) -> Lo
     with plain parameters (a ``functools.wraps`` wrapper, a bound method, a
     ``functools.partial``, an object with ``__call__``) as a call to it, which inlines
     exactly what Python runs."""
-    if _plain(fn):
-        fs = get_source(fn)
+    if not _plain(fn):
+        from .lower_callable import lower_call_of      # (a wrapper, bound method, partial)
+        return _repeating(lambda repeats: lower_call_of(fn, structured, patterns, repeats))
+    fs = get_source(fn)
+
+    def run(repeats: frozenset) -> Lowered:
         lw = Lowerer(fs)
         lw.structured = structured
         lw.param_patterns = dict(patterns or {})
+        lw.list_repeats = repeats
         try:
-            try:
-                return lw.lower_top(fn, fs)
-            except _Repeats as again:     # xs *= k of a list its kind was not known at
-                lw = Lowerer(fs)
-                lw.structured = structured
-                lw.param_patterns = dict(patterns or {})
-                lw.list_repeats = frozenset(again.keys)
-                try:
-                    return lw.lower_top(fn, fs)
-                except _Repeats:
-                    node, where = again.sites[0]
-                    raise where.error(node, "xs *= k of a list whose kind is known only "
-                                      "after it (Python repeats it in place, for every "
-                                      "name of it)", "write xs[:] = xs * k") from None
+            return lw.lower_top(fn, fs)
         except KindError as exc:
             raise kind_conflict(fs, fs.tree, exc, lw.seq_conflict(())) from None
-    from .lower_callable import lower_call_of      # (a wrapper, bound method, partial)
-    return lower_call_of(fn, structured, patterns)
+    return _repeating(run)
+
+
+def _repeating(run: Any) -> Lowered:
+    """``run(repeats)``, lowered again knowing which ``xs *= k`` repeat a list in place
+    when the first lowering learned it only after them (see :class:`_Repeats`)."""
+    try:
+        return run(frozenset())
+    except _Repeats as again:     # xs *= k of a list its kind was not known at
+        try:
+            return run(frozenset(again.keys))
+        except _Repeats:
+            node, where = again.sites[0]
+            raise where.error(node, "xs *= k of a list whose kind is known only "
+                              "after it (Python repeats it in place, for every "
+                              "name of it)", "write xs[:] = xs * k") from None

@@ -16,10 +16,11 @@ from .source import SourceError, c_wrapper_error, describe, get_source, python_f
 __all__ = ["lower_call_of"]
 
 
-def lower_call_of(fn: Any, structured: bool = False, patterns: dict | None = None
-                  ) -> Any:
+def lower_call_of(fn: Any, structured: bool = False, patterns: dict | None = None,
+                  repeats: frozenset = frozenset()) -> Any:
     """:func:`symgrad.lower.lower` of what is not a plain function: a call to it, with
-    its parameters (from its signature) as the arguments."""
+    its parameters (from its signature) as the arguments (``repeats``: see
+    :class:`symgrad.lower._Repeats`)."""
     from .lower import Lowerer
     inner = python_function_inside(fn)
     if inner is None:
@@ -37,6 +38,7 @@ def lower_call_of(fn: Any, structured: bool = False, patterns: dict | None = Non
     lw = Lowerer(fs)
     lw.structured = structured
     lw.param_patterns = dict(patterns or {})
+    lw.list_repeats = repeats
     lw.scope_fs = fs
     scope = Scope(fs, label="")
     scope.is_top = True  # type: ignore[attr-defined]

@@ -704,8 +704,20 @@ class _Writer:
             body.append(f"{t} = {self.expr(tshape, 2)}")
             self.locals[t] = tshape
         step = self.expr(self.pick(PARTNERS[shape]), 2)
-        form = self.pick(["plus", "aug", "recur", "scale"] + (["rebind"] if shape else []))
-        if form == "rebind":        # the operand overwritten by its own result (acc @ m)
+        form = self.pick(["plus", "aug", "recur", "scale"] + (["rebind", "scored"]
+                                                              if shape else []))
+        score = None
+        if form == "scored":        # read, then updated by a matrix product: its last
+            self.feat("loop.scored")            # value never read (a zero adjoint that
+            score = self.fresh("s")             # the product's adjoint must take)
+            n = shape[-1]
+            m = f"np.eye({n}) * 0.5 + 0.1 * np.tanh({self.expr((n,), 1)})"
+            lines.insert(0, f"{score} = 0.0")
+            body.append(f"{score} = {score} + np.sum({acc} * ({step}))")
+            body.append(self.pick([f"{acc} = {acc} @ ({m})",
+                                   f"{acc} = np.cumsum({acc}, axis=-1) * 0.5",
+                                   f"{acc} = ({acc}).T.T * 0.5 + 0.1"]))
+        elif form == "rebind":      # the operand overwritten by its own result (acc @ m)
             self.feat("loop.rebind")
             n = shape[-1]
             m = f"np.eye({n}) * 0.5 + 0.1 * np.tanh({self.expr((n,), 1)})"
@@ -730,7 +742,10 @@ class _Writer:
         lines += ["    " + b for b in body]
         self.loop_vars.pop()
         self.locals = saved
-        self.locals[acc] = shape
+        if score is not None:       # (only the score is read after the loop)
+            self.locals[score] = ()
+        else:
+            self.locals[acc] = shape
         return lines
 
     def stmt_stepping(self) -> list[str]:

@@ -146,7 +146,7 @@ CMP_CONSTS = ["0.0", "0.5", "-0.5", "1.0", "-1.25", "2.0"]
 CMP_OPS = [">", "<", ">=", "<="]
 BRANCHY = {"cond", "kink", "ifexp", "if", "early_return", "jump", "boolops.or", "boolops.and",
            "boolops.idiom", "boolops.not", "kwbuiltins.key", "kwbuiltins.default",
-           "kwbuiltins.sorted", "reorder.sorted"}
+           "kwbuiltins.sorted", "reorder.sorted", "witness"}
 
 
 class _Env:
@@ -427,6 +427,8 @@ class _Writer(FamilyWriter, PackWriter, MapsWriter, RaisesWriter, StarsWriter, R
                 kinds += ["for_xs"]
         if self.lists and top and "xs" in env.lists and not (self.in_helper or self.in_closure):
             kinds += ["newlist"]
+            if self.branches:
+                kinds += ["witness", "witness"]
         if self.loops and depth < 2 and env.assignable and not self.in_closure:
             kinds += ["tuple_state"]          # a tuple carried by a loop or joined by an if
         if in_loop and self.branches:
@@ -446,7 +448,8 @@ class _Writer(FamilyWriter, PackWriter, MapsWriter, RaisesWriter, StarsWriter, R
         simple = {"local": self.s_local, "new": self.s_new, "reassign": self.s_reassign,
                   "aug": self.s_aug, "swap": self.s_swap, "early_return": self.s_early_return,
                   "elemwrite": self.s_elemwrite, "newlist": self.s_newlist,
-                  "slicewrite": self.s_slicewrite, "reorder": self.s_reorder}
+                  "slicewrite": self.s_slicewrite, "reorder": self.s_reorder,
+                  "witness": self.s_witness}
         if kind in simple:
             simple[kind](env, lines, indent, e_depth)
         elif kind in ("if", "jump", "for", "for_xs", "while", "tuple_state"):
@@ -736,6 +739,29 @@ class _Writer(FamilyWriter, PackWriter, MapsWriter, RaisesWriter, StarsWriter, R
             env.own_scalars.append(held)
             if env.assignable:      # (the last test's value read: its adjoint added once)
                 lines.append(f"{indent}{self.pick(env.assignable)} += {held} * 0.5")
+
+    def s_witness(self, env: _Env, lines: list[str], indent: str, e_depth: int) -> None:
+        """``any``/``all`` of a generator with a walrus (PEP 572's witness), or a
+        comprehension whose condition reads the flag its walrus sets: Python stops at
+        the deciding item (a survey found every item was computed)."""
+        w, e = self.fresh("w"), self.fresh("e")
+        inner = env.child(scalars_ro=[e])
+        lines.append(f"{indent}{w} = {self.expr(env, 1)}")
+        form = self.pick(["any", "all", "flag"])
+        self.features.add("witness")
+        self.features.add(f"witness.{form}")
+        bound = self.pick(["0.5", "1.5", "-0.5"])
+        if form == "flag":
+            flag, kept = self.fresh("found"), self.fresh("L")
+            lines.append(f"{indent}{flag} = False")
+            lines.append(f"{indent}{kept} = [({w} := {self.expr(inner, 1)}) for {e} in xs "
+                         f"if not {flag} and not ({flag} := {e} > {bound})]")
+        else:
+            cmp = ">" if form == "any" else "<"
+            lines.append(f"{indent}if {form}(({w} := {self.expr(inner, 1)}) {cmp} {bound} "
+                         f"for {e} in xs):")
+            lines.append(f"{indent}    {w} = {w} * 0.5 + {self.expr(env, 1)}")
+        env.add_scalar(w)
 
     def s_newlist(self, env: _Env, lines: list[str], indent: str, e_depth: int) -> None:
         name = self.fresh("L")
