@@ -111,16 +111,20 @@ def dist(p, q):
 
 
 def hypot(*coordinates):
-    """Two coordinates at a time (``math.hypot`` of two scales its squares): no square
-    overflows or underflows where the library's does not."""
+    """The square root of the sum of squares, scaled by the largest coordinate where
+    that sum would overflow or underflow (the library's does not): the same function
+    on both sides, so the switch is no kink."""
     if len(coordinates) == 0:
         return 0.0
     if len(coordinates) == 1:
         return abs(coordinates[0])
-    r = math.hypot(coordinates[0], coordinates[1])
-    for k in range(2, len(coordinates)):
-        r = math.hypot(r, coordinates[k])
-    return r
+    s = sum(c * c for c in coordinates)
+    if not (s > 1e290 or s < 1e-290):
+        return math.sqrt(s)
+    m = max(abs(c) for c in coordinates)
+    if m == 0.0 or m == math.inf:
+        return m
+    return m * math.sqrt(sum((c / m) * (c / m) for c in coordinates))
 
 
 def sumprod(p, q):
