@@ -24,7 +24,7 @@ from typing import Any
 from .errors import UnsupportedSyntaxError
 from .ir import Break, Continue, Eqn, For, If, Var, While, leaves, stmt_reads, walk
 
-__all__ = ["check_views"]
+__all__ = ["check_views", "views_checked"]
 
 #: primitives whose result may share memory with their first operand
 _VIEWS = {"np_reshape", "np_ravel", "np_transpose", "np_squeeze", "np_expand_dims",
@@ -50,6 +50,24 @@ def check_views(block: list, inplace: dict[int, Any], pats: dict | None = None,
     views = _Views(inplace, pats or {}, no_views)
     views.block(block, _State({}, {}), True)
     return frozenset(views.written)
+
+
+def views_checked(lw: Any, params: list) -> frozenset:
+    """:func:`check_views` of a lowered function (``lw``, the lowerer), if it writes into
+    arrays; the names of the array parameters it writes in place."""
+    from . import ir
+    if not any(type(s) is Eqn and s.prim in ("aset", "aset_add") or
+               id(s) in lw.inplace_eqns for s in ir.walk(lw.block)):
+        return frozenset()
+    from .shapes import patterns
+    # a parameter not specialized as an array (all of them in the gradient made before
+    # any call, for arrays of any shape) is never a numpy array when this code runs
+    # (calls with arrays go to their specializations), so never a view
+    written = check_views(lw.block, lw.inplace_eqns,
+                          patterns(lw.block, params, lw.param_patterns),
+                          {p for p in params if lw.param_patterns.get(p.name) is None
+                           and p.kind.find().tag not in ("list", "map")})
+    return frozenset(p.name for p in params if p in written)
 
 
 class _State:

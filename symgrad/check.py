@@ -27,6 +27,7 @@ proofs in :mod:`symgrad.prove`, the time budgets in :mod:`symgrad.budget`, the r
 
 from __future__ import annotations
 
+import copy
 import inspect
 import numbers
 import time
@@ -41,6 +42,7 @@ from .check_arrays import SYMPY_MAX_ELEMENTS, VALUE_MAX_ELEMENTS, ArrayPoint, ar
 from .budget import Budget, Progress
 from .check_modes import ModeCheck, mode_check, traced_gradient
 from .engines import Column, SympySide, explain, trace, where
+from .entry import shares
 from .errors import SymgradError
 from .numpy_args import lists_taken
 from .prove import CHECK_SIMPLIFY_BUDGET, evalf, is_zero, tidy
@@ -123,7 +125,7 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
     f = _checked_function(f, len(args))
     selected, seconds = _engines(engines), _timeout(timeout)
     kind = mode_check(mode, tangents)
-    point = array_point(f, _numpy_lists(f, args), wrt)
+    point = array_point(f, _numpy_lists(f, _unshared(args)), wrt)
     if mode in ("hvp", "hessian") and has_records(_differentiated(point)):
         return _of_leaves(f, point, tangents, dict(rtol=rtol, atol=atol, timeout=timeout,
                                                    engines=engines, mode=mode))
@@ -144,6 +146,13 @@ def check(f: Callable[..., Any], *args: Any, wrt: Wrt = None, rtol: float = 1e-6
                        rtol, atol, *fd_tol, notes, selected, tuple(timed_out), point.constant,
                        checked.mode, None if checked.tangents is None else
                        tuple(checked.tangents), checked.default_tangents, skipped)
+
+
+def _unshared(args: tuple) -> tuple:
+    """``args``, each copied when two of them share a list (``check(f, v, v)``): SymPy,
+    the Value engine and finite differences differentiate each argument on its own,
+    so the generated code is checked on arguments that share nothing."""
+    return tuple(copy.deepcopy(a) for a in args) if shares(*args) else args
 
 
 def _numpy_lists(f: Any, args: tuple) -> tuple:

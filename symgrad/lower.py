@@ -27,7 +27,7 @@ from . import ir
 from .contexts import read_through_body
 from .desugar import assigned_names, desugar, nonlocal_names
 from .errors import NonScalarError, UnsupportedSyntaxError
-from .array_alias import check_views
+from .array_alias import views_checked
 from .ir import Const, Eqn, Kind, KindError, Loc, Var, kind_conflict
 from .lower_array import ArrayLowering
 from .lower_call import CallLowering
@@ -309,19 +309,8 @@ class Lowerer(ExprLowering, CallLowering, LoopLowering, ArrayLowering, StmtLower
         if lists:           # (lowered again, those repeating their list in place)
             raise _Repeats(lists, [(node, fs) for a, key, (node, fs) in self.repeats
                                    if key in lists])
-        if not fs.filename.startswith("<symgrad") and any(   # (generated code owns
-                type(s) is Eqn and s.prim in ("aset", "aset_add") or  # what it writes)
-                id(s) in self.inplace_eqns for s in ir.walk(self.block)):
-            from .shapes import patterns
-            # a parameter not specialized as an array (all of them in the gradient made
-            # before any call, for arrays of any shape) is never a numpy array when this
-            # code runs (calls with arrays go to their specializations), so never a view
-            written = check_views(self.block, self.inplace_eqns,
-                                  patterns(self.block, params, self.param_patterns),
-                                  {p for p in params if self.param_patterns.get(p.name) is None
-                                   and p.kind.find().tag not in ("list", "map")})
-            self.writes_params = frozenset(p.name for p in params if p in written)
-
+        if not fs.filename.startswith("<symgrad"):     # (generated code owns what it writes)
+            self.writes_params = views_checked(self, params)
         ret = self._structure(result, tree)
         self.block.append(ir.Return(ret, None))
         func = ir.Func(getattr(fn, "__name__", None) or "f", params, self.block,

@@ -19,6 +19,7 @@ import collections
 import copy
 import functools
 import math
+import operator
 import statistics
 import types
 from typing import Any
@@ -205,7 +206,19 @@ _READS_ONLY = {"len", "getitem", "slice", "sum", "fsum", "mean", "fmean", "max_o
 
 def _key_function(lw: Any, scope: Scope, node: ast.expr) -> Any:
     """A ``key=`` function.  A bound method of a value, ``d.get`` or
-    ``xs.__getitem__`` (``max(d, key=d.get)``), is read as ``lambda k: d.get(k)``."""
+    ``xs.__getitem__`` (``max(d, key=d.get)``), is read as ``lambda k: d.get(k)``, and
+    ``operator.itemgetter(1)`` as ``lambda k: k[1]``."""
+    if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords and \
+            _is_itemgetter(lw, scope, node.func):
+        arg = ast.Name(id="__key#", ctx=ast.Load())
+        body = ast.Subscript(value=arg, slice=node.args[0], ctx=ast.Load())
+        where = node
+        node = ast.Lambda(args=ast.arguments(
+            posonlyargs=[], args=[ast.arg(arg="__key#")], vararg=None, kwonlyargs=[],
+            kw_defaults=[], kwarg=None, defaults=[]), body=body)
+        for n in ast.walk(node):
+            ast.copy_location(n, where)
+        return lw.expr(scope, node)
     if isinstance(node, ast.Attribute) and node.attr in ("get", "__getitem__"):
         arg = ast.Name(id="__key#", ctx=ast.Load())
         where = node
@@ -217,6 +230,17 @@ def _key_function(lw: Any, scope: Scope, node: ast.expr) -> Any:
         for n in ast.walk(node):
             ast.copy_location(n, where)
     return lw.expr(scope, node)
+
+
+def _is_itemgetter(lw: Any, scope: Scope, func: ast.expr) -> bool:
+    """Is ``func`` ``operator.itemgetter`` (however it was imported)?"""
+    if not isinstance(func, (ast.Name, ast.Attribute)):
+        return False
+    try:
+        value = lw.expr(scope, func)
+    except SymgradError:
+        return False
+    return getattr(value, "obj", None) is operator.itemgetter
 
 
 def _reduce(lw: Any, scope: Scope, node: ast.Call, dest: Var | None, which: str) -> Any:
@@ -529,9 +553,19 @@ def b_prod(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
 def b_iterable(lw: Any, scope: Scope, node: ast.Call, dest: Var | None) -> Any:
     """``zip``/``enumerate``/``reversed``/``range`` used as values (not as a loop's
     iterable): listed by a comprehension over the same iteration."""
-    fake = ast.ListComp(elt=ast.Name(id="__item#", ctx=ast.Load()), generators=[
-        ast.comprehension(target=ast.Name(id="__item#", ctx=ast.Store()), iter=node, ifs=[],
-                          is_async=0)])
+    width = 2 if isinstance(node.func, ast.Name) and node.func.id == "enumerate" else \
+        len(node.args) if isinstance(node.func, ast.Name) and node.func.id == "zip" and \
+        node.args and not any(isinstance(a, ast.Starred) for a in node.args) else 0
+    if width:           # (pairs: max(enumerate(xs), key=lambda p: p[1]), list(zip(a, b)))
+        names = [f"__item{k}#" for k in range(width)]
+        fake = ast.ListComp(elt=ast.Tuple(elts=[ast.Name(id=n, ctx=ast.Load()) for n in names],
+                                          ctx=ast.Load()), generators=[ast.comprehension(
+            target=ast.Tuple(elts=[ast.Name(id=n, ctx=ast.Store()) for n in names],
+                             ctx=ast.Store()), iter=node, ifs=[], is_async=0)])
+    else:
+        fake = ast.ListComp(elt=ast.Name(id="__item#", ctx=ast.Load()), generators=[
+            ast.comprehension(target=ast.Name(id="__item#", ctx=ast.Store()), iter=node,
+                              ifs=[], is_async=0)])
     ast.copy_location(fake, node)
     if node.keywords and not (isinstance(node.func, ast.Name) and node.func.id in (
             "zip", "enumerate") and all(k.arg in ("strict", "start") for k in node.keywords)):

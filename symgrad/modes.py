@@ -31,8 +31,8 @@ from . import static_args
 from .draws import Replay, drawn_by
 from .auxiliary import call_form, pulled_with_aux, with_aux_of
 from .api import (GradFunction, Wrt, _cached, _params_of, _resolve_wrt, _wrt_or_argnums,
-                  check_kind, memo)
-from .entry import check_arguments, is_complex, is_mixed, same_structure, stale
+                  memo)
+from .entry import is_mixed, same_structure, stale
 from .structures import no_fields
 from .structures import (NUMBERS as _NUMBERS, is_array as _is_array, is_zero as _is_zero,
                          leaves as _leaves, rebuild as _rebuild,
@@ -46,8 +46,8 @@ from .numpy_args import as_given, as_lists, is_generator_object, lists_taken, ro
 from .param_classes import class_key
 from .second_records import (container_of_arrays, function_of_leaves, has_records,
                              hessian_of_records, hvp_of_records, is_record, regroup)
-from .ir import FIXED_AT_USE, FIXED_PARAMS
-from .pipeline import transform, transform_forward, tuple_search, uses_numpy
+from .pipeline import transform, transform_forward, tuple_search
+from .sweep_args import SweepArguments as _NumpyParams
 from .shapes import argument_pattern, given_patterns
 
 __all__ = ["jvp", "vjp", "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "linearize_source",
@@ -85,43 +85,6 @@ def _seeds(fn: Any) -> tuple:
     defaults = fn._generated.__defaults__ or ()
     extra = fn._generated.__code__.co_argcount - len(fn.params)
     return tuple(defaults[len(defaults) - extra:]) if extra > 0 else ()
-
-
-class _NumpyParams:
-    """The parameters a sweep's code uses as one number, or hands to numpy with no other
-    use: a list given there is refused, as ``grad``'s entry refuses it
-    (:func:`symgrad.entry.check_arguments`), since Python's arithmetic on lists (``x * 2``
-    repeats, ``x + y`` joins) is not numpy's, which the derivative follows."""
-
-    def __init__(self, fn: Any, lowered: Any):
-        arrays = uses_numpy(lowered)
-        self.name = _name(fn)
-        fs = lowered.fs
-        self.where = f'File "{fs.filename}", line {fs.line(fs.tree)}: '
-        self.names = [p.name for p in lowered.params]
-        given = lowered.patterns or {}
-        fixed = {**given.get(FIXED_PARAMS, {}), **given.get(FIXED_AT_USE, {})}
-        kinds = [None if p.name in fixed else check_kind(p, lowered, arrays)
-                 for p in lowered.params]
-        self.params = tuple((i, p.name) for i, (p, k) in enumerate(zip(lowered.params, kinds))
-                            if k in ("num", "loose"))
-        #: parameters the code reads as lists (``[y, [x]]`` makes ``y`` one): a number
-        #: given there is refused, as grad's entry refuses it
-        self.lists = tuple((i, p.name) for i, (p, k) in enumerate(zip(lowered.params, kinds))
-                           if k == "list")
-
-    def refuse_lists(self, full: tuple, idx: Any) -> None:
-        """Refuse a list given for such a parameter, and a complex number given for any
-        differentiated one (as ``grad`` does)."""
-        for i, name in self.params:
-            if i < len(full) and type(full[i]) in (list, tuple) and i in idx:
-                check_arguments(self.name, self.where, [name], ["loose"], (full[i],))
-        for i, name in self.lists:
-            if i < len(full) and type(full[i]) in (float, int):
-                check_arguments(self.name, self.where, [name], ["list"], (full[i],))
-        for i in idx:
-            if is_complex(full[i]):
-                check_arguments(self.name, self.where, [self.names[i]], ["num"], (full[i],))
 
 
 def _name(fn: Any) -> str:

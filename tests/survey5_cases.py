@@ -307,3 +307,21 @@ def through_layers(layers, x):
     for layer in layers:
         x = layer.apply(x)
     return x
+
+
+# ---------------------------------------------------------------- idioms
+def argmax_by_enumerate(xs):
+    i, m = max(enumerate(xs), key=lambda p: p[1])
+    return m * i + xs[0]
+
+
+def pairs_of_zip(a, b):
+    pairs = list(zip(a, b))
+    return sum(x * y for x, y in pairs) + pairs[0][1]
+
+
+def best_by_itemgetter(pairs):
+    from operator import itemgetter
+    best = min(pairs, key=itemgetter(0))
+    s = sorted(pairs, key=itemgetter(1), reverse=True)
+    return best[0] * best[1] + s[0][0]

@@ -364,3 +364,22 @@ def test_methods_of_records_in_a_list():
             assert getattr(g[k], field) == pytest.approx(want, rel=1e-6)
     assert dx == pytest.approx(fd(S.through_layers, (layers, 0.3), 1), rel=1e-6)
     assert symgrad.grad(S.through_layers)(tuple(layers), 0.3)[1] == pytest.approx(dx)
+
+
+# ---------------------------------------------------------------- idioms
+@pytest.mark.parametrize(("f", "args"), [
+    (S.argmax_by_enumerate, ([0.3, 2.0, 1.5],)),
+    (S.argmax_by_enumerate, ([2.5, 2.0, 1.5],)),
+    (S.pairs_of_zip, ([1.0, 2.0], [3.0, 4.0])),
+    (S.best_by_itemgetter, ([[0.3, 2.0], [1.5, 3.0], [-0.5, 1.0]],)),
+], ids=lambda a: getattr(a, "__name__", ""))
+def test_enumerate_zip_and_itemgetter_as_values(f, args):
+    """``max(enumerate(xs), key=lambda p: p[1])`` (the argmax idiom) was refused as
+    "this enumerate target"; ``key=operator.itemgetter(1)`` as a call that may change
+    its list."""
+    value, g = symgrad.value_and_grad(f)(*copy.deepcopy(args))
+    assert value == f(*copy.deepcopy(args))
+    want = [fd(f, args, k) for k in range(len(args))]
+    got = [g] if len(args) == 1 else list(g)
+    for a, b in zip(got, want):
+        assert np.allclose(np.array(a, dtype=float), np.array(b, dtype=float), atol=1e-6)
