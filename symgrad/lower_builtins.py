@@ -208,27 +208,21 @@ def _key_function(lw: Any, scope: Scope, node: ast.expr) -> Any:
     """A ``key=`` function.  A bound method of a value, ``d.get`` or
     ``xs.__getitem__`` (``max(d, key=d.get)``), is read as ``lambda k: d.get(k)``, and
     ``operator.itemgetter(1)`` as ``lambda k: k[1]``."""
+    arg = ast.Name(id="__key#", ctx=ast.Load())
     if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords and \
             _is_itemgetter(lw, scope, node.func):
-        arg = ast.Name(id="__key#", ctx=ast.Load())
-        body = ast.Subscript(value=arg, slice=node.args[0], ctx=ast.Load())
-        where = node
-        node = ast.Lambda(args=ast.arguments(
-            posonlyargs=[], args=[ast.arg(arg="__key#")], vararg=None, kwonlyargs=[],
-            kw_defaults=[], kwarg=None, defaults=[]), body=body)
-        for n in ast.walk(node):
-            ast.copy_location(n, where)
-        return lw.expr(scope, node)
-    if isinstance(node, ast.Attribute) and node.attr in ("get", "__getitem__"):
-        arg = ast.Name(id="__key#", ctx=ast.Load())
-        where = node
-        call = ast.Call(func=node, args=[arg], keywords=[]) if node.attr == "get" else \
+        body: Any = ast.Subscript(value=arg, slice=node.args[0], ctx=ast.Load())
+    elif isinstance(node, ast.Attribute) and node.attr in ("get", "__getitem__"):
+        body = ast.Call(func=node, args=[arg], keywords=[]) if node.attr == "get" else \
             ast.Subscript(value=node.value, slice=arg, ctx=ast.Load())   # (xs of a tuple)
-        node = ast.Lambda(args=ast.arguments(
-            posonlyargs=[], args=[ast.arg(arg="__key#")], vararg=None, kwonlyargs=[],
-            kw_defaults=[], kwarg=None, defaults=[]), body=call)
-        for n in ast.walk(node):
-            ast.copy_location(n, where)
+    else:
+        return lw.expr(scope, node)
+    where = node
+    node = ast.Lambda(args=ast.arguments(
+        posonlyargs=[], args=[ast.arg(arg="__key#")], vararg=None, kwonlyargs=[],
+        kw_defaults=[], kwarg=None, defaults=[]), body=body)
+    for n in ast.walk(node):
+        ast.copy_location(n, where)
     return lw.expr(scope, node)
 
 
