@@ -32,7 +32,7 @@ from .draws import Replay, drawn_by
 from .auxiliary import call_form, pulled_with_aux, with_aux_of
 from .api import (GradFunction, Wrt, _cached, _params_of, _resolve_wrt, _wrt_or_argnums,
                   memo)
-from .entry import is_mixed, same_structure, stale
+from .entry import is_mixed, same_structure, shares, stale
 from .structures import no_fields
 from .structures import (NUMBERS as _NUMBERS, is_array as _is_array, is_zero as _is_zero,
                          leaves as _leaves, rebuild as _rebuild,
@@ -310,7 +310,10 @@ def jvp(fn: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fal
     active = []
     shared: dict[int, Any] = {}
     patterns = _array_patterns(full)
-    for i, (p, t) in enumerate(zip(primals, tangents)):
+    lists = [p for p in primals if type(p) is list]
+    twice = {id(p) for p in lists if any(q is not p and shares(p, q) for q in lists) or
+             sum(q is p for q in lists) > 1}      # (one list for two parameters, or in
+    for i, (p, t) in enumerate(zip(primals, tangents)):   # both: one tangent, the sum)
         tp = type(p)
         if patterns is not None and type(patterns[i]) is tuple:     # a numpy array
             t = _array_tangent(p, t, "jvp")
@@ -326,6 +329,7 @@ def jvp(fn: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fal
                 tans.append(t)
             continue
         if tp is list and type(t) is list and len(t) == len(p) and id(p) not in shared \
+                and id(p) not in twice \
                 and (not p or type(p[0]) is float) and _NUMBERS.issuperset(map(type, t)):
             if any(t):                            # a flat list of numbers, checked quickly
                 active.append(i)
@@ -334,7 +338,7 @@ def jvp(fn: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fal
         _same_structure(p, t, "tangent", "jvp")
         # a zero tangent holds the parameter constant (an int exponent's log of a
         # negative base never enters: 0 * nan would spoil the result)
-        if not _is_zero(t):
+        if not _is_zero(t) or id(p) in twice:
             active.append(i)
             tans.append(_shared_tangent(p, t, shared))
     ff = _sweep(fn, full, active, lambda pats: _forward(fn, tuple(active), pats))
@@ -809,12 +813,14 @@ class HessianFunction:
             ff.fast(*full, *_seeds(self.fn), 1.0, *([like] if self._single else list(like)))
         cols = []
         replay = Replay(ff.drawn)           # (every column sees the same draws)
+        twice = len({id(x) for x in ins if type(x) is list}) < sum(type(x) is list for x in ins)
         for k in range(n):
             unit = _unit(like, k)
             tans = [unit] if self._single else list(unit)
             replay.start()
-            cols.append(_leaves(_shaped_like(ins, ff.fast(*full, *_seeds(self.fn), 1.0, *tans)[1],
-                                             self._single)))
+            col = hvp(self.fn, full, tans, wrt=self._wrt) if twice else \
+                ff.fast(*full, *_seeds(self.fn), 1.0, *tans)[1]   # (one list twice: hvp's
+            cols.append(_leaves(_shaped_like(ins, col, self._single)))    # one tangent)
         rows = iter([_rebuild(like, iter([cols[k][j] for k in range(n)])) for j in range(n)])
         return _rebuild_out(like, rows)
 

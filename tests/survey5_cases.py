@@ -325,3 +325,7 @@ def best_by_itemgetter(pairs):
     best = min(pairs, key=itemgetter(0))
     s = sorted(pairs, key=itemgetter(1), reverse=True)
     return best[0] * best[1] + s[0][0]
+
+
+def dot_and_corner(xs, ys):
+    return sum(a * b for a, b in zip(xs, ys)) + xs[0] * ys[1]

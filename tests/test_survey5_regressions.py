@@ -383,3 +383,28 @@ def test_enumerate_zip_and_itemgetter_as_values(f, args):
     got = [g] if len(args) == 1 else list(g)
     for a, b in zip(got, want):
         assert np.allclose(np.array(a, dtype=float), np.array(b, dtype=float), atol=1e-6)
+
+
+def test_one_list_for_two_parameters_in_forward_mode_and_hessians():
+    """One list for two parameters gets one tangent, the sum of the two given (the
+    README's convention), whichever of them is zero; the Hessian's rows are the hvp's;
+    check differentiates copies that share nothing."""
+    v = [0.5, -1.2, 0.7]
+    t = [1.0, 0.3, -0.4]
+    f = S.dot_and_corner
+    want = symgrad.jvp(f, (v, v), ([a / 2 for a in t], [a / 2 for a in t]))[1]
+    assert symgrad.jvp(f, (v, v), (t, [0.0] * 3))[1] == pytest.approx(want)
+    assert symgrad.jvp(f, (v, v), ([0.0] * 3, t))[1] == pytest.approx(want)
+    g = symgrad.grad(f)(v, v)[0]              # (the total derivative, in both entries)
+    assert want == pytest.approx(sum(a * b for a, b in zip(g, t)))
+
+    def total(u):
+        return f(u, u)
+    H = symgrad.hessian(f)(v, v)       # (x's entries, each (d/dx, d/dy) of the gradient)
+    tot = symgrad.hessian(total)(v)
+    for k in range(3):
+        e = [1.0 if j == k else 0.0 for j in range(3)]
+        hv = symgrad.hvp(f, (v, v), (e, [0.0] * 3))
+        assert list(H[0][k][0]) == list(tot[k]) == list(hv[0])
+        assert list(H[0][k][1]) == list(hv[1])
+    assert symgrad.check(f, v, v).ok and symgrad.check(f, v, v, mode="hessian").ok
