@@ -277,6 +277,9 @@ class Reverse(ListReverse, ArrayReverse):
         #: does an operation that is not elementwise make an array (``A @ P``)?  Then a
         #: zero adjoint of an array is an array of zeros where it can be (see zero)
         self.shaped = any(type(x) is Eqn and x.prim in ARRAY_OPS for x in walk(primal))
+        #: indices numpy makes (``np.ix_(r, c)``, ``np.nonzero(m)``): objects on the tape
+        self.indices = {x.outs[0] for x in walk(primal) if type(x) is Eqn and x.outs and
+                        x.prim == "call" and (x.params or {}).get("label") in _INDEX_CALLS}
         self.seed = Var("d_out", Kind.num())
         result = ret.value
         self.out = []
@@ -301,7 +304,7 @@ class Reverse(ListReverse, ArrayReverse):
         ints or bools (a mask), which carries no derivative for any parameter, as an
         object, on a tape of its own, so that the gradient differentiated again (a
         Hessian) does not take it for a differentiated value put into an integer array."""
-        return Kind.obj() if x in self.facts.int_arrays else kind
+        return Kind.obj() if x in self.facts.int_arrays or x in self.indices else kind
 
     def stack_for(self, kind: Kind | None) -> Var:
         """The tape for values of ``kind``: numbers (and values of unknown kind) on
@@ -695,6 +698,11 @@ def _drop_unread(block: list, term: Any) -> None:
             needed.update(e.args)
     if len(kept) < len(block):
         block[:] = kept[::-1]
+
+
+#: numpy functions whose results are indices (tuples of integer arrays)
+_INDEX_CALLS = {"ix_", "nonzero", "where", "argwhere", "flatnonzero", "unravel_index",
+                "indices", "tril_indices", "triu_indices", "diag_indices", "argsort"}
 
 
 def _uses_out(rule: Any, targets: Any) -> bool:

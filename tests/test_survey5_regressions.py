@@ -408,3 +408,13 @@ def test_one_list_for_two_parameters_in_forward_mode_and_hessians():
         assert list(H[0][k][0]) == list(tot[k]) == list(hv[0])
         assert list(H[0][k][1]) == list(hv[1])
     assert symgrad.check(f, v, v).ok and symgrad.check(f, v, v, mode="hessian").ok
+
+
+def test_the_hessian_of_an_assembly_through_ix():
+    """The tape kept ``np.ix_``'s index tuple with the numbers; the Hessian's tangent
+    sweep then made zeros like it (numpy's ValueError)."""
+    k = np.array([1.0, 2.0])
+    # K = [[k0, k0, 0], [k0, k0 + k1, k1], [0, k1, k1]]: f = 3 k0^2 + 3 k1^2 + (k0 + k1)^2
+    assert np.allclose(symgrad.grad(S.assembled)(k), [8 * 1.0 + 2 * 2.0, 8 * 2.0 + 2 * 1.0])
+    assert np.allclose(symgrad.hessian(S.assembled)(k), [[8.0, 2.0], [2.0, 8.0]])
+    assert np.allclose(symgrad.hvp(S.assembled, (k,), (np.array([1.0, 0.0]),)), [8.0, 2.0])
