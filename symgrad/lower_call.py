@@ -37,6 +37,7 @@ from .static_args import counted_param, mark as mark_fixed
 from .lower_methods import MethodLowering
 from .lower_objects import Building, can_make, is_record, make_object
 from .lower_dicts import DictLowering
+from .lower_expr import held_attribute
 from .lower_gen import CONSUMERS, python_method as _python_method
 from .lower_star import Spread, StarLowering
 from .lower_records import class_of_tuple, is_named_tuple_class, make_named_tuple
@@ -93,8 +94,8 @@ class CallLowering(DictLowering, StarLowering, MethodLowering):
                     type(base) is StaticDict:     # (p * q, r).index(m), kwargs.get("s")
                 base = self.materialize(base, node)
             method = _python_method(base, func.attr)
-            held = _held_callable(base, func.attr)
-            if held is not None:                # self.inner(x): the object it holds, called
+            held = held_attribute(base, func.attr)
+            if callable(held):                  # self.inner(x): the object it holds, called
                 self.add_guard(("attr", base.obj, func.attr), held)    # (checked at calls)
                 callee: Any = Static(held)
             elif is_operand(base) and not (method is not None and any(
@@ -837,15 +838,3 @@ def _known(v: Any) -> Any:
         return tuple(_known(x) for x in v.items)
     raise LookupError(v)
 
-
-def _held_callable(base: Any, name: str) -> Any:
-    """What ``base.name`` holds when ``base`` is an object read when the code runs and
-    ``name`` one of its own attributes (not its class's method) holding a callable
-    object or function (``self.inner = Inner(w)``), else None."""
-    if type(base) is not Global or isinstance(base.obj, (types.ModuleType, type)):
-        return None
-    held = getattr(base.obj, "__dict__", {}).get(name)
-    if held is None or not callable(held) or inspect.getattr_static(
-            type(base.obj), name, None) is not None:
-        return None
-    return held

@@ -734,19 +734,25 @@ class ExprLowering(SubscriptLowering):
         raise AssertionError("dispatched in expr()")  # pragma: no cover
 
 
-def held_object(base: Global, name: str) -> Any:
+def held_attribute(base: Any, name: str) -> Any:
     """What ``base.name`` holds when ``base`` is an object read when the code runs and
-    ``name`` one of its own attributes holding an instance of a class of the program (a
-    sub-module ``self.inner = Inner(w)``, whose attributes and methods are then read as
-    ``self``'s are), else None."""
-    if isinstance(base.obj, (types.ModuleType, type)):
+    ``name`` one of its own attributes, not its class's (``self.inner = Inner(w)``),
+    else None."""
+    if type(base) is not Global or isinstance(base.obj, (types.ModuleType, type)):
         return None
     held = getattr(base.obj, "__dict__", {}).get(name)
+    return None if held is None or inspect.getattr_static(
+        type(base.obj), name, None) is not None else held
+
+
+def held_object(base: Global, name: str) -> Any:
+    """:func:`held_attribute` when it is an instance of a class of the program (a
+    sub-module, whose attributes and methods are then read as ``self``'s are)."""
+    held = held_attribute(base, name)
     if held is None or isinstance(held, (types.FunctionType, types.BuiltinFunctionType,
                                          types.MethodType, type, types.ModuleType)) or \
             not hasattr(held, "__dict__") or type(held).__module__ in (
-                "builtins", "numpy", "functools") or \
-            inspect.getattr_static(type(base.obj), name, None) is not None:
+                "builtins", "numpy", "functools"):
         return None
     from .source import is_library
     init = getattr(type(held), "__init__", None)

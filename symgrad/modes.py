@@ -306,14 +306,23 @@ def jvp(fn: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fal
                             "give one tangent per primal")
     _, full, _ = _primals_taken(fn, primals, "jvp")
     primals = full[:len(primals)]
+    active, tans = _active_tangents(primals, tangents, full)
+    ff = _sweep(fn, full, active, lambda pats: _forward(fn, tuple(active), pats))
+    ff._numpy.refuse_lists(full, active)
+    return ff.fast(*full, *_seeds(fn), *tans)
+
+
+def _active_tangents(primals: tuple, tangents: tuple, full: tuple) -> tuple[list, list]:
+    """The parameters ``jvp`` differentiates (those with a tangent that is not zero, and
+    lists shared with another parameter) and their tangents."""
     tans = []
     active = []
     shared: dict[int, Any] = {}
     patterns = _array_patterns(full)
     lists = [p for p in primals if type(p) is list]
-    twice = {id(p) for p in lists if any(q is not p and shares(p, q) for q in lists) or
-             sum(q is p for q in lists) > 1}      # (one list for two parameters, or in
-    for i, (p, t) in enumerate(zip(primals, tangents)):   # both: one tangent, the sum)
+    twice = {id(p) for k, p in enumerate(lists)   # (one list for two parameters, or in
+             if any(shares(p, q) for j, q in enumerate(lists) if j != k)}  # both: one
+    for i, (p, t) in enumerate(zip(primals, tangents)):     # tangent, the sum)
         tp = type(p)
         if patterns is not None and type(patterns[i]) is tuple:     # a numpy array
             t = _array_tangent(p, t, "jvp")
@@ -341,9 +350,7 @@ def jvp(fn: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fal
         if not _is_zero(t) or id(p) in twice:
             active.append(i)
             tans.append(_shared_tangent(p, t, shared))
-    ff = _sweep(fn, full, active, lambda pats: _forward(fn, tuple(active), pats))
-    ff._numpy.refuse_lists(full, active)
-    return ff.fast(*full, *_seeds(fn), *tans)
+    return active, tans
 
 
 def _array_tangent(p: Any, t: Any, fname: str) -> Any:
